@@ -1,0 +1,24 @@
+import { ConflictError, UnavailableError } from '../src/domain/errors.js';
+
+/** Translates Neo4j driver errors into the app's hierarchy; the one place that knows codes. */
+export function translateDriverError(err: unknown): unknown {
+  const code = (err as { code?: string }).code;
+  if (typeof code !== 'string') return err;
+  if (code === 'Neo.ClientError.Schema.ConstraintValidationFailed') {
+    return new ConflictError('That value is already taken: ' + firstLine(err));
+  }
+  if (code === 'ServiceUnavailable' || code === 'SessionExpired') {
+    return new UnavailableError('The graph database is not reachable right now; try again shortly');
+  }
+  return err;
+}
+
+/** True when the credentials were refused: retrying cannot help. */
+export function isAuthError(err: unknown): boolean {
+  const code = (err as { code?: string }).code ?? '';
+  return code.startsWith('Neo.ClientError.Security');
+}
+
+function firstLine(err: unknown): string {
+  return String((err as Error).message ?? err).split('\n')[0] ?? '';
+}

@@ -1,0 +1,110 @@
+import neo4j, { type Driver, type ManagedTransaction } from 'neo4j-driver';
+import { isAuthError, translateDriverError } from './errors.js';
+import type { CypherQuery, Row, Tx } from './cypher.js';
+
+export interface GraphSettings {
+  uri: string;
+  user: string;
+  password: string;
+  database: string;
+}
+
+/**
+ * The app's handle on Neo4j. Work runs in managed transactions (retried by the driver on
+ * transient errors), so a unit of work must not have side effects outside the transaction.
+ * Every statement passes through here, which is what `statementCount` counts.
+ */
+export class Graph {
+  /** Statements sent to Neo4j since start: each is one round trip. */
+  statementCount = 0;
+
+  constructor(
+    private readonly driver: Driver,
+    readonly database: string,
+  ) {}
+
+  read<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.session((s) => s.executeRead((tx) => work(this.wrap(tx))));
+  }
+
+  write<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.session((s) => s.executeWrite((tx) => work(this.wrap(tx))));
+  }
+
+  /** Runs one schema statement in its own auto-commit transaction (DDL cannot share one). */
+  async schema(cypher: string): Promise<void> {
+    await this.session((s) => s.run(cypher).then(() => undefined));
+  }
+
+  /** Neo4j's version when reachable; throws otherwise. */
+  async serverVersion(): Promise<string> {
+    const info = await this.driver.getServerInfo({ database: this.database });
+    return info.agent ?? 'unknown';
+  }
+
+  close(): Promise<void> {
+    return this.driver.close();
+  }
+
+  private async session<T>(work: (s: ReturnType<Driver['session']>) => Promise<T>): Promise<T> {
+    const session = this.driver.session({ database: this.database });
+    try {
+      return await work(session);
+    } catch (err) {
+      throw translateDriverError(err);
+    } finally {
+      await session.close();
+    }
+  }
+
+  private wrap(tx: ManagedTransaction): Tx {
+    return {
+      run: async <T extends Row>(q: CypherQuery) => {
+        this.statementCount++;
+        const result = await tx.run(q.cypher, q.params ?? {});
+        return result.records.map((r) => r.toObject() as T);
+      },
+    };
+  }
+}
+
+export interface ConnectOptions {
+  log: (line: string) => void;
+  /** Attempts before giving up; Infinity keeps retrying (the server's default). */
+  attempts?: number;
+}
+
+/**
+ * Connects and verifies the credentials. An unreachable server is retried with capped
+ * exponential backoff and a log line per attempt; refused credentials fail at once.
+ */
+export async function connectGraph(settings: GraphSettings, opts: ConnectOptions): Promise<Graph> {
+  const driver = neo4j.driver(settings.uri, neo4j.auth.basic(settings.user, settings.password), {
+    disableLosslessIntegers: true,
+    connectionTimeout: 5_000,
+    logging: { level: 'error', logger: () => {} },
+  });
+  const attempts = opts.attempts ?? Infinity;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await driver.verifyConnectivity({ database: settings.database });
+      return new Graph(driver, settings.database);
+    } catch (err) {
+      if (isAuthError(err)) {
+        await driver.close();
+        throw new Error(
+          `Neo4j at ${settings.uri} refused the credentials for user "${settings.user}": check NEO4J_USER and NEO4J_PASSWORD`,
+        );
+      }
+      if (attempt >= attempts) {
+        await driver.close();
+        throw new Error(`Neo4j at ${settings.uri} is not reachable: ${(err as Error).message}`);
+      }
+      const delayMs = Math.min(30_000, 500 * 2 ** (attempt - 1));
+      opts.log(
+        `Neo4j at ${settings.uri} is not reachable (attempt ${attempt}): retrying in ${delayMs / 1000} s`,
+      );
+      await new Promise((r) => setTimeout(r, delayMs));
+    }
+  }
+}

@@ -1,0 +1,89 @@
+import type { Graph } from './graph.js';
+
+/** Every label the platform writes; each gets a uniqueness constraint on `id`. */
+export const LABELS = [
+  'Agent',
+  'Capability',
+  'Task',
+  'Run',
+  'LLMCall',
+  'Message',
+  'Conversation',
+  'Knowledge',
+  'Entity',
+  'AgentVersion',
+  'ApiKey',
+  'AuditEvent',
+] as const;
+
+export interface Migration {
+  id: number;
+  name: string;
+  /** Schema statements; each must be idempotent (IF NOT EXISTS) so a crash mid-way is safe. */
+  statements: string[];
+}
+
+/** Append only: a migration, once released, never changes. */
+export const MIGRATIONS: Migration[] = [
+  {
+    id: 1,
+    name: 'unique ids for every label',
+    statements: LABELS.map(
+      (label) =>
+        `CREATE CONSTRAINT ${label.toLowerCase()}_id IF NOT EXISTS FOR (n:${label}) REQUIRE n.id IS UNIQUE`,
+    ),
+  },
+  {
+    id: 2,
+    name: 'lookup indexes',
+    statements: [
+      'CREATE CONSTRAINT capability_name IF NOT EXISTS FOR (c:Capability) REQUIRE (c.tenantId, c.name) IS UNIQUE',
+      ...['Agent', 'Task', 'Message', 'Knowledge', 'Conversation', 'AuditEvent', 'Run'].map(
+        (label) =>
+          `CREATE INDEX ${label.toLowerCase()}_tenant_created IF NOT EXISTS FOR (n:${label}) ON (n.tenantId, n.createdAt)`,
+      ),
+      'CREATE INDEX task_tenant_status IF NOT EXISTS FOR (t:Task) ON (t.tenantId, t.status)',
+      'CREATE INDEX agent_tenant_role IF NOT EXISTS FOR (a:Agent) ON (a.tenantId, a.role)',
+      'CREATE INDEX agent_tenant_name IF NOT EXISTS FOR (a:Agent) ON (a.tenantId, a.name)',
+      'CREATE INDEX knowledge_tenant_kind IF NOT EXISTS FOR (k:Knowledge) ON (k.tenantId, k.kind)',
+      'CREATE INDEX apikey_hash IF NOT EXISTS FOR (k:ApiKey) ON (k.hash)',
+    ],
+  },
+  {
+    id: 3,
+    name: 'full-text indexes',
+    statements: [
+      'CREATE FULLTEXT INDEX task_text IF NOT EXISTS FOR (t:Task) ON EACH [t.title, t.description, t.result]',
+      'CREATE FULLTEXT INDEX message_text IF NOT EXISTS FOR (m:Message) ON EACH [m.content]',
+      'CREATE FULLTEXT INDEX knowledge_text IF NOT EXISTS FOR (k:Knowledge) ON EACH [k.content, k.tagText]',
+    ],
+  },
+];
+
+/**
+ * Applies the migrations not yet recorded as (:Migration) nodes, in order, and records each.
+ * Safe to run from several processes at once: statements are idempotent, records are MERGEd.
+ * Returns the ids applied by this call.
+ */
+export async function migrate(graph: Graph, log: (line: string) => void): Promise<number[]> {
+  const done = await graph.read((tx) =>
+    tx.run<{ id: number }>({ cypher: 'MATCH (m:Migration) RETURN m.id AS id' }),
+  );
+  const applied = new Set(done.map((r) => r.id));
+  const ran: number[] = [];
+  for (const m of MIGRATIONS) {
+    if (applied.has(m.id)) continue;
+    log(`Applying migration ${m.id}: ${m.name}`);
+    for (const statement of m.statements) await graph.schema(statement);
+    await graph.write((tx) =>
+      tx.run({
+        cypher:
+          'MERGE (m:Migration {id: $id}) ON CREATE SET m.name = $name, m.appliedAt = datetime()',
+        params: { id: m.id, name: m.name },
+      }),
+    );
+    ran.push(m.id);
+  }
+  await graph.schema('CALL db.awaitIndexes(300)');
+  return ran;
+}

@@ -1,0 +1,5 @@
+import type { NonEmptyArray } from 'type-graphql';
+import { HealthResolver } from './health.resolver.js';
+
+/** Every resolver class in the schema. */
+export const RESOLVERS: NonEmptyArray<Function> = [HealthResolver];

@@ -1,0 +1,92 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+const port = (fallback: number) =>
+  z.coerce
+    .number({ error: 'must be a port number' })
+    .int('must be a whole number')
+    .min(0, 'must be from 0 to 65535')
+    .max(65535, 'must be from 0 to 65535')
+    .default(fallback);
+
+const memory = (fallback: string) =>
+  z
+    .string()
+    .regex(/^\d+[kmg]$/i, 'must be a size such as 512m or 1g')
+    .default(fallback);
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: port(4000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATA_DIR: z.string().min(1).default('.data'),
+  NEO4J_URI: z
+    .string()
+    .regex(/^(neo4j|bolt)(\+s|\+ssc)?:\/\/.+/, 'must be a neo4j:// or bolt:// URI')
+    .optional(),
+  NEO4J_USER: z.string().min(1).default('neo4j'),
+  NEO4J_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
+  NEO4J_DATABASE: z.string().min(1).default('neo4j'),
+  LOCAL_NEO4J_BOLT_PORT: port(7687),
+  LOCAL_NEO4J_HTTP_PORT: port(7474),
+  LOCAL_NEO4J_HEAP: memory('512m'),
+  LOCAL_NEO4J_PAGECACHE: memory('128m'),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config {
+  env: Env['NODE_ENV'];
+  host: string;
+  port: number;
+  logLevel: Env['LOG_LEVEL'];
+  dataDir: string;
+  neo4j: {
+    /** Unset means: start and use the project's local Neo4j. */
+    uri?: string;
+    user: string;
+    password?: string;
+    database: string;
+  };
+  localNeo4j: { boltPort: number; httpPort: number; heap: string; pageCache: string };
+}
+
+/** Thrown for a bad environment; its message is one line naming the variable. */
+export class ConfigError extends Error {}
+
+/** Reads and validates the environment. Throws ConfigError naming the first bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings count as unset, as in most .env tooling.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const name = String(issue.path[0]);
+    const got = present[name] === undefined ? 'nothing' : JSON.stringify(present[name]);
+    throw new ConfigError(`Invalid environment: ${name} ${issue.message}, but got ${got}`);
+  }
+  const e = parsed.data;
+  if (e.NEO4J_URI && !e.NEO4J_PASSWORD) {
+    throw new ConfigError('Invalid environment: NEO4J_PASSWORD is required when NEO4J_URI is set');
+  }
+  return {
+    env: e.NODE_ENV,
+    host: e.HOST,
+    port: e.PORT,
+    logLevel: e.LOG_LEVEL,
+    dataDir: path.resolve(e.DATA_DIR),
+    neo4j: {
+      uri: e.NEO4J_URI,
+      user: e.NEO4J_USER,
+      password: e.NEO4J_PASSWORD,
+      database: e.NEO4J_DATABASE,
+    },
+    localNeo4j: {
+      boltPort: e.LOCAL_NEO4J_BOLT_PORT,
+      httpPort: e.LOCAL_NEO4J_HTTP_PORT,
+      heap: e.LOCAL_NEO4J_HEAP,
+      pageCache: e.LOCAL_NEO4J_PAGECACHE,
+    },
+  };
+}

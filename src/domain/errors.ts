@@ -1,0 +1,51 @@
+/**
+ * The one error hierarchy. Each class carries the stable `extensions.code` that clients
+ * branch on; anything that is not an AppError reaches clients as "Internal server error".
+ */
+export class AppError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class BadInputError extends AppError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('BAD_USER_INPUT', message, details);
+  }
+}
+
+export class NotFoundError extends AppError {
+  constructor(what: string, id: string) {
+    super('NOT_FOUND', `${what} "${id}" does not exist`, { id });
+  }
+}
+
+export class ConflictError extends AppError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('CONFLICT', message, details);
+  }
+}
+
+export class ForbiddenError extends AppError {
+  constructor(message: string) {
+    super('FORBIDDEN', message);
+  }
+}
+
+export class LimitExceededError extends AppError {
+  constructor(limit: string, message: string) {
+    super('LIMIT_EXCEEDED', message, { limit });
+  }
+}
+
+/** The backing service (Neo4j) cannot be reached: retrying later may succeed. */
+export class UnavailableError extends AppError {
+  constructor(message: string) {
+    super('SERVICE_UNAVAILABLE', message);
+  }
+}

@@ -1,0 +1,54 @@
+import type { GraphQLFormattedError } from 'graphql';
+import { GraphQLError } from 'graphql';
+import { AppError } from './domain/errors.js';
+import type { Logger } from './logger.js';
+
+/** Codes that GraphQL and Apollo raise themselves for bad requests: passed through as they are. */
+const REQUEST_ERROR_CODES = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_USER_INPUT',
+  'BAD_REQUEST',
+  'OPERATION_RESOLUTION_FAILURE',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+]);
+
+/**
+ * Maps any error to what a client may see: AppErrors keep their code and message, request
+ * errors pass through, and everything else becomes "Internal server error" (logged in full).
+ */
+export function formatError(
+  formatted: GraphQLFormattedError,
+  error: unknown,
+  logger: Logger,
+): GraphQLFormattedError {
+  const original = error instanceof GraphQLError ? error.originalError : error;
+  if (original instanceof AppError) {
+    return {
+      message: original.message,
+      path: formatted.path,
+      locations: formatted.locations,
+      extensions: { ...original.details, code: original.code },
+    };
+  }
+  const code = formatted.extensions?.code;
+  if (!original && typeof code === 'string' && REQUEST_ERROR_CODES.has(code)) {
+    return { message: formatted.message, locations: formatted.locations, extensions: { code } };
+  }
+  if (original instanceof GraphQLError || (!original && error instanceof GraphQLError)) {
+    // Coercion errors (bad enum, wrong type) are GraphQLErrors without an AppError inside.
+    return {
+      message: formatted.message,
+      path: formatted.path,
+      locations: formatted.locations,
+      extensions: { code: typeof code === 'string' ? code : 'BAD_USER_INPUT' },
+    };
+  }
+  logger.error({ err: original ?? error, path: formatted.path }, 'internal error');
+  return {
+    message: 'Internal server error',
+    path: formatted.path,
+    extensions: { code: 'INTERNAL_SERVER_ERROR' },
+  };
+}

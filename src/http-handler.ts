@@ -1,0 +1,108 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HeaderMap, type ApolloServer } from '@apollo/server';
+import type { Graph } from '../graph/graph.js';
+import type { AppContext } from './context.js';
+import type { Logger } from './logger.js';
+
+export interface HttpHandlerOptions {
+  apollo: ApolloServer<AppContext>;
+  graph: Graph;
+  logger: Logger;
+  context: (req: IncomingMessage) => Promise<AppContext>;
+  /** Request bodies over this are refused with 413 before parsing. */
+  maxBodyBytes: number;
+}
+
+/**
+ * The whole HTTP surface: /graphql through Apollo, /healthz (process up), /readyz (Neo4j
+ * answers). A small hand-written adapter instead of Express: it is all the routing we need.
+ */
+export function createHttpHandler(opts: HttpHandlerOptions) {
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    handle(req, res, opts).catch((err: unknown) => {
+      opts.logger.error({ err }, 'unhandled HTTP error');
+      if (!res.headersSent)
+        sendJson(res, 500, graphqlError('Internal server error', 'INTERNAL_SERVER_ERROR'));
+      else res.end();
+    });
+  };
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, opts: HttpHandlerOptions) {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
+  if (url.pathname === '/readyz') {
+    const version = await opts.graph.serverVersion().catch(() => null);
+    return sendJson(res, version ? 200 : 503, { status: version ? 'ready' : 'neo4j unreachable' });
+  }
+  if (url.pathname !== '/graphql') {
+    return sendJson(res, 404, { error: `Nothing at ${url.pathname}: the API is at /graphql` });
+  }
+
+  const body = await readBody(req, opts.maxBodyBytes);
+  if (body === 'too-large') {
+    return sendJson(
+      res,
+      413,
+      graphqlError(
+        `Request body is over the limit of ${opts.maxBodyBytes} bytes`,
+        'PAYLOAD_TOO_LARGE',
+      ),
+    );
+  }
+  const headers = new HeaderMap();
+  for (const [key, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+  }
+  let parsed: unknown = body;
+  if (body.length > 0 && (headers.get('content-type') ?? '').includes('application/json')) {
+    try {
+      parsed = JSON.parse(body);
+    } catch (err) {
+      const reason = (err as Error).message;
+      return sendJson(res, 400, graphqlError(`Malformed JSON body: ${reason}`, 'BAD_REQUEST'));
+    }
+  }
+
+  const response = await opts.apollo.executeHTTPGraphQLRequest({
+    httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body: parsed },
+    context: () => opts.context(req),
+  });
+  for (const [key, value] of response.headers) res.setHeader(key, value);
+  res.statusCode = response.status ?? 200;
+  if (response.body.kind === 'complete') {
+    res.end(response.body.string);
+    return;
+  }
+  for await (const chunk of response.body.asyncIterator) res.write(chunk);
+  res.end();
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<string | 'too-large'> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        resolve('too-large');
+        req.removeAllListeners('data');
+        req.resume();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function graphqlError(message: string, code: string) {
+  return { errors: [{ message, extensions: { code } }] };
+}
+
+function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  res.statusCode = status;
+  res.setHeader('content-type', 'application/json; charset=utf-8');
+  res.end(JSON.stringify(value));
+}

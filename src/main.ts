@@ -1,0 +1,46 @@
+import { ConfigError, loadConfig } from './config.js';
+import { openGraph } from './bootstrap.js';
+import { LocalNeo4jError } from '../graph/local/launcher.js';
+import { createLogger } from './logger.js';
+import { startServer } from './server.js';
+import { VERSION } from './version.js';
+
+/** `npm start`: the local Neo4j if needed, migrations, then the API. */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  const log = (line: string) => logger.info(line);
+  const graph = await openGraph(config, log);
+  const server = await startServer({ config, graph, logger });
+  logger.info(`Agent platform ${VERSION} ready at ${server.url} (subscriptions: ${server.wsUrl})`);
+  if (config.env !== 'production')
+    logger.info(`Open ${server.url} in a browser for Apollo Sandbox`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info(`${signal} received: closing subscriptions, draining requests`);
+    const force = setTimeout(() => {
+      logger.error('Shutdown took over 15 s; exiting anyway');
+      process.exit(1);
+    }, 15_000);
+    force.unref();
+    await server.close();
+    await graph.close();
+    logger.info('Stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  // Known start-up failures are one clear line; anything else is a bug worth its stack.
+  const known = err instanceof ConfigError || err instanceof LocalNeo4jError;
+  const message = err instanceof Error ? err.message : String(err);
+  console.error(
+    `Cannot start: ${known || message.startsWith('Neo4j') ? message : (err as Error).stack}`,
+  );
+  process.exit(1);
+});

@@ -1,0 +1,45 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+describe('loadConfig', () => {
+  it('runs on embedded defaults when nothing is set', () => {
+    const config = loadConfig({});
+    expect(config.port).toBe(4000);
+    expect(config.neo4j.uri).toBeUndefined();
+    expect(config.neo4j.database).toBe('neo4j');
+    expect(config.localNeo4j).toEqual({
+      boltPort: 7687,
+      httpPort: 7474,
+      heap: '512m',
+      pageCache: '128m',
+    });
+    expect(config.dataDir).toBe(path.resolve('.data'));
+  });
+
+  it('names the variable, the contract and the value in one line', () => {
+    expect(() => loadConfig({ PORT: 'eighty' })).toThrow(ConfigError);
+    expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/^Invalid environment: PORT .*"eighty"$/);
+    expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT must be from 0 to 65535/);
+    expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
+    expect(() => loadConfig({ LOCAL_NEO4J_HEAP: 'lots' })).toThrow(
+      /LOCAL_NEO4J_HEAP must be a size/,
+    );
+    expect(() => loadConfig({ NEO4J_URI: 'http://x' })).toThrow(/NEO4J_URI must be a neo4j:\/\//);
+  });
+
+  it('requires a password with a remote Neo4j', () => {
+    expect(() => loadConfig({ NEO4J_URI: 'neo4j+s://db.example.com' })).toThrow(
+      /NEO4J_PASSWORD is required when NEO4J_URI is set/,
+    );
+    const config = loadConfig({
+      NEO4J_URI: 'neo4j+s://db.example.com',
+      NEO4J_PASSWORD: 'secret-pw',
+    });
+    expect(config.neo4j).toMatchObject({ uri: 'neo4j+s://db.example.com', password: 'secret-pw' });
+  });
+
+  it('treats empty variables as unset', () => {
+    expect(loadConfig({ PORT: '', NEO4J_URI: '' }).port).toBe(4000);
+  });
+});

@@ -1,0 +1,32 @@
+import type { TestProject } from 'vitest/node';
+import { loadConfig } from '../src/config.js';
+import { localNeo4jOptions, resolveGraphSettings } from '../src/bootstrap.js';
+import { connectGraph, type GraphSettings } from '../graph/graph.js';
+import { localNeo4jPid, stopLocalNeo4j } from '../graph/local/launcher.js';
+import { migrate } from '../graph/migrations.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    neo4j: GraphSettings;
+  }
+}
+
+/**
+ * Makes sure a real Neo4j answers before any suite runs: NEO4J_URI when set, otherwise the
+ * project's local server, started here if needed and stopped afterwards if started here.
+ */
+export default async function setup(project: TestProject) {
+  const config = loadConfig();
+  const log = (line: string) => console.log(`[neo4j] ${line}`);
+  const home = localNeo4jOptions(config, log).home;
+  const wasRunning = !config.neo4j.uri && localNeo4jPid(home) !== undefined;
+  const settings = await resolveGraphSettings(config, log);
+  const graph = await connectGraph(settings, { log, attempts: 5 });
+  await migrate(graph, log);
+  await graph.close();
+  project.provide('neo4j', settings);
+
+  return async () => {
+    if (!config.neo4j.uri && !wasRunning) await stopLocalNeo4j(home, log);
+  };
+}

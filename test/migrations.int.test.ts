@@ -1,0 +1,47 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { connectGraph, type Graph } from '../graph/graph.js';
+import { LABELS, MIGRATIONS, migrate } from '../graph/migrations.js';
+
+describe('migrations', () => {
+  let graph: Graph;
+  beforeAll(async () => {
+    graph = await connectGraph(inject('neo4j'), { log: () => {}, attempts: 3 });
+  });
+  afterAll(() => graph.close());
+
+  it('run once: a second run applies nothing', async () => {
+    expect(await migrate(graph, () => {})).toEqual([]);
+    const recorded = await graph.read((tx) =>
+      tx.run<{ id: number }>({ cypher: 'MATCH (m:Migration) RETURN m.id AS id ORDER BY id' }),
+    );
+    expect(recorded.map((r) => r.id)).toEqual(MIGRATIONS.map((m) => m.id));
+  });
+
+  it('make id unique for every label', async () => {
+    const rows = await graph.read((tx) =>
+      tx.run<{ labels: string[]; props: string[] }>({
+        cypher:
+          "SHOW CONSTRAINTS YIELD labelsOrTypes, properties, type WHERE type = 'UNIQUENESS' RETURN labelsOrTypes AS labels, properties AS props",
+      }),
+    );
+    const unique = rows
+      .filter((r) => r.props.length === 1 && r.props[0] === 'id')
+      .map((r) => r.labels[0]);
+    expect(unique.sort()).toEqual([...LABELS].sort());
+  });
+
+  it('create the full-text indexes for tasks, messages and knowledge', async () => {
+    const rows = await graph.read((tx) =>
+      tx.run<{ name: string; state: string }>({
+        cypher: 'SHOW FULLTEXT INDEXES YIELD name, state RETURN name, state ORDER BY name',
+      }),
+    );
+    expect(rows).toEqual(
+      expect.arrayContaining([
+        { name: 'knowledge_text', state: 'ONLINE' },
+        { name: 'message_text', state: 'ONLINE' },
+        { name: 'task_text', state: 'ONLINE' },
+      ]),
+    );
+  });
+});

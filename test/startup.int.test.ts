@@ -1,0 +1,84 @@
+import { execFileSync } from 'node:child_process';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { ROOT, runEntry, type AppProcess } from './utils/process.js';
+
+const local = !process.env.NEO4J_URI;
+const neo4j = inject('neo4j');
+
+/** Counts the Neo4j JVMs serving this project's default data folder. */
+function localNeo4jProcesses(): number {
+  const out = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' });
+  return out
+    .split('\n')
+    .filter((l) => l.includes('CommunityEntryPoint') && l.includes(`--home-dir=${ROOT}.data/neo4j`))
+    .length;
+}
+
+describe('npm start', () => {
+  const started: AppProcess[] = [];
+  afterAll(() => {
+    for (const p of started) p.child.kill('SIGKILL');
+  });
+
+  it.skipIf(!local)(
+    'run twice reuses one Neo4j, serves, and stops cleanly on SIGTERM',
+    async () => {
+      const first = runEntry('src/main.ts', { PORT: '0' });
+      const second = runEntry('src/main.ts', { PORT: '0' });
+      started.push(first, second);
+      const [, url1] = await first.waitFor(/ready at (http:\/\/\S+\/graphql)/);
+      const [, url2] = await second.waitFor(/ready at (http:\/\/\S+\/graphql)/);
+      expect(localNeo4jProcesses()).toBe(1);
+
+      for (const url of [url1!, url2!]) {
+        const res = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ query: '{ health { neo4j { up } } }' }),
+        });
+        expect(await res.json()).toEqual({ data: { health: { neo4j: { up: true } } } });
+      }
+
+      first.child.kill('SIGTERM');
+      second.child.kill('SIGINT');
+      expect(await first.exited).toBe(0);
+      expect(await second.exited).toBe(0);
+      expect(first.output()).toContain('Stopped');
+      // The API stopping leaves the shared Neo4j running for others.
+      expect(localNeo4jProcesses()).toBe(1);
+    },
+  );
+
+  it('stops with one line naming the variable when the environment is wrong', async () => {
+    const app = runEntry('src/main.ts', { PORT: 'eighty' });
+    started.push(app);
+    expect(await app.exited).toBe(1);
+    expect(app.output().trim()).toBe(
+      'Cannot start: Invalid environment: PORT must be a port number, but got "eighty"',
+    );
+  });
+
+  it('stops with one clear line when Neo4j refuses the password', async () => {
+    const app = runEntry('src/main.ts', {
+      PORT: '0',
+      NEO4J_URI: neo4j.uri,
+      NEO4J_PASSWORD: 'not-the-password',
+    });
+    started.push(app);
+    expect(await app.exited).toBe(1);
+    const lines = app.output().trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^Cannot start: Neo4j at .* refused the credentials for user "neo4j"/);
+  });
+
+  it.skipIf(!local)(
+    'stops with one clear line when the local Neo4j refuses the password',
+    async () => {
+      const app = runEntry('src/main.ts', { PORT: '0', NEO4J_PASSWORD: 'not-the-password' });
+      started.push(app);
+      expect(await app.exited).toBe(1);
+      expect(app.output()).toMatch(/Cannot start: The local Neo4j refused the password/);
+      expect(app.output()).not.toMatch(/\n\s+at /); // no stack trace
+    },
+  );
+});

@@ -1,0 +1,47 @@
+import { inject } from 'vitest';
+import { print, type ExecutionResult } from 'graphql';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { connectGraph, type Graph } from '../../graph/graph.js';
+import { createLogger, type Logger } from '../../src/logger.js';
+import { startServer, type RunningServer } from '../../src/server.js';
+
+export interface TestServer extends RunningServer {
+  graph: Graph;
+  logger: Logger;
+  /** POSTs an operation and returns the parsed body (data and errors). */
+  gql<TData, TVars>(
+    doc: TypedDocumentNode<TData, TVars> | string,
+    variables?: TVars,
+    headers?: Record<string, string>,
+  ): Promise<ExecutionResult<TData> & { status: number }>;
+  /** Closes the server and its graph connection. */
+  stop(): Promise<void>;
+}
+
+/** Starts the real server on a free port against the test Neo4j. */
+export async function startTestServer(): Promise<TestServer> {
+  const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
+  const graph = await connectGraph(inject('neo4j'), { log: () => {}, attempts: 3 });
+  const server = await startServer({
+    config: { env: 'test', host: '127.0.0.1', port: 0 },
+    graph,
+    logger,
+  });
+  return {
+    ...server,
+    graph,
+    logger,
+    async gql(doc, variables, headers = {}) {
+      const res = await fetch(server.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ query: typeof doc === 'string' ? doc : print(doc), variables }),
+      });
+      return { status: res.status, ...((await res.json()) as ExecutionResult<never>) };
+    },
+    async stop() {
+      await server.close();
+      await graph.close();
+    },
+  };
+}
