@@ -20,6 +20,13 @@ describe('the local Neo4j launcher', () => {
     expect(again.pid).toBe(pid);
   });
 
+  it.skipIf(!local)('serves Neo4j Browser', async () => {
+    const { httpPort } = localNeo4jOptions(loadConfig(), quiet);
+    const res = await fetch(`http://127.0.0.1:${httpPort}/browser/`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('Neo4j Browser');
+  });
+
   it('removes a stale pid file that names some other process', () => {
     const home = mkdtempSync(path.join(os.tmpdir(), 'neo4j-home-'));
     mkdirSync(path.join(home, 'run'));
