@@ -58,6 +58,14 @@ export const MIGRATIONS: Migration[] = [
       'CREATE FULLTEXT INDEX knowledge_text IF NOT EXISTS FOR (k:Knowledge) ON EACH [k.content, k.tagText]',
     ],
   },
+  {
+    id: 4,
+    name: 'agent names unique per tenant',
+    statements: [
+      'DROP INDEX agent_tenant_name IF EXISTS',
+      'CREATE CONSTRAINT agent_name IF NOT EXISTS FOR (a:Agent) REQUIRE (a.tenantId, a.name) IS UNIQUE',
+    ],
+  },
 ];
 
 /**

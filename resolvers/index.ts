@@ -1,5 +1,6 @@
 import type { NonEmptyArray } from 'type-graphql';
+import { AgentResolver } from './agent.resolver.js';
 import { HealthResolver } from './health.resolver.js';
 
 /** Every resolver class in the schema. */
-export const RESOLVERS: NonEmptyArray<Function> = [HealthResolver];
+export const RESOLVERS: NonEmptyArray<Function> = [HealthResolver, AgentResolver];

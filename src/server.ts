@@ -13,11 +13,20 @@ import { formatError } from './format-error.js';
 import { createHttpHandler } from './http-handler.js';
 import type { Logger } from './logger.js';
 import { buildAppSchema } from './schema.js';
+import { createLoaders } from './loaders.js';
+import { createServices } from './services/index.js';
+import { createInProcessPubSub, type PubSub } from '../subscriptions/pubsub.js';
+
+export const DEFAULT_TENANT = 'default';
 
 export interface ServerDeps {
   config: Pick<Config, 'env' | 'host' | 'port'>;
   graph: Graph;
   logger: Logger;
+  /** Defaults to in-process pub/sub. */
+  pubsub?: PubSub;
+  /** The tenant every request works in, until API keys name one. */
+  tenantId?: string;
 }
 
 export interface RunningServer {
@@ -32,10 +41,21 @@ export interface RunningServer {
 const MAX_BODY_BYTES = 1_000_000;
 
 /** Starts Apollo Server and graphql-ws on one HTTP server, both at /graphql. */
-export async function startServer({ config, graph, logger }: ServerDeps): Promise<RunningServer> {
-  const schema = await buildAppSchema();
+export async function startServer(deps: ServerDeps): Promise<RunningServer> {
+  const { config, graph, logger } = deps;
+  const pubsub = deps.pubsub ?? createInProcessPubSub();
+  const tenantId = deps.tenantId ?? DEFAULT_TENANT;
+  const schema = await buildAppSchema(pubsub);
+  const services = createServices(graph, pubsub);
   const httpServer: Server = createServer();
-  const context = async (): Promise<AppContext> => ({ graph, logger });
+  const context = async (): Promise<AppContext> => ({
+    graph,
+    logger,
+    services,
+    tenantId,
+    actor: 'user',
+    loaders: createLoaders(graph, tenantId),
+  });
 
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
   const wsCleanup = useServer(

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
 import { print, type ExecutionResult } from 'graphql';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
@@ -7,6 +8,7 @@ import { startServer, type RunningServer } from '../../src/server.js';
 
 export interface TestServer extends RunningServer {
   graph: Graph;
+  tenantId: string;
   logger: Logger;
   /** POSTs an operation and returns the parsed body (data and errors). */
   gql<TData, TVars>(
@@ -18,19 +20,24 @@ export interface TestServer extends RunningServer {
   stop(): Promise<void>;
 }
 
-/** Starts the real server on a free port against the test Neo4j. */
-export async function startTestServer(): Promise<TestServer> {
+/**
+ * Starts the real server on a free port against the test Neo4j, in a tenant of its own so
+ * suites never see each other's data; stop() deletes that tenant's nodes and nothing else.
+ */
+export async function startTestServer(tenantId = `test-${randomUUID()}`): Promise<TestServer> {
   const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
   const graph = await connectGraph(inject('neo4j'), { log: () => {}, attempts: 3 });
   const server = await startServer({
     config: { env: 'test', host: '127.0.0.1', port: 0 },
     graph,
     logger,
+    tenantId,
   });
   return {
     ...server,
     graph,
     logger,
+    tenantId,
     async gql(doc, variables, headers = {}) {
       const res = await fetch(server.url, {
         method: 'POST',
@@ -41,7 +48,16 @@ export async function startTestServer(): Promise<TestServer> {
     },
     async stop() {
       await server.close();
+      await deleteTenant(graph, tenantId);
       await graph.close();
     },
   };
+}
+
+/** Deletes one tenant's nodes. Refuses an empty tenant id: never an unscoped delete. */
+export async function deleteTenant(graph: Graph, tenantId: string): Promise<void> {
+  if (!tenantId) throw new Error('deleteTenant needs a tenant id');
+  await graph.write((tx) =>
+    tx.run({ cypher: 'MATCH (n {tenantId: $tenantId}) DETACH DELETE n', params: { tenantId } }),
+  );
 }

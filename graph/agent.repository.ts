@@ -1,0 +1,224 @@
+import { randomUUID } from 'node:crypto';
+import type { Agent, AgentCapability, AgentRole, AgentStatus } from '../src/domain/agent.js';
+import type { Page, PageRequest } from '../src/domain/page.js';
+import type { Tx } from './cypher.js';
+import { toAgent, toCapability } from './mappers.js';
+import { readPage, type NodeLike, type Sort } from './page.js';
+
+export interface NewAgent {
+  name: string;
+  description: string | null;
+  role: AgentRole;
+  model: string | null;
+  systemPrompt: string | null;
+  capabilities: { name: string; proficiency: number }[];
+}
+
+export interface AgentFilter {
+  role?: AgentRole;
+  statuses?: AgentStatus[];
+  active?: boolean;
+  capability?: string;
+  text?: string;
+}
+
+/** Fields an update may set; a null removes the property. */
+export type AgentPatch = Partial<
+  Pick<Agent, 'name' | 'description' | 'role' | 'model' | 'systemPrompt' | 'status' | 'active'>
+>;
+
+export async function createAgents(tx: Tx, tenantId: string, agents: NewAgent[]): Promise<Agent[]> {
+  const rows = await tx.run<{ n: NodeLike }>({
+    cypher: `
+      UNWIND $agents AS a
+      CREATE (n:Agent {id: a.id, tenantId: $tenantId, name: a.name, description: a.description,
+                       role: a.role, status: 'IDLE', active: true, model: a.model,
+                       systemPrompt: a.systemPrompt, version: 1,
+                       createdAt: datetime(), updatedAt: datetime()})
+      WITH n, a
+      CALL (n, a) {
+        UNWIND a.capabilities AS cap
+        MERGE (c:Capability {tenantId: $tenantId, name: cap.name})
+          ON CREATE SET c.id = randomUUID(), c.createdAt = datetime(), c.updatedAt = datetime()
+        CREATE (n)-[:HAS_CAPABILITY {proficiency: cap.proficiency, runs: 0, successes: 0,
+                                      avgLatencyMs: 0.0, avgCostUsd: 0.0}]->(c)
+      }
+      RETURN n`,
+    params: { tenantId, agents: agents.map((a) => ({ ...a, id: randomUUID() })) },
+  });
+  return rows.map((r) => toAgent(r.n));
+}
+
+/** Names among `names` already used by an agent of the tenant (other than `exceptId`). */
+export async function takenAgentNames(
+  tx: Tx,
+  tenantId: string,
+  names: string[],
+  exceptId?: string,
+): Promise<string[]> {
+  const rows = await tx.run<{ name: string }>({
+    cypher: `
+      UNWIND $names AS name
+      MATCH (n:Agent {tenantId: $tenantId, name: name})
+      WHERE n.id <> $exceptId
+      RETURN name`,
+    params: { tenantId, names, exceptId: exceptId ?? '' },
+  });
+  return rows.map((r) => r.name);
+}
+
+/**
+ * Takes the agent's write lock (by bumping its version) and returns it as it was, so a
+ * check-then-write in the same transaction cannot race another writer. Null when unknown.
+ */
+export async function lockAgent(tx: Tx, tenantId: string, id: string): Promise<Agent | null> {
+  const [row] = await tx.run<{ n: NodeLike }>({
+    cypher: `
+      MATCH (n:Agent {tenantId: $tenantId, id: $id})
+      SET n.version = n.version + 1
+      RETURN n`,
+    params: { tenantId, id },
+  });
+  return row ? toAgent(row.n) : null;
+}
+
+export async function patchAgent(
+  tx: Tx,
+  tenantId: string,
+  id: string,
+  patch: AgentPatch,
+): Promise<Agent> {
+  const [row] = await tx.run<{ n: NodeLike }>({
+    cypher: `
+      MATCH (n:Agent {tenantId: $tenantId, id: $id})
+      SET n += $patch, n.updatedAt = datetime()
+      RETURN n`,
+    params: { tenantId, id, patch },
+  });
+  return toAgent(row!.n);
+}
+
+/** Replaces the agent's capabilities; the statistics of capabilities it keeps are kept. */
+export async function replaceCapabilities(
+  tx: Tx,
+  tenantId: string,
+  agentId: string,
+  capabilities: { name: string; proficiency: number }[],
+): Promise<void> {
+  await tx.run({
+    cypher: `
+      MATCH (n:Agent {tenantId: $tenantId, id: $agentId})
+      OPTIONAL MATCH (n)-[old:HAS_CAPABILITY]->(c:Capability)
+      WHERE NOT c.name IN $names
+      DELETE old
+      WITH DISTINCT n
+      UNWIND $capabilities AS cap
+      MERGE (c:Capability {tenantId: $tenantId, name: cap.name})
+        ON CREATE SET c.id = randomUUID(), c.createdAt = datetime(), c.updatedAt = datetime()
+      MERGE (n)-[r:HAS_CAPABILITY]->(c)
+        ON CREATE SET r.runs = 0, r.successes = 0, r.avgLatencyMs = 0.0, r.avgCostUsd = 0.0
+      SET r.proficiency = cap.proficiency`,
+    params: { tenantId, agentId, capabilities, names: capabilities.map((c) => c.name) },
+  });
+}
+
+/** Unfinished tasks assigned to the agent. */
+export async function countOpenAssignments(tx: Tx, tenantId: string, id: string): Promise<number> {
+  const [row] = await tx.run<{ open: number }>({
+    cypher: `
+      MATCH (:Agent {tenantId: $tenantId, id: $id})<-[:ASSIGNED_TO]-(t:Task)
+      WHERE NOT t.status IN ['COMPLETED', 'FAILED', 'CANCELLED', 'SKIPPED']
+      RETURN count(t) AS open`,
+    params: { tenantId, id },
+  });
+  return row?.open ?? 0;
+}
+
+/** Moves the agent's unfinished tasks to another agent; returns the ids of the tasks moved. */
+export async function moveOpenAssignments(
+  tx: Tx,
+  tenantId: string,
+  fromId: string,
+  toId: string,
+): Promise<string[]> {
+  const rows = await tx.run<{ id: string }>({
+    cypher: `
+      MATCH (from:Agent {tenantId: $tenantId, id: $fromId})<-[old:ASSIGNED_TO]-(t:Task)
+      WHERE NOT t.status IN ['COMPLETED', 'FAILED', 'CANCELLED', 'SKIPPED']
+      MATCH (to:Agent {tenantId: $tenantId, id: $toId})
+      DELETE old
+      CREATE (t)-[:ASSIGNED_TO {score: 0.0, reason: 'reassigned when agent ' + from.name + ' was deleted', at: datetime()}]->(to)
+      SET t.updatedAt = datetime(), t.version = t.version + 1
+      RETURN t.id AS id`,
+    params: { tenantId, fromId, toId },
+  });
+  return rows.map((r) => r.id);
+}
+
+export async function deleteAgent(tx: Tx, tenantId: string, id: string): Promise<void> {
+  await tx.run({
+    cypher: 'MATCH (n:Agent {tenantId: $tenantId, id: $id}) DETACH DELETE n',
+    params: { tenantId, id },
+  });
+}
+
+/** For the DataLoader: agents by id, any order; unknown ids are simply absent. */
+export async function agentsByIds(
+  tx: Tx,
+  tenantId: string,
+  ids: readonly string[],
+): Promise<Agent[]> {
+  const rows = await tx.run<{ n: NodeLike }>({
+    cypher: 'UNWIND $ids AS id MATCH (n:Agent {tenantId: $tenantId, id: id}) RETURN n',
+    params: { tenantId, ids },
+  });
+  return rows.map((r) => toAgent(r.n));
+}
+
+export async function capabilitiesByAgentIds(
+  tx: Tx,
+  tenantId: string,
+  ids: readonly string[],
+): Promise<AgentCapability[]> {
+  const rows = await tx.run<{ agentId: string; name: string; rel: Record<string, unknown> }>({
+    cypher: `
+      UNWIND $ids AS agentId
+      MATCH (:Agent {tenantId: $tenantId, id: agentId})-[r:HAS_CAPABILITY]->(c:Capability)
+      RETURN agentId, c.name AS name, properties(r) AS rel
+      ORDER BY name`,
+    params: { tenantId, ids },
+  });
+  return rows.map((r) => toCapability(r.agentId, r.name, r.rel));
+}
+
+export function listAgents(
+  tx: Tx,
+  tenantId: string,
+  filter: AgentFilter,
+  sort: Sort,
+  page: PageRequest,
+): Promise<Page<Agent>> {
+  const conditions: string[] = [];
+  if (filter.role) conditions.push('n.role = $role');
+  if (filter.statuses?.length) conditions.push('n.status IN $statuses');
+  if (filter.active !== undefined) conditions.push('n.active = $active');
+  if (filter.capability) {
+    conditions.push('EXISTS { (n)-[:HAS_CAPABILITY]->(:Capability {name: $capability}) }');
+  }
+  if (filter.text) {
+    conditions.push(
+      '(toLower(n.name) CONTAINS toLower($text) OR toLower(coalesce(n.description, "")) CONTAINS toLower($text))',
+    );
+  }
+  return readPage(
+    tx,
+    {
+      match: 'MATCH (n:Agent {tenantId: $tenantId})',
+      conditions,
+      params: { tenantId, ...filter },
+      sort,
+      page,
+    },
+    toAgent,
+  );
+}

@@ -1,0 +1,136 @@
+import {
+  Arg,
+  Ctx,
+  FieldResolver,
+  ID,
+  Int,
+  Mutation,
+  Query,
+  Resolver,
+  Root,
+  Subscription,
+} from 'type-graphql';
+import { TOPICS, type AgentStatusChangedEvent } from '../subscriptions/topics.js';
+import {
+  Agent,
+  AgentCapability,
+  AgentConnection,
+  AgentStatusChange,
+  DeleteAgentResult,
+} from '../schema/agent.type.js';
+import { AgentFilter, CreateAgentInput, UpdateAgentInput } from '../schema/agent.input.js';
+import { toConnection } from '../schema/connection.type.js';
+import { AgentOrder, AgentStatus } from '../schema/enums.js';
+import type { AppContext } from '../src/context.js';
+import { orderToSort } from './order.js';
+
+@Resolver(() => Agent)
+export class AgentResolver {
+  @Query(() => Agent, { description: 'One agent; NOT_FOUND when unknown.' })
+  agent(@Arg('id', () => ID) id: string, @Ctx() ctx: AppContext): Promise<Agent> {
+    return ctx.loaders.agent.load(id);
+  }
+
+  @Query(() => AgentConnection)
+  async agents(
+    @Ctx() ctx: AppContext,
+    @Arg('filter', () => AgentFilter, { nullable: true }) filter?: AgentFilter | null,
+    @Arg('orderBy', () => AgentOrder, { defaultValue: AgentOrder.CREATED_ASC })
+    orderBy?: AgentOrder,
+    @Arg('first', () => Int, { nullable: true, description: '1 to 100; default 20.' })
+    first?: number | null,
+    @Arg('after', () => String, { nullable: true }) after?: string | null,
+  ): Promise<AgentConnection> {
+    const page = await ctx.services.agents.list(
+      ctx.tenantId,
+      {
+        role: filter?.role ?? undefined,
+        statuses: filter?.status ?? undefined,
+        active: filter?.active ?? undefined,
+        capability: filter?.capability ?? undefined,
+        text: filter?.text ?? undefined,
+      },
+      orderToSort(orderBy ?? AgentOrder.CREATED_ASC),
+      first,
+      after,
+    );
+    return toConnection(page);
+  }
+
+  @FieldResolver(() => [AgentCapability])
+  capabilities(@Root() agent: Agent, @Ctx() ctx: AppContext): Promise<AgentCapability[]> {
+    return ctx.loaders.capabilities.load(agent.id);
+  }
+
+  @Mutation(() => Agent)
+  async createAgent(
+    @Arg('input', () => CreateAgentInput) input: CreateAgentInput,
+    @Ctx() ctx: AppContext,
+  ): Promise<Agent> {
+    const [agent] = await ctx.services.agents.createMany(ctx.tenantId, [input]);
+    return agent!;
+  }
+
+  @Mutation(() => [Agent], { description: 'Creates up to 100 agents in one transaction.' })
+  createAgents(
+    @Arg('inputs', () => [CreateAgentInput]) inputs: CreateAgentInput[],
+    @Ctx() ctx: AppContext,
+  ): Promise<Agent[]> {
+    return ctx.services.agents.createMany(ctx.tenantId, inputs);
+  }
+
+  @Mutation(() => Agent)
+  updateAgent(
+    @Arg('id', () => ID) id: string,
+    @Arg('input', () => UpdateAgentInput) input: UpdateAgentInput,
+    @Ctx() ctx: AppContext,
+  ): Promise<Agent> {
+    return ctx.services.agents.update(ctx.tenantId, id, input);
+  }
+
+  @Mutation(() => Agent, { description: 'Follows the transition table; BAD_USER_INPUT otherwise.' })
+  setAgentStatus(
+    @Arg('id', () => ID) id: string,
+    @Arg('status', () => AgentStatus) status: AgentStatus,
+    @Ctx() ctx: AppContext,
+  ): Promise<Agent> {
+    return ctx.services.agents.setStatus(ctx.tenantId, id, status);
+  }
+
+  @Mutation(() => Agent, { description: 'Lets the agent take work again (OFFLINE becomes IDLE).' })
+  activateAgent(@Arg('id', () => ID) id: string, @Ctx() ctx: AppContext): Promise<Agent> {
+    return ctx.services.agents.activate(ctx.tenantId, id);
+  }
+
+  @Mutation(() => Agent, { description: 'Stops new work for the agent and sets it OFFLINE.' })
+  deactivateAgent(@Arg('id', () => ID) id: string, @Ctx() ctx: AppContext): Promise<Agent> {
+    return ctx.services.agents.deactivate(ctx.tenantId, id);
+  }
+
+  @Mutation(() => DeleteAgentResult, {
+    description:
+      'Deletes the agent. Refused with CONFLICT while it holds unfinished tasks, unless reassignTo names an agent to take them.',
+  })
+  async deleteAgent(
+    @Arg('id', () => ID) id: string,
+    @Ctx() ctx: AppContext,
+    @Arg('reassignTo', () => ID, { nullable: true }) reassignTo?: string | null,
+  ): Promise<DeleteAgentResult> {
+    const moved = await ctx.services.agents.delete(ctx.tenantId, id, reassignTo);
+    return { id, reassignedTaskIds: moved };
+  }
+
+  @Subscription(() => AgentStatusChange, {
+    topics: TOPICS.agentStatusChanged,
+    filter: ({ payload, args, context }) =>
+      (payload as AgentStatusChangedEvent).tenantId === (context as AppContext).tenantId &&
+      (!args.agentId || (payload as AgentStatusChangedEvent).agent.id === args.agentId),
+    description: 'Status changes of every agent, or of one agent.',
+  })
+  agentStatusChanged(
+    @Root() event: AgentStatusChangedEvent,
+    @Arg('agentId', () => ID, { nullable: true }) _agentId?: string | null,
+  ): AgentStatusChange {
+    return { agent: event.agent, previousStatus: event.previousStatus };
+  }
+}

@@ -1,0 +1,14 @@
+import type { Sort } from '../src/domain/page.js';
+
+const PROPERTIES = {
+  CREATED: 'createdAt',
+  UPDATED: 'updatedAt',
+  NAME: 'name',
+  TITLE: 'title',
+} as const;
+
+/** Maps a list-order enum value such as CREATED_DESC to the repository's sort. */
+export function orderToSort(order: string): Sort {
+  const [field, direction] = order.split('_') as [keyof typeof PROPERTIES, string];
+  return { property: PROPERTIES[field], descending: direction === 'DESC' };
+}

@@ -1,0 +1,69 @@
+import { Field, Int, ObjectType, type ClassType } from 'type-graphql';
+import type { Page } from '../src/domain/page.js';
+
+@ObjectType({ description: 'Relay page information.' })
+export class PageInfo {
+  @Field(() => Boolean)
+  hasNextPage!: boolean;
+
+  @Field(() => Boolean, { description: 'Always false: lists page forward only.' })
+  hasPreviousPage!: boolean;
+
+  @Field(() => String, { nullable: true })
+  startCursor!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Pass as `after` for the next page.' })
+  endCursor!: string | null;
+}
+
+export interface ConnectionShape<T> {
+  edges: { node: T; cursor: string }[];
+  nodes: T[];
+  pageInfo: PageInfo;
+  totalCount: number;
+}
+
+/** A Relay connection type for `Item`, named `<Item>Connection` with `<Item>Edge` edges. */
+export function Connection<T extends object>(Item: ClassType<T>) {
+  @ObjectType(`${Item.name}Edge`)
+  class Edge {
+    @Field(() => Item)
+    node!: T;
+
+    @Field(() => String)
+    cursor!: string;
+  }
+
+  // Not emitted itself: only the concrete <Item>Connection subclasses are reachable.
+  @ObjectType()
+  abstract class ConnectionType implements ConnectionShape<T> {
+    @Field(() => [Edge])
+    edges!: Edge[];
+
+    @Field(() => [Item], {
+      description: 'The nodes of the edges, for clients that need no cursors.',
+    })
+    nodes!: T[];
+
+    @Field(() => PageInfo)
+    pageInfo!: PageInfo;
+
+    @Field(() => Int, { description: 'All rows matching the filter, across pages.' })
+    totalCount!: number;
+  }
+  return ConnectionType;
+}
+
+export function toConnection<T>(page: Page<T>): ConnectionShape<T> {
+  return {
+    edges: page.items,
+    nodes: page.items.map((e) => e.node),
+    totalCount: page.totalCount,
+    pageInfo: {
+      hasNextPage: page.hasNextPage,
+      hasPreviousPage: false,
+      startCursor: page.items[0]?.cursor ?? null,
+      endCursor: page.items.at(-1)?.cursor ?? null,
+    },
+  };
+}

@@ -1,0 +1,42 @@
+import { registerEnumType } from 'type-graphql';
+import { AgentRole, AgentStatus } from '../src/domain/agent.js';
+import { KnowledgeKind } from '../src/domain/knowledge.js';
+import { MessageKind } from '../src/domain/message.js';
+import { TaskPriority, TaskStatus } from '../src/domain/task.js';
+
+registerEnumType(AgentRole, {
+  name: 'AgentRole',
+  description: 'CHIEF_OF_STAFF plans and delegates; MASTER_OPERATOR executes.',
+});
+registerEnumType(AgentStatus, { name: 'AgentStatus' });
+registerEnumType(TaskPriority, { name: 'TaskPriority' });
+registerEnumType(TaskStatus, { name: 'TaskStatus' });
+registerEnumType(MessageKind, { name: 'MessageKind' });
+registerEnumType(KnowledgeKind, { name: 'KnowledgeKind' });
+
+/** List orders. Every order breaks ties by id, so pages are stable. */
+export enum ListOrder {
+  CREATED_ASC = 'CREATED_ASC',
+  CREATED_DESC = 'CREATED_DESC',
+  UPDATED_ASC = 'UPDATED_ASC',
+  UPDATED_DESC = 'UPDATED_DESC',
+}
+registerEnumType(ListOrder, { name: 'ListOrder', description: 'Order of a list; ties by id.' });
+
+export enum AgentOrder {
+  CREATED_ASC = 'CREATED_ASC',
+  CREATED_DESC = 'CREATED_DESC',
+  UPDATED_DESC = 'UPDATED_DESC',
+  NAME_ASC = 'NAME_ASC',
+}
+registerEnumType(AgentOrder, { name: 'AgentOrder' });
+
+export enum TaskOrder {
+  CREATED_ASC = 'CREATED_ASC',
+  CREATED_DESC = 'CREATED_DESC',
+  UPDATED_DESC = 'UPDATED_DESC',
+  TITLE_ASC = 'TITLE_ASC',
+}
+registerEnumType(TaskOrder, { name: 'TaskOrder' });
+
+export { AgentRole, AgentStatus, KnowledgeKind, MessageKind, TaskPriority, TaskStatus };

@@ -1,0 +1,59 @@
+import { BadInputError } from './errors.js';
+
+export enum AgentRole {
+  CHIEF_OF_STAFF = 'CHIEF_OF_STAFF',
+  MASTER_OPERATOR = 'MASTER_OPERATOR',
+}
+
+export enum AgentStatus {
+  IDLE = 'IDLE',
+  BUSY = 'BUSY',
+  PAUSED = 'PAUSED',
+  ERROR = 'ERROR',
+  OFFLINE = 'OFFLINE',
+}
+
+/** Allowed status changes: from -> the statuses it may move to. */
+export const AGENT_TRANSITIONS: Record<AgentStatus, readonly AgentStatus[]> = {
+  IDLE: [AgentStatus.BUSY, AgentStatus.PAUSED, AgentStatus.OFFLINE, AgentStatus.ERROR],
+  BUSY: [AgentStatus.IDLE, AgentStatus.PAUSED, AgentStatus.ERROR, AgentStatus.OFFLINE],
+  PAUSED: [AgentStatus.IDLE, AgentStatus.OFFLINE],
+  ERROR: [AgentStatus.IDLE, AgentStatus.OFFLINE],
+  OFFLINE: [AgentStatus.IDLE],
+};
+
+/** Throws BAD_USER_INPUT naming both ends when `from -> to` is not in the table. */
+export function assertAgentTransition(from: AgentStatus, to: AgentStatus): void {
+  if (!AGENT_TRANSITIONS[from].includes(to)) {
+    const allowed = AGENT_TRANSITIONS[from].join(', ');
+    throw new BadInputError(
+      `An agent cannot go from ${from} to ${to}; from ${from} it may go to ${allowed}`,
+      { from, to },
+    );
+  }
+}
+
+export interface Agent {
+  id: string;
+  tenantId: string;
+  name: string;
+  description: string | null;
+  role: AgentRole;
+  status: AgentStatus;
+  active: boolean;
+  model: string | null;
+  systemPrompt: string | null;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface AgentCapability {
+  agentId: string;
+  name: string;
+  proficiency: number;
+  runs: number;
+  successes: number;
+  avgLatencyMs: number;
+  avgCostUsd: number;
+}

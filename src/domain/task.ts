@@ -1,0 +1,79 @@
+import { BadInputError } from './errors.js';
+
+export enum TaskPriority {
+  LOW = 'LOW',
+  MEDIUM = 'MEDIUM',
+  HIGH = 'HIGH',
+  URGENT = 'URGENT',
+}
+
+export enum TaskStatus {
+  PENDING = 'PENDING',
+  READY = 'READY',
+  IN_PROGRESS = 'IN_PROGRESS',
+  AWAITING_APPROVAL = 'AWAITING_APPROVAL',
+  COMPLETED = 'COMPLETED',
+  FAILED = 'FAILED',
+  CANCELLED = 'CANCELLED',
+  SKIPPED = 'SKIPPED',
+}
+
+/** Statuses a task never leaves, except FAILED and CANCELLED through retry. */
+export const FINISHED_STATUSES: readonly TaskStatus[] = [
+  TaskStatus.COMPLETED,
+  TaskStatus.FAILED,
+  TaskStatus.CANCELLED,
+  TaskStatus.SKIPPED,
+];
+
+export const isFinished = (s: TaskStatus) => FINISHED_STATUSES.includes(s);
+
+/** Allowed status changes: from -> the statuses it may move to. */
+export const TASK_TRANSITIONS: Record<TaskStatus, readonly TaskStatus[]> = {
+  PENDING: [TaskStatus.READY, TaskStatus.IN_PROGRESS, TaskStatus.CANCELLED, TaskStatus.SKIPPED],
+  READY: [TaskStatus.PENDING, TaskStatus.IN_PROGRESS, TaskStatus.CANCELLED, TaskStatus.SKIPPED],
+  IN_PROGRESS: [
+    TaskStatus.COMPLETED,
+    TaskStatus.FAILED,
+    TaskStatus.AWAITING_APPROVAL,
+    TaskStatus.READY,
+    TaskStatus.CANCELLED,
+  ],
+  AWAITING_APPROVAL: [
+    TaskStatus.COMPLETED,
+    TaskStatus.FAILED,
+    TaskStatus.READY,
+    TaskStatus.CANCELLED,
+  ],
+  COMPLETED: [],
+  FAILED: [TaskStatus.PENDING],
+  CANCELLED: [TaskStatus.PENDING],
+  SKIPPED: [],
+};
+
+/** Throws BAD_USER_INPUT naming both ends when `from -> to` is not in the table. */
+export function assertTaskTransition(from: TaskStatus, to: TaskStatus, action?: string): void {
+  if (TASK_TRANSITIONS[from].includes(to)) return;
+  const allowed = TASK_TRANSITIONS[from].join(', ') || 'nothing (it is final)';
+  const what = action ? `Cannot ${action} this task: ` : '';
+  throw new BadInputError(
+    `${what}a task cannot go from ${from} to ${to}; from ${from} it may go to ${allowed}`,
+    { from, to },
+  );
+}
+
+export interface Task {
+  id: string;
+  tenantId: string;
+  title: string;
+  description: string | null;
+  priority: TaskPriority;
+  status: TaskStatus;
+  result: string | null;
+  error: string | null;
+  attempts: number;
+  createdBy: string | null;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}

@@ -1,0 +1,80 @@
+import { BadInputError } from './errors.js';
+
+/** Input size limits: large enough for real use, small enough that no field can flood the graph. */
+export const LIMITS = {
+  name: 100,
+  title: 200,
+  description: 10_000,
+  systemPrompt: 20_000,
+  content: 20_000,
+  result: 100_000,
+  model: 200,
+  tag: 50,
+  tags: 20,
+  capabilities: 50,
+  recipients: 100,
+  dependencies: 100,
+  batch: 100,
+  search: 500,
+} as const;
+
+/**
+ * Trims and checks a required text field. Throws BAD_USER_INPUT stating the contract and what
+ * was received, e.g. "name must be 1 to 100 characters, but got 0".
+ */
+export function requiredText(field: string, value: string, max: number): string {
+  const text = value.trim();
+  if (text.length === 0 || text.length > max) {
+    throw new BadInputError(`${field} must be 1 to ${max} characters, but got ${text.length}`, {
+      field,
+    });
+  }
+  return text;
+}
+
+/** Like requiredText, for an optional field: null/undefined stay as they are, "" becomes null. */
+export function optionalText(
+  field: string,
+  value: string | null | undefined,
+  max: number,
+): string | null | undefined {
+  if (value === undefined || value === null) return value;
+  const text = value.trim();
+  if (text.length > max) {
+    throw new BadInputError(`${field} must be at most ${max} characters, but got ${text.length}`, {
+      field,
+    });
+  }
+  return text.length === 0 ? null : text;
+}
+
+export function numberInRange(field: string, value: number, min: number, max: number): number {
+  if (!Number.isFinite(value) || value < min || value > max) {
+    throw new BadInputError(`${field} must be between ${min} and ${max}, but got ${value}`, {
+      field,
+    });
+  }
+  return value;
+}
+
+export function listOfAtMost<T>(field: string, values: readonly T[], max: number): T[] {
+  if (values.length > max) {
+    throw new BadInputError(`${field} may hold at most ${max} items, but got ${values.length}`, {
+      field,
+    });
+  }
+  return [...values];
+}
+
+/** Ids are UUIDs: anything else cannot name a node, so it is refused before any query. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function isId(value: string): boolean {
+  return UUID.test(value);
+}
+
+/** Names of capabilities and tags: trimmed, case kept, no duplicates. */
+export function distinctNames(field: string, values: readonly string[], max: number, each: number) {
+  const names = [...new Set(values.map((v) => requiredText(field, v, each)))];
+  return listOfAtMost(field, names, max);
+}

@@ -1,0 +1,70 @@
+import DataLoader from 'dataloader';
+import * as agents from '../graph/agent.repository.js';
+import type { Tx } from '../graph/cypher.js';
+import type { Graph } from '../graph/graph.js';
+import type { Agent, AgentCapability } from './domain/agent.js';
+import { NotFoundError } from './domain/errors.js';
+
+/**
+ * DataLoaders for one request and one tenant: one Cypher round trip per field level
+ * (UNWIND $ids), never one per parent. Never share them across requests or tenants.
+ */
+export function createLoaders(graph: Graph, tenantId: string) {
+  const read = <T>(work: (tx: Tx) => Promise<T>) => graph.read(work);
+  return {
+    agent: byId('Agent', (ids) => read((tx) => agents.agentsByIds(tx, tenantId, ids))),
+    capabilities: groupedBy(
+      (ids) => read((tx) => agents.capabilitiesByAgentIds(tx, tenantId, ids)),
+      (c: AgentCapability) => c.agentId,
+    ),
+    /** Loaders whose batch depends on field arguments, made once per distinct arguments. */
+    keyed: keyedLoaders(),
+  };
+}
+
+export type Loaders = ReturnType<typeof createLoaders>;
+
+/**
+ * A loader by id, honouring dataloader's contract: one result per key, in key order, and a
+ * NotFoundError in each gap (an id of another tenant is a gap too).
+ */
+export function byId<T extends { id: string }>(
+  what: string,
+  fetch: (ids: readonly string[]) => Promise<T[]>,
+): DataLoader<string, T> {
+  return new DataLoader<string, T>(async (ids) => {
+    const found = new Map((await fetch(ids)).map((item) => [item.id, item]));
+    return ids.map((id) => found.get(id) ?? new NotFoundError(what, id));
+  });
+}
+
+/** A loader of lists by parent id: one list per key, in key order, empty where none. */
+export function groupedBy<T>(
+  fetch: (ids: readonly string[]) => Promise<T[]>,
+  keyOf: (item: T) => string,
+): DataLoader<string, T[]> {
+  return new DataLoader<string, T[]>(async (ids) => {
+    const groups = new Map<string, T[]>();
+    for (const item of await fetch(ids)) {
+      const key = keyOf(item);
+      groups.set(key, [...(groups.get(key) ?? []), item]);
+    }
+    return ids.map((id) => groups.get(id) ?? []);
+  });
+}
+
+function keyedLoaders() {
+  const cache = new Map<string, DataLoader<string, unknown>>();
+  /** The loader for `name` with these arguments, created on first use in this request. */
+  return <T>(name: string, args: unknown, create: () => DataLoader<string, T>) => {
+    const key = `${name}:${JSON.stringify(args)}`;
+    let loader = cache.get(key);
+    if (!loader) {
+      loader = create() as DataLoader<string, unknown>;
+      cache.set(key, loader);
+    }
+    return loader as DataLoader<string, T>;
+  };
+}
+
+export type { Agent };

@@ -1,0 +1,223 @@
+import * as repo from '../../graph/agent.repository.js';
+import { TOPICS } from '../../subscriptions/topics.js';
+import { assertAgentTransition, AgentStatus, type Agent, type AgentRole } from '../domain/agent.js';
+import { BadInputError, ConflictError, NotFoundError } from '../domain/errors.js';
+import { pageRequest, type Page, type Sort } from '../domain/page.js';
+import {
+  distinctNames,
+  LIMITS,
+  listOfAtMost,
+  numberInRange,
+  optionalText,
+  requiredText,
+} from '../domain/validate.js';
+import type { Emit, UnitOfWork } from './unit-of-work.js';
+import type { Tx } from '../../graph/cypher.js';
+
+export interface CapabilityData {
+  name: string;
+  proficiency?: number | null;
+}
+
+export interface CreateAgentData {
+  name: string;
+  description?: string | null;
+  role: AgentRole;
+  model?: string | null;
+  systemPrompt?: string | null;
+  capabilities?: CapabilityData[] | null;
+}
+
+export interface UpdateAgentData {
+  name?: string | null;
+  description?: string | null;
+  role?: AgentRole | null;
+  model?: string | null;
+  systemPrompt?: string | null;
+  capabilities?: CapabilityData[] | null;
+}
+
+/** Agent lifecycle rules; every method that writes is one transaction. */
+export class AgentService {
+  constructor(private readonly uow: UnitOfWork) {}
+
+  async createMany(tenantId: string, inputs: CreateAgentData[]): Promise<Agent[]> {
+    listOfAtMost('agents', inputs, LIMITS.batch);
+    const agents = inputs.map((input, i) =>
+      at(inputs.length > 1 ? `agents[${i}].` : '', () => ({
+        name: requiredText('name', input.name, LIMITS.name),
+        description: optionalText('description', input.description, LIMITS.description) ?? null,
+        role: input.role,
+        model: optionalText('model', input.model, LIMITS.model) ?? null,
+        systemPrompt: optionalText('systemPrompt', input.systemPrompt, LIMITS.systemPrompt) ?? null,
+        capabilities: capabilities(input.capabilities ?? []),
+      })),
+    );
+    const names = agents.map((a) => a.name);
+    const twice = names.find((n, i) => names.indexOf(n) !== i);
+    if (twice) throw new BadInputError(`The agent name "${twice}" appears twice in this batch`);
+
+    return this.uow.run(async (tx, emit) => {
+      await assertNamesFree(tx, tenantId, names);
+      const created = await repo.createAgents(tx, tenantId, agents);
+      for (const agent of created) {
+        emit({
+          topic: TOPICS.agentStatusChanged,
+          payload: { tenantId, agent, previousStatus: null },
+        });
+      }
+      return created;
+    });
+  }
+
+  async update(tenantId: string, id: string, input: UpdateAgentData): Promise<Agent> {
+    const patch: repo.AgentPatch = {};
+    if (input.name !== undefined && input.name !== null) {
+      patch.name = requiredText('name', input.name, LIMITS.name);
+    }
+    if (input.role) patch.role = input.role;
+    for (const field of ['description', 'model', 'systemPrompt'] as const) {
+      const max =
+        field === 'systemPrompt'
+          ? LIMITS.systemPrompt
+          : field === 'model'
+            ? LIMITS.model
+            : LIMITS.description;
+      const value = optionalText(field, input[field], max);
+      if (value !== undefined) patch[field] = value;
+    }
+    const caps = input.capabilities ? capabilities(input.capabilities) : undefined;
+
+    return this.uow.run(async (tx) => {
+      await lockOrThrow(tx, tenantId, id);
+      if (patch.name) await assertNamesFree(tx, tenantId, [patch.name], id);
+      if (caps) await repo.replaceCapabilities(tx, tenantId, id, caps);
+      return repo.patchAgent(tx, tenantId, id, patch);
+    });
+  }
+
+  /** Moves the agent along the status transition table; BAD_USER_INPUT names from and to. */
+  setStatus(tenantId: string, id: string, status: AgentStatus): Promise<Agent> {
+    return this.uow.run(async (tx, emit) => {
+      const before = await lockOrThrow(tx, tenantId, id);
+      if (before.status === status) return before;
+      assertAgentTransition(before.status, status);
+      return changed(tx, emit, tenantId, before, { status });
+    });
+  }
+
+  /** Active agents take work; activating brings an agent back to IDLE. */
+  activate(tenantId: string, id: string): Promise<Agent> {
+    return this.uow.run(async (tx, emit) => {
+      const before = await lockOrThrow(tx, tenantId, id);
+      if (before.active && before.status !== AgentStatus.OFFLINE) return before;
+      const status = before.status === AgentStatus.OFFLINE ? AgentStatus.IDLE : before.status;
+      return changed(tx, emit, tenantId, before, { active: true, status });
+    });
+  }
+
+  /** Inactive agents take no new work and go OFFLINE. */
+  deactivate(tenantId: string, id: string): Promise<Agent> {
+    return this.uow.run(async (tx, emit) => {
+      const before = await lockOrThrow(tx, tenantId, id);
+      if (!before.active) return before;
+      return changed(tx, emit, tenantId, before, { active: false, status: AgentStatus.OFFLINE });
+    });
+  }
+
+  /**
+   * Deletes an agent. An agent with unfinished tasks is refused with CONFLICT, unless
+   * `reassignTo` names another agent to take them over in the same transaction.
+   */
+  delete(tenantId: string, id: string, reassignTo?: string | null): Promise<string[]> {
+    if (reassignTo === id) {
+      throw new BadInputError('reassignTo must be another agent than the one being deleted');
+    }
+    return this.uow.run(async (tx) => {
+      await lockOrThrow(tx, tenantId, id);
+      let moved: string[] = [];
+      if (reassignTo) {
+        await lockOrThrow(tx, tenantId, reassignTo);
+        moved = await repo.moveOpenAssignments(tx, tenantId, id, reassignTo);
+      } else {
+        const open = await repo.countOpenAssignments(tx, tenantId, id);
+        if (open > 0) {
+          throw new ConflictError(
+            `This agent holds ${open} unfinished task(s): cancel or finish them, or pass reassignTo to hand them to another agent`,
+            { openTasks: open },
+          );
+        }
+      }
+      await repo.deleteAgent(tx, tenantId, id);
+      return moved;
+    });
+  }
+
+  list(
+    tenantId: string,
+    filter: repo.AgentFilter,
+    sort: Sort,
+    first?: number | null,
+    after?: string | null,
+  ): Promise<Page<Agent>> {
+    const page = pageRequest(first, after);
+    const text = optionalText('text', filter.text, LIMITS.search) ?? undefined;
+    return this.uow.read((tx) => repo.listAgents(tx, tenantId, { ...filter, text }, sort, page));
+  }
+}
+
+async function lockOrThrow(tx: Tx, tenantId: string, id: string): Promise<Agent> {
+  const agent = await repo.lockAgent(tx, tenantId, id);
+  if (!agent) throw new NotFoundError('Agent', id);
+  return agent;
+}
+
+async function changed(
+  tx: Tx,
+  emit: Emit,
+  tenantId: string,
+  before: Agent,
+  patch: repo.AgentPatch,
+): Promise<Agent> {
+  const agent = await repo.patchAgent(tx, tenantId, before.id, patch);
+  if (agent.status !== before.status) {
+    emit({
+      topic: TOPICS.agentStatusChanged,
+      payload: { tenantId, agent, previousStatus: before.status },
+    });
+  }
+  return agent;
+}
+
+async function assertNamesFree(tx: Tx, tenantId: string, names: string[], exceptId?: string) {
+  const [taken] = await repo.takenAgentNames(tx, tenantId, names, exceptId);
+  if (taken) {
+    throw new ConflictError(`An agent named "${taken}" already exists: choose another name`, {
+      field: 'name',
+    });
+  }
+}
+
+function capabilities(list: CapabilityData[]) {
+  const names = distinctNames(
+    'capabilities.name',
+    list.map((c) => c.name),
+    LIMITS.capabilities,
+    LIMITS.name,
+  );
+  return names.map((name) => {
+    const given = list.find((c) => c.name.trim() === name)?.proficiency;
+    return { name, proficiency: numberInRange('proficiency', given ?? 0.5, 0, 1) };
+  });
+}
+
+/** Prefixes a validation message with the batch position, e.g. "agents[2].name ...". */
+function at<T>(prefix: string, build: () => T): T {
+  if (!prefix) return build();
+  try {
+    return build();
+  } catch (err) {
+    if (err instanceof BadInputError) throw new BadInputError(prefix + err.message, err.details);
+    throw err;
+  }
+}

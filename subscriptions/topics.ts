@@ -1,0 +1,44 @@
+import type { Agent, AgentStatus } from '../src/domain/agent.js';
+import type { Message } from '../src/domain/message.js';
+import type { Task } from '../src/domain/task.js';
+
+/** Every topic, by name. Publishers and subscription resolvers import these; no topic is typed twice. */
+export const TOPICS = {
+  agentStatusChanged: 'AGENT_STATUS_CHANGED',
+  taskUpdated: 'TASK_UPDATED',
+  messageSent: 'MESSAGE_SENT',
+} as const;
+
+export interface AgentStatusChangedEvent {
+  tenantId: string;
+  agent: Agent;
+  previousStatus: AgentStatus | null;
+}
+
+export interface TaskUpdatedEvent {
+  tenantId: string;
+  task: Task;
+  /** What happened, e.g. CREATED, UPDATED, ASSIGNED, STATUS_CHANGED, DELETED. */
+  change: string;
+  /** Parent, grandparent, ...: lets a subscriber watch a whole subtree. */
+  ancestorIds: string[];
+}
+
+export interface MessageSentEvent {
+  tenantId: string;
+  message: Message;
+  senderAgentId: string | null;
+  recipientIds: string[];
+}
+
+export interface EventPayloads {
+  [TOPICS.agentStatusChanged]: AgentStatusChangedEvent;
+  [TOPICS.taskUpdated]: TaskUpdatedEvent;
+  [TOPICS.messageSent]: MessageSentEvent;
+}
+
+export type Topic = keyof EventPayloads;
+
+export type DomainEvent = {
+  [K in Topic]: { topic: K; payload: EventPayloads[K] };
+}[Topic];

@@ -1,0 +1,77 @@
+import { createClient, type Client } from 'graphql-ws';
+import { print, type ExecutionResult } from 'graphql';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import WebSocket from 'ws';
+
+export interface Subscription<T> {
+  /** The next event, or a rejection after `timeoutMs`. */
+  waitForNext(timeoutMs?: number): Promise<ExecutionResult<T>>;
+  /** Resolves true when nothing arrives within `ms`: for asserting silence. */
+  staysQuiet(ms?: number): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** A graphql-ws client for tests: one socket per subscription, closed by close(). */
+export async function subscribe<T, V>(
+  wsUrl: string,
+  doc: TypedDocumentNode<T, V>,
+  variables?: V,
+  connectionParams?: Record<string, unknown>,
+): Promise<Subscription<T>> {
+  let connected!: () => void;
+  const isConnected = new Promise<void>((r) => (connected = r));
+  const client: Client = createClient({
+    url: wsUrl,
+    webSocketImpl: WebSocket,
+    connectionParams,
+    retryAttempts: 0,
+    on: { connected: () => connected() },
+  });
+  const queue: ExecutionResult<T>[] = [];
+  const waiters: ((r: ExecutionResult<T>) => void)[] = [];
+  client.subscribe<T>(
+    { query: print(doc), variables: variables as Record<string, unknown> | undefined },
+    {
+      next: (value) => {
+        const waiter = waiters.shift();
+        if (waiter) waiter(value as ExecutionResult<T>);
+        else queue.push(value as ExecutionResult<T>);
+      },
+      error: (err) => {
+        const value = { errors: [{ message: String((err as Error).message ?? err) }] };
+        const waiter = waiters.shift();
+        if (waiter) waiter(value as never);
+        else queue.push(value as never);
+      },
+      complete: () => {},
+    },
+  );
+  await isConnected;
+  // The server registers the operation a moment after the socket connects.
+  await new Promise((r) => setTimeout(r, 150));
+
+  return {
+    waitForNext(timeoutMs = 5_000) {
+      const ready = queue.shift();
+      if (ready) return Promise.resolve(ready);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          waiters.splice(waiters.indexOf(done), 1);
+          reject(new Error(`no subscription event within ${timeoutMs} ms`));
+        }, timeoutMs);
+        const done = (r: ExecutionResult<T>) => {
+          clearTimeout(timer);
+          resolve(r);
+        };
+        waiters.push(done);
+      });
+    },
+    async staysQuiet(ms = 500) {
+      await new Promise((r) => setTimeout(r, ms));
+      return queue.length === 0;
+    },
+    async close() {
+      await client.dispose();
+    },
+  };
+}
