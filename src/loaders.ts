@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
 import * as agents from '../graph/agent.repository.js';
+import * as tasks from '../graph/task.repository.js';
 import type { Tx } from '../graph/cypher.js';
 import type { Graph } from '../graph/graph.js';
 import type { Agent, AgentCapability } from './domain/agent.js';
@@ -13,6 +14,7 @@ export function createLoaders(graph: Graph, tenantId: string) {
   const read = <T>(work: (tx: Tx) => Promise<T>) => graph.read(work);
   return {
     agent: byId('Agent', (ids) => read((tx) => agents.agentsByIds(tx, tenantId, ids))),
+    task: byId('Task', (ids) => read((tx) => tasks.tasksByIds(tx, tenantId, ids))),
     capabilities: groupedBy(
       (ids) => read((tx) => agents.capabilitiesByAgentIds(tx, tenantId, ids)),
       (c: AgentCapability) => c.agentId,
