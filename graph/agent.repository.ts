@@ -16,7 +16,7 @@ export interface NewAgent {
 
 export interface AgentFilter {
   role?: AgentRole;
-  statuses?: AgentStatus[];
+  status?: AgentStatus[];
   active?: boolean;
   capability?: string;
   text?: string;
@@ -200,7 +200,7 @@ export function listAgents(
 ): Promise<Page<Agent>> {
   const conditions: string[] = [];
   if (filter.role) conditions.push('n.role = $role');
-  if (filter.statuses?.length) conditions.push('n.status IN $statuses');
+  if (filter.status?.length) conditions.push('n.status IN $status');
   if (filter.active !== undefined) conditions.push('n.active = $active');
   if (filter.capability) {
     conditions.push('EXISTS { (n)-[:HAS_CAPABILITY]->(:Capability {name: $capability}) }');

@@ -1,13 +1,441 @@
-import type { Task } from '../src/domain/task.js';
+import neo4j from 'neo4j-driver';
+import type { Page, PageRequest, Sort } from '../src/domain/page.js';
+import type { Task, TaskPriority, TaskStatus } from '../src/domain/task.js';
 import type { Tx } from './cypher.js';
-import { toTask } from './mappers.js';
-import type { NodeLike } from './page.js';
+import { toAgent, toTask } from './mappers.js';
+import { readPage, type NodeLike } from './page.js';
+import type { Agent } from '../src/domain/agent.js';
+
+export interface NewTask {
+  id: string;
+  title: string;
+  description: string | null;
+  priority: TaskPriority;
+  createdBy: string | null;
+  parentId: string | null;
+  dependsOn: string[];
+  capabilities: string[];
+  delegatedById: string | null;
+}
+
+export interface TaskFilter {
+  status?: TaskStatus[];
+  priority?: TaskPriority[];
+  assigneeId?: string;
+  parentId?: string;
+  rootsOnly?: boolean;
+  capability?: string;
+  text?: string;
+}
+
+export type TaskPatch = Partial<
+  Pick<Task, 'title' | 'description' | 'priority' | 'status' | 'result' | 'error'>
+>;
+
+const OPEN = "NOT t.status IN ['COMPLETED', 'FAILED', 'CANCELLED', 'SKIPPED']";
+
+/**
+ * Creates tasks with their edges. Parents, dependencies and delegating agents must exist
+ * (checked by the service first); tasks of the same batch may point at each other.
+ */
+export async function createTasks(tx: Tx, tenantId: string, tasks: NewTask[]): Promise<Task[]> {
+  await tx.run({
+    cypher: `
+      UNWIND $tasks AS t
+      CREATE (n:Task {id: t.id, tenantId: $tenantId, title: t.title, description: t.description,
+                      priority: t.priority, status: 'PENDING', attempts: 0, createdBy: t.createdBy,
+                      version: 1, createdAt: datetime(), updatedAt: datetime()})
+      WITH n, t
+      CALL (n, t) {
+        UNWIND t.capabilities AS name
+        MERGE (c:Capability {tenantId: $tenantId, name: name})
+          ON CREATE SET c.id = randomUUID(), c.createdAt = datetime(), c.updatedAt = datetime()
+        CREATE (n)-[:REQUIRES]->(c)
+      }
+      CALL (n, t) {
+        MATCH (a:Agent {tenantId: $tenantId, id: t.delegatedById})
+        CREATE (n)-[:DELEGATED_BY]->(a)
+      }`,
+    params: { tenantId, tasks },
+  });
+  // Edges between tasks go second, so a batch may refer to its own members in any order.
+  await tx.run({
+    cypher: `
+      UNWIND $tasks AS t
+      MATCH (n:Task {tenantId: $tenantId, id: t.id})
+      CALL (n, t) {
+        MATCH (p:Task {tenantId: $tenantId, id: t.parentId})
+        CREATE (n)-[:SUBTASK_OF]->(p)
+      }
+      CALL (n, t) {
+        UNWIND t.dependsOn AS depId
+        MATCH (d:Task {tenantId: $tenantId, id: depId})
+        CREATE (n)-[:DEPENDS_ON]->(d)
+      }`,
+    params: { tenantId, tasks },
+  });
+  return tasksByIdsInOrder(
+    tx,
+    tenantId,
+    tasks.map((t) => t.id),
+  );
+}
+
+async function tasksByIdsInOrder(tx: Tx, tenantId: string, ids: string[]): Promise<Task[]> {
+  const found = new Map((await tasksByIds(tx, tenantId, ids)).map((t) => [t.id, t]));
+  return ids.map((id) => found.get(id)!);
+}
+
+/** Ids among `ids` that name no task of the tenant. */
+export async function missingTaskIds(tx: Tx, tenantId: string, ids: string[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const rows = await tx.run<{ id: string }>({
+    cypher: `
+      UNWIND $ids AS id
+      OPTIONAL MATCH (t:Task {tenantId: $tenantId, id: id})
+      WITH id, t WHERE t IS NULL
+      RETURN id`,
+    params: { tenantId, ids },
+  });
+  return rows.map((r) => r.id);
+}
+
+/** Takes the task's write lock and returns it as it now is; null when unknown. */
+export async function lockTask(tx: Tx, tenantId: string, id: string): Promise<Task | null> {
+  const [row] = await tx.run<{ n: NodeLike }>({
+    cypher: `
+      MATCH (n:Task {tenantId: $tenantId, id: $id})
+      SET n.version = n.version + 1
+      RETURN n`,
+    params: { tenantId, id },
+  });
+  return row ? toTask(row.n) : null;
+}
+
+export async function patchTask(
+  tx: Tx,
+  tenantId: string,
+  id: string,
+  patch: TaskPatch,
+): Promise<Task> {
+  const [row] = await tx.run<{ n: NodeLike }>({
+    cypher: `
+      MATCH (n:Task {tenantId: $tenantId, id: $id})
+      SET n += $patch, n.updatedAt = datetime()
+      RETURN n`,
+    params: { tenantId, id, patch },
+  });
+  return toTask(row!.n);
+}
+
+/** Replaces the task's required capabilities. */
+export async function replaceRequirements(
+  tx: Tx,
+  tenantId: string,
+  id: string,
+  names: string[],
+): Promise<void> {
+  await tx.run({
+    cypher: `
+      MATCH (n:Task {tenantId: $tenantId, id: $id})
+      OPTIONAL MATCH (n)-[old:REQUIRES]->()
+      DELETE old
+      WITH DISTINCT n
+      UNWIND $names AS name
+      MERGE (c:Capability {tenantId: $tenantId, name: name})
+        ON CREATE SET c.id = randomUUID(), c.createdAt = datetime(), c.updatedAt = datetime()
+      CREATE (n)-[:REQUIRES]->(c)`,
+    params: { tenantId, id, names },
+  });
+}
+
+/** Points ASSIGNED_TO at the agent (replacing any earlier assignment). */
+export async function assign(
+  tx: Tx,
+  tenantId: string,
+  taskId: string,
+  agentId: string,
+  score: number | null,
+  reason: string,
+): Promise<void> {
+  await tx.run({
+    cypher: `
+      MATCH (t:Task {tenantId: $tenantId, id: $taskId}), (a:Agent {tenantId: $tenantId, id: $agentId})
+      OPTIONAL MATCH (t)-[old:ASSIGNED_TO]->()
+      DELETE old
+      CREATE (t)-[:ASSIGNED_TO {score: $score, reason: $reason, at: datetime()}]->(a)
+      SET t.updatedAt = datetime()`,
+    params: { tenantId, taskId, agentId, score, reason },
+  });
+}
+
+export async function unassign(tx: Tx, tenantId: string, taskId: string): Promise<boolean> {
+  const rows = await tx.run({
+    cypher: `
+      MATCH (:Task {tenantId: $tenantId, id: $taskId})-[r:ASSIGNED_TO]->()
+      DELETE r
+      RETURN 1 AS removed`,
+    params: { tenantId, taskId },
+  });
+  return rows.length > 0;
+}
+
+/** True when `dependsOnId` already (transitively) depends on `taskId`: a new edge would close a cycle. */
+export async function dependencyPathExists(
+  tx: Tx,
+  tenantId: string,
+  taskId: string,
+  dependsOnId: string,
+): Promise<boolean> {
+  const rows = await tx.run({
+    cypher: `
+      MATCH (d:Task {tenantId: $tenantId, id: $dependsOnId}), (t:Task {tenantId: $tenantId, id: $taskId})
+      MATCH p = shortestPath((d)-[:DEPENDS_ON*1..]->(t))
+      RETURN 1 AS found LIMIT 1`,
+    params: { tenantId, taskId, dependsOnId },
+  });
+  return rows.length > 0;
+}
+
+export async function addDependency(tx: Tx, tenantId: string, taskId: string, dependsOnId: string) {
+  await tx.run({
+    cypher: `
+      MATCH (t:Task {tenantId: $tenantId, id: $taskId}), (d:Task {tenantId: $tenantId, id: $dependsOnId})
+      MERGE (t)-[:DEPENDS_ON]->(d)
+      SET t.updatedAt = datetime()`,
+    params: { tenantId, taskId, dependsOnId },
+  });
+}
+
+export async function removeDependency(
+  tx: Tx,
+  tenantId: string,
+  taskId: string,
+  dependsOnId: string,
+) {
+  await tx.run({
+    cypher: `
+      MATCH (:Task {tenantId: $tenantId, id: $taskId})-[r:DEPENDS_ON]->(:Task {tenantId: $tenantId, id: $dependsOnId})
+      DELETE r`,
+    params: { tenantId, taskId, dependsOnId },
+  });
+}
+
+/** Unfinished descendants (through SUBTASK_OF), deepest first. */
+export async function openDescendantIds(tx: Tx, tenantId: string, id: string): Promise<string[]> {
+  const rows = await tx.run<{ id: string }>({
+    cypher: `
+      MATCH p = (t:Task)-[:SUBTASK_OF*1..]->(:Task {tenantId: $tenantId, id: $id})
+      WHERE ${OPEN}
+      RETURN t.id AS id, max(length(p)) AS depth
+      ORDER BY depth DESC, id`,
+    params: { tenantId, id },
+  });
+  return rows.map((r) => r.id);
+}
+
+/** Ancestors of each task, nearest first: what subtree subscriptions filter on. */
+export async function ancestorIds(
+  tx: Tx,
+  tenantId: string,
+  ids: string[],
+): Promise<Map<string, string[]>> {
+  const rows = await tx.run<{ id: string; ancestors: string[] }>({
+    cypher: `
+      UNWIND $ids AS id
+      MATCH (t:Task {tenantId: $tenantId, id: id})
+      OPTIONAL MATCH p = (t)-[:SUBTASK_OF*1..]->(a:Task)
+      WITH id, a, length(p) AS depth ORDER BY depth
+      RETURN id, [x IN collect(a.id) WHERE x IS NOT NULL] AS ancestors`,
+    params: { tenantId, ids },
+  });
+  return new Map(rows.map((r) => [r.id, r.ancestors]));
+}
 
 /** For the DataLoader: tasks by id, any order; unknown ids are simply absent. */
-export async function tasksByIds(tx: Tx, tenantId: string, ids: readonly string[]): Promise<Task[]> {
+export async function tasksByIds(
+  tx: Tx,
+  tenantId: string,
+  ids: readonly string[],
+): Promise<Task[]> {
   const rows = await tx.run<{ n: NodeLike }>({
     cypher: 'UNWIND $ids AS id MATCH (n:Task {tenantId: $tenantId, id: id}) RETURN n',
     params: { tenantId, ids },
   });
   return rows.map((r) => toTask(r.n));
+}
+
+/** Task-to-task relations a field may load; the only patterns spliced into relatedTasks. */
+const RELATIONS = {
+  subtasks: '(n)<-[:SUBTASK_OF]-(m:Task)',
+  parent: '(n)-[:SUBTASK_OF]->(m:Task)',
+  dependencies: '(n)-[:DEPENDS_ON]->(m:Task)',
+  dependents: '(n)<-[:DEPENDS_ON]-(m:Task)',
+} as const;
+export type TaskRelation = keyof typeof RELATIONS;
+
+/** For loaders: the tasks related to each of `ids`, oldest first. */
+export async function relatedTasks(
+  tx: Tx,
+  tenantId: string,
+  ids: readonly string[],
+  relation: TaskRelation,
+): Promise<{ ownerId: string; task: Task }[]> {
+  const pattern = RELATIONS[relation];
+  const rows = await tx.run<{ ownerId: string; m: NodeLike }>({
+    cypher: `
+      UNWIND $ids AS ownerId
+      MATCH (n:Task {tenantId: $tenantId, id: ownerId})
+      MATCH ${pattern}
+      RETURN ownerId, m ORDER BY m.createdAt, m.id`,
+    params: { tenantId, ids },
+  });
+  return rows.map((r) => ({ ownerId: r.ownerId, task: toTask(r.m) }));
+}
+
+export interface Assignment {
+  taskId: string;
+  agent: Agent;
+  score: number | null;
+  reason: string | null;
+  assignedAt: string | null;
+}
+
+export async function assignmentsByTaskIds(
+  tx: Tx,
+  tenantId: string,
+  ids: readonly string[],
+): Promise<Assignment[]> {
+  const rows = await tx.run<{
+    taskId: string;
+    a: NodeLike;
+    score: number | null;
+    reason: string | null;
+    at: unknown;
+  }>({
+    cypher: `
+      UNWIND $ids AS taskId
+      MATCH (:Task {tenantId: $tenantId, id: taskId})-[r:ASSIGNED_TO]->(a:Agent)
+      RETURN taskId, a, r.score AS score, r.reason AS reason, toString(r.at) AS at`,
+    params: { tenantId, ids },
+  });
+  return rows.map((r) => ({
+    taskId: r.taskId,
+    agent: toAgent(r.a),
+    score: r.score ?? null,
+    reason: r.reason ?? null,
+    assignedAt: r.at ? new Date(String(r.at)).toISOString() : null,
+  }));
+}
+
+export async function requirementsByTaskIds(
+  tx: Tx,
+  tenantId: string,
+  ids: readonly string[],
+): Promise<{ taskId: string; name: string }[]> {
+  return tx.run<{ taskId: string; name: string }>({
+    cypher: `
+      UNWIND $ids AS taskId
+      MATCH (:Task {tenantId: $tenantId, id: taskId})-[:REQUIRES]->(c:Capability)
+      RETURN taskId, c.name AS name ORDER BY name`,
+    params: { tenantId, ids },
+  });
+}
+
+export async function delegatorsByTaskIds(
+  tx: Tx,
+  tenantId: string,
+  ids: readonly string[],
+): Promise<{ taskId: string; agent: Agent }[]> {
+  const rows = await tx.run<{ taskId: string; a: NodeLike }>({
+    cypher: `
+      UNWIND $ids AS taskId
+      MATCH (:Task {tenantId: $tenantId, id: taskId})-[:DELEGATED_BY]->(a:Agent)
+      RETURN taskId, a`,
+    params: { tenantId, ids },
+  });
+  return rows.map((r) => ({ taskId: r.taskId, agent: toAgent(r.a) }));
+}
+
+/** For agent.tasks: each agent's assigned tasks, newest first, at most `limit` each. */
+export async function tasksByAssigneeIds(
+  tx: Tx,
+  tenantId: string,
+  ids: readonly string[],
+  statuses: TaskStatus[] | null,
+  limit: number,
+): Promise<{ agentId: string; task: Task }[]> {
+  const rows = await tx.run<{ agentId: string; tasks: NodeLike[] }>({
+    cypher: `
+      UNWIND $ids AS agentId
+      MATCH (:Agent {tenantId: $tenantId, id: agentId})<-[:ASSIGNED_TO]-(t:Task)
+      WHERE $statuses IS NULL OR t.status IN $statuses
+      WITH agentId, t ORDER BY t.createdAt DESC, t.id DESC
+      RETURN agentId, collect(t)[0..$limit] AS tasks`,
+    params: { tenantId, ids, statuses, limit: neo4j.int(limit) },
+  });
+  return rows.flatMap((r) => r.tasks.map((t) => ({ agentId: r.agentId, task: toTask(t) })));
+}
+
+/** Task counts by status, per agent (for agent.taskCounts) or over the tenant (agentId null). */
+export async function taskCountsByAssigneeIds(
+  tx: Tx,
+  tenantId: string,
+  ids: readonly string[],
+): Promise<{ agentId: string; status: string; count: number }[]> {
+  return tx.run({
+    cypher: `
+      UNWIND $ids AS agentId
+      MATCH (:Agent {tenantId: $tenantId, id: agentId})<-[:ASSIGNED_TO]-(t:Task)
+      RETURN agentId, t.status AS status, count(t) AS count ORDER BY status`,
+    params: { tenantId, ids },
+  });
+}
+
+export async function taskCounts(
+  tx: Tx,
+  tenantId: string,
+): Promise<{ status: string; count: number }[]> {
+  return tx.run({
+    cypher: `
+      MATCH (t:Task {tenantId: $tenantId})
+      RETURN t.status AS status, count(t) AS count ORDER BY status`,
+    params: { tenantId },
+  });
+}
+
+export function listTasks(
+  tx: Tx,
+  tenantId: string,
+  filter: TaskFilter,
+  sort: Sort,
+  page: PageRequest,
+): Promise<Page<Task>> {
+  const conditions: string[] = [];
+  if (filter.status?.length) conditions.push('n.status IN $status');
+  if (filter.priority?.length) conditions.push('n.priority IN $priority');
+  if (filter.assigneeId) {
+    conditions.push('EXISTS { (n)-[:ASSIGNED_TO]->(:Agent {id: $assigneeId}) }');
+  }
+  if (filter.parentId) conditions.push('EXISTS { (n)-[:SUBTASK_OF]->(:Task {id: $parentId}) }');
+  if (filter.rootsOnly) conditions.push('NOT EXISTS { (n)-[:SUBTASK_OF]->() }');
+  if (filter.capability) {
+    conditions.push('EXISTS { (n)-[:REQUIRES]->(:Capability {name: $capability}) }');
+  }
+  if (filter.text) {
+    conditions.push(
+      '(toLower(n.title) CONTAINS toLower($text) OR toLower(coalesce(n.description, "")) CONTAINS toLower($text))',
+    );
+  }
+  return readPage(
+    tx,
+    {
+      match: 'MATCH (n:Task {tenantId: $tenantId})',
+      conditions,
+      params: { tenantId, ...filter },
+      sort,
+      page,
+    },
+    toTask,
+  );
 }

@@ -1,5 +1,6 @@
 import {
   Arg,
+  Args,
   Ctx,
   FieldResolver,
   ID,
@@ -21,8 +22,9 @@ import {
 import { AgentFilter, CreateAgentInput, UpdateAgentInput } from '../schema/agent.input.js';
 import { toConnection } from '../schema/connection.type.js';
 import { AgentOrder, AgentStatus } from '../schema/enums.js';
+import { PageArgs } from '../schema/page.args.js';
 import type { AppContext } from '../src/context.js';
-import { orderToSort } from './order.js';
+import { orderToSort, withoutNulls } from './args.js';
 
 @Resolver(() => Agent)
 export class AgentResolver {
@@ -37,19 +39,11 @@ export class AgentResolver {
     @Arg('filter', () => AgentFilter, { nullable: true }) filter?: AgentFilter | null,
     @Arg('orderBy', () => AgentOrder, { defaultValue: AgentOrder.CREATED_ASC })
     orderBy?: AgentOrder,
-    @Arg('first', () => Int, { nullable: true, description: '1 to 100; default 20.' })
-    first?: number | null,
-    @Arg('after', () => String, { nullable: true }) after?: string | null,
+    @Args(() => PageArgs) { first, after }: PageArgs = {},
   ): Promise<AgentConnection> {
     const page = await ctx.services.agents.list(
       ctx.tenantId,
-      {
-        role: filter?.role ?? undefined,
-        statuses: filter?.status ?? undefined,
-        active: filter?.active ?? undefined,
-        capability: filter?.capability ?? undefined,
-        text: filter?.text ?? undefined,
-      },
+      withoutNulls(filter),
       orderToSort(orderBy ?? AgentOrder.CREATED_ASC),
       first,
       after,

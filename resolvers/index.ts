@@ -1,6 +1,26 @@
 import type { NonEmptyArray } from 'type-graphql';
 import { AgentResolver } from './agent.resolver.js';
 import { HealthResolver } from './health.resolver.js';
+import { AgentTasksResolver, TaskResolver } from './task.resolver.js';
+import { KnowledgeResolver } from './knowledge.resolver.js';
+import { NodeResolver } from './node.resolver.js';
+import { OrganisationResolver } from './organisation.resolver.js';
+import {
+  AgentMessagesResolver,
+  ConversationResolver,
+  MessageResolver,
+} from './message.resolver.js';
 
 /** Every resolver class in the schema. */
-export const RESOLVERS: NonEmptyArray<Function> = [HealthResolver, AgentResolver];
+export const RESOLVERS: NonEmptyArray<Function> = [
+  HealthResolver,
+  NodeResolver,
+  AgentResolver,
+  TaskResolver,
+  AgentTasksResolver,
+  KnowledgeResolver,
+  MessageResolver,
+  ConversationResolver,
+  AgentMessagesResolver,
+  OrganisationResolver,
+];

@@ -1,10 +1,13 @@
 import DataLoader from 'dataloader';
 import * as agents from '../graph/agent.repository.js';
 import * as tasks from '../graph/task.repository.js';
+import * as knowledge from '../graph/knowledge.repository.js';
 import type { Tx } from '../graph/cypher.js';
 import type { Graph } from '../graph/graph.js';
 import type { Agent, AgentCapability } from './domain/agent.js';
 import { NotFoundError } from './domain/errors.js';
+import { createTaskLoaders } from './task.loaders.js';
+import { createMessageLoaders } from './message.loaders.js';
 
 /**
  * DataLoaders for one request and one tenant: one Cypher round trip per field level
@@ -18,6 +21,15 @@ export function createLoaders(graph: Graph, tenantId: string) {
     capabilities: groupedBy(
       (ids) => read((tx) => agents.capabilitiesByAgentIds(tx, tenantId, ids)),
       (c: AgentCapability) => c.agentId,
+    ),
+    tasks: createTaskLoaders(read, tenantId),
+    messages: createMessageLoaders(read, tenantId),
+    knowledge: byId('Knowledge', (ids) =>
+      read((tx) => knowledge.knowledgeByIds(tx, tenantId, ids)),
+    ),
+    knowledgeLinks: groupedBy(
+      (ids) => read((tx) => knowledge.linksByKnowledgeIds(tx, tenantId, ids)),
+      (l: knowledge.KnowledgeLinks) => l.knowledgeId,
     ),
     /** Loaders whose batch depends on field arguments, made once per distinct arguments. */
     keyed: keyedLoaders(),

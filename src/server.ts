@@ -15,6 +15,7 @@ import type { Logger } from './logger.js';
 import { buildAppSchema } from './schema.js';
 import { createLoaders } from './loaders.js';
 import { createServices } from './services/index.js';
+import { subscribeWithFreshContext } from '../subscriptions/per-event.js';
 import { createInProcessPubSub, type PubSub } from '../subscriptions/pubsub.js';
 
 export const DEFAULT_TENANT = 'default';
@@ -38,7 +39,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-const MAX_BODY_BYTES = 1_000_000;
+const MAX_BODY_BYTES = 10_000_000;
 
 /** Starts Apollo Server and graphql-ws on one HTTP server, both at /graphql. */
 export async function startServer(deps: ServerDeps): Promise<RunningServer> {
@@ -62,6 +63,11 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     {
       schema,
       context,
+      subscribe: (args) =>
+        subscribeWithFreshContext<AppContext>(args, (ctx) => ({
+          ...ctx,
+          loaders: createLoaders(graph, ctx.tenantId),
+        })),
       onError: (_ctx, _id, _payload, errors) => {
         logger.debug({ errors }, 'subscription operation failed');
       },

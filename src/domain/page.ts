@@ -37,15 +37,20 @@ export function decodeCursor(text: string): Cursor {
   );
 }
 
-/** Validates first/after. Throws e.g. "first must be between 1 and 100, but got 500". */
-export function pageRequest(first?: number | null, after?: string | null): PageRequest {
-  const size = first ?? DEFAULT_PAGE_SIZE;
+/** Checks a page size. Throws e.g. "first must be between 1 and 100, but got 500". */
+export function pageSize(first: number | null | undefined, fallback = DEFAULT_PAGE_SIZE): number {
+  const size = first ?? fallback;
   if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE_SIZE) {
     throw new BadInputError(`first must be between 1 and ${MAX_PAGE_SIZE}, but got ${size}`, {
       field: 'first',
     });
   }
-  return { first: size, after: after ? decodeCursor(after) : undefined };
+  return size;
+}
+
+/** Validates first/after for a connection. */
+export function pageRequest(first?: number | null, after?: string | null): PageRequest {
+  return { first: pageSize(first), after: after ? decodeCursor(after) : undefined };
 }
 
 /** Properties a list may sort on. */

@@ -78,3 +78,14 @@ export function distinctNames(field: string, values: readonly string[], max: num
   const names = [...new Set(values.map((v) => requiredText(field, v, each)))];
   return listOfAtMost(field, names, max);
 }
+
+/** Runs a batch item's validation, prefixing its messages with the position, e.g. "agents[2].". */
+export function atPosition<T>(prefix: string, build: () => T): T {
+  if (!prefix) return build();
+  try {
+    return build();
+  } catch (err) {
+    if (err instanceof BadInputError) throw new BadInputError(prefix + err.message, err.details);
+    throw err;
+  }
+}

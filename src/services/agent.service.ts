@@ -4,6 +4,7 @@ import { assertAgentTransition, AgentStatus, type Agent, type AgentRole } from '
 import { BadInputError, ConflictError, NotFoundError } from '../domain/errors.js';
 import { pageRequest, type Page, type Sort } from '../domain/page.js';
 import {
+  atPosition,
   distinctNames,
   LIMITS,
   listOfAtMost,
@@ -44,7 +45,7 @@ export class AgentService {
   async createMany(tenantId: string, inputs: CreateAgentData[]): Promise<Agent[]> {
     listOfAtMost('agents', inputs, LIMITS.batch);
     const agents = inputs.map((input, i) =>
-      at(inputs.length > 1 ? `agents[${i}].` : '', () => ({
+      atPosition(inputs.length > 1 ? `agents[${i}].` : '', () => ({
         name: requiredText('name', input.name, LIMITS.name),
         description: optionalText('description', input.description, LIMITS.description) ?? null,
         role: input.role,
@@ -209,15 +210,4 @@ function capabilities(list: CapabilityData[]) {
     const given = list.find((c) => c.name.trim() === name)?.proficiency;
     return { name, proficiency: numberInRange('proficiency', given ?? 0.5, 0, 1) };
   });
-}
-
-/** Prefixes a validation message with the batch position, e.g. "agents[2].name ...". */
-function at<T>(prefix: string, build: () => T): T {
-  if (!prefix) return build();
-  try {
-    return build();
-  } catch (err) {
-    if (err instanceof BadInputError) throw new BadInputError(prefix + err.message, err.details);
-    throw err;
-  }
 }

@@ -12,3 +12,12 @@ export function orderToSort(order: string): Sort {
   const [field, direction] = order.split('_') as [keyof typeof PROPERTIES, string];
   return { property: PROPERTIES[field], descending: direction === 'DESC' };
 }
+
+type NoNulls<T> = { [K in keyof T]?: Exclude<T[K], null> };
+
+/** GraphQL sends null for omitted input fields; the services take undefined. */
+export function withoutNulls<T extends object>(input: T | null | undefined): NoNulls<T> {
+  return Object.fromEntries(
+    Object.entries(input ?? {}).filter(([, value]) => value !== null && value !== undefined),
+  ) as NoNulls<T>;
+}

@@ -1,0 +1,419 @@
+import neo4j from 'neo4j-driver';
+import { AppError } from '../src/domain/errors.js';
+import {
+  EXPORT_LABELS,
+  isExportLabel,
+  isRelationshipType,
+  parseDateTimeText,
+  type EncodedProperties,
+  type EncodedScalar,
+  type EncodedValue,
+  type ExportedNode,
+  type ExportedRelationship,
+  type ExportLabel,
+} from '../src/domain/organisation-export.js';
+import type { CypherQuery, Tx } from './cypher.js';
+import { LABELS } from './migrations.js';
+
+/** Rows per statement: large documents go in several UNWINDs of one transaction. */
+export const IMPORT_CHUNK = 10_000;
+export const DELETE_CHUNK = 10_000;
+
+/** A node found by id, in any tenant, with its labels. */
+export interface ExistingNode {
+  id: string;
+  tenantId: string | null;
+  labels: string[];
+}
+
+/** Rows of one statement: nodes of one label, or relationships of one type between two labels. */
+export interface NodeRow {
+  id: string;
+  properties: EncodedProperties;
+}
+export interface RelationshipRow {
+  from: string;
+  to: string;
+  properties: EncodedProperties;
+}
+
+interface RawProperty {
+  key: string;
+  type: string;
+  value: unknown;
+}
+
+// ---- query builders (pure: labels and types are checked against the allow-lists here too) ----
+
+function label(value: string): ExportLabel {
+  if (!isExportLabel(value)) throw new Error(`Not an organisation label: ${value}`);
+  return value;
+}
+
+function relType(value: string): string {
+  if (!isRelationshipType(value)) throw new Error(`Not a valid relationship type: ${value}`);
+  return value;
+}
+
+/** Cypher for [{key, type, value}] over a node or relationship; datetimes as their full text. */
+function propertyList(v: 'n' | 'r'): string {
+  return `[k IN keys(${v}) WHERE NOT k IN ['id', 'tenantId'] | {
+      key: k,
+      type: valueType(${v}[k]),
+      value: CASE
+        WHEN valueType(${v}[k]) STARTS WITH 'ZONED DATETIME' THEN toString(${v}[k])
+        WHEN valueType(${v}[k]) STARTS WITH 'LIST<ZONED DATETIME' THEN [x IN ${v}[k] | toString(x)]
+        ELSE ${v}[k]
+      END}]`;
+}
+
+/** Every organisation node of the tenant once, under its first allow-listed label. */
+function tenantNodes(v: string): string {
+  return EXPORT_LABELS.map(
+    (l) => `MATCH (${v}:${l} {tenantId: $tenantId}) RETURN ${v}, '${l}' AS label`,
+  ).join('\n        UNION\n        ');
+}
+
+export function exportNodesQuery(tenantId: string): CypherQuery {
+  return {
+    cypher: `
+      CALL () {
+        ${tenantNodes('n')}
+      }
+      WITH n, label
+      WHERE head([l IN $labels WHERE l IN labels(n)]) = label
+      RETURN label, n.id AS id, ${propertyList('n')} AS properties`,
+    params: { tenantId, labels: [...EXPORT_LABELS] },
+  };
+}
+
+export function exportRelationshipsQuery(tenantId: string): CypherQuery {
+  return {
+    cypher: `
+      CALL () {
+        ${tenantNodes('a')}
+      }
+      WITH DISTINCT a
+      MATCH (a)-[r]->(b)
+      WHERE b.tenantId = $tenantId AND any(l IN labels(b) WHERE l IN $labels)
+      RETURN type(r) AS type, a.id AS from, b.id AS to, ${propertyList('r')} AS properties`,
+    params: { tenantId, labels: [...EXPORT_LABELS] },
+  };
+}
+
+/** Nodes with these ids under any constrained label, in every tenant (ids are unique). */
+export function nodesByIdsQuery(ids: string[]): CypherQuery {
+  const branches = LABELS.map((l) => `MATCH (n:${l} {id: id}) RETURN n`).join(
+    '\n        UNION\n        ',
+  );
+  return {
+    cypher: `
+      UNWIND $ids AS id
+      CALL (id) {
+        ${branches}
+      }
+      RETURN id, n.tenantId AS tenantId, labels(n) AS labels`,
+    params: { ids },
+  };
+}
+
+export function createNodesQuery(
+  tenantId: string,
+  nodeLabel: string,
+  rows: NodeRow[],
+): CypherQuery {
+  return {
+    cypher: `
+      UNWIND $rows AS row
+      CREATE (n:${label(nodeLabel)})
+      SET n = row.properties, n.id = row.id, n.tenantId = $tenantId
+      RETURN count(n) AS count`,
+    params: { tenantId, rows: rows.map(driverRow) },
+  };
+}
+
+/** Replaces all properties of existing nodes of the tenant. */
+export function replaceNodesQuery(
+  tenantId: string,
+  nodeLabel: string,
+  rows: NodeRow[],
+): CypherQuery {
+  return {
+    cypher: `
+      UNWIND $rows AS row
+      MATCH (n:${label(nodeLabel)} {id: row.id})
+      WHERE n.tenantId = $tenantId
+      SET n = row.properties, n.id = row.id, n.tenantId = $tenantId
+      RETURN count(n) AS count`,
+    params: { tenantId, rows: rows.map(driverRow) },
+  };
+}
+
+/**
+ * Creates (merge=false) or MERGEs on (type, from, to) (merge=true) relationships of one type
+ * between nodes of two labels, both of the tenant; `created` counts the new ones. With merge,
+ * rows must hold each (from, to) once.
+ */
+export function relationshipsQuery(
+  tenantId: string,
+  type: string,
+  fromLabel: string,
+  toLabel: string,
+  rows: RelationshipRow[],
+  merge: boolean,
+): CypherQuery {
+  const t = relType(type);
+  const match = `
+      UNWIND $rows AS row
+      MATCH (a:${label(fromLabel)} {id: row.from}) WHERE a.tenantId = $tenantId
+      MATCH (b:${label(toLabel)} {id: row.to}) WHERE b.tenantId = $tenantId`;
+  const write = merge
+    ? `
+      WITH a, b, row, NOT EXISTS { (a)-[:${t}]->(b) } AS fresh
+      MERGE (a)-[r:${t}]->(b)
+      SET r = row.properties
+      RETURN sum(CASE WHEN fresh THEN 1 ELSE 0 END) AS created, count(row) AS rows`
+    : `
+      CREATE (a)-[r:${t}]->(b)
+      SET r = row.properties
+      RETURN count(r) AS created, count(row) AS rows`;
+  return {
+    cypher: match + write,
+    params: {
+      tenantId,
+      rows: rows.map((r) => ({
+        from: r.from,
+        to: r.to,
+        properties: driverProperties(r.properties),
+      })),
+    },
+  };
+}
+
+export function deleteNodesQuery(tenantId: string, nodeLabel: string, limit: number): CypherQuery {
+  return {
+    cypher: `
+      MATCH (n:${label(nodeLabel)} {tenantId: $tenantId})
+      WITH n LIMIT $limit
+      DETACH DELETE n
+      RETURN count(*) AS count`,
+    params: { tenantId, limit: neo4j.int(limit) },
+  };
+}
+
+// ---- repository functions ----
+
+/** Every organisation node of the tenant with all its properties, encoded; any order. */
+export async function exportNodes(tx: Tx, tenantId: string): Promise<ExportedNode[]> {
+  const rows = await tx.run<{ label: ExportLabel; id: unknown; properties: RawProperty[] }>(
+    exportNodesQuery(tenantId),
+  );
+  return rows.map((row) => {
+    if (typeof row.id !== 'string') {
+      throw new UnsupportedValueError(`A ${row.label} node of this organisation has no string id`);
+    }
+    const where = `${row.label} "${row.id}"`;
+    return { label: row.label, id: row.id, properties: encodeProperties(where, row.properties) };
+  });
+}
+
+/** Every relationship between two organisation nodes of the tenant, encoded; any order. */
+export async function exportRelationships(
+  tx: Tx,
+  tenantId: string,
+): Promise<ExportedRelationship[]> {
+  const rows = await tx.run<{ type: string; from: string; to: string; properties: RawProperty[] }>(
+    exportRelationshipsQuery(tenantId),
+  );
+  return rows.map((row) => {
+    if (!isRelationshipType(row.type)) {
+      throw new UnsupportedValueError(`The relationship type ${row.type} cannot be exported`);
+    }
+    const where = `${row.type} from "${row.from}" to "${row.to}"`;
+    return {
+      type: row.type,
+      from: row.from,
+      to: row.to,
+      properties: encodeProperties(where, row.properties),
+    };
+  });
+}
+
+export async function nodesByIds(tx: Tx, ids: string[]): Promise<ExistingNode[]> {
+  const found: ExistingNode[] = [];
+  for (let i = 0; i < ids.length; i += IMPORT_CHUNK) {
+    const rows = await tx.run<{ id: string; tenantId: unknown; labels: string[] }>(
+      nodesByIdsQuery(ids.slice(i, i + IMPORT_CHUNK)),
+    );
+    for (const r of rows) {
+      found.push({
+        id: r.id,
+        tenantId: typeof r.tenantId === 'string' ? r.tenantId : null,
+        labels: r.labels,
+      });
+    }
+  }
+  return found;
+}
+
+/** Creates nodes of one label; returns how many. */
+export async function createNodes(
+  tx: Tx,
+  tenantId: string,
+  nodeLabel: ExportLabel,
+  rows: NodeRow[],
+): Promise<number> {
+  return sumChunks(rows, (chunk) => tx.run(createNodesQuery(tenantId, nodeLabel, chunk)));
+}
+
+/** Replaces the properties of existing nodes of one label; returns how many. */
+export async function replaceNodes(
+  tx: Tx,
+  tenantId: string,
+  nodeLabel: ExportLabel,
+  rows: NodeRow[],
+): Promise<number> {
+  return sumChunks(rows, (chunk) => tx.run(replaceNodesQuery(tenantId, nodeLabel, chunk)));
+}
+
+/** Writes relationships of one type between two labels; returns how many were created. */
+export async function writeRelationships(
+  tx: Tx,
+  tenantId: string,
+  group: { type: string; fromLabel: ExportLabel; toLabel: ExportLabel },
+  rows: RelationshipRow[],
+  merge: boolean,
+): Promise<number> {
+  let created = 0;
+  for (let i = 0; i < rows.length; i += IMPORT_CHUNK) {
+    const chunk = rows.slice(i, i + IMPORT_CHUNK);
+    const [row] = await tx.run<{ created: number; rows: number }>(
+      relationshipsQuery(tenantId, group.type, group.fromLabel, group.toLabel, chunk, merge),
+    );
+    // Endpoints were checked in this transaction, so every row must have matched both.
+    if ((row?.rows ?? 0) !== chunk.length) {
+      throw new Error(`${group.type} rows matched ${row?.rows} of ${chunk.length} endpoints`);
+    }
+    created += row?.created ?? 0;
+  }
+  return created;
+}
+
+/** DETACH DELETEs every organisation node of the tenant, in batches; returns how many. */
+export async function deleteOrganisationNodes(tx: Tx, tenantId: string): Promise<number> {
+  let deleted = 0;
+  for (const l of EXPORT_LABELS) {
+    for (;;) {
+      const [row] = await tx.run<{ count: number }>(deleteNodesQuery(tenantId, l, DELETE_CHUNK));
+      const count = row?.count ?? 0;
+      deleted += count;
+      if (count < DELETE_CHUNK) break;
+    }
+  }
+  return deleted;
+}
+
+async function sumChunks<T>(
+  rows: T[],
+  run: (chunk: T[]) => Promise<Record<string, unknown>[]>,
+): Promise<number> {
+  let total = 0;
+  for (let i = 0; i < rows.length; i += IMPORT_CHUNK) {
+    const [row] = await run(rows.slice(i, i + IMPORT_CHUNK));
+    total += Number(row?.count ?? 0);
+  }
+  return total;
+}
+
+// ---- values: Neo4j <-> the document's encoding ----
+
+/** A stored value the format has no encoding for (e.g. DATE, DURATION, POINT). */
+export class UnsupportedValueError extends AppError {
+  constructor(message: string) {
+    super('EXPORT_UNSUPPORTED_VALUE', message);
+  }
+}
+
+function encodeProperties(where: string, props: RawProperty[]): EncodedProperties {
+  const out: EncodedProperties = {};
+  for (const p of props) out[p.key] = encodeValue(`${where}.${p.key}`, p.type, p.value);
+  return out;
+}
+
+/**
+ * Encodes one value by its valueType(): "INTEGER NOT NULL" -> {"$int": n},
+ * "ZONED DATETIME NOT NULL" (already text) -> {"$datetime": text}, lists element by element.
+ */
+export function encodeValue(where: string, type: string, value: unknown): EncodedValue {
+  const list = /^LIST<(.*)> NOT NULL$/.exec(type);
+  if (list) {
+    if (!Array.isArray(value)) throw new UnsupportedValueError(`${where}: expected a list`);
+    const element = list[1]!;
+    if (element === 'NOTHING') return [];
+    return value.map((v) => encodeScalar(where, element, v));
+  }
+  return encodeScalar(where, type, value);
+}
+
+function encodeScalar(where: string, type: string, value: unknown): EncodedScalar {
+  switch (type.replace(/ NOT NULL$/, '')) {
+    case 'STRING':
+      return String(value);
+    case 'BOOLEAN':
+      return Boolean(value);
+    case 'INTEGER':
+      if (!Number.isSafeInteger(value)) {
+        throw new UnsupportedValueError(`${where}: the integer ${value} is beyond 2^53`);
+      }
+      return { $int: value as number };
+    case 'FLOAT': {
+      const n = value as number;
+      if (Number.isFinite(n)) return n;
+      return { $float: Number.isNaN(n) ? 'NaN' : n > 0 ? 'Infinity' : '-Infinity' };
+    }
+    case 'ZONED DATETIME':
+      return { $datetime: String(value) };
+    default:
+      throw new UnsupportedValueError(
+        `${where} has type ${type}, which the organisation format cannot carry yet`,
+      );
+  }
+}
+
+function driverRow(row: NodeRow) {
+  return { id: row.id, properties: driverProperties(row.properties) };
+}
+
+function driverProperties(props: EncodedProperties): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(props)) out[key] = toDriverValue(value);
+  return out;
+}
+
+/**
+ * Decodes a (validated) value for the driver: integers as neo4j.int, because a JS number
+ * travels as FLOAT; datetimes as driver DateTime values built from the exact text.
+ */
+export function toDriverValue(value: EncodedValue): unknown {
+  if (Array.isArray(value)) return value.map(toDriverScalar);
+  return toDriverScalar(value);
+}
+
+function toDriverScalar(value: EncodedScalar): unknown {
+  if (typeof value !== 'object') return value;
+  if ('$int' in value) return neo4j.int(value.$int);
+  if ('$float' in value) return Number(value.$float);
+  const p = parseDateTimeText(value.$datetime);
+  if (!p) throw new Error(`Not a date-time: ${value.$datetime}`);
+  return new neo4j.types.DateTime(
+    p.year,
+    p.month,
+    p.day,
+    p.hour,
+    p.minute,
+    p.second,
+    p.nanosecond,
+    p.offsetSeconds,
+    p.zoneId,
+  );
+}

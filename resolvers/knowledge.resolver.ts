@@ -1,0 +1,114 @@
+import {
+  Arg,
+  Args,
+  Ctx,
+  FieldResolver,
+  ID,
+  Int,
+  Mutation,
+  Query,
+  Resolver,
+  Root,
+} from 'type-graphql';
+import { Agent } from '../schema/agent.type.js';
+import { toConnection } from '../schema/connection.type.js';
+import { ListOrder } from '../schema/enums.js';
+import {
+  KnowledgeFilter,
+  RecordKnowledgeInput,
+  UpdateKnowledgeInput,
+} from '../schema/knowledge.input.js';
+import { Knowledge, KnowledgeConnection, KnowledgeHit } from '../schema/knowledge.type.js';
+import { Task } from '../schema/task.type.js';
+import { PageArgs } from '../schema/page.args.js';
+import type { AppContext } from '../src/context.js';
+import { orderToSort, withoutNulls } from './args.js';
+
+@Resolver(() => Knowledge)
+export class KnowledgeResolver {
+  @Query(() => Knowledge, { description: 'One knowledge item; NOT_FOUND when unknown.' })
+  knowledge(@Arg('id', () => ID) id: string, @Ctx() ctx: AppContext): Promise<Knowledge> {
+    return ctx.loaders.knowledge.load(id);
+  }
+
+  @Query(() => KnowledgeConnection)
+  async knowledgeItems(
+    @Ctx() ctx: AppContext,
+    @Arg('filter', () => KnowledgeFilter, { nullable: true }) filter?: KnowledgeFilter | null,
+    @Arg('orderBy', () => ListOrder, { defaultValue: ListOrder.CREATED_ASC })
+    orderBy?: ListOrder,
+    @Args(() => PageArgs) { first, after }: PageArgs = {},
+  ): Promise<KnowledgeConnection> {
+    const page = await ctx.services.knowledge.list(
+      ctx.tenantId,
+      withoutNulls(filter),
+      orderToSort(orderBy ?? ListOrder.CREATED_ASC),
+      first,
+      after,
+    );
+    return toConnection(page);
+  }
+
+  @Query(() => [KnowledgeHit], {
+    description:
+      'Full-text search over content and tags, best first. The query is taken literally (no Lucene syntax); 1 to 500 characters.',
+  })
+  searchKnowledge(
+    @Arg('query', () => String) query: string,
+    @Ctx() ctx: AppContext,
+    @Arg('first', () => Int, { defaultValue: 10, description: '1 to 100.' }) first: number,
+  ): Promise<KnowledgeHit[]> {
+    return ctx.services.knowledge.search(ctx.tenantId, query, first);
+  }
+
+  @FieldResolver(() => Agent, { nullable: true, description: 'The agent that contributed it.' })
+  async contributedBy(@Root() k: Knowledge, @Ctx() ctx: AppContext): Promise<Agent | null> {
+    const [links] = await ctx.loaders.knowledgeLinks.load(k.id);
+    return links?.agentId ? ctx.loaders.agent.load(links.agentId) : null;
+  }
+
+  @FieldResolver(() => Task, { nullable: true, description: 'The task it was learned from.' })
+  async source(@Root() k: Knowledge, @Ctx() ctx: AppContext): Promise<Task | null> {
+    const [links] = await ctx.loaders.knowledgeLinks.load(k.id);
+    return links?.taskId ? ctx.loaders.task.load(links.taskId) : null;
+  }
+
+  @FieldResolver(() => Knowledge, { nullable: true, description: 'The older item it replaces.' })
+  async supersedes(@Root() k: Knowledge, @Ctx() ctx: AppContext): Promise<Knowledge | null> {
+    const [links] = await ctx.loaders.knowledgeLinks.load(k.id);
+    return links?.supersedesId ? ctx.loaders.knowledge.load(links.supersedesId) : null;
+  }
+
+  @Mutation(() => Knowledge)
+  async recordKnowledge(
+    @Arg('input', () => RecordKnowledgeInput) input: RecordKnowledgeInput,
+    @Ctx() ctx: AppContext,
+  ): Promise<Knowledge> {
+    const [item] = await ctx.services.knowledge.record(ctx.tenantId, [input]);
+    return item!;
+  }
+
+  @Mutation(() => [Knowledge], {
+    description: 'Records up to 100 items in one transaction, all or nothing.',
+  })
+  recordKnowledgeBatch(
+    @Arg('inputs', () => [RecordKnowledgeInput]) inputs: RecordKnowledgeInput[],
+    @Ctx() ctx: AppContext,
+  ): Promise<Knowledge[]> {
+    return ctx.services.knowledge.record(ctx.tenantId, inputs);
+  }
+
+  @Mutation(() => Knowledge, { description: 'Omitted fields stay; NOT_FOUND when unknown.' })
+  updateKnowledge(
+    @Arg('id', () => ID) id: string,
+    @Arg('input', () => UpdateKnowledgeInput) input: UpdateKnowledgeInput,
+    @Ctx() ctx: AppContext,
+  ): Promise<Knowledge> {
+    return ctx.services.knowledge.update(ctx.tenantId, id, input);
+  }
+
+  @Mutation(() => ID, { description: 'Deletes the item and its edges; returns its id.' })
+  deleteKnowledge(@Arg('id', () => ID) id: string, @Ctx() ctx: AppContext): Promise<string> {
+    return ctx.services.knowledge.delete(ctx.tenantId, id);
+  }
+}

@@ -1,0 +1,23 @@
+import { Arg, Ctx, ID, Int, Query, Resolver } from 'type-graphql';
+import { Node } from '../schema/node.type.js';
+import { SearchHit } from '../schema/search.type.js';
+import type { AppContext } from '../src/context.js';
+
+@Resolver()
+export class NodeResolver {
+  @Query(() => Node, { description: 'Any agent, task, message, conversation or knowledge by id.' })
+  node(@Arg('id', () => ID) id: string, @Ctx() ctx: AppContext): Promise<Node> {
+    return ctx.services.search.node(ctx.tenantId, id);
+  }
+
+  @Query(() => [SearchHit], {
+    description: 'Full-text search across tasks, messages and knowledge, best first.',
+  })
+  search(
+    @Arg('query', () => String) query: string,
+    @Ctx() ctx: AppContext,
+    @Arg('first', () => Int, { defaultValue: 20, description: '1 to 100.' }) first?: number,
+  ): Promise<SearchHit[]> {
+    return ctx.services.search.search(ctx.tenantId, query, first ?? 20);
+  }
+}

@@ -1,0 +1,237 @@
+import {
+  Arg,
+  Args,
+  Ctx,
+  FieldResolver,
+  ID,
+  Int,
+  Mutation,
+  Query,
+  Resolver,
+  Root,
+  Subscription,
+} from 'type-graphql';
+import { Agent, StatusCount } from '../schema/agent.type.js';
+import { toConnection } from '../schema/connection.type.js';
+import { TaskOrder, TaskStatus } from '../schema/enums.js';
+import { CreateTaskInput, TaskFilter, UpdateTaskInput } from '../schema/task.input.js';
+import { Assignment, Task, TaskConnection, TaskUpdate } from '../schema/task.type.js';
+import { PageArgs } from '../schema/page.args.js';
+import type { AppContext } from '../src/context.js';
+import { BadInputError } from '../src/domain/errors.js';
+import { TOPICS, type TaskUpdatedEvent } from '../subscriptions/topics.js';
+import { orderToSort, withoutNulls } from './args.js';
+
+@Resolver(() => Task)
+export class TaskResolver {
+  @Query(() => Task, { description: 'One task; NOT_FOUND when unknown.' })
+  task(@Arg('id', () => ID) id: string, @Ctx() ctx: AppContext): Promise<Task> {
+    return ctx.loaders.task.load(id);
+  }
+
+  @Query(() => TaskConnection)
+  async tasks(
+    @Ctx() ctx: AppContext,
+    @Arg('filter', () => TaskFilter, { nullable: true }) filter?: TaskFilter | null,
+    @Arg('orderBy', () => TaskOrder, { defaultValue: TaskOrder.CREATED_ASC }) orderBy?: TaskOrder,
+    @Args(() => PageArgs) { first, after }: PageArgs = {},
+  ): Promise<TaskConnection> {
+    const page = await ctx.services.tasks.list(
+      ctx.tenantId,
+      withoutNulls(filter),
+      orderToSort(orderBy ?? TaskOrder.CREATED_ASC),
+      first,
+      after,
+    );
+    return toConnection(page);
+  }
+
+  @Query(() => [StatusCount], {
+    description: 'How many tasks of the organisation are in each status.',
+  })
+  taskCounts(@Ctx() ctx: AppContext): Promise<StatusCount[]> {
+    return ctx.services.tasks.counts(ctx.tenantId);
+  }
+
+  @FieldResolver(() => Agent, { nullable: true })
+  async assignee(@Root() task: Task, @Ctx() ctx: AppContext): Promise<Agent | null> {
+    const [assignment] = await ctx.loaders.tasks.assignment.load(task.id);
+    return assignment?.agent ?? null;
+  }
+
+  @FieldResolver(() => Assignment, {
+    nullable: true,
+    description: 'The assignee, score and reason.',
+  })
+  async assignment(@Root() task: Task, @Ctx() ctx: AppContext): Promise<Assignment | null> {
+    const [assignment] = await ctx.loaders.tasks.assignment.load(task.id);
+    return assignment ?? null;
+  }
+
+  @FieldResolver(() => Task, { nullable: true })
+  async parent(@Root() task: Task, @Ctx() ctx: AppContext): Promise<Task | null> {
+    const [parent] = await ctx.loaders.tasks.parent.load(task.id);
+    return parent?.task ?? null;
+  }
+
+  @FieldResolver(() => [Task], { description: 'Direct subtasks, oldest first.' })
+  async subtasks(@Root() task: Task, @Ctx() ctx: AppContext): Promise<Task[]> {
+    return (await ctx.loaders.tasks.subtasks.load(task.id)).map((r) => r.task);
+  }
+
+  @FieldResolver(() => [Task], { description: 'Tasks this one waits for.' })
+  async dependencies(@Root() task: Task, @Ctx() ctx: AppContext): Promise<Task[]> {
+    return (await ctx.loaders.tasks.dependencies.load(task.id)).map((r) => r.task);
+  }
+
+  @FieldResolver(() => [Task], { description: 'Tasks that wait for this one.' })
+  async dependents(@Root() task: Task, @Ctx() ctx: AppContext): Promise<Task[]> {
+    return (await ctx.loaders.tasks.dependents.load(task.id)).map((r) => r.task);
+  }
+
+  @FieldResolver(() => [String])
+  async requiredCapabilities(@Root() task: Task, @Ctx() ctx: AppContext): Promise<string[]> {
+    return (await ctx.loaders.tasks.requirements.load(task.id)).map((r) => r.name);
+  }
+
+  @FieldResolver(() => Agent, { nullable: true, description: 'The agent that delegated it.' })
+  async delegatedBy(@Root() task: Task, @Ctx() ctx: AppContext): Promise<Agent | null> {
+    const [row] = await ctx.loaders.tasks.delegator.load(task.id);
+    return row?.agent ?? null;
+  }
+
+  @Mutation(() => Task)
+  async createTask(
+    @Arg('input', () => CreateTaskInput) input: CreateTaskInput,
+    @Ctx() ctx: AppContext,
+  ): Promise<Task> {
+    const [task] = await ctx.services.tasks.createMany(ctx.tenantId, ctx.actor, [input]);
+    return task!;
+  }
+
+  @Mutation(() => [Task], {
+    description: 'Creates up to 100 tasks in one transaction; they may refer to each other by key.',
+  })
+  createTasks(
+    @Arg('inputs', () => [CreateTaskInput]) inputs: CreateTaskInput[],
+    @Ctx() ctx: AppContext,
+  ): Promise<Task[]> {
+    return ctx.services.tasks.createMany(ctx.tenantId, ctx.actor, inputs);
+  }
+
+  @Mutation(() => Task)
+  updateTask(
+    @Arg('id', () => ID) id: string,
+    @Arg('input', () => UpdateTaskInput) input: UpdateTaskInput,
+    @Ctx() ctx: AppContext,
+  ): Promise<Task> {
+    return ctx.services.tasks.update(ctx.tenantId, id, input);
+  }
+
+  @Mutation(() => Task, { description: 'Assigns (or reassigns) the task to an active agent.' })
+  assignTask(
+    @Arg('id', () => ID) id: string,
+    @Arg('agentId', () => ID) agentId: string,
+    @Ctx() ctx: AppContext,
+    @Arg('reason', () => String, { nullable: true }) reason?: string | null,
+  ): Promise<Task> {
+    return ctx.services.tasks.assign(ctx.tenantId, id, agentId, ctx.actor, reason);
+  }
+
+  @Mutation(() => Task)
+  unassignTask(@Arg('id', () => ID) id: string, @Ctx() ctx: AppContext): Promise<Task> {
+    return ctx.services.tasks.unassign(ctx.tenantId, id);
+  }
+
+  @Mutation(() => Task, {
+    description: 'Moves the task along the transition table, with an optional result or error.',
+  })
+  setTaskStatus(
+    @Arg('id', () => ID) id: string,
+    @Arg('status', () => TaskStatus) status: TaskStatus,
+    @Ctx() ctx: AppContext,
+    @Arg('result', () => String, { nullable: true }) result?: string | null,
+    @Arg('error', () => String, { nullable: true }) error?: string | null,
+  ): Promise<Task> {
+    return ctx.services.tasks.setStatus(ctx.tenantId, id, status, { result, error });
+  }
+
+  @Mutation(() => Task, { description: 'Cancels the task and its unfinished subtasks.' })
+  cancelTask(@Arg('id', () => ID) id: string, @Ctx() ctx: AppContext): Promise<Task> {
+    return ctx.services.tasks.cancel(ctx.tenantId, id);
+  }
+
+  @Mutation(() => Task, { description: 'Puts a FAILED or CANCELLED task back to PENDING.' })
+  retryTask(@Arg('id', () => ID) id: string, @Ctx() ctx: AppContext): Promise<Task> {
+    return ctx.services.tasks.retry(ctx.tenantId, id);
+  }
+
+  @Mutation(() => Task, { description: 'Makes the task wait for another; a cycle is refused.' })
+  addTaskDependency(
+    @Arg('id', () => ID) id: string,
+    @Arg('dependsOnId', () => ID) dependsOnId: string,
+    @Ctx() ctx: AppContext,
+  ): Promise<Task> {
+    return ctx.services.tasks.addDependency(ctx.tenantId, id, dependsOnId);
+  }
+
+  @Mutation(() => Task)
+  removeTaskDependency(
+    @Arg('id', () => ID) id: string,
+    @Arg('dependsOnId', () => ID) dependsOnId: string,
+    @Ctx() ctx: AppContext,
+  ): Promise<Task> {
+    return ctx.services.tasks.removeDependency(ctx.tenantId, id, dependsOnId);
+  }
+
+  @Subscription(() => TaskUpdate, {
+    topics: TOPICS.taskUpdated,
+    filter: ({ payload, args, context }) => {
+      const event = payload as TaskUpdatedEvent;
+      if (event.tenantId !== (context as AppContext).tenantId) return false;
+      if (args.taskId && event.task.id !== args.taskId) return false;
+      if (
+        args.rootId &&
+        event.task.id !== args.rootId &&
+        !event.ancestorIds.includes(args.rootId)
+      ) {
+        return false;
+      }
+      return true;
+    },
+    description:
+      'Changes to every task, to one task (taskId), or to a task and all its descendants (rootId).',
+  })
+  taskUpdated(
+    @Root() event: TaskUpdatedEvent,
+    @Arg('taskId', () => ID, { nullable: true }) _taskId?: string | null,
+    @Arg('rootId', () => ID, { nullable: true }) _rootId?: string | null,
+  ): TaskUpdate {
+    return { task: event.task, change: event.change };
+  }
+}
+
+@Resolver(() => Agent)
+export class AgentTasksResolver {
+  @FieldResolver(() => [Task], { description: 'Tasks assigned to the agent, newest first.' })
+  async tasks(
+    @Root() agent: Agent,
+    @Ctx() ctx: AppContext,
+    @Arg('status', () => [TaskStatus], { nullable: true }) status?: TaskStatus[] | null,
+    @Arg('first', () => Int, { defaultValue: 50, description: '1 to 100.' }) first?: number,
+  ): Promise<Task[]> {
+    const limit = first ?? 50;
+    if (limit < 1 || limit > 100) {
+      throw new BadInputError(`first must be between 1 and 100, but got ${limit}`);
+    }
+    const loader = ctx.loaders.keyed('agentTasks', [status ?? null, limit], () =>
+      ctx.loaders.tasks.agentTasks(status ?? null, limit),
+    );
+    return (await loader.load(agent.id)).map((r) => r.task);
+  }
+
+  @FieldResolver(() => [StatusCount], { description: 'Assigned tasks by status.' })
+  async taskCounts(@Root() agent: Agent, @Ctx() ctx: AppContext): Promise<StatusCount[]> {
+    return ctx.loaders.tasks.agentTaskCounts.load(agent.id);
+  }
+}

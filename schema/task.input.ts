@@ -1,0 +1,80 @@
+import { Field, ID, InputType } from 'type-graphql';
+import { TaskPriority, TaskStatus } from './enums.js';
+
+@InputType()
+export class CreateTaskInput {
+  @Field(() => String, {
+    nullable: true,
+    description: 'A name for this task within a batch, for parentKey and dependsOnKeys.',
+  })
+  key?: string | null;
+
+  @Field(() => String, { description: '1 to 200 characters.' })
+  title!: string;
+
+  @Field(() => String, { nullable: true })
+  description?: string | null;
+
+  @Field(() => TaskPriority, { nullable: true, description: 'Default MEDIUM.' })
+  priority?: TaskPriority | null;
+
+  @Field(() => ID, { nullable: true })
+  parentId?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'The key of a parent in the same batch.' })
+  parentKey?: string | null;
+
+  @Field(() => [ID], { nullable: true, description: 'Tasks that must complete first.' })
+  dependsOn?: string[] | null;
+
+  @Field(() => [String], { nullable: true, description: 'Keys of tasks in the same batch.' })
+  dependsOnKeys?: string[] | null;
+
+  @Field(() => [String], { nullable: true })
+  requiredCapabilities?: string[] | null;
+
+  @Field(() => ID, { nullable: true, description: 'Assign at once to this (active) agent.' })
+  assigneeId?: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'The agent that delegated it.' })
+  delegatedById?: string | null;
+}
+
+@InputType({ description: 'Fields to change; omitted fields stay.' })
+export class UpdateTaskInput {
+  @Field(() => String, { nullable: true })
+  title?: string | null;
+
+  @Field(() => String, { nullable: true })
+  description?: string | null;
+
+  @Field(() => TaskPriority, { nullable: true })
+  priority?: TaskPriority | null;
+
+  @Field(() => [String], { nullable: true, description: 'Replaces the required capabilities.' })
+  requiredCapabilities?: string[] | null;
+}
+
+@InputType()
+export class TaskFilter {
+  @Field(() => [TaskStatus], { nullable: true })
+  status?: TaskStatus[] | null;
+
+  @Field(() => [TaskPriority], { nullable: true })
+  priority?: TaskPriority[] | null;
+
+  @Field(() => ID, { nullable: true })
+  assigneeId?: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'Direct subtasks of this task.' })
+  parentId?: string | null;
+
+  @Field(() => Boolean, { nullable: true, description: 'Only tasks without a parent.' })
+  rootsOnly?: boolean | null;
+
+  @Field(() => String, { nullable: true, description: 'Requires this capability.' })
+  capability?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'In the title or description.' })
+  text?: string | null;
+}

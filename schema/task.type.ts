@@ -1,0 +1,71 @@
+import { DateTimeISOResolver } from 'graphql-scalars';
+import { Field, Float, Int, ObjectType } from 'type-graphql';
+import { Agent } from './agent.type.js';
+import { Connection } from './connection.type.js';
+import { TaskPriority, TaskStatus } from './enums.js';
+import { Node } from './node.type.js';
+
+@ObjectType({ implements: Node, description: 'A unit of work; plans are trees and DAGs of tasks.' })
+export class Task extends Node {
+  @Field(() => String)
+  title!: string;
+
+  @Field(() => String, { nullable: true })
+  description!: string | null;
+
+  @Field(() => TaskPriority)
+  priority!: TaskPriority;
+
+  @Field(() => TaskStatus)
+  status!: TaskStatus;
+
+  @Field(() => String, { nullable: true })
+  result!: string | null;
+
+  @Field(() => String, { nullable: true })
+  error!: string | null;
+
+  @Field(() => Int, { description: 'Runs started for this task.' })
+  attempts!: number;
+
+  @Field(() => String, { nullable: true, description: 'Who created it: a user or an agent.' })
+  createdBy!: string | null;
+
+  @Field(() => Int, { description: 'Counts writes to this task.' })
+  version!: number;
+
+  @Field(() => DateTimeISOResolver)
+  createdAt!: string;
+
+  @Field(() => DateTimeISOResolver)
+  updatedAt!: string;
+}
+
+@ObjectType({ description: 'Who a task is assigned to, and why.' })
+export class Assignment {
+  @Field(() => Agent)
+  agent!: Agent;
+
+  @Field(() => Float, { nullable: true, description: 'Assignment score; null when by hand.' })
+  score!: number | null;
+
+  @Field(() => String, { nullable: true })
+  reason!: string | null;
+
+  @Field(() => DateTimeISOResolver, { nullable: true })
+  assignedAt!: string | null;
+}
+
+@ObjectType()
+export class TaskConnection extends Connection(Task) {}
+
+@ObjectType({ description: 'A task that changed, and how.' })
+export class TaskUpdate {
+  @Field(() => Task)
+  task!: Task;
+
+  @Field(() => String, {
+    description: 'CREATED, UPDATED, ASSIGNED, UNASSIGNED or STATUS_CHANGED.',
+  })
+  change!: string;
+}

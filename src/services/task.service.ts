@@ -1,0 +1,332 @@
+import { randomUUID } from 'node:crypto';
+import * as agentRepo from '../../graph/agent.repository.js';
+import type { Tx } from '../../graph/cypher.js';
+import * as repo from '../../graph/task.repository.js';
+import { TOPICS } from '../../subscriptions/topics.js';
+import { BadInputError, ConflictError, NotFoundError } from '../domain/errors.js';
+import { pageRequest, type Page, type Sort } from '../domain/page.js';
+import {
+  assertTaskTransition,
+  isFinished,
+  TaskPriority,
+  TaskStatus,
+  type Task,
+} from '../domain/task.js';
+import {
+  atPosition,
+  distinctNames,
+  LIMITS,
+  listOfAtMost,
+  optionalText,
+  requiredText,
+} from '../domain/validate.js';
+import type { Emit, UnitOfWork } from './unit-of-work.js';
+
+export interface CreateTaskData {
+  /** A name for this task within a batch, so other tasks of the batch can refer to it. */
+  key?: string | null;
+  title: string;
+  description?: string | null;
+  priority?: TaskPriority | null;
+  parentId?: string | null;
+  parentKey?: string | null;
+  dependsOn?: string[] | null;
+  dependsOnKeys?: string[] | null;
+  requiredCapabilities?: string[] | null;
+  assigneeId?: string | null;
+  delegatedById?: string | null;
+}
+
+export interface UpdateTaskData {
+  title?: string | null;
+  description?: string | null;
+  priority?: TaskPriority | null;
+  requiredCapabilities?: string[] | null;
+}
+
+/** Task lifecycle rules; every method that writes is one transaction. */
+export class TaskService {
+  constructor(private readonly uow: UnitOfWork) {}
+
+  /**
+   * Creates tasks in one transaction. Within a batch, `key`/`parentKey`/`dependsOnKeys` let
+   * tasks refer to each other; dependencies among them must not form a cycle.
+   */
+  async createMany(tenantId: string, actor: string, inputs: CreateTaskData[]): Promise<Task[]> {
+    listOfAtMost('tasks', inputs, LIMITS.batch);
+    const ids = new Map<string, string>();
+    inputs.forEach((input, i) => {
+      if (!input.key) return;
+      if (ids.has(input.key))
+        throw new BadInputError(`The key "${input.key}" appears twice in this batch`);
+      ids.set(input.key, `${i}`);
+    });
+    const newIds: string[] = inputs.map(() => randomUUID());
+    const byKey = (key: string, field: string) => {
+      const index = ids.get(key);
+      if (index === undefined) {
+        throw new BadInputError(
+          `${field} names the key "${key}", but no task in this batch has it`,
+        );
+      }
+      return newIds[Number(index)]!;
+    };
+    const tasks: (repo.NewTask & { assigneeId: string | null })[] = inputs.map((input, i) =>
+      atPosition(inputs.length > 1 ? `tasks[${i}].` : '', () => ({
+        id: newIds[i]!,
+        title: requiredText('title', input.title, LIMITS.title),
+        description: optionalText('description', input.description, LIMITS.description) ?? null,
+        priority: input.priority ?? TaskPriority.MEDIUM,
+        createdBy: actor,
+        parentId: input.parentKey ? byKey(input.parentKey, 'parentKey') : (input.parentId ?? null),
+        dependsOn: [
+          ...listOfAtMost('dependsOn', input.dependsOn ?? [], LIMITS.dependencies),
+          ...(input.dependsOnKeys ?? []).map((k) => byKey(k, 'dependsOnKeys')),
+        ],
+        capabilities: distinctNames(
+          'requiredCapabilities',
+          input.requiredCapabilities ?? [],
+          LIMITS.capabilities,
+          LIMITS.name,
+        ),
+        delegatedById: input.delegatedById ?? null,
+        assigneeId: input.assigneeId ?? null,
+      })),
+    );
+    for (const t of tasks) {
+      if (t.dependsOn.includes(t.id)) throw new BadInputError('A task cannot depend on itself');
+      if (t.parentId === t.id) throw new BadInputError('A task cannot be its own parent');
+    }
+    assertAcyclic(tasks);
+
+    return this.uow.run(async (tx, emit) => {
+      const batch = new Set(newIds);
+      const external = (list: (string | null)[]) => [
+        ...new Set(list.filter((id): id is string => !!id && !batch.has(id))),
+      ];
+      const [missingTask] = await repo.missingTaskIds(
+        tx,
+        tenantId,
+        external(tasks.flatMap((t) => [t.parentId, ...t.dependsOn])),
+      );
+      if (missingTask) throw new NotFoundError('Task', missingTask);
+      const agentIds = external(tasks.flatMap((t) => [t.assigneeId, t.delegatedById]));
+      const agents = await agentRepo.agentsByIds(tx, tenantId, agentIds);
+      const missingAgent = agentIds.find((id) => !agents.some((a) => a.id === id));
+      if (missingAgent) throw new NotFoundError('Agent', missingAgent);
+      for (const t of tasks) {
+        const agent = agents.find((a) => a.id === t.assigneeId);
+        if (agent && !agent.active) throw inactive(agent.name);
+      }
+
+      const created = await repo.createTasks(tx, tenantId, tasks);
+      for (const t of tasks) {
+        if (t.assigneeId)
+          await repo.assign(tx, tenantId, t.id, t.assigneeId, null, `assigned by ${actor}`);
+      }
+      await publish(tx, emit, tenantId, created, 'CREATED');
+      return created;
+    });
+  }
+
+  async update(tenantId: string, id: string, input: UpdateTaskData): Promise<Task> {
+    const patch: repo.TaskPatch = {};
+    if (input.title !== undefined && input.title !== null) {
+      patch.title = requiredText('title', input.title, LIMITS.title);
+    }
+    const description = optionalText('description', input.description, LIMITS.description);
+    if (description !== undefined) patch.description = description;
+    if (input.priority) patch.priority = input.priority;
+    const caps = input.requiredCapabilities
+      ? distinctNames(
+          'requiredCapabilities',
+          input.requiredCapabilities,
+          LIMITS.capabilities,
+          LIMITS.name,
+        )
+      : undefined;
+    return this.uow.run(async (tx, emit) => {
+      const before = await lockOrThrow(tx, tenantId, id);
+      if (isFinished(before.status)) {
+        throw new BadInputError(
+          `A ${before.status} task cannot be edited; retry it first if it failed`,
+        );
+      }
+      if (caps) await repo.replaceRequirements(tx, tenantId, id, caps);
+      const task = await repo.patchTask(tx, tenantId, id, patch);
+      await publish(tx, emit, tenantId, [task], 'UPDATED');
+      return task;
+    });
+  }
+
+  assign(tenantId: string, taskId: string, agentId: string, actor: string, reason?: string | null) {
+    const why = optionalText('reason', reason, LIMITS.description) ?? `assigned by ${actor}`;
+    return this.uow.run(async (tx, emit) => {
+      const task = await lockOrThrow(tx, tenantId, taskId);
+      if (isFinished(task.status)) {
+        throw new BadInputError(`A ${task.status} task cannot be assigned`, {
+          status: task.status,
+        });
+      }
+      const [agent] = await agentRepo.agentsByIds(tx, tenantId, [agentId]);
+      if (!agent) throw new NotFoundError('Agent', agentId);
+      if (!agent.active) throw inactive(agent.name);
+      await repo.assign(tx, tenantId, taskId, agentId, null, why);
+      await publish(tx, emit, tenantId, [task], 'ASSIGNED');
+      return task;
+    });
+  }
+
+  unassign(tenantId: string, taskId: string): Promise<Task> {
+    return this.uow.run(async (tx, emit) => {
+      const task = await lockOrThrow(tx, tenantId, taskId);
+      if (task.status === TaskStatus.IN_PROGRESS) {
+        throw new ConflictError('A task IN_PROGRESS cannot be unassigned; cancel it first');
+      }
+      if (await repo.unassign(tx, tenantId, taskId)) {
+        await publish(tx, emit, tenantId, [task], 'UNASSIGNED');
+      }
+      return task;
+    });
+  }
+
+  /** Moves a task along the transition table, recording a result or an error. */
+  setStatus(
+    tenantId: string,
+    id: string,
+    status: TaskStatus,
+    outcome: { result?: string | null; error?: string | null } = {},
+  ): Promise<Task> {
+    const result = optionalText('result', outcome.result, LIMITS.result);
+    const error = optionalText('error', outcome.error, LIMITS.description);
+    return this.uow.run(async (tx, emit) => {
+      const before = await lockOrThrow(tx, tenantId, id);
+      assertTaskTransition(before.status, status);
+      const patch: repo.TaskPatch = { status };
+      if (result !== undefined) patch.result = result;
+      if (error !== undefined) patch.error = error;
+      const task = await repo.patchTask(tx, tenantId, id, patch);
+      await publish(tx, emit, tenantId, [task], 'STATUS_CHANGED');
+      return task;
+    });
+  }
+
+  /** Cancels the task and every unfinished task below it, in one transaction. */
+  cancel(tenantId: string, id: string): Promise<Task> {
+    return this.uow.run(async (tx, emit) => {
+      const before = await lockOrThrow(tx, tenantId, id);
+      assertTaskTransition(before.status, TaskStatus.CANCELLED, 'cancel');
+      const descendants = await repo.openDescendantIds(tx, tenantId, id);
+      const cancelled: Task[] = [];
+      for (const childId of descendants) {
+        await repo.lockTask(tx, tenantId, childId);
+        cancelled.push(
+          await repo.patchTask(tx, tenantId, childId, { status: TaskStatus.CANCELLED }),
+        );
+      }
+      const task = await repo.patchTask(tx, tenantId, id, { status: TaskStatus.CANCELLED });
+      await publish(tx, emit, tenantId, [...cancelled, task], 'STATUS_CHANGED');
+      return task;
+    });
+  }
+
+  /** Puts a FAILED or CANCELLED task back to PENDING; its error is cleared. */
+  retry(tenantId: string, id: string): Promise<Task> {
+    return this.uow.run(async (tx, emit) => {
+      const before = await lockOrThrow(tx, tenantId, id);
+      assertTaskTransition(before.status, TaskStatus.PENDING, 'retry');
+      const task = await repo.patchTask(tx, tenantId, id, {
+        status: TaskStatus.PENDING,
+        error: null,
+      });
+      await publish(tx, emit, tenantId, [task], 'STATUS_CHANGED');
+      return task;
+    });
+  }
+
+  /** Adds `taskId DEPENDS_ON dependsOnId`; refuses an edge that would close a cycle. */
+  addDependency(tenantId: string, taskId: string, dependsOnId: string): Promise<Task> {
+    if (taskId === dependsOnId) throw new BadInputError('A task cannot depend on itself');
+    return this.uow.run(async (tx, emit) => {
+      const task = await lockOrThrow(tx, tenantId, taskId);
+      await lockOrThrow(tx, tenantId, dependsOnId);
+      if (await repo.dependencyPathExists(tx, tenantId, taskId, dependsOnId)) {
+        throw new BadInputError(
+          `This dependency would make a cycle: task ${dependsOnId} already depends on task ${taskId}`,
+          { taskId, dependsOnId },
+        );
+      }
+      await repo.addDependency(tx, tenantId, taskId, dependsOnId);
+      await publish(tx, emit, tenantId, [task], 'UPDATED');
+      return task;
+    });
+  }
+
+  removeDependency(tenantId: string, taskId: string, dependsOnId: string): Promise<Task> {
+    return this.uow.run(async (tx, emit) => {
+      const task = await lockOrThrow(tx, tenantId, taskId);
+      await repo.removeDependency(tx, tenantId, taskId, dependsOnId);
+      await publish(tx, emit, tenantId, [task], 'UPDATED');
+      return task;
+    });
+  }
+
+  list(
+    tenantId: string,
+    filter: repo.TaskFilter,
+    sort: Sort,
+    first?: number | null,
+    after?: string | null,
+  ): Promise<Page<Task>> {
+    const page = pageRequest(first, after);
+    const text = optionalText('text', filter.text, LIMITS.search) ?? undefined;
+    return this.uow.read((tx) => repo.listTasks(tx, tenantId, { ...filter, text }, sort, page));
+  }
+
+  counts(tenantId: string) {
+    return this.uow.read((tx) => repo.taskCounts(tx, tenantId));
+  }
+}
+
+async function lockOrThrow(tx: Tx, tenantId: string, id: string): Promise<Task> {
+  const task = await repo.lockTask(tx, tenantId, id);
+  if (!task) throw new NotFoundError('Task', id);
+  return task;
+}
+
+/** Emits taskUpdated for each task (re-read, so events carry the committed state). */
+async function publish(tx: Tx, emit: Emit, tenantId: string, tasks: Task[], change: string) {
+  const ids = tasks.map((t) => t.id);
+  const fresh = new Map((await repo.tasksByIds(tx, tenantId, ids)).map((t) => [t.id, t]));
+  const ancestors = await repo.ancestorIds(tx, tenantId, ids);
+  for (const id of ids) {
+    emit({
+      topic: TOPICS.taskUpdated,
+      payload: { tenantId, task: fresh.get(id)!, change, ancestorIds: ancestors.get(id) ?? [] },
+    });
+  }
+}
+
+function inactive(name: string) {
+  return new ConflictError(`Agent "${name}" is inactive: activate it before assigning work to it`);
+}
+
+/** Refuses dependency cycles among the tasks of one batch (Kahn's algorithm). */
+function assertAcyclic(tasks: { id: string; title: string; dependsOn: string[] }[]) {
+  const inBatch = new Set(tasks.map((t) => t.id));
+  const pending = new Map(tasks.map((t) => [t.id, t.dependsOn.filter((d) => inBatch.has(d))]));
+  let progressed = true;
+  while (progressed) {
+    progressed = false;
+    for (const [id, deps] of pending) {
+      if (deps.every((d) => !pending.has(d))) {
+        pending.delete(id);
+        progressed = true;
+      }
+    }
+  }
+  if (pending.size > 0) {
+    const titles = tasks.filter((t) => pending.has(t.id)).map((t) => `"${t.title}"`);
+    throw new BadInputError(`These tasks depend on each other in a cycle: ${titles.join(', ')}`);
+  }
+}

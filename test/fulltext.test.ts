@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { fulltextSearchQuery, luceneQuery } from '../graph/fulltext.js';
+
+describe('luceneQuery', () => {
+  it('leaves plain words as they are', () => {
+    expect(luceneQuery('deploy kubernetes cluster')).toBe('deploy kubernetes cluster');
+  });
+
+  it('escapes every Lucene special character', () => {
+    const specials = '+ - && || ! ( ) { } [ ] ^ " ~ * ? : \\ /';
+    expect(luceneQuery(`a ${specials}`)).toBe(
+      'a \\+ \\- \\&\\& \\|\\| \\! \\( \\) \\{ \\} \\[ \\] \\^ \\" \\~ \\* \\? \\: \\\\ \\/',
+    );
+  });
+
+  it('lower-cases operator words so they are searched as words', () => {
+    expect(luceneQuery('a AND OR NOT b TO c')).toBe('a and or not b to c');
+    expect(luceneQuery('ANDROID ORACLE')).toBe('ANDROID ORACLE');
+  });
+
+  it('escapes Cypher-looking and unbalanced input literally', () => {
+    expect(luceneQuery('"); MATCH (n) DETACH DELETE n //')).toBe(
+      '\\"\\); MATCH \\(n\\) DETACH DELETE n \\/\\/',
+    );
+    expect(luceneQuery('say "hello')).toBe('say \\"hello');
+  });
+
+  it('collapses whitespace and trims', () => {
+    expect(luceneQuery('  a \n\t b  ')).toBe('a b');
+  });
+
+  it('gives "" for text with no letters or digits', () => {
+    for (const text of ['', '   ', '*', '\\', '"', '&& || !', '()'])
+      expect(luceneQuery(text)).toBe('');
+  });
+
+  it('keeps letters of any script', () => {
+    expect(luceneQuery('Grüße 東京')).toBe('Grüße 東京');
+  });
+});
+
+describe('fulltextSearchQuery', () => {
+  it('passes the escaped text, index and tenant as parameters', () => {
+    const q = fulltextSearchQuery('knowledge_text', 't1', 'a (b', 5);
+    expect(q.cypher).toContain('db.index.fulltext.queryNodes($index, $query)');
+    expect(q.cypher).toContain('node.tenantId = $tenantId');
+    expect(q.params).toMatchObject({ index: 'knowledge_text', query: 'a \\(b', tenantId: 't1' });
+    expect(Number(q.params?.limit)).toBe(5);
+  });
+
+  it('refuses an index that is not a full-text index', () => {
+    expect(() => fulltextSearchQuery('nope' as never, 't1', 'a', 5)).toThrow(
+      'not a full-text index',
+    );
+  });
+});

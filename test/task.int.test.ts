@@ -1,0 +1,419 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ExecutionResult } from 'graphql';
+import { graphql } from './generated/index.js';
+import type { StatusesOfQuery } from './generated/graphql.js';
+import { startTestServer, type TestServer } from './utils/server.js';
+import { subscribe } from './utils/ws.js';
+
+const CreateAgent = graphql(`
+  mutation TaskTestCreateAgent($input: CreateAgentInput!) {
+    createAgent(input: $input) {
+      id
+      name
+    }
+  }
+`);
+
+const CreateTask = graphql(`
+  mutation CreateTask($input: CreateTaskInput!) {
+    createTask(input: $input) {
+      id
+      title
+      status
+      priority
+      attempts
+      createdBy
+    }
+  }
+`);
+
+const CreateTasks = graphql(`
+  mutation CreateTasks($inputs: [CreateTaskInput!]!) {
+    createTasks(inputs: $inputs) {
+      id
+      title
+    }
+  }
+`);
+
+const TaskTree = graphql(`
+  query TaskTree($id: ID!) {
+    task(id: $id) {
+      id
+      title
+      status
+      requiredCapabilities
+      delegatedBy {
+        name
+      }
+      assignment {
+        agent {
+          name
+        }
+        reason
+      }
+      subtasks {
+        title
+        parent {
+          id
+        }
+        dependencies {
+          title
+        }
+        dependents {
+          title
+        }
+      }
+    }
+  }
+`);
+
+const SetTaskStatus = graphql(`
+  mutation SetTaskStatus($id: ID!, $status: TaskStatus!, $result: String, $error: String) {
+    setTaskStatus(id: $id, status: $status, result: $result, error: $error) {
+      id
+      status
+      result
+      error
+    }
+  }
+`);
+
+const AssignTask = graphql(`
+  mutation AssignTask($id: ID!, $agentId: ID!) {
+    assignTask(id: $id, agentId: $agentId) {
+      id
+      assignee {
+        id
+      }
+    }
+  }
+`);
+
+const CancelTask = graphql(`
+  mutation CancelTask($id: ID!) {
+    cancelTask(id: $id) {
+      id
+      status
+    }
+  }
+`);
+
+const RetryTask = graphql(`
+  mutation RetryTask($id: ID!) {
+    retryTask(id: $id) {
+      id
+      status
+      error
+    }
+  }
+`);
+
+const AddDependency = graphql(`
+  mutation AddDependency($id: ID!, $dependsOnId: ID!) {
+    addTaskDependency(id: $id, dependsOnId: $dependsOnId) {
+      id
+      dependencies {
+        id
+      }
+    }
+  }
+`);
+
+const StatusesOf = graphql(`
+  query StatusesOf($filter: TaskFilter, $first: Int, $after: String) {
+    tasks(filter: $filter, first: $first, after: $after) {
+      totalCount
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      nodes {
+        id
+        title
+        status
+      }
+    }
+  }
+`);
+
+const AgentWork = graphql(`
+  query AgentWork($id: ID!) {
+    agent(id: $id) {
+      tasks {
+        title
+      }
+      taskCounts {
+        status
+        count
+      }
+    }
+  }
+`);
+
+const DeleteAgentReassign = graphql(`
+  mutation DeleteAgentReassign($id: ID!, $reassignTo: ID) {
+    deleteAgent(id: $id, reassignTo: $reassignTo) {
+      reassignedTaskIds
+    }
+  }
+`);
+
+const TaskUpdated = graphql(`
+  subscription TaskUpdated($rootId: ID, $taskId: ID) {
+    taskUpdated(rootId: $rootId, taskId: $taskId) {
+      change
+      task {
+        id
+        title
+        status
+      }
+    }
+  }
+`);
+
+describe('tasks', () => {
+  let server: TestServer;
+  let operator: { id: string; name: string };
+  let chief: { id: string; name: string };
+  beforeAll(async () => {
+    server = await startTestServer();
+    const mo = await server.gql(CreateAgent, {
+      input: { name: 'Operator', role: 'MASTER_OPERATOR' },
+    });
+    const cos = await server.gql(CreateAgent, { input: { name: 'Chief', role: 'CHIEF_OF_STAFF' } });
+    operator = mo.data!.createAgent;
+    chief = cos.data!.createAgent;
+  });
+  afterAll(() => server.stop());
+
+  const task = async (title: string, extra: Record<string, unknown> = {}) => {
+    const res = await server.gql(CreateTask, { input: { title, ...extra } });
+    expect(res.errors).toBeUndefined();
+    return res.data!.createTask;
+  };
+
+  it('are created PENDING with defaults and who created them', async () => {
+    expect(await task('  Write the report  ')).toMatchObject({
+      title: 'Write the report',
+      status: 'PENDING',
+      priority: 'MEDIUM',
+      attempts: 0,
+      createdBy: 'user',
+    });
+  });
+
+  it('form a plan in one batch: subtasks, dependencies by key, capabilities, delegation', async () => {
+    const root = await task('Launch', { delegatedById: chief.id, requiredCapabilities: ['ops'] });
+    const res = await server.gql(CreateTasks, {
+      inputs: [
+        { key: 'b', title: 'Build', parentId: root.id, dependsOnKeys: ['a'] },
+        { key: 'a', title: 'Design', parentId: root.id },
+        { key: 'c', title: 'Ship', parentId: root.id, dependsOnKeys: ['a', 'b'] },
+      ],
+    });
+    expect(res.errors).toBeUndefined();
+    await server.gql(AssignTask, { id: root.id, agentId: chief.id });
+
+    const tree = await server.gql(TaskTree, { id: root.id });
+    const t = tree.data!.task;
+    expect(t.requiredCapabilities).toEqual(['ops']);
+    expect(t.delegatedBy?.name).toBe('Chief');
+    expect(t.assignment).toEqual({ agent: { name: 'Chief' }, reason: 'assigned by user' });
+    const byTitle = Object.fromEntries(t.subtasks.map((s) => [s.title, s]));
+    expect(Object.keys(byTitle).sort()).toEqual(['Build', 'Design', 'Ship']);
+    expect(byTitle.Build!.parent?.id).toBe(root.id);
+    expect(byTitle.Build!.dependencies.map((d) => d.title)).toEqual(['Design']);
+    expect(byTitle.Design!.dependents.map((d) => d.title).sort()).toEqual(['Build', 'Ship']);
+    expect(byTitle.Ship!.dependencies.map((d) => d.title).sort()).toEqual(['Build', 'Design']);
+  });
+
+  it('refuse a dependency cycle within a batch, writing nothing', async () => {
+    const res = await server.gql(CreateTasks, {
+      inputs: [
+        { key: 'x', title: 'Cycle X', dependsOnKeys: ['y'] },
+        { key: 'y', title: 'Cycle Y', dependsOnKeys: ['x'] },
+      ],
+    });
+    expect(res.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(res.errors?.[0]?.message).toContain('cycle');
+    const left = await server.gql(StatusesOf, { filter: { text: 'Cycle ' } });
+    expect(left.data?.tasks.totalCount).toBe(0);
+  });
+
+  it('refuse a dependency that closes a cycle through existing tasks', async () => {
+    const a = await task('Chain A');
+    const b = await task('Chain B', { dependsOn: [a.id] });
+    const c = await task('Chain C', { dependsOn: [b.id] });
+    const res = await server.gql(AddDependency, { id: a.id, dependsOnId: c.id });
+    expect(res.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(res.errors?.[0]?.message).toContain('would make a cycle');
+    const self = await server.gql(AddDependency, { id: a.id, dependsOnId: a.id });
+    expect(self.errors?.[0]?.message).toBe('A task cannot depend on itself');
+    const ok = await server.gql(AddDependency, { id: c.id, dependsOnId: a.id });
+    expect(ok.data?.addTaskDependency.dependencies.map((d) => d.id).sort()).toEqual(
+      [a.id, b.id].sort(),
+    );
+  });
+
+  it('follow the transition table, record results and errors, and retry failures', async () => {
+    const t = await task('Lifecycle');
+    await server.gql(SetTaskStatus, { id: t.id, status: 'IN_PROGRESS' });
+    const failed = await server.gql(SetTaskStatus, { id: t.id, status: 'FAILED', error: 'boom' });
+    expect(failed.data?.setTaskStatus).toMatchObject({ status: 'FAILED', error: 'boom' });
+    const retried = await server.gql(RetryTask, { id: t.id });
+    expect(retried.data?.retryTask).toMatchObject({ status: 'PENDING', error: null });
+    await server.gql(SetTaskStatus, { id: t.id, status: 'IN_PROGRESS' });
+    const done = await server.gql(SetTaskStatus, { id: t.id, status: 'COMPLETED', result: '42' });
+    expect(done.data?.setTaskStatus).toMatchObject({ status: 'COMPLETED', result: '42' });
+
+    const back = await server.gql(SetTaskStatus, { id: t.id, status: 'IN_PROGRESS' });
+    expect(back.errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      from: 'COMPLETED',
+      to: 'IN_PROGRESS',
+    });
+    const retryDone = await server.gql(RetryTask, { id: t.id });
+    expect(retryDone.errors?.[0]?.message).toMatch(/^Cannot retry this task: .*COMPLETED/);
+  });
+
+  it('cancel a subtree: unfinished descendants are cancelled, finished ones stay', async () => {
+    const root = await task('Cancel root');
+    const child = await task('Cancel child', { parentId: root.id });
+    const grandchild = await task('Cancel grandchild', { parentId: child.id });
+    const finished = await task('Cancel finished', { parentId: root.id });
+    await server.gql(SetTaskStatus, { id: finished.id, status: 'IN_PROGRESS' });
+    await server.gql(SetTaskStatus, { id: finished.id, status: 'COMPLETED' });
+
+    const sub = await subscribe(server.wsUrl, TaskUpdated, { rootId: root.id });
+    try {
+      const res = await server.gql(CancelTask, { id: root.id });
+      expect(res.data?.cancelTask.status).toBe('CANCELLED');
+      const events = [await sub.waitForNext(), await sub.waitForNext(), await sub.waitForNext()];
+      expect(events.map((e) => e.data?.taskUpdated.task.id)).toEqual([
+        grandchild.id,
+        child.id,
+        root.id,
+      ]);
+      expect(events.every((e) => e.data?.taskUpdated.task.status === 'CANCELLED')).toBe(true);
+      expect(await sub.staysQuiet(300)).toBe(true);
+    } finally {
+      await sub.close();
+    }
+    const statuses = await server.gql(StatusesOf, { filter: { text: 'Cancel ' } });
+    expect(Object.fromEntries(statuses.data!.tasks.nodes.map((n) => [n.title, n.status]))).toEqual({
+      'Cancel root': 'CANCELLED',
+      'Cancel child': 'CANCELLED',
+      'Cancel grandchild': 'CANCELLED',
+      'Cancel finished': 'COMPLETED',
+    });
+  });
+
+  it('announce only the subscribed subtree or task', async () => {
+    const root = await task('Watched root');
+    const other = await task('Unwatched root');
+    const tree = await subscribe(server.wsUrl, TaskUpdated, { rootId: root.id });
+    const one = await subscribe(server.wsUrl, TaskUpdated, { taskId: other.id });
+    try {
+      const child = await task('Watched child', { parentId: root.id });
+      await task('Unwatched child', { parentId: other.id });
+      await server.gql(SetTaskStatus, { id: other.id, status: 'IN_PROGRESS' });
+      const created = await tree.waitForNext();
+      expect(created.data?.taskUpdated).toMatchObject({
+        change: 'CREATED',
+        task: { id: child.id },
+      });
+      expect(await tree.staysQuiet(300)).toBe(true);
+      const changed = await one.waitForNext();
+      expect(changed.data?.taskUpdated).toMatchObject({
+        change: 'STATUS_CHANGED',
+        task: { id: other.id, status: 'IN_PROGRESS' },
+      });
+    } finally {
+      await tree.close();
+      await one.close();
+    }
+  });
+
+  it('count and list an agent’s work, and move it when the agent is deleted', async () => {
+    const temp = await server.gql(CreateAgent, {
+      input: { name: 'Temp', role: 'MASTER_OPERATOR' },
+    });
+    const tempId = temp.data!.createAgent.id;
+    const t1 = await task('Temp job 1', { assigneeId: tempId });
+    await task('Temp job 2', { assigneeId: tempId });
+    await server.gql(SetTaskStatus, { id: t1.id, status: 'IN_PROGRESS' });
+
+    const work = await server.gql(AgentWork, { id: tempId });
+    expect(work.data?.agent.tasks.map((t) => t.title)).toEqual(['Temp job 2', 'Temp job 1']);
+    expect(work.data?.agent.taskCounts).toEqual([
+      { status: 'IN_PROGRESS', count: 1 },
+      { status: 'PENDING', count: 1 },
+    ]);
+
+    const refused = await server.gql(DeleteAgentReassign, { id: tempId });
+    expect(refused.errors?.[0]?.extensions?.code).toBe('CONFLICT');
+    expect(refused.errors?.[0]?.message).toContain('2 unfinished task(s)');
+    const moved = await server.gql(DeleteAgentReassign, { id: tempId, reassignTo: operator.id });
+    expect(moved.data?.deleteAgent.reassignedTaskIds).toHaveLength(2);
+    const after = await server.gql(AgentWork, { id: operator.id });
+    expect(after.data?.agent.tasks.map((t) => t.title)).toEqual(
+      expect.arrayContaining(['Temp job 1', 'Temp job 2']),
+    );
+  });
+
+  it('refuse work for an inactive agent and unknown ids', async () => {
+    const t = await task('Needs a worker');
+    const sleeper = await server.gql(CreateAgent, {
+      input: { name: 'Sleepy', role: 'MASTER_OPERATOR' },
+    });
+    await server.gql(
+      graphql(`
+        mutation TaskTestDeactivate($id: ID!) {
+          deactivateAgent(id: $id) {
+            id
+          }
+        }
+      `),
+      { id: sleeper.data!.createAgent.id },
+    );
+    const inactive = await server.gql(AssignTask, {
+      id: t.id,
+      agentId: sleeper.data!.createAgent.id,
+    });
+    expect(inactive.errors?.[0]?.extensions?.code).toBe('CONFLICT');
+    const unknownAgent = await server.gql(AssignTask, {
+      id: t.id,
+      agentId: '00000000-0000-4000-8000-000000000000',
+    });
+    expect(unknownAgent.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    const unknownParent = await server.gql(CreateTask, {
+      input: { title: 'Orphan', parentId: '00000000-0000-4000-8000-000000000001' },
+    });
+    expect(unknownParent.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+  });
+
+  it('filter by status and page through every match once', async () => {
+    await server.gql(CreateTasks, {
+      inputs: Array.from({ length: 5 }, (_, i) => ({
+        title: `Filtered ${i}`,
+        priority: 'HIGH' as const,
+      })),
+    });
+    const seen = new Set<string>();
+    let after: string | null = null;
+    for (let guard = 0; guard < 10; guard++) {
+      const res: ExecutionResult<StatusesOfQuery> = await server.gql(StatusesOf, {
+        filter: { text: 'Filtered', status: ['PENDING'], priority: ['HIGH'] },
+        first: 2,
+        after,
+      });
+      const conn = res.data!.tasks;
+      expect(conn.totalCount).toBe(5);
+      for (const n of conn.nodes) seen.add(n.id);
+      if (!conn.pageInfo.hasNextPage) break;
+      after = conn.pageInfo.endCursor ?? null;
+    }
+    expect(seen.size).toBe(5);
+  });
+});
