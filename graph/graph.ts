@@ -21,14 +21,18 @@ export class Graph {
   constructor(
     private readonly driver: Driver,
     readonly database: string,
+    /** Neo4j ends a transaction running longer than this: no runaway query outlives its use. */
+    private readonly txTimeoutMs = 60_000,
   ) {}
 
   read<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.session((s) => s.executeRead((tx) => work(this.wrap(tx))));
+    const config = { timeout: this.txTimeoutMs };
+    return this.session((s) => s.executeRead((tx) => work(this.wrap(tx)), config));
   }
 
   write<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.session((s) => s.executeWrite((tx) => work(this.wrap(tx))));
+    const config = { timeout: this.txTimeoutMs };
+    return this.session((s) => s.executeWrite((tx) => work(this.wrap(tx)), config));
   }
 
   /** Runs one schema statement in its own auto-commit transaction (DDL cannot share one). */

@@ -1,5 +1,6 @@
 import neo4j from 'neo4j-driver';
 import type { Agent, AgentCapability } from '../src/domain/agent.js';
+import type { ApiKey, AuditEvent, Tenant } from '../src/domain/auth.js';
 import type { Knowledge } from '../src/domain/knowledge.js';
 import type { Conversation, Message } from '../src/domain/message.js';
 import type { Task } from '../src/domain/task.js';
@@ -105,5 +106,36 @@ export function toKnowledge({ properties: p }: NodeLike): Knowledge {
     tags: Array.isArray(p.tags) ? p.tags.map(String) : [],
     createdAt: iso(p.createdAt),
     updatedAt: iso(p.updatedAt),
+  };
+}
+
+export function toTenant({ properties: p }: NodeLike): Tenant {
+  return { id: String(p.id), name: String(p.name), createdAt: iso(p.createdAt) };
+}
+
+export function toApiKey({ properties: p }: NodeLike): ApiKey {
+  return {
+    id: String(p.id),
+    tenantId: String(p.tenantId),
+    name: String(p.name),
+    role: p.role as ApiKey['role'],
+    prefix: String(p.prefix),
+    createdAt: iso(p.createdAt),
+    lastUsedAt: p.lastUsedAt ? iso(p.lastUsedAt) : null,
+    revokedAt: p.revokedAt ? iso(p.revokedAt) : null,
+  };
+}
+
+export function toAuditEvent({ properties: p }: NodeLike): AuditEvent {
+  return {
+    id: String(p.id),
+    tenantId: String(p.tenantId),
+    operation: String(p.operation),
+    actor: str(p.actor),
+    actorKeyId: str(p.actorKeyId),
+    targetIds: Array.isArray(p.targetIds) ? p.targetIds.map(String) : [],
+    outcome: p.outcome as AuditEvent['outcome'],
+    code: str(p.code),
+    createdAt: iso(p.createdAt),
   };
 }

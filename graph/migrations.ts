@@ -14,6 +14,7 @@ export const LABELS = [
   'AgentVersion',
   'ApiKey',
   'AuditEvent',
+  'Tenant',
 ] as const;
 
 export interface Migration {
@@ -28,7 +29,8 @@ export const MIGRATIONS: Migration[] = [
   {
     id: 1,
     name: 'unique ids for every label',
-    statements: LABELS.map(
+    // Frozen: labels added later get their constraint in a later migration.
+    statements: LABELS.filter((label) => label !== 'Tenant').map(
       (label) =>
         `CREATE CONSTRAINT ${label.toLowerCase()}_id IF NOT EXISTS FOR (n:${label}) REQUIRE n.id IS UNIQUE`,
     ),
@@ -64,6 +66,16 @@ export const MIGRATIONS: Migration[] = [
     statements: [
       'DROP INDEX agent_tenant_name IF EXISTS',
       'CREATE CONSTRAINT agent_name IF NOT EXISTS FOR (a:Agent) REQUIRE (a.tenantId, a.name) IS UNIQUE',
+    ],
+  },
+  {
+    id: 5,
+    name: 'tenants, unique key hashes, audit lookups',
+    statements: [
+      'CREATE CONSTRAINT tenant_id IF NOT EXISTS FOR (t:Tenant) REQUIRE t.id IS UNIQUE',
+      'DROP INDEX apikey_hash IF EXISTS',
+      'CREATE CONSTRAINT apikey_hash IF NOT EXISTS FOR (k:ApiKey) REQUIRE k.hash IS UNIQUE',
+      'CREATE INDEX auditevent_tenant_operation IF NOT EXISTS FOR (e:AuditEvent) ON (e.tenantId, e.operation)',
     ],
   },
 ];

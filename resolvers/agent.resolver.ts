@@ -1,6 +1,7 @@
 import {
   Arg,
   Args,
+  Authorized,
   Ctx,
   FieldResolver,
   ID,
@@ -21,11 +22,12 @@ import {
 } from '../schema/agent.type.js';
 import { AgentFilter, CreateAgentInput, UpdateAgentInput } from '../schema/agent.input.js';
 import { toConnection } from '../schema/connection.type.js';
-import { AgentOrder, AgentStatus } from '../schema/enums.js';
+import { AgentOrder, AgentStatus, Role } from '../schema/enums.js';
 import { PageArgs } from '../schema/page.args.js';
 import type { AppContext } from '../src/context.js';
 import { orderToSort, withoutNulls } from './args.js';
 
+@Authorized(Role.VIEWER)
 @Resolver(() => Agent)
 export class AgentResolver {
   @Query(() => Agent, { description: 'One agent; NOT_FOUND when unknown.' })
@@ -56,6 +58,7 @@ export class AgentResolver {
     return ctx.loaders.capabilities.load(agent.id);
   }
 
+  @Authorized(Role.OPERATOR)
   @Mutation(() => Agent)
   async createAgent(
     @Arg('input', () => CreateAgentInput) input: CreateAgentInput,
@@ -65,6 +68,7 @@ export class AgentResolver {
     return agent!;
   }
 
+  @Authorized(Role.OPERATOR)
   @Mutation(() => [Agent], { description: 'Creates up to 100 agents in one transaction.' })
   createAgents(
     @Arg('inputs', () => [CreateAgentInput]) inputs: CreateAgentInput[],
@@ -73,6 +77,7 @@ export class AgentResolver {
     return ctx.services.agents.createMany(ctx.tenantId, inputs);
   }
 
+  @Authorized(Role.OPERATOR)
   @Mutation(() => Agent)
   updateAgent(
     @Arg('id', () => ID) id: string,
@@ -82,6 +87,7 @@ export class AgentResolver {
     return ctx.services.agents.update(ctx.tenantId, id, input);
   }
 
+  @Authorized(Role.OPERATOR)
   @Mutation(() => Agent, { description: 'Follows the transition table; BAD_USER_INPUT otherwise.' })
   setAgentStatus(
     @Arg('id', () => ID) id: string,
@@ -91,16 +97,19 @@ export class AgentResolver {
     return ctx.services.agents.setStatus(ctx.tenantId, id, status);
   }
 
+  @Authorized(Role.OPERATOR)
   @Mutation(() => Agent, { description: 'Lets the agent take work again (OFFLINE becomes IDLE).' })
   activateAgent(@Arg('id', () => ID) id: string, @Ctx() ctx: AppContext): Promise<Agent> {
     return ctx.services.agents.activate(ctx.tenantId, id);
   }
 
+  @Authorized(Role.OPERATOR)
   @Mutation(() => Agent, { description: 'Stops new work for the agent and sets it OFFLINE.' })
   deactivateAgent(@Arg('id', () => ID) id: string, @Ctx() ctx: AppContext): Promise<Agent> {
     return ctx.services.agents.deactivate(ctx.tenantId, id);
   }
 
+  @Authorized(Role.OPERATOR)
   @Mutation(() => DeleteAgentResult, {
     description:
       'Deletes the agent. Refused with CONFLICT while it holds unfinished tasks, unless reassignTo names an agent to take them.',

@@ -1,5 +1,6 @@
 import type { NonEmptyArray } from 'type-graphql';
 import { AgentResolver } from './agent.resolver.js';
+import { AuthResolver } from './auth.resolver.js';
 import { HealthResolver } from './health.resolver.js';
 import { AgentTasksResolver, TaskResolver } from './task.resolver.js';
 import { KnowledgeResolver } from './knowledge.resolver.js';
@@ -14,6 +15,7 @@ import {
 /** Every resolver class in the schema. */
 export const RESOLVERS: NonEmptyArray<Function> = [
   HealthResolver,
+  AuthResolver,
   NodeResolver,
   AgentResolver,
   TaskResolver,

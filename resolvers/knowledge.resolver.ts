@@ -1,6 +1,7 @@
 import {
   Arg,
   Args,
+  Authorized,
   Ctx,
   FieldResolver,
   ID,
@@ -12,7 +13,7 @@ import {
 } from 'type-graphql';
 import { Agent } from '../schema/agent.type.js';
 import { toConnection } from '../schema/connection.type.js';
-import { ListOrder } from '../schema/enums.js';
+import { ListOrder, Role } from '../schema/enums.js';
 import {
   KnowledgeFilter,
   RecordKnowledgeInput,
@@ -24,6 +25,7 @@ import { PageArgs } from '../schema/page.args.js';
 import type { AppContext } from '../src/context.js';
 import { orderToSort, withoutNulls } from './args.js';
 
+@Authorized(Role.VIEWER)
 @Resolver(() => Knowledge)
 export class KnowledgeResolver {
   @Query(() => Knowledge, { description: 'One knowledge item; NOT_FOUND when unknown.' })
@@ -79,6 +81,7 @@ export class KnowledgeResolver {
     return links?.supersedesId ? ctx.loaders.knowledge.load(links.supersedesId) : null;
   }
 
+  @Authorized(Role.OPERATOR)
   @Mutation(() => Knowledge)
   async recordKnowledge(
     @Arg('input', () => RecordKnowledgeInput) input: RecordKnowledgeInput,
@@ -88,6 +91,7 @@ export class KnowledgeResolver {
     return item!;
   }
 
+  @Authorized(Role.OPERATOR)
   @Mutation(() => [Knowledge], {
     description: 'Records up to 100 items in one transaction, all or nothing.',
   })
@@ -98,6 +102,7 @@ export class KnowledgeResolver {
     return ctx.services.knowledge.record(ctx.tenantId, inputs);
   }
 
+  @Authorized(Role.OPERATOR)
   @Mutation(() => Knowledge, { description: 'Omitted fields stay; NOT_FOUND when unknown.' })
   updateKnowledge(
     @Arg('id', () => ID) id: string,
@@ -107,6 +112,7 @@ export class KnowledgeResolver {
     return ctx.services.knowledge.update(ctx.tenantId, id, input);
   }
 
+  @Authorized(Role.OPERATOR)
   @Mutation(() => ID, { description: 'Deletes the item and its edges; returns its id.' })
   deleteKnowledge(@Arg('id', () => ID) id: string, @Ctx() ctx: AppContext): Promise<string> {
     return ctx.services.knowledge.delete(ctx.tenantId, id);

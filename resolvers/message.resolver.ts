@@ -1,6 +1,7 @@
 import {
   Arg,
   Args,
+  Authorized,
   Ctx,
   FieldResolver,
   ID,
@@ -14,7 +15,7 @@ import {
 import { TOPICS, type MessageSentEvent } from '../subscriptions/topics.js';
 import { Agent } from '../schema/agent.type.js';
 import { toConnection } from '../schema/connection.type.js';
-import { ListOrder, MessageKind } from '../schema/enums.js';
+import { ListOrder, MessageKind, Role } from '../schema/enums.js';
 import { MessageFilter, SendMessageInput } from '../schema/message.input.js';
 import {
   Conversation,
@@ -29,6 +30,7 @@ import { seqPageRequest } from '../src/domain/message.js';
 import { pageRequest } from '../src/domain/page.js';
 import { orderToSort, withoutNulls } from './args.js';
 
+@Authorized(Role.VIEWER)
 @Resolver(() => Message)
 export class MessageResolver {
   @Query(() => Message, { description: 'One message; NOT_FOUND when unknown.' })
@@ -76,6 +78,7 @@ export class MessageResolver {
     return ctx.loaders.messages.conversation.load(message.conversationId);
   }
 
+  @Authorized(Role.OPERATOR)
   @Mutation(() => Message, {
     description: 'Sends one message; without conversationId it starts a conversation.',
   })
@@ -87,6 +90,7 @@ export class MessageResolver {
     return message!;
   }
 
+  @Authorized(Role.OPERATOR)
   @Mutation(() => [Message], {
     description: 'Sends up to 100 messages in one transaction, all or nothing, in order.',
   })
@@ -120,6 +124,7 @@ export class MessageResolver {
   }
 }
 
+@Authorized(Role.VIEWER)
 @Resolver(() => Conversation)
 export class ConversationResolver {
   @Query(() => Conversation, { description: 'One conversation; NOT_FOUND when unknown.' })
@@ -157,6 +162,7 @@ export class ConversationResolver {
     return toConnection({ ...found, totalCount: conversation.messageCount });
   }
 
+  @Authorized(Role.OPERATOR)
   @Mutation(() => Conversation, { description: 'Starts an empty conversation.' })
   createConversation(
     @Ctx() ctx: AppContext,
@@ -166,6 +172,7 @@ export class ConversationResolver {
   }
 }
 
+@Authorized(Role.VIEWER)
 @Resolver(() => Agent)
 export class AgentMessagesResolver {
   @FieldResolver(() => [Message], {

@@ -1,8 +1,10 @@
-import { Arg, Ctx, ID, Int, Query, Resolver } from 'type-graphql';
+import { Arg, Authorized, Ctx, ID, Int, Query, Resolver } from 'type-graphql';
 import { Node } from '../schema/node.type.js';
 import { SearchHit } from '../schema/search.type.js';
+import { Role } from '../schema/enums.js';
 import type { AppContext } from '../src/context.js';
 
+@Authorized(Role.VIEWER)
 @Resolver()
 export class NodeResolver {
   @Query(() => Node, { description: 'Any agent, task, message, conversation or knowledge by id.' })

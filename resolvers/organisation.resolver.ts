@@ -1,11 +1,13 @@
 import { JSONObjectResolver } from 'graphql-scalars';
-import { Arg, Ctx, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Authorized, Ctx, Mutation, Query, Resolver } from 'type-graphql';
 import { DeleteOrganisationResult, ImportResult } from '../schema/organisation.type.js';
+import { Role } from '../schema/enums.js';
 import type { AppContext } from '../src/context.js';
 
 const FORMAT_NOTE =
   '{ format: "agent-platform/organisation", version: 1, nodes: [{ label, id, properties }], relationships: [{ type, from, to, properties }] }; integers as {"$int": n}, date-times as {"$datetime": "<ISO text>"}.';
 
+@Authorized(Role.ADMIN)
 @Resolver()
 export class OrganisationResolver {
   @Query(() => JSONObjectResolver, {

@@ -1,6 +1,7 @@
 import {
   Arg,
   Args,
+  Authorized,
   Ctx,
   FieldResolver,
   ID,
@@ -13,7 +14,7 @@ import {
 } from 'type-graphql';
 import { Agent, StatusCount } from '../schema/agent.type.js';
 import { toConnection } from '../schema/connection.type.js';
-import { TaskOrder, TaskStatus } from '../schema/enums.js';
+import { Role, TaskOrder, TaskStatus } from '../schema/enums.js';
 import { CreateTaskInput, TaskFilter, UpdateTaskInput } from '../schema/task.input.js';
 import { Assignment, Task, TaskConnection, TaskUpdate } from '../schema/task.type.js';
 import { PageArgs } from '../schema/page.args.js';
@@ -22,6 +23,7 @@ import { BadInputError } from '../src/domain/errors.js';
 import { TOPICS, type TaskUpdatedEvent } from '../subscriptions/topics.js';
 import { orderToSort, withoutNulls } from './args.js';
 
+@Authorized(Role.VIEWER)
 @Resolver(() => Task)
 export class TaskResolver {
   @Query(() => Task, { description: 'One task; NOT_FOUND when unknown.' })
@@ -100,6 +102,7 @@ export class TaskResolver {
     return row?.agent ?? null;
   }
 
+  @Authorized(Role.OPERATOR)
   @Mutation(() => Task)
   async createTask(
     @Arg('input', () => CreateTaskInput) input: CreateTaskInput,
@@ -109,6 +112,7 @@ export class TaskResolver {
     return task!;
   }
 
+  @Authorized(Role.OPERATOR)
   @Mutation(() => [Task], {
     description: 'Creates up to 100 tasks in one transaction; they may refer to each other by key.',
   })
@@ -119,6 +123,7 @@ export class TaskResolver {
     return ctx.services.tasks.createMany(ctx.tenantId, ctx.actor, inputs);
   }
 
+  @Authorized(Role.OPERATOR)
   @Mutation(() => Task)
   updateTask(
     @Arg('id', () => ID) id: string,
@@ -128,6 +133,7 @@ export class TaskResolver {
     return ctx.services.tasks.update(ctx.tenantId, id, input);
   }
 
+  @Authorized(Role.OPERATOR)
   @Mutation(() => Task, { description: 'Assigns (or reassigns) the task to an active agent.' })
   assignTask(
     @Arg('id', () => ID) id: string,
@@ -138,11 +144,13 @@ export class TaskResolver {
     return ctx.services.tasks.assign(ctx.tenantId, id, agentId, ctx.actor, reason);
   }
 
+  @Authorized(Role.OPERATOR)
   @Mutation(() => Task)
   unassignTask(@Arg('id', () => ID) id: string, @Ctx() ctx: AppContext): Promise<Task> {
     return ctx.services.tasks.unassign(ctx.tenantId, id);
   }
 
+  @Authorized(Role.OPERATOR)
   @Mutation(() => Task, {
     description: 'Moves the task along the transition table, with an optional result or error.',
   })
@@ -156,16 +164,19 @@ export class TaskResolver {
     return ctx.services.tasks.setStatus(ctx.tenantId, id, status, { result, error });
   }
 
+  @Authorized(Role.OPERATOR)
   @Mutation(() => Task, { description: 'Cancels the task and its unfinished subtasks.' })
   cancelTask(@Arg('id', () => ID) id: string, @Ctx() ctx: AppContext): Promise<Task> {
     return ctx.services.tasks.cancel(ctx.tenantId, id);
   }
 
+  @Authorized(Role.OPERATOR)
   @Mutation(() => Task, { description: 'Puts a FAILED or CANCELLED task back to PENDING.' })
   retryTask(@Arg('id', () => ID) id: string, @Ctx() ctx: AppContext): Promise<Task> {
     return ctx.services.tasks.retry(ctx.tenantId, id);
   }
 
+  @Authorized(Role.OPERATOR)
   @Mutation(() => Task, { description: 'Makes the task wait for another; a cycle is refused.' })
   addTaskDependency(
     @Arg('id', () => ID) id: string,
@@ -175,6 +186,7 @@ export class TaskResolver {
     return ctx.services.tasks.addDependency(ctx.tenantId, id, dependsOnId);
   }
 
+  @Authorized(Role.OPERATOR)
   @Mutation(() => Task)
   removeTaskDependency(
     @Arg('id', () => ID) id: string,
@@ -211,6 +223,7 @@ export class TaskResolver {
   }
 }
 
+@Authorized(Role.VIEWER)
 @Resolver(() => Agent)
 export class AgentTasksResolver {
   @FieldResolver(() => [Task], { description: 'Tasks assigned to the agent, newest first.' })

@@ -1,5 +1,6 @@
 import { registerEnumType } from 'type-graphql';
 import { AgentRole, AgentStatus } from '../src/domain/agent.js';
+import { AuditOutcome, Role } from '../src/domain/auth.js';
 import { KnowledgeKind } from '../src/domain/knowledge.js';
 import { MessageKind } from '../src/domain/message.js';
 import { TaskPriority, TaskStatus } from '../src/domain/task.js';
@@ -13,6 +14,12 @@ registerEnumType(TaskPriority, { name: 'TaskPriority' });
 registerEnumType(TaskStatus, { name: 'TaskStatus' });
 registerEnumType(MessageKind, { name: 'MessageKind' });
 registerEnumType(KnowledgeKind, { name: 'KnowledgeKind' });
+registerEnumType(Role, {
+  name: 'Role',
+  description:
+    'VIEWER reads and subscribes; OPERATOR also manages agents, tasks, messages and knowledge; ADMIN also keys, tenants, audit and organisation export/import.',
+});
+registerEnumType(AuditOutcome, { name: 'AuditOutcome' });
 
 /** List orders. Every order breaks ties by id, so pages are stable. */
 export enum ListOrder {
@@ -39,4 +46,13 @@ export enum TaskOrder {
 }
 registerEnumType(TaskOrder, { name: 'TaskOrder' });
 
-export { AgentRole, AgentStatus, KnowledgeKind, MessageKind, TaskPriority, TaskStatus };
+export {
+  AgentRole,
+  AgentStatus,
+  AuditOutcome,
+  KnowledgeKind,
+  MessageKind,
+  Role,
+  TaskPriority,
+  TaskStatus,
+};

@@ -1,8 +1,11 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { connectGraph, type Graph, type GraphSettings } from '../graph/graph.js';
 import { startLocalNeo4j, type LocalNeo4jOptions } from '../graph/local/launcher.js';
 import { migrate } from '../graph/migrations.js';
+import { generateApiKey } from './auth/keys.js';
 import type { Config } from './config.js';
+import type { AuthService } from './services/auth.service.js';
 
 export type Log = (line: string) => void;
 
@@ -49,4 +52,35 @@ export async function openGraph(config: Config, log: Log): Promise<Graph> {
     throw err;
   }
   return graph;
+}
+
+/** The tenant that the configured and the local admin keys belong to. */
+export const DEFAULT_TENANT = 'default';
+
+/**
+ * Makes sure an admin can get in: ADMIN_API_KEY when configured (required in production),
+ * otherwise a local admin key created once and kept in DATA_DIR/admin-key (mode 600).
+ * Returns where the key comes from, for the start-up banner; never logs the key.
+ */
+export async function ensureBootstrapAdmin(
+  config: Config,
+  auth: AuthService,
+): Promise<{ source: 'ADMIN_API_KEY' } | { source: 'file'; file: string; key: string }> {
+  if (config.adminApiKey) {
+    await auth.ensureAdminKey(
+      DEFAULT_TENANT,
+      config.adminApiKey,
+      'configured admin (ADMIN_API_KEY)',
+    );
+    return { source: 'ADMIN_API_KEY' };
+  }
+  const file = path.join(config.dataDir, 'admin-key');
+  let key = existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
+  if (!key) {
+    key = generateApiKey();
+    mkdirSync(config.dataDir, { recursive: true });
+    writeFileSync(file, `${key}\n`, { mode: 0o600 });
+  }
+  await auth.ensureAdminKey(DEFAULT_TENANT, key, 'local admin');
+  return { source: 'file', file, key };
 }

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { limitsEnvSchema, limitsFromEnv, type LimitsConfig } from './limits/config.js';
 
 const port = (fallback: number) =>
   z.coerce
@@ -32,6 +33,8 @@ const envSchema = z.object({
   LOCAL_NEO4J_HTTP_PORT: port(7474),
   LOCAL_NEO4J_HEAP: memory('512m'),
   LOCAL_NEO4J_PAGECACHE: memory('128m'),
+  ADMIN_API_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
+  ...limitsEnvSchema.shape,
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -50,6 +53,9 @@ export interface Config {
     database: string;
   };
   localNeo4j: { boltPort: number; httpPort: number; heap: string; pageCache: string };
+  /** An ADMIN key of the default tenant to accept; required in production. */
+  adminApiKey?: string;
+  limits: LimitsConfig;
 }
 
 /** Thrown for a bad environment; its message is one line naming the variable. */
@@ -63,10 +69,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const name = String(issue.path[0]);
-    const got = present[name] === undefined ? 'nothing' : JSON.stringify(present[name]);
+    const secret = /KEY|PASSWORD/.test(name);
+    const got =
+      present[name] === undefined ? 'nothing' : secret ? 'a value' : JSON.stringify(present[name]);
     throw new ConfigError(`Invalid environment: ${name} ${issue.message}, but got ${got}`);
   }
   const e = parsed.data;
+  if (e.NODE_ENV === 'production' && !e.ADMIN_API_KEY) {
+    throw new ConfigError(
+      'Invalid environment: ADMIN_API_KEY is required in production (the API never runs open); set it to a random secret of 32+ characters',
+    );
+  }
   if (e.NEO4J_URI && !e.NEO4J_PASSWORD) {
     throw new ConfigError('Invalid environment: NEO4J_PASSWORD is required when NEO4J_URI is set');
   }
@@ -88,5 +101,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       heap: e.LOCAL_NEO4J_HEAP,
       pageCache: e.LOCAL_NEO4J_PAGECACHE,
     },
+    adminApiKey: e.ADMIN_API_KEY,
+    limits: limitsFromEnv(e),
   };
 }

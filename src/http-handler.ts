@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HeaderMap, type ApolloServer } from '@apollo/server';
+import { HeaderMap, type ApolloServer, type HTTPGraphQLResponse } from '@apollo/server';
+import { LimitError, requestTimeoutError, withTimeout } from './limits/index.js';
 import type { Graph } from '../graph/graph.js';
 import type { AppContext } from './context.js';
 import type { Logger } from './logger.js';
@@ -11,6 +12,8 @@ export interface HttpHandlerOptions {
   context: (req: IncomingMessage) => Promise<AppContext>;
   /** Request bodies over this are refused with 413 before parsing. */
   maxBodyBytes: number;
+  /** A request still running after this gets a REQUEST_TIMEOUT error (503). */
+  requestTimeoutMs: number;
 }
 
 /**
@@ -64,10 +67,27 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: HttpHandl
     }
   }
 
-  const response = await opts.apollo.executeHTTPGraphQLRequest({
-    httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body: parsed },
-    context: () => opts.context(req),
-  });
+  let response: HTTPGraphQLResponse;
+  try {
+    response = await withTimeout(
+      opts.apollo.executeHTTPGraphQLRequest({
+        httpGraphQLRequest: {
+          method: req.method ?? 'GET',
+          headers,
+          search: url.search,
+          body: parsed,
+        },
+        context: () => opts.context(req),
+      }),
+      opts.requestTimeoutMs,
+      () => requestTimeoutError(opts.requestTimeoutMs),
+    );
+  } catch (err) {
+    if (!(err instanceof LimitError)) throw err;
+    return sendJson(res, 503, {
+      errors: [{ message: err.message, extensions: { ...err.details, code: err.code } }],
+    });
+  }
   for (const [key, value] of response.headers) res.setHeader(key, value);
   res.statusCode = response.status ?? 200;
   if (response.body.kind === 'complete') {

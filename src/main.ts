@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig } from './config.js';
-import { openGraph } from './bootstrap.js';
+import { ensureBootstrapAdmin, openGraph } from './bootstrap.js';
 import { LocalNeo4jError } from '../graph/local/launcher.js';
 import { createLogger } from './logger.js';
 import { startServer } from './server.js';
@@ -33,6 +33,23 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+/**
+ * Tells a person at a terminal how to get into Apollo Sandbox. The key is shown only on a
+ * terminal, never written to a log or a pipe; elsewhere the banner names its file.
+ */
+function printSandboxHelp(url: string, file: string, key: string): void {
+  const header = process.stdout.isTTY ? `Bearer ${key}` : `Bearer <the key in ${file}>`;
+  console.log(
+    [
+      '',
+      `  Apollo Sandbox:  open ${url} in a browser`,
+      `  Add the header:  Authorization: ${header}`,
+      `  (local admin key of the "default" tenant, kept in ${file})`,
+      '',
+    ].join('\n'),
+  );
 }
 
 main().catch((err: unknown) => {

@@ -1,33 +1,40 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
-import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
+import { GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
 import type { Graph } from '../graph/graph.js';
+import { createInProcessPubSub, type PubSub } from '../subscriptions/pubsub.js';
+import { startWsServer } from '../subscriptions/ws-server.js';
 import type { Config } from './config.js';
 import type { AppContext } from './context.js';
+import type { Principal } from './domain/auth.js';
+import { AppError } from './domain/errors.js';
 import { formatError } from './format-error.js';
 import { createHttpHandler } from './http-handler.js';
+import {
+  checkOperation,
+  complexityPlugin,
+  formatTokenLimitError,
+  limitGraphQLError,
+  limitValidationRules,
+  rateLimitedError,
+  RateLimiter,
+  tokenLimitParseOptions,
+} from './limits/index.js';
+import { createLoaders } from './loaders.js';
 import type { Logger } from './logger.js';
 import { buildAppSchema } from './schema.js';
-import { createLoaders } from './loaders.js';
-import { createServices } from './services/index.js';
-import { subscribeWithFreshContext } from '../subscriptions/per-event.js';
-import { createInProcessPubSub, type PubSub } from '../subscriptions/pubsub.js';
-
-export const DEFAULT_TENANT = 'default';
+import { createServices, type Services } from './services/index.js';
 
 export interface ServerDeps {
-  config: Pick<Config, 'env' | 'host' | 'port'>;
+  config: Pick<Config, 'env' | 'host' | 'port' | 'limits'>;
   graph: Graph;
   logger: Logger;
   /** Defaults to in-process pub/sub. */
   pubsub?: PubSub;
-  /** The tenant every request works in, until API keys name one. */
-  tenantId?: string;
 }
 
 export interface RunningServer {
@@ -35,54 +42,98 @@ export interface RunningServer {
   url: string;
   wsUrl: string;
   port: number;
+  services: Services;
   /** Closes subscriptions, drains HTTP requests; the graph stays open (its owner closes it). */
   close(): Promise<void>;
 }
 
-const MAX_BODY_BYTES = 10_000_000;
-
-/** Starts Apollo Server and graphql-ws on one HTTP server, both at /graphql. */
+/**
+ * Starts Apollo Server and graphql-ws on one HTTP server, both at /graphql. Every operation
+ * is authenticated by API key, rate-limited per key and held to the query limits.
+ */
 export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   const { config, graph, logger } = deps;
+  const { limits } = config;
+  const production = config.env === 'production';
   const pubsub = deps.pubsub ?? createInProcessPubSub();
-  const tenantId = deps.tenantId ?? DEFAULT_TENANT;
   const schema = await buildAppSchema(pubsub);
   const services = createServices(graph, pubsub);
+  const limiter = new RateLimiter(limits.rateLimitPerMinute);
   const httpServer: Server = createServer();
-  const context = async (): Promise<AppContext> => ({
+
+  const contextFor = (principal: Principal | null): AppContext => ({
     graph,
     logger,
     services,
-    tenantId,
-    actor: 'user',
-    loaders: createLoaders(graph, tenantId),
+    principal,
+    tenantId: principal?.tenantId ?? '',
+    actor: principal?.keyName ?? 'anonymous',
+    loaders: createLoaders(graph, principal?.tenantId ?? ''),
   });
 
-  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
-  const wsCleanup = useServer(
-    {
-      schema,
-      context,
-      subscribe: (args) =>
-        subscribeWithFreshContext<AppContext>(args, (ctx) => ({
-          ...ctx,
-          loaders: createLoaders(graph, ctx.tenantId),
-        })),
-      onError: (_ctx, _id, _payload, errors) => {
-        logger.debug({ errors }, 'subscription operation failed');
-      },
-    },
-    wsServer,
-  );
+  /** Refuses with a typed error once the key (or, without one, the address) is over its rate. */
+  const takeRate = (key: string, status: number) => {
+    const { allowed, retryAfterSeconds } = limiter.take(key);
+    if (allowed) return;
+    const err = rateLimitedError(limits.rateLimitPerMinute, retryAfterSeconds);
+    throw new GraphQLError(err.message, {
+      extensions: { ...err.details, code: err.code, http: { status } },
+    });
+  };
 
-  const production = config.env === 'production';
+  const httpContext = async (req: IncomingMessage): Promise<AppContext> => {
+    const header = req.headers.authorization;
+    if (!header) {
+      takeRate(`address:${req.socket.remoteAddress ?? '?'}`, 429);
+      return contextFor(null);
+    }
+    let principal: Principal;
+    try {
+      principal = await services.auth.authenticate(header, 'http');
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+      throw new GraphQLError(err.message, {
+        extensions: { code: err.code, http: { status: 401 } },
+      });
+    }
+    takeRate(`key:${principal.keyId}`, 429);
+    return contextFor(principal);
+  };
+
+  const ws = startWsServer<AppContext>({
+    httpServer,
+    schema,
+    pubsub,
+    authenticate: (credential) => services.auth.authenticate(credential, 'websocket'),
+    context: contextFor,
+    perEvent: (ctx) => ({ ...ctx, loaders: createLoaders(graph, ctx.tenantId) }),
+    checkOperation: (principal, payload) => {
+      const { allowed, retryAfterSeconds } = limiter.take(`key:${principal.keyId}`);
+      if (!allowed) {
+        return [limitGraphQLError(rateLimitedError(limits.rateLimitPerMinute, retryAfterSeconds))];
+      }
+      return checkOperation(
+        schema,
+        payload,
+        limits,
+        production ? [NoSchemaIntrospectionCustomRule] : [],
+      );
+    },
+    onError: (errors) => logger.debug({ errors }, 'subscription operation failed'),
+  });
+
   const apollo = new ApolloServer<AppContext>({
     schema,
     allowBatchedHttpRequests: false,
+    csrfPrevention: true,
     includeStacktraceInErrorResponses: false,
     introspection: !production,
-    formatError: (formatted, error) => formatError(formatted, error, logger),
+    parseOptions: tokenLimitParseOptions(limits.maxTokens),
+    validationRules: limitValidationRules(limits),
+    formatError: (formatted, error) =>
+      formatTokenLimitError(formatted) ?? formatError(formatted, error, logger),
     plugins: [
+      complexityPlugin<AppContext>(schema, limits.maxComplexity),
       ApolloServerPluginDrainHttpServer({ httpServer }),
       production
         ? ApolloServerPluginLandingPageDisabled()
@@ -91,7 +142,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
         async serverWillStart() {
           return {
             async drainServer() {
-              await wsCleanup.dispose();
+              await ws.dispose();
             },
           };
         },
@@ -101,7 +152,14 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   await apollo.start();
   httpServer.on(
     'request',
-    createHttpHandler({ apollo, graph, logger, context, maxBodyBytes: MAX_BODY_BYTES }),
+    createHttpHandler({
+      apollo,
+      graph,
+      logger,
+      context: httpContext,
+      maxBodyBytes: limits.maxBodyBytes,
+      requestTimeoutMs: limits.requestTimeoutMs,
+    }),
   );
 
   await new Promise<void>((resolve, reject) => {
@@ -114,6 +172,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     url: `http://${host}:${port}/graphql`,
     wsUrl: `ws://${host}:${port}/graphql`,
     port,
+    services,
     close: () => apollo.stop(),
   };
 }

@@ -7,6 +7,7 @@ export const TOPICS = {
   agentStatusChanged: 'AGENT_STATUS_CHANGED',
   taskUpdated: 'TASK_UPDATED',
   messageSent: 'MESSAGE_SENT',
+  apiKeyRevoked: 'API_KEY_REVOKED',
 } as const;
 
 export interface AgentStatusChangedEvent {
@@ -31,10 +32,17 @@ export interface MessageSentEvent {
   recipientIds: string[];
 }
 
+/** Internal: ends the WebSocket connections that authenticated with this key. */
+export interface ApiKeyRevokedEvent {
+  tenantId: string;
+  keyId: string;
+}
+
 export interface EventPayloads {
   [TOPICS.agentStatusChanged]: AgentStatusChangedEvent;
   [TOPICS.taskUpdated]: TaskUpdatedEvent;
   [TOPICS.messageSent]: MessageSentEvent;
+  [TOPICS.apiKeyRevoked]: ApiKeyRevokedEvent;
 }
 
 export type Topic = keyof EventPayloads;

@@ -290,7 +290,7 @@ describe('agents', () => {
   it('announce status changes of one agent, after commit, in order', async () => {
     const agent = await create('Announcer');
     const other = await create('Bystander');
-    const sub = await subscribe(server.wsUrl, AgentStatusChanged, { agentId: agent.id });
+    const sub = await subscribe(server, AgentStatusChanged, { agentId: agent.id });
     try {
       await server.gql(SetAgentStatus, { id: other.id, status: 'BUSY' });
       await server.gql(SetAgentStatus, { id: agent.id, status: 'BUSY' });

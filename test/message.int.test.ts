@@ -220,7 +220,7 @@ describe('messages', () => {
     expect(message).toMatchObject({
       kind: 'CHAT',
       content: 'hello Bob',
-      senderUser: 'user',
+      senderUser: 'test admin',
       broadcast: false,
       seq: 1,
       from: null,
@@ -493,8 +493,8 @@ describe('messages', () => {
 
   it('announces exactly the committed messages to an agent and to a conversation, in order', async () => {
     const conversationId = await newConversation('Live');
-    const toCy = await subscribe(server.wsUrl, MsgSent, { agentId: cy });
-    const inConversation = await subscribe(server.wsUrl, MsgSent, { conversationId });
+    const toCy = await subscribe(server, MsgSent, { agentId: cy });
+    const inConversation = await subscribe(server, MsgSent, { conversationId });
     try {
       await send({ content: 'live 1', fromAgentId: ada, toAgentIds: [cy], conversationId });
       await send({ content: 'live 2', toAgentIds: [bob], conversationId });

@@ -199,7 +199,7 @@ describe('tasks', () => {
       status: 'PENDING',
       priority: 'MEDIUM',
       attempts: 0,
-      createdBy: 'user',
+      createdBy: 'test admin',
     });
   });
 
@@ -219,7 +219,7 @@ describe('tasks', () => {
     const t = tree.data!.task;
     expect(t.requiredCapabilities).toEqual(['ops']);
     expect(t.delegatedBy?.name).toBe('Chief');
-    expect(t.assignment).toEqual({ agent: { name: 'Chief' }, reason: 'assigned by user' });
+    expect(t.assignment).toEqual({ agent: { name: 'Chief' }, reason: 'assigned by test admin' });
     const byTitle = Object.fromEntries(t.subtasks.map((s) => [s.title, s]));
     expect(Object.keys(byTitle).sort()).toEqual(['Build', 'Design', 'Ship']);
     expect(byTitle.Build!.parent?.id).toBe(root.id);
@@ -285,7 +285,7 @@ describe('tasks', () => {
     await server.gql(SetTaskStatus, { id: finished.id, status: 'IN_PROGRESS' });
     await server.gql(SetTaskStatus, { id: finished.id, status: 'COMPLETED' });
 
-    const sub = await subscribe(server.wsUrl, TaskUpdated, { rootId: root.id });
+    const sub = await subscribe(server, TaskUpdated, { rootId: root.id });
     try {
       const res = await server.gql(CancelTask, { id: root.id });
       expect(res.data?.cancelTask.status).toBe('CANCELLED');
@@ -312,8 +312,8 @@ describe('tasks', () => {
   it('announce only the subscribed subtree or task', async () => {
     const root = await task('Watched root');
     const other = await task('Unwatched root');
-    const tree = await subscribe(server.wsUrl, TaskUpdated, { rootId: root.id });
-    const one = await subscribe(server.wsUrl, TaskUpdated, { taskId: other.id });
+    const tree = await subscribe(server, TaskUpdated, { rootId: root.id });
+    const one = await subscribe(server, TaskUpdated, { taskId: other.id });
     try {
       const child = await task('Watched child', { parentId: root.id });
       await task('Unwatched child', { parentId: other.id });

@@ -49,3 +49,10 @@ export class UnavailableError extends AppError {
     super('SERVICE_UNAVAILABLE', message);
   }
 }
+
+/** No valid credentials: missing, unknown or revoked API key. */
+export class UnauthenticatedError extends AppError {
+  constructor(message: string) {
+    super('UNAUTHENTICATED', message);
+  }
+}

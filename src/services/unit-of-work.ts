@@ -2,13 +2,17 @@ import type { Graph } from '../../graph/graph.js';
 import type { Tx } from '../../graph/cypher.js';
 import type { PubSub } from '../../subscriptions/pubsub.js';
 import type { DomainEvent } from '../../subscriptions/topics.js';
+import { writeAuditEvent } from '../../graph/audit.repository.js';
+import { auditScope, collectIds } from '../audit-scope.js';
+import { AuditOutcome } from '../domain/auth.js';
 
 export type Emit = (event: DomainEvent) => void;
 
 /**
  * Runs one mutation as one transaction and publishes the events it emitted only after the
  * commit. The driver may retry the work on a transient error, so events are collected afresh
- * on each attempt; a rolled-back attempt publishes nothing.
+ * on each attempt; a rolled-back attempt publishes nothing. Inside a GraphQL mutation (an
+ * audit scope), the SUCCESS audit event is written in the same transaction.
  */
 export class UnitOfWork {
   constructor(
@@ -18,15 +22,34 @@ export class UnitOfWork {
 
   async run<T>(work: (tx: Tx, emit: Emit) => Promise<T>): Promise<T> {
     let events: DomainEvent[] = [];
-    const result = await this.graph.write((tx) => {
+    const scope = auditScope.getStore();
+    const result = await this.graph.write(async (tx) => {
       events = [];
-      return work(tx, (e) => events.push(e));
+      const value = await work(tx, (e) => events.push(e));
+      if (scope && !scope.written) {
+        await writeAuditEvent(tx, {
+          tenantId: scope.tenantId,
+          operation: scope.operation,
+          actor: scope.actor,
+          actorKeyId: scope.actorKeyId,
+          targetIds: [...collectIds(value, new Set(scope.targetIds), 'id')],
+          outcome: AuditOutcome.SUCCESS,
+          code: null,
+        });
+      }
+      return value;
     });
+    if (scope) scope.written = true;
     for (const e of events) this.pubsub.publish(e.topic, e.payload);
     return result;
   }
 
   read<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
     return this.graph.read(work);
+  }
+
+  /** A write outside any mutation's audit (audit records themselves, bookkeeping). */
+  write<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.graph.write(work);
   }
 }

@@ -5,12 +5,19 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { connectGraph, type Graph } from '../../graph/graph.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import { startServer, type RunningServer } from '../../src/server.js';
+import { generateApiKey } from '../../src/auth/keys.js';
+import type { Role } from '../../src/domain/auth.js';
+import { DEFAULT_LIMITS, type LimitsConfig } from '../../src/limits/index.js';
 
 export interface TestServer extends RunningServer {
   graph: Graph;
   tenantId: string;
+  /** An ADMIN key of this server's tenant; gql() sends it unless told otherwise. */
+  adminKey: string;
+  /** A new key of this tenant with the role. */
+  keyFor(role: Role): Promise<string>;
   logger: Logger;
-  /** POSTs an operation and returns the parsed body (data and errors). */
+  /** POSTs an operation (as the admin key, unless headers say otherwise) and returns the body. */
   gql<TData, TVars>(
     doc: TypedDocumentNode<TData, TVars> | string,
     variables?: TVars,
@@ -24,24 +31,41 @@ export interface TestServer extends RunningServer {
  * Starts the real server on a free port against the test Neo4j, in a tenant of its own so
  * suites never see each other's data; stop() deletes that tenant's nodes and nothing else.
  */
-export async function startTestServer(tenantId = `test-${randomUUID()}`): Promise<TestServer> {
+export async function startTestServer(
+  tenantId = `test-${randomUUID()}`,
+  limits: Partial<LimitsConfig> = {},
+): Promise<TestServer> {
   const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
   const graph = await connectGraph(inject('neo4j'), { log: () => {}, attempts: 3 });
   const server = await startServer({
-    config: { env: 'test', host: '127.0.0.1', port: 0 },
+    config: {
+      env: 'test',
+      host: '127.0.0.1',
+      port: 0,
+      // Suites send hundreds of requests a minute; the limits suite sets its own rate.
+      limits: { ...DEFAULT_LIMITS, rateLimitPerMinute: 1_000_000, ...limits },
+    },
     graph,
     logger,
-    tenantId,
   });
+  const adminKey = generateApiKey();
+  await server.services.auth.ensureAdminKey(tenantId, adminKey, 'test admin');
   return {
     ...server,
     graph,
     logger,
     tenantId,
+    adminKey,
+    keyFor: async (role) =>
+      (await server.services.auth.createKey(tenantId, `test ${role}`, role)).secret,
     async gql(doc, variables, headers = {}) {
       const res = await fetch(server.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...headers },
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${adminKey}`,
+          ...headers,
+        },
         body: JSON.stringify({ query: typeof doc === 'string' ? doc : print(doc), variables }),
       });
       return { status: res.status, ...((await res.json()) as ExecutionResult<never>) };
@@ -49,6 +73,9 @@ export async function startTestServer(tenantId = `test-${randomUUID()}`): Promis
     async stop() {
       await server.close();
       await deleteTenant(graph, tenantId);
+      await graph.write((tx) =>
+        tx.run({ cypher: 'MATCH (t:Tenant {id: $tenantId}) DELETE t', params: { tenantId } }),
+      );
       await graph.close();
     },
   };

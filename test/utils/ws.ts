@@ -11,19 +11,22 @@ export interface Subscription<T> {
   close(): Promise<void>;
 }
 
-/** A graphql-ws client for tests: one socket per subscription, closed by close(). */
+/**
+ * A graphql-ws client for tests: one socket per subscription, closed by close(). It connects
+ * with the server's admin key unless `key` names another (or null for none).
+ */
 export async function subscribe<T, V>(
-  wsUrl: string,
+  server: { wsUrl: string; adminKey: string },
   doc: TypedDocumentNode<T, V>,
   variables?: V,
-  connectionParams?: Record<string, unknown>,
+  key: string | null = server.adminKey,
 ): Promise<Subscription<T>> {
   let connected!: () => void;
   const isConnected = new Promise<void>((r) => (connected = r));
   const client: Client = createClient({
-    url: wsUrl,
+    url: server.wsUrl,
     webSocketImpl: WebSocket,
-    connectionParams,
+    connectionParams: key ? { authorization: `Bearer ${key}` } : {},
     retryAttempts: 0,
     on: { connected: () => connected() },
   });

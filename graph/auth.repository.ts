@@ -1,0 +1,93 @@
+import type { ApiKey, Principal, Role, Tenant } from '../src/domain/auth.js';
+import type { Page, PageRequest } from '../src/domain/page.js';
+import type { Tx } from './cypher.js';
+import { toApiKey, toTenant } from './mappers.js';
+import { readPage, type NodeLike } from './page.js';
+
+/** Creates the tenant if it does not exist yet (idempotent). */
+export async function ensureTenant(tx: Tx, id: string, name: string): Promise<Tenant> {
+  const [row] = await tx.run<{ t: NodeLike }>({
+    cypher: `
+      MERGE (t:Tenant {id: $id})
+        ON CREATE SET t.name = $name, t.tenantId = $id, t.createdAt = datetime()
+      RETURN t`,
+    params: { id, name },
+  });
+  return toTenant(row!.t);
+}
+
+export async function tenantById(tx: Tx, id: string): Promise<Tenant | null> {
+  const [row] = await tx.run<{ t: NodeLike }>({
+    cypher: 'MATCH (t:Tenant {id: $id}) RETURN t',
+    params: { id },
+  });
+  return row ? toTenant(row.t) : null;
+}
+
+export interface NewApiKey {
+  id: string;
+  tenantId: string;
+  name: string;
+  role: Role;
+  hash: string;
+  prefix: string;
+}
+
+/** Stores a key by its hash; MERGE makes a repeated bootstrap of the same key a no-op. */
+export async function createApiKey(tx: Tx, key: NewApiKey): Promise<ApiKey> {
+  const [row] = await tx.run<{ k: NodeLike }>({
+    cypher: `
+      MERGE (k:ApiKey {hash: $hash})
+        ON CREATE SET k.id = $id, k.tenantId = $tenantId, k.name = $name, k.role = $role,
+                      k.prefix = $prefix, k.createdAt = datetime()
+      RETURN k`,
+    params: { ...key },
+  });
+  return toApiKey(row!.k);
+}
+
+/** The key with this hash, in any tenant, revoked or not: authentication's one lookup. */
+export async function apiKeyByHash(tx: Tx, hash: string): Promise<ApiKey | null> {
+  const [row] = await tx.run<{ k: NodeLike }>({
+    cypher: 'MATCH (k:ApiKey {hash: $hash}) RETURN k',
+    params: { hash },
+  });
+  return row ? toApiKey(row.k) : null;
+}
+
+export async function touchApiKey(tx: Tx, id: string): Promise<void> {
+  await tx.run({
+    cypher: 'MATCH (k:ApiKey {id: $id}) SET k.lastUsedAt = datetime()',
+    params: { id },
+  });
+}
+
+/** Revokes a key of the tenant; null when there is no such key. Revoking twice is harmless. */
+export async function revokeApiKey(tx: Tx, tenantId: string, id: string): Promise<ApiKey | null> {
+  const [row] = await tx.run<{ k: NodeLike }>({
+    cypher: `
+      MATCH (k:ApiKey {tenantId: $tenantId, id: $id})
+      SET k.revokedAt = coalesce(k.revokedAt, datetime())
+      RETURN k`,
+    params: { tenantId, id },
+  });
+  return row ? toApiKey(row.k) : null;
+}
+
+export function listApiKeys(tx: Tx, tenantId: string, page: PageRequest): Promise<Page<ApiKey>> {
+  return readPage(
+    tx,
+    {
+      match: 'MATCH (n:ApiKey {tenantId: $tenantId})',
+      conditions: [],
+      params: { tenantId },
+      sort: { property: 'createdAt', descending: false },
+      page,
+    },
+    toApiKey,
+  );
+}
+
+export function principalOf(key: ApiKey): Principal {
+  return { keyId: key.id, keyName: key.name, tenantId: key.tenantId, role: key.role };
+}

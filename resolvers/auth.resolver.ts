@@ -1,0 +1,77 @@
+import { Arg, Args, Authorized, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
+import {
+  ApiKey,
+  ApiKeyConnection,
+  AuditEventConnection,
+  AuditFilter,
+  CreatedApiKey,
+  CreatedTenant,
+  Viewer,
+} from '../schema/auth.type.js';
+import { toConnection } from '../schema/connection.type.js';
+import { Role } from '../schema/enums.js';
+import { PageArgs } from '../schema/page.args.js';
+import type { AppContext } from '../src/context.js';
+import { NotFoundError } from '../src/domain/errors.js';
+import { withoutNulls } from './args.js';
+
+@Authorized(Role.ADMIN)
+@Resolver()
+export class AuthResolver {
+  @Authorized(Role.VIEWER)
+  @Query(() => Viewer, { description: 'Who the API key identifies, and its tenant.' })
+  async viewer(@Ctx() ctx: AppContext): Promise<Viewer> {
+    const principal = ctx.principal!;
+    const tenant = await ctx.services.auth.tenant(principal.tenantId);
+    if (!tenant) throw new NotFoundError('Tenant', principal.tenantId);
+    return { keyId: principal.keyId, keyName: principal.keyName, role: principal.role, tenant };
+  }
+
+  @Query(() => ApiKeyConnection, {
+    description: 'The tenant’s API keys (never the keys themselves).',
+  })
+  async apiKeys(
+    @Ctx() ctx: AppContext,
+    @Args(() => PageArgs) { first, after }: PageArgs = {},
+  ): Promise<ApiKeyConnection> {
+    return toConnection(await ctx.services.auth.listKeys(ctx.tenantId, first, after));
+  }
+
+  @Mutation(() => CreatedApiKey, {
+    description: 'A new key of this tenant; its secret is shown once.',
+  })
+  createApiKey(
+    @Arg('name', () => String) name: string,
+    @Arg('role', () => Role) role: Role,
+    @Ctx() ctx: AppContext,
+  ): Promise<CreatedApiKey> {
+    return ctx.services.auth.createKey(ctx.tenantId, name, role);
+  }
+
+  @Mutation(() => ApiKey, {
+    description: 'Revokes a key at once; WebSocket connections made with it are closed.',
+  })
+  revokeApiKey(@Arg('id', () => ID) id: string, @Ctx() ctx: AppContext): Promise<ApiKey> {
+    return ctx.services.auth.revokeKey(ctx.tenantId, id);
+  }
+
+  @Mutation(() => CreatedTenant, {
+    description: 'A new, empty tenant with its first ADMIN key; nothing of this tenant is shared.',
+  })
+  createTenant(
+    @Arg('name', () => String) name: string,
+    @Ctx() ctx: AppContext,
+  ): Promise<CreatedTenant> {
+    return ctx.services.auth.createTenant(name);
+  }
+
+  @Query(() => AuditEventConnection, { description: 'The tenant’s audit trail, newest first.' })
+  async auditEvents(
+    @Ctx() ctx: AppContext,
+    @Arg('filter', () => AuditFilter, { nullable: true }) filter?: AuditFilter | null,
+    @Args(() => PageArgs) { first, after }: PageArgs = {},
+  ): Promise<AuditEventConnection> {
+    const page = await ctx.services.audit.list(ctx.tenantId, withoutNulls(filter), first, after);
+    return toConnection(page);
+  }
+}

@@ -1,0 +1,75 @@
+import type { AuthChecker, MiddlewareFn } from 'type-graphql';
+import { auditScope, collectIds, type AuditScope } from '../audit-scope.js';
+import type { AppContext } from '../context.js';
+import { AuditOutcome, Role, roleAllows } from '../domain/auth.js';
+import { AppError, ForbiddenError, UnauthenticatedError } from '../domain/errors.js';
+
+/**
+ * type-graphql's authChecker: @Authorized(role) names the weakest role allowed. No key gives
+ * UNAUTHENTICATED; a weaker role gives FORBIDDEN, and the refusal is audited.
+ */
+export const authChecker: AuthChecker<AppContext, Role> = async ({ context, info }, roles) => {
+  const principal = context.principal;
+  if (!principal) {
+    throw new UnauthenticatedError('Send an API key as "Authorization: Bearer <key>"');
+  }
+  const need = roles[0] ?? Role.VIEWER;
+  if (roleAllows(principal.role, need)) return true;
+  await context.services.audit.record({
+    tenantId: principal.tenantId,
+    operation: `${info.parentType.name}.${info.fieldName}`,
+    actor: principal.keyName,
+    actorKeyId: principal.keyId,
+    targetIds: [],
+    outcome: AuditOutcome.FORBIDDEN,
+    code: 'FORBIDDEN',
+  });
+  throw new ForbiddenError(
+    `${info.parentType.name}.${info.fieldName} needs the ${need} role; this key has ${principal.role}`,
+  );
+};
+
+/**
+ * Audits every mutation: success is written by the unit of work in the mutation's own
+ * transaction; a failure (which rolled that transaction back) is written here, separately.
+ */
+export const auditMutations: MiddlewareFn<AppContext> = async ({ context, info, args }, next) => {
+  const principal = context.principal;
+  if (info.parentType.name !== 'Mutation' || !principal) return next();
+  const scope: AuditScope = {
+    tenantId: principal.tenantId,
+    operation: info.fieldName,
+    actor: principal.keyName,
+    actorKeyId: principal.keyId,
+    targetIds: collectIds(args),
+    written: false,
+  };
+  try {
+    const result = await auditScope.run(scope, next);
+    if (!scope.written) await record(context, scope, AuditOutcome.SUCCESS, null);
+    return result;
+  } catch (err) {
+    const code = err instanceof AppError ? err.code : 'INTERNAL_SERVER_ERROR';
+    await record(context, scope, AuditOutcome.FAILURE, code).catch((auditErr: unknown) =>
+      context.logger.error({ err: auditErr }, 'could not write the audit event of a failure'),
+    );
+    throw err;
+  }
+};
+
+function record(
+  context: AppContext,
+  scope: AuditScope,
+  outcome: AuditOutcome,
+  code: string | null,
+) {
+  return context.services.audit.record({
+    tenantId: scope.tenantId,
+    operation: scope.operation,
+    actor: scope.actor,
+    actorKeyId: scope.actorKeyId,
+    targetIds: [...scope.targetIds],
+    outcome,
+    code,
+  });
+}

@@ -1,0 +1,69 @@
+import { z } from 'zod';
+
+/** The limits against abuse: every request (HTTP or graphql-ws) is held to these. */
+export interface LimitsConfig {
+  /** Deepest field nesting, counted through fragments: `{ a { b } }` has depth 2. */
+  maxDepth: number;
+  /** Estimated cost, see complexity.ts: each field 1, lists times their `first`. */
+  maxComplexity: number;
+  /** Aliased fields in a document, each fragment counted once per spread. */
+  maxAliases: number;
+  /** Lexical tokens in a document; parsing stops at the first one over. */
+  maxTokens: number;
+  /** Requests per minute per key (API key or client address); bursts up to this many. */
+  rateLimitPerMinute: number;
+  /** A request that takes longer gets REQUEST_TIMEOUT. */
+  requestTimeoutMs: number;
+  /** Request bodies over this are refused with 413 before parsing. */
+  maxBodyBytes: number;
+}
+
+export const DEFAULT_LIMITS: Readonly<LimitsConfig> = Object.freeze({
+  maxDepth: 10,
+  // About one unit per field resolved: 100 agents with 50 tasks each and a few fields fit.
+  maxComplexity: 50_000,
+  maxAliases: 30,
+  maxTokens: 5000,
+  rateLimitPerMinute: 300,
+  requestTimeoutMs: 15_000,
+  maxBodyBytes: 10_000_000,
+});
+
+const positiveInt = (fallback: number) =>
+  z.coerce
+    .number({ error: 'must be a whole number greater than 0' })
+    .int('must be a whole number greater than 0')
+    .positive('must be a whole number greater than 0')
+    .max(Number.MAX_SAFE_INTEGER, `must be at most ${Number.MAX_SAFE_INTEGER}`)
+    .default(fallback);
+
+/**
+ * The environment variables for the limits, each optional with its default from
+ * DEFAULT_LIMITS. Meant to be spread into src/config.ts's env schema
+ * (`z.object({ ...existing, ...limitsEnvSchema.shape })`); messages read after the
+ * variable's name, e.g. "MAX_QUERY_DEPTH must be a whole number greater than 0".
+ */
+export const limitsEnvSchema = z.object({
+  MAX_QUERY_DEPTH: positiveInt(DEFAULT_LIMITS.maxDepth),
+  MAX_QUERY_COMPLEXITY: positiveInt(DEFAULT_LIMITS.maxComplexity),
+  MAX_QUERY_ALIASES: positiveInt(DEFAULT_LIMITS.maxAliases),
+  MAX_QUERY_TOKENS: positiveInt(DEFAULT_LIMITS.maxTokens),
+  RATE_LIMIT_PER_MINUTE: positiveInt(DEFAULT_LIMITS.rateLimitPerMinute),
+  REQUEST_TIMEOUT_MS: positiveInt(DEFAULT_LIMITS.requestTimeoutMs),
+  MAX_BODY_BYTES: positiveInt(DEFAULT_LIMITS.maxBodyBytes),
+});
+
+export type LimitsEnv = z.infer<typeof limitsEnvSchema>;
+
+/** Maps parsed environment variables (limitsEnvSchema's output) to a LimitsConfig. */
+export function limitsFromEnv(parsed: LimitsEnv): LimitsConfig {
+  return {
+    maxDepth: parsed.MAX_QUERY_DEPTH,
+    maxComplexity: parsed.MAX_QUERY_COMPLEXITY,
+    maxAliases: parsed.MAX_QUERY_ALIASES,
+    maxTokens: parsed.MAX_QUERY_TOKENS,
+    rateLimitPerMinute: parsed.RATE_LIMIT_PER_MINUTE,
+    requestTimeoutMs: parsed.REQUEST_TIMEOUT_MS,
+    maxBodyBytes: parsed.MAX_BODY_BYTES,
+  };
+}

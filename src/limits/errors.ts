@@ -1,0 +1,66 @@
+import { GraphQLError, type ASTNode } from 'graphql';
+import { AppError } from '../domain/errors.js';
+
+/** The stable `extensions.code` of each limit. */
+export const LimitCode = {
+  QUERY_TOO_DEEP: 'QUERY_TOO_DEEP',
+  TOO_MANY_ALIASES: 'TOO_MANY_ALIASES',
+  QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
+  TOO_MANY_TOKENS: 'TOO_MANY_TOKENS',
+  RATE_LIMITED: 'RATE_LIMITED',
+  REQUEST_TIMEOUT: 'REQUEST_TIMEOUT',
+} as const;
+export type LimitCode = (typeof LimitCode)[keyof typeof LimitCode];
+
+/**
+ * A request went over one of the limits. An AppError, so src/format-error.ts passes its code
+ * and details (`limit`, `received`) to the client unchanged.
+ */
+export class LimitError extends AppError {
+  constructor(
+    override readonly code: LimitCode,
+    message: string,
+    details: { limit: number; received?: number; retryAfterSeconds?: number },
+  ) {
+    super(code, message, details);
+  }
+}
+
+/**
+ * Wraps a LimitError for graphql-js, Apollo and graphql-ws. The LimitError rides along as
+ * `originalError`: Apollo rewraps validation errors as GRAPHQL_VALIDATION_FAILED but keeps
+ * the original, and formatError's AppError branch restores our code from it.
+ */
+export function limitGraphQLError(
+  error: LimitError,
+  nodes?: ASTNode | readonly ASTNode[],
+): GraphQLError {
+  return new GraphQLError(error.message, {
+    nodes,
+    originalError: error,
+    extensions: { ...error.details, code: error.code },
+  });
+}
+
+/** Counts past 2^53 (a fragment bomb) are shown as such instead of as 1e+150. */
+export function describeCount(n: number): string {
+  return Number.isSafeInteger(n) ? String(n) : `more than ${Number.MAX_SAFE_INTEGER}`;
+}
+
+/** 429: the key has used its requests for now. */
+export function rateLimitedError(perMinute: number, retryAfterSeconds: number): LimitError {
+  return new LimitError(
+    LimitCode.RATE_LIMITED,
+    `Too many requests: the limit is ${perMinute} per minute; retry in ${retryAfterSeconds} s`,
+    { limit: perMinute, retryAfterSeconds },
+  );
+}
+
+/** The request ran past `requestTimeoutMs`. */
+export function requestTimeoutError(timeoutMs: number): LimitError {
+  return new LimitError(
+    LimitCode.REQUEST_TIMEOUT,
+    `Request ran over the time limit of ${timeoutMs} ms`,
+    { limit: timeoutMs },
+  );
+}

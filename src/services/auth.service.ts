@@ -1,0 +1,151 @@
+import { randomUUID } from 'node:crypto';
+import * as audit from '../../graph/audit.repository.js';
+import * as repo from '../../graph/auth.repository.js';
+import { TOPICS } from '../../subscriptions/topics.js';
+import { bearerKey, generateApiKey, hashApiKey, keyPrefix } from '../auth/keys.js';
+import {
+  AuditOutcome,
+  Role,
+  SYSTEM_TENANT,
+  type ApiKey,
+  type Principal,
+  type Tenant,
+} from '../domain/auth.js';
+import { NotFoundError, UnauthenticatedError } from '../domain/errors.js';
+import { pageRequest, type Page } from '../domain/page.js';
+import { LIMITS, requiredText } from '../domain/validate.js';
+import type { UnitOfWork } from './unit-of-work.js';
+
+/** How long a verified key is trusted without a new lookup (revocation in this process is immediate). */
+const CACHE_MS = 5_000;
+/** lastUsedAt is written at most this often per key. */
+const TOUCH_MS = 60_000;
+
+export interface CreatedKey {
+  apiKey: ApiKey;
+  /** The key itself: shown once, stored nowhere. */
+  secret: string;
+}
+
+/** API keys, tenants and authentication. */
+export class AuthService {
+  private readonly cache = new Map<string, { key: ApiKey; at: number }>();
+  private readonly touched = new Map<string, number>();
+
+  constructor(private readonly uow: UnitOfWork) {}
+
+  /**
+   * The principal for an `Authorization` header value (or bare key). Throws
+   * UNAUTHENTICATED for an unknown or revoked key, and audits the refusal.
+   */
+  async authenticate(header: unknown, operation = 'authenticate'): Promise<Principal> {
+    const secret = bearerKey(header);
+    if (!secret) throw new UnauthenticatedError('Send an API key as "Authorization: Bearer <key>"');
+    const hash = hashApiKey(secret);
+    const cached = this.cache.get(hash);
+    let key = cached && Date.now() - cached.at < CACHE_MS ? cached.key : null;
+    if (!key) {
+      key = await this.uow.read((tx) => repo.apiKeyByHash(tx, hash));
+      if (key) this.cache.set(hash, { key, at: Date.now() });
+    }
+    if (!key || key.revokedAt) {
+      await this.recordRefusal(key, operation, key ? 'API key revoked' : 'unknown API key');
+      throw new UnauthenticatedError(
+        key ? 'This API key has been revoked' : 'This API key is not valid',
+      );
+    }
+    await this.touch(key.id);
+    return repo.principalOf(key);
+  }
+
+  /** Creates a key of the caller's tenant; the secret is returned once. */
+  createKey(tenantId: string, name: string, role: Role): Promise<CreatedKey> {
+    const keyName = requiredText('name', name, LIMITS.name);
+    const secret = generateApiKey();
+    return this.uow.run(async (tx) => {
+      const apiKey = await repo.createApiKey(tx, {
+        id: randomUUID(),
+        tenantId,
+        name: keyName,
+        role,
+        hash: hashApiKey(secret),
+        prefix: keyPrefix(secret),
+      });
+      return { apiKey, secret };
+    });
+  }
+
+  /** Revokes a key of the tenant. Its open subscriptions are ended (API_KEY_REVOKED). */
+  async revokeKey(tenantId: string, id: string): Promise<ApiKey> {
+    const key = await this.uow.run(async (tx, emit) => {
+      const revoked = await repo.revokeApiKey(tx, tenantId, id);
+      if (!revoked) throw new NotFoundError('ApiKey', id);
+      emit({ topic: TOPICS.apiKeyRevoked, payload: { tenantId, keyId: id } });
+      return revoked;
+    });
+    for (const [hash, entry] of this.cache) if (entry.key.id === id) this.cache.delete(hash);
+    return key;
+  }
+
+  listKeys(tenantId: string, first?: number | null, after?: string | null): Promise<Page<ApiKey>> {
+    const page = pageRequest(first, after);
+    return this.uow.read((tx) => repo.listApiKeys(tx, tenantId, page));
+  }
+
+  /** A new tenant with its first ADMIN key. */
+  async createTenant(name: string): Promise<{ tenant: Tenant } & CreatedKey> {
+    const tenantName = requiredText('name', name, LIMITS.name);
+    const tenant = await this.uow.run((tx) => repo.ensureTenant(tx, randomUUID(), tenantName));
+    const created = await this.createKey(tenant.id, `${tenantName} admin`, Role.ADMIN);
+    return { tenant, ...created };
+  }
+
+  tenant(id: string): Promise<Tenant | null> {
+    return this.uow.read((tx) => repo.tenantById(tx, id));
+  }
+
+  /**
+   * Makes sure `secret` is an ADMIN key of `tenantId` (creating the tenant if needed):
+   * how a deployment's configured key and the local development key come to exist.
+   */
+  ensureAdminKey(tenantId: string, secret: string, name: string): Promise<ApiKey> {
+    return this.uow.run(async (tx) => {
+      await repo.ensureTenant(tx, tenantId, tenantId);
+      return repo.createApiKey(tx, {
+        id: randomUUID(),
+        tenantId,
+        name,
+        role: Role.ADMIN,
+        hash: hashApiKey(secret),
+        prefix: keyPrefix(secret),
+      });
+    });
+  }
+
+  /** Audits a refused attempt (authentication or authorization) in its own transaction. */
+  recordRefusal(
+    key: Pick<ApiKey, 'id' | 'tenantId' | 'name'> | null,
+    operation: string,
+    reason: string,
+    outcome: AuditOutcome = AuditOutcome.UNAUTHENTICATED,
+  ): Promise<void> {
+    return this.uow.write((tx) =>
+      audit.writeAuditEvent(tx, {
+        tenantId: key?.tenantId ?? SYSTEM_TENANT,
+        operation,
+        actor: key?.name ?? null,
+        actorKeyId: key?.id ?? null,
+        targetIds: [],
+        outcome,
+        code: outcome === AuditOutcome.FORBIDDEN ? 'FORBIDDEN' : `UNAUTHENTICATED: ${reason}`,
+      }),
+    );
+  }
+
+  private async touch(id: string): Promise<void> {
+    const last = this.touched.get(id) ?? 0;
+    if (Date.now() - last < TOUCH_MS) return;
+    this.touched.set(id, Date.now());
+    await this.uow.write((tx) => repo.touchApiKey(tx, id));
+  }
+}

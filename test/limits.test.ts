@@ -1,0 +1,474 @@
+import { ApolloServer } from '@apollo/server';
+import {
+  buildSchema,
+  getIntrospectionQuery,
+  GraphQLError,
+  GraphQLInt,
+  GraphQLObjectType,
+  GraphQLSchema,
+  parse,
+  specifiedRules,
+  validate,
+  type ExecutionArgs,
+  type GraphQLFormattedError,
+  type ValidationRule,
+} from 'graphql';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { formatError } from '../src/format-error.js';
+import {
+  assertComplexity,
+  checkOperation,
+  complexityPlugin,
+  DEFAULT_LIMITS,
+  formatTokenLimitError,
+  LimitError,
+  limitCodeFor,
+  limitsEnvSchema,
+  limitsFromEnv,
+  limitValidationRules,
+  maxAliasesRule,
+  maxDepthRule,
+  RateLimiter,
+  requestTimeoutError,
+  tokenLimitParseOptions,
+  withTimeout,
+} from '../src/limits/index.js';
+
+const schema = buildSchema(`
+  type Query {
+    agents(first: Int): [Agent!]!
+    agent(id: ID!): Agent
+    tasks(first: Int = 50): [Task!]!
+  }
+  type Agent {
+    id: ID!
+    name: String!
+    manager: Agent
+    tasks(first: Int): [Task!]!
+  }
+  type Task {
+    id: ID!
+    title: String!
+    subtasks(first: Int): [Task!]!
+  }
+`);
+
+/** `{ agent { manager { ... { id } } } }` with exactly `depth` levels of fields. */
+function nested(depth: number): string {
+  return `{ agent(id: "a") { ${'manager { '.repeat(depth - 2)}id${' }'.repeat(depth - 1)} }`;
+}
+
+function aliases(count: number): string {
+  const fields = Array.from({ length: count }, (_, i) => `a${i}: id`).join(' ');
+  return `{ agent(id: "a") { ${fields} } }`;
+}
+
+/** F0 spreads F1 twice, F1 spreads F2 twice...: 2^levels copies of F<levels>'s fields. */
+function fragmentBomb(levels: number, leaf: string): string {
+  const fragments = Array.from({ length: levels }, (_, i) => {
+    return `fragment F${i} on Agent { ...F${i + 1} ...F${i + 1} }`;
+  });
+  return `{ agent(id: "a") { ...F0 } } ${fragments.join(' ')} fragment F${levels} on Agent { ${leaf} }`;
+}
+
+function check(query: string, rules: ValidationRule[], withSpecified = true) {
+  return validate(schema, parse(query), withSpecified ? [...specifiedRules, ...rules] : rules);
+}
+
+function onlyError(errors: readonly GraphQLError[]): GraphQLError {
+  expect(errors).toHaveLength(1);
+  return errors[0]!;
+}
+
+describe('depth limit', () => {
+  it('passes a query exactly at the limit and rejects one level more', () => {
+    expect(check(nested(10), [maxDepthRule(10)])).toEqual([]);
+    const error = onlyError(check(nested(11), [maxDepthRule(10)]));
+    expect(error.extensions).toMatchObject({ code: 'QUERY_TOO_DEEP', limit: 10, received: 11 });
+    expect(error.message).toBe('Query depth 11 is over the limit of 10');
+  });
+
+  it('counts depth through fragments and inline fragments', () => {
+    const query = `
+      { agent(id: "a") { ...M } }
+      fragment M on Agent { manager { ...M2 } }
+      fragment M2 on Agent { manager { ... on Agent { manager { id } } } }
+    `;
+    expect(check(query, [maxDepthRule(5)])).toEqual([]);
+    const error = onlyError(check(query, [maxDepthRule(4)]));
+    expect(error.extensions.code).toBe('QUERY_TOO_DEEP');
+    expect(error.message).toBe('Query depth 5 is over the limit of 4');
+  });
+
+  it('does not loop on fragment cycles, leaving them to NoFragmentCycles', () => {
+    const query = `
+      { agent(id: "a") { ...A } }
+      fragment A on Agent { manager { ...B } }
+      fragment B on Agent { manager { ...A } }
+    `;
+    const errors = check(query, [maxDepthRule(10)]);
+    expect(errors.map((e) => e.message).join('\n')).toMatch(/Cannot spread fragment "A"/);
+    expect(errors.some((e) => e.extensions.code === 'QUERY_TOO_DEEP')).toBe(false);
+  });
+
+  it('measures a fragment spread at every level once, not once per spread', () => {
+    const started = performance.now();
+    const errors = check(fragmentBomb(60, 'manager { manager { id } }'), [maxDepthRule(2)], false);
+    expect(performance.now() - started).toBeLessThan(1000);
+    const error = onlyError(errors);
+    expect(error.extensions.code).toBe('QUERY_TOO_DEEP');
+    expect(error.message).toBe('Query depth 4 is over the limit of 2');
+  });
+
+  it('lets the standard introspection query through: ofType chains add no depth', () => {
+    expect(check(getIntrospectionQuery(), [maxDepthRule(DEFAULT_LIMITS.maxDepth)])).toEqual([]);
+    // Other introspection fields count; graphql's MaxIntrospectionDepthRule also objects here.
+    const deep = '{ __schema { types { fields { type { fields { type { name } } } } } } }';
+    const error = onlyError(check(deep, [maxDepthRule(6)], false));
+    expect(error.extensions.code).toBe('QUERY_TOO_DEEP');
+    expect(error.message).toBe('Query depth 7 is over the limit of 6');
+  });
+});
+
+describe('alias limit', () => {
+  it('passes 30 aliases and rejects 31', () => {
+    expect(check(aliases(30), [maxAliasesRule(30)])).toEqual([]);
+    const error = onlyError(check(aliases(31), [maxAliasesRule(30)]));
+    expect(error.extensions).toMatchObject({ code: 'TOO_MANY_ALIASES', limit: 30, received: 31 });
+    expect(error.message).toBe('Alias count 31 is over the limit of 30');
+  });
+
+  it('counts a fragment once per spread, catching a fragment spread 10 times', () => {
+    const spreads = Array.from({ length: 10 }, () => '...F').join(' ');
+    const query = `{ agent(id: "a") { ${spreads} } } fragment F on Agent { a: id b: id c: id d: id }`;
+    expect(check(query, [])).toEqual([]); // valid GraphQL: only the limit stops it
+    const error = onlyError(check(query, [maxAliasesRule(30)]));
+    expect(error.extensions.code).toBe('TOO_MANY_ALIASES');
+    expect(error.message).toBe('Alias count 40 is over the limit of 30');
+  });
+
+  it('counts an exponential fragment bomb quickly and exactly', () => {
+    const started = performance.now();
+    const error = onlyError(check(fragmentBomb(40, 'x: id'), [maxAliasesRule(30)], false));
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(error.message).toBe(`Alias count ${2 ** 40} is over the limit of 30`);
+    const huge = onlyError(check(fragmentBomb(70, 'x: id'), [maxAliasesRule(30)], false));
+    expect(huge.message).toBe('Alias count more than 9007199254740991 is over the limit of 30');
+  });
+
+  it('adds up aliases across all operations of the document', () => {
+    const query = `query A { agent(id: "a") { a: id b: id } } query B { agent(id: "b") { c: id } }`;
+    const error = onlyError(check(query, [maxAliasesRule(2)]));
+    expect(error.message).toBe('Alias count 3 is over the limit of 2');
+  });
+});
+
+describe('complexity limit', () => {
+  const complexity = (query: string, variables?: Record<string, unknown>) =>
+    assertComplexity(schema, parse(query), variables, undefined, 1000);
+
+  function complexityError(run: () => unknown): GraphQLError {
+    try {
+      run();
+    } catch (err) {
+      expect(err).toBeInstanceOf(GraphQLError);
+      return err as GraphQLError;
+    }
+    throw new Error('expected the complexity check to throw');
+  }
+
+  it('passes a small query and returns its cost', () => {
+    expect(complexity('{ agent(id: "a") { name manager { name } } }')).toBe(4);
+  });
+
+  it('multiplies lists by first, rejecting nested pages of 100', () => {
+    const error = complexityError(() =>
+      complexity('{ agents(first: 100) { tasks(first: 100) { id } } }'),
+    );
+    // tasks: 100 * (1 + 1) = 200; agents: 100 * (200 + 1) = 20100
+    expect(error.extensions).toMatchObject({
+      code: 'QUERY_TOO_COMPLEX',
+      limit: 1000,
+      received: 20100,
+    });
+    expect(error.message).toBe('Query complexity 20100 is over the limit of 1000');
+  });
+
+  it('honours variables for first, and the default page size or the schema default without', () => {
+    const query = 'query ($n: Int) { agents(first: $n) { id } }';
+    expect(complexity(query, { n: 5 })).toBe(10);
+    expect(complexity(query, {})).toBe(40); // 20 * 2
+    expect(complexity('{ tasks { id } }')).toBe(100); // first: Int = 50
+    // Out of 1..100: costed as 1, so the resolver's precise BAD_USER_INPUT answers instead.
+    expect(complexity(query, { n: 1000 })).toBe(2);
+    const nested = 'query ($n: Int) { agents(first: $n) { tasks { id } } }';
+    const error = complexityError(() => complexity(nested, { n: 100 }));
+    expect(error.extensions.code).toBe('QUERY_TOO_COMPLEX');
+    expect(error.message).toMatch(/^Query complexity \d+ is over the limit of 1000$/);
+  });
+
+  it("uses a field's own complexity from its extensions (@Field({ complexity }))", () => {
+    const priced = new GraphQLSchema({
+      query: new GraphQLObjectType({
+        name: 'Query',
+        fields: { report: { type: GraphQLInt, extensions: { complexity: 600 } } },
+      }),
+    });
+    expect(assertComplexity(priced, parse('{ report }'), {}, undefined, 1000)).toBe(600);
+    const error = complexityError(() =>
+      assertComplexity(priced, parse('{ a: report b: report }'), {}, undefined, 1000),
+    );
+    expect(error.message).toBe('Query complexity 1200 is over the limit of 1000');
+  });
+
+  it('rejects a fragment bomb without aliases by the selections it would walk', () => {
+    const error = complexityError(() => complexity(fragmentBomb(20, 'id')));
+    expect(error.extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 1000 });
+    expect(error.message).toBe(
+      'Query complexity is over the limit of 1000: it has more than 10000 selections',
+    );
+  });
+
+  it('reports variables that do not coerce as BAD_USER_INPUT', () => {
+    const error = complexityError(() =>
+      complexity('query ($n: Int) { agents(first: $n) { id } }', { n: 'many' }),
+    );
+    expect(error.extensions.code).toBe('BAD_USER_INPUT');
+    expect(error.message).toMatch(/\$n/);
+  });
+});
+
+describe('token limit', () => {
+  const huge = `{ agent(id: "a") { ${Array.from({ length: 3000 }, () => 'id').join(' ')} } }`;
+
+  it('stops parsing past maxTokens, and limitCodeFor recognises the message', () => {
+    expect(() => parse(huge, tokenLimitParseOptions(5000))).not.toThrow();
+    let message = '';
+    try {
+      parse(`${huge} ${huge}`, tokenLimitParseOptions(5000));
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/5000 tokens/);
+    expect(limitCodeFor(message)).toBe('TOO_MANY_TOKENS');
+    expect(limitCodeFor('Syntax Error: Expected Name, found "}".')).toBeUndefined();
+  });
+
+  it('turns Apollo’s parse failure into TOO_MANY_TOKENS stating the limit', () => {
+    const formatted = formatTokenLimitError({
+      message: 'Syntax Error: Document contains more that 5000 tokens. Parsing aborted.',
+      extensions: { code: 'GRAPHQL_PARSE_FAILED' },
+    });
+    expect(formatted?.extensions).toMatchObject({ code: 'TOO_MANY_TOKENS', limit: 5000 });
+    expect(formatted?.message).toBe(
+      'Query is over the limit of 5000 tokens: parsing stopped at token 5001',
+    );
+    expect(
+      formatTokenLimitError({ message: 'Syntax Error: Unexpected "}"', extensions: {} }),
+    ).toBeUndefined();
+  });
+});
+
+describe('limits wired into Apollo Server', () => {
+  const logger = pino({ level: 'silent' });
+  const limits = { ...DEFAULT_LIMITS, maxTokens: 500, maxComplexity: 1000 };
+
+  async function run(query: string, variables?: Record<string, unknown>) {
+    const apollo = new ApolloServer({
+      schema,
+      parseOptions: tokenLimitParseOptions(limits.maxTokens),
+      validationRules: limitValidationRules(limits),
+      plugins: [complexityPlugin(schema, limits.maxComplexity)],
+      formatError: (formatted, error) =>
+        formatTokenLimitError(formatted) ?? formatError(formatted, error, logger),
+    });
+    await apollo.start();
+    try {
+      const response = await apollo.executeOperation({ query, variables });
+      const body = response.body as { kind: 'single'; singleResult: { errors?: unknown[] } };
+      const errors = (body.singleResult.errors ?? []) as GraphQLFormattedError[];
+      return { status: response.http.status, errors };
+    } finally {
+      await apollo.stop();
+    }
+  }
+
+  it('answers each limit with its code and HTTP 400', async () => {
+    const cases: [string, string, RegExp][] = [
+      [nested(11), 'QUERY_TOO_DEEP', /^Query depth 11 is over the limit of 10$/],
+      [aliases(31), 'TOO_MANY_ALIASES', /^Alias count 31 is over the limit of 30$/],
+      [
+        '{ agents(first: 100) { tasks(first: 100) { id } } }',
+        'QUERY_TOO_COMPLEX',
+        /^Query complexity 20100 is over the limit of 1000$/,
+      ],
+      [aliases(300), 'TOO_MANY_TOKENS', /over the limit of 500 tokens: .* token 501$/],
+    ];
+    for (const [query, code, message] of cases) {
+      const { status, errors } = await run(query);
+      expect(status, code).toBe(400);
+      expect(errors).toHaveLength(1);
+      expect(errors[0]?.extensions?.code).toBe(code);
+      expect(errors[0]?.message).toMatch(message);
+    }
+  });
+
+  it('runs a query within the limits', async () => {
+    const query = 'query ($n: Int) { agent(id: "a") { tasks(first: $n) { id } } }';
+    const { status, errors } = await run(query, { n: 5 });
+    expect(errors).toEqual([]);
+    expect(status ?? 200).toBe(200);
+  });
+});
+
+describe('limits for graphql-ws operations (checkOperation)', () => {
+  const limits = { ...DEFAULT_LIMITS, maxTokens: 500, maxComplexity: 1000 };
+  const codes = (result: ExecutionArgs | readonly GraphQLError[]) =>
+    Array.isArray(result) ? result.map((e: GraphQLError) => e.extensions.code) : [];
+
+  it('returns execution arguments for an operation within the limits', () => {
+    const result = checkOperation(
+      schema,
+      { query: 'query Q($n: Int) { agents(first: $n) { id } }', variables: { n: 3 } },
+      limits,
+    );
+    expect(Array.isArray(result)).toBe(false);
+    expect(result).toMatchObject({ operationName: undefined, variableValues: { n: 3 } });
+  });
+
+  it('returns coded errors instead of throwing for every kind of bad operation', () => {
+    expect(codes(checkOperation(schema, { query: '{ agent(' }, limits))).toEqual([
+      'GRAPHQL_PARSE_FAILED',
+    ]);
+    expect(codes(checkOperation(schema, { query: aliases(300) }, limits))).toEqual([
+      'TOO_MANY_TOKENS',
+    ]);
+    expect(codes(checkOperation(schema, { query: '{ nope }' }, limits))).toEqual([
+      'GRAPHQL_VALIDATION_FAILED',
+    ]);
+    expect(codes(checkOperation(schema, { query: nested(11) }, limits))).toEqual([
+      'QUERY_TOO_DEEP',
+    ]);
+    const complex = { query: '{ agents(first: 100) { tasks(first: 100) { id } } }' };
+    const [error] = checkOperation(schema, complex, limits) as readonly GraphQLError[];
+    expect(error?.extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', received: 20100 });
+    expect(error?.toJSON().extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 1000 });
+  });
+});
+
+describe('RateLimiter', () => {
+  function clock(start = 1_000_000) {
+    let t = start;
+    return { now: () => t, advance: (ms: number) => (t += ms) };
+  }
+
+  it('allows a burst up to the per-minute capacity, then says when to retry', () => {
+    const c = clock();
+    const limiter = new RateLimiter(3, c.now);
+    expect([1, 2, 3].map(() => limiter.take('k').allowed)).toEqual([true, true, true]);
+    // 3 per minute: one request every 20 s
+    expect(limiter.take('k')).toEqual({ allowed: false, retryAfterSeconds: 20 });
+    c.advance(5_000);
+    expect(limiter.take('k')).toEqual({ allowed: false, retryAfterSeconds: 15 });
+  });
+
+  it('refills continuously, never above capacity', () => {
+    const c = clock();
+    const limiter = new RateLimiter(60, c.now);
+    for (let i = 0; i < 60; i++) expect(limiter.take('k').allowed).toBe(true);
+    expect(limiter.take('k').allowed).toBe(false);
+    c.advance(1_000);
+    expect(limiter.take('k')).toEqual({ allowed: true, retryAfterSeconds: 0 });
+    expect(limiter.take('k').allowed).toBe(false);
+    c.advance(10 * 60_000);
+    for (let i = 0; i < 60; i++) expect(limiter.take('k').allowed).toBe(true);
+    expect(limiter.take('k')).toEqual({ allowed: false, retryAfterSeconds: 1 });
+  });
+
+  it('keeps a separate bucket per key', () => {
+    const limiter = new RateLimiter(1, clock().now);
+    expect(limiter.take('a').allowed).toBe(true);
+    expect(limiter.take('a').allowed).toBe(false);
+    expect(limiter.take('b').allowed).toBe(true);
+  });
+
+  it('forgets buckets that have been full for over a minute', () => {
+    const c = clock();
+    const limiter = new RateLimiter(60, c.now);
+    limiter.take('idle'); // full again 1 s later
+    c.advance(30_000);
+    limiter.take('busy');
+    c.advance(31_500); // idle has been full for 60.5 s, busy for 30.5 s
+    limiter.take('new');
+    expect(limiter.size).toBe(2);
+    for (let i = 0; i < 60; i++) expect(limiter.take('idle').allowed).toBe(true);
+  });
+
+  it('holds at most maxKeys buckets, dropping the least recently used', () => {
+    const limiter = new RateLimiter(1, clock().now, { maxKeys: 2 });
+    limiter.take('a');
+    limiter.take('b');
+    expect(limiter.take('a').allowed).toBe(false); // a is now the most recently used
+    expect(limiter.take('c').allowed).toBe(true); // evicts b
+    expect(limiter.size).toBe(2);
+    expect(limiter.take('a').allowed).toBe(false);
+    expect(limiter.take('b').allowed).toBe(true);
+  });
+
+  it('refuses a nonsensical rate', () => {
+    expect(() => new RateLimiter(0)).toThrow(
+      'perMinute must be a number greater than 0, but got 0',
+    );
+  });
+});
+
+describe('withTimeout', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('settles with the promise when it is in time, and clears its timer', async () => {
+    vi.useFakeTimers();
+    await expect(withTimeout(Promise.resolve(5), 1000, () => new Error('late'))).resolves.toBe(5);
+    await expect(
+      withTimeout(Promise.reject(new Error('own failure')), 1000, () => new Error('late')),
+    ).rejects.toThrow('own failure');
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('rejects with the given error when the promise is late', async () => {
+    vi.useFakeTimers();
+    const late = new Promise<number>((resolve) => setTimeout(() => resolve(1), 20_000));
+    const result = withTimeout(late, 15_000, () => requestTimeoutError(15_000));
+    const assertion = expect(result).rejects.toMatchObject({
+      code: 'REQUEST_TIMEOUT',
+      message: 'Request ran over the time limit of 15000 ms',
+      details: { limit: 15_000 },
+    });
+    await vi.advanceTimersByTimeAsync(15_000);
+    await assertion;
+    expect((await result.catch((e: unknown) => e)) instanceof LimitError).toBe(true);
+  });
+});
+
+describe('limits configuration', () => {
+  it('defaults every variable from DEFAULT_LIMITS', () => {
+    expect(limitsFromEnv(limitsEnvSchema.parse({}))).toEqual(DEFAULT_LIMITS);
+  });
+
+  it('reads positive whole numbers from strings', () => {
+    const limits = limitsFromEnv(
+      limitsEnvSchema.parse({ MAX_QUERY_DEPTH: '12', RATE_LIMIT_PER_MINUTE: '60' }),
+    );
+    expect(limits).toMatchObject({ maxDepth: 12, rateLimitPerMinute: 60, maxAliases: 30 });
+  });
+
+  it.each(['0', '-3', '1.5', 'lots'])('rejects %s with a message saying what it must be', (v) => {
+    const result = limitsEnvSchema.safeParse({ MAX_QUERY_COMPLEXITY: v });
+    expect(result.success).toBe(false);
+    const issue = result.error!.issues[0]!;
+    expect(issue.path).toEqual(['MAX_QUERY_COMPLEXITY']);
+    expect(issue.message).toBe('must be a whole number greater than 0');
+  });
+});
