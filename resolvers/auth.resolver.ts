@@ -71,7 +71,15 @@ export class AuthResolver {
     @Arg('filter', () => AuditFilter, { nullable: true }) filter?: AuditFilter | null,
     @Args(() => PageArgs) { first, after }: PageArgs = {},
   ): Promise<AuditEventConnection> {
-    const page = await ctx.services.audit.list(ctx.tenantId, withoutNulls(filter), first, after);
+    const { since, until, ...rest } = withoutNulls(filter);
+    // The DateTimeISO scalar parses into a Date; the graph takes ISO text.
+    const iso = (d?: string | Date) => (d === undefined ? undefined : new Date(d).toISOString());
+    const page = await ctx.services.audit.list(
+      ctx.tenantId,
+      { ...rest, since: iso(since), until: iso(until) },
+      first,
+      after,
+    );
     return toConnection(page);
   }
 }

@@ -130,9 +130,10 @@ export class AuditFilter {
   @Field(() => ID, { nullable: true, description: 'Events that touched this id.' })
   targetId?: string | null;
 
+  /** The scalar parses input into a Date. */
   @Field(() => DateTimeISOResolver, { nullable: true })
-  since?: string | null;
+  since?: Date | null;
 
   @Field(() => DateTimeISOResolver, { nullable: true })
-  until?: string | null;
+  until?: Date | null;
 }

@@ -13,15 +13,25 @@ export interface AuditScope {
 
 export const auditScope = new AsyncLocalStorage<AuditScope>();
 
-/** Ids a mutation touches: every string under a key named id, ...Id or ...Ids, at any depth. */
+/**
+ * Ids a mutation touches: every string under a key named id, ...Id or ...Ids, at any depth, in
+ * document order. Walks with its own stack: a deeply nested argument (an import document
+ * thousands of levels deep) overflowed the call stack and turned into a 500.
+ */
 export function collectIds(value: unknown, into: Set<string> = new Set(), key = ''): Set<string> {
-  if (typeof value === 'string') {
-    if (key === 'tenantId') return into;
-    if (key === 'id' || key.endsWith('Id') || key.endsWith('Ids')) into.add(value);
-  } else if (Array.isArray(value)) {
-    for (const item of value) collectIds(item, into, key);
-  } else if (value && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) collectIds(v, into, k);
+  const stack: [unknown, string][] = [[value, key]];
+  while (stack.length > 0) {
+    const [item, at] = stack.pop()!;
+    if (typeof item === 'string') {
+      if (at === 'tenantId') continue;
+      if (at === 'id' || at.endsWith('Id') || at.endsWith('Ids')) into.add(item);
+    } else if (Array.isArray(item)) {
+      // Pushed in reverse so they pop in order.
+      for (let i = item.length - 1; i >= 0; i--) stack.push([item[i], at]);
+    } else if (item && typeof item === 'object') {
+      const entries = Object.entries(item);
+      for (let i = entries.length - 1; i >= 0; i--) stack.push([entries[i]![1], entries[i]![0]]);
+    }
   }
   return into;
 }

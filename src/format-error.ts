@@ -37,12 +37,14 @@ export function formatError(
     return { message: formatted.message, locations: formatted.locations, extensions: { code } };
   }
   if (original instanceof GraphQLError || (!original && error instanceof GraphQLError)) {
-    // Coercion errors (bad enum, wrong type) are GraphQLErrors without an AppError inside.
+    // Coercion errors (bad enum, wrong type) and the server's own refusals (authentication,
+    // rate limit) are GraphQLErrors without an AppError inside: keep their details.
+    const { http: _http, stacktrace: _stack, ...details } = formatted.extensions ?? {};
     return {
       message: formatted.message,
       path: formatted.path,
       locations: formatted.locations,
-      extensions: { code: typeof code === 'string' ? code : 'BAD_USER_INPUT' },
+      extensions: { ...details, code: typeof code === 'string' ? code : 'BAD_USER_INPUT' },
     };
   }
   logger.error({ err: original ?? error, path: formatted.path }, 'internal error');

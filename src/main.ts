@@ -12,9 +12,9 @@ async function main(): Promise<void> {
   const log = (line: string) => logger.info(line);
   const graph = await openGraph(config, log);
   const server = await startServer({ config, graph, logger });
+  const admin = await ensureBootstrapAdmin(config, server.services.auth);
   logger.info(`Agent platform ${VERSION} ready at ${server.url} (subscriptions: ${server.wsUrl})`);
-  if (config.env !== 'production')
-    logger.info(`Open ${server.url} in a browser for Apollo Sandbox`);
+  if (admin.source === 'file') printSandboxHelp(server.url, admin.file, admin.key);
 
   let stopping = false;
   const stop = async (signal: string) => {

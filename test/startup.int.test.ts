@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { ROOT, runEntry, type AppProcess } from './utils/process.js';
 
@@ -38,6 +39,21 @@ describe('npm start', () => {
         });
         expect(await res.json()).toEqual({ data: { health: { neo4j: { up: true } } } });
       }
+
+      // The local admin key: kept in the data folder, named (not shown) off a terminal, working.
+      const keyFile = `${ROOT}.data/admin-key`;
+      await first.waitFor(/Authorization: Bearer/);
+      expect(first.output()).toContain(`Authorization: Bearer <the key in ${keyFile}>`);
+      const key = readFileSync(keyFile, 'utf8').trim();
+      expect(first.output()).not.toContain(key);
+      const viewer = await fetch(url1!, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        body: JSON.stringify({ query: '{ viewer { role tenant { id } } }' }),
+      });
+      expect(await viewer.json()).toEqual({
+        data: { viewer: { role: 'ADMIN', tenant: { id: 'default' } } },
+      });
 
       first.child.kill('SIGTERM');
       second.child.kill('SIGINT');

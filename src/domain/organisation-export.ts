@@ -228,7 +228,13 @@ function article(noun: string): string {
 
 function preview(value: unknown): string {
   if (value === undefined) return 'nothing';
-  const text = JSON.stringify(value) ?? String(value);
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    // Too deeply nested to stringify (a hostile document): name its shape instead of a 500.
+    text = Array.isArray(value) ? '[...]' : typeof value === 'object' ? '{...}' : String(value);
+  }
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 

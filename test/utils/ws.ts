@@ -41,7 +41,13 @@ export async function subscribe<T, V>(
         else queue.push(value as ExecutionResult<T>);
       },
       error: (err) => {
-        const value = { errors: [{ message: String((err as Error).message ?? err) }] };
+        // graphql-ws reports an operation's errors as an array, a server close as a CloseEvent.
+        const close = err as { code?: number; reason?: string; message?: string };
+        const message =
+          close.code !== undefined
+            ? `closed ${close.code}: ${close.reason}`
+            : String(close.message ?? err);
+        const value = { errors: Array.isArray(err) ? err : [{ message }] };
         const waiter = waiters.shift();
         if (waiter) waiter(value as never);
         else queue.push(value as never);
