@@ -7,13 +7,22 @@ import { readPage } from './page.js';
 
 export type NewAuditEvent = Omit<AuditEvent, 'id' | 'createdAt'>;
 
+/** An audit event keeps at most this many target ids, each at most ID_LENGTH characters. */
+export const MAX_TARGET_IDS = 100;
+const ID_LENGTH = 64;
+
+/**
+ * Writes one audit event. Target ids are capped: a hostile request naming 50,000 ids (or one
+ * 10 KB "id") must not turn the audit trail into a way to fill the database.
+ */
 export async function writeAuditEvent(tx: Tx, event: NewAuditEvent): Promise<void> {
+  const targetIds = event.targetIds.filter((id) => id.length <= ID_LENGTH).slice(0, MAX_TARGET_IDS);
   await tx.run({
     cypher: `
       CREATE (:AuditEvent {id: $id, tenantId: $tenantId, operation: $operation, actor: $actor,
                            actorKeyId: $actorKeyId, targetIds: $targetIds, outcome: $outcome,
                            code: $code, createdAt: datetime()})`,
-    params: { id: randomUUID(), ...event },
+    params: { id: randomUUID(), ...event, targetIds },
   });
 }
 

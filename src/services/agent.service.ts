@@ -137,7 +137,8 @@ export class AgentService {
     return this.uow.run(async (tx) => {
       await lockOrThrow(tx, tenantId, id);
       let moved: string[] = [];
-      if (reassignTo) {
+      // `!= null`, not truthiness: reassignTo "" names no agent (NOT_FOUND), it is not "none".
+      if (reassignTo != null) {
         await lockOrThrow(tx, tenantId, reassignTo);
         moved = await repo.moveOpenAssignments(tx, tenantId, id, reassignTo);
       } else {

@@ -116,25 +116,29 @@ function draft(actor: string, input: SendMessageData): Draft {
   const content = requiredText('content', input.content, LIMITS.content);
   const toAgentIds = checkRecipients(input.toAgentIds ?? [], input.broadcast ?? false);
   const title = optionalText('conversationTitle', input.conversationTitle, LIMITS.title) ?? null;
-  if (input.conversationId && title !== null) {
+  // `!= null`, not truthiness: an empty id is an id of nothing (NOT_FOUND), not "none". With
+  // truthiness, conversationId "" started a new conversation yet wrote the message to "",
+  // committing an empty conversation and answering 500.
+  const conversationId = input.conversationId ?? null;
+  if (conversationId !== null && title !== null) {
     throw new BadInputError(
       'conversationTitle names a new conversation: leave it out when giving conversationId',
       { field: 'conversationTitle' },
     );
   }
-  const newConversation = input.conversationId ? null : { id: randomUUID(), title };
+  const newConversation = conversationId !== null ? null : { id: randomUUID(), title };
   return {
     newConversation,
     message: {
       id: randomUUID(),
       kind: input.kind ?? MessageKind.CHAT,
       content,
-      senderUser: input.fromAgentId ? null : actor,
+      senderUser: input.fromAgentId != null ? null : actor,
       fromAgentId: input.fromAgentId ?? null,
       toAgentIds,
       broadcast: input.broadcast ?? false,
       aboutTaskId: input.aboutTaskId ?? null,
-      conversationId: input.conversationId ?? newConversation!.id,
+      conversationId: conversationId ?? newConversation!.id,
     },
   };
 }
@@ -172,4 +176,4 @@ async function assertAllExist(tx: Tx, tenantId: string, drafts: Draft[]): Promis
   }
 }
 
-const opt = (id: string | null): string[] => (id ? [id] : []);
+const opt = (id: string | null): string[] => (id !== null ? [id] : []);

@@ -101,19 +101,21 @@ export class TaskService {
 
     return this.uow.run(async (tx, emit) => {
       const batch = new Set(newIds);
+      // `!== null`, not truthiness: an empty id names nothing (NOT_FOUND); it used to be
+      // skipped, creating the task without the parent, dependency or agent asked for.
       const external = (list: (string | null)[]) => [
-        ...new Set(list.filter((id): id is string => !!id && !batch.has(id))),
+        ...new Set(list.filter((id): id is string => id !== null && !batch.has(id))),
       ];
       const [missingTask] = await repo.missingTaskIds(
         tx,
         tenantId,
         external(tasks.flatMap((t) => [t.parentId, ...t.dependsOn])),
       );
-      if (missingTask) throw new NotFoundError('Task', missingTask);
+      if (missingTask !== undefined) throw new NotFoundError('Task', missingTask);
       const agentIds = external(tasks.flatMap((t) => [t.assigneeId, t.delegatedById]));
       const agents = await agentRepo.agentsByIds(tx, tenantId, agentIds);
       const missingAgent = agentIds.find((id) => !agents.some((a) => a.id === id));
-      if (missingAgent) throw new NotFoundError('Agent', missingAgent);
+      if (missingAgent !== undefined) throw new NotFoundError('Agent', missingAgent);
       for (const t of tasks) {
         const agent = agents.find((a) => a.id === t.assigneeId);
         if (agent && !agent.active) throw inactive(agent.name);
@@ -265,6 +267,9 @@ export class TaskService {
   removeDependency(tenantId: string, taskId: string, dependsOnId: string): Promise<Task> {
     return this.uow.run(async (tx, emit) => {
       const task = await lockOrThrow(tx, tenantId, taskId);
+      // An id of nothing is NOT_FOUND, as in addDependency, not a silent success.
+      const [missing] = await repo.missingTaskIds(tx, tenantId, [dependsOnId]);
+      if (missing !== undefined) throw new NotFoundError('Task', missing);
       await repo.removeDependency(tx, tenantId, taskId, dependsOnId);
       await publish(tx, emit, tenantId, [task], 'UPDATED');
       return task;
