@@ -78,6 +78,14 @@ export const MIGRATIONS: Migration[] = [
       'CREATE INDEX auditevent_tenant_operation IF NOT EXISTS FOR (e:AuditEvent) ON (e.tenantId, e.operation)',
     ],
   },
+  {
+    id: 6,
+    name: 'engine lookups across tenants',
+    statements: [
+      'CREATE INDEX task_status IF NOT EXISTS FOR (t:Task) ON (t.status)',
+      'CREATE INDEX run_status IF NOT EXISTS FOR (r:Run) ON (r.status)',
+    ],
+  },
 ];
 
 /**

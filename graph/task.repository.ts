@@ -8,6 +8,7 @@ import type { Agent } from '../src/domain/agent.js';
 
 export interface NewTask {
   id: string;
+  key: string | null;
   title: string;
   description: string | null;
   priority: TaskPriority;
@@ -16,6 +17,10 @@ export interface NewTask {
   dependsOn: string[];
   capabilities: string[];
   delegatedById: string | null;
+  maxAttempts: number;
+  condition: string | null;
+  requiresApproval: boolean;
+  failurePolicy: string;
 }
 
 export interface TaskFilter {
@@ -42,8 +47,11 @@ export async function createTasks(tx: Tx, tenantId: string, tasks: NewTask[]): P
   await tx.run({
     cypher: `
       UNWIND $tasks AS t
-      CREATE (n:Task {id: t.id, tenantId: $tenantId, title: t.title, description: t.description,
-                      priority: t.priority, status: 'PENDING', attempts: 0, createdBy: t.createdBy,
+      CREATE (n:Task {id: t.id, tenantId: $tenantId, key: t.key, title: t.title,
+                      description: t.description, priority: t.priority, status: 'PENDING',
+                      attempts: 0, maxAttempts: t.maxAttempts, condition: t.condition,
+                      requiresApproval: t.requiresApproval, failurePolicy: t.failurePolicy,
+                      orchestrated: false, createdBy: t.createdBy,
                       version: 1, createdAt: datetime(), updatedAt: datetime()})
       WITH n, t
       CALL (n, t) {
@@ -56,7 +64,10 @@ export async function createTasks(tx: Tx, tenantId: string, tasks: NewTask[]): P
         MATCH (a:Agent {tenantId: $tenantId, id: t.delegatedById})
         CREATE (n)-[:DELEGATED_BY]->(a)
       }`,
-    params: { tenantId, tasks },
+    params: {
+      tenantId,
+      tasks: tasks.map((t) => ({ ...t, maxAttempts: neo4j.int(t.maxAttempts) })),
+    },
   });
   // Edges between tasks go second, so a batch may refer to its own members in any order.
   await tx.run({
@@ -98,6 +109,33 @@ export async function missingTaskIds(tx: Tx, tenantId: string, ids: string[]): P
     params: { tenantId, ids },
   });
   return rows.map((r) => r.id);
+}
+
+/** The parent's id, or null for a root. */
+export async function parentOf(tx: Tx, tenantId: string, id: string): Promise<string | null> {
+  const [row] = await tx.run<{ id: string }>({
+    cypher:
+      'MATCH (:Task {tenantId: $tenantId, id: $id})-[:SUBTASK_OF]->(p:Task) RETURN p.id AS id',
+    params: { tenantId, id },
+  });
+  return row?.id ?? null;
+}
+
+/** The step keys of the given tasks (tasks without a key are left out). */
+export async function keysOfTasks(
+  tx: Tx,
+  tenantId: string,
+  ids: string[],
+): Promise<Map<string, string | null>> {
+  if (ids.length === 0) return new Map();
+  const rows = await tx.run<{ id: string; key: string | null }>({
+    cypher: `
+      UNWIND $ids AS id
+      MATCH (t:Task {tenantId: $tenantId, id: id})
+      RETURN t.id AS id, t.key AS key`,
+    params: { tenantId, ids },
+  });
+  return new Map(rows.map((r) => [r.id, r.key]));
 }
 
 /** Takes the task's write lock and returns it as it now is; null when unknown. */

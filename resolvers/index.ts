@@ -2,6 +2,7 @@ import type { NonEmptyArray } from 'type-graphql';
 import { AgentResolver } from './agent.resolver.js';
 import { AuthResolver } from './auth.resolver.js';
 import { HealthResolver } from './health.resolver.js';
+import { RunResolver, WorkflowResolver } from './workflow.resolver.js';
 import { AgentTasksResolver, TaskResolver } from './task.resolver.js';
 import { KnowledgeResolver } from './knowledge.resolver.js';
 import { NodeResolver } from './node.resolver.js';
@@ -15,6 +16,8 @@ import {
 /** Every resolver class in the schema. */
 export const RESOLVERS: NonEmptyArray<Function> = [
   HealthResolver,
+  WorkflowResolver,
+  RunResolver,
   AuthResolver,
   NodeResolver,
   AgentResolver,

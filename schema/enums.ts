@@ -3,7 +3,7 @@ import { AgentRole, AgentStatus } from '../src/domain/agent.js';
 import { AuditOutcome, Role } from '../src/domain/auth.js';
 import { KnowledgeKind } from '../src/domain/knowledge.js';
 import { MessageKind } from '../src/domain/message.js';
-import { TaskPriority, TaskStatus } from '../src/domain/task.js';
+import { ApprovalDecision, FailurePolicy, TaskPriority, TaskStatus } from '../src/domain/task.js';
 
 registerEnumType(AgentRole, {
   name: 'AgentRole',
@@ -12,6 +12,12 @@ registerEnumType(AgentRole, {
 registerEnumType(AgentStatus, { name: 'AgentStatus' });
 registerEnumType(TaskPriority, { name: 'TaskPriority' });
 registerEnumType(TaskStatus, { name: 'TaskStatus' });
+registerEnumType(FailurePolicy, {
+  name: 'FailurePolicy',
+  description:
+    'What a parent does when a step fails: FAIL_FAST cancels the rest, CONTINUE lets the other branches finish.',
+});
+registerEnumType(ApprovalDecision, { name: 'ApprovalDecision' });
 registerEnumType(MessageKind, { name: 'MessageKind' });
 registerEnumType(KnowledgeKind, { name: 'KnowledgeKind' });
 registerEnumType(Role, {
@@ -48,6 +54,8 @@ registerEnumType(TaskOrder, { name: 'TaskOrder' });
 
 export {
   AgentRole,
+  ApprovalDecision,
+  FailurePolicy,
   AgentStatus,
   AuditOutcome,
   KnowledgeKind,

@@ -1,5 +1,5 @@
-import { Field, ID, InputType } from 'type-graphql';
-import { TaskPriority, TaskStatus } from './enums.js';
+import { Field, ID, InputType, Int } from 'type-graphql';
+import { FailurePolicy, TaskPriority, TaskStatus } from './enums.js';
 
 @InputType()
 export class CreateTaskInput {
@@ -38,6 +38,22 @@ export class CreateTaskInput {
 
   @Field(() => ID, { nullable: true, description: 'The agent that delegated it.' })
   delegatedById?: string | null;
+
+  @Field(() => Int, { nullable: true, description: '1 to 10; default 3.' })
+  maxAttempts?: number | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'A condition on the outputs of its dependencies, e.g. steps.check.output.score > 0.5 (see docs/architecture.md).',
+  })
+  condition?: string | null;
+
+  @Field(() => Boolean, { nullable: true, description: 'Wait for approveTask before running.' })
+  requiresApproval?: boolean | null;
+
+  @Field(() => FailurePolicy, { nullable: true, description: 'For a parent; default FAIL_FAST.' })
+  failurePolicy?: FailurePolicy | null;
 }
 
 @InputType({ description: 'Fields to change; omitted fields stay.' })

@@ -2,7 +2,7 @@ import { DateTimeISOResolver } from 'graphql-scalars';
 import { Field, Float, Int, ObjectType } from 'type-graphql';
 import { Agent } from './agent.type.js';
 import { Connection } from './connection.type.js';
-import { TaskPriority, TaskStatus } from './enums.js';
+import { ApprovalDecision, FailurePolicy, TaskPriority, TaskStatus } from './enums.js';
 import { Node } from './node.type.js';
 
 @ObjectType({ implements: Node, description: 'A unit of work; plans are trees and DAGs of tasks.' })
@@ -27,6 +27,36 @@ export class Task extends Node {
 
   @Field(() => Int, { description: 'Runs started for this task.' })
   attempts!: number;
+
+  @Field(() => Int, { description: 'Attempts allowed before the task ends FAILED.' })
+  maxAttempts!: number;
+
+  @Field(() => String, { nullable: true, description: 'The step’s name in its plan.' })
+  key!: string | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'Condition on the dependencies’ outputs; false makes the step SKIPPED.',
+  })
+  condition!: string | null;
+
+  @Field(() => Boolean, { description: 'The step waits in AWAITING_APPROVAL before it runs.' })
+  requiresApproval!: boolean;
+
+  @Field(() => FailurePolicy, { description: 'For a parent: what a failed step does.' })
+  failurePolicy!: FailurePolicy;
+
+  @Field(() => Boolean, { description: 'Run by the orchestration engine (startWorkflow).' })
+  orchestrated!: boolean;
+
+  @Field(() => ApprovalDecision, { nullable: true })
+  decision!: ApprovalDecision | null;
+
+  @Field(() => String, { nullable: true, description: 'Who approved or rejected it.' })
+  decidedBy!: string | null;
+
+  @Field(() => String, { nullable: true })
+  decisionComment!: string | null;
 
   @Field(() => String, { nullable: true, description: 'Who created it: a user or an agent.' })
   createdBy!: string | null;

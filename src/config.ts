@@ -34,6 +34,14 @@ const envSchema = z.object({
   LOCAL_NEO4J_HEAP: memory('512m'),
   LOCAL_NEO4J_PAGECACHE: memory('128m'),
   ADMIN_API_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
+  ENGINE: z.enum(['on', 'off']).default('on'),
+  ENGINE_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
+  ENGINE_AGENT_LIMIT: z.coerce.number().int().min(1).max(256).default(4),
+  ENGINE_GLOBAL_LIMIT: z.coerce.number().int().min(1).default(10_000),
+  ENGINE_LEASE_MS: z.coerce.number().int().min(100).default(30_000),
+  ENGINE_POLL_MS: z.coerce.number().int().min(10).default(250),
+  ENGINE_STEP_TIMEOUT_MS: z.coerce.number().int().min(100).default(300_000),
+  ECHO_DELAY_MS: z.coerce.number().int().min(0).default(0),
   ...limitsEnvSchema.shape,
 });
 
@@ -56,6 +64,18 @@ export interface Config {
   /** An ADMIN key of the default tenant to accept; required in production. */
   adminApiKey?: string;
   limits: LimitsConfig;
+  engine: {
+    /** Run a scheduler inside the API process (workers run one each regardless). */
+    enabled: boolean;
+    concurrency: number;
+    perAgentLimit: number;
+    globalLimit: number;
+    leaseMs: number;
+    pollMs: number;
+    stepTimeoutMs: number;
+    /** Delay of the built-in echo executor, until the agent chains replace it. */
+    echoDelayMs: number;
+  };
 }
 
 /** Thrown for a bad environment; its message is one line naming the variable. */
@@ -103,5 +123,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     adminApiKey: e.ADMIN_API_KEY,
     limits: limitsFromEnv(e),
+    engine: {
+      enabled: e.ENGINE === 'on',
+      concurrency: e.ENGINE_CONCURRENCY,
+      perAgentLimit: e.ENGINE_AGENT_LIMIT,
+      globalLimit: e.ENGINE_GLOBAL_LIMIT,
+      leaseMs: e.ENGINE_LEASE_MS,
+      pollMs: e.ENGINE_POLL_MS,
+      stepTimeoutMs: e.ENGINE_STEP_TIMEOUT_MS,
+      echoDelayMs: e.ECHO_DELAY_MS,
+    },
   };
 }

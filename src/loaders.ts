@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import * as agents from '../graph/agent.repository.js';
 import * as tasks from '../graph/task.repository.js';
+import { runsByTaskIds, type RunRecord } from '../graph/engine.repository.js';
 import * as knowledge from '../graph/knowledge.repository.js';
 import type { Tx } from '../graph/cypher.js';
 import type { Graph } from '../graph/graph.js';
@@ -23,6 +24,10 @@ export function createLoaders(graph: Graph, tenantId: string) {
       (c: AgentCapability) => c.agentId,
     ),
     tasks: createTaskLoaders(read, tenantId),
+    runs: groupedBy(
+      (ids) => read((tx) => runsByTaskIds(tx, tenantId, ids)),
+      (r: RunRecord) => r.taskId,
+    ),
     messages: createMessageLoaders(read, tenantId),
     knowledge: byId('Knowledge', (ids) =>
       read((tx) => knowledge.knowledgeByIds(tx, tenantId, ids)),

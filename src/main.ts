@@ -3,6 +3,7 @@ import { ensureBootstrapAdmin, openGraph } from './bootstrap.js';
 import { LocalNeo4jError } from '../graph/local/launcher.js';
 import { createLogger } from './logger.js';
 import { startServer } from './server.js';
+import { schedulerFromConfig } from './engine/start.js';
 import { VERSION } from './version.js';
 
 /** `npm start`: the local Neo4j if needed, migrations, then the API. */
@@ -13,6 +14,10 @@ async function main(): Promise<void> {
   const graph = await openGraph(config, log);
   const server = await startServer({ config, graph, logger });
   const admin = await ensureBootstrapAdmin(config, server.services.auth);
+  const scheduler = config.engine.enabled
+    ? schedulerFromConfig(config, { uow: server.services.uow, logger, pubsub: server.pubsub })
+    : undefined;
+  scheduler?.start();
   logger.info(`Agent platform ${VERSION} ready at ${server.url} (subscriptions: ${server.wsUrl})`);
   if (admin.source === 'file') printSandboxHelp(server.url, admin.file, admin.key);
 
@@ -26,6 +31,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }, 15_000);
     force.unref();
+    await scheduler?.stop();
     await server.close();
     await graph.close();
     logger.info('Stopped');

@@ -43,6 +43,7 @@ export interface RunningServer {
   wsUrl: string;
   port: number;
   services: Services;
+  pubsub: PubSub;
   /** Closes subscriptions, drains HTTP requests; the graph stays open (its owner closes it). */
   close(): Promise<void>;
 }
@@ -173,6 +174,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     wsUrl: `ws://${host}:${port}/graphql`,
     port,
     services,
+    pubsub,
     close: () => apollo.stop(),
   };
 }

@@ -18,6 +18,19 @@ export enum TaskStatus {
   SKIPPED = 'SKIPPED',
 }
 
+/** What a parent does when one of its steps fails. */
+export enum FailurePolicy {
+  /** Cancel the other unfinished steps and fail the parent at once (the default). */
+  FAIL_FAST = 'FAIL_FAST',
+  /** Let the other branches finish; the parent fails when all have ended. */
+  CONTINUE = 'CONTINUE',
+}
+
+export enum ApprovalDecision {
+  APPROVED = 'APPROVED',
+  REJECTED = 'REJECTED',
+}
+
 /** Statuses a task never leaves, except FAILED and CANCELLED through retry. */
 export const FINISHED_STATUSES: readonly TaskStatus[] = [
   TaskStatus.COMPLETED,
@@ -30,7 +43,13 @@ export const isFinished = (s: TaskStatus) => FINISHED_STATUSES.includes(s);
 
 /** Allowed status changes: from -> the statuses it may move to. */
 export const TASK_TRANSITIONS: Record<TaskStatus, readonly TaskStatus[]> = {
-  PENDING: [TaskStatus.READY, TaskStatus.IN_PROGRESS, TaskStatus.CANCELLED, TaskStatus.SKIPPED],
+  PENDING: [
+    TaskStatus.READY,
+    TaskStatus.IN_PROGRESS,
+    TaskStatus.AWAITING_APPROVAL,
+    TaskStatus.CANCELLED,
+    TaskStatus.SKIPPED,
+  ],
   READY: [TaskStatus.PENDING, TaskStatus.IN_PROGRESS, TaskStatus.CANCELLED, TaskStatus.SKIPPED],
   IN_PROGRESS: [
     TaskStatus.COMPLETED,
@@ -40,9 +59,9 @@ export const TASK_TRANSITIONS: Record<TaskStatus, readonly TaskStatus[]> = {
     TaskStatus.CANCELLED,
   ],
   AWAITING_APPROVAL: [
-    TaskStatus.COMPLETED,
-    TaskStatus.FAILED,
     TaskStatus.READY,
+    TaskStatus.IN_PROGRESS,
+    TaskStatus.SKIPPED,
     TaskStatus.CANCELLED,
   ],
   COMPLETED: [],
@@ -72,6 +91,19 @@ export interface Task {
   result: string | null;
   error: string | null;
   attempts: number;
+  /** Attempts allowed before the task ends FAILED. */
+  maxAttempts: number;
+  /** Name of the step within its plan; conditions refer to steps by key. */
+  key: string | null;
+  /** A condition on the dependencies' outputs (src/engine/conditions.ts); false means SKIPPED. */
+  condition: string | null;
+  requiresApproval: boolean;
+  failurePolicy: FailurePolicy;
+  /** Run by the orchestration engine (set by startWorkflow). */
+  orchestrated: boolean;
+  decision: ApprovalDecision | null;
+  decidedBy: string | null;
+  decisionComment: string | null;
   createdBy: string | null;
   version: number;
   createdAt: string;

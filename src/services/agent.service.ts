@@ -1,4 +1,6 @@
 import * as repo from '../../graph/agent.repository.js';
+import { releaseAgentWork } from '../../graph/engine.repository.js';
+import { publishTasks } from './task-events.js';
 import { TOPICS } from '../../subscriptions/topics.js';
 import { assertAgentTransition, AgentStatus, type Agent, type AgentRole } from '../domain/agent.js';
 import { BadInputError, ConflictError, NotFoundError } from '../domain/errors.js';
@@ -188,8 +190,22 @@ async function changed(
       payload: { tenantId, agent, previousStatus: before.status },
     });
   }
+  if (!agent.active || UNAVAILABLE.includes(agent.status)) {
+    // Redistribution: its queued steps lose the assignment, its running ones go back to READY
+    // (their workers abort them) and the engine assigns them to other agents.
+    const reason = `agent ${agent.name} became ${agent.active ? agent.status : 'inactive'}`;
+    const released = await releaseAgentWork(tx, tenantId, agent.id, reason);
+    await publishTasks(tx, emit, released, 'REASSIGNING');
+  }
   return agent;
 }
+
+/** Statuses in which an agent takes no work. */
+const UNAVAILABLE: readonly AgentStatus[] = [
+  AgentStatus.PAUSED,
+  AgentStatus.ERROR,
+  AgentStatus.OFFLINE,
+];
 
 async function assertNamesFree(tx: Tx, tenantId: string, names: string[], exceptId?: string) {
   const [taken] = await repo.takenAgentNames(tx, tenantId, names, exceptId);

@@ -9,11 +9,13 @@ import { OrganisationService } from './organisation.service.js';
 import { SearchService } from './search.service.js';
 import { TaskService } from './task.service.js';
 import { UnitOfWork } from './unit-of-work.js';
+import { WorkflowService } from './workflow.service.js';
 
 /** The domain services, one set per process; they hold no per-request state. */
 export function createServices(graph: Graph, pubsub: PubSub) {
   const uow = new UnitOfWork(graph, pubsub);
   return {
+    uow,
     agents: new AgentService(uow),
     tasks: new TaskService(uow),
     messages: new MessageService(uow),
@@ -22,6 +24,7 @@ export function createServices(graph: Graph, pubsub: PubSub) {
     organisation: new OrganisationService(uow),
     auth: new AuthService(uow),
     audit: new AuditService(uow),
+    workflows: new WorkflowService(uow),
   };
 }
 

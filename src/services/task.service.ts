@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import * as agentRepo from '../../graph/agent.repository.js';
 import type { Tx } from '../../graph/cypher.js';
 import * as repo from '../../graph/task.repository.js';
-import { TOPICS } from '../../subscriptions/topics.js';
+import { cancelRuns } from '../../graph/engine.repository.js';
 import { BadInputError, ConflictError, NotFoundError } from '../domain/errors.js';
 import { pageRequest, type Page, type Sort } from '../domain/page.js';
 import {
@@ -20,7 +20,9 @@ import {
   optionalText,
   requiredText,
 } from '../domain/validate.js';
-import type { Emit, UnitOfWork } from './unit-of-work.js';
+import { assertConditionKeys, stepOptions, type StepOptionsInput } from './step-options.js';
+import { publishTasks } from './task-events.js';
+import type { UnitOfWork } from './unit-of-work.js';
 
 export interface CreateTaskData {
   /** A name for this task within a batch, so other tasks of the batch can refer to it. */
@@ -37,6 +39,8 @@ export interface CreateTaskData {
   delegatedById?: string | null;
 }
 
+export type CreateStepData = CreateTaskData & StepOptionsInput;
+
 export interface UpdateTaskData {
   title?: string | null;
   description?: string | null;
@@ -52,7 +56,7 @@ export class TaskService {
    * Creates tasks in one transaction. Within a batch, `key`/`parentKey`/`dependsOnKeys` let
    * tasks refer to each other; dependencies among them must not form a cycle.
    */
-  async createMany(tenantId: string, actor: string, inputs: CreateTaskData[]): Promise<Task[]> {
+  async createMany(tenantId: string, actor: string, inputs: CreateStepData[]): Promise<Task[]> {
     listOfAtMost('tasks', inputs, LIMITS.batch);
     const ids = new Map<string, string>();
     inputs.forEach((input, i) => {
@@ -91,6 +95,7 @@ export class TaskService {
         ),
         delegatedById: input.delegatedById ?? null,
         assigneeId: input.assigneeId ?? null,
+        ...stepOptions(input),
       })),
     );
     for (const t of tasks) {
@@ -112,6 +117,20 @@ export class TaskService {
         external(tasks.flatMap((t) => [t.parentId, ...t.dependsOn])),
       );
       if (missingTask !== undefined) throw new NotFoundError('Task', missingTask);
+      const storedKeys = await repo.keysOfTasks(
+        tx,
+        tenantId,
+        external(tasks.flatMap((t) => t.dependsOn)),
+      );
+      const keyOf = new Map([...storedKeys, ...tasks.map((t) => [t.id, t.key] as const)]);
+      tasks.forEach((t, i) =>
+        atPosition(tasks.length > 1 ? `tasks[${i}].` : '', () =>
+          assertConditionKeys(
+            t.condition,
+            t.dependsOn.map((d) => keyOf.get(d)).filter((k): k is string => !!k),
+          ),
+        ),
+      );
       const agentIds = external(tasks.flatMap((t) => [t.assigneeId, t.delegatedById]));
       const agents = await agentRepo.agentsByIds(tx, tenantId, agentIds);
       const missingAgent = agentIds.find((id) => !agents.some((a) => a.id === id));
@@ -126,7 +145,7 @@ export class TaskService {
         if (t.assigneeId)
           await repo.assign(tx, tenantId, t.id, t.assigneeId, null, `assigned by ${actor}`);
       }
-      await publish(tx, emit, tenantId, created, 'CREATED');
+      await publishTasks(tx, emit, created, 'CREATED');
       return created;
     });
   }
@@ -156,7 +175,7 @@ export class TaskService {
       }
       if (caps) await repo.replaceRequirements(tx, tenantId, id, caps);
       const task = await repo.patchTask(tx, tenantId, id, patch);
-      await publish(tx, emit, tenantId, [task], 'UPDATED');
+      await publishTasks(tx, emit, [task], 'UPDATED');
       return task;
     });
   }
@@ -174,7 +193,7 @@ export class TaskService {
       if (!agent) throw new NotFoundError('Agent', agentId);
       if (!agent.active) throw inactive(agent.name);
       await repo.assign(tx, tenantId, taskId, agentId, null, why);
-      await publish(tx, emit, tenantId, [task], 'ASSIGNED');
+      await publishTasks(tx, emit, [task], 'ASSIGNED');
       return task;
     });
   }
@@ -186,7 +205,7 @@ export class TaskService {
         throw new ConflictError('A task IN_PROGRESS cannot be unassigned; cancel it first');
       }
       if (await repo.unassign(tx, tenantId, taskId)) {
-        await publish(tx, emit, tenantId, [task], 'UNASSIGNED');
+        await publishTasks(tx, emit, [task], 'UNASSIGNED');
       }
       return task;
     });
@@ -208,7 +227,7 @@ export class TaskService {
       if (result !== undefined) patch.result = result;
       if (error !== undefined) patch.error = error;
       const task = await repo.patchTask(tx, tenantId, id, patch);
-      await publish(tx, emit, tenantId, [task], 'STATUS_CHANGED');
+      await publishTasks(tx, emit, [task], 'STATUS_CHANGED');
       return task;
     });
   }
@@ -227,7 +246,9 @@ export class TaskService {
         );
       }
       const task = await repo.patchTask(tx, tenantId, id, { status: TaskStatus.CANCELLED });
-      await publish(tx, emit, tenantId, [...cancelled, task], 'STATUS_CHANGED');
+      // Running steps lose their run; their workers notice at the next heartbeat and abort.
+      await cancelRuns(tx, [...descendants, id], 'cancelled');
+      await publishTasks(tx, emit, [...cancelled, task], 'STATUS_CHANGED');
       return task;
     });
   }
@@ -241,7 +262,7 @@ export class TaskService {
         status: TaskStatus.PENDING,
         error: null,
       });
-      await publish(tx, emit, tenantId, [task], 'STATUS_CHANGED');
+      await publishTasks(tx, emit, [task], 'STATUS_CHANGED');
       return task;
     });
   }
@@ -259,7 +280,7 @@ export class TaskService {
         );
       }
       await repo.addDependency(tx, tenantId, taskId, dependsOnId);
-      await publish(tx, emit, tenantId, [task], 'UPDATED');
+      await publishTasks(tx, emit, [task], 'UPDATED');
       return task;
     });
   }
@@ -271,7 +292,7 @@ export class TaskService {
       const [missing] = await repo.missingTaskIds(tx, tenantId, [dependsOnId]);
       if (missing !== undefined) throw new NotFoundError('Task', missing);
       await repo.removeDependency(tx, tenantId, taskId, dependsOnId);
-      await publish(tx, emit, tenantId, [task], 'UPDATED');
+      await publishTasks(tx, emit, [task], 'UPDATED');
       return task;
     });
   }
@@ -297,19 +318,6 @@ async function lockOrThrow(tx: Tx, tenantId: string, id: string): Promise<Task> 
   const task = await repo.lockTask(tx, tenantId, id);
   if (!task) throw new NotFoundError('Task', id);
   return task;
-}
-
-/** Emits taskUpdated for each task (re-read, so events carry the committed state). */
-async function publish(tx: Tx, emit: Emit, tenantId: string, tasks: Task[], change: string) {
-  const ids = tasks.map((t) => t.id);
-  const fresh = new Map((await repo.tasksByIds(tx, tenantId, ids)).map((t) => [t.id, t]));
-  const ancestors = await repo.ancestorIds(tx, tenantId, ids);
-  for (const id of ids) {
-    emit({
-      topic: TOPICS.taskUpdated,
-      payload: { tenantId, task: fresh.get(id)!, change, ancestorIds: ancestors.get(id) ?? [] },
-    });
-  }
 }
 
 function inactive(name: string) {

@@ -1,0 +1,487 @@
+import neo4j from 'neo4j-driver';
+import type { Agent } from '../src/domain/agent.js';
+import type { Task, TaskStatus } from '../src/domain/task.js';
+import type { Tx } from './cypher.js';
+import { iso, toAgent, toTask } from './mappers.js';
+import type { NodeLike } from './page.js';
+
+/** The orchestration engine's statements. The engine is a system component: it works across
+ * tenants, and every write keeps the tenant of the task it touches. */
+
+const FINISHED = "['COMPLETED', 'FAILED', 'CANCELLED', 'SKIPPED']";
+
+export interface DependencyState {
+  key: string | null;
+  status: TaskStatus;
+  result: string | null;
+}
+
+export interface Promotable {
+  task: Task;
+  hasChildren: boolean;
+  dependencies: DependencyState[];
+}
+
+/** PENDING orchestrated tasks whose parent runs (or that have none) and whose dependencies all ended. */
+export async function promotableTasks(tx: Tx, limit: number): Promise<Promotable[]> {
+  const rows = await tx.run<{ t: NodeLike; hasChildren: boolean; deps: DependencyState[] }>({
+    cypher: `
+      MATCH (t:Task {status: 'PENDING', orchestrated: true})
+      WHERE NOT EXISTS { (t)-[:SUBTASK_OF]->(p:Task) WHERE p.status <> 'IN_PROGRESS' }
+        AND NOT EXISTS { (t)-[:DEPENDS_ON]->(d:Task) WHERE NOT d.status IN ${FINISHED} }
+      WITH t LIMIT $limit
+      OPTIONAL MATCH (t)-[:DEPENDS_ON]->(d:Task)
+      WITH t, collect(CASE WHEN d IS NULL THEN null ELSE {key: d.key, status: d.status, result: d.result} END) AS deps
+      RETURN t, EXISTS { (t)<-[:SUBTASK_OF]-(:Task) } AS hasChildren, deps`,
+    params: { limit: neo4j.int(limit) },
+  });
+  return rows.map((r) => ({ task: toTask(r.t), hasChildren: r.hasChildren, dependencies: r.deps }));
+}
+
+export interface StatusChange {
+  id: string;
+  from: TaskStatus;
+  to: TaskStatus;
+  error?: string | null;
+  result?: string | null;
+}
+
+/**
+ * Moves tasks from one status to another, each under its write lock and only if it is still
+ * in `from` (another worker may have moved it first). Returns the tasks it changed.
+ */
+export async function changeStatuses(tx: Tx, changes: StatusChange[]): Promise<Task[]> {
+  if (changes.length === 0) return [];
+  const rows = await tx.run<{ t: NodeLike }>({
+    cypher: `
+      UNWIND $changes AS c
+      MATCH (t:Task {id: c.id})
+      SET t.version = t.version + 1
+      WITH t, c WHERE t.status = c.from
+      SET t.status = c.to, t.updatedAt = datetime(),
+          t.error = CASE WHEN c.error IS NULL THEN t.error ELSE c.error END,
+          t.result = CASE WHEN c.result IS NULL THEN t.result ELSE c.result END
+      RETURN t`,
+    params: { changes: changes.map((c) => ({ error: null, result: null, ...c })) },
+  });
+  return rows.map((r) => toTask(r.t));
+}
+
+export interface Claimed {
+  task: Task;
+  requirements: string[];
+  assigneeId: string | null;
+  dependencies: DependencyState[];
+}
+
+/**
+ * Claims up to `limit` READY tasks for `workerId` under a lease. The SET takes each task's
+ * write lock before its status is read again, so two workers never both claim one task
+ * (Neo4j reads are read-committed: a plain match-then-set could).
+ */
+export async function claimReadyTasks(
+  tx: Tx,
+  workerId: string,
+  limit: number,
+  leaseMs: number,
+): Promise<Claimed[]> {
+  const rows = await tx.run<{
+    t: NodeLike;
+    requirements: string[];
+    assigneeId: string | null;
+    deps: DependencyState[];
+  }>({
+    cypher: `
+      MATCH (t:Task {status: 'READY', orchestrated: true})
+      WHERE t.nextAttemptAt IS NULL OR t.nextAttemptAt <= datetime()
+      WITH t ORDER BY CASE t.priority WHEN 'URGENT' THEN 0 WHEN 'HIGH' THEN 1
+                        WHEN 'MEDIUM' THEN 2 ELSE 3 END, t.createdAt, t.id
+      LIMIT $limit
+      SET t.version = t.version + 1
+      WITH t WHERE t.status = 'READY'
+      SET t.status = 'IN_PROGRESS', t.leaseOwner = $workerId,
+          t.leaseExpiresAt = datetime() + duration({milliseconds: $leaseMs}),
+          t.attempts = t.attempts + 1, t.updatedAt = datetime(), t.nextAttemptAt = null
+      WITH t
+      OPTIONAL MATCH (t)-[:ASSIGNED_TO]->(a:Agent)
+      OPTIONAL MATCH (t)-[:DEPENDS_ON]->(d:Task)
+      WITH t, a, collect(CASE WHEN d IS NULL THEN null ELSE {key: d.key, status: d.status, result: d.result} END) AS deps
+      RETURN t, [(t)-[:REQUIRES]->(c:Capability) | c.name] AS requirements,
+             a.id AS assigneeId, deps`,
+    params: { workerId, limit: neo4j.int(limit), leaseMs: neo4j.int(leaseMs) },
+  });
+  return rows.map((r) => ({
+    task: toTask(r.t),
+    requirements: r.requirements,
+    assigneeId: r.assigneeId,
+    dependencies: r.deps,
+  }));
+}
+
+export interface CandidateAgent {
+  agent: Agent;
+  /** Steps it runs now. */
+  load: number;
+  capabilities: {
+    name: string;
+    proficiency: number;
+    runs: number;
+    successes: number;
+    avgLatencyMs: number;
+  }[];
+}
+
+/** Master Operators of the tenants that may take work: active, not PAUSED, ERROR or OFFLINE. */
+export async function candidateAgents(tx: Tx, tenantIds: string[]): Promise<CandidateAgent[]> {
+  const rows = await tx.run<{ a: NodeLike; load: number; caps: CandidateAgent['capabilities'] }>({
+    cypher: `
+      UNWIND $tenantIds AS tenantId
+      MATCH (a:Agent {tenantId: tenantId, role: 'MASTER_OPERATOR', active: true})
+      WHERE a.status IN ['IDLE', 'BUSY']
+      RETURN a,
+        COUNT { (a)<-[:ASSIGNED_TO]-(:Task {status: 'IN_PROGRESS'}) } AS load,
+        [(a)-[h:HAS_CAPABILITY]->(c:Capability) | {name: c.name, proficiency: h.proficiency,
+          runs: h.runs, successes: h.successes, avgLatencyMs: h.avgLatencyMs}] AS caps`,
+    params: { tenantIds },
+  });
+  return rows.map((r) => ({ agent: toAgent(r.a), load: r.load, capabilities: r.caps }));
+}
+
+/** Records the assignment (with why) and the attempt as a :Run. */
+export async function startRun(
+  tx: Tx,
+  run: {
+    id: string;
+    taskId: string;
+    agentId: string;
+    workerId: string;
+    score: number;
+    reason: string;
+  },
+): Promise<void> {
+  await tx.run({
+    cypher: `
+      MATCH (t:Task {id: $taskId}), (a:Agent {id: $agentId})
+      OPTIONAL MATCH (t)-[old:ASSIGNED_TO]->()
+      DELETE old
+      CREATE (t)-[:ASSIGNED_TO {score: $score, reason: $reason, at: datetime()}]->(a)
+      CREATE (r:Run {id: $id, tenantId: t.tenantId, status: 'RUNNING', attempt: t.attempts,
+                     worker: $workerId, startedAt: datetime(), createdAt: datetime(), updatedAt: datetime()})
+      CREATE (r)-[:OF]->(t), (r)-[:BY]->(a)`,
+    params: run,
+  });
+}
+
+/** Gives a claimed task back (no agent could take it): READY again, the attempt not counted. */
+export async function unclaim(
+  tx: Tx,
+  taskId: string,
+  workerId: string,
+  reason: string,
+  retryMs: number,
+) {
+  const rows = await tx.run<{ t: NodeLike }>({
+    cypher: `
+      MATCH (t:Task {id: $taskId, status: 'IN_PROGRESS', leaseOwner: $workerId})
+      SET t.status = 'READY', t.leaseOwner = null, t.leaseExpiresAt = null,
+          t.attempts = t.attempts - 1, t.waitingReason = $reason,
+          t.nextAttemptAt = datetime() + duration({milliseconds: $retryMs})
+      RETURN t`,
+    params: { taskId, workerId, reason, retryMs: neo4j.int(retryMs) },
+  });
+  return rows.map((r) => toTask(r.t));
+}
+
+/** Extends the lease while the step runs; false once the task is no longer this worker's. */
+export async function heartbeat(tx: Tx, taskId: string, workerId: string, leaseMs: number) {
+  const rows = await tx.run({
+    cypher: `
+      MATCH (t:Task {id: $taskId, status: 'IN_PROGRESS', leaseOwner: $workerId})
+      SET t.leaseExpiresAt = datetime() + duration({milliseconds: $leaseMs})
+      RETURN 1 AS ok`,
+    params: { taskId, workerId, leaseMs: neo4j.int(leaseMs) },
+  });
+  return rows.length > 0;
+}
+
+export interface RunOutcome {
+  taskId: string;
+  runId: string;
+  workerId: string;
+  latencyMs: number;
+  /** The task's next status: COMPLETED, READY (a retry), FAILED or AWAITING_APPROVAL. */
+  status: TaskStatus;
+  runStatus: 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+  result?: string | null;
+  error?: string | null;
+  retryAt?: string | null;
+}
+
+/**
+ * Ends a run, only while this worker still holds the task's lease: a worker that lost it (it
+ * stalled and another took over) changes nothing. Idempotent: ending twice changes nothing.
+ */
+export async function endRun(
+  tx: Tx,
+  o: RunOutcome,
+): Promise<{ task: Task; agentId: string | null } | null> {
+  const [row] = await tx.run<{ t: NodeLike; agentId: string | null }>({
+    cypher: `
+      MATCH (t:Task {id: $taskId})<-[:OF]-(r:Run {id: $runId})
+      SET t.version = t.version + 1
+      WITH t, r WHERE t.status = 'IN_PROGRESS' AND t.leaseOwner = $workerId AND r.status = 'RUNNING'
+      SET r.status = $runStatus, r.endedAt = datetime(), r.latencyMs = $latencyMs, r.error = $error,
+          r.updatedAt = datetime(),
+          t.status = $status, t.leaseOwner = null, t.leaseExpiresAt = null, t.updatedAt = datetime(),
+          t.result = coalesce($result, t.result), t.error = $error,
+          t.nextAttemptAt = CASE WHEN $retryAt IS NULL THEN null ELSE datetime($retryAt) END
+      WITH t, r
+      OPTIONAL MATCH (r)-[:BY]->(a:Agent)
+      RETURN t, a.id AS agentId`,
+    params: { result: null, error: null, retryAt: null, ...o, latencyMs: o.latencyMs },
+  });
+  return row ? { task: toTask(row.t), agentId: row.agentId } : null;
+}
+
+/** Running statistics of the agent's capabilities that the task required. */
+export async function recordPerformance(
+  tx: Tx,
+  agentId: string,
+  taskId: string,
+  success: boolean,
+  latencyMs: number,
+): Promise<void> {
+  await tx.run({
+    cypher: `
+      MATCH (t:Task {id: $taskId})-[:REQUIRES]->(c:Capability)<-[h:HAS_CAPABILITY]-(a:Agent {id: $agentId})
+      SET h.avgLatencyMs = (coalesce(h.avgLatencyMs, 0.0) * h.runs + $latencyMs) / (h.runs + 1),
+          h.runs = h.runs + 1,
+          h.successes = h.successes + CASE WHEN $success THEN 1 ELSE 0 END`,
+    params: { agentId, taskId, success, latencyMs },
+  });
+}
+
+/** Tasks whose lease ran out (their worker died or stalled): back to READY, or FAILED when out of attempts. */
+export async function expireLeases(tx: Tx): Promise<Task[]> {
+  const rows = await tx.run<{ t: NodeLike }>({
+    cypher: `
+      MATCH (t:Task {status: 'IN_PROGRESS'}) WHERE t.leaseExpiresAt < datetime()
+      SET t.version = t.version + 1
+      WITH t WHERE t.status = 'IN_PROGRESS' AND t.leaseExpiresAt < datetime()
+      OPTIONAL MATCH (t)<-[:OF]-(r:Run {status: 'RUNNING'})
+      SET r.status = 'ABANDONED', r.endedAt = datetime(), r.error = 'lease expired: worker ' + t.leaseOwner + ' stopped answering'
+      WITH DISTINCT t
+      SET t.status = CASE WHEN t.attempts >= t.maxAttempts THEN 'FAILED' ELSE 'READY' END,
+          t.error = 'lease expired: worker ' + t.leaseOwner + ' stopped answering',
+          t.leaseOwner = null, t.leaseExpiresAt = null, t.updatedAt = datetime()
+      RETURN t`,
+  });
+  return rows.map((r) => toTask(r.t));
+}
+
+export interface ParentState {
+  parent: Task;
+  children: {
+    id: string;
+    key: string | null;
+    title: string;
+    status: TaskStatus;
+    result: string | null;
+  }[];
+}
+
+/**
+ * Running orchestrated parents that can be settled now: every child ended, or a child failed
+ * under FAIL_FAST. A sweep for what the immediate settling after each step did not reach.
+ */
+export async function settleableParents(tx: Tx, limit: number): Promise<string[]> {
+  const rows = await tx.run<{ id: string }>({
+    cypher: `
+      MATCH (p:Task {status: 'IN_PROGRESS', orchestrated: true})<-[:SUBTASK_OF]-(:Task)
+      WITH DISTINCT p
+      WHERE NOT EXISTS { (p)<-[:SUBTASK_OF]-(c:Task) WHERE NOT c.status IN ${FINISHED} }
+         OR (coalesce(p.failurePolicy, 'FAIL_FAST') = 'FAIL_FAST'
+             AND EXISTS { (p)<-[:SUBTASK_OF]-(:Task {status: 'FAILED'}) })
+      RETURN p.id AS id LIMIT $limit`,
+    params: { limit: neo4j.int(limit) },
+  });
+  return rows.map((r) => r.id);
+}
+
+/** A parent by id, with its children's states, under the parent's lock, if it still runs. */
+export async function runningParent(tx: Tx, parentId: string): Promise<ParentState | null> {
+  const [row] = await tx.run<{ p: NodeLike; children: ParentState['children'] }>({
+    cypher: `
+      MATCH (p:Task {id: $parentId})
+      SET p.version = p.version + 1
+      WITH p WHERE p.status = 'IN_PROGRESS'
+      MATCH (c:Task)-[:SUBTASK_OF]->(p)
+      RETURN p, collect({id: c.id, key: c.key, title: c.title, status: c.status, result: c.result}) AS children`,
+    params: { parentId },
+  });
+  return row ? { parent: toTask(row.p), children: row.children } : null;
+}
+
+/** The parent's id, if the task has one. */
+export async function parentIdOf(tx: Tx, taskId: string): Promise<string | null> {
+  const [row] = await tx.run<{ id: string }>({
+    cypher: 'MATCH (:Task {id: $taskId})-[:SUBTASK_OF]->(p:Task) RETURN p.id AS id',
+    params: { taskId },
+  });
+  return row?.id ?? null;
+}
+
+/** Unfinished tasks under a parent, any depth (to cancel them when the parent fails fast). */
+export async function openDescendants(tx: Tx, parentId: string): Promise<Task[]> {
+  const rows = await tx.run<{ t: NodeLike }>({
+    cypher: `
+      MATCH (t:Task)-[:SUBTASK_OF*1..]->(:Task {id: $parentId})
+      WHERE NOT t.status IN ${FINISHED}
+      RETURN DISTINCT t`,
+    params: { parentId },
+  });
+  return rows.map((r) => toTask(r.t));
+}
+
+/** Marks RUNNING runs of these tasks CANCELLED (their workers see the task is no longer theirs). */
+export async function cancelRuns(tx: Tx, taskIds: string[], reason: string): Promise<void> {
+  await tx.run({
+    cypher: `
+      UNWIND $taskIds AS id
+      MATCH (:Task {id: id})<-[:OF]-(r:Run {status: 'RUNNING'})
+      SET r.status = 'CANCELLED', r.endedAt = datetime(), r.error = $reason`,
+    params: { taskIds, reason },
+  });
+}
+
+/**
+ * An agent stops taking work (deactivated, paused, in error): its queued tasks lose the
+ * assignment and its running ones go back to READY (the attempt not counted), their runs
+ * ABORTED; their workers see the lease is gone and abort the step.
+ */
+export async function releaseAgentWork(
+  tx: Tx,
+  tenantId: string,
+  agentId: string,
+  reason: string,
+): Promise<Task[]> {
+  const rows = await tx.run<{ t: NodeLike }>({
+    cypher: `
+      MATCH (:Agent {tenantId: $tenantId, id: $agentId})<-[a:ASSIGNED_TO]-(t:Task)
+      WHERE NOT t.status IN ${FINISHED}
+      SET t.version = t.version + 1
+      DELETE a
+      WITH t
+      OPTIONAL MATCH (t)<-[:OF]-(r:Run {status: 'RUNNING'})
+      SET r.status = 'ABORTED', r.endedAt = datetime(), r.error = $reason
+      WITH DISTINCT t
+      SET t.status = CASE WHEN t.status = 'IN_PROGRESS' THEN 'READY' ELSE t.status END,
+          t.attempts = CASE WHEN t.status = 'IN_PROGRESS' THEN t.attempts - 1 ELSE t.attempts END,
+          t.leaseOwner = null, t.leaseExpiresAt = null, t.updatedAt = datetime()
+      RETURN t`,
+    params: { tenantId, agentId, reason },
+  });
+  return rows.map((r) => toTask(r.t));
+}
+
+/** Marks the task and every task below it as run by the engine. Returns how many. */
+export async function markOrchestrated(tx: Tx, tenantId: string, rootId: string): Promise<number> {
+  const [row] = await tx.run<{ n: number }>({
+    cypher: `
+      MATCH (root:Task {tenantId: $tenantId, id: $rootId})
+      OPTIONAL MATCH (d:Task)-[:SUBTASK_OF*1..]->(root)
+      WITH root, collect(DISTINCT d) AS below
+      UNWIND [root] + below AS t
+      SET t.orchestrated = true, t.updatedAt = datetime()
+      RETURN count(t) AS n`,
+    params: { tenantId, rootId },
+  });
+  return row?.n ?? 0;
+}
+
+/** Records a person's approval decision on the task. */
+export async function recordDecision(
+  tx: Tx,
+  tenantId: string,
+  taskId: string,
+  decision: string,
+  actor: string,
+  comment: string | null,
+): Promise<void> {
+  await tx.run({
+    cypher: `
+      MATCH (t:Task {tenantId: $tenantId, id: $taskId})
+      SET t.decision = $decision, t.decidedBy = $actor, t.decisionComment = $comment,
+          t.decidedAt = datetime()`,
+    params: { tenantId, taskId, decision, actor, comment },
+  });
+}
+
+export interface RunRecord {
+  id: string;
+  taskId: string;
+  status: string;
+  attempt: number;
+  worker: string | null;
+  error: string | null;
+  latencyMs: number | null;
+  agentId: string | null;
+  startedAt: string;
+  endedAt: string | null;
+}
+
+/** For loaders: the runs of each task, oldest first. */
+export async function runsByTaskIds(
+  tx: Tx,
+  tenantId: string,
+  ids: readonly string[],
+): Promise<RunRecord[]> {
+  const rows = await tx.run<{ taskId: string; r: NodeLike; agentId: string | null }>({
+    cypher: `
+      UNWIND $ids AS taskId
+      MATCH (:Task {tenantId: $tenantId, id: taskId})<-[:OF]-(r:Run)
+      OPTIONAL MATCH (r)-[:BY]->(a:Agent)
+      RETURN taskId, r, a.id AS agentId ORDER BY r.startedAt, r.id`,
+    params: { tenantId, ids },
+  });
+  return rows.map(({ taskId, r, agentId }) => {
+    const p = r.properties;
+    return {
+      id: String(p.id),
+      taskId,
+      status: String(p.status),
+      attempt: Number(p.attempt ?? 0),
+      worker: p.worker ? String(p.worker) : null,
+      error: p.error ? String(p.error) : null,
+      latencyMs: typeof p.latencyMs === 'number' ? p.latencyMs : null,
+      agentId,
+      startedAt: iso(p.startedAt),
+      endedAt: p.endedAt ? iso(p.endedAt) : null,
+    };
+  });
+}
+
+/** A task and everything below it, with the edges between them: the workflow to draw. */
+export async function workflowOf(
+  tx: Tx,
+  tenantId: string,
+  rootId: string,
+): Promise<{ tasks: Task[]; edges: { from: string; to: string; type: string }[] } | null> {
+  const [row] = await tx.run<{
+    tasks: NodeLike[];
+    edges: { from: string; to: string; type: string }[];
+  }>({
+    cypher: `
+      MATCH (root:Task {tenantId: $tenantId, id: $rootId})
+      OPTIONAL MATCH (d:Task)-[:SUBTASK_OF*1..]->(root)
+      WITH root, collect(DISTINCT d) AS below
+      WITH [root] + below AS tasks
+      UNWIND tasks AS t
+      OPTIONAL MATCH (t)-[e:SUBTASK_OF|DEPENDS_ON]->(o:Task)
+      WHERE o IN tasks
+      WITH tasks, collect(CASE WHEN e IS NULL THEN null ELSE {from: t.id, to: o.id, type: type(e)} END) AS edges
+      RETURN tasks, edges`,
+    params: { tenantId, rootId },
+  });
+  return row ? { tasks: row.tasks.map(toTask), edges: row.edges } : null;
+}

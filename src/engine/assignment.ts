@@ -1,0 +1,66 @@
+import type { CandidateAgent } from '../../graph/engine.repository.js';
+
+export interface Assignment {
+  agentId: string;
+  score: number;
+  reason: string;
+}
+
+/** How much each part weighs in an assignment score (they add up to 1). */
+const WEIGHTS = { capability: 0.4, load: 0.25, performance: 0.25, availability: 0.1 };
+
+/**
+ * Picks the agent for a step, scoring four things: capability match (share of the required
+ * capabilities it has), load (steps in flight against the per-agent limit), past performance
+ * on those capabilities (smoothed success rate, and latency), and availability (IDLE over
+ * BUSY). Agents at their limit are not eligible; neither are agents missing a required
+ * capability while another has them all. A current assignee that is still eligible keeps the
+ * step. Returns null when no agent can take it.
+ */
+export function chooseAgent(
+  requirements: string[],
+  candidates: CandidateAgent[],
+  perAgentLimit: number,
+  currentAssigneeId: string | null,
+): Assignment | null {
+  const scored = candidates
+    .filter((c) => c.load < perAgentLimit)
+    .map((c) => score(requirements, c, perAgentLimit));
+  const full = scored.filter((s) => s.capability === 1);
+  const pool =
+    full.length > 0 ? full : scored.filter((s) => requirements.length === 0 || s.capability > 0);
+  if (pool.length === 0) return null;
+  const kept = pool.find((s) => s.agentId === currentAssigneeId);
+  if (kept)
+    return { agentId: kept.agentId, score: kept.total, reason: `kept assignee; ${kept.reason}` };
+  pool.sort((a, b) => b.total - a.total || a.agentId.localeCompare(b.agentId));
+  const best = pool[0]!;
+  return { agentId: best.agentId, score: best.total, reason: best.reason };
+}
+
+function score(requirements: string[], c: CandidateAgent, perAgentLimit: number) {
+  const caps = new Map(c.capabilities.map((cap) => [cap.name, cap]));
+  const matched = requirements.filter((r) => caps.has(r));
+  const capability = requirements.length === 0 ? 1 : matched.length / requirements.length;
+  const load = 1 - c.load / perAgentLimit;
+  const stats = matched.map((r) => caps.get(r)!);
+  const runs = stats.reduce((n, s) => n + s.runs, 0);
+  const successes = stats.reduce((n, s) => n + s.successes, 0);
+  const successRate = (successes + 1) / (runs + 2); // Laplace: unknown agents start at 0.5
+  const latencyMs = runs > 0 ? stats.reduce((n, s) => n + s.avgLatencyMs * s.runs, 0) / runs : 0;
+  const speed = 1 / (1 + latencyMs / 10_000);
+  const performance = runs > 0 ? 0.8 * successRate + 0.2 * speed : 0.5;
+  const availability = c.agent.status === 'IDLE' ? 1 : 0.6;
+  const total =
+    WEIGHTS.capability * capability +
+    WEIGHTS.load * load +
+    WEIGHTS.performance * performance +
+    WEIGHTS.availability * availability;
+  const reason =
+    `${c.agent.name}: capabilities ${matched.length}/${requirements.length}` +
+    (requirements.length ? ` (${requirements.join(', ')})` : '') +
+    `, load ${c.load}/${perAgentLimit}, success ${successes}/${runs}` +
+    (runs > 0 ? `, ${Math.round(latencyMs)} ms avg` : '') +
+    `, ${c.agent.status}; score ${total.toFixed(3)}`;
+  return { agentId: c.agent.id, capability, total: Number(total.toFixed(4)), reason };
+}

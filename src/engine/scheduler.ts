@@ -1,0 +1,353 @@
+import { randomUUID } from 'node:crypto';
+import * as repo from '../../graph/engine.repository.js';
+import type { Tx } from '../../graph/cypher.js';
+import type { PubSub } from '../../subscriptions/pubsub.js';
+import { TOPICS, type TaskUpdatedEvent } from '../../subscriptions/topics.js';
+import type { Agent } from '../domain/agent.js';
+import { TaskStatus, type Task } from '../domain/task.js';
+import type { Logger } from '../logger.js';
+import { publishTasks } from '../services/task-events.js';
+import type { Emit, UnitOfWork } from '../services/unit-of-work.js';
+import { chooseAgent } from './assignment.js';
+import { inputsOf, promotion, settlement } from './decisions.js';
+import { isTransient, type Executor } from './executor.js';
+import { backoffMs } from './retry.js';
+
+export interface SchedulerOptions {
+  uow: UnitOfWork;
+  executor: Executor;
+  logger: Logger;
+  /** For fast aborts in this process; other processes notice at their next heartbeat. */
+  pubsub?: PubSub;
+  workerId?: string;
+  /** Steps this scheduler runs at once. */
+  concurrency?: number;
+  /** Steps one agent runs at once, across all workers. */
+  perAgentLimit?: number;
+  /** Steps running at once across all workers. */
+  globalLimit?: number;
+  leaseMs?: number;
+  pollMs?: number;
+  stepTimeoutMs?: number;
+  backoff?: { baseMs: number; maxMs: number };
+}
+
+interface InFlight {
+  controller: AbortController;
+  done: Promise<void>;
+}
+
+/**
+ * The durable orchestration loop. All state is in Neo4j, so any number of schedulers (in the
+ * API or in `npm run worker` processes) can run against one database:
+ * promote PENDING steps whose dependencies ended, claim READY ones under a lease, assign an
+ * agent, run the executor (each attempt a :Run), record the outcome, settle parents, and put
+ * back the steps of workers that died (expired leases).
+ */
+export class Scheduler {
+  readonly workerId: string;
+  private readonly o: Required<Omit<SchedulerOptions, 'pubsub' | 'workerId'>> &
+    Pick<SchedulerOptions, 'pubsub'>;
+  private readonly inFlight = new Map<string, InFlight>();
+  private stopped = true;
+  private loop: Promise<void> | undefined;
+  private wakeUp: (() => void) | undefined;
+  private lastSweep = 0;
+  private events: AsyncIterableIterator<unknown> | undefined;
+
+  constructor(options: SchedulerOptions) {
+    this.workerId = options.workerId ?? `worker-${randomUUID().slice(0, 8)}`;
+    this.o = {
+      concurrency: 4,
+      perAgentLimit: 4,
+      globalLimit: 10_000,
+      leaseMs: 30_000,
+      pollMs: 250,
+      stepTimeoutMs: 300_000,
+      backoff: { baseMs: 1_000, maxMs: 60_000 },
+      ...options,
+    };
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.loop = this.run();
+    if (this.o.pubsub) void this.watchCancellations(this.o.pubsub);
+  }
+
+  /** Stops claiming; running steps finish (or are aborted with `abort`). */
+  async stop({ abort = false } = {}): Promise<void> {
+    this.stopped = true;
+    this.wake();
+    await this.events?.return?.();
+    if (abort)
+      for (const f of this.inFlight.values()) f.controller.abort(new Error('worker stopping'));
+    await this.loop;
+    await Promise.allSettled([...this.inFlight.values()].map((f) => f.done));
+  }
+
+  /** Runs a tick soon instead of waiting for the poll interval. */
+  wake(): void {
+    this.wakeUp?.();
+  }
+
+  get running(): number {
+    return this.inFlight.size;
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        await this.tick();
+      } catch (err) {
+        this.o.logger.warn({ err, worker: this.workerId }, 'scheduler tick failed; retrying');
+      }
+      if (this.stopped) break;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.o.pollMs);
+        this.wakeUp = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  }
+
+  /** One pass: sweep, settle, promote, claim. */
+  async tick(): Promise<void> {
+    if (Date.now() - this.lastSweep > this.o.leaseMs / 3) {
+      this.lastSweep = Date.now();
+      await this.write(async (tx, emit) => {
+        const expired = await repo.expireLeases(tx);
+        await publishTasks(tx, emit, expired, 'LEASE_EXPIRED');
+        for (const t of expired) await this.settleUpwards(tx, emit, t.id);
+      });
+      await this.write(async (tx, emit) => {
+        for (const id of await repo.settleableParents(tx, 100)) await this.settle(tx, emit, id);
+      });
+    }
+    for (let round = 0; round < 20; round++) {
+      if (!(await this.promote())) break;
+    }
+    const free = this.o.concurrency - this.inFlight.size;
+    if (free > 0 && !this.stopped) await this.claim(free);
+  }
+
+  private write<T>(work: (tx: Tx, emit: Emit) => Promise<T>): Promise<T> {
+    return this.o.uow.run(work);
+  }
+
+  /** Moves PENDING steps whose dependencies ended; returns whether any moved. */
+  private promote(): Promise<boolean> {
+    return this.write(async (tx, emit) => {
+      const candidates = await repo.promotableTasks(tx, 200);
+      const changes = candidates.map((p) => ({
+        id: p.task.id,
+        from: TaskStatus.PENDING,
+        ...promotion(p),
+      }));
+      const changed = await repo.changeStatuses(tx, changes);
+      await publishTasks(tx, emit, changed, 'STATUS_CHANGED');
+      for (const t of changed) {
+        if (t.status === TaskStatus.SKIPPED) await this.settleUpwards(tx, emit, t.id);
+      }
+      return changed.length > 0;
+    });
+  }
+
+  private async claim(limit: number): Promise<void> {
+    const started = await this.write(async (tx, emit) => {
+      const [running] = await tx.run<{ n: number }>({
+        cypher:
+          "MATCH (t:Task {status: 'IN_PROGRESS', orchestrated: true}) WHERE t.leaseOwner IS NOT NULL RETURN count(t) AS n",
+      });
+      const room = Math.min(limit, this.o.globalLimit - (running?.n ?? 0));
+      if (room <= 0) return [];
+      const claimed = await repo.claimReadyTasks(tx, this.workerId, room, this.o.leaseMs);
+      if (claimed.length === 0) return [];
+      const tenants = [...new Set(claimed.map((c) => c.task.tenantId))];
+      const candidates = await repo.candidateAgents(tx, tenants);
+      const runs: {
+        task: Task;
+        agent: Agent;
+        runId: string;
+        inputs: ReturnType<typeof inputsOf>;
+      }[] = [];
+      for (const c of claimed) {
+        const pool = candidates.filter((a) => a.agent.tenantId === c.task.tenantId);
+        const choice = chooseAgent(c.requirements, pool, this.o.perAgentLimit, c.assigneeId);
+        if (!choice) {
+          const reason = c.requirements.length
+            ? `waiting for an available agent with ${c.requirements.join(', ')}`
+            : 'waiting for an available agent';
+          await repo.unclaim(tx, c.task.id, this.workerId, reason, this.o.pollMs * 4);
+          continue;
+        }
+        const runId = randomUUID();
+        await repo.startRun(tx, {
+          id: runId,
+          taskId: c.task.id,
+          workerId: this.workerId,
+          ...choice,
+        });
+        const chosen = pool.find((a) => a.agent.id === choice.agentId)!;
+        chosen.load++;
+        runs.push({ task: c.task, agent: chosen.agent, runId, inputs: inputsOf(c.dependencies) });
+      }
+      await publishTasks(
+        tx,
+        emit,
+        runs.map((r) => r.task),
+        'STARTED',
+      );
+      return runs;
+    });
+    for (const r of started) this.execute(r.task, r.agent, r.runId, r.inputs);
+  }
+
+  private execute(task: Task, agent: Agent, runId: string, inputs: ReturnType<typeof inputsOf>) {
+    const controller = new AbortController();
+    const startedAt = Date.now();
+    const heartbeat = setInterval(
+      () => {
+        this.o.uow
+          .write((tx) => repo.heartbeat(tx, task.id, this.workerId, this.o.leaseMs))
+          .then((ours) => {
+            if (!ours) controller.abort(new Error('the task is no longer this worker’s'));
+          })
+          .catch((err: unknown) => this.o.logger.warn({ err, task: task.id }, 'heartbeat failed'));
+      },
+      Math.max(50, this.o.leaseMs / 3),
+    );
+    const timeout = setTimeout(
+      () =>
+        controller.abort(
+          Object.assign(new Error(`step timed out after ${this.o.stepTimeoutMs} ms`), {
+            name: 'TimeoutError',
+          }),
+        ),
+      this.o.stepTimeoutMs,
+    );
+    const done = (async () => {
+      try {
+        const { result } = await this.o.executor({
+          task,
+          agent,
+          run: { id: runId, attempt: task.attempts },
+          inputs,
+          signal: controller.signal,
+        });
+        await this.finish(task, runId, Date.now() - startedAt, { result });
+      } catch (err) {
+        const reason = controller.signal.aborted ? controller.signal.reason : err;
+        await this.finish(task, runId, Date.now() - startedAt, { error: reason }).catch(
+          (e: unknown) =>
+            this.o.logger.error({ err: e, task: task.id }, 'could not record a failed step'),
+        );
+      } finally {
+        clearInterval(heartbeat);
+        clearTimeout(timeout);
+        this.inFlight.delete(task.id);
+        this.wake();
+      }
+    })();
+    this.inFlight.set(task.id, { controller, done });
+  }
+
+  /** Records a step's outcome: COMPLETED, a retry after backoff, or FAILED. */
+  private finish(
+    task: Task,
+    runId: string,
+    latencyMs: number,
+    outcome: { result?: string; error?: unknown },
+  ) {
+    return this.write(async (tx, emit) => {
+      const base = { taskId: task.id, runId, workerId: this.workerId, latencyMs };
+      let ended: Awaited<ReturnType<typeof repo.endRun>>;
+      if (outcome.error === undefined) {
+        ended = await repo.endRun(tx, {
+          ...base,
+          status: TaskStatus.COMPLETED,
+          runStatus: 'SUCCEEDED',
+          result: outcome.result,
+        });
+      } else {
+        const message = (outcome.error as Error)?.message ?? String(outcome.error);
+        const retry = isTransient(outcome.error) && task.attempts < task.maxAttempts;
+        const retryAt = retry
+          ? new Date(Date.now() + backoffMs(task.attempts, this.o.backoff)).toISOString()
+          : null;
+        ended = await repo.endRun(tx, {
+          ...base,
+          status: retry ? TaskStatus.READY : TaskStatus.FAILED,
+          runStatus: 'FAILED',
+          error: retry ? `attempt ${task.attempts} failed (will retry): ${message}` : message,
+          retryAt,
+        });
+      }
+      if (!ended) return; // the lease was lost: whoever holds the task now decides
+      if (ended.agentId) {
+        await repo.recordPerformance(
+          tx,
+          ended.agentId,
+          task.id,
+          outcome.error === undefined,
+          latencyMs,
+        );
+      }
+      await publishTasks(tx, emit, [ended.task], 'STATUS_CHANGED');
+      await this.settleUpwards(tx, emit, task.id);
+    });
+  }
+
+  /** Settles the parent of a step that ended, and its parent in turn. */
+  private async settleUpwards(tx: Tx, emit: Emit, taskId: string): Promise<void> {
+    const parentId = await repo.parentIdOf(tx, taskId);
+    if (parentId) await this.settle(tx, emit, parentId);
+  }
+
+  private async settle(tx: Tx, emit: Emit, parentId: string): Promise<void> {
+    const state = await repo.runningParent(tx, parentId);
+    if (!state) return;
+    const decision = settlement(state);
+    if (!decision) return;
+    const cancelled: Task[] = [];
+    for (const id of decision.cancel) {
+      const below = await repo.openDescendants(tx, id);
+      const changes = [
+        ...below.map((t) => ({ id: t.id, from: t.status })),
+        { id, from: state.children.find((c) => c.id === id)!.status },
+      ].map((c) => ({ ...c, to: TaskStatus.CANCELLED, error: `cancelled: ${decision.error}` }));
+      cancelled.push(...(await repo.changeStatuses(tx, changes)));
+      await repo.cancelRuns(
+        tx,
+        changes.map((c) => c.id),
+        `cancelled: ${decision.error}`,
+      );
+    }
+    const [parent] = await repo.changeStatuses(tx, [
+      {
+        id: parentId,
+        from: TaskStatus.IN_PROGRESS,
+        to: decision.to,
+        result: decision.result ?? null,
+        error: decision.error ?? null,
+      },
+    ]);
+    await publishTasks(tx, emit, [...cancelled, ...(parent ? [parent] : [])], 'STATUS_CHANGED');
+    if (parent) await this.settleUpwards(tx, emit, parentId);
+  }
+
+  /** Aborts this worker's steps as soon as their task leaves IN_PROGRESS (cancelled, reassigned). */
+  private async watchCancellations(pubsub: PubSub): Promise<void> {
+    this.events = pubsub.subscribe(TOPICS.taskUpdated);
+    for await (const payload of this.events) {
+      const { task } = payload as TaskUpdatedEvent;
+      const flight = this.inFlight.get(task.id);
+      if (flight && task.status !== TaskStatus.IN_PROGRESS) {
+        flight.controller.abort(new Error(`the task became ${task.status}`));
+      }
+    }
+  }
+}

@@ -1,0 +1,30 @@
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import type { UnitOfWork } from '../services/unit-of-work.js';
+import type { PubSub } from '../../subscriptions/pubsub.js';
+import { echoExecutor, type Executor } from './executor.js';
+import { Scheduler } from './scheduler.js';
+
+/** A scheduler configured from the environment (the API's, or a worker process's). */
+export function schedulerFromConfig(
+  config: Pick<Config, 'engine'>,
+  deps: {
+    uow: UnitOfWork;
+    logger: Logger;
+    pubsub?: PubSub;
+    executor?: Executor;
+    workerId?: string;
+  },
+): Scheduler {
+  const e = config.engine;
+  return new Scheduler({
+    ...deps,
+    executor: deps.executor ?? echoExecutor(e.echoDelayMs),
+    concurrency: e.concurrency,
+    perAgentLimit: e.perAgentLimit,
+    globalLimit: e.globalLimit,
+    leaseMs: e.leaseMs,
+    pollMs: e.pollMs,
+    stepTimeoutMs: e.stepTimeoutMs,
+  });
+}

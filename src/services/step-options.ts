@@ -1,0 +1,74 @@
+import { parseCondition, pathsOf, ConditionError } from '../engine/conditions.js';
+import { BadInputError } from '../domain/errors.js';
+import { FailurePolicy } from '../domain/task.js';
+import { numberInRange } from '../domain/validate.js';
+
+export interface StepOptionsInput {
+  key?: string | null;
+  maxAttempts?: number | null;
+  condition?: string | null;
+  requiresApproval?: boolean | null;
+  failurePolicy?: FailurePolicy | null;
+}
+
+export interface StepOptions {
+  key: string | null;
+  maxAttempts: number;
+  condition: string | null;
+  requiresApproval: boolean;
+  failurePolicy: FailurePolicy;
+}
+
+const KEY = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** Validates how the engine is to run a task: its key, attempts, condition and approval. */
+export function stepOptions(input: StepOptionsInput): StepOptions {
+  if (input.key != null && !KEY.test(input.key)) {
+    throw new BadInputError(
+      `key must be 1 to 64 letters, digits, "_" or "-", but got "${input.key.slice(0, 80)}"`,
+      { field: 'key' },
+    );
+  }
+  const condition = input.condition?.trim() || null;
+  if (condition) {
+    try {
+      parseCondition(condition);
+    } catch (err) {
+      if (err instanceof ConditionError) {
+        throw new BadInputError(`condition is not valid: ${err.message}`, { field: 'condition' });
+      }
+      throw err;
+    }
+  }
+  return {
+    key: input.key ?? null,
+    maxAttempts: numberInRange('maxAttempts', input.maxAttempts ?? 3, 1, 10),
+    condition,
+    requiresApproval: input.requiresApproval ?? false,
+    failurePolicy: input.failurePolicy ?? FailurePolicy.FAIL_FAST,
+  };
+}
+
+/**
+ * A condition reads `steps.<key>` of the task's own dependencies only: that is the data the
+ * engine has when it evaluates it. Throws BAD_USER_INPUT naming a key that is not one.
+ */
+export function assertConditionKeys(condition: string | null, dependencyKeys: string[]): void {
+  if (!condition) return;
+  for (const path of pathsOf(parseCondition(condition))) {
+    if (path[0] !== 'steps') {
+      throw new BadInputError(
+        `condition may only read steps.<key>..., but reads "${path.join('.')}"`,
+        { field: 'condition' },
+      );
+    }
+    const key = path[1];
+    if (key === undefined || !dependencyKeys.includes(key)) {
+      const known = dependencyKeys.length ? dependencyKeys.join(', ') : 'none';
+      throw new BadInputError(
+        `condition refers to step "${key ?? ''}", which is not one of this task's dependencies (their keys: ${known})`,
+        { field: 'condition' },
+      );
+    }
+  }
+}

@@ -1,0 +1,89 @@
+import * as engine from '../../graph/engine.repository.js';
+import * as tasks from '../../graph/task.repository.js';
+import { BadInputError, NotFoundError } from '../domain/errors.js';
+import { ApprovalDecision, TaskStatus, type Task } from '../domain/task.js';
+import { LIMITS, optionalText } from '../domain/validate.js';
+import { publishTasks } from './task-events.js';
+import type { UnitOfWork } from './unit-of-work.js';
+
+/** What people do to workflows: start them, approve or reject steps, look at them. */
+export class WorkflowService {
+  constructor(private readonly uow: UnitOfWork) {}
+
+  /** Hands a PENDING task and everything below it to the orchestration engine. */
+  start(tenantId: string, rootId: string): Promise<Task> {
+    return this.uow.run(async (tx, emit) => {
+      const root = await tasks.lockTask(tx, tenantId, rootId);
+      if (!root) throw new NotFoundError('Task', rootId);
+      if (root.status !== TaskStatus.PENDING) {
+        throw new BadInputError(
+          `Only a PENDING task can be started, but this one is ${root.status}`,
+          {
+            status: root.status,
+          },
+        );
+      }
+      if (await tasks.parentOf(tx, tenantId, rootId)) {
+        throw new BadInputError('Start the workflow from its root task, not from one of its steps');
+      }
+      await engine.markOrchestrated(tx, tenantId, rootId);
+      const [started] = await tasks.tasksByIds(tx, tenantId, [rootId]);
+      await publishTasks(tx, emit, [started!], 'WORKFLOW_STARTED');
+      return started!;
+    });
+  }
+
+  /** Approves a step waiting for approval: it becomes READY (a parent: IN_PROGRESS). */
+  approve(tenantId: string, id: string, actor: string, comment?: string | null): Promise<Task> {
+    return this.decide(tenantId, id, actor, ApprovalDecision.APPROVED, comment);
+  }
+
+  /** Rejects a step waiting for approval: it is SKIPPED, and its dependants follow the skip rule. */
+  reject(tenantId: string, id: string, actor: string, reason?: string | null): Promise<Task> {
+    return this.decide(tenantId, id, actor, ApprovalDecision.REJECTED, reason);
+  }
+
+  private decide(
+    tenantId: string,
+    id: string,
+    actor: string,
+    decision: ApprovalDecision,
+    note?: string | null,
+  ): Promise<Task> {
+    const comment = optionalText('comment', note, LIMITS.description) ?? null;
+    return this.uow.run(async (tx, emit) => {
+      const task = await tasks.lockTask(tx, tenantId, id);
+      if (!task) throw new NotFoundError('Task', id);
+      if (task.status !== TaskStatus.AWAITING_APPROVAL) {
+        throw new BadInputError(
+          `Only a task AWAITING_APPROVAL can be approved or rejected, but this one is ${task.status}`,
+          { status: task.status },
+        );
+      }
+      await engine.recordDecision(tx, tenantId, id, decision, actor, comment);
+      const hasChildren = (await tasks.relatedTasks(tx, tenantId, [id], 'subtasks')).length > 0;
+      const to =
+        decision === ApprovalDecision.REJECTED
+          ? TaskStatus.SKIPPED
+          : hasChildren
+            ? TaskStatus.IN_PROGRESS
+            : TaskStatus.READY;
+      const error =
+        decision === ApprovalDecision.REJECTED
+          ? `rejected by ${actor}${comment ? `: ${comment}` : ''}`
+          : null;
+      const [changed] = await engine.changeStatuses(tx, [
+        { id, from: TaskStatus.AWAITING_APPROVAL, to, error },
+      ]);
+      await publishTasks(tx, emit, [changed!], decision);
+      return changed!;
+    });
+  }
+
+  /** The task and everything below it, with edges, for a client to draw. */
+  async workflow(tenantId: string, rootId: string) {
+    const found = await this.uow.read((tx) => engine.workflowOf(tx, tenantId, rootId));
+    if (!found) throw new NotFoundError('Task', rootId);
+    return { root: found.tasks[0]!, ...found };
+  }
+}

@@ -1,0 +1,49 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { echoExecutor } from '../src/engine/executor.js';
+import { startTestServer, type TestServer } from './utils/server.js';
+import { allFinished, byKey, startScheduler, waitForWorkflow } from './utils/engine.js';
+
+describe('the orchestration engine', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+    const res = await server.gql(`mutation {
+      createAgents(inputs: [
+        { name: "Researcher", role: MASTER_OPERATOR, capabilities: [{ name: "research" }] },
+        { name: "Writer", role: MASTER_OPERATOR, capabilities: [{ name: "writing" }] }
+      ]) { id } }`);
+    expect(res.errors).toBeUndefined();
+  });
+  afterAll(() => server.stop());
+
+  it('runs a plan: dependencies in order, capabilities matched, parent completed', async () => {
+    const plan = await server.gql(`mutation {
+      createTasks(inputs: [
+        { key: "root", title: "Brief" },
+        { key: "facts", title: "Collect facts", parentKey: "root", requiredCapabilities: ["research"] },
+        { key: "draft", title: "Draft", parentKey: "root", dependsOnKeys: ["facts"], requiredCapabilities: ["writing"] }
+      ]) { id key } }`);
+    expect(plan.errors).toBeUndefined();
+    const root = (plan.data as { createTasks: { id: string; key: string }[] }).createTasks[0]!.id;
+    const started = await server.gql(
+      `mutation { startWorkflow(taskId: "${root}") { id orchestrated } }`,
+    );
+    expect(started.errors).toBeUndefined();
+
+    const scheduler = startScheduler(server, echoExecutor());
+    try {
+      const tasks = await waitForWorkflow(server, root, allFinished);
+      const k = byKey(tasks);
+      expect(k.root!.status).toBe('COMPLETED');
+      expect(k.facts!.assignment?.agent.name).toBe('Researcher');
+      expect(k.draft!.assignment?.agent.name).toBe('Writer');
+      expect(k.draft!.runs).toHaveLength(1);
+      expect(JSON.parse(k.root!.result!)).toMatchObject({
+        facts: { step: 'facts' },
+        draft: { step: 'draft' },
+      });
+    } finally {
+      await scheduler.stop();
+    }
+  });
+});
