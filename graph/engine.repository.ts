@@ -10,6 +10,10 @@ import type { NodeLike } from './page.js';
 
 const FINISHED = "['COMPLETED', 'FAILED', 'CANCELLED', 'SKIPPED']";
 
+/** Which tenants a scheduler serves: null means all (the default); a list dedicates it. */
+export type TenantScope = string[] | null;
+const IN_SCOPE = (v: string) => `($tenants IS NULL OR ${v}.tenantId IN $tenants)`;
+
 export interface DependencyState {
   key: string | null;
   status: TaskStatus;
@@ -23,17 +27,21 @@ export interface Promotable {
 }
 
 /** PENDING orchestrated tasks whose parent runs (or that have none) and whose dependencies all ended. */
-export async function promotableTasks(tx: Tx, limit: number): Promise<Promotable[]> {
+export async function promotableTasks(
+  tx: Tx,
+  limit: number,
+  tenants: TenantScope = null,
+): Promise<Promotable[]> {
   const rows = await tx.run<{ t: NodeLike; hasChildren: boolean; deps: DependencyState[] }>({
     cypher: `
       MATCH (t:Task {status: 'PENDING', orchestrated: true})
-      WHERE NOT EXISTS { (t)-[:SUBTASK_OF]->(p:Task) WHERE p.status <> 'IN_PROGRESS' }
+      WHERE ${IN_SCOPE('t')} AND NOT EXISTS { (t)-[:SUBTASK_OF]->(p:Task) WHERE p.status <> 'IN_PROGRESS' }
         AND NOT EXISTS { (t)-[:DEPENDS_ON]->(d:Task) WHERE NOT d.status IN ${FINISHED} }
       WITH t LIMIT $limit
       OPTIONAL MATCH (t)-[:DEPENDS_ON]->(d:Task)
       WITH t, collect(CASE WHEN d IS NULL THEN null ELSE {key: d.key, status: d.status, result: d.result} END) AS deps
       RETURN t, EXISTS { (t)<-[:SUBTASK_OF]-(:Task) } AS hasChildren, deps`,
-    params: { limit: neo4j.int(limit) },
+    params: { limit: neo4j.int(limit), tenants },
   });
   return rows.map((r) => ({ task: toTask(r.t), hasChildren: r.hasChildren, dependencies: r.deps }));
 }
@@ -84,6 +92,7 @@ export async function claimReadyTasks(
   workerId: string,
   limit: number,
   leaseMs: number,
+  tenants: TenantScope = null,
 ): Promise<Claimed[]> {
   const rows = await tx.run<{
     t: NodeLike;
@@ -93,7 +102,7 @@ export async function claimReadyTasks(
   }>({
     cypher: `
       MATCH (t:Task {status: 'READY', orchestrated: true})
-      WHERE t.nextAttemptAt IS NULL OR t.nextAttemptAt <= datetime()
+      WHERE ${IN_SCOPE('t')} AND (t.nextAttemptAt IS NULL OR t.nextAttemptAt <= datetime())
       WITH t ORDER BY CASE t.priority WHEN 'URGENT' THEN 0 WHEN 'HIGH' THEN 1
                         WHEN 'MEDIUM' THEN 2 ELSE 3 END, t.createdAt, t.id
       LIMIT $limit
@@ -108,7 +117,7 @@ export async function claimReadyTasks(
       WITH t, a, collect(CASE WHEN d IS NULL THEN null ELSE {key: d.key, status: d.status, result: d.result} END) AS deps
       RETURN t, [(t)-[:REQUIRES]->(c:Capability) | c.name] AS requirements,
              a.id AS assigneeId, deps`,
-    params: { workerId, limit: neo4j.int(limit), leaseMs: neo4j.int(leaseMs) },
+    params: { workerId, limit: neo4j.int(limit), leaseMs: neo4j.int(leaseMs), tenants },
   });
   return rows.map((r) => ({
     task: toTask(r.t),
@@ -262,10 +271,10 @@ export async function recordPerformance(
 }
 
 /** Tasks whose lease ran out (their worker died or stalled): back to READY, or FAILED when out of attempts. */
-export async function expireLeases(tx: Tx): Promise<Task[]> {
+export async function expireLeases(tx: Tx, tenants: TenantScope = null): Promise<Task[]> {
   const rows = await tx.run<{ t: NodeLike }>({
     cypher: `
-      MATCH (t:Task {status: 'IN_PROGRESS'}) WHERE t.leaseExpiresAt < datetime()
+      MATCH (t:Task {status: 'IN_PROGRESS'}) WHERE t.leaseExpiresAt < datetime() AND ${IN_SCOPE('t')}
       SET t.version = t.version + 1
       WITH t WHERE t.status = 'IN_PROGRESS' AND t.leaseExpiresAt < datetime()
       OPTIONAL MATCH (t)<-[:OF]-(r:Run {status: 'RUNNING'})
@@ -275,6 +284,7 @@ export async function expireLeases(tx: Tx): Promise<Task[]> {
           t.error = 'lease expired: worker ' + t.leaseOwner + ' stopped answering',
           t.leaseOwner = null, t.leaseExpiresAt = null, t.updatedAt = datetime()
       RETURN t`,
+    params: { tenants },
   });
   return rows.map((r) => toTask(r.t));
 }
@@ -294,16 +304,21 @@ export interface ParentState {
  * Running orchestrated parents that can be settled now: every child ended, or a child failed
  * under FAIL_FAST. A sweep for what the immediate settling after each step did not reach.
  */
-export async function settleableParents(tx: Tx, limit: number): Promise<string[]> {
+export async function settleableParents(
+  tx: Tx,
+  limit: number,
+  tenants: TenantScope = null,
+): Promise<string[]> {
   const rows = await tx.run<{ id: string }>({
     cypher: `
       MATCH (p:Task {status: 'IN_PROGRESS', orchestrated: true})<-[:SUBTASK_OF]-(:Task)
+      WHERE ${IN_SCOPE('p')}
       WITH DISTINCT p
       WHERE NOT EXISTS { (p)<-[:SUBTASK_OF]-(c:Task) WHERE NOT c.status IN ${FINISHED} }
          OR (coalesce(p.failurePolicy, 'FAIL_FAST') = 'FAIL_FAST'
              AND EXISTS { (p)<-[:SUBTASK_OF]-(:Task {status: 'FAILED'}) })
       RETURN p.id AS id LIMIT $limit`,
-    params: { limit: neo4j.int(limit) },
+    params: { limit: neo4j.int(limit), tenants },
   });
   return rows.map((r) => r.id);
 }

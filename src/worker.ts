@@ -22,6 +22,8 @@ async function main(): Promise<void> {
     logger,
     pubsub,
     workerId: process.env.WORKER_ID || `${hostname()}-${process.pid}`,
+    // A dedicated worker serves only these tenants (comma-separated); default all.
+    tenantIds: process.env.WORKER_TENANTS ? process.env.WORKER_TENANTS.split(',') : null,
   });
   scheduler.start();
   logger.info(

@@ -20,6 +20,8 @@ export interface SchedulerOptions {
   /** For fast aborts in this process; other processes notice at their next heartbeat. */
   pubsub?: PubSub;
   workerId?: string;
+  /** Serve only these tenants' workflows (a dedicated worker); default all. */
+  tenantIds?: string[] | null;
   /** Steps this scheduler runs at once. */
   concurrency?: number;
   /** Steps one agent runs at once, across all workers. */
@@ -65,6 +67,7 @@ export class Scheduler {
       pollMs: 250,
       stepTimeoutMs: 300_000,
       backoff: { baseMs: 1_000, maxMs: 60_000 },
+      tenantIds: null,
       ...options,
     };
   }
@@ -119,12 +122,12 @@ export class Scheduler {
     if (Date.now() - this.lastSweep > this.o.leaseMs / 3) {
       this.lastSweep = Date.now();
       await this.write(async (tx, emit) => {
-        const expired = await repo.expireLeases(tx);
+        const expired = await repo.expireLeases(tx, this.o.tenantIds);
         await publishTasks(tx, emit, expired, 'LEASE_EXPIRED');
         for (const t of expired) await this.settleUpwards(tx, emit, t.id);
       });
       await this.write(async (tx, emit) => {
-        for (const id of await repo.settleableParents(tx, 100)) await this.settle(tx, emit, id);
+        for (const id of await repo.settleableParents(tx, 100, this.o.tenantIds)) await this.settle(tx, emit, id);
       });
     }
     for (let round = 0; round < 20; round++) {
@@ -141,7 +144,7 @@ export class Scheduler {
   /** Moves PENDING steps whose dependencies ended; returns whether any moved. */
   private promote(): Promise<boolean> {
     return this.write(async (tx, emit) => {
-      const candidates = await repo.promotableTasks(tx, 200);
+      const candidates = await repo.promotableTasks(tx, 200, this.o.tenantIds);
       const changes = candidates.map((p) => ({
         id: p.task.id,
         from: TaskStatus.PENDING,
@@ -164,7 +167,7 @@ export class Scheduler {
       });
       const room = Math.min(limit, this.o.globalLimit - (running?.n ?? 0));
       if (room <= 0) return [];
-      const claimed = await repo.claimReadyTasks(tx, this.workerId, room, this.o.leaseMs);
+      const claimed = await repo.claimReadyTasks(tx, this.workerId, room, this.o.leaseMs, this.o.tenantIds);
       if (claimed.length === 0) return [];
       const tenants = [...new Set(claimed.map((c) => c.task.tenantId))];
       const candidates = await repo.candidateAgents(tx, tenants);

@@ -14,6 +14,7 @@ export function schedulerFromConfig(
     pubsub?: PubSub;
     executor?: Executor;
     workerId?: string;
+    tenantIds?: string[] | null;
   },
 ): Scheduler {
   const e = config.engine;

@@ -17,6 +17,8 @@ export function startScheduler(
     pollMs: 20,
     leaseMs: 2_000,
     backoff: { baseMs: 20, maxMs: 200 },
+    // Only this suite's tenant: suites running in parallel never run each other's steps.
+    tenantIds: [server.tenantId],
     ...options,
   });
   scheduler.start();
