@@ -1,6 +1,6 @@
-import { ConfigError, loadConfig } from './config.js';
+import { loadConfig } from './config.js';
+import { onShutdown, runEntry } from './entry.js';
 import { ensureBootstrapAdmin, openGraph } from './bootstrap.js';
-import { LocalNeo4jError } from '../graph/local/launcher.js';
 import { createLogger } from './logger.js';
 import { startServer } from './server.js';
 import { schedulerFromConfig } from './engine/start.js';
@@ -21,24 +21,13 @@ async function main(): Promise<void> {
   logger.info(`Agent platform ${VERSION} ready at ${server.url} (subscriptions: ${server.wsUrl})`);
   if (admin.source === 'file') printSandboxHelp(server.url, admin.file, admin.key);
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
+  onShutdown(logger, 15_000, async (signal) => {
     logger.info(`${signal} received: closing subscriptions, draining requests`);
-    const force = setTimeout(() => {
-      logger.error('Shutdown took over 15 s; exiting anyway');
-      process.exit(1);
-    }, 15_000);
-    force.unref();
     await scheduler?.stop();
     await server.close();
     await graph.close();
     logger.info('Stopped');
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  });
 }
 
 /**
@@ -58,12 +47,4 @@ function printSandboxHelp(url: string, file: string, key: string): void {
   );
 }
 
-main().catch((err: unknown) => {
-  // Known start-up failures are one clear line; anything else is a bug worth its stack.
-  const known = err instanceof ConfigError || err instanceof LocalNeo4jError;
-  const message = err instanceof Error ? err.message : String(err);
-  console.error(
-    `Cannot start: ${known || message.startsWith('Neo4j') ? message : (err as Error).stack}`,
-  );
-  process.exit(1);
-});
+runEntry(main);

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
-import { ConfigError, loadConfig } from './config.js';
+import { loadConfig } from './config.js';
+import { onShutdown, runEntry } from './entry.js';
 import { openGraph } from './bootstrap.js';
-import { LocalNeo4jError } from '../graph/local/launcher.js';
 import { schedulerFromConfig } from './engine/start.js';
 import { createLogger } from './logger.js';
 import { UnitOfWork } from './services/unit-of-work.js';
@@ -30,27 +30,14 @@ async function main(): Promise<void> {
     `Worker ${scheduler.workerId} running (${config.engine.concurrency} steps at a time)`,
   );
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
+  onShutdown(logger, 40_000, async (signal) => {
     logger.info(`${signal} received: finishing ${scheduler.running} running step(s)`);
     const force = setTimeout(() => void scheduler.stop({ abort: true }), 30_000);
     force.unref();
     await scheduler.stop();
     await graph.close();
     logger.info('Worker stopped');
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  });
 }
 
-main().catch((err: unknown) => {
-  const known = err instanceof ConfigError || err instanceof LocalNeo4jError;
-  const message = err instanceof Error ? err.message : String(err);
-  console.error(
-    `Cannot start: ${known || message.startsWith('Neo4j') ? message : (err as Error).stack}`,
-  );
-  process.exit(1);
-});
+runEntry(main);

@@ -15,7 +15,8 @@ export interface AppProcess {
 export function runEntry(entry: string, env: Record<string, string>): AppProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    // ENGINE off unless asked: a scheduler serving every tenant would run other suites' steps.
+    env: { ...process.env, LOG_LEVEL: 'info', ENGINE: 'off', ...env },
   });
   let output = '';
   const listeners = new Set<() => void>();
