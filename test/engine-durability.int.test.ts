@@ -1,0 +1,365 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { echoExecutor } from '../src/engine/executor.js';
+import type { Scheduler } from '../src/engine/scheduler.js';
+import { FINISHED, startScheduler } from './utils/engine.js';
+import { runEntry, type AppProcess } from './utils/process.js';
+import { startTestServer, type TestServer } from './utils/server.js';
+
+/** Durability of the orchestration engine: many workers in two processes, and a worker killed mid-step. */
+
+const neo4j = inject('neo4j');
+const run = randomUUID().slice(0, 8);
+
+/** A worker process (`npm run worker`) against the test database, serving only `tenantId`. */
+async function startWorkerProcess(workerId: string, tenantId: string, env: Record<string, string>) {
+  const proc = runEntry('src/worker.ts', {
+    NEO4J_URI: neo4j.uri,
+    NEO4J_USER: neo4j.user,
+    NEO4J_PASSWORD: neo4j.password,
+    NEO4J_DATABASE: neo4j.database,
+    ENGINE_POLL_MS: '20',
+    ENGINE_LEASE_MS: '5000',
+    ECHO_DELAY_MS: '5',
+    // info, not warn: the worker says when it runs, and it logs nothing per step at info.
+    LOG_LEVEL: 'info',
+    WORKER_ID: workerId,
+    // Only this suite's tenant: suites running in parallel never run each other's steps.
+    WORKER_TENANTS: tenantId,
+    ...env,
+  });
+  await proc.waitFor(new RegExp(`Worker ${workerId} running`));
+  return proc;
+}
+
+/** SIGTERM (or the given signal) and wait for the exit; a no-op for one that has exited. */
+async function stopProcess(proc: AppProcess | undefined, signal: NodeJS.Signals = 'SIGTERM') {
+  if (!proc || proc.child.exitCode !== null || proc.child.signalCode !== null) return;
+  proc.child.kill(signal);
+  await proc.exited;
+}
+
+/** Deterministic pseudo-random numbers in [0, 1). */
+function mulberry32(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+async function poll<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs: number,
+  what: string,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`${what}: gave up after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function cypher<T extends Record<string, unknown>>(
+  server: TestServer,
+  query: string,
+  params: Record<string, unknown> = {},
+): Promise<T[]> {
+  return server.graph.read((tx) =>
+    tx.run<T>({ cypher: query, params: { tenantId: server.tenantId, ...params } }),
+  );
+}
+
+interface StepInput {
+  key: string;
+  title: string;
+  parentKey?: string;
+  parentId?: string;
+  dependsOn?: string[];
+  dependsOnKeys?: string[];
+}
+
+async function createTasks(server: TestServer, inputs: StepInput[]) {
+  const res = await server.gql(
+    `mutation($inputs: [CreateTaskInput!]!) { createTasks(inputs: $inputs) { id key } }`,
+    { inputs },
+  );
+  expect(res.errors).toBeUndefined();
+  return (res.data as { createTasks: { id: string; key: string }[] }).createTasks;
+}
+
+async function createAgents(server: TestServer, count: number) {
+  const inputs = Array.from({ length: count }, (_, i) => ({
+    name: `Operator ${i + 1}`,
+    role: 'MASTER_OPERATOR',
+    capabilities: [{ name: 'general' }],
+  }));
+  const res = await server.gql(
+    `mutation($inputs: [CreateAgentInput!]!) { createAgents(inputs: $inputs) { id } }`,
+    { inputs },
+  );
+  expect(res.errors).toBeUndefined();
+}
+
+async function startWorkflow(server: TestServer, rootId: string) {
+  const res = await server.gql(`mutation($id: ID!) { startWorkflow(taskId: $id) { id } }`, {
+    id: rootId,
+  });
+  expect(res.errors).toBeUndefined();
+}
+
+/** Statuses of the root's steps, and of the root, until every step and the root ended. */
+async function waitForSteps(server: TestServer, rootId: string, timeoutMs: number) {
+  const steps = `
+    MATCH (root:Task {tenantId: $tenantId, id: $rootId})
+    OPTIONAL MATCH (s:Task)-[:SUBTASK_OF]->(root)
+    RETURN root.status AS root, collect(s.status) AS steps`;
+  const [state] = await poll(
+    () => cypher<{ root: string; steps: string[] }>(server, steps, { rootId }),
+    ([s]) => !!s && FINISHED.includes(s.root) && s.steps.every((x) => FINISHED.includes(x)),
+    timeoutMs,
+    'the workflow did not finish',
+  ).catch(async (err: Error) => {
+    const [s] = await cypher<{ root: string; steps: string[] }>(server, steps, { rootId });
+    const counts: Record<string, number> = {};
+    for (const x of s?.steps ?? []) counts[x] = (counts[x] ?? 0) + 1;
+    throw new Error(`${err.message}; root ${s?.root}, steps ${JSON.stringify(counts)}`);
+  });
+  return state!;
+}
+
+describe('a 200-step random DAG on four workers in two processes', () => {
+  const STEPS = 200;
+  let server: TestServer;
+  const locals: Scheduler[] = [];
+  const procs: AppProcess[] = [];
+  const localIds = [`durability-local-a-${run}`, `durability-local-b-${run}`];
+  const procIds = [`durability-proc-a-${run}`, `durability-proc-b-${run}`];
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    // ENGINE_AGENT_LIMIT is 4 per agent: 6 agents take 24 steps at once, more than 4 workers run.
+    await createAgents(server, 6);
+    // Two workers in separate processes (two each), started before the workflow so they take part.
+    procs.push(
+      ...(await Promise.all(
+        procIds.map((id) => startWorkerProcess(id, server.tenantId, { ENGINE_CONCURRENCY: '2' })),
+      )),
+    );
+  });
+
+  afterAll(async () => {
+    await Promise.allSettled(locals.map((s) => s.stop({ abort: true })));
+    await Promise.allSettled(procs.map((p) => stopProcess(p)));
+    await server?.stop();
+  });
+
+  it('runs every step exactly once, after its dependencies, spread over the workers', async () => {
+    // Each step depends on 0 to 3 distinct earlier steps: acyclic by construction.
+    const random = mulberry32(20_240_611);
+    const deps: number[][] = [];
+    for (let i = 0; i < STEPS; i++) {
+      const want = Math.min(i, Math.floor(random() * 4));
+      const chosen = new Set<number>();
+      while (chosen.size < want) chosen.add(Math.floor(random() * i));
+      deps.push([...chosen].sort((a, b) => a - b));
+    }
+    const edges = deps.reduce((n, d) => n + d.length, 0);
+
+    // createTasks takes at most 100 tasks at once: the root, then the steps in two batches that
+    // name steps of an earlier batch by id and steps of their own batch by key.
+    const [root] = await createTasks(server, [{ key: 'root', title: 'Random DAG' }]);
+    const ids = new Map<number, string>();
+    for (let from = 0; from < STEPS; from += 100) {
+      const inBatch = (d: number) => d >= from;
+      const created = await createTasks(
+        server,
+        Array.from({ length: Math.min(100, STEPS - from) }, (_, j) => {
+          const i = from + j;
+          return {
+            key: `s${i}`,
+            title: `Step ${i}`,
+            parentId: root!.id,
+            dependsOn: deps[i]!.filter((d) => !inBatch(d)).map((d) => ids.get(d)!),
+            dependsOnKeys: deps[i]!.filter(inBatch).map((d) => `s${d}`),
+          };
+        }),
+      );
+      for (const t of created) ids.set(Number(t.key.slice(1)), t.id);
+    }
+    expect(ids.size).toBe(STEPS);
+    const [stored] = await cypher<{ n: number }>(
+      server,
+      `MATCH (:Task {tenantId: $tenantId})-[e:DEPENDS_ON]->(:Task {tenantId: $tenantId}) RETURN count(e) AS n`,
+    );
+    expect(stored!.n).toBe(edges);
+
+    const started = Date.now();
+    await startWorkflow(server, root!.id);
+    for (const workerId of localIds) {
+      locals.push(startScheduler(server, echoExecutor(5), { workerId, leaseMs: 5_000 }));
+    }
+    const state = await waitForSteps(server, root!.id, 60_000);
+    const elapsed = Date.now() - started;
+
+    expect(state.steps).toHaveLength(STEPS);
+    expect(state.steps.every((s) => s === 'COMPLETED')).toBe(true);
+    expect(state.root).toBe('COMPLETED');
+
+    // Exactly one run per step, and it succeeded: nobody ran a step twice.
+    const runs = await cypher<{ key: string; runs: string[] }>(
+      server,
+      `MATCH (s:Task)-[:SUBTASK_OF]->(:Task {tenantId: $tenantId, id: $rootId})
+       OPTIONAL MATCH (r:Run)-[:OF]->(s)
+       RETURN s.key AS key, collect(r.status) AS runs`,
+      { rootId: root!.id },
+    );
+    expect(runs).toHaveLength(STEPS);
+    expect(runs.filter((r) => r.runs.length !== 1 || r.runs[0] !== 'SUCCEEDED')).toEqual([]);
+
+    // Every dependency ended before its dependant started.
+    const [order] = await cypher<{ pairs: number; late: string[] }>(
+      server,
+      `MATCH (s:Task {tenantId: $tenantId})-[:DEPENDS_ON]->(d:Task)
+       MATCH (rs:Run)-[:OF]->(s), (rd:Run)-[:OF]->(d)
+       RETURN count(*) AS pairs,
+              [x IN collect(CASE WHEN rd.endedAt IS NULL OR rd.endedAt > rs.startedAt
+                                 THEN d.key + ' -> ' + s.key END) WHERE x IS NOT NULL] AS late`,
+    );
+    expect(order!.pairs).toBe(edges);
+    expect(order!.late).toEqual([]);
+
+    // Spread over the workers: both processes' kind and the in-process schedulers took part.
+    const byWorker = await cypher<{ worker: string; n: number }>(
+      server,
+      `MATCH (r:Run {tenantId: $tenantId}) RETURN r.worker AS worker, count(*) AS n ORDER BY worker`,
+    );
+    const counts = Object.fromEntries(byWorker.map((w) => [w.worker, w.n]));
+    console.log(
+      `200-step DAG (${edges} dependencies) finished in ${elapsed} ms; runs by worker: ${JSON.stringify(counts)}`,
+    );
+    expect(byWorker.length).toBeGreaterThan(1);
+    expect(procIds.some((id) => (counts[id] ?? 0) > 0)).toBe(true);
+    expect(localIds.some((id) => (counts[id] ?? 0) > 0)).toBe(true);
+  }, 120_000);
+});
+
+describe('a worker process killed while its steps run', () => {
+  let server: TestServer;
+  let proc: AppProcess | undefined;
+  let local: Scheduler | undefined;
+  const killedId = `durability-killed-${run}`;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    await createAgents(server, 4);
+    proc = await startWorkerProcess(killedId, server.tenantId, {
+      ECHO_DELAY_MS: '1500',
+      ENGINE_LEASE_MS: '1000',
+      ENGINE_CONCURRENCY: '4',
+    });
+  });
+
+  afterAll(async () => {
+    await local?.stop({ abort: true });
+    await stopProcess(proc, 'SIGKILL');
+    await server?.stop();
+  });
+
+  it('its steps are taken over after the lease expires and each succeeds once', async () => {
+    const created = await createTasks(server, [
+      { key: 'root', title: 'Survive a crash' },
+      ...['a1', 'a2', 'a3', 'a4', 'a5', 'a6'].map((key) => ({
+        key,
+        title: `Independent ${key}`,
+        parentKey: 'root',
+      })),
+      { key: 'b1', title: 'b1', parentKey: 'root', dependsOnKeys: ['a1', 'a2'] },
+      { key: 'b2', title: 'b2', parentKey: 'root', dependsOnKeys: ['a3'] },
+      { key: 'b3', title: 'b3', parentKey: 'root', dependsOnKeys: ['a4', 'a5'] },
+      { key: 'b4', title: 'b4', parentKey: 'root', dependsOnKeys: ['a6'] },
+      { key: 'c1', title: 'c1', parentKey: 'root', dependsOnKeys: ['b1', 'b2'] },
+      { key: 'c2', title: 'c2', parentKey: 'root', dependsOnKeys: ['b3', 'b4'] },
+    ]);
+    const root = created.find((t) => t.key === 'root');
+    const steps = created.filter((t) => t.key !== 'root');
+    expect(steps).toHaveLength(12);
+    await startWorkflow(server, root!.id);
+
+    const runningOfKilled = `
+      MATCH (r:Run {tenantId: $tenantId, worker: $worker, status: 'RUNNING'})-[:OF]->(t:Task)
+      RETURN r.id AS run, t.key AS key`;
+    await poll(
+      () => cypher<{ run: string; key: string }>(server, runningOfKilled, { worker: killedId }),
+      (rows) => rows.length > 0,
+      20_000,
+      'the worker process did not start a step',
+    );
+    proc!.child.kill('SIGKILL');
+    await proc!.exited;
+    // Nobody else runs now: what it held is still RUNNING, with a lease that will expire.
+    const held = await cypher<{ run: string; key: string }>(server, runningOfKilled, {
+      worker: killedId,
+    });
+    expect(held.length).toBeGreaterThan(0);
+
+    local = startScheduler(server, echoExecutor(), {
+      workerId: `durability-rescuer-${run}`,
+      leaseMs: 1_000,
+    });
+    const state = await waitForSteps(server, root!.id, 30_000);
+    expect(state.steps).toEqual(Array(12).fill('COMPLETED'));
+    expect(state.root).toBe('COMPLETED');
+
+    const runs = await cypher<{
+      key: string;
+      runs: { id: string; status: string; worker: string; attempt: number; error: string | null }[];
+    }>(
+      server,
+      `MATCH (s:Task)-[:SUBTASK_OF]->(:Task {tenantId: $tenantId, id: $rootId})
+       OPTIONAL MATCH (r:Run)-[:OF]->(s)
+       WITH s, r ORDER BY r.startedAt
+       RETURN s.key AS key, collect({id: r.id, status: r.status, worker: r.worker,
+                                     attempt: r.attempt, error: r.error}) AS runs`,
+      { rootId: root!.id },
+    );
+    const byKey = Object.fromEntries(runs.map((r) => [r.key, r.runs]));
+    // No step succeeded twice, none is left running.
+    for (const r of runs) {
+      expect(
+        r.runs.filter((x) => x.status === 'SUCCEEDED'),
+        r.key,
+      ).toHaveLength(1);
+      expect(
+        r.runs.filter((x) => x.status === 'RUNNING'),
+        r.key,
+      ).toEqual([]);
+    }
+    // What the killed worker held was abandoned when its lease expired, then run again and
+    // completed by the rescuing scheduler.
+    for (const h of held) {
+      const [first, ...later] = byKey[h.key]!;
+      expect(first).toMatchObject({ id: h.run, status: 'ABANDONED', worker: killedId });
+      expect(first!.error).toMatch(/^lease expired: worker durability-killed-/);
+      expect(later).toHaveLength(1);
+      expect(later[0]).toMatchObject({
+        status: 'SUCCEEDED',
+        worker: local.workerId,
+        attempt: first!.attempt + 1,
+      });
+    }
+    // The killed worker finished nothing after it died.
+    const killedRuns = runs.flatMap((r) => r.runs).filter((x) => x.worker === killedId);
+    expect(killedRuns.every((x) => x.status === 'ABANDONED' || x.status === 'SUCCEEDED')).toBe(
+      true,
+    );
+    console.log(
+      `killed worker held ${held.map((h) => h.key).join(', ')}; all ${steps.length} steps completed`,
+    );
+  }, 60_000);
+});
