@@ -57,7 +57,7 @@ export function promotion(p: Promotable): Promotion {
 }
 
 export interface Settlement {
-  to: TaskStatus.COMPLETED | TaskStatus.FAILED;
+  to: TaskStatus.COMPLETED | TaskStatus.FAILED | TaskStatus.CANCELLED;
   result?: string;
   error?: string;
   /** Unfinished steps to cancel (a fail-fast parent). */
@@ -67,7 +67,7 @@ export interface Settlement {
 /**
  * Whether a running parent is done: FAILED at the first failed step under FAIL_FAST (its other
  * unfinished steps cancelled), otherwise once every step has ended: FAILED if any failed,
- * else COMPLETED with the steps' results by key.
+ * CANCELLED if any was cancelled, else COMPLETED with the steps' results by key.
  */
 export function settlement({ parent, children }: ParentState): Settlement | null {
   const failed = children.filter((c) => c.status === TaskStatus.FAILED);
@@ -86,6 +86,11 @@ export function settlement({ parent, children }: ParentState): Settlement | null
       error: `${failed.length} of ${children.length} steps failed`,
       cancel: [],
     };
+  }
+  const cancelled = children.filter((c) => c.status === TaskStatus.CANCELLED);
+  if (cancelled.length > 0) {
+    const error = `${cancelled.length} of ${children.length} steps were cancelled`;
+    return { to: TaskStatus.CANCELLED, error, cancel: [] };
   }
   const results: Record<string, unknown> = {};
   for (const c of children) {

@@ -251,7 +251,9 @@ export class Scheduler {
       } finally {
         clearInterval(heartbeat);
         clearTimeout(timeout);
-        this.inFlight.delete(task.id);
+        // The task may run again here already (reassigned while this attempt wound down):
+        // forget only this attempt, or the new one could no longer be aborted or counted.
+        if (this.inFlight.get(task.id)?.controller === controller) this.inFlight.delete(task.id);
         this.wake();
       }
     })();

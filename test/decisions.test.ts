@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import type { ParentState, Promotable } from '../graph/engine.repository.js';
+import { promotion, settlement } from '../src/engine/decisions.js';
+import { FailurePolicy, TaskStatus, type Task } from '../src/domain/task.js';
+
+const task = (over: Partial<Task> = {}) =>
+  ({
+    id: 'p',
+    condition: null,
+    requiresApproval: false,
+    decision: null,
+    failurePolicy: FailurePolicy.FAIL_FAST,
+    ...over,
+  }) as Task;
+
+const child = (key: string, status: TaskStatus, result: string | null = null) => ({
+  id: key,
+  key,
+  title: key,
+  status,
+  result,
+});
+
+const promote = (over: Partial<Promotable>) =>
+  promotion({ task: task(), hasChildren: false, dependencies: [], ...over });
+
+describe('promotion rules', () => {
+  const dep = (status: TaskStatus, result: string | null = null) => ({ key: 'a', status, result });
+
+  it('makes a step READY, a parent IN_PROGRESS, and a gated one AWAITING_APPROVAL', () => {
+    expect(promote({})).toEqual({ to: TaskStatus.READY });
+    expect(promote({ hasChildren: true })).toEqual({ to: TaskStatus.IN_PROGRESS });
+    expect(promote({ task: task({ requiresApproval: true }) })).toEqual({
+      to: TaskStatus.AWAITING_APPROVAL,
+    });
+  });
+
+  it('skips after a failed dependency, after all-skipped ones, and on a false condition', () => {
+    expect(promote({ dependencies: [dep(TaskStatus.FAILED)] }).to).toBe(TaskStatus.SKIPPED);
+    expect(promote({ dependencies: [dep(TaskStatus.SKIPPED)] }).to).toBe(TaskStatus.SKIPPED);
+    const join = [dep(TaskStatus.SKIPPED), { ...dep(TaskStatus.COMPLETED), key: 'b' }];
+    expect(promote({ dependencies: join }).to).toBe(TaskStatus.READY);
+    const conditional = task({ condition: 'steps.a.output.n > 2' });
+    expect(
+      promote({ task: conditional, dependencies: [dep(TaskStatus.COMPLETED, '{"n": 1}')] }),
+    ).toEqual({
+      to: TaskStatus.SKIPPED,
+      error: 'condition was false: steps.a.output.n > 2',
+    });
+    expect(
+      promote({ task: conditional, dependencies: [dep(TaskStatus.COMPLETED, '{"n": 3}')] }).to,
+    ).toBe(TaskStatus.READY);
+  });
+});
+
+describe('settling a parent', () => {
+  const state = (policy: FailurePolicy, children: ParentState['children']): ParentState => ({
+    parent: task({ failurePolicy: policy }),
+    children,
+  });
+
+  it('fails fast at the first failure, cancelling the unfinished steps', () => {
+    const s = settlement(
+      state(FailurePolicy.FAIL_FAST, [
+        child('a', TaskStatus.FAILED),
+        child('b', TaskStatus.IN_PROGRESS),
+        child('c', TaskStatus.COMPLETED),
+      ]),
+    );
+    expect(s).toEqual({ to: TaskStatus.FAILED, error: 'step "a" failed', cancel: ['b'] });
+  });
+
+  it('waits under CONTINUE, then fails naming how many steps failed', () => {
+    const running = [child('a', TaskStatus.FAILED), child('b', TaskStatus.IN_PROGRESS)];
+    expect(settlement(state(FailurePolicy.CONTINUE, running))).toBeNull();
+    const ended = [child('a', TaskStatus.FAILED), child('b', TaskStatus.COMPLETED)];
+    expect(settlement(state(FailurePolicy.CONTINUE, ended))).toMatchObject({
+      to: TaskStatus.FAILED,
+      error: '1 of 2 steps failed',
+    });
+  });
+
+  it('ends CANCELLED when a step was cancelled, COMPLETED with results by key otherwise', () => {
+    const cancelled = [child('a', TaskStatus.CANCELLED), child('b', TaskStatus.COMPLETED)];
+    expect(settlement(state(FailurePolicy.FAIL_FAST, cancelled))).toMatchObject({
+      to: TaskStatus.CANCELLED,
+      error: '1 of 2 steps were cancelled',
+    });
+    const done = [child('a', TaskStatus.COMPLETED, '{"x": 1}'), child('b', TaskStatus.SKIPPED)];
+    const s = settlement(state(FailurePolicy.FAIL_FAST, done));
+    expect(s?.to).toBe(TaskStatus.COMPLETED);
+    expect(JSON.parse(s!.result!)).toEqual({ a: { x: 1 } });
+  });
+});

@@ -1,0 +1,436 @@
+import { describe, expect, it, vi } from 'vitest';
+import { echoExecutor, StepError, type Executor } from '../src/engine/executor.js';
+import { graphql } from './generated/index.js';
+import { allFinished, byKey, waitForWorkflow } from './utils/engine.js';
+import {
+  createOperators,
+  createPlan,
+  eventually,
+  inTenant,
+  latch,
+  sleep,
+  startPlan,
+  startWorkflow,
+  untilAborted,
+  withScheduler,
+} from './utils/engine-steps.js';
+import { subscribe } from './utils/ws.js';
+
+/** The orchestration engine's rules, one tenant per test: retries, conditions, cancellation,
+ * redistribution and the live feed. */
+
+const Steps = graphql(`
+  query EngineBehaviourSteps($id: ID!) {
+    workflow(taskId: $id) {
+      tasks {
+        key
+        status
+        error
+        attempts
+        runs {
+          status
+          attempt
+          error
+          startedAt
+          endedAt
+        }
+      }
+    }
+  }
+`);
+
+const Step = graphql(`
+  query EngineBehaviourStep($id: ID!) {
+    task(id: $id) {
+      status
+      assignment {
+        agent {
+          name
+        }
+      }
+    }
+  }
+`);
+
+const CancelTask = graphql(`
+  mutation EngineBehaviourCancel($id: ID!) {
+    cancelTask(id: $id) {
+      status
+    }
+  }
+`);
+
+const DeactivateAgent = graphql(`
+  mutation EngineBehaviourDeactivate($id: ID!) {
+    deactivateAgent(id: $id) {
+      active
+    }
+  }
+`);
+
+const BadConditionKey = graphql(`
+  mutation EngineBehaviourBadConditionKey {
+    createTasks(
+      inputs: [
+        { key: "check", title: "Check" }
+        { key: "other", title: "Other" }
+        { key: "next", title: "Next", dependsOnKeys: ["check"], condition: "steps.other.output.ok" }
+      ]
+    ) {
+      id
+    }
+  }
+`);
+
+const BadConditionSyntax = graphql(`
+  mutation EngineBehaviourBadConditionSyntax {
+    createTasks(
+      inputs: [
+        { key: "check", title: "Check" }
+        {
+          key: "next"
+          title: "Next"
+          dependsOnKeys: ["check"]
+          condition: "steps.check.output.score >> 0.5"
+        }
+      ]
+    ) {
+      id
+    }
+  }
+`);
+
+const StepUpdates = graphql(`
+  subscription EngineBehaviourStepUpdates($id: ID!) {
+    taskUpdated(taskId: $id) {
+      change
+      task {
+        status
+      }
+    }
+  }
+`);
+
+const WorkflowUpdates = graphql(`
+  subscription EngineBehaviourWorkflowUpdates($rootId: ID!) {
+    taskUpdated(rootId: $rootId) {
+      change
+      task {
+        key
+        status
+      }
+    }
+  }
+`);
+
+const ms = (iso: unknown) => new Date(iso as string).getTime();
+
+describe('the engine: retries', () => {
+  it('retries a transient failure with growing backoff; permanent errors and spent attempts fail', async () => {
+    // Backoff jitter fixed at its middle (x0.75): attempt 1 waits 300 ms, attempt 2 600 ms.
+    const random = vi.spyOn(Math, 'random').mockReturnValue(0.5);
+    try {
+      await inTenant(async (server) => {
+        await createOperators(server, { Worker: [] });
+        const ids = await startPlan(server, [
+          { key: 'root', title: 'Retries', failurePolicy: 'CONTINUE' },
+          { key: 'flaky', title: 'Flaky', parentKey: 'root' },
+          { key: 'permanent', title: 'Permanent', parentKey: 'root' },
+          { key: 'plain', title: 'Plain error', parentKey: 'root' },
+          { key: 'spent', title: 'Always down', parentKey: 'root', maxAttempts: 2 },
+        ]);
+        const executor: Executor = async ({ task, run }) => {
+          if (task.key === 'flaky' && run.attempt >= 3) return { result: 'third time lucky' };
+          if (task.key === 'flaky') throw new StepError(`flaky attempt ${run.attempt}`, true);
+          if (task.key === 'permanent') throw new StepError('the input is wrong', false);
+          if (task.key === 'plain') throw new Error('a bug in the step');
+          throw new StepError('the service is down', true);
+        };
+        await withScheduler(
+          server,
+          executor,
+          async () => {
+            await waitForWorkflow(server, ids.root!, allFinished);
+            const res = await server.gql(Steps, { id: ids.root! });
+            const k = Object.fromEntries(res.data!.workflow.tasks.map((t) => [t.key!, t]));
+
+            const flaky = k.flaky!;
+            expect(flaky).toMatchObject({ status: 'COMPLETED', attempts: 3, error: null });
+            expect(flaky.runs.map((r) => [r.status, r.attempt])).toEqual([
+              ['FAILED', 1],
+              ['FAILED', 2],
+              ['SUCCEEDED', 3],
+            ]);
+            expect(flaky.runs[0]!.error).toBe('attempt 1 failed (will retry): flaky attempt 1');
+            const gap1 = ms(flaky.runs[1]!.startedAt) - ms(flaky.runs[0]!.endedAt);
+            const gap2 = ms(flaky.runs[2]!.startedAt) - ms(flaky.runs[1]!.endedAt);
+            expect(gap1).toBeGreaterThanOrEqual(250);
+            expect(gap2).toBeGreaterThanOrEqual(550);
+            expect(gap2).toBeGreaterThan(gap1);
+
+            for (const [key, error] of [
+              ['permanent', 'the input is wrong'],
+              ['plain', 'a bug in the step'],
+            ] as const) {
+              expect(k[key]).toMatchObject({ status: 'FAILED', attempts: 1, error });
+              expect(k[key]!.runs.map((r) => r.status)).toEqual(['FAILED']);
+            }
+            expect(k.spent).toMatchObject({
+              status: 'FAILED',
+              attempts: 2,
+              error: 'the service is down',
+            });
+            expect(k.spent!.runs.map((r) => r.status)).toEqual(['FAILED', 'FAILED']);
+            expect(k.root).toMatchObject({ status: 'FAILED', error: '3 of 4 steps failed' });
+          },
+          { backoff: { baseMs: 400, maxMs: 5_000 } },
+        );
+      });
+    } finally {
+      random.mockRestore();
+    }
+  });
+});
+
+describe('the engine: conditions', () => {
+  it('runs the branch whose condition holds, skips the other, runs the join and propagates the skip', async () => {
+    await inTenant(async (server) => {
+      await createOperators(server, { Worker: [] });
+      const ids = await startPlan(server, [
+        { key: 'root', title: 'Branches' },
+        { key: 'check', title: 'Check', parentKey: 'root' },
+        {
+          key: 'high',
+          title: 'High road',
+          parentKey: 'root',
+          dependsOnKeys: ['check'],
+          condition: 'steps.check.output.score > 0.5',
+        },
+        {
+          key: 'low',
+          title: 'Low road',
+          parentKey: 'root',
+          dependsOnKeys: ['check'],
+          condition: 'steps.check.output.score <= 0.5',
+        },
+        { key: 'join', title: 'Join', parentKey: 'root', dependsOnKeys: ['high', 'low'] },
+        { key: 'afterLow', title: 'After low', parentKey: 'root', dependsOnKeys: ['low'] },
+      ]);
+      const ran: string[] = [];
+      const executor: Executor = async ({ task }) => {
+        ran.push(task.key!);
+        return { result: task.key === 'check' ? JSON.stringify({ score: 0.9 }) : task.key! };
+      };
+      await withScheduler(server, executor, async () => {
+        const k = byKey(await waitForWorkflow(server, ids.root!, allFinished));
+        expect(ran.sort()).toEqual(['check', 'high', 'join']);
+        expect(k.high!.status).toBe('COMPLETED');
+        expect(k.low).toMatchObject({
+          status: 'SKIPPED',
+          error: 'condition was false: steps.check.output.score <= 0.5',
+          runs: [],
+        });
+        expect(k.join!.status).toBe('COMPLETED');
+        expect(k.afterLow).toMatchObject({
+          status: 'SKIPPED',
+          error: 'every dependency was skipped',
+        });
+        expect(k.root!.status).toBe('COMPLETED');
+        expect(JSON.parse(k.root!.result!)).toEqual({
+          check: { score: 0.9 },
+          high: 'high',
+          join: 'join',
+        });
+      });
+    });
+  });
+
+  it('refuses a condition on a step that is not a dependency, and a malformed one with its position', async () => {
+    await inTenant(async (server) => {
+      const notADependency = await server.gql(BadConditionKey);
+      expect(notADependency.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+      expect(notADependency.errors?.[0]?.message).toContain(
+        'condition refers to step "other", which is not one of this task\'s dependencies (their keys: check)',
+      );
+
+      const malformed = await server.gql(BadConditionSyntax);
+      expect(malformed.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+      expect(malformed.errors?.[0]?.message).toContain('Unknown operator ">>" at position 25');
+    });
+  });
+});
+
+describe('the engine: cancellation', () => {
+  it('cancels a running subtree: executors see the abort, runs end CANCELLED, nothing retries', async () => {
+    await inTenant(async (server) => {
+      await createOperators(server, { Worker: [], Helper: [] });
+      const ids = await startPlan(server, [
+        { key: 'root', title: 'Report' },
+        { key: 'batch', title: 'Batch', parentKey: 'root' },
+        { key: 'a', title: 'A', parentKey: 'batch' },
+        { key: 'b', title: 'B', parentKey: 'batch' },
+        { key: 'c', title: 'C', parentKey: 'batch' },
+        { key: 'd', title: 'D', parentKey: 'batch', dependsOnKeys: ['a'] },
+        { key: 'e', title: 'E', parentKey: 'batch', dependsOnKeys: ['b', 'c'] },
+        { key: 'side', title: 'Side', parentKey: 'root' },
+      ]);
+      const started: string[] = [];
+      const sawAbort = new Map<string, boolean>();
+      const executor: Executor = async ({ task, signal }) => {
+        started.push(task.key!);
+        if (task.key === 'side') return { result: 'side done' };
+        signal.addEventListener('abort', () => sawAbort.set(task.key!, signal.aborted));
+        return untilAborted(signal);
+      };
+      await withScheduler(server, executor, async () => {
+        await waitForWorkflow(server, ids.root!, (tasks) =>
+          ['a', 'b', 'c'].every((key) =>
+            tasks.some((t) => t.key === key && t.status === 'IN_PROGRESS' && t.runs.length === 1),
+          ),
+        );
+        await eventually('the three executors to start', () =>
+          ['a', 'b', 'c'].every((key) => started.includes(key)),
+        );
+
+        const res = await server.gql(CancelTask, { id: ids.batch! });
+        expect(res.errors).toBeUndefined();
+        expect(res.data!.cancelTask.status).toBe('CANCELLED');
+        await eventually('the three aborts', () => sawAbort.size === 3);
+        expect(Object.fromEntries(sawAbort)).toEqual({ a: true, b: true, c: true });
+
+        const settled = await waitForWorkflow(server, ids.root!, allFinished);
+        await sleep(600); // several polls and a lease sweep: nothing may run again
+        const again = await waitForWorkflow(server, ids.root!, allFinished);
+        expect(again).toEqual(settled);
+        const k = byKey(again);
+        for (const key of ['batch', 'a', 'b', 'c', 'd', 'e'])
+          expect(k[key]!.status).toBe('CANCELLED');
+        for (const key of ['a', 'b', 'c']) {
+          expect(k[key]!.runs.map((r) => r.status)).toEqual(['CANCELLED']);
+        }
+        expect(k.d!.runs).toEqual([]);
+        expect(k.e!.runs).toEqual([]);
+        expect(k.side!.status).toBe('COMPLETED');
+        expect(started.sort()).toEqual(['a', 'b', 'c', 'side']);
+      });
+    });
+  });
+});
+
+describe('the engine: redistribution', () => {
+  it('moves a deactivated agent’s running and queued steps to another capable agent', async () => {
+    await inTenant(async (server) => {
+      const { A } = await createOperators(server, { A: ['work'] });
+      const ids = await startPlan(server, [
+        { key: 'root', title: 'Redistribute' },
+        { key: 'first', title: 'First', parentKey: 'root', requiredCapabilities: ['work'] },
+        {
+          key: 'queued',
+          title: 'Queued',
+          parentKey: 'root',
+          requiredCapabilities: ['work'],
+          dependsOnKeys: ['first'],
+          assigneeId: A,
+        },
+      ]);
+      const calls: { key: string; agent: string; signal: AbortSignal }[] = [];
+      let stoppedAfterAbort = 0;
+      const release = latch();
+      const executor: Executor = async ({ task, agent, signal }) => {
+        calls.push({ key: task.key!, agent: agent.name, signal });
+        try {
+          await Promise.race([release.opened, untilAborted(signal)]);
+        } catch (reason) {
+          await sleep(300); // an executor that takes a while to clean up after an abort
+          stoppedAfterAbort++;
+          throw reason;
+        }
+        return { result: `${task.key} by ${agent.name}` };
+      };
+      await withScheduler(server, executor, async (scheduler) => {
+        await eventually('the first step to start on A', () => calls.length === 1);
+        expect(calls[0]).toMatchObject({ key: 'first', agent: 'A' });
+
+        await createOperators(server, { B: ['work'] });
+        const updates = await subscribe(server, StepUpdates, { id: ids.first! });
+        try {
+          const res = await server.gql(DeactivateAgent, { id: A! });
+          expect(res.data?.deactivateAgent.active).toBe(false);
+          const update = await updates.waitForNext();
+          expect(update.data?.taskUpdated).toEqual({
+            change: 'REASSIGNING',
+            task: { status: 'READY' },
+          });
+        } finally {
+          await updates.close();
+        }
+        // The queued step lost its assignment to A at once.
+        const queued = await server.gql(Step, { id: ids.queued! });
+        expect(queued.data!.task).toMatchObject({ status: 'PENDING', assignment: null });
+
+        await eventually('the first step to run again on B', () => calls.length === 2);
+        expect(calls[1]).toMatchObject({ key: 'first', agent: 'B' });
+        expect(calls[0]!.signal.aborted).toBe(true);
+        await eventually('the aborted executor to stop', () => stoppedAfterAbort === 1);
+        // Regression: the aborted attempt's cleanup must not forget the attempt that replaced it.
+        expect(scheduler.running).toBe(1);
+
+        release.open();
+        const k = byKey(await waitForWorkflow(server, ids.root!, allFinished));
+        expect(k.first!.runs.map((r) => [r.status, r.agent?.name])).toEqual([
+          ['ABORTED', 'A'],
+          ['SUCCEEDED', 'B'],
+        ]);
+        expect(k.first).toMatchObject({ status: 'COMPLETED', result: 'first by B' });
+        expect(k.queued!.runs.map((r) => [r.status, r.agent?.name])).toEqual([['SUCCEEDED', 'B']]);
+        expect(k.queued!.assignment?.agent.name).toBe('B');
+        expect(k.root!.status).toBe('COMPLETED');
+        expect(calls.map((c) => `${c.key}@${c.agent}`)).toEqual(['first@A', 'first@B', 'queued@B']);
+      });
+    });
+  });
+});
+
+describe('the engine: live updates', () => {
+  it('taskUpdated(rootId) shows a workflow’s transitions in commit order, ending with the root COMPLETED', async () => {
+    await inTenant(async (server) => {
+      await createOperators(server, { Worker: [] });
+      const ids = await createPlan(server, [
+        { key: 'root', title: 'Live' },
+        { key: 'first', title: 'First', parentKey: 'root' },
+        { key: 'second', title: 'Second', parentKey: 'root', dependsOnKeys: ['first'] },
+      ]);
+      const updates = await subscribe(server, WorkflowUpdates, { rootId: ids.root! });
+      try {
+        await withScheduler(server, echoExecutor(), async () => {
+          await startWorkflow(server, ids.root!);
+          const seen: string[] = [];
+          while (seen.at(-1) !== 'root COMPLETED' && seen.length < 20) {
+            const event = await updates.waitForNext();
+            expect(event.errors).toBeUndefined();
+            const { change, task } = event.data!.taskUpdated;
+            seen.push(
+              change === 'STATUS_CHANGED'
+                ? `${task.key} ${task.status}`
+                : `${task.key} ${task.status} (${change})`,
+            );
+          }
+          expect(seen).toEqual([
+            'root PENDING (WORKFLOW_STARTED)',
+            'root IN_PROGRESS',
+            'first READY',
+            'first IN_PROGRESS (STARTED)',
+            'first COMPLETED',
+            'second READY',
+            'second IN_PROGRESS (STARTED)',
+            'second COMPLETED',
+            'root COMPLETED',
+          ]);
+          expect(await updates.staysQuiet(300)).toBe(true);
+        });
+      } finally {
+        await updates.close();
+      }
+    });
+  });
+});
