@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { limitsEnvSchema, limitsFromEnv, type LimitsConfig } from './limits/config.js';
+import { llmEnvProblem, llmEnvSchema, llmFromEnv, type LlmConfig } from './llm/config.js';
 
 const port = (fallback: number) =>
   z.coerce
@@ -43,6 +44,7 @@ const envSchema = z.object({
   ENGINE_STEP_TIMEOUT_MS: z.coerce.number().int().min(100).default(300_000),
   ECHO_DELAY_MS: z.coerce.number().int().min(0).default(0),
   ...limitsEnvSchema.shape,
+  ...llmEnvSchema.shape,
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -64,6 +66,8 @@ export interface Config {
   /** An ADMIN key of the default tenant to accept; required in production. */
   adminApiKey?: string;
   limits: LimitsConfig;
+  /** The model layer: provider, models per purpose, prices (src/llm/config.ts). */
+  llm: LlmConfig;
   engine: {
     /** Run a scheduler inside the API process (workers run one each regardless). */
     enabled: boolean;
@@ -103,6 +107,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.NEO4J_URI && !e.NEO4J_PASSWORD) {
     throw new ConfigError('Invalid environment: NEO4J_PASSWORD is required when NEO4J_URI is set');
   }
+  const llmProblem = llmEnvProblem(e);
+  if (llmProblem) throw new ConfigError(`Invalid environment: ${llmProblem}`);
   return {
     env: e.NODE_ENV,
     host: e.HOST,
@@ -123,6 +129,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     adminApiKey: e.ADMIN_API_KEY,
     limits: limitsFromEnv(e),
+    llm: llmFromEnv(e),
     engine: {
       enabled: e.ENGINE === 'on',
       concurrency: e.ENGINE_CONCURRENCY,

@@ -4,6 +4,7 @@ import { ensureBootstrapAdmin, openGraph } from './bootstrap.js';
 import { createLogger } from './logger.js';
 import { startServer } from './server.js';
 import { schedulerFromConfig } from './engine/start.js';
+import { checkModelReachable } from './llm/models.js';
 import { VERSION } from './version.js';
 
 /** `npm start`: the local Neo4j if needed, migrations, then the API. */
@@ -14,6 +15,8 @@ async function main(): Promise<void> {
   const graph = await openGraph(config, log);
   const server = await startServer({ config, graph, logger });
   const admin = await ensureBootstrapAdmin(config, server.services.auth);
+  // An unreachable model is a warning, never a crash: offline work and the API still run.
+  void checkModelReachable(config.llm, logger);
   const scheduler = config.engine.enabled
     ? schedulerFromConfig(config, { uow: server.services.uow, logger, pubsub: server.pubsub })
     : undefined;

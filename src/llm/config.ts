@@ -1,0 +1,173 @@
+import { z } from 'zod';
+import { DEFAULT_PRICES, type PriceTable } from './pricing.js';
+import type { ModelRouting, Purpose } from './routing.js';
+
+export type LlmProvider = 'offline' | 'openai' | 'openrouter' | 'compatible';
+
+/** The model layer's settings; src/llm/models.ts turns them into chat models. */
+export interface LlmConfig extends ModelRouting {
+  provider: LlmProvider;
+  /** The chosen provider's key. Never logged: the logger redacts `apiKey`. */
+  apiKey?: string;
+  /** The OpenAI-compatible endpoint, without a trailing slash; unset for offline. */
+  baseUrl?: string;
+  timeoutMs: number;
+  /** Retries inside one call; 0 by default because the engine retries steps with backoff. */
+  maxRetries: number;
+  prices: PriceTable;
+}
+
+export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
+export const OPENROUTER_BASE_URL = 'https://openrouter.ai/api/v1';
+
+/** LLM_MODEL when unset, per provider. */
+export const DEFAULT_MODELS: Readonly<Record<LlmProvider, string>> = Object.freeze({
+  offline: 'offline',
+  openai: 'gpt-4o-mini',
+  openrouter: 'openrouter/auto',
+  compatible: 'llama3.1',
+});
+
+const PRICES_CONTRACT =
+  'must be JSON such as {"my-model": {"input": 0.5, "output": 1.5}} (USD per 1M tokens)';
+
+/** LLM_PRICES: a JSON object of model -> { input, output }, both non-negative numbers. */
+const prices = z
+  .string()
+  .transform((text, ctx): Record<string, { input: number; output: number }> => {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `${PRICES_CONTRACT}; it is not valid JSON` });
+      return z.NEVER;
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      ctx.addIssue({ code: 'custom', message: `${PRICES_CONTRACT}; it is not an object` });
+      return z.NEVER;
+    }
+    const price = (n: unknown) => typeof n === 'number' && Number.isFinite(n) && n >= 0;
+    for (const [model, entry] of Object.entries(value)) {
+      const ok =
+        typeof entry === 'object' && entry !== null && price(entry.input) && price(entry.output);
+      if (!ok) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `${PRICES_CONTRACT}; ${JSON.stringify(model)} needs non-negative numbers "input" and "output"`,
+        });
+        return z.NEVER;
+      }
+    }
+    return value as Record<string, { input: number; output: number }>;
+  });
+
+const modelName = z.string().trim().min(1, 'must be a model name').optional();
+
+/**
+ * The environment variables of the model layer, meant to be spread into src/config.ts's env
+ * schema. Messages read after the variable's name.
+ */
+export const llmEnvSchema = z.object({
+  LLM_PROVIDER: z
+    .enum(['offline', 'openai', 'openrouter', 'compatible'], {
+      error: 'must be one of offline, openai, openrouter, compatible',
+    })
+    .optional(),
+  OPENAI_API_KEY: z.string().optional(),
+  OPENROUTER_API_KEY: z.string().optional(),
+  LLM_API_KEY: z.string().optional(),
+  LLM_BASE_URL: z
+    .url({
+      protocol: /^https?$/,
+      error: 'must be an http(s) URL such as http://127.0.0.1:11434/v1',
+    })
+    .transform((url) => url.replace(/\/+$/, ''))
+    .optional(),
+  LLM_MODEL: modelName,
+  LLM_MODEL_PLANNING: modelName,
+  LLM_MODEL_EXECUTION: modelName,
+  LLM_MODEL_EVALUATION: modelName,
+  LLM_MODEL_EXTRACTION: modelName,
+  LLM_MODEL_SYNTHESIS: modelName,
+  LLM_MODEL_CHAT: modelName,
+  LLM_MODEL_LOW_PRIORITY: modelName,
+  LLM_TIMEOUT_MS: z.coerce
+    .number({ error: 'must be a whole number of milliseconds, at least 1000' })
+    .int('must be a whole number of milliseconds, at least 1000')
+    .min(1000, 'must be a whole number of milliseconds, at least 1000')
+    .default(60_000),
+  LLM_MAX_RETRIES: z.coerce
+    .number({ error: 'must be a whole number from 0 to 10' })
+    .int('must be a whole number from 0 to 10')
+    .min(0, 'must be a whole number from 0 to 10')
+    .max(10, 'must be a whole number from 0 to 10')
+    .default(0),
+  LLM_PRICES: prices.optional(),
+});
+
+export type LlmEnv = z.infer<typeof llmEnvSchema>;
+
+/**
+ * The provider: LLM_PROVIDER, else inferred from what is set (OPENAI_API_KEY, then
+ * OPENROUTER_API_KEY, then LLM_BASE_URL), else offline.
+ */
+export function llmProvider(e: LlmEnv): LlmProvider {
+  if (e.LLM_PROVIDER) return e.LLM_PROVIDER;
+  if (e.OPENAI_API_KEY) return 'openai';
+  if (e.OPENROUTER_API_KEY) return 'openrouter';
+  if (e.LLM_BASE_URL) return 'compatible';
+  return 'offline';
+}
+
+/** A one-line problem with the combination of LLM variables, or undefined. Names no secret. */
+export function llmEnvProblem(e: LlmEnv): string | undefined {
+  const provider = llmProvider(e);
+  if (provider === 'openai' && !e.OPENAI_API_KEY) {
+    return 'OPENAI_API_KEY is required when LLM_PROVIDER is openai';
+  }
+  if (provider === 'openrouter' && !e.OPENROUTER_API_KEY) {
+    return 'OPENROUTER_API_KEY is required when LLM_PROVIDER is openrouter';
+  }
+  if (provider === 'compatible' && !e.LLM_BASE_URL) {
+    return 'LLM_BASE_URL is required when LLM_PROVIDER is compatible (e.g. http://127.0.0.1:11434/v1 for Ollama)';
+  }
+  return undefined;
+}
+
+/** Maps parsed variables (llmEnvSchema's output, checked by llmEnvProblem) to an LlmConfig. */
+export function llmFromEnv(e: LlmEnv): LlmConfig {
+  const provider = llmProvider(e);
+  const purposeModels: Partial<Record<Purpose, string>> = {};
+  const overrides: Array<[Purpose, string | undefined]> = [
+    ['planning', e.LLM_MODEL_PLANNING],
+    ['execution', e.LLM_MODEL_EXECUTION],
+    ['evaluation', e.LLM_MODEL_EVALUATION],
+    ['extraction', e.LLM_MODEL_EXTRACTION],
+    ['synthesis', e.LLM_MODEL_SYNTHESIS],
+    ['chat', e.LLM_MODEL_CHAT],
+  ];
+  for (const [purpose, model] of overrides) if (model) purposeModels[purpose] = model;
+  const apiKey = {
+    offline: undefined,
+    openai: e.OPENAI_API_KEY,
+    openrouter: e.OPENROUTER_API_KEY,
+    compatible: e.LLM_API_KEY,
+  }[provider];
+  const baseUrl = {
+    offline: undefined,
+    openai: e.LLM_BASE_URL ?? OPENAI_BASE_URL,
+    openrouter: e.LLM_BASE_URL ?? OPENROUTER_BASE_URL,
+    compatible: e.LLM_BASE_URL,
+  }[provider];
+  return {
+    provider,
+    apiKey,
+    baseUrl,
+    model: e.LLM_MODEL ?? DEFAULT_MODELS[provider],
+    purposeModels,
+    lowPriorityModel: e.LLM_MODEL_LOW_PRIORITY,
+    timeoutMs: e.LLM_TIMEOUT_MS,
+    maxRetries: e.LLM_MAX_RETRIES,
+    prices: Object.freeze({ ...DEFAULT_PRICES, ...e.LLM_PRICES }),
+  };
+}

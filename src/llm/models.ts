@@ -1,0 +1,116 @@
+import type { Callbacks } from '@langchain/core/callbacks/manager';
+import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
+import { ChatOpenAI } from '@langchain/openai';
+import type { LlmConfig, LlmProvider } from './config.js';
+import { OFFLINE_MODEL_NAME, OfflineChatModel } from './offline-model.js';
+import { modelFor, type ModelRequest } from './routing.js';
+
+/** OpenRouter's optional attribution headers (https://openrouter.ai/docs). */
+export const OPENROUTER_HEADERS = Object.freeze({
+  'HTTP-Referer': 'http://localhost',
+  'X-Title': 'agent-platform',
+});
+
+/** Sent to servers that need no key (Ollama, vLLM, LM Studio), which ChatOpenAI requires. */
+const NO_KEY = 'not-needed';
+
+/**
+ * Which provider and model a call uses, for logs and LLMCall records. The offline provider
+ * always reports `offline/deterministic-v1`, whatever model an agent names.
+ */
+export function describeModel(
+  request: ModelRequest,
+  llm: LlmConfig,
+): { provider: LlmProvider; model: string } {
+  if (llm.provider === 'offline') return { provider: 'offline', model: OFFLINE_MODEL_NAME };
+  return { provider: llm.provider, model: modelFor(request, llm) };
+}
+
+/**
+ * The chat model for one call: the offline model for provider offline, else ChatOpenAI against
+ * the provider's OpenAI-compatible endpoint. The key and base URL are always passed
+ * explicitly, so OPENAI_API_KEY/OPENAI_BASE_URL from the environment never reach another
+ * provider. Creating a model makes no request.
+ */
+export function createChatModel(
+  request: ModelRequest,
+  llm: LlmConfig,
+  callbacks?: Callbacks,
+): BaseChatModel {
+  if (llm.provider === 'offline') return new OfflineChatModel({ callbacks });
+  return new ChatOpenAI({
+    model: modelFor(request, llm),
+    apiKey: llm.apiKey ?? NO_KEY,
+    configuration: {
+      baseURL: llm.baseUrl,
+      defaultHeaders: llm.provider === 'openrouter' ? { ...OPENROUTER_HEADERS } : undefined,
+    },
+    timeout: llm.timeoutMs,
+    maxRetries: llm.maxRetries,
+    streamUsage: true,
+    callbacks,
+  });
+}
+
+type Log = { info(msg: string): void; warn(msg: string): void };
+
+/**
+ * A startup check: GET {baseUrl}/models with the key, 5 s timeout. Logs a WARNING and returns
+ * false when the endpoint cannot be reached or refuses the key; never throws, so the product
+ * starts anyway (calls fail later, and the engine retries them). Offline: logs and returns true.
+ */
+export async function checkModelReachable(
+  llm: LlmConfig,
+  logger: Log,
+  timeoutMs = 5000,
+): Promise<boolean> {
+  if (llm.provider === 'offline') {
+    logger.info('model: offline (deterministic, no network)');
+    return true;
+  }
+  const where = `${llm.provider} at ${safeUrl(llm.baseUrl)} (model ${llm.model})`;
+  try {
+    const response = await fetch(`${llm.baseUrl}/models`, {
+      headers: {
+        ...(llm.apiKey ? { authorization: `Bearer ${llm.apiKey}` } : {}),
+        ...(llm.provider === 'openrouter' ? OPENROUTER_HEADERS : {}),
+      },
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    await response.body?.cancel();
+    if (!response.ok) {
+      const why =
+        response.status === 401 || response.status === 403
+          ? 'the key was refused'
+          : `it answered HTTP ${response.status}`;
+      logger.warn(`WARNING: model ${where} is not usable: ${why}; model calls will fail`);
+      return false;
+    }
+    logger.info(`model: ${where}`);
+    return true;
+  } catch (error) {
+    const why =
+      error instanceof Error && error.name === 'TimeoutError'
+        ? `no answer within ${timeoutMs} ms`
+        : describeError(error);
+    logger.warn(`WARNING: model ${where} is unreachable (${why}); model calls will fail`);
+    return false;
+  }
+}
+
+/** The URL without credentials, query or fragment, for logs. */
+function safeUrl(url: string | undefined): string {
+  if (!url) return '(no URL)';
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return '(invalid URL)';
+  }
+}
+
+function describeError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause as { code?: string; message?: string } | undefined;
+  return cause?.code ?? cause?.message ?? error.message;
+}

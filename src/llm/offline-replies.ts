@@ -1,0 +1,87 @@
+import { AIMessage, type BaseMessage } from '@langchain/core/messages';
+import type { FillHints } from './offline-fill.js';
+import {
+  countWords,
+  headline,
+  knowledgeItems,
+  planSteps,
+  questionIn,
+  sentences,
+  stepTitle,
+} from './offline-text.js';
+import type { Purpose } from './routing.js';
+
+/**
+ * What the offline model says for each purpose: the text reply (`fields.summary`) and the
+ * hints that steer schema filling (tool arguments, structured output). `input` is the last
+ * human message; `results` the tool messages after it.
+ */
+export function hintsFor(
+  purpose: Purpose,
+  input: string,
+  messages: BaseMessage[],
+  results: BaseMessage[],
+): FillHints {
+  const base = { sentences: sentences(input) };
+  const title = stepTitle(input);
+  switch (purpose) {
+    case 'planning': {
+      const steps = planSteps(input);
+      const list = steps.map(
+        (s, i) =>
+          `${i + 1}. ${s.title} [${s.capability}]${i > 0 ? ` (after step ${i})` : ''}: ${s.instructions}`,
+      );
+      const summary = `Plan (offline model) in ${steps.length} steps:\n${list.join('\n')}`;
+      const rationale =
+        'Split from the task text by the offline model; each step follows the last.';
+      return { ...base, records: steps, fields: { summary, feedback: rationale } };
+    }
+    case 'execution': {
+      const asked = questionIn(base.sentences) ?? `What do you know about ${title}?`;
+      const quoted = results.map((r) => `- ${toolName(r, messages)}: ${clip(r.text, 300)}`);
+      const summary = [
+        `Execution report (offline model) for "${title}".`,
+        `Step: ${clip(base.sentences.join(' '), 300)}`,
+        quoted.length > 0 ? `Tool results:\n${quoted.join('\n')}` : 'No tool results.',
+      ].join('\n');
+      return { ...base, fields: { query: title, question: asked, summary } };
+    }
+    case 'evaluation': {
+      const feedback = `The offline model accepts the result for "${title}" without judging it.`;
+      const summary = `Evaluation (offline model): PASS. ${feedback}`;
+      return { ...base, fields: { success: true, score: 0.8, feedback, summary } };
+    }
+    case 'extraction': {
+      const items = knowledgeItems(input);
+      const summary = items.map((k) => `${k.kind}: ${k.content}`).join('\n');
+      return { ...base, records: items, fields: { summary } };
+    }
+    case 'synthesis': {
+      const parts = input.split(/\n\s*\n/).length > 1 ? input.split(/\n\s*\n/) : input.split('\n');
+      const firsts = parts.map((p) => sentences(p)[0]).filter((s): s is string => !!s);
+      const summary = `Summary (offline model) of ${firsts.length} report(s): ${firsts.join(' ')}`;
+      return { ...base, fields: { summary, title: headline(input) } };
+    }
+    case 'chat': {
+      const earlier = messages.filter((m) => m.type !== 'system').length - 1;
+      const words = messages.reduce((n, m) => n + countWords(m.text), 0);
+      const summary =
+        `You asked: "${clip(input.trim(), 300)}". This is the offline model (deterministic, ` +
+        `no network); context: ${Math.max(0, earlier)} earlier message(s), ${words} words.`;
+      return { ...base, fields: { summary } };
+    }
+  }
+}
+
+/** A tool result's tool: its name, else the name of the call it answers. */
+function toolName(result: BaseMessage, messages: BaseMessage[]): string {
+  if (result.name) return result.name;
+  const id = (result as BaseMessage & { tool_call_id?: string }).tool_call_id;
+  for (const m of messages) {
+    const call = AIMessage.isInstance(m) ? m.tool_calls?.find((c) => c.id === id) : undefined;
+    if (call) return call.name;
+  }
+  return 'tool';
+}
+
+const clip = (text: string, n: number) => (text.length > n ? `${text.slice(0, n - 1)}…` : text);

@@ -1,0 +1,529 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  AIMessage,
+  AIMessageChunk,
+  HumanMessage,
+  SystemMessage,
+  ToolMessage,
+  type BaseMessage,
+} from '@langchain/core/messages';
+import { tool } from '@langchain/core/tools';
+import { toJsonSchema } from '@langchain/core/utils/json_schema';
+import { ChatOpenAI } from '@langchain/openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { ConfigError, loadConfig } from '../src/config.js';
+import { TaskPriority } from '../src/domain/task.js';
+import type { LlmConfig } from '../src/llm/config.js';
+import { checkModelReachable, createChatModel, describeModel } from '../src/llm/models.js';
+import { fillSchema, type JsonSchema } from '../src/llm/offline-fill.js';
+import { OFFLINE_MODEL_NAME, OfflineChatModel } from '../src/llm/offline-model.js';
+import { countWords, planSteps } from '../src/llm/offline-text.js';
+import { costUsd, DEFAULT_PRICES } from '../src/llm/pricing.js';
+import { modelFor, purposeIn, purposeMarker, type ModelRouting } from '../src/llm/routing.js';
+
+/** AsyncCaller keeps maxRetries protected; the value is what ChatOpenAI retries with. */
+const retriesOf = (chat: ChatOpenAI) =>
+  (chat.caller as unknown as { maxRetries: number }).maxRetries;
+const llmOf = (env: Record<string, string>): LlmConfig => loadConfig(env).llm;
+const system = (purpose: Parameters<typeof purposeMarker>[0]) =>
+  new SystemMessage(`You are an agent of the platform. ${purposeMarker(purpose)}`);
+
+describe('modelFor', () => {
+  const routing: ModelRouting = {
+    model: 'base-model',
+    purposeModels: { planning: 'planner', execution: 'executor' },
+    lowPriorityModel: 'cheap',
+  };
+
+  it("uses the agent's own model over every setting", () => {
+    expect(modelFor({ purpose: 'planning', agentModel: 'mine' }, routing)).toBe('mine');
+    expect(
+      modelFor({ purpose: 'execution', priority: TaskPriority.LOW, agentModel: 'mine' }, routing),
+    ).toBe('mine');
+  });
+
+  it('runs LOW-priority execution on LLM_MODEL_LOW_PRIORITY when set', () => {
+    expect(modelFor({ purpose: 'execution', priority: TaskPriority.LOW }, routing)).toBe('cheap');
+    expect(modelFor({ purpose: 'execution', priority: 'HIGH' }, routing)).toBe('executor');
+    expect(modelFor({ purpose: 'planning', priority: 'LOW' }, routing)).toBe('planner');
+    const noLow = { ...routing, lowPriorityModel: undefined };
+    expect(modelFor({ purpose: 'execution', priority: 'LOW' }, noLow)).toBe('executor');
+  });
+
+  it("falls back from the purpose's model to LLM_MODEL, ignoring a blank agent model", () => {
+    expect(modelFor({ purpose: 'chat', agentModel: '  ' }, routing)).toBe('base-model');
+    expect(modelFor({ purpose: 'planning', agentModel: null }, routing)).toBe('planner');
+  });
+
+  it('reads the purpose marker a chain puts in its prompt', () => {
+    expect(purposeMarker('planning')).toBe('[[purpose:planning]]');
+    expect(purposeIn(`Plan this. ${purposeMarker('synthesis')}`)).toBe('synthesis');
+    expect(purposeIn('[[purpose:dreaming]] no such purpose')).toBeUndefined();
+  });
+});
+
+describe('costUsd', () => {
+  it('prices tokens per million from the table', () => {
+    expect(costUsd('gpt-4o-mini', 1_000_000, 1_000_000, DEFAULT_PRICES)).toEqual({
+      costUsd: 0.75,
+      priced: true,
+    });
+    expect(costUsd('gpt-4o', 1000, 500, DEFAULT_PRICES).costUsd).toBeCloseTo(0.0075, 10);
+    expect(costUsd('offline', 500, 500, DEFAULT_PRICES)).toEqual({ costUsd: 0, priced: true });
+    expect(costUsd(OFFLINE_MODEL_NAME, 9, 9, DEFAULT_PRICES).priced).toBe(true);
+  });
+
+  it('costs unknown models 0 and flags them unpriced', () => {
+    expect(costUsd('llama3.1', 1000, 1000, DEFAULT_PRICES)).toEqual({ costUsd: 0, priced: false });
+    expect(costUsd('openrouter/auto', 10, 10, DEFAULT_PRICES).priced).toBe(false);
+  });
+
+  it('finds provider-prefixed and dated names, and ignores negative counts', () => {
+    expect(costUsd('openai/gpt-4.1-mini', 1_000_000, 0, DEFAULT_PRICES).costUsd).toBe(0.4);
+    expect(costUsd('gpt-4o-mini-2024-07-18', 0, 1_000_000, DEFAULT_PRICES).costUsd).toBe(0.6);
+    expect(costUsd('gpt-4o', -5, Number.NaN, DEFAULT_PRICES)).toEqual({ costUsd: 0, priced: true });
+  });
+});
+
+describe('LLM configuration', () => {
+  it('runs the offline model when nothing is configured', () => {
+    const llm = llmOf({});
+    expect(llm).toMatchObject({ provider: 'offline', model: 'offline', timeoutMs: 60_000 });
+    expect(llm.maxRetries).toBe(0);
+    expect(llm.apiKey).toBeUndefined();
+    expect(llm.baseUrl).toBeUndefined();
+    expect(llm.prices['gpt-4o-mini']).toEqual({ input: 0.15, output: 0.6 });
+  });
+
+  it('infers the provider from what is set, with each default model and URL', () => {
+    expect(llmOf({ OPENAI_API_KEY: 'sk-a', OPENROUTER_API_KEY: 'or-b' })).toMatchObject({
+      provider: 'openai',
+      apiKey: 'sk-a',
+      model: 'gpt-4o-mini',
+      baseUrl: 'https://api.openai.com/v1',
+    });
+    expect(llmOf({ OPENROUTER_API_KEY: 'or-b' })).toMatchObject({
+      provider: 'openrouter',
+      apiKey: 'or-b',
+      model: 'openrouter/auto',
+      baseUrl: 'https://openrouter.ai/api/v1',
+    });
+    expect(llmOf({ LLM_BASE_URL: 'http://127.0.0.1:11434/v1/' })).toMatchObject({
+      provider: 'compatible',
+      apiKey: undefined,
+      model: 'llama3.1',
+      baseUrl: 'http://127.0.0.1:11434/v1',
+    });
+    expect(llmOf({ OPENAI_API_KEY: 'sk-a', LLM_PROVIDER: 'offline' }).provider).toBe('offline');
+  });
+
+  it('maps the model overrides and the numeric settings', () => {
+    const llm = llmOf({
+      LLM_PROVIDER: 'compatible',
+      LLM_BASE_URL: 'http://localhost:8000/v1',
+      LLM_API_KEY: 'local-key',
+      LLM_MODEL: 'qwen2.5',
+      LLM_MODEL_PLANNING: 'big',
+      LLM_MODEL_CHAT: 'chatty',
+      LLM_MODEL_LOW_PRIORITY: 'tiny',
+      LLM_TIMEOUT_MS: '5000',
+      LLM_MAX_RETRIES: '2',
+    });
+    expect(llm).toMatchObject({
+      apiKey: 'local-key',
+      model: 'qwen2.5',
+      purposeModels: { planning: 'big', chat: 'chatty' },
+      lowPriorityModel: 'tiny',
+      timeoutMs: 5000,
+      maxRetries: 2,
+    });
+    expect(modelFor({ purpose: 'execution', priority: 'LOW' }, llm)).toBe('tiny');
+  });
+
+  it('merges LLM_PRICES over the built-in table', () => {
+    const llm = llmOf({
+      LLM_PRICES: '{"llama3.1": {"input": 0, "output": 0}, "gpt-4o": {"input": 1, "output": 2}}',
+    });
+    expect(llm.prices['llama3.1']).toEqual({ input: 0, output: 0 });
+    expect(llm.prices['gpt-4o']).toEqual({ input: 1, output: 2 });
+    expect(llm.prices['gpt-4o-mini']).toEqual(DEFAULT_PRICES['gpt-4o-mini']);
+  });
+
+  it('explains a bad LLM_PRICES in one line', () => {
+    for (const bad of ['{not json', '[1, 2]', '{"m": {"input": -1, "output": 1}}']) {
+      let message = '';
+      try {
+        loadConfig({ LLM_PRICES: bad });
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        message = (error as Error).message;
+      }
+      expect(message).toMatch(/^Invalid environment: LLM_PRICES must be JSON such as /);
+      expect(message).not.toContain('\n');
+    }
+    expect(() => loadConfig({ LLM_PRICES: '{"m": {"input": 1}}' })).toThrow(
+      /"m" needs non-negative/,
+    );
+  });
+
+  it('names the missing or bad variable and never echoes a key', () => {
+    expect(() => loadConfig({ LLM_PROVIDER: 'openai' })).toThrow(
+      /^Invalid environment: OPENAI_API_KEY is required when LLM_PROVIDER is openai$/,
+    );
+    expect(() => loadConfig({ LLM_PROVIDER: 'openrouter', OPENAI_API_KEY: 'sk-x' })).toThrow(
+      /OPENROUTER_API_KEY is required/,
+    );
+    expect(() => loadConfig({ LLM_PROVIDER: 'compatible' })).toThrow(/LLM_BASE_URL is required/);
+    expect(() => loadConfig({ LLM_PROVIDER: 'anthropic' })).toThrow(
+      /^Invalid environment: LLM_PROVIDER must be one of offline, openai, openrouter, compatible, but got "anthropic"$/,
+    );
+    expect(() => loadConfig({ LLM_BASE_URL: 'ftp://x' })).toThrow(
+      /LLM_BASE_URL must be an http\(s\) URL/,
+    );
+    expect(() => loadConfig({ LLM_TIMEOUT_MS: '10' })).toThrow(
+      /LLM_TIMEOUT_MS must be a whole number/,
+    );
+    expect(() => loadConfig({ LLM_MAX_RETRIES: '99' })).toThrow(/LLM_MAX_RETRIES must be/);
+    const secret = { OPENAI_API_KEY: 'sk-very-secret', LLM_MAX_RETRIES: 'x' };
+    expect(() => loadConfig(secret)).toThrow(/LLM_MAX_RETRIES/);
+    expect(() => loadConfig(secret)).not.toThrow(/sk-very-secret/);
+  });
+});
+
+const TASK =
+  'Research the history of the Neo4j graph database. Then compare Cypher with SQL, and write a short report for the team.';
+
+const planSchema = z.object({
+  steps: z
+    .array(
+      z.object({
+        title: z.string().min(3).max(80),
+        instructions: z.string().min(1),
+        capability: z.enum(['research', 'writing', 'analysis', 'coding', 'general']),
+        dependsOn: z.array(z.number().int().min(0)),
+        condition: z.string().optional(),
+      }),
+    )
+    .min(1)
+    .max(6),
+  rationale: z.string(),
+});
+
+describe('the offline model', () => {
+  const model = new OfflineChatModel();
+
+  it('is labelled offline in its type, name and every response', async () => {
+    expect(model._llmType()).toBe('offline');
+    expect(model.model).toBe('offline/deterministic-v1');
+    const reply = await model.invoke([system('chat'), new HumanMessage('Hello?')]);
+    expect(reply.response_metadata).toMatchObject({
+      provider: 'offline',
+      model: 'offline/deterministic-v1',
+    });
+    expect(reply.text).toContain('offline model');
+  });
+
+  it('answers the same input with the same output', async () => {
+    const input = [system('execution'), new HumanMessage('Step: Check the facts\nAsk the team?')];
+    const bound = model.bindTools([searchKnowledge, askAgent]);
+    const [a, b] = [await bound.invoke(input), await bound.invoke(input)];
+    expect(a.tool_calls).toEqual(b.tool_calls);
+    const chat = [system('chat'), new HumanMessage('What is a lease?')];
+    expect((await model.invoke(chat)).content).toBe((await model.invoke(chat)).content);
+  });
+
+  it('counts tokens as words of the input and output', async () => {
+    const messages = [system('chat'), new HumanMessage('How many words are here?')];
+    const reply = await model.invoke(messages);
+    const input = messages.reduce((n, m) => n + countWords(m.text), 0);
+    expect(reply.usage_metadata).toEqual({
+      input_tokens: input,
+      output_tokens: countWords(reply.text),
+      total_tokens: input + countWords(reply.text),
+    });
+  });
+
+  it('streams several chunks that add up to the invoked response', async () => {
+    const messages = [
+      system('synthesis'),
+      new HumanMessage('First report: done.\n\nSecond report: also done.'),
+    ];
+    const chunks: AIMessageChunk[] = [];
+    for await (const chunk of await model.stream(messages)) chunks.push(chunk);
+    expect(chunks.length).toBeGreaterThan(3);
+    const whole = chunks.reduce((acc, c) => acc.concat(c));
+    const invoked = await model.invoke(messages);
+    expect(whole.text).toBe(invoked.text);
+    expect(whole.text).toMatch(/^Summary \(offline model\) of 2 report\(s\): First report: done\./);
+    expect(whole.usage_metadata).toMatchObject(invoked.usage_metadata!);
+    expect(whole.response_metadata).toMatchObject({
+      provider: 'offline',
+      model: OFFLINE_MODEL_NAME,
+    });
+  });
+
+  it('plans with a caller-given zod schema: a valid object drawn from the task text', async () => {
+    const planner = model.withStructuredOutput(planSchema, { name: 'plan' });
+    const plan = await planner.invoke([system('planning'), new HumanMessage(TASK)]);
+    expect(planSchema.parse(plan)).toEqual(plan);
+    expect(plan.steps.map((s) => s.capability)).toEqual(['research', 'analysis', 'writing']);
+    expect(plan.steps.map((s) => s.dependsOn)).toEqual([[], [0], [1]]);
+    for (const step of plan.steps) {
+      expect(TASK.toLowerCase()).toContain(step.title.toLowerCase());
+      expect(step.condition).toBeUndefined();
+    }
+    expect(plan.steps[0]!.instructions).toBe('Research the history of the Neo4j graph database.');
+    expect(await planner.invoke([system('planning'), new HumanMessage(TASK)])).toEqual(plan);
+  });
+
+  it('refers to earlier steps by key when the step schema has keys', async () => {
+    const keyed = z.object({
+      steps: z.array(
+        z.object({ key: z.string(), title: z.string(), dependsOn: z.array(z.string()) }),
+      ),
+    });
+    const plan = await model
+      .withStructuredOutput(keyed)
+      .invoke([system('planning'), new HumanMessage('Gather the data and then chart it.')]);
+    expect(plan.steps).toEqual([
+      { key: 'step-1', title: 'Gather the data', dependsOn: [] },
+      { key: 'step-2', title: 'Chart it', dependsOn: ['step-1'] },
+    ]);
+  });
+
+  it('calls search_knowledge and ask_agent, then reports on the tool results', async () => {
+    const bound = model.bindTools([searchKnowledge, askAgent]);
+    const conversation: BaseMessage[] = [
+      system('execution'),
+      new HumanMessage(
+        'Step: Verify the release year\nCheck with the archivist whether Neo4j 5 shipped in 2022.',
+      ),
+    ];
+    const first = await bound.invoke(conversation);
+    expect(first.tool_calls?.map((c) => [c.name, c.args])).toEqual([
+      ['search_knowledge', { query: 'Verify the release year' }],
+      [
+        'ask_agent',
+        {
+          agent: 'Verify the release year',
+          question: 'Check with the archivist whether Neo4j 5 shipped in 2022.',
+        },
+      ],
+    ]);
+    expect(first.response_metadata.finish_reason).toBe('tool_calls');
+    const results = first.tool_calls!.map(
+      (call) => new ToolMessage({ content: `${call.name} says 2022`, tool_call_id: call.id! }),
+    );
+    const final = await bound.invoke([...conversation, first, ...results]);
+    expect(final.tool_calls).toEqual([]);
+    expect(final.text).toContain('Execution report (offline model) for "Verify the release year"');
+    expect(final.text).toContain('- search_knowledge: search_knowledge says 2022');
+    expect(final.text).toContain('- ask_agent: ask_agent says 2022');
+  });
+
+  it('only searches when the step asks nobody anything', async () => {
+    const bound = model.bindTools([searchKnowledge, askAgent]);
+    const reply = await bound.invoke([system('execution'), new HumanMessage('Write the summary.')]);
+    expect(reply.tool_calls?.map((c) => c.name)).toEqual(['search_knowledge']);
+  });
+
+  it('extracts facts and lessons from the text', async () => {
+    const schema = z.object({
+      items: z.array(
+        z.object({
+          kind: z.enum(['FACT', 'LESSON']),
+          content: z.string(),
+          confidence: z.number().min(0).max(1),
+        }),
+      ),
+    });
+    const out = await model
+      .withStructuredOutput(schema)
+      .invoke([
+        system('extraction'),
+        new HumanMessage(
+          'The index was rebuilt in four minutes. Next time we should rebuild it at night.',
+        ),
+      ]);
+    expect(out.items).toEqual([
+      { kind: 'FACT', content: 'The index was rebuilt in four minutes.', confidence: 0.6 },
+      { kind: 'LESSON', content: 'Next time we should rebuild it at night.', confidence: 0.6 },
+    ]);
+  });
+
+  it('echoes a chat question with the length of its context', async () => {
+    const reply = await model.invoke([
+      system('chat'),
+      new HumanMessage('Hi'),
+      new AIMessage('Hello'),
+      new HumanMessage('Which agents are idle?'),
+    ]);
+    expect(reply.text).toContain('You asked: "Which agents are idle?"');
+    expect(reply.text).toContain('context: 2 earlier message(s)');
+  });
+});
+
+describe('fillSchema', () => {
+  it('fills a schema with formats, bounds, unions and nesting so that it validates', () => {
+    const schema = z.object({
+      id: z.uuid(),
+      at: z.iso.datetime(),
+      email: z.email(),
+      short: z.string().max(5),
+      long: z.string().min(40),
+      code: z.string().regex(/^[a-z-]+$/),
+      count: z.number().int().min(3).max(7),
+      ratio: z.number().gt(0).lt(1),
+      flag: z.boolean(),
+      mode: z.enum(['fast', 'slow']),
+      exact: z.literal('yes'),
+      maybe: z.string().nullable(),
+      either: z.union([z.number(), z.string()]),
+      tags: z.array(z.string()).min(2).max(2),
+      nested: z.object({ inner: z.array(z.object({ n: z.number() })).min(1) }),
+      map: z.record(z.string(), z.number()),
+      optional: z.string().optional(),
+    });
+    const value = fillSchema(toJsonSchema(schema) as JsonSchema, {
+      sentences: ['A first sentence here.', 'A second one.'],
+    });
+    expect(() => schema.parse(value)).not.toThrow();
+    expect(value).not.toHaveProperty('optional');
+  });
+
+  it('splits tasks into two to four steps', () => {
+    expect(planSteps('Summarise the incident report.').map((s) => s.title)).toEqual([
+      'Summarise the incident report',
+      'Summarise the outcome of: Summarise the incident report',
+    ]);
+    expect(planSteps('A. B. C. D. E. F.').length).toBe(4);
+  });
+});
+
+describe('createChatModel', () => {
+  it('returns the offline model for the default configuration', () => {
+    const llm = llmOf({});
+    expect(createChatModel({ purpose: 'planning' }, llm)).toBeInstanceOf(OfflineChatModel);
+    expect(describeModel({ purpose: 'planning', agentModel: 'gpt-4o' }, llm)).toEqual({
+      provider: 'offline',
+      model: OFFLINE_MODEL_NAME,
+    });
+  });
+
+  it('returns ChatOpenAI for OpenAI, with the model, key, timeout and retries', () => {
+    const llm = llmOf({ OPENAI_API_KEY: 'sk-test', LLM_MODEL_PLANNING: 'gpt-4.1-mini' });
+    const chat = createChatModel({ purpose: 'planning' }, llm) as ChatOpenAI;
+    expect(chat).toBeInstanceOf(ChatOpenAI);
+    expect(chat.model).toBe('gpt-4.1-mini');
+    expect(chat.apiKey).toBe('sk-test');
+    expect(chat.clientConfig.baseURL).toBe('https://api.openai.com/v1');
+    expect(chat.timeout).toBe(60_000);
+    expect(chat.streamUsage).toBe(true);
+    expect(retriesOf(chat)).toBe(0);
+    expect(describeModel({ purpose: 'planning' }, llm)).toEqual({
+      provider: 'openai',
+      model: 'gpt-4.1-mini',
+    });
+  });
+
+  it('points ChatOpenAI at OpenRouter with openrouter/auto and its headers', () => {
+    const chat = createChatModel(
+      { purpose: 'chat' },
+      llmOf({ OPENROUTER_API_KEY: 'or-test' }),
+    ) as ChatOpenAI;
+    expect(chat).toBeInstanceOf(ChatOpenAI);
+    expect(chat.model).toBe('openrouter/auto');
+    expect(chat.apiKey).toBe('or-test');
+    expect(chat.clientConfig.baseURL).toBe('https://openrouter.ai/api/v1');
+    expect(chat.clientConfig.defaultHeaders).toMatchObject({ 'X-Title': 'agent-platform' });
+  });
+
+  it('points ChatOpenAI at a compatible server without sending an OpenAI key', () => {
+    const llm = llmOf({ LLM_BASE_URL: 'http://127.0.0.1:11434/v1', LLM_MAX_RETRIES: '3' });
+    const chat = createChatModel(
+      { purpose: 'execution', agentModel: 'qwen2.5' },
+      llm,
+    ) as ChatOpenAI;
+    expect(chat).toBeInstanceOf(ChatOpenAI);
+    expect(chat.model).toBe('qwen2.5');
+    expect(chat.clientConfig.baseURL).toBe('http://127.0.0.1:11434/v1');
+    expect(chat.apiKey).toBe('not-needed');
+    expect(retriesOf(chat)).toBe(3);
+  });
+});
+
+describe('checkModelReachable', () => {
+  let server: Server;
+  let base = '';
+  const seen: Array<string | undefined> = [];
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      seen.push(req.headers.authorization);
+      const ok = req.url === '/v1/models' && req.headers.authorization === 'Bearer good-key';
+      res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(ok ? { data: [] } : { error: 'no' }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  const logger = () => {
+    const lines: string[] = [];
+    return {
+      lines,
+      info: (m: string) => lines.push(`info ${m}`),
+      warn: (m: string) => lines.push(`warn ${m}`),
+    };
+  };
+
+  it('says the offline model needs no network', async () => {
+    const log = logger();
+    expect(await checkModelReachable(llmOf({}), log)).toBe(true);
+    expect(log.lines).toEqual(['info model: offline (deterministic, no network)']);
+  });
+
+  it('asks {baseURL}/models with the key', async () => {
+    const log = logger();
+    const llm = llmOf({ LLM_BASE_URL: base, LLM_API_KEY: 'good-key' });
+    expect(await checkModelReachable(llm, log)).toBe(true);
+    expect(seen.at(-1)).toBe('Bearer good-key');
+    expect(log.lines.join()).not.toContain('good-key');
+  });
+
+  it('warns without throwing when the key is refused or nothing answers', async () => {
+    const refused = logger();
+    const badKey = llmOf({ LLM_BASE_URL: base, LLM_API_KEY: 'bad-key' });
+    expect(await checkModelReachable(badKey, refused)).toBe(false);
+    expect(refused.lines).toEqual([
+      expect.stringMatching(/^warn WARNING: model compatible at .* the key was refused/),
+    ]);
+    expect(refused.lines.join()).not.toContain('bad-key');
+
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const down = logger();
+    const llm = llmOf({ LLM_BASE_URL: `http://127.0.0.1:${port}/v1` });
+    expect(await checkModelReachable(llm, down, 1000)).toBe(false);
+    expect(down.lines).toEqual([
+      expect.stringMatching(/^warn WARNING: .* is unreachable \(ECONNREFUSED\)/),
+    ]);
+  });
+});
+
+const searchKnowledge = tool(async ({ query }) => `results for ${query}`, {
+  name: 'search_knowledge',
+  description: "Searches the organisation's knowledge.",
+  schema: z.object({ query: z.string(), limit: z.number().int().min(1).max(20).optional() }),
+});
+
+const askAgent = tool(async () => 'an answer', {
+  name: 'ask_agent',
+  description: 'Asks another agent a question.',
+  schema: z.object({ agent: z.string(), question: z.string() }),
+});
