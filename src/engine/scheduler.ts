@@ -127,7 +127,8 @@ export class Scheduler {
         for (const t of expired) await this.settleUpwards(tx, emit, t.id);
       });
       await this.write(async (tx, emit) => {
-        for (const id of await repo.settleableParents(tx, 100, this.o.tenantIds)) await this.settle(tx, emit, id);
+        for (const id of await repo.settleableParents(tx, 100, this.o.tenantIds))
+          await this.settle(tx, emit, id);
       });
     }
     for (let round = 0; round < 20; round++) {
@@ -167,7 +168,13 @@ export class Scheduler {
       });
       const room = Math.min(limit, this.o.globalLimit - (running?.n ?? 0));
       if (room <= 0) return [];
-      const claimed = await repo.claimReadyTasks(tx, this.workerId, room, this.o.leaseMs, this.o.tenantIds);
+      const claimed = await repo.claimReadyTasks(
+        tx,
+        this.workerId,
+        room,
+        this.o.leaseMs,
+        this.o.tenantIds,
+      );
       if (claimed.length === 0) return [];
       const tenants = [...new Set(claimed.map((c) => c.task.tenantId))];
       const candidates = await repo.candidateAgents(tx, tenants);
