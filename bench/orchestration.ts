@@ -1,0 +1,131 @@
+/**
+ * `npm run bench:orchestration`: how fast the orchestration engine moves steps, against the
+ * bare cost of the statements it needs. Not a test (`npm test` does not run it); it prints
+ * figures and exits 0 whether or not the targets are met.
+ *
+ * ENGINE: 4 Scheduler instances in this process (concurrency 8 each, pollMs 10, 8 agents) run a
+ * layered DAG of N steps under one root task with a no-op executor. Per step, all on this
+ * process's clock:
+ *   before = executor called - the step became claimable; claimable = the moment the commit of
+ *            its last dependency's completion was acknowledged (the engine's UnitOfWork.run
+ *            returned after an endRun that made the dependency COMPLETED), or, for first-layer
+ *            steps, the moment startWorkflow's transaction returned;
+ *   after  = the step's own completion commit acknowledged (same hook) - the executor returned;
+ *   overhead = before + after (the no-op executor itself takes microseconds).
+ * So it covers the poll wait, promotion, waiting for a free slot (32 in all), the claim
+ * transaction (assignment, Run record, events), the finish transaction (endRun, statistics,
+ * events, settling the parent), lock waits and the driver's retries.
+ * Steps/s = N / (last completion commit - workflow start). Afterwards a Cypher check confirms
+ * every step COMPLETED with exactly one Run and the root COMPLETED, and recomputes the gap from
+ * the last dependency's Run.endedAt to the step's Run.startedAt on the database's clock.
+ *
+ * BASELINE: the same claim, run-record and completion statements (claimReadyTasks limit 1 +
+ * startRun in one transaction, endRun in a second: one step per transaction, as the engine does)
+ * called straight through Graph by 4 concurrent loops over N flat READY tasks: no Scheduler, no
+ * assignment scoring, no promotion, no events. Per-step time = claim transaction start -> endRun
+ * commit acknowledged. A "commit floor" line shows what 4 loops of one-statement write
+ * transactions on separate nodes reach, the database's own limit on this machine.
+ *
+ * Every statement and transaction of both is timed by bench/probe.ts and printed by kind.
+ * Runs in a tenant of its own (bench-<uuid>) whose nodes it deletes at the end.
+ */
+import { randomUUID } from 'node:crypto';
+import { connectGraph } from '../graph/graph.js';
+import { localNeo4jPid } from '../graph/local/launcher.js';
+import { migrate } from '../graph/migrations.js';
+import { localNeo4jOptions, resolveGraphSettings } from '../src/bootstrap.js';
+import { loadConfig } from '../src/config.js';
+import { AgentRole } from '../src/domain/agent.js';
+import { createServices } from '../src/services/index.js';
+import { createInProcessPubSub } from '../subscriptions/pubsub.js';
+import { commitFloor, runBaseline } from './baseline.phase.js';
+import {
+  AGENTS,
+  CONCURRENCY,
+  LAYER_WIDTH,
+  LEASE_MS,
+  PER_AGENT_LIMIT,
+  POLL_MS,
+  WORKERS,
+  range,
+  type Bench,
+} from './context.js';
+import { runEngine, type EngineResult } from './engine.phase.js';
+import { InstrumentedUnitOfWork, Probe } from './probe.js';
+import { deleteTenantNodes } from './queries.js';
+import { printBaseline, printEngine, printSummary, type BaselineResult } from './report.js';
+import { int, median, ms, percentile } from './stats.js';
+
+const SIZES = [100, 1_000];
+const WARM_UP = 30;
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = (line: string) => console.log(`[neo4j] ${line}`);
+  const settings = await resolveGraphSettings(config, log);
+  const graph = await connectGraph(settings, { log, attempts: 5 });
+  await migrate(graph, log);
+  const pubsub = createInProcessPubSub();
+  const probe = new Probe();
+  const b: Bench = {
+    graph,
+    services: createServices(graph, pubsub),
+    tenantId: `bench-${randomUUID()}`,
+    agentIds: [],
+    probe,
+    pubsub,
+    uow: new InstrumentedUnitOfWork(graph, pubsub, probe),
+    neo4jPid: config.neo4j.uri ? undefined : localNeo4jPid(localNeo4jOptions(config, log).home),
+    warnings: [],
+    schedulers: [],
+  };
+  console.log(
+    [
+      `Orchestration benchmark in tenant ${b.tenantId}`,
+      `  ${WORKERS} workers (Scheduler instances in this process), concurrency ${CONCURRENCY} each, ` +
+        `pollMs ${POLL_MS}, leaseMs ${LEASE_MS}; ${AGENTS} MASTER_OPERATOR agents, perAgentLimit ${PER_AGENT_LIMIT}; no-op executor`,
+      `  DAG of N steps under one root task: layers of ${LAYER_WIDTH} steps, each step after the first layer depends on 2 steps of the layer before`,
+      `  baseline: claimReadyTasks(limit 1) + startRun in one transaction, endRun in another, by ${WORKERS} concurrent loops over N flat READY tasks`,
+    ].join('\n'),
+  );
+  const results: { engine: EngineResult; baseline: BaselineResult }[] = [];
+  try {
+    const agents = await b.services.agents.createMany(
+      b.tenantId,
+      range(AGENTS).map((i) => ({ name: `bench agent ${i + 1}`, role: AgentRole.MASTER_OPERATOR })),
+    );
+    b.agentIds = agents.map((a) => a.id);
+
+    console.log(`\nWarm-up (${WARM_UP} steps each, not reported)...`);
+    await runBaseline(b, WARM_UP);
+    await runEngine(b, WARM_UP);
+    b.warnings.length = 0;
+    const floor = await commitFloor(b);
+    console.log(
+      `Commit floor: ${WORKERS} loops of one-statement write transactions on separate nodes: ` +
+        `${int(floor.perSecond)} commits/s, median ${ms(median(floor.times))}, p99 ${ms(percentile(floor.times, 99))}`,
+    );
+
+    for (const n of SIZES) {
+      console.log(`\n== ${int(n)} steps ==`);
+      console.log(`Baseline, ${int(n)} flat READY tasks...`);
+      const baseline = await runBaseline(b, n);
+      printBaseline(baseline);
+      console.log(`Engine, a ${int(n)}-step DAG...`);
+      const engine = await runEngine(b, n);
+      printEngine(engine, b.warnings.splice(0));
+      results.push({ engine, baseline });
+    }
+    printSummary(results);
+  } finally {
+    await Promise.all(b.schedulers.map((s) => s.stop({ abort: true })));
+    const deleted = await deleteTenantNodes(graph, b.tenantId);
+    console.log(`\nDeleted the ${int(deleted)} nodes of tenant ${b.tenantId}.`);
+    await graph.close();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});

@@ -1,0 +1,230 @@
+import type { Graph } from '../graph/graph.js';
+import type { CypherQuery, Row, Tx } from '../graph/cypher.js';
+import type { NodeLike } from '../graph/page.js';
+import type { PubSub } from '../subscriptions/pubsub.js';
+import { UnitOfWork, type Emit } from '../src/services/unit-of-work.js';
+
+/** Wall-clock milliseconds with sub-millisecond precision, on one clock for the whole run. */
+export const now = () => performance.timeOrigin + performance.now();
+
+/**
+ * Names the engine's statements by a fragment of their Cypher (whitespace collapsed), so the
+ * profile says "claimReadyTasks" rather than a query text. First match wins; anything else is
+ * named by its first 60 characters.
+ */
+const STATEMENTS: [name: string, fragment: string][] = [
+  ['promotableTasks', "MATCH (t:Task {status: 'PENDING', orchestrated: true})"],
+  ['changeStatuses', 'UNWIND $changes AS c'],
+  [
+    'countRunning',
+    "MATCH (t:Task {status: 'IN_PROGRESS', orchestrated: true}) WHERE t.leaseOwner IS NOT NULL RETURN count(t)",
+  ],
+  ['claimReadyTasks', "MATCH (t:Task {status: 'READY', orchestrated: true})"],
+  ['candidateAgents', "role: 'MASTER_OPERATOR', active: true"],
+  ['startRun', 'CREATE (r:Run'],
+  ['unclaim', 't.waitingReason = $reason'],
+  ['endRun', 'SET r.status = $runStatus'],
+  ['recordPerformance', 'SET h.avgLatencyMs'],
+  [
+    'settleableParents',
+    "MATCH (p:Task {status: 'IN_PROGRESS', orchestrated: true})<-[:SUBTASK_OF]-",
+  ],
+  ['parentIdOf', '-[:SUBTASK_OF]->(p:Task) RETURN p.id AS id'],
+  ['runningParent', 'MATCH (c:Task)-[:SUBTASK_OF]->(p) RETURN p, collect('],
+  [
+    'tasksByIds (publish)',
+    'UNWIND $ids AS id MATCH (n:Task {tenantId: $tenantId, id: id}) RETURN n',
+  ],
+  ['ancestorIds (publish)', 'OPTIONAL MATCH p = (t)-[:SUBTASK_OF*1..]->(a:Task)'],
+  ['expireLeases', 'WHERE t.leaseExpiresAt < datetime()'],
+  ['heartbeat', 'leaseOwner: $workerId}) SET t.leaseExpiresAt'],
+  ['openDescendants', 'MATCH (t:Task)-[:SUBTASK_OF*1..]->(:Task {id: $parentId})'],
+  ['cancelRuns', "SET r.status = 'CANCELLED'"],
+];
+
+const names = new Map<string, string>();
+
+export function statementName(cypher: string): string {
+  let name = names.get(cypher);
+  if (name === undefined) {
+    const text = cypher.replace(/\s+/g, ' ').trim();
+    name = STATEMENTS.find(([, fragment]) => text.includes(fragment))?.[0] ?? text.slice(0, 60);
+    names.set(cypher, name);
+  }
+  return name;
+}
+
+/** A transaction is named after its first statement: that is where the engine's units differ. */
+const TRANSACTIONS: Record<string, string> = {
+  promotableTasks: 'promote',
+  countRunning: 'claim',
+  claimReadyTasks: 'claim',
+  endRun: 'finish',
+  expireLeases: 'sweep leases',
+  settleableParents: 'sweep parents',
+};
+
+interface Attempt {
+  statements: { name: string; ms: number }[];
+  firstAt?: number;
+  lastEndAt?: number;
+  /** Tasks an endRun in this attempt moved to COMPLETED. */
+  completed: string[];
+}
+
+export interface Tally {
+  count: number;
+  ms: number;
+}
+
+export interface TxTally extends Tally {
+  statements: number;
+  /** Transactions that changed something: a promotion, a claim, a completion. */
+  productive: number;
+  /** Driver retries (a deadlock or another transient error made it run the work again). */
+  retries: number;
+  failed: number;
+  /** From the work returning to the commit being acknowledged. */
+  commitMs: number;
+}
+
+/** What the instrumented unit of work saw: statements and transactions, and step commits. */
+export class Probe {
+  readonly statements = new Map<string, Tally>();
+  readonly transactions = new Map<string, TxTally>();
+  /** Task id -> when the transaction whose endRun made it COMPLETED was acknowledged. */
+  readonly committed = new Map<string, number>();
+  /** "statement: error code" -> how many times that statement failed (the driver then retries). */
+  readonly errors = new Map<string, { count: number; example: string }>();
+  /** Called with each task id as its completion commits. */
+  onCommitted: (taskId: string) => void = () => {};
+
+  reset(): void {
+    this.statements.clear();
+    this.transactions.clear();
+    this.committed.clear();
+    this.errors.clear();
+    this.onCommitted = () => {};
+  }
+
+  wrap(tx: Tx, attempt: Attempt): Tx {
+    return {
+      run: async <T extends Row>(q: CypherQuery) => {
+        const name = statementName(q.cypher);
+        const start = now();
+        attempt.firstAt ??= start;
+        let rows: T[];
+        try {
+          rows = await tx.run<T>(q);
+        } catch (err) {
+          const key = `${name}: ${(err as { code?: string }).code ?? (err as Error).name}`;
+          const seen = this.errors.get(key) ?? { count: 0, example: (err as Error).message };
+          seen.count++;
+          this.errors.set(key, seen);
+          throw err;
+        }
+        attempt.lastEndAt = now();
+        attempt.statements.push({ name, ms: attempt.lastEndAt - start });
+        if (name === 'endRun') {
+          for (const row of rows) {
+            const t = (row as { t?: NodeLike }).t;
+            if (t?.properties.status === 'COMPLETED')
+              attempt.completed.push(String(t.properties.id));
+          }
+        }
+        return rows;
+      },
+    };
+  }
+
+  record(attempt: Attempt, attempts: number, start: number, end: number, ok: boolean): void {
+    for (const s of attempt.statements) add(this.statements, s.name, s.ms);
+    const first = attempt.statements[0]?.name ?? '(no statement)';
+    const kind = TRANSACTIONS[first] ?? first;
+    const tally = this.transactions.get(kind) ?? {
+      count: 0,
+      ms: 0,
+      statements: 0,
+      productive: 0,
+      retries: 0,
+      failed: 0,
+      commitMs: 0,
+    };
+    tally.count++;
+    tally.ms += end - start;
+    tally.statements += attempt.statements.length;
+    tally.retries += attempts - 1;
+    if (!ok) tally.failed++;
+    tally.commitMs += end - (attempt.lastEndAt ?? start);
+    const names = new Set(attempt.statements.map((s) => s.name));
+    if (
+      names.has('changeStatuses') ||
+      names.has('startRun') ||
+      attempt.completed.length > 0 ||
+      (kind !== 'promote' && kind !== 'claim' && kind !== 'finish')
+    ) {
+      tally.productive++;
+    }
+    this.transactions.set(kind, tally);
+    if (ok) {
+      for (const id of attempt.completed) {
+        this.committed.set(id, end);
+        this.onCommitted(id);
+      }
+    }
+  }
+}
+
+function add(map: Map<string, Tally>, key: string, ms: number) {
+  const t = map.get(key) ?? { count: 0, ms: 0 };
+  t.count++;
+  t.ms += ms;
+  map.set(key, t);
+}
+
+/**
+ * The engine's own UnitOfWork, timing every statement of every transaction it runs and noting
+ * when a step's completion commits (the moment `run` returns after an endRun that returned the
+ * task COMPLETED). The engine code is unchanged: the scheduler is simply handed this instance.
+ */
+export class InstrumentedUnitOfWork extends UnitOfWork {
+  constructor(
+    graph: Graph,
+    pubsub: PubSub,
+    private readonly probe: Probe,
+  ) {
+    super(graph, pubsub);
+  }
+
+  override run<T>(work: (tx: Tx, emit: Emit) => Promise<T>): Promise<T> {
+    return probed(this.probe, (w) => super.run(w), work);
+  }
+}
+
+/** `graph.write` with the probe's timing: the baseline's direct calls, measured the same way. */
+export function probedWrite<T>(probe: Probe, graph: Graph, work: (tx: Tx) => Promise<T>) {
+  return probed(probe, (w) => graph.write((tx) => w(tx, () => {})), work);
+}
+
+async function probed<T>(
+  probe: Probe,
+  run: (work: (tx: Tx, emit: Emit) => Promise<T>) => Promise<T>,
+  work: (tx: Tx, emit: Emit) => Promise<T>,
+): Promise<T> {
+  const start = now();
+  let attempts = 0;
+  // Statements of attempts the driver retried still count; completions only of the last one.
+  const attempt: Attempt = { statements: [], completed: [] };
+  try {
+    const value = await run((tx, emit) => {
+      attempts++;
+      attempt.completed = [];
+      return work(probe.wrap(tx, attempt), emit);
+    });
+    probe.record(attempt, attempts, start, now(), true);
+    return value;
+  } catch (err) {
+    probe.record(attempt, attempts, start, now(), false);
+    throw err;
+  }
+}

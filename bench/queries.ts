@@ -1,0 +1,88 @@
+import type { Graph } from '../graph/graph.js';
+
+/** The benchmark's own statements (set-up, checks, clean-up); all scoped by its tenant. */
+
+/** Makes the tasks READY steps of the engine, the state the baseline claims from. */
+export async function makeReady(graph: Graph, tenantId: string, ids: string[]): Promise<void> {
+  await graph.write((tx) =>
+    tx.run({
+      cypher: `
+        UNWIND $ids AS id
+        MATCH (t:Task {tenantId: $tenantId, id: id})
+        SET t.status = 'READY', t.orchestrated = true, t.updatedAt = datetime()`,
+      params: { tenantId, ids },
+    }),
+  );
+}
+
+export type StepRecord = {
+  id: string;
+  status: string;
+  runs: number;
+  /** Run.startedAt of its (last) run, epoch ms, as the claim transaction's datetime() said. */
+  startedAt: number | null;
+  endedAt: number | null;
+  /** The latest Run.endedAt among its dependencies' successful runs; null for a first step. */
+  lastDependencyEndedAt: number | null;
+};
+
+/** The root's status and each step's outcome and run times, after a workflow ran. */
+export async function workflowOutcome(
+  graph: Graph,
+  tenantId: string,
+  rootId: string,
+): Promise<{ rootStatus: string | null; steps: StepRecord[] }> {
+  const rows = await graph.read((tx) =>
+    tx.run<StepRecord & { rootStatus: string }>({
+      cypher: `
+        MATCH (root:Task {tenantId: $tenantId, id: $rootId})<-[:SUBTASK_OF]-(s:Task)
+        OPTIONAL MATCH (r:Run)-[:OF]->(s)
+        WITH root, s, r ORDER BY r.startedAt
+        WITH root, s, collect(r) AS runs
+        OPTIONAL MATCH (s)-[:DEPENDS_ON]->(:Task)<-[:OF]-(dr:Run {status: 'SUCCEEDED'})
+        WITH root, s, runs, max(dr.endedAt) AS depEnd
+        RETURN root.status AS rootStatus, s.id AS id, s.status AS status, size(runs) AS runs,
+               runs[-1].startedAt.epochMillis AS startedAt, runs[-1].endedAt.epochMillis AS endedAt,
+               depEnd.epochMillis AS lastDependencyEndedAt`,
+      params: { tenantId, rootId },
+    }),
+  );
+  return { rootStatus: rows[0]?.rootStatus ?? null, steps: rows };
+}
+
+/** How many of the tasks are COMPLETED with exactly one successful run. */
+export async function completedOnce(graph: Graph, tenantId: string, ids: string[]) {
+  const [row] = await graph.read((tx) =>
+    tx.run<{ n: number }>({
+      cypher: `
+        UNWIND $ids AS id
+        MATCH (t:Task {tenantId: $tenantId, id: id, status: 'COMPLETED'})
+        WHERE COUNT { (t)<-[:OF]-(:Run {status: 'SUCCEEDED'}) } = 1
+        RETURN count(t) AS n`,
+      params: { tenantId, ids },
+    }),
+  );
+  return row?.n ?? 0;
+}
+
+/** Deletes the benchmark tenant's nodes and nothing else; refuses an empty tenant id. */
+export async function deleteTenantNodes(graph: Graph, tenantId: string): Promise<number> {
+  if (!tenantId) throw new Error('deleteTenantNodes needs a tenant id');
+  const [row] = await graph.write((tx) =>
+    tx.run<{ n: number }>({
+      cypher: 'MATCH (n {tenantId: $tenantId}) DETACH DELETE n RETURN count(n) AS n',
+      params: { tenantId },
+    }),
+  );
+  return row?.n ?? 0;
+}
+
+/** The smallest write transaction: one property SET on a task of the tenant. */
+export async function touchTask(graph: Graph, tenantId: string, id: string): Promise<void> {
+  await graph.write((tx) =>
+    tx.run({
+      cypher: 'MATCH (t:Task {tenantId: $tenantId, id: $id}) SET t.version = t.version + 1',
+      params: { tenantId, id },
+    }),
+  );
+}

@@ -1,0 +1,173 @@
+import type { EngineResult } from './engine.phase.js';
+import type { Probe, Tally, TxTally } from './probe.js';
+import { int, median, ms, percentile, ratio } from './stats.js';
+
+export const TARGET_MEDIAN_OVERHEAD_MS = 10;
+export const TARGET_STEPS_PER_SECOND = 300;
+
+/** What the probe saw in one phase, copied before the next phase resets it. */
+export interface Profile {
+  transactions: Map<string, TxTally>;
+  statements: Map<string, Tally>;
+  errors: Map<string, { count: number; example: string }>;
+}
+
+export const profileOf = (p: Probe): Profile => ({
+  transactions: new Map(p.transactions),
+  statements: new Map(p.statements),
+  errors: new Map(p.errors),
+});
+
+export interface BaselineResult {
+  n: number;
+  seconds: number;
+  /** Per step: claim transaction start -> endRun commit. */
+  stepMs: number[];
+  /** Claims that returned nothing because another loop took the head of the queue. */
+  emptyClaims: number;
+  statements: number;
+  cpu: string;
+  profile: Profile;
+  /** Tasks COMPLETED with exactly one successful Run afterwards. */
+  completed: number;
+}
+
+const spread = (values: number[]) =>
+  `median ${ms(median(values))}, p99 ${ms(percentile(values, 99))}`;
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) =>
+    '    ' +
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(header), ...rows.map(line)].join('\n');
+}
+
+export function printBaseline(r: BaselineResult): void {
+  console.log(
+    [
+      `  ${int(r.n)} steps in ${r.seconds.toFixed(2)} s: ${int(r.n / r.seconds)} steps/s`,
+      `  per-step time (claim transaction start -> endRun committed): ${spread(r.stepMs)}`,
+      `  empty claims (another loop held the head of the queue): ${int(r.emptyClaims)}; ` +
+        `statements: ${int(r.statements)} (${(r.statements / r.n).toFixed(1)} per step)`,
+      `  CPU: ${r.cpu}`,
+      `  check: ${int(r.completed)}/${int(r.n)} tasks COMPLETED with one Run`,
+      profileLines(r.n, r.profile),
+    ].join('\n'),
+  );
+}
+
+export function printEngine(r: EngineResult, warnings: string[]): void {
+  console.log(
+    [
+      `  ${int(r.n)} steps (${r.check.layers} layers) in ${r.seconds.toFixed(2)} s: ${int(r.n / r.seconds)} steps/s`,
+      `  overhead per step: ${spread(r.overhead)}`,
+      `    before the call (claimable -> executor called): ${spread(r.before)}`,
+      `    after the return (executor returned -> COMPLETED committed): ${spread(r.after)}`,
+      `  database clock, steps after the first layer: last dependency's endRun -> the step's startRun: ${spread(r.check.dbGaps)}`,
+      `  check: ${int(r.check.completed)}/${int(r.n)} steps COMPLETED with one Run, ` +
+        `${int(r.check.extraRuns)} extra runs, ${int(r.executorCalls)} executor calls, root ${r.check.rootStatus}`,
+      `  statements: ${int(r.statements)} (${(r.statements / r.n).toFixed(2)} per step, Graph.statementCount); CPU: ${r.cpu}`,
+      profileLines(r.n, r.profile),
+      `  engine warnings (failed ticks): ${warnings.length}` +
+        (warnings[0] ? `; first: ${warnings[0].slice(0, 300)}` : ''),
+    ].join('\n'),
+  );
+}
+
+function profileLines(n: number, p: Profile): string {
+  const perStep = (v: number) => (v / n).toFixed(2);
+  const transactions = [...p.transactions.entries()].sort((a, b) => b[1].ms - a[1].ms);
+  const statements = [...p.statements.entries()].sort((a, b) => b[1].ms - a[1].ms);
+  const statementMs = statements.reduce((sum, [, t]) => sum + t.ms, 0);
+  const errors = [...p.errors.entries()].map(([what, e]) => `${e.count}x ${what}`);
+  const example = [...p.errors.values()][0]?.example.replace(/\s+/g, ' ').slice(0, 500);
+  return [
+    `  transactions by kind (mean ms includes lock waits and the driver's retry delays):`,
+    table(
+      [
+        'kind',
+        'count',
+        'per step',
+        'changed something',
+        'statements/tx',
+        'mean ms',
+        'commit ms',
+        'retried',
+      ],
+      transactions.map(([kind, t]) => [
+        kind,
+        int(t.count),
+        perStep(t.count),
+        `${Math.round((100 * t.productive) / t.count)}%`,
+        (t.statements / t.count).toFixed(1),
+        (t.ms / t.count).toFixed(2),
+        (t.commitMs / t.count).toFixed(2),
+        int(t.retries),
+      ]),
+    ),
+    `  statements by total time (round trip as awaited, lock waits included):`,
+    table(
+      ['statement', 'count', 'per step', 'mean ms', 'total s', 'share'],
+      statements.map(([name, t]) => [
+        name,
+        int(t.count),
+        perStep(t.count),
+        (t.ms / t.count).toFixed(2),
+        (t.ms / 1000).toFixed(2),
+        `${Math.round((100 * t.ms) / statementMs)}%`,
+      ]),
+    ),
+    `  statement errors (each makes the driver retry the transaction after a backoff): ${errors.length ? errors.join('; ') : 'none'}`,
+    ...(example ? [`    first: ${example}`] : []),
+  ].join('\n');
+}
+
+export function printSummary(results: { engine: EngineResult; baseline: BaselineResult }[]): void {
+  const rows = results.map(({ engine: e, baseline: b }) => {
+    const eRate = e.n / e.seconds;
+    const bRate = b.n / b.seconds;
+    return [
+      int(e.n),
+      int(eRate),
+      int(bRate),
+      ratio(eRate, bRate),
+      ms(median(e.overhead)),
+      ms(percentile(e.overhead, 99)),
+      ms(median(b.stepMs)),
+      ratio(median(e.overhead), median(b.stepMs)),
+    ];
+  });
+  const verdict = (ok: boolean) => (ok ? 'MET' : 'NOT MET');
+  const overheadTarget = results.map(({ engine: e }) => {
+    const m = median(e.overhead);
+    return `${int(e.n)} steps: ${verdict(m < TARGET_MEDIAN_OVERHEAD_MS)} (${ms(m)})`;
+  });
+  const rateTarget = results.map(({ engine: e }) => {
+    const rate = e.n / e.seconds;
+    return `${int(e.n)} steps: ${verdict(rate >= TARGET_STEPS_PER_SECOND)} (${int(rate)} steps/s)`;
+  });
+  console.log(
+    [
+      '\n== Summary: 4 workers, no-op executor ==',
+      table(
+        [
+          'DAG steps',
+          'engine steps/s',
+          'baseline steps/s',
+          'engine/baseline',
+          'engine median overhead',
+          'engine p99 overhead',
+          'baseline median step',
+          'engine/baseline',
+        ],
+        rows,
+      ),
+      'Targets:',
+      `  median overhead per step under ${TARGET_MEDIAN_OVERHEAD_MS} ms: ${overheadTarget.join('; ')}`,
+      `  at least ${TARGET_STEPS_PER_SECOND} steps per second: ${rateTarget.join('; ')}`,
+      'Overhead = (executor called - step claimable) + (COMPLETED committed - executor returned); ' +
+        'claimable = last dependency completion committed, or the workflow start for first-layer steps.',
+    ].join('\n'),
+  );
+}
