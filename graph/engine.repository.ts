@@ -26,24 +26,59 @@ export interface Promotable {
   dependencies: DependencyState[];
 }
 
+const PROMOTABLE = `
+  WITH t WHERE NOT EXISTS { (t)-[:SUBTASK_OF]->(p:Task) WHERE p.status <> 'IN_PROGRESS' }
+    AND NOT EXISTS { (t)-[:DEPENDS_ON]->(d:Task) WHERE NOT d.status IN ${FINISHED} }
+  WITH t LIMIT $limit
+  OPTIONAL MATCH (t)-[:DEPENDS_ON]->(d:Task)
+  WITH t, collect(CASE WHEN d IS NULL THEN null ELSE {key: d.key, status: d.status, result: d.result} END) AS deps
+  RETURN t, EXISTS { (t)<-[:SUBTASK_OF]-(:Task) } AS hasChildren, deps`;
+
+async function readPromotable(tx: Tx, match: string, params: Record<string, unknown>) {
+  const rows = await tx.run<{ t: NodeLike; hasChildren: boolean; deps: DependencyState[] }>({
+    cypher: match + PROMOTABLE,
+    params,
+  });
+  return rows.map((r) => ({ task: toTask(r.t), hasChildren: r.hasChildren, dependencies: r.deps }));
+}
+
 /** PENDING orchestrated tasks whose parent runs (or that have none) and whose dependencies all ended. */
-export async function promotableTasks(
+export function promotableTasks(
   tx: Tx,
   limit: number,
   tenants: TenantScope = null,
 ): Promise<Promotable[]> {
-  const rows = await tx.run<{ t: NodeLike; hasChildren: boolean; deps: DependencyState[] }>({
+  return readPromotable(
+    tx,
+    `MATCH (t:Task {status: 'PENDING', orchestrated: true}) WHERE ${IN_SCOPE('t')}`,
+    { limit: neo4j.int(limit), tenants },
+  );
+}
+
+/** The same, among the PENDING dependants of one task: what its ending may have unblocked. */
+export function promotableDependants(tx: Tx, taskId: string): Promise<Promotable[]> {
+  return readPromotable(
+    tx,
+    `MATCH (:Task {id: $taskId})<-[:DEPENDS_ON]-(t:Task {status: 'PENDING', orchestrated: true})`,
+    { taskId, limit: neo4j.int(1_000) },
+  );
+}
+
+/**
+ * The parent of a task when it can be settled now (read without locks, after the task's end
+ * committed: the last sibling to commit always sees the others ended).
+ */
+export async function settleableParentOf(tx: Tx, taskId: string): Promise<string | null> {
+  const [row] = await tx.run<{ id: string }>({
     cypher: `
-      MATCH (t:Task {status: 'PENDING', orchestrated: true})
-      WHERE ${IN_SCOPE('t')} AND NOT EXISTS { (t)-[:SUBTASK_OF]->(p:Task) WHERE p.status <> 'IN_PROGRESS' }
-        AND NOT EXISTS { (t)-[:DEPENDS_ON]->(d:Task) WHERE NOT d.status IN ${FINISHED} }
-      WITH t LIMIT $limit
-      OPTIONAL MATCH (t)-[:DEPENDS_ON]->(d:Task)
-      WITH t, collect(CASE WHEN d IS NULL THEN null ELSE {key: d.key, status: d.status, result: d.result} END) AS deps
-      RETURN t, EXISTS { (t)<-[:SUBTASK_OF]-(:Task) } AS hasChildren, deps`,
-    params: { limit: neo4j.int(limit), tenants },
+      MATCH (:Task {id: $taskId})-[:SUBTASK_OF]->(p:Task {status: 'IN_PROGRESS'})
+      WHERE NOT EXISTS { (p)<-[:SUBTASK_OF]-(c:Task) WHERE NOT c.status IN ${FINISHED} }
+         OR (coalesce(p.failurePolicy, 'FAIL_FAST') = 'FAIL_FAST'
+             AND EXISTS { (p)<-[:SUBTASK_OF]-(:Task {status: 'FAILED'}) })
+      RETURN p.id AS id`,
+    params: { taskId },
   });
-  return rows.map((r) => ({ task: toTask(r.t), hasChildren: r.hasChildren, dependencies: r.deps }));
+  return row?.id ?? null;
 }
 
 export interface StatusChange {
@@ -70,7 +105,13 @@ export async function changeStatuses(tx: Tx, changes: StatusChange[]): Promise<T
           t.error = CASE WHEN c.error IS NULL THEN t.error ELSE c.error END,
           t.result = CASE WHEN c.result IS NULL THEN t.result ELSE c.result END
       RETURN t`,
-    params: { changes: changes.map((c) => ({ error: null, result: null, ...c })) },
+    // One lock order for every writer (by id): two workers promoting overlapping sets of
+    // dependants otherwise deadlock on each other's locks.
+    params: {
+      changes: [...changes]
+        .sort((a, b) => a.id.localeCompare(b.id))
+        .map((c) => ({ error: null, result: null, ...c })),
+    },
   });
   return rows.map((r) => toTask(r.t));
 }

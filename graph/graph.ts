@@ -10,9 +10,9 @@ export interface GraphSettings {
 }
 
 /**
- * The app's handle on Neo4j. Work runs in managed transactions (retried by the driver on
- * transient errors), so a unit of work must not have side effects outside the transaction.
- * Every statement passes through here, which is what `statementCount` counts.
+ * The app's handle on Neo4j. Work runs in managed transactions, retried here on transient
+ * errors (deadlocks, leader changes), so a unit of work must not have side effects outside
+ * the transaction. Every statement passes through here, which is what `statementCount` counts.
  */
 export class Graph {
   /** Statements sent to Neo4j since start: each is one round trip. */
@@ -25,14 +25,41 @@ export class Graph {
     private readonly txTimeoutMs = 60_000,
   ) {}
 
+  /** Transient failures retried since start (deadlocks, mostly). */
+  retryCount = 0;
+
   read<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
     const config = { timeout: this.txTimeoutMs };
-    return this.session((s) => s.executeRead((tx) => work(this.wrap(tx)), config));
+    return this.retrying(() =>
+      this.session((s) => s.executeRead((tx) => work(this.wrap(tx)), config)),
+    );
   }
 
   write<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
     const config = { timeout: this.txTimeoutMs };
-    return this.session((s) => s.executeWrite((tx) => work(this.wrap(tx)), config));
+    return this.retrying(() =>
+      this.session((s) => s.executeWrite((tx) => work(this.wrap(tx)), config)),
+    );
+  }
+
+  /**
+   * Retries transient failures after a short jittered, doubling pause (5 ms, 10 ms, ... up to
+   * 500 ms; 30 s in all). The driver's own retry waits a whole second first, which made every
+   * deadlock between two engine workers stall a worker for that second.
+   */
+  private async retrying<T>(attempt: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + 30_000;
+    for (let n = 0; ; n++) {
+      try {
+        return await attempt();
+      } catch (err) {
+        const cause = (err as { cause?: unknown }).cause ?? err;
+        if (!(cause as { retryable?: boolean }).retryable || Date.now() > deadline) throw err;
+        this.retryCount++;
+        const pause = Math.min(500, 5 * 2 ** n) * (0.5 + Math.random());
+        await new Promise((r) => setTimeout(r, pause));
+      }
+    }
   }
 
   /** Runs one schema statement in its own auto-commit transaction (DDL cannot share one). */
@@ -55,7 +82,11 @@ export class Graph {
     try {
       return await work(session);
     } catch (err) {
-      throw translateDriverError(err);
+      const translated = translateDriverError(err);
+      // Keep the driver's error reachable, so retrying() can tell a transient one.
+      if (translated !== err && translated instanceof Error)
+        Object.assign(translated, { cause: err });
+      throw translated;
     } finally {
       await session.close();
     }
@@ -86,6 +117,8 @@ export async function connectGraph(settings: GraphSettings, opts: ConnectOptions
   const driver = neo4j.driver(settings.uri, neo4j.auth.basic(settings.user, settings.password), {
     disableLosslessIntegers: true,
     connectionTimeout: 5_000,
+    // Graph.retrying() retries, faster than the driver's one-second first pause.
+    maxTransactionRetryTime: 0,
     logging: { level: 'error', logger: () => {} },
   });
   const attempts = opts.attempts ?? Infinity;

@@ -143,9 +143,11 @@ export class Scheduler {
   }
 
   /** Moves PENDING steps whose dependencies ended; returns whether any moved. */
-  private promote(): Promise<boolean> {
+  private promote(after?: string): Promise<boolean> {
     return this.write(async (tx, emit) => {
-      const candidates = await repo.promotableTasks(tx, 200, this.o.tenantIds);
+      const candidates = after
+        ? await repo.promotableDependants(tx, after)
+        : await repo.promotableTasks(tx, 200, this.o.tenantIds);
       const changes = candidates.map((p) => ({
         id: p.task.id,
         from: TaskStatus.PENDING,
@@ -158,6 +160,17 @@ export class Scheduler {
       }
       return changed.length > 0;
     });
+  }
+
+  /**
+   * After a step's end commits: unblock its dependants at once (no waiting for the next poll)
+   * and settle its parent if that was the last step. Both are cheap reads when nothing is due;
+   * locking the parent inside every step's own transaction made all steps of a plan queue on it.
+   */
+  private async afterEnd(taskId: string): Promise<void> {
+    await this.promote(taskId);
+    const parentId = await this.o.uow.read((tx) => repo.settleableParentOf(tx, taskId));
+    if (parentId) await this.write((tx, emit) => this.settle(tx, emit, parentId));
   }
 
   private async claim(limit: number): Promise<void> {
@@ -267,13 +280,23 @@ export class Scheduler {
     this.inFlight.set(task.id, { controller, done });
   }
 
-  /** Records a step's outcome: COMPLETED, a retry after backoff, or FAILED. */
-  private finish(
+  /** Records a step's outcome (COMPLETED, a retry after backoff, or FAILED), then what follows. */
+  private async finish(
     task: Task,
     runId: string,
     latencyMs: number,
     outcome: { result?: string; error?: unknown },
-  ) {
+  ): Promise<void> {
+    if (await this.record(task, runId, latencyMs, outcome)) await this.afterEnd(task.id);
+  }
+
+  /** Writes the outcome while this worker holds the lease; false when it no longer does. */
+  private record(
+    task: Task,
+    runId: string,
+    latencyMs: number,
+    outcome: { result?: string; error?: unknown },
+  ): Promise<boolean> {
     return this.write(async (tx, emit) => {
       const base = { taskId: task.id, runId, workerId: this.workerId, latencyMs };
       let ended: Awaited<ReturnType<typeof repo.endRun>>;
@@ -298,7 +321,7 @@ export class Scheduler {
           retryAt,
         });
       }
-      if (!ended) return; // the lease was lost: whoever holds the task now decides
+      if (!ended) return false; // the lease was lost: whoever holds the task now decides
       if (ended.agentId) {
         await repo.recordPerformance(
           tx,
@@ -309,7 +332,7 @@ export class Scheduler {
         );
       }
       await publishTasks(tx, emit, [ended.task], 'STATUS_CHANGED');
-      await this.settleUpwards(tx, emit, task.id);
+      return true;
     });
   }
 
