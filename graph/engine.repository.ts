@@ -264,7 +264,8 @@ export interface RunOutcome {
   runStatus: 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
   result?: string | null;
   error?: string | null;
-  retryAt?: string | null;
+  /** Retry no sooner than this long after the run ends (by the database's clock). */
+  retryInMs?: number | null;
 }
 
 /**
@@ -284,11 +285,17 @@ export async function endRun(
           r.updatedAt = datetime(),
           t.status = $status, t.leaseOwner = null, t.leaseExpiresAt = null, t.updatedAt = datetime(),
           t.result = coalesce($result, t.result), t.error = $error,
-          t.nextAttemptAt = CASE WHEN $retryAt IS NULL THEN null ELSE datetime($retryAt) END
+          t.nextAttemptAt = CASE WHEN $retryInMs IS NULL THEN null
+                                 ELSE datetime() + duration({milliseconds: $retryInMs}) END
       WITH t, r
       OPTIONAL MATCH (r)-[:BY]->(a:Agent)
       RETURN t, a.id AS agentId`,
-    params: { result: null, error: null, retryAt: null, ...o, latencyMs: o.latencyMs },
+    params: {
+      result: null,
+      error: null,
+      ...o,
+      retryInMs: o.retryInMs == null ? null : neo4j.int(Math.round(o.retryInMs)),
+    },
   });
   return row ? { task: toTask(row.t), agentId: row.agentId } : null;
 }

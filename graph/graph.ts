@@ -1,4 +1,4 @@
-import neo4j, { type Driver, type ManagedTransaction } from 'neo4j-driver';
+import neo4j, { type Driver, type SessionMode, type Transaction } from 'neo4j-driver';
 import { isAuthError, translateDriverError } from './errors.js';
 import type { CypherQuery, Row, Tx } from './cypher.js';
 
@@ -29,17 +29,26 @@ export class Graph {
   retryCount = 0;
 
   read<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
-    const config = { timeout: this.txTimeoutMs };
-    return this.retrying(() =>
-      this.session((s) => s.executeRead((tx) => work(this.wrap(tx)), config)),
-    );
+    return this.retrying(() => this.transaction(neo4j.session.READ, work));
   }
 
   write<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
-    const config = { timeout: this.txTimeoutMs };
-    return this.retrying(() =>
-      this.session((s) => s.executeWrite((tx) => work(this.wrap(tx)), config)),
-    );
+    return this.retrying(() => this.transaction(neo4j.session.WRITE, work));
+  }
+
+  /** One attempt: begin, work, commit (or roll back). Retrying is retrying()'s job alone. */
+  private transaction<T>(mode: SessionMode, work: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.session(async (s) => {
+      const tx = s.beginTransaction({ timeout: this.txTimeoutMs });
+      try {
+        const result = await work(this.wrap(tx));
+        await tx.commit();
+        return result;
+      } catch (err) {
+        if (tx.isOpen()) await tx.rollback().catch(() => undefined);
+        throw err;
+      }
+    }, mode);
   }
 
   /**
@@ -77,8 +86,11 @@ export class Graph {
     return this.driver.close();
   }
 
-  private async session<T>(work: (s: ReturnType<Driver['session']>) => Promise<T>): Promise<T> {
-    const session = this.driver.session({ database: this.database });
+  private async session<T>(
+    work: (s: ReturnType<Driver['session']>) => Promise<T>,
+    defaultAccessMode: SessionMode = neo4j.session.WRITE,
+  ): Promise<T> {
+    const session = this.driver.session({ database: this.database, defaultAccessMode });
     try {
       return await work(session);
     } catch (err) {
@@ -92,7 +104,7 @@ export class Graph {
     }
   }
 
-  private wrap(tx: ManagedTransaction): Tx {
+  private wrap(tx: Pick<Transaction, 'run'>): Tx {
     return {
       run: async <T extends Row>(q: CypherQuery) => {
         this.statementCount++;
@@ -117,8 +129,6 @@ export async function connectGraph(settings: GraphSettings, opts: ConnectOptions
   const driver = neo4j.driver(settings.uri, neo4j.auth.basic(settings.user, settings.password), {
     disableLosslessIntegers: true,
     connectionTimeout: 5_000,
-    // Graph.retrying() retries, faster than the driver's one-second first pause.
-    maxTransactionRetryTime: 0,
     logging: { level: 'error', logger: () => {} },
   });
   const attempts = opts.attempts ?? Infinity;

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer, type HTTPGraphQLResponse } from '@apollo/server';
 import { LimitError, requestTimeoutError, withTimeout } from './limits/index.js';
+import { assertParseableNesting } from './limits/nesting.js';
 import type { Graph } from '../graph/graph.js';
 import type { AppContext } from './context.js';
 import type { Logger } from './logger.js';
@@ -14,6 +15,8 @@ export interface HttpHandlerOptions {
   maxBodyBytes: number;
   /** A request still running after this gets a REQUEST_TIMEOUT error (503). */
   requestTimeoutMs: number;
+  /** The query depth limit; documents nested far deeper are refused before parsing. */
+  maxDepth: number;
 }
 
 /**
@@ -67,6 +70,14 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: HttpHandl
     }
   }
 
+  const query = (parsed as { query?: unknown } | null)?.query ?? url.searchParams.get('query');
+  try {
+    assertParseableNesting(query, opts.maxDepth);
+  } catch (err) {
+    if (!(err instanceof LimitError)) throw err;
+    return sendJson(res, 400, limitBody(err));
+  }
+
   let response: HTTPGraphQLResponse;
   try {
     response = await withTimeout(
@@ -84,9 +95,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: HttpHandl
     );
   } catch (err) {
     if (!(err instanceof LimitError)) throw err;
-    return sendJson(res, 503, {
-      errors: [{ message: err.message, extensions: { ...err.details, code: err.code } }],
-    });
+    return sendJson(res, 503, limitBody(err));
   }
   for (const [key, value] of response.headers) res.setHeader(key, value);
   res.statusCode = response.status ?? 200;
@@ -115,6 +124,10 @@ function readBody(req: IncomingMessage, limit: number): Promise<string | 'too-la
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
+}
+
+function limitBody(err: LimitError) {
+  return { errors: [{ message: err.message, extensions: { ...err.details, code: err.code } }] };
 }
 
 function graphqlError(message: string, code: string) {

@@ -160,6 +160,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
       context: httpContext,
       maxBodyBytes: limits.maxBodyBytes,
       requestTimeoutMs: limits.requestTimeoutMs,
+      maxDepth: limits.maxDepth,
     }),
   );
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ParentState, Promotable } from '../graph/engine.repository.js';
 import { promotion, settlement } from '../src/engine/decisions.js';
+import { backoffMs } from '../src/engine/retry.js';
 import { FailurePolicy, TaskStatus, type Task } from '../src/domain/task.js';
 
 const task = (over: Partial<Task> = {}) =>
@@ -90,5 +91,14 @@ describe('settling a parent', () => {
     const s = settlement(state(FailurePolicy.FAIL_FAST, done));
     expect(s?.to).toBe(TaskStatus.COMPLETED);
     expect(JSON.parse(s!.result!)).toEqual({ a: { x: 1 } });
+  });
+});
+
+describe('retry backoff', () => {
+  it('doubles per attempt up to the cap, with jitter between half and all of it', () => {
+    const at = (attempt: number, random: number) =>
+      backoffMs(attempt, { baseMs: 100, maxMs: 1_000, random: () => random });
+    expect([1, 2, 3, 4, 5].map((n) => at(n, 0.999999))).toEqual([100, 200, 400, 800, 1_000]);
+    expect([1, 2, 3].map((n) => at(n, 0))).toEqual([50, 100, 200]);
   });
 });

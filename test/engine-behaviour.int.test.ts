@@ -164,9 +164,10 @@ describe('the engine: retries', () => {
             expect(flaky.runs[0]!.error).toBe('attempt 1 failed (will retry): flaky attempt 1');
             const gap1 = ms(flaky.runs[1]!.startedAt) - ms(flaky.runs[0]!.endedAt);
             const gap2 = ms(flaky.runs[2]!.startedAt) - ms(flaky.runs[1]!.endedAt);
+            // Each retry waits at least its backoff (300 ms, then 600 ms); a loaded machine may
+            // add to either, so growth itself is asserted on backoffMs in decisions.test.ts.
             expect(gap1).toBeGreaterThanOrEqual(250);
             expect(gap2).toBeGreaterThanOrEqual(550);
-            expect(gap2).toBeGreaterThan(gap1);
 
             for (const [key, error] of [
               ['permanent', 'the input is wrong'],

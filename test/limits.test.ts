@@ -472,3 +472,20 @@ describe('limits configuration', () => {
     expect(issue.message).toBe('must be a whole number greater than 0');
   });
 });
+
+describe('the nesting scan before parsing', () => {
+  it('counts braces and brackets, not those inside strings, block strings or comments', async () => {
+    const { nestingDepth } = await import('../src/limits/nesting.js');
+    expect(nestingDepth('{ a { b(x: [[1]]) } }')).toBe(4);
+    expect(nestingDepth('{ a(s: "{{{{[[[[") # {{{{{{\n }')).toBe(1);
+    expect(nestingDepth('{ a(s: """ {{{ \\""" {{ """) }')).toBe(1);
+  });
+
+  it('refuses a document nested far past the depth limit with QUERY_TOO_DEEP', async () => {
+    const { assertParseableNesting } = await import('../src/limits/nesting.js');
+    expect(() => assertParseableNesting(`${'{ a '.repeat(50)}${'}'.repeat(50)}`, 10)).toThrow(
+      'Document nesting 50 is over the limit of 40; the query depth limit is 10',
+    );
+    expect(() => assertParseableNesting(`${'{ a '.repeat(40)}${'}'.repeat(40)}`, 10)).not.toThrow();
+  });
+});

@@ -310,15 +310,13 @@ export class Scheduler {
       } else {
         const message = (outcome.error as Error)?.message ?? String(outcome.error);
         const retry = isTransient(outcome.error) && task.attempts < task.maxAttempts;
-        const retryAt = retry
-          ? new Date(Date.now() + backoffMs(task.attempts, this.o.backoff)).toISOString()
-          : null;
+        const retryInMs = retry ? backoffMs(task.attempts, this.o.backoff) : null;
         ended = await repo.endRun(tx, {
           ...base,
           status: retry ? TaskStatus.READY : TaskStatus.FAILED,
           runStatus: 'FAILED',
           error: retry ? `attempt ${task.attempts} failed (will retry): ${message}` : message,
-          retryAt,
+          retryInMs,
         });
       }
       if (!ended) return false; // the lease was lost: whoever holds the task now decides

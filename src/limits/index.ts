@@ -25,3 +25,4 @@ export type { RateLimiterOptions, TakeResult } from './rate-limiter.js';
 export { withTimeout } from './timeout.js';
 export { checkOperation } from './ws.js';
 export type { OperationLimits } from './ws.js';
+export { assertParseableNesting, nestingDepth } from './nesting.js';

@@ -11,7 +11,8 @@ import {
 import type { SubscribePayload } from 'graphql-ws';
 import { assertComplexity } from './complexity.js';
 import type { LimitsConfig } from './config.js';
-import { limitGraphQLError } from './errors.js';
+import { LimitError, limitGraphQLError } from './errors.js';
+import { assertParseableNesting } from './nesting.js';
 import { limitValidationRules } from './rules.js';
 import { limitCodeFor, tokenLimitParseOptions, tooManyTokensError } from './tokens.js';
 
@@ -45,6 +46,12 @@ export function checkOperation(
   limits: OperationLimits,
   extraRules: readonly ValidationRule[] = [],
 ): ExecutionArgs | readonly GraphQLError[] {
+  try {
+    assertParseableNesting(payload.query, limits.maxDepth);
+  } catch (err) {
+    if (err instanceof LimitError) return [limitGraphQLError(err)];
+    throw err;
+  }
   let document: DocumentNode;
   try {
     document = parse(payload.query, tokenLimitParseOptions(limits.maxTokens));
