@@ -176,6 +176,11 @@ describe('LLM configuration', () => {
       /OPENROUTER_API_KEY is required/,
     );
     expect(() => loadConfig({ LLM_PROVIDER: 'compatible' })).toThrow(/LLM_BASE_URL is required/);
+    // A key and a URL with no provider: refused rather than sending the key to the URL.
+    const both = { OPENAI_API_KEY: 'sk-secret-123', LLM_BASE_URL: 'http://127.0.0.1:11434/v1' };
+    expect(() => loadConfig(both)).toThrow(/set LLM_PROVIDER to compatible/);
+    expect(() => loadConfig(both)).not.toThrow(/sk-secret-123/);
+    expect(loadConfig({ ...both, LLM_PROVIDER: 'compatible' }).llm.provider).toBe('compatible');
     expect(() => loadConfig({ LLM_PROVIDER: 'anthropic' })).toThrow(
       /^Invalid environment: LLM_PROVIDER must be one of offline, openai, openrouter, compatible, but got "anthropic"$/,
     );

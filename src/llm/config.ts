@@ -121,6 +121,10 @@ export function llmProvider(e: LlmEnv): LlmProvider {
 
 /** A one-line problem with the combination of LLM variables, or undefined. Names no secret. */
 export function llmEnvProblem(e: LlmEnv): string | undefined {
+  // A key must never be sent to a URL by accident: say which provider the URL belongs to.
+  if (!e.LLM_PROVIDER && e.LLM_BASE_URL && (e.OPENAI_API_KEY || e.OPENROUTER_API_KEY)) {
+    return 'LLM_BASE_URL and a provider key are both set: set LLM_PROVIDER to compatible (the URL is your own server) or to openai/openrouter (the URL is a proxy that gets that key)';
+  }
   const provider = llmProvider(e);
   if (provider === 'openai' && !e.OPENAI_API_KEY) {
     return 'OPENAI_API_KEY is required when LLM_PROVIDER is openai';
