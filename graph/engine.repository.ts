@@ -181,12 +181,12 @@ export interface CandidateAgent {
   }[];
 }
 
-/** Master Operators of the tenants that may take work: active, not PAUSED, ERROR or OFFLINE. */
+/** Agents of the tenants that may take work: active, not PAUSED, ERROR or OFFLINE. */
 export async function candidateAgents(tx: Tx, tenantIds: string[]): Promise<CandidateAgent[]> {
   const rows = await tx.run<{ a: NodeLike; load: number; caps: CandidateAgent['capabilities'] }>({
     cypher: `
       UNWIND $tenantIds AS tenantId
-      MATCH (a:Agent {tenantId: tenantId, role: 'MASTER_OPERATOR', active: true})
+      MATCH (a:Agent {tenantId: tenantId, active: true})
       WHERE a.status IN ['IDLE', 'BUSY']
       RETURN a,
         COUNT { (a)<-[:ASSIGNED_TO]-(:Task {status: 'IN_PROGRESS'}) } AS load,

@@ -70,6 +70,7 @@ export function toTask({ properties: p }: NodeLike): Task {
     requiresApproval: Boolean(p.requiresApproval),
     failurePolicy: (p.failurePolicy as Task['failurePolicy']) ?? 'FAIL_FAST',
     orchestrated: Boolean(p.orchestrated),
+    needsPlan: Boolean(p.needsPlan),
     decision: (p.decision as Task['decision']) ?? null,
     decidedBy: str(p.decidedBy),
     decisionComment: str(p.decisionComment),

@@ -86,6 +86,16 @@ export const MIGRATIONS: Migration[] = [
       'CREATE INDEX run_status IF NOT EXISTS FOR (r:Run) ON (r.status)',
     ],
   },
+  {
+    id: 7,
+    name: 'model call totals by run, task, agent and tenant',
+    statements: [
+      'CREATE INDEX llmcall_tenant_run IF NOT EXISTS FOR (c:LLMCall) ON (c.tenantId, c.runId)',
+      'CREATE INDEX llmcall_tenant_task IF NOT EXISTS FOR (c:LLMCall) ON (c.tenantId, c.taskId)',
+      'CREATE INDEX llmcall_tenant_agent IF NOT EXISTS FOR (c:LLMCall) ON (c.tenantId, c.agentId)',
+      'CREATE INDEX llmcall_tenant_created IF NOT EXISTS FOR (c:LLMCall) ON (c.tenantId, c.createdAt)',
+    ],
+  },
 ];
 
 /**

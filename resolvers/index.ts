@@ -8,6 +8,12 @@ import { KnowledgeResolver } from './knowledge.resolver.js';
 import { NodeResolver } from './node.resolver.js';
 import { OrganisationResolver } from './organisation.resolver.js';
 import {
+  AgentLLMUsageResolver,
+  LLMUsageResolver,
+  RunLLMUsageResolver,
+  TaskLLMUsageResolver,
+} from './llm-usage.resolver.js';
+import {
   AgentMessagesResolver,
   ConversationResolver,
   MessageResolver,
@@ -28,4 +34,8 @@ export const RESOLVERS: NonEmptyArray<Function> = [
   ConversationResolver,
   AgentMessagesResolver,
   OrganisationResolver,
+  LLMUsageResolver,
+  RunLLMUsageResolver,
+  TaskLLMUsageResolver,
+  AgentLLMUsageResolver,
 ];

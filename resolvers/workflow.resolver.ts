@@ -12,6 +12,7 @@ import {
 import { Agent } from '../schema/agent.type.js';
 import { Role } from '../schema/enums.js';
 import { Task } from '../schema/task.type.js';
+import { SubmitTaskInput } from '../schema/task.input.js';
 import { Run, Workflow } from '../schema/workflow.type.js';
 import type { AppContext } from '../src/context.js';
 
@@ -23,6 +24,18 @@ export class WorkflowResolver {
   })
   workflow(@Arg('taskId', () => ID) taskId: string, @Ctx() ctx: AppContext): Promise<Workflow> {
     return ctx.services.workflows.workflow(ctx.tenantId, taskId);
+  }
+
+  @Authorized(Role.OPERATOR)
+  @Mutation(() => Task, {
+    description:
+      'Submits a task to a Chief of Staff: it plans the task into steps, Master Operators carry them out, and the Chief of Staff writes the result. Watch it with taskUpdated(rootId).',
+  })
+  submitTask(
+    @Arg('input', () => SubmitTaskInput) input: SubmitTaskInput,
+    @Ctx() ctx: AppContext,
+  ): Promise<Task> {
+    return ctx.services.workflows.submit(ctx.tenantId, ctx.actor, input);
   }
 
   @Authorized(Role.OPERATOR)

@@ -94,3 +94,26 @@ export class TaskFilter {
   @Field(() => String, { nullable: true, description: 'In the title or description.' })
   text?: string | null;
 }
+
+@InputType({
+  description: 'A task for a Chief of Staff to plan and the organisation to carry out.',
+})
+export class SubmitTaskInput {
+  @Field(() => String, { description: '1 to 200 characters.' })
+  title!: string;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'What is wanted; the plan is drawn from it.',
+  })
+  description?: string | null;
+
+  @Field(() => TaskPriority, { nullable: true, description: 'Default MEDIUM.' })
+  priority?: TaskPriority | null;
+
+  @Field(() => ID, {
+    nullable: true,
+    description: 'The Chief of Staff to plan it; default the first active one.',
+  })
+  chiefOfStaffId?: string | null;
+}

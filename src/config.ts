@@ -43,6 +43,9 @@ const envSchema = z.object({
   ENGINE_POLL_MS: z.coerce.number().int().min(10).default(250),
   ENGINE_STEP_TIMEOUT_MS: z.coerce.number().int().min(100).default(300_000),
   ECHO_DELAY_MS: z.coerce.number().int().min(0).default(0),
+  ENGINE_EXECUTOR: z
+    .enum(['agents', 'echo'], { error: 'must be agents or echo' })
+    .default('agents'),
   ...limitsEnvSchema.shape,
   ...llmEnvSchema.shape,
 });
@@ -77,7 +80,9 @@ export interface Config {
     leaseMs: number;
     pollMs: number;
     stepTimeoutMs: number;
-    /** Delay of the built-in echo executor, until the agent chains replace it. */
+    /** agents: the LangChain agents run steps; echo: a no-op that echoes (tests, benchmarks). */
+    executor: 'agents' | 'echo';
+    /** Delay of the echo executor. */
     echoDelayMs: number;
   };
 }
@@ -138,6 +143,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       leaseMs: e.ENGINE_LEASE_MS,
       pollMs: e.ENGINE_POLL_MS,
       stepTimeoutMs: e.ENGINE_STEP_TIMEOUT_MS,
+      executor: e.ENGINE_EXECUTOR,
       echoDelayMs: e.ECHO_DELAY_MS,
     },
   };

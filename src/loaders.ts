@@ -9,6 +9,7 @@ import type { Agent, AgentCapability } from './domain/agent.js';
 import { NotFoundError } from './domain/errors.js';
 import { createTaskLoaders } from './task.loaders.js';
 import { createMessageLoaders } from './message.loaders.js';
+import { createLLMUsageLoaders } from './llm-usage.loaders.js';
 
 /**
  * DataLoaders for one request and one tenant: one Cypher round trip per field level
@@ -36,6 +37,7 @@ export function createLoaders(graph: Graph, tenantId: string) {
       (ids) => read((tx) => knowledge.linksByKnowledgeIds(tx, tenantId, ids)),
       (l: knowledge.KnowledgeLinks) => l.knowledgeId,
     ),
+    llmUsage: createLLMUsageLoaders(read, tenantId),
     /** Loaders whose batch depends on field arguments, made once per distinct arguments. */
     keyed: keyedLoaders(),
   };

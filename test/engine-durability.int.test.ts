@@ -21,6 +21,7 @@ async function startWorkerProcess(workerId: string, tenantId: string, env: Recor
     ENGINE_POLL_MS: '20',
     ENGINE_LEASE_MS: '5000',
     ECHO_DELAY_MS: '5',
+    ENGINE_EXECUTOR: 'echo',
     // info, not warn: the worker says when it runs, and it logs nothing per step at info.
     LOG_LEVEL: 'info',
     WORKER_ID: workerId,

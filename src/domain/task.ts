@@ -101,6 +101,8 @@ export interface Task {
   failurePolicy: FailurePolicy;
   /** Run by the orchestration engine (set by startWorkflow). */
   orchestrated: boolean;
+  /** Submitted for a Chief of Staff to plan: its first run writes the plan (submitTask). */
+  needsPlan: boolean;
   decision: ApprovalDecision | null;
   decidedBy: string | null;
   decisionComment: string | null;

@@ -24,6 +24,8 @@ export function chooseAgent(
   currentAssigneeId: string | null,
 ): Assignment | null {
   const scored = candidates
+    // Master Operators execute; a Chief of Staff runs only the steps assigned to it (plans).
+    .filter((c) => c.agent.role === 'MASTER_OPERATOR' || c.agent.id === currentAssigneeId)
     .filter((c) => c.load < perAgentLimit)
     .map((c) => score(requirements, c, perAgentLimit));
   const full = scored.filter((s) => s.capability === 1);

@@ -92,6 +92,11 @@ export function settlement({ parent, children }: ParentState): Settlement | null
     const error = `${cancelled.length} of ${children.length} steps were cancelled`;
     return { to: TaskStatus.CANCELLED, error, cancel: [] };
   }
+  // A plan's synthesis step writes the parent's answer.
+  const synthesis = children.find(
+    (c) => c.key === 'synthesis' && c.status === TaskStatus.COMPLETED,
+  );
+  if (synthesis?.result) return { to: TaskStatus.COMPLETED, result: synthesis.result, cancel: [] };
   const results: Record<string, unknown> = {};
   for (const c of children) {
     if (c.status !== TaskStatus.COMPLETED) continue;

@@ -22,6 +22,11 @@ export interface StepContext {
 export interface StepResult {
   /** Text, or JSON text that later conditions can read as `steps.<key>.output`. */
   result: string;
+  /**
+   * The step planned subtasks under itself (a Chief of Staff's planning): it becomes their
+   * running parent instead of COMPLETED, and settles when they end.
+   */
+  expand?: boolean;
 }
 
 /** Runs one step. The engine records each call as a :Run; executors plug in here. */

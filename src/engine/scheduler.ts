@@ -254,14 +254,14 @@ export class Scheduler {
     );
     const done = (async () => {
       try {
-        const { result } = await this.o.executor({
+        const { result, expand } = await this.o.executor({
           task,
           agent,
           run: { id: runId, attempt: task.attempts },
           inputs,
           signal: controller.signal,
         });
-        await this.finish(task, runId, Date.now() - startedAt, { result });
+        await this.finish(task, runId, Date.now() - startedAt, { result, expand });
       } catch (err) {
         const reason = controller.signal.aborted ? controller.signal.reason : err;
         await this.finish(task, runId, Date.now() - startedAt, { error: reason }).catch(
@@ -285,7 +285,7 @@ export class Scheduler {
     task: Task,
     runId: string,
     latencyMs: number,
-    outcome: { result?: string; error?: unknown },
+    outcome: { result?: string; expand?: boolean; error?: unknown },
   ): Promise<void> {
     if (await this.record(task, runId, latencyMs, outcome)) await this.afterEnd(task.id);
   }
@@ -295,7 +295,7 @@ export class Scheduler {
     task: Task,
     runId: string,
     latencyMs: number,
-    outcome: { result?: string; error?: unknown },
+    outcome: { result?: string; expand?: boolean; error?: unknown },
   ): Promise<boolean> {
     return this.write(async (tx, emit) => {
       const base = { taskId: task.id, runId, workerId: this.workerId, latencyMs };
@@ -303,7 +303,7 @@ export class Scheduler {
       if (outcome.error === undefined) {
         ended = await repo.endRun(tx, {
           ...base,
-          status: TaskStatus.COMPLETED,
+          status: outcome.expand ? TaskStatus.IN_PROGRESS : TaskStatus.COMPLETED,
           runStatus: 'SUCCEEDED',
           result: outcome.result,
         });

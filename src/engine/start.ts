@@ -4,10 +4,12 @@ import type { UnitOfWork } from '../services/unit-of-work.js';
 import type { PubSub } from '../../subscriptions/pubsub.js';
 import { echoExecutor, type Executor } from './executor.js';
 import { Scheduler } from './scheduler.js';
+import { agentExecutor } from '../agents/executor.js';
+import { createAgentRuntime } from '../agents/runtime.js';
 
 /** A scheduler configured from the environment (the API's, or a worker process's). */
 export function schedulerFromConfig(
-  config: Pick<Config, 'engine'>,
+  config: Pick<Config, 'engine' | 'llm'>,
   deps: {
     uow: UnitOfWork;
     logger: Logger;
@@ -20,7 +22,13 @@ export function schedulerFromConfig(
   const e = config.engine;
   return new Scheduler({
     ...deps,
-    executor: deps.executor ?? echoExecutor(e.echoDelayMs),
+    executor:
+      deps.executor ??
+      (e.executor === 'echo'
+        ? echoExecutor(e.echoDelayMs)
+        : agentExecutor(
+            createAgentRuntime({ uow: deps.uow, llm: config.llm, logger: deps.logger }),
+          )),
     concurrency: e.concurrency,
     perAgentLimit: e.perAgentLimit,
     globalLimit: e.globalLimit,

@@ -1,14 +1,93 @@
 import * as engine from '../../graph/engine.repository.js';
 import * as tasks from '../../graph/task.repository.js';
-import { BadInputError, NotFoundError } from '../domain/errors.js';
-import { ApprovalDecision, TaskStatus, type Task } from '../domain/task.js';
-import { LIMITS, optionalText } from '../domain/validate.js';
+import { randomUUID } from 'node:crypto';
+import * as agents from '../../graph/agent.repository.js';
+import { AgentRole } from '../domain/agent.js';
+import { BadInputError, ConflictError, NotFoundError } from '../domain/errors.js';
+import {
+  ApprovalDecision,
+  FailurePolicy,
+  TaskPriority,
+  TaskStatus,
+  type Task,
+} from '../domain/task.js';
+import { LIMITS, optionalText, requiredText } from '../domain/validate.js';
 import { publishTasks } from './task-events.js';
 import type { UnitOfWork } from './unit-of-work.js';
 
-/** What people do to workflows: start them, approve or reject steps, look at them. */
+export interface SubmitTaskData {
+  title: string;
+  description?: string | null;
+  priority?: TaskPriority | null;
+  chiefOfStaffId?: string | null;
+}
+
+/** What people do to workflows: submit or start them, approve or reject steps, look at them. */
 export class WorkflowService {
   constructor(private readonly uow: UnitOfWork) {}
+
+  /**
+   * Hands a task to a Chief of Staff: it is created orchestrated and assigned to the Chief of
+   * Staff (the one named, or the longest-serving active one), whose first run plans it.
+   */
+  submit(tenantId: string, actor: string, input: SubmitTaskData): Promise<Task> {
+    const title = requiredText('title', input.title, LIMITS.title);
+    const description = optionalText('description', input.description, LIMITS.description) ?? null;
+    return this.uow.run(async (tx, emit) => {
+      const chiefs = (
+        await agents.listAgents(
+          tx,
+          tenantId,
+          { role: AgentRole.CHIEF_OF_STAFF, active: true },
+          { property: 'createdAt', descending: false },
+          { first: 100 },
+        )
+      ).items.map((i) => i.node);
+      const chief =
+        input.chiefOfStaffId != null
+          ? chiefs.find((c) => c.id === input.chiefOfStaffId)
+          : chiefs[0];
+      if (!chief) {
+        if (input.chiefOfStaffId != null)
+          throw new NotFoundError('Active Chief of Staff', input.chiefOfStaffId);
+        throw new ConflictError(
+          'No active CHIEF_OF_STAFF agent to plan the task: create or activate one first',
+        );
+      }
+      const id = randomUUID();
+      const [created] = await tasks.createTasks(tx, tenantId, [
+        {
+          id,
+          key: null,
+          title,
+          description,
+          priority: input.priority ?? TaskPriority.MEDIUM,
+          createdBy: actor,
+          parentId: null,
+          dependsOn: [],
+          capabilities: [],
+          delegatedById: null,
+          maxAttempts: 3,
+          condition: null,
+          requiresApproval: false,
+          failurePolicy: FailurePolicy.FAIL_FAST,
+        },
+      ]);
+      await tasks.assign(
+        tx,
+        tenantId,
+        id,
+        chief.id,
+        1,
+        `the Chief of Staff ${chief.name} plans it`,
+      );
+      await engine.markOrchestrated(tx, tenantId, id);
+      await tx.run({ cypher: 'MATCH (t:Task {id: $id}) SET t.needsPlan = true', params: { id } });
+      await publishTasks(tx, emit, [created!], 'SUBMITTED');
+      const [fresh] = await tasks.tasksByIds(tx, tenantId, [id]);
+      return fresh!;
+    });
+  }
 
   /** Hands a PENDING task and everything below it to the orchestration engine. */
   start(tenantId: string, rootId: string): Promise<Task> {

@@ -1,0 +1,188 @@
+import { createHash } from 'node:crypto';
+import type { Tx } from './cypher.js';
+
+/**
+ * What the agent chains write. Every write is a MERGE on an id derived from what it is about,
+ * so a step that runs again (a retry, a worker that died) never duplicates a subtask, a
+ * message or a piece of knowledge.
+ */
+export function stableId(...parts: string[]): string {
+  const h = createHash('sha256').update(parts.join('\u0000')).digest('hex');
+  // Shaped like a UUID (version nibble 5, variant 8): ids elsewhere are UUIDs.
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+export interface PlannedStep {
+  key: string;
+  title: string;
+  instructions: string;
+  capability: string | null;
+  dependsOn: string[];
+  condition: string | null;
+}
+
+/**
+ * Writes a plan under its task: the steps (orchestrated, PENDING) with SUBTASK_OF, DEPENDS_ON,
+ * REQUIRES and DELEGATED_BY the Chief of Staff, plus a `synthesis` step assigned to the Chief
+ * of Staff that waits for every other step. Returns the ids by key.
+ */
+export async function writePlan(
+  tx: Tx,
+  tenantId: string,
+  rootId: string,
+  chiefId: string,
+  steps: PlannedStep[],
+): Promise<Record<string, string>> {
+  const ids: Record<string, string> = {};
+  for (const s of steps) ids[s.key] = stableId(rootId, 'step', s.key);
+  ids.synthesis = stableId(rootId, 'step', 'synthesis');
+  const rows = [
+    ...steps.map((s) => ({ ...s, id: ids[s.key]!, dependsOn: s.dependsOn.map((k) => ids[k]!) })),
+    {
+      key: 'synthesis',
+      id: ids.synthesis,
+      title: 'Write the final answer',
+      instructions: 'Synthesise the reports of the steps into the answer to the task.',
+      capability: null,
+      dependsOn: steps.map((s) => ids[s.key]!),
+      condition: null,
+    },
+  ];
+  await tx.run({
+    cypher: `
+      MATCH (root:Task {tenantId: $tenantId, id: $rootId}), (cos:Agent {tenantId: $tenantId, id: $chiefId})
+      UNWIND $rows AS s
+      MERGE (t:Task {id: s.id})
+        ON CREATE SET t.tenantId = $tenantId, t.key = s.key, t.title = s.title,
+                      t.description = s.instructions, t.priority = root.priority,
+                      t.status = 'PENDING', t.attempts = 0, t.maxAttempts = 3,
+                      t.condition = s.condition, t.requiresApproval = false,
+                      t.failurePolicy = 'FAIL_FAST', t.orchestrated = true,
+                      t.createdBy = cos.name, t.version = 1,
+                      t.createdAt = datetime(), t.updatedAt = datetime()
+      MERGE (t)-[:SUBTASK_OF]->(root)
+      MERGE (t)-[:DELEGATED_BY]->(cos)
+      FOREACH (_ IN CASE WHEN s.capability IS NULL THEN [] ELSE [1] END |
+        MERGE (c:Capability {tenantId: $tenantId, name: s.capability})
+          ON CREATE SET c.id = randomUUID(), c.createdAt = datetime(), c.updatedAt = datetime()
+        MERGE (t)-[:REQUIRES]->(c))
+      FOREACH (_ IN CASE WHEN s.key = 'synthesis' THEN [1] ELSE [] END |
+        MERGE (t)-[:ASSIGNED_TO]->(cos))`,
+    params: { tenantId, rootId, chiefId, rows },
+  });
+  await tx.run({
+    cypher: `
+      UNWIND $rows AS s
+      MATCH (t:Task {id: s.id})
+      UNWIND s.dependsOn AS depId
+      MATCH (d:Task {id: depId})
+      MERGE (t)-[:DEPENDS_ON]->(d)`,
+    params: { rows },
+  });
+  await tx.run({
+    cypher: `
+      MATCH (t:Task {id: $id})-[a:ASSIGNED_TO]->()
+      SET a.score = coalesce(a.score, 1.0), a.reason = coalesce(a.reason, 'the Chief of Staff writes the answer'), a.at = coalesce(a.at, datetime())`,
+    params: { id: ids.synthesis },
+  });
+  return ids;
+}
+
+export interface MessageDraft {
+  id: string;
+  tenantId: string;
+  conversationId: string;
+  conversationTitle: string;
+  kind: string;
+  content: string;
+  fromAgentId: string | null;
+  toAgentIds: string[];
+  broadcast: boolean;
+  aboutTaskId: string | null;
+}
+
+/** Writes a message once (MERGE by id), taking the next place in its conversation. */
+export async function writeMessage(tx: Tx, m: MessageDraft): Promise<void> {
+  await tx.run({
+    cypher: `
+      MERGE (c:Conversation {id: $conversationId})
+        ON CREATE SET c.tenantId = $tenantId, c.title = $conversationTitle, c.messageCount = 0,
+                      c.createdAt = datetime(), c.updatedAt = datetime()
+      MERGE (m:Message {id: $id})
+        ON CREATE SET m.tenantId = $tenantId, m.kind = $kind, m.content = $content,
+                      m.broadcast = $broadcast, m.conversationId = $conversationId,
+                      m.senderUser = null, m.createdAt = datetime(), m.fresh = true
+      WITH c, m
+      FOREACH (_ IN CASE WHEN m.fresh THEN [1] ELSE [] END |
+        SET c.messageCount = c.messageCount + 1, c.updatedAt = datetime()
+        SET m.seq = c.messageCount
+        REMOVE m.fresh)
+      MERGE (m)-[:IN]->(c)
+      WITH m
+      OPTIONAL MATCH (from:Agent {tenantId: $tenantId, id: $fromAgentId})
+      FOREACH (_ IN CASE WHEN from IS NULL THEN [] ELSE [1] END | MERGE (from)-[:SENT]->(m))
+      WITH m
+      OPTIONAL MATCH (about:Task {tenantId: $tenantId, id: $aboutTaskId})
+      FOREACH (_ IN CASE WHEN about IS NULL THEN [] ELSE [1] END | MERGE (m)-[:ABOUT]->(about))
+      WITH m
+      UNWIND $toAgentIds AS toId
+      MATCH (to:Agent {tenantId: $tenantId, id: toId})
+      MERGE (m)-[:TO]->(to)`,
+    params: { ...m },
+  });
+}
+
+export interface KnowledgeDraft {
+  tenantId: string;
+  kind: string;
+  content: string;
+  confidence: number;
+  tags: string[];
+  runId: string;
+  taskId: string;
+  agentId: string;
+}
+
+/** Writes a piece of knowledge once per task and content, with where it came from. */
+export async function writeKnowledge(tx: Tx, k: KnowledgeDraft): Promise<string> {
+  const id = stableId(k.taskId, 'knowledge', k.content);
+  await tx.run({
+    cypher: `
+      MATCH (t:Task {tenantId: $tenantId, id: $taskId}), (a:Agent {tenantId: $tenantId, id: $agentId})
+      MERGE (k:Knowledge {id: $id})
+        ON CREATE SET k.tenantId = $tenantId, k.kind = $kind, k.content = $content,
+                      k.confidence = $confidence, k.tags = $tags, k.tagText = $tagText,
+                      k.createdAt = datetime(), k.updatedAt = datetime()
+      MERGE (k)-[:LEARNED_FROM]->(t)
+      MERGE (k)-[:CONTRIBUTED_BY]->(a)
+      WITH k
+      OPTIONAL MATCH (r:Run {id: $runId})
+      FOREACH (_ IN CASE WHEN r IS NULL THEN [] ELSE [1] END | MERGE (k)-[:LEARNED_FROM]->(r))`,
+    params: { ...k, id, tagText: k.tags.join(' ') },
+  });
+  return id;
+}
+
+/** The reports written about the steps of a plan, oldest first. */
+export async function reportsOfPlan(
+  tx: Tx,
+  tenantId: string,
+  rootId: string,
+): Promise<{ step: string; content: string }[]> {
+  return tx.run({
+    cypher: `
+      MATCH (s:Task)-[:SUBTASK_OF]->(:Task {tenantId: $tenantId, id: $rootId})
+      MATCH (m:Message {kind: 'REPORT'})-[:ABOUT]->(s)
+      RETURN s.title AS step, m.content AS content ORDER BY m.createdAt, m.seq`,
+    params: { tenantId, rootId },
+  });
+}
+
+/** Whether a plan was already written under the task (a repeated planning step skips it). */
+export async function hasPlan(tx: Tx, tenantId: string, rootId: string): Promise<boolean> {
+  const rows = await tx.run({
+    cypher: `MATCH (:Task)-[:SUBTASK_OF]->(:Task {tenantId: $tenantId, id: $rootId}) RETURN 1 AS x LIMIT 1`,
+    params: { tenantId, rootId },
+  });
+  return rows.length > 0;
+}

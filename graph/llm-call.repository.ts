@@ -1,0 +1,113 @@
+import neo4j from 'neo4j-driver';
+import type { LLMCallRecord, LLMUsage } from '../src/domain/llm-call.js';
+import type { CypherQuery, Tx } from './cypher.js';
+
+/**
+ * Records one model call. With a runId of this tenant it is linked (:Run)-[:CALLED]->(:LLMCall),
+ * and taskId/agentId default to the run's task and agent. MERGE on id: a retried transaction
+ * writes it once.
+ */
+export async function recordLLMCall(tx: Tx, call: LLMCallRecord): Promise<void> {
+  await tx.run({
+    cypher: `
+      MERGE (c:LLMCall {id: $id})
+      ON CREATE SET c += $props, c.createdAt = datetime(), c.updatedAt = datetime()
+      WITH c
+      OPTIONAL MATCH (r:Run {tenantId: $tenantId, id: $runId})
+      OPTIONAL MATCH (r)-[:OF]->(t:Task)
+      OPTIONAL MATCH (r)-[:BY]->(a:Agent)
+      SET c.runId = r.id, c.taskId = coalesce($taskId, t.id), c.agentId = coalesce($agentId, a.id)
+      FOREACH (_ IN CASE WHEN r IS NULL THEN [] ELSE [1] END | MERGE (r)-[:CALLED]->(c))`,
+    params: {
+      id: call.id,
+      tenantId: call.tenantId,
+      runId: call.runId,
+      taskId: call.taskId,
+      agentId: call.agentId,
+      props: {
+        tenantId: call.tenantId,
+        provider: call.provider,
+        model: call.model,
+        purpose: call.purpose,
+        promptTokens: neo4j.int(call.promptTokens),
+        completionTokens: neo4j.int(call.completionTokens),
+        totalTokens: neo4j.int(call.totalTokens),
+        costUsd: call.costUsd,
+        priced: call.priced,
+        latencyMs: neo4j.int(call.latencyMs),
+        error: call.error,
+      },
+    },
+  });
+}
+
+/** The properties a usage total may be grouped by; the only text spliced into the Cypher. */
+const GROUP_KEYS = { run: 'runId', task: 'taskId', agent: 'agentId' } as const;
+export type UsageGroup = keyof typeof GROUP_KEYS;
+
+const SUMS = `count(c) AS calls, sum(c.promptTokens) AS promptTokens,
+  sum(c.completionTokens) AS completionTokens, sum(c.totalTokens) AS totalTokens,
+  sum(c.costUsd) AS costUsd`;
+
+/** Builds the per-id totals query: one row per id, zeros where there are no calls. */
+export function usageByIdsQuery(
+  tenantId: string,
+  group: UsageGroup,
+  ids: readonly string[],
+): CypherQuery {
+  const key = GROUP_KEYS[group];
+  return {
+    cypher: `
+      UNWIND $ids AS id
+      OPTIONAL MATCH (c:LLMCall {tenantId: $tenantId, ${key}: id})
+      RETURN id, ${SUMS}`,
+    params: { tenantId, ids },
+  };
+}
+
+type UsageRow = Record<keyof LLMUsage, number | null>;
+
+/** Totals as numbers; the cost rounded to 1e-10 USD (as each call's) so sums show no float noise. */
+function toUsage(row: UsageRow): LLMUsage {
+  const n = (v: number | null) => Number(v ?? 0);
+  return {
+    calls: n(row.calls),
+    promptTokens: n(row.promptTokens),
+    completionTokens: n(row.completionTokens),
+    totalTokens: n(row.totalTokens),
+    costUsd: Math.round(n(row.costUsd) * 1e10) / 1e10,
+  };
+}
+
+async function usageByIds(
+  tx: Tx,
+  tenantId: string,
+  group: UsageGroup,
+  ids: readonly string[],
+): Promise<Array<LLMUsage & { id: string }>> {
+  const rows = await tx.run<UsageRow & { id: string }>(usageByIdsQuery(tenantId, group, ids));
+  return rows.map((r) => ({ id: r.id, ...toUsage(r) }));
+}
+
+/** For loaders: the calls made in each run. */
+export const usageByRunIds = (tx: Tx, tenantId: string, ids: readonly string[]) =>
+  usageByIds(tx, tenantId, 'run', ids);
+
+/** For loaders: the calls made for each task itself (its own runs; not its subtasks'). */
+export const usageByTaskIds = (tx: Tx, tenantId: string, ids: readonly string[]) =>
+  usageByIds(tx, tenantId, 'task', ids);
+
+/** For loaders: the calls made by each agent. */
+export const usageByAgentIds = (tx: Tx, tenantId: string, ids: readonly string[]) =>
+  usageByIds(tx, tenantId, 'agent', ids);
+
+/** Every call of the tenant. */
+export async function usageOfTenant(tx: Tx, tenantId: string): Promise<LLMUsage> {
+  const [row] = await tx.run<UsageRow>({
+    cypher: `MATCH (c:LLMCall {tenantId: $tenantId}) RETURN ${SUMS}`,
+    params: { tenantId },
+  });
+  return toUsage(
+    row ?? { calls: 0, promptTokens: 0, completionTokens: 0, totalTokens: 0, costUsd: 0 },
+  );
+}

@@ -1,0 +1,114 @@
+import { HumanMessage, SystemMessage } from '@langchain/core/messages';
+import { createAgent } from 'langchain';
+import { z } from 'zod';
+import * as work from '../../graph/agent-work.repository.js';
+import { KnowledgeKind } from '../domain/knowledge.js';
+import type { StepContext } from '../engine/executor.js';
+import { describeTask, systemPrompt } from './prompts.js';
+import type { AgentRuntime } from './runtime.js';
+import { operatorTools } from './tools.js';
+
+const Extracted = z.object({
+  items: z
+    .array(
+      z.object({
+        kind: z.enum([KnowledgeKind.FACT, KnowledgeKind.LESSON]).describe('FACT or LESSON'),
+        content: z.string().describe('One thing worth remembering, in one sentence'),
+        confidence: z.number().min(0).max(1).describe('How sure, 0 to 1'),
+        tags: z.array(z.string()).describe('A few topic words'),
+      }),
+    )
+    .max(5),
+});
+
+/**
+ * A Master Operator carries out one step with its tools (langchain's createAgent), reports to
+ * its Chief of Staff, and writes what it learned back with provenance (LEARNED_FROM the run and
+ * the task, CONTRIBUTED_BY the agent).
+ */
+export async function executeStep(
+  rt: AgentRuntime,
+  step: StepContext,
+  plan: { conversationId: string; chiefId: string | null },
+): Promise<string> {
+  const { task, agent } = step;
+  const request = {
+    purpose: 'execution' as const,
+    priority: task.priority,
+    agentModel: agent.model,
+  };
+  const inputs = Object.entries(step.inputs)
+    .map(([key, i]) => `- ${key}: ${i.result ?? ''}`)
+    .join('\n');
+  const operator = createAgent({
+    model: rt.model(request, step, 'execution'),
+    tools: operatorTools(rt, step, plan.conversationId, plan.chiefId),
+    systemPrompt: systemPrompt(
+      agent,
+      'execution',
+      'Carry out the step with your tools, then answer with a short report of what you found or did.',
+    ),
+  });
+  const state = await operator.invoke(
+    {
+      messages: [
+        new HumanMessage(
+          `Step: ${task.title}\n${task.description ?? ''}\n\nEarlier steps produced:\n${inputs || '- nothing (this is a first step)'}`,
+        ),
+      ],
+    },
+    { signal: step.signal, recursionLimit: 12 },
+  );
+  const last = state.messages.at(-1);
+  const report =
+    typeof last?.content === 'string' ? last.content : JSON.stringify(last?.content ?? '');
+
+  const extractor = rt.model(
+    { purpose: 'extraction', agentModel: agent.model },
+    step,
+    'extraction',
+  );
+  const learned = await extractor
+    .withStructuredOutput(Extracted, { name: 'knowledge' })
+    .invoke(
+      [
+        new SystemMessage(
+          systemPrompt(agent, 'extraction', 'List what is worth remembering from this report.'),
+        ),
+        new HumanMessage(`${describeTask(task)}\nReport: ${report}`),
+      ],
+      { signal: step.signal },
+    )
+    .catch((err: unknown) => {
+      rt.logger.warn({ err, task: task.id }, 'knowledge extraction failed; the report stands');
+      return { items: [] };
+    });
+
+  await rt.uow.run(async (tx) => {
+    for (const item of learned.items) {
+      await work.writeKnowledge(tx, {
+        tenantId: task.tenantId,
+        kind: item.kind,
+        content: item.content,
+        confidence: item.confidence,
+        tags: item.tags.slice(0, 20),
+        runId: step.run.id,
+        taskId: task.id,
+        agentId: agent.id,
+      });
+    }
+    await work.writeMessage(tx, {
+      id: work.stableId(task.id, 'report'),
+      tenantId: task.tenantId,
+      conversationId: plan.conversationId,
+      conversationTitle: `Plan: ${task.title}`,
+      kind: 'REPORT',
+      content: report,
+      fromAgentId: agent.id,
+      toAgentIds: plan.chiefId ? [plan.chiefId] : [],
+      broadcast: !plan.chiefId,
+      aboutTaskId: task.id,
+    });
+  });
+  return report;
+}

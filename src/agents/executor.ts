@@ -1,0 +1,84 @@
+import * as work from '../../graph/agent-work.repository.js';
+import { candidateAgents } from '../../graph/engine.repository.js';
+import { searchKnowledge } from '../../graph/knowledge.repository.js';
+import { luceneQuery } from '../../graph/fulltext.js';
+import * as tasks from '../../graph/task.repository.js';
+import type { Executor, StepContext } from '../engine/executor.js';
+import { executeStep } from './execute.js';
+import { planTask } from './plan.js';
+import type { AgentRuntime } from './runtime.js';
+import { synthesize } from './synthesize.js';
+
+/**
+ * The engine's executor for agent work. A submitted task is planned by its Chief of Staff
+ * (the plan becomes its subtasks, and the task their parent); a `synthesis` step is the Chief
+ * of Staff writing the answer; every other step is a Master Operator at work.
+ */
+export function agentExecutor(rt: AgentRuntime): Executor {
+  return async (step) => {
+    const { task } = step;
+    if (task.needsPlan) return { result: await plan(rt, step), expand: true };
+    const rootId = await rt.uow.read((tx) => tasks.parentOf(tx, task.tenantId, task.id));
+    const conversationId = work.stableId(rootId ?? task.id, 'plan-conversation');
+    if (task.key === 'synthesis' && rootId) {
+      const [root] = await rt.uow.read((tx) => tasks.tasksByIds(tx, task.tenantId, [rootId]));
+      return { result: await synthesize(rt, step, root!) };
+    }
+    const [delegator] = await rt.uow.read((tx) =>
+      tasks.delegatorsByTaskIds(tx, task.tenantId, [task.id]),
+    );
+    return {
+      result: await executeStep(rt, step, { conversationId, chiefId: delegator?.agent.id ?? null }),
+    };
+  };
+}
+
+async function plan(rt: AgentRuntime, step: StepContext): Promise<string> {
+  const { task, agent: chief } = step;
+  const tenantId = task.tenantId;
+  // A repeated planning step (its worker died after writing) keeps the plan it wrote.
+  if (await rt.uow.read((tx) => work.hasPlan(tx, tenantId, task.id)))
+    return 'planned (kept the plan written before)';
+  const [operators, knowledge] = await rt.uow.read(
+    async (tx) =>
+      [
+        await candidateAgents(tx, [tenantId]),
+        luceneQuery(task.title) ? await searchKnowledge(tx, tenantId, task.title, 5) : [],
+      ] as const,
+  );
+  const model = rt.model(
+    { purpose: 'planning', priority: task.priority, agentModel: chief.model },
+    step,
+    'planning',
+  );
+  const { steps, unknownCapabilities } = await planTask(
+    model,
+    chief,
+    task,
+    operators,
+    knowledge.map((k) => `${k.knowledge.kind}: ${k.knowledge.content}`),
+  );
+  const conversationId = work.stableId(task.id, 'plan-conversation');
+  await rt.uow.run(async (tx) => {
+    const ids = await work.writePlan(tx, tenantId, task.id, chief.id, steps);
+    for (const s of steps) {
+      const holders = operators.filter((o) => o.capabilities.some((c) => c.name === s.capability));
+      await work.writeMessage(tx, {
+        id: work.stableId(task.id, 'delegation', s.key),
+        tenantId,
+        conversationId,
+        conversationTitle: `Plan: ${task.title}`,
+        kind: 'DELEGATION',
+        content: `${s.title}: ${s.instructions}`,
+        fromAgentId: chief.id,
+        toAgentIds: holders.map((h) => h.agent.id),
+        broadcast: holders.length === 0,
+        aboutTaskId: ids[s.key]!,
+      });
+    }
+  });
+  const flagged = unknownCapabilities.length
+    ? `; no agent has ${unknownCapabilities.join(', ')} (flagged: those steps wait for such an agent)`
+    : '';
+  return `Planned ${steps.length} step(s) and a synthesis${flagged}`;
+}

@@ -1,0 +1,57 @@
+import type { Callbacks } from '@langchain/core/callbacks/manager';
+import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
+import type { StepContext } from '../engine/executor.js';
+import type { LlmConfig } from '../llm/config.js';
+import { LLMCallRecorder } from '../llm/accounting.js';
+import { createChatModel, describeModel } from '../llm/models.js';
+import type { ModelRequest, Purpose } from '../llm/routing.js';
+import type { Logger } from '../logger.js';
+import type { UnitOfWork } from '../services/unit-of-work.js';
+
+/** What the agent chains need: the graph, the model configuration, and call accounting. */
+export interface AgentRuntime {
+  uow: UnitOfWork;
+  llm: LlmConfig;
+  logger: Logger;
+  /** A model for one purpose, for the step's agent, with its calls recorded. */
+  model(request: ModelRequest, step: StepContext, purpose: Purpose): BaseChatModel;
+}
+
+/** Callbacks that record each model call of a step (an :LLMCall per call). */
+export type CallRecorderFactory = (
+  step: StepContext,
+  purpose: Purpose,
+  request: ModelRequest,
+) => Callbacks | undefined;
+
+/**
+ * The runtime the engine's agent executor uses. Every model call of a step is recorded as an
+ * :LLMCall linked to the step's :Run (provider, model, purpose, tokens, latency, cost).
+ */
+export function createAgentRuntime(deps: {
+  uow: UnitOfWork;
+  llm: LlmConfig;
+  logger: Logger;
+  recorders?: CallRecorderFactory;
+}): AgentRuntime {
+  const record: CallRecorderFactory =
+    deps.recorders ??
+    ((step, purpose, request) => [
+      new LLMCallRecorder({
+        store: deps.uow,
+        tenantId: step.task.tenantId,
+        purpose,
+        runId: step.run.id,
+        taskId: step.task.id,
+        agentId: step.agent.id,
+        prices: deps.llm.prices,
+        describe: describeModel(request, deps.llm),
+        log: deps.logger,
+      }),
+    ]);
+  return {
+    ...deps,
+    model: (request, step, purpose) =>
+      createChatModel(request, deps.llm, record(step, purpose, request)),
+  };
+}

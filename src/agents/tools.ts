@@ -1,0 +1,187 @@
+import { tool } from '@langchain/core/tools';
+import { HumanMessage, SystemMessage } from '@langchain/core/messages';
+import { z } from 'zod';
+import * as work from '../../graph/agent-work.repository.js';
+import { candidateAgents } from '../../graph/engine.repository.js';
+import { searchKnowledge } from '../../graph/knowledge.repository.js';
+import { luceneQuery } from '../../graph/fulltext.js';
+import { KnowledgeKind } from '../domain/knowledge.js';
+import type { StepContext } from '../engine/executor.js';
+import type { AgentRuntime } from './runtime.js';
+import { systemPrompt } from './prompts.js';
+
+/**
+ * A Master Operator's tools for one step. Everything they write is MERGEd on ids derived from
+ * the step, so running the step again writes nothing twice.
+ */
+export function operatorTools(
+  rt: AgentRuntime,
+  step: StepContext,
+  conversationId: string,
+  chiefId: string | null,
+) {
+  const { task, agent, run } = step;
+  const tenantId = task.tenantId;
+
+  const searchKnowledgeTool = tool(
+    async ({ query }) => {
+      if (!luceneQuery(query)) return 'Nothing to search for.';
+      const hits = await rt.uow.read((tx) => searchKnowledge(tx, tenantId, query, 5));
+      return hits.length
+        ? hits
+            .map(
+              (h) =>
+                `- (${h.knowledge.kind}, confidence ${h.knowledge.confidence}) ${h.knowledge.content}`,
+            )
+            .join('\n')
+        : 'The organisation knows nothing about that yet.';
+    },
+    {
+      name: 'search_knowledge',
+      description: 'Search what the organisation already knows: facts, lessons, summaries, skills.',
+      schema: z.object({ query: z.string().describe('Words to search for') }),
+    },
+  );
+
+  const recordKnowledgeTool = tool(
+    async ({ content, kind, tags }) => {
+      await rt.uow.run((tx) =>
+        work.writeKnowledge(tx, {
+          tenantId,
+          kind: kind ?? KnowledgeKind.FACT,
+          content,
+          confidence: 0.8,
+          tags: tags ?? [],
+          runId: run.id,
+          taskId: task.id,
+          agentId: agent.id,
+        }),
+      );
+      return 'Recorded.';
+    },
+    {
+      name: 'record_knowledge',
+      description: 'Record a fact or lesson you learned, so other agents can use it later.',
+      schema: z.object({
+        content: z.string(),
+        kind: z.enum([KnowledgeKind.FACT, KnowledgeKind.LESSON, KnowledgeKind.SKILL]).optional(),
+        tags: z.array(z.string()).optional(),
+      }),
+    },
+  );
+
+  const readInputsTool = tool(
+    async () =>
+      Object.entries(step.inputs)
+        .map(([key, input]) => `${key} (${input.status}): ${input.result ?? ''}`)
+        .join('\n') || 'This step has no earlier steps.',
+    {
+      name: 'read_dependency_outputs',
+      description: 'Read what the steps this one depends on produced.',
+      schema: z.object({}),
+    },
+  );
+
+  const askAgentTool = tool(
+    async ({ capability, question }) => {
+      const candidates = await rt.uow.read((tx) => candidateAgents(tx, [tenantId]));
+      const others = candidates.filter((c) => c.agent.id !== agent.id);
+      const expert =
+        others
+          .filter((c) => c.capabilities.some((cap) => cap.name === capability))
+          .sort((a, b) => best(b, capability) - best(a, capability))[0] ?? others[0];
+      if (!expert) return 'There is no other agent to ask.';
+      const questionId = work.stableId(run.id, 'question', question);
+      const model = rt.model(
+        { purpose: 'chat', agentModel: expert.agent.model },
+        { ...step, agent: expert.agent },
+        'chat',
+      );
+      const reply = await model.invoke(
+        [
+          new SystemMessage(
+            systemPrompt(
+              expert.agent,
+              'chat',
+              `A colleague, ${agent.name}, asks you something about their work.`,
+            ),
+          ),
+          new HumanMessage(question),
+        ],
+        { signal: step.signal },
+      );
+      const answer = String(reply.content);
+      await rt.uow.run(async (tx) => {
+        const base = {
+          tenantId,
+          conversationId,
+          conversationTitle: `Plan: ${task.title}`,
+          broadcast: false,
+          aboutTaskId: task.id,
+        };
+        await work.writeMessage(tx, {
+          ...base,
+          id: questionId,
+          kind: 'QUESTION',
+          content: question,
+          fromAgentId: agent.id,
+          toAgentIds: [expert.agent.id],
+        });
+        await work.writeMessage(tx, {
+          ...base,
+          id: work.stableId(questionId, 'answer'),
+          kind: 'ANSWER',
+          content: answer,
+          fromAgentId: expert.agent.id,
+          toAgentIds: [agent.id],
+        });
+      });
+      return `${expert.agent.name} answers: ${answer}`;
+    },
+    {
+      name: 'ask_agent',
+      description: 'Ask another agent, chosen by the capability you need, a question.',
+      schema: z.object({
+        capability: z.string().describe('The capability the answer needs'),
+        question: z.string(),
+      }),
+    },
+  );
+
+  const reportProgressTool = tool(
+    async ({ note }) => {
+      await rt.uow.run((tx) =>
+        work.writeMessage(tx, {
+          id: work.stableId(run.id, 'progress', note),
+          tenantId,
+          conversationId,
+          conversationTitle: `Plan: ${task.title}`,
+          kind: 'REPORT',
+          content: `Progress on "${task.title}": ${note}`,
+          fromAgentId: agent.id,
+          toAgentIds: chiefId ? [chiefId] : [],
+          broadcast: !chiefId,
+          aboutTaskId: task.id,
+        }),
+      );
+      return 'Reported.';
+    },
+    {
+      name: 'report_progress',
+      description: 'Tell your Chief of Staff how the step is going.',
+      schema: z.object({ note: z.string() }),
+    },
+  );
+
+  return [
+    searchKnowledgeTool,
+    recordKnowledgeTool,
+    readInputsTool,
+    askAgentTool,
+    reportProgressTool,
+  ];
+}
+
+function best(c: { capabilities: { name: string; proficiency: number }[] }, name: string): number {
+  return c.capabilities.find((cap) => cap.name === name)?.proficiency ?? 0;
+}
