@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import neo4j from 'neo4j-driver';
 import type { Tx } from './cypher.js';
 
 /**
@@ -96,13 +97,15 @@ export interface MessageDraft {
   kind: string;
   content: string;
   fromAgentId: string | null;
+  /** A person who sent it (chat); null when an agent did. */
+  senderUser?: string | null;
   toAgentIds: string[];
   broadcast: boolean;
   aboutTaskId: string | null;
 }
 
-/** Writes a message once (MERGE by id), taking the next place in its conversation. */
-export async function writeMessage(tx: Tx, m: MessageDraft): Promise<void> {
+/** Writes a message once (MERGE by id), taking the next place in its conversation. Returns its id. */
+export async function writeMessage(tx: Tx, m: MessageDraft): Promise<string> {
   await tx.run({
     cypher: `
       MERGE (c:Conversation {id: $conversationId})
@@ -111,7 +114,7 @@ export async function writeMessage(tx: Tx, m: MessageDraft): Promise<void> {
       MERGE (m:Message {id: $id})
         ON CREATE SET m.tenantId = $tenantId, m.kind = $kind, m.content = $content,
                       m.broadcast = $broadcast, m.conversationId = $conversationId,
-                      m.senderUser = null, m.createdAt = datetime(), m.fresh = true
+                      m.senderUser = $senderUser, m.createdAt = datetime(), m.fresh = true
       WITH c, m
       FOREACH (_ IN CASE WHEN m.fresh THEN [1] ELSE [] END |
         SET c.messageCount = c.messageCount + 1, c.updatedAt = datetime()
@@ -128,7 +131,60 @@ export async function writeMessage(tx: Tx, m: MessageDraft): Promise<void> {
       UNWIND $toAgentIds AS toId
       MATCH (to:Agent {tenantId: $tenantId, id: toId})
       MERGE (m)-[:TO]->(to)`,
-    params: { ...m },
+    params: { senderUser: null, ...m },
+  });
+  return m.id;
+}
+
+/** The tenant a conversation belongs to, or null when there is none with that id. */
+export async function conversationTenant(tx: Tx, id: string): Promise<string | null> {
+  const [row] = await tx.run<{ tenantId: string }>({
+    cypher: 'MATCH (c:Conversation {id: $id}) RETURN c.tenantId AS tenantId',
+    params: { id },
+  });
+  return row?.tenantId ?? null;
+}
+
+export type HistoryItem = {
+  seq: number;
+  content: string;
+  fromAgentId: string | null;
+  sender: string;
+};
+
+/** A conversation's messages in order, with who sent each. */
+export async function conversationHistory(
+  tx: Tx,
+  tenantId: string,
+  id: string,
+): Promise<HistoryItem[]> {
+  return tx.run<HistoryItem>({
+    cypher: `
+      MATCH (m:Message {tenantId: $tenantId, conversationId: $id})
+      OPTIONAL MATCH (a:Agent)-[:SENT]->(m)
+      RETURN m.seq AS seq, m.content AS content, a.id AS fromAgentId,
+             coalesce(a.name, m.senderUser, 'someone') AS sender
+      ORDER BY m.seq`,
+    params: { tenantId, id },
+  });
+}
+
+/** The running summary of a conversation's older messages, and the last seq it covers. */
+export async function conversationSummary(
+  tx: Tx,
+  id: string,
+): Promise<{ text: string; upTo: number }> {
+  const [row] = await tx.run<{ text: string | null; upTo: number | null }>({
+    cypher: 'MATCH (c:Conversation {id: $id}) RETURN c.summary AS text, c.summaryUpTo AS upTo',
+    params: { id },
+  });
+  return { text: row?.text ?? '', upTo: row?.upTo ?? 0 };
+}
+
+export async function saveConversationSummary(tx: Tx, id: string, text: string, upTo: number) {
+  await tx.run({
+    cypher: 'MATCH (c:Conversation {id: $id}) SET c.summary = $text, c.summaryUpTo = $upTo',
+    params: { id, text, upTo: neo4j.int(upTo) },
   });
 }
 

@@ -2,6 +2,7 @@ import type { NonEmptyArray } from 'type-graphql';
 import { AgentResolver } from './agent.resolver.js';
 import { AuthResolver } from './auth.resolver.js';
 import { HealthResolver } from './health.resolver.js';
+import { ChatResolver } from './chat.resolver.js';
 import { RunResolver, WorkflowResolver } from './workflow.resolver.js';
 import { AgentTasksResolver, TaskResolver } from './task.resolver.js';
 import { KnowledgeResolver } from './knowledge.resolver.js';
@@ -22,6 +23,7 @@ import {
 /** Every resolver class in the schema. */
 export const RESOLVERS: NonEmptyArray<Function> = [
   HealthResolver,
+  ChatResolver,
   WorkflowResolver,
   RunResolver,
   AuthResolver,

@@ -9,6 +9,7 @@ import type { Graph } from '../graph/graph.js';
 import { createInProcessPubSub, type PubSub } from '../subscriptions/pubsub.js';
 import { startWsServer } from '../subscriptions/ws-server.js';
 import type { Config } from './config.js';
+import type { LlmConfig } from './llm/config.js';
 import type { AppContext } from './context.js';
 import type { Principal } from './domain/auth.js';
 import { AppError } from './domain/errors.js';
@@ -35,6 +36,8 @@ export interface ServerDeps {
   logger: Logger;
   /** Defaults to in-process pub/sub. */
   pubsub?: PubSub;
+  /** The models for chat; defaults to the offline model. */
+  llm?: LlmConfig;
 }
 
 export interface RunningServer {
@@ -58,7 +61,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   const production = config.env === 'production';
   const pubsub = deps.pubsub ?? createInProcessPubSub();
   const schema = await buildAppSchema(pubsub);
-  const services = createServices(graph, pubsub);
+  const services = createServices(graph, pubsub, { llm: deps.llm, logger });
   const limiter = new RateLimiter(limits.rateLimitPerMinute);
   const httpServer: Server = createServer();
 

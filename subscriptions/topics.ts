@@ -8,7 +8,18 @@ export const TOPICS = {
   taskUpdated: 'TASK_UPDATED',
   messageSent: 'MESSAGE_SENT',
   apiKeyRevoked: 'API_KEY_REVOKED',
+  chatToken: 'CHAT_TOKEN',
 } as const;
+
+/** One token of an agent's streaming chat reply; `done` closes the reply. */
+export interface ChatTokenEvent {
+  tenantId: string;
+  conversationId: string;
+  agentId: string;
+  token: string;
+  index: number;
+  done: boolean;
+}
 
 export interface AgentStatusChangedEvent {
   tenantId: string;
@@ -43,6 +54,7 @@ export interface EventPayloads {
   [TOPICS.taskUpdated]: TaskUpdatedEvent;
   [TOPICS.messageSent]: MessageSentEvent;
   [TOPICS.apiKeyRevoked]: ApiKeyRevokedEvent;
+  [TOPICS.chatToken]: ChatTokenEvent;
 }
 
 export type Topic = keyof EventPayloads;

@@ -5,6 +5,7 @@ import * as work from '../../graph/agent-work.repository.js';
 import { KnowledgeKind } from '../domain/knowledge.js';
 import type { StepContext } from '../engine/executor.js';
 import { describeTask, systemPrompt } from './prompts.js';
+import { sendAgentMessage } from './messages.js';
 import type { AgentRuntime } from './runtime.js';
 import { operatorTools } from './tools.js';
 
@@ -84,7 +85,7 @@ export async function executeStep(
       return { items: [] };
     });
 
-  await rt.uow.run(async (tx) => {
+  await rt.uow.run(async (tx, emit) => {
     for (const item of learned.items) {
       await work.writeKnowledge(tx, {
         tenantId: task.tenantId,
@@ -97,7 +98,7 @@ export async function executeStep(
         agentId: agent.id,
       });
     }
-    await work.writeMessage(tx, {
+    await sendAgentMessage(tx, emit, {
       id: work.stableId(task.id, 'report'),
       tenantId: task.tenantId,
       conversationId: plan.conversationId,

@@ -6,6 +6,7 @@ import * as tasks from '../../graph/task.repository.js';
 import type { Executor, StepContext } from '../engine/executor.js';
 import { executeStep } from './execute.js';
 import { planTask } from './plan.js';
+import { sendAgentMessage } from './messages.js';
 import type { AgentRuntime } from './runtime.js';
 import { synthesize } from './synthesize.js';
 
@@ -59,11 +60,11 @@ async function plan(rt: AgentRuntime, step: StepContext): Promise<string> {
     knowledge.map((k) => `${k.knowledge.kind}: ${k.knowledge.content}`),
   );
   const conversationId = work.stableId(task.id, 'plan-conversation');
-  await rt.uow.run(async (tx) => {
+  await rt.uow.run(async (tx, emit) => {
     const ids = await work.writePlan(tx, tenantId, task.id, chief.id, steps);
     for (const s of steps) {
       const holders = operators.filter((o) => o.capabilities.some((c) => c.name === s.capability));
-      await work.writeMessage(tx, {
+      await sendAgentMessage(tx, emit, {
         id: work.stableId(task.id, 'delegation', s.key),
         tenantId,
         conversationId,

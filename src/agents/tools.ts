@@ -7,6 +7,7 @@ import { searchKnowledge } from '../../graph/knowledge.repository.js';
 import { luceneQuery } from '../../graph/fulltext.js';
 import { KnowledgeKind } from '../domain/knowledge.js';
 import type { StepContext } from '../engine/executor.js';
+import { sendAgentMessage } from './messages.js';
 import type { AgentRuntime } from './runtime.js';
 import { systemPrompt } from './prompts.js';
 
@@ -111,7 +112,7 @@ export function operatorTools(
         { signal: step.signal },
       );
       const answer = String(reply.content);
-      await rt.uow.run(async (tx) => {
+      await rt.uow.run(async (tx, emit) => {
         const base = {
           tenantId,
           conversationId,
@@ -119,7 +120,7 @@ export function operatorTools(
           broadcast: false,
           aboutTaskId: task.id,
         };
-        await work.writeMessage(tx, {
+        await sendAgentMessage(tx, emit, {
           ...base,
           id: questionId,
           kind: 'QUESTION',
@@ -127,7 +128,7 @@ export function operatorTools(
           fromAgentId: agent.id,
           toAgentIds: [expert.agent.id],
         });
-        await work.writeMessage(tx, {
+        await sendAgentMessage(tx, emit, {
           ...base,
           id: work.stableId(questionId, 'answer'),
           kind: 'ANSWER',
@@ -150,8 +151,8 @@ export function operatorTools(
 
   const reportProgressTool = tool(
     async ({ note }) => {
-      await rt.uow.run((tx) =>
-        work.writeMessage(tx, {
+      await rt.uow.run((tx, emit) =>
+        sendAgentMessage(tx, emit, {
           id: work.stableId(run.id, 'progress', note),
           tenantId,
           conversationId,

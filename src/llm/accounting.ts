@@ -57,18 +57,19 @@ export class LLMCallRecorder extends BaseCallbackHandler {
     this.started.set(runId, Date.now());
   }
 
-  override handleLLMEnd(output: LLMResult, runId: string): void {
-    this.guard(() => {
+  // Returned (and so awaited, see _awaitHandler): a step's totals are complete when it ends.
+  override handleLLMEnd(output: LLMResult, runId: string): Promise<void> {
+    return this.guard(() => {
       const tokens = usageOf(output);
       const model = modelOf(output) ?? this.options.describe.model;
-      this.record(runId, model, tokens, null);
+      return this.record(runId, model, tokens, null);
     });
   }
 
-  override handleLLMError(err: unknown, runId: string): void {
-    this.guard(() => {
+  override handleLLMError(err: unknown, runId: string): Promise<void> {
+    return this.guard(() => {
       const message = err instanceof Error ? err.message : String(err);
-      this.record(runId, this.options.describe.model, { prompt: 0, completion: 0 }, message);
+      return this.record(runId, this.options.describe.model, { prompt: 0, completion: 0 }, message);
     });
   }
 
@@ -77,7 +78,12 @@ export class LLMCallRecorder extends BaseCallbackHandler {
     while (this.pending.size > 0) await Promise.all([...this.pending]);
   }
 
-  private record(runId: string, model: string, tokens: Tokens, error: string | null): void {
+  private record(
+    runId: string,
+    model: string,
+    tokens: Tokens,
+    error: string | null,
+  ): Promise<void> {
     const start = this.started.get(runId);
     this.started.delete(runId);
     const o = this.options;
@@ -104,11 +110,12 @@ export class LLMCallRecorder extends BaseCallbackHandler {
     );
     this.pending.add(done);
     void done.finally(() => this.pending.delete(done));
+    return done;
   }
 
-  private guard(work: () => void): void {
+  private async guard(work: () => Promise<void>): Promise<void> {
     try {
-      work();
+      await work();
     } catch (e) {
       this.warn(e, 'could not read a model call for its record');
     }

@@ -9,11 +9,24 @@ import { OrganisationService } from './organisation.service.js';
 import { SearchService } from './search.service.js';
 import { TaskService } from './task.service.js';
 import { UnitOfWork } from './unit-of-work.js';
+import { ChatService } from './chat.service.js';
+import { createAgentRuntime } from '../agents/runtime.js';
+import { llmEnvSchema, llmFromEnv, type LlmConfig } from '../llm/config.js';
+import { createLogger, type Logger } from '../logger.js';
 import { WorkflowService } from './workflow.service.js';
 
 /** The domain services, one set per process; they hold no per-request state. */
-export function createServices(graph: Graph, pubsub: PubSub) {
+export function createServices(
+  graph: Graph,
+  pubsub: PubSub,
+  options: { llm?: LlmConfig; logger?: Logger } = {},
+) {
   const uow = new UnitOfWork(graph, pubsub);
+  const runtime = createAgentRuntime({
+    uow,
+    llm: options.llm ?? llmFromEnv(llmEnvSchema.parse({})),
+    logger: options.logger ?? createLogger('silent'),
+  });
   return {
     uow,
     agents: new AgentService(uow),
@@ -25,6 +38,7 @@ export function createServices(graph: Graph, pubsub: PubSub) {
     auth: new AuthService(uow),
     audit: new AuditService(uow),
     workflows: new WorkflowService(uow),
+    chat: new ChatService(runtime, pubsub),
   };
 }
 

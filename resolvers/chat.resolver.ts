@@ -1,0 +1,44 @@
+import { Arg, Authorized, Ctx, ID, Mutation, Resolver, Root, Subscription } from 'type-graphql';
+import { ChatReply, ChatToken } from '../schema/chat.type.js';
+import { Role } from '../schema/enums.js';
+import type { AppContext } from '../src/context.js';
+import { TOPICS, type ChatTokenEvent } from '../subscriptions/topics.js';
+
+@Authorized(Role.VIEWER)
+@Resolver()
+export class ChatResolver {
+  @Authorized(Role.OPERATOR)
+  @Mutation(() => ChatReply, {
+    description:
+      'Talk to any agent. Without conversationId a new conversation starts; the reply streams on chatTokens and is kept as Message nodes.',
+  })
+  async chat(
+    @Arg('agentId', () => ID) agentId: string,
+    @Arg('message', () => String) message: string,
+    @Ctx() ctx: AppContext,
+    @Arg('conversationId', () => ID, { nullable: true }) conversationId?: string | null,
+  ): Promise<ChatReply> {
+    return ctx.services.chat.send(ctx.tenantId, ctx.actor, agentId, message, conversationId);
+  }
+
+  @Subscription(() => ChatToken, {
+    topics: TOPICS.chatToken,
+    filter: ({ payload, args, context }) => {
+      const e = payload as ChatTokenEvent;
+      return (
+        e.tenantId === (context as AppContext).tenantId &&
+        (!args.conversationId || e.conversationId === args.conversationId) &&
+        (!args.agentId || e.agentId === args.agentId)
+      );
+    },
+    description:
+      'The tokens of agents’ chat replies as they are produced, for one conversation or agent.',
+  })
+  chatTokens(
+    @Root() event: ChatTokenEvent,
+    @Arg('conversationId', () => ID, { nullable: true }) _conversationId?: string | null,
+    @Arg('agentId', () => ID, { nullable: true }) _agentId?: string | null,
+  ): ChatToken {
+    return event;
+  }
+}

@@ -1,0 +1,432 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { agentExecutor } from '../src/agents/executor.js';
+import { createAgentRuntime } from '../src/agents/runtime.js';
+import { loadConfig } from '../src/config.js';
+import type { Scheduler } from '../src/engine/scheduler.js';
+import { purposeIn, type Purpose } from '../src/llm/routing.js';
+import { graphql } from './generated/index.js';
+import { startScheduler, waitForWorkflow } from './utils/engine.js';
+import {
+  startScriptedOpenAI,
+  type ChatMessage,
+  type ChatRequest,
+  type Reply,
+  type ScriptedOpenAI,
+} from './utils/openai-server.js';
+import { startTestServer, type TestServer } from './utils/server.js';
+
+// The agent loop of test/agents.int.test.ts, but on the real @langchain/openai ChatOpenAI client
+// against the scripted loopback server: planning (json_schema structured output), execution
+// with tool calls (createAgent), the answering agent of ask_agent, extraction and synthesis.
+
+const Submit = graphql(`
+  mutation SubmitOpenAIBrief($input: SubmitTaskInput!) {
+    submitTask(input: $input) {
+      id
+    }
+  }
+`);
+
+const Details = graphql(`
+  query OpenAIWorkflowDetails($id: ID!) {
+    llmUsage {
+      calls
+      promptTokens
+      completionTokens
+      totalTokens
+      costUsd
+    }
+    workflow(taskId: $id) {
+      tasks {
+        id
+        key
+        status
+        result
+        error
+        llmUsage {
+          calls
+          promptTokens
+          completionTokens
+          totalTokens
+          costUsd
+        }
+        runs {
+          status
+          attempt
+          error
+          startedAt
+          endedAt
+          llmUsage {
+            calls
+            promptTokens
+            completionTokens
+            totalTokens
+            costUsd
+          }
+        }
+      }
+    }
+  }
+`);
+
+/** Every scripted answer reports this usage, so totals are exact. */
+const USAGE = { prompt_tokens: 100, completion_tokens: 10 };
+/** LLM_PRICES for gpt-4o-mini: USD per 1M tokens. */
+const PRICE = { input: 1, output: 2 };
+const usageOf = (calls: number) => ({
+  calls,
+  promptTokens: calls * USAGE.prompt_tokens,
+  completionTokens: calls * USAGE.completion_tokens,
+  totalTokens: calls * (USAGE.prompt_tokens + USAGE.completion_tokens),
+});
+const costOf = (calls: number) =>
+  (calls * (USAGE.prompt_tokens * PRICE.input + USAGE.completion_tokens * PRICE.output)) / 1e6;
+
+const SYNTHESIS = 'Final brief: the European e-bike market is large and growing fast.';
+const ANSWER = 'Growth is about 10% a year.';
+const QUESTION = 'How fast is the European e-bike market growing?';
+const report = (title: string) => `Report on "${title}": done, with sources.`;
+
+const step = (key: string, title: string, capability: string, dependsOn: string[]) => ({
+  key,
+  title,
+  instructions: `${title}, thoroughly.`,
+  capability,
+  dependsOn,
+  output: `Notes for ${key}`,
+});
+const PLAN = {
+  steps: [
+    step('research', 'Research the market', 'research', []),
+    step('write', 'Write the brief', 'writing', ['research']),
+  ],
+};
+const INVALID_PLAN = { steps: [step('write', 'Write the brief', 'writing', ['nope'])] };
+
+const text = (m: ChatMessage): string =>
+  typeof m.content === 'string' ? m.content : (m.content ?? []).map((p) => p.text ?? '').join('');
+
+const purposeOf = (req: ChatRequest): Purpose | undefined =>
+  purposeIn(
+    req.messages
+      .filter((m) => m.role === 'system' || m.role === 'developer')
+      .map(text)
+      .join('\n'),
+  );
+
+/** The step an execution request is about: the title after "Step: " in its first user message. */
+const stepOf = (req: ChatRequest): string =>
+  /^Step: (.*)$/m.exec(req.messages.filter((m) => m.role === 'user').map(text)[0] ?? '')?.[1] ?? '';
+
+const hasToolResults = (req: ChatRequest) => req.messages.some((m) => m.role === 'tool');
+
+/** Answers like a well-behaved model, by what the request is for. */
+function happy(req: ChatRequest): Reply {
+  const usage = USAGE;
+  switch (purposeOf(req)) {
+    case 'planning':
+      return { json: PLAN, usage };
+    case 'execution': {
+      const title = stepOf(req);
+      if (hasToolResults(req)) return { content: report(title), usage };
+      const calls: { name: string; args: object }[] = [
+        { name: 'search_knowledge', args: { query: title } },
+      ];
+      if (title === 'Research the market') {
+        calls.push({ name: 'ask_agent', args: { capability: 'analysis', question: QUESTION } });
+      }
+      return { toolCalls: calls, usage };
+    }
+    case 'chat':
+      return { content: ANSWER, usage };
+    case 'extraction':
+      return {
+        json: {
+          items: [
+            {
+              kind: 'FACT',
+              content: `Learned while doing "${stepOf(req) || 'a step'}": e-bikes sell well.`,
+              confidence: 0.9,
+              tags: ['ebikes'],
+            },
+          ],
+        },
+        usage,
+      };
+    case 'synthesis':
+      return { content: SYNTHESIS, usage };
+    default:
+      return { status: 400, error: `unexpected request: ${JSON.stringify(req.messages)}` };
+  }
+}
+
+type Intercept = (req: ChatRequest, purpose: Purpose | undefined) => Reply | undefined;
+
+interface Setup {
+  server: TestServer;
+  scripted: ScriptedOpenAI;
+  scheduler: Scheduler;
+}
+
+let running: Setup | undefined;
+afterEach(async () => {
+  if (!running) return;
+  const { server, scripted, scheduler } = running;
+  running = undefined;
+  await scheduler.stop({ abort: true });
+  await scripted.close();
+  await server.stop();
+});
+
+/** A tenant with a CoS and three MOs, the scripted server, and a scheduler on ChatOpenAI. */
+async function setup(intercept?: Intercept): Promise<Setup> {
+  const scripted = await startScriptedOpenAI(
+    (req) => intercept?.(req, purposeOf(req)) ?? happy(req),
+  );
+  const server = await startTestServer();
+  const res = await server.gql(`mutation { createAgents(inputs: [
+    { name: "Chief", role: CHIEF_OF_STAFF },
+    { name: "Researcher", role: MASTER_OPERATOR, capabilities: [{ name: "research" }] },
+    { name: "Analyst", role: MASTER_OPERATOR, capabilities: [{ name: "analysis" }] },
+    { name: "Writer", role: MASTER_OPERATOR, capabilities: [{ name: "writing" }] }
+  ]) { id } }`);
+  expect(res.errors).toBeUndefined();
+  const { llm } = loadConfig({
+    LLM_PROVIDER: 'compatible',
+    LLM_BASE_URL: scripted.baseURL,
+    LLM_MODEL: 'gpt-4o-mini',
+    LLM_PRICES: JSON.stringify({ 'gpt-4o-mini': PRICE }),
+    LLM_MAX_RETRIES: '0', // the engine retries, not the client
+  });
+  const runtime = createAgentRuntime({ uow: server.services.uow, llm, logger: server.logger });
+  const scheduler = startScheduler(server, agentExecutor(runtime), {
+    stepTimeoutMs: 30_000,
+    backoff: { baseMs: 10, maxMs: 50 },
+  });
+  running = { server, scripted, scheduler };
+  return running;
+}
+
+/** The workflow's tasks and the tenant's usage; with `calls`, once the usage counts that many. */
+async function detailsOf(server: TestServer, rootId: string, calls?: number) {
+  // LLMCallRecorder writes each call in the background (accounting.ts), so the last call's
+  // record may land just after its run ended.
+  for (let deadline = Date.now() + 5_000; ; await new Promise((r) => setTimeout(r, 50))) {
+    const details = await server.gql(Details, { id: rootId });
+    expect(details.errors).toBeUndefined();
+    if (calls === undefined || details.data!.llmUsage.calls >= calls || Date.now() > deadline)
+      return details;
+  }
+}
+
+async function submit(server: TestServer, until: 'COMPLETED' | 'FAILED', calls?: number) {
+  const submitted = await server.gql(Submit, {
+    input: {
+      title: 'Electric bike market brief',
+      description: 'Research the European e-bike market, then write a one-page brief.',
+    },
+  });
+  expect(submitted.errors).toBeUndefined();
+  const rootId = submitted.data!.submitTask.id;
+  await waitForWorkflow(
+    server,
+    rootId,
+    (all) => {
+      const root = all.find((t) => t.id === rootId)?.status;
+      return root === until || root === 'FAILED' || root === 'CANCELLED';
+    },
+    60_000,
+  );
+  const details = await detailsOf(server, rootId, calls);
+  const tasks = details.data!.workflow.tasks;
+  const byKey = Object.fromEntries(tasks.map((t) => [t.key ?? 'root', t]));
+  return { rootId, tasks, byKey, root: tasks.find((t) => t.id === rootId)!, details };
+}
+
+const count = async (server: TestServer, cypher: string, params: Record<string, unknown> = {}) => {
+  const [row] = await server.graph.read((tx) =>
+    tx.run<{ n: number }>({ cypher, params: { tenantId: server.tenantId, ...params } }),
+  );
+  return Number(row!.n);
+};
+
+const planningRequests = (s: ScriptedOpenAI) =>
+  s.requests.filter((r) => purposeOf(r) === 'planning');
+
+describe('the agents, on ChatOpenAI against a scripted OpenAI server', () => {
+  it('plans, executes with tool calls, asks, learns and synthesises, with exact totals', async () => {
+    const { server, scripted } = await setup();
+    const { root, tasks, byKey, rootId, details } = await submit(server, 'COMPLETED', 9);
+
+    expect(root.status).toBe('COMPLETED');
+    expect(root.result).toBe(SYNTHESIS);
+    expect(tasks.map((t) => [t.key ?? 'root', t.status]).sort()).toEqual([
+      ['research', 'COMPLETED'],
+      ['root', 'COMPLETED'],
+      ['synthesis', 'COMPLETED'],
+      ['write', 'COMPLETED'],
+    ]);
+    expect(byKey.research!.result).toBe(report('Research the market'));
+    expect(byKey.write!.result).toBe(report('Write the brief'));
+    expect(byKey.synthesis!.result).toBe(SYNTHESIS);
+
+    // In order: research, then write, then the synthesis (one run each, no retries).
+    const only = (key: string) => {
+      const runs = byKey[key]!.runs;
+      expect(runs.map((r) => r.status)).toEqual(['SUCCEEDED']);
+      return runs[0]!;
+    };
+    const [research, write, synthesis] = ['research', 'write', 'synthesis'].map(only);
+    const t = (iso: unknown) => new Date(iso as string).getTime();
+    expect(t(research!.endedAt)).toBeLessThanOrEqual(t(write!.startedAt));
+    expect(t(write!.endedAt)).toBeLessThanOrEqual(t(synthesis!.startedAt));
+
+    // What the execution model was sent: the operator's tools, then their results.
+    const execution = scripted.requests.filter((r) => purposeOf(r) === 'execution');
+    expect(execution).toHaveLength(4);
+    const tools = execution[0]!.tools?.map((x) => x.function.name) ?? [];
+    expect(tools).toEqual(
+      expect.arrayContaining([
+        'search_knowledge',
+        'record_knowledge',
+        'read_dependency_outputs',
+        'ask_agent',
+        'report_progress',
+      ]),
+    );
+    const researchFinal = execution.find(
+      (r) => stepOf(r) === 'Research the market' && hasToolResults(r),
+    )!;
+    const toolResults = researchFinal.messages.filter((m) => m.role === 'tool').map(text);
+    expect(toolResults).toContain(`Analyst answers: ${ANSWER}`);
+    // Planning and extraction used json_schema structured output.
+    expect(planningRequests(scripted)[0]!.response_format?.type).toBe('json_schema');
+    const extraction = scripted.requests.filter((r) => purposeOf(r) === 'extraction');
+    expect(extraction.map((r) => r.response_format?.type)).toEqual(['json_schema', 'json_schema']);
+
+    // The question and its answer, between the Researcher and the Analyst.
+    expect(
+      await count(
+        server,
+        `MATCH (:Agent {name: 'Researcher'})-[:SENT]->(q:Message {kind: 'QUESTION', tenantId: $tenantId, content: $q})-[:TO]->(:Agent {name: 'Analyst'}),
+               (:Agent {name: 'Analyst'})-[:SENT]->(a:Message {kind: 'ANSWER', tenantId: $tenantId, content: $a})-[:TO]->(:Agent {name: 'Researcher'})
+         RETURN count(*) AS n`,
+        { q: QUESTION, a: ANSWER },
+      ),
+    ).toBe(1);
+    // Knowledge with provenance, one item per executed step.
+    expect(
+      await count(
+        server,
+        `MATCH (k:Knowledge {tenantId: $tenantId, kind: 'FACT'})-[:LEARNED_FROM]->(:Run)-[:OF]->(s:Task)-[:SUBTASK_OF]->(:Task {id: $rootId}),
+               (k)-[:LEARNED_FROM]->(s), (k)-[:CONTRIBUTED_BY]->(:Agent)
+         RETURN count(DISTINCT k) AS n`,
+        { rootId },
+      ),
+    ).toBe(2);
+
+    // Exact totals: 9 calls. Planning 1; research: execution (tools) + chat + execution
+    // (report) + extraction = 4; write: execution x2 + extraction = 3; synthesis 1.
+    expect(scripted.requests).toHaveLength(9);
+    const usage = (calls: number) => ({ ...usageOf(calls), costUsd: expect.any(Number) });
+    const cost = (u: { costUsd: number }, calls: number) =>
+      expect(u.costUsd).toBeCloseTo(costOf(calls), 12);
+    const tenant = details.data!.llmUsage;
+    expect(tenant).toEqual(usage(9));
+    cost(tenant, 9);
+    expect(costOf(9)).toBeCloseTo(0.00108, 12);
+    const perStep = { root: 1, research: 4, write: 3, synthesis: 1 };
+    for (const [key, calls] of Object.entries(perStep)) {
+      const task = byKey[key]!;
+      expect(task.llmUsage, key).toEqual(usage(calls));
+      cost(task.llmUsage, calls);
+      expect(task.runs).toHaveLength(1);
+      expect(task.runs[0]!.llmUsage, key).toEqual(usage(calls));
+      cost(task.runs[0]!.llmUsage, calls);
+    }
+    expect(
+      await count(
+        server,
+        `MATCH (:Run {tenantId: $tenantId})-[:CALLED]->(c:LLMCall {provider: 'compatible', model: 'gpt-4o-mini', priced: true})
+         WHERE c.error IS NULL RETURN count(c) AS n`,
+      ),
+    ).toBe(9);
+  });
+
+  it('repairs an invalid plan with a repair prompt, then completes', async () => {
+    let plans = 0;
+    const { server, scripted } = await setup((_req, purpose) =>
+      purpose === 'planning' && plans++ === 0 ? { json: INVALID_PLAN, usage: USAGE } : undefined,
+    );
+    const { root, tasks } = await submit(server, 'COMPLETED');
+    expect(root.status).toBe('COMPLETED');
+    expect(root.result).toBe(SYNTHESIS);
+    expect(tasks.map((t) => t.key).sort()).toEqual([null, 'research', 'synthesis', 'write']);
+
+    const planning = planningRequests(scripted);
+    expect(planning).toHaveLength(2);
+    const last = (r: ChatRequest) => text(r.messages.at(-1)!);
+    expect(last(planning[0]!)).not.toContain('Your plan cannot be used');
+    expect(last(planning[1]!)).toContain('Your plan cannot be used');
+    expect(last(planning[1]!)).toContain('depends on "nope"');
+  });
+
+  it('fails the task after two repairs and writes no subtasks', async () => {
+    const { server, scripted } = await setup((_req, purpose) =>
+      purpose === 'planning' ? { json: INVALID_PLAN, usage: USAGE } : undefined,
+    );
+    const { root, rootId, tasks } = await submit(server, 'FAILED');
+    expect(root.status).toBe('FAILED');
+    expect(root.error).toContain('still invalid after 2 repairs');
+    expect(root.error).toContain('depends on "nope"');
+    expect(root.runs.map((r) => r.status)).toEqual(['FAILED']); // permanent: no retry
+    expect(tasks).toHaveLength(1);
+    expect(planningRequests(scripted)).toHaveLength(3);
+    expect(scripted.requests).toHaveLength(3);
+    expect(
+      await count(
+        server,
+        `MATCH (s:Task)-[:SUBTASK_OF]->(:Task {id: $rootId}) RETURN count(s) AS n`,
+        { rootId },
+      ),
+    ).toBe(0);
+  });
+
+  it.each([
+    [500, /will retry\): 500 /],
+    [429, /will retry\): 429 /],
+  ])('retries a step whose first execution call gets HTTP %i', async (status, message) => {
+    let failed = false;
+    const { server, scripted } = await setup((req, purpose) => {
+      if (purpose !== 'execution' || stepOf(req) !== 'Research the market' || failed)
+        return undefined;
+      failed = true;
+      return { status };
+    });
+    const { root, byKey, details } = await submit(server, 'COMPLETED', 10);
+    expect(root.status).toBe('COMPLETED');
+    expect(root.result).toBe(SYNTHESIS);
+    const research = byKey.research!;
+    expect(research.status).toBe('COMPLETED');
+    expect(research.runs.map((r) => [r.attempt, r.status])).toEqual([
+      [1, 'FAILED'],
+      [2, 'SUCCEEDED'],
+    ]);
+    expect(research.runs[0]!.error).toMatch(message);
+    expect(research.runs[1]!.error).toBeNull();
+    // The failed call is recorded with its error and no tokens; the retry made 4 calls.
+    expect(research.runs[0]!.llmUsage).toMatchObject({ calls: 1, totalTokens: 0, costUsd: 0 });
+    expect(research.runs[1]!.llmUsage).toMatchObject(usageOf(4));
+    // Each failure was one request: the client itself did not retry.
+    expect(
+      scripted.requests.filter(
+        (r) =>
+          purposeOf(r) === 'execution' && stepOf(r) === 'Research the market' && !hasToolResults(r),
+      ),
+    ).toHaveLength(2);
+    expect(byKey.write!.runs.map((r) => r.status)).toEqual(['SUCCEEDED']);
+    // The tenant: the failed call and the 9 of a clean run, priced only by the latter.
+    expect(details.data!.llmUsage).toMatchObject({ ...usageOf(9), calls: 10 });
+    expect(details.data!.llmUsage.costUsd).toBeCloseTo(costOf(9), 12);
+  });
+});
