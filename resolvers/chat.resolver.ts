@@ -1,8 +1,8 @@
 import { Arg, Authorized, Ctx, ID, Mutation, Resolver, Root, Subscription } from 'type-graphql';
-import { ChatReply, ChatToken } from '../schema/chat.type.js';
+import { ChatReply, ChatToken, StepToken } from '../schema/chat.type.js';
 import { Role } from '../schema/enums.js';
 import type { AppContext } from '../src/context.js';
-import { TOPICS, type ChatTokenEvent } from '../subscriptions/topics.js';
+import { TOPICS, type ChatTokenEvent, type StepTokenEvent } from '../subscriptions/topics.js';
 
 @Authorized(Role.VIEWER)
 @Resolver()
@@ -39,6 +39,26 @@ export class ChatResolver {
     @Arg('conversationId', () => ID, { nullable: true }) _conversationId?: string | null,
     @Arg('agentId', () => ID, { nullable: true }) _agentId?: string | null,
   ): ChatToken {
+    return event;
+  }
+
+  @Subscription(() => StepToken, {
+    topics: TOPICS.stepToken,
+    filter: ({ payload, args, context }) => {
+      const e = payload as StepTokenEvent;
+      return (
+        e.tenantId === (context as AppContext).tenantId &&
+        (!args.taskId || e.taskId === args.taskId) &&
+        (!args.agentId || e.agentId === args.agentId)
+      );
+    },
+    description: 'The tokens of the models while agents work on steps, for one task or agent.',
+  })
+  stepTokens(
+    @Root() event: StepTokenEvent,
+    @Arg('taskId', () => ID, { nullable: true }) _taskId?: string | null,
+    @Arg('agentId', () => ID, { nullable: true }) _agentId?: string | null,
+  ): StepToken {
     return event;
   }
 }

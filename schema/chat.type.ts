@@ -27,3 +27,21 @@ export class ChatToken {
   @Field(() => Boolean, { description: 'True on the last event of a reply (its token is empty).' })
   done!: boolean;
 }
+
+@ObjectType({ description: 'One token a model produced while an agent worked on a step.' })
+export class StepToken {
+  @Field(() => ID)
+  taskId!: string;
+
+  @Field(() => ID)
+  runId!: string;
+
+  @Field(() => ID)
+  agentId!: string;
+
+  @Field(() => String, { description: 'planning, execution, extraction, synthesis or chat.' })
+  purpose!: string;
+
+  @Field(() => String)
+  token!: string;
+}

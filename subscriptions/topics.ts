@@ -9,7 +9,18 @@ export const TOPICS = {
   messageSent: 'MESSAGE_SENT',
   apiKeyRevoked: 'API_KEY_REVOKED',
   chatToken: 'CHAT_TOKEN',
+  stepToken: 'STEP_TOKEN',
 } as const;
+
+/** One token a model produced while an agent works on a step. */
+export interface StepTokenEvent {
+  tenantId: string;
+  taskId: string;
+  runId: string;
+  agentId: string;
+  purpose: string;
+  token: string;
+}
 
 /** One token of an agent's streaming chat reply; `done` closes the reply. */
 export interface ChatTokenEvent {
@@ -55,6 +66,7 @@ export interface EventPayloads {
   [TOPICS.messageSent]: MessageSentEvent;
   [TOPICS.apiKeyRevoked]: ApiKeyRevokedEvent;
   [TOPICS.chatToken]: ChatTokenEvent;
+  [TOPICS.stepToken]: StepTokenEvent;
 }
 
 export type Topic = keyof EventPayloads;

@@ -30,6 +30,16 @@ const Watch = graphql(`
   }
 `);
 
+const Tokens = graphql(`
+  subscription WatchStepTokens {
+    stepTokens {
+      taskId
+      purpose
+      token
+    }
+  }
+`);
+
 const count = async (server: TestServer, cypher: string, params: Record<string, unknown> = {}) => {
   const [row] = await server.graph.read((tx) =>
     tx.run<{ n: number }>({ cypher, params: { tenantId: server.tenantId, ...params } }),
@@ -53,10 +63,12 @@ describe('the agents, on the offline model', () => {
 
   it('plan, delegate, execute with a question, learn and synthesise from one submitTask', async () => {
     const events = await subscribe(server, Watch);
+    const tokens = await subscribe(server, Tokens);
     const runtime = createAgentRuntime({
       uow: server.services.uow,
       llm: loadConfig({}).llm,
       logger: server.logger,
+      pubsub: server.pubsub,
     });
     const scheduler = startScheduler(server, agentExecutor(runtime), { stepTimeoutMs: 30_000 });
     try {
@@ -153,7 +165,20 @@ describe('the agents, on the offline model', () => {
       expect(seen[0]).toBe('PENDING');
       expect(seen).toContain('IN_PROGRESS');
       expect(seen.at(-1)).toBe('COMPLETED');
+
+      // The steps' models streamed their tokens while they worked.
+      const streamed = [
+        await tokens.waitForNext(),
+        await tokens.waitForNext(),
+        await tokens.waitForNext(),
+      ];
+      const stepIds = new Set(steps.map((s) => s.id).concat(rootId));
+      for (const e of streamed) {
+        expect(stepIds.has(e.data!.stepTokens.taskId)).toBe(true);
+        expect(e.data!.stepTokens.token.length).toBeGreaterThan(0);
+      }
     } finally {
+      await tokens.close();
       await scheduler.stop({ abort: true });
       await events.close();
     }

@@ -3,6 +3,8 @@ import type { BaseChatModel } from '@langchain/core/language_models/chat_models'
 import type { StepContext } from '../engine/executor.js';
 import type { LlmConfig } from '../llm/config.js';
 import { LLMCallRecorder } from '../llm/accounting.js';
+import type { PubSub } from '../../subscriptions/pubsub.js';
+import { StepTokenPublisher } from './streaming.js';
 import { createChatModel, describeModel } from '../llm/models.js';
 import type { ModelRequest, Purpose } from '../llm/routing.js';
 import type { Logger } from '../logger.js';
@@ -33,6 +35,8 @@ export function createAgentRuntime(deps: {
   llm: LlmConfig;
   logger: Logger;
   recorders?: CallRecorderFactory;
+  /** Where steps' tokens stream (stepTokens); none without it. */
+  pubsub?: PubSub;
 }): AgentRuntime {
   const record: CallRecorderFactory =
     deps.recorders ??
@@ -48,6 +52,17 @@ export function createAgentRuntime(deps: {
         describe: describeModel(request, deps.llm),
         log: deps.logger,
       }),
+      ...(deps.pubsub && step.run.id
+        ? [
+            new StepTokenPublisher(deps.pubsub, {
+              tenantId: step.task.tenantId,
+              taskId: step.task.id,
+              runId: step.run.id,
+              agentId: step.agent.id,
+              purpose,
+            }),
+          ]
+        : []),
     ]);
   return {
     ...deps,

@@ -113,8 +113,13 @@ export class OfflineChatModel extends BaseChatModel<OfflineChatModelCallOptions>
   async _generate(
     messages: BaseMessage[],
     options: this['ParsedCallOptions'],
+    runManager?: CallbackManagerForLLMRun,
   ): Promise<ChatResult> {
     const message = this.respond(messages, options);
+    // Token callbacks as a streaming model sends them, so steps stream on the offline model too.
+    for (const piece of message.text.match(/\S+\s*/g) ?? []) {
+      await runManager?.handleLLMNewToken(piece);
+    }
     return { generations: [{ text: message.text, message }] };
   }
 
