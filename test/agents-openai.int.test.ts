@@ -1,3 +1,4 @@
+import { TOPICS, type StepTokenEvent } from '../subscriptions/topics.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { agentExecutor } from '../src/agents/executor.js';
 import { createAgentRuntime } from '../src/agents/runtime.js';
@@ -198,7 +199,12 @@ async function setup(intercept?: Intercept): Promise<Setup> {
     LLM_PRICES: JSON.stringify({ 'gpt-4o-mini': PRICE }),
     LLM_MAX_RETRIES: '0', // the engine retries, not the client
   });
-  const runtime = createAgentRuntime({ uow: server.services.uow, llm, logger: server.logger });
+  const runtime = createAgentRuntime({
+    uow: server.services.uow,
+    llm,
+    logger: server.logger,
+    pubsub: server.pubsub, // steps stream: the real client then streams from the scripted server
+  });
   const scheduler = startScheduler(server, agentExecutor(runtime), {
     stepTimeoutMs: 30_000,
     backoff: { baseMs: 10, maxMs: 50 },
@@ -256,9 +262,16 @@ const planningRequests = (s: ScriptedOpenAI) =>
 describe('the agents, on ChatOpenAI against a scripted OpenAI server', () => {
   it('plans, executes with tool calls, asks, learns and synthesises, with exact totals', async () => {
     const { server, scripted } = await setup();
+    const tokens = server.pubsub.subscribe(TOPICS.stepToken);
     const { root, tasks, byKey, rootId, details } = await submit(server, 'COMPLETED', 9);
 
     expect(root.status).toBe('COMPLETED');
+    // The real client streamed each step's model from the server; the tokens were published.
+    const first = (await tokens.next()).value as StepTokenEvent;
+    await tokens.return?.();
+    expect(first).toMatchObject({ tenantId: server.tenantId });
+    expect(first.token.length).toBeGreaterThan(0);
+    expect(scripted.requests.every((r) => (r as { stream?: boolean }).stream === true)).toBe(true);
     expect(root.result).toBe(SYNTHESIS);
     expect(tasks.map((t) => [t.key ?? 'root', t.status]).sort()).toEqual([
       ['research', 'COMPLETED'],

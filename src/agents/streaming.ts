@@ -5,6 +5,8 @@ import { TOPICS, type StepTokenEvent } from '../../subscriptions/topics.js';
 /** Publishes every token a step's model produces on STEP_TOKEN (stepTokens subscription). */
 export class StepTokenPublisher extends BaseCallbackHandler {
   name = 'step-token-publisher';
+  /** Makes invoke() stream from the model (with its usage), so tokens reach handleLLMNewToken. */
+  readonly lc_prefer_streaming = true;
 
   constructor(
     private readonly pubsub: PubSub,
