@@ -197,29 +197,36 @@ export async function candidateAgents(tx: Tx, tenantIds: string[]): Promise<Cand
   return rows.map((r) => ({ agent: toAgent(r.a), load: r.load, capabilities: r.caps }));
 }
 
-/** Records the assignment (with why) and the attempt as a :Run. */
-export async function startRun(
-  tx: Tx,
-  run: {
-    id: string;
-    taskId: string;
-    agentId: string;
-    workerId: string;
-    score: number;
-    reason: string;
-  },
-): Promise<void> {
+export interface RunStart {
+  id: string;
+  taskId: string;
+  agentId: string;
+  workerId: string;
+  score: number;
+  reason: string;
+}
+
+/** Records the assignments (with why) and the attempts as :Run nodes, in one statement. */
+export async function startRuns(tx: Tx, runs: RunStart[]): Promise<void> {
+  if (runs.length === 0) return;
   await tx.run({
     cypher: `
-      MATCH (t:Task {id: $taskId}), (a:Agent {id: $agentId})
+      UNWIND $runs AS run
+      MATCH (t:Task {id: run.taskId}), (a:Agent {id: run.agentId})
       OPTIONAL MATCH (t)-[old:ASSIGNED_TO]->()
       DELETE old
-      CREATE (t)-[:ASSIGNED_TO {score: $score, reason: $reason, at: datetime()}]->(a)
-      CREATE (r:Run {id: $id, tenantId: t.tenantId, status: 'RUNNING', attempt: t.attempts,
-                     worker: $workerId, startedAt: datetime(), createdAt: datetime(), updatedAt: datetime()})
+      WITH DISTINCT t, a, run
+      CREATE (t)-[:ASSIGNED_TO {score: run.score, reason: run.reason, at: datetime()}]->(a)
+      CREATE (r:Run {id: run.id, tenantId: t.tenantId, status: 'RUNNING', attempt: t.attempts,
+                     worker: run.workerId, startedAt: datetime(), createdAt: datetime(), updatedAt: datetime()})
       CREATE (r)-[:OF]->(t), (r)-[:BY]->(a)`,
-    params: run,
+    params: { runs },
   });
+}
+
+/** One run: startRuns for a single step. */
+export function startRun(tx: Tx, run: RunStart): Promise<void> {
+  return startRuns(tx, [run]);
 }
 
 /** Gives a claimed task back (no agent could take it): READY again, the attempt not counted. */

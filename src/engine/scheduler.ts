@@ -175,11 +175,9 @@ export class Scheduler {
 
   private async claim(limit: number): Promise<void> {
     const started = await this.write(async (tx, emit) => {
-      const [running] = await tx.run<{ n: number }>({
-        cypher:
-          "MATCH (t:Task {status: 'IN_PROGRESS', orchestrated: true}) WHERE t.leaseOwner IS NOT NULL RETURN count(t) AS n",
-      });
-      const room = Math.min(limit, this.o.globalLimit - (running?.n ?? 0));
+      // Counting running steps is a scan; only a finite global limit needs it.
+      const running = this.o.globalLimit < 10_000 ? await countRunning(tx) : 0;
+      const room = Math.min(limit, this.o.globalLimit - running);
       if (room <= 0) return [];
       const claimed = await repo.claimReadyTasks(
         tx,
@@ -197,6 +195,7 @@ export class Scheduler {
         runId: string;
         inputs: ReturnType<typeof inputsOf>;
       }[] = [];
+      const starts: repo.RunStart[] = [];
       for (const c of claimed) {
         const pool = candidates.filter((a) => a.agent.tenantId === c.task.tenantId);
         const choice = chooseAgent(c.requirements, pool, this.o.perAgentLimit, c.assigneeId);
@@ -208,16 +207,12 @@ export class Scheduler {
           continue;
         }
         const runId = randomUUID();
-        await repo.startRun(tx, {
-          id: runId,
-          taskId: c.task.id,
-          workerId: this.workerId,
-          ...choice,
-        });
+        starts.push({ id: runId, taskId: c.task.id, workerId: this.workerId, ...choice });
         const chosen = pool.find((a) => a.agent.id === choice.agentId)!;
         chosen.load++;
         runs.push({ task: c.task, agent: chosen.agent, runId, inputs: inputsOf(c.dependencies) });
       }
+      await repo.startRuns(tx, starts);
       await publishTasks(
         tx,
         emit,
@@ -383,4 +378,13 @@ export class Scheduler {
       }
     }
   }
+}
+
+function countRunning(tx: Tx): Promise<number> {
+  return tx
+    .run<{ n: number }>({
+      cypher:
+        "MATCH (t:Task {status: 'IN_PROGRESS', orchestrated: true}) WHERE t.leaseOwner IS NOT NULL RETURN count(t) AS n",
+    })
+    .then(([row]) => row?.n ?? 0);
 }
