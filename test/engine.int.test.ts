@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { echoExecutor } from '../src/engine/executor.js';
+import { echoExecutor, type Executor } from '../src/engine/executor.js';
 import { startTestServer, type TestServer } from './utils/server.js';
 import { allFinished, byKey, startScheduler, waitForWorkflow } from './utils/engine.js';
 
@@ -42,6 +42,35 @@ describe('the orchestration engine', () => {
         facts: { step: 'facts' },
         draft: { step: 'draft' },
       });
+    } finally {
+      await scheduler.stop();
+    }
+  });
+
+  it('never runs more steps at once than the global limit, whatever the concurrency', async () => {
+    const plan = await server.gql(`mutation {
+      createTasks(inputs: [
+        { key: "root", title: "Limited" },
+        { key: "a", title: "A", parentKey: "root" },
+        { key: "b", title: "B", parentKey: "root" },
+        { key: "c", title: "C", parentKey: "root" },
+        { key: "d", title: "D", parentKey: "root" }
+      ]) { id } }`);
+    const root = (plan.data as { createTasks: { id: string }[] }).createTasks[0]!.id;
+    await server.gql(`mutation { startWorkflow(taskId: "${root}") { id } }`);
+    let running = 0;
+    let most = 0;
+    const executor: Executor = async () => {
+      most = Math.max(most, ++running);
+      await new Promise((r) => setTimeout(r, 60));
+      running--;
+      return { result: 'ok' };
+    };
+    const scheduler = startScheduler(server, executor, { concurrency: 4, globalLimit: 1 });
+    try {
+      const tasks = await waitForWorkflow(server, root, allFinished);
+      expect(tasks.every((t) => t.status === 'COMPLETED')).toBe(true);
+      expect(most).toBe(1);
     } finally {
       await scheduler.stop();
     }

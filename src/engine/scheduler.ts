@@ -176,7 +176,7 @@ export class Scheduler {
   private async claim(limit: number): Promise<void> {
     const started = await this.write(async (tx, emit) => {
       // Counting running steps is a scan; only a finite global limit needs it.
-      const running = this.o.globalLimit < 10_000 ? await countRunning(tx) : 0;
+      const running = this.o.globalLimit < 10_000 ? await countRunning(tx, this.o.tenantIds) : 0;
       const room = Math.min(limit, this.o.globalLimit - running);
       if (room <= 0) return [];
       const claimed = await repo.claimReadyTasks(
@@ -380,11 +380,14 @@ export class Scheduler {
   }
 }
 
-function countRunning(tx: Tx): Promise<number> {
+/** Steps running now under a live lease, in the tenants this scheduler serves. */
+function countRunning(tx: Tx, tenants: string[] | null): Promise<number> {
   return tx
     .run<{ n: number }>({
-      cypher:
-        "MATCH (t:Task {status: 'IN_PROGRESS', orchestrated: true}) WHERE t.leaseOwner IS NOT NULL RETURN count(t) AS n",
+      cypher: `MATCH (t:Task {status: 'IN_PROGRESS', orchestrated: true})
+               WHERE t.leaseExpiresAt > datetime() AND ($tenants IS NULL OR t.tenantId IN $tenants)
+               RETURN count(t) AS n`,
+      params: { tenants },
     })
     .then(([row]) => row?.n ?? 0);
 }
