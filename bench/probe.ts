@@ -29,7 +29,7 @@ const STATEMENTS: [name: string, fragment: string][] = [
     'settleableParents',
     "MATCH (p:Task {status: 'IN_PROGRESS', orchestrated: true})<-[:SUBTASK_OF]-",
   ],
-  ['parentIdOf', '-[:SUBTASK_OF]->(p:Task) RETURN p.id AS id'],
+  ['parentOf', '-[:SUBTASK_OF]->(p:Task) RETURN p.id AS id'],
   ['runningParent', 'MATCH (c:Task)-[:SUBTASK_OF]->(p) RETURN p, collect('],
   [
     'tasksByIds (publish)',

@@ -392,15 +392,6 @@ export async function runningParent(tx: Tx, parentId: string): Promise<ParentSta
   return row ? { parent: toTask(row.p), children: row.children } : null;
 }
 
-/** The parent's id, if the task has one. */
-export async function parentIdOf(tx: Tx, taskId: string): Promise<string | null> {
-  const [row] = await tx.run<{ id: string }>({
-    cypher: 'MATCH (:Task {id: $taskId})-[:SUBTASK_OF]->(p:Task) RETURN p.id AS id',
-    params: { taskId },
-  });
-  return row?.id ?? null;
-}
-
 /** Unfinished tasks under a parent, any depth (to cancel them when the parent fails fast). */
 export async function openDescendants(tx: Tx, parentId: string): Promise<Task[]> {
   const rows = await tx.run<{ t: NodeLike }>({

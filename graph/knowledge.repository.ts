@@ -35,32 +35,8 @@ export interface KnowledgeLinks {
   supersedesId: string | null;
 }
 
-/** Ids referenced by new knowledge that do not exist in the tenant, by label. */
-export interface MissingRefs {
-  agents: string[];
-  tasks: string[];
-  knowledge: string[];
-}
-
 /** tagText is what the full-text index `knowledge_text` sees of the tags. */
 const tagText = (tags: string[]) => tags.join(' ');
-
-export async function missingRefs(
-  tx: Tx,
-  tenantId: string,
-  refs: { agentIds: string[]; taskIds: string[]; knowledgeIds: string[] },
-): Promise<MissingRefs> {
-  const [row] = await tx.run<{ agents: string[]; tasks: string[]; knowledge: string[] }>({
-    cypher: `
-      RETURN
-        [id IN $agentIds WHERE NOT EXISTS { MATCH (:Agent {tenantId: $tenantId, id: id}) }] AS agents,
-        [id IN $taskIds WHERE NOT EXISTS { MATCH (:Task {tenantId: $tenantId, id: id}) }] AS tasks,
-        [id IN $knowledgeIds WHERE NOT EXISTS { MATCH (:Knowledge {tenantId: $tenantId, id: id}) }]
-          AS knowledge`,
-    params: { tenantId, ...refs },
-  });
-  return row ?? { agents: [], tasks: [], knowledge: [] };
-}
 
 /** Creates the items with their provenance edges; returns them in input order. */
 export async function createKnowledge(

@@ -97,20 +97,6 @@ async function tasksByIdsInOrder(tx: Tx, tenantId: string, ids: string[]): Promi
   return ids.map((id) => found.get(id)!);
 }
 
-/** Ids among `ids` that name no task of the tenant. */
-export async function missingTaskIds(tx: Tx, tenantId: string, ids: string[]): Promise<string[]> {
-  if (ids.length === 0) return [];
-  const rows = await tx.run<{ id: string }>({
-    cypher: `
-      UNWIND $ids AS id
-      OPTIONAL MATCH (t:Task {tenantId: $tenantId, id: id})
-      WITH id, t WHERE t IS NULL
-      RETURN id`,
-    params: { tenantId, ids },
-  });
-  return rows.map((r) => r.id);
-}
-
 /** The parent's id, or null for a root. */
 export async function parentOf(tx: Tx, tenantId: string, id: string): Promise<string | null> {
   const [row] = await tx.run<{ id: string }>({

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import * as repo from '../../graph/engine.repository.js';
+import { parentOf } from '../../graph/task.repository.js';
 import type { Tx } from '../../graph/cypher.js';
 import type { PubSub } from '../../subscriptions/pubsub.js';
 import { TOPICS, type TaskUpdatedEvent } from '../../subscriptions/topics.js';
@@ -124,7 +125,7 @@ export class Scheduler {
       await this.write(async (tx, emit) => {
         const expired = await repo.expireLeases(tx, this.o.tenantIds);
         await publishTasks(tx, emit, expired, 'LEASE_EXPIRED');
-        for (const t of expired) await this.settleUpwards(tx, emit, t.id);
+        for (const t of expired) await this.settleUpwards(tx, emit, t);
       });
       await this.write(async (tx, emit) => {
         for (const id of await repo.settleableParents(tx, 100, this.o.tenantIds))
@@ -156,7 +157,7 @@ export class Scheduler {
       const changed = await repo.changeStatuses(tx, changes);
       await publishTasks(tx, emit, changed, 'STATUS_CHANGED');
       for (const t of changed) {
-        if (t.status === TaskStatus.SKIPPED) await this.settleUpwards(tx, emit, t.id);
+        if (t.status === TaskStatus.SKIPPED) await this.settleUpwards(tx, emit, t);
       }
       return changed.length > 0;
     });
@@ -330,8 +331,8 @@ export class Scheduler {
   }
 
   /** Settles the parent of a step that ended, and its parent in turn. */
-  private async settleUpwards(tx: Tx, emit: Emit, taskId: string): Promise<void> {
-    const parentId = await repo.parentIdOf(tx, taskId);
+  private async settleUpwards(tx: Tx, emit: Emit, task: Task): Promise<void> {
+    const parentId = await parentOf(tx, task.tenantId, task.id);
     if (parentId) await this.settle(tx, emit, parentId);
   }
 
@@ -364,7 +365,7 @@ export class Scheduler {
       },
     ]);
     await publishTasks(tx, emit, [...cancelled, ...(parent ? [parent] : [])], 'STATUS_CHANGED');
-    if (parent) await this.settleUpwards(tx, emit, parentId);
+    if (parent) await this.settleUpwards(tx, emit, parent);
   }
 
   /** Aborts this worker's steps as soon as their task leaves IN_PROGRESS (cancelled, reassigned). */

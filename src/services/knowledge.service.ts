@@ -1,4 +1,5 @@
 import * as repo from '../../graph/knowledge.repository.js';
+import { unknownIds } from '../../graph/ids.repository.js';
 import { luceneQuery } from '../../graph/fulltext.js';
 import { NotFoundError } from '../domain/errors.js';
 import { KnowledgeKind, type Knowledge } from '../domain/knowledge.js';
@@ -83,10 +84,9 @@ export class KnowledgeService {
     );
 
     return this.uow.run(async (tx) => {
-      const missing = await repo.missingRefs(tx, tenantId, refs);
-      assertNone('Agent', missing.agents);
-      assertNone('Task', missing.tasks);
-      assertNone('Knowledge', missing.knowledge);
+      assertNone('Agent', await unknownIds(tx, tenantId, 'Agent', refs.agentIds));
+      assertNone('Task', await unknownIds(tx, tenantId, 'Task', refs.taskIds));
+      assertNone('Knowledge', await unknownIds(tx, tenantId, 'Knowledge', refs.knowledgeIds));
       return repo.createKnowledge(tx, tenantId, items);
     });
   }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import * as agentRepo from '../../graph/agent.repository.js';
 import type { Tx } from '../../graph/cypher.js';
 import * as repo from '../../graph/task.repository.js';
+import { unknownIds } from '../../graph/ids.repository.js';
 import { cancelRuns } from '../../graph/engine.repository.js';
 import { BadInputError, ConflictError, NotFoundError } from '../domain/errors.js';
 import { pageRequest, type Page, type Sort } from '../domain/page.js';
@@ -111,9 +112,10 @@ export class TaskService {
       const external = (list: (string | null)[]) => [
         ...new Set(list.filter((id): id is string => id !== null && !batch.has(id))),
       ];
-      const [missingTask] = await repo.missingTaskIds(
+      const [missingTask] = await unknownIds(
         tx,
         tenantId,
+        'Task',
         external(tasks.flatMap((t) => [t.parentId, ...t.dependsOn])),
       );
       if (missingTask !== undefined) throw new NotFoundError('Task', missingTask);
@@ -289,7 +291,7 @@ export class TaskService {
     return this.uow.run(async (tx, emit) => {
       const task = await lockOrThrow(tx, tenantId, taskId);
       // An id of nothing is NOT_FOUND, as in addDependency, not a silent success.
-      const [missing] = await repo.missingTaskIds(tx, tenantId, [dependsOnId]);
+      const [missing] = await unknownIds(tx, tenantId, 'Task', [dependsOnId]);
       if (missing !== undefined) throw new NotFoundError('Task', missing);
       await repo.removeDependency(tx, tenantId, taskId, dependsOnId);
       await publishTasks(tx, emit, [task], 'UPDATED');
