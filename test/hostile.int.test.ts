@@ -284,7 +284,7 @@ describe('Cypher injection in every string argument', () => {
     expect(await tenantSnapshot(other.graph, other.tenantId)).toBe(otherBefore);
     await expectStillServing(server);
     await expectStillServing(other);
-  });
+  }, 120_000); // ~1,000 requests, chat and submitTask among them: slow on a loaded 2-core CI
 
   it('stores injection strings byte for byte', async () => {
     for (const [i, payload] of INJECTION_PAYLOADS.entries()) {
