@@ -1,14 +1,41 @@
-import { mkdirSync, mkdtempSync, existsSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { localNeo4jOptions } from '../src/bootstrap.js';
-import { localNeo4jPid, startLocalNeo4j } from '../graph/local/launcher.js';
+import { resolveNeo4jClasspath } from '../graph/local/classpath.js';
+import { localNeo4jPid, setInitialPassword, startLocalNeo4j } from '../graph/local/launcher.js';
+import { localNeo4jLayout, renderNeo4jConf } from '../graph/local/neo4j-conf.js';
 
 const local = !process.env.NEO4J_URI;
 const quiet = () => {};
+
+/** A throwaway Neo4j home with only its conf: enough for AdminTool, no server. */
+function throwawayHome(): string {
+  const home = mkdtempSync(path.join(os.tmpdir(), 'neo4j-home-'));
+  const layout = localNeo4jLayout(home);
+  mkdirSync(layout.confDir);
+  const settings = { boltPort: 1, httpPort: 2, heap: '64m', pageCache: '8m' };
+  writeFileSync(`${layout.confDir}/neo4j.conf`, renderNeo4jConf(layout, settings));
+  return home;
+}
+
+/**
+ * Whether the credentials AdminTool wrote to data/dbms/auth.ini are those of `password`.
+ * The line is `user:SHA-256,<hash>,<salt>,<iterations>:`; the hash is SHA-256 over salt and
+ * password, then over itself for the remaining iterations (Neo4j's SecureHasher).
+ */
+function authIniHolds(home: string, password: string): boolean {
+  const line = readFileSync(`${localNeo4jLayout(home).dataDir}/dbms/auth.ini`, 'utf8');
+  const [, hash, salt, iterations] = line.split(':')[1]!.split(',');
+  let digest = createHash('sha256').update(Buffer.from(salt!, 'hex')).update(password).digest();
+  for (let i = 1; i < Number(iterations); i++)
+    digest = createHash('sha256').update(digest).digest();
+  return digest.toString('hex') === hash;
+}
 
 describe('the local Neo4j launcher', () => {
   it.skipIf(!local)('finds the running server instead of starting a second one', async () => {
@@ -26,6 +53,31 @@ describe('the local Neo4j launcher', () => {
     expect(res.status).toBe(200);
     expect(await res.text()).toContain('Neo4j Browser');
   });
+
+  it.skipIf(!local)(
+    'sets an initial password that begins with "-" literally (it was parsed as an option)',
+    async () => {
+      const classpath = await resolveNeo4jClasspath(
+        `${localNeo4jOptions(loadConfig(), quiet).home}/classpath.json`,
+        quiet,
+      );
+      const atFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'at-file-')), 'args');
+      writeFileSync(atFile, 'something-else-entirely');
+      // -secret-password: a user's NEO4J_PASSWORD (and one generated password in 64 began
+      // with "-"); @<file>: picocli would set the file's contents instead.
+      for (const password of ['-secret-password', `@${atFile}`]) {
+        const home = throwawayHome();
+        try {
+          setInitialPassword(home, classpath, password);
+          expect(authIniHolds(home, password), password).toBe(true);
+          expect(readFileSync(localNeo4jLayout(home).passwordFile, 'utf8')).toBe(`${password}\n`);
+        } finally {
+          rmSync(home, { recursive: true, force: true });
+        }
+      }
+    },
+    120_000,
+  );
 
   it('removes a stale pid file that names some other process', () => {
     const home = mkdtempSync(path.join(os.tmpdir(), 'neo4j-home-'));

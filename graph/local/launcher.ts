@@ -157,9 +157,20 @@ function storedPassword(layout: LocalNeo4jLayout, given?: string): string {
 function initialisePassword(layout: LocalNeo4jLayout, classpath: string, given?: string): string {
   if (existsSync(`${layout.dataDir}/dbms/auth.ini`)) return storedPassword(layout, given);
   const password = given ?? randomBytes(18).toString('base64url');
+  setInitialPassword(layout.home, classpath, password);
+  return password;
+}
+
+/**
+ * Sets the initial password of the Neo4j whose conf is in `home`/conf with AdminTool, and keeps
+ * it in `home`/password (mode 600). Any string is taken literally, including one that begins
+ * with `-` or `@`. Throws LocalNeo4jError with AdminTool's first line when it refuses.
+ */
+export function setInitialPassword(home: string, classpath: string, password: string): void {
+  const layout = localNeo4jLayout(home);
   const result = spawnSync(
     'java',
-    ['-cp', classpath, 'org.neo4j.cli.AdminTool', 'dbms', 'set-initial-password', password],
+    ['-cp', classpath, 'org.neo4j.cli.AdminTool', ...setInitialPasswordArgs(password)],
     { env: neo4jEnv(layout), encoding: 'utf8' },
   );
   if (result.status !== 0) {
@@ -167,7 +178,17 @@ function initialisePassword(layout: LocalNeo4jLayout, classpath: string, given?:
     throw new LocalNeo4jError(`Could not set the initial Neo4j password: ${reason}`);
   }
   writeFileSync(layout.passwordFile, `${password}\n`, { mode: 0o600 });
-  return password;
+}
+
+/**
+ * AdminTool's arguments for `password`. AdminTool parses with picocli 4.7: a password that
+ * began with `-` was read as an option (issue 9: one generated password in 64 broke the first
+ * start), so `--` ends the options; and an argument that begins with `@` is read as an
+ * @-file even after `--`, so a leading `@` is escaped as `@@`.
+ */
+export function setInitialPasswordArgs(password: string): string[] {
+  const literal = password.startsWith('@') ? `@${password}` : password;
+  return ['dbms', 'set-initial-password', '--', literal];
 }
 
 function neo4jEnv(layout: LocalNeo4jLayout): NodeJS.ProcessEnv {
