@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Agent, AgentCapability, AgentRole, AgentStatus } from '../src/domain/agent.js';
 import type { Page, PageRequest } from '../src/domain/page.js';
-import type { Tx } from './cypher.js';
+import type { CypherQuery, Tx } from './cypher.js';
 import { toAgent, toCapability } from './mappers.js';
 import { readPage, type NodeLike, type Sort } from './page.js';
 
@@ -191,6 +191,30 @@ export async function capabilitiesByAgentIds(
   return rows.map((r) => toCapability(r.agentId, r.name, r.rel));
 }
 
+/**
+ * The active Chief of Staff to hand a task to: the one with `id` when given, otherwise the
+ * longest-serving. Reads only the tenant's Chiefs of Staff, through the (tenantId, role) index.
+ */
+export function activeChiefOfStaffQuery(tenantId: string, id: string | null): CypherQuery {
+  return {
+    cypher: `
+      MATCH (n:Agent {tenantId: $tenantId, role: 'CHIEF_OF_STAFF'})
+      USING INDEX n:Agent(tenantId, role)
+      WHERE n.active = true AND ($id IS NULL OR n.id = $id)
+      RETURN n ORDER BY n.createdAt, n.id LIMIT 1`,
+    params: { tenantId, id },
+  };
+}
+
+export async function activeChiefOfStaff(
+  tx: Tx,
+  tenantId: string,
+  id: string | null,
+): Promise<Agent | null> {
+  const [row] = await tx.run<{ n: NodeLike }>(activeChiefOfStaffQuery(tenantId, id));
+  return row ? toAgent(row.n) : null;
+}
+
 export function listAgents(
   tx: Tx,
   tenantId: string,
@@ -213,7 +237,7 @@ export function listAgents(
   return readPage(
     tx,
     {
-      match: 'MATCH (n:Agent {tenantId: $tenantId})',
+      label: 'Agent',
       conditions,
       params: { tenantId, ...filter },
       sort,

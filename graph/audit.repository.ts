@@ -52,7 +52,7 @@ export function listAuditEvents(
   return readPage(
     tx,
     {
-      match: 'MATCH (n:AuditEvent {tenantId: $tenantId})',
+      label: 'AuditEvent',
       conditions,
       params: { tenantId, ...filter },
       sort: { property: 'createdAt', descending: true },

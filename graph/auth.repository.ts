@@ -78,7 +78,7 @@ export function listApiKeys(tx: Tx, tenantId: string, page: PageRequest): Promis
   return readPage(
     tx,
     {
-      match: 'MATCH (n:ApiKey {tenantId: $tenantId})',
+      label: 'ApiKey',
       conditions: [],
       params: { tenantId },
       sort: { property: 'createdAt', descending: false },

@@ -1,9 +1,19 @@
 import neo4j from 'neo4j-driver';
 import type { CypherQuery } from './cypher.js';
 
-/** The full-text indexes (graph/migrations.ts); the only index names ever spliced into Cypher. */
-export const FULLTEXT_INDEXES = ['knowledge_text', 'task_text', 'message_text'] as const;
-export type FulltextIndex = (typeof FULLTEXT_INDEXES)[number];
+/**
+ * The full-text indexes (graph/migrations.ts) and the text properties a user's words are
+ * looked for in. Each index also holds `tenantId`, so that the tenant is part of the Lucene
+ * query itself (as Graphiti does with group_id): the index reads only the tenant's documents.
+ */
+export const FULLTEXT_FIELDS = {
+  knowledge_text: ['content', 'tagText'],
+  task_text: ['title', 'description', 'result'],
+  message_text: ['content'],
+} as const;
+export type FulltextIndex = keyof typeof FULLTEXT_FIELDS;
+/** The only index names ever spliced into Cypher. */
+export const FULLTEXT_INDEXES = Object.keys(FULLTEXT_FIELDS) as FulltextIndex[];
 
 /** Lucene's special characters: + - && || ! ( ) { } [ ] ^ " ~ * ? : \ / (& and | one by one). */
 const SPECIAL = /[+\-&|!(){}[\]^"~*?:\\/]/g;
@@ -27,6 +37,18 @@ export function luceneQuery(text: string): string {
 }
 
 /**
+ * The Lucene query for `query` (already escaped, e.g. by luceneQuery) over the text fields of
+ * `index`, within one tenant: `+tenantId:"<tenant>" +(title:(...) description:(...) ...)`.
+ * The text fields are named because an unqualified word would also match tenantId's tokens.
+ */
+export function tenantLuceneQuery(index: FulltextIndex, tenantId: string, query: string): string {
+  if (!Object.hasOwn(FULLTEXT_FIELDS, index)) throw new Error(`not a full-text index: ${index}`);
+  const tenant = tenantId.replace(/["\\]/g, (ch) => `\\${ch}`);
+  const fields = FULLTEXT_FIELDS[index].map((field) => `${field}:(${query})`).join(' ');
+  return `+tenantId:"${tenant}" +(${fields})`;
+}
+
+/**
  * Hits of `index` for the user's `text` within one tenant, best first (ties by id), as rows
  * `{ node, score }`. Callers skip the query when luceneQuery(text) is "".
  */
@@ -36,14 +58,20 @@ export function fulltextSearchQuery(
   text: string,
   limit: number,
 ): CypherQuery {
-  if (!FULLTEXT_INDEXES.includes(index)) throw new Error(`not a full-text index: ${index}`);
   return {
+    // The filter stays: a phrase of the tenant's tokens is exact enough to bound the work,
+    // the property check makes it exact.
     cypher: `
       CALL db.index.fulltext.queryNodes($index, $query) YIELD node, score
       WHERE node.tenantId = $tenantId
       RETURN node, score
       ORDER BY score DESC, node.id
       LIMIT $limit`,
-    params: { index, query: luceneQuery(text), tenantId, limit: neo4j.int(limit) },
+    params: {
+      index,
+      query: tenantLuceneQuery(index, tenantId, luceneQuery(text)),
+      tenantId,
+      limit: neo4j.int(limit),
+    },
   };
 }

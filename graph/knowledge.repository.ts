@@ -162,7 +162,7 @@ export function listKnowledge(
   return readPage(
     tx,
     {
-      match: 'MATCH (n:Knowledge {tenantId: $tenantId})',
+      label: 'Knowledge',
       conditions,
       params: { tenantId, ...filter },
       sort,

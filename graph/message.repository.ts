@@ -1,9 +1,14 @@
 import neo4j from 'neo4j-driver';
 import type { Agent } from '../src/domain/agent.js';
 import type { Conversation, Message, MessageKind, MessageLinks } from '../src/domain/message.js';
-import { encodeCursor, type Page, type PageRequest } from '../src/domain/page.js';
+import {
+  CONVERSATION_MESSAGES,
+  encodeCursor,
+  type Page,
+  type PageRequest,
+} from '../src/domain/page.js';
 import type { CypherQuery, Tx } from './cypher.js';
-import { luceneQuery } from './fulltext.js';
+import { luceneQuery, tenantLuceneQuery } from './fulltext.js';
 import { toAgent, toConversation, toMessage } from './mappers.js';
 import { readPage, type NodeLike, type Sort } from './page.js';
 
@@ -226,7 +231,7 @@ export async function messagesOfConversations(
     pages.set(row.conversationId, {
       items: messages.slice(0, page.first).map((node) => ({
         node,
-        cursor: encodeCursor({ value: String(node.seq), id: node.id }),
+        cursor: encodeCursor({ value: String(node.seq), id: node.id }, CONVERSATION_MESSAGES),
       })),
       hasNextPage: messages.length > page.first,
     });
@@ -242,7 +247,7 @@ export function listMessages(
   page: PageRequest,
 ): Promise<Page<Message>> {
   const conditions = ['n.tenantId = $tenantId'];
-  const params: Record<string, unknown> = { tenantId };
+  const params: Record<string, unknown> & { tenantId: string } = { tenantId };
   if (filter.kind) {
     conditions.push('n.kind = $kind');
     params.kind = filter.kind;
@@ -267,13 +272,14 @@ export function listMessages(
   // Text with no words to look for finds nothing (rather than everything).
   if (filter.text && !search)
     return Promise.resolve({ items: [], hasNextPage: false, totalCount: 0 });
-  if (search) params.search = search;
+  if (search) params.search = tenantLuceneQuery('message_text', tenantId, search);
   return readPage(
     tx,
     {
+      label: 'Message',
       match: search
         ? "CALL db.index.fulltext.queryNodes('message_text', $search) YIELD node AS n"
-        : 'MATCH (n:Message {tenantId: $tenantId})',
+        : undefined,
       conditions,
       params,
       sort,
@@ -292,7 +298,7 @@ export function listConversations(
   return readPage(
     tx,
     {
-      match: 'MATCH (n:Conversation {tenantId: $tenantId})',
+      label: 'Conversation',
       conditions: [],
       params: { tenantId },
       sort,

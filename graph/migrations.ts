@@ -96,6 +96,28 @@ export const MIGRATIONS: Migration[] = [
       'CREATE INDEX llmcall_tenant_created IF NOT EXISTS FOR (c:LLMCall) ON (c.tenantId, c.createdAt)',
     ],
   },
+  {
+    id: 8,
+    name: 'lists and full-text search bounded by the tenant; the cursor secret',
+    statements: [
+      // Every order of graph/page.ts ORDERED_LISTS reads a (tenantId, property) index.
+      'CREATE INDEX agent_tenant_updated IF NOT EXISTS FOR (n:Agent) ON (n.tenantId, n.updatedAt)',
+      'CREATE INDEX task_tenant_updated IF NOT EXISTS FOR (n:Task) ON (n.tenantId, n.updatedAt)',
+      'CREATE INDEX task_tenant_title IF NOT EXISTS FOR (n:Task) ON (n.tenantId, n.title)',
+      'CREATE INDEX knowledge_tenant_updated IF NOT EXISTS FOR (n:Knowledge) ON (n.tenantId, n.updatedAt)',
+      'CREATE INDEX conversation_tenant_updated IF NOT EXISTS FOR (n:Conversation) ON (n.tenantId, n.updatedAt)',
+      'CREATE INDEX apikey_tenant_created IF NOT EXISTS FOR (n:ApiKey) ON (n.tenantId, n.createdAt)',
+      // The tenant goes inside the Lucene query (graph/fulltext.ts), so the indexes hold it.
+      'DROP INDEX task_text IF EXISTS',
+      'CREATE FULLTEXT INDEX task_text IF NOT EXISTS FOR (t:Task) ON EACH [t.tenantId, t.title, t.description, t.result]',
+      'DROP INDEX message_text IF EXISTS',
+      'CREATE FULLTEXT INDEX message_text IF NOT EXISTS FOR (m:Message) ON EACH [m.tenantId, m.content]',
+      'DROP INDEX knowledge_text IF EXISTS',
+      'CREATE FULLTEXT INDEX knowledge_text IF NOT EXISTS FOR (k:Knowledge) ON EACH [k.tenantId, k.content, k.tagText]',
+      // One (:Secret {name: 'cursor'}) signs page cursors for every API instance.
+      'CREATE CONSTRAINT secret_name IF NOT EXISTS FOR (s:Secret) REQUIRE s.name IS UNIQUE',
+    ],
+  },
 ];
 
 /**

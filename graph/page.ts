@@ -1,58 +1,103 @@
 import neo4j from 'neo4j-driver';
-import { encodeCursor, type Page, type PageRequest, type Sort } from '../src/domain/page.js';
+import {
+  checkCursor,
+  encodeCursor,
+  type Page,
+  type PageRequest,
+  type Sort,
+  type SortProperty,
+} from '../src/domain/page.js';
 import type { CypherQuery, Tx } from './cypher.js';
 
-/** Sortable properties (true: temporal); the only names ever spliced into list Cypher. */
-const SORTABLE = { createdAt: true, updatedAt: true, name: false, title: false } as const;
+/**
+ * The lists, and the orders each may be read in: sort property -> stored property. Every pair
+ * has a (tenantId, stored property) index (graph/migrations.ts), so a page and its count read
+ * only the tenant's own rows however large other tenants grow. The only names spliced into
+ * list Cypher. Messages never change, so their update time is their creation time.
+ */
+export const ORDERED_LISTS = {
+  Agent: { createdAt: 'createdAt', updatedAt: 'updatedAt', name: 'name' },
+  Task: { createdAt: 'createdAt', updatedAt: 'updatedAt', title: 'title' },
+  Knowledge: { createdAt: 'createdAt', updatedAt: 'updatedAt' },
+  Message: { createdAt: 'createdAt', updatedAt: 'createdAt' },
+  Conversation: { createdAt: 'createdAt', updatedAt: 'updatedAt' },
+  AuditEvent: { createdAt: 'createdAt' },
+  ApiKey: { createdAt: 'createdAt' },
+} as const satisfies Record<string, Partial<Record<SortProperty, string>>>;
+
+export type ListLabel = keyof typeof ORDERED_LISTS;
+
+const TEMPORAL = new Set(['createdAt', 'updatedAt']);
 
 export type { Sort };
 
 export interface ListSpec {
-  /** A fixed MATCH clause that binds `n` (never built from user values). */
-  match: string;
+  /** The tenant's rows of this label are listed; `params.tenantId` names the tenant. */
+  label: ListLabel;
+  /**
+   * Instead of the tenant's index range: a fixed clause that binds `n` (e.g. full-text hits,
+   * already limited to the tenant); `conditions` must then check n.tenantId themselves.
+   */
+  match?: string;
   /** Fixed condition texts over `n`; values go in params. */
   conditions: string[];
-  params: Record<string, unknown>;
+  params: Record<string, unknown> & { tenantId: string };
   sort: Sort;
   page: PageRequest;
+}
+
+/** The name a cursor is signed for: a cursor is valid only for its list and order. */
+export function listKey(spec: Pick<ListSpec, 'label' | 'sort'>): string {
+  return `${spec.label}.${spec.sort.property}.${spec.sort.descending ? 'DESC' : 'ASC'}`;
 }
 
 /**
  * Keyset pagination: rows after the cursor in (sort value, id) order. Rows inserted between
  * two page reads never shift the pages already read: no duplicates, no gaps.
+ *
+ * The tenant's rows are read in the order of the (tenantId, property) index: the hint makes
+ * the planner seek it even when its statistics say a label scan is as cheap (a near-empty
+ * database), and ordering by n.tenantId first lets it stream the index order and stop after
+ * the page (PartialTop) instead of sorting every row of the tenant. Throws BAD_USER_INPUT for
+ * a cursor that the API did not sign for this list and order.
  */
 export function listQuery(spec: ListSpec): CypherQuery {
-  const { property, descending } = checkedSort(spec.sort);
-  const temporal = SORTABLE[property];
-  const conditions = [...spec.conditions];
+  const property = storedProperty(spec);
+  const after = spec.page.after && checkCursor(spec.page.after, listKey(spec));
   // LIMIT needs a Cypher INTEGER; a plain JS number travels as a FLOAT.
   const params: Record<string, unknown> = { ...spec.params, limit: neo4j.int(spec.page.first + 1) };
-  if (spec.page.after) {
-    const op = descending ? '<' : '>';
-    const value = temporal ? 'datetime($afterValue)' : '$afterValue';
-    conditions.push(
-      `(n.${property} ${op} ${value} OR (n.${property} = ${value} AND n.id ${op} $afterId))`,
+  const conditions = [...spec.conditions];
+  if (after) {
+    const op = spec.sort.descending ? '<' : '>';
+    const value = TEMPORAL.has(property) ? 'datetime($afterValue)' : '$afterValue';
+    // The first half is a range the index can seek; the second breaks ties by id.
+    conditions.unshift(
+      `n.${property} ${op}= ${value} AND (n.${property} ${op} ${value} OR n.id ${op} $afterId)`,
     );
-    params.afterValue = spec.page.after.value;
-    params.afterId = spec.page.after.id;
+    params.afterValue = after.value;
+    params.afterId = after.id;
+  } else {
+    conditions.unshift(`n.${property} IS NOT NULL`);
   }
-  const dir = descending ? 'DESC' : 'ASC';
+  const dir = spec.sort.descending ? 'DESC' : 'ASC';
   return {
     cypher: [
-      spec.match,
-      conditions.length ? `WHERE ${conditions.join(' AND ')}` : '',
-      `WITH n ORDER BY n.${property} ${dir}, n.id ${dir} LIMIT $limit`,
+      source(spec, property),
+      `WHERE ${conditions.join(' AND ')}`,
+      `WITH n ORDER BY n.tenantId ${dir}, n.${property} ${dir}, n.id ${dir} LIMIT $limit`,
       `RETURN n AS node, toString(n.${property}) AS sortValue`,
     ].join('\n'),
     params,
   };
 }
 
+/** How many rows the list has in all: the same rows listQuery pages through. */
 export function countQuery(spec: ListSpec): CypherQuery {
+  const property = storedProperty(spec);
   return {
     cypher: [
-      spec.match,
-      spec.conditions.length ? `WHERE ${spec.conditions.join(' AND ')}` : '',
+      source(spec, property),
+      `WHERE ${[`n.${property} IS NOT NULL`, ...spec.conditions].join(' AND ')}`,
       'RETURN count(n) AS total',
     ].join('\n'),
     params: spec.params,
@@ -67,9 +112,10 @@ export async function readPage<T>(
 ): Promise<Page<T>> {
   const rows = await tx.run<{ node: NodeLike; sortValue: string }>(listQuery(spec));
   const [count] = await tx.run<{ total: number }>(countQuery(spec));
+  const list = listKey(spec);
   const items = rows.slice(0, spec.page.first).map((row) => ({
     node: map(row.node),
-    cursor: encodeCursor({ value: row.sortValue, id: String(row.node.properties.id) }),
+    cursor: encodeCursor({ value: row.sortValue, id: String(row.node.properties.id) }, list),
   }));
   return { items, hasNextPage: rows.length > spec.page.first, totalCount: count?.total ?? 0 };
 }
@@ -78,9 +124,20 @@ export interface NodeLike {
   properties: Record<string, unknown>;
 }
 
-function checkedSort(sort: Sort): Sort {
-  if (!Object.hasOwn(SORTABLE, sort.property)) {
-    throw new Error(`not a sortable property: ${sort.property}`);
-  }
-  return sort;
+function source(spec: ListSpec, property: string): string {
+  if (spec.match) return spec.match;
+  return `MATCH (n:${spec.label} {tenantId: $tenantId})\nUSING INDEX n:${spec.label}(tenantId, ${property})`;
+}
+
+function storedProperty(spec: ListSpec): string {
+  const orders: Partial<Record<SortProperty, string>> | undefined = Object.hasOwn(
+    ORDERED_LISTS,
+    spec.label,
+  )
+    ? ORDERED_LISTS[spec.label]
+    : undefined;
+  const property =
+    orders && Object.hasOwn(orders, spec.sort.property) && orders[spec.sort.property];
+  if (!property) throw new Error(`${spec.label} lists cannot be sorted by ${spec.sort.property}`);
+  return property;
 }

@@ -454,7 +454,7 @@ export function listTasks(
   return readPage(
     tx,
     {
-      match: 'MATCH (n:Task {tenantId: $tenantId})',
+      label: 'Task',
       conditions,
       params: { tenantId, ...filter },
       sort,

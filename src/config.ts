@@ -35,6 +35,7 @@ const envSchema = z.object({
   LOCAL_NEO4J_HEAP: memory('512m'),
   LOCAL_NEO4J_PAGECACHE: memory('128m'),
   ADMIN_API_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
+  CURSOR_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   ENGINE: z.enum(['on', 'off']).default('on'),
   ENGINE_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
   ENGINE_AGENT_LIMIT: z.coerce.number().int().min(1).max(256).default(4),
@@ -68,6 +69,8 @@ export interface Config {
   localNeo4j: { boltPort: number; httpPort: number; heap: string; pageCache: string };
   /** An ADMIN key of the default tenant to accept; required in production. */
   adminApiKey?: string;
+  /** Signs page cursors; unset: a secret created once and kept in the graph (all instances share it). */
+  cursorSecret?: string;
   limits: LimitsConfig;
   /** The model layer: provider, models per purpose, prices (src/llm/config.ts). */
   llm: LlmConfig;
@@ -98,7 +101,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const name = String(issue.path[0]);
-    const secret = /KEY|PASSWORD/.test(name);
+    const secret = /KEY|PASSWORD|SECRET/.test(name);
     const got =
       present[name] === undefined ? 'nothing' : secret ? 'a value' : JSON.stringify(present[name]);
     throw new ConfigError(`Invalid environment: ${name} ${issue.message}, but got ${got}`);
@@ -133,6 +136,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       pageCache: e.LOCAL_NEO4J_PAGECACHE,
     },
     adminApiKey: e.ADMIN_API_KEY,
+    cursorSecret: e.CURSOR_SECRET,
     limits: limitsFromEnv(e),
     llm: llmFromEnv(e),
     engine: {

@@ -6,6 +6,7 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
 import type { Graph } from '../graph/graph.js';
+import { ensureCursorSecret } from '../graph/secret.repository.js';
 import { createInProcessPubSub, type PubSub } from '../subscriptions/pubsub.js';
 import { startWsServer } from '../subscriptions/ws-server.js';
 import type { Config } from './config.js';
@@ -13,6 +14,7 @@ import type { LlmConfig } from './llm/config.js';
 import type { AppContext } from './context.js';
 import type { Principal } from './domain/auth.js';
 import { AppError } from './domain/errors.js';
+import { useCursorSecret } from './domain/page.js';
 import { formatError } from './format-error.js';
 import { createHttpHandler } from './http-handler.js';
 import {
@@ -31,7 +33,7 @@ import { buildAppSchema } from './schema.js';
 import { createServices, type Services } from './services/index.js';
 
 export interface ServerDeps {
-  config: Pick<Config, 'env' | 'host' | 'port' | 'limits'>;
+  config: Pick<Config, 'env' | 'host' | 'port' | 'limits'> & { cursorSecret?: string };
   graph: Graph;
   logger: Logger;
   /** Defaults to in-process pub/sub. */
@@ -62,6 +64,8 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   const pubsub = deps.pubsub ?? createInProcessPubSub();
   const schema = await buildAppSchema(pubsub);
   const services = createServices(graph, pubsub, { llm: deps.llm, logger });
+  // Cursors signed here are accepted by every instance that shares the secret (README).
+  useCursorSecret(config.cursorSecret ?? (await graph.write(ensureCursorSecret)));
   const limiter = new RateLimiter(limits.rateLimitPerMinute);
   const httpServer: Server = createServer();
 

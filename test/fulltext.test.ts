@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fulltextSearchQuery, luceneQuery } from '../graph/fulltext.js';
+import { fulltextSearchQuery, luceneQuery, tenantLuceneQuery } from '../graph/fulltext.js';
 
 describe('luceneQuery', () => {
   it('leaves plain words as they are', () => {
@@ -44,8 +44,21 @@ describe('fulltextSearchQuery', () => {
     const q = fulltextSearchQuery('knowledge_text', 't1', 'a (b', 5);
     expect(q.cypher).toContain('db.index.fulltext.queryNodes($index, $query)');
     expect(q.cypher).toContain('node.tenantId = $tenantId');
-    expect(q.params).toMatchObject({ index: 'knowledge_text', query: 'a \\(b', tenantId: 't1' });
+    expect(q.params).toMatchObject({
+      index: 'knowledge_text',
+      query: '+tenantId:"t1" +(content:(a \\(b) tagText:(a \\(b))',
+      tenantId: 't1',
+    });
     expect(Number(q.params?.limit)).toBe(5);
+  });
+
+  it('puts the tenant inside the Lucene query, so the index reads only that tenant', () => {
+    expect(tenantLuceneQuery('task_text', 'acme', 'deploy')).toBe(
+      '+tenantId:"acme" +(title:(deploy) description:(deploy) result:(deploy))',
+    );
+    expect(tenantLuceneQuery('message_text', 'a"b\\c', 'x AND y')).toBe(
+      '+tenantId:"a\\"b\\\\c" +(content:(x AND y))',
+    );
   });
 
   it('refuses an index that is not a full-text index', () => {

@@ -1,5 +1,5 @@
 import { BadInputError } from './errors.js';
-import { pageRequest } from './page.js';
+import { checkCursor, CONVERSATION_MESSAGES, pageRequest } from './page.js';
 import { LIMITS } from './validate.js';
 
 export enum MessageKind {
@@ -79,7 +79,8 @@ export interface SeqPageRequest {
  */
 export function seqPageRequest(first?: number | null, after?: string | null): SeqPageRequest {
   const page = pageRequest(first, after);
-  const afterSeq = page.after ? Number(page.after.value) : 0;
+  const cursor = page.after && checkCursor(page.after, CONVERSATION_MESSAGES);
+  const afterSeq = cursor ? Number(cursor.value) : 0;
   if (!Number.isSafeInteger(afterSeq) || afterSeq < 0) {
     throw new BadInputError(
       'after must be an endCursor of Conversation.messages, but got a cursor of another list',

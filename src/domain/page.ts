@@ -1,3 +1,4 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { BadInputError } from './errors.js';
 
 export const DEFAULT_PAGE_SIZE = 20;
@@ -7,6 +8,8 @@ export const MAX_PAGE_SIZE = 100;
 export interface Cursor {
   value: string;
   id: string;
+  /** The signature the cursor came with; checked against its list by checkCursor. */
+  mac?: string;
 }
 
 export interface PageRequest {
@@ -20,21 +23,65 @@ export interface Page<T> {
   totalCount: number;
 }
 
-export function encodeCursor(cursor: Cursor): string {
-  return Buffer.from(JSON.stringify([cursor.value, cursor.id])).toString('base64url');
+// Cursors are signed so that a client can only hand back a position the API gave it. The key is
+// set at start-up (useCursorSecret: CURSOR_SECRET, or the secret kept in the graph, shared by
+// every API instance); until then a random per-process key stands in.
+let cursorKey: Buffer = randomBytes(32);
+
+/** Sets the key that signs and checks cursors (the same on every API instance of one graph). */
+export function useCursorSecret(secret: string): void {
+  cursorKey = createHmac('sha256', secret).update('cursor').digest();
 }
 
+function mac(list: string, value: string, id: string): string {
+  return createHmac('sha256', cursorKey)
+    .update(JSON.stringify([list, value, id]))
+    .digest()
+    .subarray(0, 16)
+    .toString('base64url');
+}
+
+/**
+ * An opaque cursor for the row (value, id) of `list` (e.g. "Task.createdAt.ASC"): signed, so
+ * it is valid only for that list and order, and only as the API wrote it.
+ */
+export function encodeCursor(cursor: Cursor, list: string): string {
+  const sig = mac(list, cursor.value, cursor.id);
+  return Buffer.from(JSON.stringify([cursor.value, cursor.id, sig])).toString('base64url');
+}
+
+/** The list name of Conversation.messages cursors (which carry the message's seq). */
+export const CONVERSATION_MESSAGES = 'Conversation.messages';
+
+const NOT_OURS =
+  'after is not a cursor of this list in this order (forged, altered, or from another list); pass pageInfo.endCursor of a previous page of the same list';
+
+/** Reads a cursor's shape (not yet its signature: see checkCursor). Throws BAD_USER_INPUT. */
 export function decodeCursor(text: string): Cursor {
   try {
-    const [value, id] = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as unknown[];
-    if (typeof value === 'string' && typeof id === 'string') return { value, id };
+    const parsed = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as unknown;
+    if (
+      Array.isArray(parsed) &&
+      parsed.length === 3 &&
+      parsed.every((p) => typeof p === 'string')
+    ) {
+      const [value, id, sig] = parsed as string[];
+      return { value: value!, id: id!, mac: sig };
+    }
   } catch {
     // fall through to the error below
   }
-  throw new BadInputError(
-    `after must be a cursor returned by this API (pageInfo.endCursor), but got "${text.slice(0, 40)}"`,
-    { field: 'after' },
-  );
+  throw new BadInputError(`${NOT_OURS}, but got "${text.slice(0, 40)}"`, { field: 'after' });
+}
+
+/** Throws BAD_USER_INPUT unless the API signed this cursor for `list`. */
+export function checkCursor(cursor: Cursor, list: string): Cursor {
+  const expected = Buffer.from(mac(list, cursor.value, cursor.id));
+  const given = Buffer.from(cursor.mac ?? '');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    throw new BadInputError(NOT_OURS, { field: 'after' });
+  }
+  return cursor;
 }
 
 /** Checks a page size. Throws e.g. "first must be between 1 and 100, but got 500". */

@@ -2,7 +2,6 @@ import * as engine from '../../graph/engine.repository.js';
 import * as tasks from '../../graph/task.repository.js';
 import { randomUUID } from 'node:crypto';
 import * as agents from '../../graph/agent.repository.js';
-import { AgentRole } from '../domain/agent.js';
 import { BadInputError, ConflictError, NotFoundError } from '../domain/errors.js';
 import {
   ApprovalDecision,
@@ -34,19 +33,7 @@ export class WorkflowService {
     const title = requiredText('title', input.title, LIMITS.title);
     const description = optionalText('description', input.description, LIMITS.description) ?? null;
     return this.uow.run(async (tx, emit) => {
-      const chiefs = (
-        await agents.listAgents(
-          tx,
-          tenantId,
-          { role: AgentRole.CHIEF_OF_STAFF, active: true },
-          { property: 'createdAt', descending: false },
-          { first: 100 },
-        )
-      ).items.map((i) => i.node);
-      const chief =
-        input.chiefOfStaffId != null
-          ? chiefs.find((c) => c.id === input.chiefOfStaffId)
-          : chiefs[0];
+      const chief = await agents.activeChiefOfStaff(tx, tenantId, input.chiefOfStaffId ?? null);
       if (!chief) {
         if (input.chiefOfStaffId != null)
           throw new NotFoundError('Active Chief of Staff', input.chiefOfStaffId);

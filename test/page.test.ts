@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { countQuery, listQuery, ORDERED_LISTS, type ListSpec } from '../graph/page.js';
+import { MIGRATIONS } from '../graph/migrations.js';
+import {
+  checkCursor,
+  decodeCursor,
+  encodeCursor,
+  pageRequest,
+  useCursorSecret,
+} from '../src/domain/page.js';
+
+const spec = (over: Partial<ListSpec> = {}): ListSpec => ({
+  label: 'Task',
+  conditions: ['n.status IN $status'],
+  params: { tenantId: 't1', status: ['READY'] },
+  sort: { property: 'createdAt', descending: false },
+  page: { first: 20 },
+  ...over,
+});
+
+describe('list queries', () => {
+  it('read the tenant through its (tenantId, property) index and stream its order', () => {
+    const { cypher } = listQuery(spec());
+    expect(cypher).toContain('MATCH (n:Task {tenantId: $tenantId})');
+    expect(cypher).toContain('USING INDEX n:Task(tenantId, createdAt)');
+    expect(cypher).toContain('n.createdAt IS NOT NULL AND n.status IN $status');
+    // n.tenantId first: the index order then serves the ORDER BY, which stops after the page.
+    expect(cypher).toContain('ORDER BY n.tenantId ASC, n.createdAt ASC, n.id ASC LIMIT $limit');
+  });
+
+  it('count the same rows through the same index', () => {
+    const { cypher } = countQuery(spec({ sort: { property: 'title', descending: false } }));
+    expect(cypher).toContain('USING INDEX n:Task(tenantId, title)');
+    expect(cypher).toContain('WHERE n.title IS NOT NULL AND n.status IN $status');
+  });
+
+  it('start after a cursor with a range the index can seek', () => {
+    const after = decodeCursor(
+      encodeCursor({ value: '2026-01-01T00:00:00Z', id: 'x' }, 'Task.createdAt.DESC'),
+    );
+    const q = listQuery(
+      spec({ sort: { property: 'createdAt', descending: true }, page: { first: 5, after } }),
+    );
+    expect(q.cypher).toContain(
+      'n.createdAt <= datetime($afterValue) AND (n.createdAt < datetime($afterValue) OR n.id < $afterId)',
+    );
+    expect(q.params).toMatchObject({ afterValue: '2026-01-01T00:00:00Z', afterId: 'x' });
+  });
+
+  it('sort messages by update time as by creation time (messages never change)', () => {
+    const { cypher } = listQuery(
+      spec({ label: 'Message', sort: { property: 'updatedAt', descending: true } }),
+    );
+    expect(cypher).toContain('USING INDEX n:Message(tenantId, createdAt)');
+  });
+
+  it('refuse an order that the list has no index for', () => {
+    expect(() =>
+      listQuery(spec({ label: 'Knowledge', sort: { property: 'title', descending: false } })),
+    ).toThrow('Knowledge lists cannot be sorted by title');
+  });
+
+  it('have a tenant-first index for every order they allow', () => {
+    const statements = MIGRATIONS.flatMap((m) => m.statements).join('\n');
+    for (const [label, orders] of Object.entries(ORDERED_LISTS)) {
+      for (const property of new Set(Object.values(orders))) {
+        const index = new RegExp(
+          `FOR \\(\\w+:${label}\\) (ON|REQUIRE) \\(\\w+\\.tenantId, \\w+\\.${property}\\)`,
+        );
+        expect(statements, `${label}(tenantId, ${property})`).toMatch(index);
+      }
+    }
+  });
+});
+
+describe('cursors', () => {
+  it('round-trip for the list they were made for', () => {
+    const token = encodeCursor({ value: 'v', id: 'i' }, 'Task.title.ASC');
+    expect(checkCursor(pageRequest(5, token).after!, 'Task.title.ASC')).toMatchObject({
+      value: 'v',
+      id: 'i',
+    });
+  });
+
+  it('are refused for another list or order, altered, forged or signed with another secret', () => {
+    const token = encodeCursor({ value: 'v', id: 'i' }, 'Task.title.ASC');
+    const notOurs = /after is not a cursor of this list/;
+    expect(() => checkCursor(decodeCursor(token), 'Agent.name.ASC')).toThrow(notOurs);
+    expect(() => checkCursor(decodeCursor(token), 'Task.title.DESC')).toThrow(notOurs);
+    const [value, , mac] = JSON.parse(Buffer.from(token, 'base64url').toString()) as string[];
+    const altered = Buffer.from(JSON.stringify([value, 'other', mac])).toString('base64url');
+    expect(() => checkCursor(decodeCursor(altered), 'Task.title.ASC')).toThrow(notOurs);
+    const forged = Buffer.from(JSON.stringify(['garbage', 'x'])).toString('base64url');
+    expect(() => pageRequest(5, forged)).toThrow(notOurs);
+    useCursorSecret('another secret of at least thirty-two characters');
+    expect(() => checkCursor(decodeCursor(token), 'Task.title.ASC')).toThrow(notOurs);
+  });
+});
