@@ -1,14 +1,23 @@
 import neo4j from 'neo4j-driver';
-import type { Agent, AgentCapability } from '../src/domain/agent.js';
+import { AgentRole, AgentStatus, type Agent, type AgentCapability } from '../src/domain/agent.js';
 import type { ApiKey, AuditEvent, Tenant } from '../src/domain/auth.js';
-import type { Knowledge } from '../src/domain/knowledge.js';
-import type { Conversation, Message } from '../src/domain/message.js';
-import type { Task } from '../src/domain/task.js';
+import { AppError } from '../src/domain/errors.js';
+import { KnowledgeKind, type Knowledge } from '../src/domain/knowledge.js';
+import { MessageKind, type Conversation, type Message } from '../src/domain/message.js';
+import {
+  ApprovalDecision,
+  FailurePolicy,
+  TaskPriority,
+  TaskStatus,
+  type Task,
+} from '../src/domain/task.js';
 import type { NodeLike } from './page.js';
 
 /**
  * The one place where Neo4j records become domain objects: times become ISO strings,
  * missing optionals become null. Nothing of the driver's types passes beyond these functions.
+ * A stored node that breaks the domain's rules (written by raw Cypher, or by an import before
+ * imports were validated: issue 9) is refused with a MalformedNodeError naming it.
  */
 export function iso(value: unknown): string {
   if (neo4j.isDateTime(value as never)) {
@@ -17,23 +26,96 @@ export function iso(value: unknown): string {
   return typeof value === 'string' ? value : new Date(String(value)).toISOString();
 }
 
+/**
+ * A stored node that cannot become a domain object (a missing or unreadable required
+ * property). `elementId` lets the engine quarantine it even when its id is the bad field.
+ */
+export class MalformedNodeError extends AppError {
+  constructor(
+    readonly label: string,
+    readonly nodeId: string | null,
+    readonly field: string,
+    problem: string,
+    readonly elementId: string | null,
+  ) {
+    super(
+      'MALFORMED_NODE',
+      `${label} ${nodeId === null ? '(without an id)' : `"${nodeId}"`} cannot be read: ${field} ${problem}; fix or delete this node (e.g. importOrganisation with merge)`,
+      { label, id: nodeId, field },
+    );
+  }
+}
+
+/** Reads required and enumerated properties of one node, throwing MalformedNodeError. */
+class Reader {
+  readonly p: Record<string, unknown>;
+  constructor(
+    private readonly label: string,
+    private readonly node: NodeLike,
+  ) {
+    this.p = node.properties;
+  }
+
+  private fail(field: string, problem: string): never {
+    const id = typeof this.p.id === 'string' ? this.p.id : null;
+    const elementId = (this.node as { elementId?: unknown }).elementId;
+    throw new MalformedNodeError(
+      this.label,
+      id,
+      field,
+      problem,
+      typeof elementId === 'string' ? elementId : null,
+    );
+  }
+
+  text(field: string): string {
+    const v = this.p[field];
+    if (typeof v !== 'string') this.fail(field, `must be a string, but got ${shown(v)}`);
+    return v;
+  }
+
+  time(field: string): string {
+    const v = this.p[field];
+    const ok = neo4j.isDateTime(v as never) || (typeof v === 'string' && !isNaN(Date.parse(v)));
+    if (!ok) this.fail(field, `must be a date-time, but got ${shown(v)}`);
+    return iso(v);
+  }
+
+  oneOf<T extends string>(field: string, values: Record<string, T>, fallback?: T): T {
+    const v = this.p[field];
+    if ((v === undefined || v === null) && fallback !== undefined) return fallback;
+    if (!(Object.values(values) as unknown[]).includes(v)) {
+      this.fail(field, `must be one of ${Object.values(values).join(', ')}, but got ${shown(v)}`);
+    }
+    return v as T;
+  }
+}
+
+function shown(v: unknown): string {
+  if (v === undefined || v === null) return 'nothing';
+  const text = typeof v === 'string' ? JSON.stringify(v) : String(v);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
 const str = (v: unknown): string | null => (v === undefined || v === null ? null : String(v));
 const num = (v: unknown, fallback = 0): number => (typeof v === 'number' ? v : fallback);
 
-export function toAgent({ properties: p }: NodeLike): Agent {
+export function toAgent(node: NodeLike): Agent {
+  const r = new Reader('Agent', node);
+  const p = r.p;
   return {
-    id: String(p.id),
+    id: r.text('id'),
     tenantId: String(p.tenantId),
-    name: String(p.name),
+    name: r.text('name'),
     description: str(p.description),
-    role: p.role as Agent['role'],
-    status: p.status as Agent['status'],
+    role: r.oneOf('role', AgentRole),
+    status: r.oneOf('status', AgentStatus),
     active: Boolean(p.active),
     model: str(p.model),
     systemPrompt: str(p.systemPrompt),
     version: num(p.version, 1),
-    createdAt: iso(p.createdAt),
-    updatedAt: iso(p.updatedAt),
+    createdAt: r.time('createdAt'),
+    updatedAt: r.time('updatedAt'),
   };
 }
 
@@ -53,14 +135,16 @@ export function toCapability(
   };
 }
 
-export function toTask({ properties: p }: NodeLike): Task {
+export function toTask(node: NodeLike): Task {
+  const r = new Reader('Task', node);
+  const p = r.p;
   return {
-    id: String(p.id),
+    id: r.text('id'),
     tenantId: String(p.tenantId),
-    title: String(p.title),
+    title: r.text('title'),
     description: str(p.description),
-    priority: p.priority as Task['priority'],
-    status: p.status as Task['status'],
+    priority: r.oneOf('priority', TaskPriority),
+    status: r.oneOf('status', TaskStatus),
     result: str(p.result),
     error: str(p.error),
     attempts: num(p.attempts),
@@ -68,54 +152,60 @@ export function toTask({ properties: p }: NodeLike): Task {
     key: str(p.key),
     condition: str(p.condition),
     requiresApproval: Boolean(p.requiresApproval),
-    failurePolicy: (p.failurePolicy as Task['failurePolicy']) ?? 'FAIL_FAST',
+    failurePolicy: r.oneOf('failurePolicy', FailurePolicy, FailurePolicy.FAIL_FAST),
     orchestrated: Boolean(p.orchestrated),
     needsPlan: Boolean(p.needsPlan),
-    decision: (p.decision as Task['decision']) ?? null,
+    decision: p.decision == null ? null : r.oneOf('decision', ApprovalDecision),
     decidedBy: str(p.decidedBy),
     decisionComment: str(p.decisionComment),
     createdBy: str(p.createdBy),
     version: num(p.version, 1),
-    createdAt: iso(p.createdAt),
-    updatedAt: iso(p.updatedAt),
+    createdAt: r.time('createdAt'),
+    updatedAt: r.time('updatedAt'),
   };
 }
 
-export function toMessage({ properties: p }: NodeLike): Message {
+export function toMessage(node: NodeLike): Message {
+  const r = new Reader('Message', node);
+  const p = r.p;
   return {
-    id: String(p.id),
+    id: r.text('id'),
     tenantId: String(p.tenantId),
-    kind: p.kind as Message['kind'],
+    kind: r.oneOf('kind', MessageKind),
     content: String(p.content),
     senderUser: str(p.senderUser),
     broadcast: Boolean(p.broadcast),
     conversationId: String(p.conversationId),
     seq: num(p.seq),
-    createdAt: iso(p.createdAt),
+    createdAt: r.time('createdAt'),
   };
 }
 
-export function toConversation({ properties: p }: NodeLike): Conversation {
+export function toConversation(node: NodeLike): Conversation {
+  const r = new Reader('Conversation', node);
+  const p = r.p;
   return {
-    id: String(p.id),
+    id: r.text('id'),
     tenantId: String(p.tenantId),
     title: str(p.title),
     messageCount: num(p.messageCount),
-    createdAt: iso(p.createdAt),
-    updatedAt: iso(p.updatedAt),
+    createdAt: r.time('createdAt'),
+    updatedAt: r.time('updatedAt'),
   };
 }
 
-export function toKnowledge({ properties: p }: NodeLike): Knowledge {
+export function toKnowledge(node: NodeLike): Knowledge {
+  const r = new Reader('Knowledge', node);
+  const p = r.p;
   return {
-    id: String(p.id),
+    id: r.text('id'),
     tenantId: String(p.tenantId),
-    kind: p.kind as Knowledge['kind'],
+    kind: r.oneOf('kind', KnowledgeKind),
     content: String(p.content),
     confidence: num(p.confidence, 1),
     tags: Array.isArray(p.tags) ? p.tags.map(String) : [],
-    createdAt: iso(p.createdAt),
-    updatedAt: iso(p.updatedAt),
+    createdAt: r.time('createdAt'),
+    updatedAt: r.time('updatedAt'),
   };
 }
 
@@ -146,6 +236,8 @@ export function toAuditEvent({ properties: p }: NodeLike): AuditEvent {
     targetIds: Array.isArray(p.targetIds) ? p.targetIds.map(String) : [],
     outcome: p.outcome as AuditEvent['outcome'],
     code: str(p.code),
+    count: num(p.count, 1),
+    address: str(p.address),
     createdAt: iso(p.createdAt),
   };
 }

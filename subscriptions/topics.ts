@@ -10,7 +10,19 @@ export const TOPICS = {
   apiKeyRevoked: 'API_KEY_REVOKED',
   chatToken: 'CHAT_TOKEN',
   stepToken: 'STEP_TOKEN',
+  nodeQuarantined: 'NODE_QUARANTINED',
 } as const;
+
+/**
+ * Internal: the engine took a node it cannot read out of its loops (issue 9), once per node.
+ * The node keeps its data, gains the :Quarantined label and is no longer claimable.
+ */
+export interface NodeQuarantinedEvent {
+  tenantId: string | null;
+  label: 'Task' | 'Agent';
+  id: string | null;
+  reason: string;
+}
 
 /** One token a model produced while an agent works on a step. */
 export interface StepTokenEvent {
@@ -67,6 +79,7 @@ export interface EventPayloads {
   [TOPICS.apiKeyRevoked]: ApiKeyRevokedEvent;
   [TOPICS.chatToken]: ChatTokenEvent;
   [TOPICS.stepToken]: StepTokenEvent;
+  [TOPICS.nodeQuarantined]: NodeQuarantinedEvent;
 }
 
 export type Topic = keyof EventPayloads;

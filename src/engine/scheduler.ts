@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import * as repo from '../../graph/engine.repository.js';
+import { MalformedNodeError } from '../../graph/mappers.js';
 import { parentOf } from '../../graph/task.repository.js';
 import type { Tx } from '../../graph/cypher.js';
 import type { PubSub } from '../../subscriptions/pubsub.js';
@@ -34,6 +35,9 @@ export interface SchedulerOptions {
   stepTimeoutMs?: number;
   backoff?: { baseMs: number; maxMs: number };
 }
+
+/** Bad rows one transaction may set aside before it gives up (and the tick logs it). */
+const MAX_QUARANTINES_PER_WRITE = 20;
 
 interface InFlight {
   controller: AbortController;
@@ -139,8 +143,44 @@ export class Scheduler {
     if (free > 0 && !this.stopped) await this.claim(free);
   }
 
-  private write<T>(work: (tx: Tx, emit: Emit) => Promise<T>): Promise<T> {
-    return this.o.uow.run(work);
+  /**
+   * Runs work in one transaction. A row the mappers cannot read (MalformedNodeError) used to
+   * roll back the whole claim, for every tenant, on every poll (issue 9): now that node is
+   * quarantined in a transaction of its own and the work runs again without it.
+   */
+  private async write<T>(work: (tx: Tx, emit: Emit) => Promise<T>): Promise<T> {
+    for (let quarantined = 0; ; quarantined++) {
+      try {
+        return await this.o.uow.run(work);
+      } catch (err) {
+        if (!(err instanceof MalformedNodeError) || quarantined >= MAX_QUARANTINES_PER_WRITE)
+          throw err;
+        if (!(await this.quarantine(err))) throw err;
+      }
+    }
+  }
+
+  /** Quarantines the node the error names; logs and announces it the first time. */
+  private async quarantine(err: MalformedNodeError): Promise<boolean> {
+    if (!err.elementId || (err.label !== 'Task' && err.label !== 'Agent')) return false;
+    const { label, elementId, message } = err;
+    const done = await this.o.uow.run(async (tx, emit) => {
+      const node = await repo.quarantineNode(tx, label, elementId, message);
+      if (node?.first) {
+        emit({
+          topic: TOPICS.nodeQuarantined,
+          payload: { tenantId: node.tenantId, label, id: node.id, reason: message },
+        });
+      }
+      return node;
+    });
+    if (done?.first) {
+      this.o.logger.error(
+        { tenantId: done.tenantId, label, id: done.id, worker: this.workerId, reason: message },
+        'quarantined a node the engine cannot read; it is no longer claimed',
+      );
+    }
+    return done !== null;
   }
 
   /** Moves PENDING steps whose dependencies ended; returns whether any moved. */
@@ -370,7 +410,10 @@ export class Scheduler {
 
   /** Aborts this worker's steps as soon as their task leaves IN_PROGRESS (cancelled, reassigned). */
   private async watchCancellations(pubsub: PubSub): Promise<void> {
-    this.events = pubsub.subscribe(TOPICS.taskUpdated);
+    // Filtered before buffering: a burst of other tasks' events can never overflow this watcher.
+    this.events = pubsub.subscribe(TOPICS.taskUpdated, {
+      filter: (payload) => this.inFlight.has((payload as TaskUpdatedEvent).task.id),
+    });
     for await (const payload of this.events) {
       const { task } = payload as TaskUpdatedEvent;
       const flight = this.inFlight.get(task.id);
