@@ -46,6 +46,34 @@ export class MalformedNodeError extends AppError {
   }
 }
 
+let report: (err: MalformedNodeError) => void = () => {};
+const reported = new Set<string>();
+
+/** Where list reads report the nodes they leave out (the server's logger), once per node. */
+export function reportMalformedNodes(to: (err: MalformedNodeError) => void): void {
+  report = to;
+}
+
+/**
+ * Maps one node of a list, or returns undefined (reported once) when it cannot be read: one
+ * bad node leaves the list, it no longer takes down the whole list (issue 9). A single read
+ * (node, task) still throws the typed error naming the node.
+ */
+export function mapOrSkip<T>(map: (node: NodeLike) => T, node: NodeLike): T | undefined {
+  try {
+    return map(node);
+  } catch (err) {
+    if (!(err instanceof MalformedNodeError)) throw err;
+    const key = err.elementId ?? err.message;
+    if (!reported.has(key)) {
+      if (reported.size >= 10_000) reported.clear();
+      reported.add(key);
+      report(err);
+    }
+    return undefined;
+  }
+}
+
 /** Reads required and enumerated properties of one node, throwing MalformedNodeError. */
 class Reader {
   readonly p: Record<string, unknown>;

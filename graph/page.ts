@@ -8,6 +8,7 @@ import {
   type SortProperty,
 } from '../src/domain/page.js';
 import type { CypherQuery, Tx } from './cypher.js';
+import { mapOrSkip } from './mappers.js';
 
 /**
  * The lists, and the orders each may be read in: sort property -> stored property. Every pair
@@ -113,10 +114,13 @@ export async function readPage<T>(
   const rows = await tx.run<{ node: NodeLike; sortValue: string }>(listQuery(spec));
   const [count] = await tx.run<{ total: number }>(countQuery(spec));
   const list = listKey(spec);
-  const items = rows.slice(0, spec.page.first).map((row) => ({
-    node: map(row.node),
-    cursor: encodeCursor({ value: row.sortValue, id: String(row.node.properties.id) }, list),
-  }));
+  // A node the mappers cannot read is left out and logged, not the whole page (issue 9).
+  const items = rows.slice(0, spec.page.first).flatMap((row) => {
+    const node = mapOrSkip(map, row.node);
+    if (node === undefined) return [];
+    const cursor = encodeCursor({ value: row.sortValue, id: String(row.node.properties.id) }, list);
+    return [{ node, cursor }];
+  });
   return { items, hasNextPage: rows.length > spec.page.first, totalCount: count?.total ?? 0 };
 }
 

@@ -7,6 +7,7 @@ import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin
 import { GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
 import type { Graph } from '../graph/graph.js';
 import { ensureCursorSecret } from '../graph/secret.repository.js';
+import { reportMalformedNodes } from '../graph/mappers.js';
 import { createInProcessPubSub, type PubSub } from '../subscriptions/pubsub.js';
 import { startWsServer } from '../subscriptions/ws-server.js';
 import type { Config } from './config.js';
@@ -72,6 +73,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   const contextFor = (principal: Principal | null): AppContext => ({
     graph,
     logger,
+  reportMalformedNodes((err) => logger.warn({ err }, 'left an unreadable node out of a list'));
     services,
     principal,
     tenantId: principal?.tenantId ?? '',

@@ -128,4 +128,17 @@ describe('a row the engine cannot read', () => {
     expect(res.errors?.[0]?.extensions?.code).toBe('MALFORMED_NODE');
     expect(res.errors?.[0]?.message).toContain(`Task "${badTask}" cannot be read: createdAt`);
   });
+
+  it("leaves an unreadable node out of its tenant's lists instead of failing them", async () => {
+    const tasks = await poisoned.gql(`query { tasks(first: 100) { nodes { id title } } }`);
+    expect(tasks.errors).toBeUndefined();
+    const ids = (tasks.data as { tasks: { nodes: { id: string }[] } }).tasks.nodes.map((t) => t.id);
+    expect(ids).not.toContain(badTask);
+    expect(ids).not.toContain(badPending);
+    expect(ids.length).toBeGreaterThanOrEqual(3); // the tenant's own good workflow
+    const agents = await poisoned.gql(`query { agents(first: 100) { nodes { id name } } }`);
+    expect(agents.errors).toBeUndefined();
+    const names = (agents.data as { agents: { nodes: { name: string }[] } }).agents.nodes;
+    expect(names.map((a) => a.name)).toEqual(['Operator']);
+  });
 });
