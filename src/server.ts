@@ -65,6 +65,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   const pubsub = deps.pubsub ?? createInProcessPubSub();
   const schema = await buildAppSchema(pubsub);
   const services = createServices(graph, pubsub, { llm: deps.llm, logger });
+  reportMalformedNodes((err) => logger.warn({ err }, 'left an unreadable node out of a list'));
   // Cursors signed here are accepted by every instance that shares the secret (README).
   useCursorSecret(config.cursorSecret ?? (await graph.write(ensureCursorSecret)));
   const limiter = new RateLimiter(limits.rateLimitPerMinute);
@@ -73,7 +74,6 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   const contextFor = (principal: Principal | null): AppContext => ({
     graph,
     logger,
-  reportMalformedNodes((err) => logger.warn({ err }, 'left an unreadable node out of a list'));
     services,
     principal,
     tenantId: principal?.tenantId ?? '',
