@@ -1,0 +1,112 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from './utils/server.js';
+
+interface Connection {
+  edges: { node: { id: string }; cursor: string }[];
+  pageInfo: { endCursor: string | null; hasNextPage: boolean };
+}
+
+const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+const parts = (cursor: string) =>
+  JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as string[];
+
+const TASKS = `query($first: Int, $after: String, $orderBy: TaskOrder!) {
+  tasks(first: $first, after: $after, orderBy: $orderBy) {
+    edges { node { id } cursor }
+    pageInfo { endCursor hasNextPage }
+  }
+}`;
+
+/**
+ * Issue 9: tasks(after: base64url('["garbage","x"]')) reached datetime($afterValue) and
+ * answered INTERNAL_SERVER_ERROR, and any position could be forged. Cursors are now signed
+ * for their list and order.
+ */
+describe('page cursors', () => {
+  let server: TestServer;
+  const created: string[] = [];
+
+  const tasks = (after: string | null, orderBy = 'CREATED_ASC', first = 3) =>
+    server.gql<{ tasks: Connection }, Record<string, unknown>>(TASKS, { first, after, orderBy });
+
+  const expectRefused = async (res: { errors?: readonly unknown[]; data?: unknown }) => {
+    expect(res.errors).toHaveLength(1);
+    expect(res.errors![0]).toMatchObject({
+      message: expect.stringMatching(/^after is not a cursor of this list/),
+      extensions: { code: 'BAD_USER_INPUT', field: 'after' },
+    });
+  };
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    for (let i = 0; i < 7; i++) {
+      const res = await server.gql<{ createTask: { id: string } }, { t: string }>(
+        'mutation($t: String!) { createTask(input: { title: $t }) { id } }',
+        { t: `Task ${String.fromCharCode(71 - i)}` },
+      );
+      created.push(res.data!.createTask.id);
+    }
+  });
+
+  afterAll(() => server.stop());
+
+  it('page through every task exactly once, in order', async () => {
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (let pages = 0; pages < 10; pages++) {
+      const res = await tasks(after);
+      expect(res.errors).toBeUndefined();
+      seen.push(...res.data!.tasks.edges.map((e) => e.node.id));
+      if (!res.data!.tasks.pageInfo.hasNextPage) break;
+      after = res.data!.tasks.pageInfo.endCursor;
+    }
+    expect(seen).toEqual(created);
+  });
+
+  it('page by title and newest first too', async () => {
+    const byTitle = await tasks(null, 'TITLE_ASC', 4);
+    const rest = await tasks(byTitle.data!.tasks.pageInfo.endCursor, 'TITLE_ASC', 4);
+    expect([...byTitle.data!.tasks.edges, ...rest.data!.tasks.edges].map((e) => e.node.id)).toEqual(
+      [...created].reverse(),
+    );
+    const newest = await tasks(null, 'CREATED_DESC', 4);
+    const older = await tasks(newest.data!.tasks.pageInfo.endCursor, 'CREATED_DESC', 4);
+    expect([...newest.data!.tasks.edges, ...older.data!.tasks.edges].map((e) => e.node.id)).toEqual(
+      [...created].reverse(),
+    );
+  });
+
+  it('refuse a forged cursor with BAD_USER_INPUT, not an internal error', async () => {
+    await expectRefused(await tasks(b64(['garbage', 'x'])));
+    await expectRefused(await tasks(b64(['garbage', 'x', 'AAAAAAAAAAAAAAAAAAAAAA'])));
+    await expectRefused(await tasks('not base64 at all!'));
+  });
+
+  it('refuse a cursor whose position was altered', async () => {
+    const first = await tasks(null);
+    const [value, id, mac] = parts(first.data!.tasks.pageInfo.endCursor!);
+    await expectRefused(await tasks(b64([value, created[5], mac])));
+    await expectRefused(await tasks(b64(['2000-01-01T00:00:00Z', id, mac])));
+    await expectRefused(await tasks(b64(['garbage', id, mac])));
+  });
+
+  it('refuse a cursor of another order or another list', async () => {
+    const byCreation = (await tasks(null)).data!.tasks.pageInfo.endCursor!;
+    await expectRefused(await tasks(byCreation, 'CREATED_DESC'));
+    await expectRefused(await tasks(byCreation, 'TITLE_ASC'));
+    const keys = await server.gql<{ apiKeys: Connection }, never>(
+      '{ apiKeys(first: 1) { edges { node { id } cursor } pageInfo { endCursor hasNextPage } } }',
+    );
+    expect(keys.errors).toBeUndefined();
+    await expectRefused(await tasks(keys.data!.apiKeys.pageInfo.endCursor));
+    const conversation = await server.gql<{ sendMessage: { conversation: { id: string } } }, never>(
+      'mutation { sendMessage(input: { content: "hello", broadcast: true }) { conversation { id } } }',
+    );
+    expect(conversation.errors).toBeUndefined();
+    const messages = await server.gql(
+      'query($id: ID!, $after: String) { conversation(id: $id) { messages(after: $after) { totalCount } } }',
+      { id: conversation.data!.sendMessage.conversation.id, after: byCreation },
+    );
+    await expectRefused(messages);
+  });
+});

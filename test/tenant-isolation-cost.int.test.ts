@@ -1,0 +1,159 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Tx } from '../graph/cypher.js';
+import * as agentRepo from '../graph/agent.repository.js';
+import { listKnowledge, searchKnowledge } from '../graph/knowledge.repository.js';
+import { listMessages } from '../graph/message.repository.js';
+import { searchAll } from '../graph/node.repository.js';
+import { listTasks } from '../graph/task.repository.js';
+import { deleteTenant, startTestServer, type TestServer } from './utils/server.js';
+import { profiler } from './utils/profile.js';
+
+/** Rows of each kind in the big tenant: far more than the small tenant's reads may touch. */
+const BIG = 3000;
+const page = { first: 20 };
+const created = { property: 'createdAt', descending: false } as const;
+
+/**
+ * Issue 9: with 200,000 tasks in one tenant, a tenant of 5 tasks took 400,000 db hits for its
+ * count alone, and search scored every tenant's rows before filtering. Work is measured as
+ * PROFILE db hits of the repositories' own queries, never as time.
+ */
+describe("a small tenant's reads do not grow with a big tenant's data", () => {
+  let small: TestServer;
+  const bigTenant = `big-${randomUUID()}`;
+  const prof = profiler();
+  let chiefId = '';
+
+  /** The small tenant's reads, each with the db hits it took. */
+  const reads: Record<string, (tx: Tx, tenantId: string) => Promise<unknown>> = {
+    'tasks, oldest first, with their count': (tx, t) => listTasks(tx, t, {}, created, page),
+    'tasks by title': (tx, t) =>
+      listTasks(tx, t, {}, { property: 'title', descending: false }, page),
+    'tasks, last updated first, filtered by status': (tx, t) =>
+      listTasks(
+        tx,
+        t,
+        { status: ['PENDING' as never] },
+        { property: 'updatedAt', descending: true },
+        page,
+      ),
+    'agents by name': (tx, t) =>
+      agentRepo.listAgents(tx, t, {}, { property: 'name', descending: false }, page),
+    'active Chiefs of Staff': (tx, t) =>
+      agentRepo.listAgents(tx, t, { role: 'CHIEF_OF_STAFF' as never, active: true }, created, page),
+    'knowledge, newest first': (tx, t) =>
+      listKnowledge(tx, t, {}, { property: 'createdAt', descending: true }, page),
+    'knowledge search': (tx, t) => searchKnowledge(tx, t, 'deploy cluster', 10),
+    'search across tasks, messages and knowledge': (tx, t) => searchAll(tx, t, 'deploy', 10),
+    'messages containing words': (tx, t) => listMessages(tx, t, { text: 'deploy' }, created, page),
+  };
+
+  const measureAll = async () => {
+    const hits: Record<string, number> = {};
+    const results: Record<string, string> = {};
+    for (const [name, read] of Object.entries(reads)) {
+      const { result, dbHits } = await prof.measure((tx) => read(tx, small.tenantId));
+      hits[name] = dbHits;
+      // Search scores still use index-wide term statistics (Lucene's), so compare the hits.
+      results[name] = name.includes('search')
+        ? JSON.stringify(
+            [...JSON.stringify(result).matchAll(/"id":"([^"]+)"/g)].map((m) => m[1]).sort(),
+          )
+        : JSON.stringify(result);
+    }
+    return { hits, results };
+  };
+
+  let before: Awaited<ReturnType<typeof measureAll>>;
+  let after: Awaited<ReturnType<typeof measureAll>>;
+
+  beforeAll(async () => {
+    small = await startTestServer();
+    const seeded = await small.gql<{ createAgents: { id: string }[] }, never>(`
+      mutation {
+        createAgents(inputs: [
+          { name: "Chief", role: CHIEF_OF_STAFF },
+          { name: "Operator", role: MASTER_OPERATOR }
+        ]) { id }
+      }`);
+    expect(seeded.errors).toBeUndefined();
+    chiefId = seeded.data!.createAgents[0]!.id;
+    const operatorId = seeded.data!.createAgents[1]!.id;
+    for (let i = 0; i < 5; i++) {
+      const res = await small.gql(
+        `mutation($t: String!, $k: String!, $to: [ID!]) {
+          createTask(input: { title: $t }) { id }
+          recordKnowledge(input: { content: $k, tags: ["ops"] }) { id }
+          sendMessage(input: { content: $k, toAgentIds: $to }) { id }
+        }`,
+        { t: `Deploy the cluster ${i}`, k: `deploy note ${i} for the cluster`, to: [operatorId] },
+      );
+      expect(res.errors).toBeUndefined();
+    }
+    before = await measureAll();
+    // The big tenant, written fast by raw Cypher, with the same words as the small one.
+    await small.graph.write((tx) =>
+      tx.run({
+        cypher: `
+          UNWIND range(1, $n) AS i
+          CREATE (:Task {id: randomUUID(), tenantId: $t, title: 'Deploy the cluster ' + i,
+                         description: 'deploy', status: 'PENDING', priority: 'MEDIUM',
+                         createdAt: datetime(), updatedAt: datetime()})
+          CREATE (:Agent {id: randomUUID(), tenantId: $t, name: 'agent ' + i,
+                          role: 'CHIEF_OF_STAFF', active: true, status: 'IDLE', version: 1,
+                          createdAt: datetime(), updatedAt: datetime()})
+          CREATE (:Knowledge {id: randomUUID(), tenantId: $t, kind: 'FACT',
+                              content: 'deploy the cluster ' + i, tags: ['ops'], tagText: 'ops',
+                              confidence: 1.0, createdAt: datetime(), updatedAt: datetime()})
+          CREATE (:Message {id: randomUUID(), tenantId: $t, kind: 'CHAT', broadcast: false,
+                            content: 'deploy the cluster ' + i, createdAt: datetime()})`,
+        params: { t: bigTenant, n: BIG },
+      }),
+    );
+    after = await measureAll();
+  }, 120_000);
+
+  afterAll(async () => {
+    await deleteTenant(small.graph, bigTenant);
+    await small.stop();
+    await prof.close();
+  });
+
+  it.each(Object.keys(reads))('%s: same answer, same work', (name) => {
+    expect(after.results[name]).toBe(before.results[name]);
+    // Far below the big tenant's rows, and about what it was before they existed.
+    expect(
+      after.hits[name],
+      `${name}: ${before.hits[name]} -> ${after.hits[name]} db hits`,
+    ).toBeLessThan(BIG / 10);
+    expect(after.hits[name]).toBeLessThanOrEqual(2 * before.hits[name]! + 20);
+  });
+
+  it("finds the Chief of Staff for submitTask among the tenant's own agents only", async () => {
+    const { result, dbHits } = await prof.measure((tx) =>
+      agentRepo.activeChiefOfStaff(tx, small.tenantId, null),
+    );
+    expect(result?.id).toBe(chiefId);
+    expect(dbHits).toBeLessThan(50);
+    const named = await prof.measure((tx) =>
+      agentRepo.activeChiefOfStaff(tx, small.tenantId, chiefId),
+    );
+    expect(named.result?.id).toBe(chiefId);
+    expect(named.dbHits).toBeLessThan(50);
+  });
+
+  it('still lists and counts the small tenant through the API', async () => {
+    const res = await small.gql<
+      { tasks: { totalCount: number; nodes: { title: string }[] } },
+      never
+    >('{ tasks(first: 3, orderBy: TITLE_ASC) { totalCount nodes { title } } }');
+    expect(res.errors).toBeUndefined();
+    expect(res.data!.tasks.totalCount).toBe(5);
+    expect(res.data!.tasks.nodes.map((n) => n.title)).toEqual([
+      'Deploy the cluster 0',
+      'Deploy the cluster 1',
+      'Deploy the cluster 2',
+    ]);
+  });
+});
