@@ -121,7 +121,7 @@ const CASES: Case[] = [
     name: 'a cursor that this API did not make',
     query: `query { agents(after: "bm90IGEgY3Vyc29y") { totalCount } }`,
     code: 'BAD_USER_INPUT',
-    message: /after must be a cursor returned by this API/,
+    message: /after is not a cursor of this list/,
   },
   {
     name: 'a proficiency outside 0 to 1',
