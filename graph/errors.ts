@@ -4,6 +4,12 @@ import { ConflictError, UnavailableError } from '../src/domain/errors.js';
 export function translateDriverError(err: unknown): unknown {
   const code = (err as { code?: string }).code;
   if (typeof code !== 'string') return err;
+  if (String((err as Error).message).startsWith('Connection acquisition timed out')) {
+    // Every pooled connection is busy: Neo4j is there, the caller may retry shortly.
+    return new UnavailableError('The graph database is busy right now; try again shortly', {
+      retryAfterSeconds: 1,
+    });
+  }
   if (code === 'Neo.ClientError.Schema.ConstraintValidationFailed') {
     return new ConflictError('That value is already taken: ' + firstLine(err));
   }

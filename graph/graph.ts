@@ -1,4 +1,7 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import neo4j, { type Driver, type SessionMode, type Transaction } from 'neo4j-driver';
+import { AppError } from '../src/domain/errors.js';
+import { CircuitBreaker, isConnectivityError } from './breaker.js';
 import { isAuthError, translateDriverError } from './errors.js';
 import type { CypherQuery, Row, Tx } from './cypher.js';
 
@@ -7,6 +10,17 @@ export interface GraphSettings {
   user: string;
   password: string;
   database: string;
+}
+
+/** The deadline of the request whose work is running (see Graph.withDeadline). */
+const deadlines = new AsyncLocalStorage<{ at: number; ms: number }>();
+
+/** The request's deadline passed: no new transaction starts for it. */
+export class DeadlineError extends AppError {
+  constructor(ms: number) {
+    // The same code and details as the HTTP handler's REQUEST_TIMEOUT (src/limits).
+    super('REQUEST_TIMEOUT', `Request ran over the time limit of ${ms} ms`, { limit: ms });
+  }
 }
 
 /**
@@ -23,7 +37,19 @@ export class Graph {
     readonly database: string,
     /** Neo4j ends a transaction running longer than this: no runaway query outlives its use. */
     private readonly txTimeoutMs = 60_000,
+    /** Fails calls at once while Neo4j is unreachable (see breaker.ts). */
+    readonly breaker = new CircuitBreaker(),
   ) {}
+
+  /**
+   * Runs `work` (and everything it awaits) under a deadline `ms` from now: each transaction's
+   * Neo4j timeout is cut to the time left, so Neo4j itself ends a statement still running at
+   * the deadline, and no transaction or retry starts after it. How a request's timeout aborts
+   * its work instead of leaving it running unobserved.
+   */
+  withDeadline<T>(ms: number, work: () => Promise<T>): Promise<T> {
+    return deadlines.run({ at: Date.now() + ms, ms }, work);
+  }
 
   /** Transient failures retried since start (deadlocks, mostly). */
   retryCount = 0;
@@ -39,7 +65,7 @@ export class Graph {
   /** One attempt: begin, work, commit (or roll back). Retrying is retrying()'s job alone. */
   private transaction<T>(mode: SessionMode, work: (tx: Tx) => Promise<T>): Promise<T> {
     return this.session(async (s) => {
-      const tx = s.beginTransaction({ timeout: this.txTimeoutMs });
+      const tx = s.beginTransaction({ timeout: this.timeoutLeft() });
       try {
         const result = await work(this.wrap(tx));
         await tx.commit();
@@ -57,11 +83,23 @@ export class Graph {
    * deadlock between two engine workers stall a worker for that second.
    */
   private async retrying<T>(attempt: () => Promise<T>): Promise<T> {
-    const deadline = Date.now() + 30_000;
+    const deadline = Math.min(Date.now() + 30_000, deadlines.getStore()?.at ?? Infinity);
     for (let n = 0; ; n++) {
+      this.timeoutLeft(); // throws once the request's deadline has passed
+      this.breaker.enter();
       try {
-        return await attempt();
+        const result = await attempt();
+        this.breaker.succeeded();
+        return result;
       } catch (err) {
+        if (isConnectivityError(err)) {
+          // Retried once at once (a stale pooled connection); a second failure opens the breaker.
+          this.breaker.failed();
+          if (this.breaker.state === 'open')
+            throw Object.assign(this.breaker.unavailable(), { cause: err });
+          continue;
+        }
+        if (!(err instanceof DeadlineError)) this.breaker.succeeded();
         const cause = (err as { cause?: unknown }).cause ?? err;
         if (!(cause as { retryable?: boolean }).retryable || Date.now() > deadline) throw err;
         this.retryCount++;
@@ -78,8 +116,24 @@ export class Graph {
 
   /** Neo4j's version when reachable; throws otherwise. */
   async serverVersion(): Promise<string> {
-    const info = await this.driver.getServerInfo({ database: this.database });
-    return info.agent ?? 'unknown';
+    this.breaker.enter();
+    try {
+      const info = await this.driver.getServerInfo({ database: this.database });
+      this.breaker.succeeded();
+      return info.agent ?? 'unknown';
+    } catch (err) {
+      if (isConnectivityError(err)) this.breaker.failed();
+      throw err;
+    }
+  }
+
+  /** The transaction timeout: the time left before the request's deadline, at most txTimeoutMs. */
+  private timeoutLeft(): number {
+    const deadline = deadlines.getStore();
+    if (!deadline) return this.txTimeoutMs;
+    const left = deadline.at - Date.now();
+    if (left <= 0) throw new DeadlineError(deadline.ms);
+    return Math.min(this.txTimeoutMs, left);
   }
 
   close(): Promise<void> {
@@ -128,7 +182,10 @@ export interface ConnectOptions {
 export async function connectGraph(settings: GraphSettings, opts: ConnectOptions): Promise<Graph> {
   const driver = neo4j.driver(settings.uri, neo4j.auth.basic(settings.user, settings.password), {
     disableLosslessIntegers: true,
-    connectionTimeout: 5_000,
+    // Short, so an unreachable Neo4j fails a call in seconds and the breaker can open
+    // (the driver's defaults wait 30 s to connect and 60 s for a pooled connection).
+    connectionTimeout: 3_000,
+    connectionAcquisitionTimeout: 10_000,
     logging: { level: 'error', logger: () => {} },
   });
   const attempts = opts.attempts ?? Infinity;

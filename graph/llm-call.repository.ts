@@ -97,6 +97,33 @@ export const usageByRunIds = (tx: Tx, tenantId: string, ids: readonly string[]) 
 export const usageByTaskIds = (tx: Tx, tenantId: string, ids: readonly string[]) =>
   usageByIds(tx, tenantId, 'task', ids);
 
+/**
+ * Builds the per-root totals query over whole subtrees: the calls made for each task and every
+ * task below it (SUBTASK_OF, any depth), in the tenant only. One row per id, zeros where none.
+ */
+export function usageBySubtreeIdsQuery(tenantId: string, ids: readonly string[]): CypherQuery {
+  return {
+    cypher: `
+      UNWIND $ids AS id
+      OPTIONAL MATCH (root:Task {tenantId: $tenantId, id: id})
+      OPTIONAL MATCH (t:Task {tenantId: $tenantId})-[:SUBTASK_OF*0..]->(root)
+      WITH DISTINCT id, t
+      OPTIONAL MATCH (c:LLMCall {tenantId: $tenantId, taskId: t.id})
+      RETURN id, ${SUMS}`,
+    params: { tenantId, ids },
+  };
+}
+
+/** For loaders: the calls made for each task and all of its subtasks, at any depth. */
+export async function usageBySubtreeIds(
+  tx: Tx,
+  tenantId: string,
+  ids: readonly string[],
+): Promise<Array<LLMUsage & { id: string }>> {
+  const rows = await tx.run<UsageRow & { id: string }>(usageBySubtreeIdsQuery(tenantId, ids));
+  return rows.map((r) => ({ id: r.id, ...toUsage(r) }));
+}
+
 /** For loaders: the calls made by each agent. */
 export const usageByAgentIds = (tx: Tx, tenantId: string, ids: readonly string[]) =>
   usageByIds(tx, tenantId, 'agent', ids);

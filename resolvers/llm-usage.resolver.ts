@@ -1,7 +1,7 @@
-import { Authorized, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Authorized, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
 import { Agent } from '../schema/agent.type.js';
 import { Role } from '../schema/enums.js';
-import { LLMUsage } from '../schema/llm-usage.type.js';
+import { LLMUsage, LLMUsageScope } from '../schema/llm-usage.type.js';
 import { Task } from '../schema/task.type.js';
 import { Run } from '../schema/workflow.type.js';
 import type { AppContext } from '../src/context.js';
@@ -28,10 +28,17 @@ export class RunLLMUsageResolver {
 @Resolver(() => Task)
 export class TaskLLMUsageResolver {
   @FieldResolver(() => LLMUsage, {
-    description: "The model calls made for this task itself (its runs; not its subtasks').",
+    description:
+      'The model calls made for this task: its own runs (scope TASK, the default), or it and every subtask below it (scope SUBTREE).',
   })
-  llmUsage(@Root() task: Task, @Ctx() ctx: AppContext): Promise<LLMUsage> {
-    return ctx.loaders.llmUsage.byTask.load(task.id);
+  llmUsage(
+    @Root() task: Task,
+    @Ctx() ctx: AppContext,
+    @Arg('scope', () => LLMUsageScope, { defaultValue: LLMUsageScope.TASK })
+    scope: LLMUsageScope,
+  ): Promise<LLMUsage> {
+    const loaders = ctx.loaders.llmUsage;
+    return (scope === LLMUsageScope.SUBTREE ? loaders.bySubtree : loaders.byTask).load(task.id);
   }
 }
 

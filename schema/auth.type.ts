@@ -1,5 +1,5 @@
 import { DateTimeISOResolver } from 'graphql-scalars';
-import { Field, ID, InputType, ObjectType } from 'type-graphql';
+import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { Connection } from './connection.type.js';
 import { AuditOutcome, Role } from './enums.js';
 
@@ -108,6 +108,18 @@ export class AuditEvent {
     description: 'The error code of a refused or failed attempt.',
   })
   code!: string | null;
+
+  @Field(() => Int, {
+    description:
+      'Attempts this event stands for: refused authentications are counted per address and minute, not stored one by one.',
+  })
+  count!: number;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'The client address of a refused authentication.',
+  })
+  address!: string | null;
 
   @Field(() => DateTimeISOResolver)
   createdAt!: string;

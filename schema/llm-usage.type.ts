@@ -1,4 +1,4 @@
-import { Field, Float, Int, ObjectType } from 'type-graphql';
+import { Field, Float, Int, ObjectType, registerEnumType } from 'type-graphql';
 
 @ObjectType({ description: 'Totals over recorded model calls (:LLMCall nodes).' })
 export class LLMUsage {
@@ -19,3 +19,14 @@ export class LLMUsage {
   })
   costUsd!: number;
 }
+
+/** Which model calls a task's llmUsage adds up. */
+export enum LLMUsageScope {
+  TASK = 'TASK',
+  SUBTREE = 'SUBTREE',
+}
+registerEnumType(LLMUsageScope, {
+  name: 'LLMUsageScope',
+  description:
+    "TASK: the task's own runs. SUBTREE: the task and every subtask below it, at any depth (a submitted task's whole cost).",
+});

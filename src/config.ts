@@ -44,6 +44,11 @@ const envSchema = z.object({
   ENGINE_POLL_MS: z.coerce.number().int().min(10).default(250),
   ENGINE_STEP_TIMEOUT_MS: z.coerce.number().int().min(100).default(300_000),
   ECHO_DELAY_MS: z.coerce.number().int().min(0).default(0),
+  AUDIT_RETENTION_DAYS: z.coerce
+    .number({ error: 'must be a whole number of days' })
+    .int('must be a whole number of days')
+    .min(1, 'must be at least 1')
+    .default(90),
   ENGINE_EXECUTOR: z
     .enum(['agents', 'echo'], { error: 'must be agents or echo' })
     .default('agents'),
@@ -72,6 +77,8 @@ export interface Config {
   /** Signs page cursors; unset: a secret created once and kept in the graph (all instances share it). */
   cursorSecret?: string;
   limits: LimitsConfig;
+  /** Audit events older than this many days are deleted by the API (hourly). */
+  auditRetentionDays: number;
   /** The model layer: provider, models per purpose, prices (src/llm/config.ts). */
   llm: LlmConfig;
   engine: {
@@ -138,6 +145,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminApiKey: e.ADMIN_API_KEY,
     cursorSecret: e.CURSOR_SECRET,
     limits: limitsFromEnv(e),
+    auditRetentionDays: e.AUDIT_RETENTION_DAYS,
     llm: llmFromEnv(e),
     engine: {
       enabled: e.ENGINE === 'on',

@@ -15,6 +15,25 @@ const REQUEST_ERROR_CODES = new Set([
 ]);
 
 /**
+ * graphql-js's "Did you mean ...?" hints name fields and types of the schema: with
+ * introspection off (production) they would enumerate it anyway (issue 9). Apollo strips them
+ * from HTTP answers (`hideSchemaDetailsFromClientErrors`); this does the same for graphql-ws,
+ * with Apollo's own pattern.
+ */
+export function withoutSuggestions(error: GraphQLError): GraphQLError {
+  const message = error.message.replace(/ ?Did you mean(.+?)\?$/, '');
+  if (message === error.message) return error;
+  return new GraphQLError(message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
+    originalError: error.originalError,
+    extensions: error.extensions,
+  });
+}
+
+/**
  * Maps any error to what a client may see: AppErrors keep their code and message, request
  * errors pass through, and everything else becomes "Internal server error" (logged in full).
  */

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer, type HTTPGraphQLResponse } from '@apollo/server';
-import { LimitError, requestTimeoutError, withTimeout } from './limits/index.js';
+import { bodyTimeoutError, LimitError, requestTimeoutError, withTimeout } from './limits/index.js';
 import { assertParseableNesting } from './limits/nesting.js';
 import type { Graph } from '../graph/graph.js';
 import type { AppContext } from './context.js';
@@ -10,11 +10,17 @@ export interface HttpHandlerOptions {
   apollo: ApolloServer<AppContext>;
   graph: Graph;
   logger: Logger;
-  context: (req: IncomingMessage) => Promise<AppContext>;
+  /** The context for a request; `query` is its document text, when it has one. */
+  context: (req: IncomingMessage, query: unknown) => Promise<AppContext>;
   /** Request bodies over this are refused with 413 before parsing. */
   maxBodyBytes: number;
-  /** A request still running after this gets a REQUEST_TIMEOUT error (503). */
+  /**
+   * A request still running after this gets a REQUEST_TIMEOUT error (503), and its Neo4j work
+   * is ended with it (Graph.withDeadline).
+   */
   requestTimeoutMs: number;
+  /** A body not fully received this long after the headers gets 408 and the socket closes. */
+  bodyTimeoutMs: number;
   /** The query depth limit; documents nested far deeper are refused before parsing. */
   maxDepth: number;
 }
@@ -45,7 +51,14 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: HttpHandl
     return sendJson(res, 404, { error: `Nothing at ${url.pathname}: the API is at /graphql` });
   }
 
-  const body = await readBody(req, opts.maxBodyBytes);
+  const body = await readBody(req, opts.maxBodyBytes, opts.bodyTimeoutMs);
+  if (body === 'too-slow') {
+    // The client is still sending: answer, then close the socket rather than drain it.
+    res.setHeader('connection', 'close');
+    sendJson(res, 408, limitBody(bodyTimeoutError(opts.bodyTimeoutMs)));
+    res.on('finish', () => req.socket.destroy());
+    return;
+  }
   if (body === 'too-large') {
     return sendJson(
       res,
@@ -81,15 +94,17 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: HttpHandl
   let response: HTTPGraphQLResponse;
   try {
     response = await withTimeout(
-      opts.apollo.executeHTTPGraphQLRequest({
-        httpGraphQLRequest: {
-          method: req.method ?? 'GET',
-          headers,
-          search: url.search,
-          body: parsed,
-        },
-        context: () => opts.context(req),
-      }),
+      opts.graph.withDeadline(opts.requestTimeoutMs, () =>
+        opts.apollo.executeHTTPGraphQLRequest({
+          httpGraphQLRequest: {
+            method: req.method ?? 'GET',
+            headers,
+            search: url.search,
+            body: parsed,
+          },
+          context: () => opts.context(req, query),
+        }),
+      ),
       opts.requestTimeoutMs,
       () => requestTimeoutError(opts.requestTimeoutMs),
     );
@@ -107,22 +122,41 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: HttpHandl
   res.end();
 }
 
-function readBody(req: IncomingMessage, limit: number): Promise<string | 'too-large'> {
+/**
+ * The body as text; 'too-large' past `limit` bytes; 'too-slow' when it is not all in within
+ * `timeoutMs` (a trickling body was held for Node's 300 s default: issue 9).
+ */
+function readBody(
+  req: IncomingMessage,
+  limit: number,
+  timeoutMs: number,
+): Promise<string | 'too-large' | 'too-slow'> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    const timer = setTimeout(() => {
+      req.removeAllListeners('data');
+      resolve('too-slow');
+    }, timeoutMs);
+    const done = (value: string | 'too-large') => {
+      clearTimeout(timer);
+      resolve(value);
+    };
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) {
-        resolve('too-large');
+        done('too-large');
         req.removeAllListeners('data');
         req.resume();
         return;
       }
       chunks.push(chunk);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
+    req.on('end', () => done(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
   });
 }
 

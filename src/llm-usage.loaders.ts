@@ -24,6 +24,8 @@ export function createLLMUsageLoaders(read: Read, tenantId: string) {
   return {
     byRun: totals(calls.usageByRunIds),
     byTask: totals(calls.usageByTaskIds),
+    /** A task and every task below it. */
+    bySubtree: totals(calls.usageBySubtreeIds),
     byAgent: totals(calls.usageByAgentIds),
     /** The whole tenant's totals, read once per request. */
     ofTenant: () => (tenant ??= read((tx) => calls.usageOfTenant(tx, tenantId))),

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, HeaderMap } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
@@ -14,10 +14,12 @@ import type { Config } from './config.js';
 import type { LlmConfig } from './llm/config.js';
 import type { AppContext } from './context.js';
 import type { Principal } from './domain/auth.js';
-import { AppError } from './domain/errors.js';
+import { AppError, UnauthenticatedError } from './domain/errors.js';
 import { useCursorSecret } from './domain/page.js';
-import { formatError } from './format-error.js';
+import { formatError, withoutSuggestions } from './format-error.js';
 import { createHttpHandler } from './http-handler.js';
+import { serviceUnavailablePlugin } from './outage.js';
+import { isPublicOnly } from './public-operation.js';
 import {
   checkOperation,
   complexityPlugin,
@@ -34,7 +36,9 @@ import { buildAppSchema } from './schema.js';
 import { createServices, type Services } from './services/index.js';
 
 export interface ServerDeps {
-  config: Pick<Config, 'env' | 'host' | 'port' | 'limits'> & { cursorSecret?: string };
+  config: Pick<Config, 'env' | 'host' | 'port' | 'limits'> & { cursorSecret?: string } & Partial<
+      Pick<Config, 'auditRetentionDays'>
+    >;
   graph: Graph;
   logger: Logger;
   /** Defaults to in-process pub/sub. */
@@ -42,6 +46,9 @@ export interface ServerDeps {
   /** The models for chat; defaults to the offline model. */
   llm?: LlmConfig;
 }
+
+/** How often the API deletes audit events past their retention. */
+const AUDIT_SWEEP_MS = 60 * 60_000;
 
 export interface RunningServer {
   /** e.g. http://127.0.0.1:4000/graphql */
@@ -69,7 +76,13 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   // Cursors signed here are accepted by every instance that shares the secret (README).
   useCursorSecret(config.cursorSecret ?? (await graph.write(ensureCursorSecret)));
   const limiter = new RateLimiter(limits.rateLimitPerMinute);
-  const httpServer: Server = createServer();
+  const httpServer: Server = createServer({
+    // Slow clients (slowloris): Node answers 408 to headers or a whole request that arrive
+    // too slowly; the handler's own body timer answers sooner for a trickling body.
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.headersTimeoutMs + limits.bodyTimeoutMs,
+    connectionsCheckingInterval: Math.min(30_000, Math.max(100, limits.headersTimeoutMs / 4)),
+  });
 
   const contextFor = (principal: Principal | null): AppContext => ({
     graph,
@@ -91,19 +104,45 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     });
   };
 
-  const httpContext = async (req: IncomingMessage): Promise<AppContext> => {
+  /**
+   * Failed authentications spend their address's requests: once over, a key from that address
+   * is refused before it is looked up (issue 9: 400 bad keys were 400 lookups, no 429).
+   */
+  const addressRefusal = (address: string) => {
+    const { allowed, retryAfterSeconds } = limiter.peek(`address:${address}`);
+    return allowed ? null : rateLimitedError(limits.rateLimitPerMinute, retryAfterSeconds);
+  };
+  const authenticate = async (credential: unknown, operation: string, address: string) => {
+    const refused = addressRefusal(address);
+    if (refused) throw refused;
+    try {
+      return await services.auth.authenticate(credential, operation, address);
+    } catch (err) {
+      if (err instanceof UnauthenticatedError) limiter.take(`address:${address}`);
+      throw err;
+    }
+  };
+
+  const httpContext = async (req: IncomingMessage, query: unknown): Promise<AppContext> => {
     const header = req.headers.authorization;
-    if (!header) {
-      takeRate(`address:${req.socket.remoteAddress ?? '?'}`, 429);
+    const address = req.socket.remoteAddress ?? '?';
+    // Public fields need no key, so none is looked up: health answers during an outage.
+    if (!header || isPublicOnly(query, limits.maxTokens)) {
+      takeRate(`address:${address}`, 429);
       return contextFor(null);
     }
     let principal: Principal;
     try {
-      principal = await services.auth.authenticate(header, 'http');
+      principal = await authenticate(header, 'http', address);
     } catch (err) {
       if (!(err instanceof AppError)) throw err;
+      const status =
+        err instanceof UnauthenticatedError ? 401 : err.code === 'RATE_LIMITED' ? 429 : 503;
+      const retryAfter = err.details.retryAfterSeconds;
+      const headers = new HeaderMap();
+      if (retryAfter !== undefined) headers.set('retry-after', String(retryAfter));
       throw new GraphQLError(err.message, {
-        extensions: { code: err.code, http: { status: 401 } },
+        extensions: { ...err.details, code: err.code, http: { status, headers } },
       });
     }
     takeRate(`key:${principal.keyId}`, 429);
@@ -114,7 +153,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     httpServer,
     schema,
     pubsub,
-    authenticate: (credential) => services.auth.authenticate(credential, 'websocket'),
+    authenticate: (credential, address) => authenticate(credential, 'websocket', address ?? '?'),
     context: contextFor,
     perEvent: (ctx) => ({ ...ctx, loaders: createLoaders(graph, ctx.tenantId) }),
     checkOperation: (principal, payload) => {
@@ -122,12 +161,13 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
       if (!allowed) {
         return [limitGraphQLError(rateLimitedError(limits.rateLimitPerMinute, retryAfterSeconds))];
       }
-      return checkOperation(
+      const checked = checkOperation(
         schema,
         payload,
         limits,
         production ? [NoSchemaIntrospectionCustomRule] : [],
       );
+      return production && Array.isArray(checked) ? checked.map(withoutSuggestions) : checked;
     },
     onError: (errors) => logger.debug({ errors }, 'subscription operation failed'),
   });
@@ -138,12 +178,15 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     csrfPrevention: true,
     includeStacktraceInErrorResponses: false,
     introspection: !production,
+    // No "Did you mean ...?" in production: it would enumerate the schema (issue 9).
+    hideSchemaDetailsFromClientErrors: production,
     parseOptions: tokenLimitParseOptions(limits.maxTokens),
     validationRules: limitValidationRules(limits),
     formatError: (formatted, error) =>
       formatTokenLimitError(formatted) ?? formatError(formatted, error, logger),
     plugins: [
       complexityPlugin<AppContext>(schema, limits.maxComplexity),
+      serviceUnavailablePlugin<AppContext>(),
       ApolloServerPluginDrainHttpServer({ httpServer }),
       production
         ? ApolloServerPluginLandingPageDisabled()
@@ -169,6 +212,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
       context: httpContext,
       maxBodyBytes: limits.maxBodyBytes,
       requestTimeoutMs: limits.requestTimeoutMs,
+      bodyTimeoutMs: limits.bodyTimeoutMs,
       maxDepth: limits.maxDepth,
     }),
   );
@@ -179,12 +223,39 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   });
   const { port } = httpServer.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const stopAuditSweep = startAuditSweep(services, logger, config.auditRetentionDays);
   return {
     url: `http://${host}:${port}/graphql`,
     wsUrl: `ws://${host}:${port}/graphql`,
     port,
     services,
     pubsub,
-    close: () => apollo.stop(),
+    close: async () => {
+      stopAuditSweep();
+      await apollo.stop();
+    },
   };
+}
+
+/**
+ * Deletes audit events older than `retentionDays`, at start and then hourly (not at all when
+ * unset, as in test servers). A failed sweep is logged and tried again next time.
+ */
+function startAuditSweep(
+  services: Services,
+  logger: Logger,
+  retentionDays: number | undefined,
+): () => void {
+  if (!retentionDays) return () => {};
+  const sweep = () =>
+    services.audit
+      .sweep(retentionDays)
+      .then((n) => {
+        if (n > 0) logger.info(`Deleted ${n} audit events older than ${retentionDays} days`);
+      })
+      .catch((err: unknown) => logger.warn({ err }, 'audit retention sweep failed'));
+  const timer = setInterval(() => void sweep(), AUDIT_SWEEP_MS);
+  timer.unref();
+  void sweep();
+  return () => clearInterval(timer);
 }

@@ -4,6 +4,7 @@ import type { SubscribePayload } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { Principal } from '../src/domain/auth.js';
+import { AppError, UnauthenticatedError } from '../src/domain/errors.js';
 import { subscribeWithFreshContext } from './per-event.js';
 import type { PubSub } from './pubsub.js';
 import { TOPICS, type ApiKeyRevokedEvent } from './topics.js';
@@ -13,7 +14,11 @@ export interface WsServerOptions<C> {
   schema: GraphQLSchema;
   pubsub: PubSub;
   /** The principal for connection_init's `authorization` (or `apiKey`); throws to refuse. */
-  authenticate(credential: unknown): Promise<Principal>;
+  /**
+   * The principal for connection_init's `authorization` (or `apiKey`) from the client's
+   * `address`; throws UnauthenticatedError to refuse, anything else for a server-side failure.
+   */
+  authenticate(credential: unknown, address: string | undefined): Promise<Principal>;
   /** A context for one operation (fresh loaders are made per event by `perEvent`). */
   context(principal: Principal): C;
   perEvent(context: C): C;
@@ -29,8 +34,16 @@ export interface WsServerOptions<C> {
 export const FORBIDDEN_CLOSE = 4403;
 
 /**
+ * The close code when the server cannot check a credential now (Neo4j down, too many failed
+ * attempts from the address): RFC 6455's "Try Again Later". graphql-ws clients retry it;
+ * they treat 4500 and 1011 as fatal (client.ts, isFatalInternalCloseCode).
+ */
+export const TRY_AGAIN_LATER_CLOSE = 1013;
+
+/**
  * graphql-ws on the HTTP server's /graphql path. Credentials are checked in onConnect: a
- * missing or bad key closes the socket with 4403, and so does revoking the key later.
+ * missing or bad key closes the socket with 4403, and so does revoking the key later; a
+ * failure on the server's side closes it with 1013, which clients retry.
  */
 export function startWsServer<C>(opts: WsServerOptions<C>): { dispose(): Promise<void> } {
   const wsServer = new WebSocketServer({ server: opts.httpServer, path: '/graphql' });
@@ -43,13 +56,19 @@ export function startWsServer<C>(opts: WsServerOptions<C>): { dispose(): Promise
       onConnect: async ({ connectionParams, extra }) => {
         const credential = connectionParams?.authorization ?? connectionParams?.apiKey;
         try {
-          const principal = await opts.authenticate(credential);
+          const address = extra.request.socket.remoteAddress;
+          const principal = await opts.authenticate(credential, address);
           principals.set(extra.socket, principal);
           const sockets = socketsByKey.get(principal.keyId) ?? new Set();
           socketsByKey.set(principal.keyId, sockets.add(extra.socket));
           return true;
-        } catch {
-          return false; // graphql-ws closes with 4403 Forbidden
+        } catch (err) {
+          if (err instanceof UnauthenticatedError) return false; // graphql-ws closes with 4403
+          // Not the client's fault (issue 9: an outage closed with 4403, which ends retries).
+          if (!(err instanceof AppError)) opts.onError(err);
+          const reason = err instanceof AppError ? err.message : 'Internal server error';
+          extra.socket.close(TRY_AGAIN_LATER_CLOSE, reason.slice(0, 120));
+          return false; // graphql-ws's own 4403 close is then a no-op: the socket is closing
         }
       },
       onClose: ({ extra }) => {

@@ -54,6 +54,10 @@ export interface AuditEvent {
   outcome: AuditOutcome;
   /** The error code of a refused or failed attempt. */
   code: string | null;
+  /** Attempts this event stands for: refused authentications are counted per address and minute. */
+  count: number;
+  /** The client's address, for refused authentications. */
+  address: string | null;
   createdAt: string;
 }
 

@@ -45,8 +45,8 @@ export class LimitExceededError extends AppError {
 
 /** The backing service (Neo4j) cannot be reached: retrying later may succeed. */
 export class UnavailableError extends AppError {
-  constructor(message: string) {
-    super('SERVICE_UNAVAILABLE', message);
+  constructor(message: string, details: { retryAfterSeconds?: number } = {}) {
+    super('SERVICE_UNAVAILABLE', message, details);
   }
 }
 

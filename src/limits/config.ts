@@ -16,6 +16,10 @@ export interface LimitsConfig {
   requestTimeoutMs: number;
   /** Request bodies over this are refused with 413 before parsing. */
   maxBodyBytes: number;
+  /** Time allowed to receive a request's headers; then Node answers 408 and closes. */
+  headersTimeoutMs: number;
+  /** Time allowed to receive a request's body once its headers are in; then 408. */
+  bodyTimeoutMs: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<LimitsConfig> = Object.freeze({
@@ -27,6 +31,9 @@ export const DEFAULT_LIMITS: Readonly<LimitsConfig> = Object.freeze({
   rateLimitPerMinute: 300,
   requestTimeoutMs: 15_000,
   maxBodyBytes: 10_000_000,
+  // A slow client holds a socket and a buffer; Node's own default waits 300 s (issue 9).
+  headersTimeoutMs: 10_000,
+  bodyTimeoutMs: 10_000,
 });
 
 const positiveInt = (fallback: number) =>
@@ -51,6 +58,8 @@ export const limitsEnvSchema = z.object({
   RATE_LIMIT_PER_MINUTE: positiveInt(DEFAULT_LIMITS.rateLimitPerMinute),
   REQUEST_TIMEOUT_MS: positiveInt(DEFAULT_LIMITS.requestTimeoutMs),
   MAX_BODY_BYTES: positiveInt(DEFAULT_LIMITS.maxBodyBytes),
+  REQUEST_HEADERS_TIMEOUT_MS: positiveInt(DEFAULT_LIMITS.headersTimeoutMs),
+  REQUEST_BODY_TIMEOUT_MS: positiveInt(DEFAULT_LIMITS.bodyTimeoutMs),
 });
 
 export type LimitsEnv = z.infer<typeof limitsEnvSchema>;
@@ -65,5 +74,7 @@ export function limitsFromEnv(parsed: LimitsEnv): LimitsConfig {
     rateLimitPerMinute: parsed.RATE_LIMIT_PER_MINUTE,
     requestTimeoutMs: parsed.REQUEST_TIMEOUT_MS,
     maxBodyBytes: parsed.MAX_BODY_BYTES,
+    headersTimeoutMs: parsed.REQUEST_HEADERS_TIMEOUT_MS,
+    bodyTimeoutMs: parsed.REQUEST_BODY_TIMEOUT_MS,
   };
 }

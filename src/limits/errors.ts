@@ -9,6 +9,7 @@ export const LimitCode = {
   TOO_MANY_TOKENS: 'TOO_MANY_TOKENS',
   RATE_LIMITED: 'RATE_LIMITED',
   REQUEST_TIMEOUT: 'REQUEST_TIMEOUT',
+  BODY_TIMEOUT: 'BODY_TIMEOUT',
 } as const;
 export type LimitCode = (typeof LimitCode)[keyof typeof LimitCode];
 
@@ -61,6 +62,15 @@ export function requestTimeoutError(timeoutMs: number): LimitError {
   return new LimitError(
     LimitCode.REQUEST_TIMEOUT,
     `Request ran over the time limit of ${timeoutMs} ms`,
+    { limit: timeoutMs },
+  );
+}
+
+/** 408: the request's body did not arrive within `bodyTimeoutMs` (a slow or stalled client). */
+export function bodyTimeoutError(timeoutMs: number): LimitError {
+  return new LimitError(
+    LimitCode.BODY_TIMEOUT,
+    `Request body was not received within ${timeoutMs} ms; send the whole body at once`,
     { limit: timeoutMs },
   );
 }

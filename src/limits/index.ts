@@ -6,6 +6,7 @@ export {
   limitGraphQLError,
   rateLimitedError,
   requestTimeoutError,
+  bodyTimeoutError,
 } from './errors.js';
 export { maxAliasesRule, maxDepthRule, limitValidationRules } from './rules.js';
 export {

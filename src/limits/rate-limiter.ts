@@ -73,6 +73,18 @@ export class RateLimiter {
     return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) };
   }
 
+  /**
+   * Whether `take(key)` would be allowed now, without spending anything: lets a caller refuse
+   * before doing work it only pays for on failure (a key lookup for a bad key).
+   */
+  peek(key: string): TakeResult {
+    const bucket = this.buckets.get(key);
+    const tokens = bucket ? this.level(bucket, this.now()) : this.perMinute;
+    if (tokens >= 1 - 1e-9) return { allowed: true, retryAfterSeconds: 0 };
+    const waitMs = (1 - tokens) / this.perMs;
+    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) };
+  }
+
   /** How many keys are remembered now (for tests and metrics). */
   get size(): number {
     return this.buckets.size;

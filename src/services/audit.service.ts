@@ -1,5 +1,5 @@
 import * as repo from '../../graph/audit.repository.js';
-import type { AuditEvent } from '../domain/auth.js';
+import { SYSTEM_TENANT, type AuditEvent } from '../domain/auth.js';
 import { pageRequest, type Page } from '../domain/page.js';
 import type { UnitOfWork } from './unit-of-work.js';
 
@@ -10,6 +10,27 @@ export class AuditService {
   /** Records an event in its own transaction (for attempts whose own transaction failed). */
   record(event: repo.NewAuditEvent): Promise<void> {
     return this.uow.write((tx) => repo.writeAuditEvent(tx, event));
+  }
+
+  /**
+   * Deletes audit events older than `retentionDays`, every tenant's, in batches of `batch`
+   * (one transaction each, so a large backlog never makes one huge transaction). Returns how
+   * many it deleted.
+   */
+  async sweep(retentionDays: number, batch = 1_000, now = Date.now()): Promise<number> {
+    const cutoff = new Date(now - retentionDays * 86_400_000).toISOString();
+    const tenants = await this.uow.read((tx) => repo.auditTenantIds(tx, SYSTEM_TENANT));
+    let deleted = 0;
+    for (const tenantId of tenants) {
+      for (;;) {
+        const n = await this.uow.write((tx) =>
+          repo.deleteAuditEventsBefore(tx, tenantId, cutoff, batch),
+        );
+        deleted += n;
+        if (n < batch) break;
+      }
+    }
+    return deleted;
   }
 
   list(

@@ -36,9 +36,14 @@ export class AuthService {
 
   /**
    * The principal for an `Authorization` header value (or bare key). Throws
-   * UNAUTHENTICATED for an unknown or revoked key, and audits the refusal.
+   * UNAUTHENTICATED for an unknown or revoked key, and audits the refusal, counted per
+   * `address` (the client's) and minute.
    */
-  async authenticate(header: unknown, operation = 'authenticate'): Promise<Principal> {
+  async authenticate(
+    header: unknown,
+    operation = 'authenticate',
+    address: string | null = null,
+  ): Promise<Principal> {
     const secret = bearerKey(header);
     if (!secret) throw new UnauthenticatedError('Send an API key as "Authorization: Bearer <key>"');
     const hash = hashApiKey(secret);
@@ -49,7 +54,19 @@ export class AuthService {
       if (key) this.cache.set(hash, { key, at: Date.now() });
     }
     if (!key || key.revokedAt) {
-      await this.recordRefusal(key, operation, key ? 'API key revoked' : 'unknown API key');
+      const reason = key ? 'API key revoked' : 'unknown API key';
+      await this.uow.write((tx) =>
+        audit.countRefusal(tx, {
+          tenantId: key?.tenantId ?? SYSTEM_TENANT,
+          operation,
+          actor: key?.name ?? null,
+          actorKeyId: key?.id ?? null,
+          targetIds: [],
+          outcome: AuditOutcome.UNAUTHENTICATED,
+          code: `UNAUTHENTICATED: ${reason}`,
+          address,
+        }),
+      );
       throw new UnauthenticatedError(
         key ? 'This API key has been revoked' : 'This API key is not valid',
       );
@@ -120,26 +137,6 @@ export class AuthService {
         prefix: keyPrefix(secret),
       });
     });
-  }
-
-  /** Audits a refused attempt (authentication or authorization) in its own transaction. */
-  recordRefusal(
-    key: Pick<ApiKey, 'id' | 'tenantId' | 'name'> | null,
-    operation: string,
-    reason: string,
-    outcome: AuditOutcome = AuditOutcome.UNAUTHENTICATED,
-  ): Promise<void> {
-    return this.uow.write((tx) =>
-      audit.writeAuditEvent(tx, {
-        tenantId: key?.tenantId ?? SYSTEM_TENANT,
-        operation,
-        actor: key?.name ?? null,
-        actorKeyId: key?.id ?? null,
-        targetIds: [],
-        outcome,
-        code: outcome === AuditOutcome.FORBIDDEN ? 'FORBIDDEN' : `UNAUTHENTICATED: ${reason}`,
-      }),
-    );
   }
 
   private async touch(id: string): Promise<void> {

@@ -1,0 +1,97 @@
+import { UnavailableError } from '../src/domain/errors.js';
+
+export interface BreakerOptions {
+  /** Consecutive connectivity failures that open the breaker (one stale pooled connection is not an outage). */
+  threshold?: number;
+  /** How long the breaker stays open after opening; doubles per failed probe. */
+  openMs?: number;
+  /** The longest it stays open between probes. */
+  maxOpenMs?: number;
+  now?: () => number;
+}
+
+export type BreakerState = 'closed' | 'open' | 'half-open';
+
+/**
+ * A circuit breaker in front of Neo4j. While Neo4j is unreachable every request would wait
+ * for a connection and fail anyway (issue 9: 15 s per request); an open breaker fails it at
+ * once with SERVICE_UNAVAILABLE and a `retryAfterSeconds`. After `openMs` one call is let
+ * through as a probe (half-open): success closes the breaker, failure opens it again for
+ * twice as long (up to `maxOpenMs`). Only connectivity failures count; a query error proves
+ * Neo4j is there.
+ */
+export class CircuitBreaker {
+  private state_: BreakerState = 'closed';
+  private openUntil = 0;
+  private openMs: number;
+  private failures = 0;
+  private readonly threshold: number;
+  private readonly firstOpenMs: number;
+  private readonly maxOpenMs: number;
+  private readonly now: () => number;
+
+  constructor(options: BreakerOptions = {}) {
+    this.threshold = options.threshold ?? 2;
+    this.firstOpenMs = options.openMs ?? 1_000;
+    this.maxOpenMs = options.maxOpenMs ?? 10_000;
+    this.openMs = this.firstOpenMs;
+    this.now = options.now ?? (() => Date.now());
+  }
+
+  get state(): BreakerState {
+    return this.state_;
+  }
+
+  /** Whole seconds until the next probe (at least 1). */
+  get retryAfterSeconds(): number {
+    return Math.max(1, Math.ceil((this.openUntil - this.now()) / 1000));
+  }
+
+  /** Throws SERVICE_UNAVAILABLE while open; lets one probe through once `openMs` has passed. */
+  enter(): void {
+    if (this.state_ === 'closed') return;
+    if (this.state_ === 'open' && this.now() >= this.openUntil) {
+      this.state_ = 'half-open';
+      return; // this caller is the probe
+    }
+    throw this.unavailable();
+  }
+
+  /** Neo4j answered (even with an error of the query): close. */
+  succeeded(): void {
+    this.state_ = 'closed';
+    this.failures = 0;
+    this.openMs = this.firstOpenMs;
+  }
+
+  /** Neo4j could not be reached: open, or stay open longer after a failed probe. */
+  failed(): void {
+    this.failures++;
+    if (this.state_ === 'closed' && this.failures < this.threshold) return;
+    if (this.state_ === 'half-open') this.openMs = Math.min(this.maxOpenMs, this.openMs * 2);
+    // Calls that were already running when the breaker opened must not push the probe back.
+    if (this.state_ === 'open') return;
+    this.state_ = 'open';
+    this.openUntil = this.now() + this.openMs;
+  }
+
+  unavailable(): UnavailableError {
+    return new UnavailableError(
+      `The graph database is not reachable right now; retry in ${this.retryAfterSeconds} s`,
+      { retryAfterSeconds: this.retryAfterSeconds },
+    );
+  }
+}
+
+/**
+ * True for errors that say Neo4j could not be reached (as opposed to a query that failed). A
+ * pool acquisition timeout is not one: it means busy, and opening the breaker would not help.
+ */
+export function isConnectivityError(err: unknown): boolean {
+  const cause = (err as { cause?: unknown }).cause ?? err;
+  for (const e of [err, cause]) {
+    const code = (e as { code?: string }).code;
+    if (code === 'ServiceUnavailable' || code === 'SessionExpired') return true;
+  }
+  return false;
+}
