@@ -3,7 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Tx } from '../graph/cypher.js';
 import * as agentRepo from '../graph/agent.repository.js';
 import { listKnowledge, searchKnowledge } from '../graph/knowledge.repository.js';
-import { listMessages } from '../graph/message.repository.js';
+import { listAuditEvents } from '../graph/audit.repository.js';
+import { listApiKeys } from '../graph/auth.repository.js';
+import { listConversations, listMessages } from '../graph/message.repository.js';
 import { searchAll } from '../graph/node.repository.js';
 import { listTasks } from '../graph/task.repository.js';
 import { deleteTenant, startTestServer, type TestServer } from './utils/server.js';
@@ -47,6 +49,11 @@ describe("a small tenant's reads do not grow with a big tenant's data", () => {
     'knowledge search': (tx, t) => searchKnowledge(tx, t, 'deploy cluster', 10),
     'search across tasks, messages and knowledge': (tx, t) => searchAll(tx, t, 'deploy', 10),
     'messages containing words': (tx, t) => listMessages(tx, t, { text: 'deploy' }, created, page),
+    'messages, last updated first': (tx, t) =>
+      listMessages(tx, t, {}, { property: 'updatedAt', descending: true }, page),
+    conversations: (tx, t) => listConversations(tx, t, created, page),
+    'API keys': (tx, t) => listApiKeys(tx, t, page),
+    'audit events': (tx, t) => listAuditEvents(tx, t, {}, page),
   };
 
   const measureAll = async () => {
@@ -107,7 +114,13 @@ describe("a small tenant's reads do not grow with a big tenant's data", () => {
                               content: 'deploy the cluster ' + i, tags: ['ops'], tagText: 'ops',
                               confidence: 1.0, createdAt: datetime(), updatedAt: datetime()})
           CREATE (:Message {id: randomUUID(), tenantId: $t, kind: 'CHAT', broadcast: false,
-                            content: 'deploy the cluster ' + i, createdAt: datetime()})`,
+                            content: 'deploy the cluster ' + i, createdAt: datetime()})
+          CREATE (:Conversation {id: randomUUID(), tenantId: $t, title: 'c' + i, messageCount: 0,
+                                 createdAt: datetime(), updatedAt: datetime()})
+          CREATE (:ApiKey {id: randomUUID(), tenantId: $t, name: 'k' + i, role: 'VIEWER',
+                           hash: randomUUID(), createdAt: datetime()})
+          CREATE (:AuditEvent {id: randomUUID(), tenantId: $t, operation: 'createTask',
+                               actor: 'a', targetIds: [], outcome: 'SUCCESS', createdAt: datetime()})`,
         params: { t: bigTenant, n: BIG },
       }),
     );
