@@ -1,9 +1,13 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
 import { getIntrospectionQuery } from 'graphql';
+import WebSocket from 'ws';
+import { generateApiKey } from '../src/auth/keys.js';
 import { connectGraph, type Graph } from '../graph/graph.js';
 import { DEFAULT_LIMITS } from '../src/limits/index.js';
 import { createLogger } from '../src/logger.js';
 import { startServer, type RunningServer } from '../src/server.js';
+import { deleteTenant } from './utils/server.js';
 
 describe('a production server', () => {
   let graph: Graph;
@@ -37,5 +41,57 @@ describe('a production server', () => {
   it('serves no Sandbox landing page', async () => {
     const res = await fetch(server.url, { headers: { accept: 'text/html' } });
     expect(await res.text()).not.toMatch(/sandbox/i);
+  });
+
+  it('suggests no field names ("Did you mean") that would enumerate the schema (issue 9)', async () => {
+    const res = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ healht { version } }' }),
+    });
+    const body = (await res.json()) as {
+      errors: { message: string; extensions: { code: string } }[];
+    };
+    expect(body.errors[0]?.extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(body.errors[0]?.message).toBe('Cannot query field "healht" on type "Query".');
+  });
+
+  it('suggests no field names over graphql-ws either', async () => {
+    const tenantId = `test-${randomUUID()}`;
+    const key = generateApiKey();
+    await server.services.auth.ensureAdminKey(tenantId, key, 'production test');
+    try {
+      const messages = await new Promise<string[]>((resolve, reject) => {
+        const socket = new WebSocket(server.wsUrl, 'graphql-transport-ws');
+        socket.on('open', () =>
+          socket.send(
+            JSON.stringify({
+              type: 'connection_init',
+              payload: { authorization: `Bearer ${key}` },
+            }),
+          ),
+        );
+        socket.on('message', (data) => {
+          const message = JSON.parse(String(data)) as {
+            type: string;
+            payload?: { message: string }[];
+          };
+          if (message.type === 'connection_ack') {
+            const query = 'subscription { agentStatusChangd { agentId } }';
+            socket.send(JSON.stringify({ type: 'subscribe', id: '1', payload: { query } }));
+          } else if (message.type === 'error') {
+            socket.close(1000);
+            resolve((message.payload ?? []).map((e) => e.message));
+          }
+        });
+        socket.on('error', reject);
+      });
+      expect(messages).toEqual(['Cannot query field "agentStatusChangd" on type "Subscription".']);
+    } finally {
+      await deleteTenant(graph, tenantId);
+      await graph.write((tx) =>
+        tx.run({ cypher: 'MATCH (t:Tenant {id: $tenantId}) DELETE t', params: { tenantId } }),
+      );
+    }
   });
 });

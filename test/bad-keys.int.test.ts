@@ -1,0 +1,116 @@
+import { request } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { SYSTEM_TENANT } from '../src/domain/auth.js';
+import { startTestServer, type TestServer } from './utils/server.js';
+
+const RATE = 50;
+
+/** A loopback address of this test's own, so its rate bucket and audit events are its alone. */
+function ownLoopback(): string {
+  const byte = () => 2 + Math.floor(Math.random() * 250);
+  return `127.${byte()}.${byte()}.${byte()}`;
+}
+
+/** POSTs `{ viewer { keyId } }` from `localAddress` with a bearer key. */
+function postFrom(
+  url: string,
+  localAddress: string,
+  key: string,
+): Promise<{ status: number; body: { errors?: { extensions?: Record<string, unknown> }[] } }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        localAddress,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+      },
+    );
+    req.on('error', reject);
+    req.end(JSON.stringify({ query: '{ viewer { keyId } }' }));
+  });
+}
+
+/** Opens a graphql-ws socket from `localAddress`, sends connection_init, resolves the close code. */
+function wsCloseCode(url: string, localAddress: string, key: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url, 'graphql-transport-ws', { localAddress });
+    socket.on('open', () =>
+      socket.send(
+        JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${key}` } }),
+      ),
+    );
+    socket.on('message', (data) => {
+      if (JSON.parse(String(data)).type === 'connection_ack') socket.close(1000);
+    });
+    socket.on('close', (code) => resolve(code));
+    socket.on('error', reject);
+  });
+}
+
+describe('bad API keys', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer(undefined, { rateLimitPerMinute: RATE });
+  });
+  afterAll(() => server.stop());
+
+  it('are refused with 429 before any lookup once their address is over the rate (issue 9: 400 bad keys gave 400 × 401)', async () => {
+    const address = ownLoopback();
+    const statementsBefore = server.graph.statementCount;
+    const started = Date.now();
+    const statuses: number[] = [];
+    let limited: Record<string, unknown> | undefined;
+    for (let i = 0; i < 3 * RATE; i++) {
+      const res = await postFrom(server.url, address, `ap_not_a_key_${i}`);
+      statuses.push(res.status);
+      if (res.status === 429) limited ??= res.body.errors?.[0]?.extensions;
+    }
+    const elapsedMs = Date.now() - started;
+    const unauthenticated = statuses.filter((s) => s === 401).length;
+    const refused = statuses.filter((s) => s === 429).length;
+    expect(unauthenticated + refused).toBe(statuses.length);
+    // The bucket holds RATE and refills at RATE per minute while the test runs.
+    const budget = RATE + Math.ceil((elapsedMs * RATE) / 60_000) + 1;
+    expect(unauthenticated).toBeGreaterThanOrEqual(RATE);
+    expect(unauthenticated).toBeLessThanOrEqual(budget);
+    expect(refused).toBeGreaterThanOrEqual(statuses.length - budget);
+    expect(limited).toMatchObject({ code: 'RATE_LIMITED', limit: RATE });
+    expect(limited?.retryAfterSeconds).toBeGreaterThanOrEqual(1);
+    // A 401 costs a lookup and an audit write; a 429 costs no statement at all.
+    expect(server.graph.statementCount - statementsBefore).toBeLessThanOrEqual(3 * unauthenticated);
+
+    // The same address over graphql-ws: a retryable close, not 4403 (no lookup was made).
+    expect(await wsCloseCode(server.wsUrl, address, 'ap_not_a_key_ws')).toBe(1013);
+
+    // Audited as one event per address and minute, with the attempts counted.
+    const [row] = await server.graph.read((tx) =>
+      tx.run<{ events: number; attempts: number }>({
+        cypher: `
+          MATCH (e:AuditEvent {tenantId: $system}) WHERE e.address = $address
+          RETURN count(e) AS events, sum(e.count) AS attempts`,
+        params: { system: SYSTEM_TENANT, address },
+      }),
+    );
+    const minutes = Math.floor(Date.now() / 60_000) - Math.floor(started / 60_000) + 1;
+    expect(row!.attempts).toBe(unauthenticated);
+    expect(row!.events).toBeGreaterThanOrEqual(1);
+    expect(row!.events).toBeLessThanOrEqual(minutes);
+  });
+
+  it('still close a graphql-ws socket with 4403 while the address is under the rate', async () => {
+    expect(await wsCloseCode(server.wsUrl, ownLoopback(), 'ap_not_a_key')).toBe(4403);
+  });
+
+  it('do not hold back a valid key from another address', async () => {
+    const res = await postFrom(server.url, ownLoopback(), server.adminKey);
+    expect(res.status).toBe(200);
+    expect(res.body.errors).toBeUndefined();
+  });
+});

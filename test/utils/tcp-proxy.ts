@@ -1,0 +1,54 @@
+import { createServer, connect, type Server, type Socket } from 'node:net';
+
+export interface TcpProxy {
+  port: number;
+  /** Simulates the target going down: open connections are cut and new ones refused. */
+  cut(): Promise<void>;
+  /** Accepts and forwards connections again, on the same port. */
+  restore(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * A loopback TCP proxy to `target` that a test can cut and restore: how a suite takes "its"
+ * Neo4j away without stopping the Neo4j that every other suite shares.
+ */
+export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
+  const sockets = new Set<Socket>();
+  const track = (socket: Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  };
+  const server: Server = createServer((client) => {
+    const upstream = connect(target.port, target.host);
+    track(client);
+    track(upstream);
+    client.pipe(upstream).pipe(client);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+  });
+  const listen = (port: number) =>
+    new Promise<number>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve((server.address() as { port: number }).port);
+      });
+    });
+  const stop = async () => {
+    const closed = server.listening
+      ? new Promise<void>((resolve) => server.close(() => resolve()))
+      : Promise.resolve();
+    for (const socket of sockets) socket.destroy();
+    await closed;
+  };
+  const port = await listen(0);
+  return {
+    port,
+    cut: stop,
+    restore: async () => {
+      await listen(port);
+    },
+    close: stop,
+  };
+}
