@@ -12,6 +12,7 @@ import {
   Root,
   Subscription,
 } from 'type-graphql';
+import { tenantEvents } from '../subscriptions/pubsub.js';
 import { TOPICS, type AgentStatusChangedEvent } from '../subscriptions/topics.js';
 import {
   Agent,
@@ -125,9 +126,12 @@ export class AgentResolver {
 
   @Subscription(() => AgentStatusChange, {
     topics: TOPICS.agentStatusChanged,
-    filter: ({ payload, args, context }) =>
-      (payload as AgentStatusChangedEvent).tenantId === (context as AppContext).tenantId &&
-      (!args.agentId || (payload as AgentStatusChangedEvent).agent.id === args.agentId),
+    // type-graphql hands topicId to PubSub.subscribe: filtered in publish(), before buffering.
+    topicId: ({ args, context }) =>
+      tenantEvents<AgentStatusChangedEvent>(
+        (context as AppContext).tenantId,
+        (e) => !args.agentId || e.agent.id === args.agentId,
+      ),
     description: 'Status changes of every agent, or of one agent.',
   })
   agentStatusChanged(

@@ -2,6 +2,7 @@ import { Arg, Authorized, Ctx, ID, Mutation, Resolver, Root, Subscription } from
 import { ChatReply, ChatToken, StepToken } from '../schema/chat.type.js';
 import { Role } from '../schema/enums.js';
 import type { AppContext } from '../src/context.js';
+import { tenantEvents } from '../subscriptions/pubsub.js';
 import { TOPICS, type ChatTokenEvent, type StepTokenEvent } from '../subscriptions/topics.js';
 
 @Authorized(Role.VIEWER)
@@ -23,14 +24,14 @@ export class ChatResolver {
 
   @Subscription(() => ChatToken, {
     topics: TOPICS.chatToken,
-    filter: ({ payload, args, context }) => {
-      const e = payload as ChatTokenEvent;
-      return (
-        e.tenantId === (context as AppContext).tenantId &&
-        (!args.conversationId || e.conversationId === args.conversationId) &&
-        (!args.agentId || e.agentId === args.agentId)
-      );
-    },
+    // type-graphql hands topicId to PubSub.subscribe: filtered in publish(), before buffering.
+    topicId: ({ args, context }) =>
+      tenantEvents<ChatTokenEvent>(
+        (context as AppContext).tenantId,
+        (e) =>
+          (!args.conversationId || e.conversationId === args.conversationId) &&
+          (!args.agentId || e.agentId === args.agentId),
+      ),
     description:
       'The tokens of agents’ chat replies as they are produced, for one conversation or agent.',
   })
@@ -44,14 +45,13 @@ export class ChatResolver {
 
   @Subscription(() => StepToken, {
     topics: TOPICS.stepToken,
-    filter: ({ payload, args, context }) => {
-      const e = payload as StepTokenEvent;
-      return (
-        e.tenantId === (context as AppContext).tenantId &&
-        (!args.taskId || e.taskId === args.taskId) &&
-        (!args.agentId || e.agentId === args.agentId)
-      );
-    },
+    topicId: ({ args, context }) =>
+      tenantEvents<StepTokenEvent>(
+        (context as AppContext).tenantId,
+        (e) =>
+          (!args.taskId || e.taskId === args.taskId) &&
+          (!args.agentId || e.agentId === args.agentId),
+      ),
     description: 'The tokens of the models while agents work on steps, for one task or agent.',
   })
   stepTokens(

@@ -12,6 +12,7 @@ import {
   Root,
   Subscription,
 } from 'type-graphql';
+import { tenantEvents } from '../subscriptions/pubsub.js';
 import { TOPICS, type MessageSentEvent } from '../subscriptions/topics.js';
 import { Agent } from '../schema/agent.type.js';
 import { toConnection } from '../schema/connection.type.js';
@@ -103,13 +104,14 @@ export class MessageResolver {
 
   @Subscription(() => Message, {
     topics: TOPICS.messageSent,
-    filter: ({ payload, args, context }) => {
-      const event = payload as MessageSentEvent;
+    // type-graphql hands topicId to PubSub.subscribe: filtered in publish(), before buffering.
+    topicId: ({ args, context }) => {
       const { agentId, conversationId } = args as { agentId?: string; conversationId?: string };
-      return (
-        event.tenantId === (context as AppContext).tenantId &&
-        (!agentId || event.message.broadcast || event.recipientIds.includes(agentId)) &&
-        (!conversationId || event.message.conversationId === conversationId)
+      return tenantEvents<MessageSentEvent>(
+        (context as AppContext).tenantId,
+        (event) =>
+          (!agentId || event.message.broadcast || event.recipientIds.includes(agentId)) &&
+          (!conversationId || event.message.conversationId === conversationId),
       );
     },
     description:

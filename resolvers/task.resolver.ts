@@ -20,6 +20,7 @@ import { Assignment, Task, TaskConnection, TaskUpdate } from '../schema/task.typ
 import { PageArgs } from '../schema/page.args.js';
 import type { AppContext } from '../src/context.js';
 import { BadInputError } from '../src/domain/errors.js';
+import { tenantEvents } from '../subscriptions/pubsub.js';
 import { TOPICS, type TaskUpdatedEvent } from '../subscriptions/topics.js';
 import { orderToSort, withoutNulls } from './args.js';
 
@@ -198,19 +199,19 @@ export class TaskResolver {
 
   @Subscription(() => TaskUpdate, {
     topics: TOPICS.taskUpdated,
-    filter: ({ payload, args, context }) => {
-      const event = payload as TaskUpdatedEvent;
-      if (event.tenantId !== (context as AppContext).tenantId) return false;
-      if (args.taskId && event.task.id !== args.taskId) return false;
-      if (
-        args.rootId &&
-        event.task.id !== args.rootId &&
-        !event.ancestorIds.includes(args.rootId)
-      ) {
-        return false;
-      }
-      return true;
-    },
+    // type-graphql hands topicId to PubSub.subscribe: filtered in publish(), before buffering.
+    topicId: ({ args, context }) =>
+      tenantEvents<TaskUpdatedEvent>((context as AppContext).tenantId, (event) => {
+        if (args.taskId && event.task.id !== args.taskId) return false;
+        if (
+          args.rootId &&
+          event.task.id !== args.rootId &&
+          !event.ancestorIds.includes(args.rootId)
+        ) {
+          return false;
+        }
+        return true;
+      }),
     description:
       'Changes to every task, to one task (taskId), or to a task and all its descendants (rootId).',
   })

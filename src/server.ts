@@ -69,7 +69,8 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   const { config, graph, logger } = deps;
   const { limits } = config;
   const production = config.env === 'production';
-  const pubsub = deps.pubsub ?? createInProcessPubSub();
+  const pubsub =
+    deps.pubsub ?? createInProcessPubSub({ maxBufferedEvents: limits.maxBufferedEvents });
   const schema = await buildAppSchema(pubsub);
   const services = createServices(graph, pubsub, { llm: deps.llm, logger });
   reportMalformedNodes((err) => logger.warn({ err }, 'left an unreadable node out of a list'));
@@ -170,6 +171,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
       return production && Array.isArray(checked) ? checked.map(withoutSuggestions) : checked;
     },
     onError: (errors) => logger.debug({ errors }, 'subscription operation failed'),
+    limits,
   });
 
   const apollo = new ApolloServer<AppContext>({

@@ -1,10 +1,11 @@
 import type { Server } from 'node:http';
-import type { ExecutionArgs, GraphQLError, GraphQLSchema } from 'graphql';
+import { getOperationAST, GraphQLError, type ExecutionArgs, type GraphQLSchema } from 'graphql';
 import type { SubscribePayload } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { Principal } from '../src/domain/auth.js';
 import { AppError, UnauthenticatedError } from '../src/domain/errors.js';
+import { tooManySubscriptions } from './errors.js';
 import { subscribeWithFreshContext } from './per-event.js';
 import type { PubSub } from './pubsub.js';
 import { TOPICS, type ApiKeyRevokedEvent } from './topics.js';
@@ -28,6 +29,8 @@ export interface WsServerOptions<C> {
     payload: SubscribePayload,
   ): ExecutionArgs | readonly GraphQLError[];
   onError(err: unknown): void;
+  /** Live subscriptions per socket and per key (on this instance); one more is refused. */
+  limits: { maxSubscriptionsPerSocket: number; maxSubscriptionsPerKey: number };
 }
 
 /** graphql-ws's close code for a refused or revoked credential. */
@@ -49,6 +52,30 @@ export function startWsServer<C>(opts: WsServerOptions<C>): { dispose(): Promise
   const wsServer = new WebSocketServer({ server: opts.httpServer, path: '/graphql' });
   const principals = new WeakMap<WebSocket, Principal>();
   const socketsByKey = new Map<string, Set<WebSocket>>();
+  // Ids of each socket's live subscriptions: a closed socket takes its count with it.
+  const live = new WeakMap<WebSocket, Set<string>>();
+  const liveOfKey = (keyId: string) =>
+    [...(socketsByKey.get(keyId) ?? [])].reduce((n, s) => n + (live.get(s)?.size ?? 0), 0);
+
+  /** Counts a subscription in, or the error that refuses it. */
+  const reserve = (socket: WebSocket, principal: Principal, id: string) => {
+    const { maxSubscriptionsPerSocket, maxSubscriptionsPerKey } = opts.limits;
+    const ids = live.get(socket) ?? new Set<string>();
+    let refused;
+    if (ids.size >= maxSubscriptionsPerSocket) {
+      refused = tooManySubscriptions('socket', maxSubscriptionsPerSocket);
+    } else if (liveOfKey(principal.keyId) >= maxSubscriptionsPerKey) {
+      refused = tooManySubscriptions('key', maxSubscriptionsPerKey);
+    }
+    if (refused) {
+      return new GraphQLError(refused.message, {
+        originalError: refused,
+        extensions: refused.extensions,
+      });
+    }
+    live.set(socket, ids.add(id));
+    return null;
+  };
 
   const cleanup = useServer(
     {
@@ -74,9 +101,22 @@ export function startWsServer<C>(opts: WsServerOptions<C>): { dispose(): Promise
       onClose: ({ extra }) => {
         const principal = principals.get(extra.socket);
         if (principal) socketsByKey.get(principal.keyId)?.delete(extra.socket);
+        live.delete(extra.socket);
       },
-      onSubscribe: ({ extra }, _id, payload) =>
-        opts.checkOperation(principals.get(extra.socket)!, payload),
+      onSubscribe: ({ extra }, id, payload) => {
+        const principal = principals.get(extra.socket)!;
+        const checked = opts.checkOperation(principal, payload);
+        if (Array.isArray(checked)) return checked;
+        const args = checked as ExecutionArgs;
+        const operation = getOperationAST(args.document, args.operationName)?.operation;
+        if (operation !== 'subscription') return args;
+        const refused = reserve(extra.socket, principal, id);
+        return refused ? [refused] : args;
+      },
+      // Called when a subscription ends for any reason (complete, error, socket close).
+      onComplete: ({ extra }, id) => {
+        live.get(extra.socket)?.delete(id);
+      },
       context: ({ extra }) => opts.context(principals.get(extra.socket)!) as never,
       subscribe: (args) => subscribeWithFreshContext<C>(args, opts.perEvent),
       onError: (_ctx, _id, _payload, errors) => opts.onError(errors),

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createInProcessPubSub } from '../subscriptions/pubsub.js';
+import { SubscriptionLimitError } from '../subscriptions/errors.js';
+import { createInProcessPubSub, tenantEvents } from '../subscriptions/pubsub.js';
 
 describe('in-process pub/sub', () => {
   it('delivers a topic to every subscriber in publish order', async () => {
@@ -26,5 +27,93 @@ describe('in-process pub/sub', () => {
     await it.return?.();
     pubsub.publish('t', 'late');
     expect(await it.next()).toEqual({ value: undefined, done: true });
+  });
+
+  it('unsubscribes at once on return(), settling a pending next() as done', async () => {
+    const pubsub = createInProcessPubSub();
+    const it = pubsub.subscribe('t');
+    const pending = it.next();
+    expect(pubsub.subscriberCount('t')).toBe(1);
+    const returned = it.return!();
+    expect(pubsub.subscriberCount('t')).toBe(0);
+    expect(await pending).toEqual({ value: undefined, done: true });
+    expect(await returned).toEqual({ value: undefined, done: true });
+    await it.return!();
+    expect(pubsub.subscriberCount()).toBe(0);
+  });
+
+  it('counts live subscribers per topic and in all, and every subscription made', async () => {
+    const pubsub = createInProcessPubSub();
+    const a = pubsub.subscribe('t', { tenantId: 'x' });
+    pubsub.subscribe('t');
+    pubsub.subscribe('u', { tenantId: 'y' });
+    expect(pubsub.subscriberCount('t')).toBe(2);
+    expect(pubsub.subscriberCount('u')).toBe(1);
+    expect(pubsub.subscriberCount('none')).toBe(0);
+    expect(pubsub.subscriberCount()).toBe(3);
+    await a.return!();
+    expect(pubsub.subscriberCount('t')).toBe(1);
+    expect(pubsub.subscriptionsMade()).toBe(3);
+  });
+
+  it('never buffers another tenant’s events, however many are published', async () => {
+    const pubsub = createInProcessPubSub({ maxBufferedEvents: 5 });
+    const mine = pubsub.subscribe('t', tenantEvents('a'));
+    const everyone = pubsub.subscribe('t', { maxBuffered: 10_000 });
+    for (let n = 0; n < 1000; n++) pubsub.publish('t', { tenantId: 'b', n });
+    pubsub.publish('t', { tenantId: 'a', n: 'own' });
+    expect(await mine.next()).toEqual({ value: { tenantId: 'a', n: 'own' }, done: false });
+    expect(pubsub.subscriberCount('t')).toBe(2);
+    // The unscoped watcher saw all of them, in order.
+    expect((await everyone.next()).value).toEqual({ tenantId: 'b', n: 0 });
+  });
+
+  it('applies a subscriber’s filter before buffering', async () => {
+    const pubsub = createInProcessPubSub({ maxBufferedEvents: 2 });
+    const odd = pubsub.subscribe(
+      't',
+      tenantEvents<{ n: number }>('a', (e) => e.n % 2 === 1),
+    );
+    for (const n of [0, 2, 4, 6, 1, 8, 3]) pubsub.publish('t', { tenantId: 'a', n });
+    expect((await odd.next()).value).toEqual({ tenantId: 'a', n: 1 });
+    expect((await odd.next()).value).toEqual({ tenantId: 'a', n: 3 });
+  });
+
+  it('ends a subscriber that falls more than maxBufferedEvents behind with LIMIT_EXCEEDED', async () => {
+    const pubsub = createInProcessPubSub({ maxBufferedEvents: 3 });
+    const slow = pubsub.subscribe('t');
+    const fast = pubsub.subscribe('t', { maxBuffered: 100 });
+    for (const n of [1, 2, 3]) pubsub.publish('t', n);
+    expect(pubsub.subscriberCount('t')).toBe(2);
+    pubsub.publish('t', 4);
+    // Unsubscribed at once, its buffer dropped; the other subscriber is untouched.
+    expect(pubsub.subscriberCount('t')).toBe(1);
+    const failure = await slow.next().catch((err: unknown) => err);
+    expect(failure).toBeInstanceOf(SubscriptionLimitError);
+    expect((failure as SubscriptionLimitError).extensions).toEqual({
+      code: 'LIMIT_EXCEEDED',
+      limit: 'bufferedEvents',
+      max: 3,
+    });
+    expect((failure as Error).message).toMatch(/more than 3 events were waiting/);
+    expect(await slow.next()).toEqual({ value: undefined, done: true });
+    const seen = [];
+    for (let i = 0; i < 4; i++) seen.push((await fast.next()).value);
+    expect(seen).toEqual([1, 2, 3, 4]);
+  });
+
+  it('ends only the subscriber whose filter throws; publish() still reaches the others', async () => {
+    const pubsub = createInProcessPubSub();
+    const broken = pubsub.subscribe('t', {
+      filter: () => {
+        throw new Error('filter bug');
+      },
+    });
+    const fine = pubsub.subscribe('t');
+    const pending = broken.next();
+    expect(() => pubsub.publish('t', 'event')).not.toThrow();
+    await expect(pending).rejects.toThrow('filter bug');
+    expect((await fine.next()).value).toBe('event');
+    expect(pubsub.subscriberCount('t')).toBe(1);
   });
 });

@@ -373,7 +373,7 @@ describe('cross-tenant isolation', () => {
   let victim: TestServer;
   let attacker: TestServer;
   /** A TestServer-shaped handle for the attacker's key on the shared (victim's) server. */
-  let asAttacker: { wsUrl: string; adminKey: string };
+  let asAttacker: { wsUrl: string; adminKey: string; pubsub: TestServer['pubsub'] };
   const token = `tq${randomUUID().replace(/-/g, '').slice(0, 12)}`;
 
   const victimIds: Fixtures = {} as Fixtures;
@@ -675,7 +675,7 @@ describe('cross-tenant isolation', () => {
   beforeAll(async () => {
     victim = await startTestServer();
     attacker = await startTestServer();
-    asAttacker = { wsUrl: victim.wsUrl, adminKey: attacker.adminKey };
+    asAttacker = { wsUrl: victim.wsUrl, adminKey: attacker.adminKey, pubsub: victim.pubsub };
 
     await seed(victim, {}, `Victim ${token}`, victimIds, victimAlternates);
     await seed(victim, attackerHeaders(), 'Attacker own', ownIds, ownAlternates);

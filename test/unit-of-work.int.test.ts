@@ -28,6 +28,8 @@ describe('a unit of work', () => {
       publish: (_topic: string, payload: unknown) =>
         published.push((payload as { agent: { name: string } }).agent.name),
       subscribe: () => createInProcessPubSub().subscribe('unused'),
+      subscriberCount: () => 0,
+      subscriptionsMade: () => 0,
     };
     const uow = new UnitOfWork(graph, recorder);
     let publishedInside = -1;

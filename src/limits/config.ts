@@ -16,6 +16,12 @@ export interface LimitsConfig {
   requestTimeoutMs: number;
   /** Request bodies over this are refused with 413 before parsing. */
   maxBodyBytes: number;
+  /** Live subscriptions on one WebSocket; one more gets LIMIT_EXCEEDED. */
+  maxSubscriptionsPerSocket: number;
+  /** Live subscriptions of one API key across its sockets (per API instance). */
+  maxSubscriptionsPerKey: number;
+  /** Events waiting to be sent to one subscription; one more ends it with LIMIT_EXCEEDED. */
+  maxBufferedEvents: number;
   /** Time allowed to receive a request's headers; then Node answers 408 and closes. */
   headersTimeoutMs: number;
   /** Time allowed to receive a request's body once its headers are in; then 408. */
@@ -31,6 +37,10 @@ export const DEFAULT_LIMITS: Readonly<LimitsConfig> = Object.freeze({
   rateLimitPerMinute: 300,
   requestTimeoutMs: 15_000,
   maxBodyBytes: 10_000_000,
+  // Issue 9: 5,000 subscriptions on one socket were accepted and slowed every tenant.
+  maxSubscriptionsPerSocket: 100,
+  maxSubscriptionsPerKey: 1000,
+  maxBufferedEvents: 1000,
   // A slow client holds a socket and a buffer; Node's own default waits 300 s (issue 9).
   headersTimeoutMs: 10_000,
   bodyTimeoutMs: 10_000,
@@ -58,6 +68,9 @@ export const limitsEnvSchema = z.object({
   RATE_LIMIT_PER_MINUTE: positiveInt(DEFAULT_LIMITS.rateLimitPerMinute),
   REQUEST_TIMEOUT_MS: positiveInt(DEFAULT_LIMITS.requestTimeoutMs),
   MAX_BODY_BYTES: positiveInt(DEFAULT_LIMITS.maxBodyBytes),
+  WS_MAX_SUBSCRIPTIONS_PER_SOCKET: positiveInt(DEFAULT_LIMITS.maxSubscriptionsPerSocket),
+  WS_MAX_SUBSCRIPTIONS_PER_KEY: positiveInt(DEFAULT_LIMITS.maxSubscriptionsPerKey),
+  WS_MAX_BUFFERED_EVENTS: positiveInt(DEFAULT_LIMITS.maxBufferedEvents),
   REQUEST_HEADERS_TIMEOUT_MS: positiveInt(DEFAULT_LIMITS.headersTimeoutMs),
   REQUEST_BODY_TIMEOUT_MS: positiveInt(DEFAULT_LIMITS.bodyTimeoutMs),
 });
@@ -74,6 +87,9 @@ export function limitsFromEnv(parsed: LimitsEnv): LimitsConfig {
     rateLimitPerMinute: parsed.RATE_LIMIT_PER_MINUTE,
     requestTimeoutMs: parsed.REQUEST_TIMEOUT_MS,
     maxBodyBytes: parsed.MAX_BODY_BYTES,
+    maxSubscriptionsPerSocket: parsed.WS_MAX_SUBSCRIPTIONS_PER_SOCKET,
+    maxSubscriptionsPerKey: parsed.WS_MAX_SUBSCRIPTIONS_PER_KEY,
+    maxBufferedEvents: parsed.WS_MAX_BUFFERED_EVENTS,
     headersTimeoutMs: parsed.REQUEST_HEADERS_TIMEOUT_MS,
     bodyTimeoutMs: parsed.REQUEST_BODY_TIMEOUT_MS,
   };
