@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphql } from './generated/index.js';
 import { startTestServer, type TestServer } from './utils/server.js';
@@ -115,6 +116,33 @@ describe('node(id) and search', () => {
     );
     const scores = hits.map((h) => h.score);
     expect([...scores].sort((a, b) => b - a)).toEqual(scores);
+  });
+
+  it('search stays in the tenant when another tenant id holds its id, and never matches the tenant id', async () => {
+    // The tenant is a phrase of tokens in the Lucene query: "x-<u>" holds the phrase of "<u>".
+    const u = randomUUID();
+    const [inner, outer] = await Promise.all([
+      startTestServer(`${u}`),
+      startTestServer(`zebra-${u}`),
+    ]);
+    try {
+      for (const s of [inner, outer]) {
+        const res = await s.gql(Seed, {
+          agent: { name: 'Nebula watcher', role: 'MASTER_OPERATOR' },
+          task: { title: 'Map the nebula' },
+        });
+        expect(res.errors).toBeUndefined();
+      }
+      const hits = await inner.gql(Search, { query: 'nebula' });
+      expect(hits.data!.search).toHaveLength(1);
+      const own = await inner.gql(NodeById, { id: hits.data!.search[0]!.node.id });
+      expect(own.errors).toBeUndefined();
+      // Words are looked for in the text fields only, not in tenantId's tokens.
+      const byTenant = await outer.gql(Search, { query: 'zebra' });
+      expect(byTenant.data!.search).toEqual([]);
+    } finally {
+      await Promise.all([inner.stop(), outer.stop()]);
+    }
   });
 
   it('search takes hostile text literally and refuses empty text', async () => {

@@ -47,7 +47,8 @@ describe("a small tenant's reads do not grow with a big tenant's data", () => {
     'knowledge, newest first': (tx, t) =>
       listKnowledge(tx, t, {}, { property: 'createdAt', descending: true }, page),
     'knowledge search': (tx, t) => searchKnowledge(tx, t, 'deploy cluster', 10),
-    'search across tasks, messages and knowledge': (tx, t) => searchAll(tx, t, 'deploy', 10),
+    // All 15 hits: index-wide term statistics may reorder them, but never change the set.
+    'search across tasks, messages and knowledge': (tx, t) => searchAll(tx, t, 'deploy', 20),
     'messages containing words': (tx, t) => listMessages(tx, t, { text: 'deploy' }, created, page),
     'messages, last updated first': (tx, t) =>
       listMessages(tx, t, {}, { property: 'updatedAt', descending: true }, page),
@@ -134,6 +135,7 @@ describe("a small tenant's reads do not grow with a big tenant's data", () => {
   });
 
   it.each(Object.keys(reads))('%s: same answer, same work', (name) => {
+    expect(before.results[name]).not.toMatch(/^\[\]$|"items":\[\]/);
     expect(after.results[name]).toBe(before.results[name]);
     // Far below the big tenant's rows, and about what it was before they existed.
     expect(
