@@ -1,17 +1,32 @@
 import { pino, type Logger } from 'pino';
+import { PinoPretty } from 'pino-pretty';
 
 export type { Logger };
 
-/** Structured JSON logs on stdout. Keys that may hold secrets are redacted. */
-export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
-  return pino(
-    {
-      level,
-      redact: {
-        paths: ['password', '*.password', 'authorization', '*.authorization', 'apiKey', '*.apiKey'],
-        censor: '[redacted]',
-      },
+/** A stream that may be a terminal (process.stdout is one when a person is watching). */
+type Destination = NodeJS.WritableStream & { isTTY?: boolean };
+
+/**
+ * Logs on stdout, or on `destination`: one line of JSON per entry, or, when the stream is a
+ * terminal, pino-pretty's coloured lines (issue 9: `npm start` printed raw JSON to people).
+ * Keys that may hold secrets are redacted in both. A `silent` logger writes nothing.
+ */
+export function createLogger(level: string, destination?: Destination): Logger {
+  const out = destination ?? process.stdout;
+  const options = {
+    level,
+    redact: {
+      paths: ['password', '*.password', 'authorization', '*.authorization', 'apiKey', '*.apiKey'],
+      censor: '[redacted]',
     },
-    destination ?? process.stdout,
-  );
+  };
+  if (level === 'silent' || !out.isTTY) return pino(options, out);
+  const pretty = PinoPretty({
+    destination: out,
+    colorize: true,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname',
+    sync: true, // lines written before a crash or exit are not lost
+  });
+  return pino(options, pretty);
 }
