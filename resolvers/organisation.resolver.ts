@@ -5,7 +5,7 @@ import { Role } from '../schema/enums.js';
 import type { AppContext } from '../src/context.js';
 
 const FORMAT_NOTE =
-  '{ format: "agent-platform/organisation", version: 1, nodes: [{ label, id, properties }], relationships: [{ type, from, to, properties }] }; integers as {"$int": n}, date-times as {"$datetime": "<ISO text>"}.';
+  '{ format: "agent-platform/organisation", version: 1, nodes: [{ label, id, properties }], relationships: [{ type, from, to, properties }], signature }; integers as {"$int": n}, date-times as {"$datetime": "<ISO text>"}.';
 
 @Authorized(Role.ADMIN)
 @Resolver()
@@ -19,7 +19,7 @@ export class OrganisationResolver {
 
   @Mutation(() => ImportResult, {
     description:
-      "Imports a document from exportOrganisation, all or nothing. Without merge, CONFLICT when any id already exists; with merge, this organisation's nodes are updated and relationships merged, and ids of other organisations are still a CONFLICT.",
+      "Imports a document from exportOrganisation, all or nothing. Every node and relationship must keep the domain's rules (types, enums, required properties such as createdAt, and workflows the engine can run), else BAD_USER_INPUT naming the first one. Ids of this organisation are a CONFLICT without merge and are updated with merge; other ids are re-minted (see remintedIds) unless the document is this organisation's own signed export.",
   })
   importOrganisation(
     @Arg('document', () => JSONObjectResolver) document: Record<string, unknown>,

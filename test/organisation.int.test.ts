@@ -16,6 +16,10 @@ const ImportOrganisation = graphql(`
       nodesCreated
       nodesUpdated
       relationshipsCreated
+      remintedIds {
+        documentId
+        id
+      }
     }
   }
 `);
@@ -66,6 +70,8 @@ const OrgRecordKnowledge = graphql(`
 `);
 
 type Doc = OrganisationDocument;
+
+const createdAt = { $datetime: '2024-05-01T10:20:30Z' };
 
 async function exportOf(server: TestServer): Promise<Doc> {
   const res = await server.gql(ExportOrganisation);
@@ -183,7 +189,7 @@ async function buildOrganisation(server: TestServer) {
                  negative: -42, ratio: 0.0 / 0.0, ceiling: 1.0 / 0.0, floor: -1.0 / 0.0,
                  samples: [1, 2, 3], weights: [0.5, 1.0], flags: [true, false], empty: [],
                  seen: [datetime('2024-01-01T00:00:00-05:30'), datetime('+12345-01-01T00:00:00Z')],
-                 createdAt: datetime()})
+                 createdAt: datetime(), updatedAt: datetime()})
         CREATE (k)-[:MENTIONS]->(:Entity {id: randomUUID(), tenantId: $tenantId, name: 'checklist',
                  type: 'CONCEPT', createdAt: datetime()})
         CREATE (k)-[:APPLIED_IN]->(r)
@@ -372,10 +378,12 @@ describe('organisation export and import', () => {
     const before = server.graph.statementCount;
     const res = await importInto(server, original);
     expect(res.errors).toBeUndefined();
+    // Its own signed export: every id is kept.
     expect(res.data!.importOrganisation).toEqual({
       nodesCreated: original.nodes.length,
       nodesUpdated: 0,
       relationshipsCreated: original.relationships.length,
+      remintedIds: [],
     });
     // Batched: one lookup, one UNWIND per label and per (type, from label, to label), and
     // the mutation's audit event.
@@ -395,12 +403,12 @@ describe('organisation export and import', () => {
     const res = await importInto(server, original);
     expect(codeOf(res)).toBe('CONFLICT');
     expect(messageOf(res)).toContain(
-      `${original.nodes.length} node id(s) of the document already exist, the first being "${original.nodes[0]!.id}"`,
+      `${original.nodes.length} node id(s) of the document are already nodes of this organisation, the first being "${original.nodes[0]!.id}"`,
     );
     expect(res.errors?.[0]?.extensions).toMatchObject({ count: original.nodes.length });
 
     // A document that mixes a new node with an existing one writes neither.
-    const fresh = { label: 'Entity', id: randomUUID(), properties: { name: 'new' } };
+    const fresh = { label: 'Entity', id: randomUUID(), properties: { name: 'new', createdAt } };
     const mixed = { ...original, nodes: [fresh, original.nodes[0]!], relationships: [] };
     expect(codeOf(await importInto(server, mixed))).toBe('CONFLICT');
     expect(await exportOf(server)).toEqual(original);
@@ -413,23 +421,8 @@ describe('organisation export and import', () => {
       nodesCreated: 0,
       nodesUpdated: original.nodes.length,
       relationshipsCreated: 0,
+      remintedIds: [],
     });
-    expect(await exportOf(server)).toEqual(original);
-  });
-
-  it('refuses ids of another tenant, with or without merge, and touches neither tenant', async () => {
-    const theirs = otherOriginal.nodes.find((n) => n.label === 'Agent')!;
-    const doc = {
-      ...original,
-      nodes: [{ ...theirs, properties: { ...theirs.properties, name: 'Hijacked' } }],
-      relationships: [],
-    };
-    for (const merge of [false, true]) {
-      const res = await importInto(server, doc, merge);
-      expect(codeOf(res)).toBe('CONFLICT');
-      expect(messageOf(res)).toContain(`the first being "${theirs.id}"`);
-    }
-    expect(await exportOf(other)).toEqual(otherOriginal);
     expect(await exportOf(server)).toEqual(original);
   });
 
@@ -467,7 +460,7 @@ describe('organisation export and import', () => {
         const id = randomUUID();
         return {
           ...d,
-          nodes: [{ label: 'Entity', id, properties: { name: 'dangling' } }],
+          nodes: [{ label: 'Entity', id, properties: { name: 'dangling', createdAt } }],
           relationships: [{ type: 'MENTIONS', from: id, to: randomUUID(), properties: {} }],
         };
       },
@@ -479,7 +472,7 @@ describe('organisation export and import', () => {
         const id = randomUUID();
         return {
           ...d,
-          nodes: [{ label: 'Entity', id, properties: {} }],
+          nodes: [{ label: 'Entity', id, properties: { createdAt } }],
           relationships: [
             { type: 'MENTIONS', from: id, to: otherOriginal.nodes[0]!.id, properties: {} },
           ],
@@ -526,7 +519,11 @@ describe('organisation import with merge', () => {
     const before = await exportOf(server);
     const agent = before.nodes.find((n) => n.label === 'Agent')!;
     const knowledge = before.nodes.find((n) => n.label === 'Knowledge')!;
-    const entity = { label: 'Entity' as const, id: randomUUID(), properties: { name: 'merged' } };
+    const entity = {
+      label: 'Entity' as const,
+      id: randomUUID() as string,
+      properties: { name: 'merged', createdAt },
+    };
     const doc = {
       ...before,
       // The agent's properties are replaced as a whole: description disappears if absent.
@@ -541,11 +538,16 @@ describe('organisation import with merge', () => {
     };
     const res = await importInto(server, doc, true);
     expect(res.errors).toBeUndefined();
+    // The entity's id is not this organisation's: it is stored under a new one.
+    const [reminted] = res.data!.importOrganisation.remintedIds;
     expect(res.data!.importOrganisation).toEqual({
       nodesCreated: 1,
       nodesUpdated: 1,
       relationshipsCreated: 1,
+      remintedIds: [{ documentId: entity.id, id: expect.any(String) }],
     });
+    entity.id = reminted!.id;
+    doc.relationships[0]!.to = reminted!.id;
 
     const after = await exportOf(server);
     expect(after.nodes).toHaveLength(before.nodes.length + 1);
@@ -578,7 +580,7 @@ describe('organisation import with merge', () => {
     const nodes = Array.from({ length: 2_000 }, (_, i) => ({
       label: 'Entity' as const,
       id: randomUUID(),
-      properties: { name: `bulk-${i}`, content, rank: { $int: i } },
+      properties: { name: `bulk-${i}`, content, rank: { $int: i }, createdAt },
     }));
     const relationships = nodes.slice(1).map((n, i) => ({
       type: 'RELATED_TO',
@@ -592,11 +594,12 @@ describe('organisation import with merge', () => {
     const before = server.graph.statementCount;
     const res = await importInto(server, document);
     expect(res.errors).toBeUndefined();
-    expect(res.data!.importOrganisation).toEqual({
+    expect(res.data!.importOrganisation).toMatchObject({
       nodesCreated: 2_000,
       nodesUpdated: 0,
       relationshipsCreated: 1_999,
     });
+    expect(res.data!.importOrganisation.remintedIds).toHaveLength(2_000);
     // lookup, nodes, relationships and the audit event
     expect(server.graph.statementCount - before).toBeLessThanOrEqual(4);
   });

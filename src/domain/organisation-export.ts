@@ -1,3 +1,4 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { BadInputError } from './errors.js';
 
@@ -132,6 +133,8 @@ export const organisationDocumentSchema = z
     version: z.literal(ORGANISATION_FORMAT_VERSION),
     nodes: z.array(exportedNode).max(MAX_NODES),
     relationships: z.array(exportedRelationship).max(MAX_RELATIONSHIPS),
+    /** Set by exportOrganisation; see organisationSignature. */
+    signature: z.string().max(200).optional(),
   })
   .strict()
   .superRefine((doc, ctx) => {
@@ -340,4 +343,35 @@ export function canonicalDocument(
     nodes: sortedNodes,
     relationships: keyed.map((k) => k.rel),
   };
+}
+
+/**
+ * Signs the node ids of a document for one organisation, with a secret no client knows: an
+ * import keeps the ids of a document its own organisation exported, and re-mints every other id
+ * that is not already this organisation's, whether it is free or another organisation's, so an
+ * import cannot tell the two apart (issue 9). Covers labels and ids only: properties may be
+ * edited between export and import (they are validated on import either way).
+ */
+export function organisationSignature(
+  secret: string,
+  tenantId: string,
+  nodes: readonly { label: string; id: string }[],
+): string {
+  const key = createHmac('sha256', secret).update(`organisation:${tenantId}`).digest();
+  const ids = nodes
+    .map((n) => [n.label, n.id])
+    .sort((a, b) => compareText(a.join('\n'), b.join('\n')));
+  return createHmac('sha256', key).update(JSON.stringify(ids)).digest('base64url');
+}
+
+/** True when `signature` is this organisation's signature of these nodes. */
+export function isSignedBy(
+  secret: string,
+  tenantId: string,
+  doc: { nodes: readonly { label: string; id: string }[]; signature?: string },
+): boolean {
+  if (!doc.signature) return false;
+  const expected = Buffer.from(organisationSignature(secret, tenantId, doc.nodes));
+  const given = Buffer.from(doc.signature);
+  return given.length === expected.length && timingSafeEqual(given, expected);
 }

@@ -1,27 +1,47 @@
+import { randomUUID } from 'node:crypto';
+import * as checks from '../../graph/organisation-import.repository.js';
 import * as repo from '../../graph/organisation.repository.js';
 import type { Tx } from '../../graph/cypher.js';
 import { BadInputError, ConflictError } from '../domain/errors.js';
 import {
   canonicalDocument,
   isExportLabel,
+  isSignedBy,
+  organisationSignature,
   parseOrganisationDocument,
   type ExportLabel,
   type OrganisationDocument,
 } from '../domain/organisation-export.js';
+import { checkNodeRules, checkRelationshipRule } from '../domain/organisation-rules.js';
 import type { UnitOfWork } from './unit-of-work.js';
 
 export interface ImportResult {
   nodesCreated: number;
   nodesUpdated: number;
   relationshipsCreated: number;
+  /** Ids of the document that were stored under a new id, in document order. */
+  remintedIds: { documentId: string; id: string }[];
 }
 
 /** Export, import and deletion of a whole organisation (one tenant). */
 export class OrganisationService {
+  private secret: Promise<string> | undefined;
+
   constructor(private readonly uow: UnitOfWork) {}
 
-  /** The tenant's organisation as one document, in canonical order (see organisation-export.ts). */
-  export(tenantId: string): Promise<OrganisationDocument> {
+  /** The graph's signing secret, made once (a write) and then kept for this process. */
+  private signingSecret(): Promise<string> {
+    this.secret ??= this.uow.write((tx) => checks.organisationSecret(tx));
+    this.secret.catch(() => (this.secret = undefined));
+    return this.secret;
+  }
+
+  /**
+   * The tenant's organisation as one document, in canonical order (see organisation-export.ts),
+   * signed for this organisation, so that importing it back keeps its ids.
+   */
+  async export(tenantId: string): Promise<OrganisationDocument> {
+    const secret = await this.signingSecret();
     return this.uow.read(async (tx) => {
       const nodes = await repo.exportNodes(tx, tenantId);
       // Reads are read-committed: drop edges to nodes created after the first read.
@@ -29,24 +49,38 @@ export class OrganisationService {
       const relationships = (await repo.exportRelationships(tx, tenantId)).filter(
         (r) => ids.has(r.from) && ids.has(r.to),
       );
-      return canonicalDocument(nodes, relationships);
+      const doc = canonicalDocument(nodes, relationships);
+      return { ...doc, signature: organisationSignature(secret, tenantId, doc.nodes) };
     });
   }
 
   /**
    * Imports a document into the tenant, all or nothing, in one transaction.
-   * - BAD_USER_INPUT: the document is malformed, or a relationship names an id that is neither
-   *   in the document nor a node of this organisation.
-   * - CONFLICT: without `merge`, an id of the document already exists (in any tenant); with
-   *   `merge`, an id exists in another tenant or under another label. With `merge`, this
-   *   tenant's existing nodes get the document's properties, relationships are MERGEd on
-   *   (type, from, to) and get the document's properties.
+   * - Ids: a node id of this organisation is a CONFLICT without `merge` (with `merge`, that node
+   *   gets the document's properties; under another label it is a CONFLICT). Any other id is
+   *   kept only when the document is this organisation's own signed export and the id is free;
+   *   otherwise it is re-minted (remintedIds maps it), so a free id and another organisation's
+   *   id give the same answer (issue 9).
+   * - BAD_USER_INPUT: the document is malformed, a node or relationship breaks a domain rule
+   *   (organisation-rules.ts), the tasks would leave the engine an inconsistent workflow, or a
+   *   relationship names an id that is neither in the document nor a node of this organisation.
+   * With `merge`, relationships are MERGEd on (type, from, to) and get the document's properties.
    */
-  import(tenantId: string, input: unknown, merge: boolean): Promise<ImportResult> {
-    const doc = parseOrganisationDocument(input);
+  async import(tenantId: string, input: unknown, merge: boolean): Promise<ImportResult> {
+    const parsed = parseOrganisationDocument(input);
+    checkNodeRules(parsed.nodes);
+    const signed = isSignedBy(await this.signingSecret(), tenantId, parsed);
     return this.uow.run(async (tx) => {
-      const labelOf = await this.checkIds(tx, tenantId, doc, merge);
-      const existing = labelOf.existing;
+      const { doc, labelOf, existing, reminted } = await this.resolveIds(
+        tx,
+        tenantId,
+        parsed,
+        merge,
+        signed,
+      );
+      doc.relationships.forEach((r, i) =>
+        checkRelationshipRule(i, r, labelOf.get(r.from)!, labelOf.get(r.to)!),
+      );
 
       let nodesCreated = 0;
       let nodesUpdated = 0;
@@ -75,7 +109,8 @@ export class OrganisationService {
           merge,
         );
       }
-      return { nodesCreated, nodesUpdated, relationshipsCreated };
+      await this.checkEngineState(tx, tenantId, parsed, doc, existing, reminted);
+      return { nodesCreated, nodesUpdated, relationshipsCreated, remintedIds: reminted };
     });
   }
 
@@ -94,44 +129,61 @@ export class OrganisationService {
   }
 
   /**
-   * Refuses ids taken elsewhere (CONFLICT) and dangling relationship ends (BAD_USER_INPUT).
-   * Returns the label of every id the relationships use, and the ids that exist already.
+   * Decides the stored id of every node (kept, updated or re-minted), refuses this
+   * organisation's ids where they may not be reused (CONFLICT) and dangling relationship ends
+   * (BAD_USER_INPUT). Returns the document with its ids rewritten, the label of every id the
+   * relationships use, the ids that exist already, and what was re-minted.
    */
-  private async checkIds(tx: Tx, tenantId: string, doc: OrganisationDocument, merge: boolean) {
-    const labels = new Map<string, ExportLabel>(doc.nodes.map((n) => [n.id, n.label]));
+  private async resolveIds(
+    tx: Tx,
+    tenantId: string,
+    doc: OrganisationDocument,
+    merge: boolean,
+    signed: boolean,
+  ) {
+    const inDocument = new Set(doc.nodes.map((n) => n.id));
     const outside = new Set<string>();
     for (const r of doc.relationships) {
-      if (!labels.has(r.from)) outside.add(r.from);
-      if (!labels.has(r.to)) outside.add(r.to);
+      if (!inDocument.has(r.from)) outside.add(r.from);
+      if (!inDocument.has(r.to)) outside.add(r.to);
     }
-    const found = await repo.nodesByIds(tx, [...labels.keys(), ...outside]);
+    const found = await repo.nodesByIds(tx, [...inDocument, ...outside]);
     const byId = new Map(found.map((n) => [n.id, n]));
+    const ours = (id: string) => byId.get(id)?.tenantId === tenantId;
 
-    const conflicts = doc.nodes.filter((node) => {
-      const there = byId.get(node.id);
-      if (!there) return false;
-      return !merge || there.tenantId !== tenantId || !there.labels.includes(node.label);
-    });
+    // Only this organisation's own nodes may conflict: nothing here depends on other tenants.
+    const conflicts = doc.nodes.filter(
+      (node) => ours(node.id) && (!merge || !byId.get(node.id)!.labels.includes(node.label)),
+    );
     if (conflicts.length) {
       const first = conflicts[0]!;
       const index = doc.nodes.indexOf(first);
       const hint = merge
-        ? 'they belong to another organisation or carry another label, and are never touched'
-        : 'import into an empty organisation, or pass merge: true to update the ones of this organisation';
+        ? 'they carry another label in this organisation'
+        : 'import into an empty organisation, or pass merge: true to update them';
       throw new ConflictError(
-        `${conflicts.length} node id(s) of the document already exist, the first being "${first.id}" (nodes[${index}]): ${hint}`,
+        `${conflicts.length} node id(s) of the document are already nodes of this organisation, the first being "${first.id}" (nodes[${index}]): ${hint}`,
         { count: conflicts.length, firstId: first.id },
       );
     }
 
+    const idOf = new Map<string, string>();
+    const reminted: ImportResult['remintedIds'] = [];
+    for (const node of doc.nodes) {
+      const keep = ours(node.id) || (signed && !byId.has(node.id));
+      const id = keep ? node.id : randomUUID();
+      idOf.set(node.id, id);
+      if (!keep) reminted.push({ documentId: node.id, id });
+    }
+
+    const labelOf = new Map<string, ExportLabel>(doc.nodes.map((n) => [idOf.get(n.id)!, n.label]));
     for (const id of outside) {
-      const there = byId.get(id);
-      const label = there?.tenantId === tenantId ? there.labels.find(isExportLabel) : undefined;
-      if (label) labels.set(id, label);
+      const label = ours(id) ? byId.get(id)!.labels.find(isExportLabel) : undefined;
+      if (label) labelOf.set(id, label);
     }
     doc.relationships.forEach((r, i) => {
       for (const end of ['from', 'to'] as const) {
-        if (!labels.has(r[end])) {
+        if (!labelOf.has(idOf.get(r[end]) ?? r[end])) {
           throw new BadInputError(
             `relationships[${i}].${end} "${r[end]}" is neither a node of the document nor a node of this organisation`,
             { field: `relationships[${i}].${end}` },
@@ -139,10 +191,60 @@ export class OrganisationService {
         }
       }
     });
-    return {
-      get: (id: string) => labels.get(id)!,
-      existing: new Set(doc.nodes.filter((n) => byId.has(n.id)).map((n) => n.id)),
+    const rewritten: OrganisationDocument = {
+      ...doc,
+      nodes: doc.nodes.map((n) => ({ ...n, id: idOf.get(n.id)! })),
+      relationships: doc.relationships.map((r) => ({
+        ...r,
+        from: idOf.get(r.from) ?? r.from,
+        to: idOf.get(r.to) ?? r.to,
+      })),
     };
+    return {
+      doc: rewritten,
+      labelOf,
+      existing: new Set(doc.nodes.filter((n) => ours(n.id)).map((n) => n.id)),
+      reminted,
+    };
+  }
+
+  /**
+   * Refuses (BAD_USER_INPUT, rolling the import back) tasks the engine could not run
+   * consistently: an import never hands the shared engine a step it cannot claim safely.
+   * Looks only where the import can have changed a workflow: orchestrated tasks of the
+   * document, tasks that existed before, and the ends of SUBTASK_OF and DEPENDS_ON edges.
+   */
+  private async checkEngineState(
+    tx: Tx,
+    tenantId: string,
+    original: OrganisationDocument,
+    doc: OrganisationDocument,
+    existing: Set<string>,
+    reminted: ImportResult['remintedIds'],
+  ): Promise<void> {
+    const plain = new Set(
+      doc.nodes
+        .filter(
+          (n) => n.label === 'Task' && n.properties.orchestrated !== true && !existing.has(n.id),
+        )
+        .map((n) => n.id),
+    );
+    const ids = new Set(
+      doc.nodes.filter((n) => n.label === 'Task' && !plain.has(n.id)).map((n) => n.id),
+    );
+    for (const r of doc.relationships) {
+      if (r.type !== 'SUBTASK_OF' && r.type !== 'DEPENDS_ON') continue;
+      for (const end of [r.from, r.to]) if (!plain.has(end)) ids.add(end);
+    }
+    const found = await checks.engineStateProblem(tx, tenantId, [...ids]);
+    if (!found) return;
+    const documentId = reminted.find((m) => m.id === found.id)?.documentId ?? found.id;
+    const index = original.nodes.findIndex((n) => n.id === documentId);
+    const where = index >= 0 ? `nodes[${index}] (Task "${documentId}")` : `Task "${documentId}"`;
+    throw new BadInputError(
+      `The organisation document would give the engine an inconsistent workflow at ${where}: it ${found.problem}. Import such a task PENDING (or not orchestrated) and start it with startWorkflow`,
+      { field: index >= 0 ? `nodes[${index}]` : 'nodes', id: documentId },
+    );
   }
 }
 

@@ -1,0 +1,276 @@
+import { AgentRole, AgentStatus } from './agent.js';
+import { BadInputError } from './errors.js';
+import { KnowledgeKind } from './knowledge.js';
+import { MessageKind } from './message.js';
+import {
+  scalarKind,
+  type EncodedValue,
+  type ExportedNode,
+  type ExportedRelationship,
+  type ExportLabel,
+} from './organisation-export.js';
+import { ApprovalDecision, FailurePolicy, TaskPriority, TaskStatus } from './task.js';
+import { LIMITS, numberInRange, requiredText } from './validate.js';
+
+/**
+ * The domain rules an imported document must keep, label by label: the properties the API
+ * writes and the platform reads, with their kinds, enums and bounds. Before issue 9 an import
+ * wrote any properties, and one Task without createdAt stopped the shared engine. Properties
+ * not named here are the document's own and pass as they are.
+ */
+
+type Kind = 'string' | 'boolean' | 'integer' | 'number' | 'datetime' | 'strings';
+
+interface Rule {
+  kind: Kind;
+  required?: boolean;
+  /** Allowed values (enums, from src/domain). */
+  oneOf?: readonly string[];
+  /** Strings: 1 to max characters (the API's LIMITS). */
+  max?: number;
+  /** Numbers: inclusive bounds. */
+  min?: number;
+  upTo?: number;
+}
+
+const req = (kind: Kind, more: Omit<Rule, 'kind'> = {}): Rule => ({
+  kind,
+  required: true,
+  ...more,
+});
+const opt = (kind: Kind, more: Omit<Rule, 'kind'> = {}): Rule => ({ kind, ...more });
+const values = (e: Record<string, string>) => Object.values(e);
+
+const STAMPS = { createdAt: req('datetime'), updatedAt: req('datetime') };
+
+/** Per label: the rules of the properties the platform owns. */
+export const NODE_RULES: Record<ExportLabel, Record<string, Rule>> = {
+  Agent: {
+    name: req('string', { max: LIMITS.name }),
+    role: req('string', { oneOf: values(AgentRole) }),
+    status: req('string', { oneOf: values(AgentStatus) }),
+    active: req('boolean'),
+    version: req('integer', { min: 1 }),
+    description: opt('string'),
+    model: opt('string'),
+    systemPrompt: opt('string'),
+    ...STAMPS,
+  },
+  Task: {
+    title: req('string', { max: LIMITS.title }),
+    priority: req('string', { oneOf: values(TaskPriority) }),
+    status: req('string', { oneOf: values(TaskStatus) }),
+    attempts: req('integer', { min: 0 }),
+    maxAttempts: req('integer', { min: 1 }),
+    orchestrated: req('boolean'),
+    version: req('integer', { min: 1 }),
+    failurePolicy: opt('string', { oneOf: values(FailurePolicy) }),
+    decision: opt('string', { oneOf: values(ApprovalDecision) }),
+    requiresApproval: opt('boolean'),
+    needsPlan: opt('boolean'),
+    description: opt('string'),
+    key: opt('string'),
+    condition: opt('string'),
+    result: opt('string'),
+    error: opt('string'),
+    createdBy: opt('string'),
+    decidedBy: opt('string'),
+    decisionComment: opt('string'),
+    leaseOwner: opt('string'),
+    leaseExpiresAt: opt('datetime'),
+    nextAttemptAt: opt('datetime'),
+    decidedAt: opt('datetime'),
+    ...STAMPS,
+  },
+  Capability: { name: req('string', { max: LIMITS.name }), ...STAMPS },
+  Conversation: {
+    messageCount: req('integer', { min: 0 }),
+    title: opt('string'),
+    summary: opt('string'),
+    summaryUpTo: opt('integer', { min: 0 }),
+    ...STAMPS,
+  },
+  Message: {
+    kind: req('string', { oneOf: values(MessageKind) }),
+    content: req('string'),
+    conversationId: req('string'),
+    seq: req('integer', { min: 0 }),
+    broadcast: opt('boolean'),
+    senderUser: opt('string'),
+    createdAt: req('datetime'),
+  },
+  Knowledge: {
+    kind: req('string', { oneOf: values(KnowledgeKind) }),
+    content: req('string'),
+    confidence: opt('number', { min: 0, upTo: 1 }),
+    tags: opt('strings'),
+    tagText: opt('string'),
+    validFrom: opt('datetime'),
+    validTo: opt('datetime'),
+    ...STAMPS,
+  },
+  Run: {
+    status: req('string'),
+    attempt: req('integer', { min: 0 }),
+    startedAt: req('datetime'),
+    endedAt: opt('datetime'),
+    latencyMs: opt('number'),
+    worker: opt('string'),
+    error: opt('string'),
+    ...STAMPS,
+  },
+  LLMCall: {
+    provider: opt('string'),
+    model: opt('string'),
+    purpose: opt('string'),
+    promptTokens: opt('integer', { min: 0 }),
+    completionTokens: opt('integer', { min: 0 }),
+    totalTokens: opt('integer', { min: 0 }),
+    costUsd: opt('number'),
+    latencyMs: opt('number'),
+    priced: opt('boolean'),
+    ...STAMPS,
+  },
+  Entity: { name: opt('string'), type: opt('string'), createdAt: req('datetime') },
+  AgentVersion: {
+    version: req('integer', { min: 1 }),
+    systemPrompt: opt('string'),
+    reason: opt('string'),
+    createdAt: req('datetime'),
+  },
+};
+
+const CAPABILITY_STATS: Record<string, Rule> = {
+  proficiency: opt('number', { min: 0, upTo: 1 }),
+  runs: req('integer', { min: 0 }),
+  successes: req('integer', { min: 0 }),
+  avgLatencyMs: opt('number'),
+  avgCostUsd: opt('number'),
+};
+
+/**
+ * Relationship types the platform reads, with the labels they join (and their property rules).
+ * Other types are the document's own and may join any two organisation nodes.
+ */
+export const RELATIONSHIP_RULES: Record<
+  string,
+  { from: readonly ExportLabel[]; to: readonly ExportLabel[]; properties?: Record<string, Rule> }
+> = {
+  SUBTASK_OF: { from: ['Task'], to: ['Task'] },
+  DEPENDS_ON: { from: ['Task'], to: ['Task'] },
+  REQUIRES: { from: ['Task'], to: ['Capability'] },
+  ASSIGNED_TO: { from: ['Task'], to: ['Agent'] },
+  DELEGATED_BY: { from: ['Task'], to: ['Agent'] },
+  HAS_CAPABILITY: { from: ['Agent'], to: ['Capability'], properties: CAPABILITY_STATS },
+  OF: { from: ['Run'], to: ['Task'] },
+  BY: { from: ['Run'], to: ['Agent'] },
+  CALLED: { from: ['Run'], to: ['LLMCall'] },
+  SENT: { from: ['Agent'], to: ['Message'] },
+  TO: { from: ['Message'], to: ['Agent'] },
+  IN: { from: ['Message'], to: ['Conversation'] },
+  HAS_VERSION: { from: ['Agent'], to: ['AgentVersion'] },
+  EVOLVED_FROM: { from: ['AgentVersion'], to: ['AgentVersion'] },
+  CONTRIBUTED_BY: { from: ['Knowledge'], to: ['Agent'] },
+  SUPERSEDES: { from: ['Knowledge'], to: ['Knowledge'] },
+};
+
+/**
+ * Throws BAD_USER_INPUT when `value` breaks `rule`; bounds go through the API's own validators
+ * (requiredText, numberInRange), so their messages read the same.
+ */
+function checkValue(field: string, rule: Rule, value: EncodedValue | undefined): void {
+  const refuse = (problem: string) => {
+    throw new BadInputError(`${field} ${problem}`, { field });
+  };
+  if (value === undefined) {
+    if (rule.required) refuse(`is missing (expected ${noun(rule)})`);
+    return;
+  }
+  const got = `, but got ${preview(value)}`;
+  const kind = Array.isArray(value) ? 'list' : scalarKind(value);
+  if (rule.kind === 'strings') {
+    if (!Array.isArray(value) || !value.every((v) => typeof v === 'string'))
+      refuse(`must be ${noun(rule)}${got}`);
+    return;
+  }
+  const ok = rule.kind === 'number' ? kind === 'integer' || kind === 'float' : kind === rule.kind;
+  if (!ok) refuse(`must be ${noun(rule)}${got}`);
+  if (typeof value === 'string') {
+    if (rule.oneOf && !rule.oneOf.includes(value)) refuse(`must be ${noun(rule)}${got}`);
+    if (rule.max !== undefined) requiredText(field, value, rule.max);
+  }
+  if (rule.min !== undefined || rule.upTo !== undefined) {
+    const x = typeof value === 'number' ? value : ((value as { $int?: number }).$int ?? Number.NaN);
+    numberInRange(field, x, rule.min ?? -Number.MAX_VALUE, rule.upTo ?? Number.MAX_VALUE);
+  }
+}
+
+function noun(rule: Rule): string {
+  if (rule.oneOf) return `one of ${rule.oneOf.join(', ')}`;
+  return {
+    string: 'a string',
+    boolean: 'a boolean',
+    integer: 'an integer ({"$int": n})',
+    number: 'a number',
+    datetime: 'a date-time ({"$datetime": "<ISO text>"})',
+    strings: 'a list of strings',
+  }[rule.kind];
+}
+
+function preview(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+function check(where: string, rules: Record<string, Rule>, props: Record<string, EncodedValue>) {
+  for (const [key, rule] of Object.entries(rules)) {
+    checkValue(`${where}.properties.${key}`, rule, props[key]);
+  }
+}
+
+/**
+ * Throws BAD_USER_INPUT naming the first node that breaks its label's rules, e.g.
+ * `... at nodes[0] (Task "t1"): nodes[0].properties.createdAt is missing (expected a date-time ...)`.
+ */
+export function checkNodeRules(nodes: readonly ExportedNode[]): void {
+  nodes.forEach((node, i) => {
+    try {
+      check(`nodes[${i}]`, NODE_RULES[node.label], node.properties);
+    } catch (err) {
+      if (!(err instanceof BadInputError)) throw err;
+      throw new BadInputError(
+        `The organisation document breaks a domain rule at nodes[${i}] (${node.label} "${node.id}"): ${err.message}`,
+        { ...err.details, index: i, id: node.id },
+      );
+    }
+  });
+}
+
+/** Throws BAD_USER_INPUT when a relationship the platform reads joins the wrong labels. */
+export function checkRelationshipRule(
+  index: number,
+  rel: ExportedRelationship,
+  fromLabel: ExportLabel,
+  toLabel: ExportLabel,
+): void {
+  const rule = RELATIONSHIP_RULES[rel.type];
+  if (!rule) return;
+  const where = `relationships[${index}]`;
+  if (!rule.from.includes(fromLabel) || !rule.to.includes(toLabel)) {
+    throw new BadInputError(
+      `The organisation document breaks a domain rule at ${where}: ${rel.type} must go from ${rule.from.join('|')} to ${rule.to.join('|')}, but goes from ${fromLabel} "${rel.from}" to ${toLabel} "${rel.to}"`,
+      { field: where, index },
+    );
+  }
+  if (rule.properties) {
+    try {
+      check(where, rule.properties, rel.properties);
+    } catch (err) {
+      if (!(err instanceof BadInputError)) throw err;
+      throw new BadInputError(
+        `The organisation document breaks a domain rule at ${where} (${rel.type}): ${err.message}`,
+        { ...err.details, index },
+      );
+    }
+  }
+}
