@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { echoExecutor, StepError, type Executor } from '../src/engine/executor.js';
 import { graphql } from './generated/index.js';
-import { allFinished, byKey, waitForWorkflow } from './utils/engine.js';
+import { allFinished, byKey, sweepNow, waitForWorkflow } from './utils/engine.js';
 import {
   createOperators,
   createPlan,
@@ -283,7 +283,7 @@ describe('the engine: cancellation', () => {
         signal.addEventListener('abort', () => sawAbort.set(task.key!, signal.aborted));
         return untilAborted(signal);
       };
-      await withScheduler(server, executor, async () => {
+      await withScheduler(server, executor, async (scheduler) => {
         await waitForWorkflow(server, ids.root!, (tasks) =>
           ['a', 'b', 'c'].every((key) =>
             tasks.some((t) => t.key === key && t.status === 'IN_PROGRESS' && t.runs.length === 1),
@@ -300,8 +300,11 @@ describe('the engine: cancellation', () => {
         expect(Object.fromEntries(sawAbort)).toEqual({ a: true, b: true, c: true });
 
         const settled = await waitForWorkflow(server, ids.root!, allFinished);
-        await sleep(600); // several polls and a lease sweep: nothing may run again
-        const again = await waitForWorkflow(server, ids.root!, allFinished);
+        // The aborted attempts have recorded their ends (a retry would be READY by now), then a
+        // lease sweep with settling and promotion: nothing may run again.
+        await eventually('the aborted attempts to wind down', () => scheduler.running === 0);
+        await sweepNow(server);
+        const again = await waitForWorkflow(server, ids.root!, () => true);
         expect(again).toEqual(settled);
         const k = byKey(again);
         for (const key of ['batch', 'a', 'b', 'c', 'd', 'e'])
@@ -403,9 +406,9 @@ describe('the engine: live updates', () => {
       ]);
       const updates = await subscribe(server, WorkflowUpdates, { rootId: ids.root! });
       try {
+        const seen: string[] = [];
         await withScheduler(server, echoExecutor(), async () => {
           await startWorkflow(server, ids.root!);
-          const seen: string[] = [];
           while (seen.at(-1) !== 'root COMPLETED' && seen.length < 20) {
             const event = await updates.waitForNext();
             expect(event.errors).toBeUndefined();
@@ -427,8 +430,13 @@ describe('the engine: live updates', () => {
             'second COMPLETED',
             'root COMPLETED',
           ]);
-          expect(await updates.staysQuiet(300)).toBe(true);
         });
+        // The scheduler has stopped, so all it announced came before this control step's creation.
+        const extra = await updates.heardBefore(
+          () => createPlan(server, [{ key: 'control', title: 'Control', parentId: ids.root! }]),
+          (e) => e.data?.taskUpdated.task.key === 'control',
+        );
+        expect(extra).toEqual([]);
       } finally {
         await updates.close();
       }

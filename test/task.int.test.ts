@@ -296,7 +296,14 @@ describe('tasks', () => {
         root.id,
       ]);
       expect(events.every((e) => e.data?.taskUpdated.task.status === 'CANCELLED')).toBe(true);
-      expect(await sub.staysQuiet(300)).toBe(true);
+      // Nothing more of the cancel (the finished child stays as it was): the next event is the control's.
+      let control = '';
+      const extra = await sub.heardBefore(
+        async () =>
+          (control = (await task('Announced after the subtree', { parentId: root.id })).id),
+        (e) => e.data?.taskUpdated.task.id === control,
+      );
+      expect(extra).toEqual([]);
     } finally {
       await sub.close();
     }
@@ -323,7 +330,13 @@ describe('tasks', () => {
         change: 'CREATED',
         task: { id: child.id },
       });
-      expect(await tree.staysQuiet(300)).toBe(true);
+      // The other root's child and status change never reach the tree: the control comes next.
+      let control = '';
+      const unwatched = await tree.heardBefore(
+        async () => (control = (await task('Watched control', { parentId: root.id })).id),
+        (e) => e.data?.taskUpdated.task.id === control,
+      );
+      expect(unwatched).toEqual([]);
       const changed = await one.waitForNext();
       expect(changed.data?.taskUpdated).toMatchObject({
         change: 'STATUS_CHANGED',
@@ -394,13 +407,17 @@ describe('tasks', () => {
   });
 
   it('filter by status and page through every match once', async () => {
-    await server.gql(CreateTasks, {
+    const created = await server.gql(CreateTasks, {
       inputs: Array.from({ length: 5 }, (_, i) => ({
         title: `Filtered ${i}`,
         priority: 'HIGH' as const,
       })),
     });
-    const seen = new Set<string>();
+    expect(created.errors).toBeUndefined();
+    const expected = created.data!.createTasks.map((t) => t.id);
+    // A list, not a set: a page that repeats a task must fail this test.
+    const seen: string[] = [];
+    let pages = 0;
     let after: string | null = null;
     for (let guard = 0; guard < 10; guard++) {
       const res: ExecutionResult<StatusesOfQuery> = await server.gql(StatusesOf, {
@@ -410,10 +427,14 @@ describe('tasks', () => {
       });
       const conn = res.data!.tasks;
       expect(conn.totalCount).toBe(5);
-      for (const n of conn.nodes) seen.add(n.id);
+      seen.push(...conn.nodes.map((n) => n.id));
+      pages++;
       if (!conn.pageInfo.hasNextPage) break;
       after = conn.pageInfo.endCursor ?? null;
     }
-    expect(seen.size).toBe(5);
+    expect(pages).toBe(3); // 2 + 2 + 1
+    expect(seen).toHaveLength(expected.length);
+    expect(new Set(seen).size).toBe(seen.length);
+    expect([...seen].sort()).toEqual([...expected].sort());
   });
 });

@@ -25,6 +25,23 @@ export function startScheduler(
   return scheduler;
 }
 
+/**
+ * One pass of a fresh, never-started scheduler over the test tenant, now: it sweeps expired
+ * leases, settles the parents it can settle and promotes what is due, but claims nothing (only a
+ * started scheduler claims). A running scheduler sweeps only every leaseMs/3, while a new one
+ * sweeps on its first tick: tests call this instead of sleeping through a sweep they cannot see.
+ */
+export async function sweepNow(server: TestServer): Promise<void> {
+  const sweeper = new Scheduler({
+    uow: server.services.uow,
+    logger: server.logger,
+    executor: () => Promise.reject(new Error('a sweep runs no steps')),
+    workerId: 'test-sweeper',
+    tenantIds: [server.tenantId],
+  });
+  await sweeper.tick();
+}
+
 interface WorkflowTask {
   id: string;
   key: string | null;
