@@ -2,6 +2,13 @@ import { createClient, type Client } from 'graphql-ws';
 import { print, type ExecutionResult } from 'graphql';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import WebSocket from 'ws';
+import type { PubSub } from '../../subscriptions/pubsub.js';
+
+/** The pub/sub of a server, as the helper needs it to see a subscription registered. */
+type Registrations = Pick<PubSub, 'subscriptionsMade'>;
+
+// Registrations on one server take turns, so the count that grows is the current one's.
+const turns = new WeakMap<Registrations, Promise<void>>();
 
 export interface Subscription<T> {
   /** The next event, or a rejection after `timeoutMs`. */
@@ -26,19 +33,23 @@ export interface Subscription<T> {
  * with the server's admin key unless `key` names another (or null for none).
  */
 export async function subscribe<T, V>(
-  server: { wsUrl: string; adminKey: string },
+  server: { wsUrl: string; adminKey: string; pubsub: Registrations },
   doc: TypedDocumentNode<T, V>,
   variables?: V,
   key: string | null = server.adminKey,
 ): Promise<Subscription<T>> {
-  let connected!: () => void;
-  const isConnected = new Promise<void>((r) => (connected = r));
+  const previous = turns.get(server.pubsub);
+  let release!: () => void;
+  turns.set(server.pubsub, new Promise<void>((r) => (release = r)));
+  await previous;
+  const madeBefore = server.pubsub.subscriptionsMade();
+  let answered = false;
   const client: Client = createClient({
     url: server.wsUrl,
     webSocketImpl: WebSocket,
     connectionParams: key ? { authorization: `Bearer ${key}` } : {},
     retryAttempts: 0,
-    on: { connected: () => connected() },
+    on: { closed: () => (answered = true) },
   });
   const queue: ExecutionResult<T>[] = [];
   const waiters: ((r: ExecutionResult<T>) => void)[] = [];
@@ -46,11 +57,13 @@ export async function subscribe<T, V>(
     { query: print(doc), variables: variables as Record<string, unknown> | undefined },
     {
       next: (value) => {
+        answered = true;
         const waiter = waiters.shift();
         if (waiter) waiter(value as ExecutionResult<T>);
         else queue.push(value as ExecutionResult<T>);
       },
       error: (err) => {
+        answered = true;
         // graphql-ws reports an operation's errors as an array, a server close as a CloseEvent.
         const close = err as { code?: number; reason?: string; message?: string };
         const message =
@@ -65,9 +78,16 @@ export async function subscribe<T, V>(
       complete: () => {},
     },
   );
-  await isConnected;
-  // The server registers the operation a moment after the socket connects.
-  await new Promise((r) => setTimeout(r, 150));
+  try {
+    // Ready once the server has made the pub/sub subscription (issue 9: a fixed 150 ms sleep
+    // let events be published before it existed), or has answered instead (an error, a close).
+    await until(
+      () => answered || server.pubsub.subscriptionsMade() > madeBefore,
+      `the server to register ${print(doc).slice(0, 80)}`,
+    );
+  } finally {
+    release();
+  }
 
   return {
     waitForNext(timeoutMs = 5_000) {
@@ -102,4 +122,13 @@ export async function subscribe<T, V>(
       await client.dispose();
     },
   };
+}
+
+/** Polls `condition` until it holds; rejects naming `what` after `timeoutMs`. */
+async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`waited ${timeoutMs} ms for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }
