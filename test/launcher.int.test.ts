@@ -61,7 +61,8 @@ describe('the local Neo4j launcher', () => {
         `${localNeo4jOptions(loadConfig(), quiet).home}/classpath.json`,
         quiet,
       );
-      const atFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'at-file-')), 'args');
+      const atDir = mkdtempSync(path.join(os.tmpdir(), 'at-file-'));
+      const atFile = path.join(atDir, 'args');
       writeFileSync(atFile, 'something-else-entirely');
       // -secret-password: a user's NEO4J_PASSWORD (and one generated password in 64 began
       // with "-"); @<file>: picocli would set the file's contents instead.
@@ -75,6 +76,7 @@ describe('the local Neo4j launcher', () => {
           rmSync(home, { recursive: true, force: true });
         }
       }
+      rmSync(atDir, { recursive: true, force: true });
     },
     120_000,
   );

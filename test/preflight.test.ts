@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -143,6 +143,7 @@ describe('the Node preflight runs', () => {
         [preflight, 'node', '-e', 'console.log(process.version); process.exit(4)'],
         { encoding: 'utf8', env: cleanEnv({ XDG_CACHE_HOME: cacheHome, PATH: '/usr/bin:/bin' }) },
       );
+      rmSync(cacheHome, { recursive: true, force: true });
       expect(out.stdout.trim()).toBe(process.version);
       expect(out.status).toBe(4);
       const lines = out.stderr.trim().split('\n');
