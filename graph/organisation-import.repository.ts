@@ -44,11 +44,11 @@ export function engineStateProblemQuery(tenantId: string, ids: string[]): Cypher
            [(t)-[:DEPENDS_ON]->(d:Task) | d.status] AS deps,
            EXISTS { (t)<-[:SUBTASK_OF]-(:Task) } AS hasSteps
       WITH t, CASE
-        WHEN size(parents) > 1 THEN 'has ' + size(parents) + ' SUBTASK_OF parents, but a step has one'
+        WHEN size(parents) > 1 THEN 'has ' + toString(size(parents)) + ' SUBTASK_OF parents, but a step has one'
         WHEN size(parents) = 1 AND coalesce(parents[0].orchestrated, false) <> true
           THEN 'is orchestrated, but its parent is not (startWorkflow marks a whole workflow)'
-        WHEN t.status = 'READY' AND size(parents) = 1 AND parents[0].status <> 'IN_PROGRESS'
-          THEN 'is READY, but its parent is ' + parents[0].status + ', not IN_PROGRESS'
+        WHEN t.status = 'READY' AND size(parents) = 1 AND coalesce(parents[0].status, '') <> 'IN_PROGRESS'
+          THEN 'is READY, but its parent is ' + CASE WHEN parents[0].status IS :: STRING THEN parents[0].status ELSE 'without a status' END + ', not IN_PROGRESS'
         WHEN t.status = 'READY' AND any(s IN deps WHERE NOT s IN ${FINISHED})
           THEN 'is READY, but a task it DEPENDS_ON has not ended'
         WHEN t.status = 'READY' AND hasSteps

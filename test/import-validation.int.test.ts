@@ -237,10 +237,21 @@ describe('importOrganisation keeps the domain rules', () => {
       ),
     );
     expect(res.errors).toBeUndefined();
-    expect((res.data as ImportData).importOrganisation).toMatchObject({
-      nodesCreated: 2,
-      relationshipsCreated: 1,
-    });
+    const result = (res.data as ImportData).importOrganisation;
+    expect(result).toMatchObject({ nodesCreated: 2, relationshipsCreated: 1 });
+
+    // A merge that ends the parent would strand the READY step below it: refused, nothing written.
+    const stored = new Map(result.remintedIds.map((m) => [m.documentId, m.id]));
+    const ended = task(stored.get(root)!, { status: 'COMPLETED', orchestrated: true });
+    const merged = await importInto(server, documentOf([ended]), true);
+    expect(codeOf(merged)).toBe('BAD_USER_INPUT');
+    expect(messageOf(merged)).toContain(
+      `Task "${stored.get(step)}": it is READY, but its parent is COMPLETED, not IN_PROGRESS`,
+    );
+    const parent = await server.gql(
+      `query { node(id: "${stored.get(root)}") { ... on Task { status } } }`,
+    );
+    expect(parent.data).toEqual({ node: { status: 'IN_PROGRESS' } });
   });
 });
 
