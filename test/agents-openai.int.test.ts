@@ -225,6 +225,11 @@ async function detailsOf(server: TestServer, rootId: string, calls?: number) {
   }
 }
 
+/** How long a submitted workflow may take on a loaded machine. */
+const WORKFLOW_MS = 60_000;
+// Every test waits for a workflow, then up to 5 s for its usage: far past vitest's 30 s default.
+const waitsForWorkflows = { timeout: 2 * WORKFLOW_MS };
+
 async function submit(server: TestServer, until: 'COMPLETED' | 'FAILED', calls?: number) {
   const submitted = await server.gql(Submit, {
     input: {
@@ -241,7 +246,7 @@ async function submit(server: TestServer, until: 'COMPLETED' | 'FAILED', calls?:
       const root = all.find((t) => t.id === rootId)?.status;
       return root === until || root === 'FAILED' || root === 'CANCELLED';
     },
-    60_000,
+    WORKFLOW_MS,
   );
   const details = await detailsOf(server, rootId, calls);
   const tasks = details.data!.workflow.tasks;
@@ -259,7 +264,7 @@ const count = async (server: TestServer, cypher: string, params: Record<string, 
 const planningRequests = (s: ScriptedOpenAI) =>
   s.requests.filter((r) => purposeOf(r) === 'planning');
 
-describe('the agents, on ChatOpenAI against a scripted OpenAI server', () => {
+describe('the agents, on ChatOpenAI against a scripted OpenAI server', waitsForWorkflows, () => {
   it('plans, executes with tool calls, asks, learns and synthesises, with exact totals', async () => {
     const { server, scripted } = await setup();
     const tokens = server.pubsub.subscribe(TOPICS.stepToken);
