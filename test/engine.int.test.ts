@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { echoExecutor, type Executor } from '../src/engine/executor.js';
+import type { Scheduler } from '../src/engine/scheduler.js';
 import { startTestServer, type TestServer } from './utils/server.js';
 import { allFinished, byKey, startScheduler, waitForWorkflow } from './utils/engine.js';
 
@@ -47,7 +48,7 @@ describe('the orchestration engine', () => {
     }
   });
 
-  it('never runs more steps at once than the global limit, whatever the concurrency', async () => {
+  it('never runs more steps at once than the global limit, across workers, whatever their concurrency', async () => {
     const plan = await server.gql(`mutation {
       createTasks(inputs: [
         { key: "root", title: "Limited" },
@@ -60,19 +61,30 @@ describe('the orchestration engine', () => {
     await server.gql(`mutation { startWorkflow(taskId: "${root}") { id } }`);
     let running = 0;
     let most = 0;
-    const executor: Executor = async () => {
-      most = Math.max(most, ++running);
-      await new Promise((r) => setTimeout(r, 60));
-      running--;
-      return { result: 'ok' };
-    };
-    const scheduler = startScheduler(server, executor, { concurrency: 4, globalLimit: 1 });
+    const workers: Scheduler[] = [];
+    // While a step runs on one worker, the other tries to claim, now rather than at some poll:
+    // a limit kept per worker would let it start a second step.
+    const executorOf =
+      (other: number): Executor =>
+      async () => {
+        most = Math.max(most, ++running);
+        try {
+          await workers[other]!.tick();
+        } finally {
+          running--;
+        }
+        return { result: 'ok' };
+      };
+    workers.push(startScheduler(server, executorOf(1), { concurrency: 4, globalLimit: 1 }));
+    workers.push(startScheduler(server, executorOf(0), { concurrency: 4, globalLimit: 1 }));
     try {
       const tasks = await waitForWorkflow(server, root, allFinished);
       expect(tasks.every((t) => t.status === 'COMPLETED')).toBe(true);
       expect(most).toBe(1);
+      // Every step ran once, and during each the other worker tried to claim and was held back.
+      expect(tasks.filter((t) => t.key !== 'root').map((t) => t.runs.length)).toEqual([1, 1, 1, 1]);
     } finally {
-      await scheduler.stop();
+      await Promise.all(workers.map((w) => w.stop()));
     }
   });
 });

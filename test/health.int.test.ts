@@ -77,5 +77,6 @@ describe('the server, end to end', () => {
   it('answers 404 with a hint for other paths', async () => {
     const res = await fetch(server.url.replace('/graphql', '/nope'));
     expect(res.status).toBe(404);
+    expect(await res.json()).toEqual({ error: 'Nothing at /nope: the API is at /graphql' });
   });
 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { connectGraph, type Graph } from '../graph/graph.js';
-import { LABELS, MIGRATIONS, migrate } from '../graph/migrations.js';
+import { MIGRATIONS, migrate } from '../graph/migrations.js';
 
 describe('migrations', () => {
   let graph: Graph;
@@ -18,6 +18,23 @@ describe('migrations', () => {
   });
 
   it('make id unique for every label', async () => {
+    // Written out, not read from graph/migrations.ts: a label dropped from the migration's own
+    // list would otherwise drop out of this expectation with it.
+    const labels = [
+      'Agent',
+      'AgentVersion',
+      'ApiKey',
+      'AuditEvent',
+      'Capability',
+      'Conversation',
+      'Entity',
+      'Knowledge',
+      'LLMCall',
+      'Message',
+      'Run',
+      'Task',
+      'Tenant',
+    ];
     const rows = await graph.read((tx) =>
       tx.run<{ labels: string[]; props: string[] }>({
         cypher:
@@ -27,7 +44,7 @@ describe('migrations', () => {
     const unique = rows
       .filter((r) => r.props.length === 1 && r.props[0] === 'id')
       .map((r) => r.labels[0]);
-    expect(unique.sort()).toEqual([...LABELS].sort());
+    expect(unique.sort()).toEqual(labels);
   });
 
   it('create the full-text indexes for tasks, messages and knowledge', async () => {

@@ -39,8 +39,15 @@ describe('a production server', () => {
   });
 
   it('serves no Sandbox landing page', async () => {
+    // The request that gets the Sandbox outside production (health.int.test.ts) gets a GraphQL
+    // refusal here: no page at all, and not a server error either.
     const res = await fetch(server.url, { headers: { accept: 'text/html' } });
-    expect(await res.text()).not.toMatch(/sandbox/i);
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    const text = await res.text();
+    expect(text).not.toMatch(/sandbox|<html/i);
+    const body = JSON.parse(text) as { errors: { extensions: { code: string } }[] };
+    expect(body.errors.map((e) => e.extensions.code)).toEqual(['BAD_REQUEST']);
   });
 
   it('suggests no field names ("Did you mean") that would enumerate the schema (issue 9)', async () => {

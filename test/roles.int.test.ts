@@ -31,6 +31,8 @@ describe('the role matrix', () => {
   let schema: GraphQLSchema;
   const keys: Record<Role, string> = { VIEWER: '', OPERATOR: '', ADMIN: '' };
   const marker = `matrix-${randomUUID()}`;
+  /** Every attempt the matrix saw refused with FORBIDDEN, as the audit trail names it. */
+  const refused: string[] = [];
 
   beforeAll(async () => {
     server = await startTestServer();
@@ -75,6 +77,9 @@ describe('the role matrix', () => {
           expect(code, `${field.name} as ${role}`).not.toBe('INTERNAL_SERVER_ERROR');
         } else {
           expect(code, `${field.name} as ${role}`).toBe('FORBIDDEN');
+          refused.push(
+            `${kind === 'mutation' ? 'Mutation' : 'Query'}.${field.name} by test ${role}`,
+          );
           expect(res.errors?.[0]?.message).toContain(
             `needs the ${need} role; this key has ${role}`,
           );
@@ -84,18 +89,30 @@ describe('the role matrix', () => {
   });
 
   it('audits every refused attempt', async () => {
-    const res = await server.gql(
-      `{ auditEvents(filter: { outcome: [FORBIDDEN] }, first: 100) { totalCount nodes { operation actor } } }`,
-    );
-    const events = (
-      res.data as {
-        auditEvents: { totalCount: number; nodes: { operation: string; actor: string }[] };
-      }
-    ).auditEvents;
-    expect(events.totalCount).toBeGreaterThan(10);
-    expect(events.nodes.map((e) => e.operation)).toContain('Mutation.createAgent');
-    expect(new Set(events.nodes.map((e) => e.actor))).toEqual(
-      new Set(['test VIEWER', 'test OPERATOR']),
-    );
+    // This tenant's refusals, every page: exactly one event for each refused attempt above.
+    const audited: string[] = [];
+    let totalCount = -1;
+    type Page = {
+      totalCount: number;
+      pageInfo: { hasNextPage: boolean; endCursor: string | null };
+      nodes: { operation: string; actor: string }[];
+    };
+    for (let after: string | null = null, more = true; more;) {
+      const res: { data?: unknown; errors?: unknown } = await server.gql(
+        `query($after: String) { auditEvents(filter: { outcome: [FORBIDDEN] }, first: 100, after: $after) {
+           totalCount pageInfo { hasNextPage endCursor } nodes { operation actor } } }`,
+        { after } as never,
+      );
+      expect(res.errors).toBeUndefined();
+      const page: Page = (res.data as { auditEvents: Page }).auditEvents;
+      totalCount = page.totalCount;
+      audited.push(...page.nodes.map((e) => `${e.operation} by ${e.actor}`));
+      more = page.pageInfo.hasNextPage;
+      after = page.pageInfo.endCursor;
+    }
+    expect(refused.length).toBeGreaterThan(40); // the matrix ran: every mutation as VIEWER
+    expect(refused).toContain('Mutation.createAgent by test VIEWER');
+    expect(totalCount).toBe(refused.length);
+    expect([...audited].sort()).toEqual([...refused].sort());
   });
 });
