@@ -123,10 +123,10 @@ describe('alias and fragment bombs', () => {
   });
 
   it('refuses fragments spreading each other 2^40 times with TOO_MANY_ALIASES, at once', async () => {
-    const started = Date.now();
+    // A walk of all 2^40 spreads would end in the request timeout (503 REQUEST_TIMEOUT), not in
+    // this refusal; that the rule looks each fragment up once is counted in limits.test.ts.
     const res = await post(server, fragmentAliasBomb(40));
     expect(expectTypedRefusal(res)).toEqual(['TOO_MANY_ALIASES']);
-    expect(Date.now() - started).toBeLessThan(2_000);
     await expectStillServing(server);
   });
 
