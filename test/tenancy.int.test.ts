@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { ExecutionResult, FormattedExecutionResult, GraphQLFormattedError } from 'graphql';
+import {
+  print,
+  type ExecutionResult,
+  type FormattedExecutionResult,
+  type GraphQLFormattedError,
+} from 'graphql';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -209,6 +215,67 @@ async function post(
   }
 }
 
+/** Polls `check` until it holds; fails naming `what` after `timeoutMs`. */
+async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  for (const deadline = Date.now() + timeoutMs; !check();) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/**
+ * An attacker's subscription on victim ids (the probe) and, on the same socket, the same
+ * subscription on the attacker's own ids (the control). The probe can never legitimately hear
+ * anything, so its silence is measured against the control: the attacker's own change, published
+ * after the events under test through the same pub/sub to the same socket, must have reached the
+ * control before the probe's silence counts. No quiet window.
+ */
+interface Watch {
+  probe: unknown[];
+  control: unknown[];
+  close(): Promise<void>;
+}
+
+async function watch(
+  server: Pick<TestServer, 'wsUrl' | 'pubsub'>,
+  key: string,
+  query: string,
+  probe: Record<string, unknown>,
+  control: Record<string, unknown>,
+): Promise<Watch> {
+  const heard = { probe: [] as unknown[], control: [] as unknown[] };
+  const made = server.pubsub.subscriptionsMade();
+  const client = createClient({
+    url: server.wsUrl,
+    webSocketImpl: WebSocket,
+    connectionParams: { authorization: `Bearer ${key}` },
+    retryAttempts: 0,
+    lazy: false,
+  });
+  for (const [name, variables] of [
+    ['probe', probe],
+    ['control', control],
+  ] as const) {
+    const into = heard[name];
+    client.subscribe(
+      { query, variables },
+      { next: (e) => void into.push(e), error: (e) => void into.push({ error: e }), complete() {} },
+    );
+  }
+  await until(
+    'both operations of a watch to be made',
+    () =>
+      server.pubsub.subscriptionsMade() >= made + 2 ||
+      heard.probe.length + heard.control.length > 0,
+  );
+  return {
+    ...heard,
+    async close() {
+      await client.dispose();
+    },
+  };
+}
+
 /** A raw graphql-ws subscription that keeps every event and every error as sent. */
 interface Listener {
   events: FormattedExecutionResult[];
@@ -217,17 +284,18 @@ interface Listener {
 }
 
 async function listen(
-  wsUrl: string,
+  server: Pick<TestServer, 'wsUrl' | 'pubsub'>,
   key: string,
   query: string,
   variables: Record<string, unknown>,
 ): Promise<Listener> {
   const events: FormattedExecutionResult[] = [];
   const errors: unknown[] = [];
+  const made = server.pubsub.subscriptionsMade();
   let connected!: () => void;
   const isConnected = new Promise<void>((r) => (connected = r));
   const client = createClient({
-    url: wsUrl,
+    url: server.wsUrl,
     webSocketImpl: WebSocket,
     connectionParams: { authorization: `Bearer ${key}` },
     retryAttempts: 0,
@@ -247,8 +315,12 @@ async function listen(
     timer = setTimeout(() => reject(new Error('no graphql-ws connection within 5 s')), 5_000);
   });
   await Promise.race([isConnected, timeout]).finally(() => clearTimeout(timer));
-  // Let the server register the operation, or answer it with an error.
-  await new Promise((r) => setTimeout(r, 250));
+  // The server's answer, not a pause: an error, or the subscription made in its pub/sub (the
+  // caller opens one listener at a time). Comparing two answers that never came proves nothing.
+  await until(
+    `an answer to ${query.slice(0, 80)}`,
+    () => errors.length > 0 || server.pubsub.subscriptionsMade() > made,
+  );
   return {
     events,
     errors,
@@ -372,8 +444,6 @@ function excerpt(text: string): string {
 describe('cross-tenant isolation', () => {
   let victim: TestServer;
   let attacker: TestServer;
-  /** A TestServer-shaped handle for the attacker's key on the shared (victim's) server. */
-  let asAttacker: { wsUrl: string; adminKey: string; pubsub: TestServer['pubsub'] };
   const token = `tq${randomUUID().replace(/-/g, '').slice(0, 12)}`;
 
   const victimIds: Fixtures = {} as Fixtures;
@@ -403,9 +473,43 @@ describe('cross-tenant isolation', () => {
   const createdTenants: string[] = [];
   const probes: { name: string; listener: Listener }[] = [];
   let victimSubs: Record<string, Subscription<unknown>>;
-  let attackerSubs: Record<string, Subscription<unknown>>;
-  const victimHeardDuringWalk: Record<string, boolean> = {};
-  const attackerHeardDuringWalk: Record<string, boolean> = {};
+  let attackerWatches: Record<string, Watch>;
+  const victimHeardDuringWalk: Record<string, unknown[]> = {};
+  let attackerHeardDuringWalk: Record<string, unknown[]> = {};
+
+  let ownStatus: 'IDLE' | 'BUSY' = 'IDLE';
+  /**
+   * The attacker changes its own fixtures (one event for every watch's control) and waits until
+   * every control has heard it; then returns what each probe heard, which must be nothing.
+   */
+  async function attackerHeard(): Promise<Record<string, unknown[]>> {
+    const watches = Object.values(attackerWatches);
+    const before = watches.map((w) => w.control.length);
+    const own: TestServer['gql'] = (doc, variables) =>
+      victim.gql(doc, variables, attackerHeaders());
+    ownStatus = ownStatus === 'IDLE' ? 'BUSY' : 'IDLE';
+    const status = await own(TenancySetAgentStatus, { id: ownIds.agent, status: ownStatus });
+    expect(status.errors).toBeUndefined();
+    const update = await own(TenancyUpdateTask, {
+      id: ownIds.subtask,
+      input: { description: `Attacker control ${ownStatus}` },
+    });
+    expect(update.errors).toBeUndefined();
+    const message = await own(TenancySendMessage, {
+      input: {
+        content: 'Attacker control',
+        toAgentIds: [ownIds.agent],
+        conversationId: ownIds.conversation,
+      },
+    });
+    expect(message.errors).toBeUndefined();
+    await until('every control event on the attacker’s watches', () =>
+      watches.every((w, i) => w.control.length > before[i]!),
+    );
+    return Object.fromEntries(
+      Object.entries(attackerWatches).map(([name, w]) => [name, [...w.probe]]),
+    );
+  }
 
   /** Calls as the attacker on the shared server. */
   const attack = (query: string, variables: Record<string, unknown>) =>
@@ -640,42 +744,38 @@ describe('cross-tenant isolation', () => {
   }
 
   async function walkSubscription(template: OperationTemplate): Promise<void> {
-    await Promise.all(
-      plansFor(template).map(async (plan) => {
-        const hit = fill(template, plan, null);
-        const where = hit.where;
-        const miss = fill(template, plan, new Map());
-        const [probe, control] = await Promise.all([
-          listen(victim.wsUrl, attacker.adminKey, template.document, hit.variables),
-          listen(victim.wsUrl, attacker.adminKey, template.document, miss.variables),
-        ]);
-        calls += 2;
-        exercised.add(`${template.root}.${template.field}`);
-        await control.close();
-        // Kept open for the rest of the walk: it must never announce anything of the victim.
-        probes.push({ name: where, listener: probe });
-        const seen = wsErrors(probe.errors).map((e) => ({
-          code: e.extensions?.code ?? null,
-          message: replaceAll(e.message, hit.planted),
-        }));
-        const expected = wsErrors(control.errors).map((e) => ({
-          code: e.extensions?.code ?? null,
-          message: replaceAll(e.message, miss.planted),
-        }));
-        inspect(where, { status: 200, errors: wsErrors(probe.errors) });
-        if (JSON.stringify(seen) !== JSON.stringify(expected)) {
-          problems.push(
-            `${where}: answered differently than for unknown ids: ${JSON.stringify(seen)} vs ${JSON.stringify(expected)}`,
-          );
-        }
-      }),
-    );
+    // One listener at a time: each waits for its own answer (see listen).
+    for (const plan of plansFor(template)) {
+      const hit = fill(template, plan, null);
+      const where = hit.where;
+      const miss = fill(template, plan, new Map());
+      const probe = await listen(victim, attacker.adminKey, template.document, hit.variables);
+      const control = await listen(victim, attacker.adminKey, template.document, miss.variables);
+      calls += 2;
+      exercised.add(`${template.root}.${template.field}`);
+      await control.close();
+      // Kept open for the rest of the walk: it must never announce anything of the victim.
+      probes.push({ name: where, listener: probe });
+      const seen = wsErrors(probe.errors).map((e) => ({
+        code: e.extensions?.code ?? null,
+        message: replaceAll(e.message, hit.planted),
+      }));
+      const expected = wsErrors(control.errors).map((e) => ({
+        code: e.extensions?.code ?? null,
+        message: replaceAll(e.message, miss.planted),
+      }));
+      inspect(where, { status: 200, errors: wsErrors(probe.errors) });
+      if (JSON.stringify(seen) !== JSON.stringify(expected)) {
+        problems.push(
+          `${where}: answered differently than for unknown ids: ${JSON.stringify(seen)} vs ${JSON.stringify(expected)}`,
+        );
+      }
+    }
   }
 
   beforeAll(async () => {
     victim = await startTestServer();
     attacker = await startTestServer();
-    asAttacker = { wsUrl: victim.wsUrl, adminKey: attacker.adminKey, pubsub: victim.pubsub };
 
     await seed(victim, {}, `Victim ${token}`, victimIds, victimAlternates);
     await seed(victim, attackerHeaders(), 'Attacker own', ownIds, ownAlternates);
@@ -691,14 +791,17 @@ describe('cross-tenant isolation', () => {
       tasks: await subscribe(victim, TenancyTaskUpdated, {}),
       messages: await subscribe(victim, TenancyMessageSent, {}),
     };
-    attackerSubs = {
-      agent: await subscribe(asAttacker, TenancyAgentStatusChanged, { agentId: victimIds.agent }),
-      root: await subscribe(asAttacker, TenancyTaskUpdated, { rootId: victimIds.task }),
-      task: await subscribe(asAttacker, TenancyTaskUpdated, { taskId: victimIds.subtask }),
-      conversation: await subscribe(asAttacker, TenancyMessageSent, {
-        conversationId: victimIds.conversation,
-      }),
-      recipient: await subscribe(asAttacker, TenancyMessageSent, { agentId: victimIds.agent }),
+    // Each on victim ids, with its control on the attacker's own ids on the same socket.
+    const watchAs = (doc: TypedDocumentNode<unknown, never>, on: (ids: Fixtures) => object) =>
+      watch(victim, attacker.adminKey, print(doc), { ...on(victimIds) }, { ...on(ownIds) });
+    attackerWatches = {
+      agent: await watchAs(TenancyAgentStatusChanged, (ids) => ({ agentId: ids.agent })),
+      root: await watchAs(TenancyTaskUpdated, (ids) => ({ rootId: ids.task })),
+      task: await watchAs(TenancyTaskUpdated, (ids) => ({ taskId: ids.subtask })),
+      conversation: await watchAs(TenancyMessageSent, (ids) => ({
+        conversationId: ids.conversation,
+      })),
+      recipient: await watchAs(TenancyMessageSent, (ids) => ({ agentId: ids.agent })),
     };
 
     // Admin, so that role checks never hide a tenancy bug.
@@ -736,19 +839,43 @@ describe('cross-tenant isolation', () => {
     for (const t of templates.filter((t) => t.root === 'mutation')) await walkHttp(t);
     console.log(`cross-tenant matrix: ${exercised.size} fields, ${calls} calls`);
 
-    // Let late events arrive, then record what everyone heard during the walk.
-    await new Promise((r) => setTimeout(r, 300));
-    for (const [name, sub] of Object.entries(victimSubs)) {
-      victimHeardDuringWalk[name] = !(await sub.staysQuiet(100));
-    }
-    for (const [name, sub] of Object.entries(attackerSubs)) {
-      attackerHeardDuringWalk[name] = !(await sub.staysQuiet(0));
-    }
     after = await snapshot();
+    // What everyone heard during the walk, each against a control that must arrive after it.
+    const victimControls = {
+      agents: [
+        () => victim.gql(TenancySetAgentStatus, { id: victimAlternates.agent, status: 'BUSY' }),
+        victimAlternates.agent,
+      ],
+      tasks: [
+        () =>
+          victim.gql(TenancyUpdateTask, {
+            id: victimAlternates.task,
+            input: { description: `Victim ${token} control` },
+          }),
+        victimAlternates.task,
+      ],
+      messages: [
+        () =>
+          victim.gql(TenancySendMessage, {
+            input: { content: `Victim ${token} control`, toAgentIds: [victimAlternates.agent] },
+          }),
+        `Victim ${token} control`,
+      ],
+    } as const;
+    for (const [name, sub] of Object.entries(victimSubs)) {
+      const [control, marker] = victimControls[name as keyof typeof victimControls];
+      victimHeardDuringWalk[name] = await sub.heardBefore(control, (e) =>
+        JSON.stringify(e.data ?? null).includes(marker),
+      );
+    }
+    attackerHeardDuringWalk = await attackerHeard();
   }, 300_000);
 
   afterAll(async () => {
-    for (const sub of [...Object.values(victimSubs ?? {}), ...Object.values(attackerSubs ?? {})]) {
+    for (const sub of [
+      ...Object.values(victimSubs ?? {}),
+      ...Object.values(attackerWatches ?? {}),
+    ]) {
       await sub.close();
     }
     for (const { listener } of probes) await listener.close();
@@ -782,8 +909,14 @@ describe('cross-tenant isolation', () => {
   });
 
   it("announces nothing of the attacker's walk to the victim, nor anything to subscriptions on victim ids", () => {
-    expect(victimHeardDuringWalk).toEqual({ agents: false, tasks: false, messages: false });
-    expect(Object.values(attackerHeardDuringWalk)).not.toContain(true);
+    expect(victimHeardDuringWalk).toEqual({ agents: [], tasks: [], messages: [] });
+    expect(attackerHeardDuringWalk).toEqual({
+      agent: [],
+      root: [],
+      task: [],
+      conversation: [],
+      recipient: [],
+    });
     const heard = probes.flatMap(({ name, listener }) =>
       listener.events.map((e) => `${name}: ${JSON.stringify(e)}`),
     );
@@ -820,10 +953,14 @@ describe('cross-tenant isolation', () => {
     expect((await victimSubs.messages!.waitForNext()).errors).toBeUndefined();
     expect((await victimSubs.messages!.waitForNext()).errors).toBeUndefined();
 
-    await new Promise((r) => setTimeout(r, 500));
-    for (const [name, sub] of Object.entries(attackerSubs)) {
-      expect(await sub.staysQuiet(0), name).toBe(true);
-    }
+    // The attacker's own later changes reached every control: the probes heard nothing before.
+    expect(await attackerHeard()).toEqual({
+      agent: [],
+      root: [],
+      task: [],
+      conversation: [],
+      recipient: [],
+    });
     expect(probes.map((p) => p.listener.events.length)).toEqual(heardBefore);
   });
 
