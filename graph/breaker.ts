@@ -8,6 +8,8 @@ export interface BreakerOptions {
   /** The longest it stays open between probes. */
   maxOpenMs?: number;
   now?: () => number;
+  /** Told when the breaker opens (not on each failed probe) and when it closes again. */
+  onChange?: (state: 'open' | 'closed') => void;
 }
 
 export type BreakerState = 'closed' | 'open' | 'half-open';
@@ -29,6 +31,7 @@ export class CircuitBreaker {
   private readonly firstOpenMs: number;
   private readonly maxOpenMs: number;
   private readonly now: () => number;
+  private readonly onChange: (state: 'open' | 'closed') => void;
 
   constructor(options: BreakerOptions = {}) {
     this.threshold = options.threshold ?? 2;
@@ -36,6 +39,7 @@ export class CircuitBreaker {
     this.maxOpenMs = options.maxOpenMs ?? 10_000;
     this.openMs = this.firstOpenMs;
     this.now = options.now ?? (() => Date.now());
+    this.onChange = options.onChange ?? (() => {});
   }
 
   get state(): BreakerState {
@@ -59,6 +63,7 @@ export class CircuitBreaker {
 
   /** Neo4j answered (even with an error of the query): close. */
   succeeded(): void {
+    if (this.state_ !== 'closed') this.onChange('closed');
     this.state_ = 'closed';
     this.failures = 0;
     this.openMs = this.firstOpenMs;
@@ -71,6 +76,7 @@ export class CircuitBreaker {
     if (this.state_ === 'half-open') this.openMs = Math.min(this.maxOpenMs, this.openMs * 2);
     // Calls that were already running when the breaker opened must not push the probe back.
     if (this.state_ === 'open') return;
+    if (this.state_ === 'closed') this.onChange('open');
     this.state_ = 'open';
     this.openUntil = this.now() + this.openMs;
   }

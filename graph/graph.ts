@@ -183,8 +183,9 @@ export async function connectGraph(settings: GraphSettings, opts: ConnectOptions
   const driver = neo4j.driver(settings.uri, neo4j.auth.basic(settings.user, settings.password), {
     disableLosslessIntegers: true,
     // Short, so an unreachable Neo4j fails a call in seconds and the breaker can open
-    // (the driver's defaults wait 30 s to connect and 60 s for a pooled connection).
-    connectionTimeout: 3_000,
+    // (the driver's defaults wait 30 s to connect and 60 s for a pooled connection). Not
+    // shorter: on a loaded machine a healthy Neo4j can take seconds to accept.
+    connectionTimeout: 5_000,
     connectionAcquisitionTimeout: 10_000,
     logging: { level: 'error', logger: () => {} },
   });
@@ -192,7 +193,15 @@ export async function connectGraph(settings: GraphSettings, opts: ConnectOptions
   for (let attempt = 1; ; attempt++) {
     try {
       await driver.verifyConnectivity({ database: settings.database });
-      return new Graph(driver, settings.database);
+      const breaker = new CircuitBreaker({
+        onChange: (state) =>
+          opts.log(
+            state === 'open'
+              ? `Neo4j at ${settings.uri} is not reachable: failing requests at once until it answers`
+              : `Neo4j at ${settings.uri} answers again`,
+          ),
+      });
+      return new Graph(driver, settings.database, undefined, breaker);
     } catch (err) {
       if (isAuthError(err)) {
         await driver.close();

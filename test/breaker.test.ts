@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { CircuitBreaker, isConnectivityError } from '../graph/breaker.js';
+import { UnavailableError } from '../src/domain/errors.js';
+
+function breaker() {
+  let now = 0;
+  const changes: string[] = [];
+  const b = new CircuitBreaker({
+    openMs: 1_000,
+    maxOpenMs: 4_000,
+    now: () => now,
+    onChange: (s) => changes.push(s),
+  });
+  return { b, changes, advance: (ms: number) => (now += ms) };
+}
+
+const refusal = (b: CircuitBreaker) => {
+  try {
+    b.enter();
+    return null;
+  } catch (err) {
+    return err as UnavailableError;
+  }
+};
+
+describe('the Neo4j circuit breaker', () => {
+  it('stays closed after one connectivity failure (a stale pooled connection) and opens on the second', () => {
+    const { b, changes } = breaker();
+    b.failed();
+    expect(b.state).toBe('closed');
+    expect(refusal(b)).toBeNull();
+    b.failed();
+    expect(b.state).toBe('open');
+    expect(changes).toEqual(['open']);
+    const err = refusal(b);
+    expect(err).toBeInstanceOf(UnavailableError);
+    expect(err?.code).toBe('SERVICE_UNAVAILABLE');
+    expect(err?.details).toEqual({ retryAfterSeconds: 1 });
+  });
+
+  it('lets one probe through after the open time, and refuses the rest meanwhile', () => {
+    const { b, advance } = breaker();
+    b.failed();
+    b.failed();
+    advance(999);
+    expect(refusal(b)).not.toBeNull();
+    advance(1);
+    expect(refusal(b)).toBeNull(); // the probe
+    expect(b.state).toBe('half-open');
+    expect(refusal(b)).not.toBeNull();
+  });
+
+  it('doubles the open time after a failed probe, up to the maximum, and closes on success', () => {
+    const { b, advance, changes } = breaker();
+    b.failed();
+    b.failed();
+    for (const openMs of [2_000, 4_000, 4_000]) {
+      advance(10_000);
+      expect(refusal(b)).toBeNull();
+      b.failed();
+      expect(b.state).toBe('open');
+      expect(b.retryAfterSeconds).toBe(openMs / 1000);
+    }
+    advance(10_000);
+    expect(refusal(b)).toBeNull();
+    b.succeeded();
+    expect(b.state).toBe('closed');
+    expect(changes).toEqual(['open', 'closed']);
+    // Closed again: the count starts over and the open time is back to the first.
+    b.failed();
+    expect(b.state).toBe('closed');
+    b.failed();
+    expect(b.retryAfterSeconds).toBe(1);
+  });
+
+  it('counts only errors that say Neo4j could not be reached', () => {
+    expect(isConnectivityError({ code: 'ServiceUnavailable' })).toBe(true);
+    expect(isConnectivityError({ code: 'SessionExpired' })).toBe(true);
+    expect(isConnectivityError(new UnavailableError('x'))).toBe(false);
+    expect(
+      isConnectivityError(Object.assign(new Error('x'), { cause: { code: 'ServiceUnavailable' } })),
+    ).toBe(true);
+    expect(isConnectivityError({ code: 'Neo.ClientError.Statement.SyntaxError' })).toBe(false);
+    expect(isConnectivityError(new Error('Connection acquisition timed out in 10000 ms'))).toBe(
+      false,
+    );
+  });
+});
