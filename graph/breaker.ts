@@ -69,10 +69,13 @@ export class CircuitBreaker {
     this.openMs = this.firstOpenMs;
   }
 
-  /** Neo4j could not be reached: open, or stay open longer after a failed probe. */
-  failed(): void {
+  /**
+   * Neo4j could not be reached: open, or stay open longer after a failed probe. `slow` (the
+   * call waited seconds to fail: a timeout, not a stale connection) opens it at once.
+   */
+  failed(slow = false): void {
     this.failures++;
-    if (this.state_ === 'closed' && this.failures < this.threshold) return;
+    if (this.state_ === 'closed' && this.failures < this.threshold && !slow) return;
     if (this.state_ === 'half-open') this.openMs = Math.min(this.maxOpenMs, this.openMs * 2);
     // Calls that were already running when the breaker opened must not push the probe back.
     if (this.state_ === 'open') return;
@@ -91,13 +94,25 @@ export class CircuitBreaker {
 
 /**
  * True for errors that say Neo4j could not be reached (as opposed to a query that failed). A
- * pool acquisition timeout is not one: it means busy, and opening the breaker would not help.
+ * pool acquisition timeout is one only when the pool had no connection at all, in use or idle:
+ * it spent the whole time failing to make one (a connect that hangs after TCP, e.g. behind a
+ * proxy during a partition). With connections in use it means busy; the breaker would not help.
  */
 export function isConnectivityError(err: unknown): boolean {
   const cause = (err as { cause?: unknown }).cause ?? err;
   for (const e of [err, cause]) {
     const code = (e as { code?: string }).code;
     if (code === 'ServiceUnavailable' || code === 'SessionExpired') return true;
+    if (isUnreachablePool(e)) return true;
   }
   return false;
+}
+
+/** The driver's acquisition timeout while the pool holds no connection at all. */
+export function isUnreachablePool(err: unknown): boolean {
+  const message = String((err as { message?: unknown }).message ?? '');
+  return (
+    message.startsWith('Connection acquisition timed out') &&
+    /Active conn count = 0, Idle conn count = 0\b/.test(message)
+  );
 }

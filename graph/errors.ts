@@ -1,9 +1,13 @@
 import { ConflictError, UnavailableError } from '../src/domain/errors.js';
+import { isUnreachablePool } from './breaker.js';
 
 /** Translates Neo4j driver errors into the app's hierarchy; the one place that knows codes. */
 export function translateDriverError(err: unknown): unknown {
   const code = (err as { code?: string }).code;
   if (typeof code !== 'string') return err;
+  if (isUnreachablePool(err)) {
+    return new UnavailableError('The graph database is not reachable right now; try again shortly');
+  }
   if (String((err as Error).message).startsWith('Connection acquisition timed out')) {
     // Every pooled connection is busy: Neo4j is there, the caller may retry shortly.
     return new UnavailableError('The graph database is busy right now; try again shortly', {

@@ -12,6 +12,9 @@ export interface GraphSettings {
   database: string;
 }
 
+/** A connectivity failure that took this long was a timeout, not a stale connection. */
+const SLOW_FAILURE_MS = 1_000;
+
 /** The deadline of the request whose work is running (see Graph.withDeadline). */
 const deadlines = new AsyncLocalStorage<{ at: number; ms: number }>();
 
@@ -87,14 +90,16 @@ export class Graph {
     for (let n = 0; ; n++) {
       this.timeoutLeft(); // throws once the request's deadline has passed
       this.breaker.enter();
+      const started = Date.now();
       try {
         const result = await attempt();
         this.breaker.succeeded();
         return result;
       } catch (err) {
         if (isConnectivityError(err)) {
-          // Retried once at once (a stale pooled connection); a second failure opens the breaker.
-          this.breaker.failed();
+          // Retried once at once (a stale pooled connection); a second failure, or one that
+          // took seconds (a timeout), opens the breaker.
+          this.breaker.failed(Date.now() - started > SLOW_FAILURE_MS);
           if (this.breaker.state === 'open')
             throw Object.assign(this.breaker.unavailable(), { cause: err });
           continue;
@@ -117,12 +122,13 @@ export class Graph {
   /** Neo4j's version when reachable; throws otherwise. */
   async serverVersion(): Promise<string> {
     this.breaker.enter();
+    const started = Date.now();
     try {
       const info = await this.driver.getServerInfo({ database: this.database });
       this.breaker.succeeded();
       return info.agent ?? 'unknown';
     } catch (err) {
-      if (isConnectivityError(err)) this.breaker.failed();
+      if (isConnectivityError(err)) this.breaker.failed(Date.now() - started > SLOW_FAILURE_MS);
       throw err;
     }
   }
@@ -186,7 +192,8 @@ export async function connectGraph(settings: GraphSettings, opts: ConnectOptions
     // (the driver's defaults wait 30 s to connect and 60 s for a pooled connection). Not
     // shorter: on a loaded machine a healthy Neo4j can take seconds to accept.
     connectionTimeout: 5_000,
-    connectionAcquisitionTimeout: 10_000,
+    // Also bounds a connect that hangs after TCP (a partition behind a proxy): see breaker.ts.
+    connectionAcquisitionTimeout: 5_000,
     logging: { level: 'error', logger: () => {} },
   });
   const attempts = opts.attempts ?? Infinity;

@@ -38,6 +38,12 @@ describe('the Neo4j circuit breaker', () => {
     expect(err?.details).toEqual({ retryAfterSeconds: 1 });
   });
 
+  it('opens on the first failure that took seconds (a timeout, not a stale connection)', () => {
+    const { b } = breaker();
+    b.failed(true);
+    expect(b.state).toBe('open');
+  });
+
   it('lets one probe through after the open time, and refuses the rest meanwhile', () => {
     const { b, advance } = breaker();
     b.failed();
@@ -81,8 +87,16 @@ describe('the Neo4j circuit breaker', () => {
       isConnectivityError(Object.assign(new Error('x'), { cause: { code: 'ServiceUnavailable' } })),
     ).toBe(true);
     expect(isConnectivityError({ code: 'Neo.ClientError.Statement.SyntaxError' })).toBe(false);
-    expect(isConnectivityError(new Error('Connection acquisition timed out in 10000 ms'))).toBe(
-      false,
-    );
+    // A pool that timed out with connections in use is busy; with none at all, it could not connect.
+    const acquisition = (active: number, idle: number) =>
+      Object.assign(
+        new Error(
+          `Connection acquisition timed out in 5000 ms. Pool status: Active conn count = ${active}, Idle conn count = ${idle}.`,
+        ),
+        { code: 'N/A' },
+      );
+    expect(isConnectivityError(acquisition(100, 0))).toBe(false);
+    expect(isConnectivityError(acquisition(0, 0))).toBe(true);
+    expect(isConnectivityError(acquisition(10, 0))).toBe(false);
   });
 });

@@ -157,16 +157,46 @@ describe('when Neo4j is unreachable', () => {
 
   it('serves requests again once Neo4j is back (the breaker half-opens and closes)', async () => {
     await proxy.restore();
-    const deadline = Date.now() + 20_000;
-    let res = await post(server.url, READ, unusedKey);
-    while (res.status !== 200 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 200));
-      res = await post(server.url, READ, unusedKey);
-    }
+    const res = await untilServed(unusedKey);
     expect(res.status).toBe(200);
     expect(res.body.data).toEqual({ agents: { totalCount: 0 } });
     expect(await wsCloseCode(server.wsUrl, unusedKey)).toBe(1000);
     const health = await post(server.url, '{ health { neo4j { up } } }');
     expect(health.body.data).toEqual({ health: { neo4j: { up: true } } });
   }, 30_000);
+
+  describe('while connections hang (a partition behind a proxy)', () => {
+    beforeAll(() => proxy.hang());
+    afterAll(() => proxy.restore());
+
+    it('fails the first request within the pool acquisition timeout and the next at once', async () => {
+      const first = await post(server.url, READ, adminKey);
+      expect(first.status).toBe(503);
+      expect(first.body.errors?.[0]?.extensions?.code).toBe('SERVICE_UNAVAILABLE');
+      // 5 s for the driver to give up on a connection that never answers, then the margin.
+      expect(first.ms).toBeLessThan(5_000 + FAST_MS);
+      const next = await post(server.url, READ, adminKey);
+      expect(next.status).toBe(503);
+      expect(next.body.errors?.[0]?.extensions?.retryAfterSeconds).toBeGreaterThanOrEqual(1);
+      expect(next.ms).toBeLessThan(FAST_MS);
+    }, 30_000);
+  });
+
+  it('serves requests again once the partition heals', async () => {
+    await proxy.restore();
+    const res = await untilServed(adminKey);
+    expect(res.status).toBe(200);
+    expect(res.body.data).toEqual({ agents: { totalCount: 0 } });
+  }, 30_000);
+
+  /** Sends READ until it is served (the breaker probes after its open time), for up to 20 s. */
+  async function untilServed(key: string): Promise<Answer> {
+    const deadline = Date.now() + 20_000;
+    let res = await post(server.url, READ, key);
+    while (res.status !== 200 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+      res = await post(server.url, READ, key);
+    }
+    return res;
+  }
 });

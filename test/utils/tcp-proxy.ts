@@ -4,6 +4,11 @@ export interface TcpProxy {
   port: number;
   /** Simulates the target going down: open connections are cut and new ones refused. */
   cut(): Promise<void>;
+  /**
+   * Simulates a partition behind a proxy: open connections are cut, new ones are accepted
+   * and then hang (nothing is forwarded, nothing answers).
+   */
+  hang(): void;
   /** Accepts and forwards connections again, on the same port. */
   restore(): Promise<void>;
   close(): Promise<void>;
@@ -19,9 +24,11 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   };
+  let hanging = false;
   const server: Server = createServer((client) => {
-    const upstream = connect(target.port, target.host);
     track(client);
+    if (hanging) return;
+    const upstream = connect(target.port, target.host);
     track(upstream);
     client.pipe(upstream).pipe(client);
     client.on('error', () => upstream.destroy());
@@ -46,8 +53,14 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   return {
     port,
     cut: stop,
+    hang() {
+      hanging = true;
+      for (const socket of sockets) socket.destroy();
+    },
     restore: async () => {
-      await listen(port);
+      if (hanging) for (const socket of sockets) socket.destroy();
+      hanging = false;
+      if (!server.listening) await listen(port);
     },
     close: stop,
   };
