@@ -1,14 +1,5 @@
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 
-@ObjectType({ description: 'A node id of an imported document and the id it was stored under.' })
-export class RemintedId {
-  @Field(() => String, { description: 'The id in the document.' })
-  documentId!: string;
-
-  @Field(() => ID, { description: 'The id of the node in this organisation.' })
-  id!: string;
-}
-
 @ObjectType({ description: 'What importing an organisation document did.' })
 export class ImportResult {
   @Field(() => Int)
@@ -22,11 +13,11 @@ export class ImportResult {
   })
   relationshipsCreated!: number;
 
-  @Field(() => [RemintedId], {
+  @Field(() => [ID], {
     description:
-      "Document ids stored under new ids: every id that is not this organisation's, unless the document is this organisation's own signed export and the id is free. Relationships of the document follow their nodes.",
+      "The id each node of the document was stored under, in document order: its own id when it is this organisation's, or when the document is this organisation's own signed export and the id is free; else a new one. Relationships of the document follow their nodes.",
   })
-  remintedIds!: RemintedId[];
+  nodeIds!: string[];
 }
 
 @ObjectType({ description: 'What deleting an organisation did.' })

@@ -10,7 +10,7 @@ import { startTestServer, type TestServer } from './utils/server.js';
 
 const IMPORT = `mutation($document: JSONObject!, $merge: Boolean) {
   importOrganisation(document: $document, merge: $merge) {
-    nodesCreated nodesUpdated relationshipsCreated remintedIds { documentId id }
+    nodesCreated nodesUpdated relationshipsCreated nodeIds
   }
 }`;
 
@@ -19,7 +19,7 @@ interface ImportData {
     nodesCreated: number;
     nodesUpdated: number;
     relationshipsCreated: number;
-    remintedIds: { documentId: string; id: string }[];
+    nodeIds: string[];
   };
 }
 
@@ -224,6 +224,27 @@ describe('importOrganisation keeps the domain rules', () => {
     expect(await taskIds(server)).toEqual(before);
   });
 
+  it('refuses a name taken in the organisation without repeating it', async () => {
+    const copy = {
+      label: 'Agent',
+      id: randomUUID(),
+      properties: {
+        name: 'Operator',
+        role: 'MASTER_OPERATOR',
+        status: 'IDLE',
+        active: true,
+        version: int(1),
+        createdAt: at,
+        updatedAt: at,
+      },
+    };
+    const res = await importInto(server, documentOf([copy]));
+    expect(codeOf(res)).toBe('CONFLICT');
+    expect(messageOf(res)).toContain('names are unique per organisation');
+    expect(messageOf(res)).not.toContain('Operator');
+    expect(messageOf(res)).not.toContain(server.tenantId);
+  });
+
   it('imports a consistent workflow: a running parent with a READY step', async () => {
     const [root, step] = [randomUUID(), randomUUID()];
     const res = await importInto(
@@ -241,7 +262,7 @@ describe('importOrganisation keeps the domain rules', () => {
     expect(result).toMatchObject({ nodesCreated: 2, relationshipsCreated: 1 });
 
     // A merge that ends the parent would strand the READY step below it: refused, nothing written.
-    const stored = new Map(result.remintedIds.map((m) => [m.documentId, m.id]));
+    const stored = new Map([root, step].map((id, i) => [id, result.nodeIds[i]!]));
     const ended = task(stored.get(root)!, { status: 'COMPLETED', orchestrated: true });
     const merged = await importInto(server, documentOf([ended]), true);
     expect(codeOf(merged)).toBe('BAD_USER_INPUT');
@@ -272,7 +293,7 @@ describe('importOrganisation and ids of other organisations', () => {
     await victim?.stop();
   });
 
-  /** The answer with the document's id and the new id replaced: what may differ by design. */
+  /** The answer with the document's id and the stored ids replaced: what may differ by design. */
   function shape(res: Awaited<ReturnType<typeof importInto>>, documentId: string) {
     const data = res.data as ImportData | undefined;
     return {
@@ -282,10 +303,7 @@ describe('importOrganisation and ids of other organisations', () => {
       })),
       result: data && {
         ...data.importOrganisation,
-        remintedIds: data.importOrganisation.remintedIds.map((m) => ({
-          documentId: m.documentId === documentId ? '<id>' : m.documentId,
-          id: typeof m.id,
-        })),
+        nodeIds: data.importOrganisation.nodeIds.map((id) => (id === documentId ? '<id>' : 'new')),
       },
     };
   }
@@ -307,7 +325,8 @@ describe('importOrganisation and ids of other organisations', () => {
         // Neither id names a node the attacker can read: both were stored under new ids.
         const node = await attacker.gql(`query { node(id: "${id}") { id } }`);
         expect(node.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
-        const stored = (res.data as ImportData).importOrganisation.remintedIds[0]!.id;
+        const [stored] = (res.data as ImportData).importOrganisation.nodeIds;
+        expect(stored).not.toBe(id);
         expect(
           (await attacker.gql(`query { node(id: "${stored}") { id } }`)).errors,
         ).toBeUndefined();
@@ -329,7 +348,8 @@ describe('importOrganisation and ids of other organisations', () => {
       .exportOrganisation;
     const res = await importInto(attacker, doc);
     expect(res.errors).toBeUndefined();
-    const reminted = (res.data as ImportData).importOrganisation.remintedIds;
-    expect(reminted.map((m) => m.documentId).sort()).toEqual(doc.nodes.map((n) => n.id).sort());
+    const stored = (res.data as ImportData).importOrganisation.nodeIds;
+    expect(stored).toHaveLength(doc.nodes.length);
+    expect(stored.filter((id) => doc.nodes.some((n) => n.id === id))).toEqual([]);
   });
 });

@@ -16,10 +16,7 @@ const ImportOrganisation = graphql(`
       nodesCreated
       nodesUpdated
       relationshipsCreated
-      remintedIds {
-        documentId
-        id
-      }
+      nodeIds
     }
   }
 `);
@@ -383,7 +380,7 @@ describe('organisation export and import', () => {
       nodesCreated: original.nodes.length,
       nodesUpdated: 0,
       relationshipsCreated: original.relationships.length,
-      remintedIds: [],
+      nodeIds: original.nodes.map((n) => n.id),
     });
     // Batched: one lookup, one UNWIND per label and per (type, from label, to label), and
     // the mutation's audit event.
@@ -421,7 +418,7 @@ describe('organisation export and import', () => {
       nodesCreated: 0,
       nodesUpdated: original.nodes.length,
       relationshipsCreated: 0,
-      remintedIds: [],
+      nodeIds: original.nodes.map((n) => n.id),
     });
     expect(await exportOf(server)).toEqual(original);
   });
@@ -539,15 +536,17 @@ describe('organisation import with merge', () => {
     const res = await importInto(server, doc, true);
     expect(res.errors).toBeUndefined();
     // The entity's id is not this organisation's: it is stored under a new one.
-    const [reminted] = res.data!.importOrganisation.remintedIds;
+    const [agentId, entityId] = res.data!.importOrganisation.nodeIds;
     expect(res.data!.importOrganisation).toEqual({
       nodesCreated: 1,
       nodesUpdated: 1,
       relationshipsCreated: 1,
-      remintedIds: [{ documentId: entity.id, id: expect.any(String) }],
+      nodeIds: [agent.id, expect.any(String)],
     });
-    entity.id = reminted!.id;
-    doc.relationships[0]!.to = reminted!.id;
+    expect(entityId).not.toBe(entity.id);
+    expect(agentId).toBe(agent.id);
+    entity.id = entityId!;
+    doc.relationships[0]!.to = entityId!;
 
     const after = await exportOf(server);
     expect(after.nodes).toHaveLength(before.nodes.length + 1);
@@ -599,7 +598,9 @@ describe('organisation import with merge', () => {
       nodesUpdated: 0,
       relationshipsCreated: 1_999,
     });
-    expect(res.data!.importOrganisation.remintedIds).toHaveLength(2_000);
+    const stored = res.data!.importOrganisation.nodeIds;
+    expect(new Set(stored).size).toBe(2_000);
+    expect(stored.filter((id, i) => id === nodes[i]!.id)).toEqual([]);
     // lookup, nodes, relationships and the audit event
     expect(server.graph.statementCount - before).toBeLessThanOrEqual(4);
   });

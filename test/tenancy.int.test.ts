@@ -987,7 +987,14 @@ describe('cross-tenant isolation', () => {
         {
           label: 'Knowledge',
           id: randomUUID(),
-          properties: { content: 'borrowed provenance', kind: 'FACT', confidence: 1 },
+          properties: {
+            content: 'borrowed provenance',
+            kind: 'FACT',
+            confidence: 1,
+            // Issue 9: imports keep the domain rules, so the node itself must be valid.
+            createdAt: { $datetime: '2024-05-01T10:20:30Z' },
+            updatedAt: { $datetime: '2024-05-01T10:20:30Z' },
+          },
         },
       ],
       relationships: [] as { type: string; from: string; to: string; properties: object }[],

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import * as checks from '../../graph/organisation-import.repository.js';
+import { translateDriverError } from '../../graph/errors.js';
 import * as repo from '../../graph/organisation.repository.js';
 import type { Tx } from '../../graph/cypher.js';
 import { BadInputError, ConflictError } from '../domain/errors.js';
@@ -19,8 +20,11 @@ export interface ImportResult {
   nodesCreated: number;
   nodesUpdated: number;
   relationshipsCreated: number;
-  /** Ids of the document that were stored under a new id, in document order. */
-  remintedIds: { documentId: string; id: string }[];
+  /**
+   * The id each node of the document was stored under, in document order. A list by position,
+   * not pairs: the answer never repeats the document's ids back (issue 9's tenancy sweep).
+   */
+  nodeIds: string[];
 }
 
 /** Export, import and deletion of a whole organisation (one tenant). */
@@ -59,8 +63,8 @@ export class OrganisationService {
    * - Ids: a node id of this organisation is a CONFLICT without `merge` (with `merge`, that node
    *   gets the document's properties; under another label it is a CONFLICT). Any other id is
    *   kept only when the document is this organisation's own signed export and the id is free;
-   *   otherwise it is re-minted (remintedIds maps it), so a free id and another organisation's
-   *   id give the same answer (issue 9).
+   *   otherwise it is re-minted (nodeIds says where each node went), so a free id and another
+   *   organisation's id give the same answer (issue 9).
    * - BAD_USER_INPUT: the document is malformed, a node or relationship breaks a domain rule
    *   (organisation-rules.ts), the tasks would leave the engine an inconsistent workflow, or a
    *   relationship names an id that is neither in the document nor a node of this organisation.
@@ -71,13 +75,7 @@ export class OrganisationService {
     checkNodeRules(parsed.nodes);
     const signed = isSignedBy(await this.signingSecret(), tenantId, parsed);
     return this.uow.run(async (tx) => {
-      const { doc, labelOf, existing, reminted } = await this.resolveIds(
-        tx,
-        tenantId,
-        parsed,
-        merge,
-        signed,
-      );
+      const { doc, labelOf, existing } = await this.resolveIds(tx, tenantId, parsed, merge, signed);
       doc.relationships.forEach((r, i) =>
         checkRelationshipRule(i, r, labelOf.get(r.from)!, labelOf.get(r.to)!),
       );
@@ -87,8 +85,10 @@ export class OrganisationService {
       for (const [label, nodes] of groupBy(doc.nodes, (n) => n.label)) {
         const fresh = nodes.filter((n) => !existing.has(n.id));
         const known = nodes.filter((n) => existing.has(n.id));
-        if (fresh.length) nodesCreated += await repo.createNodes(tx, tenantId, label, fresh);
-        if (known.length) nodesUpdated += await repo.replaceNodes(tx, tenantId, label, known);
+        await namesUnique(label, async () => {
+          if (fresh.length) nodesCreated += await repo.createNodes(tx, tenantId, label, fresh);
+          if (known.length) nodesUpdated += await repo.replaceNodes(tx, tenantId, label, known);
+        });
       }
 
       let relationshipsCreated = 0;
@@ -109,8 +109,9 @@ export class OrganisationService {
           merge,
         );
       }
-      await this.checkEngineState(tx, tenantId, parsed, doc, existing, reminted);
-      return { nodesCreated, nodesUpdated, relationshipsCreated, remintedIds: reminted };
+      await this.checkEngineState(tx, tenantId, parsed, doc, existing);
+      const nodeIds = doc.nodes.map((n) => n.id);
+      return { nodesCreated, nodesUpdated, relationshipsCreated, nodeIds };
     });
   }
 
@@ -132,7 +133,7 @@ export class OrganisationService {
    * Decides the stored id of every node (kept, updated or re-minted), refuses this
    * organisation's ids where they may not be reused (CONFLICT) and dangling relationship ends
    * (BAD_USER_INPUT). Returns the document with its ids rewritten, the label of every id the
-   * relationships use, the ids that exist already, and what was re-minted.
+   * relationships use, and the ids that exist already.
    */
   private async resolveIds(
     tx: Tx,
@@ -168,12 +169,9 @@ export class OrganisationService {
     }
 
     const idOf = new Map<string, string>();
-    const reminted: ImportResult['remintedIds'] = [];
     for (const node of doc.nodes) {
       const keep = ours(node.id) || (signed && !byId.has(node.id));
-      const id = keep ? node.id : randomUUID();
-      idOf.set(node.id, id);
-      if (!keep) reminted.push({ documentId: node.id, id });
+      idOf.set(node.id, keep ? node.id : randomUUID());
     }
 
     const labelOf = new Map<string, ExportLabel>(doc.nodes.map((n) => [idOf.get(n.id)!, n.label]));
@@ -204,7 +202,6 @@ export class OrganisationService {
       doc: rewritten,
       labelOf,
       existing: new Set(doc.nodes.filter((n) => ours(n.id)).map((n) => n.id)),
-      reminted,
     };
   }
 
@@ -220,7 +217,6 @@ export class OrganisationService {
     original: OrganisationDocument,
     doc: OrganisationDocument,
     existing: Set<string>,
-    reminted: ImportResult['remintedIds'],
   ): Promise<void> {
     const plain = new Set(
       doc.nodes
@@ -238,12 +234,30 @@ export class OrganisationService {
     }
     const found = await checks.engineStateProblem(tx, tenantId, [...ids]);
     if (!found) return;
-    const documentId = reminted.find((m) => m.id === found.id)?.documentId ?? found.id;
-    const index = original.nodes.findIndex((n) => n.id === documentId);
+    // Stored ids follow document order, so the position names the node as the caller sent it.
+    const index = doc.nodes.findIndex((n) => n.id === found.id);
+    const documentId = index >= 0 ? original.nodes[index]!.id : found.id;
     const where = index >= 0 ? `nodes[${index}] (Task "${documentId}")` : `Task "${documentId}"`;
     throw new BadInputError(
       `The organisation document would give the engine an inconsistent workflow at ${where}: it ${found.problem}. Import such a task PENDING (or not orchestrated) and start it with startWorkflow`,
       { field: index >= 0 ? `nodes[${index}]` : 'nodes', id: documentId },
+    );
+  }
+}
+
+/**
+ * Agent and Capability names are unique per organisation (a constraint). The driver's message
+ * would repeat the name, the tenant and an internal node id; this one names the rule instead.
+ */
+async function namesUnique(label: ExportLabel, write: () => Promise<void>): Promise<void> {
+  try {
+    await write();
+  } catch (err) {
+    // Inside the transaction the driver's error is not translated yet.
+    if (!(translateDriverError(err) instanceof ConflictError)) throw err;
+    throw new ConflictError(
+      `A ${label} of the document has a name that another ${label} of this organisation (or of the document) already has; names are unique per organisation: rename it, or import with merge onto the existing node`,
+      { label },
     );
   }
 }
