@@ -106,20 +106,21 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   };
 
   /**
-   * Failed authentications spend their address's requests: once over, a key from that address
-   * is refused before it is looked up (issue 9: 400 bad keys were 400 lookups, no 429).
+   * Failed authentications spend a bucket of their address's own: once it is empty, an unknown
+   * key from that address is refused before it is looked up (issue 9: 400 bad keys were 400
+   * lookups, no 429). Keys that authenticated recently and keyless requests are not counted
+   * against it, so one client's bad keys do not lock out others behind the same NAT.
    */
-  const addressRefusal = (address: string) => {
-    const { allowed, retryAfterSeconds } = limiter.peek(`address:${address}`);
-    return allowed ? null : rateLimitedError(limits.rateLimitPerMinute, retryAfterSeconds);
-  };
   const authenticate = async (credential: unknown, operation: string, address: string) => {
-    const refused = addressRefusal(address);
-    if (refused) throw refused;
+    const bucket = `bad-keys:${address}`;
+    if (!services.auth.recentlyValid(credential)) {
+      const { allowed, retryAfterSeconds } = limiter.peek(bucket);
+      if (!allowed) throw rateLimitedError(limits.rateLimitPerMinute, retryAfterSeconds);
+    }
     try {
       return await services.auth.authenticate(credential, operation, address);
     } catch (err) {
-      if (err instanceof UnauthenticatedError) limiter.take(`address:${address}`);
+      if (err instanceof UnauthenticatedError) limiter.take(bucket);
       throw err;
     }
   };

@@ -108,6 +108,19 @@ describe('bad API keys', () => {
     expect(await wsCloseCode(server.wsUrl, ownLoopback(), 'ap_not_a_key')).toBe(4403);
   });
 
+  it('do not lock out a key that authenticated recently from the same address (clients behind one NAT)', async () => {
+    const address = ownLoopback();
+    expect((await postFrom(server.url, address, server.adminKey)).status).toBe(200);
+    let refused = 0;
+    for (let i = 0; i < 2 * RATE && refused === 0; i++) {
+      if ((await postFrom(server.url, address, `ap_not_a_key_nat_${i}`)).status === 429) refused++;
+    }
+    expect(refused).toBe(1);
+    const res = await postFrom(server.url, address, server.adminKey);
+    expect(res.status).toBe(200);
+    expect(res.body.errors).toBeUndefined();
+  });
+
   it('do not hold back a valid key from another address', async () => {
     const res = await postFrom(server.url, ownLoopback(), server.adminKey);
     expect(res.status).toBe(200);

@@ -20,6 +20,10 @@ import type { UnitOfWork } from './unit-of-work.js';
 const CACHE_MS = 5_000;
 /** lastUsedAt is written at most this often per key. */
 const TOUCH_MS = 60_000;
+/** How long a key that authenticated stays exempt from its address's bad-key limit. */
+const KNOWN_MS = 10 * 60_000;
+/** Most key hashes remembered as recently valid (least recently used go first). */
+const KNOWN_MAX = 10_000;
 
 export interface CreatedKey {
   apiKey: ApiKey;
@@ -31,6 +35,7 @@ export interface CreatedKey {
 export class AuthService {
   private readonly cache = new Map<string, { key: ApiKey; at: number }>();
   private readonly touched = new Map<string, number>();
+  private readonly known = new Map<string, number>();
 
   constructor(private readonly uow: UnitOfWork) {}
 
@@ -71,8 +76,22 @@ export class AuthService {
         key ? 'This API key has been revoked' : 'This API key is not valid',
       );
     }
+    this.known.delete(hash);
+    this.known.set(hash, Date.now());
+    if (this.known.size > KNOWN_MAX) this.known.delete(this.known.keys().next().value!);
     await this.touch(key.id);
     return repo.principalOf(key);
+  }
+
+  /**
+   * Whether this credential authenticated in the last minutes: such a key is still looked up
+   * (revocation holds) but is not refused for its address's bad keys, so clients behind one
+   * NAT or proxy are not locked out by another client's failures.
+   */
+  recentlyValid(header: unknown): boolean {
+    const secret = bearerKey(header);
+    const at = secret ? this.known.get(hashApiKey(secret)) : undefined;
+    return at !== undefined && Date.now() - at < KNOWN_MS;
   }
 
   /** Creates a key of the caller's tenant; the secret is returned once. */
