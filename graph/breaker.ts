@@ -7,6 +7,8 @@ export interface BreakerOptions {
   openMs?: number;
   /** The longest it stays open between probes. */
   maxOpenMs?: number;
+  /** A probe that has not ended after this long (a slow query, a request deadline) gives way to another. */
+  probeMs?: number;
   now?: () => number;
   /** Told when the breaker opens (not on each failed probe) and when it closes again. */
   onChange?: (state: 'open' | 'closed') => void;
@@ -27,6 +29,8 @@ export class CircuitBreaker {
   private openUntil = 0;
   private openMs: number;
   private failures = 0;
+  private probeStartedAt = 0;
+  private readonly probeMs: number;
   private readonly threshold: number;
   private readonly firstOpenMs: number;
   private readonly maxOpenMs: number;
@@ -38,6 +42,7 @@ export class CircuitBreaker {
     this.firstOpenMs = options.openMs ?? 1_000;
     this.maxOpenMs = options.maxOpenMs ?? 10_000;
     this.openMs = this.firstOpenMs;
+    this.probeMs = options.probeMs ?? 5_000;
     this.now = options.now ?? (() => Date.now());
     this.onChange = options.onChange ?? (() => {});
   }
@@ -54,11 +59,16 @@ export class CircuitBreaker {
   /** Throws SERVICE_UNAVAILABLE while open; lets one probe through once `openMs` has passed. */
   enter(): void {
     if (this.state_ === 'closed') return;
-    if (this.state_ === 'open' && this.now() >= this.openUntil) {
-      this.state_ = 'half-open';
-      return; // this caller is the probe
-    }
-    throw this.unavailable();
+    const now = this.now();
+    const due =
+      this.state_ === 'open'
+        ? now >= this.openUntil
+        : // A probe that never reports (it was a slow query, or its request's deadline passed)
+          // must not keep a recovered Neo4j refusing everyone.
+          now - this.probeStartedAt >= this.probeMs;
+    if (!due) throw this.unavailable();
+    this.state_ = 'half-open';
+    this.probeStartedAt = now; // this caller is the probe
   }
 
   /** Neo4j answered (even with an error of the query): close. */

@@ -79,6 +79,19 @@ describe('the Neo4j circuit breaker', () => {
     expect(b.retryAfterSeconds).toBe(1);
   });
 
+  it('lets another probe through when a probe never reports (a slow query, a passed deadline)', () => {
+    const { b, advance } = breaker();
+    b.failed(true);
+    advance(1_000);
+    expect(refusal(b)).toBeNull(); // the probe, which then never calls succeeded() or failed()
+    advance(4_999);
+    expect(refusal(b)).toBeInstanceOf(UnavailableError);
+    advance(1);
+    expect(refusal(b)).toBeNull(); // a new probe
+    b.succeeded();
+    expect(b.state).toBe('closed');
+  });
+
   it('counts only errors that say Neo4j could not be reached', () => {
     expect(isConnectivityError({ code: 'ServiceUnavailable' })).toBe(true);
     expect(isConnectivityError({ code: 'SessionExpired' })).toBe(true);
