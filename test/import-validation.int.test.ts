@@ -352,4 +352,91 @@ describe('importOrganisation and ids of other organisations', () => {
     expect(stored).toHaveLength(doc.nodes.length);
     expect(stored.filter((id) => doc.nodes.some((n) => n.id === id))).toEqual([]);
   });
+
+  it('points id-holding properties at re-minted ids: messages by conversation and usage by task still add up', async () => {
+    const [conv, msg, t, agent, run, call] = Array.from({ length: 6 }, () => randomUUID());
+    const doc = documentOf(
+      [
+        {
+          label: 'Conversation',
+          id: conv,
+          properties: { messageCount: int(1), createdAt: at, updatedAt: at },
+        },
+        {
+          label: 'Message',
+          id: msg,
+          properties: {
+            kind: 'CHAT',
+            content: 'moved',
+            conversationId: conv,
+            seq: int(1),
+            createdAt: at,
+          },
+        },
+        task(t, { status: 'COMPLETED' }),
+        {
+          label: 'Agent',
+          id: agent,
+          properties: {
+            name: `Mover ${agent}`,
+            role: 'MASTER_OPERATOR',
+            status: 'IDLE',
+            active: true,
+            version: int(1),
+            createdAt: at,
+            updatedAt: at,
+          },
+        },
+        {
+          label: 'Run',
+          id: run,
+          properties: {
+            status: 'SUCCEEDED',
+            attempt: int(1),
+            startedAt: at,
+            createdAt: at,
+            updatedAt: at,
+          },
+        },
+        {
+          label: 'LLMCall',
+          id: call,
+          properties: {
+            runId: run,
+            taskId: t,
+            agentId: agent,
+            promptTokens: int(5),
+            completionTokens: int(2),
+            totalTokens: int(7),
+            costUsd: 0.5,
+            createdAt: at,
+            updatedAt: at,
+          },
+        },
+      ],
+      [
+        { type: 'IN', from: msg, to: conv, properties: {} },
+        { type: 'OF', from: run, to: t, properties: {} },
+        { type: 'BY', from: run, to: agent, properties: {} },
+        { type: 'CALLED', from: run, to: call, properties: {} },
+      ],
+    );
+    const res = await importInto(victim, doc, true);
+    expect(res.errors).toBeUndefined();
+    const [newConv, , newTask] = (res.data as ImportData).importOrganisation.nodeIds;
+    expect(newConv).not.toBe(conv); // not this organisation's signed export: re-minted
+
+    const read = await victim.gql(
+      `query($c: ID!, $t: ID!) {
+        messages(filter: { conversationId: $c }) { nodes { content } }
+        task(id: $t) { llmUsage { calls totalTokens costUsd } }
+      }`,
+      { c: newConv, t: newTask } as never,
+    );
+    expect(read.errors).toBeUndefined();
+    expect(read.data).toEqual({
+      messages: { nodes: [{ content: 'moved' }] },
+      task: { llmUsage: { calls: 1, totalTokens: 7, costUsd: 0.5 } },
+    });
+  });
 });

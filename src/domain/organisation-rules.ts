@@ -152,6 +152,16 @@ const CAPABILITY_STATS: Record<string, Rule> = {
  * Relationship types the platform reads, with the labels they join (and their property rules).
  * Other types are the document's own and may join any two organisation nodes.
  */
+/**
+ * Properties that hold the id of another node of the organisation. When an import gives a node
+ * a new id, these follow it, or lookups by them (messages of a conversation, usage of a task)
+ * would find nothing.
+ */
+export const ID_PROPERTIES: Partial<Record<ExportLabel, readonly string[]>> = {
+  Message: ['conversationId'],
+  LLMCall: ['runId', 'taskId', 'agentId'],
+};
+
 export const RELATIONSHIP_RULES: Record<
   string,
   { from: readonly ExportLabel[]; to: readonly ExportLabel[]; properties?: Record<string, Rule> }

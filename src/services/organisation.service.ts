@@ -13,7 +13,11 @@ import {
   type ExportLabel,
   type OrganisationDocument,
 } from '../domain/organisation-export.js';
-import { checkNodeRules, checkRelationshipRule } from '../domain/organisation-rules.js';
+import {
+  checkNodeRules,
+  checkRelationshipRule,
+  ID_PROPERTIES,
+} from '../domain/organisation-rules.js';
 import type { UnitOfWork } from './unit-of-work.js';
 
 export interface ImportResult {
@@ -191,7 +195,11 @@ export class OrganisationService {
     });
     const rewritten: OrganisationDocument = {
       ...doc,
-      nodes: doc.nodes.map((n) => ({ ...n, id: idOf.get(n.id)! })),
+      nodes: doc.nodes.map((n) => ({
+        ...n,
+        id: idOf.get(n.id)!,
+        properties: withIdsRewritten(n.properties, ID_PROPERTIES[n.label], idOf),
+      })),
       relationships: doc.relationships.map((r) => ({
         ...r,
         from: idOf.get(r.from) ?? r.from,
@@ -271,4 +279,19 @@ function groupBy<T, K>(items: readonly T[], key: (item: T) => K): Map<K, T[]> {
     else groups.set(k, [item]);
   }
   return groups;
+}
+
+/** The node's id-holding properties pointed at the ids the import gave their nodes. */
+function withIdsRewritten<P extends Record<string, unknown>>(
+  properties: P,
+  names: readonly string[] | undefined,
+  idOf: ReadonlyMap<string, string>,
+): P {
+  if (!names) return properties;
+  const out: Record<string, unknown> = { ...properties };
+  for (const name of names) {
+    const value = out[name];
+    if (typeof value === 'string' && idOf.has(value)) out[name] = idOf.get(value);
+  }
+  return out as P;
 }
