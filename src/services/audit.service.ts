@@ -3,6 +3,13 @@ import { SYSTEM_TENANT, type AuditEvent } from '../domain/auth.js';
 import { pageRequest, type Page } from '../domain/page.js';
 import type { UnitOfWork } from './unit-of-work.js';
 
+export interface SweepOptions {
+  batch?: number;
+  now?: number;
+  /** Only these tenants' events (a test's own); default every tenant's. */
+  tenantIds?: string[];
+}
+
 /** The audit trail: written by the unit of work and the auth layer, read by admins. */
 export class AuditService {
   constructor(private readonly uow: UnitOfWork) {}
@@ -13,13 +20,17 @@ export class AuditService {
   }
 
   /**
-   * Deletes audit events older than `retentionDays`, every tenant's, in batches of `batch`
-   * (one transaction each, so a large backlog never makes one huge transaction). Returns how
-   * many it deleted.
+   * Deletes audit events older than `retentionDays`, of `tenantIds` (default: every tenant's),
+   * in batches of `batch` (one transaction each, so a large backlog never makes one huge
+   * transaction). Returns how many it deleted.
    */
-  async sweep(retentionDays: number, batch = 1_000, now = Date.now()): Promise<number> {
+  async sweep(
+    retentionDays: number,
+    { batch = 1_000, now = Date.now(), tenantIds }: SweepOptions = {},
+  ): Promise<number> {
     const cutoff = new Date(now - retentionDays * 86_400_000).toISOString();
-    const tenants = await this.uow.read((tx) => repo.auditTenantIds(tx, SYSTEM_TENANT));
+    const tenants =
+      tenantIds ?? (await this.uow.read((tx) => repo.auditTenantIds(tx, SYSTEM_TENANT)));
     let deleted = 0;
     for (const tenantId of tenants) {
       for (;;) {
