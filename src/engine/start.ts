@@ -27,7 +27,13 @@ export function schedulerFromConfig(
       (e.executor === 'echo'
         ? echoExecutor(e.echoDelayMs)
         : agentExecutor(
-            createAgentRuntime({ uow: deps.uow, llm: config.llm, logger: deps.logger }),
+            // The pub/sub carries the steps' tokens (stepTokens); without it nothing streams.
+            createAgentRuntime({
+              uow: deps.uow,
+              llm: config.llm,
+              logger: deps.logger,
+              pubsub: deps.pubsub,
+            }),
           )),
     concurrency: e.concurrency,
     perAgentLimit: e.perAgentLimit,
