@@ -1,22 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import type { CypherQuery, Tx } from './cypher.js';
+import { ensureSecret } from './secret.repository.js';
 
 /** What an import checks in the graph besides ids: the signing secret and the engine's state. */
 
-/**
- * The secret that signs exported documents (see organisationSignature): created once and kept in
- * the graph, so every API instance and every restart shares it. No tenant reaches (:Secret).
- */
-export async function organisationSecret(tx: Tx): Promise<string> {
-  const [row] = await tx.run<{ value: string }>({
-    cypher: `
-      MERGE (s:Secret {name: 'organisation'})
-        ON CREATE SET s.value = $value, s.createdAt = datetime()
-      RETURN s.value AS value`,
-    params: { value: randomBytes(32).toString('base64url') },
-  });
-  return row!.value;
-}
+/** The secret that signs exported documents (see organisationSignature). */
+export const organisationSecret = (tx: Tx) => ensureSecret(tx, 'organisation');
 
 const FINISHED = "['COMPLETED', 'FAILED', 'CANCELLED', 'SKIPPED']";
 
