@@ -1,4 +1,5 @@
 import { HumanMessage, SystemMessage, type BaseMessage } from '@langchain/core/messages';
+import { StructuredOutputError } from '../llm/structured.js';
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
 import { z } from 'zod';
 import type { CandidateAgent } from '../../graph/engine.repository.js';
@@ -19,10 +20,12 @@ export const PlanSchema = z.object({
         instructions: z.string().describe('What the operator should do and produce'),
         capability: z.string().describe('The capability the step needs, e.g. research or writing'),
         dependsOn: z.array(z.string()).describe('Keys of the steps that must finish first'),
+        // Nullish, not optional: strict structured outputs require every property and send
+        // null for "none" (issue 10: a plan schema with an unrequired property is refused).
         condition: z
           .string()
-          .optional()
-          .describe('Optional: run only if this holds on earlier outputs'),
+          .nullish()
+          .describe('Run only if this holds on earlier outputs; null to always run'),
         output: z.string().describe('What the step should produce'),
       }),
     )
@@ -34,10 +37,15 @@ export type Plan = z.infer<typeof PlanSchema>;
 /** How many times a malformed or invalid plan is sent back with what is wrong. */
 export const MAX_REPAIRS = 2;
 
+/** How much of a rejected answer a repair prompt quotes: its start and its end. */
+export const REJECTED_HEAD = 3000;
+export const REJECTED_TAIL = 500;
+
 /**
  * The Chief of Staff plans a task: a structured plan (withStructuredOutput), validated as a DAG
- * of uniquely keyed steps with known dependencies and valid conditions. An invalid plan gets a
- * repair prompt naming the problem, at most MAX_REPAIRS times; then the step fails (permanent).
+ * of uniquely keyed steps with known dependencies and valid conditions. An invalid, malformed
+ * or cut-off plan gets a repair prompt that quotes it and names the problem, at most
+ * MAX_REPAIRS times; then the step fails (permanent).
  */
 export async function planTask(
   model: BaseChatModel,
@@ -45,6 +53,7 @@ export async function planTask(
   task: Task,
   operators: CandidateAgent[],
   knowledge: string[],
+  signal?: AbortSignal,
 ): Promise<{ steps: PlannedStep[]; unknownCapabilities: string[] }> {
   const team = operators
     .filter((o) => o.agent.role === 'MASTER_OPERATOR')
@@ -70,16 +79,23 @@ export async function planTask(
   let problem = '';
   for (let attempt = 0; attempt <= MAX_REPAIRS; attempt++) {
     let plan: Plan | undefined;
+    let rejected = '';
     try {
-      plan = PlanSchema.parse(await structured.invoke(messages));
+      plan = PlanSchema.parse(await structured.invoke(messages, { signal }));
     } catch (err) {
-      if (err instanceof z.ZodError || err instanceof SyntaxError || isParseError(err)) {
+      if (err instanceof StructuredOutputError) {
+        problem = err.truncated
+          ? `${err.problem} (fewer steps, shorter instructions)`
+          : `the answer was not a valid plan: ${err.problem}`;
+        rejected = err.raw;
+      } else if (err instanceof z.ZodError || err instanceof SyntaxError || isParseError(err)) {
         problem = `the answer was not a valid plan: ${(err as Error).message.split('\n')[0]}`;
       } else {
         throw err; // a transport error: the engine's retry rules apply
       }
     }
     if (plan) {
+      rejected = JSON.stringify(plan);
       problem = validatePlan(plan);
       if (!problem) {
         const known = new Set(operators.flatMap((o) => o.capabilities.map((c) => c.name)));
@@ -99,16 +115,27 @@ export async function planTask(
         return { steps, unknownCapabilities: unknown };
       }
     }
+    // The model sees what it sent (issue 10: told only "it is wrong", it cannot fix it).
+    const quoted = rejected ? `Your answer was:\n${quote(rejected)}\n\n` : '';
     messages.push(
       new HumanMessage(
-        `Your plan cannot be used: ${problem}. Send the whole plan again, corrected.`,
+        `${quoted}Your plan cannot be used: ${problem}. Send the whole plan again, corrected.`,
       ),
     );
   }
   throw new StepError(`The plan was still invalid after ${MAX_REPAIRS} repairs: ${problem}`, false);
 }
 
+/** A rejected answer for a repair prompt: whole when short, else its start and its end. */
+export function quote(answer: string): string {
+  if (answer.length <= REJECTED_HEAD + REJECTED_TAIL) return answer;
+  const cut = answer.length - REJECTED_HEAD - REJECTED_TAIL;
+  return `${answer.slice(0, REJECTED_HEAD)}\n[... ${cut} characters left out ...]\n${answer.slice(-REJECTED_TAIL)}`;
+}
+
 function isParseError(err: unknown): boolean {
+  // An HTTP error is the server refusing the request, never a malformed answer.
+  if (typeof (err as { status?: unknown })?.status === 'number') return false;
   return /parse|JSON|schema|validation/i.test((err as Error)?.message ?? '');
 }
 

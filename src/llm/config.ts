@@ -11,11 +11,47 @@ export interface LlmConfig extends ModelRouting {
   apiKey?: string;
   /** The OpenAI-compatible endpoint, without a trailing slash; unset for offline. */
   baseUrl?: string;
+  /** LLM_TIMEOUT_MS: 60 s by default, 300 s for a compatible (usually local) server. */
   timeoutMs: number;
   /** Retries inside one call; 0 by default because the engine retries steps with backoff. */
   maxRetries: number;
   prices: PriceTable;
+  /** max_tokens of every call, per purpose (LLM_MAX_TOKENS_<PURPOSE>): a looping model stops. */
+  maxTokens: Readonly<Record<Purpose, number>>;
+  /** How structured output is asked for (LLM_STRUCTURED_OUTPUT); see src/llm/structured.ts. */
+  structuredOutput: StructuredOutputSetting;
 }
+
+/** LLM_STRUCTURED_OUTPUT: one mode, or `auto` (json_schema, weaker on a 400, per model). */
+export type StructuredOutputSetting = 'auto' | StructuredMode;
+export type StructuredMode = 'json_schema' | 'function_calling' | 'json_mode' | 'prompt';
+export const STRUCTURED_MODES: readonly StructuredMode[] = Object.freeze([
+  'json_schema',
+  'function_calling',
+  'json_mode',
+  'prompt',
+]);
+
+/**
+ * max_tokens per purpose when LLM_MAX_TOKENS_<PURPOSE> is unset: room for a 20-step plan or a
+ * page of answer, and a bound on a model that repeats itself until the timeout (issue 10).
+ */
+export const DEFAULT_MAX_TOKENS: Readonly<Record<Purpose, number>> = Object.freeze({
+  planning: 4096,
+  execution: 2048,
+  evaluation: 1024,
+  extraction: 1024,
+  synthesis: 4096,
+  chat: 2048,
+});
+
+/** LLM_TIMEOUT_MS when unset: a local model on a CPU takes minutes where a hosted one takes s. */
+export const DEFAULT_TIMEOUT_MS: Readonly<Record<LlmProvider, number>> = Object.freeze({
+  offline: 60_000,
+  openai: 60_000,
+  openrouter: 60_000,
+  compatible: 300_000,
+});
 
 export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
 export const OPENROUTER_BASE_URL = 'https://openrouter.ai/api/v1';
@@ -63,6 +99,13 @@ const prices = z
 
 const modelName = z.string().trim().min(1, 'must be a model name').optional();
 
+const maxTokens = z.coerce
+  .number({ error: 'must be a whole number of tokens from 16 to 200000' })
+  .int('must be a whole number of tokens from 16 to 200000')
+  .min(16, 'must be a whole number of tokens from 16 to 200000')
+  .max(200_000, 'must be a whole number of tokens from 16 to 200000')
+  .optional();
+
 /**
  * The environment variables of the model layer, meant to be spread into src/config.ts's env
  * schema. Messages read after the variable's name.
@@ -91,11 +134,22 @@ export const llmEnvSchema = z.object({
   LLM_MODEL_SYNTHESIS: modelName,
   LLM_MODEL_CHAT: modelName,
   LLM_MODEL_LOW_PRIORITY: modelName,
+  LLM_MAX_TOKENS_PLANNING: maxTokens,
+  LLM_MAX_TOKENS_EXECUTION: maxTokens,
+  LLM_MAX_TOKENS_EVALUATION: maxTokens,
+  LLM_MAX_TOKENS_EXTRACTION: maxTokens,
+  LLM_MAX_TOKENS_SYNTHESIS: maxTokens,
+  LLM_MAX_TOKENS_CHAT: maxTokens,
+  LLM_STRUCTURED_OUTPUT: z
+    .enum(['auto', 'json_schema', 'function_calling', 'json_mode', 'prompt'], {
+      error: 'must be one of auto, json_schema, function_calling, json_mode, prompt',
+    })
+    .default('auto'),
   LLM_TIMEOUT_MS: z.coerce
     .number({ error: 'must be a whole number of milliseconds, at least 1000' })
     .int('must be a whole number of milliseconds, at least 1000')
     .min(1000, 'must be a whole number of milliseconds, at least 1000')
-    .default(60_000),
+    .optional(),
   LLM_MAX_RETRIES: z.coerce
     .number({ error: 'must be a whole number from 0 to 10' })
     .int('must be a whole number from 0 to 10')
@@ -170,8 +224,17 @@ export function llmFromEnv(e: LlmEnv): LlmConfig {
     model: e.LLM_MODEL ?? DEFAULT_MODELS[provider],
     purposeModels,
     lowPriorityModel: e.LLM_MODEL_LOW_PRIORITY,
-    timeoutMs: e.LLM_TIMEOUT_MS,
+    timeoutMs: e.LLM_TIMEOUT_MS ?? DEFAULT_TIMEOUT_MS[provider],
     maxRetries: e.LLM_MAX_RETRIES,
     prices: Object.freeze({ ...DEFAULT_PRICES, ...e.LLM_PRICES }),
+    maxTokens: Object.freeze({
+      planning: e.LLM_MAX_TOKENS_PLANNING ?? DEFAULT_MAX_TOKENS.planning,
+      execution: e.LLM_MAX_TOKENS_EXECUTION ?? DEFAULT_MAX_TOKENS.execution,
+      evaluation: e.LLM_MAX_TOKENS_EVALUATION ?? DEFAULT_MAX_TOKENS.evaluation,
+      extraction: e.LLM_MAX_TOKENS_EXTRACTION ?? DEFAULT_MAX_TOKENS.extraction,
+      synthesis: e.LLM_MAX_TOKENS_SYNTHESIS ?? DEFAULT_MAX_TOKENS.synthesis,
+      chat: e.LLM_MAX_TOKENS_CHAT ?? DEFAULT_MAX_TOKENS.chat,
+    }),
+    structuredOutput: e.LLM_STRUCTURED_OUTPUT,
   };
 }

@@ -1,6 +1,6 @@
 import type { Callbacks } from '@langchain/core/callbacks/manager';
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
-import { ChatOpenAI } from '@langchain/openai';
+import { PlatformChatOpenAI } from './chat-openai.js';
 import type { LlmConfig, LlmProvider } from './config.js';
 import { OFFLINE_MODEL_NAME, OfflineChatModel } from './offline-model.js';
 import { modelFor, type ModelRequest } from './routing.js';
@@ -26,33 +26,48 @@ export function describeModel(
   return { provider: llm.provider, model: modelFor(request, llm) };
 }
 
+type Log = { info(msg: string): void; warn(msg: string): void };
+/** pino's shape: where structured-output modes and text tool calls are logged. */
+type ObjectLog = { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
+
 /**
- * The chat model for one call: the offline model for provider offline, else ChatOpenAI against
- * the provider's OpenAI-compatible endpoint. The key and base URL are always passed
- * explicitly, so OPENAI_API_KEY/OPENAI_BASE_URL from the environment never reach another
- * provider. Creating a model makes no request.
+ * The chat model for one call: the offline model for provider offline, else ChatOpenAI
+ * (PlatformChatOpenAI: named timeouts, text tool calls, strict structured output with
+ * fallbacks) against the provider's OpenAI-compatible endpoint, with the purpose's max_tokens
+ * (LLM_MAX_TOKENS_<PURPOSE>). The key and base URL are always passed explicitly, so
+ * OPENAI_API_KEY/OPENAI_BASE_URL from the environment never reach another provider.
+ * Creating a model makes no request.
  */
 export function createChatModel(
   request: ModelRequest,
   llm: LlmConfig,
   callbacks?: Callbacks,
+  log?: ObjectLog,
 ): BaseChatModel {
   if (llm.provider === 'offline') return new OfflineChatModel({ callbacks });
-  return new ChatOpenAI({
-    model: modelFor(request, llm),
-    apiKey: llm.apiKey ?? NO_KEY,
-    configuration: {
-      baseURL: llm.baseUrl,
-      defaultHeaders: llm.provider === 'openrouter' ? { ...OPENROUTER_HEADERS } : undefined,
+  const model = modelFor(request, llm);
+  return new PlatformChatOpenAI(
+    {
+      model,
+      apiKey: llm.apiKey ?? NO_KEY,
+      configuration: {
+        baseURL: llm.baseUrl,
+        defaultHeaders: llm.provider === 'openrouter' ? { ...OPENROUTER_HEADERS } : undefined,
+      },
+      timeout: llm.timeoutMs,
+      maxRetries: llm.maxRetries,
+      maxTokens: llm.maxTokens[request.purpose],
+      streamUsage: true,
+      callbacks,
     },
-    timeout: llm.timeoutMs,
-    maxRetries: llm.maxRetries,
-    streamUsage: true,
-    callbacks,
-  });
+    {
+      where: `${model} at ${safeUrl(llm.baseUrl)}`,
+      timeoutMs: llm.timeoutMs,
+      structuredOutput: llm.structuredOutput,
+      log,
+    },
+  );
 }
-
-type Log = { info(msg: string): void; warn(msg: string): void };
 
 /**
  * A startup check: GET {baseUrl}/models with the key, 5 s timeout. Logs a WARNING and returns

@@ -7,11 +7,15 @@ export interface Usage {
   completion_tokens: number;
 }
 
-/** An assistant answer. Without `usage`, tokens are counted as ceil(chars / 4). */
-export type AnswerReply =
+/**
+ * An assistant answer. Without `usage`, tokens are counted as ceil(chars / 4). `finishReason`
+ * overrides the finish_reason ("length": the answer was cut off at max_tokens).
+ */
+export type AnswerReply = (
   | { content: string; usage?: Usage }
   | { toolCalls: { name: string; args: object }[]; content?: string; usage?: Usage }
-  | { json: object; usage?: Usage };
+  | { json: object; usage?: Usage }
+) & { finishReason?: string };
 
 /**
  * One scripted reply: an answer; an OpenAI-style error (`retryAfter` seconds sets the
@@ -85,6 +89,7 @@ interface Answer {
   content: string | null;
   toolCalls: ToolCall[];
   usage: Usage & { total_tokens: number };
+  finishReason: string;
 }
 
 function answerOf(reply: AnswerReply, req: ChatRequest, n: number): Answer {
@@ -100,7 +105,8 @@ function answerOf(reply: AnswerReply, req: ChatRequest, n: number): Answer {
     completion_tokens: tokens(completion),
   };
   const total_tokens = usage.prompt_tokens + usage.completion_tokens;
-  return { content, toolCalls, usage: { ...usage, total_tokens } };
+  const finishReason = reply.finishReason ?? (toolCalls.length > 0 ? 'tool_calls' : 'stop');
+  return { content, toolCalls, usage: { ...usage, total_tokens }, finishReason };
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers = {}): void {
@@ -110,7 +116,7 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers = 
 
 function sendCompletion(res: ServerResponse, req: ChatRequest, n: number, a: Answer): void {
   const head = { id: `chatcmpl-${n}`, created: CREATED, model: req.model };
-  const finish_reason = a.toolCalls.length > 0 ? 'tool_calls' : 'stop';
+  const finish_reason = a.finishReason;
   const tools = a.toolCalls.length > 0 ? { tool_calls: a.toolCalls } : {};
   const message = { role: 'assistant', content: a.content, refusal: null, ...tools };
   sendJson(res, 200, {
@@ -147,7 +153,7 @@ function streamCompletion(res: ServerResponse, req: ChatRequest, n: number, a: A
       send(delta({ tool_calls: [{ index, function: { arguments: fragment } }] }));
     }
   });
-  send(delta({}, a.toolCalls.length > 0 ? 'tool_calls' : 'stop'));
+  send(delta({}, a.finishReason));
   if (withUsage) send([], a.usage);
   res.end('data: [DONE]\n\n');
 }

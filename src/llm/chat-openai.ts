@@ -1,0 +1,175 @@
+import type { CallbackManagerForLLMRun } from '@langchain/core/callbacks/manager';
+import type { BaseLanguageModelInput } from '@langchain/core/language_models/base';
+import type { StructuredOutputMethodOptions } from '@langchain/core/language_models/base';
+import { AIMessage, AIMessageChunk, type BaseMessage } from '@langchain/core/messages';
+import { ChatGenerationChunk, type ChatResult } from '@langchain/core/outputs';
+import { RunnableLambda, type Runnable } from '@langchain/core/runnables';
+import { isInteropZodSchema, type InteropZodType } from '@langchain/core/utils/types';
+import { ChatOpenAI, type ChatOpenAIFields } from '@langchain/openai';
+import { randomUUID } from 'node:crypto';
+import type { z } from 'zod';
+import type { StructuredOutputSetting } from './config.js';
+import { invokeStructured } from './structured.js';
+import { textToolCalls, type TextToolCall } from './text-tool-calls.js';
+
+type Log = { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
+
+/** What the platform adds to ChatOpenAI: names for errors and logs, and its output rules. */
+export interface PlatformModelOptions {
+  /** The model and server, for messages: `gpt-4o-mini at http://127.0.0.1:8080/v1`. */
+  where: string;
+  /** LLM_TIMEOUT_MS, named in a timeout's message. */
+  timeoutMs: number;
+  structuredOutput: StructuredOutputSetting;
+  log?: Log;
+}
+
+type CallOptions = ChatOpenAI['ParsedCallOptions'];
+
+/**
+ * ChatOpenAI as the platform uses it against any OpenAI-compatible server (issue 10):
+ * - a timeout names the model, the server and LLM_TIMEOUT_MS (it said "Request timed out.");
+ * - a tool call a small model wrote as text, naming an offered tool, becomes a tool call, as
+ *   Ollama does, instead of ending the step with the call as its answer;
+ * - withStructuredOutput (zod) sends a strict-valid schema, falls back to weaker modes on
+ *   servers that refuse it, and reports a cut-off or malformed answer with its text
+ *   (src/llm/structured.ts).
+ * withConfig and bindTools keep the class, so every derived model behaves the same.
+ */
+export class PlatformChatOpenAI extends ChatOpenAI {
+  constructor(
+    fields: ChatOpenAIFields,
+    readonly platform: PlatformModelOptions,
+  ) {
+    super(fields);
+  }
+
+  override withConfig(config: Partial<CallOptions>) {
+    const model = new PlatformChatOpenAI(this.fields ?? {}, this.platform);
+    model.defaultOptions = { ...this.defaultOptions, ...config };
+    return model;
+  }
+
+  override async _generate(
+    messages: BaseMessage[],
+    options: CallOptions,
+    runManager?: CallbackManagerForLLMRun,
+  ): Promise<ChatResult> {
+    let result: ChatResult;
+    try {
+      result = await super._generate(messages, options, runManager);
+    } catch (err) {
+      throw this.explain(err);
+    }
+    const generation = result.generations[0];
+    const message = generation?.message as AIMessage | undefined;
+    if (!generation || !message || message.tool_calls?.length) return result;
+    const calls = this.textCalls(message.text, options);
+    if (calls.length === 0) return result;
+    generation.message = new AIMessage({
+      content: '',
+      tool_calls: calls.map((c) => ({ ...c, id: callId(), type: 'tool_call' as const })),
+      response_metadata: message.response_metadata,
+      usage_metadata: message.usage_metadata,
+      id: message.id,
+    });
+    generation.text = '';
+    return result;
+  }
+
+  override async *_streamResponseChunks(
+    messages: BaseMessage[],
+    options: CallOptions,
+    runManager?: CallbackManagerForLLMRun,
+  ): AsyncGenerator<ChatGenerationChunk> {
+    let text = '';
+    let called = false;
+    try {
+      for await (const chunk of super._streamResponseChunks(messages, options, runManager)) {
+        text += chunk.text ?? '';
+        const message = chunk.message as AIMessageChunk;
+        if (message.tool_call_chunks?.length) called = true;
+        yield chunk;
+      }
+    } catch (err) {
+      throw this.explain(err);
+    }
+    if (called) return;
+    const calls = this.textCalls(text, options);
+    if (calls.length === 0) return;
+    // The text has streamed already; the calls join it as tool-call chunks of the same message.
+    yield new ChatGenerationChunk({
+      text: '',
+      message: new AIMessageChunk({
+        content: '',
+        tool_call_chunks: calls.map((c, index) => ({
+          type: 'tool_call_chunk' as const,
+          name: c.name,
+          args: JSON.stringify(c.args),
+          id: callId(),
+          index,
+        })),
+      }),
+    });
+  }
+
+  override withStructuredOutput<RunOutput extends Record<string, any> = Record<string, any>>(
+    outputSchema: InteropZodType<RunOutput> | Record<string, any>,
+    config?: StructuredOutputMethodOptions<false>,
+  ): Runnable<BaseLanguageModelInput, RunOutput>;
+  override withStructuredOutput<RunOutput extends Record<string, any> = Record<string, any>>(
+    outputSchema: InteropZodType<RunOutput> | Record<string, any>,
+    config?: StructuredOutputMethodOptions<true>,
+  ): Runnable<BaseLanguageModelInput, { raw: BaseMessage; parsed: RunOutput }>;
+  override withStructuredOutput<RunOutput extends Record<string, any> = Record<string, any>>(
+    outputSchema: InteropZodType<RunOutput> | Record<string, any>,
+    config?: StructuredOutputMethodOptions<boolean>,
+  ):
+    | Runnable<BaseLanguageModelInput, RunOutput>
+    | Runnable<BaseLanguageModelInput, { raw: BaseMessage; parsed: RunOutput }> {
+    // The platform's chains pass zod schemas; anything else keeps LangChain's behaviour.
+    if (config?.includeRaw || config?.method || !isInteropZodSchema(outputSchema)) {
+      return super.withStructuredOutput(outputSchema, config as StructuredOutputMethodOptions);
+    }
+    const name = config?.name ?? 'extract';
+    const target = {
+      withConfig: (options: Record<string, unknown>) => this.withConfig(options),
+      key: this.platform.where,
+      where: this.platform.where,
+      setting: this.platform.structuredOutput,
+      log: this.platform.log,
+    };
+    return RunnableLambda.from((input: BaseLanguageModelInput, runConfig) =>
+      invokeStructured(target, outputSchema as z.ZodType<RunOutput>, name, input, runConfig),
+    ).withConfig({ runName: 'StructuredOutput' });
+  }
+
+  private textCalls(text: string, options: CallOptions): TextToolCall[] {
+    if (!text.trim() || !options.tools?.length || options.tool_choice === 'none') return [];
+    const names = options.tools
+      .map((t) => (t as { function?: { name?: unknown } }).function?.name)
+      .filter((n): n is string => typeof n === 'string');
+    const calls = textToolCalls(text, names);
+    if (calls.length > 0) {
+      this.platform.log?.warn(
+        { model: this.platform.where, tools: calls.map((c) => c.name) },
+        `${this.platform.where} wrote its tool call as text; running it as a tool call`,
+      );
+    }
+    return calls;
+  }
+
+  /** A timeout that names the model, the server and the setting to raise. */
+  private explain(err: unknown): unknown {
+    const e = err as { name?: string; message?: string };
+    if (e?.name !== 'TimeoutError' && !/request timed out/i.test(e?.message ?? '')) return err;
+    const explained = new Error(
+      `The model ${this.platform.where} did not answer within ${this.platform.timeoutMs} ms (LLM_TIMEOUT_MS); a local model on a CPU may need more: raise LLM_TIMEOUT_MS`,
+      { cause: err },
+    );
+    explained.name = 'TimeoutError'; // still transient: the engine retries it
+    return explained;
+  }
+}
+
+const callId = () => `call_text_${randomUUID().slice(0, 12)}`;
