@@ -316,3 +316,73 @@ function allWords(text: string): string | null {
     .filter((w) => w.length > 0);
   return words.length ? words.join(' AND ') : null;
 }
+
+/** A message of a chat as the prompt shows it: its place, text and who sent it. */
+export interface ChatLine {
+  seq: number;
+  content: string;
+  fromAgentId: string | null;
+  sender: string;
+}
+
+/** What one chat turn reads: the running summary and only the messages it still needs. */
+export interface ChatContext {
+  summary: string;
+  /** The last seq the summary covers (0: none). */
+  summaryUpTo: number;
+  /** In seq order: the first `catchUp` messages after the summary, then the last `window`. */
+  lines: ChatLine[];
+}
+
+/**
+ * The chat's bounded read (issue 10: every turn loaded the whole conversation): at most
+ * `window + catchUp` messages, namely those after `summaryUpTo` still to be summarised (the
+ * oldest `catchUp`) and the last `window`. Null for a conversation of another tenant or none.
+ */
+export async function chatContext(
+  tx: Tx,
+  tenantId: string,
+  conversationId: string,
+  bounds: { window: number; catchUp: number },
+): Promise<ChatContext | null> {
+  const [row] = await tx.run<{ summary: string | null; upTo: number; lines: ChatLine[] }>({
+    cypher: `
+      MATCH (c:Conversation {tenantId: $tenantId, id: $id})
+      WITH c, coalesce(c.summaryUpTo, 0) AS upTo
+      CALL (c, upTo) {
+        MATCH (c)<-[:IN]-(m:Message)
+        WHERE (m.seq > upTo AND m.seq <= upTo + $catchUp) OR m.seq > c.messageCount - $window
+        OPTIONAL MATCH (a:Agent)-[:SENT]->(m)
+        WITH m, a ORDER BY m.seq
+        RETURN collect({seq: m.seq, content: m.content, fromAgentId: a.id,
+                        sender: coalesce(a.name, m.senderUser, 'someone')}) AS lines
+      }
+      RETURN c.summary AS summary, upTo, lines`,
+    params: {
+      tenantId,
+      id: conversationId,
+      window: neo4j.int(bounds.window),
+      catchUp: neo4j.int(bounds.catchUp),
+    },
+  });
+  return row ? { summary: row.summary ?? '', summaryUpTo: row.upTo, lines: row.lines } : null;
+}
+
+/**
+ * Keeps a newer running summary: a turn that summarised less (a slower concurrent turn)
+ * never overwrites one that covers more.
+ */
+export async function saveChatSummary(
+  tx: Tx,
+  tenantId: string,
+  conversationId: string,
+  summary: { text: string; upTo: number },
+): Promise<void> {
+  await tx.run({
+    cypher: `
+      MATCH (c:Conversation {tenantId: $tenantId, id: $id})
+      WHERE coalesce(c.summaryUpTo, 0) < $upTo
+      SET c.summary = $text, c.summaryUpTo = $upTo`,
+    params: { tenantId, id: conversationId, text: summary.text, upTo: neo4j.int(summary.upTo) },
+  });
+}

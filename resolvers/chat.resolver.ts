@@ -11,7 +11,7 @@ export class ChatResolver {
   @Authorized(Role.OPERATOR)
   @Mutation(() => ChatReply, {
     description:
-      'Talk to any agent. Without conversationId a new conversation starts; the reply streams on chatTokens and is kept as Message nodes.',
+      'Talk to any agent. Without conversationId a new conversation starts. Answers as soon as the message is stored; the reply streams on chatTokens (subscribe first) and is then stored as message replyId.',
   })
   async chat(
     @Arg('agentId', () => ID) agentId: string,
@@ -19,7 +19,14 @@ export class ChatResolver {
     @Ctx() ctx: AppContext,
     @Arg('conversationId', () => ID, { nullable: true }) conversationId?: string | null,
   ): Promise<ChatReply> {
-    return ctx.services.chat.send(ctx.tenantId, ctx.actor, agentId, message, conversationId);
+    const turn = await ctx.services.chat.send(
+      ctx.tenantId,
+      ctx.actor,
+      agentId,
+      message,
+      conversationId,
+    );
+    return { conversationId: turn.conversationId, message: turn.message, replyId: turn.replyId };
   }
 
   @Subscription(() => ChatToken, {

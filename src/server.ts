@@ -235,6 +235,8 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     pubsub,
     close: async () => {
       stopAuditSweep();
+      // Chat replies run past their request: abort them before the sockets close.
+      await services.chat.close();
       await apollo.stop();
     },
   };

@@ -39,9 +39,14 @@ export interface ChatTokenEvent {
   tenantId: string;
   conversationId: string;
   agentId: string;
+  /** The id the reply is stored under once done. */
+  replyId: string;
   token: string;
+  /** 0, 1, ... in order; -1 on the closing event of a failed reply. */
   index: number;
   done: boolean;
+  /** Why the reply failed (on its closing event); null otherwise. */
+  error: string | null;
 }
 
 export interface AgentStatusChangedEvent {

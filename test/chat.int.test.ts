@@ -1,9 +1,17 @@
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chat, CHAT_WINDOW } from '../src/agents/chat.js';
+import { chat, CHAT_SUMMARY_BATCH, CHAT_WINDOW } from '../src/agents/chat.js';
 import { createAgentRuntime } from '../src/agents/runtime.js';
 import { loadConfig } from '../src/config.js';
+import * as work from '../graph/agent-work.repository.js';
+import { chatContext } from '../graph/message.repository.js';
 import { graphql } from './generated/index.js';
-import { startScriptedOpenAI, type ChatMessage } from './utils/openai-server.js';
+import {
+  startScriptedOpenAI,
+  type ChatMessage,
+  type ScriptedOpenAI,
+} from './utils/openai-server.js';
 import { startTestServer, type TestServer } from './utils/server.js';
 import { subscribe } from './utils/ws.js';
 
@@ -11,13 +19,11 @@ const Chat = graphql(`
   mutation ChatWith($agentId: ID!, $message: String!, $conversationId: ID) {
     chat(agentId: $agentId, message: $message, conversationId: $conversationId) {
       conversationId
-      reply {
+      replyId
+      message {
         kind
         content
         seq
-        from {
-          name
-        }
       }
     }
   }
@@ -26,12 +32,92 @@ const Chat = graphql(`
 const Tokens = graphql(`
   subscription ChatTokens($agentId: ID) {
     chatTokens(agentId: $agentId) {
+      replyId
       token
       index
       done
+      error
     }
   }
 `);
+
+const text = (m: ChatMessage) =>
+  typeof m.content === 'string' ? m.content : (m.content ?? []).map((p) => p.text ?? '').join('');
+const isSummary = (messages: ChatMessage[]) => text(messages[0]!).includes('Summarise');
+const scriptedLlm = (scripted: Pick<ScriptedOpenAI, 'baseURL'>) =>
+  loadConfig({
+    LLM_PROVIDER: 'compatible',
+    LLM_BASE_URL: scripted.baseURL,
+    LLM_MODEL: 'gpt-4o-mini',
+  }).llm;
+
+type Row = { id: string; content: string; seq: number; sender: string | null };
+const storedMessage = async (server: TestServer, id: string): Promise<Row | undefined> => {
+  const [row] = await server.graph.read((tx) =>
+    tx.run<Row>({
+      cypher: `MATCH (m:Message {tenantId: $t, id: $id}) OPTIONAL MATCH (a:Agent)-[:SENT]->(m)
+               RETURN m.id AS id, m.content AS content, m.seq AS seq, a.name AS sender`,
+      params: { t: server.tenantId, id },
+    }),
+  );
+  return row;
+};
+
+const countCalls = async (server: TestServer, purpose: string) => {
+  const [row] = await server.graph.read((tx) =>
+    tx.run<{ n: number }>({
+      cypher: 'MATCH (c:LLMCall {tenantId: $t, purpose: $purpose}) RETURN count(c) AS n',
+      params: { t: server.tenantId, purpose },
+    }),
+  );
+  return row!.n;
+};
+
+/** Polls `probe` until it holds (LLMCall records are written just after the call ends). */
+async function eventually(probe: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`not true within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/**
+ * A loopback proxy that holds every request until release() and then forwards it: a model that
+ * is slow for exactly as long as the test says, with no timer.
+ */
+async function gate(
+  target: string,
+): Promise<{ baseURL: string; held(): number; release(): void; close(): Promise<void> }> {
+  const waiting: (() => void)[] = [];
+  let open = false;
+  const server: Server = createServer((req, res) => {
+    const forward = () => {
+      const url = new URL(req.url!, target);
+      const upstream = request(url, { method: req.method, headers: req.headers }, (up) => {
+        res.writeHead(up.statusCode!, up.headers);
+        up.pipe(res);
+      });
+      req.pipe(upstream);
+    };
+    if (open) forward();
+    else waiting.push(forward);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return {
+    baseURL: `http://127.0.0.1:${port}/v1`,
+    held: () => waiting.length,
+    release: () => {
+      open = true;
+      waiting.splice(0).forEach((f) => f());
+    },
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((r) => server.close(() => r()));
+    },
+  };
+}
 
 describe('chat with an agent', () => {
   let server: TestServer;
@@ -45,32 +131,33 @@ describe('chat with an agent', () => {
   });
   afterAll(() => server.stop());
 
-  it('streams the reply token by token, then keeps both messages in a conversation', async () => {
+  it('answers with the person’s message at once, then streams the reply token by token and stores it', async () => {
     const tokens = await subscribe(server, Tokens, { agentId });
     try {
-      let answered = false;
-      const pending = server
-        .gql(Chat, { agentId, message: 'Hello Helper, what can you do for me?' })
-        .finally(() => (answered = true));
-      // Streamed while the model works: the tokens, to the last, arrive before the mutation's
-      // answer (the reply is stored only after the last token, then answered).
+      const res = await server.gql(Chat, {
+        agentId,
+        message: 'Hello Helper, what can you do for me?',
+      });
+      expect(res.errors).toBeUndefined();
+      const { message, replyId, conversationId } = res.data!.chat;
+      expect(message).toEqual({
+        kind: 'CHAT',
+        content: 'Hello Helper, what can you do for me?',
+        seq: 1,
+      });
       const pieces: string[] = [];
-      const beforeAnswer: boolean[] = [];
       for (;;) {
         const e = (await tokens.waitForNext()).data!.chatTokens;
-        beforeAnswer.push(!answered);
+        expect(e.replyId).toBe(replyId);
+        expect(e.error).toBeNull();
         if (e.done) break;
         expect(e.index).toBe(pieces.length);
         pieces.push(e.token);
       }
-      expect(beforeAnswer.every(Boolean)).toBe(true);
       expect(pieces.length).toBeGreaterThan(1); // token by token, not one piece
-      const res = await pending;
-      expect(res.errors).toBeUndefined();
-      const { reply, conversationId } = res.data!.chat;
-      expect(reply).toMatchObject({ kind: 'CHAT', seq: 2, from: { name: 'Helper' } });
-      expect(reply.content.length).toBeGreaterThan(0);
-      expect(pieces.join('')).toBe(reply.content);
+      await server.services.chat.idle();
+      const reply = await storedMessage(server, replyId);
+      expect(reply).toMatchObject({ seq: 2, sender: 'Helper', content: pieces.join('') });
 
       const [row] = await server.graph.read((tx) =>
         tx.run<{ kinds: string[]; senders: string[] }>({
@@ -81,25 +168,58 @@ describe('chat with an agent', () => {
         }),
       );
       expect(row).toEqual({ kinds: ['CHAT', 'CHAT'], senders: ['test admin', 'Helper'] });
-      const [calls] = await server.graph.read((tx) =>
-        tx.run<{ n: number }>({
-          cypher: "MATCH (c:LLMCall {tenantId: $t, purpose: 'chat'}) RETURN count(c) AS n",
-          params: { t: server.tenantId },
-        }),
-      );
-      expect(calls!.n).toBeGreaterThanOrEqual(1);
+      await eventually(async () => (await countCalls(server, 'chat')) >= 1);
     } finally {
       await tokens.close();
     }
   });
 
-  it('keeps a long conversation: recent messages verbatim, older ones summarised', async () => {
+  it('answers the HTTP request before a slow model finishes; the reply arrives later on chatTokens and in the graph', async () => {
+    const scripted = await startScriptedOpenAI(() => ({ content: 'Slow but sure.' }));
+    const slow = await gate(scripted.baseURL.replace(/\/v1$/, ''));
+    const other = await startTestServer(undefined, {}, scriptedLlm(slow));
+    try {
+      const created = await other.gql(
+        `mutation { createAgent(input: { name: "Slowpoke", role: MASTER_OPERATOR }) { id } }`,
+      );
+      const slowId = (created.data as { createAgent: { id: string } }).createAgent.id;
+      const tokens = await subscribe(other, Tokens, { agentId: slowId });
+      try {
+        const res = await other.gql(Chat, { agentId: slowId, message: 'Take your time.' });
+        // Answered while the model has not answered at all: the model's request is still held.
+        expect(res.errors).toBeUndefined();
+        const { replyId } = res.data!.chat;
+        expect(res.data!.chat.message.content).toBe('Take your time.');
+        expect(scripted.requests).toHaveLength(0);
+        expect(await storedMessage(other, replyId)).toBeUndefined();
+
+        await eventually(async () => slow.held() === 1);
+        slow.release();
+        const pieces: string[] = [];
+        for (;;) {
+          const e = (await tokens.waitForNext(30_000)).data!.chatTokens;
+          if (e.done) break;
+          pieces.push(e.token);
+        }
+        expect(pieces.join('')).toBe('Slow but sure.');
+        await other.services.chat.idle();
+        expect(await storedMessage(other, replyId)).toMatchObject({
+          content: 'Slow but sure.',
+          seq: 2,
+          sender: 'Slowpoke',
+        });
+      } finally {
+        await tokens.close();
+      }
+    } finally {
+      await other.stop();
+      await slow.close();
+      await scripted.close();
+    }
+  });
+
+  it('keeps a long conversation: the summariser gets the previous summary and only the messages since', async () => {
     // A scripted model, so the test reads exactly what the model was sent.
-    const text = (m: ChatMessage) =>
-      typeof m.content === 'string'
-        ? m.content
-        : (m.content ?? []).map((p) => p.text ?? '').join('');
-    const isSummary = (messages: ChatMessage[]) => text(messages[0]!).includes('Summarise');
     const scripted = await startScriptedOpenAI((req, n) =>
       isSummary(req.messages)
         ? { content: `Summary ${n}` }
@@ -108,22 +228,21 @@ describe('chat with an agent', () => {
     try {
       const runtime = createAgentRuntime({
         uow: server.services.uow,
-        llm: loadConfig({
-          LLM_PROVIDER: 'compatible',
-          LLM_BASE_URL: scripted.baseURL,
-          LLM_MODEL: 'gpt-4o-mini',
-        }).llm,
+        llm: scriptedLlm(scripted),
         logger: server.logger,
         pubsub: server.pubsub,
       });
-      const say = (message: string, conversationId?: string) =>
-        chat(runtime, server.pubsub, {
+      const say = async (message: string, conversationId?: string) => {
+        const turn = await chat(runtime, server.pubsub, {
           tenantId: server.tenantId,
           actor: 'test admin',
           agentId,
           message,
           conversationId,
         });
+        await turn.reply;
+        return turn;
+      };
       const last = CHAT_WINDOW / 2 + 1; // the turn whose prompt no longer holds the first 3 messages
       const { conversationId } = await say('Message number 0');
       for (let i = 1; i <= last; i++) await say(`Message number ${i}`, conversationId);
@@ -137,14 +256,18 @@ describe('chat with an agent', () => {
       );
       expect(c!.count).toBe((last + 1) * 2);
 
-      // The last turn: 15 messages so far, so the 3 oldest were summarised, on top of the summary
-      // made at the turn before (which covered the oldest one)...
+      // The turn before the last summarised the oldest message alone...
+      const summaries = scripted.requests.filter((r) => isSummary(r.messages));
+      expect(summaries).toHaveLength(2);
+      expect(text(summaries[0]!.messages.at(-1)!).split('\n')).toEqual([
+        'test admin: Message number 0',
+      ]);
+      // ...and the last turn (15 messages) gets that summary and the two messages since, only.
       const [summarising, replying] = scripted.requests.slice(-2);
       expect(isSummary(summarising!.messages)).toBe(true);
       const previousSummary = `Summary ${scripted.requests.length - 4}`;
       expect(text(summarising!.messages.at(-1)!).split('\n')).toEqual([
         previousSummary,
-        'test admin: Message number 0',
         'Helper: Noted: Message number 0',
         'test admin: Message number 1',
       ]);
@@ -161,6 +284,82 @@ describe('chat with an agent', () => {
           ['user', `Message number ${j + 2}`],
         ]).flat(),
       );
+      // Every call of the chat, summaries included, is booked under purpose chat.
+      await eventually(
+        async () => (await countCalls(server, 'chat')) >= scripted.requests.length + 1,
+      );
+      expect(await countCalls(server, 'synthesis')).toBe(0);
+    } finally {
+      await scripted.close();
+    }
+  });
+
+  it('reads a bounded window of a long conversation, whatever its length', async () => {
+    // 100 messages written directly; the turn's read and the summariser see a bounded slice.
+    const conversationId = `bounded-${server.tenantId}`;
+    await server.graph.write(async (tx) => {
+      for (let i = 1; i <= 100; i++) {
+        await work.writeMessage(tx, {
+          id: `${conversationId}-${i}`,
+          tenantId: server.tenantId,
+          conversationId,
+          conversationTitle: 'Long chat',
+          kind: 'CHAT',
+          content: `Line ${i}`,
+          fromAgentId: null,
+          senderUser: 'test admin',
+          toAgentIds: [agentId],
+          broadcast: false,
+          aboutTaskId: null,
+        });
+      }
+    });
+    const bounds = { window: CHAT_WINDOW, catchUp: CHAT_SUMMARY_BATCH };
+    const read = await server.graph.read((tx) =>
+      chatContext(tx, server.tenantId, conversationId, bounds),
+    );
+    const expected = [
+      ...Array.from({ length: CHAT_SUMMARY_BATCH }, (_, i) => i + 1),
+      ...Array.from({ length: CHAT_WINDOW }, (_, i) => 100 - CHAT_WINDOW + 1 + i),
+    ];
+    expect(read!.lines.map((l) => l.seq)).toEqual(expected);
+
+    const scripted = await startScriptedOpenAI((req, n) =>
+      isSummary(req.messages) ? { content: `Summary ${n}` } : { content: 'Fine.' },
+    );
+    try {
+      const runtime = createAgentRuntime({
+        uow: server.services.uow,
+        llm: scriptedLlm(scripted),
+        logger: server.logger,
+      });
+      const turn = (message: string) =>
+        chat(runtime, server.pubsub, {
+          tenantId: server.tenantId,
+          actor: 'test admin',
+          agentId,
+          message,
+          conversationId,
+        }).then((t) => t.reply);
+      await turn('Line 101');
+      // The summariser got the oldest batch only; the summary now covers it.
+      expect(text(scripted.requests[0]!.messages.at(-1)!).split('\n')).toEqual(
+        Array.from({ length: CHAT_SUMMARY_BATCH }, (_, i) => `test admin: Line ${i + 1}`),
+      );
+      const after = await server.graph.read((tx) =>
+        chatContext(tx, server.tenantId, conversationId, bounds),
+      );
+      expect(after!.summaryUpTo).toBe(CHAT_SUMMARY_BATCH);
+      expect(after!.lines.length).toBeLessThanOrEqual(CHAT_WINDOW + CHAT_SUMMARY_BATCH);
+      // The next turn catches up by the next batch, on top of the summary so far.
+      await turn('Line 103');
+      expect(text(scripted.requests[2]!.messages.at(-1)!).split('\n')).toEqual([
+        'Summary 0',
+        ...Array.from(
+          { length: CHAT_SUMMARY_BATCH },
+          (_, i) => `test admin: Line ${CHAT_SUMMARY_BATCH + i + 1}`,
+        ),
+      ]);
     } finally {
       await scripted.close();
     }

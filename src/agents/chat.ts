@@ -1,9 +1,11 @@
 import { AIMessage, HumanMessage, SystemMessage, type BaseMessage } from '@langchain/core/messages';
 import * as work from '../../graph/agent-work.repository.js';
-import { messagesByIds } from '../../graph/message.repository.js';
+import { chatContext, messagesByIds, saveChatSummary } from '../../graph/message.repository.js';
+import type { ChatLine } from '../../graph/message.repository.js';
 import { agentsByIds } from '../../graph/agent.repository.js';
 import { TOPICS } from '../../subscriptions/topics.js';
 import type { PubSub } from '../../subscriptions/pubsub.js';
+import type { Agent } from '../domain/agent.js';
 import { NotFoundError } from '../domain/errors.js';
 import type { Message } from '../domain/message.js';
 import { LIMITS, requiredText } from '../domain/validate.js';
@@ -14,23 +16,42 @@ import type { AgentRuntime } from './runtime.js';
 
 /** Messages of a conversation that go into the prompt as they are; older ones are summarised. */
 export const CHAT_WINDOW = 12;
+/** At most this many not-yet-summarised messages are folded into the summary per turn. */
+export const CHAT_SUMMARY_BATCH = 24;
+
+/** A chat turn as it is answered at once: the person's stored message, and the reply to come. */
+export interface ChatTurn {
+  conversationId: string;
+  /** The person's message, already stored. */
+  message: Message;
+  /** The id the reply will be stored under (its tokens stream on chatTokens first). */
+  replyId: string;
+  /** Settles when the reply is stored; rejects when it failed (already logged and announced). */
+  reply: Promise<Message>;
+}
+
+interface ChatInput {
+  tenantId: string;
+  actor: string;
+  agentId: string;
+  message: string;
+  conversationId?: string | null;
+}
 
 /**
- * A person talks to an agent. The conversation is kept as Message nodes; the last
- * CHAT_WINDOW messages go back into the prompt, older ones as a running summary kept on the
- * conversation. The reply streams token by token on CHAT_TOKEN, then is stored.
+ * A person talks to an agent. Stores the person's message and answers at once (issue 10: a
+ * model call may outlast the HTTP request); the reply is made in the background: the running
+ * summary is brought up to date from `summaryUpTo` with only the messages since, the last
+ * CHAT_WINDOW messages go into the prompt verbatim, the reply streams token by token on
+ * CHAT_TOKEN and is then stored as message `replyId` (announced on messageSent).
+ * Throws NOT_FOUND for an unknown agent or conversation, BAD_USER_INPUT for an empty message.
  */
 export async function chat(
   rt: AgentRuntime,
   pubsub: PubSub,
-  input: {
-    tenantId: string;
-    actor: string;
-    agentId: string;
-    message: string;
-    conversationId?: string | null;
-  },
-): Promise<{ reply: Message; conversationId: string }> {
+  input: ChatInput,
+  signal?: AbortSignal,
+): Promise<ChatTurn> {
   const { tenantId } = input;
   const text = requiredText('message', input.message, LIMITS.content);
   const [agent] = await rt.uow.read((tx) => agentsByIds(tx, tenantId, [input.agentId]));
@@ -50,8 +71,8 @@ export async function chat(
     broadcast: false,
     aboutTaskId: null,
   };
-  const asked = await rt.uow.run((tx, emit) =>
-    sendAgentMessage(tx, emit, {
+  const message = await rt.uow.run(async (tx, emit) => {
+    const id = await sendAgentMessage(tx, emit, {
       ...base,
       id: work.stableId(conversationId, 'user', String(Date.now()), text),
       kind: 'CHAT',
@@ -59,9 +80,55 @@ export async function chat(
       fromAgentId: null,
       senderUser: input.actor,
       toAgentIds: [agent.id],
-    }),
-  );
+    });
+    return (await messagesByIds(tx, tenantId, [id]))[0]!;
+  });
+  const replyId = work.stableId(message.id, 'reply');
 
+  const reply = (async () => {
+    const answer = await streamReply(
+      rt,
+      pubsub,
+      { ...input, agent, conversationId, replyId },
+      signal,
+    );
+    return rt.uow.run(async (tx, emit) => {
+      await sendAgentMessage(tx, emit, {
+        ...base,
+        id: replyId,
+        kind: 'CHAT',
+        content: answer,
+        fromAgentId: agent.id,
+        senderUser: null,
+        toAgentIds: [],
+      });
+      return (await messagesByIds(tx, tenantId, [replyId]))[0]!;
+    });
+  })();
+  reply.catch((error: unknown) => {
+    rt.logger.warn(
+      { err: error, tenantId, conversationId, agentId: agent.id, replyId },
+      'chat reply failed',
+    );
+    pubsub.publish(TOPICS.chatToken, {
+      ...{ tenantId, conversationId, agentId: agent.id, replyId, token: '', index: -1 },
+      done: true,
+      error: error instanceof Error ? error.message : String(error),
+    });
+  });
+  return { conversationId, message, replyId, reply };
+}
+
+type Turn = ChatInput & { agent: Agent; conversationId: string; replyId: string };
+
+/** Summarises what is due, then streams the reply on CHAT_TOKEN; returns its text. */
+async function streamReply(
+  rt: AgentRuntime,
+  pubsub: PubSub,
+  turn: Turn,
+  signal?: AbortSignal,
+): Promise<string> {
+  const { tenantId, agent, conversationId, replyId } = turn;
   // A step-like context, so calls are recorded (an :LLMCall per call, no run).
   const step = {
     task: { id: null, tenantId },
@@ -69,36 +136,25 @@ export async function chat(
     run: { id: null, attempt: 0 },
     inputs: {},
   } as unknown as StepContext;
-  const history = await rt.uow.read((tx) => work.conversationHistory(tx, tenantId, conversationId));
-  const older = history.slice(0, Math.max(0, history.length - CHAT_WINDOW));
-  const recent = history.slice(-CHAT_WINDOW);
-  let summary = await rt.uow.read((tx) => work.conversationSummary(tx, conversationId));
-  if (older.length > 0 && summary.upTo < older.at(-1)!.seq) {
-    const summariser = rt.model(
-      { purpose: 'synthesis', agentModel: agent.model },
-      step,
-      'synthesis',
-    );
-    const reply = await summariser.invoke([
-      new SystemMessage(
-        systemPrompt(agent, 'synthesis', 'Summarise this conversation so far in a few sentences.'),
-      ),
-      new HumanMessage(
-        [summary.text, ...older.map((m) => `${m.sender}: ${m.content}`)].filter(Boolean).join('\n'),
-      ),
-    ]);
-    summary = { text: String(reply.content), upTo: older.at(-1)!.seq };
-    await rt.uow.run((tx) =>
-      work.saveConversationSummary(tx, conversationId, summary.text, summary.upTo),
-    );
-  }
+  const context = await rt.uow.read((tx) =>
+    chatContext(tx, tenantId, conversationId, {
+      window: CHAT_WINDOW,
+      catchUp: CHAT_SUMMARY_BATCH,
+    }),
+  );
+  if (!context) throw new NotFoundError('Conversation', conversationId);
+  const recent = context.lines.slice(-CHAT_WINDOW);
+  const due = context.lines.slice(0, Math.max(0, context.lines.length - CHAT_WINDOW));
+  const summary = due.length
+    ? await summarise(rt, step, turn, context.summary, due, signal)
+    : context.summary;
 
   const messages: BaseMessage[] = [
     new SystemMessage(
       systemPrompt(
         agent,
         'chat',
-        `You are talking with ${input.actor}.${summary.text ? ` Earlier in this conversation: ${summary.text}` : ''}`,
+        `You are talking with ${turn.actor}.${summary ? ` Earlier in this conversation: ${summary}` : ''}`,
       ),
     ),
     ...recent.map((m) =>
@@ -106,42 +162,50 @@ export async function chat(
     ),
   ];
   const model = rt.model({ purpose: 'chat', agentModel: agent.model }, step, 'chat');
+  const event = { tenantId, conversationId, agentId: agent.id, replyId, error: null };
   let answer = '';
   let index = 0;
-  for await (const chunk of await model.stream(messages)) {
+  for await (const chunk of await model.stream(messages, { signal })) {
     const token = typeof chunk.content === 'string' ? chunk.content : '';
     if (!token) continue;
     answer += token;
-    pubsub.publish(TOPICS.chatToken, {
-      tenantId,
-      conversationId,
-      agentId: agent.id,
-      token,
-      index: index++,
-      done: false,
-    });
+    pubsub.publish(TOPICS.chatToken, { ...event, token, index: index++, done: false });
   }
-  pubsub.publish(TOPICS.chatToken, {
-    tenantId,
-    conversationId,
-    agentId: agent.id,
-    token: '',
-    index,
-    done: true,
-  });
+  pubsub.publish(TOPICS.chatToken, { ...event, token: '', index, done: true });
+  return answer;
+}
 
-  const replyId = work.stableId(asked, 'reply');
-  await rt.uow.run((tx, emit) =>
-    sendAgentMessage(tx, emit, {
-      ...base,
-      id: replyId,
-      kind: 'CHAT',
-      content: answer,
-      fromAgentId: agent.id,
-      senderUser: null,
-      toAgentIds: [],
-    }),
+/**
+ * The running summary, brought forward by the messages it does not cover yet: the model sees
+ * the previous summary and those messages only (issue 10: it re-read all of them every turn).
+ * Booked under purpose `chat`.
+ */
+async function summarise(
+  rt: AgentRuntime,
+  step: StepContext,
+  turn: Turn,
+  previous: string,
+  due: ChatLine[],
+  signal?: AbortSignal,
+): Promise<string> {
+  const summariser = rt.model({ purpose: 'chat', agentModel: turn.agent.model }, step, 'chat');
+  const reply = await summariser.invoke(
+    [
+      // The 'synthesis' marker asks the offline model for a summary rather than a chat answer.
+      new SystemMessage(
+        systemPrompt(
+          turn.agent,
+          'synthesis',
+          'Summarise this conversation so far in a few sentences.',
+        ),
+      ),
+      new HumanMessage(
+        [previous, ...due.map((m) => `${m.sender}: ${m.content}`)].filter(Boolean).join('\n'),
+      ),
+    ],
+    { signal },
   );
-  const [reply] = await rt.uow.read((tx) => messagesByIds(tx, tenantId, [replyId]));
-  return { reply: reply!, conversationId };
+  const summary = { text: String(reply.content), upTo: due.at(-1)!.seq };
+  await rt.uow.run((tx) => saveChatSummary(tx, turn.tenantId, turn.conversationId, summary));
+  return summary.text;
 }

@@ -8,6 +8,7 @@ import { startServer, type RunningServer } from '../../src/server.js';
 import { generateApiKey } from '../../src/auth/keys.js';
 import type { Role } from '../../src/domain/auth.js';
 import { DEFAULT_LIMITS, type LimitsConfig } from '../../src/limits/index.js';
+import type { LlmConfig } from '../../src/llm/config.js';
 
 export interface TestServer extends RunningServer {
   graph: Graph;
@@ -34,6 +35,8 @@ export interface TestServer extends RunningServer {
 export async function startTestServer(
   tenantId = `test-${randomUUID()}`,
   limits: Partial<LimitsConfig> = {},
+  /** The models of the server's own services (chat); the offline model when unset. */
+  llm?: LlmConfig,
 ): Promise<TestServer> {
   const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
   const graph = await connectGraph(inject('neo4j'), { log: () => {}, attempts: 3 });
@@ -47,6 +50,7 @@ export async function startTestServer(
     },
     graph,
     logger,
+    llm,
   });
   const adminKey = generateApiKey();
   await server.services.auth.ensureAdminKey(tenantId, adminKey, 'test admin');
