@@ -297,11 +297,79 @@ export async function heartbeat(tx: Tx, taskId: string, workerId: string, leaseM
   const rows = await tx.run({
     cypher: `
       MATCH (t:Task {id: $taskId, status: 'IN_PROGRESS', leaseOwner: $workerId})
+      SET t.version = t.version + 1
+      // Checked again under the lock: a heartbeat that matched just before the step's end
+      // committed must not give a lease back to the task (it then "expired" and ran again).
+      WITH t WHERE t.status = 'IN_PROGRESS' AND t.leaseOwner = $workerId
       SET t.leaseExpiresAt = datetime() + duration({milliseconds: $leaseMs})
       RETURN 1 AS ok`,
     params: { taskId, workerId, leaseMs: neo4j.int(leaseMs) },
   });
   return rows.length > 0;
+}
+
+/**
+ * Gives a running step back because its worker stops (a graceful shutdown aborts it): READY
+ * again at once, the attempt not counted, the run RELEASED. Only while this worker holds the
+ * lease; null otherwise (whoever holds the task now decides).
+ */
+export async function releaseRun(
+  tx: Tx,
+  o: { taskId: string; runId: string; workerId: string; reason: string },
+): Promise<{ task: Task; agentId: string | null } | null> {
+  const [row] = await tx.run<{ t: NodeLike; agentId: string | null }>({
+    cypher: `
+      MATCH (t:Task {id: $taskId})<-[:OF]-(r:Run {id: $runId})
+      SET t.version = t.version + 1
+      WITH t, r WHERE t.status = 'IN_PROGRESS' AND t.leaseOwner = $workerId AND r.status = 'RUNNING'
+      SET r.status = 'RELEASED', r.endedAt = datetime(), r.error = $reason, r.updatedAt = datetime(),
+          t.status = 'READY', t.attempts = t.attempts - 1, t.leaseOwner = null,
+          t.leaseExpiresAt = null, t.nextAttemptAt = null, t.updatedAt = datetime()
+      WITH t, r
+      OPTIONAL MATCH (r)-[:BY]->(a:Agent)
+      RETURN t, a.id AS agentId`,
+    params: o,
+  });
+  return row ? { task: toTask(row.t), agentId: row.agentId } : null;
+}
+
+/**
+ * A run whose worker lost the task's lease (or whose task was cancelled or reassigned) while it
+ * ran: ABANDONED if nobody ended it yet. The task is not touched: it is someone else's now.
+ */
+export async function abandonRun(tx: Tx, runId: string, reason: string): Promise<void> {
+  await tx.run({
+    cypher: `
+      MATCH (r:Run {id: $runId}) WHERE r.status = 'RUNNING'
+      SET r.status = 'ABANDONED', r.endedAt = datetime(), r.error = $reason, r.updatedAt = datetime()`,
+    params: { runId, reason },
+  });
+}
+
+export type OrphanedStep = {
+  id: string;
+  status: TaskStatus;
+  parentStatus: TaskStatus;
+};
+
+/**
+ * Steps waiting to run (PENDING, READY, AWAITING_APPROVAL) under a parent that has ended: they
+ * can never run (only a running parent's steps are promoted or claimed), e.g. a plan written
+ * after its root was cancelled. The sweep cancels them.
+ */
+export async function orphanedSteps(
+  tx: Tx,
+  limit: number,
+  tenants: TenantScope = null,
+): Promise<OrphanedStep[]> {
+  return tx.run<OrphanedStep>({
+    cypher: `
+      MATCH (t:Task {orchestrated: true})-[:SUBTASK_OF]->(p:Task)
+      WHERE t.status IN ['PENDING', 'READY', 'AWAITING_APPROVAL'] AND ${IN_SCOPE('t')}
+        AND p.status IN ${FINISHED}
+      RETURN t.id AS id, t.status AS status, p.status AS parentStatus LIMIT $limit`,
+    params: { limit: neo4j.int(limit), tenants },
+  });
 }
 
 export interface RunOutcome {

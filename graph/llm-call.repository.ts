@@ -17,6 +17,9 @@ export async function recordLLMCall(tx: Tx, call: LLMCallRecord): Promise<void> 
       OPTIONAL MATCH (r)-[:OF]->(t:Task)
       OPTIONAL MATCH (r)-[:BY]->(a:Agent)
       SET c.runId = r.id, c.taskId = coalesce($taskId, t.id), c.agentId = coalesce($agentId, a.id)
+      // A call recorded after its attempt ended without success (markCallsAbandoned ran first).
+      SET c.abandoned = CASE WHEN r.status IN ['FAILED', 'CANCELLED', 'ABANDONED', 'ABORTED', 'RELEASED']
+                             THEN true ELSE c.abandoned END
       FOREACH (_ IN CASE WHEN r IS NULL THEN [] ELSE [1] END | MERGE (r)-[:CALLED]->(c))`,
     params: {
       id: call.id,
@@ -40,6 +43,32 @@ export async function recordLLMCall(tx: Tx, call: LLMCallRecord): Promise<void> 
     },
   });
 }
+
+/**
+ * Marks the model calls of runs that did not succeed (failed, cancelled, lost their lease,
+ * released) `abandoned: true`: still money spent, but for nothing the graph kept.
+ */
+export async function markCallsAbandoned(tx: Tx, runIds: string[]): Promise<void> {
+  if (runIds.length === 0) return;
+  await tx.run({
+    cypher: `
+      UNWIND $runIds AS runId
+      MATCH (:Run {id: runId})-[:CALLED]->(c:LLMCall)
+      SET c.abandoned = true`,
+    params: { runIds },
+  });
+}
+
+/**
+ * A subquery body over bound `t` (:Task) and `a` (:Agent) that returns `runCostUsd`: the cost of
+ * the agent's latest run of the task (every call booked on it, an ask_agent expert's included:
+ * that is what the step cost). Used to keep HAS_CAPABILITY.avgCostUsd when a run ends.
+ */
+export const LATEST_RUN_COST = `
+  OPTIONAL MATCH (t)<-[:OF]-(r:Run)-[:BY]->(a)
+  WITH r ORDER BY r.startedAt DESC LIMIT 1
+  OPTIONAL MATCH (r)-[:CALLED]->(call:LLMCall)
+  RETURN coalesce(sum(call.costUsd), 0.0) AS runCostUsd`;
 
 /** The properties a usage total may be grouped by; the only text spliced into the Cypher. */
 const GROUP_KEYS = { run: 'runId', task: 'taskId', agent: 'agentId' } as const;

@@ -81,11 +81,19 @@ export async function executeStep(
       { signal: step.signal },
     )
     .catch((err: unknown) => {
-      rt.logger.warn({ err, task: task.id }, 'knowledge extraction failed; the report stands');
+      // An abort (cancelled, timed out, worker stopping) ends the step: swallowing it here
+      // let a timed-out step complete anyway (issue 10).
+      if (step.signal.aborted) throw step.signal.reason;
+      if ((err as Error)?.name === 'AbortError') throw err;
+      rt.logger.warn(
+        { err, taskId: task.id, runId: step.run.id, agentId: agent.id },
+        'knowledge extraction failed; the report stands',
+      );
       return { items: [] };
     });
 
-  await rt.uow.run(async (tx, emit) => {
+  // Committed with the step's outcome: only the attempt that succeeds leaves a report.
+  step.writes.add('report and knowledge', async (tx, emit) => {
     for (const item of learned.items) {
       await work.writeKnowledge(tx, {
         tenantId: task.tenantId,
@@ -99,7 +107,8 @@ export async function executeStep(
       });
     }
     await sendAgentMessage(tx, emit, {
-      id: work.stableId(task.id, 'report'),
+      // Per run: an earlier attempt's report can never stand in for this one's.
+      id: work.stableId(task.id, 'report', step.run.id),
       tenantId: task.tenantId,
       conversationId: plan.conversationId,
       conversationTitle: `Plan: ${task.title}`,

@@ -37,7 +37,8 @@ export function agentExecutor(rt: AgentRuntime): Executor {
 async function plan(rt: AgentRuntime, step: StepContext): Promise<string> {
   const { task, agent: chief } = step;
   const tenantId = task.tenantId;
-  // A repeated planning step (its worker died after writing) keeps the plan it wrote.
+  // A plan is committed only with its planning step's success, so one found here was
+  // committed by an earlier attempt (the task was retried since): keep it.
   if (await rt.uow.read((tx) => work.hasPlan(tx, tenantId, task.id)))
     return 'planned (kept the plan written before)';
   const [operators, knowledge] = await rt.uow.read(
@@ -58,9 +59,12 @@ async function plan(rt: AgentRuntime, step: StepContext): Promise<string> {
     task,
     operators,
     knowledge.map((k) => `${k.knowledge.kind}: ${k.knowledge.content}`),
+    step.signal,
   );
   const conversationId = work.stableId(task.id, 'plan-conversation');
-  await rt.uow.run(async (tx, emit) => {
+  // Queued, not written: the plan commits with the step's outcome, under its lease, so an
+  // aborted attempt or one that lost the task to another worker leaves no plan behind.
+  step.writes.add('plan', async (tx, emit) => {
     const ids = await work.writePlan(tx, tenantId, task.id, chief.id, steps);
     for (const s of steps) {
       const holders = operators.filter((o) => o.capabilities.some((c) => c.name === s.capability));

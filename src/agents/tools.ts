@@ -12,8 +12,10 @@ import type { AgentRuntime } from './runtime.js';
 import { systemPrompt } from './prompts.js';
 
 /**
- * A Master Operator's tools for one step. Everything they write is MERGEd on ids derived from
- * the step, so running the step again writes nothing twice.
+ * A Master Operator's tools for one step. What they write is queued on the step's writes and
+ * commits with its outcome (an aborted attempt leaves nothing), MERGEd on ids derived from the
+ * step, so running the step again writes nothing twice. Reads do not see the step's own
+ * queued writes.
  */
 export function operatorTools(
   rt: AgentRuntime,
@@ -39,15 +41,16 @@ export function operatorTools(
     },
     {
       name: 'search_knowledge',
-      description: 'Search what the organisation already knows: facts, lessons, summaries, skills.',
+      description:
+        'Search what the organisation already knows: facts, lessons, summaries, skills. What you record in this step is not searchable until the step ends.',
       schema: z.object({ query: z.string().describe('Words to search for') }),
     },
   );
 
   const recordKnowledgeTool = tool(
     async ({ content, kind, tags }) => {
-      await rt.uow.run((tx) =>
-        work.writeKnowledge(tx, {
+      step.writes.add('record_knowledge', async (tx) => {
+        await work.writeKnowledge(tx, {
           tenantId,
           kind: kind ?? KnowledgeKind.FACT,
           content,
@@ -56,8 +59,8 @@ export function operatorTools(
           runId: run.id,
           taskId: task.id,
           agentId: agent.id,
-        }),
-      );
+        });
+      });
       return 'Recorded.';
     },
     {
@@ -112,7 +115,7 @@ export function operatorTools(
         { signal: step.signal },
       );
       const answer = String(reply.content);
-      await rt.uow.run(async (tx, emit) => {
+      step.writes.add('ask_agent', async (tx, emit) => {
         const base = {
           tenantId,
           conversationId,
@@ -151,8 +154,8 @@ export function operatorTools(
 
   const reportProgressTool = tool(
     async ({ note }) => {
-      await rt.uow.run((tx, emit) =>
-        sendAgentMessage(tx, emit, {
+      step.writes.add('report_progress', async (tx, emit) => {
+        await sendAgentMessage(tx, emit, {
           id: work.stableId(run.id, 'progress', note),
           tenantId,
           conversationId,
@@ -163,8 +166,8 @@ export function operatorTools(
           toAgentIds: chiefId ? [chiefId] : [],
           broadcast: !chiefId,
           aboutTaskId: task.id,
-        }),
-      );
+        });
+      });
       return 'Reported.';
     },
     {

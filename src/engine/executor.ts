@@ -1,5 +1,8 @@
 import type { Agent } from '../domain/agent.js';
 import type { Task, TaskStatus } from '../domain/task.js';
+import type { StepWrites } from './pending-writes.js';
+
+export type { StepWrite, StepWrites } from './pending-writes.js';
 
 /** What a dependency left for the steps after it. */
 export interface StepInput {
@@ -15,8 +18,13 @@ export interface StepContext {
   run: { id: string; attempt: number };
   /** The dependencies' results, by their step key (or id when they have none). */
   inputs: Record<string, StepInput>;
-  /** Aborted when the task is cancelled, its agent is taken off it, or the step times out. */
+  /**
+   * Aborted when the task is cancelled, its agent is taken off it, its lease is lost, the step
+   * times out, or the worker stops (then `signal.reason` is a WorkerStoppingError).
+   */
   signal: AbortSignal;
+  /** Where the step queues its graph writes: committed with its outcome, under its lease. */
+  writes: StepWrites;
 }
 
 export interface StepResult {
@@ -29,8 +37,43 @@ export interface StepResult {
   expand?: boolean;
 }
 
-/** Runs one step. The engine records each call as a :Run; executors plug in here. */
+/**
+ * Runs one step; the engine records each call as a :Run. The contract, both ways:
+ *
+ * The executor
+ * - honours `signal`: passes it to every model call, tool and wait, and settles (rejects)
+ *   soon after it aborts;
+ * - writes nothing to the platform's graph except through `writes` (plan, subtasks, messages,
+ *   knowledge, tools' effects): no transaction of its own, so nothing is written after an abort
+ *   (`writes.add` throws then). Reads are fine, but a read never sees the step's own queued
+ *   writes (search_knowledge does not find what record_knowledge queued in the same step);
+ * - is idempotent per attempt: ids derive from the task, and from the run where two attempts
+ *   must not collide (a REPORT is per run), so a write repeated by a retried transaction
+ *   MERGEs onto itself.
+ * Model calls are the exception: each is recorded as an :LLMCall at once (money was spent),
+ * and marked `abandoned` when its attempt does not succeed.
+ *
+ * The engine
+ * - commits the queued writes in the transaction that records a successful outcome
+ *   (COMPLETED, or IN_PROGRESS for a step that expanded into a plan), only if this worker
+ *   still holds the lease; events they emit are published after that commit;
+ * - commits none of them when the executor throws, when the signal aborted (even if the
+ *   executor resolved anyway), or when the lease was lost;
+ * - on a worker stop, releases the step (READY again, the attempt not counted) instead of
+ *   failing it.
+ */
 export type Executor = (step: StepContext) => Promise<StepResult>;
+
+/**
+ * The abort reason when a scheduler stops with `abort`: the step is released for another
+ * worker, not failed. Executors need not handle it apart from honouring the signal.
+ */
+export class WorkerStoppingError extends Error {
+  constructor(workerId: string) {
+    super(`worker ${workerId} is stopping; the step goes back to the queue`);
+    this.name = 'WorkerStoppingError';
+  }
+}
 
 /** A step failure that says whether trying again may help. */
 export class StepError extends Error {

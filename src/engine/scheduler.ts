@@ -12,7 +12,9 @@ import { publishTasks } from '../services/task-events.js';
 import type { Emit, UnitOfWork } from '../services/unit-of-work.js';
 import { chooseAgent } from './assignment.js';
 import { inputsOf, promotion, settlement } from './decisions.js';
-import { isTransient, type Executor } from './executor.js';
+import { isTransient, WorkerStoppingError, type Executor } from './executor.js';
+import { PendingWrites } from './pending-writes.js';
+import { markCallsAbandoned } from '../../graph/llm-call.repository.js';
 import { backoffMs } from './retry.js';
 
 export interface SchedulerOptions {
@@ -43,6 +45,18 @@ interface InFlight {
   controller: AbortController;
   done: Promise<void>;
 }
+
+/** One attempt of a step, as this worker runs it. */
+interface Attempt {
+  task: Task;
+  agent: Agent;
+  runId: string;
+  startedAt: number;
+  signal: AbortSignal;
+  writes: PendingWrites;
+}
+
+type Outcome = { result: string; expand?: boolean } | { error: unknown };
 
 /**
  * The durable orchestration loop. All state is in Neo4j, so any number of schedulers (in the
@@ -89,8 +103,10 @@ export class Scheduler {
     this.stopped = true;
     this.wake();
     await this.events?.return?.();
+    // A stop is no failure of the step: it is released for another worker (see release()).
     if (abort)
-      for (const f of this.inFlight.values()) f.controller.abort(new Error('worker stopping'));
+      for (const f of this.inFlight.values())
+        f.controller.abort(new WorkerStoppingError(this.workerId));
     await this.loop;
     await Promise.allSettled([...this.inFlight.values()].map((f) => f.done));
   }
@@ -135,6 +151,7 @@ export class Scheduler {
         for (const id of await repo.settleableParents(tx, 100, this.o.tenantIds))
           await this.settle(tx, emit, id);
       });
+      await this.cancelOrphans();
     }
     for (let round = 0; round < 20; round++) {
       if (!(await this.promote())) break;
@@ -181,6 +198,33 @@ export class Scheduler {
       );
     }
     return done !== null;
+  }
+
+  /**
+   * Cancels steps left waiting under a parent that ended (e.g. a plan committed after its root
+   * was cancelled): nothing would ever run them, and every poll would scan them again.
+   */
+  private async cancelOrphans(): Promise<void> {
+    const cancelled = await this.write(async (tx, emit) => {
+      const orphans = await repo.orphanedSteps(tx, 200, this.o.tenantIds);
+      const changed = await repo.changeStatuses(
+        tx,
+        orphans.map((o) => ({
+          id: o.id,
+          from: o.status,
+          to: TaskStatus.CANCELLED,
+          error: `cancelled: its parent is ${o.parentStatus}`,
+        })),
+      );
+      await publishTasks(tx, emit, changed, 'STATUS_CHANGED');
+      return changed;
+    });
+    if (cancelled.length > 0) {
+      this.o.logger.info(
+        { worker: this.workerId, taskIds: cancelled.map((t) => t.id) },
+        `cancelled ${cancelled.length} step(s) waiting under a parent that had ended`,
+      );
+    }
   }
 
   /** Moves PENDING steps whose dependencies ended; returns whether any moved. */
@@ -267,7 +311,14 @@ export class Scheduler {
 
   private execute(task: Task, agent: Agent, runId: string, inputs: ReturnType<typeof inputsOf>) {
     const controller = new AbortController();
-    const startedAt = Date.now();
+    const attempt: Attempt = {
+      task,
+      agent,
+      runId,
+      startedAt: Date.now(),
+      signal: controller.signal,
+      writes: new PendingWrites(controller.signal),
+    };
     const heartbeat = setInterval(
       () => {
         this.o.uow
@@ -275,7 +326,9 @@ export class Scheduler {
           .then((ours) => {
             if (!ours) controller.abort(new Error('the task is no longer this worker’s'));
           })
-          .catch((err: unknown) => this.o.logger.warn({ err, task: task.id }, 'heartbeat failed'));
+          .catch((err: unknown) =>
+            this.o.logger.warn({ err, ...this.ids(attempt) }, 'heartbeat failed'),
+          );
       },
       Math.max(50, this.o.leaseMs / 3),
     );
@@ -296,13 +349,18 @@ export class Scheduler {
           run: { id: runId, attempt: task.attempts },
           inputs,
           signal: controller.signal,
+          writes: attempt.writes,
         });
-        await this.finish(task, runId, Date.now() - startedAt, { result, expand });
+        // An executor that resolved after its abort (it ignored the signal) commits nothing.
+        if (controller.signal.aborted) throw controller.signal.reason;
+        await this.finish(attempt, { result, expand });
       } catch (err) {
         const reason = controller.signal.aborted ? controller.signal.reason : err;
-        await this.finish(task, runId, Date.now() - startedAt, { error: reason }).catch(
-          (e: unknown) =>
-            this.o.logger.error({ err: e, task: task.id }, 'could not record a failed step'),
+        await this.finish(attempt, { error: reason }).catch((e: unknown) =>
+          this.o.logger.error(
+            { err: e, ...this.ids(attempt) },
+            'could not record a failed step; its lease will expire',
+          ),
         );
       } finally {
         clearInterval(heartbeat);
@@ -316,58 +374,137 @@ export class Scheduler {
     this.inFlight.set(task.id, { controller, done });
   }
 
-  /** Records a step's outcome (COMPLETED, a retry after backoff, or FAILED), then what follows. */
-  private async finish(
-    task: Task,
-    runId: string,
-    latencyMs: number,
-    outcome: { result?: string; expand?: boolean; error?: unknown },
-  ): Promise<void> {
-    if (await this.record(task, runId, latencyMs, outcome)) await this.afterEnd(task.id);
+  /** What a log line about an attempt names. */
+  private ids(a: Attempt) {
+    return {
+      tenantId: a.task.tenantId,
+      taskId: a.task.id,
+      runId: a.runId,
+      agentId: a.agent.id,
+      attempt: a.task.attempts,
+      worker: this.workerId,
+    };
   }
 
-  /** Writes the outcome while this worker holds the lease; false when it no longer does. */
-  private record(
-    task: Task,
-    runId: string,
-    latencyMs: number,
-    outcome: { result?: string; expand?: boolean; error?: unknown },
-  ): Promise<boolean> {
-    return this.write(async (tx, emit) => {
+  /** Records a step's outcome (COMPLETED, a retry after backoff, or FAILED), then what follows. */
+  private async finish(a: Attempt, outcome: Outcome): Promise<void> {
+    if ('error' in outcome && outcome.error instanceof WorkerStoppingError) {
+      await this.release(a, outcome.error);
+      return;
+    }
+    if (await this.record(a, outcome)) await this.afterEnd(a.task.id);
+  }
+
+  /**
+   * A worker stopping gives its step back: READY, the attempt not counted, the run RELEASED,
+   * nothing the step queued committed. A rolling deploy must not fail workflows.
+   */
+  private async release(a: Attempt, reason: WorkerStoppingError): Promise<void> {
+    const released = await this.write(async (tx, emit) => {
+      const ended = await repo.releaseRun(tx, {
+        taskId: a.task.id,
+        runId: a.runId,
+        workerId: this.workerId,
+        reason: reason.message,
+      });
+      if (!ended) await repo.abandonRun(tx, a.runId, 'the task was no longer this worker’s');
+      await markCallsAbandoned(tx, [a.runId]);
+      if (ended) await publishTasks(tx, emit, [ended.task], 'STATUS_CHANGED');
+      return ended !== null;
+    });
+    this.o.logger.info(
+      { ...this.ids(a), released },
+      released
+        ? 'step released: the worker is stopping; it goes back to the queue'
+        : 'step aborted by the worker stopping, but it was no longer this worker’s',
+    );
+  }
+
+  /**
+   * Writes the outcome, and for a success the step's queued writes, in one transaction while
+   * this worker holds the lease; false when it no longer does (then nothing is committed).
+   */
+  private async record(a: Attempt, outcome: Outcome): Promise<boolean> {
+    const { task, runId } = a;
+    const latencyMs = Date.now() - a.startedAt;
+    const failure = 'error' in outcome ? describeFailure(outcome.error) : null;
+    const retry =
+      failure !== null && isTransient(failure.error) && task.attempts < task.maxAttempts;
+    const retryInMs = retry ? backoffMs(task.attempts, this.o.backoff) : null;
+    const ended = await this.write(async (tx, emit) => {
       const base = { taskId: task.id, runId, workerId: this.workerId, latencyMs };
       let ended: Awaited<ReturnType<typeof repo.endRun>>;
-      if (outcome.error === undefined) {
+      if (!('error' in outcome)) {
         ended = await repo.endRun(tx, {
           ...base,
           status: outcome.expand ? TaskStatus.IN_PROGRESS : TaskStatus.COMPLETED,
           runStatus: 'SUCCEEDED',
           result: outcome.result,
         });
+        // The step's effects commit with its outcome, under its lease, or not at all.
+        if (ended) await a.writes.apply(tx, emit);
       } else {
-        const message = (outcome.error as Error)?.message ?? String(outcome.error);
-        const retry = isTransient(outcome.error) && task.attempts < task.maxAttempts;
-        const retryInMs = retry ? backoffMs(task.attempts, this.o.backoff) : null;
         ended = await repo.endRun(tx, {
           ...base,
           status: retry ? TaskStatus.READY : TaskStatus.FAILED,
           runStatus: 'FAILED',
-          error: retry ? `attempt ${task.attempts} failed (will retry): ${message}` : message,
+          error: retry
+            ? `attempt ${task.attempts} failed (will retry): ${failure!.message}`
+            : failure!.message,
           retryInMs,
         });
       }
-      if (!ended) return false; // the lease was lost: whoever holds the task now decides
+      if (!ended) {
+        // The lease was lost: whoever holds the task now decides; this run's calls are waste.
+        await repo.abandonRun(tx, runId, 'the task was no longer this worker’s when it ended');
+        await markCallsAbandoned(tx, [runId]);
+        return null;
+      }
+      if ('error' in outcome) await markCallsAbandoned(tx, [runId]);
       if (ended.agentId) {
-        await repo.recordPerformance(
-          tx,
-          ended.agentId,
-          task.id,
-          outcome.error === undefined,
-          latencyMs,
-        );
+        await repo.recordPerformance(tx, ended.agentId, task.id, !('error' in outcome), latencyMs);
       }
       await publishTasks(tx, emit, [ended.task], 'STATUS_CHANGED');
-      return true;
+      return ended;
     });
+    this.logOutcome(a, outcome, ended !== null, { retry, retryInMs, latencyMs });
+    return ended !== null;
+  }
+
+  /** One line per step end, at the level a person on call needs. */
+  private logOutcome(
+    a: Attempt,
+    outcome: Outcome,
+    recorded: boolean,
+    o: { retry: boolean; retryInMs: number | null; latencyMs: number },
+  ): void {
+    const log = this.o.logger;
+    const ids = { ...this.ids(a), latencyMs: o.latencyMs };
+    if (!recorded) {
+      const why = a.signal.aborted ? describeFailure(a.signal.reason).message : 'lease lost';
+      log[a.signal.aborted ? 'info' : 'warn'](
+        { ...ids, reason: why, dropped: a.writes.labels },
+        `step ended without its lease (${why}); nothing it wrote is committed`,
+      );
+      return;
+    }
+    if (!('error' in outcome)) {
+      log.debug({ ...ids, writes: a.writes.labels }, 'step succeeded');
+      return;
+    }
+    const { message, timedOut } = describeFailure(outcome.error);
+    const what = timedOut ? 'step timed out' : 'step failed';
+    if (o.retry) {
+      log.warn(
+        { ...ids, err: outcome.error, retryInMs: o.retryInMs, maxAttempts: a.task.maxAttempts },
+        `${what}; will retry: ${message}`,
+      );
+    } else {
+      log.error(
+        { ...ids, err: outcome.error, maxAttempts: a.task.maxAttempts },
+        `${what}; the task FAILED: ${message}`,
+      );
+    }
   }
 
   /** Settles the parent of a step that ended, and its parent in turn. */
@@ -434,4 +571,14 @@ function countRunning(tx: Tx, tenants: string[] | null): Promise<number> {
       params: { tenants },
     })
     .then(([row]) => row?.n ?? 0);
+}
+
+/** The error a step failed with, its message, and whether it was the step timeout. */
+function describeFailure(error: unknown): { error: unknown; message: string; timedOut: boolean } {
+  const e = error as { message?: string; name?: string } | undefined;
+  return {
+    error,
+    message: typeof e?.message === 'string' ? e.message : String(error),
+    timedOut: e?.name === 'TimeoutError',
+  };
 }

@@ -23,6 +23,7 @@ import {
 } from '../domain/validate.js';
 import { assertConditionKeys, stepOptions, type StepOptionsInput } from './step-options.js';
 import { publishTasks } from './task-events.js';
+import { auditScope } from '../audit-scope.js';
 import type { UnitOfWork } from './unit-of-work.js';
 
 export interface CreateTaskData {
@@ -240,14 +241,20 @@ export class TaskService {
       const before = await lockOrThrow(tx, tenantId, id);
       assertTaskTransition(before.status, TaskStatus.CANCELLED, 'cancel');
       const descendants = await repo.openDescendantIds(tx, tenantId, id);
+      // Says who cancelled: an earlier attempt's "failed (will retry)" must not stay (issue 10).
+      const actor = auditScope.getStore()?.actor;
+      const error = actor ? `cancelled by ${actor}` : 'cancelled';
       const cancelled: Task[] = [];
       for (const childId of descendants) {
         await repo.lockTask(tx, tenantId, childId);
         cancelled.push(
-          await repo.patchTask(tx, tenantId, childId, { status: TaskStatus.CANCELLED }),
+          await repo.patchTask(tx, tenantId, childId, {
+            status: TaskStatus.CANCELLED,
+            error: `${error} (with task ${id} above it)`,
+          }),
         );
       }
-      const task = await repo.patchTask(tx, tenantId, id, { status: TaskStatus.CANCELLED });
+      const task = await repo.patchTask(tx, tenantId, id, { status: TaskStatus.CANCELLED, error });
       // Running steps lose their run; their workers notice at the next heartbeat and abort.
       await cancelRuns(tx, [...descendants, id], 'cancelled');
       await publishTasks(tx, emit, [...cancelled, task], 'STATUS_CHANGED');
