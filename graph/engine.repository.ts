@@ -2,6 +2,7 @@ import neo4j from 'neo4j-driver';
 import type { Agent } from '../src/domain/agent.js';
 import type { Task, TaskStatus } from '../src/domain/task.js';
 import type { Tx } from './cypher.js';
+import { LATEST_RUN_COST } from './llm-call.repository.js';
 import { iso, toAgent, toTask } from './mappers.js';
 import type { NodeLike } from './page.js';
 
@@ -418,7 +419,7 @@ export async function endRun(
   return row ? { task: toTask(row.t), agentId: row.agentId } : null;
 }
 
-/** Running statistics of the agent's capabilities that the task required. */
+/** Running statistics of the agent's capabilities that the task required (cost: its latest run's). */
 export async function recordPerformance(
   tx: Tx,
   agentId: string,
@@ -428,8 +429,11 @@ export async function recordPerformance(
 ): Promise<void> {
   await tx.run({
     cypher: `
-      MATCH (t:Task {id: $taskId})-[:REQUIRES]->(c:Capability)<-[h:HAS_CAPABILITY]-(a:Agent {id: $agentId})
-      SET h.avgLatencyMs = (coalesce(h.avgLatencyMs, 0.0) * h.runs + $latencyMs) / (h.runs + 1),
+      MATCH (t:Task {id: $taskId}), (a:Agent {id: $agentId})
+      CALL (t, a) { ${LATEST_RUN_COST} }
+      MATCH (t)-[:REQUIRES]->(:Capability)<-[h:HAS_CAPABILITY]-(a)
+      SET h.avgCostUsd = (coalesce(h.avgCostUsd, 0.0) * h.runs + runCostUsd) / (h.runs + 1),
+          h.avgLatencyMs = (coalesce(h.avgLatencyMs, 0.0) * h.runs + $latencyMs) / (h.runs + 1),
           h.runs = h.runs + 1,
           h.successes = h.successes + CASE WHEN $success THEN 1 ELSE 0 END`,
     params: { agentId, taskId, success, latencyMs },

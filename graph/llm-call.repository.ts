@@ -1,11 +1,17 @@
 import neo4j from 'neo4j-driver';
-import type { LLMCallRecord, LLMUsage } from '../src/domain/llm-call.js';
+import { NO_USAGE, type LLMCallRecord, type LLMUsage } from '../src/domain/llm-call.js';
 import type { CypherQuery, Tx } from './cypher.js';
 
 /**
  * Records one model call. With a runId of this tenant it is linked (:Run)-[:CALLED]->(:LLMCall),
  * and taskId/agentId default to the run's task and agent. MERGE on id: a retried transaction
  * writes it once.
+ *
+ * Booking: a call is booked on the run (and so the task) it was made for, and attributed to the
+ * agent whose model answered (`agentId`). They differ for ask_agent: the expert's answer is part
+ * of the asker's step, so it counts in the asker's run and task, and in the expert's agent total.
+ * Hence runs sum to their tasks, tasks (SUBTREE) to their roots, agents to the tenant; an agent's
+ * total is not the sum of its runs.
  */
 export async function recordLLMCall(tx: Tx, call: LLMCallRecord): Promise<void> {
   await tx.run({
@@ -31,8 +37,10 @@ export async function recordLLMCall(tx: Tx, call: LLMCallRecord): Promise<void> 
         tenantId: call.tenantId,
         provider: call.provider,
         model: call.model,
+        responseModel: call.responseModel,
         purpose: call.purpose,
         promptTokens: neo4j.int(call.promptTokens),
+        cachedPromptTokens: neo4j.int(call.cachedPromptTokens),
         completionTokens: neo4j.int(call.completionTokens),
         totalTokens: neo4j.int(call.totalTokens),
         costUsd: call.costUsd,
@@ -75,8 +83,9 @@ const GROUP_KEYS = { run: 'runId', task: 'taskId', agent: 'agentId' } as const;
 export type UsageGroup = keyof typeof GROUP_KEYS;
 
 const SUMS = `count(c) AS calls, sum(c.promptTokens) AS promptTokens,
+  sum(coalesce(c.cachedPromptTokens, 0)) AS cachedPromptTokens,
   sum(c.completionTokens) AS completionTokens, sum(c.totalTokens) AS totalTokens,
-  sum(c.costUsd) AS costUsd`;
+  sum(c.costUsd) AS costUsd, count(CASE WHEN c.priced = false THEN 1 END) AS unpricedCalls`;
 
 /** Builds the per-id totals query: one row per id, zeros where there are no calls. */
 export function usageByIdsQuery(
@@ -102,9 +111,11 @@ function toUsage(row: UsageRow): LLMUsage {
   return {
     calls: n(row.calls),
     promptTokens: n(row.promptTokens),
+    cachedPromptTokens: n(row.cachedPromptTokens),
     completionTokens: n(row.completionTokens),
     totalTokens: n(row.totalTokens),
     costUsd: Math.round(n(row.costUsd) * 1e10) / 1e10,
+    unpricedCalls: n(row.unpricedCalls),
   };
 }
 
@@ -163,7 +174,5 @@ export async function usageOfTenant(tx: Tx, tenantId: string): Promise<LLMUsage>
     cypher: `MATCH (c:LLMCall {tenantId: $tenantId}) RETURN ${SUMS}`,
     params: { tenantId },
   });
-  return toUsage(
-    row ?? { calls: 0, promptTokens: 0, completionTokens: 0, totalTokens: 0, costUsd: 0 },
-  );
+  return row ? toUsage(row) : { ...NO_USAGE };
 }

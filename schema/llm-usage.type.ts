@@ -5,8 +5,14 @@ export class LLMUsage {
   @Field(() => Int, { description: 'Calls made, failed ones included.' })
   calls!: number;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Prompt tokens the servers reported, cached ones included.' })
   promptTokens!: number;
+
+  @Field(() => Int, {
+    description:
+      'The part of promptTokens read from a prompt cache, priced at the cached-input price.',
+  })
+  cachedPromptTokens!: number;
 
   @Field(() => Int)
   completionTokens!: number;
@@ -15,9 +21,16 @@ export class LLMUsage {
   totalTokens!: number;
 
   @Field(() => Float, {
-    description: 'USD from the price table; calls to unpriced models count 0.',
+    description:
+      'USD from the price table (LLM_PRICES over the built-in one); calls to unpriced models count 0, see unpricedCalls.',
   })
   costUsd!: number;
+
+  @Field(() => Int, {
+    description:
+      'Calls to a model the price table does not know (by the reported or the configured name): their cost is unknown and counted as 0 in costUsd. Add the model to LLM_PRICES.',
+  })
+  unpricedCalls!: number;
 }
 
 /** Which model calls a task's llmUsage adds up. */

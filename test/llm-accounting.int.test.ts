@@ -30,9 +30,11 @@ const UsageFields = graphql(`
   fragment UsageFields on LLMUsage {
     calls
     promptTokens
+    cachedPromptTokens
     completionTokens
     totalTokens
     costUsd
+    unpricedCalls
   }
 `);
 
@@ -149,9 +151,11 @@ describe('model call accounting', () => {
     const expected = {
       calls: 2,
       promptTokens: 200,
+      cachedPromptTokens: 0,
       completionTokens: 50,
       totalTokens: 250,
       costUsd: Math.round(cost * 1e10) / 1e10,
+      unpricedCalls: 0,
     };
     expect(expected.costUsd).toBe(0.0003);
 
@@ -177,7 +181,9 @@ describe('model call accounting', () => {
       {
         provider: 'compatible',
         model: 'gpt-4o-mini',
+        responseModel: 'gpt-4o-mini',
         promptTokens: 120,
+        cachedPromptTokens: 0,
         completionTokens: 30,
         totalTokens: 150,
         costUsd: 0.00018,
@@ -244,9 +250,11 @@ describe('model call accounting', () => {
       expect(res.data!.llmUsage).toEqual({
         calls: 0,
         promptTokens: 0,
+        cachedPromptTokens: 0,
         completionTokens: 0,
         totalTokens: 0,
         costUsd: 0,
+        unpricedCalls: 0,
       });
       // This tenant's run, named by the other tenant's recorder, is not linked to its call.
       const rec = new LLMCallRecorder({

@@ -66,7 +66,15 @@ export function createAgentRuntime(deps: {
     ]);
   return {
     ...deps,
-    model: (request, step, purpose) =>
-      createChatModel(request, deps.llm, record(step, purpose, request)),
+    model: (request, step, purpose) => {
+      const callbacks = record(step, purpose, request);
+      const model = createChatModel(request, deps.llm, callbacks, deps.logger);
+      // The recorder reads each answer's usage off the wire: a structured answer that fails
+      // parsing in the client still has its tokens recorded (accounting.ts).
+      for (const cb of Array.isArray(callbacks) ? callbacks : []) {
+        if (cb instanceof LLMCallRecorder) cb.attach(model);
+      }
+      return model;
+    },
   };
 }

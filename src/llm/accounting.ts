@@ -3,12 +3,10 @@ import type { Serialized } from '@langchain/core/load/serializable';
 import type { BaseMessage } from '@langchain/core/messages';
 import type { ChatGeneration, LLMResult } from '@langchain/core/outputs';
 import { randomUUID } from 'node:crypto';
-import type { Tx } from '../../graph/cypher.js';
-import { recordLLMCall } from '../../graph/llm-call.repository.js';
 import type { LLMCallRecord } from '../domain/llm-call.js';
-import { costUsd, type PriceTable } from './pricing.js';
-
-type Write = <T>(work: (tx: Tx) => Promise<T>) => Promise<T>;
+import { writeCall, type CallLog, type Write, type WriteRetry } from './call-writer.js';
+import { priceCall, type PriceTable } from './pricing.js';
+import { answerReadingFetch, type ServerAnswer } from './server-answers.js';
 
 export interface LLMCallRecorderOptions {
   /** Where calls are written, each in its own transaction: a Graph or UnitOfWork, or its write. */
@@ -18,28 +16,45 @@ export interface LLMCallRecorderOptions {
   /** The platform's :Run this call belongs to; links the call and supplies task and agent. */
   runId?: string | null;
   taskId?: string | null;
+  /** The agent whose call it is; the run's agent when unset. */
   agentId?: string | null;
   prices: PriceTable;
-  /** The configured provider and model (describeModel()); a model the response names wins. */
+  /** The configured provider and model (describeModel()): recorded as `model`. */
   describe: { provider: string; model: string };
-  /** Where failed writes are reported; console.warn when unset. */
-  log?: { warn(obj: object, msg: string): void };
+  /** Where failed writes are reported; console when unset. */
+  log?: CallLog;
+  /** How a refused write is retried (call-writer.ts). */
+  writeRetry?: WriteRetry;
 }
 
-type Tokens = { prompt: number; completion: number };
+/** Tokens and the reporting model of one answer. */
+type Reported = { prompt: number; completion: number; cached: number; model: string | null };
+
+const NOTHING: Reported = { prompt: 0, completion: 0, cached: 0, model: null };
 
 /**
- * A LangChain callback that records every model call it sees as an :LLMCall: tokens from the
- * message's usage_metadata (else llmOutput.tokenUsage), the model the response names
- * (OpenRouter's `openrouter/auto` reports the real one, which is what gets priced), latency and
- * cost. A failed call is recorded with `error` and zero tokens. Writes happen in the background,
- * each in its own transaction; `flush()` waits for them. It never throws into the model call.
+ * A LangChain callback that records every model call it sees as an :LLMCall: the configured
+ * model and the one the server names (`model`, `responseModel`; priced by the reported name,
+ * else the configured one), tokens (cached prompt tokens apart), latency and cost.
+ *
+ * A call that reached the model is recorded with the usage the server reported even when it
+ * failed afterwards: `attach(model)` makes a ChatOpenAI hand this recorder every JSON answer it
+ * receives, because OpenAI's client parses structured answers itself and throws before
+ * LangChain sees any usage (a client retry after such an answer is one more call). A call that
+ * never got an answer is recorded with `error` and zero tokens.
+ *
+ * Writes happen in the background, each in its own transaction, retried when refused
+ * (call-writer.ts); `flush()` waits for them. It never throws into the model call.
  */
 export class LLMCallRecorder extends BaseCallbackHandler {
   name = 'llm_call_recorder';
   private readonly started = new Map<string, number>();
-  private readonly pending = new Set<Promise<void>>();
+  private readonly pending = new Set<Promise<unknown>>();
+  /** Answers read off the wire and not yet matched to a LangChain call, oldest first. */
+  private readonly answers: ServerAnswer[] = [];
   private readonly write: Write;
+  /** The fetch `attach` gives a ChatOpenAI: every JSON answer's usage reaches this recorder. */
+  readonly fetch: typeof fetch = answerReadingFetch((a) => void this.answers.push(a));
 
   constructor(private readonly options: LLMCallRecorderOptions) {
     // Awaited by LangChain, so the write is queued before invoke() returns; the handlers
@@ -47,6 +62,32 @@ export class LLMCallRecorder extends BaseCallbackHandler {
     super({ _awaitHandler: true });
     const { store } = options;
     this.write = typeof store === 'function' ? store : (work) => store.write(work);
+  }
+
+  /**
+   * Lets this recorder read the usage of every answer `model` receives (see the class comment).
+   * For ChatOpenAI (its delegates, and the models withConfig builds from its `fields`) before
+   * its first call: its client is built lazily from `clientConfig`, so the fetch is set there
+   * (verified against @langchain/openai 1.6; test/llm-call-records.int.test.ts fails if that
+   * changes). Any other model is returned unchanged.
+   */
+  attach<M>(model: M): M {
+    type Configurable = { clientConfig?: object; client?: unknown };
+    const m = model as Configurable & {
+      completions?: Configurable;
+      responses?: Configurable;
+      fields?: { configuration?: object };
+    };
+    for (const target of [m, m.completions, m.responses]) {
+      if (target && typeof target.clientConfig === 'object' && !target.client) {
+        target.clientConfig = { ...target.clientConfig, fetch: this.fetch };
+      }
+    }
+    // ChatOpenAI.withConfig (and so withStructuredOutput) builds a new model from `fields`.
+    if (m.fields && typeof m.fields === 'object') {
+      m.fields = { ...m.fields, configuration: { ...m.fields.configuration, fetch: this.fetch } };
+    }
+    return model;
   }
 
   override handleLLMStart(_llm: Serialized, _prompts: string[], runId: string): void {
@@ -60,54 +101,73 @@ export class LLMCallRecorder extends BaseCallbackHandler {
   // Returned (and so awaited, see _awaitHandler): a step's totals are complete when it ends.
   override handleLLMEnd(output: LLMResult, runId: string): Promise<void> {
     return this.guard(() => {
+      const latencyMs = this.latency(runId);
+      const id = responseIdOf(output);
+      const at = id === undefined ? -1 : this.answers.findIndex((a) => a.id === id);
+      // Answers before this one were the same call's, retried by the client: it could not use them.
+      const retried = at < 0 ? [] : this.answers.splice(0, at + 1).slice(0, -1);
       const tokens = usageOf(output);
-      const model = modelOf(output) ?? this.options.describe.model;
-      return this.record(runId, model, tokens, null);
+      return Promise.all([
+        ...retried.map((a) =>
+          this.record(reportedOf(a), latencyMs, 'the client could not use this answer and retried'),
+        ),
+        this.record({ ...tokens, model: modelOf(output) ?? null }, latencyMs, null),
+      ]).then(() => undefined);
     });
   }
 
   override handleLLMError(err: unknown, runId: string): Promise<void> {
     return this.guard(() => {
+      const latencyMs = this.latency(runId);
       const message = err instanceof Error ? err.message : String(err);
-      return this.record(runId, this.options.describe.model, { prompt: 0, completion: 0 }, message);
+      // Every answer the call got, each refused (invalid JSON, a schema it breaks...).
+      const got = this.answers.splice(0);
+      const reported = got.length > 0 ? got.map(reportedOf) : [NOTHING];
+      return Promise.all(reported.map((r) => this.record(r, latencyMs, message))).then(
+        () => undefined,
+      );
     });
   }
 
-  /** Resolves when every call seen so far is written (or its write has failed and been logged). */
+  /** Resolves when every call seen so far is written (or kept for later and logged). */
   async flush(): Promise<void> {
     while (this.pending.size > 0) await Promise.all([...this.pending]);
   }
 
-  private record(
-    runId: string,
-    model: string,
-    tokens: Tokens,
-    error: string | null,
-  ): Promise<void> {
+  private latency(runId: string): number {
     const start = this.started.get(runId);
     this.started.delete(runId);
+    return start === undefined ? 0 : Math.max(0, Date.now() - start);
+  }
+
+  private record(reported: Reported, latencyMs: number, error: string | null): Promise<unknown> {
     const o = this.options;
-    const price = costUsd(model, tokens.prompt, tokens.completion, o.prices);
+    const tokens = {
+      prompt: reported.prompt,
+      completion: reported.completion,
+      cached: reported.cached,
+    };
+    const price = priceCall([reported.model, o.describe.model], tokens, o.prices);
     const call: LLMCallRecord = {
       id: randomUUID(),
       tenantId: o.tenantId,
       provider: o.describe.provider,
-      model,
+      model: o.describe.model,
+      responseModel: reported.model,
       purpose: o.purpose,
-      promptTokens: tokens.prompt,
-      completionTokens: tokens.completion,
-      totalTokens: tokens.prompt + tokens.completion,
+      promptTokens: reported.prompt,
+      cachedPromptTokens: Math.min(reported.cached, reported.prompt),
+      completionTokens: reported.completion,
+      totalTokens: reported.prompt + reported.completion,
       costUsd: price.costUsd,
       priced: price.priced,
-      latencyMs: start === undefined ? 0 : Math.max(0, Date.now() - start),
+      latencyMs,
       error,
       runId: o.runId ?? null,
       taskId: o.taskId ?? null,
       agentId: o.agentId ?? null,
     };
-    const done = this.write((tx) => recordLLMCall(tx, call)).catch((e: unknown) =>
-      this.warn(e, `could not record the ${o.purpose} call to ${model}`),
-    );
+    const done = writeCall(this.write, call, o.log, o.writeRetry);
     this.pending.add(done);
     void done.finally(() => this.pending.delete(done));
     return done;
@@ -117,23 +177,32 @@ export class LLMCallRecorder extends BaseCallbackHandler {
     try {
       await work();
     } catch (e) {
-      this.warn(e, 'could not read a model call for its record');
+      const err = e instanceof Error ? e.message : String(e);
+      const msg = 'could not read a model call for its record';
+      if (this.options.log) this.options.log.warn({ err }, msg);
+      else console.warn(`${msg}: ${err}`);
     }
-  }
-
-  private warn(error: unknown, msg: string): void {
-    const err = error instanceof Error ? error.message : String(error);
-    if (this.options.log) this.options.log.warn({ err }, msg);
-    else console.warn(`${msg}: ${err}`);
   }
 }
 
 const count = (n: unknown): number =>
   typeof n === 'number' && Number.isFinite(n) && n > 0 ? Math.round(n) : 0;
 
+const reportedOf = (a: ServerAnswer): Reported => ({
+  prompt: a.prompt,
+  completion: a.completion,
+  cached: a.cached,
+  model: a.model,
+});
+
 /** What this file reads of a generation's message (an AIMessage or AIMessageChunk). */
 type Answer = {
-  usage_metadata?: { input_tokens?: number; output_tokens?: number };
+  id?: string;
+  usage_metadata?: {
+    input_tokens?: number;
+    output_tokens?: number;
+    input_token_details?: { cache_read?: number };
+  };
   response_metadata?: Record<string, unknown>;
 };
 
@@ -143,18 +212,26 @@ const answers = (output: LLMResult): Answer[] =>
     .map((g) => (g as Partial<ChatGeneration>).message as Answer | undefined)
     .filter((m): m is Answer => m !== undefined);
 
-/** Tokens of every generation's usage_metadata; else llmOutput.tokenUsage; else 0. */
-export function usageOf(output: LLMResult): Tokens {
+/**
+ * Tokens of every generation's usage_metadata (cached: input_token_details.cache_read, from
+ * OpenAI's usage.prompt_tokens_details.cached_tokens); else llmOutput.tokenUsage; else 0.
+ */
+export function usageOf(output: LLMResult): { prompt: number; completion: number; cached: number } {
   const usages = answers(output).flatMap((m) => (m.usage_metadata ? [m.usage_metadata] : []));
   if (usages.length > 0) {
     return {
       prompt: usages.reduce((n, u) => n + count(u.input_tokens), 0),
       completion: usages.reduce((n, u) => n + count(u.output_tokens), 0),
+      cached: usages.reduce((n, u) => n + count(u.input_token_details?.cache_read), 0),
     };
   }
   const usage = output.llmOutput?.tokenUsage as
     { promptTokens?: number; completionTokens?: number } | undefined;
-  return { prompt: count(usage?.promptTokens), completion: count(usage?.completionTokens) };
+  return {
+    prompt: count(usage?.promptTokens),
+    completion: count(usage?.completionTokens),
+    cached: 0,
+  };
 }
 
 /** The model the response names (response_metadata.model_name), if any. */
@@ -163,5 +240,11 @@ export function modelOf(output: LLMResult): string | undefined {
     const name = m.response_metadata?.model_name;
     if (typeof name === 'string' && name.trim() !== '') return name;
   }
+  return undefined;
+}
+
+/** The completion's id (`chatcmpl-…`), which LangChain keeps as the message's id. */
+function responseIdOf(output: LLMResult): string | undefined {
+  for (const m of answers(output)) if (typeof m.id === 'string' && m.id !== '') return m.id;
   return undefined;
 }
