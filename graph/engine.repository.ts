@@ -125,6 +125,15 @@ export interface Claimed {
 }
 
 /**
+ * What a claim may take, checked again under the task's lock: a leaf step (a running parent is
+ * not a step; a task that needs a plan is, until its plan has run) whose parent, if any, still
+ * runs. Settling locks the children before it reads them, so a step claimed under a parent
+ * that is ending is cancelled with its run, and a step of an ended parent is never claimed.
+ */
+const CLAIMABLE = `(t.needsPlan = true OR NOT EXISTS { (t)<-[:SUBTASK_OF]-(:Task) })
+  AND NOT EXISTS { (t)-[:SUBTASK_OF]->(p:Task) WHERE p.status <> 'IN_PROGRESS' }`;
+
+/**
  * Claims up to `limit` READY tasks for `workerId` under a lease. The SET takes each task's
  * write lock before its status is read again, so two workers never both claim one task
  * (Neo4j reads are read-committed: a plain match-then-set could).
@@ -145,14 +154,16 @@ export async function claimReadyTasks(
     cypher: `
       MATCH (t:Task {status: 'READY', orchestrated: true})
       WHERE ${IN_SCOPE('t')} AND (t.nextAttemptAt IS NULL OR t.nextAttemptAt <= datetime())
+        AND ${CLAIMABLE}
       WITH t ORDER BY CASE t.priority WHEN 'URGENT' THEN 0 WHEN 'HIGH' THEN 1
                         WHEN 'MEDIUM' THEN 2 ELSE 3 END, t.createdAt, t.id
       LIMIT $limit
       SET t.version = t.version + 1
-      WITH t WHERE t.status = 'READY'
+      WITH t WHERE t.status = 'READY' AND ${CLAIMABLE}
       SET t.status = 'IN_PROGRESS', t.leaseOwner = $workerId,
           t.leaseExpiresAt = datetime() + duration({milliseconds: $leaseMs}),
-          t.attempts = t.attempts + 1, t.updatedAt = datetime(), t.nextAttemptAt = null
+          t.attempts = t.attempts + 1, t.updatedAt = datetime(), t.nextAttemptAt = null,
+          t.waitingReason = null
       WITH t
       OPTIONAL MATCH (t)-[:ASSIGNED_TO]->(a:Agent)
       OPTIONAL MATCH (t)-[:DEPENDS_ON]->(d:Task)
@@ -167,6 +178,34 @@ export async function claimReadyTasks(
     assigneeId: r.assigneeId,
     dependencies: r.deps,
   }));
+}
+
+/**
+ * Takes the write lock of the one (:EngineLimit {scope: 'global'}) node (made on first use; a
+ * unique constraint makes that safe), held until the transaction ends. Every claim under a
+ * finite global limit takes it before counting, whatever tenants its scheduler serves: the
+ * counts of a dedicated worker and a general one overlap, so one lock for all is what makes
+ * count-then-claim exact. Claims without a limit never take it.
+ */
+export async function lockEngineLimit(tx: Tx): Promise<void> {
+  await tx.run({
+    cypher: `
+      MERGE (l:EngineLimit {scope: 'global'})
+      SET l.version = coalesce(l.version, 0) + 1`,
+    params: {},
+  });
+}
+
+/** Steps running now under a live lease, in the tenants a scheduler serves. */
+export async function countRunning(tx: Tx, tenants: TenantScope = null): Promise<number> {
+  const [row] = await tx.run<{ n: number }>({
+    cypher: `
+      MATCH (t:Task {status: 'IN_PROGRESS', orchestrated: true})
+      WHERE t.leaseExpiresAt > datetime() AND ${IN_SCOPE('t')}
+      RETURN count(t) AS n`,
+    params: { tenants },
+  });
+  return row?.n ?? 0;
 }
 
 export interface QuarantinedNode {
@@ -214,7 +253,7 @@ export async function quarantineNode(
 
 export interface CandidateAgent {
   agent: Agent;
-  /** Steps it runs now. */
+  /** Steps it runs now (a running parent is not one: it only waits for its steps). */
   load: number;
   capabilities: {
     name: string;
@@ -233,7 +272,8 @@ export async function candidateAgents(tx: Tx, tenantIds: string[]): Promise<Cand
       MATCH (a:Agent {tenantId: tenantId, active: true})
       WHERE a.status IN ['IDLE', 'BUSY']
       RETURN a,
-        COUNT { (a)<-[:ASSIGNED_TO]-(:Task {status: 'IN_PROGRESS'}) } AS load,
+        COUNT { (a)<-[:ASSIGNED_TO]-(t:Task {status: 'IN_PROGRESS'})
+                WHERE t.leaseOwner IS NOT NULL OR NOT EXISTS { (t)<-[:SUBTASK_OF]-(:Task) } } AS load,
         [(a)-[h:HAS_CAPABILITY]->(c:Capability) | {name: c.name, proficiency: h.proficiency,
           runs: h.runs, successes: h.successes, avgLatencyMs: h.avgLatencyMs}] AS caps`,
     params: { tenantIds },
@@ -493,7 +533,11 @@ export async function settleableParents(
   return rows.map((r) => r.id);
 }
 
-/** A parent by id, with its children's states, under the parent's lock, if it still runs. */
+/**
+ * A parent by id, with its children's states, if it still runs: under the parent's lock and
+ * its children's (taken in id order before their statuses are read), so a step claimed while
+ * the parent settles is seen running, and cancelled with its run, never left behind (issue 10).
+ */
 export async function runningParent(tx: Tx, parentId: string): Promise<ParentState | null> {
   const [row] = await tx.run<{ p: NodeLike; children: ParentState['children'] }>({
     cypher: `
@@ -501,10 +545,43 @@ export async function runningParent(tx: Tx, parentId: string): Promise<ParentSta
       SET p.version = p.version + 1
       WITH p WHERE p.status = 'IN_PROGRESS'
       MATCH (c:Task)-[:SUBTASK_OF]->(p)
+      WITH p, c ORDER BY c.id
+      SET c.version = c.version + 1
+      WITH p, collect(c) AS locked
+      UNWIND locked AS c
       RETURN p, collect({id: c.id, key: c.key, title: c.title, status: c.status, result: c.result}) AS children`,
     params: { parentId },
   });
   return row ? { parent: toTask(row.p), children: row.children } : null;
+}
+
+/**
+ * Cancels these tasks and every unfinished task below them, each under its lock (taken in id
+ * order) and only while it is still unfinished, with their RUNNING runs: a step claimed after
+ * the parent read its children is cancelled too, and its worker aborts at its next heartbeat.
+ * Returns the tasks it changed.
+ */
+export async function cancelSubtrees(tx: Tx, ids: string[], error: string): Promise<Task[]> {
+  if (ids.length === 0) return [];
+  const rows = await tx.run<{ t: NodeLike }>({
+    cypher: `
+      UNWIND $ids AS id
+      MATCH (c:Task {id: id})
+      OPTIONAL MATCH (d:Task)-[:SUBTASK_OF*1..]->(c)
+      WITH collect(DISTINCT c) + collect(DISTINCT d) AS all
+      UNWIND all AS t
+      WITH DISTINCT t ORDER BY t.id
+      SET t.version = t.version + 1
+      WITH t WHERE NOT t.status IN ${FINISHED}
+      SET t.status = 'CANCELLED', t.error = $error, t.updatedAt = datetime(),
+          t.leaseOwner = null, t.leaseExpiresAt = null, t.nextAttemptAt = null
+      WITH t
+      OPTIONAL MATCH (t)<-[:OF]-(r:Run {status: 'RUNNING'})
+      SET r.status = 'CANCELLED', r.endedAt = datetime(), r.error = $error
+      RETURN DISTINCT t`,
+    params: { ids, error },
+  });
+  return rows.map((r) => toTask(r.t));
 }
 
 /** Unfinished tasks under a parent, any depth (to cancel them when the parent fails fast). */
@@ -531,9 +608,11 @@ export async function cancelRuns(tx: Tx, taskIds: string[], reason: string): Pro
 }
 
 /**
- * An agent stops taking work (deactivated, paused, in error): its queued tasks lose the
+ * An agent stops taking work (deactivated, paused, in error): its queued steps lose the
  * assignment and its running ones go back to READY (the attempt not counted), their runs
- * ABORTED; their workers see the lease is gone and abort the step.
+ * ABORTED; their workers see the lease is gone and abort the step. Only leaf steps (and a task
+ * still to be planned) are released: a parent is not the agent's work, and turning a running
+ * parent back into READY made it run as a step while its children still ran (issue 10).
  */
 export async function releaseAgentWork(
   tx: Tx,
@@ -545,6 +624,7 @@ export async function releaseAgentWork(
     cypher: `
       MATCH (:Agent {tenantId: $tenantId, id: $agentId})<-[a:ASSIGNED_TO]-(t:Task)
       WHERE NOT t.status IN ${FINISHED}
+        AND (t.leaseOwner IS NOT NULL OR NOT EXISTS { (t)<-[:SUBTASK_OF]-(:Task) })
       SET t.version = t.version + 1
       DELETE a
       WITH t
@@ -573,6 +653,14 @@ export async function markOrchestrated(tx: Tx, tenantId: string, rootId: string)
     params: { tenantId, rootId },
   });
   return row?.n ?? 0;
+}
+
+/** Marks a submitted task as one its Chief of Staff plans before anything else runs. */
+export async function markNeedsPlan(tx: Tx, tenantId: string, id: string): Promise<void> {
+  await tx.run({
+    cypher: 'MATCH (t:Task {tenantId: $tenantId, id: $id}) SET t.needsPlan = true',
+    params: { tenantId, id },
+  });
 }
 
 /** Records a person's approval decision on the task. */

@@ -118,6 +118,14 @@ export const MIGRATIONS: Migration[] = [
       'CREATE CONSTRAINT secret_name IF NOT EXISTS FOR (s:Secret) REQUIRE s.name IS UNIQUE',
     ],
   },
+  {
+    id: 9,
+    name: 'the engine limit lock node',
+    statements: [
+      // Claims under a global limit MERGE one (:EngineLimit) and lock it (engine.repository.ts).
+      'CREATE CONSTRAINT engine_limit_scope IF NOT EXISTS FOR (l:EngineLimit) REQUIRE l.scope IS UNIQUE',
+    ],
+  },
 ];
 
 /**

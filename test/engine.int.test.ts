@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { echoExecutor, type Executor } from '../src/engine/executor.js';
-import type { Scheduler } from '../src/engine/scheduler.js';
+import { Scheduler } from '../src/engine/scheduler.js';
 import { startTestServer, type TestServer } from './utils/server.js';
 import { allFinished, byKey, startScheduler, waitForWorkflow } from './utils/engine.js';
 
@@ -75,23 +75,9 @@ describe('the orchestration engine', () => {
         }
         return { result: 'ok' };
       };
-    // The workers' transactions take turns. Two claims that overlap can each count no running
-    // step and each claim one (a race in the engine, reported with issue 9); this test is about
-    // whether the limit is counted across workers at all, and must not flake on that race.
-    let turn: Promise<unknown> = Promise.resolve();
-    const uow = new Proxy(server.services.uow, {
-      get(target, prop) {
-        const value = Reflect.get(target, prop, target) as unknown;
-        if (typeof value !== 'function') return value;
-        if (prop !== 'run' && prop !== 'write') return value.bind(target);
-        return (work: unknown) => {
-          const mine = turn.then(() => value.call(target, work) as Promise<unknown>);
-          turn = mine.catch(() => {});
-          return mine;
-        };
-      },
-    });
-    const options = { uow, concurrency: 4, globalLimit: 1 };
+    // No help: the two workers' claims may overlap at any point, and the limit must still hold
+    // (two overlapping claims could each count no running step: issue 10).
+    const options = { concurrency: 4, globalLimit: 1 };
     workers.push(startScheduler(server, executorOf(1), options));
     workers.push(startScheduler(server, executorOf(0), options));
     try {
@@ -102,6 +88,117 @@ describe('the orchestration engine', () => {
       expect(tasks.filter((t) => t.key !== 'root').map((t) => t.runs.length)).toEqual([1, 1, 1, 1]);
     } finally {
       await Promise.all(workers.map((w) => w.stop()));
+    }
+  });
+  it('two workers claiming at the same moment never exceed the global limit together', async () => {
+    // Deterministic interleaving (issue 10): worker 1 has claimed step A (not yet committed)
+    // when an URGENT step B becomes READY and worker 2 claims. Counting running steps without
+    // a shared lock, worker 2 counted none and started B: two steps under a limit of one.
+    const plan = await server.gql(`mutation {
+      createTasks(inputs: [
+        { key: "root", title: "Race" },
+        { key: "a", title: "A", parentKey: "root", priority: LOW },
+        { key: "b", title: "B", parentKey: "root", priority: URGENT, requiresApproval: true }
+      ]) { id key } }`);
+    expect(plan.errors).toBeUndefined();
+    const ids = Object.fromEntries(
+      (plan.data as { createTasks: { id: string; key: string }[] }).createTasks.map((t) => [
+        t.key,
+        t.id,
+      ]),
+    );
+    await server.gql(`mutation { startWorkflow(taskId: "${ids.root}") { id } }`);
+    let running = 0;
+    let most = 0;
+    let finish!: () => void;
+    const finished = new Promise<void>((resolve) => (finish = resolve));
+    const executor: Executor = async () => {
+      most = Math.max(most, ++running);
+      await finished;
+      running--;
+      return { result: 'ok' };
+    };
+    /** A unit of work that reports each claim (a transaction returning started runs). */
+    const claims = (onClaim: (runs: number) => Promise<void>) =>
+      new Proxy(server.services.uow, {
+        get(target, prop) {
+          const value = Reflect.get(target, prop, target) as unknown;
+          if (typeof value !== 'function') return value;
+          if (prop !== 'run') return value.bind(target);
+          return (work: (...args: unknown[]) => Promise<unknown>) =>
+            target.run(async (tx, emit) => {
+              const result = await work(tx, emit);
+              const isClaim =
+                Array.isArray(result) && result.length > 0 && 'runId' in (result[0] as object);
+              if (isClaim) await onClaim(result.length);
+              return result;
+            });
+        },
+      });
+    let hold!: () => void;
+    const held = new Promise<void>((resolve) => (hold = resolve));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let secondClaimed = 0;
+    const options = { concurrency: 1, globalLimit: 1, pollMs: 3_600_000 };
+    const first = startScheduler(server, executor, {
+      ...options,
+      uow: claims(async () => {
+        hold();
+        await released; // the claim of A stays uncommitted until worker 2 has tried
+      }),
+    });
+    const workers = [first];
+    try {
+      await held;
+      const approved = await server.gql(`mutation { approveTask(id: "${ids.b}") { status } }`);
+      expect(approved.errors).toBeUndefined();
+      const second = new Scheduler({
+        uow: claims(async (n) => {
+          secondClaimed += n;
+        }),
+        logger: server.logger,
+        executor,
+        leaseMs: 2_000,
+        tenantIds: [server.tenantId],
+        ...options,
+      });
+      let ticks = 0;
+      const tick = second.tick.bind(second);
+      second.tick = async () => {
+        await tick();
+        ticks++;
+      };
+      second.start();
+      workers.push(second);
+      // Worker 2 either claims (no lock: the bug) or waits for worker 1's limit lock.
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        if (secondClaimed > 0) break;
+        const blocked = await server.graph.read((tx) =>
+          tx.run<{ q: string }>({
+            cypher: `SHOW TRANSACTIONS YIELD status, currentQuery
+                     WHERE status STARTS WITH 'Blocked' AND currentQuery CONTAINS 'EngineLimit'
+                     RETURN currentQuery AS q`,
+            params: {},
+          }),
+        );
+        if (blocked.length > 0) break;
+        if (Date.now() > deadline) throw new Error('worker 2 neither claimed nor waited');
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      release();
+      // Worker 2's one tick (its poll is an hour) ends once it could count worker 1's step.
+      while (ticks === 0) {
+        if (Date.now() > deadline) throw new Error('worker 2 never finished its tick');
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      expect(secondClaimed).toBe(0);
+      expect(most).toBe(1);
+    } finally {
+      release();
+      finish();
+      await Promise.all(workers.map((w) => w.stop({ abort: true })));
     }
   });
 });

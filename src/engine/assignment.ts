@@ -1,4 +1,6 @@
 import type { CandidateAgent } from '../../graph/engine.repository.js';
+import { AgentRole } from '../domain/agent.js';
+import type { Task } from '../domain/task.js';
 
 export interface Assignment {
   agentId: string;
@@ -9,28 +11,41 @@ export interface Assignment {
 /** How much each part weighs in an assignment score (they add up to 1). */
 const WEIGHTS = { capability: 0.4, load: 0.25, performance: 0.25, availability: 0.1 };
 
+/** Work only a Chief of Staff does: planning a submitted task, and writing a plan's answer. */
+export function needsChiefOfStaff(task: Pick<Task, 'needsPlan' | 'key'>): boolean {
+  return task.needsPlan || task.key === 'synthesis';
+}
+
 /**
  * Picks the agent for a step, scoring four things: capability match (share of the required
  * capabilities it has), load (steps in flight against the per-agent limit), past performance
  * on those capabilities (smoothed success rate, and latency), and availability (IDLE over
  * BUSY). Agents at their limit are not eligible; neither are agents missing a required
  * capability while another has them all. A current assignee that is still eligible keeps the
- * step. Returns null when no agent can take it.
+ * step. Returns null when no agent can take it: the step waits.
+ *
+ * Planning and synthesis (`chiefOfStaff`) run only on a Chief of Staff: the one assigned while
+ * it can take work (it sent the plan and receives the reports), any free one otherwise; never
+ * on a Master Operator, however long they wait (issue 10). Other steps go to Master Operators,
+ * or to a Chief of Staff a person assigned them to.
  */
 export function chooseAgent(
   requirements: string[],
   candidates: CandidateAgent[],
   perAgentLimit: number,
   currentAssigneeId: string | null,
+  { chiefOfStaff = false }: { chiefOfStaff?: boolean } = {},
 ): Assignment | null {
-  const scored = candidates
-    // Master Operators execute; a Chief of Staff runs only the steps assigned to it (plans).
-    .filter((c) => c.agent.role === 'MASTER_OPERATOR' || c.agent.id === currentAssigneeId)
+  const scored = eligible(candidates, currentAssigneeId, chiefOfStaff)
     .filter((c) => c.load < perAgentLimit)
     .map((c) => score(requirements, c, perAgentLimit));
   const full = scored.filter((s) => s.capability === 1);
-  const pool =
-    full.length > 0 ? full : scored.filter((s) => requirements.length === 0 || s.capability > 0);
+  // A Chief of Staff's work needs no capability match: any Chief of Staff can plan.
+  const pool = chiefOfStaff
+    ? scored
+    : full.length > 0
+      ? full
+      : scored.filter((s) => requirements.length === 0 || s.capability > 0);
   if (pool.length === 0) return null;
   const kept = pool.find((s) => s.agentId === currentAssigneeId);
   if (kept)
@@ -38,6 +53,39 @@ export function chooseAgent(
   pool.sort((a, b) => b.total - a.total || a.agentId.localeCompare(b.agentId));
   const best = pool[0]!;
   return { agentId: best.agentId, score: best.total, reason: best.reason };
+}
+
+/** The agents that may run the step at all, before limits. */
+function eligible(candidates: CandidateAgent[], assigneeId: string | null, chiefOfStaff: boolean) {
+  if (!chiefOfStaff) {
+    // Master Operators execute; a Chief of Staff runs only the steps assigned to it.
+    return candidates.filter(
+      (c) => c.agent.role === AgentRole.MASTER_OPERATOR || c.agent.id === assigneeId,
+    );
+  }
+  const chiefs = candidates.filter((c) => c.agent.role === AgentRole.CHIEF_OF_STAFF);
+  const assigned = chiefs.filter((c) => c.agent.id === assigneeId);
+  return assigned.length > 0 ? assigned : chiefs;
+}
+
+/** Why a step no agent could take waits: kept on the task (`waitingReason`) for people to read. */
+export function waitingReason(
+  requirements: string[],
+  candidates: CandidateAgent[],
+  perAgentLimit: number,
+  currentAssigneeId: string | null,
+  { chiefOfStaff = false }: { chiefOfStaff?: boolean } = {},
+): string {
+  if (!chiefOfStaff) {
+    return requirements.length
+      ? `waiting for an available agent with ${requirements.join(', ')}`
+      : 'waiting for an available agent';
+  }
+  const chiefs = eligible(candidates, currentAssigneeId, true);
+  if (chiefs.length === 0)
+    return 'waiting for an available Chief of Staff (none is active and available)';
+  const names = chiefs.map((c) => `${c.agent.name} ${c.load}/${perAgentLimit}`).join(', ');
+  return `waiting for a Chief of Staff with room (planning and synthesis never go to a Master Operator): ${names}`;
 }
 
 function score(requirements: string[], c: CandidateAgent, perAgentLimit: number) {

@@ -6,11 +6,12 @@ import type { Tx } from '../../graph/cypher.js';
 import type { PubSub } from '../../subscriptions/pubsub.js';
 import { TOPICS, type TaskUpdatedEvent } from '../../subscriptions/topics.js';
 import type { Agent } from '../domain/agent.js';
+import { UnavailableError } from '../domain/errors.js';
 import { TaskStatus, type Task } from '../domain/task.js';
 import type { Logger } from '../logger.js';
 import { publishTasks } from '../services/task-events.js';
 import type { Emit, UnitOfWork } from '../services/unit-of-work.js';
-import { chooseAgent } from './assignment.js';
+import { chooseAgent, needsChiefOfStaff, waitingReason } from './assignment.js';
 import { inputsOf, promotion, settlement } from './decisions.js';
 import { isTransient, WorkerStoppingError, type Executor } from './executor.js';
 import { PendingWrites } from './pending-writes.js';
@@ -37,6 +38,9 @@ export interface SchedulerOptions {
   stepTimeoutMs?: number;
   backoff?: { baseMs: number; maxMs: number };
 }
+
+/** The longest a scheduler waits between ticks that fail (Neo4j unreachable). */
+const MAX_IDLE_BACKOFF_MS = 5_000;
 
 /** Bad rows one transaction may set aside before it gives up (and the tick logs it). */
 const MAX_QUARANTINES_PER_WRITE = 20;
@@ -121,15 +125,40 @@ export class Scheduler {
   }
 
   private async run(): Promise<void> {
+    let failures = 0;
+    let unreachable = false;
     while (!this.stopped) {
       try {
         await this.tick();
+        failures = 0;
+        if (unreachable) {
+          unreachable = false;
+          this.o.logger.info(
+            { worker: this.workerId },
+            'the graph is reachable again; scheduling resumes',
+          );
+        }
       } catch (err) {
-        this.o.logger.warn({ err, worker: this.workerId }, 'scheduler tick failed; retrying');
+        failures++;
+        if (!(err instanceof UnavailableError)) {
+          this.o.logger.warn({ err, worker: this.workerId }, 'scheduler tick failed; retrying');
+        } else if (!unreachable) {
+          // Once per outage, not once per poll: the breaker already says why (graph/breaker.ts).
+          unreachable = true;
+          this.o.logger.warn(
+            { err, worker: this.workerId },
+            `the graph is unavailable; the scheduler retries with backoff up to ${MAX_IDLE_BACKOFF_MS} ms`,
+          );
+        }
       }
       if (this.stopped) break;
+      // A failing tick waits twice as long each time (up to 5 s), so an outage is not polled hard.
+      const waitMs =
+        failures === 0
+          ? this.o.pollMs
+          : Math.max(this.o.pollMs, Math.min(MAX_IDLE_BACKOFF_MS, this.o.pollMs * 2 ** failures));
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.o.pollMs);
+        const timer = setTimeout(resolve, waitMs);
         this.wakeUp = () => {
           clearTimeout(timer);
           resolve();
@@ -260,8 +289,14 @@ export class Scheduler {
 
   private async claim(limit: number): Promise<void> {
     const started = await this.write(async (tx, emit) => {
-      // Counting running steps is a scan; only a finite global limit needs it.
-      const running = this.o.globalLimit < 10_000 ? await countRunning(tx, this.o.tenantIds) : 0;
+      // Counting running steps is a scan; only a finite global limit needs it. Claims under
+      // such a limit take one shared lock first, so two workers cannot both count the same
+      // free room and each fill it.
+      let running = 0;
+      if (this.o.globalLimit < 10_000) {
+        await repo.lockEngineLimit(tx);
+        running = await repo.countRunning(tx, this.o.tenantIds);
+      }
       const room = Math.min(limit, this.o.globalLimit - running);
       if (room <= 0) return [];
       const claimed = await repo.claimReadyTasks(
@@ -283,11 +318,11 @@ export class Scheduler {
       const starts: repo.RunStart[] = [];
       for (const c of claimed) {
         const pool = candidates.filter((a) => a.agent.tenantId === c.task.tenantId);
-        const choice = chooseAgent(c.requirements, pool, this.o.perAgentLimit, c.assigneeId);
+        const rule = { chiefOfStaff: needsChiefOfStaff(c.task) };
+        const args = [c.requirements, pool, this.o.perAgentLimit, c.assigneeId, rule] as const;
+        const choice = chooseAgent(...args);
         if (!choice) {
-          const reason = c.requirements.length
-            ? `waiting for an available agent with ${c.requirements.join(', ')}`
-            : 'waiting for an available agent';
+          const reason = waitingReason(...args);
           await repo.unclaim(tx, c.task.id, this.workerId, reason, this.o.pollMs * 4);
           continue;
         }
@@ -518,20 +553,13 @@ export class Scheduler {
     if (!state) return;
     const decision = settlement(state);
     if (!decision) return;
-    const cancelled: Task[] = [];
-    for (const id of decision.cancel) {
-      const below = await repo.openDescendants(tx, id);
-      const changes = [
-        ...below.map((t) => ({ id: t.id, from: t.status })),
-        { id, from: state.children.find((c) => c.id === id)!.status },
-      ].map((c) => ({ ...c, to: TaskStatus.CANCELLED, error: `cancelled: ${decision.error}` }));
-      cancelled.push(...(await repo.changeStatuses(tx, changes)));
-      await repo.cancelRuns(
-        tx,
-        changes.map((c) => c.id),
-        `cancelled: ${decision.error}`,
-      );
-    }
+    // runningParent locked the children before reading them: what it saw open is still open
+    // (or was claimed since, and is cancelled with its run all the same).
+    const cancelled = await repo.cancelSubtrees(
+      tx,
+      decision.cancel,
+      `cancelled: ${decision.error}`,
+    );
     const [parent] = await repo.changeStatuses(tx, [
       {
         id: parentId,
@@ -559,18 +587,6 @@ export class Scheduler {
       }
     }
   }
-}
-
-/** Steps running now under a live lease, in the tenants this scheduler serves. */
-function countRunning(tx: Tx, tenants: string[] | null): Promise<number> {
-  return tx
-    .run<{ n: number }>({
-      cypher: `MATCH (t:Task {status: 'IN_PROGRESS', orchestrated: true})
-               WHERE t.leaseExpiresAt > datetime() AND ($tenants IS NULL OR t.tenantId IN $tenants)
-               RETURN count(t) AS n`,
-      params: { tenants },
-    })
-    .then(([row]) => row?.n ?? 0);
 }
 
 /** The error a step failed with, its message, and whether it was the step timeout. */

@@ -69,7 +69,7 @@ export class WorkflowService {
         `the Chief of Staff ${chief.name} plans it`,
       );
       await engine.markOrchestrated(tx, tenantId, id);
-      await tx.run({ cypher: 'MATCH (t:Task {id: $id}) SET t.needsPlan = true', params: { id } });
+      await engine.markNeedsPlan(tx, tenantId, id);
       await publishTasks(tx, emit, [created!], 'SUBMITTED');
       const [fresh] = await tasks.tasksByIds(tx, tenantId, [id]);
       return fresh!;

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import type { CandidateAgent } from '../graph/engine.repository.js';
+import { AgentRole, AgentStatus } from '../src/domain/agent.js';
+import { chooseAgent, needsChiefOfStaff, waitingReason } from '../src/engine/assignment.js';
+
+const agent = (name: string, role: AgentRole, load = 0): CandidateAgent => ({
+  agent: {
+    id: `id-${name}`,
+    tenantId: 't',
+    name,
+    description: null,
+    role,
+    status: AgentStatus.IDLE,
+    active: true,
+    model: null,
+    systemPrompt: null,
+    version: 1,
+    createdAt: '',
+    updatedAt: '',
+  },
+  load,
+  capabilities: [],
+});
+
+const chief = (name: string, load = 0) => agent(name, AgentRole.CHIEF_OF_STAFF, load);
+const operator = (name: string, load = 0) => agent(name, AgentRole.MASTER_OPERATOR, load);
+const cos = { chiefOfStaff: true };
+
+describe('assignment of a Chief of Staff’s work', () => {
+  it('planning and synthesis are Chief of Staff work; other steps are not', () => {
+    expect(needsChiefOfStaff({ needsPlan: true, key: null })).toBe(true);
+    expect(needsChiefOfStaff({ needsPlan: false, key: 'synthesis' })).toBe(true);
+    expect(needsChiefOfStaff({ needsPlan: false, key: 'research' })).toBe(false);
+  });
+
+  it('never gives planning or synthesis to a Master Operator, even when the Chief of Staff is full', () => {
+    const pool = [chief('Chief', 4), operator('Idle')];
+    expect(chooseAgent([], pool, 4, 'id-Chief', cos)).toBeNull();
+    expect(waitingReason([], pool, 4, 'id-Chief', cos)).toBe(
+      'waiting for a Chief of Staff with room (planning and synthesis never go to a Master Operator): Chief 4/4',
+    );
+    expect(chooseAgent([], [operator('Idle')], 4, null, cos)).toBeNull();
+    expect(waitingReason([], [operator('Idle')], 4, null, cos)).toContain(
+      'none is active and available',
+    );
+  });
+
+  it('keeps the assigned Chief of Staff while it can take work, even over a freer one', () => {
+    const pool = [chief('Assigned', 3), chief('Other', 0)];
+    expect(chooseAgent([], pool, 4, 'id-Assigned', cos)?.agentId).toBe('id-Assigned');
+    // Full, it is waited for: it sent the plan and receives the reports.
+    expect(
+      chooseAgent([], [chief('Assigned', 4), chief('Other')], 4, 'id-Assigned', cos),
+    ).toBeNull();
+  });
+
+  it('gives the work to any free Chief of Staff once the assigned one is gone', () => {
+    const pool = [chief('Busy', 4), chief('Free', 1), operator('Idle')];
+    expect(chooseAgent(['research'], pool, 4, null, cos)?.agentId).toBe('id-Free');
+    expect(chooseAgent([], pool, 4, 'id-Paused', cos)?.agentId).toBe('id-Free');
+  });
+
+  it('gives other steps to Master Operators, or to a Chief of Staff only when assigned to it', () => {
+    const pool = [chief('Chief'), operator('Op', 3)];
+    expect(chooseAgent([], pool, 4, null)?.agentId).toBe('id-Op');
+    expect(chooseAgent([], pool, 4, 'id-Chief')?.agentId).toBe('id-Chief');
+  });
+});
