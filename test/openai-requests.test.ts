@@ -153,11 +153,26 @@ describe('the plan request', () => {
     let n = 0;
     replies = () =>
       n++ === 0 ? { content: cut, finishReason: 'length' } : { json: PLAN, finishReason: 'stop' };
-    const { steps } = await plan();
+    const { log, lines } = recordingLog();
+    const { steps } = await plan({}, log);
     expect(steps).toHaveLength(2);
     const repair = lastText(scripted.requests[1]!);
     expect(repair).toContain('cut off at the max_tokens limit');
     expect(repair).toContain(cut);
+    expect(lines).toContain(
+      `qwen2.5-3b-instruct at ${scripted.baseURL} was cut off at max_tokens (4096) for planning; if answers need more, raise LLM_MAX_TOKENS_PLANNING`,
+    );
+  });
+
+  it('logs a text answer cut off at max_tokens with the setting to raise', async () => {
+    replies = () => ({ content: 'la la la la', finishReason: 'length' });
+    const { log, lines } = recordingLog();
+    const llm = llmOf({ LLM_MAX_TOKENS_SYNTHESIS: '64' });
+    await createChatModel({ purpose: 'synthesis' }, llm, undefined, log).invoke('Write.');
+    expect(lines).toEqual([
+      `qwen2.5-3b-instruct at ${scripted.baseURL} was cut off at max_tokens (64) for synthesis; if answers need more, raise LLM_MAX_TOKENS_SYNTHESIS`,
+    ]);
+    expect(scripted.requests[0]!.max_tokens).toBe(64);
   });
 
   it('shows a long rejected answer by its start and its end', async () => {

@@ -20,6 +20,9 @@ export interface PlatformModelOptions {
   where: string;
   /** LLM_TIMEOUT_MS, named in a timeout's message. */
   timeoutMs: number;
+  /** What the calls are for, and their max_tokens, named when an answer is cut off. */
+  purpose: string;
+  maxTokens: number;
   structuredOutput: StructuredOutputSetting;
   log?: Log;
 }
@@ -29,6 +32,7 @@ type CallOptions = ChatOpenAI['ParsedCallOptions'];
 /**
  * ChatOpenAI as the platform uses it against any OpenAI-compatible server (issue 10):
  * - a timeout names the model, the server and LLM_TIMEOUT_MS (it said "Request timed out.");
+ * - an answer cut off at max_tokens (a model repeating itself) is logged with the setting;
  * - a tool call a small model wrote as text, naming an offered tool, becomes a tool call, as
  *   Ollama does, instead of ending the step with the call as its answer;
  * - withStructuredOutput (zod) sends a strict-valid schema, falls back to weaker modes on
@@ -62,6 +66,7 @@ export class PlatformChatOpenAI extends ChatOpenAI {
       throw this.explain(err);
     }
     const generation = result.generations[0];
+    if (generation?.generationInfo?.finish_reason === 'length') this.cutOff();
     const message = generation?.message as AIMessage | undefined;
     if (!generation || !message || message.tool_calls?.length) return result;
     const calls = this.textCalls(message.text, options);
@@ -89,6 +94,7 @@ export class PlatformChatOpenAI extends ChatOpenAI {
         text += chunk.text ?? '';
         const message = chunk.message as AIMessageChunk;
         if (message.tool_call_chunks?.length) called = true;
+        if (chunk.generationInfo?.finish_reason === 'length') this.cutOff();
         yield chunk;
       }
     } catch (err) {
@@ -157,6 +163,15 @@ export class PlatformChatOpenAI extends ChatOpenAI {
       );
     }
     return calls;
+  }
+
+  /** A model that wrote until max_tokens: a loop, or a budget too small for the purpose. */
+  private cutOff(): void {
+    const { where, purpose, maxTokens } = this.platform;
+    this.platform.log?.warn(
+      { model: where, purpose, maxTokens },
+      `${where} was cut off at max_tokens (${maxTokens}) for ${purpose}; if answers need more, raise LLM_MAX_TOKENS_${purpose.toUpperCase()}`,
+    );
   }
 
   /** A timeout that names the model, the server and the setting to raise. */

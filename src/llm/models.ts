@@ -63,6 +63,8 @@ export function createChatModel(
     {
       where: `${model} at ${safeUrl(llm.baseUrl)}`,
       timeoutMs: llm.timeoutMs,
+      purpose: request.purpose,
+      maxTokens: llm.maxTokens[request.purpose],
       structuredOutput: llm.structuredOutput,
       log,
     },
