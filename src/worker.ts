@@ -10,7 +10,8 @@ import { createInProcessPubSub } from '../subscriptions/pubsub.js';
 /**
  * `npm run worker`: an orchestration worker without the API, against the same Neo4j. Run as
  * many as you like; claims are atomic across them. SIGTERM stops claiming and lets running
- * steps finish (up to 30 s).
+ * steps finish (up to 30 s); then it aborts the rest, which go back to the queue (READY, the
+ * attempt not counted) for another worker: a rolling deploy fails no workflow.
  */
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -32,6 +33,7 @@ async function main(): Promise<void> {
 
   onShutdown(logger, 40_000, async (signal) => {
     logger.info(`${signal} received: finishing ${scheduler.running} running step(s)`);
+    // Released, not failed: the scheduler gives aborted steps back (WorkerStoppingError).
     const force = setTimeout(() => void scheduler.stop({ abort: true }), 30_000);
     force.unref();
     await scheduler.stop();
