@@ -23,10 +23,12 @@ export async function recordLLMCall(tx: Tx, call: LLMCallRecord): Promise<void> 
       OPTIONAL MATCH (r)-[:OF]->(t:Task)
       OPTIONAL MATCH (r)-[:BY]->(a:Agent)
       SET c.runId = r.id, c.taskId = coalesce($taskId, t.id), c.agentId = coalesce($agentId, a.id)
-      // A call recorded after its attempt ended without success (markCallsAbandoned ran first).
+      FOREACH (_ IN CASE WHEN r IS NULL THEN [] ELSE [1] END | MERGE (r)-[:CALLED]->(c))
+      // Read after the MERGE locked the run, so it sees its committed end: a call recorded
+      // after its attempt ended without success is abandoned too (markCallsAbandoned ran first).
+      WITH c, r
       SET c.abandoned = CASE WHEN r.status IN ['FAILED', 'CANCELLED', 'ABANDONED', 'ABORTED', 'RELEASED']
-                             THEN true ELSE c.abandoned END
-      FOREACH (_ IN CASE WHEN r IS NULL THEN [] ELSE [1] END | MERGE (r)-[:CALLED]->(c))`,
+                             THEN true ELSE c.abandoned END`,
     params: {
       id: call.id,
       tenantId: call.tenantId,

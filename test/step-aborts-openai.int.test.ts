@@ -182,6 +182,23 @@ describe(
         { id: research.id },
       );
       expect(reports).toEqual([{ content: 'Research report, attempt 2.' }]);
+      // The timed-out attempt's model calls stay recorded (money spent), marked abandoned.
+      const calls = () =>
+        rows<{ run: string; abandoned: boolean | null; n: number }>(
+          server,
+          `MATCH (:Task {id: $id})<-[:OF]-(r:Run)-[:CALLED]->(c:LLMCall)
+         RETURN r.status AS run, c.abandoned AS abandoned, count(c) AS n ORDER BY run`,
+          { id: research.id },
+        );
+      await eventually('both attempts’ calls recorded', async () => {
+        const seen = await calls();
+        return seen.some((c) => c.run === 'FAILED') && seen.some((c) => c.run === 'SUCCEEDED');
+      });
+      const byRun = (await calls()).map((c) => [c.run, c.abandoned]);
+      expect(byRun).toEqual([
+        ['FAILED', true],
+        ['SUCCEEDED', null],
+      ]);
       const synthesis = scripted.requests.find((r) => purposeOf(r) === 'synthesis')!;
       expect(all(synthesis)).toContain('attempt 2.');
       expect(all(synthesis)).not.toContain('attempt 1.');
