@@ -317,3 +317,56 @@ describe('a model that does not answer in time', () => {
     );
   });
 });
+
+describe('a server without tool calling', () => {
+  const searched: string[] = [];
+  const search = tool(
+    async ({ query }) => {
+      searched.push(query);
+      return 'E-bike sales grew 10% last year.';
+    },
+    {
+      name: 'search_knowledge',
+      description: 'Search what the organisation knows.',
+      schema: z.object({ query: z.string() }),
+    },
+  );
+
+  it('gets the tools in the prompt, answers with a text call that runs, and is remembered', async () => {
+    searched.length = 0;
+    replies = (req) => {
+      if (req.tools) return { status: 400, error: 'tools are not supported by this model' };
+      if (req.messages.some((m) => m.role === 'tool')) return { status: 400, error: 'bad role' };
+      const results = req.messages.filter((m) => text(m).startsWith('Result of search_knowledge'));
+      if (results.length === 0) {
+        return { content: '{"name": "search_knowledge", "arguments": {"query": "e-bikes"}}' };
+      }
+      return { content: 'Sales grew 10%.' };
+    };
+    const { log, lines } = recordingLog();
+    const run = () =>
+      createAgent({
+        model: createChatModel({ purpose: 'execution' }, llmOf(), undefined, log),
+        tools: [search],
+      }).invoke({ messages: [new HumanMessage('How are e-bikes selling?')] });
+    const state = await run();
+    expect(searched).toEqual(['e-bikes']);
+    expect(state.messages.at(-1)!.text).toBe('Sales grew 10%.');
+    // Refused once with tools, then twice without: the call, then its result.
+    expect(scripted.requests.map((r) => !!r.tools)).toEqual([true, false, false]);
+    const prompted = scripted.requests[1]!;
+    const system = prompted.messages.filter((m) => m.role === 'system');
+    expect(system).toHaveLength(1);
+    expect(text(system[0])).toContain('- search_knowledge: Search what the organisation knows.');
+    expect(text(scripted.requests[2]!.messages.at(-1))).toBe(
+      'Result of search_knowledge:\nE-bike sales grew 10% last year.',
+    );
+    expect(lines).toEqual([
+      `qwen2.5-3b-instruct at ${scripted.baseURL} refused tools; its tools are described in the prompt and text tool calls are read`,
+      `qwen2.5-3b-instruct at ${scripted.baseURL} wrote its tool call as text; running it as a tool call`,
+    ]);
+    // The next step of the same model goes straight to the prompt.
+    await run();
+    expect(scripted.requests.slice(3).map((r) => !!r.tools)).toEqual([false, false]);
+  });
+});

@@ -9,6 +9,7 @@ import { ChatOpenAI, type ChatOpenAIFields } from '@langchain/openai';
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import type { StructuredOutputSetting } from './config.js';
+import { learnPromptedTools, promptsTools, refusesTools, toolsInPrompt } from './prompted-tools.js';
 import { invokeStructured } from './structured.js';
 import { textToolCalls, type TextToolCall } from './text-tool-calls.js';
 
@@ -35,6 +36,8 @@ type CallOptions = ChatOpenAI['ParsedCallOptions'];
  * - an answer cut off at max_tokens (a model repeating itself) is logged with the setting;
  * - a tool call a small model wrote as text, naming an offered tool, becomes a tool call, as
  *   Ollama does, instead of ending the step with the call as its answer;
+ * - a server without tool calling (a 400 about tools, under auto; or LLM_STRUCTURED_OUTPUT
+ *   json_mode/prompt) gets the tools described in the prompt instead (prompted-tools.ts);
  * - withStructuredOutput (zod) sends a strict-valid schema, falls back to weaker modes on
  *   servers that refuse it, and reports a cut-off or malformed answer with its text
  *   (src/llm/structured.ts).
@@ -60,10 +63,12 @@ export class PlatformChatOpenAI extends ChatOpenAI {
     runManager?: CallbackManagerForLLMRun,
   ): Promise<ChatResult> {
     let result: ChatResult;
+    const [sent, sentOptions] = this.prepared(messages, options);
     try {
-      result = await super._generate(messages, options, runManager);
+      result = await super._generate(sent, sentOptions, runManager);
     } catch (err) {
-      throw this.explain(err);
+      if (!this.learnsToolsRefused(err, sentOptions)) throw this.explain(err);
+      return this._generate(messages, options, runManager);
     }
     const generation = result.generations[0];
     if (generation?.generationInfo?.finish_reason === 'length') this.cutOff();
@@ -89,8 +94,9 @@ export class PlatformChatOpenAI extends ChatOpenAI {
   ): AsyncGenerator<ChatGenerationChunk> {
     let text = '';
     let called = false;
+    const [sent, sentOptions] = this.prepared(messages, options);
     try {
-      for await (const chunk of super._streamResponseChunks(messages, options, runManager)) {
+      for await (const chunk of super._streamResponseChunks(sent, sentOptions, runManager)) {
         text += chunk.text ?? '';
         const message = chunk.message as AIMessageChunk;
         if (message.tool_call_chunks?.length) called = true;
@@ -98,7 +104,9 @@ export class PlatformChatOpenAI extends ChatOpenAI {
         yield chunk;
       }
     } catch (err) {
-      throw this.explain(err);
+      if (text || called || !this.learnsToolsRefused(err, sentOptions)) throw this.explain(err);
+      yield* this._streamResponseChunks(messages, options, runManager);
+      return;
     }
     if (called) return;
     const calls = this.textCalls(text, options);
@@ -148,6 +156,31 @@ export class PlatformChatOpenAI extends ChatOpenAI {
     return RunnableLambda.from((input: BaseLanguageModelInput, runConfig) =>
       invokeStructured(target, outputSchema as z.ZodType<RunOutput>, name, input, runConfig),
     ).withConfig({ runName: 'StructuredOutput' });
+  }
+
+  /**
+   * The request as sent: with the tools in the prompt instead of `tools` when the model does
+   * not take tools (LLM_STRUCTURED_OUTPUT json_mode or prompt, or under auto once refused).
+   */
+  private prepared(messages: BaseMessage[], options: CallOptions): [BaseMessage[], CallOptions] {
+    const setting = this.platform.structuredOutput;
+    const inPrompt =
+      setting === 'json_mode' ||
+      setting === 'prompt' ||
+      (setting === 'auto' && promptsTools(this.platform.where));
+    if (!options.tools?.length || !inPrompt) return [messages, options];
+    const rest = { ...options, tools: undefined, tool_choice: undefined };
+    return [toolsInPrompt(messages, options.tools), rest];
+  }
+
+  /** True when `err` is a server refusing the tools just sent under auto (now remembered). */
+  private learnsToolsRefused(err: unknown, sent: CallOptions): boolean {
+    if (!sent.tools?.length || this.platform.structuredOutput !== 'auto') return false;
+    // A forced tool is structured output: structured.ts steps down to JSON mode itself.
+    if (typeof sent.tool_choice === 'object') return false;
+    if (!refusesTools(err)) return false;
+    learnPromptedTools(this.platform.where, err, this.platform.log);
+    return true;
   }
 
   private textCalls(text: string, options: CallOptions): TextToolCall[] {

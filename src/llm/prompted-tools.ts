@@ -1,0 +1,77 @@
+import {
+  AIMessage,
+  HumanMessage,
+  SystemMessage,
+  ToolMessage,
+  type BaseMessage,
+} from '@langchain/core/messages';
+
+type Log = { warn(obj: object, msg: string): void };
+
+/** Models (by `model at server`) found to refuse `tools`: their tools travel in the prompt. */
+const prompted = new Set<string>();
+
+/** Forgets what was learned (tests). */
+export function forgetPromptedTools(): void {
+  prompted.clear();
+}
+
+export function promptsTools(where: string): boolean {
+  return prompted.has(where);
+}
+
+/** Remembers (and logs once) that `where` refuses tool calling. */
+export function learnPromptedTools(where: string, err: unknown, log?: Log): void {
+  if (prompted.has(where)) return;
+  prompted.add(where);
+  log?.warn(
+    { model: where, err: (err as Error)?.message },
+    `${where} refused tools; its tools are described in the prompt and text tool calls are read`,
+  );
+}
+
+/** A 400 (or 422/501) about tools: a server without tool calling. */
+export function refusesTools(err: unknown): boolean {
+  const e = err as { status?: number; message?: string };
+  if (![400, 422, 501].includes(e?.status ?? 0)) return false;
+  return /tool|function/i.test(e.message ?? '');
+}
+
+type OpenAITool = { function?: { name?: string; description?: string; parameters?: unknown } };
+
+/**
+ * The conversation for a server without tool calling: the tools described in the (first)
+ * system message, earlier tool calls written as the JSON text the model is asked for, and tool
+ * results as user messages. The answer's text tool calls are read back by text-tool-calls.ts.
+ */
+export function toolsInPrompt(messages: BaseMessage[], tools: readonly unknown[]): BaseMessage[] {
+  const described = (tools as OpenAITool[])
+    .filter((t) => typeof t.function?.name === 'string')
+    .map(
+      (t) =>
+        `- ${t.function!.name}: ${t.function!.description ?? ''} Arguments (JSON Schema): ${JSON.stringify(t.function!.parameters ?? {})}`,
+    )
+    .join('\n');
+  const rule = `You can use these tools. To use one, answer with nothing but a JSON object in a json code fence: {"name": "<tool>", "arguments": {...}}. You will get its result in the next message. When you have what you need, answer normally.\n${described}`;
+  const names = new Map<string, string>();
+  let system = false;
+  const out = messages.map((m): BaseMessage => {
+    if (m.type === 'system' && !system) {
+      system = true;
+      return new SystemMessage(`${m.text}\n\n${rule}`);
+    }
+    if (AIMessage.isInstance(m) && m.tool_calls?.length) {
+      for (const c of m.tool_calls) if (c.id) names.set(c.id, c.name);
+      const calls = m.tool_calls.map(
+        (c) => `\`\`\`json\n${JSON.stringify({ name: c.name, arguments: c.args })}\n\`\`\``,
+      );
+      return new AIMessage([m.text, ...calls].filter(Boolean).join('\n'));
+    }
+    if (ToolMessage.isInstance(m)) {
+      const name = m.name ?? names.get(m.tool_call_id) ?? 'the tool';
+      return new HumanMessage(`Result of ${name}:\n${m.text}`);
+    }
+    return m;
+  });
+  return system ? out : [new SystemMessage(rule), ...out];
+}
