@@ -23,6 +23,7 @@ import {
 } from '../domain/validate.js';
 import { assertConditionKeys, stepOptions, type StepOptionsInput } from './step-options.js';
 import { publishTasks } from './task-events.js';
+import { reopenForRetry } from './task-retry.js';
 import { auditScope } from '../audit-scope.js';
 import type { UnitOfWork } from './unit-of-work.js';
 
@@ -262,17 +263,16 @@ export class TaskService {
     });
   }
 
-  /** Puts a FAILED or CANCELLED task back to PENDING; its error is cleared. */
+  /**
+   * Retries a FAILED or CANCELLED task: a step, a subtree or a whole workflow (see
+   * reopenForRetry); its error is cleared and its attempts start again.
+   */
   retry(tenantId: string, id: string): Promise<Task> {
     return this.uow.run(async (tx, emit) => {
       const before = await lockOrThrow(tx, tenantId, id);
-      assertTaskTransition(before.status, TaskStatus.PENDING, 'retry');
-      const task = await repo.patchTask(tx, tenantId, id, {
-        status: TaskStatus.PENDING,
-        error: null,
-      });
-      await publishTasks(tx, emit, [task], 'STATUS_CHANGED');
-      return task;
+      const changed = await reopenForRetry(tx, before);
+      await publishTasks(tx, emit, changed, 'STATUS_CHANGED');
+      return changed.find((t) => t.id === id)!;
     });
   }
 

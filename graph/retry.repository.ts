@@ -1,0 +1,70 @@
+import type { Task, TaskStatus } from '../src/domain/task.js';
+import type { Tx } from './cypher.js';
+import { toTask } from './mappers.js';
+import type { NodeLike } from './page.js';
+
+/** What retrying a task would reopen (src/services/task-retry.ts decides with it). */
+export type RetryScope = {
+  /** Its ancestors, nearest first. */
+  ancestors: { id: string; title: string; status: TaskStatus }[];
+  /** Whether it has steps of its own. */
+  hasChildren: boolean;
+  /**
+   * Below it: every FAILED or CANCELLED task, and every SKIPPED one that was skipped because
+   * of them (it depends on one, directly or through other skipped steps; a rejected approval
+   * stays skipped).
+   */
+  below: string[];
+};
+
+export async function retryScope(tx: Tx, tenantId: string, id: string): Promise<RetryScope> {
+  const [row] = await tx.run<RetryScope>({
+    cypher: `
+      MATCH (t:Task {tenantId: $tenantId, id: $id})
+      OPTIONAL MATCH path = (t)-[:SUBTASK_OF*1..]->(a:Task)
+      WITH t, a, length(path) AS depth ORDER BY depth
+      WITH t, [x IN collect(CASE WHEN a IS NULL THEN null
+                                 ELSE {id: a.id, title: a.title, status: a.status} END)
+               WHERE x IS NOT NULL] AS ancestors
+      OPTIONAL MATCH (d:Task)-[:SUBTASK_OF*1..]->(t)
+      WHERE d.status IN ['FAILED', 'CANCELLED']
+      WITH t, ancestors, collect(DISTINCT d) AS broken
+      OPTIONAL MATCH (s:Task {status: 'SKIPPED'})-[:SUBTASK_OF*1..]->(t)
+      WHERE coalesce(s.decision, '') <> 'REJECTED'
+        AND EXISTS { (s)-[:DEPENDS_ON*1..]->(x:Task) WHERE x IN broken }
+      WITH t, ancestors, broken, collect(DISTINCT s) AS skipped
+      RETURN ancestors, EXISTS { (t)<-[:SUBTASK_OF]-(:Task) } AS hasChildren,
+             [x IN broken + skipped | x.id] AS below`,
+    params: { tenantId, id },
+  });
+  return row ?? { ancestors: [], hasChildren: false, below: [] };
+}
+
+export interface Reopen {
+  id: string;
+  /** It is reopened only if it is still in one of these (checked under its lock). */
+  from: TaskStatus[];
+  to: TaskStatus;
+}
+
+/**
+ * Reopens tasks for another go, each under its lock (taken in id order) and only if it is
+ * still in `from`: the new status, attempts back to 0, error, lease, backoff and waiting reason
+ * cleared. Returns the tasks it changed.
+ */
+export async function reopenTasks(tx: Tx, tenantId: string, reopen: Reopen[]): Promise<Task[]> {
+  if (reopen.length === 0) return [];
+  const rows = await tx.run<{ t: NodeLike }>({
+    cypher: `
+      UNWIND $reopen AS r
+      MATCH (t:Task {tenantId: $tenantId, id: r.id})
+      SET t.version = t.version + 1
+      WITH t, r WHERE t.status IN r.from
+      SET t.status = r.to, t.attempts = 0, t.error = null, t.nextAttemptAt = null,
+          t.leaseOwner = null, t.leaseExpiresAt = null, t.waitingReason = null,
+          t.updatedAt = datetime()
+      RETURN t`,
+    params: { tenantId, reopen: [...reopen].sort((a, b) => a.id.localeCompare(b.id)) },
+  });
+  return rows.map((r) => toTask(r.t));
+}

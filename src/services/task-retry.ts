@@ -1,0 +1,52 @@
+import { reopenTasks, retryScope, type Reopen } from '../../graph/retry.repository.js';
+import type { Tx } from '../../graph/cypher.js';
+import { BadInputError } from '../domain/errors.js';
+import { TaskStatus, type Task } from '../domain/task.js';
+
+const RETRYABLE = [TaskStatus.FAILED, TaskStatus.CANCELLED];
+
+/**
+ * Reopens a FAILED or CANCELLED task (locked by the caller) for another go; returns every task
+ * it changed, the task itself included. Attempts start again from 0. For work the engine runs:
+ * - a step: PENDING again; ancestors that ended FAILED or CANCELLED are IN_PROGRESS again, so
+ *   the engine runs the step and settles them anew (with their other steps as they are);
+ * - a task with steps (a subtree): its FAILED and CANCELLED steps, at any depth, and the steps
+ *   SKIPPED because of them, are PENDING again; it is PENDING, or IN_PROGRESS for a root, whose
+ *   steps then run at once.
+ * Throws BAD_USER_INPUT naming the status for anything else, and for a task under a COMPLETED
+ * or SKIPPED parent (a finished workflow is not reopened).
+ */
+export async function reopenForRetry(tx: Tx, task: Task): Promise<Task[]> {
+  if (!RETRYABLE.includes(task.status)) {
+    throw new BadInputError(
+      `Cannot retry this task: it is ${task.status}, and only a FAILED or CANCELLED task can be retried`,
+      { status: task.status },
+    );
+  }
+  const self = (to: TaskStatus): Reopen => ({ id: task.id, from: RETRYABLE, to });
+  if (!task.orchestrated) return reopenTasks(tx, task.tenantId, [self(TaskStatus.PENDING)]);
+
+  const scope = await retryScope(tx, task.tenantId, task.id);
+  const finished = scope.ancestors.find(
+    (a) => a.status === TaskStatus.COMPLETED || a.status === TaskStatus.SKIPPED,
+  );
+  if (finished) {
+    throw new BadInputError(
+      `Cannot retry this task: the task "${finished.title}" above it is ${finished.status}, and a finished workflow is not reopened`,
+      { status: task.status, ancestorId: finished.id, ancestorStatus: finished.status },
+    );
+  }
+  const isRoot = scope.ancestors.length === 0;
+  const reopen: Reopen[] = [
+    self(isRoot && scope.hasChildren ? TaskStatus.IN_PROGRESS : TaskStatus.PENDING),
+    ...scope.ancestors
+      .filter((a) => RETRYABLE.includes(a.status))
+      .map((a) => ({ id: a.id, from: RETRYABLE, to: TaskStatus.IN_PROGRESS })),
+    ...scope.below.map((id) => ({
+      id,
+      from: [...RETRYABLE, TaskStatus.SKIPPED],
+      to: TaskStatus.PENDING,
+    })),
+  ];
+  return reopenTasks(tx, task.tenantId, reopen);
+}
