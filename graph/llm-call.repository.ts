@@ -178,3 +178,25 @@ export async function usageOfTenant(tx: Tx, tenantId: string): Promise<LLMUsage>
   });
   return row ? toUsage(row) : { ...NO_USAGE };
 }
+
+/** The models a tenant's calls named, with what their records say (for the smoke test). */
+export interface ModelSeen {
+  model: string | null;
+  responseModel: string | null;
+  calls: number;
+  unpriced: number;
+  /** Answered calls (no error) with no tokens: the server reported no usage. */
+  withoutUsage: number;
+}
+
+export async function modelsSeen(tx: Tx, tenantId: string): Promise<ModelSeen[]> {
+  return tx.run<ModelSeen & Record<string, unknown>>({
+    cypher: `
+      MATCH (c:LLMCall {tenantId: $tenantId})
+      RETURN c.model AS model, c.responseModel AS responseModel, count(c) AS calls,
+        count(CASE WHEN c.priced = false THEN 1 END) AS unpriced,
+        count(CASE WHEN c.error IS NULL AND coalesce(c.totalTokens, 0) = 0 THEN 1 END) AS withoutUsage
+      ORDER BY calls DESC`,
+    params: { tenantId },
+  });
+}

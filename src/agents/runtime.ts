@@ -1,3 +1,4 @@
+import type { BaseCallbackHandler } from '@langchain/core/callbacks/base';
 import type { Callbacks } from '@langchain/core/callbacks/manager';
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
 import type { StepContext } from '../engine/executor.js';
@@ -37,6 +38,8 @@ export function createAgentRuntime(deps: {
   recorders?: CallRecorderFactory;
   /** Where steps' tokens stream (stepTokens); none without it. */
   pubsub?: PubSub;
+  /** More callbacks for every model call, after the recorders (the real-model smoke test's). */
+  observe?: (step: StepContext, purpose: Purpose) => BaseCallbackHandler[];
 }): AgentRuntime {
   const record: CallRecorderFactory =
     deps.recorders ??
@@ -67,7 +70,10 @@ export function createAgentRuntime(deps: {
   return {
     ...deps,
     model: (request, step, purpose) => {
-      const callbacks = record(step, purpose, request);
+      const recorded = record(step, purpose, request);
+      const extra = deps.observe?.(step, purpose) ?? [];
+      const callbacks =
+        extra.length === 0 ? recorded : [...(Array.isArray(recorded) ? recorded : []), ...extra];
       const model = createChatModel(request, deps.llm, callbacks, deps.logger);
       // The recorder reads each answer's usage off the wire: a structured answer that fails
       // parsing in the client still has its tokens recorded (accounting.ts).
