@@ -126,6 +126,18 @@ export const MIGRATIONS: Migration[] = [
       'CREATE CONSTRAINT engine_limit_scope IF NOT EXISTS FOR (l:EngineLimit) REQUIRE l.scope IS UNIQUE',
     ],
   },
+  {
+    id: 10,
+    name: 'budgets, and the spending they are checked against',
+    statements: [
+      // One budget per tenant, scope and target: MERGE then locks it (graph/budget.repository.ts).
+      'CREATE CONSTRAINT budget_target IF NOT EXISTS FOR (b:Budget) REQUIRE (b.tenantId, b.scope, b.targetId) IS UNIQUE',
+      // Checked before every model call: the sums seek the tenant's calls, never all tenants'.
+      'CREATE INDEX llmcall_tenant IF NOT EXISTS FOR (c:LLMCall) ON (c.tenantId)',
+      'CREATE INDEX llmcall_tenant_agent IF NOT EXISTS FOR (c:LLMCall) ON (c.tenantId, c.agentId)',
+      'CREATE INDEX llmcall_tenant_task IF NOT EXISTS FOR (c:LLMCall) ON (c.tenantId, c.taskId)',
+    ],
+  },
 ];
 
 /**

@@ -3,6 +3,7 @@ import { AgentResolver } from './agent.resolver.js';
 import { AuthResolver } from './auth.resolver.js';
 import { HealthResolver } from './health.resolver.js';
 import { ChatResolver } from './chat.resolver.js';
+import { BudgetResolver } from './budget.resolver.js';
 import { RunResolver, WorkflowResolver } from './workflow.resolver.js';
 import { AgentTasksResolver, TaskResolver } from './task.resolver.js';
 import { KnowledgeResolver } from './knowledge.resolver.js';
@@ -40,4 +41,5 @@ export const RESOLVERS: NonEmptyArray<Function> = [
   RunLLMUsageResolver,
   TaskLLMUsageResolver,
   AgentLLMUsageResolver,
+  BudgetResolver,
 ];

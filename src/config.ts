@@ -2,6 +2,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import { limitsEnvSchema, limitsFromEnv, type LimitsConfig } from './limits/config.js';
 import { llmEnvProblem, llmEnvSchema, llmFromEnv, type LlmConfig } from './llm/config.js';
+import { budgetEnvSchema, budgetsFromEnv } from './llm/budget-config.js';
+import type { BudgetDefaults } from './domain/budget.js';
 
 const port = (fallback: number) =>
   z.coerce
@@ -54,6 +56,7 @@ const envSchema = z.object({
     .default('agents'),
   ...limitsEnvSchema.shape,
   ...llmEnvSchema.shape,
+  ...budgetEnvSchema.shape,
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -81,6 +84,8 @@ export interface Config {
   auditRetentionDays: number;
   /** The model layer: provider, models per purpose, prices (src/llm/config.ts). */
   llm: LlmConfig;
+  /** Default spending limits per tenant, agent and submitted task (src/llm/budget-config.ts). */
+  budgets: BudgetDefaults;
   engine: {
     /** Run a scheduler inside the API process (workers run one each regardless). */
     enabled: boolean;
@@ -147,6 +152,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     limits: limitsFromEnv(e),
     auditRetentionDays: e.AUDIT_RETENTION_DAYS,
     llm: llmFromEnv(e),
+    budgets: budgetsFromEnv(e),
     engine: {
       enabled: e.ENGINE === 'on',
       concurrency: e.ENGINE_CONCURRENCY,

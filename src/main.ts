@@ -13,7 +13,13 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   const log = (line: string) => logger.info(line);
   const graph = await openGraph(config, log);
-  const server = await startServer({ config, graph, logger, llm: config.llm });
+  const server = await startServer({
+    config,
+    graph,
+    logger,
+    llm: config.llm,
+    budgets: config.budgets,
+  });
   const admin = await ensureBootstrapAdmin(config, server.services.auth);
   // An unreachable model is a warning, never a crash: offline work and the API still run.
   void checkModelReachable(config.llm, logger);

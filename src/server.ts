@@ -12,6 +12,7 @@ import { createInProcessPubSub, type PubSub } from '../subscriptions/pubsub.js';
 import { startWsServer } from '../subscriptions/ws-server.js';
 import type { Config } from './config.js';
 import type { LlmConfig } from './llm/config.js';
+import type { BudgetDefaults } from './domain/budget.js';
 import type { AppContext } from './context.js';
 import type { Principal } from './domain/auth.js';
 import { AppError, UnauthenticatedError } from './domain/errors.js';
@@ -45,6 +46,8 @@ export interface ServerDeps {
   pubsub?: PubSub;
   /** The models for chat; defaults to the offline model. */
   llm?: LlmConfig;
+  /** Default spending limits (BUDGET_*); none when unset. */
+  budgets?: BudgetDefaults;
 }
 
 /** How often the API deletes audit events past their retention. */
@@ -72,7 +75,11 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   const pubsub =
     deps.pubsub ?? createInProcessPubSub({ maxBufferedEvents: limits.maxBufferedEvents });
   const schema = await buildAppSchema(pubsub);
-  const services = createServices(graph, pubsub, { llm: deps.llm, logger });
+  const services = createServices(graph, pubsub, {
+    llm: deps.llm,
+    logger,
+    budgets: deps.budgets,
+  });
   reportMalformedNodes((err) => logger.warn({ err }, 'left an unreadable node out of a list'));
   // Cursors signed here are accepted by every instance that shares the secret (README).
   useCursorSecret(config.cursorSecret ?? (await graph.write(ensureCursorSecret)));

@@ -11,7 +11,21 @@ export const TOPICS = {
   chatToken: 'CHAT_TOKEN',
   stepToken: 'STEP_TOKEN',
   nodeQuarantined: 'NODE_QUARANTINED',
+  budgetWarning: 'BUDGET_WARNING',
 } as const;
+
+/** Spending passed the warning share of a budget (once per budget and limit). */
+export interface BudgetWarningEvent {
+  tenantId: string;
+  scope: 'TENANT' | 'AGENT' | 'TASK';
+  /** The tenant's, agent's or root task's id. */
+  targetId: string;
+  unit: 'USD' | 'TOKENS';
+  limit: number;
+  spent: number;
+  /** spent / limit. */
+  share: number;
+}
 
 /**
  * Internal: the engine took a node it cannot read out of its loops (issue 9), once per node.
@@ -85,6 +99,7 @@ export interface EventPayloads {
   [TOPICS.chatToken]: ChatTokenEvent;
   [TOPICS.stepToken]: StepTokenEvent;
   [TOPICS.nodeQuarantined]: NodeQuarantinedEvent;
+  [TOPICS.budgetWarning]: BudgetWarningEvent;
 }
 
 export type Topic = keyof EventPayloads;

@@ -14,6 +14,7 @@ import type { Emit, UnitOfWork } from '../services/unit-of-work.js';
 import { chooseAgent, needsChiefOfStaff, waitingReason } from './assignment.js';
 import { inputsOf, promotion, settlement } from './decisions.js';
 import { isTransient, WorkerStoppingError, type Executor } from './executor.js';
+import { budgetErrorOf } from '../llm/budget.js';
 import { PendingWrites } from './pending-writes.js';
 import { markCallsAbandoned } from '../../graph/llm-call.repository.js';
 import { backoffMs } from './retry.js';
@@ -463,8 +464,11 @@ export class Scheduler {
     const { task, runId } = a;
     const latencyMs = Date.now() - a.startedAt;
     const failure = 'error' in outcome ? describeFailure(outcome.error) : null;
+    // A spent budget is nobody's fault in the step: it waits for a person to raise the budget
+    // or cancel (issue 10), never retried and never FAILED (src/llm/budget.ts).
+    const budget = failure === null ? null : budgetErrorOf(failure.error);
     const retry =
-      failure !== null && isTransient(failure.error) && task.attempts < task.maxAttempts;
+      !budget && failure !== null && isTransient(failure.error) && task.attempts < task.maxAttempts;
     const retryInMs = retry ? backoffMs(task.attempts, this.o.backoff) : null;
     const ended = await this.write(async (tx, emit) => {
       const base = { taskId: task.id, runId, workerId: this.workerId, latencyMs };
@@ -481,11 +485,17 @@ export class Scheduler {
       } else {
         ended = await repo.endRun(tx, {
           ...base,
-          status: retry ? TaskStatus.READY : TaskStatus.FAILED,
+          status: budget
+            ? TaskStatus.AWAITING_APPROVAL
+            : retry
+              ? TaskStatus.READY
+              : TaskStatus.FAILED,
           runStatus: 'FAILED',
-          error: retry
-            ? `attempt ${task.attempts} failed (will retry): ${failure!.message}`
-            : failure!.message,
+          error: budget
+            ? budget.message
+            : retry
+              ? `attempt ${task.attempts} failed (will retry): ${failure!.message}`
+              : failure!.message,
           retryInMs,
         });
       }
@@ -496,7 +506,7 @@ export class Scheduler {
         return null;
       }
       if ('error' in outcome) await markCallsAbandoned(tx, [runId]);
-      if (ended.agentId) {
+      if (ended.agentId && !budget) {
         await repo.recordPerformance(tx, ended.agentId, task.id, !('error' in outcome), latencyMs);
       }
       await publishTasks(tx, emit, [ended.task], 'STATUS_CHANGED');
@@ -529,7 +539,9 @@ export class Scheduler {
     }
     const { message, timedOut } = describeFailure(outcome.error);
     const what = timedOut ? 'step timed out' : 'step failed';
-    if (o.retry) {
+    if (budgetErrorOf(outcome.error)) {
+      log.warn({ ...ids }, `step waits (AWAITING_APPROVAL) for a budget: ${message}`);
+    } else if (o.retry) {
       log.warn(
         { ...ids, err: outcome.error, retryInMs: o.retryInMs, maxAttempts: a.task.maxAttempts },
         `${what}; will retry: ${message}`,

@@ -6,10 +6,12 @@ import { echoExecutor, type Executor } from './executor.js';
 import { Scheduler } from './scheduler.js';
 import { agentExecutor } from '../agents/executor.js';
 import { createAgentRuntime } from '../agents/runtime.js';
+import { budgetGuards } from '../llm/budget.js';
+import { UNLIMITED_BUDGETS } from '../domain/budget.js';
 
 /** A scheduler configured from the environment (the API's, or a worker process's). */
 export function schedulerFromConfig(
-  config: Pick<Config, 'engine' | 'llm'>,
+  config: Pick<Config, 'engine' | 'llm'> & Partial<Pick<Config, 'budgets'>>,
   deps: {
     uow: UnitOfWork;
     logger: Logger;
@@ -33,6 +35,13 @@ export function schedulerFromConfig(
               llm: config.llm,
               logger: deps.logger,
               pubsub: deps.pubsub,
+              // Every model call checks the budgets first (BUDGET_*, setBudget).
+              observe: budgetGuards({
+                uow: deps.uow,
+                defaults: config.budgets ?? UNLIMITED_BUDGETS,
+                pubsub: deps.pubsub,
+                logger: deps.logger,
+              }),
             }),
           )),
     concurrency: e.concurrency,

@@ -14,18 +14,25 @@ import { createAgentRuntime } from '../agents/runtime.js';
 import { llmEnvSchema, llmFromEnv, type LlmConfig } from '../llm/config.js';
 import { createLogger, type Logger } from '../logger.js';
 import { WorkflowService } from './workflow.service.js';
+import { BudgetService } from './budget.service.js';
+import { budgetGuards } from '../llm/budget.js';
+import type { BudgetDefaults } from '../domain/budget.js';
 
 /** The domain services, one set per process; they hold no per-request state. */
 export function createServices(
   graph: Graph,
   pubsub: PubSub,
-  options: { llm?: LlmConfig; logger?: Logger } = {},
+  options: { llm?: LlmConfig; logger?: Logger; budgets?: BudgetDefaults } = {},
 ) {
   const uow = new UnitOfWork(graph, pubsub);
+  const logger = options.logger ?? createLogger('silent');
+  const budgets = new BudgetService(uow, options.budgets);
   const runtime = createAgentRuntime({
     uow,
     llm: options.llm ?? llmFromEnv(llmEnvSchema.parse({})),
-    logger: options.logger ?? createLogger('silent'),
+    logger,
+    // Chat spends too: its calls count against the tenant's and the agent's budgets.
+    observe: budgetGuards({ uow, defaults: budgets.defaults, pubsub, logger }),
   });
   return {
     uow,
@@ -39,6 +46,7 @@ export function createServices(
     audit: new AuditService(uow),
     workflows: new WorkflowService(uow),
     chat: new ChatService(runtime, pubsub),
+    budgets,
   };
 }
 

@@ -1,0 +1,158 @@
+import { BaseCallbackHandler } from '@langchain/core/callbacks/base';
+import type { Serialized } from '@langchain/core/load/serializable';
+import type { BaseMessage } from '@langchain/core/messages';
+import { BUDGET_WAIT_PREFIX, budgetsForCall, claimWarning } from '../../graph/budget.repository.js';
+import { TOPICS } from '../../subscriptions/topics.js';
+import type { PubSub } from '../../subscriptions/pubsub.js';
+import { judgeBudget, type BudgetDefaults, type BudgetState } from '../domain/budget.js';
+import { StepError, type StepContext } from '../engine/executor.js';
+import type { Logger } from '../logger.js';
+import type { UnitOfWork } from '../services/unit-of-work.js';
+
+/**
+ * A model call refused because a budget is spent: a permanent StepError (never retried). The
+ * engine does not fail the step: it waits (AWAITING_APPROVAL, its error starting with
+ * `BUDGET_EXCEEDED:`) until someone raises the budget (setBudget re-queues it) or cancels it.
+ */
+export class BudgetExceededError extends StepError {
+  readonly code = 'BUDGET_EXCEEDED';
+  constructor(
+    readonly budget: Pick<BudgetState, 'scope' | 'targetId' | 'limit' | 'spent'>,
+    unit: 'usd' | 'tokens',
+  ) {
+    const limit = budget.limit[unit]!;
+    const spent =
+      unit === 'usd' ? `${budget.spent.usd.toFixed(6)} USD` : `${budget.spent.tokens} tokens`;
+    super(
+      `${BUDGET_WAIT_PREFIX} the ${budget.scope.toLowerCase()} budget of ${limit} ${unit === 'usd' ? 'USD' : 'tokens'} ` +
+        `for ${budget.targetId} is reached (spent ${spent}); raise it with setBudget(scope: ${budget.scope}, ` +
+        `id: "${budget.targetId}", ${unit}: ...) to go on, or cancel the work`,
+      false,
+    );
+    this.name = 'BudgetExceededError';
+  }
+}
+
+/** The BudgetExceededError in `err`, also when wrapped (as `cause`) by a chain or an agent. */
+export function budgetErrorOf(err: unknown): BudgetExceededError | null {
+  for (let e = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof BudgetExceededError) return e;
+  }
+  return null;
+}
+
+/** A rough prompt size before the call: 4 characters a token, as OpenAI's rule of thumb. */
+export function estimatePromptTokens(messages: BaseMessage[][]): number {
+  let chars = 0;
+  for (const group of messages)
+    for (const m of group)
+      chars += typeof m.content === 'string' ? m.content.length : JSON.stringify(m.content).length;
+  return Math.ceil(chars / 4);
+}
+
+export interface BudgetGuardDeps {
+  uow: UnitOfWork;
+  defaults: BudgetDefaults;
+  pubsub?: PubSub;
+  logger?: Logger;
+}
+
+/** Who a call is made for. */
+export interface BudgetSubject {
+  tenantId: string;
+  agentId: string | null;
+  taskId: string | null;
+}
+
+/**
+ * Checks the budgets before each model call (LangChain runs it before the request, awaited,
+ * and a throw from it aborts the call): refuses with BudgetExceededError, and publishes
+ * budgetWarning once per budget and limit when spending passes the warning share.
+ */
+export class BudgetGuard extends BaseCallbackHandler {
+  name = 'budget-guard';
+  override raiseError = true;
+  override awaitHandlers = true;
+
+  constructor(
+    private readonly deps: BudgetGuardDeps,
+    private readonly subject: BudgetSubject,
+  ) {
+    super();
+  }
+
+  override async handleChatModelStart(_llm: Serialized, messages: BaseMessage[][]): Promise<void> {
+    await checkBudgets(this.deps, this.subject, estimatePromptTokens(messages));
+  }
+}
+
+/** The check itself: one read, and a write only when a warning is due. Throws when exceeded. */
+export async function checkBudgets(
+  deps: BudgetGuardDeps,
+  subject: BudgetSubject,
+  estimatedTokens: number,
+): Promise<void> {
+  const states = await deps.uow.read((tx) =>
+    budgetsForCall(tx, subject.tenantId, subject, deps.defaults),
+  );
+  let refused: BudgetExceededError | null = null;
+  for (const state of states) {
+    const verdict = judgeBudget(state, estimatedTokens, deps.defaults.warnShare);
+    if (verdict.warn.length > 0) await warn(deps, subject, state, verdict.warn);
+    if (verdict.exceeded && !refused) refused = new BudgetExceededError(state, verdict.exceeded);
+  }
+  if (refused) {
+    deps.logger?.warn(
+      { tenantId: subject.tenantId, taskId: subject.taskId, agentId: subject.agentId },
+      refused.message,
+    );
+    throw refused;
+  }
+}
+
+async function warn(
+  deps: BudgetGuardDeps,
+  subject: BudgetSubject,
+  state: BudgetState,
+  units: ('usd' | 'tokens')[],
+): Promise<void> {
+  const claimed = await deps.uow.run((tx) => claimWarning(tx, subject.tenantId, state, units));
+  for (const unit of claimed) {
+    const limit = state.limit[unit]!;
+    const spent = state.spent[unit];
+    deps.logger?.warn(
+      {
+        tenantId: subject.tenantId,
+        scope: state.scope,
+        targetId: state.targetId,
+        unit,
+        limit,
+        spent,
+      },
+      `budget warning: ${state.scope.toLowerCase()} ${state.targetId} has spent ${spent} of ${limit} ${unit}`,
+    );
+    deps.pubsub?.publish(TOPICS.budgetWarning, {
+      tenantId: subject.tenantId,
+      scope: state.scope,
+      targetId: state.targetId,
+      unit: unit === 'usd' ? 'USD' : 'TOKENS',
+      limit,
+      spent,
+      share: limit > 0 ? spent / limit : 1,
+    });
+  }
+}
+
+/**
+ * The `observe` hook of createAgentRuntime: a BudgetGuard on every model call of a step (or a
+ * chat, which has no task), for the step's tenant, agent and task.
+ */
+export function budgetGuards(deps: BudgetGuardDeps) {
+  return (step: StepContext): BaseCallbackHandler[] => [
+    new BudgetGuard(deps, {
+      tenantId: step.task.tenantId,
+      agentId: step.agent?.id ?? null,
+      taskId: step.task.id ?? null,
+    }),
+  ];
+}

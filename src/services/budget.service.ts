@@ -1,0 +1,81 @@
+import * as repo from '../../graph/budget.repository.js';
+import {
+  BudgetScope,
+  checkLimit,
+  UNLIMITED_BUDGETS,
+  type BudgetDefaults,
+  type BudgetState,
+} from '../domain/budget.js';
+import { BadInputError, NotFoundError } from '../domain/errors.js';
+import type { Task } from '../domain/task.js';
+import { publishTasks } from './task-events.js';
+import type { UnitOfWork } from './unit-of-work.js';
+
+/**
+ * Spending limits per tenant, agent and submitted task (its whole tree), in USD and tokens.
+ * The engine checks them before each model call (src/llm/budget.ts); this service reads and
+ * changes them. Policy: a step whose call would pass a limit waits (AWAITING_APPROVAL, error
+ * `BUDGET_EXCEEDED: ...`); setting any budget of the tenant re-queues every such step, which
+ * checks again at its first call; cancelTask ends it instead.
+ */
+export class BudgetService {
+  constructor(
+    private readonly uow: UnitOfWork,
+    readonly defaults: BudgetDefaults = UNLIMITED_BUDGETS,
+  ) {}
+
+  /** One budget as it stands. NOT_FOUND for an agent or root task that is not the tenant's. */
+  async get(tenantId: string, scope: BudgetScope, targetId: string): Promise<BudgetState> {
+    return this.uow.read(async (tx) => {
+      await this.assertTarget(tx, tenantId, scope, targetId);
+      return repo.budgetOf(tx, tenantId, scope, targetId, this.defaults);
+    });
+  }
+
+  /**
+   * Sets a budget's limits (a number; null: no limit; undefined: unchanged) and re-queues the
+   * tenant's steps that wait for a budget. Returns the budget and the steps re-queued.
+   */
+  async set(
+    tenantId: string,
+    scope: BudgetScope,
+    targetId: string | null | undefined,
+    limit: { usd?: number | null; tokens?: number | null },
+  ): Promise<{ budget: BudgetState; requeued: Task[] }> {
+    const id = scope === BudgetScope.TENANT ? (targetId ?? tenantId) : targetId;
+    if (!id)
+      throw new BadInputError(
+        `setBudget with scope ${scope} needs the id of the ${scope === BudgetScope.AGENT ? 'agent' : 'root task'}`,
+      );
+    for (const [name, value] of Object.entries(limit)) {
+      const problem = value === undefined ? null : checkLimit(name, value);
+      if (problem) throw new BadInputError(problem, { [name]: value });
+    }
+    if (limit.usd === undefined && limit.tokens === undefined)
+      throw new BadInputError('setBudget needs usd or tokens (a limit, or null for none)');
+    return this.uow.run(async (tx, emit) => {
+      await this.assertTarget(tx, tenantId, scope, id);
+      await repo.upsertBudget(tx, tenantId, scope, id, limit);
+      const requeued = await repo.requeueBudgetWaits(tx, tenantId);
+      if (requeued.length) await publishTasks(tx, emit, requeued, 'STATUS_CHANGED');
+      const budget = await repo.budgetOf(tx, tenantId, scope, id, this.defaults);
+      return { budget, requeued };
+    });
+  }
+
+  private async assertTarget(
+    tx: Parameters<typeof repo.budgetTargetExists>[0],
+    tenantId: string,
+    scope: BudgetScope,
+    targetId: string,
+  ): Promise<void> {
+    const target = await repo.budgetTargetExists(tx, tenantId, scope, targetId);
+    const what = { TENANT: 'Tenant', AGENT: 'Agent', TASK: 'Task' }[scope];
+    if (!target.exists) throw new NotFoundError(what, targetId);
+    if (scope === BudgetScope.TASK && !target.isRoot)
+      throw new BadInputError(
+        `A task budget covers a submitted task and all its steps: give the root task's id, not the step "${targetId}"`,
+        { id: targetId },
+      );
+  }
+}

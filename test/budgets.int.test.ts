@@ -1,0 +1,237 @@
+import { HumanMessage } from '@langchain/core/messages';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAgentRuntime } from '../src/agents/runtime.js';
+import { loadConfig } from '../src/config.js';
+import type { Executor } from '../src/engine/executor.js';
+import { budgetGuards } from '../src/llm/budget.js';
+import { graphql } from './generated/index.js';
+import { byKey, startScheduler, waitForWorkflow } from './utils/engine.js';
+import { startScriptedOpenAI, type ScriptedOpenAI } from './utils/openai-server.js';
+import { startTestServer, type TestServer } from './utils/server.js';
+import { subscribe } from './utils/ws.js';
+
+const SetBudget = graphql(`
+  mutation SetBudget($scope: BudgetScope!, $id: ID, $usd: Float, $tokens: Int) {
+    setBudget(scope: $scope, id: $id, usd: $usd, tokens: $tokens) {
+      budget {
+        scope
+        targetId
+        usd
+        tokens
+        spentTokens
+      }
+      requeued {
+        id
+        status
+      }
+    }
+  }
+`);
+
+const Warnings = graphql(`
+  subscription BudgetWarnings {
+    budgetWarning {
+      scope
+      targetId
+      unit
+      limit
+      spent
+      share
+    }
+  }
+`);
+
+const BudgetChatTokens = graphql(`
+  subscription BudgetChatTokens($agentId: ID) {
+    chatTokens(agentId: $agentId) {
+      token
+      index
+      done
+      error
+    }
+  }
+`);
+
+/** Every scripted call reports exactly this usage: 900 + 100 = 1000 tokens. */
+const USAGE = { prompt_tokens: 900, completion_tokens: 100 };
+/** Model calls the test's executor makes per attempt. */
+const CALLS = 4;
+
+describe('budgets', { timeout: 120_000 }, () => {
+  let server: TestServer;
+  let scripted: ScriptedOpenAI;
+  beforeAll(async () => {
+    server = await startTestServer();
+    scripted = await startScriptedOpenAI(() => ({ content: 'spent', usage: USAGE }));
+    const res = await server.gql(`mutation { createAgents(inputs: [
+      { name: "Spender", role: MASTER_OPERATOR, capabilities: [{ name: "research" }] }
+    ]) { id } }`);
+    expect(res.errors).toBeUndefined();
+  });
+  afterAll(async () => {
+    await server.stop();
+    await scripted.close();
+  });
+
+  it('stops a step at the model call that would pass its task’s token budget, with BUDGET_EXCEEDED and no retry; raising the budget lets the workflow go on; the warning fires once at 80%', async () => {
+    const runtime = createAgentRuntime({
+      uow: server.services.uow,
+      llm: loadConfig({
+        LLM_PROVIDER: 'compatible',
+        LLM_BASE_URL: scripted.baseURL,
+        LLM_MODEL: 'gpt-4o-mini',
+      }).llm,
+      logger: server.logger,
+      // As schedulerFromConfig wires it (src/engine/start.ts).
+      observe: budgetGuards({
+        uow: server.services.uow,
+        defaults: loadConfig({}).budgets,
+        pubsub: server.pubsub,
+        logger: server.logger,
+      }),
+    });
+    // Four calls of 1000 tokens each; each prompt is a few characters (estimate: 2 tokens).
+    const spend: Executor = async (step) => {
+      const model = runtime.model({ purpose: 'execution' }, step, 'execution');
+      for (let i = 1; i <= CALLS; i++)
+        await model.invoke([new HumanMessage(`call ${i}`)], { signal: step.signal });
+      return { result: 'spent' };
+    };
+    const plan = await server.gql(`mutation { createTasks(inputs: [
+        { key: "root", title: "Costly brief" },
+        { key: "spend", title: "Spend", parentKey: "root", requiredCapabilities: ["research"] }
+      ]) { id key } }`);
+    expect(plan.errors).toBeUndefined();
+    const [root] = (plan.data as { createTasks: { id: string }[] }).createTasks;
+    const rootId = root!.id;
+    const set = await server.gql(SetBudget, { scope: 'TASK', id: rootId, tokens: 2500 });
+    expect(set.errors).toBeUndefined();
+    expect(set.data!.setBudget.budget).toEqual({
+      scope: 'TASK',
+      targetId: rootId,
+      usd: null,
+      tokens: 2500,
+      spentTokens: 0,
+    });
+    await server.gql(`mutation { startWorkflow(taskId: "${rootId}") { id } }`);
+
+    const warnings = await subscribe(server, Warnings);
+    const scheduler = startScheduler(server, spend);
+    try {
+      // 0, 1000, 2000 spent before calls 1 to 3: each fits; before call 4, 3000 + 2 > 2500.
+      const waiting = await waitForWorkflow(
+        server,
+        rootId,
+        (tasks) =>
+          ['AWAITING_APPROVAL', 'FAILED', 'COMPLETED'].includes(byKey(tasks).spend?.status ?? ''),
+        60_000,
+      );
+      const step = byKey(waiting).spend!;
+      expect(step.status).toBe('AWAITING_APPROVAL');
+      expect(step.error).toMatch(/^BUDGET_EXCEEDED: the task budget of 2500 tokens/);
+      expect(step.error).toContain('spent 3000 tokens');
+      expect(step.runs).toHaveLength(1); // not retried
+      expect(step.runs[0]!.status).toBe('FAILED');
+      expect(byKey(waiting).root!.status).toBe('IN_PROGRESS'); // the workflow waits
+      expect(scripted.requests).toHaveLength(3); // the refused call never reached the model
+
+      // The warning: once, when 2000 of 2500 (80%) were spent, before call 3.
+      const warning = (await warnings.waitForNext(10_000)).data!.budgetWarning;
+      expect(warning).toEqual({
+        scope: 'TASK',
+        targetId: rootId,
+        unit: 'TOKENS',
+        limit: 2500,
+        spent: 2000,
+        share: 0.8,
+      });
+
+      // Raising the budget re-queues the step; it runs again (4 more calls) and the root ends.
+      const raised = await server.gql(SetBudget, { scope: 'TASK', id: rootId, tokens: 10_000 });
+      expect(raised.errors).toBeUndefined();
+      expect(raised.data!.setBudget.requeued).toEqual([{ id: step.id, status: 'READY' }]);
+      expect(raised.data!.setBudget.budget.spentTokens).toBe(3000);
+      const done = await waitForWorkflow(
+        server,
+        rootId,
+        (tasks) =>
+          byKey(tasks).root?.status === 'COMPLETED' || byKey(tasks).root?.status === 'FAILED',
+        60_000,
+      );
+      expect(byKey(done).root!.status).toBe('COMPLETED');
+      expect(byKey(done).spend!.status).toBe('COMPLETED');
+      expect(scripted.requests).toHaveLength(3 + CALLS);
+
+      // No second warning for the task (7000 of 10000 is under 80%): silence until a control,
+      // a tenant warning from a chat turn once the tenant's budget is 7000 tokens.
+      const control = async () => {
+        const t = await server.gql(SetBudget, { scope: 'TENANT', tokens: 7000 });
+        expect(t.errors).toBeUndefined();
+        const agent = await server.gql(`{ agents(first: 1) { edges { node { id } } } }`);
+        const agentId = (agent.data as { agents: { edges: { node: { id: string } }[] } }).agents
+          .edges[0]!.node.id;
+        await server.gql(`mutation { chat(agentId: "${agentId}", message: "hi") { replyId } }`);
+      };
+      const heard = await warnings.heardBefore(
+        control,
+        (e) => e.data?.budgetWarning.scope === 'TENANT',
+        20_000,
+      );
+      expect(heard).toEqual([]);
+    } finally {
+      await scheduler.stop({ abort: true });
+      await warnings.close();
+      await server.services.chat.idle();
+    }
+  });
+
+  it('refuses a chat turn’s model call once the tenant’s budget is spent, and says so on chatTokens', async () => {
+    // The tenant's budget was left at 7000 tokens, all spent, by the test above.
+    const agent = await server.gql(`{ agents(first: 1) { edges { node { id } } } }`);
+    const agentId = (agent.data as { agents: { edges: { node: { id: string } }[] } }).agents
+      .edges[0]!.node.id;
+    const tokens = await subscribe(server, BudgetChatTokens, { agentId });
+    let closing;
+    const res = await server.gql(
+      `mutation { chat(agentId: "${agentId}", message: "one more") { replyId } }`,
+    );
+    try {
+      expect(res.errors).toBeUndefined();
+      closing = (await tokens.waitForNext(20_000)).data!.chatTokens;
+    } finally {
+      await tokens.close();
+    }
+    expect(closing).toMatchObject({ done: true, index: -1 });
+    expect(closing.error).toMatch(/^BUDGET_EXCEEDED: the tenant budget of 7000 tokens/);
+    await server.services.chat.idle();
+    const [row] = await server.graph.read((tx) =>
+      tx.run<{ n: number }>({
+        cypher: 'MATCH (m:Message {tenantId: $t, id: $id}) RETURN count(m) AS n',
+        params: {
+          t: server.tenantId,
+          id: (res.data as { chat: { replyId: string } }).chat.replyId,
+        },
+      }),
+    );
+    expect(row!.n).toBe(0); // no reply stored
+  });
+
+  it('lets only an ADMIN set a budget, and only for a root task of the tenant', async () => {
+    const operator = await server.keyFor('OPERATOR' as never);
+    const refused = await server.gql(
+      SetBudget,
+      { scope: 'TENANT', tokens: 1 },
+      { authorization: `Bearer ${operator}` },
+    );
+    expect(refused.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    const unknown = await server.gql(SetBudget, {
+      scope: 'TASK',
+      id: '00000000-0000-4000-8000-000000000000',
+      tokens: 1,
+    });
+    expect(unknown.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    const negative = await server.gql(SetBudget, { scope: 'TENANT', usd: -1 });
+    expect(negative.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(negative.errors?.[0]?.message).toContain('usd must be a number >= 0');
+  });
+});
