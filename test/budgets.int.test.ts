@@ -2,6 +2,7 @@ import { HumanMessage } from '@langchain/core/messages';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgentRuntime } from '../src/agents/runtime.js';
 import { loadConfig } from '../src/config.js';
+import { schedulerFromConfig } from '../src/engine/start.js';
 import type { Executor } from '../src/engine/executor.js';
 import { budgetGuards } from '../src/llm/budget.js';
 import { graphql } from './generated/index.js';
@@ -214,6 +215,64 @@ describe('budgets', { timeout: 120_000 }, () => {
       }),
     );
     expect(row!.n).toBe(0); // no reply stored
+  });
+
+  it('holds a submitted task at the default BUDGET_TASK_TOKENS through npm start’s wiring, and lifting the limit lets the agents finish', async () => {
+    const other = await startTestServer();
+    try {
+      const agents = await other.gql(`mutation { createAgents(inputs: [
+        { name: "Chief", role: CHIEF_OF_STAFF },
+        { name: "Researcher", role: MASTER_OPERATOR, capabilities: [{ name: "research" }] },
+        { name: "Analyst", role: MASTER_OPERATOR, capabilities: [{ name: "analysis" }] },
+        { name: "Writer", role: MASTER_OPERATOR, capabilities: [{ name: "writing" }] }
+      ]) { id } }`);
+      expect(agents.errors).toBeUndefined();
+      // The offline model and the agents, as src/main.ts builds them, with a 1-token default.
+      const config = loadConfig({ ENGINE_POLL_MS: '20', BUDGET_TASK_TOKENS: '1' });
+      const scheduler = schedulerFromConfig(config, {
+        uow: other.services.uow,
+        logger: other.logger,
+        pubsub: other.pubsub,
+        tenantIds: [other.tenantId],
+      });
+      scheduler.start();
+      try {
+        const submitted = await other.gql(
+          `mutation { submitTask(input: { title: "Brief", description: "Research the market for electric bikes." }) { id } }`,
+        );
+        expect(submitted.errors).toBeUndefined();
+        const rootId = (submitted.data as { submitTask: { id: string } }).submitTask.id;
+        const held = await waitForWorkflow(
+          other,
+          rootId,
+          (tasks) =>
+            ['AWAITING_APPROVAL', 'FAILED'].includes(
+              tasks.find((t) => t.id === rootId)?.status ?? '',
+            ),
+          60_000,
+        );
+        const root = held.find((t) => t.id === rootId)!;
+        expect(root.status).toBe('AWAITING_APPROVAL');
+        expect(root.error).toMatch(/^BUDGET_EXCEEDED: the task budget of 1 tokens/);
+        expect(held).toHaveLength(1); // no plan was written
+
+        const lifted = await other.gql(SetBudget, { scope: 'TASK', id: rootId, tokens: null });
+        expect(lifted.errors).toBeUndefined();
+        expect(lifted.data!.setBudget.budget.tokens).toBeNull();
+        const done = await waitForWorkflow(
+          other,
+          rootId,
+          (tasks) =>
+            ['COMPLETED', 'FAILED'].includes(tasks.find((t) => t.id === rootId)?.status ?? ''),
+          90_000,
+        );
+        expect(done.find((t) => t.id === rootId)!.status).toBe('COMPLETED');
+      } finally {
+        await scheduler.stop({ abort: true });
+      }
+    } finally {
+      await other.stop();
+    }
   });
 
   it('lets only an ADMIN set a budget, and only for a root task of the tenant', async () => {
