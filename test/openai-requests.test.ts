@@ -370,3 +370,23 @@ describe('a server without tool calling', () => {
     expect(scripted.requests.slice(3).map((r) => !!r.tools)).toEqual([false, false]);
   });
 });
+
+describe('a model derived with withConfig', () => {
+  it('keeps a fetch given to its client after construction (as the call recorder gives it)', async () => {
+    replies = () => ({ json: PLAN });
+    const seen: string[] = [];
+    const model = createChatModel({ purpose: 'planning' }, llmOf()) as unknown as {
+      clientConfig: object;
+      withStructuredOutput: ReturnType<typeof createChatModel>['withStructuredOutput'];
+    };
+    model.clientConfig = {
+      ...model.clientConfig,
+      fetch: (input: string | URL | Request, init?: RequestInit) => {
+        seen.push(String(input));
+        return fetch(input, init);
+      },
+    };
+    await model.withStructuredOutput(z.object({ steps: z.array(z.unknown()) })).invoke('Plan.');
+    expect(seen).toEqual([`${scripted.baseURL}/chat/completions`]);
+  });
+});

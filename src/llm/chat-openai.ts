@@ -52,7 +52,11 @@ export class PlatformChatOpenAI extends ChatOpenAI {
   }
 
   override withConfig(config: Partial<CallOptions>) {
-    const model = new PlatformChatOpenAI(this.fields ?? {}, this.platform);
+    // A fetch given to this model's client after construction (LLMCallRecorder.attach) stays.
+    const fetch = (this.clientConfig as { fetch?: typeof globalThis.fetch } | undefined)?.fetch;
+    const fields = this.fields ?? {};
+    const configuration = fetch ? { ...fields.configuration, fetch } : fields.configuration;
+    const model = new PlatformChatOpenAI({ ...fields, configuration }, this.platform);
     model.defaultOptions = { ...this.defaultOptions, ...config };
     return model;
   }
