@@ -94,7 +94,7 @@ describe('LLM configuration', () => {
     expect(llm.maxRetries).toBe(0);
     expect(llm.apiKey).toBeUndefined();
     expect(llm.baseUrl).toBeUndefined();
-    expect(llm.prices['gpt-4o-mini']).toEqual({ input: 0.15, output: 0.6 });
+    expect(llm.prices['gpt-4o-mini']).toEqual({ input: 0.15, output: 0.6, cachedInput: 0.075 });
   });
 
   it('infers the provider from what is set, with each default model and URL', () => {
