@@ -390,3 +390,22 @@ describe('a model derived with withConfig', () => {
     expect(seen).toEqual([`${scripted.baseURL}/chat/completions`]);
   });
 });
+
+describe('an aborted structured call', () => {
+  it('stops at once when its signal aborts, without trying another mode', async () => {
+    replies = () => ({ delayMs: 30_000, then: { json: PLAN } });
+    const model = createChatModel({ purpose: 'planning' }, llmOf());
+    const controller = new AbortController();
+    const call = model
+      .withStructuredOutput(z.object({ steps: z.array(z.unknown()) }), { name: 'plan' })
+      .invoke('Plan.', { signal: controller.signal })
+      .then(
+        () => 'resolved',
+        (err: Error) => err.name,
+      );
+    while (scripted.requests.length === 0) await new Promise((r) => setTimeout(r, 10));
+    controller.abort();
+    expect(await call).toBe('AbortError');
+    expect(scripted.requests).toHaveLength(1);
+  });
+});
