@@ -27,6 +27,8 @@ interface Answer {
   prompt: number;
   completion: number;
   cached?: number;
+  /** Leave out the completion id, as some compatible servers do. */
+  noId?: boolean;
 }
 
 /**
@@ -35,7 +37,7 @@ interface Answer {
  */
 function reply(req: ChatRequest, a: Answer): Reply {
   const id = `chatcmpl-${randomUUID()}`;
-  const head = { id, created: 1_700_000_000, model: a.model };
+  const head = { ...(a.noId ? {} : { id }), created: 1_700_000_000, model: a.model };
   const usage = {
     prompt_tokens: a.prompt,
     completion_tokens: a.completion,
@@ -192,6 +194,38 @@ describe('model call records', () => {
         costUsd: (640 * PRICE.input + 32 * PRICE.output) / 1e6,
         error: expect.stringMatching(/JSON/),
       }),
+    ]);
+  });
+
+  it('books each answer of a server that sends no completion id once', async () => {
+    answers.push(
+      { model: WEIGHTS, content: 'Fine.', prompt: 30, completion: 3, noId: true },
+      { model: WEIGHTS, content: 'not JSON', prompt: 40, completion: 4, noId: true },
+    );
+    const recorder = new LLMCallRecorder({
+      store: server.graph,
+      tenantId: server.tenantId,
+      purpose: 'no-id',
+      prices: local.prices,
+      describe: { provider: 'compatible', model: 'qwen2.5:0.5b' },
+    });
+    const model = recorder.attach(
+      new ChatOpenAI({
+        model: 'qwen2.5:0.5b',
+        apiKey: 'not-needed',
+        configuration: { baseURL: openai.baseURL },
+        maxRetries: 0,
+        callbacks: [recorder],
+      }),
+    );
+    await model.invoke('one');
+    const structured = model.withStructuredOutput(z.object({ a: z.string() }), { name: 'a' });
+    await expect(structured.invoke('two')).rejects.toThrow();
+    await recorder.flush();
+    const rows = (await calls('no-id')).map((r) => [r.c.promptTokens, r.c.error !== undefined]);
+    expect(rows.sort()).toEqual([
+      [30, false],
+      [40, true],
     ]);
   });
 

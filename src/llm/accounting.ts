@@ -43,8 +43,10 @@ const NOTHING: Reported = { prompt: 0, completion: 0, cached: 0, model: null };
  * LangChain sees any usage (a client retry after such an answer is one more call). A call that
  * never got an answer is recorded with `error` and zero tokens.
  *
- * Writes happen in the background, each in its own transaction, retried when refused
- * (call-writer.ts); `flush()` waits for them. It never throws into the model call.
+ * One recorder serves one model's calls one at a time, as the agent chains make them (answers
+ * are matched to calls by completion id, else in order). Writes happen in the background, each
+ * in its own transaction, retried when refused (call-writer.ts); `flush()` waits for them. It
+ * never throws into the model call.
  */
 export class LLMCallRecorder extends BaseCallbackHandler {
   name = 'llm_call_recorder';
@@ -103,7 +105,12 @@ export class LLMCallRecorder extends BaseCallbackHandler {
     return this.guard(() => {
       const latencyMs = this.latency(runId);
       const id = responseIdOf(output);
-      const at = id === undefined ? -1 : this.answers.findIndex((a) => a.id === id);
+      let at = id === undefined ? -1 : this.answers.findIndex((a) => a.id === id);
+      // A server that names no completion id: its answers are this (sequential) call's, the
+      // last one this answer. (A streamed answer leaves none queued.)
+      if (at < 0 && this.answers.length > 0 && this.answers.every((a) => a.id === null)) {
+        at = this.answers.length - 1;
+      }
       // Answers before this one were the same call's, retried by the client: it could not use them.
       const retried = at < 0 ? [] : this.answers.splice(0, at + 1).slice(0, -1);
       const tokens = usageOf(output);
