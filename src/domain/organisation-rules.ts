@@ -122,8 +122,10 @@ export const NODE_RULES: Record<ExportLabel, Record<string, Rule>> = {
   LLMCall: {
     provider: opt('string'),
     model: opt('string'),
+    responseModel: opt('string'),
     purpose: opt('string'),
     promptTokens: opt('integer', { min: 0 }),
+    cachedPromptTokens: opt('integer', { min: 0 }),
     completionTokens: opt('integer', { min: 0 }),
     totalTokens: opt('integer', { min: 0 }),
     costUsd: opt('number'),
