@@ -45,16 +45,14 @@ describe('assignment of a Chief of Staff’s work', () => {
     );
   });
 
-  it('keeps the assigned Chief of Staff while it can take work, even over a freer one', () => {
+  it('keeps the assigned Chief of Staff while it has room, even over a freer one', () => {
     const pool = [chief('Assigned', 3), chief('Other', 0)];
     expect(chooseAgent([], pool, 4, 'id-Assigned', cos)?.agentId).toBe('id-Assigned');
-    // Full, it is waited for: it sent the plan and receives the reports.
-    expect(
-      chooseAgent([], [chief('Assigned', 4), chief('Other')], 4, 'id-Assigned', cos),
-    ).toBeNull();
   });
 
-  it('gives the work to any free Chief of Staff once the assigned one is gone', () => {
+  it('gives the work to another Chief of Staff with room when the assigned one is full or gone', () => {
+    const full = [chief('Assigned', 4), chief('Other', 2), operator('Idle')];
+    expect(chooseAgent([], full, 4, 'id-Assigned', cos)?.agentId).toBe('id-Other');
     const pool = [chief('Busy', 4), chief('Free', 1), operator('Idle')];
     expect(chooseAgent(['research'], pool, 4, null, cos)?.agentId).toBe('id-Free');
     expect(chooseAgent([], pool, 4, 'id-Paused', cos)?.agentId).toBe('id-Free');

@@ -25,9 +25,9 @@ export function needsChiefOfStaff(task: Pick<Task, 'needsPlan' | 'key'>): boolea
  * step. Returns null when no agent can take it: the step waits.
  *
  * Planning and synthesis (`chiefOfStaff`) run only on a Chief of Staff: the one assigned while
- * it can take work (it sent the plan and receives the reports), any free one otherwise; never
- * on a Master Operator, however long they wait (issue 10). Other steps go to Master Operators,
- * or to a Chief of Staff a person assigned them to.
+ * it has room, any other with room otherwise (a synthesis reads the plan's reports, whoever
+ * planned); never on a Master Operator, however long they wait (issue 10). Other steps go to
+ * Master Operators, or to a Chief of Staff a person assigned them to.
  */
 export function chooseAgent(
   requirements: string[],
@@ -63,9 +63,7 @@ function eligible(candidates: CandidateAgent[], assigneeId: string | null, chief
       (c) => c.agent.role === AgentRole.MASTER_OPERATOR || c.agent.id === assigneeId,
     );
   }
-  const chiefs = candidates.filter((c) => c.agent.role === AgentRole.CHIEF_OF_STAFF);
-  const assigned = chiefs.filter((c) => c.agent.id === assigneeId);
-  return assigned.length > 0 ? assigned : chiefs;
+  return candidates.filter((c) => c.agent.role === AgentRole.CHIEF_OF_STAFF);
 }
 
 /** Why a step no agent could take waits: kept on the task (`waitingReason`) for people to read. */
