@@ -337,7 +337,8 @@ export interface ChatContext {
 /**
  * The chat's bounded read (issue 10: every turn loaded the whole conversation): at most
  * `window + catchUp` messages, namely those after `summaryUpTo` still to be summarised (the
- * oldest `catchUp`) and the last `window`. Null for a conversation of another tenant or none.
+ * oldest `catchUp`) and the last `window`, each range an index seek (migration 11), so the work
+ * does not grow with the conversation. Null for a conversation of another tenant or none.
  */
 export async function chatContext(
   tx: Tx,
@@ -350,8 +351,18 @@ export async function chatContext(
       MATCH (c:Conversation {tenantId: $tenantId, id: $id})
       WITH c, coalesce(c.summaryUpTo, 0) AS upTo
       CALL (c, upTo) {
-        MATCH (c)<-[:IN]-(m:Message)
-        WHERE (m.seq > upTo AND m.seq <= upTo + $catchUp) OR m.seq > c.messageCount - $window
+        // Two seeks of the (tenantId, conversationId, seq) index: reads stay bounded.
+        CALL (c, upTo) {
+          MATCH (m:Message {tenantId: $tenantId, conversationId: c.id})
+          USING INDEX m:Message(tenantId, conversationId, seq)
+          WHERE m.seq > upTo AND m.seq <= upTo + $catchUp
+          RETURN m
+          UNION
+          MATCH (m:Message {tenantId: $tenantId, conversationId: c.id})
+          USING INDEX m:Message(tenantId, conversationId, seq)
+          WHERE m.seq > c.messageCount - $window
+          RETURN m
+        }
         OPTIONAL MATCH (a:Agent)-[:SENT]->(m)
         WITH m, a ORDER BY m.seq
         RETURN collect({seq: m.seq, content: m.content, fromAgentId: a.id,

@@ -138,6 +138,15 @@ export const MIGRATIONS: Migration[] = [
       'CREATE INDEX llmcall_tenant_task IF NOT EXISTS FOR (c:LLMCall) ON (c.tenantId, c.taskId)',
     ],
   },
+  {
+    id: 11,
+    name: 'messages of a conversation by position',
+    statements: [
+      // A chat turn seeks the window and the messages after its summary (chatContext), so its
+      // work stays the same however long the conversation grows.
+      'CREATE INDEX message_conversation_seq IF NOT EXISTS FOR (m:Message) ON (m.tenantId, m.conversationId, m.seq)',
+    ],
+  },
 ];
 
 /**

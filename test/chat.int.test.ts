@@ -14,6 +14,7 @@ import {
 } from './utils/openai-server.js';
 import { startTestServer, type TestServer } from './utils/server.js';
 import { subscribe } from './utils/ws.js';
+import { profiler } from './utils/profile.js';
 
 const Chat = graphql(`
   mutation ChatWith($agentId: ID!, $message: String!, $conversationId: ID) {
@@ -295,25 +296,29 @@ describe('chat with an agent', () => {
   });
 
   it('reads a bounded window of a long conversation, whatever its length', async () => {
-    // 100 messages written directly; the turn's read and the summariser see a bounded slice.
+    // Messages written directly; the turn's read and the summariser see a bounded slice.
+    const writeLines = (conversationId: string, count: number) =>
+      server.graph.write(async (tx) => {
+        for (let i = 1; i <= count; i++) {
+          await work.writeMessage(tx, {
+            id: `${conversationId}-${i}`,
+            tenantId: server.tenantId,
+            conversationId,
+            conversationTitle: 'Long chat',
+            kind: 'CHAT',
+            content: `Line ${i}`,
+            fromAgentId: null,
+            senderUser: 'test admin',
+            toAgentIds: [agentId],
+            broadcast: false,
+            aboutTaskId: null,
+          });
+        }
+      });
     const conversationId = `bounded-${server.tenantId}`;
-    await server.graph.write(async (tx) => {
-      for (let i = 1; i <= 100; i++) {
-        await work.writeMessage(tx, {
-          id: `${conversationId}-${i}`,
-          tenantId: server.tenantId,
-          conversationId,
-          conversationTitle: 'Long chat',
-          kind: 'CHAT',
-          content: `Line ${i}`,
-          fromAgentId: null,
-          senderUser: 'test admin',
-          toAgentIds: [agentId],
-          broadcast: false,
-          aboutTaskId: null,
-        });
-      }
-    });
+    const longer = `bounded-4x-${server.tenantId}`;
+    await writeLines(conversationId, 100);
+    await writeLines(longer, 400);
     const bounds = { window: CHAT_WINDOW, catchUp: CHAT_SUMMARY_BATCH };
     const read = await server.graph.read((tx) =>
       chatContext(tx, server.tenantId, conversationId, bounds),
@@ -323,6 +328,18 @@ describe('chat with an agent', () => {
       ...Array.from({ length: CHAT_WINDOW }, (_, i) => 100 - CHAT_WINDOW + 1 + i),
     ];
     expect(read!.lines.map((l) => l.seq)).toEqual(expected);
+    // The work, not only the rows: four times the messages cost the same db hits.
+    const prof = profiler();
+    try {
+      const short = await prof.measure((tx) =>
+        chatContext(tx, server.tenantId, conversationId, bounds),
+      );
+      const long = await prof.measure((tx) => chatContext(tx, server.tenantId, longer, bounds));
+      expect(long.result!.lines).toHaveLength(CHAT_SUMMARY_BATCH + CHAT_WINDOW);
+      expect(long.dbHits).toBeLessThanOrEqual(short.dbHits + 10);
+    } finally {
+      await prof.close();
+    }
 
     const scripted = await startScriptedOpenAI((req, n) =>
       isSummary(req.messages) ? { content: `Summary ${n}` } : { content: 'Fine.' },
