@@ -15,6 +15,7 @@ const ADMIN_FIELDS = new Set([
   'createTenant',
   'importOrganisation',
   'deleteOrganisation',
+  'setBudget',
 ]);
 const PUBLIC_FIELDS = new Set(['health']);
 
