@@ -354,7 +354,14 @@ describe('importOrganisation and ids of other organisations', () => {
   });
 
   it('points id-holding properties at re-minted ids: messages by conversation and usage by task still add up', async () => {
-    const [conv, msg, t, agent, run, call] = Array.from({ length: 6 }, () => randomUUID());
+    const [conv, msg, t, agent, run, call] = [1, 2, 3, 4, 5, 6].map(() => randomUUID()) as [
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
     const doc = documentOf(
       [
         {
