@@ -175,6 +175,7 @@ export function toTask(node: NodeLike): Task {
     status: r.oneOf('status', TaskStatus),
     result: str(p.result),
     error: str(p.error),
+    waitingReason: str(p.waitingReason),
     attempts: num(p.attempts),
     maxAttempts: num(p.maxAttempts, 3),
     key: str(p.key),

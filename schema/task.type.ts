@@ -25,6 +25,13 @@ export class Task extends Node {
   @Field(() => String, { nullable: true })
   error!: string | null;
 
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'Why this READY step is not running yet, e.g. waiting for a free Chief of Staff; null once it runs.',
+  })
+  waitingReason!: string | null;
+
   @Field(() => Int, { description: 'Runs started for this task.' })
   attempts!: number;
 

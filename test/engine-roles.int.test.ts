@@ -8,6 +8,7 @@ import { allFinished, byKey, sweepNow, waitForWorkflow } from './utils/engine.js
 import {
   createOperators,
   createPlan,
+  eventually,
   inTenant,
   startWorkflow,
   withScheduler,
@@ -171,6 +172,34 @@ describe('who runs what', { timeout: WORKFLOWS_MS + 30_000 }, () => {
       );
       expect(claimed.map((c) => c.task.id)).toEqual([planned.root]);
       expect(await statusOf(server, plain.root!)).toBe('READY');
+    });
+  });
+
+  it('says on the task why a step waits when no agent can take it (waitingReason)', async () => {
+    await inTenant(async (server) => {
+      await createOperators(server, { Cook: ['cooking'] });
+      const plan = await createPlan(server, [
+        { key: 'root', title: 'Weld' },
+        { key: 'weld', title: 'Weld it', parentKey: 'root', requiredCapabilities: ['welding'] },
+      ]);
+      await withScheduler(server, echoExecutor(), async () => {
+        await startWorkflow(server, plan.root!);
+        const waiting = await eventually('a waiting reason', async () => {
+          const res = await server.gql(
+            `query($id: ID!) { task(id: $id) { status waitingReason } }`,
+            {
+              id: plan.weld,
+            } as never,
+          );
+          const task = (res.data as { task: { status: string; waitingReason: string | null } })
+            .task;
+          return task.waitingReason ? task : null;
+        });
+        expect(waiting).toEqual({
+          status: 'READY',
+          waitingReason: expect.stringContaining('welding'),
+        });
+      });
     });
   });
 });

@@ -68,6 +68,7 @@ export const NODE_RULES: Record<ExportLabel, Record<string, Rule>> = {
     decision: opt('string', { oneOf: values(ApprovalDecision) }),
     requiresApproval: opt('boolean'),
     needsPlan: opt('boolean'),
+    waitingReason: opt('string'),
     description: opt('string'),
     key: opt('string'),
     condition: opt('string'),

@@ -90,6 +90,8 @@ export interface Task {
   status: TaskStatus;
   result: string | null;
   error: string | null;
+  /** Why a READY step is not running yet (no agent free, no Chief of Staff free); null otherwise. */
+  waitingReason: string | null;
   attempts: number;
   /** Attempts allowed before the task ends FAILED. */
   maxAttempts: number;
