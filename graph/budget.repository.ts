@@ -101,6 +101,8 @@ export async function budgetsForCall(
   tenantId: string,
   call: { agentId: string | null; taskId: string | null },
   defaults: BudgetDefaults,
+  /** Sum every scope's spending, limited or not (to show a budget). */
+  sumAll = false,
 ): Promise<BudgetState[]> {
   const [row] = await tx.run<{ rootId: string | null; stored: Stored[] }>(
     storedBudgetsQuery(tenantId, call.agentId, call.taskId),
@@ -121,7 +123,7 @@ export async function budgetsForCall(
     const warned = warnedOf(find(scope, id));
     states.push({ scope, targetId: id, limit, warned, spent: { usd: 0, tokens: 0 } });
   }
-  const limited = states.filter((s) => s.limit.usd !== null || s.limit.tokens !== null);
+  const limited = states.filter((s) => sumAll || s.limit.usd !== null || s.limit.tokens !== null);
   if (limited.length === 0) return states;
   const [spent] = await tx.run<Record<string, { tokens: number; usd: number }>>(
     spentQuery(
@@ -173,7 +175,7 @@ export async function budgetOf(
     agentId: scope === BudgetScope.AGENT ? targetId : null,
     taskId: scope === BudgetScope.TASK ? targetId : null,
   };
-  const states = await budgetsForCall(tx, tenantId, call, defaults);
+  const states = await budgetsForCall(tx, tenantId, call, defaults, true);
   return states.find((s) => s.scope === scope && s.targetId === targetId)!;
 }
 

@@ -217,6 +217,39 @@ describe('budgets', { timeout: 120_000 }, () => {
     expect(row!.n).toBe(0); // no reply stored
   });
 
+  it('reads what an agent and the tenant have spent from the same totals as llmUsage', async () => {
+    const res = await server.gql(`{
+      agents(first: 1) { edges { node { id llmUsage { totalTokens costUsd } } } }
+      llmUsage { totalTokens costUsd }
+      tenant: budget(scope: TENANT) { scope tokens spentTokens spentUsd }
+    }`);
+    expect(res.errors).toBeUndefined();
+    type Usage = { totalTokens: number; costUsd: number };
+    const data = res.data as {
+      agents: { edges: { node: { id: string; llmUsage: Usage } }[] };
+      llmUsage: Usage;
+      tenant: { scope: string; tokens: number; spentTokens: number; spentUsd: number };
+    };
+    const spender = data.agents.edges[0]!.node;
+    // 3 calls before the stop, 4 after the raise, 1000 tokens each; refused calls cost nothing.
+    expect(spender.llmUsage.totalTokens).toBe(7000);
+    expect(data.tenant).toMatchObject({ scope: 'TENANT', tokens: 7000, spentTokens: 7000 });
+    expect(data.tenant.spentUsd).toBeCloseTo(data.llmUsage.costUsd, 10);
+    const agent = await server.gql(
+      `query($id: ID) { budget(scope: AGENT, id: $id) { targetId tokens usd spentTokens spentUsd } }`,
+      { id: spender.id } as never,
+    );
+    expect(agent.errors).toBeUndefined();
+    const budget = (agent.data as { budget: Record<string, unknown> }).budget;
+    expect(budget).toMatchObject({
+      targetId: spender.id,
+      tokens: null,
+      usd: null,
+      spentTokens: 7000,
+    });
+    expect(budget.spentUsd as number).toBeCloseTo(spender.llmUsage.costUsd, 10);
+  });
+
   it('holds a submitted task at the default BUDGET_TASK_TOKENS through npm start’s wiring, and lifting the limit lets the agents finish', async () => {
     const other = await startTestServer();
     try {
