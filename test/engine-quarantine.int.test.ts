@@ -121,12 +121,26 @@ describe('a row the engine cannot read', () => {
     expect(announced(badTask)).toBe(1);
     expect(announced(badPending)).toBe(1);
     expect(announced(badAgent)).toBe(1);
+
+    // Announced to the tenant's admins too, once per node, in the audit trail.
+    const audit = await poisoned.gql(
+      `query { auditEvents(filter: { operation: "engine.quarantine" }, first: 100) { nodes { targetIds outcome code } } }`,
+    );
+    expect(audit.errors).toBeUndefined();
+    const trail = (
+      audit.data as { auditEvents: { nodes: { targetIds: string[]; code: string }[] } }
+    ).auditEvents.nodes;
+    expect(trail.map((e) => e.targetIds[0]).sort()).toEqual([badTask, badPending, badAgent].sort());
+    expect(trail.every((e) => e.code.startsWith('MALFORMED_NODE'))).toBe(true);
   }, 200_000);
 
   it('answers a typed error naming the node, not INTERNAL_SERVER_ERROR, when it is read', async () => {
     const res = await poisoned.gql(`query { node(id: "${badTask}") { id } }`);
     expect(res.errors?.[0]?.extensions?.code).toBe('MALFORMED_NODE');
     expect(res.errors?.[0]?.message).toContain(`Task "${badTask}" cannot be read: createdAt`);
+    // startWorkflow on it answered INTERNAL_SERVER_ERROR too (issue 9).
+    const started = await poisoned.gql(`mutation { startWorkflow(taskId: "${badTask}") { id } }`);
+    expect(started.errors?.[0]?.extensions?.code).toBe('MALFORMED_NODE');
   });
 
   it("leaves an unreadable node out of its tenant's lists instead of failing them", async () => {

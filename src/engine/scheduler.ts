@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { writeAuditEvent } from '../../graph/audit.repository.js';
 import * as repo from '../../graph/engine.repository.js';
 import { MalformedNodeError } from '../../graph/mappers.js';
 import { parentOf } from '../../graph/task.repository.js';
 import type { Tx } from '../../graph/cypher.js';
 import type { PubSub } from '../../subscriptions/pubsub.js';
 import { TOPICS, type TaskUpdatedEvent } from '../../subscriptions/topics.js';
+import { AuditOutcome } from '../domain/auth.js';
 import type { Agent } from '../domain/agent.js';
 import { UnavailableError } from '../domain/errors.js';
 import { TaskStatus, type Task } from '../domain/task.js';
@@ -214,6 +216,17 @@ export class Scheduler {
     const done = await this.o.uow.run(async (tx, emit) => {
       const node = await repo.quarantineNode(tx, label, elementId, message);
       if (node?.first) {
+        // The tenant's admins read it in auditEvents (operation engine.quarantine).
+        if (node.tenantId)
+          await writeAuditEvent(tx, {
+            tenantId: node.tenantId,
+            operation: 'engine.quarantine',
+            actor: this.workerId,
+            actorKeyId: null,
+            targetIds: node.id ? [node.id] : [],
+            outcome: AuditOutcome.FAILURE,
+            code: `MALFORMED_NODE: ${message}`.slice(0, 1_000),
+          });
         emit({
           topic: TOPICS.nodeQuarantined,
           payload: { tenantId: node.tenantId, label, id: node.id, reason: message },
