@@ -3,7 +3,7 @@ import { onShutdown, runEntry } from './entry.js';
 import { ensureBootstrapAdmin, openGraph } from './bootstrap.js';
 import { createLogger } from './logger.js';
 import { startServer } from './server.js';
-import { schedulerFromConfig } from './engine/start.js';
+import { schedulerFromConfig, stopEngine } from './engine/start.js';
 import { checkModelReachable } from './llm/models.js';
 import { VERSION } from './version.js';
 
@@ -32,7 +32,8 @@ async function main(): Promise<void> {
 
   onShutdown(logger, 15_000, async (signal) => {
     logger.info(`${signal} received: closing subscriptions, draining requests`);
-    await scheduler?.stop();
+    // Steps get 10 s of the 15 s grace, then go back to the queue for another process.
+    await stopEngine(scheduler, 10_000, logger);
     await server.close();
     await graph.close();
     logger.info('Stopped');

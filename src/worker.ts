@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { loadConfig } from './config.js';
 import { onShutdown, runEntry } from './entry.js';
 import { openGraph } from './bootstrap.js';
-import { schedulerFromConfig } from './engine/start.js';
+import { schedulerFromConfig, stopEngine } from './engine/start.js';
 import { createLogger } from './logger.js';
 import { UnitOfWork } from './services/unit-of-work.js';
 import { createInProcessPubSub } from '../subscriptions/pubsub.js';
@@ -33,10 +33,7 @@ async function main(): Promise<void> {
 
   onShutdown(logger, 40_000, async (signal) => {
     logger.info(`${signal} received: finishing ${scheduler.running} running step(s)`);
-    // Released, not failed: the scheduler gives aborted steps back (WorkerStoppingError).
-    const force = setTimeout(() => void scheduler.stop({ abort: true }), 30_000);
-    force.unref();
-    await scheduler.stop();
+    await stopEngine(scheduler, 30_000, logger);
     await graph.close();
     logger.info('Worker stopped');
   });

@@ -1,3 +1,4 @@
+import { stopEngine } from '../src/engine/start.js';
 import { describe, expect, it } from 'vitest';
 import { StepError, type Executor } from '../src/engine/executor.js';
 import { allFinished, byKey, startScheduler, sweepNow, waitForWorkflow } from './utils/engine.js';
@@ -42,7 +43,8 @@ describe('a worker that stops', () => {
       };
       const a = startScheduler(server, slow, { workerId: 'worker-a' });
       await started.opened;
-      await a.stop({ abort: true }); // what src/worker.ts does 30 s after SIGTERM
+      // What npm start and npm run worker do on SIGTERM, with 10 s and 30 s to finish.
+      await stopEngine(a, 100, server.logger);
 
       const released = byKey(await waitForWorkflow(server, ids.root!, () => true));
       expect(released.slow).toMatchObject({ status: 'READY', attempts: 0 });

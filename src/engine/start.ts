@@ -8,6 +8,7 @@ import { agentExecutor } from '../agents/executor.js';
 import { createAgentRuntime } from '../agents/runtime.js';
 import { budgetGuards } from '../llm/budget.js';
 import { UNLIMITED_BUDGETS } from '../domain/budget.js';
+import { retryUnwrittenCalls, unwrittenCallCount } from '../llm/call-writer.js';
 
 /** A scheduler configured from the environment (the API's, or a worker process's). */
 export function schedulerFromConfig(
@@ -51,4 +52,34 @@ export function schedulerFromConfig(
     pollMs: e.pollMs,
     stepTimeoutMs: e.stepTimeoutMs,
   });
+}
+
+/**
+ * Stops a process's engine on SIGTERM: no new claims, running steps get `finishMs` to end, then
+ * they are aborted, which gives them back (READY, the attempt not counted) for another worker
+ * to run, so a rolling deploy fails no workflow. Then model calls whose records could not be
+ * written yet get one last try; what still cannot be written is logged (money spent, unbooked).
+ */
+export async function stopEngine(
+  scheduler: Scheduler | undefined,
+  finishMs: number,
+  logger: Logger,
+): Promise<void> {
+  if (scheduler) {
+    const force = setTimeout(() => void scheduler.stop({ abort: true }), finishMs);
+    force.unref();
+    try {
+      await scheduler.stop();
+    } finally {
+      clearTimeout(force);
+    }
+  }
+  await retryUnwrittenCalls();
+  const left = unwrittenCallCount();
+  if (left > 0) {
+    logger.error(
+      { unwrittenCalls: left },
+      'stopping with model calls not recorded in the graph; their figures are in the log above',
+    );
+  }
 }
