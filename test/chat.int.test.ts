@@ -1,3 +1,4 @@
+import { MAX_REPLIES_PER_TENANT } from '../src/services/chat.service.js';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -212,6 +213,38 @@ describe('chat with an agent', () => {
       } finally {
         await tokens.close();
       }
+    } finally {
+      await other.stop();
+      await slow.close();
+      await scripted.close();
+    }
+  });
+
+  it('bounds the replies one organisation has in the making: one more is LIMIT_EXCEEDED until one ends', async () => {
+    const scripted = await startScriptedOpenAI(() => ({ content: 'Done.' }));
+    const slow = await gate(scripted.baseURL.replace(/\/v1$/, ''));
+    const other = await startTestServer(undefined, {}, scriptedLlm(slow));
+    try {
+      const created = await other.gql(
+        `mutation { createAgent(input: { name: "Busy", role: MASTER_OPERATOR }) { id } }`,
+      );
+      const agentId = (created.data as { createAgent: { id: string } }).createAgent.id;
+      const sends = await Promise.all(
+        Array.from({ length: MAX_REPLIES_PER_TENANT }, (_, i) =>
+          other.gql(Chat, { agentId, message: `Question ${i}` }),
+        ),
+      );
+      for (const s of sends) expect(s.errors).toBeUndefined();
+      const refused = await other.gql(Chat, { agentId, message: 'One more' });
+      expect(refused.errors?.[0]?.extensions).toMatchObject({
+        code: 'LIMIT_EXCEEDED',
+        limit: 'chatRepliesPerTenant',
+      });
+      slow.release();
+      await other.services.chat.idle();
+      const again = await other.gql(Chat, { agentId, message: 'Now?' });
+      expect(again.errors).toBeUndefined();
+      await other.services.chat.idle();
     } finally {
       await other.stop();
       await slow.close();
