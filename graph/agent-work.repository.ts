@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import neo4j from 'neo4j-driver';
 import type { Tx } from './cypher.js';
 
 /**
@@ -143,49 +142,6 @@ export async function conversationTenant(tx: Tx, id: string): Promise<string | n
     params: { id },
   });
   return row?.tenantId ?? null;
-}
-
-export type HistoryItem = {
-  seq: number;
-  content: string;
-  fromAgentId: string | null;
-  sender: string;
-};
-
-/** A conversation's messages in order, with who sent each. */
-export async function conversationHistory(
-  tx: Tx,
-  tenantId: string,
-  id: string,
-): Promise<HistoryItem[]> {
-  return tx.run<HistoryItem>({
-    cypher: `
-      MATCH (m:Message {tenantId: $tenantId, conversationId: $id})
-      OPTIONAL MATCH (a:Agent)-[:SENT]->(m)
-      RETURN m.seq AS seq, m.content AS content, a.id AS fromAgentId,
-             coalesce(a.name, m.senderUser, 'someone') AS sender
-      ORDER BY m.seq`,
-    params: { tenantId, id },
-  });
-}
-
-/** The running summary of a conversation's older messages, and the last seq it covers. */
-export async function conversationSummary(
-  tx: Tx,
-  id: string,
-): Promise<{ text: string; upTo: number }> {
-  const [row] = await tx.run<{ text: string | null; upTo: number | null }>({
-    cypher: 'MATCH (c:Conversation {id: $id}) RETURN c.summary AS text, c.summaryUpTo AS upTo',
-    params: { id },
-  });
-  return { text: row?.text ?? '', upTo: row?.upTo ?? 0 };
-}
-
-export async function saveConversationSummary(tx: Tx, id: string, text: string, upTo: number) {
-  await tx.run({
-    cypher: 'MATCH (c:Conversation {id: $id}) SET c.summary = $text, c.summaryUpTo = $upTo',
-    params: { id, text, upTo: neo4j.int(upTo) },
-  });
 }
 
 export interface KnowledgeDraft {
