@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import * as repo from '../graph/engine.repository.js';
+import { claimReadyTasks } from '../graph/claim.repository.js';
+import { endRun, startRun } from '../graph/run.repository.js';
 import { TaskStatus } from '../src/domain/task.js';
 import { LEASE_MS, PHASE_TIMEOUT_MS, WORKERS, progress, range, type Bench } from './context.js';
 import { now, probedWrite } from './probe.js';
@@ -42,11 +43,11 @@ export async function runBaseline(b: Bench, n: number): Promise<BaselineResult> 
       if (now() > deadline) throw new Error(`the ${n}-step baseline did not finish`);
       const start = now();
       const run = await probedWrite(b.probe, b.graph, async (tx) => {
-        const [c] = await repo.claimReadyTasks(tx, workerId, 1, LEASE_MS, [b.tenantId]);
+        const [c] = await claimReadyTasks(tx, workerId, 1, LEASE_MS, [b.tenantId]);
         if (!c) return null;
         const id = randomUUID();
         const agentId = b.agentIds[next++ % b.agentIds.length]!;
-        await repo.startRun(tx, { id, taskId: c.task.id, agentId, workerId, score: 1, reason: '' });
+        await startRun(tx, { id, taskId: c.task.id, agentId, workerId, score: 1, reason: '' });
         return { id, taskId: c.task.id };
       });
       if (!run) {
@@ -55,7 +56,7 @@ export async function runBaseline(b: Bench, n: number): Promise<BaselineResult> 
       }
       claimed++;
       const ended = await probedWrite(b.probe, b.graph, (tx) =>
-        repo.endRun(tx, {
+        endRun(tx, {
           taskId: run.taskId,
           runId: run.id,
           workerId,

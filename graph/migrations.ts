@@ -122,7 +122,7 @@ export const MIGRATIONS: Migration[] = [
     id: 9,
     name: 'the engine limit lock node',
     statements: [
-      // Claims under a global limit MERGE one (:EngineLimit) and lock it (engine.repository.ts).
+      // Claims under a global limit MERGE one (:EngineLimit) and lock it (claim.repository.ts).
       'CREATE CONSTRAINT engine_limit_scope IF NOT EXISTS FOR (l:EngineLimit) REQUIRE l.scope IS UNIQUE',
     ],
   },

@@ -12,7 +12,7 @@ const FINISHED = "['COMPLETED', 'FAILED', 'CANCELLED', 'SKIPPED']";
  * The engine's view of the tasks an import wrote or linked (and of the tasks right below or
  * depending on them): the first unfinished orchestrated task the engine could not run
  * consistently, with why, or null. Run inside the import's transaction, so a refusal writes
- * nothing. The rules are those the engine keeps itself (graph/engine.repository.ts):
+ * nothing. The rules are those the engine keeps itself (graph/claim.repository.ts and its neighbours):
  * - a step has at most one parent, and the parent of an orchestrated task is orchestrated;
  * - a READY step's parent runs (IN_PROGRESS), its dependencies ended, and it has no steps;
  * - a step IN_PROGRESS holds a lease the sweep can expire, ending within the hour.

@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import * as agents from '../graph/agent.repository.js';
 import * as tasks from '../graph/task.repository.js';
-import { runsByTaskIds, type RunRecord } from '../graph/engine.repository.js';
+import { runsByTaskIds, type RunRecord } from '../graph/run.repository.js';
 import * as knowledge from '../graph/knowledge.repository.js';
 import type { Tx } from '../graph/cypher.js';
 import type { Graph } from '../graph/graph.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { CandidateAgent } from '../graph/engine.repository.js';
+import type { CandidateAgent } from '../graph/claim.repository.js';
 import { AgentRole, AgentStatus } from '../src/domain/agent.js';
 import { chooseAgent, needsChiefOfStaff, waitingReason } from '../src/engine/assignment.js';
 

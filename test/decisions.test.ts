@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ParentState, Promotable } from '../graph/engine.repository.js';
+import type { Promotable } from '../graph/promotion.repository.js';
+import type { ParentState } from '../graph/settlement.repository.js';
 import { promotion, settlement } from '../src/engine/decisions.js';
 import { backoffMs } from '../src/engine/retry.js';
 import { FailurePolicy, TaskStatus, type Task } from '../src/domain/task.js';

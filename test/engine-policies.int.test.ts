@@ -1,6 +1,6 @@
 import neo4j from 'neo4j-driver';
 import { describe, expect, it } from 'vitest';
-import { candidateAgents, type CandidateAgent } from '../graph/engine.repository.js';
+import { candidateAgents, type CandidateAgent } from '../graph/claim.repository.js';
 import { AgentRole, AgentStatus } from '../src/domain/agent.js';
 import { chooseAgent } from '../src/engine/assignment.js';
 import { echoExecutor, StepError, type Executor } from '../src/engine/executor.js';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { claimReadyTasks } from '../graph/engine.repository.js';
+import { claimReadyTasks } from '../graph/claim.repository.js';
 import { sweepNow } from './utils/engine.js';
 import {
   createOperators,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { claimReadyTasks } from '../graph/engine.repository.js';
+import { claimReadyTasks } from '../graph/claim.repository.js';
 import { agentExecutor } from '../src/agents/executor.js';
 import { createAgentRuntime } from '../src/agents/runtime.js';
 import { loadConfig } from '../src/config.js';

@@ -4,7 +4,7 @@ import { tool } from '@langchain/core/tools';
 import { createAgent } from 'langchain';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { CandidateAgent } from '../graph/engine.repository.js';
+import type { CandidateAgent } from '../graph/claim.repository.js';
 import { planTask } from '../src/agents/plan.js';
 import { loadConfig } from '../src/config.js';
 import type { Agent } from '../src/domain/agent.js';

@@ -1,5 +1,5 @@
 import * as work from '../../graph/agent-work.repository.js';
-import { candidateAgents } from '../../graph/engine.repository.js';
+import { candidateAgents } from '../../graph/claim.repository.js';
 import { searchKnowledge } from '../../graph/knowledge.repository.js';
 import { luceneQuery } from '../../graph/fulltext.js';
 import * as tasks from '../../graph/task.repository.js';

@@ -2,7 +2,7 @@ import { HumanMessage, SystemMessage, type BaseMessage } from '@langchain/core/m
 import { StructuredOutputError } from '../llm/structured.js';
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
 import { z } from 'zod';
-import type { CandidateAgent } from '../../graph/engine.repository.js';
+import type { CandidateAgent } from '../../graph/claim.repository.js';
 import type { PlannedStep } from '../../graph/agent-work.repository.js';
 import type { Agent } from '../domain/agent.js';
 import type { Task } from '../domain/task.js';

@@ -2,7 +2,7 @@ import { tool } from '@langchain/core/tools';
 import { HumanMessage, SystemMessage } from '@langchain/core/messages';
 import { z } from 'zod';
 import * as work from '../../graph/agent-work.repository.js';
-import { candidateAgents } from '../../graph/engine.repository.js';
+import { candidateAgents } from '../../graph/claim.repository.js';
 import { searchKnowledge } from '../../graph/knowledge.repository.js';
 import { luceneQuery } from '../../graph/fulltext.js';
 import { KnowledgeKind } from '../domain/knowledge.js';

@@ -1,4 +1,4 @@
-import type { CandidateAgent } from '../../graph/engine.repository.js';
+import type { CandidateAgent } from '../../graph/claim.repository.js';
 import { AgentRole } from '../domain/agent.js';
 import type { Task } from '../domain/task.js';
 

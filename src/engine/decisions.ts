@@ -1,4 +1,5 @@
-import type { DependencyState, ParentState, Promotable } from '../../graph/engine.repository.js';
+import type { DependencyState, Promotable } from '../../graph/promotion.repository.js';
+import type { ParentState } from '../../graph/settlement.repository.js';
 import { ApprovalDecision, FailurePolicy, TaskStatus, isFinished } from '../domain/task.js';
 import { evaluateCondition, parseCondition } from './conditions.js';
 import { outputOf, type StepInput } from './executor.js';

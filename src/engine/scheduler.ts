@@ -1,25 +1,32 @@
+/**
+ * The scheduler: the engine's loop (poll, back off, sweep, promote, claim, run) and the steps in
+ * flight in this process. Its parts live beside it: claim.ts, record.ts, sweep.ts, quarantine.ts.
+ */
 import { randomUUID } from 'node:crypto';
-import { writeAuditEvent } from '../../graph/audit.repository.js';
-import * as repo from '../../graph/engine.repository.js';
-import { MalformedNodeError } from '../../graph/mappers.js';
-import { parentOf } from '../../graph/task.repository.js';
-import type { Tx } from '../../graph/cypher.js';
+import {
+  changeStatuses,
+  promotableDependants,
+  promotableTasks,
+} from '../../graph/promotion.repository.js';
+import { heartbeat } from '../../graph/run.repository.js';
+import { settleableParentOf } from '../../graph/settlement.repository.js';
 import type { PubSub } from '../../subscriptions/pubsub.js';
 import { TOPICS, type TaskUpdatedEvent } from '../../subscriptions/topics.js';
-import { AuditOutcome } from '../domain/auth.js';
 import type { Agent } from '../domain/agent.js';
 import { UnavailableError } from '../domain/errors.js';
 import { TaskStatus, type Task } from '../domain/task.js';
 import type { Logger } from '../logger.js';
 import { publishTasks } from '../services/task-events.js';
-import type { Emit, UnitOfWork } from '../services/unit-of-work.js';
-import { chooseAgent, needsChiefOfStaff, waitingReason } from './assignment.js';
-import { inputsOf, promotion, settlement } from './decisions.js';
-import { isTransient, WorkerStoppingError, type Executor } from './executor.js';
-import { budgetErrorOf } from '../llm/budget.js';
+import type { UnitOfWork } from '../services/unit-of-work.js';
+import { claimSteps } from './claim.js';
+import type { EngineContext } from './context.js';
+import { inputsOf, promotion } from './decisions.js';
+import { WorkerStoppingError, type Executor } from './executor.js';
 import { PendingWrites } from './pending-writes.js';
-import { markCallsAbandoned } from '../../graph/llm-call.repository.js';
-import { backoffMs } from './retry.js';
+import { writeQuarantining } from './quarantine.js';
+import { recordOutcome, releaseStep, type Attempt, type Outcome } from './record.js';
+import { attemptIds } from './step-log.js';
+import { settle, settleUpwards, sweep } from './sweep.js';
 
 export interface SchedulerOptions {
   uow: UnitOfWork;
@@ -45,25 +52,10 @@ export interface SchedulerOptions {
 /** The longest a scheduler waits between ticks that fail (Neo4j unreachable). */
 const MAX_IDLE_BACKOFF_MS = 5_000;
 
-/** Bad rows one transaction may set aside before it gives up (and the tick logs it). */
-const MAX_QUARANTINES_PER_WRITE = 20;
-
 interface InFlight {
   controller: AbortController;
   done: Promise<void>;
 }
-
-/** One attempt of a step, as this worker runs it. */
-interface Attempt {
-  task: Task;
-  agent: Agent;
-  runId: string;
-  startedAt: number;
-  signal: AbortSignal;
-  writes: PendingWrites;
-}
-
-type Outcome = { result: string; expand?: boolean } | { error: unknown };
 
 /**
  * The durable orchestration loop. All state is in Neo4j, so any number of schedulers (in the
@@ -82,6 +74,8 @@ export class Scheduler {
   private wakeUp: (() => void) | undefined;
   private lastSweep = 0;
   private events: AsyncIterableIterator<unknown> | undefined;
+  /** What the scheduler's parts (claim, record, sweep) share with it. */
+  private readonly ctx: EngineContext;
 
   constructor(options: SchedulerOptions) {
     this.workerId = options.workerId ?? `worker-${randomUUID().slice(0, 8)}`;
@@ -96,6 +90,9 @@ export class Scheduler {
       tenantIds: null,
       ...options,
     };
+    const { uow, logger, tenantIds } = this.o;
+    const writer = { uow, logger, workerId: this.workerId };
+    this.ctx = { ...writer, tenantIds, write: (work) => writeQuarantining(writer, work) };
   }
 
   start(): void {
@@ -110,7 +107,7 @@ export class Scheduler {
     this.stopped = true;
     this.wake();
     await this.events?.return?.();
-    // A stop is no failure of the step: it is released for another worker (see release()).
+    // A stop is no failure of the step: it is released for another worker (record.ts: releaseStep).
     if (abort)
       for (const f of this.inFlight.values())
         f.controller.abort(new WorkerStoppingError(this.workerId));
@@ -174,16 +171,7 @@ export class Scheduler {
   async tick(): Promise<void> {
     if (Date.now() - this.lastSweep > this.o.leaseMs / 3) {
       this.lastSweep = Date.now();
-      await this.write(async (tx, emit) => {
-        const expired = await repo.expireLeases(tx, this.o.tenantIds);
-        await publishTasks(tx, emit, expired, 'LEASE_EXPIRED');
-        for (const t of expired) await this.settleUpwards(tx, emit, t);
-      });
-      await this.write(async (tx, emit) => {
-        for (const id of await repo.settleableParents(tx, 100, this.o.tenantIds))
-          await this.settle(tx, emit, id);
-      });
-      await this.cancelOrphans();
+      await sweep(this.ctx);
     }
     for (let round = 0; round < 20; round++) {
       if (!(await this.promote())) break;
@@ -192,99 +180,21 @@ export class Scheduler {
     if (free > 0 && !this.stopped) await this.claim(free);
   }
 
-  /**
-   * Runs work in one transaction. A row the mappers cannot read (MalformedNodeError) used to
-   * roll back the whole claim, for every tenant, on every poll (issue 9): now that node is
-   * quarantined in a transaction of its own and the work runs again without it.
-   */
-  private async write<T>(work: (tx: Tx, emit: Emit) => Promise<T>): Promise<T> {
-    for (let quarantined = 0; ; quarantined++) {
-      try {
-        return await this.o.uow.run(work);
-      } catch (err) {
-        if (!(err instanceof MalformedNodeError) || quarantined >= MAX_QUARANTINES_PER_WRITE)
-          throw err;
-        if (!(await this.quarantine(err))) throw err;
-      }
-    }
-  }
-
-  /** Quarantines the node the error names; logs and announces it the first time. */
-  private async quarantine(err: MalformedNodeError): Promise<boolean> {
-    if (!err.elementId || (err.label !== 'Task' && err.label !== 'Agent')) return false;
-    const { label, elementId, message } = err;
-    const done = await this.o.uow.run(async (tx, emit) => {
-      const node = await repo.quarantineNode(tx, label, elementId, message);
-      if (node?.first) {
-        // The tenant's admins read it in auditEvents (operation engine.quarantine).
-        if (node.tenantId)
-          await writeAuditEvent(tx, {
-            tenantId: node.tenantId,
-            operation: 'engine.quarantine',
-            actor: this.workerId,
-            actorKeyId: null,
-            targetIds: node.id ? [node.id] : [],
-            outcome: AuditOutcome.FAILURE,
-            code: `MALFORMED_NODE: ${message}`.slice(0, 1_000),
-          });
-        emit({
-          topic: TOPICS.nodeQuarantined,
-          payload: { tenantId: node.tenantId, label, id: node.id, reason: message },
-        });
-      }
-      return node;
-    });
-    if (done?.first) {
-      this.o.logger.error(
-        { tenantId: done.tenantId, label, id: done.id, worker: this.workerId, reason: message },
-        'quarantined a node the engine cannot read; it is no longer claimed',
-      );
-    }
-    return done !== null;
-  }
-
-  /**
-   * Cancels steps left waiting under a parent that ended (e.g. a plan committed after its root
-   * was cancelled): nothing would ever run them, and every poll would scan them again.
-   */
-  private async cancelOrphans(): Promise<void> {
-    const cancelled = await this.write(async (tx, emit) => {
-      const orphans = await repo.orphanedSteps(tx, 200, this.o.tenantIds);
-      const changed = await repo.changeStatuses(
-        tx,
-        orphans.map((o) => ({
-          id: o.id,
-          from: o.status,
-          to: TaskStatus.CANCELLED,
-          error: `cancelled: its parent is ${o.parentStatus}`,
-        })),
-      );
-      await publishTasks(tx, emit, changed, 'STATUS_CHANGED');
-      return changed;
-    });
-    if (cancelled.length > 0) {
-      this.o.logger.info(
-        { worker: this.workerId, taskIds: cancelled.map((t) => t.id) },
-        `cancelled ${cancelled.length} step(s) waiting under a parent that had ended`,
-      );
-    }
-  }
-
   /** Moves PENDING steps whose dependencies ended; returns whether any moved. */
   private promote(after?: string): Promise<boolean> {
-    return this.write(async (tx, emit) => {
+    return this.ctx.write(async (tx, emit) => {
       const candidates = after
-        ? await repo.promotableDependants(tx, after)
-        : await repo.promotableTasks(tx, 200, this.o.tenantIds);
+        ? await promotableDependants(tx, after)
+        : await promotableTasks(tx, 200, this.o.tenantIds);
       const changes = candidates.map((p) => ({
         id: p.task.id,
         from: TaskStatus.PENDING,
         ...promotion(p),
       }));
-      const changed = await repo.changeStatuses(tx, changes);
+      const changed = await changeStatuses(tx, changes);
       await publishTasks(tx, emit, changed, 'STATUS_CHANGED');
       for (const t of changed) {
-        if (t.status === TaskStatus.SKIPPED) await this.settleUpwards(tx, emit, t);
+        if (t.status === TaskStatus.SKIPPED) await settleUpwards(tx, emit, t);
       }
       return changed.length > 0;
     });
@@ -297,64 +207,12 @@ export class Scheduler {
    */
   private async afterEnd(taskId: string): Promise<void> {
     await this.promote(taskId);
-    const parentId = await this.o.uow.read((tx) => repo.settleableParentOf(tx, taskId));
-    if (parentId) await this.write((tx, emit) => this.settle(tx, emit, parentId));
+    const parentId = await this.o.uow.read((tx) => settleableParentOf(tx, taskId));
+    if (parentId) await this.ctx.write((tx, emit) => settle(tx, emit, parentId));
   }
 
   private async claim(limit: number): Promise<void> {
-    const started = await this.write(async (tx, emit) => {
-      // Counting running steps is a scan; only a finite global limit needs it. Claims under
-      // such a limit take one shared lock first, so two workers cannot both count the same
-      // free room and each fill it.
-      let running = 0;
-      if (this.o.globalLimit < 10_000) {
-        await repo.lockEngineLimit(tx);
-        running = await repo.countRunning(tx, this.o.tenantIds);
-      }
-      const room = Math.min(limit, this.o.globalLimit - running);
-      if (room <= 0) return [];
-      const claimed = await repo.claimReadyTasks(
-        tx,
-        this.workerId,
-        room,
-        this.o.leaseMs,
-        this.o.tenantIds,
-      );
-      if (claimed.length === 0) return [];
-      const tenants = [...new Set(claimed.map((c) => c.task.tenantId))];
-      const candidates = await repo.candidateAgents(tx, tenants);
-      const runs: {
-        task: Task;
-        agent: Agent;
-        runId: string;
-        inputs: ReturnType<typeof inputsOf>;
-      }[] = [];
-      const starts: repo.RunStart[] = [];
-      for (const c of claimed) {
-        const pool = candidates.filter((a) => a.agent.tenantId === c.task.tenantId);
-        const rule = { chiefOfStaff: needsChiefOfStaff(c.task) };
-        const args = [c.requirements, pool, this.o.perAgentLimit, c.assigneeId, rule] as const;
-        const choice = chooseAgent(...args);
-        if (!choice) {
-          const reason = waitingReason(...args);
-          await repo.unclaim(tx, c.task.id, this.workerId, reason, this.o.pollMs * 4);
-          continue;
-        }
-        const runId = randomUUID();
-        starts.push({ id: runId, taskId: c.task.id, workerId: this.workerId, ...choice });
-        const chosen = pool.find((a) => a.agent.id === choice.agentId)!;
-        chosen.load++;
-        runs.push({ task: c.task, agent: chosen.agent, runId, inputs: inputsOf(c.dependencies) });
-      }
-      await repo.startRuns(tx, starts);
-      await publishTasks(
-        tx,
-        emit,
-        runs.map((r) => r.task),
-        'STARTED',
-      );
-      return runs;
-    });
+    const started = await claimSteps(this.ctx, limit, this.o);
     for (const r of started) this.execute(r.task, r.agent, r.runId, r.inputs);
   }
 
@@ -368,15 +226,15 @@ export class Scheduler {
       signal: controller.signal,
       writes: new PendingWrites(controller.signal),
     };
-    const heartbeat = setInterval(
+    const beating = setInterval(
       () => {
         this.o.uow
-          .write((tx) => repo.heartbeat(tx, task.id, this.workerId, this.o.leaseMs))
+          .write((tx) => heartbeat(tx, task.id, this.workerId, this.o.leaseMs))
           .then((ours) => {
             if (!ours) controller.abort(new Error('the task is no longer this worker’s'));
           })
           .catch((err: unknown) =>
-            this.o.logger.warn({ err, ...this.ids(attempt) }, 'heartbeat failed'),
+            this.o.logger.warn({ err, ...attemptIds(attempt, this.workerId) }, 'heartbeat failed'),
           );
       },
       Math.max(50, this.o.leaseMs / 3),
@@ -407,12 +265,12 @@ export class Scheduler {
         const reason = controller.signal.aborted ? controller.signal.reason : err;
         await this.finish(attempt, { error: reason }).catch((e: unknown) =>
           this.o.logger.error(
-            { err: e, ...this.ids(attempt) },
+            { err: e, ...attemptIds(attempt, this.workerId) },
             'could not record a failed step; its lease will expire',
           ),
         );
       } finally {
-        clearInterval(heartbeat);
+        clearInterval(beating);
         clearTimeout(timeout);
         // The task may run again here already (reassigned while this attempt wound down):
         // forget only this attempt, or the new one could no longer be aborted or counted.
@@ -423,179 +281,13 @@ export class Scheduler {
     this.inFlight.set(task.id, { controller, done });
   }
 
-  /** What a log line about an attempt names. */
-  private ids(a: Attempt) {
-    return {
-      tenantId: a.task.tenantId,
-      taskId: a.task.id,
-      runId: a.runId,
-      agentId: a.agent.id,
-      attempt: a.task.attempts,
-      worker: this.workerId,
-    };
-  }
-
   /** Records a step's outcome (COMPLETED, a retry after backoff, or FAILED), then what follows. */
   private async finish(a: Attempt, outcome: Outcome): Promise<void> {
     if ('error' in outcome && outcome.error instanceof WorkerStoppingError) {
-      await this.release(a, outcome.error);
+      await releaseStep(this.ctx, a, outcome.error);
       return;
     }
-    if (await this.record(a, outcome)) await this.afterEnd(a.task.id);
-  }
-
-  /**
-   * A worker stopping gives its step back: READY, the attempt not counted, the run RELEASED,
-   * nothing the step queued committed. A rolling deploy must not fail workflows.
-   */
-  private async release(a: Attempt, reason: WorkerStoppingError): Promise<void> {
-    const released = await this.write(async (tx, emit) => {
-      const ended = await repo.releaseRun(tx, {
-        taskId: a.task.id,
-        runId: a.runId,
-        workerId: this.workerId,
-        reason: reason.message,
-      });
-      if (!ended) await repo.abandonRun(tx, a.runId, 'the task was no longer this worker’s');
-      await markCallsAbandoned(tx, [a.runId]);
-      if (ended) await publishTasks(tx, emit, [ended.task], 'STATUS_CHANGED');
-      return ended !== null;
-    });
-    this.o.logger.info(
-      { ...this.ids(a), released },
-      released
-        ? 'step released: the worker is stopping; it goes back to the queue'
-        : 'step aborted by the worker stopping, but it was no longer this worker’s',
-    );
-  }
-
-  /**
-   * Writes the outcome, and for a success the step's queued writes, in one transaction while
-   * this worker holds the lease; false when it no longer does (then nothing is committed).
-   */
-  private async record(a: Attempt, outcome: Outcome): Promise<boolean> {
-    const { task, runId } = a;
-    const latencyMs = Date.now() - a.startedAt;
-    const failure = 'error' in outcome ? describeFailure(outcome.error) : null;
-    // A spent budget is nobody's fault in the step: it waits for a person to raise the budget
-    // or cancel (issue 10), never retried and never FAILED (src/llm/budget.ts).
-    const budget = failure === null ? null : budgetErrorOf(failure.error);
-    const retry =
-      !budget && failure !== null && isTransient(failure.error) && task.attempts < task.maxAttempts;
-    const retryInMs = retry ? backoffMs(task.attempts, this.o.backoff) : null;
-    const ended = await this.write(async (tx, emit) => {
-      const base = { taskId: task.id, runId, workerId: this.workerId, latencyMs };
-      let ended: Awaited<ReturnType<typeof repo.endRun>>;
-      if (!('error' in outcome)) {
-        ended = await repo.endRun(tx, {
-          ...base,
-          status: outcome.expand ? TaskStatus.IN_PROGRESS : TaskStatus.COMPLETED,
-          runStatus: 'SUCCEEDED',
-          result: outcome.result,
-        });
-        // The step's effects commit with its outcome, under its lease, or not at all.
-        if (ended) await a.writes.apply(tx, emit);
-      } else {
-        ended = await repo.endRun(tx, {
-          ...base,
-          status: budget
-            ? TaskStatus.AWAITING_APPROVAL
-            : retry
-              ? TaskStatus.READY
-              : TaskStatus.FAILED,
-          runStatus: 'FAILED',
-          error: budget
-            ? budget.message
-            : retry
-              ? `attempt ${task.attempts} failed (will retry): ${failure!.message}`
-              : failure!.message,
-          retryInMs,
-        });
-      }
-      if (!ended) {
-        // The lease was lost: whoever holds the task now decides; this run's calls are waste.
-        await repo.abandonRun(tx, runId, 'the task was no longer this worker’s when it ended');
-        await markCallsAbandoned(tx, [runId]);
-        return null;
-      }
-      if ('error' in outcome) await markCallsAbandoned(tx, [runId]);
-      if (ended.agentId && !budget) {
-        await repo.recordPerformance(tx, ended.agentId, task.id, !('error' in outcome), latencyMs);
-      }
-      await publishTasks(tx, emit, [ended.task], 'STATUS_CHANGED');
-      return ended;
-    });
-    this.logOutcome(a, outcome, ended !== null, { retry, retryInMs, latencyMs });
-    return ended !== null;
-  }
-
-  /** One line per step end, at the level a person on call needs. */
-  private logOutcome(
-    a: Attempt,
-    outcome: Outcome,
-    recorded: boolean,
-    o: { retry: boolean; retryInMs: number | null; latencyMs: number },
-  ): void {
-    const log = this.o.logger;
-    const ids = { ...this.ids(a), latencyMs: o.latencyMs };
-    if (!recorded) {
-      const why = a.signal.aborted ? describeFailure(a.signal.reason).message : 'lease lost';
-      log[a.signal.aborted ? 'info' : 'warn'](
-        { ...ids, reason: why, dropped: a.writes.labels },
-        `step ended without its lease (${why}); nothing it wrote is committed`,
-      );
-      return;
-    }
-    if (!('error' in outcome)) {
-      log.debug({ ...ids, writes: a.writes.labels }, 'step succeeded');
-      return;
-    }
-    const { message, timedOut } = describeFailure(outcome.error);
-    const what = timedOut ? 'step timed out' : 'step failed';
-    if (budgetErrorOf(outcome.error)) {
-      log.warn({ ...ids }, `step waits (AWAITING_APPROVAL) for a budget: ${message}`);
-    } else if (o.retry) {
-      log.warn(
-        { ...ids, err: outcome.error, retryInMs: o.retryInMs, maxAttempts: a.task.maxAttempts },
-        `${what}; will retry: ${message}`,
-      );
-    } else {
-      log.error(
-        { ...ids, err: outcome.error, maxAttempts: a.task.maxAttempts },
-        `${what}; the task FAILED: ${message}`,
-      );
-    }
-  }
-
-  /** Settles the parent of a step that ended, and its parent in turn. */
-  private async settleUpwards(tx: Tx, emit: Emit, task: Task): Promise<void> {
-    const parentId = await parentOf(tx, task.tenantId, task.id);
-    if (parentId) await this.settle(tx, emit, parentId);
-  }
-
-  private async settle(tx: Tx, emit: Emit, parentId: string): Promise<void> {
-    const state = await repo.runningParent(tx, parentId);
-    if (!state) return;
-    const decision = settlement(state);
-    if (!decision) return;
-    // runningParent locked the children before reading them: what it saw open is still open
-    // (or was claimed since, and is cancelled with its run all the same).
-    const cancelled = await repo.cancelSubtrees(
-      tx,
-      decision.cancel,
-      `cancelled: ${decision.error}`,
-    );
-    const [parent] = await repo.changeStatuses(tx, [
-      {
-        id: parentId,
-        from: TaskStatus.IN_PROGRESS,
-        to: decision.to,
-        result: decision.result ?? null,
-        error: decision.error ?? null,
-      },
-    ]);
-    await publishTasks(tx, emit, [...cancelled, ...(parent ? [parent] : [])], 'STATUS_CHANGED');
-    if (parent) await this.settleUpwards(tx, emit, parent);
+    if (await recordOutcome(this.ctx, a, outcome, this.o.backoff)) await this.afterEnd(a.task.id);
   }
 
   /** Aborts this worker's steps as soon as their task leaves IN_PROGRESS (cancelled, reassigned). */
@@ -612,14 +304,4 @@ export class Scheduler {
       }
     }
   }
-}
-
-/** The error a step failed with, its message, and whether it was the step timeout. */
-function describeFailure(error: unknown): { error: unknown; message: string; timedOut: boolean } {
-  const e = error as { message?: string; name?: string } | undefined;
-  return {
-    error,
-    message: typeof e?.message === 'string' ? e.message : String(error),
-    timedOut: e?.name === 'TimeoutError',
-  };
 }

@@ -1,5 +1,5 @@
 import * as repo from '../../graph/agent.repository.js';
-import { releaseAgentWork } from '../../graph/engine.repository.js';
+import { releaseAgentWork } from '../../graph/run.repository.js';
 import { publishTasks } from './task-events.js';
 import { TOPICS } from '../../subscriptions/topics.js';
 import { assertAgentTransition, AgentStatus, type Agent, type AgentRole } from '../domain/agent.js';

@@ -3,7 +3,7 @@ import * as agentRepo from '../../graph/agent.repository.js';
 import type { Tx } from '../../graph/cypher.js';
 import * as repo from '../../graph/task.repository.js';
 import { unknownIds } from '../../graph/ids.repository.js';
-import { cancelRuns } from '../../graph/engine.repository.js';
+import { cancelRuns } from '../../graph/settlement.repository.js';
 import { BadInputError, ConflictError, NotFoundError } from '../domain/errors.js';
 import { pageRequest, type Page, type Sort } from '../domain/page.js';
 import {

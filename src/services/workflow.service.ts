@@ -1,4 +1,10 @@
-import * as engine from '../../graph/engine.repository.js';
+import { changeStatuses } from '../../graph/promotion.repository.js';
+import {
+  markNeedsPlan,
+  markOrchestrated,
+  recordDecision,
+  workflowOf,
+} from '../../graph/workflow.repository.js';
 import * as tasks from '../../graph/task.repository.js';
 import { randomUUID } from 'node:crypto';
 import * as agents from '../../graph/agent.repository.js';
@@ -68,8 +74,8 @@ export class WorkflowService {
         1,
         `the Chief of Staff ${chief.name} plans it`,
       );
-      await engine.markOrchestrated(tx, tenantId, id);
-      await engine.markNeedsPlan(tx, tenantId, id);
+      await markOrchestrated(tx, tenantId, id);
+      await markNeedsPlan(tx, tenantId, id);
       await publishTasks(tx, emit, [created!], 'SUBMITTED');
       const [fresh] = await tasks.tasksByIds(tx, tenantId, [id]);
       return fresh!;
@@ -92,7 +98,7 @@ export class WorkflowService {
       if (await tasks.parentOf(tx, tenantId, rootId)) {
         throw new BadInputError('Start the workflow from its root task, not from one of its steps');
       }
-      await engine.markOrchestrated(tx, tenantId, rootId);
+      await markOrchestrated(tx, tenantId, rootId);
       const [started] = await tasks.tasksByIds(tx, tenantId, [rootId]);
       await publishTasks(tx, emit, [started!], 'WORKFLOW_STARTED');
       return started!;
@@ -126,7 +132,7 @@ export class WorkflowService {
           { status: task.status },
         );
       }
-      await engine.recordDecision(tx, tenantId, id, decision, actor, comment);
+      await recordDecision(tx, tenantId, id, decision, actor, comment);
       const hasChildren = (await tasks.relatedTasks(tx, tenantId, [id], 'subtasks')).length > 0;
       const to =
         decision === ApprovalDecision.REJECTED
@@ -138,7 +144,7 @@ export class WorkflowService {
         decision === ApprovalDecision.REJECTED
           ? `rejected by ${actor}${comment ? `: ${comment}` : ''}`
           : null;
-      const [changed] = await engine.changeStatuses(tx, [
+      const [changed] = await changeStatuses(tx, [
         { id, from: TaskStatus.AWAITING_APPROVAL, to, error },
       ]);
       await publishTasks(tx, emit, [changed!], decision);
@@ -148,7 +154,7 @@ export class WorkflowService {
 
   /** The task and everything below it, with edges, for a client to draw. */
   async workflow(tenantId: string, rootId: string) {
-    const found = await this.uow.read((tx) => engine.workflowOf(tx, tenantId, rootId));
+    const found = await this.uow.read((tx) => workflowOf(tx, tenantId, rootId));
     if (!found) throw new NotFoundError('Task', rootId);
     return { root: found.tasks[0]!, ...found };
   }

@@ -1,0 +1,154 @@
+import neo4j from 'neo4j-driver';
+import type { Agent } from '../src/domain/agent.js';
+import type { Task } from '../src/domain/task.js';
+import type { Tx } from './cypher.js';
+import { IN_SCOPE, type TenantScope } from './engine-scope.js';
+import { toAgent, toTask } from './mappers.js';
+import type { NodeLike } from './page.js';
+import type { DependencyState } from './promotion.repository.js';
+
+/**
+ * Claiming: READY steps taken under a lease (one statement, atomic across processes), the
+ * global limit's lock and count, the agents that may take them, and giving a claim back.
+ */
+
+export interface Claimed {
+  task: Task;
+  requirements: string[];
+  assigneeId: string | null;
+  dependencies: DependencyState[];
+}
+
+/**
+ * What a claim may take, checked again under the task's lock: a leaf step (a running parent is
+ * not a step; a task that needs a plan is, until its plan has run) whose parent, if any, still
+ * runs. Settling locks the children before it reads them, so a step claimed under a parent
+ * that is ending is cancelled with its run, and a step of an ended parent is never claimed.
+ */
+const CLAIMABLE = `(t.needsPlan = true OR NOT EXISTS { (t)<-[:SUBTASK_OF]-(:Task) })
+  AND NOT EXISTS { (t)-[:SUBTASK_OF]->(p:Task) WHERE p.status <> 'IN_PROGRESS' }`;
+
+/**
+ * Claims up to `limit` READY tasks for `workerId` under a lease. The SET takes each task's
+ * write lock before its status is read again, so two workers never both claim one task
+ * (Neo4j reads are read-committed: a plain match-then-set could).
+ */
+export async function claimReadyTasks(
+  tx: Tx,
+  workerId: string,
+  limit: number,
+  leaseMs: number,
+  tenants: TenantScope = null,
+): Promise<Claimed[]> {
+  const rows = await tx.run<{
+    t: NodeLike;
+    requirements: string[];
+    assigneeId: string | null;
+    deps: DependencyState[];
+  }>({
+    cypher: `
+      MATCH (t:Task {status: 'READY', orchestrated: true})
+      WHERE ${IN_SCOPE('t')} AND (t.nextAttemptAt IS NULL OR t.nextAttemptAt <= datetime())
+        AND ${CLAIMABLE}
+      WITH t ORDER BY CASE t.priority WHEN 'URGENT' THEN 0 WHEN 'HIGH' THEN 1
+                        WHEN 'MEDIUM' THEN 2 ELSE 3 END, t.createdAt, t.id
+      LIMIT $limit
+      SET t.version = t.version + 1
+      WITH t WHERE t.status = 'READY' AND ${CLAIMABLE}
+      SET t.status = 'IN_PROGRESS', t.leaseOwner = $workerId,
+          t.leaseExpiresAt = datetime() + duration({milliseconds: $leaseMs}),
+          t.attempts = t.attempts + 1, t.updatedAt = datetime(), t.nextAttemptAt = null,
+          t.waitingReason = null
+      WITH t
+      OPTIONAL MATCH (t)-[:ASSIGNED_TO]->(a:Agent)
+      OPTIONAL MATCH (t)-[:DEPENDS_ON]->(d:Task)
+      WITH t, a, collect(CASE WHEN d IS NULL THEN null ELSE {key: d.key, status: d.status, result: d.result} END) AS deps
+      RETURN t, [(t)-[:REQUIRES]->(c:Capability) | c.name] AS requirements,
+             a.id AS assigneeId, deps`,
+    params: { workerId, limit: neo4j.int(limit), leaseMs: neo4j.int(leaseMs), tenants },
+  });
+  return rows.map((r) => ({
+    task: toTask(r.t),
+    requirements: r.requirements,
+    assigneeId: r.assigneeId,
+    dependencies: r.deps,
+  }));
+}
+
+/**
+ * Takes the write lock of the one (:EngineLimit {scope: 'global'}) node (made on first use; a
+ * unique constraint makes that safe), held until the transaction ends. Every claim under a
+ * finite global limit takes it before counting, whatever tenants its scheduler serves: the
+ * counts of a dedicated worker and a general one overlap, so one lock for all is what makes
+ * count-then-claim exact. Claims without a limit never take it.
+ */
+export async function lockEngineLimit(tx: Tx): Promise<void> {
+  await tx.run({
+    cypher: `
+      MERGE (l:EngineLimit {scope: 'global'})
+      SET l.version = coalesce(l.version, 0) + 1`,
+    params: {},
+  });
+}
+
+/** Steps running now under a live lease, in the tenants a scheduler serves. */
+export async function countRunning(tx: Tx, tenants: TenantScope = null): Promise<number> {
+  const [row] = await tx.run<{ n: number }>({
+    cypher: `
+      MATCH (t:Task {status: 'IN_PROGRESS', orchestrated: true})
+      WHERE t.leaseExpiresAt > datetime() AND ${IN_SCOPE('t')}
+      RETURN count(t) AS n`,
+    params: { tenants },
+  });
+  return row?.n ?? 0;
+}
+
+export interface CandidateAgent {
+  agent: Agent;
+  /** Steps it runs now (a running parent is not one: it only waits for its steps). */
+  load: number;
+  capabilities: {
+    name: string;
+    proficiency: number;
+    runs: number;
+    successes: number;
+    avgLatencyMs: number;
+  }[];
+}
+
+/** Agents of the tenants that may take work: active, not PAUSED, ERROR or OFFLINE. */
+export async function candidateAgents(tx: Tx, tenantIds: string[]): Promise<CandidateAgent[]> {
+  const rows = await tx.run<{ a: NodeLike; load: number; caps: CandidateAgent['capabilities'] }>({
+    cypher: `
+      UNWIND $tenantIds AS tenantId
+      MATCH (a:Agent {tenantId: tenantId, active: true})
+      WHERE a.status IN ['IDLE', 'BUSY']
+      RETURN a,
+        COUNT { (a)<-[:ASSIGNED_TO]-(t:Task {status: 'IN_PROGRESS'})
+                WHERE t.leaseOwner IS NOT NULL OR NOT EXISTS { (t)<-[:SUBTASK_OF]-(:Task) } } AS load,
+        [(a)-[h:HAS_CAPABILITY]->(c:Capability) | {name: c.name, proficiency: h.proficiency,
+          runs: h.runs, successes: h.successes, avgLatencyMs: h.avgLatencyMs}] AS caps`,
+    params: { tenantIds },
+  });
+  return rows.map((r) => ({ agent: toAgent(r.a), load: r.load, capabilities: r.caps }));
+}
+
+/** Gives a claimed task back (no agent could take it): READY again, the attempt not counted. */
+export async function unclaim(
+  tx: Tx,
+  taskId: string,
+  workerId: string,
+  reason: string,
+  retryMs: number,
+) {
+  const rows = await tx.run<{ t: NodeLike }>({
+    cypher: `
+      MATCH (t:Task {id: $taskId, status: 'IN_PROGRESS', leaseOwner: $workerId})
+      SET t.status = 'READY', t.leaseOwner = null, t.leaseExpiresAt = null,
+          t.attempts = t.attempts - 1, t.waitingReason = $reason,
+          t.nextAttemptAt = datetime() + duration({milliseconds: $retryMs})
+      RETURN t`,
+    params: { taskId, workerId, reason, retryMs: neo4j.int(retryMs) },
+  });
+  return rows.map((r) => toTask(r.t));
+}

@@ -1,0 +1,97 @@
+import neo4j from 'neo4j-driver';
+import type { Task, TaskStatus } from '../src/domain/task.js';
+import type { Tx } from './cypher.js';
+import { FINISHED, IN_SCOPE, type TenantScope } from './engine-scope.js';
+import { toTask } from './mappers.js';
+import type { NodeLike } from './page.js';
+
+/**
+ * Promotion: which PENDING steps may move now (their parent runs, their dependencies ended),
+ * and the guarded status change that moves tasks, also used by settling, the orphan sweep and
+ * approvals.
+ */
+
+export interface DependencyState {
+  key: string | null;
+  status: TaskStatus;
+  result: string | null;
+}
+
+export interface Promotable {
+  task: Task;
+  hasChildren: boolean;
+  dependencies: DependencyState[];
+}
+
+const PROMOTABLE = `
+  WITH t WHERE NOT EXISTS { (t)-[:SUBTASK_OF]->(p:Task) WHERE p.status <> 'IN_PROGRESS' }
+    AND NOT EXISTS { (t)-[:DEPENDS_ON]->(d:Task) WHERE NOT d.status IN ${FINISHED} }
+  WITH t LIMIT $limit
+  OPTIONAL MATCH (t)-[:DEPENDS_ON]->(d:Task)
+  WITH t, collect(CASE WHEN d IS NULL THEN null ELSE {key: d.key, status: d.status, result: d.result} END) AS deps
+  RETURN t, EXISTS { (t)<-[:SUBTASK_OF]-(:Task) } AS hasChildren, deps`;
+
+async function readPromotable(tx: Tx, match: string, params: Record<string, unknown>) {
+  const rows = await tx.run<{ t: NodeLike; hasChildren: boolean; deps: DependencyState[] }>({
+    cypher: match + PROMOTABLE,
+    params,
+  });
+  return rows.map((r) => ({ task: toTask(r.t), hasChildren: r.hasChildren, dependencies: r.deps }));
+}
+
+/** PENDING orchestrated tasks whose parent runs (or that have none) and whose dependencies all ended. */
+export function promotableTasks(
+  tx: Tx,
+  limit: number,
+  tenants: TenantScope = null,
+): Promise<Promotable[]> {
+  return readPromotable(
+    tx,
+    `MATCH (t:Task {status: 'PENDING', orchestrated: true}) WHERE ${IN_SCOPE('t')}`,
+    { limit: neo4j.int(limit), tenants },
+  );
+}
+
+/** The same, among the PENDING dependants of one task: what its ending may have unblocked. */
+export function promotableDependants(tx: Tx, taskId: string): Promise<Promotable[]> {
+  return readPromotable(
+    tx,
+    `MATCH (:Task {id: $taskId})<-[:DEPENDS_ON]-(t:Task {status: 'PENDING', orchestrated: true})`,
+    { taskId, limit: neo4j.int(1_000) },
+  );
+}
+
+export interface StatusChange {
+  id: string;
+  from: TaskStatus;
+  to: TaskStatus;
+  error?: string | null;
+  result?: string | null;
+}
+
+/**
+ * Moves tasks from one status to another, each under its write lock and only if it is still
+ * in `from` (another worker may have moved it first). Returns the tasks it changed.
+ */
+export async function changeStatuses(tx: Tx, changes: StatusChange[]): Promise<Task[]> {
+  if (changes.length === 0) return [];
+  const rows = await tx.run<{ t: NodeLike }>({
+    cypher: `
+      UNWIND $changes AS c
+      MATCH (t:Task {id: c.id})
+      SET t.version = t.version + 1
+      WITH t, c WHERE t.status = c.from
+      SET t.status = c.to, t.updatedAt = datetime(),
+          t.error = CASE WHEN c.error IS NULL THEN t.error ELSE c.error END,
+          t.result = CASE WHEN c.result IS NULL THEN t.result ELSE c.result END
+      RETURN t`,
+    // One lock order for every writer (by id): two workers promoting overlapping sets of
+    // dependants otherwise deadlock on each other's locks.
+    params: {
+      changes: [...changes]
+        .sort((a, b) => a.id.localeCompare(b.id))
+        .map((c) => ({ error: null, result: null, ...c })),
+    },
+  });
+  return rows.map((r) => toTask(r.t));
+}

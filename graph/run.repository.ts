@@ -1,0 +1,262 @@
+import neo4j from 'neo4j-driver';
+import type { Task, TaskStatus } from '../src/domain/task.js';
+import type { Tx } from './cypher.js';
+import { FINISHED, IN_SCOPE, type TenantScope } from './engine-scope.js';
+import { LATEST_RUN_COST } from './llm-call.repository.js';
+import { iso, toTask } from './mappers.js';
+import type { NodeLike } from './page.js';
+
+/**
+ * Runs and leases: starting attempts as :Run nodes, the heartbeat, ending, releasing and
+ * abandoning a run (only under the lease), agents' running statistics, expired leases, an
+ * agent's work given back, and the runs of tasks for loaders.
+ */
+
+export interface RunStart {
+  id: string;
+  taskId: string;
+  agentId: string;
+  workerId: string;
+  score: number;
+  reason: string;
+}
+
+/** Records the assignments (with why) and the attempts as :Run nodes, in one statement. */
+export async function startRuns(tx: Tx, runs: RunStart[]): Promise<void> {
+  if (runs.length === 0) return;
+  await tx.run({
+    cypher: `
+      UNWIND $runs AS run
+      MATCH (t:Task {id: run.taskId}), (a:Agent {id: run.agentId})
+      OPTIONAL MATCH (t)-[old:ASSIGNED_TO]->()
+      DELETE old
+      WITH DISTINCT t, a, run
+      CREATE (t)-[:ASSIGNED_TO {score: run.score, reason: run.reason, at: datetime()}]->(a)
+      CREATE (r:Run {id: run.id, tenantId: t.tenantId, status: 'RUNNING', attempt: t.attempts,
+                     worker: run.workerId, startedAt: datetime(), createdAt: datetime(), updatedAt: datetime()})
+      CREATE (r)-[:OF]->(t), (r)-[:BY]->(a)`,
+    params: { runs },
+  });
+}
+
+/** One run: startRuns for a single step. */
+export function startRun(tx: Tx, run: RunStart): Promise<void> {
+  return startRuns(tx, [run]);
+}
+
+/** Extends the lease while the step runs; false once the task is no longer this worker's. */
+export async function heartbeat(tx: Tx, taskId: string, workerId: string, leaseMs: number) {
+  const rows = await tx.run({
+    cypher: `
+      MATCH (t:Task {id: $taskId, status: 'IN_PROGRESS', leaseOwner: $workerId})
+      SET t.version = t.version + 1
+      // Checked again under the lock: a heartbeat that matched just before the step's end
+      // committed must not give a lease back to the task (it then "expired" and ran again).
+      WITH t WHERE t.status = 'IN_PROGRESS' AND t.leaseOwner = $workerId
+      SET t.leaseExpiresAt = datetime() + duration({milliseconds: $leaseMs})
+      RETURN 1 AS ok`,
+    params: { taskId, workerId, leaseMs: neo4j.int(leaseMs) },
+  });
+  return rows.length > 0;
+}
+
+/**
+ * Gives a running step back because its worker stops (a graceful shutdown aborts it): READY
+ * again at once, the attempt not counted, the run RELEASED. Only while this worker holds the
+ * lease; null otherwise (whoever holds the task now decides).
+ */
+export async function releaseRun(
+  tx: Tx,
+  o: { taskId: string; runId: string; workerId: string; reason: string },
+): Promise<{ task: Task; agentId: string | null } | null> {
+  const [row] = await tx.run<{ t: NodeLike; agentId: string | null }>({
+    cypher: `
+      MATCH (t:Task {id: $taskId})<-[:OF]-(r:Run {id: $runId})
+      SET t.version = t.version + 1
+      WITH t, r WHERE t.status = 'IN_PROGRESS' AND t.leaseOwner = $workerId AND r.status = 'RUNNING'
+      SET r.status = 'RELEASED', r.endedAt = datetime(), r.error = $reason, r.updatedAt = datetime(),
+          t.status = 'READY', t.attempts = t.attempts - 1, t.leaseOwner = null,
+          t.leaseExpiresAt = null, t.nextAttemptAt = null, t.updatedAt = datetime()
+      WITH t, r
+      OPTIONAL MATCH (r)-[:BY]->(a:Agent)
+      RETURN t, a.id AS agentId`,
+    params: o,
+  });
+  return row ? { task: toTask(row.t), agentId: row.agentId } : null;
+}
+
+/**
+ * A run whose worker lost the task's lease (or whose task was cancelled or reassigned) while it
+ * ran: ABANDONED if nobody ended it yet. The task is not touched: it is someone else's now.
+ */
+export async function abandonRun(tx: Tx, runId: string, reason: string): Promise<void> {
+  await tx.run({
+    cypher: `
+      MATCH (r:Run {id: $runId}) WHERE r.status = 'RUNNING'
+      SET r.status = 'ABANDONED', r.endedAt = datetime(), r.error = $reason, r.updatedAt = datetime()`,
+    params: { runId, reason },
+  });
+}
+
+export interface RunOutcome {
+  taskId: string;
+  runId: string;
+  workerId: string;
+  latencyMs: number;
+  /** The task's next status: COMPLETED, READY (a retry), FAILED or AWAITING_APPROVAL. */
+  status: TaskStatus;
+  runStatus: 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+  result?: string | null;
+  error?: string | null;
+  /** Retry no sooner than this long after the run ends (by the database's clock). */
+  retryInMs?: number | null;
+}
+
+/**
+ * Ends a run, only while this worker still holds the task's lease: a worker that lost it (it
+ * stalled and another took over) changes nothing. Idempotent: ending twice changes nothing.
+ */
+export async function endRun(
+  tx: Tx,
+  o: RunOutcome,
+): Promise<{ task: Task; agentId: string | null } | null> {
+  const [row] = await tx.run<{ t: NodeLike; agentId: string | null }>({
+    cypher: `
+      MATCH (t:Task {id: $taskId})<-[:OF]-(r:Run {id: $runId})
+      SET t.version = t.version + 1
+      WITH t, r WHERE t.status = 'IN_PROGRESS' AND t.leaseOwner = $workerId AND r.status = 'RUNNING'
+      SET r.status = $runStatus, r.endedAt = datetime(), r.latencyMs = $latencyMs, r.error = $error,
+          r.updatedAt = datetime(),
+          t.status = $status, t.leaseOwner = null, t.leaseExpiresAt = null, t.updatedAt = datetime(),
+          t.result = coalesce($result, t.result), t.error = $error,
+          t.nextAttemptAt = CASE WHEN $retryInMs IS NULL THEN null
+                                 ELSE datetime() + duration({milliseconds: $retryInMs}) END
+      WITH t, r
+      OPTIONAL MATCH (r)-[:BY]->(a:Agent)
+      RETURN t, a.id AS agentId`,
+    params: {
+      result: null,
+      error: null,
+      ...o,
+      retryInMs: o.retryInMs == null ? null : neo4j.int(Math.round(o.retryInMs)),
+    },
+  });
+  return row ? { task: toTask(row.t), agentId: row.agentId } : null;
+}
+
+/** Running statistics of the agent's capabilities that the task required (cost: its latest run's). */
+export async function recordPerformance(
+  tx: Tx,
+  agentId: string,
+  taskId: string,
+  success: boolean,
+  latencyMs: number,
+): Promise<void> {
+  await tx.run({
+    cypher: `
+      MATCH (t:Task {id: $taskId}), (a:Agent {id: $agentId})
+      CALL (t, a) { ${LATEST_RUN_COST} }
+      MATCH (t)-[:REQUIRES]->(:Capability)<-[h:HAS_CAPABILITY]-(a)
+      SET h.avgCostUsd = (coalesce(h.avgCostUsd, 0.0) * h.runs + runCostUsd) / (h.runs + 1),
+          h.avgLatencyMs = (coalesce(h.avgLatencyMs, 0.0) * h.runs + $latencyMs) / (h.runs + 1),
+          h.runs = h.runs + 1,
+          h.successes = h.successes + CASE WHEN $success THEN 1 ELSE 0 END`,
+    params: { agentId, taskId, success, latencyMs },
+  });
+}
+
+/** Tasks whose lease ran out (their worker died or stalled): back to READY, or FAILED when out of attempts. */
+export async function expireLeases(tx: Tx, tenants: TenantScope = null): Promise<Task[]> {
+  const rows = await tx.run<{ t: NodeLike }>({
+    cypher: `
+      MATCH (t:Task {status: 'IN_PROGRESS'}) WHERE t.leaseExpiresAt < datetime() AND ${IN_SCOPE('t')}
+      SET t.version = t.version + 1
+      WITH t WHERE t.status = 'IN_PROGRESS' AND t.leaseExpiresAt < datetime()
+      OPTIONAL MATCH (t)<-[:OF]-(r:Run {status: 'RUNNING'})
+      SET r.status = 'ABANDONED', r.endedAt = datetime(), r.error = 'lease expired: worker ' + t.leaseOwner + ' stopped answering'
+      WITH DISTINCT t
+      SET t.status = CASE WHEN t.attempts >= t.maxAttempts THEN 'FAILED' ELSE 'READY' END,
+          t.error = 'lease expired: worker ' + t.leaseOwner + ' stopped answering',
+          t.leaseOwner = null, t.leaseExpiresAt = null, t.updatedAt = datetime()
+      RETURN t`,
+    params: { tenants },
+  });
+  return rows.map((r) => toTask(r.t));
+}
+
+/**
+ * An agent stops taking work (deactivated, paused, in error): its queued steps lose the
+ * assignment and its running ones go back to READY (the attempt not counted), their runs
+ * ABORTED; their workers see the lease is gone and abort the step. Only leaf steps (and a task
+ * still to be planned) are released: a parent is not the agent's work, and turning a running
+ * parent back into READY made it run as a step while its children still ran (issue 10).
+ */
+export async function releaseAgentWork(
+  tx: Tx,
+  tenantId: string,
+  agentId: string,
+  reason: string,
+): Promise<Task[]> {
+  const rows = await tx.run<{ t: NodeLike }>({
+    cypher: `
+      MATCH (:Agent {tenantId: $tenantId, id: $agentId})<-[a:ASSIGNED_TO]-(t:Task)
+      WHERE NOT t.status IN ${FINISHED}
+        AND (t.leaseOwner IS NOT NULL OR NOT EXISTS { (t)<-[:SUBTASK_OF]-(:Task) })
+      SET t.version = t.version + 1
+      DELETE a
+      WITH t
+      OPTIONAL MATCH (t)<-[:OF]-(r:Run {status: 'RUNNING'})
+      SET r.status = 'ABORTED', r.endedAt = datetime(), r.error = $reason
+      WITH DISTINCT t
+      SET t.status = CASE WHEN t.status = 'IN_PROGRESS' THEN 'READY' ELSE t.status END,
+          t.attempts = CASE WHEN t.status = 'IN_PROGRESS' THEN t.attempts - 1 ELSE t.attempts END,
+          t.leaseOwner = null, t.leaseExpiresAt = null, t.updatedAt = datetime()
+      RETURN t`,
+    params: { tenantId, agentId, reason },
+  });
+  return rows.map((r) => toTask(r.t));
+}
+
+export interface RunRecord {
+  id: string;
+  taskId: string;
+  status: string;
+  attempt: number;
+  worker: string | null;
+  error: string | null;
+  latencyMs: number | null;
+  agentId: string | null;
+  startedAt: string;
+  endedAt: string | null;
+}
+
+/** For loaders: the runs of each task, oldest first. */
+export async function runsByTaskIds(
+  tx: Tx,
+  tenantId: string,
+  ids: readonly string[],
+): Promise<RunRecord[]> {
+  const rows = await tx.run<{ taskId: string; r: NodeLike; agentId: string | null }>({
+    cypher: `
+      UNWIND $ids AS taskId
+      MATCH (:Task {tenantId: $tenantId, id: taskId})<-[:OF]-(r:Run)
+      OPTIONAL MATCH (r)-[:BY]->(a:Agent)
+      RETURN taskId, r, a.id AS agentId ORDER BY r.startedAt, r.id`,
+    params: { tenantId, ids },
+  });
+  return rows.map(({ taskId, r, agentId }) => {
+    const p = r.properties;
+    return {
+      id: String(p.id),
+      taskId,
+      status: String(p.status),
+      attempt: Number(p.attempt ?? 0),
+      worker: p.worker ? String(p.worker) : null,
+      error: p.error ? String(p.error) : null,
+      latencyMs: typeof p.latencyMs === 'number' ? p.latencyMs : null,
+      agentId,
+      startedAt: iso(p.startedAt),
+      endedAt: p.endedAt ? iso(p.endedAt) : null,
+    };
+  });
+}

@@ -1,0 +1,75 @@
+import type { Task } from '../src/domain/task.js';
+import type { Tx } from './cypher.js';
+import { toTask } from './mappers.js';
+import type { NodeLike } from './page.js';
+
+/**
+ * Workflows: handing a task tree to the engine, marking a task to be planned, recording a
+ * person's decision, and reading a workflow to draw.
+ */
+
+/** Marks the task and every task below it as run by the engine. Returns how many. */
+export async function markOrchestrated(tx: Tx, tenantId: string, rootId: string): Promise<number> {
+  const [row] = await tx.run<{ n: number }>({
+    cypher: `
+      MATCH (root:Task {tenantId: $tenantId, id: $rootId})
+      OPTIONAL MATCH (d:Task)-[:SUBTASK_OF*1..]->(root)
+      WITH root, collect(DISTINCT d) AS below
+      UNWIND [root] + below AS t
+      SET t.orchestrated = true, t.updatedAt = datetime()
+      RETURN count(t) AS n`,
+    params: { tenantId, rootId },
+  });
+  return row?.n ?? 0;
+}
+
+/** Marks a submitted task as one its Chief of Staff plans before anything else runs. */
+export async function markNeedsPlan(tx: Tx, tenantId: string, id: string): Promise<void> {
+  await tx.run({
+    cypher: 'MATCH (t:Task {tenantId: $tenantId, id: $id}) SET t.needsPlan = true',
+    params: { tenantId, id },
+  });
+}
+
+/** Records a person's approval decision on the task. */
+export async function recordDecision(
+  tx: Tx,
+  tenantId: string,
+  taskId: string,
+  decision: string,
+  actor: string,
+  comment: string | null,
+): Promise<void> {
+  await tx.run({
+    cypher: `
+      MATCH (t:Task {tenantId: $tenantId, id: $taskId})
+      SET t.decision = $decision, t.decidedBy = $actor, t.decisionComment = $comment,
+          t.decidedAt = datetime()`,
+    params: { tenantId, taskId, decision, actor, comment },
+  });
+}
+
+/** A task and everything below it, with the edges between them: the workflow to draw. */
+export async function workflowOf(
+  tx: Tx,
+  tenantId: string,
+  rootId: string,
+): Promise<{ tasks: Task[]; edges: { from: string; to: string; type: string }[] } | null> {
+  const [row] = await tx.run<{
+    tasks: NodeLike[];
+    edges: { from: string; to: string; type: string }[];
+  }>({
+    cypher: `
+      MATCH (root:Task {tenantId: $tenantId, id: $rootId})
+      OPTIONAL MATCH (d:Task)-[:SUBTASK_OF*1..]->(root)
+      WITH root, collect(DISTINCT d) AS below
+      WITH [root] + below AS tasks
+      UNWIND tasks AS t
+      OPTIONAL MATCH (t)-[e:SUBTASK_OF|DEPENDS_ON]->(o:Task)
+      WHERE o IN tasks
+      WITH tasks, collect(CASE WHEN e IS NULL THEN null ELSE {from: t.id, to: o.id, type: type(e)} END) AS edges
+      RETURN tasks, edges`,
+    params: { tenantId, rootId },
+  });
+  return row ? { tasks: row.tasks.map(toTask), edges: row.edges } : null;
+}

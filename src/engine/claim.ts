@@ -1,0 +1,88 @@
+/**
+ * Claiming: take READY steps under a lease (within the global limit), choose an agent for each
+ * (assignment.ts), give back what no agent can take, and record the attempts as :Run nodes, all
+ * in one transaction.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  candidateAgents,
+  claimReadyTasks,
+  countRunning,
+  lockEngineLimit,
+  unclaim,
+} from '../../graph/claim.repository.js';
+import { startRuns, type RunStart } from '../../graph/run.repository.js';
+import type { Agent } from '../domain/agent.js';
+import type { Task } from '../domain/task.js';
+import { publishTasks } from '../services/task-events.js';
+import { chooseAgent, needsChiefOfStaff, waitingReason } from './assignment.js';
+import type { EngineContext } from './context.js';
+import { inputsOf } from './decisions.js';
+
+/** A step claimed and assigned: the executor runs it next. */
+export interface StartedStep {
+  task: Task;
+  agent: Agent;
+  runId: string;
+  inputs: ReturnType<typeof inputsOf>;
+}
+
+export interface ClaimLimits {
+  /** Steps running at once across all workers (10 000 or more: no limit, no count). */
+  globalLimit: number;
+  /** Steps one agent runs at once, across all workers. */
+  perAgentLimit: number;
+  leaseMs: number;
+  /** A step no agent can take waits four polls before it is claimed again. */
+  pollMs: number;
+}
+
+/** Claims up to `limit` steps and starts their runs; returns what to execute. */
+export function claimSteps(
+  ctx: EngineContext,
+  limit: number,
+  o: ClaimLimits,
+): Promise<StartedStep[]> {
+  return ctx.write(async (tx, emit) => {
+    // Counting running steps is a scan; only a finite global limit needs it. Claims under
+    // such a limit take one shared lock first, so two workers cannot both count the same
+    // free room and each fill it.
+    let running = 0;
+    if (o.globalLimit < 10_000) {
+      await lockEngineLimit(tx);
+      running = await countRunning(tx, ctx.tenantIds);
+    }
+    const room = Math.min(limit, o.globalLimit - running);
+    if (room <= 0) return [];
+    const claimed = await claimReadyTasks(tx, ctx.workerId, room, o.leaseMs, ctx.tenantIds);
+    if (claimed.length === 0) return [];
+    const tenants = [...new Set(claimed.map((c) => c.task.tenantId))];
+    const candidates = await candidateAgents(tx, tenants);
+    const runs: StartedStep[] = [];
+    const starts: RunStart[] = [];
+    for (const c of claimed) {
+      const pool = candidates.filter((a) => a.agent.tenantId === c.task.tenantId);
+      const rule = { chiefOfStaff: needsChiefOfStaff(c.task) };
+      const args = [c.requirements, pool, o.perAgentLimit, c.assigneeId, rule] as const;
+      const choice = chooseAgent(...args);
+      if (!choice) {
+        const reason = waitingReason(...args);
+        await unclaim(tx, c.task.id, ctx.workerId, reason, o.pollMs * 4);
+        continue;
+      }
+      const runId = randomUUID();
+      starts.push({ id: runId, taskId: c.task.id, workerId: ctx.workerId, ...choice });
+      const chosen = pool.find((a) => a.agent.id === choice.agentId)!;
+      chosen.load++;
+      runs.push({ task: c.task, agent: chosen.agent, runId, inputs: inputsOf(c.dependencies) });
+    }
+    await startRuns(tx, starts);
+    await publishTasks(
+      tx,
+      emit,
+      runs.map((r) => r.task),
+      'STARTED',
+    );
+    return runs;
+  });
+}

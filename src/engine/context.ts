@@ -1,0 +1,15 @@
+/** What the scheduler's parts share: the worker's identity, its tenants, and how it writes. */
+import type { Tx } from '../../graph/cypher.js';
+import type { TenantScope } from '../../graph/engine-scope.js';
+import type { Logger } from '../logger.js';
+import type { Emit, UnitOfWork } from '../services/unit-of-work.js';
+
+export interface EngineContext {
+  readonly workerId: string;
+  /** The tenants this scheduler serves; null serves all. */
+  readonly tenantIds: TenantScope;
+  readonly uow: UnitOfWork;
+  readonly logger: Logger;
+  /** Runs work in one transaction, setting aside rows the mappers refuse (quarantine.ts). */
+  write<T>(work: (tx: Tx, emit: Emit) => Promise<T>): Promise<T>;
+}

@@ -1,0 +1,122 @@
+/**
+ * Recording an attempt's end: its outcome (COMPLETED, a retry after backoff, a wait for a
+ * budget, or FAILED) and, for a success, the step's queued writes, in one transaction under its
+ * lease; or, when its worker stops, the step given back to the queue.
+ */
+import { markCallsAbandoned } from '../../graph/llm-call.repository.js';
+import { abandonRun, endRun, recordPerformance, releaseRun } from '../../graph/run.repository.js';
+import type { Agent } from '../domain/agent.js';
+import { TaskStatus, type Task } from '../domain/task.js';
+import { budgetErrorOf } from '../llm/budget.js';
+import { publishTasks } from '../services/task-events.js';
+import type { EngineContext } from './context.js';
+import { isTransient, type WorkerStoppingError } from './executor.js';
+import type { PendingWrites } from './pending-writes.js';
+import { backoffMs } from './retry.js';
+import { attemptIds, describeFailure, logOutcome } from './step-log.js';
+
+/** One attempt of a step, as this worker runs it. */
+export interface Attempt {
+  task: Task;
+  agent: Agent;
+  runId: string;
+  startedAt: number;
+  signal: AbortSignal;
+  writes: PendingWrites;
+}
+
+export type Outcome = { result: string; expand?: boolean } | { error: unknown };
+
+/**
+ * A worker stopping gives its step back: READY, the attempt not counted, the run RELEASED,
+ * nothing the step queued committed. A rolling deploy must not fail workflows.
+ */
+export async function releaseStep(
+  ctx: EngineContext,
+  a: Attempt,
+  reason: WorkerStoppingError,
+): Promise<void> {
+  const released = await ctx.write(async (tx, emit) => {
+    const ended = await releaseRun(tx, {
+      taskId: a.task.id,
+      runId: a.runId,
+      workerId: ctx.workerId,
+      reason: reason.message,
+    });
+    if (!ended) await abandonRun(tx, a.runId, 'the task was no longer this worker’s');
+    await markCallsAbandoned(tx, [a.runId]);
+    if (ended) await publishTasks(tx, emit, [ended.task], 'STATUS_CHANGED');
+    return ended !== null;
+  });
+  ctx.logger.info(
+    { ...attemptIds(a, ctx.workerId), released },
+    released
+      ? 'step released: the worker is stopping; it goes back to the queue'
+      : 'step aborted by the worker stopping, but it was no longer this worker’s',
+  );
+}
+
+/**
+ * Writes the outcome, and for a success the step's queued writes, in one transaction while
+ * this worker holds the lease; false when it no longer does (then nothing is committed).
+ */
+export async function recordOutcome(
+  ctx: EngineContext,
+  a: Attempt,
+  outcome: Outcome,
+  backoff: { baseMs: number; maxMs: number },
+): Promise<boolean> {
+  const { task, runId } = a;
+  const latencyMs = Date.now() - a.startedAt;
+  const failure = 'error' in outcome ? describeFailure(outcome.error) : null;
+  // A spent budget is nobody's fault in the step: it waits for a person to raise the budget
+  // or cancel (issue 10), never retried and never FAILED (src/llm/budget.ts).
+  const budget = failure === null ? null : budgetErrorOf(failure.error);
+  const retry =
+    !budget && failure !== null && isTransient(failure.error) && task.attempts < task.maxAttempts;
+  const retryInMs = retry ? backoffMs(task.attempts, backoff) : null;
+  const ended = await ctx.write(async (tx, emit) => {
+    const base = { taskId: task.id, runId, workerId: ctx.workerId, latencyMs };
+    let ended: Awaited<ReturnType<typeof endRun>>;
+    if (!('error' in outcome)) {
+      ended = await endRun(tx, {
+        ...base,
+        status: outcome.expand ? TaskStatus.IN_PROGRESS : TaskStatus.COMPLETED,
+        runStatus: 'SUCCEEDED',
+        result: outcome.result,
+      });
+      // The step's effects commit with its outcome, under its lease, or not at all.
+      if (ended) await a.writes.apply(tx, emit);
+    } else {
+      ended = await endRun(tx, {
+        ...base,
+        status: budget
+          ? TaskStatus.AWAITING_APPROVAL
+          : retry
+            ? TaskStatus.READY
+            : TaskStatus.FAILED,
+        runStatus: 'FAILED',
+        error: budget
+          ? budget.message
+          : retry
+            ? `attempt ${task.attempts} failed (will retry): ${failure!.message}`
+            : failure!.message,
+        retryInMs,
+      });
+    }
+    if (!ended) {
+      // The lease was lost: whoever holds the task now decides; this run's calls are waste.
+      await abandonRun(tx, runId, 'the task was no longer this worker’s when it ended');
+      await markCallsAbandoned(tx, [runId]);
+      return null;
+    }
+    if ('error' in outcome) await markCallsAbandoned(tx, [runId]);
+    if (ended.agentId && !budget) {
+      await recordPerformance(tx, ended.agentId, task.id, !('error' in outcome), latencyMs);
+    }
+    await publishTasks(tx, emit, [ended.task], 'STATUS_CHANGED');
+    return ended;
+  });
+  logOutcome(ctx, a, outcome, ended !== null, { retry, retryInMs, latencyMs });
+  return ended !== null;
+}

@@ -1,0 +1,72 @@
+/**
+ * What the engine logs about a step: the ids a line names, one line per step end at the level a
+ * person on call needs, and how a failure is described.
+ */
+import { budgetErrorOf } from '../llm/budget.js';
+import type { EngineContext } from './context.js';
+import type { Attempt, Outcome } from './record.js';
+
+/** What a log line about an attempt names. */
+export function attemptIds(a: Attempt, workerId: string) {
+  return {
+    tenantId: a.task.tenantId,
+    taskId: a.task.id,
+    runId: a.runId,
+    agentId: a.agent.id,
+    attempt: a.task.attempts,
+    worker: workerId,
+  };
+}
+
+/** One line per step end, at the level a person on call needs. */
+export function logOutcome(
+  ctx: Pick<EngineContext, 'logger' | 'workerId'>,
+  a: Attempt,
+  outcome: Outcome,
+  recorded: boolean,
+  o: { retry: boolean; retryInMs: number | null; latencyMs: number },
+): void {
+  const log = ctx.logger;
+  const ids = { ...attemptIds(a, ctx.workerId), latencyMs: o.latencyMs };
+  if (!recorded) {
+    const why = a.signal.aborted ? describeFailure(a.signal.reason).message : 'lease lost';
+    log[a.signal.aborted ? 'info' : 'warn'](
+      { ...ids, reason: why, dropped: a.writes.labels },
+      `step ended without its lease (${why}); nothing it wrote is committed`,
+    );
+    return;
+  }
+  if (!('error' in outcome)) {
+    log.debug({ ...ids, writes: a.writes.labels }, 'step succeeded');
+    return;
+  }
+  const { message, timedOut } = describeFailure(outcome.error);
+  const what = timedOut ? 'step timed out' : 'step failed';
+  if (budgetErrorOf(outcome.error)) {
+    log.warn({ ...ids }, `step waits (AWAITING_APPROVAL) for a budget: ${message}`);
+  } else if (o.retry) {
+    log.warn(
+      { ...ids, err: outcome.error, retryInMs: o.retryInMs, maxAttempts: a.task.maxAttempts },
+      `${what}; will retry: ${message}`,
+    );
+  } else {
+    log.error(
+      { ...ids, err: outcome.error, maxAttempts: a.task.maxAttempts },
+      `${what}; the task FAILED: ${message}`,
+    );
+  }
+}
+
+/** The error a step failed with, its message, and whether it was the step timeout. */
+export function describeFailure(error: unknown): {
+  error: unknown;
+  message: string;
+  timedOut: boolean;
+} {
+  const e = error as { message?: string; name?: string } | undefined;
+  return {
+    error,
+    message: typeof e?.message === 'string' ? e.message : String(error),
+    timedOut: e?.name === 'TimeoutError',
+  };
+}
