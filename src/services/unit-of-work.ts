@@ -5,6 +5,7 @@ import type { DomainEvent } from '../../subscriptions/topics.js';
 import { writeAuditEvent } from '../../graph/audit.repository.js';
 import { auditScope, collectIds } from '../audit-scope.js';
 import { AuditOutcome } from '../domain/auth.js';
+import { PublishOrder } from './publish-order.js';
 
 export type Emit = (event: DomainEvent) => void;
 
@@ -12,9 +13,13 @@ export type Emit = (event: DomainEvent) => void;
  * Runs one mutation as one transaction and publishes the events it emitted only after the
  * commit. The driver may retry the work on a transient error, so events are collected afresh
  * on each attempt; a rolled-back attempt publishes nothing. Inside a GraphQL mutation (an
- * audit scope), the SUCCESS audit event is written in the same transaction.
+ * audit scope), the SUCCESS audit event is written in the same transaction. Events of
+ * different transactions are published in the order their commits were requested
+ * (publish-order.ts), so an effect never reaches subscribers before its cause.
  */
 export class UnitOfWork {
+  private readonly order = new PublishOrder();
+
   constructor(
     private readonly graph: Graph,
     private readonly pubsub: PubSub,
@@ -22,8 +27,14 @@ export class UnitOfWork {
 
   async run<T>(work: (tx: Tx, emit: Emit) => Promise<T>): Promise<T> {
     let events: DomainEvent[] = [];
+    let ticket: number | undefined;
+    const giveUp = () => {
+      if (ticket !== undefined) this.order.settle(ticket);
+      ticket = undefined;
+    };
     const scope = auditScope.getStore();
-    const result = await this.graph.write(async (tx) => {
+    const write = this.graph.write(async (tx) => {
+      giveUp(); // an attempt the driver retries publishes nothing
       events = [];
       const value = await work(tx, (e) => events.push(e));
       if (scope && !scope.written) {
@@ -37,10 +48,18 @@ export class UnitOfWork {
           code: null,
         });
       }
+      ticket = this.order.take(); // the commit is requested right after this returns
       return value;
     });
+    const result = await write.catch((err: unknown) => {
+      giveUp();
+      throw err;
+    });
     if (scope) scope.written = true;
-    for (const e of events) this.pubsub.publish(e.topic, e.payload);
+    const committed = events;
+    this.order.settle(ticket!, () => {
+      for (const e of committed) this.pubsub.publish(e.topic, e.payload);
+    });
     return result;
   }
 
