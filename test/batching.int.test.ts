@@ -94,8 +94,10 @@ describe('nested fields', () => {
   it('cost the same number of Cypher round trips for 5 agents as for 50', async () => {
     await seed('Small', 5);
     await seed('Large', 50);
-    const small = await roundTrips('Small', 5);
-    const large = await roundTrips('Large', 50);
+    // The smaller of two runs: authentication adds a statement now and then (a key lookup when
+    // its 5 s cache ends, lastUsedAt once a minute), never in two requests in a row.
+    const small = Math.min(await roundTrips('Small', 5), await roundTrips('Small', 5));
+    const large = Math.min(await roundTrips('Large', 50), await roundTrips('Large', 50));
     // list + count, then one statement per nested field level
     expect(small).toBeLessThanOrEqual(9);
     expect(large).toBe(small);
