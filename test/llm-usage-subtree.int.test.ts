@@ -1,3 +1,4 @@
+import { statementsFor } from './utils/statements.js';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentExecutor } from '../src/agents/executor.js';
@@ -165,17 +166,14 @@ describe("a task's model usage over its whole subtree", () => {
   });
 
   it('loads the roll-up of every listed task in one statement', async () => {
-    const statements = async (selection: string) => {
-      const before = server.graph.statementCount;
-      const res = await server.gql(
-        `query($id: ID!) { task(id: $id) { subtasks { ${selection} } } }`,
-        {
-          id: rootId,
-        },
-      );
-      expect(res.errors).toBeUndefined();
-      return server.graph.statementCount - before;
-    };
+    const statements = (selection: string) =>
+      statementsFor(server, async () => {
+        const res = await server.gql(
+          `query($id: ID!) { task(id: $id) { subtasks { ${selection} } } }`,
+          { id: rootId },
+        );
+        expect(res.errors).toBeUndefined();
+      });
     const plain = await statements('id');
     expect(await statements('id llmUsage(scope: SUBTREE) { calls }')).toBe(plain + 1);
   });
