@@ -1,3 +1,4 @@
+import { statementsFor } from './utils/statements.js';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphql } from './generated/index.js';
@@ -268,9 +269,10 @@ describe('knowledge', () => {
       previous = res.data!.recordKnowledgeBatch[0]!.id;
       inputs.push({ content: `batched ${i}` });
     }
-    const before = server.graph.statementCount;
-    const res = await server.gql(ListKnowledgeProvenance, { filter: { tag } });
-    const statements = server.graph.statementCount - before;
+    const list = () => server.gql(ListKnowledgeProvenance, { filter: { tag } });
+    const answers: Awaited<ReturnType<typeof list>>[] = [];
+    const statements = await statementsFor(server, async () => answers.push(await list()));
+    const res = answers.at(-1)!;
     expect(res.errors).toBeUndefined();
     const nodes = res.data!.knowledgeItems.nodes;
     expect(nodes).toHaveLength(6);
