@@ -207,6 +207,8 @@ async function setup(intercept?: Intercept): Promise<Setup> {
   });
   const scheduler = startScheduler(server, agentExecutor(runtime), {
     stepTimeoutMs: 30_000,
+    // A lease a loaded machine's heartbeats keep: every step here must run exactly once.
+    leaseMs: 10_000,
     backoff: { baseMs: 10, maxMs: 50 },
   });
   running = { server, scripted, scheduler };

@@ -74,7 +74,11 @@ describe('the agents, on the offline model', { timeout: 2 * WORKFLOW_MS }, () =>
       logger: server.logger,
       pubsub: server.pubsub,
     });
-    const scheduler = startScheduler(server, agentExecutor(runtime), { stepTimeoutMs: 30_000 });
+    // A lease a loaded machine's heartbeats keep: every step here must run exactly once.
+    const scheduler = startScheduler(server, agentExecutor(runtime), {
+      stepTimeoutMs: 30_000,
+      leaseMs: 10_000,
+    });
     try {
       const submitted = await server.gql(Submit, {
         input: {

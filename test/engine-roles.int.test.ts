@@ -102,7 +102,7 @@ describe('who runs what', { timeout: WORKFLOWS_MS + 30_000 }, () => {
           );
           expect(stepAgents.map((r) => r.agent)).not.toContain('Chief');
         },
-        { concurrency: 8, stepTimeoutMs: 60_000 },
+        { concurrency: 8, stepTimeoutMs: 60_000, leaseMs: 10_000 },
       );
     });
   });

@@ -142,6 +142,8 @@ describe('cost accounting reconciles', { timeout: 120_000 }, () => {
     const runtime = createAgentRuntime({ uow: server.services.uow, llm, logger: server.logger });
     scheduler = startScheduler(server, agentExecutor(runtime), {
       stepTimeoutMs: 30_000,
+      // A lease a loaded machine's heartbeats keep: every step here must run exactly once.
+      leaseMs: 10_000,
       backoff: { baseMs: 10, maxMs: 50 },
     });
   });
