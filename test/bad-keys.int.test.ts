@@ -86,8 +86,16 @@ describe('bad API keys', () => {
     // A 401 costs a lookup and an audit write; a 429 costs no statement at all.
     expect(server.graph.statementCount - statementsBefore).toBeLessThanOrEqual(3 * unauthenticated);
 
-    // The same address over graphql-ws: a retryable close, not 4403 (no lookup was made).
-    expect(await wsCloseCode(server.wsUrl, address, 'ap_not_a_key_ws')).toBe(1013);
+    // The same address over graphql-ws: a retryable close, not 4403 (no lookup was made). The
+    // bucket refills while the requests above run (one key per 1.2 s), so a refilled token may
+    // let a socket or two through first (4403, and spent); then it is 1013.
+    const codes: number[] = [];
+    while (codes.length < 10 && codes.at(-1) !== 1013) {
+      codes.push(await wsCloseCode(server.wsUrl, address, `ap_not_a_key_ws_${codes.length}`));
+    }
+    expect(codes.at(-1)).toBe(1013);
+    expect(codes.slice(0, -1).every((c) => c === 4403)).toBe(true);
+    expect(codes.length).toBeLessThanOrEqual(3);
 
     // Audited as one event per address and minute, with the attempts counted.
     const [row] = await server.graph.read((tx) =>
@@ -99,7 +107,7 @@ describe('bad API keys', () => {
       }),
     );
     const minutes = Math.floor(Date.now() / 60_000) - Math.floor(started / 60_000) + 1;
-    expect(row!.attempts).toBe(unauthenticated);
+    expect(row!.attempts).toBe(unauthenticated + codes.filter((c) => c === 4403).length);
     expect(row!.events).toBeGreaterThanOrEqual(1);
     expect(row!.events).toBeLessThanOrEqual(minutes);
   });
