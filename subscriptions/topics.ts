@@ -12,7 +12,22 @@ export const TOPICS = {
   stepToken: 'STEP_TOKEN',
   nodeQuarantined: 'NODE_QUARANTINED',
   budgetWarning: 'BUDGET_WARNING',
+  documentProgress: 'DOCUMENT_PROGRESS',
 } as const;
+
+/** An uploaded document's ingestion moved on: published after each of its chunk episodes commits (issue 11). */
+export interface DocumentProgressEvent {
+  tenantId: string;
+  documentId: string;
+  /** How many chunk episodes the document has. */
+  chunks: number;
+  /** Chunk episodes INGESTED so far. */
+  ingested: number;
+  /** Chunk episodes FAILED so far. */
+  failed: number;
+  /** INGESTING until every chunk is INGESTED or FAILED; then INGESTED, or FAILED if any chunk failed. */
+  status: 'INGESTING' | 'INGESTED' | 'FAILED';
+}
 
 /** Spending passed the warning share of a budget (once per budget and limit). */
 export interface BudgetWarningEvent {
@@ -100,6 +115,7 @@ export interface EventPayloads {
   [TOPICS.stepToken]: StepTokenEvent;
   [TOPICS.nodeQuarantined]: NodeQuarantinedEvent;
   [TOPICS.budgetWarning]: BudgetWarningEvent;
+  [TOPICS.documentProgress]: DocumentProgressEvent;
 }
 
 export type Topic = keyof EventPayloads;
