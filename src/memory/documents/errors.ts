@@ -1,0 +1,20 @@
+import { AppError } from '../../domain/errors.js';
+
+/** The file's type is none the API can read (HTTP 415). */
+export class UnsupportedTypeError extends AppError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('UNSUPPORTED_MEDIA_TYPE', message, details);
+  }
+}
+
+/** The file or text is over DOCUMENT_MAX_BYTES (HTTP 413). */
+export class TooLargeError extends AppError {
+  constructor(limitBytes: number, got?: number) {
+    super(
+      'PAYLOAD_TOO_LARGE',
+      `A document may have at most ${limitBytes} bytes (DOCUMENT_MAX_BYTES)` +
+        (got === undefined ? '; this one is larger' : `, but got ${got}`),
+      { limitBytes },
+    );
+  }
+}
