@@ -76,7 +76,7 @@ async function pdfText(bytes: Uint8Array): Promise<string> {
   const data = new Uint8Array(bytes);
   let pdf: Awaited<ReturnType<typeof getDocumentProxy>> | undefined;
   try {
-    pdf = await getDocumentProxy(data, { verbosity: 0, isEvalSupported: false });
+    pdf = await getDocumentProxy(data, { verbosity: 0 });
     const { text } = await extractText(pdf, { mergePages: false });
     return text.map((page) => page.trim()).join('\n\n');
   } catch (err) {
