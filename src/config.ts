@@ -4,6 +4,12 @@ import { limitsEnvSchema, limitsFromEnv, type LimitsConfig } from './limits/conf
 import { llmEnvProblem, llmEnvSchema, llmFromEnv, type LlmConfig } from './llm/config.js';
 import { budgetEnvSchema, budgetsFromEnv } from './llm/budget-config.js';
 import type { BudgetDefaults } from './domain/budget.js';
+import {
+  embeddingsEnvProblem,
+  embeddingsEnvSchema,
+  embeddingsFromEnv,
+  type EmbeddingsConfig,
+} from './memory/embeddings/config.js';
 
 const port = (fallback: number) =>
   z.coerce
@@ -54,6 +60,7 @@ const envSchema = z.object({
   ENGINE_EXECUTOR: z
     .enum(['agents', 'echo'], { error: 'must be agents or echo' })
     .default('agents'),
+  ...embeddingsEnvSchema.shape,
   ...limitsEnvSchema.shape,
   ...llmEnvSchema.shape,
   ...budgetEnvSchema.shape,
@@ -82,6 +89,8 @@ export interface Config {
   limits: LimitsConfig;
   /** Audit events older than this many days are deleted by the API (hourly). */
   auditRetentionDays: number;
+  /** The embedder: local model, OpenAI-compatible endpoint or offline (src/memory/embeddings). */
+  embeddings: EmbeddingsConfig;
   /** The model layer: provider, models per purpose, prices (src/llm/config.ts). */
   llm: LlmConfig;
   /** Default spending limits per tenant, agent and submitted task (src/llm/budget-config.ts). */
@@ -129,6 +138,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const llmProblem = llmEnvProblem(e);
   if (llmProblem) throw new ConfigError(`Invalid environment: ${llmProblem}`);
+  const embeddingsProblem = embeddingsEnvProblem(e);
+  if (embeddingsProblem) throw new ConfigError(`Invalid environment: ${embeddingsProblem}`);
   return {
     env: e.NODE_ENV,
     host: e.HOST,
@@ -151,6 +162,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cursorSecret: e.CURSOR_SECRET,
     limits: limitsFromEnv(e),
     auditRetentionDays: e.AUDIT_RETENTION_DAYS,
+    embeddings: embeddingsFromEnv(e, env),
     llm: llmFromEnv(e),
     budgets: budgetsFromEnv(e),
     engine: {

@@ -6,6 +6,8 @@ import { startServer } from './server.js';
 import { schedulerFromConfig, stopEngine } from './engine/start.js';
 import { checkModelReachable } from './llm/models.js';
 import { VERSION } from './version.js';
+import { createEmbedder } from './memory/embeddings/embedder.js';
+import { ensureVectorIndexes } from '../graph/memory/vector.repository.js';
 
 /** `npm start`: the local Neo4j if needed, migrations, then the API. */
 async function main(): Promise<void> {
@@ -13,18 +15,27 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   const log = (line: string) => logger.info(line);
   const graph = await openGraph(config, log);
+  // One embedder per process; the local model is fetched on first start (offline if it cannot be).
+  const embedder = await createEmbedder(config.embeddings, { log: logger, fetchIfMissing: true });
+  await ensureVectorIndexes(graph, embedder);
   const server = await startServer({
     config,
     graph,
     logger,
     llm: config.llm,
     budgets: config.budgets,
+    embedder,
   });
   const admin = await ensureBootstrapAdmin(config, server.services.auth);
   // An unreachable model is a warning, never a crash: offline work and the API still run.
   void checkModelReachable(config.llm, logger);
   const scheduler = config.engine.enabled
-    ? schedulerFromConfig(config, { uow: server.services.uow, logger, pubsub: server.pubsub })
+    ? schedulerFromConfig(config, {
+        uow: server.services.uow,
+        logger,
+        pubsub: server.pubsub,
+        embedder,
+      })
     : undefined;
   scheduler?.start();
   logger.info(`Agent platform ${VERSION} ready at ${server.url} (subscriptions: ${server.wsUrl})`);

@@ -13,6 +13,7 @@ import { startWsServer } from '../subscriptions/ws-server.js';
 import type { Config } from './config.js';
 import type { LlmConfig } from './llm/config.js';
 import type { BudgetDefaults } from './domain/budget.js';
+import type { Embedder } from './memory/embeddings/embedder.js';
 import type { AppContext } from './context.js';
 import type { Principal } from './domain/auth.js';
 import { AppError, UnauthenticatedError } from './domain/errors.js';
@@ -48,6 +49,8 @@ export interface ServerDeps {
   llm?: LlmConfig;
   /** Default spending limits (BUDGET_*); none when unset. */
   budgets?: BudgetDefaults;
+  /** Embeds memory (built once per process, createEmbedder); the offline embedder when unset. */
+  embedder?: Embedder;
 }
 
 /** How often the API deletes audit events past their retention. */
@@ -79,6 +82,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     llm: deps.llm,
     logger,
     budgets: deps.budgets,
+    embedder: deps.embedder,
   });
   reportMalformedNodes((err) => logger.warn({ err }, 'left an unreadable node out of a list'));
   // Cursors signed here are accepted by every instance that shares the secret (README).

@@ -6,6 +6,8 @@ import { schedulerFromConfig, stopEngine } from './engine/start.js';
 import { createLogger } from './logger.js';
 import { UnitOfWork } from './services/unit-of-work.js';
 import { createInProcessPubSub } from '../subscriptions/pubsub.js';
+import { createEmbedder } from './memory/embeddings/embedder.js';
+import { ensureVectorIndexes } from '../graph/memory/vector.repository.js';
 
 /**
  * `npm run worker`: an orchestration worker without the API, against the same Neo4j. Run as
@@ -17,11 +19,14 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
   const graph = await openGraph(config, (line) => logger.info(line));
+  const embedder = await createEmbedder(config.embeddings, { log: logger, fetchIfMissing: true });
+  await ensureVectorIndexes(graph, embedder);
   const pubsub = createInProcessPubSub();
   const scheduler = schedulerFromConfig(config, {
     uow: new UnitOfWork(graph, pubsub),
     logger,
     pubsub,
+    embedder,
     workerId: process.env.WORKER_ID || `${hostname()}-${process.pid}`,
     // A dedicated worker serves only these tenants (comma-separated); default all.
     tenantIds: process.env.WORKER_TENANTS ? process.env.WORKER_TENANTS.split(',') : null,

@@ -2,6 +2,7 @@ import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { UnitOfWork } from '../services/unit-of-work.js';
 import type { PubSub } from '../../subscriptions/pubsub.js';
+import type { Embedder } from '../memory/embeddings/embedder.js';
 import { echoExecutor, type Executor } from './executor.js';
 import { Scheduler } from './scheduler.js';
 import { agentExecutor } from '../agents/executor.js';
@@ -20,6 +21,8 @@ export function schedulerFromConfig(
     executor?: Executor;
     workerId?: string;
     tenantIds?: string[] | null;
+    /** The process's embedder, for the memory ingestion step (issue 11). */
+    embedder?: Embedder;
   },
 ): Scheduler {
   const e = config.engine;

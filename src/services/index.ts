@@ -17,12 +17,14 @@ import { WorkflowService } from './workflow.service.js';
 import { BudgetService } from './budget.service.js';
 import { budgetGuards } from '../llm/budget.js';
 import type { BudgetDefaults } from '../domain/budget.js';
+import type { Embedder } from '../memory/embeddings/embedder.js';
+import { OfflineEmbedder } from '../memory/embeddings/offline.embedder.js';
 
 /** The domain services, one set per process; they hold no per-request state. */
 export function createServices(
   graph: Graph,
   pubsub: PubSub,
-  options: { llm?: LlmConfig; logger?: Logger; budgets?: BudgetDefaults } = {},
+  options: { llm?: LlmConfig; logger?: Logger; budgets?: BudgetDefaults; embedder?: Embedder } = {},
 ) {
   const uow = new UnitOfWork(graph, pubsub);
   const logger = options.logger ?? createLogger('silent');
@@ -47,6 +49,8 @@ export function createServices(
     workflows: new WorkflowService(uow),
     chat: new ChatService(runtime, pubsub),
     budgets,
+    /** Embeds memory (ingestion, retrieval): one per process, the offline one when not given. */
+    embedder: options.embedder ?? new OfflineEmbedder(),
   };
 }
 
