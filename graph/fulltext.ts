@@ -10,6 +10,7 @@ export const FULLTEXT_FIELDS = {
   knowledge_text: ['content', 'tagText'],
   task_text: ['title', 'description', 'result'],
   message_text: ['content'],
+  memory_text: ['name', 'aliasText', 'summary', 'text', 'content'],
 } as const;
 export type FulltextIndex = keyof typeof FULLTEXT_FIELDS;
 /** The only index names ever spliced into Cypher. */

@@ -75,7 +75,7 @@ export function mapOrSkip<T>(map: (node: NodeLike) => T, node: NodeLike): T | un
 }
 
 /** Reads required and enumerated properties of one node, throwing MalformedNodeError. */
-class Reader {
+export class Reader {
   readonly p: Record<string, unknown>;
   constructor(
     private readonly label: string,
@@ -125,8 +125,9 @@ function shown(v: unknown): string {
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
-const str = (v: unknown): string | null => (v === undefined || v === null ? null : String(v));
-const num = (v: unknown, fallback = 0): number => (typeof v === 'number' ? v : fallback);
+export const str = (v: unknown): string | null =>
+  v === undefined || v === null ? null : String(v);
+export const num = (v: unknown, fallback = 0): number => (typeof v === 'number' ? v : fallback);
 
 export function toAgent(node: NodeLike): Agent {
   const r = new Reader('Agent', node);

@@ -15,7 +15,13 @@ export const LABELS = [
   'ApiKey',
   'AuditEvent',
   'Tenant',
+  'Episode',
+  'Fact',
+  'Document',
 ] as const;
+
+/** Labels whose id constraint came after migration 1 (which is frozen). */
+const LATER_LABELS: readonly string[] = ['Tenant', 'Episode', 'Fact', 'Document'];
 
 export interface Migration {
   id: number;
@@ -30,7 +36,7 @@ export const MIGRATIONS: Migration[] = [
     id: 1,
     name: 'unique ids for every label',
     // Frozen: labels added later get their constraint in a later migration.
-    statements: LABELS.filter((label) => label !== 'Tenant').map(
+    statements: LABELS.filter((label) => !LATER_LABELS.includes(label)).map(
       (label) =>
         `CREATE CONSTRAINT ${label.toLowerCase()}_id IF NOT EXISTS FOR (n:${label}) REQUIRE n.id IS UNIQUE`,
     ),
@@ -145,6 +151,30 @@ export const MIGRATIONS: Migration[] = [
       // A chat turn seeks the window and the messages after its summary (chatContext), so its
       // work stays the same however long the conversation grows.
       'CREATE INDEX message_conversation_seq IF NOT EXISTS FOR (m:Message) ON (m.tenantId, m.conversationId, m.seq)',
+    ],
+  },
+  {
+    id: 12,
+    name: 'knowledge-graph memory: episodes, entities, facts, documents',
+    statements: [
+      ...['Episode', 'Fact', 'Document'].map(
+        (label) =>
+          `CREATE CONSTRAINT ${label.toLowerCase()}_id IF NOT EXISTS FOR (n:${label}) REQUIRE n.id IS UNIQUE`,
+      ),
+      // Creating an episode twice (a retried step, a re-sent message) MERGEs onto one node.
+      'CREATE CONSTRAINT episode_source IF NOT EXISTS FOR (e:Episode) REQUIRE (e.tenantId, e.sourceKey) IS UNIQUE',
+      // The ingestion queue claims PENDING episodes across tenants, oldest first.
+      'CREATE INDEX episode_status IF NOT EXISTS FOR (e:Episode) ON (e.status, e.createdAt)',
+      ...['Episode', 'Entity', 'Fact', 'Document'].flatMap((label) => [
+        `CREATE INDEX ${label.toLowerCase()}_tenant_created IF NOT EXISTS FOR (n:${label}) ON (n.tenantId, n.createdAt)`,
+        `CREATE INDEX ${label.toLowerCase()}_tenant_updated IF NOT EXISTS FOR (n:${label}) ON (n.tenantId, n.updatedAt)`,
+      ]),
+      // Exact-match resolution: the tenant's entities with one normalised name.
+      'CREATE INDEX entity_tenant_norm IF NOT EXISTS FOR (n:Entity) ON (n.tenantId, n.normName)',
+      'CREATE INDEX entity_tenant_name IF NOT EXISTS FOR (n:Entity) ON (n.tenantId, n.name)',
+      'CREATE INDEX fact_tenant_predicate IF NOT EXISTS FOR (n:Fact) ON (n.tenantId, n.predicate)',
+      // BM25 over all memory, the tenant inside the Lucene query (graph/fulltext.ts).
+      'CREATE FULLTEXT INDEX memory_text IF NOT EXISTS FOR (n:Entity|Fact|Episode) ON EACH [n.tenantId, n.name, n.aliasText, n.summary, n.text, n.content]',
     ],
   },
 ];

@@ -24,6 +24,9 @@ export const ORDERED_LISTS = {
   Conversation: { createdAt: 'createdAt', updatedAt: 'updatedAt' },
   AuditEvent: { createdAt: 'createdAt' },
   ApiKey: { createdAt: 'createdAt' },
+  Episode: { createdAt: 'createdAt', updatedAt: 'updatedAt' },
+  Entity: { createdAt: 'createdAt', updatedAt: 'updatedAt', name: 'name' },
+  Fact: { createdAt: 'createdAt', updatedAt: 'updatedAt' },
 } as const satisfies Record<string, Partial<Record<SortProperty, string>>>;
 
 export type ListLabel = keyof typeof ORDERED_LISTS;

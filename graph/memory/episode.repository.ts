@@ -1,0 +1,215 @@
+import { randomUUID } from 'node:crypto';
+import neo4j from 'neo4j-driver';
+import type {
+  Episode,
+  EpisodeKind,
+  EpisodeStatus,
+  MemoryDocument,
+  MemoryScope,
+} from '../../src/domain/memory.js';
+import type { Page, PageRequest } from '../../src/domain/page.js';
+import type { Tx } from '../cypher.js';
+import { readPage, type NodeLike, type Sort } from '../page.js';
+import { toDocument, toEpisode } from './mappers.js';
+
+export interface NewEpisode {
+  kind: EpisodeKind;
+  sourceKey: string;
+  source: string;
+  content: string;
+  /** ISO time the experience happened; now when null. */
+  occurredAt: string | null;
+  scope: MemoryScope;
+  scopeId: string | null;
+  /** Provenance: the ends of FROM_RUN, FROM_MESSAGE, FROM_DOCUMENT and BY, when known. */
+  runId?: string | null;
+  messageId?: string | null;
+  documentId?: string | null;
+  agentId?: string | null;
+}
+
+/**
+ * Creates the episodes that do not exist yet (by tenant and sourceKey) as PENDING, with their
+ * provenance edges; an episode that exists is returned as it is. Returns them in input order.
+ */
+export async function mergeEpisodes(
+  tx: Tx,
+  tenantId: string,
+  episodes: NewEpisode[],
+): Promise<Episode[]> {
+  const rows = await tx.run<{ e: NodeLike }>({
+    cypher: `
+      UNWIND $episodes AS x
+      MERGE (e:Episode {tenantId: $tenantId, sourceKey: x.sourceKey})
+      ON CREATE SET e.id = x.id, e.kind = x.kind, e.source = x.source, e.content = x.content,
+        e.occurredAt = coalesce(datetime(x.occurredAt), datetime()), e.status = 'PENDING',
+        e.attempts = 0, e.modelCalls = 0, e.scope = x.scope, e.scopeId = x.scopeId,
+        e.createdAt = datetime(), e.updatedAt = datetime(), e.fresh = true
+      WITH e, x, e.fresh AS fresh
+      REMOVE e.fresh
+      CALL (e, x, fresh) {
+        WITH e, x WHERE fresh AND x.runId IS NOT NULL
+        MATCH (r:Run {tenantId: $tenantId, id: x.runId}) CREATE (e)-[:FROM_RUN]->(r)
+      }
+      CALL (e, x, fresh) {
+        WITH e, x WHERE fresh AND x.messageId IS NOT NULL
+        MATCH (m:Message {tenantId: $tenantId, id: x.messageId}) CREATE (e)-[:FROM_MESSAGE]->(m)
+      }
+      CALL (e, x, fresh) {
+        WITH e, x WHERE fresh AND x.documentId IS NOT NULL
+        MATCH (d:Document {tenantId: $tenantId, id: x.documentId}) CREATE (e)-[:FROM_DOCUMENT]->(d)
+      }
+      CALL (e, x, fresh) {
+        WITH e, x WHERE fresh AND x.agentId IS NOT NULL
+        MATCH (a:Agent {tenantId: $tenantId, id: x.agentId}) CREATE (e)-[:BY]->(a)
+      }
+      RETURN e`,
+    params: {
+      tenantId,
+      episodes: episodes.map((e) => ({
+        runId: null,
+        messageId: null,
+        documentId: null,
+        agentId: null,
+        ...e,
+        id: randomUUID(),
+      })),
+    },
+  });
+  return rows.map((r) => toEpisode(r.e));
+}
+
+export async function episodesByIds(
+  tx: Tx,
+  tenantId: string,
+  ids: readonly string[],
+): Promise<Episode[]> {
+  const rows = await tx.run<{ e: NodeLike }>({
+    cypher: 'UNWIND $ids AS id MATCH (e:Episode {tenantId: $tenantId, id: id}) RETURN e',
+    params: { tenantId, ids },
+  });
+  return rows.map((r) => toEpisode(r.e));
+}
+
+export interface EpisodeFilter {
+  status?: EpisodeStatus;
+  kind?: EpisodeKind;
+  documentId?: string;
+  entityId?: string;
+}
+
+export function listEpisodes(
+  tx: Tx,
+  tenantId: string,
+  filter: EpisodeFilter,
+  sort: Sort,
+  page: PageRequest,
+): Promise<Page<Episode>> {
+  const conditions: string[] = [];
+  if (filter.status) conditions.push('n.status = $status');
+  if (filter.kind) conditions.push('n.kind = $kind');
+  if (filter.documentId) {
+    conditions.push('EXISTS { (n)-[:FROM_DOCUMENT]->(:Document {id: $documentId}) }');
+  }
+  if (filter.entityId) {
+    conditions.push('EXISTS { (n)<-[:MENTIONED_IN]-(:Entity {id: $entityId}) }');
+  }
+  return readPage(
+    tx,
+    { label: 'Episode', conditions, params: { tenantId, ...filter }, sort, page },
+    toEpisode,
+  );
+}
+
+export interface NewDocument {
+  title: string;
+  mime: string;
+  bytes: number;
+  chunks: number;
+}
+
+export async function createDocument(
+  tx: Tx,
+  tenantId: string,
+  doc: NewDocument,
+): Promise<MemoryDocument> {
+  const [row] = await tx.run<{ d: NodeLike }>({
+    cypher: `
+      CREATE (d:Document {id: $id, tenantId: $tenantId, title: $title, mime: $mime,
+        bytes: $bytes, chunks: $chunks, status: 'INGESTING',
+        createdAt: datetime(), updatedAt: datetime()})
+      RETURN d`,
+    params: {
+      tenantId,
+      id: randomUUID(),
+      ...doc,
+      bytes: neo4j.int(doc.bytes),
+      chunks: neo4j.int(doc.chunks),
+    },
+  });
+  return toDocument(row!.d);
+}
+
+export async function documentsByIds(
+  tx: Tx,
+  tenantId: string,
+  ids: readonly string[],
+): Promise<MemoryDocument[]> {
+  const rows = await tx.run<{ d: NodeLike }>({
+    cypher: 'UNWIND $ids AS id MATCH (d:Document {tenantId: $tenantId, id: id}) RETURN d',
+    params: { tenantId, ids },
+  });
+  return rows.map((r) => toDocument(r.d));
+}
+
+/** How far a document's ingestion got: its chunks by status. */
+export type DocumentProgressCounts = {
+  documentId: string;
+  chunks: number;
+  ingested: number;
+  failed: number;
+};
+
+export async function documentProgress(
+  tx: Tx,
+  tenantId: string,
+  documentId: string,
+): Promise<DocumentProgressCounts | null> {
+  const [row] = await tx.run<DocumentProgressCounts>({
+    cypher: `
+      MATCH (d:Document {tenantId: $tenantId, id: $documentId})
+      RETURN d.id AS documentId, d.chunks AS chunks,
+        COUNT { (e:Episode {status: 'INGESTED'})-[:FROM_DOCUMENT]->(d) } AS ingested,
+        COUNT { (e:Episode {status: 'FAILED'})-[:FROM_DOCUMENT]->(d) } AS failed`,
+    params: { tenantId, documentId },
+  });
+  return row ?? null;
+}
+
+/**
+ * Retention: deletes up to `limit` of the tenant's ingested episodes of `kind` that happened
+ * before `before`, with their edges; what was learned from them (entities, facts) stays, with
+ * `sourcesForgotten` counting the episodes it lost. Returns how many it deleted.
+ */
+export async function forgetEpisodes(
+  tx: Tx,
+  tenantId: string,
+  kind: EpisodeKind,
+  before: string,
+  limit: number,
+): Promise<number> {
+  const [row] = await tx.run<{ n: number }>({
+    cypher: `
+      MATCH (e:Episode {tenantId: $tenantId, kind: $kind, status: 'INGESTED'})
+      WHERE e.occurredAt < datetime($before)
+      WITH e LIMIT $limit
+      CALL (e) {
+        MATCH (f:Fact)-[:FROM_EPISODE]->(e)
+        SET f.sourcesForgotten = coalesce(f.sourcesForgotten, 0) + 1
+      }
+      DETACH DELETE e
+      RETURN count(*) AS n`,
+    params: { tenantId, kind, before, limit: neo4j.int(limit) },
+  });
+  return Number(row?.n ?? 0);
+}

@@ -1,0 +1,208 @@
+import neo4j from 'neo4j-driver';
+import type { Fact } from '../../src/domain/memory.js';
+import type { Page, PageRequest } from '../../src/domain/page.js';
+import type { Tx } from '../cypher.js';
+import { readPage, type Sort } from '../page.js';
+import { FACT_ROW, toFact, type FactRow } from './mappers.js';
+
+export interface NewFact {
+  id: string;
+  subjectId: string;
+  predicate: string;
+  objectId: string | null;
+  value: string;
+  text: string;
+  confidence: number;
+  /** ISO time it began to hold in the world, when the episode says; null otherwise. */
+  validFrom: string | null;
+  /** The episodes it came from (FROM_EPISODE). */
+  episodeIds: string[];
+}
+
+/** MERGEs the facts by id (a retried ingestion writes the same ids) with their edges. */
+export async function createFacts(tx: Tx, tenantId: string, facts: NewFact[]): Promise<Fact[]> {
+  const rows = await tx.run<FactRow>({
+    cypher: `
+      UNWIND $facts AS x
+      MATCH (s:Entity {tenantId: $tenantId, id: x.subjectId})
+      MERGE (f:Fact {id: x.id})
+      ON CREATE SET f.tenantId = $tenantId, f.predicate = x.predicate, f.value = x.value,
+        f.text = x.text, f.confidence = x.confidence, f.validFrom = datetime(x.validFrom),
+        f.recordedAt = datetime(), f.createdAt = datetime(), f.updatedAt = datetime()
+      MERGE (f)-[:SUBJECT]->(s)
+      WITH f, x
+      CALL (f, x) {
+        MATCH (o:Entity {tenantId: $tenantId, id: x.objectId}) MERGE (f)-[:OBJECT]->(o)
+      }
+      CALL (f, x) {
+        UNWIND x.episodeIds AS eid
+        MATCH (e:Episode {tenantId: $tenantId, id: eid}) MERGE (f)-[:FROM_EPISODE]->(e)
+      }
+      RETURN ${FACT_ROW}`,
+    params: { tenantId, facts },
+  });
+  return rows.map(toFact);
+}
+
+/** Adds an episode as one more source of facts already known (the same fact seen again). */
+export async function confirmFacts(
+  tx: Tx,
+  tenantId: string,
+  confirmations: { factId: string; episodeId: string }[],
+): Promise<void> {
+  await tx.run({
+    cypher: `
+      UNWIND $confirmations AS c
+      MATCH (f:Fact {tenantId: $tenantId, id: c.factId})
+      MATCH (e:Episode {tenantId: $tenantId, id: c.episodeId})
+      MERGE (f)-[:FROM_EPISODE]->(e)
+      SET f.updatedAt = datetime()`,
+    params: { tenantId, confirmations },
+  });
+}
+
+/** The current facts whose subject is one of these entities (contradiction candidates). */
+export async function currentFactsOf(
+  tx: Tx,
+  tenantId: string,
+  subjectIds: readonly string[],
+): Promise<Fact[]> {
+  const rows = await tx.run<FactRow>({
+    cypher: `
+      UNWIND $subjectIds AS sid
+      MATCH (:Entity {tenantId: $tenantId, id: sid})<-[:SUBJECT]-(f:Fact)
+      WHERE f.expiredAt IS NULL AND f.validUntil IS NULL
+      RETURN ${FACT_ROW}`,
+    params: { tenantId, subjectIds },
+  });
+  return rows.map(toFact);
+}
+
+/**
+ * Ends facts a newer one contradicts: valid until `validUntil` in the world, expired now in
+ * the system, REPLACED_BY the new fact. Never deletes. Facts ended already are left alone.
+ */
+export async function endFacts(
+  tx: Tx,
+  tenantId: string,
+  ends: { id: string; replacedById: string; validUntil: string | null }[],
+): Promise<number> {
+  const [row] = await tx.run<{ n: number }>({
+    cypher: `
+      UNWIND $ends AS x
+      MATCH (old:Fact {tenantId: $tenantId, id: x.id}) WHERE old.expiredAt IS NULL
+      MATCH (new:Fact {tenantId: $tenantId, id: x.replacedById})
+      SET old.expiredAt = datetime(),
+          old.validUntil = coalesce(old.validUntil, datetime(x.validUntil), datetime()),
+          old.updatedAt = datetime()
+      MERGE (old)-[:REPLACED_BY]->(new)
+      RETURN count(old) AS n`,
+    params: { tenantId, ends },
+  });
+  return Number(row?.n ?? 0);
+}
+
+/**
+ * Cypher over the fact variable `f` for "valid and known at $asOf" (both times), or for
+ * "current" without asOf.
+ */
+export function factTimeCondition(asOf: string | null, f = 'f'): string {
+  if (asOf === null) return `${f}.expiredAt IS NULL AND ${f}.validUntil IS NULL`;
+  return `${f}.recordedAt <= datetime($asOf)
+    AND (${f}.expiredAt IS NULL OR ${f}.expiredAt > datetime($asOf))
+    AND (${f}.validFrom IS NULL OR ${f}.validFrom <= datetime($asOf))
+    AND (${f}.validUntil IS NULL OR ${f}.validUntil > datetime($asOf))`;
+}
+
+export async function factsByIds(
+  tx: Tx,
+  tenantId: string,
+  ids: readonly string[],
+): Promise<Fact[]> {
+  const rows = await tx.run<FactRow>({
+    cypher: `UNWIND $ids AS id MATCH (f:Fact {tenantId: $tenantId, id: id}) RETURN ${FACT_ROW}`,
+    params: { tenantId, ids },
+  });
+  return rows.map(toFact);
+}
+
+/**
+ * The facts about one entity (as subject or object): `current` ones, or the ended ones
+ * (`past`), or those valid and known at `asOf`. Newest first.
+ */
+export async function factsOfEntity(
+  tx: Tx,
+  tenantId: string,
+  entityId: string,
+  when: { asOf: string | null; past: boolean },
+  limit: number,
+): Promise<Fact[]> {
+  const condition = when.past
+    ? 'NOT (f.expiredAt IS NULL AND f.validUntil IS NULL)'
+    : factTimeCondition(when.asOf);
+  const rows = await tx.run<FactRow>({
+    cypher: `
+      MATCH (:Entity {tenantId: $tenantId, id: $entityId})<-[:SUBJECT|OBJECT]-(f:Fact)
+      WHERE ${condition}
+      WITH DISTINCT f ORDER BY f.recordedAt DESC, f.id LIMIT $limit
+      RETURN ${FACT_ROW}`,
+    params: { tenantId, entityId, asOf: when.asOf, limit: neo4j.int(limit) },
+  });
+  return rows.map(toFact);
+}
+
+export interface FactFilter {
+  subjectId?: string;
+  entityId?: string;
+  predicate?: string;
+  text?: string;
+  /** Facts valid and known then; without it, the current facts. */
+  asOf?: string | null;
+  /** Every fact, current and ended (asOf is then ignored). */
+  includeEnded?: boolean;
+}
+
+/** The tenant's facts as a page (readPage binds each as `n`). */
+export async function listFacts(
+  tx: Tx,
+  tenantId: string,
+  filter: FactFilter,
+  sort: Sort,
+  page: PageRequest,
+): Promise<Page<Fact>> {
+  const conditions: string[] = [];
+  if (!filter.includeEnded) conditions.push(factTimeCondition(filter.asOf ?? null, 'n'));
+  if (filter.subjectId) conditions.push('EXISTS { (n)-[:SUBJECT]->(:Entity {id: $subjectId}) }');
+  if (filter.entityId) {
+    conditions.push('EXISTS { (n)-[:SUBJECT|OBJECT]->(:Entity {id: $entityId}) }');
+  }
+  if (filter.predicate) conditions.push('n.predicate = $predicate');
+  if (filter.text) conditions.push('toLower(n.text) CONTAINS toLower($text)');
+  const ids = await readPage(
+    tx,
+    {
+      label: 'Fact',
+      conditions,
+      params: { tenantId, ...filter, asOf: filter.asOf ?? null },
+      sort,
+      page,
+    },
+    (node) => String(node.properties.id),
+  );
+  const facts = new Map(
+    (
+      await factsByIds(
+        tx,
+        tenantId,
+        ids.items.map((i) => i.node),
+      )
+    ).map((f) => [f.id, f]),
+  );
+  return {
+    ...ids,
+    items: ids.items.flatMap((i) => {
+      const fact = facts.get(i.node);
+      return fact ? [{ node: fact, cursor: i.cursor }] : [];
+    }),
+  };
+}

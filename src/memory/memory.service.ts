@@ -1,0 +1,250 @@
+import { randomUUID } from 'node:crypto';
+import type { Tx } from '../../graph/cypher.js';
+import * as episodes from '../../graph/memory/episode.repository.js';
+import * as entities from '../../graph/memory/entity.repository.js';
+import * as facts from '../../graph/memory/fact.repository.js';
+import * as merges from '../../graph/memory/merge.repository.js';
+import { BadInputError, ConflictError, NotFoundError } from '../domain/errors.js';
+import {
+  EpisodeKind,
+  MemoryScope,
+  type Entity,
+  type Episode,
+  type Fact,
+  type MemoryDocument,
+} from '../domain/memory.js';
+import { pageRequest, type Page, type Sort } from '../domain/page.js';
+import { isId, LIMITS, optionalText, requiredText } from '../domain/validate.js';
+import type { UnitOfWork } from '../services/unit-of-work.js';
+
+export interface NewDocumentData {
+  title: string;
+  mime: string;
+  bytes: number;
+  chunks: string[];
+  actorAgentId?: string | null;
+}
+
+/**
+ * Creates a (:Document) and one PENDING DOCUMENT_CHUNK episode per chunk, FROM_DOCUMENT it, in
+ * one transaction: a document is either wholly queued for ingestion or not there at all.
+ */
+export function createDocument(
+  uow: UnitOfWork,
+  tenantId: string,
+  data: NewDocumentData,
+): Promise<MemoryDocument> {
+  return uow.run(async (tx) => {
+    const doc = await episodes.createDocument(tx, tenantId, {
+      title: data.title,
+      mime: data.mime,
+      bytes: data.bytes,
+      chunks: data.chunks.length,
+    });
+    await episodes.mergeEpisodes(
+      tx,
+      tenantId,
+      data.chunks.map((content, i) => ({
+        kind: EpisodeKind.DOCUMENT_CHUNK,
+        sourceKey: `document:${doc.id}#${i + 1}`,
+        source: `document "${data.title}" part ${i + 1} of ${data.chunks.length}`,
+        content,
+        occurredAt: null,
+        scope: MemoryScope.TENANT,
+        scopeId: null,
+        documentId: doc.id,
+        agentId: data.actorAgentId ?? null,
+      })),
+    );
+    return doc;
+  });
+}
+
+export async function documentById(
+  uow: UnitOfWork,
+  tenantId: string,
+  id: string,
+): Promise<MemoryDocument | null> {
+  if (!isId(id)) return null;
+  const [doc] = await uow.read((tx) => episodes.documentsByIds(tx, tenantId, [id]));
+  return doc ?? null;
+}
+
+/**
+ * Queues an episode in the caller's transaction (a step's writes, a message, a chat turn):
+ * PENDING, ingested later in the background, so the agent that produced it never waits.
+ * Idempotent per sourceKey.
+ */
+export async function queueEpisode(
+  tx: Tx,
+  tenantId: string,
+  episode: episodes.NewEpisode,
+): Promise<Episode> {
+  const [queued] = await episodes.mergeEpisodes(tx, tenantId, [episode]);
+  return queued!;
+}
+
+/** An entity with what the API shows around it. */
+export interface EntityView {
+  entity: Entity;
+}
+
+const MAX_REASON = 500;
+
+/** The API's use cases over memory: reads, merges and retention. */
+export class MemoryService {
+  constructor(private readonly uow: UnitOfWork) {}
+
+  entities(
+    tenantId: string,
+    filter: entities.EntityFilter,
+    sort: Sort,
+    first?: number | null,
+    after?: string | null,
+  ): Promise<Page<Entity>> {
+    const text = optionalText('filter.text', filter.text, LIMITS.search) ?? undefined;
+    const type = optionalText('filter.type', filter.type, LIMITS.name) ?? undefined;
+    return this.uow.read((tx) =>
+      entities.listEntities(
+        tx,
+        tenantId,
+        { ...filter, text, type },
+        sort,
+        pageRequest(first, after),
+      ),
+    );
+  }
+
+  async entity(tenantId: string, id: string): Promise<Entity | null> {
+    if (!isId(id)) return null;
+    const [entity] = await this.uow.read((tx) => entities.entitiesByIds(tx, tenantId, [id]));
+    return entity ?? null;
+  }
+
+  entitiesByIds(tenantId: string, ids: readonly string[]): Promise<Entity[]> {
+    return this.uow.read((tx) => entities.entitiesByIds(tx, tenantId, ids.filter(isId)));
+  }
+
+  /** Facts about an entity: current, past (ended), or valid and known at asOf. */
+  factsOfEntity(
+    tenantId: string,
+    entityId: string,
+    when: { asOf: string | null; past: boolean },
+    first: number,
+  ): Promise<Fact[]> {
+    return this.uow.read((tx) => facts.factsOfEntity(tx, tenantId, entityId, when, first));
+  }
+
+  neighbours(tenantId: string, entityId: string, first: number) {
+    return this.uow.read((tx) => entities.entityNeighbours(tx, tenantId, entityId, first));
+  }
+
+  episodes(
+    tenantId: string,
+    filter: episodes.EpisodeFilter,
+    sort: Sort,
+    first?: number | null,
+    after?: string | null,
+  ): Promise<Page<Episode>> {
+    return this.uow.read((tx) =>
+      episodes.listEpisodes(tx, tenantId, filter, sort, pageRequest(first, after)),
+    );
+  }
+
+  facts(
+    tenantId: string,
+    filter: facts.FactFilter,
+    sort: Sort,
+    first?: number | null,
+    after?: string | null,
+  ): Promise<Page<Fact>> {
+    const text = optionalText('filter.text', filter.text, LIMITS.search) ?? undefined;
+    return this.uow.read((tx) =>
+      facts.listFacts(tx, tenantId, { ...filter, text }, sort, pageRequest(first, after)),
+    );
+  }
+
+  /**
+   * Merges each of `ids` into `intoId` (one transaction, all or nothing). Throws NOT_FOUND for
+   * an unknown entity and CONFLICT for one that is merged already.
+   */
+  async merge(
+    tenantId: string,
+    intoId: string,
+    ids: string[],
+    reason: string | null | undefined,
+    by: string,
+  ): Promise<Entity> {
+    const why = optionalText('reason', reason, MAX_REASON) ?? 'merged by hand';
+    const from = [...new Set(ids)].filter((id) => id !== intoId);
+    if (from.length === 0) {
+      throw new BadInputError('ids must name at least one entity other than intoId', {
+        field: 'ids',
+      });
+    }
+    if (from.length > LIMITS.batch) {
+      throw new BadInputError(`ids may name at most ${LIMITS.batch} entities`, { field: 'ids' });
+    }
+    return this.uow.run(async (tx) => {
+      await this.standing(tx, tenantId, [intoId, ...from]);
+      for (const id of from) {
+        await merges.mergeEntity(tx, tenantId, id, intoId, why, by);
+      }
+      const [into] = await entities.entitiesByIds(tx, tenantId, [intoId]);
+      return into!;
+    });
+  }
+
+  /** Undoes a merge; NOT_FOUND for an unknown entity, CONFLICT for one that is not merged. */
+  async unmerge(tenantId: string, id: string): Promise<Entity> {
+    return this.uow.run(async (tx) => {
+      const [entity] = isId(id) ? await entities.entitiesByIds(tx, tenantId, [id]) : [];
+      if (!entity) throw new NotFoundError('Entity', id);
+      if (entity.mergedInto === null) {
+        throw new ConflictError(`Entity "${entity.name}" (${id}) is not merged into another`);
+      }
+      await merges.unmergeEntity(tx, tenantId, id);
+      const [back] = await entities.entitiesByIds(tx, tenantId, [id]);
+      return back!;
+    });
+  }
+
+  /**
+   * Retention: forgets (deletes) ingested episodes of `kind` older than `days`, in batches;
+   * entities and facts learned from them stay. Returns how many it deleted.
+   */
+  async forgetEpisodes(tenantId: string, kind: EpisodeKind, days: number): Promise<number> {
+    if (!Number.isInteger(days) || days < 0 || days > 36_500) {
+      throw new BadInputError(`olderThanDays must be a whole number 0 to 36500, but got ${days}`, {
+        field: 'olderThanDays',
+      });
+    }
+    const before = new Date(Date.now() - days * 86_400_000).toISOString();
+    let total = 0;
+    for (;;) {
+      const n = await this.uow.run((tx) =>
+        episodes.forgetEpisodes(tx, tenantId, kind, before, 500),
+      );
+      total += n;
+      if (n < 500) return total;
+    }
+  }
+
+  /** Throws NOT_FOUND for an unknown id and CONFLICT for a merged entity. */
+  private async standing(tx: Tx, tenantId: string, ids: string[]): Promise<void> {
+    const bad = ids.filter((id) => !isId(id));
+    if (bad.length > 0) throw new NotFoundError('Entity', bad[0]!);
+    const found = new Map((await entities.entitiesByIds(tx, tenantId, ids)).map((e) => [e.id, e]));
+    for (const id of ids) {
+      const entity = found.get(id);
+      if (!entity) throw new NotFoundError('Entity', id);
+      if (entity.mergedInto !== null) {
+        throw new ConflictError(
+          `Entity "${entity.name}" (${id}) is merged into ${entity.mergedInto} already: unmerge it first or use that one`,
+        );
+      }
+    }
+  }
+}
+
+export const newId = () => randomUUID();
