@@ -191,15 +191,18 @@ export function missingVectors(
   embedder: VectorSpace,
   limit: number,
   after = '',
+  /** Only this tenant's nodes; all tenants when unset. */
+  tenantId?: string,
 ): Promise<MissingVector[]> {
   const prop = safe(vectorProperty(embedder));
   return tx.run<MissingVector>({
     cypher: `MATCH (n:${label(labelName)})
 WHERE n.id > $after AND n.${prop} IS NULL AND n.tenantId IS NOT NULL
+  AND ($tenantId IS NULL OR n.tenantId = $tenantId)
 RETURN n.id AS id, n.tenantId AS tenantId, ${TEXT_OF[label(labelName)]} AS text
 ORDER BY n.id
 LIMIT $limit`,
-    params: { after, limit: neo4j.int(limit) },
+    params: { after, limit: neo4j.int(limit), tenantId: tenantId ?? null },
   });
 }
 
@@ -208,10 +211,14 @@ export async function countMissingVectors(
   tx: Tx,
   labelName: string,
   embedder: VectorSpace,
+  tenantId?: string,
 ): Promise<number> {
   const prop = safe(vectorProperty(embedder));
   const [row] = await tx.run<{ n: number }>({
-    cypher: `MATCH (n:${label(labelName)}) WHERE n.${prop} IS NULL AND n.tenantId IS NOT NULL RETURN count(n) AS n`,
+    cypher: `MATCH (n:${label(labelName)})
+WHERE n.${prop} IS NULL AND n.tenantId IS NOT NULL AND ($tenantId IS NULL OR n.tenantId = $tenantId)
+RETURN count(n) AS n`,
+    params: { tenantId: tenantId ?? null },
   });
   return row?.n ?? 0;
 }

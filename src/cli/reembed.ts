@@ -1,0 +1,69 @@
+import { openGraph } from '../bootstrap.js';
+import { loadConfig } from '../config.js';
+import { runEntry } from '../entry.js';
+import { createLogger } from '../logger.js';
+import { ensureVectorIndexes } from '../../graph/memory/vector.repository.js';
+import { createEmbedder } from '../memory/embeddings/embedder.js';
+import { reembed, type ReembedProgress } from '../memory/embeddings/reembed.js';
+
+/** A progress bar on a terminal, a plain line per tenth otherwise (logs, CI). */
+function progressPrinter(tty: boolean) {
+  let lastTenth = -1;
+  return (p: ReembedProgress) => {
+    const share = p.total === 0 ? 1 : Math.min(1, p.done / p.total);
+    if (tty) {
+      const width = 30;
+      const filled = Math.round(share * width);
+      const bar = `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}]`;
+      process.stdout.write(`\r${p.label.padEnd(8)} ${bar} ${p.done}/${p.total}`);
+      if (p.done >= p.total) process.stdout.write('\n');
+      return;
+    }
+    const tenth = Math.floor(share * 10);
+    if (p.done === 0) lastTenth = -1;
+    if (tenth !== lastTenth || p.done >= p.total) {
+      lastTenth = tenth;
+      console.log(`${p.label}: ${p.done}/${p.total} embedded`);
+    }
+  };
+}
+
+/**
+ * `npm run memory:reembed [-- --tenant <id>]`: gives every Entity, Fact and Episode the
+ * configured embedder's vector where it is missing (after switching models, or for nodes
+ * written while no model was available). Stop it any time; run it again to resume.
+ */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  const at = process.argv.indexOf('--tenant');
+  const tenantId = at > 0 ? process.argv[at + 1] : undefined;
+  const graph = await openGraph(config, (line) => logger.info(line));
+  try {
+    const embedder = await createEmbedder(config.embeddings, { log: logger, fetchIfMissing: true });
+    await ensureVectorIndexes(graph, embedder);
+    console.log(`Embedding with ${embedder.id}${embedder.offline ? ' (offline)' : ''}`);
+    const controller = new AbortController();
+    process.once('SIGINT', () => controller.abort());
+    const counts = await reembed(graph, embedder, {
+      tenantId,
+      signal: controller.signal,
+      onProgress: progressPrinter(Boolean(process.stdout.isTTY)),
+    }).catch((err: unknown) => {
+      if (!controller.signal.aborted) throw err;
+      console.log(
+        '\nStopped; what was embedded is kept: run npm run memory:reembed again to resume',
+      );
+      process.exitCode = 130;
+      return undefined;
+    });
+    if (!counts) return;
+    console.log(
+      `Done: ${counts.Entity} entities, ${counts.Fact} facts, ${counts.Episode} episodes embedded`,
+    );
+  } finally {
+    await graph.close();
+  }
+}
+
+runEntry(main);
