@@ -47,6 +47,7 @@ export async function mergeEpisodes(
         e.createdAt = datetime(), e.updatedAt = datetime(), e.fresh = true
       WITH e, x, e.fresh AS fresh
       REMOVE e.fresh
+      WITH e, x, fresh
       CALL (e, x, fresh) {
         WITH e, x WHERE fresh AND x.runId IS NOT NULL
         MATCH (r:Run {tenantId: $tenantId, id: x.runId}) CREATE (e)-[:FROM_RUN]->(r)
