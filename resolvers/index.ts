@@ -4,6 +4,7 @@ import { AuthResolver } from './auth.resolver.js';
 import { HealthResolver } from './health.resolver.js';
 import { ChatResolver } from './chat.resolver.js';
 import { BudgetResolver } from './budget.resolver.js';
+import { DocumentResolver } from './memory/document.resolver.js';
 import { RunResolver, WorkflowResolver } from './workflow.resolver.js';
 import { AgentTasksResolver, TaskResolver } from './task.resolver.js';
 import { KnowledgeResolver } from './knowledge.resolver.js';
@@ -42,4 +43,5 @@ export const RESOLVERS: NonEmptyArray<Function> = [
   TaskLLMUsageResolver,
   AgentLLMUsageResolver,
   BudgetResolver,
+  DocumentResolver,
 ];

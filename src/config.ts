@@ -3,6 +3,11 @@ import { z } from 'zod';
 import { limitsEnvSchema, limitsFromEnv, type LimitsConfig } from './limits/config.js';
 import { llmEnvProblem, llmEnvSchema, llmFromEnv, type LlmConfig } from './llm/config.js';
 import { budgetEnvSchema, budgetsFromEnv } from './llm/budget-config.js';
+import {
+  documentsEnvSchema,
+  documentsFromEnv,
+  type DocumentLimits,
+} from './memory/documents/config.js';
 import type { BudgetDefaults } from './domain/budget.js';
 import {
   embeddingsEnvProblem,
@@ -64,6 +69,7 @@ const envSchema = z.object({
   ...limitsEnvSchema.shape,
   ...llmEnvSchema.shape,
   ...budgetEnvSchema.shape,
+  ...documentsEnvSchema.shape,
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -95,6 +101,8 @@ export interface Config {
   llm: LlmConfig;
   /** Default spending limits per tenant, agent and submitted task (src/llm/budget-config.ts). */
   budgets: BudgetDefaults;
+  /** Uploaded and ingested documents: size, chunk count, chunk length (src/memory/documents/config.ts). */
+  documents: DocumentLimits;
   engine: {
     /** Run a scheduler inside the API process (workers run one each regardless). */
     enabled: boolean;
@@ -165,6 +173,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     embeddings: embeddingsFromEnv(e, env),
     llm: llmFromEnv(e),
     budgets: budgetsFromEnv(e),
+    documents: documentsFromEnv(e),
     engine: {
       enabled: e.ENGINE === 'on',
       concurrency: e.ENGINE_CONCURRENCY,

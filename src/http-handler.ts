@@ -23,6 +23,8 @@ export interface HttpHandlerOptions {
   bodyTimeoutMs: number;
   /** The query depth limit; documents nested far deeper are refused before parsing. */
   maxDepth: number;
+  /** Other routes by exact path (POST /documents); each reads its own body with its own limits. */
+  routes?: Record<string, (req: IncomingMessage, res: ServerResponse) => Promise<void>>;
 }
 
 /**
@@ -47,6 +49,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: HttpHandl
     const version = await opts.graph.serverVersion().catch(() => null);
     return sendJson(res, version ? 200 : 503, { status: version ? 'ready' : 'neo4j unreachable' });
   }
+  const route = opts.routes?.[url.pathname];
+  if (route) return route(req, res);
   if (url.pathname !== '/graphql') {
     return sendJson(res, 404, { error: `Nothing at ${url.pathname}: the API is at /graphql` });
   }

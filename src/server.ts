@@ -20,6 +20,7 @@ import { AppError, UnauthenticatedError } from './domain/errors.js';
 import { useCursorSecret } from './domain/page.js';
 import { formatError, withoutSuggestions } from './format-error.js';
 import { createHttpHandler } from './http-handler.js';
+import { documentUploadRoute } from './memory/documents/upload.route.js';
 import { serviceUnavailablePlugin } from './outage.js';
 import { isPublicOnly } from './public-operation.js';
 import {
@@ -39,7 +40,7 @@ import { createServices, type Services } from './services/index.js';
 
 export interface ServerDeps {
   config: Pick<Config, 'env' | 'host' | 'port' | 'limits'> & { cursorSecret?: string } & Partial<
-      Pick<Config, 'auditRetentionDays'>
+      Pick<Config, 'auditRetentionDays' | 'documents'>
     >;
   graph: Graph;
   logger: Logger;
@@ -83,6 +84,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     logger,
     budgets: deps.budgets,
     embedder: deps.embedder,
+    documents: config.documents,
   });
   reportMalformedNodes((err) => logger.warn({ err }, 'left an unreadable node out of a list'));
   // Cursors signed here are accepted by every instance that shares the secret (README).
@@ -228,6 +230,15 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
       requestTimeoutMs: limits.requestTimeoutMs,
       bodyTimeoutMs: limits.bodyTimeoutMs,
       maxDepth: limits.maxDepth,
+      routes: {
+        '/documents': documentUploadRoute({
+          context: httpContext,
+          graph,
+          documents: services.documents,
+          bodyTimeoutMs: limits.bodyTimeoutMs,
+          requestTimeoutMs: limits.requestTimeoutMs,
+        }),
+      },
     }),
   );
 

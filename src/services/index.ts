@@ -19,12 +19,23 @@ import { budgetGuards } from '../llm/budget.js';
 import type { BudgetDefaults } from '../domain/budget.js';
 import type { Embedder } from '../memory/embeddings/embedder.js';
 import { OfflineEmbedder } from '../memory/embeddings/offline.embedder.js';
+import { DocumentService } from '../memory/documents/document.service.js';
+import { MemoryService } from '../memory/memory.service.js';
+import type { DocumentLimits } from '../memory/documents/config.js';
 
 /** The domain services, one set per process; they hold no per-request state. */
 export function createServices(
   graph: Graph,
   pubsub: PubSub,
-  options: { llm?: LlmConfig; logger?: Logger; budgets?: BudgetDefaults; embedder?: Embedder } = {},
+  options: {
+    llm?: LlmConfig;
+    logger?: Logger;
+    budgets?: BudgetDefaults;
+    /** Embeds memory; the offline embedder when unset. */
+    embedder?: Embedder;
+    /** Document size and chunk limits; DEFAULT_DOCUMENT_LIMITS when unset. */
+    documents?: DocumentLimits;
+  } = {},
 ) {
   const uow = new UnitOfWork(graph, pubsub);
   const logger = options.logger ?? createLogger('silent');
@@ -49,8 +60,10 @@ export function createServices(
     workflows: new WorkflowService(uow),
     chat: new ChatService(runtime, pubsub),
     budgets,
+    memory: new MemoryService(uow),
     /** Embeds memory (ingestion, retrieval): one per process, the offline one when not given. */
     embedder: options.embedder ?? new OfflineEmbedder(),
+    documents: new DocumentService(uow, options.documents),
   };
 }
 

@@ -9,6 +9,7 @@ import { generateApiKey } from '../../src/auth/keys.js';
 import type { Role } from '../../src/domain/auth.js';
 import { DEFAULT_LIMITS, type LimitsConfig } from '../../src/limits/index.js';
 import type { LlmConfig } from '../../src/llm/config.js';
+import { DEFAULT_DOCUMENT_LIMITS, type DocumentLimits } from '../../src/memory/documents/config.js';
 
 export interface TestServer extends RunningServer {
   graph: Graph;
@@ -37,6 +38,8 @@ export async function startTestServer(
   limits: Partial<LimitsConfig> = {},
   /** The models of the server's own services (chat); the offline model when unset. */
   llm?: LlmConfig,
+  /** Document limits (DOCUMENT_MAX_BYTES, ...) over the defaults. */
+  documents: Partial<DocumentLimits> = {},
 ): Promise<TestServer> {
   const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
   const graph = await connectGraph(inject('neo4j'), { log: () => {}, attempts: 3 });
@@ -47,6 +50,7 @@ export async function startTestServer(
       port: 0,
       // Suites send hundreds of requests a minute; the limits suite sets its own rate.
       limits: { ...DEFAULT_LIMITS, rateLimitPerMinute: 1_000_000, ...limits },
+      documents: { ...DEFAULT_DOCUMENT_LIMITS, ...documents },
     },
     graph,
     logger,

@@ -1,0 +1,81 @@
+import type { UnitOfWork } from '../../services/unit-of-work.js';
+import { BadInputError, LimitExceededError } from '../../domain/errors.js';
+import type { MemoryDocument } from '../../domain/memory.js';
+import {
+  documentProgress,
+  type DocumentProgressCounts,
+} from '../../../graph/memory/episode.repository.js';
+import { createDocument, documentById } from '../memory.service.js';
+import { chunkText } from './chunk.js';
+import { DEFAULT_DOCUMENT_LIMITS, type DocumentLimits } from './config.js';
+import { TooLargeError } from './errors.js';
+import { documentText, documentType } from './parse.js';
+
+export interface DocumentUpload {
+  title: string;
+  /** The declared content type; generic types are read from `filename`'s extension. */
+  mime: string | null;
+  filename?: string;
+  data: Uint8Array;
+}
+
+const MAX_TITLE_CHARS = 300;
+
+/**
+ * Documents (issue 11): parse, chunk, and hand the chunks to memory as PENDING episodes, in
+ * one transaction with the (:Document) node. Every check (type, size, readable, chunk count)
+ * runs before anything is written, so a refused document leaves nothing behind.
+ */
+export class DocumentService {
+  constructor(
+    private readonly uow: UnitOfWork,
+    readonly limits: DocumentLimits = DEFAULT_DOCUMENT_LIMITS,
+  ) {}
+
+  /**
+   * Throws TooLargeError (over DOCUMENT_MAX_BYTES), UnsupportedTypeError, BadInputError
+   * (empty, unreadable, bad title) or LimitExceededError (over DOCUMENT_MAX_CHUNKS).
+   */
+  async ingest(tenantId: string, upload: DocumentUpload): Promise<MemoryDocument> {
+    const title = checkTitle(upload.title);
+    if (upload.data.length > this.limits.maxBytes) {
+      throw new TooLargeError(this.limits.maxBytes, upload.data.length);
+    }
+    const type = documentType(upload.mime, upload.filename);
+    const text = await documentText(upload.data, type);
+    const chunks = chunkText(text, { size: this.limits.chunkChars });
+    if (chunks.length > this.limits.maxChunks) {
+      throw new LimitExceededError(
+        'DOCUMENT_MAX_CHUNKS',
+        `A document may make at most ${this.limits.maxChunks} chunks of about ${this.limits.chunkChars} characters (DOCUMENT_MAX_CHUNKS), but this one makes ${chunks.length}: split it`,
+      );
+    }
+    return createDocument(this.uow, tenantId, {
+      title,
+      mime: type,
+      bytes: upload.data.length,
+      chunks,
+      actorAgentId: null,
+    });
+  }
+
+  /** The tenant's document, or null (another tenant's id is simply absent). */
+  byId(tenantId: string, id: string): Promise<MemoryDocument | null> {
+    return documentById(this.uow, tenantId, id);
+  }
+
+  /** How many of its chunks are ingested or failed; null for no such document of the tenant. */
+  progress(tenantId: string, id: string): Promise<DocumentProgressCounts | null> {
+    return this.uow.read((tx) => documentProgress(tx, tenantId, id));
+  }
+}
+
+function checkTitle(raw: string): string {
+  const title = raw.trim();
+  if (title.length === 0 || title.length > MAX_TITLE_CHARS) {
+    throw new BadInputError(
+      `title must have 1 to ${MAX_TITLE_CHARS} characters, but got ${title.length}`,
+    );
+  }
+  return title;
+}
