@@ -4,6 +4,8 @@ import { localNeo4jOptions, resolveGraphSettings } from '../src/bootstrap.js';
 import { connectGraph, type GraphSettings } from '../graph/graph.js';
 import { localNeo4jPid, stopLocalNeo4j } from '../graph/local/launcher.js';
 import { migrate } from '../graph/migrations.js';
+import { fetchModel } from '../src/memory/embeddings/model-fetch.js';
+import { modelPresent } from '../src/memory/embeddings/model-files.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -25,6 +27,14 @@ export default async function setup(project: TestProject) {
   await migrate(graph, log);
   await graph.close();
   project.provide('neo4j', settings);
+  // The local embedding model's files, once per machine (as npm start does); without them the
+  // local-model tests fail with the command that fetches them.
+  const { modelDir } = config.embeddings;
+  if (!modelPresent(modelDir)) {
+    await fetchModel({ dir: modelDir, log: (line) => console.log(`[models] ${line}`) }).catch(
+      (err: Error) => console.warn(`[models] ${err.message}`),
+    );
+  }
 
   return async () => {
     if (!config.neo4j.uri && !wasRunning) await stopLocalNeo4j(home, log);
