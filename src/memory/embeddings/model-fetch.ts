@@ -60,10 +60,11 @@ export function hubSource(
   };
 }
 
-/** Runs a command, its output shown on stderr (pip's own progress); rejects on failure. */
+/** Runs a command, its output on stderr (pip's own progress); rejects on failure. */
 function run(command: string, args: string[], log: Log): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+    // On stderr: stdout may be a stream of JSON log lines (npm start piped to a collector).
+    const child = spawn(command, args, { stdio: ['ignore', 2, 2] });
     child.on('error', (err) => reject(new Error(`${command} could not start: ${err.message}`)));
     child.on('exit', (code) => {
       if (code === 0) resolve();
@@ -104,6 +105,7 @@ export function pipSource(pip = process.env.PIP || 'pip', python = 'python3'): M
             'download',
             '--no-deps',
             '--disable-pip-version-check',
+            ...(process.stderr.isTTY ? [] : ['--progress-bar', 'off']),
             '--only-binary=:all:',
             '--dest',
             tmp,
