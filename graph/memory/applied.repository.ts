@@ -1,0 +1,101 @@
+import neo4j from 'neo4j-driver';
+import type { MemoryRef } from '../../src/domain/memory-search.js';
+import type { Tx } from '../cypher.js';
+
+/*
+ * What entered a prompt, and what a Chief of Staff handed on (issue 11): the one place that
+ * writes APPLIED_IN, for lessons and knowledge as for entities, facts and episodes.
+ */
+
+const APPLIED_LABELS = ['Entity', 'Fact', 'Episode', 'Knowledge'] as const;
+const CONTEXT_LABELS = ['Entity', 'Fact'] as const;
+
+function byLabel(labels: readonly string[]): string {
+  return labels
+    .map((l) => `MATCH (n:${l} {id: x.id}) WHERE x.label = '${l}' RETURN n`)
+    .join('\n        UNION ');
+}
+
+/**
+ * Links each item of the tenant `(item)-[:APPLIED_IN]->(:Run)`: it entered a prompt of that
+ * run. Idempotent (MERGE); ids of another tenant or of nothing are ignored.
+ */
+export async function markApplied(
+  tx: Tx,
+  tenantId: string,
+  runId: string,
+  items: readonly MemoryRef[],
+): Promise<void> {
+  if (items.length === 0) return;
+  await tx.run({
+    cypher: `
+      MATCH (r:Run {id: $runId}) WHERE r.tenantId = $tenantId
+      UNWIND $items AS x
+      CALL (x) {
+        ${byLabel(APPLIED_LABELS)}
+      }
+      WITH r, n WHERE n.tenantId = $tenantId
+      MERGE (n)-[a:APPLIED_IN]->(r)
+        ON CREATE SET a.at = datetime()`,
+    params: { tenantId, runId, items: items.map((i) => ({ label: i.label, id: i.id })) },
+  });
+}
+
+/**
+ * A Chief of Staff's context package: `(:Task)-[:CONTEXT]->(:Entity|:Fact)` for each subtask
+ * (idempotent). Only the tenant's own tasks and items are linked.
+ */
+export async function setTaskContext(
+  tx: Tx,
+  tenantId: string,
+  packages: readonly { taskId: string; items: readonly MemoryRef[] }[],
+): Promise<void> {
+  const rows = packages.flatMap((p) =>
+    p.items
+      .filter((i) => (CONTEXT_LABELS as readonly string[]).includes(i.label))
+      .map((i) => ({ taskId: p.taskId, label: i.label, id: i.id })),
+  );
+  if (rows.length === 0) return;
+  await tx.run({
+    cypher: `
+      UNWIND $rows AS x
+      MATCH (t:Task {id: x.taskId}) WHERE t.tenantId = $tenantId
+      CALL (x) {
+        ${byLabel(CONTEXT_LABELS)}
+      }
+      WITH t, n WHERE n.tenantId = $tenantId
+      MERGE (t)-[:CONTEXT]->(n)`,
+    params: { tenantId, rows },
+  });
+}
+
+/** One item of a task's context package, as a prompt shows it. */
+export type ContextItem = MemoryRef & { text: string };
+
+/**
+ * The context package of a task: its entities (not merged away) and its facts still current,
+ * entities first, then by text; at most `limit`.
+ */
+export function taskContext(
+  tx: Tx,
+  tenantId: string,
+  taskId: string,
+  limit: number,
+): Promise<ContextItem[]> {
+  return tx.run<ContextItem>({
+    cypher: `
+      MATCH (t:Task {id: $taskId})-[:CONTEXT]->(n)
+      WHERE t.tenantId = $tenantId AND n.tenantId = $tenantId
+        AND ((n:Entity AND n.mergedInto IS NULL)
+          OR (n:Fact AND n.expiredAt IS NULL AND n.validUntil IS NULL))
+      WITH n, CASE WHEN n:Entity THEN 'Entity' ELSE 'Fact' END AS label
+      RETURN label, n.id AS id,
+        CASE label
+          WHEN 'Entity' THEN n.name + ' (' + coalesce(n.type, 'Thing') + ')' +
+            CASE WHEN coalesce(n.summary, '') = '' THEN '' ELSE ': ' + n.summary END
+          ELSE n.text END AS text
+      ORDER BY label, text, id
+      LIMIT $limit`,
+    params: { tenantId, taskId, limit: neo4j.int(limit) },
+  });
+}
