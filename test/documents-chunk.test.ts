@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.js';
 import { chunkText } from '../src/memory/documents/chunk.js';
 import { documentText, documentType } from '../src/memory/documents/parse.js';
 import { tinyPdf } from './utils/pdf.js';
@@ -98,6 +99,21 @@ describe('document types and text', () => {
     await expect(documentText(Buffer.from('  \n'), 'text/plain')).rejects.toThrow(/whitespace/);
     await expect(documentText(Buffer.from([0xff, 0xfe, 0x41]), 'text/plain')).rejects.toThrow(
       /not UTF-8/,
+    );
+  });
+});
+
+describe('document limits from the environment', () => {
+  it('defaults to 10 MB, 1000 chunks of 1500 characters, and names a bad variable', () => {
+    expect(loadConfig({}).documents).toEqual({
+      maxBytes: 10_000_000,
+      maxChunks: 1000,
+      chunkChars: 1500,
+    });
+    expect(loadConfig({ DOCUMENT_MAX_BYTES: '2048' }).documents.maxBytes).toBe(2048);
+    expect(() => loadConfig({ DOCUMENT_MAX_BYTES: 'ten' })).toThrow(ConfigError);
+    expect(() => loadConfig({ DOCUMENT_CHUNK_CHARS: '50' })).toThrow(
+      /^Invalid environment: DOCUMENT_CHUNK_CHARS must be a whole number of at least 200, but got "50"$/,
     );
   });
 });
