@@ -149,6 +149,15 @@ describe('documents', () => {
     expect(episodes.every((e) => e.kind === 'DOCUMENT_CHUNK')).toBe(true);
     const all = episodes.map((e) => e.content).join('\n');
     for (let i = 0; i < 8; i++) expect(all).toContain(`Plain paragraph ${i}:`);
+    // Audited like a mutation, in the same transaction as the document.
+    const audits = await server.graph.read((tx) =>
+      tx.run<{ outcome: string }>({
+        cypher: `MATCH (a:AuditEvent {tenantId: $tenantId, operation: 'uploadDocument'})
+                 WHERE $id IN a.targetIds RETURN a.outcome AS outcome`,
+        params: { tenantId: server.tenantId, id: body.document!.id },
+      }),
+    );
+    expect(audits).toEqual([{ outcome: 'SUCCESS' }]);
   });
 
   it('reads a .md file sent as application/octet-stream as Markdown, headings kept', async () => {
