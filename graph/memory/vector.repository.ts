@@ -74,7 +74,11 @@ export function createVectorIndexCypher(labelName: string, embedder: VectorSpace
  * Safe to run from several processes at once.
  */
 export async function ensureVectorIndexes(graph: Graph, embedder: VectorSpace): Promise<void> {
-  for (const l of VECTOR_LABELS) await graph.schema(createVectorIndexCypher(l, embedder));
+  for (const l of VECTOR_LABELS) {
+    const cypher = createVectorIndexCypher(l, embedder);
+    // Two processes starting at once may race on IF NOT EXISTS; the loser's retry is a no-op.
+    await graph.schema(cypher).catch(() => graph.schema(cypher));
+  }
   for (const l of VECTOR_LABELS) {
     await graph.schema(`CALL db.awaitIndex('${safe(vectorIndexName(l, embedder))}', 300)`);
   }
