@@ -2,6 +2,7 @@ import type { Tx } from './cypher.js';
 import { fulltextSearchQuery, type FulltextIndex } from './fulltext.js';
 import { toAgent, toConversation, toKnowledge, toMessage, toTask } from './mappers.js';
 import type { NodeLike } from './page.js';
+import { toEntity, toEpisode } from './memory/mappers.js';
 
 /** Labels that node(id) and search can return, each with its mapper. */
 const MAPPERS = {
@@ -10,6 +11,8 @@ const MAPPERS = {
   Message: toMessage,
   Conversation: toConversation,
   Knowledge: toKnowledge,
+  Entity: toEntity,
+  Episode: toEpisode,
 } as const;
 export type NodeLabel = keyof typeof MAPPERS;
 

@@ -5,6 +5,7 @@ import { HealthResolver } from './health.resolver.js';
 import { ChatResolver } from './chat.resolver.js';
 import { BudgetResolver } from './budget.resolver.js';
 import { DocumentResolver } from './memory/document.resolver.js';
+import { EntityResolver, EpisodeResolver, FactResolver } from './memory/memory.resolver.js';
 import { RunResolver, WorkflowResolver } from './workflow.resolver.js';
 import { AgentTasksResolver, TaskResolver } from './task.resolver.js';
 import { KnowledgeResolver } from './knowledge.resolver.js';
@@ -44,4 +45,7 @@ export const RESOLVERS: NonEmptyArray<Function> = [
   AgentLLMUsageResolver,
   BudgetResolver,
   DocumentResolver,
+  EntityResolver,
+  FactResolver,
+  EpisodeResolver,
 ];

@@ -10,6 +10,11 @@ import {
 } from './memory/documents/config.js';
 import type { BudgetDefaults } from './domain/budget.js';
 import {
+  ingestionEnvSchema,
+  ingestionFromEnv,
+  type IngestionConfig,
+} from './memory/ingest/config.js';
+import {
   embeddingsEnvProblem,
   embeddingsEnvSchema,
   embeddingsFromEnv,
@@ -70,6 +75,7 @@ const envSchema = z.object({
   ...llmEnvSchema.shape,
   ...budgetEnvSchema.shape,
   ...documentsEnvSchema.shape,
+  ...ingestionEnvSchema.shape,
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -103,6 +109,8 @@ export interface Config {
   budgets: BudgetDefaults;
   /** Uploaded and ingested documents: size, chunk count, chunk length (src/memory/documents/config.ts). */
   documents: DocumentLimits;
+  /** Memory ingestion: on/off, concurrency, attempts, lease (src/memory/ingest/config.ts). */
+  ingestion: IngestionConfig;
   engine: {
     /** Run a scheduler inside the API process (workers run one each regardless). */
     enabled: boolean;
@@ -174,6 +182,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     llm: llmFromEnv(e),
     budgets: budgetsFromEnv(e),
     documents: documentsFromEnv(e),
+    ingestion: ingestionFromEnv(e),
     engine: {
       enabled: e.ENGINE === 'on',
       concurrency: e.ENGINE_CONCURRENCY,

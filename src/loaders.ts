@@ -10,6 +10,7 @@ import { NotFoundError } from './domain/errors.js';
 import { createTaskLoaders } from './task.loaders.js';
 import { createMessageLoaders } from './message.loaders.js';
 import { createLLMUsageLoaders } from './llm-usage.loaders.js';
+import { createMemoryLoaders } from './memory/memory.loaders.js';
 
 /**
  * DataLoaders for one request and one tenant: one Cypher round trip per field level
@@ -38,6 +39,7 @@ export function createLoaders(graph: Graph, tenantId: string) {
       (l: knowledge.KnowledgeLinks) => l.knowledgeId,
     ),
     llmUsage: createLLMUsageLoaders(read, tenantId),
+    memory: createMemoryLoaders(read, tenantId),
     /** Loaders whose batch depends on field arguments, made once per distinct arguments. */
     keyed: keyedLoaders(),
   };

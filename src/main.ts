@@ -3,7 +3,7 @@ import { onShutdown, runEntry } from './entry.js';
 import { ensureBootstrapAdmin, openGraph } from './bootstrap.js';
 import { createLogger } from './logger.js';
 import { startServer } from './server.js';
-import { schedulerFromConfig, stopEngine } from './engine/start.js';
+import { ingestionFromConfig, schedulerFromConfig, stopEngine } from './engine/start.js';
 import { checkModelReachable } from './llm/models.js';
 import { VERSION } from './version.js';
 import { createEmbedder } from './memory/embeddings/embedder.js';
@@ -38,13 +38,23 @@ async function main(): Promise<void> {
       })
     : undefined;
   scheduler?.start();
+  // Memory ingestion runs wherever the engine runs (MEMORY_INGESTION=off turns it off).
+  const ingestion = config.engine.enabled
+    ? ingestionFromConfig(config, {
+        uow: server.services.uow,
+        logger,
+        pubsub: server.pubsub,
+        embedder,
+      })
+    : undefined;
+  ingestion?.start();
   logger.info(`Agent platform ${VERSION} ready at ${server.url} (subscriptions: ${server.wsUrl})`);
   if (admin.source === 'file') printSandboxHelp(server.url, admin.file, admin.key);
 
   onShutdown(logger, 15_000, async (signal) => {
     logger.info(`${signal} received: closing subscriptions, draining requests`);
     // Steps get 10 s of the 15 s grace, then go back to the queue for another process.
-    await stopEngine(scheduler, 10_000, logger);
+    await stopEngine(scheduler, 10_000, logger, ingestion);
     await server.close();
     await graph.close();
     logger.info('Stopped');

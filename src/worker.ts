@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { loadConfig } from './config.js';
 import { onShutdown, runEntry } from './entry.js';
 import { openGraph } from './bootstrap.js';
-import { schedulerFromConfig, stopEngine } from './engine/start.js';
+import { ingestionFromConfig, schedulerFromConfig, stopEngine } from './engine/start.js';
 import { createLogger } from './logger.js';
 import { UnitOfWork } from './services/unit-of-work.js';
 import { createInProcessPubSub } from '../subscriptions/pubsub.js';
@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   const embedder = await createEmbedder(config.embeddings, { log: logger, fetchIfMissing: true });
   await ensureVectorIndexes(graph, embedder);
   const pubsub = createInProcessPubSub();
-  const scheduler = schedulerFromConfig(config, {
+  const engineDeps = {
     uow: new UnitOfWork(graph, pubsub),
     logger,
     pubsub,
@@ -30,15 +30,19 @@ async function main(): Promise<void> {
     workerId: process.env.WORKER_ID || `${hostname()}-${process.pid}`,
     // A dedicated worker serves only these tenants (comma-separated); default all.
     tenantIds: process.env.WORKER_TENANTS ? process.env.WORKER_TENANTS.split(',') : null,
-  });
+  };
+  const scheduler = schedulerFromConfig(config, engineDeps);
   scheduler.start();
+  // Memory ingestion beside the steps (MEMORY_INGESTION=off turns it off).
+  const ingestion = ingestionFromConfig(config, engineDeps);
+  ingestion?.start();
   logger.info(
     `Worker ${scheduler.workerId} running (${config.engine.concurrency} steps at a time)`,
   );
 
   onShutdown(logger, 40_000, async (signal) => {
     logger.info(`${signal} received: finishing ${scheduler.running} running step(s)`);
-    await stopEngine(scheduler, 30_000, logger);
+    await stopEngine(scheduler, 30_000, logger, ingestion);
     await graph.close();
     logger.info('Worker stopped');
   });

@@ -172,3 +172,19 @@ export async function neighbourNames(
   });
   return new Map(rows.map((r) => [r.id, r.neighbours]));
 }
+
+/** For a DataLoader: the entities each episode mentions (MENTIONED_IN), by name. */
+export async function entitiesOfEpisodes(
+  tx: Tx,
+  tenantId: string,
+  episodeIds: readonly string[],
+): Promise<{ episodeId: string; entity: Entity }[]> {
+  const rows = await tx.run<{ episodeId: string; n: NodeLike }>({
+    cypher: `
+      UNWIND $episodeIds AS episodeId
+      MATCH (n:Entity)-[:MENTIONED_IN]->(:Episode {tenantId: $tenantId, id: episodeId})
+      RETURN episodeId, n ORDER BY n.name, n.id`,
+    params: { tenantId, episodeIds },
+  });
+  return rows.map((r) => ({ episodeId: r.episodeId, entity: toEntity(r.n) }));
+}

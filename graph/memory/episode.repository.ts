@@ -26,6 +26,11 @@ export interface NewEpisode {
   messageId?: string | null;
   documentId?: string | null;
   agentId?: string | null;
+  /**
+   * Facts that arrive already structured, written without a model call (ingestion's
+   * StructuredMemory: `{ entities, facts }`); stored as JSON.
+   */
+  structured?: unknown;
 }
 
 /**
@@ -44,6 +49,7 @@ export async function mergeEpisodes(
       ON CREATE SET e.id = x.id, e.kind = x.kind, e.source = x.source, e.content = x.content,
         e.occurredAt = coalesce(datetime(x.occurredAt), datetime()), e.status = 'PENDING',
         e.attempts = 0, e.modelCalls = 0, e.scope = x.scope, e.scopeId = x.scopeId,
+        e.structured = x.structured,
         e.createdAt = datetime(), e.updatedAt = datetime(), e.fresh = true
       WITH e, x, e.fresh AS fresh
       REMOVE e.fresh
@@ -73,6 +79,7 @@ export async function mergeEpisodes(
         documentId: null,
         agentId: null,
         ...e,
+        structured: e.structured == null ? null : JSON.stringify(e.structured),
         id: randomUUID(),
       })),
     },
@@ -213,4 +220,20 @@ export async function forgetEpisodes(
     params: { tenantId, kind, before, limit: neo4j.int(limit) },
   });
   return Number(row?.n ?? 0);
+}
+
+/** For a DataLoader: the episodes each fact came from (FROM_EPISODE), oldest first. */
+export async function episodesOfFacts(
+  tx: Tx,
+  tenantId: string,
+  factIds: readonly string[],
+): Promise<{ factId: string; episode: Episode }[]> {
+  const rows = await tx.run<{ factId: string; e: NodeLike }>({
+    cypher: `
+      UNWIND $factIds AS factId
+      MATCH (:Fact {tenantId: $tenantId, id: factId})-[:FROM_EPISODE]->(e:Episode)
+      RETURN factId, e ORDER BY e.occurredAt, e.id`,
+    params: { tenantId, factIds },
+  });
+  return rows.map((r) => ({ factId: r.factId, episode: toEpisode(r.e) }));
 }

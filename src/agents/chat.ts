@@ -12,6 +12,7 @@ import { LIMITS, requiredText } from '../domain/validate.js';
 import type { StepContext } from '../engine/executor.js';
 import { systemPrompt } from './prompts.js';
 import { sendAgentMessage } from './messages.js';
+import { queueChatTurn } from '../memory/ingest/sources.js';
 import type { AgentRuntime } from './runtime.js';
 
 /** Messages of a conversation that go into the prompt as they are; older ones are summarised. */
@@ -101,6 +102,15 @@ export async function chat(
         fromAgentId: agent.id,
         senderUser: null,
         toAgentIds: [],
+      });
+      // The turn is an episode of the agent's own memory, ingested later (issue 11).
+      await queueChatTurn(tx, tenantId, {
+        agentId: agent.id,
+        agentName: agent.name,
+        person: input.actor,
+        question: text,
+        replyId,
+        reply: answer,
       });
       return (await messagesByIds(tx, tenantId, [replyId]))[0]!;
     });

@@ -8,6 +8,7 @@ import { abandonRun, endRun, recordPerformance, releaseRun } from '../../graph/r
 import type { Agent } from '../domain/agent.js';
 import { TaskStatus, type Task } from '../domain/task.js';
 import { budgetErrorOf } from '../llm/budget.js';
+import { queueRunResult } from '../memory/ingest/sources.js';
 import { publishTasks } from '../services/task-events.js';
 import type { EngineContext } from './context.js';
 import { isTransient, type WorkerStoppingError } from './executor.js';
@@ -87,6 +88,10 @@ export async function recordOutcome(
       });
       // The step's effects commit with its outcome, under its lease, or not at all.
       if (ended) await a.writes.apply(tx, emit);
+      // The result becomes an episode of memory, ingested later in the background (issue 11).
+      if (ended && !outcome.expand) {
+        await queueRunResult(tx, { task, agentId: a.agent.id, runId }, outcome.result);
+      }
     } else {
       ended = await endRun(tx, {
         ...base,

@@ -10,6 +10,7 @@ import { createAgentRuntime } from '../agents/runtime.js';
 import { budgetGuards } from '../llm/budget.js';
 import { UNLIMITED_BUDGETS } from '../domain/budget.js';
 import { retryUnwrittenCalls, unwrittenCallCount } from '../llm/call-writer.js';
+import { IngestionQueue } from '../memory/ingest/queue.js';
 
 /** A scheduler configured from the environment (the API's, or a worker process's). */
 export function schedulerFromConfig(
@@ -58,21 +59,57 @@ export function schedulerFromConfig(
 }
 
 /**
+ * The memory ingestion queue that runs beside a scheduler wherever the engine runs (the API,
+ * `npm run worker`); undefined when MEMORY_INGESTION=off. Stopped by stopEngine.
+ */
+export function ingestionFromConfig(
+  config: Pick<Config, 'ingestion' | 'llm'> & Partial<Pick<Config, 'budgets'>>,
+  deps: {
+    uow: UnitOfWork;
+    logger: Logger;
+    pubsub?: PubSub;
+    embedder?: Embedder;
+    workerId?: string;
+    tenantIds?: string[] | null;
+  },
+): IngestionQueue | undefined {
+  const i = config.ingestion;
+  if (!i.enabled) return undefined;
+  return new IngestionQueue({
+    ...deps,
+    workerId: deps.workerId ? `${deps.workerId}-memory` : undefined,
+    llm: config.llm,
+    budgets: config.budgets,
+    similarity: i.similarity,
+    concurrency: i.concurrency,
+    maxAttempts: i.maxAttempts,
+    leaseMs: i.leaseMs,
+    pollMs: i.pollMs,
+  });
+}
+
+/**
  * Stops a process's engine on SIGTERM: no new claims, running steps get `finishMs` to end, then
  * they are aborted, which gives them back (READY, the attempt not counted) for another worker
- * to run, so a rolling deploy fails no workflow. Then model calls whose records could not be
+ * to run, so a rolling deploy fails no workflow (the ingestion queue's episodes likewise go back
+ * to PENDING). Then model calls whose records could not be
  * written yet get one last try; what still cannot be written is logged (money spent, unbooked).
  */
 export async function stopEngine(
   scheduler: Scheduler | undefined,
   finishMs: number,
   logger: Logger,
+  /** The memory ingestion queue beside it: stopped alike (its episodes go back to PENDING). */
+  ingestion?: IngestionQueue,
 ): Promise<void> {
-  if (scheduler) {
-    const force = setTimeout(() => void scheduler.stop({ abort: true }), finishMs);
+  const stopping = [scheduler, ingestion].filter((s) => s !== undefined);
+  if (stopping.length > 0) {
+    const force = setTimeout(() => {
+      for (const s of stopping) void s.stop({ abort: true });
+    }, finishMs);
     force.unref();
     try {
-      await scheduler.stop();
+      await Promise.all(stopping.map((s) => s.stop()));
     } finally {
       clearTimeout(force);
     }

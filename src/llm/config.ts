@@ -43,6 +43,8 @@ export const DEFAULT_MAX_TOKENS: Readonly<Record<Purpose, number>> = Object.free
   extraction: 1024,
   synthesis: 4096,
   chat: 2048,
+  // Entities and facts of one episode (a chunk of about 1500 characters) as JSON.
+  memory: 2048,
 });
 
 /** LLM_TIMEOUT_MS when unset: a local model on a CPU takes minutes where a hosted one takes s. */
@@ -133,6 +135,7 @@ export const llmEnvSchema = z.object({
   LLM_MODEL_EXTRACTION: modelName,
   LLM_MODEL_SYNTHESIS: modelName,
   LLM_MODEL_CHAT: modelName,
+  LLM_MODEL_MEMORY: modelName,
   LLM_MODEL_LOW_PRIORITY: modelName,
   LLM_MAX_TOKENS_PLANNING: maxTokens,
   LLM_MAX_TOKENS_EXECUTION: maxTokens,
@@ -140,6 +143,7 @@ export const llmEnvSchema = z.object({
   LLM_MAX_TOKENS_EXTRACTION: maxTokens,
   LLM_MAX_TOKENS_SYNTHESIS: maxTokens,
   LLM_MAX_TOKENS_CHAT: maxTokens,
+  LLM_MAX_TOKENS_MEMORY: maxTokens,
   LLM_STRUCTURED_OUTPUT: z
     .enum(['auto', 'json_schema', 'function_calling', 'json_mode', 'prompt'], {
       error: 'must be one of auto, json_schema, function_calling, json_mode, prompt',
@@ -203,6 +207,7 @@ export function llmFromEnv(e: LlmEnv): LlmConfig {
     ['extraction', e.LLM_MODEL_EXTRACTION],
     ['synthesis', e.LLM_MODEL_SYNTHESIS],
     ['chat', e.LLM_MODEL_CHAT],
+    ['memory', e.LLM_MODEL_MEMORY],
   ];
   for (const [purpose, model] of overrides) if (model) purposeModels[purpose] = model;
   const apiKey = {
@@ -234,6 +239,7 @@ export function llmFromEnv(e: LlmEnv): LlmConfig {
       extraction: e.LLM_MAX_TOKENS_EXTRACTION ?? DEFAULT_MAX_TOKENS.extraction,
       synthesis: e.LLM_MAX_TOKENS_SYNTHESIS ?? DEFAULT_MAX_TOKENS.synthesis,
       chat: e.LLM_MAX_TOKENS_CHAT ?? DEFAULT_MAX_TOKENS.chat,
+      memory: e.LLM_MAX_TOKENS_MEMORY ?? DEFAULT_MAX_TOKENS.memory,
     }),
     structuredOutput: e.LLM_STRUCTURED_OUTPUT,
   };

@@ -9,6 +9,7 @@ import {
   sentences,
   stepTitle,
 } from './offline-text.js';
+import { extractMemory, judgeMemory } from './offline-memory.js';
 import type { Purpose } from './routing.js';
 
 /**
@@ -61,6 +62,16 @@ export function hintsFor(
       const firsts = parts.map((p) => sentences(p)[0]).filter((s): s is string => !!s);
       const summary = `Summary (offline model) of ${firsts.length} report(s): ${firsts.join(' ')}`;
       return { ...base, fields: { summary, title: headline(input) } };
+    }
+    case 'memory': {
+      // Memory ingestion's two calls: the contradiction judge, else extraction (offline-memory.ts).
+      if (/^\s*Judge:/.test(input)) {
+        const { contradicts, feedback } = judgeMemory(input);
+        return { ...base, fields: { contradicts, feedback, summary: feedback } };
+      }
+      const { entities, facts } = extractMemory(input);
+      const summary = `Memory extraction (offline model, heuristic): ${entities.length} entities, ${facts.length} facts.`;
+      return { ...base, fields: { entities, facts, summary } };
     }
     case 'chat': {
       const earlier = messages.filter((m) => m.type !== 'system').length - 1;

@@ -1,7 +1,15 @@
 import { TaskPriority } from '../domain/task.js';
 
 /** What a model call is for; each purpose may have its own model (LLM_MODEL_<PURPOSE>). */
-export type Purpose = 'planning' | 'execution' | 'evaluation' | 'extraction' | 'synthesis' | 'chat';
+export type Purpose =
+  | 'planning'
+  | 'execution'
+  | 'evaluation'
+  | 'extraction'
+  | 'synthesis'
+  | 'chat'
+  /** Memory ingestion (issue 11): entity and fact extraction, and the contradiction judge. */
+  | 'memory';
 
 export const PURPOSES: readonly Purpose[] = Object.freeze([
   'planning',
@@ -10,6 +18,7 @@ export const PURPOSES: readonly Purpose[] = Object.freeze([
   'extraction',
   'synthesis',
   'chat',
+  'memory',
 ]);
 
 /**

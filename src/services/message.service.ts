@@ -18,6 +18,7 @@ import {
   requiredText,
 } from '../domain/validate.js';
 import type { UnitOfWork } from './unit-of-work.js';
+import { queueMessages } from '../memory/ingest/sources.js';
 
 export interface SendMessageData {
   content: string;
@@ -57,6 +58,12 @@ export class MessageService {
         drafts.filter((d) => d.newConversation).map((d) => d.newConversation!),
       );
       const sent = await repo.insertMessages(
+        tx,
+        tenantId,
+        drafts.map((d) => d.message),
+      );
+      // Each message is an episode of memory, ingested later (issue 11).
+      await queueMessages(
         tx,
         tenantId,
         drafts.map((d) => d.message),

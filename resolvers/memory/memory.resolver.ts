@@ -1,0 +1,221 @@
+import { DateTimeISOResolver } from 'graphql-scalars';
+import {
+  Arg,
+  Args,
+  Authorized,
+  Ctx,
+  FieldResolver,
+  ID,
+  Int,
+  Mutation,
+  Query,
+  Resolver,
+  Root,
+} from 'type-graphql';
+import { toConnection } from '../../schema/connection.type.js';
+import { ListOrder, Role } from '../../schema/enums.js';
+import { EntityOrder, EpisodeKind } from '../../schema/memory/enums.js';
+import { EntityFilter, EpisodeFilter, FactFilter } from '../../schema/memory/memory.input.js';
+import {
+  Entity,
+  EntityConnection,
+  EntityNeighbour,
+  Episode,
+  EpisodeConnection,
+  Fact,
+  FactConnection,
+} from '../../schema/memory/memory.type.js';
+import { PageArgs } from '../../schema/page.args.js';
+import { pageSize } from '../../src/domain/page.js';
+import type { AppContext } from '../../src/context.js';
+import { orderToSort, withoutNulls } from '../args.js';
+
+const asIso = (d: Date | string | null | undefined) =>
+  d === null || d === undefined ? null : new Date(d).toISOString();
+
+@Authorized(Role.VIEWER)
+@Resolver(() => Entity)
+export class EntityResolver {
+  @Query(() => Entity, { description: 'One entity of memory; NOT_FOUND when unknown.' })
+  entity(@Arg('id', () => ID) id: string, @Ctx() ctx: AppContext): Promise<Entity> {
+    return ctx.loaders.memory.entity.load(id);
+  }
+
+  @Query(() => EntityConnection, { description: 'Entities, without merged ones by default.' })
+  async entities(
+    @Ctx() ctx: AppContext,
+    @Arg('filter', () => EntityFilter, { nullable: true }) filter?: EntityFilter | null,
+    @Arg('orderBy', () => EntityOrder, { defaultValue: EntityOrder.CREATED_ASC })
+    orderBy?: EntityOrder,
+    @Args(() => PageArgs) { first, after }: PageArgs = {},
+  ): Promise<EntityConnection> {
+    const page = await ctx.services.memory.entities(
+      ctx.tenantId,
+      withoutNulls(filter),
+      orderToSort(orderBy ?? EntityOrder.CREATED_ASC),
+      first,
+      after,
+    );
+    return toConnection(page);
+  }
+
+  @FieldResolver(() => [Fact], {
+    description:
+      'Facts with this entity at either end, newest first: the current ones; with `past`, the ended ones; with `asOf`, those valid and known then.',
+  })
+  facts(
+    @Root() entity: Entity,
+    @Ctx() ctx: AppContext,
+    @Arg('asOf', () => DateTimeISOResolver, { nullable: true }) asOf?: Date | null,
+    @Arg('past', () => Boolean, { defaultValue: false }) past?: boolean,
+    @Arg('first', () => Int, { defaultValue: 50, description: '1 to 100.' }) first?: number,
+  ): Promise<Fact[]> {
+    return ctx.services.memory.factsOfEntity(
+      ctx.tenantId,
+      entity.id,
+      { asOf: asIso(asOf), past: past ?? false },
+      pageSize(first),
+    );
+  }
+
+  @FieldResolver(() => [EntityNeighbour], { description: 'Entities one current fact away.' })
+  neighbours(
+    @Root() entity: Entity,
+    @Ctx() ctx: AppContext,
+    @Arg('first', () => Int, { defaultValue: 20, description: '1 to 100.' }) first?: number,
+  ): Promise<EntityNeighbour[]> {
+    return ctx.services.memory.neighbours(ctx.tenantId, entity.id, pageSize(first));
+  }
+
+  @FieldResolver(() => EpisodeConnection, { description: 'The episodes that mention it.' })
+  async episodes(
+    @Root() entity: Entity,
+    @Ctx() ctx: AppContext,
+    @Args(() => PageArgs) { first, after }: PageArgs = {},
+  ): Promise<EpisodeConnection> {
+    const page = await ctx.services.memory.episodes(
+      ctx.tenantId,
+      { entityId: entity.id },
+      orderToSort(ListOrder.CREATED_ASC),
+      first,
+      after,
+    );
+    return toConnection(page);
+  }
+
+  @Authorized(Role.OPERATOR)
+  @Mutation(() => Entity, {
+    description:
+      'Merges the entities `ids` into `intoId`: their facts, mentions and names move to it, recorded as MERGED_INTO with the reason; unmergeEntity undoes it.',
+  })
+  mergeEntities(
+    @Arg('intoId', () => ID) intoId: string,
+    @Arg('ids', () => [ID]) ids: string[],
+    @Ctx() ctx: AppContext,
+    @Arg('reason', () => String, { nullable: true }) reason?: string | null,
+  ): Promise<Entity> {
+    return ctx.services.memory.merge(ctx.tenantId, intoId, ids, reason, ctx.actor);
+  }
+
+  @Authorized(Role.OPERATOR)
+  @Mutation(() => Entity, { description: 'Undoes a merge: the entity stands alone again.' })
+  unmergeEntity(@Arg('id', () => ID) id: string, @Ctx() ctx: AppContext): Promise<Entity> {
+    return ctx.services.memory.unmerge(ctx.tenantId, id);
+  }
+}
+
+@Authorized(Role.VIEWER)
+@Resolver(() => Fact)
+export class FactResolver {
+  @Query(() => FactConnection, {
+    description:
+      'Facts: the current ones, or with `asOf` those valid in the world and known to the platform at that time.',
+  })
+  async facts(
+    @Ctx() ctx: AppContext,
+    @Arg('filter', () => FactFilter, { nullable: true }) filter?: FactFilter | null,
+    @Arg('asOf', () => DateTimeISOResolver, { nullable: true }) asOf?: Date | null,
+    @Arg('orderBy', () => ListOrder, { defaultValue: ListOrder.CREATED_ASC }) orderBy?: ListOrder,
+    @Args(() => PageArgs) { first, after }: PageArgs = {},
+  ): Promise<FactConnection> {
+    const page = await ctx.services.memory.facts(
+      ctx.tenantId,
+      { ...withoutNulls(filter), asOf: asIso(asOf) },
+      orderToSort(orderBy ?? ListOrder.CREATED_ASC),
+      first,
+      after,
+    );
+    return toConnection(page);
+  }
+
+  @FieldResolver(() => Boolean, { description: 'Neither ended in the world nor expired.' })
+  current(@Root() fact: Fact): boolean {
+    return fact.validUntil === null && fact.expiredAt === null;
+  }
+
+  @FieldResolver(() => Entity)
+  subject(@Root() fact: Fact, @Ctx() ctx: AppContext): Promise<Entity> {
+    return ctx.loaders.memory.entity.load(fact.subjectId);
+  }
+
+  @FieldResolver(() => Entity, { nullable: true, description: 'Null when the value is a literal.' })
+  object(@Root() fact: Fact, @Ctx() ctx: AppContext): Promise<Entity> | null {
+    return fact.objectId ? ctx.loaders.memory.entity.load(fact.objectId) : null;
+  }
+
+  @FieldResolver(() => Fact, { nullable: true, description: 'The fact that ended this one.' })
+  replacedBy(@Root() fact: Fact, @Ctx() ctx: AppContext): Promise<Fact> | null {
+    return fact.replacedById ? ctx.loaders.memory.fact.load(fact.replacedById) : null;
+  }
+
+  @FieldResolver(() => [Episode], { description: 'The episodes it was learned from.' })
+  async episodes(@Root() fact: Fact, @Ctx() ctx: AppContext): Promise<Episode[]> {
+    const rows = await ctx.loaders.memory.factEpisodes.load(fact.id);
+    return rows.map((r) => r.episode);
+  }
+}
+
+@Authorized(Role.VIEWER)
+@Resolver(() => Episode)
+export class EpisodeResolver {
+  @Query(() => Episode, { description: 'One episode; NOT_FOUND when unknown.' })
+  episode(@Arg('id', () => ID) id: string, @Ctx() ctx: AppContext): Promise<Episode> {
+    return ctx.loaders.memory.episode.load(id);
+  }
+
+  @Query(() => EpisodeConnection)
+  async episodes(
+    @Ctx() ctx: AppContext,
+    @Arg('filter', () => EpisodeFilter, { nullable: true }) filter?: EpisodeFilter | null,
+    @Arg('orderBy', () => ListOrder, { defaultValue: ListOrder.CREATED_ASC }) orderBy?: ListOrder,
+    @Args(() => PageArgs) { first, after }: PageArgs = {},
+  ): Promise<EpisodeConnection> {
+    const page = await ctx.services.memory.episodes(
+      ctx.tenantId,
+      withoutNulls(filter),
+      orderToSort(orderBy ?? ListOrder.CREATED_ASC),
+      first,
+      after,
+    );
+    return toConnection(page);
+  }
+
+  @FieldResolver(() => [Entity], { description: 'The entities it mentions.' })
+  async entities(@Root() episode: Episode, @Ctx() ctx: AppContext): Promise<Entity[]> {
+    const rows = await ctx.loaders.memory.episodeEntities.load(episode.id);
+    return rows.map((r) => r.entity);
+  }
+
+  @Authorized(Role.ADMIN)
+  @Mutation(() => Int, {
+    description:
+      'Retention: deletes ingested episodes of `kind` that happened more than `olderThanDays` ago; the entities and facts learned from them stay. Returns how many were deleted.',
+  })
+  forgetEpisodes(
+    @Arg('kind', () => EpisodeKind) kind: EpisodeKind,
+    @Arg('olderThanDays', () => Int) olderThanDays: number,
+    @Ctx() ctx: AppContext,
+  ): Promise<number> {
+    return ctx.services.memory.forgetEpisodes(ctx.tenantId, kind, olderThanDays);
+  }
+}

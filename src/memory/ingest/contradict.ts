@@ -1,0 +1,92 @@
+/**
+ * Contradiction (issue 11): what a new fact does to the current facts of its subject and
+ * predicate. The same value again only adds a source; another value ends the old fact, at once
+ * for a single-valued predicate (a number, a date, or a predicate that holds one value at a
+ * time), else only when the judge says so. No candidate, no judge call.
+ */
+import type { Fact } from '../../domain/memory.js';
+
+/** Predicates that hold one value at a time (matched on the last word of lower_snake). */
+export const SINGLE_VALUED = new Set([
+  'revenue',
+  'price',
+  'cost',
+  'costs',
+  'ceo',
+  'cfo',
+  'cto',
+  'headquarters',
+  'headquartered_in',
+  'based_in',
+  'located_in',
+  'location',
+  'status',
+  'owner',
+  'population',
+  'employees',
+  'headcount',
+  'founded',
+  'valuation',
+  'share',
+  'budget',
+  'profit',
+  'age',
+  'address',
+  'version',
+  'rating',
+  'score',
+  'capital',
+  'total',
+  'count',
+]);
+
+const NUMBER =
+  /^[-+]?[$€£]?\s*\d[\d,.]*\s*(?:%|k|m|b|bn|mn|million|billion|thousand|usd|eur|gbp)?\.?$/i;
+const DATE = /^\d{4}-\d{2}(?:-\d{2})?(?:T[\d:.]+Z?)?$/;
+
+/** Whether a new value of the predicate simply replaces the old one (no judge needed). */
+export function isSingleValued(predicate: string, value: string): boolean {
+  const v = value.trim();
+  if (NUMBER.test(v) || DATE.test(v)) return true;
+  const last = predicate.split('_').at(-1) ?? predicate;
+  return SINGLE_VALUED.has(predicate) || SINGLE_VALUED.has(last);
+}
+
+/** Values compared as a person would: case, spaces and end punctuation aside. */
+export function sameValue(a: string, b: string): boolean {
+  const tidy = (s: string) =>
+    s
+      .trim()
+      .toLowerCase()
+      .replace(/\s+/g, ' ')
+      .replace(/[.!;,]+$/, '');
+  return tidy(a) === tidy(b);
+}
+
+/** A new fact as contradiction sees it. */
+export interface Incoming {
+  subjectId: string;
+  predicate: string;
+  objectId: string | null;
+  value: string;
+}
+
+export type Verdict =
+  /** The same fact is known: add the episode as a source. */
+  | { kind: 'confirm'; factId: string }
+  /** A new fact; `ends` are ended by it at once, `ask` go to the judge. */
+  | { kind: 'new'; ends: Fact[]; ask: Fact[] };
+
+/** What to do with one incoming fact, given the subject's current facts. */
+export function decide(fact: Incoming, current: readonly Fact[]): Verdict {
+  const candidates = current.filter(
+    (f) => f.subjectId === fact.subjectId && f.predicate === fact.predicate,
+  );
+  const same = candidates.find(
+    (f) => f.objectId === fact.objectId && sameValue(f.value, fact.value),
+  );
+  if (same) return { kind: 'confirm', factId: same.id };
+  if (candidates.length === 0) return { kind: 'new', ends: [], ask: [] };
+  if (isSingleValued(fact.predicate, fact.value)) return { kind: 'new', ends: candidates, ask: [] };
+  return { kind: 'new', ends: [], ask: candidates };
+}

@@ -1,0 +1,384 @@
+/**
+ * One episode's ingestion (issue 11): read the neighbourhood, extract (one model call, none for
+ * structured-only episodes), embed, resolve entities, decide contradictions (a judge call only
+ * for a candidate), then commit everything with INGESTED in ONE transaction fenced by the lease.
+ * Ids derive from the episode, so a retried transaction MERGEs onto itself.
+ */
+import { stableId } from '../../../graph/agent-work.repository.js';
+import * as entities from '../../../graph/memory/entity.repository.js';
+import * as factsRepo from '../../../graph/memory/fact.repository.js';
+import * as ingestRepo from '../../../graph/memory/ingest.repository.js';
+import { documentProgress } from '../../../graph/memory/episode.repository.js';
+import { mergeEntity } from '../../../graph/memory/merge.repository.js';
+import { setVectors, vectorSearch } from '../../../graph/memory/vector.repository.js';
+import { TOPICS } from '../../../subscriptions/topics.js';
+import { normalisePredicate, type Entity } from '../../domain/memory.js';
+import type { Emit } from '../../services/unit-of-work.js';
+import type { Tx } from '../../../graph/cypher.js';
+import type { Embedder } from '../embeddings/embedder.js';
+import { normaliseName } from '../normalise.js';
+import { decide } from './contradict.js';
+import { extract, judge, type Extraction } from './extract.js';
+import { ingestionModel, type IngestionModelDeps } from './model.js';
+import { resolveMentions, type Mention, type Similar } from './resolve.js';
+import { freeText, structuredExtraction } from './structured.js';
+import type { ClaimedEpisode } from '../../../graph/memory/ingest.repository.js';
+
+export interface IngestDeps extends IngestionModelDeps {
+  /** Embeds entities, facts and the episode; without it, resolution is by name only. */
+  embedder?: Embedder;
+  /** MEMORY_ENTITY_SIMILARITY. */
+  similarity: number;
+}
+
+/** What an ingestion did; `committed` false when the lease was lost (nothing written). */
+export interface IngestResult {
+  committed: boolean;
+  modelCalls: number;
+  entitiesCreated: number;
+  factsCreated: number;
+  factsEnded: number;
+  merges: number;
+}
+
+/** Known entities shown to the extraction: at most this many. */
+const MAX_KNOWN = 50;
+/** Judge calls one episode may make (each is a model call). */
+const MAX_JUDGED = 10;
+
+/**
+ * Ingests a claimed episode as `workerId`. Throws on a failure (the queue retries it); the
+ * model calls made before a throw are in `error.modelCalls`.
+ */
+export async function ingestEpisode(
+  deps: IngestDeps,
+  claimed: ClaimedEpisode,
+  workerId: string,
+  signal?: AbortSignal,
+): Promise<IngestResult> {
+  const { episode } = claimed;
+  const tenantId = episode.tenantId;
+  const llm = ingestionModel(deps, { tenantId, ...claimed });
+  try {
+    return await run(deps, claimed, workerId, llm, signal);
+  } catch (err) {
+    throw Object.assign(err instanceof Error ? err : new Error(String(err)), {
+      modelCalls: llm.calls(),
+    });
+  } finally {
+    await llm.flush();
+  }
+}
+
+async function run(
+  deps: IngestDeps,
+  claimed: ClaimedEpisode,
+  workerId: string,
+  llm: ReturnType<typeof ingestionModel>,
+  signal?: AbortSignal,
+): Promise<IngestResult> {
+  const { episode } = claimed;
+  const tenantId = episode.tenantId;
+  const text = freeText(episode.content);
+  const embedder = deps.embedder;
+
+  // 1. Extraction: structured facts as they are, free text through one model call.
+  const given = structuredExtraction(claimed.structured);
+  let extracted: Extraction = { entities: [], facts: [] };
+  if (text.length > 0) {
+    const known = await neighbourhood(deps, tenantId, text, signal);
+    extracted = await extract(llm.model, { ...episode, content: text }, known, signal);
+  }
+  const all: Extraction = {
+    entities: [...given.entities, ...extracted.entities],
+    facts: [...given.facts, ...extracted.facts],
+  };
+  const mentions = mentionsOf(all);
+
+  // 2. Embeddings: mentions (as entities embed: "name: summary"), facts, the episode.
+  const factDrafts = all.facts.flatMap((f) => {
+    const predicate = normalisePredicate(f.predicate);
+    if (!predicate || !normaliseName(f.subject)) return [];
+    const object = f.object && normaliseName(f.object) ? f.object : null;
+    const text = `${f.subject} ${predicate.replace(/_/g, ' ')}: ${object ?? f.value}`;
+    return [{ ...f, predicate, object, text }];
+  });
+  const vectors = embedder
+    ? await embedder.embed(
+        [
+          ...mentions.map((m) => `${m.name}: ${m.summary}`),
+          ...factDrafts.map((f) => f.text),
+          episode.content,
+        ],
+        signal,
+      )
+    : null;
+  const mentionVectors = vectors?.slice(0, mentions.length) ?? [];
+  const factVectors = vectors?.slice(mentions.length, mentions.length + factDrafts.length) ?? [];
+  const episodeVector = vectors?.at(-1) ?? null;
+
+  // 3. Resolution against what the tenant knows.
+  const { exact, similar, neighbours } = await deps.uow.read(async (tx) => {
+    const exact = await entities.entitiesByNormNames(
+      tx,
+      tenantId,
+      mentions.map((m) => m.normName),
+    );
+    const similar: Similar[][] = [];
+    if (embedder) {
+      for (const v of mentionVectors) {
+        const hits = await vectorSearch(tx, tenantId, 'Entity', embedder, v, 5);
+        const found = await entities.entitiesByIds(
+          tx,
+          tenantId,
+          hits.map((h) => h.id),
+        );
+        const byId = new Map(found.map((e) => [e.id, e]));
+        similar.push(
+          hits.flatMap((h) => {
+            const entity = byId.get(h.id);
+            // Neo4j's cosine score is (1 + cosine) / 2.
+            return entity ? [{ entity, cosine: 2 * h.score - 1 }] : [];
+          }),
+        );
+      }
+    }
+    const ids = [...new Set(similar.flat().map((s) => s.entity.id))];
+    const neighbours = await entities.neighbourNames(tx, tenantId, ids);
+    return { exact, similar, neighbours };
+  });
+  const { resolutions, merges } = resolveMentions({
+    mentions,
+    exact,
+    similar,
+    neighbours,
+    threshold: deps.similarity,
+  });
+  const idOf = new Map<string, string>();
+  const created: (entities.NewEntity & { vector: number[] | null })[] = [];
+  const aliases: { id: string; aliases: string[]; summary: string | null }[] = [];
+  mentions.forEach((m, i) => {
+    const r = resolutions[i]!;
+    if (r.kind === 'existing') {
+      idOf.set(m.normName, r.entityId);
+      aliases.push({
+        id: r.entityId,
+        aliases: r.alias ? [r.alias] : [],
+        summary: m.summary || null,
+      });
+    } else {
+      const id = stableId(episode.id, 'entity', m.normName);
+      idOf.set(m.normName, id);
+      created.push({
+        id,
+        name: m.name,
+        normName: m.normName,
+        type: m.type,
+        summary: m.summary,
+        aliases: [],
+        vector: mentionVectors[i] ?? null,
+      });
+    }
+  });
+
+  // 4. Contradiction: against the subjects' current facts; the judge only for a candidate.
+  const current = await deps.uow.read((tx) =>
+    factsRepo.currentFactsOf(tx, tenantId, [...new Set(idOf.values())]),
+  );
+  const newFacts: (factsRepo.NewFact & { vector: number[] | null })[] = [];
+  const confirms: { factId: string; episodeId: string }[] = [];
+  const ends: { id: string; replacedById: string; validUntil: string | null }[] = [];
+  let judged = 0;
+  for (const [i, f] of factDrafts.entries()) {
+    const subjectId = idOf.get(normaliseName(f.subject))!;
+    const objectId = f.object ? (idOf.get(normaliseName(f.object)) ?? null) : null;
+    const value = f.object ?? f.value;
+    const incoming = { subjectId, predicate: f.predicate, objectId, value };
+    const verdict = decide(incoming, current);
+    if (verdict.kind === 'confirm') {
+      confirms.push({ factId: verdict.factId, episodeId: episode.id });
+      continue;
+    }
+    const id = stableId(episode.id, 'fact', subjectId, f.predicate, value.toLowerCase());
+    if (newFacts.some((n) => n.id === id)) continue;
+    const validFrom = isoOrNull(f.validFrom);
+    const ended = [...verdict.ends];
+    for (const old of verdict.ask) {
+      if (judged >= MAX_JUDGED) break;
+      judged++;
+      const answer = await judge(llm.model, f.subject, old.text, f.text, signal);
+      if (answer.contradicts) ended.push(old);
+    }
+    for (const old of ended) ends.push({ id: old.id, replacedById: id, validUntil: validFrom });
+    newFacts.push({
+      id,
+      subjectId,
+      predicate: f.predicate,
+      objectId,
+      value,
+      text: f.text,
+      confidence: f.confidence,
+      validFrom,
+      episodeIds: [episode.id],
+      vector: factVectors[i] ?? null,
+    });
+  }
+  const modelCalls = llm.calls();
+
+  // 5. Commit, fenced by the lease: a lost lease writes nothing.
+  return deps.uow.run(async (tx, emit) => {
+    const none = { entitiesCreated: 0, factsCreated: 0, factsEnded: 0, merges: 0 };
+    if (!(await ingestRepo.holdEpisodeLease(tx, tenantId, episode.id, workerId))) {
+      return { committed: false, modelCalls, ...none };
+    }
+    // Another episode of the tenant may have created one of "our" new names since we read.
+    const now = await entities.entitiesByNormNames(
+      tx,
+      tenantId,
+      created.map((c) => c.normName),
+    );
+    const taken = new Map(now.map((e) => [e.normName, e.id]));
+    const remap = new Map(
+      created.filter((c) => taken.has(c.normName)).map((c) => [c.id, taken.get(c.normName)!]),
+    );
+    const fresh = created.filter((c) => !taken.has(c.normName));
+    await entities.createEntities(tx, tenantId, fresh);
+    await entities.enrichEntities(tx, tenantId, aliases);
+    for (const m of merges)
+      await mergeEntity(tx, tenantId, m.fromId, m.intoId, m.reason, 'ingestion');
+    const entityIds = [...new Set([...idOf.values()].map((id) => remap.get(id) ?? id))];
+    await entities.addMentions(
+      tx,
+      tenantId,
+      entityIds.map((entityId) => ({ episodeId: episode.id, entityId })),
+    );
+    const facts = newFacts.map((f) => ({
+      ...f,
+      subjectId: remap.get(f.subjectId) ?? f.subjectId,
+      objectId: f.objectId ? (remap.get(f.objectId) ?? f.objectId) : null,
+    }));
+    await factsRepo.createFacts(tx, tenantId, facts);
+    await factsRepo.confirmFacts(tx, tenantId, confirms);
+    const factsEnded = ends.length > 0 ? await factsRepo.endFacts(tx, tenantId, ends) : 0;
+    if (embedder) {
+      const rows = <T extends { id: string; vector: number[] | null }>(xs: T[]) =>
+        xs.flatMap((x) => (x.vector ? [{ id: x.id, vector: x.vector }] : []));
+      await setVectors(tx, tenantId, 'Entity', rows(fresh), embedder);
+      await setVectors(tx, tenantId, 'Fact', rows(facts), embedder);
+      if (episodeVector) {
+        await setVectors(
+          tx,
+          tenantId,
+          'Episode',
+          [{ id: episode.id, vector: episodeVector }],
+          embedder,
+        );
+      }
+    }
+    const named = await entities.entitiesByIds(tx, tenantId, entityIds);
+    await ingestRepo.linkKnowledge(
+      tx,
+      tenantId,
+      claimed.runId,
+      named.map((e) => ({ id: e.id, name: e.name })),
+    );
+    await ingestRepo.markIngested(tx, tenantId, episode.id, modelCalls);
+    if (claimed.documentId) await publishProgress(tx, emit, tenantId, claimed.documentId);
+    return {
+      committed: true,
+      modelCalls,
+      entitiesCreated: fresh.length,
+      factsCreated: facts.length,
+      factsEnded,
+      merges: merges.length,
+    };
+  });
+}
+
+/**
+ * The entities near an episode: the tenant's entities whose normalised names occur in its
+ * text, and (with an embedder) those nearest to the text, so the model can reuse their names.
+ */
+async function neighbourhood(
+  deps: IngestDeps,
+  tenantId: string,
+  text: string,
+  signal?: AbortSignal,
+): Promise<Entity[]> {
+  const vector = deps.embedder ? (await deps.embedder.embed([text], signal))[0]! : null;
+  return deps.uow.read(async (tx) => {
+    const named = await entities.entitiesByNormNames(tx, tenantId, nameGrams(text));
+    const near =
+      vector && deps.embedder
+        ? await vectorSearch(tx, tenantId, 'Entity', deps.embedder, vector, 10)
+        : [];
+    const nearIds = near.map((h) => h.id).filter((id) => !named.some((e) => e.id === id));
+    const close = (await entities.entitiesByIds(tx, tenantId, nearIds)).filter(
+      (e) => e.mergedInto === null,
+    );
+    return [...named, ...close].slice(0, MAX_KNOWN);
+  });
+}
+
+/** Every run of 1 to 5 words of the normalised text: the names it could contain. */
+export function nameGrams(text: string, max = 4000): string[] {
+  const words = normaliseName(text).split(' ').filter(Boolean);
+  const grams = new Set<string>();
+  for (let i = 0; i < words.length && grams.size < max; i++) {
+    for (let n = 1; n <= 5 && i + n <= words.length; n++) {
+      grams.add(words.slice(i, i + n).join(' '));
+    }
+  }
+  return [...grams];
+}
+
+/** The extraction's entities, one per normalised name, plus any a fact names but none lists. */
+export function mentionsOf(x: Extraction): Mention[] {
+  const out = new Map<string, Mention>();
+  const add = (name: string, type: string, summary: string) => {
+    const normName = normaliseName(name);
+    if (!normName) return;
+    const had = out.get(normName);
+    if (!had)
+      out.set(normName, { name: name.trim(), normName, type: type.trim() || 'Thing', summary });
+    else if (summary.length > had.summary.length) had.summary = summary;
+  };
+  for (const e of x.entities) add(e.name, e.type, e.summary);
+  for (const f of x.facts) {
+    add(f.subject, 'Thing', '');
+    if (f.object) add(f.object, 'Thing', '');
+  }
+  return [...out.values()];
+}
+
+function isoOrNull(value: string | null): string | null {
+  if (!value) return null;
+  const t = Date.parse(value);
+  return Number.isNaN(t) ? null : new Date(t).toISOString();
+}
+
+/**
+ * Settles a document whose chunk just ended (INGESTED or FAILED once none is left) and emits
+ * its progress, published after the transaction commits.
+ */
+export async function publishProgress(
+  tx: Tx,
+  emit: Emit,
+  tenantId: string,
+  documentId: string,
+): Promise<void> {
+  const status = await ingestRepo.settleDocument(tx, tenantId, documentId);
+  const counts = await documentProgress(tx, tenantId, documentId);
+  if (!counts || !status) return;
+  emit({
+    topic: TOPICS.documentProgress,
+    payload: {
+      tenantId,
+      documentId,
+      chunks: Number(counts.chunks),
+      ingested: Number(counts.ingested),
+      failed: Number(counts.failed),
+      status: status as 'INGESTING' | 'INGESTED' | 'FAILED',
+    },
+  });
+}
