@@ -164,6 +164,22 @@ describe('the local model', () => {
   });
 });
 
+describe('the local model on long texts', () => {
+  it('reads the first 256 tokens, as sentence-transformers does, and keeps input order', async () => {
+    const embedder = await LocalEmbedder.load(defaultModelDir());
+    const long = Array.from({ length: 400 }, (_, i) => `word${i}`).join(' ');
+    const [cut, longer, short] = await embedder.embed([
+      long,
+      `${long} and a different ending about revenue`,
+      'a short text',
+    ]);
+    expect(cosine(cut!, longer!)).toBeGreaterThan(0.9999);
+    const [alone] = await embedder.embed(['a short text']);
+    expect(cosine(short!, alone!)).toBeGreaterThan(0.9999);
+    await embedder.dispose();
+  });
+});
+
 describe('the offline embedder', () => {
   it('is deterministic across instances and labelled offline', async () => {
     const a = await new OfflineEmbedder().embed(['Acme Corp. revenue', '']);

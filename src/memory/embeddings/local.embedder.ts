@@ -3,17 +3,33 @@ import { BatchQueue } from './batch-queue.js';
 import { LOCAL_MODEL_DIMENSIONS, LOCAL_MODEL_NAME, MODEL_ID, modelPresent } from './model-files.js';
 import { embedderId, normalise } from './vectors.js';
 
-/** What transformers.js's feature-extraction pipeline gives back (a Tensor). */
+/** The parts of transformers.js's Tensor used here. */
+interface Tensor {
+  dims: number[];
+  data: ArrayLike<number>;
+  normalize(p: number, dim: number): Tensor;
+}
+
+/** The parts of transformers.js's feature-extraction pipeline used here. */
 interface Extractor {
-  (
+  tokenizer(
     texts: string[],
-    options: { pooling: 'mean'; normalize: boolean },
-  ): Promise<{ dims: number[]; data: ArrayLike<number> }>;
+    options: { padding: boolean; truncation: boolean; max_length: number },
+  ): { attention_mask: Tensor } & Record<string, Tensor>;
+  model(inputs: Record<string, Tensor>): Promise<{ last_hidden_state: Tensor }>;
   dispose(): Promise<void>;
 }
 
+type MeanPooling = (hidden: Tensor, mask: Tensor) => Tensor;
+
 /** Texts per inference: large enough to use both cores, small enough to abort between. */
 const BATCH_SIZE = 32;
+
+/**
+ * Tokens per text: the model was trained on 256 (sentence-transformers' max_seq_length), though
+ * its tokenizer allows 512; longer texts are cut, as sentence-transformers cuts them.
+ */
+export const MAX_TOKENS = 256;
 
 /**
  * all-MiniLM-L6-v2 (int8 ONNX) in-process through transformers.js on onnxruntime-node: no
@@ -27,7 +43,10 @@ export class LocalEmbedder implements Embedder {
   readonly id = embedderId('local', LOCAL_MODEL_NAME, LOCAL_MODEL_DIMENSIONS);
   private readonly queue: BatchQueue;
 
-  private constructor(private readonly extractor: Extractor) {
+  private constructor(
+    private readonly extractor: Extractor,
+    private readonly meanPooling: MeanPooling,
+  ) {
     this.queue = new BatchQueue(BATCH_SIZE, (texts) => this.run(texts));
   }
 
@@ -42,18 +61,26 @@ export class LocalEmbedder implements Embedder {
       );
     }
     // Imported here, so processes that never embed locally never load onnxruntime.
-    const { env, pipeline } = await import('@huggingface/transformers');
+    const { env, mean_pooling, pipeline } = await import('@huggingface/transformers');
     env.allowRemoteModels = false;
     env.allowLocalModels = true;
     env.localModelPath = modelDir;
     const extractor = (await pipeline('feature-extraction', MODEL_ID, {
       dtype: 'q8',
     })) as unknown as Extractor;
-    return new LocalEmbedder(extractor);
+    return new LocalEmbedder(extractor, mean_pooling as unknown as MeanPooling);
   }
 
-  embed(texts: string[], signal?: AbortSignal): Promise<number[][]> {
-    return this.queue.embed(texts, signal);
+  /** Texts of like length share batches (less padding to compute); results in input order. */
+  async embed(texts: string[], signal?: AbortSignal): Promise<number[][]> {
+    const order = texts.map((_, i) => i).sort((a, b) => texts[a]!.length - texts[b]!.length);
+    const sorted = await this.queue.embed(
+      order.map((i) => texts[i]!),
+      signal,
+    );
+    const out = new Array<number[]>(texts.length);
+    order.forEach((i, j) => (out[i] = sorted[j]!));
+    return out;
   }
 
   /** Frees the ONNX session. */
@@ -62,7 +89,14 @@ export class LocalEmbedder implements Embedder {
   }
 
   private async run(texts: string[]): Promise<number[][]> {
-    const out = await this.extractor(texts, { pooling: 'mean', normalize: true });
+    // The pipeline's own call, with the tokenizer's length cut to MAX_TOKENS.
+    const inputs = this.extractor.tokenizer(texts, {
+      padding: true,
+      truncation: true,
+      max_length: MAX_TOKENS,
+    });
+    const { last_hidden_state } = await this.extractor.model(inputs);
+    const out = this.meanPooling(last_hidden_state, inputs.attention_mask).normalize(2, -1);
     const dims = this.dimensions;
     const vectors: number[][] = [];
     // Normalised again in float64: the model's float32 norm is 1 only to ~1e-7.
