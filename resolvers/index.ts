@@ -9,6 +9,7 @@ import { EntityResolver, EpisodeResolver, FactResolver } from './memory/memory.r
 import { RunResolver, WorkflowResolver } from './workflow.resolver.js';
 import { AgentTasksResolver, TaskResolver } from './task.resolver.js';
 import { KnowledgeResolver } from './knowledge.resolver.js';
+import { SearchMemoryResolver } from './memory/search-memory.resolver.js';
 import { NodeResolver } from './node.resolver.js';
 import { OrganisationResolver } from './organisation.resolver.js';
 import {
@@ -35,6 +36,7 @@ export const RESOLVERS: NonEmptyArray<Function> = [
   TaskResolver,
   AgentTasksResolver,
   KnowledgeResolver,
+  SearchMemoryResolver,
   MessageResolver,
   ConversationResolver,
   AgentMessagesResolver,

@@ -8,6 +8,9 @@ import { describeTask, systemPrompt } from './prompts.js';
 import { sendAgentMessage } from './messages.js';
 import type { AgentRuntime } from './runtime.js';
 import { operatorTools } from './tools.js';
+import { taskContext } from '../../graph/memory/applied.repository.js';
+import { MemoryHitKind } from '../domain/memory-search.js';
+import { appliedWrite, memoryLine, PACKAGE_SIZE } from '../memory/retrieval/agent-memory.js';
 
 const Extracted = z.object({
   items: z
@@ -30,9 +33,17 @@ const Extracted = z.object({
 export async function executeStep(
   rt: AgentRuntime,
   step: StepContext,
-  plan: { conversationId: string; chiefId: string | null },
+  plan: { conversationId: string; chiefId: string | null; rootId?: string | null },
 ): Promise<string> {
   const { task, agent } = step;
+  // The context package its Chief of Staff chose for this step (issue 11), used by this run.
+  const context = await rt.uow.read((tx) => taskContext(tx, task.tenantId, task.id, PACKAGE_SIZE));
+  if (context.length > 0) {
+    step.writes.add('context package applied', appliedWrite(task.tenantId, step.run.id, context));
+  }
+  const contextSection = context.length
+    ? `\n\nWhat your Chief of Staff gives you from memory:\n${context.map((c) => `- ${memoryLine({ kind: c.label === 'Entity' ? MemoryHitKind.ENTITY : MemoryHitKind.FACT, text: c.text })}`).join('\n')}`
+    : '';
   const request = {
     purpose: 'execution' as const,
     priority: task.priority,
@@ -43,7 +54,7 @@ export async function executeStep(
     .join('\n');
   const operator = createAgent({
     model: rt.model(request, step, 'execution'),
-    tools: operatorTools(rt, step, plan.conversationId, plan.chiefId),
+    tools: operatorTools(rt, step, plan.conversationId, plan.chiefId, plan.rootId ?? null),
     systemPrompt: systemPrompt(
       agent,
       'execution',
@@ -54,7 +65,7 @@ export async function executeStep(
     {
       messages: [
         new HumanMessage(
-          `Step: ${task.title}\n${task.description ?? ''}\n\nEarlier steps produced:\n${inputs || '- nothing (this is a first step)'}`,
+          `Step: ${task.title}\n${task.description ?? ''}\n\nEarlier steps produced:\n${inputs || '- nothing (this is a first step)'}${contextSection}`,
         ),
       ],
     },

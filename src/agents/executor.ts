@@ -9,6 +9,15 @@ import { planTask } from './plan.js';
 import { sendAgentMessage } from './messages.js';
 import type { AgentRuntime } from './runtime.js';
 import { synthesize } from './synthesize.js';
+import { LIMITS } from '../domain/validate.js';
+import {
+  appliedWrite,
+  contextPackages,
+  contextWrite,
+  memoryLine,
+  planningMemory,
+  refOf,
+} from '../memory/retrieval/agent-memory.js';
 
 /**
  * The engine's executor for agent work. A submitted task is planned by its Chief of Staff
@@ -29,7 +38,11 @@ export function agentExecutor(rt: AgentRuntime): Executor {
       tasks.delegatorsByTaskIds(tx, task.tenantId, [task.id]),
     );
     return {
-      result: await executeStep(rt, step, { conversationId, chiefId: delegator?.agent.id ?? null }),
+      result: await executeStep(rt, step, {
+        conversationId,
+        chiefId: delegator?.agent.id ?? null,
+        rootId,
+      }),
     };
   };
 }
@@ -48,6 +61,11 @@ async function plan(rt: AgentRuntime, step: StepContext): Promise<string> {
         luceneQuery(task.title) ? await searchKnowledge(tx, tenantId, task.title, 5) : [],
       ] as const,
   );
+  const memories = await planningMemory(
+    rt,
+    { tenantId, agentId: chief.id, taskIds: [task.id] },
+    `${task.title} ${task.description ?? ''}`.slice(0, LIMITS.search),
+  );
   const model = rt.model(
     { purpose: 'planning', priority: task.priority, agentModel: chief.model },
     step,
@@ -60,12 +78,27 @@ async function plan(rt: AgentRuntime, step: StepContext): Promise<string> {
     operators,
     knowledge.map((k) => `${k.knowledge.kind}: ${k.knowledge.content}`),
     step.signal,
+    memories.map(memoryLine),
   );
   const conversationId = work.stableId(task.id, 'plan-conversation');
+  // What the planning prompt showed is recorded as used by this run (the lessons too).
+  step.writes.add(
+    'planning memory applied',
+    appliedWrite(tenantId, step.run.id, [
+      ...knowledge.map((k) => ({ label: 'Knowledge' as const, id: k.knowledge.id })),
+      ...memories.map(refOf),
+    ]),
+  );
+  const packages = contextPackages(steps, memories);
   // Queued, not written: the plan commits with the step's outcome, under its lease, so an
   // aborted attempt or one that lost the task to another worker leaves no plan behind.
   step.writes.add('plan', async (tx, emit) => {
     const ids = await work.writePlan(tx, tenantId, task.id, chief.id, steps);
+    // The Chief of Staff's context package for each operator: (:Task)-[:CONTEXT]->(memory).
+    await contextWrite(
+      tenantId,
+      steps.map((s) => ({ taskId: ids[s.key]!, items: packages.get(s.key) ?? [] })),
+    )(tx);
     for (const s of steps) {
       const holders = operators.filter((o) => o.capabilities.some((c) => c.name === s.capability));
       await sendAgentMessage(tx, emit, {

@@ -54,6 +54,8 @@ export async function planTask(
   operators: CandidateAgent[],
   knowledge: string[],
   signal?: AbortSignal,
+  /** Entity summaries and current facts from memory (issue 11), one line each, bounded. */
+  memories: string[] = [],
 ): Promise<{ steps: PlannedStep[]; unknownCapabilities: string[] }> {
   const team = operators
     .filter((o) => o.agent.role === 'MASTER_OPERATOR')
@@ -72,7 +74,7 @@ export async function planTask(
     ),
     // The task comes last: everything after "Description:" is the task's own text.
     new HumanMessage(
-      `Your Master Operators:\n${team || '- none yet'}\n\nWhat the organisation already knows:\n${knowledge.map((k) => `- ${k}`).join('\n') || '- nothing relevant'}\n\n${describeTask(task)}`,
+      `Your Master Operators:\n${team || '- none yet'}\n\nWhat the organisation already knows:\n${knowledge.map((k) => `- ${k}`).join('\n') || '- nothing relevant'}\n\n${memorySection(memories)}${describeTask(task)}`,
     ),
   ];
   const structured = model.withStructuredOutput(PlanSchema, { name: 'plan' });
@@ -124,6 +126,13 @@ export async function planTask(
     );
   }
   throw new StepError(`The plan was still invalid after ${MAX_REPAIRS} repairs: ${problem}`, false);
+}
+
+/** The memory section of a planning prompt; nothing when memory holds nothing relevant. */
+function memorySection(memories: string[]): string {
+  return memories.length
+    ? `What memory holds about it (entities and current facts):\n${memories.map((m) => `- ${m}`).join('\n')}\n\n`
+    : '';
 }
 
 /** A rejected answer for a repair prompt: whole when short, else its start and its end. */

@@ -10,12 +10,15 @@ import { createChatModel, describeModel } from '../llm/models.js';
 import type { ModelRequest, Purpose } from '../llm/routing.js';
 import type { Logger } from '../logger.js';
 import type { UnitOfWork } from '../services/unit-of-work.js';
+import type { Embedder } from '../memory/embeddings/embedder.js';
 
 /** What the agent chains need: the graph, the model configuration, and call accounting. */
 export interface AgentRuntime {
   uow: UnitOfWork;
   llm: LlmConfig;
   logger: Logger;
+  /** Embeds memory searches (issue 11); searches use full text and the graph only without it. */
+  embedder?: Embedder | null;
   /** A model for one purpose, for the step's agent, with its calls recorded. */
   model(request: ModelRequest, step: StepContext, purpose: Purpose): BaseChatModel;
 }
@@ -35,6 +38,7 @@ export function createAgentRuntime(deps: {
   uow: UnitOfWork;
   llm: LlmConfig;
   logger: Logger;
+  embedder?: Embedder | null;
   recorders?: CallRecorderFactory;
   /** Where steps' tokens stream (stepTokens); none without it. */
   pubsub?: PubSub;

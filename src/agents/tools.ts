@@ -10,6 +10,12 @@ import type { StepContext } from '../engine/executor.js';
 import { sendAgentMessage } from './messages.js';
 import type { AgentRuntime } from './runtime.js';
 import { systemPrompt } from './prompts.js';
+import {
+  appliedWrite,
+  memoryLine,
+  refOf,
+  searchAsAgent,
+} from '../memory/retrieval/agent-memory.js';
 
 /**
  * A Master Operator's tools for one step. What they write is queued on the step's writes and
@@ -22,6 +28,8 @@ export function operatorTools(
   step: StepContext,
   conversationId: string,
   chiefId: string | null,
+  /** The task the step belongs to: its TASK-scoped memories are the step's too. */
+  rootId: string | null = null,
 ) {
   const { task, agent, run } = step;
   const tenantId = task.tenantId;
@@ -30,6 +38,10 @@ export function operatorTools(
     async ({ query }) => {
       if (!luceneQuery(query)) return 'Nothing to search for.';
       const hits = await rt.uow.read((tx) => searchKnowledge(tx, tenantId, query, 5));
+      if (hits.length > 0) {
+        const items = hits.map((h) => ({ label: 'Knowledge' as const, id: h.knowledge.id }));
+        step.writes.add('search_knowledge applied', appliedWrite(tenantId, run.id, items));
+      }
       return hits.length
         ? hits
             .map(
@@ -44,6 +56,27 @@ export function operatorTools(
       description:
         'Search what the organisation already knows: facts, lessons, summaries, skills. What you record in this step is not searchable until the step ends.',
       schema: z.object({ query: z.string().describe('Words to search for') }),
+    },
+  );
+
+  const searchMemoryTool = tool(
+    async ({ query }) => {
+      const hits = await searchAsAgent(
+        rt,
+        { tenantId, agentId: agent.id, taskIds: rootId ? [task.id, rootId] : [task.id] },
+        query,
+        { first: 5 },
+      );
+      if (hits.length === 0) return 'Memory holds nothing about that yet.';
+      // What the model reads is recorded as used by this run, with the step's outcome.
+      step.writes.add('search_memory applied', appliedWrite(tenantId, run.id, hits.map(refOf)));
+      return hits.map((h) => `- ${memoryLine(h)}`).join('\n');
+    },
+    {
+      name: 'search_memory',
+      description:
+        "Search the organisation's memory: entities (organisations, people, products...), current facts about them, and past episodes. Yours and your task's private memories are included.",
+      schema: z.object({ query: z.string().describe('What to recall, in a few words') }),
     },
   );
 
@@ -179,6 +212,7 @@ export function operatorTools(
 
   return [
     searchKnowledgeTool,
+    searchMemoryTool,
     recordKnowledgeTool,
     readInputsTool,
     askAgentTool,

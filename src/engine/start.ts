@@ -40,6 +40,8 @@ export function schedulerFromConfig(
               llm: config.llm,
               logger: deps.logger,
               pubsub: deps.pubsub,
+              // Memory searches in prompts and the search_memory tool (issue 11).
+              embedder: deps.embedder,
               // Every model call checks the budgets first (BUDGET_*, setBudget).
               observe: budgetGuards({
                 uow: deps.uow,

@@ -21,6 +21,7 @@ import type { Embedder } from '../memory/embeddings/embedder.js';
 import { OfflineEmbedder } from '../memory/embeddings/offline.embedder.js';
 import { DocumentService } from '../memory/documents/document.service.js';
 import { MemoryService } from '../memory/memory.service.js';
+import { MemorySearch } from '../memory/retrieval/search.js';
 import type { DocumentLimits } from '../memory/documents/config.js';
 
 /** The domain services, one set per process; they hold no per-request state. */
@@ -40,6 +41,7 @@ export function createServices(
   const uow = new UnitOfWork(graph, pubsub);
   const logger = options.logger ?? createLogger('silent');
   const budgets = new BudgetService(uow, options.budgets);
+  const embedder = options.embedder ?? new OfflineEmbedder();
   const runtime = createAgentRuntime({
     uow,
     llm: options.llm ?? llmFromEnv(llmEnvSchema.parse({})),
@@ -62,7 +64,9 @@ export function createServices(
     budgets,
     memory: new MemoryService(uow),
     /** Embeds memory (ingestion, retrieval): one per process, the offline one when not given. */
-    embedder: options.embedder ?? new OfflineEmbedder(),
+    embedder,
+    /** searchMemory: BM25, vectors and graph distance, fused (src/memory/retrieval). */
+    memorySearch: new MemorySearch({ uow, embedder, logger }),
     documents: new DocumentService(uow, options.documents),
   };
 }
