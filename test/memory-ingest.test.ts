@@ -209,7 +209,7 @@ describe('structured facts', () => {
 });
 
 describe('the offline model’s memory extraction (a heuristic, labelled)', () => {
-  it('finds capitalised names, reuses known names and reads "X is Y" and "metric: number"', () => {
+  it('finds capitalised names in the text’s own spelling, takes a known entity’s type, and reads "X is Y" and "metric: number"', () => {
     const prompt = [
       'Known entities (reuse these exact names when the text means them):',
       '- Acme Corp (Organisation)',
@@ -219,15 +219,15 @@ describe('the offline model’s memory extraction (a heuristic, labelled)', () =
     ].join('\n');
     const { entities, facts } = extractMemory(prompt);
     expect(entities.map((e) => [e.title, e.kind])).toEqual([
-      ['Acme Corp', 'Organisation'],
+      ['ACME Corporation', 'Organisation'],
       ['Acme Bank', 'Organisation'],
     ]);
     expect(entities[0]!.summary).toContain('offline model');
     expect(facts.map((f) => [f.title, f.predicate, f.value, f.validfrom])).toEqual([
-      ['Acme Corp', 'revenue', '15M', '2025-01-01T00:00:00.000Z'],
+      ['ACME Corporation', 'revenue', '15M', '2025-01-01T00:00:00.000Z'],
       ['Acme Bank', 'has', '300 branches', null],
-      ['Acme Corp', 'headcount', '120', null],
-      ['Acme Corp', 'churn', '3%', null],
+      ['ACME Corporation', 'headcount', '120', null],
+      ['ACME Corporation', 'churn', '3%', null],
     ]);
     expect(judgeMemory('Judge: x\nCurrent: a is 1\nNew: a is 2').contradicts).toBe(true);
   });

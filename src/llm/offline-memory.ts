@@ -90,12 +90,13 @@ export function extractMemory(input: string): { entities: OfflineEntity[]; facts
           ? 'Person'
           : 'Concept');
     const clipped = sentence.length > 160 ? `${sentence.slice(0, 159)}…` : sentence;
+    // The text's own spelling: resolution (not this heuristic) matches it to a known entity.
     entities.set(norm, {
-      title: k?.name ?? name,
+      title: name,
       kind: type,
       summary: `Mentioned in: "${clipped}" (offline model: a guess)`,
     });
-    return k?.name ?? name;
+    return name;
   };
   const names = sentenceList.map((sentence) => {
     const found: string[] = [];

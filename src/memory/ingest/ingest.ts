@@ -252,14 +252,25 @@ async function run(
       tenantId,
       entityIds.map((entityId) => ({ episodeId: episode.id, entityId })),
     );
-    const facts = newFacts.map((f) => ({
-      ...f,
-      subjectId: remap.get(f.subjectId) ?? f.subjectId,
-      objectId: f.objectId ? (remap.get(f.objectId) ?? f.objectId) : null,
-    }));
+    // Facts this episode wrote before (it is ingested again) stand as they are: writing them
+    // again would end today's facts in favour of the episode's older ones.
+    const known = await factsRepo.factsByIds(
+      tx,
+      tenantId,
+      newFacts.map((f) => f.id),
+    );
+    const again = new Set(known.map((f) => f.id));
+    const facts = newFacts
+      .filter((f) => !again.has(f.id))
+      .map((f) => ({
+        ...f,
+        subjectId: remap.get(f.subjectId) ?? f.subjectId,
+        objectId: f.objectId ? (remap.get(f.objectId) ?? f.objectId) : null,
+      }));
     await factsRepo.createFacts(tx, tenantId, facts);
     await factsRepo.confirmFacts(tx, tenantId, confirms);
-    const factsEnded = ends.length > 0 ? await factsRepo.endFacts(tx, tenantId, ends) : 0;
+    const ending = ends.filter((e) => !again.has(e.replacedById));
+    const factsEnded = ending.length > 0 ? await factsRepo.endFacts(tx, tenantId, ending) : 0;
     if (embedder) {
       const rows = <T extends { id: string; vector: number[] | null }>(xs: T[]) =>
         xs.flatMap((x) => (x.vector ? [{ id: x.id, vector: x.vector }] : []));

@@ -40,7 +40,8 @@ export class IngestionQueue {
     string,
     { controller: AbortController; done: Promise<void> }
   >();
-  private stopped = true;
+  /** Set by stop(): no more claims. A queue never started still claims in tick() (tests). */
+  private stopped = false;
   private loop: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
   private lastSweep = 0;
@@ -60,7 +61,7 @@ export class IngestionQueue {
   }
 
   start(): void {
-    if (!this.stopped) return;
+    if (this.loop) return;
     this.stopped = false;
     this.loop = this.run();
   }
@@ -71,6 +72,7 @@ export class IngestionQueue {
     this.wake();
     if (abort) for (const f of this.inFlight.values()) f.controller.abort(new QueueStopping());
     await this.loop;
+    this.loop = undefined;
     await Promise.allSettled([...this.inFlight.values()].map((f) => f.done));
   }
 
