@@ -169,6 +169,74 @@ describe('searchMemory', () => {
     expect(globex.entity!.name).toBe('Globex');
   });
 
+  it('walks at most 3 hops from a focus agent, nearest first, over the memory edges', async () => {
+    const tenantId = newTenant();
+    const agentId = randomUUID();
+    await server.graph.write((tx) =>
+      tx.run({
+        cypher: 'CREATE (:Agent {id: $agentId, tenantId: $tenantId, name: "Walker"})',
+        params: { agentId, tenantId },
+      }),
+    );
+    const ids: Record<string, string> = { Soylent: randomUUID(), Fab: randomUUID() };
+    await server.services.uow.run(async (tx) => {
+      const [episode] = await episodes.mergeEpisodes(tx, tenantId, [
+        {
+          kind: EpisodeKind.NOTE,
+          sourceKey: 'note:walk',
+          source: 'note walk',
+          content: 'Soylent met Fab',
+          occurredAt: null,
+          scope: MemoryScope.TENANT,
+          scopeId: null,
+          agentId,
+        },
+      ]);
+      ids.episode = episode!.id;
+      await entities.createEntities(
+        tx,
+        tenantId,
+        ['Soylent', 'Fab'].map((name) => ({
+          id: ids[name]!,
+          name,
+          normName: normaliseName(name),
+          type: 'Organisation',
+          summary: '',
+          aliases: [],
+        })),
+      );
+      await entities.addMentions(tx, tenantId, [
+        { episodeId: ids.episode, entityId: ids.Soylent! },
+      ]);
+      ids.fact = randomUUID();
+      await facts.createFacts(tx, tenantId, [
+        {
+          id: ids.fact,
+          subjectId: ids.Soylent!,
+          predicate: 'supplies',
+          objectId: ids.Fab!,
+          value: 'Fab',
+          text: 'Soylent supplies Fab',
+          confidence: 1,
+          validFrom: null,
+          episodeIds: [],
+        },
+      ]);
+    });
+    const hits = await memory.search(tenantId, {
+      query: 'weather',
+      view: adminView(),
+      focusId: agentId,
+    });
+    // Agent <-BY- episode <-MENTIONED_IN- Soylent <-SUBJECT- fact -OBJECT-> Fab (4 hops: left out).
+    expect(hits.map((h) => [h.id, h.parts.graphDistance, h.parts.graphRank])).toEqual([
+      [ids.episode, 1, 1],
+      [ids.Soylent, 2, 2],
+      [ids.fact, 3, 3],
+    ]);
+    expect(hits.every((h) => h.parts.bm25Rank === null && h.parts.vectorRank === null)).toBe(true);
+  });
+
   it('with mmr, lets a different fact take the place of a near-duplicate', async () => {
     const tenantId = newTenant();
     const ids = await seed(tenantId, {
