@@ -16,6 +16,7 @@ const ADMIN_FIELDS = new Set([
   'importOrganisation',
   'deleteOrganisation',
   'setBudget',
+  'forgetEpisodes',
 ]);
 const PUBLIC_FIELDS = new Set(['health']);
 

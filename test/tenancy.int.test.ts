@@ -13,6 +13,7 @@ import { graphql } from './generated/index.js';
 import type { OrganisationDocument } from '../src/domain/organisation-export.js';
 import { deleteTenant, startTestServer, type TestServer } from './utils/server.js';
 import { subscribe, type Subscription } from './utils/ws.js';
+import { seedMemory } from './utils/memory-fixtures.js';
 import {
   introspectSchema,
   operationTemplate,
@@ -178,6 +179,9 @@ const KINDS = [
   'conversation',
   'knowledge',
   'apiKey',
+  'entity',
+  'episode',
+  'document',
 ] as const;
 type Kind = (typeof KINDS)[number];
 type Fixtures = Record<Kind, string>;
@@ -344,6 +348,9 @@ function preferredKind(slot: Slot, field: string): Kind {
   const guess = (text: string): Kind | undefined => {
     const t = text.toLowerCase();
     if (t.includes('key')) return 'apiKey';
+    if (/entit|into|focus/.test(t)) return 'entity';
+    if (t.includes('episode')) return 'episode';
+    if (t.includes('document')) return 'document';
     if (/knowledge|supersedes/.test(t)) return 'knowledge';
     if (t.includes('conversation')) return 'conversation';
     if (t.includes('message')) return 'message';
@@ -522,6 +529,7 @@ describe('cross-tenant isolation', () => {
     label: string,
     ids: Fixtures,
     alternates: Fixtures,
+    tenantId: string,
   ) {
     const gql: TestServer['gql'] = (doc, variables) => server.gql(doc, variables, headers);
     const agents = await gql(TenancyCreateAgents, {
@@ -600,6 +608,8 @@ describe('cross-tenant isolation', () => {
     expect(lesson.errors).toBeUndefined();
     const empty = await gql(TenancyCreateConversation, { title: `${label} empty conversation` });
     expect(empty.errors).toBeUndefined();
+    // Memory, written as ingestion would (ingested already, so nothing changes it meanwhile).
+    const memory = await seedMemory(server.graph, tenantId, label, operator!);
     const key = await gql(TenancyCreateApiKey, { name: `${label} viewer key`, role: 'VIEWER' });
     expect(key.errors).toBeUndefined();
     const otherKey = await gql(TenancyCreateApiKey, {
@@ -615,6 +625,7 @@ describe('cross-tenant isolation', () => {
       conversation: empty.data!.createConversation.id,
       knowledge: lesson.data!.recordKnowledge.id,
       apiKey: otherKey.data!.createApiKey.apiKey.id,
+      ...memory.alternates,
     } satisfies Fixtures);
     Object.assign(ids, {
       agent: operator!,
@@ -624,6 +635,7 @@ describe('cross-tenant isolation', () => {
       conversation,
       knowledge: fact.data!.recordKnowledge.id,
       apiKey: key.data!.createApiKey.apiKey.id,
+      ...memory.ids,
     } satisfies Fixtures);
   }
 
@@ -777,12 +789,18 @@ describe('cross-tenant isolation', () => {
     victim = await startTestServer();
     attacker = await startTestServer();
 
-    await seed(victim, {}, `Victim ${token}`, victimIds, victimAlternates);
-    await seed(victim, attackerHeaders(), 'Attacker own', ownIds, ownAlternates);
+    await seed(victim, {}, `Victim ${token}`, victimIds, victimAlternates, victim.tenantId);
+    await seed(victim, attackerHeaders(), 'Attacker own', ownIds, ownAlternates, attacker.tenantId);
 
     before = await snapshot();
     const keyIds = (before.keys as { id: string }[]).map((k) => k.id);
-    allVictimIds = [...before.doc.nodes.map((n) => n.id), ...keyIds, victim.tenantId];
+    allVictimIds = [
+      ...before.doc.nodes.map((n) => n.id),
+      ...keyIds,
+      ...Object.values(victimIds),
+      ...Object.values(victimAlternates),
+      victim.tenantId,
+    ];
     secrets = [...new Set(stringsIn([before.doc, before.keys]).filter((s) => s.includes(token)))];
     expect(secrets.length).toBeGreaterThan(10);
 

@@ -1,0 +1,96 @@
+import { randomUUID } from 'node:crypto';
+import type { Graph } from '../../graph/graph.js';
+import { createDocument, mergeEpisodes } from '../../graph/memory/episode.repository.js';
+import { addMentions, createEntities } from '../../graph/memory/entity.repository.js';
+import { createFacts } from '../../graph/memory/fact.repository.js';
+import { EpisodeKind, MemoryScope } from '../../src/domain/memory.js';
+import { normaliseName } from '../../src/memory/normalise.js';
+
+type MemoryIds = { entity: string; episode: string; document: string };
+
+/**
+ * Memory of one tenant as ingestion leaves it (episodes INGESTED, so no background work
+ * changes it): two documents with a chunk each, two entities joined by a fact, mentions.
+ * Every text holds `label`. Returns one id of each kind and a second one (alternates).
+ */
+export async function seedMemory(
+  graph: Graph,
+  tenantId: string,
+  label: string,
+  agentId: string,
+): Promise<{ ids: MemoryIds; alternates: MemoryIds }> {
+  return graph.write(async (tx) => {
+    const docs = [
+      await createDocument(tx, tenantId, {
+        title: `${label} report`,
+        mime: 'text/plain',
+        bytes: 40,
+        chunks: 1,
+      }),
+      await createDocument(tx, tenantId, {
+        title: `${label} memo`,
+        mime: 'text/plain',
+        bytes: 40,
+        chunks: 1,
+      }),
+    ];
+    const episodes = await mergeEpisodes(
+      tx,
+      tenantId,
+      docs.map((doc, i) => ({
+        kind: EpisodeKind.DOCUMENT_CHUNK,
+        sourceKey: `document:${doc.id}#1`,
+        source: `${label} document part 1`,
+        content: `${label} Widget Works makes ${label} gears (${i}).`,
+        occurredAt: null,
+        scope: i === 0 ? MemoryScope.TENANT : MemoryScope.AGENT,
+        scopeId: i === 0 ? null : agentId,
+        documentId: doc.id,
+        agentId,
+      })),
+    );
+    await tx.run({
+      cypher: `UNWIND $ids AS id MATCH (e:Episode {id: id}) SET e.status = 'INGESTED', e.ingestedAt = datetime()`,
+      params: { ids: episodes.map((e) => e.id) },
+    });
+    await tx.run({
+      cypher: `UNWIND $ids AS id MATCH (d:Document {id: id}) SET d.status = 'INGESTED'`,
+      params: { ids: docs.map((d) => d.id) },
+    });
+    const names = [`${label} Widget Works`, `${label} gears`];
+    const entities = await createEntities(
+      tx,
+      tenantId,
+      names.map((name, i) => ({
+        id: randomUUID(),
+        name,
+        normName: normaliseName(name),
+        type: i === 0 ? 'Organisation' : 'Product',
+        summary: `${name}, seen in ${label} documents`,
+        aliases: [],
+      })),
+    );
+    await addMentions(
+      tx,
+      tenantId,
+      entities.flatMap((e) => episodes.map((ep) => ({ episodeId: ep.id, entityId: e.id }))),
+    );
+    await createFacts(tx, tenantId, [
+      {
+        id: randomUUID(),
+        subjectId: entities[0]!.id,
+        predicate: 'makes',
+        objectId: entities[1]!.id,
+        value: names[1]!,
+        text: `${names[0]} makes ${names[1]}`,
+        confidence: 0.9,
+        validFrom: null,
+        episodeIds: episodes.map((e) => e.id),
+      },
+    ]);
+    return {
+      ids: { entity: entities[0]!.id, episode: episodes[0]!.id, document: docs[0]!.id },
+      alternates: { entity: entities[1]!.id, episode: episodes[1]!.id, document: docs[1]!.id },
+    };
+  });
+}
