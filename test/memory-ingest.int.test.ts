@@ -11,6 +11,8 @@ import { OfflineEmbedder } from '../src/memory/embeddings/offline.embedder.js';
 import { ingestEpisode, type IngestDeps } from '../src/memory/ingest/ingest.js';
 import { IngestionQueue } from '../src/memory/ingest/queue.js';
 import { numbersAsFacts } from '../src/memory/ingest/structured.js';
+import { writeKnowledge } from '../graph/agent-work.repository.js';
+import { KnowledgeKind } from '../src/domain/knowledge.js';
 import { deleteTenant, startTestServer, type TestServer } from './utils/server.js';
 import { createOperators, eventually, startPlan, withScheduler } from './utils/engine-steps.js';
 import { allFinished, waitForWorkflow } from './utils/engine.js';
@@ -320,7 +322,7 @@ describe('memory ingestion', () => {
 });
 
 describe('a step’s result as an episode', () => {
-  it('queues a RUN_RESULT episode with the step’s outcome, ingested later without blocking the step', async () => {
+  it('queues a RUN_RESULT episode with the step’s outcome, ingested later without blocking the step, linking the run’s knowledge to entities', async () => {
     const s = await startTestServer();
     try {
       await createOperators(s, { Worker: [] });
@@ -330,9 +332,27 @@ describe('a step’s result as an episode', () => {
       ]);
       await withScheduler(
         s,
-        async () => ({
-          result: JSON.stringify({ summary: 'Globex Corp. revenue is 7M this year.', revenue: 7 }),
-        }),
+        async ({ task, agent, run, writes }) => {
+          // What the step learned, linked ABOUT the entities it names once ingested.
+          writes.add('knowledge', async (tx) => {
+            await writeKnowledge(tx, {
+              tenantId: task.tenantId,
+              kind: KnowledgeKind.FACT,
+              content: 'Globex Corp sells mostly in Europe.',
+              confidence: 0.7,
+              tags: [],
+              runId: run.id,
+              taskId: task.id,
+              agentId: agent.id,
+            });
+          });
+          return {
+            result: JSON.stringify({
+              summary: 'Globex Corp. revenue is 7M this year.',
+              revenue: 7,
+            }),
+          };
+        },
         async () => {
           await waitForWorkflow(s, ids.root!, allFinished);
         },
@@ -374,6 +394,16 @@ describe('a step’s result as an episode', () => {
         }),
       );
       expect(calls).toEqual([{ runId: queued!.runId }]);
+      const about = await s.graph.read((tx) =>
+        tx.run<{ content: string; entity: string }>({
+          cypher: `MATCH (k:Knowledge {tenantId: $tenantId})-[:ABOUT]->(n:Entity)
+                   RETURN k.content AS content, n.name AS entity`,
+          params: { tenantId: s.tenantId },
+        }),
+      );
+      expect(about).toEqual([
+        { content: 'Globex Corp sells mostly in Europe.', entity: 'Globex Corp' },
+      ]);
     } finally {
       await s.stop();
     }
