@@ -177,6 +177,13 @@ export const MIGRATIONS: Migration[] = [
       'CREATE FULLTEXT INDEX memory_text IF NOT EXISTS FOR (n:Entity|Fact|Episode) ON EACH [n.tenantId, n.name, n.aliasText, n.summary, n.text, n.content]',
     ],
   },
+  {
+    id: 13,
+    name: 'episode retention rules',
+    statements: [
+      'CREATE CONSTRAINT retention_rule IF NOT EXISTS FOR (r:RetentionRule) REQUIRE (r.tenantId, r.kind) IS UNIQUE',
+    ],
+  },
 ];
 
 /**

@@ -249,6 +249,12 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   const { port } = httpServer.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const stopAuditSweep = startAuditSweep(services, logger, config.auditRetentionDays);
+  const stopRetention = every(RETENTION_SWEEP_MS, () =>
+    services.memory
+      .sweepRetention(logger)
+      .then((n) => n > 0 && logger.info(`Forgot ${n} episodes under retention rules`))
+      .catch((err: unknown) => logger.warn({ err }, 'episode retention sweep failed')),
+  );
   return {
     url: `http://${host}:${port}/graphql`,
     wsUrl: `ws://${host}:${port}/graphql`,
@@ -257,6 +263,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     pubsub,
     close: async () => {
       stopAuditSweep();
+      stopRetention();
       // Chat replies run past their request: abort them before the sockets close.
       await services.chat.close();
       await apollo.stop();
@@ -274,15 +281,23 @@ function startAuditSweep(
   retentionDays: number | undefined,
 ): () => void {
   if (!retentionDays) return () => {};
-  const sweep = () =>
+  return every(AUDIT_SWEEP_MS, () =>
     services.audit
       .sweep(retentionDays)
       .then((n) => {
         if (n > 0) logger.info(`Deleted ${n} audit events older than ${retentionDays} days`);
       })
-      .catch((err: unknown) => logger.warn({ err }, 'audit retention sweep failed'));
-  const timer = setInterval(() => void sweep(), AUDIT_SWEEP_MS);
+      .catch((err: unknown) => logger.warn({ err }, 'audit retention sweep failed')),
+  );
+}
+
+/** How often every API process applies the tenants' episode retention rules. */
+const RETENTION_SWEEP_MS = 60 * 60_000;
+
+/** Runs `work` now and then every `ms` (never keeping the process alive); returns the stop. */
+function every(ms: number, work: () => Promise<unknown>): () => void {
+  const timer = setInterval(() => void work(), ms);
   timer.unref();
-  void sweep();
+  void work();
   return () => clearInterval(timer);
 }

@@ -213,7 +213,55 @@ describe('memory API: entities, facts in time, merges', () => {
     expect(episodes.data.episodes.totalCount).toBe(0);
   });
 
-  it('forgets old ingested episodes under a retention rule and keeps what was learned from them', async () => {
+  it('applies a retention rule in the sweep: old ingested episodes of its kind go, others stay', async () => {
+    const t = server.tenantId;
+    const [old, recent] = await server.graph.write((tx) =>
+      mergeEpisodes(
+        tx,
+        t,
+        ['2001-05-01T00:00:00Z', new Date().toISOString()].map((occurredAt) => ({
+          kind: EpisodeKind.MESSAGE,
+          sourceKey: `message:${randomUUID()}`,
+          source: 'a message',
+          content: `said at ${occurredAt}`,
+          occurredAt,
+          scope: MemoryScope.TENANT,
+          scopeId: null,
+        })),
+      ),
+    );
+    await server.graph.write((tx) =>
+      tx.run({
+        cypher: "UNWIND $ids AS id MATCH (e:Episode {id: id}) SET e.status = 'INGESTED'",
+        params: { ids: [old!.id, recent!.id] },
+      }),
+    );
+    const bad = await server.gql<any, any>(
+      'mutation { setEpisodeRetention(kind: MESSAGE, days: -1) { kind } }',
+    );
+    expect(code(bad)).toBe('BAD_USER_INPUT');
+    const set = await server.gql<any, any>(
+      'mutation { setEpisodeRetention(kind: MESSAGE, days: 30) { kind days } }',
+    );
+    expect(set.data.setEpisodeRetention).toEqual([{ kind: 'MESSAGE', days: 30 }]);
+    const listed = await other.gql<any, any>('{ episodeRetention { kind } }');
+    expect(listed.data.episodeRetention).toEqual([]);
+
+    expect(await server.services.memory.sweepRetention()).toBeGreaterThanOrEqual(1);
+    const left = await server.gql<any, any>(
+      '{ episodes(filter: { kind: MESSAGE }) { nodes { id } } }',
+    );
+    expect(left.data.episodes.nodes.map((n: any) => n.id)).toEqual([recent!.id]);
+    const notes = await server.gql<any, any>('{ episodes(filter: { kind: NOTE }) { totalCount } }');
+    expect(notes.data.episodes.totalCount).toBe(1);
+
+    const removed = await server.gql<any, any>(
+      'mutation { setEpisodeRetention(kind: MESSAGE, days: null) { kind } }',
+    );
+    expect(removed.data.setEpisodeRetention).toEqual([]);
+  });
+
+  it('forgets old ingested episodes at once and keeps what was learned from them', async () => {
     const r = await server.gql<any, any>(
       'mutation { forgetEpisodes(kind: NOTE, olderThanDays: 365) }',
     );

@@ -17,6 +17,8 @@ const ADMIN_FIELDS = new Set([
   'deleteOrganisation',
   'setBudget',
   'forgetEpisodes',
+  'setEpisodeRetention',
+  'episodeRetention',
 ]);
 const PUBLIC_FIELDS = new Set(['health']);
 

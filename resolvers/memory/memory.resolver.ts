@@ -22,6 +22,7 @@ import {
   EntityNeighbour,
   Episode,
   EpisodeConnection,
+  EpisodeRetention,
   Fact,
   FactConnection,
 } from '../../schema/memory/memory.type.js';
@@ -204,6 +205,25 @@ export class EpisodeResolver {
   async entities(@Root() episode: Episode, @Ctx() ctx: AppContext): Promise<Entity[]> {
     const rows = await ctx.loaders.memory.episodeEntities.load(episode.id);
     return rows.map((r) => r.entity);
+  }
+
+  @Authorized(Role.ADMIN)
+  @Query(() => [EpisodeRetention], { description: 'The retention rules of the tenant.' })
+  episodeRetention(@Ctx() ctx: AppContext): Promise<EpisodeRetention[]> {
+    return ctx.services.memory.retention(ctx.tenantId);
+  }
+
+  @Authorized(Role.ADMIN)
+  @Mutation(() => [EpisodeRetention], {
+    description:
+      'Sets the retention rule for episodes of `kind`: ingested ones older than `days` are forgotten (applied at start and hourly; their entities and facts stay). `days: null` removes the rule. Returns every rule.',
+  })
+  setEpisodeRetention(
+    @Arg('kind', () => EpisodeKind) kind: EpisodeKind,
+    @Arg('days', () => Int, { nullable: true }) days: number | null,
+    @Ctx() ctx: AppContext,
+  ): Promise<EpisodeRetention[]> {
+    return ctx.services.memory.setRetention(ctx.tenantId, kind, days ?? null);
   }
 
   @Authorized(Role.ADMIN)

@@ -137,3 +137,18 @@ export class Fact extends Node {
 
 @ObjectType()
 export class FactConnection extends Connection(Fact) {}
+
+@ObjectType({
+  description:
+    'A retention rule: ingested episodes of `kind` are forgotten `days` after they happened (hourly).',
+})
+export class EpisodeRetention {
+  @Field(() => EpisodeKind)
+  kind!: EpisodeKind;
+
+  @Field(() => Int)
+  days!: number;
+
+  @Field(() => DateTimeISOResolver)
+  updatedAt!: string;
+}

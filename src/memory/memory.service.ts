@@ -4,6 +4,8 @@ import * as episodes from '../../graph/memory/episode.repository.js';
 import * as entities from '../../graph/memory/entity.repository.js';
 import * as facts from '../../graph/memory/fact.repository.js';
 import * as merges from '../../graph/memory/merge.repository.js';
+import * as retention from '../../graph/memory/retention.repository.js';
+import type { RetentionRule } from '../../graph/memory/retention.repository.js';
 import { BadInputError, ConflictError, NotFoundError } from '../domain/errors.js';
 import {
   EpisodeKind,
@@ -90,6 +92,17 @@ export interface EntityView {
 }
 
 const MAX_REASON = 500;
+const FORGET_BATCH = 500;
+
+/** Retention periods are whole days, up to a century. */
+function checkDays(days: number): number {
+  if (!Number.isInteger(days) || days < 0 || days > 36_500) {
+    throw new BadInputError(`days must be a whole number 0 to 36500, but got ${days}`, {
+      field: 'days',
+    });
+  }
+  return days;
+}
 
 /** The API's use cases over memory: reads, merges and retention. */
 export class MemoryService {
@@ -210,24 +223,61 @@ export class MemoryService {
   }
 
   /**
-   * Retention: forgets (deletes) ingested episodes of `kind` older than `days`, in batches;
+   * Forgets (deletes) the tenant's ingested episodes of `kind` older than `days`, in batches;
    * entities and facts learned from them stay. Returns how many it deleted.
    */
   async forgetEpisodes(tenantId: string, kind: EpisodeKind, days: number): Promise<number> {
-    if (!Number.isInteger(days) || days < 0 || days > 36_500) {
-      throw new BadInputError(`olderThanDays must be a whole number 0 to 36500, but got ${days}`, {
-        field: 'olderThanDays',
-      });
+    return this.forget(tenantId, kind, checkDays(days), Infinity);
+  }
+
+  /** Sets (or, with null days, removes) the tenant's retention rule for episodes of `kind`. */
+  async setRetention(
+    tenantId: string,
+    kind: EpisodeKind,
+    days: number | null,
+  ): Promise<RetentionRule[]> {
+    const checked = days === null ? null : checkDays(days);
+    return this.uow.run(async (tx) => {
+      await retention.setRetentionRule(tx, tenantId, kind, checked);
+      return retention.retentionRules(tx, tenantId);
+    });
+  }
+
+  retention(tenantId: string): Promise<RetentionRule[]> {
+    return this.uow.read((tx) => retention.retentionRules(tx, tenantId));
+  }
+
+  /**
+   * Applies every tenant's retention rules once (the server runs this hourly). At most
+   * `perRule` episodes go per rule and sweep, so one tenant's backlog never holds up another's;
+   * the rest go next time. A rule that fails is logged and skipped. Returns the count deleted.
+   */
+  async sweepRetention(log?: { warn(obj: object, msg: string): void }, perRule = 5_000) {
+    const rules = await this.uow.read((tx) => retention.retentionRules(tx, null));
+    let total = 0;
+    for (const rule of rules) {
+      total += await this.forget(rule.tenantId, rule.kind, rule.days, perRule).catch(
+        (err: unknown) => {
+          log?.warn({ err, tenantId: rule.tenantId, kind: rule.kind }, 'retention rule failed');
+          return 0;
+        },
+      );
     }
+    return total;
+  }
+
+  private async forget(tenantId: string, kind: EpisodeKind, days: number, most: number) {
     const before = new Date(Date.now() - days * 86_400_000).toISOString();
     let total = 0;
-    for (;;) {
-      const n = await this.uow.run((tx) =>
-        episodes.forgetEpisodes(tx, tenantId, kind, before, 500),
+    while (total < most) {
+      const batch = Math.min(FORGET_BATCH, most - total);
+      const n = await this.uow.write((tx) =>
+        episodes.forgetEpisodes(tx, tenantId, kind, before, batch),
       );
       total += n;
-      if (n < 500) return total;
+      if (n < batch) break;
     }
+    return total;
   }
 
   /** Throws NOT_FOUND for an unknown id and CONFLICT for a merged entity. */
