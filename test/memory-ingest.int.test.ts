@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Tx } from '../graph/cypher.js';
 import { createDocument, queueEpisode } from '../src/memory/memory.service.js';
 import * as ingestRepo from '../graph/memory/ingest.repository.js';
+import { mergeEntity } from '../graph/memory/merge.repository.js';
 import { ensureVectorIndexes, vectorProperty } from '../graph/memory/vector.repository.js';
 import { TOPICS, type DocumentProgressEvent } from '../subscriptions/topics.js';
 import { EpisodeKind, MemoryScope, type Episode } from '../src/domain/memory.js';
@@ -222,6 +223,30 @@ describe('memory ingestion', () => {
     expect(await episode(e.id)).toMatchObject({ status: 'INGESTED', modelCalls: 0 });
     const facts = await factsOf('quarterly numbers');
     expect(facts.map((f) => f.value).sort()).toEqual(['12', '3']);
+  });
+
+  it('resolves a name merged away to the entity it was merged into', async () => {
+    await note(
+      'The firm Vandelay Industries has 3 importers. The firm Kramerica Industries has 1 intern.',
+    );
+    await ingestPending();
+    const ids = await rows<{ id: string; normName: string }>(
+      `MATCH (n:Entity {tenantId: $tenantId}) WHERE n.normName IN ['vandelay industries', 'kramerica industries']
+       RETURN n.id AS id, n.normName AS normName ORDER BY normName`,
+    );
+    const [kramerica, vandelay] = ids.map((r) => r.id) as [string, string];
+    await server.graph.write((tx) =>
+      mergeEntity(tx, tenant, kramerica, vandelay, 'the same firm', 'test'),
+    );
+    await note('The firm Kramerica Industries has 2 interns.');
+    await ingestPending();
+    const standing = await rows<{ n: number }>(
+      `MATCH (n:Entity {tenantId: $tenantId, normName: 'kramerica industries'})
+       WHERE n.mergedInto IS NULL RETURN count(n) AS n`,
+    );
+    expect(standing[0]!.n).toBe(0);
+    const values = (await factsOf('vandelay industries')).map((f) => f.value);
+    expect(values).toContain('2 interns');
   });
 
   it('commits nothing when the lease was lost before the commit', async () => {

@@ -302,6 +302,28 @@ export async function linkKnowledge(
   return Number(row?.n ?? 0);
 }
 
+/**
+ * For names that belong to entities merged away: the standing entity each was merged into
+ * (following merges of merges), keyed by normalised name, so a merged name resolves to its
+ * survivor instead of coming back as a new entity.
+ */
+export async function survivorsByNormNames(
+  tx: Tx,
+  tenantId: string,
+  normNames: readonly string[],
+): Promise<Map<string, string>> {
+  const rows = await tx.run<{ normName: string; id: string }>({
+    cypher: `
+      UNWIND $normNames AS norm
+      MATCH (n:Entity {tenantId: $tenantId, normName: norm}) WHERE n.mergedInto IS NOT NULL
+      MATCH (n)-[:MERGED_INTO*1..5]->(s:Entity) WHERE s.mergedInto IS NULL
+      WITH norm, s ORDER BY s.createdAt, s.id
+      RETURN norm AS normName, collect(s.id)[0] AS id`,
+    params: { tenantId, normNames },
+  });
+  return new Map(rows.map((r) => [r.normName, r.id]));
+}
+
 /** How many of the tenant's episodes are in each status (tests, the bench). */
 export async function episodeCounts(tx: Tx, tenantId: string): Promise<Record<string, number>> {
   const rows = await tx.run<{ status: string; n: number }>({

@@ -119,11 +119,24 @@ async function run(
 
   // 3. Resolution against what the tenant knows.
   const { exact, similar, neighbours } = await deps.uow.read(async (tx) => {
-    const exact = await entities.entitiesByNormNames(
-      tx,
-      tenantId,
-      mentions.map((m) => m.normName),
+    const norms = mentions.map((m) => m.normName);
+    const standing = await entities.entitiesByNormNames(tx, tenantId, norms);
+    // A name merged away resolves to the entity it was merged into.
+    const missing = norms.filter((n) => !standing.some((e) => e.normName === n));
+    const survivors = await ingestRepo.survivorsByNormNames(tx, tenantId, missing);
+    const byId = new Map(
+      (await entities.entitiesByIds(tx, tenantId, [...new Set(survivors.values())])).map((e) => [
+        e.id,
+        e,
+      ]),
     );
+    const exact = [
+      ...standing,
+      ...[...survivors].flatMap(([normName, id]) => {
+        const e = byId.get(id);
+        return e ? [{ ...e, normName }] : [];
+      }),
+    ];
     const similar: Similar[][] = [];
     if (embedder) {
       for (const v of mentionVectors) {
