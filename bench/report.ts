@@ -35,7 +35,7 @@ export interface BaselineResult {
 const spread = (values: number[]) =>
   `median ${ms(median(values))}, p99 ${ms(percentile(values, 99))}`;
 
-function table(header: string[], rows: string[][]): string {
+export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) =>
     '    ' +
