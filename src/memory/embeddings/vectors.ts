@@ -19,8 +19,9 @@ export function normalise(vector: ArrayLike<number>): number[] {
   return out;
 }
 
-/** Cosine similarity of two vectors of the same length. */
+/** Cosine similarity of two vectors (0 when either is empty, of another size, or zero). */
 export function cosine(a: readonly number[], b: readonly number[]): number {
+  if (a.length === 0 || a.length !== b.length) return 0;
   let dot = 0;
   let na = 0;
   let nb = 0;

@@ -3,6 +3,10 @@
  * order they produce can be checked by hand.
  */
 
+import { cosine } from '../embeddings/vectors.js';
+
+export { cosine };
+
 /** Reciprocal rank fusion's constant (Cormack et al. 2009; Graphiti uses the same). */
 export const RRF_K = 60;
 
@@ -29,20 +33,6 @@ export function reciprocalRankFusion(
     for (const [id, rank] of ranks(list)) scores.set(id, (scores.get(id) ?? 0) + 1 / (k + rank));
   }
   return [...scores].map(([id, score]) => ({ id, score })).sort(byScoreThenId);
-}
-
-/** Cosine of two vectors (0 when either is empty, of another size, or zero). */
-export function cosine(a: readonly number[], b: readonly number[]): number {
-  if (a.length === 0 || a.length !== b.length) return 0;
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i]! * b[i]!;
-    na += a[i]! * a[i]!;
-    nb += b[i]! * b[i]!;
-  }
-  return na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb);
 }
 
 export interface MmrCandidate {
