@@ -8,8 +8,8 @@
 import { createEntities, addMentions } from '../graph/memory/entity.repository.js';
 import { mergeEpisodes } from '../graph/memory/episode.repository.js';
 import { createFacts } from '../graph/memory/fact.repository.js';
-import { bm25Memory } from '../graph/memory/search.repository.js';
-import { setVectors } from '../graph/memory/vector.repository.js';
+import { bm25Memory, visibleItems } from '../graph/memory/search.repository.js';
+import { setVectors, vectorSearch } from '../graph/memory/vector.repository.js';
 import { stableId } from '../graph/agent-work.repository.js';
 import { EpisodeKind, MemoryScope } from '../src/domain/memory.js';
 import type { Embedder } from '../src/memory/embeddings/embedder.js';
@@ -97,7 +97,17 @@ async function writeFacts(
   from: number,
   to: number,
   bar: ReturnType<typeof progressBar>,
-): Promise<void> {
+): Promise<{ embedSeconds: number; statementSeconds: Map<string, number> }> {
+  let embedSeconds = 0;
+  let commitSeconds = 0;
+  let statementsBefore = 0;
+  const statementSeconds = new Map<string, number>();
+  const timed = async <T>(what: string, work: Promise<T>): Promise<T> => {
+    const t = now();
+    const out = await work;
+    statementSeconds.set(what, (statementSeconds.get(what) ?? 0) + (now() - t) / 1000);
+    return out;
+  };
   for (let start = from; start < to; start += BATCH_FACTS) {
     const end = Math.min(to, start + BATCH_FACTS);
     const facts = Array.from({ length: end - start }, (_, k) => ({
@@ -127,86 +137,77 @@ async function writeFacts(
       ...facts.map((f) => f.text),
       ...episodeTexts,
     ];
+    const embedStarted = now();
     const vectors = await embedder.embed(texts);
+    embedSeconds += (now() - embedStarted) / 1000;
     const entityVectors = vectors.slice(0, entities.length);
     const factVectors = vectors.slice(entities.length, entities.length + facts.length);
     const episodeVectors = vectors.slice(entities.length + facts.length);
+    const factIds = facts.map((f) => stableId(tenantId, 'bench-fact', String(f.i)));
+    const rows = (ids: string[], vs: number[][]) => ids.map((id, k) => ({ id, vector: vs[k]! }));
+    const commitStarted = now();
     await b.uow.run(async (tx) => {
-      await createEntities(tx, tenantId, entities);
-      const episodes = await mergeEpisodes(
-        tx,
-        tenantId,
-        groups.map((j, k) => ({
-          kind: EpisodeKind.NOTE,
-          sourceKey: `bench-bulk:${j}:${start}`,
-          source: `bench: synthetic note ${j}`,
-          content: episodeTexts[k]!,
-          occurredAt: null,
-          scope: MemoryScope.TENANT,
-          scopeId: null,
-        })),
+      await timed('createEntities', createEntities(tx, tenantId, entities));
+      const episodes = await timed(
+        'mergeEpisodes',
+        mergeEpisodes(
+          tx,
+          tenantId,
+          groups.map((j, k) => ({
+            kind: EpisodeKind.NOTE,
+            sourceKey: `bench-bulk:${j}:${start}`,
+            source: `bench: synthetic note ${j}`,
+            content: episodeTexts[k]!,
+            occurredAt: null,
+            scope: MemoryScope.TENANT,
+            scopeId: null,
+          })),
+        ),
       );
-      await markBulkIngested(
-        tx,
-        tenantId,
-        episodes.map((e) => e.id),
-      );
-      const episodeOf = new Map(groups.map((j, k) => [j, episodes[k]!.id]));
+      const episodeIds = episodes.map((e) => e.id);
+      await timed('markBulkIngested', markBulkIngested(tx, tenantId, episodeIds));
+      const episodeOf = new Map(groups.map((j, k) => [j, episodeIds[k]!]));
       const entityOf = new Map(groups.map((j, k) => [j, entities[k]!.id]));
-      await addMentions(
-        tx,
-        tenantId,
-        groups.map((j) => ({ episodeId: episodeOf.get(j)!, entityId: entityOf.get(j)! })),
+      const mentions = groups.map((j) => ({
+        episodeId: episodeOf.get(j)!,
+        entityId: entityOf.get(j)!,
+      }));
+      await timed('addMentions', addMentions(tx, tenantId, mentions));
+      const newFacts = facts.map((f, k) => ({
+        id: factIds[k]!,
+        subjectId: entityOf.get(f.entity)!,
+        predicate: f.predicate,
+        objectId: null,
+        value: f.value,
+        text: f.text,
+        confidence: 0.9,
+        validFrom: null,
+        episodeIds: [episodeOf.get(f.entity)!],
+      }));
+      await timed('createFacts', createFacts(tx, tenantId, newFacts));
+      const entityRows = rows(
+        entities.map((e) => e.id),
+        entityVectors,
       );
-      await createFacts(
-        tx,
-        tenantId,
-        facts.map((f) => ({
-          id: stableId(tenantId, 'bench-fact', String(f.i)),
-          subjectId: entityOf.get(f.entity)!,
-          predicate: f.predicate,
-          objectId: null,
-          value: f.value,
-          text: f.text,
-          confidence: 0.9,
-          validFrom: null,
-          episodeIds: [episodeOf.get(f.entity)!],
-        })),
+      await timed('setVectors', setVectors(tx, tenantId, 'Entity', entityRows, embedder));
+      await timed(
+        'setVectors',
+        setVectors(tx, tenantId, 'Fact', rows(factIds, factVectors), embedder),
       );
-      const rows = (ids: string[], vs: number[][]) => ids.map((id, k) => ({ id, vector: vs[k]! }));
-      await setVectors(
-        tx,
-        tenantId,
-        'Entity',
-        rows(
-          entities.map((e) => e.id),
-          entityVectors,
-        ),
-        embedder,
-      );
-      await setVectors(
-        tx,
-        tenantId,
-        'Fact',
-        rows(
-          facts.map((f) => stableId(tenantId, 'bench-fact', String(f.i))),
-          factVectors,
-        ),
-        embedder,
-      );
-      await setVectors(
-        tx,
-        tenantId,
-        'Episode',
-        rows(
-          episodes.map((e) => e.id),
-          episodeVectors,
-        ),
-        embedder,
-      );
+      const episodeRows = rows(episodeIds, episodeVectors);
+      await timed('setVectors', setVectors(tx, tenantId, 'Episode', episodeRows, embedder));
     });
+    const total = (now() - commitStarted) / 1000;
+    // 'commit' = the whole transaction minus its statements.
+    const inStatements = [...statementSeconds.entries()]
+      .filter(([k]) => k !== 'commit')
+      .reduce((sum, [, v]) => sum + v, 0);
+    commitSeconds += total - (inStatements - statementsBefore);
+    statementsBefore = inStatements;
     bar.tick(end - from);
   }
+  statementSeconds.set('commit', commitSeconds);
+  return { embedSeconds, statementSeconds };
 }
 
 /** Question q of a store of `facts` facts, and the fact text that answers it. */
@@ -225,9 +226,15 @@ export interface LatencyResult {
   entities: number;
   episodes: number;
   writeSeconds: number;
+  /** Where the write time went: embedding, each repository call, the commit. */
+  writeSplit: string;
   queries: number;
   hybridMs: number[];
   bm25Ms: number[];
+  /** The vector retriever alone: embedding the query and 3 vectorSearch calls. */
+  vectorMs: number[];
+  /** searchMemory's visibility query over the BM25 and vector candidates. */
+  visibleMs: number[];
   /** Questions whose answering fact was among the first 10 hits. */
   hybridFound: number;
   bm25Found: number;
@@ -247,7 +254,7 @@ export async function runLatencyPhase(
     console.log(`\n-- ${size.toLocaleString('en-US')} facts --`);
     const bar = progressBar('writing facts', size - written, 'facts');
     const started = now();
-    await writeFacts(b, tenantId, bulkEmbedder, written, size, bar);
+    const split = await writeFacts(b, tenantId, bulkEmbedder, written, size, bar);
     bar.done(size - written);
     const writeSeconds = (now() - started) / 1000;
     written = size;
@@ -256,6 +263,8 @@ export async function runLatencyPhase(
     const hybridMs: number[] = [];
     const bm25Ms: number[] = [];
     const queryEmbedMs: number[] = [];
+    const vectorMs: number[] = [];
+    const visibleMs: number[] = [];
     let hybridFound = 0;
     let bm25Found = 0;
     const timedBar = progressBar('timing searches', n, 'questions');
@@ -281,7 +290,27 @@ export async function runLatencyPhase(
         f = await bm25();
         h = await hybrid();
       }
+      // The vector retriever alone, as searchMemory runs it (3 labels, a pool of 30 each).
+      const vt = now();
+      const [vector] = await bulkEmbedder.embed([query]);
+      const near = await b.graph.read(async (tx) => {
+        const out: { label: 'Entity' | 'Fact' | 'Episode'; id: string }[] = [];
+        for (const label of ['Entity', 'Fact', 'Episode'] as const) {
+          const hits = await vectorSearch(tx, tenantId, label, bulkEmbedder, vector!, 30);
+          out.push(...hits.map((x) => ({ label, id: x.id })));
+        }
+        return out;
+      });
+      const vectorTook = now() - vt;
+      // The visibility query over both retrievers' candidates, as searchMemory asks it.
+      const refs = new Map([...f.hits, ...near].map((r) => [r.id, { label: r.label, id: r.id }]));
+      const it = now();
+      await b.graph.read((tx) =>
+        visibleItems(tx, tenantId, [...refs.values()], adminView(), null, null),
+      );
       if (q < 0) continue;
+      visibleMs.push(now() - it);
+      vectorMs.push(vectorTook);
       hybridMs.push(h.ms);
       bm25Ms.push(f.ms);
       if (h.texts.includes(expected)) hybridFound++;
@@ -301,9 +330,15 @@ export async function runLatencyPhase(
       entities: Math.ceil(size / FACTS_PER_ENTITY),
       episodes: Math.ceil(size / FACTS_PER_ENTITY),
       writeSeconds,
+      writeSplit: [
+        `embedding ${split.embedSeconds.toFixed(1)} s`,
+        ...[...split.statementSeconds].map(([k, v]) => `${k} ${v.toFixed(1)} s`),
+      ].join(', '),
       queries: n,
       hybridMs,
       bm25Ms,
+      vectorMs,
+      visibleMs,
       hybridFound,
       bm25Found,
       queryEmbedMs,

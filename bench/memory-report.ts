@@ -42,8 +42,11 @@ export function printLatency(r: LatencyResult, bulkEmbedder: string): void {
     [
       `  store: ${int(r.facts)} facts, ${int(r.entities)} entities, ${int(r.episodes)} episodes; ` +
         `this step's writes took ${r.writeSeconds.toFixed(1)} s (vectors: ${bulkEmbedder})`,
+      `    of which ${r.writeSplit}`,
       `  searchMemory (BM25 + vectors, RRF; first 10): ${spread(r.hybridMs)}`,
       `  full-text only (BM25 on memory_text, 60 candidates): ${spread(r.bm25Ms)}`,
+      `  parts, timed apart: the vector retriever (embed the query, vectorSearch on 3 labels): ${spread(r.vectorMs)}`,
+      `  and its visibility query (visibleItems) over those candidates: ${spread(r.visibleMs)}`,
       `  ratio searchMemory/full-text: p50 ${ratio(median(r.hybridMs), median(r.bm25Ms))}, ` +
         `p99 ${ratio(percentile(r.hybridMs, 99), percentile(r.bm25Ms, 99))}`,
       `  the asked fact among the first 10 hits: searchMemory ${r.hybridFound}/${r.queries}, full-text ${r.bm25Found}/${r.queries}`,
