@@ -4,7 +4,7 @@ import { extractMemory, judgeMemory } from '../src/llm/offline-memory.js';
 import { toStrictJsonSchema } from '../src/llm/strict-schema.js';
 import { decide, isSingleValued } from '../src/memory/ingest/contradict.js';
 import { ExtractionSchema, JudgeSchema } from '../src/memory/ingest/extract.js';
-import { mentionsOf, nameGrams } from '../src/memory/ingest/ingest.js';
+import { mentionsOf, nameGrams } from '../src/memory/ingest/mentions.js';
 import { addsWords, resolveMentions, type Mention } from '../src/memory/ingest/resolve.js';
 import { freeText, numbersAsFacts, structuredExtraction } from '../src/memory/ingest/structured.js';
 import { normaliseName } from '../src/memory/normalise.js';

@@ -12,7 +12,7 @@ import { documentProgress } from '../../../graph/memory/episode.repository.js';
 import { mergeEntity } from '../../../graph/memory/merge.repository.js';
 import { setVectors, vectorSearch } from '../../../graph/memory/vector.repository.js';
 import { TOPICS } from '../../../subscriptions/topics.js';
-import { normalisePredicate, type Entity } from '../../domain/memory.js';
+import { normalisePredicate } from '../../domain/memory.js';
 import type { Emit } from '../../services/unit-of-work.js';
 import type { Tx } from '../../../graph/cypher.js';
 import type { Embedder } from '../embeddings/embedder.js';
@@ -20,7 +20,8 @@ import { normaliseName } from '../normalise.js';
 import { decide } from './contradict.js';
 import { extract, judge, type Extraction } from './extract.js';
 import { ingestionModel, type IngestionModelDeps } from './model.js';
-import { resolveMentions, type Mention, type Similar } from './resolve.js';
+import { mentionsOf, neighbourhood } from './mentions.js';
+import { resolveMentions, type Similar } from './resolve.js';
 import { freeText, structuredExtraction } from './structured.js';
 import type { ClaimedEpisode } from '../../../graph/memory/ingest.repository.js';
 
@@ -41,8 +42,6 @@ export interface IngestResult {
   merges: number;
 }
 
-/** Known entities shown to the extraction: at most this many. */
-const MAX_KNOWN = 50;
 /** Judge calls one episode may make (each is a model call). */
 const MAX_JUDGED = 10;
 
@@ -317,62 +316,6 @@ async function run(
       merges: merges.length,
     };
   });
-}
-
-/**
- * The entities near an episode: the tenant's entities whose normalised names occur in its
- * text, and (with an embedder) those nearest to the text, so the model can reuse their names.
- */
-async function neighbourhood(
-  deps: IngestDeps,
-  tenantId: string,
-  text: string,
-  signal?: AbortSignal,
-): Promise<Entity[]> {
-  const vector = deps.embedder ? (await deps.embedder.embed([text], signal))[0]! : null;
-  return deps.uow.read(async (tx) => {
-    const named = await entities.entitiesByNormNames(tx, tenantId, nameGrams(text));
-    const near =
-      vector && deps.embedder
-        ? await vectorSearch(tx, tenantId, 'Entity', deps.embedder, vector, 10)
-        : [];
-    const nearIds = near.map((h) => h.id).filter((id) => !named.some((e) => e.id === id));
-    const close = (await entities.entitiesByIds(tx, tenantId, nearIds)).filter(
-      (e) => e.mergedInto === null,
-    );
-    return [...named, ...close].slice(0, MAX_KNOWN);
-  });
-}
-
-/** Every run of 1 to 5 words of the normalised text: the names it could contain. */
-export function nameGrams(text: string, max = 4000): string[] {
-  const words = normaliseName(text).split(' ').filter(Boolean);
-  const grams = new Set<string>();
-  for (let i = 0; i < words.length && grams.size < max; i++) {
-    for (let n = 1; n <= 5 && i + n <= words.length; n++) {
-      grams.add(words.slice(i, i + n).join(' '));
-    }
-  }
-  return [...grams];
-}
-
-/** The extraction's entities, one per normalised name, plus any a fact names but none lists. */
-export function mentionsOf(x: Extraction): Mention[] {
-  const out = new Map<string, Mention>();
-  const add = (name: string, type: string, summary: string) => {
-    const normName = normaliseName(name);
-    if (!normName) return;
-    const had = out.get(normName);
-    if (!had)
-      out.set(normName, { name: name.trim(), normName, type: type.trim() || 'Thing', summary });
-    else if (summary.length > had.summary.length) had.summary = summary;
-  };
-  for (const e of x.entities) add(e.name, e.type, e.summary);
-  for (const f of x.facts) {
-    add(f.subject, 'Thing', '');
-    if (f.object) add(f.object, 'Thing', '');
-  }
-  return [...out.values()];
 }
 
 function isoOrNull(value: string | null): string | null {
