@@ -274,6 +274,24 @@ describe('memory ingestion', () => {
     );
   });
 
+  it('gives an episode whose lease expired back to PENDING, and FAILS it after the last attempt', async () => {
+    const e = await note('Soylent Corp revenue is 5M.');
+    const claim = () =>
+      server.services.uow.run((tx) => ingestRepo.claimEpisodes(tx, 'dead-worker', 10, 1, [tenant]));
+    const sweeper = new IngestionQueue({ ...deps(), tenantIds: [tenant], maxAttempts: 2 });
+    expect((await claim()).map((c) => c.episode.id)).toEqual([e.id]);
+    await eventually('the lease expires and the sweep gives the episode back', async () => {
+      await sweeper.sweep();
+      return (await episode(e.id)).status === 'PENDING';
+    });
+    expect((await episode(e.id)).error).toMatch(/lease expired: worker dead-worker/);
+    expect((await claim()).map((c) => c.episode.attempts)).toEqual([2]);
+    await eventually('the second expiry fails it', async () => {
+      await sweeper.sweep();
+      return (await episode(e.id)).status === 'FAILED';
+    });
+  });
+
   it('claims fairly across tenants: one tenant’s backlog does not starve another’s episode', async () => {
     const busy = `test-busy-${randomUUID()}`;
     const quiet = `test-quiet-${randomUUID()}`;
