@@ -2,6 +2,10 @@ import { describe, expect, it } from 'vitest';
 import type { Entity, Fact } from '../src/domain/memory.js';
 import { extractMemory, judgeMemory } from '../src/llm/offline-memory.js';
 import { toStrictJsonSchema } from '../src/llm/strict-schema.js';
+import { loadConfig } from '../src/config.js';
+import { ingestionFromConfig } from '../src/engine/start.js';
+import { createLogger } from '../src/logger.js';
+import type { UnitOfWork } from '../src/services/unit-of-work.js';
 import { decide, isSingleValued } from '../src/memory/ingest/contradict.js';
 import { ExtractionSchema, JudgeSchema } from '../src/memory/ingest/extract.js';
 import { mentionsOf, nameGrams } from '../src/memory/ingest/mentions.js';
@@ -235,5 +239,19 @@ describe('the offline model’s memory extraction (a heuristic, labelled)', () =
   it('sends extraction and judge schemas that OpenAI strict structured outputs accept', () => {
     expect(openAIStrictSchemaProblems(toStrictJsonSchema(ExtractionSchema))).toEqual([]);
     expect(openAIStrictSchemaProblems(toStrictJsonSchema(JudgeSchema))).toEqual([]);
+  });
+});
+
+describe('ingestion settings', () => {
+  it('turns the queue off with MEMORY_INGESTION=off and names a bad value', () => {
+    const on = loadConfig({});
+    expect(on.ingestion).toMatchObject({ enabled: true, concurrency: 2, maxAttempts: 3 });
+    const deps = { uow: {} as UnitOfWork, logger: createLogger('silent') };
+    expect(ingestionFromConfig(on, deps)).toBeDefined();
+    const off = loadConfig({ MEMORY_INGESTION: 'off', MEMORY_INGESTION_CONCURRENCY: '5' });
+    expect(off.ingestion).toMatchObject({ enabled: false, concurrency: 5 });
+    expect(ingestionFromConfig(off, deps)).toBeUndefined();
+    expect(() => loadConfig({ MEMORY_INGESTION: 'maybe' })).toThrow(/MEMORY_INGESTION/);
+    expect(() => loadConfig({ MEMORY_ENTITY_SIMILARITY: '2' })).toThrow(/MEMORY_ENTITY_SIMILARITY/);
   });
 });
