@@ -13,7 +13,7 @@ import {
   type IngestedEpisode,
   type MemoryBench,
 } from './memory-context.js';
-import { memoryCounts, recordedModelCalls, type MemoryCounts } from './memory-queries.js';
+import { memoryCounts, mergesOf, recordedModelCalls, type MemoryCounts } from './memory-queries.js';
 import { now } from './probe.js';
 
 const COMPANIES = [
@@ -100,6 +100,7 @@ export interface IngestPhaseResult {
   episodes: (IngestedEpisode & { structuredOnly: boolean })[];
   recorded: { episodeModelCalls: number; llmCalls: number; ingested: number };
   counts: MemoryCounts;
+  merges: { from: string; into: string; reason: string }[];
 }
 
 export async function runIngestPhase(b: MemoryBench, tenantId: string): Promise<IngestPhaseResult> {
@@ -128,5 +129,6 @@ export async function runIngestPhase(b: MemoryBench, tenantId: string): Promise<
     episodes,
     recorded: await recordedModelCalls(b.graph, tenantId),
     counts: await memoryCounts(b.graph, tenantId),
+    merges: await mergesOf(b.graph, tenantId),
   };
 }

@@ -24,6 +24,7 @@ import {
 } from './memory-context.js';
 import {
   allFactTexts,
+  mergesOf,
   memoryCounts,
   recordedModelCalls,
   textsOf,
@@ -80,6 +81,7 @@ function score(method: string, group: string, qs: Question[], hits: string[][]):
 export interface QualityResult {
   episodes: IngestedEpisode[];
   counts: MemoryCounts;
+  merges: { from: string; into: string; reason: string }[];
   recorded: { episodeModelCalls: number; llmCalls: number; ingested: number };
   /** Questions whose answer is in some extracted fact's text (what retrieval can find at best). */
   answerable: number;
@@ -87,6 +89,8 @@ export interface QualityResult {
   scores: Score[];
   /** First hits of the hybrid search for the questions it did not answer in the first 5. */
   misses: { q: string; asOf: string | null; answer: string; top: string | null }[];
+  /** Current questions whose first hybrid hit holds a superseded value. */
+  staleFirst: { q: string; answer: string; top: string }[];
 }
 
 export async function runQualityPhase(b: MemoryBench, tenantId: string): Promise<QualityResult> {
@@ -181,10 +185,15 @@ export async function runQualityPhase(b: MemoryBench, tenantId: string): Promise
   return {
     episodes,
     counts: await memoryCounts(b.graph, tenantId),
+    merges: await mergesOf(b.graph, tenantId),
     recorded: await recordedModelCalls(b.graph, tenantId),
     answerable: corpus.questions.filter((q) => factTexts.some((t) => answers(q, t))).length,
     questions: corpus.questions.length,
     scores,
     misses,
+    staleFirst: current.flatMap((q, k) => {
+      const top = hybridCurrent[k]![0];
+      return top !== undefined && isStale(q, top) ? [{ q: q.q, answer: q.answer, top }] : [];
+    }),
   };
 }

@@ -121,3 +121,19 @@ export async function allFactTexts(graph: Graph, tenantId: string): Promise<stri
   );
   return rows.map((r) => r.text ?? '');
 }
+
+/** The tenant's entity merges: who went into whom, and why (resolution's own words). */
+export async function mergesOf(
+  graph: Graph,
+  tenantId: string,
+): Promise<{ from: string; into: string; reason: string }[]> {
+  return graph.read((tx) =>
+    tx.run<{ from: string; into: string; reason: string }>({
+      cypher: `
+        MATCH (a:Entity {tenantId: $tenantId})-[m:MERGED_INTO]->(b:Entity {tenantId: $tenantId})
+        RETURN a.name AS from, b.name AS into, coalesce(m.reason, '') AS reason
+        ORDER BY from, into`,
+      params: { tenantId },
+    }),
+  );
+}

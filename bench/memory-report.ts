@@ -8,6 +8,15 @@ const spread = (values: number[]) => `p50 ${ms(median(values))}, p99 ${ms(percen
 const perEpisode = (calls: number, n: number) => (n > 0 ? (calls / n).toFixed(2) : 'n/a');
 const pct = (v: number) => `${(100 * v).toFixed(0)}%`;
 
+/** Resolution's merges, so a wrong one shows (a person merged into a company). */
+function mergeLines(merges: { from: string; into: string; reason: string }[]): string {
+  if (merges.length === 0) return '  merges: none';
+  return [
+    `  merges (${merges.length}):`,
+    ...merges.map((m) => `    - "${m.from}" into "${m.into}": ${m.reason.slice(0, 160)}`),
+  ].join('\n');
+}
+
 export function printIngest(r: IngestPhaseResult): void {
   const ok = r.episodes.filter((e) => e.result?.committed);
   const calls = (xs: typeof r.episodes) => xs.reduce((s, e) => s + (e.result?.modelCalls ?? 0), 0);
@@ -31,6 +40,7 @@ export function printIngest(r: IngestPhaseResult): void {
         `${int(sum((x) => x.factsEnded))} facts ended by contradiction, ${int(sum((x) => x.merges))} merges; ` +
         `the tenant now holds ${int(r.counts.entities)} entities (${int(r.counts.merged)} merged away), ` +
         `${int(r.counts.facts)} facts (${int(r.counts.currentFacts)} current)`,
+      mergeLines(r.merges),
       `  failed or lost their lease: ${failed.length + (r.episodes.length - ok.length - failed.length)}` +
         (failed[0] ? `; first error: ${failed[0].error!.slice(0, 300)}` : ''),
     ].join('\n'),
@@ -69,6 +79,7 @@ export function printQuality(r: QualityResult): void {
         `(:LLMCall nodes ${int(r.recorded.llmCalls)})`,
       `  graph: ${int(r.counts.entities)} entities (${int(r.counts.merged)} merged away), ` +
         `${int(r.counts.facts)} facts, ${int(r.counts.currentFacts)} current`,
+      mergeLines(r.merges),
       `  questions whose answer some extracted fact states: ${r.answerable}/${r.questions}`,
       table(
         ['method', 'questions', 'n', 'recall@5', 'MRR@10', 'stale@1'],
@@ -81,6 +92,15 @@ export function printQuality(r: QualityResult): void {
           pct(s.staleAt1),
         ]),
       ),
+      ...(r.staleFirst.length
+        ? [
+            `  searchMemory (hybrid), current questions whose first hit is superseded:`,
+            ...r.staleFirst.map(
+              (m) =>
+                `    - "${m.q}": expected ${m.answer}; first hit: "${m.top.replace(/\s+/g, ' ').slice(0, 110)}"`,
+            ),
+          ]
+        : []),
       ...(r.misses.length
         ? [
             `  searchMemory (hybrid) missed in the first 5 (asOf at system time):`,
