@@ -92,6 +92,9 @@ export function printQuality(r: QualityResult): void {
           pct(s.staleAt1),
         ]),
       ),
+      '  asOf at system time = the moment the ingestion had read the episodes up to the date asked;',
+      '  asOf at the world date finds nothing: searchMemory keeps what was valid AND known (recorded)',
+      '  then, and the corpus was recorded today (episodes carry occurredAt; facts learn no validFrom from it).',
       ...(r.staleFirst.length
         ? [
             `  searchMemory (hybrid), current questions whose first hit is superseded:`,
