@@ -94,7 +94,7 @@ export function printQuality(r: QualityResult): void {
       ),
       '  asOf at system time = the moment the ingestion had read the episodes up to the date asked;',
       '  asOf at the world date finds nothing: searchMemory keeps what was valid AND known (recorded)',
-      '  then, and the corpus was recorded today (episodes carry occurredAt; facts learn no validFrom from it).',
+      "  then, and the corpus was recorded today (its dates are the episodes' occurredAt, world time).",
       ...(r.staleFirst.length
         ? [
             `  searchMemory (hybrid), current questions whose first hit is superseded:`,
