@@ -111,6 +111,22 @@ describe('entity resolution', () => {
     expect(shared.resolutions[0]).toMatchObject({ kind: 'existing', via: 'neighbourhood' });
   });
 
+  it('never takes or merges an entity whose name shares nothing with the mention, however close the vectors (bench:memory merged a person into a farm)', () => {
+    const farm = entity('farm', 'Kite Meadow Farms', 'Concept', 1);
+    const ana = entity('ana', 'Ana Ruiz', 'Concept', 2);
+    // Two names in one sentence: the offline model's summaries made their vectors 0.93 apart.
+    const { resolutions, merges } = resolveMentions({
+      mentions: [mention('Kite Meadow Farms', 'Concept'), mention('Ana Ruiz', 'Concept')],
+      exact: [farm],
+      similar: [[{ entity: ana, cosine: 0.93 }], [{ entity: farm, cosine: 0.96 }]],
+      neighbours: new Map(),
+      threshold: 0.85,
+    });
+    expect(merges).toEqual([]);
+    expect(resolutions[0]).toMatchObject({ kind: 'existing', entityId: 'farm' });
+    expect(resolutions[1]).toEqual({ kind: 'new' });
+  });
+
   it('merges two existing entities the episode shows to be one, the younger into the older', () => {
     const older = entity('old', 'IBM', 'Organisation', 1);
     const younger = entity('young', 'I.B.M. Corporation', 'Organisation', 2);

@@ -1,7 +1,8 @@
 /**
  * Entity resolution (issue 11), pure: which extracted names are entities the tenant knows.
  * 1. normalised exact match (normaliseName: "Acme Corp." = "ACME Corporation");
- * 2. embedding similarity at or above the threshold, with a compatible type;
+ * 2. embedding similarity at or above the threshold, with a compatible type and a name alike
+ *    (namesAlike: vectors alone never join names that share nothing);
  * 3. neighbourhood overlap confirms the borderline ones: a score below threshold + margin, or a
  *    name that adds words to the other ("Acme Bank" vs "Acme"), which usually names another
  *    thing and stays apart unless both share a neighbour.
@@ -70,6 +71,30 @@ export function addsWords(a: string, b: string): boolean {
 }
 
 /**
+ * Whether two normalised names could name one thing at all: the same letters once spaces go
+ * ("ibm" and "i b m"), one inside the other, a shared word of 3+ letters, or close spelling
+ * (letter-trigram overlap). Vectors alone never join names that share nothing: names said in
+ * one sentence get close vectors from their shared context ("Ana Ruiz" and "Kite Meadow Farms").
+ */
+export function namesAlike(a: string, b: string): boolean {
+  const x = a.replace(/ /g, '');
+  const y = b.replace(/ /g, '');
+  if (x === '' || y === '') return false;
+  if (x.includes(y) || y.includes(x)) return true;
+  const words = new Set(a.split(' ').filter((w) => w.length >= 3));
+  if (b.split(' ').some((w) => words.has(w))) return true;
+  const grams = (t: string) =>
+    new Set([...Array(Math.max(0, t.length - 2)).keys()].map((i) => t.slice(i, i + 3)));
+  const gx = grams(x);
+  const gy = grams(y);
+  const shared = [...gx].filter((g) => gy.has(g)).length;
+  return shared / (gx.size + gy.size - shared || 1) >= NAME_TRIGRAM_OVERLAP;
+}
+
+/** The letter-trigram Jaccard from which two names count as alike ("Globex" ~ "Globecs"). */
+const NAME_TRIGRAM_OVERLAP = 0.4;
+
+/**
  * Resolves each mention to an existing entity or a new one, and finds existing entities that
  * this episode shows to be one (a mention that is one entity by name and another by a
  * confirmed embedding match): those are merged, the younger into the older.
@@ -88,6 +113,7 @@ export function resolveMentions(input: ResolveInput): {
   const confirmed = (m: Mention, s: Similar): 'embedding' | 'neighbourhood' | null => {
     if (s.entity.mergedInto !== null || s.cosine < input.threshold) return null;
     if (!typesCompatible(m.type, s.entity.type)) return null;
+    if (!namesAlike(m.normName, s.entity.normName)) return null;
     const borderline =
       s.cosine < input.threshold + CONFIRMED_MARGIN || addsWords(m.normName, s.entity.normName);
     if (!borderline) return 'embedding';
