@@ -339,8 +339,8 @@ describe('documents', () => {
     });
     const id = body.document!.id;
     const foreign = await server.gql(DocumentById, { id }, { authorization: `Bearer ${otherKey}` });
-    expect(foreign.errors).toBeUndefined();
-    expect(foreign.data!.document).toBeNull();
+    expect(foreign.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    expect(JSON.stringify(foreign)).not.toContain('Secret');
 
     const own = await subscribe(server, Progress, { id });
     const other = await subscribe(server, Progress, { id }, otherKey);

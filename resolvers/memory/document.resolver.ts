@@ -14,6 +14,7 @@ import { Role } from '../../schema/enums.js';
 import { Document, DocumentProgress, DocumentStatus } from '../../schema/memory/document.type.js';
 import type { AppContext } from '../../src/context.js';
 import type { MemoryDocument } from '../../src/domain/memory.js';
+import { NotFoundError } from '../../src/domain/errors.js';
 import { UnsupportedTypeError } from '../../src/memory/documents/errors.js';
 import { tenantEvents } from '../../subscriptions/pubsub.js';
 import { TOPICS, type DocumentProgressEvent } from '../../subscriptions/topics.js';
@@ -40,16 +41,11 @@ const toStatus = (status: string): DocumentStatus =>
 @Authorized(Role.VIEWER)
 @Resolver(() => Document)
 export class DocumentResolver {
-  @Query(() => Document, {
-    nullable: true,
-    description: 'One document of the tenant; null when there is none with that id.',
-  })
-  async document(
-    @Arg('id', () => ID) id: string,
-    @Ctx() ctx: AppContext,
-  ): Promise<Document | null> {
+  @Query(() => Document, { description: 'One document of the tenant; NOT_FOUND when unknown.' })
+  async document(@Arg('id', () => ID) id: string, @Ctx() ctx: AppContext): Promise<Document> {
     const doc = await ctx.services.documents.byId(ctx.tenantId, id);
-    return doc ? toDocument(doc) : null;
+    if (!doc) throw new NotFoundError('Document', id);
+    return toDocument(doc);
   }
 
   @FieldResolver(() => DocumentProgress, {
