@@ -37,6 +37,26 @@ export function luceneQuery(text: string): string {
     .replace(SPECIAL, (ch) => `\\${ch}`);
 }
 
+/** English words too common to tell documents apart (Lucene's classic stop set, and question words). */
+const STOP_WORDS = new Set(
+  (
+    'a an and are as at be but by for if in into is it no not of on or such that the their then ' +
+    'there these they this to was will with what who whom which when where why how does did do ' +
+    'has have had was were been being its from about'
+  ).split(' '),
+);
+
+/**
+ * The text without stop words, for indexes whose analyzer keeps them (standard-no-stop-words):
+ * "what is the revenue of Acme" -> "revenue Acme", so a question's small words do not make
+ * every document of the tenant a hit. Text with nothing but stop words stays as it is.
+ */
+export function withoutStopWords(text: string): string {
+  const words = text.split(/\s+/).filter(Boolean);
+  const kept = words.filter((w) => !STOP_WORDS.has(w.toLowerCase().replace(/[^\p{L}\p{N}]/gu, '')));
+  return kept.length > 0 ? kept.join(' ') : text;
+}
+
 /**
  * The Lucene query for `query` (already escaped, e.g. by luceneQuery) over the text fields of
  * `index`, within one tenant: `+tenantId:"<tenant>" +(title:(...) description:(...) ...)`.

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { fulltextSearchQuery, luceneQuery, tenantLuceneQuery } from '../graph/fulltext.js';
+import {
+  fulltextSearchQuery,
+  luceneQuery,
+  tenantLuceneQuery,
+  withoutStopWords,
+} from '../graph/fulltext.js';
 
 describe('luceneQuery', () => {
   it('leaves plain words as they are', () => {
@@ -65,5 +70,18 @@ describe('fulltextSearchQuery', () => {
     expect(() => fulltextSearchQuery('nope' as never, 't1', 'a', 5)).toThrow(
       'not a full-text index',
     );
+  });
+});
+
+describe('withoutStopWords', () => {
+  it("drops a question's small words, which the memory index keeps and every document has", () => {
+    expect(withoutStopWords('What is the revenue of Acme?')).toBe('revenue Acme?');
+    expect(withoutStopWords('Who was the CEO of Kite Meadow Farms in 2025')).toBe(
+      'CEO Kite Meadow Farms 2025',
+    );
+  });
+
+  it('keeps text made of nothing but stop words, so there is still something to search for', () => {
+    expect(withoutStopWords('to be or not to be')).toBe('to be or not to be');
   });
 });

@@ -135,6 +135,13 @@ describe('memory ingestion', () => {
     );
     const [revenue] = await factsOf('acme');
     expect(revenue).toMatchObject({ value: '12M', validUntil: null, episodes: [first.id] });
+    // An undated fact holds from when its episode happened (the world's time, not the clock's).
+    const [dated] = await rows<{ same: boolean }>(
+      `MATCH (f:Fact {tenantId: $tenantId})-[:FROM_EPISODE]->(e:Episode {id: $id})
+       RETURN f.validFrom = e.occurredAt AS same LIMIT 1`,
+      { id: first.id },
+    );
+    expect(dated).toEqual({ same: true });
     const calls = await rows<{ purpose: string }>(
       'MATCH (c:LLMCall {tenantId: $tenantId}) RETURN c.purpose AS purpose',
     );

@@ -2,7 +2,7 @@ import neo4j from 'neo4j-driver';
 import type { Entity, Fact } from '../../src/domain/memory.js';
 import type { MemoryLabel, MemoryRef, MemoryView } from '../../src/domain/memory-search.js';
 import type { CypherQuery, Tx } from '../cypher.js';
-import { luceneQuery, tenantLuceneQuery } from '../fulltext.js';
+import { luceneQuery, tenantLuceneQuery, withoutStopWords } from '../fulltext.js';
 import type { NodeLike } from '../page.js';
 import { factTimeCondition } from './fact.repository.js';
 import { toEntity, toFact } from './mappers.js';
@@ -27,7 +27,11 @@ function byLabel(labels: readonly string[], ref: string, node: string): string {
 
 export type ScoredRef = MemoryRef & { score: number };
 
-/** BM25 over the memory_text index, the tenant inside the Lucene query. Best first, ties by id. */
+/**
+ * BM25 over the memory_text index, the tenant inside the Lucene query, the question's stop
+ * words left out (bench:memory: with them, BM25 alone took 266 ms at 100k facts). Best first,
+ * ties by id.
+ */
 export function bm25Query(
   index: 'memory_text' | 'knowledge_text',
   tenantId: string,
@@ -43,7 +47,7 @@ export function bm25Query(
       LIMIT $limit`,
     params: {
       index,
-      query: tenantLuceneQuery(index, tenantId, luceneQuery(text)),
+      query: tenantLuceneQuery(index, tenantId, luceneQuery(withoutStopWords(text))),
       tenantId,
       labels: [...MEMORY_LABELS],
       limit: neo4j.int(limit),

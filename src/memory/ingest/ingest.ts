@@ -213,7 +213,8 @@ async function run(
     }
     const id = stableId(episode.id, 'fact', subjectId, f.predicate, value.toLowerCase());
     if (newFacts.some((n) => n.id === id)) continue;
-    const validFrom = isoOrNull(f.validFrom);
+    // Undated, a fact holds from when its episode happened (Graphiti's reference time).
+    const validFrom = isoOrNull(f.validFrom) ?? episode.occurredAt;
     const ended = [...verdict.ends];
     for (const old of verdict.ask) {
       if (judged >= MAX_JUDGED) break;
