@@ -375,7 +375,7 @@ describe('a step’s result as an episode', () => {
   it('queues a RUN_RESULT episode with the step’s outcome, ingested later without blocking the step, linking the run’s knowledge to entities', async () => {
     const s = await startTestServer();
     try {
-      await createOperators(s, { Worker: [] });
+      await createOperators(s, { Worker: ['counting'] });
       const ids = await startPlan(s, [
         { key: 'root', title: 'Market brief' },
         { key: 'numbers', title: 'Count the numbers', parentKey: 'root' },
@@ -434,6 +434,10 @@ describe('a step’s result as an episode', () => {
         expect.arrayContaining([
           { subject: 'Count the numbers', predicate: 'revenue', value: '7' },
           { subject: 'Globex Corp', predicate: 'revenue', value: '7M this year' },
+          // Task fields and the agent's capabilities, structured: no model call for them.
+          { subject: 'Count the numbers', predicate: 'priority', value: 'MEDIUM' },
+          { subject: 'Count the numbers', predicate: 'done_by', value: 'Worker' },
+          { subject: 'Worker', predicate: 'capability_counting', value: expect.any(String) },
         ]),
       );
       const calls = await s.graph.read((tx) =>

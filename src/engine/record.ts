@@ -90,7 +90,7 @@ export async function recordOutcome(
       if (ended) await a.writes.apply(tx, emit);
       // The result becomes an episode of memory, ingested later in the background (issue 11).
       if (ended && !outcome.expand) {
-        await queueRunResult(tx, { task, agentId: a.agent.id, runId }, outcome.result);
+        await queueRunResult(tx, { task, agent: a.agent, runId }, outcome.result);
       }
     } else {
       ended = await endRun(tx, {

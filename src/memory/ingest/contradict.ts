@@ -9,6 +9,8 @@ import type { Fact } from '../../domain/memory.js';
 /** Predicates that hold one value at a time (matched on the last word of lower_snake). */
 export const SINGLE_VALUED = new Set([
   'revenue',
+  'priority',
+  'done_by',
   'price',
   'cost',
   'costs',

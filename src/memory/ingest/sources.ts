@@ -10,21 +10,31 @@ import type { NewMessage } from '../../../graph/message.repository.js';
 import { EpisodeKind, MemoryScope } from '../../domain/memory.js';
 import type { Task } from '../../domain/task.js';
 import { outputOf } from '../../engine/executor.js';
-import { numbersAsFacts } from './structured.js';
+import { capabilitiesByAgentIds } from '../../../graph/agent.repository.js';
+import { joinStructured, numbersAsFacts, stepFacts } from './structured.js';
 
 /**
  * A completed step's result as a RUN_RESULT episode (scope TASK: its root task), FROM_RUN its
- * run and BY its agent; numbers in a JSON result become structured facts about the task.
+ * run and BY its agent. Structured facts go with it, written with no model call: numbers in a
+ * JSON result, the task's priority and agent, the agent's capabilities.
  */
 export async function queueRunResult(
   tx: Tx,
-  step: { task: Task; agentId: string | null; runId: string },
+  step: { task: Task; agent: { id: string; name: string } | null; runId: string },
   result: string,
 ): Promise<void> {
   const { task } = step;
   if (!result.trim()) return;
   const root = await rootTaskOf(tx, task.tenantId, task.id);
-  const subject = { name: task.title, type: 'Task', summary: task.description ?? task.title };
+  const summary = task.description ?? task.title;
+  const subject = { name: task.title, type: 'Task', summary };
+  const capabilities = step.agent
+    ? await capabilitiesByAgentIds(tx, task.tenantId, [step.agent.id])
+    : [];
+  const known = stepFacts(
+    { name: task.title, summary, priority: task.priority },
+    step.agent && { name: step.agent.name, capabilities },
+  );
   await mergeEpisodes(tx, task.tenantId, [
     {
       kind: EpisodeKind.RUN_RESULT,
@@ -35,8 +45,8 @@ export async function queueRunResult(
       scope: MemoryScope.TASK,
       scopeId: root,
       runId: step.runId,
-      agentId: step.agentId,
-      structured: numbersAsFacts(outputOf(result), subject),
+      agentId: step.agent?.id ?? null,
+      structured: joinStructured(numbersAsFacts(outputOf(result), subject), known),
     },
   ]);
 }

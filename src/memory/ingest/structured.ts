@@ -65,6 +65,40 @@ export function numbersAsFacts(
 }
 
 /**
+ * What the platform knows of a finished step without reading its text: the task's priority and
+ * who did it, and the capabilities (with proficiency) of the agent that did. Every predicate is
+ * single-valued (contradict.ts), so a change ends the old fact with no judge call.
+ */
+export function stepFacts(
+  task: { name: string; summary: string; priority: string },
+  agent: { name: string; capabilities: { name: string; proficiency: number }[] } | null,
+): StructuredMemory {
+  const entities = [{ name: task.name, type: 'Task', summary: task.summary }];
+  const facts: NonNullable<StructuredMemory['facts']> = [
+    { subject: task.name, predicate: 'priority', value: task.priority },
+  ];
+  if (agent) {
+    entities.push({ name: agent.name, type: 'Agent', summary: `the agent ${agent.name}` });
+    facts.push({ subject: task.name, predicate: 'done_by', object: agent.name, value: agent.name });
+    for (const c of agent.capabilities.slice(0, MAX_NUMBERS)) {
+      const predicate = `capability_${c.name.toLowerCase().replace(/[^a-z0-9]+/g, '_')}`;
+      facts.push({ subject: agent.name, predicate, value: String(c.proficiency) });
+    }
+  }
+  return { entities, facts };
+}
+
+/** Two structured payloads as one (either may be null). */
+export function joinStructured(...parts: (StructuredMemory | null)[]): StructuredMemory | null {
+  const present = parts.filter((p): p is StructuredMemory => p !== null);
+  if (present.length === 0) return null;
+  return {
+    entities: present.flatMap((p) => p.entities ?? []),
+    facts: present.flatMap((p) => p.facts ?? []),
+  };
+}
+
+/**
  * The free text of an episode's content worth a model call: the content itself, or for JSON,
  * its string values that read as sentences (four words or more). '' when there is none.
  */
