@@ -316,6 +316,38 @@ describe('searchMemory', () => {
     expect(all).toEqual([]);
   });
 
+  it('ranks an episode whose every fact was superseded below one that still holds (bench:memory: stale answers came first)', async () => {
+    const tenantId = newTenant();
+    // The old episode says it twice, so BM25 alone ranks it first.
+    const ids = await seed(tenantId, {
+      entities: [{ name: 'Vandelay' }],
+      episodes: [
+        { key: 'old', content: 'Vandelay CEO is Art. Vandelay CEO Art, Vandelay CEO.' },
+        { key: 'new', content: 'Vandelay appointed Kel as CEO.' },
+      ],
+      facts: [
+        { text: 'Vandelay ceo is Art', subject: 'Vandelay', episodes: ['old'] },
+        { text: 'Vandelay ceo is Kel', subject: 'Vandelay', episodes: ['new'] },
+      ],
+    });
+    await server.services.uow.run((tx) =>
+      facts.endFacts(tx, tenantId, [
+        {
+          id: ids['Vandelay ceo is Art']!,
+          replacedById: ids['Vandelay ceo is Kel']!,
+          validUntil: null,
+        },
+      ]),
+    );
+    const hits = await memory.search(tenantId, {
+      query: 'Vandelay CEO',
+      view: adminView(),
+      kinds: [MemoryHitKind.EPISODE],
+    });
+    expect(hits.map((h) => h.id)).toEqual([ids.new, ids.old]);
+    expect(hits.map((h) => h.parts.superseded)).toEqual([false, true]);
+  });
+
   it("keeps an agent's private memory, and the entities and facts learned from it, from other agents", async () => {
     const tenantId = newTenant();
     const [agentX, agentY, taskT] = [randomUUID(), randomUUID(), randomUUID()];

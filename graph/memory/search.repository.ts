@@ -160,6 +160,8 @@ export interface VisibleItem extends MemoryRef {
   runIds: string[];
   entity: Entity | null;
   fact: Fact | null;
+  /** An episode every fact of which has ended (at asOf, or now): what it says no longer holds. */
+  superseded: boolean;
 }
 
 /** How many episodes and runs a hit's provenance names at most. */
@@ -191,6 +193,7 @@ export async function visibleItems(
     subjectId: string | null;
     objectId: string | null;
     replacedById: string | null;
+    superseded: boolean;
   }>({
     cypher: `
       UNWIND $refs AS ref
@@ -227,7 +230,11 @@ export async function visibleItems(
         END AS runIds,
         CASE WHEN label = 'Fact' THEN COLLECT { MATCH (n)-[:SUBJECT]->(s:Entity) RETURN s.id LIMIT 1 }[0] END AS subjectId,
         CASE WHEN label = 'Fact' THEN COLLECT { MATCH (n)-[:OBJECT]->(o:Entity) RETURN o.id LIMIT 1 }[0] END AS objectId,
-        CASE WHEN label = 'Fact' THEN COLLECT { MATCH (n)-[:REPLACED_BY]->(g:Fact) RETURN g.id LIMIT 1 }[0] END AS replacedById`,
+        CASE WHEN label = 'Fact' THEN COLLECT { MATCH (n)-[:REPLACED_BY]->(g:Fact) RETURN g.id LIMIT 1 }[0] END AS replacedById,
+        label = 'Episode'
+          AND EXISTS { MATCH (f:Fact)-[:FROM_EPISODE]->(n) }
+          AND NOT EXISTS { MATCH (f:Fact)-[:FROM_EPISODE]->(n) WHERE ${factTimeCondition(asOf, 'f')} }
+          AS superseded`,
     params: {
       tenantId,
       refs: refs.map((r) => ({ label: r.label, id: r.id })),
@@ -258,6 +265,7 @@ export async function visibleItems(
       runIds: row.runIds,
       entity,
       fact,
+      superseded: row.superseded === true,
     };
   });
 }

@@ -37,6 +37,12 @@ export class MemoryHitParts {
 
   @Field(() => Int, { nullable: true, description: 'Rank by graph distance, 1 first.' })
   graphRank!: number | null;
+
+  @Field(() => Boolean, {
+    description:
+      'An episode all of whose facts have ended (at asOf, or now): it keeps half its fused score, so what still holds comes first.',
+  })
+  superseded!: boolean;
 }
 
 @ObjectType({ description: 'Where a hit came from (only episodes the caller may see).' })

@@ -32,6 +32,8 @@ export interface MemoryHitParts {
   /** Hops from the focus node (0: the focus entity itself). */
   graphDistance: number | null;
   graphRank: number | null;
+  /** An episode all of whose facts have ended: ranked at half its fused score. */
+  superseded: boolean;
 }
 
 /** Where a hit came from: its visible episodes, their readable sources, and their runs. */

@@ -35,6 +35,8 @@ export const DEFAULT_HITS = 10;
 export const MAX_HITS = 50;
 /** How far the graph retriever walks from the focus node. */
 export const MAX_HOPS = 3;
+/** The share of its fused score a superseded episode keeps. */
+export const SUPERSEDED_WEIGHT = 0.5;
 /** How many nodes one walk may visit in all: a hub cannot make a search expensive. */
 export const WALK_BUDGET = 2_000;
 
@@ -115,11 +117,14 @@ export class MemorySearch {
     const vectorScores = scoreOf(vectorSeen);
     const distances = scoreOf(graphSeen);
 
+    // What no longer holds gives way to what does: a superseded episode keeps a share of its score.
     let fused = reciprocalRankFusion([
       [...bm25Ranks.keys()],
       [...vectorRanks.keys()],
       [...graphRanks.keys()],
-    ]);
+    ])
+      .map((f) => (items.get(f.id)!.superseded ? { ...f, score: f.score * SUPERSEDED_WEIGHT } : f))
+      .sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1));
     if (request.mmr) {
       const vectors = await this.vectorsFor(fused.slice(0, pool), items);
       fused = maximalMarginalRelevance(
@@ -142,6 +147,7 @@ export class MemorySearch {
           vectorScore: vectorScores.get(id) ?? null,
           graphDistance: distances.get(id) ?? null,
           graphRank: graphRanks.get(id) ?? null,
+          superseded: item.superseded,
         },
         provenance: { episodeIds: item.episodeIds, sources: item.sources, runIds: item.runIds },
         entity: item.entity,
