@@ -52,6 +52,12 @@ export interface ServerDeps {
   budgets?: BudgetDefaults;
   /** Embeds memory (built once per process, createEmbedder); the offline embedder when unset. */
   embedder?: Embedder;
+  /**
+   * Apply the tenants' episode retention rules at start and hourly (default true). Test
+   * servers turn it off: a sweep's read at an unforeseen moment would count in their
+   * statement counts (memory-api.int.test.ts runs the sweep itself).
+   */
+  retentionSweep?: boolean;
 }
 
 /** How often the API deletes audit events past their retention. */
@@ -249,12 +255,15 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   const { port } = httpServer.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const stopAuditSweep = startAuditSweep(services, logger, config.auditRetentionDays);
-  const stopRetention = every(RETENTION_SWEEP_MS, () =>
-    services.memory
-      .sweepRetention(logger)
-      .then((n) => n > 0 && logger.info(`Forgot ${n} episodes under retention rules`))
-      .catch((err: unknown) => logger.warn({ err }, 'episode retention sweep failed')),
-  );
+  const stopRetention =
+    (deps.retentionSweep ?? true)
+      ? every(RETENTION_SWEEP_MS, () =>
+          services.memory
+            .sweepRetention(logger)
+            .then((n) => n > 0 && logger.info(`Forgot ${n} episodes under retention rules`))
+            .catch((err: unknown) => logger.warn({ err }, 'episode retention sweep failed')),
+        )
+      : () => {};
   return {
     url: `http://${host}:${port}/graphql`,
     wsUrl: `ws://${host}:${port}/graphql`,

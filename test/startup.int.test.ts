@@ -63,6 +63,7 @@ describe('npm start', () => {
       // The API stopping leaves the shared Neo4j running for others.
       expect(localNeo4jProcesses()).toBe(1);
     },
+    90_000, // two processes starting at once: slow on a loaded 2-core CI
   );
 
   it('stops with one line naming the variable when the environment is wrong', async () => {

@@ -16,7 +16,17 @@ export function runEntry(entry: string, env: Record<string, string>): AppProcess
   const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: ROOT,
     // ENGINE off unless asked: a scheduler serving every tenant would run other suites' steps.
-    env: { ...process.env, LOG_LEVEL: 'info', ENGINE: 'off', ...env },
+    // Memory's ingestion off and the offline embedder unless asked: these processes test the
+    // engine and start-up, and loading the ONNX model and extracting every step's result in each
+    // of them loaded a 2-core CI machine running two suites into timeouts (memory has its suites).
+    env: {
+      ...process.env,
+      LOG_LEVEL: 'info',
+      ENGINE: 'off',
+      MEMORY_INGESTION: 'off',
+      EMBEDDINGS_PROVIDER: 'offline',
+      ...env,
+    },
   });
   let output = '';
   const listeners = new Set<() => void>();

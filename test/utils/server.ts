@@ -55,6 +55,7 @@ export async function startTestServer(
     graph,
     logger,
     llm,
+    retentionSweep: false,
   });
   const adminKey = generateApiKey();
   await server.services.auth.ensureAdminKey(tenantId, adminKey, 'test admin');
