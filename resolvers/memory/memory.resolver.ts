@@ -27,6 +27,7 @@ import {
   FactConnection,
 } from '../../schema/memory/memory.type.js';
 import { PageArgs } from '../../schema/page.args.js';
+import { isCurrent } from '../../src/domain/memory.js';
 import { pageSize } from '../../src/domain/page.js';
 import type { AppContext } from '../../src/context.js';
 import { orderToSort, withoutNulls } from '../args.js';
@@ -151,7 +152,7 @@ export class FactResolver {
 
   @FieldResolver(() => Boolean, { description: 'Neither ended in the world nor expired.' })
   current(@Root() fact: Fact): boolean {
-    return fact.validUntil === null && fact.expiredAt === null;
+    return isCurrent(fact);
   }
 
   @FieldResolver(() => Entity)

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Tx } from '../../graph/cypher.js';
 import * as episodes from '../../graph/memory/episode.repository.js';
 import * as entities from '../../graph/memory/entity.repository.js';
@@ -84,11 +83,6 @@ export async function queueEpisode(
 ): Promise<Episode> {
   const [queued] = await episodes.mergeEpisodes(tx, tenantId, [episode]);
   return queued!;
-}
-
-/** An entity with what the API shows around it. */
-export interface EntityView {
-  entity: Entity;
 }
 
 const MAX_REASON = 500;
@@ -296,5 +290,3 @@ export class MemoryService {
     }
   }
 }
-
-export const newId = () => randomUUID();
