@@ -461,5 +461,5 @@ describe('a step’s result as an episode', () => {
     } finally {
       await s.stop();
     }
-  });
+  }, 90_000); // a server, a workflow and an ingestion: 2 s alone, over 30 s under two loaded suites
 });
