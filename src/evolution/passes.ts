@@ -1,0 +1,4 @@
+import type { EvolutionPass } from './loop.js';
+
+/** The learning loop's passes, in the order they run each tick (issue 12). */
+export const EVOLUTION_PASSES: readonly EvolutionPass[] = [];
