@@ -18,10 +18,19 @@ export const LABELS = [
   'Episode',
   'Fact',
   'Document',
+  'Evaluation',
+  'Transition',
 ] as const;
 
 /** Labels whose id constraint came after migration 1 (which is frozen). */
-const LATER_LABELS: readonly string[] = ['Tenant', 'Episode', 'Fact', 'Document'];
+const LATER_LABELS: readonly string[] = [
+  'Tenant',
+  'Episode',
+  'Fact',
+  'Document',
+  'Evaluation',
+  'Transition',
+];
 
 export interface Migration {
   id: number;
@@ -182,6 +191,18 @@ export const MIGRATIONS: Migration[] = [
     name: 'episode retention rules',
     statements: [
       'CREATE CONSTRAINT retention_rule IF NOT EXISTS FOR (r:RetentionRule) REQUIRE (r.tenantId, r.kind) IS UNIQUE',
+    ],
+  },
+  {
+    id: 14,
+    name: 'evaluations and transitions (issue 12)',
+    statements: [
+      ...['Evaluation', 'Transition'].map(
+        (label) =>
+          `CREATE CONSTRAINT ${label.toLowerCase()}_id IF NOT EXISTS FOR (n:${label}) REQUIRE n.id IS UNIQUE`,
+      ),
+      'CREATE INDEX evaluation_tenant_created IF NOT EXISTS FOR (n:Evaluation) ON (n.tenantId, n.createdAt)',
+      'CREATE INDEX transition_subject IF NOT EXISTS FOR (n:Transition) ON (n.tenantId, n.subjectId)',
     ],
   },
 ];

@@ -9,6 +9,7 @@ import {
   type DocumentLimits,
 } from './memory/documents/config.js';
 import type { BudgetDefaults } from './domain/budget.js';
+import { evolutionEnvSchema, evolutionFromEnv, type EvolutionConfig } from './evolution/config.js';
 import {
   ingestionEnvSchema,
   ingestionFromEnv,
@@ -76,6 +77,7 @@ const envSchema = z.object({
   ...budgetEnvSchema.shape,
   ...documentsEnvSchema.shape,
   ...ingestionEnvSchema.shape,
+  ...evolutionEnvSchema.shape,
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -111,6 +113,8 @@ export interface Config {
   documents: DocumentLimits;
   /** Memory ingestion: on/off, concurrency, attempts, lease (src/memory/ingest/config.ts). */
   ingestion: IngestionConfig;
+  /** The learning loop: on/off and its interval (src/evolution/config.ts). */
+  evolution: EvolutionConfig;
   engine: {
     /** Run a scheduler inside the API process (workers run one each regardless). */
     enabled: boolean;
@@ -183,6 +187,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     budgets: budgetsFromEnv(e),
     documents: documentsFromEnv(e),
     ingestion: ingestionFromEnv(e),
+    evolution: evolutionFromEnv(e),
     engine: {
       enabled: e.ENGINE === 'on',
       concurrency: e.ENGINE_CONCURRENCY,

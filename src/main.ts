@@ -3,7 +3,12 @@ import { onShutdown, runEntry } from './entry.js';
 import { ensureBootstrapAdmin, openGraph } from './bootstrap.js';
 import { createLogger } from './logger.js';
 import { startServer } from './server.js';
-import { ingestionFromConfig, schedulerFromConfig, stopEngine } from './engine/start.js';
+import {
+  evolutionFromConfig,
+  ingestionFromConfig,
+  schedulerFromConfig,
+  stopEngine,
+} from './engine/start.js';
 import { checkModelReachable } from './llm/models.js';
 import { VERSION } from './version.js';
 import { createEmbedder } from './memory/embeddings/embedder.js';
@@ -48,13 +53,18 @@ async function main(): Promise<void> {
       })
     : undefined;
   ingestion?.start();
+  // The learning loop likewise (EVOLUTION=off turns it off).
+  const evolution = config.engine.enabled
+    ? evolutionFromConfig(config, { uow: server.services.uow, logger, pubsub: server.pubsub })
+    : undefined;
+  evolution?.start();
   logger.info(`Agent platform ${VERSION} ready at ${server.url} (subscriptions: ${server.wsUrl})`);
   if (admin.source === 'file') printSandboxHelp(server.url, admin.file, admin.key);
 
   onShutdown(logger, 15_000, async (signal) => {
     logger.info(`${signal} received: closing subscriptions, draining requests`);
     // Steps get 10 s of the 15 s grace, then go back to the queue for another process.
-    await stopEngine(scheduler, 10_000, logger, ingestion);
+    await stopEngine(scheduler, 10_000, logger, ingestion, evolution);
     await server.close();
     await graph.close();
     logger.info('Stopped');

@@ -2,7 +2,12 @@ import { hostname } from 'node:os';
 import { loadConfig } from './config.js';
 import { onShutdown, runEntry } from './entry.js';
 import { openGraph } from './bootstrap.js';
-import { ingestionFromConfig, schedulerFromConfig, stopEngine } from './engine/start.js';
+import {
+  evolutionFromConfig,
+  ingestionFromConfig,
+  schedulerFromConfig,
+  stopEngine,
+} from './engine/start.js';
 import { createLogger } from './logger.js';
 import { UnitOfWork } from './services/unit-of-work.js';
 import { createInProcessPubSub } from '../subscriptions/pubsub.js';
@@ -36,13 +41,16 @@ async function main(): Promise<void> {
   // Memory ingestion beside the steps (MEMORY_INGESTION=off turns it off).
   const ingestion = ingestionFromConfig(config, engineDeps);
   ingestion?.start();
+  // The learning loop likewise (EVOLUTION=off turns it off).
+  const evolution = evolutionFromConfig(config, engineDeps);
+  evolution?.start();
   logger.info(
     `Worker ${scheduler.workerId} running (${config.engine.concurrency} steps at a time)`,
   );
 
   onShutdown(logger, 40_000, async (signal) => {
     logger.info(`${signal} received: finishing ${scheduler.running} running step(s)`);
-    await stopEngine(scheduler, 30_000, logger, ingestion);
+    await stopEngine(scheduler, 30_000, logger, ingestion, evolution);
     await graph.close();
     logger.info('Worker stopped');
   });

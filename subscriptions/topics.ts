@@ -13,7 +13,30 @@ export const TOPICS = {
   nodeQuarantined: 'NODE_QUARANTINED',
   budgetWarning: 'BUDGET_WARNING',
   documentProgress: 'DOCUMENT_PROGRESS',
+  evolution: 'EVOLUTION',
 } as const;
+
+/**
+ * Something the platform learned or decided (issue 12), published after its transaction commits:
+ * a run or task judged or rated, a lesson, skill or agent version changing state, an agent
+ * spawned or retired, a consensus decided.
+ */
+export interface EvolutionEvent {
+  tenantId: string;
+  kind:
+    | 'EVALUATED'
+    | 'LESSON_CHANGED'
+    | 'SKILL_CHANGED'
+    | 'VERSION_CHANGED'
+    | 'AGENT_SPAWNED'
+    | 'AGENT_RETIRED'
+    | 'CONSENSUS_DECIDED';
+  /** The node it is about (an Evaluation's subject, a Knowledge, an AgentVersion, an Agent, a Task). */
+  subjectLabel: 'Run' | 'Task' | 'Knowledge' | 'AgentVersion' | 'Agent';
+  subjectId: string;
+  /** One line for people: what happened and why. */
+  summary: string;
+}
 
 /** An uploaded document's ingestion moved on: published after each of its chunk episodes commits (issue 11). */
 export interface DocumentProgressEvent {

@@ -11,6 +11,8 @@ import { budgetGuards } from '../llm/budget.js';
 import { UNLIMITED_BUDGETS } from '../domain/budget.js';
 import { retryUnwrittenCalls, unwrittenCallCount } from '../llm/call-writer.js';
 import { IngestionQueue } from '../memory/ingest/queue.js';
+import { EvolutionLoop } from '../evolution/loop.js';
+import { EVOLUTION_PASSES } from '../evolution/passes.js';
 
 /** A scheduler configured from the environment (the API's, or a worker process's). */
 export function schedulerFromConfig(
@@ -91,6 +93,29 @@ export function ingestionFromConfig(
 }
 
 /**
+ * The learning loop (issue 12) that runs beside a scheduler wherever the engine runs; undefined
+ * when EVOLUTION=off. Stopped by stopEngine.
+ */
+export function evolutionFromConfig(
+  config: Pick<Config, 'evolution' | 'llm'> & Partial<Pick<Config, 'budgets'>>,
+  deps: { uow: UnitOfWork; logger: Logger; pubsub?: PubSub; tenantIds?: string[] | null },
+): EvolutionLoop | undefined {
+  if (!config.evolution.enabled) return undefined;
+  return new EvolutionLoop(
+    {
+      uow: deps.uow,
+      logger: deps.logger,
+      pubsub: deps.pubsub,
+      llm: config.llm,
+      budgets: config.budgets,
+      tenantIds: deps.tenantIds ?? null,
+    },
+    EVOLUTION_PASSES,
+    config.evolution,
+  );
+}
+
+/**
  * Stops a process's engine on SIGTERM: no new claims, running steps get `finishMs` to end, then
  * they are aborted, which gives them back (READY, the attempt not counted) for another worker
  * to run, so a rolling deploy fails no workflow (the ingestion queue's episodes likewise go back
@@ -103,8 +128,10 @@ export async function stopEngine(
   logger: Logger,
   /** The memory ingestion queue beside it: stopped alike (its episodes go back to PENDING). */
   ingestion?: IngestionQueue,
+  /** The learning loop beside it: a tick in progress stops between subjects. */
+  evolution?: EvolutionLoop,
 ): Promise<void> {
-  const stopping = [scheduler, ingestion].filter((s) => s !== undefined);
+  const stopping = [scheduler, ingestion, evolution].filter((s) => s !== undefined);
   if (stopping.length > 0) {
     const force = setTimeout(() => {
       for (const s of stopping) void s.stop({ abort: true });

@@ -45,6 +45,8 @@ export const DEFAULT_MAX_TOKENS: Readonly<Record<Purpose, number>> = Object.free
   chat: 2048,
   // Entities and facts of one episode (a chunk of about 1500 characters) as JSON.
   memory: 2048,
+  // A lesson, or an agent's revised instructions with their rationale.
+  reflection: 2048,
 });
 
 /** LLM_TIMEOUT_MS when unset: a local model on a CPU takes minutes where a hosted one takes s. */
@@ -136,6 +138,7 @@ export const llmEnvSchema = z.object({
   LLM_MODEL_SYNTHESIS: modelName,
   LLM_MODEL_CHAT: modelName,
   LLM_MODEL_MEMORY: modelName,
+  LLM_MODEL_REFLECTION: modelName,
   LLM_MODEL_LOW_PRIORITY: modelName,
   LLM_MAX_TOKENS_PLANNING: maxTokens,
   LLM_MAX_TOKENS_EXECUTION: maxTokens,
@@ -144,6 +147,7 @@ export const llmEnvSchema = z.object({
   LLM_MAX_TOKENS_SYNTHESIS: maxTokens,
   LLM_MAX_TOKENS_CHAT: maxTokens,
   LLM_MAX_TOKENS_MEMORY: maxTokens,
+  LLM_MAX_TOKENS_REFLECTION: maxTokens,
   LLM_STRUCTURED_OUTPUT: z
     .enum(['auto', 'json_schema', 'function_calling', 'json_mode', 'prompt'], {
       error: 'must be one of auto, json_schema, function_calling, json_mode, prompt',
@@ -208,6 +212,7 @@ export function llmFromEnv(e: LlmEnv): LlmConfig {
     ['synthesis', e.LLM_MODEL_SYNTHESIS],
     ['chat', e.LLM_MODEL_CHAT],
     ['memory', e.LLM_MODEL_MEMORY],
+    ['reflection', e.LLM_MODEL_REFLECTION],
   ];
   for (const [purpose, model] of overrides) if (model) purposeModels[purpose] = model;
   const apiKey = {
@@ -240,6 +245,7 @@ export function llmFromEnv(e: LlmEnv): LlmConfig {
       synthesis: e.LLM_MAX_TOKENS_SYNTHESIS ?? DEFAULT_MAX_TOKENS.synthesis,
       chat: e.LLM_MAX_TOKENS_CHAT ?? DEFAULT_MAX_TOKENS.chat,
       memory: e.LLM_MAX_TOKENS_MEMORY ?? DEFAULT_MAX_TOKENS.memory,
+      reflection: e.LLM_MAX_TOKENS_REFLECTION ?? DEFAULT_MAX_TOKENS.reflection,
     }),
     structuredOutput: e.LLM_STRUCTURED_OUTPUT,
   };

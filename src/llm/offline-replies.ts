@@ -73,6 +73,11 @@ export function hintsFor(
       const summary = `Memory extraction (offline model, heuristic): ${entities.length} entities, ${facts.length} facts.`;
       return { ...base, fields: { entities, facts, summary } };
     }
+    case 'reflection': {
+      // Learning's chains (issue 12) give their own hints (src/evolution); this is the default.
+      const summary = `Reflection (offline model): ${clip(input.trim(), 300)}`;
+      return { ...base, fields: { summary } };
+    }
     case 'chat': {
       const earlier = messages.filter((m) => m.type !== 'system').length - 1;
       const words = messages.reduce((n, m) => n + countWords(m.text), 0);

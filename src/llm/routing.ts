@@ -9,7 +9,9 @@ export type Purpose =
   | 'synthesis'
   | 'chat'
   /** Memory ingestion (issue 11): entity and fact extraction, and the contradiction judge. */
-  | 'memory';
+  | 'memory'
+  /** Learning (issue 12): lessons from judged runs, revised agent instructions. */
+  | 'reflection';
 
 export const PURPOSES: readonly Purpose[] = Object.freeze([
   'planning',
@@ -19,6 +21,7 @@ export const PURPOSES: readonly Purpose[] = Object.freeze([
   'synthesis',
   'chat',
   'memory',
+  'reflection',
 ]);
 
 /**

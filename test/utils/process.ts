@@ -24,6 +24,7 @@ export function runEntry(entry: string, env: Record<string, string>): AppProcess
       LOG_LEVEL: 'info',
       ENGINE: 'off',
       MEMORY_INGESTION: 'off',
+      EVOLUTION: 'off',
       EMBEDDINGS_PROVIDER: 'offline',
       ...env,
     },
