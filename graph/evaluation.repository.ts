@@ -1,4 +1,12 @@
+import {
+  verdictOf,
+  type Evaluation,
+  type EvaluationSource,
+  type Verdict,
+} from '../src/domain/evaluation.js';
 import type { Tx } from './cypher.js';
+import { iso } from './mappers.js';
+import type { NodeLike } from './page.js';
 
 /*
  * Evaluations (issue 12): (:Evaluation)-[:EVALUATES]->(:Run|:Task). Written by the engine
@@ -39,4 +47,55 @@ export async function effectiveRunScores(
       .filter((r) => r.score !== null)
       .map((r) => [r.id, { score: r.score!, verdict: r.verdict, source: r.source }]),
   );
+}
+
+/** What writeEvaluation needs; the verdict follows from the score unless given. */
+export type NewEvaluation = Omit<Evaluation, 'verdict' | 'createdAt'> & { verdict?: Verdict };
+
+/**
+ * Writes (or replaces, by id) an evaluation of a Run or Task of the tenant; null when the subject
+ * is not the tenant's. Ids are stable per (subject, source[, person]), so a retried transaction
+ * or a re-rating MERGEs onto the same node.
+ */
+export async function writeEvaluation(tx: Tx, e: NewEvaluation): Promise<Evaluation | null> {
+  const [row] = await tx.run<{ ev: NodeLike; label: string; subjectId: string }>({
+    cypher: `
+      CALL () {
+        MATCH (s:Run {id: $subjectId}) WHERE $subjectLabel = 'Run' RETURN s
+        UNION MATCH (s:Task {id: $subjectId}) WHERE $subjectLabel = 'Task' RETURN s
+      }
+      WITH s WHERE s.tenantId = $tenantId
+      MERGE (ev:Evaluation {id: $id})
+        ON CREATE SET ev.tenantId = $tenantId
+      SET ev.source = $source, ev.score = $score, ev.verdict = $verdict, ev.rubric = $rubric,
+          ev.reasons = $reasons, ev.comment = $comment, ev.by = $by, ev.offline = $offline,
+          ev.createdAt = datetime()
+      MERGE (ev)-[:EVALUATES]->(s)
+      RETURN ev, $subjectLabel AS label, s.id AS subjectId`,
+    params: { ...e, verdict: e.verdict ?? verdictOf(e.score) },
+  });
+  return row ? toEvaluation(row.ev, row.label as Evaluation['subjectLabel'], row.subjectId) : null;
+}
+
+export function toEvaluation(
+  node: NodeLike,
+  subjectLabel: Evaluation['subjectLabel'],
+  subjectId: string,
+): Evaluation {
+  const p = node.properties as Record<string, unknown>;
+  return {
+    id: String(p.id),
+    tenantId: String(p.tenantId),
+    subjectLabel,
+    subjectId,
+    source: p.source as EvaluationSource,
+    score: Number(p.score),
+    verdict: p.verdict as Verdict,
+    rubric: String(p.rubric ?? ''),
+    reasons: (p.reasons as string[] | null) ?? [],
+    comment: (p.comment as string | null) ?? null,
+    by: (p.by as string | null) ?? null,
+    offline: p.offline === true,
+    createdAt: iso(p.createdAt),
+  };
 }
