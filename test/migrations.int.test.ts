@@ -30,6 +30,7 @@ describe('migrations', () => {
       'Document',
       'Entity',
       'Episode',
+      'Evaluation',
       'Fact',
       'Knowledge',
       'LLMCall',
@@ -37,6 +38,7 @@ describe('migrations', () => {
       'Run',
       'Task',
       'Tenant',
+      'Transition',
     ];
     const rows = await graph.read((tx) =>
       tx.run<{ labels: string[]; props: string[] }>({
