@@ -109,6 +109,7 @@ export function evolutionFromConfig(
       llm: config.llm,
       budgets: config.budgets,
       tenantIds: deps.tenantIds ?? null,
+      config: config.evolution,
     },
     EVOLUTION_PASSES,
     config.evolution,

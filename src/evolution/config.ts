@@ -6,12 +6,72 @@ export interface EvolutionConfig {
   enabled: boolean;
   /** How often the loop's passes run, in ms. */
   intervalMs: number;
+  /** Skills (src/evolution/skills): plans that worked, offered when a family is planned again. */
+  skills: SkillsConfig;
+  /** Spawning (src/evolution/spawning): specialised operators for backlogs and missing skills. */
+  spawning: SpawningConfig;
+  /** Agent versions (src/evolution/versions): canary share and the promotion test. */
+  canary: CanaryConfig;
+}
+
+export interface CanaryConfig {
+  /** Share of an agent's runs a proposed CANDIDATE version gets (EVOLUTION_CANARY_SHARE). */
+  share: number;
+  /** Evaluated runs each side (candidate, live) needs before a decision. */
+  minRuns: number;
+  /** Significance of the one-sided Welch t-test that promotes or rolls back. */
+  alpha: number;
+}
+
+export interface SkillsConfig {
+  /** Finished root tasks a family needs before its successful plans become skills. */
+  minFamilyTasks: number;
+}
+
+export interface SpawningConfig {
+  /** EVOLUTION_SPAWNING=off: the Chief of Staff never spawns nor retires agents. */
+  enabled: boolean;
+  /** Steps of one capability waiting for an agent that make a backlog (more than this). */
+  backlog: number;
+  /** How long a backlog must last before an agent is spawned for it, in ms. */
+  backlogMs: number;
+  /** After a spawn for a capability, no other spawn for it for this long, in ms. */
+  cooldownMs: number;
+  /** Active spawned agents a tenant may have at once. */
+  max: number;
+  /** A spawned agent with no run for this long is retired, in ms. */
+  idleTtlMs: number;
 }
 
 export const DEFAULT_EVOLUTION: Readonly<EvolutionConfig> = Object.freeze({
   enabled: true,
   intervalMs: 5_000,
+  skills: Object.freeze({ minFamilyTasks: 3 }),
+  spawning: Object.freeze({
+    enabled: true,
+    backlog: 5,
+    backlogMs: 120_000,
+    cooldownMs: 600_000,
+    max: 3,
+    idleTtlMs: 3_600_000,
+  }),
+  canary: Object.freeze({ share: 0.2, minRuns: 10, alpha: 0.05 }),
 });
+
+const wholeMs = (name: string, fallback: number) =>
+  z.coerce
+    .number({ error: `${name} must be a whole number of ms, at least 0` })
+    .int(`${name} must be a whole number of ms, at least 0`)
+    .min(0, `${name} must be a whole number of ms, at least 0`)
+    .max(2_592_000_000, `${name} must be at most 2592000000 (30 days)`)
+    .default(fallback);
+const count = (min: number, max: number, fallback: number) =>
+  z.coerce
+    .number({ error: `must be a whole number from ${min} to ${max}` })
+    .int(`must be a whole number from ${min} to ${max}`)
+    .min(min, `must be a whole number from ${min} to ${max}`)
+    .max(max, `must be a whole number from ${min} to ${max}`)
+    .default(fallback);
 
 /** Spread into src/config.ts's env schema. */
 export const evolutionEnvSchema = z.object({
@@ -22,8 +82,52 @@ export const evolutionEnvSchema = z.object({
     .min(100, 'must be a whole number of at least 100')
     .max(86_400_000, 'must be at most 86400000')
     .default(DEFAULT_EVOLUTION.intervalMs),
+  EVOLUTION_SKILL_MIN_TASKS: count(1, 1000, DEFAULT_EVOLUTION.skills.minFamilyTasks),
+  EVOLUTION_SPAWNING: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
+  EVOLUTION_SPAWN_BACKLOG: count(0, 100_000, DEFAULT_EVOLUTION.spawning.backlog),
+  EVOLUTION_SPAWN_BACKLOG_MS: wholeMs(
+    'EVOLUTION_SPAWN_BACKLOG_MS',
+    DEFAULT_EVOLUTION.spawning.backlogMs,
+  ),
+  EVOLUTION_SPAWN_COOLDOWN_MS: wholeMs(
+    'EVOLUTION_SPAWN_COOLDOWN_MS',
+    DEFAULT_EVOLUTION.spawning.cooldownMs,
+  ),
+  EVOLUTION_SPAWN_MAX: count(0, 100, DEFAULT_EVOLUTION.spawning.max),
+  EVOLUTION_SPAWN_IDLE_TTL_MS: wholeMs(
+    'EVOLUTION_SPAWN_IDLE_TTL_MS',
+    DEFAULT_EVOLUTION.spawning.idleTtlMs,
+  ),
+  EVOLUTION_CANARY_SHARE: z.coerce
+    .number({ error: 'must be a number from 0.01 to 0.5' })
+    .min(0.01, 'must be a number from 0.01 to 0.5')
+    .max(0.5, 'must be a number from 0.01 to 0.5')
+    .default(DEFAULT_EVOLUTION.canary.share),
+  EVOLUTION_CANARY_MIN_RUNS: count(2, 10_000, DEFAULT_EVOLUTION.canary.minRuns),
+  EVOLUTION_CANARY_ALPHA: z.coerce
+    .number({ error: 'must be a number from 0.001 to 0.2' })
+    .min(0.001, 'must be a number from 0.001 to 0.2')
+    .max(0.2, 'must be a number from 0.001 to 0.2')
+    .default(DEFAULT_EVOLUTION.canary.alpha),
 });
 
 export function evolutionFromEnv(parsed: z.infer<typeof evolutionEnvSchema>): EvolutionConfig {
-  return { enabled: parsed.EVOLUTION === 'on', intervalMs: parsed.EVOLUTION_INTERVAL_MS };
+  return {
+    enabled: parsed.EVOLUTION === 'on',
+    intervalMs: parsed.EVOLUTION_INTERVAL_MS,
+    skills: { minFamilyTasks: parsed.EVOLUTION_SKILL_MIN_TASKS },
+    spawning: {
+      enabled: parsed.EVOLUTION_SPAWNING === 'on',
+      backlog: parsed.EVOLUTION_SPAWN_BACKLOG,
+      backlogMs: parsed.EVOLUTION_SPAWN_BACKLOG_MS,
+      cooldownMs: parsed.EVOLUTION_SPAWN_COOLDOWN_MS,
+      max: parsed.EVOLUTION_SPAWN_MAX,
+      idleTtlMs: parsed.EVOLUTION_SPAWN_IDLE_TTL_MS,
+    },
+    canary: {
+      share: parsed.EVOLUTION_CANARY_SHARE,
+      minRuns: parsed.EVOLUTION_CANARY_MIN_RUNS,
+      alpha: parsed.EVOLUTION_CANARY_ALPHA,
+    },
+  };
 }

@@ -14,6 +14,8 @@ export interface EvolutionContext {
   budgets?: BudgetDefaults;
   /** Serve only these tenants (a dedicated worker); null for all. */
   tenantIds: string[] | null;
+  /** The loop's settings, where each pass reads its knobs; absent: DEFAULT_EVOLUTION. */
+  config?: EvolutionConfig;
 }
 
 /**
