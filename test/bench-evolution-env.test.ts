@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import {
+  DEFAULT_ENV,
+  EvolutionEnv,
+  FAMILIES,
+  meets,
+  type Outcome,
+  type TaskSpec,
+} from '../bench/evolution-env.js';
+
+const env = (seed = 7, shiftRound = 4) => new EvolutionEnv({ ...DEFAULT_ENV, seed, shiftRound });
+
+/** What the offline model says when its prompt carried nothing but the task. */
+const plain = (spec: TaskSpec) => [
+  `Execution report (offline model) for "${spec.title}". Step: ${spec.description}`,
+];
+
+const outcome = (texts: string[]): Outcome => ({
+  completed: true,
+  texts,
+  steps: [
+    { agent: 'Operator A', capability: 'research' },
+    { agent: 'Operator B', capability: 'writing' },
+  ],
+});
+
+describe('the simulated environment of bench:evolution', () => {
+  it('meets a hidden rule only when the result carries the knowledge that the feedback gave', () => {
+    for (const family of FAMILIES) {
+      const spec = { round: 0, slot: 0, family, title: family.title(1), description: '' };
+      spec.description = family.description(1);
+      // The task's own words never meet the rule: only learned knowledge can.
+      expect(meets(family.rule, [spec.title, spec.description, ...plain(spec)])).toBe(false);
+      // A prompt that carried the user's feedback (a lesson), echoed by the model, meets it.
+      expect(meets(family.rule, [...plain(spec), `Rules followed: ${family.rule.feedback}`])).toBe(
+        true,
+      );
+    }
+  });
+
+  it('changes one family rule at the shift, so the knowledge that was right now fails', () => {
+    const e = env(7, 4);
+    const shipping = e.shifting!;
+    expect(shipping.name).toBe('shipping');
+    const before = e.ruleOf(shipping, 3);
+    const after = e.ruleOf(shipping, 4);
+    expect(after).not.toBe(before);
+    const kg = [`Rules followed: ${before.feedback}`];
+    const lb = [`Rules followed: ${after.feedback}`];
+    expect(meets(before, kg)).toBe(true);
+    expect(meets(after, kg)).toBe(false);
+    expect(meets(after, lb)).toBe(true);
+    // Both the stale lesson and the new one in a prompt: the stale one still spoils it.
+    expect(meets(after, [...kg, ...lb])).toBe(false);
+    // The other families keep their rules.
+    for (const f of e.families.filter((f) => f !== shipping)) {
+      expect(e.ruleOf(f, 9)).toBe(f.rule);
+    }
+  });
+
+  it('answers a missed rule with the rule as a user would say it, and a failed task with a failure', () => {
+    const e = new EvolutionEnv({ ...DEFAULT_ENV, seed: 1, shiftRound: -1, luckyPass: 0, flip: 0 });
+    const [spec] = e.tasksFor(0, 1);
+    const j = e.judge(spec!, outcome(plain(spec!)));
+    expect(j).toMatchObject({ success: false, met: false, comment: spec!.family.rule.feedback });
+    expect(j.score).toBeLessThan(0.4);
+    const failed = e.judge(spec!, { completed: false, texts: [], steps: [] });
+    expect(failed).toMatchObject({ score: 0, success: false });
+    expect(failed.comment).toMatch(/failed/);
+  });
+
+  it('passes results that meet the rule about as often as the agents are skilled, others rarely', () => {
+    const e = env(3, -1);
+    let met = 0;
+    let missed = 0;
+    let expected = 0;
+    const n = 400;
+    for (let round = 0; round < n / 4; round++) {
+      for (const spec of e.tasksFor(round, 4)) {
+        const good = e.judge(spec, outcome([`Rules: ${spec.family.rule.feedback}`]));
+        const bad = e.judge(spec, outcome(plain(spec)));
+        expect(good.met).toBe(true);
+        expect(bad.met).toBe(false);
+        if (good.success) met++;
+        if (bad.success) missed++;
+        expected += (e.skill('Operator A', 'research') + e.skill('Operator B', 'writing')) / 2;
+      }
+    }
+    const flip = DEFAULT_ENV.flip;
+    const p = expected / n;
+    // Binomial bounds (about 4 standard deviations) around the stated probabilities.
+    expect(Math.abs(met / n - (p * (1 - flip) + (1 - p) * flip))).toBeLessThan(0.1);
+    const q = DEFAULT_ENV.luckyPass * (1 - flip) + (1 - DEFAULT_ENV.luckyPass) * flip;
+    expect(Math.abs(missed / n - q)).toBeLessThan(0.08);
+  });
+
+  it('is deterministic for a seed: the same tasks, skills and judgements, and others for another seed', () => {
+    const run = (seed: number) => {
+      const e = env(seed);
+      return [0, 1, 2].flatMap((round) =>
+        e.tasksFor(round, 4).map((spec) => ({
+          title: spec.title,
+          judgement: e.judge(spec, outcome([`${spec.family.rule.feedback}`])),
+          skill: e.skill('Operator A', spec.family.name),
+        })),
+      );
+    };
+    expect(run(11)).toEqual(run(11));
+    expect(run(11)).not.toEqual(run(12));
+  });
+});
