@@ -58,7 +58,7 @@ export async function writePlan(
                       t.status = 'PENDING', t.attempts = 0, t.maxAttempts = 3,
                       t.condition = s.condition, t.requiresApproval = false,
                       t.failurePolicy = 'FAIL_FAST', t.orchestrated = true,
-                      t.createdBy = cos.name, t.version = 1,
+                      t.createdBy = cos.name, t.version = 1, t.family = root.family,
                       t.createdAt = datetime(), t.updatedAt = datetime()
       MERGE (t)-[:SUBTASK_OF]->(root)
       MERGE (t)-[:DELEGATED_BY]->(cos)

@@ -188,6 +188,7 @@ export function toTask(node: NodeLike): Task {
     decision: p.decision == null ? null : r.oneOf('decision', ApprovalDecision),
     decidedBy: str(p.decidedBy),
     decisionComment: str(p.decisionComment),
+    family: str(p.family),
     createdBy: str(p.createdBy),
     version: num(p.version, 1),
     createdAt: r.time('createdAt'),

@@ -205,6 +205,16 @@ export const MIGRATIONS: Migration[] = [
       'CREATE INDEX transition_subject IF NOT EXISTS FOR (n:Transition) ON (n.tenantId, n.subjectId)',
     ],
   },
+  // Keep ids ascending in this list (15 goes above this one): the migrations test reads them in order.
+  {
+    id: 16,
+    name: 'task families and lessons (issue 12)',
+    statements: [
+      'CREATE INDEX task_family IF NOT EXISTS FOR (n:Task) ON (n.tenantId, n.family)',
+      'CREATE INDEX knowledge_kind_status IF NOT EXISTS FOR (n:Knowledge) ON (n.tenantId, n.kind, n.status)',
+      'CREATE INDEX run_reflected IF NOT EXISTS FOR (n:Run) ON (n.tenantId, n.reflectedAt)',
+    ],
+  },
 ];
 
 /**

@@ -5,6 +5,7 @@ import type { Tx } from './cypher.js';
 import { toAgent, toTask } from './mappers.js';
 import { readPage, type NodeLike } from './page.js';
 import type { Agent } from '../src/domain/agent.js';
+import { familyOf } from '../src/domain/family.js';
 
 export interface NewTask {
   id: string;
@@ -21,6 +22,8 @@ export interface NewTask {
   condition: string | null;
   requiresApproval: boolean;
   failurePolicy: string;
+  /** Given by the creator; otherwise the root's family, or for a root its title's. */
+  family?: string | null;
 }
 
 export interface TaskFilter {
@@ -51,7 +54,7 @@ export async function createTasks(tx: Tx, tenantId: string, tasks: NewTask[]): P
                       description: t.description, priority: t.priority, status: 'PENDING',
                       attempts: 0, maxAttempts: t.maxAttempts, condition: t.condition,
                       requiresApproval: t.requiresApproval, failurePolicy: t.failurePolicy,
-                      orchestrated: false, createdBy: t.createdBy,
+                      orchestrated: false, createdBy: t.createdBy, family: t.family,
                       version: 1, createdAt: datetime(), updatedAt: datetime()})
       WITH n, t
       CALL (n, t) {
@@ -66,7 +69,11 @@ export async function createTasks(tx: Tx, tenantId: string, tasks: NewTask[]): P
       }`,
     params: {
       tenantId,
-      tasks: tasks.map((t) => ({ ...t, maxAttempts: neo4j.int(t.maxAttempts) })),
+      tasks: tasks.map((t) => ({
+        ...t,
+        maxAttempts: neo4j.int(t.maxAttempts),
+        family: t.family ?? familyOf(t.title),
+      })),
     },
   });
   // Edges between tasks go second, so a batch may refer to its own members in any order.
@@ -85,6 +92,18 @@ export async function createTasks(tx: Tx, tenantId: string, tasks: NewTask[]): P
       }`,
     params: { tenantId, tasks },
   });
+  // A step without a family of its own is of its root's (issue 12), once every edge exists.
+  const inherit = tasks.filter((t) => t.parentId !== null && !t.family).map((t) => t.id);
+  if (inherit.length > 0) {
+    await tx.run({
+      cypher: `
+        UNWIND $ids AS id
+        MATCH (n:Task {tenantId: $tenantId, id: id})-[:SUBTASK_OF*1..]->(root:Task)
+        WHERE root.tenantId = $tenantId AND NOT (root)-[:SUBTASK_OF]->()
+        SET n.family = root.family`,
+      params: { tenantId, ids: inherit },
+    });
+  }
   return tasksByIdsInOrder(
     tx,
     tenantId,

@@ -42,8 +42,16 @@ export class WorkflowResolver {
   @Mutation(() => Task, {
     description: 'Hands a PENDING task and its subtasks to the orchestration engine.',
   })
-  startWorkflow(@Arg('taskId', () => ID) taskId: string, @Ctx() ctx: AppContext): Promise<Task> {
-    return ctx.services.workflows.start(ctx.tenantId, taskId);
+  startWorkflow(
+    @Arg('taskId', () => ID) taskId: string,
+    @Ctx() ctx: AppContext,
+    @Arg('family', () => String, {
+      nullable: true,
+      description: 'Gives the task and every task below it this family (see Task.family).',
+    })
+    family?: string | null,
+  ): Promise<Task> {
+    return ctx.services.workflows.start(ctx.tenantId, taskId, family);
   }
 
   @Authorized(Role.OPERATOR)

@@ -54,6 +54,13 @@ export class CreateTaskInput {
 
   @Field(() => FailurePolicy, { nullable: true, description: 'For a parent; default FAIL_FAST.' })
   failurePolicy?: FailurePolicy | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'What kind of task it is, so lessons and skills of its kind apply (e.g. "weekly-report"); at most 80 characters, normalised to lower-case words joined by "-". Default: derived from the title (a step: its root\'s family).',
+  })
+  family?: string | null;
 }
 
 @InputType({ description: 'Fields to change; omitted fields stay.' })
@@ -116,4 +123,11 @@ export class SubmitTaskInput {
     description: 'The Chief of Staff to plan it; default the first active one.',
   })
   chiefOfStaffId?: string | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'What kind of task it is, so lessons and skills of its kind apply (e.g. "weekly-report"); at most 80 characters, normalised to lower-case words joined by "-". Default: derived from the title (a step: its root\'s family).',
+  })
+  family?: string | null;
 }

@@ -13,6 +13,13 @@ export class Task extends Node {
   @Field(() => String, { nullable: true })
   description!: string | null;
 
+  @Field(() => String, {
+    nullable: true,
+    description:
+      "What kind of task it is (lessons and skills are scoped to it): given, else derived from the root's title.",
+  })
+  family!: string | null;
+
   @Field(() => TaskPriority)
   priority!: TaskPriority;
 

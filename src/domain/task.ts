@@ -105,6 +105,8 @@ export interface Task {
   orchestrated: boolean;
   /** Submitted for a Chief of Staff to plan: its first run writes the plan (submitTask). */
   needsPlan: boolean;
+  /** What kind of task it is (issue 12): given, or derived from its root's title (family.ts). */
+  family: string | null;
   decision: ApprovalDecision | null;
   decidedBy: string | null;
   decisionComment: string | null;

@@ -5,6 +5,7 @@ import * as repo from '../../graph/task.repository.js';
 import { unknownIds } from '../../graph/ids.repository.js';
 import { cancelRuns } from '../../graph/settlement.repository.js';
 import { BadInputError, ConflictError, NotFoundError } from '../domain/errors.js';
+import { givenFamily } from '../domain/family.js';
 import { pageRequest, type Page, type Sort } from '../domain/page.js';
 import {
   assertTaskTransition,
@@ -41,6 +42,8 @@ export interface CreateTaskData {
   assigneeId?: string | null;
   delegatedById?: string | null;
 }
+  /** What kind of task (issue 12); default: the root's family, or the title's for a root. */
+  family?: string | null;
 
 export type CreateStepData = CreateTaskData & StepOptionsInput;
 
@@ -99,6 +102,7 @@ export class TaskService {
         delegatedById: input.delegatedById ?? null,
         assigneeId: input.assigneeId ?? null,
         ...stepOptions(input),
+        family: givenFamily(input.family),
       })),
     );
     for (const t of tasks) {

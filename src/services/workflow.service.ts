@@ -17,6 +17,8 @@ import {
   type Task,
 } from '../domain/task.js';
 import { LIMITS, optionalText, requiredText } from '../domain/validate.js';
+import { givenFamily } from '../domain/family.js';
+import { setWorkflowFamily } from '../../graph/family.repository.js';
 import { publishTasks } from './task-events.js';
 import type { UnitOfWork } from './unit-of-work.js';
 
@@ -25,6 +27,8 @@ export interface SubmitTaskData {
   description?: string | null;
   priority?: TaskPriority | null;
   chiefOfStaffId?: string | null;
+  /** What kind of task (issue 12); default: derived from the title. */
+  family?: string | null;
 }
 
 /** What people do to workflows: submit or start them, approve or reject steps, look at them. */
@@ -38,6 +42,7 @@ export class WorkflowService {
   submit(tenantId: string, actor: string, input: SubmitTaskData): Promise<Task> {
     const title = requiredText('title', input.title, LIMITS.title);
     const description = optionalText('description', input.description, LIMITS.description) ?? null;
+    const family = givenFamily(input.family);
     return this.uow.run(async (tx, emit) => {
       const chief = await agents.activeChiefOfStaff(tx, tenantId, input.chiefOfStaffId ?? null);
       if (!chief) {
@@ -64,6 +69,7 @@ export class WorkflowService {
           condition: null,
           requiresApproval: false,
           failurePolicy: FailurePolicy.FAIL_FAST,
+          family,
         },
       ]);
       await tasks.assign(
@@ -82,8 +88,12 @@ export class WorkflowService {
     });
   }
 
-  /** Hands a PENDING task and everything below it to the orchestration engine. */
-  start(tenantId: string, rootId: string): Promise<Task> {
+  /**
+   * Hands a PENDING task and everything below it to the orchestration engine; a `family` given
+   * here becomes the family of the task and of every task below it.
+   */
+  start(tenantId: string, rootId: string, familyInput?: string | null): Promise<Task> {
+    const family = givenFamily(familyInput);
     return this.uow.run(async (tx, emit) => {
       const root = await tasks.lockTask(tx, tenantId, rootId);
       if (!root) throw new NotFoundError('Task', rootId);
@@ -99,6 +109,7 @@ export class WorkflowService {
         throw new BadInputError('Start the workflow from its root task, not from one of its steps');
       }
       await markOrchestrated(tx, tenantId, rootId);
+      if (family) await setWorkflowFamily(tx, tenantId, rootId, family);
       const [started] = await tasks.tasksByIds(tx, tenantId, [rootId]);
       await publishTasks(tx, emit, [started!], 'WORKFLOW_STARTED');
       return started!;
