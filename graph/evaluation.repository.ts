@@ -20,12 +20,23 @@ import type { NodeLike } from './page.js';
  * (all null when the subject has no evaluation). The one place this rule is written in Cypher.
  */
 export function effectiveEvaluation(subject: string): string {
+  return `${effectiveFirst(subject)}
+        RETURN ev.score AS score, ev.verdict AS verdict, ev.source AS source`;
+}
+
+/** The same rule, yielding the whole node as `effective` (null when none): for reads that show it. */
+export function effectiveEvaluationNode(subject: string): string {
+  return `${effectiveFirst(subject)}
+        RETURN ev AS effective`;
+}
+
+/** The rule itself: the subject's evaluations, the one that counts first. */
+function effectiveFirst(subject: string): string {
   return `
         OPTIONAL MATCH (ev:Evaluation)-[:EVALUATES]->(${subject})
         WITH ev ORDER BY CASE ev.source WHEN 'PERSON' THEN 3 WHEN 'JUDGE' THEN 2 ELSE 1 END DESC,
                          ev.createdAt DESC
-        LIMIT 1
-        RETURN ev.score AS score, ev.verdict AS verdict, ev.source AS source`;
+        LIMIT 1`;
 }
 
 /** The effective score of each run (absent when a run has none). */
@@ -98,4 +109,51 @@ export function toEvaluation(
     offline: p.offline === true,
     createdAt: iso(p.createdAt),
   };
+}
+
+/** A Run or Task by id (any tenant: callers filter), by label so the id index is used. */
+const SUBJECT = (id: string) => `
+      CALL (${id}) {
+        MATCH (s:Run {id: ${id}}) WHERE $label = 'Run' RETURN s
+        UNION MATCH (s:Task {id: ${id}}) WHERE $label = 'Task' RETURN s
+      }`;
+
+/** Every evaluation of these Runs or Tasks of the tenant, newest first. */
+export async function evaluationsBySubjectIds(
+  tx: Tx,
+  tenantId: string,
+  label: Evaluation['subjectLabel'],
+  subjectIds: readonly string[],
+): Promise<Evaluation[]> {
+  const rows = await tx.run<{ ev: NodeLike; subjectId: string }>({
+    cypher: `
+      UNWIND $subjectIds AS id
+      ${SUBJECT('id')}
+      WITH s WHERE s.tenantId = $tenantId
+      MATCH (ev:Evaluation)-[:EVALUATES]->(s) WHERE ev.tenantId = $tenantId
+      RETURN ev, s.id AS subjectId
+      ORDER BY ev.createdAt DESC, ev.id`,
+    params: { tenantId, label, subjectIds },
+  });
+  return rows.map((r) => toEvaluation(r.ev, label, r.subjectId));
+}
+
+/** The effective evaluation of each subject that has one (effectiveEvaluationNode's rule). */
+export async function effectiveBySubjectIds(
+  tx: Tx,
+  tenantId: string,
+  label: Evaluation['subjectLabel'],
+  subjectIds: readonly string[],
+): Promise<Evaluation[]> {
+  const rows = await tx.run<{ ev: NodeLike; subjectId: string }>({
+    cypher: `
+      UNWIND $subjectIds AS id
+      ${SUBJECT('id')}
+      WITH s WHERE s.tenantId = $tenantId
+      CALL (s) { ${effectiveEvaluationNode('s')} }
+      WITH s, effective WHERE effective IS NOT NULL
+      RETURN effective AS ev, s.id AS subjectId`,
+    params: { tenantId, label, subjectIds },
+  });
+  return rows.map((r) => toEvaluation(r.ev, label, r.subjectId));
 }

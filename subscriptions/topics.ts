@@ -139,6 +139,7 @@ export interface EventPayloads {
   [TOPICS.nodeQuarantined]: NodeQuarantinedEvent;
   [TOPICS.budgetWarning]: BudgetWarningEvent;
   [TOPICS.documentProgress]: DocumentProgressEvent;
+  [TOPICS.evolution]: EvolutionEvent;
 }
 
 export type Topic = keyof EventPayloads;

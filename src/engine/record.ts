@@ -8,6 +8,7 @@ import { abandonRun, endRun, recordPerformance, releaseRun } from '../../graph/r
 import type { Agent } from '../domain/agent.js';
 import { TaskStatus, type Task } from '../domain/task.js';
 import { budgetErrorOf } from '../llm/budget.js';
+import { evaluateRootTask, evaluateRunEnd } from '../evolution/evaluate/record.js';
 import { queueRunResult } from '../memory/ingest/sources.js';
 import { publishTasks } from '../services/task-events.js';
 import type { EngineContext } from './context.js';
@@ -24,6 +25,8 @@ export interface Attempt {
   startedAt: number;
   signal: AbortSignal;
   writes: PendingWrites;
+  /** The step timeout it runs under (scores the objective evaluation); unknown when absent. */
+  timeoutMs?: number;
 }
 
 export type Outcome = { result: string; expand?: boolean } | { error: unknown };
@@ -116,8 +119,28 @@ export async function recordOutcome(
       return null;
     }
     if ('error' in outcome) await markCallsAbandoned(tx, [runId]);
+    // Every ended run is judged on objective signals with its outcome (issue 12); a root
+    // task that ended here (its planning failed, or it ran alone) is judged too.
+    await evaluateRunEnd(
+      tx,
+      emit,
+      { tenantId: task.tenantId, runId },
+      {
+        status: 'error' in outcome ? 'FAILED' : 'SUCCEEDED',
+        attempt: Math.max(1, task.attempts),
+        maxAttempts: task.maxAttempts,
+        willRetry: retry,
+        timedOut: failure?.timedOut ?? false,
+        latencyMs,
+        timeoutMs: a.timeoutMs ?? null,
+      },
+    );
+    if (ended.task.status === TaskStatus.COMPLETED || ended.task.status === TaskStatus.FAILED) {
+      await evaluateRootTask(tx, emit, task.id);
+    }
     if (ended.agentId && !budget) {
-      await recordPerformance(tx, ended.agentId, task.id, !('error' in outcome), latencyMs);
+      // After the evaluations above and the step's writes (a judge's): the effective score counts.
+      await recordPerformance(tx, ended.agentId, task.id, !('error' in outcome), latencyMs, runId);
     }
     await publishTasks(tx, emit, [ended.task], 'STATUS_CHANGED');
     return ended;

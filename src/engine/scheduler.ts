@@ -225,6 +225,7 @@ export class Scheduler {
       startedAt: Date.now(),
       signal: controller.signal,
       writes: new PendingWrites(controller.signal),
+      timeoutMs: this.o.stepTimeoutMs,
     };
     const beating = setInterval(
       () => {

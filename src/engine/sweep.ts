@@ -18,6 +18,7 @@ import { publishTasks } from '../services/task-events.js';
 import type { Emit } from '../services/unit-of-work.js';
 import type { EngineContext } from './context.js';
 import { settlement } from './decisions.js';
+import { evaluateRootTask } from '../evolution/evaluate/record.js';
 
 /** One sweep: expired leases (and their parents), parents due to settle, orphaned steps. */
 export async function sweep(ctx: EngineContext): Promise<void> {
@@ -84,5 +85,7 @@ export async function settle(tx: Tx, emit: Emit, parentId: string): Promise<void
     },
   ]);
   await publishTasks(tx, emit, [...cancelled, ...(parent ? [parent] : [])], 'STATUS_CHANGED');
+  // A root that settled is judged on its steps' outcomes (issue 12); a step parent is not.
+  if (parent) await evaluateRootTask(tx, emit, parent.id);
   if (parent) await settleUpwards(tx, emit, parent);
 }

@@ -22,10 +22,17 @@ import {
   optionalText,
   requiredText,
 } from '../domain/validate.js';
-import { assertConditionKeys, stepOptions, type StepOptionsInput } from './step-options.js';
+import {
+  assertConditionKeys,
+  stepOptions,
+  type StepOptions,
+  type StepOptionsInput,
+} from './step-options.js';
+import { setConsensusSpecs } from '../../graph/consensus.repository.js';
 import { publishTasks } from './task-events.js';
 import { reopenForRetry } from './task-retry.js';
 import { auditScope } from '../audit-scope.js';
+import { evaluateRootTask } from '../evolution/evaluate/record.js';
 import type { UnitOfWork } from './unit-of-work.js';
 
 export interface CreateTaskData {
@@ -41,9 +48,9 @@ export interface CreateTaskData {
   requiredCapabilities?: string[] | null;
   assigneeId?: string | null;
   delegatedById?: string | null;
-}
   /** What kind of task (issue 12); default: the root's family, or the title's for a root. */
   family?: string | null;
+}
 
 export type CreateStepData = CreateTaskData & StepOptionsInput;
 
@@ -81,7 +88,7 @@ export class TaskService {
       }
       return newIds[Number(index)]!;
     };
-    const tasks: (repo.NewTask & { assigneeId: string | null })[] = inputs.map((input, i) =>
+    const tasks: (repo.NewTask & StepOptions & { assigneeId: string | null })[] = inputs.map((input, i) =>
       atPosition(inputs.length > 1 ? `tasks[${i}].` : '', () => ({
         id: newIds[i]!,
         title: requiredText('title', input.title, LIMITS.title),
@@ -101,8 +108,8 @@ export class TaskService {
         ),
         delegatedById: input.delegatedById ?? null,
         assigneeId: input.assigneeId ?? null,
-        ...stepOptions(input),
         family: givenFamily(input.family),
+        ...stepOptions(input),
       })),
     );
     for (const t of tasks) {
@@ -149,6 +156,11 @@ export class TaskService {
       }
 
       const created = await repo.createTasks(tx, tenantId, tasks);
+      await setConsensusSpecs(
+        tx,
+        tenantId,
+        tasks.flatMap((t) => (t.consensus ? [{ taskId: t.id, spec: t.consensus }] : [])),
+      );
       for (const t of tasks) {
         if (t.assigneeId)
           await repo.assign(tx, tenantId, t.id, t.assigneeId, null, `assigned by ${actor}`);
@@ -262,6 +274,8 @@ export class TaskService {
       const task = await repo.patchTask(tx, tenantId, id, { status: TaskStatus.CANCELLED, error });
       // Running steps lose their run; their workers notice at the next heartbeat and abort.
       await cancelRuns(tx, [...descendants, id], 'cancelled');
+      // A workflow's root that a person cancelled is judged like one that settled (issue 12).
+      if (task.orchestrated) await evaluateRootTask(tx, emit, id);
       await publishTasks(tx, emit, [...cancelled, task], 'STATUS_CHANGED');
       return task;
     });
