@@ -215,6 +215,15 @@ export const MIGRATIONS: Migration[] = [
       'CREATE INDEX run_reflected IF NOT EXISTS FOR (n:Run) ON (n.tenantId, n.reflectedAt)',
     ],
   },
+  {
+    id: 17,
+    name: 'skills by family, spawning watches (issue 12)',
+    statements: [
+      'CREATE INDEX knowledge_tenant_kind_family IF NOT EXISTS FOR (n:Knowledge) ON (n.tenantId, n.kind, n.family)',
+      // One watch per (tenant, capability): the backlog's start and the last spawn for it.
+      'CREATE CONSTRAINT spawn_watch IF NOT EXISTS FOR (w:SpawnWatch) REQUIRE (w.tenantId, w.capability) IS UNIQUE',
+    ],
+  },
 ];
 
 /**

@@ -9,7 +9,9 @@ import { planTask } from './plan.js';
 import { sendAgentMessage } from './messages.js';
 import type { AgentRuntime } from './runtime.js';
 import { synthesize } from './synthesize.js';
+import { answerByConsensus, consensusOf } from '../evolution/consensus/consensus.js';
 import { LIMITS } from '../domain/validate.js';
+import { offeredSkill } from '../evolution/skills/offer.js';
 import {
   appliedWrite,
   contextPackages,
@@ -37,12 +39,13 @@ export function agentExecutor(rt: AgentRuntime): Executor {
     const [delegator] = await rt.uow.read((tx) =>
       tasks.delegatorsByTaskIds(tx, task.tenantId, [task.id]),
     );
+    const reportTo = { conversationId, chiefId: delegator?.agent.id ?? null, rootId };
+    // A step with `consensus` is answered by several operators and decided (issue 12).
+    const consensus = await consensusOf(rt, step);
     return {
-      result: await executeStep(rt, step, {
-        conversationId,
-        chiefId: delegator?.agent.id ?? null,
-        rootId,
-      }),
+      result: consensus
+        ? await answerByConsensus(rt, step, consensus, reportTo)
+        : await executeStep(rt, step, reportTo),
     };
   };
 }
@@ -66,6 +69,8 @@ async function plan(rt: AgentRuntime, step: StepContext): Promise<string> {
     { tenantId, agentId: chief.id, taskIds: [task.id] },
     `${task.title} ${task.description ?? ''}`.slice(0, LIMITS.search),
   );
+  // The best skill of the task's family (issue 12): a workflow that worked before.
+  const skill = await offeredSkill(rt.uow, tenantId, task.id);
   const model = rt.model(
     { purpose: 'planning', priority: task.priority, agentModel: chief.model },
     step,
@@ -79,6 +84,7 @@ async function plan(rt: AgentRuntime, step: StepContext): Promise<string> {
     knowledge.map((k) => `${k.knowledge.kind}: ${k.knowledge.content}`),
     step.signal,
     memories.map(memoryLine),
+    skill?.block ?? '',
   );
   const conversationId = work.stableId(task.id, 'plan-conversation');
   // What the planning prompt showed is recorded as used by this run (the lessons too).
@@ -87,6 +93,7 @@ async function plan(rt: AgentRuntime, step: StepContext): Promise<string> {
     appliedWrite(tenantId, step.run.id, [
       ...knowledge.map((k) => ({ label: 'Knowledge' as const, id: k.knowledge.id })),
       ...memories.map(refOf),
+      ...(skill ? [{ label: 'Knowledge' as const, id: skill.skill.id }] : []),
     ]),
   );
   const packages = contextPackages(steps, memories);

@@ -56,6 +56,8 @@ export async function planTask(
   signal?: AbortSignal,
   /** Entity summaries and current facts from memory (issue 11), one line each, bounded. */
   memories: string[] = [],
+  /** A skill of the task's family (issue 12, src/domain/skill.ts skillBlock); '' for none. */
+  skill = '',
 ): Promise<{ steps: PlannedStep[]; unknownCapabilities: string[] }> {
   const team = operators
     .filter((o) => o.agent.role === 'MASTER_OPERATOR')
@@ -74,7 +76,7 @@ export async function planTask(
     ),
     // The task comes last: everything after "Description:" is the task's own text.
     new HumanMessage(
-      `Your Master Operators:\n${team || '- none yet'}\n\nWhat the organisation already knows:\n${knowledge.map((k) => `- ${k}`).join('\n') || '- nothing relevant'}\n\n${memorySection(memories)}${describeTask(task)}`,
+      `Your Master Operators:\n${team || '- none yet'}\n\nWhat the organisation already knows:\n${knowledge.map((k) => `- ${k}`).join('\n') || '- nothing relevant'}\n\n${memorySection(memories)}${skill}${describeTask(task)}`,
     ),
   ];
   const structured = model.withStructuredOutput(PlanSchema, { name: 'plan' });

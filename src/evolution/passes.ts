@@ -1,4 +1,5 @@
 import type { EvolutionPass } from './loop.js';
+import { skillPass } from './skills/pass.js';
 
 /** The learning loop's passes, in the order they run each tick (issue 12). */
-export const EVOLUTION_PASSES: readonly EvolutionPass[] = [];
+export const EVOLUTION_PASSES: readonly EvolutionPass[] = [skillPass];

@@ -1,3 +1,5 @@
+import { skillInPrompt, type SkillStep } from '../domain/skill.js';
+
 /**
  * Plain-text reading for the offline model: words, sentences, a plan drawn from a task's own
  * text, knowledge items from a result. Everything here is pure and deterministic.
@@ -86,12 +88,13 @@ export type StepDraft = {
   key: string;
   title: string;
   instructions: string;
-  capability: Capability;
+  /** Guessed from the text; a skill's step keeps its own. */
+  capability: Capability | (string & {});
   /** Indexes of earlier steps: each step follows the one before it. */
   dependsOn: number[];
   output: string;
-  /** Plans from the offline model never carry conditions. */
-  condition: null;
+  /** Plans split from text never carry conditions; a skill's steps keep theirs. */
+  condition: string | null;
 };
 
 /**
@@ -100,6 +103,9 @@ export type StepDraft = {
  * joins the fourth. A "Description:" line, when present, is the text that is split.
  */
 export function planSteps(task: string): StepDraft[] {
+  // A skill offered in the prompt (issue 12) is followed as it is.
+  const skill = skillInPrompt(task);
+  if (skill) return skillSteps(skill);
   const description = /^\s*description\s*:\s*([\s\S]+)$/im.exec(task)?.[1] ?? task;
   const split = (s: string, on: RegExp) =>
     s
@@ -126,6 +132,23 @@ export function planSteps(task: string): StepDraft[] {
       dependsOn: i === 0 ? [] : [i - 1],
       output: `A short note on: ${title}`,
       condition: null,
+    };
+  });
+}
+
+/** A skill's steps as drafts: its keys, capabilities, order and conditions. */
+function skillSteps(steps: SkillStep[]): StepDraft[] {
+  const keys = steps.map((s) => s.key);
+  return steps.map((s) => {
+    const [instructions, output] = s.instructions.split(/\n\s*Expected output:\s*/i);
+    return {
+      key: s.key,
+      title: s.title,
+      instructions: instructions!.trim() || s.title,
+      capability: s.capability ?? guessCapability(s.instructions),
+      dependsOn: s.dependsOn.map((d) => keys.indexOf(d)).filter((i) => i >= 0),
+      output: output?.trim() || `A short note on: ${s.title}`,
+      condition: s.condition,
     };
   });
 }

@@ -1,0 +1,173 @@
+import neo4j from 'neo4j-driver';
+import type { Skill, SkillStatus, SkillStep } from '../src/domain/skill.js';
+import type { Tx } from './cypher.js';
+import { FINISHED, IN_SCOPE, type TenantScope } from './engine-scope.js';
+import { effectiveEvaluation } from './evaluation.repository.js';
+import { iso } from './mappers.js';
+import type { NodeLike } from './page.js';
+
+/*
+ * Skills (issue 12): `(:Knowledge {kind: 'SKILL', status, family, steps, shape, strength})`
+ * DERIVED_FROM the successful root tasks (and their runs) whose plans it was drawn from.
+ */
+
+/** A successful multi-step plan not yet drawn into a skill. */
+export interface SkillSource {
+  tenantId: string;
+  rootId: string;
+  family: string;
+  steps: SkillStep[];
+}
+
+/**
+ * Root tasks (no parent) COMPLETED with an effective verdict PASS, planned in at least two steps,
+ * whose family has at least `minFamilyTasks` finished roots, and that no skill is derived from
+ * yet; at most `limit`, oldest first.
+ */
+export async function skillSources(
+  tx: Tx,
+  tenants: TenantScope,
+  minFamilyTasks: number,
+  limit: number,
+): Promise<SkillSource[]> {
+  return tx.run<SkillSource & Record<string, unknown>>({
+    cypher: `
+      MATCH (root:Task {status: 'COMPLETED'})
+      WHERE ${IN_SCOPE('root')} AND root.family IS NOT NULL
+        AND NOT EXISTS { (root)-[:SUBTASK_OF]->(:Task) }
+        AND NOT EXISTS { (:Knowledge {kind: 'SKILL'})-[:DERIVED_FROM]->(root) }
+        AND COUNT { (s:Task)-[:SUBTASK_OF]->(root) WHERE s.key <> 'synthesis' } >= 2
+        AND COUNT { (o:Task {tenantId: root.tenantId, family: root.family})
+                    WHERE o.status IN ${FINISHED} AND NOT EXISTS { (o)-[:SUBTASK_OF]->(:Task) } }
+            >= $minFamilyTasks
+      CALL (root) { ${effectiveEvaluation('root')} }
+      WITH root, verdict WHERE verdict = 'PASS'
+      WITH root ORDER BY root.updatedAt, root.id LIMIT $limit
+      RETURN root.tenantId AS tenantId, root.id AS rootId, root.family AS family,
+        [(s:Task)-[:SUBTASK_OF]->(root) WHERE s.key <> 'synthesis' | {
+          key: s.key, title: s.title, instructions: coalesce(s.description, s.title),
+          condition: s.condition,
+          capability: head([(s)-[:REQUIRES]->(c:Capability) | c.name]),
+          dependsOn: [(s)-[:DEPENDS_ON]->(d:Task) WHERE d.key <> 'synthesis' | d.key]
+        }] AS steps`,
+    params: { tenants, minFamilyTasks: neo4j.int(minFamilyTasks), limit: neo4j.int(limit) },
+  });
+}
+
+/** What recordSkill did: made a new skill, strengthened one, or nothing (already derived). */
+export type SkillWrite = { skill: Skill; created: boolean } | null;
+
+/**
+ * Draws a root task's plan into the skill `id` (one per family and step shape): a new CANDIDATE
+ * skill, or one more successful plan for the existing one (strength + 1). DERIVED_FROM the root
+ * and its runs. Conditional under the skill's lock: a root is counted once, whatever process
+ * gets there first; null when it already was (or the root is not the tenant's).
+ */
+export async function recordSkill(
+  tx: Tx,
+  s: {
+    id: string;
+    tenantId: string;
+    rootId: string;
+    family: string;
+    shape: string;
+    /** JSON of the steps. */
+    steps: string;
+    capabilities: string[];
+    content: string;
+  },
+): Promise<SkillWrite> {
+  const [row] = await tx.run<{ k: NodeLike; created: boolean }>({
+    cypher: `
+      MATCH (root:Task {id: $rootId}) WHERE root.tenantId = $tenantId
+      MERGE (k:Knowledge {id: $id})
+        ON CREATE SET k.tenantId = $tenantId, k.kind = 'SKILL', k.status = 'CANDIDATE',
+                      k.family = $family, k.shape = $shape, k.steps = $steps, k.content = $content,
+                      k.capabilities = $capabilities,
+                      k.confidence = 0.5, k.tags = ['skill'], k.strength = 0,
+                      k.createdAt = datetime()
+      // Takes the skill's write lock before the check below reads its links.
+      SET k.updatedAt = datetime()
+      WITH root, k, k.strength = 0 AS created
+      WHERE k.tenantId = $tenantId AND NOT EXISTS { (k)-[:DERIVED_FROM]->(root) }
+      SET k.strength = k.strength + 1
+      MERGE (k)-[:DERIVED_FROM]->(root)
+      WITH root, k, created
+      CALL (root, k) {
+        MATCH (r:Run)-[:OF]->(root) WHERE r.tenantId = $tenantId
+        MERGE (k)-[:DERIVED_FROM]->(r)
+      }
+      RETURN k, created`,
+    params: s,
+  });
+  return row ? { skill: toSkill(row.k), created: row.created } : null;
+}
+
+/**
+ * The skill to offer when planning the task: of the task's family, ACTIVE before CANDIDATE,
+ * then the strongest; RETIRED never. Null when the task has no family or it has no skill.
+ */
+export async function bestSkillForTask(
+  tx: Tx,
+  tenantId: string,
+  taskId: string,
+): Promise<Skill | null> {
+  const [row] = await tx.run<{ k: NodeLike }>({
+    cypher: `
+      MATCH (t:Task {id: $taskId}) WHERE t.tenantId = $tenantId AND t.family IS NOT NULL
+      MATCH (k:Knowledge {tenantId: $tenantId, kind: 'SKILL', family: t.family})
+      WHERE k.status IN ['ACTIVE', 'CANDIDATE']
+      RETURN k ORDER BY CASE k.status WHEN 'ACTIVE' THEN 0 ELSE 1 END, k.strength DESC,
+                        k.createdAt, k.id
+      LIMIT 1`,
+    params: { tenantId, taskId },
+  });
+  return row ? toSkill(row.k) : null;
+}
+
+/** The tenant's skills (of one family when given): ACTIVE first, then the strongest. */
+export async function listSkills(
+  tx: Tx,
+  tenantId: string,
+  filter: { family?: string | null; status?: SkillStatus | null; capability?: string | null },
+  limit: number,
+): Promise<Skill[]> {
+  const rows = await tx.run<{ k: NodeLike }>({
+    cypher: `
+      MATCH (k:Knowledge {tenantId: $tenantId, kind: 'SKILL'})
+      WHERE ($family IS NULL OR k.family = $family) AND ($status IS NULL OR k.status = $status)
+        AND ($capability IS NULL OR $capability IN k.capabilities)
+      RETURN k ORDER BY CASE k.status WHEN 'ACTIVE' THEN 0 WHEN 'CANDIDATE' THEN 1 ELSE 2 END,
+                        k.strength DESC, k.createdAt, k.id
+      LIMIT $limit`,
+    params: {
+      tenantId,
+      family: filter.family ?? null,
+      status: filter.status ?? null,
+      capability: filter.capability ?? null,
+      limit: neo4j.int(limit),
+    },
+  });
+  return rows.map((r) => toSkill(r.k));
+}
+
+/** The one place a SKILL node becomes a Skill. */
+export function toSkill({ properties: p }: NodeLike): Skill {
+  let steps: SkillStep[] = [];
+  try {
+    steps = JSON.parse(String(p.steps ?? '[]')) as SkillStep[];
+  } catch {
+    steps = []; // written by hand and broken: shown without steps rather than failing a page
+  }
+  return {
+    id: String(p.id),
+    tenantId: String(p.tenantId),
+    family: String(p.family ?? ''),
+    status: (p.status as SkillStatus | undefined) ?? 'CANDIDATE',
+    strength: Number(p.strength ?? 0),
+    steps,
+    content: String(p.content ?? ''),
+    createdAt: iso(p.createdAt),
+    updatedAt: iso(p.updatedAt),
+  };
+}
