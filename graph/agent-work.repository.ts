@@ -19,6 +19,8 @@ export interface PlannedStep {
   capability: string | null;
   dependsOn: string[];
   condition: string | null;
+  /** What the step should produce (the plan's `output`): stored as Task.expectedOutput. */
+  output?: string | null;
 }
 
 /**
@@ -37,7 +39,12 @@ export async function writePlan(
   for (const s of steps) ids[s.key] = stableId(rootId, 'step', s.key);
   ids.synthesis = stableId(rootId, 'step', 'synthesis');
   const rows = [
-    ...steps.map((s) => ({ ...s, id: ids[s.key]!, dependsOn: s.dependsOn.map((k) => ids[k]!) })),
+    ...steps.map((s) => ({
+      ...s,
+      id: ids[s.key]!,
+      dependsOn: s.dependsOn.map((k) => ids[k]!),
+      output: s.output?.trim() || null,
+    })),
     {
       key: 'synthesis',
       id: ids.synthesis,
@@ -46,6 +53,7 @@ export async function writePlan(
       capability: null,
       dependsOn: steps.map((s) => ids[s.key]!),
       condition: null,
+      output: null,
     },
   ];
   await tx.run({
@@ -58,6 +66,7 @@ export async function writePlan(
                       t.status = 'PENDING', t.attempts = 0, t.maxAttempts = 3,
                       t.condition = s.condition, t.requiresApproval = false,
                       t.failurePolicy = 'FAIL_FAST', t.orchestrated = true,
+                      t.expectedOutput = s.output,
                       t.createdBy = cos.name, t.version = 1, t.family = root.family,
                       t.createdAt = datetime(), t.updatedAt = datetime()
       MERGE (t)-[:SUBTASK_OF]->(root)

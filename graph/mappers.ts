@@ -185,6 +185,7 @@ export function toTask(node: NodeLike): Task {
     failurePolicy: r.oneOf('failurePolicy', FailurePolicy, FailurePolicy.FAIL_FAST),
     orchestrated: Boolean(p.orchestrated),
     needsPlan: Boolean(p.needsPlan),
+    expectedOutput: str(p.expectedOutput),
     decision: p.decision == null ? null : r.oneOf('decision', ApprovalDecision),
     decidedBy: str(p.decidedBy),
     decisionComment: str(p.decisionComment),

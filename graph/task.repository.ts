@@ -24,6 +24,8 @@ export interface NewTask {
   failurePolicy: string;
   /** Given by the creator; otherwise the root's family, or for a root its title's. */
   family?: string | null;
+  /** What the step should produce (issue 12); absent: none. */
+  expectedOutput?: string | null;
 }
 
 export interface TaskFilter {
@@ -55,6 +57,7 @@ export async function createTasks(tx: Tx, tenantId: string, tasks: NewTask[]): P
                       attempts: 0, maxAttempts: t.maxAttempts, condition: t.condition,
                       requiresApproval: t.requiresApproval, failurePolicy: t.failurePolicy,
                       orchestrated: false, createdBy: t.createdBy, family: t.family,
+                      expectedOutput: t.expectedOutput,
                       version: 1, createdAt: datetime(), updatedAt: datetime()})
       WITH n, t
       CALL (n, t) {

@@ -58,6 +58,13 @@ export class CreateTaskInput {
   @Field(() => String, {
     nullable: true,
     description:
+      'What the step should produce (up to 10000 characters); its run is judged against it.',
+  })
+  expectedOutput?: string | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
       'What kind of task it is, so lessons and skills of its kind apply (e.g. "weekly-report"); at most 80 characters, normalised to lower-case words joined by "-". Default: derived from the title (a step: its root\'s family).',
   })
   family?: string | null;

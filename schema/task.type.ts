@@ -20,6 +20,13 @@ export class Task extends Node {
   })
   family!: string | null;
 
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'What the step should produce: its plan step’s output, or given on createTask(s); the judge checks results against it.',
+  })
+  expectedOutput?: string | null;
+
   @Field(() => TaskPriority)
   priority!: TaskPriority;
 

@@ -110,6 +110,7 @@ export async function planTask(
           capability: s.capability || null,
           dependsOn: s.dependsOn,
           condition: s.condition?.trim() || null,
+          output: s.output,
         }));
         const unknown = [
           ...new Set(

@@ -107,6 +107,8 @@ export interface Task {
   needsPlan: boolean;
   /** What kind of task it is (issue 12): given, or derived from its root's title (family.ts). */
   family: string | null;
+  /** What the step should produce (a plan's `output`, or given): the judge checks against it. */
+  expectedOutput?: string | null;
   decision: ApprovalDecision | null;
   decidedBy: string | null;
   decisionComment: string | null;

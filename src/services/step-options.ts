@@ -1,7 +1,7 @@
 import { parseCondition, pathsOf, ConditionError } from '../engine/conditions.js';
 import { BadInputError } from '../domain/errors.js';
 import { FailurePolicy } from '../domain/task.js';
-import { numberInRange } from '../domain/validate.js';
+import { LIMITS, numberInRange, optionalText } from '../domain/validate.js';
 
 export interface StepOptionsInput {
   key?: string | null;
@@ -9,6 +9,8 @@ export interface StepOptionsInput {
   condition?: string | null;
   requiresApproval?: boolean | null;
   failurePolicy?: FailurePolicy | null;
+  /** What the step should produce: the judge checks its result against it (issue 12). */
+  expectedOutput?: string | null;
 }
 
 export interface StepOptions {
@@ -17,6 +19,7 @@ export interface StepOptions {
   condition: string | null;
   requiresApproval: boolean;
   failurePolicy: FailurePolicy;
+  expectedOutput: string | null;
 }
 
 const KEY = /^[A-Za-z0-9_-]{1,64}$/;
@@ -46,6 +49,8 @@ export function stepOptions(input: StepOptionsInput): StepOptions {
     condition,
     requiresApproval: input.requiresApproval ?? false,
     failurePolicy: input.failurePolicy ?? FailurePolicy.FAIL_FAST,
+    expectedOutput:
+      optionalText('expectedOutput', input.expectedOutput, LIMITS.description)?.trim() || null,
   };
 }
 
