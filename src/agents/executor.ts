@@ -9,6 +9,7 @@ import { planTask } from './plan.js';
 import { sendAgentMessage } from './messages.js';
 import type { AgentRuntime } from './runtime.js';
 import { synthesize } from './synthesize.js';
+import { judgeStep } from '../evolution/evaluate/judge.js';
 import { answerByConsensus, consensusOf } from '../evolution/consensus/consensus.js';
 import { LIMITS } from '../domain/validate.js';
 import { offeredSkill } from '../evolution/skills/offer.js';
@@ -34,7 +35,10 @@ export function agentExecutor(rt: AgentRuntime): Executor {
     const conversationId = work.stableId(rootId ?? task.id, 'plan-conversation');
     if (task.key === 'synthesis' && rootId) {
       const [root] = await rt.uow.read((tx) => tasks.tasksByIds(tx, task.tenantId, [rootId]));
-      return { result: await synthesize(rt, step, root!) };
+      const answer = await synthesize(rt, step, root!);
+      // Judged against the root's description: the run and the root task (issue 12).
+      await judgeStep(rt, step, answer, root!);
+      return { result: answer };
     }
     const [delegator] = await rt.uow.read((tx) =>
       tasks.delegatorsByTaskIds(tx, task.tenantId, [task.id]),
@@ -42,11 +46,12 @@ export function agentExecutor(rt: AgentRuntime): Executor {
     const reportTo = { conversationId, chiefId: delegator?.agent.id ?? null, rootId };
     // A step with `consensus` is answered by several operators and decided (issue 12).
     const consensus = await consensusOf(rt, step);
-    return {
-      result: consensus
-        ? await answerByConsensus(rt, step, consensus, reportTo)
-        : await executeStep(rt, step, reportTo),
-    };
+    const result = consensus
+      ? await answerByConsensus(rt, step, consensus, reportTo)
+      : await executeStep(rt, step, reportTo);
+    // The operator's result is judged (issue 12); the evaluation commits with the outcome.
+    await judgeStep(rt, step, result);
+    return { result };
   };
 }
 

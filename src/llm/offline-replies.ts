@@ -10,6 +10,7 @@ import {
   stepTitle,
 } from './offline-text.js';
 import { extractMemory, judgeMemory } from './offline-memory.js';
+import { isRunJudging, judgeOffline } from './offline-judge.js';
 import type { Purpose } from './routing.js';
 
 /**
@@ -48,6 +49,11 @@ export function hintsFor(
       return { ...base, fields: { query: title, question: asked, summary } };
     }
     case 'evaluation': {
+      // The run judge (src/evolution/evaluate/judge.ts): key-term coverage (offline-judge.ts).
+      if (isRunJudging(input)) {
+        const judged = judgeOffline(input);
+        return { ...base, fields: { ...judged, summary: judged.feedback } };
+      }
       const feedback = `The offline model accepts the result for "${title}" without judging it.`;
       const summary = `Evaluation (offline model): PASS. ${feedback}`;
       return { ...base, fields: { success: true, score: 0.8, feedback, summary } };
