@@ -20,6 +20,8 @@ export const LABELS = [
   'Document',
   'Evaluation',
   'Transition',
+  'Answer',
+  'Decision',
 ] as const;
 
 /** Labels whose id constraint came after migration 1 (which is frozen). */
@@ -30,6 +32,8 @@ const LATER_LABELS: readonly string[] = [
   'Document',
   'Evaluation',
   'Transition',
+  'Answer',
+  'Decision',
 ];
 
 export interface Migration {
@@ -222,6 +226,18 @@ export const MIGRATIONS: Migration[] = [
       'CREATE INDEX knowledge_tenant_kind_family IF NOT EXISTS FOR (n:Knowledge) ON (n.tenantId, n.kind, n.family)',
       // One watch per (tenant, capability): the backlog's start and the last spawn for it.
       'CREATE CONSTRAINT spawn_watch IF NOT EXISTS FOR (w:SpawnWatch) REQUIRE (w.tenantId, w.capability) IS UNIQUE',
+    ],
+  },
+  {
+    id: 18,
+    name: 'consensus answers and decisions (issue 12)',
+    statements: [
+      ...['Answer', 'Decision'].map(
+        (label) =>
+          `CREATE CONSTRAINT ${label.toLowerCase()}_id IF NOT EXISTS FOR (n:${label}) REQUIRE n.id IS UNIQUE`,
+      ),
+      'CREATE INDEX answer_tenant_run IF NOT EXISTS FOR (n:Answer) ON (n.tenantId, n.runId)',
+      'CREATE INDEX decision_tenant_run IF NOT EXISTS FOR (n:Decision) ON (n.tenantId, n.runId)',
     ],
   },
 ];

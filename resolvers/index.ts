@@ -1,6 +1,12 @@
 import type { NonEmptyArray } from 'type-graphql';
 import { AgentResolver } from './agent.resolver.js';
 import { AuthResolver } from './auth.resolver.js';
+import {
+  AnswerResolver,
+  DecisionResolver,
+  RunDecisionResolver,
+  TaskConsensusResolver,
+} from './consensus.resolver.js';
 import { HealthResolver } from './health.resolver.js';
 import { ChatResolver } from './chat.resolver.js';
 import { BudgetResolver } from './budget.resolver.js';
@@ -50,4 +56,8 @@ export const RESOLVERS: NonEmptyArray<Function> = [
   EntityResolver,
   FactResolver,
   EpisodeResolver,
+  TaskConsensusResolver,
+  RunDecisionResolver,
+  DecisionResolver,
+  AnswerResolver,
 ];

@@ -1,5 +1,6 @@
 import { Field, ID, InputType, Int } from 'type-graphql';
 import { FailurePolicy, TaskPriority, TaskStatus } from './enums.js';
+import { ConsensusInput } from './consensus.type.js';
 
 @InputType()
 export class CreateTaskInput {
@@ -61,6 +62,12 @@ export class CreateTaskInput {
       'What the step should produce (up to 10000 characters); its run is judged against it.',
   })
   expectedOutput?: string | null;
+
+  @Field(() => ConsensusInput, {
+    nullable: true,
+    description: 'Answered by several Master Operators, then decided (see Run.decision).',
+  })
+  consensus?: ConsensusInput | null;
 
   @Field(() => String, {
     nullable: true,

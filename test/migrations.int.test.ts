@@ -23,10 +23,12 @@ describe('migrations', () => {
     const labels = [
       'Agent',
       'AgentVersion',
+      'Answer',
       'ApiKey',
       'AuditEvent',
       'Capability',
       'Conversation',
+      'Decision',
       'Document',
       'Entity',
       'Episode',

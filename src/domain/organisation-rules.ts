@@ -1,5 +1,6 @@
 import { AgentRole, AgentStatus } from './agent.js';
 import { BadInputError } from './errors.js';
+import { CONSENSUS_VOTERS, ConsensusStrategy } from './consensus.js';
 import { KnowledgeKind } from './knowledge.js';
 import { MessageKind } from './message.js';
 import {
@@ -69,6 +70,8 @@ export const NODE_RULES: Record<ExportLabel, Record<string, Rule>> = {
     requiresApproval: opt('boolean'),
     needsPlan: opt('boolean'),
     family: opt('string', { max: 80 }),
+    consensusVoters: opt('integer', { min: CONSENSUS_VOTERS.min, upTo: CONSENSUS_VOTERS.max }),
+    consensusStrategy: opt('string', { oneOf: values(ConsensusStrategy) }),
     waitingReason: opt('string'),
     description: opt('string'),
     key: opt('string'),

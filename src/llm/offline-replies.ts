@@ -10,6 +10,7 @@ import {
   stepTitle,
 } from './offline-text.js';
 import { extractMemory, judgeMemory } from './offline-memory.js';
+import { isConsensusJudging, judgeConsensus, voiceLines } from './offline-consensus.js';
 import { isRunJudging, judgeOffline } from './offline-judge.js';
 import type { Purpose } from './routing.js';
 
@@ -45,10 +46,16 @@ export function hintsFor(
         `Execution report (offline model) for "${title}".`,
         `Step: ${clip(base.sentences.join(' '), 300)}`,
         quoted.length > 0 ? `Tool results:\n${quoted.join('\n')}` : 'No tool results.',
+        // Who answered, following which instructions: consensus voters differ (issue 12).
+        ...voiceLines(messages),
       ].join('\n');
       return { ...base, fields: { query: title, question: asked, summary } };
     }
     case 'evaluation': {
+      if (isConsensusJudging(input)) {
+        const { choice, feedback } = judgeConsensus(input);
+        return { ...base, fields: { choice, feedback, summary: feedback } };
+      }
       // The run judge (src/evolution/evaluate/judge.ts): key-term coverage (offline-judge.ts).
       if (isRunJudging(input)) {
         const judged = judgeOffline(input);

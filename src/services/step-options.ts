@@ -2,6 +2,7 @@ import { parseCondition, pathsOf, ConditionError } from '../engine/conditions.js
 import { BadInputError } from '../domain/errors.js';
 import { FailurePolicy } from '../domain/task.js';
 import { LIMITS, numberInRange, optionalText } from '../domain/validate.js';
+import { consensusSpec, type ConsensusSpec } from '../domain/consensus.js';
 
 export interface StepOptionsInput {
   key?: string | null;
@@ -11,6 +12,8 @@ export interface StepOptionsInput {
   failurePolicy?: FailurePolicy | null;
   /** What the step should produce: the judge checks its result against it (issue 12). */
   expectedOutput?: string | null;
+  /** Answered by several operators, then decided (issue 12). */
+  consensus?: { voters?: number | null; strategy?: string | null } | null;
 }
 
 export interface StepOptions {
@@ -20,6 +23,7 @@ export interface StepOptions {
   requiresApproval: boolean;
   failurePolicy: FailurePolicy;
   expectedOutput: string | null;
+  consensus: ConsensusSpec | null;
 }
 
 const KEY = /^[A-Za-z0-9_-]{1,64}$/;
@@ -51,6 +55,7 @@ export function stepOptions(input: StepOptionsInput): StepOptions {
     failurePolicy: input.failurePolicy ?? FailurePolicy.FAIL_FAST,
     expectedOutput:
       optionalText('expectedOutput', input.expectedOutput, LIMITS.description)?.trim() || null,
+    consensus: consensusSpec(input.consensus),
   };
 }
 

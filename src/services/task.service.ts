@@ -88,29 +88,32 @@ export class TaskService {
       }
       return newIds[Number(index)]!;
     };
-    const tasks: (repo.NewTask & StepOptions & { assigneeId: string | null })[] = inputs.map((input, i) =>
-      atPosition(inputs.length > 1 ? `tasks[${i}].` : '', () => ({
-        id: newIds[i]!,
-        title: requiredText('title', input.title, LIMITS.title),
-        description: optionalText('description', input.description, LIMITS.description) ?? null,
-        priority: input.priority ?? TaskPriority.MEDIUM,
-        createdBy: actor,
-        parentId: input.parentKey ? byKey(input.parentKey, 'parentKey') : (input.parentId ?? null),
-        dependsOn: [
-          ...listOfAtMost('dependsOn', input.dependsOn ?? [], LIMITS.dependencies),
-          ...(input.dependsOnKeys ?? []).map((k) => byKey(k, 'dependsOnKeys')),
-        ],
-        capabilities: distinctNames(
-          'requiredCapabilities',
-          input.requiredCapabilities ?? [],
-          LIMITS.capabilities,
-          LIMITS.name,
-        ),
-        delegatedById: input.delegatedById ?? null,
-        assigneeId: input.assigneeId ?? null,
-        family: givenFamily(input.family),
-        ...stepOptions(input),
-      })),
+    const tasks: (repo.NewTask & StepOptions & { assigneeId: string | null })[] = inputs.map(
+      (input, i) =>
+        atPosition(inputs.length > 1 ? `tasks[${i}].` : '', () => ({
+          id: newIds[i]!,
+          title: requiredText('title', input.title, LIMITS.title),
+          description: optionalText('description', input.description, LIMITS.description) ?? null,
+          priority: input.priority ?? TaskPriority.MEDIUM,
+          createdBy: actor,
+          parentId: input.parentKey
+            ? byKey(input.parentKey, 'parentKey')
+            : (input.parentId ?? null),
+          dependsOn: [
+            ...listOfAtMost('dependsOn', input.dependsOn ?? [], LIMITS.dependencies),
+            ...(input.dependsOnKeys ?? []).map((k) => byKey(k, 'dependsOnKeys')),
+          ],
+          capabilities: distinctNames(
+            'requiredCapabilities',
+            input.requiredCapabilities ?? [],
+            LIMITS.capabilities,
+            LIMITS.name,
+          ),
+          delegatedById: input.delegatedById ?? null,
+          assigneeId: input.assigneeId ?? null,
+          family: givenFamily(input.family),
+          ...stepOptions(input),
+        })),
     );
     for (const t of tasks) {
       if (t.dependsOn.includes(t.id)) throw new BadInputError('A task cannot depend on itself');
