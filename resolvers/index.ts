@@ -15,6 +15,7 @@ import { EntityResolver, EpisodeResolver, FactResolver } from './memory/memory.r
 import { RunResolver, WorkflowResolver } from './workflow.resolver.js';
 import { AgentTasksResolver, TaskResolver } from './task.resolver.js';
 import { KnowledgeResolver } from './knowledge.resolver.js';
+import { AgentSpawnResolver, SkillResolver } from './skill.resolver.js';
 import { SearchMemoryResolver } from './memory/search-memory.resolver.js';
 import { NodeResolver } from './node.resolver.js';
 import { OrganisationResolver } from './organisation.resolver.js';
@@ -42,6 +43,8 @@ export const RESOLVERS: NonEmptyArray<Function> = [
   TaskResolver,
   AgentTasksResolver,
   KnowledgeResolver,
+  SkillResolver,
+  AgentSpawnResolver,
   SearchMemoryResolver,
   MessageResolver,
   ConversationResolver,

@@ -1,5 +1,6 @@
 import type { EvolutionPass } from './loop.js';
 import { skillPass } from './skills/pass.js';
+import { spawningPass } from './spawning/pass.js';
 
 /** The learning loop's passes, in the order they run each tick (issue 12). */
-export const EVOLUTION_PASSES: readonly EvolutionPass[] = [skillPass];
+export const EVOLUTION_PASSES: readonly EvolutionPass[] = [skillPass, spawningPass];

@@ -1,0 +1,32 @@
+import { listSkills } from '../../../graph/skill.repository.js';
+import { BadInputError } from '../../domain/errors.js';
+import type { Skill, SkillStatus } from '../../domain/skill.js';
+import { optionalText } from '../../domain/validate.js';
+import type { UnitOfWork } from '../../services/unit-of-work.js';
+
+const STATUSES: readonly SkillStatus[] = ['CANDIDATE', 'ACTIVE', 'RETIRED'];
+
+/** The tenant's skills for the `skills` query: of one family, status or capability when given. */
+export function skillsOf(
+  uow: UnitOfWork,
+  tenantId: string,
+  filter: { family?: string | null; status?: string | null; capability?: string | null },
+  first: number,
+): Promise<Skill[]> {
+  if (!Number.isInteger(first) || first < 1 || first > 100)
+    throw new BadInputError(`first must be between 1 and 100, but got ${first}`);
+  if (filter.status && !STATUSES.includes(filter.status as SkillStatus))
+    throw new BadInputError(
+      `status must be one of ${STATUSES.join(', ')}, but got "${filter.status}"`,
+    );
+  const family = optionalText('family', filter.family, 80) ?? null;
+  const capability = optionalText('capability', filter.capability, 200) ?? null;
+  return uow.read((tx) =>
+    listSkills(
+      tx,
+      tenantId,
+      { family, capability, status: (filter.status as SkillStatus) ?? null },
+      first,
+    ),
+  );
+}
