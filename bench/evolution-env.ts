@@ -35,6 +35,8 @@ export interface HiddenRule {
   forbidden: RegExp[];
   /** What a user says when the rule is missed: one imperative sentence. */
   feedback: string;
+  /** A further check of the whole text (real-model families compute the right number). */
+  check?: (text: string, spec: TaskSpec) => boolean;
 }
 
 export interface Family {
@@ -143,6 +145,8 @@ export const DEFAULT_ENV: Readonly<Omit<EnvParams, 'seed' | 'shiftRound'>> = Obj
 export interface TaskSpec {
   round: number;
   slot: number;
+  /** The instance number: titles and descriptions (and real families' numbers) come from it. */
+  n: number;
   family: Family;
   title: string;
   description: string;
@@ -181,9 +185,10 @@ export function draw(seed: number, ...key: (string | number)[]): number {
 }
 
 /** Whether the texts meet the rule: every required pattern somewhere, no forbidden one anywhere. */
-export function meets(rule: HiddenRule, texts: string[]): boolean {
+export function meets(rule: HiddenRule, texts: string[], spec?: TaskSpec): boolean {
   const all = texts.join('\n');
-  return rule.required.every((r) => r.test(all)) && !rule.forbidden.some((r) => r.test(all));
+  const words = rule.required.every((r) => r.test(all)) && !rule.forbidden.some((r) => r.test(all));
+  return words && (!rule.check || (spec !== undefined && rule.check(all, spec)));
 }
 
 export class EvolutionEnv {
@@ -218,7 +223,7 @@ export class EvolutionEnv {
     return Array.from({ length: m }, (_, slot) => {
       const family = this.families[(start + slot) % this.families.length]!;
       const n = round * m + slot;
-      return { round, slot, family, title: family.title(n), description: family.description(n) };
+      return { round, slot, n, family, title: family.title(n), description: family.description(n) };
     });
   }
 
@@ -236,7 +241,7 @@ export class EvolutionEnv {
     if (!outcome.completed) {
       return { score: 0, success: false, met: false, comment: 'The task failed: no answer came.' };
     }
-    const met = meets(rule, outcome.texts);
+    const met = meets(rule, outcome.texts, spec);
     const skills = outcome.steps.map((s) => this.skill(s.agent, s.capability));
     const skill = skills.length ? skills.reduce((a, b) => a + b, 0) / skills.length : 1;
     let success = draw(seed, 'pass', ...key) < (met ? skill : luckyPass);

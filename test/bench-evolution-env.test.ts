@@ -27,8 +27,14 @@ const outcome = (texts: string[]): Outcome => ({
 describe('the simulated environment of bench:evolution', () => {
   it('meets a hidden rule only when the result carries the knowledge that the feedback gave', () => {
     for (const family of FAMILIES) {
-      const spec = { round: 0, slot: 0, family, title: family.title(1), description: '' };
-      spec.description = family.description(1);
+      const spec = {
+        round: 0,
+        slot: 0,
+        n: 1,
+        family,
+        title: family.title(1),
+        description: family.description(1),
+      };
       // The task's own words never meet the rule: only learned knowledge can.
       expect(meets(family.rule, [spec.title, spec.description, ...plain(spec)])).toBe(false);
       // A prompt that carried the user's feedback (a lesson), echoed by the model, meets it.
