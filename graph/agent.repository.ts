@@ -11,6 +11,9 @@ export interface NewAgent {
   role: AgentRole;
   model: string | null;
   systemPrompt: string | null;
+  temperature?: number | null;
+  tools?: string[];
+  lessonBudget?: number | null;
   capabilities: { name: string; proficiency: number }[];
 }
 
@@ -33,7 +36,8 @@ export async function createAgents(tx: Tx, tenantId: string, agents: NewAgent[])
       UNWIND $agents AS a
       CREATE (n:Agent {id: a.id, tenantId: $tenantId, name: a.name, description: a.description,
                        role: a.role, status: 'IDLE', active: true, model: a.model,
-                       systemPrompt: a.systemPrompt, version: 1,
+                       systemPrompt: a.systemPrompt, version: 1, temperature: a.temperature,
+                       tools: coalesce(a.tools, []), lessonBudget: toInteger(a.lessonBudget),
                        createdAt: datetime(), updatedAt: datetime()})
       WITH n, a
       CALL (n, a) {
@@ -68,14 +72,15 @@ export async function takenAgentNames(
 }
 
 /**
- * Takes the agent's write lock (by bumping its version) and returns it as it was, so a
- * check-then-write in the same transaction cannot race another writer. Null when unknown.
+ * Takes the agent's write lock (by bumping a counter; `version` is its live version's number
+ * since issue 12) and returns it as it was, so a check-then-write in the same transaction
+ * cannot race another writer. Null when unknown.
  */
 export async function lockAgent(tx: Tx, tenantId: string, id: string): Promise<Agent | null> {
   const [row] = await tx.run<{ n: NodeLike }>({
     cypher: `
       MATCH (n:Agent {tenantId: $tenantId, id: $id})
-      SET n.version = n.version + 1
+      SET n.writeLock = coalesce(n.writeLock, 0) + 1
       RETURN n`,
     params: { tenantId, id },
   });

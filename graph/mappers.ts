@@ -143,6 +143,9 @@ export function toAgent(node: NodeLike): Agent {
     model: str(p.model),
     systemPrompt: str(p.systemPrompt),
     version: num(p.version, 1),
+    temperature: typeof p.temperature === 'number' ? p.temperature : null,
+    tools: Array.isArray(p.tools) ? (p.tools as unknown[]).map(String) : [],
+    lessonBudget: p.lessonBudget == null ? null : num(p.lessonBudget, 0),
     createdAt: r.time('createdAt'),
     updatedAt: r.time('updatedAt'),
   };

@@ -209,7 +209,15 @@ export const MIGRATIONS: Migration[] = [
       'CREATE INDEX transition_subject IF NOT EXISTS FOR (n:Transition) ON (n.tenantId, n.subjectId)',
     ],
   },
-  // Keep ids ascending in this list (15 goes above this one): the migrations test reads them in order.
+  {
+    id: 15,
+    name: 'agent versions (issue 12)',
+    statements: [
+      // An agent's versions by status (its LIVE one, its CANDIDATE), and the canary's scan.
+      'CREATE INDEX agent_version_agent IF NOT EXISTS FOR (n:AgentVersion) ON (n.tenantId, n.agentId, n.status)',
+      'CREATE INDEX agent_version_status IF NOT EXISTS FOR (n:AgentVersion) ON (n.status)',
+    ],
+  },
   {
     id: 16,
     name: 'task families and lessons (issue 12)',

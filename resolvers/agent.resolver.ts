@@ -65,7 +65,7 @@ export class AgentResolver {
     @Arg('input', () => CreateAgentInput) input: CreateAgentInput,
     @Ctx() ctx: AppContext,
   ): Promise<Agent> {
-    const [agent] = await ctx.services.agents.createMany(ctx.tenantId, [input]);
+    const [agent] = await ctx.services.agents.createMany(ctx.tenantId, [input], ctx.actor);
     return agent!;
   }
 
@@ -75,7 +75,7 @@ export class AgentResolver {
     @Arg('inputs', () => [CreateAgentInput]) inputs: CreateAgentInput[],
     @Ctx() ctx: AppContext,
   ): Promise<Agent[]> {
-    return ctx.services.agents.createMany(ctx.tenantId, inputs);
+    return ctx.services.agents.createMany(ctx.tenantId, inputs, ctx.actor);
   }
 
   @Authorized(Role.OPERATOR)
@@ -85,7 +85,7 @@ export class AgentResolver {
     @Arg('input', () => UpdateAgentInput) input: UpdateAgentInput,
     @Ctx() ctx: AppContext,
   ): Promise<Agent> {
-    return ctx.services.agents.update(ctx.tenantId, id, input);
+    return ctx.services.agents.update(ctx.tenantId, id, input, ctx.actor);
   }
 
   @Authorized(Role.OPERATOR)

@@ -13,6 +13,11 @@ import { BudgetResolver } from './budget.resolver.js';
 import { DocumentResolver } from './memory/document.resolver.js';
 import { EntityResolver, EpisodeResolver, FactResolver } from './memory/memory.resolver.js';
 import { RunResolver, WorkflowResolver } from './workflow.resolver.js';
+import {
+  EvaluationResolver,
+  RunEvaluationResolver,
+  TaskEvaluationResolver,
+} from './evaluation.resolver.js';
 import { AgentTasksResolver, TaskResolver } from './task.resolver.js';
 import { KnowledgeResolver } from './knowledge.resolver.js';
 import { AgentSpawnResolver, SkillResolver } from './skill.resolver.js';
@@ -59,6 +64,9 @@ export const RESOLVERS: NonEmptyArray<Function> = [
   EntityResolver,
   FactResolver,
   EpisodeResolver,
+  EvaluationResolver,
+  RunEvaluationResolver,
+  TaskEvaluationResolver,
   TaskConsensusResolver,
   RunDecisionResolver,
   DecisionResolver,

@@ -1,4 +1,4 @@
-import { Field, Float, InputType } from 'type-graphql';
+import { Field, Float, InputType, Int } from 'type-graphql';
 import { AgentRole, AgentStatus } from './enums.js';
 
 @InputType()
@@ -27,6 +27,24 @@ export class CreateAgentInput {
   @Field(() => String, { nullable: true })
   systemPrompt?: string | null;
 
+  @Field(() => Float, {
+    nullable: true,
+    description: 'Sampling temperature, 0 to 2; null: the provider default.',
+  })
+  temperature?: number | null;
+
+  @Field(() => [String], {
+    nullable: true,
+    description: 'Tools the agent may use; empty or null: all.',
+  })
+  tools?: string[] | null;
+
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Most lessons in its prompts, 0 to 50; null: the default.',
+  })
+  lessonBudget?: number | null;
+
   @Field(() => [CapabilityInput], { nullable: true })
   capabilities?: CapabilityInput[] | null;
 }
@@ -47,6 +65,24 @@ export class UpdateAgentInput {
 
   @Field(() => String, { nullable: true })
   systemPrompt?: string | null;
+
+  @Field(() => Float, {
+    nullable: true,
+    description: 'Sampling temperature, 0 to 2; null: the provider default.',
+  })
+  temperature?: number | null;
+
+  @Field(() => [String], {
+    nullable: true,
+    description: 'Tools the agent may use; empty or null: all.',
+  })
+  tools?: string[] | null;
+
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Most lessons in its prompts, 0 to 50; null: the default.',
+  })
+  lessonBudget?: number | null;
 
   @Field(() => [CapabilityInput], {
     nullable: true,

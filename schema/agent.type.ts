@@ -27,8 +27,23 @@ export class Agent extends Node {
   @Field(() => String, { nullable: true })
   systemPrompt!: string | null;
 
-  @Field(() => Int, { description: 'Counts writes to this agent.' })
+  @Field(() => Int, {
+    description:
+      'The number of its LIVE version (agentVersions); a behaviour change makes a new one.',
+  })
   version!: number;
+
+  @Field(() => Float, { nullable: true, description: "The live version's sampling temperature." })
+  temperature?: number | null;
+
+  @Field(() => [String], { description: 'Tools the live version may use; empty: all.' })
+  tools?: string[];
+
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Most lessons in its prompts; null: the default.',
+  })
+  lessonBudget?: number | null;
 
   @Field(() => DateTimeISOResolver)
   createdAt!: string;

@@ -11,6 +11,7 @@ import { createTaskLoaders } from './task.loaders.js';
 import { createMessageLoaders } from './message.loaders.js';
 import { createLLMUsageLoaders } from './llm-usage.loaders.js';
 import { createMemoryLoaders } from './memory/memory.loaders.js';
+import { createEvaluationLoaders } from './evaluation.loaders.js';
 
 /**
  * DataLoaders for one request and one tenant: one Cypher round trip per field level
@@ -40,6 +41,8 @@ export function createLoaders(graph: Graph, tenantId: string) {
     ),
     llmUsage: createLLMUsageLoaders(read, tenantId),
     memory: createMemoryLoaders(read, tenantId),
+    /** Run/Task evaluations and the effective one (issue 12). */
+    evaluations: createEvaluationLoaders(read, tenantId),
     /** Loaders whose batch depends on field arguments, made once per distinct arguments. */
     keyed: keyedLoaders(),
   };

@@ -40,7 +40,7 @@ import { createServices, type Services } from './services/index.js';
 
 export interface ServerDeps {
   config: Pick<Config, 'env' | 'host' | 'port' | 'limits'> & { cursorSecret?: string } & Partial<
-      Pick<Config, 'auditRetentionDays' | 'documents'>
+      Pick<Config, 'auditRetentionDays' | 'documents' | 'evolution'>
     >;
   graph: Graph;
   logger: Logger;
@@ -91,6 +91,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     budgets: deps.budgets,
     embedder: deps.embedder,
     documents: config.documents,
+    evolution: config.evolution,
   });
   reportMalformedNodes((err) => logger.warn({ err }, 'left an unreadable node out of a list'));
   // Cursors signed here are accepted by every instance that shares the secret (README).

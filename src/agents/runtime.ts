@@ -78,7 +78,9 @@ export function createAgentRuntime(deps: {
       const extra = deps.observe?.(step, purpose) ?? [];
       const callbacks =
         extra.length === 0 ? recorded : [...(Array.isArray(recorded) ? recorded : []), ...extra];
-      const model = createChatModel(request, deps.llm, callbacks, deps.logger);
+      // The version the step's run uses sets the temperature (the claim applied it to the agent).
+      const temperature = request.temperature ?? step.agent.temperature ?? null;
+      const model = createChatModel({ ...request, temperature }, deps.llm, callbacks, deps.logger);
       // The recorder reads each answer's usage off the wire: a structured answer that fails
       // parsing in the client still has its tokens recorded (accounting.ts).
       for (const cb of Array.isArray(callbacks) ? callbacks : []) {

@@ -43,7 +43,18 @@ export interface Agent {
   active: boolean;
   model: string | null;
   systemPrompt: string | null;
+  /** The LIVE version's number (issue 12: no longer a count of writes). */
   version: number;
+  /** The live version's temperature (null: the provider's default). */
+  temperature?: number | null;
+  /** The live version's tools ([] or absent: all of the platform's tools). */
+  tools?: string[];
+  /** The live version's lesson budget (null: the platform's default). */
+  lessonBudget?: number | null;
+  /** Set on the agent a claimed run executes: the :AgentVersion it uses (USED_VERSION). */
+  versionId?: string;
+  /** ...and that version's number (a canary run's differs from `version`). */
+  usedVersion?: number;
   createdAt: string;
   updatedAt: string;
 }

@@ -1,4 +1,5 @@
 import { AgentRole, AgentStatus } from './agent.js';
+import { VersionOrigin, VersionStatus } from './agent-version.js';
 import { BadInputError } from './errors.js';
 import { CONSENSUS_VOTERS, ConsensusStrategy } from './consensus.js';
 import { KnowledgeKind } from './knowledge.js';
@@ -55,6 +56,9 @@ export const NODE_RULES: Record<ExportLabel, Record<string, Rule>> = {
     description: opt('string'),
     model: opt('string'),
     systemPrompt: opt('string'),
+    temperature: opt('number', { min: 0, upTo: 2 }),
+    tools: opt('strings'),
+    lessonBudget: opt('integer', { min: 0, upTo: 50 }),
     ...STAMPS,
   },
   Task: {
@@ -149,6 +153,16 @@ export const NODE_RULES: Record<ExportLabel, Record<string, Rule>> = {
     systemPrompt: opt('string'),
     reason: opt('string'),
     createdAt: req('datetime'),
+    // Issue 12: optional, so documents from before versions had statuses still import.
+    agentId: opt('string'),
+    model: opt('string'),
+    temperature: opt('number', { min: 0, upTo: 2 }),
+    tools: opt('strings'),
+    lessonBudget: opt('integer', { min: 0, upTo: 50 }),
+    status: opt('string', { oneOf: values(VersionStatus) }),
+    origin: opt('string', { oneOf: values(VersionOrigin) }),
+    canaryShare: opt('number', { min: 0, upTo: 1 }),
+    updatedAt: opt('datetime'),
   },
 };
 
@@ -172,6 +186,7 @@ const CAPABILITY_STATS: Record<string, Rule> = {
 export const ID_PROPERTIES: Partial<Record<ExportLabel, readonly string[]>> = {
   Message: ['conversationId'],
   LLMCall: ['runId', 'taskId', 'agentId'],
+  AgentVersion: ['agentId'],
 };
 
 export const RELATIONSHIP_RULES: Record<
@@ -192,6 +207,7 @@ export const RELATIONSHIP_RULES: Record<
   IN: { from: ['Message'], to: ['Conversation'] },
   HAS_VERSION: { from: ['Agent'], to: ['AgentVersion'] },
   EVOLVED_FROM: { from: ['AgentVersion'], to: ['AgentVersion'] },
+  USED_VERSION: { from: ['Run'], to: ['AgentVersion'] },
   CONTRIBUTED_BY: { from: ['Knowledge'], to: ['Agent'] },
   SUPERSEDES: { from: ['Knowledge'], to: ['Knowledge'] },
 };

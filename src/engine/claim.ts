@@ -12,6 +12,9 @@ import {
   unclaim,
 } from '../../graph/claim.repository.js';
 import { startRuns, type RunStart } from '../../graph/run.repository.js';
+import { useVersions } from '../../graph/agent-version.repository.js';
+import { withVersion } from '../domain/agent-version.js';
+import { TOPICS } from '../../subscriptions/topics.js';
 import type { Agent } from '../domain/agent.js';
 import type { Task } from '../domain/task.js';
 import { publishTasks } from '../services/task-events.js';
@@ -77,6 +80,26 @@ export function claimSteps(
       runs.push({ task: c.task, agent: chosen.agent, runId, inputs: inputsOf(c.dependencies) });
     }
     await startRuns(tx, starts);
+    // Which agent version each run uses (issue 12): the live one or, for a canary share of
+    // runs (by run id), the candidate; the executor sees the agent with that version's behaviour.
+    const versions = await useVersions(
+      tx,
+      runs.map((r) => ({ runId: r.runId, agentId: r.agent.id, tenantId: r.task.tenantId })),
+    );
+    for (const r of runs) r.agent = withVersion(r.agent, versions.byRun.get(r.runId));
+    for (const v of versions.created) {
+      const summary = `version ${v.version} of agent ${v.agentId}: new -> LIVE (${v.reason})`;
+      emit({
+        topic: TOPICS.evolution,
+        payload: {
+          tenantId: v.tenantId,
+          kind: 'VERSION_CHANGED',
+          subjectLabel: 'AgentVersion',
+          subjectId: v.id,
+          summary,
+        },
+      });
+    }
     await publishTasks(
       tx,
       emit,

@@ -26,6 +26,8 @@ export interface CanaryConfig {
 export interface SkillsConfig {
   /** Finished root tasks a family needs before its successful plans become skills. */
   minFamilyTasks: number;
+  /** Plans a CANDIDATE skill must be offered to before it may become ACTIVE. */
+  minApplied: number;
 }
 
 export interface SpawningConfig {
@@ -46,7 +48,7 @@ export interface SpawningConfig {
 export const DEFAULT_EVOLUTION: Readonly<EvolutionConfig> = Object.freeze({
   enabled: true,
   intervalMs: 5_000,
-  skills: Object.freeze({ minFamilyTasks: 3 }),
+  skills: Object.freeze({ minFamilyTasks: 3, minApplied: 5 }),
   spawning: Object.freeze({
     enabled: true,
     backlog: 5,
@@ -83,6 +85,7 @@ export const evolutionEnvSchema = z.object({
     .max(86_400_000, 'must be at most 86400000')
     .default(DEFAULT_EVOLUTION.intervalMs),
   EVOLUTION_SKILL_MIN_TASKS: count(1, 1000, DEFAULT_EVOLUTION.skills.minFamilyTasks),
+  EVOLUTION_SKILL_MIN_APPLIED: count(1, 10_000, DEFAULT_EVOLUTION.skills.minApplied),
   EVOLUTION_SPAWNING: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
   EVOLUTION_SPAWN_BACKLOG: count(0, 100_000, DEFAULT_EVOLUTION.spawning.backlog),
   EVOLUTION_SPAWN_BACKLOG_MS: wholeMs(
@@ -115,7 +118,10 @@ export function evolutionFromEnv(parsed: z.infer<typeof evolutionEnvSchema>): Ev
   return {
     enabled: parsed.EVOLUTION === 'on',
     intervalMs: parsed.EVOLUTION_INTERVAL_MS,
-    skills: { minFamilyTasks: parsed.EVOLUTION_SKILL_MIN_TASKS },
+    skills: {
+      minFamilyTasks: parsed.EVOLUTION_SKILL_MIN_TASKS,
+      minApplied: parsed.EVOLUTION_SKILL_MIN_APPLIED,
+    },
     spawning: {
       enabled: parsed.EVOLUTION_SPAWNING === 'on',
       backlog: parsed.EVOLUTION_SPAWN_BACKLOG,

@@ -57,6 +57,7 @@ export function createChatModel(
       timeout: llm.timeoutMs,
       maxRetries: llm.maxRetries,
       maxTokens: llm.maxTokens[request.purpose],
+      ...(request.temperature == null ? {} : { temperature: request.temperature }),
       streamUsage: true,
       callbacks,
     },

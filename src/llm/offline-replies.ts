@@ -12,6 +12,7 @@ import {
 import { extractMemory, judgeMemory } from './offline-memory.js';
 import { isConsensusJudging, judgeConsensus, voiceLines } from './offline-consensus.js';
 import { isRunJudging, judgeOffline } from './offline-judge.js';
+import { isVersionProposal, proposeVersion } from './offline-reflection-version.js';
 import type { Purpose } from './routing.js';
 
 /**
@@ -87,6 +88,11 @@ export function hintsFor(
       return { ...base, fields: { entities, facts, summary } };
     }
     case 'reflection': {
+      // proposeAgentVersion's reflection (src/evolution/versions/propose.ts).
+      if (isVersionProposal(input)) {
+        const { instructions, rationale } = proposeVersion(input);
+        return { ...base, fields: { instructions, feedback: rationale, summary: rationale } };
+      }
       // Learning's chains (issue 12) give their own hints (src/evolution); this is the default.
       const summary = `Reflection (offline model): ${clip(input.trim(), 300)}`;
       return { ...base, fields: { summary } };

@@ -54,6 +54,8 @@ export interface ModelRequest {
   priority?: TaskPriority | `${TaskPriority}`;
   /** The agent's own model (Agent.model); wins over every setting when non-empty. */
   agentModel?: string | null;
+  /** The agent version's sampling temperature (issue 12); null or absent: the provider's. */
+  temperature?: number | null;
 }
 
 /**

@@ -16,6 +16,8 @@ import {
 } from '../domain/validate.js';
 import type { Emit, UnitOfWork } from './unit-of-work.js';
 import type { Tx } from '../../graph/cypher.js';
+import type { Behaviour } from '../domain/agent-version.js';
+import { changeBehaviour, firstVersions } from '../evolution/versions/lifecycle.js';
 
 export interface CapabilityData {
   name: string;
@@ -28,6 +30,9 @@ export interface CreateAgentData {
   role: AgentRole;
   model?: string | null;
   systemPrompt?: string | null;
+  temperature?: number | null;
+  tools?: string[] | null;
+  lessonBudget?: number | null;
   capabilities?: CapabilityData[] | null;
 }
 
@@ -37,6 +42,9 @@ export interface UpdateAgentData {
   role?: AgentRole | null;
   model?: string | null;
   systemPrompt?: string | null;
+  temperature?: number | null;
+  tools?: string[] | null;
+  lessonBudget?: number | null;
   capabilities?: CapabilityData[] | null;
 }
 
@@ -44,7 +52,12 @@ export interface UpdateAgentData {
 export class AgentService {
   constructor(private readonly uow: UnitOfWork) {}
 
-  async createMany(tenantId: string, inputs: CreateAgentData[]): Promise<Agent[]> {
+  /** Creates agents, each with its version 1 (LIVE, by `actor`). */
+  async createMany(
+    tenantId: string,
+    inputs: CreateAgentData[],
+    actor = 'a person',
+  ): Promise<Agent[]> {
     listOfAtMost('agents', inputs, LIMITS.batch);
     const agents = inputs.map((input, i) =>
       atPosition(inputs.length > 1 ? `agents[${i}].` : '', () => ({
@@ -53,6 +66,10 @@ export class AgentService {
         role: input.role,
         model: optionalText('model', input.model, LIMITS.model) ?? null,
         systemPrompt: optionalText('systemPrompt', input.systemPrompt, LIMITS.systemPrompt) ?? null,
+        temperature: null,
+        tools: [] as string[],
+        lessonBudget: null,
+        ...extraBehaviour(input),
         capabilities: capabilities(input.capabilities ?? []),
       })),
     );
@@ -63,6 +80,7 @@ export class AgentService {
     return this.uow.run(async (tx, emit) => {
       await assertNamesFree(tx, tenantId, names);
       const created = await repo.createAgents(tx, tenantId, agents);
+      await firstVersions(tx, emit, created, actor);
       for (const agent of created) {
         emit({
           topic: TOPICS.agentStatusChanged,
@@ -73,7 +91,17 @@ export class AgentService {
     });
   }
 
-  async update(tenantId: string, id: string, input: UpdateAgentData): Promise<Agent> {
+  /**
+   * Changes an agent. A change of behaviour (systemPrompt, model, temperature, tools,
+   * lessonBudget) makes a new LIVE version by `actor`; name, description, role and
+   * capabilities are the agent's own and make none.
+   */
+  async update(
+    tenantId: string,
+    id: string,
+    input: UpdateAgentData,
+    actor = 'a person',
+  ): Promise<Agent> {
     const patch: repo.AgentPatch = {};
     if (input.name !== undefined && input.name !== null) {
       patch.name = requiredText('name', input.name, LIMITS.name);
@@ -90,11 +118,17 @@ export class AgentService {
       if (value !== undefined) patch[field] = value;
     }
     const caps = input.capabilities ? capabilities(input.capabilities) : undefined;
+    const behaviour: Partial<Behaviour> = { ...extraBehaviour(input) };
+    for (const field of ['model', 'systemPrompt'] as const) {
+      if (patch[field] !== undefined) behaviour[field] = patch[field];
+      delete patch[field];
+    }
 
-    return this.uow.run(async (tx) => {
+    return this.uow.run(async (tx, emit) => {
       await lockOrThrow(tx, tenantId, id);
       if (patch.name) await assertNamesFree(tx, tenantId, [patch.name], id);
       if (caps) await repo.replaceCapabilities(tx, tenantId, id, caps);
+      await changeBehaviour(tx, emit, tenantId, id, behaviour, actor);
       return repo.patchAgent(tx, tenantId, id, patch);
     });
   }
@@ -214,6 +248,31 @@ async function assertNamesFree(tx: Tx, tenantId: string, names: string[], except
       field: 'name',
     });
   }
+}
+
+/** temperature, tools, lessonBudget as given (undefined: not given), checked. */
+function extraBehaviour(input: Pick<CreateAgentData, 'temperature' | 'tools' | 'lessonBudget'>) {
+  const out: Partial<Pick<Behaviour, 'temperature' | 'tools' | 'lessonBudget'>> = {};
+  if (input.temperature !== undefined) {
+    out.temperature =
+      input.temperature === null ? null : numberInRange('temperature', input.temperature, 0, 2);
+  }
+  if (input.tools !== undefined) {
+    out.tools =
+      input.tools === null
+        ? []
+        : distinctNames('tools', input.tools, LIMITS.capabilities, LIMITS.name);
+  }
+  if (input.lessonBudget !== undefined) {
+    const budget = input.lessonBudget;
+    if (budget !== null && !Number.isInteger(budget)) {
+      throw new BadInputError(
+        `lessonBudget must be a whole number from 0 to 50, but got ${budget}`,
+      );
+    }
+    out.lessonBudget = budget === null ? null : numberInRange('lessonBudget', budget, 0, 50);
+  }
+  return out;
 }
 
 function capabilities(list: CapabilityData[]) {

@@ -92,7 +92,7 @@ export async function judgeResult(
       rubric: offline ? OFFLINE_JUDGE_RUBRIC : JUDGE_RUBRIC,
       reasons,
       comment: answer.feedback.slice(0, 1_000) || null,
-      by: `${provider}/${model}`,
+      by: model.startsWith(`${provider}/`) ? model : `${provider}/${model}`,
       offline,
     };
   } catch (err) {

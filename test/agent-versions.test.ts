@@ -1,0 +1,201 @@
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import {
+  canaryPoint,
+  changesBehaviour,
+  takesCandidate,
+  withVersion,
+  VersionOrigin,
+  VersionStatus,
+  type AgentVersion,
+} from '../src/domain/agent-version.js';
+import { AgentRole, AgentStatus, type Agent } from '../src/domain/agent.js';
+import {
+  decideCanary,
+  incompleteBeta,
+  studentTCdf,
+  summarise,
+  welch,
+} from '../src/evolution/versions/stats.js';
+import {
+  imperativeRules,
+  isVersionProposal,
+  proposeVersion,
+} from '../src/llm/offline-reflection-version.js';
+
+// Agent versions' pure parts (issue 12): the canary's hash share, the Welch test that decides
+// it, and the offline model's reflection.
+
+describe('the canary share', () => {
+  it('sends a share of 0.2 of 400 runs to the candidate within a binomial 99.9% interval', () => {
+    const n = 400;
+    const share = 0.2;
+    const taken = Array.from({ length: n }, () => randomUUID()).filter((id) =>
+      takesCandidate(id, share),
+    ).length;
+    // Normal approximation of Binomial(400, 0.2): mean 80, sd 8; 99.9% two-sided: z = 3.29.
+    const sd = Math.sqrt(n * share * (1 - share));
+    expect(taken).toBeGreaterThanOrEqual(Math.floor(n * share - 3.29 * sd));
+    expect(taken).toBeLessThanOrEqual(Math.ceil(n * share + 3.29 * sd));
+  });
+
+  it('picks the same version for the same run id every time (a retried claim agrees)', () => {
+    const id = randomUUID();
+    expect(canaryPoint(id)).toBe(canaryPoint(id));
+    expect(canaryPoint(id)).toBeGreaterThanOrEqual(0);
+    expect(canaryPoint(id)).toBeLessThan(1);
+    expect(takesCandidate(id, 0)).toBe(false);
+    expect(takesCandidate(id, 1)).toBe(true);
+  });
+});
+
+describe('the Welch test', () => {
+  it("matches Student's t distribution at known points", () => {
+    expect(studentTCdf(0, 7)).toBeCloseTo(0.5, 10);
+    expect(studentTCdf(2, 10)).toBeCloseTo(0.963306, 5);
+    expect(studentTCdf(-2.228, 10)).toBeCloseTo(0.025, 4);
+    expect(studentTCdf(1.645, 1e6)).toBeCloseTo(0.95, 3);
+    expect(incompleteBeta(0.5, 2, 2)).toBeCloseTo(0.5, 10);
+  });
+
+  it('computes t and the Welch–Satterthwaite degrees of freedom', () => {
+    const a = summarise([0.9, 0.8, 0.85, 0.95, 0.9]);
+    const b = summarise([0.5, 0.6, 0.4, 0.55, 0.5, 0.45]);
+    expect(a.mean).toBeCloseTo(0.88, 10);
+    const r = welch(a, b);
+    const se = Math.sqrt(a.variance / a.n + b.variance / b.n);
+    expect(r.t).toBeCloseTo((a.mean - b.mean) / se, 10);
+    expect(r.df).toBeGreaterThan(4);
+    expect(r.df).toBeLessThan(a.n + b.n - 2 + 1e-9);
+    expect(r.pGreater + r.pLess).toBeCloseTo(1, 10);
+    expect(r.pGreater).toBeLessThan(0.001);
+  });
+
+  it('waits below the minimum sample, however large the difference', () => {
+    const v = decideCanary([1, 1, 1], [0, 0, 0, 0, 0], { minRuns: 10, alpha: 0.05 });
+    expect(v.decision).toBe('WAIT');
+    expect(v.test).toBeNull();
+    expect(v.reason).toContain('waiting for 10 evaluated runs on each side');
+  });
+
+  it('promotes a better candidate, rolls back a worse one, waits on noise', () => {
+    const high = [0.9, 0.85, 0.95, 0.8, 0.9, 0.88, 0.92, 0.86, 0.9, 0.94];
+    const low = [0.4, 0.5, 0.45, 0.3, 0.5, 0.42, 0.38, 0.5, 0.44, 0.46, 0.4];
+    const o = { minRuns: 10, alpha: 0.05 };
+    expect(decideCanary(high, low, o).decision).toBe('PROMOTE');
+    expect(decideCanary(low, high, o).decision).toBe('ROLLBACK');
+    const noisy = [0.5, 0.9, 0.1, 0.7, 0.3, 0.6, 0.4, 0.8, 0.2, 0.5];
+    const same = [0.6, 0.4, 0.5, 0.7, 0.3, 0.5, 0.6, 0.4, 0.5, 0.5];
+    const wait = decideCanary(noisy, same, o);
+    expect(wait.decision).toBe('WAIT');
+    expect(wait.reason).toContain('no significant difference yet');
+  });
+
+  it('decides exactly on two constant samples', () => {
+    const o = { minRuns: 2, alpha: 0.05 };
+    expect(decideCanary([1, 1], [0, 0], o).decision).toBe('PROMOTE');
+    expect(decideCanary([0, 0], [1, 1], o).decision).toBe('ROLLBACK');
+    expect(decideCanary([1, 1], [1, 1], o).decision).toBe('WAIT');
+  });
+});
+
+describe('behaviour and versions', () => {
+  const live = {
+    systemPrompt: 'Be brief.',
+    model: null,
+    temperature: null,
+    tools: [],
+    lessonBudget: null,
+  };
+
+  it('counts only a changed behaviour field as a change', () => {
+    expect(changesBehaviour(live, {})).toBe(false);
+    expect(changesBehaviour(live, { systemPrompt: 'Be brief.' })).toBe(false);
+    expect(changesBehaviour(live, { systemPrompt: 'Be thorough.' })).toBe(true);
+    expect(changesBehaviour(live, { temperature: 0.2 })).toBe(true);
+    expect(changesBehaviour(live, { tools: [] })).toBe(false);
+    expect(changesBehaviour(live, { tools: ['search_knowledge'] })).toBe(true);
+  });
+
+  it("gives a run the agent with its version's behaviour", () => {
+    const agent: Agent = {
+      id: 'a',
+      tenantId: 't',
+      name: 'Ada',
+      description: null,
+      role: AgentRole.MASTER_OPERATOR,
+      status: AgentStatus.IDLE,
+      active: true,
+      model: 'gpt-4o-mini',
+      systemPrompt: 'Be brief.',
+      version: 3,
+      createdAt: '',
+      updatedAt: '',
+    };
+    const candidate: AgentVersion = {
+      ...live,
+      systemPrompt: 'Be brief.\n- Always state the unit.',
+      model: 'gpt-4o',
+      temperature: 0.1,
+      id: 'v4',
+      tenantId: 't',
+      agentId: 'a',
+      version: 4,
+      status: VersionStatus.CANDIDATE,
+      origin: VersionOrigin.PLATFORM,
+      reason: 'r',
+      canaryShare: 0.2,
+      parentId: 'v3',
+      createdAt: '',
+    };
+    expect(withVersion(agent, candidate)).toMatchObject({
+      name: 'Ada',
+      version: 3,
+      systemPrompt: 'Be brief.\n- Always state the unit.',
+      model: 'gpt-4o',
+      temperature: 0.1,
+      versionId: 'v4',
+      usedVersion: 4,
+    });
+    expect(withVersion(agent, undefined)).toBe(agent);
+  });
+});
+
+describe("the offline model's version proposal", () => {
+  const prompt = [
+    'Propose: revised instructions for agent Ada (MASTER_OPERATOR).',
+    'Current instructions:',
+    '<<<',
+    'Answer briefly.',
+    '>>>',
+    '',
+    'Run 1: step "Price check", score 0.20 (FAIL), SUCCEEDED',
+    'Evaluations:',
+    '- PERSON score 0.20',
+    '  comment: Wrong again. Always state the unit of every number.',
+    '- JUDGE score 0.30',
+    '  reason: Cite the source of each figure',
+    '  reason: the result misses the expected key terms',
+    'Run 2: step "Stock check", score 0.10 (FAIL), SUCCEEDED',
+    'Evaluations:',
+    '  comment: always state the unit of every number.',
+  ].join('\n');
+
+  it('keeps the instructions and appends each imperative rule of the evaluations once', () => {
+    expect(isVersionProposal(prompt)).toBe(true);
+    expect(isVersionProposal('Judge: something')).toBe(false);
+    const { instructions, rationale } = proposeVersion(prompt);
+    expect(instructions).toBe(
+      'Answer briefly.\n- Always state the unit of every number.\n- Cite the source of each figure.',
+    );
+    expect(rationale).toContain('added 2 rule(s)');
+  });
+
+  it('finds no rule in statements that are not imperative', () => {
+    expect(imperativeRules('The result was wrong. It missed the point.')).toEqual([]);
+    expect(imperativeRules('Never guess a figure! Use the 2024 data.')).toEqual([
+      'Never guess a figure!',
+      'Use the 2024 data.',
+    ]);
+  });
+});
