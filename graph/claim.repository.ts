@@ -113,6 +113,9 @@ export interface CandidateAgent {
     runs: number;
     successes: number;
     avgLatencyMs: number;
+    /** Runs that had an effective evaluation when they ended, and the sum of their scores. */
+    scored?: number;
+    scoreSum?: number;
   }[];
 }
 
@@ -127,7 +130,8 @@ export async function candidateAgents(tx: Tx, tenantIds: string[]): Promise<Cand
         COUNT { (a)<-[:ASSIGNED_TO]-(t:Task {status: 'IN_PROGRESS'})
                 WHERE t.leaseOwner IS NOT NULL OR NOT EXISTS { (t)<-[:SUBTASK_OF]-(:Task) } } AS load,
         [(a)-[h:HAS_CAPABILITY]->(c:Capability) | {name: c.name, proficiency: h.proficiency,
-          runs: h.runs, successes: h.successes, avgLatencyMs: h.avgLatencyMs}] AS caps`,
+          runs: h.runs, successes: h.successes, avgLatencyMs: h.avgLatencyMs,
+          scored: coalesce(h.scored, 0), scoreSum: coalesce(h.scoreSum, 0.0)}] AS caps`,
     params: { tenantIds },
   });
   return rows.map((r) => ({ agent: toAgent(r.a), load: r.load, capabilities: r.caps }));

@@ -239,6 +239,10 @@ export function toKnowledge(node: NodeLike): Knowledge {
     content: String(p.content),
     confidence: num(p.confidence, 1),
     tags: Array.isArray(p.tags) ? p.tags.map(String) : [],
+    status: str(p.status),
+    capability: str(p.capability),
+    family: str(p.family),
+    strength: p.strength == null ? null : num(p.strength, 1),
     createdAt: r.time('createdAt'),
     updatedAt: r.time('updatedAt'),
   };

@@ -2,6 +2,7 @@ import neo4j from 'neo4j-driver';
 import type { Task, TaskStatus } from '../src/domain/task.js';
 import type { Tx } from './cypher.js';
 import { FINISHED, IN_SCOPE, type TenantScope } from './engine-scope.js';
+import { effectiveEvaluation } from './evaluation.repository.js';
 import { LATEST_RUN_COST } from './llm-call.repository.js';
 import { iso, toTask } from './mappers.js';
 import type { NodeLike } from './page.js';
@@ -144,24 +145,34 @@ export async function endRun(
   return row ? { task: toTask(row.t), agentId: row.agentId } : null;
 }
 
-/** Running statistics of the agent's capabilities that the task required (cost: its latest run's). */
+/**
+ * Running statistics of the agent's capabilities that the task required (cost: its latest
+ * run's). `scored`/`scoreSum` add the run's effective evaluation as it stands now (the engine
+ * calls this after the run's objective evaluation and the step's writes, a judge's among them),
+ * so assignment can weigh judged quality, not only success.
+ */
 export async function recordPerformance(
   tx: Tx,
   agentId: string,
   taskId: string,
   success: boolean,
   latencyMs: number,
+  runId: string,
 ): Promise<void> {
   await tx.run({
     cypher: `
       MATCH (t:Task {id: $taskId}), (a:Agent {id: $agentId})
       CALL (t, a) { ${LATEST_RUN_COST} }
+      OPTIONAL MATCH (run:Run {id: $runId})-[:OF]->(t)
+      CALL (run) { ${effectiveEvaluation('run')} }
       MATCH (t)-[:REQUIRES]->(:Capability)<-[h:HAS_CAPABILITY]-(a)
       SET h.avgCostUsd = (coalesce(h.avgCostUsd, 0.0) * h.runs + runCostUsd) / (h.runs + 1),
           h.avgLatencyMs = (coalesce(h.avgLatencyMs, 0.0) * h.runs + $latencyMs) / (h.runs + 1),
           h.runs = h.runs + 1,
-          h.successes = h.successes + CASE WHEN $success THEN 1 ELSE 0 END`,
-    params: { agentId, taskId, success, latencyMs },
+          h.successes = h.successes + CASE WHEN $success THEN 1 ELSE 0 END,
+          h.scored = coalesce(h.scored, 0) + CASE WHEN score IS NULL THEN 0 ELSE 1 END,
+          h.scoreSum = coalesce(h.scoreSum, 0.0) + coalesce(score, 0.0)`,
+    params: { agentId, taskId, success, latencyMs, runId },
   });
 }
 

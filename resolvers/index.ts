@@ -20,6 +20,7 @@ import {
 } from './evaluation.resolver.js';
 import { AgentTasksResolver, TaskResolver } from './task.resolver.js';
 import { KnowledgeResolver } from './knowledge.resolver.js';
+import { LessonResolver } from './lesson.resolver.js';
 import { AgentSpawnResolver, SkillResolver } from './skill.resolver.js';
 import { SearchMemoryResolver } from './memory/search-memory.resolver.js';
 import { NodeResolver } from './node.resolver.js';
@@ -48,6 +49,7 @@ export const RESOLVERS: NonEmptyArray<Function> = [
   TaskResolver,
   AgentTasksResolver,
   KnowledgeResolver,
+  LessonResolver,
   SkillResolver,
   AgentSpawnResolver,
   SearchMemoryResolver,

@@ -11,6 +11,7 @@ import { operatorTools } from './tools.js';
 import { taskContext } from '../../graph/memory/applied.repository.js';
 import { MemoryHitKind } from '../domain/memory-search.js';
 import { appliedWrite, memoryLine, PACKAGE_SIZE } from '../memory/retrieval/agent-memory.js';
+import { lessonSection, lessonsForStep } from '../evolution/lessons/retrieve.js';
 
 const Extracted = z.object({
   items: z
@@ -44,6 +45,8 @@ export async function executeStep(
   const contextSection = context.length
     ? `\n\nWhat your Chief of Staff gives you from memory:\n${context.map((c) => `- ${memoryLine({ kind: c.label === 'Entity' ? MemoryHitKind.ENTITY : MemoryHitKind.FACT, text: c.text })}`).join('\n')}`
     : '';
+  // The lessons of its capability and family, as rules (issue 12); APPLIED_IN queued.
+  const rules = lessonSection(await lessonsForStep(rt, step, false));
   const request = {
     purpose: 'execution' as const,
     priority: task.priority,
@@ -65,7 +68,7 @@ export async function executeStep(
     {
       messages: [
         new HumanMessage(
-          `Step: ${task.title}\n${task.description ?? ''}\n\nEarlier steps produced:\n${inputs || '- nothing (this is a first step)'}${contextSection}`,
+          `${rules}Step: ${task.title}\n${task.description ?? ''}\n\nEarlier steps produced:\n${inputs || '- nothing (this is a first step)'}${contextSection}`,
         ),
       ],
     },

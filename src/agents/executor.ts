@@ -12,6 +12,7 @@ import { synthesize } from './synthesize.js';
 import { judgeStep } from '../evolution/evaluate/judge.js';
 import { answerByConsensus, consensusOf } from '../evolution/consensus/consensus.js';
 import { LIMITS } from '../domain/validate.js';
+import { lessonSection, lessonsForStep } from '../evolution/lessons/retrieve.js';
 import { offeredSkill } from '../evolution/skills/offer.js';
 import {
   appliedWrite,
@@ -69,6 +70,8 @@ async function plan(rt: AgentRuntime, step: StepContext): Promise<string> {
         luceneQuery(task.title) ? await searchKnowledge(tx, tenantId, task.title, 5) : [],
       ] as const,
   );
+  // The family's lessons, as rules for the plan (issue 12); APPLIED_IN queued on step.writes.
+  const lessons = await lessonsForStep(rt, step, true);
   const memories = await planningMemory(
     rt,
     { tenantId, agentId: chief.id, taskIds: [task.id] },
@@ -90,6 +93,7 @@ async function plan(rt: AgentRuntime, step: StepContext): Promise<string> {
     step.signal,
     memories.map(memoryLine),
     skill?.block ?? '',
+    lessonSection(lessons),
   );
   const conversationId = work.stableId(task.id, 'plan-conversation');
   // What the planning prompt showed is recorded as used by this run (the lessons too).

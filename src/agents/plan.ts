@@ -58,6 +58,8 @@ export async function planTask(
   memories: string[] = [],
   /** A skill of the task's family (issue 12, src/domain/skill.ts skillBlock); '' for none. */
   skill = '',
+  /** Lessons of the task's family as rules (issue 12, lessonSection); '' for none. */
+  rules = '',
 ): Promise<{ steps: PlannedStep[]; unknownCapabilities: string[] }> {
   const team = operators
     .filter((o) => o.agent.role === 'MASTER_OPERATOR')
@@ -76,7 +78,7 @@ export async function planTask(
     ),
     // The task comes last: everything after "Description:" is the task's own text.
     new HumanMessage(
-      `Your Master Operators:\n${team || '- none yet'}\n\nWhat the organisation already knows:\n${knowledge.map((k) => `- ${k}`).join('\n') || '- nothing relevant'}\n\n${memorySection(memories)}${skill}${describeTask(task)}`,
+      `Your Master Operators:\n${team || '- none yet'}\n\nWhat the organisation already knows:\n${knowledge.map((k) => `- ${k}`).join('\n') || '- nothing relevant'}\n\n${memorySection(memories)}${skill}${rules}${describeTask(task)}`,
     ),
   ];
   const structured = model.withStructuredOutput(PlanSchema, { name: 'plan' });

@@ -11,6 +11,7 @@ import type { ModelRequest, Purpose } from '../llm/routing.js';
 import type { Logger } from '../logger.js';
 import type { UnitOfWork } from '../services/unit-of-work.js';
 import type { Embedder } from '../memory/embeddings/embedder.js';
+import type { LessonsConfig } from '../evolution/config.js';
 
 /** What the agent chains need: the graph, the model configuration, and call accounting. */
 export interface AgentRuntime {
@@ -19,6 +20,8 @@ export interface AgentRuntime {
   logger: Logger;
   /** Embeds memory searches (issue 11); searches use full text and the graph only without it. */
   embedder?: Embedder | null;
+  /** Lessons in prompts: budget and candidate share (issue 12); DEFAULT_EVOLUTION's without it. */
+  lessons?: LessonsConfig;
   /** A model for one purpose, for the step's agent, with its calls recorded. */
   model(request: ModelRequest, step: StepContext, purpose: Purpose): BaseChatModel;
 }
@@ -39,6 +42,7 @@ export function createAgentRuntime(deps: {
   llm: LlmConfig;
   logger: Logger;
   embedder?: Embedder | null;
+  lessons?: LessonsConfig;
   recorders?: CallRecorderFactory;
   /** Where steps' tokens stream (stepTokens); none without it. */
   pubsub?: PubSub;

@@ -172,6 +172,9 @@ const CAPABILITY_STATS: Record<string, Rule> = {
   successes: req('integer', { min: 0 }),
   avgLatencyMs: opt('number'),
   avgCostUsd: opt('number'),
+  /** Runs with an effective evaluation when they ended, and their scores' sum (issue 12). */
+  scored: opt('integer', { min: 0 }),
+  scoreSum: opt('number', { min: 0 }),
 };
 
 /**

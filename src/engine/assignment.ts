@@ -19,8 +19,8 @@ export function needsChiefOfStaff(task: Pick<Task, 'needsPlan' | 'key'>): boolea
 /**
  * Picks the agent for a step, scoring four things: capability match (share of the required
  * capabilities it has), load (steps in flight against the per-agent limit), past performance
- * on those capabilities (smoothed success rate, and latency), and availability (IDLE over
- * BUSY). Agents at their limit are not eligible; neither are agents missing a required
+ * on those capabilities (the smoothed mean judged score, or the smoothed success rate while no
+ * run was scored, and latency), and availability (IDLE over BUSY). Agents at their limit are not eligible; neither are agents missing a required
  * capability while another has them all. A current assignee that is still eligible keeps the
  * step. Returns null when no agent can take it: the step waits.
  *
@@ -95,9 +95,15 @@ function score(requirements: string[], c: CandidateAgent, perAgentLimit: number)
   const runs = stats.reduce((n, s) => n + s.runs, 0);
   const successes = stats.reduce((n, s) => n + s.successes, 0);
   const successRate = (successes + 1) / (runs + 2); // Laplace: unknown agents start at 0.5
+  // The judged score (each run's effective evaluation) says how good a result was, not only
+  // that the step did not throw (issue 12); smoothed the same way, toward 0.5.
+  const scored = stats.reduce((n, s) => n + (s.scored ?? 0), 0);
+  const scoreSum = stats.reduce((n, s) => n + (s.scoreSum ?? 0), 0);
+  const meanScore = (scoreSum + 1) / (scored + 2);
+  const quality = scored > 0 ? meanScore : successRate;
   const latencyMs = runs > 0 ? stats.reduce((n, s) => n + s.avgLatencyMs * s.runs, 0) / runs : 0;
   const speed = 1 / (1 + latencyMs / 10_000);
-  const performance = runs > 0 ? 0.8 * successRate + 0.2 * speed : 0.5;
+  const performance = runs > 0 ? 0.8 * quality + 0.2 * speed : 0.5;
   const availability = c.agent.status === 'IDLE' ? 1 : 0.6;
   const total =
     WEIGHTS.capability * capability +
@@ -108,6 +114,7 @@ function score(requirements: string[], c: CandidateAgent, perAgentLimit: number)
     `${c.agent.name}: capabilities ${matched.length}/${requirements.length}` +
     (requirements.length ? ` (${requirements.join(', ')})` : '') +
     `, load ${c.load}/${perAgentLimit}, success ${successes}/${runs}` +
+    (scored > 0 ? `, judged ${(scoreSum / scored).toFixed(2)} over ${scored}` : '') +
     (runs > 0 ? `, ${Math.round(latencyMs)} ms avg` : '') +
     `, ${c.agent.status}; score ${total.toFixed(3)}`;
   return { agentId: c.agent.id, capability, total: Number(total.toFixed(4)), reason };

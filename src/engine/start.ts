@@ -16,7 +16,7 @@ import { EVOLUTION_PASSES } from '../evolution/passes.js';
 
 /** A scheduler configured from the environment (the API's, or a worker process's). */
 export function schedulerFromConfig(
-  config: Pick<Config, 'engine' | 'llm'> & Partial<Pick<Config, 'budgets'>>,
+  config: Pick<Config, 'engine' | 'llm'> & Partial<Pick<Config, 'budgets' | 'evolution'>>,
   deps: {
     uow: UnitOfWork;
     logger: Logger;
@@ -44,6 +44,8 @@ export function schedulerFromConfig(
               pubsub: deps.pubsub,
               // Memory searches in prompts and the search_memory tool (issue 11).
               embedder: deps.embedder,
+              // Lessons in prompts (issue 12): budget, share of runs candidates get.
+              lessons: config.evolution?.lessons,
               // Every model call checks the budgets first (BUDGET_*, setBudget).
               observe: budgetGuards({
                 uow: deps.uow,

@@ -12,6 +12,23 @@ export interface EvolutionConfig {
   spawning: SpawningConfig;
   /** Agent versions (src/evolution/versions): canary share and the promotion test. */
   canary: CanaryConfig;
+  /** Lessons (src/evolution/lessons): reflection, retrieval and lifecycle. */
+  lessons: LessonsConfig;
+}
+
+export interface LessonsConfig {
+  /** Share of runs that get CANDIDATE lessons in their prompts (per run and lesson, stable). */
+  candidateShare: number;
+  /** Most lessons one prompt gets (an agent version's lessonBudget wins when it has one). */
+  budget: number;
+  /** Most characters of lessons one prompt gets. */
+  budgetChars: number;
+  /** Runs whose effective score is below this are reflected on. */
+  reflectBelow: number;
+  /** Applications a CANDIDATE needs before it can become ACTIVE. */
+  minApplied: number;
+  /** How many recent applied runs of an ACTIVE lesson are compared with its earlier ones. */
+  recentRuns: number;
 }
 
 export interface CanaryConfig {
@@ -58,6 +75,14 @@ export const DEFAULT_EVOLUTION: Readonly<EvolutionConfig> = Object.freeze({
     idleTtlMs: 3_600_000,
   }),
   canary: Object.freeze({ share: 0.2, minRuns: 10, alpha: 0.05 }),
+  lessons: Object.freeze({
+    candidateShare: 0.5,
+    budget: 5,
+    budgetChars: 1_200,
+    reflectBelow: 0.7,
+    minApplied: 5,
+    recentRuns: 10,
+  }),
 });
 
 const wholeMs = (name: string, fallback: number) =>
@@ -73,6 +98,13 @@ const count = (min: number, max: number, fallback: number) =>
     .int(`must be a whole number from ${min} to ${max}`)
     .min(min, `must be a whole number from ${min} to ${max}`)
     .max(max, `must be a whole number from ${min} to ${max}`)
+    .default(fallback);
+
+const share = (fallback: number) =>
+  z.coerce
+    .number({ error: 'must be a number from 0 to 1' })
+    .min(0, 'must be a number from 0 to 1')
+    .max(1, 'must be a number from 0 to 1')
     .default(fallback);
 
 /** Spread into src/config.ts's env schema. */
@@ -107,6 +139,12 @@ export const evolutionEnvSchema = z.object({
     .max(0.5, 'must be a number from 0.01 to 0.5')
     .default(DEFAULT_EVOLUTION.canary.share),
   EVOLUTION_CANARY_MIN_RUNS: count(2, 10_000, DEFAULT_EVOLUTION.canary.minRuns),
+  EVOLUTION_LESSON_CANDIDATE_SHARE: share(DEFAULT_EVOLUTION.lessons.candidateShare),
+  EVOLUTION_LESSON_BUDGET: count(0, 50, DEFAULT_EVOLUTION.lessons.budget),
+  EVOLUTION_LESSON_BUDGET_CHARS: count(0, 20_000, DEFAULT_EVOLUTION.lessons.budgetChars),
+  EVOLUTION_LESSON_REFLECT_BELOW: share(DEFAULT_EVOLUTION.lessons.reflectBelow),
+  EVOLUTION_LESSON_MIN_APPLIED: count(1, 10_000, DEFAULT_EVOLUTION.lessons.minApplied),
+  EVOLUTION_LESSON_RECENT_RUNS: count(2, 1_000, DEFAULT_EVOLUTION.lessons.recentRuns),
   EVOLUTION_CANARY_ALPHA: z.coerce
     .number({ error: 'must be a number from 0.001 to 0.2' })
     .min(0.001, 'must be a number from 0.001 to 0.2')
@@ -134,6 +172,14 @@ export function evolutionFromEnv(parsed: z.infer<typeof evolutionEnvSchema>): Ev
       share: parsed.EVOLUTION_CANARY_SHARE,
       minRuns: parsed.EVOLUTION_CANARY_MIN_RUNS,
       alpha: parsed.EVOLUTION_CANARY_ALPHA,
+    },
+    lessons: {
+      candidateShare: parsed.EVOLUTION_LESSON_CANDIDATE_SHARE,
+      budget: parsed.EVOLUTION_LESSON_BUDGET,
+      budgetChars: parsed.EVOLUTION_LESSON_BUDGET_CHARS,
+      reflectBelow: parsed.EVOLUTION_LESSON_REFLECT_BELOW,
+      minApplied: parsed.EVOLUTION_LESSON_MIN_APPLIED,
+      recentRuns: parsed.EVOLUTION_LESSON_RECENT_RUNS,
     },
   };
 }

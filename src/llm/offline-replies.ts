@@ -11,6 +11,7 @@ import {
 } from './offline-text.js';
 import { extractMemory, judgeMemory } from './offline-memory.js';
 import { isConsensusJudging, judgeConsensus, voiceLines } from './offline-consensus.js';
+import { isLessonReflection, offlineRule, rulesFollowedLine } from './offline-lessons.js';
 import { isRunJudging, judgeOffline } from './offline-judge.js';
 import { isVersionProposal, proposeVersion } from './offline-reflection-version.js';
 import type { Purpose } from './routing.js';
@@ -47,6 +48,8 @@ export function hintsFor(
         `Execution report (offline model) for "${title}".`,
         `Step: ${clip(base.sentences.join(' '), 300)}`,
         quoted.length > 0 ? `Tool results:\n${quoted.join('\n')}` : 'No tool results.',
+        // The lessons its prompt gave as rules (issue 12), followed as a model would.
+        ...[rulesFollowedLine(input)].filter(Boolean),
         // Who answered, following which instructions: consensus voters differ (issue 12).
         ...voiceLines(messages),
       ].join('\n');
@@ -88,6 +91,10 @@ export function hintsFor(
       return { ...base, fields: { entities, facts, summary } };
     }
     case 'reflection': {
+      if (isLessonReflection(input)) {
+        const { rule, rationale } = offlineRule(input);
+        return { ...base, fields: { rule, feedback: rationale, summary: rule ?? rationale } };
+      }
       // proposeAgentVersion's reflection (src/evolution/versions/propose.ts).
       if (isVersionProposal(input)) {
         const { instructions, rationale } = proposeVersion(input);

@@ -14,6 +14,7 @@ import { createAgentRuntime } from '../agents/runtime.js';
 import { llmEnvSchema, llmFromEnv, type LlmConfig } from '../llm/config.js';
 import { createLogger, type Logger } from '../logger.js';
 import { WorkflowService } from './workflow.service.js';
+import { LessonService } from '../evolution/lessons/lesson.service.js';
 import { EvaluationService } from './evaluation.service.js';
 import { BudgetService } from './budget.service.js';
 import { budgetGuards } from '../llm/budget.js';
@@ -64,6 +65,8 @@ export function createServices(
     chat: new ChatService(runtime, pubsub),
     budgets,
     memory: new MemoryService(uow),
+    /** Lessons' evidence and lifecycle for people (issue 12). */
+    lessons: new LessonService(uow),
     /** Embeds memory (ingestion, retrieval): one per process, the offline one when not given. */
     embedder,
     /** searchMemory: BM25, vectors and graph distance, fused (src/memory/retrieval). */

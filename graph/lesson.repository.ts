@@ -1,0 +1,420 @@
+import neo4j from 'neo4j-driver';
+import type { Lesson, LessonStatus } from '../src/domain/lesson.js';
+import type { Tx } from './cypher.js';
+import { IN_SCOPE, type TenantScope } from './engine-scope.js';
+import { effectiveEvaluation } from './evaluation.repository.js';
+import { iso } from './mappers.js';
+
+/*
+ * Lessons (issue 12): `(:Knowledge {kind: 'LESSON', status, capability, family, strength,
+ * normText})`, DERIVED_FROM the runs they were drawn from and APPLIED_IN the runs whose prompts
+ * carried them (graph/memory/applied.repository.ts). Runs reflected on carry `reflectedAt`.
+ */
+
+/** A run to reflect on, with what its task was and what its judges said. */
+export interface ReflectionSubject {
+  tenantId: string;
+  runId: string;
+  taskId: string;
+  title: string;
+  description: string | null;
+  result: string | null;
+  error: string | null;
+  family: string | null;
+  capability: string | null;
+  score: number;
+  verdict: string;
+  /** A person's comments first, then the judge's reasons and feedback. */
+  feedback: string[];
+}
+
+/** The feedback of a run: people's comments (latest first), then the judge's reasons. */
+const FEEDBACK = (r: string) => `
+  [ev IN [(ev:Evaluation)-[:EVALUATES]->(${r}) WHERE ev.source IN ['PERSON', 'JUDGE'] | ev]
+     WHERE ev.source = 'PERSON' AND coalesce(ev.comment, '') <> '' | ev.comment] +
+  reduce(acc = [], ev IN [(ev:Evaluation)-[:EVALUATES]->(${r}) WHERE ev.source = 'JUDGE' | ev] |
+     acc + coalesce(ev.reasons, []) + CASE WHEN coalesce(ev.comment, '') = '' THEN [] ELSE [ev.comment] END)`;
+
+const SUBJECT = (r: string, t: string) => `
+  ${r}.tenantId AS tenantId, ${r}.id AS runId, ${t}.id AS taskId, ${t}.title AS title,
+  ${t}.description AS description, ${t}.result AS result, ${r}.error AS error,
+  ${t}.family AS family, head([(${t})-[:REQUIRES]->(c:Capability) | c.name]) AS capability,
+  score, verdict, ${FEEDBACK(r)} AS feedback`;
+
+/**
+ * Ended runs with an effective evaluation that no pass has reflected on yet, oldest first, at
+ * most `limit`. Synthesis runs are left out: they write no step of their own.
+ */
+export function unreflectedRuns(
+  tx: Tx,
+  tenants: TenantScope,
+  limit: number,
+): Promise<ReflectionSubject[]> {
+  return tx.run<ReflectionSubject & Record<string, unknown>>({
+    cypher: `
+      MATCH (r:Run) WHERE ${IN_SCOPE('r')} AND r.reflectedAt IS NULL
+        AND r.status IN ['SUCCEEDED', 'FAILED']
+      MATCH (r)-[:OF]->(t:Task) WHERE t.tenantId = r.tenantId AND coalesce(t.key, '') <> 'synthesis'
+      CALL (r) { ${effectiveEvaluation('r')} }
+      WITH r, t, score, verdict WHERE score IS NOT NULL
+      WITH r, t, score, verdict ORDER BY r.endedAt, r.id LIMIT $limit
+      RETURN ${SUBJECT('r', 't')}`,
+    params: { tenants, limit: neo4j.int(limit) },
+  });
+}
+
+/**
+ * Marks a run reflected on; false when another process got there first (the conditional write
+ * that makes reflection happen once across processes).
+ */
+export async function claimReflection(tx: Tx, tenantId: string, runId: string): Promise<boolean> {
+  const rows = await tx.run({
+    cypher: `
+      MATCH (r:Run {id: $runId}) WHERE r.tenantId = $tenantId
+      SET r.reflectVersion = coalesce(r.reflectVersion, 0) + 1
+      WITH r WHERE r.reflectedAt IS NULL
+      SET r.reflectedAt = datetime()
+      RETURN r.id AS id`,
+    params: { tenantId, runId },
+  });
+  return rows.length > 0;
+}
+
+/** Gives a claimed run back (its reflection failed), so a later tick tries again. */
+export async function releaseReflection(tx: Tx, tenantId: string, runId: string): Promise<void> {
+  await tx.run({
+    cypher: `MATCH (r:Run {id: $runId}) WHERE r.tenantId = $tenantId REMOVE r.reflectedAt`,
+    params: { tenantId, runId },
+  });
+}
+
+/**
+ * The latest run of the family, ended before `runId` started, whose effective score is below
+ * `below`: the failure a success is contrasted with. Null when there is none.
+ */
+export async function earlierFailure(
+  tx: Tx,
+  tenantId: string,
+  runId: string,
+  family: string,
+  below: number,
+): Promise<ReflectionSubject | null> {
+  const [row] = await tx.run<ReflectionSubject & Record<string, unknown>>({
+    cypher: `
+      MATCH (s:Run {id: $runId}) WHERE s.tenantId = $tenantId
+      MATCH (t:Task {tenantId: $tenantId, family: $family})<-[:OF]-(r:Run)
+      WHERE r.id <> s.id AND r.endedAt <= s.startedAt AND coalesce(t.key, '') <> 'synthesis'
+      CALL (r) { ${effectiveEvaluation('r')} }
+      WITH r, t, score, verdict WHERE score < $below
+      WITH r, t, score, verdict ORDER BY r.endedAt DESC, r.id LIMIT 1
+      RETURN ${SUBJECT('r', 't')}`,
+    params: { tenantId, runId, family, below },
+  });
+  return row ?? null;
+}
+
+/** Lessons not retired with exactly this scope, for de-duplication. */
+export function lessonsInScope(
+  tx: Tx,
+  tenantId: string,
+  capability: string | null,
+  family: string | null,
+): Promise<{ id: string; content: string }[]> {
+  return tx.run({
+    cypher: `
+      MATCH (l:Knowledge {tenantId: $tenantId, kind: 'LESSON'})
+      WHERE l.status IN ['CANDIDATE', 'ACTIVE']
+        AND coalesce(l.capability, '') = coalesce($capability, '')
+        AND coalesce(l.family, '') = coalesce($family, '')
+      RETURN l.id AS id, l.content AS content ORDER BY l.createdAt, l.id LIMIT 500`,
+    params: { tenantId, capability, family },
+  });
+}
+
+/**
+ * Writes a new CANDIDATE lesson DERIVED_FROM the runs (MERGE by id: the same lesson written
+ * twice is one). Returns whether this call created it.
+ */
+export async function createLesson(
+  tx: Tx,
+  l: {
+    id: string;
+    tenantId: string;
+    content: string;
+    capability: string | null;
+    family: string | null;
+    runIds: string[];
+  },
+): Promise<boolean> {
+  const tags = [l.capability, l.family].filter((t): t is string => !!t);
+  const [row] = await tx.run<{ created: boolean }>({
+    cypher: `
+      MERGE (k:Knowledge {id: $id})
+        ON CREATE SET k.tenantId = $tenantId, k.kind = 'LESSON', k.status = 'CANDIDATE',
+          k.content = $content, k.confidence = 0.5, k.tags = $tags, k.tagText = $tagText,
+          k.capability = $capability, k.family = $family, k.strength = 1, k.fresh = true,
+          k.createdAt = datetime(), k.updatedAt = datetime()
+      WITH k, coalesce(k.fresh, false) AS created
+      REMOVE k.fresh
+      WITH k, created
+      CALL (k) {
+        UNWIND $runIds AS runId
+        MATCH (r:Run {id: runId}) WHERE r.tenantId = $tenantId
+        MERGE (k)-[d:DERIVED_FROM]->(r) ON CREATE SET d.at = datetime()
+      }
+      RETURN created`,
+    params: { ...l, tags, tagText: tags.join(' ') },
+  });
+  return row?.created ?? false;
+}
+
+/**
+ * A near-copy was drawn again: the lesson gains the runs as DERIVED_FROM, and strength + 1 when
+ * at least one of them is new (so a repeated write changes nothing).
+ */
+export async function strengthenLesson(
+  tx: Tx,
+  tenantId: string,
+  id: string,
+  runIds: string[],
+): Promise<number | null> {
+  const [row] = await tx.run<{ strength: number }>({
+    cypher: `
+      MATCH (k:Knowledge {id: $id}) WHERE k.tenantId = $tenantId AND k.kind = 'LESSON'
+      CALL (k) {
+        UNWIND $runIds AS runId
+        MATCH (r:Run {id: runId}) WHERE r.tenantId = $tenantId AND NOT (k)-[:DERIVED_FROM]->(r)
+        MERGE (k)-[d:DERIVED_FROM]->(r) ON CREATE SET d.at = datetime()
+        RETURN count(*) AS added
+      }
+      SET k.strength = coalesce(k.strength, 1) + CASE WHEN added > 0 THEN 1 ELSE 0 END,
+          k.updatedAt = datetime()
+      RETURN k.strength AS strength`,
+    params: { tenantId, id, runIds },
+  });
+  return row?.strength ?? null;
+}
+
+/** A lesson as a prompt may carry it. */
+export interface PromptLesson {
+  id: string;
+  content: string;
+  status: 'ACTIVE' | 'CANDIDATE';
+}
+
+/**
+ * The lessons that fit a task's run, RETIRED never: for a step (`planning` false) those whose
+ * capability is one the task requires or none and whose family is the task's or none (at least
+ * one of the two set); for planning, those of the task's family, whatever their capability.
+ * ACTIVE first by their last measured efficacy, then CANDIDATEs by strength; at most `limit`.
+ */
+export function lessonsFor(
+  tx: Tx,
+  tenantId: string,
+  taskId: string,
+  planning: boolean,
+  limit: number,
+): Promise<PromptLesson[]> {
+  return tx.run<PromptLesson & Record<string, unknown>>({
+    cypher: `
+      MATCH (t:Task {id: $taskId}) WHERE t.tenantId = $tenantId
+      WITH t, [(t)-[:REQUIRES]->(c:Capability) | c.name] AS caps
+      MATCH (l:Knowledge {tenantId: $tenantId, kind: 'LESSON'})
+      WHERE l.status IN ['ACTIVE', 'CANDIDATE']
+        AND CASE WHEN $planning THEN l.family = t.family
+            ELSE (l.capability IS NOT NULL OR l.family IS NOT NULL)
+              AND (l.capability IS NULL OR l.capability IN caps)
+              AND (l.family IS NULL OR l.family = t.family) END
+      RETURN l.id AS id, l.content AS content, l.status AS status
+      ORDER BY CASE l.status WHEN 'ACTIVE' THEN 0 ELSE 1 END,
+               coalesce(l.efficacyDelta, 0) DESC, coalesce(l.strength, 1) DESC, l.createdAt, l.id
+      LIMIT $limit`,
+    params: { tenantId, taskId, planning, limit: neo4j.int(limit) },
+  });
+}
+
+/** Counts of one lesson's two arms. */
+export interface ArmCounts {
+  id: string;
+  applied: number;
+  appliedSuccesses: number;
+  notApplied: number;
+  notAppliedSuccesses: number;
+}
+
+/**
+ * For each lesson: the ended runs comparable with it (its family's tasks, those requiring its
+ * capability, or both; synthesis left out; started since the lesson was made) that have an
+ * effective evaluation, split into those it was APPLIED_IN and the others, with the PASSes of
+ * each. With `recent`, only the latest `recent` runs of each arm count.
+ */
+export async function efficacyCounts(
+  tx: Tx,
+  tenantId: string,
+  ids: readonly string[],
+  recent: number | null = null,
+): Promise<Map<string, ArmCounts>> {
+  const rows = await tx.run<ArmCounts & Record<string, unknown>>({
+    cypher: `
+      UNWIND $ids AS id
+      MATCH (l:Knowledge {id: id}) WHERE l.tenantId = $tenantId
+      CALL (l) {
+        CALL (l) {
+          MATCH (t:Task {tenantId: $tenantId, family: l.family}) WHERE l.family IS NOT NULL
+          RETURN t
+          UNION
+          MATCH (:Capability {tenantId: $tenantId, name: l.capability})<-[:REQUIRES]-(t:Task)
+          WHERE l.family IS NULL
+          RETURN t
+        }
+        WITH l, t WHERE coalesce(t.key, '') <> 'synthesis'
+          AND (l.capability IS NULL OR EXISTS {
+                 (t)-[:REQUIRES]->(:Capability {tenantId: $tenantId, name: l.capability}) })
+        MATCH (t)<-[:OF]-(r:Run)
+        WHERE r.tenantId = $tenantId AND r.startedAt >= l.createdAt
+          AND r.status IN ['SUCCEEDED', 'FAILED']
+        CALL (r) { ${effectiveEvaluation('r')} }
+        WITH l, r, verdict WHERE verdict IS NOT NULL
+        WITH r, verdict, EXISTS { (l)-[:APPLIED_IN]->(r) } AS applied
+        ORDER BY r.startedAt DESC, r.id
+        WITH applied, collect(verdict = 'PASS') AS outcomes
+        WITH applied, CASE WHEN $recent IS NULL THEN outcomes ELSE outcomes[0..$recent] END AS kept
+        RETURN applied, size(kept) AS n, size([x IN kept WHERE x]) AS passes
+      }
+      WITH id, collect({applied: applied, n: n, passes: passes}) AS arms
+      RETURN id,
+        reduce(s = 0, a IN arms | s + CASE WHEN a.applied THEN a.n ELSE 0 END) AS applied,
+        reduce(s = 0, a IN arms | s + CASE WHEN a.applied THEN a.passes ELSE 0 END) AS appliedSuccesses,
+        reduce(s = 0, a IN arms | s + CASE WHEN a.applied THEN 0 ELSE a.n END) AS notApplied,
+        reduce(s = 0, a IN arms | s + CASE WHEN a.applied THEN 0 ELSE a.passes END) AS notAppliedSuccesses`,
+    params: { tenantId, ids, recent: recent === null ? null : neo4j.int(recent) },
+  });
+  const out = new Map(rows.map((r) => [r.id, r]));
+  for (const id of ids) {
+    if (!out.has(id))
+      out.set(id, { id, applied: 0, appliedSuccesses: 0, notApplied: 0, notAppliedSuccesses: 0 });
+  }
+  return out;
+}
+
+/**
+ * An ACTIVE lesson's applied runs split in two: the latest `recent` ("applied") and the ones
+ * before them ("notApplied"), with their PASSes: whether it still works as it did.
+ */
+export async function driftCounts(
+  tx: Tx,
+  tenantId: string,
+  id: string,
+  recent: number,
+): Promise<ArmCounts> {
+  const [row] = await tx.run<ArmCounts & Record<string, unknown>>({
+    cypher: `
+      MATCH (l:Knowledge {id: $id})-[:APPLIED_IN]->(r:Run) WHERE l.tenantId = $tenantId
+        AND r.tenantId = $tenantId AND r.status IN ['SUCCEEDED', 'FAILED']
+      CALL (r) { ${effectiveEvaluation('r')} }
+      WITH r, verdict WHERE verdict IS NOT NULL
+      WITH r, verdict ORDER BY r.startedAt DESC, r.id
+      WITH collect(verdict = 'PASS') AS outcomes
+      WITH outcomes[0..$recent] AS latest, outcomes[$recent..] AS before
+      RETURN $id AS id, size(latest) AS applied, size([x IN latest WHERE x]) AS appliedSuccesses,
+             size(before) AS notApplied, size([x IN before WHERE x]) AS notAppliedSuccesses`,
+    params: { tenantId, id, recent: neo4j.int(recent) },
+  });
+  return row ?? { id, applied: 0, appliedSuccesses: 0, notApplied: 0, notAppliedSuccesses: 0 };
+}
+
+/**
+ * Lessons for the lifecycle to look at (CANDIDATE and ACTIVE), least recently reviewed first,
+ * at most `limit`; each is stamped `reviewedAt` so the next tick takes the next ones.
+ */
+export function lessonsToReview(tx: Tx, tenants: TenantScope, limit: number): Promise<Lesson[]> {
+  return tx
+    .run<{ l: { properties: Record<string, unknown> } }>({
+      cypher: `
+        MATCH (l:Knowledge {kind: 'LESSON'})
+        WHERE ${IN_SCOPE('l')} AND l.status IN ['CANDIDATE', 'ACTIVE']
+        WITH l ORDER BY l.reviewedAt IS NOT NULL, l.reviewedAt, l.id LIMIT $limit
+        SET l.reviewedAt = datetime()
+        RETURN l`,
+      params: { tenants, limit: neo4j.int(limit) },
+    })
+    .then((rows) => rows.map((r) => toLesson(r.l.properties)));
+}
+
+/** Keeps the efficacy last measured, which orders ACTIVE lessons in prompts. */
+export async function storeEfficacy(
+  tx: Tx,
+  tenantId: string,
+  id: string,
+  delta: number | null,
+): Promise<void> {
+  await tx.run({
+    cypher: `MATCH (l:Knowledge {id: $id}) WHERE l.tenantId = $tenantId SET l.efficacyDelta = $delta`,
+    params: { tenantId, id, delta },
+  });
+}
+
+/**
+ * Moves a lesson from `from` to `to`, only if it is still in `from` (two processes cannot both
+ * move it). Null when it was not (another process did, or no such lesson of the tenant).
+ */
+export async function moveLesson(
+  tx: Tx,
+  tenantId: string,
+  id: string,
+  from: readonly LessonStatus[],
+  to: LessonStatus,
+): Promise<{ lesson: Lesson; from: LessonStatus } | null> {
+  const [row] = await tx.run<{ l: { properties: Record<string, unknown> }; was: LessonStatus }>({
+    cypher: `
+      MATCH (l:Knowledge {id: $id}) WHERE l.tenantId = $tenantId AND l.kind = 'LESSON'
+      SET l.version = coalesce(l.version, 0) + 1
+      WITH l, l.status AS was WHERE was IN $from
+      SET l.status = $to, l.updatedAt = datetime()
+      RETURN l, was`,
+    params: { tenantId, id, from, to },
+  });
+  return row ? { lesson: toLesson(row.l.properties), from: row.was } : null;
+}
+
+/** One lesson of the tenant, or null. */
+export async function lessonById(tx: Tx, tenantId: string, id: string): Promise<Lesson | null> {
+  const [row] = await tx.run<{ l: { properties: Record<string, unknown> } }>({
+    cypher: `MATCH (l:Knowledge {id: $id}) WHERE l.tenantId = $tenantId AND l.kind = 'LESSON' RETURN l`,
+    params: { tenantId, id },
+  });
+  return row ? toLesson(row.l.properties) : null;
+}
+
+/** Per lesson: the runs it was derived from (oldest first) and how many runs it was applied in. */
+export async function lessonLinks(
+  tx: Tx,
+  tenantId: string,
+  ids: readonly string[],
+): Promise<Map<string, { derivedFrom: string[]; appliedRuns: number }>> {
+  const rows = await tx.run<{ id: string; derivedFrom: string[]; appliedRuns: number }>({
+    cypher: `
+      UNWIND $ids AS id
+      MATCH (l:Knowledge {id: id}) WHERE l.tenantId = $tenantId
+      RETURN id,
+        [(l)-[d:DERIVED_FROM]->(r:Run) WHERE r.tenantId = $tenantId | r.id] AS derivedFrom,
+        COUNT { (l)-[:APPLIED_IN]->(r:Run) WHERE r.tenantId = $tenantId } AS appliedRuns`,
+    params: { tenantId, ids },
+  });
+  return new Map(
+    rows.map((r) => [r.id, { derivedFrom: r.derivedFrom, appliedRuns: r.appliedRuns }]),
+  );
+}
+
+export function toLesson(p: Record<string, unknown>): Lesson {
+  return {
+    id: String(p.id),
+    tenantId: String(p.tenantId),
+    content: String(p.content ?? ''),
+    status: ((p.status as LessonStatus | null) ?? 'CANDIDATE') as LessonStatus,
+    capability: (p.capability as string | null) ?? null,
+    family: (p.family as string | null) ?? null,
+    strength: Number(p.strength ?? 1),
+    createdAt: iso(p.createdAt),
+  };
+}

@@ -1,0 +1,73 @@
+/*
+ * The offline model's side of lessons (issue 12), deterministic:
+ * - reflection: a prompt that starts with "Reflect:" gets the feedback turned into one
+ *   imperative rule ("The answer must give weights in kg" -> "Give weights in kg.");
+ * - execution: a prompt's "Rules to follow:" list is echoed as "Rules followed: ..." in the
+ *   report, as a model that follows the instructions in its prompt would.
+ */
+
+/** A reflection prompt of src/evolution/lessons/reflect.ts. */
+export function isLessonReflection(input: string): boolean {
+  return /^\s*Reflect:/.test(input);
+}
+
+/** The imperative rule the offline model draws from a reflection prompt; null without feedback. */
+export function offlineRule(input: string): { rule: string | null; rationale: string } {
+  const feedback = section(input, 'Feedback');
+  for (const line of feedback) {
+    for (const sentence of line.split(/(?<=[.!?])\s+/)) {
+      const rule = imperative(sentence);
+      if (rule) return { rule, rationale: `Drawn from the feedback "${sentence.trim()}".` };
+    }
+  }
+  return { rule: null, rationale: 'No feedback says what to do differently.' };
+}
+
+/** The lines of a "Name:" section, up to the next blank line or heading, without bullets. */
+export function section(input: string, name: string): string[] {
+  const lines = input.split('\n');
+  const start = lines.findIndex((l) => l.trim().toLowerCase() === `${name.toLowerCase()}:`);
+  if (start < 0) return [];
+  const out: string[] = [];
+  for (const line of lines.slice(start + 1)) {
+    if (!line.trim() || /^[A-Z][\w ]*:\s*$/.test(line.trim())) break;
+    out.push(line.replace(/^\s*[-*•]\s*/, '').trim());
+  }
+  return out;
+}
+
+const SUBJECT = '(?:the\\s+)?(?:answer|result|report|output|response|reply|step|agent|it|you|they)';
+const MODAL = '(must|should|needs?\\s+to|has\\s+to|have\\s+to|ought\\s+to)';
+
+/**
+ * A feedback sentence as an imperative rule: "The answer must give X" -> "Give X.", "... must
+ * not / should never X" -> "Never X.", "X is missing" -> "Always include X.", an imperative as
+ * it is. Null when the sentence asks for nothing.
+ */
+export function imperative(sentence: string): string | null {
+  const s = sentence.trim().replace(/[.!?]+$/, '');
+  if (!s) return null;
+  const modal = new RegExp(`^${SUBJECT}\\s+${MODAL}\\s+(not\\s+|never\\s+)?(.+)$`, 'i').exec(s);
+  if (modal) return modal[2] ? `Never ${modal[3]}.` : `${cap(modal[3]!)}.`;
+  const never = new RegExp(`^${SUBJECT}\\s+(?:must|should)\\s*n[o']t\\s+(.+)$`, 'i').exec(s);
+  if (never) return `Never ${never[1]}.`;
+  const missing = /^(.+?)\s+(?:is|are|was|were)\s+missing$/i.exec(s);
+  if (missing) return `Always include ${missing[1]!.replace(/^the\s+/i, '')}.`;
+  const imperativeStart =
+    /^(always|never|do not|don't|avoid|use|give|include|state|list|add|check|cite|write|keep|put|report|answer|convert|name|mention)\b/i;
+  if (imperativeStart.test(s)) return `${cap(s)}.`;
+  return null;
+}
+
+/** The rules an execution prompt carries, one per line after "Rules to follow:". */
+export function rulesIn(input: string): string[] {
+  return section(input, 'Rules to follow');
+}
+
+/** The report's line that says which rules were followed; '' when the prompt had none. */
+export function rulesFollowedLine(input: string): string {
+  const rules = rulesIn(input);
+  return rules.length ? `Rules followed: ${rules.join(' ')}` : '';
+}
+
+const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
