@@ -1,5 +1,6 @@
 import type { NonEmptyArray } from 'type-graphql';
 import { AgentResolver } from './agent.resolver.js';
+import { AnalyticsResolver } from './analytics.resolver.js';
 import { AuthResolver } from './auth.resolver.js';
 import {
   AnswerResolver,
@@ -73,4 +74,5 @@ export const RESOLVERS: NonEmptyArray<Function> = [
   RunDecisionResolver,
   DecisionResolver,
   AnswerResolver,
+  AnalyticsResolver,
 ];

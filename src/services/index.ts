@@ -14,6 +14,7 @@ import { createAgentRuntime } from '../agents/runtime.js';
 import { llmEnvSchema, llmFromEnv, type LlmConfig } from '../llm/config.js';
 import { createLogger, type Logger } from '../logger.js';
 import { WorkflowService } from './workflow.service.js';
+import { AnalyticsService } from '../evolution/analytics.js';
 import { LessonService } from '../evolution/lessons/lesson.service.js';
 import { EvaluationService } from './evaluation.service.js';
 import { BudgetService } from './budget.service.js';
@@ -72,6 +73,8 @@ export function createServices(
     /** searchMemory: BM25, vectors and graph distance, fused (src/memory/retrieval). */
     memorySearch: new MemorySearch({ uow, embedder, logger }),
     documents: new DocumentService(uow, options.documents),
+    /** agentPerformance, capabilityPerformance (issue 12). */
+    analytics: new AnalyticsService(uow),
     /** People's ratings of tasks and runs (issue 12). */
     evaluations: new EvaluationService(uow),
   };

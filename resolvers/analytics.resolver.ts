@@ -1,0 +1,51 @@
+import { Arg, Authorized, Ctx, ID, Query, Resolver } from 'type-graphql';
+import {
+  Performance,
+  PerformanceBucket,
+  PerformanceWindowInput,
+} from '../schema/analytics.type.js';
+import { Role } from '../schema/enums.js';
+import type { AppContext } from '../src/context.js';
+
+const WINDOW = {
+  nullable: true,
+  description: 'The window, [since, until); default: the 7 days before now.',
+} as const;
+const BUCKET = {
+  defaultValue: PerformanceBucket.DAY,
+  description: 'The size of the trend’s buckets; the window holds at most 366 of them.',
+} as const;
+const RULES =
+  'Runs count by when they ended (SUCCEEDED or FAILED); every run counts in runs, cost and latency, only evaluated runs in successRate and meanScore (effective evaluation: a person over the judge over the objective signals); success = verdict PASS. BAD_USER_INPUT when since is not before until or the window holds more than 366 buckets.';
+
+@Authorized(Role.VIEWER)
+@Resolver()
+export class AnalyticsResolver {
+  @Query(() => Performance, {
+    description: `How an agent's runs fared over a window, and the trend per bucket. ${RULES} NOT_FOUND when the agent is not the tenant's.`,
+  })
+  async agentPerformance(
+    @Arg('agentId', () => ID) agentId: string,
+    @Ctx() ctx: AppContext,
+    @Arg('window', () => PerformanceWindowInput, WINDOW) window?: PerformanceWindowInput | null,
+    @Arg('bucket', () => PerformanceBucket, BUCKET)
+    bucket: PerformanceBucket = PerformanceBucket.DAY,
+  ): Promise<Performance> {
+    const p = await ctx.services.analytics.agent(ctx.tenantId, agentId, window, bucket);
+    return { ...p, bucket };
+  }
+
+  @Query(() => Performance, {
+    description: `How the runs of tasks that require a capability fared over a window, whoever ran them, and the trend per bucket. ${RULES} NOT_FOUND when no agent of the tenant has or had the capability.`,
+  })
+  async capabilityPerformance(
+    @Arg('name', () => String, { description: 'The capability’s name.' }) name: string,
+    @Ctx() ctx: AppContext,
+    @Arg('window', () => PerformanceWindowInput, WINDOW) window?: PerformanceWindowInput | null,
+    @Arg('bucket', () => PerformanceBucket, BUCKET)
+    bucket: PerformanceBucket = PerformanceBucket.DAY,
+  ): Promise<Performance> {
+    const p = await ctx.services.analytics.capability(ctx.tenantId, name, window, bucket);
+    return { ...p, bucket };
+  }
+}
