@@ -350,7 +350,12 @@ describe('organisation export and import', () => {
 
   it("never shows another tenant's nodes", () => {
     const mine = new Set(original.nodes.map((n) => n.id));
-    expect(otherOriginal.nodes).toHaveLength(2);
+    // Its one agent, that agent's version 1 (issue 12: createAgent makes it) and its capability.
+    expect(otherOriginal.nodes.map((n) => n.label).sort()).toEqual([
+      'Agent',
+      'AgentVersion',
+      'Capability',
+    ]);
     for (const n of otherOriginal.nodes) expect(mine.has(n.id)).toBe(false);
   });
 
