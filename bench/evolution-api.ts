@@ -23,9 +23,13 @@ const INTROSPECT = `{
   submit: __type(name: "SubmitTaskInput") { inputFields { name } }
 }`;
 
+export type Rate = (id: string, score: number, comment: string | null) => Promise<void>;
+
 export interface ApiSurface {
   /** Sends a person's rating of a root task; null when the API has no rateTask. */
-  rateTask: ((taskId: string, score: number, comment: string | null) => Promise<void>) | null;
+  rateTask: Rate | null;
+  /** Sends a person's rating of a run (a step's report); null when the API has no rateRun. */
+  rateRun: Rate | null;
   /** SubmitTaskInput takes `family`. */
   submitFamily: boolean;
   /** One line per missing part, for the output. */
@@ -43,35 +47,41 @@ export async function probeApi(api: Api): Promise<ApiSurface> {
   const missing: string[] = [];
   const submitFamily = Boolean(data.submit?.inputFields.some((f) => f.name === 'family'));
   if (!submitFamily) missing.push('submitTask takes no family: families come from the titles');
-  const rate = fields.find((f) => f.name === 'rateTask');
-  let rateTask: ApiSurface['rateTask'] = null;
+  const rateTask = rater(api, fields, 'rateTask', 'taskId', missing);
+  const rateRun = rater(api, fields, 'rateRun', 'runId', missing);
+  return { rateTask, rateRun, submitFamily, missing };
+}
+
+/** A caller of rateTask/rateRun as the schema declares it, or null (and a line in `missing`). */
+function rater(api: Api, fields: Field[], name: string, idArg: string, missing: string[]) {
+  const rate = fields.find((f) => f.name === name);
   if (!rate) {
     missing.push(
-      "rateTask is not in the API yet: the users' scores and feedback cannot reach the platform",
+      `${name} is not in the API yet: the users' scores and feedback cannot reach the platform`,
     );
-  } else {
-    const kind = named(rate.type).kind;
-    const selection = kind === 'OBJECT' || kind === 'INTERFACE' ? ' { __typename }' : '';
-    const argNames = rate.args.map((a) => a.name);
-    if (argNames.includes('taskId')) {
-      // rateTask(taskId, score, comment): declare each argument with its own type.
-      const decl = rate.args.map((a) => `$${a.name}: ${typeText(a.type)}`).join(', ');
-      const pass = rate.args.map((a) => `${a.name}: $${a.name}`).join(', ');
-      const doc = `mutation(${decl}) { rateTask(${pass})${selection} }`;
-      rateTask = async (taskId, score, comment) => {
-        await api.gql(doc, { taskId, score, comment });
-      };
-    } else if (rate.args.length === 1) {
-      const [arg] = rate.args;
-      const doc = `mutation($input: ${typeText(arg!.type)}) { rateTask(${arg!.name}: $input)${selection} }`;
-      rateTask = async (taskId, score, comment) => {
-        await api.gql(doc, { input: { taskId, score, comment } });
-      };
-    } else {
-      missing.push(`rateTask has arguments this benchmark does not know: ${argNames.join(', ')}`);
-    }
+    return null;
   }
-  return { rateTask, submitFamily, missing };
+  const kind = named(rate.type).kind;
+  const selection = kind === 'OBJECT' || kind === 'INTERFACE' ? ' { __typename }' : '';
+  const argNames = rate.args.map((a) => a.name);
+  if (argNames.includes(idArg)) {
+    // rateTask(taskId, score, comment): declare each argument with its own type.
+    const decl = rate.args.map((a) => `$${a.name}: ${typeText(a.type)}`).join(', ');
+    const pass = rate.args.map((a) => `${a.name}: $${a.name}`).join(', ');
+    const doc = `mutation(${decl}) { ${name}(${pass})${selection} }`;
+    return async (id: string, score: number, comment: string | null) => {
+      await api.gql(doc, { [idArg]: id, score, comment });
+    };
+  }
+  if (rate.args.length === 1) {
+    const [arg] = rate.args;
+    const doc = `mutation($input: ${typeText(arg!.type)}) { ${name}(${arg!.name}: $input)${selection} }`;
+    return async (id: string, score: number, comment: string | null) => {
+      await api.gql(doc, { input: { [idArg]: id, score, comment } });
+    };
+  }
+  missing.push(`${name} has arguments this benchmark does not know: ${argNames.join(', ')}`);
+  return null;
 }
 
 function typeText(t: TypeRef): string {

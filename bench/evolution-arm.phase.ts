@@ -6,7 +6,12 @@ import type { ApiSurface } from './evolution-api.js';
 import { probeApi } from './evolution-api.js';
 import { Api, sleep, type Arm, type EvolutionBench } from './evolution-context.js';
 import type { EvolutionEnv, Judgement, Outcome, TaskSpec } from './evolution-env.js';
-import { evolutionCounts, lessonList, type EvolutionCounts } from './evolution-queries.js';
+import {
+  evolutionCounts,
+  lessonList,
+  type EvolutionCounts,
+  type LessonRow,
+} from './evolution-queries.js';
 
 /** The organisation each arm starts with: one Chief of Staff, four operators. */
 export const OPERATORS: { name: string; capabilities: string[] }[] = [
@@ -38,7 +43,7 @@ export interface ArmResult {
   tenantId: string;
   rounds: RoundResult[];
   counts: EvolutionCounts;
-  lessons: { status: string; family: string | null; content: string }[];
+  lessons: LessonRow[];
   surface: ApiSurface;
   /** Learning ticks: how many, total seconds. */
   ticks: { n: number; seconds: number };
@@ -54,10 +59,11 @@ interface WorkflowTask {
   status: string;
   result: string | null;
   requiredCapabilities: string[];
-  runs: { status: string; agent: { name: string } | null }[];
+  runs: { id: string; status: string; agent: { name: string } | null }[];
 }
 
 const TERMINAL = new Set(['COMPLETED', 'FAILED', 'CANCELLED', 'SKIPPED']);
+const ENDED = new Set(['SUCCEEDED', 'FAILED']);
 
 /**
  * One arm of one seed: a tenant of its own (so the arms share no lessons), the same agents, K
@@ -157,13 +163,21 @@ export async function runArm(
       for (const [i, spec] of specs.entries()) {
         const outcome = await outcomeOf(api, ids[i]!, statuses.get(ids[i]!) ?? 'PENDING');
         const j = env.judge(spec, outcome);
-        if (round === b.options.rounds - 1 && i === 0) example = outcome.texts.join('\n---\n');
+        if (round === b.options.rounds - 1 && i === 0) {
+          example = [...new Set(outcome.texts)].join('\n---\n');
+        }
         tally(result, spec, j, outcome);
-        if (surface.rateTask) {
-          await surface.rateTask(ids[i]!, j.score, j.comment).catch((err: Error) => {
-            ratingErrors.n++;
-            ratingErrors.first ??= err.message;
-          });
+        // The user rates the answer and each step's report with the same score and words:
+        // reflection reads runs, the task's rating is what analytics and people see.
+        const refused = (err: Error) => {
+          ratingErrors.n++;
+          ratingErrors.first ??= err.message;
+        };
+        if (statuses.get(ids[i]!) && TERMINAL.has(statuses.get(ids[i]!)!)) {
+          await surface.rateTask?.(ids[i]!, j.score, j.comment).catch(refused);
+        }
+        for (const runId of outcome.runIds) {
+          await surface.rateRun?.(runId, j.score, j.comment).catch(refused);
         }
       }
       if (loop) {
@@ -235,23 +249,33 @@ async function waitForRoots(
 }
 
 /** What a user sees of a task: its answer and its steps' reports, and who did each step. */
-async function outcomeOf(api: Api, rootId: string, status: string): Promise<Outcome> {
+async function outcomeOf(
+  api: Api,
+  rootId: string,
+  status: string,
+): Promise<Outcome & { runIds: string[] }> {
   const data = await api.gql<{ workflow: { tasks: WorkflowTask[] } }>(
     `query($id: ID!) { workflow(taskId: $id) { tasks { id key status result requiredCapabilities
-       runs { status agent { name } } } } }`,
+       runs { id status agent { name } } } } }`,
     { id: rootId },
   );
   const tasks = data.workflow.tasks;
   const root = tasks.find((t) => t.id === rootId);
-  const steps = tasks.filter((t) => t.id !== rootId && t.key !== 'synthesis');
+  // The run of each step whose report the user read: its successful one, else its last.
+  const ran = tasks
+    .filter((t) => t.id !== rootId && t.key !== 'synthesis')
+    .map((s) => ({
+      step: s,
+      run: [...s.runs].reverse().find((r) => r.status === 'SUCCEEDED') ?? s.runs.at(-1),
+    }));
   return {
     completed: status === 'COMPLETED',
     texts: [root?.result ?? '', ...tasks.filter((t) => t.id !== rootId).map((t) => t.result ?? '')],
-    steps: steps.flatMap((s) => {
-      const ran = [...s.runs].reverse().find((r) => r.status === 'SUCCEEDED') ?? s.runs.at(-1);
-      return ran?.agent
-        ? [{ agent: ran.agent.name, capability: s.requiredCapabilities[0] ?? null }]
-        : [];
-    }),
+    runIds: ran.flatMap(({ run }) => (run && ENDED.has(run.status) ? [run.id] : [])),
+    steps: ran.flatMap(({ step, run }) =>
+      run?.agent
+        ? [{ agent: run.agent.name, capability: step.requiredCapabilities[0] ?? null }]
+        : [],
+    ),
   };
 }

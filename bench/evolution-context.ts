@@ -25,8 +25,10 @@ export interface EvolutionBenchOptions {
   real: boolean;
   /** BENCH_ARMS: which arms run (on, off). */
   arms: Arm[];
-  /** BENCH_TASK_TIMEOUT_MS: how long one round may take before its unfinished tasks count as failed. */
+  /** BENCH_ROUND_TIMEOUT_MS: how long one round may take; unfinished tasks count as failed. */
   roundTimeoutMs: number;
+  /** BENCH_PARALLEL: the two arms of a seed run at the same time (default 1; 0: one by one). */
+  parallel: boolean;
 }
 
 export type Arm = 'on' | 'off';
@@ -62,6 +64,7 @@ export function benchOptions(llm: LlmConfig): EvolutionBenchOptions {
     real: realRaw ? realRaw === '1' : llm.provider !== 'offline',
     arms: [...new Set(arms)] as Arm[],
     roundTimeoutMs: whole('BENCH_ROUND_TIMEOUT_MS', 180_000, 1_000),
+    parallel: process.env.BENCH_PARALLEL !== '0',
   };
   if (options.shiftRound > rounds) {
     throw new Error(`BENCH_SHIFT_ROUND must be at most BENCH_ROUNDS (${rounds}), or 0 for none`);

@@ -74,7 +74,7 @@ export const FAMILIES: readonly Family[] = Object.freeze([
     shifted: {
       required: [/\blbs?\b|pounds?\b/i],
       forbidden: [/\bkg\b|kilogram/i],
-      feedback: 'Our carrier changed: state every parcel weight in lb (pounds) from now on.',
+      feedback: 'Our carrier changed. State every parcel weight in lb (pounds) from now on.',
     },
   },
   {
@@ -100,7 +100,7 @@ export const FAMILIES: readonly Family[] = Object.freeze([
     rule: {
       required: [/follow-up actions/i],
       forbidden: [],
-      feedback: 'Every incident report must end with a Follow-up actions section.',
+      feedback: 'The report must end with a Follow-up actions section.',
     },
   },
   {
@@ -113,7 +113,7 @@ export const FAMILIES: readonly Family[] = Object.freeze([
     rule: {
       required: [/stock count/i],
       forbidden: [],
-      feedback: 'Confirm the stock count first, before you quote any price.',
+      feedback: 'The answer must give the stock count first, before any price.',
     },
   },
 ]);

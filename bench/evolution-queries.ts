@@ -88,18 +88,25 @@ export async function evolutionCounts(graph: Graph, tenantId: string): Promise<E
   });
 }
 
-/** The lessons of the tenant now, for the output: status, family, content (first 100). */
-export async function lessonList(
-  graph: Graph,
-  tenantId: string,
-): Promise<{ status: string; family: string | null; content: string }[]> {
+export type LessonRow = {
+  status: string;
+  family: string | null;
+  capability: string | null;
+  content: string;
+  /** Runs whose prompts carried it. */
+  applied: number;
+};
+
+/** The lessons of the tenant now, for the output: status, scope, content (first 100). */
+export async function lessonList(graph: Graph, tenantId: string): Promise<LessonRow[]> {
   return graph.read((tx) =>
-    tx.run<{ status: string; family: string | null; content: string }>({
+    tx.run<LessonRow>({
       cypher: `
         MATCH (k:Knowledge {tenantId: $tenantId, kind: 'LESSON'})
-        RETURN coalesce(k.status, '?') AS status, k.family AS family,
-               left(coalesce(k.content, ''), 100) AS content
-        ORDER BY status, family LIMIT 50`,
+        RETURN coalesce(k.status, '?') AS status, k.family AS family, k.capability AS capability,
+               left(coalesce(k.content, ''), 100) AS content,
+               COUNT { (k)-[:APPLIED_IN]->(:Run) } AS applied
+        ORDER BY status, family, capability LIMIT 50`,
       params: { tenantId },
     }),
   );

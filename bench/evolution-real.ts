@@ -42,7 +42,7 @@ export const REAL_FAMILIES: readonly Family[] = Object.freeze([
     shifted: {
       required: [],
       forbidden: [],
-      feedback: 'Our carrier now wants the total weight in grams (1 lb = 453.6 g).',
+      feedback: 'Our carrier changed. Give the total weight in grams now (1 lb = 453.6 g).',
       check: (text, s) =>
         near(numbersBefore(text, /g\b|grams?/), totalLb(s) * 453.59, totalLb(s) * 453.59 * 0.01),
     },

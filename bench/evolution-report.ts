@@ -71,7 +71,7 @@ export function printSeed(r: SeedResult, o: EvolutionBenchOptions): void {
       ...cell(off),
       ...cell(on),
       l ? `${l.active}/${l.candidate}/${l.retired}` : '-',
-      on ? `${on.seconds.toFixed(1)} s` : '-',
+      [off, on].map((x) => (x ? x.seconds.toFixed(0) : '-')).join('/'),
     ]);
   }
   console.log(`\n-- seed ${r.seed} --`);
@@ -86,7 +86,7 @@ export function printSeed(r: SeedResult, o: EvolutionBenchOptions): void {
         'on: score',
         'on: rule met',
         'on: lessons active/cand./retired',
-        'on: round time',
+        'round s off/on',
       ],
       rows,
     ),
@@ -111,7 +111,10 @@ export function printSeed(r: SeedResult, o: EvolutionBenchOptions): void {
   if (r.on?.lessons.length) {
     console.log('  lessons at the end (learning on):');
     for (const l of r.on.lessons.slice(0, 12)) {
-      console.log(`    ${l.status.padEnd(9)} ${(l.family ?? '-').padEnd(24)} ${l.content}`);
+      const scope = `${l.family ?? '-'} / ${l.capability ?? '-'}`;
+      console.log(
+        `    ${l.status.padEnd(9)} ${scope.padEnd(34)} applied ${String(l.applied).padStart(3)}  ${l.content}`,
+      );
     }
   }
 }

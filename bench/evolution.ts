@@ -16,7 +16,8 @@
  * Each task goes in with submitTask, is waited for through the API, judged by the environment
  * as a user would, and rated back with rateTask(taskId, score, comment) (when the API has it).
  * Knobs: BENCH_SEEDS, BENCH_ROUNDS, BENCH_TASKS, BENCH_SHIFT_ROUND, BENCH_LAST, BENCH_FAMILIES,
- * BENCH_TICKS, BENCH_ARMS, BENCH_REAL, BENCH_ROUND_TIMEOUT_MS (bench/evolution-context.ts).
+ * BENCH_TICKS, BENCH_ARMS, BENCH_REAL, BENCH_PARALLEL, BENCH_ROUND_TIMEOUT_MS
+ * (bench/evolution-context.ts).
  * Tenants bench-evolution-<uuid>-* are deleted at the end (BENCH_KEEP=1 keeps them to browse).
  */
 import 'reflect-metadata';
@@ -31,7 +32,7 @@ import { llmEnvSchema, llmFromEnv } from '../src/llm/config.js';
 import { createLogger } from '../src/logger.js';
 import { startServer } from '../src/server.js';
 import { runArm } from './evolution-arm.phase.js';
-import { benchOptions, progressBar, type EvolutionBench } from './evolution-context.js';
+import { benchOptions, progressBar, type Arm, type EvolutionBench } from './evolution-context.js';
 import { DEFAULT_ENV, EvolutionEnv } from './evolution-env.js';
 import { deleteBenchTenant } from './evolution-queries.js';
 import { REAL_ENV, REAL_FAMILIES } from './evolution-real.js';
@@ -83,8 +84,9 @@ async function main(): Promise<void> {
       `  model: ${llm.provider === 'offline' ? 'the offline model (deterministic; follows instructions found in its prompt)' : `${llm.provider} ${llm.model} (real)`}`,
       `  ${options.seeds} seed(s) x ${options.arms.map((a) => `learning ${a}`).join(' and ')}: ` +
         `K = ${options.rounds} rounds of M = ${options.tasks} tasks; last ${options.last} round(s) compared; ` +
-        `${options.ticks} loop tick(s) between rounds`,
+        `${options.ticks} loop tick(s) between rounds; arms ${options.parallel ? 'side by side' : 'one after the other'}`,
       `  learning passes: ${EVOLUTION_PASSES.map((p) => p.name).join(', ') || 'NONE YET (the loop has nothing to run)'}`,
+      `  learning settings (EVOLUTION_*, the platform's defaults unless set): ${settings(config)}`,
       ...sample.describe().map((l) => `  ${l}`),
       `  agents: a Chief of Staff and 4 operators (research/writing/analysis, two or three each), all at proficiency 0.5`,
     ].join('\n'),
@@ -96,11 +98,14 @@ async function main(): Promise<void> {
     for (let seed = 1; seed <= options.seeds; seed++) {
       const env = envOf(seed);
       const r: SeedResult = { seed };
-      for (const arm of options.arms) {
+      const run = async (arm: Arm) => {
         const result = await runArm(b, env, seed, arm, runId, (label) => bar.step(label));
         r[arm] = result;
         missing = result.surface.missing;
-      }
+      };
+      // Both arms at once halve the wait; each has its own tenant, scheduler and loop.
+      if (options.parallel) await Promise.all(options.arms.map(run));
+      else for (const arm of options.arms) await run(arm);
       results.push(r);
     }
     bar.done();
@@ -123,6 +128,20 @@ async function main(): Promise<void> {
     await server.close();
     await graph.close();
   }
+}
+
+/** The loop's knobs as configured, e.g. lessons {candidateShare 0.5, minApplied 5, ...}. */
+function settings(config: ReturnType<typeof loadConfig>): string {
+  const {
+    enabled: _e,
+    intervalMs: _i,
+    ...parts
+  } = config.evolution as unknown as Record<string, unknown>;
+  return (
+    Object.entries(parts)
+      .map(([k, v]) => `${k} ${JSON.stringify(v).replace(/"/g, '').replace(/,/g, ', ')}`)
+      .join('; ') || 'none'
+  );
 }
 
 main().catch((err: unknown) => {
