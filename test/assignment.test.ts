@@ -64,3 +64,34 @@ describe('assignment of a Chief of Staff’s work', () => {
     expect(chooseAgent([], pool, 4, 'id-Chief')?.agentId).toBe('id-Chief');
   });
 });
+
+describe('assignment on judged scores (issue 12)', () => {
+  /** A Master Operator with a record on capability `a`. */
+  const record = (
+    name: string,
+    runs: number,
+    successes: number,
+    judged?: { scored: number; scoreSum: number },
+  ): CandidateAgent => ({
+    ...operator(name),
+    capabilities: [
+      { name: 'a', proficiency: 0.5, runs, successes, avgLatencyMs: 1_000, ...judged },
+    ],
+  });
+
+  it('prefers an agent whose results were judged good over one with more successes but low judged scores', () => {
+    const busyButPoor = record('Poor', 20, 20, { scored: 20, scoreSum: 20 * 0.3 });
+    const fewButGood = record('Good', 10, 8, { scored: 10, scoreSum: 10 * 0.9 });
+    const chosen = chooseAgent(['a'], [busyButPoor, fewButGood], 4, null);
+    expect(chosen?.agentId).toBe('id-Good');
+    expect(chosen?.reason).toContain('success 8/10, judged 0.90 over 10');
+  });
+
+  it('falls back to the success rate while no run of a candidate was scored', () => {
+    const pool = [record('Unjudged', 10, 9), record('Failing', 10, 2, { scored: 0, scoreSum: 0 })];
+    expect(chooseAgent(['a'], pool, 4, null)?.agentId).toBe('id-Unjudged');
+    // Smoothed toward 0.5: one perfect judgement does not outweigh nine successes of ten.
+    const judged = [record('Unjudged', 10, 9), record('Judged', 1, 1, { scored: 1, scoreSum: 1 })];
+    expect(chooseAgent(['a'], judged, 4, null)?.agentId).toBe('id-Unjudged');
+  });
+});
