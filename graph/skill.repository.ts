@@ -171,3 +171,94 @@ export function toSkill({ properties: p }: NodeLike): Skill {
     updatedAt: iso(p.updatedAt),
   };
 }
+
+/** A skill's two arms: roots of its family planned with it offered, and without. */
+export interface SkillArms {
+  applied: number;
+  appliedSuccesses: number;
+  notApplied: number;
+  notAppliedSuccesses: number;
+}
+
+/**
+ * The evidence on a skill: the family's finished roots since the skill was made (not those it
+ * was drawn from), each counted by its effective verdict (PASS or not; roots with no evaluation
+ * are left out), split by whether the skill was APPLIED_IN one of its runs (its planning).
+ */
+export async function skillArms(tx: Tx, tenantId: string, id: string): Promise<SkillArms> {
+  const [row] = await tx.run<SkillArms & Record<string, unknown>>({
+    cypher: `
+      MATCH (k:Knowledge {id: $id}) WHERE k.tenantId = $tenantId AND k.kind = 'SKILL'
+      OPTIONAL MATCH (root:Task {tenantId: $tenantId, family: k.family})
+      WHERE root.status IN ${FINISHED} AND root.createdAt >= k.createdAt
+        AND NOT EXISTS { (root)-[:SUBTASK_OF]->(:Task) }
+        AND NOT EXISTS { (k)-[:DERIVED_FROM]->(root) }
+      CALL (root) { ${effectiveEvaluation('root')} }
+      WITH k, verdict, EXISTS { (k)-[:APPLIED_IN]->(:Run)-[:OF]->(root) } AS applied
+      WHERE verdict IS NOT NULL
+      RETURN count(CASE WHEN applied THEN 1 END) AS applied,
+             count(CASE WHEN applied AND verdict = 'PASS' THEN 1 END) AS appliedSuccesses,
+             count(CASE WHEN NOT applied THEN 1 END) AS notApplied,
+             count(CASE WHEN NOT applied AND verdict = 'PASS' THEN 1 END) AS notAppliedSuccesses`,
+    params: { tenantId, id },
+  });
+  return row ?? { applied: 0, appliedSuccesses: 0, notApplied: 0, notAppliedSuccesses: 0 };
+}
+
+/**
+ * CANDIDATE and ACTIVE skills for the lifecycle, least recently reviewed first, at most
+ * `limit`; each is stamped `reviewedAt` so the next tick takes the next ones.
+ */
+export async function skillsToReview(
+  tx: Tx,
+  tenants: TenantScope,
+  limit: number,
+): Promise<Skill[]> {
+  const rows = await tx.run<{ k: NodeLike }>({
+    cypher: `
+      MATCH (k:Knowledge {kind: 'SKILL'})
+      WHERE ${IN_SCOPE('k')} AND k.status IN ['CANDIDATE', 'ACTIVE']
+      WITH k ORDER BY k.reviewedAt IS NOT NULL, k.reviewedAt, k.id LIMIT $limit
+      SET k.reviewedAt = datetime()
+      RETURN k`,
+    params: { tenants, limit: neo4j.int(limit) },
+  });
+  return rows.map((r) => toSkill(r.k));
+}
+
+/**
+ * Moves a skill to `to` only if it is still in one of `from` (two processes cannot both move
+ * it), keeping its last measured delta; null when it was not.
+ */
+export async function moveSkill(
+  tx: Tx,
+  tenantId: string,
+  id: string,
+  from: readonly SkillStatus[],
+  to: SkillStatus,
+): Promise<{ skill: Skill; from: SkillStatus } | null> {
+  const [row] = await tx.run<{ k: NodeLike; was: SkillStatus }>({
+    cypher: `
+      MATCH (k:Knowledge {id: $id}) WHERE k.tenantId = $tenantId AND k.kind = 'SKILL'
+      SET k.lockedAt = datetime()
+      WITH k, k.status AS was WHERE was IN $from
+      SET k.status = $to, k.updatedAt = datetime()
+      RETURN k, was`,
+    params: { tenantId, id, from, to },
+  });
+  return row ? { skill: toSkill(row.k), from: row.was } : null;
+}
+
+/** Keeps the efficacy's delta last measured (null while an arm is empty). */
+export async function storeSkillDelta(
+  tx: Tx,
+  tenantId: string,
+  id: string,
+  delta: number | null,
+): Promise<void> {
+  await tx.run({
+    cypher: `MATCH (k:Knowledge {id: $id}) WHERE k.tenantId = $tenantId AND k.kind = 'SKILL'
+             SET k.efficacyDelta = $delta`,
+    params: { tenantId, id, delta },
+  });
+}

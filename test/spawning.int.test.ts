@@ -142,6 +142,23 @@ describe('spawning', { timeout: 240_000 }, () => {
     expect(agent!.reason).toMatch(/no active agent has translation/);
     expect(agent!.prompt).toContain('Keep the units of the source text.');
     expect(agent!.prompt).not.toContain('An unproven candidate.');
+    // Made like any agent: version 1 LIVE carries its instructions.
+    const [version] = await rows<{ status: string; prompt: string }>(
+      a,
+      `MATCH (:Agent {id: $id})-[:HAS_VERSION]->(v:AgentVersion) RETURN v.status AS status, v.systemPrompt AS prompt`,
+      { id: agent!.id },
+    );
+    expect(version).toEqual({ status: 'LIVE', prompt: agent!.prompt });
+    const origin = await a.gql(
+      `query($id: ID!) { agent(id: $id) { spawnedBy { agent { name } reason at retiredReason } } }`,
+      { id: agent!.id } as never,
+    );
+    expect(origin.errors).toBeUndefined();
+    expect((origin.data as { agent: { spawnedBy: unknown } }).agent.spawnedBy).toMatchObject({
+      agent: { name: 'Chief' },
+      reason: agent!.reason,
+      retiredReason: null,
+    });
     const event = (await events.next()).value as EvolutionEvent;
     expect(event).toMatchObject({
       kind: 'AGENT_SPAWNED',

@@ -9,6 +9,7 @@ import { publishTasks } from '../../services/task-events.js';
 import type { UnitOfWork } from '../../services/unit-of-work.js';
 import { DEFAULT_EVOLUTION, type SpawningConfig } from '../config.js';
 import type { EvolutionPass } from '../loop.js';
+import { firstVersions } from '../versions/lifecycle.js';
 import { spawnInstructions } from './instructions.js';
 
 /** Capabilities looked at, and idle agents retired, per tick at most. */
@@ -95,6 +96,8 @@ export function spawnFor(
         capabilities: [{ name: capability, proficiency: 0.7 }],
       },
     ]);
+    // Version 1, LIVE, as every agent has (agent versions, issue 12).
+    await firstVersions(tx, emit, [agent!], 'PLATFORM');
     await repo.markSpawned(tx, {
       tenantId,
       agentId: agent!.id,
