@@ -14,6 +14,7 @@ import type { OrganisationDocument } from '../src/domain/organisation-export.js'
 import { deleteTenant, startTestServer, type TestServer } from './utils/server.js';
 import { subscribe, type Subscription } from './utils/ws.js';
 import { seedMemory } from './utils/memory-fixtures.js';
+import { seedVersions } from './utils/version-fixtures.js';
 import {
   introspectSchema,
   operationTemplate,
@@ -182,6 +183,7 @@ const KINDS = [
   'entity',
   'episode',
   'document',
+  'agentVersion',
 ] as const;
 type Kind = (typeof KINDS)[number];
 type Fixtures = Record<Kind, string>;
@@ -610,6 +612,8 @@ describe('cross-tenant isolation', () => {
     expect(empty.errors).toBeUndefined();
     // Memory, written as ingestion would (ingested already, so nothing changes it meanwhile).
     const memory = await seedMemory(server.graph, tenantId, label, operator!);
+    // Agent versions (issue 12): a candidate to promote or roll back, a live one.
+    const versions = await seedVersions(server.graph, tenantId, label, operator!, chief!);
     const key = await gql(TenancyCreateApiKey, { name: `${label} viewer key`, role: 'VIEWER' });
     expect(key.errors).toBeUndefined();
     const otherKey = await gql(TenancyCreateApiKey, {
@@ -625,6 +629,7 @@ describe('cross-tenant isolation', () => {
       conversation: empty.data!.createConversation.id,
       knowledge: lesson.data!.recordKnowledge.id,
       apiKey: otherKey.data!.createApiKey.apiKey.id,
+      ...versions.alternates,
       ...memory.alternates,
     } satisfies Fixtures);
     Object.assign(ids, {
@@ -635,6 +640,7 @@ describe('cross-tenant isolation', () => {
       conversation,
       knowledge: fact.data!.recordKnowledge.id,
       apiKey: key.data!.createApiKey.apiKey.id,
+      ...versions.ids,
       ...memory.ids,
     } satisfies Fixtures);
   }
