@@ -18,6 +18,13 @@ import type { AppContext } from '../src/context.js';
 import { tenantEvents } from '../subscriptions/pubsub.js';
 import { TOPICS, type EvolutionEvent as EvolutionPayload } from '../subscriptions/topics.js';
 
+/**
+ * A subject's evaluations are few (one per source, plus one per person) and load in one
+ * batched round trip per level: only their own fields count toward a query's complexity.
+ * Without this, query.agents' nested tasks went over the default limit (tenancy walk).
+ */
+const BATCHED = 0;
+
 const RATE_SCORE = 'From 0 (useless) to 1 (exactly right).';
 const RATE_COMMENT = 'Why, in up to 2000 characters.';
 
@@ -83,7 +90,10 @@ export class EvaluationResolver {
 @Authorized(Role.VIEWER)
 @Resolver(() => Run)
 export class RunEvaluationResolver {
-  @FieldResolver(() => [Evaluation], { description: 'Every evaluation of this run, newest first.' })
+  @FieldResolver(() => [Evaluation], {
+    description: 'Every evaluation of this run, newest first.',
+    complexity: BATCHED,
+  })
   evaluations(@Root() run: Run, @Ctx() ctx: AppContext): Promise<Evaluation[]> {
     return ctx.loaders.evaluations.ofRuns.load(run.id);
   }
@@ -91,6 +101,7 @@ export class RunEvaluationResolver {
   @FieldResolver(() => Evaluation, {
     nullable: true,
     description: "The evaluation that counts: a person's over the judge's over the objective one.",
+    complexity: BATCHED,
   })
   async evaluation(@Root() run: Run, @Ctx() ctx: AppContext): Promise<Evaluation | null> {
     return (await ctx.loaders.evaluations.effectiveOfRuns.load(run.id))[0] ?? null;
@@ -103,6 +114,7 @@ export class TaskEvaluationResolver {
   @FieldResolver(() => [Evaluation], {
     description:
       'Every evaluation of this task (a root task: OBJECTIVE, JUDGE, PERSON), newest first.',
+    complexity: BATCHED,
   })
   evaluations(@Root() task: Task, @Ctx() ctx: AppContext): Promise<Evaluation[]> {
     return ctx.loaders.evaluations.ofTasks.load(task.id);
@@ -111,6 +123,7 @@ export class TaskEvaluationResolver {
   @FieldResolver(() => Evaluation, {
     nullable: true,
     description: "The evaluation that counts: a person's over the judge's over the objective one.",
+    complexity: BATCHED,
   })
   async evaluation(@Root() task: Task, @Ctx() ctx: AppContext): Promise<Evaluation | null> {
     return (await ctx.loaders.evaluations.effectiveOfTasks.load(task.id))[0] ?? null;

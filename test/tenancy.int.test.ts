@@ -13,7 +13,7 @@ import { graphql } from './generated/index.js';
 import type { OrganisationDocument } from '../src/domain/organisation-export.js';
 import { deleteTenant, startTestServer, type TestServer } from './utils/server.js';
 import { subscribe, type Subscription } from './utils/ws.js';
-import { seedMemory } from './utils/memory-fixtures.js';
+import { seedEvaluations, seedMemory } from './utils/memory-fixtures.js';
 import { seedVersions } from './utils/version-fixtures.js';
 import {
   introspectSchema,
@@ -183,6 +183,7 @@ const KINDS = [
   'entity',
   'episode',
   'document',
+  'run',
   'agentVersion',
 ] as const;
 type Kind = (typeof KINDS)[number];
@@ -353,6 +354,7 @@ function preferredKind(slot: Slot, field: string): Kind {
     if (/entit|into|focus/.test(t)) return 'entity';
     if (t.includes('episode')) return 'episode';
     if (t.includes('document')) return 'document';
+    if (t.startsWith('run')) return 'run';
     if (/knowledge|supersedes/.test(t)) return 'knowledge';
     if (t.includes('conversation')) return 'conversation';
     if (t.includes('message')) return 'message';
@@ -464,6 +466,8 @@ describe('cross-tenant isolation', () => {
   let allVictimIds: string[] = [];
   /** Every text of the victim that holds the token: names, titles, contents... */
   let secrets: string[] = [];
+  /** The ids of each tenant's judged runs and their evaluations (not in the export). */
+  const evaluationIds = new Map<string, string[]>();
 
   let before: {
     doc: OrganisationDocument;
@@ -612,6 +616,9 @@ describe('cross-tenant isolation', () => {
     expect(empty.errors).toBeUndefined();
     // Memory, written as ingestion would (ingested already, so nothing changes it meanwhile).
     const memory = await seedMemory(server.graph, tenantId, label, operator!);
+    // Judged runs and a person's rating (issue 12): not in the export, so listed apart.
+    const judged = await seedEvaluations(server.graph, tenantId, label, sub!, operator!);
+    evaluationIds.set(tenantId, [...judged.runs, ...judged.evaluations]);
     // Agent versions (issue 12): a candidate to promote or roll back, a live one.
     const versions = await seedVersions(server.graph, tenantId, label, operator!, chief!);
     const key = await gql(TenancyCreateApiKey, { name: `${label} viewer key`, role: 'VIEWER' });
@@ -629,6 +636,7 @@ describe('cross-tenant isolation', () => {
       conversation: empty.data!.createConversation.id,
       knowledge: lesson.data!.recordKnowledge.id,
       apiKey: otherKey.data!.createApiKey.apiKey.id,
+      run: judged.runs[1],
       ...versions.alternates,
       ...memory.alternates,
     } satisfies Fixtures);
@@ -640,6 +648,7 @@ describe('cross-tenant isolation', () => {
       conversation,
       knowledge: fact.data!.recordKnowledge.id,
       apiKey: key.data!.createApiKey.apiKey.id,
+      run: judged.runs[0],
       ...versions.ids,
       ...memory.ids,
     } satisfies Fixtures);
@@ -805,9 +814,19 @@ describe('cross-tenant isolation', () => {
       ...keyIds,
       ...Object.values(victimIds),
       ...Object.values(victimAlternates),
+      ...(evaluationIds.get(victim.tenantId) ?? []),
       victim.tenantId,
     ];
-    secrets = [...new Set(stringsIn([before.doc, before.keys]).filter((s) => s.includes(token)))];
+    secrets = [
+      ...new Set([
+        ...stringsIn([before.doc, before.keys]).filter((s) => s.includes(token)),
+        // Evaluations are not in the export (issue 12); seedEvaluations wrote these.
+        `Victim ${token} rated it`,
+        `Victim ${token} reason`,
+        `Victim ${token} rubric`,
+        `Victim ${token} person`,
+      ]),
+    ];
     expect(secrets.length).toBeGreaterThan(10);
 
     victimSubs = {

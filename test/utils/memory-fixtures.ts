@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Graph } from '../../graph/graph.js';
+import { writeEvaluation } from '../../graph/evaluation.repository.js';
+import { EvaluationSource } from '../../src/domain/evaluation.js';
 import { createDocument, mergeEpisodes } from '../../graph/memory/episode.repository.js';
 import { addMentions, createEntities } from '../../graph/memory/entity.repository.js';
 import { createFacts } from '../../graph/memory/fact.repository.js';
@@ -93,4 +95,54 @@ export async function seedMemory(
       alternates: { entity: entities[1]!.id, episode: episodes[1]!.id, document: docs[1]!.id },
     };
   });
+}
+
+/**
+ * Judged work of one tenant (issue 12): two SUCCEEDED runs of `taskId` by `agentId`, each with
+ * an OBJECTIVE evaluation, and a person's rating of the task whose comment holds `label`.
+ * Returns the run ids and the evaluation ids.
+ */
+export async function seedEvaluations(
+  graph: Graph,
+  tenantId: string,
+  label: string,
+  taskId: string,
+  agentId: string,
+): Promise<{ runs: [string, string]; evaluations: string[] }> {
+  const runs: [string, string] = [randomUUID(), randomUUID()];
+  const evaluations: string[] = [];
+  await graph.write(async (tx) => {
+    await tx.run({
+      cypher: `
+        MATCH (t:Task {tenantId: $tenantId, id: $taskId}), (a:Agent {tenantId: $tenantId, id: $agentId})
+        UNWIND $runs AS run
+        CREATE (r:Run {id: run, tenantId: $tenantId, status: 'SUCCEEDED', attempt: 1,
+                       worker: 'fixture', startedAt: datetime(), endedAt: datetime(),
+                       createdAt: datetime(), updatedAt: datetime()})
+        CREATE (r)-[:OF]->(t), (r)-[:BY]->(a)`,
+      params: { tenantId, taskId, agentId, runs },
+    });
+    const subjects = [
+      ...runs.map((id) => ({ label: 'Run' as const, id, source: EvaluationSource.OBJECTIVE })),
+      { label: 'Task' as const, id: taskId, source: EvaluationSource.PERSON },
+    ];
+    for (const s of subjects) {
+      const written = await writeEvaluation(tx, {
+        id: randomUUID(),
+        tenantId,
+        subjectLabel: s.label,
+        subjectId: s.id,
+        source: s.source,
+        score: 0.5,
+        rubric: `${label} rubric`,
+        reasons: [`${label} reason`],
+        comment: s.source === EvaluationSource.PERSON ? `${label} rated it` : null,
+        by: s.source === EvaluationSource.PERSON ? `${label} person` : null,
+        offline: false,
+      });
+      if (!written) throw new Error('seedEvaluations: the subject is not the tenant’s');
+      evaluations.push(written.id);
+    }
+  });
+  return { runs, evaluations };
 }
