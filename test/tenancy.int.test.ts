@@ -13,7 +13,7 @@ import { graphql } from './generated/index.js';
 import type { OrganisationDocument } from '../src/domain/organisation-export.js';
 import { deleteTenant, startTestServer, type TestServer } from './utils/server.js';
 import { subscribe, type Subscription } from './utils/ws.js';
-import { seedEvaluations, seedMemory } from './utils/memory-fixtures.js';
+import { seedConsensus, seedEvaluations, seedMemory } from './utils/memory-fixtures.js';
 import { seedVersions } from './utils/version-fixtures.js';
 import {
   introspectSchema,
@@ -466,6 +466,8 @@ describe('cross-tenant isolation', () => {
   let allVictimIds: string[] = [];
   /** Every text of the victim that holds the token: names, titles, contents... */
   let secrets: string[] = [];
+  /** The ids of each tenant's consensus run, decision and answers (not in the export). */
+  const consensusIds = new Map<string, string[]>();
   /** The ids of each tenant's judged runs and their evaluations (not in the export). */
   const evaluationIds = new Map<string, string[]>();
 
@@ -616,6 +618,9 @@ describe('cross-tenant isolation', () => {
     expect(empty.errors).toBeUndefined();
     // Memory, written as ingestion would (ingested already, so nothing changes it meanwhile).
     const memory = await seedMemory(server.graph, tenantId, label, operator!);
+    // A consensus step's answers and decision (issue 12): their text and ids must not leak.
+    const consensus = await seedConsensus(server.graph, tenantId, label, sub!, [operator!, chief!]);
+    consensusIds.set(tenantId, [consensus.run, consensus.decision, ...consensus.answers]);
     // Judged runs and a person's rating (issue 12): not in the export, so listed apart.
     const judged = await seedEvaluations(server.graph, tenantId, label, sub!, operator!);
     evaluationIds.set(tenantId, [...judged.runs, ...judged.evaluations]);
@@ -814,13 +819,17 @@ describe('cross-tenant isolation', () => {
       ...keyIds,
       ...Object.values(victimIds),
       ...Object.values(victimAlternates),
+      ...(consensusIds.get(victim.tenantId) ?? []),
       ...(evaluationIds.get(victim.tenantId) ?? []),
       victim.tenantId,
     ];
     secrets = [
       ...new Set([
         ...stringsIn([before.doc, before.keys]).filter((s) => s.includes(token)),
-        // Evaluations are not in the export (issue 12); seedEvaluations wrote these.
+        // Consensus answers are not in the export (issue 12); seedConsensus wrote these.
+        `Victim ${token} answer 1`,
+        `Victim ${token} answer 2`,
+        // Evaluations are not in the export either (issue 12); seedEvaluations wrote these.
         `Victim ${token} rated it`,
         `Victim ${token} reason`,
         `Victim ${token} rubric`,

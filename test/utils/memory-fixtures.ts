@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Graph } from '../../graph/graph.js';
+import { answerId, decisionId, writeConsensus } from '../../graph/consensus.repository.js';
+import { ConsensusStrategy } from '../../src/domain/consensus.js';
 import { writeEvaluation } from '../../graph/evaluation.repository.js';
 import { EvaluationSource } from '../../src/domain/evaluation.js';
 import { createDocument, mergeEpisodes } from '../../graph/memory/episode.repository.js';
@@ -145,4 +147,50 @@ export async function seedEvaluations(
     }
   });
   return { runs, evaluations };
+}
+
+/**
+ * A consensus step's run of one tenant as the engine leaves it (issue 12): a SUCCEEDED run of
+ * `taskId` by the first agent, two answers (one per agent) that hold `label`, and the decision
+ * that chose the first. Returns the ids of the run, the decision and the answers.
+ */
+export async function seedConsensus(
+  graph: Graph,
+  tenantId: string,
+  label: string,
+  taskId: string,
+  agentIds: [string, string],
+): Promise<{ run: string; decision: string; answers: string[] }> {
+  const run = randomUUID();
+  await graph.write(async (tx) => {
+    await tx.run({
+      cypher: `
+        MATCH (t:Task {tenantId: $tenantId, id: $taskId}), (a:Agent {tenantId: $tenantId, id: $agentId})
+        CREATE (r:Run {id: $run, tenantId: $tenantId, status: 'SUCCEEDED', attempt: 1,
+                       worker: 'fixture', startedAt: datetime(), endedAt: datetime(),
+                       createdAt: datetime(), updatedAt: datetime()})
+        CREATE (r)-[:OF]->(t), (r)-[:BY]->(a)`,
+      params: { tenantId, taskId, agentId: agentIds[0], run },
+    });
+    const decision = await writeConsensus(tx, {
+      tenantId,
+      runId: run,
+      strategy: ConsensusStrategy.MAJORITY,
+      voters: 2,
+      tie: true,
+      reason: `${label} tie broken by voter order`,
+      answers: agentIds.map((agentId, i) => ({
+        agentId,
+        content: `${label} answer ${i + 1}`,
+        votes: 1,
+        chosen: i === 0,
+      })),
+    });
+    if (!decision) throw new Error('seedConsensus: the run is not the tenant’s');
+  });
+  return {
+    run,
+    decision: decisionId(run),
+    answers: agentIds.map((agentId) => answerId(run, agentId)),
+  };
 }
