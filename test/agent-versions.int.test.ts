@@ -203,6 +203,12 @@ describe('agent versions', () => {
       { id: agent.id },
     );
     expect(data.agent.liveVersion).toEqual({ id: v1!.id, version: 1 });
+
+    const bad = await server.gql(
+      `mutation { createAgent(input: { name: "Bad tools", role: MASTER_OPERATOR, tools: ["teleport"] }) { id } }`,
+    );
+    expect(bad.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(bad.errors?.[0]?.message).toContain('tools must be among search_knowledge');
   });
 
   it('updateAgent makes a new LIVE version for a behaviour change only, and retires the old', async () => {

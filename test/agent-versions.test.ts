@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   canaryPoint,
+  OPERATOR_TOOLS,
   changesBehaviour,
   takesCandidate,
   withVersion,
@@ -10,6 +11,7 @@ import {
   type AgentVersion,
 } from '../src/domain/agent-version.js';
 import { AgentRole, AgentStatus, type Agent } from '../src/domain/agent.js';
+import { operatorTools } from '../src/agents/tools.js';
 import {
   decideCanary,
   incompleteBeta,
@@ -158,6 +160,21 @@ describe('behaviour and versions', () => {
       usedVersion: 4,
     });
     expect(withVersion(agent, undefined)).toBe(agent);
+  });
+});
+
+describe("a version's tools", () => {
+  const step = (tools: string[]) =>
+    ({ task: { tenantId: 't', id: 'x' }, agent: { id: 'a', tools }, run: { id: 'r' } }) as never;
+  const names = (tools: string[]) =>
+    operatorTools({} as never, step(tools), 'c', null).map((t) => t.name);
+
+  it('are all of the operator tools when it names none, and only those it names otherwise', () => {
+    expect(names([])).toEqual([...OPERATOR_TOOLS]);
+    expect(names(['search_knowledge', 'report_progress'])).toEqual([
+      'search_knowledge',
+      'report_progress',
+    ]);
   });
 });
 

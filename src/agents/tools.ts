@@ -210,7 +210,7 @@ export function operatorTools(
     },
   );
 
-  return [
+  const all = [
     searchKnowledgeTool,
     searchMemoryTool,
     recordKnowledgeTool,
@@ -218,6 +218,9 @@ export function operatorTools(
     askAgentTool,
     reportProgressTool,
   ];
+  // The run's agent version may name the tools it uses (issue 12); none named: all of them.
+  const allowed = agent.tools ?? [];
+  return allowed.length > 0 ? all.filter((t) => allowed.includes(t.name)) : all;
 }
 
 function best(c: { capabilities: { name: string; proficiency: number }[] }, name: string): number {

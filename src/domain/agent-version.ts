@@ -34,6 +34,16 @@ export const BEHAVIOUR_FIELDS = [
   'lessonBudget',
 ] as const;
 
+/** The tools a version may name (the Master Operator's; src/agents/tools.ts makes them). */
+export const OPERATOR_TOOLS = [
+  'search_knowledge',
+  'search_memory',
+  'record_knowledge',
+  'read_dependency_outputs',
+  'ask_agent',
+  'report_progress',
+] as const;
+
 export interface Behaviour {
   /** The instructions. */
   systemPrompt: string | null;

@@ -16,7 +16,7 @@ import {
 } from '../domain/validate.js';
 import type { Emit, UnitOfWork } from './unit-of-work.js';
 import type { Tx } from '../../graph/cypher.js';
-import type { Behaviour } from '../domain/agent-version.js';
+import { OPERATOR_TOOLS, type Behaviour } from '../domain/agent-version.js';
 import { changeBehaviour, firstVersions } from '../evolution/versions/lifecycle.js';
 
 export interface CapabilityData {
@@ -262,6 +262,13 @@ function extraBehaviour(input: Pick<CreateAgentData, 'temperature' | 'tools' | '
       input.tools === null
         ? []
         : distinctNames('tools', input.tools, LIMITS.capabilities, LIMITS.name);
+    const unknown = out.tools.find((t) => !(OPERATOR_TOOLS as readonly string[]).includes(t));
+    if (unknown) {
+      throw new BadInputError(
+        `tools must be among ${OPERATOR_TOOLS.join(', ')} (or empty for all), but got "${unknown}"`,
+        { field: 'tools' },
+      );
+    }
   }
   if (input.lessonBudget !== undefined) {
     const budget = input.lessonBudget;
