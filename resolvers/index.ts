@@ -1,5 +1,6 @@
 import type { NonEmptyArray } from 'type-graphql';
 import { AgentResolver } from './agent.resolver.js';
+import { AgentLiveVersionResolver, AgentVersionResolver } from './agent-version.resolver.js';
 import { AnalyticsResolver } from './analytics.resolver.js';
 import { AuthResolver } from './auth.resolver.js';
 import {
@@ -47,6 +48,8 @@ export const RESOLVERS: NonEmptyArray<Function> = [
   AuthResolver,
   NodeResolver,
   AgentResolver,
+  AgentVersionResolver,
+  AgentLiveVersionResolver,
   TaskResolver,
   AgentTasksResolver,
   KnowledgeResolver,

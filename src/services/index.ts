@@ -14,9 +14,11 @@ import { createAgentRuntime } from '../agents/runtime.js';
 import { llmEnvSchema, llmFromEnv, type LlmConfig } from '../llm/config.js';
 import { createLogger, type Logger } from '../logger.js';
 import { WorkflowService } from './workflow.service.js';
-import { AnalyticsService } from '../evolution/analytics.js';
 import { LessonService } from '../evolution/lessons/lesson.service.js';
 import { EvaluationService } from './evaluation.service.js';
+import { AgentVersionService } from '../evolution/versions/versions.service.js';
+import type { EvolutionConfig } from '../evolution/config.js';
+import { AnalyticsService } from '../evolution/analytics.js';
 import { BudgetService } from './budget.service.js';
 import { budgetGuards } from '../llm/budget.js';
 import type { BudgetDefaults } from '../domain/budget.js';
@@ -39,6 +41,8 @@ export function createServices(
     embedder?: Embedder;
     /** Document size and chunk limits; DEFAULT_DOCUMENT_LIMITS when unset. */
     documents?: DocumentLimits;
+    /** The learning loop's settings (the canary share of proposed versions); defaults when unset. */
+    evolution?: Pick<EvolutionConfig, 'canary'>;
   } = {},
 ) {
   const uow = new UnitOfWork(graph, pubsub);
@@ -73,10 +77,19 @@ export function createServices(
     /** searchMemory: BM25, vectors and graph distance, fused (src/memory/retrieval). */
     memorySearch: new MemorySearch({ uow, embedder, logger }),
     documents: new DocumentService(uow, options.documents),
-    /** agentPerformance, capabilityPerformance (issue 12). */
-    analytics: new AnalyticsService(uow),
     /** People's ratings of tasks and runs (issue 12). */
     evaluations: new EvaluationService(uow),
+    /** Agent versions: history, proposals, promotion and rollback (issue 12). */
+    versions: new AgentVersionService({
+      uow,
+      llm: options.llm ?? llmFromEnv(llmEnvSchema.parse({})),
+      logger,
+      budgets: budgets.defaults,
+      pubsub,
+      canary: options.evolution?.canary,
+    }),
+    /** agentPerformance, capabilityPerformance (issue 12). */
+    analytics: new AnalyticsService(uow),
   };
 }
 
