@@ -13,6 +13,7 @@ import { effectiveEvaluation } from './evaluation.repository.js';
 import { iso } from './mappers.js';
 import type { NodeLike } from './page.js';
 import { recordTransition } from './transition.repository.js';
+import type { Transition } from '../src/domain/transition.js';
 
 /*
  * Agent versions (issue 12): (:Agent)-[:HAS_VERSION]->(:AgentVersion)-[:EVOLVED_FROM]->(parent),
@@ -249,37 +250,56 @@ export interface VersionRecord {
   runs: number;
   evaluatedRuns: number;
   meanScore: number | null;
+  /** Its changes of state, oldest first. */
+  transitions: Transition[];
 }
 
-/** The agent's versions, newest first, with their runs and mean score. */
-export async function versionHistory(
+/**
+ * Versions with their record (runs, mean effective score, transitions), in one statement:
+ * an agent's (`agentId`), newest first, or the versions with `versionIds`, any order.
+ */
+export async function versionRecords(
   tx: Tx,
   tenantId: string,
-  agentId: string,
+  which: { agentId: string } | { versionIds: readonly string[] },
 ): Promise<VersionRecord[]> {
+  const match =
+    'agentId' in which
+      ? 'MATCH (:Agent {tenantId: $tenantId, id: $agentId})-[:HAS_VERSION]->(v:AgentVersion)'
+      : 'UNWIND $versionIds AS id MATCH (v:AgentVersion {tenantId: $tenantId, id: id})';
   const rows = await tx.run<{
     v: NodeLike;
     parentId: string | null;
     runs: number;
     evaluated: number;
     mean: number | null;
+    transitions: (Omit<Transition, 'at'> & { at: unknown })[];
   }>({
     cypher: `
-      MATCH (:Agent {tenantId: $tenantId, id: $agentId})-[:HAS_VERSION]->(v:AgentVersion)
+      ${match}
       CALL (v) {
         MATCH (r:Run)-[:USED_VERSION]->(v)
         CALL (r) { ${effectiveEvaluation('r')} }
         RETURN count(r) AS runs, count(score) AS evaluated, avg(score) AS mean
       }
-      RETURN ${RETURN_VERSION}, runs, evaluated, mean
+      RETURN ${RETURN_VERSION}, runs, evaluated, mean,
+             COLLECT { MATCH (x:Transition {tenantId: $tenantId, subjectId: v.id})
+                       WITH x ORDER BY x.at, x.id
+                       RETURN x {.id, .tenantId, .subjectLabel, .subjectId, .from, .to, .reason,
+                                 .actor, .at} } AS transitions
       ORDER BY v.version DESC`,
-    params: { tenantId, agentId },
+    params: {
+      tenantId,
+      agentId: 'agentId' in which ? which.agentId : null,
+      versionIds: 'versionIds' in which ? which.versionIds : [],
+    },
   });
   return rows.map((r) => ({
     version: toVersion(r.v, r.parentId),
     runs: r.runs,
     evaluatedRuns: r.evaluated,
     meanScore: r.mean,
+    transitions: r.transitions.map((t) => ({ ...t, at: iso(t.at) })),
   }));
 }
 

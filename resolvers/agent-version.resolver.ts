@@ -13,42 +13,53 @@ import {
 import { Agent } from '../schema/agent.type.js';
 import { AgentVersion } from '../schema/agent-version.type.js';
 import { Role } from '../schema/enums.js';
-import type { AgentVersion as DomainVersion } from '../src/domain/agent-version.js';
+import type { AgentVersion as DomainVersion, VersionStatus } from '../src/domain/agent-version.js';
 import { NotFoundError } from '../src/domain/errors.js';
-import type { VersionView } from '../src/evolution/versions/versions.service.js';
+import type { VersionRecord } from '../src/evolution/versions/versions.service.js';
 import type { AppContext } from '../src/context.js';
 
 /** One live-version loader per request (keyed by the request's own loaders object). */
-const liveLoaders = new WeakMap<object, DataLoader<string, DomainVersion | null>>();
+const liveLoaders = new WeakMap<object, DataLoader<string, AgentVersion | null>>();
 
+/** Agent.liveVersion for a page of agents: two statements, whatever the page's size. */
 function liveLoader(ctx: AppContext) {
   let loader = liveLoaders.get(ctx.loaders);
   if (!loader) {
-    loader = new DataLoader(async (ids: readonly string[]) => {
-      const found = await ctx.services.versions.live(ctx.tenantId, ids);
-      return ids.map((id) => found.find((v) => v.agentId === id) ?? null);
+    loader = new DataLoader(async (agentIds: readonly string[]) => {
+      const live = await ctx.services.versions.live(ctx.tenantId, agentIds);
+      const records = await ctx.services.versions.records(
+        ctx.tenantId,
+        live.map((v) => v.id),
+      );
+      return agentIds.map((id) => {
+        const record = records.find((r) => r.version.agentId === id);
+        return record ? toView(record) : null;
+      });
     });
     liveLoaders.set(ctx.loaders, loader);
   }
   return loader;
 }
 
-function toView(v: VersionView): AgentVersion {
+function toView(v: VersionRecord): AgentVersion {
   return {
     ...v.version,
     runs: v.runs,
     evaluatedRuns: v.evaluatedRuns,
     meanScore: v.meanScore,
-    transitions: v.transitions.map((t) => ({ ...t, from: t.from as never, to: t.to as never })),
+    transitions: v.transitions.map((t) => ({
+      ...t,
+      from: t.from as VersionStatus | null,
+      to: t.to as VersionStatus,
+    })),
   };
 }
 
 /** The version as the history shows it (runs, mean score, transitions). */
 async function viewOf(ctx: AppContext, v: DomainVersion): Promise<AgentVersion> {
-  const history = await ctx.services.versions.history(ctx.tenantId, v.agentId);
-  const view = history.find((h) => h.version.id === v.id);
-  if (!view) throw new NotFoundError('AgentVersion', v.id);
-  return toView(view);
+  const [record] = await ctx.services.versions.records(ctx.tenantId, [v.id]);
+  if (!record) throw new NotFoundError('AgentVersion', v.id);
+  return toView(record);
 }
 
 @Authorized(Role.VIEWER)
@@ -114,8 +125,7 @@ export class AgentLiveVersionResolver {
     nullable: true,
     description: 'The version the agent runs now (its number is Agent.version).',
   })
-  async liveVersion(@Root() agent: Agent, @Ctx() ctx: AppContext): Promise<AgentVersion | null> {
-    const v = await liveLoader(ctx).load(agent.id);
-    return v ? viewOf(ctx, v) : null;
+  liveVersion(@Root() agent: Agent, @Ctx() ctx: AppContext): Promise<AgentVersion | null> {
+    return liveLoader(ctx).load(agent.id);
   }
 }

@@ -10,6 +10,7 @@ import type { EvolutionContext } from '../src/evolution/loop.js';
 import { canaryPass, decideOne } from '../src/evolution/versions/canary.js';
 import { addCandidate } from '../src/evolution/versions/lifecycle.js';
 import { startTestServer, type TestServer } from './utils/server.js';
+import { statementsFor } from './utils/statements.js';
 
 // Agent versions against the real Neo4j and server (issue 12): versions on create and update,
 // the canary's automatic promotion and rollback on constructed outcomes, promotion and rollback
@@ -209,6 +210,18 @@ describe('agent versions', () => {
     );
     expect(bad.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(bad.errors?.[0]?.message).toContain('tools must be among search_knowledge');
+  });
+
+  it('reads Agent.liveVersion for a page of agents in a fixed number of statements', async () => {
+    const page = (first: number) => () =>
+      server.gql(
+        `query($first: Int) { agents(first: $first) { nodes { id liveVersion { version runs transitions { to } } } } }`,
+        { first },
+      );
+    await createAgent(server, 'Batched A');
+    await createAgent(server, 'Batched B');
+    await createAgent(server, 'Batched C');
+    expect(await statementsFor(server, page(3))).toBe(await statementsFor(server, page(1)));
   });
 
   it('updateAgent makes a new LIVE version for a behaviour change only, and retires the old', async () => {

@@ -1,17 +1,15 @@
 import {
   ensureLiveVersions,
-  versionHistory,
+  versionRecords,
   versionsOfAgents,
   type VersionRecord,
 } from '../../../graph/agent-version.repository.js';
 import { agentsByIds, lockAgent } from '../../../graph/agent.repository.js';
 import type { Tx } from '../../../graph/cypher.js';
-import { transitionsOf } from '../../../graph/transition.repository.js';
 import type { PubSub } from '../../../subscriptions/pubsub.js';
 import { VersionStatus, type AgentVersion } from '../../domain/agent-version.js';
 import type { BudgetDefaults } from '../../domain/budget.js';
 import { ConflictError, NotFoundError } from '../../domain/errors.js';
-import type { Transition } from '../../domain/transition.js';
 import { requiredText } from '../../domain/validate.js';
 import type { LlmConfig } from '../../llm/config.js';
 import type { Logger } from '../../logger.js';
@@ -20,10 +18,10 @@ import { DEFAULT_EVOLUTION, type CanaryConfig } from '../config.js';
 import { announce, promote, rollBack, rollBackLive, versionOrThrow } from './lifecycle.js';
 import { proposeAgentVersion } from './propose.js';
 
+export type { VersionRecord };
+
 /** Longest reason a person may give for a promotion or rollback. */
 const REASON_MAX = 1000;
-
-export type VersionView = VersionRecord & { transitions: Transition[] };
 
 /** Agent versions' use cases (issue 12): history, proposals, promotion and rollback by hand. */
 export class AgentVersionService {
@@ -43,17 +41,14 @@ export class AgentVersionService {
   }
 
   /** The agent's versions, newest first; NOT_FOUND for an unknown or foreign agent. */
-  async history(tenantId: string, agentId: string): Promise<VersionView[]> {
+  async history(tenantId: string, agentId: string): Promise<VersionRecord[]> {
     await this.ensureLive(tenantId, agentId);
-    return this.deps.uow.read(async (tx) => {
-      const records = await versionHistory(tx, tenantId, agentId);
-      return Promise.all(
-        records.map(async (r) => ({
-          ...r,
-          transitions: await transitionsOf(tx, tenantId, r.version.id),
-        })),
-      );
-    });
+    return this.deps.uow.read((tx) => versionRecords(tx, tenantId, { agentId }));
+  }
+
+  /** Versions with their records, by id (any order; unknown ids are absent). */
+  records(tenantId: string, versionIds: readonly string[]): Promise<VersionRecord[]> {
+    return this.deps.uow.read((tx) => versionRecords(tx, tenantId, { versionIds }));
   }
 
   /** The agents' LIVE versions (made from their fields for agents from before versions). */
