@@ -120,7 +120,11 @@ describe('spawning', { timeout: 240_000 }, () => {
   });
 
   it('spawns a specialised operator, seeded with the capability’s ACTIVE lessons, when a plan needs a capability no active agent has', async () => {
-    const events = a.pubsub.subscribe(TOPICS.evolution, { tenantId: a.tenantId });
+    const events = a.pubsub.subscribe(TOPICS.evolution, {
+      tenantId: a.tenantId,
+      // Agents' own events only: a new agent's version 1 is announced too (VERSION_CHANGED).
+      filter: (e) => (e as EvolutionEvent).kind.startsWith('AGENT_'),
+    });
     await a.graph.write((tx) =>
       tx.run({
         cypher: `
@@ -236,7 +240,11 @@ describe('spawning', { timeout: 240_000 }, () => {
   });
 
   it('retires idle spawned agents after the TTL, with the reason, and announces it', async () => {
-    const events = a.pubsub.subscribe(TOPICS.evolution, { tenantId: a.tenantId });
+    const events = a.pubsub.subscribe(TOPICS.evolution, {
+      tenantId: a.tenantId,
+      // Agents' own events only: a new agent's version 1 is announced too (VERSION_CHANGED).
+      filter: (e) => (e as EvolutionEvent).kind.startsWith('AGENT_'),
+    });
     const active = (await spawned(a)).filter((s) => s.active);
     expect(active.length).toBeGreaterThan(0);
     await run([a], { idleTtlMs: 3_600_000 }); // made moments ago: not idle for an hour

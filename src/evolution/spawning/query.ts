@@ -7,8 +7,13 @@ export type SpawnOriginView =
 
 /** A per-request loader of Agent.spawnedBy: one query for every agent of a page. */
 export function spawnOriginLoader(uow: UnitOfWork, tenantId: string) {
-  return new DataLoader<string, SpawnOriginView | null>(async (ids) => {
-    const found = await uow.read((tx) => spawnOrigins(tx, tenantId, ids));
-    return ids.map((id) => found.get(id) ?? null);
-  });
+  return new DataLoader<string, (SpawnOriginView & { agent: SpawnOriginView['chief'] }) | null>(
+    async (ids) => {
+      const found = await uow.read((tx) => spawnOrigins(tx, tenantId, ids));
+      return ids.map((id) => {
+        const origin = found.get(id);
+        return origin ? { ...origin, agent: origin.chief } : null;
+      });
+    },
+  );
 }
