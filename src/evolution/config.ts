@@ -85,12 +85,13 @@ export const DEFAULT_EVOLUTION: Readonly<EvolutionConfig> = Object.freeze({
   }),
 });
 
-const wholeMs = (name: string, fallback: number) =>
+// loadConfig puts the variable's name before the message.
+const wholeMs = (_name: string, fallback: number) =>
   z.coerce
-    .number({ error: `${name} must be a whole number of ms, at least 0` })
-    .int(`${name} must be a whole number of ms, at least 0`)
-    .min(0, `${name} must be a whole number of ms, at least 0`)
-    .max(2_592_000_000, `${name} must be at most 2592000000 (30 days)`)
+    .number({ error: 'must be a whole number of ms, at least 0' })
+    .int('must be a whole number of ms, at least 0')
+    .min(0, 'must be a whole number of ms, at least 0')
+    .max(2_592_000_000, 'must be at most 2592000000 (30 days)')
     .default(fallback);
 const count = (min: number, max: number, fallback: number) =>
   z.coerce
