@@ -59,6 +59,9 @@ export const NODE_RULES: Record<ExportLabel, Record<string, Rule>> = {
     temperature: opt('number', { min: 0, upTo: 2 }),
     tools: opt('strings'),
     lessonBudget: opt('integer', { min: 0, upTo: 50 }),
+    // Spawned by a Chief of Staff (issue 12), and why it retired.
+    spawned: opt('boolean'),
+    retiredReason: opt('string'),
     ...STAMPS,
   },
   Task: {
@@ -119,6 +122,9 @@ export const NODE_RULES: Record<ExportLabel, Record<string, Rule>> = {
     capability: opt('string'),
     family: opt('string', { max: 80 }),
     strength: opt('integer', { min: 1 }),
+    // Skills (issue 12): the plan's steps as JSON, and the capabilities they need.
+    steps: opt('string'),
+    capabilities: opt('strings'),
     validFrom: opt('datetime'),
     validTo: opt('datetime'),
     ...STAMPS,
@@ -213,6 +219,7 @@ export const RELATIONSHIP_RULES: Record<
   USED_VERSION: { from: ['Run'], to: ['AgentVersion'] },
   CONTRIBUTED_BY: { from: ['Knowledge'], to: ['Agent'] },
   SUPERSEDES: { from: ['Knowledge'], to: ['Knowledge'] },
+  SPAWNED_BY: { from: ['Agent'], to: ['Agent'] },
 };
 
 /**
