@@ -54,13 +54,39 @@ export function unreflectedRuns(
     cypher: `
       MATCH (r:Run) WHERE ${IN_SCOPE('r')} AND r.reflectedAt IS NULL
         AND r.status IN ['SUCCEEDED', 'FAILED']
+      WITH r ORDER BY r.endedAt, r.id LIMIT $scan
       MATCH (r)-[:OF]->(t:Task) WHERE t.tenantId = r.tenantId AND coalesce(t.key, '') <> 'synthesis'
       CALL (r) { ${effectiveEvaluation('r')} }
       WITH r, t, score, verdict WHERE score IS NOT NULL
       WITH r, t, score, verdict ORDER BY r.endedAt, r.id LIMIT $limit
       RETURN ${SUBJECT('r', 't')}`,
+    params: { tenants, limit: neo4j.int(limit), scan: neo4j.int(limit * 20) },
+  });
+}
+
+/**
+ * Marks as reflected (skipped) the ended runs that reflection never takes, so they are not read
+ * again every tick: synthesis runs, and runs still without any evaluation an hour after their
+ * end (runs from before evaluations existed). At most `limit`.
+ */
+export async function skipUnreflectable(
+  tx: Tx,
+  tenants: TenantScope,
+  limit: number,
+): Promise<number> {
+  const [row] = await tx.run<{ n: number }>({
+    cypher: `
+      MATCH (r:Run) WHERE ${IN_SCOPE('r')} AND r.reflectedAt IS NULL
+        AND r.status IN ['SUCCEEDED', 'FAILED']
+      MATCH (r)-[:OF]->(t:Task)
+      WITH r, t WHERE t.key = 'synthesis'
+        OR (r.endedAt < datetime() - duration('PT1H') AND NOT EXISTS { (:Evaluation)-[:EVALUATES]->(r) })
+      WITH r LIMIT $limit
+      SET r.reflectedAt = datetime(), r.reflectSkipped = true
+      RETURN count(r) AS n`,
     params: { tenants, limit: neo4j.int(limit) },
   });
+  return row?.n ?? 0;
 }
 
 /**

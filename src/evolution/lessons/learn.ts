@@ -5,6 +5,7 @@ import {
   earlierFailure,
   lessonsInScope,
   releaseReflection,
+  skipUnreflectable,
   strengthenLesson,
   unreflectedRuns,
   type ReflectionSubject,
@@ -27,6 +28,7 @@ export const REFLECTION_PAGE = 10;
 export const reflectionPass: EvolutionPass = {
   name: 'lessons: reflection',
   async run(ctx, signal) {
+    await ctx.uow.write((tx) => skipUnreflectable(tx, ctx.tenantIds, REFLECTION_PAGE * 20));
     const subjects = await ctx.uow.read((tx) =>
       unreflectedRuns(tx, ctx.tenantIds, REFLECTION_PAGE),
     );
