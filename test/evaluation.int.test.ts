@@ -5,7 +5,7 @@ import { agentExecutor } from '../src/agents/executor.js';
 import { createAgentRuntime } from '../src/agents/runtime.js';
 import { loadConfig } from '../src/config.js';
 import { StepError, type Executor } from '../src/engine/executor.js';
-import { allFinished, byKey, startScheduler, waitForWorkflow } from './utils/engine.js';
+import { allFinished, startScheduler, waitForWorkflow } from './utils/engine.js';
 import { createOperators, startPlan, withScheduler } from './utils/engine-steps.js';
 import { startTestServer, type TestServer } from './utils/server.js';
 import { subscribe } from './utils/ws.js';
@@ -65,6 +65,8 @@ async function workflow(server: TestServer, rootId: string): Promise<TaskView[]>
 }
 
 const WORKFLOW_MS = 60_000;
+
+const byKey = (tasks: TaskView[]) => Object.fromEntries(tasks.map((t) => [t.key ?? t.id, t]));
 
 describe('every run is judged', { timeout: 3 * WORKFLOW_MS }, () => {
   let server: TestServer;
