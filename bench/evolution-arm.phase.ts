@@ -62,6 +62,14 @@ interface WorkflowTask {
   runs: { id: string; status: string; agent: { name: string } | null }[];
 }
 
+/** A step's report as the user rates it: the run that wrote it, its text, who wrote it. */
+interface Report {
+  runId: string;
+  text: string;
+  agent: string | null;
+  capability: string | null;
+}
+
 const TERMINAL = new Set(['COMPLETED', 'FAILED', 'CANCELLED', 'SKIPPED']);
 const ENDED = new Set(['SUCCEEDED', 'FAILED']);
 
@@ -167,8 +175,8 @@ export async function runArm(
           example = [...new Set(outcome.texts)].join('\n---\n');
         }
         tally(result, spec, j, outcome);
-        // The user rates the answer and each step's report with the same score and words:
-        // reflection reads runs, the task's rating is what analytics and people see.
+        // The user rates the answer (what the bench counts) and each step's report on its own
+        // (env.judgeReport): reflection and efficacy read runs, so each run gets its own credit.
         const refused = (err: Error) => {
           ratingErrors.n++;
           ratingErrors.first ??= err.message;
@@ -176,8 +184,9 @@ export async function runArm(
         if (statuses.get(ids[i]!) && TERMINAL.has(statuses.get(ids[i]!)!)) {
           await surface.rateTask?.(ids[i]!, j.score, j.comment).catch(refused);
         }
-        for (const runId of outcome.runIds) {
-          await surface.rateRun?.(runId, j.score, j.comment).catch(refused);
+        for (const [k, report] of outcome.reports.entries()) {
+          const r = env.judgeReport(spec, k, report);
+          await surface.rateRun?.(report.runId, r.score, r.comment).catch(refused);
         }
       }
       if (loop) {
@@ -253,7 +262,7 @@ async function outcomeOf(
   api: Api,
   rootId: string,
   status: string,
-): Promise<Outcome & { runIds: string[] }> {
+): Promise<Outcome & { reports: Report[] }> {
   const data = await api.gql<{ workflow: { tasks: WorkflowTask[] } }>(
     `query($id: ID!) { workflow(taskId: $id) { tasks { id key status result requiredCapabilities
        runs { id status agent { name } } } } }`,
@@ -271,7 +280,18 @@ async function outcomeOf(
   return {
     completed: status === 'COMPLETED',
     texts: [root?.result ?? '', ...tasks.filter((t) => t.id !== rootId).map((t) => t.result ?? '')],
-    runIds: ran.flatMap(({ run }) => (run && ENDED.has(run.status) ? [run.id] : [])),
+    reports: ran.flatMap(({ step, run }) =>
+      run && ENDED.has(run.status)
+        ? [
+            {
+              runId: run.id,
+              text: step.result ?? '',
+              agent: run.agent?.name ?? null,
+              capability: step.requiredCapabilities[0] ?? null,
+            },
+          ]
+        : [],
+    ),
     steps: ran.flatMap(({ step, run }) =>
       run?.agent
         ? [{ agent: run.agent.name, capability: step.requiredCapabilities[0] ?? null }]

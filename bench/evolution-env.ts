@@ -16,7 +16,8 @@
  *   not mind this time); any verdict flips with probability `flip`. Scores are drawn inside the
  *   verdict's band: PASS 0.7..1, PARTIAL 0.4..0.7 (rule met but unlucky), FAIL 0.05..0.35.
  * - Feedback as a user would give it: the failed rule in one sentence ("The answer must give
- *   weights in kg."), sent through the API as rateTask(taskId, score, comment).
+ *   weights in kg."), sent through the API as rateTask(taskId, score, comment) for the answer,
+ *   and rateRun for each step's report judged on its own (judgeReport).
  * - A shift: from round `shiftRound` on, one family's rule changes (kg -> lb, and kg becomes
  *   wrong), so lessons that were right become stale: they must be retired for success to recover.
  *
@@ -246,7 +247,32 @@ export class EvolutionEnv {
     const skill = skills.length ? skills.reduce((a, b) => a + b, 0) / skills.length : 1;
     let success = draw(seed, 'pass', ...key) < (met ? skill : luckyPass);
     if (draw(seed, 'flip', ...key) < flip) success = !success;
-    const u = draw(seed, 'score', ...key);
+    return this.rated(success, met, draw(seed, 'score', ...key), rule);
+  }
+
+  /**
+   * How the user rates one step's report on its own (its run's rating): by the same rule on the
+   * report's text alone, with the skill of the agent that wrote it and draws of its own. So a
+   * report that carried the knowledge is credited, and one that did not is told what was missing,
+   * even when a sibling step's report saved the answer.
+   */
+  judgeReport(
+    spec: TaskSpec,
+    step: number,
+    report: { text: string; agent: string | null; capability: string | null },
+  ): Judgement {
+    const { seed, luckyPass, flip } = this.params;
+    const rule = this.ruleOf(spec.family, spec.round);
+    const key = [spec.round, spec.slot, 'step', step];
+    const met = meets(rule, [report.text], spec);
+    const skill = report.agent ? this.skill(report.agent, report.capability) : 1;
+    let success = draw(seed, 'pass', ...key) < (met ? skill : luckyPass);
+    if (draw(seed, 'flip', ...key) < flip) success = !success;
+    return this.rated(success, met, draw(seed, 'score', ...key), rule);
+  }
+
+  /** A score in the verdict's band and what the user says with it. */
+  private rated(success: boolean, met: boolean, u: number, rule: HiddenRule): Judgement {
     const score = success ? PASS_FROM + (1 - PASS_FROM) * u : met ? 0.4 + 0.29 * u : 0.05 + 0.3 * u;
     const comment = success
       ? met

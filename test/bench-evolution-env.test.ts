@@ -115,3 +115,24 @@ describe('the simulated environment of bench:evolution', () => {
     expect(run(11)).not.toEqual(run(12));
   });
 });
+
+describe("the environment's rating of one step's report", () => {
+  it('credits a report that carried the knowledge and tells one that did not what was missing', () => {
+    const e = new EvolutionEnv({ ...DEFAULT_ENV, seed: 5, shiftRound: -1, luckyPass: 0, flip: 0 });
+    const [spec] = e.tasksFor(0, 1);
+    const rule = spec!.family.rule;
+    const without = e.judgeReport(spec!, 0, {
+      text: plain(spec!)[0]!,
+      agent: 'A',
+      capability: null,
+    });
+    expect(without).toMatchObject({ met: false, success: false, comment: rule.feedback });
+    const withIt = e.judgeReport(spec!, 1, {
+      text: `Rules followed: ${rule.feedback}`,
+      agent: 'A',
+      capability: null,
+    });
+    expect(withIt.met).toBe(true);
+    expect(withIt.comment).not.toBe(rule.feedback);
+  });
+});
