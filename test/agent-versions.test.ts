@@ -12,6 +12,7 @@ import {
 } from '../src/domain/agent-version.js';
 import { AgentRole, AgentStatus, type Agent } from '../src/domain/agent.js';
 import { operatorTools } from '../src/agents/tools.js';
+import { checkNodeRules, checkRelationshipRule } from '../src/domain/organisation-rules.js';
 import {
   decideCanary,
   incompleteBeta,
@@ -214,5 +215,45 @@ describe("the offline model's version proposal", () => {
       'Never guess a figure!',
       'Use the 2024 data.',
     ]);
+  });
+});
+
+describe('agent versions in an organisation document', () => {
+  const at = { $datetime: '2024-05-01T10:20:30Z' };
+  const version = (properties: Record<string, unknown>) => ({
+    label: 'AgentVersion' as const,
+    id: 'v1',
+    properties: { version: { $int: 1 }, createdAt: at, ...properties },
+  });
+
+  it('imports versions from before statuses, and versions with every field', () => {
+    expect(() =>
+      checkNodeRules([version({ systemPrompt: 'old', reason: 'created' })]),
+    ).not.toThrow();
+    expect(() =>
+      checkNodeRules([
+        version({
+          status: 'CANDIDATE',
+          origin: 'PLATFORM',
+          canaryShare: 0.2,
+          temperature: 0.5,
+          tools: ['search_knowledge'],
+          lessonBudget: { $int: 3 },
+          agentId: 'a1',
+        }),
+      ]),
+    ).not.toThrow();
+  });
+
+  it('refuses a status or origin that is not one, and USED_VERSION from anything but a Run', () => {
+    expect(() => checkNodeRules([version({ status: 'BEST' })])).toThrow(
+      /status must be .*CANDIDATE.*but got "BEST"/,
+    );
+    expect(() => checkNodeRules([version({ origin: 'ROBOT' })])).toThrow(/origin must be/);
+    const rel = { type: 'USED_VERSION', from: 'r1', to: 'v1', properties: {} };
+    expect(() => checkRelationshipRule(0, rel, 'Run', 'AgentVersion')).not.toThrow();
+    expect(() => checkRelationshipRule(0, rel, 'Task', 'AgentVersion')).toThrow(
+      /USED_VERSION must go from Run to AgentVersion/,
+    );
   });
 });
