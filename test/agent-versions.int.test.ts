@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { versionsOfAgents } from '../graph/agent-version.repository.js';
+import { useVersions, versionsOfAgents } from '../graph/agent-version.repository.js';
 import { writeEvaluation } from '../graph/evaluation.repository.js';
 import { TOPICS, type EvolutionEvent } from '../subscriptions/topics.js';
 import { VersionStatus, type AgentVersion } from '../src/domain/agent-version.js';
@@ -278,6 +278,48 @@ describe('agent versions', () => {
     expect(await agentVersionNumber(server, id)).toBe(1);
     // Asked again: still one.
     expect(await versions(server, id)).toHaveLength(1);
+  });
+
+  it('gives a candidate with share 0.2 of 400 claimed runs a count within the binomial 99.9% interval, the same on a second claim', async () => {
+    const agent = await createAgent(server, 'Canary share');
+    const liveV = await live(server, agent.id);
+    const candidate = await candidateOf(server, agent.id, 'the candidate', 0.2);
+    const runIds = await server.graph.write((tx) =>
+      tx.run<{ id: string }>({
+        cypher: `UNWIND range(1, 400) AS i
+                 CREATE (r:Run {id: randomUUID(), tenantId: $tenantId, status: 'RUNNING', attempt: 1,
+                                startedAt: datetime(), createdAt: datetime(), updatedAt: datetime()})
+                 RETURN r.id AS id`,
+        params: { tenantId: server.tenantId },
+      }),
+    );
+    const claims = runIds.map((r) => ({
+      runId: r.id,
+      agentId: agent.id,
+      tenantId: server.tenantId,
+    }));
+    const used = await server.services.uow.run((tx) => useVersions(tx, claims));
+    const toCandidate = [...used.byRun.values()].filter((v) => v.id === candidate.id).length;
+    expect(used.byRun.size).toBe(400);
+    expect([...used.byRun.values()].every((v) => [candidate.id, liveV.id].includes(v.id))).toBe(
+      true,
+    );
+    // Binomial(400, 0.2): mean 80, sd 8; 99.9% two-sided: 80 ± 3.29 sd.
+    expect(toCandidate).toBeGreaterThanOrEqual(54);
+    expect(toCandidate).toBeLessThanOrEqual(106);
+    // A retried claim of the same runs picks the same versions, and writes no second edge.
+    const again = await server.services.uow.run((tx) => useVersions(tx, claims));
+    expect([...again.byRun].map(([r, v]) => [r, v.id])).toEqual(
+      [...used.byRun].map(([r, v]) => [r, v.id]),
+    );
+    const [edges] = await server.graph.read((tx) =>
+      tx.run<{ n: number; candidate: number }>({
+        cypher: `MATCH (r:Run {tenantId: $tenantId})-[u:USED_VERSION]->(v:AgentVersion {agentId: $agentId})
+                 RETURN count(u) AS n, count(CASE WHEN v.id = $candidate THEN 1 END) AS candidate`,
+        params: { tenantId: server.tenantId, agentId: agent.id, candidate: candidate.id },
+      }),
+    );
+    expect(edges).toEqual({ n: 400, candidate: toCandidate });
   });
 
   it('promotes a candidate whose runs score better than the live version since it was created', async () => {
