@@ -15,6 +15,7 @@ import { deleteTenant, startTestServer, type TestServer } from './utils/server.j
 import { subscribe, type Subscription } from './utils/ws.js';
 import { seedConsensus, seedEvaluations, seedMemory } from './utils/memory-fixtures.js';
 import { seedVersions } from './utils/version-fixtures.js';
+import { seedLesson } from './utils/lesson-fixtures.js';
 import {
   introspectSchema,
   operationTemplate,
@@ -624,6 +625,9 @@ describe('cross-tenant isolation', () => {
     // Judged runs and a person's rating (issue 12): not in the export, so listed apart.
     const judged = await seedEvaluations(server.graph, tenantId, label, sub!, operator!);
     evaluationIds.set(tenantId, [...judged.runs, ...judged.evaluations]);
+    // An ACTIVE lesson drawn from one judged run and applied in the other (issue 12): its text,
+    // efficacy, derivedFrom and transitions must not leak; retire/activateLesson refuse it.
+    await seedLesson(server.graph, tenantId, label, judged.runs);
     // Agent versions (issue 12): a candidate to promote or roll back, a live one.
     const versions = await seedVersions(server.graph, tenantId, label, operator!, chief!);
     const key = await gql(TenancyCreateApiKey, { name: `${label} viewer key`, role: 'VIEWER' });
