@@ -379,6 +379,21 @@ describe('agent versions', () => {
     expect(await agentVersionNumber(server, agent.id)).toBe(1);
   });
 
+  it('rolls back the candidate of a deleted agent instead of waiting for it forever', async () => {
+    const agent = await createAgent(server, 'Deleted');
+    const candidate = await candidateOf(server, agent.id, 'never runs');
+    await ok(server, `mutation($id: ID!) { deleteAgent(id: $id) { id } }`, { id: agent.id });
+    const config = { share: 0.2, minRuns: 10, alpha: 0.05 };
+    expect(await decideOne(ctxOf(server), candidate, config)).toBeNull();
+    const [row] = await server.graph.read((tx) =>
+      tx.run<{ status: string }>({
+        cypher: 'MATCH (v:AgentVersion {tenantId: $tenantId, id: $id}) RETURN v.status AS status',
+        params: { tenantId: server.tenantId, id: candidate.id },
+      }),
+    );
+    expect(row).toEqual({ status: 'ROLLED_BACK' });
+  });
+
   it('lets only one of two processes decide a candidate', async () => {
     const agent = await createAgent(server, 'Raced', { systemPrompt: 'old' });
     const liveV = await live(server, agent.id);

@@ -38,7 +38,7 @@ export const canaryPass: EvolutionPass = {
   },
 };
 
-/** Decides one candidate; returns what the test said (and null when its agent has no live one). */
+/** Decides one candidate; returns what the test said (null when its agent is gone: rolled back). */
 export async function decideOne(
   ctx: Pick<EvolutionContext, 'uow'>,
   candidate: AgentVersion,
@@ -53,7 +53,12 @@ export async function decideOne(
       live: await versionScores(tx, tenantId, live.id, candidate.createdAt),
     };
   });
-  if (!evidence) return null;
+  if (!evidence) {
+    // No live version: the agent was deleted. The candidate can never run; it stops waiting.
+    const reason = 'canary: its agent no longer exists';
+    await ctx.uow.run((tx, emit) => rollBack(tx, emit, candidate, reason, 'PLATFORM'));
+    return null;
+  }
   const verdict = decideCanary(evidence.candidate, evidence.live, config);
   if (verdict.decision === 'WAIT') return verdict;
   await ctx.uow.run(async (tx, emit) => {
