@@ -68,6 +68,24 @@ describe('the domain rules of an imported organisation', () => {
     const own = { ...rel, type: 'LIKES' };
     expect(() => checkRelationshipRule(0, own, 'Agent', 'Capability')).not.toThrow();
   });
+  it('takes the judged statistics of HAS_CAPABILITY when given, and checks their kinds (issue 12)', () => {
+    const stats = { runs: { $int: 3 }, successes: { $int: 2 } };
+    const rel = (properties: object) => ({
+      type: 'HAS_CAPABILITY',
+      from: 'a1',
+      to: 'c1',
+      properties: { ...stats, ...properties },
+    });
+    const judged = rel({ scored: { $int: 2 }, scoreSum: 1.4 });
+    expect(() => checkRelationshipRule(0, judged, 'Agent', 'Capability')).not.toThrow();
+    expect(() => checkRelationshipRule(0, rel({}), 'Agent', 'Capability')).not.toThrow();
+    expect(
+      refusal(() => checkRelationshipRule(0, rel({ scored: 2.5 }), 'Agent', 'Capability')).message,
+    ).toContain('relationships[0].properties.scored must be an integer');
+    expect(
+      refusal(() => checkRelationshipRule(0, rel({ scoreSum: -1 }), 'Agent', 'Capability')).message,
+    ).toContain('relationships[0].properties.scoreSum');
+  });
 });
 
 describe('the signature of an exported organisation', () => {

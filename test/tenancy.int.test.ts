@@ -366,8 +366,15 @@ function preferredKind(slot: Slot, field: string): Kind {
   return guess(slot.name) ?? guess(field) ?? 'agent';
 }
 
-/** The only String slot is deleteOrganisation's `confirm`: it gets the victim's tenant id. */
-const isTenantSlot = (slot: Slot) => slot.scalar === 'String';
+/** deleteOrganisation's `confirm` gets the victim's tenant id. */
+const isTenantSlot = (slot: Slot) => slot.scalar === 'String' && slot.name === 'confirm';
+const OWN_LABEL = 'Attacker own';
+/** String slots that name a capability (not an id: never rotated through the id kinds). */
+const CAPABILITY_SLOTS = new Set(['capabilityPerformance.name']);
+const isCapabilitySlot = (field: string, slot: Slot) =>
+  CAPABILITY_SLOTS.has(`${field}.${slot.name}`);
+/** The capability each tenant's seed gives its operator. */
+const capabilityOf = (label: string) => `${label.replace(/ /g, '-')}-research`;
 
 /** One call: who owns the id in each slot, of which kind, and the optional Booleans. */
 interface Plan {
@@ -411,7 +418,13 @@ function plansFor(template: OperationTemplate): Plan[] {
     .filter((p) => {
       const key = JSON.stringify([
         p.owners,
-        p.kinds.map((k, i) => (isTenantSlot(slots[i]!) ? 'tenant' : k)),
+        p.kinds.map((k, i) =>
+          isTenantSlot(slots[i]!)
+            ? 'tenant'
+            : isCapabilitySlot(template.field, slots[i]!)
+              ? 'capability'
+              : k,
+        ),
         p.toggle,
       ]);
       if (seen.has(key)) return false;
@@ -457,6 +470,7 @@ describe('cross-tenant isolation', () => {
   let victim: TestServer;
   let attacker: TestServer;
   const token = `tq${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+  const victimLabel = `Victim ${token}`;
 
   const victimIds: Fixtures = {} as Fixtures;
   const ownIds: Fixtures = {} as Fixtures;
@@ -731,11 +745,18 @@ describe('cross-tenant isolation', () => {
     };
     const variables = template.variables((i) => {
       const slot = template.slots[i]!;
-      if (plan.owners[i] === 'own') return pick(i, ownIds, ownAlternates);
+      // A capability is named, not an id: the owner's name, whatever the plan's kinds.
+      const capability = isCapabilitySlot(template.field, slot);
+      if (capability) labels[i] = `${slot.path}=${plan.owners[i]} capability`;
+      if (plan.owners[i] === 'own') {
+        return capability ? capabilityOf(OWN_LABEL) : pick(i, ownIds, ownAlternates);
+      }
       let value: string;
       if (isTenantSlot(slot)) {
         labels[i] = `${slot.path}=victim tenant`;
         value = victim.tenantId;
+      } else if (capability) {
+        value = capabilityOf(victimLabel);
       } else {
         value = pick(i, victimIds, victimAlternates);
       }
@@ -813,8 +834,8 @@ describe('cross-tenant isolation', () => {
     victim = await startTestServer();
     attacker = await startTestServer();
 
-    await seed(victim, {}, `Victim ${token}`, victimIds, victimAlternates, victim.tenantId);
-    await seed(victim, attackerHeaders(), 'Attacker own', ownIds, ownAlternates, attacker.tenantId);
+    await seed(victim, {}, victimLabel, victimIds, victimAlternates, victim.tenantId);
+    await seed(victim, attackerHeaders(), OWN_LABEL, ownIds, ownAlternates, attacker.tenantId);
 
     before = await snapshot();
     const keyIds = (before.keys as { id: string }[]).map((k) => k.id);
@@ -866,7 +887,10 @@ describe('cross-tenant isolation', () => {
     expectedFields = fields.map((f) => `${f.root}.${f.field.name}`);
     const templates = fields.map(({ root, field }) =>
       operationTemplate(schema, root, field, {
-        isSlot: (name, scalar) => scalar === 'ID' || (scalar === 'String' && name === 'confirm'),
+        isSlot: (name, scalar, fieldName) =>
+          scalar === 'ID' ||
+          (scalar === 'String' &&
+            (name === 'confirm' || CAPABILITY_SLOTS.has(`${fieldName}.${name}`))),
         scalar: (scalar, name, fieldName) => {
           switch (scalar) {
             case 'String':

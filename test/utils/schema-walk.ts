@@ -150,8 +150,8 @@ export interface Slot {
 }
 
 export interface TemplateOptions {
-  /** Whether a scalar position is a slot (default: every ID). */
-  isSlot?(name: string, scalar: string): boolean;
+  /** Whether a scalar position of a root field is a slot (default: every ID). */
+  isSlot?(name: string, scalar: string, field: string): boolean;
   /** The value of a non-slot scalar; throw for a scalar the test does not know yet. */
   scalar(scalar: string, name: string, field: string): unknown;
 }
@@ -214,7 +214,7 @@ export function operationTemplate(
       return () => value;
     }
     if (!isScalarType(inner)) throw new Error(`unexpected input type ${String(inner)}`);
-    if (isSlot(name, inner.name)) {
+    if (isSlot(name, inner.name, field.name)) {
       const index = slots.push({ name, path, scalar: inner.name }) - 1;
       return (fill) => fill(index);
     }
