@@ -68,6 +68,7 @@ describe('the domain rules of an imported organisation', () => {
     const own = { ...rel, type: 'LIKES' };
     expect(() => checkRelationshipRule(0, own, 'Agent', 'Capability')).not.toThrow();
   });
+
   it('takes the judged statistics of HAS_CAPABILITY when given, and checks their kinds (issue 12)', () => {
     const stats = { runs: { $int: 3 }, successes: { $int: 2 } };
     const rel = (properties: object) => ({
