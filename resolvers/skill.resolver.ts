@@ -1,8 +1,11 @@
+import DataLoader from 'dataloader';
 import { Arg, Authorized, Ctx, FieldResolver, Int, Query, Resolver, Root } from 'type-graphql';
 import { Agent } from '../schema/agent.type.js';
 import { Role } from '../schema/enums.js';
+import { KnowledgeEfficacy } from '../schema/lesson.type.js';
 import { Skill, SpawnOrigin } from '../schema/skill.type.js';
 import type { AppContext } from '../src/context.js';
+import { skillEfficacy } from '../src/evolution/skills/lifecycle.js';
 import { skillsOf } from '../src/evolution/skills/query.js';
 import { spawnOriginLoader } from '../src/evolution/spawning/query.js';
 
@@ -21,6 +24,23 @@ export class SkillResolver {
     @Arg('first', () => Int, { defaultValue: 20 }) first = 20,
   ): Promise<Skill[]> {
     return skillsOf(ctx.services.uow, ctx.tenantId, { family, status, capability }, first);
+  }
+
+  @FieldResolver(() => KnowledgeEfficacy, {
+    description:
+      "The PASS rate of its family's root tasks planned with it offered against those planned without it (since it was made; the roots it was drawn from left out), with a 95% interval (Newcombe). Its lifecycle decides on this.",
+  })
+  efficacy(@Root() skill: Skill, @Ctx() ctx: AppContext): Promise<KnowledgeEfficacy> {
+    return ctx.loaders
+      .keyed<KnowledgeEfficacy>(
+        'skillEfficacy',
+        null,
+        () =>
+          new DataLoader((ids) =>
+            Promise.all(ids.map((id) => skillEfficacy(ctx.services.uow, ctx.tenantId, id))),
+          ),
+      )
+      .load(skill.id);
   }
 }
 

@@ -210,7 +210,8 @@ describe('skills, on the offline model', { timeout: 4 * WORKFLOW_MS }, () => {
 
     const listed = await server.gql(
       `query($family: String) { skills(family: $family) { id family status strength
-         steps { key title capability dependsOn condition } } }`,
+         steps { key title capability dependsOn condition }
+         efficacy { applied notApplied delta } } }`,
       { family: FAMILY } as never,
     );
     expect(listed.errors).toBeUndefined();
@@ -219,6 +220,12 @@ describe('skills, on the offline model', { timeout: 4 * WORKFLOW_MS }, () => {
     ).skills;
     expect(shown).toMatchObject({ id: skill!.id, strength: 3 });
     expect(shown!.steps).toHaveLength(2);
+    // The roots it was drawn from are not its evidence: none is left yet.
+    expect((shown as unknown as { efficacy: unknown }).efficacy).toEqual({
+      applied: 0,
+      notApplied: 0,
+      delta: null,
+    });
   });
 
   it('a plan of a family with no skill is offered none', async () => {
