@@ -12,6 +12,7 @@ import {
 } from '../src/domain/agent-version.js';
 import { AgentRole, AgentStatus, type Agent } from '../src/domain/agent.js';
 import { operatorTools } from '../src/agents/tools.js';
+import { evolutionEnvSchema, evolutionFromEnv } from '../src/evolution/config.js';
 import { checkNodeRules, checkRelationshipRule } from '../src/domain/organisation-rules.js';
 import {
   decideCanary,
@@ -255,5 +256,27 @@ describe('agent versions in an organisation document', () => {
     expect(() => checkRelationshipRule(0, rel, 'Task', 'AgentVersion')).toThrow(
       /USED_VERSION must go from Run to AgentVersion/,
     );
+  });
+});
+
+describe('the canary settings', () => {
+  it('default to a share of 0.2, 10 runs a side and alpha 0.05, and name a bad value', () => {
+    expect(evolutionFromEnv(evolutionEnvSchema.parse({})).canary).toEqual({
+      share: 0.2,
+      minRuns: 10,
+      alpha: 0.05,
+    });
+    expect(
+      evolutionFromEnv(
+        evolutionEnvSchema.parse({
+          EVOLUTION_CANARY_SHARE: '0.1',
+          EVOLUTION_CANARY_MIN_RUNS: '30',
+          EVOLUTION_CANARY_ALPHA: '0.01',
+        }),
+      ).canary,
+    ).toEqual({ share: 0.1, minRuns: 30, alpha: 0.01 });
+    const bad = evolutionEnvSchema.safeParse({ EVOLUTION_CANARY_SHARE: '0.9' });
+    expect(bad.success).toBe(false);
+    expect(bad.error?.issues[0]?.message).toBe('must be a number from 0.01 to 0.5');
   });
 });
