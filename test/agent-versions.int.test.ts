@@ -11,6 +11,8 @@ import { canaryPass, decideOne } from '../src/evolution/versions/canary.js';
 import { addCandidate } from '../src/evolution/versions/lifecycle.js';
 import { startTestServer, type TestServer } from './utils/server.js';
 import { statementsFor } from './utils/statements.js';
+import { subscribe } from './utils/ws.js';
+import { parse } from 'graphql';
 
 // Agent versions against the real Neo4j and server (issue 12): versions on create and update,
 // the canary's automatic promotion and rollback on constructed outcomes, promotion and rollback
@@ -222,6 +224,30 @@ describe('agent versions', () => {
     await createAgent(server, 'Batched B');
     await createAgent(server, 'Batched C');
     expect(await statementsFor(server, page(3))).toBe(await statementsFor(server, page(1)));
+  });
+
+  it('announces a version change on evolutionEvents to a subscriber', async () => {
+    const sub = await subscribe(
+      server,
+      parse(
+        'subscription { evolutionEvents(kinds: [VERSION_CHANGED]) { kind subjectLabel subjectId summary } }',
+      ) as never,
+    );
+    try {
+      const agent = await createAgent(server, 'Announced', { systemPrompt: 'v1' });
+      const [v1] = await versions(server, agent.id);
+      const event = await sub.waitForNext(10_000);
+      expect(event.data).toEqual({
+        evolutionEvents: {
+          kind: 'VERSION_CHANGED',
+          subjectLabel: 'AgentVersion',
+          subjectId: v1!.id,
+          summary: `version 1 of agent ${agent.id}: new -> LIVE (created)`,
+        },
+      });
+    } finally {
+      await sub.close();
+    }
   });
 
   it('updateAgent makes a new LIVE version for a behaviour change only, and retires the old', async () => {
