@@ -12,7 +12,7 @@ import { synthesize } from './synthesize.js';
 import { judgeStep } from '../evolution/evaluate/judge.js';
 import { answerByConsensus, consensusOf } from '../evolution/consensus/consensus.js';
 import { LIMITS } from '../domain/validate.js';
-import { lessonSection, lessonsForStep } from '../evolution/lessons/retrieve.js';
+import { lessonSection, lessonsForStep, withoutManaged } from '../evolution/lessons/retrieve.js';
 import { offeredSkill } from '../evolution/skills/offer.js';
 import {
   appliedWrite,
@@ -67,7 +67,10 @@ async function plan(rt: AgentRuntime, step: StepContext): Promise<string> {
     async (tx) =>
       [
         await candidateAgents(tx, [tenantId]),
-        luceneQuery(task.title) ? await searchKnowledge(tx, tenantId, task.title, 5) : [],
+        // Lessons and skills with a lifecycle come through their own retrieval, not search.
+        luceneQuery(task.title)
+          ? withoutManaged(await searchKnowledge(tx, tenantId, task.title, 5))
+          : [],
       ] as const,
   );
   // The family's lessons, as rules for the plan (issue 12); APPLIED_IN queued on step.writes.

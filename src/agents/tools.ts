@@ -4,6 +4,7 @@ import { z } from 'zod';
 import * as work from '../../graph/agent-work.repository.js';
 import { candidateAgents } from '../../graph/claim.repository.js';
 import { searchKnowledge } from '../../graph/knowledge.repository.js';
+import { withoutManaged } from '../evolution/lessons/retrieve.js';
 import { luceneQuery } from '../../graph/fulltext.js';
 import { KnowledgeKind } from '../domain/knowledge.js';
 import type { StepContext } from '../engine/executor.js';
@@ -37,7 +38,10 @@ export function operatorTools(
   const searchKnowledgeTool = tool(
     async ({ query }) => {
       if (!luceneQuery(query)) return 'Nothing to search for.';
-      const hits = await rt.uow.read((tx) => searchKnowledge(tx, tenantId, query, 5));
+      // Lessons and skills with a lifecycle reach prompts only through their own retrieval.
+      const hits = withoutManaged(
+        await rt.uow.read((tx) => searchKnowledge(tx, tenantId, query, 5)),
+      );
       if (hits.length > 0) {
         const items = hits.map((h) => ({ label: 'Knowledge' as const, id: h.knowledge.id }));
         step.writes.add('search_knowledge applied', appliedWrite(tenantId, run.id, items));

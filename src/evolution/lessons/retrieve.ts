@@ -77,6 +77,17 @@ export async function lessonsForStep(
 }
 
 /**
+ * Knowledge search hits without the lessons and skills the lifecycle manages (those with a
+ * status): they reach prompts only through their own retrieval, so that APPLIED_IN means what
+ * the candidate draw decided, and a RETIRED one never comes back through a search (issue 12).
+ */
+export function withoutManaged<T extends { knowledge: { status?: string | null } }>(
+  hits: readonly T[],
+): T[] {
+  return hits.filter((h) => !h.knowledge.status);
+}
+
+/**
  * The lessons as a prompt states them: rules to follow, one a line, under "Rules to follow:"
  * (which the offline model reads), followed by a blank line; '' when there are none.
  */
