@@ -13,6 +13,7 @@ import { graphql } from './generated/index.js';
 import type { OrganisationDocument } from '../src/domain/organisation-export.js';
 import { deleteTenant, startTestServer, type TestServer } from './utils/server.js';
 import { subscribe, type Subscription } from './utils/ws.js';
+import { seedSkillAndSpawn } from './utils/skill-fixtures.js';
 import { seedConsensus, seedEvaluations, seedMemory } from './utils/memory-fixtures.js';
 import { seedVersions } from './utils/version-fixtures.js';
 import { seedLesson } from './utils/lesson-fixtures.js';
@@ -633,6 +634,8 @@ describe('cross-tenant isolation', () => {
     expect(empty.errors).toBeUndefined();
     // Memory, written as ingestion would (ingested already, so nothing changes it meanwhile).
     const memory = await seedMemory(server.graph, tenantId, label, operator!);
+    // A skill and a spawned agent (issue 12): skills(family) and Agent.spawnedBy must not leak.
+    await seedSkillAndSpawn(server.graph, tenantId, label, root!, operator!, chief!);
     // A consensus step's answers and decision (issue 12): their text and ids must not leak.
     const consensus = await seedConsensus(server.graph, tenantId, label, sub!, [operator!, chief!]);
     consensusIds.set(tenantId, [consensus.run, consensus.decision, ...consensus.answers]);
@@ -861,6 +864,8 @@ describe('cross-tenant isolation', () => {
         `Victim ${token} person`,
       ]),
     ];
+    // Skill steps and spawn reasons are not in the export (issue 12); seedSkillAndSpawn wrote these.
+    secrets.push(`Victim ${token} skill step`, `Victim ${token} spawn reason`);
     expect(secrets.length).toBeGreaterThan(10);
 
     victimSubs = {
