@@ -87,6 +87,13 @@ const SYNTHESIS = 'Final brief: the European e-bike market is large and growing 
 const ANSWER = 'Growth is about 10% a year.';
 const QUESTION = 'How fast is the European e-bike market growing?';
 const report = (title: string) => `Report on "${title}": done, with sources.`;
+/** The judge's answer for every succeeded operator and synthesis step (issue 12). */
+const JUDGEMENT = {
+  score: 0.9,
+  verdict: 'PASS',
+  reasons: ['meets the expected output'],
+  feedback: 'Good.',
+};
 
 const step = (key: string, title: string, capability: string, dependsOn: string[]) => ({
   key,
@@ -156,6 +163,8 @@ function happy(req: ChatRequest): Reply {
       };
     case 'synthesis':
       return { content: SYNTHESIS, usage };
+    case 'evaluation':
+      return { json: JUDGEMENT, usage };
     default:
       return { status: 400, error: `unexpected request: ${JSON.stringify(req.messages)}` };
   }
@@ -270,7 +279,7 @@ describe('the agents, on ChatOpenAI against a scripted OpenAI server', waitsForW
   it('plans, executes with tool calls, asks, learns and synthesises, with exact totals', async () => {
     const { server, scripted } = await setup();
     const tokens = server.pubsub.subscribe(TOPICS.stepToken);
-    const { root, tasks, byKey, rootId, details } = await submit(server, 'COMPLETED', 9);
+    const { root, tasks, byKey, rootId, details } = await submit(server, 'COMPLETED', 12);
 
     expect(root.status).toBe('COMPLETED');
     // The real client streamed each step's model from the server; the tokens were published.
@@ -345,17 +354,18 @@ describe('the agents, on ChatOpenAI against a scripted OpenAI server', waitsForW
       ),
     ).toBe(2);
 
-    // Exact totals: 9 calls. Planning 1; research: execution (tools) + chat + execution
-    // (report) + extraction = 4; write: execution x2 + extraction = 3; synthesis 1.
-    expect(scripted.requests).toHaveLength(9);
+    // Exact totals: 12 calls. Planning 1; research: execution (tools) + chat + execution
+    // (report) + extraction + judge = 5; write: execution x2 + extraction + judge = 4;
+    // synthesis + judge = 2.
+    expect(scripted.requests).toHaveLength(12);
     const usage = (calls: number) => ({ ...usageOf(calls), costUsd: expect.any(Number) });
     const cost = (u: { costUsd: number }, calls: number) =>
       expect(u.costUsd).toBeCloseTo(costOf(calls), 12);
     const tenant = details.data!.llmUsage;
-    expect(tenant).toEqual(usage(9));
-    cost(tenant, 9);
-    expect(costOf(9)).toBeCloseTo(0.00108, 12);
-    const perStep = { root: 1, research: 4, write: 3, synthesis: 1 };
+    expect(tenant).toEqual(usage(12));
+    cost(tenant, 12);
+    expect(costOf(12)).toBeCloseTo(0.00144, 12);
+    const perStep = { root: 1, research: 5, write: 4, synthesis: 2 };
     for (const [key, calls] of Object.entries(perStep)) {
       const task = byKey[key]!;
       expect(task.llmUsage, key).toEqual(usage(calls));
@@ -370,7 +380,7 @@ describe('the agents, on ChatOpenAI against a scripted OpenAI server', waitsForW
         `MATCH (:Run {tenantId: $tenantId})-[:CALLED]->(c:LLMCall {provider: 'compatible', model: 'gpt-4o-mini', priced: true})
          WHERE c.error IS NULL RETURN count(c) AS n`,
       ),
-    ).toBe(9);
+    ).toBe(12);
   });
 
   it('repairs an invalid plan with a repair prompt, then completes', async () => {
@@ -423,7 +433,7 @@ describe('the agents, on ChatOpenAI against a scripted OpenAI server', waitsForW
       failed = true;
       return { status };
     });
-    const { root, byKey, details } = await submit(server, 'COMPLETED', 10);
+    const { root, byKey, details } = await submit(server, 'COMPLETED', 13);
     expect(root.status).toBe('COMPLETED');
     expect(root.result).toBe(SYNTHESIS);
     const research = byKey.research!;
@@ -434,9 +444,9 @@ describe('the agents, on ChatOpenAI against a scripted OpenAI server', waitsForW
     ]);
     expect(research.runs[0]!.error).toMatch(message);
     expect(research.runs[1]!.error).toBeNull();
-    // The failed call is recorded with its error and no tokens; the retry made 4 calls.
+    // The failed call is recorded with its error and no tokens; the retry made 5 calls.
     expect(research.runs[0]!.llmUsage).toMatchObject({ calls: 1, totalTokens: 0, costUsd: 0 });
-    expect(research.runs[1]!.llmUsage).toMatchObject(usageOf(4));
+    expect(research.runs[1]!.llmUsage).toMatchObject(usageOf(5));
     // Each failure was one request: the client itself did not retry.
     expect(
       scripted.requests.filter(
@@ -445,8 +455,8 @@ describe('the agents, on ChatOpenAI against a scripted OpenAI server', waitsForW
       ),
     ).toHaveLength(2);
     expect(byKey.write!.runs.map((r) => r.status)).toEqual(['SUCCEEDED']);
-    // The tenant: the failed call and the 9 of a clean run, priced only by the latter.
-    expect(details.data!.llmUsage).toMatchObject({ ...usageOf(9), calls: 10 });
-    expect(details.data!.llmUsage.costUsd).toBeCloseTo(costOf(9), 12);
+    // The tenant: the failed call and the 12 of a clean run, priced only by the latter.
+    expect(details.data!.llmUsage).toMatchObject({ ...usageOf(12), calls: 13 });
+    expect(details.data!.llmUsage.costUsd).toBeCloseTo(costOf(12), 12);
   });
 });

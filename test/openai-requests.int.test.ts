@@ -70,6 +70,11 @@ function weakModel(req: ChatRequest): Reply {
       };
     case 'synthesis':
       return { content: SYNTHESIS, usage: USAGE };
+    case 'evaluation':
+      return {
+        json: { score: 0.8, verdict: 'PASS', reasons: ['covers the market'], feedback: 'Fine.' },
+        usage: USAGE,
+      };
     default:
       return { content: 'An answer.', usage: USAGE };
   }
@@ -150,7 +155,7 @@ describe(
       // Every body: strict schemas valid, a max_tokens budget, streamed with usage.
       const purposes = scripted.requests.map(purposeOf);
       expect(new Set(purposes)).toEqual(
-        new Set(['planning', 'execution', 'extraction', 'synthesis']),
+        new Set(['planning', 'execution', 'extraction', 'synthesis', 'evaluation']),
       );
       let strict = 0;
       for (const req of scripted.requests) {
@@ -159,8 +164,9 @@ describe(
         expect(req.stream, purposeOf(req)).toBe(true);
         expect(req.stream_options, purposeOf(req)).toEqual({ include_usage: true });
       }
-      // The plan and the extraction went out as strict json_schema.
-      expect(strict).toBe(2);
+      // The plan, the extraction and the two judgements (research, synthesis) went out as
+      // strict json_schema.
+      expect(strict).toBe(4);
 
       // Streamed calls still report their usage: every request is recorded with its tokens.
       const calls = scripted.requests.length;
