@@ -296,6 +296,59 @@ describe('a skill’s efficacy and lifecycle, on a constructed history', () => {
 
   const n = (count: number, pass: boolean) => Array.from({ length: count }, () => pass);
 
+  it('two processes drawing the same successful plan at once count it once', async () => {
+    const rootId = randomUUID();
+    await server.graph.write(async (tx) => {
+      await tx.run({
+        cypher: `
+          CREATE (root:Task {id: $rootId, tenantId: $tenantId, family: 'raced', status: 'COMPLETED',
+                             title: 'raced', createdAt: datetime(), updatedAt: datetime()})
+          CREATE (a:Task {id: randomUUID(), tenantId: $tenantId, key: 'a', title: 'Gather',
+                          description: 'Gather.', status: 'COMPLETED', family: 'raced'})-[:SUBTASK_OF]->(root)
+          CREATE (b:Task {id: randomUUID(), tenantId: $tenantId, key: 'b', title: 'Write',
+                          description: 'Write.', status: 'COMPLETED', family: 'raced'})-[:SUBTASK_OF]->(root)
+          CREATE (b)-[:DEPENDS_ON]->(a)`,
+        params: { tenantId: server.tenantId, rootId },
+      });
+      await writeEvaluation(tx, {
+        id: randomUUID(),
+        tenantId: server.tenantId,
+        subjectLabel: 'Task',
+        subjectId: rootId,
+        source: EvaluationSource.PERSON,
+        score: 0.9,
+        rubric: 'constructed',
+        reasons: [],
+        comment: null,
+        by: 'a test person',
+        offline: false,
+      });
+    });
+    const ctx = {
+      uow: server.services.uow,
+      logger: server.logger,
+      llm: loadConfig({}).llm,
+      tenantIds: [server.tenantId],
+      config: { ...DEFAULT_EVOLUTION, skills: { minFamilyTasks: 1, minApplied: 5 } },
+    };
+    const signal = new AbortController().signal;
+    await Promise.all([
+      skillPass.run(ctx, signal),
+      skillPass.run(ctx, signal),
+      skillPass.run(ctx, signal),
+    ]);
+    const raced = await rows<{ id: string; strength: number }>(
+      server,
+      `MATCH (k:Knowledge {tenantId: $tenantId, kind: 'SKILL', family: 'raced'})
+       RETURN k.id AS id, k.strength AS strength`,
+    );
+    expect(raced.map((r) => r.strength)).toEqual([1]);
+    const history = await server.graph.read((tx) =>
+      transitionsOf(tx, server.tenantId, raced[0]!.id),
+    );
+    expect(history).toHaveLength(1);
+  });
+
   it('measures the PASS rate of roots planned with the skill against those planned without it, exactly', async () => {
     const id = await history(
       'measured',
