@@ -10,6 +10,7 @@ import type { Scheduler } from '../src/engine/scheduler.js';
 import { DEFAULT_EVOLUTION } from '../src/evolution/config.js';
 import type { EvolutionContext } from '../src/evolution/loop.js';
 import { skillEfficacy, skillLifecyclePass } from '../src/evolution/skills/lifecycle.js';
+import { offeredSkill } from '../src/evolution/skills/offer.js';
 import { skillPass } from '../src/evolution/skills/pass.js';
 import { TOPICS, type EvolutionEvent } from '../subscriptions/topics.js';
 import { startScheduler, waitForWorkflow } from './utils/engine.js';
@@ -245,7 +246,7 @@ describe('skills, on the offline model', { timeout: 4 * WORKFLOW_MS }, () => {
   });
 });
 
-describe('a skill’s efficacy and lifecycle, on a constructed history', () => {
+describe('skills on a constructed history: efficacy, lifecycle, races, tenants', () => {
   let server: TestServer;
   beforeAll(async () => {
     server = await startTestServer();
@@ -295,6 +296,30 @@ describe('a skill’s efficacy and lifecycle, on a constructed history', () => {
   }
 
   const n = (count: number, pass: boolean) => Array.from({ length: count }, () => pass);
+
+  it('never offers another tenant’s skill, even of the same family', async () => {
+    const other = await startTestServer();
+    try {
+      const taskId = randomUUID();
+      await server.graph.write((tx) =>
+        tx.run({
+          cypher: `
+            CREATE (:Task {id: $taskId, tenantId: $mine, family: 'shared-family', status: 'IN_PROGRESS',
+                           title: 'mine', createdAt: datetime(), updatedAt: datetime()})
+            CREATE (:Knowledge {id: randomUUID(), tenantId: $theirs, kind: 'SKILL', status: 'ACTIVE',
+                    family: 'shared-family', strength: 9, content: 'theirs', capabilities: [],
+                    steps: '[{"key":"x","title":"Theirs","capability":"research","instructions":"x","dependsOn":[],"condition":null}]',
+                    createdAt: datetime(), updatedAt: datetime()})`,
+          params: { taskId, mine: server.tenantId, theirs: other.tenantId },
+        }),
+      );
+      expect(await offeredSkill(server.services.uow, server.tenantId, taskId)).toBeNull();
+      // Nor can its id be used to reach it from here.
+      expect(await offeredSkill(server.services.uow, other.tenantId, taskId)).toBeNull();
+    } finally {
+      await other.stop();
+    }
+  });
 
   it('two processes drawing the same successful plan at once count it once', async () => {
     const rootId = randomUUID();
