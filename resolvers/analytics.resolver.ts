@@ -36,7 +36,7 @@ export class AnalyticsResolver {
   }
 
   @Query(() => Performance, {
-    description: `How the runs of tasks that require a capability fared over a window, whoever ran them, and the trend per bucket. ${RULES} NOT_FOUND when no agent of the tenant has or had the capability.`,
+    description: `How the runs of tasks that require a capability fared over a window, whoever ran them, and the trend per bucket. ${RULES} NOT_FOUND when no agent or task of the tenant names the capability.`,
   })
   async capabilityPerformance(
     @Arg('name', () => String, { description: 'The capability’s name.' }) name: string,

@@ -175,7 +175,7 @@ export class AnalyticsService {
     });
   }
 
-  /** NOT_FOUND when no agent of the tenant ever had the capability. */
+  /** NOT_FOUND when no agent or task of the tenant names the capability. */
   capability(
     tenantId: string,
     name: string,
@@ -186,7 +186,7 @@ export class AnalyticsService {
       // The name is not echoed: it may be another tenant's (the tenancy matrix checks answers).
       throw new AppError(
         'NOT_FOUND',
-        'no capability of that name in this tenant: give the name of a capability of one of its agents',
+        'no capability of that name in this tenant: give the name of a capability that one of its agents has or one of its tasks requires',
       );
     });
   }
