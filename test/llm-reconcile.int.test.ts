@@ -73,6 +73,8 @@ function answer(req: ChatRequest): Reply {
       return { json: { items: [] }, usage };
     case 'synthesis':
       return { content: 'The brief.', usage };
+    case 'evaluation':
+      return { json: { score: 0.9, verdict: 'PASS', reasons: ['done'], feedback: 'Good.' }, usage };
     default:
       return { content: 'ok', usage };
   }
@@ -196,10 +198,11 @@ describe('cost accounting reconciles', { timeout: 120_000 }, () => {
     const tasks = data.workflow.tasks;
     const byKey = Object.fromEntries(tasks.map((t) => [t.key ?? 'root', t]));
 
-    // Calls: plan 1; research: execution, the Analyst's answer, execution, extraction = 4;
-    // write: execution x2 + extraction = 3; synthesis 1. Each exactly USAGE, priced.
+    // Calls: plan 1; research: execution, the Analyst's answer, execution, extraction, the
+    // judge = 5; write: execution x2 + extraction + judge = 4; synthesis + judge = 2. Each
+    // exactly USAGE, priced.
     const tenant = data.llmUsage;
-    expect(tenant).toEqual(exactly(9));
+    expect(tenant).toEqual(exactly(12));
     for (const t of tasks)
       expect(sum(t.runs.map((r) => r.llmUsage)), t.key ?? 'root').toEqual(t.llmUsage);
     expect(sum(tasks.map((t) => t.llmUsage))).toEqual(tenant);
@@ -209,9 +212,9 @@ describe('cost accounting reconciles', { timeout: 120_000 }, () => {
     // ask_agent: the Analyst's answer is on the Researcher's run, and in the Analyst's total.
     const agent = (name: string) => data.agents.nodes.find((a) => a.name === name)!;
     expect(byKey.research!.runs).toHaveLength(1);
-    expect(byKey.research!.runs[0]!.llmUsage).toEqual(exactly(4));
+    expect(byKey.research!.runs[0]!.llmUsage).toEqual(exactly(5));
     expect(agent('Analyst').llmUsage).toEqual(exactly(1));
-    expect(agent('Researcher').llmUsage).toEqual(exactly(3));
+    expect(agent('Researcher').llmUsage).toEqual(exactly(4));
     const [asked] = await server.graph.read((tx) =>
       tx.run<{ runId: string; agentId: string }>({
         cypher: `MATCH (r:Run)-[:CALLED]->(c:LLMCall {tenantId: $tenantId, purpose: 'chat'})
@@ -225,7 +228,7 @@ describe('cost accounting reconciles', { timeout: 120_000 }, () => {
     const capability = (name: string, cap: string) =>
       agent(name).capabilities.find((c) => c.name === cap)!;
     expect(capability('Researcher', 'research')).toMatchObject({ runs: 1 });
-    expect(capability('Researcher', 'research').avgCostUsd).toBeCloseTo(4 * CALL_USD, 12);
-    expect(capability('Writer', 'writing').avgCostUsd).toBeCloseTo(3 * CALL_USD, 12);
+    expect(capability('Researcher', 'research').avgCostUsd).toBeCloseTo(5 * CALL_USD, 12);
+    expect(capability('Writer', 'writing').avgCostUsd).toBeCloseTo(4 * CALL_USD, 12);
   });
 });
