@@ -25,7 +25,11 @@ export async function sweep(ctx: EngineContext): Promise<void> {
   await ctx.write(async (tx, emit) => {
     const expired = await expireLeases(tx, ctx.tenantIds);
     await publishTasks(tx, emit, expired, 'LEASE_EXPIRED');
-    for (const t of expired) await settleUpwards(tx, emit, t);
+    for (const t of expired) {
+      // A root whose last attempt's worker died ends FAILED here: judged like any ended root.
+      if (t.status === TaskStatus.FAILED) await evaluateRootTask(tx, emit, t.id);
+      await settleUpwards(tx, emit, t);
+    }
   });
   await ctx.write(async (tx, emit) => {
     for (const id of await settleableParents(tx, 100, ctx.tenantIds)) await settle(tx, emit, id);
