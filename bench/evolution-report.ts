@@ -24,13 +24,15 @@ const sd = (xs: number[]) => {
   const m = mean(xs);
   return Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1));
 };
-/** "41% ± 6 (35..47)" over seeds. */
+const score = (v: number) => v.toFixed(2);
+/** "41% ± 6 (35%..47%)" over seeds: the sd in points for rates, in score units for scores. */
 const spread = (xs: number[], fmt = pct) => {
   const ok = xs.filter((x) => Number.isFinite(x));
   if (ok.length === 0) return 'n/a';
   if (ok.length === 1) return fmt(ok[0]!);
   const s = sd(ok);
-  return `${fmt(mean(ok))} ± ${Math.round(s * 100)} (${fmt(Math.min(...ok))}..${fmt(Math.max(...ok))})`;
+  const dev = fmt === pct ? String(Math.round(s * 100)) : fmt(s);
+  return `${fmt(mean(ok))} ± ${dev} (${fmt(Math.min(...ok))}..${fmt(Math.max(...ok))})`;
 };
 
 /** Success rate and mean score over some rounds, optionally of one family only. */
@@ -142,11 +144,11 @@ export function printSummary(
       spread(of('on', (x) => x.successes / x.n)),
       spread(
         of('off', (x) => x.scoreSum / x.n),
-        (v) => v.toFixed(2),
+        score,
       ),
       spread(
         of('on', (x) => x.scoreSum / x.n),
-        (v) => v.toFixed(2),
+        score,
       ),
     ]);
   }
