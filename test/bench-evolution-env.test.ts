@@ -136,3 +136,31 @@ describe("the environment's rating of one step's report", () => {
     expect(withIt.comment).not.toBe(rule.feedback);
   });
 });
+
+describe('the real-model families of bench:evolution', () => {
+  it('check the numbers a real answer gives against the hidden convention', async () => {
+    const { REAL_FAMILIES } = await import('../bench/evolution-real.js');
+    const [weight, invoice, workshop] = REAL_FAMILIES;
+    const spec = (f: typeof weight, n: number) => ({
+      round: 0,
+      slot: 0,
+      n,
+      family: f!,
+      title: f!.title(n),
+      description: f!.description(n),
+    });
+    // n = 1: 3 parcels of 10 lb = 30 lb = 13.6 kg = 13608 g.
+    expect(weight!.description(1)).toContain('3 parcels of 10 lb');
+    expect(meets(weight!.rule, ['The total is 13.6 kg.'], spec(weight, 1))).toBe(true);
+    expect(meets(weight!.rule, ['The total is 30 lb.'], spec(weight, 1))).toBe(false);
+    expect(meets(weight!.shifted!, ['The total is 13,608 g.'], spec(weight, 1))).toBe(true);
+    expect(meets(weight!.shifted!, ['The total is 13.6 kg.'], spec(weight, 1))).toBe(false);
+    // n = 1: 4 items at 23 EUR = 92 EUR, 110.40 EUR with VAT.
+    expect(invoice!.description(1)).toContain('4 items at 23 EUR');
+    expect(meets(invoice!.rule, ['Bill 110.40 EUR.'], spec(invoice, 1))).toBe(true);
+    expect(meets(invoice!.rule, ['Bill 92 EUR.'], spec(invoice, 1))).toBe(false);
+    // n = 1: 9:15 to 11:20 = 125 minutes.
+    expect(meets(workshop!.rule, ['It lasts 125 minutes.'], spec(workshop, 1))).toBe(true);
+    expect(meets(workshop!.rule, ['It lasts 2 h 5 min.'], spec(workshop, 1))).toBe(false);
+  });
+});
