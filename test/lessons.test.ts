@@ -51,7 +51,10 @@ describe('lesson statistics', () => {
     const drifted = efficacyOf({ n: 10, successes: 0 }, { n: 10, successes: 10 });
     const unclear = efficacyOf({ n: 3, successes: 2 }, { n: 0, successes: 0 });
     expect(decide('ACTIVE', unclear, 5, drifted).reason).toMatch(/^the world changed/);
-    expect(decide('CANDIDATE', unclear, 5, drifted).to).toBeNull();
+    // A candidate drifts too: its whole history can still look good long after the world changed
+    // (bench:evolution's shift kept a stale "Give weights in kg." alive as a CANDIDATE).
+    expect(decide('CANDIDATE', unclear, 5, drifted).reason).toMatch(/^the world changed/);
+    expect(decide('CANDIDATE', unclear, 5).to).toBeNull();
   });
 });
 

@@ -81,7 +81,7 @@ export const DEFAULT_EVOLUTION: Readonly<EvolutionConfig> = Object.freeze({
     budgetChars: 1_200,
     reflectBelow: 0.7,
     minApplied: 5,
-    recentRuns: 10,
+    recentRuns: 6,
   }),
 });
 

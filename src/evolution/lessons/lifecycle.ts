@@ -27,8 +27,8 @@ export const asEfficacy = (c: ArmCounts): Efficacy =>
 /**
  * The lessons' lifecycle (issue 12): each CANDIDATE and ACTIVE lesson's efficacy is measured;
  * a CANDIDATE that helps (lower bound of delta > 0 after EVOLUTION_LESSON_MIN_APPLIED
- * applications) becomes ACTIVE, one that hurts (upper bound < 0) RETIRED; an ACTIVE one is
- * RETIRED when it hurts or its recent applied runs do worse than its earlier ones.
+ * applications) becomes ACTIVE; either is RETIRED when it hurts (upper bound < 0) or when its
+ * recent applied runs do worse than its earlier ones (the world changed).
  */
 export const lessonLifecyclePass: EvolutionPass = {
   name: 'lessons: lifecycle',
@@ -58,9 +58,7 @@ export async function review(
     async (tx) =>
       [
         (await efficacyCounts(tx, tenantId, [id])).get(id)!,
-        lesson.status === LessonStatus.ACTIVE
-          ? await driftCounts(tx, tenantId, id, recentRuns)
-          : undefined,
+        await driftCounts(tx, tenantId, id, recentRuns),
       ] as const,
   );
   const efficacy = asEfficacy(counts);

@@ -90,9 +90,9 @@ const range = (e: Efficacy) =>
 
 /**
  * CANDIDATE: ACTIVE when it was applied at least `minApplied` times and the interval's lower
- * bound is above 0; RETIRED when the upper bound is below 0 (it hurts). ACTIVE: RETIRED when its
- * efficacy's upper bound is below 0, or when `drift` (its recent applied runs against its earlier
- * applied runs) has an upper bound below 0: the world changed. Otherwise no change.
+ * bound is above 0. Either: RETIRED when the efficacy's upper bound is below 0 (it hurts), or
+ * when `drift` (its recent applied runs against its earlier applied runs) has an upper bound
+ * below 0: the world changed. Otherwise no change.
  */
 export function decide(
   status: 'CANDIDATE' | 'ACTIVE',
@@ -101,7 +101,9 @@ export function decide(
   drift?: Efficacy,
 ): LessonDecision {
   if (e.high !== null && e.high < 0) return { to: 'RETIRED', reason: `it hurts: ${range(e)}` };
-  if (status === 'ACTIVE' && drift?.high != null && drift.high < 0) {
+  // Drift counts for candidates too: their whole history can look good long after the world
+  // changed, and a stale candidate would keep reaching prompts.
+  if (drift?.high != null && drift.high < 0) {
     return {
       to: 'RETIRED',
       reason: `the world changed: recent applied runs ${drift.appliedSuccesses}/${drift.applied} PASS against ${drift.notAppliedSuccesses}/${drift.notApplied} before, delta ${pct(drift.delta!)} [${pct(drift.low!)}, ${pct(drift.high!)}]`,
