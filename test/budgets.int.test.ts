@@ -1,5 +1,6 @@
 import { HumanMessage } from '@langchain/core/messages';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { effectiveRunScores } from '../graph/evaluation.repository.js';
 import { createAgentRuntime } from '../src/agents/runtime.js';
 import { loadConfig } from '../src/config.js';
 import { schedulerFromConfig } from '../src/engine/start.js';
@@ -133,6 +134,21 @@ describe('budgets', { timeout: 120_000 }, () => {
       expect(step.error).toContain('spent 3000 tokens');
       expect(step.runs).toHaveLength(1); // not retried
       expect(step.runs[0]!.status).toBe('FAILED');
+      // A spent budget is nobody's fault in the step: the run is not judged, so no score of 0
+      // reaches the agent's record, its lessons or its version's canary (issue 12).
+      const runIds = await server.graph.read(async (tx) =>
+        (
+          await tx.run<{ id: string }>({
+            cypher: 'MATCH (:Task {id: $id})<-[:OF]-(r:Run) RETURN r.id AS id',
+            params: { id: step.id },
+          })
+        ).map((r) => r.id),
+      );
+      expect(runIds).toHaveLength(1);
+      const judged = await server.graph.read((tx) =>
+        effectiveRunScores(tx, server.tenantId, runIds),
+      );
+      expect(judged.size).toBe(0);
       expect(byKey(waiting).root!.status).toBe('IN_PROGRESS'); // the workflow waits
       expect(scripted.requests).toHaveLength(3); // the refused call never reached the model
 

@@ -119,22 +119,25 @@ export async function recordOutcome(
       return null;
     }
     if ('error' in outcome) await markCallsAbandoned(tx, [runId]);
-    // Every ended run is judged on objective signals with its outcome (issue 12); a root
+    // Every ended run is judged on objective signals with its outcome (issue 12), except one
+    // stopped by a spent budget (nobody's fault in the step, like its performance below); a root
     // task that ended here (its planning failed, or it ran alone) is judged too.
-    await evaluateRunEnd(
-      tx,
-      emit,
-      { tenantId: task.tenantId, runId },
-      {
-        status: 'error' in outcome ? 'FAILED' : 'SUCCEEDED',
-        attempt: Math.max(1, task.attempts),
-        maxAttempts: task.maxAttempts,
-        willRetry: retry,
-        timedOut: failure?.timedOut ?? false,
-        latencyMs,
-        timeoutMs: a.timeoutMs ?? null,
-      },
-    );
+    if (!budget) {
+      await evaluateRunEnd(
+        tx,
+        emit,
+        { tenantId: task.tenantId, runId },
+        {
+          status: 'error' in outcome ? 'FAILED' : 'SUCCEEDED',
+          attempt: Math.max(1, task.attempts),
+          maxAttempts: task.maxAttempts,
+          willRetry: retry,
+          timedOut: failure?.timedOut ?? false,
+          latencyMs,
+          timeoutMs: a.timeoutMs ?? null,
+        },
+      );
+    }
     if (ended.task.status === TaskStatus.COMPLETED || ended.task.status === TaskStatus.FAILED) {
       await evaluateRootTask(tx, emit, task.id);
     }
