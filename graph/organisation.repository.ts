@@ -190,10 +190,17 @@ export function relationshipsQuery(
   };
 }
 
+/**
+ * Records that only describe organisation nodes (issue 12: judgements of its runs, state changes
+ * of its lessons and versions, consensus answers and decisions, spawning watches): not exported,
+ * and deleted with the organisation so none is left dangling.
+ */
+const ORGANISATION_RECORDS = ['Evaluation', 'Transition', 'Answer', 'Decision', 'SpawnWatch'];
+
 export function deleteNodesQuery(tenantId: string, nodeLabel: string, limit: number): CypherQuery {
   return {
     cypher: `
-      MATCH (n:${label(nodeLabel)} {tenantId: $tenantId})
+      MATCH (n:${ORGANISATION_RECORDS.includes(nodeLabel) ? nodeLabel : label(nodeLabel)} {tenantId: $tenantId})
       WITH n LIMIT $limit
       DETACH DELETE n
       RETURN count(*) AS count`,
@@ -299,10 +306,13 @@ export async function writeRelationships(
   return created;
 }
 
-/** DETACH DELETEs every organisation node of the tenant, in batches; returns how many. */
+/**
+ * DETACH DELETEs every organisation node of the tenant and the records about them, in batches;
+ * returns how many.
+ */
 export async function deleteOrganisationNodes(tx: Tx, tenantId: string): Promise<number> {
   let deleted = 0;
-  for (const l of EXPORT_LABELS) {
+  for (const l of [...EXPORT_LABELS, ...ORGANISATION_RECORDS]) {
     for (;;) {
       const [row] = await tx.run<{ count: number }>(deleteNodesQuery(tenantId, l, DELETE_CHUNK));
       const count = row?.count ?? 0;

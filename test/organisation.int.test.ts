@@ -1,3 +1,6 @@
+import { writeEvaluation } from '../graph/evaluation.repository.js';
+import { recordTransition } from '../graph/transition.repository.js';
+import { EvaluationSource } from '../src/domain/evaluation.js';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphql } from './generated/index.js';
@@ -370,10 +373,54 @@ describe('organisation export and import', () => {
   });
 
   it('round-trips: export, delete, import, export gives an identical document', async () => {
+    // Learning records hang off the organisation's runs and versions (issue 12): not exported,
+    // but deleted with it, never left dangling.
+    const runId = original.nodes.find((n) => n.label === 'Run')!.id;
+    const versionId = original.nodes.find((n) => n.label === 'AgentVersion')!.id;
+    await server.graph.write(async (tx) => {
+      await writeEvaluation(tx, {
+        id: `evaluation-of-${runId}`,
+        tenantId: server.tenantId,
+        subjectLabel: 'Run',
+        subjectId: runId,
+        source: EvaluationSource.PERSON,
+        score: 0.9,
+        rubric: 'a person',
+        reasons: [],
+        comment: null,
+        by: 'seed',
+        offline: false,
+      });
+      await recordTransition(tx, {
+        tenantId: server.tenantId,
+        subjectLabel: 'AgentVersion',
+        subjectId: versionId,
+        from: null,
+        to: 'LIVE',
+        reason: 'seed',
+        actor: 'PLATFORM',
+      });
+    });
+    const records = async () => {
+      const [row] = await server.graph.read((tx) =>
+        tx.run<{ n: number }>({
+          cypher:
+            'MATCH (n {tenantId: $tenantId}) WHERE n:Evaluation OR n:Transition RETURN count(n) AS n',
+          params: { tenantId: server.tenantId },
+        }),
+      );
+      return row!.n;
+    };
+    // The two above, and the transitions of the versions createAgent made.
+    const recordsBefore = await records();
+    expect(recordsBefore).toBeGreaterThanOrEqual(2);
     const deleted = await server.gql(DeleteOrganisation, { confirm: server.tenantId });
     expect(deleted.errors).toBeUndefined();
-    expect(deleted.data!.deleteOrganisation.nodesDeleted).toBe(original.nodes.length);
+    expect(deleted.data!.deleteOrganisation.nodesDeleted).toBe(
+      original.nodes.length + recordsBefore,
+    );
     expect((await exportOf(server)).nodes).toEqual([]);
+    expect(await records()).toBe(0);
     expect(await auditEvents(server)).toBe(1);
     expect(await exportOf(other)).toEqual(otherOriginal);
 
