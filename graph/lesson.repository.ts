@@ -157,6 +157,22 @@ export function lessonsInScope(
   });
 }
 
+/** The lessons, not retired, that a run's prompts carried (APPLIED_IN), oldest first. */
+export function followedLessons(
+  tx: Tx,
+  tenantId: string,
+  runId: string,
+): Promise<{ id: string; content: string }[]> {
+  return tx.run({
+    cypher: `
+      MATCH (l:Knowledge {kind: 'LESSON'})-[:APPLIED_IN]->(r:Run {id: $runId})
+      WHERE l.tenantId = $tenantId AND r.tenantId = $tenantId
+        AND l.status IN ['CANDIDATE', 'ACTIVE']
+      RETURN l.id AS id, l.content AS content ORDER BY l.createdAt, l.id LIMIT 20`,
+    params: { tenantId, runId },
+  });
+}
+
 /**
  * Writes a new CANDIDATE lesson DERIVED_FROM the runs (MERGE by id: the same lesson written
  * twice is one). Returns whether this call created it.

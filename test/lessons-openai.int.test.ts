@@ -20,6 +20,8 @@ beforeAll(async () => {
     json: {
       rule: 'State every weight in kg',
       rationale: 'The person asked for kilograms.',
+      // Strict mode answers every property; the run followed no lesson to replace.
+      replaces: [],
     },
     usage: { prompt_tokens: 200, completion_tokens: 20 },
   }));

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { efficacyCounts, unreflectedRuns } from '../graph/lesson.repository.js';
 import { TOPICS, type EvolutionEvent } from '../subscriptions/topics.js';
-import { reflectionPass } from '../src/evolution/lessons/learn.js';
+import { learnFrom, reflectionPass } from '../src/evolution/lessons/learn.js';
 import { lessonLifecyclePass } from '../src/evolution/lessons/lifecycle.js';
 import { newcombe } from '../src/evolution/lessons/stats.js';
 import { Role } from '../src/domain/auth.js';
@@ -222,6 +222,43 @@ describe('lessons', { timeout: 60_000 }, () => {
     // Every run was reflected on once: nothing is left for the next tick.
     const left = await pending();
     expect(left.filter((r) => [first, second, later].includes(r.runId))).toEqual([]);
+  });
+
+  it('retire a lesson that a failed run followed when its feedback asks for a rule that replaces it (the world changed)', async () => {
+    const family = 'parcel-weights';
+    const stale = await constructLesson(server, 'Give weights in kg.', {
+      capability: 'shipping',
+      family,
+    });
+    const unrelated = await constructLesson(server, 'Insure parcels over 100 EUR.', {
+      capability: 'shipping',
+      family,
+    });
+    // The rule changed: a run that followed both lessons failed, and the user says why.
+    const [failed] = await constructRuns(server, family, 'shipping', [
+      {
+        pass: false,
+        applied: [stale, unrelated],
+        comment: 'Our carrier changed. State every parcel weight in lb (pounds) from now on.',
+      },
+    ]);
+    const subject = (
+      await server.graph.read((tx) => unreflectedRuns(tx, [server.tenantId], 500))
+    ).find((r) => r.runId === failed);
+    expect(subject).toBeDefined();
+    const learned = await learnFrom(evolutionContext(server), subject!);
+    expect(learned).toMatchObject({
+      kind: 'created',
+      content: 'State every parcel weight in lb (pounds) from now on.',
+    });
+    const old = await read(stale);
+    expect(old.status).toBe('RETIRED');
+    expect(old.transitions.at(-1)).toMatchObject({ from: 'CANDIDATE', to: 'RETIRED' });
+    expect(old.transitions.at(-1)!.reason).toMatch(
+      /replaced by "State every parcel weight in lb \(pounds\) from now on\." after run/,
+    );
+    // A lesson about something else that the same run followed stands.
+    expect((await read(unrelated)).status).toBe('CANDIDATE');
   });
 
   it('let an OPERATOR retire and activate a lesson with a reason, and refuse what the lifecycle does not allow', async () => {

@@ -6,21 +6,66 @@
  *   report, as a model that follows the instructions in its prompt would.
  */
 
+import { FOLLOWED } from '../evolution/lessons/reflect.js';
+import { NEAR_COPY, ruleSimilarity, ruleTokens } from '../evolution/lessons/text.js';
+
 /** A reflection prompt of src/evolution/lessons/reflect.ts. */
 export function isLessonReflection(input: string): boolean {
   return /^\s*Reflect:/.test(input);
 }
 
-/** The imperative rule the offline model draws from a reflection prompt; null without feedback. */
-export function offlineRule(input: string): { rule: string | null; rationale: string } {
+/**
+ * The imperative rule the offline model draws from a reflection prompt (null without feedback),
+ * and the numbers of the followed lessons it replaces: those about the same thing (sameSubject)
+ * that say something else ("kg" against "lb"), near-copies excepted.
+ */
+export function offlineRule(input: string): {
+  rule: string | null;
+  rationale: string;
+  replaces: number[];
+} {
   const feedback = section(input, 'Feedback');
   for (const line of feedback) {
     for (const sentence of line.split(/(?<=[.!?])\s+/)) {
       const rule = imperative(sentence);
-      if (rule) return { rule, rationale: `Drawn from the feedback "${sentence.trim()}".` };
+      if (rule) {
+        const replaces = followedIn(input)
+          .filter(
+            (l) => sameSubject(rule, l.content) && ruleSimilarity(rule, l.content) < NEAR_COPY,
+          )
+          .map((l) => l.n);
+        return { rule, rationale: `Drawn from the feedback "${sentence.trim()}".`, replaces };
+      }
     }
   }
-  return { rule: null, rationale: 'No feedback says what to do differently.' };
+  return { rule: null, rationale: 'No feedback says what to do differently.', replaces: [] };
+}
+
+/** The numbered lessons under the reflection prompt's FOLLOWED heading. */
+function followedIn(input: string): { n: number; content: string }[] {
+  return section(input, FOLLOWED.replace(/:$/, '')).flatMap((line) => {
+    const m = /^(\d+)\.\s+(.+)$/.exec(line);
+    return m ? [{ n: Number(m[1]), content: m[2]! }] : [];
+  });
+}
+
+/** Verbs that start rules: two rules sharing only these are about different things. */
+const RULE_VERBS = new Set(
+  'always never not do don avoid use give include state list add check cite write keep put name mention convert'.split(
+    ' ',
+  ),
+);
+
+/**
+ * The new rule is about the same thing as an old one: it names at least half of the old rule's
+ * content words (not its verbs). "State every parcel weight in lb" covers "Give weights in kg"
+ * (weight of weight, kg), not "Insure parcels over 100 EUR" (parcel of five words).
+ */
+function sameSubject(rule: string, old: string): boolean {
+  const words = ruleTokens(rule);
+  const content = [...ruleTokens(old)].filter((w) => !RULE_VERBS.has(w));
+  const shared = content.filter((w) => words.has(w)).length;
+  return shared > 0 && shared * 2 >= content.length;
 }
 
 /** The lines of a "Name:" section, up to the next blank line or heading, without bullets. */

@@ -92,8 +92,11 @@ export function hintsFor(
     }
     case 'reflection': {
       if (isLessonReflection(input)) {
-        const { rule, rationale } = offlineRule(input);
-        return { ...base, fields: { rule, feedback: rationale, summary: rule ?? rationale } };
+        const { rule, rationale, replaces } = offlineRule(input);
+        return {
+          ...base,
+          fields: { rule, feedback: rationale, replaces, summary: rule ?? rationale },
+        };
       }
       // proposeAgentVersion's reflection (src/evolution/versions/propose.ts).
       if (isVersionProposal(input)) {

@@ -3,6 +3,7 @@ import {
   claimReflection,
   createLesson,
   earlierFailure,
+  followedLessons,
   lessonsInScope,
   releaseReflection,
   skipUnreflectable,
@@ -14,6 +15,8 @@ import { recordTransition } from '../../../graph/transition.repository.js';
 import { TOPICS } from '../../../subscriptions/topics.js';
 import { DEFAULT_EVOLUTION } from '../config.js';
 import type { EvolutionContext, EvolutionPass } from '../loop.js';
+import { LessonStatus } from '../../domain/lesson.js';
+import { moveLessonTo } from './lifecycle.js';
 import { reflect, reflectionModel } from './reflect.js';
 import { canonicalRule, nearCopy, tidyRule } from './text.js';
 
@@ -76,11 +79,15 @@ export async function learnFrom(
   }
   // A lesson needs a scope to reach any prompt (lessonsFor).
   if (!failure.capability && !failure.family) return { kind: 'nothing' };
+  // What the failed run followed: the feedback may show one of them wrong now (ExpeL's edit).
+  const followed = await ctx.uow.read((tx) => followedLessons(tx, tenantId, failure.runId));
   const { model, flush } = reflectionModel(ctx, tenantId);
   let rule: string;
+  let replaced: { id: string; content: string }[];
   try {
-    const out = await reflect(model, failure, success, signal);
+    const out = await reflect(model, failure, success, signal, followed);
     rule = tidyRule(out.rule ?? '');
+    replaced = [...new Set(out.replaces)].flatMap((n) => followed[n - 1] ?? []);
   } catch (err) {
     await ctx.uow.write((tx) => releaseReflection(tx, tenantId, run.runId));
     throw err;
@@ -88,6 +95,31 @@ export async function learnFrom(
     await flush().catch(() => undefined);
   }
   if (!rule) return { kind: 'nothing' };
+  const learned = await writeLesson(ctx, run, failure, success, rule);
+  for (const old of replaced) {
+    if (old.id === learned.lessonId) continue;
+    await moveLessonTo(
+      ctx.uow,
+      tenantId,
+      old.id,
+      LessonStatus.RETIRED,
+      `replaced by "${rule}" after run ${failure.runId} (${failure.verdict}) followed it: the feedback asks for the new rule`,
+      'PLATFORM',
+      [LessonStatus.CANDIDATE, LessonStatus.ACTIVE],
+    );
+  }
+  return learned;
+}
+
+/** Writes the rule as a CANDIDATE lesson of the failed run's scope, or strengthens a near-copy. */
+async function writeLesson(
+  ctx: EvolutionContext,
+  run: ReflectionSubject,
+  failure: ReflectionSubject,
+  success: ReflectionSubject | null,
+  rule: string,
+): Promise<Extract<Learned, { lessonId: string }>> {
+  const { tenantId } = run;
   const runIds = [failure.runId, ...(success ? [success.runId] : [])];
   // The scope is the failed run's: its capability (a step's) and its family.
   const capability = failure.capability;

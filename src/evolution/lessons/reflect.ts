@@ -21,11 +21,19 @@ export const ReflectionSchema = z.object({
       'One short imperative rule that would have made the failed run pass, e.g. "Give weights in kg."; null when the feedback shows nothing to do differently',
     ),
   rationale: z.string().describe('Why, in one sentence, citing the feedback'),
+  replaces: z
+    .array(z.number().int())
+    .describe(
+      'The numbers of the lessons the failed run followed that the feedback shows to be wrong now (the new rule replaces them); [] when none',
+    ),
 });
 export type Reflection = z.infer<typeof ReflectionSchema>;
 
-const SYSTEM = `You improve an organisation of AI agents by learning from its runs. Read what a run was asked, what it produced and what its judges said, and write ONE lesson: a short imperative rule (at most 20 words) that a later run of the same kind should follow to pass. State the rule itself ("Give weights in kg."), not a story about the run. If the feedback shows nothing to do differently, answer null.
+const SYSTEM = `You improve an organisation of AI agents by learning from its runs. Read what a run was asked, what it produced and what its judges said, and write ONE lesson: a short imperative rule (at most 20 words) that a later run of the same kind should follow to pass. State the rule itself ("Give weights in kg."), not a story about the run. If the feedback shows nothing to do differently, answer null. If the run followed lessons that the feedback shows to be wrong now (the new rule replaces them), list their numbers in replaces.
 ${purposeMarker('reflection')}`;
+
+/** The heading of the numbered lessons the failed run followed (the offline model reads it). */
+export const FOLLOWED = 'Lessons the failed run followed:';
 
 const clip = (text: string | null, n: number) =>
   !text ? '' : text.length > n ? `${text.slice(0, n - 1)}…` : text;
@@ -44,7 +52,12 @@ function describeRun(label: string, s: ReflectionSubject): string[] {
  * The reflection prompt. It starts with "Reflect:" (the offline model's marker) and lists the
  * feedback under "Feedback:", one item a line, the failure's first.
  */
-export function reflectionMessages(failure: ReflectionSubject, success: ReflectionSubject | null) {
+export function reflectionMessages(
+  failure: ReflectionSubject,
+  success: ReflectionSubject | null,
+  /** The lessons the failed run's prompts carried, numbered from 1 in the prompt. */
+  followed: readonly { content: string }[] = [],
+) {
   const feedback = [...failure.feedback, ...(success?.feedback ?? [])]
     .map((f) => f.trim())
     .filter(Boolean)
@@ -56,6 +69,9 @@ export function reflectionMessages(failure: ReflectionSubject, success: Reflecti
         `Reflect: a run of the family "${failure.family ?? 'none'}"${failure.capability ? `, capability "${failure.capability}"` : ''} ${success ? 'failed, and a later one passed' : 'did not pass'}.`,
         ...describeRun('Failed run', failure),
         ...(success ? ['', ...describeRun('Later run that passed', success)] : []),
+        ...(followed.length
+          ? ['', FOLLOWED, ...followed.map((l, i) => `${i + 1}. ${clip(l.content, 300)}`)]
+          : []),
         '',
         'Feedback:',
         ...(feedback.length ? feedback.map((f) => `- ${clip(f, 400)}`) : ['- none given']),
@@ -70,10 +86,11 @@ export async function reflect(
   failure: ReflectionSubject,
   success: ReflectionSubject | null,
   signal?: AbortSignal,
+  followed: readonly { content: string }[] = [],
 ): Promise<Reflection> {
   const out = await model
     .withStructuredOutput(ReflectionSchema, { name: 'lesson' })
-    .invoke(reflectionMessages(failure, success), { signal });
+    .invoke(reflectionMessages(failure, success, followed), { signal });
   return ReflectionSchema.parse(out);
 }
 
