@@ -105,6 +105,8 @@ describe('skills, on the offline model', { timeout: 4 * WORKFLOW_MS }, () => {
       llm: loadConfig({}).llm,
       logger: server.logger,
       pubsub: server.pubsub,
+      // Every plan is offered its family's CANDIDATE skill here (the share has a test of its own).
+      lessons: { ...DEFAULT_EVOLUTION.lessons, candidateShare: 1 },
     });
     scheduler = startScheduler(server, agentExecutor(runtime), {
       stepTimeoutMs: 60_000,
@@ -296,6 +298,41 @@ describe('skills on a constructed history: efficacy, lifecycle, races, tenants',
   }
 
   const n = (count: number, pass: boolean) => Array.from({ length: count }, () => pass);
+
+  it('offers a CANDIDATE skill to a share of plans only (stable per run), so evidence accrues with and without it; an ACTIVE one to every plan', async () => {
+    const taskId = randomUUID();
+    const skillId = randomUUID();
+    await server.graph.write((tx) =>
+      tx.run({
+        cypher: `
+          CREATE (:Task {id: $taskId, tenantId: $tenantId, family: 'share-family', status: 'IN_PROGRESS',
+                         title: 'share', createdAt: datetime(), updatedAt: datetime()})
+          CREATE (:Knowledge {id: $skillId, tenantId: $tenantId, kind: 'SKILL', status: 'CANDIDATE',
+                  family: 'share-family', strength: 1, content: 'share', capabilities: [],
+                  steps: '[{"key":"x","title":"Share","capability":"research","instructions":"x","dependsOn":[],"condition":null}]',
+                  createdAt: datetime(), updatedAt: datetime()})`,
+        params: { taskId, skillId, tenantId: server.tenantId },
+      }),
+    );
+    const runs = Array.from({ length: 200 }, () => randomUUID());
+    const offered = async (runId: string, candidateShare: number) =>
+      (await offeredSkill(server.services.uow, server.tenantId, taskId, { runId, candidateShare }))
+        ?.skill.id ?? null;
+    let hits = 0;
+    for (const runId of runs) if ((await offered(runId, 0.3)) === skillId) hits++;
+    // Binomial(200, 0.3): mean 60, sd 6.5; 99.9% of draws fall within 3.3 sd.
+    expect(hits).toBeGreaterThan(60 - 3.3 * 6.5);
+    expect(hits).toBeLessThan(60 + 3.3 * 6.5);
+    // The same run draws the same way every time (a retried planning attempt sees the same).
+    expect(await offered(runs[0]!, 0.3)).toBe(await offered(runs[0]!, 0.3));
+    await server.graph.write((tx) =>
+      tx.run({
+        cypher: `MATCH (k:Knowledge {id: $skillId}) SET k.status = 'ACTIVE'`,
+        params: { skillId },
+      }),
+    );
+    for (const runId of runs.slice(0, 20)) expect(await offered(runId, 0.3)).toBe(skillId);
+  });
 
   it('never offers another tenant’s skill, even of the same family', async () => {
     const other = await startTestServer();

@@ -14,6 +14,7 @@ import { answerByConsensus, consensusOf } from '../evolution/consensus/consensus
 import { LIMITS } from '../domain/validate.js';
 import { lessonSection, lessonsForStep, withoutManaged } from '../evolution/lessons/retrieve.js';
 import { offeredSkill } from '../evolution/skills/offer.js';
+import { DEFAULT_EVOLUTION } from '../evolution/config.js';
 import {
   appliedWrite,
   contextPackages,
@@ -81,7 +82,10 @@ async function plan(rt: AgentRuntime, step: StepContext): Promise<string> {
     `${task.title} ${task.description ?? ''}`.slice(0, LIMITS.search),
   );
   // The best skill of the task's family (issue 12): a workflow that worked before.
-  const skill = await offeredSkill(rt.uow, tenantId, task.id);
+  const skill = await offeredSkill(rt.uow, tenantId, task.id, {
+    runId: step.run.id,
+    candidateShare: (rt.lessons ?? DEFAULT_EVOLUTION.lessons).candidateShare,
+  });
   const model = rt.model(
     { purpose: 'planning', priority: task.priority, agentModel: chief.model },
     step,
