@@ -140,7 +140,10 @@ describe('the orchestration engine', () => {
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
     let secondClaimed = 0;
-    const options = { concurrency: 1, globalLimit: 1, pollMs: 3_600_000 };
+    // A lease longer than any wait below: worker 1's claim stays uncommitted until worker 2 is
+    // seen blocked, which on a loaded machine took over 2 s, so step A's lease had run out when
+    // it committed and worker 2 rightly no longer counted it as running.
+    const options = { concurrency: 1, globalLimit: 1, pollMs: 3_600_000, leaseMs: 120_000 };
     const first = startScheduler(server, executor, {
       ...options,
       uow: claims(async () => {
@@ -159,7 +162,6 @@ describe('the orchestration engine', () => {
         }),
         logger: server.logger,
         executor,
-        leaseMs: 2_000,
         tenantIds: [server.tenantId],
         ...options,
       });
