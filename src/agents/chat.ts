@@ -1,6 +1,6 @@
 import { AIMessage, HumanMessage, SystemMessage, type BaseMessage } from '@langchain/core/messages';
 import * as work from '../../graph/agent-work.repository.js';
-import { chatContext, messagesByIds, saveChatSummary } from '../../graph/message.repository.js';
+import { chatContext, saveChatSummary } from '../../graph/message.repository.js';
 import type { ChatLine } from '../../graph/message.repository.js';
 import { agentsByIds } from '../../graph/agent.repository.js';
 import { TOPICS } from '../../subscriptions/topics.js';
@@ -72,18 +72,19 @@ export async function chat(
     broadcast: false,
     aboutTaskId: null,
   };
-  const message = await rt.uow.run(async (tx, emit) => {
-    const id = await sendAgentMessage(tx, emit, {
-      ...base,
-      id: work.stableId(conversationId, 'user', String(Date.now()), text),
-      kind: 'CHAT',
-      content: text,
-      fromAgentId: null,
-      senderUser: input.actor,
-      toAgentIds: [agent.id],
-    });
-    return (await messagesByIds(tx, tenantId, [id]))[0]!;
-  });
+  // sendAgentMessage's read-back is the answer: no second read while the agent is locked.
+  const message = await rt.uow.run(
+    async (tx, emit) =>
+      (await sendAgentMessage(tx, emit, {
+        ...base,
+        id: work.stableId(conversationId, 'user', String(Date.now()), text),
+        kind: 'CHAT',
+        content: text,
+        fromAgentId: null,
+        senderUser: input.actor,
+        toAgentIds: [agent.id],
+      }))!,
+  );
   const replyId = work.stableId(message.id, 'reply');
 
   const reply = (async () => {
@@ -94,7 +95,7 @@ export async function chat(
       signal,
     );
     return rt.uow.run(async (tx, emit) => {
-      await sendAgentMessage(tx, emit, {
+      const stored = await sendAgentMessage(tx, emit, {
         ...base,
         id: replyId,
         kind: 'CHAT',
@@ -112,7 +113,7 @@ export async function chat(
         replyId,
         reply: answer,
       });
-      return (await messagesByIds(tx, tenantId, [replyId]))[0]!;
+      return stored!;
     });
   })();
   reply.catch((error: unknown) => {
