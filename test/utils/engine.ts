@@ -1,6 +1,7 @@
 import { expect } from 'vitest';
 import type { Executor } from '../../src/engine/executor.js';
 import { Scheduler, type SchedulerOptions } from '../../src/engine/scheduler.js';
+import { untilDone } from './progress.js';
 import type { TestServer } from './server.js';
 
 /** A scheduler in this test process against the test server's graph, stopped by the caller. */
@@ -50,6 +51,7 @@ interface WorkflowTask {
   result: string | null;
   error: string | null;
   attempts: number;
+  waitingReason: string | null;
   assignment: { agent: { name: string }; score: number | null; reason: string | null } | null;
   runs: {
     status: string;
@@ -59,30 +61,59 @@ interface WorkflowTask {
   }[];
 }
 
-/** Polls workflow(rootId) until `done` holds (or fails after `timeoutMs`). */
+/**
+ * Polls workflow(rootId) until `done` holds; fails when no task changed status, attempts or
+ * runs for `stallMs` (see untilDone: slow is allowed, stalled is not).
+ */
 export async function waitForWorkflow(
   server: TestServer,
   rootId: string,
   done: (tasks: WorkflowTask[]) => boolean,
-  timeoutMs = 20_000,
+  stallMs = 20_000,
 ): Promise<WorkflowTask[]> {
-  const deadline = Date.now() + timeoutMs;
-  let tasks: WorkflowTask[] = [];
-  while (Date.now() < deadline) {
+  const [tasks] = await waitForWorkflows(server, [rootId], done, stallMs);
+  return tasks!;
+}
+
+/**
+ * waitForWorkflow for several workflows at once: each must reach `done`, and progress in any
+ * of them counts (steps of one wait while shared agents work on the others).
+ */
+export async function waitForWorkflows(
+  server: TestServer,
+  rootIds: string[],
+  done: (tasks: WorkflowTask[]) => boolean,
+  stallMs = 20_000,
+): Promise<WorkflowTask[][]> {
+  let seen: WorkflowTask[][] = [];
+  const workflow = async (id: string) => {
     const res = await server.gql(
-      `query($id: ID!) { workflow(taskId: $id) { tasks { id key title status result error attempts
+      `query($id: ID!) { workflow(taskId: $id) { tasks { id key title status result error attempts waitingReason
          assignment { agent { name } score reason }
          runs { status attempt worker agent { name } } } } }`,
-      { id: rootId } as never,
+      { id } as never,
     );
     expect(res.errors).toBeUndefined();
-    tasks = (res.data as { workflow: { tasks: WorkflowTask[] } }).workflow.tasks;
-    if (done(tasks)) return tasks;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(
-    `workflow did not settle: ${JSON.stringify(tasks.map((t) => [t.key ?? t.title, t.status]))}`,
-  );
+    return (res.data as { workflow: { tasks: WorkflowTask[] } }).workflow.tasks;
+  };
+  const read = async () => (seen = await Promise.all(rootIds.map(workflow)));
+  const progress = (all: WorkflowTask[][]) =>
+    JSON.stringify(
+      all.map((ts) => ts.map((t) => [t.status, t.attempts, t.runs.map((r) => r.status)])),
+    );
+  return untilDone({
+    read,
+    done: (all) => all.every(done),
+    progress,
+    stallMs,
+    what: 'workflow',
+    everyMs: 50,
+  }).catch((err: Error) => {
+    const states = seen.map((ts) =>
+      ts.map((t) => [t.key ?? t.title, t.status, t.attempts, t.waitingReason]),
+    );
+    throw new Error(`workflow did not settle (${err.message}): ${JSON.stringify(states)}`);
+  });
 }
 
 export const FINISHED = ['COMPLETED', 'FAILED', 'CANCELLED', 'SKIPPED'];
