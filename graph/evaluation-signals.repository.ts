@@ -1,21 +1,9 @@
 import type { Tx } from './cypher.js';
 
 /*
- * What evaluations are scored from (issue 12): a run's cost, a root task's steps, and whether a
+ * What evaluations are scored from (issue 12): a root task's steps, and whether a
  * subject a person rates exists for the tenant and has finished.
  */
-
-/** What the model calls of a run cost so far, in USD (0 when none was priced). */
-export async function runCostUsd(tx: Tx, runId: string): Promise<number> {
-  const [row] = await tx.run<{ cost: number | null }>({
-    cypher: `
-      MATCH (r:Run {id: $runId})
-      OPTIONAL MATCH (r)-[:CALLED]->(c:LLMCall)
-      RETURN sum(coalesce(c.costUsd, 0.0)) AS cost`,
-    params: { runId },
-  });
-  return Number(row?.cost ?? 0);
-}
 
 export type RootTaskState = {
   id: string;

@@ -69,17 +69,6 @@ export async function markCallsAbandoned(tx: Tx, runIds: string[]): Promise<void
   });
 }
 
-/**
- * A subquery body over bound `t` (:Task) and `a` (:Agent) that returns `runCostUsd`: the cost of
- * the agent's latest run of the task (every call booked on it, an ask_agent expert's included:
- * that is what the step cost). Used to keep HAS_CAPABILITY.avgCostUsd when a run ends.
- */
-export const LATEST_RUN_COST = `
-  OPTIONAL MATCH (t)<-[:OF]-(r:Run)-[:BY]->(a)
-  WITH r ORDER BY r.startedAt DESC LIMIT 1
-  OPTIONAL MATCH (r)-[:CALLED]->(call:LLMCall)
-  RETURN coalesce(sum(call.costUsd), 0.0) AS runCostUsd`;
-
 /** The properties a usage total may be grouped by; the only text spliced into the Cypher. */
 const GROUP_KEYS = { run: 'runId', task: 'taskId', agent: 'agentId' } as const;
 export type UsageGroup = keyof typeof GROUP_KEYS;

@@ -3,7 +3,6 @@ import type { Task, TaskStatus } from '../src/domain/task.js';
 import type { Tx } from './cypher.js';
 import { FINISHED, IN_SCOPE, type TenantScope } from './engine-scope.js';
 import { effectiveEvaluation } from './evaluation.repository.js';
-import { LATEST_RUN_COST } from './llm-call.repository.js';
 import { iso, toTask } from './mappers.js';
 import type { NodeLike } from './page.js';
 
@@ -113,15 +112,27 @@ export interface RunOutcome {
   retryInMs?: number | null;
 }
 
+/** What endRun read while ending a run, so that nothing after it reads the same again. */
+export interface EndedRun {
+  task: Task;
+  agentId: string | null;
+  /** What the run's model calls cost (USD). */
+  costUsd: number;
+  /** The task has no parent. */
+  isRoot: boolean;
+}
+
 /**
  * Ends a run, only while this worker still holds the task's lease: a worker that lost it (it
  * stalled and another took over) changes nothing. Idempotent: ending twice changes nothing.
  */
-export async function endRun(
-  tx: Tx,
-  o: RunOutcome,
-): Promise<{ task: Task; agentId: string | null } | null> {
-  const [row] = await tx.run<{ t: NodeLike; agentId: string | null }>({
+export async function endRun(tx: Tx, o: RunOutcome): Promise<EndedRun | null> {
+  const [row] = await tx.run<{
+    t: NodeLike;
+    agentId: string | null;
+    costUsd: number | null;
+    isRoot: boolean;
+  }>({
     cypher: `
       MATCH (t:Task {id: $taskId})<-[:OF]-(r:Run {id: $runId})
       SET t.version = t.version + 1
@@ -134,7 +145,11 @@ export async function endRun(
                                  ELSE datetime() + duration({milliseconds: $retryInMs}) END
       WITH t, r
       OPTIONAL MATCH (r)-[:BY]->(a:Agent)
-      RETURN t, a.id AS agentId`,
+      CALL (r) {
+        OPTIONAL MATCH (r)-[:CALLED]->(c:LLMCall)
+        RETURN sum(coalesce(c.costUsd, 0.0)) AS costUsd
+      }
+      RETURN t, a.id AS agentId, costUsd, NOT EXISTS { (t)-[:SUBTASK_OF]->(:Task) } AS isRoot`,
     params: {
       result: null,
       error: null,
@@ -142,12 +157,14 @@ export async function endRun(
       retryInMs: o.retryInMs == null ? null : neo4j.int(Math.round(o.retryInMs)),
     },
   });
-  return row ? { task: toTask(row.t), agentId: row.agentId } : null;
+  if (!row) return null;
+  const { agentId, isRoot } = row;
+  return { task: toTask(row.t), agentId, costUsd: Number(row.costUsd ?? 0), isRoot };
 }
 
 /**
- * Running statistics of the agent's capabilities that the task required (cost: its latest
- * run's). `scored`/`scoreSum` add the run's effective evaluation as it stands now (the engine
+ * Running statistics of the agent's capabilities that the task required (cost: the run's, as
+ * endRun read it). `scored`/`scoreSum` add the run's effective evaluation as it stands now (the engine
  * calls this after the run's objective evaluation and the step's writes, a judge's among them),
  * so assignment can weigh judged quality, not only success.
  */
@@ -158,21 +175,21 @@ export async function recordPerformance(
   success: boolean,
   latencyMs: number,
   runId: string,
+  runCostUsd: number,
 ): Promise<void> {
   await tx.run({
     cypher: `
       MATCH (t:Task {id: $taskId}), (a:Agent {id: $agentId})
-      CALL (t, a) { ${LATEST_RUN_COST} }
       OPTIONAL MATCH (run:Run {id: $runId})-[:OF]->(t)
       CALL (run) { ${effectiveEvaluation('run')} }
       MATCH (t)-[:REQUIRES]->(:Capability)<-[h:HAS_CAPABILITY]-(a)
-      SET h.avgCostUsd = (coalesce(h.avgCostUsd, 0.0) * h.runs + runCostUsd) / (h.runs + 1),
+      SET h.avgCostUsd = (coalesce(h.avgCostUsd, 0.0) * h.runs + $runCostUsd) / (h.runs + 1),
           h.avgLatencyMs = (coalesce(h.avgLatencyMs, 0.0) * h.runs + $latencyMs) / (h.runs + 1),
           h.runs = h.runs + 1,
           h.successes = h.successes + CASE WHEN $success THEN 1 ELSE 0 END,
           h.scored = coalesce(h.scored, 0) + CASE WHEN score IS NULL THEN 0 ELSE 1 END,
           h.scoreSum = coalesce(h.scoreSum, 0.0) + coalesce(score, 0.0)`,
-    params: { agentId, taskId, success, latencyMs, runId },
+    params: { agentId, taskId, success, latencyMs, runId, runCostUsd },
   });
 }
 

@@ -280,22 +280,25 @@ export async function openDescendantIds(tx: Tx, tenantId: string, id: string): P
   return rows.map((r) => r.id);
 }
 
-/** Ancestors of each task, nearest first: what subtree subscriptions filter on. */
-export async function ancestorIds(
+/**
+ * Tasks by id with their ancestors, nearest first (what a taskUpdated event carries), in one
+ * statement; unknown ids are absent.
+ */
+export async function tasksWithAncestors(
   tx: Tx,
   tenantId: string,
-  ids: string[],
-): Promise<Map<string, string[]>> {
-  const rows = await tx.run<{ id: string; ancestors: string[] }>({
+  ids: readonly string[],
+): Promise<{ task: Task; ancestorIds: string[] }[]> {
+  const rows = await tx.run<{ t: NodeLike; ancestors: string[] }>({
     cypher: `
       UNWIND $ids AS id
       MATCH (t:Task {tenantId: $tenantId, id: id})
       OPTIONAL MATCH p = (t)-[:SUBTASK_OF*1..]->(a:Task)
-      WITH id, a, length(p) AS depth ORDER BY depth
-      RETURN id, [x IN collect(a.id) WHERE x IS NOT NULL] AS ancestors`,
+      WITH t, a, length(p) AS depth ORDER BY depth
+      RETURN t, [x IN collect(a.id) WHERE x IS NOT NULL] AS ancestors`,
     params: { tenantId, ids },
   });
-  return new Map(rows.map((r) => [r.id, r.ancestors]));
+  return rows.map((r) => ({ task: toTask(r.t), ancestorIds: r.ancestors }));
 }
 
 /** For the DataLoader: tasks by id, any order; unknown ids are simply absent. */

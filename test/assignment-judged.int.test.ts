@@ -91,8 +91,8 @@ describe('assignment statistics from judged runs', () => {
         },
       ]);
       await server.graph.write(async (tx) => {
-        await recordPerformance(tx, ids.Writer!, tasks.step!, true, 100, rated!);
-        await recordPerformance(tx, ids.Writer!, tasks.step!, true, 100, unrated!);
+        await recordPerformance(tx, ids.Writer!, tasks.step!, true, 100, rated!, 0);
+        await recordPerformance(tx, ids.Writer!, tasks.step!, true, 100, unrated!, 0);
       });
       expect(await judgedStats(server, 'Writer')).toMatchObject({
         runs: 2,

@@ -135,15 +135,17 @@ export async function recordOutcome(
           timedOut: failure?.timedOut ?? false,
           latencyMs,
           timeoutMs: a.timeoutMs ?? null,
+          costUsd: ended.costUsd,
         },
       );
     }
-    if (ended.task.status === TaskStatus.COMPLETED || ended.task.status === TaskStatus.FAILED) {
-      await evaluateRootTask(tx, emit, task.id);
-    }
+    const finished = [TaskStatus.COMPLETED, TaskStatus.FAILED].includes(ended.task.status);
+    if (finished && ended.isRoot) await evaluateRootTask(tx, emit, task.id);
     if (ended.agentId && !budget) {
       // After the evaluations above and the step's writes (a judge's): the effective score counts.
-      await recordPerformance(tx, ended.agentId, task.id, !('error' in outcome), latencyMs, runId);
+      const success = !('error' in outcome);
+      const { agentId, costUsd } = ended;
+      await recordPerformance(tx, agentId, task.id, success, latencyMs, runId, costUsd);
     }
     await publishTasks(tx, emit, [ended.task], 'STATUS_CHANGED');
     return ended;

@@ -13,14 +13,15 @@ export async function publishTasks(tx: Tx, emit: Emit, tasks: Task[], change: st
   const byTenant = new Map<string, string[]>();
   for (const t of tasks) byTenant.set(t.tenantId, [...(byTenant.get(t.tenantId) ?? []), t.id]);
   for (const [tenantId, ids] of byTenant) {
-    const fresh = new Map((await repo.tasksByIds(tx, tenantId, ids)).map((t) => [t.id, t]));
-    const ancestors = await repo.ancestorIds(tx, tenantId, ids);
+    const fresh = new Map(
+      (await repo.tasksWithAncestors(tx, tenantId, ids)).map((r) => [r.task.id, r]),
+    );
     for (const id of ids) {
-      const task = fresh.get(id);
-      if (!task) continue;
+      const row = fresh.get(id);
+      if (!row) continue;
       emit({
         topic: TOPICS.taskUpdated,
-        payload: { tenantId, task, change, ancestorIds: ancestors.get(id) ?? [] },
+        payload: { tenantId, task: row.task, change, ancestorIds: row.ancestorIds },
       });
     }
   }

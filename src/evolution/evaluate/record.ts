@@ -5,7 +5,7 @@
  */
 import { stableId } from '../../../graph/agent-work.repository.js';
 import type { Tx } from '../../../graph/cypher.js';
-import { rootTaskState, runCostUsd } from '../../../graph/evaluation-signals.repository.js';
+import { rootTaskState } from '../../../graph/evaluation-signals.repository.js';
 import { writeEvaluation, type NewEvaluation } from '../../../graph/evaluation.repository.js';
 import { TOPICS } from '../../../subscriptions/topics.js';
 import { EvaluationSource, type Evaluation } from '../../domain/evaluation.js';
@@ -47,15 +47,14 @@ export function evaluatedEvent(e: Evaluation) {
   };
 }
 
-/** The objective evaluation of an attempt that just ended; its cost is read in `tx`. */
+/** The objective evaluation of an attempt that just ended (its cost as endRun read it). */
 export async function evaluateRunEnd(
   tx: Tx,
   emit: Emit,
   run: { tenantId: string; runId: string },
-  signals: Omit<RunSignals, 'costUsd' | 'costReferenceUsd'>,
+  signals: Omit<RunSignals, 'costReferenceUsd'>,
 ): Promise<Evaluation | null> {
-  const costUsd = await runCostUsd(tx, run.runId);
-  const scored = objectiveOfRun({ ...signals, costUsd, costReferenceUsd: COST_REFERENCE_USD });
+  const scored = objectiveOfRun({ ...signals, costReferenceUsd: COST_REFERENCE_USD });
   return recordEvaluation(tx, emit, {
     id: evaluationId(run.runId, EvaluationSource.OBJECTIVE),
     tenantId: run.tenantId,
