@@ -8,6 +8,8 @@ import { describeTask, systemPrompt } from './prompts.js';
 import { sendAgentMessage } from './messages.js';
 import type { AgentRuntime } from './runtime.js';
 import { operatorTools } from './tools.js';
+import { runAgentLoop } from './checkpoint/resume.js';
+import { requeueEffects } from './effects.js';
 import { taskContext } from '../../graph/memory/applied.repository.js';
 import { MemoryHitKind } from '../domain/memory-search.js';
 import { appliedWrite, memoryLine, PACKAGE_SIZE } from '../memory/retrieval/agent-memory.js';
@@ -55,26 +57,37 @@ export async function executeStep(
   const inputs = Object.entries(step.inputs)
     .map(([key, i]) => `- ${key}: ${i.result ?? ''}`)
     .join('\n');
+  // The loop is checkpointed on the step's thread (issue 13): a retry resumes where it stopped.
+  const checkpointer = rt.checkpointer?.({ tenantId: task.tenantId, runId: step.run.id });
+  const ranHere = new Set<string>();
   const operator = createAgent({
     model: rt.model(request, step, 'execution'),
-    tools: operatorTools(rt, step, plan.conversationId, plan.chiefId, plan.rootId ?? null),
+    tools: operatorTools(rt, step, plan.conversationId, plan.chiefId, plan.rootId ?? null, ranHere),
     systemPrompt: systemPrompt(
       agent,
       'execution',
       'Carry out the step with your tools, then answer with a short report of what you found or did.',
     ),
+    checkpointer,
   });
-  const state = await operator.invoke(
-    {
-      messages: [
-        new HumanMessage(
-          `${rules}Step: ${task.title}\n${task.description ?? ''}\n\nEarlier steps produced:\n${inputs || '- nothing (this is a first step)'}${contextSection}`,
-        ),
-      ],
-    },
-    { signal: step.signal, recursionLimit: 12 },
+  const input = new HumanMessage(
+    `${rules}Step: ${task.title}\n${task.description ?? ''}\n\nEarlier steps produced:\n${inputs || '- nothing (this is a first step)'}${contextSection}`,
   );
-  const last = state.messages.at(-1);
+  const loop = await runAgentLoop(
+    operator,
+    checkpointer,
+    { messages: [input] },
+    { signal: step.signal, recursionLimit: 12, threadId: task.id },
+  );
+  // Calls an earlier attempt ran before the checkpoint: their effects commit with this outcome.
+  const requeued = requeueEffects(step, loop.messages, ranHere);
+  if (loop.start !== 'FRESH') {
+    rt.logger.info(
+      { taskId: task.id, runId: step.run.id, start: loop.start, requeued },
+      'the step resumed its agent loop from its last checkpoint',
+    );
+  }
+  const last = loop.messages.at(-1);
   const report =
     typeof last?.content === 'string' ? last.content : JSON.stringify(last?.content ?? '');
 

@@ -1,6 +1,7 @@
 import type { BaseCallbackHandler } from '@langchain/core/callbacks/base';
 import type { Callbacks } from '@langchain/core/callbacks/manager';
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
+import type { BaseCheckpointSaver } from '@langchain/langgraph-checkpoint';
 import type { StepContext } from '../engine/executor.js';
 import type { LlmConfig } from '../llm/config.js';
 import { LLMCallRecorder } from '../llm/accounting.js';
@@ -24,7 +25,15 @@ export interface AgentRuntime {
   lessons?: LessonsConfig;
   /** A model for one purpose, for the step's agent, with its calls recorded. */
   model(request: ModelRequest, step: StepContext, purpose: Purpose): BaseChatModel;
+  /** Where a step's agent loop saves its checkpoints (issue 13); none: loops are not saved. */
+  checkpointer?: CheckpointerFactory;
 }
+
+/** The checkpoint saver of one attempt: writes for `runId`, reads the tenant's threads. */
+export type CheckpointerFactory = (scope: {
+  tenantId: string;
+  runId: string;
+}) => BaseCheckpointSaver | undefined;
 
 /** Callbacks that record each model call of a step (an :LLMCall per call). */
 export type CallRecorderFactory = (
@@ -48,6 +57,7 @@ export function createAgentRuntime(deps: {
   pubsub?: PubSub;
   /** More callbacks for every model call, after the recorders (the real-model smoke test's). */
   observe?: (step: StepContext, purpose: Purpose) => BaseCallbackHandler[];
+  checkpointer?: CheckpointerFactory;
 }): AgentRuntime {
   const record: CallRecorderFactory =
     deps.recorders ??

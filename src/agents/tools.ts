@@ -8,21 +8,17 @@ import { withoutManaged } from '../evolution/lessons/retrieve.js';
 import { luceneQuery } from '../../graph/fulltext.js';
 import { KnowledgeKind } from '../domain/knowledge.js';
 import type { StepContext } from '../engine/executor.js';
-import { sendAgentMessage } from './messages.js';
+import { queueEffects, type EffectsArtifact, type ToolEffect } from './effects.js';
 import type { AgentRuntime } from './runtime.js';
 import { systemPrompt } from './prompts.js';
-import {
-  appliedWrite,
-  memoryLine,
-  refOf,
-  searchAsAgent,
-} from '../memory/retrieval/agent-memory.js';
+import { memoryLine, refOf, searchAsAgent } from '../memory/retrieval/agent-memory.js';
 
 /**
  * A Master Operator's tools for one step. What they write is queued on the step's writes and
  * commits with its outcome (an aborted attempt leaves nothing), MERGEd on ids derived from the
  * step, so running the step again writes nothing twice. Reads do not see the step's own
- * queued writes.
+ * queued writes. Each returns its effects as its ToolMessage's artifact (effects.ts), so a
+ * step resumed from a checkpoint can queue again those of the calls it does not repeat.
  */
 export function operatorTools(
   rt: AgentRuntime,
@@ -31,31 +27,42 @@ export function operatorTools(
   chiefId: string | null,
   /** The task the step belongs to: its TASK-scoped memories are the step's too. */
   rootId: string | null = null,
+  /** Collects the ids of the tool calls this attempt runs (see effects.ts). */
+  ranHere?: Set<string>,
 ) {
   const { task, agent, run } = step;
   const tenantId = task.tenantId;
 
+  // Ids of the calls this attempt ran (the others in a resumed loop ran in an earlier one).
+  const ran = (config: { toolCall?: { id?: string } } | undefined) => {
+    if (config?.toolCall?.id) ranHere?.add(config.toolCall.id);
+  };
+  const withEffects = (content: string, label: string, effects: ToolEffect[]) =>
+    [content, queueEffects(step, label, effects)] as [string, EffectsArtifact];
+  const NO_EFFECTS: EffectsArtifact = { effects: [] };
+
   const searchKnowledgeTool = tool(
-    async ({ query }) => {
-      if (!luceneQuery(query)) return 'Nothing to search for.';
+    async ({ query }, config) => {
+      ran(config);
+      if (!luceneQuery(query)) return ['Nothing to search for.', NO_EFFECTS];
       // Lessons and skills with a lifecycle reach prompts only through their own retrieval.
       const hits = withoutManaged(
         await rt.uow.read((tx) => searchKnowledge(tx, tenantId, query, 5)),
       );
-      if (hits.length > 0) {
-        const items = hits.map((h) => ({ label: 'Knowledge' as const, id: h.knowledge.id }));
-        step.writes.add('search_knowledge applied', appliedWrite(tenantId, run.id, items));
-      }
-      return hits.length
-        ? hits
-            .map(
-              (h) =>
-                `- (${h.knowledge.kind}, confidence ${h.knowledge.confidence}) ${h.knowledge.content}`,
-            )
-            .join('\n')
-        : 'The organisation knows nothing about that yet.';
+      if (hits.length === 0) return ['The organisation knows nothing about that yet.', NO_EFFECTS];
+      const items = hits.map((h) => ({ label: 'Knowledge' as const, id: h.knowledge.id }));
+      const text = hits
+        .map(
+          (h) =>
+            `- (${h.knowledge.kind}, confidence ${h.knowledge.confidence}) ${h.knowledge.content}`,
+        )
+        .join('\n');
+      return withEffects(text, 'search_knowledge applied', [
+        { kind: 'applied', runId: run.id, items },
+      ]);
     },
     {
+      responseFormat: 'content_and_artifact',
       name: 'search_knowledge',
       description:
         'Search what the organisation already knows: facts, lessons, summaries, skills. What you record in this step is not searchable until the step ends.',
@@ -64,19 +71,24 @@ export function operatorTools(
   );
 
   const searchMemoryTool = tool(
-    async ({ query }) => {
+    async ({ query }, config) => {
+      ran(config);
       const hits = await searchAsAgent(
         rt,
         { tenantId, agentId: agent.id, taskIds: rootId ? [task.id, rootId] : [task.id] },
         query,
         { first: 5 },
       );
-      if (hits.length === 0) return 'Memory holds nothing about that yet.';
+      if (hits.length === 0) return ['Memory holds nothing about that yet.', NO_EFFECTS];
       // What the model reads is recorded as used by this run, with the step's outcome.
-      step.writes.add('search_memory applied', appliedWrite(tenantId, run.id, hits.map(refOf)));
-      return hits.map((h) => `- ${memoryLine(h)}`).join('\n');
+      return withEffects(
+        hits.map((h) => `- ${memoryLine(h)}`).join('\n'),
+        'search_memory applied',
+        [{ kind: 'applied', runId: run.id, items: hits.map(refOf) }],
+      );
     },
     {
+      responseFormat: 'content_and_artifact',
       name: 'search_memory',
       description:
         "Search the organisation's memory: entities (organisations, people, products...), current facts about them, and past episodes. Yours and your task's private memories are included.",
@@ -85,22 +97,22 @@ export function operatorTools(
   );
 
   const recordKnowledgeTool = tool(
-    async ({ content, kind, tags }) => {
-      step.writes.add('record_knowledge', async (tx) => {
-        await work.writeKnowledge(tx, {
-          tenantId,
-          kind: kind ?? KnowledgeKind.FACT,
-          content,
-          confidence: 0.8,
-          tags: tags ?? [],
-          runId: run.id,
-          taskId: task.id,
-          agentId: agent.id,
-        });
-      });
-      return 'Recorded.';
+    async ({ content, kind, tags }, config) => {
+      ran(config);
+      const knowledge = {
+        tenantId,
+        kind: kind ?? KnowledgeKind.FACT,
+        content,
+        confidence: 0.8,
+        tags: tags ?? [],
+        runId: run.id,
+        taskId: task.id,
+        agentId: agent.id,
+      };
+      return withEffects('Recorded.', 'record_knowledge', [{ kind: 'knowledge', knowledge }]);
     },
     {
+      responseFormat: 'content_and_artifact',
       name: 'record_knowledge',
       description: 'Record a fact or lesson you learned, so other agents can use it later.',
       schema: z.object({
@@ -124,14 +136,15 @@ export function operatorTools(
   );
 
   const askAgentTool = tool(
-    async ({ capability, question }) => {
+    async ({ capability, question }, config) => {
+      ran(config);
       const candidates = await rt.uow.read((tx) => candidateAgents(tx, [tenantId]));
       const others = candidates.filter((c) => c.agent.id !== agent.id);
       const expert =
         others
           .filter((c) => c.capabilities.some((cap) => cap.name === capability))
           .sort((a, b) => best(b, capability) - best(a, capability))[0] ?? others[0];
-      if (!expert) return 'There is no other agent to ask.';
+      if (!expert) return ['There is no other agent to ask.', NO_EFFECTS];
       const questionId = work.stableId(run.id, 'question', question);
       const model = rt.model(
         { purpose: 'chat', agentModel: expert.agent.model },
@@ -152,34 +165,37 @@ export function operatorTools(
         { signal: step.signal },
       );
       const answer = String(reply.content);
-      step.writes.add('ask_agent', async (tx, emit) => {
-        const base = {
-          tenantId,
-          conversationId,
-          conversationTitle: `Plan: ${task.title}`,
-          broadcast: false,
-          aboutTaskId: task.id,
-        };
-        await sendAgentMessage(tx, emit, {
+      const base = {
+        tenantId,
+        conversationId,
+        conversationTitle: `Plan: ${task.title}`,
+        broadcast: false,
+        aboutTaskId: task.id,
+      };
+      const messages: work.MessageDraft[] = [
+        {
           ...base,
           id: questionId,
           kind: 'QUESTION',
           content: question,
           fromAgentId: agent.id,
           toAgentIds: [expert.agent.id],
-        });
-        await sendAgentMessage(tx, emit, {
+        },
+        {
           ...base,
           id: work.stableId(questionId, 'answer'),
           kind: 'ANSWER',
           content: answer,
           fromAgentId: expert.agent.id,
           toAgentIds: [agent.id],
-        });
-      });
-      return `${expert.agent.name} answers: ${answer}`;
+        },
+      ];
+      return withEffects(`${expert.agent.name} answers: ${answer}`, 'ask_agent', [
+        { kind: 'messages', messages },
+      ]);
     },
     {
+      responseFormat: 'content_and_artifact',
       name: 'ask_agent',
       description: 'Ask another agent, chosen by the capability you need, a question.',
       schema: z.object({
@@ -190,24 +206,26 @@ export function operatorTools(
   );
 
   const reportProgressTool = tool(
-    async ({ note }) => {
-      step.writes.add('report_progress', async (tx, emit) => {
-        await sendAgentMessage(tx, emit, {
-          id: work.stableId(run.id, 'progress', note),
-          tenantId,
-          conversationId,
-          conversationTitle: `Plan: ${task.title}`,
-          kind: 'REPORT',
-          content: `Progress on "${task.title}": ${note}`,
-          fromAgentId: agent.id,
-          toAgentIds: chiefId ? [chiefId] : [],
-          broadcast: !chiefId,
-          aboutTaskId: task.id,
-        });
-      });
-      return 'Reported.';
+    async ({ note }, config) => {
+      ran(config);
+      const message: work.MessageDraft = {
+        id: work.stableId(run.id, 'progress', note),
+        tenantId,
+        conversationId,
+        conversationTitle: `Plan: ${task.title}`,
+        kind: 'REPORT',
+        content: `Progress on "${task.title}": ${note}`,
+        fromAgentId: agent.id,
+        toAgentIds: chiefId ? [chiefId] : [],
+        broadcast: !chiefId,
+        aboutTaskId: task.id,
+      };
+      return withEffects('Reported.', 'report_progress', [
+        { kind: 'messages', messages: [message] },
+      ]);
     },
     {
+      responseFormat: 'content_and_artifact',
       name: 'report_progress',
       description: 'Tell your Chief of Staff how the step is going.',
       schema: z.object({ note: z.string() }),

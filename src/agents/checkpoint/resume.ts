@@ -1,0 +1,39 @@
+import type { BaseMessage } from '@langchain/core/messages';
+import type { BaseCheckpointSaver } from '@langchain/langgraph-checkpoint';
+import type { createAgent } from 'langchain';
+
+type Agent = ReturnType<typeof createAgent>;
+
+/** How an agent loop started: fresh, resumed mid-loop, or found finished by an earlier attempt. */
+export type LoopStart = 'FRESH' | 'RESUMED' | 'FINISHED';
+
+/**
+ * Runs a step's agent loop on its thread (issue 13). With a checkpointer, a thread that already
+ * has checkpoints (an earlier attempt of the step crashed, lost its lease or failed) is not
+ * started again: a loop that stopped midway resumes from its last checkpoint (the model and tool
+ * calls before it are not repeated), and one that had finished gives its final messages without
+ * any call. Without a checkpointer, or on a thread with no checkpoint, it runs from `input`.
+ */
+export async function runAgentLoop(
+  agent: Agent,
+  checkpointer: BaseCheckpointSaver | undefined,
+  input: { messages: BaseMessage[] },
+  config: { signal: AbortSignal; recursionLimit: number; threadId: string },
+): Promise<{ messages: BaseMessage[]; start: LoopStart }> {
+  const run = {
+    signal: config.signal,
+    recursionLimit: config.recursionLimit,
+    configurable: { thread_id: config.threadId },
+  };
+  if (checkpointer) {
+    const saved = await agent.graph.getState(run);
+    const messages = (saved.values as { messages?: BaseMessage[] } | undefined)?.messages ?? [];
+    if (messages.length > 0 && saved.next.length === 0) return { messages, start: 'FINISHED' };
+    if (messages.length > 0) {
+      const state = await agent.invoke(null as never, run);
+      return { messages: state.messages, start: 'RESUMED' };
+    }
+  }
+  const state = await agent.invoke(input, run);
+  return { messages: state.messages, start: 'FRESH' };
+}
