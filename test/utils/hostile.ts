@@ -436,6 +436,28 @@ export function describeSlot(slot: Slot): string {
   return `${slot.operation}.${slot.field.name}(${path})`;
 }
 
+/**
+ * The items reordered round-robin over their keys (the first of each key, then the second of
+ * each, ...), keeping each key's own order. A sweep run in this order has requests of
+ * different operations in flight together, not a burst of one operation: fifteen concurrent
+ * writes to one seed agent (and the chat replies they start) queue on its lock, and on a
+ * loaded machine that queue, not the input under test, decides how long a request takes.
+ */
+export function interleaved<T>(items: readonly T[], keyOf: (item: T) => string): T[] {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const group = groups.get(key);
+    if (group) group.push(item);
+    else groups.set(key, [item]);
+  }
+  const out: T[] = [];
+  for (let round = 0; out.length < items.length; round++) {
+    for (const group of groups.values()) if (round < group.length) out.push(group[round]!);
+  }
+  return out;
+}
+
 /** Runs `work` on every item, at most `concurrency` at a time, in order of start. */
 export async function eachLimited<T>(
   items: readonly T[],
