@@ -248,6 +248,21 @@ export const MIGRATIONS: Migration[] = [
       'CREATE INDEX decision_tenant_run IF NOT EXISTS FOR (n:Decision) ON (n.tenantId, n.runId)',
     ],
   },
+  {
+    id: 19,
+    name: 'agent loop checkpoints (issue 13)',
+    statements: [
+      'CREATE CONSTRAINT checkpoint_id IF NOT EXISTS FOR (n:Checkpoint) REQUIRE n.id IS UNIQUE',
+      'CREATE CONSTRAINT checkpoint_write_id IF NOT EXISTS FOR (n:CheckpointWrite) REQUIRE n.id IS UNIQUE',
+      // One checkpoint per (tenant, thread, namespace, checkpoint id): what put MERGEs on, and
+      // the index that reads a thread's checkpoints newest first.
+      'CREATE CONSTRAINT checkpoint_key IF NOT EXISTS FOR (n:Checkpoint) REQUIRE (n.tenantId, n.threadId, n.ns, n.checkpointId) IS UNIQUE',
+      // One pending write per (checkpoint, task, idx): putWrites MERGEs on it (idempotent).
+      'CREATE CONSTRAINT checkpoint_write_key IF NOT EXISTS FOR (n:CheckpointWrite) REQUIRE (n.tenantId, n.threadId, n.ns, n.checkpointId, n.taskId, n.idx) IS UNIQUE',
+      // The retention sweep's scan by age.
+      'CREATE INDEX checkpoint_created IF NOT EXISTS FOR (n:Checkpoint) ON (n.createdAt)',
+    ],
+  },
 ];
 
 /**

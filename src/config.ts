@@ -1,6 +1,11 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { limitsEnvSchema, limitsFromEnv, type LimitsConfig } from './limits/config.js';
+import {
+  checkpointEnvSchema,
+  checkpointRetentionFromEnv,
+  type CheckpointRetention,
+} from './agents/checkpoint/config.js';
 import { llmEnvProblem, llmEnvSchema, llmFromEnv, type LlmConfig } from './llm/config.js';
 import { budgetEnvSchema, budgetsFromEnv } from './llm/budget-config.js';
 import {
@@ -78,6 +83,7 @@ const envSchema = z.object({
   ...documentsEnvSchema.shape,
   ...ingestionEnvSchema.shape,
   ...evolutionEnvSchema.shape,
+  ...checkpointEnvSchema.shape,
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -115,6 +121,8 @@ export interface Config {
   ingestion: IngestionConfig;
   /** The learning loop: on/off and its interval (src/evolution/config.ts). */
   evolution: EvolutionConfig;
+  /** Agent-loop checkpoints kept per thread and their age limit (src/agents/checkpoint/config.ts). */
+  checkpoints: CheckpointRetention;
   engine: {
     /** Run a scheduler inside the API process (workers run one each regardless). */
     enabled: boolean;
@@ -188,6 +196,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     documents: documentsFromEnv(e),
     ingestion: ingestionFromEnv(e),
     evolution: evolutionFromEnv(e),
+    checkpoints: checkpointRetentionFromEnv(e),
     engine: {
       enabled: e.ENGINE === 'on',
       concurrency: e.ENGINE_CONCURRENCY,

@@ -27,6 +27,8 @@ describe('migrations', () => {
       'ApiKey',
       'AuditEvent',
       'Capability',
+      'Checkpoint',
+      'CheckpointWrite',
       'Conversation',
       'Decision',
       'Document',

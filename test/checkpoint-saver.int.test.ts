@@ -1,0 +1,336 @@
+import { randomUUID } from 'node:crypto';
+import { AIMessage, createAgent, fakeModel, tool } from 'langchain';
+import { ERROR, uuid6 } from '@langchain/langgraph-checkpoint';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { checkpointsByRunIds } from '../graph/checkpoint.repository.js';
+import {
+  CheckpointRefusedError,
+  Neo4jCheckpointSaver,
+} from '../src/agents/checkpoint/neo4j-saver.js';
+import { UnitOfWork } from '../src/services/unit-of-work.js';
+import {
+  checkpointWith,
+  countOnThread,
+  removeTenantNodes,
+  setRunStatus,
+  taskWithRun,
+} from './utils/checkpoint-fixtures.js';
+import { startTestServer, type TestServer } from './utils/server.js';
+
+// Issue 13: LangGraph's checkpoint saver over Neo4j, with MemorySaver's semantics, writes only
+// from the live attempt, and tenancy. Each test uses its own thread (a task id).
+
+let server: TestServer;
+let uow: UnitOfWork;
+const otherTenant = `test-other-${randomUUID()}`;
+beforeAll(async () => {
+  server = await startTestServer();
+  uow = server.services.uow;
+});
+afterAll(async () => {
+  await removeTenantNodes(server.graph, otherTenant);
+  await server.stop();
+});
+
+const cfg = (threadId: string, checkpointId?: string, ns = '') => ({
+  configurable: { thread_id: threadId, checkpoint_ns: ns, checkpoint_id: checkpointId },
+});
+
+/** A RUNNING run in the test tenant and a saver writing for it. */
+async function liveSaver(tenantId = server.tenantId) {
+  const { taskId, runId } = await taskWithRun(server.graph, tenantId);
+  return { taskId, runId, saver: new Neo4jCheckpointSaver({ uow, tenantId, runId }) };
+}
+
+/** Puts a chain of checkpoints on a thread; returns their ids, oldest first. */
+async function chain(saver: Neo4jCheckpointSaver, threadId: string, n: number, ns = '') {
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const cp = checkpointWith(Array.from({ length: i + 1 }, (_, k) => `m${k}`));
+    await saver.put(
+      cfg(threadId, ids.at(-1), ns),
+      cp,
+      { source: 'loop', step: i, parents: {} },
+      {},
+    );
+    ids.push(cp.id);
+  }
+  return ids;
+}
+
+describe('Neo4jCheckpointSaver, as MemorySaver', () => {
+  it('returns the newest checkpoint of a thread, or the one named, with its parent config', async () => {
+    const { taskId, saver } = await liveSaver();
+    const [first, second, third] = await chain(saver, taskId, 3);
+
+    const newest = await saver.getTuple(cfg(taskId));
+    expect(newest?.checkpoint.id).toBe(third);
+    expect(newest?.config.configurable).toEqual({
+      thread_id: taskId,
+      checkpoint_ns: '',
+      checkpoint_id: third,
+    });
+    expect(newest?.parentConfig?.configurable?.checkpoint_id).toBe(second);
+    expect(newest?.checkpoint.channel_values).toEqual({ messages: ['m0', 'm1', 'm2'] });
+    expect(newest?.metadata).toMatchObject({ source: 'loop', step: 2 });
+
+    const named = await saver.getTuple(cfg(taskId, first));
+    expect(named?.checkpoint.id).toBe(first);
+    expect(named?.parentConfig).toBeUndefined();
+    expect(await saver.getTuple(cfg(taskId, uuid6(-1)))).toBeUndefined();
+    expect(await saver.getTuple(cfg(taskId, undefined, 'other-ns'))).toBeUndefined();
+    expect(await saver.getTuple(cfg(randomUUID()))).toBeUndefined();
+  });
+
+  it('replaces a checkpoint put again under the same id', async () => {
+    const { taskId, saver } = await liveSaver();
+    const cp = checkpointWith(['a']);
+    await saver.put(cfg(taskId), cp, { source: 'loop', step: 0, parents: {} }, {});
+    await saver.put(
+      cfg(taskId),
+      { ...cp, channel_values: { messages: ['b', 'c'] } },
+      {
+        source: 'loop',
+        step: 1,
+        parents: {},
+      },
+      {},
+    );
+    expect(await countOnThread(server.graph, server.tenantId, 'Checkpoint', taskId)).toBe(1);
+    const got = await saver.getTuple(cfg(taskId));
+    expect(got?.checkpoint.channel_values).toEqual({ messages: ['b', 'c'] });
+    expect(got?.metadata?.step).toBe(1);
+  });
+
+  it('lists newest first and honours before, limit, filter and namespace', async () => {
+    const { taskId, saver } = await liveSaver();
+    const ids = await chain(saver, taskId, 5);
+    const sub = await chain(saver, taskId, 1, 'child:1');
+    const list = async (config: object, options?: object) => {
+      const out: string[] = [];
+      for await (const t of saver.list(config, options)) out.push(t.checkpoint.id);
+      return out;
+    };
+    const newestFirst = [...ids].reverse();
+    expect(await list({ configurable: { thread_id: taskId, checkpoint_ns: '' } })).toEqual(
+      newestFirst,
+    );
+    // No namespace given: every namespace of the thread, by namespace, newest first.
+    expect(await list({ configurable: { thread_id: taskId } })).toEqual([...newestFirst, ...sub]);
+    expect(await list(cfg(taskId), { limit: 2 })).toEqual(newestFirst.slice(0, 2));
+    expect(await list(cfg(taskId), { before: cfg(taskId, ids[3]) })).toEqual(newestFirst.slice(2));
+    expect(await list(cfg(taskId), { filter: { step: 1 } })).toEqual([ids[1]]);
+    expect(await list(cfg(taskId), { filter: { source: 'loop' }, limit: 3 })).toEqual(
+      newestFirst.slice(0, 3),
+    );
+    expect(await list(cfg(taskId), { limit: 0 })).toEqual([]);
+    expect(await list(cfg(taskId, ids[2]))).toEqual([ids[2]]);
+  });
+
+  it('keeps a regular pending write already stored, replaces a special one, and returns them in writesSortKey order', async () => {
+    const { taskId, saver } = await liveSaver();
+    const [id] = await chain(saver, taskId, 1);
+    await saver.putWrites(
+      cfg(taskId, id),
+      [
+        ['messages', 'first'],
+        ['other', 1],
+      ],
+      'task-b',
+      'p2',
+    );
+    await saver.putWrites(cfg(taskId, id), [['messages', 'again']], 'task-b', 'p2');
+    await saver.putWrites(cfg(taskId, id), [['messages', 'early']], 'task-a', 'p1');
+    await saver.putWrites(cfg(taskId, id), [[ERROR, { message: 'one' }]], 'task-c', 'p3');
+    await saver.putWrites(cfg(taskId, id), [[ERROR, { message: 'two' }]], 'task-c', 'p3');
+
+    const got = await saver.getTuple(cfg(taskId));
+    expect(got?.pendingWrites).toEqual([
+      ['task-a', 'messages', 'early'],
+      ['task-b', 'messages', 'first'],
+      ['task-b', 'other', 1],
+      ['task-c', ERROR, { message: 'two' }],
+    ]);
+    expect(await countOnThread(server.graph, server.tenantId, 'CheckpointWrite', taskId)).toBe(4);
+  });
+
+  it('refuses pending writes for a checkpoint that does not exist, writing nothing', async () => {
+    const { taskId, saver } = await liveSaver();
+    await expect(saver.putWrites(cfg(taskId, uuid6(-1)), [['x', 1]], 't')).rejects.toThrow(
+      /has no checkpoint/,
+    );
+    expect(await countOnThread(server.graph, server.tenantId, 'CheckpointWrite', taskId)).toBe(0);
+  });
+
+  it('deletes a thread with its writes, and nothing of another thread', async () => {
+    const { taskId, saver } = await liveSaver();
+    const other = await liveSaver();
+    const [id] = await chain(saver, taskId, 2);
+    await saver.putWrites(cfg(taskId, id), [['x', 1]], 't');
+    await chain(other.saver, other.taskId, 1);
+    await saver.deleteThread(taskId);
+    expect(await saver.getTuple(cfg(taskId))).toBeUndefined();
+    expect(await countOnThread(server.graph, server.tenantId, 'CheckpointWrite', taskId)).toBe(0);
+    expect(await other.saver.getTuple(cfg(other.taskId))).toBeDefined();
+  });
+});
+
+describe('Neo4jCheckpointSaver, writes only from the live attempt', () => {
+  it('refuses put and putWrites once the run has ended, and writes nothing', async () => {
+    const { taskId, runId, saver } = await liveSaver();
+    const [id] = await chain(saver, taskId, 1);
+    await setRunStatus(server.graph, runId, 'ABANDONED');
+
+    await expect(
+      saver.put(
+        cfg(taskId, id),
+        checkpointWith(['late']),
+        { source: 'loop', step: 1, parents: {} },
+        {},
+      ),
+    ).rejects.toBeInstanceOf(CheckpointRefusedError);
+    await expect(saver.putWrites(cfg(taskId, id), [['x', 1]], 't')).rejects.toThrow(
+      /is not RUNNING/,
+    );
+    expect(await countOnThread(server.graph, server.tenantId, 'Checkpoint', taskId)).toBe(1);
+    expect(await countOnThread(server.graph, server.tenantId, 'CheckpointWrite', taskId)).toBe(0);
+    // Reading still works: a retry resumes from what the live attempt wrote.
+    expect((await saver.getTuple(cfg(taskId)))?.checkpoint.id).toBe(id);
+  });
+
+  it('refuses every write from a read-only saver', async () => {
+    const ro = new Neo4jCheckpointSaver({ uow, tenantId: server.tenantId, runId: null });
+    const threadId = randomUUID();
+    await expect(
+      ro.put(cfg(threadId), checkpointWith(), { source: 'loop', step: 0, parents: {} }, {}),
+    ).rejects.toThrow(/read-only/);
+    expect(await countOnThread(server.graph, server.tenantId, 'Checkpoint', threadId)).toBe(0);
+  });
+});
+
+describe('Neo4jCheckpointSaver, tenancy', () => {
+  it("never reads, lists, writes to or deletes another tenant's checkpoints", async () => {
+    const { taskId, saver } = await liveSaver();
+    const [id] = await chain(saver, taskId, 2);
+    const theirs = new Neo4jCheckpointSaver({ uow, tenantId: otherTenant, runId: null });
+
+    expect(await theirs.getTuple(cfg(taskId))).toBeUndefined();
+    expect(await theirs.getTuple(cfg(taskId, id))).toBeUndefined();
+    const listed: unknown[] = [];
+    for await (const t of theirs.list({ configurable: {} })) listed.push(t);
+    expect(listed).toEqual([]);
+    await theirs.deleteThread(taskId);
+    expect(await countOnThread(server.graph, server.tenantId, 'Checkpoint', taskId)).toBe(2);
+
+    // A saver for our run but in their tenant cannot write (the run is not theirs).
+    const { runId } = await taskWithRun(server.graph, server.tenantId);
+    const crossed = new Neo4jCheckpointSaver({ uow, tenantId: otherTenant, runId });
+    await expect(
+      crossed.put(cfg(taskId), checkpointWith(), { source: 'loop', step: 5, parents: {} }, {}),
+    ).rejects.toBeInstanceOf(CheckpointRefusedError);
+
+    // Their own thread of the same id is theirs alone.
+    const own = await taskWithRun(server.graph, otherTenant);
+    const theirWriter = new Neo4jCheckpointSaver({ uow, tenantId: otherTenant, runId: own.runId });
+    await theirWriter.put(
+      cfg(taskId),
+      checkpointWith(['x']),
+      { source: 'loop', step: 0, parents: {} },
+      {},
+    );
+    expect((await saver.getTuple(cfg(taskId)))?.checkpoint.channel_values).toEqual({
+      messages: ['m0', 'm1'],
+    });
+  });
+});
+
+describe('Neo4jCheckpointSaver under a createAgent loop', () => {
+  const lookup = (calls: string[]) =>
+    tool(
+      async ({ q }: { q: string }) => {
+        calls.push(q);
+        return `found ${q}`;
+      },
+      { name: 'lookup', description: 'Looks a thing up.', schema: z.object({ q: z.string() }) },
+    );
+
+  it('checkpoints every step, and a retry run resumes from the last checkpoint without repeating the tool call', async () => {
+    const { taskId, runId, saver } = await liveSaver();
+    const calls: string[] = [];
+    const model = fakeModel()
+      .respondWithTools([{ name: 'lookup', args: { q: 'neo4j' }, id: 'call_1' }])
+      .respond(new Error('provider went away'))
+      .respond(new AIMessage('neo4j is a graph database'));
+    // 'sync': each checkpoint is stored before the next step starts (the default 'async'
+    // may reject the invoke while the last puts are still in flight).
+    const config = { configurable: { thread_id: taskId }, durability: 'sync' as const };
+    const agent = createAgent({ model, tools: [lookup(calls)], checkpointer: saver });
+
+    await expect(
+      agent.invoke({ messages: [{ role: 'user', content: 'what is neo4j?' }] }, config),
+    ).rejects.toThrow(/provider went away/);
+    expect(calls).toEqual(['neo4j']);
+    expect(model.callCount).toBe(2);
+    const stalled = await agent.getState(config);
+    expect(stalled.next).toEqual(['model_request']);
+    expect(stalled.values.messages.map((m: { type: string }) => m.type)).toEqual([
+      'human',
+      'ai',
+      'tool',
+    ]);
+
+    // The attempt ends; a retry (a new run of the same task) resumes the same thread.
+    await setRunStatus(server.graph, runId, 'FAILED');
+    const retry = await taskWithRun(server.graph, server.tenantId, { taskId });
+    const resumed = createAgent({
+      model,
+      tools: [lookup(calls)],
+      checkpointer: new Neo4jCheckpointSaver({
+        uow,
+        tenantId: server.tenantId,
+        runId: retry.runId,
+      }),
+    });
+    const out = await resumed.invoke(null as never, config);
+    expect(out.messages.at(-1)?.content).toBe('neo4j is a graph database');
+    expect(calls).toEqual(['neo4j']); // the tool ran once in all
+    expect(model.callCount).toBe(3); // the failed model call, and nothing before it, again
+    expect((await resumed.getState(config)).next).toEqual([]);
+
+    // What the saver stored matches LangGraph's own view of each checkpoint.
+    const history: { id: string; next: string[]; count: number }[] = [];
+    for await (const s of resumed.getStateHistory(config)) {
+      history.push({
+        id: String(s.config.configurable?.checkpoint_id),
+        next: [...s.next],
+        count: (s.values as { messages?: unknown[] }).messages?.length ?? 0,
+      });
+    }
+    const stored = await server.graph.read((tx) =>
+      checkpointsByRunIds(tx, server.tenantId, [runId, retry.runId], 100),
+    );
+    expect(stored.length).toBe(history.length);
+    const byId = new Map(stored.map((c) => [c.checkpointId, c]));
+    for (const h of history) {
+      expect(byId.get(h.id)?.next.sort()).toEqual(h.next.sort());
+      expect(byId.get(h.id)?.messageCount).toBe(h.count);
+    }
+  });
+
+  it('a worker that lost its run cannot checkpoint its loop any further', async () => {
+    const { taskId, runId, saver } = await liveSaver();
+    await setRunStatus(server.graph, runId, 'ABANDONED');
+    const model = fakeModel().respond(new AIMessage('too late'));
+    const agent = createAgent({ model, tools: [], checkpointer: saver });
+    await expect(
+      agent.invoke(
+        { messages: [{ role: 'user', content: 'hi' }] },
+        {
+          configurable: { thread_id: taskId },
+        },
+      ),
+    ).rejects.toBeInstanceOf(CheckpointRefusedError);
+    expect(await countOnThread(server.graph, server.tenantId, 'Checkpoint', taskId)).toBe(0);
+  });
+});
