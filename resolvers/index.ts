@@ -9,6 +9,7 @@ import {
   RunDecisionResolver,
   TaskConsensusResolver,
 } from './consensus.resolver.js';
+import { RunCheckpointsResolver } from './checkpoint.resolver.js';
 import { HealthResolver } from './health.resolver.js';
 import { ChatResolver } from './chat.resolver.js';
 import { BudgetResolver } from './budget.resolver.js';
@@ -47,6 +48,7 @@ export const RESOLVERS: NonEmptyArray<Function> = [
   RunResolver,
   AuthResolver,
   NodeResolver,
+  RunCheckpointsResolver,
   AgentResolver,
   AgentVersionResolver,
   AgentLiveVersionResolver,

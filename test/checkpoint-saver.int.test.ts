@@ -334,3 +334,35 @@ describe('Neo4jCheckpointSaver under a createAgent loop', () => {
     expect(await countOnThread(server.graph, server.tenantId, 'Checkpoint', taskId)).toBe(0);
   });
 });
+
+describe('Run.checkpoints', () => {
+  const query = `query ($id: ID!, $first: Int) { task(id: $id) { runs { id
+    checkpoints(first: $first) { id checkpointId step source createdAt next messageCount bytes } } } }`;
+
+  it("lists a run's checkpoints newest first with what they hold, and refuses a bad first", async () => {
+    const created = await server.gql(
+      `mutation { createTask(input: { title: "checkpointed" }) { id } }`,
+    );
+    const taskId = (created.data as { createTask: { id: string } }).createTask.id;
+    const { runId } = await taskWithRun(server.graph, server.tenantId, { taskId });
+    const saver = new Neo4jCheckpointSaver({ uow, tenantId: server.tenantId, runId });
+    const ids = await chain(saver, taskId, 3);
+
+    const res = await server.gql(query, { id: taskId, first: 2 });
+    expect(res.errors).toBeUndefined();
+    type Cp = { checkpointId: string; step: number; messageCount: number; bytes: number };
+    const runs = (res.data as { task: { runs: { id: string; checkpoints: Cp[] }[] } }).task.runs;
+    const checkpoints = runs.find((r) => r.id === runId)!.checkpoints;
+    expect(checkpoints.map((c) => c.checkpointId)).toEqual([ids[2], ids[1]]);
+    expect(checkpoints[0]).toMatchObject({ step: 2, source: 'loop', messageCount: 3, next: [] });
+    expect(checkpoints[0]!.bytes).toBeGreaterThan(0);
+
+    const all = await server.gql(query, { id: taskId });
+    const listed = (all.data as { task: { runs: { id: string; checkpoints: Cp[] }[] } }).task.runs;
+    expect(listed.find((r) => r.id === runId)!.checkpoints).toHaveLength(3);
+
+    const bad = await server.gql(query, { id: taskId, first: 500 });
+    expect(bad.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(bad.errors?.[0]?.message).toMatch(/first must be between 1 and 100, but got 500/);
+  });
+});
