@@ -17,6 +17,7 @@ import { seedSkillAndSpawn } from './utils/skill-fixtures.js';
 import { seedConsensus, seedEvaluations, seedMemory } from './utils/memory-fixtures.js';
 import { seedVersions } from './utils/version-fixtures.js';
 import { seedLesson } from './utils/lesson-fixtures.js';
+import { mapBounded } from './utils/bounded.js';
 import {
   introspectSchema,
   operationTemplate,
@@ -195,6 +196,12 @@ type Fixtures = Record<Kind, string>;
 const SKIPPED = new Set(['query.health']);
 /** Calls per field at most: id kinds rotated through every position, plus mixed calls. */
 const MAX_CALLS_PER_FIELD = 12;
+/**
+ * HTTP probes in flight at once. Each call costs a few Neo4j round trips and little work, so one
+ * call at a time left the server mostly waiting: 1,500 calls took 166 s on a quiet CI run and
+ * over 300 s on a loaded machine.
+ */
+const PROBE_CONCURRENCY = 4;
 /** Refusals a cross-tenant call may get; anything else (INTERNAL_SERVER_ERROR...) is a bug. */
 const ALLOWED_CODES = new Set(['NOT_FOUND', 'BAD_USER_INPUT', 'CONFLICT', 'FORBIDDEN']);
 const ISO_TIME = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z/g;
@@ -681,22 +688,24 @@ describe('cross-tenant isolation', () => {
   }
 
   async function snapshot(): Promise<typeof before> {
-    const doc = await victim.gql(TenancyExport);
-    const keys = await victim.gql(TenancyApiKeys);
-    expect(doc.errors).toBeUndefined();
-    expect(keys.errors).toBeUndefined();
-    const [counts] = await victim.graph.read((tx) =>
-      tx.run<{ nodes: number; audit: number; links: number; foreignLinks: number }>({
-        cypher: `MATCH (n {tenantId: $tenantId})
+    const [doc, keys, [counts]] = await Promise.all([
+      victim.gql(TenancyExport),
+      victim.gql(TenancyApiKeys),
+      victim.graph.read((tx) =>
+        tx.run<{ nodes: number; audit: number; links: number; foreignLinks: number }>({
+          cypher: `MATCH (n {tenantId: $tenantId})
                  WITH count(CASE WHEN NOT n:AuditEvent THEN 1 END) AS nodes,
                       count(CASE WHEN n:AuditEvent THEN 1 END) AS audit
                  OPTIONAL MATCH (v {tenantId: $tenantId})-[r]-(m)
                  WHERE NOT v:AuditEvent
                  RETURN nodes, audit, count(DISTINCT r) AS links,
                         count(DISTINCT CASE WHEN m.tenantId <> $tenantId THEN r END) AS foreignLinks`,
-        params: { tenantId: victim.tenantId },
-      }),
-    );
+          params: { tenantId: victim.tenantId },
+        }),
+      ),
+    ]);
+    expect(doc.errors).toBeUndefined();
+    expect(keys.errors).toBeUndefined();
     return {
       doc: doc.data!.exportOrganisation as OrganisationDocument,
       // lastUsedAt is left out: the victim's own snapshots may touch its admin key.
@@ -776,31 +785,57 @@ describe('cross-tenant isolation', () => {
     return { variables, planted, where: `${template.root}.${template.field}(${args.join(', ')})` };
   }
 
-  async function walkHttp(template: OperationTemplate): Promise<void> {
-    for (const plan of plansFor(template)) {
-      const hit = fill(template, plan, null);
-      const where = hit.where;
-      const res = await attack(template.document, hit.variables);
-      calls++;
-      exercised.add(`${template.root}.${template.field}`);
-      inspect(where, res);
-      if (template.field === 'createTenant') {
-        const id = (res.data?.createTenant as { tenant?: { id?: string } } | null)?.tenant?.id;
-        if (id) createdTenants.push(id);
-      }
-      if (hit.planted.length === 0) continue;
-      // The same call with unknown ids must be answered the same way: existence does not leak.
-      const miss = fill(template, plan, new Map());
-      const unknownRes = await attack(template.document, miss.variables);
-      calls++;
-      const seen = observed(template.root, template.field, res, hit.planted);
-      const expected = observed(template.root, template.field, unknownRes, miss.planted);
-      if (JSON.stringify(seen) !== JSON.stringify(expected)) {
-        problems.push(
-          `${where}: answered differently than for unknown ids:\n  victim:  ${excerpt(JSON.stringify(seen))}\n  unknown: ${excerpt(JSON.stringify(expected))}`,
-        );
-      }
+  /**
+   * One call with victim values and, when it planted any, the same call with unknown values
+   * right after it: existence must not leak, so both must be answered alike.
+   */
+  async function probeHttp(template: OperationTemplate, plan: Plan): Promise<void> {
+    const hit = fill(template, plan, null);
+    const where = hit.where;
+    const res = await attack(template.document, hit.variables);
+    calls++;
+    exercised.add(`${template.root}.${template.field}`);
+    inspect(where, res);
+    if (template.field === 'createTenant') {
+      const id = (res.data?.createTenant as { tenant?: { id?: string } } | null)?.tenant?.id;
+      if (id) createdTenants.push(id);
     }
+    if (hit.planted.length === 0) return;
+    const miss = fill(template, plan, new Map());
+    const unknownRes = await attack(template.document, miss.variables);
+    calls++;
+    const seen = observed(template.root, template.field, res, hit.planted);
+    const expected = observed(template.root, template.field, unknownRes, miss.planted);
+    if (JSON.stringify(seen) !== JSON.stringify(expected)) {
+      problems.push(
+        `${where}: answered differently than for unknown ids:\n  victim:  ${excerpt(JSON.stringify(seen))}\n  unknown: ${excerpt(JSON.stringify(expected))}`,
+      );
+    }
+  }
+
+  /**
+   * Probes the fields, PROBE_CONCURRENCY calls at a time; a probe and its control still run one
+   * after the other. Probes with victim values are refused and change nothing the others see
+   * (the walk's own subject: the snapshots check it). A field without slots (createAgent,
+   * importOrganisation...) succeeds and changes the attacker's organisation, so it runs alone
+   * at its place in schema order: every probe meets the organisation a one-by-one walk would.
+   */
+  async function walkHttp(templates: OperationTemplate[]): Promise<void> {
+    let batch: { template: OperationTemplate; plan: Plan }[] = [];
+    const flush = async () => {
+      await mapBounded(batch, PROBE_CONCURRENCY, (p) => probeHttp(p.template, p.plan));
+      batch = [];
+    };
+    for (const template of templates) {
+      const probes = plansFor(template).map((plan) => ({ template, plan }));
+      if (template.slots.length > 0) {
+        batch.push(...probes);
+        continue;
+      }
+      await flush();
+      for (const p of probes) await probeHttp(p.template, p.plan);
+    }
+    await flush();
   }
 
   async function walkSubscription(template: OperationTemplate): Promise<void> {
@@ -834,11 +869,13 @@ describe('cross-tenant isolation', () => {
   }
 
   beforeAll(async () => {
-    victim = await startTestServer();
-    attacker = await startTestServer();
+    [victim, attacker] = await Promise.all([startTestServer(), startTestServer()]);
 
-    await seed(victim, {}, victimLabel, victimIds, victimAlternates, victim.tenantId);
-    await seed(victim, attackerHeaders(), OWN_LABEL, ownIds, ownAlternates, attacker.tenantId);
+    // Two tenants, nothing shared: seeded side by side.
+    await Promise.all([
+      seed(victim, {}, victimLabel, victimIds, victimAlternates, victim.tenantId),
+      seed(victim, attackerHeaders(), OWN_LABEL, ownIds, ownAlternates, attacker.tenantId),
+    ]);
 
     before = await snapshot();
     const keyIds = (before.keys as { id: string }[]).map((k) => k.id);
@@ -918,11 +955,22 @@ describe('cross-tenant isolation', () => {
       }),
     );
 
-    // Queries first: the attacker's audit trail later names the victim ids it was sent.
-    for (const t of templates.filter((t) => t.root === 'query')) await walkHttp(t);
-    for (const t of templates.filter((t) => t.root === 'subscription')) await walkSubscription(t);
-    for (const t of templates.filter((t) => t.root === 'mutation')) await walkHttp(t);
-    console.log(`cross-tenant matrix: ${exercised.size} fields, ${calls} calls`);
+    const started = Date.now();
+    const of = (root: RootKind) => templates.filter((t) => t.root === root);
+    // Queries first: the attacker's audit trail later names the victim ids it was sent. The
+    // subscriptions are walked meanwhile: queries write nothing, so publish nothing, and make
+    // no pub/sub subscription (the count that listen() waits on).
+    await Promise.all([
+      walkHttp(of('query')),
+      (async () => {
+        for (const t of of('subscription')) await walkSubscription(t);
+      })(),
+    ]);
+    const queried = Date.now();
+    await walkHttp(of('mutation'));
+    console.log(
+      `cross-tenant matrix: ${exercised.size} fields, ${calls} calls in ${Date.now() - started} ms (queries and subscriptions ${queried - started} ms, mutations ${Date.now() - queried} ms)`,
+    );
 
     after = await snapshot();
     // What everyone heard during the walk, each against a control that must arrive after it.
@@ -1055,12 +1103,15 @@ describe('cross-tenant isolation', () => {
     expect(unknown.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
     const expected = unknown.errors![0]!.message.split(unknownId).join('<id>');
     expect(allVictimIds.length).toBeGreaterThan(10);
-    for (const id of allVictimIds) {
-      const res = await victim.gql(TenancyNode, { id }, attackerHeaders());
+    const answers = await mapBounded(allVictimIds, PROBE_CONCURRENCY, (id) =>
+      victim.gql(TenancyNode, { id }, attackerHeaders()),
+    );
+    allVictimIds.forEach((id, i) => {
+      const res = answers[i]!;
       expect(res.data ?? null, id).toBeNull();
       expect(res.errors?.[0]?.extensions?.code, id).toBe('NOT_FOUND');
       expect(res.errors![0]!.message.split(id).join('<id>'), id).toBe(expected);
-    }
+    });
   });
 
   it('refuses an import that links to victim nodes exactly as one that links to unknown ids', async () => {
