@@ -26,7 +26,9 @@ export interface PlannedStep {
 /**
  * Writes a plan under its task: the steps (orchestrated, PENDING) with SUBTASK_OF, DEPENDS_ON,
  * REQUIRES and DELEGATED_BY the Chief of Staff, plus a `synthesis` step assigned to the Chief
- * of Staff that waits for every other step. Returns the ids by key.
+ * of Staff that waits for every other step. Returns the ids by key. A task submitted with
+ * planApproval then waits (AWAITING_APPROVAL) for approvePlan: no step is promoted under a
+ * parent that is not IN_PROGRESS, so none runs (issue 13).
  */
 export async function writePlan(
   tx: Tx,
@@ -35,9 +37,18 @@ export async function writePlan(
   chiefId: string,
   steps: PlannedStep[],
 ): Promise<Record<string, string>> {
+  // A plan written after a rejected one (rejectPlan) gets ids of its own round: the rejected
+  // steps keep theirs, and a MERGE must not find them again.
+  const [root] = await tx.run<{ round: number }>({
+    cypher: `MATCH (root:Task {tenantId: $tenantId, id: $rootId}) RETURN coalesce(root.planRound, 0) AS round`,
+    params: { tenantId, rootId },
+  });
+  const round = root?.round ?? 0;
+  const idOf = (key: string) =>
+    round === 0 ? stableId(rootId, 'step', key) : stableId(rootId, 'step', key, `round${round}`);
   const ids: Record<string, string> = {};
-  for (const s of steps) ids[s.key] = stableId(rootId, 'step', s.key);
-  ids.synthesis = stableId(rootId, 'step', 'synthesis');
+  for (const s of steps) ids[s.key] = idOf(s.key);
+  ids.synthesis = idOf('synthesis');
   const rows = [
     ...steps.map((s) => ({
       ...s,
@@ -94,8 +105,19 @@ export async function writePlan(
       SET a.score = coalesce(a.score, 1.0), a.reason = coalesce(a.reason, 'the Chief of Staff writes the answer'), a.at = coalesce(a.at, datetime())`,
     params: { id: ids.synthesis },
   });
+  await tx.run({
+    cypher: `
+      MATCH (root:Task {tenantId: $tenantId, id: $rootId})
+      WHERE root.planApproval = true AND root.status = 'IN_PROGRESS'
+      SET root.status = 'AWAITING_APPROVAL', root.waitingReason = $reason,
+          root.version = root.version + 1, root.updatedAt = datetime()`,
+    params: { tenantId, rootId, reason: PLAN_WAITS },
+  });
   return ids;
 }
+
+/** The waitingReason of a task whose plan waits for approvePlan. */
+export const PLAN_WAITS = 'the plan waits for approval';
 
 export interface MessageDraft {
   id: string;

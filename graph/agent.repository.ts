@@ -14,6 +14,8 @@ export interface NewAgent {
   temperature?: number | null;
   tools?: string[];
   lessonBudget?: number | null;
+  /** A Chief of Staff's plans wait for approvePlan by default (issue 13); default false. */
+  reviewPlans?: boolean;
   capabilities: { name: string; proficiency: number }[];
 }
 
@@ -27,7 +29,10 @@ export interface AgentFilter {
 
 /** Fields an update may set; a null removes the property. */
 export type AgentPatch = Partial<
-  Pick<Agent, 'name' | 'description' | 'role' | 'model' | 'systemPrompt' | 'status' | 'active'>
+  Pick<
+    Agent,
+    'name' | 'description' | 'role' | 'model' | 'systemPrompt' | 'status' | 'active' | 'reviewPlans'
+  >
 >;
 
 export async function createAgents(tx: Tx, tenantId: string, agents: NewAgent[]): Promise<Agent[]> {
@@ -38,6 +43,7 @@ export async function createAgents(tx: Tx, tenantId: string, agents: NewAgent[])
                        role: a.role, status: 'IDLE', active: true, model: a.model,
                        systemPrompt: a.systemPrompt, version: 1, temperature: a.temperature,
                        tools: coalesce(a.tools, []), lessonBudget: toInteger(a.lessonBudget),
+                       reviewPlans: coalesce(a.reviewPlans, false),
                        createdAt: datetime(), updatedAt: datetime()})
       WITH n, a
       CALL (n, a) {

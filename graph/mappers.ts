@@ -146,6 +146,7 @@ export function toAgent(node: NodeLike): Agent {
     temperature: typeof p.temperature === 'number' ? p.temperature : null,
     tools: Array.isArray(p.tools) ? (p.tools as unknown[]).map(String) : [],
     lessonBudget: p.lessonBudget == null ? null : num(p.lessonBudget, 0),
+    reviewPlans: Boolean(p.reviewPlans),
     createdAt: r.time('createdAt'),
     updatedAt: r.time('updatedAt'),
   };
@@ -190,6 +191,8 @@ export function toTask(node: NodeLike): Task {
     needsPlan: Boolean(p.needsPlan),
     expectedOutput: str(p.expectedOutput),
     decision: p.decision == null ? null : r.oneOf('decision', ApprovalDecision),
+    planApproval: Boolean(p.planApproval),
+    planFeedback: str(p.planFeedback),
     decidedBy: str(p.decidedBy),
     decisionComment: str(p.decisionComment),
     family: str(p.family),

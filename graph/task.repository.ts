@@ -467,7 +467,8 @@ export function listTasks(
     conditions.push('EXISTS { (n)-[:ASSIGNED_TO]->(:Agent {id: $assigneeId}) }');
   }
   if (filter.parentId) conditions.push('EXISTS { (n)-[:SUBTASK_OF]->(:Task {id: $parentId}) }');
-  if (filter.rootsOnly) conditions.push('NOT EXISTS { (n)-[:SUBTASK_OF]->() }');
+  // A step of a rejected plan (REJECTED_STEP_OF, issue 13) is no root either.
+  if (filter.rootsOnly) conditions.push('NOT EXISTS { (n)-[:SUBTASK_OF|REJECTED_STEP_OF]->() }');
   if (filter.capability) {
     conditions.push('EXISTS { (n)-[:REQUIRES]->(:Capability {name: $capability}) }');
   }

@@ -16,6 +16,7 @@ import { BudgetResolver } from './budget.resolver.js';
 import { DocumentResolver } from './memory/document.resolver.js';
 import { EntityResolver, EpisodeResolver, FactResolver } from './memory/memory.resolver.js';
 import { RunResolver, WorkflowResolver } from './workflow.resolver.js';
+import { PlanApprovalResolver } from './plan-approval.resolver.js';
 import {
   EvaluationResolver,
   RunEvaluationResolver,
@@ -45,6 +46,7 @@ export const RESOLVERS: NonEmptyArray<Function> = [
   HealthResolver,
   ChatResolver,
   WorkflowResolver,
+  PlanApprovalResolver,
   RunResolver,
   AuthResolver,
   NodeResolver,

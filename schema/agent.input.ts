@@ -45,6 +45,13 @@ export class CreateAgentInput {
   })
   lessonBudget?: number | null;
 
+  @Field(() => Boolean, {
+    nullable: true,
+    description:
+      "Only meaningful for a CHIEF_OF_STAFF: the plans it writes for submitted tasks wait in AWAITING_APPROVAL for approvePlan or rejectPlan (submitTask's planApproval overrides it per task). Default false.",
+  })
+  reviewPlans?: boolean | null;
+
   @Field(() => [CapabilityInput], { nullable: true })
   capabilities?: CapabilityInput[] | null;
 }
@@ -83,6 +90,13 @@ export class UpdateAgentInput {
     description: 'Most lessons in its prompts, 0 to 50; null: the default.',
   })
   lessonBudget?: number | null;
+
+  @Field(() => Boolean, {
+    nullable: true,
+    description:
+      "Only meaningful for a CHIEF_OF_STAFF: the plans it writes for submitted tasks wait in AWAITING_APPROVAL for approvePlan or rejectPlan (submitTask's planApproval overrides it per task). Null: unchanged.",
+  })
+  reviewPlans?: boolean | null;
 
   @Field(() => [CapabilityInput], {
     nullable: true,

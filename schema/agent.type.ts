@@ -45,6 +45,12 @@ export class Agent extends Node {
   })
   lessonBudget?: number | null;
 
+  @Field(() => Boolean, {
+    description:
+      "Only meaningful for a CHIEF_OF_STAFF: the plans it writes wait for approvePlan unless submitTask's planApproval says otherwise.",
+  })
+  reviewPlans?: boolean;
+
   @Field(() => DateTimeISOResolver)
   createdAt!: string;
 

@@ -144,4 +144,11 @@ export class SubmitTaskInput {
       'What kind of task it is, so lessons and skills of its kind apply (e.g. "weekly-report"); at most 80 characters, normalised to lower-case words joined by "-". Default: derived from the title (a step: its root\'s family).',
   })
   family?: string | null;
+
+  @Field(() => Boolean, {
+    nullable: true,
+    description:
+      "The plan waits in AWAITING_APPROVAL for approvePlan (or rejectPlan) before any step runs. Null: the Chief of Staff's reviewPlans.",
+  })
+  planApproval?: boolean | null;
 }

@@ -70,6 +70,18 @@ export class Task extends Node {
   @Field(() => Boolean, { description: 'Run by the orchestration engine (startWorkflow).' })
   orchestrated!: boolean;
 
+  @Field(() => Boolean, {
+    description:
+      'A submitted task whose plan waits in AWAITING_APPROVAL for approvePlan or rejectPlan before any step runs.',
+  })
+  planApproval!: boolean;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'Why the last plan was rejected (rejectPlan): the Chief of Staff plans with it.',
+  })
+  planFeedback!: string | null;
+
   @Field(() => ApprovalDecision, { nullable: true })
   decision!: ApprovalDecision | null;
 

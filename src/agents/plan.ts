@@ -155,18 +155,44 @@ function isParseError(err: unknown): boolean {
 
 /** '' when the plan is a usable DAG; otherwise what is wrong, for the repair prompt. */
 export function validatePlan(plan: Plan): string {
+  return planProblem(plan)?.message ?? '';
+}
+
+/** What is wrong with a plan, naming the step and the field (a person's edits are checked so too). */
+export interface PlanProblem {
+  message: string;
+  step: string;
+  field: 'key' | 'dependsOn' | 'condition';
+}
+
+/** The rules a plan must meet (unique usable keys, known dependencies, valid conditions, a DAG). */
+export function planProblem(plan: Plan): PlanProblem | null {
   const keys = plan.steps.map((s) => s.key);
   const dup = keys.find((k, i) => keys.indexOf(k) !== i);
-  if (dup) return `the key "${dup}" is used twice`;
+  if (dup) return { message: `the key "${dup}" is used twice`, step: dup, field: 'key' };
   const bad = keys.find((k) => !/^[A-Za-z0-9_-]{1,64}$/.test(k) || k === 'synthesis');
   if (bad !== undefined)
-    return `"${bad}" is not a usable key (letters, digits, "_" or "-"; not "synthesis")`;
+    return {
+      message: `"${bad}" is not a usable key (letters, digits, "_" or "-"; not "synthesis")`,
+      step: bad,
+      field: 'key',
+    };
   for (const s of plan.steps) {
     const missing = s.dependsOn.find((d) => !keys.includes(d));
-    if (missing) return `step "${s.key}" depends on "${missing}", which is not a step of the plan`;
+    if (missing)
+      return {
+        message: `step "${s.key}" depends on "${missing}", which is not a step of the plan`,
+        step: s.key,
+        field: 'dependsOn',
+      };
     if (s.condition?.trim()) {
       const error = checkCondition(s.condition);
-      if (error) return `the condition of step "${s.key}" is not valid: ${error}`;
+      if (error)
+        return {
+          message: `the condition of step "${s.key}" is not valid: ${error}`,
+          step: s.key,
+          field: 'condition',
+        };
     }
   }
   // Kahn: repeatedly remove steps whose dependencies are all removed.
@@ -180,6 +206,13 @@ export function validatePlan(plan: Plan): string {
       }
     }
   }
-  if (left.size > 0) return `steps ${[...left.keys()].join(', ')} depend on each other in a cycle`;
-  return '';
+  if (left.size > 0) {
+    const cycle = [...left.keys()];
+    return {
+      message: `steps ${cycle.join(', ')} depend on each other in a cycle`,
+      step: cycle[0]!,
+      field: 'dependsOn',
+    };
+  }
+  return null;
 }

@@ -12,7 +12,13 @@ export function systemPrompt(
   return `You are ${agent.name}, a ${agent.role === 'CHIEF_OF_STAFF' ? 'Chief of Staff' : 'Master Operator'} of an organisation of AI agents. ${duty}${own}\n${purposeMarker(purpose)}`;
 }
 
-/** The task as the chains show it: `Title:` and `Description:` lines the offline model reads. */
+/**
+ * The task as the chains show it: `Title:` and `Description:` lines the offline model reads;
+ * after a rejected plan (rejectPlan, issue 13), the person's reason as a last line.
+ */
 export function describeTask(task: Task): string {
-  return `Title: ${task.title}\nPriority: ${task.priority}\nDescription: ${task.description ?? task.title}`;
+  const feedback = task.planFeedback
+    ? `\nA person rejected your previous plan for this task, saying: ${task.planFeedback}`
+    : '';
+  return `Title: ${task.title}\nPriority: ${task.priority}\nDescription: ${task.description ?? task.title}${feedback}`;
 }

@@ -51,6 +51,8 @@ export interface Agent {
   tools?: string[];
   /** The live version's lesson budget (null: the platform's default). */
   lessonBudget?: number | null;
+  /** A Chief of Staff's default for submitTask's planApproval: its plans wait for approvePlan. */
+  reviewPlans?: boolean;
   /** Set on the agent a claimed run executes: the :AgentVersion it uses (USED_VERSION). */
   versionId?: string;
   /** ...and that version's number (a canary run's differs from `version`). */

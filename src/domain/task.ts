@@ -110,6 +110,10 @@ export interface Task {
   /** What the step should produce (a plan's `output`, or given): the judge checks against it. */
   expectedOutput?: string | null;
   decision: ApprovalDecision | null;
+  /** A submitted task whose plan waits for approvePlan before any step runs (issue 13). */
+  planApproval: boolean;
+  /** Why a person rejected the previous plan (rejectPlan): the Chief of Staff plans again with it. */
+  planFeedback: string | null;
   decidedBy: string | null;
   decisionComment: string | null;
   createdBy: string | null;

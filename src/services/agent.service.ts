@@ -33,6 +33,8 @@ export interface CreateAgentData {
   temperature?: number | null;
   tools?: string[] | null;
   lessonBudget?: number | null;
+  /** Only meaningful for a CHIEF_OF_STAFF: its plans wait for approvePlan by default. */
+  reviewPlans?: boolean | null;
   capabilities?: CapabilityData[] | null;
 }
 
@@ -45,6 +47,7 @@ export interface UpdateAgentData {
   temperature?: number | null;
   tools?: string[] | null;
   lessonBudget?: number | null;
+  reviewPlans?: boolean | null;
   capabilities?: CapabilityData[] | null;
 }
 
@@ -70,6 +73,7 @@ export class AgentService {
         tools: [] as string[],
         lessonBudget: null,
         ...extraBehaviour(input),
+        reviewPlans: input.reviewPlans ?? false,
         capabilities: capabilities(input.capabilities ?? []),
       })),
     );
@@ -107,6 +111,8 @@ export class AgentService {
       patch.name = requiredText('name', input.name, LIMITS.name);
     }
     if (input.role) patch.role = input.role;
+    // Not a behaviour of the model: the agent's own setting, no new version (null: unchanged).
+    if (input.reviewPlans != null) patch.reviewPlans = input.reviewPlans;
     for (const field of ['description', 'model', 'systemPrompt'] as const) {
       const max =
         field === 'systemPrompt'

@@ -14,6 +14,7 @@ import { createAgentRuntime } from '../agents/runtime.js';
 import { llmEnvSchema, llmFromEnv, type LlmConfig } from '../llm/config.js';
 import { createLogger, type Logger } from '../logger.js';
 import { WorkflowService } from './workflow.service.js';
+import { PlanApprovalService } from './plan-approval.service.js';
 import { LessonService } from '../evolution/lessons/lesson.service.js';
 import { EvaluationService } from './evaluation.service.js';
 import { AgentVersionService } from '../evolution/versions/versions.service.js';
@@ -67,6 +68,8 @@ export function createServices(
     auth: new AuthService(uow),
     audit: new AuditService(uow),
     workflows: new WorkflowService(uow),
+    /** approvePlan and rejectPlan (issue 13). */
+    plans: new PlanApprovalService(uow),
     chat: new ChatService(runtime, pubsub),
     budgets,
     memory: new MemoryService(uow),

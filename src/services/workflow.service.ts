@@ -19,6 +19,7 @@ import {
 import { LIMITS, optionalText, requiredText } from '../domain/validate.js';
 import { givenFamily } from '../domain/family.js';
 import { setWorkflowFamily } from '../../graph/family.repository.js';
+import { holdPlan } from '../../graph/plan-approval.repository.js';
 import { publishTasks } from './task-events.js';
 import type { UnitOfWork } from './unit-of-work.js';
 
@@ -29,6 +30,8 @@ export interface SubmitTaskData {
   chiefOfStaffId?: string | null;
   /** What kind of task (issue 12); default: derived from the title. */
   family?: string | null;
+  /** The plan waits for approvePlan (issue 13); null: the Chief of Staff's reviewPlans. */
+  planApproval?: boolean | null;
 }
 
 /** What people do to workflows: submit or start them, approve or reject steps, look at them. */
@@ -82,6 +85,7 @@ export class WorkflowService {
       );
       await markOrchestrated(tx, tenantId, id);
       await markNeedsPlan(tx, tenantId, id);
+      if (input.planApproval ?? chief.reviewPlans ?? false) await holdPlan(tx, tenantId, id);
       await publishTasks(tx, emit, [created!], 'SUBMITTED');
       const [fresh] = await tasks.tasksByIds(tx, tenantId, [id]);
       return fresh!;
