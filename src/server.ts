@@ -36,11 +36,12 @@ import {
 import { createLoaders } from './loaders.js';
 import type { Logger } from './logger.js';
 import { buildAppSchema } from './schema.js';
+import { startCheckpointPruning } from './agents/checkpoint/retention.js';
 import { createServices, type Services } from './services/index.js';
 
 export interface ServerDeps {
   config: Pick<Config, 'env' | 'host' | 'port' | 'limits'> & { cursorSecret?: string } & Partial<
-      Pick<Config, 'auditRetentionDays' | 'documents' | 'evolution'>
+      Pick<Config, 'auditRetentionDays' | 'documents' | 'evolution' | 'checkpoints'>
     >;
   graph: Graph;
   logger: Logger;
@@ -256,6 +257,10 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   const { port } = httpServer.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const stopAuditSweep = startAuditSweep(services, logger, config.auditRetentionDays);
+  // Agent-loop checkpoints past CHECKPOINT_RETENTION_HOURS (not in test servers: unset there).
+  const stopCheckpointPruning = config.checkpoints
+    ? startCheckpointPruning(services.uow, logger, config.checkpoints.retentionHours)
+    : () => {};
   const stopRetention =
     (deps.retentionSweep ?? true)
       ? every(RETENTION_SWEEP_MS, () =>
@@ -273,6 +278,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     pubsub,
     close: async () => {
       stopAuditSweep();
+      stopCheckpointPruning();
       stopRetention();
       // Chat replies run past their request: abort them before the sockets close.
       await services.chat.close();

@@ -272,7 +272,7 @@ describe('Neo4jCheckpointSaver under a createAgent loop', () => {
     ).rejects.toThrow(/provider went away/);
     expect(calls).toEqual(['neo4j']);
     expect(model.callCount).toBe(2);
-    const stalled = await agent.getState(config);
+    const stalled = await agent.graph.getState(config);
     expect(stalled.next).toEqual(['model_request']);
     expect(stalled.values.messages.map((m: { type: string }) => m.type)).toEqual([
       'human',
@@ -296,11 +296,11 @@ describe('Neo4jCheckpointSaver under a createAgent loop', () => {
     expect(out.messages.at(-1)?.content).toBe('neo4j is a graph database');
     expect(calls).toEqual(['neo4j']); // the tool ran once in all
     expect(model.callCount).toBe(3); // the failed model call, and nothing before it, again
-    expect((await resumed.getState(config)).next).toEqual([]);
+    expect((await resumed.graph.getState(config)).next).toEqual([]);
 
     // What the saver stored matches LangGraph's own view of each checkpoint.
     const history: { id: string; next: string[]; count: number }[] = [];
-    for await (const s of resumed.getStateHistory(config)) {
+    for await (const s of resumed.graph.getStateHistory(config)) {
       history.push({
         id: String(s.config.configurable?.checkpoint_id),
         next: [...s.next],

@@ -1,5 +1,6 @@
 import type { TenantScope } from '../../../graph/engine-scope.js';
 import { pruneFinishedCheckpoints } from '../../../graph/checkpoint.repository.js';
+import type { Logger } from '../../logger.js';
 import type { UnitOfWork } from '../../services/unit-of-work.js';
 
 export interface PruneOptions {
@@ -36,4 +37,28 @@ export async function pruneCheckpoints(uow: UnitOfWork, o: PruneOptions): Promis
     if (deleted < batch) break;
   }
   return total;
+}
+
+/** How often an API process applies the age rule. */
+const PRUNE_EVERY_MS = 60 * 60_000;
+
+/**
+ * Applies the age rule at start and then hourly (never keeping the process alive); returns the
+ * stop. A failed pass is logged and tried again next time.
+ */
+export function startCheckpointPruning(
+  uow: UnitOfWork,
+  logger: Pick<Logger, 'info' | 'warn'>,
+  olderThanHours: number,
+): () => void {
+  const pass = () =>
+    pruneCheckpoints(uow, { olderThanHours })
+      .then((n) => {
+        if (n > 0) logger.info(`Pruned ${n} agent-loop checkpoints older than ${olderThanHours} h`);
+      })
+      .catch((err: unknown) => logger.warn({ err }, 'checkpoint retention sweep failed'));
+  const timer = setInterval(() => void pass(), PRUNE_EVERY_MS);
+  timer.unref();
+  void pass();
+  return () => clearInterval(timer);
 }
