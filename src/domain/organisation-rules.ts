@@ -62,6 +62,8 @@ export const NODE_RULES: Record<ExportLabel, Record<string, Rule>> = {
     // Spawned by a Chief of Staff (issue 12), and why it retired.
     spawned: opt('boolean'),
     retiredReason: opt('string'),
+    // Plan approval (issue 13): a Chief of Staff's default.
+    reviewPlans: opt('boolean'),
     ...STAMPS,
   },
   Task: {
@@ -76,6 +78,10 @@ export const NODE_RULES: Record<ExportLabel, Record<string, Rule>> = {
     decision: opt('string', { oneOf: values(ApprovalDecision) }),
     requiresApproval: opt('boolean'),
     needsPlan: opt('boolean'),
+    // Plan approval (issue 13): held plans, the last rejection's reason, the plan's round.
+    planApproval: opt('boolean'),
+    planFeedback: opt('string'),
+    planRound: opt('integer', { min: 0 }),
     family: opt('string', { max: 80 }),
     consensusVoters: opt('integer', { min: CONSENSUS_VOTERS.min, upTo: CONSENSUS_VOTERS.max }),
     consensusStrategy: opt('string', { oneOf: values(ConsensusStrategy) }),
@@ -203,6 +209,7 @@ export const RELATIONSHIP_RULES: Record<
   { from: readonly ExportLabel[]; to: readonly ExportLabel[]; properties?: Record<string, Rule> }
 > = {
   SUBTASK_OF: { from: ['Task'], to: ['Task'] },
+  REJECTED_STEP_OF: { from: ['Task'], to: ['Task'] },
   DEPENDS_ON: { from: ['Task'], to: ['Task'] },
   REQUIRES: { from: ['Task'], to: ['Capability'] },
   ASSIGNED_TO: { from: ['Task'], to: ['Agent'] },
