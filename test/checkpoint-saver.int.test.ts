@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { AIMessage, createAgent, fakeModel, tool } from 'langchain';
-import { ERROR, uuid6 } from '@langchain/langgraph-checkpoint';
+import { BaseCheckpointSaver, ERROR, MemorySaver, uuid6 } from '@langchain/langgraph-checkpoint';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { checkpointsByRunIds } from '../graph/checkpoint.repository.js';
@@ -43,8 +43,15 @@ async function liveSaver(tenantId = server.tenantId) {
   return { taskId, runId, saver: new Neo4jCheckpointSaver({ uow, tenantId, runId }) };
 }
 
+/** How many checkpoints `list` finds on a thread. */
+async function count(saver: BaseCheckpointSaver, threadId: string) {
+  let n = 0;
+  for await (const _ of saver.list({ configurable: { thread_id: threadId } })) n++;
+  return n;
+}
+
 /** Puts a chain of checkpoints on a thread; returns their ids, oldest first. */
-async function chain(saver: Neo4jCheckpointSaver, threadId: string, n: number, ns = '') {
+async function chain(saver: BaseCheckpointSaver, threadId: string, n: number, ns = '') {
   const ids: string[] = [];
   for (let i = 0; i < n; i++) {
     const cp = checkpointWith(Array.from({ length: i + 1 }, (_, k) => `m${k}`));
@@ -59,9 +66,15 @@ async function chain(saver: Neo4jCheckpointSaver, threadId: string, n: number, n
   return ids;
 }
 
-describe('Neo4jCheckpointSaver, as MemorySaver', () => {
+// One contract suite, run against LangGraph's MemorySaver (the reference) and this saver.
+const IMPLEMENTATIONS: [string, () => Promise<BaseCheckpointSaver>][] = [
+  ['Neo4jCheckpointSaver', async () => (await liveSaver()).saver],
+  ['MemorySaver (the reference)', async () => new MemorySaver()],
+];
+
+describe.each(IMPLEMENTATIONS)('%s: the checkpoint saver contract', (_name, make) => {
   it('returns the newest checkpoint of a thread, or the one named, with its parent config', async () => {
-    const { taskId, saver } = await liveSaver();
+    const [saver, taskId] = [await make(), randomUUID()];
     const [first, second, third] = await chain(saver, taskId, 3);
 
     const newest = await saver.getTuple(cfg(taskId));
@@ -84,7 +97,7 @@ describe('Neo4jCheckpointSaver, as MemorySaver', () => {
   });
 
   it('replaces a checkpoint put again under the same id', async () => {
-    const { taskId, saver } = await liveSaver();
+    const [saver, taskId] = [await make(), randomUUID()];
     const cp = checkpointWith(['a']);
     await saver.put(cfg(taskId), cp, { source: 'loop', step: 0, parents: {} }, {});
     await saver.put(
@@ -97,14 +110,14 @@ describe('Neo4jCheckpointSaver, as MemorySaver', () => {
       },
       {},
     );
-    expect(await countOnThread(server.graph, server.tenantId, 'Checkpoint', taskId)).toBe(1);
+    expect(await count(saver, taskId)).toBe(1);
     const got = await saver.getTuple(cfg(taskId));
     expect(got?.checkpoint.channel_values).toEqual({ messages: ['b', 'c'] });
     expect(got?.metadata?.step).toBe(1);
   });
 
   it('lists newest first and honours before, limit, filter and namespace', async () => {
-    const { taskId, saver } = await liveSaver();
+    const [saver, taskId] = [await make(), randomUUID()];
     const ids = await chain(saver, taskId, 5);
     const sub = await chain(saver, taskId, 1, 'child:1');
     const list = async (config: object, options?: object) => {
@@ -129,7 +142,7 @@ describe('Neo4jCheckpointSaver, as MemorySaver', () => {
   });
 
   it('keeps a regular pending write already stored, replaces a special one, and returns them in writesSortKey order', async () => {
-    const { taskId, saver } = await liveSaver();
+    const [saver, taskId] = [await make(), randomUUID()];
     const [id] = await chain(saver, taskId, 1);
     await saver.putWrites(
       cfg(taskId, id),
@@ -152,10 +165,23 @@ describe('Neo4jCheckpointSaver, as MemorySaver', () => {
       ['task-b', 'other', 1],
       ['task-c', ERROR, { message: 'two' }],
     ]);
-    expect(await countOnThread(server.graph, server.tenantId, 'CheckpointWrite', taskId)).toBe(4);
   });
 
-  it('refuses pending writes for a checkpoint that does not exist, writing nothing', async () => {
+  it('deletes a thread with its writes, and nothing of another thread', async () => {
+    const [saver, taskId, otherId] = [await make(), randomUUID(), randomUUID()];
+    const [id] = await chain(saver, taskId, 2);
+    await saver.putWrites(cfg(taskId, id), [['x', 1]], 't');
+    await chain(saver, otherId, 1);
+    await saver.deleteThread(taskId);
+    expect(await saver.getTuple(cfg(taskId))).toBeUndefined();
+    expect(await saver.getTuple(cfg(taskId, id))).toBeUndefined();
+    expect(await count(saver, taskId)).toBe(0);
+    expect(await count(saver, otherId)).toBe(1);
+  });
+});
+
+describe('Neo4jCheckpointSaver, writes only from the live attempt (and its own rules)', () => {
+  it('refuses pending writes for a checkpoint that does not exist, writing nothing (MemorySaver keeps them)', async () => {
     const { taskId, saver } = await liveSaver();
     await expect(saver.putWrites(cfg(taskId, uuid6(-1)), [['x', 1]], 't')).rejects.toThrow(
       /has no checkpoint/,
@@ -163,20 +189,15 @@ describe('Neo4jCheckpointSaver, as MemorySaver', () => {
     expect(await countOnThread(server.graph, server.tenantId, 'CheckpointWrite', taskId)).toBe(0);
   });
 
-  it('deletes a thread with its writes, and nothing of another thread', async () => {
+  it('deletes the pending writes of a deleted thread', async () => {
     const { taskId, saver } = await liveSaver();
-    const other = await liveSaver();
-    const [id] = await chain(saver, taskId, 2);
+    const [id] = await chain(saver, taskId, 1);
     await saver.putWrites(cfg(taskId, id), [['x', 1]], 't');
-    await chain(other.saver, other.taskId, 1);
     await saver.deleteThread(taskId);
-    expect(await saver.getTuple(cfg(taskId))).toBeUndefined();
     expect(await countOnThread(server.graph, server.tenantId, 'CheckpointWrite', taskId)).toBe(0);
-    expect(await other.saver.getTuple(cfg(other.taskId))).toBeDefined();
+    expect(await countOnThread(server.graph, server.tenantId, 'Checkpoint', taskId)).toBe(0);
   });
-});
 
-describe('Neo4jCheckpointSaver, writes only from the live attempt', () => {
   it('refuses put and putWrites once the run has ended, and writes nothing', async () => {
     const { taskId, runId, saver } = await liveSaver();
     const [id] = await chain(saver, taskId, 1);
