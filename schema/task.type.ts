@@ -42,7 +42,7 @@ export class Task extends Node {
   @Field(() => String, {
     nullable: true,
     description:
-      'Why this READY step is not running yet, e.g. waiting for a free Chief of Staff; null once it runs.',
+      'Why this READY step is not running yet, e.g. waiting for a free Chief of Staff; null once it runs. A submitted task in AWAITING_APPROVAL whose plan waits for approvePlan says "the plan waits for approval".',
   })
   waitingReason!: string | null;
 
