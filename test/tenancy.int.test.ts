@@ -202,6 +202,13 @@ const MAX_CALLS_PER_FIELD = 12;
  * over 300 s on a loaded machine.
  */
 const PROBE_CONCURRENCY = 4;
+/**
+ * Limits that never hide a tenancy bug, as the admin key never lets a role check hide one: the
+ * walk selects every field two levels deep, far more than a client does (query.agents went
+ * over the default complexity of 50,000 as Agent grew), and on a loaded machine Neo4j's first
+ * plan of a statement can take over the default 15 s. The limits suite tests the limits.
+ */
+const WALK_LIMITS = { maxComplexity: 1_000_000, requestTimeoutMs: 60_000 };
 /** Refusals a cross-tenant call may get; anything else (INTERNAL_SERVER_ERROR...) is a bug. */
 const ALLOWED_CODES = new Set(['NOT_FOUND', 'BAD_USER_INPUT', 'CONFLICT', 'FORBIDDEN']);
 const ISO_TIME = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z/g;
@@ -869,7 +876,10 @@ describe('cross-tenant isolation', () => {
   }
 
   beforeAll(async () => {
-    [victim, attacker] = await Promise.all([startTestServer(), startTestServer()]);
+    [victim, attacker] = await Promise.all([
+      startTestServer(undefined, WALK_LIMITS),
+      startTestServer(undefined, WALK_LIMITS),
+    ]);
 
     // Two tenants, nothing shared: seeded side by side.
     await Promise.all([
