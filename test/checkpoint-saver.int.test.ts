@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { AIMessage, createAgent, fakeModel, tool } from 'langchain';
+import { AIMessage, createAgent, createMiddleware, fakeModel, tool } from 'langchain';
 import { BaseCheckpointSaver, ERROR, MemorySaver, uuid6 } from '@langchain/langgraph-checkpoint';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -337,6 +337,50 @@ describe('Neo4jCheckpointSaver under a createAgent loop', () => {
       expect(byId.get(h.id)?.next.sort()).toEqual(h.next.sort());
       expect(byId.get(h.id)?.messageCount).toBe(h.count);
     }
+  });
+
+  it("a retry re-runs only the parallel tool call that crashed: the other one's result comes from its pending writes", async () => {
+    const { taskId, runId, saver } = await liveSaver();
+    const calls: string[] = [];
+    let crash = true;
+    // A tool's own error becomes a ToolMessage; an error around the call (a middleware here,
+    // as a dying worker) ends the loop after the other parallel call's writes were saved.
+    const crashing = createMiddleware({
+      name: 'CrashOnce',
+      wrapToolCall: async (request, handler) => {
+        if (crash && request.toolCall.args.q === 'b') throw new Error('the worker died');
+        return handler(request);
+      },
+    });
+    const model = fakeModel()
+      .respondWithTools([
+        { name: 'lookup', args: { q: 'a' }, id: 'call_a' },
+        { name: 'lookup', args: { q: 'b' }, id: 'call_b' },
+      ])
+      .respond(new AIMessage('both answered'));
+    const config = { configurable: { thread_id: taskId }, durability: 'sync' as const };
+    const agent = (checkpointer: Neo4jCheckpointSaver) =>
+      createAgent({ model, tools: [lookup(calls)], middleware: [crashing], checkpointer });
+    await expect(
+      agent(saver).invoke({ messages: [{ role: 'user', content: 'look both up' }] }, config),
+    ).rejects.toThrow(/the worker died/);
+    expect(calls).toEqual(['a']);
+
+    crash = false;
+    await setRunStatus(server.graph, runId, 'FAILED');
+    const retry = await taskWithRun(server.graph, server.tenantId, { taskId });
+    const resumed = agent(
+      new Neo4jCheckpointSaver({ uow, tenantId: server.tenantId, runId: retry.runId }),
+    );
+    const out = await resumed.invoke(null as never, config);
+    expect(out.messages.at(-1)?.content).toBe('both answered');
+    expect(calls).toEqual(['a', 'b']); // 'a' is not called again
+    expect(model.callCount).toBe(2); // nor is the model asked for the calls again
+    const results = out.messages.filter((m: { type: string }) => m.type === 'tool');
+    expect(results.map((m: { content: unknown }) => m.content).sort()).toEqual([
+      'found a',
+      'found b',
+    ]);
   });
 
   it('a worker that lost its run cannot checkpoint its loop any further', async () => {
