@@ -375,7 +375,11 @@ describe('plan approval, on the offline model', { timeout: 3 * WORKFLOW_MS }, ()
         status: 'AWAITING_APPROVAL',
         waitingReason: PLAN_WAITS,
       });
-      await server.gql(`mutation { cancelTask(id: "${heldId}") { id } }`);
+      // A held plan can be cancelled whole, as any workflow.
+      const cancelled = await server.gql(`mutation { cancelTask(id: "${heldId}") { status } }`);
+      expect(cancelled.errors).toBeUndefined();
+      const after = await plan(heldId);
+      expect([...new Set(after.tasks.map((t) => t.status))]).toEqual(['CANCELLED']);
     } finally {
       await server.gql(SetReviewPlans, { id: chiefId, on: false });
     }
