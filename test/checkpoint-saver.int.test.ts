@@ -13,6 +13,7 @@ import {
   setRunStatus,
   taskWithRun,
 } from './utils/checkpoint-fixtures.js';
+import { eventually } from './utils/engine-steps.js';
 import { startTestServer, type TestServer } from './utils/server.js';
 
 // Issue 13: LangGraph's checkpoint saver over Neo4j, with MemorySaver's semantics, writes only
@@ -178,6 +179,34 @@ describe.each(IMPLEMENTATIONS)('%s: the checkpoint saver contract', (_name, make
 });
 
 describe('Neo4jCheckpointSaver, writes only from the live attempt (and its own rules)', () => {
+  it('a put racing the end of its run waits for the end and is refused (it never reads the run before the end commits)', async () => {
+    const { taskId, runId, saver } = await liveSaver();
+    let put: Promise<unknown> | undefined;
+    // The run's end holds the run's lock until it commits, as the engine's endRun does; the
+    // put starts meanwhile and must wait for that lock, then see the run ended.
+    await server.graph.write(async (tx) => {
+      await tx.run({
+        cypher: "MATCH (r:Run {id: $runId}) SET r.status = 'ABANDONED'",
+        params: { runId },
+      });
+      put = saver
+        .put(cfg(taskId), checkpointWith(['late']), { source: 'loop', step: 0, parents: {} }, {})
+        .catch((err: unknown) => err);
+      await eventually("the put to wait for the run's lock", async () => {
+        const rows = await server.graph.read((t) =>
+          t.run<{ status: string }>({
+            cypher: `SHOW TRANSACTIONS YIELD currentQuery, status
+                     WHERE currentQuery CONTAINS 'checkpointWrites' AND currentQuery CONTAINS 'MERGE (c:Checkpoint'
+                     RETURN status`,
+          }),
+        );
+        return rows.some((r) => r.status.startsWith('Blocked'));
+      });
+    });
+    expect(await put).toBeInstanceOf(CheckpointRefusedError);
+    expect(await countOnThread(server.graph, server.tenantId, 'Checkpoint', taskId)).toBe(0);
+  });
+
   it('refuses pending writes for a checkpoint that does not exist, writing nothing (MemorySaver keeps them)', async () => {
     const { taskId, saver } = await liveSaver();
     await expect(saver.putWrites(cfg(taskId, uuid6(-1)), [['x', 1]], 't')).rejects.toThrow(
