@@ -238,8 +238,11 @@ async function post(
   }
 }
 
-/** Polls `check` until it holds; fails naming `what` after `timeoutMs`. */
-async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
+/**
+ * Polls `check` until it holds; fails naming `what` after `timeoutMs` (generous: the walk runs
+ * beside its own HTTP probes, on machines that run other suites too).
+ */
+async function until(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
   for (const deadline = Date.now() + timeoutMs; !check();) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
@@ -335,7 +338,7 @@ async function listen(
   );
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<void>((_, reject) => {
-    timer = setTimeout(() => reject(new Error('no graphql-ws connection within 5 s')), 5_000);
+    timer = setTimeout(() => reject(new Error('no graphql-ws connection within 20 s')), 20_000);
   });
   await Promise.race([isConnected, timeout]).finally(() => clearTimeout(timer));
   // The server's answer, not a pause: an error, or the subscription made in its pub/sub (the
