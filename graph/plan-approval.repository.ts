@@ -205,3 +205,32 @@ export async function replan(
   });
   return toTask(row!.root);
 }
+
+/**
+ * Who delegates the steps a person added, and to whom: the root's Chief of Staff (its
+ * assignee) and, per capability, the tenant's active Master Operators that have it.
+ */
+export async function delegationTargets(
+  tx: Tx,
+  tenantId: string,
+  rootId: string,
+  capabilities: string[],
+): Promise<{ chiefId: string | null; holders: Record<string, string[]> }> {
+  const [row] = await tx.run<{
+    chiefId: string | null;
+    holders: { name: string; ids: string[] }[];
+  }>({
+    cypher: `
+        MATCH (root:Task {tenantId: $tenantId, id: $rootId})
+        OPTIONAL MATCH (root)-[:ASSIGNED_TO]->(cos:Agent {tenantId: $tenantId})
+        RETURN cos.id AS chiefId,
+               [name IN $capabilities | {name: name, ids: COLLECT {
+                 MATCH (a:Agent {tenantId: $tenantId, role: 'MASTER_OPERATOR', active: true})
+                       -[:HAS_CAPABILITY]->(:Capability {tenantId: $tenantId, name: name})
+                 RETURN a.id ORDER BY a.id }}] AS holders`,
+    params: { tenantId, rootId, capabilities },
+  });
+  const holders: Record<string, string[]> = {};
+  for (const h of row?.holders ?? []) holders[h.name] = h.ids;
+  return { chiefId: row?.chiefId ?? null, holders };
+}

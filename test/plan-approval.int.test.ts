@@ -266,6 +266,18 @@ describe('plan approval, on the offline model', { timeout: 3 * WORKFLOW_MS }, ()
         'synthesis->step-3',
       ]);
 
+      // A step a person added is delegated like a planned one.
+      const [delegated] = await server.graph.read((tx) =>
+        tx.run<{ n: number }>({
+          cypher: `MATCH (:Agent {name: 'Chief', tenantId: $tenantId})-[:SENT]->(m:Message {kind: 'DELEGATION'})
+                         -[:ABOUT]->(:Task {id: $stepId}),
+                         (m)-[:TO]->(:Agent {name: 'Researcher'})
+                   RETURN count(m) AS n`,
+          params: { tenantId: server.tenantId, stepId: sources.id },
+        }),
+      );
+      expect(delegated!.n).toBe(1);
+
       // The subscription saw the approval change the root and every edited step.
       await eventsUntil(
         events,

@@ -8,7 +8,9 @@ import { ApprovalDecision, TaskStatus, type Task } from '../domain/task.js';
 import { LIMITS, requiredText } from '../domain/validate.js';
 import { editPlan, type PlanEdits } from './plan-edits.js';
 import { publishTasks } from './task-events.js';
-import type { UnitOfWork } from './unit-of-work.js';
+import type { Emit, UnitOfWork } from './unit-of-work.js';
+import { stableId } from '../../graph/agent-work.repository.js';
+import { sendAgentMessage } from '../agents/messages.js';
 
 /**
  * A person's say on a plan that waits for approval (issue 13). The state machine:
@@ -52,6 +54,7 @@ export class PlanApprovalService {
         liveStepIds: edited.steps.map((s) => idOf.get(s.key)!),
         actor,
       });
+      await delegateAdded(tx, emit, root, touched.filter((s) => !s.id).map(row));
       const summary = describeEdits(edits);
       await recordDecision(tx, tenantId, rootId, ApprovalDecision.APPROVED, actor, summary);
       const released = await plans.releasePlan(tx, tenantId, rootId);
@@ -107,6 +110,37 @@ async function waitingRoot(tx: Tx, tenantId: string, rootId: string, action: str
     );
   }
   return root;
+}
+
+/**
+ * The steps a person added are delegated like planned ones: a DELEGATION message from the
+ * Chief of Staff, in the plan's conversation, to the operators with the step's capabilities
+ * (to everyone when none has them).
+ */
+async function delegateAdded(tx: Tx, emit: Emit, root: Task, added: plans.StepWrite[]) {
+  if (added.length === 0) return;
+  const capabilities = [...new Set(added.flatMap((s) => s.capabilities))];
+  const { chiefId, holders } = await plans.delegationTargets(
+    tx,
+    root.tenantId,
+    root.id,
+    capabilities,
+  );
+  for (const s of added) {
+    const to = [...new Set(s.capabilities.flatMap((c) => holders[c] ?? []))];
+    await sendAgentMessage(tx, emit, {
+      id: stableId(root.id, 'delegation', s.id),
+      tenantId: root.tenantId,
+      conversationId: stableId(root.id, 'plan-conversation'),
+      conversationTitle: `Plan: ${root.title}`,
+      kind: 'DELEGATION',
+      content: `${s.title}: ${s.description ?? s.title}`,
+      fromAgentId: chiefId,
+      toAgentIds: to,
+      broadcast: to.length === 0,
+      aboutTaskId: s.id,
+    });
+  }
 }
 
 /** The decision's comment: what the person changed, for the task's record and the audit. */
