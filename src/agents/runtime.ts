@@ -7,6 +7,8 @@ import type { LlmConfig } from '../llm/config.js';
 import { LLMCallRecorder } from '../llm/accounting.js';
 import type { PubSub } from '../../subscriptions/pubsub.js';
 import { StepTokenPublisher } from './streaming.js';
+import type { CheckpointRetention } from './checkpoint/config.js';
+import { Neo4jCheckpointSaver } from './checkpoint/neo4j-saver.js';
 import { createChatModel, describeModel } from '../llm/models.js';
 import type { ModelRequest, Purpose } from '../llm/routing.js';
 import type { Logger } from '../logger.js';
@@ -57,7 +59,9 @@ export function createAgentRuntime(deps: {
   pubsub?: PubSub;
   /** More callbacks for every model call, after the recorders (the real-model smoke test's). */
   observe?: (step: StepContext, purpose: Purpose) => BaseCallbackHandler[];
+  /** Where agent loops save checkpoints; default: Neo4j, with `checkpoints` retention. */
   checkpointer?: CheckpointerFactory;
+  checkpoints?: CheckpointRetention;
 }): AgentRuntime {
   const record: CallRecorderFactory =
     deps.recorders ??
@@ -85,8 +89,12 @@ export function createAgentRuntime(deps: {
           ]
         : []),
     ]);
+  const checkpointer: CheckpointerFactory =
+    deps.checkpointer ??
+    ((scope) => new Neo4jCheckpointSaver({ uow: deps.uow, ...scope }, deps.checkpoints));
   return {
     ...deps,
+    checkpointer,
     model: (request, step, purpose) => {
       const recorded = record(step, purpose, request);
       const extra = deps.observe?.(step, purpose) ?? [];

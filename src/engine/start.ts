@@ -16,7 +16,8 @@ import { EVOLUTION_PASSES } from '../evolution/passes.js';
 
 /** A scheduler configured from the environment (the API's, or a worker process's). */
 export function schedulerFromConfig(
-  config: Pick<Config, 'engine' | 'llm'> & Partial<Pick<Config, 'budgets' | 'evolution'>>,
+  config: Pick<Config, 'engine' | 'llm'> &
+    Partial<Pick<Config, 'budgets' | 'evolution' | 'checkpoints'>>,
   deps: {
     uow: UnitOfWork;
     logger: Logger;
@@ -46,6 +47,8 @@ export function schedulerFromConfig(
               embedder: deps.embedder,
               // Lessons in prompts (issue 12): budget, share of runs candidates get.
               lessons: config.evolution?.lessons,
+              // Agent loops checkpointed in Neo4j, pruned by this rule (issue 13).
+              checkpoints: config.checkpoints,
               // Every model call checks the budgets first (BUDGET_*, setBudget).
               observe: budgetGuards({
                 uow: deps.uow,

@@ -91,6 +91,13 @@ const PAGE = 100;
  */
 export class Neo4jCheckpointSaver extends BaseCheckpointSaver {
   private readonly retention: CheckpointRetention;
+  /**
+   * This saver's puts not yet committed, by checkpoint id. LangGraph does not wait for a put
+   * before the step's tasks report their writes (even with durability 'sync', which waits only
+   * at the step's end), so a fast task's putWrites can come while its checkpoint is still being
+   * written; it waits for that put here instead of finding no checkpoint.
+   */
+  private readonly putting = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly scope: CheckpointScope,
@@ -178,12 +185,18 @@ export class Neo4jCheckpointSaver extends BaseCheckpointSaver {
       bytes: bytes.byteLength + metadataBytes.byteLength,
     };
     const { uow, tenantId } = this.scope;
-    await uow.write(async (tx) => {
+    const written = uow.write(async (tx) => {
       if (!(await putCheckpoint(tx, tenantId, runId, record))) {
         throw new CheckpointRefusedError(runId, 'put a checkpoint');
       }
       await keepNewestCheckpoints(tx, tenantId, { threadId, ns }, this.retention.keepPerThread);
     });
+    this.putting.set(checkpoint.id, written);
+    try {
+      await written;
+    } finally {
+      if (this.putting.get(checkpoint.id) === written) this.putting.delete(checkpoint.id);
+    }
     return {
       configurable: { thread_id: threadId, checkpoint_ns: ns, checkpoint_id: checkpoint.id },
     };
@@ -221,6 +234,8 @@ export class Neo4jCheckpointSaver extends BaseCheckpointSaver {
         };
       }),
     );
+    // Its checkpoint first, if this saver is still writing it (a failed put fails it here too).
+    await this.putting.get(checkpointId);
     const { uow, tenantId } = this.scope;
     const outcome = await uow.write(async (tx) => {
       const result = await putCheckpointWrites(tx, tenantId, runId, key, records);

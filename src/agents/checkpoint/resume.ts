@@ -24,6 +24,10 @@ export async function runAgentLoop(
     signal: config.signal,
     recursionLimit: config.recursionLimit,
     configurable: { thread_id: config.threadId },
+    // Each checkpoint commits before the loop goes on: with 'async', a step's pending writes
+    // could reach Neo4j before the checkpoint they belong to, and a failed invoke could return
+    // while its last checkpoint was still being written.
+    durability: 'sync' as const,
   };
   if (checkpointer) {
     const saved = await agent.graph.getState(run);
