@@ -125,7 +125,8 @@ async function plan(rt: AgentRuntime, step: StepContext): Promise<string> {
     for (const s of steps) {
       const holders = operators.filter((o) => o.capabilities.some((c) => c.name === s.capability));
       await sendAgentMessage(tx, emit, {
-        id: work.stableId(task.id, 'delegation', s.key),
+        // By step id: a re-plan after rejectPlan has new steps under the same keys.
+        id: work.stableId(ids[s.key]!, 'delegation'),
         tenantId,
         conversationId,
         conversationTitle: `Plan: ${task.title}`,
