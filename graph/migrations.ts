@@ -263,6 +263,15 @@ export const MIGRATIONS: Migration[] = [
       'CREATE INDEX checkpoint_created IF NOT EXISTS FOR (n:Checkpoint) ON (n.createdAt)',
     ],
   },
+  {
+    id: 20,
+    name: 'tool approval policies and held tool calls (issue 13)',
+    statements: [
+      'CREATE CONSTRAINT tool_policy_key IF NOT EXISTS FOR (n:ToolPolicy) REQUIRE (n.tenantId, n.tool) IS UNIQUE',
+      'CREATE CONSTRAINT tool_call_request_id IF NOT EXISTS FOR (n:ToolCallRequest) REQUIRE n.id IS UNIQUE',
+      'CREATE INDEX tool_call_request_task IF NOT EXISTS FOR (n:ToolCallRequest) ON (n.tenantId, n.taskId)',
+    ],
+  },
 ];
 
 /**

@@ -103,9 +103,9 @@ export interface RunOutcome {
   runId: string;
   workerId: string;
   latencyMs: number;
-  /** The task's next status: COMPLETED, READY (a retry), FAILED or AWAITING_APPROVAL. */
+  /** The task's next status: COMPLETED, READY (a retry), FAILED, AWAITING_APPROVAL or AWAITING_INPUT. */
   status: TaskStatus;
-  runStatus: 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+  runStatus: 'SUCCEEDED' | 'FAILED' | 'CANCELLED' | 'INTERRUPTED';
   result?: string | null;
   error?: string | null;
   /** Retry no sooner than this long after the run ends (by the database's clock). */

@@ -155,7 +155,7 @@ export async function orphanedSteps(
   return tx.run<OrphanedStep>({
     cypher: `
       MATCH (t:Task {orchestrated: true})-[:SUBTASK_OF]->(p:Task)
-      WHERE t.status IN ['PENDING', 'READY', 'AWAITING_APPROVAL'] AND ${IN_SCOPE('t')}
+      WHERE t.status IN ['PENDING', 'READY', 'AWAITING_APPROVAL', 'AWAITING_INPUT'] AND ${IN_SCOPE('t')}
         AND p.status IN ${FINISHED}
       RETURN t.id AS id, t.status AS status, p.status AS parentStatus LIMIT $limit`,
     params: { limit: neo4j.int(limit), tenants },

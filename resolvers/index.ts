@@ -17,6 +17,7 @@ import { DocumentResolver } from './memory/document.resolver.js';
 import { EntityResolver, EpisodeResolver, FactResolver } from './memory/memory.resolver.js';
 import { RunResolver, WorkflowResolver } from './workflow.resolver.js';
 import { PlanApprovalResolver } from './plan-approval.resolver.js';
+import { ToolApprovalResolver } from './tool-approval.resolver.js';
 import {
   EvaluationResolver,
   RunEvaluationResolver,
@@ -47,6 +48,7 @@ export const RESOLVERS: NonEmptyArray<Function> = [
   ChatResolver,
   WorkflowResolver,
   PlanApprovalResolver,
+  ToolApprovalResolver,
   RunResolver,
   AuthResolver,
   NodeResolver,

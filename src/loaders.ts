@@ -3,6 +3,8 @@ import * as agents from '../graph/agent.repository.js';
 import * as tasks from '../graph/task.repository.js';
 import { runsByTaskIds, type RunRecord } from '../graph/run.repository.js';
 import * as knowledge from '../graph/knowledge.repository.js';
+import { requestsByTaskIds } from '../graph/tool-approval.repository.js';
+import type { ToolCallRequest } from './domain/tool-approval.js';
 import type { Tx } from '../graph/cypher.js';
 import type { Graph } from '../graph/graph.js';
 import type { Agent, AgentCapability } from './domain/agent.js';
@@ -43,6 +45,11 @@ export function createLoaders(graph: Graph, tenantId: string) {
     memory: createMemoryLoaders(read, tenantId),
     /** Run/Task evaluations and the effective one (issue 12). */
     evaluations: createEvaluationLoaders(read, tenantId),
+    /** Task.toolCallRequests (issue 13). */
+    toolCallRequests: groupedBy(
+      (ids) => read((tx) => requestsByTaskIds(tx, tenantId, ids)),
+      (r: ToolCallRequest) => r.taskId,
+    ),
     /** Loaders whose batch depends on field arguments, made once per distinct arguments. */
     keyed: keyedLoaders(),
   };

@@ -42,6 +42,7 @@ describe('migrations', () => {
       'Run',
       'Task',
       'Tenant',
+      'ToolCallRequest',
       'Transition',
     ];
     const rows = await graph.read((tx) =>

@@ -19,6 +19,9 @@ const ADMIN_FIELDS = new Set([
   'forgetEpisodes',
   'setEpisodeRetention',
   'episodeRetention',
+  // Which tools' calls wait for a person (issue 13).
+  'setToolPolicy',
+  'removeToolPolicy',
 ]);
 const PUBLIC_FIELDS = new Set(['health']);
 

@@ -15,6 +15,7 @@ import { deleteTenant, startTestServer, type TestServer } from './utils/server.j
 import { subscribe, type Subscription } from './utils/ws.js';
 import { seedSkillAndSpawn } from './utils/skill-fixtures.js';
 import { seedConsensus, seedEvaluations, seedMemory } from './utils/memory-fixtures.js';
+import { holdForInput } from '../graph/tool-approval.repository.js';
 import { seedVersions } from './utils/version-fixtures.js';
 import { seedLesson } from './utils/lesson-fixtures.js';
 import { mapBounded } from './utils/bounded.js';
@@ -659,6 +660,22 @@ describe('cross-tenant isolation', () => {
     // Judged runs and a person's rating (issue 12): not in the export, so listed apart.
     const judged = await seedEvaluations(server.graph, tenantId, label, sub!, operator!);
     evaluationIds.set(tenantId, [...judged.runs, ...judged.evaluations]);
+    // A tool call held for a person (issue 13), under the call id the walk sends for every
+    // String: resolveToolCall with the victim's run id reaches it unless tenancy stops it.
+    await server.graph.write((tx) =>
+      holdForInput(tx, {
+        tenantId,
+        taskId: sub!,
+        runId: judged.runs[0]!,
+        calls: [
+          {
+            callId: 'tenancy probe',
+            tool: 'ask_agent',
+            args: JSON.stringify({ question: `${label} held question` }),
+          },
+        ],
+      }),
+    );
     // An ACTIVE lesson drawn from one judged run and applied in the other (issue 12): its text,
     // efficacy, derivedFrom and transitions must not leak; retire/activateLesson refuse it.
     await seedLesson(server.graph, tenantId, label, judged.runs);
@@ -916,6 +933,8 @@ describe('cross-tenant isolation', () => {
     ];
     // Skill steps and spawn reasons are not in the export (issue 12); seedSkillAndSpawn wrote these.
     secrets.push(`Victim ${token} skill step`, `Victim ${token} spawn reason`);
+    // Held tool calls are not in the export either (issue 13).
+    secrets.push(`Victim ${token} held question`);
     expect(secrets.length).toBeGreaterThan(10);
 
     victimSubs = {

@@ -10,6 +10,7 @@ import type { AgentRuntime } from './runtime.js';
 import { operatorTools } from './tools.js';
 import { runAgentLoop } from './checkpoint/resume.js';
 import { requeueEffects } from './effects.js';
+import { approvalGate } from './approval.js';
 import { taskContext } from '../../graph/memory/applied.repository.js';
 import { MemoryHitKind } from '../domain/memory-search.js';
 import { appliedWrite, memoryLine, PACKAGE_SIZE } from '../memory/retrieval/agent-memory.js';
@@ -60,6 +61,8 @@ export async function executeStep(
   // The loop is checkpointed on the step's thread (issue 13): a retry resumes where it stopped.
   const checkpointer = rt.checkpointer?.({ tenantId: task.tenantId, runId: step.run.id });
   const ranHere = new Set<string>();
+  // Tools a person must approve for this agent and task stop the loop until decided (issue 13).
+  const gate = await approvalGate(rt, step, checkpointer !== undefined);
   const operator = createAgent({
     model: rt.model(request, step, 'execution'),
     tools: operatorTools(rt, step, plan.conversationId, plan.chiefId, plan.rootId ?? null, ranHere),
@@ -69,6 +72,7 @@ export async function executeStep(
       'Carry out the step with your tools, then answer with a short report of what you found or did.',
     ),
     checkpointer,
+    middleware: gate ? [gate] : [],
   });
   const input = new HumanMessage(
     `${rules}Step: ${task.title}\n${task.description ?? ''}\n\nEarlier steps produced:\n${inputs || '- nothing (this is a first step)'}${contextSection}`,

@@ -14,6 +14,26 @@ import { systemPrompt } from './prompts.js';
 import { memoryLine, refOf, searchAsAgent } from '../memory/retrieval/agent-memory.js';
 
 /**
+ * The arguments of each built-in tool: what the model is offered, and what a person's edit of a
+ * held call (resolveToolCall with EDIT) is checked against.
+ */
+export const TOOL_ARGS = {
+  search_knowledge: z.object({ query: z.string().describe('Words to search for') }),
+  search_memory: z.object({ query: z.string().describe('What to recall, in a few words') }),
+  record_knowledge: z.object({
+    content: z.string(),
+    kind: z.enum([KnowledgeKind.FACT, KnowledgeKind.LESSON, KnowledgeKind.SKILL]).optional(),
+    tags: z.array(z.string()).optional(),
+  }),
+  read_dependency_outputs: z.object({}),
+  ask_agent: z.object({
+    capability: z.string().describe('The capability the answer needs'),
+    question: z.string(),
+  }),
+  report_progress: z.object({ note: z.string() }),
+};
+
+/**
  * A Master Operator's tools for one step. What they write is queued on the step's writes and
  * commits with its outcome (an aborted attempt leaves nothing), MERGEd on ids derived from the
  * step, so running the step again writes nothing twice. Reads do not see the step's own
@@ -66,7 +86,7 @@ export function operatorTools(
       name: 'search_knowledge',
       description:
         'Search what the organisation already knows: facts, lessons, summaries, skills. What you record in this step is not searchable until the step ends.',
-      schema: z.object({ query: z.string().describe('Words to search for') }),
+      schema: TOOL_ARGS.search_knowledge,
     },
   );
 
@@ -92,7 +112,7 @@ export function operatorTools(
       name: 'search_memory',
       description:
         "Search the organisation's memory: entities (organisations, people, products...), current facts about them, and past episodes. Yours and your task's private memories are included.",
-      schema: z.object({ query: z.string().describe('What to recall, in a few words') }),
+      schema: TOOL_ARGS.search_memory,
     },
   );
 
@@ -115,11 +135,7 @@ export function operatorTools(
       responseFormat: 'content_and_artifact',
       name: 'record_knowledge',
       description: 'Record a fact or lesson you learned, so other agents can use it later.',
-      schema: z.object({
-        content: z.string(),
-        kind: z.enum([KnowledgeKind.FACT, KnowledgeKind.LESSON, KnowledgeKind.SKILL]).optional(),
-        tags: z.array(z.string()).optional(),
-      }),
+      schema: TOOL_ARGS.record_knowledge,
     },
   );
 
@@ -131,7 +147,7 @@ export function operatorTools(
     {
       name: 'read_dependency_outputs',
       description: 'Read what the steps this one depends on produced.',
-      schema: z.object({}),
+      schema: TOOL_ARGS.read_dependency_outputs,
     },
   );
 
@@ -198,10 +214,7 @@ export function operatorTools(
       responseFormat: 'content_and_artifact',
       name: 'ask_agent',
       description: 'Ask another agent, chosen by the capability you need, a question.',
-      schema: z.object({
-        capability: z.string().describe('The capability the answer needs'),
-        question: z.string(),
-      }),
+      schema: TOOL_ARGS.ask_agent,
     },
   );
 
@@ -228,7 +241,7 @@ export function operatorTools(
       responseFormat: 'content_and_artifact',
       name: 'report_progress',
       description: 'Tell your Chief of Staff how the step is going.',
-      schema: z.object({ note: z.string() }),
+      schema: TOOL_ARGS.report_progress,
     },
   );
 

@@ -1,10 +1,11 @@
 /**
  * Recording an attempt's end: its outcome (COMPLETED, a retry after backoff, a wait for a
- * budget, or FAILED) and, for a success, the step's queued writes, in one transaction under its
+ * budget or for people's decisions on tool calls, or FAILED) and, for a success, the step's queued writes, in one transaction under its
  * lease; or, when its worker stops, the step given back to the queue.
  */
 import { markCallsAbandoned } from '../../graph/llm-call.repository.js';
 import { abandonRun, endRun, recordPerformance, releaseRun } from '../../graph/run.repository.js';
+import { holdForInput } from '../../graph/tool-approval.repository.js';
 import type { Agent } from '../domain/agent.js';
 import { TaskStatus, type Task } from '../domain/task.js';
 import { budgetErrorOf } from '../llm/budget.js';
@@ -12,6 +13,7 @@ import { evaluateRootTask, evaluateRunEnd } from '../evolution/evaluate/record.j
 import { queueRunResult } from '../memory/ingest/sources.js';
 import { publishTasks } from '../services/task-events.js';
 import type { EngineContext } from './context.js';
+import { awaitingInputOf } from './awaiting-input.js';
 import { isTransient, type WorkerStoppingError } from './executor.js';
 import type { PendingWrites } from './pending-writes.js';
 import { backoffMs } from './retry.js';
@@ -76,8 +78,11 @@ export async function recordOutcome(
   // A spent budget is nobody's fault in the step: it waits for a person to raise the budget
   // or cancel (issue 10), never retried and never FAILED (src/llm/budget.ts).
   const budget = failure === null ? null : budgetErrorOf(failure.error);
+  // Tool calls a person must decide: the attempt waits, it did not fail (issue 13).
+  const held = failure === null ? null : awaitingInputOf(failure.error);
+  const waits = budget !== null || held !== null;
   const retry =
-    !budget && failure !== null && isTransient(failure.error) && task.attempts < task.maxAttempts;
+    !waits && failure !== null && isTransient(failure.error) && task.attempts < task.maxAttempts;
   const retryInMs = retry ? backoffMs(task.attempts, backoff) : null;
   const ended = await ctx.write(async (tx, emit) => {
     const base = { taskId: task.id, runId, workerId: ctx.workerId, latencyMs };
@@ -98,19 +103,27 @@ export async function recordOutcome(
     } else {
       ended = await endRun(tx, {
         ...base,
-        status: budget
-          ? TaskStatus.AWAITING_APPROVAL
-          : retry
-            ? TaskStatus.READY
-            : TaskStatus.FAILED,
-        runStatus: 'FAILED',
-        error: budget
-          ? budget.message
-          : retry
-            ? `attempt ${task.attempts} failed (will retry): ${failure!.message}`
-            : failure!.message,
+        status: held
+          ? TaskStatus.AWAITING_INPUT
+          : budget
+            ? TaskStatus.AWAITING_APPROVAL
+            : retry
+              ? TaskStatus.READY
+              : TaskStatus.FAILED,
+        runStatus: held ? 'INTERRUPTED' : 'FAILED',
+        error: held
+          ? held.message
+          : budget
+            ? budget.message
+            : retry
+              ? `attempt ${task.attempts} failed (will retry): ${failure!.message}`
+              : failure!.message,
         retryInMs,
       });
+      if (ended && held) {
+        const hold = { tenantId: task.tenantId, taskId: task.id, runId, calls: held.calls };
+        await holdForInput(tx, hold);
+      }
     }
     if (!ended) {
       // The lease was lost: whoever holds the task now decides; this run's calls are waste.
@@ -118,11 +131,12 @@ export async function recordOutcome(
       await markCallsAbandoned(tx, [runId]);
       return null;
     }
-    if ('error' in outcome) await markCallsAbandoned(tx, [runId]);
+    // A held attempt's calls are not waste: its checkpoint keeps their answers for the resume.
+    if ('error' in outcome && !held) await markCallsAbandoned(tx, [runId]);
     // Every ended run is judged on objective signals with its outcome (issue 12), except one
     // stopped by a spent budget (nobody's fault in the step, like its performance below); a root
     // task that ended here (its planning failed, or it ran alone) is judged too.
-    if (!budget) {
+    if (!waits) {
       await evaluateRunEnd(
         tx,
         emit,
@@ -141,7 +155,7 @@ export async function recordOutcome(
     }
     const finished = [TaskStatus.COMPLETED, TaskStatus.FAILED].includes(ended.task.status);
     if (finished && ended.isRoot) await evaluateRootTask(tx, emit, task.id);
-    if (ended.agentId && !budget) {
+    if (ended.agentId && !waits) {
       // After the evaluations above and the step's writes (a judge's): the effective score counts.
       const success = !('error' in outcome);
       const { agentId, costUsd } = ended;

@@ -2,6 +2,7 @@
  * What the engine logs about a step: the ids a line names, one line per step end at the level a
  * person on call needs, and how a failure is described.
  */
+import { awaitingInputOf } from './awaiting-input.js';
 import { budgetErrorOf } from '../llm/budget.js';
 import type { EngineContext } from './context.js';
 import type { Attempt, Outcome } from './record.js';
@@ -44,6 +45,8 @@ export function logOutcome(
   const what = timedOut ? 'step timed out' : 'step failed';
   if (budgetErrorOf(outcome.error)) {
     log.warn({ ...ids }, `step waits (AWAITING_APPROVAL) for a budget: ${message}`);
+  } else if (awaitingInputOf(outcome.error)) {
+    log.info({ ...ids }, `step waits (AWAITING_INPUT): ${message}`);
   } else if (o.retry) {
     log.warn(
       { ...ids, err: outcome.error, retryInMs: o.retryInMs, maxAttempts: a.task.maxAttempts },

@@ -1,3 +1,4 @@
+import { ToolApprovalService } from './tool-approval.service.js';
 import type { Graph } from '../../graph/graph.js';
 import type { PubSub } from '../../subscriptions/pubsub.js';
 import { AgentService } from './agent.service.js';
@@ -68,6 +69,8 @@ export function createServices(
     auth: new AuthService(uow),
     audit: new AuditService(uow),
     workflows: new WorkflowService(uow),
+    /** Tool policies and decisions on held tool calls (issue 13). */
+    toolApproval: new ToolApprovalService(uow),
     /** approvePlan and rejectPlan (issue 13). */
     plans: new PlanApprovalService(uow),
     chat: new ChatService(runtime, pubsub),

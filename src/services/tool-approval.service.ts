@@ -1,0 +1,155 @@
+import * as repo from '../../graph/tool-approval.repository.js';
+import { TOOL_ARGS } from '../agents/tools.js';
+import type { AgentRole } from '../domain/agent.js';
+import { BadInputError, ConflictError, NotFoundError } from '../domain/errors.js';
+import type { TaskPriority } from '../domain/task.js';
+import {
+  DECIDED,
+  ToolApprovalMode,
+  ToolCallDecision,
+  type ToolCallRequest,
+  type ToolPolicy,
+} from '../domain/tool-approval.js';
+import { publishTasks } from './task-events.js';
+import type { UnitOfWork } from './unit-of-work.js';
+
+const TOOL_NAME = /^[A-Za-z0-9_.-]{1,100}$/;
+const MAX_ARGS_CHARS = 20_000;
+const MAX_REASON_CHARS = 2_000;
+
+/**
+ * Tool-call approval for people (issue 13): a tenant's policies per tool (ADMIN), and the
+ * decisions on calls that wait (OPERATOR). A decision applies to the one call it names (run and
+ * call id); the step resumes from its checkpoint once none of its calls waits.
+ */
+export class ToolApprovalService {
+  constructor(private readonly uow: UnitOfWork) {}
+
+  policies(tenantId: string): Promise<ToolPolicy[]> {
+    return this.uow.read((tx) => repo.toolPolicies(tx, tenantId));
+  }
+
+  /** Sets the policy of one tool; BAD_USER_INPUT says what is wrong with it. */
+  async setPolicy(
+    tenantId: string,
+    p: {
+      tool: string;
+      mode: ToolApprovalMode;
+      roles?: AgentRole[] | null;
+      minPriority?: TaskPriority | null;
+    },
+    actor: string,
+  ): Promise<ToolPolicy> {
+    if (!TOOL_NAME.test(p.tool))
+      throw new BadInputError(
+        'tool must be a tool name of 1 to 100 letters, digits, "_", "." or "-" (e.g. record_knowledge)',
+        { tool: p.tool },
+      );
+    const roles = [...new Set(p.roles ?? [])];
+    const minPriority = p.minPriority ?? null;
+    if (p.mode === ToolApprovalMode.WHEN && roles.length === 0 && minPriority === null)
+      throw new BadInputError(
+        'mode WHEN needs roles (the agents whose calls wait) or minPriority (tasks at or above it wait), or both',
+      );
+    if (p.mode !== ToolApprovalMode.WHEN && (roles.length > 0 || minPriority !== null))
+      throw new BadInputError(
+        `roles and minPriority apply to mode WHEN only; mode ${p.mode} ${p.mode === ToolApprovalMode.ALWAYS ? 'holds every call' : 'holds none'}`,
+      );
+    return this.uow.run((tx) =>
+      repo.putToolPolicy(tx, {
+        tenantId,
+        tool: p.tool,
+        mode: p.mode,
+        roles,
+        minPriority,
+        updatedBy: actor,
+      }),
+    );
+  }
+
+  /** Removes a tool's policy (its calls no longer wait); false when it had none. */
+  removePolicy(tenantId: string, tool: string): Promise<boolean> {
+    return this.uow.run((tx) => repo.deleteToolPolicy(tx, tenantId, tool));
+  }
+
+  /**
+   * Decides one waiting call. EDIT needs `args` (a JSON object valid for the tool); APPROVE and
+   * REJECT take none. NOT_FOUND when the run has no such call for the tenant; CONFLICT when
+   * it was decided already.
+   */
+  async resolve(
+    tenantId: string,
+    d: {
+      runId: string;
+      callId: string;
+      decision: ToolCallDecision;
+      args?: string | null;
+      reason?: string | null;
+    },
+    actor: string,
+  ): Promise<ToolCallRequest> {
+    if ((d.reason?.length ?? 0) > MAX_REASON_CHARS)
+      throw new BadInputError(`reason must be at most ${MAX_REASON_CHARS} characters`);
+    return this.uow.run(async (tx, emit) => {
+      const found = await repo.requestOfRun(tx, tenantId, d.runId, d.callId);
+      if (!found)
+        // The task's toolCallRequests give both ids.
+        throw new NotFoundError('Tool call', `${d.callId} of run ${d.runId}`);
+      const editedArgs = checkArgs(found.request.tool, d.decision, d.args);
+      const decided = await repo.decideRequest(tx, {
+        tenantId,
+        id: found.request.id,
+        status: DECIDED[d.decision],
+        editedArgs,
+        reason: d.reason ?? null,
+        by: actor,
+      });
+      if (!decided) {
+        const r = found.request;
+        throw new ConflictError(
+          `Tool call ${d.callId} was already decided: ${r.status}${r.decidedBy ? ` by ${r.decidedBy}` : ''}${r.decidedAt ? ` at ${r.decidedAt}` : ''}`,
+          { status: r.status },
+        );
+      }
+      await publishTasks(
+        tx,
+        emit,
+        [decided.task],
+        decided.resumed ? 'STATUS_CHANGED' : 'TOOL_CALL_DECIDED',
+      );
+      return decided.request;
+    });
+  }
+}
+
+/** The edited arguments as JSON, checked against the tool's arguments when it is a built-in. */
+function checkArgs(tool: string, decision: ToolCallDecision, args?: string | null): string | null {
+  if (decision !== ToolCallDecision.EDIT) {
+    if (args != null) throw new BadInputError(`args go with decision EDIT only, not ${decision}`);
+    return null;
+  }
+  if (args == null)
+    throw new BadInputError(
+      'decision EDIT needs args: the arguments to run the call with, as a JSON object',
+    );
+  if (args.length > MAX_ARGS_CHARS)
+    throw new BadInputError(`args must be at most ${MAX_ARGS_CHARS} characters of JSON`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(args);
+  } catch {
+    throw new BadInputError('args must be a JSON object, e.g. {"note": "..."}');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new BadInputError('args must be a JSON object, e.g. {"note": "..."}');
+  const schema = (TOOL_ARGS as Record<string, (typeof TOOL_ARGS)[keyof typeof TOOL_ARGS]>)[tool];
+  const checked = schema?.safeParse(parsed);
+  if (checked && !checked.success) {
+    const issue = checked.error.issues[0]!;
+    throw new BadInputError(
+      `args do not fit ${tool}: ${issue.path.join('.') || '(the object)'}: ${issue.message}`,
+      { tool },
+    );
+  }
+  return JSON.stringify(checked?.success ? checked.data : parsed);
+}
