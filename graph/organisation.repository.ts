@@ -195,7 +195,17 @@ export function relationshipsQuery(
  * of its lessons and versions, consensus answers and decisions, spawning watches): not exported,
  * and deleted with the organisation so none is left dangling.
  */
-const ORGANISATION_RECORDS = ['Evaluation', 'Transition', 'Answer', 'Decision', 'SpawnWatch'];
+const ORGANISATION_RECORDS = [
+  'Evaluation',
+  'Transition',
+  'Answer',
+  'Decision',
+  'SpawnWatch',
+  // Runs' agent-loop checkpoints and held tool calls (issue 13); tool policies stay, like budgets.
+  'Checkpoint',
+  'CheckpointWrite',
+  'ToolCallRequest',
+];
 
 export function deleteNodesQuery(tenantId: string, nodeLabel: string, limit: number): CypherQuery {
   return {

@@ -1,3 +1,4 @@
+import { holdForInput } from '../graph/tool-approval.repository.js';
 import { writeEvaluation } from '../graph/evaluation.repository.js';
 import { recordTransition } from '../graph/transition.repository.js';
 import { EvaluationSource } from '../src/domain/evaluation.js';
@@ -400,20 +401,31 @@ describe('organisation export and import', () => {
         reason: 'seed',
         actor: 'PLATFORM',
       });
+      // A tool call held for a person (issue 13) hangs off the run too.
+      const [task] = await tx.run<{ id: string }>({
+        cypher: 'MATCH (:Run {tenantId: $tenantId, id: $runId})-[:OF]->(t:Task) RETURN t.id AS id',
+        params: { tenantId: server.tenantId, runId },
+      });
+      await holdForInput(tx, {
+        tenantId: server.tenantId,
+        taskId: task!.id,
+        runId,
+        calls: [{ callId: 'call_seed', tool: 'ask_agent', args: '{}' }],
+      });
     });
     const records = async () => {
       const [row] = await server.graph.read((tx) =>
         tx.run<{ n: number }>({
           cypher:
-            'MATCH (n {tenantId: $tenantId}) WHERE n:Evaluation OR n:Transition RETURN count(n) AS n',
+            'MATCH (n {tenantId: $tenantId}) WHERE n:Evaluation OR n:Transition OR n:ToolCallRequest RETURN count(n) AS n',
           params: { tenantId: server.tenantId },
         }),
       );
       return row!.n;
     };
-    // The two above, and the transitions of the versions createAgent made.
+    // The three above, and the transitions of the versions createAgent made.
     const recordsBefore = await records();
-    expect(recordsBefore).toBeGreaterThanOrEqual(2);
+    expect(recordsBefore).toBeGreaterThanOrEqual(3);
     const deleted = await server.gql(DeleteOrganisation, { confirm: server.tenantId });
     expect(deleted.errors).toBeUndefined();
     expect(deleted.data!.deleteOrganisation.nodesDeleted).toBe(
