@@ -18,6 +18,7 @@ import { EntityResolver, EpisodeResolver, FactResolver } from './memory/memory.r
 import { RunResolver, WorkflowResolver } from './workflow.resolver.js';
 import { PlanApprovalResolver } from './plan-approval.resolver.js';
 import { ToolApprovalResolver } from './tool-approval.resolver.js';
+import { ForkResolver } from './fork.resolver.js';
 import {
   EvaluationResolver,
   RunEvaluationResolver,
@@ -49,6 +50,7 @@ export const RESOLVERS: NonEmptyArray<Function> = [
   WorkflowResolver,
   PlanApprovalResolver,
   ToolApprovalResolver,
+  ForkResolver,
   RunResolver,
   AuthResolver,
   NodeResolver,

@@ -4,6 +4,7 @@ import * as tasks from '../graph/task.repository.js';
 import { runsByTaskIds, type RunRecord } from '../graph/run.repository.js';
 import * as knowledge from '../graph/knowledge.repository.js';
 import { requestsByTaskIds } from '../graph/tool-approval.repository.js';
+import { forkLinks, type ForkLink } from '../graph/fork.repository.js';
 import type { ToolCallRequest } from './domain/tool-approval.js';
 import type { Tx } from '../graph/cypher.js';
 import type { Graph } from '../graph/graph.js';
@@ -50,6 +51,11 @@ export function createLoaders(graph: Graph, tenantId: string) {
       (ids) => read((tx) => requestsByTaskIds(tx, tenantId, ids)),
       (r: ToolCallRequest) => r.taskId,
     ),
+    /** Task.forkOf and Task.forks (issue 13): the fork links each task is in. */
+    forkLinks: new DataLoader<string, ForkLink[]>(async (ids) => {
+      const links = await read((tx) => forkLinks(tx, tenantId, ids));
+      return ids.map((id) => links.filter((l) => l.forkId === id || l.stepId === id));
+    }),
     /** Loaders whose batch depends on field arguments, made once per distinct arguments. */
     keyed: keyedLoaders(),
   };

@@ -189,6 +189,7 @@ const KINDS = [
   'document',
   'run',
   'agentVersion',
+  'checkpoint',
 ] as const;
 type Kind = (typeof KINDS)[number];
 type Fixtures = Record<Kind, string>;
@@ -375,6 +376,7 @@ function preferredKind(slot: Slot, field: string): Kind {
     if (t.includes('episode')) return 'episode';
     if (t.includes('document')) return 'document';
     if (t.startsWith('run')) return 'run';
+    if (t.includes('checkpoint')) return 'checkpoint';
     if (/knowledge|supersedes/.test(t)) return 'knowledge';
     if (t.includes('conversation')) return 'conversation';
     if (t.includes('message')) return 'message';
@@ -676,6 +678,20 @@ describe('cross-tenant isolation', () => {
         ],
       }),
     );
+    // Two agent-loop checkpoints of that run (issue 13): forkRun and Run.checkpoints must not
+    // reach them from another tenant.
+    const checkpoints = [randomUUID(), randomUUID()];
+    await server.graph.write((tx) =>
+      tx.run({
+        cypher: `
+          MATCH (r:Run {tenantId: $tenantId, id: $runId})
+          UNWIND range(0, size($ids) - 1) AS i
+          CREATE (r)-[:CHECKPOINTED]->(:Checkpoint {id: $ids[i], tenantId: $tenantId,
+            threadId: $taskId, ns: '', checkpointId: 'checkpoint-' + i, step: i, source: 'loop',
+            next: ['model_request'], messageCount: 1, bytes: 0, createdAt: datetime()})`,
+        params: { tenantId, runId: judged.runs[0], taskId: sub, ids: checkpoints },
+      }),
+    );
     // An ACTIVE lesson drawn from one judged run and applied in the other (issue 12): its text,
     // efficacy, derivedFrom and transitions must not leak; retire/activateLesson refuse it.
     await seedLesson(server.graph, tenantId, label, judged.runs);
@@ -697,6 +713,7 @@ describe('cross-tenant isolation', () => {
       knowledge: lesson.data!.recordKnowledge.id,
       apiKey: otherKey.data!.createApiKey.apiKey.id,
       run: judged.runs[1],
+      checkpoint: checkpoints[1]!,
       ...versions.alternates,
       ...memory.alternates,
     } satisfies Fixtures);
@@ -709,6 +726,7 @@ describe('cross-tenant isolation', () => {
       knowledge: fact.data!.recordKnowledge.id,
       apiKey: key.data!.createApiKey.apiKey.id,
       run: judged.runs[0],
+      checkpoint: checkpoints[0]!,
       ...versions.ids,
       ...memory.ids,
     } satisfies Fixtures);

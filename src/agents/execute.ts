@@ -3,12 +3,14 @@ import { createAgent } from 'langchain';
 import { z } from 'zod';
 import * as work from '../../graph/agent-work.repository.js';
 import { KnowledgeKind } from '../domain/knowledge.js';
-import type { StepContext } from '../engine/executor.js';
+import { StepError, type StepContext } from '../engine/executor.js';
 import { describeTask, systemPrompt } from './prompts.js';
 import { sendAgentMessage } from './messages.js';
 import type { AgentRuntime } from './runtime.js';
 import { operatorTools } from './tools.js';
 import { runAgentLoop } from './checkpoint/resume.js';
+import { seedFork } from './checkpoint/fork.js';
+import { forkSourceOf } from '../../graph/fork.repository.js';
 import { requeueEffects } from './effects.js';
 import { approvalGate } from './approval.js';
 import { taskContext } from '../../graph/memory/applied.repository.js';
@@ -77,6 +79,11 @@ export async function executeStep(
   const input = new HumanMessage(
     `${rules}Step: ${task.title}\n${task.description ?? ''}\n\nEarlier steps produced:\n${inputs || '- nothing (this is a first step)'}${contextSection}`,
   );
+  // A fork starts its thread from the checkpoint it was forked from (issue 13).
+  const fork = await rt.uow.read((tx) => forkSourceOf(tx, task.tenantId, task.id));
+  if (fork && !checkpointer)
+    throw new StepError('a fork needs agent-loop checkpoints, which are off here', false);
+  if (fork && checkpointer) await seedFork(operator, checkpointer, fork, task.id);
   const loop = await runAgentLoop(
     operator,
     checkpointer,

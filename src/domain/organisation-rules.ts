@@ -82,6 +82,9 @@ export const NODE_RULES: Record<ExportLabel, Record<string, Rule>> = {
     planApproval: opt('boolean'),
     planFeedback: opt('string'),
     planRound: opt('integer', { min: 0 }),
+    // A fork (issue 13): the person's message, and the run it was forked from.
+    forkMessage: opt('string'),
+    forkedFromRun: opt('string'),
     family: opt('string', { max: 80 }),
     consensusVoters: opt('integer', { min: CONSENSUS_VOTERS.min, upTo: CONSENSUS_VOTERS.max }),
     consensusStrategy: opt('string', { oneOf: values(ConsensusStrategy) }),
@@ -202,6 +205,7 @@ export const ID_PROPERTIES: Partial<Record<ExportLabel, readonly string[]>> = {
   Message: ['conversationId'],
   LLMCall: ['runId', 'taskId', 'agentId'],
   AgentVersion: ['agentId'],
+  Task: ['forkedFromRun'],
 };
 
 export const RELATIONSHIP_RULES: Record<
@@ -210,6 +214,7 @@ export const RELATIONSHIP_RULES: Record<
 > = {
   SUBTASK_OF: { from: ['Task'], to: ['Task'] },
   REJECTED_STEP_OF: { from: ['Task'], to: ['Task'] },
+  FORK_OF: { from: ['Task'], to: ['Task'] },
   DEPENDS_ON: { from: ['Task'], to: ['Task'] },
   REQUIRES: { from: ['Task'], to: ['Capability'] },
   ASSIGNED_TO: { from: ['Task'], to: ['Agent'] },

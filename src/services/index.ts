@@ -1,4 +1,5 @@
 import { ToolApprovalService } from './tool-approval.service.js';
+import { ForkService } from './fork.service.js';
 import type { Graph } from '../../graph/graph.js';
 import type { PubSub } from '../../subscriptions/pubsub.js';
 import { AgentService } from './agent.service.js';
@@ -69,6 +70,8 @@ export function createServices(
     auth: new AuthService(uow),
     audit: new AuditService(uow),
     workflows: new WorkflowService(uow),
+    /** forkRun: what-if attempts from a run's checkpoint (issue 13). */
+    forks: new ForkService(uow),
     /** Tool policies and decisions on held tool calls (issue 13). */
     toolApproval: new ToolApprovalService(uow),
     /** approvePlan and rejectPlan (issue 13). */

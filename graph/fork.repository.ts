@@ -1,0 +1,150 @@
+import type { Task } from '../src/domain/task.js';
+import type { Tx } from './cypher.js';
+import { toTask } from './mappers.js';
+import type { NodeLike } from './page.js';
+
+/**
+ * Forks (issue 13): "what if" from the middle of a run. A fork is a task of its own,
+ * (fork:Task)-[:FORK_OF]->(step) and -[:FORKED_FROM]->(:Checkpoint) of the run it starts from,
+ * outside the step's workflow (no parent), assigned to the agent that ran the run, with the
+ * step's capabilities and dependencies. Its agent loop starts from a copy of that checkpoint
+ * on its own thread, so the original run and thread are never touched.
+ */
+
+/** A checkpoint of one of the tenant's runs, by the Checkpoint node's id. */
+export interface ForkPoint {
+  checkpointId: string;
+  threadId: string;
+  ns: string;
+  /** LangGraph's id of the checkpoint within its thread. */
+  graphCheckpointId: string;
+  step: Task;
+  agentId: string | null;
+  /** The loop's nodes that run next from the checkpoint (e.g. model_request, tools). */
+  next: string[];
+}
+
+export async function forkPointOf(
+  tx: Tx,
+  tenantId: string,
+  runId: string,
+  checkpointId: string,
+): Promise<ForkPoint | null> {
+  const [row] = await tx.run<{
+    threadId: string;
+    ns: string;
+    graphCheckpointId: string;
+    t: NodeLike;
+    agentId: string | null;
+    next: string[] | null;
+  }>({
+    cypher: `
+      MATCH (r:Run {tenantId: $tenantId, id: $runId})-[:CHECKPOINTED]->(c:Checkpoint {id: $checkpointId})
+      WHERE c.tenantId = $tenantId
+      MATCH (r)-[:OF]->(t:Task)
+      OPTIONAL MATCH (r)-[:BY]->(a:Agent)
+      RETURN c.threadId AS threadId, c.ns AS ns, c.checkpointId AS graphCheckpointId, t,
+             a.id AS agentId, c.next AS next`,
+    params: { tenantId, runId, checkpointId },
+  });
+  if (!row) return null;
+  const { threadId, ns, graphCheckpointId, agentId } = row;
+  const step = toTask(row.t);
+  return { checkpointId, threadId, ns, graphCheckpointId, step, agentId, next: row.next ?? [] };
+}
+
+/** Creates the fork task, READY, with its links; returns it. */
+export async function createFork(
+  tx: Tx,
+  o: {
+    tenantId: string;
+    id: string;
+    point: ForkPoint;
+    runId: string;
+    message: string | null;
+    by: string;
+  },
+): Promise<Task> {
+  const [row] = await tx.run<{ f: NodeLike }>({
+    cypher: `
+      MATCH (s:Task {tenantId: $tenantId, id: $stepId})
+      MATCH (c:Checkpoint {id: $checkpointId}) WHERE c.tenantId = $tenantId
+      CREATE (f:Task {id: $id, tenantId: $tenantId, title: left('Fork of ' + s.title, 200),
+                      description: s.description, priority: s.priority, status: 'READY',
+                      orchestrated: true, attempts: 0, maxAttempts: s.maxAttempts, version: 1,
+                      family: s.family, expectedOutput: s.expectedOutput, createdBy: $by,
+                      forkMessage: $message, forkedFromRun: $runId,
+                      createdAt: datetime(), updatedAt: datetime()})
+      CREATE (f)-[:FORK_OF]->(s), (f)-[:FORKED_FROM]->(c)
+      WITH s, f
+      CALL (s, f) {
+        MATCH (s)-[:REQUIRES]->(cap:Capability)
+        MERGE (f)-[:REQUIRES]->(cap)
+      }
+      CALL (s, f) {
+        MATCH (s)-[:DEPENDS_ON]->(d:Task)
+        MERGE (f)-[:DEPENDS_ON]->(d)
+      }
+      CALL (f) {
+        MATCH (a:Agent {tenantId: $tenantId, id: $agentId})
+        MERGE (f)-[:ASSIGNED_TO]->(a)
+      }
+      RETURN f`,
+    params: {
+      tenantId: o.tenantId,
+      id: o.id,
+      stepId: o.point.step.id,
+      checkpointId: o.point.checkpointId,
+      agentId: o.point.agentId ?? '',
+      runId: o.runId,
+      message: o.message,
+      by: o.by,
+    },
+  });
+  return toTask(row!.f);
+}
+
+/** Where a fork task's agent loop starts: the checkpoint it was forked from, and the edit. */
+export async function forkSourceOf(
+  tx: Tx,
+  tenantId: string,
+  taskId: string,
+): Promise<{ threadId: string; ns: string; checkpointId: string; message: string | null } | null> {
+  const [row] = await tx.run<{
+    threadId: string;
+    ns: string;
+    checkpointId: string;
+    message: string | null;
+  }>({
+    cypher: `
+      MATCH (f:Task {tenantId: $tenantId, id: $taskId})-[:FORKED_FROM]->(c:Checkpoint)
+      RETURN c.threadId AS threadId, c.ns AS ns, c.checkpointId AS checkpointId,
+             f.forkMessage AS message`,
+    params: { tenantId, taskId },
+  });
+  return row ?? null;
+}
+
+export interface ForkLink {
+  forkId: string;
+  stepId: string;
+  runId: string | null;
+  checkpointId: string;
+}
+
+/** For Task.forkOf / Task.forks: the (fork)-[:FORK_OF]->(step) links these tasks are in. */
+export async function forkLinks(
+  tx: Tx,
+  tenantId: string,
+  ids: readonly string[],
+): Promise<ForkLink[]> {
+  return tx.run<ForkLink & Record<string, unknown>>({
+    cypher: `
+      UNWIND $ids AS id
+      MATCH (f:Task {tenantId: $tenantId})-[:FORK_OF]->(s:Task {tenantId: $tenantId})
+      WHERE f.id = id OR s.id = id
+      MATCH (f)-[:FORKED_FROM]->(c:Checkpoint)
+      RETURN DISTINCT f.id AS forkId, s.id AS stepId, f.forkedFromRun AS runId, c.id AS checkpointId`,
+    params: { tenantId, ids },
+  });
+}

@@ -1,0 +1,53 @@
+import { randomUUID } from 'node:crypto';
+import * as repo from '../../graph/fork.repository.js';
+import { MODEL_NODE } from '../agents/checkpoint/fork.js';
+import { BadInputError, NotFoundError } from '../domain/errors.js';
+import type { Task } from '../domain/task.js';
+import { publishTasks } from './task-events.js';
+import type { UnitOfWork } from './unit-of-work.js';
+
+const MAX_MESSAGE_CHARS = 4_000;
+
+/**
+ * Forks for people (issue 13): a new attempt of a step from one of its runs' checkpoints, as a
+ * task of its own outside the workflow, so a person can ask "what if" and compare the two.
+ */
+export class ForkService {
+  constructor(private readonly uow: UnitOfWork) {}
+
+  /**
+   * Creates the fork, READY for the engine. `message`, when given, is what the model reads next
+   * (only where the loop's next step is a model call or it had ended). NOT_FOUND for a run or
+   * checkpoint that is not the tenant's, or a checkpoint of another run.
+   */
+  fork(
+    tenantId: string,
+    o: { runId: string; checkpointId: string; message?: string | null },
+    actor: string,
+  ): Promise<Task> {
+    const message = o.message?.trim() || null;
+    if (message && message.length > MAX_MESSAGE_CHARS)
+      throw new BadInputError(`message must be at most ${MAX_MESSAGE_CHARS} characters`);
+    return this.uow.run(async (tx, emit) => {
+      const point = await repo.forkPointOf(tx, tenantId, o.runId, o.checkpointId);
+      // Run.checkpoints lists the ids a run can be forked at.
+      if (!point) throw new NotFoundError('Checkpoint', `${o.checkpointId} of run ${o.runId}`);
+      const modelNext = point.next.length === 0 || point.next.every((n) => n === MODEL_NODE);
+      if (message && !modelNext)
+        throw new BadInputError(
+          `a message can be added only where the model runs next, but this checkpoint runs ${point.next.join(', ')} next; fork from the checkpoint after those tool calls, or without a message`,
+          { next: point.next },
+        );
+      const fork = await repo.createFork(tx, {
+        tenantId,
+        id: randomUUID(),
+        point,
+        runId: o.runId,
+        message,
+        by: actor,
+      });
+      await publishTasks(tx, emit, [fork], 'CREATED');
+      return fork;
+    });
+  }
+}
