@@ -90,6 +90,67 @@ describe('the orchestration engine', () => {
       await Promise.all(workers.map((w) => w.stop()));
     }
   });
+  it('a claim of more steps assigned to one agent than its limit gives that agent as many as its limit allows', async () => {
+    // Ten submitTask to one Chief of Staff stalled (issue 9's loaded round): a claim took all
+    // the roots assigned to it, counted them as its load, found it full and gave every one back.
+    const made = await server.gql(`mutation {
+      createAgents(inputs: [{ name: "Assigned", role: MASTER_OPERATOR }]) { id } }`);
+    expect(made.errors).toBeUndefined();
+    const agent = (made.data as { createAgents: { id: string }[] }).createAgents[0]!.id;
+    const steps = Array.from(
+      { length: 6 },
+      (_, i) =>
+        `{ key: "s${i}", title: "Assigned ${i}", parentKey: "root", assigneeId: "${agent}" }`,
+    );
+    const plan = await server.gql(`mutation {
+      createTasks(inputs: [{ key: "root", title: "Assigned steps" }, ${steps.join(', ')}]) { id key } }`);
+    expect(plan.errors).toBeUndefined();
+    const root = (plan.data as { createTasks: { id: string; key: string }[] }).createTasks[0]!.id;
+    await server.gql(`mutation { startWorkflow(taskId: "${root}") { id } }`);
+    let finish!: () => void;
+    const finished = new Promise<void>((resolve) => (finish = resolve));
+    const executor: Executor = async () => {
+      await finished;
+      return { result: 'ok' };
+    };
+    // One tick only (the poll is an hour): the assigned agent must get two, its limit, not none.
+    const scheduler = new Scheduler({
+      uow: server.services.uow,
+      logger: server.logger,
+      executor,
+      tenantIds: [server.tenantId],
+      concurrency: 8,
+      perAgentLimit: 2,
+      pollMs: 3_600_000,
+      leaseMs: 120_000,
+    });
+    let ticks = 0;
+    const tick = scheduler.tick.bind(scheduler);
+    scheduler.tick = async () => {
+      await tick();
+      ticks++;
+    };
+    scheduler.start();
+    try {
+      const deadline = Date.now() + 30_000;
+      while (ticks === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+      expect(ticks).toBeGreaterThan(0);
+      // The agent they are assigned to keeps two (its limit); the others go to other operators.
+      const byAgent = await server.graph.read((tx) =>
+        tx.run<{ n: number }>({
+          cypher: `MATCH (:Task {id: $root})<-[:SUBTASK_OF]-(:Task)<-[:OF]-(r:Run)-[:BY]->(:Agent {id: $agent})
+                   RETURN count(r) AS n`,
+          params: { root, agent },
+        }),
+      );
+      expect(byAgent[0]!.n).toBe(2);
+      expect(scheduler.running).toBe(6);
+    } finally {
+      finish();
+      await scheduler.stop({ abort: true });
+    }
+  });
+
   it('two workers claiming at the same moment never exceed the global limit together', async () => {
     // Deterministic interleaving (issue 10): worker 1 has claimed step A (not yet committed)
     // when an URGENT step B becomes READY and worker 2 claims. Counting running steps without

@@ -61,6 +61,14 @@ export function claimSteps(
     if (claimed.length === 0) return [];
     const tenants = [...new Set(claimed.map((c) => c.task.tenantId))];
     const candidates = await candidateAgents(tx, tenants);
+    // The load read above already counts the steps this claim just took (IN_PROGRESS under this
+    // worker's lease) against the agents they were assigned to; without taking them back off,
+    // a claim of more pre-assigned steps than an agent's limit found it full, gave every step
+    // back, and did the same on every poll (ten submitTask to one Chief of Staff never planned).
+    for (const c of claimed) {
+      const assignee = candidates.find((a) => a.agent.id === c.assigneeId);
+      if (assignee) assignee.load--;
+    }
     const runs: StartedStep[] = [];
     const starts: RunStart[] = [];
     for (const c of claimed) {
