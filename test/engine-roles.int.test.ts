@@ -141,13 +141,20 @@ describe('who runs what', { timeout: WORKFLOWS_MS + 30_000 }, () => {
       expect(paused.errors).toBeUndefined();
       expect(await statusOf(server, ids.root!)).toBe('IN_PROGRESS');
 
-      await withScheduler(server, echoExecutor(), async () => {
-        const k = byKey(await waitForWorkflow(server, ids.root!, allFinished));
-        expect(k.root!.status).toBe('COMPLETED');
-        expect(k.root!.runs).toEqual([]); // it never ran as a step
-        expect(JSON.parse(k.root!.result!)).toMatchObject({ a: { step: 'a' } });
-        expect(k.a!.runs.map((r) => r.agent?.name)).toEqual(['Doer']);
-      });
+      // A lease no loaded machine outlives: a 2 s one expired mid-step and ran it twice.
+      const lease = { leaseMs: 60_000 };
+      await withScheduler(
+        server,
+        echoExecutor(),
+        async () => {
+          const k = byKey(await waitForWorkflow(server, ids.root!, allFinished));
+          expect(k.root!.status).toBe('COMPLETED');
+          expect(k.root!.runs).toEqual([]); // it never ran as a step
+          expect(JSON.parse(k.root!.result!)).toMatchObject({ a: { step: 'a' } });
+          expect(k.a!.runs.map((r) => r.agent?.name)).toEqual(['Doer']);
+        },
+        lease,
+      );
     });
   });
 

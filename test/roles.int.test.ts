@@ -93,7 +93,8 @@ describe('the role matrix', () => {
         }
       }
     }
-  });
+    // About 100 fields, four calls each: a loaded machine took over 30 s.
+  }, 180_000);
 
   it('audits every refused attempt', async () => {
     // This tenant's refusals, every page: exactly one event for each refused attempt above.
