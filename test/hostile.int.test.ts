@@ -270,10 +270,10 @@ describe('Cypher injection in every string argument', () => {
     );
     const problems: string[] = [];
     let stored = 0;
-    // A 503 REQUEST_TIMEOUT counts as a problem, though it is typed: no operation here may take
-    // 15 s. Chat did, on a loaded 2-core machine, while the sweep sent each operation's cases in
-    // a burst: its writes queued on the seed agent's lock behind each other and behind the
-    // replies of earlier chats. Chat now holds that lock for fewer round trips
+    // A 503 REQUEST_TIMEOUT counts as a problem, though it is typed: no operation here may run
+    // past the request limit (60 s for test servers). Chat ran past 15 s on a loaded 2-core
+    // machine while the sweep sent each operation's cases in a burst: its writes queued on the
+    // seed agent's lock behind each other and behind the replies of earlier chats. Chat now holds that lock for fewer round trips
     // (chat-locks.int.test.ts), and interleaved() keeps the sweep from load-testing one node.
     await eachLimited(cases, 4, async ({ slot, payload }) => {
       const { query, variables } = operationFor(slot, payload, ids);

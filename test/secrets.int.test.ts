@@ -72,7 +72,8 @@ describe('secrets', () => {
     expect(output).toContain('ready at');
     expect(output.split('\n').length).toBeGreaterThan(3);
     for (const s of secrets) expect(output).not.toContain(s);
-  });
+    // A process start and a workflow: past 30 s with two suite copies on 2 cores.
+  }, 120_000);
 
   it('never appear in a configuration error', async () => {
     const app = runEntry('src/main.ts', { ADMIN_API_KEY: 'too-short-secret' });
