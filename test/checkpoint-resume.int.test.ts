@@ -4,12 +4,9 @@ import { createAgentRuntime } from '../src/agents/runtime.js';
 import { loadConfig } from '../src/config.js';
 import { forgetStructuredModes } from '../src/llm/structured.js';
 import { FINISHED, startScheduler } from './utils/engine.js';
-import {
-  startScriptedOpenAI,
-  type ChatRequest,
-  type ScriptedOpenAI,
-} from './utils/openai-server.js';
+import { startScriptedOpenAI, type ScriptedOpenAI } from './utils/openai-server.js';
 import { runEntry, type AppProcess } from './utils/process.js';
+import { isExecution, operatorScript, toolResultsOf } from './utils/operator-script.js';
 import { untilDone } from './utils/progress.js';
 import { startTestServer, type TestServer } from './utils/server.js';
 
@@ -19,10 +16,6 @@ import { startTestServer, type TestServer } from './utils/server.js';
 const FACT = 'Copper sells at 9000 USD a tonne';
 const PROGRESS = 'price found, writing the report';
 
-/** Execution requests (they offer tools) by how many tool results they carry. */
-const toolResults = (r: ChatRequest) => r.messages.filter((m) => m.role === 'tool').length;
-const isExecution = (r: ChatRequest) => (r.tools?.length ?? 0) > 0 && !r.response_format;
-
 let server: TestServer;
 let scripted: ScriptedOpenAI;
 let worker: AppProcess | undefined;
@@ -31,26 +24,23 @@ let hung = false;
 beforeAll(async () => {
   server = await startTestServer();
   forgetStructuredModes();
-  scripted = await startScriptedOpenAI((req) => {
-    const schema = req.response_format?.json_schema?.name;
-    if (schema === 'knowledge') return { json: { items: [] } };
-    if (schema === 'judgement')
-      return { json: { score: 0.9, verdict: 'PASS', reasons: ['priced'], feedback: 'Good.' } };
-    if (!isExecution(req)) return { content: 'ok' };
-    switch (toolResults(req)) {
-      case 0:
-        return { toolCalls: [{ name: 'record_knowledge', args: { content: FACT } }] };
-      case 1:
-        return { toolCalls: [{ name: 'report_progress', args: { note: PROGRESS } }] };
-      default:
-        // The first worker's third call never comes back: it is killed while waiting.
-        if (!hung) {
-          hung = true;
-          return { delayMs: 600_000, then: { content: 'never sent' } };
-        }
-        return { content: `Report: ${FACT}.` };
-    }
-  });
+  scripted = await startScriptedOpenAI(
+    operatorScript((req) => {
+      switch (toolResultsOf(req).length) {
+        case 0:
+          return { toolCalls: [{ name: 'record_knowledge', args: { content: FACT } }] };
+        case 1:
+          return { toolCalls: [{ name: 'report_progress', args: { note: PROGRESS } }] };
+        default:
+          // The first worker's third call never comes back: it is killed while waiting.
+          if (!hung) {
+            hung = true;
+            return { delayMs: 600_000, then: { content: 'never sent' } };
+          }
+          return { content: `Report: ${FACT}.` };
+      }
+    }),
+  );
 });
 
 afterAll(async () => {
@@ -114,7 +104,7 @@ describe('a checkpointed agent loop killed mid-step', () => {
     worker.child.kill('SIGKILL');
     await worker.exited;
     const before = scripted.requests.filter(isExecution);
-    expect(before.map(toolResults)).toEqual([0, 1, 2]);
+    expect(before.map((r) => toolResultsOf(r).length)).toEqual([0, 1, 2]);
     // What the killed attempt checkpointed, on its run.
     const saved = await rows<{ n: number }>(
       `MATCH (:Run {tenantId: $tenantId, worker: 'worker-killed'})-[:CHECKPOINTED]->(c:Checkpoint)
@@ -147,7 +137,7 @@ describe('a checkpointed agent loop killed mid-step', () => {
 
     const after = scripted.requests.filter(isExecution).slice(before.length);
     // One call: the third, made again with both tool results from the checkpoint.
-    expect(after.map(toolResults)).toEqual([2]);
+    expect(after.map((r) => toolResultsOf(r).length)).toEqual([2]);
     const resumed = JSON.stringify(after[0]!.messages);
     expect(resumed).toContain(FACT);
     expect(resumed).toContain(PROGRESS);

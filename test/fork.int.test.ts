@@ -5,11 +5,8 @@ import { loadConfig } from '../src/config.js';
 import { forgetStructuredModes } from '../src/llm/structured.js';
 import { graphql } from './generated/index.js';
 import { startScheduler } from './utils/engine.js';
-import {
-  startScriptedOpenAI,
-  type ChatRequest,
-  type ScriptedOpenAI,
-} from './utils/openai-server.js';
+import { startScriptedOpenAI, type ScriptedOpenAI } from './utils/openai-server.js';
+import { isExecution, operatorScript, toolResultsOf } from './utils/operator-script.js';
 import { untilDone } from './utils/progress.js';
 import { startTestServer, type TestServer } from './utils/server.js';
 import { subscribe } from './utils/ws.js';
@@ -62,8 +59,6 @@ const Watch = graphql(`
 `);
 
 const WHAT_IF = 'What if copper doubled in price?';
-const isExecution = (r: ChatRequest) => (r.tools?.length ?? 0) > 0 && !r.response_format;
-const toolResults = (r: ChatRequest) => r.messages.filter((m) => m.role === 'tool').length;
 
 let server: TestServer;
 let scripted: ScriptedOpenAI;
@@ -71,20 +66,17 @@ let scripted: ScriptedOpenAI;
 beforeAll(async () => {
   server = await startTestServer();
   forgetStructuredModes();
-  scripted = await startScriptedOpenAI((req) => {
-    const schema = req.response_format?.json_schema?.name;
-    if (schema === 'knowledge') return { json: { items: [] } };
-    if (schema === 'judgement')
-      return { json: { score: 0.7, verdict: 'PASS', reasons: ['ok'], feedback: 'Fine.' } };
-    if (!isExecution(req)) return { content: 'ok' };
-    if (toolResults(req) === 0)
-      return { toolCalls: [{ name: 'record_knowledge', args: { content: 'Copper is 9000' } }] };
-    return {
-      content: JSON.stringify(req.messages).includes(WHAT_IF)
-        ? 'Forked answer: 18000.'
-        : 'Original answer: 9000.',
-    };
-  });
+  scripted = await startScriptedOpenAI(
+    operatorScript((req) => {
+      if (toolResultsOf(req).length === 0)
+        return { toolCalls: [{ name: 'record_knowledge', args: { content: 'Copper is 9000' } }] };
+      return {
+        content: JSON.stringify(req.messages).includes(WHAT_IF)
+          ? 'Forked answer: 18000.'
+          : 'Original answer: 9000.',
+      };
+    }),
+  );
 });
 
 afterAll(async () => {
@@ -176,7 +168,7 @@ describe('forkRun', () => {
       expect(after).toHaveLength(1);
       const sent = JSON.stringify(after[0]!.messages);
       expect(sent).toContain(WHAT_IF);
-      expect(toolResults(after[0]!)).toBe(1);
+      expect(toolResultsOf(after[0]!)).toHaveLength(1);
       const linked = await server.graph.read((tx) =>
         tx.run<{ n: number }>({
           cypher: `MATCH (:Task {tenantId: $tenantId, id: $fork})-[:FORKED_FROM]->(c:Checkpoint {id: $point})

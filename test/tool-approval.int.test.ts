@@ -5,11 +5,8 @@ import { loadConfig } from '../src/config.js';
 import { forgetStructuredModes } from '../src/llm/structured.js';
 import { graphql } from './generated/index.js';
 import { startScheduler } from './utils/engine.js';
-import {
-  startScriptedOpenAI,
-  type ChatRequest,
-  type ScriptedOpenAI,
-} from './utils/openai-server.js';
+import { startScriptedOpenAI, type ScriptedOpenAI } from './utils/openai-server.js';
+import { isExecution, operatorScript, toolResultsOf } from './utils/operator-script.js';
 import { untilDone } from './utils/progress.js';
 import { startTestServer, type TestServer } from './utils/server.js';
 import { subscribe } from './utils/ws.js';
@@ -81,32 +78,26 @@ const Watch = graphql(`
   }
 `);
 
-const toolResults = (r: ChatRequest) => r.messages.filter((m) => m.role === 'tool');
-const isExecution = (r: ChatRequest) => (r.tools?.length ?? 0) > 0 && !r.response_format;
-
 let server: TestServer;
 let scripted: ScriptedOpenAI;
 
 beforeAll(async () => {
   server = await startTestServer();
   forgetStructuredModes();
-  scripted = await startScriptedOpenAI((req) => {
-    const schema = req.response_format?.json_schema?.name;
-    if (schema === 'knowledge') return { json: { items: [] } };
-    if (schema === 'judgement')
-      return { json: { score: 0.8, verdict: 'PASS', reasons: ['done'], feedback: 'Fine.' } };
-    if (!isExecution(req)) return { content: 'ok' };
-    if (toolResults(req).length === 0) {
-      // Two calls at once, both held: one by ALWAYS, one by WHEN (the task is HIGH).
-      return {
-        toolCalls: [
-          { name: 'record_knowledge', args: { content: 'Tin is cheap' } },
-          { name: 'report_progress', args: { note: 'first draft' } },
-        ],
-      };
-    }
-    return { content: 'Done, as decided.' };
-  });
+  scripted = await startScriptedOpenAI(
+    operatorScript((req) => {
+      if (toolResultsOf(req).length === 0) {
+        // Two calls at once, both held: one by ALWAYS, one by WHEN (the task is HIGH).
+        return {
+          toolCalls: [
+            { name: 'record_knowledge', args: { content: 'Tin is cheap' } },
+            { name: 'report_progress', args: { note: 'first draft' } },
+          ],
+        };
+      }
+      return { content: 'Done, as decided.' };
+    }),
+  );
 });
 
 afterAll(async () => {
@@ -214,7 +205,7 @@ describe('tool-call approval', () => {
       // One more model call only, carrying each call's own outcome.
       const after = scripted.requests.filter(isExecution).slice(asked);
       expect(after).toHaveLength(1);
-      const results = toolResults(after[0]!);
+      const results = toolResultsOf(after[0]!);
       const resultOf = (tool: string) =>
         JSON.stringify(results.find((m) => m.tool_call_id === byTool[tool]!.callId)?.content);
       expect(resultOf('record_knowledge')).toContain('not a fact we keep');
