@@ -120,7 +120,9 @@ export function untilAborted(signal: AbortSignal): Promise<never> {
 export async function eventually<T>(
   what: string,
   check: () => T | Promise<T>,
-  timeoutMs = 10_000,
+  // Generous (it returns as soon as the check holds; two suite copies on 2 cores are slow), and
+  // under the 30 s test timeout so a failure names what it waited for.
+  timeoutMs = 20_000,
 ): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

@@ -16,7 +16,9 @@ export function startScheduler(
     pubsub: server.pubsub,
     executor,
     pollMs: 20,
-    leaseMs: 2_000,
+    // Longer than any step takes on a loaded machine: a 2 s lease expired mid-step under two
+    // suite copies and ran steps twice. Tests about expiry pass their own short lease.
+    leaseMs: 15_000,
     backoff: { baseMs: 20, maxMs: 200 },
     // Only this suite's tenant: suites running in parallel never run each other's steps.
     tenantIds: [server.tenantId],
