@@ -26,7 +26,7 @@ import { toConnection } from '../schema/connection.type.js';
 import { AgentOrder, AgentStatus, Role } from '../schema/enums.js';
 import { PageArgs } from '../schema/page.args.js';
 import type { AppContext } from '../src/context.js';
-import { orderToSort, withoutNulls } from './args.js';
+import { orderToSort, RESUME_AFTER, withoutNulls } from './args.js';
 
 @Authorized(Role.VIEWER)
 @Resolver(() => Agent)
@@ -131,12 +131,14 @@ export class AgentResolver {
       tenantEvents<AgentStatusChangedEvent>(
         (context as AppContext).tenantId,
         (e) => !args.agentId || e.agent.id === args.agentId,
+        (args as { after?: string | null }).after,
       ),
     description: 'Status changes of every agent, or of one agent.',
   })
   agentStatusChanged(
     @Root() event: AgentStatusChangedEvent,
     @Arg('agentId', () => ID, { nullable: true }) _agentId?: string | null,
+    @Arg('after', () => ID, { nullable: true, description: RESUME_AFTER }) _after?: string | null,
   ): AgentStatusChange {
     return { agent: event.agent, previousStatus: event.previousStatus };
   }

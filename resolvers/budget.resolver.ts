@@ -1,3 +1,4 @@
+import { RESUME_AFTER } from './args.js';
 import {
   Arg,
   Authorized,
@@ -68,6 +69,7 @@ export class BudgetResolver {
       tenantEvents<BudgetWarningEvent>(
         (context as AppContext).tenantId,
         (e) => (!args.scope || e.scope === args.scope) && (!args.id || e.targetId === args.id),
+        (args as { after?: string | null }).after,
       ),
     description:
       'Spending passed the warning share (BUDGET_WARN_SHARE, 0.8) of a budget: once per budget and limit.',
@@ -76,6 +78,7 @@ export class BudgetResolver {
     @Root() event: BudgetWarningEvent,
     @Arg('scope', () => BudgetScope, { nullable: true }) _scope?: BudgetScope | null,
     @Arg('id', () => ID, { nullable: true }) _id?: string | null,
+    @Arg('after', () => ID, { nullable: true, description: RESUME_AFTER }) _after?: string | null,
   ): BudgetWarning {
     return event as BudgetWarning;
   }

@@ -1,3 +1,4 @@
+import { RESUME_AFTER } from './args.js';
 import { Arg, Authorized, Ctx, ID, Mutation, Resolver, Root, Subscription } from 'type-graphql';
 import { ChatReply, ChatToken, StepToken } from '../schema/chat.type.js';
 import { Role } from '../schema/enums.js';
@@ -38,6 +39,7 @@ export class ChatResolver {
         (e) =>
           (!args.conversationId || e.conversationId === args.conversationId) &&
           (!args.agentId || e.agentId === args.agentId),
+        (args as { after?: string | null }).after,
       ),
     description:
       'The tokens of agents’ chat replies as they are produced, for one conversation or agent.',
@@ -46,6 +48,7 @@ export class ChatResolver {
     @Root() event: ChatTokenEvent,
     @Arg('conversationId', () => ID, { nullable: true }) _conversationId?: string | null,
     @Arg('agentId', () => ID, { nullable: true }) _agentId?: string | null,
+    @Arg('after', () => ID, { nullable: true, description: RESUME_AFTER }) _after?: string | null,
   ): ChatToken {
     return event;
   }
@@ -58,6 +61,7 @@ export class ChatResolver {
         (e) =>
           (!args.taskId || e.taskId === args.taskId) &&
           (!args.agentId || e.agentId === args.agentId),
+        (args as { after?: string | null }).after,
       ),
     description: 'The tokens of the models while agents work on steps, for one task or agent.',
   })
@@ -65,6 +69,7 @@ export class ChatResolver {
     @Root() event: StepTokenEvent,
     @Arg('taskId', () => ID, { nullable: true }) _taskId?: string | null,
     @Arg('agentId', () => ID, { nullable: true }) _agentId?: string | null,
+    @Arg('after', () => ID, { nullable: true, description: RESUME_AFTER }) _after?: string | null,
   ): StepToken {
     return event;
   }

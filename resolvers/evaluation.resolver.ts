@@ -1,3 +1,4 @@
+import { RESUME_AFTER } from './args.js';
 import {
   Arg,
   Authorized,
@@ -69,6 +70,7 @@ export class EvaluationResolver {
       tenantEvents<EvolutionPayload>(
         (context as AppContext).tenantId,
         (e) => !args.kinds?.length || (args.kinds as string[]).includes(e.kind),
+        (args as { after?: string | null }).after,
       ),
     description:
       'What the platform learns and decides, as it commits: evaluations, lessons, skills, versions, spawned agents, consensus. All kinds unless `kinds` names some.',
@@ -77,6 +79,7 @@ export class EvaluationResolver {
     @Root() event: EvolutionPayload,
     @Arg('kinds', () => [EvolutionEventKind], { nullable: true })
     _kinds?: EvolutionEventKind[] | null,
+    @Arg('after', () => ID, { nullable: true, description: RESUME_AFTER }) _after?: string | null,
   ): EvolutionEvent {
     return {
       kind: event.kind as EvolutionEventKind,

@@ -29,7 +29,7 @@ import { PageArgs } from '../schema/page.args.js';
 import type { AppContext } from '../src/context.js';
 import { seqPageRequest } from '../src/domain/message.js';
 import { pageRequest } from '../src/domain/page.js';
-import { orderToSort, withoutNulls } from './args.js';
+import { orderToSort, RESUME_AFTER, withoutNulls } from './args.js';
 
 @Authorized(Role.VIEWER)
 @Resolver(() => Message)
@@ -112,6 +112,7 @@ export class MessageResolver {
         (event) =>
           (!agentId || event.message.broadcast || event.recipientIds.includes(agentId)) &&
           (!conversationId || event.message.conversationId === conversationId),
+        (args as { after?: string | null }).after,
       );
     },
     description:
@@ -121,6 +122,7 @@ export class MessageResolver {
     @Root() event: MessageSentEvent,
     @Arg('agentId', () => ID, { nullable: true }) _agentId?: string | null,
     @Arg('conversationId', () => ID, { nullable: true }) _conversationId?: string | null,
+    @Arg('after', () => ID, { nullable: true, description: RESUME_AFTER }) _after?: string | null,
   ): Message {
     return event.message;
   }

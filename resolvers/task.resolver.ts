@@ -22,7 +22,7 @@ import type { AppContext } from '../src/context.js';
 import { BadInputError } from '../src/domain/errors.js';
 import { tenantEvents } from '../subscriptions/pubsub.js';
 import { TOPICS, type TaskUpdatedEvent } from '../subscriptions/topics.js';
-import { orderToSort, withoutNulls } from './args.js';
+import { orderToSort, RESUME_AFTER, withoutNulls } from './args.js';
 
 @Authorized(Role.VIEWER)
 @Resolver(() => Task)
@@ -201,17 +201,21 @@ export class TaskResolver {
     topics: TOPICS.taskUpdated,
     // type-graphql hands topicId to PubSub.subscribe: filtered in publish(), before buffering.
     topicId: ({ args, context }) =>
-      tenantEvents<TaskUpdatedEvent>((context as AppContext).tenantId, (event) => {
-        if (args.taskId && event.task.id !== args.taskId) return false;
-        if (
-          args.rootId &&
-          event.task.id !== args.rootId &&
-          !event.ancestorIds.includes(args.rootId)
-        ) {
-          return false;
-        }
-        return true;
-      }),
+      tenantEvents<TaskUpdatedEvent>(
+        (context as AppContext).tenantId,
+        (event) => {
+          if (args.taskId && event.task.id !== args.taskId) return false;
+          if (
+            args.rootId &&
+            event.task.id !== args.rootId &&
+            !event.ancestorIds.includes(args.rootId)
+          ) {
+            return false;
+          }
+          return true;
+        },
+        (args as { after?: string | null }).after,
+      ),
     description:
       'Changes to every task, to one task (taskId), or to a task and all its descendants (rootId).',
   })
@@ -219,6 +223,7 @@ export class TaskResolver {
     @Root() event: TaskUpdatedEvent,
     @Arg('taskId', () => ID, { nullable: true }) _taskId?: string | null,
     @Arg('rootId', () => ID, { nullable: true }) _rootId?: string | null,
+    @Arg('after', () => ID, { nullable: true, description: RESUME_AFTER }) _after?: string | null,
   ): TaskUpdate {
     return { task: event.task, change: event.change };
   }

@@ -60,6 +60,11 @@ const envSchema = z.object({
   LOCAL_NEO4J_PAGECACHE: memory('128m'),
   ADMIN_API_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
   CURSOR_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+    .optional(),
+  EVENT_REPLAY_EVENTS: z.coerce.number().int().min(0).max(1_000_000).default(1000),
   ENGINE: z.enum(['on', 'off']).default('on'),
   ENGINE_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
   ENGINE_AGENT_LIMIT: z.coerce.number().int().min(1).max(256).default(4),
@@ -123,6 +128,12 @@ export interface Config {
   evolution: EvolutionConfig;
   /** Agent-loop checkpoints kept per thread and their age limit (src/agents/checkpoint/config.ts). */
   checkpoints: CheckpointRetention;
+  /** The event bus (subscriptions/bus.ts): Redis Streams when redisUrl is set, else in-process. */
+  events: {
+    redisUrl?: string;
+    /** Events (and as many tokens) kept per tenant for subscriptions that resume with `after`. */
+    replayEvents: number;
+  };
   engine: {
     /** Run a scheduler inside the API process (workers run one each regardless). */
     enabled: boolean;
@@ -150,7 +161,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const name = String(issue.path[0]);
-    const secret = /KEY|PASSWORD|SECRET/.test(name);
+    const secret = /KEY|PASSWORD|SECRET|REDIS_URL/.test(name); // a URL may hold a password
     const got =
       present[name] === undefined ? 'nothing' : secret ? 'a value' : JSON.stringify(present[name]);
     throw new ConfigError(`Invalid environment: ${name} ${issue.message}, but got ${got}`);
@@ -197,6 +208,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ingestion: ingestionFromEnv(e),
     evolution: evolutionFromEnv(e),
     checkpoints: checkpointRetentionFromEnv(e),
+    events: { redisUrl: e.REDIS_URL, replayEvents: e.EVENT_REPLAY_EVENTS },
     engine: {
       enabled: e.ENGINE === 'on',
       concurrency: e.ENGINE_CONCURRENCY,

@@ -11,6 +11,7 @@ import {
 } from './engine/start.js';
 import { checkModelReachable } from './llm/models.js';
 import { VERSION } from './version.js';
+import { openEventBus } from '../subscriptions/bus.js';
 import { createEmbedder } from './memory/embeddings/embedder.js';
 import { ensureVectorIndexes } from '../graph/memory/vector.repository.js';
 
@@ -23,10 +24,12 @@ async function main(): Promise<void> {
   // One embedder per process; the local model is fetched on first start (offline if it cannot be).
   const embedder = await createEmbedder(config.embeddings, { log: logger, fetchIfMissing: true });
   await ensureVectorIndexes(graph, embedder);
+  const pubsub = await openEventBus(config, logger);
   const server = await startServer({
     config,
     graph,
     logger,
+    pubsub,
     llm: config.llm,
     budgets: config.budgets,
     embedder,
@@ -66,6 +69,7 @@ async function main(): Promise<void> {
     // Steps get 10 s of the 15 s grace, then go back to the queue for another process.
     await stopEngine(scheduler, 10_000, logger, ingestion, evolution);
     await server.close();
+    await pubsub.close?.();
     await graph.close();
     logger.info('Stopped');
   });

@@ -10,7 +10,7 @@ import {
 } from './engine/start.js';
 import { createLogger } from './logger.js';
 import { UnitOfWork } from './services/unit-of-work.js';
-import { createInProcessPubSub } from '../subscriptions/pubsub.js';
+import { openEventBus } from '../subscriptions/bus.js';
 import { createEmbedder } from './memory/embeddings/embedder.js';
 import { ensureVectorIndexes } from '../graph/memory/vector.repository.js';
 
@@ -26,7 +26,7 @@ async function main(): Promise<void> {
   const graph = await openGraph(config, (line) => logger.info(line));
   const embedder = await createEmbedder(config.embeddings, { log: logger, fetchIfMissing: true });
   await ensureVectorIndexes(graph, embedder);
-  const pubsub = createInProcessPubSub();
+  const pubsub = await openEventBus(config, logger);
   const engineDeps = {
     uow: new UnitOfWork(graph, pubsub),
     logger,
@@ -51,6 +51,7 @@ async function main(): Promise<void> {
   onShutdown(logger, 40_000, async (signal) => {
     logger.info(`${signal} received: finishing ${scheduler.running} running step(s)`);
     await stopEngine(scheduler, 30_000, logger, ingestion, evolution);
+    await pubsub.close?.();
     await graph.close();
     logger.info('Worker stopped');
   });

@@ -4,6 +4,7 @@ import {
   type ExecutionArgs,
   type ExecutionResult,
 } from 'graphql';
+import { eventIdOf } from './event-id.js';
 
 const DONE: IteratorResult<ExecutionResult> = { done: true, value: undefined };
 
@@ -44,7 +45,14 @@ export async function subscribeWithFreshContext<C>(
         rootValue: step.value,
         contextValue: perEvent(args.contextValue as C),
       });
-      return closed ? DONE : { done: false, value: result as ExecutionResult };
+      if (closed) return DONE;
+      // The id a client passes as `after` to resume from here (event-id.ts).
+      const eventId = eventIdOf(step.value);
+      const value = result as ExecutionResult;
+      return {
+        done: false,
+        value: eventId ? { ...value, extensions: { ...value.extensions, eventId } } : value,
+      };
     },
     async return() {
       await close();

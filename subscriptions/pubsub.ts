@@ -1,4 +1,14 @@
-import { subscriberOverflow } from './errors.js';
+import {
+  BadEventIdError,
+  compareEventIds,
+  eventIdOf,
+  EventTooOldError,
+  parseEventId,
+  withEventId,
+  type EventId,
+} from './event-id.js';
+import { createFanout } from './fanout.js';
+import { TOPICS } from './topics.js';
 
 /** What one subscriber receives, decided when an event is published (before it is buffered). */
 export interface SubscribeOptions {
@@ -12,6 +22,11 @@ export interface SubscribeOptions {
   filter?: (payload: unknown) => boolean;
   /** This subscriber's own bound instead of the pub/sub's `maxBufferedEvents`. */
   maxBuffered?: number;
+  /**
+   * Resume: first the events of this topic (and tenant, and filter) published after this id,
+   * then live ones. Needs `tenantId`. The replay counts against `maxBuffered`.
+   */
+  after?: EventId | null;
 }
 
 /**
@@ -20,7 +35,14 @@ export interface SubscribeOptions {
  * `subscribe(topic, topicId)`; resolvers return SubscribeOptions from `topicId`.
  *
  * Every implementation promises:
+ * - **Ids**: every delivered event carries an EventId (event-id.ts, `eventIdOf`), growing within
+ *   one tenant's stream; tokens (chatToken, stepToken) have a stream of their own.
  * - **Ordering**: a subscriber sees one topic's events in publish order; no order across topics.
+ * - **Resume**: `after` replays what the subscriber missed, then continues live with no gap and
+ *   no duplicate. An id whose successors are no longer held ends the subscriber with
+ *   EventTooOldError (EVENT_TOO_OLD); one that is not an id, with BAD_USER_INPUT.
+ * - **Delivery**: at most once. An event published while a subscriber is connected reaches it
+ *   unless the subscriber is ended (overflow, outage); a resumed one gets what it missed.
  * - **Filtering first**: `tenantId` and `filter` run in publish(); refused events are never
  *   buffered, so one tenant's traffic costs another tenant's subscribers nothing.
  * - **No back-pressure on publishers**: publish() never waits and never throws because of a
@@ -40,6 +62,8 @@ export interface PubSub {
   subscribe(topic: string, options?: SubscribeOptions): AsyncIterableIterator<unknown>;
   subscriberCount(topic?: string): number;
   subscriptionsMade(): number;
+  /** Stops reading and writing the bus (Redis); ends nothing else. Idempotent. */
+  close?(): Promise<void>;
 }
 
 /** Undelivered events a subscriber may hold before it is ended. */
@@ -49,132 +73,91 @@ export const DEFAULT_MAX_BUFFERED_EVENTS = 1000;
 export function tenantEvents<T>(
   tenantId: string,
   match: (event: T) => boolean = () => true,
+  after?: EventId | null,
 ): SubscribeOptions {
-  return { tenantId, filter: (payload) => match(payload as T) };
+  return { tenantId, filter: (payload) => match(payload as T), after };
 }
 
-/** Subscribers of one topic, keyed by tenant (`null`: every tenant). */
-type TopicSubscribers = Map<string | null, Set<Subscriber>>;
+/** Events replayable after a restart of the subscriber: kept per tenant and stream. */
+export const DEFAULT_REPLAY_EVENTS = 1000;
 
-interface Subscriber {
-  offer(payload: unknown): void;
+/** Tokens are many and short-lived: a stream of their own, so they never push events out. */
+export function streamOf(topic: string): 'events' | 'tokens' {
+  return topic === TOPICS.chatToken || topic === TOPICS.stepToken ? 'tokens' : 'events';
 }
 
-/** In-process pub/sub: the embedded default, for a single API process. */
-export function createInProcessPubSub(opts: { maxBufferedEvents?: number } = {}): PubSub {
-  const defaultMax = opts.maxBufferedEvents ?? DEFAULT_MAX_BUFFERED_EVENTS;
-  const topics = new Map<string, TopicSubscribers>();
-  let made = 0;
+/** The tenant an event belongs to (the contract's routing key), or null for internal ones. */
+export function tenantOf(payload: unknown): string | null {
+  const tenant = (payload as { tenantId?: unknown } | null)?.tenantId;
+  return typeof tenant === 'string' ? tenant : null;
+}
 
-  const add = (topic: string, tenant: string | null, sub: Subscriber) => {
-    const byTenant = topics.get(topic) ?? new Map<string | null, Set<Subscriber>>();
-    topics.set(topic, byTenant);
-    const set = byTenant.get(tenant) ?? new Set<Subscriber>();
-    byTenant.set(tenant, set.add(sub));
-  };
-  const remove = (topic: string, tenant: string | null, sub: Subscriber) => {
-    const byTenant = topics.get(topic);
-    const set = byTenant?.get(tenant);
-    if (!byTenant || !set?.delete(sub)) return;
-    if (set.size === 0) byTenant.delete(tenant);
-    if (byTenant.size === 0) topics.delete(topic);
-  };
+/**
+ * In-process pub/sub: the embedded default, for a single process. Ids are `<start ms>-<n>`:
+ * an id from before this process started cannot be replayed (EVENT_TOO_OLD). Each tenant's
+ * last `replayEvents` events (and as many tokens) stay in a ring for resuming subscribers.
+ */
+export function createInProcessPubSub(
+  opts: { maxBufferedEvents?: number; replayEvents?: number } = {},
+): PubSub {
+  const fanout = createFanout(opts.maxBufferedEvents ?? DEFAULT_MAX_BUFFERED_EVENTS);
+  const keep = opts.replayEvents ?? DEFAULT_REPLAY_EVENTS;
+  const epoch = Date.now();
+  let seq = 0;
+  const rings = new Map<string, Ring>();
 
   return {
     publish(topic, payload) {
-      const byTenant = topics.get(topic);
-      if (!byTenant) return;
-      const tenant = (payload as { tenantId?: unknown } | null)?.tenantId;
-      // Copied first: offer() may unsubscribe (overflow) while we iterate.
-      const targets = [
-        ...(byTenant.get(null) ?? []),
-        ...(typeof tenant === 'string' ? (byTenant.get(tenant) ?? []) : []),
-      ];
-      for (const sub of targets) sub.offer(payload);
+      const event = withEventId(payload, `${epoch}-${seq++}`);
+      const tenant = tenantOf(payload);
+      if (tenant !== null && keep > 0) {
+        const key = `${streamOf(topic)}:${tenant}`;
+        const ring = rings.get(key) ?? new Ring(keep);
+        rings.set(key, ring);
+        ring.push(topic, event);
+      }
+      fanout.deliver(topic, event);
     },
-
-    subscriberCount(topic) {
-      const count = (byTenant: TopicSubscribers) =>
-        [...byTenant.values()].reduce((n, set) => n + set.size, 0);
-      if (topic !== undefined) return count(topics.get(topic) ?? new Map());
-      return [...topics.values()].reduce((n, byTenant) => n + count(byTenant), 0);
-    },
-
-    subscriptionsMade: () => made,
-
     subscribe(topic, options = {}) {
-      made += 1;
-      const tenant = options.tenantId ?? null;
-      const max = options.maxBuffered ?? defaultMax;
-      const buffer: unknown[] = [];
-      let waiting: { resolve(r: IteratorResult<unknown>): void; reject(e: unknown): void } | null =
-        null;
-      let failure: unknown = null;
-      let done = false;
-
-      const finish = () => {
-        if (done) return;
-        done = true;
-        remove(topic, tenant, sub);
-        buffer.length = 0;
-        waiting?.resolve({ value: undefined, done: true });
-        waiting = null;
-      };
-      const fail = (err: unknown) => {
-        const waiter = waiting;
-        waiting = null;
-        finish();
-        if (waiter) waiter.reject(err);
-        else failure = err;
-      };
-
-      const sub: Subscriber = {
-        offer(payload) {
-          if (done) return;
-          try {
-            if (options.filter && !options.filter(payload)) return;
-          } catch (err) {
-            fail(err);
-            return;
-          }
-          if (waiting) {
-            waiting.resolve({ value: payload, done: false });
-            waiting = null;
-          } else if (buffer.length >= max) {
-            fail(subscriberOverflow(max));
-          } else {
-            buffer.push(payload);
-          }
-        },
-      };
-      add(topic, tenant, sub);
-
-      const iterator: AsyncIterableIterator<unknown> = {
-        next() {
-          if (buffer.length > 0) return Promise.resolve({ value: buffer.shift(), done: false });
-          if (failure !== null) {
-            const err = failure;
-            failure = null;
-            return Promise.reject(err);
-          }
-          if (done) return Promise.resolve({ value: undefined, done: true });
-          return new Promise((resolve, reject) => (waiting = { resolve, reject }));
-        },
-        return() {
-          failure = null;
-          finish();
-          return Promise.resolve({ value: undefined, done: true });
-        },
-        throw(err?: unknown) {
-          failure = null;
-          finish();
-          return Promise.reject(err);
-        },
-        [Symbol.asyncIterator]() {
-          return iterator;
-        },
-      };
-      return iterator;
+      return fanout.subscribe(topic, options, (after) => {
+        const [ms, n] = parseEventId(after)!;
+        if (ms !== epoch) throw new EventTooOldError(after);
+        if (n >= seq) throw new BadEventIdError(after);
+        return rings.get(`${streamOf(topic)}:${options.tenantId}`)?.since(topic, after) ?? [];
+      });
     },
+    subscriberCount: (topic) => fanout.subscriberCount(topic),
+    subscriptionsMade: () => fanout.subscriptionsMade(),
   };
+}
+
+/** The last `size` events of one tenant's stream, oldest first. */
+class Ring {
+  private readonly entries: { id: EventId; topic: string; event: unknown }[] = [];
+  private head = 0;
+  /** The newest id that fell out: resuming before it would miss events. */
+  private dropped: EventId | null = null;
+
+  constructor(private readonly size: number) {}
+
+  push(topic: string, event: unknown): void {
+    const entry = { id: eventIdOf(event)!, topic, event };
+    if (this.entries.length < this.size) {
+      this.entries.push(entry);
+      return;
+    }
+    this.dropped = this.entries[this.head]!.id;
+    this.entries[this.head] = entry;
+    this.head = (this.head + 1) % this.size;
+  }
+
+  since(topic: string, after: EventId): unknown[] {
+    if (this.dropped && compareEventIds(after, this.dropped) < 0) {
+      throw new EventTooOldError(after);
+    }
+    const ordered = [...this.entries.slice(this.head), ...this.entries.slice(0, this.head)];
+    return ordered
+      .filter((e) => e.topic === topic && compareEventIds(e.id, after) > 0)
+      .map((e) => e.event);
+  }
 }

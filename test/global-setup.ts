@@ -6,10 +6,13 @@ import { localNeo4jPid, stopLocalNeo4j } from '../graph/local/launcher.js';
 import { migrate } from '../graph/migrations.js';
 import { fetchModel } from '../src/memory/embeddings/model-fetch.js';
 import { modelPresent } from '../src/memory/embeddings/model-files.js';
+import { NO_REDIS, redisServerBinary, startRedisServer } from './utils/redis.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     neo4j: GraphSettings;
+    /** A redis-server of this test run (each suite uses its own key prefix); null without one. */
+    redisUrl: string | null;
   }
 }
 
@@ -36,7 +39,13 @@ export default async function setup(project: TestProject) {
     );
   }
 
+  // A real Redis for the Redis suites, on a free loopback port (two suite copies may run).
+  const redis = redisServerBinary() ? await startRedisServer() : null;
+  if (!redis) console.warn(`[redis] ${NO_REDIS}`);
+  project.provide('redisUrl', redis?.url ?? null);
+
   return async () => {
+    await redis?.dispose();
     if (!config.neo4j.uri && !wasRunning) await stopLocalNeo4j(home, log);
   };
 }

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { SubscriptionLimitError } from '../subscriptions/errors.js';
+import { eventIdOf } from '../subscriptions/event-id.js';
 import { createInProcessPubSub, tenantEvents } from '../subscriptions/pubsub.js';
+import { resumeContract } from './utils/pubsub-contract.js';
 
 describe('in-process pub/sub', () => {
   it('delivers a topic to every subscriber in publish order', async () => {
@@ -115,5 +117,21 @@ describe('in-process pub/sub', () => {
     await expect(pending).rejects.toThrow('filter bug');
     expect((await fine.next()).value).toBe('event');
     expect(pubsub.subscriberCount('t')).toBe(1);
+  });
+});
+
+describe('in-process pub/sub: resuming', () => {
+  resumeContract(async ({ replayEvents }) => createInProcessPubSub({ replayEvents }));
+
+  it('cannot replay from before it started: EVENT_TOO_OLD', async () => {
+    const before = createInProcessPubSub();
+    const first = before.subscribe('t', { tenantId: 'a' });
+    before.publish('t', { tenantId: 'a' });
+    const id = eventIdOf((await first.next()).value)!;
+    await new Promise((r) => setTimeout(r, 2)); // a restart takes at least a millisecond
+    const after = createInProcessPubSub();
+    await expect(after.subscribe('t', { tenantId: 'a', after: id }).next()).rejects.toMatchObject({
+      extensions: { code: 'EVENT_TOO_OLD' },
+    });
   });
 });

@@ -1,3 +1,4 @@
+import { RESUME_AFTER } from '../args.js';
 import {
   Arg,
   Authorized,
@@ -101,6 +102,7 @@ export class DocumentResolver {
       tenantEvents<DocumentProgressEvent>(
         (context as AppContext).tenantId,
         (e) => e.documentId === (args as { id: string }).id,
+        (args as { after?: string | null }).after,
       ),
     description:
       'A document’s ingestion progress, after each of its chunks commits; the last event has status INGESTED or FAILED.',
@@ -108,6 +110,7 @@ export class DocumentResolver {
   documentProgress(
     @Root() event: DocumentProgressEvent,
     @Arg('id', () => ID) _id: string,
+    @Arg('after', () => ID, { nullable: true, description: RESUME_AFTER }) _after?: string | null,
   ): DocumentProgress {
     return {
       documentId: event.documentId,

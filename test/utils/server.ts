@@ -1,3 +1,4 @@
+import type { PubSub } from '../../subscriptions/pubsub.js';
 import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
 import { print, type ExecutionResult } from 'graphql';
@@ -40,6 +41,8 @@ export async function startTestServer(
   llm?: LlmConfig,
   /** Document limits (DOCUMENT_MAX_BYTES, ...) over the defaults. */
   documents: Partial<DocumentLimits> = {},
+  /** The event bus (a Redis one shared by several servers); in-process when unset. */
+  options: { pubsub?: PubSub } = {},
 ): Promise<TestServer> {
   const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
   const graph = await connectGraph(inject('neo4j'), { log: () => {}, attempts: 3 });
@@ -62,6 +65,7 @@ export async function startTestServer(
     graph,
     logger,
     llm,
+    pubsub: options.pubsub,
     retentionSweep: false,
   });
   const adminKey = generateApiKey();

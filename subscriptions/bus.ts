@@ -1,0 +1,23 @@
+import type { Config } from '../src/config.js';
+import type { Logger } from '../src/logger.js';
+import { createInProcessPubSub, type PubSub } from './pubsub.js';
+import { createRedisPubSub } from './redis-pubsub.js';
+
+/**
+ * The pub/sub of this process: Redis Streams when REDIS_URL is set (several API instances and
+ * workers share it), otherwise in-process (one API process). A Redis that cannot be reached at
+ * start is an error naming REDIS_URL, not a silent fall-back to in-process events.
+ */
+export async function openEventBus(
+  config: Pick<Config, 'events' | 'limits'>,
+  logger: Logger,
+): Promise<PubSub> {
+  const common = {
+    maxBufferedEvents: config.limits.maxBufferedEvents,
+    replayEvents: config.events.replayEvents,
+  };
+  if (!config.events.redisUrl) return createInProcessPubSub(common);
+  const bus = await createRedisPubSub({ url: config.events.redisUrl, logger, ...common });
+  logger.info('Events go through Redis (REDIS_URL)');
+  return bus;
+}

@@ -1,0 +1,82 @@
+import { AppError } from '../src/domain/errors.js';
+
+/**
+ * Every published event has an id, `<ms>-<seq>`: the shape of a Redis stream id. Ids of one
+ * tenant's stream only grow, so a client that kept the last id it received can resume after it
+ * (a subscription's `after` argument). Clients see it as `extensions.eventId` on each result.
+ */
+export type EventId = string;
+
+const EVENT_ID = Symbol('eventId');
+
+/** The payload as delivered: a shallow copy carrying its id (not enumerable: never serialised). */
+export function withEventId<T>(payload: T, id: EventId): T {
+  if (typeof payload !== 'object' || payload === null) return payload;
+  const copy = Array.isArray(payload) ? [...payload] : { ...payload };
+  Object.defineProperty(copy, EVENT_ID, { value: id, enumerable: false });
+  return copy as T;
+}
+
+export function eventIdOf(payload: unknown): EventId | undefined {
+  if (typeof payload !== 'object' || payload === null) return undefined;
+  return (payload as { [EVENT_ID]?: EventId })[EVENT_ID];
+}
+
+/** `[ms, seq]`, or null when `id` is not an event id. */
+export function parseEventId(id: string): [number, number] | null {
+  const match = /^(\d{1,15})-(\d{1,15})$/.exec(id);
+  return match ? [Number(match[1]), Number(match[2])] : null;
+}
+
+/** Negative, zero or positive as `a` is before, the same as or after `b` (both valid ids). */
+export function compareEventIds(a: EventId, b: EventId): number {
+  const [am, as] = parseEventId(a) ?? [0, 0];
+  const [bm, bs] = parseEventId(b) ?? [0, 0];
+  return am - bm || as - bs;
+}
+
+/**
+ * A subscription's `after` names an event the server no longer holds (trimmed from the
+ * stream, or from before this server started): what the client missed cannot be replayed.
+ */
+export class EventTooOldError extends AppError {
+  readonly extensions: Record<string, unknown>;
+
+  constructor(after: EventId) {
+    super(
+      'EVENT_TOO_OLD',
+      `Cannot resume after event "${after}": the events after it are no longer kept. Query the current state again, then subscribe without "after" (or after the newest eventId you receive from then on)`,
+      { after },
+    );
+    // graphql-js copies an original error's `extensions` into the GraphQLError it wraps it in.
+    this.extensions = { ...this.details, code: this.code };
+  }
+}
+
+/** `after` is not an event id at all. */
+export class BadEventIdError extends AppError {
+  readonly extensions: Record<string, unknown>;
+
+  constructor(after: string) {
+    super(
+      'BAD_USER_INPUT',
+      `"${after}" is not an event id: pass the extensions.eventId of a result this server sent`,
+      { after },
+    );
+    this.extensions = { ...this.details, code: this.code };
+  }
+}
+
+/** The event bus cannot be reached now: subscribe again (with `after`) once it is back. */
+export class EventBusUnavailableError extends AppError {
+  readonly extensions: Record<string, unknown>;
+
+  constructor(detail: string) {
+    super(
+      'SERVICE_UNAVAILABLE',
+      `Live events are unavailable: ${detail}. Subscribe again in a few seconds with "after" set to the last eventId you received`,
+      { retryAfterSeconds: 1 },
+    );
+    this.extensions = { ...this.details, code: this.code };
+  }
+}

@@ -1,0 +1,235 @@
+import { subscriberOverflow } from './errors.js';
+import {
+  BadEventIdError,
+  compareEventIds,
+  eventIdOf,
+  parseEventId,
+  type EventId,
+} from './event-id.js';
+import type { SubscribeOptions } from './pubsub.js';
+
+/**
+ * Subscribers of this process and the delivery of events to them: what both pub/sub adapters
+ * share. An adapter decides where events come from (publish() itself, or a Redis reader) and
+ * what a subscriber replays; the fan-out keeps the PubSub contract's promises (pubsub.ts):
+ * filtering before buffering, bounded buffers, return() unsubscribing at once.
+ */
+export interface Fanout {
+  /** Offers an event (already carrying its id) to this process's subscribers of `topic`. */
+  deliver(topic: string, event: unknown): void;
+  /**
+   * A subscriber. With `options.after`, it first yields `history(after)` (the events of this
+   * topic and tenant after that id, in order), then the live ones after the last of them, none
+   * twice; live events that arrive while the history loads wait in its buffer. An `after` that
+   * is not an id, or a history that throws, ends it with that error on its first `next()`.
+   */
+  subscribe(
+    topic: string,
+    options: SubscribeOptions,
+    history?: (after: EventId) => unknown[] | Promise<unknown[]>,
+  ): AsyncIterableIterator<unknown>;
+  /** A subscription refused with `err` (its first `next()` rejects with it), never registered. */
+  refuse(err: unknown): AsyncIterableIterator<unknown>;
+  /** Ends every subscriber with `err` (the bus went away): each one's next `next()` rejects. */
+  endAll(err: unknown): void;
+  subscriberCount(topic?: string): number;
+  subscriptionsMade(): number;
+}
+
+interface Subscriber {
+  offer(event: unknown): void;
+  fail(err: unknown): void;
+}
+
+/** Subscribers of one topic, keyed by tenant (`null`: every tenant). */
+type TopicSubscribers = Map<string | null, Set<Subscriber>>;
+
+export function createFanout(defaultMax: number): Fanout {
+  const topics = new Map<string, TopicSubscribers>();
+  let made = 0;
+
+  const add = (topic: string, tenant: string | null, sub: Subscriber) => {
+    const byTenant = topics.get(topic) ?? new Map<string | null, Set<Subscriber>>();
+    topics.set(topic, byTenant);
+    const set = byTenant.get(tenant) ?? new Set<Subscriber>();
+    byTenant.set(tenant, set.add(sub));
+  };
+  const remove = (topic: string, tenant: string | null, sub: Subscriber) => {
+    const byTenant = topics.get(topic);
+    const set = byTenant?.get(tenant);
+    if (!byTenant || !set?.delete(sub)) return;
+    if (set.size === 0) byTenant.delete(tenant);
+    if (byTenant.size === 0) topics.delete(topic);
+  };
+  const count = (byTenant: TopicSubscribers) =>
+    [...byTenant.values()].reduce((n, set) => n + set.size, 0);
+
+  return {
+    deliver(topic, event) {
+      const byTenant = topics.get(topic);
+      if (!byTenant) return;
+      const tenant = (event as { tenantId?: unknown } | null)?.tenantId;
+      // Copied first: offer() may unsubscribe (overflow) while we iterate.
+      const targets = [
+        ...(byTenant.get(null) ?? []),
+        ...(typeof tenant === 'string' ? (byTenant.get(tenant) ?? []) : []),
+      ];
+      for (const sub of targets) sub.offer(event);
+    },
+
+    refuse(err) {
+      made += 1;
+      const iterator = subscriber(1, undefined, { add: () => {}, remove: () => {} });
+      iterator.replay(() => {
+        throw err;
+      });
+      return iterator;
+    },
+
+    endAll(err) {
+      for (const byTenant of [...topics.values()]) {
+        for (const set of [...byTenant.values()]) for (const sub of [...set]) sub.fail(err);
+      }
+    },
+
+    subscriberCount(topic) {
+      if (topic !== undefined) return count(topics.get(topic) ?? new Map());
+      return [...topics.values()].reduce((n, byTenant) => n + count(byTenant), 0);
+    },
+
+    subscriptionsMade: () => made,
+
+    subscribe(topic, options, history) {
+      made += 1;
+      const tenant = options.tenantId ?? null;
+      const iterator = subscriber(options.maxBuffered ?? defaultMax, options.filter, {
+        add: (sub) => add(topic, tenant, sub),
+        remove: (sub) => remove(topic, tenant, sub),
+      });
+      const after = options.after;
+      if (after === undefined || after === null || !history) return iterator;
+      if (!parseEventId(after)) iterator.replay(() => Promise.reject(new BadEventIdError(after)));
+      else if (!options.tenantId) throw new Error('resuming needs a tenantId');
+      else iterator.replay(() => history(after));
+      return iterator;
+    },
+  };
+}
+
+type Waiter = { resolve(r: IteratorResult<unknown>): void; reject(e: unknown): void };
+
+/** One subscriber: its buffer, its pending next(), its end. */
+function subscriber(
+  max: number,
+  filter: ((payload: unknown) => boolean) | undefined,
+  registry: { add(sub: Subscriber): void; remove(sub: Subscriber): void },
+): AsyncIterableIterator<unknown> & {
+  replay(history: () => unknown[] | Promise<unknown[]>): void;
+} {
+  const buffer: unknown[] = [];
+  let waiting: Waiter | null = null;
+  let failure: unknown = null;
+  let done = false;
+  // While a history loads, live events wait here; afterwards those it already held are dropped.
+  let held: unknown[] | null = null;
+
+  const finish = () => {
+    if (done) return;
+    done = true;
+    registry.remove(sub);
+    buffer.length = 0;
+    held = null;
+    waiting?.resolve({ value: undefined, done: true });
+    waiting = null;
+  };
+  const fail = (err: unknown) => {
+    if (done) return;
+    const waiter = waiting;
+    waiting = null;
+    finish();
+    if (waiter) waiter.reject(err);
+    else failure = err;
+  };
+  const push = (event: unknown) => {
+    if (waiting) {
+      waiting.resolve({ value: event, done: false });
+      waiting = null;
+    } else if (buffer.length >= max) {
+      fail(subscriberOverflow(max));
+    } else {
+      buffer.push(event);
+    }
+  };
+  const accepts = (event: unknown) => {
+    try {
+      return !filter || filter(event);
+    } catch (err) {
+      fail(err);
+      return false;
+    }
+  };
+
+  const sub: Subscriber = {
+    offer(event) {
+      if (done || !accepts(event)) return;
+      if (!held) return push(event);
+      if (held.length >= max) fail(subscriberOverflow(max));
+      else held.push(event);
+    },
+    fail,
+  };
+  registry.add(sub);
+
+  const iterator = {
+    replay(history: () => unknown[] | Promise<unknown[]>) {
+      held = [];
+      const apply = (events: unknown[]) => {
+        if (done || !held) return;
+        const live = held;
+        held = null;
+        let last: string | undefined;
+        for (const event of events) {
+          if (done || !accepts(event)) continue;
+          last = eventIdOf(event) ?? last;
+          push(event);
+        }
+        for (const event of live) {
+          const id = eventIdOf(event);
+          if (last && id && compareEventIds(id, last) <= 0) continue; // replayed already
+          if (!done) push(event);
+        }
+      };
+      try {
+        const loaded = history();
+        if (Array.isArray(loaded)) apply(loaded);
+        else loaded.then(apply, fail);
+      } catch (err) {
+        fail(err);
+      }
+    },
+    next(): Promise<IteratorResult<unknown>> {
+      if (buffer.length > 0) return Promise.resolve({ value: buffer.shift(), done: false });
+      if (failure !== null) {
+        const err = failure;
+        failure = null;
+        return Promise.reject(err);
+      }
+      if (done) return Promise.resolve({ value: undefined, done: true });
+      return new Promise((resolve, reject) => (waiting = { resolve, reject }));
+    },
+    return(): Promise<IteratorResult<unknown>> {
+      failure = null;
+      finish();
+      return Promise.resolve({ value: undefined, done: true });
+    },
+    throw(err?: unknown): Promise<IteratorResult<unknown>> {
+      failure = null;
+      finish();
+      return Promise.reject(err);
+    },
+    [Symbol.asyncIterator]() {
+      return iterator;
+    },
+  };
+  return iterator;
+}

@@ -1,0 +1,254 @@
+import { Redis } from 'ioredis';
+import type { Logger } from '../src/logger.js';
+import {
+  compareEventIds,
+  EventBusUnavailableError,
+  EventTooOldError,
+  withEventId,
+  type EventId,
+} from './event-id.js';
+import { createFanout } from './fanout.js';
+import {
+  DEFAULT_MAX_BUFFERED_EVENTS,
+  DEFAULT_REPLAY_EVENTS,
+  streamOf,
+  tenantOf,
+  type PubSub,
+} from './pubsub.js';
+
+export interface RedisPubSubOptions {
+  url: string;
+  logger: Logger;
+  maxBufferedEvents?: number;
+  /** Events kept per tenant stream (and tokens per tenant token stream), for resuming. */
+  replayEvents?: number;
+  /** Key prefix, so several platforms (or test suites) can share one Redis. */
+  prefix?: string;
+}
+
+/** Entries kept in the stream every instance reads live; only readers that fell behind use it. */
+const LIVE_LENGTH = 10_000;
+/** How long one XREAD waits; bounds how long close() takes. */
+const BLOCK_MS = 1_000;
+
+/**
+ * Appends one event to its tenant's stream (the id a client resumes from) and, with that id,
+ * to the live stream all instances read, atomically: both streams have the same order. A
+ * stream begins with a `born` marker: a Redis that lost its data (restarted without
+ * persistence) starts streams afresh, and resuming across that is refused as EVENT_TOO_OLD.
+ * KEYS: tenant stream, live stream. ARGV: event JSON, tenant stream length, live length.
+ */
+const XADD_EVENT = `
+if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('XADD', KEYS[1], '*', 'born', '1') end
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'e', ARGV[1])
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'id', id, 'e', ARGV[1])
+return id`;
+
+type Publisher = Redis & {
+  xaddEvent(
+    tenantStream: string,
+    live: string,
+    json: string,
+    keep: number,
+    liveKeep: number,
+  ): Promise<string>;
+};
+
+/**
+ * The pub/sub on Redis Streams (REDIS_URL), for several API instances and worker processes.
+ * It keeps the PubSub contract (pubsub.ts) across processes:
+ * - publish() appends to the tenant's stream and the live stream (XADD_EVENT) and returns at
+ *   once; commands go out in call order on one connection, so one process's events keep their
+ *   order. Events of different processes are ordered by Redis.
+ * - One reader per process (XREAD BLOCK on the live stream, from where it started) hands each
+ *   event to this process's subscribers (fanout.ts), its own events included.
+ * - `after` replays from the tenant's stream (XRANGE), then live events after the last replayed
+ *   id. An `after` older than what the stream still holds (MAXLEN trimmed it) is EVENT_TOO_OLD.
+ * - Redis down: publish() logs and drops (the change itself is committed in Neo4j; queries and
+ *   mutations go on), every subscriber ends with SERVICE_UNAVAILABLE, and new subscriptions are
+ *   refused with it until the reader reads again; clients then resume with `after`.
+ */
+export async function createRedisPubSub(opts: RedisPubSubOptions): Promise<PubSub> {
+  const prefix = opts.prefix ?? 'agent-platform:';
+  const keep = opts.replayEvents ?? DEFAULT_REPLAY_EVENTS;
+  const live = `${prefix}live`;
+  const streamKey = (topic: string, tenant: string) => `${prefix}${streamOf(topic)}:${tenant}`;
+  const fanout = createFanout(opts.maxBufferedEvents ?? DEFAULT_MAX_BUFFERED_EVENTS);
+  const log = opts.logger;
+
+  const connection = {
+    lazyConnect: true,
+    // Fail commands while disconnected instead of queueing them without bound.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    retryStrategy: (times: number) => Math.min(times * 200, 2_000),
+  };
+  const writer = new Redis(opts.url, connection) as Publisher;
+  writer.defineCommand('xaddEvent', { numberOfKeys: 2, lua: XADD_EVENT });
+  const reader = new Redis(opts.url, connection);
+  for (const client of [writer, reader]) client.on('error', () => {}); // reported below, once
+  await Promise.all([writer.connect(), reader.connect()]).catch((err: unknown) => {
+    writer.disconnect();
+    reader.disconnect();
+    throw new Error(`Cannot reach Redis at ${redact(opts.url)} (REDIS_URL): ${message(err)}`);
+  });
+
+  let down: Error | null = null;
+  let dropped = 0;
+  // Tenant streams that lost an event while Redis was unreachable: each gets a `gap` marker
+  // before its next event, so resuming across the loss is refused (EVENT_TOO_OLD).
+  const gaps = new Set<string>();
+  const markGaps = () => {
+    for (const key of [...gaps]) {
+      writer.call('XADD', key, '*', 'gap', '1').then(
+        () => gaps.delete(key),
+        () => {},
+      );
+    }
+  };
+  const wentDown = (err: unknown) => {
+    if (down) return;
+    down = new EventBusUnavailableError('the event bus (Redis) cannot be reached');
+    log.warn(`Redis event bus unreachable (${message(err)}): ending live subscriptions`);
+    fanout.endAll(down);
+  };
+  const cameBack = () => {
+    if (!down) return;
+    down = null;
+    log.info(`Redis event bus reachable again (${dropped} event(s) could not be published)`);
+    dropped = 0;
+    markGaps();
+  };
+
+  // Start where the live stream ends now: this process's subscribers begin with it.
+  const [last] = (await reader.call('XREVRANGE', live, '+', '-', 'COUNT', '1')) as [string][];
+  let position = last?.[0] ?? '0-0';
+  let closed = false;
+  const reading = (async () => {
+    while (!closed) {
+      try {
+        const reply = await reader.call(
+          'XREAD',
+          'COUNT',
+          '500',
+          'BLOCK',
+          String(BLOCK_MS),
+          'STREAMS',
+          live,
+          position,
+        );
+        cameBack();
+        for (const [entryId, fields] of entriesOf(reply)) {
+          position = entryId;
+          const { id, e } = fieldsOf(fields);
+          const { topic, payload } = decode(e!);
+          fanout.deliver(topic, withEventId(payload, id || entryId));
+        }
+      } catch (err) {
+        if (closed) break;
+        wentDown(err);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+  })();
+
+  const history = async (topic: string, tenant: string, after: EventId) => {
+    const key = streamKey(topic, tenant);
+    let info: unknown[];
+    try {
+      info = (await writer.call('XINFO', 'STREAM', key)) as unknown[];
+    } catch (err) {
+      if (/no such key/i.test(message(err))) throw new EventTooOldError(after);
+      throw new EventBusUnavailableError('the event bus (Redis) cannot be reached');
+    }
+    // Trimming (MAXLEN) does not move max-deleted-entry-id on Redis 7.0, so compare with the
+    // oldest entry kept: an `after` before it may have lost successors (refused, to be safe).
+    const first = info[info.indexOf('first-entry') + 1] as Entry | null | undefined;
+    if (first && compareEventIds(after, first[0]) < 0) throw new EventTooOldError(after);
+    const events: unknown[] = [];
+    let from = `(${after}`;
+    for (;;) {
+      const page = (await writer.call('XRANGE', key, from, '+', 'COUNT', '500')) as [
+        string,
+        string[],
+      ][];
+      for (const [id, fields] of page) {
+        const entry = fieldsOf(fields);
+        if (entry.born || entry.gap) throw new EventTooOldError(after); // events were lost
+        const event = decode(entry.e!);
+        if (event.topic === topic) events.push(withEventId(event.payload, id));
+      }
+      if (page.length < 500) return events;
+      from = `(${page[page.length - 1]![0]}`;
+    }
+  };
+
+  return {
+    publish(topic, payload) {
+      const tenant = tenantOf(payload);
+      const json = encode(topic, payload);
+      if (gaps.size > 0) markGaps();
+      const sent = tenant
+        ? writer.xaddEvent(streamKey(topic, tenant), live, json, keep, LIVE_LENGTH)
+        : writer.call('XADD', live, 'MAXLEN', '~', String(LIVE_LENGTH), '*', 'id', '', 'e', json);
+      void Promise.resolve(sent).catch((err: unknown) => {
+        if (closed) return;
+        dropped += 1;
+        if (tenant) gaps.add(streamKey(topic, tenant));
+        if (dropped === 1) log.warn(`Events not published: Redis unreachable (${message(err)})`);
+      });
+    },
+    subscribe(topic, options = {}) {
+      if (down) return fanout.refuse(down);
+      return fanout.subscribe(topic, options, (after) => history(topic, options.tenantId!, after));
+    },
+    subscriberCount: (topic) => fanout.subscriberCount(topic),
+    subscriptionsMade: () => fanout.subscriptionsMade(),
+    async close() {
+      if (closed) return;
+      closed = true;
+      reader.disconnect(); // ends a blocked XREAD now
+      await reading;
+      writer.disconnect();
+    },
+  };
+}
+
+type Entry = [id: string, fields: string[]];
+
+/** XREAD's entries of its one stream: RESP2 `[[key, entries]]`, RESP3 `[key, entries]`, or null. */
+function entriesOf(reply: unknown): Entry[] {
+  if (!Array.isArray(reply) || reply.length === 0) return [];
+  const [first, second] = reply as unknown[];
+  return ((typeof first === 'string' ? second : (first as unknown[])[1]) ?? []) as Entry[];
+}
+
+function fieldsOf(fields: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i + 1 < fields.length; i += 2) out[fields[i]!] = fields[i + 1]!;
+  return out;
+}
+
+/** JSON that keeps Dates (domain objects carry them) as Dates on the other side. */
+function encode(topic: string, payload: unknown): string {
+  return JSON.stringify({ topic, payload }, function (this: Record<string, unknown>, key, value) {
+    const original = this[key];
+    return original instanceof Date ? { $date: original.toISOString() } : value;
+  });
+}
+
+function decode(json: string): { topic: string; payload: unknown } {
+  return JSON.parse(json, (_key, value: unknown) => {
+    if (value && typeof value === 'object' && '$date' in value) {
+      return new Date((value as { $date: string }).$date);
+    }
+    return value;
+  }) as { topic: string; payload: unknown };
+}
+
+const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/** The URL without its password, for messages. */
+function redact(url: string): string {
+  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+}

@@ -1,0 +1,127 @@
+import { afterEach, expect, it } from 'vitest';
+import { eventIdOf } from '../../subscriptions/event-id.js';
+import type { PubSub, SubscribeOptions } from '../../subscriptions/pubsub.js';
+import { TOPICS } from '../../subscriptions/topics.js';
+
+/** Makes a pub/sub that keeps `replayEvents` per tenant stream; several share one bus. */
+export type MakePubSub = (opts: { replayEvents: number }) => Promise<PubSub>;
+
+interface Note {
+  tenantId: string;
+  n: number;
+}
+
+/**
+ * The resume half of the PubSub contract (pubsub.ts), run against every adapter: ids, replay
+ * after an id with no gap and no duplicate, EVENT_TOO_OLD, BAD_USER_INPUT, tenants apart.
+ */
+export function resumeContract(make: MakePubSub): void {
+  const made: PubSub[] = [];
+  const pubsub = async (replayEvents = 100) => {
+    const p = await make({ replayEvents });
+    made.push(p);
+    return p;
+  };
+  afterEach(async () => {
+    for (const p of made.splice(0)) await p.close?.();
+  });
+
+  const T = TOPICS.taskUpdated;
+  const take = async (it: AsyncIterator<unknown>, count: number) => {
+    const out: Note[] = [];
+    for (let i = 0; i < count; i++) out.push((await it.next()).value as Note);
+    return out;
+  };
+  const watch = (p: PubSub, options: SubscribeOptions = {}) =>
+    p.subscribe(T, { tenantId: 'a', ...options });
+
+  it('gives every event an id that grows within a tenant’s stream', async () => {
+    const p = await pubsub();
+    const it = watch(p);
+    for (let n = 0; n < 5; n++) p.publish(T, { tenantId: 'a', n });
+    const ids = (await take(it, 5)).map((e) => eventIdOf(e)!);
+    expect(ids.every(Boolean)).toBe(true);
+    expect([...ids].sort(byId)).toEqual(ids);
+    expect(new Set(ids).size).toBe(5);
+  });
+
+  it('replays what a subscriber missed after its last id, then live events, none twice', async () => {
+    const p = await pubsub();
+    const first = watch(p);
+    for (let n = 0; n < 3; n++) p.publish(T, { tenantId: 'a', n });
+    const seen = await take(first, 2);
+    await first.return!();
+    for (let n = 3; n < 6; n++) p.publish(T, { tenantId: 'a', n });
+    p.publish(T, { tenantId: 'b', n: 99 }); // another tenant's: never replayed
+    p.publish(TOPICS.messageSent, { tenantId: 'a', n: 98 }); // another topic's: never replayed
+    const resumed = watch(p, { after: eventIdOf(seen[1])! });
+    expect((await take(resumed, 4)).map((e) => e.n)).toEqual([2, 3, 4, 5]);
+    p.publish(T, { tenantId: 'a', n: 6 });
+    expect((await take(resumed, 1)).map((e) => e.n)).toEqual([6]);
+  });
+
+  it('replays through the subscriber’s filter', async () => {
+    const p = await pubsub();
+    const first = watch(p);
+    p.publish(T, { tenantId: 'a', n: 0 });
+    const [start] = await take(first, 1);
+    for (let n = 1; n < 7; n++) p.publish(T, { tenantId: 'a', n });
+    const even = watch(p, { after: eventIdOf(start)!, filter: (e) => (e as Note).n % 2 === 0 });
+    expect((await take(even, 3)).map((e) => e.n)).toEqual([2, 4, 6]);
+  });
+
+  it('resumes with no gap and no duplicate while events are being published', async () => {
+    const p = await pubsub(1000);
+    const all = watch(p);
+    p.publish(T, { tenantId: 'a', n: 0 });
+    const [start] = await take(all, 1);
+    let n = 1;
+    const publishing = setInterval(() => {
+      for (let i = 0; i < 5 && n <= 200; i++) p.publish(T, { tenantId: 'a', n: n++ });
+    }, 1);
+    const resumed = watch(p, { after: eventIdOf(start)! });
+    const got = await take(resumed, 200);
+    clearInterval(publishing);
+    expect(got.map((e) => e.n)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+  });
+
+  it('refuses an id whose successors are no longer kept with EVENT_TOO_OLD', async () => {
+    const p = await pubsub(10);
+    const first = watch(p);
+    p.publish(T, { tenantId: 'a', n: 0 });
+    const [start] = await take(first, 1);
+    for (let n = 1; n < 400; n++) p.publish(T, { tenantId: 'a', n });
+    await take(first, 399);
+    await expect(watch(p, { after: eventIdOf(start)! }).next()).rejects.toMatchObject({
+      code: 'EVENT_TOO_OLD',
+      extensions: { code: 'EVENT_TOO_OLD' },
+    });
+  });
+
+  it('keeps tokens in a stream of their own, so they never push events out', async () => {
+    const p = await pubsub(10);
+    const first = watch(p);
+    p.publish(T, { tenantId: 'a', n: 0 });
+    const [start] = await take(first, 1);
+    const tokens = p.subscribe(TOPICS.stepToken, { tenantId: 'a' });
+    for (let n = 0; n < 300; n++) p.publish(TOPICS.stepToken, { tenantId: 'a', n });
+    await take(tokens, 300);
+    p.publish(T, { tenantId: 'a', n: 1 });
+    const resumed = watch(p, { after: eventIdOf(start)! });
+    expect((await take(resumed, 1)).map((e) => e.n)).toEqual([1]);
+  });
+
+  it('refuses an `after` that is not an event id with BAD_USER_INPUT', async () => {
+    const p = await pubsub();
+    await expect(watch(p, { after: 'yesterday' }).next()).rejects.toMatchObject({
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
+    expect(p.subscriberCount(T)).toBe(0);
+  });
+}
+
+const byId = (a: string, b: string) => {
+  const [am, as] = a.split('-').map(Number) as [number, number];
+  const [bm, bs] = b.split('-').map(Number) as [number, number];
+  return am - bm || as - bs;
+};
