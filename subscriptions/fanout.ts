@@ -20,8 +20,9 @@ export interface Fanout {
   /**
    * A subscriber. With `options.after`, it first yields `history(after)` (the events of this
    * topic and tenant after that id, in order), then the live ones after the last of them, none
-   * twice; live events that arrive while the history loads wait in its buffer. An `after` that
-   * is not an id, or a history that throws, ends it with that error on its first `next()`.
+   * twice; live events that arrive while the history loads wait in its buffer. A history that
+   * throws ends it with that error on its first `next()`; an `after` that is not an id throws
+   * BadEventIdError here.
    */
   subscribe(
     topic: string,
@@ -100,17 +101,17 @@ export function createFanout(defaultMax: number): Fanout {
     subscriptionsMade: () => made,
 
     subscribe(topic, options, history) {
+      const after = options.after ?? null;
+      // Refused at once, like any bad argument: the client gets it as the subscribe's answer.
+      if (after !== null && !parseEventId(after)) throw new BadEventIdError(after);
+      if (after !== null && !options.tenantId) throw new Error('resuming needs a tenantId');
       made += 1;
       const tenant = options.tenantId ?? null;
       const iterator = subscriber(options.maxBuffered ?? defaultMax, options.filter, {
         add: (sub) => add(topic, tenant, sub),
         remove: (sub) => remove(topic, tenant, sub),
       });
-      const after = options.after;
-      if (after === undefined || after === null || !history) return iterator;
-      if (!parseEventId(after)) iterator.replay(() => Promise.reject(new BadEventIdError(after)));
-      else if (!options.tenantId) throw new Error('resuming needs a tenantId');
-      else iterator.replay(() => history(after));
+      if (after !== null && history) iterator.replay(() => history(after));
       return iterator;
     },
   };

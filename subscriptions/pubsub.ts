@@ -40,7 +40,8 @@ export interface SubscribeOptions {
  * - **Ordering**: a subscriber sees one topic's events in publish order; no order across topics.
  * - **Resume**: `after` replays what the subscriber missed, then continues live with no gap and
  *   no duplicate. An id whose successors are no longer held ends the subscriber with
- *   EventTooOldError (EVENT_TOO_OLD); one that is not an id, with BAD_USER_INPUT.
+ *   EventTooOldError (EVENT_TOO_OLD); subscribe() throws BadEventIdError (BAD_USER_INPUT) for
+ *   one that is not an id at all.
  * - **Delivery**: at most once. An event published while a subscriber is connected reaches it
  *   unless the subscriber is ended (overflow, outage); a resumed one gets what it missed.
  * - **Filtering first**: `tenantId` and `filter` run in publish(); refused events are never

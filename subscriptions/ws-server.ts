@@ -29,6 +29,8 @@ export interface WsServerOptions<C> {
     payload: SubscribePayload,
   ): ExecutionArgs | readonly GraphQLError[];
   onError(err: unknown): void;
+  /** A key was revoked on some instance (after its sockets here are closed): forget it here. */
+  onKeyRevoked?(keyId: string): void;
   /** Live subscriptions per socket and per key (on this instance); one more is refused. */
   limits: { maxSubscriptionsPerSocket: number; maxSubscriptionsPerKey: number };
 }
@@ -133,6 +135,7 @@ export function startWsServer<C>(opts: WsServerOptions<C>): { dispose(): Promise
         socket.close(FORBIDDEN_CLOSE, 'Forbidden: API key revoked');
       }
       socketsByKey.delete(keyId);
+      opts.onKeyRevoked?.(keyId);
     }
   })();
 

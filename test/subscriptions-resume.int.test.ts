@@ -149,4 +149,24 @@ describe.skipIf(!redisUrl)('two API instances on one Redis', () => {
     expect(closed.errors?.[0]?.message).toMatch(/closed 4403/);
     expect(Date.now() - revoked).toBeLessThan(1_000);
   });
+
+  it('refuses a revoked key on the other instance at once, not when its cached lookup expires', async () => {
+    const { apiKey, secret } = await b.services.auth.createKey(
+      b.tenantId,
+      'cached across',
+      Role.VIEWER,
+    );
+    const viewer = { authorization: `Bearer ${secret}` };
+    const asKey = () => a.gql('{ viewer { keyId } }', undefined, viewer);
+    expect((await asKey()).errors).toBeUndefined(); // now in A's lookup cache, for 5 s
+    const cachedAt = Date.now();
+    const res = await b.gql(`mutation($id: ID!) { revokeApiKey(id: $id) { id } }`, {
+      id: apiKey.id,
+    } as never);
+    expect(res.errors).toBeUndefined();
+    let refused = await asKey();
+    while (!refused.errors && Date.now() - cachedAt < 5_000) refused = await asKey();
+    expect(refused.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect(Date.now() - cachedAt).toBeLessThan(4_000);
+  });
 });

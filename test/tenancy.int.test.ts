@@ -333,7 +333,12 @@ async function listen(
   client.subscribe(
     { query, variables },
     {
-      next: (e) => void events.push(e as FormattedExecutionResult),
+      // A subscription refused while its source stream is made (a bad `after`) is answered
+      // with one result holding only errors (graphql-js subscribe()), then completed.
+      next: (e) =>
+        void (e.errors && !e.data
+          ? errors.push(e.errors)
+          : events.push(e as FormattedExecutionResult)),
       error: (e) => void errors.push(e),
       complete: () => {},
     },

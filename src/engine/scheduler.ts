@@ -32,7 +32,11 @@ export interface SchedulerOptions {
   uow: UnitOfWork;
   executor: Executor;
   logger: Logger;
-  /** For fast aborts in this process; other processes notice at their next heartbeat. */
+  /**
+   * Task events: fast aborts of cancelled steps and claims as soon as a step is READY. With the
+   * Redis bus these come from every process; in-process, from this one (others notice at their
+   * next heartbeat or poll).
+   */
   pubsub?: PubSub;
   workerId?: string;
   /** Serve only these tenants' workflows (a dedicated worker); default all. */
@@ -48,6 +52,9 @@ export interface SchedulerOptions {
   stepTimeoutMs?: number;
   backoff?: { baseMs: number; maxMs: number };
 }
+
+/** Task statuses whose events may give a scheduler something to do now. */
+const WAKING = new Set<string>([TaskStatus.READY, TaskStatus.PENDING]);
 
 /** The longest a scheduler waits between ticks that fail (Neo4j unreachable). */
 const MAX_IDLE_BACKOFF_MS = 5_000;
@@ -72,6 +79,7 @@ export class Scheduler {
   private stopped = true;
   private loop: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
+  private woken = false;
   private lastSweep = 0;
   private events: AsyncIterableIterator<unknown> | undefined;
   /** What the scheduler's parts (claim, record, sweep) share with it. */
@@ -99,7 +107,7 @@ export class Scheduler {
     if (!this.stopped) return;
     this.stopped = false;
     this.loop = this.run();
-    if (this.o.pubsub) void this.watchCancellations(this.o.pubsub);
+    if (this.o.pubsub) void this.watchTasks(this.o.pubsub);
   }
 
   /** Stops claiming; running steps finish (or are aborted with `abort`). */
@@ -115,8 +123,9 @@ export class Scheduler {
     await Promise.allSettled([...this.inFlight.values()].map((f) => f.done));
   }
 
-  /** Runs a tick soon instead of waiting for the poll interval. */
+  /** Runs a tick soon instead of waiting for the poll interval (another one, if mid-tick). */
   wake(): void {
+    this.woken = true;
     this.wakeUp?.();
   }
 
@@ -128,6 +137,7 @@ export class Scheduler {
     let failures = 0;
     let unreachable = false;
     while (!this.stopped) {
+      this.woken = false; // this tick sees whatever woke us
       try {
         await this.tick();
         failures = 0;
@@ -157,6 +167,7 @@ export class Scheduler {
         failures === 0
           ? this.o.pollMs
           : Math.max(this.o.pollMs, Math.min(MAX_IDLE_BACKOFF_MS, this.o.pollMs * 2 ** failures));
+      if (this.woken && failures === 0) continue; // woken during the tick: tick again
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, waitMs);
         this.wakeUp = () => {
@@ -291,18 +302,36 @@ export class Scheduler {
     if (await recordOutcome(this.ctx, a, outcome, this.o.backoff)) await this.afterEnd(a.task.id);
   }
 
-  /** Aborts this worker's steps as soon as their task leaves IN_PROGRESS (cancelled, reassigned). */
-  private async watchCancellations(pubsub: PubSub): Promise<void> {
-    // Filtered before buffering: a burst of other tasks' events can never overflow this watcher.
-    this.events = pubsub.subscribe(TOPICS.taskUpdated, {
-      filter: (payload) => this.inFlight.has((payload as TaskUpdatedEvent).task.id),
-    });
-    for await (const payload of this.events) {
-      const { task } = payload as TaskUpdatedEvent;
-      const flight = this.inFlight.get(task.id);
-      if (flight && task.status !== TaskStatus.IN_PROGRESS) {
-        flight.controller.abort(new Error(`the task became ${task.status}`));
+  /**
+   * Task events, from every process on the bus: aborts this worker's steps as soon as their
+   * task leaves IN_PROGRESS (cancelled, reassigned), and ticks at once when a task of a tenant
+   * it serves becomes READY (to claim) or PENDING (a started workflow, a retry: to promote), so
+   * the poll interval does not bound how soon a step starts. The wake-up happens in the filter:
+   * those events are never buffered. If the bus ends the
+   * watcher (Redis away), it subscribes again; polling goes on meanwhile.
+   */
+  private async watchTasks(pubsub: PubSub): Promise<void> {
+    const serves = (tenantId: string) => !this.o.tenantIds || this.o.tenantIds.includes(tenantId);
+    while (!this.stopped) {
+      this.events = pubsub.subscribe(TOPICS.taskUpdated, {
+        filter: (payload) => {
+          const { task, tenantId } = payload as TaskUpdatedEvent;
+          if (WAKING.has(task.status) && serves(tenantId)) this.wake();
+          return this.inFlight.has(task.id);
+        },
+      });
+      try {
+        for await (const payload of this.events) {
+          const { task } = payload as TaskUpdatedEvent;
+          const flight = this.inFlight.get(task.id);
+          if (flight && task.status !== TaskStatus.IN_PROGRESS) {
+            flight.controller.abort(new Error(`the task became ${task.status}`));
+          }
+        }
+      } catch (err) {
+        if (!this.stopped) this.o.logger.warn({ err, worker: this.workerId }, 'task events ended');
       }
+      if (!this.stopped) await new Promise((r) => setTimeout(r, 1_000)); // then subscribe again
     }
   }
 }

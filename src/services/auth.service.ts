@@ -119,8 +119,13 @@ export class AuthService {
       emit({ topic: TOPICS.apiKeyRevoked, payload: { tenantId, keyId: id } });
       return revoked;
     });
-    for (const [hash, entry] of this.cache) if (entry.key.id === id) this.cache.delete(hash);
+    this.forgetKey(id);
     return key;
+  }
+
+  /** Drops a key from the lookup cache: its next use reads the graph (and finds it revoked). */
+  forgetKey(id: string): void {
+    for (const [hash, entry] of this.cache) if (entry.key.id === id) this.cache.delete(hash);
   }
 
   listKeys(tenantId: string, first?: number | null, after?: string | null): Promise<Page<ApiKey>> {
