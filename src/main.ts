@@ -12,6 +12,7 @@ import {
 import { checkModelReachable } from './llm/models.js';
 import { VERSION } from './version.js';
 import { openEventBus } from '../subscriptions/bus.js';
+import { redisRateLimit } from './limits/shared-rate-limiter.js';
 import { createEmbedder } from './memory/embeddings/embedder.js';
 import { ensureVectorIndexes } from '../graph/memory/vector.repository.js';
 
@@ -25,11 +26,20 @@ async function main(): Promise<void> {
   const embedder = await createEmbedder(config.embeddings, { log: logger, fetchIfMissing: true });
   await ensureVectorIndexes(graph, embedder);
   const pubsub = await openEventBus(config, logger);
+  // With Redis, every instance spends from the same bucket per key.
+  const rateLimit = config.events.redisUrl
+    ? await redisRateLimit({
+        url: config.events.redisUrl,
+        perMinute: config.limits.rateLimitPerMinute,
+        logger,
+      })
+    : undefined;
   const server = await startServer({
     config,
     graph,
     logger,
     pubsub,
+    rateLimit,
     llm: config.llm,
     budgets: config.budgets,
     embedder,
@@ -70,6 +80,7 @@ async function main(): Promise<void> {
     await stopEngine(scheduler, 10_000, logger, ingestion, evolution);
     await server.close();
     await pubsub.close?.();
+    await rateLimit?.close?.();
     await graph.close();
     logger.info('Stopped');
   });

@@ -9,6 +9,7 @@ import type { Graph } from '../graph/graph.js';
 import { ensureCursorSecret } from '../graph/secret.repository.js';
 import { reportMalformedNodes } from '../graph/mappers.js';
 import { createInProcessPubSub, type PubSub } from '../subscriptions/pubsub.js';
+import { localRateLimit, type RateLimit } from './limits/shared-rate-limiter.js';
 import { startWsServer } from '../subscriptions/ws-server.js';
 import type { Config } from './config.js';
 import type { LlmConfig } from './llm/config.js';
@@ -30,7 +31,6 @@ import {
   limitGraphQLError,
   limitValidationRules,
   rateLimitedError,
-  RateLimiter,
   tokenLimitParseOptions,
 } from './limits/index.js';
 import { createLoaders } from './loaders.js';
@@ -47,6 +47,8 @@ export interface ServerDeps {
   logger: Logger;
   /** Defaults to in-process pub/sub. */
   pubsub?: PubSub;
+  /** Requests per minute per key; defaults to this process's own buckets (RATE_LIMIT_PER_MINUTE). */
+  rateLimit?: RateLimit;
   /** The models for chat; defaults to the offline model. */
   llm?: LlmConfig;
   /** Default spending limits (BUDGET_*); none when unset. */
@@ -97,7 +99,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   reportMalformedNodes((err) => logger.warn({ err }, 'left an unreadable node out of a list'));
   // Cursors signed here are accepted by every instance that shares the secret (README).
   useCursorSecret(config.cursorSecret ?? (await graph.write(ensureCursorSecret)));
-  const limiter = new RateLimiter(limits.rateLimitPerMinute);
+  const limiter = deps.rateLimit ?? localRateLimit(limits.rateLimitPerMinute);
   const httpServer: Server = createServer({
     // Slow clients (slowloris): Node answers 408 to headers or a whole request that arrive
     // too slowly; the handler's own body timer answers sooner for a trickling body.
@@ -117,8 +119,8 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   });
 
   /** Refuses with a typed error once the key (or, without one, the address) is over its rate. */
-  const takeRate = (key: string, status: number) => {
-    const { allowed, retryAfterSeconds } = limiter.take(key);
+  const takeRate = async (key: string, status: number) => {
+    const { allowed, retryAfterSeconds } = await limiter.take(key);
     if (allowed) return;
     const err = rateLimitedError(limits.rateLimitPerMinute, retryAfterSeconds);
     throw new GraphQLError(err.message, {
@@ -135,13 +137,13 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   const authenticate = async (credential: unknown, operation: string, address: string) => {
     const bucket = `bad-keys:${address}`;
     if (!services.auth.recentlyValid(credential)) {
-      const { allowed, retryAfterSeconds } = limiter.peek(bucket);
+      const { allowed, retryAfterSeconds } = await limiter.peek(bucket);
       if (!allowed) throw rateLimitedError(limits.rateLimitPerMinute, retryAfterSeconds);
     }
     try {
       return await services.auth.authenticate(credential, operation, address);
     } catch (err) {
-      if (err instanceof UnauthenticatedError) limiter.take(bucket);
+      if (err instanceof UnauthenticatedError) await limiter.take(bucket);
       throw err;
     }
   };
@@ -151,7 +153,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     const address = req.socket.remoteAddress ?? '?';
     // Public fields need no key, so none is looked up: health answers during an outage.
     if (!header || isPublicOnly(query, limits.maxTokens)) {
-      takeRate(`address:${address}`, 429);
+      await takeRate(`address:${address}`, 429);
       return contextFor(null);
     }
     let principal: Principal;
@@ -168,7 +170,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
         extensions: { ...err.details, code: err.code, http: { status, headers } },
       });
     }
-    takeRate(`key:${principal.keyId}`, 429);
+    await takeRate(`key:${principal.keyId}`, 429);
     return contextFor(principal);
   };
 
@@ -179,8 +181,8 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     authenticate: (credential, address) => authenticate(credential, 'websocket', address ?? '?'),
     context: contextFor,
     perEvent: (ctx) => ({ ...ctx, loaders: createLoaders(graph, ctx.tenantId) }),
-    checkOperation: (principal, payload) => {
-      const { allowed, retryAfterSeconds } = limiter.take(`key:${principal.keyId}`);
+    checkOperation: async (principal, payload) => {
+      const { allowed, retryAfterSeconds } = await limiter.take(`key:${principal.keyId}`);
       if (!allowed) {
         return [limitGraphQLError(rateLimitedError(limits.rateLimitPerMinute, retryAfterSeconds))];
       }

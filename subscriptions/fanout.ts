@@ -133,6 +133,13 @@ function subscriber(
   let done = false;
   // While a history loads, live events wait here; afterwards those it already held are dropped.
   let held: unknown[] | null = null;
+  // The last replayed id: a live event up to it was replayed already (the reader may deliver
+  // it after the replay, as the history is read on another connection).
+  let replayedUpTo: string | undefined;
+  const replayed = (event: unknown) => {
+    const id = replayedUpTo && eventIdOf(event);
+    return !!id && compareEventIds(id, replayedUpTo!) <= 0;
+  };
 
   const finish = () => {
     if (done) return;
@@ -172,7 +179,7 @@ function subscriber(
 
   const sub: Subscriber = {
     offer(event) {
-      if (done || !accepts(event)) return;
+      if (done || replayed(event) || !accepts(event)) return;
       if (!held) return push(event);
       if (held.length >= max) fail(subscriberOverflow(max));
       else held.push(event);
@@ -188,17 +195,11 @@ function subscriber(
         if (done || !held) return;
         const live = held;
         held = null;
-        let last: string | undefined;
         for (const event of events) {
-          if (done || !accepts(event)) continue;
-          last = eventIdOf(event) ?? last;
-          push(event);
+          replayedUpTo = eventIdOf(event) ?? replayedUpTo;
+          if (!done && accepts(event)) push(event);
         }
-        for (const event of live) {
-          const id = eventIdOf(event);
-          if (last && id && compareEventIds(id, last) <= 0) continue; // replayed already
-          if (!done) push(event);
-        }
+        for (const event of live) if (!done && !replayed(event)) push(event);
       };
       try {
         const loaded = history();

@@ -27,7 +27,7 @@ export interface WsServerOptions<C> {
   checkOperation(
     principal: Principal,
     payload: SubscribePayload,
-  ): ExecutionArgs | readonly GraphQLError[];
+  ): Promise<ExecutionArgs | readonly GraphQLError[]>;
   onError(err: unknown): void;
   /** A key was revoked on some instance (after its sockets here are closed): forget it here. */
   onKeyRevoked?(keyId: string): void;
@@ -105,9 +105,9 @@ export function startWsServer<C>(opts: WsServerOptions<C>): { dispose(): Promise
         if (principal) socketsByKey.get(principal.keyId)?.delete(extra.socket);
         live.delete(extra.socket);
       },
-      onSubscribe: ({ extra }, id, payload) => {
+      onSubscribe: async ({ extra }, id, payload) => {
         const principal = principals.get(extra.socket)!;
-        const checked = opts.checkOperation(principal, payload);
+        const checked = await opts.checkOperation(principal, payload);
         if (Array.isArray(checked)) return checked;
         const args = checked as ExecutionArgs;
         const operation = getOperationAST(args.document, args.operationName)?.operation;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SubscriptionLimitError } from '../subscriptions/errors.js';
-import { eventIdOf } from '../subscriptions/event-id.js';
+import { eventIdOf, withEventId } from '../subscriptions/event-id.js';
+import { createFanout } from '../subscriptions/fanout.js';
 import { createInProcessPubSub, tenantEvents } from '../subscriptions/pubsub.js';
 import { resumeContract } from './utils/pubsub-contract.js';
 
@@ -133,5 +134,22 @@ describe('in-process pub/sub: resuming', () => {
     await expect(after.subscribe('t', { tenantId: 'a', after: id }).next()).rejects.toMatchObject({
       extensions: { code: 'EVENT_TOO_OLD' },
     });
+  });
+});
+
+describe('fan-out replay', () => {
+  it('drops a live event the replay already gave, even when the reader delivers it afterwards', async () => {
+    const fanout = createFanout(100);
+    const event = (n: number) => withEventId({ tenantId: 'a', n }, `5-${n}`);
+    const it = fanout.subscribe('t', { tenantId: 'a', after: '5-0' }, async () => [
+      event(1),
+      event(2),
+    ]);
+    expect((await it.next()).value).toMatchObject({ n: 1 });
+    expect((await it.next()).value).toMatchObject({ n: 2 });
+    // The live stream's reader lags behind the history's read: 2 arrives again, then 3.
+    fanout.deliver('t', event(2));
+    fanout.deliver('t', event(3));
+    expect((await it.next()).value).toMatchObject({ n: 3 });
   });
 });

@@ -1,4 +1,5 @@
 import type { PubSub } from '../../subscriptions/pubsub.js';
+import type { RateLimit } from '../../src/limits/shared-rate-limiter.js';
 import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
 import { print, type ExecutionResult } from 'graphql';
@@ -42,7 +43,7 @@ export async function startTestServer(
   /** Document limits (DOCUMENT_MAX_BYTES, ...) over the defaults. */
   documents: Partial<DocumentLimits> = {},
   /** The event bus (a Redis one shared by several servers); in-process when unset. */
-  options: { pubsub?: PubSub } = {},
+  options: { pubsub?: PubSub; rateLimit?: RateLimit } = {},
 ): Promise<TestServer> {
   const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
   const graph = await connectGraph(inject('neo4j'), { log: () => {}, attempts: 3 });
@@ -66,6 +67,7 @@ export async function startTestServer(
     logger,
     llm,
     pubsub: options.pubsub,
+    rateLimit: options.rateLimit,
     retentionSweep: false,
   });
   const adminKey = generateApiKey();

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ExecutionResult } from 'graphql';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Role } from '../src/domain/auth.js';
+import { redisRateLimit, type RateLimit } from '../src/limits/shared-rate-limiter.js';
 import { createLogger } from '../src/logger.js';
 import type { PubSub } from '../subscriptions/pubsub.js';
 import { createRedisPubSub } from '../subscriptions/redis-pubsub.js';
@@ -168,5 +169,39 @@ describe.skipIf(!redisUrl)('two API instances on one Redis', () => {
     while (!refused.errors && Date.now() - cachedAt < 5_000) refused = await asKey();
     expect(refused.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     expect(Date.now() - cachedAt).toBeLessThan(4_000);
+  });
+});
+
+describe.skipIf(!redisUrl)('rate limits shared by two API instances through Redis', () => {
+  const PER_MINUTE = 10;
+  let a: TestServer;
+  let b: TestServer;
+  const limits: RateLimit[] = [];
+  beforeAll(async () => {
+    const prefix = `test:${randomUUID()}:`;
+    const logger = createLogger('silent');
+    const tenantId = `test-${randomUUID()}`;
+    const limited = { rateLimitPerMinute: PER_MINUTE };
+    for (const _ of [1, 2]) {
+      limits.push(await redisRateLimit({ url: redisUrl!, perMinute: PER_MINUTE, logger, prefix }));
+    }
+    a = await startTestServer(tenantId, limited, undefined, {}, { rateLimit: limits[0] });
+    b = await startTestServer(tenantId, limited, undefined, {}, { rateLimit: limits[1] });
+  });
+  afterAll(async () => {
+    await a?.stop();
+    await b?.stop();
+    for (const limit of limits) await limit.close?.();
+  });
+
+  it('refuses a key past its rate however its requests are spread over the instances', async () => {
+    const key = { authorization: `Bearer ${a.adminKey}` }; // one key, two instances
+    const statuses: number[] = [];
+    for (let i = 0; i < PER_MINUTE + 4; i++) {
+      statuses.push((await (i % 2 ? a : b).gql('{ viewer { keyId } }', undefined, key)).status);
+    }
+    // Each instance alone would have allowed all of its 7.
+    expect(statuses.filter((s) => s === 200)).toHaveLength(PER_MINUTE);
+    expect(statuses.slice(PER_MINUTE)).toEqual([429, 429, 429, 429]);
   });
 });
