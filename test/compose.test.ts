@@ -4,29 +4,42 @@ import { parse } from 'yaml';
 import { loadConfig } from '../src/config.js';
 
 interface Compose {
-  services: Record<string, { image?: string; environment?: Record<string, string | number> }>;
+  services: Record<
+    string,
+    { image?: string; command?: string[]; environment?: Record<string, string | number> }
+  >;
+}
+
+/** A service's environment as compose would give it, with a sample password. */
+function envOf(service: Compose['services'][string] | undefined): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(service?.environment ?? {}).map(([k, v]) => [
+      k,
+      // Substitute ${VAR:-default} and ${VAR} as compose would.
+      String(v).replace(/\$\{(\w+)(?::-([^}]*))?\}/g, (_, name: string, dflt?: string) =>
+        name === 'NEO4J_PASSWORD' ? 'sample-password' : (dflt ?? ''),
+      ),
+    ]),
+  );
 }
 
 describe('docker-compose.yml', () => {
-  const compose = parse(readFileSync('docker-compose.yml', 'utf8')) as Compose;
+  // `merge: true` resolves the `<<:` keys that share one definition between the app services.
+  const compose = parse(readFileSync('docker-compose.yml', 'utf8'), { merge: true }) as Compose;
 
-  it('runs Neo4j 5.26 Community beside the API', () => {
+  it('runs Neo4j 5.26 Community and Redis beside two API instances and a worker', () => {
     expect(compose.services.neo4j?.image).toBe('neo4j:5.26-community');
-    expect(compose.services.api).toBeDefined();
+    expect(compose.services.redis?.image).toMatch(/^redis:7/);
+    for (const name of ['api', 'api-2', 'worker']) expect(compose.services[name]).toBeDefined();
+    expect(compose.services.worker?.command).toContain('src/worker.ts');
   });
 
-  it('gives the API a valid configuration of the same variables the app reads', () => {
-    const env = Object.fromEntries(
-      Object.entries(compose.services.api?.environment ?? {}).map(([k, v]) => [
-        k,
-        // Substitute ${VAR:-default} and ${VAR} as compose would, with a sample password.
-        String(v).replace(/\$\{(\w+)(?::-([^}]*))?\}/g, (_, name: string, dflt?: string) =>
-          name === 'NEO4J_PASSWORD' ? 'sample-password' : (dflt ?? ''),
-        ),
-      ]),
-    );
-    const config = loadConfig(env);
-    expect(config.neo4j.uri).toBe('bolt://neo4j:7687');
-    expect(config.host).toBe('0.0.0.0');
+  it('gives every app service a valid configuration on the same Neo4j and Redis', () => {
+    for (const name of ['api', 'api-2', 'worker']) {
+      const config = loadConfig(envOf(compose.services[name]));
+      expect(config.neo4j.uri, name).toBe('bolt://neo4j:7687');
+      expect(config.events.redisUrl, name).toBe('redis://redis:6379');
+      expect(config.host, name).toBe('0.0.0.0');
+    }
   });
 });
