@@ -64,6 +64,7 @@ const envSchema = z.object({
     .string()
     .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
     .optional(),
+  REDIS_KEY_PREFIX: z.string().max(100).default('agent-platform:'),
   EVENT_REPLAY_EVENTS: z.coerce.number().int().min(0).max(1_000_000).default(1000),
   ENGINE: z.enum(['on', 'off']).default('on'),
   ENGINE_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
@@ -131,6 +132,8 @@ export interface Config {
   /** The event bus (subscriptions/bus.ts): Redis Streams when redisUrl is set, else in-process. */
   events: {
     redisUrl?: string;
+    /** Prefix of every Redis key, so several platforms can share one Redis. */
+    redisPrefix: string;
     /** Events (and as many tokens) kept per tenant for subscriptions that resume with `after`. */
     replayEvents: number;
   };
@@ -208,7 +211,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ingestion: ingestionFromEnv(e),
     evolution: evolutionFromEnv(e),
     checkpoints: checkpointRetentionFromEnv(e),
-    events: { redisUrl: e.REDIS_URL, replayEvents: e.EVENT_REPLAY_EVENTS },
+    events: {
+      redisUrl: e.REDIS_URL,
+      redisPrefix: e.REDIS_KEY_PREFIX,
+      replayEvents: e.EVENT_REPLAY_EVENTS,
+    },
     engine: {
       enabled: e.ENGINE === 'on',
       concurrency: e.ENGINE_CONCURRENCY,

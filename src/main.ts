@@ -30,6 +30,7 @@ async function main(): Promise<void> {
   const rateLimit = config.events.redisUrl
     ? await redisRateLimit({
         url: config.events.redisUrl,
+        prefix: config.events.redisPrefix,
         perMinute: config.limits.rateLimitPerMinute,
         logger,
       })

@@ -17,7 +17,8 @@ export async function openEventBus(
     replayEvents: config.events.replayEvents,
   };
   if (!config.events.redisUrl) return createInProcessPubSub(common);
-  const bus = await createRedisPubSub({ url: config.events.redisUrl, logger, ...common });
+  const { redisUrl: url, redisPrefix: prefix } = config.events;
+  const bus = await createRedisPubSub({ url, prefix, logger, ...common });
   logger.info('Events go through Redis (REDIS_URL)');
   return bus;
 }

@@ -1,0 +1,116 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createLogger } from '../src/logger.js';
+import type { PubSub } from '../subscriptions/pubsub.js';
+import { createRedisPubSub } from '../subscriptions/redis-pubsub.js';
+import { graphql } from './generated/index.js';
+import { createPlan, startWorkflow } from './utils/engine-steps.js';
+import { runEntry, type AppProcess } from './utils/process.js';
+import { NO_REDIS } from './utils/redis.js';
+import { startTestServer, type TestServer } from './utils/server.js';
+import { subscribe } from './utils/ws.js';
+
+const WorkersWatch = graphql(`
+  subscription WorkersWatch($rootId: ID) {
+    taskUpdated(rootId: $rootId) {
+      task {
+        id
+        status
+      }
+    }
+  }
+`);
+
+const neo4j = inject('neo4j');
+const redisUrl = inject('redisUrl');
+if (!redisUrl) console.warn(NO_REDIS);
+
+/** Where a task's status may go next: each heard transition must be one of these. */
+const LIFECYCLE = ['PENDING', 'READY', 'IN_PROGRESS', 'COMPLETED'];
+
+describe.skipIf(!redisUrl)('live events from worker processes, through Redis', () => {
+  const prefix = `test:${randomUUID()}:`;
+  let api: TestServer;
+  let bus: PubSub;
+  const workers: AppProcess[] = [];
+
+  beforeAll(async () => {
+    bus = await createRedisPubSub({ url: redisUrl!, logger: createLogger('silent'), prefix });
+    // The API runs no scheduler: every step is run by the two worker processes.
+    api = await startTestServer(undefined, {}, undefined, {}, { pubsub: bus });
+    for (const n of [1, 2]) {
+      const workerId = `live-${n}-${prefix.slice(5, 13)}`;
+      const proc = runEntry('src/worker.ts', {
+        NEO4J_URI: neo4j.uri,
+        NEO4J_USER: neo4j.user,
+        NEO4J_PASSWORD: neo4j.password,
+        NEO4J_DATABASE: neo4j.database,
+        REDIS_URL: redisUrl!,
+        REDIS_KEY_PREFIX: prefix,
+        ENGINE_EXECUTOR: 'echo',
+        ECHO_DELAY_MS: '20',
+        ENGINE_POLL_MS: '100',
+        WORKER_ID: workerId,
+        WORKER_TENANTS: api.tenantId,
+      });
+      workers.push(proc);
+      await proc.waitFor(new RegExp(`Worker ${workerId} running`));
+    }
+  });
+  afterAll(async () => {
+    for (const w of workers) {
+      if (w.child.exitCode === null) w.child.kill('SIGTERM');
+      await w.exited;
+    }
+    await api?.stop();
+    await bus?.close?.();
+  });
+
+  it('a subscriber of the API hears every transition of a workflow the workers run, in order', async () => {
+    const agents = await api.gql(
+      `mutation { createAgents(inputs: [{ name: "Echo", role: MASTER_OPERATOR, capabilities: [{ name: "echo" }] }]) { id } }`,
+    );
+    expect(agents.errors).toBeUndefined();
+    const ids = await createPlan(api, [
+      { key: 'root', title: 'Heard across processes' },
+      ...['a', 'b', 'c'].map((key) => ({
+        key,
+        title: `Step ${key}`,
+        parentKey: 'root',
+        requiredCapabilities: ['echo'],
+      })),
+      { key: 'd', title: 'Step d', parentKey: 'root', dependsOnKeys: ['a', 'b', 'c'] },
+    ]);
+    const watch = await subscribe(api, WorkersWatch, { rootId: ids.root! });
+    await startWorkflow(api, ids.root!);
+
+    const heard = new Map<string, string[]>();
+    while (heard.get(ids.root!)?.at(-1) !== 'COMPLETED') {
+      const event = await watch.waitForNext(30_000);
+      expect(event.errors).toBeUndefined();
+      const { id, status } = event.data!.taskUpdated.task;
+      const seen = heard.get(id) ?? [];
+      if (seen.at(-1) !== status) seen.push(status); // a change of something else: same status
+      heard.set(id, seen);
+    }
+    await watch.close();
+
+    for (const key of ['a', 'b', 'c', 'd']) {
+      const statuses = heard.get(ids[key]!) ?? [];
+      expect(statuses.at(-1), `step ${key}: ${statuses.join(' > ')}`).toBe('COMPLETED');
+      expect(statuses).toContain('IN_PROGRESS'); // a worker's claim, heard on the API
+      const order = statuses.map((s) => LIFECYCLE.indexOf(s));
+      expect(order, `step ${key}: ${statuses.join(' > ')}`).toEqual(
+        [...order].sort((x, y) => x - y),
+      );
+    }
+    // Every step ran in a worker process: what was heard came through Redis.
+    const runs = await api.gql(
+      `query($id: ID!) { workflow(taskId: $id) { tasks { runs { worker } } } }`,
+      { id: ids.root } as never,
+    );
+    const ran = (runs.data as { workflow: { tasks: { runs: { worker: string }[] }[] } }).workflow;
+    const byWorker = new Set(ran.tasks.flatMap((t) => t.runs.map((r) => r.worker)));
+    expect([...byWorker].every((w) => w.startsWith('live-'))).toBe(true);
+  });
+});
