@@ -195,6 +195,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
       return production && Array.isArray(checked) ? checked.map(withoutSuggestions) : checked;
     },
     onError: (errors) => logger.debug({ errors }, 'subscription operation failed'),
+    logger,
     // With the Redis bus this hears revocations made on every instance.
     onKeyRevoked: (keyId) => services.auth.forgetKey(keyId),
     limits,

@@ -31,8 +31,12 @@ export interface Fanout {
   ): AsyncIterableIterator<unknown>;
   /** A subscription refused with `err` (its first `next()` rejects with it), never registered. */
   refuse(err: unknown): AsyncIterableIterator<unknown>;
-  /** Ends every subscriber with `err` (the bus went away): each one's next `next()` rejects. */
-  endAll(err: unknown): void;
+  /**
+   * Ends every tenant's subscriber with `err` (the bus went away): each one's next `next()`
+   * rejects, and its client resumes with `after`. Internal (tenant-less) subscribers stay: they
+   * cannot resume, so they hear whatever comes once the bus is back.
+   */
+  endClients(err: unknown): void;
   subscriberCount(topic?: string): number;
   subscriptionsMade(): number;
 }
@@ -87,9 +91,11 @@ export function createFanout(defaultMax: number): Fanout {
       return iterator;
     },
 
-    endAll(err) {
+    endClients(err) {
       for (const byTenant of [...topics.values()]) {
-        for (const set of [...byTenant.values()]) for (const sub of [...set]) sub.fail(err);
+        for (const [tenant, set] of [...byTenant]) {
+          if (tenant !== null) for (const sub of [...set]) sub.fail(err);
+        }
       }
     },
 

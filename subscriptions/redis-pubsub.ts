@@ -65,8 +65,9 @@ type Publisher = Redis & {
  * - `after` replays from the tenant's stream (XRANGE), then live events after the last replayed
  *   id. An `after` older than what the stream still holds (MAXLEN trimmed it) is EVENT_TOO_OLD.
  * - Redis down: publish() logs and drops (the change itself is committed in Neo4j; queries and
- *   mutations go on), every subscriber ends with SERVICE_UNAVAILABLE, and new subscriptions are
- *   refused with it until the reader reads again; clients then resume with `after`.
+ *   mutations go on), every tenant's subscriber ends with SERVICE_UNAVAILABLE, and new ones are
+ *   refused with it until the reader reads again; clients then resume with `after`. Internal
+ *   subscribers (no tenant: revocations, the engine's watchers) stay and hear what comes next.
  */
 export async function createRedisPubSub(opts: RedisPubSubOptions): Promise<PubSub> {
   const prefix = opts.prefix ?? 'agent-platform:';
@@ -110,7 +111,7 @@ export async function createRedisPubSub(opts: RedisPubSubOptions): Promise<PubSu
     if (down) return;
     down = new EventBusUnavailableError('the event bus (Redis) cannot be reached');
     log.warn(`Redis event bus unreachable (${message(err)}): ending live subscriptions`);
-    fanout.endAll(down);
+    fanout.endClients(down);
   };
   const cameBack = () => {
     if (!down) return;
@@ -199,7 +200,7 @@ export async function createRedisPubSub(opts: RedisPubSubOptions): Promise<PubSu
       });
     },
     subscribe(topic, options = {}) {
-      if (down) return fanout.refuse(down);
+      if (down && options.tenantId) return fanout.refuse(down);
       return fanout.subscribe(topic, options, (after) => history(topic, options.tenantId!, after));
     },
     subscriberCount: (topic) => fanout.subscriberCount(topic),

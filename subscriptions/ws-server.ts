@@ -4,11 +4,13 @@ import type { SubscribePayload } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { Principal } from '../src/domain/auth.js';
+import type { Logger } from '../src/logger.js';
 import { AppError, UnauthenticatedError } from '../src/domain/errors.js';
 import { tooManySubscriptions } from './errors.js';
 import { subscribeWithFreshContext } from './per-event.js';
 import type { PubSub } from './pubsub.js';
 import { TOPICS, type ApiKeyRevokedEvent } from './topics.js';
+import { keepWatching } from './watch.js';
 
 export interface WsServerOptions<C> {
   httpServer: Server;
@@ -29,6 +31,7 @@ export interface WsServerOptions<C> {
     payload: SubscribePayload,
   ): Promise<ExecutionArgs | readonly GraphQLError[]>;
   onError(err: unknown): void;
+  logger: Pick<Logger, 'warn' | 'info'>;
   /** A key was revoked on some instance (after its sockets here are closed): forget it here. */
   onKeyRevoked?(keyId: string): void;
   /** Live subscriptions per socket and per key (on this instance); one more is refused. */
@@ -126,22 +129,25 @@ export function startWsServer<C>(opts: WsServerOptions<C>): { dispose(): Promise
     wsServer,
   );
 
-  // Revocation reaches every API instance through pub/sub.
-  const revocations = opts.pubsub.subscribe(TOPICS.apiKeyRevoked);
-  void (async () => {
-    for await (const event of revocations) {
+  // Revocation reaches every API instance through pub/sub (and survives a Redis outage).
+  const revocations = keepWatching(
+    opts.pubsub,
+    TOPICS.apiKeyRevoked,
+    {},
+    (event) => {
       const { keyId } = event as ApiKeyRevokedEvent;
       for (const socket of socketsByKey.get(keyId) ?? []) {
         socket.close(FORBIDDEN_CLOSE, 'Forbidden: API key revoked');
       }
       socketsByKey.delete(keyId);
       opts.onKeyRevoked?.(keyId);
-    }
-  })();
+    },
+    opts.logger,
+  );
 
   return {
     async dispose() {
-      await revocations.return?.();
+      await revocations.stop();
       await cleanup.dispose();
     },
   };

@@ -11,6 +11,7 @@ import {
 import { heartbeat } from '../../graph/run.repository.js';
 import { settleableParentOf } from '../../graph/settlement.repository.js';
 import type { PubSub } from '../../subscriptions/pubsub.js';
+import { keepWatching } from '../../subscriptions/watch.js';
 import { TOPICS, type TaskUpdatedEvent } from '../../subscriptions/topics.js';
 import type { Agent } from '../domain/agent.js';
 import { UnavailableError } from '../domain/errors.js';
@@ -81,7 +82,7 @@ export class Scheduler {
   private wakeUp: (() => void) | undefined;
   private woken = false;
   private lastSweep = 0;
-  private events: AsyncIterableIterator<unknown> | undefined;
+  private events: { stop(): Promise<void> } | undefined;
   /** What the scheduler's parts (claim, record, sweep) share with it. */
   private readonly ctx: EngineContext;
 
@@ -107,14 +108,14 @@ export class Scheduler {
     if (!this.stopped) return;
     this.stopped = false;
     this.loop = this.run();
-    if (this.o.pubsub) void this.watchTasks(this.o.pubsub);
+    if (this.o.pubsub) this.watchTasks(this.o.pubsub);
   }
 
   /** Stops claiming; running steps finish (or are aborted with `abort`). */
   async stop({ abort = false } = {}): Promise<void> {
     this.stopped = true;
     this.wake();
-    await this.events?.return?.();
+    await this.events?.stop();
     // A stop is no failure of the step: it is released for another worker (record.ts: releaseStep).
     if (abort)
       for (const f of this.inFlight.values())
@@ -307,31 +308,29 @@ export class Scheduler {
    * task leaves IN_PROGRESS (cancelled, reassigned), and ticks at once when a task of a tenant
    * it serves becomes READY (to claim) or PENDING (a started workflow, a retry: to promote), so
    * the poll interval does not bound how soon a step starts. The wake-up happens in the filter:
-   * those events are never buffered. If the bus ends the
-   * watcher (Redis away), it subscribes again; polling goes on meanwhile.
+   * those events are never buffered. A Redis outage ends the subscription; keepWatching
+   * subscribes again, and polling goes on meanwhile.
    */
-  private async watchTasks(pubsub: PubSub): Promise<void> {
+  private watchTasks(pubsub: PubSub): void {
     const serves = (tenantId: string) => !this.o.tenantIds || this.o.tenantIds.includes(tenantId);
-    while (!this.stopped) {
-      this.events = pubsub.subscribe(TOPICS.taskUpdated, {
+    this.events = keepWatching(
+      pubsub,
+      TOPICS.taskUpdated,
+      {
         filter: (payload) => {
           const { task, tenantId } = payload as TaskUpdatedEvent;
           if (WAKING.has(task.status) && serves(tenantId)) this.wake();
           return this.inFlight.has(task.id);
         },
-      });
-      try {
-        for await (const payload of this.events) {
-          const { task } = payload as TaskUpdatedEvent;
-          const flight = this.inFlight.get(task.id);
-          if (flight && task.status !== TaskStatus.IN_PROGRESS) {
-            flight.controller.abort(new Error(`the task became ${task.status}`));
-          }
+      },
+      (payload) => {
+        const { task } = payload as TaskUpdatedEvent;
+        const flight = this.inFlight.get(task.id);
+        if (flight && task.status !== TaskStatus.IN_PROGRESS) {
+          flight.controller.abort(new Error(`the task became ${task.status}`));
         }
-      } catch (err) {
-        if (!this.stopped) this.o.logger.warn({ err, worker: this.workerId }, 'task events ended');
-      }
-      if (!this.stopped) await new Promise((r) => setTimeout(r, 1_000)); // then subscribe again
-    }
+      },
+      this.o.logger,
+    );
   }
 }
