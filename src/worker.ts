@@ -27,6 +27,12 @@ async function main(): Promise<void> {
   const embedder = await createEmbedder(config.embeddings, { log: logger, fetchIfMissing: true });
   await ensureVectorIndexes(graph, embedder);
   const pubsub = await openEventBus(config, logger);
+  if (!config.events.redisUrl) {
+    // Not silent: subscribers of the API hear nothing of the steps run here (README, Live events).
+    logger.warn(
+      'No REDIS_URL: task and message events of the steps this worker runs reach no subscriber of the API; set REDIS_URL (the same Redis as the API) for live status',
+    );
+  }
   const engineDeps = {
     uow: new UnitOfWork(graph, pubsub),
     logger,

@@ -113,4 +113,22 @@ describe.skipIf(!redisUrl)('live events from worker processes, through Redis', (
     const byWorker = new Set(ran.tasks.flatMap((t) => t.runs.map((r) => r.worker)));
     expect([...byWorker].every((w) => w.startsWith('live-'))).toBe(true);
   });
+
+  it('says so at start when a worker has no REDIS_URL, rather than losing its events silently', async () => {
+    const proc = runEntry('src/worker.ts', {
+      NEO4J_URI: neo4j.uri,
+      NEO4J_USER: neo4j.user,
+      NEO4J_PASSWORD: neo4j.password,
+      NEO4J_DATABASE: neo4j.database,
+      REDIS_URL: '',
+      ENGINE_EXECUTOR: 'echo',
+      WORKER_TENANTS: `nobody-${prefix}`,
+    });
+    try {
+      await proc.waitFor(/No REDIS_URL: task and message events .* reach no subscriber of the API/);
+    } finally {
+      proc.child.kill('SIGTERM');
+      await proc.exited;
+    }
+  });
 });
