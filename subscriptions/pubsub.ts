@@ -122,7 +122,7 @@ export function createInProcessPubSub(
     subscribe(topic, options = {}) {
       return fanout.subscribe(topic, options, (after) => {
         const [ms, n] = parseEventId(after)!;
-        if (ms !== epoch) throw new EventTooOldError(after);
+        if (ms !== epoch || keep === 0) throw new EventTooOldError(after);
         if (n >= seq) throw new BadEventIdError(after);
         return rings.get(`${streamOf(topic)}:${options.tenantId}`)?.since(topic, after) ?? [];
       });

@@ -153,3 +153,16 @@ describe('fan-out replay', () => {
     expect((await it.next()).value).toMatchObject({ n: 3 });
   });
 });
+
+describe('in-process pub/sub that keeps no events', () => {
+  it('refuses to resume (EVENT_TOO_OLD) rather than replaying nothing', async () => {
+    const pubsub = createInProcessPubSub({ replayEvents: 0 });
+    const first = pubsub.subscribe('t', { tenantId: 'a' });
+    pubsub.publish('t', { tenantId: 'a', n: 1 });
+    const id = eventIdOf((await first.next()).value)!;
+    pubsub.publish('t', { tenantId: 'a', n: 2 });
+    await expect(pubsub.subscribe('t', { tenantId: 'a', after: id }).next()).rejects.toMatchObject({
+      extensions: { code: 'EVENT_TOO_OLD' },
+    });
+  });
+});

@@ -54,8 +54,14 @@ export interface SchedulerOptions {
   backoff?: { baseMs: number; maxMs: number };
 }
 
-/** Task statuses whose events may give a scheduler something to do now. */
-const WAKING = new Set<string>([TaskStatus.READY, TaskStatus.PENDING]);
+/**
+ * Whether a task event gives a scheduler something to do now: a step to claim (READY), or a
+ * PENDING one to promote that was started or reopened (not merely created or edited, which
+ * happens in bulk and waits for the poll).
+ */
+const wakes = ({ task, change }: TaskUpdatedEvent) =>
+  task.status === TaskStatus.READY ||
+  (task.status === TaskStatus.PENDING && change !== 'CREATED' && change !== 'UPDATED');
 
 /** The longest a scheduler waits between ticks that fail (Neo4j unreachable). */
 const MAX_IDLE_BACKOFF_MS = 5_000;
@@ -306,10 +312,10 @@ export class Scheduler {
   /**
    * Task events, from every process on the bus: aborts this worker's steps as soon as their
    * task leaves IN_PROGRESS (cancelled, reassigned), and ticks at once when a task of a tenant
-   * it serves becomes READY (to claim) or PENDING (a started workflow, a retry: to promote), so
-   * the poll interval does not bound how soon a step starts. The wake-up happens in the filter:
-   * those events are never buffered. A Redis outage ends the subscription; keepWatching
-   * subscribes again, and polling goes on meanwhile.
+   * it serves has work for it (`wakes`), so the poll interval does not bound how soon a step
+   * starts. The wake-up happens in the filter: those events are never buffered. Internal
+   * watchers stay subscribed through a Redis outage (keepWatching resubscribes if ended), and
+   * polling goes on meanwhile.
    */
   private watchTasks(pubsub: PubSub): void {
     const serves = (tenantId: string) => !this.o.tenantIds || this.o.tenantIds.includes(tenantId);
@@ -318,9 +324,9 @@ export class Scheduler {
       TOPICS.taskUpdated,
       {
         filter: (payload) => {
-          const { task, tenantId } = payload as TaskUpdatedEvent;
-          if (WAKING.has(task.status) && serves(tenantId)) this.wake();
-          return this.inFlight.has(task.id);
+          const event = payload as TaskUpdatedEvent;
+          if (wakes(event) && serves(event.tenantId)) this.wake();
+          return this.inFlight.has(event.task.id);
         },
       },
       (payload) => {
