@@ -1,3 +1,4 @@
+import { candidateDraw } from '../src/evolution/lessons/retrieve.js';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeEvaluation } from '../graph/evaluation.repository.js';
@@ -318,11 +319,16 @@ describe('skills on a constructed history: efficacy, lifecycle, races, tenants',
     const offered = async (runId: string, candidateShare: number) =>
       (await offeredSkill(server.services.uow, server.tenantId, taskId, { runId, candidateShare }))
         ?.skill.id ?? null;
+    // Each run gets the skill exactly when its draw is under the share. Counting hits against a
+    // binomial band instead failed one run in a thousand (it did, in CI).
     let hits = 0;
-    for (const runId of runs) if ((await offered(runId, 0.3)) === skillId) hits++;
-    // Binomial(200, 0.3): mean 60, sd 6.5; 99.9% of draws fall within 3.3 sd.
-    expect(hits).toBeGreaterThan(60 - 3.3 * 6.5);
-    expect(hits).toBeLessThan(60 + 3.3 * 6.5);
+    for (const runId of runs) {
+      const got = (await offered(runId, 0.3)) === skillId;
+      expect(got).toBe(candidateDraw(runId, skillId) < 0.3);
+      if (got) hits++;
+    }
+    expect(hits).toBeGreaterThan(0);
+    expect(hits).toBeLessThan(runs.length);
     // The same run draws the same way every time (a retried planning attempt sees the same).
     expect(await offered(runs[0]!, 0.3)).toBe(await offered(runs[0]!, 0.3));
     await server.graph.write((tx) =>
