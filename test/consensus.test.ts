@@ -173,4 +173,21 @@ describe('the offline model in a vote', () => {
     const same = input.replace('imperial units.\nAnswered', 'metric units.\nAnswered');
     expect(judgeConsensus(same).choice).toBe(1);
   });
+
+  it('judges an answer by its own lines, not by the tool results it quotes', () => {
+    // A search that ran a moment later found another workflow's note: it must not tip the pick.
+    const input = [
+      'Consensus: pick the best answer to this step.',
+      'Title: Measure the viaduct span',
+      'Description: Give the span of the viaduct in imperial units.',
+      '',
+      'Answer 1:',
+      'Tool results:\n- search_knowledge: viaduct span measured in imperial units\nApproach: Give lengths in metric units.\nAnswered by Bea.',
+      '',
+      'Answer 2:',
+      'No tool results.\nApproach: Give lengths in imperial units.\nAnswered by Cy.',
+      '',
+    ].join('\n');
+    expect(judgeConsensus(input).choice).toBe(2);
+  });
 });

@@ -7,8 +7,8 @@
  *   for their name, which the majority count ignores (evolution/consensus/majority.ts), and
  *   voters told to work differently give different answers, as real models would.
  * - Judge: of several answers to one step, the best is the one whose distinctive lines (lines
- *   not shared by every answer: a shared line cannot tell them apart) hold the most of the step's
- *   key terms; a tie goes to the first. It reads the prompt of consensus/judge.ts.
+ *   not shared by every answer: a shared line cannot tell them apart; quoted tool results left
+ *   out) hold the most of the step's key terms; a tie goes to the first. It reads the prompt of consensus/judge.ts.
  */
 import type { BaseMessage } from '@langchain/core/messages';
 
@@ -47,11 +47,13 @@ export function judgeConsensus(input: string): { choice: number; feedback: strin
     (w) => w.length > 2 && !STOP.has(w),
   );
   if (answers.length === 0) return { choice: 1, feedback: 'No answers to judge (offline model).' };
+  // An answer's own lines: quoted tool results are evidence the voters fetched, and a search
+  // that ran a moment later (after another workflow committed) would tip the choice.
   const lines = answers.map((a) =>
     a
       .split('\n')
       .map((l) => l.trim())
-      .filter(Boolean),
+      .filter((l) => l && l !== 'Tool results:' && !/^- [a-z_]+: /.test(l)),
   );
   const shared = (l: string) => lines.every((ls) => ls.includes(l));
   const covered = lines.map((ls) => {
