@@ -54,7 +54,7 @@ export class Graph {
     return deadlines.run({ at: Date.now() + ms, ms }, work);
   }
 
-  /** Transient failures retried since start (deadlocks, mostly). */
+  /** Attempts retried since start: transient failures (deadlocks, mostly) and stale connections. */
   retryCount = 0;
 
   read<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
@@ -102,6 +102,7 @@ export class Graph {
           this.breaker.failed(Date.now() - started > SLOW_FAILURE_MS);
           if (this.breaker.state === 'open')
             throw Object.assign(this.breaker.unavailable(), { cause: err });
+          this.retryCount++;
           continue;
         }
         if (!(err instanceof DeadlineError)) this.breaker.succeeded();
