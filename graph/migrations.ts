@@ -272,6 +272,16 @@ export const MIGRATIONS: Migration[] = [
       'CREATE INDEX tool_call_request_task IF NOT EXISTS FOR (n:ToolCallRequest) ON (n.tenantId, n.taskId)',
     ],
   },
+  {
+    id: 21,
+    name: 'the event outbox (issue 14)',
+    statements: [
+      'CREATE CONSTRAINT outbox_event_id IF NOT EXISTS FOR (n:OutboxEvent) REQUIRE n.id IS UNIQUE',
+      // The relay's scan for lapsed claims, and the expiry's by age.
+      'CREATE INDEX outbox_event_claim IF NOT EXISTS FOR (n:OutboxEvent) ON (n.claimUntil)',
+      'CREATE INDEX outbox_event_at IF NOT EXISTS FOR (n:OutboxEvent) ON (n.at)',
+    ],
+  },
 ];
 
 /**

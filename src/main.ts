@@ -44,6 +44,7 @@ async function main(): Promise<void> {
     llm: config.llm,
     budgets: config.budgets,
     embedder,
+    relayAfterMs: config.events.relayAfterMs,
   });
   const admin = await ensureBootstrapAdmin(config, server.services.auth);
   // An unreachable model is a warning, never a crash: offline work and the API still run.

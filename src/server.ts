@@ -38,6 +38,7 @@ import type { Logger } from './logger.js';
 import { buildAppSchema } from './schema.js';
 import { startCheckpointPruning } from './agents/checkpoint/retention.js';
 import { createServices, type Services } from './services/index.js';
+import { Outbox } from '../subscriptions/outbox.js';
 
 export interface ServerDeps {
   config: Pick<Config, 'env' | 'host' | 'port' | 'limits'> & { cursorSecret?: string } & Partial<
@@ -61,7 +62,20 @@ export interface ServerDeps {
    * statement counts (memory-api.int.test.ts runs the sweep itself).
    */
   retentionSweep?: boolean;
+  /**
+   * Run the outbox relay (subscriptions/outbox.ts): publish events handed off by workers
+   * without a shared bus, and events a crashed process left (default true). Test servers turn
+   * it off for their statement counts; tests of the relay turn it on.
+   */
+  relay?: boolean;
+  /** The relay serves only these tenants (test servers: their own); unset, every tenant. */
+  relayTenants?: string[];
+  /** How long this process holds its events before a relay may publish them (EVENT_RELAY_AFTER_MS). */
+  relayAfterMs?: number;
 }
+
+/** How often an API process's relay looks for handed-off events: their added latency. */
+const RELAY_INTERVAL_MS = 250;
 
 /** How often the API deletes audit events past their retention. */
 const AUDIT_SWEEP_MS = 60 * 60_000;
@@ -88,7 +102,17 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   const pubsub =
     deps.pubsub ?? createInProcessPubSub({ maxBufferedEvents: limits.maxBufferedEvents });
   const schema = await buildAppSchema(pubsub);
+  // With a shared bus, events are written in their transactions; in-process, subscribers die
+  // with their process, so there is nothing an outbox could give them back.
+  const outbox = new Outbox({
+    graph,
+    bus: pubsub,
+    logger,
+    mode: 'publish',
+    holdMs: deps.relayAfterMs,
+  });
   const services = createServices(graph, pubsub, {
+    outbox: pubsub.shared ? outbox : undefined,
     llm: deps.llm,
     logger,
     budgets: deps.budgets,
@@ -266,6 +290,13 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   const stopCheckpointPruning = config.checkpoints
     ? startCheckpointPruning(services.uow, logger, config.checkpoints.retentionHours)
     : () => {};
+  if (deps.relay ?? true) {
+    outbox.startRelay({
+      handoffs: true,
+      intervalMs: RELAY_INTERVAL_MS,
+      tenantIds: deps.relayTenants,
+    });
+  }
   const stopRetention =
     (deps.retentionSweep ?? true)
       ? every(RETENTION_SWEEP_MS, () =>
@@ -288,6 +319,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
       // Chat replies run past their request: abort them before the sockets close.
       await services.chat.close();
       await apollo.stop();
+      await outbox.stop();
     },
   };
 }

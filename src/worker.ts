@@ -11,6 +11,7 @@ import {
 import { createLogger } from './logger.js';
 import { UnitOfWork } from './services/unit-of-work.js';
 import { openEventBus } from '../subscriptions/bus.js';
+import { Outbox } from '../subscriptions/outbox.js';
 import { createEmbedder } from './memory/embeddings/embedder.js';
 import { ensureVectorIndexes } from '../graph/memory/vector.repository.js';
 
@@ -27,20 +28,31 @@ async function main(): Promise<void> {
   const embedder = await createEmbedder(config.embeddings, { log: logger, fetchIfMissing: true });
   await ensureVectorIndexes(graph, embedder);
   const pubsub = await openEventBus(config, logger);
-  if (!config.events.redisUrl) {
-    // Not silent: subscribers of the API hear nothing of the steps run here (README, Live events).
-    logger.warn(
-      'No REDIS_URL: task and message events of the steps this worker runs reach no subscriber of the API; set REDIS_URL (the same Redis as the API) for live status',
+  // Events are written with their steps. Without a shared bus, the API's relay publishes them.
+  const outbox = new Outbox({
+    graph,
+    bus: pubsub,
+    logger,
+    mode: pubsub.shared ? 'publish' : 'handoff',
+    holdMs: config.events.relayAfterMs,
+  });
+  // A dedicated worker serves only these tenants (comma-separated); default all.
+  const tenantIds = process.env.WORKER_TENANTS ? process.env.WORKER_TENANTS.split(',') : null;
+  if (pubsub.shared) {
+    // What a crashed process left unpublished; handed-off events are the API's to publish.
+    outbox.startRelay({ handoffs: false, intervalMs: 2_000, tenantIds });
+  } else {
+    logger.info(
+      'No REDIS_URL: the events of the steps this worker runs reach the API through Neo4j (its outbox relay), a little later than through Redis',
     );
   }
   const engineDeps = {
-    uow: new UnitOfWork(graph, pubsub),
+    uow: new UnitOfWork(graph, pubsub, outbox),
     logger,
     pubsub,
     embedder,
     workerId: process.env.WORKER_ID || `${hostname()}-${process.pid}`,
-    // A dedicated worker serves only these tenants (comma-separated); default all.
-    tenantIds: process.env.WORKER_TENANTS ? process.env.WORKER_TENANTS.split(',') : null,
+    tenantIds,
   };
   const scheduler = schedulerFromConfig(config, engineDeps);
   scheduler.start();
@@ -57,6 +69,7 @@ async function main(): Promise<void> {
   onShutdown(logger, 40_000, async (signal) => {
     logger.info(`${signal} received: finishing ${scheduler.running} running step(s)`);
     await stopEngine(scheduler, 30_000, logger, ingestion, evolution);
+    await outbox.stop();
     await pubsub.close?.();
     await graph.close();
     logger.info('Worker stopped');

@@ -42,8 +42,10 @@ export interface SubscribeOptions {
  *   no duplicate. An id whose successors are no longer held ends the subscriber with
  *   EventTooOldError (EVENT_TOO_OLD); subscribe() throws BadEventIdError (BAD_USER_INPUT) for
  *   one that is not an id at all.
- * - **Delivery**: at most once. An event published while a subscriber is connected reaches it
- *   unless the subscriber is ended (overflow, outage); a resumed one gets what it missed.
+ * - **Delivery**: each publish() at most once. An event published while a subscriber is
+ *   connected reaches it unless the subscriber is ended (overflow, outage); a resumed one gets
+ *   what it missed. publish() answers whether the bus holds the event: the outbox (outbox.ts)
+ *   keeps committed events until it does, which makes them at-least-once across crashes.
  * - **Filtering first**: `tenantId` and `filter` run in publish(); refused events are never
  *   buffered, so one tenant's traffic costs another tenant's subscribers nothing.
  * - **No back-pressure on publishers**: publish() never waits and never throws because of a
@@ -59,12 +61,27 @@ export interface SubscribeOptions {
  *   that starts a subscription elsewhere (a test client) sees when the server has made it.
  */
 export interface PubSub {
-  publish(topic: string, payload: unknown): void;
+  /**
+   * Hands one event to the bus; never throws, never waits for subscribers. The promise says
+   * whether the bus holds the event (in-process: at once, true; Redis: once XADD answered,
+   * false when Redis could not be reached). Callers that need not know ignore it.
+   */
+  publish(topic: string, payload: unknown, options?: PublishOptions): Promise<boolean>;
+  /** Whether other processes hear what this one publishes (Redis); false in-process. */
+  readonly shared: boolean;
   subscribe(topic: string, options?: SubscribeOptions): AsyncIterableIterator<unknown>;
   subscriberCount(topic?: string): number;
   subscriptionsMade(): number;
   /** Stops reading and writing the bus (Redis); ends nothing else. Idempotent. */
   close?(): Promise<void>;
+}
+
+export interface PublishOptions {
+  /**
+   * The caller keeps the event (the outbox, subscriptions/outbox.ts) and publishes it again if
+   * this publish fails: the event is then late rather than lost, and a failure marks no gap.
+   */
+  kept?: boolean;
 }
 
 /** Undelivered events a subscriber may hold before it is ended. */
@@ -118,7 +135,9 @@ export function createInProcessPubSub(
         ring.push(topic, event);
       }
       fanout.deliver(topic, event);
+      return HELD;
     },
+    shared: false,
     subscribe(topic, options = {}) {
       return fanout.subscribe(topic, options, (after) => {
         const [ms, n] = parseEventId(after)!;
@@ -131,6 +150,8 @@ export function createInProcessPubSub(
     subscriptionsMade: () => fanout.subscriptionsMade(),
   };
 }
+
+const HELD = Promise.resolve(true);
 
 /** The last `size` events of one tenant's stream, oldest first. */
 class Ring {

@@ -7,6 +7,7 @@ import {
   withEventId,
   type EventId,
 } from './event-id.js';
+import { decodeEvent, encodeEvent } from './event-json.js';
 import { createFanout } from './fanout.js';
 import {
   DEFAULT_MAX_BUFFERED_EVENTS,
@@ -64,8 +65,8 @@ type Publisher = Redis & {
  *   event to this process's subscribers (fanout.ts), its own events included.
  * - `after` replays from the tenant's stream (XRANGE), then live events after the last replayed
  *   id. An `after` older than what the stream still holds (MAXLEN trimmed it) is EVENT_TOO_OLD.
- * - Redis down: publish() logs and drops (the change itself is committed in Neo4j; queries and
- *   mutations go on), every tenant's subscriber ends with SERVICE_UNAVAILABLE, and new ones are
+ * - Redis down: publish() logs and answers false (the change itself is committed in Neo4j, and
+ *   its event kept in the outbox for the relay; queries and mutations go on), every tenant's subscriber ends with SERVICE_UNAVAILABLE, and new ones are
  *   refused with it until the reader reads again; clients then resume with `after`. Internal
  *   subscribers (no tenant: revocations, the engine's watchers) stay and hear what comes next.
  */
@@ -142,7 +143,7 @@ export async function createRedisPubSub(opts: RedisPubSubOptions): Promise<PubSu
         for (const [entryId, fields] of entriesOf(reply)) {
           position = entryId;
           const { id, e } = fieldsOf(fields);
-          const { topic, payload } = decode(e!);
+          const { topic, payload } = decodeEvent(e!);
           fanout.deliver(topic, withEventId(payload, id || entryId));
         }
       } catch (err) {
@@ -176,7 +177,7 @@ export async function createRedisPubSub(opts: RedisPubSubOptions): Promise<PubSu
       for (const [id, fields] of page) {
         const entry = fieldsOf(fields);
         if (entry.born || entry.gap) throw new EventTooOldError(after); // events were lost
-        const event = decode(entry.e!);
+        const event = decodeEvent(entry.e!);
         if (event.topic === topic) events.push(withEventId(event.payload, id));
       }
       if (page.length < 500) return events;
@@ -185,20 +186,25 @@ export async function createRedisPubSub(opts: RedisPubSubOptions): Promise<PubSu
   };
 
   return {
-    publish(topic, payload) {
+    publish(topic, payload, options = {}) {
       const tenant = tenantOf(payload);
-      const json = encode(topic, payload);
+      const json = encodeEvent(topic, payload);
       if (gaps.size > 0) markGaps();
       const sent = tenant
         ? writer.xaddEvent(streamKey(topic, tenant), live, json, keep, LIVE_LENGTH)
         : writer.call('XADD', live, 'MAXLEN', '~', String(LIVE_LENGTH), '*', 'id', '', 'e', json);
-      void Promise.resolve(sent).catch((err: unknown) => {
-        if (closed) return;
-        dropped += 1;
-        if (tenant) gaps.add(streamKey(topic, tenant));
-        if (dropped === 1) log.warn(`Events not published: Redis unreachable (${message(err)})`);
-      });
+      return Promise.resolve(sent).then(
+        () => true,
+        (err: unknown) => {
+          if (closed) return false;
+          dropped += 1;
+          if (tenant && !options.kept) gaps.add(streamKey(topic, tenant));
+          if (dropped === 1) log.warn(`Events not published: Redis unreachable (${message(err)})`);
+          return false;
+        },
+      );
     },
+    shared: true,
     subscribe(topic, options = {}) {
       if (down && options.tenantId) return fanout.refuse(down);
       return fanout.subscribe(topic, options, (after) => history(topic, options.tenantId!, after));
@@ -228,23 +234,6 @@ function fieldsOf(fields: string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (let i = 0; i + 1 < fields.length; i += 2) out[fields[i]!] = fields[i + 1]!;
   return out;
-}
-
-/** JSON that keeps Dates (domain objects carry them) as Dates on the other side. */
-function encode(topic: string, payload: unknown): string {
-  return JSON.stringify({ topic, payload }, function (this: Record<string, unknown>, key, value) {
-    const original = this[key];
-    return original instanceof Date ? { $date: original.toISOString() } : value;
-  });
-}
-
-function decode(json: string): { topic: string; payload: unknown } {
-  return JSON.parse(json, (_key, value: unknown) => {
-    if (value && typeof value === 'object' && '$date' in value) {
-      return new Date((value as { $date: string }).$date);
-    }
-    return value;
-  }) as { topic: string; payload: unknown };
 }
 
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));

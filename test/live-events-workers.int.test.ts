@@ -5,7 +5,7 @@ import type { PubSub } from '../subscriptions/pubsub.js';
 import { createRedisPubSub } from '../subscriptions/redis-pubsub.js';
 import { graphql } from './generated/index.js';
 import { createPlan, startWorkflow } from './utils/engine-steps.js';
-import { runEntry, type AppProcess } from './utils/process.js';
+import { runWorker, type AppProcess } from './utils/process.js';
 import { NO_REDIS } from './utils/redis.js';
 import { startTestServer, type TestServer } from './utils/server.js';
 import { subscribe } from './utils/ws.js';
@@ -21,7 +21,6 @@ const WorkersWatch = graphql(`
   }
 `);
 
-const neo4j = inject('neo4j');
 const redisUrl = inject('redisUrl');
 if (!redisUrl) console.warn(NO_REDIS);
 
@@ -40,16 +39,10 @@ describe.skipIf(!redisUrl)('live events from worker processes, through Redis', (
     api = await startTestServer(undefined, {}, undefined, {}, { pubsub: bus });
     for (const n of [1, 2]) {
       const workerId = `live-${n}-${prefix.slice(5, 13)}`;
-      const proc = runEntry('src/worker.ts', {
-        NEO4J_URI: neo4j.uri,
-        NEO4J_USER: neo4j.user,
-        NEO4J_PASSWORD: neo4j.password,
-        NEO4J_DATABASE: neo4j.database,
+      const proc = runWorker({
         REDIS_URL: redisUrl!,
         REDIS_KEY_PREFIX: prefix,
-        ENGINE_EXECUTOR: 'echo',
         ECHO_DELAY_MS: '20',
-        ENGINE_POLL_MS: '100',
         WORKER_ID: workerId,
         WORKER_TENANTS: api.tenantId,
       });
@@ -67,43 +60,7 @@ describe.skipIf(!redisUrl)('live events from worker processes, through Redis', (
   });
 
   it('a subscriber of the API hears every transition of a workflow the workers run, in order', async () => {
-    const agents = await api.gql(
-      `mutation { createAgents(inputs: [{ name: "Echo", role: MASTER_OPERATOR, capabilities: [{ name: "echo" }] }]) { id } }`,
-    );
-    expect(agents.errors).toBeUndefined();
-    const ids = await createPlan(api, [
-      { key: 'root', title: 'Heard across processes' },
-      ...['a', 'b', 'c'].map((key) => ({
-        key,
-        title: `Step ${key}`,
-        parentKey: 'root',
-        requiredCapabilities: ['echo'],
-      })),
-      { key: 'd', title: 'Step d', parentKey: 'root', dependsOnKeys: ['a', 'b', 'c'] },
-    ]);
-    const watch = await subscribe(api, WorkersWatch, { rootId: ids.root! });
-    await startWorkflow(api, ids.root!);
-
-    const heard = new Map<string, string[]>();
-    while (heard.get(ids.root!)?.at(-1) !== 'COMPLETED') {
-      const event = await watch.waitForNext(30_000);
-      expect(event.errors).toBeUndefined();
-      const { id, status } = event.data!.taskUpdated.task;
-      const seen = heard.get(id) ?? [];
-      if (seen.at(-1) !== status) seen.push(status); // a change of something else: same status
-      heard.set(id, seen);
-    }
-    await watch.close();
-
-    for (const key of ['a', 'b', 'c', 'd']) {
-      const statuses = heard.get(ids[key]!) ?? [];
-      expect(statuses.at(-1), `step ${key}: ${statuses.join(' > ')}`).toBe('COMPLETED');
-      expect(statuses).toContain('IN_PROGRESS'); // a worker's claim, heard on the API
-      const order = statuses.map((s) => LIFECYCLE.indexOf(s));
-      expect(order, `step ${key}: ${statuses.join(' > ')}`).toEqual(
-        [...order].sort((x, y) => x - y),
-      );
-    }
+    const ids = await runHeardWorkflow(api);
     // Every step ran in a worker process: what was heard came through Redis.
     const runs = await api.gql(
       `query($id: ID!) { workflow(taskId: $id) { tasks { runs { worker } } } }`,
@@ -114,21 +71,73 @@ describe.skipIf(!redisUrl)('live events from worker processes, through Redis', (
     expect([...byWorker].every((w) => w.startsWith('live-'))).toBe(true);
   });
 
-  it('says so at start when a worker has no REDIS_URL, rather than losing its events silently', async () => {
-    const proc = runEntry('src/worker.ts', {
-      NEO4J_URI: neo4j.uri,
-      NEO4J_USER: neo4j.user,
-      NEO4J_PASSWORD: neo4j.password,
-      NEO4J_DATABASE: neo4j.database,
+  it('without REDIS_URL, a worker hands its events to the API through the outbox, and none is lost', async () => {
+    // An API on its in-process bus, with its relay: the worker's events reach it only through Neo4j.
+    const alone = await startTestServer(
+      undefined,
+      {},
+      undefined,
+      {},
+      { relay: { afterMs: 10_000 } },
+    );
+    const proc = runWorker({
       REDIS_URL: '',
-      ENGINE_EXECUTOR: 'echo',
-      WORKER_TENANTS: `nobody-${prefix}`,
+      ECHO_DELAY_MS: '20',
+      WORKER_ID: `alone-${prefix.slice(5, 13)}`,
+      WORKER_TENANTS: alone.tenantId,
     });
     try {
-      await proc.waitFor(/No REDIS_URL: task and message events .* reach no subscriber of the API/);
+      await proc.waitFor(
+        /No REDIS_URL: the events of the steps this worker runs reach the API through Neo4j/,
+      );
+      await runHeardWorkflow(alone);
     } finally {
       proc.child.kill('SIGTERM');
       await proc.exited;
+      await alone.stop();
     }
   });
 });
+
+/**
+ * Runs a four-step workflow on `api` (steps a, b, c in parallel, then d) and checks that a
+ * subscriber of `api` heard each step go through its lifecycle, in order, to COMPLETED.
+ */
+async function runHeardWorkflow(api: TestServer): Promise<Record<string, string>> {
+  const agents = await api.gql(
+    `mutation { createAgents(inputs: [{ name: "Echo", role: MASTER_OPERATOR, capabilities: [{ name: "echo" }] }]) { id } }`,
+  );
+  expect(agents.errors).toBeUndefined();
+  const ids = await createPlan(api, [
+    { key: 'root', title: 'Heard across processes' },
+    ...['a', 'b', 'c'].map((key) => ({
+      key,
+      title: `Step ${key}`,
+      parentKey: 'root',
+      requiredCapabilities: ['echo'],
+    })),
+    { key: 'd', title: 'Step d', parentKey: 'root', dependsOnKeys: ['a', 'b', 'c'] },
+  ]);
+  const watch = await subscribe(api, WorkersWatch, { rootId: ids.root! });
+  await startWorkflow(api, ids.root!);
+
+  const heard = new Map<string, string[]>();
+  while (heard.get(ids.root!)?.at(-1) !== 'COMPLETED') {
+    const event = await watch.waitForNext(30_000);
+    expect(event.errors).toBeUndefined();
+    const { id, status } = event.data!.taskUpdated.task;
+    const seen = heard.get(id) ?? [];
+    if (seen.at(-1) !== status) seen.push(status); // a change of something else: same status
+    heard.set(id, seen);
+  }
+  await watch.close();
+
+  for (const key of ['a', 'b', 'c', 'd']) {
+    const statuses = heard.get(ids[key]!) ?? [];
+    expect(statuses.at(-1), `step ${key}: ${statuses.join(' > ')}`).toBe('COMPLETED');
+    expect(statuses).toContain('IN_PROGRESS'); // a worker's claim, heard on the API
+    const order = statuses.map((s) => LIFECYCLE.indexOf(s));
+    expect(order, `step ${key}: ${statuses.join(' > ')}`).toEqual([...order].sort((x, y) => x - y));
+  }
+  return ids;
+}

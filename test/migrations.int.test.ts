@@ -39,6 +39,7 @@ describe('migrations', () => {
       'Knowledge',
       'LLMCall',
       'Message',
+      'OutboxEvent',
       'Run',
       'Task',
       'Tenant',

@@ -25,8 +25,11 @@ describe('a unit of work', () => {
   it('publishes its events only after the commit, in emit order', async () => {
     const published: string[] = [];
     const recorder = {
-      publish: (_topic: string, payload: unknown) =>
-        published.push((payload as { agent: { name: string } }).agent.name),
+      publish: (_topic: string, payload: unknown) => {
+        published.push((payload as { agent: { name: string } }).agent.name);
+        return Promise.resolve(true);
+      },
+      shared: false,
       subscribe: () => createInProcessPubSub().subscribe('unused'),
       subscriberCount: () => 0,
       subscriptionsMade: () => 0,

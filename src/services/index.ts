@@ -31,6 +31,7 @@ import { DocumentService } from '../memory/documents/document.service.js';
 import { MemoryService } from '../memory/memory.service.js';
 import { MemorySearch } from '../memory/retrieval/search.js';
 import type { DocumentLimits } from '../memory/documents/config.js';
+import type { Outbox } from '../../subscriptions/outbox.js';
 
 /** The domain services, one set per process; they hold no per-request state. */
 export function createServices(
@@ -46,9 +47,11 @@ export function createServices(
     documents?: DocumentLimits;
     /** The learning loop's settings (the canary share of proposed versions); defaults when unset. */
     evolution?: Pick<EvolutionConfig, 'canary'>;
+    /** Writes events in their transactions (a shared bus); none when unset. */
+    outbox?: Outbox;
   } = {},
 ) {
-  const uow = new UnitOfWork(graph, pubsub);
+  const uow = new UnitOfWork(graph, pubsub, options.outbox);
   const logger = options.logger ?? createLogger('silent');
   const budgets = new BudgetService(uow, options.budgets);
   const embedder = options.embedder ?? new OfflineEmbedder();

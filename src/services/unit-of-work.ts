@@ -6,6 +6,8 @@ import { writeAuditEvent } from '../../graph/audit.repository.js';
 import { auditScope, collectIds } from '../audit-scope.js';
 import { AuditOutcome } from '../domain/auth.js';
 import { PublishOrder } from './publish-order.js';
+import type { Outbox } from '../../subscriptions/outbox.js';
+import type { OutboxRow } from '../../graph/outbox.repository.js';
 
 export type Emit = (event: DomainEvent) => void;
 
@@ -15,7 +17,9 @@ export type Emit = (event: DomainEvent) => void;
  * on each attempt; a rolled-back attempt publishes nothing. Inside a GraphQL mutation (an
  * audit scope), the SUCCESS audit event is written in the same transaction. Events of
  * different transactions are published in the order their commits were requested
- * (publish-order.ts), so an effect never reaches subscribers before its cause.
+ * (publish-order.ts), so an effect never reaches subscribers before its cause. With an
+ * outbox (subscriptions/outbox.ts), the events are also written in the transaction, so a crash
+ * between commit and publish loses none.
  */
 export class UnitOfWork {
   private readonly order = new PublishOrder();
@@ -23,10 +27,12 @@ export class UnitOfWork {
   constructor(
     private readonly graph: Graph,
     private readonly pubsub: PubSub,
+    private readonly outbox: Outbox | null = null,
   ) {}
 
   async run<T>(work: (tx: Tx, emit: Emit) => Promise<T>): Promise<T> {
     let events: DomainEvent[] = [];
+    let rows: OutboxRow[] = [];
     let ticket: number | undefined;
     const giveUp = () => {
       if (ticket !== undefined) this.order.settle(ticket);
@@ -48,6 +54,7 @@ export class UnitOfWork {
           code: null,
         });
       }
+      if (this.outbox) rows = await this.outbox.write(tx, events);
       ticket = this.order.take(); // the commit is requested right after this returns
       return value;
     });
@@ -57,8 +64,10 @@ export class UnitOfWork {
     });
     if (scope) scope.written = true;
     const committed = events;
+    const written = rows;
     this.order.settle(ticket!, () => {
-      for (const e of committed) this.pubsub.publish(e.topic, e.payload);
+      if (this.outbox) this.outbox.published(written, committed);
+      else for (const e of committed) void this.pubsub.publish(e.topic, e.payload);
     });
     return result;
   }

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { inject } from 'vitest';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -70,4 +71,18 @@ export function runEntry(entry: string, env: Record<string, string>): AppProcess
       });
     },
   };
+}
+
+/** A worker process (`npm run worker`) on the test Neo4j, with `env` over its settings. */
+export function runWorker(env: Record<string, string>): AppProcess {
+  const neo4j = inject('neo4j');
+  return runEntry('src/worker.ts', {
+    NEO4J_URI: neo4j.uri,
+    NEO4J_USER: neo4j.user,
+    NEO4J_PASSWORD: neo4j.password,
+    NEO4J_DATABASE: neo4j.database,
+    ENGINE_EXECUTOR: 'echo',
+    ENGINE_POLL_MS: '100',
+    ...env,
+  });
 }

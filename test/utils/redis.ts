@@ -25,10 +25,15 @@ export interface RedisServer {
 }
 
 /**
- * A real redis-server on a loopback port of its own, with no persistence, in a temp directory:
- * started by the test run (global-setup.ts) and by suites that take Redis away and back.
+ * A real redis-server on a loopback port of its own, in a temp directory: started by the test
+ * run (global-setup.ts) and by suites that take Redis away and back. No persistence unless
+ * `persistent`: then every write is in the append-only file before Redis answers, so even a
+ * SIGKILL loses nothing (what a production Redis for live events should be).
  */
-export async function startRedisServer(port?: number): Promise<RedisServer> {
+export async function startRedisServer(
+  port?: number,
+  { persistent = false }: { persistent?: boolean } = {},
+): Promise<RedisServer> {
   const binary = redisServerBinary();
   if (!binary) throw new Error(NO_REDIS);
   const chosen = port ?? (await freePort());
@@ -43,8 +48,7 @@ export async function startRedisServer(port?: number): Promise<RedisServer> {
       '127.0.0.1',
       '--save',
       '',
-      '--appendonly',
-      'no',
+      ...(persistent ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
       '--dir',
       dir,
     ];

@@ -43,7 +43,7 @@ export async function startTestServer(
   /** Document limits (DOCUMENT_MAX_BYTES, ...) over the defaults. */
   documents: Partial<DocumentLimits> = {},
   /** The event bus (a Redis one shared by several servers); in-process when unset. */
-  options: { pubsub?: PubSub; rateLimit?: RateLimit } = {},
+  options: { pubsub?: PubSub; rateLimit?: RateLimit; relay?: { afterMs: number } } = {},
 ): Promise<TestServer> {
   const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
   const graph = await connectGraph(inject('neo4j'), { log: () => {}, attempts: 3 });
@@ -69,6 +69,9 @@ export async function startTestServer(
     pubsub: options.pubsub,
     rateLimit: options.rateLimit,
     retentionSweep: false,
+    relay: options.relay !== undefined,
+    relayAfterMs: options.relay?.afterMs,
+    relayTenants: [tenantId],
   });
   const adminKey = generateApiKey();
   await server.services.auth.ensureAdminKey(tenantId, adminKey, 'test admin');

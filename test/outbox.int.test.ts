@@ -1,0 +1,142 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { connectGraph, type Graph } from '../graph/graph.js';
+import { createLogger } from '../src/logger.js';
+import { UnitOfWork } from '../src/services/unit-of-work.js';
+import { Outbox } from '../subscriptions/outbox.js';
+import { createInProcessPubSub, type PubSub } from '../subscriptions/pubsub.js';
+import { TOPICS } from '../subscriptions/topics.js';
+import { deleteTenant } from './utils/server.js';
+
+const logger = createLogger('silent');
+
+/** A bus that holds events only while `up`, recording what it held. */
+function flakyBus(): PubSub & { up: boolean; held: string[] } {
+  const inner = createInProcessPubSub();
+  const bus = {
+    ...inner,
+    up: true,
+    held: [] as string[],
+    shared: true,
+    publish(topic: string, payload: unknown) {
+      if (!bus.up) return Promise.resolve(false);
+      bus.held.push((payload as { agent: { name: string } }).agent.name);
+      return inner.publish(topic, payload);
+    },
+  };
+  return bus;
+}
+
+describe('the event outbox', () => {
+  const tenantId = `test-${randomUUID()}`;
+  let graph: Graph;
+  beforeAll(async () => {
+    graph = await connectGraph(inject('neo4j'), { log: () => {}, attempts: 3 });
+  });
+  afterAll(async () => {
+    await deleteTenant(graph, tenantId);
+    await graph.close();
+  });
+
+  const event = (name: string) => ({
+    topic: TOPICS.agentStatusChanged,
+    payload: { tenantId, previousStatus: null, agent: { name } as never },
+  });
+  const rowsOf = async (names: string[]) =>
+    graph.read((tx) =>
+      tx.run<{ n: number }>({
+        cypher: `MATCH (e:OutboxEvent {tenantId: $tenantId})
+          WHERE any(name IN $names WHERE e.event CONTAINS name) RETURN count(e) AS n`,
+        params: { tenantId, names },
+      }),
+    );
+  const waitForRows = async (names: string[], n: number) => {
+    const deadline = Date.now() + 10_000;
+    while ((await rowsOf(names))[0]!.n !== n) {
+      if (Date.now() > deadline) throw new Error(`outbox rows of ${names} never became ${n}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+
+  it('writes events with their change, and deletes them once the bus holds them', async () => {
+    const bus = flakyBus();
+    const outbox = new Outbox({ graph, bus, logger, mode: 'publish' });
+    const uow = new UnitOfWork(graph, bus, outbox);
+    let inside = -1;
+    await uow.run(async (tx, emit) => {
+      emit(event('kept-1'));
+      emit(event('kept-2'));
+      await tx.run({ cypher: 'RETURN 1' });
+      inside = (await rowsOf(['kept-1', 'kept-2']))[0]!.n; // another transaction: not yet
+    });
+    expect(inside).toBe(0);
+    expect(bus.held).toEqual(['kept-1', 'kept-2']);
+    await waitForRows(['kept-1', 'kept-2'], 0);
+
+    // A rolled-back transaction leaves no event behind.
+    await expect(
+      uow.run(async (_tx, emit) => {
+        emit(event('rolled-back'));
+        throw new Error('no');
+      }),
+    ).rejects.toThrow('no');
+    expect(bus.held).not.toContain('rolled-back');
+    expect((await rowsOf(['rolled-back']))[0]!.n).toBe(0);
+    await outbox.stop();
+  });
+
+  it('keeps what the bus refused and publishes it itself, in order, once the bus takes it', async () => {
+    const bus = flakyBus();
+    const writer = new Outbox({ graph, bus, logger, mode: 'publish' });
+    const uow = new UnitOfWork(graph, bus, writer);
+    bus.up = false;
+    await uow.run(async (_tx, emit) => emit(event('away-1')));
+    await uow.run(async (_tx, emit) => emit(event('away-2')));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(writer.backlog).toBe(2);
+    expect((await rowsOf(['away-1', 'away-2']))[0]!.n).toBe(2); // not lost
+    bus.up = true;
+    await uow.run(async (_tx, emit) => emit(event('back-3')));
+    await waitForRows(['away-1', 'away-2', 'back-3'], 0);
+    expect(bus.held).toEqual(['away-1', 'away-2', 'back-3']);
+    await writer.stop();
+  });
+
+  it('publishes through a relay what a writer that died left, once, however many relays run', async () => {
+    const bus = flakyBus();
+    const writer = new Outbox({ graph, bus, logger, mode: 'publish', holdMs: 200 });
+    const uow = new UnitOfWork(graph, bus, writer);
+    bus.up = false;
+    const names = ['late-1', 'late-2', 'late-3'];
+    await uow.run(async (_tx, emit) => names.forEach((n) => emit(event(n))));
+    await writer.stop(); // as good as dead: it tries no more
+    const relays = [1, 2, 3].map(() => new Outbox({ graph, bus, logger, mode: 'publish' }));
+    const relayAll = () =>
+      Promise.all(relays.map((r) => r.relayOnce({ handoffs: false, tenantIds: [tenantId] })));
+    expect(await relayAll()).toEqual([0, 0, 0]); // the writer's hold has not lapsed yet
+    await new Promise((r) => setTimeout(r, 300));
+    bus.up = true;
+    await relayAll(); // three relays race for the same rows
+    expect(bus.held).toEqual(names); // once each, in order
+    expect((await rowsOf(names))[0]!.n).toBe(0);
+  });
+
+  it('leaves handed-off events to a relay that takes handoffs, and publishes them at once', async () => {
+    const local = flakyBus();
+    const worker = new Outbox({ graph, bus: local, logger, mode: 'handoff' });
+    const uow = new UnitOfWork(graph, local, worker);
+    await uow.run(async (_tx, emit) => emit(event('handed-1')));
+    expect(local.held).toEqual(['handed-1']); // the worker's own watchers hear it
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await rowsOf(['handed-1']))[0]!.n).toBe(1);
+
+    const api = flakyBus();
+    const relay = new Outbox({ graph, bus: api, logger, mode: 'publish' });
+    await relay.relayOnce({ handoffs: false, tenantIds: [tenantId] }); // not stale yet, not for it
+    expect(api.held).toEqual([]);
+    await relay.relayOnce({ handoffs: true, tenantIds: [tenantId] });
+    expect(api.held).toContain('handed-1');
+    expect((await rowsOf(['handed-1']))[0]!.n).toBe(0);
+    await worker.stop();
+  });
+});
