@@ -274,12 +274,14 @@ export const MIGRATIONS: Migration[] = [
   },
   {
     id: 21,
-    name: 'the event outbox (issue 14)',
+    name: 'the event outbox and the process registry (issue 14)',
     statements: [
       'CREATE CONSTRAINT outbox_event_id IF NOT EXISTS FOR (n:OutboxEvent) REQUIRE n.id IS UNIQUE',
       // The relay's scan for lapsed claims, and the expiry's by age.
       'CREATE INDEX outbox_event_claim IF NOT EXISTS FOR (n:OutboxEvent) ON (n.claimUntil)',
       'CREATE INDEX outbox_event_at IF NOT EXISTS FOR (n:OutboxEvent) ON (n.at)',
+      // The processes running against this database, and their event bus.
+      'CREATE CONSTRAINT instance_id IF NOT EXISTS FOR (n:Instance) REQUIRE n.id IS UNIQUE',
     ],
   },
 ];

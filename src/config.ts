@@ -66,6 +66,7 @@ const envSchema = z.object({
     .optional(),
   REDIS_KEY_PREFIX: z.string().max(100).default('agent-platform:'),
   EVENT_REPLAY_EVENTS: z.coerce.number().int().min(0).max(1_000_000).default(1000),
+  INSTANCE_CHECK: z.enum(['on', 'off']).default('on'),
   EVENT_RELAY_AFTER_MS: z.coerce.number().int().min(100).max(3_600_000).default(10_000),
   ENGINE: z.enum(['on', 'off']).default('on'),
   ENGINE_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
@@ -137,6 +138,8 @@ export interface Config {
     redisPrefix: string;
     /** Events (and as many tokens) kept per tenant for subscriptions that resume with `after`. */
     replayEvents: number;
+    /** Refuse processes whose events would not reach every subscriber (instances.ts). */
+    instanceCheck: boolean;
     /** A process holds its committed events this long; past that (it crashed) a relay publishes them. */
     relayAfterMs: number;
   };
@@ -219,6 +222,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       redisPrefix: e.REDIS_KEY_PREFIX,
       replayEvents: e.EVENT_REPLAY_EVENTS,
       relayAfterMs: e.EVENT_RELAY_AFTER_MS,
+      instanceCheck: e.INSTANCE_CHECK === 'on',
     },
     engine: {
       enabled: e.ENGINE === 'on',

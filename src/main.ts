@@ -11,7 +11,9 @@ import {
 } from './engine/start.js';
 import { checkModelReachable } from './llm/models.js';
 import { VERSION } from './version.js';
+import { hostname } from 'node:os';
 import { openEventBus } from '../subscriptions/bus.js';
+import { joinInstances } from '../subscriptions/instances.js';
 import { redisRateLimit } from './limits/shared-rate-limiter.js';
 import { createEmbedder } from './memory/embeddings/embedder.js';
 import { ensureVectorIndexes } from '../graph/memory/vector.repository.js';
@@ -26,6 +28,17 @@ async function main(): Promise<void> {
   const embedder = await createEmbedder(config.embeddings, { log: logger, fetchIfMissing: true });
   await ensureVectorIndexes(graph, embedder);
   const pubsub = await openEventBus(config, logger);
+  const instances = config.events.instanceCheck
+    ? await joinInstances({
+        graph,
+        logger,
+        self: {
+          id: `${hostname()}:${config.port || process.pid}`,
+          role: 'api',
+          bus: pubsub.shared ? 'redis' : 'in-process',
+        },
+      })
+    : null;
   // With Redis, every instance spends from the same bucket per key.
   const rateLimit = config.events.redisUrl
     ? await redisRateLimit({
@@ -81,6 +94,7 @@ async function main(): Promise<void> {
     // Steps get 10 s of the 15 s grace, then go back to the queue for another process.
     await stopEngine(scheduler, 10_000, logger, ingestion, evolution);
     await server.close();
+    await instances?.stop();
     await pubsub.close?.();
     await rateLimit?.close?.();
     await graph.close();

@@ -11,6 +11,7 @@ import { reportMalformedNodes } from '../graph/mappers.js';
 import { createInProcessPubSub, type PubSub } from '../subscriptions/pubsub.js';
 import { localRateLimit, type RateLimit } from './limits/shared-rate-limiter.js';
 import { startWsServer } from '../subscriptions/ws-server.js';
+import type { SharedExecutions } from '../subscriptions/per-event.js';
 import type { Config } from './config.js';
 import type { LlmConfig } from './llm/config.js';
 import type { BudgetDefaults } from './domain/budget.js';
@@ -70,6 +71,11 @@ export interface ServerDeps {
   relay?: boolean;
   /** The relay serves only these tenants (test servers: their own); unset, every tenant. */
   relayTenants?: string[];
+  /**
+   * Execute each event once per group of equal subscriptions (default true); the
+   * subscriptions benchmark turns it off for its baseline.
+   */
+  shareEventExecution?: boolean;
   /** How long this process holds its events before a relay may publish them (EVENT_RELAY_AFTER_MS). */
   relayAfterMs?: number;
 }
@@ -87,6 +93,8 @@ export interface RunningServer {
   port: number;
   services: Services;
   pubsub: PubSub;
+  /** Executions of events for subscribers (shared by equal subscriptions). */
+  eventExecutions: SharedExecutions;
   /** Closes subscriptions, drains HTTP requests; the graph stays open (its owner closes it). */
   close(): Promise<void>;
 }
@@ -205,6 +213,11 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     authenticate: (credential, address) => authenticate(credential, 'websocket', address ?? '?'),
     context: contextFor,
     perEvent: (ctx) => ({ ...ctx, loaders: createLoaders(graph, ctx.tenantId) }),
+    // Resolvers read the tenant and the role (auth checks) of the context, nothing else of the key.
+    audience:
+      (deps.shareEventExecution ?? true)
+        ? (ctx) => `${ctx.tenantId}\n${ctx.principal?.role ?? ''}`
+        : undefined,
     checkOperation: async (principal, payload) => {
       const { allowed, retryAfterSeconds } = await limiter.take(`key:${principal.keyId}`);
       if (!allowed) {
@@ -312,6 +325,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     port,
     services,
     pubsub,
+    eventExecutions: ws.executions,
     close: async () => {
       stopAuditSweep();
       stopCheckpointPruning();

@@ -12,6 +12,7 @@ import { createLogger } from './logger.js';
 import { UnitOfWork } from './services/unit-of-work.js';
 import { openEventBus } from '../subscriptions/bus.js';
 import { Outbox } from '../subscriptions/outbox.js';
+import { joinInstances } from '../subscriptions/instances.js';
 import { createEmbedder } from './memory/embeddings/embedder.js';
 import { ensureVectorIndexes } from '../graph/memory/vector.repository.js';
 
@@ -28,6 +29,14 @@ async function main(): Promise<void> {
   const embedder = await createEmbedder(config.embeddings, { log: logger, fetchIfMissing: true });
   await ensureVectorIndexes(graph, embedder);
   const pubsub = await openEventBus(config, logger);
+  const workerId = process.env.WORKER_ID || `${hostname()}-${process.pid}`;
+  const instances = config.events.instanceCheck
+    ? await joinInstances({
+        graph,
+        logger,
+        self: { id: workerId, role: 'worker', bus: pubsub.shared ? 'redis' : 'in-process' },
+      })
+    : null;
   // Events are written with their steps. Without a shared bus, the API's relay publishes them.
   const outbox = new Outbox({
     graph,
@@ -51,7 +60,7 @@ async function main(): Promise<void> {
     logger,
     pubsub,
     embedder,
-    workerId: process.env.WORKER_ID || `${hostname()}-${process.pid}`,
+    workerId,
     tenantIds,
   };
   const scheduler = schedulerFromConfig(config, engineDeps);
@@ -70,6 +79,7 @@ async function main(): Promise<void> {
     logger.info(`${signal} received: finishing ${scheduler.running} running step(s)`);
     await stopEngine(scheduler, 30_000, logger, ingestion, evolution);
     await outbox.stop();
+    await instances?.stop();
     await pubsub.close?.();
     await graph.close();
     logger.info('Worker stopped');

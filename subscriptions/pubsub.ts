@@ -123,6 +123,12 @@ export function createInProcessPubSub(
   const epoch = Date.now();
   let seq = 0;
   const rings = new Map<string, Ring>();
+  let undelivered: [topic: string, event: unknown][] = [];
+  const deliverAll = () => {
+    const batch = undelivered;
+    undelivered = [];
+    for (const [topic, event] of batch) fanout.deliver(topic, event);
+  };
 
   return {
     publish(topic, payload) {
@@ -134,7 +140,11 @@ export function createInProcessPubSub(
         rings.set(key, ring);
         ring.push(topic, event);
       }
-      fanout.deliver(topic, event);
+      // After the publisher's own continuation (a mutation's response): fanning out to
+      // thousands of subscribers must not make the change itself slower. Everything published
+      // in one turn (a commit's events) is delivered together, in order.
+      if (undelivered.length === 0) setImmediate(deliverAll);
+      undelivered.push([topic, event]);
       return HELD;
     },
     shared: false,

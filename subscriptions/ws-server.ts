@@ -7,7 +7,7 @@ import type { Principal } from '../src/domain/auth.js';
 import type { Logger } from '../src/logger.js';
 import { AppError, UnauthenticatedError } from '../src/domain/errors.js';
 import { tooManySubscriptions } from './errors.js';
-import { subscribeWithFreshContext } from './per-event.js';
+import { SharedExecutions, subscribeWithFreshContext } from './per-event.js';
 import type { PubSub } from './pubsub.js';
 import { TOPICS, type ApiKeyRevokedEvent } from './topics.js';
 import { keepWatching } from './watch.js';
@@ -25,6 +25,12 @@ export interface WsServerOptions<C> {
   /** A context for one operation (fresh loaders are made per event by `perEvent`). */
   context(principal: Principal): C;
   perEvent(context: C): C;
+  /**
+   * Besides the operation, what a subscription's result depends on (tenant and role):
+   * subscriptions with equal operations and audiences share one execution per event
+   * (per-event.ts). Unset: every subscription executes each event itself.
+   */
+  audience?(context: C): string;
   /** Parses, validates and limits an operation: its execution args, or the errors to send. */
   checkOperation(
     principal: Principal,
@@ -53,8 +59,12 @@ export const TRY_AGAIN_LATER_CLOSE = 1013;
  * missing or bad key closes the socket with 4403, and so does revoking the key later; a
  * failure on the server's side closes it with 1013, which clients retry.
  */
-export function startWsServer<C>(opts: WsServerOptions<C>): { dispose(): Promise<void> } {
+export function startWsServer<C>(opts: WsServerOptions<C>): {
+  executions: SharedExecutions;
+  dispose(): Promise<void>;
+} {
   const wsServer = new WebSocketServer({ server: opts.httpServer, path: '/graphql' });
+  const executions = new SharedExecutions();
   const principals = new WeakMap<WebSocket, Principal>();
   const socketsByKey = new Map<string, Set<WebSocket>>();
   // Ids of each socket's live subscriptions: a closed socket takes its count with it.
@@ -123,7 +133,11 @@ export function startWsServer<C>(opts: WsServerOptions<C>): { dispose(): Promise
         live.get(extra.socket)?.delete(id);
       },
       context: ({ extra }) => opts.context(principals.get(extra.socket)!) as never,
-      subscribe: (args) => subscribeWithFreshContext<C>(args, opts.perEvent),
+      subscribe: (args) =>
+        subscribeWithFreshContext<C>(args, opts.perEvent, {
+          executions,
+          audience: opts.audience?.(args.contextValue as C) ?? null,
+        }),
       onError: (_ctx, _id, _payload, errors) => opts.onError(errors),
     },
     wsServer,
@@ -146,6 +160,7 @@ export function startWsServer<C>(opts: WsServerOptions<C>): { dispose(): Promise
   );
 
   return {
+    executions,
     async dispose() {
       await revocations.stop();
       await cleanup.dispose();

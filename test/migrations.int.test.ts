@@ -36,6 +36,7 @@ describe('migrations', () => {
       'Episode',
       'Evaluation',
       'Fact',
+      'Instance',
       'Knowledge',
       'LLMCall',
       'Message',

@@ -87,9 +87,11 @@ describe('in-process pub/sub', () => {
     const slow = pubsub.subscribe('t');
     const fast = pubsub.subscribe('t', { maxBuffered: 100 });
     for (const n of [1, 2, 3]) pubsub.publish('t', n);
+    await delivered();
     expect(pubsub.subscriberCount('t')).toBe(2);
     pubsub.publish('t', 4);
-    // Unsubscribed at once, its buffer dropped; the other subscriber is untouched.
+    await delivered();
+    // Unsubscribed on delivery, its buffer dropped; the other subscriber is untouched.
     expect(pubsub.subscriberCount('t')).toBe(1);
     const failure = await slow.next().catch((err: unknown) => err);
     expect(failure).toBeInstanceOf(SubscriptionLimitError);
@@ -166,3 +168,8 @@ describe('in-process pub/sub that keeps no events', () => {
     });
   });
 });
+
+/** In-process events reach subscribers after the publisher's own continuation (a macrotask). */
+function delivered(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

@@ -1,0 +1,74 @@
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { runEntry, runWorker, type AppProcess } from './utils/process.js';
+import { freePort } from './utils/redis.js';
+
+const neo4j = inject('neo4j');
+const redisUrl = inject('redisUrl');
+
+/**
+ * Processes whose live events could not reach every subscriber are refused at start, with one
+ * line naming REDIS_URL: a second API instance without a shared bus, or a process on Redis
+ * beside an API instance that is not on it.
+ */
+describe('several processes on one database', () => {
+  const started: AppProcess[] = [];
+  afterAll(async () => {
+    for (const p of started) if (p.child.exitCode === null) p.child.kill('SIGTERM');
+    await Promise.all(started.map((p) => p.exited));
+  });
+
+  const api = async (env: Record<string, string> = {}) => {
+    const app = runEntry('src/main.ts', {
+      PORT: String(await freePort()),
+      NEO4J_URI: neo4j.uri,
+      NEO4J_USER: neo4j.user,
+      NEO4J_PASSWORD: neo4j.password,
+      NEO4J_DATABASE: neo4j.database,
+      INSTANCE_CHECK: 'on',
+      REDIS_URL: '',
+      ...env,
+    });
+    started.push(app);
+    return app;
+  };
+  const refusal = async (app: AppProcess) => {
+    expect(await app.exited).toBe(1);
+    const lines = app.output().trim().split('\n');
+    return lines.at(-1)!;
+  };
+
+  it('refuses a second API instance without REDIS_URL, and a process on Redis beside it, but not a worker without it', async () => {
+    const first = await api();
+    await first.waitFor(/ready at/);
+
+    const second = await api();
+    expect(await refusal(second)).toMatch(
+      /^Cannot start: API instance .* \(without REDIS_URL\) runs against this Neo4j and this API instance is without REDIS_URL: .*REDIS_URL/,
+    );
+
+    if (redisUrl) {
+      const onRedis = runWorker({
+        INSTANCE_CHECK: 'on',
+        REDIS_URL: redisUrl,
+        WORKER_TENANTS: 'nobody',
+      });
+      started.push(onRedis);
+      expect(await refusal(onRedis)).toMatch(
+        /^Cannot start: API instance .* \(without REDIS_URL\) runs against this Neo4j and this worker is with REDIS_URL/,
+      );
+    }
+
+    // A worker without REDIS_URL hands its events over through Neo4j: welcome.
+    const handing = runWorker({ INSTANCE_CHECK: 'on', REDIS_URL: '', WORKER_TENANTS: 'nobody' });
+    started.push(handing);
+    await handing.waitFor(/Worker .* running/);
+    handing.child.kill('SIGTERM');
+    expect(await handing.exited).toBe(0);
+
+    // Once the first has stopped (its record goes with it), another may start.
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    const next = await api();
+    await next.waitFor(/ready at/);
+  }, 120_000);
+});
