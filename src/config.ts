@@ -67,6 +67,7 @@ const envSchema = z.object({
   REDIS_KEY_PREFIX: z.string().max(100).default('agent-platform:'),
   EVENT_REPLAY_EVENTS: z.coerce.number().int().min(0).max(1_000_000).default(1000),
   INSTANCE_CHECK: z.enum(['on', 'off']).default('on'),
+  EVENT_RELAY: z.enum(['on', 'off']).default('on'),
   EVENT_RELAY_AFTER_MS: z.coerce.number().int().min(100).max(3_600_000).default(10_000),
   ENGINE: z.enum(['on', 'off']).default('on'),
   ENGINE_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
@@ -138,6 +139,8 @@ export interface Config {
     redisPrefix: string;
     /** Events (and as many tokens) kept per tenant for subscriptions that resume with `after`. */
     replayEvents: number;
+    /** Run the outbox relay in this process (subscriptions/outbox.ts). */
+    relay: boolean;
     /** Refuse processes whose events would not reach every subscriber (instances.ts). */
     instanceCheck: boolean;
     /** A process holds its committed events this long; past that (it crashed) a relay publishes them. */
@@ -223,6 +226,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       replayEvents: e.EVENT_REPLAY_EVENTS,
       relayAfterMs: e.EVENT_RELAY_AFTER_MS,
       instanceCheck: e.INSTANCE_CHECK === 'on',
+      relay: e.EVENT_RELAY === 'on',
     },
     engine: {
       enabled: e.ENGINE === 'on',

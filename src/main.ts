@@ -57,6 +57,7 @@ async function main(): Promise<void> {
     llm: config.llm,
     budgets: config.budgets,
     embedder,
+    relay: config.events.relay,
     relayAfterMs: config.events.relayAfterMs,
   });
   const admin = await ensureBootstrapAdmin(config, server.services.auth);

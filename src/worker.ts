@@ -47,10 +47,11 @@ async function main(): Promise<void> {
   });
   // A dedicated worker serves only these tenants (comma-separated); default all.
   const tenantIds = process.env.WORKER_TENANTS ? process.env.WORKER_TENANTS.split(',') : null;
-  if (pubsub.shared) {
+  if (pubsub.shared && config.events.relay) {
     // What a crashed process left unpublished; handed-off events are the API's to publish.
     outbox.startRelay({ handoffs: false, intervalMs: 2_000, tenantIds });
-  } else {
+  }
+  if (!pubsub.shared) {
     logger.info(
       'No REDIS_URL: the events of the steps this worker runs reach the API through Neo4j (its outbox relay), a little later than through Redis',
     );

@@ -74,7 +74,12 @@ describe.skipIf(!redisServerBinary())('a worker SIGKILLed between commit and pub
     const heard = new Map<string, string>();
     const hear = async (until: () => boolean, ms: number) => {
       while (!until()) {
-        const event = await watch.waitForNext(ms);
+        const event = await watch.waitForNext(ms).catch((err: Error) => {
+          const named = [...heard].map(
+            ([id, s]) => `${id === ids.a ? 'a' : id === ids.b ? 'b' : 'root'} ${s}`,
+          );
+          throw new Error(`${err.message}; heard last: ${named.join(', ')}`);
+        });
         expect(event.errors).toBeUndefined();
         const { id, status } = event.data!.taskUpdated.task;
         heard.set(id, status);

@@ -30,13 +30,18 @@ const LIFECYCLE = ['PENDING', 'READY', 'IN_PROGRESS', 'COMPLETED'];
 describe.skipIf(!redisUrl)('live events from worker processes, through Redis', () => {
   const prefix = `test:${randomUUID()}:`;
   let api: TestServer;
+  let other: TestServer;
   let bus: PubSub;
+  let otherBus: PubSub;
   const workers: AppProcess[] = [];
 
   beforeAll(async () => {
     bus = await createRedisPubSub({ url: redisUrl!, logger: createLogger('silent'), prefix });
     // The API runs no scheduler: every step is run by the two worker processes.
     api = await startTestServer(undefined, {}, undefined, {}, { pubsub: bus });
+    // A second API instance of the same tenant on its own connection to the same Redis.
+    otherBus = await createRedisPubSub({ url: redisUrl!, logger: createLogger('silent'), prefix });
+    other = await startTestServer(api.tenantId, {}, undefined, {}, { pubsub: otherBus });
     for (const n of [1, 2]) {
       const workerId = `live-${n}-${prefix.slice(5, 13)}`;
       const proc = runWorker({
@@ -55,12 +60,14 @@ describe.skipIf(!redisUrl)('live events from worker processes, through Redis', (
       if (w.child.exitCode === null) w.child.kill('SIGTERM');
       await w.exited;
     }
+    await other?.stop();
     await api?.stop();
+    await otherBus?.close?.();
     await bus?.close?.();
   });
 
-  it('a subscriber of the API hears every transition of a workflow the workers run, in order', async () => {
-    const ids = await runHeardWorkflow(api);
+  it('a subscriber of one API instance hears every transition of a workflow started on another and run by the workers, in order', async () => {
+    const ids = await runHeardWorkflow(api, other);
     // Every step ran in a worker process: what was heard came through Redis.
     const runs = await api.gql(
       `query($id: ID!) { workflow(taskId: $id) { tasks { runs { worker } } } }`,
@@ -69,7 +76,7 @@ describe.skipIf(!redisUrl)('live events from worker processes, through Redis', (
     const ran = (runs.data as { workflow: { tasks: { runs: { worker: string }[] }[] } }).workflow;
     const byWorker = new Set(ran.tasks.flatMap((t) => t.runs.map((r) => r.worker)));
     expect([...byWorker].every((w) => w.startsWith('live-'))).toBe(true);
-  });
+  }, 60_000);
 
   it('without REDIS_URL, a worker hands its events to the API through the outbox, and none is lost', async () => {
     // An API on its in-process bus, with its relay: the worker's events reach it only through Neo4j.
@@ -96,14 +103,17 @@ describe.skipIf(!redisUrl)('live events from worker processes, through Redis', (
       await proc.exited;
       await alone.stop();
     }
-  });
+  }, 90_000); // a worker process starting and a workflow: slow on a loaded 2-core machine
 });
 
 /**
- * Runs a four-step workflow on `api` (steps a, b, c in parallel, then d) and checks that a
- * subscriber of `api` heard each step go through its lifecycle, in order, to COMPLETED.
+ * Runs a four-step workflow started on `starter` (steps a, b, c in parallel, then d) and checks
+ * that a subscriber of `api` heard each step go through its lifecycle, in order, to COMPLETED.
  */
-async function runHeardWorkflow(api: TestServer): Promise<Record<string, string>> {
+async function runHeardWorkflow(
+  api: TestServer,
+  starter: TestServer = api,
+): Promise<Record<string, string>> {
   const agents = await api.gql(
     `mutation { createAgents(inputs: [{ name: "Echo", role: MASTER_OPERATOR, capabilities: [{ name: "echo" }] }]) { id } }`,
   );
@@ -119,7 +129,7 @@ async function runHeardWorkflow(api: TestServer): Promise<Record<string, string>
     { key: 'd', title: 'Step d', parentKey: 'root', dependsOnKeys: ['a', 'b', 'c'] },
   ]);
   const watch = await subscribe(api, WorkersWatch, { rootId: ids.root! });
-  await startWorkflow(api, ids.root!);
+  await startWorkflow(starter, ids.root!);
 
   const heard = new Map<string, string[]>();
   while (heard.get(ids.root!)?.at(-1) !== 'COMPLETED') {

@@ -28,8 +28,10 @@ export function runEntry(entry: string, env: Record<string, string>): AppProcess
       EVOLUTION: 'off',
       EMBEDDINGS_PROVIDER: 'offline',
       // Suites run API and worker processes side by side on one test database, each its own
-      // little platform; the suite of the check turns it on.
+      // little platform: none may refuse another (the suite of the check turns it on).
       INSTANCE_CHECK: 'off',
+      // Nor may one suite's API relay another suite's handed-off events into its own bus.
+      EVENT_RELAY: 'off',
       ...env,
     },
   });
