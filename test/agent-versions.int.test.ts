@@ -166,6 +166,9 @@ function collectEvents(s: TestServer) {
   return {
     events,
     stop: async () => {
+      // In-process events reach subscribers a macrotask after their publish: let those of
+      // the last action arrive before unsubscribing drops them.
+      await new Promise((r) => setImmediate(r));
       await it.return?.();
       await done;
     },
