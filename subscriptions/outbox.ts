@@ -75,7 +75,8 @@ type Queued = { id: string; event: OutboxEvent };
  * Contract:
  * - **Delivery**: every committed event reaches the bus at least once while its writer lives
  *   or some process runs a relay (within `holdMs` + the relay's interval of a crash). A
- *   duplicate needs a writer that could not renew its hold (Neo4j away) for `holdMs`.
+ *   duplicate needs a writer that could not renew its hold (Neo4j away), or whose publish hung
+ *   without failing (Redis stalled), for longer than `holdMs`.
  * - **Order**: one process's events reach the bus in commit order, across an outage too. A
  *   relayed event (its writer died) comes late, after events published after it; so may one
  *   process's backlog against another's after an outage. Resuming clients get them all.
