@@ -108,14 +108,17 @@ export function countQuery(spec: ListSpec): CypherQuery {
   };
 }
 
-/** Runs a list and its count in the caller's transaction and maps nodes to domain objects. */
+/**
+ * Runs a list, and its count when the request asks for one, in the caller's transaction, and
+ * maps nodes to domain objects.
+ */
 export async function readPage<T>(
   tx: Tx,
   spec: ListSpec,
   map: (node: NodeLike) => T,
 ): Promise<Page<T>> {
   const rows = await tx.run<{ node: NodeLike; sortValue: string }>(listQuery(spec));
-  const [count] = await tx.run<{ total: number }>(countQuery(spec));
+  const [count] = spec.page.total ? await tx.run<{ total: number }>(countQuery(spec)) : [];
   const list = listKey(spec);
   // A node the mappers cannot read is left out and logged, not the whole page (issue 9).
   const items = rows.slice(0, spec.page.first).flatMap((row) => {
@@ -124,7 +127,10 @@ export async function readPage<T>(
     const cursor = encodeCursor({ value: row.sortValue, id: String(row.node.properties.id) }, list);
     return [{ node, cursor }];
   });
-  return { items, hasNextPage: rows.length > spec.page.first, totalCount: count?.total ?? 0 };
+  const hasNextPage = rows.length > spec.page.first;
+  return spec.page.total
+    ? { items, hasNextPage, totalCount: count?.total ?? 0 }
+    : { items, hasNextPage };
 }
 
 export interface NodeLike {

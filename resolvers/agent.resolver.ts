@@ -1,3 +1,4 @@
+import type { GraphQLResolveInfo } from 'graphql';
 import {
   Arg,
   Args,
@@ -5,6 +6,7 @@ import {
   Ctx,
   FieldResolver,
   ID,
+  Info,
   Int,
   Mutation,
   Query,
@@ -22,7 +24,7 @@ import {
   DeleteAgentResult,
 } from '../schema/agent.type.js';
 import { AgentFilter, CreateAgentInput, UpdateAgentInput } from '../schema/agent.input.js';
-import { toConnection } from '../schema/connection.type.js';
+import { pageInput, toConnection } from '../schema/connection.type.js';
 import { AgentOrder, AgentStatus, Role } from '../schema/enums.js';
 import { PageArgs } from '../schema/page.args.js';
 import type { AppContext } from '../src/context.js';
@@ -39,17 +41,17 @@ export class AgentResolver {
   @Query(() => AgentConnection)
   async agents(
     @Ctx() ctx: AppContext,
+    @Info() info: GraphQLResolveInfo,
     @Arg('filter', () => AgentFilter, { nullable: true }) filter?: AgentFilter | null,
     @Arg('orderBy', () => AgentOrder, { defaultValue: AgentOrder.CREATED_ASC })
     orderBy?: AgentOrder,
-    @Args(() => PageArgs) { first, after }: PageArgs = {},
+    @Args(() => PageArgs) args: PageArgs = {},
   ): Promise<AgentConnection> {
     const page = await ctx.services.agents.list(
       ctx.tenantId,
       withoutNulls(filter),
       orderToSort(orderBy ?? AgentOrder.CREATED_ASC),
-      first,
-      after,
+      pageInput(args, info),
     );
     return toConnection(page);
   }

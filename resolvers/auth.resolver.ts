@@ -1,4 +1,5 @@
-import { Arg, Args, Authorized, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
+import { Arg, Args, Authorized, Ctx, ID, Info, Mutation, Query, Resolver } from 'type-graphql';
 import {
   ApiKey,
   ApiKeyConnection,
@@ -8,7 +9,7 @@ import {
   CreatedTenant,
   Viewer,
 } from '../schema/auth.type.js';
-import { toConnection } from '../schema/connection.type.js';
+import { pageInput, toConnection } from '../schema/connection.type.js';
 import { Role } from '../schema/enums.js';
 import { PageArgs } from '../schema/page.args.js';
 import type { AppContext } from '../src/context.js';
@@ -32,9 +33,10 @@ export class AuthResolver {
   })
   async apiKeys(
     @Ctx() ctx: AppContext,
-    @Args(() => PageArgs) { first, after }: PageArgs = {},
+    @Info() info: GraphQLResolveInfo,
+    @Args(() => PageArgs) args: PageArgs = {},
   ): Promise<ApiKeyConnection> {
-    return toConnection(await ctx.services.auth.listKeys(ctx.tenantId, first, after));
+    return toConnection(await ctx.services.auth.listKeys(ctx.tenantId, pageInput(args, info)));
   }
 
   @Mutation(() => CreatedApiKey, {
@@ -68,8 +70,9 @@ export class AuthResolver {
   @Query(() => AuditEventConnection, { description: 'The tenant’s audit trail, newest first.' })
   async auditEvents(
     @Ctx() ctx: AppContext,
+    @Info() info: GraphQLResolveInfo,
     @Arg('filter', () => AuditFilter, { nullable: true }) filter?: AuditFilter | null,
-    @Args(() => PageArgs) { first, after }: PageArgs = {},
+    @Args(() => PageArgs) args: PageArgs = {},
   ): Promise<AuditEventConnection> {
     const { since, until, ...rest } = withoutNulls(filter);
     // The DateTimeISO scalar parses into a Date; the graph takes ISO text.
@@ -77,8 +80,7 @@ export class AuthResolver {
     const page = await ctx.services.audit.list(
       ctx.tenantId,
       { ...rest, since: iso(since), until: iso(until) },
-      first,
-      after,
+      pageInput(args, info),
     );
     return toConnection(page);
   }

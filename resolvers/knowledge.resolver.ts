@@ -1,3 +1,4 @@
+import type { GraphQLResolveInfo } from 'graphql';
 import {
   Arg,
   Args,
@@ -5,6 +6,7 @@ import {
   Ctx,
   FieldResolver,
   ID,
+  Info,
   Int,
   Mutation,
   Query,
@@ -12,7 +14,7 @@ import {
   Root,
 } from 'type-graphql';
 import { Agent } from '../schema/agent.type.js';
-import { toConnection } from '../schema/connection.type.js';
+import { pageInput, toConnection } from '../schema/connection.type.js';
 import { ListOrder, Role } from '../schema/enums.js';
 import {
   KnowledgeFilter,
@@ -36,17 +38,17 @@ export class KnowledgeResolver {
   @Query(() => KnowledgeConnection)
   async knowledgeItems(
     @Ctx() ctx: AppContext,
+    @Info() info: GraphQLResolveInfo,
     @Arg('filter', () => KnowledgeFilter, { nullable: true }) filter?: KnowledgeFilter | null,
     @Arg('orderBy', () => ListOrder, { defaultValue: ListOrder.CREATED_ASC })
     orderBy?: ListOrder,
-    @Args(() => PageArgs) { first, after }: PageArgs = {},
+    @Args(() => PageArgs) args: PageArgs = {},
   ): Promise<KnowledgeConnection> {
     const page = await ctx.services.knowledge.list(
       ctx.tenantId,
       withoutNulls(filter),
       orderToSort(orderBy ?? ListOrder.CREATED_ASC),
-      first,
-      after,
+      pageInput(args, info),
     );
     return toConnection(page);
   }

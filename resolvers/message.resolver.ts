@@ -1,3 +1,4 @@
+import type { GraphQLResolveInfo } from 'graphql';
 import {
   Arg,
   Args,
@@ -5,6 +6,7 @@ import {
   Ctx,
   FieldResolver,
   ID,
+  Info,
   Int,
   Mutation,
   Query,
@@ -15,7 +17,7 @@ import {
 import { tenantEvents } from '../subscriptions/pubsub.js';
 import { TOPICS, type MessageSentEvent } from '../subscriptions/topics.js';
 import { Agent } from '../schema/agent.type.js';
-import { toConnection } from '../schema/connection.type.js';
+import { pageInput, toConnection } from '../schema/connection.type.js';
 import { ListOrder, MessageKind, Role } from '../schema/enums.js';
 import { MessageFilter, SendMessageInput } from '../schema/message.input.js';
 import {
@@ -28,7 +30,7 @@ import { Task } from '../schema/task.type.js';
 import { PageArgs } from '../schema/page.args.js';
 import type { AppContext } from '../src/context.js';
 import { seqPageRequest } from '../src/domain/message.js';
-import { pageRequest } from '../src/domain/page.js';
+import { pageSize } from '../src/domain/page.js';
 import { orderToSort, RESUME_AFTER, withoutNulls } from './args.js';
 
 @Authorized(Role.VIEWER)
@@ -42,17 +44,17 @@ export class MessageResolver {
   @Query(() => MessageConnection)
   async messages(
     @Ctx() ctx: AppContext,
+    @Info() info: GraphQLResolveInfo,
     @Arg('filter', () => MessageFilter, { nullable: true }) filter?: MessageFilter | null,
     @Arg('orderBy', () => ListOrder, { defaultValue: ListOrder.CREATED_ASC })
     orderBy?: ListOrder,
-    @Args(() => PageArgs) { first, after }: PageArgs = {},
+    @Args(() => PageArgs) args: PageArgs = {},
   ): Promise<MessageConnection> {
     const page = await ctx.services.messages.list(
       ctx.tenantId,
       withoutNulls(filter),
       orderToSort(orderBy ?? ListOrder.CREATED_ASC),
-      first,
-      after,
+      pageInput(args, info),
     );
     return toConnection(page);
   }
@@ -139,15 +141,15 @@ export class ConversationResolver {
   @Query(() => ConversationConnection)
   async conversations(
     @Ctx() ctx: AppContext,
+    @Info() info: GraphQLResolveInfo,
     @Arg('orderBy', () => ListOrder, { defaultValue: ListOrder.CREATED_ASC })
     orderBy?: ListOrder,
-    @Args(() => PageArgs) { first, after }: PageArgs = {},
+    @Args(() => PageArgs) args: PageArgs = {},
   ): Promise<ConversationConnection> {
     const page = await ctx.services.messages.listConversations(
       ctx.tenantId,
       orderToSort(orderBy ?? ListOrder.CREATED_ASC),
-      first,
-      after,
+      pageInput(args, info),
     );
     return toConnection(page);
   }
@@ -189,7 +191,7 @@ export class AgentMessagesResolver {
     @Arg('first', () => Int, { defaultValue: 20, description: '1 to 100.' }) first?: number,
     @Arg('kind', () => MessageKind, { nullable: true }) kind?: MessageKind | null,
   ): Promise<Message[]> {
-    const limit = pageRequest(first ?? 20).first;
+    const limit = pageSize(first ?? 20);
     const loader = ctx.loaders.keyed('agentMessages', [limit, kind ?? null], () =>
       ctx.loaders.messages.ofAgents(limit, kind ?? null),
     );

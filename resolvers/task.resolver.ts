@@ -1,3 +1,4 @@
+import type { GraphQLResolveInfo } from 'graphql';
 import {
   Arg,
   Args,
@@ -5,6 +6,7 @@ import {
   Ctx,
   FieldResolver,
   ID,
+  Info,
   Int,
   Mutation,
   Query,
@@ -13,7 +15,7 @@ import {
   Subscription,
 } from 'type-graphql';
 import { Agent, StatusCount } from '../schema/agent.type.js';
-import { toConnection } from '../schema/connection.type.js';
+import { pageInput, toConnection } from '../schema/connection.type.js';
 import { Role, TaskOrder, TaskStatus } from '../schema/enums.js';
 import { CreateTaskInput, TaskFilter, UpdateTaskInput } from '../schema/task.input.js';
 import { Assignment, Task, TaskConnection, TaskUpdate } from '../schema/task.type.js';
@@ -35,16 +37,16 @@ export class TaskResolver {
   @Query(() => TaskConnection)
   async tasks(
     @Ctx() ctx: AppContext,
+    @Info() info: GraphQLResolveInfo,
     @Arg('filter', () => TaskFilter, { nullable: true }) filter?: TaskFilter | null,
     @Arg('orderBy', () => TaskOrder, { defaultValue: TaskOrder.CREATED_ASC }) orderBy?: TaskOrder,
-    @Args(() => PageArgs) { first, after }: PageArgs = {},
+    @Args(() => PageArgs) args: PageArgs = {},
   ): Promise<TaskConnection> {
     const page = await ctx.services.tasks.list(
       ctx.tenantId,
       withoutNulls(filter),
       orderToSort(orderBy ?? TaskOrder.CREATED_ASC),
-      first,
-      after,
+      pageInput(args, info),
     );
     return toConnection(page);
   }

@@ -1,5 +1,7 @@
+import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
 import { Field, Int, ObjectType, type ClassType } from 'type-graphql';
-import type { Page } from '../src/domain/page.js';
+import type { Page, PageInput } from '../src/domain/page.js';
+import type { PageArgs } from './page.args.js';
 
 @ObjectType({ description: 'Relay page information.' })
 export class PageInfo {
@@ -20,7 +22,7 @@ export interface ConnectionShape<T> {
   edges: { node: T; cursor: string }[];
   nodes: T[];
   pageInfo: PageInfo;
-  totalCount: number;
+  totalCount?: number;
 }
 
 /** A Relay connection type for `Item`, named `<Item>Connection` with `<Item>Edge` edges. */
@@ -48,10 +50,30 @@ export function Connection<T extends object>(Item: ClassType<T>) {
     @Field(() => PageInfo)
     pageInfo!: PageInfo;
 
+    // Read only when selected (pageInput), so absent exactly when nobody resolves it.
     @Field(() => Int, { description: 'All rows matching the filter, across pages.' })
-    totalCount!: number;
+    totalCount?: number;
   }
   return ConnectionType;
+}
+
+/**
+ * A list field's page arguments, and whether its selection names `totalCount` (through
+ * fragments too; a directive on it still counts): only then is the count read.
+ */
+export function pageInput({ first, after }: PageArgs, info: GraphQLResolveInfo): PageInput {
+  const visited = new Set<string>();
+  const selects = (set: SelectionSetNode | undefined): boolean =>
+    !!set &&
+    set.selections.some((selection) => {
+      if (selection.kind === Kind.FIELD) return selection.name.value === 'totalCount';
+      if (selection.kind === Kind.INLINE_FRAGMENT) return selects(selection.selectionSet);
+      const name = selection.name.value;
+      if (visited.has(name)) return false;
+      visited.add(name);
+      return selects(info.fragments[name]?.selectionSet);
+    });
+  return { first, after, total: info.fieldNodes.some((node) => selects(node.selectionSet)) };
 }
 
 export function toConnection<T>(page: Page<T>): ConnectionShape<T> {

@@ -98,7 +98,7 @@ describe('nested fields', () => {
     await seed('Large', 50);
     const small = await roundTrips('Small', 5);
     const large = await roundTrips('Large', 50);
-    // list + count, then one statement per nested field level
+    // the list (no totalCount asked), then one statement per nested field level
     expect(small).toBeLessThanOrEqual(9);
     expect(large).toBe(small);
   });

@@ -1,6 +1,14 @@
+import {
+  Kind,
+  parse,
+  type FragmentDefinitionNode,
+  type GraphQLResolveInfo,
+  type OperationDefinitionNode,
+} from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { countQuery, listQuery, ORDERED_LISTS, type ListSpec } from '../graph/page.js';
 import { MIGRATIONS } from '../graph/migrations.js';
+import { pageInput } from '../schema/connection.type.js';
 import {
   checkCursor,
   decodeCursor,
@@ -14,7 +22,7 @@ const spec = (over: Partial<ListSpec> = {}): ListSpec => ({
   conditions: ['n.status IN $status'],
   params: { tenantId: 't1', status: ['READY'] },
   sort: { property: 'createdAt', descending: false },
-  page: { first: 20 },
+  page: { first: 20, total: true },
   ...over,
 });
 
@@ -39,7 +47,10 @@ describe('list queries', () => {
       encodeCursor({ value: '2026-01-01T00:00:00Z', id: 'x' }, 'Task.createdAt.DESC'),
     );
     const q = listQuery(
-      spec({ sort: { property: 'createdAt', descending: true }, page: { first: 5, after } }),
+      spec({
+        sort: { property: 'createdAt', descending: true },
+        page: { first: 5, after, total: true },
+      }),
     );
     expect(q.cypher).toContain(
       'n.createdAt <= datetime($afterValue) AND (n.createdAt < datetime($afterValue) OR n.id < $afterId)',
@@ -76,7 +87,9 @@ describe('list queries', () => {
 describe('cursors', () => {
   it('round-trip for the list they were made for', () => {
     const token = encodeCursor({ value: 'v', id: 'i' }, 'Task.title.ASC');
-    expect(checkCursor(pageRequest(5, token).after!, 'Task.title.ASC')).toMatchObject({
+    expect(
+      checkCursor(pageRequest({ first: 5, after: token }).after!, 'Task.title.ASC'),
+    ).toMatchObject({
       value: 'v',
       id: 'i',
     });
@@ -91,8 +104,43 @@ describe('cursors', () => {
     const altered = Buffer.from(JSON.stringify([value, 'other', mac])).toString('base64url');
     expect(() => checkCursor(decodeCursor(altered), 'Task.title.ASC')).toThrow(notOurs);
     const forged = Buffer.from(JSON.stringify(['garbage', 'x'])).toString('base64url');
-    expect(() => pageRequest(5, forged)).toThrow(notOurs);
+    expect(() => pageRequest({ first: 5, after: forged })).toThrow(notOurs);
     useCursorSecret('another secret of at least thirty-two characters');
     expect(() => checkCursor(decodeCursor(token), 'Task.title.ASC')).toThrow(notOurs);
+  });
+});
+
+describe('pageInput', () => {
+  /** The resolve info of the operation's first field, as graphql-js hands it to a resolver. */
+  const infoOf = (source: string) => {
+    const definitions = parse(source).definitions;
+    const operation = definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION);
+    const fragments = definitions.filter((d) => d.kind === Kind.FRAGMENT_DEFINITION);
+    return {
+      fieldNodes: [(operation as OperationDefinitionNode).selectionSet.selections[0]],
+      fragments: Object.fromEntries(
+        (fragments as FragmentDefinitionNode[]).map((f) => [f.name.value, f]),
+      ),
+    } as unknown as GraphQLResolveInfo;
+  };
+  const total = (source: string) => pageInput({ first: 2 }, infoOf(source)).total;
+
+  it('asks for the count when totalCount is selected: directly, aliased, or in fragments', () => {
+    expect(total('{ tasks { totalCount } }')).toBe(true);
+    expect(total('{ tasks { n: totalCount nodes { id } } }')).toBe(true);
+    expect(total('{ tasks { ... on TaskConnection { totalCount } } }')).toBe(true);
+    expect(
+      total(
+        '{ tasks { ...A } } fragment A on TaskConnection { ...B } fragment B on TaskConnection { totalCount }',
+      ),
+    ).toBe(true);
+  });
+
+  it('does not when it is not, even when a field inside is called totalCount', () => {
+    expect(total('{ tasks { nodes { id } pageInfo { hasNextPage } } }')).toBe(false);
+    expect(total('{ tasks { totalCount: pageInfo { hasNextPage } } }')).toBe(false);
+    expect(total('{ tasks { ...A } } fragment A on TaskConnection { ...A nodes { id } }')).toBe(
+      false,
+    );
   });
 });

@@ -13,7 +13,7 @@ import { profiler } from './utils/profile.js';
 
 /** Rows of each kind in the big tenant: far more than the small tenant's reads may touch. */
 const BIG = 3000;
-const page = { first: 20 };
+const page = { first: 20, total: true };
 const created = { property: 'createdAt', descending: false } as const;
 
 /**
@@ -156,6 +156,21 @@ describe("a small tenant's reads do not grow with a big tenant's data", () => {
     );
     expect(named.result?.id).toBe(chiefId);
     expect(named.dbHits).toBeLessThan(50);
+  });
+
+  it('reads no count unless totalCount is asked for', async () => {
+    const list = (total: boolean) =>
+      prof.measure((tx) => listTasks(tx, small.tenantId, {}, created, { first: 2, total }));
+    const counted = await list(true);
+    const uncounted = await list(false);
+    expect(counted.statements).toBe(2);
+    expect(counted.result.totalCount).toBe(5);
+    expect(uncounted.statements).toBe(1);
+    expect(uncounted.result.totalCount).toBeUndefined();
+    const ids = (page: typeof counted.result) => page.items.map((i) => i.node.id);
+    expect(ids(uncounted.result)).toEqual(ids(counted.result));
+    expect(uncounted.result.hasNextPage).toBe(true);
+    expect(uncounted.dbHits).toBeLessThan(counted.dbHits);
   });
 
   it('still lists and counts the small tenant through the API', async () => {

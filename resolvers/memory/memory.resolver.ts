@@ -1,3 +1,4 @@
+import type { GraphQLResolveInfo } from 'graphql';
 import { DateTimeISOResolver } from 'graphql-scalars';
 import {
   Arg,
@@ -6,13 +7,14 @@ import {
   Ctx,
   FieldResolver,
   ID,
+  Info,
   Int,
   Mutation,
   Query,
   Resolver,
   Root,
 } from 'type-graphql';
-import { toConnection } from '../../schema/connection.type.js';
+import { pageInput, toConnection } from '../../schema/connection.type.js';
 import { ListOrder, Role } from '../../schema/enums.js';
 import { EntityOrder, EpisodeKind } from '../../schema/memory/enums.js';
 import { EntityFilter, EpisodeFilter, FactFilter } from '../../schema/memory/memory.input.js';
@@ -46,17 +48,17 @@ export class EntityResolver {
   @Query(() => EntityConnection, { description: 'Entities, without merged ones by default.' })
   async entities(
     @Ctx() ctx: AppContext,
+    @Info() info: GraphQLResolveInfo,
     @Arg('filter', () => EntityFilter, { nullable: true }) filter?: EntityFilter | null,
     @Arg('orderBy', () => EntityOrder, { defaultValue: EntityOrder.CREATED_ASC })
     orderBy?: EntityOrder,
-    @Args(() => PageArgs) { first, after }: PageArgs = {},
+    @Args(() => PageArgs) args: PageArgs = {},
   ): Promise<EntityConnection> {
     const page = await ctx.services.memory.entities(
       ctx.tenantId,
       withoutNulls(filter),
       orderToSort(orderBy ?? EntityOrder.CREATED_ASC),
-      first,
-      after,
+      pageInput(args, info),
     );
     return toConnection(page);
   }
@@ -93,14 +95,14 @@ export class EntityResolver {
   async episodes(
     @Root() entity: Entity,
     @Ctx() ctx: AppContext,
-    @Args(() => PageArgs) { first, after }: PageArgs = {},
+    @Info() info: GraphQLResolveInfo,
+    @Args(() => PageArgs) args: PageArgs = {},
   ): Promise<EpisodeConnection> {
     const page = await ctx.services.memory.episodes(
       ctx.tenantId,
       { entityId: entity.id },
       orderToSort(ListOrder.CREATED_ASC),
-      first,
-      after,
+      pageInput(args, info),
     );
     return toConnection(page);
   }
@@ -135,17 +137,17 @@ export class FactResolver {
   })
   async facts(
     @Ctx() ctx: AppContext,
+    @Info() info: GraphQLResolveInfo,
     @Arg('filter', () => FactFilter, { nullable: true }) filter?: FactFilter | null,
     @Arg('asOf', () => DateTimeISOResolver, { nullable: true }) asOf?: Date | null,
     @Arg('orderBy', () => ListOrder, { defaultValue: ListOrder.CREATED_ASC }) orderBy?: ListOrder,
-    @Args(() => PageArgs) { first, after }: PageArgs = {},
+    @Args(() => PageArgs) args: PageArgs = {},
   ): Promise<FactConnection> {
     const page = await ctx.services.memory.facts(
       ctx.tenantId,
       { ...withoutNulls(filter), asOf: asIso(asOf) },
       orderToSort(orderBy ?? ListOrder.CREATED_ASC),
-      first,
-      after,
+      pageInput(args, info),
     );
     return toConnection(page);
   }
@@ -188,16 +190,16 @@ export class EpisodeResolver {
   @Query(() => EpisodeConnection)
   async episodes(
     @Ctx() ctx: AppContext,
+    @Info() info: GraphQLResolveInfo,
     @Arg('filter', () => EpisodeFilter, { nullable: true }) filter?: EpisodeFilter | null,
     @Arg('orderBy', () => ListOrder, { defaultValue: ListOrder.CREATED_ASC }) orderBy?: ListOrder,
-    @Args(() => PageArgs) { first, after }: PageArgs = {},
+    @Args(() => PageArgs) args: PageArgs = {},
   ): Promise<EpisodeConnection> {
     const page = await ctx.services.memory.episodes(
       ctx.tenantId,
       withoutNulls(filter),
       orderToSort(orderBy ?? ListOrder.CREATED_ASC),
-      first,
-      after,
+      pageInput(args, info),
     );
     return toConnection(page);
   }

@@ -78,7 +78,7 @@ export interface SeqPageRequest {
  * another list is refused with BAD_USER_INPUT.
  */
 export function seqPageRequest(first?: number | null, after?: string | null): SeqPageRequest {
-  const page = pageRequest(first, after);
+  const page = pageRequest({ first, after });
   const cursor = page.after && checkCursor(page.after, CONVERSATION_MESSAGES);
   const afterSeq = cursor ? Number(cursor.value) : 0;
   if (!Number.isSafeInteger(afterSeq) || afterSeq < 0) {

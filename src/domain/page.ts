@@ -15,12 +15,23 @@ export interface Cursor {
 export interface PageRequest {
   first: number;
   after?: Cursor;
+  /** Whether to count every matching row too: a second read, made only when asked for. */
+  total: boolean;
+}
+
+/** A list's arguments as a client gives them (PageArgs), and whether it asked for totalCount. */
+export interface PageInput {
+  first?: number | null;
+  after?: string | null;
+  /** Default true: callers that cannot tell what the client selected pay for the count. */
+  total?: boolean;
 }
 
 export interface Page<T> {
   items: { node: T; cursor: string }[];
   hasNextPage: boolean;
-  totalCount: number;
+  /** All matching rows; absent when the request did not ask for it (PageRequest.total). */
+  totalCount?: number;
 }
 
 // Cursors are signed so that a client can only hand back a position the API gave it. The key is
@@ -96,8 +107,8 @@ export function pageSize(first: number | null | undefined, fallback = DEFAULT_PA
 }
 
 /** Validates first/after for a connection. */
-export function pageRequest(first?: number | null, after?: string | null): PageRequest {
-  return { first: pageSize(first), after: after ? decodeCursor(after) : undefined };
+export function pageRequest({ first, after, total = true }: PageInput = {}): PageRequest {
+  return { first: pageSize(first), after: after ? decodeCursor(after) : undefined, total };
 }
 
 /** Properties a list may sort on. */

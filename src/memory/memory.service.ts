@@ -14,7 +14,8 @@ import {
   type Fact,
   type MemoryDocument,
 } from '../domain/memory.js';
-import { pageRequest, type Page, type Sort } from '../domain/page.js';
+import { pageRequest,
+  type PageInput, type Page, type Sort } from '../domain/page.js';
 import { isId, LIMITS, optionalText, requiredText } from '../domain/validate.js';
 import type { UnitOfWork } from '../services/unit-of-work.js';
 
@@ -106,8 +107,7 @@ export class MemoryService {
     tenantId: string,
     filter: entities.EntityFilter,
     sort: Sort,
-    first?: number | null,
-    after?: string | null,
+    input: PageInput,
   ): Promise<Page<Entity>> {
     const text = optionalText('filter.text', filter.text, LIMITS.search) ?? undefined;
     const type = optionalText('filter.type', filter.type, LIMITS.name) ?? undefined;
@@ -117,7 +117,7 @@ export class MemoryService {
         tenantId,
         { ...filter, text, type },
         sort,
-        pageRequest(first, after),
+        pageRequest(input),
       ),
     );
   }
@@ -150,11 +150,10 @@ export class MemoryService {
     tenantId: string,
     filter: episodes.EpisodeFilter,
     sort: Sort,
-    first?: number | null,
-    after?: string | null,
+    input: PageInput,
   ): Promise<Page<Episode>> {
     return this.uow.read((tx) =>
-      episodes.listEpisodes(tx, tenantId, filter, sort, pageRequest(first, after)),
+      episodes.listEpisodes(tx, tenantId, filter, sort, pageRequest(input)),
     );
   }
 
@@ -162,12 +161,11 @@ export class MemoryService {
     tenantId: string,
     filter: facts.FactFilter,
     sort: Sort,
-    first?: number | null,
-    after?: string | null,
+    input: PageInput,
   ): Promise<Page<Fact>> {
     const text = optionalText('filter.text', filter.text, LIMITS.search) ?? undefined;
     return this.uow.read((tx) =>
-      facts.listFacts(tx, tenantId, { ...filter, text }, sort, pageRequest(first, after)),
+      facts.listFacts(tx, tenantId, { ...filter, text }, sort, pageRequest(input)),
     );
   }
 

@@ -4,7 +4,8 @@ import { publishTasks } from './task-events.js';
 import { TOPICS } from '../../subscriptions/topics.js';
 import { assertAgentTransition, AgentStatus, type Agent, type AgentRole } from '../domain/agent.js';
 import { BadInputError, ConflictError, NotFoundError } from '../domain/errors.js';
-import { pageRequest, type Page, type Sort } from '../domain/page.js';
+import { pageRequest,
+  type PageInput, type Page, type Sort } from '../domain/page.js';
 import {
   atPosition,
   distinctNames,
@@ -201,10 +202,9 @@ export class AgentService {
     tenantId: string,
     filter: repo.AgentFilter,
     sort: Sort,
-    first?: number | null,
-    after?: string | null,
+    input: PageInput,
   ): Promise<Page<Agent>> {
-    const page = pageRequest(first, after);
+    const page = pageRequest(input);
     const text = optionalText('text', filter.text, LIMITS.search) ?? undefined;
     return this.uow.read((tx) => repo.listAgents(tx, tenantId, { ...filter, text }, sort, page));
   }

@@ -1,6 +1,7 @@
 import * as repo from '../../graph/audit.repository.js';
 import { SYSTEM_TENANT, type AuditEvent } from '../domain/auth.js';
-import { pageRequest, type Page } from '../domain/page.js';
+import { pageRequest,
+  type PageInput, type Page } from '../domain/page.js';
 import type { UnitOfWork } from './unit-of-work.js';
 
 export interface SweepOptions {
@@ -47,10 +48,9 @@ export class AuditService {
   list(
     tenantId: string,
     filter: repo.AuditFilter,
-    first?: number | null,
-    after?: string | null,
+    input: PageInput,
   ): Promise<Page<AuditEvent>> {
-    const page = pageRequest(first, after);
+    const page = pageRequest(input);
     return this.uow.read((tx) => repo.listAuditEvents(tx, tenantId, filter, page));
   }
 }

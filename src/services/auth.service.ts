@@ -12,7 +12,8 @@ import {
   type Tenant,
 } from '../domain/auth.js';
 import { NotFoundError, UnauthenticatedError } from '../domain/errors.js';
-import { pageRequest, type Page } from '../domain/page.js';
+import { pageRequest,
+  type PageInput, type Page } from '../domain/page.js';
 import { LIMITS, requiredText } from '../domain/validate.js';
 import type { UnitOfWork } from './unit-of-work.js';
 
@@ -128,8 +129,8 @@ export class AuthService {
     for (const [hash, entry] of this.cache) if (entry.key.id === id) this.cache.delete(hash);
   }
 
-  listKeys(tenantId: string, first?: number | null, after?: string | null): Promise<Page<ApiKey>> {
-    const page = pageRequest(first, after);
+  listKeys(tenantId: string, input: PageInput): Promise<Page<ApiKey>> {
+    const page = pageRequest(input);
     return this.uow.read((tx) => repo.listApiKeys(tx, tenantId, page));
   }
 

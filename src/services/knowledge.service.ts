@@ -3,7 +3,8 @@ import { unknownIds } from '../../graph/ids.repository.js';
 import { luceneQuery } from '../../graph/fulltext.js';
 import { NotFoundError } from '../domain/errors.js';
 import { KnowledgeKind, type Knowledge } from '../domain/knowledge.js';
-import { pageRequest, pageSize, type Page, type Sort } from '../domain/page.js';
+import { pageRequest,
+  type PageInput, pageSize, type Page, type Sort } from '../domain/page.js';
 import {
   atPosition,
   distinctNames,
@@ -124,10 +125,9 @@ export class KnowledgeService {
     tenantId: string,
     filter: repo.KnowledgeFilter,
     sort: Sort,
-    first?: number | null,
-    after?: string | null,
+    input: PageInput,
   ): Promise<Page<Knowledge>> {
-    const page = pageRequest(first, after);
+    const page = pageRequest(input);
     const checked: repo.KnowledgeFilter = {
       ...filter,
       tag: optionalText('tag', filter.tag, LIMITS.tag) ?? undefined,

@@ -9,7 +9,8 @@ import {
   type Conversation,
   type Message,
 } from '../domain/message.js';
-import { pageRequest, type Page, type Sort } from '../domain/page.js';
+import { pageRequest,
+  type PageInput, type Page, type Sort } from '../domain/page.js';
 import {
   atPosition,
   LIMITS,
@@ -94,10 +95,9 @@ export class MessageService {
     tenantId: string,
     filter: repo.MessageFilter,
     sort: Sort,
-    first?: number | null,
-    after?: string | null,
+    input: PageInput,
   ): Promise<Page<Message>> {
-    const page = pageRequest(first, after);
+    const page = pageRequest(input);
     const text = optionalText('text', filter.text, LIMITS.search) ?? undefined;
     return this.uow.read((tx) => repo.listMessages(tx, tenantId, { ...filter, text }, sort, page));
   }
@@ -105,10 +105,9 @@ export class MessageService {
   listConversations(
     tenantId: string,
     sort: Sort,
-    first?: number | null,
-    after?: string | null,
+    input: PageInput,
   ): Promise<Page<Conversation>> {
-    const page = pageRequest(first, after);
+    const page = pageRequest(input);
     return this.uow.read((tx) => repo.listConversations(tx, tenantId, sort, page));
   }
 }

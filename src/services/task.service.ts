@@ -6,7 +6,8 @@ import { unknownIds } from '../../graph/ids.repository.js';
 import { cancelRuns } from '../../graph/settlement.repository.js';
 import { BadInputError, ConflictError, NotFoundError } from '../domain/errors.js';
 import { givenFamily } from '../domain/family.js';
-import { pageRequest, type Page, type Sort } from '../domain/page.js';
+import { pageRequest,
+  type PageInput, type Page, type Sort } from '../domain/page.js';
 import {
   assertTaskTransition,
   isFinished,
@@ -331,10 +332,9 @@ export class TaskService {
     tenantId: string,
     filter: repo.TaskFilter,
     sort: Sort,
-    first?: number | null,
-    after?: string | null,
+    input: PageInput,
   ): Promise<Page<Task>> {
-    const page = pageRequest(first, after);
+    const page = pageRequest(input);
     const text = optionalText('text', filter.text, LIMITS.search) ?? undefined;
     return this.uow.read((tx) => repo.listTasks(tx, tenantId, { ...filter, text }, sort, page));
   }

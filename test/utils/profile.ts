@@ -12,10 +12,13 @@ const hitsOf = (plan: ProfiledPlan): number =>
 
 /**
  * Measures the work of repository code, not its time: `measure(work)` runs `work` with a Tx
- * that PROFILEs every statement (results as usual) and returns the db hits they took in all.
+ * that PROFILEs every statement (results as usual) and returns the db hits they took in all,
+ * and how many statements it sent.
  */
 export function profiler(): {
-  measure<T>(work: (tx: Tx) => Promise<T>): Promise<{ result: T; dbHits: number }>;
+  measure<T>(
+    work: (tx: Tx) => Promise<T>,
+  ): Promise<{ result: T; dbHits: number; statements: number }>;
   close(): Promise<void>;
 } {
   const settings = inject('neo4j');
@@ -29,8 +32,10 @@ export function profiler(): {
       const session = driver.session({ database: settings.database });
       const tx = await session.beginTransaction();
       let dbHits = 0;
+      let statements = 0;
       const profiled: Tx = {
         async run<R extends Row>(q: CypherQuery) {
+          statements += 1;
           const res = await tx.run(`PROFILE ${q.cypher}`, q.params ?? {});
           dbHits += hitsOf(res.summary.profile as unknown as ProfiledPlan);
           return res.records.map((r) => r.toObject() as R);
@@ -38,7 +43,7 @@ export function profiler(): {
       };
       try {
         const result = await work(profiled);
-        return { result, dbHits };
+        return { result, dbHits, statements };
       } finally {
         await tx.rollback();
         await session.close();
