@@ -1,3 +1,4 @@
+import neo4j from 'neo4j-driver';
 import type { Graph } from '../graph/graph.js';
 
 /** The benchmark's own statements (set-up, checks, clean-up); all scoped by its tenant. */
@@ -85,4 +86,56 @@ export async function touchTask(graph: Graph, tenantId: string, id: string): Pro
       params: { tenantId, id },
     }),
   );
+}
+
+/** Agents and tasks of a tenant: whether a seeded benchmark tenant is whole. */
+export async function tenantSize(
+  graph: Graph,
+  tenantId: string,
+): Promise<{ agents: number; tasks: number }> {
+  const [row] = await graph.read((tx) =>
+    tx.run<{ agents: number; tasks: number }>({
+      cypher: `
+        RETURN COUNT { MATCH (:Agent {tenantId: $tenantId}) } AS agents,
+               COUNT { MATCH (:Task {tenantId: $tenantId}) } AS tasks`,
+      params: { tenantId },
+    }),
+  );
+  return row ?? { agents: 0, tasks: 0 };
+}
+
+/** Deletes a tenant's nodes a batch at a time (a seeded tenant is too big for one transaction). */
+export async function deleteTenantInBatches(graph: Graph, tenantId: string): Promise<number> {
+  if (!tenantId) throw new Error('deleteTenantInBatches needs a tenant id');
+  let deleted = 0;
+  for (;;) {
+    const [row] = await graph.write((tx) =>
+      tx.run<{ n: number }>({
+        cypher: `
+          MATCH (n {tenantId: $tenantId}) WITH n LIMIT 5000
+          DETACH DELETE n RETURN count(n) AS n`,
+        params: { tenantId },
+      }),
+    );
+    if (!row?.n) return deleted;
+    deleted += row.n;
+  }
+}
+
+/** Up to `limit` tasks that have subtasks and a dependency: what the single-task read reads. */
+export async function tasksWithRelations(
+  graph: Graph,
+  tenantId: string,
+  limit: number,
+): Promise<string[]> {
+  const rows = await graph.read((tx) =>
+    tx.run<{ id: string }>({
+      cypher: `
+        MATCH (t:Task {tenantId: $tenantId})
+        WHERE EXISTS { (t)<-[:SUBTASK_OF]-() } AND EXISTS { (t)-[:DEPENDS_ON]->() }
+        RETURN t.id AS id LIMIT $limit`,
+      params: { tenantId, limit: neo4j.int(limit) },
+    }),
+  );
+  return rows.map((r) => r.id);
 }
