@@ -4,6 +4,7 @@ import type { Page, PageRequest } from '../src/domain/page.js';
 import type { CypherQuery, Tx } from './cypher.js';
 import { toAgent, toCapability } from './mappers.js';
 import { readPage, type NodeLike, type Sort } from './page.js';
+import { projected } from './projections.js';
 
 export interface NewAgent {
   name: string;
@@ -180,7 +181,7 @@ export async function agentsByIds(
   ids: readonly string[],
 ): Promise<Agent[]> {
   const rows = await tx.run<{ n: NodeLike }>({
-    cypher: 'UNWIND $ids AS id MATCH (n:Agent {tenantId: $tenantId, id: id}) RETURN n',
+    cypher: `UNWIND $ids AS id MATCH (n:Agent {tenantId: $tenantId, id: id}) RETURN ${projected('Agent', 'n')} AS n`,
     params: { tenantId, ids },
   });
   return rows.map((r) => toAgent(r.n));

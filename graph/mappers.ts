@@ -23,7 +23,12 @@ export function iso(value: unknown): string {
   if (neo4j.isDateTime(value as never)) {
     return new Date((value as { toString(): string }).toString()).toISOString();
   }
-  return typeof value === 'string' ? value : new Date(String(value)).toISOString();
+  if (typeof value === 'string') {
+    // Text from a projection (projections.ts) is Neo4j's toString(): "…00Z", "…00.12Z".
+    const time = Date.parse(value);
+    return Number.isNaN(time) ? value : new Date(time).toISOString();
+  }
+  return new Date(String(value)).toISOString();
 }
 
 /**

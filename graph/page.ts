@@ -9,6 +9,7 @@ import {
 } from '../src/domain/page.js';
 import type { CypherQuery, Tx } from './cypher.js';
 import { mapOrSkip } from './mappers.js';
+import { isProjected, projected } from './projections.js';
 
 /**
  * The lists, and the orders each may be read in: sort property -> stored property. Every pair
@@ -89,7 +90,7 @@ export function listQuery(spec: ListSpec): CypherQuery {
       source(spec, property),
       `WHERE ${conditions.join(' AND ')}`,
       `WITH n ORDER BY n.tenantId ${dir}, n.${property} ${dir}, n.id ${dir} LIMIT $limit`,
-      `RETURN n AS node, toString(n.${property}) AS sortValue`,
+      `RETURN ${isProjected(spec.label) ? projected(spec.label, 'n') : 'n'} AS node, toString(n.${property}) AS sortValue`,
     ].join('\n'),
     params,
   };

@@ -4,6 +4,7 @@ import type { Task, TaskPriority, TaskStatus } from '../src/domain/task.js';
 import type { Tx } from './cypher.js';
 import { toAgent, toTask } from './mappers.js';
 import { readPage, type NodeLike } from './page.js';
+import { projected } from './projections.js';
 import type { Agent } from '../src/domain/agent.js';
 import { familyOf } from '../src/domain/family.js';
 
@@ -308,7 +309,7 @@ export async function tasksByIds(
   ids: readonly string[],
 ): Promise<Task[]> {
   const rows = await tx.run<{ n: NodeLike }>({
-    cypher: 'UNWIND $ids AS id MATCH (n:Task {tenantId: $tenantId, id: id}) RETURN n',
+    cypher: `UNWIND $ids AS id MATCH (n:Task {tenantId: $tenantId, id: id}) RETURN ${projected('Task', 'n')} AS n`,
     params: { tenantId, ids },
   });
   return rows.map((r) => toTask(r.n));
@@ -336,7 +337,8 @@ export async function relatedTasks(
       UNWIND $ids AS ownerId
       MATCH (n:Task {tenantId: $tenantId, id: ownerId})
       MATCH ${pattern}
-      RETURN ownerId, m ORDER BY m.createdAt, m.id`,
+      WITH ownerId, m ORDER BY m.createdAt, m.id
+      RETURN ownerId, ${projected('Task', 'm')} AS m`,
     params: { tenantId, ids },
   });
   return rows.map((r) => ({ ownerId: r.ownerId, task: toTask(r.m) }));
@@ -365,7 +367,8 @@ export async function assignmentsByTaskIds(
     cypher: `
       UNWIND $ids AS taskId
       MATCH (:Task {tenantId: $tenantId, id: taskId})-[r:ASSIGNED_TO]->(a:Agent)
-      RETURN taskId, a, r.score AS score, r.reason AS reason, toString(r.at) AS at`,
+      RETURN taskId, ${projected('Agent', 'a')} AS a, r.score AS score, r.reason AS reason,
+             toString(r.at) AS at`,
     params: { tenantId, ids },
   });
   return rows.map((r) => ({
@@ -400,7 +403,7 @@ export async function delegatorsByTaskIds(
     cypher: `
       UNWIND $ids AS taskId
       MATCH (:Task {tenantId: $tenantId, id: taskId})-[:DELEGATED_BY]->(a:Agent)
-      RETURN taskId, a`,
+      RETURN taskId, ${projected('Agent', 'a')} AS a`,
     params: { tenantId, ids },
   });
   return rows.map((r) => ({ taskId: r.taskId, agent: toAgent(r.a) }));
@@ -417,10 +420,14 @@ export async function tasksByAssigneeIds(
   const rows = await tx.run<{ agentId: string; tasks: NodeLike[] }>({
     cypher: `
       UNWIND $ids AS agentId
-      MATCH (:Agent {tenantId: $tenantId, id: agentId})<-[:ASSIGNED_TO]-(t:Task)
-      WHERE $statuses IS NULL OR t.status IN $statuses
-      WITH agentId, t ORDER BY t.createdAt DESC, t.id DESC
-      RETURN agentId, collect(t)[0..$limit] AS tasks`,
+      MATCH (a:Agent {tenantId: $tenantId, id: agentId})
+      CALL (a) {
+        MATCH (a)<-[:ASSIGNED_TO]-(t:Task)
+        WHERE $statuses IS NULL OR t.status IN $statuses
+        WITH t ORDER BY t.createdAt DESC, t.id DESC LIMIT $limit
+        RETURN collect(${projected('Task', 't')}) AS tasks
+      }
+      RETURN agentId, tasks`,
     params: { tenantId, ids, statuses, limit: neo4j.int(limit) },
   });
   return rows.flatMap((r) => r.tasks.map((t) => ({ agentId: r.agentId, task: toTask(t) })));

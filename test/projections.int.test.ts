@@ -1,0 +1,78 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { NodeLike } from '../graph/page.js';
+import { toAgent, toTask } from '../graph/mappers.js';
+import { projected, type ProjectedLabel } from '../graph/projections.js';
+import { startTestServer, type TestServer } from './utils/server.js';
+
+/**
+ * Issue 15: the hot reads return projections (the mapped properties, times as text) instead of
+ * whole nodes, so the driver decodes no DateTime the client never sees. A projection that
+ * missed a property a mapper reads would turn it into null without an error: these tests catch
+ * that, and any difference in what the mappers make of the two.
+ */
+const MAPPERS: Record<ProjectedLabel, (node: NodeLike) => unknown> = {
+  Agent: toAgent,
+  Task: toTask,
+};
+
+describe('projections', () => {
+  let server: TestServer;
+  const ids: Record<ProjectedLabel, string> = { Agent: '', Task: '' };
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    const made = await server.gql<{ createAgents: { id: string }[]; createTasks: never }, never>(
+      `mutation { createAgents(inputs: [{ name: "Projected", role: MASTER_OPERATOR,
+         description: "d", model: "m", systemPrompt: "s", capabilities: [{ name: "x" }] }]) { id } }`,
+    );
+    expect(made.errors).toBeUndefined();
+    ids.Agent = made.data!.createAgents[0]!.id;
+    const task = await server.gql<{ createTasks: { id: string }[] }, never>(
+      `mutation { createTasks(inputs: [{ title: "Projected", description: "d",
+         assigneeId: "${ids.Agent}", requiredCapabilities: ["x"] }]) { id } }`,
+    );
+    expect(task.errors).toBeUndefined();
+    ids.Task = task.data!.createTasks[0]!.id;
+    // Every optional a mapper reads, set, and times with more precision than a millisecond.
+    await server.graph.write((tx) =>
+      tx.run({
+        cypher: `
+          MATCH (a:Agent {id: $agent}), (t:Task {id: $task})
+          SET a.temperature = 0.3, a.tools = ['search'], a.lessonBudget = 4, a.reviewPlans = true,
+              a.createdAt = datetime('2026-01-02T03:04:05.123456789Z'),
+              t.result = 'r', t.error = 'e', t.waitingReason = 'w', t.key = 'k',
+              t.condition = 'true', t.needsPlan = true, t.expectedOutput = 'o',
+              t.decision = 'APPROVED', t.planApproval = true, t.planFeedback = 'f',
+              t.decidedBy = 'p', t.decisionComment = 'c', t.family = 'fam',
+              t.updatedAt = datetime('2026-01-02T03:04:05Z'),
+              t.leaseOwner = 'not read by the mapper'`,
+        params: { agent: ids.Agent, task: ids.Task },
+      }),
+    );
+  });
+  afterAll(() => server.stop());
+
+  it.each(['Agent', 'Task'] as const)(
+    '%s: the mapper reads the same object from its projection as from the node',
+    async (label) => {
+      const [row] = await server.graph.read((tx) =>
+        tx.run<{ node: NodeLike; projection: NodeLike }>({
+          cypher: `MATCH (n:${label} {id: $id}) RETURN n AS node, ${projected(label, 'n')} AS projection`,
+          params: { id: ids[label] },
+        }),
+      );
+      const { node, projection } = row!;
+      const read = new Set<string>();
+      const watched = new Proxy(node.properties, {
+        get(target, key) {
+          if (typeof key === 'string') read.add(key);
+          return target[key as string];
+        },
+      });
+      const fromNode = MAPPERS[label]({ ...node, properties: watched });
+      expect([...read].filter((key) => !(key in projection.properties))).toEqual([]);
+      expect(MAPPERS[label](projection)).toEqual(fromNode);
+      expect(projection.properties).not.toHaveProperty('leaseOwner');
+    },
+  );
+});
