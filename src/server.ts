@@ -1,7 +1,10 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, HeaderMap } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
@@ -254,6 +257,9 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
       complexityPlugin<AppContext>(schema, limits.maxComplexity),
       serviceUnavailablePlugin<AppContext>(),
       ApolloServerPluginDrainHttpServer({ httpServer }),
+      // No cache hints are set; the default cache-control plugin would still wrap every
+      // field's resolver to look for them (issue 15: per-field cost on nested lists).
+      ApolloServerPluginCacheControlDisabled(),
       production
         ? ApolloServerPluginLandingPageDisabled()
         : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
