@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Agent, AgentCapability, AgentRole, AgentStatus } from '../src/domain/agent.js';
 import type { Page, PageRequest } from '../src/domain/page.js';
+import { FINISHED_STATUSES } from '../src/domain/task.js';
 import type { CypherQuery, Tx } from './cypher.js';
 import { toAgent, toCapability } from './mappers.js';
 import { readPage, type NodeLike, type Sort } from './page.js';
@@ -204,8 +205,10 @@ export async function capabilitiesByAgentIds(
 }
 
 /**
- * The active Chief of Staff to hand a task to: the one with `id` when given, otherwise the
- * longest-serving. Reads only the tenant's Chiefs of Staff, through the (tenantId, role) index.
+ * The active Chief of Staff to hand a task to: the one with `id` when given, otherwise the one
+ * with the fewest unfinished tasks, ties drawn at random (so a burst of concurrent submits, which
+ * all see the same counts, still spreads out). Reads only the tenant's Chiefs of Staff, through
+ * the (tenantId, role) index; counting walks each one's assigned tasks.
  */
 export function activeChiefOfStaffQuery(tenantId: string, id: string | null): CypherQuery {
   return {
@@ -213,8 +216,9 @@ export function activeChiefOfStaffQuery(tenantId: string, id: string | null): Cy
       MATCH (n:Agent {tenantId: $tenantId, role: 'CHIEF_OF_STAFF'})
       USING INDEX n:Agent(tenantId, role)
       WHERE n.active = true AND ($id IS NULL OR n.id = $id)
-      RETURN n ORDER BY n.createdAt, n.id LIMIT 1`,
-    params: { tenantId, id },
+      WITH n, COUNT { (n)<-[:ASSIGNED_TO]-(t:Task) WHERE NOT t.status IN $finished } AS load
+      RETURN ${projected('Agent', 'n')} AS n, load ORDER BY load, rand() LIMIT 1`,
+    params: { tenantId, id, finished: FINISHED_STATUSES },
   };
 }
 
@@ -222,9 +226,9 @@ export async function activeChiefOfStaff(
   tx: Tx,
   tenantId: string,
   id: string | null,
-): Promise<Agent | null> {
-  const [row] = await tx.run<{ n: NodeLike }>(activeChiefOfStaffQuery(tenantId, id));
-  return row ? toAgent(row.n) : null;
+): Promise<{ chief: Agent; unfinished: number } | null> {
+  const [row] = await tx.run<{ n: NodeLike; load: number }>(activeChiefOfStaffQuery(tenantId, id));
+  return row ? { chief: toAgent(row.n), unfinished: row.load } : null;
 }
 
 export function listAgents(

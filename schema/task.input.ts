@@ -134,7 +134,8 @@ export class SubmitTaskInput {
 
   @Field(() => ID, {
     nullable: true,
-    description: 'The Chief of Staff to plan it; default the first active one.',
+    description:
+      'The Chief of Staff to plan it; default the active one with the fewest unfinished tasks.',
   })
   chiefOfStaffId?: string | null;
 

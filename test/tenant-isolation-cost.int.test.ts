@@ -149,12 +149,12 @@ describe("a small tenant's reads do not grow with a big tenant's data", () => {
     const { result, dbHits } = await prof.measure((tx) =>
       agentRepo.activeChiefOfStaff(tx, small.tenantId, null),
     );
-    expect(result?.id).toBe(chiefId);
+    expect(result?.chief.id).toBe(chiefId);
     expect(dbHits).toBeLessThan(50);
     const named = await prof.measure((tx) =>
       agentRepo.activeChiefOfStaff(tx, small.tenantId, chiefId),
     );
-    expect(named.result?.id).toBe(chiefId);
+    expect(named.result?.chief.id).toBe(chiefId);
     expect(named.dbHits).toBeLessThan(50);
   });
 

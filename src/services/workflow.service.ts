@@ -40,21 +40,23 @@ export class WorkflowService {
 
   /**
    * Hands a task to a Chief of Staff: it is created orchestrated and assigned to the Chief of
-   * Staff (the one named, or the longest-serving active one), whose first run plans it.
+   * Staff (the one named, or the active one with the fewest unfinished tasks), whose first run
+   * plans it.
    */
   submit(tenantId: string, actor: string, input: SubmitTaskData): Promise<Task> {
     const title = requiredText('title', input.title, LIMITS.title);
     const description = optionalText('description', input.description, LIMITS.description) ?? null;
     const family = givenFamily(input.family);
     return this.uow.run(async (tx, emit) => {
-      const chief = await agents.activeChiefOfStaff(tx, tenantId, input.chiefOfStaffId ?? null);
-      if (!chief) {
+      const found = await agents.activeChiefOfStaff(tx, tenantId, input.chiefOfStaffId ?? null);
+      if (!found) {
         if (input.chiefOfStaffId != null)
           throw new NotFoundError('Active Chief of Staff', input.chiefOfStaffId);
         throw new ConflictError(
           'No active CHIEF_OF_STAFF agent to plan the task: create or activate one first',
         );
       }
+      const { chief, unfinished } = found;
       const id = randomUUID();
       const [created] = await tasks.createTasks(tx, tenantId, [
         {
@@ -81,7 +83,9 @@ export class WorkflowService {
         id,
         chief.id,
         1,
-        `the Chief of Staff ${chief.name} plans it`,
+        input.chiefOfStaffId != null
+          ? `the Chief of Staff ${chief.name} plans it`
+          : `the Chief of Staff ${chief.name} plans it: the least loaded, with ${unfinished} unfinished tasks`,
       );
       await markOrchestrated(tx, tenantId, id);
       await markNeedsPlan(tx, tenantId, id);
