@@ -209,7 +209,7 @@ describe('performance analytics', () => {
         evaluations: { OBJECTIVE: 0.3, PERSON: 1 },
       },
     ]);
-  }, 60_000);
+  }, 120_000);
 
   afterAll(async () => {
     await other?.stop();

@@ -101,5 +101,5 @@ describe('assignment statistics from judged runs', () => {
         scoreSum: 0.4,
       });
     });
-  }, 60_000);
+  }, 120_000);
 });

@@ -285,7 +285,7 @@ describe('documents', () => {
     expect(response).toContain('"code":"BODY_TIMEOUT"');
     expect(sent).toBeLessThan(body.length);
     expect(await nodeCount()).toBe(before);
-  }, 30_000);
+  }, 120_000);
 
   it('ingests text through the ingestDocument mutation, with the same limits', async () => {
     const text = paragraphs(5, 'Mutation');

@@ -21,7 +21,7 @@ function embedderContract(name: string, make: () => Embedder | Promise<Embedder>
     let embedder: Embedder;
     beforeAll(async () => {
       embedder = await make();
-    }, 60_000);
+    }, 300_000);
 
     it('names itself provider:model:dimensions', () => {
       expect(embedder.id).toBe(`${embedder.provider}:${embedder.model}:${embedder.dimensions}`);

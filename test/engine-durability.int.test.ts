@@ -371,5 +371,5 @@ describe('a worker process killed while its steps run', () => {
     console.log(
       `killed worker held ${held.map((h) => h.key).join(', ')}; all ${steps.length} steps completed`,
     );
-  }, 60_000);
+  }, 120_000);
 });

@@ -42,7 +42,7 @@ interface LessonView {
   transitions: { from: string | null; to: string; reason: string; actor: string }[];
 }
 
-describe('lessons', { timeout: 60_000 }, () => {
+describe('lessons', { timeout: 120_000 }, () => {
   let server: TestServer;
   const read = async (id: string) => {
     const res = await server.gql<{ knowledge: LessonView }, object>(

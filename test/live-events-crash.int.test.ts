@@ -115,5 +115,5 @@ describe.skipIf(!redisServerBinary())('a worker SIGKILLed between commit and pub
     const b = await statusOf(ids.b!);
     if (b !== 'PENDING') await hear(() => heard.get(ids.b!) === b, 20_000);
     await watch.close();
-  }, 60_000);
+  }, 120_000);
 });

@@ -76,7 +76,7 @@ describe.skipIf(!redisUrl)('live events from worker processes, through Redis', (
     const ran = (runs.data as { workflow: { tasks: { runs: { worker: string }[] }[] } }).workflow;
     const byWorker = new Set(ran.tasks.flatMap((t) => t.runs.map((r) => r.worker)));
     expect([...byWorker].every((w) => w.startsWith('live-'))).toBe(true);
-  }, 60_000);
+  }, 120_000);
 
   it('without REDIS_URL, a worker hands its events to the API through the outbox, and none is lost', async () => {
     // An API on its in-process bus, with its relay: the worker's events reach it only through Neo4j.
