@@ -15,7 +15,11 @@ import type { SubscribeOptions } from './pubsub.js';
  * filtering before buffering, bounded buffers, return() unsubscribing at once.
  */
 export interface Fanout {
-  /** Offers an event (already carrying its id) to this process's subscribers of `topic`. */
+  /**
+   * Offers an event (already carrying its id) to this process's subscribers of `topic`: to the
+   * first OFFERS_PER_TURN of them now, the rest in later turns. Each subscriber still gets
+   * events in the order they were delivered.
+   */
   deliver(topic: string, event: unknown): void;
   /**
    * A subscriber. With `options.after`, it first yields `history(after)` (the events of this
@@ -49,9 +53,35 @@ interface Subscriber {
 /** Subscribers of one topic, keyed by tenant (`null`: every tenant). */
 type TopicSubscribers = Map<string | null, Set<Subscriber>>;
 
+/**
+ * Offers made per turn of the event loop. Each offer's subscriber then runs its whole way to the
+ * socket (execution, serialising, the write) in that turn's microtasks; offering to 5,000 at
+ * once would make every write wait until every subscriber had done all its other steps. In
+ * slices, the first sockets are written while later subscribers wait their turn, and requests
+ * (a mutation's response) run between slices.
+ */
+export const OFFERS_PER_TURN = 250;
+
 export function createFanout(defaultMax: number): Fanout {
   const topics = new Map<string, TopicSubscribers>();
   let made = 0;
+  // Events being offered, oldest first: a subscriber gets them in this order, whatever the
+  // slices (an event is offered to every target before the next event to any).
+  const pending: { event: unknown; targets: Subscriber[]; offered: number }[] = [];
+  let draining = false;
+  const drain = () => {
+    draining = true;
+    let budget = OFFERS_PER_TURN;
+    while (pending.length > 0 && budget > 0) {
+      const head = pending[0]!;
+      const end = Math.min(head.targets.length, head.offered + budget);
+      budget -= end - head.offered;
+      while (head.offered < end) head.targets[head.offered++]!.offer(head.event);
+      if (head.offered === head.targets.length) pending.shift();
+    }
+    if (pending.length > 0) setImmediate(drain);
+    else draining = false;
+  };
 
   const add = (topic: string, tenant: string | null, sub: Subscriber) => {
     const byTenant = topics.get(topic) ?? new Map<string | null, Set<Subscriber>>();
@@ -79,7 +109,9 @@ export function createFanout(defaultMax: number): Fanout {
         ...(byTenant.get(null) ?? []),
         ...(typeof tenant === 'string' ? (byTenant.get(tenant) ?? []) : []),
       ];
-      for (const sub of targets) sub.offer(event);
+      if (targets.length === 0) return;
+      pending.push({ event, targets, offered: 0 });
+      if (!draining) drain();
     },
 
     refuse(err) {

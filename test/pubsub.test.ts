@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SubscriptionLimitError } from '../subscriptions/errors.js';
 import { eventIdOf, withEventId } from '../subscriptions/event-id.js';
-import { createFanout } from '../subscriptions/fanout.js';
+import { createFanout, OFFERS_PER_TURN } from '../subscriptions/fanout.js';
 import { createInProcessPubSub, tenantEvents } from '../subscriptions/pubsub.js';
 import { resumeContract } from './utils/pubsub-contract.js';
 
@@ -153,6 +153,30 @@ describe('fan-out replay', () => {
     fanout.deliver('t', event(2));
     fanout.deliver('t', event(3));
     expect((await it.next()).value).toMatchObject({ n: 3 });
+  });
+});
+
+describe('fan-out to many subscribers', () => {
+  it('offers an event in slices, letting other work run between them, and keeps each subscriber’s order', async () => {
+    const fanout = createFanout(10);
+    const n = OFFERS_PER_TURN * 3 + 7;
+    const subscribers = Array.from({ length: n }, () => fanout.subscribe('t', {}));
+    const received = subscribers.map(() => [] as unknown[]);
+    const pending = subscribers.map((it, i) =>
+      (async () => {
+        for (let k = 0; k < 3; k++) received[i]!.push((await it.next()).value);
+      })(),
+    );
+    let gotWhenOtherWorkRan = -1;
+    fanout.deliver('t', 'a');
+    fanout.deliver('t', 'b');
+    fanout.deliver('t', 'c');
+    // Queued after the deliveries began: on one long turn it would run after the last offer.
+    setImmediate(() => (gotWhenOtherWorkRan = received.filter((r) => r.length > 0).length));
+    await Promise.all(pending);
+    expect(gotWhenOtherWorkRan).toBeGreaterThan(0);
+    expect(gotWhenOtherWorkRan).toBeLessThan(n);
+    for (const r of received) expect(r).toEqual(['a', 'b', 'c']);
   });
 });
 
