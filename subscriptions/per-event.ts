@@ -44,21 +44,20 @@ export async function subscribeWithFreshContext<C>(
       if (closed) return DONE;
       const step = await events.next();
       if (closed || step.done) return DONE;
-      const run = () =>
-        execute({
+      const run = async () => {
+        const result = await execute({
           ...args,
           rootValue: step.value,
           contextValue: perEvent(args.contextValue as C),
-        }) as Promise<ExecutionResult> | ExecutionResult;
-      const result = sharing ? await sharing.executions.run(step.value, key, run) : await run();
-      if (closed) return DONE;
-      // The id a client passes as `after` to resume from here (event-id.ts).
-      const eventId = eventIdOf(step.value);
-      const value = result as ExecutionResult;
-      return {
-        done: false,
-        value: eventId ? { ...value, extensions: { ...value.extensions, eventId } } : value,
+        });
+        // The id a client passes as `after` to resume from here (event-id.ts); made once per
+        // execution, so subscribers that share one also share the result object.
+        const eventId = eventIdOf(step.value);
+        return eventId ? { ...result, extensions: { ...result.extensions, eventId } } : result;
       };
+      const value = sharing ? await sharing.executions.run(step.value, key, run) : await run();
+      if (closed) return DONE;
+      return { done: false, value };
     },
     async return() {
       await close();
