@@ -139,3 +139,19 @@ export async function tasksWithRelations(
   );
   return rows.map((r) => r.id);
 }
+
+/** Every run of a tenant: who ran it and when (epoch ms, the database's clock). */
+export async function runIntervals(
+  graph: Graph,
+  tenantId: string,
+): Promise<{ agentId: string; startedAt: number; endedAt: number | null }[]> {
+  return graph.read((tx) =>
+    tx.run({
+      cypher: `
+        MATCH (r:Run {tenantId: $tenantId})-[:BY]->(a:Agent)
+        RETURN a.id AS agentId, r.startedAt.epochMillis AS startedAt,
+               r.endedAt.epochMillis AS endedAt`,
+      params: { tenantId },
+    }),
+  );
+}
