@@ -14,8 +14,7 @@ import {
   type Fact,
   type MemoryDocument,
 } from '../domain/memory.js';
-import { pageRequest,
-  type PageInput, type Page, type Sort } from '../domain/page.js';
+import { pageRequest, type PageInput, type Page, type Sort } from '../domain/page.js';
 import { isId, LIMITS, optionalText, requiredText } from '../domain/validate.js';
 import type { UnitOfWork } from '../services/unit-of-work.js';
 
@@ -112,13 +111,7 @@ export class MemoryService {
     const text = optionalText('filter.text', filter.text, LIMITS.search) ?? undefined;
     const type = optionalText('filter.type', filter.type, LIMITS.name) ?? undefined;
     return this.uow.read((tx) =>
-      entities.listEntities(
-        tx,
-        tenantId,
-        { ...filter, text, type },
-        sort,
-        pageRequest(input),
-      ),
+      entities.listEntities(tx, tenantId, { ...filter, text, type }, sort, pageRequest(input)),
     );
   }
 

@@ -4,8 +4,7 @@ import { publishTasks } from './task-events.js';
 import { TOPICS } from '../../subscriptions/topics.js';
 import { assertAgentTransition, AgentStatus, type Agent, type AgentRole } from '../domain/agent.js';
 import { BadInputError, ConflictError, NotFoundError } from '../domain/errors.js';
-import { pageRequest,
-  type PageInput, type Page, type Sort } from '../domain/page.js';
+import { pageRequest, type PageInput, type Page, type Sort } from '../domain/page.js';
 import {
   atPosition,
   distinctNames,

@@ -1,7 +1,6 @@
 import * as repo from '../../graph/audit.repository.js';
 import { SYSTEM_TENANT, type AuditEvent } from '../domain/auth.js';
-import { pageRequest,
-  type PageInput, type Page } from '../domain/page.js';
+import { pageRequest, type PageInput, type Page } from '../domain/page.js';
 import type { UnitOfWork } from './unit-of-work.js';
 
 export interface SweepOptions {
@@ -45,11 +44,7 @@ export class AuditService {
     return deleted;
   }
 
-  list(
-    tenantId: string,
-    filter: repo.AuditFilter,
-    input: PageInput,
-  ): Promise<Page<AuditEvent>> {
+  list(tenantId: string, filter: repo.AuditFilter, input: PageInput): Promise<Page<AuditEvent>> {
     const page = pageRequest(input);
     return this.uow.read((tx) => repo.listAuditEvents(tx, tenantId, filter, page));
   }

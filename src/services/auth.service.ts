@@ -12,8 +12,7 @@ import {
   type Tenant,
 } from '../domain/auth.js';
 import { NotFoundError, UnauthenticatedError } from '../domain/errors.js';
-import { pageRequest,
-  type PageInput, type Page } from '../domain/page.js';
+import { pageRequest, type PageInput, type Page } from '../domain/page.js';
 import { LIMITS, requiredText } from '../domain/validate.js';
 import type { UnitOfWork } from './unit-of-work.js';
 

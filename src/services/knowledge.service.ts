@@ -3,8 +3,7 @@ import { unknownIds } from '../../graph/ids.repository.js';
 import { luceneQuery } from '../../graph/fulltext.js';
 import { NotFoundError } from '../domain/errors.js';
 import { KnowledgeKind, type Knowledge } from '../domain/knowledge.js';
-import { pageRequest,
-  type PageInput, pageSize, type Page, type Sort } from '../domain/page.js';
+import { pageRequest, type PageInput, pageSize, type Page, type Sort } from '../domain/page.js';
 import {
   atPosition,
   distinctNames,

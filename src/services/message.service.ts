@@ -9,8 +9,7 @@ import {
   type Conversation,
   type Message,
 } from '../domain/message.js';
-import { pageRequest,
-  type PageInput, type Page, type Sort } from '../domain/page.js';
+import { pageRequest, type PageInput, type Page, type Sort } from '../domain/page.js';
 import {
   atPosition,
   LIMITS,
@@ -102,11 +101,7 @@ export class MessageService {
     return this.uow.read((tx) => repo.listMessages(tx, tenantId, { ...filter, text }, sort, page));
   }
 
-  listConversations(
-    tenantId: string,
-    sort: Sort,
-    input: PageInput,
-  ): Promise<Page<Conversation>> {
+  listConversations(tenantId: string, sort: Sort, input: PageInput): Promise<Page<Conversation>> {
     const page = pageRequest(input);
     return this.uow.read((tx) => repo.listConversations(tx, tenantId, sort, page));
   }

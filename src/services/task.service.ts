@@ -6,8 +6,7 @@ import { unknownIds } from '../../graph/ids.repository.js';
 import { cancelRuns } from '../../graph/settlement.repository.js';
 import { BadInputError, ConflictError, NotFoundError } from '../domain/errors.js';
 import { givenFamily } from '../domain/family.js';
-import { pageRequest,
-  type PageInput, type Page, type Sort } from '../domain/page.js';
+import { pageRequest, type PageInput, type Page, type Sort } from '../domain/page.js';
 import {
   assertTaskTransition,
   isFinished,
