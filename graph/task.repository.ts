@@ -2,10 +2,9 @@ import neo4j from 'neo4j-driver';
 import type { Page, PageRequest, Sort } from '../src/domain/page.js';
 import type { Task, TaskPriority, TaskStatus } from '../src/domain/task.js';
 import type { Tx } from './cypher.js';
-import { toAgent, toTask } from './mappers.js';
+import { toTask } from './mappers.js';
 import { readPage, type NodeLike } from './page.js';
 import { projected } from './projections.js';
-import type { Agent } from '../src/domain/agent.js';
 import { familyOf } from '../src/domain/family.js';
 
 export interface NewTask {
@@ -313,139 +312,6 @@ export async function tasksByIds(
     params: { tenantId, ids },
   });
   return rows.map((r) => toTask(r.n));
-}
-
-/** Task-to-task relations a field may load; the only patterns spliced into relatedTasks. */
-const RELATIONS = {
-  subtasks: '(n)<-[:SUBTASK_OF]-(m:Task)',
-  parent: '(n)-[:SUBTASK_OF]->(m:Task)',
-  dependencies: '(n)-[:DEPENDS_ON]->(m:Task)',
-  dependents: '(n)<-[:DEPENDS_ON]-(m:Task)',
-} as const;
-export type TaskRelation = keyof typeof RELATIONS;
-
-/** For loaders: the tasks related to each of `ids`, oldest first. */
-export async function relatedTasks(
-  tx: Tx,
-  tenantId: string,
-  ids: readonly string[],
-  relation: TaskRelation,
-): Promise<{ ownerId: string; task: Task }[]> {
-  const pattern = RELATIONS[relation];
-  const rows = await tx.run<{ ownerId: string; m: NodeLike }>({
-    cypher: `
-      UNWIND $ids AS ownerId
-      MATCH (n:Task {tenantId: $tenantId, id: ownerId})
-      MATCH ${pattern}
-      WITH ownerId, m ORDER BY m.createdAt, m.id
-      RETURN ownerId, ${projected('Task', 'm')} AS m`,
-    params: { tenantId, ids },
-  });
-  return rows.map((r) => ({ ownerId: r.ownerId, task: toTask(r.m) }));
-}
-
-export interface Assignment {
-  taskId: string;
-  agent: Agent;
-  score: number | null;
-  reason: string | null;
-  assignedAt: string | null;
-}
-
-export async function assignmentsByTaskIds(
-  tx: Tx,
-  tenantId: string,
-  ids: readonly string[],
-): Promise<Assignment[]> {
-  const rows = await tx.run<{
-    taskId: string;
-    a: NodeLike;
-    score: number | null;
-    reason: string | null;
-    at: unknown;
-  }>({
-    cypher: `
-      UNWIND $ids AS taskId
-      MATCH (:Task {tenantId: $tenantId, id: taskId})-[r:ASSIGNED_TO]->(a:Agent)
-      RETURN taskId, ${projected('Agent', 'a')} AS a, r.score AS score, r.reason AS reason,
-             toString(r.at) AS at`,
-    params: { tenantId, ids },
-  });
-  return rows.map((r) => ({
-    taskId: r.taskId,
-    agent: toAgent(r.a),
-    score: r.score ?? null,
-    reason: r.reason ?? null,
-    assignedAt: r.at ? new Date(String(r.at)).toISOString() : null,
-  }));
-}
-
-export async function requirementsByTaskIds(
-  tx: Tx,
-  tenantId: string,
-  ids: readonly string[],
-): Promise<{ taskId: string; name: string }[]> {
-  return tx.run<{ taskId: string; name: string }>({
-    cypher: `
-      UNWIND $ids AS taskId
-      MATCH (:Task {tenantId: $tenantId, id: taskId})-[:REQUIRES]->(c:Capability)
-      RETURN taskId, c.name AS name ORDER BY name`,
-    params: { tenantId, ids },
-  });
-}
-
-export async function delegatorsByTaskIds(
-  tx: Tx,
-  tenantId: string,
-  ids: readonly string[],
-): Promise<{ taskId: string; agent: Agent }[]> {
-  const rows = await tx.run<{ taskId: string; a: NodeLike }>({
-    cypher: `
-      UNWIND $ids AS taskId
-      MATCH (:Task {tenantId: $tenantId, id: taskId})-[:DELEGATED_BY]->(a:Agent)
-      RETURN taskId, ${projected('Agent', 'a')} AS a`,
-    params: { tenantId, ids },
-  });
-  return rows.map((r) => ({ taskId: r.taskId, agent: toAgent(r.a) }));
-}
-
-/** For agent.tasks: each agent's assigned tasks, newest first, at most `limit` each. */
-export async function tasksByAssigneeIds(
-  tx: Tx,
-  tenantId: string,
-  ids: readonly string[],
-  statuses: TaskStatus[] | null,
-  limit: number,
-): Promise<{ agentId: string; task: Task }[]> {
-  const rows = await tx.run<{ agentId: string; tasks: NodeLike[] }>({
-    cypher: `
-      UNWIND $ids AS agentId
-      MATCH (a:Agent {tenantId: $tenantId, id: agentId})
-      CALL (a) {
-        MATCH (a)<-[:ASSIGNED_TO]-(t:Task)
-        WHERE $statuses IS NULL OR t.status IN $statuses
-        WITH t ORDER BY t.createdAt DESC, t.id DESC LIMIT $limit
-        RETURN collect(${projected('Task', 't')}) AS tasks
-      }
-      RETURN agentId, tasks`,
-    params: { tenantId, ids, statuses, limit: neo4j.int(limit) },
-  });
-  return rows.flatMap((r) => r.tasks.map((t) => ({ agentId: r.agentId, task: toTask(t) })));
-}
-
-/** Task counts by status, per agent (for agent.taskCounts) or over the tenant (agentId null). */
-export async function taskCountsByAssigneeIds(
-  tx: Tx,
-  tenantId: string,
-  ids: readonly string[],
-): Promise<{ agentId: string; status: string; count: number }[]> {
-  return tx.run({
-    cypher: `
-      UNWIND $ids AS agentId
-      MATCH (:Agent {tenantId: $tenantId, id: agentId})<-[:ASSIGNED_TO]-(t:Task)
-      RETURN agentId, t.status AS status, count(t) AS count ORDER BY status`,
-    params: { tenantId, ids },
-  });
 }
 
 export async function taskCounts(

@@ -2,6 +2,7 @@ import * as work from '../../graph/agent-work.repository.js';
 import { candidateAgents } from '../../graph/claim.repository.js';
 import { searchKnowledge } from '../../graph/knowledge.repository.js';
 import { luceneQuery } from '../../graph/fulltext.js';
+import { delegatorsByTaskIds } from '../../graph/task-relations.repository.js';
 import * as tasks from '../../graph/task.repository.js';
 import type { Executor, StepContext } from '../engine/executor.js';
 import { executeStep } from './execute.js';
@@ -43,7 +44,7 @@ export function agentExecutor(rt: AgentRuntime): Executor {
       return { result: answer };
     }
     const [delegator] = await rt.uow.read((tx) =>
-      tasks.delegatorsByTaskIds(tx, task.tenantId, [task.id]),
+      delegatorsByTaskIds(tx, task.tenantId, [task.id]),
     );
     const reportTo = { conversationId, chiefId: delegator?.agent.id ?? null, rootId };
     // A step with `consensus` is answered by several operators and decided (issue 12).

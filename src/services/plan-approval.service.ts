@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import * as plans from '../../graph/plan-approval.repository.js';
+import { relatedTasks } from '../../graph/task-relations.repository.js';
 import * as tasks from '../../graph/task.repository.js';
 import { recordDecision } from '../../graph/workflow.repository.js';
 import type { Tx } from '../../graph/cypher.js';
@@ -98,7 +99,7 @@ export class PlanApprovalService {
 async function waitingRoot(tx: Tx, tenantId: string, rootId: string, action: string) {
   const root = await tasks.lockTask(tx, tenantId, rootId);
   if (!root) throw new NotFoundError('Task', rootId);
-  const hasPlan = (await tasks.relatedTasks(tx, tenantId, [rootId], 'subtasks')).length > 0;
+  const hasPlan = (await relatedTasks(tx, tenantId, [rootId], 'subtasks')).length > 0;
   if (root.status !== TaskStatus.AWAITING_APPROVAL || !root.needsPlan || !hasPlan) {
     const why =
       root.status === TaskStatus.AWAITING_APPROVAL

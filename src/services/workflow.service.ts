@@ -5,6 +5,7 @@ import {
   recordDecision,
   workflowOf,
 } from '../../graph/workflow.repository.js';
+import { relatedTasks } from '../../graph/task-relations.repository.js';
 import * as tasks from '../../graph/task.repository.js';
 import { randomUUID } from 'node:crypto';
 import * as agents from '../../graph/agent.repository.js';
@@ -152,7 +153,7 @@ export class WorkflowService {
         );
       }
       await recordDecision(tx, tenantId, id, decision, actor, comment);
-      const hasChildren = (await tasks.relatedTasks(tx, tenantId, [id], 'subtasks')).length > 0;
+      const hasChildren = (await relatedTasks(tx, tenantId, [id], 'subtasks')).length > 0;
       const to =
         decision === ApprovalDecision.REJECTED
           ? TaskStatus.SKIPPED

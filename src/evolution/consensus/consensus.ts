@@ -1,6 +1,6 @@
 import { candidateAgents } from '../../../graph/claim.repository.js';
 import { consensusSpecsByTaskIds, writeConsensus } from '../../../graph/consensus.repository.js';
-import { requirementsByTaskIds } from '../../../graph/task.repository.js';
+import { requirementsByTaskIds } from '../../../graph/task-relations.repository.js';
 import { TOPICS } from '../../../subscriptions/topics.js';
 import { executeStep } from '../../agents/execute.js';
 import type { AgentRuntime } from '../../agents/runtime.js';
