@@ -7,7 +7,7 @@ import { loadConfig } from '../src/config.js';
 import { EvaluationSource } from '../src/domain/evaluation.js';
 import { DEFAULT_EVOLUTION } from '../src/evolution/config.js';
 import { reflectionPass } from '../src/evolution/lessons/learn.js';
-import { unreflectedRuns } from '../graph/lesson.repository.js';
+import { unreflectedRuns } from '../graph/reflection.repository.js';
 import { evolutionContext } from './utils/lesson-history.js';
 import { startScheduler, waitForWorkflow } from './utils/engine.js';
 import { startTestServer, type TestServer } from './utils/server.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { unreflectedRuns } from '../graph/lesson.repository.js';
+import { unreflectedRuns } from '../graph/reflection.repository.js';
 import { loadConfig } from '../src/config.js';
 import { learnFrom } from '../src/evolution/lessons/learn.js';
 import { forgetStructuredModes } from '../src/llm/structured.js';

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { efficacyCounts, unreflectedRuns } from '../graph/lesson.repository.js';
+import { efficacyCounts } from '../graph/lesson.repository.js';
+import { unreflectedRuns } from '../graph/reflection.repository.js';
 import { TOPICS, type EvolutionEvent } from '../subscriptions/topics.js';
 import { learnFrom, reflectionPass } from '../src/evolution/lessons/learn.js';
 import { lessonLifecyclePass } from '../src/evolution/lessons/lifecycle.js';

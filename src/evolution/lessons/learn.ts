@@ -1,16 +1,18 @@
 import { stableId } from '../../../graph/agent-work.repository.js';
 import {
-  claimReflection,
   createLesson,
-  earlierFailure,
   followedLessons,
   lessonsInScope,
+  strengthenLesson,
+} from '../../../graph/lesson.repository.js';
+import {
+  claimReflection,
+  earlierFailure,
   releaseReflection,
   skipUnreflectable,
-  strengthenLesson,
   unreflectedRuns,
   type ReflectionSubject,
-} from '../../../graph/lesson.repository.js';
+} from '../../../graph/reflection.repository.js';
 import { recordTransition } from '../../../graph/transition.repository.js';
 import { TOPICS } from '../../../subscriptions/topics.js';
 import { DEFAULT_EVOLUTION } from '../config.js';

@@ -6,7 +6,7 @@
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
 import { HumanMessage, SystemMessage } from '@langchain/core/messages';
 import { z } from 'zod';
-import type { ReflectionSubject } from '../../../graph/lesson.repository.js';
+import type { ReflectionSubject } from '../../../graph/reflection.repository.js';
 import { LLMCallRecorder } from '../../llm/accounting.js';
 import { BudgetGuard } from '../../llm/budget.js';
 import { createChatModel, describeModel } from '../../llm/models.js';
