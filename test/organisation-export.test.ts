@@ -1,11 +1,7 @@
 import neo4j from 'neo4j-driver';
 import { describe, expect, it } from 'vitest';
-import {
-  createNodesQuery,
-  encodeValue,
-  relationshipsQuery,
-  toDriverValue,
-} from '../graph/organisation.repository.js';
+import { encodeValue, toDriverValue } from '../graph/organisation-values.js';
+import { createNodesQuery, relationshipsQuery } from '../graph/organisation.repository.js';
 import { BadInputError } from '../src/domain/errors.js';
 import {
   canonicalDocument,
