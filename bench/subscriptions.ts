@@ -10,6 +10,8 @@
  * a related field (its capabilities, read through a DataLoader from Neo4j). One round = one
  * `setAgentStatus` mutation over HTTP; delivery = each subscriber's receive time minus the
  * moment the mutation was sent; the next round starts once every subscriber has its result.
+ * While the rounds run, the API's event loop delay is sampled: its maximum is how long any
+ * other request could have waited behind the fan-out.
  *
  * Runs, in this order: in-process events with shared execution (the product), the same
  * without sharing (BASELINE: every subscriber executes every event, as before issue 14), and
@@ -18,6 +20,7 @@
  * BENCH_SUBSCRIBERS=100,1000 picks the sizes.
  */
 import { randomUUID } from 'node:crypto';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Worker } from 'node:worker_threads';
@@ -57,6 +60,8 @@ interface Row {
   mutation: number[];
   heapMb: number;
   executionsPerEvent: number;
+  /** The longest the API's event loop was blocked during the rounds (other requests wait). */
+  loopBlockedMs: number;
   /** Results that carried errors (an overloaded Neo4j refusing the loaders' reads). */
   errors: number;
 }
@@ -188,6 +193,8 @@ async function measure(
   await o.mutate();
   await warmed;
   const executedBefore = server.eventExecutions.executed;
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
   const delivery: number[] = [];
   const mutation: number[] = [];
   let errors = 0;
@@ -201,11 +208,22 @@ async function measure(
     delivery.push(...times.map((t) => t - sentAt));
     errors += failed;
   }
+  loop.disable();
+  const loopBlockedMs = loop.max / 1e6;
   const executionsPerEvent = (server.eventExecutions.executed - executedBefore) / rounds;
   worker.postMessage({ close: true });
   await reply(worker, 'closed');
   while (server.pubsub.subscriberCount(TOPICS.agentStatusChanged) > 0) await sleep(20);
-  return { selection: o.selection, n: o.n, delivery, mutation, heapMb, executionsPerEvent, errors };
+  return {
+    selection: o.selection,
+    n: o.n,
+    delivery,
+    mutation,
+    heapMb,
+    executionsPerEvent,
+    loopBlockedMs,
+    errors,
+  };
 }
 
 /** setAgentStatus over HTTP from the worker, alternating PAUSED and IDLE. */
@@ -263,7 +281,8 @@ function print(r: Row): void {
     `  delivery p50 ${ms(percentile(r.delivery, 50))}, p99 ${ms(percentile(r.delivery, 99))}, ` +
       `max ${ms(Math.max(...r.delivery))}; mutation p50 ${ms(percentile(r.mutation, 50))}, ` +
       `max ${ms(Math.max(...r.mutation))}; API heap +${r.heapMb.toFixed(1)} MB; ` +
-      `${r.executionsPerEvent.toFixed(1)} executions per event` +
+      `${r.executionsPerEvent.toFixed(1)} executions per event; ` +
+      `API event loop blocked at most ${ms(r.loopBlockedMs)}` +
       (r.errors ? `; ${int(r.errors)} results with errors` : ''),
   );
 }
@@ -294,7 +313,8 @@ function summary(rows: Row[]): void {
     console.log(
       `${int(largest)} subscribers, plain: p99 ${ms(p99(big))} (goal < 250 ms); mutation p50 ` +
         `${ms(percentile(big.mutation, 50))} vs ${ms(percentile(small.mutation, 50))} at ${int(smallest)} ` +
-        `(${ratio(percentile(big.mutation, 50), percentile(small.mutation, 50))}; goal: independent of subscribers)`,
+        `(${ratio(percentile(big.mutation, 50), percentile(small.mutation, 50))}; goal: independent of subscribers); ` +
+        `API event loop blocked at most ${ms(big.loopBlockedMs)}`,
     );
   }
 }
