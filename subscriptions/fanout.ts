@@ -55,10 +55,9 @@ type TopicSubscribers = Map<string | null, Set<Subscriber>>;
 
 /**
  * Offers made per turn of the event loop. Each offer's subscriber then runs its whole way to the
- * socket (execution, serialising, the write) in that turn's microtasks; offering to 5,000 at
- * once would make every write wait until every subscriber had done all its other steps. In
- * slices, the first sockets are written while later subscribers wait their turn, and requests
- * (a mutation's response) run between slices.
+ * socket (execution, serialising, the write) in that turn's microtasks, so offering to 5,000 at
+ * once held the loop, and every other request with it, for about 300 ms; in slices, other work
+ * runs between them (bench:subscriptions reports the longest block).
  */
 export const OFFERS_PER_TURN = 250;
 
