@@ -11,19 +11,15 @@
  * Runs in a tenant of its own (bench-agents-<uuid>), deleted at the end.
  */
 import { randomUUID } from 'node:crypto';
-import { connectGraph } from '../graph/graph.js';
-import { migrate } from '../graph/migrations.js';
 import { generateApiKey } from '../src/auth/keys.js';
-import { resolveGraphSettings } from '../src/bootstrap.js';
-import { loadConfig } from '../src/config.js';
 import { AgentRole } from '../src/domain/agent.js';
 import { UNLIMITED_BUDGETS } from '../src/domain/budget.js';
 import { schedulerFromConfig } from '../src/engine/start.js';
-import { DEFAULT_LIMITS } from '../src/limits/index.js';
 import { createLogger } from '../src/logger.js';
-import { startServer } from '../src/server.js';
+import type { startServer } from '../src/server.js';
 import { now } from './probe.js';
 import { deleteTenantInBatches, runIntervals } from './queries.js';
+import { openBenchGraph, startBenchServer } from './server.js';
 import { int, ms, percentile } from './stats.js';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -38,24 +34,12 @@ const BRIEF =
 const STALL_MS = 120_000;
 
 async function main(): Promise<void> {
-  const config = loadConfig();
-  const log = (line: string) => console.log(`[neo4j] ${line}`);
-  const graph = await connectGraph(await resolveGraphSettings(config, log), { log, attempts: 5 });
-  await migrate(graph, log);
+  const { config, graph } = await openBenchGraph();
   const logger = createLogger('warn');
-  const server = await startServer({
-    config: {
-      env: 'development',
-      host: '127.0.0.1',
-      port: 0,
-      limits: { ...DEFAULT_LIMITS, rateLimitPerMinute: 1_000_000_000 },
-    },
-    graph,
+  const server = await startBenchServer(graph, {
     logger,
     llm: config.llm,
     budgets: UNLIMITED_BUDGETS,
-    relay: false,
-    retentionSweep: false,
   });
   const tenantId = `bench-agents-${randomUUID()}`;
   const key = generateApiKey();

@@ -18,16 +18,10 @@ import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { Neo4jGraphQL } from '@neo4j/graphql';
 import neo4j, { type Driver } from 'neo4j-driver';
-import { connectGraph } from '../graph/graph.js';
-import { migrate } from '../graph/migrations.js';
 import { generateApiKey } from '../src/auth/keys.js';
-import { resolveGraphSettings } from '../src/bootstrap.js';
-import { loadConfig } from '../src/config.js';
-import { DEFAULT_LIMITS } from '../src/limits/index.js';
-import { createLogger } from '../src/logger.js';
-import { startServer } from '../src/server.js';
 import { NEO4J_GRAPHQL_TYPE_DEFS, READS, type Read, type ReadVars, type Way } from './api-reads.js';
 import { parseScales, seed, type Scale } from './api-seed.js';
+import { openBenchGraph, startBenchServer } from './server.js';
 import { tasksWithRelations } from './queries.js';
 import { int, ms, percentile, ratio } from './stats.js';
 
@@ -52,26 +46,11 @@ interface Cell {
 }
 
 async function main(): Promise<void> {
-  const config = loadConfig();
-  const log = (line: string) => console.log(`[neo4j] ${line}`);
-  const settings = await resolveGraphSettings(config, log);
-  const graph = await connectGraph(settings, { log, attempts: 5 });
-  await migrate(graph, log);
+  const { settings, graph } = await openBenchGraph();
   const driver = neo4j.driver(settings.uri, neo4j.auth.basic(settings.user, settings.password), {
     disableLosslessIntegers: true,
   });
-  const server = await startServer({
-    config: {
-      env: 'development',
-      host: '127.0.0.1',
-      port: 0,
-      limits: { ...DEFAULT_LIMITS, rateLimitPerMinute: 1_000_000_000 },
-    },
-    graph,
-    logger: createLogger('silent'),
-    relay: false,
-    retentionSweep: false,
-  });
+  const server = await startBenchServer(graph);
   const other = await startNeo4jGraphql(driver);
   const client = new Worker(new URL('./api-client.worker.ts', import.meta.url), {
     execArgv: ['--import', 'tsx'],

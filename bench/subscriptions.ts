@@ -24,20 +24,16 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Worker } from 'node:worker_threads';
-import { connectGraph } from '../graph/graph.js';
-import { migrate } from '../graph/migrations.js';
 import { generateApiKey } from '../src/auth/keys.js';
-import { resolveGraphSettings } from '../src/bootstrap.js';
-import { loadConfig } from '../src/config.js';
 import { AgentRole } from '../src/domain/agent.js';
-import { DEFAULT_LIMITS } from '../src/limits/index.js';
 import { createLogger } from '../src/logger.js';
-import { startServer } from '../src/server.js';
+import type { startServer } from '../src/server.js';
 import { createInProcessPubSub, type PubSub } from '../subscriptions/pubsub.js';
 import { createRedisPubSub } from '../subscriptions/redis-pubsub.js';
 import { TOPICS } from '../subscriptions/topics.js';
 import { redisServerBinary, startRedisServer } from '../test/utils/redis.js';
 import { deleteTenantNodes } from './queries.js';
+import { openBenchGraph, startBenchServer } from './server.js';
 import { int, ms, percentile, ratio } from './stats.js';
 
 // A full collection before each heap reading, so it shows what the subscribers hold.
@@ -67,10 +63,7 @@ interface Row {
 }
 
 async function main(): Promise<void> {
-  const config = loadConfig();
-  const log = (line: string) => console.log(`[neo4j] ${line}`);
-  const graph = await connectGraph(await resolveGraphSettings(config, log), { log, attempts: 5 });
-  await migrate(graph, log);
+  const { graph } = await openBenchGraph();
   const tenantId = `bench-${randomUUID()}`;
   const redisBinary = redisServerBinary();
   const redis = redisBinary ? await startRedisServer() : null;
@@ -106,25 +99,11 @@ async function main(): Promise<void> {
   try {
     for (const run of runs) {
       const pubsub = await run.bus();
-      const server = await startServer({
-        config: {
-          env: 'development',
-          host: '127.0.0.1',
-          port: 0,
-          limits: {
-            ...DEFAULT_LIMITS,
-            rateLimitPerMinute: 1_000_000_000,
-            maxSubscriptionsPerKey: 1_000_000,
-            maxSubscriptionsPerSocket: 10,
-          },
-        },
+      const server = await startBenchServer(
         graph,
-        logger: createLogger('silent'),
-        pubsub,
-        relay: false,
-        retentionSweep: false,
-        shareEventExecution: run.share,
-      });
+        { pubsub, shareEventExecution: run.share },
+        { maxSubscriptionsPerKey: 1_000_000, maxSubscriptionsPerSocket: 10 },
+      );
       const key = generateApiKey();
       await server.services.auth.ensureAdminKey(tenantId, key, 'bench');
       const [agent] = await server.services.agents.createMany(tenantId, [
