@@ -19,12 +19,16 @@ const STATEMENTS: [name: string, fragment: string][] = [
     'countRunning',
     "MATCH (t:Task {status: 'IN_PROGRESS', orchestrated: true}) WHERE t.leaseOwner IS NOT NULL RETURN count(t)",
   ],
-  ['claimReadyTasks', "MATCH (t:Task {status: 'READY', orchestrated: true})"],
-  ['candidateAgents', "role: 'MASTER_OPERATOR', active: true"],
+  ['claimReadyTasks', 'AND t.priority = $priorities[rank]'],
+  ['promotableDependants', "<-[:DEPENDS_ON]-(t:Task {status: 'PENDING', orchestrated: true})"],
+  ['candidateAgents', 'MATCH (a:Agent {tenantId: tenantId, active: true})'],
+  ['versionsOfAgents', 'MATCH (:Agent {tenantId: $tenantId, id: agentId})-[:HAS_VERSION]->'],
+  ['ensureLiveVersions', 'SET a.writeLock = coalesce(a.writeLock, 0) + 1'],
+  ['useVersions', 'MERGE (r)-[:USED_VERSION]->(v)'],
   ['startRun', 'CREATE (r:Run'],
   ['unclaim', 't.waitingReason = $reason'],
   ['endRun', 'SET r.status = $runStatus'],
-  ['recordPerformance', 'SET h.avgLatencyMs'],
+  ['recordPerformance', 'SET h.avgCostUsd'],
   [
     'settleableParents',
     "MATCH (p:Task {status: 'IN_PROGRESS', orchestrated: true})<-[:SUBTASK_OF]-",
@@ -58,6 +62,7 @@ export function statementName(cypher: string): string {
 /** A transaction is named after its first statement: that is where the engine's units differ. */
 const TRANSACTIONS: Record<string, string> = {
   promotableTasks: 'promote',
+  promotableDependants: 'promote dependants',
   countRunning: 'claim',
   claimReadyTasks: 'claim',
   endRun: 'finish',

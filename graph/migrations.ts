@@ -284,6 +284,17 @@ export const MIGRATIONS: Migration[] = [
       'CREATE CONSTRAINT instance_id IF NOT EXISTS FOR (n:Instance) REQUIRE n.id IS UNIQUE',
     ],
   },
+  {
+    id: 22,
+    name: 'the READY queue in claim order (issue 15)',
+    statements: [
+      // A claim reads the oldest READY steps of each priority from these, in order, instead of
+      // sorting every READY step (graph/claim.repository.ts): for all tenants, and per tenant
+      // for a dedicated worker.
+      'CREATE INDEX task_claim_order IF NOT EXISTS FOR (n:Task) ON (n.status, n.priority, n.createdAt)',
+      'CREATE INDEX task_tenant_claim_order IF NOT EXISTS FOR (n:Task) ON (n.tenantId, n.status, n.priority, n.createdAt)',
+    ],
+  },
 ];
 
 /**

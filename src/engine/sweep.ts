@@ -4,6 +4,7 @@
  * parent. Settling also runs right after each step's end (Scheduler.afterEnd).
  */
 import type { Tx } from '../../graph/cypher.js';
+import { readyOutsideClaimOrder } from '../../graph/claim.repository.js';
 import { changeStatuses } from '../../graph/promotion.repository.js';
 import { expireLeases } from '../../graph/run.repository.js';
 import {
@@ -20,7 +21,10 @@ import type { EngineContext } from './context.js';
 import { settlement } from './decisions.js';
 import { evaluateRootTask } from '../evolution/evaluate/record.js';
 
-/** One sweep: expired leases (and their parents), parents due to settle, orphaned steps. */
+/**
+ * One sweep: expired leases (and their parents), parents due to settle, orphaned steps, and
+ * READY rows the claim's order cannot see (each is quarantined as it is read: quarantine.ts).
+ */
 export async function sweep(ctx: EngineContext): Promise<void> {
   await ctx.write(async (tx, emit) => {
     const expired = await expireLeases(tx, ctx.tenantIds);
@@ -35,6 +39,7 @@ export async function sweep(ctx: EngineContext): Promise<void> {
     for (const id of await settleableParents(tx, 100, ctx.tenantIds)) await settle(tx, emit, id);
   });
   await cancelOrphans(ctx);
+  await ctx.write((tx) => readyOutsideClaimOrder(tx, 20, ctx.tenantIds));
 }
 
 /**

@@ -1,0 +1,80 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { claimReadyTasks } from '../graph/claim.repository.js';
+import { deleteTenant, startTestServer, type TestServer } from './utils/server.js';
+import { profiler } from './utils/profile.js';
+
+/**
+ * Issue 15: every claim sorted all READY steps of the database (of every tenant) to take the
+ * first few, and concurrent claimers all took the same head. Work is measured as PROFILE db
+ * hits, never as time; the claims run in transactions that are rolled back.
+ */
+describe('claiming READY steps', () => {
+  let server: TestServer;
+  const bigTenant = `big-${randomUUID()}`;
+  const prof = profiler();
+
+  /** READY orchestrated steps, the first the oldest, `priority` unless given per step. */
+  const addReady = (tenantId: string, count: number, priority = 'MEDIUM', ageFrom = 0) =>
+    server.graph.write((tx) =>
+      tx.run({
+        cypher: `
+          UNWIND range(0, $count - 1) AS i
+          CREATE (:Task {id: randomUUID(), tenantId: $tenantId, title: 'step ' + toString(i),
+                         status: 'READY', orchestrated: true, priority: $priority, attempts: 0,
+                         maxAttempts: 3, version: 1,
+                         createdAt: datetime() - duration({seconds: 100000 - $ageFrom - i}),
+                         updatedAt: datetime()})`,
+        params: { tenantId, count, priority, ageFrom },
+      }),
+    );
+  const claim = (limit: number, tenants: string[] | null) =>
+    prof.measure((tx) => claimReadyTasks(tx, 'worker-test', limit, 30_000, tenants));
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    await addReady(server.tenantId, 40);
+    await addReady(bigTenant, 200, 'MEDIUM', 1_000);
+  });
+  afterAll(async () => {
+    await deleteTenant(server.graph, bigTenant);
+    await server?.stop();
+    await prof.close();
+  });
+
+  it('reads the head of the queue, not the whole queue', async () => {
+    const before = {
+      all: (await claim(4, null)).dbHits,
+      own: (await claim(4, [server.tenantId])).dbHits,
+    };
+    // Fifteen times as many READY steps in another tenant.
+    await addReady(bigTenant, 2_800, 'MEDIUM', 2_000);
+    const after = {
+      all: (await claim(4, null)).dbHits,
+      own: (await claim(4, [server.tenantId])).dbHits,
+    };
+    // Before the fix both grew with the queue (about 15x here); now they read a window.
+    expect(after.all).toBeLessThan(before.all * 1.5);
+    expect(after.own).toBeLessThan(before.own * 1.5);
+  });
+
+  it('takes the highest priority first, and spreads claims over the oldest of it', async () => {
+    const seen = new Map<string, number>();
+    for (let i = 0; i < 20; i++) {
+      const { result } = await claim(2, [server.tenantId]);
+      expect(result).toHaveLength(2);
+      for (const c of result) seen.set(c.task.title, (seen.get(c.task.title) ?? 0) + 1);
+    }
+    // Only the 8 oldest (4 x the limit), and not always the same two.
+    const titles = [...seen.keys()];
+    expect(titles.every((t) => Number(t.replace('step ', '')) < 8)).toBe(true);
+    expect(titles.length).toBeGreaterThan(2);
+
+    // The youngest step, but URGENT: every claim takes it first.
+    await addReady(server.tenantId, 1, 'URGENT', 5_000);
+    for (let i = 0; i < 5; i++) {
+      const { result } = await claim(1, [server.tenantId]);
+      expect(result.map((c) => c.task.priority)).toEqual(['URGENT']);
+    }
+  });
+});
