@@ -130,7 +130,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: HttpHandl
  * The body as text; 'too-large' past `limit` bytes; 'too-slow' when it is not all in within
  * `timeoutMs` (a trickling body was held for Node's 300 s default: issue 9).
  */
-function readBody(
+export function readBody(
   req: IncomingMessage,
   limit: number,
   timeoutMs: number,

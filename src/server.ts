@@ -26,6 +26,7 @@ import { useCursorSecret } from './domain/page.js';
 import { formatError, withoutSuggestions } from './format-error.js';
 import { createHttpHandler } from './http-handler.js';
 import { documentUploadRoute } from './memory/documents/upload.route.js';
+import { mcpRoute } from './mcp/route.js';
 import { serviceUnavailablePlugin } from './outage.js';
 import { isPublicOnly } from './public-operation.js';
 import {
@@ -85,6 +86,9 @@ export interface ServerDeps {
 
 /** How often an API process's relay looks for handed-off events: their added latency. */
 const RELAY_INTERVAL_MS = 250;
+
+/** The longest an MCP tool call may wait for a task or a reply (`waitSeconds`). */
+const MCP_MAX_WAIT_SECONDS = 600;
 
 /** How often the API deletes audit events past their retention. */
 const AUDIT_SWEEP_MS = 60 * 60_000;
@@ -293,6 +297,15 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
           documents: services.documents,
           bodyTimeoutMs: limits.bodyTimeoutMs,
           requestTimeoutMs: limits.requestTimeoutMs,
+        }),
+        '/mcp': mcpRoute({
+          apollo,
+          context: httpContext,
+          graph,
+          maxBodyBytes: limits.maxBodyBytes,
+          bodyTimeoutMs: limits.bodyTimeoutMs,
+          requestTimeoutMs: limits.requestTimeoutMs,
+          maxWaitSeconds: MCP_MAX_WAIT_SECONDS,
         }),
       },
     }),

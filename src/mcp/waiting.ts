@@ -1,0 +1,122 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DOCUMENTS, OperationError, type Operation } from './operations.js';
+
+/** Reports progress to the client (steps ended of all steps), or does nothing. */
+export type Progress = (progress: number, total?: number, message?: string) => Promise<void>;
+
+/** How a long tool call reports progress, and the signal that ends it (the client went away). */
+export interface Follow {
+  report: Progress;
+  signal: AbortSignal;
+}
+
+const ENDED = new Set(['COMPLETED', 'FAILED', 'CANCELLED', 'SKIPPED']);
+/** How often a waiting call reads the workflow (or looks for a chat reply) again. */
+const POLL_MS = 500;
+
+/** What the tools say of each step. */
+interface StepView {
+  id: string;
+  title: string;
+  status: string;
+  result: string | null;
+  error: string | null;
+  waitingReason: string | null;
+  parentId: string | null;
+  dependsOn: string[];
+}
+
+/** A step as the workflow query reads it. */
+type Step = Omit<StepView, 'parentId' | 'dependsOn'> & {
+  parent: { id: string } | null;
+  dependencies: { id: string }[];
+};
+
+export interface WorkflowView {
+  [key: string]: unknown;
+  taskId: string;
+  title: string;
+  status: string;
+  result: string | null;
+  error: string | null;
+  finished: boolean;
+  steps: StepView[];
+}
+
+export async function readWorkflow(run: Operation, taskId: string): Promise<WorkflowView> {
+  const { workflow } = await run<{ workflow: { root: Step; tasks: Step[] } }>(DOCUMENTS.workflow, {
+    taskId,
+  });
+  const { root } = workflow;
+  return {
+    taskId: root.id,
+    title: root.title,
+    status: root.status,
+    result: root.result,
+    error: root.error,
+    finished: ENDED.has(root.status),
+    steps: workflow.tasks
+      .filter((t) => t.id !== root.id)
+      .map((t) => ({
+        id: t.id,
+        title: t.title,
+        status: t.status,
+        result: t.result,
+        error: t.error,
+        waitingReason: t.waitingReason,
+        parentId: t.parent?.id ?? null,
+        dependsOn: t.dependencies.map((d) => d.id),
+      })),
+  };
+}
+
+/**
+ * The task's workflow now, or, with `waitSeconds`, once it ended or the time is up (whichever
+ * comes first), reporting steps ended of all steps (and the task's status) whenever that changes. Reads are short
+ * operations of their own, each held to the request limits; the wait itself is not one.
+ */
+export async function followWorkflow(
+  run: Operation,
+  taskId: string,
+  waitSeconds: number,
+  follow: Follow,
+): Promise<WorkflowView> {
+  const until = Date.now() + waitSeconds * 1_000;
+  let reported = '';
+  for (;;) {
+    const view = await readWorkflow(run, taskId);
+    const ended = view.steps.filter((s) => ENDED.has(s.status)).length;
+    const state = `${ended}/${view.steps.length} ${view.status}`;
+    if (waitSeconds > 0 && state !== reported) {
+      reported = state;
+      await follow.report(ended, Math.max(view.steps.length, 1), `${view.title}: ${view.status}`);
+    }
+    if (view.finished || Date.now() >= until || follow.signal.aborted) return view;
+    await sleep(Math.min(POLL_MS, until - Date.now()), undefined, { signal: follow.signal }).catch(
+      () => {},
+    );
+  }
+}
+
+/** A chat reply's text once it is stored, or null when `waitSeconds` pass first. */
+export async function waitForReply(
+  run: Operation,
+  replyId: string,
+  waitSeconds: number,
+  signal: AbortSignal,
+): Promise<string | null> {
+  const until = Date.now() + waitSeconds * 1_000;
+  for (;;) {
+    try {
+      const { message } = await run<{ message: { content: string } }>(DOCUMENTS.message, {
+        id: replyId,
+      });
+      return message.content;
+    } catch (err) {
+      // Not stored yet: the reply is still being written (its tokens stream on chatTokens).
+      if (!(err instanceof OperationError) || err.code !== 'NOT_FOUND') throw err;
+    }
+    if (Date.now() >= until || signal.aborted) return null;
+    await sleep(Math.min(POLL_MS, until - Date.now()), undefined, { signal }).catch(() => {});
+  }
+}
