@@ -173,22 +173,45 @@ export interface CandidateAgent {
   }[];
 }
 
-/** Agents of the tenants that may take work: active, not PAUSED, ERROR or OFFLINE. */
+/**
+ * Agents of the tenants that may take work (active, not PAUSED, ERROR or OFFLINE), with their
+ * load: the steps they run now, counted from the tenant's IN_PROGRESS tasks (an index seek)
+ * rather than by walking every task ever assigned to each agent, which grew with history
+ * (test/agent-load.int.test.ts). One statement: agent rows and load rows, joined here.
+ */
 export async function candidateAgents(tx: Tx, tenantIds: string[]): Promise<CandidateAgent[]> {
-  const rows = await tx.run<{ a: NodeLike; load: number; caps: CandidateAgent['capabilities'] }>({
+  const rows = await tx.run<{
+    a: NodeLike | null;
+    caps: CandidateAgent['capabilities'] | null;
+    busyId: string | null;
+    load: number;
+  }>({
     cypher: `
       UNWIND $tenantIds AS tenantId
-      MATCH (a:Agent {tenantId: tenantId, active: true})
-      WHERE a.status IN ['IDLE', 'BUSY']
-      RETURN a,
-        COUNT { (a)<-[:ASSIGNED_TO]-(t:Task {status: 'IN_PROGRESS'})
-                WHERE t.leaseOwner IS NOT NULL OR NOT EXISTS { (t)<-[:SUBTASK_OF]-(:Task) } } AS load,
-        [(a)-[h:HAS_CAPABILITY]->(c:Capability) | {name: c.name, proficiency: h.proficiency,
-          runs: h.runs, successes: h.successes, avgLatencyMs: h.avgLatencyMs,
-          scored: coalesce(h.scored, 0), scoreSum: coalesce(h.scoreSum, 0.0)}] AS caps`,
+      CALL (tenantId) {
+        MATCH (a:Agent {tenantId: tenantId, active: true})
+        WHERE a.status IN ['IDLE', 'BUSY']
+        RETURN a, [(a)-[h:HAS_CAPABILITY]->(c:Capability) | {name: c.name,
+                  proficiency: h.proficiency, runs: h.runs, successes: h.successes,
+                  avgLatencyMs: h.avgLatencyMs, scored: coalesce(h.scored, 0),
+                  scoreSum: coalesce(h.scoreSum, 0.0)}] AS caps,
+               null AS busyId, 0 AS load
+        UNION ALL
+        // A running parent is not a step: it only waits for its steps.
+        MATCH (t:Task {tenantId: tenantId, status: 'IN_PROGRESS'})-[:ASSIGNED_TO]->(b:Agent)
+        WHERE t.leaseOwner IS NOT NULL OR NOT EXISTS { (t)<-[:SUBTASK_OF]-(:Task) }
+        RETURN null AS a, null AS caps, b.id AS busyId, count(t) AS load
+      }
+      RETURN a, caps, busyId, load`,
     params: { tenantIds },
   });
-  return rows.map((r) => ({ agent: toAgent(r.a), load: r.load, capabilities: r.caps }));
+  const loads = new Map<string, number>();
+  for (const r of rows) if (r.busyId) loads.set(r.busyId, r.load);
+  return rows.flatMap((r) => {
+    if (!r.a) return [];
+    const agent = toAgent(r.a);
+    return [{ agent, load: loads.get(agent.id) ?? 0, capabilities: r.caps ?? [] }];
+  });
 }
 
 /** Gives a claimed task back (no agent could take it): READY again, the attempt not counted. */

@@ -1,0 +1,67 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { candidateAgents } from '../graph/claim.repository.js';
+import { startTestServer, type TestServer } from './utils/server.js';
+import { profiler } from './utils/profile.js';
+
+/**
+ * The load that assignment weighs (steps an agent runs now) used to be counted by walking every
+ * task ever assigned to each agent: every claim grew with the agents' history. Work is measured
+ * as PROFILE db hits, never as time.
+ */
+describe("candidate agents' load", () => {
+  let server: TestServer;
+  const prof = profiler();
+  let busyId = '';
+
+  /** Tasks assigned to the agent, in `status`, as raw rows (history or running work). */
+  const assign = (agentId: string, count: number, status: string, leaseOwner: string | null) =>
+    server.graph.write((tx) =>
+      tx.run({
+        cypher: `
+          MATCH (a:Agent {id: $agentId})
+          UNWIND range(1, $count) AS i
+          CREATE (t:Task {id: randomUUID(), tenantId: $tenantId, title: 'old ' + toString(i),
+                          status: $status, orchestrated: true, priority: 'MEDIUM', attempts: 1,
+                          maxAttempts: 3, version: 1, leaseOwner: $leaseOwner,
+                          createdAt: datetime(), updatedAt: datetime()})-[:ASSIGNED_TO]->(a)`,
+        params: { agentId, count, status, leaseOwner, tenantId: server.tenantId },
+      }),
+    );
+  const measure = () => prof.measure((tx) => candidateAgents(tx, [server.tenantId]));
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    const res = await server.gql<{ createAgents: { id: string; name: string }[] }, never>(
+      `mutation { createAgents(inputs: [
+        { name: "Busy", role: MASTER_OPERATOR, capabilities: [{ name: "research" }] },
+        { name: "Idle", role: MASTER_OPERATOR }
+      ]) { id name } }`,
+    );
+    expect(res.errors).toBeUndefined();
+    busyId = res.data!.createAgents.find((a) => a.name === 'Busy')!.id;
+    await assign(busyId, 3, 'IN_PROGRESS', 'worker-1');
+    await assign(busyId, 20, 'COMPLETED', null);
+  });
+  afterAll(async () => {
+    await server?.stop();
+    await prof.close();
+  });
+
+  it('counts the steps each agent runs now', async () => {
+    const { result } = await measure();
+    const load = Object.fromEntries(result.map((c) => [c.agent.name, c.load]));
+    expect(load).toEqual({ Busy: 3, Idle: 0 });
+    expect(result.find((c) => c.agent.name === 'Busy')!.capabilities.map((c) => c.name)).toEqual([
+      'research',
+    ]);
+  });
+
+  it('does not grow with the tasks they finished long ago', async () => {
+    const before = (await measure()).dbHits;
+    await assign(busyId, 3_000, 'COMPLETED', null);
+    const after = await measure();
+    expect(after.result.find((c) => c.agent.name === 'Busy')!.load).toBe(3);
+    // Before the fix it grew with the history (about 100x here).
+    expect(after.dbHits).toBeLessThan(before * 1.5);
+  });
+});
