@@ -119,10 +119,13 @@ export async function readyOutsideClaimOrder(
   limit: number,
   tenants: TenantScope = null,
 ): Promise<Task[]> {
+  // A dedicated worker reads its tenants' READY steps by index, never the others'.
+  const match = tenants
+    ? `UNWIND $tenants AS tenantId MATCH (t:Task {tenantId: tenantId, status: 'READY'})`
+    : `MATCH (t:Task {status: 'READY'})`;
   const rows = await tx.run<{ t: NodeLike }>({
-    cypher: `
-      MATCH (t:Task {status: 'READY', orchestrated: true})
-      WHERE ${IN_SCOPE('t')} AND (t.createdAt IS NULL OR NOT t.priority IN $priorities)
+    cypher: `${match}
+      WHERE t.orchestrated = true AND (t.createdAt IS NULL OR NOT t.priority IN $priorities)
       RETURN t LIMIT $limit`,
     params: { limit: neo4j.int(limit), tenants, priorities: PRIORITIES },
   });
