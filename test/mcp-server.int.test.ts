@@ -6,6 +6,7 @@ import { agentExecutor } from '../src/agents/executor.js';
 import { createAgentRuntime } from '../src/agents/runtime.js';
 import { loadConfig } from '../src/config.js';
 import { Role } from '../src/domain/auth.js';
+import { DEFAULT_LIMITS } from '../src/limits/index.js';
 import { startScheduler } from './utils/engine.js';
 import { startTestServer, type TestServer } from './utils/server.js';
 
@@ -298,5 +299,18 @@ describe('the platform as an MCP server', { timeout: 2 * WORKFLOW_MS }, () => {
     });
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ error: { code: -32700 } });
+
+    const keyless = await fetch(url, { method: 'POST', body: '{}' });
+    expect(keyless.status).toBe(401);
+    expect(keyless.headers.get('www-authenticate')).toBe('Bearer');
+    expect(await keyless.json()).toMatchObject({ error: { data: { code: 'UNAUTHENTICATED' } } });
+
+    const huge = await fetch(url, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ pad: 'x'.repeat(DEFAULT_LIMITS.maxBodyBytes) }),
+    });
+    expect(huge.status).toBe(413);
+    expect(await huge.json()).toMatchObject({ error: { data: { code: 'PAYLOAD_TOO_LARGE' } } });
   });
 });
