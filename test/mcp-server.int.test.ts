@@ -314,3 +314,19 @@ describe('the platform as an MCP server', { timeout: 2 * WORKFLOW_MS }, () => {
     expect(await huge.json()).toMatchObject({ error: { data: { code: 'PAYLOAD_TOO_LARGE' } } });
   });
 });
+
+describe('an MCP tool call past the request timeout', () => {
+  it('answers REQUEST_TIMEOUT, as GraphQL does, not a generic failure', async () => {
+    // Every GraphQL operation a tool runs is held to the request timeout; 1 ms is never enough.
+    const slow = await startTestServer(undefined, { requestTimeoutMs: 1 });
+    const client = await connect(slow, slow.adminKey);
+    try {
+      const res = await call(client, 'list_agents', {});
+      expect(res.isError).toBe(true);
+      expect(text(res)).toMatch(/^REQUEST_TIMEOUT: /);
+    } finally {
+      await client.close();
+      await slow.stop();
+    }
+  });
+});

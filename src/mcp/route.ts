@@ -99,6 +99,7 @@ export function mcpRoute(opts: McpRouteOptions) {
     registerTools(server, {
       run,
       maxWaitSeconds: opts.maxWaitSeconds,
+      onUnexpected: (err, tool) => context.logger.error({ err, tool }, 'an MCP tool call failed'),
       audit: (tool, outcome, code, ids) => {
         context.services.audit
           .record({

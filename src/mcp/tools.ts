@@ -1,6 +1,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
+import { AppError } from '../domain/errors.js';
 import { DOCUMENTS, OperationError, type Operation } from './operations.js';
 import { followWorkflow, waitForReply, type Follow } from './waiting.js';
 
@@ -11,6 +12,8 @@ export interface ToolContext {
   audit(tool: string, outcome: 'SUCCESS' | 'FAILURE', code: string | null, ids: string[]): void;
   /** Longest wait a tool may be asked for (`waitSeconds`), in seconds. */
   maxWaitSeconds: number;
+  /** A failure that is not the caller's to read (a defect): logged, answered generically. */
+  onUnexpected(err: unknown, tool: string): void;
 }
 
 const PRIORITY = z.enum(['LOW', 'MEDIUM', 'HIGH', 'URGENT']);
@@ -102,9 +105,11 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
             structuredContent: value,
           };
         } catch (err) {
-          const code = err instanceof OperationError ? err.code : 'INTERNAL_SERVER_ERROR';
-          const message =
-            err instanceof OperationError ? err.message : 'The call failed on the server';
+          // GraphQL's refusals and the request limits (a timeout) say what to do; others not.
+          const known = err instanceof OperationError || err instanceof AppError;
+          if (!known) ctx.onUnexpected(err, name);
+          const code = known ? err.code : 'INTERNAL_SERVER_ERROR';
+          const message = known ? err.message : 'The call failed on the server';
           ctx.audit(name, 'FAILURE', code, []);
           return { isError: true, content: [{ type: 'text', text: `${code}: ${message}` }] };
         }
