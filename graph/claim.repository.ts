@@ -44,6 +44,7 @@ const queueHead = (scoped: boolean) => `
   ${scoped ? 'UNWIND $tenants AS tenantId' : ''}
   CALL (rank${scoped ? ', tenantId' : ''}) {
     MATCH (t:Task)
+    USING INDEX t:Task(${scoped ? 'tenantId, ' : ''}status, priority, createdAt)
     WHERE ${scoped ? 't.tenantId = tenantId AND ' : ''}t.status = 'READY'
       AND t.priority = $priorities[rank] AND t.createdAt IS NOT NULL
       AND t.orchestrated = true AND (t.nextAttemptAt IS NULL OR t.nextAttemptAt <= datetime())
@@ -201,7 +202,9 @@ export async function candidateAgents(tx: Tx, tenantIds: string[]): Promise<Cand
                null AS busyId, 0 AS load
         UNION ALL
         // A running parent is not a step: it only waits for its steps.
+        // The hint: with many finished tasks the planner may start from the agents instead.
         MATCH (t:Task {tenantId: tenantId, status: 'IN_PROGRESS'})-[:ASSIGNED_TO]->(b:Agent)
+        USING INDEX t:Task(tenantId, status)
         WHERE t.leaseOwner IS NOT NULL OR NOT EXISTS { (t)<-[:SUBTASK_OF]-(:Task) }
         RETURN null AS a, null AS caps, b.id AS busyId, count(t) AS load
       }
