@@ -139,7 +139,7 @@ export async function versionById(
   return row ? toVersion(row.v, row.parentId) : null;
 }
 
-/** The agents' versions in `statuses`, any order. */
+/** The agents' versions in `statuses`, any order (`v` unlabeled: see scopedTasks in engine-scope.ts). */
 export async function versionsOfAgents(
   tx: Tx,
   tenantId: string,
@@ -149,7 +149,7 @@ export async function versionsOfAgents(
   const rows = await tx.run<{ v: NodeLike; parentId: string | null }>({
     cypher: `
       UNWIND $agentIds AS agentId
-      MATCH (:Agent {tenantId: $tenantId, id: agentId})-[:HAS_VERSION]->(v:AgentVersion)
+      MATCH (:Agent {tenantId: $tenantId, id: agentId})-[:HAS_VERSION]->(v)
       WHERE v.status IN $statuses
       RETURN ${RETURN_VERSION}`,
     params: { tenantId, agentIds, statuses },
@@ -171,9 +171,9 @@ export async function ensureLiveVersions(
     cypher: `
       UNWIND $agentIds AS agentId
       MATCH (a:Agent {tenantId: $tenantId, id: agentId})
-      WHERE NOT EXISTS { (a)-[:HAS_VERSION]->(:AgentVersion {status: 'LIVE'}) }
+      WHERE NOT EXISTS { (a)-[:HAS_VERSION]->({status: 'LIVE'}) }
       SET a.writeLock = coalesce(a.writeLock, 0) + 1
-      WITH a WHERE NOT EXISTS { (a)-[:HAS_VERSION]->(:AgentVersion {status: 'LIVE'}) }
+      WITH a WHERE NOT EXISTS { (a)-[:HAS_VERSION]->({status: 'LIVE'}) }
       WITH a, COLLECT { MATCH (a)-[:HAS_VERSION]->(o:AgentVersion)
                         RETURN o ORDER BY o.version DESC LIMIT 1 }[0] AS top
       CREATE (v:AgentVersion {id: randomUUID(), tenantId: $tenantId, agentId: a.id,

@@ -2,7 +2,7 @@ import neo4j from 'neo4j-driver';
 import type { Agent } from '../src/domain/agent.js';
 import type { Task } from '../src/domain/task.js';
 import type { Tx } from './cypher.js';
-import { IN_SCOPE, type TenantScope } from './engine-scope.js';
+import { scopedTasks, type TenantScope } from './engine-scope.js';
 import { toAgent, toTask } from './mappers.js';
 import type { NodeLike } from './page.js';
 import type { DependencyState } from './promotion.repository.js';
@@ -24,9 +24,12 @@ export interface Claimed {
  * not a step; a task that needs a plan is, until its plan has run) whose parent, if any, still
  * runs. Settling locks the children before it reads them, so a step claimed under a parent
  * that is ending is cancelled with its run, and a step of an ended parent is never claimed.
+ * The far ends carry no label (SUBTASK_OF joins tasks only): with one, the planner may scan
+ * every task's status index and expand into each candidate, a plan whose work grows with the
+ * whole database (test/claim-order.int.test.ts).
  */
-const CLAIMABLE = `(t.needsPlan = true OR NOT EXISTS { (t)<-[:SUBTASK_OF]-(:Task) })
-  AND NOT EXISTS { (t)-[:SUBTASK_OF]->(p:Task) WHERE p.status <> 'IN_PROGRESS' }`;
+const CLAIMABLE = `(t.needsPlan = true OR NOT EXISTS { (t)<-[:SUBTASK_OF]-() })
+  AND NOT EXISTS { (t)-[:SUBTASK_OF]->(p) WHERE p.status <> 'IN_PROGRESS' }`;
 
 /** The claim order's priority ranks, highest first (the domain's TaskPriority values). */
 const PRIORITIES = ['URGENT', 'HIGH', 'MEDIUM', 'LOW'];
@@ -120,13 +123,9 @@ export async function readyOutsideClaimOrder(
   limit: number,
   tenants: TenantScope = null,
 ): Promise<Task[]> {
-  // A dedicated worker reads its tenants' READY steps by index, never the others'.
-  const match = tenants
-    ? `UNWIND $tenants AS tenantId MATCH (t:Task {tenantId: tenantId, status: 'READY'})`
-    : `MATCH (t:Task {status: 'READY'})`;
   const rows = await tx.run<{ t: NodeLike }>({
-    cypher: `${match}
-      WHERE t.orchestrated = true AND (t.createdAt IS NULL OR NOT t.priority IN $priorities)
+    cypher: `${scopedTasks('t', ['READY'], tenants)}
+      AND t.orchestrated = true AND (t.createdAt IS NULL OR NOT t.priority IN $priorities)
       RETURN t LIMIT $limit`,
     params: { limit: neo4j.int(limit), tenants, priorities: PRIORITIES },
   });
@@ -153,8 +152,8 @@ export async function lockEngineLimit(tx: Tx): Promise<void> {
 export async function countRunning(tx: Tx, tenants: TenantScope = null): Promise<number> {
   const [row] = await tx.run<{ n: number }>({
     cypher: `
-      MATCH (t:Task {status: 'IN_PROGRESS', orchestrated: true})
-      WHERE t.leaseExpiresAt > datetime() AND ${IN_SCOPE('t')}
+      ${scopedTasks('t', ['IN_PROGRESS'], tenants)}
+        AND t.orchestrated = true AND t.leaseExpiresAt > datetime()
       RETURN count(t) AS n`,
     params: { tenants },
   });
@@ -193,8 +192,11 @@ export async function candidateAgents(tx: Tx, tenantIds: string[]): Promise<Cand
     cypher: `
       UNWIND $tenantIds AS tenantId
       CALL (tenantId) {
+        // The hint: planned on a near-empty database, a label scan of every tenant's agents
+        // looks as cheap as the index, and the cached plan then grows with all agents.
         MATCH (a:Agent {tenantId: tenantId, active: true})
-        WHERE a.status IN ['IDLE', 'BUSY']
+        USING INDEX a:Agent(tenantId, role)
+        WHERE a.role IS NOT NULL AND a.status IN ['IDLE', 'BUSY']
         RETURN a, [(a)-[h:HAS_CAPABILITY]->(c:Capability) | {name: c.name,
                   proficiency: h.proficiency, runs: h.runs, successes: h.successes,
                   avgLatencyMs: h.avgLatencyMs, scored: coalesce(h.scored, 0),

@@ -34,6 +34,11 @@ export class DeadlineError extends AppError {
 export class Graph {
   /** Statements sent to Neo4j since start: each is one round trip. */
   statementCount = 0;
+  /**
+   * Sees every statement before it is sent (test/plan-audit.int.test.ts EXPLAINs what the
+   * engine sends). Called synchronously; it must not throw.
+   */
+  onStatement?: (q: CypherQuery) => void;
 
   constructor(
     private readonly driver: Driver,
@@ -169,6 +174,7 @@ export class Graph {
     return {
       run: async <T extends Row>(q: CypherQuery) => {
         this.statementCount++;
+        this.onStatement?.(q);
         const result = await tx.run(q.cypher, q.params ?? {});
         return result.records.map((r) => r.toObject() as T);
       },

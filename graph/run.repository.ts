@@ -1,7 +1,7 @@
 import neo4j from 'neo4j-driver';
 import type { Task, TaskStatus } from '../src/domain/task.js';
 import type { Tx } from './cypher.js';
-import { FINISHED, IN_SCOPE, type TenantScope } from './engine-scope.js';
+import { FINISHED, scopedTasks, type TenantScope } from './engine-scope.js';
 import { effectiveEvaluation } from './evaluation.repository.js';
 import { iso, toTask } from './mappers.js';
 import type { NodeLike } from './page.js';
@@ -197,10 +197,12 @@ export async function recordPerformance(
 export async function expireLeases(tx: Tx, tenants: TenantScope = null): Promise<Task[]> {
   const rows = await tx.run<{ t: NodeLike }>({
     cypher: `
-      MATCH (t:Task {status: 'IN_PROGRESS'}) WHERE t.leaseExpiresAt < datetime() AND ${IN_SCOPE('t')}
+      ${scopedTasks('t', ['IN_PROGRESS'], tenants)} AND t.leaseExpiresAt < datetime()
       SET t.version = t.version + 1
       WITH t WHERE t.status = 'IN_PROGRESS' AND t.leaseExpiresAt < datetime()
-      OPTIONAL MATCH (t)<-[:OF]-(r:Run {status: 'RUNNING'})
+      // Unlabeled, or the planner may start from every RUNNING run (engine-scope.ts): of what
+      // points OF at a task, only runs have a status.
+      OPTIONAL MATCH (t)<-[:OF]-(r {status: 'RUNNING'})
       SET r.status = 'ABANDONED', r.endedAt = datetime(), r.error = 'lease expired: worker ' + t.leaseOwner + ' stopped answering'
       WITH DISTINCT t
       SET t.status = CASE WHEN t.attempts >= t.maxAttempts THEN 'FAILED' ELSE 'READY' END,

@@ -1,7 +1,7 @@
 import neo4j from 'neo4j-driver';
 import type { Task, TaskStatus } from '../src/domain/task.js';
 import type { Tx } from './cypher.js';
-import { FINISHED, IN_SCOPE, type TenantScope } from './engine-scope.js';
+import { FINISHED, scopedTasks, type TenantScope } from './engine-scope.js';
 import { toTask } from './mappers.js';
 import type { NodeLike } from './page.js';
 
@@ -12,16 +12,23 @@ import type { NodeLike } from './page.js';
  */
 
 /**
+ * A running parent `p` that can be settled now: every child ended, or a child failed under
+ * FAIL_FAST. Children unlabeled (SUBTASK_OF joins tasks only): a labeled child with a status
+ * lets the planner read every FAILED task of the database instead of p's children.
+ */
+const SETTLEABLE = `NOT EXISTS { (p)<-[:SUBTASK_OF]-(c) WHERE NOT c.status IN ${FINISHED} }
+  OR (coalesce(p.failurePolicy, 'FAIL_FAST') = 'FAIL_FAST'
+      AND EXISTS { (p)<-[:SUBTASK_OF]-({status: 'FAILED'}) })`;
+
+/**
  * The parent of a task when it can be settled now (read without locks, after the task's end
  * committed: the last sibling to commit always sees the others ended).
  */
 export async function settleableParentOf(tx: Tx, taskId: string): Promise<string | null> {
   const [row] = await tx.run<{ id: string }>({
     cypher: `
-      MATCH (:Task {id: $taskId})-[:SUBTASK_OF]->(p:Task {status: 'IN_PROGRESS'})
-      WHERE NOT EXISTS { (p)<-[:SUBTASK_OF]-(c:Task) WHERE NOT c.status IN ${FINISHED} }
-         OR (coalesce(p.failurePolicy, 'FAIL_FAST') = 'FAIL_FAST'
-             AND EXISTS { (p)<-[:SUBTASK_OF]-(:Task {status: 'FAILED'}) })
+      MATCH (:Task {id: $taskId})-[:SUBTASK_OF]->(p {status: 'IN_PROGRESS'})
+      WHERE ${SETTLEABLE}
       RETURN p.id AS id`,
     params: { taskId },
   });
@@ -50,12 +57,8 @@ export async function settleableParents(
 ): Promise<string[]> {
   const rows = await tx.run<{ id: string }>({
     cypher: `
-      MATCH (p:Task {status: 'IN_PROGRESS', orchestrated: true})<-[:SUBTASK_OF]-(:Task)
-      WHERE ${IN_SCOPE('p')}
-      WITH DISTINCT p
-      WHERE NOT EXISTS { (p)<-[:SUBTASK_OF]-(c:Task) WHERE NOT c.status IN ${FINISHED} }
-         OR (coalesce(p.failurePolicy, 'FAIL_FAST') = 'FAIL_FAST'
-             AND EXISTS { (p)<-[:SUBTASK_OF]-(:Task {status: 'FAILED'}) })
+      ${scopedTasks('p', ['IN_PROGRESS'], tenants)} AND p.orchestrated = true
+        AND EXISTS { (p)<-[:SUBTASK_OF]-() } AND (${SETTLEABLE})
       RETURN p.id AS id LIMIT $limit`,
     params: { limit: neo4j.int(limit), tenants },
   });
@@ -154,9 +157,9 @@ export async function orphanedSteps(
 ): Promise<OrphanedStep[]> {
   return tx.run<OrphanedStep>({
     cypher: `
-      MATCH (t:Task {orchestrated: true})-[:SUBTASK_OF]->(p:Task)
-      WHERE t.status IN ['PENDING', 'READY', 'AWAITING_APPROVAL', 'AWAITING_INPUT'] AND ${IN_SCOPE('t')}
-        AND p.status IN ${FINISHED}
+      ${scopedTasks('t', ['PENDING', 'READY', 'AWAITING_APPROVAL', 'AWAITING_INPUT'], tenants)}
+        AND t.orchestrated = true
+      MATCH (t)-[:SUBTASK_OF]->(p) WHERE p.status IN ${FINISHED}
       RETURN t.id AS id, t.status AS status, p.status AS parentStatus LIMIT $limit`,
     params: { limit: neo4j.int(limit), tenants },
   });

@@ -1,6 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { candidateAgents } from '../graph/claim.repository.js';
-import { startTestServer, type TestServer } from './utils/server.js';
+import { deleteTenant, startTestServer, type TestServer } from './utils/server.js';
 import { profiler } from './utils/profile.js';
 
 /**
@@ -12,6 +13,7 @@ describe("candidate agents' load", () => {
   let server: TestServer;
   const prof = profiler();
   let busyId = '';
+  const other = `other-${randomUUID()}`;
 
   /** Tasks assigned to the agent, in `status`, as raw rows (history or running work). */
   const assign = (agentId: string, count: number, status: string, leaseOwner: string | null) =>
@@ -43,6 +45,7 @@ describe("candidate agents' load", () => {
     await assign(busyId, 20, 'COMPLETED', null);
   });
   afterAll(async () => {
+    if (server) await deleteTenant(server.graph, other);
     await server?.stop();
     await prof.close();
   });
@@ -56,12 +59,32 @@ describe("candidate agents' load", () => {
     ]);
   });
 
+  it("does not grow with other tenants' agents", async () => {
+    const before = await measure();
+    await server.graph.write((tx) =>
+      tx.run({
+        cypher: `
+          UNWIND range(1, 2000) AS i
+          CREATE (:Agent {id: randomUUID(), tenantId: $other, name: 'agent ' + toString(i),
+                          role: 'MASTER_OPERATOR', status: 'IDLE', active: true})`,
+        params: { other },
+      }),
+    );
+    const after = await measure();
+    // Before the fix every claim read every agent in the database.
+    expect(after.dbHits, `before:\n${before.plans}\nafter:\n${after.plans}`).toBeLessThan(
+      before.dbHits * 1.5,
+    );
+  });
+
   it('does not grow with the tasks they finished long ago', async () => {
-    const before = (await measure()).dbHits;
+    const before = await measure();
     await assign(busyId, 3_000, 'COMPLETED', null);
     const after = await measure();
     expect(after.result.find((c) => c.agent.name === 'Busy')!.load).toBe(3);
     // Before the fix it grew with the history (about 100x here).
-    expect(after.dbHits).toBeLessThan(before * 1.5);
+    expect(after.dbHits, `before:\n${before.plans}\nafter:\n${after.plans}`).toBeLessThan(
+      before.dbHits * 1.5,
+    );
   });
 });

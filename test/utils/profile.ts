@@ -3,22 +3,32 @@ import { inject } from 'vitest';
 import type { CypherQuery, Row, Tx } from '../../graph/cypher.js';
 
 interface ProfiledPlan {
+  operatorType: string;
   dbHits: number;
+  rows: number;
+  arguments: { Details?: unknown };
   children: ProfiledPlan[];
 }
 
 const hitsOf = (plan: ProfiledPlan): number =>
   plan.dbHits + plan.children.reduce((sum, child) => sum + hitsOf(child), 0);
 
+/** The plan as an indented tree of operators with their db hits, for a failed bound's message. */
+const render = (plan: ProfiledPlan, depth = 0): string =>
+  `${'  '.repeat(depth)}${plan.operatorType.replace(/@.*/, '')} hits=${plan.dbHits} rows=${plan.rows}` +
+  ` ${String(plan.arguments.Details ?? '').slice(0, 160)}\n` +
+  plan.children.map((child) => render(child, depth + 1)).join('');
+
 /**
  * Measures the work of repository code, not its time: `measure(work)` runs `work` with a Tx
  * that PROFILEs every statement (results as usual) and returns the db hits they took in all,
- * and how many statements it sent.
+ * how many statements it sent, and their plans (pass `plans` as an assertion's message: a
+ * bound that fails in CI then shows which operator did the work).
  */
 export function profiler(): {
   measure<T>(
     work: (tx: Tx) => Promise<T>,
-  ): Promise<{ result: T; dbHits: number; statements: number }>;
+  ): Promise<{ result: T; dbHits: number; statements: number; plans: string }>;
   close(): Promise<void>;
 } {
   const settings = inject('neo4j');
@@ -33,17 +43,20 @@ export function profiler(): {
       const tx = await session.beginTransaction();
       let dbHits = 0;
       let statements = 0;
+      let plans = '';
       const profiled: Tx = {
         async run<R extends Row>(q: CypherQuery) {
           statements += 1;
           const res = await tx.run(`PROFILE ${q.cypher}`, q.params ?? {});
-          dbHits += hitsOf(res.summary.profile as unknown as ProfiledPlan);
+          const plan = res.summary.profile as unknown as ProfiledPlan;
+          dbHits += hitsOf(plan);
+          plans += render(plan);
           return res.records.map((r) => r.toObject() as R);
         },
       };
       try {
         const result = await work(profiled);
-        return { result, dbHits, statements };
+        return { result, dbHits, statements, plans };
       } finally {
         await tx.rollback();
         await session.close();
