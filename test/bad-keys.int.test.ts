@@ -97,19 +97,26 @@ describe('bad API keys', () => {
     expect(codes.slice(0, -1).every((c) => c === 4403)).toBe(true);
     expect(codes.length).toBeLessThanOrEqual(3);
 
-    // Audited as one event per address and minute, with the attempts counted.
-    const [row] = await server.graph.read((tx) =>
-      tx.run<{ events: number; attempts: number }>({
+    // Audited as one event per address, operation (http, websocket) and minute, with the
+    // attempts counted. A socket let through makes a websocket event beside the http one.
+    const rows = await server.graph.read((tx) =>
+      tx.run<{ operation: string; events: number; attempts: number }>({
         cypher: `
           MATCH (e:AuditEvent {tenantId: $system}) WHERE e.address = $address
-          RETURN count(e) AS events, sum(e.count) AS attempts`,
+          RETURN e.operation AS operation, count(e) AS events, sum(e.count) AS attempts`,
         params: { system: SYSTEM_TENANT, address },
       }),
     );
     const minutes = Math.floor(Date.now() / 60_000) - Math.floor(started / 60_000) + 1;
-    expect(row!.attempts).toBe(unauthenticated + codes.filter((c) => c === 4403).length);
-    expect(row!.events).toBeGreaterThanOrEqual(1);
-    expect(row!.events).toBeLessThanOrEqual(minutes);
+    const byOperation = Object.fromEntries(rows.map((r) => [r.operation, r]));
+    const letThrough = codes.filter((c) => c === 4403).length;
+    expect(Object.keys(byOperation).sort()).toEqual(letThrough ? ['http', 'websocket'] : ['http']);
+    expect(byOperation.http!.attempts).toBe(unauthenticated);
+    expect(byOperation.websocket?.attempts ?? 0).toBe(letThrough);
+    for (const r of rows) {
+      expect(r.events).toBeGreaterThanOrEqual(1);
+      expect(r.events).toBeLessThanOrEqual(minutes);
+    }
   });
 
   it('still close a graphql-ws socket with 4403 while the address is under the rate', async () => {
