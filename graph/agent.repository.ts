@@ -214,7 +214,7 @@ export function activeChiefOfStaffQuery(tenantId: string, id: string | null): Cy
   return {
     cypher: `
       MATCH (n:Agent {tenantId: $tenantId, role: 'CHIEF_OF_STAFF'})
-      USING INDEX n:Agent(tenantId, role)
+      USING INDEX SEEK n:Agent(tenantId, role)
       WHERE n.active = true AND ($id IS NULL OR n.id = $id)
       WITH n, COUNT { (n)<-[:ASSIGNED_TO]-(t:Task) WHERE NOT t.status IN $finished } AS load
       RETURN ${projected('Agent', 'n')} AS n, load ORDER BY load, rand() LIMIT 1`,

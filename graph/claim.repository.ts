@@ -39,22 +39,24 @@ const SPREAD = 4;
 
 /**
  * The head of the READY queue: per priority rank (and per tenant when the scheduler is
- * dedicated), the oldest claimable steps by an index in claim order (migration 22), so a claim
- * reads about `window` rows per rank instead of sorting every READY step in the database.
+ * dedicated), the oldest claimable steps by an index in claim order (migration 23), so a claim
+ * reads about `window` rows per rank instead of sorting every READY step in the database. A
+ * SEEK hint: a plain one let the planner scan the whole index (every task) and filter it.
  */
 const queueHead = (scoped: boolean) => `
   UNWIND range(0, size($priorities) - 1) AS rank
   ${scoped ? 'UNWIND $tenants AS tenantId' : ''}
   CALL (rank${scoped ? ', tenantId' : ''}) {
     MATCH (t:Task)
-    USING INDEX t:Task(${scoped ? 'tenantId, ' : ''}status, priority, createdAt)
-    WHERE ${scoped ? 't.tenantId = tenantId AND ' : ''}t.status = 'READY'
+    USING INDEX SEEK t:Task(${scoped ? 'tenantId, ' : ''}status, orchestrated, priority, createdAt)
+    WHERE ${scoped ? 't.tenantId = tenantId AND ' : ''}t.status = 'READY' AND t.orchestrated = true
       AND t.priority = $priorities[rank] AND t.createdAt IS NOT NULL
-      AND t.orchestrated = true AND (t.nextAttemptAt IS NULL OR t.nextAttemptAt <= datetime())
+      AND (t.nextAttemptAt IS NULL OR t.nextAttemptAt <= datetime())
       AND ${CLAIMABLE}
     // All the index's properties, though all but the last are fixed here: only then does the
     // planner read the index in order and stop at the window (else it sorts every READY step).
-    RETURN t ORDER BY ${scoped ? 't.tenantId, ' : ''}t.status, t.priority, t.createdAt LIMIT $window
+    RETURN t ORDER BY ${scoped ? 't.tenantId, ' : ''}t.status, t.orchestrated, t.priority, t.createdAt
+    LIMIT $window
   }`;
 
 /**
@@ -195,7 +197,7 @@ export async function candidateAgents(tx: Tx, tenantIds: string[]): Promise<Cand
         // The hint: planned on a near-empty database, a label scan of every tenant's agents
         // looks as cheap as the index, and the cached plan then grows with all agents.
         MATCH (a:Agent {tenantId: tenantId, active: true})
-        USING INDEX a:Agent(tenantId, role)
+        USING INDEX SEEK a:Agent(tenantId, role)
         WHERE a.role IS NOT NULL AND a.status IN ['IDLE', 'BUSY']
         RETURN a, [(a)-[h:HAS_CAPABILITY]->(c:Capability) | {name: c.name,
                   proficiency: h.proficiency, runs: h.runs, successes: h.successes,
@@ -206,7 +208,7 @@ export async function candidateAgents(tx: Tx, tenantIds: string[]): Promise<Cand
         // A running parent is not a step: it only waits for its steps.
         // The hint: with many finished tasks the planner may start from the agents instead.
         MATCH (t:Task {tenantId: tenantId, status: 'IN_PROGRESS'})-[:ASSIGNED_TO]->(b:Agent)
-        USING INDEX t:Task(tenantId, status)
+        USING INDEX SEEK t:Task(tenantId, status)
         WHERE t.leaseOwner IS NOT NULL OR NOT EXISTS { (t)<-[:SUBTASK_OF]-(:Task) }
         RETURN null AS a, null AS caps, b.id AS busyId, count(t) AS load
       }

@@ -23,8 +23,8 @@ export const IN_SCOPE = (v: string) => `($tenants IS NULL OR ${v}.tenantId IN $t
 export function scopedTasks(v: string, statuses: string[], tenants: TenantScope): string {
   const list = `[${statuses.map((s) => `'${s}'`).join(', ')}]`;
   return tenants === null
-    ? `MATCH (${v}:Task) USING INDEX ${v}:Task(status) WHERE ${v}.status IN ${list}`
+    ? `MATCH (${v}:Task) USING INDEX SEEK ${v}:Task(status) WHERE ${v}.status IN ${list}`
     : `UNWIND $tenants AS scoped WITH DISTINCT scoped
-      MATCH (${v}:Task) USING INDEX ${v}:Task(tenantId, status)
+      MATCH (${v}:Task) USING INDEX SEEK ${v}:Task(tenantId, status)
       WHERE ${v}.tenantId = scoped AND ${v}.status IN ${list}`;
 }

@@ -354,12 +354,12 @@ export async function chatContext(
         // Two seeks of the (tenantId, conversationId, seq) index: reads stay bounded.
         CALL (c, upTo) {
           MATCH (m:Message {tenantId: $tenantId, conversationId: c.id})
-          USING INDEX m:Message(tenantId, conversationId, seq)
+          USING INDEX SEEK m:Message(tenantId, conversationId, seq)
           WHERE m.seq > upTo AND m.seq <= upTo + $catchUp
           RETURN m
           UNION
           MATCH (m:Message {tenantId: $tenantId, conversationId: c.id})
-          USING INDEX m:Message(tenantId, conversationId, seq)
+          USING INDEX SEEK m:Message(tenantId, conversationId, seq)
           WHERE m.seq > c.messageCount - $window
           RETURN m
         }

@@ -295,6 +295,18 @@ export const MIGRATIONS: Migration[] = [
       'CREATE INDEX task_tenant_claim_order IF NOT EXISTS FOR (n:Task) ON (n.tenantId, n.status, n.priority, n.createdAt)',
     ],
   },
+  {
+    id: 23,
+    name: 'the claim order holds orchestrated steps only (issue 15)',
+    statements: [
+      // READY tasks no workflow runs (set by hand) came first in the old order, and every claim
+      // read past them: `orchestrated` before priority puts them out of the claim's way.
+      'CREATE INDEX task_claim_queue IF NOT EXISTS FOR (n:Task) ON (n.status, n.orchestrated, n.priority, n.createdAt)',
+      'CREATE INDEX task_tenant_claim_queue IF NOT EXISTS FOR (n:Task) ON (n.tenantId, n.status, n.orchestrated, n.priority, n.createdAt)',
+      'DROP INDEX task_claim_order IF EXISTS',
+      'DROP INDEX task_tenant_claim_order IF EXISTS',
+    ],
+  },
 ];
 
 /**

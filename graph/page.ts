@@ -140,7 +140,7 @@ export interface NodeLike {
 
 function source(spec: ListSpec, property: string): string {
   if (spec.match) return spec.match;
-  return `MATCH (n:${spec.label} {tenantId: $tenantId})\nUSING INDEX n:${spec.label}(tenantId, ${property})`;
+  return `MATCH (n:${spec.label} {tenantId: $tenantId})\nUSING INDEX SEEK n:${spec.label}(tenantId, ${property})`;
 }
 
 function storedProperty(spec: ListSpec): string {
