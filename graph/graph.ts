@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import neo4j, { type Driver, type SessionMode, type Transaction } from 'neo4j-driver';
+import neo4j, { type Driver, type QueryResult, type SessionMode } from 'neo4j-driver';
 import { AppError } from '../src/domain/errors.js';
 import { CircuitBreaker, isConnectivityError } from './breaker.js';
 import { isAuthError, translateDriverError } from './errors.js';
@@ -66,6 +66,30 @@ export class Graph {
     return this.retrying(() => this.transaction(neo4j.session.READ, work));
   }
 
+  /**
+   * Runs read-only `work` with each statement in an auto-commit transaction of its own: one
+   * round trip per statement, where `read` adds a begin and a commit around them (about twice
+   * the time of a one-statement read). For reads that need no transaction, such as loader
+   * batches: Neo4j reads are read-committed, so two statements of one transaction may see
+   * different commits anyway. Statements run one after another (a session runs one query at
+   * a time); failures are retried like `read`'s.
+   */
+  readAutoCommit<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.retrying(() =>
+      this.session(async (s) => {
+        const timeout = this.timeoutLeft();
+        let previous: Promise<unknown> = Promise.resolve();
+        return work(
+          this.wrap((cypher, params) => {
+            const next = previous.then(() => s.run(cypher, params, { timeout }));
+            previous = next.catch(() => undefined);
+            return next;
+          }),
+        );
+      }, neo4j.session.READ),
+    );
+  }
+
   write<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
     return this.retrying(() => this.transaction(neo4j.session.WRITE, work));
   }
@@ -75,7 +99,7 @@ export class Graph {
     return this.session(async (s) => {
       const tx = s.beginTransaction({ timeout: this.timeoutLeft() });
       try {
-        const result = await work(this.wrap(tx));
+        const result = await work(this.wrap((cypher, params) => tx.run(cypher, params)));
         await tx.commit();
         return result;
       } catch (err) {
@@ -170,12 +194,14 @@ export class Graph {
     }
   }
 
-  private wrap(tx: Pick<Transaction, 'run'>): Tx {
+  private wrap(
+    send: (cypher: string, params: Record<string, unknown>) => Promise<QueryResult>,
+  ): Tx {
     return {
       run: async <T extends Row>(q: CypherQuery) => {
         this.statementCount++;
         this.onStatement?.(q);
-        const result = await tx.run(q.cypher, q.params ?? {});
+        const result = await send(q.cypher, q.params ?? {});
         return result.records.map((r) => r.toObject() as T);
       },
     };

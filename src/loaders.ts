@@ -21,7 +21,8 @@ import { createEvaluationLoaders } from './evaluation.loaders.js';
  * (UNWIND $ids), never one per parent. Never share them across requests or tenants.
  */
 export function createLoaders(graph: Graph, tenantId: string) {
-  const read = <T>(work: (tx: Tx) => Promise<T>) => graph.read(work);
+  // One round trip per batch: a loader's statement needs no transaction of its own.
+  const read = <T>(work: (tx: Tx) => Promise<T>) => graph.readAutoCommit(work);
   return {
     agent: byId('Agent', (ids) => read((tx) => agents.agentsByIds(tx, tenantId, ids))),
     task: byId('Task', (ids) => read((tx) => tasks.tasksByIds(tx, tenantId, ids))),

@@ -205,7 +205,7 @@ export class Outbox {
     const now = Date.now();
     await this.expire(now);
     const scope = { now, handoffs: relay.handoffs, tenants: relay.tenantIds ?? null };
-    if (!(await this.opts.graph.read((tx) => outboxDue(tx, scope)))) return 0;
+    if (!(await this.opts.graph.readAutoCommit((tx) => outboxDue(tx, scope)))) return 0;
     const claimed = await this.opts.graph.write((tx) =>
       claimOutbox(tx, { ...scope, claimant: this.owner, leaseMs: CLAIM_MS, limit: BATCH }),
     );

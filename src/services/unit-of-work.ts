@@ -72,8 +72,9 @@ export class UnitOfWork {
     return result;
   }
 
+  /** Reads, each statement in one round trip (Graph.readAutoCommit: reads need no transaction). */
   read<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.graph.read(work);
+    return this.graph.readAutoCommit(work);
   }
 
   /** A write outside any mutation's audit (audit records themselves, bookkeeping). */

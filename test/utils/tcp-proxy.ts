@@ -2,6 +2,11 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 
 export interface TcpProxy {
   port: number;
+  /**
+   * Round trips so far: how many times a client sent after the server last answered it (or
+   * for the first time), over all connections. Bolt messages sent together count once.
+   */
+  readonly exchanges: number;
   /** Simulates the target going down: open connections are cut and new ones refused. */
   cut(): Promise<void>;
   /**
@@ -25,11 +30,18 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     socket.on('close', () => sockets.delete(socket));
   };
   let hanging = false;
+  let exchanges = 0;
   const server: Server = createServer((client) => {
     track(client);
     if (hanging) return;
     const upstream = connect(target.port, target.host);
     track(upstream);
+    let answered = true;
+    client.on('data', () => {
+      if (answered) exchanges++;
+      answered = false;
+    });
+    upstream.on('data', () => (answered = true));
     client.pipe(upstream).pipe(client);
     client.on('error', () => upstream.destroy());
     upstream.on('error', () => client.destroy());
@@ -52,6 +64,9 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   const port = await listen(0);
   return {
     port,
+    get exchanges() {
+      return exchanges;
+    },
     cut: stop,
     hang() {
       hanging = true;

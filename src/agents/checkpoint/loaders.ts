@@ -16,7 +16,7 @@ export function runCheckpointsLoader(
   const { graph, tenantId, loaders } = ctx;
   return loaders.keyed('run.checkpoints', first, () =>
     groupedBy(
-      (ids) => graph.read((tx) => checkpointsByRunIds(tx, tenantId, ids, first)),
+      (ids) => graph.readAutoCommit((tx) => checkpointsByRunIds(tx, tenantId, ids, first)),
       (c: CheckpointSummary) => c.runId,
     ),
   );

@@ -21,7 +21,9 @@ export function consensusLoaders(ctx: { graph: Graph; tenantId: string; loaders:
       null,
       () =>
         new DataLoader<string, ConsensusSpec | null>(async (ids) => {
-          const specs = await graph.read((tx) => consensusSpecsByTaskIds(tx, tenantId, ids));
+          const specs = await graph.readAutoCommit((tx) =>
+            consensusSpecsByTaskIds(tx, tenantId, ids),
+          );
           return ids.map((id) => specs.get(id) ?? null);
         }),
     ),
@@ -31,14 +33,14 @@ export function consensusLoaders(ctx: { graph: Graph; tenantId: string; loaders:
       null,
       () =>
         new DataLoader<string, Decision | null>(async (ids) => {
-          const found = await graph.read((tx) => decisionsByRunIds(tx, tenantId, ids));
+          const found = await graph.readAutoCommit((tx) => decisionsByRunIds(tx, tenantId, ids));
           return ids.map((id) => found.find((d) => d.runId === id) ?? null);
         }),
     ),
     /** Each run's answers, in voter order. */
     answers: loaders.keyed('consensus.answers', null, () =>
       groupedBy(
-        (ids) => graph.read((tx) => answersByRunIds(tx, tenantId, ids)),
+        (ids) => graph.readAutoCommit((tx) => answersByRunIds(tx, tenantId, ids)),
         (a: Answer) => a.runId,
       ),
     ),
