@@ -48,7 +48,7 @@ export function storedBudgetsQuery(
       OPTIONAL MATCH (t:Task {tenantId: $tenantId, id: $taskId})
       CALL (t) {
         OPTIONAL MATCH (t)-[:SUBTASK_OF*0..]->(r:Task)
-        WHERE NOT EXISTS { (r)-[:SUBTASK_OF]->(:Task) }
+        WHERE NOT EXISTS { (r)-[:SUBTASK_OF]->() }
         RETURN r AS root LIMIT 1
       }
       CALL (root) {
@@ -190,7 +190,7 @@ export async function budgetTargetExists(
   const label = scope === BudgetScope.AGENT ? 'Agent' : 'Task';
   const [row] = await tx.run<{ isRoot: boolean }>({
     cypher: `MATCH (n:${label} {tenantId: $tenantId, id: $targetId})
-             RETURN NOT EXISTS { (n)-[:SUBTASK_OF]->(:Task) } AS isRoot`,
+             RETURN NOT EXISTS { (n)-[:SUBTASK_OF]->() } AS isRoot`,
     params: { tenantId, targetId },
   });
   return { exists: row !== undefined, isRoot: row?.isRoot ?? false };

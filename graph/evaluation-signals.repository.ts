@@ -17,7 +17,7 @@ export type RootTaskState = {
 export async function rootTaskState(tx: Tx, taskId: string): Promise<RootTaskState | null> {
   const [row] = await tx.run<RootTaskState>({
     cypher: `
-      MATCH (t:Task {id: $taskId}) WHERE NOT EXISTS { (t)-[:SUBTASK_OF]->(:Task) }
+      MATCH (t:Task {id: $taskId}) WHERE NOT EXISTS { (t)-[:SUBTASK_OF]->() }
       OPTIONAL MATCH (c:Task)-[:SUBTASK_OF]->(t)
       WITH t, c ORDER BY c.createdAt, c.id
       RETURN t.id AS id, t.tenantId AS tenantId, t.title AS title, t.status AS status,

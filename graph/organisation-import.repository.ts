@@ -30,7 +30,7 @@ export function engineStateProblemQuery(tenantId: string, ids: string[]): Cypher
       WITH DISTINCT t WHERE t.orchestrated = true AND NOT t.status IN ${FINISHED}
       WITH t, [(t)-[:SUBTASK_OF]->(p:Task) | p] AS parents,
            [(t)-[:DEPENDS_ON]->(d:Task) | d.status] AS deps,
-           EXISTS { (t)<-[:SUBTASK_OF]-(:Task) } AS hasSteps
+           EXISTS { (t)<-[:SUBTASK_OF]-() } AS hasSteps
       WITH t, CASE
         WHEN size(parents) > 1 THEN 'has ' + toString(size(parents)) + ' SUBTASK_OF parents, but a step has one'
         WHEN size(parents) = 1 AND coalesce(parents[0].orchestrated, false) <> true

@@ -33,7 +33,7 @@ export async function retryScope(tx: Tx, tenantId: string, id: string): Promise<
       WHERE coalesce(s.decision, '') <> 'REJECTED'
         AND EXISTS { (s)-[:DEPENDS_ON*1..]->(x:Task) WHERE x IN broken }
       WITH t, ancestors, broken, collect(DISTINCT s) AS skipped
-      RETURN ancestors, EXISTS { (t)<-[:SUBTASK_OF]-(:Task) } AS hasChildren,
+      RETURN ancestors, EXISTS { (t)<-[:SUBTASK_OF]-() } AS hasChildren,
              [x IN broken + skipped | x.id] AS below`,
     params: { tenantId, id },
   });

@@ -149,7 +149,7 @@ export async function endRun(tx: Tx, o: RunOutcome): Promise<EndedRun | null> {
         OPTIONAL MATCH (r)-[:CALLED]->(c:LLMCall)
         RETURN sum(coalesce(c.costUsd, 0.0)) AS costUsd
       }
-      RETURN t, a.id AS agentId, costUsd, NOT EXISTS { (t)-[:SUBTASK_OF]->(:Task) } AS isRoot`,
+      RETURN t, a.id AS agentId, costUsd, NOT EXISTS { (t)-[:SUBTASK_OF]->() } AS isRoot`,
     params: {
       result: null,
       error: null,
@@ -231,7 +231,7 @@ export async function releaseAgentWork(
     cypher: `
       MATCH (:Agent {tenantId: $tenantId, id: $agentId})<-[a:ASSIGNED_TO]-(t:Task)
       WHERE NOT t.status IN ${FINISHED}
-        AND (t.leaseOwner IS NOT NULL OR NOT EXISTS { (t)<-[:SUBTASK_OF]-(:Task) })
+        AND (t.leaseOwner IS NOT NULL OR NOT EXISTS { (t)<-[:SUBTASK_OF]-() })
       SET t.version = t.version + 1
       DELETE a
       WITH t

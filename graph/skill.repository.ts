@@ -34,11 +34,11 @@ export async function skillSources(
     cypher: `
       MATCH (root:Task {status: 'COMPLETED'})
       WHERE ${IN_SCOPE('root')} AND root.family IS NOT NULL
-        AND NOT EXISTS { (root)-[:SUBTASK_OF]->(:Task) }
+        AND NOT EXISTS { (root)-[:SUBTASK_OF]->() }
         AND NOT EXISTS { (:Knowledge {kind: 'SKILL'})-[:DERIVED_FROM]->(root) }
         AND COUNT { (s:Task)-[:SUBTASK_OF]->(root) WHERE s.key <> 'synthesis' } >= 2
         AND COUNT { (o:Task {tenantId: root.tenantId, family: root.family})
-                    WHERE o.status IN ${FINISHED} AND NOT EXISTS { (o)-[:SUBTASK_OF]->(:Task) } }
+                    WHERE o.status IN ${FINISHED} AND NOT EXISTS { (o)-[:SUBTASK_OF]->() } }
             >= $minFamilyTasks
       CALL (root) { ${effectiveEvaluation('root')} }
       WITH root, verdict WHERE verdict = 'PASS'
@@ -191,7 +191,7 @@ export async function skillArms(tx: Tx, tenantId: string, id: string): Promise<S
       MATCH (k:Knowledge {id: $id}) WHERE k.tenantId = $tenantId AND k.kind = 'SKILL'
       OPTIONAL MATCH (root:Task {tenantId: $tenantId, family: k.family})
       WHERE root.status IN ${FINISHED} AND root.createdAt >= k.createdAt
-        AND NOT EXISTS { (root)-[:SUBTASK_OF]->(:Task) }
+        AND NOT EXISTS { (root)-[:SUBTASK_OF]->() }
         AND NOT EXISTS { (k)-[:DERIVED_FROM]->(root) }
       CALL (root) { ${effectiveEvaluation('root')} }
       WITH k, verdict, EXISTS { (k)-[:APPLIED_IN]->(:Run)-[:OF]->(root) } AS applied
