@@ -17,6 +17,8 @@ export interface Claimed {
   requirements: string[];
   assigneeId: string | null;
   dependencies: DependencyState[];
+  /** The root of the task's workflow (the task itself when it has no parent). */
+  rootId: string;
 }
 
 /**
@@ -80,6 +82,7 @@ export async function claimReadyTasks(
     requirements: string[];
     assigneeId: string | null;
     deps: DependencyState[];
+    rootId: string;
   }>({
     cypher: `${queueHead(tenants !== null)}
       WITH t, rank ORDER BY rank, t.createdAt LIMIT $window
@@ -96,7 +99,9 @@ export async function claimReadyTasks(
       OPTIONAL MATCH (t)-[:DEPENDS_ON]->(d:Task)
       WITH t, a, collect(CASE WHEN d IS NULL THEN null ELSE {key: d.key, status: d.status, result: d.result} END) AS deps
       RETURN t, [(t)-[:REQUIRES]->(c:Capability) | c.name] AS requirements,
-             a.id AS assigneeId, deps`,
+             a.id AS assigneeId, deps,
+             coalesce([(t)-[:SUBTASK_OF*1..]->(r) WHERE NOT (r)-[:SUBTASK_OF]->() | r.id][0], t.id)
+               AS rootId`,
     params: {
       workerId,
       limit: neo4j.int(limit),
@@ -111,6 +116,7 @@ export async function claimReadyTasks(
     requirements: r.requirements,
     assigneeId: r.assigneeId,
     dependencies: r.deps,
+    rootId: r.rootId,
   }));
 }
 
@@ -209,7 +215,7 @@ export async function candidateAgents(tx: Tx, tenantIds: string[]): Promise<Cand
         // The hint: with many finished tasks the planner may start from the agents instead.
         MATCH (t:Task {tenantId: tenantId, status: 'IN_PROGRESS'})-[:ASSIGNED_TO]->(b:Agent)
         USING INDEX SEEK t:Task(tenantId, status)
-        WHERE t.leaseOwner IS NOT NULL OR NOT EXISTS { (t)<-[:SUBTASK_OF]-(:Task) }
+        WHERE t.leaseOwner IS NOT NULL OR NOT EXISTS { (t)<-[:SUBTASK_OF]-() }
         RETURN null AS a, null AS caps, b.id AS busyId, count(t) AS load
       }
       RETURN a, caps, busyId, load`,

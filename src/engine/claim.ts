@@ -28,6 +28,9 @@ export interface StartedStep {
   agent: Agent;
   runId: string;
   inputs: ReturnType<typeof inputsOf>;
+  /** What the step's memory episode names, read with the claim (not again when it ends). */
+  rootId: string;
+  capabilities: { name: string; proficiency: number }[];
 }
 
 export interface ClaimLimits {
@@ -85,7 +88,14 @@ export function claimSteps(
       starts.push({ id: runId, taskId: c.task.id, workerId: ctx.workerId, ...choice });
       const chosen = pool.find((a) => a.agent.id === choice.agentId)!;
       chosen.load++;
-      runs.push({ task: c.task, agent: chosen.agent, runId, inputs: inputsOf(c.dependencies) });
+      runs.push({
+        task: c.task,
+        agent: chosen.agent,
+        runId,
+        inputs: inputsOf(c.dependencies),
+        rootId: c.rootId,
+        capabilities: [...chosen.capabilities].sort((x, y) => x.name.localeCompare(y.name)),
+      });
     }
     await startRuns(tx, starts);
     // Which agent version each run uses (issue 12): the live one or, for a canary share of

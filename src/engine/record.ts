@@ -29,6 +29,8 @@ export interface Attempt {
   writes: PendingWrites;
   /** The step timeout it runs under (scores the objective evaluation); unknown when absent. */
   timeoutMs?: number;
+  /** The workflow's root and the agent's capabilities, read when claimed, for its episode. */
+  memory?: { rootId: string; capabilities: { name: string; proficiency: number }[] };
 }
 
 export type Outcome = { result: string; expand?: boolean } | { error: unknown };
@@ -98,7 +100,7 @@ export async function recordOutcome(
       if (ended) await a.writes.apply(tx, emit);
       // The result becomes an episode of memory, ingested later in the background (issue 11).
       if (ended && !outcome.expand) {
-        await queueRunResult(tx, { task, agent: a.agent, runId }, outcome.result);
+        await queueRunResult(tx, { task, agent: a.agent, runId, ...a.memory }, outcome.result);
       }
     } else {
       ended = await endRun(tx, {

@@ -13,15 +13,14 @@ import { settleableParentOf } from '../../graph/settlement.repository.js';
 import type { PubSub } from '../../subscriptions/pubsub.js';
 import { keepWatching } from '../../subscriptions/watch.js';
 import { TOPICS, type TaskUpdatedEvent } from '../../subscriptions/topics.js';
-import type { Agent } from '../domain/agent.js';
 import { UnavailableError } from '../domain/errors.js';
 import { TaskStatus, type Task } from '../domain/task.js';
 import type { Logger } from '../logger.js';
 import { publishTasks } from '../services/task-events.js';
 import type { UnitOfWork } from '../services/unit-of-work.js';
-import { claimSteps } from './claim.js';
+import { claimSteps, type StartedStep } from './claim.js';
 import type { EngineContext } from './context.js';
-import { inputsOf, promotion } from './decisions.js';
+import { promotion } from './decisions.js';
 import { WorkerStoppingError, type Executor } from './executor.js';
 import { PendingWrites } from './pending-writes.js';
 import { writeQuarantining } from './quarantine.js';
@@ -231,15 +230,16 @@ export class Scheduler {
 
   private async claim(limit: number): Promise<void> {
     const started = await claimSteps(this.ctx, limit, this.o);
-    for (const r of started) this.execute(r.task, r.agent, r.runId, r.inputs);
+    for (const step of started) this.execute(step);
   }
 
-  private execute(task: Task, agent: Agent, runId: string, inputs: ReturnType<typeof inputsOf>) {
+  private execute({ task, agent, runId, inputs, rootId, capabilities }: StartedStep) {
     const controller = new AbortController();
     const attempt: Attempt = {
       task,
       agent,
       runId,
+      memory: { rootId, capabilities },
       startedAt: Date.now(),
       signal: controller.signal,
       writes: new PendingWrites(controller.signal),

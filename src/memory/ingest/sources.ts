@@ -20,17 +20,24 @@ import { joinStructured, numbersAsFacts, stepFacts } from './structured.js';
  */
 export async function queueRunResult(
   tx: Tx,
-  step: { task: Task; agent: { id: string; name: string } | null; runId: string },
+  step: {
+    task: Task;
+    agent: { id: string; name: string } | null;
+    runId: string;
+    /** Known already (the engine read them with its claim): not read again. */
+    rootId?: string;
+    capabilities?: { name: string; proficiency: number }[];
+  },
   result: string,
 ): Promise<void> {
   const { task } = step;
   if (!result.trim()) return;
-  const root = await rootTaskOf(tx, task.tenantId, task.id);
+  const root = step.rootId ?? (await rootTaskOf(tx, task.tenantId, task.id));
   const summary = task.description ?? task.title;
   const subject = { name: task.title, type: 'Task', summary };
-  const capabilities = step.agent
-    ? await capabilitiesByAgentIds(tx, task.tenantId, [step.agent.id])
-    : [];
+  const capabilities = !step.agent
+    ? []
+    : (step.capabilities ?? (await capabilitiesByAgentIds(tx, task.tenantId, [step.agent.id])));
   const known = stepFacts(
     { name: task.title, summary, priority: task.priority },
     step.agent && { name: step.agent.name, capabilities },
