@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Agent, AgentCapability, AgentRole, AgentStatus } from '../src/domain/agent.js';
 import type { Page, PageRequest } from '../src/domain/page.js';
-import { FINISHED_STATUSES } from '../src/domain/task.js';
+import { FINISHED_STATUSES, TaskStatus } from '../src/domain/task.js';
 import type { CypherQuery, Tx } from './cypher.js';
 import { toAgent, toCapability } from './mappers.js';
 import { readPage, type NodeLike, type Sort } from './page.js';
@@ -208,17 +208,30 @@ export async function capabilitiesByAgentIds(
  * The active Chief of Staff to hand a task to: the one with `id` when given, otherwise the one
  * with the fewest unfinished tasks, ties drawn at random (so a burst of concurrent submits, which
  * all see the same counts, still spreads out). Reads only the tenant's Chiefs of Staff, through
- * the (tenantId, role) index; counting walks each one's assigned tasks.
+ * the (tenantId, role) index, and their load from the tenant's unfinished tasks, through the
+ * (tenantId, status) index: walking each chief's assigned tasks grew with every task ever
+ * submitted (test/agent-load.int.test.ts).
  */
 export function activeChiefOfStaffQuery(tenantId: string, id: string | null): CypherQuery {
   return {
     cypher: `
+      CALL () {
+        UNWIND $unfinished AS status
+        MATCH (t:Task) USING INDEX SEEK t:Task(tenantId, status)
+        WHERE t.tenantId = $tenantId AND t.status = status
+        MATCH (t)-[:ASSIGNED_TO]->(c {role: 'CHIEF_OF_STAFF'})
+        RETURN collect(c.id) AS busy
+      }
       MATCH (n:Agent {tenantId: $tenantId, role: 'CHIEF_OF_STAFF'})
       USING INDEX SEEK n:Agent(tenantId, role)
       WHERE n.active = true AND ($id IS NULL OR n.id = $id)
-      WITH n, COUNT { (n)<-[:ASSIGNED_TO]-(t:Task) WHERE NOT t.status IN $finished } AS load
+      WITH n, size([x IN busy WHERE x = n.id]) AS load
       RETURN ${projected('Agent', 'n')} AS n, load ORDER BY load, rand() LIMIT 1`,
-    params: { tenantId, id, finished: FINISHED_STATUSES },
+    params: {
+      tenantId,
+      id,
+      unfinished: Object.values(TaskStatus).filter((s) => !FINISHED_STATUSES.includes(s)),
+    },
   };
 }
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { activeChiefOfStaff } from '../graph/agent.repository.js';
 import { candidateAgents } from '../graph/claim.repository.js';
 import { deleteTenant, startTestServer, type TestServer } from './utils/server.js';
 import { profiler } from './utils/profile.js';
@@ -83,6 +84,55 @@ describe("candidate agents' load", () => {
     const after = await measure();
     expect(after.result.find((c) => c.agent.name === 'Busy')!.load).toBe(3);
     // Before the fix it grew with the history (about 100x here).
+    expect(after.dbHits, `before:\n${before.plans}\nafter:\n${after.plans}`).toBeLessThan(
+      before.dbHits * 1.5,
+    );
+  });
+});
+
+/** The same for the Chief of Staff that submitTask picks: its unfinished tasks, not its history. */
+describe("a Chief of Staff's load", () => {
+  let server: TestServer;
+  const prof = profiler();
+  let chiefId = '';
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    const res = await server.gql<{ createAgents: { id: string }[] }, never>(
+      `mutation { createAgents(inputs: [{ name: "Chief", role: CHIEF_OF_STAFF }]) { id } }`,
+    );
+    expect(res.errors).toBeUndefined();
+    chiefId = res.data!.createAgents[0]!.id;
+  });
+  afterAll(async () => {
+    await server?.stop();
+    await prof.close();
+  });
+
+  const assignToChief = (count: number, status: string) =>
+    server.graph.write((tx) =>
+      tx.run({
+        cypher: `
+          MATCH (a:Agent {id: $chiefId})
+          UNWIND range(1, $count) AS i
+          CREATE (:Task {id: randomUUID(), tenantId: $tenantId, title: 'submitted ' + toString(i),
+                         status: $status, orchestrated: true, priority: 'MEDIUM', attempts: 0,
+                         maxAttempts: 3, version: 1, createdAt: datetime(),
+                         updatedAt: datetime()})-[:ASSIGNED_TO]->(a)`,
+        params: { chiefId, count, status, tenantId: server.tenantId },
+      }),
+    );
+  const pick = () => prof.measure((tx) => activeChiefOfStaff(tx, server.tenantId, null));
+
+  it('counts the unfinished tasks, and does not grow with the finished ones', async () => {
+    await assignToChief(2, 'IN_PROGRESS');
+    await assignToChief(20, 'COMPLETED');
+    const before = await pick();
+    expect(before.result).toMatchObject({ chief: { id: chiefId }, unfinished: 2 });
+    await assignToChief(3_000, 'COMPLETED');
+    const after = await pick();
+    expect(after.result).toMatchObject({ chief: { id: chiefId }, unfinished: 2 });
+    // Before the fix it walked every task ever submitted to the chief.
     expect(after.dbHits, `before:\n${before.plans}\nafter:\n${after.plans}`).toBeLessThan(
       before.dbHits * 1.5,
     );
