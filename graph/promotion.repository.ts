@@ -25,9 +25,11 @@ export interface Promotable {
 
 // Far ends unlabeled (SUBTASK_OF and DEPENDS_ON join tasks only): a labeled end with a status
 // predicate lets the planner start from the status index instead of from t (engine-scope.ts).
+// Names no caller's MATCH uses: a WITH's WHERE sees the variables bound before it, so a `dep`
+// bound by the caller would be the one dependency checked (it promoted steps too early).
 const PROMOTABLE = `
-  WITH t WHERE NOT EXISTS { (t)-[:SUBTASK_OF]->(p) WHERE p.status <> 'IN_PROGRESS' }
-    AND NOT EXISTS { (t)-[:DEPENDS_ON]->(d) WHERE NOT d.status IN ${FINISHED} }
+  WITH t WHERE NOT EXISTS { (t)-[:SUBTASK_OF]->(parent) WHERE parent.status <> 'IN_PROGRESS' }
+    AND NOT EXISTS { (t)-[:DEPENDS_ON]->(dep) WHERE NOT dep.status IN ${FINISHED} }
   WITH t LIMIT $limit
   OPTIONAL MATCH (t)-[:DEPENDS_ON]->(d)
   WITH t, collect(CASE WHEN d IS NULL THEN null ELSE {key: d.key, status: d.status, result: d.result} END) AS deps
@@ -57,7 +59,8 @@ export function promotableTasks(
 export function promotableDependants(tx: Tx, taskId: string): Promise<Promotable[]> {
   return readPromotable(
     tx,
-    `MATCH (:Task {id: $taskId})<-[:DEPENDS_ON]-(t {status: 'PENDING', orchestrated: true})`,
+    `MATCH (ended:Task {id: $taskId}) USING INDEX SEEK ended:Task(id)
+     MATCH (ended)<-[:DEPENDS_ON]-(t {status: 'PENDING', orchestrated: true})`,
     { taskId, limit: neo4j.int(1_000) },
   );
 }
@@ -79,7 +82,7 @@ export async function changeStatuses(tx: Tx, changes: StatusChange[]): Promise<T
   const rows = await tx.run<{ t: NodeLike }>({
     cypher: `
       UNWIND $changes AS c
-      MATCH (t:Task {id: c.id})
+      MATCH (t:Task {id: c.id}) USING INDEX SEEK t:Task(id)
       SET t.version = t.version + 1
       WITH t, c WHERE t.status = c.from
       SET t.status = c.to, t.updatedAt = datetime(),

@@ -71,7 +71,7 @@ export async function releaseRun(
 ): Promise<{ task: Task; agentId: string | null } | null> {
   const [row] = await tx.run<{ t: NodeLike; agentId: string | null }>({
     cypher: `
-      MATCH (t:Task {id: $taskId})<-[:OF]-(r:Run {id: $runId})
+      MATCH (t:Task {id: $taskId})<-[:OF]-(r:Run {id: $runId}) USING INDEX SEEK r:Run(id)
       SET t.version = t.version + 1
       WITH t, r WHERE t.status = 'IN_PROGRESS' AND t.leaseOwner = $workerId AND r.status = 'RUNNING'
       SET r.status = 'RELEASED', r.endedAt = datetime(), r.error = $reason, r.updatedAt = datetime(),
@@ -134,7 +134,7 @@ export async function endRun(tx: Tx, o: RunOutcome): Promise<EndedRun | null> {
     isRoot: boolean;
   }>({
     cypher: `
-      MATCH (t:Task {id: $taskId})<-[:OF]-(r:Run {id: $runId})
+      MATCH (t:Task {id: $taskId})<-[:OF]-(r:Run {id: $runId}) USING INDEX SEEK r:Run(id)
       SET t.version = t.version + 1
       WITH t, r WHERE t.status = 'IN_PROGRESS' AND t.leaseOwner = $workerId AND r.status = 'RUNNING'
       SET r.status = $runStatus, r.endedAt = datetime(), r.latencyMs = $latencyMs, r.error = $error,

@@ -27,7 +27,8 @@ const SETTLEABLE = `NOT EXISTS { (p)<-[:SUBTASK_OF]-(c) WHERE NOT c.status IN ${
 export async function settleableParentOf(tx: Tx, taskId: string): Promise<string | null> {
   const [row] = await tx.run<{ id: string }>({
     cypher: `
-      MATCH (:Task {id: $taskId})-[:SUBTASK_OF]->(p {status: 'IN_PROGRESS'})
+      MATCH (t:Task {id: $taskId}) USING INDEX SEEK t:Task(id)
+      MATCH (t)-[:SUBTASK_OF]->(p {status: 'IN_PROGRESS'})
       WHERE ${SETTLEABLE}
       RETURN p.id AS id`,
     params: { taskId },
@@ -73,7 +74,7 @@ export async function settleableParents(
 export async function runningParent(tx: Tx, parentId: string): Promise<ParentState | null> {
   const [row] = await tx.run<{ p: NodeLike; children: ParentState['children'] }>({
     cypher: `
-      MATCH (p:Task {id: $parentId})
+      MATCH (p:Task {id: $parentId}) USING INDEX SEEK p:Task(id)
       SET p.version = p.version + 1
       WITH p WHERE p.status = 'IN_PROGRESS'
       MATCH (c:Task)-[:SUBTASK_OF]->(p)
@@ -120,7 +121,8 @@ export async function cancelSubtrees(tx: Tx, ids: string[], error: string): Prom
 export async function openDescendants(tx: Tx, parentId: string): Promise<Task[]> {
   const rows = await tx.run<{ t: NodeLike }>({
     cypher: `
-      MATCH (t:Task)-[:SUBTASK_OF*1..]->(:Task {id: $parentId})
+      MATCH (p:Task {id: $parentId}) USING INDEX SEEK p:Task(id)
+      MATCH (t)-[:SUBTASK_OF*1..]->(p)
       WHERE NOT t.status IN ${FINISHED}
       RETURN DISTINCT t`,
     params: { parentId },

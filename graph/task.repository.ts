@@ -122,8 +122,7 @@ async function tasksByIdsInOrder(tx: Tx, tenantId: string, ids: string[]): Promi
 /** The parent's id, or null for a root. */
 export async function parentOf(tx: Tx, tenantId: string, id: string): Promise<string | null> {
   const [row] = await tx.run<{ id: string }>({
-    cypher:
-      'MATCH (:Task {tenantId: $tenantId, id: $id})-[:SUBTASK_OF]->(p) RETURN p.id AS id',
+    cypher: 'MATCH (:Task {tenantId: $tenantId, id: $id})-[:SUBTASK_OF]->(p) RETURN p.id AS id',
     params: { tenantId, id },
   });
   return row?.id ?? null;
