@@ -7,7 +7,7 @@ import { listAuditEvents } from '../graph/audit.repository.js';
 import { listApiKeys } from '../graph/auth.repository.js';
 import { listConversations, listMessages } from '../graph/message.repository.js';
 import { searchAll } from '../graph/node.repository.js';
-import { listTasks } from '../graph/task.repository.js';
+import { listTasks, taskCounts } from '../graph/task.repository.js';
 import { deleteTenant, startTestServer, type TestServer } from './utils/server.js';
 import { profiler } from './utils/profile.js';
 
@@ -54,6 +54,7 @@ describe("a small tenant's reads do not grow with a big tenant's data", () => {
       listMessages(tx, t, {}, { property: 'updatedAt', descending: true }, page),
     conversations: (tx, t) => listConversations(tx, t, created, page),
     'API keys': (tx, t) => listApiKeys(tx, t, page),
+    'task counts by status': (tx, t) => taskCounts(tx, t),
     'audit events': (tx, t) => listAuditEvents(tx, t, {}, page),
   };
 
