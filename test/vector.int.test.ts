@@ -16,6 +16,7 @@ import type { Embedder } from '../src/memory/embeddings/embedder.js';
 import { OfflineEmbedder } from '../src/memory/embeddings/offline.embedder.js';
 import { reembed } from '../src/memory/embeddings/reembed.js';
 import { normalise } from '../src/memory/embeddings/vectors.js';
+import { profiler } from './utils/profile.js';
 
 /** A small vector space of its own, so this suite's index never meets real data's. */
 const space = { id: 'test:vector-suite:8', dimensions: 8 };
@@ -25,6 +26,8 @@ describe('vector repository', () => {
   let graph: Graph;
   const small = `vec-small-${randomUUID()}`;
   const big = `vec-big-${randomUUID()}`;
+  /** A third tenant of many rows without vectors. */
+  const crowd = `vec-crowd-${randomUUID()}`;
 
   async function episodes(tenantId: string, n: number): Promise<string[]> {
     const ids = Array.from({ length: n }, () => randomUUID());
@@ -47,7 +50,7 @@ CREATE (:Episode {id: id, tenantId: $tenantId, content: 'episode ' + id, created
     await graph.write((tx) =>
       tx.run({
         cypher: 'MATCH (n:Episode|Entity|Fact) WHERE n.tenantId IN $tenants DETACH DELETE n',
-        params: { tenants: [small, big] },
+        params: { tenants: [small, big, crowd] },
       }),
     );
     await graph.close();
@@ -101,6 +104,28 @@ CREATE (:Episode {id: id, tenantId: $tenantId, content: 'episode ' + id, created
     const theirHits = await graph.read((tx) => vectorSearch(tx, big, 'Episode', space, query, 5));
     expect(theirHits).toHaveLength(5);
     for (const h of theirHits) expect(theirs).toContain(h.id);
+  });
+
+  it("answers from an exact scan of the tenant's rows only, whatever another tenant holds", async () => {
+    // The tenant's three rows and the other tenant's crowd are there from the test above, so
+    // the index's over-fetch yields too few of ours and the exact scan answers.
+    const query = unit(1, 0, 0);
+    const prof = profiler();
+    try {
+      const before = await prof.measure((tx) =>
+        vectorSearch(tx, small, 'Episode', space, query, 3),
+      );
+      expect(before.result).toHaveLength(3);
+      await episodes(crowd, 3_000);
+      const after = await prof.measure((tx) => vectorSearch(tx, small, 'Episode', space, query, 3));
+      expect(after.result).toEqual(before.result);
+      // Before the fix the scan read every Episode of the database (3,000 more here).
+      expect(after.dbHits, `before:\n${before.plans}\nafter:\n${after.plans}`).toBeLessThan(
+        before.dbHits + 300,
+      );
+    } finally {
+      await prof.close();
+    }
   });
 
   it("never writes a vector onto another tenant's node", async () => {

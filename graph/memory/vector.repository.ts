@@ -168,8 +168,11 @@ LIMIT $k`,
   if (fromIndex.length >= k) return fromIndex;
   const prop = safe(vectorProperty(embedder));
   return tx.run<{ id: string; score: number }>({
+    // The tenant's rows by its (tenantId, createdAt) index (every vector label has one, and
+    // every such node a createdAt): a plain match scanned the label across all tenants.
     cypher: `MATCH (n:${label(labelName)})
-WHERE n.tenantId = $tenantId AND n.${prop} IS NOT NULL
+USING INDEX SEEK n:${label(labelName)}(tenantId, createdAt)
+WHERE n.tenantId = $tenantId AND n.createdAt IS NOT NULL AND n.${prop} IS NOT NULL
 WITH n.id AS id, vector.similarity.cosine(n.${prop}, $vector) AS score
 RETURN id, score
 ORDER BY score DESC, id
