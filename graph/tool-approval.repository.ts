@@ -54,7 +54,10 @@ export function toToolCallRequest(node: NodeLike): ToolCallRequest {
 
 export async function toolPolicies(tx: Tx, tenantId: string): Promise<ToolPolicy[]> {
   const rows = await tx.run<{ p: NodeLike }>({
-    cypher: 'MATCH (p:ToolPolicy {tenantId: $tenantId}) RETURN p ORDER BY p.tool',
+    // By the (tenantId, tool) constraint's index: a plain match scanned every tenant's policies.
+    cypher: `MATCH (p:ToolPolicy) USING INDEX SEEK p:ToolPolicy(tenantId, tool)
+      WHERE p.tenantId = $tenantId AND p.tool IS NOT NULL
+      RETURN p ORDER BY p.tool`,
     params: { tenantId },
   });
   return rows.map((r) => toPolicy(r.p));

@@ -5,6 +5,7 @@ import * as agentRepo from '../graph/agent.repository.js';
 import { listKnowledge, searchKnowledge } from '../graph/knowledge.repository.js';
 import { listAuditEvents } from '../graph/audit.repository.js';
 import { listApiKeys } from '../graph/auth.repository.js';
+import { toolPolicies } from '../graph/tool-approval.repository.js';
 import { listConversations, listMessages } from '../graph/message.repository.js';
 import { searchAll } from '../graph/node.repository.js';
 import { listTasks, taskCounts } from '../graph/task.repository.js';
@@ -55,6 +56,7 @@ describe("a small tenant's reads do not grow with a big tenant's data", () => {
     conversations: (tx, t) => listConversations(tx, t, created, page),
     'API keys': (tx, t) => listApiKeys(tx, t, page),
     'task counts by status': (tx, t) => taskCounts(tx, t),
+    'tool policies': (tx, t) => toolPolicies(tx, t),
     'audit events': (tx, t) => listAuditEvents(tx, t, {}, page),
   };
 
@@ -100,6 +102,10 @@ describe("a small tenant's reads do not grow with a big tenant's data", () => {
       );
       expect(res.errors).toBeUndefined();
     }
+    const policy = await small.gql(
+      `mutation { setToolPolicy(input: { tool: "search_knowledge", mode: ALWAYS }) { tool } }`,
+    );
+    expect(policy.errors).toBeUndefined();
     before = await measureAll();
     // The big tenant, written fast by raw Cypher, with the same words as the small one.
     await small.graph.write((tx) =>
@@ -122,7 +128,9 @@ describe("a small tenant's reads do not grow with a big tenant's data", () => {
           CREATE (:ApiKey {id: randomUUID(), tenantId: $t, name: 'k' + i, role: 'VIEWER',
                            hash: randomUUID(), createdAt: datetime()})
           CREATE (:AuditEvent {id: randomUUID(), tenantId: $t, operation: 'createTask',
-                               actor: 'a', targetIds: [], outcome: 'SUCCESS', createdAt: datetime()})`,
+                               actor: 'a', targetIds: [], outcome: 'SUCCESS', createdAt: datetime()})
+          CREATE (:ToolPolicy {tenantId: $t, tool: 'tool ' + i, mode: 'ALWAYS', roles: [],
+                               updatedAt: datetime()})`,
         params: { t: bigTenant, n: BIG },
       }),
     );
