@@ -139,11 +139,22 @@ export async function forkLinks(
   ids: readonly string[],
 ): Promise<ForkLink[]> {
   return tx.run<ForkLink & Record<string, unknown>>({
+    // From each given task, as a fork or as the forked step: one match on "f.id = id OR
+    // s.id = id" could seek neither and scanned every tenant's FORKED_FROM links.
     cypher: `
       UNWIND $ids AS id
-      MATCH (f:Task {tenantId: $tenantId})-[:FORK_OF]->(s:Task {tenantId: $tenantId})
-      WHERE f.id = id OR s.id = id
-      MATCH (f)-[:FORKED_FROM]->(c:Checkpoint)
+      CALL (id) {
+        MATCH (f:Task {id: id}) USING INDEX SEEK f:Task(id)
+        MATCH (f)-[:FORK_OF]->(s)
+        WHERE f.tenantId = $tenantId AND s.tenantId = $tenantId
+        RETURN f, s
+        UNION
+        MATCH (s:Task {id: id}) USING INDEX SEEK s:Task(id)
+        MATCH (s)<-[:FORK_OF]-(f)
+        WHERE f.tenantId = $tenantId AND s.tenantId = $tenantId
+        RETURN f, s
+      }
+      MATCH (f)-[:FORKED_FROM]->(c)
       RETURN DISTINCT f.id AS forkId, s.id AS stepId, f.forkedFromRun AS runId, c.id AS checkpointId`,
     params: { tenantId, ids },
   });

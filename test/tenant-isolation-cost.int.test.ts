@@ -6,6 +6,7 @@ import { listKnowledge, searchKnowledge } from '../graph/knowledge.repository.js
 import { listAuditEvents } from '../graph/audit.repository.js';
 import { listApiKeys } from '../graph/auth.repository.js';
 import { toolPolicies } from '../graph/tool-approval.repository.js';
+import { forkLinks } from '../graph/fork.repository.js';
 import { listConversations, listMessages } from '../graph/message.repository.js';
 import { searchAll } from '../graph/node.repository.js';
 import { listTasks, taskCounts } from '../graph/task.repository.js';
@@ -57,6 +58,7 @@ describe("a small tenant's reads do not grow with a big tenant's data", () => {
     'API keys': (tx, t) => listApiKeys(tx, t, page),
     'task counts by status': (tx, t) => taskCounts(tx, t),
     'tool policies': (tx, t) => toolPolicies(tx, t),
+    'fork links of a step': (tx, t) => forkLinks(tx, t, ['small-step']),
     'audit events': (tx, t) => listAuditEvents(tx, t, {}, page),
   };
 
@@ -102,6 +104,18 @@ describe("a small tenant's reads do not grow with a big tenant's data", () => {
       );
       expect(res.errors).toBeUndefined();
     }
+    // A fork of a step (Task.forkOf / Task.forks), written as forkRun writes it.
+    await small.graph.write((tx) =>
+      tx.run({
+        cypher: `
+          CREATE (f:Task {id: randomUUID(), tenantId: $t, title: 'fork', status: 'COMPLETED',
+                          createdAt: datetime(), updatedAt: datetime(), forkedFromRun: 'run-1'})
+                 -[:FORK_OF]->(:Task {id: 'small-step', tenantId: $t, title: 'step',
+                                      status: 'COMPLETED', createdAt: datetime(), updatedAt: datetime()})
+          CREATE (f)-[:FORKED_FROM]->(:Checkpoint {id: randomUUID(), tenantId: $t, createdAt: datetime()})`,
+        params: { t: small.tenantId },
+      }),
+    );
     const policy = await small.gql(
       `mutation { setToolPolicy(input: { tool: "search_knowledge", mode: ALWAYS }) { tool } }`,
     );
@@ -130,7 +144,12 @@ describe("a small tenant's reads do not grow with a big tenant's data", () => {
           CREATE (:AuditEvent {id: randomUUID(), tenantId: $t, operation: 'createTask',
                                actor: 'a', targetIds: [], outcome: 'SUCCESS', createdAt: datetime()})
           CREATE (:ToolPolicy {tenantId: $t, tool: 'tool ' + i, mode: 'ALWAYS', roles: [],
-                               updatedAt: datetime()})`,
+                               updatedAt: datetime()})
+          CREATE (f:Task {id: randomUUID(), tenantId: $t, title: 'fork ' + i, status: 'COMPLETED',
+                          createdAt: datetime(), updatedAt: datetime()})
+                 -[:FORK_OF]->(:Task {id: randomUUID(), tenantId: $t, title: 'step ' + i,
+                                      status: 'COMPLETED', createdAt: datetime(), updatedAt: datetime()})
+          CREATE (f)-[:FORKED_FROM]->(:Checkpoint {id: randomUUID(), tenantId: $t, createdAt: datetime()})`,
         params: { t: bigTenant, n: BIG },
       }),
     );
@@ -173,7 +192,7 @@ describe("a small tenant's reads do not grow with a big tenant's data", () => {
     const counted = await list(true);
     const uncounted = await list(false);
     expect(counted.statements).toBe(2);
-    expect(counted.result.totalCount).toBe(5);
+    expect(counted.result.totalCount).toBe(7); // five tasks, a step and its fork
     expect(uncounted.statements).toBe(1);
     expect(uncounted.result.totalCount).toBeUndefined();
     const ids = (page: typeof counted.result) => page.items.map((i) => i.node.id);
@@ -188,7 +207,7 @@ describe("a small tenant's reads do not grow with a big tenant's data", () => {
       never
     >('{ tasks(first: 3, orderBy: TITLE_ASC) { totalCount nodes { title } } }');
     expect(res.errors).toBeUndefined();
-    expect(res.data!.tasks.totalCount).toBe(5);
+    expect(res.data!.tasks.totalCount).toBe(7); // five tasks, a step and its fork
     expect(res.data!.tasks.nodes.map((n) => n.title)).toEqual([
       'Deploy the cluster 0',
       'Deploy the cluster 1',
