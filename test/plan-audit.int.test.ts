@@ -4,6 +4,7 @@ import type { CypherQuery } from '../graph/cypher.js';
 import { echoExecutor, StepError, type Executor } from '../src/engine/executor.js';
 import { allFinished, waitForWorkflows } from './utils/engine.js';
 import { createOperators, inTenant, startPlan, withScheduler } from './utils/engine-steps.js';
+import type { TestServer } from './utils/server.js';
 
 interface Plan {
   operatorType: string;
@@ -30,6 +31,45 @@ function unanchored(plan: Plan): string[] {
   return [...here, ...plan.children.flatMap(unanchored)];
 }
 
+/** The statements whose plans start anywhere but a given id or tenant, with where. */
+async function offendersIn(
+  sent: Map<string, CypherQuery>,
+  /** Statements that read across tenants by design (a small global table). */
+  allowed: RegExp[] = [],
+): Promise<string[]> {
+  const settings = inject('neo4j');
+  const driver = neo4j.driver(settings.uri, neo4j.auth.basic(settings.user, settings.password));
+  const offenders: string[] = [];
+  try {
+    for (const q of sent.values()) {
+      if (allowed.some((a) => a.test(q.cypher))) continue;
+      const res = await driver.executeQuery(`EXPLAIN ${q.cypher}`, q.params ?? {}, {
+        database: settings.database,
+      });
+      const found = unanchored(res.summary.plan as unknown as Plan);
+      if (found.length)
+        offenders.push(`${found.join('; ')}\n  in: ${q.cypher.trim().slice(0, 300)}`);
+    }
+  } finally {
+    await driver.close();
+  }
+  return offenders;
+}
+
+/** Records each distinct statement the server's graph sends while `work` runs. */
+async function statementsOf(server: TestServer, work: () => Promise<void>) {
+  const sent = new Map<string, CypherQuery>();
+  server.graph.onStatement = (q) => {
+    if (!sent.has(q.cypher)) sent.set(q.cypher, q);
+  };
+  try {
+    await work();
+  } finally {
+    server.graph.onStatement = undefined;
+  }
+  return sent;
+}
+
 /**
  * Neo4j plans a statement once and caches the plan, from the statistics it has then. On a
  * near-empty database (a fresh install, CI) a plan that starts from a status index or a label
@@ -41,10 +81,6 @@ function unanchored(plan: Plan): string[] {
 describe('the engine’s statements', () => {
   it('start from the ids and tenants they are given, never from a scan across tenants', async () => {
     await inTenant(async (server) => {
-      const sent = new Map<string, CypherQuery>();
-      server.graph.onStatement = (q) => {
-        if (!sent.has(q.cypher)) sent.set(q.cypher, q);
-      };
       await createOperators(server, { Operator: ['research'] });
       // One workflow that succeeds; one whose step fails after a retry, failing its parent
       // fast and cancelling the step that waited on it.
@@ -54,38 +90,84 @@ describe('the engine’s statements', () => {
         { key: 'b', title: 'B', parentKey: 'root', dependsOnKeys: ['a'] },
         { key: 'c', title: 'C', parentKey: 'root', dependsOnKeys: ['a', 'b'] },
       ]);
-      const failing = await startPlan(server, [
-        { key: 'root', title: 'Failing root' },
-        { key: 'x', title: 'Breaks', parentKey: 'root' },
-        { key: 'y', title: 'Waits', parentKey: 'root', dependsOnKeys: ['x'] },
-      ]);
-      const echo = echoExecutor();
       let tries = 0;
-      const executor: Executor = (step) =>
-        step.task.title !== 'Breaks'
-          ? echo(step)
-          : Promise.reject(new StepError('broken', ++tries === 1));
-      await withScheduler(server, executor, () =>
-        waitForWorkflows(server, [ok.root!, failing.root!], allFinished).then(() => undefined),
-      );
+      const sent = await statementsOf(server, async () => {
+        const failing = await startPlan(server, [
+          { key: 'root', title: 'Failing root' },
+          { key: 'x', title: 'Breaks', parentKey: 'root' },
+          { key: 'y', title: 'Waits', parentKey: 'root', dependsOnKeys: ['x'] },
+        ]);
+        const echo = echoExecutor();
+        const executor: Executor = (step) =>
+          step.task.title !== 'Breaks'
+            ? echo(step)
+            : Promise.reject(new StepError('broken', ++tries === 1));
+        await withScheduler(server, executor, () =>
+          waitForWorkflows(server, [ok.root!, failing.root!], allFinished).then(() => undefined),
+        );
+      });
       expect(tries).toBe(2);
-      server.graph.onStatement = undefined;
 
-      const settings = inject('neo4j');
-      const driver = neo4j.driver(settings.uri, neo4j.auth.basic(settings.user, settings.password));
-      const offenders: string[] = [];
-      try {
-        for (const q of sent.values()) {
-          const res = await driver.executeQuery(`EXPLAIN ${q.cypher}`, q.params ?? {}, {
-            database: settings.database,
-          });
-          const found = unanchored(res.summary.plan as unknown as Plan);
-          if (found.length)
-            offenders.push(`${found.join('; ')}\n  in: ${q.cypher.trim().slice(0, 300)}`);
+      const offenders = await offendersIn(sent);
+      expect(sent.size).toBeGreaterThan(20);
+      expect(offenders, offenders.join('\n\n')).toEqual([]);
+    });
+  });
+});
+
+/** Reads a client makes, with nested fields, in a tenant that has run a workflow. */
+const READS = [
+  `{ agents(first: 20) { nodes { id name capabilities { name } } totalCount } }`,
+  `{ tasks(first: 20) { nodes { id title status assignment { agent { name } } subtasks { id }
+     dependencies { id } runs { status } } totalCount } }`,
+  `{ taskCounts { status count } }`,
+  `{ knowledgeItems(first: 10) { nodes { id content } } }`,
+  `{ searchKnowledge(query: "step") { knowledge { id } } }`,
+  `{ search(query: "step") { __typename } }`,
+  `{ searchMemory(query: "step") { __typename } }`,
+  `{ conversations(first: 10) { nodes { id } } }`,
+  `{ messages(first: 10) { nodes { id content } } }`,
+  `{ auditEvents(first: 10) { nodes { id operation } } }`,
+  `{ apiKeys(first: 5) { nodes { id } } }`,
+  `{ llmUsage { calls } }`,
+  `{ skills { id } }`,
+  `{ entities(first: 10) { nodes { id name } } }`,
+  `{ facts(first: 5) { nodes { id } } }`,
+  `{ episodes(first: 10) { nodes { id } } }`,
+  `{ toolPolicies { tool } }`,
+];
+
+const TASK_READ = (id: string) => `{ task(id: "${id}") { id toolCallRequests { id }
+  forkOf { __typename } forks { __typename } evaluations { id } evaluation { id }
+  assignee { id name liveVersion { id } taskCounts { status } llmUsage { calls } }
+  assignment { score } parent { id } subtasks { id } dependencies { id } dependents { id }
+  requiredCapabilities delegatedBy { id } runs { id status agent { id } }
+  llmUsage(scope: SUBTREE) { calls } } }`;
+
+describe('the API’s reads', () => {
+  it('start from the tenant and the ids asked for, never from a scan across tenants', async () => {
+    await inTenant(async (server) => {
+      await createOperators(server, { Operator: ['research'] });
+      const ids = await startPlan(server, [
+        { key: 'root', title: 'Root' },
+        { key: 'a', title: 'A step', parentKey: 'root', requiredCapabilities: ['research'] },
+        { key: 'b', title: 'B step', parentKey: 'root', dependsOnKeys: ['a'] },
+      ]);
+      await withScheduler(server, echoExecutor(), () =>
+        waitForWorkflows(server, [ids.root!], allFinished).then(() => undefined),
+      );
+      const sent = await statementsOf(server, async () => {
+        for (const query of [...READS, ...Object.values(ids).map(TASK_READ)]) {
+          const res = await server.gql<unknown, never>(query);
+          expect(res.errors, query).toBeUndefined();
         }
-      } finally {
-        await driver.close();
-      }
+        const workflow = await server.gql<unknown, never>(
+          `{ workflow(taskId: "${ids.root}") { tasks { id status } } }`,
+        );
+        expect(workflow.errors).toBeUndefined();
+      });
+      // Retention rules: one small table for all tenants (the sweep reads them all).
+      const offenders = await offendersIn(sent, [/MATCH \(r:RetentionRule\)/]);
       expect(sent.size).toBeGreaterThan(20);
       expect(offenders, offenders.join('\n\n')).toEqual([]);
     });
