@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { connectGraph, type Graph } from '../graph/graph.js';
+import type { Graph } from '../graph/graph.js';
 import { generateApiKey } from '../src/auth/keys.js';
 import { Role } from '../src/domain/auth.js';
 import { DEFAULT_LIMITS } from '../src/limits/index.js';
 import { createLogger } from '../src/logger.js';
 import { startServer, type RunningServer } from '../src/server.js';
 import { deleteTenant } from './utils/server.js';
-import { startTcpProxy, type TcpProxy } from './utils/tcp-proxy.js';
+import { neo4jThroughProxy, type TcpProxy } from './utils/tcp-proxy.js';
 
 /**
  * The breaker answers at once; this bound is for a loaded 2-core machine, where one round trip
@@ -78,13 +78,7 @@ describe('when Neo4j is unreachable', () => {
   let unusedKey: string;
 
   beforeAll(async () => {
-    const settings = inject('neo4j');
-    const target = new URL(settings.uri.replace(/^[a-z+]+:/, 'http:'));
-    proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 7687) });
-    graph = await connectGraph(
-      { ...settings, uri: `bolt://127.0.0.1:${proxy.port}` },
-      { log: () => {}, attempts: 3 },
-    );
+    ({ proxy, graph } = await neo4jThroughProxy());
     server = await startServer({
       config: {
         env: 'test',

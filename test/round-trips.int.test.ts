@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { capabilitiesByAgentIds } from '../graph/agent.repository.js';
-import { connectGraph, DeadlineError, type Graph } from '../graph/graph.js';
+import { DeadlineError, type Graph } from '../graph/graph.js';
 import { createLoaders } from '../src/loaders.js';
-import { startTcpProxy, type TcpProxy } from './utils/tcp-proxy.js';
+import { neo4jThroughProxy, type TcpProxy } from './utils/tcp-proxy.js';
 
 /**
  * Issue 15: a loader batch ran in a transaction of its own, a begin and a commit around its one
@@ -15,13 +15,7 @@ describe('round trips to Neo4j', () => {
   const tenantId = 'round-trips-none';
 
   beforeAll(async () => {
-    const settings = inject('neo4j');
-    const target = new URL(settings.uri.replace(/^[a-z+]+:/, 'http:'));
-    proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 7687) });
-    graph = await connectGraph(
-      { ...settings, uri: `bolt://127.0.0.1:${proxy.port}` },
-      { log: () => {}, attempts: 3 },
-    );
+    ({ proxy, graph } = await neo4jThroughProxy());
     // Pooled connection ready: its handshake is not counted below.
     await graph.read((tx) => tx.run({ cypher: 'RETURN 1' }));
   });

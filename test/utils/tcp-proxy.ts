@@ -1,4 +1,6 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { inject } from 'vitest';
+import { connectGraph, type Graph } from '../../graph/graph.js';
 
 export interface TcpProxy {
   port: number;
@@ -79,4 +81,16 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     },
     close: stop,
   };
+}
+
+/** A Graph connected to the test Neo4j through a proxy of its own, which the suite controls. */
+export async function neo4jThroughProxy(): Promise<{ proxy: TcpProxy; graph: Graph }> {
+  const settings = inject('neo4j');
+  const target = new URL(settings.uri.replace(/^[a-z+]+:/, 'http:'));
+  const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 7687) });
+  const graph = await connectGraph(
+    { ...settings, uri: `bolt://127.0.0.1:${proxy.port}` },
+    { log: () => {}, attempts: 3 },
+  );
+  return { proxy, graph };
 }
