@@ -20,15 +20,20 @@ export interface OutboxRow {
   handoff: boolean;
 }
 
-/** What a relay takes: events whose claim lapsed, handed-off ones if asked, of these tenants. */
+/**
+ * What a relay takes: events whose claim lapsed, handed-off ones if asked, of these tenants;
+ * never its own process's (that process's writer still holds them in its queue).
+ */
 export interface RelayScope {
   now: number;
+  /** The relay's process: Outbox.owner. */
+  claimant: string;
   handoffs: boolean;
   /** null: every tenant. */
   tenants: string[] | null;
 }
 
-const DUE = `e.claimUntil < $now AND (NOT e.handoff OR $handoffs)
+const DUE = `e.claimUntil < $now AND e.owner <> $claimant AND (NOT e.handoff OR $handoffs)
   AND ($tenants IS NULL OR e.tenantId IN $tenants)`;
 
 /**
@@ -77,7 +82,7 @@ export async function outboxDue(tx: Tx, scope: RelayScope): Promise<boolean> {
  */
 export async function claimOutbox(
   tx: Tx,
-  opts: RelayScope & { claimant: string; leaseMs: number; limit: number },
+  opts: RelayScope & { leaseMs: number; limit: number },
 ): Promise<OutboxRow[]> {
   const rows = await tx.run<{ row: OutboxRow }>({
     cypher: `

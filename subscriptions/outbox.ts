@@ -52,8 +52,11 @@ export interface RelayOptions {
 export const DEFAULT_RELAY_AFTER_MS = 10_000;
 /** Events published or deleted per statement, and claimed per round of the relay. */
 const BATCH = 500;
-/** How long a relay's claim lasts: another relay takes the events over after that. */
-const CLAIM_MS = 30_000;
+/**
+ * How long a relay's claim lasts unless renewed: the relay renews it while its publishes are
+ * under way, so a relay that dies mid-round holds its events this long at most.
+ */
+const CLAIM_MS = 5_000;
 /** Events nobody published within a day are dropped (a bus away that long; logged). */
 const EXPIRE_MS = 24 * 60 * 60_000;
 /** Published ids waiting for deletion, at most: past that the oldest are left to expire. */
@@ -81,7 +84,9 @@ type Queued = { id: string; event: OutboxEvent };
  *   relayed event (its writer died) comes late, after events published after it; so may one
  *   process's backlog against another's after an outage. Resuming clients get them all.
  * - **Idempotence**: write() mints fresh ids on each attempt of a retried transaction; only the
- *   committed attempt's rows exist. Claims are exclusive (claimOutbox) and lapse.
+ *   committed attempt's rows exist. Claims are exclusive (claimOutbox); a relay renews its
+ *   claim while it publishes, and it lapses within CLAIM_MS of the relay's death. A relay never
+ *   takes its own process's rows: its writer still has them queued.
  * - **Back-pressure**: none on writers. While the bus is away the backlog is memory here and
  *   rows in Neo4j; at most MAX_PENDING_DELETES published ids wait while Neo4j is away.
  */
@@ -204,16 +209,34 @@ export class Outbox {
   async relayOnce(relay: Omit<RelayOptions, 'intervalMs'>): Promise<number> {
     const now = Date.now();
     await this.expire(now);
-    const scope = { now, handoffs: relay.handoffs, tenants: relay.tenantIds ?? null };
+    const scope = {
+      now,
+      claimant: this.owner,
+      handoffs: relay.handoffs,
+      tenants: relay.tenantIds ?? null,
+    };
     if (!(await this.opts.graph.readAutoCommit((tx) => outboxDue(tx, scope)))) return 0;
     const claimed = await this.opts.graph.write((tx) =>
-      claimOutbox(tx, { ...scope, claimant: this.owner, leaseMs: CLAIM_MS, limit: BATCH }),
+      claimOutbox(tx, { ...scope, leaseMs: CLAIM_MS, limit: BATCH }),
     );
     let published = 0;
-    for (const row of claimed) {
-      const { topic, payload } = decodeEvent(row.event);
-      if (!(await this.opts.bus.publish(topic, payload, { kept: true }))) break;
-      published++;
+    // Renews the claim on what is not yet published while the bus is slow (Redis stalled).
+    let renewing: Promise<void> = Promise.resolve();
+    const renew = setInterval(() => {
+      const ids = claimed.slice(published).map((r) => r.id);
+      renewing = this.opts.graph
+        .write((tx) => claimOutboxUntil(tx, ids, Date.now() + CLAIM_MS))
+        .catch((err: unknown) => this.opts.logger.warn({ err }, 'could not renew a relay claim'));
+    }, CLAIM_MS / 3).unref();
+    try {
+      for (const row of claimed) {
+        const { topic, payload } = decodeEvent(row.event);
+        if (!(await this.opts.bus.publish(topic, payload, { kept: true }))) break;
+        published++;
+      }
+    } finally {
+      clearInterval(renew);
+      await renewing;
     }
     const done = claimed.slice(0, published).map((r) => r.id);
     const left = claimed.slice(published).map((r) => r.id);

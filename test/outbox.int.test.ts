@@ -27,6 +27,30 @@ function flakyBus(): PubSub & { up: boolean; held: string[] } {
   return bus;
 }
 
+/** A bus whose publishes hang until release() (Redis paused), recording what it held. */
+function stalledBus(): PubSub & { held: string[]; called: Promise<void>; release(): void } {
+  const inner = createInProcessPubSub();
+  let release!: () => void;
+  let called!: () => void;
+  const released = new Promise<void>((r) => (release = r));
+  const bus = {
+    ...inner,
+    held: [] as string[],
+    shared: true,
+    called: new Promise<void>((r) => (called = r)),
+    release: () => release(),
+    async publish(topic: string, payload: unknown) {
+      called();
+      await released;
+      bus.held.push((payload as { agent: { name: string } }).agent.name);
+      return inner.publish(topic, payload);
+    },
+  };
+  return bus;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 describe('the event outbox', () => {
   const tenantId = `test-${randomUUID()}`;
   let graph: Graph;
@@ -119,6 +143,49 @@ describe('the event outbox', () => {
     await relayAll(); // three relays race for the same rows
     expect(bus.held).toEqual(names); // once each, in order
     expect((await rowsOf(names))[0]!.n).toBe(0);
+  });
+
+  it('leaves a living writer its own events, even while its bus hangs', async () => {
+    const bus = stalledBus();
+    const writer = new Outbox({ graph, bus, logger, mode: 'publish', holdMs: 200 });
+    const uow = new UnitOfWork(graph, bus, writer);
+    await uow.run(async (_tx, emit) => emit(event('own-1')));
+    await new Promise((r) => setTimeout(r, 300)); // its hold lapsed; its publish still hangs
+    // Its own relay takes nothing (it would only publish them twice, and hang with them).
+    const took = writer.relayOnce({ handoffs: false, tenantIds: [tenantId] });
+    expect(await Promise.race([took, sleep(5_000).then(() => 'hung')])).toBe(0);
+    bus.release();
+    await waitForRows(['own-1'], 0);
+    expect(bus.held).toEqual(['own-1']);
+    await writer.stop();
+  });
+
+  it('lets a relay hold its claim only while it lives: another takes over within seconds', async () => {
+    const bus = flakyBus();
+    const writer = new Outbox({ graph, bus, logger, mode: 'publish', holdMs: 200 });
+    bus.up = false;
+    await new UnitOfWork(graph, bus, writer).run(async (_tx, emit) => emit(event('orphan-1')));
+    await writer.stop();
+    await new Promise((r) => setTimeout(r, 300));
+
+    // A relay claims the event, its publish hangs, and it dies (its connection gone).
+    const dyingGraph = await connectGraph(inject('neo4j'), { log: () => {}, attempts: 3 });
+    const stalled = stalledBus();
+    const dying = new Outbox({ graph: dyingGraph, bus: stalled, logger, mode: 'publish' });
+    const round = dying.relayOnce({ handoffs: false, tenantIds: [tenantId] }).catch(() => -1);
+    await stalled.called;
+    await dyingGraph.close();
+
+    bus.up = true;
+    const relay = new Outbox({ graph, bus, logger, mode: 'publish' });
+    const started = Date.now();
+    while ((await relay.relayOnce({ handoffs: false, tenantIds: [tenantId] })) === 0) {
+      if (Date.now() - started > 15_000) throw new Error('the dead relay still holds the event');
+      await sleep(200);
+    }
+    expect(bus.held).toEqual(['orphan-1']);
+    stalled.release();
+    await round;
   });
 
   it('leaves handed-off events to a relay that takes handoffs, and publishes them at once', async () => {
