@@ -307,6 +307,16 @@ export const MIGRATIONS: Migration[] = [
       'DROP INDEX task_tenant_claim_order IF EXISTS',
     ],
   },
+  {
+    id: 24,
+    name: 'outside MCP servers and the calls agents make to them (issue 16)',
+    statements: [
+      'CREATE CONSTRAINT tool_server_id IF NOT EXISTS FOR (n:ToolServer) REQUIRE n.id IS UNIQUE',
+      'CREATE CONSTRAINT tool_server_name IF NOT EXISTS FOR (n:ToolServer) REQUIRE (n.tenantId, n.name) IS UNIQUE',
+      'CREATE CONSTRAINT tool_call_id IF NOT EXISTS FOR (n:ToolCall) REQUIRE n.id IS UNIQUE',
+      'CREATE INDEX tool_call_run IF NOT EXISTS FOR (n:ToolCall) ON (n.tenantId, n.runId)',
+    ],
+  },
 ];
 
 /**

@@ -18,6 +18,11 @@ import { EntityResolver, EpisodeResolver, FactResolver } from './memory/memory.r
 import { RunResolver, WorkflowResolver } from './workflow.resolver.js';
 import { PlanApprovalResolver } from './plan-approval.resolver.js';
 import { ToolApprovalResolver } from './tool-approval.resolver.js';
+import {
+  RunToolCallsResolver,
+  ToolCallEventsResolver,
+  ToolServerResolver,
+} from './tool-server.resolver.js';
 import { ForkResolver } from './fork.resolver.js';
 import {
   EvaluationResolver,
@@ -50,6 +55,9 @@ export const RESOLVERS: NonEmptyArray<Function> = [
   WorkflowResolver,
   PlanApprovalResolver,
   ToolApprovalResolver,
+  ToolServerResolver,
+  RunToolCallsResolver,
+  ToolCallEventsResolver,
   ForkResolver,
   RunResolver,
   AuthResolver,

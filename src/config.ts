@@ -1,3 +1,4 @@
+import { mcpClientEnvSchema, mcpClientFromEnv, type McpClientConfig } from './mcp-client/config.js';
 import path from 'node:path';
 import { z } from 'zod';
 import { limitsEnvSchema, limitsFromEnv, type LimitsConfig } from './limits/config.js';
@@ -93,6 +94,7 @@ const envSchema = z.object({
   ...ingestionEnvSchema.shape,
   ...evolutionEnvSchema.shape,
   ...checkpointEnvSchema.shape,
+  ...mcpClientEnvSchema.shape,
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -132,6 +134,8 @@ export interface Config {
   evolution: EvolutionConfig;
   /** Agent-loop checkpoints kept per thread and their age limit (src/agents/checkpoint/config.ts). */
   checkpoints: CheckpointRetention;
+  /** Outside MCP servers: allow-lists, secret key, timeouts, sizes (src/mcp-client/config.ts). */
+  mcpClient: McpClientConfig;
   /** The event bus (subscriptions/bus.ts): Redis Streams when redisUrl is set, else in-process. */
   events: {
     redisUrl?: string;
@@ -220,6 +224,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ingestion: ingestionFromEnv(e),
     evolution: evolutionFromEnv(e),
     checkpoints: checkpointRetentionFromEnv(e),
+    mcpClient: mcpClientFromEnv(e),
     events: {
       redisUrl: e.REDIS_URL,
       redisPrefix: e.REDIS_KEY_PREFIX,

@@ -5,6 +5,12 @@ import { runsByTaskIds, type RunRecord } from '../graph/run.repository.js';
 import * as knowledge from '../graph/knowledge.repository.js';
 import { requestsByTaskIds } from '../graph/tool-approval.repository.js';
 import { forkLinks, type ForkLink } from '../graph/fork.repository.js';
+import {
+  grantsOfServers,
+  toolCallsByRunIds,
+  type ToolGrantRow,
+} from '../graph/tool-server.repository.js';
+import type { ToolCallRecord } from './domain/tool-server.js';
 import type { ToolCallRequest } from './domain/tool-approval.js';
 import type { Tx } from '../graph/cypher.js';
 import type { Graph } from '../graph/graph.js';
@@ -56,6 +62,16 @@ export function createLoaders(graph: Graph, tenantId: string) {
     forkLinks: new DataLoader<string, ForkLink[]>(async (ids) => {
       const links = await read((tx) => forkLinks(tx, tenantId, ids));
       return ids.map((id) => links.filter((l) => l.forkId === id || l.stepId === id));
+    }),
+    /** Run.toolCalls (issue 16). */
+    toolCalls: groupedBy(
+      (ids) => read((tx) => toolCallsByRunIds(tx, tenantId, ids)),
+      (c: ToolCallRecord) => c.runId,
+    ),
+    /** ToolServer.grants (issue 16). */
+    toolGrants: new DataLoader<string, ToolGrantRow[]>(async (ids) => {
+      const grants = await read((tx) => grantsOfServers(tx, tenantId, ids));
+      return ids.map((id) => grants.get(id) ?? []);
     }),
     /** Loaders whose batch depends on field arguments, made once per distinct arguments. */
     keyed: keyedLoaders(),

@@ -16,7 +16,16 @@ export function createLogger(level: string, destination?: Destination): Logger {
   const options = {
     level,
     redact: {
-      paths: ['password', '*.password', 'authorization', '*.authorization', 'apiKey', '*.apiKey'],
+      paths: [
+        'password',
+        '*.password',
+        'authorization',
+        '*.authorization',
+        'apiKey',
+        '*.apiKey',
+        'headers',
+        '*.headers',
+      ],
       censor: '[redacted]',
     },
   };

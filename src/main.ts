@@ -2,6 +2,7 @@ import { loadConfig } from './config.js';
 import { onShutdown, runEntry } from './entry.js';
 import { ensureBootstrapAdmin, openGraph } from './bootstrap.js';
 import { createLogger } from './logger.js';
+import { McpToolPool } from './mcp-client/pool.js';
 import { startServer } from './server.js';
 import {
   evolutionFromConfig,
@@ -48,7 +49,10 @@ async function main(): Promise<void> {
         logger,
       })
     : undefined;
+  // One pool of MCP sessions for the API's listings and the engine's steps (issue 16).
+  const mcp = new McpToolPool(config.mcpClient, logger);
   const server = await startServer({
+    mcp,
     config,
     graph,
     logger,
@@ -69,6 +73,7 @@ async function main(): Promise<void> {
         logger,
         pubsub: server.pubsub,
         embedder,
+        mcp,
       })
     : undefined;
   scheduler?.start();
@@ -94,6 +99,7 @@ async function main(): Promise<void> {
     logger.info(`${signal} received: closing subscriptions, draining requests`);
     // Steps get 10 s of the 15 s grace, then go back to the queue for another process.
     await stopEngine(scheduler, 10_000, logger, ingestion, evolution);
+    await mcp.closeAll();
     await server.close();
     await instances?.stop();
     await pubsub.close?.();

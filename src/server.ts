@@ -44,6 +44,7 @@ import { buildAppSchema } from './schema.js';
 import { startCheckpointPruning } from './agents/checkpoint/retention.js';
 import { createServices, type Services } from './services/index.js';
 import { Outbox } from '../subscriptions/outbox.js';
+import type { McpToolPool } from './mcp-client/pool.js';
 
 export interface ServerDeps {
   config: Pick<Config, 'env' | 'host' | 'port' | 'limits'> & { cursorSecret?: string } & Partial<
@@ -82,6 +83,8 @@ export interface ServerDeps {
   shareEventExecution?: boolean;
   /** How long this process holds its events before a relay may publish them (EVENT_RELAY_AFTER_MS). */
   relayAfterMs?: number;
+  /** Sessions to outside MCP servers, shared with the engine (issue 16); its owner closes it. */
+  mcp?: McpToolPool;
 }
 
 /** How often an API process's relay looks for handed-off events: their added latency. */
@@ -134,6 +137,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     embedder: deps.embedder,
     documents: config.documents,
     evolution: config.evolution,
+    mcp: deps.mcp,
   });
   reportMalformedNodes((err) => logger.warn({ err }, 'left an unreadable node out of a list'));
   // Cursors signed here are accepted by every instance that shares the secret (README).

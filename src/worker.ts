@@ -15,6 +15,7 @@ import { Outbox } from '../subscriptions/outbox.js';
 import { joinInstances } from '../subscriptions/instances.js';
 import { createEmbedder } from './memory/embeddings/embedder.js';
 import { ensureVectorIndexes } from '../graph/memory/vector.repository.js';
+import { McpToolPool } from './mcp-client/pool.js';
 
 /**
  * `npm run worker`: an orchestration worker without the API, against the same Neo4j. Run as
@@ -63,6 +64,8 @@ async function main(): Promise<void> {
     embedder,
     workerId,
     tenantIds,
+    // The steps' MCP sessions, pooled per server (issue 16).
+    mcp: new McpToolPool(config.mcpClient, logger),
   };
   const scheduler = schedulerFromConfig(config, engineDeps);
   scheduler.start();
@@ -79,6 +82,7 @@ async function main(): Promise<void> {
   onShutdown(logger, 40_000, async (signal) => {
     logger.info(`${signal} received: finishing ${scheduler.running} running step(s)`);
     await stopEngine(scheduler, 30_000, logger, ingestion, evolution);
+    await engineDeps.mcp.closeAll();
     await outbox.stop();
     await instances?.stop();
     await pubsub.close?.();

@@ -1,6 +1,7 @@
 import type { Agent, AgentStatus } from '../src/domain/agent.js';
 import type { Message } from '../src/domain/message.js';
 import type { Task } from '../src/domain/task.js';
+import type { ToolCallRecord } from '../src/domain/tool-server.js';
 
 /** Every topic, by name. Publishers and subscription resolvers import these; no topic is typed twice. */
 export const TOPICS = {
@@ -14,6 +15,7 @@ export const TOPICS = {
   budgetWarning: 'BUDGET_WARNING',
   documentProgress: 'DOCUMENT_PROGRESS',
   evolution: 'EVOLUTION',
+  toolCalled: 'TOOL_CALLED',
 } as const;
 
 /**
@@ -129,6 +131,12 @@ export interface ApiKeyRevokedEvent {
   keyId: string;
 }
 
+/** An agent's call to an outside MCP tool ended and was recorded (issue 16). */
+export interface ToolCalledEvent {
+  tenantId: string;
+  toolCall: ToolCallRecord;
+}
+
 export interface EventPayloads {
   [TOPICS.agentStatusChanged]: AgentStatusChangedEvent;
   [TOPICS.taskUpdated]: TaskUpdatedEvent;
@@ -140,6 +148,7 @@ export interface EventPayloads {
   [TOPICS.budgetWarning]: BudgetWarningEvent;
   [TOPICS.documentProgress]: DocumentProgressEvent;
   [TOPICS.evolution]: EvolutionEvent;
+  [TOPICS.toolCalled]: ToolCalledEvent;
 }
 
 export type Topic = keyof EventPayloads;

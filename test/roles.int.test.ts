@@ -22,6 +22,13 @@ const ADMIN_FIELDS = new Set([
   // Which tools' calls wait for a person (issue 13).
   'setToolPolicy',
   'removeToolPolicy',
+  // Outside MCP servers and who may use them (issue 16).
+  'addToolServer',
+  'updateToolServer',
+  'removeToolServer',
+  'refreshToolServer',
+  'grantTools',
+  'revokeTools',
 ]);
 const PUBLIC_FIELDS = new Set(['health']);
 

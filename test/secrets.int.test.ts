@@ -5,10 +5,14 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { connectGraph } from '../graph/graph.js';
 import { hashApiKey } from '../src/auth/keys.js';
 import { runEntry, type AppProcess } from './utils/process.js';
+import { startMcpHttpFixture } from './utils/mcp-fixture-server.js';
+import { randomBytes } from 'node:crypto';
 
 const neo4j = inject('neo4j');
 const ADMIN_API_KEY = `ap_admin_${'s3cr3t'.repeat(8)}`;
 const OPENAI_API_KEY = 'sk-test-openai-secret-0123456789abcdef';
+const MCP_SECRET_KEY = randomBytes(32).toString('base64');
+const MCP_TOKEN = 'mcp-header-secret-0123456789abcdef';
 
 /** Runs the real server process and returns everything it printed. */
 async function fullRun(): Promise<{ output: string; secrets: string[] }> {
@@ -21,6 +25,7 @@ async function fullRun(): Promise<{ output: string; secrets: string[] }> {
     NEO4J_PASSWORD: neo4j.password,
     ADMIN_API_KEY,
     OPENAI_API_KEY,
+    MCP_SECRET_KEY,
   });
   const [, url] = await app.waitFor(/ready at (http:\/\/\S+\/graphql)/);
   const post = async (query: string, key: string) => {
@@ -36,7 +41,17 @@ async function fullRun(): Promise<{ output: string; secrets: string[] }> {
   ) as { data: { createApiKey: { secret: string } } };
   const secret = created.data.createApiKey.secret;
   const wrongKey = `ap_wrong_${'x'.repeat(40)}`;
+  // An MCP server whose header holds a token (issue 16): sealed, used, never shown.
+  const mcp = await startMcpHttpFixture({ token: MCP_TOKEN });
+  const added = await post(
+    `mutation { addToolServer(input: { name: "kb", transport: HTTP, url: "${mcp.url}", headers: [{ name: "Authorization", value: "Bearer ${MCP_TOKEN}" }] }) { lastError tools { name } } }`,
+    ADMIN_API_KEY,
+  );
+  await mcp.close();
+  expect(JSON.parse(added)).toMatchObject({ data: { addToolServer: { lastError: null } } });
   const responses = [
+    added,
+    await post('{ toolServers { name url headers { name source } } }', secret),
     await post('{ viewer { role } }', secret),
     await post('{ viewer { role } }', wrongKey),
     await post(
@@ -48,7 +63,15 @@ async function fullRun(): Promise<{ output: string; secrets: string[] }> {
   ];
   app.child.kill('SIGTERM');
   expect(await app.exited).toBe(0);
-  const secrets = [ADMIN_API_KEY, OPENAI_API_KEY, neo4j.password, secret, wrongKey];
+  const secrets = [
+    ADMIN_API_KEY,
+    OPENAI_API_KEY,
+    neo4j.password,
+    secret,
+    wrongKey,
+    MCP_SECRET_KEY,
+    MCP_TOKEN,
+  ];
   for (const response of responses) {
     for (const s of secrets) expect(response, 'a response').not.toContain(s);
   }
@@ -60,7 +83,9 @@ describe('secrets', () => {
     const graph = await connectGraph(neo4j, { log: () => {}, attempts: 3 });
     await graph.write((tx) =>
       tx.run({
-        cypher: 'MATCH (k:ApiKey {hash: $hash}) DETACH DELETE k',
+        cypher: `MATCH (k:ApiKey {hash: $hash})
+          OPTIONAL MATCH (s:ToolServer {tenantId: k.tenantId, name: 'kb'})
+          DETACH DELETE s, k`,
         params: { hash: hashApiKey(ADMIN_API_KEY) },
       }),
     );

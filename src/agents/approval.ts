@@ -16,15 +16,23 @@ const REJECTED = (reason: string | null) =>
  * applied each to its own call: APPROVED runs, EDITED runs with the person's arguments,
  * REJECTED does not run and the model reads why. Matching by call id, never by position, is
  * what keeps parallel calls apart (LangGraph's langgraph#6533 and #6626 resumed the wrong one).
- * Null when no policy holds any tool for this step. Without a checkpointer (`canHold` false) a
+ * Null when no policy holds any tool for this step and no tool is held by default. Without a checkpointer (`canHold` false) a
  * held call fails the step: running it unapproved is not an option.
  */
-export async function approvalGate(rt: AgentRuntime, step: StepContext, canHold: boolean) {
+export async function approvalGate(
+  rt: AgentRuntime,
+  step: StepContext,
+  canHold: boolean,
+  /** Tools held unless a policy of their own says otherwise (destructive MCP tools, issue 16). */
+  heldByDefault: ReadonlySet<string> = new Set(),
+) {
   const { task, agent } = step;
   const policies = await rt.uow.read((tx) => toolPolicies(tx, task.tenantId));
-  const held = new Set(
-    policies.filter((p) => needsApproval(p, agent.role, task.priority)).map((p) => p.tool),
-  );
+  const ruled = new Set(policies.map((p) => p.tool));
+  const held = new Set([
+    ...policies.filter((p) => needsApproval(p, agent.role, task.priority)).map((p) => p.tool),
+    ...[...heldByDefault].filter((tool) => !ruled.has(tool)),
+  ]);
   if (held.size === 0) return null;
   return createMiddleware({
     name: 'ToolApproval',

@@ -13,6 +13,8 @@ import { seedFork } from './checkpoint/fork.js';
 import { forkSourceOf } from '../../graph/fork.repository.js';
 import { requeueEffects } from './effects.js';
 import { approvalGate } from './approval.js';
+import { mcpToolsFor } from '../mcp-client/tools.js';
+import { mcpCallRecorder } from '../mcp-client/record.js';
 import { taskContext } from '../../graph/memory/applied.repository.js';
 import { MemoryHitKind } from '../domain/memory-search.js';
 import { appliedWrite, memoryLine, PACKAGE_SIZE } from '../memory/retrieval/agent-memory.js';
@@ -64,17 +66,25 @@ export async function executeStep(
   const checkpointer = rt.checkpointer?.({ tenantId: task.tenantId, runId: step.run.id });
   const ranHere = new Set<string>();
   // Tools a person must approve for this agent and task stop the loop until decided (issue 13).
-  const gate = await approvalGate(rt, step, checkpointer !== undefined);
+  // Its granted MCP tools (issue 16): destructive ones wait for a person unless a policy says not.
+  const mcp = await mcpToolsFor(rt, step);
+  const gate = await approvalGate(rt, step, checkpointer !== undefined, mcp.destructive);
+  const recorder = mcp.tools.length
+    ? mcpCallRecorder(rt, step, mcp.byName, rt.mcp!.cfg.resultMaxChars)
+    : null;
   const operator = createAgent({
     model: rt.model(request, step, 'execution'),
-    tools: operatorTools(rt, step, plan.conversationId, plan.chiefId, plan.rootId ?? null, ranHere),
+    tools: [
+      ...operatorTools(rt, step, plan.conversationId, plan.chiefId, plan.rootId ?? null, ranHere),
+      ...mcp.tools,
+    ],
     systemPrompt: systemPrompt(
       agent,
       'execution',
       'Carry out the step with your tools, then answer with a short report of what you found or did.',
     ),
     checkpointer,
-    middleware: gate ? [gate] : [],
+    middleware: [gate, recorder].filter((m) => m !== null),
   });
   const input = new HumanMessage(
     `${rules}Step: ${task.title}\n${task.description ?? ''}\n\nEarlier steps produced:\n${inputs || '- nothing (this is a first step)'}${contextSection}`,

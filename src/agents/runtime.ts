@@ -15,6 +15,7 @@ import type { Logger } from '../logger.js';
 import type { UnitOfWork } from '../services/unit-of-work.js';
 import type { Embedder } from '../memory/embeddings/embedder.js';
 import type { LessonsConfig } from '../evolution/config.js';
+import type { McpToolPool } from '../mcp-client/pool.js';
 
 /** What the agent chains need: the graph, the model configuration, and call accounting. */
 export interface AgentRuntime {
@@ -29,6 +30,8 @@ export interface AgentRuntime {
   model(request: ModelRequest, step: StepContext, purpose: Purpose): BaseChatModel;
   /** Where a step's agent loop saves its checkpoints (issue 13); none: loops are not saved. */
   checkpointer?: CheckpointerFactory;
+  /** Sessions to outside MCP servers (issue 16); none: agents get no MCP tools. */
+  mcp?: McpToolPool;
 }
 
 /** The checkpoint saver of one attempt: writes for `runId`, reads the tenant's threads. */
@@ -62,6 +65,7 @@ export function createAgentRuntime(deps: {
   /** Where agent loops save checkpoints; default: Neo4j, with `checkpoints` retention. */
   checkpointer?: CheckpointerFactory;
   checkpoints?: CheckpointRetention;
+  mcp?: McpToolPool;
 }): AgentRuntime {
   const record: CallRecorderFactory =
     deps.recorders ??

@@ -13,6 +13,7 @@ import { retryUnwrittenCalls, unwrittenCallCount } from '../llm/call-writer.js';
 import { IngestionQueue } from '../memory/ingest/queue.js';
 import { EvolutionLoop } from '../evolution/loop.js';
 import { EVOLUTION_PASSES } from '../evolution/passes.js';
+import type { McpToolPool } from '../mcp-client/pool.js';
 
 /** A scheduler configured from the environment (the API's, or a worker process's). */
 export function schedulerFromConfig(
@@ -27,6 +28,8 @@ export function schedulerFromConfig(
     tenantIds?: string[] | null;
     /** The process's embedder, for the memory ingestion step (issue 11). */
     embedder?: Embedder;
+    /** Sessions to outside MCP servers (issue 16); agents get no MCP tools without it. */
+    mcp?: McpToolPool;
   },
 ): Scheduler {
   const e = config.engine;
@@ -49,6 +52,8 @@ export function schedulerFromConfig(
               lessons: config.evolution?.lessons,
               // Agent loops checkpointed in Neo4j, pruned by this rule (issue 13).
               checkpoints: config.checkpoints,
+              // Granted MCP tools, through the process's pooled sessions (issue 16).
+              mcp: deps.mcp,
               // Every model call checks the budgets first (BUDGET_*, setBudget).
               observe: budgetGuards({
                 uow: deps.uow,

@@ -52,7 +52,8 @@ type ToolCallOut = { name: string; args: Record<string, unknown>; id: string; ty
  * routing.ts; chat when there is none):
  * - planning: 2 to 4 steps split from the task's text (offline-text.ts planSteps);
  * - execution: with tools bound and no tool results yet, calls `search_knowledge` with the
- *   step title, and `ask_agent` too when the step mentions a question/ask/check; with tool
+ *   step title, `ask_agent` too when the step mentions a question/ask/check, and each outside
+ *   (MCP) tool, named `server__tool`, that the step's text names; with tool
  *   results, a short report quoting the step and the results;
  * - evaluation: a pass; extraction: facts and lessons, one per sentence;
  * - synthesis: a summary joining the first sentence of each report; chat: an echo.
@@ -184,6 +185,11 @@ export class OfflineChatModel extends BaseChatModel<OfflineChatModelCallOptions>
       if (search) calls.push({ name: search.function.name, args: fillArgs(search, hints) });
       if (ask && mentionsQuestion(input)) {
         calls.push({ name: ask.function.name, args: fillArgs(ask, hints) });
+      }
+      // Outside (MCP) tools are named server__tool: the step names the ones it wants.
+      for (const t of tools) {
+        if (t.function.name.includes('__') && input.includes(t.function.name))
+          calls.push({ name: t.function.name, args: fillArgs(t, hints) });
       }
     }
     const content = calls.length > 0 ? '' : String(hints.fields?.summary ?? '');

@@ -32,6 +32,9 @@ import { MemoryService } from '../memory/memory.service.js';
 import { MemorySearch } from '../memory/retrieval/search.js';
 import type { DocumentLimits } from '../memory/documents/config.js';
 import type { Outbox } from '../../subscriptions/outbox.js';
+import { McpToolPool } from '../mcp-client/pool.js';
+import { DEFAULT_MCP_CLIENT } from '../mcp-client/config.js';
+import { ToolServerService } from './tool-server.service.js';
 
 /** The domain services, one set per process; they hold no per-request state. */
 export function createServices(
@@ -49,6 +52,8 @@ export function createServices(
     evolution?: Pick<EvolutionConfig, 'canary'>;
     /** Writes events in their transactions (a shared bus); none when unset. */
     outbox?: Outbox;
+    /** Sessions to outside MCP servers (issue 16); one with the defaults when unset. */
+    mcp?: McpToolPool;
   } = {},
 ) {
   const uow = new UnitOfWork(graph, pubsub, options.outbox);
@@ -102,6 +107,11 @@ export function createServices(
     }),
     /** agentPerformance, capabilityPerformance (issue 12). */
     analytics: new AnalyticsService(uow),
+    /** Outside MCP servers for agents, and their grants (issue 16). */
+    toolServers: new ToolServerService(
+      uow,
+      options.mcp ?? new McpToolPool(DEFAULT_MCP_CLIENT, logger),
+    ),
   };
 }
 

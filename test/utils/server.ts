@@ -12,6 +12,7 @@ import type { Role } from '../../src/domain/auth.js';
 import { DEFAULT_LIMITS, type LimitsConfig } from '../../src/limits/index.js';
 import type { LlmConfig } from '../../src/llm/config.js';
 import { DEFAULT_DOCUMENT_LIMITS, type DocumentLimits } from '../../src/memory/documents/config.js';
+import type { McpToolPool } from '../../src/mcp-client/pool.js';
 
 export interface TestServer extends RunningServer {
   graph: Graph;
@@ -43,7 +44,13 @@ export async function startTestServer(
   /** Document limits (DOCUMENT_MAX_BYTES, ...) over the defaults. */
   documents: Partial<DocumentLimits> = {},
   /** The event bus (a Redis one shared by several servers); in-process when unset. */
-  options: { pubsub?: PubSub; rateLimit?: RateLimit; relay?: { afterMs: number } } = {},
+  options: {
+    pubsub?: PubSub;
+    rateLimit?: RateLimit;
+    relay?: { afterMs: number };
+    /** Sessions to outside MCP servers, with the suite's allow-list and key (issue 16). */
+    mcp?: McpToolPool;
+  } = {},
 ): Promise<TestServer> {
   const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
   const graph = await connectGraph(inject('neo4j'), { log: () => {}, attempts: 3 });
@@ -72,6 +79,7 @@ export async function startTestServer(
     relay: options.relay !== undefined,
     relayAfterMs: options.relay?.afterMs,
     relayTenants: [tenantId],
+    mcp: options.mcp,
   });
   const adminKey = generateApiKey();
   await server.services.auth.ensureAdminKey(tenantId, adminKey, 'test admin');

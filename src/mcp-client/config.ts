@@ -1,0 +1,96 @@
+import { z } from 'zod';
+
+/** How agents reach outside MCP servers (issue 16): what may run, for how long, how much. */
+export interface McpClientConfig {
+  /**
+   * The stdio servers this deployment may start, exactly as listed (command and args). A
+   * tenant names one of them; it never types a command line of its own.
+   */
+  stdioAllow: { command: string; args: string[] }[];
+  /** Hosts HTTP servers may be on; null: any (MCP_HTTP_ALLOW_HOSTS unset). */
+  httpAllowHosts: string[] | null;
+  /** Seals header values at rest (AES-256-GCM); null: only headers read from the environment. */
+  secretKey: Buffer | null;
+  /** The longest a call may take; a server's own timeoutMs may only lower it. */
+  callTimeoutMs: number;
+  /** The longest connecting and listing tools may take. */
+  connectTimeoutMs: number;
+  /** What the model (and the checkpoint) sees of a result at most; the rest is cut and said so. */
+  resultMaxChars: number;
+  /** The largest message read from a server; past it the call fails and the session is renewed. */
+  maxMessageBytes: number;
+  /** Sessions unused this long are closed. */
+  idleMs: number;
+}
+
+export const DEFAULT_MCP_CLIENT: McpClientConfig = {
+  stdioAllow: [],
+  httpAllowHosts: null,
+  secretKey: null,
+  callTimeoutMs: 30_000,
+  connectTimeoutMs: 10_000,
+  resultMaxChars: 16_000,
+  maxMessageBytes: 16 * 1024 * 1024,
+  idleMs: 300_000,
+};
+
+const StdioAllow = z.array(
+  z.object({ command: z.string().min(1), args: z.array(z.string()).default([]) }),
+);
+
+const ms = (fallback: number) =>
+  z.coerce
+    .number({ error: 'must be a number of milliseconds' })
+    .int('must be a whole number of milliseconds')
+    .min(100, 'must be at least 100')
+    .default(fallback);
+
+export const mcpClientEnvSchema = z.object({
+  MCP_STDIO_ALLOW: z
+    .string()
+    .default('[]')
+    .refine((s) => {
+      try {
+        return StdioAllow.safeParse(JSON.parse(s)).success;
+      } catch {
+        return false;
+      }
+    }, 'must be a JSON array of {"command": "...", "args": ["..."]}'),
+  MCP_HTTP_ALLOW_HOSTS: z.string().optional(),
+  MCP_SECRET_KEY: z
+    .string()
+    .refine(
+      (s) => Buffer.from(s, 'base64').length === 32,
+      'must be 32 random bytes in base64 (openssl rand -base64 32)',
+    )
+    .optional(),
+  MCP_CALL_TIMEOUT_MS: ms(DEFAULT_MCP_CLIENT.callTimeoutMs),
+  MCP_CONNECT_TIMEOUT_MS: ms(DEFAULT_MCP_CLIENT.connectTimeoutMs),
+  MCP_RESULT_MAX_CHARS: z.coerce
+    .number({ error: 'must be a number of characters' })
+    .int('must be a whole number of characters')
+    .min(100, 'must be at least 100')
+    .default(DEFAULT_MCP_CLIENT.resultMaxChars),
+  MCP_MAX_MESSAGE_BYTES: z.coerce
+    .number({ error: 'must be a number of bytes' })
+    .int('must be a whole number of bytes')
+    .min(1024, 'must be at least 1024')
+    .default(DEFAULT_MCP_CLIENT.maxMessageBytes),
+});
+
+export function mcpClientFromEnv(e: z.infer<typeof mcpClientEnvSchema>): McpClientConfig {
+  return {
+    ...DEFAULT_MCP_CLIENT,
+    stdioAllow: StdioAllow.parse(JSON.parse(e.MCP_STDIO_ALLOW)),
+    httpAllowHosts: e.MCP_HTTP_ALLOW_HOSTS
+      ? e.MCP_HTTP_ALLOW_HOSTS.split(',')
+          .map((h) => h.trim().toLowerCase())
+          .filter(Boolean)
+      : null,
+    secretKey: e.MCP_SECRET_KEY ? Buffer.from(e.MCP_SECRET_KEY, 'base64') : null,
+    callTimeoutMs: e.MCP_CALL_TIMEOUT_MS,
+    connectTimeoutMs: e.MCP_CONNECT_TIMEOUT_MS,
+    resultMaxChars: e.MCP_RESULT_MAX_CHARS,
+    maxMessageBytes: e.MCP_MAX_MESSAGE_BYTES,
+  };
+}

@@ -1,0 +1,210 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { ToolServerTransport, type McpToolInfo, type ToolServer } from '../domain/tool-server.js';
+import type { Logger } from '../logger.js';
+import { VERSION } from '../version.js';
+import type { McpClientConfig } from './config.js';
+import { resolveHeaders } from './secrets.js';
+
+/** Why this deployment may not connect to the server; null when it may. */
+export function connectProblem(
+  s: Pick<ToolServer, 'transport' | 'url' | 'command' | 'args'>,
+  cfg: Pick<McpClientConfig, 'stdioAllow' | 'httpAllowHosts'>,
+): string | null {
+  if (s.transport === ToolServerTransport.STDIO) {
+    const allowed = cfg.stdioAllow.some(
+      (a) =>
+        a.command === s.command &&
+        a.args.length === s.args.length &&
+        a.args.every((arg, i) => arg === s.args[i]),
+    );
+    return allowed
+      ? null
+      : 'this command and its args are not on the deployment\'s allow-list of stdio servers (MCP_STDIO_ALLOW); an operator of the deployment adds them there, e.g. [{"command":"npx","args":["-y","@modelcontextprotocol/server-everything"]}]';
+  }
+  let url: URL;
+  try {
+    url = new URL(s.url ?? '');
+  } catch {
+    return 'url must be an http:// or https:// URL, e.g. https://mcp.example.com/mcp';
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    return 'url must be an http:// or https:// URL, e.g. https://mcp.example.com/mcp';
+  if (cfg.httpAllowHosts && !cfg.httpAllowHosts.includes(url.hostname.toLowerCase()))
+    return `the host ${url.hostname} is not on the deployment's allow-list of MCP hosts (MCP_HTTP_ALLOW_HOSTS)`;
+  return null;
+}
+
+interface Session {
+  version: number;
+  client: Promise<Client>;
+  lastUsed: number;
+}
+
+/**
+ * One MCP session per tool server and process, opened on first use and shared by every step
+ * that calls the server's tools (sessions are pooled, not opened per call).
+ *
+ * Contract:
+ * - **Ordering**: calls on one session run concurrently, as MCP allows; nothing orders them.
+ * - **Aborts**: a call's signal and timeout cancel it (the SDK sends notifications/cancelled);
+ *   the session stays. A session whose transport closed (the process died, the stream broke)
+ *   is dropped at once and the next call opens a new one.
+ * - **Versions**: a server changed in the graph (its version) gets a new session on next use;
+ *   the old one is closed.
+ * - **Limits**: connecting and listing give up after connectTimeoutMs; a message larger than
+ *   maxMessageBytes fails its call and renews the session.
+ * - **Idle**: sessions unused for idleMs are closed; closeAll() ends them all (process stop).
+ */
+export class McpToolPool {
+  private readonly sessions = new Map<string, Session>();
+  private readonly idleTimer: NodeJS.Timeout;
+
+  constructor(
+    readonly cfg: McpClientConfig,
+    private readonly logger: Pick<Logger, 'warn'>,
+  ) {
+    this.idleTimer = setInterval(() => this.closeIdle(), Math.max(1_000, cfg.idleMs / 4));
+    this.idleTimer.unref();
+  }
+
+  /** The server's connected client, opened once per version. */
+  client(server: ToolServer): Promise<Client> {
+    const open = this.sessions.get(server.id);
+    if (open && open.version === server.version) {
+      open.lastUsed = Date.now();
+      return open.client;
+    }
+    if (open) this.evict(server.id);
+    const session: Session = { version: server.version, lastUsed: Date.now(), client: null! };
+    session.client = this.connect(server, () => {
+      if (this.sessions.get(server.id) === session) this.sessions.delete(server.id);
+    });
+    session.client.catch(() => {
+      if (this.sessions.get(server.id) === session) this.sessions.delete(server.id);
+    });
+    this.sessions.set(server.id, session);
+    return session.client;
+  }
+
+  /** Lists the server's tools on a session of its own (adding or refreshing a server). */
+  async list(server: ToolServer): Promise<McpToolInfo[]> {
+    const client = await this.connect(server, () => {});
+    try {
+      const tools: McpToolInfo[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await client.listTools(cursor ? { cursor } : {}, {
+          timeout: this.cfg.connectTimeoutMs,
+        });
+        for (const t of page.tools)
+          tools.push({
+            name: t.name,
+            description: t.description,
+            inputSchema: t.inputSchema as Record<string, unknown>,
+            annotations: t.annotations,
+          });
+        cursor = page.nextCursor;
+      } while (cursor);
+      return tools;
+    } finally {
+      await client.close().catch(() => {});
+    }
+  }
+
+  /** Closes the server's session (it changed, or was removed). */
+  evict(serverId: string): void {
+    const s = this.sessions.get(serverId);
+    this.sessions.delete(serverId);
+    void s?.client.then((c) => c.close()).catch(() => {});
+  }
+
+  async closeAll(): Promise<void> {
+    clearInterval(this.idleTimer);
+    const all = [...this.sessions.values()];
+    this.sessions.clear();
+    await Promise.all(all.map((s) => s.client.then((c) => c.close()).catch(() => {})));
+  }
+
+  private closeIdle(): void {
+    const before = Date.now() - this.cfg.idleMs;
+    for (const [id, s] of this.sessions) if (s.lastUsed < before) this.evict(id);
+  }
+
+  private async connect(server: ToolServer, onClose: () => void): Promise<Client> {
+    const problem = connectProblem(server, this.cfg);
+    if (problem) throw new Error(problem);
+    const transport = this.transport(server);
+    const client = new Client({ name: 'agent-platform', version: VERSION });
+    client.onclose = onClose;
+    try {
+      await client.connect(transport, { timeout: this.cfg.connectTimeoutMs });
+    } catch (err) {
+      await client.close().catch(() => {});
+      throw err;
+    }
+    return client;
+  }
+
+  private transport(server: ToolServer): Transport {
+    if (server.transport === ToolServerTransport.STDIO) {
+      const t = new StdioClientTransport({
+        command: server.command!,
+        args: server.args,
+        // Only the SDK's safe defaults (PATH, HOME...): the platform's secrets stay here.
+        stderr: 'pipe',
+        maxBufferSize: this.cfg.maxMessageBytes,
+      });
+      // Read so a chatty server never blocks on a full pipe; its last words go to the log.
+      t.stderr?.on('data', (chunk: Buffer) =>
+        this.logger.warn(
+          { server: server.name },
+          `MCP server says: ${chunk.toString().slice(0, 500)}`,
+        ),
+      );
+      return t;
+    }
+    return new StreamableHTTPClientTransport(new URL(server.url!), {
+      requestInit: { headers: resolveHeaders(server, this.cfg) },
+      fetch: limitedFetch(this.cfg.maxMessageBytes),
+      reconnectionOptions: {
+        maxRetries: 0,
+        initialReconnectionDelay: 1_000,
+        maxReconnectionDelay: 1_000,
+        reconnectionDelayGrowFactor: 1,
+      },
+    });
+  }
+}
+
+/** fetch that fails a response larger than `max` bytes instead of reading it all into memory. */
+function limitedFetch(max: number): typeof fetch {
+  return async (input, init) => {
+    const res = await fetch(input, init);
+    const declared = Number(res.headers.get('content-length') ?? 0);
+    const tooLarge = () =>
+      new Error(`the MCP server's reply is larger than ${max} bytes (MCP_MAX_MESSAGE_BYTES)`);
+    if (declared > max) {
+      await res.body?.cancel().catch(() => {});
+      throw tooLarge();
+    }
+    if (!res.body) return res;
+    let seen = 0;
+    const counted = res.body.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, controller) {
+          seen += chunk.byteLength;
+          if (seen > max) controller.error(tooLarge());
+          else controller.enqueue(chunk);
+        },
+      }),
+    );
+    return new Response(counted, {
+      status: res.status,
+      statusText: res.statusText,
+      headers: res.headers,
+    });
+  };
+}

@@ -1,0 +1,245 @@
+import { randomUUID } from 'node:crypto';
+import * as repo from '../../graph/tool-server.repository.js';
+import { BadInputError, ConflictError, NotFoundError } from '../domain/errors.js';
+import {
+  HeaderSource,
+  SERVER_NAME,
+  ToolServerTransport,
+  type ToolServer,
+  type ToolServerHeader,
+} from '../domain/tool-server.js';
+import type { McpToolPool } from '../mcp-client/pool.js';
+import { connectProblem } from '../mcp-client/pool.js';
+import { HEADER_ENV_PREFIX, seal } from '../mcp-client/secrets.js';
+import type { UnitOfWork } from './unit-of-work.js';
+
+export interface ToolServerHeaderInput {
+  name: string;
+  value?: string | null;
+  fromEnv?: string | null;
+}
+
+export interface ToolServerInput {
+  name: string;
+  transport: ToolServerTransport;
+  url?: string | null;
+  command?: string | null;
+  args?: string[] | null;
+  enabled?: boolean | null;
+  timeoutMs?: number | null;
+  headers?: ToolServerHeaderInput[] | null;
+}
+
+export type ToolServerPatch = Partial<Omit<ToolServerInput, 'name' | 'transport'>>;
+
+const HEADER_NAME = /^[A-Za-z0-9-]{1,100}$/;
+const MAX_TIMEOUT_MS = 600_000;
+
+/**
+ * Outside MCP servers for a tenant's agents (issue 16), managed by ADMINs. A server is saved
+ * even when listing its tools fails (lastError says why; refreshToolServer tries again). Header
+ * values are sealed before they are written and never returned; stdio servers run only from
+ * the deployment's allow-list.
+ */
+export class ToolServerService {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly pool: McpToolPool,
+  ) {}
+
+  list(tenantId: string): Promise<ToolServer[]> {
+    return this.uow.read((tx) => repo.toolServers(tx, tenantId));
+  }
+
+  async get(tenantId: string, id: string): Promise<ToolServer | null> {
+    return this.uow.read((tx) => repo.toolServerById(tx, tenantId, id));
+  }
+
+  async add(tenantId: string, input: ToolServerInput, actor: string): Promise<ToolServer> {
+    if (!SERVER_NAME.test(input.name))
+      throw new BadInputError(
+        'name must be 1 to 30 lower-case letters, digits, "_" or "-", starting with a letter (e.g. github); it prefixes the tools\' names',
+        { name: input.name },
+      );
+    const props = this.check(
+      {
+        name: input.name,
+        transport: input.transport,
+        url: null,
+        command: null,
+        args: [],
+        enabled: true,
+        timeoutMs: this.pool.cfg.callTimeoutMs,
+        headers: [],
+        headersSealed: null,
+      },
+      input,
+    );
+    const id = randomUUID();
+    await this.uow.run(async (tx) => {
+      if (await repo.toolServerByName(tx, tenantId, input.name))
+        throw new ConflictError(`a tool server named ${input.name} exists already`, {
+          name: input.name,
+        });
+      await repo.createToolServer(tx, tenantId, id, props, actor);
+    });
+    return this.refresh(tenantId, id);
+  }
+
+  async update(
+    tenantId: string,
+    id: string,
+    patch: ToolServerPatch,
+    actor: string,
+  ): Promise<ToolServer> {
+    const current = await this.get(tenantId, id);
+    if (!current) throw new NotFoundError('ToolServer', id);
+    const { name, transport, url, command, args, enabled, timeoutMs, headers, headersSealed } =
+      current;
+    const props = this.check(
+      { name, transport, url, command, args, enabled, timeoutMs, headers, headersSealed },
+      patch,
+    );
+    const updated = await this.uow.run((tx) =>
+      repo.updateToolServer(tx, tenantId, id, props, actor),
+    );
+    if (!updated) throw new NotFoundError('ToolServer', id);
+    this.pool.evict(id);
+    return patch.url != null || patch.command != null || patch.args != null || patch.headers
+      ? this.refresh(tenantId, id)
+      : updated;
+  }
+
+  async remove(tenantId: string, id: string): Promise<boolean> {
+    const removed = await this.uow.run((tx) => repo.deleteToolServer(tx, tenantId, id));
+    if (removed) this.pool.evict(id);
+    return removed;
+  }
+
+  /** Lists the server's tools again and keeps them; a failure is kept in lastError. */
+  async refresh(tenantId: string, id: string): Promise<ToolServer> {
+    const server = await this.get(tenantId, id);
+    if (!server) throw new NotFoundError('ToolServer', id);
+    const listed = await this.pool.list(server).then(
+      (tools) => ({ tools }),
+      (err: unknown) => ({
+        error:
+          `could not list the tools: ${err instanceof Error ? err.message : String(err)}`.slice(
+            0,
+            1_000,
+          ),
+      }),
+    );
+    const saved = await this.uow.run((tx) => repo.setToolServerTools(tx, tenantId, id, listed));
+    if (!saved) throw new NotFoundError('ToolServer', id);
+    return saved;
+  }
+
+  /** Grants an agent, or every agent with a capability, some (`tools`) or all of a server's tools. */
+  async grant(
+    tenantId: string,
+    g: {
+      serverId: string;
+      agentId?: string | null;
+      capability?: string | null;
+      tools?: string[] | null;
+    },
+  ): Promise<ToolServer> {
+    const target = this.target(g);
+    const server = await this.get(tenantId, g.serverId);
+    if (!server) throw new NotFoundError('ToolServer', g.serverId);
+    const tools = [...new Set(g.tools ?? [])];
+    const unknown = tools.filter((t) => !server.tools.some((s) => s.name === t));
+    if (unknown.length > 0)
+      throw new BadInputError(
+        `${server.name} has no tool named ${unknown.join(', ')}; its tools are ${server.tools.map((t) => t.name).join(', ') || 'not listed yet (refreshToolServer)'}`,
+        { tools: unknown },
+      );
+    const ok = await this.uow.run((tx) =>
+      repo.putGrant(tx, { tenantId, serverId: g.serverId, ...target, tools }),
+    );
+    if (!ok) throw new NotFoundError('Agent', target.agentId ?? '');
+    return server;
+  }
+
+  async revoke(
+    tenantId: string,
+    g: { serverId: string; agentId?: string | null; capability?: string | null },
+  ): Promise<boolean> {
+    const target = this.target(g);
+    return this.uow.run((tx) =>
+      repo.deleteGrant(tx, { tenantId, serverId: g.serverId, ...target }),
+    );
+  }
+
+  private target(g: { agentId?: string | null; capability?: string | null }) {
+    const agentId = g.agentId ?? null;
+    const capability = g.capability?.trim() || null;
+    if ((agentId === null) === (capability === null))
+      throw new BadInputError(
+        'give exactly one of agentId (one agent) or capability (every agent that has it)',
+      );
+    return { agentId, capability };
+  }
+
+  /** Validates a server's fields as they would be after `input`, sealing header values. */
+  private check(base: repo.ToolServerProps, input: ToolServerPatch): repo.ToolServerProps {
+    const next: repo.ToolServerProps = {
+      ...base,
+      url: input.url !== undefined ? (input.url ?? null) : base.url,
+      command: input.command !== undefined ? (input.command ?? null) : base.command,
+      args: input.args !== undefined ? (input.args ?? []) : base.args,
+      enabled: input.enabled ?? base.enabled,
+      timeoutMs: input.timeoutMs ?? base.timeoutMs,
+    };
+    if (next.transport === ToolServerTransport.STDIO && !next.command)
+      throw new BadInputError(
+        'a STDIO server needs command (and args), as MCP_STDIO_ALLOW lists it',
+      );
+    if (next.transport === ToolServerTransport.HTTP && !next.url)
+      throw new BadInputError('an HTTP server needs url, e.g. https://mcp.example.com/mcp');
+    const problem = connectProblem(next, this.pool.cfg);
+    if (problem) throw new BadInputError(problem);
+    if (next.timeoutMs < 100 || next.timeoutMs > MAX_TIMEOUT_MS)
+      throw new BadInputError(`timeoutMs must be between 100 and ${MAX_TIMEOUT_MS}`);
+    if (input.headers) Object.assign(next, this.headers(next.transport, input.headers));
+    return next;
+  }
+
+  private headers(
+    transport: ToolServerTransport,
+    input: ToolServerHeaderInput[],
+  ): Pick<repo.ToolServerProps, 'headers' | 'headersSealed'> {
+    if (input.length > 0 && transport !== ToolServerTransport.HTTP)
+      throw new BadInputError('headers apply to HTTP servers only');
+    const headers: ToolServerHeader[] = [];
+    const values: Record<string, string> = {};
+    for (const h of input) {
+      if (!HEADER_NAME.test(h.name))
+        throw new BadInputError(
+          `header name ${JSON.stringify(h.name)} must be letters, digits and "-"`,
+        );
+      if ((h.value == null) === (h.fromEnv == null))
+        throw new BadInputError(`header ${h.name}: give exactly one of value or fromEnv`);
+      if (h.fromEnv != null) {
+        if (!h.fromEnv.startsWith(HEADER_ENV_PREFIX) || !/^[A-Z0-9_]+$/.test(h.fromEnv))
+          throw new BadInputError(
+            `header ${h.name}: fromEnv must name a variable that starts with ${HEADER_ENV_PREFIX} (e.g. ${HEADER_ENV_PREFIX}GITHUB_TOKEN), set where the platform runs`,
+          );
+        headers.push({ name: h.name, source: HeaderSource.ENV, envVar: h.fromEnv });
+      } else {
+        headers.push({ name: h.name, source: HeaderSource.ENCRYPTED, envVar: null });
+        values[h.name] = h.value!;
+      }
+    }
+    const key = this.pool.cfg.secretKey;
+    if (Object.keys(values).length > 0 && !key)
+      throw new BadInputError(
+        `header values are stored encrypted, and MCP_SECRET_KEY is not set here; set it (openssl rand -base64 32) or use fromEnv with a ${HEADER_ENV_PREFIX} variable`,
+      );
+    return {
+      headers,
+      headersSealed: Object.keys(values).length > 0 ? seal(key!, values) : null,
+    };
+  }
+}

@@ -1,0 +1,157 @@
+import { HumanMessage, SystemMessage } from '@langchain/core/messages';
+import { tool } from '@langchain/core/tools';
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { ConfigError, loadConfig } from '../src/config.js';
+import { HeaderSource, ToolServerTransport, isDestructive } from '../src/domain/tool-server.js';
+import { OfflineChatModel } from '../src/llm/offline-model.js';
+import { purposeMarker } from '../src/llm/routing.js';
+import { DEFAULT_MCP_CLIENT } from '../src/mcp-client/config.js';
+import { connectProblem } from '../src/mcp-client/pool.js';
+import { redactArgs } from '../src/mcp-client/record.js';
+import { resolveHeaders, seal, unseal } from '../src/mcp-client/secrets.js';
+
+// Issue 16: the rules of outside MCP tools that need no server: annotations' defaults, sealed
+// headers, redaction, the allow-lists, configuration, and the offline model's choice of tools.
+
+describe('MCP tool annotations', () => {
+  it('take a tool as destructive unless it says it is read-only or harmless (the spec defaults)', () => {
+    expect(isDestructive(undefined)).toBe(true);
+    expect(isDestructive({})).toBe(true);
+    expect(isDestructive({ readOnlyHint: true })).toBe(false);
+    expect(isDestructive({ destructiveHint: false })).toBe(false);
+    expect(isDestructive({ readOnlyHint: false, destructiveHint: true })).toBe(true);
+  });
+});
+
+describe('sealed header values', () => {
+  const key = randomBytes(32);
+  it('open with their key only, and not once changed', () => {
+    const sealed = seal(key, { Authorization: 'Bearer abc' });
+    expect(sealed).not.toContain('abc');
+    expect(unseal(key, sealed)).toEqual({ Authorization: 'Bearer abc' });
+    expect(() => unseal(randomBytes(32), sealed)).toThrow();
+    const parts = sealed.split('.');
+    parts[3] = Buffer.from('{"Authorization":"Bearer evil"}').toString('base64url');
+    expect(() => unseal(key, parts.join('.'))).toThrow();
+    expect(seal(key, { a: 1 })).not.toBe(seal(key, { a: 1 })); // a fresh IV each time
+  });
+
+  it('resolve from the seal or the environment, and say which one is missing', () => {
+    const server = {
+      headers: [
+        { name: 'Authorization', source: HeaderSource.ENCRYPTED, envVar: null },
+        { name: 'X-Team', source: HeaderSource.ENV, envVar: 'MCP_HEADER_TEAM' },
+      ],
+      headersSealed: seal(key, { Authorization: 'Bearer abc' }),
+    };
+    expect(resolveHeaders(server, { secretKey: key }, { MCP_HEADER_TEAM: 'red' })).toEqual({
+      Authorization: 'Bearer abc',
+      'X-Team': 'red',
+    });
+    expect(() => resolveHeaders(server, { secretKey: key }, {})).toThrow(/MCP_HEADER_TEAM/);
+    expect(() => resolveHeaders(server, { secretKey: null }, { MCP_HEADER_TEAM: 'red' })).toThrow(
+      /MCP_SECRET_KEY/,
+    );
+  });
+});
+
+describe('recorded tool arguments', () => {
+  it('hide values under secret-looking names at any depth, and are clipped', () => {
+    const args = JSON.parse(
+      redactArgs({ q: 'tin', apiKey: 'sk-1', nested: { password: 'p', list: [{ token: 't' }] } }),
+    );
+    expect(args).toEqual({
+      q: 'tin',
+      apiKey: '[redacted]',
+      nested: { password: '[redacted]', list: [{ token: '[redacted]' }] },
+    });
+    expect(redactArgs({ text: 'x'.repeat(10_000) }).length).toBeLessThanOrEqual(4_001);
+  });
+});
+
+describe('which servers a deployment may reach', () => {
+  const cfg = {
+    stdioAllow: [{ command: 'node', args: ['server.js', '--stdio'] }],
+    httpAllowHosts: null,
+  };
+  const stdio = (command: string, args: string[]) =>
+    connectProblem({ transport: ToolServerTransport.STDIO, url: null, command, args }, cfg);
+  const http = (url: string, hosts: string[] | null = null) =>
+    connectProblem(
+      { transport: ToolServerTransport.HTTP, url, command: null, args: [] },
+      { ...cfg, httpAllowHosts: hosts },
+    );
+
+  it('runs stdio servers only as the allow-list has them, args and all', () => {
+    expect(stdio('node', ['server.js', '--stdio'])).toBeNull();
+    expect(stdio('node', ['server.js'])).toMatch(/MCP_STDIO_ALLOW/);
+    expect(stdio('node', ['server.js', '--stdio', '-e', 'evil()'])).toMatch(/MCP_STDIO_ALLOW/);
+    expect(stdio('/bin/sh', ['-c', 'node server.js --stdio'])).toMatch(/MCP_STDIO_ALLOW/);
+  });
+
+  it('takes http(s) URLs only, on the allowed hosts when a list is set', () => {
+    expect(http('https://mcp.example.com/mcp')).toBeNull();
+    expect(http('file:///etc/passwd')).toMatch(/http:\/\/ or https:\/\//);
+    expect(http('not a url')).toMatch(/http:\/\/ or https:\/\//);
+    expect(http('http://169.254.169.254/latest', ['mcp.example.com'])).toMatch(
+      /MCP_HTTP_ALLOW_HOSTS/,
+    );
+    expect(http('https://MCP.example.com/mcp', ['mcp.example.com'])).toBeNull();
+  });
+});
+
+describe('MCP client configuration', () => {
+  it('has safe defaults and reads its variables', () => {
+    expect(loadConfig({}).mcpClient).toEqual(DEFAULT_MCP_CLIENT);
+    const key = randomBytes(32).toString('base64');
+    const cfg = loadConfig({
+      MCP_STDIO_ALLOW: '[{"command":"npx","args":["-y","server"]}]',
+      MCP_HTTP_ALLOW_HOSTS: 'a.example.com, B.example.com',
+      MCP_SECRET_KEY: key,
+      MCP_CALL_TIMEOUT_MS: '5000',
+    }).mcpClient;
+    expect(cfg.stdioAllow).toEqual([{ command: 'npx', args: ['-y', 'server'] }]);
+    expect(cfg.httpAllowHosts).toEqual(['a.example.com', 'b.example.com']);
+    expect(cfg.secretKey?.toString('base64')).toBe(key);
+    expect(cfg.callTimeoutMs).toBe(5000);
+  });
+
+  it('refuses malformed values with one line naming the variable', () => {
+    for (const [name, value, says] of [
+      ['MCP_STDIO_ALLOW', 'npx server', /JSON array/],
+      ['MCP_SECRET_KEY', 'short', /32 random bytes/],
+      ['MCP_CALL_TIMEOUT_MS', '10', /at least 100/],
+    ] as const) {
+      let err: unknown;
+      try {
+        loadConfig({ [name]: value });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as Error).message).toContain(name);
+      expect((err as Error).message).toMatch(says);
+    }
+  });
+});
+
+describe('the offline model with MCP tools', () => {
+  const noop = (name: string) =>
+    tool(async () => 'ok', { name, description: name, schema: z.object({ text: z.string() }) });
+
+  it('calls the outside tools the step names, and no others', async () => {
+    const bound = new OfflineChatModel().bindTools([
+      noop('search_knowledge'),
+      noop('fixture__echo'),
+      noop('fixture__add_note'),
+    ]);
+    const reply = await bound.invoke([
+      new SystemMessage(`You operate. ${purposeMarker('execution')}`),
+      new HumanMessage('Step: Check the tin price with fixture__echo'),
+    ]);
+    expect(reply.tool_calls?.map((c) => c.name)).toEqual(['search_knowledge', 'fixture__echo']);
+    expect(typeof reply.tool_calls?.[1]?.args.text).toBe('string');
+  });
+});
