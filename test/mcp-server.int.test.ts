@@ -89,6 +89,7 @@ describe('the platform as an MCP server', { timeout: 2 * WORKFLOW_MS }, () => {
       'rate_task',
       'reject',
       'search_knowledge',
+      'search_memory',
       'submit_task',
       'task_status',
     ]);
@@ -186,6 +187,13 @@ describe('the platform as an MCP server', { timeout: 2 * WORKFLOW_MS }, () => {
     const found = await call(admin, 'search_knowledge', { query: 'cargo e-bikes' });
     const hits = (found.structuredContent as { hits: { content: string }[] }).hits;
     expect(hits.map((h) => h.content)).toContain('Cargo e-bikes grew fastest in 2025');
+    const remembered = await call(admin, 'search_memory', { query: 'cargo e-bikes' });
+    expect(remembered.isError, text(remembered)).toBeFalsy();
+    const memory = (remembered.structuredContent as { hits: { kind: string; text: string }[] })
+      .hits;
+    expect(memory).toContainEqual(
+      expect.objectContaining({ kind: 'KNOWLEDGE', text: 'Cargo e-bikes grew fastest in 2025' }),
+    );
 
     const chiefId = (
       agents.structuredContent as { agents: { id: string; name: string }[] }

@@ -79,6 +79,9 @@ export const DOCUMENTS = {
       score knowledge { id kind content confidence tags }
     }
   }`,
+  searchMemory: `query McpSearchMemory($query: String!, $first: Int!, $asOf: DateTimeISO) {
+    searchMemory(query: $query, first: $first, asOf: $asOf) { kind id text score }
+  }`,
   agents: `query McpAgents($first: Int, $after: String) {
     agents(first: $first, after: $after) {
       nodes { id name role status active description capabilities { name proficiency } }

@@ -253,6 +253,32 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
   );
 
   tool(
+    'search_memory',
+    {
+      title: 'Search memory',
+      description:
+        "Searches the organisation's memory (entities, facts, episodes and knowledge) by words, meaning and graph distance, fused, best first; asOf reads it as it was then.",
+      input: {
+        query: z.string().min(1).max(1_000),
+        first: z.number().int().min(1).max(50).optional().describe('Default 10'),
+        asOf: z.string().datetime().optional().describe('An ISO date-time; now when left out'),
+      },
+      output: {
+        hits: z.array(
+          z.object({ kind: z.string(), id: z.string(), text: z.string(), score: z.number() }),
+        ),
+      },
+      readOnly: true,
+    },
+    async ({ query, first, asOf }) => {
+      const { searchMemory } = await ctx.run<{
+        searchMemory: { kind: string; id: string; text: string; score: number }[];
+      }>(DOCUMENTS.searchMemory, { query, first: first ?? 10, asOf: asOf ?? null });
+      return { value: { hits: searchMemory }, ids: [] };
+    },
+  );
+
+  tool(
     'list_agents',
     {
       title: 'List agents',
