@@ -317,6 +317,13 @@ export const MIGRATIONS: Migration[] = [
       'CREATE INDEX tool_call_run IF NOT EXISTS FOR (n:ToolCall) ON (n.tenantId, n.runId)',
     ],
   },
+  {
+    id: 25,
+    name: 'tasks that outside agents sent over A2A (issue 16)',
+    statements: [
+      'CREATE CONSTRAINT a2a_task_id IF NOT EXISTS FOR (n:A2ATask) REQUIRE n.id IS UNIQUE',
+    ],
+  },
 ];
 
 /**

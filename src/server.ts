@@ -27,6 +27,7 @@ import { formatError, withoutSuggestions } from './format-error.js';
 import { createHttpHandler } from './http-handler.js';
 import { documentUploadRoute } from './memory/documents/upload.route.js';
 import { mcpRoute } from './mcp/route.js';
+import { a2aRoutes } from './a2a/route.js';
 import { serviceUnavailablePlugin } from './outage.js';
 import { isPublicOnly } from './public-operation.js';
 import {
@@ -310,6 +311,15 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
           bodyTimeoutMs: limits.bodyTimeoutMs,
           requestTimeoutMs: limits.requestTimeoutMs,
           maxWaitSeconds: MCP_MAX_WAIT_SECONDS,
+        }),
+        ...a2aRoutes({
+          apollo,
+          context: httpContext,
+          graph,
+          uow: services.uow,
+          maxBodyBytes: limits.maxBodyBytes,
+          bodyTimeoutMs: limits.bodyTimeoutMs,
+          requestTimeoutMs: limits.requestTimeoutMs,
         }),
       },
     }),

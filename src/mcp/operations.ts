@@ -79,6 +79,9 @@ export const DOCUMENTS = {
       score knowledge { id kind content confidence tags }
     }
   }`,
+  cancelTask: `mutation McpCancelTask($id: ID!) {
+    cancelTask(id: $id) { id status }
+  }`,
   searchMemory: `query McpSearchMemory($query: String!, $first: Int!, $asOf: DateTimeISO) {
     searchMemory(query: $query, first: $first, asOf: $asOf) { kind id text score }
   }`,

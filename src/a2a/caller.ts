@@ -1,0 +1,23 @@
+import type { ServerCallContext } from '@a2a-js/sdk/server';
+import type { Operation } from '../mcp/operations.js';
+
+/** Who sent an A2A request: its tenant, and GraphQL operations run with its API key. */
+export interface A2ACaller {
+  tenantId: string;
+  run: Operation;
+  /** This server's base URL as the caller reached it (for the cards). */
+  baseUrl: string;
+}
+
+const CALLER = 'agent-platform.caller';
+
+export function withCaller(context: ServerCallContext, caller: A2ACaller): ServerCallContext {
+  context.state.set(CALLER, caller);
+  return context;
+}
+
+export function callerOf(context: ServerCallContext | undefined): A2ACaller {
+  const caller = context?.state.get(CALLER) as A2ACaller | undefined;
+  if (!caller) throw new Error('an A2A call reached the platform without its caller');
+  return caller;
+}

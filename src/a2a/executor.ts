@@ -1,0 +1,221 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Role, TaskState, type Message, type Task, type TaskStatus } from '@a2a-js/sdk';
+import {
+  AgentEvent,
+  type AgentExecutor,
+  type ExecutionEventBus,
+  type RequestContext,
+} from '@a2a-js/sdk/server';
+import { DOCUMENTS, OperationError } from '../mcp/operations.js';
+import { readWorkflow, type WorkflowView } from '../mcp/waiting.js';
+import { callerOf } from './caller.js';
+
+/** How often a followed task's workflow is read again. */
+const POLL_MS = 500;
+const TITLE_CHARS = 200;
+
+/** The platform's task statuses as A2A task states. */
+const STATES: Record<string, TaskState> = {
+  PENDING: TaskState.TASK_STATE_SUBMITTED,
+  READY: TaskState.TASK_STATE_SUBMITTED,
+  IN_PROGRESS: TaskState.TASK_STATE_WORKING,
+  AWAITING_APPROVAL: TaskState.TASK_STATE_INPUT_REQUIRED,
+  AWAITING_INPUT: TaskState.TASK_STATE_INPUT_REQUIRED,
+  COMPLETED: TaskState.TASK_STATE_COMPLETED,
+  FAILED: TaskState.TASK_STATE_FAILED,
+  CANCELLED: TaskState.TASK_STATE_CANCELED,
+  SKIPPED: TaskState.TASK_STATE_CANCELED,
+};
+export const stateOf = (status: string) => STATES[status] ?? TaskState.TASK_STATE_WORKING;
+
+export const TERMINAL = new Set([
+  TaskState.TASK_STATE_COMPLETED,
+  TaskState.TASK_STATE_FAILED,
+  TaskState.TASK_STATE_CANCELED,
+  TaskState.TASK_STATE_REJECTED,
+]);
+
+/** The platform's task an A2A task follows (in the A2A task's metadata). */
+export const platformTaskOf = (task: Task | undefined): string | null =>
+  typeof task?.metadata?.platformTaskId === 'string' ? task.metadata.platformTaskId : null;
+
+export function agentMessage(ids: { taskId: string; contextId: string }, text: string): Message {
+  return {
+    messageId: randomUUID(),
+    ...ids,
+    role: Role.ROLE_AGENT,
+    parts: [
+      {
+        content: { $case: 'text', value: text },
+        metadata: undefined,
+        filename: '',
+        mediaType: 'text/plain',
+      },
+    ],
+    metadata: undefined,
+    extensions: [],
+    referenceTaskIds: [],
+  };
+}
+
+const status = (state: TaskState, message?: Message): TaskStatus => ({
+  state,
+  message,
+  timestamp: new Date().toISOString(),
+});
+
+/** What a workflow's state says in a status message. */
+function progress(view: WorkflowView): string {
+  const ended = view.steps.filter((s) =>
+    ['COMPLETED', 'FAILED', 'CANCELLED', 'SKIPPED'].includes(s.status),
+  ).length;
+  const waiting = view.steps.find((s) => s.waitingReason)?.waitingReason;
+  return `${view.status}: ${ended} of ${view.steps.length} steps ended${waiting ? `; waiting: ${waiting}` : ''}`;
+}
+
+/** The A2A task of a workflow that ended, with its result as an artifact. */
+export function endedTask(task: Task, view: WorkflowView): Task {
+  const ids = { taskId: task.id, contextId: task.contextId };
+  return {
+    ...task,
+    status: status(stateOf(view.status), agentMessage(ids, view.error ?? progress(view))),
+    artifacts: view.result ? [resultArtifact(view.result)] : task.artifacts,
+  };
+}
+
+const resultArtifact = (result: string) => ({
+  artifactId: 'result',
+  name: 'result',
+  description: "The organisation's result",
+  parts: [
+    {
+      content: { $case: 'text' as const, value: result },
+      metadata: undefined,
+      filename: '',
+      mediaType: 'text/plain',
+    },
+  ],
+  metadata: undefined,
+  extensions: [],
+});
+
+/**
+ * A2A's agent executor for the platform: a message becomes a submitted task (first line the
+ * title, the whole text its description), run by the organisation like any other; its
+ * workflow is followed and told as status updates, and its result is the task's artifact. A
+ * message to a task that exists gets that task back: one message is one task here.
+ *
+ * Contract (the SDK's): the first event is the task; events of one task are in order; a
+ * refusal of GraphQL (a VIEWER key, bad input) is a REJECTED task saying why. cancelTask stops
+ * following (the platform's task is cancelled by the request handler, platform-handler.ts).
+ * Following lives in this process: after a restart, GetTask reads the state from the graph.
+ */
+export class PlatformExecutor implements AgentExecutor {
+  private readonly following = new Map<string, { abort: AbortController; contextId: string }>();
+
+  async execute(rc: RequestContext, bus: ExecutionEventBus): Promise<void> {
+    const { run } = callerOf(rc.context);
+    const ids = { taskId: rc.taskId, contextId: rc.contextId };
+    const task: Task = {
+      id: rc.taskId,
+      contextId: rc.contextId,
+      status: status(TaskState.TASK_STATE_SUBMITTED),
+      artifacts: [],
+      history: [rc.userMessage],
+      metadata: undefined,
+    };
+    if (rc.task) {
+      bus.publish(AgentEvent.task(rc.task));
+      bus.finished();
+      return;
+    }
+    const text = rc.userMessage.parts
+      .map((p) => (p.content?.$case === 'text' ? p.content.value : ''))
+      .join('\n')
+      .trim();
+    const reject = (why: string) => {
+      bus.publish(
+        AgentEvent.task({
+          ...task,
+          status: status(TaskState.TASK_STATE_REJECTED, agentMessage(ids, why)),
+        }),
+      );
+      bus.finished();
+    };
+    if (!text)
+      return reject('Send the task as text: its first line is the title, the rest the details.');
+    let rootId: string;
+    try {
+      const firstLine = text.split('\n')[0]!.trim();
+      const { submitTask } = await run<{ submitTask: { id: string } }>(DOCUMENTS.submitTask, {
+        input: {
+          title:
+            firstLine.length > TITLE_CHARS ? `${firstLine.slice(0, TITLE_CHARS - 1)}…` : firstLine,
+          description: text,
+        },
+      });
+      rootId = submitTask.id;
+    } catch (err) {
+      if (err instanceof OperationError) return reject(`${err.code}: ${err.message}`);
+      throw err;
+    }
+    bus.publish(AgentEvent.task({ ...task, metadata: { platformTaskId: rootId } }));
+    const abort = new AbortController();
+    this.following.set(rc.taskId, { abort, contextId: rc.contextId });
+    try {
+      let told = '';
+      for (;;) {
+        const view = await readWorkflow(run, rootId);
+        if (abort.signal.aborted) return; // cancelTask ends the bus
+        if (view.finished) {
+          if (view.result) {
+            bus.publish(
+              AgentEvent.artifactUpdate({
+                ...ids,
+                artifact: resultArtifact(view.result),
+                append: false,
+                lastChunk: true,
+                metadata: undefined,
+              }),
+            );
+          }
+          const ended = endedTask({ ...task, metadata: { platformTaskId: rootId } }, view);
+          bus.publish(
+            AgentEvent.statusUpdate({ ...ids, status: ended.status, metadata: undefined }),
+          );
+          break;
+        }
+        const now = progress(view);
+        if (now !== told) {
+          told = now;
+          bus.publish(
+            AgentEvent.statusUpdate({
+              ...ids,
+              status: status(stateOf(view.status), agentMessage(ids, now)),
+              metadata: undefined,
+            }),
+          );
+        }
+        await sleep(POLL_MS, undefined, { signal: abort.signal }).catch(() => {});
+      }
+      bus.finished();
+    } finally {
+      this.following.delete(rc.taskId);
+    }
+  }
+
+  async cancelTask(taskId: string, bus: ExecutionEventBus): Promise<void> {
+    const followed = this.following.get(taskId);
+    followed?.abort.abort();
+    bus.publish(
+      AgentEvent.statusUpdate({
+        taskId,
+        contextId: followed?.contextId ?? '',
+        status: status(TaskState.TASK_STATE_CANCELED),
+        metadata: undefined,
+      }),
+    );
+    bus.finished();
+  }
+}

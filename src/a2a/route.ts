@@ -1,0 +1,200 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ApolloServer } from '@apollo/server';
+import {
+  A2A_VERSION_HEADER,
+  AgentCard,
+  SSE_HEADERS,
+  formatSSEErrorEvent,
+  formatSSEEvent,
+} from '@a2a-js/sdk';
+import { JsonRpcTransportHandler, ServerCallContext, validateVersion } from '@a2a-js/sdk/server';
+import { GraphQLError } from 'graphql';
+import type { Graph } from '../../graph/graph.js';
+import type { AppContext } from '../context.js';
+import { AuditOutcome } from '../domain/auth.js';
+import { readBody } from '../http-handler.js';
+import { bodyTimeoutError, requestTimeoutError, withTimeout } from '../limits/index.js';
+import { operationsFor, type Operation } from '../mcp/operations.js';
+import type { UnitOfWork } from '../services/unit-of-work.js';
+import { A2A_PATH, CARD_PATH, agentCard } from './card.js';
+import { withCaller } from './caller.js';
+import { PlatformRequestHandler } from './handler.js';
+
+export interface A2ARouteOptions {
+  apollo: ApolloServer<AppContext>;
+  /** The server's own HTTP context: the same key check, rate limits and refusals as /graphql. */
+  context: (req: IncomingMessage, query: unknown) => Promise<AppContext>;
+  graph: Graph;
+  uow: UnitOfWork;
+  maxBodyBytes: number;
+  bodyTimeoutMs: number;
+  requestTimeoutMs: number;
+}
+
+/** The base URL a request reached this server by (the cards' URLs). */
+const baseUrlOf = (req: IncomingMessage) =>
+  `${req.headers['x-forwarded-proto'] === 'https' ? 'https' : 'http'}://${req.headers.host ?? '127.0.0.1'}`;
+
+/**
+ * A2A (issue 16): `GET /.well-known/agent-card.json`, the public card (no tenant's data), and
+ * `POST /a2a`, JSON-RPC with the SDK's handler (SendMessage, SendStreamingMessage over SSE,
+ * GetTask, CancelTask, GetExtendedAgentCard: the tenant's capabilities as skills). Callers
+ * authenticate with the API's keys, like /graphql and /mcp; what a call does runs as GraphQL
+ * operations with that key, so roles and tenants are GraphQL's. Every call is audited as
+ * `a2a.<method>`.
+ */
+export function a2aRoutes(opts: A2ARouteOptions) {
+  const handlers = new Map<string, PlatformRequestHandler>();
+  // One handler per base URL: its event buses (running tasks) are shared by every request.
+  const handlerFor = (baseUrl: string) => {
+    let h = handlers.get(baseUrl);
+    if (!h) handlers.set(baseUrl, (h = new PlatformRequestHandler(opts.uow, baseUrl)));
+    return h;
+  };
+
+  const card = async (req: IncomingMessage, res: ServerResponse) => {
+    if (req.method !== 'GET') return refuse(res, 405, 'METHOD_NOT_ALLOWED', 'Use GET');
+    res.setHeader('content-type', 'application/json; charset=utf-8');
+    res.end(JSON.stringify(AgentCard.toJSON(agentCard(baseUrlOf(req)))));
+  };
+
+  const rpc = async (req: IncomingMessage, res: ServerResponse) => {
+    if (req.method !== 'POST') {
+      res.setHeader('allow', 'POST');
+      return refuse(res, 405, 'METHOD_NOT_ALLOWED', 'A2A JSON-RPC takes POST');
+    }
+    let context: AppContext;
+    try {
+      context = await opts.context(req, null);
+    } catch (err) {
+      if (!(err instanceof GraphQLError)) throw err;
+      const http = err.extensions.http as { status?: number } | undefined;
+      return refuse(res, http?.status ?? 401, String(err.extensions.code), err.message);
+    }
+    const principal = context.principal;
+    if (!principal) {
+      res.setHeader('www-authenticate', 'Bearer');
+      return refuse(
+        res,
+        401,
+        'UNAUTHENTICATED',
+        'Send an API key as "Authorization: Bearer <key>"',
+      );
+    }
+    const body = await readBody(req, opts.maxBodyBytes, opts.bodyTimeoutMs);
+    if (body === 'too-slow') {
+      const err = bodyTimeoutError(opts.bodyTimeoutMs);
+      return refuse(res, 408, err.code, err.message);
+    }
+    if (body === 'too-large')
+      return refuse(res, 413, 'PAYLOAD_TOO_LARGE', `The body is over ${opts.maxBodyBytes} bytes`);
+    let message: { method?: unknown; id?: unknown };
+    try {
+      message = JSON.parse(body) as typeof message;
+    } catch {
+      return refuse(
+        res,
+        400,
+        'BAD_REQUEST',
+        'The body is not JSON: send a JSON-RPC request',
+        -32700,
+      );
+    }
+    const base = operationsFor(opts.apollo, context);
+    const run: Operation = (query, variables) =>
+      withTimeout(
+        opts.graph.withDeadline(opts.requestTimeoutMs, () => base(query, variables)),
+        opts.requestTimeoutMs,
+        () => requestTimeoutError(opts.requestTimeoutMs),
+      );
+    const baseUrl = baseUrlOf(req);
+    const user = { isAuthenticated: true, userName: principal.keyId };
+    const version = req.headers[A2A_VERSION_HEADER.toLowerCase()];
+    const call = withCaller(
+      new ServerCallContext({
+        user,
+        tenant: principal.tenantId,
+        requestedVersion: typeof version === 'string' ? version : undefined,
+      }),
+      { tenantId: principal.tenantId, run, baseUrl },
+    );
+    const method = typeof message.method === 'string' ? message.method : 'unknown';
+    const audit = (outcome: AuditOutcome, code: string | null) =>
+      context.services.audit
+        .record({
+          tenantId: principal.tenantId,
+          operation: `a2a.${method}`,
+          actor: principal.keyName,
+          actorKeyId: principal.keyId,
+          targetIds: [],
+          outcome,
+          code,
+        })
+        .catch((err: unknown) =>
+          context.logger.error({ err, method }, 'could not audit an A2A call'),
+        );
+    const handler = handlerFor(baseUrl);
+    try {
+      validateVersion(call.requestedVersion, await handler.getAgentCard(), 'JSONRPC');
+      const out = await new JsonRpcTransportHandler(handler).handle(
+        message as Record<string, unknown>,
+        call,
+      );
+      if (typeof (out as AsyncGenerator)[Symbol.asyncIterator] !== 'function') {
+        const single = out as { error?: { message?: string } };
+        void audit(
+          single.error ? AuditOutcome.FAILURE : AuditOutcome.SUCCESS,
+          single.error ? 'A2A_ERROR' : null,
+        );
+        res.setHeader('content-type', 'application/json; charset=utf-8');
+        res.end(JSON.stringify(out));
+        return;
+      }
+      void audit(AuditOutcome.SUCCESS, null);
+      for (const [k, v] of Object.entries(SSE_HEADERS)) res.setHeader(k, v);
+      res.flushHeaders();
+      try {
+        for await (const event of out as AsyncGenerator) {
+          if (res.destroyed) break;
+          res.write(formatSSEEvent(event));
+        }
+      } catch (err) {
+        context.logger.warn({ err, method }, 'an A2A stream failed');
+        if (!res.writableEnded)
+          res.write(
+            formatSSEErrorEvent({
+              jsonrpc: '2.0',
+              id: (message.id as string | number | null) ?? null,
+              error: JsonRpcTransportHandler.mapToJSONRPCError(err),
+            }),
+          );
+      } finally {
+        if (!res.writableEnded) res.end();
+      }
+    } catch (err) {
+      void audit(AuditOutcome.FAILURE, 'A2A_ERROR');
+      res.setHeader('content-type', 'application/json; charset=utf-8');
+      res.end(
+        JSON.stringify({
+          jsonrpc: '2.0',
+          id: message.id ?? null,
+          error: JsonRpcTransportHandler.mapToJSONRPCError(err),
+        }),
+      );
+    }
+  };
+
+  return { [CARD_PATH]: card, [A2A_PATH]: rpc };
+}
+
+function refuse(res: ServerResponse, status: number, code: string, text: string, rpc = -32000) {
+  res.statusCode = status;
+  res.setHeader('content-type', 'application/json; charset=utf-8');
+  res.end(
+    JSON.stringify({
+      jsonrpc: '2.0',
+      id: null,
+      error: { code: rpc, message: `${code}: ${text}`, data: { code } },
+    }),
+  );
+}
