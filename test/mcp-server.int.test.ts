@@ -8,6 +8,7 @@ import { loadConfig } from '../src/config.js';
 import { Role } from '../src/domain/auth.js';
 import { DEFAULT_LIMITS } from '../src/limits/index.js';
 import { startScheduler } from './utils/engine.js';
+import { untilDone } from './utils/progress.js';
 import { startTestServer, type TestServer } from './utils/server.js';
 
 /** How long the offline agents may take for a whole workflow on a loaded machine. */
@@ -215,13 +216,17 @@ describe('the platform as an MCP server', { timeout: 2 * WORKFLOW_MS }, () => {
       const submitted = await call(admin, 'submit_task', { title, planApproval: true });
       expect(submitted.isError, text(submitted)).toBeFalsy();
       const id = (submitted.structuredContent as unknown as WorkflowOut).taskId;
-      for (let i = 0; i < 120; i++) {
-        const now = (await call(admin, 'task_status', { taskId: id }))
-          .structuredContent as unknown as WorkflowOut;
-        if (now.status === 'AWAITING_APPROVAL') return now;
-        await new Promise((r) => setTimeout(r, 500));
-      }
-      throw new Error(`the plan of "${title}" was never held for approval`);
+      // Fails when nothing moves for a minute, not after a fixed time: a loaded machine plans slowly.
+      return untilDone({
+        read: async () =>
+          (await call(admin, 'task_status', { taskId: id }))
+            .structuredContent as unknown as WorkflowOut,
+        done: (now) => now.status === 'AWAITING_APPROVAL',
+        progress: (now) => `${now.status} ${now.steps.map((s) => s.status).join()}`,
+        stallMs: 60_000,
+        everyMs: 500,
+        what: `the plan of "${title}" was never held for approval`,
+      });
     };
 
     const approved = await heldPlan('Summarise the brief');
