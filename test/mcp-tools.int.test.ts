@@ -37,6 +37,8 @@ const Calls = graphql(`
 
 const FIXTURE = fileURLToPath(new URL('./utils/mcp-fixture-server.ts', import.meta.url));
 const STDIO = { command: process.execPath, args: ['--import', 'tsx', FIXTURE, '--stdio'] };
+/** The same server, answering 2.5 s after it starts. */
+const SLOW_START = { ...STDIO, args: [...STDIO.args, '--start-delay=2500'] };
 const TOKEN = `fixture-token-${randomBytes(8).toString('hex')}`;
 const RESULT_MAX = 2_000;
 
@@ -52,13 +54,13 @@ beforeAll(async () => {
   pool = new McpToolPool(
     {
       ...DEFAULT_MCP_CLIENT,
-      stdioAllow: [STDIO],
+      stdioAllow: [STDIO, SLOW_START],
       secretKey: randomBytes(32),
       resultMaxChars: RESULT_MAX,
       // A 10 MB result fits; the largest message is still bounded.
       maxMessageBytes: 32 * 1024 * 1024,
     },
-    { warn: () => {} },
+    { debug: () => {} },
   );
   server = await startTestServer(undefined, {}, undefined, {}, { mcp: pool });
   forgetStructuredModes();
@@ -447,6 +449,23 @@ describe('agents using MCP tools', () => {
       expect.stringMatching(/took too long/),
       'echo: still here',
     ]);
+  });
+
+  it('starts the call timeout once the session is open: a slow-starting server does not time out its first call', async () => {
+    const slowId = await addServer({
+      name: 'sleepy',
+      transport: 'STDIO',
+      ...SLOW_START,
+      timeoutMs: 1500,
+    });
+    const step = await stepFor('Patient', 'Ask the sleepy server');
+    await grant(slowId, { agentId: step.agentId }, ['echo']);
+    execution = callThenReport([{ name: 'sleepy__echo', args: { text: 'awake' } }]);
+    const done = await runStep(step, scriptedLlm());
+    expect(done.runs.flatMap((r) => r.toolCalls)).toMatchObject([
+      { tool: 'echo', status: 'OK', resultSummary: 'echo: awake' },
+    ]);
+    expect(done.runs[0]!.toolCalls[0]!.durationMs).toBeGreaterThanOrEqual(2_000);
   });
 
   it('survives a stdio server that dies mid-call: an error for that call, a new process for the next', async () => {

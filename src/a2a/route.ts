@@ -15,6 +15,7 @@ import { AuditOutcome } from '../domain/auth.js';
 import { readBody } from '../http-handler.js';
 import { bodyTimeoutError, requestTimeoutError, withTimeout } from '../limits/index.js';
 import { operationsFor, type Operation } from '../mcp/operations.js';
+import { refuse } from '../mcp/route.js';
 import type { UnitOfWork } from '../services/unit-of-work.js';
 import { A2A_PATH, CARD_PATH, agentCard } from './card.js';
 import { withCaller } from './caller.js';
@@ -44,13 +45,9 @@ const baseUrlOf = (req: IncomingMessage) =>
  * `a2a.<method>`.
  */
 export function a2aRoutes(opts: A2ARouteOptions) {
-  const handlers = new Map<string, PlatformRequestHandler>();
-  // One handler per base URL: its event buses (running tasks) are shared by every request.
-  const handlerFor = (baseUrl: string) => {
-    let h = handlers.get(baseUrl);
-    if (!h) handlers.set(baseUrl, (h = new PlatformRequestHandler(opts.uow, baseUrl)));
-    return h;
-  };
+  // One handler: its event buses (running tasks) are shared by every request. Its own card's
+  // URL only serves version checks; the cards callers get are built from the URL they used.
+  const handler = new PlatformRequestHandler(opts.uow, 'http://127.0.0.1');
 
   const card = async (req: IncomingMessage, res: ServerResponse) => {
     if (req.method !== 'GET') return refuse(res, 405, 'METHOD_NOT_ALLOWED', 'Use GET');
@@ -133,7 +130,6 @@ export function a2aRoutes(opts: A2ARouteOptions) {
         .catch((err: unknown) =>
           context.logger.error({ err, method }, 'could not audit an A2A call'),
         );
-    const handler = handlerFor(baseUrl);
     try {
       validateVersion(call.requestedVersion, await handler.getAgentCard(), 'JSONRPC');
       const out = await new JsonRpcTransportHandler(handler).handle(
@@ -185,16 +181,4 @@ export function a2aRoutes(opts: A2ARouteOptions) {
   };
 
   return { [CARD_PATH]: card, [A2A_PATH]: rpc };
-}
-
-function refuse(res: ServerResponse, status: number, code: string, text: string, rpc = -32000) {
-  res.statusCode = status;
-  res.setHeader('content-type', 'application/json; charset=utf-8');
-  res.end(
-    JSON.stringify({
-      jsonrpc: '2.0',
-      id: null,
-      error: { code: rpc, message: `${code}: ${text}`, data: { code } },
-    }),
-  );
 }

@@ -64,7 +64,7 @@ export class McpToolPool {
 
   constructor(
     readonly cfg: McpClientConfig,
-    private readonly logger: Pick<Logger, 'warn'>,
+    private readonly logger: Pick<Logger, 'debug'>,
   ) {
     this.idleTimer = setInterval(() => this.closeIdle(), Math.max(1_000, cfg.idleMs / 4));
     this.idleTimer.unref();
@@ -157,9 +157,9 @@ export class McpToolPool {
         stderr: 'pipe',
         maxBufferSize: this.cfg.maxMessageBytes,
       });
-      // Read so a chatty server never blocks on a full pipe; its last words go to the log.
+      // Read so a chatty server never blocks on a full pipe; what it says goes to the debug log.
       t.stderr?.on('data', (chunk: Buffer) =>
-        this.logger.warn(
+        this.logger.debug(
           { server: server.name },
           `MCP server says: ${chunk.toString().slice(0, 500)}`,
         ),

@@ -44,18 +44,20 @@ export async function mcpToolsFor(rt: AgentRuntime, step: StepContext): Promise<
         MODEL_TOOL_NAME.test(mcpToolName(server.name, t.name)),
     );
     if (listed.length === 0) continue;
-    // Duck-typed as the adapter needs: tools from the snapshot, calls through the pool.
+    // Duck-typed as the adapter needs: tools from the snapshot, calls through the pool. The
+    // call's timeout starts once the session is open: a stdio server starting cold (its own
+    // connect timeout) does not eat the time of the call.
+    const timeout = Math.min(pool.cfg.callTimeoutMs, server.timeoutMs);
     const lazy = {
       listTools: async () => ({ tools: listed }),
-      callTool: async (...args: Parameters<Client['callTool']>) =>
-        (await pool.client(server)).callTool(...args),
+      callTool: async (...[params, schema, options]: Parameters<Client['callTool']>) =>
+        (await pool.client(server)).callTool(params, schema, { ...options, timeout }),
       readResource: async (...args: Parameters<Client['readResource']>) =>
         (await pool.client(server)).readResource(...args),
     } as unknown as Client;
     const made = await loadMcpTools(server.name, lazy, {
       prefixToolNameWithServerName: true,
       throwOnLoadError: false,
-      defaultToolTimeout: Math.min(pool.cfg.callTimeoutMs, server.timeoutMs),
     });
     for (const t of made) {
       const tool = t.name.slice(server.name.length + 2);

@@ -127,7 +127,14 @@ export function mcpRoute(opts: McpRouteOptions) {
   };
 }
 
-function refuse(res: ServerResponse, status: number, code: string, text: string, rpc = -32000) {
+/** A refusal before JSON-RPC starts: the HTTP status GraphQL would give, as a JSON-RPC error. */
+export function refuse(
+  res: ServerResponse,
+  status: number,
+  code: string,
+  text: string,
+  rpc = -32000,
+) {
   res.statusCode = status;
   res.setHeader('content-type', 'application/json; charset=utf-8');
   res.end(

@@ -164,8 +164,15 @@ export async function startMcpHttpFixture(
   };
 }
 
-/** Stdio mode: `node --import tsx test/utils/mcp-fixture-server.ts --stdio`. */
+/**
+ * Stdio mode: `node --import tsx test/utils/mcp-fixture-server.ts --stdio`; with
+ * `--start-delay=MS` it answers only after MS (a server that starts slowly).
+ */
 async function serveStdio(): Promise<void> {
+  const delay = Number(
+    process.argv.find((a) => a.startsWith('--start-delay='))?.split('=')[1] ?? 0,
+  );
+  if (delay > 0) await new Promise((r) => setTimeout(r, delay));
   const log = process.env.MCP_FIXTURE_LOG;
   const server = buildFixtureServer({
     // Synchronous, so the line is on disk even when the tool then kills the process.
