@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { Agent, AgentCapability, AgentRole, AgentStatus } from '../src/domain/agent.js';
+import type {
+  Agent,
+  AgentCapability,
+  AgentRole,
+  AgentStatus,
+  RemoteAgent,
+} from '../src/domain/agent.js';
 import type { Page, PageRequest } from '../src/domain/page.js';
 import { FINISHED_STATUSES, TaskStatus } from '../src/domain/task.js';
 import type { CypherQuery, Tx } from './cypher.js';
@@ -19,6 +25,8 @@ export interface NewAgent {
   /** A Chief of Staff's plans wait for approvePlan by default (issue 13); default false. */
   reviewPlans?: boolean;
   capabilities: { name: string; proficiency: number }[];
+  /** An outside A2A agent it stands for (issue 16). */
+  remote?: RemoteAgent | null;
 }
 
 export interface AgentFilter {
@@ -46,6 +54,8 @@ export async function createAgents(tx: Tx, tenantId: string, agents: NewAgent[])
                        systemPrompt: a.systemPrompt, version: 1, temperature: a.temperature,
                        tools: coalesce(a.tools, []), lessonBudget: toInteger(a.lessonBudget),
                        reviewPlans: coalesce(a.reviewPlans, false),
+                       remoteUrl: a.remote.url, remoteHeadersJson: a.remote.headersJson,
+                       remoteHeadersSealed: a.remote.headersSealed,
                        createdAt: datetime(), updatedAt: datetime()})
       WITH n, a
       CALL (n, a) {
@@ -56,7 +66,20 @@ export async function createAgents(tx: Tx, tenantId: string, agents: NewAgent[])
                                       avgLatencyMs: 0.0, avgCostUsd: 0.0}]->(c)
       }
       RETURN n`,
-    params: { tenantId, agents: agents.map((a) => ({ ...a, id: randomUUID() })) },
+    params: {
+      tenantId,
+      agents: agents.map(({ remote, ...a }) => ({
+        ...a,
+        id: randomUUID(),
+        remote: remote
+          ? {
+              url: remote.url,
+              headersJson: JSON.stringify(remote.headers),
+              headersSealed: remote.headersSealed,
+            }
+          : null,
+      })),
+    },
   });
   return rows.map((r) => toAgent(r.n));
 }

@@ -152,6 +152,14 @@ export function toAgent(node: NodeLike): Agent {
     tools: Array.isArray(p.tools) ? (p.tools as unknown[]).map(String) : [],
     lessonBudget: p.lessonBudget == null ? null : num(p.lessonBudget, 0),
     reviewPlans: Boolean(p.reviewPlans),
+    remote:
+      typeof p.remoteUrl === 'string'
+        ? {
+            url: p.remoteUrl,
+            headers: typeof p.remoteHeadersJson === 'string' ? JSON.parse(p.remoteHeadersJson) : [],
+            headersSealed: str(p.remoteHeadersSealed),
+          }
+        : null,
     createdAt: r.time('createdAt'),
     updatedAt: r.time('updatedAt'),
   };

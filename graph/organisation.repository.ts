@@ -58,8 +58,11 @@ function relType(value: string): string {
 }
 
 /** Cypher for [{key, type, value}] over a node or relationship; datetimes as their full text. */
+/** Properties an export never carries: ids it writes itself, and sealed secrets. */
+const UNEXPORTED = `['id', 'tenantId', 'remoteHeadersSealed']`;
+
 function propertyList(v: 'n' | 'r'): string {
-  return `[k IN keys(${v}) WHERE NOT k IN ['id', 'tenantId'] | {
+  return `[k IN keys(${v}) WHERE NOT k IN ${UNEXPORTED} | {
       key: k,
       type: valueType(${v}[k]),
       value: CASE

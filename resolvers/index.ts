@@ -23,6 +23,7 @@ import {
   ToolCallEventsResolver,
   ToolServerResolver,
 } from './tool-server.resolver.js';
+import { RemoteAgentResolver } from './remote-agent.resolver.js';
 import { ForkResolver } from './fork.resolver.js';
 import {
   EvaluationResolver,
@@ -58,6 +59,7 @@ export const RESOLVERS: NonEmptyArray<Function> = [
   ToolServerResolver,
   RunToolCallsResolver,
   ToolCallEventsResolver,
+  RemoteAgentResolver,
   ForkResolver,
   RunResolver,
   AuthResolver,

@@ -29,6 +29,8 @@ const ADMIN_FIELDS = new Set([
   'refreshToolServer',
   'grantTools',
   'revokeTools',
+  // Outside A2A agents as members of the organisation (issue 16).
+  'addRemoteAgent',
 ]);
 const PUBLIC_FIELDS = new Set(['health']);
 

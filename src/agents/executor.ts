@@ -24,6 +24,7 @@ import {
   planningMemory,
   refOf,
 } from '../memory/retrieval/agent-memory.js';
+import { executeRemote } from '../a2a/remote.js';
 
 /**
  * The engine's executor for agent work. A submitted task is planned by its Chief of Staff
@@ -42,6 +43,12 @@ export function agentExecutor(rt: AgentRuntime): Executor {
       // Judged against the root's description: the run and the root task (issue 12).
       await judgeStep(rt, step, answer, root!);
       return { result: answer };
+    }
+    // An outside A2A agent's step goes to it (issue 16), judged as any operator's.
+    if (step.agent.remote) {
+      const result = await executeRemote(rt, step, step.agent.remote);
+      await judgeStep(rt, step, result);
+      return { result };
     }
     const [delegator] = await rt.uow.read((tx) =>
       delegatorsByTaskIds(tx, task.tenantId, [task.id]),

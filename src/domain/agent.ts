@@ -1,3 +1,4 @@
+import type { ToolServerHeader } from './tool-server.js';
 import { BadInputError } from './errors.js';
 
 export enum AgentRole {
@@ -53,12 +54,21 @@ export interface Agent {
   lessonBudget?: number | null;
   /** A Chief of Staff's default for submitTask's planApproval: its plans wait for approvePlan. */
   reviewPlans?: boolean;
+  /** An outside A2A agent this agent stands for: its steps are sent there (issue 16). */
+  remote?: RemoteAgent | null;
   /** Set on the agent a claimed run executes: the :AgentVersion it uses (USED_VERSION). */
   versionId?: string;
   /** ...and that version's number (a canary run's differs from `version`). */
   usedVersion?: number;
   createdAt: string;
   updatedAt: string;
+}
+
+/** Where a remote agent is, and the headers its requests carry (values sealed, never shown). */
+export interface RemoteAgent {
+  url: string;
+  headers: ToolServerHeader[];
+  headersSealed: string | null;
 }
 
 export interface AgentCapability {

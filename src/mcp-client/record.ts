@@ -82,35 +82,73 @@ export function mcpCallRecorder(
           content: `${text.slice(0, resultMaxChars)}\n[cut: the first ${resultMaxChars} of ${text.length} characters]`,
         });
       }
-      const { task, agent, run } = step;
-      await rt.uow
-        .run(async (tx, emit) => {
-          const toolCall: ToolCallRecord = {
-            id: stableId(run.id, 'mcp-call', callId),
-            tenantId: task.tenantId,
-            runId: run.id,
-            taskId: task.id,
-            agentId: agent.id,
-            serverId: ref.server.id,
-            server: ref.server.name,
-            tool: ref.tool,
-            callId,
-            args: redactArgs(request.toolCall.args),
-            resultSummary: status === ToolCallStatus.OK ? text.slice(0, SUMMARY_CHARS) : null,
-            resultChars: text.length,
-            truncated,
-            durationMs: Math.round(performance.now() - t0),
-            status,
-            error,
-            startedAt,
-          };
-          await recordToolCall(tx, toolCall);
-          emit({ topic: TOPICS.toolCalled, payload: { tenantId: task.tenantId, toolCall } });
-        })
-        .catch((err: unknown) =>
-          rt.logger.warn({ err, runId: run.id, callId }, 'could not record an MCP tool call'),
-        );
+      await writeToolCall(rt, step, {
+        serverId: ref.server.id,
+        server: ref.server.name,
+        tool: ref.tool,
+        callId,
+        args: request.toolCall.args,
+        text,
+        truncated,
+        durationMs: Math.round(performance.now() - t0),
+        status,
+        error,
+        startedAt,
+      });
       return message;
     },
   });
+}
+
+/**
+ * Writes one outside call of a step (an MCP tool, a remote A2A agent) as it ended:
+ * (:Run)-[:CALLED_TOOL]->(:ToolCall), and the toolCalls event after the commit. Never throws:
+ * a record that cannot be written is logged, and the call's outcome stands.
+ */
+export async function writeToolCall(
+  rt: Pick<AgentRuntime, 'uow' | 'logger'>,
+  step: StepContext,
+  c: {
+    serverId: string;
+    server: string;
+    tool: string;
+    callId: string;
+    args: unknown;
+    /** The result as the model or the step gets it, before any cut. */
+    text: string;
+    truncated: boolean;
+    durationMs: number;
+    status: ToolCallStatus;
+    error: string | null;
+    startedAt: string;
+  },
+): Promise<void> {
+  const { task, agent, run } = step;
+  const toolCall: ToolCallRecord = {
+    id: stableId(run.id, 'mcp-call', c.callId),
+    tenantId: task.tenantId,
+    runId: run.id,
+    taskId: task.id,
+    agentId: agent.id,
+    serverId: c.serverId,
+    server: c.server,
+    tool: c.tool,
+    callId: c.callId,
+    args: redactArgs(c.args),
+    resultSummary: c.status === ToolCallStatus.OK ? c.text.slice(0, SUMMARY_CHARS) : null,
+    resultChars: c.text.length,
+    truncated: c.truncated,
+    durationMs: c.durationMs,
+    status: c.status,
+    error: c.error,
+    startedAt: c.startedAt,
+  };
+  await rt.uow
+    .run(async (tx, emit) => {
+      await recordToolCall(tx, toolCall);
+      emit({ topic: TOPICS.toolCalled, payload: { tenantId: task.tenantId, toolCall } });
+    })
+    .catch((err: unknown) =>
+      rt.logger.warn({ err, runId: run.id, callId: c.callId }, 'could not record an outside call'),
+    );
 }

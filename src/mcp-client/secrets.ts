@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { HeaderSource, type ToolServer } from '../domain/tool-server.js';
+import { BadInputError } from '../domain/errors.js';
+import { HeaderSource, type ToolServer, type ToolServerHeader } from '../domain/tool-server.js';
 import type { McpClientConfig } from './config.js';
 
 /** Variables a header may be read from: a prefix of their own, so no tenant reads NEO4J_PASSWORD. */
@@ -43,4 +44,51 @@ export function resolveHeaders(
     out[h.name] = value;
   }
   return out;
+}
+
+/** A header as an ADMIN gives it: exactly one of a value (sealed) or a variable to read. */
+export interface HeaderInput {
+  name: string;
+  value?: string | null;
+  fromEnv?: string | null;
+}
+
+const HEADER_NAME = /^[A-Za-z0-9-]{1,100}$/;
+
+/**
+ * Checks headers and seals their values with `key`: what a ToolServer or a remote agent keeps
+ * (names and sources in the clear, values only sealed). BAD_USER_INPUT says what to fix.
+ */
+export function sealHeaders(
+  input: HeaderInput[],
+  key: Buffer | null,
+): { headers: ToolServerHeader[]; headersSealed: string | null } {
+  const headers: ToolServerHeader[] = [];
+  const values: Record<string, string> = {};
+  for (const h of input) {
+    if (!HEADER_NAME.test(h.name))
+      throw new BadInputError(
+        `header name ${JSON.stringify(h.name)} must be letters, digits and "-"`,
+      );
+    if ((h.value == null) === (h.fromEnv == null))
+      throw new BadInputError(`header ${h.name}: give exactly one of value or fromEnv`);
+    if (h.fromEnv != null) {
+      if (!h.fromEnv.startsWith(HEADER_ENV_PREFIX) || !/^[A-Z0-9_]+$/.test(h.fromEnv))
+        throw new BadInputError(
+          `header ${h.name}: fromEnv must name a variable that starts with ${HEADER_ENV_PREFIX} (e.g. ${HEADER_ENV_PREFIX}GITHUB_TOKEN), set where the platform runs`,
+        );
+      headers.push({ name: h.name, source: HeaderSource.ENV, envVar: h.fromEnv });
+    } else {
+      headers.push({ name: h.name, source: HeaderSource.ENCRYPTED, envVar: null });
+      values[h.name] = h.value!;
+    }
+  }
+  if (Object.keys(values).length > 0 && !key)
+    throw new BadInputError(
+      `header values are stored encrypted, and MCP_SECRET_KEY is not set here; set it (openssl rand -base64 32) or use fromEnv with a ${HEADER_ENV_PREFIX} variable`,
+    );
+  return {
+    headers,
+    headersSealed: Object.keys(values).length > 0 ? seal(key!, values) : null,
+  };
 }

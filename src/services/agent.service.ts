@@ -2,7 +2,13 @@ import * as repo from '../../graph/agent.repository.js';
 import { releaseAgentWork } from '../../graph/run.repository.js';
 import { publishTasks } from './task-events.js';
 import { TOPICS } from '../../subscriptions/topics.js';
-import { assertAgentTransition, AgentStatus, type Agent, type AgentRole } from '../domain/agent.js';
+import {
+  assertAgentTransition,
+  AgentStatus,
+  type Agent,
+  type AgentRole,
+  type RemoteAgent,
+} from '../domain/agent.js';
 import { BadInputError, ConflictError, NotFoundError } from '../domain/errors.js';
 import { pageRequest, type PageInput, type Page, type Sort } from '../domain/page.js';
 import {
@@ -60,6 +66,8 @@ export class AgentService {
     tenantId: string,
     inputs: CreateAgentData[],
     actor = 'a person',
+    /** The outside A2A agent each stands for (RemoteAgentService only). */
+    remote: RemoteAgent | null = null,
   ): Promise<Agent[]> {
     listOfAtMost('agents', inputs, LIMITS.batch);
     const agents = inputs.map((input, i) =>
@@ -75,6 +83,7 @@ export class AgentService {
         ...extraBehaviour(input),
         reviewPlans: input.reviewPlans ?? false,
         capabilities: capabilities(input.capabilities ?? []),
+        remote,
       })),
     );
     const names = agents.map((a) => a.name);

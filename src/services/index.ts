@@ -35,6 +35,7 @@ import type { Outbox } from '../../subscriptions/outbox.js';
 import { McpToolPool } from '../mcp-client/pool.js';
 import { DEFAULT_MCP_CLIENT } from '../mcp-client/config.js';
 import { ToolServerService } from './tool-server.service.js';
+import { RemoteAgentService } from '../a2a/remote.js';
 
 /** The domain services, one set per process; they hold no per-request state. */
 export function createServices(
@@ -67,9 +68,11 @@ export function createServices(
     // Chat spends too: its calls count against the tenant's and the agent's budgets.
     observe: budgetGuards({ uow, defaults: budgets.defaults, pubsub, logger }),
   });
+  const agents = new AgentService(uow);
+  const mcp = options.mcp ?? new McpToolPool(DEFAULT_MCP_CLIENT, logger);
   return {
     uow,
-    agents: new AgentService(uow),
+    agents,
     tasks: new TaskService(uow),
     messages: new MessageService(uow),
     knowledge: new KnowledgeService(uow),
@@ -108,10 +111,9 @@ export function createServices(
     /** agentPerformance, capabilityPerformance (issue 12). */
     analytics: new AnalyticsService(uow),
     /** Outside MCP servers for agents, and their grants (issue 16). */
-    toolServers: new ToolServerService(
-      uow,
-      options.mcp ?? new McpToolPool(DEFAULT_MCP_CLIENT, logger),
-    ),
+    /** Outside A2A agents as Master Operators (issue 16). */
+    remoteAgents: new RemoteAgentService(agents, mcp.cfg),
+    toolServers: new ToolServerService(uow, mcp),
   };
 }
 

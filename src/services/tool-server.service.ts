@@ -1,23 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import * as repo from '../../graph/tool-server.repository.js';
 import { BadInputError, ConflictError, NotFoundError } from '../domain/errors.js';
-import {
-  HeaderSource,
-  SERVER_NAME,
-  ToolServerTransport,
-  type ToolServer,
-  type ToolServerHeader,
-} from '../domain/tool-server.js';
+import { SERVER_NAME, ToolServerTransport, type ToolServer } from '../domain/tool-server.js';
 import type { McpToolPool } from '../mcp-client/pool.js';
 import { connectProblem } from '../mcp-client/pool.js';
-import { HEADER_ENV_PREFIX, seal } from '../mcp-client/secrets.js';
+import { sealHeaders, type HeaderInput } from '../mcp-client/secrets.js';
 import type { UnitOfWork } from './unit-of-work.js';
-
-export interface ToolServerHeaderInput {
-  name: string;
-  value?: string | null;
-  fromEnv?: string | null;
-}
 
 export interface ToolServerInput {
   name: string;
@@ -27,12 +15,11 @@ export interface ToolServerInput {
   args?: string[] | null;
   enabled?: boolean | null;
   timeoutMs?: number | null;
-  headers?: ToolServerHeaderInput[] | null;
+  headers?: HeaderInput[] | null;
 }
 
 export type ToolServerPatch = Partial<Omit<ToolServerInput, 'name' | 'transport'>>;
 
-const HEADER_NAME = /^[A-Za-z0-9-]{1,100}$/;
 const MAX_TIMEOUT_MS = 600_000;
 
 /**
@@ -202,44 +189,11 @@ export class ToolServerService {
     if (problem) throw new BadInputError(problem);
     if (next.timeoutMs < 100 || next.timeoutMs > MAX_TIMEOUT_MS)
       throw new BadInputError(`timeoutMs must be between 100 and ${MAX_TIMEOUT_MS}`);
-    if (input.headers) Object.assign(next, this.headers(next.transport, input.headers));
-    return next;
-  }
-
-  private headers(
-    transport: ToolServerTransport,
-    input: ToolServerHeaderInput[],
-  ): Pick<repo.ToolServerProps, 'headers' | 'headersSealed'> {
-    if (input.length > 0 && transport !== ToolServerTransport.HTTP)
-      throw new BadInputError('headers apply to HTTP servers only');
-    const headers: ToolServerHeader[] = [];
-    const values: Record<string, string> = {};
-    for (const h of input) {
-      if (!HEADER_NAME.test(h.name))
-        throw new BadInputError(
-          `header name ${JSON.stringify(h.name)} must be letters, digits and "-"`,
-        );
-      if ((h.value == null) === (h.fromEnv == null))
-        throw new BadInputError(`header ${h.name}: give exactly one of value or fromEnv`);
-      if (h.fromEnv != null) {
-        if (!h.fromEnv.startsWith(HEADER_ENV_PREFIX) || !/^[A-Z0-9_]+$/.test(h.fromEnv))
-          throw new BadInputError(
-            `header ${h.name}: fromEnv must name a variable that starts with ${HEADER_ENV_PREFIX} (e.g. ${HEADER_ENV_PREFIX}GITHUB_TOKEN), set where the platform runs`,
-          );
-        headers.push({ name: h.name, source: HeaderSource.ENV, envVar: h.fromEnv });
-      } else {
-        headers.push({ name: h.name, source: HeaderSource.ENCRYPTED, envVar: null });
-        values[h.name] = h.value!;
-      }
+    if (input.headers) {
+      if (input.headers.length > 0 && next.transport !== ToolServerTransport.HTTP)
+        throw new BadInputError('headers apply to HTTP servers only');
+      Object.assign(next, sealHeaders(input.headers, this.pool.cfg.secretKey));
     }
-    const key = this.pool.cfg.secretKey;
-    if (Object.keys(values).length > 0 && !key)
-      throw new BadInputError(
-        `header values are stored encrypted, and MCP_SECRET_KEY is not set here; set it (openssl rand -base64 32) or use fromEnv with a ${HEADER_ENV_PREFIX} variable`,
-      );
-    return {
-      headers,
-      headersSealed: Object.keys(values).length > 0 ? seal(key!, values) : null,
-    };
+    return next;
   }
 }

@@ -1,0 +1,173 @@
+import { randomUUID } from 'node:crypto';
+import { AgentCard, Role, TaskState, type Message, type Task } from '@a2a-js/sdk';
+import { ClientFactory } from '@a2a-js/sdk/client';
+import { AgentRole, type Agent, type RemoteAgent } from '../domain/agent.js';
+import { BadInputError } from '../domain/errors.js';
+import { ToolCallStatus, ToolServerTransport } from '../domain/tool-server.js';
+import { StepError, type StepContext } from '../engine/executor.js';
+import type { AgentRuntime } from '../agents/runtime.js';
+import { DEFAULT_MCP_CLIENT, type McpClientConfig } from '../mcp-client/config.js';
+import { connectProblem } from '../mcp-client/pool.js';
+import { writeToolCall } from '../mcp-client/record.js';
+import { resolveHeaders, sealHeaders, type HeaderInput } from '../mcp-client/secrets.js';
+import type { AgentService } from '../services/agent.service.js';
+import { CARD_PATH } from './card.js';
+
+export interface RemoteAgentInput {
+  name: string;
+  /** The agent's base URL: its card is at url + /.well-known/agent-card.json. */
+  url: string;
+  description?: string | null;
+  /** Capabilities it is given steps for; its card's skills when left out. */
+  capabilities?: string[] | null;
+  headers?: HeaderInput[] | null;
+}
+
+const CARD_TIMEOUT_MS = 10_000;
+
+/**
+ * Outside A2A agents as Master Operators of the organisation (issue 16): registered by an
+ * ADMIN from their card, given steps by Chiefs of Staff like any operator (by capability),
+ * and sent each step as an A2A message (executeRemote). URLs and header secrets follow the
+ * MCP client's rules (MCP_HTTP_ALLOW_HOSTS, MCP_SECRET_KEY, MCP_HEADER_*).
+ */
+export class RemoteAgentService {
+  constructor(
+    private readonly agents: AgentService,
+    private readonly cfg: McpClientConfig = DEFAULT_MCP_CLIENT,
+  ) {}
+
+  async add(tenantId: string, input: RemoteAgentInput, actor: string): Promise<Agent> {
+    const url = input.url.replace(/\/+$/, '');
+    const problem = connectProblem(
+      { transport: ToolServerTransport.HTTP, url, command: null, args: [] },
+      this.cfg,
+    );
+    if (problem) throw new BadInputError(problem);
+    const sealed = sealHeaders(input.headers ?? [], this.cfg.secretKey);
+    const card = await fetch(`${url}${CARD_PATH}`, { signal: AbortSignal.timeout(CARD_TIMEOUT_MS) })
+      .then(async (res) => {
+        if (!res.ok) throw new Error(`HTTP ${res.status}`);
+        return AgentCard.fromJSON(await res.json());
+      })
+      .catch((err: unknown) => {
+        throw new BadInputError(
+          `could not read an A2A agent card at ${url}${CARD_PATH}: ${err instanceof Error ? err.message : String(err)}`,
+        );
+      });
+    const capabilities = input.capabilities?.length
+      ? input.capabilities
+      : card.skills.map((s) => s.id || s.name).filter(Boolean);
+    if (capabilities.length === 0)
+      throw new BadInputError(
+        'its card lists no skills: give capabilities (what steps it should be given)',
+      );
+    const remote: RemoteAgent = { url, ...sealed };
+    const [agent] = await this.agents.createMany(
+      tenantId,
+      [
+        {
+          name: input.name,
+          description: input.description ?? (card.description || null),
+          role: AgentRole.MASTER_OPERATOR,
+          capabilities: capabilities.map((name) => ({ name })),
+        },
+      ],
+      actor,
+      remote,
+    );
+    return agent!;
+  }
+}
+
+const textOfParts = (parts: Message['parts']) =>
+  parts.map((p) => (p.content?.$case === 'text' ? p.content.value : '')).join('');
+
+/**
+ * Runs a step on the outside A2A agent its assignee stands for: one blocking SendMessage with
+ * the step and its inputs, ended by the step's own signal (timeout, cancel). The result is the
+ * task's artifacts' text (or the message's). Recorded like a tool call on the run. A task the
+ * remote agent did not complete fails the step, retryably when it failed and not when it
+ * refused.
+ */
+export async function executeRemote(
+  rt: AgentRuntime,
+  step: StepContext,
+  remote: RemoteAgent,
+): Promise<string> {
+  const { task, agent } = step;
+  const inputs = Object.entries(step.inputs)
+    .map(([key, i]) => `- ${key}: ${i.result ?? ''}`)
+    .join('\n');
+  const text = `${task.title}\n${task.description ?? ''}\n\nEarlier steps produced:\n${inputs || '- nothing (this is a first step)'}`;
+  const startedAt = new Date().toISOString();
+  const t0 = performance.now();
+  let result = '';
+  let error: string | null = null;
+  let transient = true;
+  try {
+    const client = await new ClientFactory().createFromUrl(remote.url);
+    const out = await client.sendMessage(
+      {
+        tenant: '',
+        message: {
+          messageId: randomUUID(),
+          contextId: '',
+          taskId: '',
+          role: Role.ROLE_USER,
+          parts: [
+            {
+              content: { $case: 'text', value: text },
+              metadata: undefined,
+              filename: '',
+              mediaType: 'text/plain',
+            },
+          ],
+          metadata: undefined,
+          extensions: [],
+          referenceTaskIds: [],
+        },
+        configuration: {
+          acceptedOutputModes: ['text/plain'],
+          taskPushNotificationConfig: undefined,
+          returnImmediately: false,
+        },
+        metadata: undefined,
+      },
+      {
+        signal: step.signal,
+        serviceParameters: resolveHeaders(remote, rt.mcp?.cfg ?? DEFAULT_MCP_CLIENT),
+      },
+    );
+    if ('parts' in out) {
+      result = textOfParts((out as Message).parts);
+    } else {
+      const done = out as Task;
+      result = done.artifacts.map((a) => textOfParts(a.parts)).join('\n');
+      const state = done.status?.state;
+      if (state !== TaskState.TASK_STATE_COMPLETED) {
+        const why = done.status?.message ? textOfParts(done.status.message.parts) : '';
+        error = `the remote agent ended the task ${TaskState[state ?? 0] ?? state}${why ? `: ${why}` : ''}`;
+        transient = state === TaskState.TASK_STATE_FAILED;
+      }
+    }
+  } catch (err) {
+    if (step.signal.aborted) throw step.signal.reason;
+    error = err instanceof Error ? err.message : String(err);
+  }
+  await writeToolCall(rt, step, {
+    serverId: agent.id,
+    server: agent.name,
+    tool: 'SendMessage',
+    callId: 'a2a',
+    args: { text: text.slice(0, 2_000) },
+    text: result,
+    truncated: false,
+    durationMs: Math.round(performance.now() - t0),
+    status: error ? ToolCallStatus.ERROR : ToolCallStatus.OK,
+    error: error?.slice(0, 500) ?? null,
+    startedAt,
+  });
+  if (error) throw new StepError(`${agent.name} (a remote A2A agent): ${error}`, transient);
+  return result;
+}

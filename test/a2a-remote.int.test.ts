@@ -1,0 +1,200 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { agentExecutor } from '../src/agents/executor.js';
+import { createAgentRuntime } from '../src/agents/runtime.js';
+import { loadConfig } from '../src/config.js';
+import { DEFAULT_MCP_CLIENT } from '../src/mcp-client/config.js';
+import { McpToolPool } from '../src/mcp-client/pool.js';
+import { startRemoteA2AAgent, type RemoteA2AAgent } from './utils/a2a-remote-agent.js';
+import { startScheduler } from './utils/engine.js';
+import { untilDone } from './utils/progress.js';
+import { startTestServer, type TestServer } from './utils/server.js';
+
+// Issue 16, part 3: an outside A2A agent (the SDK's server parts, in this test) added to the
+// organisation as a Master Operator: a workflow's step is sent to it, its answer is the step's
+// result, and the call is recorded on the run like a tool call.
+
+const TOKEN = `remote-${randomBytes(8).toString('hex')}`;
+
+describe('remote A2A agents', { timeout: 120_000 }, () => {
+  let server: TestServer;
+  let remote: RemoteA2AAgent;
+  let pool: McpToolPool;
+
+  beforeAll(async () => {
+    remote = await startRemoteA2AAgent({ token: TOKEN });
+    pool = new McpToolPool(
+      { ...DEFAULT_MCP_CLIENT, secretKey: randomBytes(32) },
+      { debug: () => {} },
+    );
+    server = await startTestServer(undefined, {}, undefined, {}, { mcp: pool });
+  });
+  afterAll(async () => {
+    await pool?.closeAll();
+    await server?.stop();
+    await remote?.close();
+  });
+
+  const ADD = `mutation($input: RemoteAgentInput!) { addRemoteAgent(input: $input) {
+    id name role remoteUrl capabilities { name } } }`;
+
+  async function runStep(title: string) {
+    const plan = await server.gql<{ createTasks: { id: string; key: string }[] }, object>(
+      `mutation($title: String!) { createTasks(inputs: [
+        { key: "root", title: "Localise the brief" },
+        { key: "step", title: $title, parentKey: "root", requiredCapabilities: ["translation"] }
+      ]) { id key } }`,
+      { title },
+    );
+    expect(plan.errors).toBeUndefined();
+    const ids = Object.fromEntries(plan.data!.createTasks.map((t) => [t.key, t.id]));
+    const runtime = createAgentRuntime({
+      uow: server.services.uow,
+      llm: loadConfig({}).llm,
+      logger: server.logger,
+      mcp: pool,
+    });
+    const scheduler = startScheduler(server, agentExecutor(runtime));
+    try {
+      await server.gql(`mutation($id: ID!) { startWorkflow(taskId: $id) { id } }`, {
+        id: ids.root,
+      } as never);
+      type View = {
+        status: string;
+        result: string | null;
+        error: string | null;
+        runs: {
+          toolCalls: { server: string; tool: string; status: string; error: string | null }[];
+        }[];
+      };
+      return await untilDone({
+        read: async () =>
+          (
+            await server.gql<{ task: View }, object>(
+              `query($id: ID!) { task(id: $id) { status result error runs { toolCalls { server tool status error } } } }`,
+              { id: ids.step },
+            )
+          ).data!.task,
+        done: (t) => ['COMPLETED', 'FAILED'].includes(t.status),
+        progress: (t) => `${t.status} ${t.runs.length}`,
+        stallMs: 60_000,
+        what: 'the remote step did not end',
+      });
+    } finally {
+      await scheduler.stop();
+    }
+  }
+
+  it('are added from their card, with their skills as capabilities and a sealed header', async () => {
+    const res = await server.gql<{ addRemoteAgent: Record<string, unknown> }, object>(ADD, {
+      input: {
+        name: 'Translator',
+        url: remote.url,
+        headers: [{ name: 'Authorization', value: `Bearer ${TOKEN}` }],
+      },
+    });
+    expect(res.errors).toBeUndefined();
+    expect(res.data!.addRemoteAgent).toMatchObject({
+      name: 'Translator',
+      role: 'MASTER_OPERATOR',
+      remoteUrl: remote.url,
+      capabilities: [{ name: 'translation' }],
+    });
+    expect(
+      JSON.stringify(await server.gql(`{ agents { nodes { name remoteUrl } } }`)),
+    ).not.toContain(TOKEN);
+    // Its sealed header stays out of exports (a secret never travels in one, even sealed).
+    const exported = JSON.stringify(await server.gql(`{ exportOrganisation }`));
+    expect(exported).toContain(remote.url);
+    expect(exported).not.toContain('remoteHeadersSealed');
+
+    const bad = await server.gql(ADD, {
+      input: { name: 'Nobody', url: 'http://127.0.0.1:9' },
+    } as never);
+    expect(bad.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(bad.errors?.[0]?.message).toMatch(/could not read an A2A agent card/);
+  });
+
+  it('run the steps given to them: the answer is the result, the call is on the run', async () => {
+    const done = await runStep('Translate the brief into French');
+    expect(done).toMatchObject({
+      status: 'COMPLETED',
+      result: 'translated: Translate the brief into French',
+    });
+    expect(done.runs.flatMap((r) => r.toolCalls)).toEqual([
+      { server: 'Translator', tool: 'SendMessage', status: 'OK', error: null },
+    ]);
+    expect(remote.received.at(-1)).toMatchObject({ authorization: `Bearer ${TOKEN}` });
+    expect(remote.received.at(-1)!.text).toMatch(/^Translate the brief into French\n/);
+  });
+
+  it('are given steps by a Chief of Staff like any Master Operator', async () => {
+    const added = await server.gql(ADD, {
+      input: {
+        name: 'Scout',
+        url: remote.url,
+        capabilities: ['research'],
+        headers: [{ name: 'Authorization', value: `Bearer ${TOKEN}` }],
+      },
+    } as never);
+    expect(added.errors).toBeUndefined();
+    const org = await server.gql(`mutation { createAgents(inputs: [
+      { name: "Chief", role: CHIEF_OF_STAFF },
+      { name: "Generalist", role: MASTER_OPERATOR,
+        capabilities: [{ name: "general" }, { name: "writing" }, { name: "analysis" }] }
+    ]) { id } }`);
+    expect(org.errors).toBeUndefined();
+    const runtime = createAgentRuntime({
+      uow: server.services.uow,
+      llm: loadConfig({}).llm,
+      logger: server.logger,
+      mcp: pool,
+    });
+    const scheduler = startScheduler(server, agentExecutor(runtime));
+    try {
+      const submitted = await server.gql<{ submitTask: { id: string } }, object>(
+        `mutation { submitTask(input: { title: "Tin market", description: "Research the tin market." }) { id } }`,
+      );
+      expect(submitted.errors).toBeUndefined();
+      type Wf = {
+        root: { status: string };
+        tasks: {
+          title: string;
+          status: string;
+          result: string | null;
+          assignee: { name: string } | null;
+        }[];
+      };
+      const wf = await untilDone({
+        read: async () =>
+          (
+            await server.gql<{ workflow: Wf }, object>(
+              `query($id: ID!) { workflow(taskId: $id) { root { status } tasks { title status result assignee { name } } } }`,
+              { id: submitted.data!.submitTask.id },
+            )
+          ).data!.workflow,
+        done: (w) => ['COMPLETED', 'FAILED'].includes(w.root.status),
+        progress: (w) => w.tasks.map((t) => t.status).join(),
+        stallMs: 60_000,
+        what: 'the planned workflow did not end',
+      });
+      expect(wf.root.status).toBe('COMPLETED');
+      const scouted = wf.tasks.filter((t) => t.assignee?.name === 'Scout');
+      expect(scouted.map((t) => [t.status, t.result])).toEqual([
+        ['COMPLETED', `translated: ${scouted[0]?.title}`],
+      ]);
+    } finally {
+      await scheduler.stop();
+    }
+  });
+
+  it('fail a step they refuse, at once, saying why', async () => {
+    const done = await runStep('Refuse this one');
+    expect(done.status).toBe('FAILED');
+    expect(done.error).toMatch(
+      /Translator \(a remote A2A agent\).*REJECTED.*I do not translate that/,
+    );
+    expect(done.runs).toHaveLength(1); // a refusal is not retried
+    expect(done.runs[0]!.toolCalls).toMatchObject([{ tool: 'SendMessage', status: 'ERROR' }]);
+  });
+});
