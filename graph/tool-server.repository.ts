@@ -208,18 +208,26 @@ export async function putGrant(
   return row?.ok === true;
 }
 
+/**
+ * Takes a grant back: 'deleted', 'none' (there was no such grant), or which of the server and
+ * the agent is not the tenant's.
+ */
 export async function deleteGrant(
   tx: Tx,
   g: { tenantId: string; serverId: string; agentId: string | null; capability: string | null },
-): Promise<boolean> {
-  const [row] = await tx.run<{ n: number }>({
-    cypher: `MATCH (s:ToolServer {tenantId: $tenantId, id: $serverId})
+): Promise<'deleted' | 'none' | 'no-server' | 'no-agent'> {
+  const [row] = await tx.run<{ server: boolean; agent: boolean; n: number }>({
+    cypher: `OPTIONAL MATCH (s:ToolServer {tenantId: $tenantId, id: $serverId})
+      OPTIONAL MATCH (a:Agent {tenantId: $tenantId, id: $agentId})
       OPTIONAL MATCH (x)-[m:MAY_USE]->(s)
       WHERE (x:Agent AND x.id = $agentId) OR (x:Capability AND x.name = $capability)
-      DELETE m RETURN count(m) AS n`,
+      DELETE m
+      RETURN s IS NOT NULL AS server, a IS NOT NULL AS agent, count(m) AS n`,
     params: g,
   });
-  return (row?.n ?? 0) > 0;
+  if (!row?.server) return 'no-server';
+  if (g.agentId !== null && !row.agent) return 'no-agent';
+  return row.n > 0 ? 'deleted' : 'none';
 }
 
 export async function grantsOfServers(

@@ -40,9 +40,9 @@ export class ToolServerResolver {
     return ctx.services.toolServers.list(ctx.tenantId) as Promise<Served[]>;
   }
 
-  @Query(() => ToolServer, { nullable: true })
-  toolServer(@Arg('id', () => ID) id: string, @Ctx() ctx: AppContext): Promise<Served | null> {
-    return ctx.services.toolServers.get(ctx.tenantId, id);
+  @Query(() => ToolServer, { description: "One MCP tool server; NOT_FOUND when not the tenant's." })
+  toolServer(@Arg('id', () => ID) id: string, @Ctx() ctx: AppContext): Promise<Served> {
+    return ctx.services.toolServers.byId(ctx.tenantId, id);
   }
 
   @Authorized(Role.ADMIN)
@@ -70,7 +70,7 @@ export class ToolServerResolver {
   }
 
   @Authorized(Role.ADMIN)
-  @Mutation(() => Boolean, { description: 'Removes a server and its grants; false when absent.' })
+  @Mutation(() => Boolean, { description: 'Removes a server and its grants.' })
   removeToolServer(@Arg('id', () => ID) id: string, @Ctx() ctx: AppContext): Promise<boolean> {
     return ctx.services.toolServers.remove(ctx.tenantId, id);
   }
@@ -102,7 +102,10 @@ export class ToolServerResolver {
   }
 
   @Authorized(Role.ADMIN)
-  @Mutation(() => Boolean, { description: 'Takes a grant back; false when there was none.' })
+  @Mutation(() => Boolean, {
+    description:
+      'Takes a grant back; false when there was none (NOT_FOUND: no such server or agent).',
+  })
   revokeTools(
     @Arg('serverId', () => ID) serverId: string,
     @Ctx() ctx: AppContext,

@@ -41,6 +41,12 @@ export class ToolServerService {
   async get(tenantId: string, id: string): Promise<ToolServer | null> {
     return this.uow.read((tx) => repo.toolServerById(tx, tenantId, id));
   }
+  /** The server, or NOT_FOUND. */
+  async byId(tenantId: string, id: string): Promise<ToolServer> {
+    const server = await this.get(tenantId, id);
+    if (!server) throw new NotFoundError('ToolServer', id);
+    return server;
+  }
 
   async add(tenantId: string, input: ToolServerInput, actor: string): Promise<ToolServer> {
     if (!SERVER_NAME.test(input.name))
@@ -97,10 +103,12 @@ export class ToolServerService {
       : updated;
   }
 
+  /** Removes a server and its grants; NOT_FOUND when the tenant has none by that id. */
   async remove(tenantId: string, id: string): Promise<boolean> {
     const removed = await this.uow.run((tx) => repo.deleteToolServer(tx, tenantId, id));
-    if (removed) this.pool.evict(id);
-    return removed;
+    if (!removed) throw new NotFoundError('ToolServer', id);
+    this.pool.evict(id);
+    return true;
   }
 
   /** Lists the server's tools again and keeps them; a failure is kept in lastError. */
@@ -154,9 +162,12 @@ export class ToolServerService {
     g: { serverId: string; agentId?: string | null; capability?: string | null },
   ): Promise<boolean> {
     const target = this.target(g);
-    return this.uow.run((tx) =>
+    const outcome = await this.uow.run((tx) =>
       repo.deleteGrant(tx, { tenantId, serverId: g.serverId, ...target }),
     );
+    if (outcome === 'no-server') throw new NotFoundError('ToolServer', g.serverId);
+    if (outcome === 'no-agent') throw new NotFoundError('Agent', target.agentId ?? '');
+    return outcome === 'deleted';
   }
 
   private target(g: { agentId?: string | null; capability?: string | null }) {
