@@ -14,6 +14,8 @@ import { callerOf } from './caller.js';
 /** How often a followed task's workflow is read again. */
 const POLL_MS = 500;
 const TITLE_CHARS = 200;
+/** Reads of the workflow that may fail in a row before the A2A task is given up (10 s). */
+const MAX_READ_FAILURES = 20;
 
 /** The platform's task statuses as A2A task states. */
 const STATES: Record<string, TaskState> = {
@@ -108,7 +110,7 @@ const resultArtifact = (result: string) => ({
  *
  * Contract (the SDK's): the first event is the task; events of one task are in order; a
  * refusal of GraphQL (a VIEWER key, bad input) is a REJECTED task saying why. cancelTask stops
- * following (the platform's task is cancelled by the request handler, platform-handler.ts).
+ * following (the platform's task is cancelled by the request handler, handler.ts).
  * Following lives in this process: after a restart, GetTask reads the state from the graph.
  */
 export class PlatformExecutor implements AgentExecutor {
@@ -165,9 +167,19 @@ export class PlatformExecutor implements AgentExecutor {
     this.following.set(rc.taskId, { abort, contextId: rc.contextId });
     try {
       let told = '';
+      let failures = 0;
       for (;;) {
-        const view = await readWorkflow(run, rootId);
+        // A read that fails (Neo4j busy, a request limit) is tried again: the task goes on.
+        const view = await readWorkflow(run, rootId).catch((err: unknown) => {
+          if (++failures >= MAX_READ_FAILURES) throw err;
+          return null;
+        });
         if (abort.signal.aborted) return; // cancelTask ends the bus
+        if (!view) {
+          await sleep(POLL_MS, undefined, { signal: abort.signal }).catch(() => {});
+          continue;
+        }
+        failures = 0;
         if (view.finished) {
           if (view.result) {
             bus.publish(
