@@ -250,7 +250,15 @@ describe('the platform as an MCP server', { timeout: 2 * WORKFLOW_MS }, () => {
     expect(no.isError, text(no)).toBeFalsy();
     const after = (await call(admin, 'task_status', { taskId: rejected.taskId }))
       .structuredContent as unknown as WorkflowOut;
-    expect(after.steps.every((s) => s.status === 'CANCELLED')).toBe(true);
+    // The rejected plan's steps are CANCELLED and off the root (the Chief of Staff may have
+    // planned again already: the root's steps now are the new plan's).
+    expect(after.steps.some((s) => rejected.steps.some((r) => r.id === s.id))).toBe(false);
+    for (const step of rejected.steps) {
+      const read = await server.gql(`query($id: ID!) { task(id: $id) { status } }`, {
+        id: step.id,
+      } as never);
+      expect(read.data).toEqual({ task: { status: 'CANCELLED' } });
+    }
     // Nothing waits any more: approving again says so, with GraphQL's code.
     const again = await call(admin, 'approve', { taskId: approved.taskId, what: 'PLAN' });
     expect(again.isError).toBe(true);
