@@ -284,6 +284,15 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     ],
   });
   await apollo.start();
+  // /mcp and /a2a: JSON-RPC with the API's keys and limits (src/json-rpc-route.ts).
+  const jsonRpc = {
+    apollo,
+    context: httpContext,
+    graph,
+    maxBodyBytes: limits.maxBodyBytes,
+    bodyTimeoutMs: limits.bodyTimeoutMs,
+    requestTimeoutMs: limits.requestTimeoutMs,
+  };
   httpServer.on(
     'request',
     createHttpHandler({
@@ -303,24 +312,8 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
           bodyTimeoutMs: limits.bodyTimeoutMs,
           requestTimeoutMs: limits.requestTimeoutMs,
         }),
-        '/mcp': mcpRoute({
-          apollo,
-          context: httpContext,
-          graph,
-          maxBodyBytes: limits.maxBodyBytes,
-          bodyTimeoutMs: limits.bodyTimeoutMs,
-          requestTimeoutMs: limits.requestTimeoutMs,
-          maxWaitSeconds: MCP_MAX_WAIT_SECONDS,
-        }),
-        ...a2aRoutes({
-          apollo,
-          context: httpContext,
-          graph,
-          uow: services.uow,
-          maxBodyBytes: limits.maxBodyBytes,
-          bodyTimeoutMs: limits.bodyTimeoutMs,
-          requestTimeoutMs: limits.requestTimeoutMs,
-        }),
+        '/mcp': mcpRoute({ ...jsonRpc, maxWaitSeconds: MCP_MAX_WAIT_SECONDS }),
+        ...a2aRoutes({ ...jsonRpc, uow: services.uow }),
       },
     }),
   );

@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ApolloServer } from '@apollo/server';
 import {
   A2A_VERSION_HEADER,
   AgentCard,
@@ -8,28 +7,15 @@ import {
   formatSSEEvent,
 } from '@a2a-js/sdk';
 import { JsonRpcTransportHandler, ServerCallContext, validateVersion } from '@a2a-js/sdk/server';
-import { GraphQLError } from 'graphql';
-import type { Graph } from '../../graph/graph.js';
-import type { AppContext } from '../context.js';
 import { AuditOutcome } from '../domain/auth.js';
-import { readBody } from '../http-handler.js';
-import { bodyTimeoutError, requestTimeoutError, withTimeout } from '../limits/index.js';
-import { operationsFor, type Operation } from '../mcp/operations.js';
-import { refuse } from '../mcp/route.js';
+import { openJsonRpc, refuse, type JsonRpcRouteOptions } from '../json-rpc-route.js';
 import type { UnitOfWork } from '../services/unit-of-work.js';
 import { A2A_PATH, CARD_PATH, agentCard } from './card.js';
 import { withCaller } from './caller.js';
 import { PlatformRequestHandler } from './handler.js';
 
-export interface A2ARouteOptions {
-  apollo: ApolloServer<AppContext>;
-  /** The server's own HTTP context: the same key check, rate limits and refusals as /graphql. */
-  context: (req: IncomingMessage, query: unknown) => Promise<AppContext>;
-  graph: Graph;
+export interface A2ARouteOptions extends JsonRpcRouteOptions {
   uow: UnitOfWork;
-  maxBodyBytes: number;
-  bodyTimeoutMs: number;
-  requestTimeoutMs: number;
 }
 
 /** The base URL a request reached this server by (the cards' URLs). */
@@ -56,54 +42,10 @@ export function a2aRoutes(opts: A2ARouteOptions) {
   };
 
   const rpc = async (req: IncomingMessage, res: ServerResponse) => {
-    if (req.method !== 'POST') {
-      res.setHeader('allow', 'POST');
-      return refuse(res, 405, 'METHOD_NOT_ALLOWED', 'A2A JSON-RPC takes POST');
-    }
-    let context: AppContext;
-    try {
-      context = await opts.context(req, null);
-    } catch (err) {
-      if (!(err instanceof GraphQLError)) throw err;
-      const http = err.extensions.http as { status?: number } | undefined;
-      return refuse(res, http?.status ?? 401, String(err.extensions.code), err.message);
-    }
-    const principal = context.principal;
-    if (!principal) {
-      res.setHeader('www-authenticate', 'Bearer');
-      return refuse(
-        res,
-        401,
-        'UNAUTHENTICATED',
-        'Send an API key as "Authorization: Bearer <key>"',
-      );
-    }
-    const body = await readBody(req, opts.maxBodyBytes, opts.bodyTimeoutMs);
-    if (body === 'too-slow') {
-      const err = bodyTimeoutError(opts.bodyTimeoutMs);
-      return refuse(res, 408, err.code, err.message);
-    }
-    if (body === 'too-large')
-      return refuse(res, 413, 'PAYLOAD_TOO_LARGE', `The body is over ${opts.maxBodyBytes} bytes`);
-    let message: { method?: unknown; id?: unknown };
-    try {
-      message = JSON.parse(body) as typeof message;
-    } catch {
-      return refuse(
-        res,
-        400,
-        'BAD_REQUEST',
-        'The body is not JSON: send a JSON-RPC request',
-        -32700,
-      );
-    }
-    const base = operationsFor(opts.apollo, context);
-    const run: Operation = (query, variables) =>
-      withTimeout(
-        opts.graph.withDeadline(opts.requestTimeoutMs, () => base(query, variables)),
-        opts.requestTimeoutMs,
-        () => requestTimeoutError(opts.requestTimeoutMs),
-      );
+    const opened = await openJsonRpc(req, res, opts, 'A2A JSON-RPC takes POST');
+    if (!opened) return;
+    const { context, principal, run } = opened;
+    const message = (opened.message ?? {}) as { method?: unknown; id?: unknown };
     const baseUrl = baseUrlOf(req);
     const user = { isAuthenticated: true, userName: principal.keyId };
     const version = req.headers[A2A_VERSION_HEADER.toLowerCase()];

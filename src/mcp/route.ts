@@ -1,27 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ApolloServer } from '@apollo/server';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { GraphQLError } from 'graphql';
-import type { Graph } from '../../graph/graph.js';
-import type { AppContext } from '../context.js';
 import { AuditOutcome } from '../domain/auth.js';
-import { readBody } from '../http-handler.js';
-import { bodyTimeoutError, requestTimeoutError, withTimeout } from '../limits/index.js';
+import { openJsonRpc, type JsonRpcRouteOptions } from '../json-rpc-route.js';
 import { VERSION } from '../version.js';
-import { operationsFor, type Operation } from './operations.js';
 import { registerResources } from './resources.js';
 import { registerTools } from './tools.js';
 
-export interface McpRouteOptions {
-  apollo: ApolloServer<AppContext>;
-  /** The server's own HTTP context: the same key check, rate limits and refusals as /graphql. */
-  context: (req: IncomingMessage, query: unknown) => Promise<AppContext>;
-  graph: Graph;
-  maxBodyBytes: number;
-  bodyTimeoutMs: number;
-  /** Each GraphQL operation a tool runs is held to this, as a request to /graphql is. */
-  requestTimeoutMs: number;
+export interface McpRouteOptions extends JsonRpcRouteOptions {
   /** The longest `waitSeconds` a tool call may ask for. */
   maxWaitSeconds: number;
 }
@@ -40,58 +26,9 @@ const INSTRUCTIONS =
  */
 export function mcpRoute(opts: McpRouteOptions) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    if (req.method !== 'POST') {
-      res.setHeader('allow', 'POST');
-      return refuse(res, 405, 'METHOD_NOT_ALLOWED', 'This MCP endpoint is stateless: use POST');
-    }
-    let context: AppContext;
-    try {
-      context = await opts.context(req, null);
-    } catch (err) {
-      if (!(err instanceof GraphQLError)) throw err;
-      const http = err.extensions.http as { status?: number } | undefined;
-      return refuse(res, http?.status ?? 401, String(err.extensions.code), err.message);
-    }
-    const principal = context.principal;
-    if (!principal) {
-      res.setHeader('www-authenticate', 'Bearer');
-      return refuse(
-        res,
-        401,
-        'UNAUTHENTICATED',
-        'Send an API key as "Authorization: Bearer <key>"',
-      );
-    }
-    const body = await readBody(req, opts.maxBodyBytes, opts.bodyTimeoutMs);
-    if (body === 'too-slow') {
-      res.setHeader('connection', 'close');
-      res.on('finish', () => req.socket.destroy());
-      const err = bodyTimeoutError(opts.bodyTimeoutMs);
-      return refuse(res, 408, err.code, err.message);
-    }
-    if (body === 'too-large') {
-      return refuse(res, 413, 'PAYLOAD_TOO_LARGE', `The body is over ${opts.maxBodyBytes} bytes`);
-    }
-    let message: unknown;
-    try {
-      message = JSON.parse(body);
-    } catch {
-      return refuse(
-        res,
-        400,
-        'BAD_REQUEST',
-        'The body is not JSON: send a JSON-RPC message',
-        -32700,
-      );
-    }
-
-    const base = operationsFor(opts.apollo, context);
-    const run: Operation = (query, variables) =>
-      withTimeout(
-        opts.graph.withDeadline(opts.requestTimeoutMs, () => base(query, variables)),
-        opts.requestTimeoutMs,
-        () => requestTimeoutError(opts.requestTimeoutMs),
-      );
+    const opened = await openJsonRpc(req, res, opts, 'This MCP endpoint is stateless: use POST');
+    if (!opened) return;
+    const { context, principal, message, run } = opened;
     const server = new McpServer(
       { name: 'agent-platform', version: VERSION },
       { capabilities: { tools: {}, resources: {} }, instructions: INSTRUCTIONS },
@@ -125,23 +62,4 @@ export function mcpRoute(opts: McpRouteOptions) {
     await server.connect(transport);
     await transport.handleRequest(req, res, message);
   };
-}
-
-/** A refusal before JSON-RPC starts: the HTTP status GraphQL would give, as a JSON-RPC error. */
-export function refuse(
-  res: ServerResponse,
-  status: number,
-  code: string,
-  text: string,
-  rpc = -32000,
-) {
-  res.statusCode = status;
-  res.setHeader('content-type', 'application/json; charset=utf-8');
-  res.end(
-    JSON.stringify({
-      jsonrpc: '2.0',
-      id: null,
-      error: { code: rpc, message: `${code}: ${text}`, data: { code } },
-    }),
-  );
 }
