@@ -24,6 +24,10 @@ const FIELDS = {
       'tools',
       'lessonBudget',
       'reviewPlans',
+      // An outside A2A agent's (issue 16).
+      'remoteUrl',
+      'remoteHeadersJson',
+      'remoteHeadersSealed',
     ],
     times: ['createdAt', 'updatedAt'],
   },
