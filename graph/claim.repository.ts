@@ -19,6 +19,8 @@ export interface Claimed {
   dependencies: DependencyState[];
   /** The root of the task's workflow (the task itself when it has no parent). */
   rootId: string;
+  /** How long it was claimable (READY, past any retry backoff) before this claim. */
+  waitedMs: number | null;
 }
 
 /**
@@ -83,22 +85,25 @@ export async function claimReadyTasks(
     assigneeId: string | null;
     deps: DependencyState[];
     rootId: string;
+    waitedMs: number | null;
   }>({
     cypher: `${queueHead(tenants !== null)}
       WITH t, rank ORDER BY rank, t.createdAt LIMIT $window
       WITH t, rank ORDER BY rank, rand() LIMIT $limit
       WITH t ORDER BY t.id
       SET t.version = t.version + 1
-      WITH t WHERE t.status = 'READY' AND ${CLAIMABLE}
+      WITH t, coalesce(t.nextAttemptAt, t.updatedAt) AS claimableSince
+      WHERE t.status = 'READY' AND ${CLAIMABLE}
       SET t.status = 'IN_PROGRESS', t.leaseOwner = $workerId,
           t.leaseExpiresAt = datetime() + duration({milliseconds: $leaseMs}),
           t.attempts = t.attempts + 1, t.updatedAt = datetime(), t.nextAttemptAt = null,
           t.waitingReason = null
-      WITH t
+      WITH t, claimableSince
       OPTIONAL MATCH (t)-[:ASSIGNED_TO]->(a:Agent)
       OPTIONAL MATCH (t)-[:DEPENDS_ON]->(d:Task)
-      WITH t, a, collect(CASE WHEN d IS NULL THEN null ELSE {key: d.key, status: d.status, result: d.result} END) AS deps
+      WITH t, claimableSince, a, collect(CASE WHEN d IS NULL THEN null ELSE {key: d.key, status: d.status, result: d.result} END) AS deps
       RETURN t, [(t)-[:REQUIRES]->(c:Capability) | c.name] AS requirements,
+             duration.inSeconds(claimableSince, datetime()).milliseconds AS waitedMs,
              a.id AS assigneeId, deps,
              coalesce([(t)-[:SUBTASK_OF*1..]->(r) WHERE NOT (r)-[:SUBTASK_OF]->() | r.id][0], t.id)
                AS rootId`,
@@ -117,6 +122,7 @@ export async function claimReadyTasks(
     assigneeId: r.assigneeId,
     dependencies: r.deps,
     rootId: r.rootId,
+    waitedMs: r.waitedMs === null ? null : Math.max(0, r.waitedMs),
   }));
 }
 
@@ -162,6 +168,17 @@ export async function countRunning(tx: Tx, tenants: TenantScope = null): Promise
     cypher: `
       ${scopedTasks('t', ['IN_PROGRESS'], tenants)}
         AND t.orchestrated = true AND t.leaseExpiresAt > datetime()
+      RETURN count(t) AS n`,
+    params: { tenants },
+  });
+  return row?.n ?? 0;
+}
+
+/** Orchestrated steps waiting to be claimed (READY), for the engine's queue-depth metric. */
+export async function countReady(tx: Tx, tenants: TenantScope = null): Promise<number> {
+  const [row] = await tx.run<{ n: number }>({
+    cypher: `
+      ${scopedTasks('t', ['READY'], tenants)} AND t.orchestrated = true
       RETURN count(t) AS n`,
     params: { tenants },
   });

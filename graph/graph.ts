@@ -4,6 +4,8 @@ import { AppError } from '../src/domain/errors.js';
 import { CircuitBreaker, isConnectivityError } from './breaker.js';
 import { isAuthError, translateDriverError } from './errors.js';
 import type { CypherQuery, Row, Tx } from './cypher.js';
+import { addSource, metrics, sessionSources } from '../src/metrics/metrics.js';
+import { statementName } from './statement-name.js';
 
 export interface GraphSettings {
   uri: string;
@@ -14,6 +16,14 @@ export interface GraphSettings {
 
 /** A connectivity failure that took this long was a timeout, not a stale connection. */
 const SLOW_FAILURE_MS = 1_000;
+
+/** Sessions open in this process, for the metrics (a session holds a pooled connection). */
+let openSessions = 0;
+addSource(sessionSources, () => openSessions);
+
+/** A transient failure that was two transactions wanting the same locks. */
+const isConflict = (err: unknown) =>
+  /Deadlock|LockClient|LockAcquisition/.test(String((err as { code?: unknown }).code ?? ''));
 
 /** The deadline of the request whose work is running (see Graph.withDeadline). */
 const deadlines = new AsyncLocalStorage<{ at: number; ms: number }>();
@@ -132,12 +142,15 @@ export class Graph {
           if (this.breaker.state === 'open')
             throw Object.assign(this.breaker.unavailable(), { cause: err });
           this.retryCount++;
+          metrics.neo4j.retries.inc({ reason: 'connectivity' });
           continue;
         }
         if (!(err instanceof DeadlineError)) this.breaker.succeeded();
         const cause = (err as { cause?: unknown }).cause ?? err;
         if (!(cause as { retryable?: boolean }).retryable || Date.now() > deadline) throw err;
         this.retryCount++;
+        metrics.neo4j.retries.inc({ reason: 'transient' });
+        if (isConflict(cause)) metrics.neo4j.conflicts.inc();
         const pause = Math.min(500, 5 * 2 ** n) * (0.5 + Math.random());
         await new Promise((r) => setTimeout(r, pause));
       }
@@ -181,6 +194,7 @@ export class Graph {
     defaultAccessMode: SessionMode = neo4j.session.WRITE,
   ): Promise<T> {
     const session = this.driver.session({ database: this.database, defaultAccessMode });
+    openSessions++;
     try {
       return await work(session);
     } catch (err) {
@@ -190,6 +204,7 @@ export class Graph {
         Object.assign(translated, { cause: err });
       throw translated;
     } finally {
+      openSessions--;
       await session.close();
     }
   }
@@ -201,7 +216,8 @@ export class Graph {
       run: async <T extends Row>(q: CypherQuery) => {
         this.statementCount++;
         this.onStatement?.(q);
-        const result = await send(q.cypher, q.params ?? {});
+        const timer = metrics.neo4j.statement.startTimer({ statement: statementName(q.cypher) });
+        const result = await send(q.cypher, q.params ?? {}).finally(() => timer());
         return result.records.map((r) => r.toObject() as T);
       },
     };

@@ -1,5 +1,6 @@
 import { mcpClientEnvSchema, mcpClientFromEnv, type McpClientConfig } from './mcp-client/config.js';
 import path from 'node:path';
+import { metricsEnvSchema, metricsFromEnv, type MetricsConfig } from './metrics/config.js';
 import { z } from 'zod';
 import { limitsEnvSchema, limitsFromEnv, type LimitsConfig } from './limits/config.js';
 import {
@@ -95,6 +96,7 @@ const envSchema = z.object({
   ...evolutionEnvSchema.shape,
   ...checkpointEnvSchema.shape,
   ...mcpClientEnvSchema.shape,
+  ...metricsEnvSchema.shape,
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -136,6 +138,8 @@ export interface Config {
   checkpoints: CheckpointRetention;
   /** Outside MCP servers: allow-lists, secret key, timeouts, sizes (src/mcp-client/config.ts). */
   mcpClient: McpClientConfig;
+  /** Where /metrics is served (METRICS, METRICS_TOKEN, METRICS_PORT, METRICS_HOST). */
+  metrics: MetricsConfig;
   /** The event bus (subscriptions/bus.ts): Redis Streams when redisUrl is set, else in-process. */
   events: {
     redisUrl?: string;
@@ -225,6 +229,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     evolution: evolutionFromEnv(e),
     checkpoints: checkpointRetentionFromEnv(e),
     mcpClient: mcpClientFromEnv(e),
+    metrics: metricsFromEnv(e),
     events: {
       redisUrl: e.REDIS_URL,
       redisPrefix: e.REDIS_KEY_PREFIX,

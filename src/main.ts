@@ -63,6 +63,7 @@ async function main(): Promise<void> {
     embedder,
     relay: config.events.relay,
     relayAfterMs: config.events.relayAfterMs,
+    metrics: config.metrics,
   });
   const admin = await ensureBootstrapAdmin(config, server.services.auth);
   // An unreachable model is a warning, never a crash: offline work and the API still run.
@@ -93,6 +94,7 @@ async function main(): Promise<void> {
     : undefined;
   evolution?.start();
   logger.info(`Agent platform ${VERSION} ready at ${server.url} (subscriptions: ${server.wsUrl})`);
+  if (server.metricsUrl) logger.info(`Prometheus metrics at ${server.metricsUrl}`);
   if (admin.source === 'file') printSandboxHelp(server.url, admin.file, admin.key);
 
   onShutdown(logger, 15_000, async (signal) => {

@@ -42,7 +42,12 @@ import {
 import { createLoaders } from './loaders.js';
 import type { Logger } from './logger.js';
 import { buildAppSchema } from './schema.js';
-import { startCheckpointPruning } from './agents/checkpoint/retention.js';
+import { startMaintenance } from './maintenance.js';
+import type { MetricsConfig } from './metrics/config.js';
+import { metricsRoute, startMetricsServer } from './metrics/endpoint.js';
+import { metricsPlugin } from './metrics/graphql-plugin.js';
+import { addSource, metrics, subscriberSources } from './metrics/metrics.js';
+import { TOPICS } from '../subscriptions/topics.js';
 import { createServices, type Services } from './services/index.js';
 import { Outbox } from '../subscriptions/outbox.js';
 import type { McpToolPool } from './mcp-client/pool.js';
@@ -86,6 +91,8 @@ export interface ServerDeps {
   relayAfterMs?: number;
   /** Sessions to outside MCP servers, shared with the engine (issue 16); its owner closes it. */
   mcp?: McpToolPool;
+  /** Where /metrics is served (issue 17); default: on the API's port, without a token. */
+  metrics?: MetricsConfig;
 }
 
 /** How often an API process's relay looks for handed-off events: their added latency. */
@@ -93,9 +100,6 @@ const RELAY_INTERVAL_MS = 250;
 
 /** The longest an MCP tool call may wait for a task or a reply (`waitSeconds`). */
 const MCP_MAX_WAIT_SECONDS = 600;
-
-/** How often the API deletes audit events past their retention. */
-const AUDIT_SWEEP_MS = 60 * 60_000;
 
 export interface RunningServer {
   /** e.g. http://127.0.0.1:4000/graphql */
@@ -106,6 +110,8 @@ export interface RunningServer {
   pubsub: PubSub;
   /** Executions of events for subscribers (shared by equal subscriptions). */
   eventExecutions: SharedExecutions;
+  /** Where Prometheus scrapes this process; null when /metrics is not served. */
+  metricsUrl: string | null;
   /** Closes subscriptions, drains HTTP requests; the graph stays open (its owner closes it). */
   close(): Promise<void>;
 }
@@ -166,6 +172,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   const takeRate = async (key: string, status: number) => {
     const { allowed, retryAfterSeconds } = await limiter.take(key);
     if (allowed) return;
+    metrics.limits.rateLimited.inc({ scope: key.slice(0, key.indexOf(':')) });
     const err = rateLimitedError(limits.rateLimitPerMinute, retryAfterSeconds);
     throw new GraphQLError(err.message, {
       extensions: { ...err.details, code: err.code, http: { status } },
@@ -182,7 +189,10 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     const bucket = `bad-keys:${address}`;
     if (!services.auth.recentlyValid(credential)) {
       const { allowed, retryAfterSeconds } = await limiter.peek(bucket);
-      if (!allowed) throw rateLimitedError(limits.rateLimitPerMinute, retryAfterSeconds);
+      if (!allowed) {
+        metrics.limits.rateLimited.inc({ scope: 'bad_keys' });
+        throw rateLimitedError(limits.rateLimitPerMinute, retryAfterSeconds);
+      }
     }
     try {
       return await services.auth.authenticate(credential, operation, address);
@@ -233,6 +243,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     checkOperation: async (principal, payload) => {
       const { allowed, retryAfterSeconds } = await limiter.take(`key:${principal.keyId}`);
       if (!allowed) {
+        metrics.limits.rateLimited.inc({ scope: 'websocket' });
         return [limitGraphQLError(rateLimitedError(limits.rateLimitPerMinute, retryAfterSeconds))];
       }
       const checked = checkOperation(
@@ -263,6 +274,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     formatError: (formatted, error) =>
       formatTokenLimitError(formatted) ?? formatError(formatted, error, logger),
     plugins: [
+      metricsPlugin<AppContext>(),
       complexityPlugin<AppContext>(schema, limits.maxComplexity),
       serviceUnavailablePlugin<AppContext>(),
       ApolloServerPluginDrainHttpServer({ httpServer }),
@@ -284,6 +296,17 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     ],
   });
   await apollo.start();
+  const metricsConfig = deps.metrics ?? { enabled: true, token: null, port: null, host: '' };
+  // In production an API port is public: its /metrics needs a token (or a port of its own).
+  const metricsOnApiPort =
+    metricsConfig.enabled &&
+    metricsConfig.port === null &&
+    (!production || metricsConfig.token !== null);
+  if (metricsConfig.enabled && !metricsOnApiPort && metricsConfig.port === null) {
+    logger.info(
+      'No /metrics: in production set METRICS_TOKEN, or METRICS_PORT for a port of its own',
+    );
+  }
   // /mcp and /a2a: JSON-RPC with the API's keys and limits (src/json-rpc-route.ts).
   const jsonRpc = {
     apollo,
@@ -314,6 +337,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
         }),
         '/mcp': mcpRoute({ ...jsonRpc, maxWaitSeconds: MCP_MAX_WAIT_SECONDS }),
         ...a2aRoutes({ ...jsonRpc, uow: services.uow }),
+        ...(metricsOnApiPort ? { '/metrics': metricsRoute(metricsConfig.token, logger) } : {}),
       },
     }),
   );
@@ -323,12 +347,20 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     httpServer.listen(config.port, config.host, () => resolve());
   });
   const { port } = httpServer.address() as AddressInfo;
+  const metricsPort =
+    metricsConfig.enabled && metricsConfig.port !== null
+      ? await startMetricsServer({ ...metricsConfig, port: metricsConfig.port }, logger)
+      : null;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-  const stopAuditSweep = startAuditSweep(services, logger, config.auditRetentionDays);
-  // Agent-loop checkpoints past CHECKPOINT_RETENTION_HOURS (not in test servers: unset there).
-  const stopCheckpointPruning = config.checkpoints
-    ? startCheckpointPruning(services.uow, logger, config.checkpoints.retentionHours)
-    : () => {};
+  const unmeter = addSource(subscriberSources, {
+    topics: Object.values(TOPICS),
+    count: (topic: string) => pubsub.subscriberCount(topic),
+  });
+  const stopMaintenance = startMaintenance(services, logger, {
+    auditRetentionDays: config.auditRetentionDays,
+    checkpointRetentionHours: config.checkpoints?.retentionHours,
+    episodeRetention: deps.retentionSweep ?? true,
+  });
   if (deps.relay ?? true) {
     outbox.startRelay({
       handoffs: true,
@@ -336,15 +368,6 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
       tenantIds: deps.relayTenants,
     });
   }
-  const stopRetention =
-    (deps.retentionSweep ?? true)
-      ? every(RETENTION_SWEEP_MS, () =>
-          services.memory
-            .sweepRetention(logger)
-            .then((n) => n > 0 && logger.info(`Forgot ${n} episodes under retention rules`))
-            .catch((err: unknown) => logger.warn({ err }, 'episode retention sweep failed')),
-        )
-      : () => {};
   return {
     url: `http://${host}:${port}/graphql`,
     wsUrl: `ws://${host}:${port}/graphql`,
@@ -352,45 +375,19 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     services,
     pubsub,
     eventExecutions: ws.executions,
+    metricsUrl: metricsPort
+      ? `http://${metricsConfig.host.includes(':') ? `[${metricsConfig.host}]` : metricsConfig.host}:${metricsPort.port}/metrics`
+      : metricsOnApiPort
+        ? `http://${host}:${port}/metrics`
+        : null,
     close: async () => {
-      stopAuditSweep();
-      stopCheckpointPruning();
-      stopRetention();
+      stopMaintenance();
+      unmeter();
+      await metricsPort?.close();
       // Chat replies run past their request: abort them before the sockets close.
       await services.chat.close();
       await apollo.stop();
       await outbox.stop();
     },
   };
-}
-
-/**
- * Deletes audit events older than `retentionDays`, at start and then hourly (not at all when
- * unset, as in test servers). A failed sweep is logged and tried again next time.
- */
-function startAuditSweep(
-  services: Services,
-  logger: Logger,
-  retentionDays: number | undefined,
-): () => void {
-  if (!retentionDays) return () => {};
-  return every(AUDIT_SWEEP_MS, () =>
-    services.audit
-      .sweep(retentionDays)
-      .then((n) => {
-        if (n > 0) logger.info(`Deleted ${n} audit events older than ${retentionDays} days`);
-      })
-      .catch((err: unknown) => logger.warn({ err }, 'audit retention sweep failed')),
-  );
-}
-
-/** How often every API process applies the tenants' episode retention rules. */
-const RETENTION_SWEEP_MS = 60 * 60_000;
-
-/** Runs `work` now and then every `ms` (never keeping the process alive); returns the stop. */
-function every(ms: number, work: () => Promise<unknown>): () => void {
-  const timer = setInterval(() => void work(), ms);
-  timer.unref();
-  void work();
-  return () => clearInterval(timer);
 }

@@ -16,6 +16,7 @@ import { joinInstances } from '../subscriptions/instances.js';
 import { createEmbedder } from './memory/embeddings/embedder.js';
 import { ensureVectorIndexes } from '../graph/memory/vector.repository.js';
 import { McpToolPool } from './mcp-client/pool.js';
+import { startMetricsServer } from './metrics/endpoint.js';
 
 /**
  * `npm run worker`: an orchestration worker without the API, against the same Neo4j. Run as
@@ -78,11 +79,21 @@ async function main(): Promise<void> {
   logger.info(
     `Worker ${scheduler.workerId} running (${config.engine.concurrency} steps at a time)`,
   );
+  // A worker has no HTTP server: Prometheus scrapes it on METRICS_PORT when one is set.
+  const { metrics } = config;
+  const metricsServer =
+    metrics.enabled && metrics.port !== null
+      ? await startMetricsServer({ ...metrics, port: metrics.port }, logger)
+      : null;
+  if (metricsServer) {
+    logger.info(`Prometheus metrics at http://${metrics.host}:${metricsServer.port}/metrics`);
+  }
 
   onShutdown(logger, 40_000, async (signal) => {
     logger.info(`${signal} received: finishing ${scheduler.running} running step(s)`);
     await stopEngine(scheduler, 30_000, logger, ingestion, evolution);
     await engineDeps.mcp.closeAll();
+    await metricsServer?.close();
     await outbox.stop();
     await instances?.stop();
     await pubsub.close?.();

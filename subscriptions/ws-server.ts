@@ -11,6 +11,8 @@ import { SharedExecutions, subscribeWithFreshContext } from './per-event.js';
 import type { PubSub } from './pubsub.js';
 import { TOPICS, type ApiKeyRevokedEvent } from './topics.js';
 import { keepWatching } from './watch.js';
+import { parseEventId } from './event-id.js';
+import { metrics } from '../src/metrics/metrics.js';
 
 export interface WsServerOptions<C> {
   httpServer: Server;
@@ -103,6 +105,7 @@ export function startWsServer<C>(opts: WsServerOptions<C>): {
           principals.set(extra.socket, principal);
           const sockets = socketsByKey.get(principal.keyId) ?? new Set();
           socketsByKey.set(principal.keyId, sockets.add(extra.socket));
+          metrics.subscriptions.sockets.inc();
           return true;
         } catch (err) {
           if (err instanceof UnauthenticatedError) return false; // graphql-ws closes with 4403
@@ -115,7 +118,10 @@ export function startWsServer<C>(opts: WsServerOptions<C>): {
       },
       onClose: ({ extra }) => {
         const principal = principals.get(extra.socket);
-        if (principal) socketsByKey.get(principal.keyId)?.delete(extra.socket);
+        if (principal) {
+          socketsByKey.get(principal.keyId)?.delete(extra.socket);
+          metrics.subscriptions.sockets.dec();
+        }
         live.delete(extra.socket);
       },
       onSubscribe: async ({ extra }, id, payload) => {
@@ -139,6 +145,7 @@ export function startWsServer<C>(opts: WsServerOptions<C>): {
           audience: opts.audience?.(args.contextValue as C) ?? null,
         }),
       onError: (_ctx, _id, _payload, errors) => opts.onError(errors),
+      onNext: (_ctx, _id, _payload, args, result) => observeLag(args, result),
     },
     wsServer,
   );
@@ -166,4 +173,21 @@ export function startWsServer<C>(opts: WsServerOptions<C>): {
       await cleanup.dispose();
     },
   };
+}
+
+/**
+ * Delivery lag: an event's id starts with the milliseconds at which it was published
+ * (event-id.ts), so the time from then to the result's sending, by subscription field.
+ */
+function observeLag(args: ExecutionArgs, result: { extensions?: Record<string, unknown> }): void {
+  const id = result.extensions?.eventId;
+  const published = typeof id === 'string' ? parseEventId(id)?.[0] : undefined;
+  if (published === undefined) return;
+  const operation = getOperationAST(args.document, args.operationName);
+  const first = operation?.selectionSet.selections[0];
+  const field = first?.kind === 'Field' ? first.name.value : 'unknown';
+  metrics.subscriptions.lag.observe(
+    { subscription: field },
+    Math.max(0, Date.now() - published) / 1000,
+  );
 }

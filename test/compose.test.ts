@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadConfig } from '../src/config.js';
@@ -6,7 +6,13 @@ import { loadConfig } from '../src/config.js';
 interface Compose {
   services: Record<
     string,
-    { image?: string; command?: string[]; environment?: Record<string, string | number> }
+    {
+      image?: string;
+      command?: string[];
+      environment?: Record<string, string | number>;
+      profiles?: string[];
+      volumes?: string[];
+    }
   >;
 }
 
@@ -41,5 +47,27 @@ describe('docker-compose.yml', () => {
       expect(config.events.redisUrl, name).toBe('redis://redis:6379');
       expect(config.host, name).toBe('0.0.0.0');
     }
+  });
+
+  it('runs Prometheus and Grafana in the observability profile on the deploy files', () => {
+    const mounts = (name: string) => compose.services[name]?.volumes ?? [];
+    for (const name of ['prometheus', 'grafana']) {
+      expect(compose.services[name]?.profiles, name).toEqual(['observability']);
+      // Every bind mount's source is in the repository (a named volume has no './').
+      for (const mount of mounts(name).filter((m) => m.startsWith('./')))
+        expect(existsSync(mount.split(':')[0]!), `${name}: ${mount}`).toBe(true);
+    }
+    expect(mounts('prometheus')).toContain('./deploy/prometheus:/etc/prometheus:ro');
+    expect(mounts('grafana')).toEqual(
+      expect.arrayContaining([
+        './deploy/grafana/provisioning:/etc/grafana/provisioning:ro',
+        './deploy/grafana/dashboards:/etc/grafana/dashboards:ro',
+      ]),
+    );
+    // The app services stay out of the profile; the worker serves the port prometheus.yml scrapes.
+    for (const name of ['api', 'api-2', 'worker'])
+      expect(compose.services[name]?.profiles).toBeUndefined();
+    expect(loadConfig(envOf(compose.services.worker)).metrics.port).toBe(9464);
+    expect(readFileSync('deploy/prometheus/prometheus.yml', 'utf8')).toContain("'worker:9464'");
   });
 });

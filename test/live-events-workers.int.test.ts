@@ -7,6 +7,7 @@ import { graphql } from './generated/index.js';
 import { createPlan, startWorkflow } from './utils/engine-steps.js';
 import { runWorker, type AppProcess } from './utils/process.js';
 import { NO_REDIS } from './utils/redis.js';
+import { parseExposition, total } from './utils/prom-text.js';
 import { startTestServer, type TestServer } from './utils/server.js';
 import { subscribe } from './utils/ws.js';
 
@@ -92,12 +93,24 @@ describe.skipIf(!redisUrl)('live events from worker processes, through Redis', (
       ECHO_DELAY_MS: '20',
       WORKER_ID: `alone-${prefix.slice(5, 13)}`,
       WORKER_TENANTS: alone.tenantId,
+      // A worker has no HTTP server: its metrics have a port of their own (issue 17).
+      METRICS_PORT: '0',
     });
     try {
       await proc.waitFor(
         /No REDIS_URL: the events of the steps this worker runs reach the API through Neo4j/,
       );
-      await runHeardWorkflow(alone);
+      const [, metricsUrl] = await proc.waitFor(/Prometheus metrics at (http:\/\/[^\s"]+)/);
+      const ids = await runHeardWorkflow(alone);
+      // The worker ran every step of the workflow: its scrape counts each claim and success.
+      const samples = parseExposition(await (await fetch(metricsUrl!)).text());
+      const steps = Object.keys(ids).length - 1;
+      expect(total(samples, 'agent_platform_engine_claims_total')).toBe(steps);
+      expect(
+        total(samples, 'agent_platform_engine_step_duration_seconds_count', {
+          outcome: 'succeeded',
+        }),
+      ).toBe(steps);
     } finally {
       proc.child.kill('SIGTERM');
       await proc.exited;

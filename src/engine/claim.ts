@@ -31,6 +31,10 @@ export interface StartedStep {
   /** What the step's memory episode names, read with the claim (not again when it ends). */
   rootId: string;
   capabilities: { name: string; proficiency: number }[];
+  /** What the step requires (its first capability; `planning` or `any` without one). */
+  capability: string;
+  /** How long it waited claimable before this claim (metrics). */
+  waitedMs: number | null;
 }
 
 export interface ClaimLimits {
@@ -95,6 +99,8 @@ export function claimSteps(
         inputs: inputsOf(c.dependencies),
         rootId: c.rootId,
         capabilities: [...chosen.capabilities].sort((x, y) => x.name.localeCompare(y.name)),
+        capability: c.requirements[0] ?? (c.task.needsPlan ? 'planning' : 'any'),
+        waitedMs: c.waitedMs,
       });
     }
     await startRuns(tx, starts);

@@ -31,6 +31,8 @@ export interface Attempt {
   timeoutMs?: number;
   /** The workflow's root and the agent's capabilities, read when claimed, for its episode. */
   memory?: { rootId: string; capabilities: { name: string; proficiency: number }[] };
+  /** The capability the step requires, for the metrics' label. */
+  capability?: string;
 }
 
 export type Outcome = { result: string; expand?: boolean } | { error: unknown };

@@ -27,6 +27,9 @@ import { writeQuarantining } from './quarantine.js';
 import { recordOutcome, releaseStep, type Attempt, type Outcome } from './record.js';
 import { attemptIds } from './step-log.js';
 import { settle, settleUpwards, sweep } from './sweep.js';
+import { countClaims } from './engine-metrics.js';
+import { addSource, readySources, runningSources } from '../metrics/metrics.js';
+import { countReady } from '../../graph/claim.repository.js';
 
 export interface SchedulerOptions {
   uow: UnitOfWork;
@@ -88,6 +91,8 @@ export class Scheduler {
   private woken = false;
   private lastSweep = 0;
   private events: { stop(): Promise<void> } | undefined;
+  /** Takes this scheduler's gauges (running, READY) off the metrics. */
+  private unmeter: (() => void)[] = [];
   /** What the scheduler's parts (claim, record, sweep) share with it. */
   private readonly ctx: EngineContext;
 
@@ -112,6 +117,11 @@ export class Scheduler {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
+    const { uow, tenantIds } = this.o;
+    this.unmeter = [
+      addSource(runningSources, () => this.inFlight.size),
+      addSource(readySources, () => uow.read((tx) => countReady(tx, tenantIds))),
+    ];
     this.loop = this.run();
     if (this.o.pubsub) this.watchTasks(this.o.pubsub);
   }
@@ -119,6 +129,7 @@ export class Scheduler {
   /** Stops claiming; running steps finish (or are aborted with `abort`). */
   async stop({ abort = false } = {}): Promise<void> {
     this.stopped = true;
+    for (const unregister of this.unmeter.splice(0)) unregister();
     this.wake();
     await this.events?.stop();
     // A stop is no failure of the step: it is released for another worker (record.ts: releaseStep).
@@ -230,16 +241,18 @@ export class Scheduler {
 
   private async claim(limit: number): Promise<void> {
     const started = await claimSteps(this.ctx, limit, this.o);
+    countClaims(started);
     for (const step of started) this.execute(step);
   }
 
-  private execute({ task, agent, runId, inputs, rootId, capabilities }: StartedStep) {
+  private execute({ task, agent, runId, inputs, rootId, capabilities, capability }: StartedStep) {
     const controller = new AbortController();
     const attempt: Attempt = {
       task,
       agent,
       runId,
       memory: { rootId, capabilities },
+      capability,
       startedAt: Date.now(),
       signal: controller.signal,
       writes: new PendingWrites(controller.signal),

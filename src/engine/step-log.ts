@@ -1,11 +1,12 @@
 /**
  * What the engine logs about a step: the ids a line names, one line per step end at the level a
- * person on call needs, and how a failure is described.
+ * person on call needs (and the step's metrics), and how a failure is described.
  */
 import { awaitingInputOf } from './awaiting-input.js';
 import { budgetErrorOf } from '../llm/budget.js';
 import type { EngineContext } from './context.js';
 import type { Attempt, Outcome } from './record.js';
+import { countStepEnd, type StepOutcomeLabel } from './engine-metrics.js';
 
 /** What a log line about an attempt names. */
 export function attemptIds(a: Attempt, workerId: string) {
@@ -29,6 +30,7 @@ export function logOutcome(
 ): void {
   const log = ctx.logger;
   const ids = { ...attemptIds(a, ctx.workerId), latencyMs: o.latencyMs };
+  countStepEnd(a.capability ?? 'any', outcomeLabel(outcome, recorded, o.retry), o.latencyMs);
   if (!recorded) {
     const why = a.signal.aborted ? describeFailure(a.signal.reason).message : 'lease lost';
     log[a.signal.aborted ? 'info' : 'warn'](
@@ -58,6 +60,13 @@ export function logOutcome(
       `${what}; the task FAILED: ${message}`,
     );
   }
+}
+
+function outcomeLabel(outcome: Outcome, recorded: boolean, retry: boolean): StepOutcomeLabel {
+  if (!recorded) return 'lost';
+  if (!('error' in outcome)) return 'succeeded';
+  if (budgetErrorOf(outcome.error) || awaitingInputOf(outcome.error)) return 'waiting';
+  return retry ? 'retrying' : 'failed';
 }
 
 /** The error a step failed with, its message, and whether it was the step timeout. */

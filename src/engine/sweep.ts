@@ -20,13 +20,14 @@ import type { Emit } from '../services/unit-of-work.js';
 import type { EngineContext } from './context.js';
 import { settlement } from './decisions.js';
 import { evaluateRootTask } from '../evolution/evaluate/record.js';
+import { countLeaseExpiries } from './engine-metrics.js';
 
 /**
  * One sweep: expired leases (and their parents), parents due to settle, orphaned steps, and
  * READY rows the claim's order cannot see (each is quarantined as it is read: quarantine.ts).
  */
 export async function sweep(ctx: EngineContext): Promise<void> {
-  await ctx.write(async (tx, emit) => {
+  const expired = await ctx.write(async (tx, emit) => {
     const expired = await expireLeases(tx, ctx.tenantIds);
     await publishTasks(tx, emit, expired, 'LEASE_EXPIRED');
     for (const t of expired) {
@@ -34,7 +35,9 @@ export async function sweep(ctx: EngineContext): Promise<void> {
       if (t.status === TaskStatus.FAILED) await evaluateRootTask(tx, emit, t.id);
       await settleUpwards(tx, emit, t);
     }
+    return expired.length;
   });
+  countLeaseExpiries(expired);
   await ctx.write(async (tx, emit) => {
     for (const id of await settleableParents(tx, 100, ctx.tenantIds)) await settle(tx, emit, id);
   });

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { LLMCallRecord } from '../domain/llm-call.js';
 import { writeCall, type CallLog, type Write, type WriteRetry } from './call-writer.js';
 import { priceCall, type PriceTable } from './pricing.js';
+import { countModelCall } from './call-metrics.js';
 import { answerReadingFetch, type ServerAnswer } from './server-answers.js';
 
 export interface LLMCallRecorderOptions {
@@ -116,9 +117,14 @@ export class LLMCallRecorder extends BaseCallbackHandler {
       const tokens = usageOf(output);
       return Promise.all([
         ...retried.map((a) =>
-          this.record(reportedOf(a), latencyMs, 'the client could not use this answer and retried'),
+          this.record(
+            reportedOf(a),
+            latencyMs,
+            'the client could not use this answer and retried',
+            null,
+          ),
         ),
-        this.record({ ...tokens, model: modelOf(output) ?? null }, latencyMs, null),
+        this.record({ ...tokens, model: modelOf(output) ?? null }, latencyMs, null, null),
       ]).then(() => undefined);
     });
   }
@@ -130,7 +136,7 @@ export class LLMCallRecorder extends BaseCallbackHandler {
       // Every answer the call got, each refused (invalid JSON, a schema it breaks...).
       const got = this.answers.splice(0);
       const reported = got.length > 0 ? got.map(reportedOf) : [NOTHING];
-      return Promise.all(reported.map((r) => this.record(r, latencyMs, message))).then(
+      return Promise.all(reported.map((r) => this.record(r, latencyMs, message, err))).then(
         () => undefined,
       );
     });
@@ -147,7 +153,12 @@ export class LLMCallRecorder extends BaseCallbackHandler {
     return start === undefined ? 0 : Math.max(0, Date.now() - start);
   }
 
-  private record(reported: Reported, latencyMs: number, error: string | null): Promise<unknown> {
+  private record(
+    reported: Reported,
+    latencyMs: number,
+    error: string | null,
+    cause: unknown,
+  ): Promise<unknown> {
     const o = this.options;
     const tokens = {
       prompt: reported.prompt,
@@ -174,6 +185,7 @@ export class LLMCallRecorder extends BaseCallbackHandler {
       taskId: o.taskId ?? null,
       agentId: o.agentId ?? null,
     };
+    countModelCall(call, cause);
     const done = writeCall(this.write, call, o.log, o.writeRetry);
     this.pending.add(done);
     void done.finally(() => this.pending.delete(done));

@@ -13,6 +13,7 @@ import { DEFAULT_LIMITS, type LimitsConfig } from '../../src/limits/index.js';
 import type { LlmConfig } from '../../src/llm/config.js';
 import { DEFAULT_DOCUMENT_LIMITS, type DocumentLimits } from '../../src/memory/documents/config.js';
 import type { McpToolPool } from '../../src/mcp-client/pool.js';
+import type { MetricsConfig } from '../../src/metrics/config.js';
 
 export interface TestServer extends RunningServer {
   graph: Graph;
@@ -50,13 +51,17 @@ export async function startTestServer(
     relay?: { afterMs: number };
     /** Sessions to outside MCP servers, with the suite's allow-list and key (issue 16). */
     mcp?: McpToolPool;
+    /** Where /metrics is served (issue 17); on the API's port without a token when unset. */
+    metrics?: MetricsConfig;
+    /** NODE_ENV=production's behaviour (no introspection, /metrics only with a token). */
+    production?: boolean;
   } = {},
 ): Promise<TestServer> {
   const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
   const graph = await connectGraph(inject('neo4j'), { log: () => {}, attempts: 3 });
   const server = await startServer({
     config: {
-      env: 'test',
+      env: options.production ? 'production' : 'test',
       host: '127.0.0.1',
       port: 0,
       // Suites send hundreds of requests a minute; the limits suite sets its own rate. They test
@@ -80,6 +85,7 @@ export async function startTestServer(
     relayAfterMs: options.relay?.afterMs,
     relayTenants: [tenantId],
     mcp: options.mcp,
+    metrics: options.metrics,
   });
   const adminKey = generateApiKey();
   await server.services.auth.ensureAdminKey(tenantId, adminKey, 'test admin');

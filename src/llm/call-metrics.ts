@@ -1,0 +1,55 @@
+/**
+ * What a model call tells the metrics (issue 17): tokens by kind, cost, duration, and failures
+ * by class. Counted once per :LLMCall record, from the same figures, so the metrics and the
+ * graph's totals agree.
+ */
+import type { LLMCallRecord } from '../domain/llm-call.js';
+import { bounded, metrics } from '../metrics/metrics.js';
+
+/** Model names come from configuration and agents: the first 50 are labels, the rest `other`. */
+const modelLabel = bounded(50);
+const purposeLabel = bounded(30);
+
+export function countModelCall(call: LLMCallRecord, error: unknown): void {
+  const labels = {
+    provider: call.provider,
+    model: modelLabel(call.model),
+    purpose: purposeLabel(call.purpose),
+  };
+  const { tokens } = metrics.models;
+  const cached = call.cachedPromptTokens;
+  if (call.promptTokens - cached > 0)
+    tokens.inc({ ...labels, kind: 'input' }, call.promptTokens - cached);
+  if (cached > 0) tokens.inc({ ...labels, kind: 'cached_input' }, cached);
+  if (call.completionTokens > 0) tokens.inc({ ...labels, kind: 'output' }, call.completionTokens);
+  if (call.costUsd > 0) metrics.models.cost.inc(labels, call.costUsd);
+  metrics.models.duration.observe(labels, call.latencyMs / 1000);
+  if (call.error !== null) {
+    metrics.models.errors.inc({
+      provider: labels.provider,
+      model: labels.model,
+      class: errorClass(error),
+    });
+  }
+}
+
+/**
+ * A failure's class: what an operator acts on differently. `rate_limit` (429), `server` (5xx),
+ * `client` (other 4xx: a request the provider refused), `timeout`, `connection`, `aborted`,
+ * and `bad_answer` (the model answered, but not usably: invalid JSON, a schema it breaks).
+ */
+export function errorClass(err: unknown): string {
+  const e = err as { status?: unknown; name?: unknown; code?: unknown; cause?: unknown } | null;
+  const status = typeof e?.status === 'number' ? e.status : null;
+  if (status === 429) return 'rate_limit';
+  if (status !== null && status >= 500) return 'server';
+  if (status !== null && status >= 400) return 'client';
+  const name = String(e?.name ?? '');
+  if (name === 'TimeoutError' || /timed? ?out/i.test(String((err as Error)?.message)))
+    return 'timeout';
+  if (name === 'AbortError') return 'aborted';
+  const code = String(e?.code ?? (e?.cause as { code?: unknown })?.code ?? '');
+  if (/^(ECONN|ENOTFOUND|EAI_AGAIN|EPIPE|UND_ERR)/.test(code) || name === 'APIConnectionError')
+    return 'connection';
+  return 'bad_answer';
+}

@@ -1,0 +1,315 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { agentExecutor } from '../src/agents/executor.js';
+import { createAgentRuntime } from '../src/agents/runtime.js';
+import { loadConfig } from '../src/config.js';
+import { graphql } from './generated/index.js';
+import { startScheduler, waitForWorkflow } from './utils/engine.js';
+import { declaredNames, parseExposition, total, type Sample } from './utils/prom-text.js';
+import { NO_PROMETHEUS, prometheusBinary, startPrometheus } from './utils/prometheus.js';
+import { startTestServer, type TestServer } from './utils/server.js';
+import { subscribe } from './utils/ws.js';
+import { metricNamesInDeploy } from './utils/deploy-metrics.js';
+
+const Submit = graphql(`
+  mutation MetricsSubmit($input: SubmitTaskInput!) {
+    submitTask(input: $input) {
+      id
+    }
+  }
+`);
+
+const Watch = graphql(`
+  subscription MetricsWatch {
+    taskUpdated {
+      task {
+        id
+        status
+      }
+    }
+  }
+`);
+
+const WORKFLOW_MS = 60_000;
+const TOKEN = 'a-metrics-token-for-the-suite';
+const P = 'agent_platform_';
+
+const scrape = async (url: string, token: string | null = TOKEN) => {
+  const res = await fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  return { status: res.status, text: await res.text() };
+};
+
+/** The same figure from the graph, over this suite's tenant. */
+const graphCount = async (server: TestServer, cypher: string) => {
+  const [row] = await server.graph.read((tx) =>
+    tx.run<{ n: number }>({ cypher, params: { tenantId: server.tenantId } }),
+  );
+  return row!.n;
+};
+
+/**
+ * The graph's figure once it equals `expected`, or its last reading after 10 s: model calls are
+ * counted when made and written in the background, so the graph may be a moment behind.
+ */
+const graphReaches = async (server: TestServer, cypher: string, expected: number) => {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const n = await graphCount(server, cypher);
+    if (n === expected || Date.now() > deadline) return n;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+};
+
+// Metrics are per process; vitest runs each file in a process of its own, and this file's one
+// server is the only thing in it that runs steps or calls models, so the figures are this
+// workflow's.
+describe('/metrics after a workflow', { timeout: 2 * WORKFLOW_MS }, () => {
+  let server: TestServer;
+  let samples: Sample[];
+  let text: string;
+  let rootId: string;
+  /** The most steps the gauge showed running, scraped while the workflow ran. */
+  let runningSeen = 0;
+
+  beforeAll(async () => {
+    server = await startTestServer(
+      undefined,
+      {},
+      undefined,
+      {},
+      {
+        metrics: { enabled: true, token: TOKEN, port: null, host: '127.0.0.1' },
+      },
+    );
+    const res = await server.gql(`mutation { createAgents(inputs: [
+      { name: "Chief", role: CHIEF_OF_STAFF },
+      { name: "Researcher", role: MASTER_OPERATOR, capabilities: [{ name: "research" }] },
+      { name: "Writer", role: MASTER_OPERATOR, capabilities: [{ name: "writing" }] }
+    ]) { id } }`);
+    expect(res.errors).toBeUndefined();
+    const runtime = createAgentRuntime({
+      uow: server.services.uow,
+      llm: loadConfig({}).llm,
+      logger: server.logger,
+      pubsub: server.pubsub,
+    });
+    const scheduler = startScheduler(server, agentExecutor(runtime), { stepTimeoutMs: 30_000 });
+    const events = await subscribe(server, Watch);
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) {
+        const { text } = await scrape(server.metricsUrl!);
+        runningSeen = Math.max(
+          runningSeen,
+          total(parseExposition(text), `${P}engine_running_steps`),
+        );
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    try {
+      const submitted = await server.gql(Submit, {
+        input: {
+          title: 'Bike brief',
+          description: 'Research the market for electric bikes. Then write a short brief.',
+        },
+      });
+      expect(submitted.errors).toBeUndefined();
+      rootId = submitted.data!.submitTask.id;
+      const tasks = await waitForWorkflow(
+        server,
+        rootId,
+        (all) => all.find((t) => t.id === rootId)?.status === 'COMPLETED',
+        WORKFLOW_MS,
+      );
+      expect(tasks.filter((t) => t.status !== 'COMPLETED')).toEqual([]);
+      await events.waitForNext();
+      watching = false;
+      await watcher;
+      // The last attempt leaves the scheduler's hands just after its outcome commits.
+      while (scheduler.running > 0) await new Promise((r) => setTimeout(r, 20));
+      const scraped = await scrape(server.metricsUrl!);
+      expect(scraped.status).toBe(200);
+      text = scraped.text;
+      samples = parseExposition(text);
+    } finally {
+      watching = false;
+      await scheduler.stop();
+      await events.close();
+    }
+  });
+  afterAll(() => server?.stop());
+
+  it('counts the tokens and cost of exactly the LLMCall records in the graph', async () => {
+    const counted = total(samples, `${P}model_tokens_total`);
+    expect(counted).toBeGreaterThan(0);
+    const calls = total(samples, `${P}model_call_duration_seconds_count`);
+    const q = 'MATCH (c:LLMCall {tenantId: $tenantId})';
+    expect(await graphReaches(server, `${q} RETURN count(c) AS n`, calls)).toBe(calls);
+    expect(
+      await graphReaches(
+        server,
+        `${q} RETURN sum(c.promptTokens + c.completionTokens) AS n`,
+        counted,
+      ),
+    ).toBe(counted);
+    const output = total(samples, `${P}model_tokens_total`, {
+      provider: 'offline',
+      kind: 'output',
+    });
+    expect(await graphCount(server, `${q} RETURN sum(c.completionTokens) AS n`)).toBe(output);
+    const cost = total(samples, `${P}model_cost_usd_total`);
+    expect(await graphCount(server, `${q} RETURN sum(c.costUsd) AS n`)).toBeCloseTo(cost, 9);
+  });
+
+  it('counts claims, and step ends by outcome as the runs in the graph', async () => {
+    const runs = await graphCount(
+      server,
+      'MATCH (r:Run {tenantId: $tenantId}) RETURN count(r) AS n',
+    );
+    const succeeded = await graphCount(
+      server,
+      "MATCH (r:Run {tenantId: $tenantId, status: 'SUCCEEDED'}) RETURN count(r) AS n",
+    );
+    expect(runs).toBeGreaterThanOrEqual(3);
+    expect(total(samples, `${P}engine_claims_total`)).toBe(runs);
+    expect(total(samples, `${P}engine_queue_wait_seconds_count`)).toBe(runs);
+    expect(total(samples, `${P}engine_step_duration_seconds_count`, { outcome: 'succeeded' })).toBe(
+      succeeded,
+    );
+    expect(
+      total(samples, `${P}engine_step_duration_seconds_count`, { capability: 'research' }),
+    ).toBeGreaterThanOrEqual(1);
+    expect(total(samples, `${P}engine_ready_steps`)).toBe(0);
+    expect(total(samples, `${P}engine_running_steps`)).toBe(0);
+    expect(runningSeen).toBeGreaterThanOrEqual(1);
+  });
+
+  it('times GraphQL operations by name, and statements by repository function', () => {
+    expect(
+      total(samples, `${P}graphql_operation_duration_seconds_count`, {
+        operation: 'MetricsSubmit',
+        type: 'mutation',
+      }),
+    ).toBe(1);
+    const claims = samples.filter(
+      (s) =>
+        s.name === `${P}neo4j_statement_duration_seconds_count` &&
+        s.labels.statement === 'claim.repository.claimReadyTasks',
+    );
+    expect(claims[0]?.value).toBeGreaterThan(0);
+    // No statement is left unnamed: each comes from a repository function in graph/.
+    const unnamed = samples.filter(
+      (s) =>
+        s.name === `${P}neo4j_statement_duration_seconds_count` &&
+        !s.labels.statement?.includes('.'),
+    );
+    expect(unnamed.map((s) => s.labels.statement)).toEqual([]);
+  });
+
+  it('shows the open socket, its subscription and the delivery lag of its events', () => {
+    expect(total(samples, `${P}ws_sockets_open`)).toBe(1);
+    expect(
+      total(samples, `${P}subscriptions_active`, { topic: 'TASK_UPDATED' }),
+    ).toBeGreaterThanOrEqual(1);
+    expect(
+      total(samples, `${P}subscription_delivery_lag_seconds_count`, {
+        subscription: 'taskUpdated',
+      }),
+    ).toBeGreaterThan(0);
+  });
+
+  it('carries no ids and no tenant names in any label', () => {
+    const values = samples.flatMap((s) => Object.values(s.labels));
+    const ids = [server.tenantId, rootId];
+    expect(values.filter((v) => ids.some((id) => v.includes(id)))).toEqual([]);
+    expect(values.filter((v) => /[0-9a-f]{8}-[0-9a-f]{4}-/.test(v))).toEqual([]);
+  });
+
+  it('exposes every metric the dashboard and the alert rules name', () => {
+    const names = declaredNames(text);
+    const missing = metricNamesInDeploy().filter((n) => !names.has(n));
+    expect(missing).toEqual([]);
+  });
+
+  it('refuses a scrape without the token, and with a wrong one', async () => {
+    expect((await scrape(server.metricsUrl!, null)).status).toBe(401);
+    expect((await scrape(server.metricsUrl!, 'x'.repeat(TOKEN.length))).status).toBe(401);
+  });
+
+  const ci = !!process.env.CI;
+  it.skipIf(!prometheusBinary() && !ci)(
+    `is scraped by a real Prometheus${prometheusBinary() ? '' : ` (${NO_PROMETHEUS})`}`,
+    async () => {
+      const prometheus = await startPrometheus(server.metricsUrl!, TOKEN);
+      try {
+        const until = async <T>(read: () => Promise<T>, ok: (v: T) => boolean) => {
+          const deadline = Date.now() + 30_000;
+          for (;;) {
+            const v = await read();
+            if (ok(v) || Date.now() > deadline) return v;
+            await new Promise((r) => setTimeout(r, 500));
+          }
+        };
+        const targets = await until(
+          () => prometheus.targets(),
+          (t) => t[0]?.health === 'up',
+        );
+        expect(targets.map((t) => [t.health, t.lastError])).toEqual([['up', '']]);
+        const claims = await until(
+          () => prometheus.query(`sum(${P}engine_claims_total)`),
+          (v) => v.length > 0,
+        );
+        expect(claims[0]?.value).toBe(total(samples, `${P}engine_claims_total`));
+        const tokens = await prometheus.query(`sum by (kind) (${P}model_tokens_total)`);
+        const byKind = Object.fromEntries(tokens.map((t) => [t.labels.kind, t.value]));
+        expect(byKind.output).toBe(total(samples, `${P}model_tokens_total`, { kind: 'output' }));
+        const p95 = await prometheus.query(
+          `histogram_quantile(0.95, sum by (le) (${P}engine_step_duration_seconds_bucket))`,
+        );
+        expect(p95[0]?.value).toBeGreaterThan(0);
+      } finally {
+        await prometheus.stop();
+      }
+    },
+  );
+});
+
+describe('where /metrics is served', () => {
+  const servers: TestServer[] = [];
+  afterAll(() => Promise.all(servers.map((s) => s.stop())));
+  const start = async (options: Parameters<typeof startTestServer>[4]) => {
+    const s = await startTestServer(undefined, {}, undefined, {}, options);
+    servers.push(s);
+    return s;
+  };
+  const apiMetrics = (s: TestServer) => s.url.replace(/\/graphql$/, '/metrics');
+
+  it('on the API port without a token by default (development)', async () => {
+    const s = await start({});
+    expect(s.metricsUrl).toBe(apiMetrics(s));
+    const { status, text } = await scrape(apiMetrics(s), null);
+    expect(status).toBe(200);
+    expect(text).toContain('process_cpu_seconds_total');
+  });
+
+  it('nowhere in production without a token or a port of its own', async () => {
+    const s = await start({
+      production: true,
+      metrics: { enabled: true, token: null, port: null, host: '127.0.0.1' },
+    });
+    expect(s.metricsUrl).toBeNull();
+    expect((await scrape(apiMetrics(s), null)).status).toBe(404);
+  });
+
+  it('on METRICS_PORT only, when one is given', async () => {
+    const s = await start({ metrics: { enabled: true, token: null, port: 0, host: '127.0.0.1' } });
+    expect(s.metricsUrl).not.toBe(apiMetrics(s));
+    expect((await scrape(s.metricsUrl!, null)).status).toBe(200);
+    expect((await scrape(apiMetrics(s), null)).status).toBe(404);
+  });
+
+  it('nowhere with METRICS=off', async () => {
+    const s = await start({ metrics: { enabled: false, token: null, port: 0, host: '127.0.0.1' } });
+    expect(s.metricsUrl).toBeNull();
+    expect((await scrape(apiMetrics(s), null)).status).toBe(404);
+  });
+});

@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { statementName } from '../graph/statement-name.js';
+import { loadConfig, ConfigError } from '../src/config.js';
+import { errorClass } from '../src/llm/call-metrics.js';
+import { bounded } from '../src/metrics/metrics.js';
+
+describe('metric labels', () => {
+  it('keeps the first values a client chooses and calls the rest other', () => {
+    const label = bounded(2);
+    expect(label('ListAgents')).toBe('ListAgents');
+    expect(label('weird name {x="y"}')).toBe('weird_name__x__y__');
+    expect(label('Third')).toBe('other');
+    expect(label('ListAgents')).toBe('ListAgents');
+    expect(label(null)).toBe('other');
+    expect(bounded(5)('x'.repeat(200))).toHaveLength(64);
+  });
+
+  it('classes model failures the way an operator acts on them', () => {
+    expect(errorClass(Object.assign(new Error('slow down'), { status: 429 }))).toBe('rate_limit');
+    expect(errorClass(Object.assign(new Error('boom'), { status: 503 }))).toBe('server');
+    expect(errorClass(Object.assign(new Error('bad request'), { status: 400 }))).toBe('client');
+    expect(errorClass(Object.assign(new Error('x'), { name: 'TimeoutError' }))).toBe('timeout');
+    expect(errorClass(Object.assign(new Error('x'), { name: 'AbortError' }))).toBe('aborted');
+    const refused = Object.assign(new Error('fetch failed'), { cause: { code: 'ECONNREFUSED' } });
+    expect(errorClass(refused)).toBe('connection');
+    expect(errorClass(new Error('Failed to parse JSON'))).toBe('bad_answer');
+  });
+});
+
+describe('statement names', () => {
+  it('name a statement by the graph/ function that sent it, once per text', () => {
+    // Outside graph/ there is no repository function to name.
+    expect(statementName('RETURN 1 AS from_a_test')).toBe('unnamed');
+    expect(statementName('RETURN 1 AS from_a_test')).toBe('unnamed');
+  });
+});
+
+describe('METRICS_* settings', () => {
+  it('serve /metrics by default, and say what to fix in a bad value', () => {
+    expect(loadConfig({}).metrics).toEqual({
+      enabled: true,
+      token: null,
+      port: null,
+      host: '127.0.0.1',
+    });
+    const set = loadConfig({ METRICS_PORT: '9464', METRICS_TOKEN: 'a'.repeat(16), METRICS: 'off' });
+    expect(set.metrics).toMatchObject({ enabled: false, port: 9464, token: 'a'.repeat(16) });
+    expect(() => loadConfig({ METRICS_TOKEN: 'short' })).toThrow(ConfigError);
+    expect(() => loadConfig({ METRICS_TOKEN: 'short' })).toThrow(/METRICS_TOKEN.*16 characters/);
+    expect(() => loadConfig({ METRICS_PORT: 'x' })).toThrow(/METRICS_PORT/);
+  });
+});
