@@ -63,7 +63,10 @@ function resumesOver(servers: () => { watcher: TestServer; writer: TestServer })
     const taskId = await newTask(writer);
     const first = await subscribe(watcher, ResumeWatch, { taskId });
     await rename(writer, taskId, 't1');
-    const seen = (await first.waitForNext()) as Update;
+    let seen = (await first.waitForNext()) as Update;
+    // Through Redis, the task's CREATED event, published before this subscription, may still
+    // have been on its way to the watcher's reader when it subscribed (round 1 of this session).
+    if (seen.data?.taskUpdated.change === 'CREATED') seen = (await first.waitForNext()) as Update;
     expect(titleOf(seen)).toBe('t1');
     expect(seen.extensions?.eventId).toMatch(/^\d+-\d+$/);
     await first.close();
