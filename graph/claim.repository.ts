@@ -21,6 +21,8 @@ export interface Claimed {
   rootId: string;
   /** How long it was claimable (READY, past any retry backoff) before this claim. */
   waitedMs: number | null;
+  /** The trace context of the request that started the workflow (its root's), if traced. */
+  traceparent: string | null;
 }
 
 /**
@@ -86,6 +88,7 @@ export async function claimReadyTasks(
     deps: DependencyState[];
     rootId: string;
     waitedMs: number | null;
+    traceparent: string | null;
   }>({
     cypher: `${queueHead(tenants !== null)}
       WITH t, rank ORDER BY rank, t.createdAt LIMIT $window
@@ -102,11 +105,11 @@ export async function claimReadyTasks(
       OPTIONAL MATCH (t)-[:ASSIGNED_TO]->(a:Agent)
       OPTIONAL MATCH (t)-[:DEPENDS_ON]->(d:Task)
       WITH t, claimableSince, a, collect(CASE WHEN d IS NULL THEN null ELSE {key: d.key, status: d.status, result: d.result} END) AS deps
+      WITH t, claimableSince, a, deps,
+           coalesce([(t)-[:SUBTASK_OF*1..]->(r) WHERE NOT (r)-[:SUBTASK_OF]->() | r][0], t) AS root
       RETURN t, [(t)-[:REQUIRES]->(c:Capability) | c.name] AS requirements,
              duration.inSeconds(claimableSince, datetime()).milliseconds AS waitedMs,
-             a.id AS assigneeId, deps,
-             coalesce([(t)-[:SUBTASK_OF*1..]->(r) WHERE NOT (r)-[:SUBTASK_OF]->() | r.id][0], t.id)
-               AS rootId`,
+             a.id AS assigneeId, deps, root.id AS rootId, root.traceparent AS traceparent`,
     params: {
       workerId,
       limit: neo4j.int(limit),
@@ -123,6 +126,7 @@ export async function claimReadyTasks(
     dependencies: r.deps,
     rootId: r.rootId,
     waitedMs: r.waitedMs === null ? null : Math.max(0, r.waitedMs),
+    traceparent: r.traceparent ?? null,
   }));
 }
 

@@ -6,6 +6,8 @@ import { isAuthError, translateDriverError } from './errors.js';
 import type { CypherQuery, Row, Tx } from './cypher.js';
 import { addSource, metrics, sessionSources } from '../src/metrics/metrics.js';
 import { statementName } from './statement-name.js';
+import { SpanKind, tracer } from '../src/tracing/tracer.js';
+import { SpanStatusCode } from '@opentelemetry/api';
 
 export interface GraphSettings {
   uri: string;
@@ -216,9 +218,30 @@ export class Graph {
       run: async <T extends Row>(q: CypherQuery) => {
         this.statementCount++;
         this.onStatement?.(q);
-        const timer = metrics.neo4j.statement.startTimer({ statement: statementName(q.cypher) });
-        const result = await send(q.cypher, q.params ?? {}).finally(() => timer());
-        return result.records.map((r) => r.toObject() as T);
+        const name = statementName(q.cypher);
+        const timer = metrics.neo4j.statement.startTimer({ statement: name });
+        // A span per statement (issue 17): its name and the database, never its parameters.
+        const span = tracer.startSpan(name, {
+          kind: SpanKind.CLIENT,
+          attributes: {
+            'db.system.name': 'neo4j',
+            'db.namespace': this.database,
+            'db.query.summary': name,
+          },
+        });
+        try {
+          const result = await send(q.cypher, q.params ?? {});
+          return result.records.map((r) => r.toObject() as T);
+        } catch (err) {
+          // The error's code only: Neo4j's messages can quote the statement's values.
+          const e = err as { code?: unknown; name?: unknown };
+          span.setAttribute('error.type', String(e.code ?? e.name ?? 'Error'));
+          span.setStatus({ code: SpanStatusCode.ERROR });
+          throw err;
+        } finally {
+          timer();
+          span.end();
+        }
       },
     };
   }

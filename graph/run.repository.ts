@@ -19,6 +19,8 @@ export interface RunStart {
   workerId: string;
   score: number;
   reason: string;
+  /** The trace its step's span belongs to (issue 17); null when tracing is off. */
+  traceId?: string | null;
 }
 
 /** Records the assignments (with why) and the attempts as :Run nodes, in one statement. */
@@ -33,9 +35,10 @@ export async function startRuns(tx: Tx, runs: RunStart[]): Promise<void> {
       WITH DISTINCT t, a, run
       CREATE (t)-[:ASSIGNED_TO {score: run.score, reason: run.reason, at: datetime()}]->(a)
       CREATE (r:Run {id: run.id, tenantId: t.tenantId, status: 'RUNNING', attempt: t.attempts,
-                     worker: run.workerId, startedAt: datetime(), createdAt: datetime(), updatedAt: datetime()})
+                     worker: run.workerId, traceId: run.traceId,
+                     startedAt: datetime(), createdAt: datetime(), updatedAt: datetime()})
       CREATE (r)-[:OF]->(t), (r)-[:BY]->(a)`,
-    params: { runs },
+    params: { runs: runs.map((r) => ({ ...r, traceId: r.traceId ?? null })) },
   });
 }
 
@@ -258,6 +261,7 @@ export interface RunRecord {
   agentId: string | null;
   startedAt: string;
   endedAt: string | null;
+  traceId: string | null;
 }
 
 /** For loaders: the runs of each task, oldest first. */
@@ -287,6 +291,7 @@ export async function runsByTaskIds(
       agentId,
       startedAt: iso(p.startedAt),
       endedAt: p.endedAt ? iso(p.endedAt) : null,
+      traceId: p.traceId ? String(p.traceId) : null,
     };
   });
 }

@@ -8,17 +8,28 @@ import type { NodeLike } from './page.js';
  * person's decision, and reading a workflow to draw.
  */
 
-/** Marks the task and every task below it as run by the engine. Returns how many. */
-export async function markOrchestrated(tx: Tx, tenantId: string, rootId: string): Promise<number> {
+/**
+ * Marks the task and every task below it as run by the engine. Returns how many. The root keeps
+ * the trace context of the request that started it (`traceparent`, null when tracing is off):
+ * each step's span continues that trace, in whichever process runs it (issue 17).
+ */
+export async function markOrchestrated(
+  tx: Tx,
+  tenantId: string,
+  rootId: string,
+  traceparent: string | null = null,
+): Promise<number> {
   const [row] = await tx.run<{ n: number }>({
     cypher: `
       MATCH (root:Task {tenantId: $tenantId, id: $rootId})
+      SET root.traceparent = $traceparent
+      WITH root
       OPTIONAL MATCH (d:Task)-[:SUBTASK_OF*1..]->(root)
       WITH root, collect(DISTINCT d) AS below
       UNWIND [root] + below AS t
       SET t.orchestrated = true, t.updatedAt = datetime()
       RETURN count(t) AS n`,
-    params: { tenantId, rootId },
+    params: { tenantId, rootId, traceparent },
   });
   return row?.n ?? 0;
 }

@@ -30,6 +30,13 @@ export class Run {
   @Field(() => DateTimeISOResolver, { nullable: true })
   endedAt!: string | null;
 
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'The OpenTelemetry trace its step ran in (the request that started the workflow); null when tracing is off.',
+  })
+  traceId!: string | null;
+
   /** Not a field: `agent` resolves it. */
   agentId!: string | null;
 }

@@ -5,6 +5,8 @@ import { assertParseableNesting } from './limits/nesting.js';
 import type { Graph } from '../graph/graph.js';
 import type { AppContext } from './context.js';
 import type { Logger } from './logger.js';
+import { propagation, ROOT_CONTEXT } from '@opentelemetry/api';
+import { inSpan, SpanKind } from './tracing/tracer.js';
 
 export interface HttpHandlerOptions {
   apollo: ApolloServer<AppContext>;
@@ -33,14 +35,38 @@ export interface HttpHandlerOptions {
  */
 export function createHttpHandler(opts: HttpHandlerOptions) {
   return (req: IncomingMessage, res: ServerResponse): void => {
-    handle(req, res, opts).catch((err: unknown) => {
-      opts.logger.error({ err }, 'unhandled HTTP error');
-      if (!res.headersSent)
-        sendJson(res, 500, graphqlError('Internal server error', 'INTERNAL_SERVER_ERROR'));
-      else res.end();
-    });
+    const run = () =>
+      handle(req, res, opts).catch((err: unknown) => {
+        opts.logger.error({ err }, 'unhandled HTTP error');
+        if (!res.headersSent)
+          sendJson(res, 500, graphqlError('Internal server error', 'INTERNAL_SERVER_ERROR'));
+        else res.end();
+      });
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (UNTRACED.has(path)) return void run();
+    // A span per request (issue 17), continuing the caller's trace when it sent a traceparent;
+    // the GraphQL plugin names it after the operation (src/tracing/graphql-plugin.ts).
+    const known = path === '/graphql' || !!opts.routes?.[path];
+    void inSpan(
+      known ? `${req.method} ${path}` : (req.method ?? 'GET'),
+      {
+        kind: SpanKind.SERVER,
+        parent: propagation.extract(ROOT_CONTEXT, req.headers),
+        attributes: {
+          'http.request.method': req.method ?? 'GET',
+          ...(known ? { 'url.path': path } : {}),
+        },
+      },
+      async (span) => {
+        await run();
+        span.setAttribute('http.response.status_code', res.statusCode);
+      },
+    );
   };
 }
+
+/** Probes and scrapes: frequent, and of no interest in a trace. */
+const UNTRACED = new Set(['/healthz', '/readyz', '/metrics']);
 
 async function handle(req: IncomingMessage, res: ServerResponse, opts: HttpHandlerOptions) {
   const url = new URL(req.url ?? '/', 'http://localhost');

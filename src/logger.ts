@@ -1,5 +1,6 @@
 import { pino, type Logger } from 'pino';
 import { PinoPretty } from 'pino-pretty';
+import { logIds } from './tracing/tracer.js';
 
 export type { Logger };
 
@@ -9,12 +10,14 @@ type Destination = NodeJS.WritableStream & { isTTY?: boolean };
 /**
  * Logs on stdout, or on `destination`: one line of JSON per entry, or, when the stream is a
  * terminal, pino-pretty's coloured lines (issue 9: `npm start` printed raw JSON to people).
- * Keys that may hold secrets are redacted in both. A `silent` logger writes nothing.
+ * Keys that may hold secrets are redacted in both. A `silent` logger writes nothing. A line
+ * written inside a span (a request, a step) carries its `traceId` and `spanId` (issue 17).
  */
 export function createLogger(level: string, destination?: Destination): Logger {
   const out = destination ?? process.stdout;
   const options = {
     level,
+    mixin: logIds,
     redact: {
       paths: [
         'password',

@@ -1,3 +1,4 @@
+import { otlpEndpoint, startTracing } from './tracing/setup.js';
 import { loadConfig } from './config.js';
 import { onShutdown, runEntry } from './entry.js';
 import { ensureBootstrapAdmin, openGraph } from './bootstrap.js';
@@ -23,6 +24,9 @@ import { ensureVectorIndexes } from '../graph/memory/vector.repository.js';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
+  // OpenTelemetry traces when OTEL_EXPORTER_OTLP_ENDPOINT asks for them (issue 17).
+  const tracing = await startTracing({ serviceName: 'agent-platform' });
+  if (tracing) logger.info(`Sending traces to ${otlpEndpoint()}`);
   const log = (line: string) => logger.info(line);
   const graph = await openGraph(config, log);
   // One embedder per process; the local model is fetched on first start (offline if it cannot be).
@@ -107,6 +111,7 @@ async function main(): Promise<void> {
     await pubsub.close?.();
     await rateLimit?.close?.();
     await graph.close();
+    await tracing?.shutdown();
     logger.info('Stopped');
   });
 }

@@ -46,6 +46,7 @@ import { startMaintenance } from './maintenance.js';
 import type { MetricsConfig } from './metrics/config.js';
 import { metricsRoute, startMetricsServer } from './metrics/endpoint.js';
 import { metricsPlugin } from './metrics/graphql-plugin.js';
+import { tracingPlugin } from './tracing/graphql-plugin.js';
 import { addSource, metrics, subscriberSources } from './metrics/metrics.js';
 import { TOPICS } from '../subscriptions/topics.js';
 import { createServices, type Services } from './services/index.js';
@@ -275,6 +276,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
       formatTokenLimitError(formatted) ?? formatError(formatted, error, logger),
     plugins: [
       metricsPlugin<AppContext>(),
+      tracingPlugin<AppContext>(),
       complexityPlugin<AppContext>(schema, limits.maxComplexity),
       serviceUnavailablePlugin<AppContext>(),
       ApolloServerPluginDrainHttpServer({ httpServer }),

@@ -1,3 +1,4 @@
+import { otlpEndpoint, startTracing } from './tracing/setup.js';
 import { hostname } from 'node:os';
 import { loadConfig } from './config.js';
 import { onShutdown, runEntry } from './entry.js';
@@ -27,6 +28,9 @@ import { startMetricsServer } from './metrics/endpoint.js';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
+  // OpenTelemetry traces when OTEL_EXPORTER_OTLP_ENDPOINT asks for them (issue 17).
+  const tracing = await startTracing({ serviceName: 'agent-platform-worker' });
+  if (tracing) logger.info(`Sending traces to ${otlpEndpoint()}`);
   const graph = await openGraph(config, (line) => logger.info(line));
   const embedder = await createEmbedder(config.embeddings, { log: logger, fetchIfMissing: true });
   await ensureVectorIndexes(graph, embedder);
@@ -98,6 +102,7 @@ async function main(): Promise<void> {
     await instances?.stop();
     await pubsub.close?.();
     await graph.close();
+    await tracing?.shutdown();
     logger.info('Worker stopped');
   });
 }

@@ -1,3 +1,4 @@
+import { toolSpans } from './tool-spans.js';
 import { HumanMessage, SystemMessage } from '@langchain/core/messages';
 import { createAgent } from 'langchain';
 import { z } from 'zod';
@@ -84,7 +85,7 @@ export async function executeStep(
       'Carry out the step with your tools, then answer with a short report of what you found or did.',
     ),
     checkpointer,
-    middleware: [gate, recorder].filter((m) => m !== null),
+    middleware: [toolSpans(), gate, recorder].filter((m) => m !== null),
   });
   const input = new HumanMessage(
     `${rules}Step: ${task.title}\n${task.description ?? ''}\n\nEarlier steps produced:\n${inputs || '- nothing (this is a first step)'}${contextSection}`,

@@ -25,6 +25,7 @@ import {
   refOf,
 } from '../memory/retrieval/agent-memory.js';
 import { executeRemote } from '../a2a/remote.js';
+import { inSpan, SpanKind } from '../tracing/tracer.js';
 
 /**
  * The engine's executor for agent work. A submitted task is planned by its Chief of Staff
@@ -32,6 +33,25 @@ import { executeRemote } from '../a2a/remote.js';
  * of Staff writing the answer; every other step is a Master Operator at work.
  */
 export function agentExecutor(rt: AgentRuntime): Executor {
+  const run = runAgent(rt);
+  // One `invoke_agent` span per step (GenAI conventions): its model calls and tool calls below it.
+  return (step) =>
+    inSpan(
+      `invoke_agent ${step.agent.name}`,
+      {
+        kind: SpanKind.INTERNAL,
+        attributes: {
+          'gen_ai.operation.name': 'invoke_agent',
+          'gen_ai.agent.id': step.agent.id,
+          'gen_ai.agent.name': step.agent.name,
+          'gen_ai.agent.version': String(step.agent.usedVersion ?? step.agent.version),
+        },
+      },
+      () => run(step),
+    );
+}
+
+function runAgent(rt: AgentRuntime): Executor {
   return async (step) => {
     const { task } = step;
     if (task.needsPlan) return { result: await plan(rt, step), expand: true };

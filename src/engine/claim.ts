@@ -3,6 +3,7 @@
  * (assignment.ts), give back what no agent can take, and record the attempts as :Run nodes, all
  * in one transaction.
  */
+import { traceIdOf } from '../tracing/tracer.js';
 import { randomUUID } from 'node:crypto';
 import {
   candidateAgents,
@@ -35,6 +36,8 @@ export interface StartedStep {
   capability: string;
   /** How long it waited claimable before this claim (metrics). */
   waitedMs: number | null;
+  /** The trace its span continues: the request that started the workflow (issue 17). */
+  traceparent: string | null;
 }
 
 export interface ClaimLimits {
@@ -89,7 +92,8 @@ export function claimSteps(
         continue;
       }
       const runId = randomUUID();
-      starts.push({ id: runId, taskId: c.task.id, workerId: ctx.workerId, ...choice });
+      const traceId = traceIdOf(c.traceparent);
+      starts.push({ id: runId, taskId: c.task.id, workerId: ctx.workerId, traceId, ...choice });
       const chosen = pool.find((a) => a.agent.id === choice.agentId)!;
       chosen.load++;
       runs.push({
@@ -101,6 +105,7 @@ export function claimSteps(
         capabilities: [...chosen.capabilities].sort((x, y) => x.name.localeCompare(y.name)),
         capability: c.requirements[0] ?? (c.task.needsPlan ? 'planning' : 'any'),
         waitedMs: c.waitedMs,
+        traceparent: c.traceparent,
       });
     }
     await startRuns(tx, starts);

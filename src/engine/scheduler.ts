@@ -28,6 +28,8 @@ import { recordOutcome, releaseStep, type Attempt, type Outcome } from './record
 import { attemptIds } from './step-log.js';
 import { settle, settleUpwards, sweep } from './sweep.js';
 import { countClaims } from './engine-metrics.js';
+import { context, trace } from '@opentelemetry/api';
+import { contextOf, failSpan, tracer } from '../tracing/tracer.js';
 import { addSource, readySources, runningSources } from '../metrics/metrics.js';
 import { countReady } from '../../graph/claim.repository.js';
 
@@ -245,7 +247,8 @@ export class Scheduler {
     for (const step of started) this.execute(step);
   }
 
-  private execute({ task, agent, runId, inputs, rootId, capabilities, capability }: StartedStep) {
+  private execute(step: StartedStep) {
+    const { task, agent, runId, inputs, rootId, capabilities, capability } = step;
     const controller = new AbortController();
     const attempt: Attempt = {
       task,
@@ -280,7 +283,10 @@ export class Scheduler {
         ),
       this.o.stepTimeoutMs,
     );
-    const done = (async () => {
+    // The step's span, claim to end, continues the trace of the request that started the
+    // workflow, in whichever process runs it (issue 17).
+    const span = stepSpan(step, this.workerId);
+    const done = context.with(trace.setSpan(context.active(), span), async () => {
       try {
         const { result, expand } = await this.o.executor({
           task,
@@ -295,6 +301,7 @@ export class Scheduler {
         await this.finish(attempt, { result, expand });
       } catch (err) {
         const reason = controller.signal.aborted ? controller.signal.reason : err;
+        failSpan(span, reason);
         await this.finish(attempt, { error: reason }).catch((e: unknown) =>
           this.o.logger.error(
             { err: e, ...attemptIds(attempt, this.workerId) },
@@ -307,9 +314,10 @@ export class Scheduler {
         // The task may run again here already (reassigned while this attempt wound down):
         // forget only this attempt, or the new one could no longer be aborted or counted.
         if (this.inFlight.get(task.id)?.controller === controller) this.inFlight.delete(task.id);
+        span.end();
         this.wake();
       }
-    })();
+    });
     this.inFlight.set(task.id, { controller, done });
   }
 
@@ -352,4 +360,22 @@ export class Scheduler {
       this.o.logger,
     );
   }
+}
+
+/** A step attempt's span: a child of the span that started its workflow, when there is one. */
+function stepSpan({ task, agent, runId, capability, traceparent }: StartedStep, workerId: string) {
+  return tracer.startSpan(
+    `step ${capability}`,
+    {
+      attributes: {
+        'agent_platform.task.id': task.id,
+        'agent_platform.task.key': task.key ?? '',
+        'agent_platform.run.id': runId,
+        'agent_platform.run.attempt': task.attempts,
+        'agent_platform.worker.id': workerId,
+        'gen_ai.agent.id': agent.id,
+      },
+    },
+    contextOf(traceparent),
+  );
 }

@@ -7,6 +7,9 @@ import type { LLMCallRecord } from '../domain/llm-call.js';
 import { writeCall, type CallLog, type Write, type WriteRetry } from './call-writer.js';
 import { priceCall, type PriceTable } from './pricing.js';
 import { countModelCall } from './call-metrics.js';
+import { spanModelCall } from './call-span.js';
+import { context } from '@opentelemetry/api';
+import { captureMessageContent } from '../tracing/tracer.js';
 import { answerReadingFetch, type ServerAnswer } from './server-answers.js';
 
 export interface LLMCallRecorderOptions {
@@ -59,6 +62,11 @@ export class LLMCallRecorder extends BaseCallbackHandler {
   /** The fetch `attach` gives a ChatOpenAI: every JSON answer's usage reaches this recorder. */
   readonly fetch: typeof fetch = answerReadingFetch((a) => void this.answers.push(a));
 
+  /** Where its calls' spans go: the context it was made in (the step's span), issue 17. */
+  private readonly traceParent = context.active();
+  /** The messages of calls in flight, kept for their spans only when content may be traced. */
+  private readonly inputs = new Map<string, unknown>();
+
   constructor(private readonly options: LLMCallRecorderOptions) {
     // Awaited by LangChain, so the write is queued before invoke() returns; the handlers
     // themselves only queue it and return at once.
@@ -97,8 +105,9 @@ export class LLMCallRecorder extends BaseCallbackHandler {
     this.started.set(runId, Date.now());
   }
 
-  override handleChatModelStart(_llm: Serialized, _messages: BaseMessage[][], runId: string): void {
+  override handleChatModelStart(_llm: Serialized, messages: BaseMessage[][], runId: string): void {
     this.started.set(runId, Date.now());
+    if (captureMessageContent()) this.inputs.set(runId, messagesForSpan(messages[0] ?? []));
   }
 
   // Returned (and so awaited, see _awaitHandler): a step's totals are complete when it ends.
@@ -115,6 +124,7 @@ export class LLMCallRecorder extends BaseCallbackHandler {
       // Answers before this one were the same call's, retried by the client: it could not use them.
       const retried = at < 0 ? [] : this.answers.splice(0, at + 1).slice(0, -1);
       const tokens = usageOf(output);
+      const input = this.takeInput(runId);
       return Promise.all([
         ...retried.map((a) =>
           this.record(
@@ -122,9 +132,13 @@ export class LLMCallRecorder extends BaseCallbackHandler {
             latencyMs,
             'the client could not use this answer and retried',
             null,
+            { input },
           ),
         ),
-        this.record({ ...tokens, model: modelOf(output) ?? null }, latencyMs, null, null),
+        this.record({ ...tokens, model: modelOf(output) ?? null }, latencyMs, null, null, {
+          input,
+          output: captureMessageContent() ? outputForSpan(output) : undefined,
+        }),
       ]).then(() => undefined);
     });
   }
@@ -136,15 +150,22 @@ export class LLMCallRecorder extends BaseCallbackHandler {
       // Every answer the call got, each refused (invalid JSON, a schema it breaks...).
       const got = this.answers.splice(0);
       const reported = got.length > 0 ? got.map(reportedOf) : [NOTHING];
-      return Promise.all(reported.map((r) => this.record(r, latencyMs, message, err))).then(
-        () => undefined,
-      );
+      const input = this.takeInput(runId);
+      return Promise.all(
+        reported.map((r) => this.record(r, latencyMs, message, err, { input })),
+      ).then(() => undefined);
     });
   }
 
   /** Resolves when every call seen so far is written (or kept for later and logged). */
   async flush(): Promise<void> {
     while (this.pending.size > 0) await Promise.all([...this.pending]);
+  }
+
+  private takeInput(runId: string): unknown {
+    const input = this.inputs.get(runId);
+    this.inputs.delete(runId);
+    return input;
   }
 
   private latency(runId: string): number {
@@ -158,6 +179,7 @@ export class LLMCallRecorder extends BaseCallbackHandler {
     latencyMs: number,
     error: string | null,
     cause: unknown,
+    content: { input?: unknown; output?: unknown },
   ): Promise<unknown> {
     const o = this.options;
     const tokens = {
@@ -186,6 +208,7 @@ export class LLMCallRecorder extends BaseCallbackHandler {
       agentId: o.agentId ?? null,
     };
     countModelCall(call, cause);
+    spanModelCall(call, this.traceParent, cause, content);
     const done = writeCall(this.write, call, o.log, o.writeRetry);
     this.pending.add(done);
     void done.finally(() => this.pending.delete(done));
@@ -266,4 +289,20 @@ export function modelOf(output: LLMResult): string | undefined {
 function responseIdOf(output: LLMResult): string | undefined {
   for (const m of answers(output)) if (typeof m.id === 'string' && m.id !== '') return m.id;
   return undefined;
+}
+
+/** A call's messages as the GenAI conventions' `gen_ai.input.messages` lists them. */
+function messagesForSpan(messages: BaseMessage[]): unknown {
+  return messages.map((m) => ({
+    role: m.getType(),
+    parts: [{ type: 'text', content: typeof m.content === 'string' ? m.content : m.content }],
+  }));
+}
+
+/** The answer's text as `gen_ai.output.messages`. */
+function outputForSpan(output: LLMResult): unknown {
+  return (output.generations[0] ?? []).map((g) => ({
+    role: 'assistant',
+    parts: [{ type: 'text', content: g.text }],
+  }));
 }

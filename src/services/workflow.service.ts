@@ -1,3 +1,4 @@
+import { currentTraceparent } from '../tracing/tracer.js';
 import { changeStatuses } from '../../graph/promotion.repository.js';
 import {
   markNeedsPlan,
@@ -88,7 +89,7 @@ export class WorkflowService {
           ? `the Chief of Staff ${chief.name} plans it`
           : `the Chief of Staff ${chief.name} plans it: the least loaded, with ${unfinished} unfinished tasks`,
       );
-      await markOrchestrated(tx, tenantId, id);
+      await markOrchestrated(tx, tenantId, id, currentTraceparent());
       await markNeedsPlan(tx, tenantId, id);
       if (input.planApproval ?? chief.reviewPlans ?? false) await holdPlan(tx, tenantId, id);
       await publishTasks(tx, emit, [created!], 'SUBMITTED');
@@ -117,7 +118,7 @@ export class WorkflowService {
       if (await tasks.parentOf(tx, tenantId, rootId)) {
         throw new BadInputError('Start the workflow from its root task, not from one of its steps');
       }
-      await markOrchestrated(tx, tenantId, rootId);
+      await markOrchestrated(tx, tenantId, rootId, currentTraceparent());
       if (family) await setWorkflowFamily(tx, tenantId, rootId, family);
       const [started] = await tasks.tasksByIds(tx, tenantId, [rootId]);
       await publishTasks(tx, emit, [started!], 'WORKFLOW_STARTED');
