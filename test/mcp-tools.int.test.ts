@@ -486,6 +486,29 @@ describe('agents using MCP tools', () => {
     ]);
   });
 
+  it('survives an HTTP server that drops the connection mid-call: an error for that call, the next call answered', async () => {
+    const step = await stepFor('Dropped', 'Poke the fragile remote server');
+    await grant(httpId, { agentId: step.agentId }, ['die']);
+    execution = callThenReport([{ name: 'fixture__die', args: {} }]);
+    const first = await runStep(step, scriptedLlm());
+    expect(first.status).toBe('COMPLETED');
+    const [dropped] = first.runs.flatMap((r) => r.toolCalls);
+    // At once, not at the call timeout: the dropped connection fails the call's request.
+    expect(dropped).toMatchObject({
+      tool: 'die',
+      status: 'ERROR',
+      error: expect.stringMatching(/fetch failed|closed|terminated/i),
+    });
+    expect(dropped!.durationMs).toBeLessThan(1_500);
+    const next = await stepFor('Reconnected', 'Ask the remote server again');
+    await grant(httpId, { agentId: next.agentId }, ['echo']);
+    execution = callThenReport([{ name: 'fixture__echo', args: { text: 'again' } }]);
+    const second = await runStep(next, scriptedLlm());
+    expect(second.runs.flatMap((r) => r.toolCalls)).toMatchObject([
+      { tool: 'echo', status: 'OK', resultSummary: 'echo: again' },
+    ]);
+  });
+
   it.each([
     ['stdio', 'local'],
     ['HTTP', 'fixture'],
