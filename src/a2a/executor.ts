@@ -14,8 +14,14 @@ import { callerOf } from './caller.js';
 /** How often a followed task's workflow is read again. */
 const POLL_MS = 500;
 const TITLE_CHARS = 200;
-/** Reads of the workflow that may fail in a row before the A2A task is given up (10 s). */
-const MAX_READ_FAILURES = 20;
+/**
+ * How long an A2A task rides out a graph that refuses it (Neo4j away): its follower's reads and
+ * the store's saves are tried again every OUTAGE_RETRY_MS for this long before it gives up.
+ */
+export const OUTAGE_PATIENCE_MS = 10_000;
+export const OUTAGE_RETRY_MS = POLL_MS;
+/** Reads of the workflow that may fail in a row before the A2A task is given up. */
+const MAX_READ_FAILURES = OUTAGE_PATIENCE_MS / POLL_MS;
 
 /** The platform's task statuses as A2A task states. */
 const STATES: Record<string, TaskState> = {

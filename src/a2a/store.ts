@@ -5,7 +5,15 @@ import { loadA2ATask, saveA2ATask } from '../../graph/a2a-task.repository.js';
 import { readWorkflow } from '../mcp/waiting.js';
 import type { UnitOfWork } from '../services/unit-of-work.js';
 import { callerOf } from './caller.js';
-import { TERMINAL, endedTask, platformTaskOf } from './executor.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { UnavailableError } from '../domain/errors.js';
+import {
+  OUTAGE_PATIENCE_MS,
+  OUTAGE_RETRY_MS,
+  TERMINAL,
+  endedTask,
+  platformTaskOf,
+} from './executor.js';
 
 /**
  * A2A tasks kept in the graph, per tenant (the caller's), so any instance answers GetTask and
@@ -17,20 +25,21 @@ export class GraphTaskStore implements TaskStore {
 
   async save(task: Task, context: ServerCallContext): Promise<void> {
     const { tenantId } = callerOf(context);
-    await this.uow.write((tx) =>
-      saveA2ATask(tx, {
-        id: task.id,
-        tenantId,
-        contextId: task.contextId,
-        taskId: platformTaskOf(task),
-        json: JSON.stringify(Task.toJSON(task)),
-      }),
-    );
+    const row = {
+      id: task.id,
+      tenantId,
+      contextId: task.contextId,
+      taskId: platformTaskOf(task),
+      json: JSON.stringify(Task.toJSON(task)),
+    };
+    await patiently(() => this.uow.write((tx) => saveA2ATask(tx, row)));
   }
 
   async load(taskId: string, context: ServerCallContext): Promise<Task | undefined> {
     const caller = callerOf(context);
-    const row = await this.uow.read((tx) => loadA2ATask(tx, caller.tenantId, taskId));
+    const row = await patiently(() =>
+      this.uow.read((tx) => loadA2ATask(tx, caller.tenantId, taskId)),
+    );
     if (!row) return undefined;
     const task = Task.fromJSON(JSON.parse(row.json));
     const state = task.status?.state;
@@ -42,5 +51,22 @@ export class GraphTaskStore implements TaskStore {
   /** Listing is not offered (the platform's own `tasks` query lists them). */
   async list(_params: ListTasksRequest, _context: ServerCallContext): Promise<ListTasksResponse> {
     return { tasks: [], nextPageToken: '', pageSize: 0, totalSize: 0 };
+  }
+}
+
+/**
+ * The SDK saves and loads a task around each event it streams. One refused while Neo4j is away
+ * is tried again for as long as the task's follower tries its reads (executor.ts), so a stream
+ * waits through a short outage instead of ending with INTERNAL_ERROR.
+ */
+async function patiently<T>(work: () => Promise<T>): Promise<T> {
+  const until = Date.now() + OUTAGE_PATIENCE_MS;
+  for (;;) {
+    try {
+      return await work();
+    } catch (err) {
+      if (!(err instanceof UnavailableError) || Date.now() > until) throw err;
+      await sleep(OUTAGE_RETRY_MS);
+    }
   }
 }
