@@ -1,5 +1,11 @@
 import type { Server } from 'node:http';
-import { getOperationAST, GraphQLError, type ExecutionArgs, type GraphQLSchema } from 'graphql';
+import {
+  getOperationAST,
+  GraphQLError,
+  type DocumentNode,
+  type ExecutionArgs,
+  type GraphQLSchema,
+} from 'graphql';
 import type { SubscribePayload } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocket, WebSocketServer } from 'ws';
@@ -175,6 +181,9 @@ export function startWsServer<C>(opts: WsServerOptions<C>): {
   };
 }
 
+/** A subscription document's field, read once per document (this runs per result sent). */
+const fieldOf = new WeakMap<DocumentNode, string>();
+
 /**
  * Delivery lag: an event's id starts with the milliseconds at which it was published
  * (event-id.ts), so the time from then to the result's sending, by subscription field.
@@ -183,9 +192,12 @@ function observeLag(args: ExecutionArgs, result: { extensions?: Record<string, u
   const id = result.extensions?.eventId;
   const published = typeof id === 'string' ? parseEventId(id)?.[0] : undefined;
   if (published === undefined) return;
-  const operation = getOperationAST(args.document, args.operationName);
-  const first = operation?.selectionSet.selections[0];
-  const field = first?.kind === 'Field' ? first.name.value : 'unknown';
+  let field = fieldOf.get(args.document);
+  if (field === undefined) {
+    const first = getOperationAST(args.document, args.operationName)?.selectionSet.selections[0];
+    field = first?.kind === 'Field' ? first.name.value : 'unknown';
+    fieldOf.set(args.document, field);
+  }
   metrics.subscriptions.lag.observe(
     { subscription: field },
     Math.max(0, Date.now() - published) / 1000,
