@@ -49,8 +49,8 @@ async function createWorkflow(b: Bench, deps: number[][]) {
   return { rootId: root!.id, ids };
 }
 
-/** The engine phase: a DAG of n steps run by WORKERS schedulers with a no-op executor. */
-export async function runEngine(b: Bench, n: number) {
+/** The engine phase: a DAG of n steps run by `workers` schedulers with a no-op executor. */
+export async function runEngine(b: Bench, n: number, workers = WORKERS) {
   const deps = layeredDag(n, LAYER_WIDTH);
   const { rootId, ids } = await createWorkflow(b, deps);
   const called = new Map<string, number>();
@@ -62,7 +62,7 @@ export async function runEngine(b: Bench, n: number) {
     return result;
   };
   b.probe.reset();
-  b.schedulers = range(WORKERS).map(
+  b.schedulers = range(workers).map(
     (i) =>
       new Scheduler({
         uow: b.uow,
@@ -126,6 +126,7 @@ export async function runEngine(b: Bench, n: number) {
     .map((s) => s.startedAt! - s.lastDependencyEndedAt!);
   return {
     n,
+    workers,
     seconds: (lastCommit - t0) / 1000,
     before,
     after,

@@ -53,11 +53,19 @@ import {
 import { runEngine, type EngineResult } from './engine.phase.js';
 import { InstrumentedUnitOfWork, Probe } from './probe.js';
 import { deleteTenantNodes } from './queries.js';
-import { printBaseline, printEngine, printSummary, type BaselineResult } from './report.js';
+import {
+  printBaseline,
+  printEngine,
+  printSaturation,
+  printSummary,
+  type BaselineResult,
+} from './report.js';
 import { int, median, ms, percentile } from './stats.js';
 
 const SIZES = [100, 1_000];
 const WARM_UP = 30;
+/** Where the Neo4j-backed queue saturates: the same DAG run by 1, 2, 4 and 8 schedulers. */
+const SATURATION = { steps: 1_000, workers: [1, 2, 4, 8] };
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -117,6 +125,17 @@ async function main(): Promise<void> {
       results.push({ engine, baseline });
     }
     printSummary(results);
+
+    console.log(
+      `\n== Saturation: a ${int(SATURATION.steps)}-step DAG by 1 to 8 schedulers (concurrency ${CONCURRENCY} each) ==`,
+    );
+    const series: EngineResult[] = [];
+    for (const workers of SATURATION.workers) {
+      console.log(`Engine, ${workers} worker(s)...`);
+      series.push(await runEngine(b, SATURATION.steps, workers));
+      b.warnings.length = 0;
+    }
+    printSaturation(series);
   } finally {
     await Promise.all(b.schedulers.map((s) => s.stop({ abort: true })));
     const deleted = await deleteTenantNodes(graph, b.tenantId);

@@ -3,66 +3,23 @@ import type { CypherQuery, Row, Tx } from '../graph/cypher.js';
 import type { NodeLike } from '../graph/page.js';
 import type { PubSub } from '../subscriptions/pubsub.js';
 import { UnitOfWork, type Emit } from '../src/services/unit-of-work.js';
+import { statementName as nameFromStack } from '../graph/statement-name.js';
 
 /** Wall-clock milliseconds with sub-millisecond precision, on one clock for the whole run. */
 export const now = () => performance.timeOrigin + performance.now();
 
 /**
- * Names the engine's statements by a fragment of their Cypher (whitespace collapsed), so the
- * profile says "claimReadyTasks" rather than a query text. First match wins; anything else is
- * named by its first 60 characters.
+ * A statement's name in the profile: the repository function that sent it, as the metrics and
+ * traces name it (graph/statement-name.ts reads it from the stack), without its file.
  */
-const STATEMENTS: [name: string, fragment: string][] = [
-  ['promotableTasks', "MATCH (t:Task {status: 'PENDING', orchestrated: true})"],
-  ['changeStatuses', 'UNWIND $changes AS c'],
-  [
-    'countRunning',
-    "MATCH (t:Task {status: 'IN_PROGRESS', orchestrated: true}) WHERE t.leaseOwner IS NOT NULL RETURN count(t)",
-  ],
-  ['claimReadyTasks', 'AND t.priority = $priorities[rank]'],
-  ['promotableDependants', "<-[:DEPENDS_ON]-(t:Task {status: 'PENDING', orchestrated: true})"],
-  ['candidateAgents', 'MATCH (a:Agent {tenantId: tenantId, active: true})'],
-  ['versionsOfAgents', 'MATCH (:Agent {tenantId: $tenantId, id: agentId})-[:HAS_VERSION]->'],
-  ['ensureLiveVersions', 'SET a.writeLock = coalesce(a.writeLock, 0) + 1'],
-  ['useVersions', 'MERGE (r)-[:USED_VERSION]->(v)'],
-  ['startRun', 'CREATE (r:Run'],
-  ['unclaim', 't.waitingReason = $reason'],
-  ['endRun', 'SET r.status = $runStatus'],
-  ['recordPerformance', 'SET h.avgCostUsd'],
-  [
-    'settleableParents',
-    "MATCH (p:Task {status: 'IN_PROGRESS', orchestrated: true})<-[:SUBTASK_OF]-",
-  ],
-  ['parentOf', '-[:SUBTASK_OF]->(p:Task) RETURN p.id AS id'],
-  ['runningParent', 'MATCH (c:Task)-[:SUBTASK_OF]->(p) RETURN p, collect('],
-  ['rootTaskOf (memory)', 'WHERE NOT (root)-[:SUBTASK_OF]->()'],
-  ['capabilitiesByAgentIds (memory)', 'RETURN agentId, c.name AS name, properties(r) AS rel'],
-  ['mergeEpisodes (memory)', 'MERGE (e:Episode {tenantId: $tenantId, sourceKey: x.sourceKey})'],
-  ['writeEvaluation', 'MERGE (ev:Evaluation {id: $id})'],
-  ['rootTaskState', 'RETURN t.id AS id, t.tenantId AS tenantId, t.title AS title'],
-  ['tasksWithAncestors (publish)', 'OPTIONAL MATCH p = (t)-[:SUBTASK_OF*1..]->(a:Task)'],
-  ['expireLeases', 'WHERE t.leaseExpiresAt < datetime()'],
-  ['heartbeat', 'leaseOwner: $workerId}) SET t.leaseExpiresAt'],
-  ['openDescendants', 'MATCH (t:Task)-[:SUBTASK_OF*1..]->(:Task {id: $parentId})'],
-  ['cancelRuns', "SET r.status = 'CANCELLED'"],
-];
-
-const names = new Map<string, string>();
-
 export function statementName(cypher: string): string {
-  let name = names.get(cypher);
-  if (name === undefined) {
-    const text = cypher.replace(/\s+/g, ' ').trim();
-    name = STATEMENTS.find(([, fragment]) => text.includes(fragment))?.[0] ?? text.slice(0, 60);
-    names.set(cypher, name);
-  }
-  return name;
+  return nameFromStack(cypher).split('.').pop()!;
 }
 
 /** A transaction is named after its first statement: that is where the engine's units differ. */
 const TRANSACTIONS: Record<string, string> = {
-  promotableTasks: 'promote',
-  promotableDependants: 'promote dependants',
+  readPromotable: 'promote', // promotableTasks and promotableDependants both read through it
+  lockEngineLimit: 'claim',
   countRunning: 'claim',
   claimReadyTasks: 'claim',
   endRun: 'finish',
@@ -165,7 +122,7 @@ export class Probe {
     const names = new Set(attempt.statements.map((s) => s.name));
     if (
       names.has('changeStatuses') ||
-      names.has('startRun') ||
+      names.has('startRuns') ||
       attempt.completed.length > 0 ||
       (kind !== 'promote' && kind !== 'claim' && kind !== 'finish')
     ) {

@@ -171,3 +171,37 @@ export function printSummary(results: { engine: EngineResult; baseline: Baseline
     ].join('\n'),
   );
 }
+
+/**
+ * Steps a second as schedulers are added, each against the one-scheduler run of the same series
+ * (measured in this run): where the ratio stops growing, the queue in Neo4j is the bound.
+ */
+export function printSaturation(series: EngineResult[]): void {
+  const one = series[0]!.n / series[0]!.seconds;
+  const rows = series.map((e) => {
+    const rate = e.n / e.seconds;
+    return [
+      String(e.workers),
+      int(rate),
+      ratio(rate, one),
+      ms(median(e.overhead)),
+      ms(percentile(e.overhead, 99)),
+      e.cpu,
+      `${e.check.completed}/${int(e.n)}${e.check.extraRuns ? `, ${e.check.extraRuns} extra runs` : ''}`,
+    ];
+  });
+  console.log(
+    table(
+      [
+        'workers',
+        'steps/s',
+        'vs 1 worker',
+        'median overhead',
+        'p99 overhead',
+        'CPU',
+        'completed once',
+      ],
+      rows,
+    ),
+  );
+}
