@@ -4,6 +4,7 @@ import { recordTransition } from '../graph/transition.repository.js';
 import { EvaluationSource } from '../src/domain/evaluation.js';
 import { Role } from '../src/domain/auth.js';
 import { randomUUID } from 'node:crypto';
+import { statementName } from '../graph/statement-name.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphql } from './generated/index.js';
 import type { OrganisationDocument } from '../src/domain/organisation-export.js';
@@ -438,8 +439,12 @@ describe('organisation export and import', () => {
     expect(await exportOf(other)).toEqual(otherOriginal);
 
     await server.gql('{ viewer { keyId } }'); // the key's lookup is fresh in the cache
-    const before = server.graph.statementCount;
-    const res = await importInto(server, original);
+    const sent: string[] = [];
+    server.graph.onStatement = (q) => sent.push(statementName(q.cypher));
+    const retriesBefore = server.graph.retryCount;
+    const res = await importInto(server, original).finally(() => {
+      server.graph.onStatement = undefined;
+    });
     expect(res.errors).toBeUndefined();
     // Its own signed export: every id is kept.
     expect(res.data!.importOrganisation).toEqual({
@@ -454,9 +459,12 @@ describe('organisation export and import', () => {
     const groups = new Set(
       original.relationships.map((r) => `${r.type} ${labelOf.get(r.from)} ${labelOf.get(r.to)}`),
     );
-    expect(server.graph.statementCount - before).toBe(
-      1 + new Set(labelOf.values()).size + groups.size + 1,
-    );
+    const expected = 1 + new Set(labelOf.values()).size + groups.size + 1;
+    // A key lookup is not the import's (on a loaded machine the cache entry may lapse first),
+    // and a transaction retried after a deadlock sends its statements again (round 3).
+    const imported = sent.filter((name) => !name.startsWith('auth.repository.'));
+    if (server.graph.retryCount === retriesBefore) expect(imported.length).toBe(expected);
+    else expect(imported.length).toBeGreaterThan(expected);
 
     expect(await exportOf(server)).toEqual(original);
     expect(await exportOf(other)).toEqual(otherOriginal);
