@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { Role as A2ARole, TaskState } from '@a2a-js/sdk';
+import { TaskState } from '@a2a-js/sdk';
 import { ClientFactory } from '@a2a-js/sdk/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Graph } from '../graph/graph.js';
+import { textRequest } from '../src/a2a/remote.js';
 import { generateApiKey } from '../src/auth/keys.js';
 import { echoExecutor } from '../src/engine/executor.js';
 import { Scheduler } from '../src/engine/scheduler.js';
@@ -15,33 +16,6 @@ import { neo4jThroughProxy, type TcpProxy } from './utils/tcp-proxy.js';
 // Issue 16: an A2A task follows its workflow by reading it every half second. A read that fails
 // while Neo4j is away for a moment is tried again (up to 10 s of failures): the A2A task goes on
 // to its end instead of failing with the first refused read.
-
-const send = (text: string) => ({
-  tenant: '',
-  message: {
-    messageId: randomUUID(),
-    contextId: '',
-    taskId: '',
-    role: A2ARole.ROLE_USER,
-    parts: [
-      {
-        content: { $case: 'text' as const, value: text },
-        metadata: undefined,
-        filename: '',
-        mediaType: 'text/plain',
-      },
-    ],
-    metadata: undefined,
-    extensions: [],
-    referenceTaskIds: [],
-  },
-  configuration: {
-    acceptedOutputModes: ['text/plain'],
-    taskPushNotificationConfig: undefined,
-    returnImmediately: false,
-  },
-  metadata: undefined,
-});
 
 describe('an A2A task while Neo4j is away for a moment', { timeout: 120_000 }, () => {
   const tenantId = `test-${randomUUID()}`;
@@ -111,7 +85,7 @@ describe('an A2A task while Neo4j is away for a moment', { timeout: 120_000 }, (
     const client = await new ClientFactory().createFromUrl(base);
     const states: TaskState[] = [];
     let cut = false;
-    for await (const event of client.sendMessageStream(send('A brief\nWrite a brief.'), {
+    for await (const event of client.sendMessageStream(textRequest('A brief\nWrite a brief.'), {
       serviceParameters: { Authorization: `Bearer ${adminKey}` },
     })) {
       const p = event.payload;

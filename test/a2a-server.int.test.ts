@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
-import { Role as A2ARole, TaskState, type Message, type Task } from '@a2a-js/sdk';
+import { TaskState, type Task } from '@a2a-js/sdk';
 import { ClientFactory, type Client } from '@a2a-js/sdk/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { textRequest } from '../src/a2a/remote.js';
 import { agentExecutor } from '../src/agents/executor.js';
 import { createAgentRuntime } from '../src/agents/runtime.js';
 import { loadConfig } from '../src/config.js';
@@ -14,33 +14,7 @@ import { startTestServer, type TestServer } from './utils/server.js';
 
 const WORKFLOW_MS = 90_000;
 
-const message = (text: string): Message => ({
-  messageId: randomUUID(),
-  contextId: '',
-  taskId: '',
-  role: A2ARole.ROLE_USER,
-  parts: [
-    {
-      content: { $case: 'text', value: text },
-      metadata: undefined,
-      filename: '',
-      mediaType: 'text/plain',
-    },
-  ],
-  metadata: undefined,
-  extensions: [],
-  referenceTaskIds: [],
-});
-const send = (text: string, returnImmediately = false) => ({
-  tenant: '',
-  message: message(text),
-  configuration: {
-    acceptedOutputModes: ['text/plain'],
-    taskPushNotificationConfig: undefined,
-    returnImmediately,
-  },
-  metadata: undefined,
-});
+const send = textRequest;
 const as = (key: string) => ({ serviceParameters: { Authorization: `Bearer ${key}` } });
 const textOf = (task: Task) =>
   task.artifacts

@@ -1,9 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agentExecutor } from '../src/agents/executor.js';
-import { createAgentRuntime } from '../src/agents/runtime.js';
-import { loadConfig } from '../src/config.js';
 import { graphql } from './generated/index.js';
-import { startScheduler, waitForWorkflow } from './utils/engine.js';
+import { startOfflineAgents, waitForWorkflow } from './utils/engine.js';
 import { declaredNames, parseExposition, total, type Sample } from './utils/prom-text.js';
 import { NO_PROMETHEUS, prometheusBinary, startPrometheus } from './utils/prometheus.js';
 import { startTestServer, type TestServer } from './utils/server.js';
@@ -86,13 +83,7 @@ describe('/metrics after a workflow', { timeout: 2 * WORKFLOW_MS }, () => {
       { name: "Writer", role: MASTER_OPERATOR, capabilities: [{ name: "writing" }] }
     ]) { id } }`);
     expect(res.errors).toBeUndefined();
-    const runtime = createAgentRuntime({
-      uow: server.services.uow,
-      llm: loadConfig({}).llm,
-      logger: server.logger,
-      pubsub: server.pubsub,
-    });
-    const scheduler = startScheduler(server, agentExecutor(runtime), { stepTimeoutMs: 30_000 });
+    const scheduler = startOfflineAgents(server, { stepTimeoutMs: 30_000 });
     const events = await subscribe(server, Watch);
     let watching = true;
     const watcher = (async () => {

@@ -6,15 +6,13 @@ import {
   type ReadableSpan,
 } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agentExecutor } from '../src/agents/executor.js';
-import { createAgentRuntime } from '../src/agents/runtime.js';
 import { loadConfig } from '../src/config.js';
 import { HumanMessage } from '@langchain/core/messages';
 import { LLMCallRecorder } from '../src/llm/accounting.js';
 import { createChatModel, describeModel } from '../src/llm/models.js';
 import { startTracing, type Tracing } from '../src/tracing/setup.js';
 import { graphql } from './generated/index.js';
-import { startScheduler, waitForWorkflow } from './utils/engine.js';
+import { startOfflineAgents, waitForWorkflow } from './utils/engine.js';
 import { createPlan, startWorkflow } from './utils/engine-steps.js';
 import { captureLogger } from './utils/log-capture.js';
 import { runWorker } from './utils/process.js';
@@ -70,13 +68,7 @@ describe('traces of a submitted task', { timeout: 2 * WORKFLOW_MS }, () => {
       { name: "Writer", role: MASTER_OPERATOR, capabilities: [{ name: "writing" }] }
     ]) { id } }`);
     expect(res.errors).toBeUndefined();
-    const runtime = createAgentRuntime({
-      uow: server.services.uow,
-      llm: loadConfig({}).llm,
-      logger: server.logger,
-      pubsub: server.pubsub,
-    });
-    const scheduler = startScheduler(server, agentExecutor(runtime), {
+    const scheduler = startOfflineAgents(server, {
       stepTimeoutMs: 30_000,
       logger: logs.logger,
     });

@@ -107,38 +107,10 @@ export async function executeRemote(
   let transient = true;
   try {
     const client = await new ClientFactory().createFromUrl(remote.url);
-    const out = await client.sendMessage(
-      {
-        tenant: '',
-        message: {
-          messageId: randomUUID(),
-          contextId: '',
-          taskId: '',
-          role: Role.ROLE_USER,
-          parts: [
-            {
-              content: { $case: 'text', value: text },
-              metadata: undefined,
-              filename: '',
-              mediaType: 'text/plain',
-            },
-          ],
-          metadata: undefined,
-          extensions: [],
-          referenceTaskIds: [],
-        },
-        configuration: {
-          acceptedOutputModes: ['text/plain'],
-          taskPushNotificationConfig: undefined,
-          returnImmediately: false,
-        },
-        metadata: undefined,
-      },
-      {
-        signal: step.signal,
-        serviceParameters: resolveHeaders(remote, rt.mcp?.cfg ?? DEFAULT_MCP_CLIENT),
-      },
-    );
+    const out = await client.sendMessage(textRequest(text), {
+      signal: step.signal,
+      serviceParameters: resolveHeaders(remote, rt.mcp?.cfg ?? DEFAULT_MCP_CLIENT),
+    });
     if ('parts' in out) {
       result = textOfParts((out as Message).parts);
     } else {
@@ -170,4 +142,34 @@ export async function executeRemote(
   });
   if (error) throw new StepError(`${agent.name} (a remote A2A agent): ${error}`, transient);
   return result;
+}
+
+/** An A2A SendMessage request of one plain-text message, in a new task. */
+export function textRequest(text: string, returnImmediately = false) {
+  return {
+    tenant: '',
+    message: {
+      messageId: randomUUID(),
+      contextId: '',
+      taskId: '',
+      role: Role.ROLE_USER,
+      parts: [
+        {
+          content: { $case: 'text' as const, value: text },
+          metadata: undefined,
+          filename: '',
+          mediaType: 'text/plain',
+        },
+      ],
+      metadata: undefined,
+      extensions: [],
+      referenceTaskIds: [],
+    },
+    configuration: {
+      acceptedOutputModes: ['text/plain'],
+      taskPushNotificationConfig: undefined,
+      returnImmediately,
+    },
+    metadata: undefined,
+  };
 }

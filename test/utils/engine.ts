@@ -2,6 +2,9 @@ import { expect } from 'vitest';
 import type { Executor } from '../../src/engine/executor.js';
 import { Scheduler, type SchedulerOptions } from '../../src/engine/scheduler.js';
 import { untilDone } from './progress.js';
+import { agentExecutor } from '../../src/agents/executor.js';
+import { createAgentRuntime } from '../../src/agents/runtime.js';
+import { loadConfig } from '../../src/config.js';
 import type { TestServer } from './server.js';
 
 /** A scheduler in this test process against the test server's graph, stopped by the caller. */
@@ -26,6 +29,20 @@ export function startScheduler(
   });
   scheduler.start();
   return scheduler;
+}
+
+/** The agents on the offline model at work on the test tenant's steps; stopped by the caller. */
+export function startOfflineAgents(
+  server: TestServer,
+  options: Partial<SchedulerOptions> = {},
+): Scheduler {
+  const runtime = createAgentRuntime({
+    uow: server.services.uow,
+    llm: loadConfig({}).llm,
+    logger: server.logger,
+    pubsub: server.pubsub,
+  });
+  return startScheduler(server, agentExecutor(runtime), options);
 }
 
 /**
