@@ -7,7 +7,7 @@ import type { CypherQuery, Row, Tx } from './cypher.js';
 import { addSource, metrics, sessionSources } from '../src/metrics/metrics.js';
 import { statementName } from './statement-name.js';
 import { SpanKind, tracer } from '../src/tracing/tracer.js';
-import { SpanStatusCode } from '@opentelemetry/api';
+import { SpanStatusCode, trace } from '@opentelemetry/api';
 
 export interface GraphSettings {
   uri: string;
@@ -220,27 +220,31 @@ export class Graph {
         this.onStatement?.(q);
         const name = statementName(q.cypher);
         const timer = metrics.neo4j.statement.startTimer({ statement: name });
-        // A span per statement (issue 17): its name and the database, never its parameters.
-        const span = tracer.startSpan(name, {
-          kind: SpanKind.CLIENT,
-          attributes: {
-            'db.system.name': 'neo4j',
-            'db.namespace': this.database,
-            'db.query.summary': name,
-          },
-        });
+        // A span per statement of traced work (issue 17): its name and the database, never its
+        // parameters. Background polls (claims, relays, sweeps) run outside any span: tracing
+        // each of them would send a one-span trace several times a second.
+        const span = trace.getActiveSpan()
+          ? tracer.startSpan(name, {
+              kind: SpanKind.CLIENT,
+              attributes: {
+                'db.system.name': 'neo4j',
+                'db.namespace': this.database,
+                'db.query.summary': name,
+              },
+            })
+          : undefined;
         try {
           const result = await send(q.cypher, q.params ?? {});
           return result.records.map((r) => r.toObject() as T);
         } catch (err) {
           // The error's code only: Neo4j's messages can quote the statement's values.
           const e = err as { code?: unknown; name?: unknown };
-          span.setAttribute('error.type', String(e.code ?? e.name ?? 'Error'));
-          span.setStatus({ code: SpanStatusCode.ERROR });
+          span?.setAttribute('error.type', String(e.code ?? e.name ?? 'Error'));
+          span?.setStatus({ code: SpanStatusCode.ERROR });
           throw err;
         } finally {
           timer();
-          span.end();
+          span?.end();
         }
       },
     };

@@ -152,12 +152,16 @@ describe('traces of a submitted task', { timeout: 2 * WORKFLOW_MS }, () => {
 
   it('names each Cypher statement, never its parameters', () => {
     const cypher = spans.filter((s) => s.attributes['db.system.name'] === 'neo4j');
-    expect(cypher.map((s) => s.name)).toContain('claim.repository.claimReadyTasks');
+    expect(cypher.map((s) => s.name)).toContain('run.repository.endRun'); // in a step's span
+    expect(cypher.map((s) => s.name)).toContain('task.repository.createTasks'); // the request's
     const keys = new Set(cypher.flatMap((s) => Object.keys(s.attributes)));
     // A statement that failed (a deadlock, retried) says how: its error's type, nothing else.
     const allowed = ['db.namespace', 'db.query.summary', 'db.system.name', 'error.type'];
     expect([...keys].filter((k) => !allowed.includes(k))).toEqual([]);
     expect(cypher.every((s) => s.attributes['db.query.summary'] === s.name)).toBe(true);
+    // Only traced work's statements: the schedulers' polls (claims, sweeps) are no root spans.
+    const roots = cypher.filter((s) => !s.parentSpanContext).map((s) => s.name);
+    expect(roots).toEqual([]);
   });
 
   it('stores the trace id on each run and prints it in the step log lines', async () => {

@@ -29,7 +29,7 @@ import { attemptIds } from './step-log.js';
 import { settle, settleUpwards, sweep } from './sweep.js';
 import { countClaims } from './engine-metrics.js';
 import { context, trace } from '@opentelemetry/api';
-import { contextOf, failSpan, tracer } from '../tracing/tracer.js';
+import { contextOf, failSpan, tracer, type Context } from '../tracing/tracer.js';
 import { addSource, readySources, runningSources } from '../metrics/metrics.js';
 import { countReady } from '../../graph/claim.repository.js';
 
@@ -285,8 +285,9 @@ export class Scheduler {
     );
     // The step's span, claim to end, continues the trace of the request that started the
     // workflow, in whichever process runs it (issue 17).
-    const span = stepSpan(step, this.workerId);
-    const done = context.with(trace.setSpan(context.active(), span), async () => {
+    const parent = contextOf(step.traceparent);
+    const span = stepSpan(step, this.workerId, parent);
+    const done = context.with(trace.setSpan(parent, span), async () => {
       try {
         const { result, expand } = await this.o.executor({
           task,
@@ -363,7 +364,11 @@ export class Scheduler {
 }
 
 /** A step attempt's span: a child of the span that started its workflow, when there is one. */
-function stepSpan({ task, agent, runId, capability, traceparent }: StartedStep, workerId: string) {
+function stepSpan(
+  { task, agent, runId, capability }: StartedStep,
+  workerId: string,
+  parent: Context,
+) {
   return tracer.startSpan(
     `step ${capability}`,
     {
@@ -376,6 +381,6 @@ function stepSpan({ task, agent, runId, capability, traceparent }: StartedStep, 
         'gen_ai.agent.id': agent.id,
       },
     },
-    contextOf(traceparent),
+    parent,
   );
 }
