@@ -73,6 +73,8 @@ const MAX_IDLE_BACKOFF_MS = 5_000;
 interface InFlight {
   controller: AbortController;
   done: Promise<void>;
+  /** The task's version as this attempt claimed it: older events do not concern it. */
+  version: number;
 }
 
 /**
@@ -249,6 +251,9 @@ export class Scheduler {
 
   private execute(step: StartedStep) {
     const { task, agent, runId, inputs, rootId, capabilities, capability } = step;
+    // Claimed again while an attempt still runs here: that attempt's lease was taken from it
+    // (its agent deactivated, say) before its abort event arrived; it must not run on.
+    this.inFlight.get(task.id)?.controller.abort(new Error('the task was claimed again'));
     const controller = new AbortController();
     const attempt: Attempt = {
       task,
@@ -319,7 +324,7 @@ export class Scheduler {
         this.wake();
       }
     });
-    this.inFlight.set(task.id, { controller, done });
+    this.inFlight.set(task.id, { controller, done, version: task.version });
   }
 
   /** Records a step's outcome (COMPLETED, a retry after backoff, or FAILED), then what follows. */
@@ -354,7 +359,9 @@ export class Scheduler {
       (payload) => {
         const { task } = payload as TaskUpdatedEvent;
         const flight = this.inFlight.get(task.id);
-        if (flight && task.status !== TaskStatus.IN_PROGRESS) {
+        // An event older than this attempt's claim (its version is lower: the task was claimed
+        // again since) is about the attempt before it, already aborted at the claim.
+        if (flight && task.status !== TaskStatus.IN_PROGRESS && task.version >= flight.version) {
           flight.controller.abort(new Error(`the task became ${task.status}`));
         }
       },
