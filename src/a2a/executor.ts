@@ -48,11 +48,16 @@ export const TERMINAL = new Set([
 export const platformTaskOf = (task: Task | undefined): string | null =>
   typeof task?.metadata?.platformTaskId === 'string' ? task.metadata.platformTaskId : null;
 
-export function agentMessage(ids: { taskId: string; contextId: string }, text: string): Message {
+/** One plain-text A2A message from `role`, in the given task and context ('' for new ones). */
+export function textMessage(
+  role: Role,
+  ids: { taskId: string; contextId: string },
+  text: string,
+): Message {
   return {
     messageId: randomUUID(),
     ...ids,
-    role: Role.ROLE_AGENT,
+    role,
     parts: [
       {
         content: { $case: 'text', value: text },
@@ -66,6 +71,9 @@ export function agentMessage(ids: { taskId: string; contextId: string }, text: s
     referenceTaskIds: [],
   };
 }
+
+const agentMessage = (ids: { taskId: string; contextId: string }, text: string) =>
+  textMessage(Role.ROLE_AGENT, ids, text);
 
 const status = (state: TaskState, message?: Message): TaskStatus => ({
   state,

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { AgentCard, Role, TaskState, type Message, type Task } from '@a2a-js/sdk';
 import { ClientFactory } from '@a2a-js/sdk/client';
 import { AgentRole, type Agent, type RemoteAgent } from '../domain/agent.js';
@@ -12,6 +11,7 @@ import { writeToolCall } from '../mcp-client/record.js';
 import { resolveHeaders, sealHeaders, type HeaderInput } from '../mcp-client/secrets.js';
 import type { AgentService } from '../services/agent.service.js';
 import { CARD_PATH } from './card.js';
+import { textMessage } from './executor.js';
 
 export interface RemoteAgentInput {
   name: string;
@@ -148,23 +148,7 @@ export async function executeRemote(
 export function textRequest(text: string, returnImmediately = false) {
   return {
     tenant: '',
-    message: {
-      messageId: randomUUID(),
-      contextId: '',
-      taskId: '',
-      role: Role.ROLE_USER,
-      parts: [
-        {
-          content: { $case: 'text' as const, value: text },
-          metadata: undefined,
-          filename: '',
-          mediaType: 'text/plain',
-        },
-      ],
-      metadata: undefined,
-      extensions: [],
-      referenceTaskIds: [],
-    },
+    message: textMessage(Role.ROLE_USER, { taskId: '', contextId: '' }, text),
     configuration: {
       acceptedOutputModes: ['text/plain'],
       taskPushNotificationConfig: undefined,
