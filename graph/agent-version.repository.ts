@@ -170,7 +170,7 @@ export async function ensureLiveVersions(
   const rows = await tx.run<{ v: NodeLike; parentId: string | null }>({
     cypher: `
       UNWIND $agentIds AS agentId
-      MATCH (a:Agent {tenantId: $tenantId, id: agentId})
+      MATCH (a:Agent {tenantId: $tenantId, id: agentId}) USING INDEX SEEK a:Agent(id)
       WHERE NOT EXISTS { (a)-[:HAS_VERSION]->({status: 'LIVE'}) }
       SET a.writeLock = coalesce(a.writeLock, 0) + 1
       WITH a WHERE NOT EXISTS { (a)-[:HAS_VERSION]->({status: 'LIVE'}) }

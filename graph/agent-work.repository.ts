@@ -159,7 +159,7 @@ export async function writeMessage(tx: Tx, m: MessageDraft): Promise<string> {
       FOREACH (_ IN CASE WHEN about IS NULL THEN [] ELSE [1] END | MERGE (m)-[:ABOUT]->(about))
       WITH m
       UNWIND $toAgentIds AS toId
-      MATCH (to:Agent {tenantId: $tenantId, id: toId})
+      MATCH (to:Agent {tenantId: $tenantId, id: toId}) USING INDEX SEEK to:Agent(id)
       MERGE (m)-[:TO]->(to)`,
     params: { senderUser: null, ...m },
   });

@@ -205,7 +205,7 @@ export async function agentsByIds(
   ids: readonly string[],
 ): Promise<Agent[]> {
   const rows = await tx.run<{ n: NodeLike }>({
-    cypher: `UNWIND $ids AS id MATCH (n:Agent {tenantId: $tenantId, id: id}) RETURN ${projected('Agent', 'n')} AS n`,
+    cypher: `UNWIND $ids AS id MATCH (n:Agent {tenantId: $tenantId, id: id}) USING INDEX SEEK n:Agent(id) RETURN ${projected('Agent', 'n')} AS n`,
     params: { tenantId, ids },
   });
   return rows.map((r) => toAgent(r.n));
@@ -219,7 +219,7 @@ export async function capabilitiesByAgentIds(
   const rows = await tx.run<{ agentId: string; name: string; rel: Record<string, unknown> }>({
     cypher: `
       UNWIND $ids AS agentId
-      MATCH (:Agent {tenantId: $tenantId, id: agentId})-[r:HAS_CAPABILITY]->(c:Capability)
+      MATCH (owner:Agent {tenantId: $tenantId, id: agentId})-[r:HAS_CAPABILITY]->(c:Capability) USING INDEX SEEK owner:Agent(id)
       RETURN agentId, c.name AS name, properties(r) AS rel
       ORDER BY name`,
     params: { tenantId, ids },

@@ -70,11 +70,13 @@ const SPENT: Record<BudgetScope, string> = {
       }`,
   AGENT: `CALL () {
         OPTIONAL MATCH (c:LLMCall {tenantId: $tenantId, agentId: $agentId})
+        USING INDEX SEEK c:LLMCall(tenantId, agentId)
         RETURN {tokens: coalesce(sum(c.totalTokens), 0), usd: coalesce(sum(c.costUsd), 0.0)} AS AGENT
       }`,
   TASK: `CALL () {
         OPTIONAL MATCH (s:Task {tenantId: $tenantId})-[:SUBTASK_OF*0..]->(:Task {tenantId: $tenantId, id: $rootId})
         OPTIONAL MATCH (c:LLMCall {tenantId: $tenantId, taskId: s.id})
+        USING INDEX SEEK c:LLMCall(tenantId, taskId)
         RETURN {tokens: coalesce(sum(c.totalTokens), 0), usd: coalesce(sum(c.costUsd), 0.0)} AS TASK
       }`,
 };

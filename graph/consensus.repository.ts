@@ -48,7 +48,7 @@ export async function consensusSpecsByTaskIds(
   const rows = await tx.run<{ id: string; voters: unknown; strategy: string }>({
     cypher: `
       UNWIND $ids AS id
-      MATCH (t:Task {tenantId: $tenantId, id: id}) WHERE t.consensusVoters IS NOT NULL
+      MATCH (t:Task {tenantId: $tenantId, id: id}) USING INDEX SEEK t:Task(id) WHERE t.consensusVoters IS NOT NULL
       RETURN id, t.consensusVoters AS voters, t.consensusStrategy AS strategy`,
     params: { tenantId, ids },
   });

@@ -110,7 +110,8 @@ export async function knowledgeByIds(
   ids: readonly string[],
 ): Promise<Knowledge[]> {
   const rows = await tx.run<{ n: NodeLike }>({
-    cypher: 'UNWIND $ids AS id MATCH (n:Knowledge {tenantId: $tenantId, id: id}) RETURN n',
+    cypher:
+      'UNWIND $ids AS id MATCH (n:Knowledge {tenantId: $tenantId, id: id}) USING INDEX SEEK n:Knowledge(id) RETURN n',
     params: { tenantId, ids },
   });
   return rows.map((r) => toKnowledge(r.n));
@@ -130,7 +131,7 @@ export async function linksByKnowledgeIds(
   }>({
     cypher: `
       UNWIND $ids AS knowledgeId
-      MATCH (n:Knowledge {tenantId: $tenantId, id: knowledgeId})
+      MATCH (n:Knowledge {tenantId: $tenantId, id: knowledgeId}) USING INDEX SEEK n:Knowledge(id)
       RETURN knowledgeId,
         COLLECT { MATCH (n)-[:CONTRIBUTED_BY]->(a:Agent) RETURN a.id LIMIT 1 }[0] AS agentId,
         COLLECT { MATCH (n)-[:LEARNED_FROM]->(t:Task) RETURN t.id LIMIT 1 }[0] AS taskId,

@@ -89,6 +89,7 @@ export function usageByIdsQuery(
     cypher: `
       UNWIND $ids AS id
       OPTIONAL MATCH (c:LLMCall {tenantId: $tenantId, ${key}: id})
+      USING INDEX SEEK c:LLMCall(tenantId, ${key})
       RETURN id, ${SUMS}`,
     params: { tenantId, ids },
   };
@@ -136,10 +137,11 @@ export function usageBySubtreeIdsQuery(tenantId: string, ids: readonly string[])
   return {
     cypher: `
       UNWIND $ids AS id
-      OPTIONAL MATCH (root:Task {tenantId: $tenantId, id: id})
+      OPTIONAL MATCH (root:Task {tenantId: $tenantId, id: id}) USING INDEX SEEK root:Task(id)
       OPTIONAL MATCH (t:Task {tenantId: $tenantId})-[:SUBTASK_OF*0..]->(root)
       WITH DISTINCT id, t
       OPTIONAL MATCH (c:LLMCall {tenantId: $tenantId, taskId: t.id})
+      USING INDEX SEEK c:LLMCall(tenantId, taskId)
       RETURN id, ${SUMS}`,
     params: { tenantId, ids },
   };

@@ -92,7 +92,7 @@ export function insertMessagesQuery(tenantId: string, messages: NewMessage[]): C
       }
       CALL (m, msg) {
         UNWIND m.toAgentIds AS toId
-        MATCH (a:Agent {tenantId: $tenantId, id: toId})
+        MATCH (a:Agent {tenantId: $tenantId, id: toId}) USING INDEX SEEK a:Agent(id)
         CREATE (msg)-[:TO]->(a)
       }
       CALL (m, msg) {
@@ -111,7 +111,8 @@ export async function messagesByIds(
   ids: readonly string[],
 ): Promise<Message[]> {
   const rows = await tx.run<{ n: NodeLike }>({
-    cypher: 'UNWIND $ids AS id MATCH (n:Message {tenantId: $tenantId, id: id}) RETURN n',
+    cypher:
+      'UNWIND $ids AS id MATCH (n:Message {tenantId: $tenantId, id: id}) USING INDEX SEEK n:Message(id) RETURN n',
     params: { tenantId, ids },
   });
   return rows.map((r) => toMessage(r.n));
@@ -123,7 +124,8 @@ export async function conversationsByIds(
   ids: readonly string[],
 ): Promise<Conversation[]> {
   const rows = await tx.run<{ n: NodeLike }>({
-    cypher: 'UNWIND $ids AS id MATCH (n:Conversation {tenantId: $tenantId, id: id}) RETURN n',
+    cypher:
+      'UNWIND $ids AS id MATCH (n:Conversation {tenantId: $tenantId, id: id}) USING INDEX SEEK n:Conversation(id) RETURN n',
     params: { tenantId, ids },
   });
   return rows.map((r) => toConversation(r.n));
@@ -138,7 +140,7 @@ export async function linksByMessageIds(
   return tx.run<{ id: string; senderAgentId: string | null; aboutTaskId: string | null }>({
     cypher: `
       UNWIND $ids AS id
-      MATCH (m:Message {tenantId: $tenantId, id: id})
+      MATCH (m:Message {tenantId: $tenantId, id: id}) USING INDEX SEEK m:Message(id)
       OPTIONAL MATCH (a:Agent)-[:SENT]->(m)
       OPTIONAL MATCH (m)-[:ABOUT]->(t:Task)
       RETURN id, head(collect(DISTINCT a.id)) AS senderAgentId,
@@ -156,7 +158,7 @@ export async function recipientsByMessageIds(
   const rows = await tx.run<{ messageId: string; a: NodeLike }>({
     cypher: `
       UNWIND $ids AS messageId
-      MATCH (:Message {tenantId: $tenantId, id: messageId})-[:TO]->(a:Agent)
+      MATCH (owner:Message {tenantId: $tenantId, id: messageId})-[:TO]->(a:Agent) USING INDEX SEEK owner:Message(id)
       RETURN messageId, a
       ORDER BY a.name`,
     params: { tenantId, ids },
@@ -179,7 +181,7 @@ export async function messagesOfAgents(
     cypher: `
       UNWIND $agentIds AS agentId
       CALL (agentId) {
-        MATCH (a:Agent {tenantId: $tenantId, id: agentId})
+        MATCH (a:Agent {tenantId: $tenantId, id: agentId}) USING INDEX SEEK a:Agent(id)
         CALL (a) {
           MATCH (a)-[:SENT]->(m:Message) RETURN m
           UNION
@@ -212,7 +214,7 @@ export async function messagesOfConversations(
     cypher: `
       UNWIND $conversationIds AS conversationId
       CALL (conversationId) {
-        MATCH (:Conversation {tenantId: $tenantId, id: conversationId})<-[:IN]-(m:Message)
+        MATCH (owner:Conversation {tenantId: $tenantId, id: conversationId})<-[:IN]-(m:Message) USING INDEX SEEK owner:Conversation(id)
         WHERE m.seq > $afterSeq
         WITH m ORDER BY m.seq LIMIT $limit
         RETURN collect(m) AS messages

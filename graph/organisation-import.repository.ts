@@ -21,7 +21,7 @@ export function engineStateProblemQuery(tenantId: string, ids: string[]): Cypher
   return {
     cypher: `
       UNWIND $ids AS id
-      MATCH (x:Task {tenantId: $tenantId, id: id})
+      MATCH (x:Task {tenantId: $tenantId, id: id}) USING INDEX SEEK x:Task(id)
       CALL (x) {
         RETURN x AS t
         UNION

@@ -116,7 +116,7 @@ export async function writePlanEdits(
         }
         CALL (t, s) {
           UNWIND s.dependsOn AS depId
-          MATCH (d:Task {tenantId: $tenantId, id: depId})
+          MATCH (d:Task {tenantId: $tenantId, id: depId}) USING INDEX SEEK d:Task(id)
           MERGE (t)-[:DEPENDS_ON]->(d)
         }`,
       params: { tenantId, rows },
@@ -128,7 +128,7 @@ export async function writePlanEdits(
       CALL (syn) { MATCH (syn)-[r:DEPENDS_ON]->() DELETE r }
       WITH syn
       UNWIND $live AS depId
-      MATCH (d:Task {tenantId: $tenantId, id: depId})
+      MATCH (d:Task {tenantId: $tenantId, id: depId}) USING INDEX SEEK d:Task(id)
       MERGE (syn)-[:DEPENDS_ON]->(d)`,
     params: { tenantId, synthesisId: w.synthesisId, live: w.liveStepIds },
   });
@@ -136,7 +136,7 @@ export async function writePlanEdits(
     await tx.run({
       cypher: `
         UNWIND $ids AS id
-        MATCH (t:Task {tenantId: $tenantId, id: id})
+        MATCH (t:Task {tenantId: $tenantId, id: id}) USING INDEX SEEK t:Task(id)
         SET t.status = 'SKIPPED', t.error = $reason, t.version = t.version + 1,
             t.updatedAt = datetime()`,
       params: { tenantId, ids: w.remove, reason: `removed from the plan by ${w.actor}` },

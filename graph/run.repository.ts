@@ -273,7 +273,7 @@ export async function runsByTaskIds(
   const rows = await tx.run<{ taskId: string; r: NodeLike; agentId: string | null }>({
     cypher: `
       UNWIND $ids AS taskId
-      MATCH (:Task {tenantId: $tenantId, id: taskId})<-[:OF]-(r:Run)
+      MATCH (owner:Task {tenantId: $tenantId, id: taskId})<-[:OF]-(r:Run) USING INDEX SEEK owner:Task(id)
       OPTIONAL MATCH (r)-[:BY]->(a:Agent)
       RETURN taskId, r, a.id AS agentId ORDER BY r.startedAt, r.id`,
     params: { tenantId, ids },

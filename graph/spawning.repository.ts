@@ -242,7 +242,7 @@ export async function spawnOrigins(
   }>({
     cypher: `
       UNWIND $agentIds AS id
-      MATCH (a:Agent {tenantId: $tenantId, id: id})-[s:SPAWNED_BY]->(cos:Agent)
+      MATCH (a:Agent {tenantId: $tenantId, id: id})-[s:SPAWNED_BY]->(cos:Agent) USING INDEX SEEK a:Agent(id)
       WHERE cos.tenantId = $tenantId
       RETURN id, cos, s.reason AS reason, s.at AS at, a.retiredReason AS retiredReason,
              a.retiredAt AS retiredAt`,

@@ -28,7 +28,7 @@ export async function relatedTasks(
   const rows = await tx.run<{ ownerId: string; m: NodeLike }>({
     cypher: `
       UNWIND $ids AS ownerId
-      MATCH (n:Task {tenantId: $tenantId, id: ownerId})
+      MATCH (n:Task {tenantId: $tenantId, id: ownerId}) USING INDEX SEEK n:Task(id)
       MATCH ${pattern}
       WITH ownerId, m ORDER BY m.createdAt, m.id
       RETURN ownerId, ${projected('Task', 'm')} AS m`,
@@ -59,7 +59,7 @@ export async function assignmentsByTaskIds(
   }>({
     cypher: `
       UNWIND $ids AS taskId
-      MATCH (:Task {tenantId: $tenantId, id: taskId})-[r:ASSIGNED_TO]->(a:Agent)
+      MATCH (owner:Task {tenantId: $tenantId, id: taskId})-[r:ASSIGNED_TO]->(a:Agent) USING INDEX SEEK owner:Task(id)
       RETURN taskId, ${projected('Agent', 'a')} AS a, r.score AS score, r.reason AS reason,
              toString(r.at) AS at`,
     params: { tenantId, ids },
@@ -81,7 +81,7 @@ export async function requirementsByTaskIds(
   return tx.run<{ taskId: string; name: string }>({
     cypher: `
       UNWIND $ids AS taskId
-      MATCH (:Task {tenantId: $tenantId, id: taskId})-[:REQUIRES]->(c:Capability)
+      MATCH (owner:Task {tenantId: $tenantId, id: taskId})-[:REQUIRES]->(c:Capability) USING INDEX SEEK owner:Task(id)
       RETURN taskId, c.name AS name ORDER BY name`,
     params: { tenantId, ids },
   });
@@ -95,7 +95,7 @@ export async function delegatorsByTaskIds(
   const rows = await tx.run<{ taskId: string; a: NodeLike }>({
     cypher: `
       UNWIND $ids AS taskId
-      MATCH (:Task {tenantId: $tenantId, id: taskId})-[:DELEGATED_BY]->(a:Agent)
+      MATCH (owner:Task {tenantId: $tenantId, id: taskId})-[:DELEGATED_BY]->(a:Agent) USING INDEX SEEK owner:Task(id)
       RETURN taskId, ${projected('Agent', 'a')} AS a`,
     params: { tenantId, ids },
   });
@@ -113,7 +113,7 @@ export async function tasksByAssigneeIds(
   const rows = await tx.run<{ agentId: string; tasks: NodeLike[] }>({
     cypher: `
       UNWIND $ids AS agentId
-      MATCH (a:Agent {tenantId: $tenantId, id: agentId})
+      MATCH (a:Agent {tenantId: $tenantId, id: agentId}) USING INDEX SEEK a:Agent(id)
       CALL (a) {
         MATCH (a)<-[:ASSIGNED_TO]-(t:Task)
         WHERE $statuses IS NULL OR t.status IN $statuses
@@ -135,7 +135,7 @@ export async function taskCountsByAssigneeIds(
   return tx.run({
     cypher: `
       UNWIND $ids AS agentId
-      MATCH (:Agent {tenantId: $tenantId, id: agentId})<-[:ASSIGNED_TO]-(t:Task)
+      MATCH (owner:Agent {tenantId: $tenantId, id: agentId})<-[:ASSIGNED_TO]-(t:Task) USING INDEX SEEK owner:Agent(id)
       RETURN agentId, t.status AS status, count(t) AS count ORDER BY status`,
     params: { tenantId, ids },
   });

@@ -90,7 +90,7 @@ export async function createTasks(tx: Tx, tenantId: string, tasks: NewTask[]): P
       }
       CALL (n, t) {
         UNWIND t.dependsOn AS depId
-        MATCH (d:Task {tenantId: $tenantId, id: depId})
+        MATCH (d:Task {tenantId: $tenantId, id: depId}) USING INDEX SEEK d:Task(id)
         CREATE (n)-[:DEPENDS_ON]->(d)
       }`,
     params: { tenantId, tasks },
@@ -101,7 +101,7 @@ export async function createTasks(tx: Tx, tenantId: string, tasks: NewTask[]): P
     await tx.run({
       cypher: `
         UNWIND $ids AS id
-        MATCH (n:Task {tenantId: $tenantId, id: id})-[:SUBTASK_OF*1..]->(root:Task)
+        MATCH (n:Task {tenantId: $tenantId, id: id})-[:SUBTASK_OF*1..]->(root:Task) USING INDEX SEEK n:Task(id)
         WHERE root.tenantId = $tenantId AND NOT (root)-[:SUBTASK_OF]->()
         SET n.family = root.family`,
       params: { tenantId, ids: inherit },
@@ -138,7 +138,7 @@ export async function keysOfTasks(
   const rows = await tx.run<{ id: string; key: string | null }>({
     cypher: `
       UNWIND $ids AS id
-      MATCH (t:Task {tenantId: $tenantId, id: id})
+      MATCH (t:Task {tenantId: $tenantId, id: id}) USING INDEX SEEK t:Task(id)
       RETURN t.id AS id, t.key AS key`,
     params: { tenantId, ids },
   });
@@ -291,7 +291,7 @@ export async function tasksWithAncestors(
   const rows = await tx.run<{ t: NodeLike; ancestors: string[] }>({
     cypher: `
       UNWIND $ids AS id
-      MATCH (t:Task {tenantId: $tenantId, id: id})
+      MATCH (t:Task {tenantId: $tenantId, id: id}) USING INDEX SEEK t:Task(id)
       OPTIONAL MATCH p = (t)-[:SUBTASK_OF*1..]->(a:Task)
       WITH t, a, length(p) AS depth ORDER BY depth
       RETURN t, [x IN collect(a.id) WHERE x IS NOT NULL] AS ancestors`,
@@ -307,7 +307,7 @@ export async function tasksByIds(
   ids: readonly string[],
 ): Promise<Task[]> {
   const rows = await tx.run<{ n: NodeLike }>({
-    cypher: `UNWIND $ids AS id MATCH (n:Task {tenantId: $tenantId, id: id}) RETURN ${projected('Task', 'n')} AS n`,
+    cypher: `UNWIND $ids AS id MATCH (n:Task {tenantId: $tenantId, id: id}) USING INDEX SEEK n:Task(id) RETURN ${projected('Task', 'n')} AS n`,
     params: { tenantId, ids },
   });
   return rows.map((r) => toTask(r.n));

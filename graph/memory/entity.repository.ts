@@ -82,7 +82,8 @@ export async function entitiesByIds(
   ids: readonly string[],
 ): Promise<Entity[]> {
   const rows = await tx.run<{ n: NodeLike }>({
-    cypher: 'UNWIND $ids AS id MATCH (n:Entity {tenantId: $tenantId, id: id}) RETURN n',
+    cypher:
+      'UNWIND $ids AS id MATCH (n:Entity {tenantId: $tenantId, id: id}) USING INDEX SEEK n:Entity(id) RETURN n',
     params: { tenantId, ids },
   });
   return rows.map((r) => toEntity(r.n));
@@ -163,7 +164,7 @@ export async function neighbourNames(
   const rows = await tx.run<{ id: string; neighbours: string[] }>({
     cypher: `
       UNWIND $entityIds AS id
-      MATCH (e:Entity {tenantId: $tenantId, id: id})
+      MATCH (e:Entity {tenantId: $tenantId, id: id}) USING INDEX SEEK e:Entity(id)
       RETURN id, COLLECT {
         MATCH (e)<-[:SUBJECT|OBJECT]-(f:Fact)-[:SUBJECT|OBJECT]->(n:Entity)
         WHERE n <> e AND f.expiredAt IS NULL

@@ -93,7 +93,8 @@ export async function episodesByIds(
   ids: readonly string[],
 ): Promise<Episode[]> {
   const rows = await tx.run<{ e: NodeLike }>({
-    cypher: 'UNWIND $ids AS id MATCH (e:Episode {tenantId: $tenantId, id: id}) RETURN e',
+    cypher:
+      'UNWIND $ids AS id MATCH (e:Episode {tenantId: $tenantId, id: id}) USING INDEX SEEK e:Episode(id) RETURN e',
     params: { tenantId, ids },
   });
   return rows.map((r) => toEpisode(r.e));
@@ -164,7 +165,8 @@ export async function documentsByIds(
   ids: readonly string[],
 ): Promise<MemoryDocument[]> {
   const rows = await tx.run<{ d: NodeLike }>({
-    cypher: 'UNWIND $ids AS id MATCH (d:Document {tenantId: $tenantId, id: id}) RETURN d',
+    cypher:
+      'UNWIND $ids AS id MATCH (d:Document {tenantId: $tenantId, id: id}) USING INDEX SEEK d:Document(id) RETURN d',
     params: { tenantId, ids },
   });
   return rows.map((r) => toDocument(r.d));
@@ -231,7 +233,7 @@ export async function episodesOfFacts(
   const rows = await tx.run<{ factId: string; e: NodeLike }>({
     cypher: `
       UNWIND $factIds AS factId
-      MATCH (:Fact {tenantId: $tenantId, id: factId})-[:FROM_EPISODE]->(e:Episode)
+      MATCH (owner:Fact {tenantId: $tenantId, id: factId})-[:FROM_EPISODE]->(e:Episode) USING INDEX SEEK owner:Fact(id)
       RETURN factId, e ORDER BY e.occurredAt, e.id`,
     params: { tenantId, factIds },
   });

@@ -36,7 +36,7 @@ export async function createFacts(tx: Tx, tenantId: string, facts: NewFact[]): P
       }
       CALL (f, x) {
         UNWIND x.episodeIds AS eid
-        MATCH (e:Episode {tenantId: $tenantId, id: eid}) MERGE (f)-[:FROM_EPISODE]->(e)
+        MATCH (e:Episode {tenantId: $tenantId, id: eid}) USING INDEX SEEK e:Episode(id) MERGE (f)-[:FROM_EPISODE]->(e)
       }
       RETURN ${FACT_ROW}`,
     params: { tenantId, facts },
@@ -70,7 +70,7 @@ export async function currentFactsOf(
   const rows = await tx.run<FactRow>({
     cypher: `
       UNWIND $subjectIds AS sid
-      MATCH (:Entity {tenantId: $tenantId, id: sid})<-[:SUBJECT]-(f:Fact)
+      MATCH (owner:Entity {tenantId: $tenantId, id: sid})<-[:SUBJECT]-(f:Fact) USING INDEX SEEK owner:Entity(id)
       WHERE f.expiredAt IS NULL AND f.validUntil IS NULL
       RETURN ${FACT_ROW}`,
     params: { tenantId, subjectIds },
@@ -120,7 +120,7 @@ export async function factsByIds(
   ids: readonly string[],
 ): Promise<Fact[]> {
   const rows = await tx.run<FactRow>({
-    cypher: `UNWIND $ids AS id MATCH (f:Fact {tenantId: $tenantId, id: id}) RETURN ${FACT_ROW}`,
+    cypher: `UNWIND $ids AS id MATCH (f:Fact {tenantId: $tenantId, id: id}) USING INDEX SEEK f:Fact(id) RETURN ${FACT_ROW}`,
     params: { tenantId, ids },
   });
   return rows.map(toFact);
