@@ -1,9 +1,20 @@
 # The API image. The project runs TypeScript through tsx, so the build stage only installs
-# production dependencies; the runtime stage copies them beside the sources.
+# production dependencies; the runtime stage copies them beside the sources, and the console's
+# build (a stage with the development dependencies: codegen and Vite).
 FROM node:24-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY console/package.json ./console/
 RUN npm ci --omit=dev --no-audit --no-fund
+
+FROM node:24-bookworm-slim AS console
+WORKDIR /app
+COPY package.json package-lock.json codegen.ts ./
+COPY console/package.json ./console/
+RUN npm ci --no-audit --no-fund
+COPY schema/schema.graphql ./schema/
+COPY console ./console
+RUN npx graphql-codegen --config codegen.ts && npm run build -w console
 
 FROM node:24-bookworm-slim
 WORKDIR /app
@@ -15,6 +26,7 @@ COPY schema ./schema
 COPY resolvers ./resolvers
 COPY graph ./graph
 COPY subscriptions ./subscriptions
+COPY --from=console /app/console/dist ./console/dist
 USER node
 EXPOSE 4000
 HEALTHCHECK --interval=10s --timeout=3s CMD node -e "fetch('http://127.0.0.1:4000/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"

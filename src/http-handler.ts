@@ -8,6 +8,8 @@ import type { Logger } from './logger.js';
 import { propagation, ROOT_CONTEXT } from '@opentelemetry/api';
 import { inSpan, SpanKind } from './tracing/tracer.js';
 
+type Route = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+
 export interface HttpHandlerOptions {
   apollo: ApolloServer<AppContext>;
   graph: Graph;
@@ -25,8 +27,11 @@ export interface HttpHandlerOptions {
   bodyTimeoutMs: number;
   /** The query depth limit; documents nested far deeper are refused before parsing. */
   maxDepth: number;
-  /** Other routes by exact path (POST /documents); each reads its own body with its own limits. */
-  routes?: Record<string, (req: IncomingMessage, res: ServerResponse) => Promise<void>>;
+  /**
+   * Other routes by exact path (POST /documents), or by prefix when the key ends in `/*`
+   * (`/console/*` serves /console and everything under it); each reads its own body.
+   */
+  routes?: Record<string, Route>;
 }
 
 /**
@@ -46,7 +51,7 @@ export function createHttpHandler(opts: HttpHandlerOptions) {
     if (UNTRACED.has(path)) return void run();
     // A span per request (issue 17), continuing the caller's trace when it sent a traceparent;
     // the GraphQL plugin names it after the operation (src/tracing/graphql-plugin.ts).
-    const known = path === '/graphql' || !!opts.routes?.[path];
+    const known = path === '/graphql' || !!routeFor(opts.routes, path);
     void inSpan(
       known ? `${req.method} ${path}` : (req.method ?? 'GET'),
       {
@@ -65,6 +70,19 @@ export function createHttpHandler(opts: HttpHandlerOptions) {
   };
 }
 
+/** The route for a path: its exact one, else a `prefix/*` one that covers it. */
+function routeFor(routes: Record<string, Route> | undefined, path: string): Route | undefined {
+  if (!routes) return undefined;
+  const exact = routes[path];
+  if (exact) return exact;
+  for (const [key, route] of Object.entries(routes)) {
+    if (!key.endsWith('/*')) continue;
+    const prefix = key.slice(0, -2);
+    if (path === prefix || path.startsWith(`${prefix}/`)) return route;
+  }
+  return undefined;
+}
+
 /** Probes and scrapes: frequent, and of no interest in a trace. */
 const UNTRACED = new Set(['/healthz', '/readyz', '/metrics']);
 
@@ -75,7 +93,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: HttpHandl
     const version = await opts.graph.serverVersion().catch(() => null);
     return sendJson(res, version ? 200 : 503, { status: version ? 'ready' : 'neo4j unreachable' });
   }
-  const route = opts.routes?.[url.pathname];
+  const route = routeFor(opts.routes, url.pathname);
   if (route) return route(req, res);
   if (url.pathname !== '/graphql') {
     return sendJson(res, 404, { error: `Nothing at ${url.pathname}: the API is at /graphql` });

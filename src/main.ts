@@ -13,6 +13,7 @@ import {
 } from './engine/start.js';
 import { checkModelReachable } from './llm/models.js';
 import { VERSION } from './version.js';
+import { ensureConsoleBuilt } from './console/build.js';
 import { hostname } from 'node:os';
 import { openEventBus } from '../subscriptions/bus.js';
 import { joinInstances } from '../subscriptions/instances.js';
@@ -32,6 +33,8 @@ async function main(): Promise<void> {
   // One embedder per process; the local model is fetched on first start (offline if it cannot be).
   const embedder = await createEmbedder(config.embeddings, { log: logger, fetchIfMissing: true });
   await ensureVectorIndexes(graph, embedder);
+  // The console at /console: built on the first start (src/console/build.ts).
+  await ensureConsoleBuilt(log);
   const pubsub = await openEventBus(config, logger);
   const instances = config.events.instanceCheck
     ? await joinInstances({
@@ -98,6 +101,7 @@ async function main(): Promise<void> {
     : undefined;
   evolution?.start();
   logger.info(`Agent platform ${VERSION} ready at ${server.url} (subscriptions: ${server.wsUrl})`);
+  logger.info(`Console at ${server.url.replace(/\/graphql$/, '/console/')}`);
   if (server.metricsUrl) logger.info(`Prometheus metrics at ${server.metricsUrl}`);
   if (admin.source === 'file') printSandboxHelp(server.url, admin.file, admin.key);
 

@@ -25,6 +25,7 @@ import { AppError, UnauthenticatedError } from './domain/errors.js';
 import { useCursorSecret } from './domain/page.js';
 import { formatError, withoutSuggestions } from './format-error.js';
 import { createHttpHandler } from './http-handler.js';
+import { consoleRoute } from './console/route.js';
 import { documentUploadRoute } from './memory/documents/upload.route.js';
 import { mcpRoute } from './mcp/route.js';
 import { a2aRoutes } from './a2a/route.js';
@@ -94,6 +95,8 @@ export interface ServerDeps {
   mcp?: McpToolPool;
   /** Where /metrics is served (issue 17); default: on the API's port, without a token. */
   metrics?: MetricsConfig;
+  /** The console's build output, served at /console (default console/dist). */
+  consoleDir?: string;
 }
 
 /** How often an API process's relay looks for handed-off events: their added latency. */
@@ -337,6 +340,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
           bodyTimeoutMs: limits.bodyTimeoutMs,
           requestTimeoutMs: limits.requestTimeoutMs,
         }),
+        '/console/*': consoleRoute(deps.consoleDir),
         '/mcp': mcpRoute({ ...jsonRpc, maxWaitSeconds: MCP_MAX_WAIT_SECONDS }),
         ...a2aRoutes({ ...jsonRpc, uow: services.uow }),
         ...(metricsOnApiPort ? { '/metrics': metricsRoute(metricsConfig.token, logger) } : {}),

@@ -1,0 +1,150 @@
+import { createClient, type Client } from 'graphql-ws';
+import type { TypedDocumentString } from './gql/graphql';
+
+/**
+ * The console's only way to the platform: GraphQL over HTTP for queries and mutations, and
+ * graphql-ws for subscriptions, both at /graphql on the origin that served the console and both
+ * with the signed-in API key. Documents are typed by graphql-codegen (codegen.ts).
+ */
+
+/** An error from the API, in words: what went wrong, and what to do about it. */
+export class ApiError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly advice: string,
+  ) {
+    super(message);
+  }
+}
+
+/** What to do, by the API's extensions.code; the message itself says what went wrong. */
+const ADVICE: Record<string, string> = {
+  UNAUTHENTICATED: 'Sign in again with a valid API key.',
+  FORBIDDEN: 'Your key’s role may not do this: ask an ADMIN for an OPERATOR or ADMIN key.',
+  BAD_USER_INPUT: 'Correct the fields named in the message and try again.',
+  GRAPHQL_VALIDATION_FAILED: 'The console and the API disagree: reload the page.',
+  NOT_FOUND: 'It may have been deleted: reload the list.',
+  CONFLICT: 'Someone changed it meanwhile: reload and try again.',
+  RATE_LIMITED: 'Too many requests from this key: wait a minute and try again.',
+  BUDGET_EXCEEDED: 'The budget is spent: an ADMIN can raise it under setBudget.',
+  REQUEST_TIMEOUT: 'The API took too long: try again in a moment.',
+  SERVICE_UNAVAILABLE: 'The database is not answering: try again in a moment.',
+  NETWORK: 'The API cannot be reached: check that it is running.',
+};
+
+export function adviceFor(code: string): string {
+  return ADVICE[code] ?? 'Try again; if it keeps failing, the API’s log says why.';
+}
+
+interface GraphQLResponse<T> {
+  data?: T | null;
+  errors?: { message: string; extensions?: { code?: string } }[];
+}
+
+export interface Api {
+  request<TResult, TVars>(
+    doc: TypedDocumentString<TResult, TVars>,
+    variables?: TVars,
+  ): Promise<TResult>;
+  /** Calls onData for every event until the returned function is called. */
+  subscribe<TResult, TVars>(
+    doc: TypedDocumentString<TResult, TVars>,
+    variables: TVars,
+    onData: (data: TResult) => void,
+    onError?: (error: ApiError) => void,
+  ): () => void;
+  /** POST /documents (multipart), with upload progress from 0 to 1. */
+  upload(file: File, title: string, onProgress: (share: number) => void): Promise<string>;
+  close(): void;
+}
+
+export function createApi(apiKey: string, onUnauthenticated: () => void): Api {
+  const authorization = `Bearer ${apiKey}`;
+  let ws: Client | null = null;
+  const socket = () =>
+    (ws ??= createClient({
+      url: `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/graphql`,
+      connectionParams: { authorization },
+      retryAttempts: 20,
+      shouldRetry: () => true,
+    }));
+
+  const fail = (message: string, code: string): never => {
+    if (code === 'UNAUTHENTICATED') onUnauthenticated();
+    throw new ApiError(message, code, adviceFor(code));
+  };
+
+  return {
+    async request(doc, variables) {
+      let res: Response;
+      try {
+        res = await fetch('/graphql', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization },
+          body: JSON.stringify({ query: doc.toString(), variables }),
+        });
+      } catch {
+        return fail('The API did not answer.', 'NETWORK');
+      }
+      const body = (await res.json().catch(() => ({}))) as GraphQLResponse<never>;
+      const first = body.errors?.[0];
+      if (first) return fail(first.message, first.extensions?.code ?? 'INTERNAL_SERVER_ERROR');
+      if (!body.data) return fail(`The API answered ${res.status} without data.`, 'NETWORK');
+      return body.data;
+    },
+    subscribe(doc, variables, onData, onError) {
+      return socket().subscribe<never>(
+        { query: doc.toString(), variables: variables as Record<string, unknown> },
+        {
+          next: (result) => {
+            const first = result.errors?.[0];
+            if (first) {
+              const code = String(first.extensions?.code ?? 'INTERNAL_SERVER_ERROR');
+              onError?.(new ApiError(first.message, code, adviceFor(code)));
+            } else if (result.data) onData(result.data);
+          },
+          error: (err) => {
+            const message = err instanceof Error ? err.message : 'The live connection closed.';
+            onError?.(new ApiError(message, 'NETWORK', adviceFor('NETWORK')));
+          },
+          complete: () => {},
+        },
+      );
+    },
+    upload(file, title, onProgress) {
+      // XMLHttpRequest, not fetch: only it reports upload progress.
+      return new Promise((resolve, reject) => {
+        const form = new FormData();
+        form.append('title', title);
+        form.append('file', file);
+        const xhr = new XMLHttpRequest();
+        xhr.open('POST', '/documents');
+        xhr.setRequestHeader('authorization', authorization);
+        xhr.upload.onprogress = (e) => e.lengthComputable && onProgress(e.loaded / e.total);
+        xhr.onerror = () =>
+          reject(new ApiError('The upload failed.', 'NETWORK', adviceFor('NETWORK')));
+        xhr.onload = () => {
+          let body: GraphQLResponse<never> & { document?: { id: string } } = {};
+          try {
+            body = JSON.parse(xhr.responseText || '{}') as typeof body;
+          } catch {
+            // A proxy's HTML error page: the status says enough.
+          }
+          const first = body.errors?.[0];
+          if (xhr.status >= 400 || first) {
+            const code = first?.extensions?.code ?? 'BAD_USER_INPUT';
+            return reject(new ApiError(first?.message ?? xhr.statusText, code, adviceFor(code)));
+          }
+          onProgress(1);
+          resolve(body.document?.id ?? '');
+        };
+        xhr.send(form);
+      });
+    },
+    close() {
+      void ws?.dispose();
+      ws = null;
+    },
+  };
+}

@@ -1,0 +1,384 @@
+import { useEffect, useRef, useState } from 'react';
+import { ApiError } from '../api';
+import { graphql } from '../gql';
+import { useQuery } from '../hooks';
+import { useSession } from '../session';
+import { ErrorNote } from '../components/ErrorNote';
+
+/** DateTimeISO arrives as ISO text (typed unknown by codegen). */
+export const fmtDate = (iso: unknown) =>
+  typeof iso === 'string' ? new Date(iso).toLocaleString() : '–';
+export const pct = (n: number | null | undefined) =>
+  n === null || n === undefined ? '–' : `${Math.round(n * 100)}%`;
+
+/** What a memory hit says of where it came from (searchMemory's provenance). */
+export interface MemoryProvenanceView {
+  kind: string;
+  text: string;
+  provenance: { episodeIds: string[]; sources: string[]; runIds: string[] };
+}
+
+/** Either a knowledge item (read in full by id) or a memory hit (its provenance as found). */
+export type Selection = { knowledgeId: string } | { memory: MemoryProvenanceView };
+
+const KnowledgeDetailQuery = graphql(`
+  query KnowledgeProvenance($id: ID!) {
+    knowledge(id: $id) {
+      id
+      kind
+      content
+      confidence
+      tags
+      createdAt
+      updatedAt
+      status
+      capability
+      family
+      strength
+      appliedRuns
+      derivedFrom
+      contributedBy {
+        id
+        name
+        role
+      }
+      source {
+        id
+        title
+        status
+      }
+      supersedes {
+        id
+        content
+      }
+      efficacy {
+        applied
+        appliedSuccesses
+        notApplied
+        notAppliedSuccesses
+        delta
+        low
+        high
+      }
+      transitions {
+        id
+        from
+        to
+        reason
+        actor
+        at
+      }
+    }
+  }
+`);
+
+export function ProvenancePanel(props: { selection: Selection; onClose(): void }) {
+  const { selection } = props;
+  return (
+    <section aria-label="Provenance" className="panel">
+      <div className="row">
+        <h2 className="grow">Provenance</h2>
+        <button type="button" className="secondary" onClick={props.onClose}>
+          Close
+        </button>
+      </div>
+      {'knowledgeId' in selection ? (
+        <KnowledgeProvenance id={selection.knowledgeId} />
+      ) : (
+        <MemoryProvenance hit={selection.memory} />
+      )}
+    </section>
+  );
+}
+
+function KnowledgeProvenance({ id }: { id: string }) {
+  const { data, error, loading } = useQuery(KnowledgeDetailQuery, { id });
+  if (error) return <ErrorNote error={error} />;
+  const k = data?.knowledge;
+  if (!k || k.id !== id) return <p className="muted">{loading ? 'Loading…' : 'Not found.'}</p>;
+  const e = k.efficacy;
+  return (
+    <>
+      <p>{k.content}</p>
+      <dl>
+        <dt>Kind</dt>
+        <dd>
+          {k.kind}
+          {k.status && <span className={'status ' + k.status}> {k.status}</span>}
+        </dd>
+        <dt>Contributed by</dt>
+        <dd>
+          {k.contributedBy
+            ? `${k.contributedBy.name} (${k.contributedBy.role})`
+            : 'a person or the platform'}
+        </dd>
+        <dt>Learned from</dt>
+        <dd>
+          {k.source ? (
+            <>
+              <a href={`#/tasks/${k.source.id}`}>{k.source.title}</a>{' '}
+              <span className={'status ' + k.source.status}>{k.source.status}</span>
+            </>
+          ) : (
+            'no task'
+          )}
+        </dd>
+        <dt>Runs it was drawn from</dt>
+        <dd>{k.derivedFrom.length ? k.derivedFrom.join(', ') : 'none recorded'}</dd>
+        {k.supersedes && (
+          <>
+            <dt>Replaces</dt>
+            <dd>{k.supersedes.content}</dd>
+          </>
+        )}
+        <dt>Confidence</dt>
+        <dd>{pct(k.confidence)}</dd>
+        {k.tags.length > 0 && (
+          <>
+            <dt>Tags</dt>
+            <dd>{k.tags.join(', ')}</dd>
+          </>
+        )}
+        {(k.capability || k.family) && (
+          <>
+            <dt>Scope</dt>
+            <dd>
+              {k.capability && `capability ${k.capability}`} {k.family && `family ${k.family}`}
+            </dd>
+          </>
+        )}
+        <dt>Applied in</dt>
+        <dd>
+          {k.appliedRuns} runs
+          {e.delta !== null && e.delta !== undefined && (
+            <>
+              {' '}
+              · PASS rate {e.appliedSuccesses}/{e.applied} with it, {e.notAppliedSuccesses}/
+              {e.notApplied} without (difference {pct(e.delta)}, 95% interval {pct(e.low)} to{' '}
+              {pct(e.high)})
+            </>
+          )}
+        </dd>
+        <dt>Recorded</dt>
+        <dd>
+          {fmtDate(k.createdAt)}, updated {fmtDate(k.updatedAt)}
+        </dd>
+      </dl>
+      {k.transitions.length > 0 && (
+        <table>
+          <caption>Changes of state</caption>
+          <thead>
+            <tr>
+              <th>When</th>
+              <th>From</th>
+              <th>To</th>
+              <th>Why</th>
+              <th>By</th>
+            </tr>
+          </thead>
+          <tbody>
+            {k.transitions.map((t) => (
+              <tr key={t.id}>
+                <td>{fmtDate(t.at)}</td>
+                <td>{t.from ?? '–'}</td>
+                <td>{t.to}</td>
+                <td>{t.reason}</td>
+                <td>{t.actor}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </>
+  );
+}
+
+function MemoryProvenance({ hit }: { hit: MemoryProvenanceView }) {
+  const p = hit.provenance;
+  return (
+    <>
+      <p>
+        <span className="status">{hit.kind}</span> {hit.text}
+      </p>
+      <dl>
+        <dt>Sources</dt>
+        <dd>{p.sources.length ? p.sources.join('; ') : 'none recorded'}</dd>
+        <dt>Runs it was learned in</dt>
+        <dd>{p.runIds.length ? p.runIds.join(', ') : 'none'}</dd>
+        <dt>Episodes</dt>
+        <dd>{p.episodeIds.length ? p.episodeIds.join(', ') : 'none'}</dd>
+      </dl>
+    </>
+  );
+}
+
+const DocumentQuery = graphql(`
+  query KnowledgeDocument($id: ID!) {
+    document(id: $id) {
+      id
+      title
+      status
+      progress {
+        chunks
+        ingested
+        failed
+        status
+      }
+    }
+  }
+`);
+
+const ProgressSubscription = graphql(`
+  subscription KnowledgeDocumentProgress($id: ID!) {
+    documentProgress(id: $id) {
+      documentId
+      chunks
+      ingested
+      failed
+      status
+    }
+  }
+`);
+
+interface Progress {
+  chunks: number;
+  ingested: number;
+  failed: number;
+  status: 'INGESTING' | 'INGESTED' | 'FAILED';
+}
+
+/** The upload's refusals in words the person can act on (415, 413). */
+function explain(err: unknown): unknown {
+  if (!(err instanceof ApiError)) return err;
+  if (err.code === 'UNSUPPORTED_MEDIA_TYPE')
+    return new ApiError(err.message, err.code, 'Upload a .txt, .md or .pdf file.');
+  if (err.code === 'PAYLOAD_TOO_LARGE' || err.code === 'LIMIT_EXCEEDED')
+    return new ApiError(
+      err.message,
+      err.code,
+      'Split the document into smaller files and upload each.',
+    );
+  return err;
+}
+
+export function UploadDocument({ onIngested }: { onIngested(): void }) {
+  const { api } = useSession();
+  const [file, setFile] = useState<File | null>(null);
+  const [title, setTitle] = useState('');
+  const [sent, setSent] = useState<number | null>(null);
+  const [doc, setDoc] = useState<{ id: string; title: string } | null>(null);
+  const [progress, setProgress] = useState<Progress | null>(null);
+  const [error, setError] = useState<unknown>();
+  const [busy, setBusy] = useState(false);
+  const unsubscribe = useRef<(() => void) | null>(null);
+  const done = progress?.status === 'INGESTED' || progress?.status === 'FAILED';
+
+  useEffect(() => () => unsubscribe.current?.(), []);
+  useEffect(() => {
+    if (!done) return;
+    unsubscribe.current?.();
+    unsubscribe.current = null;
+    if (progress?.status === 'INGESTED') onIngested();
+    // Once, when the ingestion ends.
+  }, [done]);
+
+  // Events and the one read may arrive in any order: a final status wins, else the furthest.
+  const merge = (next: Progress) =>
+    setProgress((cur) => {
+      if (!cur || next.status !== 'INGESTING')
+        return cur && cur.status !== 'INGESTING' ? cur : next;
+      if (cur.status !== 'INGESTING') return cur;
+      return next.ingested + next.failed >= cur.ingested + cur.failed ? next : cur;
+    });
+
+  const submit = async () => {
+    if (!file) return;
+    unsubscribe.current?.();
+    setBusy(true);
+    setError(undefined);
+    setDoc(null);
+    setProgress(null);
+    setSent(0);
+    try {
+      const id = await api.upload(file, title.trim(), setSent);
+      setDoc({ id, title: title.trim() || file.name });
+      // Subscribe first, then read once: the document may have finished already.
+      unsubscribe.current = api.subscribe(
+        ProgressSubscription,
+        { id },
+        (d) => merge(d.documentProgress),
+        setError,
+      );
+      const { document } = await api.request(DocumentQuery, { id });
+      setDoc({ id, title: document.title });
+      merge({ ...document.progress, status: document.status });
+    } catch (err) {
+      setError(explain(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const handled = progress ? progress.ingested + progress.failed : 0;
+  return (
+    <section aria-label="Upload a document" className="panel">
+      <h2>Upload a document</h2>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          void submit();
+        }}
+      >
+        <label htmlFor="knowledge-document">Document</label>
+        <input
+          id="knowledge-document"
+          type="file"
+          accept=".txt,.md,.pdf,text/plain,text/markdown,application/pdf"
+          onChange={(e) => setFile(e.target.files?.[0] ?? null)}
+        />
+        <label htmlFor="knowledge-document-title">Title</label>
+        <input
+          id="knowledge-document-title"
+          value={title}
+          onChange={(e) => setTitle(e.target.value)}
+          placeholder={file?.name ?? 'optional: the file name by default'}
+        />
+        <p className="muted">Text, Markdown or PDF. Memory reads it in chunks in the background.</p>
+        <button type="submit" disabled={busy || !file}>
+          {busy ? 'Uploading…' : 'Upload'}
+        </button>
+      </form>
+      {sent !== null && (
+        <p>
+          <progress aria-label="Upload progress" max={1} value={sent} />
+          Sent {Math.round(sent * 100)}%
+        </p>
+      )}
+      {doc && progress && (
+        <p>
+          <progress
+            aria-label="Ingestion progress"
+            max={Math.max(progress.chunks, 1)}
+            value={handled}
+          />
+          {progress.ingested} of {progress.chunks} chunks
+          {progress.failed > 0 && `, ${progress.failed} failed`}
+        </p>
+      )}
+      {doc && !progress && !error && <p className="muted">Waiting for ingestion to start…</p>}
+      {doc && progress?.status === 'INGESTED' && <p role="status">{`Ingested ${doc.title}`}</p>}
+      {doc && progress?.status === 'FAILED' && (
+        <ErrorNote
+          error={
+            new ApiError(
+              `Ingesting ${doc.title} failed: ${progress.failed} of ${progress.chunks} chunks could not be read.`,
+              'FAILED',
+              'Check the API’s log for the episodes’ errors, then upload it again.',
+            )
+          }
+        />
+      )}
+      {error !== undefined && <ErrorNote error={error} />}
+    </section>
+  );
+}

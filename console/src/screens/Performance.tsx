@@ -1,0 +1,303 @@
+import { useEffect, useMemo, useState } from 'react';
+import { graphql } from '../gql';
+import type { PerformanceBucket, PerformanceFiguresFragment as Perf } from '../gql/graphql';
+import { useQuery } from '../hooks';
+import { useSession } from '../session';
+import { ErrorNote } from '../components/ErrorNote';
+import { BucketTable, PerfTable, StatusTable, UsageTables, money, num } from './PerformanceParts';
+
+const OverviewQuery = graphql(`
+  query PerformanceOverview {
+    llmUsage {
+      calls
+      promptTokens
+      cachedPromptTokens
+      completionTokens
+      totalTokens
+      costUsd
+      unpricedCalls
+    }
+    agents(first: 100, orderBy: NAME_ASC) {
+      nodes {
+        id
+        name
+        model
+        capabilities {
+          name
+          runs
+        }
+        llmUsage {
+          calls
+          totalTokens
+          costUsd
+        }
+      }
+    }
+    taskCounts {
+      status
+      count
+    }
+  }
+`);
+
+// One set of figures for an agent and for a capability.
+graphql(`
+  fragment PerformanceFigures on Performance {
+    runs
+    successes
+    successRate
+    meanScore
+    costUsd
+    costPerSuccessUsd
+    latencyP50Ms
+    trend {
+      start
+      runs
+      successes
+      meanScore
+      costUsd
+    }
+  }
+`);
+
+const AgentQuery = graphql(`
+  query PerformanceAgent(
+    $agentId: ID!
+    $bucket: PerformanceBucket!
+    $window: PerformanceWindowInput
+  ) {
+    agentPerformance(agentId: $agentId, bucket: $bucket, window: $window) {
+      ...PerformanceFigures
+    }
+  }
+`);
+
+const CapabilityQuery = graphql(`
+  query PerformanceCapability(
+    $name: String!
+    $bucket: PerformanceBucket!
+    $window: PerformanceWindowInput
+  ) {
+    capabilityPerformance(name: $name, bucket: $bucket, window: $window) {
+      ...PerformanceFigures
+    }
+  }
+`);
+
+const PERIODS: { label: string; bucket: PerformanceBucket; hours: number }[] = [
+  { label: 'Last 24 hours, by hour', bucket: 'HOUR', hours: 24 },
+  { label: 'Last 7 days, by day', bucket: 'DAY', hours: 24 * 7 },
+  { label: 'Last 12 weeks, by week', bucket: 'WEEK', hours: 24 * 7 * 12 },
+];
+/** Each agent and capability is one request: the busiest 20 of each keep a refresh near 40. */
+const MAX_ROWS = 20;
+
+function useMany(keys: string[], load: (key: string) => Promise<Perf>, stamp: string) {
+  const [state, setState] = useState<{
+    results: Map<string, Perf>;
+    errors: Map<string, unknown>;
+    loading: boolean;
+  }>({ results: new Map(), errors: new Map(), loading: false });
+  useEffect(() => {
+    let live = true;
+    const queue = [...keys];
+    const results = new Map<string, Perf>();
+    const errors = new Map<string, unknown>();
+    const publish = (loading: boolean) =>
+      live && setState({ results: new Map(results), errors: new Map(errors), loading });
+    publish(keys.length > 0);
+    const worker = async () => {
+      for (let key = queue.shift(); key !== undefined; key = queue.shift()) {
+        try {
+          results.set(key, await load(key));
+        } catch (err) {
+          errors.set(key, err);
+        }
+        publish(true);
+      }
+    };
+    void Promise.all([worker(), worker(), worker()]).then(() => publish(false));
+    return () => {
+      live = false;
+    };
+    // Reloads only when the stamp changes.
+  }, [stamp]);
+  return state;
+}
+
+export function Performance() {
+  const { api } = useSession();
+  const overview = useQuery(OverviewQuery);
+  const [periodIndex, setPeriodIndex] = useState(1);
+  const [asked, setAsked] = useState(() => new Date());
+  const period = PERIODS[periodIndex] ?? PERIODS[1]!;
+  const span = useMemo(
+    () => ({
+      since: new Date(asked.getTime() - period.hours * 3_600_000).toISOString(),
+      until: asked.toISOString(),
+    }),
+    [asked, period],
+  );
+
+  const agents = overview.data?.agents.nodes ?? [];
+  const busiest = [...agents]
+    .map((a) => ({ ...a, runs: a.capabilities.reduce((s, c) => s + c.runs, 0) }))
+    .sort(
+      (a, b) =>
+        b.runs - a.runs || b.llmUsage.calls - a.llmUsage.calls || a.name.localeCompare(b.name),
+    )
+    .slice(0, MAX_ROWS);
+  const capRuns = new Map<string, number>();
+  for (const a of agents)
+    for (const c of a.capabilities) capRuns.set(c.name, (capRuns.get(c.name) ?? 0) + c.runs);
+  const allCaps = [...capRuns.keys()];
+  const caps = allCaps
+    .sort((a, b) => (capRuns.get(b) ?? 0) - (capRuns.get(a) ?? 0) || a.localeCompare(b))
+    .slice(0, MAX_ROWS);
+
+  const stamp = JSON.stringify([span, period.bucket]);
+  const agentPerf = useMany(
+    busiest.map((a) => a.id),
+    async (agentId) =>
+      (await api.request(AgentQuery, { agentId, bucket: period.bucket, window: span }))
+        .agentPerformance,
+    stamp + busiest.map((a) => a.id).join(),
+  );
+  const capPerf = useMany(
+    caps,
+    async (name) =>
+      (await api.request(CapabilityQuery, { name, bucket: period.bucket, window: span }))
+        .capabilityPerformance,
+    stamp + caps.join(),
+  );
+
+  // Per bucket, across the agents shown: cost and runs ended (the engine's throughput).
+  const buckets = useMemo(() => {
+    const out: { start: unknown; costUsd: number; runs: number; successes: number }[] = [];
+    for (const p of agentPerf.results.values())
+      p.trend.forEach((t, i) => {
+        const b = (out[i] ??= { start: t.start, costUsd: 0, runs: 0, successes: 0 });
+        b.costUsd += t.costUsd;
+        b.runs += t.runs;
+        b.successes += t.successes;
+      });
+    return out;
+  }, [agentPerf.results]);
+
+  const loading = overview.loading || agentPerf.loading || capPerf.loading;
+  const usage = overview.data?.llmUsage;
+  const capped = agents.length > MAX_ROWS;
+
+  return (
+    <>
+      <h1>Performance</h1>
+      <div className="row">
+        <div>
+          <label htmlFor="performance-period">Period</label>
+          <select
+            id="performance-period"
+            value={periodIndex}
+            onChange={(e) => {
+              setPeriodIndex(Number(e.target.value));
+              setAsked(new Date());
+            }}
+          >
+            {PERIODS.map((p, i) => (
+              <option key={p.bucket} value={i}>
+                {p.label}
+              </option>
+            ))}
+          </select>
+        </div>
+        <button
+          type="button"
+          style={{ alignSelf: 'flex-end' }}
+          disabled={loading}
+          onClick={() => {
+            overview.reload();
+            setAsked(new Date());
+          }}
+        >
+          Refresh
+        </button>
+        <p className="muted" style={{ alignSelf: 'flex-end' }} aria-live="polite">
+          {loading ? 'Loading…' : `As of ${asked.toLocaleString()}`}
+        </p>
+      </div>
+      {overview.error !== undefined && <ErrorNote error={overview.error} />}
+
+      <section className="panel">
+        <h2>Tokens and cost</h2>
+        {usage && (
+          <>
+            <p>
+              {num(usage.calls)} model calls · {num(usage.totalTokens)} tokens (
+              {num(usage.promptTokens)} prompt, of which {num(usage.cachedPromptTokens)} cached;{' '}
+              {num(usage.completionTokens)} completion) · <strong>{money(usage.costUsd)}</strong> in
+              all
+            </p>
+            {usage.unpricedCalls > 0 && (
+              <p className="muted">
+                {num(usage.unpricedCalls)} calls went to models the price table does not know: they
+                count $0. Add them to LLM_PRICES.
+              </p>
+            )}
+          </>
+        )}
+        <UsageTables agents={agents} total={usage} />
+        <h3>Cost over time</h3>
+        <BucketTable
+          caption={`Cost of the runs that ended per bucket, across the agents below${capped ? ` (the ${MAX_ROWS} busiest)` : ''}`}
+          bucket={period.bucket}
+          rows={buckets.map((b) => ({ start: b.start, value: b.costUsd, text: money(b.costUsd) }))}
+        />
+      </section>
+
+      <section className="panel">
+        <h2>Agents</h2>
+        {capped && (
+          <p className="muted">
+            The {MAX_ROWS} busiest of {agents.length} agents.
+          </p>
+        )}
+        <PerfTable
+          what="Agent"
+          rows={busiest.map((a) => ({ key: a.id, name: a.name }))}
+          state={agentPerf}
+          bucket={period.bucket}
+        />
+      </section>
+
+      <section className="panel">
+        <h2>Capabilities</h2>
+        {allCaps.length > MAX_ROWS && (
+          <p className="muted">
+            The {MAX_ROWS} most used of {allCaps.length} capabilities.
+          </p>
+        )}
+        <PerfTable
+          what="Capability"
+          rows={caps.map((c) => ({ key: c, name: c }))}
+          state={capPerf}
+          bucket={period.bucket}
+        />
+      </section>
+
+      <section className="panel">
+        <h2>Engine</h2>
+        <h3>Tasks by status</h3>
+        {overview.data && <StatusTable counts={overview.data.taskCounts} />}
+        <h3>Throughput</h3>
+        <BucketTable
+          caption={`Runs that ended per bucket (of them passed), across the agents above${capped ? ` (the ${MAX_ROWS} busiest)` : ''}`}
+          bucket={period.bucket}
+          rows={buckets.map((b) => ({
+            start: b.start,
+            value: b.runs,
+            text: `${num(b.runs)} (${num(b.successes)} passed)`,
+          }))}
+        />
+      </section>
+    </>
+  );
+}

@@ -1,0 +1,401 @@
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { graphql } from '../gql';
+import type { TaskDetailMessagesQuery, TaskDetailWorkflowQuery } from '../gql/graphql';
+import { useMutation, useSubscription } from '../hooks';
+import { useSession } from '../session';
+import { ErrorNote } from '../components/ErrorNote';
+
+export type Step = TaskDetailWorkflowQuery['workflow']['tasks'][number];
+
+/** Statuses after which a step produces no more tokens. */
+export const FINISHED: ReadonlySet<string> = new Set([
+  'COMPLETED',
+  'FAILED',
+  'CANCELLED',
+  'SKIPPED',
+]);
+
+export function StatusBadge({ status, label }: { status: string; label?: string }) {
+  return (
+    // Labelled, it is a live region: the task's status is announced as it changes.
+    <span className={'status ' + status} aria-label={label} role={label ? 'status' : undefined}>
+      {status}
+    </span>
+  );
+}
+
+/** DateTimeISO arrives as ISO text (typed unknown: the scalar has no mapping in codegen). */
+export function formatTime(iso: unknown): string {
+  return iso ? new Date(String(iso)).toLocaleString() : '';
+}
+
+/**
+ * Coalesces bursts of events into one call `ms` after the first of them: unlike a trailing
+ * debounce it cannot starve while events keep coming, and it never calls more often than that.
+ */
+export function useCoalesced(fn: () => void, ms: number): () => void {
+  const latest = useRef(fn);
+  latest.current = fn;
+  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  useEffect(
+    () => () => {
+      if (timer.current) clearTimeout(timer.current);
+    },
+    [],
+  );
+  return useCallback(() => {
+    if (timer.current) return;
+    timer.current = setTimeout(() => {
+      timer.current = null;
+      latest.current();
+    }, ms);
+  }, [ms]);
+}
+
+const ApprovePlanMutation = graphql(`
+  mutation TaskDetailApprovePlan($taskId: ID!) {
+    approvePlan(taskId: $taskId) {
+      id
+      status
+    }
+  }
+`);
+
+const RejectPlanMutation = graphql(`
+  mutation TaskDetailRejectPlan($taskId: ID!, $reason: String!) {
+    rejectPlan(taskId: $taskId, reason: $reason) {
+      id
+      status
+    }
+  }
+`);
+
+const ApproveTaskMutation = graphql(`
+  mutation TaskDetailApproveTask($id: ID!) {
+    approveTask(id: $id) {
+      id
+      status
+    }
+  }
+`);
+
+const RejectTaskMutation = graphql(`
+  mutation TaskDetailRejectTask($id: ID!, $reason: String) {
+    rejectTask(id: $id, reason: $reason) {
+      id
+      status
+    }
+  }
+`);
+
+const ResolveToolCallMutation = graphql(`
+  mutation TaskDetailResolveToolCall(
+    $runId: ID!
+    $callId: String!
+    $decision: ToolCallDecision!
+    $reason: String
+  ) {
+    resolveToolCall(runId: $runId, callId: $callId, decision: $decision, reason: $reason) {
+      id
+      status
+    }
+  }
+`);
+
+/** What waits for a person: the plan, steps AWAITING_APPROVAL, tool calls. Operators only. */
+export function Approvals(props: {
+  root: { id: string; title: string };
+  planWaits: boolean;
+  steps: Step[];
+  onDecided: () => void;
+}) {
+  const approvePlan = useMutation(ApprovePlanMutation);
+  const rejectPlan = useMutation(RejectPlanMutation);
+  const approveTask = useMutation(ApproveTaskMutation);
+  const rejectTask = useMutation(RejectTaskMutation);
+  const resolve = useMutation(ResolveToolCallMutation);
+  const [reason, setReason] = useState('');
+  const [needReason, setNeedReason] = useState(false);
+  const busy =
+    approvePlan.busy || rejectPlan.busy || approveTask.busy || rejectTask.busy || resolve.busy;
+  const after = (done: unknown) => done !== undefined && props.onDecided();
+
+  // The root's own approval is the plan's when a plan waits; else it is a step like the others.
+  const waitingSteps = props.steps.filter(
+    (s) => s.status === 'AWAITING_APPROVAL' && !(props.planWaits && s.id === props.root.id),
+  );
+  const calls = props.steps.flatMap((s) =>
+    s.toolCallRequests.filter((c) => c.status === 'PENDING').map((c) => ({ ...c, step: s.title })),
+  );
+  if (!props.planWaits && waitingSteps.length === 0 && calls.length === 0) return null;
+  const errors = [approvePlan, rejectPlan, approveTask, rejectTask, resolve].map((m) => m.error);
+
+  return (
+    <section className="panel" aria-label="Approvals">
+      <h2>Waiting for you</h2>
+      {errors.map((e, i) => e !== undefined && <ErrorNote key={i} error={e} />)}
+      {props.planWaits && (
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (!reason.trim()) {
+              setNeedReason(true);
+              document.getElementById('plan-reject-reason')?.focus();
+              return;
+            }
+            void rejectPlan.run({ taskId: props.root.id, reason: reason.trim() }).then((done) => {
+              if (done) setReason('');
+              after(done);
+            });
+          }}
+        >
+          <p>
+            The plan waits for approval: approve it to let its steps run, or reject it with a reason
+            to plan again.
+          </p>
+          <div className="row">
+            <button
+              type="button"
+              disabled={busy}
+              onClick={() => void approvePlan.run({ taskId: props.root.id }).then(after)}
+            >
+              {approvePlan.busy ? 'Approving…' : 'Approve plan'}
+            </button>
+          </div>
+          <label htmlFor="plan-reject-reason">Reason</label>
+          <input
+            id="plan-reject-reason"
+            value={reason}
+            onChange={(e) => {
+              setReason(e.target.value);
+              setNeedReason(false);
+            }}
+            aria-describedby={needReason ? 'plan-reject-hint' : undefined}
+            size={50}
+          />{' '}
+          <button type="submit" className="danger" disabled={busy}>
+            {rejectPlan.busy ? 'Rejecting…' : 'Reject plan'}
+          </button>
+          {needReason && (
+            <p id="plan-reject-hint" className="error">
+              Give a reason: the Chief of Staff plans again with it.
+            </p>
+          )}
+        </form>
+      )}
+      {waitingSteps.length > 0 && (
+        <ul>
+          {waitingSteps.map((s) => (
+            <li key={s.id}>
+              Step “{s.title}” waits for approval{s.waitingReason ? ` (${s.waitingReason})` : ''}.{' '}
+              <button
+                type="button"
+                aria-label={`Approve ${s.title}`}
+                disabled={busy}
+                onClick={() => void approveTask.run({ id: s.id }).then(after)}
+              >
+                Approve
+              </button>{' '}
+              <button
+                type="button"
+                className="danger"
+                aria-label={`Reject ${s.title}`}
+                disabled={busy}
+                onClick={() =>
+                  void rejectTask.run({ id: s.id, reason: 'Rejected in the console' }).then(after)
+                }
+              >
+                Reject
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      {calls.length > 0 && (
+        <ul>
+          {calls.map((c) => (
+            <li key={c.id}>
+              Step “{c.step}” wants to call <strong>{c.tool}</strong> with <code>{c.args}</code>.{' '}
+              <button
+                type="button"
+                disabled={busy}
+                onClick={() =>
+                  void resolve
+                    .run({ runId: c.runId, callId: c.callId, decision: 'APPROVE' })
+                    .then(after)
+                }
+              >
+                Approve call
+              </button>{' '}
+              <button
+                type="button"
+                className="danger"
+                disabled={busy}
+                onClick={() =>
+                  void resolve
+                    .run({
+                      runId: c.runId,
+                      callId: c.callId,
+                      decision: 'REJECT',
+                      reason: 'A person rejected this call in the console.',
+                    })
+                    .then(after)
+                }
+              >
+                Reject call
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+const MessagesQuery = graphql(`
+  query TaskDetailMessages(
+    $rootId: ID!
+    $stepId: ID
+    $hasStep: Boolean!
+    $conversationId: ID
+    $hasConversation: Boolean!
+  ) {
+    about: messages(first: 100, orderBy: CREATED_DESC, filter: { aboutTaskId: $rootId }) {
+      nodes {
+        ...TaskDetailMessage
+      }
+    }
+    step: messages(first: 1, filter: { aboutTaskId: $stepId }) @include(if: $hasStep) {
+      nodes {
+        conversation {
+          id
+        }
+      }
+    }
+    plan: messages(first: 100, orderBy: CREATED_DESC, filter: { conversationId: $conversationId })
+      @include(if: $hasConversation) {
+      nodes {
+        ...TaskDetailMessage
+      }
+    }
+  }
+  fragment TaskDetailMessage on Message {
+    id
+    kind
+    content
+    senderUser
+    broadcast
+    createdAt
+    from {
+      id
+      name
+    }
+    to {
+      id
+      name
+    }
+    about {
+      id
+      title
+    }
+    conversation {
+      id
+    }
+  }
+`);
+
+const MessageSentSubscription = graphql(`
+  subscription TaskDetailMessageSent($conversationId: ID!) {
+    messageSent(conversationId: $conversationId) {
+      ...TaskDetailMessage
+    }
+  }
+`);
+
+type Message = TaskDetailMessagesQuery['about']['nodes'][number];
+
+function merge(list: Message[], more: Message[]): Message[] {
+  const byId = new Map(list.map((m) => [m.id, m]));
+  for (const m of more) byId.set(m.id, m);
+  return [...byId.values()]
+    .sort((a, b) => String(a.createdAt).localeCompare(String(b.createdAt)))
+    .slice(-200);
+}
+
+/**
+ * What agents said about the task: messages about the root, and the plan's conversation (the
+ * Chief of Staff's delegations and the operators' reports are about the steps, all in one
+ * conversation, found through a step's message). Live through messageSent on that conversation.
+ */
+export function TaskMessages({ rootId, stepId }: { rootId: string; stepId?: string }) {
+  const { api } = useSession();
+  const [messages, setMessages] = useState<Message[]>([]);
+  const [conversationId, setConversationId] = useState<string>();
+  const [error, setError] = useState<unknown>();
+  const conversation = useRef<string | undefined>(undefined);
+  const loaded = useRef(false);
+
+  useEffect(() => {
+    // Once the conversation is known, a new first step (a re-plan) changes nothing.
+    if (loaded.current && conversation.current) return;
+    let live = true;
+    const load = async () => {
+      const ask = (conv: string | undefined) =>
+        api.request(MessagesQuery, {
+          rootId,
+          stepId: stepId ?? null,
+          hasStep: !!stepId && !conv,
+          conversationId: conv ?? null,
+          hasConversation: !!conv,
+        });
+      let res = await ask(conversation.current);
+      const found = res.step?.nodes[0]?.conversation.id;
+      if (!conversation.current && found) {
+        conversation.current = found;
+        res = await ask(found);
+      }
+      if (!live) return;
+      loaded.current = true;
+      setConversationId(conversation.current);
+      setMessages((old) => merge(old, [...res.about.nodes, ...(res.plan?.nodes ?? [])]));
+      setError(undefined);
+    };
+    load().catch((err: unknown) => live && setError(err));
+    return () => {
+      live = false;
+    };
+  }, [api, rootId, stepId]);
+
+  const liveError = useSubscription(
+    MessageSentSubscription,
+    { conversationId: conversationId ?? '' },
+    ({ messageSent }) => setMessages((old) => merge(old, [messageSent])),
+    !!conversationId,
+  );
+
+  return (
+    <section aria-label="Messages" className="panel">
+      <h2>Messages</h2>
+      {error !== undefined && <ErrorNote error={error} />}
+      {liveError !== undefined && <ErrorNote error={liveError} />}
+      {messages.length === 0 ? (
+        <p className="muted">No messages about this task yet.</p>
+      ) : (
+        <ol className="chat-log">
+          {messages.map((m) => (
+            <li key={m.id}>
+              <div className="muted">
+                {m.from?.name ?? m.senderUser ?? 'someone'} →{' '}
+                {m.broadcast ? 'everyone' : m.to.map((t) => t.name).join(', ') || 'nobody'} ·{' '}
+                {m.kind}
+                {m.about && m.about.id !== rootId ? ` · about “${m.about.title}”` : ''} ·{' '}
+                {formatTime(m.createdAt)}
+              </div>
+              <p>{m.content}</p>
+            </li>
+          ))}
+        </ol>
+      )}
+    </section>
+  );
+}
