@@ -108,6 +108,13 @@ describe.skipIf(!CHROMIUM)('the console', () => {
 
   it('creates a team with the wizard, runs a task whose plan a person approves, and shows its DAG complete live', async () => {
     const page = await signedIn(server.adminKey);
+    // A refused input is explained in words, with what to do, and the wizard keeps its place.
+    await page.getByRole('button', { name: 'New agent' }).click();
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByRole('button', { name: 'Create agent' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('Correct the fields');
+    await page.getByRole('button', { name: 'Cancel' }).click();
     for (const [name, role, capabilities] of [
       ['Chief', 'Chief of Staff', ''],
       ['Researcher', 'Master Operator', 'research, analysis'],
@@ -197,6 +204,32 @@ describe.skipIf(!CHROMIUM)('the console', () => {
     await page.getByRole('heading', { name: 'Agents' }).waitFor();
     await expectAccessible(page);
     await shot(page, 'performance');
+    await page.close();
+  });
+
+  it('submits a task by keyboard alone, from the navigation to the task', async () => {
+    const page = await signedIn(server.adminKey);
+    const focused = () =>
+      page.evaluate(
+        "(() => { const el = document.activeElement; return (el.getAttribute('aria-label') || el.labels?.[0]?.textContent || el.textContent || '').trim(); })()",
+      );
+    /** Tabs until the focused element is called `name`; fails after 40 presses. */
+    async function tabTo(name: string) {
+      for (let i = 0; i < 40; i++) {
+        await page.keyboard.press('Tab');
+        if ((await focused()) === name) return;
+      }
+      throw new Error(`Tab never reached “${name}”`);
+    }
+    await tabTo('Tasks');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Tasks', level: 1 }).waitFor();
+    await tabTo('Title');
+    await page.keyboard.type('Keyboard task');
+    await tabTo('Submit task');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/#\/tasks\/[^/]+$/);
+    await page.getByRole('heading', { name: 'Keyboard task', level: 1 }).waitFor();
     await page.close();
   });
 

@@ -282,7 +282,20 @@ export function UploadDocument({ onIngested }: { onIngested(): void }) {
     // Once, when the ingestion ends.
   }, [done]);
 
-  // Events and the one read may arrive in any order: a final status wins, else the furthest.
+  // The subscription starts a moment after it is asked for: an end in between is only seen by
+  // a read, so read again every few seconds until the end is known.
+  useEffect(() => {
+    if (!doc || done) return;
+    const timer = setInterval(() => {
+      api.request(DocumentQuery, { id: doc.id }).then(
+        ({ document }) => merge({ ...document.progress, status: document.status }),
+        () => {},
+      );
+    }, 5_000);
+    return () => clearInterval(timer);
+  }, [doc?.id, done]);
+
+  // Events and the reads may arrive in any order: a final status wins, else the furthest.
   const merge = (next: Progress) =>
     setProgress((cur) => {
       if (!cur || next.status !== 'INGESTING')
