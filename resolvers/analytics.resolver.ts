@@ -5,6 +5,7 @@ import {
   PerformanceWindowInput,
 } from '../schema/analytics.type.js';
 import { Role } from '../schema/enums.js';
+import { LLMUsageGroup, LLMUsageTrend } from '../schema/llm-usage.type.js';
 import type { AppContext } from '../src/context.js';
 
 const WINDOW = {
@@ -47,5 +48,20 @@ export class AnalyticsResolver {
   ): Promise<Performance> {
     const p = await ctx.services.analytics.capability(ctx.tenantId, name, window, bucket);
     return { ...p, bucket };
+  }
+
+  @Query(() => LLMUsageTrend, {
+    description:
+      "The tenant's model calls over a window, per bucket and per model or agent: tokens and cost over time. Calls count by when they were made. BAD_USER_INPUT when since is not before until or the window holds more than 366 buckets.",
+  })
+  async llmUsageTrend(
+    @Ctx() ctx: AppContext,
+    @Arg('by', () => LLMUsageGroup, { defaultValue: LLMUsageGroup.MODEL }) by: LLMUsageGroup,
+    @Arg('window', () => PerformanceWindowInput, WINDOW) window?: PerformanceWindowInput | null,
+    @Arg('bucket', () => PerformanceBucket, BUCKET)
+    bucket: PerformanceBucket = PerformanceBucket.DAY,
+  ): Promise<LLMUsageTrend> {
+    const trend = await ctx.services.analytics.usageTrend(ctx.tenantId, by, window, bucket);
+    return { ...trend, by, bucket };
   }
 }

@@ -3,6 +3,7 @@ import {
   type PerformanceSubject,
   type RunAggregate,
 } from '../../graph/analytics.repository.js';
+import { usageTrendRows, type UsageTrendGroup } from '../../graph/llm-usage-trend.repository.js';
 import { AppError, BadInputError, NotFoundError } from '../domain/errors.js';
 import type { UnitOfWork } from '../services/unit-of-work.js';
 
@@ -159,7 +160,12 @@ export function performanceOf(
   };
 }
 
-/** agentPerformance and capabilityPerformance: one read statement each. */
+function labelOfAgent(id: string | null, name: string | null): string {
+  if (!id) return 'no agent (memory, judging)';
+  return name ?? `a deleted agent (${id})`;
+}
+
+/** agentPerformance, capabilityPerformance and llmUsageTrend: one read statement each. */
 export class AnalyticsService {
   constructor(private readonly uow: UnitOfWork) {}
 
@@ -189,6 +195,28 @@ export class AnalyticsService {
         'no capability of that name in this tenant: give the name of a capability that one of its agents has or one of its tasks requires',
       );
     });
+  }
+
+  /** The tenant's model calls over a window, per bucket and model or agent (llmUsageTrend). */
+  async usageTrend(
+    tenantId: string,
+    by: UsageTrendGroup,
+    window: Parameters<typeof performanceWindow>[0],
+    bucket: PerformanceBucket,
+  ) {
+    const w = performanceWindow(window, bucket);
+    const rows = await this.uow.read((tx) => usageTrendRows(tx, { tenantId, by, ...w }));
+    return {
+      by,
+      bucket,
+      since: new Date(w.sinceMs),
+      until: new Date(w.untilMs),
+      points: rows.map(({ bucket: index, name, ...row }) => ({
+        ...row,
+        bucketStart: new Date(w.sinceMs + index * w.bucketMs),
+        label: by === 'MODEL' ? (row.key ?? 'unknown model') : labelOfAgent(row.key, name),
+      })),
+    };
   }
 
   private async read(
