@@ -202,6 +202,10 @@ describe.skipIf(!CHROMIUM)('the console', () => {
     await goTo(page, 'Performance');
     await page.getByRole('heading', { name: 'Performance', level: 1 }).waitFor();
     await page.getByRole('heading', { name: 'Agents' }).waitFor();
+    // Figures of this run's own work: the operators' tokens over time, their runs scored.
+    const byAgent = page.getByRole('table', { name: /^By agent/ });
+    await expect.poll(() => byAgent.textContent(), { timeout: LIVE_MS }).toContain('Researcher');
+    await expect.poll(() => page.getByText('Loading…').count(), { timeout: LIVE_MS }).toBe(0);
     await expectAccessible(page);
     await shot(page, 'performance');
     await page.close();

@@ -4,7 +4,14 @@ import type { PerformanceBucket, PerformanceFiguresFragment as Perf } from '../g
 import { useQuery } from '../hooks';
 import { useSession } from '../session';
 import { ErrorNote } from '../components/ErrorNote';
-import { BucketTable, PerfTable, StatusTable, UsageTables, money, num } from './PerformanceParts';
+import { BucketTable, PerfTable, StatusTable, money, num } from './PerformanceParts';
+import { UsageTrendTable } from './UsageTrend';
+
+const BUCKET_MS: Record<PerformanceBucket, number> = {
+  HOUR: 3_600_000,
+  DAY: 86_400_000,
+  WEEK: 604_800_000,
+};
 
 const OverviewQuery = graphql(`
   query PerformanceOverview {
@@ -56,6 +63,32 @@ graphql(`
       successes
       meanScore
       costUsd
+    }
+  }
+`);
+
+// Every call of the tenant over the period, per bucket, by model and by agent.
+const UsageTrendQuery = graphql(`
+  query PerformanceUsageTrend($bucket: PerformanceBucket!, $window: PerformanceWindowInput) {
+    byModel: llmUsageTrend(by: MODEL, bucket: $bucket, window: $window) {
+      since
+      points {
+        bucketStart
+        label
+        calls
+        totalTokens
+        costUsd
+      }
+    }
+    byAgent: llmUsageTrend(by: AGENT, bucket: $bucket, window: $window) {
+      since
+      points {
+        bucketStart
+        label
+        calls
+        totalTokens
+        costUsd
+      }
     }
   }
 `);
@@ -156,6 +189,27 @@ export function Performance() {
     .slice(0, MAX_ROWS);
 
   const stamp = JSON.stringify([span, period.bucket]);
+  const usageTrend = useQuery(UsageTrendQuery, { bucket: period.bucket, window: span });
+  const bucketMs = BUCKET_MS[period.bucket];
+  const bucketCount = Math.ceil((period.hours * 3_600_000) / bucketMs);
+  // Cost per bucket over every call of the tenant (agents' or not).
+  const costPerBucket = useMemo(() => {
+    const trend = usageTrend.data?.byModel;
+    if (!trend) return [];
+    const since = new Date(String(trend.since)).getTime();
+    const out = Array.from({ length: bucketCount }, (_, i) => ({
+      start: new Date(since + i * bucketMs).toISOString(),
+      costUsd: 0,
+      tokens: 0,
+    }));
+    for (const p of trend.points) {
+      const b = out[Math.round((new Date(String(p.bucketStart)).getTime() - since) / bucketMs)];
+      if (!b) continue;
+      b.costUsd += p.costUsd;
+      b.tokens += p.totalTokens;
+    }
+    return out;
+  }, [usageTrend.data, bucketCount, bucketMs]);
   const agentPerf = useMany(
     busiest.map((a) => a.id),
     async (agentId) =>
@@ -171,20 +225,19 @@ export function Performance() {
     stamp + caps.join(),
   );
 
-  // Per bucket, across the agents shown: cost and runs ended (the engine's throughput).
+  // Per bucket, across the agents shown: runs ended (the engine's throughput).
   const buckets = useMemo(() => {
-    const out: { start: unknown; costUsd: number; runs: number; successes: number }[] = [];
+    const out: { start: unknown; runs: number; successes: number }[] = [];
     for (const p of agentPerf.results.values())
       p.trend.forEach((t, i) => {
-        const b = (out[i] ??= { start: t.start, costUsd: 0, runs: 0, successes: 0 });
-        b.costUsd += t.costUsd;
+        const b = (out[i] ??= { start: t.start, runs: 0, successes: 0 });
         b.runs += t.runs;
         b.successes += t.successes;
       });
     return out;
   }, [agentPerf.results]);
 
-  const loading = overview.loading || agentPerf.loading || capPerf.loading;
+  const loading = overview.loading || usageTrend.loading || agentPerf.loading || capPerf.loading;
   const usage = overview.data?.llmUsage;
   const capped = agents.length > MAX_ROWS;
 
@@ -216,6 +269,7 @@ export function Performance() {
           onClick={() => {
             overview.reload();
             setAsked(new Date());
+            // A new window reloads the trend by itself.
           }}
         >
           Refresh
@@ -244,12 +298,38 @@ export function Performance() {
             )}
           </>
         )}
-        <UsageTables agents={agents} total={usage} />
+        {usageTrend.error !== undefined && <ErrorNote error={usageTrend.error} />}
+        {usageTrend.data && (
+          <>
+            <UsageTrendTable
+              caption={`By model, ${period.label.toLowerCase()}`}
+              what="Model"
+              points={usageTrend.data.byModel.points}
+              since={usageTrend.data.byModel.since}
+              bucket={period.bucket}
+              bucketMs={bucketMs}
+              count={bucketCount}
+            />
+            <UsageTrendTable
+              caption={`By agent, ${period.label.toLowerCase()}`}
+              what="Agent"
+              points={usageTrend.data.byAgent.points}
+              since={usageTrend.data.byAgent.since}
+              bucket={period.bucket}
+              bucketMs={bucketMs}
+              count={bucketCount}
+            />
+          </>
+        )}
         <h3>Cost over time</h3>
         <BucketTable
-          caption={`Cost of the runs that ended per bucket, across the agents below${capped ? ` (the ${MAX_ROWS} busiest)` : ''}`}
+          caption="Cost of every model call per bucket"
           bucket={period.bucket}
-          rows={buckets.map((b) => ({ start: b.start, value: b.costUsd, text: money(b.costUsd) }))}
+          rows={costPerBucket.map((b) => ({
+            start: b.start,
+            value: b.costUsd,
+            text: `${money(b.costUsd)} · ${num(b.tokens)} tokens`,
+          }))}
         />
       </section>
 

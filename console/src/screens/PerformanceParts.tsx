@@ -19,7 +19,14 @@ export function when(iso: unknown, bucket: PerformanceBucket) {
   const d = new Date(String(iso));
   if (bucket === 'HOUR')
     return d.toLocaleString(undefined, { weekday: 'short', hour: '2-digit', minute: '2-digit' });
-  return (bucket === 'WEEK' ? 'week of ' : '') + d.toLocaleDateString();
+  // Buckets start at the window's start, not at midnight: the time is part of the label.
+  const day = d.toLocaleString(undefined, {
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+  });
+  return bucket === 'WEEK' ? `week from ${day}` : day;
 }
 
 /** A horizontal bar; the figure is always written beside it, so the bar is decoration. */
@@ -86,68 +93,6 @@ export function Table(props: {
         ))}
       </tbody>
     </table>
-  );
-}
-
-export interface Usage {
-  calls: number;
-  totalTokens: number;
-  costUsd: number;
-}
-export type AgentRow = { id: string; name: string; model?: string | null; llmUsage: Usage };
-
-export function UsageTables({ agents, total }: { agents: AgentRow[]; total?: Usage }) {
-  if (!total) return null;
-  const byModel = new Map<string, Usage & { agents: number }>();
-  for (const a of agents) {
-    const m = byModel.get(a.model ?? '') ?? { agents: 0, calls: 0, totalTokens: 0, costUsd: 0 };
-    m.agents += 1;
-    m.calls += a.llmUsage.calls;
-    m.totalTokens += a.llmUsage.totalTokens;
-    m.costUsd += a.llmUsage.costUsd;
-    byModel.set(a.model ?? '', m);
-  }
-  // Shares by cost, or by tokens while every model is unpriced.
-  const share = (u: Usage) =>
-    total.costUsd > 0
-      ? u.costUsd / total.costUsd
-      : total.totalTokens > 0
-        ? u.totalTokens / total.totalTokens
-        : 0;
-  const biggest = (a: Usage, b: Usage) => b.costUsd - a.costUsd || b.totalTokens - a.totalTokens;
-  const figures = (u: Usage) => [
-    num(u.calls),
-    num(u.totalTokens),
-    money(u.costUsd),
-    <Bar share={share(u)} />,
-  ];
-  return (
-    <div className="row">
-      <div className="grow">
-        <Table
-          caption="By agent (a call is booked to the agent whose model answered)"
-          head={['Agent', 'Calls', 'Tokens', 'Cost', 'Share']}
-          empty="No agent has called a model yet."
-          rows={agents
-            .filter((a) => a.llmUsage.calls > 0)
-            .sort((a, b) => biggest(a.llmUsage, b.llmUsage))
-            .map((a) => ({ key: a.id, cells: [a.name, ...figures(a.llmUsage)] }))}
-        />
-      </div>
-      <div className="grow">
-        <Table
-          caption="By the agents’ configured model (none: routed by purpose)"
-          head={['Model', 'Agents', 'Calls', 'Tokens', 'Cost', 'Share']}
-          empty="No agents yet."
-          rows={[...byModel]
-            .sort((a, b) => biggest(a[1], b[1]))
-            .map(([model, u]) => ({
-              key: model,
-              cells: [model || 'routed by purpose', u.agents, ...figures(u)],
-            }))}
-        />
-      </div>
-    </div>
   );
 }
 
