@@ -350,8 +350,11 @@ function TokenFeed(props: {
 
 /**
  * The models' tokens as agents work, one stream per step. stepTokens filters by one task id
- * only, so each unfinished step has a subscription of its own (all on the one socket).
+ * only, so each step that runs or is about to has a subscription of its own (all on the one
+ * socket, which allows 100: a plan's PENDING steps wait until they are READY).
  */
+const STREAMING: ReadonlySet<string> = new Set(['READY', 'IN_PROGRESS']);
+
 function LiveOutput({ steps }: { steps: { id: string; title: string; status: string }[] }) {
   const [streams, setStreams] = useState<Record<string, { runId: string; text: string }>>({});
   const onToken = useCallback((taskId: string, runId: string, purpose: string, token: string) => {
@@ -371,7 +374,7 @@ function LiveOutput({ steps }: { steps: { id: string; title: string; status: str
     <section aria-label="Live output" className="panel">
       <h2>Live output</h2>
       {steps.map((s) => (
-        <TokenFeed key={s.id} taskId={s.id} enabled={!FINISHED.has(s.status)} onToken={onToken} />
+        <TokenFeed key={s.id} taskId={s.id} enabled={STREAMING.has(s.status)} onToken={onToken} />
       ))}
       {shown.length === 0 && (
         <p className="muted">No output yet: tokens appear here while agents work.</p>
