@@ -33,11 +33,11 @@ export interface PerformanceRows {
 /** Whose runs: the only text spliced into the statement. */
 const SUBJECTS = {
   agent: {
-    subject: 'OPTIONAL MATCH (s:Agent {tenantId: $tenantId, id: $key})',
+    subject: 'OPTIONAL MATCH (s:Agent {tenantId: $tenantId, id: key}) USING INDEX SEEK s:Agent(id)',
     runs: 'MATCH (r:Run)-[:BY]->(s)',
   },
   capability: {
-    subject: 'OPTIONAL MATCH (s:Capability {tenantId: $tenantId, name: $key})',
+    subject: 'OPTIONAL MATCH (s:Capability {tenantId: $tenantId, name: key})',
     runs: 'MATCH (r:Run)-[:OF]->(:Task)-[:REQUIRES]->(s)',
   },
 } as const;
@@ -58,17 +58,25 @@ const AGGREGATES = `count(x) AS runs, count(x.score) AS evaluated,
     percentileCont(x.latencyMs, 0.95) AS latencyP95Ms`;
 
 /**
- * The statement: the subject (tenant-scoped), its runs that ended in [since, until), each
- * with its effective evaluation and its model calls' cost, then the totals and the totals per
- * bucket (index = whole buckets between `since` and the run's end).
+ * The statement: for each key, the subject (tenant-scoped), its runs that ended in
+ * [since, until), each with its effective evaluation and its model calls' cost, then the totals
+ * and the totals per bucket (index = whole buckets between `since` and the run's end). One row
+ * per key, so a page of agents is one statement.
  */
 export function performanceQuery(
   subject: PerformanceSubject,
-  o: { tenantId: string; key: string; sinceMs: number; untilMs: number; bucketMs: number },
+  o: {
+    tenantId: string;
+    keys: readonly string[];
+    sinceMs: number;
+    untilMs: number;
+    bucketMs: number;
+  },
 ): CypherQuery {
   const { subject: match, runs } = SUBJECTS[subject];
   return {
     cypher: `
+      UNWIND $keys AS key
       ${match}
       CALL (s) {
         WITH s WHERE s IS NOT NULL
@@ -96,11 +104,11 @@ export function performanceQuery(
                         meanScore: meanScore, costUsd: costUsd, latencyP50Ms: latencyP50Ms,
                         latencyP95Ms: latencyP95Ms}) AS buckets
       }
-      RETURN s IS NOT NULL AS found, runs, evaluated, successes, meanScore, costUsd,
+      RETURN key, s IS NOT NULL AS found, runs, evaluated, successes, meanScore, costUsd,
              latencyP50Ms, latencyP95Ms, buckets`,
     params: {
       tenantId: o.tenantId,
-      key: o.key,
+      keys: [...o.keys],
       ended: ENDED,
       sinceMs: neo4j.int(o.sinceMs),
       untilMs: neo4j.int(o.untilMs),
@@ -109,22 +117,25 @@ export function performanceQuery(
   };
 }
 
-/** Runs the performance statement for an agent (by id) or a capability (by name). */
+/** Runs the performance statement for agents (by id) or capabilities (by name), by key. */
 export async function performanceRows(
   tx: Tx,
   subject: PerformanceSubject,
   o: Parameters<typeof performanceQuery>[1],
-): Promise<PerformanceRows> {
-  const [row] = await tx.run<
-    RunAggregate & { found: boolean; buckets: PerformanceRows['buckets'] }
+): Promise<Map<string, PerformanceRows>> {
+  const rows = await tx.run<
+    RunAggregate & { key: string; found: boolean; buckets: PerformanceRows['buckets'] }
   >(performanceQuery(subject, o));
-  if (!row) throw new Error('the performance statement returned no row');
-  const { found, buckets, ...overall } = row;
-  return {
-    found,
-    overall: aggregate(overall),
-    buckets: buckets.map((b) => ({ ...aggregate(b), bucket: Number(b.bucket) })),
-  };
+  return new Map(
+    rows.map(({ key, found, buckets, ...overall }) => [
+      key,
+      {
+        found,
+        overall: aggregate(overall),
+        buckets: buckets.map((b) => ({ ...aggregate(b), bucket: Number(b.bucket) })),
+      },
+    ]),
+  );
 }
 
 function aggregate(r: RunAggregate): RunAggregate {

@@ -1,4 +1,6 @@
-import { Arg, Authorized, Ctx, ID, Query, Resolver } from 'type-graphql';
+import DataLoader from 'dataloader';
+import { Arg, Authorized, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
+import { Agent } from '../schema/agent.type.js';
 import {
   Performance,
   PerformanceBucket,
@@ -63,5 +65,30 @@ export class AnalyticsResolver {
   ): Promise<LLMUsageTrend> {
     const trend = await ctx.services.analytics.usageTrend(ctx.tenantId, by, window, bucket);
     return { ...trend, by, bucket };
+  }
+}
+
+@Authorized(Role.VIEWER)
+@Resolver(() => Agent)
+export class AgentPerformanceResolver {
+  @FieldResolver(() => Performance, {
+    description: `How this agent's runs fared over a window (as agentPerformance), for a list of agents in one statement. ${RULES}`,
+  })
+  async performance(
+    @Root() agent: Agent,
+    @Ctx() ctx: AppContext,
+    @Arg('window', () => PerformanceWindowInput, WINDOW) window?: PerformanceWindowInput | null,
+    @Arg('bucket', () => PerformanceBucket, BUCKET)
+    bucket: PerformanceBucket = PerformanceBucket.DAY,
+  ): Promise<Performance> {
+    const loader = ctx.loaders.keyed(
+      'agentPerformance',
+      [window ?? null, bucket],
+      () =>
+        new DataLoader((ids: readonly string[]) =>
+          ctx.services.analytics.agents(ctx.tenantId, ids, window, bucket),
+        ),
+    );
+    return { ...(await loader.load(agent.id)), bucket };
   }
 }

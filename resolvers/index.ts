@@ -1,7 +1,7 @@
 import type { NonEmptyArray } from 'type-graphql';
 import { AgentResolver } from './agent.resolver.js';
 import { AgentLiveVersionResolver, AgentVersionResolver } from './agent-version.resolver.js';
-import { AnalyticsResolver } from './analytics.resolver.js';
+import { AgentPerformanceResolver, AnalyticsResolver } from './analytics.resolver.js';
 import { AuthResolver } from './auth.resolver.js';
 import {
   AnswerResolver,
@@ -96,4 +96,5 @@ export const RESOLVERS: NonEmptyArray<Function> = [
   DecisionResolver,
   AnswerResolver,
   AnalyticsResolver,
+  AgentPerformanceResolver,
 ];

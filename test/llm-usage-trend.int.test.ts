@@ -3,6 +3,7 @@ import type { Scheduler } from '../src/engine/scheduler.js';
 import { graphql } from './generated/index.js';
 import { allFinished, startOfflineAgents, waitForWorkflow } from './utils/engine.js';
 import { startTestServer, type TestServer } from './utils/server.js';
+import { statementsFor } from './utils/statements.js';
 
 const Submit = graphql(`
   mutation UsageTrendSubmit($input: SubmitTaskInput!) {
@@ -44,9 +45,41 @@ const Trend = graphql(`
   }
 `);
 
+const AgentsPerformance = graphql(`
+  query AgentsPerformance($withPerformance: Boolean!) {
+    agents(first: 10) {
+      nodes {
+        id
+        name
+        performance(bucket: HOUR) @include(if: $withPerformance) {
+          runs
+          successes
+          costUsd
+          trend {
+            runs
+          }
+        }
+      }
+    }
+  }
+`);
+
+const OnePerformance = graphql(`
+  query OneAgentPerformance($agentId: ID!) {
+    agentPerformance(agentId: $agentId, bucket: HOUR) {
+      runs
+      successes
+      costUsd
+      trend {
+        runs
+      }
+    }
+  }
+`);
+
 const HOUR = 3_600_000;
 
-describe("the tenant's model usage over time (llmUsageTrend)", () => {
+describe("the organisation's figures over time: llmUsageTrend and Agent.performance", () => {
   let server: TestServer;
   let scheduler: Scheduler;
   let started: number;
@@ -139,5 +172,21 @@ describe("the tenant's model usage over time (llmUsageTrend)", () => {
     });
     expect(res.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(res.errors?.[0]?.message).toMatch(/since must be before window\.until/);
+  });
+
+  it('gives every agent of a page its performance (Agent.performance) in one statement, as agentPerformance does', async () => {
+    const page = (withPerformance: boolean) => server.gql(AgentsPerformance, { withPerformance });
+    const res = await page(true);
+    expect(res.errors).toBeUndefined();
+    const agents = res.data!.agents.nodes;
+    expect(agents.reduce((n, a) => n + a.performance!.runs, 0)).toBeGreaterThan(0);
+    for (const a of agents) {
+      const one = await server.gql(OnePerformance, { agentId: a.id });
+      expect(one.errors).toBeUndefined();
+      expect(a.performance, a.name).toEqual(one.data!.agentPerformance);
+    }
+    const without = await statementsFor(server, () => page(false));
+    const withIt = await statementsFor(server, () => page(true));
+    expect(withIt - without).toBe(1);
   });
 });

@@ -219,6 +219,26 @@ export class AnalyticsService {
     };
   }
 
+  /**
+   * Agent.performance for a page of agents: one statement for all of them; unknown ids (of
+   * another tenant too) get an empty window, as the field is read from agents already found.
+   */
+  async agents(
+    tenantId: string,
+    agentIds: readonly string[],
+    window: Parameters<typeof performanceWindow>[0],
+    bucket: PerformanceBucket,
+  ): Promise<Performance[]> {
+    const w = performanceWindow(window, bucket);
+    const rows = await this.uow.read((tx) =>
+      performanceRows(tx, 'agent', { tenantId, keys: agentIds, ...w }),
+    );
+    return agentIds.map((id) => {
+      const row = rows.get(id);
+      return performanceOf(w, row?.overall ?? EMPTY, row?.buckets ?? []);
+    });
+  }
+
   private async read(
     tenantId: string,
     subject: PerformanceSubject,
@@ -228,8 +248,11 @@ export class AnalyticsService {
     notFound: () => never,
   ): Promise<Performance> {
     const w = performanceWindow(window, bucket);
-    const rows = await this.uow.read((tx) => performanceRows(tx, subject, { tenantId, key, ...w }));
-    if (!rows.found) notFound();
-    return performanceOf(w, rows.overall, rows.buckets);
+    const rows = await this.uow.read((tx) =>
+      performanceRows(tx, subject, { tenantId, keys: [key], ...w }),
+    );
+    const row = rows.get(key);
+    if (!row?.found) notFound();
+    return performanceOf(w, row.overall, row.buckets);
   }
 }
