@@ -17,8 +17,6 @@ graphql(`
     model
     capabilities {
       name
-      runs
-      successes
     }
     taskCounts {
       status
@@ -27,11 +25,18 @@ graphql(`
   }
 `);
 
+// Recent success comes with the list only: a status event does not change it, and reading it
+// for every event would cost a statement each.
 const AgentsQuery = graphql(`
   query OrganisationAgents {
     agents(first: 100) {
       nodes {
         ...OrganisationAgentRow
+        performance {
+          runs
+          evaluated
+          successes
+        }
       }
     }
   }
@@ -86,16 +91,23 @@ function Load({ agent }: { agent: Row }) {
   return <>{parts.join(' · ')}</>;
 }
 
-/** Success over the runs of its capabilities (the per-agent figures the schema keeps). */
-function Success({ agent }: { agent: Row }) {
-  const runs = agent.capabilities.reduce((n, c) => n + c.runs, 0);
-  const successes = agent.capabilities.reduce((n, c) => n + c.successes, 0);
-  if (!runs) return <span className="muted">no runs yet</span>;
+interface Recent {
+  runs: number;
+  evaluated: number;
+  successes: number;
+}
+
+/** Recent success: the agent's evaluated runs of the last 7 days that passed (Agent.performance). */
+function Success({ recent }: { recent?: Recent }) {
+  // A row without figures is an agent created since the list was read: it has no runs yet.
+  if (!recent?.runs) return <span className="muted">no runs in 7 days</span>;
+  if (!recent.evaluated)
+    return <span className="muted">{recent.runs} runs in 7 days, none evaluated yet</span>;
   return (
     <>
-      {Math.round((100 * successes) / runs)}%{' '}
+      {Math.round((100 * recent.successes) / recent.evaluated)}%{' '}
       <span className="muted">
-        ({successes} of {runs} runs)
+        ({recent.successes} of {recent.evaluated} evaluated runs in 7 days)
       </span>
     </>
   );
@@ -114,6 +126,7 @@ export function Organisation() {
   useEffect(() => {
     if (data) setRows(data.agents.nodes);
   }, [data]);
+  const recent = new Map((data?.agents.nodes ?? []).map((a) => [a.id, a.performance]));
 
   // Replace the row in place, or add a new agent at the end (the query's creation order).
   const upsert = useCallback((agent: Row) => {
@@ -239,7 +252,7 @@ export function Organisation() {
                     <Load agent={a} />
                   </td>
                   <td>
-                    <Success agent={a} />
+                    <Success recent={recent.get(a.id)} />
                   </td>
                   <td>{a.model ?? <span className="muted">platform default</span>}</td>
                   {canOperate && (

@@ -93,14 +93,16 @@ const UsageTrendQuery = graphql(`
   }
 `);
 
-const AgentQuery = graphql(`
-  query PerformanceAgent(
-    $agentId: ID!
-    $bucket: PerformanceBucket!
-    $window: PerformanceWindowInput
-  ) {
-    agentPerformance(agentId: $agentId, bucket: $bucket, window: $window) {
-      ...PerformanceFigures
+// Every agent's figures in one request (Agent.performance: one statement for the page).
+const AgentsQuery = graphql(`
+  query PerformanceAgents($bucket: PerformanceBucket!, $window: PerformanceWindowInput) {
+    agents(first: 100, orderBy: NAME_ASC) {
+      nodes {
+        id
+        performance(bucket: $bucket, window: $window) {
+          ...PerformanceFigures
+        }
+      }
     }
   }
 `);
@@ -122,8 +124,10 @@ const PERIODS: { label: string; bucket: PerformanceBucket; hours: number }[] = [
   { label: 'Last 7 days, by day', bucket: 'DAY', hours: 24 * 7 },
   { label: 'Last 12 weeks, by week', bucket: 'WEEK', hours: 24 * 7 * 12 },
 ];
-/** Each agent and capability is one request: the busiest 20 of each keep a refresh near 40. */
+/** Each capability is one request: the 20 most used keep a refresh near 20 requests. */
 const MAX_ROWS = 20;
+/** Agents come in one request, a page of this many. */
+const MAX_AGENTS = 100;
 
 function useMany(keys: string[], load: (key: string) => Promise<Perf>, stamp: string) {
   const [state, setState] = useState<{
@@ -173,13 +177,20 @@ export function Performance() {
   );
 
   const agents = overview.data?.agents.nodes ?? [];
+  const figures = useQuery(AgentsQuery, { bucket: period.bucket, window: span });
+  const agentPerf = useMemo(() => {
+    const results = new Map<string, Perf>();
+    const errors = new Map<string, unknown>();
+    for (const a of figures.data?.agents.nodes ?? []) results.set(a.id, a.performance);
+    if (figures.error !== undefined) for (const a of agents) errors.set(a.id, figures.error);
+    return { results, errors };
+  }, [figures.data, figures.error, agents]);
   const busiest = [...agents]
-    .map((a) => ({ ...a, runs: a.capabilities.reduce((s, c) => s + c.runs, 0) }))
+    .map((a) => ({ ...a, runs: agentPerf.results.get(a.id)?.runs ?? 0 }))
     .sort(
       (a, b) =>
         b.runs - a.runs || b.llmUsage.calls - a.llmUsage.calls || a.name.localeCompare(b.name),
-    )
-    .slice(0, MAX_ROWS);
+    );
   const capRuns = new Map<string, number>();
   for (const a of agents)
     for (const c of a.capabilities) capRuns.set(c.name, (capRuns.get(c.name) ?? 0) + c.runs);
@@ -210,13 +221,6 @@ export function Performance() {
     }
     return out;
   }, [usageTrend.data, bucketCount, bucketMs]);
-  const agentPerf = useMany(
-    busiest.map((a) => a.id),
-    async (agentId) =>
-      (await api.request(AgentQuery, { agentId, bucket: period.bucket, window: span }))
-        .agentPerformance,
-    stamp + busiest.map((a) => a.id).join(),
-  );
   const capPerf = useMany(
     caps,
     async (name) =>
@@ -237,9 +241,9 @@ export function Performance() {
     return out;
   }, [agentPerf.results]);
 
-  const loading = overview.loading || usageTrend.loading || agentPerf.loading || capPerf.loading;
+  const loading = overview.loading || usageTrend.loading || figures.loading || capPerf.loading;
   const usage = overview.data?.llmUsage;
-  const capped = agents.length > MAX_ROWS;
+  const capped = agents.length >= MAX_AGENTS;
 
   return (
     <>
@@ -269,7 +273,7 @@ export function Performance() {
           onClick={() => {
             overview.reload();
             setAsked(new Date());
-            // A new window reloads the trend by itself.
+            // A new window reloads the trend and the figures by themselves.
           }}
         >
           Refresh
@@ -335,11 +339,7 @@ export function Performance() {
 
       <section className="panel">
         <h2>Agents</h2>
-        {capped && (
-          <p className="muted">
-            The {MAX_ROWS} busiest of {agents.length} agents.
-          </p>
-        )}
+        {capped && <p className="muted">The first {MAX_AGENTS} agents by name.</p>}
         <PerfTable
           what="Agent"
           rows={busiest.map((a) => ({ key: a.id, name: a.name }))}
@@ -369,7 +369,7 @@ export function Performance() {
         {overview.data && <StatusTable counts={overview.data.taskCounts} />}
         <h3>Throughput</h3>
         <BucketTable
-          caption={`Runs that ended per bucket (of them passed), across the agents above${capped ? ` (the ${MAX_ROWS} busiest)` : ''}`}
+          caption={`Runs that ended per bucket (of them passed), across the agents above${capped ? ` (the first ${MAX_AGENTS} by name)` : ''}`}
           bucket={period.bucket}
           rows={buckets.map((b) => ({
             start: b.start,
