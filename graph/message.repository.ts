@@ -104,32 +104,26 @@ export function insertMessagesQuery(tenantId: string, messages: NewMessage[]): C
   };
 }
 
-/** For the DataLoader: messages by id, any order; unknown ids are simply absent. */
-export async function messagesByIds(
+/** For the DataLoaders: messages or conversations by id, any order; unknown ids are absent. */
+async function nodesByIds(
   tx: Tx,
+  label: 'Message' | 'Conversation',
   tenantId: string,
   ids: readonly string[],
-): Promise<Message[]> {
+): Promise<NodeLike[]> {
   const rows = await tx.run<{ n: NodeLike }>({
-    cypher:
-      'UNWIND $ids AS id MATCH (n:Message {tenantId: $tenantId, id: id}) USING INDEX SEEK n:Message(id) RETURN n',
+    cypher: `UNWIND $ids AS id MATCH (n:${label} {tenantId: $tenantId, id: id})
+      USING INDEX SEEK n:${label}(id) RETURN n`,
     params: { tenantId, ids },
   });
-  return rows.map((r) => toMessage(r.n));
+  return rows.map((r) => r.n);
 }
 
-export async function conversationsByIds(
-  tx: Tx,
-  tenantId: string,
-  ids: readonly string[],
-): Promise<Conversation[]> {
-  const rows = await tx.run<{ n: NodeLike }>({
-    cypher:
-      'UNWIND $ids AS id MATCH (n:Conversation {tenantId: $tenantId, id: id}) USING INDEX SEEK n:Conversation(id) RETURN n',
-    params: { tenantId, ids },
-  });
-  return rows.map((r) => toConversation(r.n));
-}
+export const messagesByIds = async (tx: Tx, tenantId: string, ids: readonly string[]) =>
+  (await nodesByIds(tx, 'Message', tenantId, ids)).map(toMessage);
+
+export const conversationsByIds = async (tx: Tx, tenantId: string, ids: readonly string[]) =>
+  (await nodesByIds(tx, 'Conversation', tenantId, ids)).map(toConversation);
 
 /** The sending agent and the task of each message; absent for unknown messages. */
 export async function linksByMessageIds(

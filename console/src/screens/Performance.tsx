@@ -68,27 +68,26 @@ graphql(`
 `);
 
 // Every call of the tenant over the period, per bucket, by model and by agent.
+graphql(`
+  fragment PerformanceUsageTrend on LLMUsageTrend {
+    since
+    points {
+      bucketStart
+      label
+      calls
+      totalTokens
+      costUsd
+    }
+  }
+`);
+
 const UsageTrendQuery = graphql(`
   query PerformanceUsageTrend($bucket: PerformanceBucket!, $window: PerformanceWindowInput) {
     byModel: llmUsageTrend(by: MODEL, bucket: $bucket, window: $window) {
-      since
-      points {
-        bucketStart
-        label
-        calls
-        totalTokens
-        costUsd
-      }
+      ...PerformanceUsageTrend
     }
     byAgent: llmUsageTrend(by: AGENT, bucket: $bucket, window: $window) {
-      since
-      points {
-        bucketStart
-        label
-        calls
-        totalTokens
-        costUsd
-      }
+      ...PerformanceUsageTrend
     }
   }
 `);

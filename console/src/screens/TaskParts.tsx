@@ -7,13 +7,8 @@ import { ErrorNote } from '../components/ErrorNote';
 
 export type Step = TaskDetailWorkflowQuery['workflow']['tasks'][number];
 
-/** Statuses after which a step produces no more tokens. */
-export const FINISHED: ReadonlySet<string> = new Set([
-  'COMPLETED',
-  'FAILED',
-  'CANCELLED',
-  'SKIPPED',
-]);
+/** The statuses a task ends in. */
+export const FINISHED = new Set<string>(['COMPLETED', 'FAILED', 'CANCELLED', 'SKIPPED']);
 
 export function StatusBadge({ status, label }: { status: string; label?: string }) {
   return (
