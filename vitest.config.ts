@@ -12,6 +12,9 @@ export default defineConfig({
     // (issue 9's loaded rounds), a test's fixed work takes several times as long as alone.
     testTimeout: 90_000,
     hookTimeout: 300_000,
+    // expect.poll's own default is 1 s: a console test whose agent took longer to be created on
+    // a loaded round failed on it (round 9 of 2026-12-01). A wait for an answer gets a margin.
+    expect: { poll: { timeout: 20_000 } },
     // Suites share one Neo4j; two workers keep the 2-core machines responsive.
     maxWorkers: 2,
   },
