@@ -1,4 +1,5 @@
-import type { AuthChecker, MiddlewareFn } from 'type-graphql';
+import { defaultFieldResolver, type GraphQLFieldResolver, type GraphQLSchema } from 'graphql';
+import type { AuthChecker } from 'type-graphql';
 import { auditScope, collectIds, type AuditScope } from '../audit-scope.js';
 import type { AppContext } from '../context.js';
 import { AuditOutcome, Role, roleAllows } from '../domain/auth.js';
@@ -24,21 +25,40 @@ export const authChecker: AuthChecker<AppContext, Role> = async ({ context, info
     outcome: AuditOutcome.FORBIDDEN,
     code: 'FORBIDDEN',
   });
-  throw new ForbiddenError(
+  throw new RoleRefusedError(
     `${info.parentType.name}.${info.fieldName} needs the ${need} role; this key has ${principal.role}`,
   );
 };
 
+/** A refusal by role, already audited (as FORBIDDEN) by the check that refused it. */
+class RoleRefusedError extends ForbiddenError {}
+
 /**
  * Audits every mutation: success is written by the unit of work in the mutation's own
- * transaction; a failure (which rolled that transaction back) is written here, separately.
+ * transaction; a failure (which rolled that transaction back) is written here, separately; a
+ * refusal by role was audited by the check. It wraps the Mutation fields' resolvers only: as a
+ * type-graphql global middleware it made every field of every answer async (issue 15).
  */
-export const auditMutations: MiddlewareFn<AppContext> = async ({ context, info, args }, next) => {
+export function auditEveryMutation(schema: GraphQLSchema): void {
+  for (const field of Object.values(schema.getMutationType()?.getFields() ?? {})) {
+    const resolve: GraphQLFieldResolver<unknown, AppContext> =
+      field.resolve ?? defaultFieldResolver;
+    field.resolve = (root, args: Record<string, unknown>, context: AppContext, info) =>
+      audited(context, info.fieldName, args, () => resolve(root, args, context, info));
+  }
+}
+
+async function audited(
+  context: AppContext,
+  operation: string,
+  args: Record<string, unknown>,
+  next: () => unknown,
+): Promise<unknown> {
   const principal = context.principal;
-  if (info.parentType.name !== 'Mutation' || !principal) return next();
+  if (!principal) return next();
   const scope: AuditScope = {
     tenantId: principal.tenantId,
-    operation: info.fieldName,
+    operation,
     actor: principal.keyName,
     actorKeyId: principal.keyId,
     targetIds: collectIds(args),
@@ -49,13 +69,14 @@ export const auditMutations: MiddlewareFn<AppContext> = async ({ context, info, 
     if (!scope.written) await record(context, scope, AuditOutcome.SUCCESS, null);
     return result;
   } catch (err) {
+    if (err instanceof RoleRefusedError) throw err;
     const code = err instanceof AppError ? err.code : 'INTERNAL_SERVER_ERROR';
     await record(context, scope, AuditOutcome.FAILURE, code).catch((auditErr: unknown) =>
       context.logger.error({ err: auditErr }, 'could not write the audit event of a failure'),
     );
     throw err;
   }
-};
+}
 
 function record(
   context: AppContext,

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { isObjectType } from 'graphql';
+import { buildAppSchema } from '../src/schema.js';
+
+/**
+ * A plain field of an answer (an agent's name, a task's title) must resolve synchronously: a
+ * type-graphql global middleware wrapped every field of every type in async functions, a few
+ * promises for each of the thousands of fields of a nested read (issue 15, bench:api), although
+ * the middleware (the mutations' audit) acts only on mutations.
+ */
+const PLAIN_FIELDS = [
+  'Agent.id',
+  'Agent.name',
+  'Agent.status',
+  'Task.id',
+  'Task.title',
+  'Task.status',
+  'AgentCapability.name',
+  'Run.id',
+  'Message.content',
+];
+
+describe('field resolvers', () => {
+  it('resolve the plain fields of query answers without a promise', async () => {
+    const schema = await buildAppSchema();
+    const answers = PLAIN_FIELDS.map((name) => {
+      const [typeName, fieldName] = name.split('.') as [string, string];
+      const type = schema.getType(typeName);
+      if (!isObjectType(type)) throw new Error(`${typeName} is not an object type`);
+      const field = type.getFields()[fieldName];
+      if (!field) throw new Error(`${name} is not a field`);
+      const value = field.resolve
+        ? field.resolve({ [fieldName]: 'x' }, {}, {}, { parentType: type, fieldName } as never)
+        : 'x';
+      return { name, promise: value instanceof Promise, value };
+    });
+    for (const a of answers) if (a.value instanceof Promise) await a.value;
+    expect(answers.filter((a) => a.promise).map((a) => a.name)).toEqual([]);
+    expect(answers.map((a) => a.value)).toEqual(PLAIN_FIELDS.map(() => 'x'));
+  });
+});
