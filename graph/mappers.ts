@@ -181,39 +181,61 @@ export function toCapability(
   };
 }
 
+/** How each property of a task is read (one place for toTask and toTaskFields). */
+const TASK: { [K in keyof Task]-?: (r: Reader) => Task[K] } = {
+  id: (r) => r.text('id'),
+  tenantId: (r) => String(r.p.tenantId),
+  title: (r) => r.text('title'),
+  description: (r) => str(r.p.description),
+  priority: (r) => r.oneOf('priority', TaskPriority),
+  status: (r) => r.oneOf('status', TaskStatus),
+  result: (r) => str(r.p.result),
+  error: (r) => str(r.p.error),
+  waitingReason: (r) => str(r.p.waitingReason),
+  attempts: (r) => num(r.p.attempts),
+  maxAttempts: (r) => num(r.p.maxAttempts, 3),
+  key: (r) => str(r.p.key),
+  condition: (r) => str(r.p.condition),
+  requiresApproval: (r) => Boolean(r.p.requiresApproval),
+  failurePolicy: (r) => r.oneOf('failurePolicy', FailurePolicy, FailurePolicy.FAIL_FAST),
+  orchestrated: (r) => Boolean(r.p.orchestrated),
+  needsPlan: (r) => Boolean(r.p.needsPlan),
+  expectedOutput: (r) => str(r.p.expectedOutput),
+  decision: (r) => (r.p.decision == null ? null : r.oneOf('decision', ApprovalDecision)),
+  planApproval: (r) => Boolean(r.p.planApproval),
+  planFeedback: (r) => str(r.p.planFeedback),
+  decidedBy: (r) => str(r.p.decidedBy),
+  decisionComment: (r) => str(r.p.decisionComment),
+  family: (r) => str(r.p.family),
+  createdBy: (r) => str(r.p.createdBy),
+  version: (r) => num(r.p.version, 1),
+  createdAt: (r) => r.time('createdAt'),
+  updatedAt: (r) => r.time('updatedAt'),
+};
+
+/** The properties of a task as the domain names them (the GraphQL Task's plain fields too). */
+export const TASK_PROPERTIES = Object.keys(TASK) as (keyof Task)[];
+
 export function toTask(node: NodeLike): Task {
+  return toTaskFields(node, TASK_PROPERTIES);
+}
+
+/** `selected` (GraphQL field names) when each is a property of a task; null otherwise. */
+export function taskPropertiesOnly(selected: readonly string[] | null): (keyof Task)[] | null {
+  const known = TASK_PROPERTIES as readonly string[];
+  return selected?.every((f) => known.includes(f)) ? (selected as (keyof Task)[]) : null;
+}
+
+/**
+ * A task with only `fields` read, and its id and tenant: for an answer that selects no more
+ * (resolvers/selection.ts, taskPropertiesOnly), from a projection of those properties
+ * (projections.ts). The others are absent: such a task goes to the client, never to the engine.
+ */
+export function toTaskFields(node: NodeLike, fields: readonly (keyof Task)[]): Task {
   const r = new Reader('Task', node);
-  const p = r.p;
-  return {
-    id: r.text('id'),
-    tenantId: String(p.tenantId),
-    title: r.text('title'),
-    description: str(p.description),
-    priority: r.oneOf('priority', TaskPriority),
-    status: r.oneOf('status', TaskStatus),
-    result: str(p.result),
-    error: str(p.error),
-    waitingReason: str(p.waitingReason),
-    attempts: num(p.attempts),
-    maxAttempts: num(p.maxAttempts, 3),
-    key: str(p.key),
-    condition: str(p.condition),
-    requiresApproval: Boolean(p.requiresApproval),
-    failurePolicy: r.oneOf('failurePolicy', FailurePolicy, FailurePolicy.FAIL_FAST),
-    orchestrated: Boolean(p.orchestrated),
-    needsPlan: Boolean(p.needsPlan),
-    expectedOutput: str(p.expectedOutput),
-    decision: p.decision == null ? null : r.oneOf('decision', ApprovalDecision),
-    planApproval: Boolean(p.planApproval),
-    planFeedback: str(p.planFeedback),
-    decidedBy: str(p.decidedBy),
-    decisionComment: str(p.decisionComment),
-    family: str(p.family),
-    createdBy: str(p.createdBy),
-    version: num(p.version, 1),
-    createdAt: r.time('createdAt'),
-    updatedAt: r.time('updatedAt'),
-  };
+  const task: Record<string, unknown> = { id: TASK.id(r), tenantId: TASK.tenantId(r) };
+  for (const f of fields) task[f] = TASK[f](r);
+  return task as unknown as Task;
 }
 
 export function toMessage(node: NodeLike): Message {

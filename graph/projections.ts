@@ -66,12 +66,20 @@ const FIELDS = {
 
 export type ProjectedLabel = keyof typeof FIELDS;
 
-/** `v` (a node variable of `label`) as the mapper of its label reads it. */
-export function projected(label: ProjectedLabel, v: string): string {
+/**
+ * `v` (a node variable of `label`) as the mapper of its label reads it; with `only`, just those
+ * properties and the id and tenant (for an answer that selects no more: toTaskFields).
+ */
+export function projected(
+  label: ProjectedLabel,
+  v: string,
+  only: readonly string[] | null = null,
+): string {
   const { plain, times } = FIELDS[label];
+  const wanted = (p: string) => only === null || p === 'id' || p === 'tenantId' || only.includes(p);
   const properties = [
-    ...plain.map((p) => `.${p}`),
-    ...times.map((t) => `${t}: toString(${v}.${t})`),
+    ...plain.filter(wanted).map((p) => `.${p}`),
+    ...times.filter(wanted).map((t) => `${t}: toString(${v}.${t})`),
   ].join(', ');
   return `{elementId: elementId(${v}), properties: ${v} {${properties}}}`;
 }

@@ -2,7 +2,7 @@ import neo4j from 'neo4j-driver';
 import type { Agent } from '../src/domain/agent.js';
 import type { Task, TaskStatus } from '../src/domain/task.js';
 import type { Tx } from './cypher.js';
-import { toAgent, toTask } from './mappers.js';
+import { taskPropertiesOnly, toAgent, toTask, toTaskFields } from './mappers.js';
 import type { NodeLike } from './page.js';
 import { projected } from './projections.js';
 
@@ -102,14 +102,19 @@ export async function delegatorsByTaskIds(
   return rows.map((r) => ({ taskId: r.taskId, agent: toAgent(r.a) }));
 }
 
-/** For agent.tasks: each agent's assigned tasks, newest first, at most `limit` each. */
+/**
+ * For agent.tasks: each agent's assigned tasks, newest first, at most `limit` each; with
+ * `selected` fields that are all properties, only those properties of each (toTaskFields).
+ */
 export async function tasksByAssigneeIds(
   tx: Tx,
   tenantId: string,
   ids: readonly string[],
   statuses: TaskStatus[] | null,
   limit: number,
+  selected: readonly string[] | null = null,
 ): Promise<{ agentId: string; task: Task }[]> {
+  const fields = taskPropertiesOnly(selected);
   const rows = await tx.run<{ agentId: string; tasks: NodeLike[] }>({
     cypher: `
       UNWIND $ids AS agentId
@@ -118,12 +123,13 @@ export async function tasksByAssigneeIds(
         MATCH (a)<-[:ASSIGNED_TO]-(t:Task)
         WHERE $statuses IS NULL OR t.status IN $statuses
         WITH t ORDER BY t.createdAt DESC, t.id DESC LIMIT $limit
-        RETURN collect(${projected('Task', 't')}) AS tasks
+        RETURN collect(${projected('Task', 't', fields)}) AS tasks
       }
       RETURN agentId, tasks`,
     params: { tenantId, ids, statuses, limit: neo4j.int(limit) },
   });
-  return rows.flatMap((r) => r.tasks.map((t) => ({ agentId: r.agentId, task: toTask(t) })));
+  const read = fields ? (t: NodeLike) => toTaskFields(t, fields) : toTask;
+  return rows.flatMap((r) => r.tasks.map((t) => ({ agentId: r.agentId, task: read(t) })));
 }
 
 /** Task counts by status, per agent (for agent.taskCounts) or over the tenant (agentId null). */

@@ -25,6 +25,7 @@ import { BadInputError } from '../src/domain/errors.js';
 import { tenantEvents } from '../subscriptions/pubsub.js';
 import { TOPICS, type TaskUpdatedEvent } from '../subscriptions/topics.js';
 import { orderToSort, RESUME_AFTER, withoutNulls } from './args.js';
+import { selectedFields } from './selection.js';
 
 @Authorized(Role.VIEWER)
 @Resolver(() => Task)
@@ -240,13 +241,16 @@ export class AgentTasksResolver {
     @Ctx() ctx: AppContext,
     @Arg('status', () => [TaskStatus], { nullable: true }) status?: TaskStatus[] | null,
     @Arg('first', () => Int, { defaultValue: 50, description: '1 to 100.' }) first?: number,
+    @Info() info?: GraphQLResolveInfo,
   ): Promise<Task[]> {
     const limit = first ?? 50;
     if (limit < 1 || limit > 100) {
       throw new BadInputError(`first must be between 1 and 100, but got ${limit}`);
     }
-    const loader = ctx.loaders.keyed('agentTasks', [status ?? null, limit], () =>
-      ctx.loaders.tasks.agentTasks(status ?? null, limit),
+    // Only the properties the query selects, when it selects nothing else (selection.ts).
+    const fields = info ? selectedFields(info) : null;
+    const loader = ctx.loaders.keyed('agentTasks', [status ?? null, limit, fields], () =>
+      ctx.loaders.tasks.agentTasks(status ?? null, limit, fields),
     );
     return (await loader.load(agent.id)).map((r) => r.task);
   }

@@ -33,10 +33,11 @@ export function createTaskLoaders(read: Read, tenantId: string) {
       (ids) => read((tx) => relations.taskCountsByAssigneeIds(tx, tenantId, ids)),
       (r) => r.agentId,
     ),
-    /** agent.tasks for one set of arguments. */
-    agentTasks: (statuses: TaskStatus[] | null, limit: number) =>
+    /** agent.tasks for one set of arguments and selected fields (null: all properties). */
+    agentTasks: (statuses: TaskStatus[] | null, limit: number, fields: string[] | null) =>
       groupedBy(
-        (ids) => read((tx) => relations.tasksByAssigneeIds(tx, tenantId, ids, statuses, limit)),
+        (ids) =>
+          read((tx) => relations.tasksByAssigneeIds(tx, tenantId, ids, statuses, limit, fields)),
         (r) => r.agentId,
       ),
   };

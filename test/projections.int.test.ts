@@ -75,4 +75,33 @@ describe('projections', () => {
       expect(projection.properties).not.toHaveProperty('leaseOwner');
     },
   );
+
+  it('agent.tasks reads only the properties a query selects, and answers the same', async () => {
+    // The same tasks three ways: a few plain fields (read alone), every plain field, and plain
+    // fields with a field resolver beside them (read whole).
+    const plain = 'id title status priority createdAt updatedAt result decision family';
+    const answers = await Promise.all(
+      ['id title status', plain, `${plain} assignee { id }`].map((fields) =>
+        server.gql<{ agent: { tasks: Record<string, unknown>[] } }, never>(
+          `{ agent(id: "${ids.Agent}") { tasks(first: 5) { ${fields} } } }`,
+        ),
+      ),
+    );
+    for (const a of answers) expect(a.errors).toBeUndefined();
+    const [few, all, withResolver] = answers.map((a) => a.data!.agent.tasks);
+    expect(few).toEqual([{ id: ids.Task, title: 'Projected', status: all![0]!.status }]);
+    expect(all![0]).toMatchObject({
+      id: ids.Task,
+      result: 'r',
+      decision: 'APPROVED',
+      family: 'fam',
+      updatedAt: '2026-01-02T03:04:05.000Z',
+    });
+    expect(withResolver).toEqual([{ ...all![0], assignee: { id: ids.Agent } }]);
+    // What the narrow read asked Neo4j for: the selected properties, the id and the tenant.
+    const cypher = projected('Task', 't', ['title', 'status']);
+    expect(cypher).toBe(
+      '{elementId: elementId(t), properties: t {.id, .tenantId, .title, .status}}',
+    );
+  });
 });
