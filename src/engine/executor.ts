@@ -93,7 +93,9 @@ export class StepError extends Error {
  */
 export function isTransient(err: unknown): boolean {
   if (err instanceof StepError) return err.transient;
-  const e = err as { status?: number; code?: string; name?: string };
+  const e = err as { status?: number; code?: string; name?: string; retriable?: boolean };
+  // Neo4j's transient errors (a deadlock, a lock timeout) that its retries did not get past.
+  if (typeof e?.retriable === 'boolean') return e.retriable;
   if (e?.name === 'AbortError' || e?.name === 'TimeoutError') return true;
   if (typeof e?.status === 'number') return e.status === 429 || e.status >= 500;
   return ['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'ServiceUnavailable'].includes(
