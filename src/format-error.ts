@@ -35,7 +35,8 @@ export function withoutSuggestions(error: GraphQLError): GraphQLError {
 
 /**
  * Maps any error to what a client may see: AppErrors keep their code and message, request
- * errors pass through, and everything else becomes "Internal server error" (logged in full).
+ * errors pass through, a Neo4j error that passes is SERVICE_UNAVAILABLE, and everything else
+ * becomes "Internal server error" (logged in full).
  */
 export function formatError(
   formatted: GraphQLFormattedError,
@@ -64,6 +65,16 @@ export function formatError(
       path: formatted.path,
       locations: formatted.locations,
       extensions: { ...details, code: typeof code === 'string' ? code : 'BAD_USER_INPUT' },
+    };
+  }
+  if ((original as { retriable?: unknown } | undefined)?.retriable === true) {
+    // Neo4j refused for a reason that passes (a deadlock, its memory pool full) until the
+    // request's deadline, retries included: the client may retry (HTTP 503, src/outage.ts).
+    logger.warn({ err: original, path: formatted.path }, 'the database stayed busy');
+    return {
+      message: 'The database is busy; retry in a moment',
+      path: formatted.path,
+      extensions: { code: 'SERVICE_UNAVAILABLE', retryAfterSeconds: 1 },
     };
   }
   logger.error({ err: original ?? error, path: formatted.path }, 'internal error');
