@@ -18,7 +18,12 @@ function byLabel(labels: readonly string[]): string {
 
 /**
  * Links each item of the tenant `(item)-[:APPLIED_IN]->(:Run)`: it entered a prompt of that
- * run. Idempotent (MERGE); ids of another tenant or of nothing are ignored.
+ * run. Idempotent: a link is created only where none is; ids of another tenant or of nothing
+ * are ignored. One statement per label, the label written in it, and no MERGE: a MERGE, or a
+ * node that came out of a subquery over several labels, made Neo4j lock the remembered item
+ * until the commit, so every run that recalled a popular item queued on it, and the heartbeats
+ * of their tasks behind them (bench:agents, test/applied-locks.int.test.ts). Locking the run,
+ * its attempt's own (the SET), keeps two marks of one run from both creating the link.
  */
 export async function markApplied(
   tx: Tx,
@@ -26,19 +31,21 @@ export async function markApplied(
   runId: string,
   items: readonly MemoryRef[],
 ): Promise<void> {
-  if (items.length === 0) return;
-  await tx.run({
-    cypher: `
-      MATCH (r:Run {id: $runId}) WHERE r.tenantId = $tenantId
-      UNWIND $items AS x
-      CALL (x) {
-        ${byLabel(APPLIED_LABELS)}
-      }
-      WITH r, n WHERE n.tenantId = $tenantId
-      MERGE (n)-[a:APPLIED_IN]->(r)
-        ON CREATE SET a.at = datetime()`,
-    params: { tenantId, runId, items: items.map((i) => ({ label: i.label, id: i.id })) },
-  });
+  for (const label of APPLIED_LABELS) {
+    const ids = [...new Set(items.filter((i) => i.label === label).map((i) => i.id))];
+    if (ids.length === 0) continue;
+    await tx.run({
+      cypher: `
+        MATCH (r:Run {id: $runId}) WHERE r.tenantId = $tenantId
+        SET r.updatedAt = datetime()
+        WITH r
+        UNWIND $ids AS id
+        MATCH (n:${label} {id: id}) WHERE n.tenantId = $tenantId
+        WITH r, n WHERE NOT EXISTS { (n)-[:APPLIED_IN]->(r) }
+        CREATE (n)-[:APPLIED_IN {at: datetime()}]->(r)`,
+      params: { tenantId, runId, ids },
+    });
+  }
 }
 
 /**

@@ -1,0 +1,71 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { markApplied } from '../graph/memory/applied.repository.js';
+import { startTestServer, type TestServer } from './utils/server.js';
+
+/**
+ * Every run that recalled a popular memory item linked it APPLIED_IN with a MERGE, which locks
+ * both nodes until the commit: under bench:agents' load (200 tasks with the same brief, 2026-12-01)
+ * the steps' outcome transactions queued on the same few items, and so did the heartbeats of
+ * their tasks, for minutes. Two runs marking the same item must not wait for each other. The
+ * order of the two commits shows whether the second waited for the first's lock.
+ */
+describe('marking a memory item applied in a run', () => {
+  let server: TestServer;
+  const item = randomUUID();
+  const runs = [randomUUID(), randomUUID()];
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    // A piece of knowledge that earlier runs applied often (a dense node), and two new runs.
+    await server.graph.write((tx) =>
+      tx.run({
+        cypher: `
+          CREATE (k:Knowledge {tenantId: $tenantId, id: $item, kind: 'FACT', content: 'popular',
+                               confidence: 1.0, tags: [], createdAt: datetime(), updatedAt: datetime()})
+          WITH k
+          UNWIND range(1, 80) AS i
+          CREATE (k)-[:APPLIED_IN]->(:Run {tenantId: $tenantId, id: randomUUID(), status: 'SUCCEEDED'})
+          WITH DISTINCT k
+          UNWIND $runs AS id
+          CREATE (:Run {tenantId: $tenantId, id: id, status: 'RUNNING'})`,
+        params: { tenantId: server.tenantId, item, runs },
+      }),
+    );
+  });
+  afterAll(() => server.stop());
+
+  it('does not wait for another run that marks the same item', async () => {
+    const ref = [{ label: 'Knowledge' as const, id: item }];
+    const order: string[] = [];
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let marked!: () => void;
+    const first = new Promise<void>((r) => (marked = r));
+    const one = server.graph.write(async (tx) => {
+      await markApplied(tx, server.tenantId, runs[0]!, ref);
+      marked();
+      await held; // its transaction stays open
+    });
+    await first;
+    const two = server.graph
+      .write((tx) => markApplied(tx, server.tenantId, runs[1]!, [...ref, ...ref]))
+      .then(() => order.push('second run marked'));
+    await Promise.race([two, new Promise((r) => setTimeout(r, 5_000))]);
+    order.push('first run committed');
+    release();
+    await Promise.all([one, two]);
+    expect(order).toEqual(['second run marked', 'first run committed']);
+
+    // Once per run, however often it is marked.
+    await server.graph.write((tx) => markApplied(tx, server.tenantId, runs[1]!, ref));
+    const rows = await server.graph.read((tx) =>
+      tx.run<{ run: string; links: number }>({
+        cypher: `UNWIND $runs AS id MATCH (:Knowledge {id: $item})-[a:APPLIED_IN]->(r:Run {id: id})
+                 RETURN r.id AS run, count(a) AS links ORDER BY run`,
+        params: { item, runs },
+      }),
+    );
+    expect(rows).toEqual([...runs].sort().map((run) => ({ run, links: 1 })));
+  });
+});
