@@ -1,14 +1,17 @@
 /**
  * `npm run bench:agents`: an organisation under load. BENCH_AGENTS_TASKS tasks (default 200)
  * are submitted at once over HTTP (submitTask) to BENCH_AGENTS_CHIEFS Chiefs of Staff (10), and
- * planned and carried out by BENCH_AGENTS_OPERATORS Master Operators (1,000) on the offline
- * model, by BENCH_AGENTS_WORKERS schedulers in this process (2, each running
- * BENCH_AGENTS_CONCURRENCY steps at a time, 64), the same agent runtime `npm start` runs. Meanwhile a
- * simple query (one agent's id and status) is sent every 50 ms. Prints the completion time,
- * steps per second, failures, how many operators worked and how many steps ran at once at the
- * peak, and the simple query's p50 and p99 during the load. Not a test: it prints figures and
- * exits 0 whether or not the targets are met (no error, simple query p99 under 100 ms).
- * Runs in a tenant of its own (bench-agents-<uuid>), deleted at the end.
+ * planned and carried out by BENCH_AGENTS_OPERATORS Master Operators (1,000) on the configured
+ * model (offline by default) by BENCH_AGENTS_WORKERS schedulers (2, each running
+ * BENCH_AGENTS_CONCURRENCY steps at a time, 64), the same agent runtime `npm start` runs; once
+ * per layout of BENCH_AGENTS_LAYOUTS (default both): `in-process` (the schedulers in the API's
+ * process) and `processes` (`npm run worker` processes beside it). A simple query (one agent's
+ * id and status) is sent every 50 ms, first for 5 s on the idle platform (its baseline), then
+ * during the load. Prints per layout the completion time, runs per second, failures, how many
+ * operators worked and how many runs went at once at the peak, and the simple query's p50 and
+ * p99 idle and under load, with the layouts' ratios. Not a test: it prints figures and exits 0
+ * whether or not the targets are met (no error, simple query p99 under 100 ms). Each layout
+ * runs in a tenant of its own (bench-agents-<uuid>), deleted at the end.
  */
 import { randomUUID } from 'node:crypto';
 import { generateApiKey } from '../src/auth/keys.js';
@@ -20,6 +23,7 @@ import type { startServer } from '../src/server.js';
 import { now } from './probe.js';
 import { deleteTenantInBatches, runIntervals } from './queries.js';
 import { openBenchGraph, startBenchServer } from './server.js';
+import { startWorkerProcesses } from './worker-processes.js';
 import { int, ms, percentile } from './stats.js';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -33,8 +37,49 @@ const BRIEF =
   'Research the market size for electric bikes in Europe. Then check the growth figures with the analyst. Then write a one-page brief.';
 const STALL_MS = 120_000;
 
+type Layout = 'in-process' | 'processes';
+const LAYOUTS = (process.env.BENCH_AGENTS_LAYOUTS ?? 'in-process,processes')
+  .split(',')
+  .map((l) => l.trim()) as Layout[];
+for (const l of LAYOUTS) {
+  if (l !== 'in-process' && l !== 'processes') {
+    throw new Error(`BENCH_AGENTS_LAYOUTS: unknown layout "${l}" (in-process, processes)`);
+  }
+}
+/** How long the simple query is timed on an idle platform first: the baseline of its p99. */
+const IDLE_MS = 5_000;
+
+interface LayoutResult {
+  layout: Layout;
+  elapsed: number;
+  failed: number;
+  idle: number[];
+  latencies: number[];
+  errors: number;
+  runs: { agentId: string; startedAt: number; endedAt: number | null }[];
+}
+
 async function main(): Promise<void> {
-  const { config, graph } = await openBenchGraph();
+  const bench = await openBenchGraph();
+  console.log(
+    `Agents benchmark: ${int(TASKS)} submitted tasks, ${int(CHIEFS)} Chiefs of Staff, ` +
+      `${int(OPERATORS)} Master Operators on the ${bench.config.llm.provider} model; ` +
+      `${WORKERS} schedulers x ${CONCURRENCY} steps at a time; layouts: ${LAYOUTS.join(', ')}`,
+  );
+  const results: LayoutResult[] = [];
+  try {
+    for (const layout of LAYOUTS) results.push(await runLayout(bench, layout));
+  } finally {
+    await bench.graph.close();
+  }
+  report(results);
+}
+
+/** One run of the load in a tenant of its own, with the schedulers laid out as `layout` says. */
+async function runLayout(
+  { config, settings, graph }: Awaited<ReturnType<typeof openBenchGraph>>,
+  layout: Layout,
+): Promise<LayoutResult> {
   const logger = createLogger('warn');
   const server = await startBenchServer(graph, {
     logger,
@@ -55,32 +100,19 @@ async function main(): Promise<void> {
     return body.data!;
   };
   console.log(
-    `Agents benchmark in tenant ${tenantId}: ${int(TASKS)} submitted tasks, ${int(CHIEFS)} Chiefs of Staff, ` +
-      `${int(OPERATORS)} Master Operators on the ${config.llm.provider} model; ${WORKERS} schedulers x ${CONCURRENCY} steps at a time`,
+    `\n== ${layout === 'processes' ? `${WORKERS} npm run worker processes beside the API` : `${WORKERS} schedulers inside the API process`} (tenant ${tenantId}) ==`,
   );
-  const schedulers = Array.from({ length: WORKERS }, (_, i) =>
-    schedulerFromConfig(
-      {
-        ...config,
-        budgets: UNLIMITED_BUDGETS,
-        engine: { ...config.engine, concurrency: CONCURRENCY },
-      },
-      {
-        uow: server.services.uow,
-        logger,
-        pubsub: server.pubsub,
-        workerId: `bench-agents-${i + 1}`,
-        tenantIds: [tenantId],
-      },
-    ),
-  );
+  let stopSchedulers = async () => {};
   try {
     const agentIds = await makeAgents(server.services, tenantId);
-    for (const s of schedulers) s.start();
+    const simpleQuery = () =>
+      gql('query($id: ID!) { agent(id: $id) { id status } }', { id: agentIds[0] });
+    const idleProbe = probeLoop(simpleQuery);
+    await new Promise((r) => setTimeout(r, IDLE_MS));
+    const idle = (await idleProbe.stop()).latencies;
+    stopSchedulers = await startSchedulers(layout, { config, settings, server, logger, tenantId });
 
-    const probe = probeLoop(() =>
-      gql('query($id: ID!) { agent(id: $id) { id status } }', { id: agentIds[0] }),
-    );
+    const probe = probeLoop(simpleQuery);
     const started = now();
     const submitted = await Promise.all(
       Array.from({ length: TASKS }, (_, i) =>
@@ -94,14 +126,57 @@ async function main(): Promise<void> {
     const elapsed = now() - started;
     const { latencies, errors } = await probe.stop();
     const runs = await runIntervals(graph, tenantId);
-    report({ elapsed, finished, latencies, errors, runs });
+    return { layout, elapsed, failed: finished.failed, idle, latencies, errors, runs };
   } finally {
-    await Promise.all(schedulers.map((s) => s.stop({ abort: true })));
+    await stopSchedulers();
     await server.close();
     const deleted = await deleteTenantInBatches(graph, tenantId);
-    console.log(`\nDeleted the ${int(deleted)} nodes of tenant ${tenantId}.`);
-    await graph.close();
+    console.log(`  deleted the ${int(deleted)} nodes of tenant ${tenantId}`);
   }
+}
+
+/** Starts the schedulers for `layout`; resolves with how to stop them. */
+async function startSchedulers(
+  layout: Layout,
+  ctx: {
+    config: Awaited<ReturnType<typeof openBenchGraph>>['config'];
+    settings: Awaited<ReturnType<typeof openBenchGraph>>['settings'];
+    server: Awaited<ReturnType<typeof startBenchServer>>;
+    logger: ReturnType<typeof createLogger>;
+    tenantId: string;
+  },
+): Promise<() => Promise<void>> {
+  if (layout === 'processes') {
+    const started = now();
+    const workers = await startWorkerProcesses({
+      count: WORKERS,
+      concurrency: CONCURRENCY,
+      settings: ctx.settings,
+      tenantId: ctx.tenantId,
+    });
+    console.log(`  ${WORKERS} worker processes running after ${ms(now() - started)}`);
+    return () => workers.stop();
+  }
+  const schedulers = Array.from({ length: WORKERS }, (_, i) =>
+    schedulerFromConfig(
+      {
+        ...ctx.config,
+        budgets: UNLIMITED_BUDGETS,
+        engine: { ...ctx.config.engine, concurrency: CONCURRENCY },
+      },
+      {
+        uow: ctx.server.services.uow,
+        logger: ctx.logger,
+        pubsub: ctx.server.pubsub,
+        workerId: `bench-agents-${i + 1}`,
+        tenantIds: [ctx.tenantId],
+      },
+    ),
+  );
+  for (const s of schedulers) s.start();
+  return async () => {
+    await Promise.all(schedulers.map((s) => s.stop({ abort: true })));
+  };
 }
 
 async function makeAgents(
@@ -159,14 +234,25 @@ async function waitForRoots(gql: Gql, started: number): Promise<{ failed: number
   let last = -1;
   let movedAt = now();
   for (;;) {
+    // A progress read the database is too busy to answer in time is said and retried.
     const data = (await gql(`{
       done: tasks(filter: { rootsOnly: true, status: [COMPLETED, FAILED, CANCELLED] }) { totalCount }
       failed: tasks(filter: { rootsOnly: true, status: [FAILED, CANCELLED] }) { totalCount }
-      counts: taskCounts { status count } }`)) as {
+      counts: taskCounts { status count } }`).catch((err: Error) => {
+      if (!/SERVICE_UNAVAILABLE|REQUEST_TIMEOUT/.test(err.message)) throw err;
+      console.log(
+        `  ${((now() - started) / 1000).toFixed(0)} s: progress not read: ${err.message}`,
+      );
+      return null;
+    })) as {
       done: { totalCount: number };
       failed: { totalCount: number };
       counts: { status: string; count: number }[];
-    };
+    } | null;
+    if (!data) {
+      await new Promise((r) => setTimeout(r, 1_000));
+      continue;
+    }
     const done = data.done.totalCount;
     const failed = data.failed.totalCount;
     if (done !== last) {
@@ -186,15 +272,9 @@ async function waitForRoots(gql: Gql, started: number): Promise<{ failed: number
   }
 }
 
-function report(r: {
-  elapsed: number;
-  finished: { failed: number };
-  latencies: number[];
-  errors: number;
-  runs: { agentId: string; startedAt: number; endedAt: number | null }[];
-}) {
-  const operators = new Set(r.runs.map((x) => x.agentId)).size;
-  const edges = r.runs.flatMap(
+/** The most runs under way at one moment. */
+function peakRuns(runs: LayoutResult['runs']): number {
+  const edges = runs.flatMap(
     (x) =>
       [
         [x.startedAt, 1],
@@ -205,16 +285,35 @@ function report(r: {
   let running = 0;
   let peak = 0;
   for (const [, d] of edges) peak = Math.max(peak, (running += d));
+  return peak;
+}
+
+function report(results: LayoutResult[]) {
   console.log('\n== Summary (targets: no error; simple query p99 under 100 ms during the load) ==');
   console.log(
-    `${int(TASKS)} submitted tasks finished in ${(r.elapsed / 1000).toFixed(1)} s, ${int(r.finished.failed)} failed; ` +
-      `${int(r.runs.length)} runs, ${(r.runs.length / (r.elapsed / 1000)).toFixed(1)} runs/s; ` +
-      `${int(operators)} agents ran something, at most ${int(peak)} runs at once`,
+    '| layout | finished in | failed | runs/s | agents that ran | most runs at once | simple query idle p50 / p99 | under load p50 / p99 / max | p99 ÷ idle p99 | query errors |',
   );
-  console.log(
-    `simple query during the load: ${int(r.latencies.length)} sent, p50 ${ms(percentile(r.latencies, 50))}, ` +
-      `p99 ${ms(percentile(r.latencies, 99))}, max ${ms(Math.max(...r.latencies))}, ${int(r.errors)} failed`,
-  );
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  for (const r of results) {
+    const idle99 = percentile(r.idle, 99);
+    const load99 = percentile(r.latencies, 99);
+    console.log(
+      `| ${r.layout} | ${(r.elapsed / 1000).toFixed(1)} s | ${int(r.failed)} of ${int(TASKS)} | ` +
+        `${(r.runs.length / (r.elapsed / 1000)).toFixed(1)} | ${int(new Set(r.runs.map((x) => x.agentId)).size)} | ` +
+        `${int(peakRuns(r.runs))} | ${ms(percentile(r.idle, 50))} / ${ms(idle99)} | ` +
+        `${ms(percentile(r.latencies, 50))} / ${ms(load99)} / ${ms(Math.max(...r.latencies))} | ` +
+        `${(load99 / idle99).toFixed(1)}× | ${int(r.errors)} |`,
+    );
+  }
+  const [a, b] = results;
+  if (a && b) {
+    const ratio = percentile(b.latencies, 99) / percentile(a.latencies, 99);
+    const speed = a.elapsed / b.elapsed;
+    console.log(
+      `\n${b.layout} against ${a.layout}, same run: simple query p99 ${ratio.toFixed(2)}×, ` +
+        `completion ${speed.toFixed(2)}× as fast`,
+    );
+  }
 }
 
 main().catch((err: unknown) => {

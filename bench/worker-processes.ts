@@ -1,0 +1,101 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { GraphSettings } from '../graph/graph.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+export interface WorkerProcesses {
+  /** Asks every worker to stop (SIGTERM: running steps finish) and waits for them to exit. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `count` `npm run worker` processes (src/worker.ts, the same entry) against `settings`,
+ * serving only `tenantId`, each running `concurrency` steps at a time, and resolves once every
+ * one says it is running. The steps then run on event loops of their own, off the API's: what
+ * a deployment with `npm run worker` processes does. Memory ingestion and the learning loop are
+ * off, as in the in-process layout, so the two layouts run the same work. A worker that exits
+ * early rejects with the last lines it printed.
+ */
+export async function startWorkerProcesses(opts: {
+  count: number;
+  concurrency: number;
+  settings: GraphSettings;
+  tenantId: string;
+}): Promise<WorkerProcesses> {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  // No budget stops a step, and no worker claims a metrics port.
+  for (const name of Object.keys(env)) {
+    if (name.startsWith('BUDGET_') || name === 'METRICS_PORT') delete env[name];
+  }
+  const children = Array.from({ length: opts.count }, (_, i) =>
+    spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...env,
+        NEO4J_URI: opts.settings.uri,
+        NEO4J_USER: opts.settings.user,
+        NEO4J_PASSWORD: opts.settings.password,
+        NEO4J_DATABASE: opts.settings.database,
+        WORKER_ID: `bench-agents-worker-${i + 1}`,
+        WORKER_TENANTS: opts.tenantId,
+        ENGINE_CONCURRENCY: String(opts.concurrency),
+        MEMORY_INGESTION: 'off',
+        EVOLUTION: 'off',
+        // The benchmark's own API process relays no events and checks no instances either.
+        INSTANCE_CHECK: 'off',
+        EVENT_RELAY: 'off',
+        LOG_LEVEL: 'info',
+      },
+    }),
+  );
+  try {
+    await Promise.all(children.map((c, i) => running(c, i + 1)));
+  } catch (err) {
+    await Promise.all(children.map((c) => exit(c, 'SIGKILL')));
+    throw err;
+  }
+  return {
+    async stop() {
+      await Promise.all(children.map((c) => exit(c, 'SIGTERM')));
+    },
+  };
+}
+
+/** Resolves when the worker logs that it runs; rejects if it exits first or takes over 120 s. */
+function running(child: ChildProcess, n: number): Promise<void> {
+  let tail = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => fail('did not start within 120 s'), 120_000);
+    const onData = (d: Buffer) => {
+      tail = (tail + d.toString()).slice(-4_000);
+      if (/Worker \S+ running/.test(tail)) {
+        clearTimeout(timer);
+        // From here its output is only drained: a full pipe would stall the worker.
+        child.stdout!.off('data', onData);
+        child.stderr!.off('data', onData);
+        child.stdout!.resume();
+        child.stderr!.resume();
+        child.off('exit', onExit);
+        resolve();
+      }
+    };
+    const onExit = (code: number | null) => fail(`exited with code ${code}`);
+    function fail(why: string) {
+      clearTimeout(timer);
+      reject(new Error(`worker process ${n} ${why}; its last output:\n${tail}`));
+    }
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', onExit);
+  });
+}
+
+function exit(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill(signal);
+  });
+}
