@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isObjectType } from 'graphql';
 import { buildAppSchema } from '../src/schema.js';
+import { TASK_PROPERTIES } from '../graph/mappers.js';
 
 /**
  * A plain field of an answer (an agent's name, a task's title) must resolve synchronously: a
@@ -37,5 +38,23 @@ describe('field resolvers', () => {
     for (const a of answers) if (a.value instanceof Promise) await a.value;
     expect(answers.filter((a) => a.promise).map((a) => a.name)).toEqual([]);
     expect(answers.map((a) => a.value)).toEqual(PLAIN_FIELDS.map(() => 'x'));
+  });
+
+  it('read every Task field named like a task property from that property alone', async () => {
+    // What agent.tasks' narrow read relies on (taskPropertiesOnly): a selection of such fields
+    // needs no property it did not name, so no field resolver may hide behind those names.
+    const schema = await buildAppSchema();
+    const task = schema.getType('Task');
+    if (!isObjectType(task)) throw new Error('Task is not an object type');
+    const fields = task.getFields();
+    const named = TASK_PROPERTIES.filter((p) => fields[p]);
+    expect(named).toEqual(expect.arrayContaining(['id', 'title', 'status', 'createdAt']));
+    const reads = named.map((p) => {
+      const field = fields[p]!;
+      const root = { [p]: `value of ${p}` };
+      const info = { parentType: task, fieldName: p } as never;
+      return field.resolve ? field.resolve(root, {}, {}, info) : root[p];
+    });
+    expect(reads).toEqual(named.map((p) => `value of ${p}`));
   });
 });
