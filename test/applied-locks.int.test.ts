@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { markApplied } from '../graph/memory/applied.repository.js';
+import { markApplied, setTaskContext } from '../graph/memory/applied.repository.js';
 import { startTestServer, type TestServer } from './utils/server.js';
 
 /**
@@ -10,7 +10,7 @@ import { startTestServer, type TestServer } from './utils/server.js';
  * their tasks, for minutes. Two runs marking the same item must not wait for each other. The
  * order of the two commits shows whether the second waited for the first's lock.
  */
-describe('marking a memory item applied in a run', () => {
+describe('linking popular memory to runs and tasks', () => {
   let server: TestServer;
   const item = randomUUID();
   const runs = [randomUUID(), randomUUID()];
@@ -67,5 +67,59 @@ describe('marking a memory item applied in a run', () => {
       }),
     );
     expect(rows).toEqual([...runs].sort().map((run) => ({ run, links: 1 })));
+  });
+
+  it('gives two tasks the same popular entity as context without one waiting for the other', async () => {
+    const entity = randomUUID();
+    const tasks = [randomUUID(), randomUUID()];
+    await server.graph.write((tx) =>
+      tx.run({
+        cypher: `
+          CREATE (e:Entity {tenantId: $tenantId, id: $entity, name: 'Popular', type: 'Thing',
+                            createdAt: datetime(), updatedAt: datetime()})
+          WITH e
+          UNWIND range(1, 80) AS i
+          CREATE (:Task {tenantId: $tenantId, id: randomUUID(), title: 'Earlier', status: 'COMPLETED'})
+                 -[:CONTEXT]->(e)
+          WITH DISTINCT e
+          UNWIND $tasks AS id
+          CREATE (:Task {tenantId: $tenantId, id: id, title: 'New', status: 'PENDING'})`,
+        params: { tenantId: server.tenantId, entity, tasks },
+      }),
+    );
+    const item = { label: 'Entity' as const, id: entity };
+    const order: string[] = [];
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let linked!: () => void;
+    const first = new Promise<void>((r) => (linked = r));
+    const one = server.graph.write(async (tx) => {
+      await setTaskContext(tx, server.tenantId, [{ taskId: tasks[0]!, items: [item] }]);
+      linked();
+      await held;
+    });
+    await first;
+    const two = server.graph
+      .write((tx) =>
+        setTaskContext(tx, server.tenantId, [{ taskId: tasks[1]!, items: [item, item] }]),
+      )
+      .then(() => order.push('second task linked'));
+    await Promise.race([two, new Promise((r) => setTimeout(r, 5_000))]);
+    order.push('first task committed');
+    release();
+    await Promise.all([one, two]);
+    expect(order).toEqual(['second task linked', 'first task committed']);
+
+    await server.graph.write((tx) =>
+      setTaskContext(tx, server.tenantId, [{ taskId: tasks[1]!, items: [item] }]),
+    );
+    const rows = await server.graph.read((tx) =>
+      tx.run<{ task: string; links: number }>({
+        cypher: `UNWIND $tasks AS id MATCH (t:Task {id: id})-[c:CONTEXT]->(:Entity {id: $entity})
+                 RETURN t.id AS task, count(c) AS links ORDER BY task`,
+        params: { tasks, entity },
+      }),
+    );
+    expect(rows).toEqual([...tasks].sort().map((task) => ({ task, links: 1 })));
   });
 });

@@ -10,12 +10,6 @@ import type { Tx } from '../cypher.js';
 const APPLIED_LABELS = ['Entity', 'Fact', 'Episode', 'Knowledge'] as const;
 const CONTEXT_LABELS = ['Entity', 'Fact'] as const;
 
-function byLabel(labels: readonly string[]): string {
-  return labels
-    .map((l) => `MATCH (n:${l} {id: x.id}) WHERE x.label = '${l}' RETURN n`)
-    .join('\n        UNION ');
-}
-
 /**
  * Links each item of the tenant `(item)-[:APPLIED_IN]->(:Run)`: it entered a prompt of that
  * run. Idempotent: a link is created only where none is; ids of another tenant or of nothing
@@ -50,30 +44,32 @@ export async function markApplied(
 
 /**
  * A Chief of Staff's context package: `(:Task)-[:CONTEXT]->(:Entity|:Fact)` for each subtask
- * (idempotent). Only the tenant's own tasks and items are linked.
+ * (idempotent). Only the tenant's own tasks and items are linked. Written like markApplied, one
+ * statement per label and no MERGE, so a popular entity is not locked until the commit; the
+ * task is locked first (the SET), which keeps two packages of one task from both linking.
  */
 export async function setTaskContext(
   tx: Tx,
   tenantId: string,
   packages: readonly { taskId: string; items: readonly MemoryRef[] }[],
 ): Promise<void> {
-  const rows = packages.flatMap((p) =>
-    p.items
-      .filter((i) => (CONTEXT_LABELS as readonly string[]).includes(i.label))
-      .map((i) => ({ taskId: p.taskId, label: i.label, id: i.id })),
-  );
-  if (rows.length === 0) return;
-  await tx.run({
-    cypher: `
-      UNWIND $rows AS x
-      MATCH (t:Task {id: x.taskId}) WHERE t.tenantId = $tenantId
-      CALL (x) {
-        ${byLabel(CONTEXT_LABELS)}
-      }
-      WITH t, n WHERE n.tenantId = $tenantId
-      MERGE (t)-[:CONTEXT]->(n)`,
-    params: { tenantId, rows },
-  });
+  for (const label of CONTEXT_LABELS) {
+    const rows = packages.flatMap((p) =>
+      p.items.filter((i) => i.label === label).map((i) => ({ taskId: p.taskId, id: i.id })),
+    );
+    if (rows.length === 0) continue;
+    await tx.run({
+      cypher: `
+        UNWIND $rows AS x
+        MATCH (t:Task {id: x.taskId}) WHERE t.tenantId = $tenantId
+        SET t.updatedAt = datetime()
+        WITH t, x
+        MATCH (n:${label} {id: x.id}) WHERE n.tenantId = $tenantId
+        WITH DISTINCT t, n WHERE NOT EXISTS { (t)-[:CONTEXT]->(n) }
+        CREATE (t)-[:CONTEXT]->(n)`,
+      params: { tenantId, rows },
+    });
+  }
 }
 
 /** One item of a task's context package, as a prompt shows it. */
