@@ -1,7 +1,37 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { markApplied, setTaskContext } from '../graph/memory/applied.repository.js';
+import type { Tx } from '../graph/cypher.js';
+import type { Graph } from '../graph/graph.js';
 import { startTestServer, type TestServer } from './utils/server.js';
+
+/**
+ * Runs `first` in a transaction left open, then `second` in another: which committed first,
+ * the second or the first (released once the second has committed, or after 5 s at most).
+ */
+async function commitOrder(
+  graph: Graph,
+  first: (tx: Tx) => Promise<unknown>,
+  second: (tx: Tx) => Promise<unknown>,
+): Promise<string[]> {
+  const order: string[] = [];
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  let ran!: () => void;
+  const firstRan = new Promise<void>((r) => (ran = r));
+  const one = graph.write(async (tx) => {
+    await first(tx);
+    ran();
+    await held; // its transaction stays open
+  });
+  await firstRan;
+  const two = graph.write(second).then(() => order.push('second'));
+  await Promise.race([two, new Promise((r) => setTimeout(r, 5_000))]);
+  order.push('first');
+  release();
+  await Promise.all([one, two]);
+  return order;
+}
 
 /**
  * Every run that recalled a popular memory item linked it APPLIED_IN with a MERGE, which locks
@@ -37,25 +67,12 @@ describe('linking popular memory to runs and tasks', () => {
 
   it('does not wait for another run that marks the same item', async () => {
     const ref = [{ label: 'Knowledge' as const, id: item }];
-    const order: string[] = [];
-    let release!: () => void;
-    const held = new Promise<void>((r) => (release = r));
-    let marked!: () => void;
-    const first = new Promise<void>((r) => (marked = r));
-    const one = server.graph.write(async (tx) => {
-      await markApplied(tx, server.tenantId, runs[0]!, ref);
-      marked();
-      await held; // its transaction stays open
-    });
-    await first;
-    const two = server.graph
-      .write((tx) => markApplied(tx, server.tenantId, runs[1]!, [...ref, ...ref]))
-      .then(() => order.push('second run marked'));
-    await Promise.race([two, new Promise((r) => setTimeout(r, 5_000))]);
-    order.push('first run committed');
-    release();
-    await Promise.all([one, two]);
-    expect(order).toEqual(['second run marked', 'first run committed']);
+    const order = await commitOrder(
+      server.graph,
+      (tx) => markApplied(tx, server.tenantId, runs[0]!, ref),
+      (tx) => markApplied(tx, server.tenantId, runs[1]!, [...ref, ...ref]),
+    );
+    expect(order).toEqual(['second', 'first']);
 
     // Once per run, however often it is marked.
     await server.graph.write((tx) => markApplied(tx, server.tenantId, runs[1]!, ref));
@@ -88,27 +105,12 @@ describe('linking popular memory to runs and tasks', () => {
       }),
     );
     const item = { label: 'Entity' as const, id: entity };
-    const order: string[] = [];
-    let release!: () => void;
-    const held = new Promise<void>((r) => (release = r));
-    let linked!: () => void;
-    const first = new Promise<void>((r) => (linked = r));
-    const one = server.graph.write(async (tx) => {
-      await setTaskContext(tx, server.tenantId, [{ taskId: tasks[0]!, items: [item] }]);
-      linked();
-      await held;
-    });
-    await first;
-    const two = server.graph
-      .write((tx) =>
-        setTaskContext(tx, server.tenantId, [{ taskId: tasks[1]!, items: [item, item] }]),
-      )
-      .then(() => order.push('second task linked'));
-    await Promise.race([two, new Promise((r) => setTimeout(r, 5_000))]);
-    order.push('first task committed');
-    release();
-    await Promise.all([one, two]);
-    expect(order).toEqual(['second task linked', 'first task committed']);
+    const order = await commitOrder(
+      server.graph,
+      (tx) => setTaskContext(tx, server.tenantId, [{ taskId: tasks[0]!, items: [item] }]),
+      (tx) => setTaskContext(tx, server.tenantId, [{ taskId: tasks[1]!, items: [item, item] }]),
+    );
+    expect(order).toEqual(['second', 'first']);
 
     await server.graph.write((tx) =>
       setTaskContext(tx, server.tenantId, [{ taskId: tasks[1]!, items: [item] }]),
