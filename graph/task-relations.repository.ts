@@ -45,32 +45,78 @@ export interface Assignment {
   assignedAt: string | null;
 }
 
+/** An ASSIGNED_TO relationship `r` to agent `a` as one value, read by toAssignment. */
+const ASSIGNMENT = `{a: ${projected('Agent', 'a')}, score: r.score, reason: r.reason, at: toString(r.at)}`;
+type AssignmentRow = { a: NodeLike; score: number | null; reason: string | null; at: unknown };
+
+const toAssignment = (taskId: string, r: AssignmentRow): Assignment => ({
+  taskId,
+  agent: toAgent(r.a),
+  score: r.score ?? null,
+  reason: r.reason ?? null,
+  assignedAt: r.at ? new Date(String(r.at)).toISOString() : null,
+});
+
 export async function assignmentsByTaskIds(
   tx: Tx,
   tenantId: string,
   ids: readonly string[],
 ): Promise<Assignment[]> {
-  const rows = await tx.run<{
-    taskId: string;
-    a: NodeLike;
-    score: number | null;
-    reason: string | null;
-    at: unknown;
-  }>({
+  const rows = await tx.run<{ taskId: string; assignment: AssignmentRow }>({
     cypher: `
       UNWIND $ids AS taskId
       MATCH (owner:Task {tenantId: $tenantId, id: taskId})-[r:ASSIGNED_TO]->(a:Agent) USING INDEX SEEK owner:Task(id)
-      RETURN taskId, ${projected('Agent', 'a')} AS a, r.score AS score, r.reason AS reason,
-             toString(r.at) AS at`,
+      RETURN taskId, ${ASSIGNMENT} AS assignment`,
     params: { tenantId, ids },
   });
-  return rows.map((r) => ({
-    taskId: r.taskId,
-    agent: toAgent(r.a),
-    score: r.score ?? null,
-    reason: r.reason ?? null,
-    assignedAt: r.at ? new Date(String(r.at)).toISOString() : null,
-  }));
+  return rows.map((r) => toAssignment(r.taskId, r.assignment));
+}
+
+/** What a read of one task also fetches, in the same statement (taskWithRelations). */
+export interface TaskLookahead {
+  relations: readonly TaskRelation[];
+  assignment: boolean;
+}
+
+/**
+ * One task with the relations its query selects, in one statement: resolved field by field,
+ * a one-task read took four round trips (the task, then its assignment and relations), where
+ * @neo4j/graphql makes one (issue 15). Rows are those of relatedTasks and assignmentsByTaskIds,
+ * in their order. Null when the tenant has no such task.
+ */
+export async function taskWithRelations(
+  tx: Tx,
+  tenantId: string,
+  id: string,
+  ahead: TaskLookahead,
+): Promise<{
+  task: Task;
+  related: Partial<Record<TaskRelation, Task[]>>;
+  assignments: Assignment[] | null;
+} | null> {
+  // Only RELATIONS' own patterns are spliced in, as in relatedTasks.
+  const lists = ahead.relations.map(
+    (relation) => `,
+      COLLECT { MATCH ${RELATIONS[relation]} WITH m ORDER BY m.createdAt, m.id
+                RETURN ${projected('Task', 'm')} } AS ${relation}`,
+  );
+  const assignment = ahead.assignment
+    ? `, COLLECT { MATCH (n)-[r:ASSIGNED_TO]->(a:Agent) RETURN ${ASSIGNMENT} } AS assignments`
+    : '';
+  const [row] = await tx.run<Record<string, unknown> & { n: NodeLike }>({
+    cypher: `
+      MATCH (n:Task {tenantId: $tenantId, id: $id}) USING INDEX SEEK n:Task(id)
+      RETURN ${projected('Task', 'n')} AS n${lists.join('')}${assignment}`,
+    params: { tenantId, id },
+  });
+  if (!row) return null;
+  const related: Partial<Record<TaskRelation, Task[]>> = {};
+  for (const relation of ahead.relations)
+    related[relation] = (row[relation] as NodeLike[]).map(toTask);
+  const assignments = ahead.assignment
+    ? (row.assignments as AssignmentRow[]).map((a) => toAssignment(id, a))
+    : null;
+  return { task: toTask(row.n), related, assignments };
 }
 
 export async function requirementsByTaskIds(

@@ -31,8 +31,12 @@ import { selectedFields } from './selection.js';
 @Resolver(() => Task)
 export class TaskResolver {
   @Query(() => Task, { description: 'One task; NOT_FOUND when unknown.' })
-  task(@Arg('id', () => ID) id: string, @Ctx() ctx: AppContext): Promise<Task> {
-    return ctx.loaders.task.load(id);
+  task(
+    @Arg('id', () => ID) id: string,
+    @Ctx() ctx: AppContext,
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<Task> {
+    return ctx.loaders.tasks.withRelations(id, selectedFields(info));
   }
 
   @Query(() => TaskConnection)

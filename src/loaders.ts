@@ -29,14 +29,15 @@ import { createEvaluationLoaders } from './evaluation.loaders.js';
 export function createLoaders(graph: Graph, tenantId: string) {
   // One round trip per batch: a loader's statement needs no transaction of its own.
   const read = <T>(work: (tx: Tx) => Promise<T>) => graph.readAutoCommit(work);
+  const task = byId('Task', (ids) => read((tx) => tasks.tasksByIds(tx, tenantId, ids)));
   return {
     agent: byId('Agent', (ids) => read((tx) => agents.agentsByIds(tx, tenantId, ids))),
-    task: byId('Task', (ids) => read((tx) => tasks.tasksByIds(tx, tenantId, ids))),
+    task,
     capabilities: groupedBy(
       (ids) => read((tx) => agents.capabilitiesByAgentIds(tx, tenantId, ids)),
       (c: AgentCapability) => c.agentId,
     ),
-    tasks: createTaskLoaders(read, tenantId),
+    tasks: createTaskLoaders(read, tenantId, task),
     runs: groupedBy(
       (ids) => read((tx) => runsByTaskIds(tx, tenantId, ids)),
       (r: RunRecord) => r.taskId,

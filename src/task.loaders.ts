@@ -1,18 +1,30 @@
 import type { Tx } from '../graph/cypher.js';
 import * as relations from '../graph/task-relations.repository.js';
-import type { TaskStatus } from './domain/task.js';
+import type DataLoader from 'dataloader';
+import type { Task, TaskStatus } from './domain/task.js';
+import { NotFoundError } from './domain/errors.js';
 import { groupedBy } from './loaders.js';
 
 type Read = <T>(work: (tx: Tx) => Promise<T>) => Promise<T>;
 
+/** Task fields that read a relation taskWithRelations can fetch with the task. */
+const AHEAD: Record<string, relations.TaskRelation | 'assignment'> = {
+  subtasks: 'subtasks',
+  parent: 'parent',
+  dependencies: 'dependencies',
+  dependents: 'dependents',
+  assignee: 'assignment',
+  assignment: 'assignment',
+};
+
 /** The task fields' loaders for one request; see createLoaders. */
-export function createTaskLoaders(read: Read, tenantId: string) {
+export function createTaskLoaders(read: Read, tenantId: string, task: DataLoader<string, Task>) {
   const related = (relation: relations.TaskRelation) =>
     groupedBy(
       (ids) => read((tx) => relations.relatedTasks(tx, tenantId, ids, relation)),
       (r) => r.ownerId,
     );
-  return {
+  const loaders = {
     subtasks: related('subtasks'),
     parent: related('parent'),
     dependencies: related('dependencies'),
@@ -41,4 +53,28 @@ export function createTaskLoaders(read: Read, tenantId: string) {
         (r) => r.agentId,
       ),
   };
+  /**
+   * One task whose query selects `fields`: with the relations among them read in the same
+   * statement and primed into their loaders, so the field resolvers make no round trip of their
+   * own (issue 15). Without such fields, the plain batched read.
+   */
+  const withRelations = async (id: string, fields: readonly string[]): Promise<Task> => {
+    const wanted = new Set(fields.flatMap((f) => (AHEAD[f] ? [AHEAD[f]] : [])));
+    if (wanted.size === 0) return task.load(id);
+    const ahead = {
+      assignment: wanted.has('assignment'),
+      relations: [...wanted].filter((w) => w !== 'assignment'),
+    };
+    const found = await read((tx) => relations.taskWithRelations(tx, tenantId, id, ahead));
+    if (!found) throw new NotFoundError('Task', id);
+    task.prime(id, found.task);
+    for (const [relation, tasks] of Object.entries(found.related))
+      loaders[relation as relations.TaskRelation].prime(
+        id,
+        tasks.map((t) => ({ ownerId: id, task: t })),
+      );
+    if (found.assignments) loaders.assignment.prime(id, found.assignments);
+    return found.task;
+  };
+  return { ...loaders, withRelations };
 }
