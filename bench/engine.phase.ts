@@ -32,13 +32,13 @@ function layeredDag(n: number, width: number): number[][] {
 }
 
 /** Root plus N steps as one workflow, created a layer per batch (the API takes 100 at most). */
-async function createWorkflow(b: Bench, deps: number[][]) {
+async function createWorkflow(b: Bench, deps: number[][], width: number) {
   const [root] = await b.services.tasks.createMany(b.tenantId, 'bench', [
     { title: `bench workflow of ${deps.length} steps` },
   ]);
   const ids: string[] = [];
-  for (let from = 0; from < deps.length; from += LAYER_WIDTH) {
-    const layer = deps.slice(from, from + LAYER_WIDTH).map((d, j) => ({
+  for (let from = 0; from < deps.length; from += width) {
+    const layer = deps.slice(from, from + width).map((d, j) => ({
       key: `s${from + j}`,
       title: `step ${from + j}`,
       parentId: root!.id,
@@ -49,10 +49,14 @@ async function createWorkflow(b: Bench, deps: number[][]) {
   return { rootId: root!.id, ids };
 }
 
-/** The engine phase: a DAG of n steps run by `workers` schedulers with a no-op executor. */
-export async function runEngine(b: Bench, n: number, workers = WORKERS) {
-  const deps = layeredDag(n, LAYER_WIDTH);
-  const { rootId, ids } = await createWorkflow(b, deps);
+/**
+ * The engine phase: a DAG of n steps in layers of `width` run by `workers` schedulers with a
+ * no-op executor. Width 1 is a chain: one step in flight at a time, so its overhead is the
+ * engine's own, without queueing.
+ */
+export async function runEngine(b: Bench, n: number, workers = WORKERS, width = LAYER_WIDTH) {
+  const deps = layeredDag(n, width);
+  const { rootId, ids } = await createWorkflow(b, deps, width);
   const called = new Map<string, number>();
   const returned = new Map<string, number>();
   const executor: Executor = async ({ task }) => {
@@ -140,7 +144,7 @@ export async function runEngine(b: Bench, n: number, workers = WORKERS) {
       completed: outcome.steps.filter((s) => s.status === 'COMPLETED' && s.runs === 1).length,
       extraRuns: outcome.steps.reduce((sum, s) => sum + Math.max(0, s.runs - 1), 0),
       dbGaps,
-      layers: Math.ceil(n / LAYER_WIDTH),
+      layers: Math.ceil(n / width),
     },
   };
 }
