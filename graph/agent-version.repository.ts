@@ -14,6 +14,7 @@ import { iso } from './mappers.js';
 import type { NodeLike } from './page.js';
 import { recordTransition } from './transition.repository.js';
 import type { Transition } from '../src/domain/transition.js';
+import { lockAndBump } from './locks.js';
 
 /*
  * Agent versions (issue 12): (:Agent)-[:HAS_VERSION]->(:AgentVersion)-[:EVOLVED_FROM]->(parent),
@@ -172,7 +173,7 @@ export async function ensureLiveVersions(
       UNWIND $agentIds AS agentId
       MATCH (a:Agent {tenantId: $tenantId, id: agentId}) USING INDEX SEEK a:Agent(id)
       WHERE NOT EXISTS { (a)-[:HAS_VERSION]->({status: 'LIVE'}) }
-      SET a.writeLock = coalesce(a.writeLock, 0) + 1
+      ${lockAndBump('a', 'Agent', 'writeLock')}
       WITH a WHERE NOT EXISTS { (a)-[:HAS_VERSION]->({status: 'LIVE'}) }
       WITH a, COLLECT { MATCH (a)-[:HAS_VERSION]->(o:AgentVersion)
                         RETURN o ORDER BY o.version DESC LIMIT 1 }[0] AS top

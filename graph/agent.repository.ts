@@ -12,6 +12,7 @@ import type { CypherQuery, Tx } from './cypher.js';
 import { toAgent, toCapability } from './mappers.js';
 import { readPage, type NodeLike, type Sort } from './page.js';
 import { projected } from './projections.js';
+import { lockAndBump } from './locks.js';
 
 export interface NewAgent {
   name: string;
@@ -111,7 +112,7 @@ export async function lockAgent(tx: Tx, tenantId: string, id: string): Promise<A
   const [row] = await tx.run<{ n: NodeLike }>({
     cypher: `
       MATCH (n:Agent {tenantId: $tenantId, id: $id})
-      SET n.writeLock = coalesce(n.writeLock, 0) + 1
+      ${lockAndBump('n', 'Agent', 'writeLock')}
       RETURN n`,
     params: { tenantId, id },
   });

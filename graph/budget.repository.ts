@@ -10,6 +10,7 @@ import type { Task } from '../src/domain/task.js';
 import type { CypherQuery, Tx } from './cypher.js';
 import { toTask } from './mappers.js';
 import type { NodeLike } from './page.js';
+import { lockAndBump } from './locks.js';
 
 /**
  * Budgets are (:Budget {tenantId, scope, targetId}) nodes, unique on the three (migration 10).
@@ -241,7 +242,7 @@ export async function requeueBudgetWaits(tx: Tx, tenantId: string): Promise<Task
     cypher: `
       MATCH (t:Task {tenantId: $tenantId, status: 'AWAITING_APPROVAL'})
       WHERE t.error STARTS WITH $prefix
-      SET t.version = t.version + 1
+      ${lockAndBump('t', 'Task')}
       WITH t WHERE t.status = 'AWAITING_APPROVAL' AND t.error STARTS WITH $prefix
       SET t.status = 'READY', t.error = null, t.updatedAt = datetime(),
           t.attempts = CASE WHEN t.attempts > 0 THEN t.attempts - 1 ELSE 0 END

@@ -6,6 +6,7 @@ import { scopedTasks, type TenantScope } from './engine-scope.js';
 import { toAgent, toTask } from './mappers.js';
 import type { NodeLike } from './page.js';
 import type { DependencyState } from './promotion.repository.js';
+import { lockAndBump } from './locks.js';
 
 /**
  * Claiming: READY steps taken under a lease (one statement, atomic across processes), the
@@ -94,7 +95,7 @@ export async function claimReadyTasks(
       WITH t, rank ORDER BY rank, t.createdAt LIMIT $window
       WITH t, rank ORDER BY rank, rand() LIMIT $limit
       WITH t ORDER BY t.id
-      SET t.version = t.version + 1
+      ${lockAndBump('t', 'Task')}
       WITH t, coalesce(t.nextAttemptAt, t.updatedAt) AS claimableSince
       WHERE t.status = 'READY' AND ${CLAIMABLE}
       SET t.status = 'IN_PROGRESS', t.leaseOwner = $workerId,
@@ -161,7 +162,7 @@ export async function lockEngineLimit(tx: Tx): Promise<void> {
   await tx.run({
     cypher: `
       MERGE (l:EngineLimit {scope: 'global'})
-      SET l.version = coalesce(l.version, 0) + 1`,
+      ${lockAndBump('l', 'EngineLimit')}`,
     params: {},
   });
 }

@@ -4,6 +4,7 @@ import type { Tx } from './cypher.js';
 import { IN_SCOPE, type TenantScope } from './engine-scope.js';
 import { effectiveEvaluation } from './evaluation.repository.js';
 import { iso } from './mappers.js';
+import { lockAndBump } from './locks.js';
 
 /*
  * Lessons (issue 12): `(:Knowledge {kind: 'LESSON', status, capability, family, strength,
@@ -282,7 +283,7 @@ export async function moveLesson(
   const [row] = await tx.run<{ l: { properties: Record<string, unknown> }; was: LessonStatus }>({
     cypher: `
       MATCH (l:Knowledge {id: $id}) WHERE l.tenantId = $tenantId AND l.kind = 'LESSON'
-      SET l.version = coalesce(l.version, 0) + 1
+      ${lockAndBump('l', 'Knowledge')}
       WITH l, l.status AS was WHERE was IN $from
       SET l.status = $to, l.updatedAt = datetime()
       RETURN l, was`,

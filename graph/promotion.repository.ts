@@ -4,6 +4,7 @@ import type { Tx } from './cypher.js';
 import { FINISHED, scopedTasks, type TenantScope } from './engine-scope.js';
 import { toTask } from './mappers.js';
 import type { NodeLike } from './page.js';
+import { lockAndBump } from './locks.js';
 
 /**
  * Promotion: which PENDING steps may move now (their parent runs, their dependencies ended),
@@ -83,7 +84,7 @@ export async function changeStatuses(tx: Tx, changes: StatusChange[]): Promise<T
     cypher: `
       UNWIND $changes AS c
       MATCH (t:Task {id: c.id}) USING INDEX SEEK t:Task(id)
-      SET t.version = t.version + 1
+      ${lockAndBump('t', 'Task')}
       WITH t, c WHERE t.status = c.from
       SET t.status = c.to, t.updatedAt = datetime(),
           t.error = CASE WHEN c.error IS NULL THEN t.error ELSE c.error END,

@@ -2,6 +2,7 @@ import type { Task, TaskStatus } from '../src/domain/task.js';
 import type { Tx } from './cypher.js';
 import { toTask } from './mappers.js';
 import type { NodeLike } from './page.js';
+import { lockAndBump } from './locks.js';
 
 /** What retrying a task would reopen (src/services/task-retry.ts decides with it). */
 export type RetryScope = {
@@ -58,7 +59,7 @@ export async function reopenTasks(tx: Tx, tenantId: string, reopen: Reopen[]): P
     cypher: `
       UNWIND $reopen AS r
       MATCH (t:Task {tenantId: $tenantId, id: r.id})
-      SET t.version = t.version + 1
+      ${lockAndBump('t', 'Task')}
       WITH t, r WHERE t.status IN r.from
       SET t.status = r.to, t.attempts = 0, t.error = null, t.nextAttemptAt = null,
           t.leaseOwner = null, t.leaseExpiresAt = null, t.waitingReason = null,

@@ -5,6 +5,7 @@ import { FINISHED, scopedTasks, type TenantScope } from './engine-scope.js';
 import { effectiveEvaluation } from './evaluation.repository.js';
 import { iso, toTask } from './mappers.js';
 import type { NodeLike } from './page.js';
+import { lockAndBump } from './locks.js';
 
 /**
  * Runs and leases: starting attempts as :Run nodes, the heartbeat, ending, releasing and
@@ -52,7 +53,7 @@ export async function heartbeat(tx: Tx, taskId: string, workerId: string, leaseM
   const rows = await tx.run({
     cypher: `
       MATCH (t:Task {id: $taskId, status: 'IN_PROGRESS', leaseOwner: $workerId})
-      SET t.version = t.version + 1
+      ${lockAndBump('t', 'Task')}
       // Checked again under the lock: a heartbeat that matched just before the step's end
       // committed must not give a lease back to the task (it then "expired" and ran again).
       WITH t WHERE t.status = 'IN_PROGRESS' AND t.leaseOwner = $workerId
@@ -75,7 +76,7 @@ export async function releaseRun(
   const [row] = await tx.run<{ t: NodeLike; agentId: string | null }>({
     cypher: `
       MATCH (t:Task {id: $taskId})<-[:OF]-(r:Run {id: $runId}) USING INDEX SEEK r:Run(id)
-      SET t.version = t.version + 1
+      ${lockAndBump('t', 'Task')}
       WITH t, r WHERE t.status = 'IN_PROGRESS' AND t.leaseOwner = $workerId AND r.status = 'RUNNING'
       SET r.status = 'RELEASED', r.endedAt = datetime(), r.error = $reason, r.updatedAt = datetime(),
           t.status = 'READY', t.attempts = t.attempts - 1, t.leaseOwner = null,
@@ -138,7 +139,7 @@ export async function endRun(tx: Tx, o: RunOutcome): Promise<EndedRun | null> {
   }>({
     cypher: `
       MATCH (t:Task {id: $taskId})<-[:OF]-(r:Run {id: $runId}) USING INDEX SEEK r:Run(id)
-      SET t.version = t.version + 1
+      ${lockAndBump('t', 'Task')}
       WITH t, r WHERE t.status = 'IN_PROGRESS' AND t.leaseOwner = $workerId AND r.status = 'RUNNING'
       SET r.status = $runStatus, r.endedAt = datetime(), r.latencyMs = $latencyMs, r.error = $error,
           r.updatedAt = datetime(),
@@ -201,7 +202,7 @@ export async function expireLeases(tx: Tx, tenants: TenantScope = null): Promise
   const rows = await tx.run<{ t: NodeLike }>({
     cypher: `
       ${scopedTasks('t', ['IN_PROGRESS'], tenants)} AND t.leaseExpiresAt < datetime()
-      SET t.version = t.version + 1
+      ${lockAndBump('t', 'Task')}
       WITH t WHERE t.status = 'IN_PROGRESS' AND t.leaseExpiresAt < datetime()
       // Unlabeled, or the planner may start from every RUNNING run (engine-scope.ts): of what
       // points OF at a task, only runs have a status.
@@ -235,7 +236,7 @@ export async function releaseAgentWork(
       MATCH (:Agent {tenantId: $tenantId, id: $agentId})<-[a:ASSIGNED_TO]-(t:Task)
       WHERE NOT t.status IN ${FINISHED}
         AND (t.leaseOwner IS NOT NULL OR NOT EXISTS { (t)<-[:SUBTASK_OF]-() })
-      SET t.version = t.version + 1
+      ${lockAndBump('t', 'Task')}
       DELETE a
       WITH t
       OPTIONAL MATCH (t)<-[:OF]-(r:Run {status: 'RUNNING'})

@@ -4,6 +4,7 @@ import type { Tx } from './cypher.js';
 import { FINISHED, scopedTasks, type TenantScope } from './engine-scope.js';
 import { toTask } from './mappers.js';
 import type { NodeLike } from './page.js';
+import { lockAndBump } from './locks.js';
 
 /**
  * Settling and cancelling: parents whose steps all ended (or failed fast), a running parent
@@ -75,11 +76,11 @@ export async function runningParent(tx: Tx, parentId: string): Promise<ParentSta
   const [row] = await tx.run<{ p: NodeLike; children: ParentState['children'] }>({
     cypher: `
       MATCH (p:Task {id: $parentId}) USING INDEX SEEK p:Task(id)
-      SET p.version = p.version + 1
+      ${lockAndBump('p', 'Task')}
       WITH p WHERE p.status = 'IN_PROGRESS'
       MATCH (c:Task)-[:SUBTASK_OF]->(p)
       WITH p, c ORDER BY c.id
-      SET c.version = c.version + 1
+      ${lockAndBump('c', 'Task')}
       WITH p, collect(c) AS locked
       UNWIND locked AS c
       RETURN p, collect({id: c.id, key: c.key, title: c.title, status: c.status, result: c.result}) AS children`,
@@ -104,7 +105,7 @@ export async function cancelSubtrees(tx: Tx, ids: string[], error: string): Prom
       WITH collect(DISTINCT c) + collect(DISTINCT d) AS all
       UNWIND all AS t
       WITH DISTINCT t ORDER BY t.id
-      SET t.version = t.version + 1
+      ${lockAndBump('t', 'Task')}
       WITH t WHERE NOT t.status IN ${FINISHED}
       SET t.status = 'CANCELLED', t.error = $error, t.updatedAt = datetime(),
           t.leaseOwner = null, t.leaseExpiresAt = null, t.nextAttemptAt = null

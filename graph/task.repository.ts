@@ -6,6 +6,7 @@ import { toTask } from './mappers.js';
 import { readPage, type NodeLike } from './page.js';
 import { projected } from './projections.js';
 import { familyOf } from '../src/domain/family.js';
+import { lockAndBump } from './locks.js';
 
 export interface NewTask {
   id: string;
@@ -150,7 +151,7 @@ export async function lockTask(tx: Tx, tenantId: string, id: string): Promise<Ta
   const [row] = await tx.run<{ n: NodeLike }>({
     cypher: `
       MATCH (n:Task {tenantId: $tenantId, id: $id})
-      SET n.version = n.version + 1
+      ${lockAndBump('n', 'Task')}
       RETURN n`,
     params: { tenantId, id },
   });

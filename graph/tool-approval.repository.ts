@@ -10,6 +10,7 @@ import { stableId } from './agent-work.repository.js';
 import type { Tx } from './cypher.js';
 import { Reader, iso, toTask } from './mappers.js';
 import type { NodeLike } from './page.js';
+import { lockAndBump } from './locks.js';
 
 /**
  * Tool-call approval (issue 13): a tenant's (:ToolPolicy {tenantId, tool}) per tool, and the
@@ -177,7 +178,7 @@ export async function decideRequest(
     cypher: `
       MATCH (q:ToolCallRequest {id: $id})-[:FOR]->(t:Task)
       WHERE q.tenantId = $tenantId
-      SET t.version = t.version + 1
+      ${lockAndBump('t', 'Task')}
       WITH q, t WHERE q.status = 'PENDING'
       SET q.status = $status, q.editedArgs = $editedArgs, q.reason = $reason,
           q.decidedBy = $by, q.decidedAt = datetime()

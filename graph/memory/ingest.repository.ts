@@ -10,6 +10,7 @@ import type { Tx } from '../cypher.js';
 import { IN_SCOPE, type TenantScope } from '../engine-scope.js';
 import type { NodeLike } from '../page.js';
 import { toEpisode } from './mappers.js';
+import { lockAndBump } from '../locks.js';
 
 /** A claimed episode with what its ingestion needs to know of its provenance. */
 export interface ClaimedEpisode {
@@ -141,7 +142,7 @@ export async function holdEpisodeLease(
     cypher: `
       MERGE (l:EngineLimit {scope: 'memory:' + $tenantId})
       ON CREATE SET l.tenantId = $tenantId
-      SET l.version = coalesce(l.version, 0) + 1`,
+      ${lockAndBump('l', 'EngineLimit')}`,
     params: { tenantId },
   });
   return true;
