@@ -93,13 +93,6 @@ export class Scheduler {
   private loop: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
   private woken = false;
-  /**
-   * Whether the next tick looks for PENDING steps to promote: a poll does, and so does a wake
-   * for a started or reopened task. A wake for a READY step or a step's end needs only a claim
-   * (afterEnd promoted that step's dependants already): on a chain of steps, every tick of
-   * every scheduler scanned for promotions, eleven scans a step (bench:orchestration, issue 15).
-   */
-  private promoteDue = true;
   private lastSweep = 0;
   private events: { stop(): Promise<void> } | undefined;
   /** Takes this scheduler's gauges (running, READY) off the metrics. */
@@ -151,12 +144,8 @@ export class Scheduler {
     await Promise.allSettled([...this.inFlight.values()].map((f) => f.done));
   }
 
-  /**
-   * Runs a tick soon instead of waiting for the poll interval (another one, if mid-tick); with
-   * `promote` false, one that only claims.
-   */
-  wake(promote = true): void {
-    if (promote) this.promoteDue = true;
+  /** Runs a tick soon instead of waiting for the poll interval (another one, if mid-tick). */
+  wake(): void {
     this.woken = true;
     this.wakeUp?.();
   }
@@ -170,10 +159,8 @@ export class Scheduler {
     let unreachable = false;
     while (!this.stopped) {
       this.woken = false; // this tick sees whatever woke us
-      const promote = this.promoteDue;
-      this.promoteDue = false;
       try {
-        await this.tick(promote);
+        await this.tick();
         failures = 0;
         if (unreachable) {
           unreachable = false;
@@ -203,10 +190,7 @@ export class Scheduler {
           : Math.max(this.o.pollMs, Math.min(MAX_IDLE_BACKOFF_MS, this.o.pollMs * 2 ** failures));
       if (this.woken && failures === 0) continue; // woken during the tick: tick again
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          this.promoteDue = true; // a poll
-          resolve();
-        }, waitMs);
+        const timer = setTimeout(resolve, waitMs);
         this.wakeUp = () => {
           clearTimeout(timer);
           resolve();
@@ -215,13 +199,13 @@ export class Scheduler {
     }
   }
 
-  /** One pass: sweep, settle, promote (unless told not to), claim. */
-  async tick(promote = true): Promise<void> {
+  /** One pass: sweep, settle, promote, claim. */
+  async tick(): Promise<void> {
     if (Date.now() - this.lastSweep > this.o.leaseMs / 3) {
       this.lastSweep = Date.now();
       await sweep(this.ctx);
     }
-    for (let round = 0; promote && round < 20; round++) {
+    for (let round = 0; round < 20; round++) {
       if (!(await this.promote())) break;
     }
     const free = this.o.concurrency - this.inFlight.size;
@@ -337,7 +321,7 @@ export class Scheduler {
         // forget only this attempt, or the new one could no longer be aborted or counted.
         if (this.inFlight.get(task.id)?.controller === controller) this.inFlight.delete(task.id);
         span.end();
-        this.wake(false); // a free slot; afterEnd promoted what this step's end unblocked
+        this.wake();
       }
     });
     this.inFlight.set(task.id, { controller, done, version: task.version });
@@ -368,8 +352,7 @@ export class Scheduler {
       {
         filter: (payload) => {
           const event = payload as TaskUpdatedEvent;
-          if (wakes(event) && serves(event.tenantId))
-            this.wake(event.task.status !== TaskStatus.READY);
+          if (wakes(event) && serves(event.tenantId)) this.wake();
           return this.inFlight.has(event.task.id);
         },
       },
