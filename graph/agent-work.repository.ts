@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Tx } from './cypher.js';
+import { lockAndBump } from './locks.js';
 
 /**
  * What the agent chains write. Every write is a MERGE on an id derived from what it is about,
@@ -146,10 +147,12 @@ export async function writeMessage(tx: Tx, m: MessageDraft): Promise<string> {
                       m.broadcast = $broadcast, m.conversationId = $conversationId,
                       m.senderUser = $senderUser, m.createdAt = datetime(), m.fresh = true
       WITH c, m
-      FOREACH (_ IN CASE WHEN m.fresh THEN [1] ELSE [] END |
-        SET c.messageCount = c.messageCount + 1, c.updatedAt = datetime()
-        SET m.seq = c.messageCount
-        REMOVE m.fresh)
+      CALL (c, m) {
+        WITH c, m WHERE m.fresh
+        ${lockAndBump('c', 'Conversation', 'messageCount')}
+        SET c.updatedAt = datetime(), m.seq = c.messageCount
+        REMOVE m.fresh
+      }
       MERGE (m)-[:IN]->(c)
       WITH m
       OPTIONAL MATCH (from:Agent {tenantId: $tenantId, id: $fromAgentId})

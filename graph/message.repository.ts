@@ -11,6 +11,7 @@ import type { CypherQuery, Tx } from './cypher.js';
 import { luceneQuery, tenantLuceneQuery } from './fulltext.js';
 import { toAgent, toConversation, toMessage } from './mappers.js';
 import { readPage, type NodeLike, type Sort } from './page.js';
+import { lockAndBump } from './locks.js';
 
 /** A message ready to be written: validated, ids checked, its conversation chosen. */
 export interface NewMessage {
@@ -56,9 +57,9 @@ export async function createConversations(
 }
 
 /**
- * Writes the messages in the order given. Each one first bumps its conversation's
- * messageCount, which takes the conversation's write lock, and takes the new count as its
- * `seq`: concurrent senders to one conversation get distinct, gap-free positions.
+ * Writes the messages in the order given. Each one first takes its conversation's write lock
+ * and bumps its messageCount (lockAndBump), and takes the new count as its `seq`: concurrent
+ * senders to one conversation get distinct, gap-free positions.
  * Every referenced node must exist (the caller checks); returns the messages in input order.
  */
 export async function insertMessages(
@@ -79,7 +80,8 @@ export function insertMessagesQuery(tenantId: string, messages: NewMessage[]): C
       UNWIND $messages AS m
       CALL (m) {
         MATCH (c:Conversation {tenantId: $tenantId, id: m.conversationId})
-        SET c.messageCount = c.messageCount + 1, c.updatedAt = datetime()
+        ${lockAndBump('c', 'Conversation', 'messageCount')}
+        SET c.updatedAt = datetime()
         CREATE (msg:Message {id: m.id, tenantId: $tenantId, kind: m.kind, content: m.content,
                              senderUser: m.senderUser, broadcast: m.broadcast,
                              conversationId: c.id, seq: c.messageCount, createdAt: datetime()})

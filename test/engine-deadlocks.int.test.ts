@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { claimReadyTasks } from '../graph/claim.repository.js';
 import { connectGraph, type Graph } from '../graph/graph.js';
+import { writeMessage } from '../graph/agent-work.repository.js';
 import { changeStatuses } from '../graph/promotion.repository.js';
 import { startRun } from '../graph/run.repository.js';
 import { TaskStatus } from '../src/domain/task.js';
@@ -118,6 +119,38 @@ describe('workers racing for one task', () => {
       ),
     );
     for (const changed of rounds) expect(changed.flat().length).toBe(1);
+    expect(deadlocks).toBe(0);
+  });
+
+  it('messages sent to one conversation by every worker at once: gap-free places, and none deadlocks', async () => {
+    const conversationId = randomUUID();
+    const ids = Array.from({ length: ROUNDS / 3 }, () => randomUUID());
+    const { deadlocks } = await race(ids, (round, w) =>
+      graph.write((tx) =>
+        writeMessage(tx, {
+          id: `${round}-${w}`,
+          tenantId,
+          conversationId,
+          conversationTitle: 'the race',
+          kind: 'REPORT',
+          content: `worker ${w}`,
+          fromAgentId: agentId,
+          toAgentIds: [agentId],
+          broadcast: false,
+          aboutTaskId: null,
+        }),
+      ),
+    );
+    const seqs = await graph.read((tx) =>
+      tx.run<{ seq: number }>({
+        cypher: `MATCH (:Conversation {id: $conversationId})<-[:IN]-(m:Message)
+                 RETURN m.seq AS seq ORDER BY seq`,
+        params: { conversationId },
+      }),
+    );
+    expect(seqs.map((r) => Number(r.seq))).toEqual(
+      Array.from({ length: ids.length * WORKERS }, (_, i) => i + 1),
+    );
     expect(deadlocks).toBe(0);
   });
 });
