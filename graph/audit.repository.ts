@@ -3,6 +3,7 @@ import neo4j from 'neo4j-driver';
 import type { AuditEvent, AuditOutcome } from '../src/domain/auth.js';
 import type { Page, PageRequest } from '../src/domain/page.js';
 import type { Tx } from './cypher.js';
+import { lockAndBump } from './locks.js';
 import { toAuditEvent } from './mappers.js';
 import { readPage } from './page.js';
 
@@ -47,15 +48,14 @@ export async function countRefusal(tx: Tx, refusal: Refusal, now = Date.now()): 
     refusal.code ?? '',
     windowStart,
   ].join('|');
-  // The first SET takes the node's write lock, so the increment reads the latest count.
+  // The count is read under the node's write lock, so concurrent refusals all add up.
   const counted = await tx.run({
     cypher: `
       MATCH (e:AuditEvent {tenantId: $tenantId})
       WHERE e.createdAt >= datetime($windowStart) AND e.windowKey = $windowKey
       WITH e ORDER BY e.createdAt LIMIT 1
+      ${lockAndBump('e', 'AuditEvent', 'count')}
       SET e.lastAt = datetime()
-      WITH e
-      SET e.count = e.count + 1
       RETURN e.id AS id`,
     params: { tenantId: refusal.tenantId, windowStart, windowKey },
   });

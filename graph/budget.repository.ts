@@ -213,7 +213,7 @@ export async function claimWarning(
     cypher: `
       MERGE (b:Budget {tenantId: $tenantId, scope: $scope, targetId: $targetId})
         ON CREATE SET b.createdAt = datetime(), b.updatedAt = datetime()
-      SET b.warnLock = coalesce(b.warnLock, 0) + 1
+      ${lockAndBump('b', 'Budget', 'warnLock')}
       WITH b,
            [u IN $units WHERE (u = 'usd' AND coalesce(b.warnedUsd, -1.0) <> $usd)
                           OR (u = 'tokens' AND coalesce(b.warnedTokens, -1) <> $tokens)] AS claimed

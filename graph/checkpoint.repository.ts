@@ -2,6 +2,7 @@ import neo4j from 'neo4j-driver';
 import type { CypherQuery, Tx } from './cypher.js';
 import { FINISHED, IN_SCOPE, type TenantScope } from './engine-scope.js';
 import { iso } from './mappers.js';
+import { lockAndBump } from './locks.js';
 
 /**
  * Agent-loop checkpoints (issue 13): LangGraph's checkpoints and pending writes as
@@ -64,7 +65,7 @@ export interface CheckpointSummary {
 // (endRun locks and ends it) either commits before the end or sees it ended.
 const LIVE_RUN = `
   MATCH (r:Run {id: $runId, tenantId: $tenantId})
-  SET r.checkpointWrites = coalesce(r.checkpointWrites, 0) + 1
+  ${lockAndBump('r', 'Run', 'checkpointWrites')}
   WITH r WHERE r.status = 'RUNNING'`;
 
 /**

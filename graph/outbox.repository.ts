@@ -1,5 +1,6 @@
 import neo4j from 'neo4j-driver';
 import type { Tx } from './cypher.js';
+import { lockAndBump } from './locks.js';
 
 /**
  * The outbox: (:OutboxEvent) nodes written in the transaction of the change they announce,
@@ -75,10 +76,9 @@ export async function outboxDue(tx: Tx, scope: RelayScope): Promise<boolean> {
 }
 
 /**
- * Claims up to `limit` due events for `claimant` until `now + leaseMs`, oldest first. The first
- * SET takes each node's write lock (a real change: Neo4j skips an unchanged SET) before the
- * claim is read again, so two relays never both claim one event (Neo4j reads are
- * read-committed: a plain match-then-set could).
+ * Claims up to `limit` due events for `claimant` until `now + leaseMs`, oldest first. Each
+ * node's write lock is taken (lockAndBump) before the claim is read again, so two relays never
+ * both claim one event (Neo4j reads are read-committed: a plain match-then-set could).
  */
 export async function claimOutbox(
   tx: Tx,
@@ -88,7 +88,7 @@ export async function claimOutbox(
     cypher: `
       MATCH (e:OutboxEvent) WHERE ${DUE}
       WITH e ORDER BY e.at, e.seq LIMIT $limit
-      SET e.claims = coalesce(e.claims, 0) + 1
+      ${lockAndBump('e', 'OutboxEvent', 'claims')}
       WITH e WHERE e.claimUntil < $now
       SET e.claimUntil = $now + $leaseMs, e.claimedBy = $claimant
       RETURN e {.id, .tenantId, .event, .at, .seq, .owner, .handoff} AS row

@@ -2,6 +2,7 @@ import neo4j from 'neo4j-driver';
 import type { Tx } from './cypher.js';
 import { IN_SCOPE, type TenantScope } from './engine-scope.js';
 import { effectiveEvaluation } from './evaluation.repository.js';
+import { lockAndBump } from './locks.js';
 
 /*
  * Which runs the lessons loop reflects on (issue 12): runs not yet reflected on carry no
@@ -95,7 +96,7 @@ export async function claimReflection(tx: Tx, tenantId: string, runId: string): 
   const rows = await tx.run({
     cypher: `
       MATCH (r:Run {id: $runId}) WHERE r.tenantId = $tenantId
-      SET r.reflectVersion = coalesce(r.reflectVersion, 0) + 1
+      ${lockAndBump('r', 'Run', 'reflectVersion')}
       WITH r WHERE r.reflectedAt IS NULL
       SET r.reflectedAt = datetime()
       RETURN r.id AS id`,

@@ -85,7 +85,7 @@ export async function claimEpisodes(
         RETURN queue[rank] AS e, rank
       }
       WITH e, rank ORDER BY rank, e.createdAt, e.id LIMIT $limit
-      SET e.claimVersion = coalesce(e.claimVersion, 0) + 1
+      ${lockAndBump('e', 'Episode', 'claimVersion')}
       // Checked again under the lock: another worker may have claimed it meanwhile.
       WITH e WHERE e.status = 'PENDING'
       SET e.status = 'INGESTING', e.leaseOwner = $workerId,
@@ -107,7 +107,7 @@ export async function renewEpisodeLease(
   const rows = await tx.run({
     cypher: `
       MATCH (e:Episode {id: $episodeId, status: 'INGESTING', leaseOwner: $workerId})
-      SET e.claimVersion = e.claimVersion + 1
+      ${lockAndBump('e', 'Episode', 'claimVersion')}
       WITH e WHERE e.status = 'INGESTING' AND e.leaseOwner = $workerId
       SET e.leaseUntil = datetime() + duration({milliseconds: $leaseMs})
       RETURN 1 AS ok`,
@@ -131,7 +131,7 @@ export async function holdEpisodeLease(
   const rows = await tx.run({
     cypher: `
       MATCH (e:Episode {id: $episodeId, tenantId: $tenantId})
-      SET e.claimVersion = coalesce(e.claimVersion, 0) + 1
+      ${lockAndBump('e', 'Episode', 'claimVersion')}
       WITH e WHERE e.status = 'INGESTING' AND e.leaseOwner = $workerId
       RETURN 1 AS ok`,
     params: { tenantId, episodeId, workerId },
@@ -181,7 +181,7 @@ export async function markAttemptFailed(
   const [row] = await tx.run<{ e: NodeLike }>({
     cypher: `
       MATCH (e:Episode {id: $episodeId, status: 'INGESTING', leaseOwner: $workerId})
-      SET e.claimVersion = e.claimVersion + 1
+      ${lockAndBump('e', 'Episode', 'claimVersion')}
       WITH e WHERE e.status = 'INGESTING' AND e.leaseOwner = $workerId
       SET e.status = CASE WHEN $retryInMs IS NULL THEN 'FAILED' ELSE 'PENDING' END,
           e.retryAt = CASE WHEN $retryInMs IS NULL THEN null
@@ -219,7 +219,7 @@ export async function expireEpisodeLeases(
   return tx.run<ExpiredEpisode>({
     cypher: `
       MATCH (e:Episode {status: 'INGESTING'}) WHERE e.leaseUntil < datetime() AND ${IN_SCOPE('e')}
-      SET e.claimVersion = coalesce(e.claimVersion, 0) + 1
+      ${lockAndBump('e', 'Episode', 'claimVersion')}
       WITH e WHERE e.status = 'INGESTING' AND e.leaseUntil < datetime()
       SET e.status = CASE WHEN e.attempts >= $maxAttempts THEN 'FAILED' ELSE 'PENDING' END,
           e.error = 'lease expired: worker ' + e.leaseOwner + ' stopped answering',
