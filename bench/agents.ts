@@ -25,6 +25,12 @@ import { deleteTenantInBatches, runIntervals } from './queries.js';
 import { openBenchGraph, startBenchServer } from './server.js';
 import { startWorkerProcesses } from './worker-processes.js';
 import { int, ms, percentile } from './stats.js';
+import {
+  printStatements,
+  statementsBetween,
+  statementTotals,
+  type StatementTotal,
+} from './statement-totals.js';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const TASKS = env('BENCH_AGENTS_TASKS', 200);
@@ -57,6 +63,8 @@ interface LayoutResult {
   latencies: number[];
   errors: number;
   runs: { agentId: string; startedAt: number; endedAt: number | null }[];
+  /** The statements this process sent during the load (with the schedulers, in-process). */
+  statements: StatementTotal[];
 }
 
 async function main(): Promise<void> {
@@ -113,6 +121,7 @@ async function runLayout(
     stopSchedulers = await startSchedulers(layout, { config, settings, server, logger, tenantId });
 
     const probe = probeLoop(simpleQuery);
+    const sentBefore = await statementTotals();
     const started = now();
     const submitted = await Promise.all(
       Array.from({ length: TASKS }, (_, i) =>
@@ -125,8 +134,9 @@ async function runLayout(
     const finished = await waitForRoots(gql, started);
     const elapsed = now() - started;
     const { latencies, errors } = await probe.stop();
+    const statements = statementsBetween(sentBefore, await statementTotals());
     const runs = await runIntervals(graph, tenantId);
-    return { layout, elapsed, failed: finished.failed, idle, latencies, errors, runs };
+    return { layout, elapsed, failed: finished.failed, idle, latencies, errors, runs, statements };
   } finally {
     await stopSchedulers();
     await server.close();
@@ -304,6 +314,11 @@ function report(results: LayoutResult[]) {
         `${ms(percentile(r.latencies, 50))} / ${ms(load99)} / ${ms(Math.max(...r.latencies))} | ` +
         `${(load99 / idle99).toFixed(1)}× | ${int(r.errors)} |`,
     );
+  }
+  for (const r of results) {
+    const whose = r.layout === 'processes' ? 'the API alone' : 'the API and its schedulers';
+    console.log(`\nWhere the database time went, ${r.layout} (${whose}):`);
+    printStatements(r.statements, r.runs.length);
   }
   const [a, b] = results;
   if (a && b) {
