@@ -29,6 +29,7 @@ const isConflict = (err: unknown) =>
 
 /** The deadline of the request whose work is running (see Graph.withDeadline). */
 const deadlines = new AsyncLocalStorage<{ at: number; ms: number }>();
+const ENTITY_NOT_FOUND = 'Neo.ClientError.Statement.EntityNotFound';
 
 /** The request's deadline passed: no new transaction starts for it. */
 export class DeadlineError extends AppError {
@@ -149,7 +150,11 @@ export class Graph {
         }
         if (!(err instanceof DeadlineError)) this.breaker.succeeded();
         const cause = (err as { cause?: unknown }).cause ?? err;
-        if (!(cause as { retryable?: boolean }).retryable || Date.now() > deadline) throw err;
+        // A node this transaction matched was deleted by one that held its lock and committed
+        // first (lockAndBump cannot load it then): started again, the match no longer finds it.
+        const vanished = (cause as { code?: string }).code === ENTITY_NOT_FOUND && n < 3;
+        const retryable = (cause as { retryable?: boolean }).retryable || vanished;
+        if (!retryable || Date.now() > deadline) throw err;
         this.retryCount++;
         metrics.neo4j.retries.inc({ reason: 'transient' });
         if (isConflict(cause)) metrics.neo4j.conflicts.inc();

@@ -8,7 +8,9 @@
  * `n.p = n.p + 1`, in that statement or a later one) deadlocked with every writer that was
  * waiting for the node. Four workers claiming one READY task deadlocked in about one round in
  * ten, and a lock followed by a new relationship in about half of them; with this form, none
- * (test/engine-deadlocks.int.test.ts).
+ * (test/engine-deadlocks.int.test.ts). One difference: when a transaction that held the lock
+ * deleted the node, the label SET cannot load it (EntityNotFound) where the property SET went
+ * on unseen; Graph.retrying starts such a transaction again, and its match then finds nothing.
  */
 export function lockAndBump(v: string, label: string, counter = 'version'): string {
   const seen = `${v}_${counter}`;

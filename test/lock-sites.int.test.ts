@@ -88,6 +88,58 @@ describe('writers racing for one node', () => {
     expect(deadlocks).toBe(0);
   });
 
+  it('a relay claiming an event that another relay deletes under its lock starts again and finds nothing', async () => {
+    const [id] = await create(
+      `CREATE (e:OutboxEvent {id: randomUUID(), tenantId: $tenantId, event: 'e', at: 0, seq: 0,
+                              owner: 'writer', handoff: false, claimUntil: 0})
+       RETURN e.id AS id`,
+    );
+    // Another relay published it: it holds the event's lock and deletes it, not yet committed.
+    let deleted!: () => void;
+    const isDeleted = new Promise<void>((r) => (deleted = r));
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    const deleting = graph.write(async (tx) => {
+      await tx.run({
+        cypher: 'MATCH (e:OutboxEvent {id: $id}) SET e.claimUntil = 1 DETACH DELETE e',
+        params: { id },
+      });
+      deleted();
+      await released;
+    });
+    await isDeleted;
+    const claiming = graph.write((tx) =>
+      claimOutbox(tx, {
+        now: Date.now(),
+        claimant: 'relay-late',
+        handoffs: false,
+        tenants: [tenantId],
+        leaseMs: 60_000,
+        limit: 8,
+      }),
+    );
+    // The claim matched the event and waits for its lock (Neo4j lists it as blocked).
+    await expect
+      .poll(
+        async () =>
+          (
+            await graph.readAutoCommit((tx) =>
+              tx.run<{ n: number }>({
+                cypher: `SHOW TRANSACTIONS YIELD status, currentQuery
+                         WHERE status STARTS WITH 'Blocked' AND currentQuery CONTAINS 'OutboxEvent'
+                         RETURN count(*) AS n`,
+                params: {},
+              }),
+            )
+          )[0]?.n,
+        { timeout: 10_000, interval: 50 },
+      )
+      .toBeGreaterThan(0);
+    release();
+    await deleting;
+    expect(await claiming).toEqual([]);
+  });
+
   it('ingesters claiming one PENDING episode: one gets it, and none deadlocks', async () => {
     const { rounds: got, deadlocks } = await race(rounds, async (i, w) => {
       if (w === 0) {
