@@ -265,18 +265,20 @@ async function waitForRoots(gql: Gql, started: number): Promise<{ failed: number
     }
     const done = data.done.totalCount;
     const failed = data.failed.totalCount;
-    if (done !== last) {
-      const completed = data.counts.find((c) => c.status === 'COMPLETED')?.count ?? 0;
+    // Steps count as progress too: with every workflow under way at once, the first one
+    // may end only after minutes of steps.
+    const completed = data.counts.find((c) => c.status === 'COMPLETED')?.count ?? 0;
+    if (completed !== last) {
       console.log(
         `  ${((now() - started) / 1000).toFixed(0)} s: ${int(done)}/${int(TASKS)} submitted tasks finished ` +
           `(${int(failed)} failed); ${int(completed)} tasks and steps completed`,
       );
-      last = done;
+      last = completed;
       movedAt = now();
     }
     if (done >= TASKS) return { failed };
     if (now() - movedAt > STALL_MS) {
-      throw new Error(`no submitted task finished for ${STALL_MS / 1000} s`);
+      throw new Error(`no task or step finished for ${STALL_MS / 1000} s`);
     }
     await new Promise((r) => setTimeout(r, 1_000));
   }

@@ -80,15 +80,19 @@ export async function writePlan(
                       t.failurePolicy = 'FAIL_FAST', t.orchestrated = true,
                       t.expectedOutput = s.output,
                       t.createdBy = cos.name, t.version = 1, t.family = root.family,
-                      t.createdAt = datetime(), t.updatedAt = datetime()
-      MERGE (t)-[:SUBTASK_OF]->(root)
-      MERGE (t)-[:DELEGATED_BY]->(cos)
+                      t.createdAt = datetime(), t.updatedAt = datetime(), t.fresh = true
+      // A step written before (the plan written again) has its relationships already. Only a
+      // new step's are created, with CREATE: a MERGE of a relationship locks both nodes until
+      // the commit, and every plan of a tenant links to its chief and its few capabilities.
+      WITH root, cos, s, t WHERE t.fresh
+      REMOVE t.fresh
+      CREATE (t)-[:SUBTASK_OF]->(root), (t)-[:DELEGATED_BY]->(cos)
       FOREACH (_ IN CASE WHEN s.capability IS NULL THEN [] ELSE [1] END |
         MERGE (c:Capability {tenantId: $tenantId, name: s.capability})
           ON CREATE SET c.id = randomUUID(), c.createdAt = datetime(), c.updatedAt = datetime()
-        MERGE (t)-[:REQUIRES]->(c))
+        CREATE (t)-[:REQUIRES]->(c))
       FOREACH (_ IN CASE WHEN s.key = 'synthesis' THEN [1] ELSE [] END |
-        MERGE (t)-[:ASSIGNED_TO]->(cos))`,
+        CREATE (t)-[:ASSIGNED_TO]->(cos))`,
     params: { tenantId, rootId, chiefId, rows },
   });
   await tx.run({
@@ -135,7 +139,12 @@ export interface MessageDraft {
   aboutTaskId: string | null;
 }
 
-/** Writes a message once (MERGE by id), taking the next place in its conversation. Returns its id. */
+/**
+ * Writes a message once (MERGE by id), taking the next place in its conversation. Returns its id.
+ * Its relationships are created only with the message itself: a MERGE of a relationship locks
+ * both of its nodes until the commit, and every report of a plan goes to its Chief of Staff,
+ * so every step's end queued on the chief's lock (test/message-locks.int.test.ts).
+ */
 export async function writeMessage(tx: Tx, m: MessageDraft): Promise<string> {
   await tx.run({
     cypher: `
@@ -152,19 +161,19 @@ export async function writeMessage(tx: Tx, m: MessageDraft): Promise<string> {
         ${lockAndBump('c', 'Conversation', 'messageCount')}
         SET c.updatedAt = datetime(), m.seq = c.messageCount
         REMOVE m.fresh
-      }
-      MERGE (m)-[:IN]->(c)
-      WITH m
-      OPTIONAL MATCH (from:Agent {tenantId: $tenantId, id: $fromAgentId})
-      FOREACH (_ IN CASE WHEN from IS NULL THEN [] ELSE [1] END | MERGE (from)-[:SENT]->(m))
-      WITH m
-      OPTIONAL MATCH (about:Task {tenantId: $tenantId, id: $aboutTaskId})
-      FOREACH (_ IN CASE WHEN about IS NULL THEN [] ELSE [1] END | MERGE (m)-[:ABOUT]->(about))
-      WITH m
-      UNWIND $toAgentIds AS toId
-      MATCH (to:Agent {tenantId: $tenantId, id: toId}) USING INDEX SEEK to:Agent(id)
-      MERGE (m)-[:TO]->(to)`,
-    params: { senderUser: null, ...m },
+        CREATE (m)-[:IN]->(c)
+        WITH m
+        OPTIONAL MATCH (from:Agent {tenantId: $tenantId, id: $fromAgentId})
+        FOREACH (_ IN CASE WHEN from IS NULL THEN [] ELSE [1] END | CREATE (from)-[:SENT]->(m))
+        WITH m
+        OPTIONAL MATCH (about:Task {tenantId: $tenantId, id: $aboutTaskId})
+        FOREACH (_ IN CASE WHEN about IS NULL THEN [] ELSE [1] END | CREATE (m)-[:ABOUT]->(about))
+        WITH m
+        UNWIND $toAgentIds AS toId
+        MATCH (to:Agent {tenantId: $tenantId, id: toId}) USING INDEX SEEK to:Agent(id)
+        CREATE (m)-[:TO]->(to)
+      }`,
+    params: { senderUser: null, ...m, toAgentIds: [...new Set(m.toAgentIds)] },
   });
   return m.id;
 }

@@ -132,7 +132,7 @@ describe(
       }
       const endsRun = (tx: string[]) => tx.some((c) => c.includes('SET r.status = $runStatus'));
       const writes = {
-        plan: (c: string) => c.includes('MERGE (t)-[:SUBTASK_OF]->(root)'),
+        plan: (c: string) => c.includes('CREATE (t)-[:SUBTASK_OF]->(root)'),
         message: (c: string) => c.includes('MERGE (m:Message {id: $id})'),
         knowledge: (c: string) => c.includes('MERGE (k:Knowledge {id: $id})'),
       };
