@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { writeMessage, writePlan, type PlannedStep } from '../graph/agent-work.repository.js';
 import { connectGraph, type Graph } from '../graph/graph.js';
+import { commitOrder } from './utils/commit-order.js';
 import { deleteTenant } from './utils/server.js';
 
 /**
@@ -12,7 +13,7 @@ import { deleteTenant } from './utils/server.js';
  * so the ends of all workflows of a chief queued one behind the other (writeMessage averaged
  * 1.2 s and writePlan 1.3 s a statement under load). A report or a plan must not wait for
  * another transaction that wrote to the same chief and is still open: the second one here
- * commits while the first is held open, or is cut off by its deadline if it waits.
+ * commits while the first is held open.
  */
 describe('writes that link to a shared node while another transaction holds its link open', () => {
   let graph: Graph;
@@ -46,35 +47,6 @@ describe('writes that link to a shared node while another transaction holds its 
     await graph?.close();
   });
 
-  /**
-   * Runs `first` in a transaction held open until `second` (its own transaction, under a
-   * deadline) has settled; says whether the second committed meanwhile.
-   */
-  const whileHeldOpen = async (
-    first: Parameters<Graph['write']>[0],
-    second: Parameters<Graph['write']>[0],
-  ) => {
-    let wrote!: () => void;
-    const written = new Promise<void>((r) => (wrote = r));
-    let release!: () => void;
-    const released = new Promise<void>((r) => (release = r));
-    const held = graph.write(async (tx) => {
-      await first(tx);
-      wrote();
-      await released;
-    });
-    await written;
-    const outcome = await graph
-      .withDeadline(5_000, () => graph.write(second))
-      .then(
-        () => 'committed',
-        (err: Error) => `waited: ${err.message}`,
-      );
-    release();
-    await held;
-    return outcome;
-  };
-
   const report = (conversationId: string) => ({
     id: randomUUID(),
     tenantId,
@@ -89,11 +61,12 @@ describe('writes that link to a shared node while another transaction holds its 
   });
 
   it('a report to a Chief of Staff commits while another report to it is not yet committed', async () => {
-    const outcome = await whileHeldOpen(
+    const order = await commitOrder(
+      graph,
       (tx) => writeMessage(tx, report(randomUUID())),
       (tx) => writeMessage(tx, report(randomUUID())),
     );
-    expect(outcome).toBe('committed');
+    expect(order).toEqual(['second', 'first']);
     const [row] = await graph.read((tx) =>
       tx.run<{ reports: number }>({
         cypher: `MATCH (:Agent {id: $operatorId})-[:SENT]->(m:Message)-[:TO]->(:Agent {id: $chiefId})
@@ -150,11 +123,12 @@ describe('writes that link to a shared node while another transaction holds its 
         condition: null,
       },
     ];
-    const outcome = await whileHeldOpen(
+    const order = await commitOrder(
+      graph,
       (tx) => writePlan(tx, tenantId, roots[0]!, chiefId, steps),
       (tx) => writePlan(tx, tenantId, roots[1]!, chiefId, steps),
     );
-    expect(outcome).toBe('committed');
+    expect(order).toEqual(['second', 'first']);
     // Written again, a plan adds nothing: each step has its one parent, chief and capability.
     await graph.write((tx) => writePlan(tx, tenantId, roots[0]!, chiefId, steps));
     const rows = await graph.read((tx) =>
