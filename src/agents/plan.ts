@@ -9,6 +9,7 @@ import type { Task } from '../domain/task.js';
 import { StepError } from '../engine/executor.js';
 import { checkCondition } from '../engine/conditions.js';
 import { describeTask, systemPrompt } from './prompts.js';
+import { describeTeam } from './team.js';
 
 /** What a Chief of Staff's plan must look like (the structured output schema). */
 export const PlanSchema = z.object({
@@ -61,13 +62,7 @@ export async function planTask(
   /** Lessons of the task's family as rules (issue 12, lessonSection); '' for none. */
   rules = '',
 ): Promise<{ steps: PlannedStep[]; unknownCapabilities: string[] }> {
-  const team = operators
-    .filter((o) => o.agent.role === 'MASTER_OPERATOR')
-    .map(
-      (o) =>
-        `- ${o.agent.name} (load ${o.load}): ${o.capabilities.map((c) => c.name).join(', ') || 'no listed capabilities'}`,
-    )
-    .join('\n');
+  const team = describeTeam(operators);
   const messages: BaseMessage[] = [
     new SystemMessage(
       systemPrompt(
@@ -78,7 +73,7 @@ export async function planTask(
     ),
     // The task comes last: everything after "Description:" is the task's own text.
     new HumanMessage(
-      `Your Master Operators:\n${team || '- none yet'}\n\nWhat the organisation already knows:\n${knowledge.map((k) => `- ${k}`).join('\n') || '- nothing relevant'}\n\n${memorySection(memories)}${skill}${rules}${describeTask(task)}`,
+      `Your Master Operators, by capability:\n${team || '- none yet'}\n\nWhat the organisation already knows:\n${knowledge.map((k) => `- ${k}`).join('\n') || '- nothing relevant'}\n\n${memorySection(memories)}${skill}${rules}${describeTask(task)}`,
     ),
   ];
   const structured = model.withStructuredOutput(PlanSchema, { name: 'plan' });
