@@ -8,7 +8,7 @@ export function translateDriverError(err: unknown): unknown {
   if (isUnreachablePool(err)) {
     return new UnavailableError('The graph database is not reachable right now; try again shortly');
   }
-  if (String((err as Error).message).startsWith('Connection acquisition timed out')) {
+  if (isBusyPool(err)) {
     // Every pooled connection is busy: Neo4j is there, the caller may retry shortly.
     return new UnavailableError('The graph database is busy right now; try again shortly', {
       retryAfterSeconds: 1,
@@ -21,6 +21,15 @@ export function translateDriverError(err: unknown): unknown {
     return new UnavailableError('The graph database is not reachable right now; try again shortly');
   }
   return err;
+}
+
+/**
+ * The driver's acquisition timeout while the pool had connections (in use): Neo4j answers but
+ * all of them are busy. isUnreachablePool (breaker.ts) is the case with none at all.
+ */
+export function isBusyPool(err: unknown): boolean {
+  const message = String((err as { message?: unknown }).message ?? '');
+  return message.startsWith('Connection acquisition timed out') && !isUnreachablePool(err);
 }
 
 /** True when the credentials were refused: retrying cannot help. */

@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import neo4j, { type Driver, type QueryResult, type SessionMode } from 'neo4j-driver';
 import { AppError } from '../src/domain/errors.js';
 import { CircuitBreaker, isConnectivityError } from './breaker.js';
-import { isAuthError, translateDriverError } from './errors.js';
+import { isAuthError, isBusyPool, translateDriverError } from './errors.js';
 import type { CypherQuery, Row, Tx } from './cypher.js';
 import { addSource, metrics, sessionSources } from '../src/metrics/metrics.js';
 import { statementName } from './statement-name.js';
@@ -123,9 +123,10 @@ export class Graph {
   }
 
   /**
-   * Retries transient failures after a short jittered, doubling pause (5 ms, 10 ms, ... up to
-   * 500 ms; 30 s in all). The driver's own retry waits a whole second first, which made every
-   * deadlock between two engine workers stall a worker for that second.
+   * Retries transient failures and a busy pool after a short jittered, doubling pause (5 ms,
+   * 10 ms, ... up to 500 ms; 30 s in all, or until the request's deadline). The driver's own
+   * retry waits a whole second first, which made every deadlock between two engine workers
+   * stall a worker for that second.
    */
   private async retrying<T>(attempt: () => Promise<T>): Promise<T> {
     const deadline = Math.min(Date.now() + 30_000, deadlines.getStore()?.at ?? Infinity);
@@ -153,12 +154,16 @@ export class Graph {
         // A node this transaction matched was deleted by one that held its lock and committed
         // first (lockAndBump cannot load it then): started again, the match no longer finds it.
         const vanished = (cause as { code?: string }).code === ENTITY_NOT_FOUND && n < 3;
-        const retryable = (cause as { retryable?: boolean }).retryable || vanished;
-        if (!retryable || Date.now() > deadline) throw err;
-        this.retryCount++;
-        metrics.neo4j.retries.inc({ reason: 'transient' });
-        if (isConflict(cause)) metrics.neo4j.conflicts.inc();
+        // Every pooled connection was in use for the driver's acquisition timeout: a queue,
+        // not an outage (a cold Neo4j under a burst). Waited out until the deadline, then
+        // answered "busy" (test/pool-busy.int.test.ts).
+        const busy = isBusyPool(cause);
+        const retryable = (cause as { retryable?: boolean }).retryable || vanished || busy;
         const pause = Math.min(500, 5 * 2 ** n) * (0.5 + Math.random());
+        if (!retryable || Date.now() + (busy ? pause : 0) > deadline) throw err;
+        this.retryCount++;
+        metrics.neo4j.retries.inc({ reason: busy ? 'busy' : 'transient' });
+        if (isConflict(cause)) metrics.neo4j.conflicts.inc();
         await new Promise((r) => setTimeout(r, pause));
       }
     }
