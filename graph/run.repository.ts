@@ -1,9 +1,11 @@
 import neo4j from 'neo4j-driver';
+import type { Agent } from '../src/domain/agent.js';
 import type { Task, TaskStatus } from '../src/domain/task.js';
 import type { Tx } from './cypher.js';
 import { FINISHED, scopedTasks, type TenantScope } from './engine-scope.js';
 import { effectiveEvaluation } from './evaluation.repository.js';
-import { iso, toTask } from './mappers.js';
+import { iso, toAgent, toTask } from './mappers.js';
+import { projected } from './projections.js';
 import type { NodeLike } from './page.js';
 import { lockAndBump } from './locks.js';
 
@@ -24,10 +26,13 @@ export interface RunStart {
   traceId?: string | null;
 }
 
-/** Records the assignments (with why) and the attempts as :Run nodes, in one statement. */
-export async function startRuns(tx: Tx, runs: RunStart[]): Promise<void> {
-  if (runs.length === 0) return;
-  await tx.run({
+/**
+ * Records the assignments (with why) and the attempts as :Run nodes, in one statement; returns
+ * each run's agent whole (the claim chose it from summaries), by run id.
+ */
+export async function startRuns(tx: Tx, runs: RunStart[]): Promise<Map<string, Agent>> {
+  if (runs.length === 0) return new Map();
+  const rows = await tx.run<{ runId: string; a: NodeLike }>({
     cypher: `
       UNWIND $runs AS run
       MATCH (t:Task {id: run.taskId}), (a:Agent {id: run.agentId})
@@ -38,14 +43,16 @@ export async function startRuns(tx: Tx, runs: RunStart[]): Promise<void> {
       CREATE (r:Run {id: run.id, tenantId: t.tenantId, status: 'RUNNING', attempt: t.attempts,
                      worker: run.workerId, traceId: run.traceId,
                      startedAt: datetime(), createdAt: datetime(), updatedAt: datetime()})
-      CREATE (r)-[:OF]->(t), (r)-[:BY]->(a)`,
+      CREATE (r)-[:OF]->(t), (r)-[:BY]->(a)
+      RETURN run.id AS runId, ${projected('Agent', 'a')} AS a`,
     params: { runs: runs.map((r) => ({ ...r, traceId: r.traceId ?? null })) },
   });
+  return new Map(rows.map((r) => [r.runId, toAgent(r.a)]));
 }
 
 /** One run: startRuns for a single step. */
-export function startRun(tx: Tx, run: RunStart): Promise<void> {
-  return startRuns(tx, [run]);
+export async function startRun(tx: Tx, run: RunStart): Promise<void> {
+  await startRuns(tx, [run]);
 }
 
 /** Extends the lease while the step runs; false once the task is no longer this worker's. */

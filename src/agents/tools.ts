@@ -2,6 +2,7 @@ import { tool } from '@langchain/core/tools';
 import { HumanMessage, SystemMessage } from '@langchain/core/messages';
 import { z } from 'zod';
 import * as work from '../../graph/agent-work.repository.js';
+import { agentsByIds } from '../../graph/agent.repository.js';
 import { candidateAgents } from '../../graph/claim.repository.js';
 import { searchKnowledge } from '../../graph/knowledge.repository.js';
 import { withoutManaged } from '../evolution/lessons/retrieve.js';
@@ -154,24 +155,28 @@ export function operatorTools(
   const askAgentTool = tool(
     async ({ capability, question }, config) => {
       ran(config);
-      const candidates = await rt.uow.read((tx) => candidateAgents(tx, [tenantId]));
-      const others = candidates.filter((c) => c.agent.id !== agent.id);
-      const expert =
-        others
-          .filter((c) => c.capabilities.some((cap) => cap.name === capability))
-          .sort((a, b) => best(b, capability) - best(a, capability))[0] ?? others[0];
+      const expert = await rt.uow.read(async (tx) => {
+        const candidates = await candidateAgents(tx, [tenantId]);
+        const others = candidates.filter((c) => c.agent.id !== agent.id);
+        const pick =
+          others
+            .filter((c) => c.capabilities.some((cap) => cap.name === capability))
+            .sort((a, b) => best(b, capability) - best(a, capability))[0] ?? others[0];
+        // Chosen from summaries; it answers as itself (its model and prompt): read it whole.
+        return pick ? (await agentsByIds(tx, tenantId, [pick.agent.id]))[0] : undefined;
+      });
       if (!expert) return ['There is no other agent to ask.', NO_EFFECTS];
       const questionId = work.stableId(run.id, 'question', question);
       const model = rt.model(
-        { purpose: 'chat', agentModel: expert.agent.model },
-        { ...step, agent: expert.agent },
+        { purpose: 'chat', agentModel: expert.model },
+        { ...step, agent: expert },
         'chat',
       );
       const reply = await model.invoke(
         [
           new SystemMessage(
             systemPrompt(
-              expert.agent,
+              expert,
               'chat',
               `A colleague, ${agent.name}, asks you something about their work.`,
             ),
@@ -195,18 +200,18 @@ export function operatorTools(
           kind: 'QUESTION',
           content: question,
           fromAgentId: agent.id,
-          toAgentIds: [expert.agent.id],
+          toAgentIds: [expert.id],
         },
         {
           ...base,
           id: work.stableId(questionId, 'answer'),
           kind: 'ANSWER',
           content: answer,
-          fromAgentId: expert.agent.id,
+          fromAgentId: expert.id,
           toAgentIds: [agent.id],
         },
       ];
-      return withEffects(`${expert.agent.name} answers: ${answer}`, 'ask_agent', [
+      return withEffects(`${expert.name} answers: ${answer}`, 'ask_agent', [
         { kind: 'messages', messages },
       ]);
     },

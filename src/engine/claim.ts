@@ -79,7 +79,7 @@ export function claimSteps(
       const assignee = candidates.find((a) => a.agent.id === c.assigneeId);
       if (assignee) assignee.load--;
     }
-    const runs: StartedStep[] = [];
+    const picked: Omit<StartedStep, 'agent'>[] = [];
     const starts: RunStart[] = [];
     for (const c of claimed) {
       const pool = candidates.filter((a) => a.agent.tenantId === c.task.tenantId);
@@ -96,9 +96,8 @@ export function claimSteps(
       starts.push({ id: runId, taskId: c.task.id, workerId: ctx.workerId, traceId, ...choice });
       const chosen = pool.find((a) => a.agent.id === choice.agentId)!;
       chosen.load++;
-      runs.push({
+      picked.push({
         task: c.task,
-        agent: chosen.agent,
         runId,
         inputs: inputsOf(c.dependencies),
         rootId: c.rootId,
@@ -108,14 +107,22 @@ export function claimSteps(
         traceparent: c.traceparent,
       });
     }
-    await startRuns(tx, starts);
+    // The chosen agents, read whole by the statement that starts their runs.
+    const agents = await startRuns(tx, starts);
     // Which agent version each run uses (issue 12): the live one or, for a canary share of
     // runs (by run id), the candidate; the executor sees the agent with that version's behaviour.
     const versions = await useVersions(
       tx,
-      runs.map((r) => ({ runId: r.runId, agentId: r.agent.id, tenantId: r.task.tenantId })),
+      starts.map((r) => ({
+        runId: r.id,
+        agentId: r.agentId,
+        tenantId: agents.get(r.id)!.tenantId,
+      })),
     );
-    for (const r of runs) r.agent = withVersion(r.agent, versions.byRun.get(r.runId));
+    const runs: StartedStep[] = picked.map((p) => ({
+      ...p,
+      agent: withVersion(agents.get(p.runId)!, versions.byRun.get(p.runId)),
+    }));
     for (const v of versions.created) {
       const summary = `version ${v.version} of agent ${v.agentId}: new -> LIVE (${v.reason})`;
       emit({

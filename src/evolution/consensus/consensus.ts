@@ -1,3 +1,4 @@
+import { agentsByIds } from '../../../graph/agent.repository.js';
 import { candidateAgents } from '../../../graph/claim.repository.js';
 import { consensusSpecsByTaskIds, writeConsensus } from '../../../graph/consensus.repository.js';
 import { requirementsByTaskIds } from '../../../graph/task-relations.repository.js';
@@ -51,14 +52,15 @@ export async function answerByConsensus(
 ): Promise<string> {
   const { task } = step;
   const tenantId = task.tenantId;
-  const [candidates, requirements] = await rt.uow.read(
-    async (tx) =>
-      [
-        await candidateAgents(tx, [tenantId]),
-        (await requirementsByTaskIds(tx, tenantId, [task.id])).map((r) => r.name),
-      ] as const,
-  );
-  const voters = chooseVoters(candidates, requirements, step.agent, spec.voters);
+  const voters = await rt.uow.read(async (tx) => {
+    const candidates = await candidateAgents(tx, [tenantId]);
+    const requirements = (await requirementsByTaskIds(tx, tenantId, [task.id])).map((r) => r.name);
+    const chosen = chooseVoters(candidates, requirements, step.agent, spec.voters);
+    // Chosen from summaries: the others vote as themselves (model, prompt), read whole.
+    const others = chosen.filter((v) => v.id !== step.agent.id).map((v) => v.id);
+    const whole = new Map((await agentsByIds(tx, tenantId, others)).map((a) => [a.id, a]));
+    return chosen.flatMap((v) => (v.id === step.agent.id ? [step.agent] : (whole.get(v.id) ?? [])));
+  });
   const settled = await Promise.allSettled(
     voters.map(async (agent): Promise<Voted> => {
       const writes = new PendingWrites(step.signal);

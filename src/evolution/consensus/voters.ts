@@ -1,4 +1,4 @@
-import type { CandidateAgent } from '../../../graph/claim.repository.js';
+import type { AgentSummary, CandidateAgent } from '../../../graph/claim.repository.js';
 import { AgentRole, type Agent } from '../../domain/agent.js';
 import { StepError } from '../../engine/executor.js';
 
@@ -20,7 +20,7 @@ export function chooseVoters(
   requirements: readonly string[],
   assigned: Agent,
   wanted: number,
-): Agent[] {
+): AgentSummary[] {
   const proficiency = (c: CandidateAgent) =>
     requirements.reduce(
       (sum, name) => sum + (c.capabilities.find((k) => k.name === name)?.proficiency ?? 0),
