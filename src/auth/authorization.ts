@@ -48,6 +48,9 @@ export function auditEveryMutation(schema: GraphQLSchema): void {
   }
 }
 
+/** The time a failure's audit event may take, whatever was left of its request's. */
+const FAILURE_AUDIT_MS = 5_000;
+
 async function audited(
   context: AppContext,
   operation: string,
@@ -71,9 +74,13 @@ async function audited(
   } catch (err) {
     if (err instanceof RoleRefusedError) throw err;
     const code = err instanceof AppError ? err.code : 'INTERNAL_SERVER_ERROR';
-    await record(context, scope, AuditOutcome.FAILURE, code).catch((auditErr: unknown) =>
-      context.logger.error({ err: auditErr }, 'could not write the audit event of a failure'),
-    );
+    // Under a deadline of its own: a mutation that failed because its request ran out of time
+    // would otherwise lose its event too (test/audit-deadline.int.test.ts).
+    await context.graph
+      .withDeadline(FAILURE_AUDIT_MS, () => record(context, scope, AuditOutcome.FAILURE, code))
+      .catch((auditErr: unknown) =>
+        context.logger.error({ err: auditErr }, 'could not write the audit event of a failure'),
+      );
     throw err;
   }
 }

@@ -1,0 +1,60 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from './utils/server.js';
+
+/**
+ * Issue 15, found by bench:agents on a cold Neo4j: a mutation that failed because its request
+ * ran out of time lost its audit event. The failure is audited after the mutation's
+ * transaction rolled back, and that write ran under the request's deadline, already past:
+ * "could not write the audit event of a failure", nothing in the trail. A person who asks who
+ * tried what must see it; the event gets a few seconds of its own.
+ */
+const REQUEST_MS = 500;
+
+describe('the audit of a mutation that ran out of time', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer(undefined, { requestTimeoutMs: REQUEST_MS });
+  });
+  afterAll(() => server.stop());
+
+  it('is written although the request deadline has passed', async () => {
+    const created = await server.gql(
+      `mutation { createAgent(input: { name: "Locked", role: MASTER_OPERATOR }) { id } }`,
+    );
+    expect(created.errors).toBeUndefined();
+    const id = (created.data as { createAgent: { id: string } }).createAgent.id;
+
+    // Another transaction holds the agent's lock longer than the request may run.
+    let locked!: () => void;
+    const holding = new Promise<void>((r) => (locked = r));
+    const held = server.graph.write(async (tx) => {
+      await tx.run({ cypher: 'MATCH (a:Agent {id: $id}) SET a.heldBy = "test"', params: { id } });
+      locked();
+      await new Promise((r) => setTimeout(r, 4 * REQUEST_MS));
+    });
+    await holding;
+    const res = await server.gql(
+      `mutation($id: ID!) { updateAgent(id: $id, input: { description: "late" }) { id } }`,
+      { id },
+    );
+    expect(res.errors?.[0]?.extensions?.code).toBe('REQUEST_TIMEOUT');
+    await held;
+
+    // The failure's audit commits once the mutation's transaction gives up on the lock.
+    const until = Date.now() + 10_000;
+    let events: { outcome: string; targetIds: string[] }[] = [];
+    while (Date.now() < until) {
+      const trail = await server.graph.read((tx) =>
+        tx.run<{ outcome: string; targetIds: string[] }>({
+          cypher: `MATCH (e:AuditEvent {tenantId: $tenantId, operation: 'updateAgent'})
+                   RETURN e.outcome AS outcome, e.targetIds AS targetIds`,
+          params: { tenantId: server.tenantId },
+        }),
+      );
+      events = trail;
+      if (events.length > 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(events).toEqual([{ outcome: 'FAILURE', targetIds: [id] }]);
+  }, 30_000);
+});
