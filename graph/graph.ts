@@ -16,6 +16,9 @@ export interface GraphSettings {
   database: string;
 }
 
+/** How long work waits for a pooled connection before the driver gives up. */
+const ACQUISITION_TIMEOUT_MS = 5_000;
+
 /** A connectivity failure that took this long was a timeout, not a stale connection. */
 const SLOW_FAILURE_MS = 1_000;
 
@@ -60,6 +63,8 @@ export class Graph {
     private readonly txTimeoutMs = 60_000,
     /** Fails calls at once while Neo4j is unreachable (see breaker.ts). */
     readonly breaker = new CircuitBreaker(),
+    /** The driver's wait for a pooled connection (its connectionAcquisitionTimeout). */
+    private readonly acquisitionMs = ACQUISITION_TIMEOUT_MS,
   ) {}
 
   /**
@@ -155,12 +160,14 @@ export class Graph {
         // first (lockAndBump cannot load it then): started again, the match no longer finds it.
         const vanished = (cause as { code?: string }).code === ENTITY_NOT_FOUND && n < 3;
         // Every pooled connection was in use for the driver's acquisition timeout: a queue,
-        // not an outage (a cold Neo4j under a burst). Waited out until the deadline, then
-        // answered "busy" (test/pool-busy.int.test.ts).
+        // not an outage (a cold Neo4j under a burst). Asked again while another whole wait
+        // ends before the deadline, then answered "busy" (503, nothing done: safe to send
+        // again), not left to run into the request's timeout (test/pool-busy.int.test.ts).
         const busy = isBusyPool(cause);
         const retryable = (cause as { retryable?: boolean }).retryable || vanished || busy;
         const pause = Math.min(500, 5 * 2 ** n) * (0.5 + Math.random());
-        if (!retryable || Date.now() + (busy ? pause : 0) > deadline) throw err;
+        const needs = busy ? pause + this.acquisitionMs : 0;
+        if (!retryable || Date.now() + needs > deadline) throw err;
         this.retryCount++;
         metrics.neo4j.retries.inc({ reason: busy ? 'busy' : 'transient' });
         if (isConflict(cause)) metrics.neo4j.conflicts.inc();
@@ -279,7 +286,7 @@ export async function connectGraph(settings: GraphSettings, opts: ConnectOptions
     // shorter: on a loaded machine a healthy Neo4j can take seconds to accept.
     connectionTimeout: 5_000,
     // Also bounds a connect that hangs after TCP (a partition behind a proxy): see breaker.ts.
-    connectionAcquisitionTimeout: 5_000,
+    connectionAcquisitionTimeout: ACQUISITION_TIMEOUT_MS,
     logging: { level: 'error', logger: () => {} },
   });
   const attempts = opts.attempts ?? Infinity;
