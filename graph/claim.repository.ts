@@ -3,7 +3,7 @@ import type { Agent } from '../src/domain/agent.js';
 import type { Task } from '../src/domain/task.js';
 import type { Tx } from './cypher.js';
 import { scopedTasks, type TenantScope } from './engine-scope.js';
-import { toTask } from './mappers.js';
+import { toAgentSummary, toTask } from './mappers.js';
 import type { NodeLike } from './page.js';
 import type { DependencyState } from './promotion.repository.js';
 import { lockAndBump } from './locks.js';
@@ -219,7 +219,7 @@ export interface CandidateAgent {
  */
 export async function candidateAgents(tx: Tx, tenantIds: string[]): Promise<CandidateAgent[]> {
   const rows = await tx.run<{
-    a: AgentSummary | null;
+    a: NodeLike | null;
     caps: CandidateAgent['capabilities'] | null;
     busyId: string | null;
     load: number;
@@ -232,7 +232,8 @@ export async function candidateAgents(tx: Tx, tenantIds: string[]): Promise<Cand
         MATCH (a:Agent {tenantId: tenantId, active: true})
         USING INDEX SEEK a:Agent(tenantId, role)
         WHERE a.role IS NOT NULL AND a.status IN ['IDLE', 'BUSY']
-        RETURN a {.id, .tenantId, .name, .role, .status} AS a, [(a)-[h:HAS_CAPABILITY]->(c:Capability) | {name: c.name,
+        RETURN {elementId: elementId(a), properties: a {.id, .tenantId, .name, .role, .status}} AS a,
+               [(a)-[h:HAS_CAPABILITY]->(c:Capability) | {name: c.name,
                   proficiency: h.proficiency, runs: h.runs, successes: h.successes,
                   avgLatencyMs: h.avgLatencyMs, scored: coalesce(h.scored, 0),
                   scoreSum: coalesce(h.scoreSum, 0.0)}] AS caps,
@@ -250,9 +251,11 @@ export async function candidateAgents(tx: Tx, tenantIds: string[]): Promise<Cand
   });
   const loads = new Map<string, number>();
   for (const r of rows) if (r.busyId) loads.set(r.busyId, r.load);
-  return rows.flatMap((r) =>
-    r.a ? [{ agent: r.a, load: loads.get(r.a.id) ?? 0, capabilities: r.caps ?? [] }] : [],
-  );
+  return rows.flatMap((r) => {
+    if (!r.a) return [];
+    const agent = toAgentSummary(r.a);
+    return [{ agent, load: loads.get(agent.id) ?? 0, capabilities: r.caps ?? [] }];
+  });
 }
 
 /** Gives a claimed task back (no agent could take it): READY again, the attempt not counted. */

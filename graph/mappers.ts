@@ -134,6 +134,23 @@ export const str = (v: unknown): string | null =>
   v === undefined || v === null ? null : String(v);
 export const num = (v: unknown, fallback = 0): number => (typeof v === 'number' ? v : fallback);
 
+/**
+ * What choosing an agent reads of one (claim.repository's candidates), checked as toAgent
+ * checks it: a malformed one is quarantined by the claim, not a TypeError for every claim.
+ */
+export function toAgentSummary(
+  node: NodeLike,
+): Pick<Agent, 'id' | 'tenantId' | 'name' | 'role' | 'status'> {
+  const r = new Reader('Agent', node);
+  return {
+    id: r.text('id'),
+    tenantId: String(r.p.tenantId),
+    name: r.text('name'),
+    role: r.oneOf('role', AgentRole),
+    status: r.oneOf('status', AgentStatus),
+  };
+}
+
 export function toAgent(node: NodeLike): Agent {
   const r = new Reader('Agent', node);
   const p = r.p;

@@ -31,7 +31,8 @@ describe('workers racing for one task', () => {
     await graph.write((tx) =>
       tx.run({
         cypher: `CREATE (:Agent {id: $agentId, tenantId: $tenantId, name: 'Racer',
-                   role: 'MASTER_OPERATOR', status: 'IDLE', active: true})`,
+                   role: 'MASTER_OPERATOR', status: 'IDLE', active: true,
+                   createdAt: datetime(), updatedAt: datetime()})`,
         params: { agentId, tenantId },
       }),
     );

@@ -58,6 +58,8 @@ describe('a row the engine cannot read', () => {
     control = await startTestServer();
     poisoned = await startTestServer();
     // Inserted by raw Cypher, as the issue's import did: URGENT, so every claim picks it first.
+    // The agent has no name, which every claim reads (a claim reads the rest of an agent only
+    // once it has chosen it).
     await poisoned.graph.write((tx) =>
       tx.run({
         cypher: `
@@ -67,7 +69,7 @@ describe('a row the engine cannot read', () => {
           CREATE (:Task {id: $badPending, tenantId: $tenantId, title: 'poison too',
                          status: 'PENDING', orchestrated: true, priority: 'SOON', attempts: 0,
                          maxAttempts: 3, version: 1, createdAt: datetime(), updatedAt: datetime()})
-          CREATE (:Agent {id: $badAgent, tenantId: $tenantId, name: 'Broken', role: 'MASTER_OPERATOR',
+          CREATE (:Agent {id: $badAgent, tenantId: $tenantId, role: 'MASTER_OPERATOR',
                           status: 'IDLE', active: true, version: 1, createdAt: 'not a time'})`,
         params: { badTask, badPending, badAgent, tenantId: poisoned.tenantId },
       }),
