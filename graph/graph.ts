@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { availableParallelism } from 'node:os';
 import neo4j, { type Driver, type QueryResult, type SessionMode } from 'neo4j-driver';
 import { AppError } from '../src/domain/errors.js';
 import { CircuitBreaker, isConnectivityError } from './breaker.js';
@@ -14,6 +15,20 @@ export interface GraphSettings {
   user: string;
   password: string;
   database: string;
+  /** Pooled connections, so transactions at once, of this process (defaultMaxConnections). */
+  maxConnections?: number;
+}
+
+/**
+ * Transactions one process runs at once when NEO4J_MAX_CONNECTIONS is unset: 8 per core, at
+ * least 16. A Neo4j works on about as many transactions at once as it has cores (the embedded
+ * one shares this machine's); more connections add no throughput, they make every transaction
+ * slower together, and a burst then ran into its requests' deadlines all at once: 200
+ * submitTask on a cold Neo4j, 2 cores, 100 connections: 42 to 100 failed; 16: none, the same
+ * total time (README, bench:agents). Work past the pool waits its turn (see retrying).
+ */
+export function defaultMaxConnections(): number {
+  return Math.max(16, 8 * availableParallelism());
 }
 
 /** How long work waits for a pooled connection before the driver gives up. */
@@ -287,6 +302,7 @@ export async function connectGraph(settings: GraphSettings, opts: ConnectOptions
     connectionTimeout: 5_000,
     // Also bounds a connect that hangs after TCP (a partition behind a proxy): see breaker.ts.
     connectionAcquisitionTimeout: ACQUISITION_TIMEOUT_MS,
+    maxConnectionPoolSize: settings.maxConnections ?? defaultMaxConnections(),
     logging: { level: 'error', logger: () => {} },
   });
   const attempts = opts.attempts ?? Infinity;

@@ -31,6 +31,7 @@ export async function resolveGraphSettings(config: Config, log: Log): Promise<Gr
       user: config.neo4j.user,
       password: config.neo4j.password ?? '',
       database: config.neo4j.database,
+      maxConnections: config.neo4j.maxConnections,
     };
   }
   const local = await startLocalNeo4j(localNeo4jOptions(config, log));
@@ -38,7 +39,14 @@ export async function resolveGraphSettings(config: Config, log: Log): Promise<Gr
   log(
     `Neo4j Browser: ${local.browserUrl} (user ${local.user}, password in ${path.join(config.dataDir, 'neo4j', 'password')})`,
   );
-  return { uri: local.boltUri, user: local.user, password: local.password, database: 'neo4j' };
+  const { maxConnections } = config.neo4j;
+  return {
+    uri: local.boltUri,
+    user: local.user,
+    password: local.password,
+    database: 'neo4j',
+    maxConnections,
+  };
 }
 
 /** Connects (retrying while Neo4j is unreachable) and applies pending migrations. */

@@ -56,6 +56,11 @@ const envSchema = z.object({
   NEO4J_USER: z.string().min(1).default('neo4j'),
   NEO4J_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
   NEO4J_DATABASE: z.string().min(1).default('neo4j'),
+  NEO4J_MAX_CONNECTIONS: z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .optional(),
   LOCAL_NEO4J_BOLT_PORT: port(7687),
   LOCAL_NEO4J_HTTP_PORT: port(7474),
   LOCAL_NEO4J_HEAP: memory('512m'),
@@ -113,6 +118,8 @@ export interface Config {
     user: string;
     password?: string;
     database: string;
+    /** Connections (transactions at once) per process; unset: graph.ts's default. */
+    maxConnections?: number;
   };
   localNeo4j: { boltPort: number; httpPort: number; heap: string; pageCache: string };
   /** An ADMIN key of the default tenant to accept; required in production. */
@@ -210,6 +217,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       user: e.NEO4J_USER,
       password: e.NEO4J_PASSWORD,
       database: e.NEO4J_DATABASE,
+      maxConnections: e.NEO4J_MAX_CONNECTIONS,
     },
     localNeo4j: {
       boltPort: e.LOCAL_NEO4J_BOLT_PORT,

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { defaultMaxConnections } from '../graph/graph.js';
 import { ConfigError, loadConfig } from '../src/config.js';
 
 describe('loadConfig', () => {
@@ -26,6 +27,18 @@ describe('loadConfig', () => {
       /LOCAL_NEO4J_HEAP must be a size/,
     );
     expect(() => loadConfig({ NEO4J_URI: 'http://x' })).toThrow(/NEO4J_URI must be a neo4j:\/\//);
+    expect(() => loadConfig({ NEO4J_MAX_CONNECTIONS: '0' })).toThrow(
+      /NEO4J_MAX_CONNECTIONS must be at least 1/,
+    );
+    expect(() => loadConfig({ NEO4J_MAX_CONNECTIONS: 'many' })).toThrow(
+      /NEO4J_MAX_CONNECTIONS must be a number/,
+    );
+  });
+
+  it('takes the connections per process from NEO4J_MAX_CONNECTIONS, else a default by cores', () => {
+    expect(loadConfig({ NEO4J_MAX_CONNECTIONS: '40' }).neo4j.maxConnections).toBe(40);
+    expect(loadConfig({}).neo4j.maxConnections).toBeUndefined();
+    expect(defaultMaxConnections()).toBeGreaterThanOrEqual(16);
   });
 
   it('requires a password with a remote Neo4j', () => {
