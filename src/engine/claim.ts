@@ -113,16 +113,19 @@ export function claimSteps(
     // runs (by run id), the candidate; the executor sees the agent with that version's behaviour.
     const versions = await useVersions(
       tx,
-      starts.map((r) => ({
+      starts.map((r, i) => ({
         runId: r.id,
         agentId: r.agentId,
-        tenantId: agents.get(r.id)!.tenantId,
+        tenantId: picked[i]!.task.tenantId,
       })),
     );
-    const runs: StartedStep[] = picked.map((p) => ({
-      ...p,
-      agent: withVersion(agents.get(p.runId)!, versions.byRun.get(p.runId)),
-    }));
+    const runs: StartedStep[] = picked.map((p) => {
+      const agent = agents.get(p.runId);
+      // Deleted since the summaries were read: the claim rolls back and the next poll, which
+      // no longer sees the agent, claims the steps again.
+      if (!agent) throw new Error(`agent of run ${p.runId} is gone; claiming again`);
+      return { ...p, agent: withVersion(agent, versions.byRun.get(p.runId)) };
+    });
     for (const v of versions.created) {
       const summary = `version ${v.version} of agent ${v.agentId}: new -> LIVE (${v.reason})`;
       emit({
