@@ -20,7 +20,11 @@ export function describeTeam(candidates: CandidateAgent[]): string {
   const groups = new Map<string, CandidateAgent[]>();
   for (const o of operators) {
     const names = o.capabilities.length ? o.capabilities.map((c) => c.name) : [''];
-    for (const name of names) groups.set(name, [...(groups.get(name) ?? []), o]);
+    for (const name of names) {
+      const group = groups.get(name);
+      if (group) group.push(o);
+      else groups.set(name, [o]);
+    }
   }
   const ranked = [...groups].sort(([a, x], [b, y]) => y.length - x.length || a.localeCompare(b));
   const lines = ranked.slice(0, LISTED).map(([capability, group]) => {
