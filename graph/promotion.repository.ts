@@ -28,9 +28,10 @@ export interface Promotable {
 // predicate lets the planner start from the status index instead of from t (engine-scope.ts).
 // Names no caller's MATCH uses: a WITH's WHERE sees the variables bound before it, so a `dep`
 // bound by the caller would be the one dependency checked (it promoted steps too early).
-const PROMOTABLE = `
+const READY_TO_MOVE = `
   WITH t WHERE NOT EXISTS { (t)-[:SUBTASK_OF]->(parent) WHERE parent.status <> 'IN_PROGRESS' }
-    AND NOT EXISTS { (t)-[:DEPENDS_ON]->(dep) WHERE NOT dep.status IN ${FINISHED} }
+    AND NOT EXISTS { (t)-[:DEPENDS_ON]->(dep) WHERE NOT dep.status IN ${FINISHED} }`;
+const PROMOTABLE = `${READY_TO_MOVE}
   WITH t LIMIT $limit
   OPTIONAL MATCH (t)-[:DEPENDS_ON]->(d)
   WITH t, collect(CASE WHEN d IS NULL THEN null ELSE {key: d.key, status: d.status, result: d.result} END) AS deps
@@ -54,6 +55,20 @@ export function promotableTasks(
     limit: neo4j.int(limit),
     tenants,
   });
+}
+
+/**
+ * Whether promotableTasks would find any, reading no row: the scheduler's tick looks first,
+ * one round trip, and leaves a row the mappers refuse to the write that quarantines it.
+ */
+export async function anyPromotable(tx: Tx, tenants: TenantScope = null): Promise<boolean> {
+  const rows = await tx.run({
+    cypher: `${scopedTasks('t', ['PENDING'], tenants)} AND t.orchestrated = true
+      ${READY_TO_MOVE}
+      RETURN true AS found LIMIT 1`,
+    params: { tenants },
+  });
+  return rows.length > 0;
 }
 
 /** The same, among the PENDING dependants of one task: what its ending may have unblocked. */

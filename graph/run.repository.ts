@@ -131,6 +131,8 @@ export interface EndedRun {
   costUsd: number;
   /** The task has no parent. */
   isRoot: boolean;
+  /** Some task depends on this one (its end may unblock it). */
+  hasDependants: boolean;
 }
 
 /**
@@ -143,6 +145,7 @@ export async function endRun(tx: Tx, o: RunOutcome): Promise<EndedRun | null> {
     agentId: string | null;
     costUsd: number | null;
     isRoot: boolean;
+    hasDependants: boolean;
   }>({
     cypher: `
       MATCH (t:Task {id: $taskId})<-[:OF]-(r:Run {id: $runId}) USING INDEX SEEK r:Run(id)
@@ -160,7 +163,8 @@ export async function endRun(tx: Tx, o: RunOutcome): Promise<EndedRun | null> {
         OPTIONAL MATCH (r)-[:CALLED]->(c:LLMCall)
         RETURN sum(coalesce(c.costUsd, 0.0)) AS costUsd
       }
-      RETURN t, a.id AS agentId, costUsd, NOT EXISTS { (t)-[:SUBTASK_OF]->() } AS isRoot`,
+      RETURN t, a.id AS agentId, costUsd, NOT EXISTS { (t)-[:SUBTASK_OF]->() } AS isRoot,
+             EXISTS { (t)<-[:DEPENDS_ON]-() } AS hasDependants`,
     params: {
       result: null,
       error: null,
@@ -169,8 +173,9 @@ export async function endRun(tx: Tx, o: RunOutcome): Promise<EndedRun | null> {
     },
   });
   if (!row) return null;
-  const { agentId, isRoot } = row;
-  return { task: toTask(row.t), agentId, costUsd: Number(row.costUsd ?? 0), isRoot };
+  const { agentId, isRoot, hasDependants } = row;
+  const costUsd = Number(row.costUsd ?? 0);
+  return { task: toTask(row.t), agentId, costUsd, isRoot, hasDependants };
 }
 
 /**

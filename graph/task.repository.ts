@@ -123,7 +123,9 @@ async function tasksByIdsInOrder(tx: Tx, tenantId: string, ids: string[]): Promi
 /** The parent's id, or null for a root. */
 export async function parentOf(tx: Tx, tenantId: string, id: string): Promise<string | null> {
   const [row] = await tx.run<{ id: string }>({
-    cypher: 'MATCH (:Task {tenantId: $tenantId, id: $id})-[:SUBTASK_OF]->(p) RETURN p.id AS id',
+    // Seeks the id's index: on some statistics the planner scanned every task's id instead.
+    cypher: `MATCH (t:Task {tenantId: $tenantId, id: $id})-[:SUBTASK_OF]->(p) USING INDEX SEEK t:Task(id)
+             RETURN p.id AS id`,
     params: { tenantId, id },
   });
   return row?.id ?? null;

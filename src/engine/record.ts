@@ -4,7 +4,13 @@
  * lease; or, when its worker stops, the step given back to the queue.
  */
 import { markCallsAbandoned } from '../../graph/llm-call.repository.js';
-import { abandonRun, endRun, recordPerformance, releaseRun } from '../../graph/run.repository.js';
+import {
+  abandonRun,
+  endRun,
+  recordPerformance,
+  releaseRun,
+  type EndedRun,
+} from '../../graph/run.repository.js';
 import { holdForInput } from '../../graph/tool-approval.repository.js';
 import type { Agent } from '../domain/agent.js';
 import { TaskStatus, type Task } from '../domain/task.js';
@@ -68,14 +74,15 @@ export async function releaseStep(
 
 /**
  * Writes the outcome, and for a success the step's queued writes, in one transaction while
- * this worker holds the lease; false when it no longer does (then nothing is committed).
+ * this worker holds the lease; null when it no longer does (then nothing is committed).
+ * Otherwise says where the end may have unblocked work: dependants, a parent to settle.
  */
 export async function recordOutcome(
   ctx: EngineContext,
   a: Attempt,
   outcome: Outcome,
   backoff: { baseMs: number; maxMs: number },
-): Promise<boolean> {
+): Promise<Pick<EndedRun, 'isRoot' | 'hasDependants'> | null> {
   const { task, runId } = a;
   const latencyMs = Date.now() - a.startedAt;
   const failure = 'error' in outcome ? describeFailure(outcome.error) : null;
@@ -169,5 +176,5 @@ export async function recordOutcome(
     return ended;
   });
   logOutcome(ctx, a, outcome, ended !== null, { retry, retryInMs, latencyMs });
-  return ended !== null;
+  return ended && { isRoot: ended.isRoot, hasDependants: ended.hasDependants };
 }

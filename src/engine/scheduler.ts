@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
+  anyPromotable,
   changeStatuses,
   promotableDependants,
   promotableTasks,
@@ -212,8 +213,14 @@ export class Scheduler {
     if (free > 0 && !this.stopped) await this.claim(free);
   }
 
-  /** Moves PENDING steps whose dependencies ended; returns whether any moved. */
-  private promote(after?: string): Promise<boolean> {
+  /**
+   * Moves PENDING steps whose dependencies ended; returns whether any moved. A tick first looks
+   * with a one-round-trip read: it mostly finds nothing, and an empty write costs a begin and a
+   * commit more. The write reads again under its locks.
+   */
+  private async promote(after?: string): Promise<boolean> {
+    if (!after && !(await this.o.uow.read((tx) => anyPromotable(tx, this.o.tenantIds))))
+      return false;
     return this.ctx.write(async (tx, emit) => {
       const candidates = after
         ? await promotableDependants(tx, after)
@@ -234,11 +241,15 @@ export class Scheduler {
 
   /**
    * After a step's end commits: unblock its dependants at once (no waiting for the next poll)
-   * and settle its parent if that was the last step. Both are cheap reads when nothing is due;
-   * locking the parent inside every step's own transaction made all steps of a plan queue on it.
+   * and settle its parent if that was the last step (locking the parent inside every step's own
+   * transaction made all steps of a plan queue on it). Each only where the end says it is due.
    */
-  private async afterEnd(taskId: string): Promise<void> {
-    await this.promote(taskId);
+  private async afterEnd(
+    taskId: string,
+    ended: { isRoot: boolean; hasDependants: boolean },
+  ): Promise<void> {
+    if (ended.hasDependants) await this.promote(taskId);
+    if (ended.isRoot) return;
     const parentId = await this.o.uow.read((tx) => settleableParentOf(tx, taskId));
     if (parentId) await this.ctx.write((tx, emit) => settle(tx, emit, parentId));
   }
@@ -333,7 +344,8 @@ export class Scheduler {
       await releaseStep(this.ctx, a, outcome.error);
       return;
     }
-    if (await recordOutcome(this.ctx, a, outcome, this.o.backoff)) await this.afterEnd(a.task.id);
+    const ended = await recordOutcome(this.ctx, a, outcome, this.o.backoff);
+    if (ended) await this.afterEnd(a.task.id, ended);
   }
 
   /**
