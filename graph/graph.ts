@@ -5,8 +5,9 @@ import { AppError } from '../src/domain/errors.js';
 import { CircuitBreaker, isConnectivityError } from './breaker.js';
 import { isAuthError, isBusyPool, translateDriverError } from './errors.js';
 import type { CypherQuery, Row, Tx } from './cypher.js';
-import { addSource, metrics, sessionSources } from '../src/metrics/metrics.js';
+import { addSource, metrics, sessionSources, writeWaitSources } from '../src/metrics/metrics.js';
 import { statementName } from './statement-name.js';
+import { WriteSlots, writeSlotsFor } from './write-slots.js';
 import { SpanKind, tracer } from '../src/tracing/tracer.js';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 
@@ -71,16 +72,35 @@ export class Graph {
    */
   onStatement?: (q: CypherQuery) => void;
 
+  /** Neo4j ends a transaction running longer than this: no runaway query outlives its use. */
+  private readonly txTimeoutMs: number;
+  /** Fails calls at once while Neo4j is unreachable (see breaker.ts). */
+  readonly breaker: CircuitBreaker;
+  /** The driver's wait for a pooled connection (its connectionAcquisitionTimeout). */
+  private readonly acquisitionMs: number;
+  /** Write transactions at once, fewer than the pool's connections: reads never wait behind writes. */
+  private readonly writeSlots: WriteSlots;
+  /** Takes the write-slot gauge's source off the metrics. */
+  private readonly unmeter: () => void;
+
   constructor(
     private readonly driver: Driver,
     readonly database: string,
-    /** Neo4j ends a transaction running longer than this: no runaway query outlives its use. */
-    private readonly txTimeoutMs = 60_000,
-    /** Fails calls at once while Neo4j is unreachable (see breaker.ts). */
-    readonly breaker = new CircuitBreaker(),
-    /** The driver's wait for a pooled connection (its connectionAcquisitionTimeout). */
-    private readonly acquisitionMs = ACQUISITION_TIMEOUT_MS,
-  ) {}
+    options: {
+      txTimeoutMs?: number;
+      breaker?: CircuitBreaker;
+      acquisitionMs?: number;
+      /** The driver's pool size (its maxConnectionPoolSize). */
+      maxConnections?: number;
+    } = {},
+  ) {
+    this.txTimeoutMs = options.txTimeoutMs ?? 60_000;
+    this.breaker = options.breaker ?? new CircuitBreaker();
+    this.acquisitionMs = options.acquisitionMs ?? ACQUISITION_TIMEOUT_MS;
+    const max = options.maxConnections ?? defaultMaxConnections();
+    this.writeSlots = new WriteSlots(writeSlotsFor(max));
+    this.unmeter = addSource(writeWaitSources, () => this.writeSlots.queued);
+  }
 
   /**
    * Runs `work` (and everything it awaits) under a deadline `ms` from now: each transaction's
@@ -124,7 +144,17 @@ export class Graph {
   }
 
   write<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.retrying(() => this.transaction(neo4j.session.WRITE, work));
+    return this.retrying(async () => {
+      const release = await this.writeSlots.acquire(this.acquisitionMs).catch((err: unknown) => {
+        // The same "busy" as a full pool's (retried until the deadline, then a 503).
+        throw Object.assign(translateDriverError(err) as Error, { cause: err });
+      });
+      try {
+        return await this.transaction(neo4j.session.WRITE, work);
+      } finally {
+        release();
+      }
+    });
   }
 
   /** One attempt: begin, work, commit (or roll back). Retrying is retrying()'s job alone. */
@@ -220,6 +250,7 @@ export class Graph {
   }
 
   close(): Promise<void> {
+    this.unmeter();
     return this.driver.close();
   }
 
@@ -294,6 +325,7 @@ export interface ConnectOptions {
  * exponential backoff and a log line per attempt; refused credentials fail at once.
  */
 export async function connectGraph(settings: GraphSettings, opts: ConnectOptions): Promise<Graph> {
+  const max = settings.maxConnections ?? defaultMaxConnections();
   const driver = neo4j.driver(settings.uri, neo4j.auth.basic(settings.user, settings.password), {
     disableLosslessIntegers: true,
     // Short, so an unreachable Neo4j fails a call in seconds and the breaker can open
@@ -302,7 +334,7 @@ export async function connectGraph(settings: GraphSettings, opts: ConnectOptions
     connectionTimeout: 5_000,
     // Also bounds a connect that hangs after TCP (a partition behind a proxy): see breaker.ts.
     connectionAcquisitionTimeout: ACQUISITION_TIMEOUT_MS,
-    maxConnectionPoolSize: settings.maxConnections ?? defaultMaxConnections(),
+    maxConnectionPoolSize: max,
     logging: { level: 'error', logger: () => {} },
   });
   const attempts = opts.attempts ?? Infinity;
@@ -317,7 +349,7 @@ export async function connectGraph(settings: GraphSettings, opts: ConnectOptions
               : `Neo4j at ${settings.uri} answers again`,
           ),
       });
-      return new Graph(driver, settings.database, undefined, breaker);
+      return new Graph(driver, settings.database, { breaker, maxConnections: max });
     } catch (err) {
       if (isAuthError(err)) {
         await driver.close();

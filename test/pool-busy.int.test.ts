@@ -26,7 +26,7 @@ describe('a busy connection pool', () => {
       connectionAcquisitionTimeout: ACQUISITION_MS,
       logging: { level: 'error', logger: () => {} },
     });
-    graph = new Graph(driver, s.database, undefined, undefined, ACQUISITION_MS);
+    graph = new Graph(driver, s.database, { acquisitionMs: ACQUISITION_MS, maxConnections: POOL });
   });
   afterAll(() => graph.close());
 

@@ -80,6 +80,8 @@ export const subscriberSources: Source<{
 }> = new Set();
 /** Neo4j sessions this process has open. */
 export const sessionSources: Source<() => number> = new Set();
+/** Write transactions waiting for a write slot (graph/write-slots.ts), one per Graph. */
+export const writeWaitSources: Source<() => number> = new Set();
 
 export function addSource<T>(sources: Source<T>, source: T): () => void {
   sources.add(source);
@@ -111,6 +113,12 @@ export const metrics = {
       'Neo4j sessions open (each holds a pooled connection)',
       [],
       async (g) => g.set(await sum(sessionSources, (s) => s())),
+    ),
+    writesWaiting: gaugeOnScrape(
+      'neo4j_writes_waiting',
+      'Write transactions waiting for a write slot (the rest of the pool is kept for reads)',
+      [],
+      async (g) => g.set(await sum(writeWaitSources, (s) => s())),
     ),
   },
   subscriptions: {
