@@ -28,7 +28,9 @@ export class WriteSlots {
         resolve(this.releaser());
       };
       const timer = setTimeout(() => {
-        this.waiting.splice(this.waiting.indexOf(grant), 1);
+        const at = this.waiting.indexOf(grant);
+        if (at < 0) return; // granted meanwhile
+        this.waiting.splice(at, 1);
         const message = `Connection acquisition timed out in ${waitMs} ms: all ${this.size} write slots of this process are in use`;
         // The driver's code for errors of its own, so it is translated like the driver's.
         reject(Object.assign(new Error(message), { code: 'N/A' }));
@@ -37,11 +39,12 @@ export class WriteSlots {
     });
   }
 
-  /** Write transactions holding a slot now, and waiting for one (metrics). */
+  /** Write transactions holding a slot now. */
   get inUse(): number {
     return this.used;
   }
 
+  /** Write transactions waiting for a slot (the metrics' gauge). */
   get queued(): number {
     return this.waiting.length;
   }
