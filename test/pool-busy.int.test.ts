@@ -1,6 +1,7 @@
 import { inject } from 'vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import neo4j from 'neo4j-driver';
+import { openEveryConnection } from './utils/pool.js';
 import { Graph } from '../graph/graph.js';
 import { UnavailableError } from '../src/domain/errors.js';
 
@@ -14,11 +15,12 @@ import { UnavailableError } from '../src/domain/errors.js';
  */
 const POOL = 2;
 const ACQUISITION_MS = 200;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('a busy connection pool', () => {
   let graph: Graph;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     const s = inject('neo4j');
     const driver = neo4j.driver(s.uri, neo4j.auth.basic(s.user, s.password), {
       disableLosslessIntegers: true,
@@ -26,6 +28,7 @@ describe('a busy connection pool', () => {
       connectionAcquisitionTimeout: ACQUISITION_MS,
       logging: { level: 'error', logger: () => {} },
     });
+    await openEveryConnection(driver, s.database, POOL);
     graph = new Graph(driver, s.database, { acquisitionMs: ACQUISITION_MS, maxConnections: POOL });
   });
   afterAll(() => graph.close());
@@ -35,14 +38,14 @@ describe('a busy connection pool', () => {
     const hold = () =>
       graph.read(async (tx) => {
         await tx.run({ cypher: 'RETURN 1 AS one' });
-        await new Promise((r) => setTimeout(r, ms));
+        await sleep(ms);
       });
     return Promise.all(Array.from({ length: POOL }, hold));
   }
 
   it('makes work wait for a connection instead of failing', async () => {
     const held = holdPool(4 * ACQUISITION_MS);
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
     const started = Date.now();
     const rows = await graph.read((tx) => tx.run<{ one: number }>({ cypher: 'RETURN 1 AS one' }));
     expect(rows).toEqual([{ one: 1 }]);
@@ -53,7 +56,7 @@ describe('a busy connection pool', () => {
 
   it('answers "busy" before the request deadline when no connection frees up in time', async () => {
     const held = holdPool(10 * ACQUISITION_MS);
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
     const deadlineMs = 3 * ACQUISITION_MS;
     const started = Date.now();
     const failed = await graph
