@@ -26,11 +26,11 @@ import { WorkerStoppingError, type Executor } from './executor.js';
 import { PendingWrites } from './pending-writes.js';
 import { writeQuarantining } from './quarantine.js';
 import { recordOutcome, releaseStep, type Attempt, type Outcome } from './record.js';
-import { attemptIds } from './step-log.js';
+import { attemptIds, stepSpan } from './step-log.js';
 import { settle, settleUpwards, sweep } from './sweep.js';
 import { countClaims } from './engine-metrics.js';
 import { context, trace } from '@opentelemetry/api';
-import { contextOf, failSpan, tracer, type Context } from '../tracing/tracer.js';
+import { contextOf, failSpan } from '../tracing/tracer.js';
 import { addSource, readySources, runningSources } from '../metrics/metrics.js';
 import { countReady } from '../../graph/claim.repository.js';
 
@@ -380,26 +380,4 @@ export class Scheduler {
       this.o.logger,
     );
   }
-}
-
-/** A step attempt's span: a child of the span that started its workflow, when there is one. */
-function stepSpan(
-  { task, agent, runId, capability }: StartedStep,
-  workerId: string,
-  parent: Context,
-) {
-  return tracer.startSpan(
-    `step ${capability}`,
-    {
-      attributes: {
-        'agent_platform.task.id': task.id,
-        'agent_platform.task.key': task.key ?? '',
-        'agent_platform.run.id': runId,
-        'agent_platform.run.attempt': task.attempts,
-        'agent_platform.worker.id': workerId,
-        'gen_ai.agent.id': agent.id,
-      },
-    },
-    parent,
-  );
 }

@@ -1,12 +1,14 @@
 /**
  * What the engine logs about a step: the ids a line names, one line per step end at the level a
- * person on call needs (and the step's metrics), and how a failure is described.
+ * person on call needs (and the step's metrics), how a failure is described, and its span.
  */
 import { awaitingInputOf } from './awaiting-input.js';
 import { budgetErrorOf } from '../llm/budget.js';
 import type { EngineContext } from './context.js';
 import type { Attempt, Outcome } from './record.js';
 import { countStepEnd, type StepOutcomeLabel } from './engine-metrics.js';
+import type { StartedStep } from './claim.js';
+import { tracer, type Context } from '../tracing/tracer.js';
 
 /** What a log line about an attempt names. */
 export function attemptIds(a: Attempt, workerId: string) {
@@ -81,4 +83,26 @@ export function describeFailure(error: unknown): {
     message: typeof e?.message === 'string' ? e.message : String(error),
     timedOut: e?.name === 'TimeoutError',
   };
+}
+
+/** A step attempt's span: a child of the span that started its workflow, when there is one. */
+export function stepSpan(
+  { task, agent, runId, capability }: StartedStep,
+  workerId: string,
+  parent: Context,
+) {
+  return tracer.startSpan(
+    `step ${capability}`,
+    {
+      attributes: {
+        'agent_platform.task.id': task.id,
+        'agent_platform.task.key': task.key ?? '',
+        'agent_platform.run.id': runId,
+        'agent_platform.run.attempt': task.attempts,
+        'agent_platform.worker.id': workerId,
+        'gen_ai.agent.id': agent.id,
+      },
+    },
+    parent,
+  );
 }
