@@ -1,8 +1,6 @@
-import { inject } from 'vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import neo4j from 'neo4j-driver';
-import { openEveryConnection } from './utils/pool.js';
-import { Graph } from '../graph/graph.js';
+import { smallPoolGraph } from './utils/pool.js';
+import type { Graph } from '../graph/graph.js';
 import { UnavailableError } from '../src/domain/errors.js';
 
 /**
@@ -21,15 +19,7 @@ describe('a busy connection pool', () => {
   let graph: Graph;
 
   beforeAll(async () => {
-    const s = inject('neo4j');
-    const driver = neo4j.driver(s.uri, neo4j.auth.basic(s.user, s.password), {
-      disableLosslessIntegers: true,
-      maxConnectionPoolSize: POOL,
-      connectionAcquisitionTimeout: ACQUISITION_MS,
-      logging: { level: 'error', logger: () => {} },
-    });
-    await openEveryConnection(driver, s.database, POOL);
-    graph = new Graph(driver, s.database, { acquisitionMs: ACQUISITION_MS, maxConnections: POOL });
+    graph = await smallPoolGraph(POOL, ACQUISITION_MS);
   });
   afterAll(() => graph.close());
 

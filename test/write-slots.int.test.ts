@@ -1,8 +1,6 @@
-import { inject } from 'vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import neo4j from 'neo4j-driver';
-import { Graph } from '../graph/graph.js';
-import { openEveryConnection } from './utils/pool.js';
+import type { Graph } from '../graph/graph.js';
+import { smallPoolGraph } from './utils/pool.js';
 import { UnavailableError } from '../src/domain/errors.js';
 
 /**
@@ -20,16 +18,7 @@ describe('write slots', () => {
   let graph: Graph;
 
   beforeAll(async () => {
-    const s = inject('neo4j');
-    const driver = neo4j.driver(s.uri, neo4j.auth.basic(s.user, s.password), {
-      disableLosslessIntegers: true,
-      maxConnectionPoolSize: POOL,
-      connectionAcquisitionTimeout: ACQUISITION_MS,
-      logging: { level: 'error', logger: () => {} },
-    });
-    // The read below then waits for nothing but a free connection, not for opening one.
-    await openEveryConnection(driver, s.database, POOL);
-    graph = new Graph(driver, s.database, { acquisitionMs: ACQUISITION_MS, maxConnections: POOL });
+    graph = await smallPoolGraph(POOL, ACQUISITION_MS);
   });
   afterAll(() => graph.close());
 

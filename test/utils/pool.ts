@@ -1,4 +1,6 @@
-import type { Driver } from 'neo4j-driver';
+import neo4j, { type Driver } from 'neo4j-driver';
+import { inject } from 'vitest';
+import { Graph } from '../../graph/graph.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -10,11 +12,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * busy pool (round 27 of 2026-12-01). A connection whose acquisition timed out still joins
  * the pool when it opens, so trying again gets there.
  */
-export async function openEveryConnection(
-  driver: Driver,
-  database: string,
-  size: number,
-): Promise<void> {
+async function openEveryConnection(driver: Driver, database: string, size: number): Promise<void> {
   const hold = async () => {
     const session = driver.session({ database });
     try {
@@ -34,4 +32,20 @@ export async function openEveryConnection(
     if (opened) return;
     await sleep(200);
   }
+}
+
+/**
+ * A Graph over a pool of `size` connections with a short acquisition timeout, on the test
+ * run's Neo4j, its connections already open (openEveryConnection): a stand-in for a full pool.
+ */
+export async function smallPoolGraph(size: number, acquisitionMs: number): Promise<Graph> {
+  const s = inject('neo4j');
+  const driver = neo4j.driver(s.uri, neo4j.auth.basic(s.user, s.password), {
+    disableLosslessIntegers: true,
+    maxConnectionPoolSize: size,
+    connectionAcquisitionTimeout: acquisitionMs,
+    logging: { level: 'error', logger: () => {} },
+  });
+  await openEveryConnection(driver, s.database, size);
+  return new Graph(driver, s.database, { acquisitionMs, maxConnections: size });
 }
