@@ -1,4 +1,4 @@
-import { HumanMessage, SystemMessage } from '@langchain/core/messages';
+import { HumanMessage, SystemMessage, ToolMessage } from '@langchain/core/messages';
 import { describe, expect, it } from 'vitest';
 import type { CandidateAgent } from '../graph/claim.repository.js';
 import { AgentRole, AgentStatus, type Agent } from '../src/domain/agent.js';
@@ -8,6 +8,7 @@ import { StepError } from '../src/engine/executor.js';
 import { countVotes, normaliseAnswer } from '../src/evolution/consensus/majority.js';
 import { chooseVoters } from '../src/evolution/consensus/voters.js';
 import { judgeConsensus, voiceLines } from '../src/llm/offline-consensus.js';
+import { hintsFor } from '../src/llm/offline-replies.js';
 
 const agent = (name: string, role = AgentRole.MASTER_OPERATOR): Agent => ({
   id: `id-${name}`,
@@ -186,6 +187,41 @@ describe('the offline model in a vote', () => {
       '',
       'Answer 2:',
       'No tool results.\nApproach: Give lengths in imperial units.\nAnswered by Cy.',
+      '',
+    ].join('\n');
+    expect(judgeConsensus(input).choice).toBe(2);
+  });
+
+  it('leaves out every line of the results a report quotes, a search’s later hits too', () => {
+    // search_knowledge answers one hit per line. Only the first shared the report's quote line;
+    // the others counted as the answer's own, so a voter whose search ran a moment later and
+    // found another workflow's note about the span won the pick (a loaded round of the suite).
+    const step = 'Step: Measure the viaduct span\nGive the span of the viaduct in imperial units.';
+    const report = (name: string, units: string, found: string) => {
+      const system = new SystemMessage(
+        `You are ${name}, a Master Operator of an organisation of AI agents.\nGive lengths in ${units} units.\n[[purpose:execution]]`,
+      );
+      const human = new HumanMessage(step);
+      const result = new ToolMessage({
+        content: found,
+        tool_call_id: 'c1',
+        name: 'search_knowledge',
+      });
+      const hints = hintsFor('execution', step, [system, human, result], [result]);
+      return String(hints.fields?.summary);
+    };
+    const earlier = '- (FACT, confidence 0.9) The bridge survey noted nothing.';
+    const later = `${earlier}\n- (SUMMARY, confidence 0.8) Measure the bridge span: the span of the viaduct, measured.`;
+    const input = [
+      'Consensus: pick the best answer to this step.',
+      'Title: Measure the viaduct span',
+      'Description: Give the span of the viaduct in imperial units.',
+      '',
+      'Answer 1:',
+      report('Ada', 'metric', later),
+      '',
+      'Answer 2:',
+      report('Cy', 'imperial', earlier),
       '',
     ].join('\n');
     expect(judgeConsensus(input).choice).toBe(2);

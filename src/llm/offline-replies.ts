@@ -43,7 +43,11 @@ export function hintsFor(
     }
     case 'execution': {
       const asked = questionIn(base.sentences) ?? `What do you know about ${title}?`;
-      const quoted = results.map((r) => `- ${toolName(r, messages)}: ${clip(r.text, 300)}`);
+      // One line per result (a search answers a hit per line): the consensus judge leaves
+      // quoted lines out, and a hit on a line of its own counted as the answer's own words.
+      const quoted = results.map(
+        (r) => `- ${toolName(r, messages)}: ${clip(r.text.replace(/\s*\n\s*/g, ' '), 300)}`,
+      );
       const summary = [
         `Execution report (offline model) for "${title}".`,
         `Step: ${clip(base.sentences.join(' '), 300)}`,
