@@ -37,8 +37,13 @@ const Calls = graphql(`
 
 const FIXTURE = fileURLToPath(new URL('./utils/mcp-fixture-server.ts', import.meta.url));
 const STDIO = { command: process.execPath, args: ['--import', 'tsx', FIXTURE, '--stdio'] };
-/** The same server, answering 2.5 s after it starts. */
-const SLOW_START = { ...STDIO, args: [...STDIO.args, '--start-delay=2500'] };
+/**
+ * The same server, answering only after a delay longer than the call timeout of the test that
+ * uses it, which a plain call keeps easily even on a loaded machine (1.5 s did not: round 30).
+ */
+const START_DELAY_MS = 5_000;
+const SLOW_CALL_TIMEOUT_MS = 4_000;
+const SLOW_START = { ...STDIO, args: [...STDIO.args, `--start-delay=${START_DELAY_MS}`] };
 const TOKEN = `fixture-token-${randomBytes(8).toString('hex')}`;
 const RESULT_MAX = 2_000;
 
@@ -57,6 +62,8 @@ beforeAll(async () => {
       stdioAllow: [STDIO, SLOW_START],
       secretKey: randomBytes(32),
       resultMaxChars: RESULT_MAX,
+      // tsx's start on a loaded machine plus the slow server's delay stay well inside it.
+      connectTimeoutMs: 30_000,
       // A 10 MB result fits; the largest message is still bounded.
       maxMessageBytes: 32 * 1024 * 1024,
     },
@@ -456,7 +463,7 @@ describe('agents using MCP tools', () => {
       name: 'sleepy',
       transport: 'STDIO',
       ...SLOW_START,
-      timeoutMs: 1500,
+      timeoutMs: SLOW_CALL_TIMEOUT_MS,
     });
     const step = await stepFor('Patient', 'Ask the sleepy server');
     await grant(slowId, { agentId: step.agentId }, ['echo']);
@@ -465,7 +472,7 @@ describe('agents using MCP tools', () => {
     expect(done.runs.flatMap((r) => r.toolCalls)).toMatchObject([
       { tool: 'echo', status: 'OK', resultSummary: 'echo: awake' },
     ]);
-    expect(done.runs[0]!.toolCalls[0]!.durationMs).toBeGreaterThanOrEqual(2_000);
+    expect(done.runs[0]!.toolCalls[0]!.durationMs).toBeGreaterThanOrEqual(START_DELAY_MS - 500);
   });
 
   it('survives a stdio server that dies mid-call: an error for that call, a new process for the next', async () => {
