@@ -145,10 +145,14 @@ export class Graph {
 
   write<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
     return this.retrying(async () => {
-      const release = await this.writeSlots.acquire(this.acquisitionMs).catch((err: unknown) => {
-        // The same "busy" as a full pool's (retried until the deadline, then a 503).
-        throw Object.assign(translateDriverError(err) as Error, { cause: err });
-      });
+      const waited = metrics.neo4j.writeSlotWait.startTimer();
+      const release = await this.writeSlots
+        .acquire(this.acquisitionMs)
+        .finally(() => waited())
+        .catch((err: unknown) => {
+          // The same "busy" as a full pool's (retried until the deadline, then a 503).
+          throw Object.assign(translateDriverError(err) as Error, { cause: err });
+        });
       try {
         return await this.transaction(neo4j.session.WRITE, work);
       } finally {

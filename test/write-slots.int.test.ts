@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Graph } from '../graph/graph.js';
+import { registry } from '../src/metrics/metrics.js';
 import { smallPoolGraph } from './utils/pool.js';
 import { UnavailableError } from '../src/domain/errors.js';
 
@@ -33,7 +34,19 @@ describe('write slots', () => {
     return Promise.all(Array.from({ length: count }, write));
   }
 
+  /** The write-slot wait histogram's count and sum (seconds) so far. */
+  async function slotWaits(): Promise<{ count: number; sum: number }> {
+    const metric = registry.getSingleMetric('agent_platform_neo4j_write_slot_wait_seconds');
+    const { values } = await metric!.get();
+    const total = (suffix: string) =>
+      values
+        .filter((v) => (v as { metricName?: string }).metricName?.endsWith(suffix))
+        .reduce((n, v) => n + v.value, 0);
+    return { count: total('_count'), sum: total('_sum') };
+  }
+
   it('leave connections for reads while writes fill the pool', async () => {
+    const before = await slotWaits();
     const writes = slowWrites(POOL, HOLD_MS);
     await new Promise((r) => setTimeout(r, 100));
     const started = Date.now();
@@ -44,6 +57,10 @@ describe('write slots', () => {
     expect(readMs).toBeLessThan(HOLD_MS / 2);
     // The writes past the slots waited their turn, none failed.
     expect(await writes).toEqual(Array(POOL).fill(1));
+    // Every write's wait is measured: the two past the six slots waited for a write to end.
+    const after = await slotWaits();
+    expect(after.count - before.count).toBe(POOL);
+    expect(after.sum - before.sum).toBeGreaterThan((2 * (HOLD_MS - 200)) / 1_000);
   });
 
   it('makes writes past the slots wait, and answers "busy" when none frees up before the deadline', async () => {

@@ -114,6 +114,10 @@ export const metrics = {
       [],
       async (g) => g.set(await sum(sessionSources, (s) => s())),
     ),
+    writeSlotWait: histogram(
+      'neo4j_write_slot_wait_seconds',
+      'How long write transactions waited for a write slot (0 when one was free)',
+    ),
     writesWaiting: gaugeOnScrape(
       'neo4j_writes_waiting',
       'Write transactions waiting for a write slot (the rest of the pool is kept for reads)',
