@@ -18,7 +18,8 @@ export function statementName(cypher: string): string {
 
 /** A transaction is named after its first statement: that is where the engine's units differ. */
 const TRANSACTIONS: Record<string, string> = {
-  readPromotable: 'promote', // promotableTasks and promotableDependants both read through it
+  promotableTasks: 'promote', // the tick's
+  promotableDependants: 'promote', // a step end's
   lockEngineLimit: 'claim',
   countRunning: 'claim',
   claimReadyTasks: 'claim',

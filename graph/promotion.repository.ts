@@ -37,24 +37,24 @@ const PROMOTABLE = `${READY_TO_MOVE}
   WITH t, collect(CASE WHEN d IS NULL THEN null ELSE {key: d.key, status: d.status, result: d.result} END) AS deps
   RETURN t, EXISTS { (t)<-[:SUBTASK_OF]-() } AS hasChildren, deps`;
 
-async function readPromotable(tx: Tx, match: string, params: Record<string, unknown>) {
-  const rows = await tx.run<{ t: NodeLike; hasChildren: boolean; deps: DependencyState[] }>({
-    cypher: match + PROMOTABLE,
-    params,
-  });
-  return rows.map((r) => ({ task: toTask(r.t), hasChildren: r.hasChildren, dependencies: r.deps }));
-}
+type PromotableRow = { t: NodeLike; hasChildren: boolean; deps: DependencyState[] };
+
+// Each reader sends its own statement, so metrics and traces tell the tick's scan from a step
+// end's promotion (graph/statement-name.ts names a statement after the function that sent it).
+const toPromotable = (rows: PromotableRow[]): Promotable[] =>
+  rows.map((r) => ({ task: toTask(r.t), hasChildren: r.hasChildren, dependencies: r.deps }));
 
 /** PENDING orchestrated tasks whose parent runs (or that have none) and whose dependencies all ended. */
-export function promotableTasks(
+export async function promotableTasks(
   tx: Tx,
   limit: number,
   tenants: TenantScope = null,
 ): Promise<Promotable[]> {
-  return readPromotable(tx, `${scopedTasks('t', ['PENDING'], tenants)} AND t.orchestrated = true`, {
-    limit: neo4j.int(limit),
-    tenants,
+  const rows = await tx.run<PromotableRow>({
+    cypher: `${scopedTasks('t', ['PENDING'], tenants)} AND t.orchestrated = true ${PROMOTABLE}`,
+    params: { limit: neo4j.int(limit), tenants },
   });
+  return toPromotable(rows);
 }
 
 /**
@@ -72,13 +72,13 @@ export async function anyPromotable(tx: Tx, tenants: TenantScope = null): Promis
 }
 
 /** The same, among the PENDING dependants of one task: what its ending may have unblocked. */
-export function promotableDependants(tx: Tx, taskId: string): Promise<Promotable[]> {
-  return readPromotable(
-    tx,
-    `MATCH (ended:Task {id: $taskId}) USING INDEX SEEK ended:Task(id)
-     MATCH (ended)<-[:DEPENDS_ON]-(t {status: 'PENDING', orchestrated: true})`,
-    { taskId, limit: neo4j.int(1_000) },
-  );
+export async function promotableDependants(tx: Tx, taskId: string): Promise<Promotable[]> {
+  const rows = await tx.run<PromotableRow>({
+    cypher: `MATCH (ended:Task {id: $taskId}) USING INDEX SEEK ended:Task(id)
+     MATCH (ended)<-[:DEPENDS_ON]-(t {status: 'PENDING', orchestrated: true}) ${PROMOTABLE}`,
+    params: { taskId, limit: neo4j.int(1_000) },
+  });
+  return toPromotable(rows);
 }
 
 export interface StatusChange {

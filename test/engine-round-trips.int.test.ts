@@ -32,9 +32,7 @@ describe('a step’s end', () => {
         server.graph.onStatement = undefined;
       }
       expect(sent.filter((s) => s.name === 'run.repository.endRun')).toHaveLength(3);
-      // promotableDependants (its statement shares a repository function with the tick's
-      // promotableTasks, so it is told apart by the ended task it starts from).
-      const promotions = sent.filter((s) => /MATCH \(ended:Task \{id: \$taskId\}\)/.test(s.cypher));
+      const promotions = sent.filter((s) => s.name === 'promotion.repository.promotableDependants');
       expect(promotions).toHaveLength(1);
     });
   });
