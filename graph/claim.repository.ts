@@ -132,6 +132,19 @@ export async function claimReadyTasks(
 }
 
 /**
+ * Whether claimReadyTasks would find a step now: the same head of the queue, one row, no lock.
+ * A tick looks first with this one-round-trip read, since an idle one mostly finds nothing and
+ * a claim is a write transaction (a write slot, a begin and a commit) even when it takes none.
+ */
+export async function anyClaimable(tx: Tx, tenants: TenantScope = null): Promise<boolean> {
+  const rows = await tx.run({
+    cypher: `${queueHead(tenants !== null)} RETURN true AS found LIMIT 1`,
+    params: { window: neo4j.int(1), tenants, priorities: PRIORITIES },
+  });
+  return rows.length > 0;
+}
+
+/**
  * READY steps that the claim's index order cannot see (no createdAt, or a priority outside the
  * four): only a malformed row, as a raw write or an old import could leave. Mapping it throws
  * MalformedNodeError, so the sweep that reads these quarantines them instead of leaving them

@@ -1,15 +1,23 @@
 import { describe, expect, it } from 'vitest';
+import type { Tx } from '../graph/cypher.js';
 import { statementName } from '../graph/statement-name.js';
 import { echoExecutor } from '../src/engine/executor.js';
 import { allFinished, waitForWorkflow } from './utils/engine.js';
-import { createOperators, inTenant, startPlan, withScheduler } from './utils/engine-steps.js';
+import {
+  createOperators,
+  inTenant,
+  sleep,
+  startPlan,
+  withScheduler,
+} from './utils/engine-steps.js';
 
 /**
- * A step's end costs round trips only for what it may have unblocked: its dependants'
- * promotion when something depends on it (issue 15: at saturation every statement a step
- * sends is throughput lost). The other steps' ends send no promotion statement.
+ * The engine sends only the round trips its work needs (issue 15: at saturation every statement
+ * a step sends is throughput lost, and below it every idle tick's write competes with the steps
+ * that run). A step's end promotes only when something depends on it; a tick that finds
+ * nothing to claim or promote writes nothing.
  */
-describe('a step’s end', () => {
+describe('the engine’s round trips', () => {
   it('promotes dependants only when the step has some', async () => {
     await inTenant(async (server) => {
       await createOperators(server, { Operator: [] });
@@ -34,6 +42,35 @@ describe('a step’s end', () => {
       expect(sent.filter((s) => s.name === 'run.repository.endRun')).toHaveLength(3);
       const promotions = sent.filter((s) => s.name === 'promotion.repository.promotableDependants');
       expect(promotions).toHaveLength(1);
+    });
+  });
+
+  it('sends no write while there is nothing to claim or promote', async () => {
+    await inTenant(async (server) => {
+      const graph = server.graph;
+      const write = graph.write.bind(graph);
+      let writes = 0;
+      let statements = 0;
+      graph.write = <T>(work: (tx: Tx) => Promise<T>) => {
+        writes++;
+        return write(work);
+      };
+      try {
+        // pollMs 20: some fifty idle ticks a second. The first tick sweeps (writes); the next
+        // sweep is leaseMs / 3 = 5 s away.
+        await withScheduler(server, echoExecutor(), async () => {
+          await sleep(300);
+          writes = 0;
+          graph.onStatement = () => void statements++;
+          await sleep(1_000);
+          graph.onStatement = undefined;
+        });
+      } finally {
+        graph.write = write;
+        graph.onStatement = undefined;
+      }
+      expect(statements).toBeGreaterThan(0); // it did tick: its reads were sent
+      expect(writes).toBe(0); // a claim transaction per idle tick before
     });
   });
 });

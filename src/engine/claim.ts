@@ -6,6 +6,7 @@
 import { traceIdOf } from '../tracing/tracer.js';
 import { randomUUID } from 'node:crypto';
 import {
+  anyClaimable,
   candidateAgents,
   claimReadyTasks,
   countRunning,
@@ -50,12 +51,16 @@ export interface ClaimLimits {
   pollMs: number;
 }
 
-/** Claims up to `limit` steps and starts their runs; returns what to execute. */
-export function claimSteps(
+/**
+ * Claims up to `limit` steps and starts their runs; returns what to execute. Looks with a read
+ * first: a claim that takes nothing still costs a write transaction (test/engine-round-trips).
+ */
+export async function claimSteps(
   ctx: EngineContext,
   limit: number,
   o: ClaimLimits,
 ): Promise<StartedStep[]> {
+  if (!(await ctx.uow.read((tx) => anyClaimable(tx, ctx.tenantIds)))) return [];
   return ctx.write(async (tx, emit) => {
     // Counting running steps is a scan; only a finite global limit needs it. Claims under
     // such a limit take one shared lock first, so two workers cannot both count the same
