@@ -143,6 +143,16 @@ describe('choosing voters', () => {
   });
 });
 
+/** The consensus judge's prompt (consensus/judge.ts) for the viaduct step, with these answers. */
+const viaductJudging = (...answers: string[]) =>
+  [
+    'Consensus: pick the best answer to this step.',
+    'Title: Measure the viaduct span',
+    'Description: Give the span of the viaduct in imperial units.',
+    '',
+    ...answers.flatMap((a, i) => [`Answer ${i + 1}:`, a, '']),
+  ].join('\n');
+
 describe('the offline model in a vote', () => {
   it('signs an execution report with the agent’s name and the instructions it followed', () => {
     const lines = voiceLines([
@@ -177,18 +187,10 @@ describe('the offline model in a vote', () => {
 
   it('judges an answer by its own lines, not by the tool results it quotes', () => {
     // A search that ran a moment later found another workflow's note: it must not tip the pick.
-    const input = [
-      'Consensus: pick the best answer to this step.',
-      'Title: Measure the viaduct span',
-      'Description: Give the span of the viaduct in imperial units.',
-      '',
-      'Answer 1:',
+    const input = viaductJudging(
       'Tool results:\n- search_knowledge: viaduct span measured in imperial units\nApproach: Give lengths in metric units.\nAnswered by Bea.',
-      '',
-      'Answer 2:',
       'No tool results.\nApproach: Give lengths in imperial units.\nAnswered by Cy.',
-      '',
-    ].join('\n');
+    );
     expect(judgeConsensus(input).choice).toBe(2);
   });
 
@@ -212,18 +214,7 @@ describe('the offline model in a vote', () => {
     };
     const earlier = '- (FACT, confidence 0.9) The bridge survey noted nothing.';
     const later = `${earlier}\n- (SUMMARY, confidence 0.8) Measure the bridge span: the span of the viaduct, measured.`;
-    const input = [
-      'Consensus: pick the best answer to this step.',
-      'Title: Measure the viaduct span',
-      'Description: Give the span of the viaduct in imperial units.',
-      '',
-      'Answer 1:',
-      report('Ada', 'metric', later),
-      '',
-      'Answer 2:',
-      report('Cy', 'imperial', earlier),
-      '',
-    ].join('\n');
+    const input = viaductJudging(report('Ada', 'metric', later), report('Cy', 'imperial', earlier));
     expect(judgeConsensus(input).choice).toBe(2);
   });
 });
