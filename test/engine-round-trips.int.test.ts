@@ -5,6 +5,7 @@ import { echoExecutor } from '../src/engine/executor.js';
 import { allFinished, waitForWorkflow } from './utils/engine.js';
 import {
   createOperators,
+  eventually,
   inTenant,
   sleep,
   startPlan,
@@ -50,26 +51,34 @@ describe('the engine’s round trips', () => {
       const graph = server.graph;
       const write = graph.write.bind(graph);
       let writes = 0;
-      let statements = 0;
+      let ticks = 0;
       graph.write = <T>(work: (tx: Tx) => Promise<T>) => {
         writes++;
         return write(work);
       };
+      // Every tick looks for promotable steps, after its sweep: one tick has passed (and with it
+      // the first tick's sweep, which writes) once this statement has been sent.
+      graph.onStatement = (q) =>
+        void (statementName(q.cypher) === 'promotion.repository.anyPromotable' && ticks++);
       try {
-        // pollMs 20: some fifty idle ticks a second. The first tick sweeps (writes); the next
-        // sweep is leaseMs / 3 = 5 s away.
-        await withScheduler(server, echoExecutor(), async () => {
-          await sleep(300);
-          writes = 0;
-          graph.onStatement = () => void statements++;
-          await sleep(1_000);
-          graph.onStatement = undefined;
-        });
+        // pollMs 20: some fifty idle ticks a second; the next sweep is leaseMs / 3 = 20 s away.
+        const options = { leaseMs: 60_000 };
+        await withScheduler(
+          server,
+          echoExecutor(),
+          async () => {
+            await eventually('the first tick', () => ticks > 0);
+            writes = 0;
+            const before = ticks;
+            await sleep(1_000);
+            expect(ticks - before).toBeGreaterThan(0); // it went on ticking
+          },
+          options,
+        );
       } finally {
         graph.write = write;
         graph.onStatement = undefined;
       }
-      expect(statements).toBeGreaterThan(0); // it did tick: its reads were sent
       expect(writes).toBe(0); // a claim transaction per idle tick before
     });
   });
