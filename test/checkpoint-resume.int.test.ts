@@ -89,7 +89,11 @@ describe('a checkpointed agent loop killed mid-step', () => {
       NEO4J_PASSWORD: neo4j.password,
       NEO4J_DATABASE: neo4j.database,
       ENGINE_POLL_MS: '50',
-      ENGINE_LEASE_MS: '3000',
+      // Short, for a quick takeover after the kill, but longer than a claim transaction takes on
+      // a loaded machine: the lease runs from the claim's first statement, and with 3 s a claim
+      // that took 2.5 s had its lease expired by its own next sweep, so worker 1 ran the step
+      // twice before it was killed (round 32 of the loaded suite).
+      ENGINE_LEASE_MS: '10000',
       WORKER_ID: 'worker-killed',
       WORKER_TENANTS: server.tenantId,
       ...llmEnv(),
@@ -112,13 +116,14 @@ describe('a checkpointed agent loop killed mid-step', () => {
     );
     expect(saved[0]!.n).toBeGreaterThanOrEqual(4);
 
-    // Worker 2 takes the step over once the lease has expired.
+    // Worker 2 takes the step over once worker 1's lease has expired (its own lease is the
+    // tests' default, for the same reason).
     const runtime = createAgentRuntime({
       uow: server.services.uow,
       llm: loadConfig(llmEnv()).llm,
       logger: server.logger,
     });
-    const scheduler = startScheduler(server, agentExecutor(runtime), { leaseMs: 3_000 });
+    const scheduler = startScheduler(server, agentExecutor(runtime));
     try {
       await untilDone({
         read: () =>
