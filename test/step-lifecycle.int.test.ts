@@ -7,6 +7,7 @@ import {
   eventually,
   inTenant,
   latch,
+  sleep,
   startPlan,
   untilAborted,
   withScheduler,
@@ -251,6 +252,54 @@ describe('the log of a failing step', () => {
       expect(lost).toMatchObject({ level: 40, agentId: Worker, dropped: ['a note'] });
       expect(lost!.msg).toBe(
         'step ended without its lease (lease lost); nothing it wrote is committed',
+      );
+    });
+  });
+});
+
+describe('a lease', () => {
+  it('is renewed at once when a slow claim spent much of it: the step is not run twice', async () => {
+    await inTenant(async (server) => {
+      const { Worker } = await createOperators(server, { Worker: [] });
+      const ids = await startPlan(server, [
+        { key: 'root', title: 'Slow claim' },
+        { key: 'step', title: 'Claimed while its agent is locked', parentKey: 'root' },
+      ]);
+      // Another transaction holds the agent's lock for 4.5 s of the 6 s lease, so the claim's
+      // commit (which creates the run's edge to the agent) waits for it: the step starts with
+      // 1.5 s of its lease left, as a slow claim on a loaded machine once did (0.5 s of 3 s).
+      const locked = latch();
+      const holding = server.graph.write(async (tx) => {
+        await tx.run({
+          cypher: `MATCH (a:Agent {id: $id}) SET a.heldByTest = true REMOVE a.heldByTest`,
+          params: { id: Worker },
+        });
+        locked.open();
+        await sleep(4_500);
+      });
+      await locked.opened;
+      const started = latch();
+      const finish = latch();
+      const executor: Executor = async ({ task }) => {
+        started.open();
+        await finish.opened;
+        return { result: `${task.key} done` };
+      };
+      await withScheduler(
+        server,
+        executor,
+        async () => {
+          await started.opened;
+          await holding;
+          // Past what was left of the lease, before a heartbeat every third of it would come.
+          await sleep(1_700);
+          await sweepNow(server);
+          finish.open();
+          const done = byKey(await waitForWorkflow(server, ids.root!, allFinished));
+          expect(done.step!.runs.map((r) => r.status)).toEqual(['SUCCEEDED']);
+          expect(done.step).toMatchObject({ status: 'COMPLETED', attempts: 1 });
+        },
+        { leaseMs: 6_000 },
       );
     });
   });

@@ -255,12 +255,14 @@ export class Scheduler {
   }
 
   private async claim(limit: number): Promise<void> {
+    // The lease runs from the claim's statements, not its commit: no later than this.
+    const leasedAt = Date.now();
     const started = await claimSteps(this.ctx, limit, this.o);
     countClaims(started);
-    for (const step of started) this.execute(step);
+    for (const step of started) this.execute(step, leasedAt);
   }
 
-  private execute(step: StartedStep) {
+  private execute(step: StartedStep, leasedAt: number) {
     const { task, agent, runId, inputs, rootId, capabilities, capability } = step;
     // Claimed again while an attempt still runs here: that attempt's lease was taken from it
     // (its agent deactivated, say) before its abort event arrived; it must not run on.
@@ -277,19 +279,16 @@ export class Scheduler {
       writes: new PendingWrites(controller.signal),
       timeoutMs: this.o.stepTimeoutMs,
     };
-    const beating = setInterval(
-      () => {
-        this.o.uow
-          .write((tx) => heartbeat(tx, task.id, this.workerId, this.o.leaseMs))
-          .then((ours) => {
-            if (!ours) controller.abort(new Error('the task is no longer this worker’s'));
-          })
-          .catch((err: unknown) =>
-            this.o.logger.warn({ err, ...attemptIds(attempt, this.workerId) }, 'heartbeat failed'),
-          );
-      },
-      Math.max(50, this.o.leaseMs / 3),
-    );
+    const stopBeating = every(Math.max(50, this.o.leaseMs / 3), leasedAt, () => {
+      this.o.uow
+        .write((tx) => heartbeat(tx, task.id, this.workerId, this.o.leaseMs))
+        .then((ours) => {
+          if (!ours) controller.abort(new Error('the task is no longer this worker’s'));
+        })
+        .catch((err: unknown) =>
+          this.o.logger.warn({ err, ...attemptIds(attempt, this.workerId) }, 'heartbeat failed'),
+        );
+    });
     const timeout = setTimeout(
       () =>
         controller.abort(
@@ -326,7 +325,7 @@ export class Scheduler {
           ),
         );
       } finally {
-        clearInterval(beating);
+        stopBeating();
         clearTimeout(timeout);
         // The task may run again here already (reassigned while this attempt wound down):
         // forget only this attempt, or the new one could no longer be aborted or counted.
@@ -380,4 +379,25 @@ export class Scheduler {
       this.o.logger,
     );
   }
+}
+
+/**
+ * Calls `beat` every `periodMs` counted from `since`, at once if a period has already passed: a
+ * claim whose commit waited on locks or a loaded machine started its step with much of its
+ * lease spent, and a heartbeat a whole period after the start came after a sweep had taken the
+ * step back and run it again (test/step-lifecycle). Returns what stops it.
+ */
+function every(periodMs: number, since: number, beat: () => void): () => void {
+  let interval: ReturnType<typeof setInterval> | undefined;
+  const first = setTimeout(
+    () => {
+      beat();
+      interval = setInterval(beat, periodMs);
+    },
+    Math.max(0, since + periodMs - Date.now()),
+  );
+  return () => {
+    clearTimeout(first);
+    clearInterval(interval);
+  };
 }
