@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import neo4j from 'neo4j-driver';
 import {
-  takesCandidate,
+  canaryPoint,
   VersionOrigin,
   VersionStatus,
   type AgentVersion,
@@ -208,41 +208,51 @@ export async function ensureLiveVersions(
 
 /**
  * Which version each claimed run uses, recorded as (:Run)-[:USED_VERSION]->(:AgentVersion):
- * the agent's CANDIDATE when the run's id hashes below its canary share, else its LIVE one
- * (made first for agents without one: `created`).
+ * the agent's CANDIDATE when the run's canary point falls below its share, else its LIVE one
+ * (made first for agents without one: `created`). One statement when every agent has its LIVE
+ * version, as agents made since versions began do (test/engine-round-trips): a claim made,
+ * read and recorded them in three. Choosing again for the same runs gives the same versions.
  */
 export async function useVersions(
   tx: Tx,
   runs: readonly { runId: string; agentId: string; tenantId: string }[],
 ): Promise<{ byRun: Map<string, AgentVersion>; created: AgentVersion[] }> {
-  const byRun = new Map<string, AgentVersion>();
+  const byRun = await recordUsedVersions(tx, runs);
   const created: AgentVersion[] = [];
-  const tenants = [...new Set(runs.map((r) => r.tenantId))];
-  for (const tenantId of tenants) {
-    const mine = runs.filter((r) => r.tenantId === tenantId);
-    const agentIds = [...new Set(mine.map((r) => r.agentId))];
+  const missing = runs.filter((r) => !byRun.has(r.runId));
+  for (const tenantId of new Set(missing.map((r) => r.tenantId))) {
+    const agentIds = [
+      ...new Set(missing.filter((r) => r.tenantId === tenantId).map((r) => r.agentId)),
+    ];
     created.push(...(await ensureLiveVersions(tx, tenantId, agentIds)));
-    const versions = await versionsOfAgents(tx, tenantId, agentIds, [
-      VersionStatus.LIVE,
-      VersionStatus.CANDIDATE,
-    ]);
-    for (const r of mine) {
-      const live = versions.find((v) => v.agentId === r.agentId && v.status === 'LIVE');
-      const candidate = versions.find((v) => v.agentId === r.agentId && v.status === 'CANDIDATE');
-      const chosen = candidate && takesCandidate(r.runId, candidate.canaryShare) ? candidate : live;
-      if (chosen) byRun.set(r.runId, chosen);
-    }
   }
-  const edges = [...byRun].map(([runId, v]) => ({ runId, versionId: v.id, tenantId: v.tenantId }));
-  await tx.run({
-    cypher: `
-      UNWIND $edges AS e
-      MATCH (r:Run {id: e.runId}) WHERE r.tenantId = e.tenantId
-      MATCH (v:AgentVersion {id: e.versionId}) WHERE v.tenantId = e.tenantId
-      MERGE (r)-[:USED_VERSION]->(v)`,
-    params: { edges },
-  });
+  if (created.length > 0) {
+    for (const [runId, v] of await recordUsedVersions(tx, missing)) byRun.set(runId, v);
+  }
   return { byRun, created };
+}
+
+/** useVersions for the runs whose agent has a LIVE version; the others are left out. */
+async function recordUsedVersions(
+  tx: Tx,
+  runs: readonly { runId: string; agentId: string; tenantId: string }[],
+): Promise<Map<string, AgentVersion>> {
+  if (runs.length === 0) return new Map();
+  const rows = await tx.run<{ runId: string; v: NodeLike; parentId: string | null }>({
+    cypher: `
+      UNWIND $runs AS run
+      MATCH (r:Run {id: run.runId}) WHERE r.tenantId = run.tenantId
+      MATCH (a:Agent {id: run.agentId}) WHERE a.tenantId = run.tenantId
+      MATCH (a)-[:HAS_VERSION]->(live:AgentVersion {status: 'LIVE'})
+      WITH r, run, live,
+           COLLECT { MATCH (a)-[:HAS_VERSION]->(c:AgentVersion {status: 'CANDIDATE'})
+                     RETURN c LIMIT 1 }[0] AS candidate
+      WITH r, run, CASE WHEN run.point < candidate.canaryShare THEN candidate ELSE live END AS v
+      MERGE (r)-[:USED_VERSION]->(v)
+      RETURN run.runId AS runId, ${RETURN_VERSION}`,
+    params: { runs: runs.map((r) => ({ ...r, point: canaryPoint(r.runId) })) },
+  });
+  return new Map(rows.map((r) => [r.runId, toVersion(r.v, r.parentId)]));
 }
 
 /** A version with its record: runs that used it, and their mean effective score. */

@@ -1,7 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { BaseCallbackHandler } from '@langchain/core/callbacks/base';
 import type { BaseMessage } from '@langchain/core/messages';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { versionsOfAgents } from '../graph/agent-version.repository.js';
+import { useVersions, versionsOfAgents } from '../graph/agent-version.repository.js';
 import { agentExecutor } from '../src/agents/executor.js';
 import { createAgentRuntime } from '../src/agents/runtime.js';
 import { loadConfig } from '../src/config.js';
@@ -137,5 +138,35 @@ describe('the version a run uses', { timeout: 2 * WORKFLOW_MS }, () => {
       { id: candidate.id, runs: doerRuns },
       { id: doerLive!.id, runs: 0 },
     ]);
+  });
+
+  it('gives the agent of a claimed run from before versions its version 1, and records its use', async () => {
+    const agentId = randomUUID();
+    const [row] = await server.graph.write((tx) =>
+      tx.run<{ runId: string }>({
+        cypher: `CREATE (:Agent {id: $agentId, tenantId: $tenantId, name: 'Imported', role: 'MASTER_OPERATOR',
+                   status: 'IDLE', active: true, systemPrompt: 'imported prompt', model: null,
+                   createdAt: datetime(), updatedAt: datetime()})
+                 CREATE (r:Run {id: randomUUID(), tenantId: $tenantId, status: 'RUNNING', attempt: 1,
+                                startedAt: datetime(), createdAt: datetime(), updatedAt: datetime()})
+                 RETURN r.id AS runId`,
+        params: { agentId, tenantId: server.tenantId },
+      }),
+    );
+    const runId = row!.runId;
+    const claims = [{ runId, agentId, tenantId: server.tenantId }];
+    const used = await server.services.uow.run((tx) => useVersions(tx, claims));
+    expect(used.created.map((v) => [v.version, v.status])).toEqual([[1, 'LIVE']]);
+    expect(used.byRun.get(runId)).toMatchObject({
+      id: used.created[0]!.id,
+      systemPrompt: 'imported prompt',
+    });
+    const [edge] = await server.graph.read((tx) =>
+      tx.run<{ versionId: string }>({
+        cypher: `MATCH (:Run {id: $runId})-[:USED_VERSION]->(v:AgentVersion) RETURN v.id AS versionId`,
+        params: { runId },
+      }),
+    );
+    expect(edge).toEqual({ versionId: used.created[0]!.id });
   });
 });

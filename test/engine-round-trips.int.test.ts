@@ -46,6 +46,32 @@ describe('the engine’s round trips', () => {
     });
   });
 
+  it('records the agent versions a claim’s runs use with one statement', async () => {
+    await inTenant(async (server) => {
+      await createOperators(server, { Operator: [], Other: [] });
+      const names: string[] = [];
+      server.graph.onStatement = (q) => names.push(statementName(q.cypher));
+      try {
+        const ids = await startPlan(server, [
+          { key: 'root', title: 'Root' },
+          ...['a', 'b', 'c', 'd'].map((key) => ({ key, title: key, parentKey: 'root' })),
+        ]);
+        await withScheduler(server, echoExecutor(), async () => {
+          await waitForWorkflow(server, ids.root!, allFinished);
+        });
+      } finally {
+        server.graph.onStatement = undefined;
+      }
+      // The agents have their LIVE versions from creation: nothing to make, one statement that
+      // chooses each run's version and records it (three a claim before: make, read, record).
+      const claims = names.filter((n) => n === 'run.repository.startRuns').length;
+      expect(claims).toBeGreaterThan(0);
+      expect(names.filter((n) => n.startsWith('agent-version.repository.'))).toEqual(
+        Array(claims).fill('agent-version.repository.recordUsedVersions'),
+      );
+    });
+  });
+
   it('sends no write while there is nothing to claim or promote', async () => {
     await inTenant(async (server) => {
       const graph = server.graph;

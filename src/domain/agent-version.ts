@@ -89,17 +89,14 @@ export function changesBehaviour(live: Behaviour, patch: Partial<Behaviour>): bo
 }
 
 /**
- * A run's fixed point in [0, 1) from its id: the first 48 bits of sha256(id). The same run id
- * always lands on the same point, so a retried claim transaction picks the same version.
+ * A run's fixed point in [0, 1) from its id: the first 48 bits of sha256(id). A run goes to
+ * the candidate when its point falls below the candidate's canary share (compared where the
+ * claim records the version: useVersions). The same run id always lands on the same point, so
+ * a retried claim transaction picks the same version.
  */
 export function canaryPoint(runId: string): number {
   const hex = createHash('sha256').update(runId).digest('hex').slice(0, 12);
   return parseInt(hex, 16) / 2 ** 48;
-}
-
-/** Whether a run goes to the candidate: its point falls below the candidate's share. */
-export function takesCandidate(runId: string, canaryShare: number): boolean {
-  return canaryPoint(runId) < canaryShare;
 }
 
 /** The agent as a run of `version` sees it: the version's behaviour over the agent's fields. */
