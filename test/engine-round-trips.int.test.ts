@@ -43,6 +43,8 @@ describe('the engine’s round trips', () => {
       expect(sent.filter((s) => s.name === 'run.repository.endRun')).toHaveLength(3);
       const promotions = sent.filter((s) => s.name === 'promotion.repository.promotableDependants');
       expect(promotions).toHaveLength(1);
+      // No step requires a capability: there are no capability statistics to update.
+      expect(sent.filter((s) => s.name === 'run.repository.recordPerformance')).toEqual([]);
     });
   });
 

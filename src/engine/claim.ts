@@ -35,6 +35,8 @@ export interface StartedStep {
   capabilities: { name: string; proficiency: number }[];
   /** What the step requires (its first capability; `planning` or `any` without one). */
   capability: string;
+  /** Every capability the step requires, by name. */
+  requirements: string[];
   /** How long it waited claimable before this claim (metrics). */
   waitedMs: number | null;
   /** The trace its span continues: the request that started the workflow (issue 17). */
@@ -108,6 +110,7 @@ export async function claimSteps(
         rootId: c.rootId,
         capabilities: [...chosen.capabilities].sort((x, y) => x.name.localeCompare(y.name)),
         capability: c.requirements[0] ?? (c.task.needsPlan ? 'planning' : 'any'),
+        requirements: c.requirements,
         waitedMs: c.waitedMs,
         traceparent: c.traceparent,
       });

@@ -39,6 +39,8 @@ export interface Attempt {
   memory?: { rootId: string; capabilities: { name: string; proficiency: number }[] };
   /** The capability the step requires, for the metrics' label. */
   capability?: string;
+  /** All it requires, read with the claim: none, and there are no capability statistics. */
+  requirements?: string[];
 }
 
 export type Outcome = { result: string; expand?: boolean } | { error: unknown };
@@ -166,7 +168,8 @@ export async function recordOutcome(
     }
     const finished = [TaskStatus.COMPLETED, TaskStatus.FAILED].includes(ended.task.status);
     if (finished && ended.isRoot) await evaluateRootTask(tx, emit, task.id);
-    if (ended.agentId && !waits) {
+    // Statistics are kept per required capability: a step that requires none has none to keep.
+    if (ended.agentId && !waits && a.requirements?.length !== 0) {
       // After the evaluations above and the step's writes (a judge's): the effective score counts.
       const success = !('error' in outcome);
       const { agentId, costUsd } = ended;

@@ -263,7 +263,7 @@ export class Scheduler {
   }
 
   private execute(step: StartedStep, leasedAt: number) {
-    const { task, agent, runId, inputs, rootId, capabilities, capability } = step;
+    const { task, agent, runId, inputs, rootId, capabilities, capability, requirements } = step;
     // Claimed again while an attempt still runs here: that attempt's lease was taken from it
     // (its agent deactivated, say) before its abort event arrived; it must not run on.
     this.inFlight.get(task.id)?.controller.abort(new Error('the task was claimed again'));
@@ -274,6 +274,7 @@ export class Scheduler {
       runId,
       memory: { rootId, capabilities },
       capability,
+      requirements,
       startedAt: Date.now(),
       signal: controller.signal,
       writes: new PendingWrites(controller.signal),
