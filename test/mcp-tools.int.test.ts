@@ -449,7 +449,10 @@ describe('agents using MCP tools', () => {
     const calls = Object.fromEntries(done.runs.flatMap((r) => r.toolCalls).map((c) => [c.tool, c]));
     expect(calls.hang).toMatchObject({ status: 'TIMEOUT' });
     expect(calls.hang!.durationMs).toBeGreaterThanOrEqual(1_400);
-    expect(calls.hang!.durationMs).toBeLessThan(10_000);
+    // Ended by the server's 1.5 s, not the pool's 30 s. The update renews the session, so the
+    // duration includes a cold start of the stdio server: about 8.6 s of 10.1 s on a loaded
+    // machine (round 35 of 2026-12-02, where this bound was 10 s).
+    expect(calls.hang!.durationMs).toBeLessThan(DEFAULT_MCP_CLIENT.callTimeoutMs);
     expect(calls.echo).toMatchObject({ status: 'OK', resultSummary: 'echo: still here' });
     const heard = scripted.requests.slice(before).filter(isExecution)[1]!;
     expect(toolResultsOf(heard).map((m) => String(m.content))).toEqual([
