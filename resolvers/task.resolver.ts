@@ -24,6 +24,7 @@ import type { AppContext } from '../src/context.js';
 import { BadInputError } from '../src/domain/errors.js';
 import { tenantEvents } from '../subscriptions/pubsub.js';
 import { TOPICS, type TaskUpdatedEvent } from '../subscriptions/topics.js';
+import { newestOnly } from '../subscriptions/newest.js';
 import { orderToSort, RESUME_AFTER, withoutNulls } from './args.js';
 import { selectedFields } from './selection.js';
 
@@ -207,8 +208,9 @@ export class TaskResolver {
   @Subscription(() => TaskUpdate, {
     topics: TOPICS.taskUpdated,
     // type-graphql hands topicId to PubSub.subscribe: filtered in publish(), before buffering.
-    topicId: ({ args, context }) =>
-      tenantEvents<TaskUpdatedEvent>(
+    topicId: ({ args, context }) => {
+      const isNewest = newestOnly();
+      return tenantEvents<TaskUpdatedEvent>(
         (context as AppContext).tenantId,
         (event) => {
           if (args.taskId && event.task.id !== args.taskId) return false;
@@ -219,12 +221,13 @@ export class TaskResolver {
           ) {
             return false;
           }
-          return true;
+          return isNewest(event.task.id, event.task.version);
         },
         (args as { after?: string | null }).after,
-      ),
+      );
+    },
     description:
-      'Changes to every task, to one task (taskId), or to a task and all its descendants (rootId).',
+      'Changes to every task, to one task (taskId), or to a task and all its descendants (rootId). A task never goes back: a change older than one already delivered for the task (two processes can publish out of commit order) is left out.',
   })
   taskUpdated(
     @Root() event: TaskUpdatedEvent,
