@@ -1,6 +1,7 @@
 /**
  * The scheduler: the engine's loop (poll, back off, sweep, promote, claim, run) and the steps in
- * flight in this process. Its parts live beside it: claim.ts, record.ts, sweep.ts, quarantine.ts.
+ * flight in this process. Its parts live beside it: claim.ts, record.ts, sweep.ts, quarantine.ts,
+ * every.ts.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -26,6 +27,7 @@ import { WorkerStoppingError, type Executor } from './executor.js';
 import { PendingWrites } from './pending-writes.js';
 import { writeQuarantining } from './quarantine.js';
 import { recordOutcome, releaseStep, type Attempt, type Outcome } from './record.js';
+import { every } from './every.js';
 import { attemptIds, stepSpan } from './step-log.js';
 import { settle, settleUpwards, sweep } from './sweep.js';
 import { countClaims } from './engine-metrics.js';
@@ -380,25 +382,4 @@ export class Scheduler {
       this.o.logger,
     );
   }
-}
-
-/**
- * Calls `beat` every `periodMs` counted from `since`, at once if a period has already passed: a
- * claim whose commit waited on locks or a loaded machine started its step with much of its
- * lease spent, and a heartbeat a whole period after the start came after a sweep had taken the
- * step back and run it again (test/step-lifecycle). Returns what stops it.
- */
-function every(periodMs: number, since: number, beat: () => void): () => void {
-  let interval: ReturnType<typeof setInterval> | undefined;
-  const first = setTimeout(
-    () => {
-      beat();
-      interval = setInterval(beat, periodMs);
-    },
-    Math.max(0, since + periodMs - Date.now()),
-  );
-  return () => {
-    clearTimeout(first);
-    clearInterval(interval);
-  };
 }
