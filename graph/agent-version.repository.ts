@@ -232,7 +232,12 @@ export async function useVersions(
   return { byRun, created };
 }
 
-/** useVersions for the runs whose agent has a LIVE version; the others are left out. */
+/**
+ * useVersions for the runs whose agent has a LIVE version; the others are left out. It starts
+ * from the runs and agents it is given: with the versions' label, a plan made on a near-empty
+ * database started from the status index and read every tenant's LIVE versions (plan-audit,
+ * round 40 of 2026-12-02).
+ */
 async function recordUsedVersions(
   tx: Tx,
   runs: readonly { runId: string; agentId: string; tenantId: string }[],
@@ -241,11 +246,12 @@ async function recordUsedVersions(
   const rows = await tx.run<{ runId: string; v: NodeLike; parentId: string | null }>({
     cypher: `
       UNWIND $runs AS run
-      MATCH (r:Run {id: run.runId}) WHERE r.tenantId = run.tenantId
-      MATCH (a:Agent {id: run.agentId}) WHERE a.tenantId = run.tenantId
-      MATCH (a)-[:HAS_VERSION]->(live:AgentVersion {status: 'LIVE'})
+      MATCH (r:Run {id: run.runId}) USING INDEX SEEK r:Run(id) WHERE r.tenantId = run.tenantId
+      MATCH (a:Agent {id: run.agentId}) USING INDEX SEEK a:Agent(id)
+      WHERE a.tenantId = run.tenantId
+      MATCH (a)-[:HAS_VERSION]->(live {status: 'LIVE'})
       WITH r, run, live,
-           COLLECT { MATCH (a)-[:HAS_VERSION]->(c:AgentVersion {status: 'CANDIDATE'})
+           COLLECT { MATCH (a)-[:HAS_VERSION]->(c {status: 'CANDIDATE'})
                      RETURN c LIMIT 1 }[0] AS candidate
       WITH r, run, CASE WHEN run.point < candidate.canaryShare THEN candidate ELSE live END AS v
       MERGE (r)-[:USED_VERSION]->(v)
