@@ -168,7 +168,8 @@ function subscriber(
   let waiting: Waiter | null = null;
   let failure: unknown = null;
   let done = false;
-  // While a history loads, live events wait here; afterwards those it already held are dropped.
+  // While a history loads, live events wait here; afterwards those it already held are dropped
+  // and the rest are filtered after it: a subscription's filter sees its events in its order.
   let held: unknown[] | null = null;
   // The last replayed id: a live event up to it was replayed already (the reader may deliver
   // it after the replay, as the history is read on another connection).
@@ -216,10 +217,13 @@ function subscriber(
 
   const sub: Subscriber = {
     offer(event) {
-      if (done || replayed(event) || !accepts(event)) return;
-      if (!held) return push(event);
-      if (held.length >= max) fail(subscriberOverflow(max));
-      else held.push(event);
+      if (done || replayed(event)) return;
+      // Held unfiltered: the filter may keep state (taskUpdated's newest version per task,
+      // newest.ts) and must see the history before the live events that follow it.
+      if (held) {
+        if (held.length >= max) fail(subscriberOverflow(max));
+        else held.push(event);
+      } else if (accepts(event)) push(event);
     },
     fail,
   };
@@ -236,7 +240,7 @@ function subscriber(
           replayedUpTo = eventIdOf(event) ?? replayedUpTo;
           if (!done && accepts(event)) push(event);
         }
-        for (const event of live) if (!done && !replayed(event)) push(event);
+        for (const event of live) if (!done && !replayed(event) && accepts(event)) push(event);
       };
       try {
         const loaded = history();

@@ -17,7 +17,9 @@ export interface SubscribeOptions {
   /**
    * Runs inside publish(), before the event is buffered, so an event this subscriber would
    * not send costs it no memory. Keep it cheap; if it throws, that subscriber ends with the
-   * error and nobody else notices.
+   * error and nobody else notices. It sees the subscriber's events in the order the subscriber
+   * gets them, so it may keep state: a resumed one's history first, then the live events that
+   * arrived while the history loaded (these wait for it unfiltered, within `maxBuffered`).
    */
   filter?: (payload: unknown) => boolean;
   /** This subscriber's own bound instead of the pub/sub's `maxBufferedEvents`. */
@@ -47,7 +49,8 @@ export interface SubscribeOptions {
  *   what it missed. publish() answers whether the bus holds the event: the outbox (outbox.ts)
  *   keeps committed events until it does, which makes them at-least-once across crashes.
  * - **Filtering first**: `tenantId` and `filter` run in publish(); refused events are never
- *   buffered, so one tenant's traffic costs another tenant's subscribers nothing.
+ *   buffered, so one tenant's traffic costs another tenant's subscribers nothing (a resume's
+ *   live events wait for its history before `filter` sees them; `tenantId` still runs first).
  * - **No back-pressure on publishers**: publish() never waits and never throws because of a
  *   subscriber. Each subscriber buffers at most `maxBuffered` undelivered events; the event
  *   after that ends it: its buffer is dropped, it is unsubscribed at once, and its next
