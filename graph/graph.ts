@@ -68,9 +68,10 @@ export class Graph {
   statementCount = 0;
   /**
    * Sees every statement before it is sent (test/plan-audit.int.test.ts EXPLAINs what the
-   * engine sends). Called synchronously; it must not throw.
+   * engine sends), with the transaction it runs in (the same object for all its statements;
+   * a retried transaction is a new one). Called synchronously; it must not throw.
    */
-  onStatement?: (q: CypherQuery) => void;
+  onStatement?: (q: CypherQuery, tx: Tx) => void;
 
   /** Neo4j ends a transaction running longer than this: no runaway query outlives its use. */
   private readonly txTimeoutMs: number;
@@ -285,10 +286,10 @@ export class Graph {
   private wrap(
     send: (cypher: string, params: Record<string, unknown>) => Promise<QueryResult>,
   ): Tx {
-    return {
+    const tx: Tx = {
       run: async <T extends Row>(q: CypherQuery) => {
         this.statementCount++;
-        this.onStatement?.(q);
+        this.onStatement?.(q, tx);
         const name = statementName(q.cypher);
         const timer = metrics.neo4j.statement.startTimer({ statement: name });
         // A span per statement of traced work (issue 17): its name and the database, never its
@@ -319,6 +320,7 @@ export class Graph {
         }
       },
     };
+    return tx;
   }
 }
 

@@ -71,11 +71,18 @@ export async function anyPromotable(tx: Tx, tenants: TenantScope = null): Promis
   return rows.length > 0;
 }
 
-/** The same, among the PENDING dependants of one task: what its ending may have unblocked. */
+/**
+ * The same, among the PENDING dependants of one task: what its ending may have unblocked. Each
+ * dependant is locked (in id order) before its dependencies are read, so of two dependencies
+ * ending at once in two transactions the second to lock it sees the first's end: one of them
+ * promotes it.
+ */
 export async function promotableDependants(tx: Tx, taskId: string): Promise<Promotable[]> {
   const rows = await tx.run<PromotableRow>({
     cypher: `MATCH (ended:Task {id: $taskId}) USING INDEX SEEK ended:Task(id)
-     MATCH (ended)<-[:DEPENDS_ON]-(t {status: 'PENDING', orchestrated: true}) ${PROMOTABLE}`,
+     MATCH (ended)<-[:DEPENDS_ON]-(t {status: 'PENDING', orchestrated: true})
+     WITH t ORDER BY t.id SET t:Task
+     WITH t WHERE t.status = 'PENDING' ${PROMOTABLE}`,
     params: { taskId, limit: neo4j.int(1_000) },
   });
   return toPromotable(rows);

@@ -15,8 +15,8 @@ import {
 /**
  * The engine sends only the round trips its work needs (issue 15: at saturation every statement
  * a step sends is throughput lost, and below it every idle tick's write competes with the steps
- * that run). A step's end promotes only when something depends on it; a tick that finds
- * nothing to claim or promote writes nothing.
+ * that run). A step's end promotes only when something depends on it, and in the transaction
+ * that records the end; a tick that finds nothing to claim or promote writes nothing.
  */
 describe('the engine’s round trips', () => {
   it('promotes dependants only when the step has some', async () => {
@@ -45,6 +45,37 @@ describe('the engine’s round trips', () => {
       expect(promotions).toHaveLength(1);
       // No step requires a capability: there are no capability statistics to update.
       expect(sent.filter((s) => s.name === 'run.repository.recordPerformance')).toEqual([]);
+    });
+  });
+
+  it('promotes a step’s dependants in the transaction that records its end', async () => {
+    await inTenant(async (server) => {
+      await createOperators(server, { Operator: [] });
+      const statements = new Map<Tx, string[]>();
+      server.graph.onStatement = (q, tx) =>
+        statements.set(tx, [...(statements.get(tx) ?? []), statementName(q.cypher)]);
+      try {
+        const ids = await startPlan(server, [
+          { key: 'root', title: 'Root' },
+          { key: 'a', title: 'A', parentKey: 'root' },
+          { key: 'b', title: 'B', parentKey: 'root', dependsOnKeys: ['a'] },
+          { key: 'c', title: 'C', parentKey: 'root', dependsOnKeys: ['b'] },
+        ]);
+        await withScheduler(server, echoExecutor(), async () => {
+          const tasks = await waitForWorkflow(server, ids.root!, allFinished);
+          expect(tasks.map((t) => t.status)).toEqual(Array(4).fill('COMPLETED'));
+        });
+      } finally {
+        server.graph.onStatement = undefined;
+      }
+      // a and b have a dependant each. In a transaction of its own, the promotion left a
+      // committed moment in which the step had ended and its dependant still waited, and
+      // every other scheduler's tick raced the ending worker to promote it.
+      const promotions = [...statements.values()].filter((names) =>
+        names.includes('promotion.repository.promotableDependants'),
+      );
+      expect(promotions).toHaveLength(2);
+      for (const names of promotions) expect(names).toContain('run.repository.endRun');
     });
   });
 

@@ -11,9 +11,10 @@ import {
   releaseRun,
   type EndedRun,
 } from '../../graph/run.repository.js';
+import { promotableDependants } from '../../graph/promotion.repository.js';
 import { holdForInput } from '../../graph/tool-approval.repository.js';
 import type { Agent } from '../domain/agent.js';
-import { TaskStatus, type Task } from '../domain/task.js';
+import { TaskStatus, isFinished, type Task } from '../domain/task.js';
 import { budgetErrorOf } from '../llm/budget.js';
 import { evaluateRootTask, evaluateRunEnd } from '../evolution/evaluate/record.js';
 import { queueRunResult } from '../memory/ingest/sources.js';
@@ -22,6 +23,7 @@ import type { EngineContext } from './context.js';
 import { awaitingInputOf } from './awaiting-input.js';
 import { isTransient, type WorkerStoppingError } from './executor.js';
 import type { PendingWrites } from './pending-writes.js';
+import { promoteSteps } from './promote.js';
 import { backoffMs } from './retry.js';
 import { attemptIds, describeFailure, logOutcome } from './step-log.js';
 
@@ -76,15 +78,16 @@ export async function releaseStep(
 
 /**
  * Writes the outcome, and for a success the step's queued writes, in one transaction while
- * this worker holds the lease; null when it no longer does (then nothing is committed).
- * Otherwise says where the end may have unblocked work: dependants, a parent to settle.
+ * this worker holds the lease, and promotes the dependants its end unblocked; null when it no
+ * longer holds it (then nothing is committed). Otherwise says whether a parent may be due to
+ * settle.
  */
 export async function recordOutcome(
   ctx: EngineContext,
   a: Attempt,
   outcome: Outcome,
   backoff: { baseMs: number; maxMs: number },
-): Promise<Pick<EndedRun, 'isRoot' | 'hasDependants'> | null> {
+): Promise<Pick<EndedRun, 'isRoot'> | null> {
   const { task, runId } = a;
   const latencyMs = Date.now() - a.startedAt;
   const failure = 'error' in outcome ? describeFailure(outcome.error) : null;
@@ -176,8 +179,13 @@ export async function recordOutcome(
       await recordPerformance(tx, agentId, task.id, success, latencyMs, runId, costUsd);
     }
     await publishTasks(tx, emit, [ended.task], 'STATUS_CHANGED');
+    // Its dependants move with its end: no state is committed in which the step has ended and
+    // a dependant still waits, which every other scheduler's tick raced to promote.
+    if (ended.hasDependants && isFinished(ended.task.status)) {
+      await promoteSteps(tx, emit, await promotableDependants(tx, task.id));
+    }
     return ended;
   });
   logOutcome(ctx, a, outcome, ended !== null, { retry, retryInMs, latencyMs });
-  return ended && { isRoot: ended.isRoot, hasDependants: ended.hasDependants };
+  return ended && { isRoot: ended.isRoot };
 }

@@ -4,12 +4,7 @@
  * every.ts.
  */
 import { randomUUID } from 'node:crypto';
-import {
-  anyPromotable,
-  changeStatuses,
-  promotableDependants,
-  promotableTasks,
-} from '../../graph/promotion.repository.js';
+import { anyPromotable, promotableTasks } from '../../graph/promotion.repository.js';
 import { heartbeat } from '../../graph/run.repository.js';
 import { settleableParentOf } from '../../graph/settlement.repository.js';
 import type { PubSub } from '../../subscriptions/pubsub.js';
@@ -22,14 +17,14 @@ import { publishTasks } from '../services/task-events.js';
 import type { UnitOfWork } from '../services/unit-of-work.js';
 import { claimSteps, type StartedStep } from './claim.js';
 import type { EngineContext } from './context.js';
-import { promotion } from './decisions.js';
 import { WorkerStoppingError, type Executor } from './executor.js';
 import { PendingWrites } from './pending-writes.js';
 import { writeQuarantining } from './quarantine.js';
 import { recordOutcome, releaseStep, type Attempt, type Outcome } from './record.js';
 import { every } from './every.js';
 import { attemptIds, stepSpan } from './step-log.js';
-import { settle, settleUpwards, sweep } from './sweep.js';
+import { promoteSteps } from './promote.js';
+import { settle, sweep } from './sweep.js';
 import { countClaims } from './engine-metrics.js';
 import { context, trace } from '@opentelemetry/api';
 import { contextOf, failSpan } from '../tracing/tracer.js';
@@ -220,37 +215,20 @@ export class Scheduler {
    * with a one-round-trip read: it mostly finds nothing, and an empty write costs a begin and a
    * commit more. The write reads again under its locks.
    */
-  private async promote(after?: string): Promise<boolean> {
-    if (!after && !(await this.o.uow.read((tx) => anyPromotable(tx, this.o.tenantIds))))
-      return false;
+  private async promote(): Promise<boolean> {
+    if (!(await this.o.uow.read((tx) => anyPromotable(tx, this.o.tenantIds)))) return false;
     return this.ctx.write(async (tx, emit) => {
-      const candidates = after
-        ? await promotableDependants(tx, after)
-        : await promotableTasks(tx, 200, this.o.tenantIds);
-      const changes = candidates.map((p) => ({
-        id: p.task.id,
-        from: TaskStatus.PENDING,
-        ...promotion(p),
-      }));
-      const changed = await changeStatuses(tx, changes);
-      await publishTasks(tx, emit, changed, 'STATUS_CHANGED');
-      for (const t of changed) {
-        if (t.status === TaskStatus.SKIPPED) await settleUpwards(tx, emit, t);
-      }
-      return changed.length > 0;
+      const candidates = await promotableTasks(tx, 200, this.o.tenantIds);
+      return (await promoteSteps(tx, emit, candidates)).length > 0;
     });
   }
 
   /**
-   * After a step's end commits: unblock its dependants at once (no waiting for the next poll)
-   * and settle its parent if that was the last step (locking the parent inside every step's own
-   * transaction made all steps of a plan queue on it). Each only where the end says it is due.
+   * After a step's end commits (which promoted its dependants): settle its parent if that was
+   * the last step (locking the parent inside every step's own transaction made all steps of a
+   * plan queue on it), only where the end says it is due.
    */
-  private async afterEnd(
-    taskId: string,
-    ended: { isRoot: boolean; hasDependants: boolean },
-  ): Promise<void> {
-    if (ended.hasDependants) await this.promote(taskId);
+  private async afterEnd(taskId: string, ended: { isRoot: boolean }): Promise<void> {
     if (ended.isRoot) return;
     const parentId = await this.o.uow.read((tx) => settleableParentOf(tx, taskId));
     if (parentId) await this.ctx.write((tx, emit) => settle(tx, emit, parentId));
