@@ -55,20 +55,31 @@ export async function startRun(tx: Tx, run: RunStart): Promise<void> {
   await startRuns(tx, [run]);
 }
 
-/** Extends the lease while the step runs; false once the task is no longer this worker's. */
-export async function heartbeat(tx: Tx, taskId: string, workerId: string, leaseMs: number) {
-  const rows = await tx.run({
+/**
+ * Extends the leases of a worker's running steps, all in one statement; returns the ids it
+ * extended (a step missing is no longer this worker's). Locks in id order, like every writer
+ * that locks several tasks.
+ */
+export async function renewLeases(
+  tx: Tx,
+  taskIds: string[],
+  workerId: string,
+  leaseMs: number,
+): Promise<Set<string>> {
+  const rows = await tx.run<{ id: string }>({
     cypher: `
-      MATCH (t:Task {id: $taskId, status: 'IN_PROGRESS', leaseOwner: $workerId})
+      UNWIND $taskIds AS id
+      MATCH (t:Task {id: id}) USING INDEX SEEK t:Task(id)
+      WHERE t.status = 'IN_PROGRESS' AND t.leaseOwner = $workerId
       ${lockAndBump('t', 'Task')}
       // Checked again under the lock: a heartbeat that matched just before the step's end
       // committed must not give a lease back to the task (it then "expired" and ran again).
       WITH t WHERE t.status = 'IN_PROGRESS' AND t.leaseOwner = $workerId
       SET t.leaseExpiresAt = datetime() + duration({milliseconds: $leaseMs})
-      RETURN 1 AS ok`,
-    params: { taskId, workerId, leaseMs: neo4j.int(leaseMs) },
+      RETURN t.id AS id`,
+    params: { taskIds: [...taskIds].sort(), workerId, leaseMs: neo4j.int(leaseMs) },
   });
-  return rows.length > 0;
+  return new Set(rows.map((r) => r.id));
 }
 
 /**

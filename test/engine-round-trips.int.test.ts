@@ -1,14 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import type { Tx } from '../graph/cypher.js';
 import { statementName } from '../graph/statement-name.js';
-import { echoExecutor } from '../src/engine/executor.js';
-import { allFinished, waitForWorkflow } from './utils/engine.js';
+import { echoExecutor, type Executor } from '../src/engine/executor.js';
+import { allFinished, byKey, sweepNow, waitForWorkflow } from './utils/engine.js';
 import {
   createOperators,
   eventually,
   inTenant,
+  latch,
   sleep,
   startPlan,
+  untilAborted,
   withScheduler,
 } from './utils/engine-steps.js';
 
@@ -139,6 +141,107 @@ describe('the engine’s round trips', () => {
         graph.onStatement = undefined;
       }
       expect(writes).toBe(0); // a claim transaction per idle tick before
+    });
+  });
+
+  it('renews the leases of all the steps it runs with one statement a heartbeat', async () => {
+    await inTenant(async (server) => {
+      await createOperators(server, { Operator: [] });
+      const keys = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
+      // What each heartbeat statement renewed (a statement a step before: 100 write
+      // transactions a second for 1,000 steps on the default 30 s lease).
+      const heartbeats: string[][] = [];
+      server.graph.onStatement = (q) => {
+        const name = statementName(q.cypher);
+        if (name === 'run.repository.renewLeases' || name === 'run.repository.heartbeat') {
+          const p = q.params as { taskIds?: string[]; taskId?: string };
+          heartbeats.push([...(p.taskIds ?? [p.taskId!])].sort());
+        }
+      };
+      const running = new Set<string>();
+      const finish = latch();
+      const executor: Executor = async ({ task, signal }) => {
+        running.add(task.id);
+        await Promise.race([finish.opened, untilAborted(signal)]);
+        return { result: `${task.key} done` };
+      };
+      try {
+        const ids = await startPlan(server, [
+          { key: 'root', title: 'Root' },
+          ...keys.map((key) => ({ key, title: key, parentKey: 'root' })),
+        ]);
+        await withScheduler(
+          server,
+          executor,
+          async () => {
+            await eventually('all eight steps running', () => running.size === keys.length);
+            const from = heartbeats.length;
+            // Three heartbeats (a third of the lease apart) span the whole lease.
+            await eventually('three heartbeats', () => heartbeats.length - from >= 3);
+            const all = keys.map((k) => ids[k]!).sort();
+            expect(heartbeats.slice(from, from + 3)).toEqual([all, all, all]);
+            // Renewed all along: a sweep now takes none of them back.
+            await sweepNow(server);
+            finish.open();
+            const tasks = byKey(await waitForWorkflow(server, ids.root!, allFinished));
+            for (const key of keys) {
+              expect(tasks[key]!.runs.map((r) => r.status)).toEqual(['SUCCEEDED']);
+            }
+          },
+          // A lease a loaded machine's heartbeats keep: none may be taken back.
+          { concurrency: keys.length, perAgentLimit: keys.length, leaseMs: 6_000 },
+        );
+      } finally {
+        server.graph.onStatement = undefined;
+      }
+    });
+  });
+
+  it('aborts only the step whose lease was taken, at the next heartbeat', async () => {
+    await inTenant(async (server) => {
+      await createOperators(server, { Operator: [] });
+      const ids = await startPlan(server, [
+        { key: 'root', title: 'Root' },
+        { key: 'taken', title: 'Taken', parentKey: 'root' },
+        { key: 'kept', title: 'Kept', parentKey: 'root' },
+      ]);
+      const running = new Set<string>();
+      const aborted: string[] = [];
+      const finish = latch();
+      const executor: Executor = async ({ task, signal }) => {
+        running.add(task.key!);
+        try {
+          await Promise.race([finish.opened, untilAborted(signal)]);
+        } catch (err) {
+          aborted.push(`${task.key}: ${(err as Error).message}`);
+          throw err;
+        }
+        return { result: `${task.key} done` };
+      };
+      await withScheduler(
+        server,
+        executor,
+        async () => {
+          await eventually('both steps running', () => running.size === 2);
+          // Taken by another worker without an event: only the heartbeat can notice.
+          await server.graph.write((tx) =>
+            tx.run({
+              cypher: `MATCH (t:Task {id: $id}) SET t.leaseOwner = 'another-worker'`,
+              params: { id: ids.taken },
+            }),
+          );
+          await eventually('the taken step aborted', () => aborted.length > 0);
+          // By the heartbeat, not by a sweep or an event.
+          expect(aborted).toEqual(['taken: the task is no longer this worker’s']);
+          finish.open();
+          const kept = (tasks: Parameters<typeof byKey>[0]) =>
+            byKey(tasks).kept?.status === 'COMPLETED';
+          await waitForWorkflow(server, ids.root!, kept);
+          expect(aborted.filter((a) => a.startsWith('kept'))).toEqual([]);
+        },
+        // A lease a loaded machine's heartbeats keep: only the taken step may lose it.
+        { concurrency: 2, perAgentLimit: 2, leaseMs: 6_000 },
+      );
     });
   });
 });

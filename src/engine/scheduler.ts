@@ -1,11 +1,11 @@
 /**
  * The scheduler: the engine's loop (poll, back off, sweep, promote, claim, run) and the steps in
  * flight in this process. Its parts live beside it: claim.ts, record.ts, sweep.ts, quarantine.ts,
- * every.ts.
+ * leases.ts.
  */
 import { randomUUID } from 'node:crypto';
 import { anyPromotable, promotableTasks } from '../../graph/promotion.repository.js';
-import { heartbeat } from '../../graph/run.repository.js';
+import { renewLeases } from '../../graph/run.repository.js';
 import { settleableParentOf } from '../../graph/settlement.repository.js';
 import type { PubSub } from '../../subscriptions/pubsub.js';
 import { keepWatching } from '../../subscriptions/watch.js';
@@ -21,7 +21,7 @@ import { WorkerStoppingError, type Executor } from './executor.js';
 import { PendingWrites } from './pending-writes.js';
 import { writeQuarantining } from './quarantine.js';
 import { recordOutcome, releaseStep, type Attempt, type Outcome } from './record.js';
-import { every } from './every.js';
+import { LeaseKeeper } from './leases.js';
 import { attemptIds, stepSpan } from './step-log.js';
 import { promoteSteps } from './promote.js';
 import { settle, sweep } from './sweep.js';
@@ -97,6 +97,8 @@ export class Scheduler {
   private unmeter: (() => void)[] = [];
   /** What the scheduler's parts (claim, record, sweep) share with it. */
   private readonly ctx: EngineContext;
+  /** The heartbeat of the steps in flight: one statement renews all their leases. */
+  private readonly leases: LeaseKeeper;
 
   constructor(options: SchedulerOptions) {
     this.workerId = options.workerId ?? `worker-${randomUUID().slice(0, 8)}`;
@@ -114,6 +116,11 @@ export class Scheduler {
     const { uow, logger, tenantIds } = this.o;
     const writer = { uow, logger, workerId: this.workerId };
     this.ctx = { ...writer, tenantIds, write: (work) => writeQuarantining(writer, work) };
+    this.leases = new LeaseKeeper(
+      Math.max(50, this.o.leaseMs / 3),
+      (taskIds) => uow.write((tx) => renewLeases(tx, taskIds, this.workerId, this.o.leaseMs)),
+      logger,
+    );
   }
 
   start(): void {
@@ -260,16 +267,9 @@ export class Scheduler {
       writes: new PendingWrites(controller.signal),
       timeoutMs: this.o.stepTimeoutMs,
     };
-    const stopBeating = every(Math.max(50, this.o.leaseMs / 3), leasedAt, () => {
-      this.o.uow
-        .write((tx) => heartbeat(tx, task.id, this.workerId, this.o.leaseMs))
-        .then((ours) => {
-          if (!ours) controller.abort(new Error('the task is no longer this worker’s'));
-        })
-        .catch((err: unknown) =>
-          this.o.logger.warn({ err, ...attemptIds(attempt, this.workerId) }, 'heartbeat failed'),
-        );
-    });
+    const stopBeating = this.leases.hold(task.id, leasedAt, () =>
+      controller.abort(new Error('the task is no longer this worker’s')),
+    );
     const timeout = setTimeout(
       () =>
         controller.abort(
