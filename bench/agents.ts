@@ -9,9 +9,11 @@
  * id and status) is sent every 50 ms, first for 5 s on the idle platform (its baseline), then
  * during the load. Prints per layout the completion time, runs per second, failures, how many
  * operators worked and how many runs went at once at the peak, and the simple query's p50 and
- * p99 idle and under load, with the layouts' ratios. Not a test: it prints figures and exits 0
- * whether or not the targets are met (no error, simple query p99 under 100 ms). Each layout
- * runs in a tenant of its own (bench-agents-<uuid>), deleted at the end.
+ * p99 idle and under load, with the layouts' ratios. LLM_OFFLINE_DELAY_MS gives each offline
+ * model call a latency, so that many runs are under way at once as on a real model. Not a
+ * test: it prints figures and exits 0 whether or not the targets are met (no error, simple
+ * query p99 under 100 ms). Each layout runs in a tenant of its own (bench-agents-<uuid>),
+ * deleted at the end.
  */
 import { randomUUID } from 'node:crypto';
 import { generateApiKey } from '../src/auth/keys.js';
@@ -41,7 +43,10 @@ const CONCURRENCY = env('BENCH_AGENTS_CONCURRENCY', 64);
 const CAPABILITIES = ['research', 'analysis', 'writing'];
 const BRIEF =
   'Research the market size for electric bikes in Europe. Then check the growth figures with the analyst. Then write a one-page brief.';
-const STALL_MS = 120_000;
+/** LLM_OFFLINE_DELAY_MS: a model call's latency, so runs overlap as on a real model. */
+const MODEL_DELAY_MS = env('LLM_OFFLINE_DELAY_MS', 0);
+/** No task or step finished for this long: the benchmark stops (several calls a step). */
+const STALL_MS = Math.max(120_000, 10 * MODEL_DELAY_MS);
 
 type Layout = 'in-process' | 'processes';
 const LAYOUTS = (process.env.BENCH_AGENTS_LAYOUTS ?? 'in-process,processes')
@@ -77,7 +82,10 @@ async function main(): Promise<void> {
   const bench = await openBenchGraph();
   console.log(
     `Agents benchmark: ${int(TASKS)} submitted tasks, ${int(CHIEFS)} Chiefs of Staff, ` +
-      `${int(OPERATORS)} Master Operators on the ${bench.config.llm.provider} model; ` +
+      `${int(OPERATORS)} Master Operators on the ${bench.config.llm.provider} model` +
+      (bench.config.llm.provider === 'offline' && MODEL_DELAY_MS > 0
+        ? ` (${int(MODEL_DELAY_MS)} ms a call, LLM_OFFLINE_DELAY_MS); `
+        : '; ') +
       `${WORKERS} schedulers x ${CONCURRENCY} steps at a time; layouts: ${LAYOUTS.join(', ')}`,
   );
   const results: LayoutResult[] = [];

@@ -230,6 +230,28 @@ describe('the offline model', () => {
     expect(reply.text).toContain('offline model');
   });
 
+  it('takes LLM_OFFLINE_DELAY_MS before it answers, the same answer, and stops waiting on an abort', async () => {
+    expect(llmOf({}).offlineDelayMs).toBe(0);
+    expect(() => llmOf({ LLM_OFFLINE_DELAY_MS: '-5' })).toThrow(/LLM_OFFLINE_DELAY_MS/);
+    const slow = createChatModel({ purpose: 'chat' }, llmOf({ LLM_OFFLINE_DELAY_MS: '300' }));
+    const chat = [system('chat'), new HumanMessage('What is a lease?')];
+    const sent = performance.now();
+    const answer = await slow.invoke(chat);
+    expect(performance.now() - sent).toBeGreaterThanOrEqual(290);
+    expect(answer.content).toBe((await model.invoke(chat)).content);
+    // Streamed too, and an abort ends the wait with its reason, not after the delay.
+    const sentStream = performance.now();
+    let streamed = '';
+    for await (const chunk of await slow.stream(chat)) streamed += chunk.text;
+    expect(performance.now() - sentStream).toBeGreaterThanOrEqual(290);
+    expect(streamed).toBe(answer.content);
+    const stuck = createChatModel({ purpose: 'chat' }, llmOf({ LLM_OFFLINE_DELAY_MS: '60000' }));
+    const controller = new AbortController();
+    const call = stuck.invoke(chat, { signal: controller.signal });
+    controller.abort(new Error('the step was cancelled'));
+    await expect(call).rejects.toThrow('the step was cancelled');
+  });
+
   it('answers the same input with the same output', async () => {
     const input = [system('execution'), new HumanMessage('Step: Check the facts\nAsk the team?')];
     const bound = model.bindTools([searchKnowledge, askAgent]);

@@ -15,6 +15,8 @@ export interface LlmConfig extends ModelRouting {
   timeoutMs: number;
   /** Retries inside one call; 0 by default because the engine retries steps with backoff. */
   maxRetries: number;
+  /** LLM_OFFLINE_DELAY_MS: how long each offline model call takes (0: it answers at once). */
+  offlineDelayMs: number;
   prices: PriceTable;
   /** max_tokens of every call, per purpose (LLM_MAX_TOKENS_<PURPOSE>): a looping model stops. */
   maxTokens: Readonly<Record<Purpose, number>>;
@@ -164,6 +166,12 @@ export const llmEnvSchema = z.object({
     .min(0, 'must be a whole number from 0 to 10')
     .max(10, 'must be a whole number from 0 to 10')
     .default(0),
+  LLM_OFFLINE_DELAY_MS: z.coerce
+    .number({ error: 'must be a whole number of milliseconds from 0 to 600000' })
+    .int('must be a whole number of milliseconds from 0 to 600000')
+    .min(0, 'must be a whole number of milliseconds from 0 to 600000')
+    .max(600_000, 'must be a whole number of milliseconds from 0 to 600000')
+    .default(0),
   LLM_PRICES: prices.optional(),
 });
 
@@ -236,6 +244,7 @@ export function llmFromEnv(e: LlmEnv): LlmConfig {
     lowPriorityModel: e.LLM_MODEL_LOW_PRIORITY,
     timeoutMs: e.LLM_TIMEOUT_MS ?? DEFAULT_TIMEOUT_MS[provider],
     maxRetries: e.LLM_MAX_RETRIES,
+    offlineDelayMs: e.LLM_OFFLINE_DELAY_MS,
     prices: Object.freeze({ ...DEFAULT_PRICES, ...e.LLM_PRICES }),
     maxTokens: Object.freeze({
       planning: e.LLM_MAX_TOKENS_PLANNING ?? DEFAULT_MAX_TOKENS.planning,

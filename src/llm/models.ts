@@ -44,7 +44,9 @@ export function createChatModel(
   callbacks?: Callbacks,
   log?: ObjectLog,
 ): BaseChatModel {
-  if (llm.provider === 'offline') return new OfflineChatModel({ callbacks });
+  if (llm.provider === 'offline') {
+    return new OfflineChatModel({ callbacks, delayMs: llm.offlineDelayMs });
+  }
   const model = modelFor(request, llm);
   return new PlatformChatOpenAI(
     {

@@ -23,6 +23,7 @@ import { toJsonSchema } from '@langchain/core/utils/json_schema';
 import type { SerializableSchema } from '@langchain/core/utils/standard_schema';
 import type { InteropZodType } from '@langchain/core/utils/types';
 import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fillSchema, type FillHints, type JsonSchema } from './offline-fill.js';
 import { hintsFor } from './offline-replies.js';
 import { countWords, mentionsQuestion } from './offline-text.js';
@@ -38,13 +39,20 @@ export interface OfflineChatModelCallOptions extends BaseChatModelCallOptions {
   tools?: ToolDefinition[];
 }
 
+export interface OfflineChatModelParams extends BaseChatModelParams {
+  /** How long each call takes before it answers (0: at once); an abort ends the wait. */
+  delayMs?: number;
+}
+
 type ToolCallOut = { name: string; args: Record<string, unknown>; id: string; type: 'tool_call' };
 
 /**
  * OFFLINE MODEL: a deterministic stand-in for a language model, used when no provider is
  * configured. It does not understand anything: it rearranges the prompt's own text, and every
  * response says so in `response_metadata` ({ provider: 'offline', model: OFFLINE_MODEL_NAME }).
- * Same input, same output: no randomness, no clock, no network.
+ * Same input, same output: no randomness, no clock, no network. It answers at once unless
+ * given a latency (`delayMs`, LLM_OFFLINE_DELAY_MS), which changes when it answers, never what:
+ * load shaped like a real model's, whose calls take seconds (npm run bench:agents).
  *
  * It goes through the same chains as a real model: bindTools, withStructuredOutput (by tool
  * calling, validated by the caller's zod schema), streaming, usage_metadata (word counts).
@@ -62,9 +70,11 @@ type ToolCallOut = { name: string; args: Record<string, unknown>; id: string; ty
  */
 export class OfflineChatModel extends BaseChatModel<OfflineChatModelCallOptions> {
   readonly model = OFFLINE_MODEL_NAME;
+  private readonly delayMs: number;
 
-  constructor(fields: BaseChatModelParams = {}) {
+  constructor(fields: OfflineChatModelParams = {}) {
     super(fields);
+    this.delayMs = fields.delayMs ?? 0;
   }
 
   static override lc_name(): string {
@@ -116,6 +126,7 @@ export class OfflineChatModel extends BaseChatModel<OfflineChatModelCallOptions>
     options: this['ParsedCallOptions'],
     runManager?: CallbackManagerForLLMRun,
   ): Promise<ChatResult> {
+    await this.latency(options.signal);
     const message = this.respond(messages, options);
     // Token callbacks as a streaming model sends them, so steps stream on the offline model too.
     for (const piece of message.text.match(/\S+\s*/g) ?? []) {
@@ -130,6 +141,7 @@ export class OfflineChatModel extends BaseChatModel<OfflineChatModelCallOptions>
     options: this['ParsedCallOptions'],
     runManager?: CallbackManagerForLLMRun,
   ): AsyncGenerator<ChatGenerationChunk> {
+    await this.latency(options.signal);
     const full = this.respond(messages, options);
     for (const piece of full.text.match(/\S+\s*/g) ?? []) {
       const chunk = new ChatGenerationChunk({
@@ -160,6 +172,14 @@ export class OfflineChatModel extends BaseChatModel<OfflineChatModelCallOptions>
         response_metadata: full.response_metadata,
         usage_metadata: full.usage_metadata,
       }),
+    });
+  }
+
+  /** The configured latency; rejects with the signal's reason once the call is aborted. */
+  private async latency(signal?: AbortSignal): Promise<void> {
+    if (this.delayMs <= 0) return;
+    await sleep(this.delayMs, undefined, { signal }).catch((err: unknown) => {
+      throw signal?.aborted ? signal.reason : err;
     });
   }
 
