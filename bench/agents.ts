@@ -43,10 +43,8 @@ const CONCURRENCY = env('BENCH_AGENTS_CONCURRENCY', 64);
 const CAPABILITIES = ['research', 'analysis', 'writing'];
 const BRIEF =
   'Research the market size for electric bikes in Europe. Then check the growth figures with the analyst. Then write a one-page brief.';
-/** LLM_OFFLINE_DELAY_MS: a model call's latency, so runs overlap as on a real model. */
-const MODEL_DELAY_MS = env('LLM_OFFLINE_DELAY_MS', 0);
-/** No task or step finished for this long: the benchmark stops (several calls a step). */
-const STALL_MS = Math.max(120_000, 10 * MODEL_DELAY_MS);
+/** No task or step finished for this long: the benchmark stops (several model calls a step). */
+const stallMs = (modelDelayMs: number) => Math.max(120_000, 10 * modelDelayMs);
 
 type Layout = 'in-process' | 'processes';
 const LAYOUTS = (process.env.BENCH_AGENTS_LAYOUTS ?? 'in-process,processes')
@@ -83,8 +81,8 @@ async function main(): Promise<void> {
   console.log(
     `Agents benchmark: ${int(TASKS)} submitted tasks, ${int(CHIEFS)} Chiefs of Staff, ` +
       `${int(OPERATORS)} Master Operators on the ${bench.config.llm.provider} model` +
-      (bench.config.llm.provider === 'offline' && MODEL_DELAY_MS > 0
-        ? ` (${int(MODEL_DELAY_MS)} ms a call, LLM_OFFLINE_DELAY_MS); `
+      (bench.config.llm.provider === 'offline' && bench.config.llm.offlineDelayMs > 0
+        ? ` (${int(bench.config.llm.offlineDelayMs)} ms a call, LLM_OFFLINE_DELAY_MS); `
         : '; ') +
       `${WORKERS} schedulers x ${CONCURRENCY} steps at a time; layouts: ${LAYOUTS.join(', ')}`,
   );
@@ -157,7 +155,7 @@ async function runLayout(
       ),
     );
     console.log(`  ${int(submitted.length)} tasks submitted in ${ms(now() - started)}`);
-    const finished = await waitForRoots(gql, started);
+    const finished = await waitForRoots(gql, started, config.llm.offlineDelayMs);
     const elapsed = now() - started;
     const { latencies, errors } = await probe.stop();
     const statements = statementsBetween(sentBefore, await statementTotals());
@@ -267,7 +265,12 @@ function probeLoop(query: () => Promise<unknown>) {
 type Gql = (query: string, variables?: Record<string, unknown>) => Promise<Record<string, unknown>>;
 
 /** Waits until every submitted task is finished, printing progress; fails on a stall. */
-async function waitForRoots(gql: Gql, started: number): Promise<{ failed: number }> {
+async function waitForRoots(
+  gql: Gql,
+  started: number,
+  modelDelayMs: number,
+): Promise<{ failed: number }> {
+  const stall = stallMs(modelDelayMs);
   let last = -1;
   let movedAt = now();
   for (;;) {
@@ -304,8 +307,8 @@ async function waitForRoots(gql: Gql, started: number): Promise<{ failed: number
       movedAt = now();
     }
     if (done >= TASKS) return { failed };
-    if (now() - movedAt > STALL_MS) {
-      throw new Error(`no task or step finished for ${STALL_MS / 1000} s`);
+    if (now() - movedAt > stall) {
+      throw new Error(`no task or step finished for ${stall / 1000} s`);
     }
     await new Promise((r) => setTimeout(r, 1_000));
   }
