@@ -40,6 +40,8 @@ const CHIEFS = env('BENCH_AGENTS_CHIEFS', 10);
 const OPERATORS = env('BENCH_AGENTS_OPERATORS', 1_000);
 const WORKERS = env('BENCH_AGENTS_WORKERS', 2);
 const CONCURRENCY = env('BENCH_AGENTS_CONCURRENCY', 64);
+/** submitTask requests in flight at once while submitting; default all of them. */
+const SUBMIT_CONCURRENCY = env('BENCH_AGENTS_SUBMIT_CONCURRENCY', TASKS);
 const CAPABILITIES = ['research', 'analysis', 'writing'];
 const BRIEF =
   'Research the market size for electric bikes in Europe. Then check the growth figures with the analyst. Then write a one-page brief.';
@@ -54,6 +56,9 @@ for (const l of LAYOUTS) {
   if (l !== 'in-process' && l !== 'processes') {
     throw new Error(`BENCH_AGENTS_LAYOUTS: unknown layout "${l}" (in-process, processes)`);
   }
+}
+if (!Number.isInteger(SUBMIT_CONCURRENCY) || SUBMIT_CONCURRENCY < 1) {
+  throw new Error('BENCH_AGENTS_SUBMIT_CONCURRENCY: a whole number of at least 1');
 }
 /** How long the simple query is timed on an idle platform first: the baseline of its p99. */
 const IDLE_MS = 5_000;
@@ -147,14 +152,19 @@ async function runLayout(
     const probe = probeLoop(simpleQuery);
     const sentBefore = await statementTotals();
     const started = now();
-    const submitted = await Promise.all(
-      Array.from({ length: TASKS }, (_, i) =>
-        gql('mutation($input: SubmitTaskInput!) { submitTask(input: $input) { id } }', {
+    let next = 0;
+    const submitter = async () => {
+      for (let i = next++; i < TASKS; i = next++) {
+        await gql('mutation($input: SubmitTaskInput!) { submitTask(input: $input) { id } }', {
           input: { title: `Brief ${i + 1}`, description: BRIEF },
-        }),
-      ),
+        });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(SUBMIT_CONCURRENCY, TASKS) }, submitter));
+    console.log(
+      `  ${int(TASKS)} tasks submitted in ${ms(now() - started)}` +
+        (SUBMIT_CONCURRENCY < TASKS ? `, ${int(SUBMIT_CONCURRENCY)} at a time` : ''),
     );
-    console.log(`  ${int(submitted.length)} tasks submitted in ${ms(now() - started)}`);
     const finished = await waitForRoots(gql, started, config.llm.offlineDelayMs);
     const elapsed = now() - started;
     const { latencies, errors } = await probe.stop();
