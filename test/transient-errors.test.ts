@@ -1,6 +1,7 @@
 import neo4j from 'neo4j-driver';
 import { describe, expect, it } from 'vitest';
 import { isTransient, StepError } from '../src/engine/executor.js';
+import { translateDriverError } from '../graph/errors.js';
 
 /**
  * A step whose outcome could not be written because Neo4j kept reporting a deadlock (its own
@@ -30,5 +31,26 @@ describe('isTransient', () => {
     expect(isTransient(constraint)).toBe(false);
     expect(isTransient(new Error('the model refused'))).toBe(false);
     expect(isTransient(new StepError('bad input', false))).toBe(false);
+  });
+
+  /**
+   * bench:agents with 1,000 runs at once (4 workers x 250 steps, 2026-12-02): a step whose
+   * writes found every connection of its process busy got the app's "busy" error and was
+   * recorded FAILED at its first of three attempts, 76 workflows in 7 minutes. The same
+   * wait is a 503 "try again shortly" to a client; a step tries again too.
+   */
+  it('takes "the graph database is busy" or "not reachable" for transient', () => {
+    const acquisition = Object.assign(
+      new Error('Connection acquisition timed out in 5000 ms. Pool status: Active conn count = 16'),
+      { code: 'N/A' },
+    );
+    const busy = translateDriverError(acquisition);
+    expect((busy as Error).message).toMatch(/busy/);
+    expect(isTransient(busy)).toBe(true);
+    const gone = translateDriverError(
+      new neo4j.Neo4jError('Could not perform discovery', 'ServiceUnavailable', '08000', ''),
+    );
+    expect((gone as Error).message).toMatch(/not reachable/);
+    expect(isTransient(gone)).toBe(true);
   });
 });

@@ -1,4 +1,5 @@
 import type { Agent } from '../domain/agent.js';
+import { UnavailableError } from '../domain/errors.js';
 import type { Task, TaskStatus } from '../domain/task.js';
 import type { StepWrites } from './pending-writes.js';
 
@@ -88,11 +89,12 @@ export class StepError extends Error {
 
 /**
  * Transient errors are retried; permanent ones fail the task at once. A StepError says which;
- * otherwise rate limits, server errors, timeouts and connection resets are transient, and
- * anything else (a bug, a bad input) is permanent.
+ * otherwise rate limits, server errors, timeouts, connection resets and a busy or unreachable
+ * graph database are transient, and anything else (a bug, a bad input) is permanent.
  */
 export function isTransient(err: unknown): boolean {
   if (err instanceof StepError) return err.transient;
+  if (err instanceof UnavailableError) return true;
   const e = err as { status?: number; code?: string; name?: string; retriable?: boolean };
   // Neo4j's transient errors (a deadlock, a lock timeout) that its retries did not get past.
   if (typeof e?.retriable === 'boolean') return e.retriable;
