@@ -175,8 +175,11 @@ async function runLayout(
   } finally {
     await stopSchedulers();
     await server.close();
-    const deleted = await deleteTenantInBatches(graph, tenantId);
-    console.log(`  deleted the ${int(deleted)} nodes of tenant ${tenantId}`);
+    // A clean-up that fails is said, and does not take the layout's result with it.
+    await deleteTenantInBatches(graph, tenantId).then(
+      (deleted) => console.log(`  deleted the ${int(deleted)} nodes of tenant ${tenantId}`),
+      (err: Error) => console.log(`  could not delete tenant ${tenantId}: ${err.message}`),
+    );
   }
 }
 
