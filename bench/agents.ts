@@ -177,7 +177,8 @@ async function runLayout(
     await server.close();
     // A clean-up that fails is said, and does not take the layout's result with it.
     await deleteTenantInBatches(graph, tenantId).then(
-      (deleted) => console.log(`  deleted the ${int(deleted)} nodes of tenant ${tenantId}`),
+      (deleted) =>
+        console.log(`  deleted tenant ${tenantId} (${int(deleted)} nodes and relationships)`),
       (err: Error) => console.log(`  could not delete tenant ${tenantId}: ${err.message}`),
     );
   }

@@ -105,25 +105,8 @@ export async function tenantSize(
   return row ?? { agents: 0, tasks: 0 };
 }
 
-/**
- * Deletes a tenant: its relationships a batch at a time, then its nodes and :Tenant node with
- * the product's own batch. A benchmark's tenant is too big for one transaction, and a batch of
- * nodes with their relationships is not bounded: after 1,000 runs at once, 1,000 nodes (agents
- * with ~4,000 relationships each) ran over Neo4j's transaction memory.
- */
+/** Deletes a tenant a batch at a time; returns how many nodes and relationships it deleted. */
 export async function deleteTenantInBatches(graph: Graph, tenantId: string): Promise<number> {
-  if (!tenantId) throw new Error('deleteTenantInBatches needs a tenant id');
-  for (;;) {
-    const [row] = await graph.write((tx) =>
-      tx.run<{ n: number }>({
-        cypher: `
-          MATCH ({tenantId: $tenantId})-[r]-() WITH DISTINCT r LIMIT 10000
-          DELETE r RETURN count(r) AS n`,
-        params: { tenantId },
-      }),
-    );
-    if (!row?.n) break;
-  }
   let deleted = 0;
   for (;;) {
     const n = await graph.write((tx) => deleteTenantBatch(tx, tenantId));
