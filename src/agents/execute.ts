@@ -37,12 +37,14 @@ const Extracted = z.object({
 /**
  * A Master Operator carries out one step with its tools (langchain's createAgent), reports to
  * its Chief of Staff, and writes what it learned back with provenance (LEARNED_FROM the run and
- * the task, CONTRIBUTED_BY the agent).
+ * the task, CONTRIBUTED_BY the agent). Its loop is checkpointed on `threadId`: the step's id,
+ * or a consensus voter's own thread (evolution/consensus/consensus.ts voterThread).
  */
 export async function executeStep(
   rt: AgentRuntime,
   step: StepContext,
   plan: { conversationId: string; chiefId: string | null; rootId?: string | null },
+  threadId: string = step.task.id,
 ): Promise<string> {
   const { task, agent } = step;
   // The context package its Chief of Staff chose for this step (issue 11), used by this run.
@@ -99,7 +101,7 @@ export async function executeStep(
     operator,
     checkpointer,
     { messages: [input] },
-    { signal: step.signal, recursionLimit: 12, threadId: task.id },
+    { signal: step.signal, recursionLimit: 12, threadId },
   );
   // Calls an earlier attempt ran before the checkpoint: their effects commit with this outcome.
   const requeued = requeueEffects(step, loop.messages, ranHere);

@@ -23,6 +23,16 @@ export async function consensusOf(rt: AgentRuntime, step: StepContext) {
   return specs.get(task.id) ?? null;
 }
 
+/**
+ * Each voter's agent loop has a checkpoint thread of its own. On the step's one thread, a voter
+ * that started after another had finished took that one's answer for its own, and a retry
+ * resumed one voter's loop for all of them. The step's own agent keeps the step's thread, where
+ * forks and approvals look for it.
+ */
+export function voterThread(taskId: string, agentId: string, stepAgentId: string): string {
+  return agentId === stepAgentId ? taskId : `${taskId}/voter/${agentId}`;
+}
+
 interface Voted {
   agent: Agent;
   content: string;
@@ -64,7 +74,8 @@ export async function answerByConsensus(
   const settled = await Promise.allSettled(
     voters.map(async (agent): Promise<Voted> => {
       const writes = new PendingWrites(step.signal);
-      const content = await executeStep(rt, { ...step, agent, writes }, reportTo);
+      const thread = voterThread(task.id, agent.id, step.agent.id);
+      const content = await executeStep(rt, { ...step, agent, writes }, reportTo, thread);
       return { agent, content, writes };
     }),
   );
