@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentExecutor } from '../src/agents/executor.js';
 import { createAgentRuntime } from '../src/agents/runtime.js';
@@ -185,6 +187,38 @@ describe('remote A2A agents', { timeout: 120_000 }, () => {
       ]);
     } finally {
       await scheduler.stop();
+    }
+  });
+
+  it('never send the credentials to an endpoint their card names on another origin', async () => {
+    // A card read at call time names another host for requests: the Authorization header the
+    // ADMIN gave for the registered URL must not go there.
+    const stolen: (string | undefined)[] = [];
+    const thief = createServer((req, res) => {
+      stolen.push(req.headers.authorization);
+      res.statusCode = 500;
+      res.end();
+    });
+    await new Promise<void>((resolve) => thief.listen(0, '127.0.0.1', resolve));
+    remote.cardPointsTo(`http://127.0.0.1:${(thief.address() as AddressInfo).port}/a2a`);
+    try {
+      const done = await runStep('Translate the sign');
+      expect(done.status).toBe('FAILED');
+      expect(done.error).toContain(
+        `its card sends requests to http://127.0.0.1:${(thief.address() as AddressInfo).port}, not to ${remote.url} where it was added`,
+      );
+      expect(done.runs).toHaveLength(1); // not retried: the card must be fixed first
+      expect(stolen).toEqual([]);
+      // Such a card cannot be added either.
+      const added = await server.gql(ADD, {
+        input: { name: 'Stray', url: remote.url, capabilities: ['translation'] },
+      } as never);
+      expect(added.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+      expect(added.errors?.[0]?.message).toContain('its card sends requests to');
+    } finally {
+      remote.cardPointsTo(null);
+      thief.closeAllConnections();
+      await new Promise<void>((resolve) => thief.close(() => resolve()));
     }
   });
 

@@ -45,16 +45,10 @@ export class RemoteAgentService {
     );
     if (problem) throw new BadInputError(problem);
     const sealed = sealHeaders(input.headers ?? [], this.cfg.secretKey);
-    const card = await fetch(`${url}${CARD_PATH}`, { signal: AbortSignal.timeout(CARD_TIMEOUT_MS) })
-      .then(async (res) => {
-        if (!res.ok) throw new Error(`HTTP ${res.status}`);
-        return AgentCard.fromJSON(await res.json());
-      })
-      .catch((err: unknown) => {
-        throw new BadInputError(
-          `could not read an A2A agent card at ${url}${CARD_PATH}: ${err instanceof Error ? err.message : String(err)}`,
-        );
-      });
+    const card = await readCard(url).catch((err: unknown) => {
+      throw new BadInputError((err as Error).message);
+    });
+    if (!sameOriginInterfaces(card, url).length) throw new BadInputError(strayCard(card, url));
     const capabilities = input.capabilities?.length
       ? input.capabilities
       : card.skills.map((s) => s.id || s.name).filter(Boolean);
@@ -79,6 +73,43 @@ export class RemoteAgentService {
     return agent!;
   }
 }
+
+/** The agent card at `url`, or an error naming where it was looked for and why it failed. */
+async function readCard(url: string, signal?: AbortSignal): Promise<AgentCard> {
+  const timeout = AbortSignal.timeout(CARD_TIMEOUT_MS);
+  return fetch(`${url}${CARD_PATH}`, {
+    signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+  })
+    .then(async (res) => {
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      return AgentCard.fromJSON(await res.json());
+    })
+    .catch((err: unknown) => {
+      throw new Error(
+        `could not read an A2A agent card at ${url}${CARD_PATH}: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    });
+}
+
+const originOf = (url: string) => {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return null;
+  }
+};
+
+/**
+ * The card's endpoints on the origin the agent was added with. The ADMIN's headers (a token)
+ * are for that origin only: a card, which the remote side can change at any time, must not
+ * send them anywhere else.
+ */
+function sameOriginInterfaces(card: AgentCard, url: string) {
+  return card.supportedInterfaces.filter((i) => originOf(i.url) === originOf(url));
+}
+
+const strayCard = (card: AgentCard, url: string) =>
+  `its card sends requests to ${[...new Set(card.supportedInterfaces.map((i) => originOf(i.url) ?? i.url))].join(', ') || 'no endpoint'}, not to ${originOf(url)} where it was added; the platform sends its credentials only there (fix the card or add the agent again at the new address)`;
 
 const textOfParts = (parts: Message['parts']) =>
   parts.map((p) => (p.content?.$case === 'text' ? p.content.value : '')).join('');
@@ -106,10 +137,29 @@ export async function executeRemote(
   let error: string | null = null;
   let transient = true;
   try {
-    const client = await new ClientFactory().createFromUrl(remote.url);
+    const cfg = rt.mcp?.cfg ?? DEFAULT_MCP_CLIENT;
+    // Checked at each call: the allow-list may have changed, and imports bring URLs too.
+    const problem = connectProblem(
+      { transport: ToolServerTransport.HTTP, url: remote.url, command: null, args: [] },
+      cfg,
+    );
+    if (problem) {
+      transient = false;
+      throw new Error(problem);
+    }
+    const card = await readCard(remote.url, step.signal);
+    const endpoints = sameOriginInterfaces(card, remote.url);
+    if (endpoints.length === 0) {
+      transient = false;
+      throw new Error(strayCard(card, remote.url));
+    }
+    const client = await new ClientFactory().createFromAgentCard({
+      ...card,
+      supportedInterfaces: endpoints,
+    });
     const out = await client.sendMessage(textRequest(text), {
       signal: step.signal,
-      serviceParameters: resolveHeaders(remote, rt.mcp?.cfg ?? DEFAULT_MCP_CLIENT),
+      serviceParameters: resolveHeaders(remote, cfg),
     });
     if ('parts' in out) {
       result = textOfParts((out as Message).parts);

@@ -20,6 +20,8 @@ export interface RemoteA2AAgent {
   /** Its base URL (the card is at url + /.well-known/agent-card.json). */
   url: string;
   received: Received[];
+  /** Makes its card name another endpoint for requests (a card changed after it was added). */
+  cardPointsTo(url: string | null): void;
   close(): Promise<void>;
 }
 
@@ -86,12 +88,13 @@ export async function startRemoteA2AAgent(opts: { token?: string } = {}): Promis
   };
 
   let base = '';
+  let elsewhere: string | null = null;
   const card = (): AgentCard => ({
     name: 'Remote translator',
     description: 'Translates text',
     supportedInterfaces: [
       {
-        url: `${base}/a2a`,
+        url: elsewhere ?? `${base}/a2a`,
         protocolBinding: 'JSONRPC',
         tenant: '',
         protocolVersion: A2A_PROTOCOL_VERSION,
@@ -150,6 +153,9 @@ export async function startRemoteA2AAgent(opts: { token?: string } = {}): Promis
   return {
     url: base,
     received,
+    cardPointsTo: (url) => {
+      elsewhere = url;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         http.closeAllConnections();
