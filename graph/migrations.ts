@@ -324,6 +324,14 @@ export const MIGRATIONS: Migration[] = [
       'CREATE CONSTRAINT a2a_task_id IF NOT EXISTS FOR (n:A2ATask) REQUIRE n.id IS UNIQUE',
     ],
   },
+  {
+    id: 26,
+    name: "a tenant's tool calls and A2A tasks, found for deleteOrganisation (issue 16)",
+    statements: [
+      'CREATE INDEX tool_call_tenant IF NOT EXISTS FOR (n:ToolCall) ON (n.tenantId)',
+      'CREATE INDEX a2a_task_tenant IF NOT EXISTS FOR (n:A2ATask) ON (n.tenantId)',
+    ],
+  },
 ];
 
 /**

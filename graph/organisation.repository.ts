@@ -210,6 +210,9 @@ const ORGANISATION_RECORDS = [
   'Checkpoint',
   'CheckpointWrite',
   'ToolCallRequest',
+  // Outside tools' calls and A2A tasks (issue 16); tool servers stay, like policies.
+  'ToolCall',
+  'A2ATask',
 ];
 
 export function deleteNodesQuery(tenantId: string, nodeLabel: string, limit: number): CypherQuery {

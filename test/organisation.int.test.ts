@@ -1,4 +1,7 @@
+import { saveA2ATask } from '../graph/a2a-task.repository.js';
 import { holdForInput } from '../graph/tool-approval.repository.js';
+import { recordToolCall } from '../graph/tool-server.repository.js';
+import { ToolCallStatus } from '../src/domain/tool-server.js';
 import { writeEvaluation } from '../graph/evaluation.repository.js';
 import { recordTransition } from '../graph/transition.repository.js';
 import { EvaluationSource } from '../src/domain/evaluation.js';
@@ -414,20 +417,47 @@ describe('organisation export and import', () => {
         runId,
         calls: [{ callId: 'call_seed', tool: 'ask_agent', args: '{}' }],
       });
+      // So does an outside tool's call (issue 16), and an A2A task follows the root task.
+      await recordToolCall(tx, {
+        id: `tool-call-of-${runId}`,
+        tenantId: server.tenantId,
+        runId,
+        taskId: task!.id,
+        agentId: 'seed-agent',
+        serverId: 'seed-server',
+        server: 'seed',
+        tool: 'lookup',
+        callId: 'call_seed',
+        args: '{}',
+        resultSummary: 'ok',
+        resultChars: 2,
+        truncated: false,
+        durationMs: 1,
+        status: ToolCallStatus.OK,
+        error: null,
+        startedAt: new Date().toISOString(),
+      });
+      await saveA2ATask(tx, {
+        id: `a2a-of-${runId}`,
+        tenantId: server.tenantId,
+        contextId: 'seed',
+        taskId: task!.id,
+        json: '{}',
+      });
     });
     const records = async () => {
       const [row] = await server.graph.read((tx) =>
         tx.run<{ n: number }>({
           cypher:
-            'MATCH (n {tenantId: $tenantId}) WHERE n:Evaluation OR n:Transition OR n:ToolCallRequest RETURN count(n) AS n',
+            'MATCH (n {tenantId: $tenantId}) WHERE n:Evaluation OR n:Transition OR n:ToolCallRequest OR n:ToolCall OR n:A2ATask RETURN count(n) AS n',
           params: { tenantId: server.tenantId },
         }),
       );
       return row!.n;
     };
-    // The three above, and the transitions of the versions createAgent made.
+    // The five above, and the transitions of the versions createAgent made.
     const recordsBefore = await records();
-    expect(recordsBefore).toBeGreaterThanOrEqual(3);
+    expect(recordsBefore).toBeGreaterThanOrEqual(5);
     const deleted = await server.gql(DeleteOrganisation, { confirm: server.tenantId });
     expect(deleted.errors).toBeUndefined();
     expect(deleted.data!.deleteOrganisation.nodesDeleted).toBe(
