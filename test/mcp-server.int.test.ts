@@ -1,5 +1,4 @@
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentExecutor } from '../src/agents/executor.js';
@@ -8,33 +7,15 @@ import { loadConfig } from '../src/config.js';
 import { Role } from '../src/domain/auth.js';
 import { DEFAULT_LIMITS } from '../src/limits/index.js';
 import { startScheduler } from './utils/engine.js';
+import { call, connect, text } from './utils/mcp-client.js';
 import { untilDone } from './utils/progress.js';
 import { startTestServer, type TestServer } from './utils/server.js';
 
 /** How long the offline agents may take for a whole workflow on a loaded machine. */
 const WORKFLOW_MS = 90_000;
 
-/** An MCP client of the SDK over streamable HTTP, with an API key. */
-async function connect(server: TestServer, key: string): Promise<Client> {
-  const client = new Client({ name: 'mcp-test', version: '1.0.0' });
-  const url = new URL(server.url.replace(/\/graphql$/, '/mcp'));
-  const transport = new StreamableHTTPClientTransport(url, {
-    requestInit: { headers: { authorization: `Bearer ${key}` } },
-  });
-  await client.connect(transport);
-  return client;
-}
-
 /** A resource's JSON text, parsed. */
 const json = (r: { contents: unknown[] }) => JSON.parse((r.contents[0] as { text: string }).text);
-const text = (r: CallToolResult) =>
-  r.content.map((c) => (c.type === 'text' ? c.text : '')).join('');
-const call = async (
-  client: Client,
-  name: string,
-  args: Record<string, unknown>,
-  timeout?: number,
-) => (await client.callTool({ name, arguments: args }, undefined, { timeout })) as CallToolResult;
 
 interface WorkflowOut {
   taskId: string;

@@ -56,7 +56,8 @@ export const DOCUMENTS = {
   workflow: `query McpWorkflow($taskId: ID!) {
     workflow(taskId: $taskId) {
       root { id title status result error }
-      tasks { id title status result error waitingReason parent { id } dependencies { id } }
+      tasks { id title status result error waitingReason parent { id } dependencies { id }
+        toolCallRequests { callId tool args status } }
     }
   }`,
   taskResult: `query McpTaskResult($id: ID!) {
@@ -73,6 +74,12 @@ export const DOCUMENTS = {
   }`,
   rejectPlan: `mutation McpRejectPlan($taskId: ID!, $reason: String!) {
     rejectPlan(taskId: $taskId, reason: $reason) { id status }
+  }`,
+  heldToolCalls: `query McpHeldToolCalls($id: ID!) {
+    task(id: $id) { id toolCallRequests { runId callId status } }
+  }`,
+  resolveToolCall: `mutation McpResolveToolCall($runId: ID!, $callId: String!, $decision: ToolCallDecision!, $args: String, $reason: String) {
+    resolveToolCall(runId: $runId, callId: $callId, decision: $decision, args: $args, reason: $reason) { callId status }
   }`,
   searchKnowledge: `query McpSearchKnowledge($query: String!, $first: Int!) {
     searchKnowledge(query: $query, first: $first) {

@@ -1,33 +1,14 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { AppError } from '../domain/errors.js';
-import { DOCUMENTS, OperationError, type Operation } from './operations.js';
-import { followWorkflow, waitForReply, type Follow } from './waiting.js';
+import { registerApprovalTools } from './approvals.js';
+import { STATUS, toolDefiner, type Structured, type ToolContext } from './define-tool.js';
+import { DOCUMENTS } from './operations.js';
+import { followWorkflow, waitForReply } from './waiting.js';
 
-/** What a tool needs besides its input: the request's operations, audit and progress. */
-export interface ToolContext {
-  run: Operation;
-  /** Records the call in the tenant's audit trail (operation `mcp.<tool>`). */
-  audit(tool: string, outcome: 'SUCCESS' | 'FAILURE', code: string | null, ids: string[]): void;
-  /** Longest wait a tool may be asked for (`waitSeconds`), in seconds. */
-  maxWaitSeconds: number;
-  /** A failure that is not the caller's to read (a defect): logged, answered generically. */
-  onUnexpected(err: unknown, tool: string): void;
-}
+export type { ToolContext } from './define-tool.js';
 
 const PRIORITY = z.enum(['LOW', 'MEDIUM', 'HIGH', 'URGENT']);
-const STATUS = z.enum([
-  'PENDING',
-  'READY',
-  'IN_PROGRESS',
-  'AWAITING_APPROVAL',
-  'AWAITING_INPUT',
-  'COMPLETED',
-  'FAILED',
-  'CANCELLED',
-  'SKIPPED',
-]);
+
 const wait = (max: number) =>
   z
     .number()
@@ -46,6 +27,9 @@ const STEP = z.object({
   waitingReason: z.string().nullable(),
   parentId: z.string().nullable(),
   dependsOn: z.array(z.string()),
+  heldToolCalls: z
+    .array(z.object({ callId: z.string(), tool: z.string(), args: z.string() }))
+    .describe("Tool calls the step's agent waits on a person for: approve or reject them"),
 });
 const WORKFLOW = {
   taskId: z.string(),
@@ -57,64 +41,13 @@ const WORKFLOW = {
   steps: z.array(STEP).describe('Every task below the submitted one, in the order planned'),
 };
 
-type Structured = Record<string, unknown>;
-
 /**
  * The platform's tools, each with zod input and output schemas and MCP annotations. Failures
  * come back as tool results with `isError` and `CODE: message` (what GraphQL would answer), so
  * an assistant's model can read and correct them; every call is audited.
  */
 export function registerTools(server: McpServer, ctx: ToolContext): void {
-  const tool = <S extends z.ZodRawShape>(
-    name: string,
-    config: {
-      title: string;
-      description: string;
-      input: S;
-      output: z.ZodRawShape;
-      readOnly: boolean;
-      destructive?: boolean;
-      idempotent?: boolean;
-    },
-    handler: (
-      input: z.infer<z.ZodObject<S>>,
-      follow: Follow,
-    ) => Promise<{ value: Structured; ids: string[] }>,
-  ) =>
-    server.registerTool(
-      name,
-      {
-        title: config.title,
-        description: config.description,
-        inputSchema: config.input,
-        outputSchema: config.output,
-        annotations: {
-          title: config.title,
-          readOnlyHint: config.readOnly,
-          destructiveHint: config.destructive ?? false,
-          idempotentHint: config.idempotent ?? config.readOnly,
-          openWorldHint: false,
-        },
-      },
-      (async (input: z.infer<z.ZodObject<S>>, extra: ProgressExtra): Promise<CallToolResult> => {
-        try {
-          const { value, ids } = await handler(input, followOf(extra));
-          ctx.audit(name, 'SUCCESS', null, ids);
-          return {
-            content: [{ type: 'text', text: JSON.stringify(value) }],
-            structuredContent: value,
-          };
-        } catch (err) {
-          // GraphQL's refusals and the request limits (a timeout) say what to do; others not.
-          const known = err instanceof OperationError || err instanceof AppError;
-          if (!known) ctx.onUnexpected(err, name);
-          const code = known ? err.code : 'INTERNAL_SERVER_ERROR';
-          const message = known ? err.message : 'The call failed on the server';
-          ctx.audit(name, 'FAILURE', code, []);
-          return { isError: true, content: [{ type: 'text', text: `${code}: ${message}` }] };
-        }
-      }) as never,
-    );
+  const tool = toolDefiner(server, ctx);
 
   tool(
     'submit_task',
@@ -158,65 +91,7 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
     }),
   );
 
-  const decision = { id: z.string(), status: STATUS };
-  tool(
-    'approve',
-    {
-      title: 'Approve',
-      description:
-        'Approves what waits for a person: a step AWAITING_APPROVAL (what: STEP, the default) or the plan of a submitted task held for approval (what: PLAN), whose steps then run.',
-      input: {
-        taskId: z.string().min(1),
-        what: z.enum(['STEP', 'PLAN']).optional(),
-        comment: z.string().max(2_000).optional().describe('Recorded with the decision (STEP)'),
-      },
-      output: decision,
-      readOnly: false,
-    },
-    async ({ taskId, what, comment }) => {
-      const data =
-        what === 'PLAN'
-          ? (await ctx.run<{ approvePlan: Structured }>(DOCUMENTS.approvePlan, { taskId }))
-              .approvePlan
-          : (
-              await ctx.run<{ approveTask: Structured }>(DOCUMENTS.approveTask, {
-                id: taskId,
-                comment: comment ?? null,
-              })
-            ).approveTask;
-      return { value: data, ids: [taskId] };
-    },
-  );
-
-  tool(
-    'reject',
-    {
-      title: 'Reject',
-      description:
-        'Rejects what waits for a person: a step AWAITING_APPROVAL is skipped (what: STEP), or a held plan is cancelled and planned again with the reason as feedback (what: PLAN).',
-      input: {
-        taskId: z.string().min(1),
-        what: z.enum(['STEP', 'PLAN']).optional(),
-        reason: z.string().min(1).max(2_000),
-      },
-      output: decision,
-      readOnly: false,
-      destructive: true,
-    },
-    async ({ taskId, what, reason }) => {
-      const data =
-        what === 'PLAN'
-          ? (await ctx.run<{ rejectPlan: Structured }>(DOCUMENTS.rejectPlan, { taskId, reason }))
-              .rejectPlan
-          : (
-              await ctx.run<{ rejectTask: Structured }>(DOCUMENTS.rejectTask, {
-                id: taskId,
-                reason,
-              })
-            ).rejectTask;
-      return { value: data, ids: [taskId] };
-    },
-  );
+  registerApprovalTools(tool, ctx);
 
   tool(
     'search_knowledge',
@@ -365,29 +240,4 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
       return { value: rateTask, ids: [taskId] };
     },
   );
-}
-
-/** The slice of the SDK's request extra a tool uses to report progress and see aborts. */
-interface ProgressExtra {
-  signal: AbortSignal;
-  _meta?: { progressToken?: string | number };
-  sendNotification(n: {
-    method: 'notifications/progress';
-    params: { progressToken: string | number; progress: number; total?: number; message?: string };
-  }): Promise<void>;
-}
-
-/** Progress notifications, when the client asked for them (a progressToken); else none. */
-function followOf(extra: ProgressExtra): Follow {
-  const token = extra._meta?.progressToken;
-  const report =
-    token === undefined
-      ? async () => {}
-      : async (progress: number, total?: number, message?: string) => {
-          await extra.sendNotification({
-            method: 'notifications/progress',
-            params: { progressToken: token, progress, total, message },
-          });
-        };
-  return { report, signal: extra.signal };
 }

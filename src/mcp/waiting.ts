@@ -24,12 +24,14 @@ interface StepView {
   waitingReason: string | null;
   parentId: string | null;
   dependsOn: string[];
+  heldToolCalls: { callId: string; tool: string; args: string }[];
 }
 
 /** A step as the workflow query reads it. */
-type Step = Omit<StepView, 'parentId' | 'dependsOn'> & {
+type Step = Omit<StepView, 'parentId' | 'dependsOn' | 'heldToolCalls'> & {
   parent: { id: string } | null;
   dependencies: { id: string }[];
+  toolCallRequests: { callId: string; tool: string; args: string; status: string }[];
 };
 
 export interface WorkflowView {
@@ -66,6 +68,9 @@ export async function readWorkflow(run: Operation, taskId: string): Promise<Work
         waitingReason: t.waitingReason,
         parentId: t.parent?.id ?? null,
         dependsOn: t.dependencies.map((d) => d.id),
+        heldToolCalls: t.toolCallRequests
+          .filter((r) => r.status === 'PENDING')
+          .map(({ callId, tool, args }) => ({ callId, tool, args })),
       })),
   };
 }
