@@ -7,6 +7,8 @@ import type { AppContext } from './context.js';
 import type { Logger } from './logger.js';
 import { propagation, ROOT_CONTEXT } from '@opentelemetry/api';
 import { inSpan, SpanKind } from './tracing/tracer.js';
+import { countGraphqlErrors } from './metrics/graphql-plugin.js';
+import { metrics } from './metrics/metrics.js';
 
 type Route = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
@@ -98,6 +100,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: HttpHandl
   if (url.pathname !== '/graphql') {
     return sendJson(res, 404, { error: `Nothing at ${url.pathname}: the API is at /graphql` });
   }
+  res.on('finish', () => metrics.graphql.requests.inc({ status: String(res.statusCode) }));
 
   const body = await readBody(req, opts.maxBodyBytes, opts.bodyTimeoutMs);
   if (body === 'too-slow') {
@@ -208,12 +211,20 @@ export function readBody(
   });
 }
 
+/** A GraphQL error body this handler sends itself, counted as the plugin counts Apollo's. */
+function errorBody(body: { errors: { message: string; extensions: Record<string, unknown> }[] }) {
+  countGraphqlErrors(body.errors);
+  return body;
+}
+
 function limitBody(err: LimitError) {
-  return { errors: [{ message: err.message, extensions: { ...err.details, code: err.code } }] };
+  return errorBody({
+    errors: [{ message: err.message, extensions: { ...err.details, code: err.code } }],
+  });
 }
 
 function graphqlError(message: string, code: string) {
-  return { errors: [{ message, extensions: { code } }] };
+  return errorBody({ errors: [{ message, extensions: { code } }] });
 }
 
 function sendJson(res: ServerResponse, status: number, value: unknown): void {

@@ -196,6 +196,56 @@ describe('/metrics after a workflow', { timeout: 2 * WORKFLOW_MS }, () => {
     expect(unnamed.map((s) => s.labels.statement)).toEqual([]);
   });
 
+  it('counts every GraphQL error it sends by code, refusals before any operation included', async () => {
+    const errorsBy = async () => {
+      const now = parseExposition((await scrape(server.metricsUrl!)).text);
+      return (code: string) => total(now, `${P}graphql_errors_total`, { code });
+    };
+    const requestsBy = async () => {
+      const now = parseExposition((await scrape(server.metricsUrl!)).text);
+      return (status: string) => total(now, `${P}graphql_http_requests_total`, { status });
+    };
+    const requestsBefore = await requestsBy();
+    const before = await errorsBy();
+    const post = (body: string, key: string | null = server.adminKey) =>
+      fetch(server.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(key ? { authorization: `Bearer ${key}` } : {}),
+        },
+        body,
+      });
+    const statuses = [
+      (await post(JSON.stringify({ query: '{ viewer { keyId } }' }), 'not-a-key')).status,
+      (await post('{"query": ')).status,
+      (await post(JSON.stringify({ variables: {} }))).status,
+      (await post(JSON.stringify({ query: 'x'.repeat(11_000_000) }))).status,
+      (await post(JSON.stringify({ query: '{ task(id: "no-such-task") { id } }' }))).status,
+    ];
+    expect(statuses).toEqual([401, 400, 400, 413, 200]);
+    const after = await errorsBy();
+    for (const [code, n] of [
+      ['UNAUTHENTICATED', 1],
+      ['BAD_REQUEST', 2],
+      ['PAYLOAD_TOO_LARGE', 1],
+      ['NOT_FOUND', 1],
+    ] as const) {
+      expect(after(code) - before(code), code).toBe(n);
+    }
+    // Every request is counted by status: the error rate's denominator includes the refused.
+    const requestsAfter = await requestsBy();
+    for (const [status, n] of [
+      ['401', 1],
+      ['400', 2],
+      ['413', 1],
+    ] as const) {
+      expect(requestsAfter(status) - requestsBefore(status), status).toBe(n);
+    }
+    // The 200s: the NOT_FOUND query, and the scrapes' own requests are not GraphQL.
+    expect(requestsAfter('200') - requestsBefore('200')).toBe(1);
+  });
+
   it('shows the open socket, its subscription and the delivery lag of its events', () => {
     expect(total(samples, `${P}ws_sockets_open`)).toBe(1);
     expect(

@@ -5,12 +5,29 @@ import { bounded, metrics } from './metrics.js';
 const operationLabel = bounded(100);
 const codeLabel = bounded(50);
 
+/** Counts GraphQL errors sent, by `extensions.code` (`UNKNOWN` without one). */
+export function countGraphqlErrors(errors: readonly object[]): void {
+  for (const e of errors) {
+    const code = (e as { extensions?: Record<string, unknown> }).extensions?.code;
+    metrics.graphql.errors.inc({ code: codeLabel(typeof code === 'string' ? code : 'UNKNOWN') });
+  }
+}
+
 /**
  * Times every GraphQL operation over HTTP by name and type, and counts the errors it sends by
- * `extensions.code` (a request refused before it parsed has the type `unknown`).
+ * `extensions.code` (a request refused before it parsed has the type `unknown`). Requests
+ * refused before any operation starts are counted too: a failed context (a bad key, a rate
+ * limit, Neo4j away during the key lookup) and a request with no query. Refusals the HTTP
+ * handler sends itself (body limits, malformed JSON, REQUEST_TIMEOUT) it counts there.
  */
 export function metricsPlugin<C extends object>(): ApolloServerPlugin<C> {
   return {
+    async contextCreationDidFail({ error }) {
+      countGraphqlErrors([error]);
+    },
+    async invalidRequestWasReceived({ error }) {
+      countGraphqlErrors([error]);
+    },
     async requestDidStart({ request }) {
       const timer = metrics.graphql.duration.startTimer();
       let type = 'unknown';
@@ -22,14 +39,9 @@ export function metricsPlugin<C extends object>(): ApolloServerPlugin<C> {
         },
         async willSendResponse({ response }) {
           timer({ operation: name ? operationLabel(name) : 'anonymous', type });
-          const errors =
-            response.body.kind === 'single' ? (response.body.singleResult.errors ?? []) : [];
-          for (const e of errors) {
-            const code = e.extensions?.code;
-            metrics.graphql.errors.inc({
-              code: codeLabel(typeof code === 'string' ? code : 'UNKNOWN'),
-            });
-          }
+          countGraphqlErrors(
+            response.body.kind === 'single' ? (response.body.singleResult.errors ?? []) : [],
+          );
         },
       };
     },
