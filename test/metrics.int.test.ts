@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphql } from './generated/index.js';
-import { startOfflineAgents, waitForWorkflow } from './utils/engine.js';
+import { agentExecutor } from '../src/agents/executor.js';
+import { createAgentRuntime } from '../src/agents/runtime.js';
+import { loadConfig } from '../src/config.js';
+import { startScheduler, waitForWorkflow } from './utils/engine.js';
 import { declaredNames, parseExposition, total, type Sample } from './utils/prom-text.js';
 import { NO_PROMETHEUS, prometheusBinary, startPrometheus } from './utils/prometheus.js';
 import { startTestServer, type TestServer } from './utils/server.js';
@@ -83,7 +86,16 @@ describe('/metrics after a workflow', { timeout: 2 * WORKFLOW_MS }, () => {
       { name: "Writer", role: MASTER_OPERATOR, capabilities: [{ name: "writing" }] }
     ]) { id } }`);
     expect(res.errors).toBeUndefined();
-    const scheduler = startOfflineAgents(server, { stepTimeoutMs: 30_000 });
+    // The offline model priced (it is free by default), so the cost metric has a value to check.
+    const runtime = createAgentRuntime({
+      uow: server.services.uow,
+      llm: loadConfig({
+        LLM_PRICES: JSON.stringify({ 'offline/deterministic-v1': { input: 3, output: 15 } }),
+      }).llm,
+      logger: server.logger,
+      pubsub: server.pubsub,
+    });
+    const scheduler = startScheduler(server, agentExecutor(runtime), { stepTimeoutMs: 30_000 });
     const events = await subscribe(server, Watch);
     let watching = true;
     const watcher = (async () => {
@@ -148,6 +160,7 @@ describe('/metrics after a workflow', { timeout: 2 * WORKFLOW_MS }, () => {
     });
     expect(await graphCount(server, `${q} RETURN sum(c.completionTokens) AS n`)).toBe(output);
     const cost = total(samples, `${P}model_cost_usd_total`);
+    expect(cost).toBeGreaterThan(0);
     expect(await graphCount(server, `${q} RETURN sum(c.costUsd) AS n`)).toBeCloseTo(cost, 9);
   });
 
@@ -303,6 +316,8 @@ describe('/metrics after a workflow', { timeout: 2 * WORKFLOW_MS }, () => {
         const tokens = await prometheus.query(`sum by (kind) (${P}model_tokens_total)`);
         const byKind = Object.fromEntries(tokens.map((t) => [t.labels.kind, t.value]));
         expect(byKind.output).toBe(total(samples, `${P}model_tokens_total`, { kind: 'output' }));
+        const cost = await prometheus.query(`sum(${P}model_cost_usd_total)`);
+        expect(cost[0]?.value).toBeCloseTo(total(samples, `${P}model_cost_usd_total`), 9);
         const p95 = await prometheus.query(
           `histogram_quantile(0.95, sum by (le) (${P}engine_step_duration_seconds_bucket))`,
         );
