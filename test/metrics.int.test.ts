@@ -278,10 +278,17 @@ describe('/metrics after a workflow', { timeout: 2 * WORKFLOW_MS }, () => {
     expect(values.filter((v) => /[0-9a-f]{8}-[0-9a-f]{4}-/.test(v))).toEqual([]);
   });
 
-  it('exposes every metric the dashboard and the alert rules name', () => {
+  it('exposes every metric the dashboard and the alert rules name, each with a series', () => {
     const names = declaredNames(text);
     const missing = metricNamesInDeploy().filter((n) => !names.has(n));
     expect(missing).toEqual([]);
+    // Declared is not enough: a labelled metric never incremented has no series, and a query
+    // over it shows "no data" instead of 0 (a rate alert over it could never fire).
+    const sampled = new Set(samples.map((s) => s.name.replace(/_(?:bucket|sum|count)$/, '')));
+    const unsampled = metricNamesInDeploy().filter(
+      (n) => !sampled.has(n) && !sampled.has(n.replace(/_(?:bucket|sum|count)$/, '')),
+    );
+    expect(unsampled).toEqual([]);
   });
 
   it('refuses a scrape without the token, and with a wrong one', async () => {
@@ -316,6 +323,17 @@ describe('/metrics after a workflow', { timeout: 2 * WORKFLOW_MS }, () => {
         const tokens = await prometheus.query(`sum by (kind) (${P}model_tokens_total)`);
         const byKind = Object.fromEntries(tokens.map((t) => [t.labels.kind, t.value]));
         expect(byKind.output).toBe(total(samples, `${P}model_tokens_total`, { kind: 'output' }));
+        // Every metric the dashboard and the rules name is stored: a series, not a declaration.
+        const stored = new Set(
+          (
+            await prometheus.query(
+              'count by (__name__) ({__name__=~"(agent_platform|process|nodejs)_.+"})',
+            )
+          ).map((r) => r.labels.__name__!.replace(/_(?:bucket|sum|count)$/, '')),
+        );
+        expect(
+          metricNamesInDeploy().filter((n) => !stored.has(n.replace(/_(?:bucket|sum|count)$/, ''))),
+        ).toEqual([]);
         const cost = await prometheus.query(`sum(${P}model_cost_usd_total)`);
         expect(cost[0]?.value).toBeCloseTo(total(samples, `${P}model_cost_usd_total`), 9);
         const p95 = await prometheus.query(

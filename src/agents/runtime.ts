@@ -10,6 +10,7 @@ import { StepTokenPublisher } from './streaming.js';
 import type { CheckpointRetention } from './checkpoint/config.js';
 import { Neo4jCheckpointSaver } from './checkpoint/neo4j-saver.js';
 import { createChatModel, describeModel } from '../llm/models.js';
+import { zeroModelErrors } from '../llm/call-metrics.js';
 import type { ModelRequest, Purpose } from '../llm/routing.js';
 import type { Logger } from '../logger.js';
 import type { UnitOfWork } from '../services/unit-of-work.js';
@@ -67,6 +68,8 @@ export function createAgentRuntime(deps: {
   checkpoints?: CheckpointRetention;
   mcp?: McpToolPool;
 }): AgentRuntime {
+  const configured = describeModel({ purpose: 'execution' }, deps.llm);
+  zeroModelErrors(configured.provider, configured.model);
   const record: CallRecorderFactory =
     deps.recorders ??
     ((step, purpose, request) => [

@@ -33,6 +33,26 @@ export function countModelCall(call: LLMCallRecord, error: unknown): void {
   }
 }
 
+/** The failure classes errorClass gives. */
+const ERROR_CLASSES = [
+  'rate_limit',
+  'server',
+  'client',
+  'timeout',
+  'aborted',
+  'connection',
+  'bad_answer',
+] as const;
+
+/**
+ * The configured model's failure series, at 0 before its first failure (an alert's rate over a
+ * series that does not exist yet could never fire).
+ */
+export function zeroModelErrors(provider: string, model: string): void {
+  for (const c of ERROR_CLASSES)
+    metrics.models.errors.inc({ provider, model: modelLabel(model), class: c }, 0);
+}
+
 /**
  * A failure's class: what an operator acts on differently. `rate_limit` (429), `server` (5xx),
  * `client` (other 4xx: a request the provider refused), `timeout`, `connection`, `aborted`,

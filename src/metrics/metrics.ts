@@ -209,3 +209,24 @@ export const metrics = {
     rateLimited: counter('rate_limited_total', 'Requests refused by a rate limit', ['scope']),
   },
 };
+
+/**
+ * Known label values start at 0: a labelled counter never incremented has no series, so a query
+ * over it finds no data instead of 0 and a rate alert over it could never fire.
+ */
+for (const code of [
+  'INTERNAL_SERVER_ERROR',
+  'SERVICE_UNAVAILABLE',
+  'REQUEST_TIMEOUT',
+  'UNKNOWN',
+  'BAD_USER_INPUT',
+  'NOT_FOUND',
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'RATE_LIMITED',
+])
+  metrics.graphql.errors.inc({ code }, 0);
+for (const reason of ['connectivity', 'busy', 'transient'])
+  metrics.neo4j.retries.inc({ reason }, 0);
+for (const scope of ['address', 'key', 'bad_keys', 'websocket'])
+  metrics.limits.rateLimited.inc({ scope }, 0);
