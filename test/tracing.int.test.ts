@@ -130,6 +130,8 @@ describe('traces of a submitted task', { timeout: 2 * WORKFLOW_MS }, () => {
       expect(c.attributes['gen_ai.operation.name']).toBe('chat');
       expect(c.attributes['gen_ai.provider.name']).toBe('offline');
       expect(c.name).toBe(`chat ${String(c.attributes['gen_ai.request.model'])}`);
+      expect(c.attributes['gen_ai.request.model']).toBe('offline/deterministic-v1');
+      expect(c.attributes['gen_ai.response.model']).toMatch(/./);
     }
     for (const t of tools) expect(t.attributes['gen_ai.tool.name']).toBe(t.name.slice(13));
   });
@@ -162,6 +164,23 @@ describe('traces of a submitted task', { timeout: 2 * WORKFLOW_MS }, () => {
     // Only traced work's statements: the schedulers' polls (claims, sweeps) are no root spans.
     const roots = cypher.filter((s) => !s.parentSpanContext).map((s) => s.name);
     expect(roots).toEqual([]);
+  });
+
+  it("starts each step's span at its claim: no later than its run was started", async () => {
+    const rows = await server.graph.read((tx) =>
+      tx.run<{ id: string; startedAt: number }>({
+        cypher: `MATCH (r:Run {tenantId: $tenantId})
+                 RETURN r.id AS id, r.startedAt.epochMillis AS startedAt`,
+        params: { tenantId: server.tenantId },
+      }),
+    );
+    const steps = spans.filter((s) => s.name.startsWith('step '));
+    expect(steps.length).toBe(rows.length);
+    for (const step of steps) {
+      const run = rows.find((r) => r.id === step.attributes['agent_platform.run.id'])!;
+      const startMs = step.startTime[0] * 1_000 + Math.floor(step.startTime[1] / 1e6);
+      expect(startMs).toBeLessThanOrEqual(Number(run.startedAt));
+    }
   });
 
   it('stores the trace id on each run and prints it in the step log lines', async () => {

@@ -282,7 +282,7 @@ export class Scheduler {
     // The step's span, claim to end, continues the trace of the request that started the
     // workflow, in whichever process runs it (issue 17).
     const parent = contextOf(step.traceparent);
-    const span = stepSpan(step, this.workerId, parent);
+    const span = stepSpan(step, this.workerId, parent, leasedAt);
     const done = context.with(trace.setSpan(parent, span), async () => {
       try {
         const { result, expand } = await this.o.executor({

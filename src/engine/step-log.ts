@@ -85,15 +85,20 @@ export function describeFailure(error: unknown): {
   };
 }
 
-/** A step attempt's span: a child of the span that started its workflow, when there is one. */
+/**
+ * A step attempt's span, from its claim (`leasedAt`, taken before the claim's statements) to its
+ * end: a child of the span that started its workflow, when there is one.
+ */
 export function stepSpan(
   { task, agent, runId, capability }: StartedStep,
   workerId: string,
   parent: Context,
+  leasedAt: number,
 ) {
   return tracer.startSpan(
     `step ${capability}`,
     {
+      startTime: leasedAt,
       attributes: {
         'agent_platform.task.id': task.id,
         'agent_platform.task.key': task.key ?? '',
