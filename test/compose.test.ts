@@ -12,6 +12,7 @@ interface Compose {
       environment?: Record<string, string | number>;
       profiles?: string[];
       volumes?: string[];
+      ports?: string[];
     }
   >;
 }
@@ -67,7 +68,30 @@ describe('docker-compose.yml', () => {
     // The app services stay out of the profile; the worker serves the port prometheus.yml scrapes.
     for (const name of ['api', 'api-2', 'worker'])
       expect(compose.services[name]?.profiles).toBeUndefined();
-    expect(loadConfig(envOf(compose.services.worker)).metrics.port).toBe(9464);
-    expect(readFileSync('deploy/prometheus/prometheus.yml', 'utf8')).toContain("'worker:9464'");
+  });
+
+  it('has Prometheus scrape each app service where it serves /metrics, in production too', () => {
+    // With NODE_ENV=production the API serves /metrics on its own port only with a token;
+    // on a port of its own (inside the compose network, not published) it needs none.
+    const scraped = parse(readFileSync('deploy/prometheus/prometheus.yml', 'utf8')) as {
+      scrape_configs: { static_configs: { targets: string[] }[] }[];
+    };
+    const targets = scraped.scrape_configs.flatMap((c) =>
+      c.static_configs.flatMap((s) => s.targets),
+    );
+    for (const name of ['api', 'api-2', 'worker']) {
+      const config = loadConfig({
+        ...envOf(compose.services[name]),
+        NODE_ENV: 'production',
+        ADMIN_API_KEY: 'a-production-admin-key-of-32-characters',
+      });
+      expect(config.metrics.enabled, name).toBe(true);
+      expect(config.metrics.port, name).not.toBeNull();
+      expect(targets, name).toContain(`${name}:${config.metrics.port}`);
+      // Not published on the host: only the compose network reaches it.
+      expect(JSON.stringify(compose.services[name]?.ports ?? []), name).not.toContain(
+        String(config.metrics.port),
+      );
+    }
   });
 });
