@@ -14,6 +14,7 @@ import {
   type Reply,
   type ScriptedOpenAI,
 } from './utils/openai-server.js';
+import { metricNow } from './utils/prom-text.js';
 import { startTestServer, type TestServer } from './utils/server.js';
 
 // The agent loop of test/agents.int.test.ts, but on the real @langchain/openai ChatOpenAI client
@@ -426,6 +427,12 @@ describe('the agents, on ChatOpenAI against a scripted OpenAI server', waitsForW
     [500, /will retry\): 500 /],
     [429, /will retry\): 429 /],
   ])('retries a step whose first execution call gets HTTP %i', async (status, message) => {
+    const errorClass = status === 429 ? 'rate_limit' : 'server';
+    const before = {
+      errors: await metricNow('model_errors_total', { class: errorClass }),
+      retries: await metricNow('engine_retries_total'),
+      retrying: await metricNow('engine_step_duration_seconds_count', { outcome: 'retrying' }),
+    };
     let failed = false;
     const { server, scripted } = await setup((req, purpose) => {
       if (purpose !== 'execution' || stepOf(req) !== 'Research the market' || failed)
@@ -455,6 +462,13 @@ describe('the agents, on ChatOpenAI against a scripted OpenAI server', waitsForW
       ),
     ).toHaveLength(2);
     expect(byKey.write!.runs.map((r) => r.status)).toEqual(['SUCCEEDED']);
+    // The metrics saw the same (issue 17): one failed model call of its class, one retry.
+    expect((await metricNow('model_errors_total', { class: errorClass })) - before.errors).toBe(1);
+    expect((await metricNow('engine_retries_total')) - before.retries).toBe(1);
+    expect(
+      (await metricNow('engine_step_duration_seconds_count', { outcome: 'retrying' })) -
+        before.retrying,
+    ).toBe(1);
     // The tenant: the failed call and the 12 of a clean run, priced only by the latter.
     expect(details.data!.llmUsage).toMatchObject({ ...usageOf(12), calls: 13 });
     expect(details.data!.llmUsage.costUsd).toBeCloseTo(costOf(12), 12);

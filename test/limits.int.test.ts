@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphql } from './generated/index.js';
+import { metricNow } from './utils/prom-text.js';
 import { startTestServer, type TestServer } from './utils/server.js';
 import { subscribe } from './utils/ws.js';
 
@@ -103,6 +104,7 @@ describe('the rate limit', () => {
   afterAll(() => server.stop());
 
   it('refuses a key over its rate with 429 and says when to retry, other keys unaffected', async () => {
+    const refusedBefore = await metricNow('rate_limited_total', { scope: 'key' });
     const codes: (string | undefined)[] = [];
     for (let i = 0; i < 7; i++) {
       const res = await server.gql('{ viewer { keyId } }');
@@ -115,6 +117,8 @@ describe('the rate limit', () => {
     }
     expect(codes.slice(0, 5)).toEqual([undefined, undefined, undefined, undefined, undefined]);
     expect(codes.slice(5)).toEqual(['RATE_LIMITED', 'RATE_LIMITED']);
+    // Each refusal is counted, by the limit's scope (issue 17).
+    expect((await metricNow('rate_limited_total', { scope: 'key' })) - refusedBefore).toBe(2);
     const other = await server.keyFor('VIEWER' as never);
     const res = await server.gql('{ viewer { role } }', undefined, {
       authorization: `Bearer ${other}`,

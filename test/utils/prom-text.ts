@@ -34,3 +34,12 @@ export function total(
 export function declaredNames(text: string): Set<string> {
   return new Set([...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]!));
 }
+
+/**
+ * A metric of this process now, summed over the series whose labels include `labels` (the
+ * `agent_platform_` prefix added). Metrics are per process, and vitest runs each file in one.
+ */
+export async function metricNow(name: string, labels: Record<string, string> = {}) {
+  const { registry } = await import('../../src/metrics/metrics.js');
+  return total(parseExposition(await registry.metrics()), `agent_platform_${name}`, labels);
+}
