@@ -257,6 +257,15 @@ describe('/metrics after a workflow', { timeout: 2 * WORKFLOW_MS }, () => {
     }
     // The 200s: the NOT_FOUND query, and the scrapes' own requests are not GraphQL.
     expect(requestsAfter('200') - requestsBefore('200')).toBe(1);
+
+    // A document that never parses is timed as `unresolved`: its name takes no label slot.
+    const junk = await post(JSON.stringify({ query: '{ nope', operationName: 'JunkName' }));
+    expect(junk.status).toBe(400);
+    const timed = parseExposition((await scrape(server.metricsUrl!)).text).filter(
+      (s) => s.name === `${P}graphql_operation_duration_seconds_count`,
+    );
+    expect(timed.filter((s) => s.labels.operation === 'JunkName')).toEqual([]);
+    expect(total(timed, timed[0]!.name, { operation: 'unresolved' })).toBeGreaterThan(0);
   });
 
   it('shows the open socket, its subscription and the delivery lag of its events', () => {

@@ -28,17 +28,19 @@ export function metricsPlugin<C extends object>(): ApolloServerPlugin<C> {
     async invalidRequestWasReceived({ error }) {
       countGraphqlErrors([error]);
     },
-    async requestDidStart({ request }) {
+    async requestDidStart() {
       const timer = metrics.graphql.duration.startTimer();
       let type = 'unknown';
-      let name = request.operationName ?? null;
+      // A name is a label only once its operation resolved: a request that never parsed takes
+      // none of the 100 slots with whatever name it sent.
+      let operation = 'unresolved';
       return {
-        async didResolveOperation({ operation, operationName }) {
-          type = operation?.operation ?? type;
-          name = operationName ?? name;
+        async didResolveOperation({ operation: resolved, operationName }) {
+          type = resolved?.operation ?? type;
+          operation = operationName ? operationLabel(operationName) : 'anonymous';
         },
         async willSendResponse({ response }) {
-          timer({ operation: name ? operationLabel(name) : 'anonymous', type });
+          timer({ operation, type });
           countGraphqlErrors(
             response.body.kind === 'single' ? (response.body.singleResult.errors ?? []) : [],
           );

@@ -115,7 +115,7 @@ export const metrics = {
     ),
     sessions: gaugeOnScrape(
       'neo4j_sessions_in_use',
-      'Neo4j sessions open (each holds a pooled connection)',
+      'Neo4j sessions open in this process (each holds a pooled connection or waits for one)',
       [],
       async (g) => g.set(await sum(sessionSources, (s) => s())),
     ),

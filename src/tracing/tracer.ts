@@ -31,7 +31,7 @@ export const tracer = trace.getTracerProvider().getTracer('agent-platform', VERS
 
 /** Whether the GenAI spans may carry message content (OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT). */
 export const captureMessageContent = (): boolean =>
-  process.env.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT === 'true';
+  /^(true|1)$/i.test(process.env.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT ?? '');
 
 /** Marks a span failed with the error's type and message. */
 export function failSpan(span: Span, err: unknown): void {
