@@ -133,7 +133,13 @@ describe('traces of a submitted task', { timeout: 2 * WORKFLOW_MS }, () => {
       expect(c.attributes['gen_ai.request.model']).toBe('offline/deterministic-v1');
       expect(c.attributes['gen_ai.response.model']).toMatch(/./);
     }
-    for (const t of tools) expect(t.attributes['gen_ai.tool.name']).toBe(t.name.slice(13));
+    for (const t of tools) {
+      expect(t.attributes['gen_ai.tool.name']).toBe(t.name.slice(13));
+      // Content capture is off here: no arguments, no results, no messages.
+      expect(t.attributes['gen_ai.tool.call.arguments']).toBeUndefined();
+      expect(t.attributes['gen_ai.tool.call.result']).toBeUndefined();
+    }
+    for (const c of chats) expect(c.attributes['gen_ai.input.messages']).toBeUndefined();
   });
 
   it("counts in its chat spans exactly the tokens of the graph's LLMCall records", async () => {
@@ -196,6 +202,32 @@ describe('traces of a submitted task', { timeout: 2 * WORKFLOW_MS }, () => {
     const stepLines = logs.entries.filter((e) => e.msg === 'step succeeded');
     expect(stepLines.length).toBeGreaterThanOrEqual(3);
     expect(new Set(stepLines.map((e) => e.traceId))).toEqual(new Set([traceId]));
+  });
+});
+
+describe('a request that carries a traceparent', () => {
+  it("continues the caller's trace: the operation is a child of the caller's span", async () => {
+    const server = await startTestServer();
+    try {
+      const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+      const parentId = '00f067aa0ba902b7';
+      exporter.reset();
+      const res = await server.gql(
+        'query TracedFromOutside { tasks(first: 1) { totalCount } }',
+        undefined,
+        { traceparent: `00-${traceId}-${parentId}-01` },
+      );
+      expect(res.errors).toBeUndefined();
+      const spans = exporter.getFinishedSpans();
+      const operation = spans.find((s) => s.name === 'query TracedFromOutside')!;
+      expect(operation.spanContext().traceId).toBe(traceId);
+      // The request's span (the operation itself, or the HTTP span above it) hangs under the
+      // caller's span.
+      const top = [operation, ...ancestors(operation, spans)].at(-1)!;
+      expect(parentOf(top)).toBe(parentId);
+    } finally {
+      await server.stop();
+    }
   });
 });
 
@@ -269,6 +301,7 @@ describe('a step run by a worker process', () => {
       OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
       OTEL_BSP_SCHEDULE_DELAY: '100',
       OTEL_SERVICE_NAME: 'agent-platform-worker-test',
+      LOG_LEVEL: 'debug', // a step's success is logged at debug
     });
     try {
       await worker.waitFor(/Worker traced-\S+ running/);
@@ -300,6 +333,23 @@ describe('a step run by a worker process', () => {
       // The worker's statements hang under its steps, in the same trace.
       const stepIds = new Set(steps.map((s) => s.spanId));
       expect(received.some((s) => s.parentSpanId && stepIds.has(s.parentSpanId))).toBe(true);
+      // Its runs keep the trace id, and its log lines of those steps print it.
+      const traceId = started.spanContext().traceId;
+      const [row] = await api.graph.read((tx) =>
+        tx.run<{ ids: (string | null)[] }>({
+          cypher: `MATCH (r:Run {tenantId: $tenantId}) WHERE r.worker STARTS WITH 'traced-'
+                   RETURN collect(r.traceId) AS ids`,
+          params: { tenantId: api.tenantId },
+        }),
+      );
+      expect(row!.ids.length).toBeGreaterThanOrEqual(2);
+      expect(new Set(row!.ids)).toEqual(new Set([traceId]));
+      const stepLines = worker
+        .output()
+        .split('\n')
+        .filter((l) => l.includes('step succeeded'));
+      expect(stepLines.length).toBeGreaterThanOrEqual(2);
+      for (const line of stepLines) expect(line).toContain(traceId);
     } finally {
       worker.child.kill('SIGTERM');
       await worker.exited;
