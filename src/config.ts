@@ -236,7 +236,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ingestion: ingestionFromEnv(e),
     evolution: evolutionFromEnv(e),
     checkpoints: checkpointRetentionFromEnv(e),
-    mcpClient: mcpClientFromEnv(e),
+    mcpClient: mcpClientFromEnv(e, e.NODE_ENV === 'production'),
     metrics: metricsFromEnv(e),
     events: {
       redisUrl: e.REDIS_URL,

@@ -75,13 +75,14 @@ describe('which servers a deployment may reach', () => {
   const cfg = {
     stdioAllow: [{ command: 'node', args: ['server.js', '--stdio'] }],
     httpAllowHosts: null,
+    privateHosts: true,
   };
   const stdio = (command: string, args: string[]) =>
     connectProblem({ transport: ToolServerTransport.STDIO, url: null, command, args }, cfg);
-  const http = (url: string, hosts: string[] | null = null) =>
+  const http = (url: string, hosts: string[] | null = null, privateHosts = true) =>
     connectProblem(
       { transport: ToolServerTransport.HTTP, url, command: null, args: [] },
-      { ...cfg, httpAllowHosts: hosts },
+      { ...cfg, httpAllowHosts: hosts, privateHosts },
     );
 
   it('runs stdio servers only as the allow-list has them, args and all', () => {
@@ -100,6 +101,33 @@ describe('which servers a deployment may reach', () => {
     );
     expect(http('https://MCP.example.com/mcp', ['mcp.example.com'])).toBeNull();
   });
+
+  it('keeps off loopback, private and link-local addresses where told to (production)', () => {
+    for (const url of [
+      'http://127.0.0.1:7474/db',
+      'http://localhost:6379',
+      'http://api.localhost/mcp',
+      'http://10.1.2.3/mcp',
+      'http://172.16.5.4/mcp',
+      'http://192.168.0.10/mcp',
+      'http://169.254.169.254/latest/meta-data',
+      'http://0.0.0.0:4000/graphql',
+      'http://[::1]:4000/mcp',
+      'http://[fd00::1]/mcp',
+      'http://[fe80::1]/mcp',
+      'http://[::ffff:127.0.0.1]/mcp',
+    ]) {
+      expect(http(url, null, false), url).toMatch(
+        /loopback, private or link-local.*MCP_HTTP_ALLOW_HOSTS.*MCP_HTTP_ALLOW_PRIVATE/,
+      );
+      expect(http(url, null, true), url).toBeNull();
+    }
+    expect(http('https://mcp.example.com/mcp', null, false)).toBeNull();
+    expect(http('http://93.184.216.34/mcp', null, false)).toBeNull();
+    expect(http('http://172.32.0.1/mcp', null, false)).toBeNull();
+    // A host the deployment lists is its own choice.
+    expect(http('http://127.0.0.1:9000/mcp', ['127.0.0.1'], false)).toBeNull();
+  });
 });
 
 describe('MCP client configuration', () => {
@@ -116,6 +144,16 @@ describe('MCP client configuration', () => {
     expect(cfg.httpAllowHosts).toEqual(['a.example.com', 'b.example.com']);
     expect(cfg.secretKey?.toString('base64')).toBe(key);
     expect(cfg.callTimeoutMs).toBe(5000);
+    // Private addresses: reachable in development, not in production unless said so.
+    expect(cfg.privateHosts).toBe(true);
+    const production = {
+      NODE_ENV: 'production',
+      ADMIN_API_KEY: 'a-production-admin-key-of-32-characters',
+    };
+    expect(loadConfig(production).mcpClient.privateHosts).toBe(false);
+    expect(
+      loadConfig({ ...production, MCP_HTTP_ALLOW_PRIVATE: 'true' }).mcpClient.privateHosts,
+    ).toBe(true);
   });
 
   it('refuses malformed values with one line naming the variable', () => {

@@ -9,6 +9,13 @@ export interface McpClientConfig {
   stdioAllow: { command: string; args: string[] }[];
   /** Hosts HTTP servers may be on; null: any (MCP_HTTP_ALLOW_HOSTS unset). */
   httpAllowHosts: string[] | null;
+  /**
+   * Whether an HTTP server (or a remote A2A agent) may be on a loopback, private or link-local
+   * address that MCP_HTTP_ALLOW_HOSTS does not name: in production, not unless
+   * MCP_HTTP_ALLOW_PRIVATE=true, so a tenant's ADMIN cannot reach the deployment's own services
+   * (Neo4j, Redis, a cloud's metadata address) through an agent's tools.
+   */
+  privateHosts: boolean;
   /** Seals header values at rest (AES-256-GCM); null: only headers read from the environment. */
   secretKey: Buffer | null;
   /** The longest a call may take; a server's own timeoutMs may only lower it. */
@@ -26,6 +33,7 @@ export interface McpClientConfig {
 export const DEFAULT_MCP_CLIENT: McpClientConfig = {
   stdioAllow: [],
   httpAllowHosts: null,
+  privateHosts: true,
   secretKey: null,
   callTimeoutMs: 30_000,
   connectTimeoutMs: 10_000,
@@ -57,6 +65,7 @@ export const mcpClientEnvSchema = z.object({
       }
     }, 'must be a JSON array of {"command": "...", "args": ["..."]}'),
   MCP_HTTP_ALLOW_HOSTS: z.string().optional(),
+  MCP_HTTP_ALLOW_PRIVATE: z.enum(['true', 'false'], { error: 'must be true or false' }).optional(),
   MCP_SECRET_KEY: z
     .string()
     .refine(
@@ -78,9 +87,13 @@ export const mcpClientEnvSchema = z.object({
     .default(DEFAULT_MCP_CLIENT.maxMessageBytes),
 });
 
-export function mcpClientFromEnv(e: z.infer<typeof mcpClientEnvSchema>): McpClientConfig {
+export function mcpClientFromEnv(
+  e: z.infer<typeof mcpClientEnvSchema>,
+  production: boolean,
+): McpClientConfig {
   return {
     ...DEFAULT_MCP_CLIENT,
+    privateHosts: e.MCP_HTTP_ALLOW_PRIVATE ? e.MCP_HTTP_ALLOW_PRIVATE === 'true' : !production,
     stdioAllow: StdioAllow.parse(JSON.parse(e.MCP_STDIO_ALLOW)),
     httpAllowHosts: e.MCP_HTTP_ALLOW_HOSTS
       ? e.MCP_HTTP_ALLOW_HOSTS.split(',')

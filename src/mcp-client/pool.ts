@@ -1,3 +1,4 @@
+import { BlockList, isIP } from 'node:net';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -11,7 +12,7 @@ import { resolveHeaders } from './secrets.js';
 /** Why this deployment may not connect to the server; null when it may. */
 export function connectProblem(
   s: Pick<ToolServer, 'transport' | 'url' | 'command' | 'args'>,
-  cfg: Pick<McpClientConfig, 'stdioAllow' | 'httpAllowHosts'>,
+  cfg: Pick<McpClientConfig, 'stdioAllow' | 'httpAllowHosts' | 'privateHosts'>,
 ): string | null {
   if (s.transport === ToolServerTransport.STDIO) {
     const allowed = cfg.stdioAllow.some(
@@ -32,9 +33,56 @@ export function connectProblem(
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
     return 'url must be an http:// or https:// URL, e.g. https://mcp.example.com/mcp';
-  if (cfg.httpAllowHosts && !cfg.httpAllowHosts.includes(url.hostname.toLowerCase()))
-    return `the host ${url.hostname} is not on the deployment's allow-list of MCP hosts (MCP_HTTP_ALLOW_HOSTS)`;
+  const host = url.hostname.toLowerCase();
+  if (cfg.httpAllowHosts) {
+    return cfg.httpAllowHosts.includes(host)
+      ? null
+      : `the host ${url.hostname} is not on the deployment's allow-list of MCP hosts (MCP_HTTP_ALLOW_HOSTS)`;
+  }
+  if (!cfg.privateHosts && isPrivateHost(host))
+    return `the host ${url.hostname} is a loopback, private or link-local address, which agents may not reach here unless the deployment lists it in MCP_HTTP_ALLOW_HOSTS (or sets MCP_HTTP_ALLOW_PRIVATE=true)`;
   return null;
+}
+
+/** Loopback, private, shared and link-local ranges (and "this network"), IPv4 and IPv6. */
+const PRIVATE = new BlockList();
+for (const [net, prefix] of [
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.168.0.0', 16],
+] as const)
+  PRIVATE.addSubnet(net, prefix, 'ipv4');
+for (const [net, prefix] of [
+  ['::', 128],
+  ['::1', 128],
+  ['fc00::', 7],
+  ['fe80::', 10],
+] as const)
+  PRIVATE.addSubnet(net, prefix, 'ipv6');
+
+/**
+ * Whether a URL's host names this machine or a private network by itself: `localhost` and its
+ * subdomains, or an address in a private range (IPv4-mapped IPv6 included). A name that
+ * resolves to such an address is not caught here: list hosts (MCP_HTTP_ALLOW_HOSTS) to be sure.
+ */
+export function isPrivateHost(host: string): boolean {
+  if (host === 'localhost' || host.endsWith('.localhost')) return true;
+  const bare = host.replace(/^\[|\]$/g, '');
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(bare)?.[1];
+  if (mapped) return PRIVATE.check(mapped, 'ipv4');
+  const hex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(bare);
+  if (hex) {
+    const n = (parseInt(hex[1]!, 16) << 16) | parseInt(hex[2]!, 16);
+    return PRIVATE.check([n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.'), 'ipv4');
+  }
+  const family = isIP(bare);
+  if (family === 4) return PRIVATE.check(bare, 'ipv4');
+  if (family === 6) return PRIVATE.check(bare, 'ipv6');
+  return false;
 }
 
 interface Session {
