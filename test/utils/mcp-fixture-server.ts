@@ -20,6 +20,8 @@ export interface McpHttpFixture {
   /** e.g. http://127.0.0.1:PORT/mcp */
   url: string;
   calls: FixtureCall[];
+  /** Lists one more tool from now on (the server changed its tools). */
+  addTool(name: string): void;
   close(): Promise<void>;
 }
 
@@ -155,6 +157,9 @@ export async function startMcpHttpFixture(
   return {
     url: `http://127.0.0.1:${port}/mcp`,
     calls,
+    addTool: (name) => {
+      opts.extraTool = name;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         // A `hang` call holds its connection open: drop them all so close() resolves.
