@@ -35,7 +35,8 @@ export interface CreatedKey {
 export class AuthService {
   private readonly cache = new Map<string, { key: ApiKey; at: number }>();
   private readonly touched = new Map<string, number>();
-  private readonly known = new Map<string, number>();
+  /** Credentials that authenticated lately (by hash): when, and which key. */
+  private readonly known = new Map<string, { at: number; id: string }>();
 
   constructor(private readonly uow: UnitOfWork) {}
 
@@ -77,7 +78,7 @@ export class AuthService {
       );
     }
     this.known.delete(hash);
-    this.known.set(hash, Date.now());
+    this.known.set(hash, { at: Date.now(), id: key.id });
     if (this.known.size > KNOWN_MAX) this.known.delete(this.known.keys().next().value!);
     await this.touch(key.id);
     return repo.principalOf(key);
@@ -90,7 +91,7 @@ export class AuthService {
    */
   recentlyValid(header: unknown): boolean {
     const secret = bearerKey(header);
-    const at = secret ? this.known.get(hashApiKey(secret)) : undefined;
+    const at = secret ? this.known.get(hashApiKey(secret))?.at : undefined;
     return at !== undefined && Date.now() - at < KNOWN_MS;
   }
 
@@ -123,9 +124,13 @@ export class AuthService {
     return key;
   }
 
-  /** Drops a key from the lookup cache: its next use reads the graph (and finds it revoked). */
+  /**
+   * Drops a key from the lookup cache (its next use reads the graph and finds it revoked) and
+   * from the recently valid ones (its address's bad keys count against it again).
+   */
   forgetKey(id: string): void {
     for (const [hash, entry] of this.cache) if (entry.key.id === id) this.cache.delete(hash);
+    for (const [hash, entry] of this.known) if (entry.id === id) this.known.delete(hash);
   }
 
   listKeys(tenantId: string, input: PageInput): Promise<Page<ApiKey>> {
