@@ -58,6 +58,11 @@ export interface SubscribeOptions {
  *   which graphql-ws sends to the client as that operation's error. Later calls are done.
  * - **return() / throw()**: unsubscribe at once (subscriberCount drops before they resolve),
  *   drop the buffer, and settle a pending `next()` as done. Both may be called repeatedly.
+ * - **The bus down** (Redis away; the in-process bus never is): publish() answers false and the
+ *   outbox keeps the committed event; tenants' subscribers end with SERVICE_UNAVAILABLE (retry
+ *   with `after` once it is back), new ones are refused the same way; the process's own
+ *   watchers (revocations, engine wake-ups) stay subscribed and hear the bus again when it
+ *   returns; queries and mutations are not affected.
  * - **subscriberCount(topic?)**: live subscribers of a topic, or of every topic; what the
  *   tests measure leaks by (issue 9: completed subscriptions kept receiving events).
  * - **subscriptionsMade()**: subscribe() calls so far, ended or not (only grows): a caller
