@@ -40,6 +40,8 @@ export default async function setup(project: TestProject) {
   }
 
   // A real Redis for the Redis suites, on a free loopback port (two suite copies may run).
+  // A developer's machine without it skips those suites, saying so; CI must not pass without them.
+  if (!redisServerBinary() && process.env.CI) throw new Error(`[redis] ${NO_REDIS}; CI needs them`);
   const redis = redisServerBinary() ? await startRedisServer() : null;
   if (!redis) console.warn(`[redis] ${NO_REDIS}`);
   project.provide('redisUrl', redis?.url ?? null);
