@@ -27,7 +27,7 @@ afterAll(async () => {
   await server?.stop();
 });
 
-const gql = async <T>(query: string, variables: Record<string, unknown> = {}) => {
+const ask = async <T>(query: string, variables: Record<string, unknown> = {}) => {
   const res = await server.gql<T, object>(query, variables);
   expect(res.errors).toBeUndefined();
   return res.data!;
@@ -43,7 +43,7 @@ type Tool = {
 
 /** Runs one step that names `tool` on the offline model; returns the tools its runs called. */
 async function callsOfStepNaming(tool: string, capability: string): Promise<string[]> {
-  const plan = await gql<{ createTasks: { id: string; key: string }[] }>(
+  const plan = await ask<{ createTasks: { id: string; key: string }[] }>(
     `mutation($title: String!, $cap: String!) { createTasks(inputs: [
       { key: "root", title: "Managed tools" },
       { key: "step", title: $title, parentKey: "root", requiredCapabilities: [$cap] }
@@ -59,11 +59,11 @@ async function callsOfStepNaming(tool: string, capability: string): Promise<stri
   });
   const scheduler = startScheduler(server, agentExecutor(runtime));
   try {
-    await gql(`mutation($id: ID!) { startWorkflow(taskId: $id) { id } }`, { id: ids.root });
+    await ask(`mutation($id: ID!) { startWorkflow(taskId: $id) { id } }`, { id: ids.root });
     const done = await untilDone({
       read: async () =>
         (
-          await gql<{
+          await ask<{
             task: { status: string; runs: { toolCalls: { tool: string }[] }[] };
           }>(`query($id: ID!) { task(id: $id) { status runs { toolCalls { tool } } } }`, {
             id: ids.step,
@@ -86,12 +86,12 @@ describe('managing MCP tool servers', { timeout: 240_000 }, () => {
   let agentId = '';
 
   it("shows a server's tools by id, and picks up a tool the server added when refreshed", async () => {
-    const added = await gql<{ addToolServer: { id: string } }>(
+    const added = await ask<{ addToolServer: { id: string } }>(
       `mutation($url: String!) { addToolServer(input: { name: "shop", transport: HTTP, url: $url }) { id } }`,
       { url: fixture.url },
     );
     serverId = added.addToolServer.id;
-    const { toolServer } = await gql<{ toolServer: { tools: Tool[] } }>(
+    const { toolServer } = await ask<{ toolServer: { tools: Tool[] } }>(
       `query($id: ID!) { toolServer(id: $id) { ${TOOLS} } }`,
       { id: serverId },
     );
@@ -105,13 +105,13 @@ describe('managing MCP tool servers', { timeout: 240_000 }, () => {
     expect(toolServer.tools.some((t) => t.name === 'restock')).toBe(false);
 
     fixture.addTool('restock');
-    const refreshed = await gql<{ refreshToolServer: { tools: Tool[]; lastError: string | null } }>(
+    const refreshed = await ask<{ refreshToolServer: { tools: Tool[]; lastError: string | null } }>(
       `mutation($id: ID!) { refreshToolServer(id: $id) { lastError ${TOOLS} } }`,
       { id: serverId },
     );
     expect(refreshed.refreshToolServer.lastError).toBeNull();
     expect(refreshed.refreshToolServer.tools.map((t) => t.name)).toContain('restock');
-    const again = await gql<{ toolServer: { tools: Tool[] } }>(
+    const again = await ask<{ toolServer: { tools: Tool[] } }>(
       `query($id: ID!) { toolServer(id: $id) { ${TOOLS} } }`,
       { id: serverId },
     );
@@ -119,35 +119,35 @@ describe('managing MCP tool servers', { timeout: 240_000 }, () => {
   });
 
   it("reaches an agent's next step only while granted and enabled", async () => {
-    const made = await gql<{ createAgents: { id: string }[] }>(
+    const made = await ask<{ createAgents: { id: string }[] }>(
       `mutation { createAgents(inputs: [{ name: "Clerk", role: MASTER_OPERATOR, capabilities: [{ name: "clerking" }] }]) { id } }`,
     );
     agentId = made.createAgents[0]!.id;
-    await gql(
+    await ask(
       `mutation($serverId: ID!, $agentId: ID!) { grantTools(serverId: $serverId, agentId: $agentId, tools: ["echo"]) { id } }`,
       { serverId, agentId },
     );
     expect(await callsOfStepNaming('shop__echo', 'clerking')).toEqual(['echo']);
 
     // Turned off: the agent is not offered its tools (the step runs without them).
-    await gql(
+    await ask(
       `mutation($id: ID!) { updateToolServer(id: $id, input: { enabled: false }) { enabled } }`,
       { id: serverId },
     );
     expect(await callsOfStepNaming('shop__echo', 'clerking')).toEqual([]);
-    await gql(
+    await ask(
       `mutation($id: ID!) { updateToolServer(id: $id, input: { enabled: true }) { enabled } }`,
       { id: serverId },
     );
     expect(await callsOfStepNaming('shop__echo', 'clerking')).toEqual(['echo']);
 
     // Grant taken back: the same.
-    const revoked = await gql<{ revokeTools: boolean }>(
+    const revoked = await ask<{ revokeTools: boolean }>(
       `mutation($serverId: ID!, $agentId: ID!) { revokeTools(serverId: $serverId, agentId: $agentId) }`,
       { serverId, agentId },
     );
     expect(revoked.revokeTools).toBe(true);
-    const { toolServer } = await gql<{ toolServer: { grants: unknown[] } }>(
+    const { toolServer } = await ask<{ toolServer: { grants: unknown[] } }>(
       `query($id: ID!) { toolServer(id: $id) { grants { tools } } }`,
       { id: serverId },
     );
