@@ -25,10 +25,14 @@ export interface RedisPubSubOptions {
   replayEvents?: number;
   /** Key prefix, so several platforms (or test suites) can share one Redis. */
   prefix?: string;
+  /** Entries kept in the live stream (about: trimming is approximate); default 10,000. */
+  liveLength?: number;
 }
 
 /** Entries kept in the stream every instance reads live; only readers that fell behind use it. */
 const LIVE_LENGTH = 10_000;
+/** Entries one XREAD takes at most. */
+const READ_BATCH = 500;
 /** How long one XREAD waits; bounds how long close() takes. */
 const BLOCK_MS = 1_000;
 
@@ -62,7 +66,9 @@ type Publisher = Redis & {
  *   once; commands go out in call order on one connection, so one process's events keep their
  *   order. Events of different processes are ordered by Redis.
  * - One reader per process (XREAD BLOCK on the live stream, from where it started) hands each
- *   event to this process's subscribers (fanout.ts), its own events included.
+ *   event to this process's subscribers (fanout.ts), its own events included. A reader that
+ *   fell further behind than the live stream keeps ends tenants' subscribers retryably
+ *   (SERVICE_UNAVAILABLE), so they resume with `after` from their own streams.
  * - `after` replays from the tenant's stream (XRANGE), then live events after the last replayed
  *   id. An `after` older than what the stream still holds (MAXLEN trimmed it) is EVENT_TOO_OLD.
  * - Redis down: publish() logs and answers false (the change itself is committed in Neo4j, and
@@ -73,6 +79,7 @@ type Publisher = Redis & {
 export async function createRedisPubSub(opts: RedisPubSubOptions): Promise<PubSub> {
   const prefix = opts.prefix ?? 'agent-platform:';
   const keep = opts.replayEvents ?? DEFAULT_REPLAY_EVENTS;
+  const liveLength = opts.liveLength ?? LIVE_LENGTH;
   const live = `${prefix}live`;
   const streamKey = (topic: string, tenant: string) => `${prefix}${streamOf(topic)}:${tenant}`;
   const fanout = createFanout(opts.maxBufferedEvents ?? DEFAULT_MAX_BUFFERED_EVENTS);
@@ -122,6 +129,24 @@ export async function createRedisPubSub(opts: RedisPubSubOptions): Promise<PubSu
     markGaps();
   };
 
+  /**
+   * After each read (one XINFO, O(1)): a reader that fell behind may have lost entries to the
+   * live stream's trimming. When the oldest entry kept is past where it read from, tenants' subscribers are ended with a
+   * retryable error and resume with `after` from their own streams, instead of missing events
+   * without a word. (Trimming does not move max-deleted-entry-id on Redis 7.0.)
+   */
+  const checkNotTrimmedPast = async (from: string) => {
+    const info = (await reader.call('XINFO', 'STREAM', live)) as unknown[];
+    const first = info[info.indexOf('first-entry') + 1] as Entry | null | undefined;
+    if (!first || from === '0-0' || compareEventIds(first[0], from) <= 0) return;
+    log.error(
+      `The Redis event reader fell behind the live stream (${liveLength} entries kept) and may have missed events: ending live subscriptions so they resume with after`,
+    );
+    fanout.endClients(
+      new EventBusUnavailableError('the event reader fell behind and may have missed events'),
+    );
+  };
+
   // Start where the live stream ends now: this process's subscribers begin with it.
   const [last] = (await reader.call('XREVRANGE', live, '+', '-', 'COUNT', '1')) as [string][];
   let position = last?.[0] ?? '0-0';
@@ -129,10 +154,11 @@ export async function createRedisPubSub(opts: RedisPubSubOptions): Promise<PubSu
   const reading = (async () => {
     while (!closed) {
       try {
+        const from = position;
         const reply = await reader.call(
           'XREAD',
           'COUNT',
-          '500',
+          String(READ_BATCH),
           'BLOCK',
           String(BLOCK_MS),
           'STREAMS',
@@ -140,7 +166,9 @@ export async function createRedisPubSub(opts: RedisPubSubOptions): Promise<PubSu
           position,
         );
         cameBack();
-        for (const [entryId, fields] of entriesOf(reply)) {
+        const entries = entriesOf(reply);
+        if (entries.length > 0) await checkNotTrimmedPast(from);
+        for (const [entryId, fields] of entries) {
           position = entryId;
           const { id, e } = fieldsOf(fields);
           const { topic, payload } = decodeEvent(e!);
@@ -191,8 +219,8 @@ export async function createRedisPubSub(opts: RedisPubSubOptions): Promise<PubSu
       const json = encodeEvent(topic, payload);
       if (gaps.size > 0) markGaps();
       const sent = tenant
-        ? writer.xaddEvent(streamKey(topic, tenant), live, json, keep, LIVE_LENGTH)
-        : writer.call('XADD', live, 'MAXLEN', '~', String(LIVE_LENGTH), '*', 'id', '', 'e', json);
+        ? writer.xaddEvent(streamKey(topic, tenant), live, json, keep, liveLength)
+        : writer.call('XADD', live, 'MAXLEN', '~', String(liveLength), '*', 'id', '', 'e', json);
       return Promise.resolve(sent).then(
         () => true,
         (err: unknown) => {

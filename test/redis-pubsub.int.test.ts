@@ -1,7 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createLogger } from '../src/logger.js';
 import { eventIdOf } from '../subscriptions/event-id.js';
+import { encodeEvent } from '../subscriptions/event-json.js';
 import type { PubSub } from '../subscriptions/pubsub.js';
 import { createRedisPubSub } from '../subscriptions/redis-pubsub.js';
 import { TOPICS } from '../subscriptions/topics.js';
@@ -40,6 +42,44 @@ describe.skipIf(!url)('Redis pub/sub (a real redis-server)', () => {
     } finally {
       await a.close?.();
       await b.close?.();
+    }
+  });
+
+  it('ends subscribers retryably when its reader fell behind what the live stream keeps, rather than skip events', async () => {
+    const prefix = `test:${randomUUID()}:`;
+    const a = await createRedisPubSub({ url: url!, logger, prefix, liveLength: 100 });
+    try {
+      const sub = a.subscribe(T, { tenantId: 't' });
+      a.publish(T, { tenantId: 't', task: { id: 'first' } });
+      expect(((await sub.next()).value as { task: { id: string } }).task.id).toBe('first');
+      // Another process publishes 2,000 events while this one is busy (spawnSync holds its
+      // event loop): the live stream keeps about 100, so the reader's place is trimmed away.
+      const event = encodeEvent(T, { tenantId: 'other', task: { id: 'elsewhere' } });
+      const added = spawnSync('redis-cli', [
+        '-u',
+        url!,
+        'EVAL',
+        "for i = 1, 2000 do redis.call('XADD', KEYS[1], 'MAXLEN', '~', '100', '*', 'id', '', 'e', ARGV[1]) end return 1",
+        '1',
+        `${prefix}live`,
+        event,
+      ]);
+      expect(added.status, String(added.stderr)).toBe(0);
+      // Events were lost to this reader: its tenant subscribers end with a retryable error.
+      const ended = Promise.race([
+        sub.next(),
+        new Promise((resolve) => setTimeout(() => resolve('nothing within 10 s'), 10_000)),
+      ]);
+      await expect(ended).rejects.toMatchObject({
+        code: 'SERVICE_UNAVAILABLE',
+        message: expect.stringMatching(/fell behind.*"after"/),
+      });
+      // A new subscriber is served: the reader goes on from the stream as it is.
+      const next = a.subscribe(T, { tenantId: 't' });
+      a.publish(T, { tenantId: 't', task: { id: 'later' } });
+      expect(((await next.next()).value as { task: { id: string } }).task.id).toBe('later');
+    } finally {
+      await a.close?.();
     }
   });
 
