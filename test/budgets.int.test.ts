@@ -88,7 +88,6 @@ describe('budgets', { timeout: 120_000 }, () => {
       observe: budgetGuards({
         uow: server.services.uow,
         defaults: loadConfig({}).budgets,
-        pubsub: server.pubsub,
         logger: server.logger,
       }),
     });

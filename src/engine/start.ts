@@ -58,7 +58,6 @@ export function schedulerFromConfig(
               observe: budgetGuards({
                 uow: deps.uow,
                 defaults: config.budgets ?? UNLIMITED_BUDGETS,
-                pubsub: deps.pubsub,
                 logger: deps.logger,
               }),
             }),

@@ -3,7 +3,6 @@ import type { Serialized } from '@langchain/core/load/serializable';
 import type { BaseMessage } from '@langchain/core/messages';
 import { BUDGET_WAIT_PREFIX, budgetsForCall, claimWarning } from '../../graph/budget.repository.js';
 import { TOPICS } from '../../subscriptions/topics.js';
-import type { PubSub } from '../../subscriptions/pubsub.js';
 import { judgeBudget, type BudgetDefaults, type BudgetState } from '../domain/budget.js';
 import { StepError, type StepContext } from '../engine/executor.js';
 import type { Logger } from '../logger.js';
@@ -53,7 +52,6 @@ export function estimatePromptTokens(messages: BaseMessage[][]): number {
 export interface BudgetGuardDeps {
   uow: UnitOfWork;
   defaults: BudgetDefaults;
-  pubsub?: PubSub;
   logger?: Logger;
 }
 
@@ -116,7 +114,26 @@ async function warn(
   state: BudgetState,
   units: ('usd' | 'tokens')[],
 ): Promise<void> {
-  const claimed = await deps.uow.run((tx) => claimWarning(tx, subject.tenantId, state, units));
+  // The warning is claimed and its event written in one transaction: published after commit,
+  // and kept in the outbox when the bus cannot take it (durable like any committed change).
+  const warningOf = (unit: 'usd' | 'tokens') => {
+    const limit = state.limit[unit]!;
+    const spent = state.spent[unit];
+    return {
+      tenantId: subject.tenantId,
+      scope: state.scope,
+      targetId: state.targetId,
+      unit: unit === 'usd' ? ('USD' as const) : ('TOKENS' as const),
+      limit,
+      spent,
+      share: limit > 0 ? spent / limit : 1,
+    };
+  };
+  const claimed = await deps.uow.run(async (tx, emit) => {
+    const won = await claimWarning(tx, subject.tenantId, state, units);
+    for (const unit of won) emit({ topic: TOPICS.budgetWarning, payload: warningOf(unit) });
+    return won;
+  });
   for (const unit of claimed) {
     const limit = state.limit[unit]!;
     const spent = state.spent[unit];
@@ -131,15 +148,6 @@ async function warn(
       },
       `budget warning: ${state.scope.toLowerCase()} ${state.targetId} has spent ${spent} of ${limit} ${unit}`,
     );
-    deps.pubsub?.publish(TOPICS.budgetWarning, {
-      tenantId: subject.tenantId,
-      scope: state.scope,
-      targetId: state.targetId,
-      unit: unit === 'usd' ? 'USD' : 'TOKENS',
-      limit,
-      spent,
-      share: limit > 0 ? spent / limit : 1,
-    });
   }
 }
 

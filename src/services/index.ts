@@ -66,7 +66,7 @@ export function createServices(
     llm: options.llm ?? llmFromEnv(llmEnvSchema.parse({})),
     logger,
     // Chat spends too: its calls count against the tenant's and the agent's budgets.
-    observe: budgetGuards({ uow, defaults: budgets.defaults, pubsub, logger }),
+    observe: budgetGuards({ uow, defaults: budgets.defaults, logger }),
   });
   const agents = new AgentService(uow);
   const mcp = options.mcp ?? new McpToolPool(DEFAULT_MCP_CLIENT, logger);

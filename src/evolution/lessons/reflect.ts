@@ -117,7 +117,7 @@ export function reflectionModel(
   const guards = ctx.budgets
     ? [
         new BudgetGuard(
-          { uow: ctx.uow, defaults: ctx.budgets, pubsub: ctx.pubsub, logger: ctx.logger },
+          { uow: ctx.uow, defaults: ctx.budgets, logger: ctx.logger },
           { tenantId, agentId: null, taskId: null },
         ),
       ]

@@ -126,7 +126,7 @@ async function reflect(
   const guards = deps.budgets
     ? [
         new BudgetGuard(
-          { uow: deps.uow, defaults: deps.budgets, pubsub: deps.pubsub, logger: deps.logger },
+          { uow: deps.uow, defaults: deps.budgets, logger: deps.logger },
           { tenantId: agent.tenantId, agentId: agent.id, taskId: null },
         ),
       ]

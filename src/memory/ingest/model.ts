@@ -68,7 +68,7 @@ export function ingestionModel(deps: IngestionModelDeps, subject: CallSubject): 
   const guards = deps.budgets
     ? [
         new BudgetGuard(
-          { uow: deps.uow, defaults: deps.budgets, pubsub: deps.pubsub, logger: deps.logger },
+          { uow: deps.uow, defaults: deps.budgets, logger: deps.logger },
           { tenantId: subject.tenantId, agentId: subject.agentId, taskId: subject.taskId },
         ),
       ]
