@@ -26,8 +26,10 @@ type Watched = { taskUpdated: { task: { id: string; status: string } } };
 type Heard = ExecutionResult<Watched> & { extensions?: { eventId?: string } };
 
 /**
- * Two API instances, two workers, one Redis (persistent, as in production) and one Neo4j, all
- * real processes on loopback. Redis is killed in the middle of a workflow and started again.
+ * Two API instances (in this test's process, each on its own Redis connection), two worker
+ * processes, one Redis (persistent, as in production, a process of its own) and one Neo4j, on
+ * loopback. Redis is killed in the middle of a workflow and started again. The same set-up with
+ * the APIs as processes too: live-events-processes.int.test.ts.
  */
 describe.skipIf(!redisServerBinary())('Redis stopped in the middle of a workflow', () => {
   const prefix = `test:${randomUUID()}:`;
