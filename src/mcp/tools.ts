@@ -41,11 +41,7 @@ const WORKFLOW = {
   steps: z.array(STEP).describe('Every task below the submitted one, in the order planned'),
 };
 
-/**
- * The platform's tools, each with zod input and output schemas and MCP annotations. Failures
- * come back as tool results with `isError` and `CODE: message` (what GraphQL would answer), so
- * an assistant's model can read and correct them; every call is audited.
- */
+/** The platform's tools (approve and reject in approvals.ts), each made by toolDefiner. */
 export function registerTools(server: McpServer, ctx: ToolContext): void {
   const tool = toolDefiner(server, ctx);
 
