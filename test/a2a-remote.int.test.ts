@@ -222,6 +222,17 @@ describe('remote A2A agents', { timeout: 120_000 }, () => {
     }
   });
 
+  it("keep the first 100,000 characters of an answer as the step's result, saying it was cut", async () => {
+    const done = await runStep('Translate the charter at length');
+    expect(done.status).toBe('COMPLETED');
+    expect(done.result!.length).toBeLessThan(100_200);
+    expect(done.result).toMatch(/^translated: word word /);
+    expect(done.result).toMatch(/\[cut: the first 100000 of 300012 characters\]$/);
+    expect(done.runs.flatMap((r) => r.toolCalls)).toMatchObject([
+      { tool: 'SendMessage', status: 'OK' },
+    ]);
+  });
+
   it('fail a step they refuse, at once, saying why', async () => {
     const done = await runStep('Refuse this one');
     expect(done.status).toBe('FAILED');

@@ -24,6 +24,11 @@ export interface RemoteAgentInput {
 }
 
 const CARD_TIMEOUT_MS = 10_000;
+/**
+ * The most of a remote agent's answer kept as the step's result: it is stored on the task and
+ * read into later steps' prompts, so one agent's 300 kB answer must not ride along everywhere.
+ */
+const RESULT_MAX_CHARS = 100_000;
 
 /**
  * Outside A2A agents as Master Operators of the organisation (issue 16): registered by an
@@ -177,6 +182,7 @@ export async function executeRemote(
     if (step.signal.aborted) throw step.signal.reason;
     error = err instanceof Error ? err.message : String(err);
   }
+  const truncated = result.length > RESULT_MAX_CHARS;
   await writeToolCall(rt, step, {
     serverId: agent.id,
     server: agent.name,
@@ -184,14 +190,16 @@ export async function executeRemote(
     callId: 'a2a',
     args: { text: text.slice(0, 2_000) },
     text: result,
-    truncated: false,
+    truncated,
     durationMs: Math.round(performance.now() - t0),
     status: error ? ToolCallStatus.ERROR : ToolCallStatus.OK,
     error: error?.slice(0, 500) ?? null,
     startedAt,
   });
   if (error) throw new StepError(`${agent.name} (a remote A2A agent): ${error}`, transient);
-  return result;
+  return truncated
+    ? `${result.slice(0, RESULT_MAX_CHARS)}\n[cut: the first ${RESULT_MAX_CHARS} of ${result.length} characters]`
+    : result;
 }
 
 /** An A2A SendMessage request of one plain-text message, in a new task. */

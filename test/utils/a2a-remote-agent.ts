@@ -28,7 +28,8 @@ export interface RemoteA2AAgent {
 /**
  * An outside A2A agent for tests, built with the SDK's server parts on node:http: skill
  * `translation`; it answers a message with a COMPLETED task whose artifact is
- * `translated: <first line>`, or REJECTED when the text says "refuse". With `token`, a request
+ * `translated: <first line>` (300,000 characters when the text says "at length"), or REJECTED
+ * when the text says "refuse". With `token`, a request
  * without `Authorization: Bearer <token>` gets 401.
  */
 export async function startRemoteA2AAgent(opts: { token?: string } = {}): Promise<RemoteA2AAgent> {
@@ -73,7 +74,13 @@ export async function startRemoteA2AAgent(opts: { token?: string } = {}): Promis
                 artifactId: 'translation',
                 name: 'translation',
                 description: '',
-                parts: [part(`translated: ${text.split('\n')[0]}`)],
+                parts: [
+                  part(
+                    /at length/i.test(text)
+                      ? `translated: ${'word '.repeat(60_000)}`
+                      : `translated: ${text.split('\n')[0]}`,
+                  ),
+                ],
                 metadata: undefined,
                 extensions: [],
               },
