@@ -43,6 +43,14 @@ type Tool = {
 
 /** Runs one step that names `tool` on the offline model; returns the tools its runs called. */
 async function callsOfStepNaming(tool: string, capability: string): Promise<string[]> {
+  return (await stepNaming(tool, capability)).map((c) => c.tool);
+}
+
+/** Runs one step that names `tool` on the offline model; returns the calls its runs made. */
+async function stepNaming(
+  tool: string,
+  capability: string,
+): Promise<{ tool: string; status: string; durationMs: number }[]> {
   const plan = await ask<{ createTasks: { id: string; key: string }[] }>(
     `mutation($title: String!, $cap: String!) { createTasks(inputs: [
       { key: "root", title: "Managed tools" },
@@ -64,10 +72,14 @@ async function callsOfStepNaming(tool: string, capability: string): Promise<stri
       read: async () =>
         (
           await ask<{
-            task: { status: string; runs: { toolCalls: { tool: string }[] }[] };
-          }>(`query($id: ID!) { task(id: $id) { status runs { toolCalls { tool } } } }`, {
-            id: ids.step,
-          })
+            task: {
+              status: string;
+              runs: { toolCalls: { tool: string; status: string; durationMs: number }[] }[];
+            };
+          }>(
+            `query($id: ID!) { task(id: $id) { status runs { toolCalls { tool status durationMs } } } }`,
+            { id: ids.step },
+          )
         ).task,
       done: (t) => ['COMPLETED', 'FAILED'].includes(t.status),
       progress: (t) => `${t.status} ${t.runs.length}`,
@@ -75,7 +87,7 @@ async function callsOfStepNaming(tool: string, capability: string): Promise<stri
       what: 'the step did not end',
     });
     expect(done.status).toBe('COMPLETED');
-    return done.runs.flatMap((r) => r.toolCalls.map((c) => c.tool));
+    return done.runs.flatMap((r) => r.toolCalls);
   } finally {
     await scheduler.stop();
   }
@@ -155,5 +167,20 @@ describe('managing MCP tool servers', { timeout: 240_000 }, () => {
     expect(await callsOfStepNaming('shop__echo', 'clerking')).toEqual([]);
     // Every call the fixture saw came from the two granted, enabled steps.
     expect(fixture.calls.map((c) => c.tool)).toEqual(['echo', 'echo']);
+  });
+
+  it("ends an HTTP server's call that hangs at the server's timeout; the step completes", async () => {
+    await ask(
+      `mutation($serverId: ID!, $agentId: ID!) { grantTools(serverId: $serverId, agentId: $agentId, tools: ["hang"]) { id } }`,
+      { serverId, agentId },
+    );
+    await ask(
+      `mutation($id: ID!) { updateToolServer(id: $id, input: { timeoutMs: 1500 }) { timeoutMs } }`,
+      { id: serverId },
+    );
+    const [hang] = await stepNaming('shop__hang', 'clerking');
+    expect(hang).toMatchObject({ tool: 'hang', status: 'TIMEOUT' });
+    expect(hang!.durationMs).toBeGreaterThanOrEqual(1_400);
+    expect(hang!.durationMs).toBeLessThan(DEFAULT_MCP_CLIENT.callTimeoutMs);
   });
 });
