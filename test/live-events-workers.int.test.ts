@@ -25,6 +25,8 @@ const WorkersWatch = graphql(`
 const redisUrl = inject('redisUrl');
 if (!redisUrl) console.warn(NO_REDIS);
 
+const WORKER_METRICS_TOKEN = 'a-worker-metrics-token-for-the-suite';
+
 /** Where a task's status may go next: each heard transition must be one of these. */
 const LIFECYCLE = ['PENDING', 'READY', 'IN_PROGRESS', 'COMPLETED'];
 
@@ -96,8 +98,10 @@ describe('live events from a worker process without Redis', () => {
       ECHO_DELAY_MS: '20',
       WORKER_ID: `alone-${randomUUID().slice(0, 8)}`,
       WORKER_TENANTS: alone.tenantId,
-      // A worker has no HTTP server: its metrics have a port of their own (issue 17).
+      // A worker has no HTTP server: its metrics have a port of their own (issue 17), here
+      // behind a token.
       METRICS_PORT: '0',
+      METRICS_TOKEN: WORKER_METRICS_TOKEN,
     });
     try {
       await proc.waitFor(
@@ -106,7 +110,12 @@ describe('live events from a worker process without Redis', () => {
       const [, metricsUrl] = await proc.waitFor(/Prometheus metrics at (http:\/\/[^\s"]+)/);
       const ids = await runHeardWorkflow(alone);
       // The worker ran every step of the workflow: its scrape counts each claim and success.
-      const samples = parseExposition(await (await fetch(metricsUrl!)).text());
+      expect((await fetch(metricsUrl!)).status).toBe(401);
+      const scraped = await fetch(metricsUrl!, {
+        headers: { authorization: `Bearer ${WORKER_METRICS_TOKEN}` },
+      });
+      expect(scraped.status).toBe(200);
+      const samples = parseExposition(await scraped.text());
       const steps = Object.keys(ids).length - 1;
       expect(total(samples, 'agent_platform_engine_claims_total')).toBe(steps);
       expect(
