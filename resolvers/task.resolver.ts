@@ -221,13 +221,13 @@ export class TaskResolver {
           ) {
             return false;
           }
-          return isNewest(event.task.id, event.task.version);
+          return event.seq === undefined || isNewest(event.task.id, event.seq);
         },
         (args as { after?: string | null }).after,
       );
     },
     description:
-      'Changes to every task, to one task (taskId), or to a task and all its descendants (rootId). A task never goes back: a change older than one already delivered for the task (two processes can publish out of commit order) is left out.',
+      "Changes to every task, to one task (taskId), or to a task and all its descendants (rootId), each task's in the order they were committed (numbered by `seq`). A task never goes back: a change that arrives after a newer one of its task (its writer died before publishing it) is left out, and so is a second copy of one.",
   })
   taskUpdated(
     @Root() event: TaskUpdatedEvent,
@@ -235,7 +235,7 @@ export class TaskResolver {
     @Arg('rootId', () => ID, { nullable: true }) _rootId?: string | null,
     @Arg('after', () => ID, { nullable: true, description: RESUME_AFTER }) _after?: string | null,
   ): TaskUpdate {
-    return { task: event.task, change: event.change };
+    return { task: event.task, change: event.change, seq: event.seq ?? 0 };
   }
 }
 

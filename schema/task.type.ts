@@ -131,4 +131,10 @@ export class TaskUpdate {
     description: 'CREATED, UPDATED, ASSIGNED, UNASSIGNED or STATUS_CHANGED.',
   })
   change!: string;
+
+  @Field(() => Int, {
+    description:
+      "The task's event number: 1 for its first, one more for each after it, in commit order. The numbers a subscriber hears for a task go up by one, unless an event came too late to keep its place (its writer died before publishing it) and was left out: on a gap, query the task. 0 on events from before tasks' events were numbered.",
+  })
+  seq!: number;
 }

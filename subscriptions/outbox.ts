@@ -80,9 +80,11 @@ type Queued = { id: string; event: OutboxEvent };
  *   or some process runs a relay (within `holdMs` + the relay's interval of a crash). A
  *   duplicate needs a writer that could not renew its hold (Neo4j away), or whose publish hung
  *   without failing (Redis stalled), for longer than `holdMs`.
- * - **Order**: one process's events reach the bus in commit order, across an outage too. A
- *   relayed event (its writer died) comes late, after events published after it; so may one
- *   process's backlog against another's after an outage. Resuming clients get them all.
+ * - **Order**: one process's events reach the bus in commit order, across an outage too, and
+ *   a task's events in commit order whoever wrote them (the bus holds one until the task's
+ *   event before it is out, ORDER_WAIT_MS at most: sequence.ts). A relayed event (its writer
+ *   died) comes late, after events published after it; so may one process's backlog against
+ *   another's after an outage. Resuming clients get them all.
  * - **Idempotence**: write() mints fresh ids on each attempt of a retried transaction; only the
  *   committed attempt's rows exist. Claims are exclusive (claimOutbox); a relay renews its
  *   claim while it publishes, and it lapses within CLAIM_MS of the relay's death. A relay never

@@ -8,6 +8,7 @@ import {
   type EventId,
 } from './event-id.js';
 import { createFanout } from './fanout.js';
+import { createSequencer, orderOf } from './sequence.js';
 import { TOPICS } from './topics.js';
 
 /** What one subscriber receives, decided when an event is published (before it is buffered). */
@@ -40,6 +41,10 @@ export interface SubscribeOptions {
  * - **Ids**: every delivered event carries an EventId (event-id.ts, `eventIdOf`), growing within
  *   one tenant's stream; tokens (chatToken, stepToken) have a stream of their own.
  * - **Ordering**: a subscriber sees one topic's events in publish order; no order across topics.
+ *   A numbered event (a task's, sequence.ts) goes out only after the event numbered before it,
+ *   whichever process publishes which, waiting ORDER_WAIT_MS at most (publish() answers once it
+ *   is out): every process's subscribers and every resumed client get a task's transitions in
+ *   commit order.
  * - **Resume**: `after` replays what the subscriber missed, then continues live with no gap and
  *   no duplicate. An id whose successors are no longer held ends the subscriber with
  *   EventTooOldError (EVENT_TOO_OLD); subscribe() throws BadEventIdError (BAD_USER_INPUT) for
@@ -130,6 +135,7 @@ export function createInProcessPubSub(
   const keep = opts.replayEvents ?? DEFAULT_REPLAY_EVENTS;
   const epoch = Date.now();
   let seq = 0;
+  const sequencer = createSequencer();
   const rings = new Map<string, Ring>();
   let undelivered: [topic: string, event: unknown][] = [];
   const deliverAll = () => {
@@ -140,20 +146,9 @@ export function createInProcessPubSub(
 
   return {
     publish(topic, payload) {
-      const event = withEventId(payload, `${epoch}-${seq++}`);
-      const tenant = tenantOf(payload);
-      if (tenant !== null && keep > 0) {
-        const key = `${streamOf(topic)}:${tenant}`;
-        const ring = rings.get(key) ?? new Ring(keep);
-        rings.set(key, ring);
-        ring.push(topic, event);
-      }
-      // After the publisher's own continuation (a mutation's response): fanning out to
-      // thousands of subscribers must not make the change itself slower. Everything published
-      // in one turn (a commit's events) is delivered together, in order.
-      if (undelivered.length === 0) setImmediate(deliverAll);
-      undelivered.push([topic, event]);
-      return HELD;
+      const order = orderOf(topic, payload);
+      if (!order) return send(topic, payload);
+      return new Promise((resolve) => sequencer.order(order, () => resolve(send(topic, payload))));
     },
     shared: false,
     subscribe(topic, options = {}) {
@@ -167,6 +162,24 @@ export function createInProcessPubSub(
     subscriberCount: (topic) => fanout.subscriberCount(topic),
     subscriptionsMade: () => fanout.subscriptionsMade(),
   };
+
+  /** Takes its id and ring place now; reaches subscribers once the publisher's turn ends. */
+  function send(topic: string, payload: unknown): Promise<boolean> {
+    const event = withEventId(payload, `${epoch}-${seq++}`);
+    const tenant = tenantOf(payload);
+    if (tenant !== null && keep > 0) {
+      const key = `${streamOf(topic)}:${tenant}`;
+      const ring = rings.get(key) ?? new Ring(keep);
+      rings.set(key, ring);
+      ring.push(topic, event);
+    }
+    // After the publisher's own continuation (a mutation's response): fanning out to
+    // thousands of subscribers must not make the change itself slower. Everything published
+    // in one turn (a commit's events) is delivered together, in order.
+    if (undelivered.length === 0) setImmediate(deliverAll);
+    undelivered.push([topic, event]);
+    return HELD;
+  }
 }
 
 const HELD = Promise.resolve(true);

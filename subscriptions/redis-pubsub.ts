@@ -9,6 +9,7 @@ import {
 } from './event-id.js';
 import { decodeEvent, encodeEvent } from './event-json.js';
 import { createFanout } from './fanout.js';
+import { ORDER_WAIT_MS, orderOf, RECENT_MS, type EventOrder } from './sequence.js';
 import {
   DEFAULT_MAX_BUFFERED_EVENTS,
   DEFAULT_REPLAY_EVENTS,
@@ -49,6 +50,30 @@ local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'e', ARGV[1]
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'id', id, 'e', ARGV[1])
 return id`;
 
+/**
+ * XADD_EVENT for a numbered event (sequence.ts): only once the event numbered before it is out
+ * (or `force`), else nil. Remembers the highest number out per entity for `ttl` seconds.
+ * KEYS: tenant stream, live stream, the entity's key. ARGV: event JSON, tenant stream length,
+ * live length, seq, previousAt ('' for none), the time before which a predecessor is taken as
+ * out, force ('1' or '0'), ttl.
+ */
+const XADD_IN_ORDER = `
+local last = redis.call('GET', KEYS[3])
+local seq = tonumber(ARGV[4])
+if ARGV[7] == '0' and seq > 1 then
+  if last then
+    if seq > tonumber(last) + 1 then return false end
+  elseif ARGV[5] ~= '' and tonumber(ARGV[5]) >= tonumber(ARGV[6]) then
+    return false
+  end
+end
+if (not last) or seq > tonumber(last) then
+  redis.call('SET', KEYS[3], seq, 'EX', ARGV[8])
+else
+  redis.call('EXPIRE', KEYS[3], ARGV[8])
+end
+${XADD_EVENT}`;
+
 type Publisher = Redis & {
   xaddEvent(
     tenantStream: string,
@@ -57,6 +82,19 @@ type Publisher = Redis & {
     keep: number,
     liveKeep: number,
   ): Promise<string>;
+  xaddInOrder(
+    tenantStream: string,
+    live: string,
+    orderKey: string,
+    json: string,
+    keep: number,
+    liveKeep: number,
+    seq: number,
+    previousAt: number | '',
+    recentSince: number,
+    force: '1' | '0',
+    ttl: number,
+  ): Promise<string | null>;
 };
 
 /**
@@ -64,7 +102,8 @@ type Publisher = Redis & {
  * It keeps the PubSub contract (pubsub.ts) across processes:
  * - publish() appends to the tenant's stream and the live stream (XADD_EVENT) and returns at
  *   once; commands go out in call order on one connection, so one process's events keep their
- *   order. Events of different processes are ordered by Redis.
+ *   order. Events of different processes are ordered by Redis, except that a task's event waits
+ *   (XADD_IN_ORDER, polled) until the one numbered before it is out, whoever publishes that.
  * - One reader per process (XREAD BLOCK on the live stream, from where it started) hands each
  *   event to this process's subscribers (fanout.ts), its own events included. A reader that
  *   fell further behind than the live stream keeps ends tenants' subscribers retryably
@@ -94,6 +133,7 @@ export async function createRedisPubSub(opts: RedisPubSubOptions): Promise<PubSu
   };
   const writer = new Redis(opts.url, connection) as Publisher;
   writer.defineCommand('xaddEvent', { numberOfKeys: 2, lua: XADD_EVENT });
+  writer.defineCommand('xaddInOrder', { numberOfKeys: 3, lua: XADD_IN_ORDER });
   const reader = new Redis(opts.url, connection);
   for (const client of [writer, reader]) client.on('error', () => {}); // reported below, once
   await Promise.all([writer.connect(), reader.connect()]).catch((err: unknown) => {
@@ -213,14 +253,40 @@ export async function createRedisPubSub(opts: RedisPubSubOptions): Promise<PubSu
     }
   };
 
+  /** A numbered event: tried until the one before it is out, forced after ORDER_WAIT_MS. */
+  const inOrder = async (stream: string, orderKey: string, json: string, order: EventOrder) => {
+    const deadline = Date.now() + ORDER_WAIT_MS;
+    for (let pause = 5; ; pause = Math.min(pause * 2, 50)) {
+      const now = Date.now();
+      const id = await writer.xaddInOrder(
+        stream,
+        live,
+        orderKey,
+        json,
+        keep,
+        liveLength,
+        order.seq,
+        order.previousAt ?? '',
+        now - RECENT_MS,
+        now >= deadline || closed ? '1' : '0',
+        Math.ceil((2 * RECENT_MS) / 1000),
+      );
+      if (id !== null) return id;
+      await new Promise((r) => setTimeout(r, pause));
+    }
+  };
+
   return {
     publish(topic, payload, options = {}) {
       const tenant = tenantOf(payload);
       const json = encodeEvent(topic, payload);
       if (gaps.size > 0) markGaps();
-      const sent = tenant
-        ? writer.xaddEvent(streamKey(topic, tenant), live, json, keep, liveLength)
-        : writer.call('XADD', live, 'MAXLEN', '~', String(liveLength), '*', 'id', '', 'e', json);
+      const order = tenant ? orderOf(topic, payload) : null;
+      const sent = order
+        ? inOrder(streamKey(topic, tenant!), `${prefix}order:${tenant}:${order.key}`, json, order)
+        : tenant
+          ? writer.xaddEvent(streamKey(topic, tenant), live, json, keep, liveLength)
+          : writer.call('XADD', live, 'MAXLEN', '~', String(liveLength), '*', 'id', '', 'e', json);
       return Promise.resolve(sent).then(
         () => true,
         (err: unknown) => {

@@ -116,6 +116,13 @@ export interface TaskUpdatedEvent {
   change: string;
   /** Parent, grandparent, ...: lets a subscriber watch a whole subtree. */
   ancestorIds: string[];
+  /**
+   * The task's event number: 1, 2, ... in commit order (sequence.ts). Absent on events
+   * written before tasks' events were numbered.
+   */
+  seq?: number;
+  /** When the task's event before this one was written (ms since epoch), null for its first. */
+  previousAt?: number | null;
 }
 
 export interface MessageSentEvent {

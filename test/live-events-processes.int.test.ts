@@ -10,7 +10,9 @@ import { startTestServer, type TestServer } from './utils/server.js';
 // Issue 14: two API instances and two workers, each a process of its own (`npm start`'s
 // src/main.ts and `npm run worker`'s src/worker.ts), one Redis, one Neo4j. A subscriber of
 // instance A hears every task of a workflow started on instance B and run by the workers go
-// through its lifecycle, in order, to COMPLETED, counted against workflow(taskId) on A.
+// through its lifecycle, in order, to COMPLETED, counted against workflow(taskId) on A: each
+// task's events are numbered in commit order (seq), and the subscriber, there before the tasks
+// were created, hears every number from 1, in order, none twice.
 
 const neo4j = inject('neo4j');
 const redisUrl = inject('redisUrl');
@@ -83,25 +85,17 @@ describe.skipIf(!redisUrl)('live events across API and worker processes', () => 
     });
   };
 
-  it('a subscriber of A hears every task of a workflow started on B go through its lifecycle, in order, to COMPLETED', async () => {
+  it('a subscriber of A hears every event of every task of a workflow started on B, in order, to COMPLETED', async () => {
     await gql(
       1,
       `mutation { createAgents(inputs: [{ name: "Echo", role: MASTER_OPERATOR, capabilities: [{ name: "echo" }] }]) { id } }`,
     );
-    const { createTasks } = await gql<{ createTasks: { id: string; key: string }[] }>(
-      1,
-      `mutation { createTasks(inputs: [
-        { key: "root", title: "Heard across processes" },
-        { key: "a", title: "Step a", parentKey: "root", requiredCapabilities: ["echo"] },
-        { key: "b", title: "Step b", parentKey: "root", requiredCapabilities: ["echo"] },
-        { key: "c", title: "Step c", parentKey: "root", requiredCapabilities: ["echo"] },
-        { key: "d", title: "Step d", parentKey: "root", dependsOnKeys: ["a", "b", "c"] }
-      ]) { id key } }`,
-    );
-    const rootId = createTasks.find((t) => t.key === 'root')!.id;
 
     const heard = new Map<string, string[]>();
+    const numbers = new Map<string, number[]>();
     const eventIds: string[] = [];
+    let rootId: string | undefined;
+    let rootDone = false;
     let client: Client | undefined;
     const done = new Promise<void>((resolve, reject) => {
       client = createClient({
@@ -110,20 +104,21 @@ describe.skipIf(!redisUrl)('live events across API and worker processes', () => 
         connectionParams: { authorization: `Bearer ${tenant.adminKey}` },
         retryAttempts: 0,
       });
-      client.subscribe<{ taskUpdated: { task: { id: string; status: string } } }>(
-        {
-          query: `subscription($rootId: ID) { taskUpdated(rootId: $rootId) { task { id status } } }`,
-          variables: { rootId },
-        },
+      // Every task of the tenant (this suite's own): the subscription starts before any exists.
+      client.subscribe<{ taskUpdated: { seq: number; task: { id: string; status: string } } }>(
+        { query: `subscription { taskUpdated { seq task { id status } } }` },
         {
           next: (r) => {
             if (r.errors) return reject(new Error(JSON.stringify(r.errors)));
             eventIds.push(String((r.extensions as { eventId?: string } | undefined)?.eventId));
-            const { id, status } = r.data!.taskUpdated.task;
+            const { seq, task } = r.data!.taskUpdated;
+            const { id, status } = task;
+            numbers.set(id, [...(numbers.get(id) ?? []), seq]);
             const seen = heard.get(id) ?? [];
             if (seen.at(-1) !== status) seen.push(status); // a change of something else
             heard.set(id, seen);
-            if (id === rootId && status === 'COMPLETED') resolve();
+            rootDone ||= id === rootId && status === 'COMPLETED';
+            if (rootDone) resolve();
           },
           error: reject,
           complete: () => resolve(),
@@ -136,6 +131,17 @@ describe.skipIf(!redisUrl)('live events across API and worker processes', () => 
         if (Date.now() > deadline) throw new Error('instance A never registered the subscription');
         await new Promise((r) => setTimeout(r, 100));
       }
+      const { createTasks } = await gql<{ createTasks: { id: string; key: string }[] }>(
+        1,
+        `mutation { createTasks(inputs: [
+          { key: "root", title: "Heard across processes" },
+          { key: "a", title: "Step a", parentKey: "root", requiredCapabilities: ["echo"] },
+          { key: "b", title: "Step b", parentKey: "root", requiredCapabilities: ["echo"] },
+          { key: "c", title: "Step c", parentKey: "root", requiredCapabilities: ["echo"] },
+          { key: "d", title: "Step d", parentKey: "root", dependsOnKeys: ["a", "b", "c"] }
+        ]) { id key } }`,
+      );
+      rootId = createTasks.find((t) => t.key === 'root')!.id;
       await gql(1, `mutation($id: ID!) { startWorkflow(taskId: $id) { id } }`, { id: rootId });
       await Promise.race([
         done,
@@ -151,16 +157,19 @@ describe.skipIf(!redisUrl)('live events across API and worker processes', () => 
       await client?.dispose();
     }
 
-    // Counted against the workflow as instance A reads it: every task heard, each only going
-    // forward and ending COMPLETED; every step run by a worker process; no event twice.
+    // Counted against the workflow as instance A reads it: every task heard, each event of it
+    // (numbers 1, 2, ... with none missing or repeated), only going forward and ending
+    // COMPLETED; every step run by a worker process; no event twice.
     const { workflow } = await gql<{
       workflow: { tasks: { id: string; status: string; runs: { worker: string }[] }[] };
     }>(0, `query($id: ID!) { workflow(taskId: $id) { tasks { id status runs { worker } } } }`, {
-      id: rootId,
+      id: rootId!,
     });
     expect(workflow.tasks).toHaveLength(5);
     expect([...heard.keys()].sort()).toEqual(workflow.tasks.map((t) => t.id).sort());
     for (const task of workflow.tasks) {
+      const seqs = numbers.get(task.id)!;
+      expect(seqs, `${task.id}: ${seqs.join(', ')}`).toEqual(seqs.map((_, i) => i + 1));
       const statuses = heard.get(task.id)!;
       expect(task.status).toBe('COMPLETED');
       expect(statuses.at(-1), statuses.join(' > ')).toBe('COMPLETED');

@@ -7,6 +7,7 @@ import { subscribe } from './utils/ws.js';
 const OrderWatch = graphql(`
   subscription OrderWatch($taskId: ID) {
     taskUpdated(taskId: $taskId) {
+      seq
       task {
         id
         status
@@ -17,8 +18,9 @@ const OrderWatch = graphql(`
 
 /**
  * Round 36 of 2026-12-02: a subscriber heard a step go IN_PROGRESS > READY > COMPLETED. Two
- * worker processes publish to the bus after their own commits, so the claim's event can reach
- * it before the promotion's that came first; a subscriber must never hear a task go back.
+ * processes publish to the bus after their own commits, so the claim's event can reach it
+ * before the promotion's that was committed first. The bus puts a task's events back in commit
+ * order by their numbers (subscriptions/sequence.ts): the subscriber hears every transition.
  */
 describe('taskUpdated, when one task’s events reach the bus out of commit order', () => {
   let server: TestServer;
@@ -27,25 +29,36 @@ describe('taskUpdated, when one task’s events reach the bus out of commit orde
   });
   afterAll(() => server.stop());
 
-  it('leaves out an event older than one already delivered for the task', async () => {
+  it('delivers every one of them in commit order, and leaves out a second copy', async () => {
     const [task] = await server.services.tasks.createMany(server.tenantId, 'test', [
       { title: 'Claimed before its promotion was heard' },
     ]);
     const watch = await subscribe(server, OrderWatch, { taskId: task!.id });
-    const publish = (status: string, version: number) =>
+    const publish = (status: string, seq: number) =>
       server.pubsub.publish(TOPICS.taskUpdated, {
         tenantId: server.tenantId,
-        task: { ...task!, status, version },
+        task: { ...task!, status },
         change: 'STATUS_CHANGED',
         ancestorIds: [],
+        seq,
+        previousAt: Date.now(),
       });
-    // As the bus can get them: the claim (version + 2) before the promotion (version + 1).
-    await publish('IN_PROGRESS', task!.version + 2);
-    await publish('READY', task!.version + 1);
-    await publish('COMPLETED', task!.version + 3);
+    // Its creation was event 1. As the bus can get the next ones: the claim (3) before the
+    // promotion (2), and the promotion twice (a relay published it again after its writer's
+    // hold lapsed).
+    const claim = publish('IN_PROGRESS', 3);
+    await new Promise((r) => setTimeout(r, 100));
+    await publish('READY', 2);
+    await claim;
+    await publish('READY', 2);
+    await publish('COMPLETED', 4);
     const heard = [];
-    for (let i = 0; i < 2; i++) heard.push((await watch.waitForNext()).data!.taskUpdated.task);
+    for (let i = 0; i < 3; i++) heard.push((await watch.waitForNext()).data!.taskUpdated);
     await watch.close();
-    expect(heard.map((t) => t.status)).toEqual(['IN_PROGRESS', 'COMPLETED']);
+    expect(heard.map((u) => `${u.seq} ${u.task.status}`)).toEqual([
+      '2 READY',
+      '3 IN_PROGRESS',
+      '4 COMPLETED',
+    ]);
   });
 });
