@@ -137,7 +137,10 @@ export function createNodesQuery(
   };
 }
 
-/** Replaces all properties of existing nodes of the tenant. */
+/**
+ * Replaces all properties of existing nodes of the tenant, except that a task's event number
+ * never goes down: subscribers leave out events numbered below one they heard.
+ */
 export function replaceNodesQuery(
   tenantId: string,
   nodeLabel: string,
@@ -148,7 +151,10 @@ export function replaceNodesQuery(
       UNWIND $rows AS row
       MATCH (n:${label(nodeLabel)} {id: row.id})
       WHERE n.tenantId = $tenantId
+      WITH n, row, n.eventSeq AS eventSeq
       SET n = row.properties, n.id = row.id, n.tenantId = $tenantId
+      SET n.eventSeq = CASE WHEN coalesce(eventSeq, 0) > coalesce(n.eventSeq, 0)
+        THEN eventSeq ELSE n.eventSeq END
       RETURN count(n) AS count`,
     params: { tenantId, rows: rows.map(driverRow) },
   };

@@ -7,6 +7,7 @@ import { recordTransition } from '../graph/transition.repository.js';
 import { EvaluationSource } from '../src/domain/evaluation.js';
 import { Role } from '../src/domain/auth.js';
 import { randomUUID } from 'node:crypto';
+import neo4j from 'neo4j-driver';
 import { statementName } from '../graph/statement-name.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphql } from './generated/index.js';
@@ -524,6 +525,36 @@ describe('organisation export and import', () => {
       relationshipsCreated: 0,
       nodeIds: original.nodes.map((n) => n.id),
     });
+    expect(await exportOf(server)).toEqual(original);
+  });
+
+  it('never lowers a task’s event number when it merges (subscribers leave out lower ones)', async () => {
+    const task = original.nodes.find((n) => n.label === 'Task')!;
+    const seqOf = async () => {
+      const [row] = await server.graph.read((tx) =>
+        tx.run<{ seq: number | null }>({
+          cypher: 'MATCH (t:Task {id: $id}) RETURN t.eventSeq AS seq',
+          params: { id: task.id },
+        }),
+      );
+      return row!.seq;
+    };
+    const setSeq = (seq: number) =>
+      server.graph.write((tx) =>
+        tx.run({
+          cypher: 'MATCH (t:Task {id: $id}) SET t.eventSeq = $seq',
+          params: { id: task.id, seq: neo4j.int(seq) },
+        }),
+      );
+    const before = await seqOf();
+    expect(before).toBeGreaterThanOrEqual(1);
+    try {
+      await setSeq(before! + 5); // events published since the document was exported
+      expect((await importInto(server, original, true)).errors).toBeUndefined();
+      expect(await seqOf()).toBe(before! + 5);
+    } finally {
+      await setSeq(before!);
+    }
     expect(await exportOf(server)).toEqual(original);
   });
 
