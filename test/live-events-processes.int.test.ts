@@ -8,7 +8,8 @@ import { freePort, NO_REDIS } from './utils/redis.js';
 import { startTestServer, type TestServer } from './utils/server.js';
 
 // Issue 14: two API instances and two workers, each a process of its own (`npm start`'s
-// src/main.ts and `npm run worker`'s src/worker.ts), one Redis, one Neo4j. A subscriber of
+// src/main.ts and `npm run worker`'s src/worker.ts), one Redis, one Neo4j. Revoking a key on B
+// closes its sockets on A within a second, and a key's rate holds across both. A subscriber of
 // instance A hears every task of a workflow started on instance B and run by the workers go
 // through its lifecycle, in order, to COMPLETED, counted against workflow(taskId) on A: each
 // task's events are numbered in commit order (seq), and the subscriber, there before the tasks
@@ -17,6 +18,9 @@ import { startTestServer, type TestServer } from './utils/server.js';
 const neo4j = inject('neo4j');
 const redisUrl = inject('redisUrl');
 if (!redisUrl) console.warn(NO_REDIS);
+
+/** Requests per minute per key, on each instance: counted together through Redis. */
+const PER_MINUTE = 30;
 
 /** Where a task's status may go next: each heard transition must be one of these. */
 const LIFECYCLE = ['PENDING', 'READY', 'IN_PROGRESS', 'COMPLETED'];
@@ -38,6 +42,7 @@ describe.skipIf(!redisUrl)('live events across API and worker processes', () => 
         NEO4J_DATABASE: neo4j.database,
         REDIS_URL: redisUrl!,
         REDIS_KEY_PREFIX: prefix,
+        RATE_LIMIT_PER_MINUTE: String(PER_MINUTE),
       });
       processes.push(api);
       const [, http, ws] = await api.waitFor(/ready at (\S+) \(subscriptions: (\S+)\)/, 90_000);
@@ -62,17 +67,19 @@ describe.skipIf(!redisUrl)('live events across API and worker processes', () => 
     await tenant?.stop();
   });
 
-  /** A GraphQL request to an instance, as the tenant's admin. */
-  const gql = async <T>(on: number, query: string, variables: object = {}): Promise<T> => {
+  /** A GraphQL request to an instance, with a key; answers the HTTP status and the body. */
+  const post = async <T>(on: number, key: string, query: string, variables: object = {}) => {
     const res = await fetch(urls[on]!.http, {
       method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        authorization: `Bearer ${tenant.adminKey}`,
-      },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
       body: JSON.stringify({ query, variables }),
     });
-    const body = (await res.json()) as { data?: T; errors?: unknown[] };
+    return { status: res.status, body: (await res.json()) as { data?: T; errors?: unknown[] } };
+  };
+
+  /** A GraphQL request to an instance, as the tenant's admin. */
+  const gql = async <T>(on: number, query: string, variables: object = {}): Promise<T> => {
+    const { body } = await post<T>(on, tenant.adminKey, query, variables);
     expect(body.errors).toBeUndefined();
     return body.data!;
   };
@@ -182,4 +189,52 @@ describe.skipIf(!redisUrl)('live events across API and worker processes', () => 
     }
     expect(new Set(eventIds).size).toBe(eventIds.length);
   }, 180_000);
+
+  /** A new key of the tenant, made on instance B. */
+  const newKey = async (name: string) =>
+    (
+      await gql<{ createApiKey: { apiKey: { id: string }; secret: string } }>(
+        1,
+        `mutation($name: String!) { createApiKey(role: VIEWER, name: $name) { apiKey { id } secret } }`,
+        { name },
+      )
+    ).createApiKey;
+
+  it('closes a revoked key’s sockets on A within a second of its revocation on B', async () => {
+    const { apiKey, secret } = await newKey('revoked across processes');
+    const client = createClient({
+      url: urls[0]!.ws,
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${secret}` },
+      retryAttempts: 0,
+    });
+    const ended = new Promise<string>((resolve) => {
+      client.on('closed', (event) => resolve(String((event as { code?: number }).code)));
+    });
+    client.subscribe(
+      { query: 'subscription { taskUpdated { seq } }' },
+      { next: () => {}, error: () => {}, complete: () => {} },
+    );
+    const deadline = Date.now() + 30_000;
+    while ((await subscriptionsOn(0)) < 1) {
+      if (Date.now() > deadline) throw new Error('instance A never registered the subscription');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const revoked = Date.now();
+    await gql(1, `mutation($id: ID!) { revokeApiKey(id: $id) { id } }`, { id: apiKey.id });
+    expect(await ended).toBe('4403');
+    expect(Date.now() - revoked).toBeLessThan(1_000);
+    await client.dispose();
+  }, 60_000);
+
+  it('holds a key to its rate however its requests are spread over A and B', async () => {
+    const { secret } = await newKey('limited across processes');
+    const statuses: number[] = [];
+    for (let i = 0; i < PER_MINUTE + 4; i++) {
+      statuses.push((await post(i % 2, secret, '{ viewer { keyId } }')).status);
+    }
+    // Each instance alone would have allowed all of its 17.
+    expect(statuses.filter((s) => s === 200)).toHaveLength(PER_MINUTE);
+    expect(statuses.slice(PER_MINUTE)).toEqual([429, 429, 429, 429]);
+  }, 60_000);
 });
