@@ -144,11 +144,12 @@ export class Graph {
     );
   }
 
-  write<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+  /** A write transaction; `urgent` ones wait for a write slot ahead of the others (WriteSlots). */
+  write<T>(work: (tx: Tx) => Promise<T>, options: { urgent?: boolean } = {}): Promise<T> {
     return this.retrying(async () => {
       const waited = metrics.neo4j.writeSlotWait.startTimer();
       const release = await this.writeSlots
-        .acquire(this.acquisitionMs)
+        .acquire(this.acquisitionMs, options)
         .finally(() => waited())
         .catch((err: unknown) => {
           // The same "busy" as a full pool's (retried until the deadline, then a 503).

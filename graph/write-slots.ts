@@ -6,18 +6,22 @@
  * the API's process). Writes past the slots wait here, in order, so some connections always
  * remain for reads.
  *
- * Contract: slots are granted in the order they were asked for; a wait longer than `waitMs`
+ * Contract: slots are granted in the order they were asked for, urgent ones (heartbeats: a
+ * lease that lapses behind a queue of step writes loses its step) before all others; a wait
+ * longer than `waitMs`
  * fails with the same "busy" error as the driver's own acquisition timeout (Graph retries it
  * until the request's deadline, then answers 503); a slot is released exactly once.
  */
 export class WriteSlots {
   private used = 0;
+  /** Urgent waiters first (the first `urgentWaiting`), then the others, each in order. */
   private readonly waiting: (() => void)[] = [];
+  private urgentWaiting = 0;
 
   constructor(readonly size: number) {}
 
   /** Resolves with the slot's release once one is free; rejects after `waitMs`. */
-  acquire(waitMs: number): Promise<() => void> {
+  acquire(waitMs: number, { urgent = false } = {}): Promise<() => void> {
     if (this.used < this.size) {
       this.used++;
       return Promise.resolve(this.releaser());
@@ -31,11 +35,13 @@ export class WriteSlots {
         const at = this.waiting.indexOf(grant);
         if (at < 0) return; // granted meanwhile
         this.waiting.splice(at, 1);
+        if (at < this.urgentWaiting) this.urgentWaiting--;
         const message = `Connection acquisition timed out in ${waitMs} ms: all ${this.size} write slots of this process are in use`;
         // The driver's code for errors of its own, so it is translated like the driver's.
         reject(Object.assign(new Error(message), { code: 'N/A' }));
       }, waitMs);
-      this.waiting.push(grant);
+      if (urgent) this.waiting.splice(this.urgentWaiting++, 0, grant);
+      else this.waiting.push(grant);
     });
   }
 
@@ -56,6 +62,7 @@ export class WriteSlots {
       if (released) return;
       released = true;
       const next = this.waiting.shift();
+      if (this.urgentWaiting > 0) this.urgentWaiting--;
       if (next) next();
       else this.used--;
     };

@@ -73,4 +73,15 @@ describe('write slots', () => {
     expect((failed as UnavailableError).message).toMatch(/busy/);
     await writes;
   }, 20_000);
+
+  it('lets an urgent write (a lease renewal) in at the next free slot, ahead of writes queued before it', async () => {
+    // Six slots busy for 1.5 s and twelve more writes queued: a plain write would wait for
+    // all of them (4.5 s), an urgent one only for the first to end.
+    const writes = slowWrites(3 * (POOL - 2), HOLD_MS);
+    await new Promise((r) => setTimeout(r, 100));
+    const started = Date.now();
+    await graph.write((tx) => tx.run({ cypher: 'RETURN 1' }), { urgent: true });
+    expect(Date.now() - started).toBeLessThan(HOLD_MS + 1_000);
+    await writes;
+  }, 20_000);
 });

@@ -16,6 +16,27 @@ describe('WriteSlots', () => {
     expect(slots.inUse).toBe(0);
   });
 
+  it('grants urgent waits (lease renewals) before every other waiting write, in their own order', async () => {
+    const slots = new WriteSlots(1);
+    const first = await slots.acquire(1_000);
+    const order: string[] = [];
+    // Each records its turn and lets the next one in at once.
+    const wait = (name: string, urgent = false) =>
+      slots.acquire(1_000, { urgent }).then((release) => {
+        order.push(name);
+        release();
+      });
+    const waits = [wait('step 1'), wait('step 2'), wait('heartbeat 1', true)];
+    // An urgent wait that times out gives its place up without disturbing the others.
+    await expect(slots.acquire(20, { urgent: true })).rejects.toThrow(/timed out/);
+    waits.push(wait('heartbeat 2', true), wait('step 3'));
+    first();
+    await Promise.all(waits);
+    expect(order).toEqual(['heartbeat 1', 'heartbeat 2', 'step 1', 'step 2', 'step 3']);
+    expect(slots.inUse).toBe(0);
+    expect(slots.queued).toBe(0);
+  });
+
   it('counts a release once, however often it is called', async () => {
     const slots = new WriteSlots(2);
     const release = await slots.acquire(1_000);

@@ -118,7 +118,12 @@ export class Scheduler {
     this.ctx = { ...writer, tenantIds, write: (work) => writeQuarantining(writer, work) };
     this.leases = new LeaseKeeper(
       Math.max(50, this.o.leaseMs / 3),
-      (taskIds) => uow.write((tx) => renewLeases(tx, taskIds, this.workerId, this.o.leaseMs)),
+      // Ahead of step writes waiting for a slot: at 1,000 runs a renewal queued behind them
+      // long enough for leases to lapse, and sweeps took running steps back.
+      (taskIds) =>
+        uow.write((tx) => renewLeases(tx, taskIds, this.workerId, this.o.leaseMs), {
+          urgent: true,
+        }),
       logger,
     );
   }

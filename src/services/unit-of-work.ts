@@ -77,8 +77,11 @@ export class UnitOfWork {
     return this.graph.readAutoCommit(work);
   }
 
-  /** A write outside any mutation's audit (audit records themselves, bookkeeping). */
-  write<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.graph.write(work);
+  /**
+   * A write outside any mutation's audit (audit records themselves, bookkeeping); `urgent`
+   * ones go ahead of other writes waiting for a slot (lease renewals).
+   */
+  write<T>(work: (tx: Tx) => Promise<T>, options: { urgent?: boolean } = {}): Promise<T> {
+    return this.graph.write(work, options);
   }
 }
