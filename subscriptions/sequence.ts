@@ -23,7 +23,7 @@ export interface EventOrder {
 }
 
 /** How long an event waits for its predecessor at most. */
-export const ORDER_WAIT_MS = 2_000;
+export const ORDER_WAIT_MS = 5_000;
 /** A predecessor written longer ago than this is taken as out (its writer published or died). */
 export const RECENT_MS = 60_000;
 
