@@ -34,7 +34,7 @@ async function main(): Promise<void> {
   const graph = await openGraph(config, (line) => logger.info(line));
   const embedder = await createEmbedder(config.embeddings, { log: logger, fetchIfMissing: true });
   await ensureVectorIndexes(graph, embedder);
-  const pubsub = await openEventBus(config, logger);
+  const pubsub = await openEventBus(config, logger, { process: 'worker' });
   const workerId = process.env.WORKER_ID || `${hostname()}-${process.pid}`;
   const instances = config.events.instanceCheck
     ? await joinInstances({

@@ -11,12 +11,16 @@ import { createRedisPubSub } from './redis-pubsub.js';
 export async function openEventBus(
   config: Pick<Config, 'events' | 'limits'>,
   logger: Logger,
+  { process = 'api' }: { process?: 'api' | 'worker' } = {},
 ): Promise<PubSub> {
   const common = {
     maxBufferedEvents: config.limits.maxBufferedEvents,
     replayEvents: config.events.replayEvents,
   };
-  if (!config.events.redisUrl) return createInProcessPubSub(common);
+  // A worker's in-process bus hears only its own events (the API's relay publishes them).
+  if (!config.events.redisUrl) {
+    return createInProcessPubSub({ ...common, ordered: process === 'api' });
+  }
   const { redisUrl: url, redisPrefix: prefix } = config.events;
   const bus = await createRedisPubSub({ url, prefix, logger, ...common });
   logger.info('Events go through Redis (REDIS_URL)');

@@ -129,7 +129,16 @@ export function tenantOf(payload: unknown): string | null {
  * last `replayEvents` events (and as many tokens) stay in a ring for resuming subscribers.
  */
 export function createInProcessPubSub(
-  opts: { maxBufferedEvents?: number; replayEvents?: number } = {},
+  opts: {
+    maxBufferedEvents?: number;
+    replayEvents?: number;
+    /**
+     * Hold a task's events for the one before it (sequence.ts); default true. false for a
+     * bus that hears only its own process's events (a worker without REDIS_URL), which come
+     * in commit order anyway: it would wait for predecessors it never hears.
+     */
+    ordered?: boolean;
+  } = {},
 ): PubSub {
   const fanout = createFanout(opts.maxBufferedEvents ?? DEFAULT_MAX_BUFFERED_EVENTS);
   const keep = opts.replayEvents ?? DEFAULT_REPLAY_EVENTS;
@@ -146,7 +155,7 @@ export function createInProcessPubSub(
 
   return {
     publish(topic, payload) {
-      const order = orderOf(topic, payload);
+      const order = opts.ordered === false ? null : orderOf(topic, payload);
       if (!order) return send(topic, payload);
       return new Promise((resolve) => sequencer.order(order, () => resolve(send(topic, payload))));
     },

@@ -126,3 +126,15 @@ describe.skipIf(!url)(
     });
   },
 );
+
+describe('a worker’s own in-process bus (no REDIS_URL)', () => {
+  it('does not wait for predecessors it never hears: the API’s relay orders them', async () => {
+    const bus = createInProcessPubSub({ ordered: false });
+    const sub = bus.subscribe(T, { tenantId: 't' });
+    const start = Date.now();
+    await bus.publish(T, event('w', 'IN_PROGRESS', 7)); // event 6 was the API's
+    expect(Date.now() - start).toBeLessThan(ORDER_WAIT_MS / 5);
+    expect(await take(sub, 1)).toEqual(['w:7 IN_PROGRESS']);
+    await sub.return!();
+  });
+});
