@@ -8,8 +8,9 @@
  * process) and `processes` (`npm run worker` processes beside it). A simple query (one agent's
  * id and status) is sent every 50 ms, first for 5 s on the idle platform (its baseline), then
  * during the load. Prints per layout the completion time, runs per second, failures, how many
- * operators worked and how many runs went at once at the peak, and the simple query's p50 and
- * p99 idle and under load, with the layouts' ratios. LLM_OFFLINE_DELAY_MS gives each offline
+ * operators worked, how many runs went at once at the peak and how many a sweep took back
+ * because their lease lapsed, and the simple query's p50 and p99 idle and under load, with the
+ * layouts' ratios. LLM_OFFLINE_DELAY_MS gives each offline
  * model call a latency, so that many runs are under way at once as on a real model. Not a
  * test: it prints figures and exits 0 whether or not the targets are met (no error, simple
  * query p99 under 100 ms). Each layout runs in a tenant of its own (bench-agents-<uuid>),
@@ -76,7 +77,7 @@ interface LayoutResult {
   idle: number[];
   latencies: number[];
   errors: number;
-  runs: { agentId: string; startedAt: number; endedAt: number | null }[];
+  runs: { agentId: string; startedAt: number; endedAt: number | null; lapsed: boolean }[];
   /** The statements this process sent during the load (with the schedulers, in-process). */
   statements: StatementTotal[];
 }
@@ -347,16 +348,17 @@ function peakRuns(runs: LayoutResult['runs']): number {
 function report(results: LayoutResult[]) {
   console.log('\n== Summary (targets: no error; simple query p99 under 100 ms during the load) ==');
   console.log(
-    '| layout | finished in | failed | answered busy, sent again | runs/s | agents that ran | most runs at once | simple query idle p50 / p99 | under load p50 / p99 / max | p99 ÷ idle p99 | query errors |',
+    '| layout | finished in | failed | answered busy, sent again | runs/s | agents that ran | most runs at once | runs taken back, lease lapsed | simple query idle p50 / p99 | under load p50 / p99 / max | p99 ÷ idle p99 | query errors |',
   );
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of results) {
     const idle99 = percentile(r.idle, 99);
     const load99 = percentile(r.latencies, 99);
     console.log(
       `| ${r.layout} | ${(r.elapsed / 1000).toFixed(1)} s | ${int(r.failed)} of ${int(TASKS)} | ${int(r.busy)} | ` +
         `${(r.runs.length / (r.elapsed / 1000)).toFixed(1)} | ${int(new Set(r.runs.map((x) => x.agentId)).size)} | ` +
-        `${int(peakRuns(r.runs))} | ${ms(percentile(r.idle, 50))} / ${ms(idle99)} | ` +
+        `${int(peakRuns(r.runs))} | ${int(r.runs.filter((x) => x.lapsed).length)} | ` +
+        `${ms(percentile(r.idle, 50))} / ${ms(idle99)} | ` +
         `${ms(percentile(r.latencies, 50))} / ${ms(load99)} / ${ms(Math.max(...r.latencies))} | ` +
         `${(load99 / idle99).toFixed(1)}× | ${int(r.errors)} |`,
     );

@@ -133,17 +133,21 @@ export async function tasksWithRelations(
   return rows.map((r) => r.id);
 }
 
-/** Every run of a tenant: who ran it and when (epoch ms, the database's clock). */
+/**
+ * Every run of a tenant: who ran it and when (epoch ms, the database's clock), and whether a
+ * sweep took it back because its lease lapsed (its worker's heartbeat did not come in time).
+ */
 export async function runIntervals(
   graph: Graph,
   tenantId: string,
-): Promise<{ agentId: string; startedAt: number; endedAt: number | null }[]> {
+): Promise<{ agentId: string; startedAt: number; endedAt: number | null; lapsed: boolean }[]> {
   return graph.read((tx) =>
     tx.run({
       cypher: `
         MATCH (r:Run {tenantId: $tenantId})-[:BY]->(a:Agent)
         RETURN a.id AS agentId, r.startedAt.epochMillis AS startedAt,
-               r.endedAt.epochMillis AS endedAt`,
+               r.endedAt.epochMillis AS endedAt,
+               r.status = 'ABANDONED' AND coalesce(r.error, '') STARTS WITH 'lease expired' AS lapsed`,
       params: { tenantId },
     }),
   );
