@@ -283,13 +283,10 @@ export async function openDescendantIds(tx: Tx, tenantId: string, id: string): P
 }
 
 /**
- * Tasks by id with their ancestors, nearest first (what a taskUpdated event carries), in one
- * statement; unknown ids are absent.
- */
-/**
  * The tasks as an event announces them, numbering the event: each task's `eventSeq` goes up by
  * one under its write lock (so numbers follow commit order) and `eventAt` is set to `now`; the
- * previous `eventAt` comes back too (subscriptions/sequence.ts). With ancestors, nearest first.
+ * previous `eventAt` comes back too (subscriptions/sequence.ts). With ancestors, nearest first,
+ * in one statement; unknown ids are absent.
  */
 export async function taskEvents(
   tx: Tx,

@@ -8,9 +8,9 @@
  *
  * Contract: slots are granted in the order they were asked for, urgent ones (heartbeats: a
  * lease that lapses behind a queue of step writes loses its step) before all others; a wait
- * longer than `waitMs`
- * fails with the same "busy" error as the driver's own acquisition timeout (Graph retries it
- * until the request's deadline, then answers 503); a slot is released exactly once.
+ * longer than `waitMs` fails with the same "busy" error as the driver's own acquisition timeout
+ * (Graph retries it until the request's deadline, then answers 503); a slot is released
+ * exactly once.
  */
 export class WriteSlots {
   private used = 0;
