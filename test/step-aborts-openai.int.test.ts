@@ -219,11 +219,12 @@ describe(
         (ts) => ts.find((t) => t.id === rootId)!.status === 'FAILED',
         WORKFLOW_MS,
       );
-      const entry = logs.find((e) => e.taskId === rootId && e.level === 50);
-      expect(entry, 'an error entry about the root').toBeDefined();
-      expect(entry!.msg).toMatch(/^step failed; the task FAILED: The plan was still invalid/);
+      // The engine logs after the transaction that fails the task commits: wait for the line.
+      const find = () => logs.find((e) => e.taskId === rootId && e.level === 50);
+      const entry = await eventually('an error entry about the root', find);
+      expect(entry.msg).toMatch(/^step failed; the task FAILED: The plan was still invalid/);
       expect(entry).toMatchObject({ tenantId: server.tenantId, runId: expect.any(String) });
-      expect(entry!.agentId).toEqual(expect.any(String));
+      expect(entry.agentId).toEqual(expect.any(String));
     });
   },
 );
