@@ -91,7 +91,9 @@ export const requestId = (taskId: string, callId: string) => stableId(taskId, 't
 
 /**
  * Records the calls a run stopped for, PENDING, in the transaction that ends the run as
- * AWAITING_INPUT; that attempt is not counted (nothing failed: a person is to decide).
+ * AWAITING_INPUT; that attempt is not counted (nothing failed: a person is to decide). Throws,
+ * so that transaction commits nothing, unless every call got its request: a step held with no
+ * request to decide would wait for ever.
  */
 export async function holdForInput(
   tx: Tx,
@@ -102,7 +104,7 @@ export async function holdForInput(
     calls: readonly { callId: string; tool: string; args: string }[];
   },
 ): Promise<void> {
-  await tx.run({
+  const [row] = await tx.run<{ n: number }>({
     cypher: `
       MATCH (t:Task {tenantId: $tenantId, id: $taskId}), (r:Run {tenantId: $tenantId, id: $runId})
       SET t.attempts = CASE WHEN t.attempts > 0 THEN t.attempts - 1 ELSE 0 END
@@ -114,7 +116,8 @@ export async function holdForInput(
                       q.requestedAt = datetime()
       SET q.runId = $runId
       MERGE (q)-[:FOR]->(t)
-      MERGE (q)-[:REQUESTED_IN]->(r)`,
+      MERGE (q)-[:REQUESTED_IN]->(r)
+      RETURN count(DISTINCT q) AS n`,
     params: {
       tenantId: o.tenantId,
       taskId: o.taskId,
@@ -122,6 +125,13 @@ export async function holdForInput(
       calls: o.calls.map((c) => ({ ...c, id: requestId(o.taskId, c.callId) })),
     },
   });
+  const wanted = new Set(o.calls.map((c) => c.callId)).size;
+  const written = Number(row?.n ?? 0);
+  if (written !== wanted) {
+    throw new Error(
+      `holding task ${o.taskId} for ${wanted} tool call(s) recorded ${written} request(s) (run ${o.runId}); nothing of this attempt's end is committed`,
+    );
+  }
 }
 
 /** The requests of a task's calls with these ids (the model's), by call id. */

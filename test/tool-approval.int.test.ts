@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { holdForInput } from '../graph/tool-approval.repository.js';
 import { agentExecutor } from '../src/agents/executor.js';
 import { createAgentRuntime } from '../src/agents/runtime.js';
 import { loadConfig } from '../src/config.js';
@@ -343,6 +345,27 @@ describe('tool-call approval', () => {
       await scheduler.stop({ abort: true });
     }
   }, 240_000);
+
+  it('commits nothing of a hold whose requests could not all be written (no run to hold them in)', async () => {
+    const made = await server.gql<{ createTasks: { id: string }[] }, object>(
+      `mutation { createTasks(inputs: [{ key: "lone", title: "Held alone" }]) { id } }`,
+    );
+    expect(made.errors).toBeUndefined();
+    const taskId = made.data!.createTasks[0]!.id;
+    const hold = server.graph.write((tx) =>
+      holdForInput(tx, {
+        tenantId: server.tenantId,
+        taskId,
+        runId: randomUUID(),
+        calls: [{ callId: 'call_a', tool: 'record_knowledge', args: '{}' }],
+      }),
+    );
+    await expect(hold).rejects.toThrow(/for 1 tool call\(s\) recorded 0 request\(s\)/);
+    const left = await rows(`MATCH (q:ToolCallRequest {taskId: $id}) RETURN q.id AS id`, {
+      id: taskId,
+    });
+    expect(left).toEqual([]);
+  });
 
   it('refuses a policy or a decision that cannot mean anything, saying what to fix', async () => {
     const when = await server.gql(SetPolicy, { input: { tool: 'ask_agent', mode: 'WHEN' } });
