@@ -2,7 +2,7 @@ import neo4j from 'neo4j-driver';
 import type { Agent } from '../src/domain/agent.js';
 import type { Task } from '../src/domain/task.js';
 import type { Tx } from './cypher.js';
-import { scopedTasks, type TenantScope } from './engine-scope.js';
+import { IN_SCOPE, scopedTasks, type TenantScope } from './engine-scope.js';
 import { toAgentSummary, toTask } from './mappers.js';
 import type { NodeLike } from './page.js';
 import type { DependencyState } from './promotion.repository.js';
@@ -66,9 +66,17 @@ const queueHead = (scoped: boolean) => `
     LIMIT $window
   }`;
 
+/** Dispatched steps (src/engine/dispatch.ts): by id, each still READY, due and claimable. */
+export interface DispatchedStep {
+  tenantId: string;
+  taskId: string;
+}
+
 /**
- * Claims up to `limit` READY tasks for `workerId` under a lease. Concurrent claimers that all
- * took the queue's head waited on each other's locks and found those steps gone (issue 15): a
+ * Claims up to `limit` READY tasks for `workerId` under a lease: from the head of the queue,
+ * or from `dispatched` ids when a dispatch queue handed them out (those no longer READY, not
+ * yet due or outside the scheduler's tenants are skipped). Concurrent claimers that all took
+ * the queue's head waited on each other's locks and found those steps gone (issue 15): a
  * claim picks at random among the `SPREAD × limit` oldest steps of the highest priority, so
  * priority order holds and age order holds within that window. The picked steps are locked in
  * id order, so two claims never deadlock on each other. The SET takes each task's write lock
@@ -81,7 +89,17 @@ export async function claimReadyTasks(
   limit: number,
   leaseMs: number,
   tenants: TenantScope = null,
+  dispatched?: readonly DispatchedStep[],
 ): Promise<Claimed[]> {
+  const picked = dispatched
+    ? `UNWIND $dispatched AS sent
+      MATCH (t:Task {id: sent.taskId})
+      WHERE t.tenantId = sent.tenantId AND ${IN_SCOPE('t')} AND t.status = 'READY'
+        AND t.orchestrated = true AND (t.nextAttemptAt IS NULL OR t.nextAttemptAt <= datetime())
+      WITH DISTINCT t LIMIT $limit`
+    : `${queueHead(tenants !== null)}
+      WITH t, rank ORDER BY rank, t.createdAt LIMIT $window
+      WITH t, rank ORDER BY rank, rand() LIMIT $limit`;
   const rows = await tx.run<{
     t: NodeLike;
     requirements: string[];
@@ -91,9 +109,7 @@ export async function claimReadyTasks(
     waitedMs: number | null;
     traceparent: string | null;
   }>({
-    cypher: `${queueHead(tenants !== null)}
-      WITH t, rank ORDER BY rank, t.createdAt LIMIT $window
-      WITH t, rank ORDER BY rank, rand() LIMIT $limit
+    cypher: `${picked}
       WITH t ORDER BY t.id
       ${lockAndBump('t', 'Task')}
       WITH t, coalesce(t.nextAttemptAt, t.updatedAt) AS claimableSince
@@ -118,6 +134,7 @@ export async function claimReadyTasks(
       leaseMs: neo4j.int(leaseMs),
       tenants,
       priorities: PRIORITIES,
+      dispatched: dispatched ?? [],
     },
   });
   return rows.map((r) => ({

@@ -82,6 +82,8 @@ const envSchema = z.object({
   ENGINE_GLOBAL_LIMIT: z.coerce.number().int().min(1).default(10_000),
   ENGINE_LEASE_MS: z.coerce.number().int().min(100).default(30_000),
   ENGINE_POLL_MS: z.coerce.number().int().min(10).default(250),
+  ENGINE_DISPATCH: z.enum(['redis', 'neo4j'], { error: 'must be redis or neo4j' }).optional(),
+  ENGINE_QUEUE_POLL_MS: z.coerce.number().int().min(10).default(1_000),
   ENGINE_STEP_TIMEOUT_MS: z.coerce.number().int().min(100).default(300_000),
   ECHO_DELAY_MS: z.coerce.number().int().min(0).default(0),
   AUDIT_RETENTION_DAYS: z.coerce
@@ -169,6 +171,13 @@ export interface Config {
     globalLimit: number;
     leaseMs: number;
     pollMs: number;
+    /**
+     * redis: READY steps are handed to schedulers through Redis (src/engine/dispatch.ts), the
+     * default with REDIS_URL; neo4j: every scheduler searches Neo4j's queue each poll.
+     */
+    dispatch: 'redis' | 'neo4j';
+    /** With dispatch through Redis, how often a scheduler still searches Neo4j's queue. */
+    queuePollMs: number;
     stepTimeoutMs: number;
     /** agents: the LangChain agents run steps; echo: a no-op that echoes (tests, benchmarks). */
     executor: 'agents' | 'echo';
@@ -201,6 +210,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (e.NEO4J_URI && !e.NEO4J_PASSWORD) {
     throw new ConfigError('Invalid environment: NEO4J_PASSWORD is required when NEO4J_URI is set');
+  }
+  if (e.ENGINE_DISPATCH === 'redis' && !e.REDIS_URL) {
+    throw new ConfigError(
+      'Invalid environment: ENGINE_DISPATCH=redis needs REDIS_URL (or unset ENGINE_DISPATCH: steps are then found in Neo4j)',
+    );
   }
   const llmProblem = llmEnvProblem(e);
   if (llmProblem) throw new ConfigError(`Invalid environment: ${llmProblem}`);
@@ -253,6 +267,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       globalLimit: e.ENGINE_GLOBAL_LIMIT,
       leaseMs: e.ENGINE_LEASE_MS,
       pollMs: e.ENGINE_POLL_MS,
+      dispatch: e.ENGINE_DISPATCH ?? (e.REDIS_URL ? 'redis' : 'neo4j'),
+      queuePollMs: e.ENGINE_QUEUE_POLL_MS,
       stepTimeoutMs: e.ENGINE_STEP_TIMEOUT_MS,
       executor: e.ENGINE_EXECUTOR,
       echoDelayMs: e.ECHO_DELAY_MS,

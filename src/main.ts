@@ -8,6 +8,7 @@ import { startServer } from './server.js';
 import {
   evolutionFromConfig,
   ingestionFromConfig,
+  dispatchFromConfig,
   schedulerFromConfig,
   stopEngine,
 } from './engine/start.js';
@@ -75,6 +76,7 @@ async function main(): Promise<void> {
   const admin = await ensureBootstrapAdmin(config, server.services.auth);
   // An unreachable model is a warning, never a crash: offline work and the API still run.
   void checkModelReachable(config.llm, logger);
+  const dispatch = config.engine.enabled ? await dispatchFromConfig(config, logger) : undefined;
   const scheduler = config.engine.enabled
     ? schedulerFromConfig(config, {
         uow: server.services.uow,
@@ -82,6 +84,7 @@ async function main(): Promise<void> {
         pubsub: server.pubsub,
         embedder,
         mcp,
+        dispatch,
       })
     : undefined;
   scheduler?.start();
@@ -110,6 +113,7 @@ async function main(): Promise<void> {
     // Steps get 10 s of the 15 s grace, then go back to the queue for another process.
     await stopEngine(scheduler, 10_000, logger, ingestion, evolution);
     await mcp.closeAll();
+    await dispatch?.close();
     await server.close();
     await instances?.stop();
     await pubsub.close?.();

@@ -6,6 +6,7 @@ import { openGraph } from './bootstrap.js';
 import {
   evolutionFromConfig,
   ingestionFromConfig,
+  dispatchFromConfig,
   schedulerFromConfig,
   stopEngine,
 } from './engine/start.js';
@@ -71,6 +72,8 @@ async function main(): Promise<void> {
     tenantIds,
     // The steps' MCP sessions, pooled per server (issue 16).
     mcp: new McpToolPool(config.mcpClient, logger),
+    // READY steps handed out through Redis (ENGINE_DISPATCH; issue 15).
+    dispatch: await dispatchFromConfig(config, logger),
   };
   const scheduler = schedulerFromConfig(config, engineDeps);
   scheduler.start();
@@ -97,6 +100,7 @@ async function main(): Promise<void> {
     logger.info(`${signal} received: finishing ${scheduler.running} running step(s)`);
     await stopEngine(scheduler, 30_000, logger, ingestion, evolution);
     await engineDeps.mcp.closeAll();
+    await engineDeps.dispatch?.close();
     await metricsServer?.close();
     await outbox.stop();
     await instances?.stop();

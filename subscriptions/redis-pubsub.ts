@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { REDIS_CONNECTION } from '../src/redis-connection.js';
 import type { Logger } from '../src/logger.js';
 import {
   compareEventIds,
@@ -28,6 +29,11 @@ export interface RedisPubSubOptions {
   prefix?: string;
   /** Entries kept in the live stream (about: trimming is approximate); default 10,000. */
   liveLength?: number;
+  /**
+   * Called for each event published, with the bus's writer connection, before the event's
+   * XADD: commands it sends there reach Redis first (the engine's step dispatch). Must not throw.
+   */
+  onPublish?: (writer: Redis, topic: string, payload: unknown) => void;
 }
 
 /** Entries kept in the stream every instance reads live; only readers that fell behind use it. */
@@ -124,17 +130,10 @@ export async function createRedisPubSub(opts: RedisPubSubOptions): Promise<PubSu
   const fanout = createFanout(opts.maxBufferedEvents ?? DEFAULT_MAX_BUFFERED_EVENTS);
   const log = opts.logger;
 
-  const connection = {
-    lazyConnect: true,
-    // Fail commands while disconnected instead of queueing them without bound.
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    retryStrategy: (times: number) => Math.min(times * 200, 2_000),
-  };
-  const writer = new Redis(opts.url, connection) as Publisher;
+  const writer = new Redis(opts.url, REDIS_CONNECTION) as Publisher;
   writer.defineCommand('xaddEvent', { numberOfKeys: 2, lua: XADD_EVENT });
   writer.defineCommand('xaddInOrder', { numberOfKeys: 3, lua: XADD_IN_ORDER });
-  const reader = new Redis(opts.url, connection);
+  const reader = new Redis(opts.url, REDIS_CONNECTION);
   for (const client of [writer, reader]) client.on('error', () => {}); // reported below, once
   await Promise.all([writer.connect(), reader.connect()]).catch((err: unknown) => {
     writer.disconnect();
@@ -281,6 +280,7 @@ export async function createRedisPubSub(opts: RedisPubSubOptions): Promise<PubSu
       const tenant = tenantOf(payload);
       const json = encodeEvent(topic, payload);
       if (gaps.size > 0) markGaps();
+      opts.onPublish?.(writer, topic, payload);
       const order = tenant ? orderOf(topic, payload) : null;
       const sent = order
         ? inOrder(streamKey(topic, tenant!), `${prefix}order:${tenant}:${order.key}`, json, order)

@@ -52,6 +52,19 @@ describe('loadConfig', () => {
     expect(config.neo4j).toMatchObject({ uri: 'neo4j+s://db.example.com', password: 'secret-pw' });
   });
 
+  it('dispatches steps through Redis by default with REDIS_URL, and only with it', () => {
+    expect(loadConfig({}).engine).toMatchObject({ dispatch: 'neo4j', queuePollMs: 1_000 });
+    const redis = { REDIS_URL: 'redis://127.0.0.1:6379' };
+    expect(loadConfig(redis).engine.dispatch).toBe('redis');
+    expect(loadConfig({ ...redis, ENGINE_DISPATCH: 'neo4j' }).engine.dispatch).toBe('neo4j');
+    expect(() => loadConfig({ ENGINE_DISPATCH: 'redis' })).toThrow(
+      /^Invalid environment: ENGINE_DISPATCH=redis needs REDIS_URL/,
+    );
+    expect(() => loadConfig({ ENGINE_DISPATCH: 'kafka' })).toThrow(
+      /ENGINE_DISPATCH must be redis or neo4j/,
+    );
+  });
+
   it('treats empty variables as unset', () => {
     expect(loadConfig({ PORT: '', NEO4J_URI: '' }).port).toBe(4000);
   });

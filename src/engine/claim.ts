@@ -12,6 +12,7 @@ import {
   countRunning,
   lockEngineLimit,
   unclaim,
+  type DispatchedStep,
 } from '../../graph/claim.repository.js';
 import { startRuns, type RunStart } from '../../graph/run.repository.js';
 import { useVersions } from '../../graph/agent-version.repository.js';
@@ -54,15 +55,17 @@ export interface ClaimLimits {
 }
 
 /**
- * Claims up to `limit` steps and starts their runs; returns what to execute. Looks with a read
- * first: a claim that takes nothing still costs a write transaction (test/engine-round-trips).
+ * Claims up to `limit` steps (the queue's head, or the `dispatched` ones) and starts their runs;
+ * returns what to execute. Looks at the queue with a read first: a claim that takes nothing
+ * still costs a write transaction (test/engine-round-trips).
  */
 export async function claimSteps(
   ctx: EngineContext,
   limit: number,
   o: ClaimLimits,
+  dispatched?: readonly DispatchedStep[],
 ): Promise<StartedStep[]> {
-  if (!(await ctx.uow.read((tx) => anyClaimable(tx, ctx.tenantIds)))) return [];
+  if (!dispatched && !(await ctx.uow.read((tx) => anyClaimable(tx, ctx.tenantIds)))) return [];
   return ctx.write(async (tx, emit) => {
     // Counting running steps is a scan; only a finite global limit needs it. Claims under
     // such a limit take one shared lock first, so two workers cannot both count the same
@@ -74,7 +77,14 @@ export async function claimSteps(
     }
     const room = Math.min(limit, o.globalLimit - running);
     if (room <= 0) return [];
-    const claimed = await claimReadyTasks(tx, ctx.workerId, room, o.leaseMs, ctx.tenantIds);
+    const claimed = await claimReadyTasks(
+      tx,
+      ctx.workerId,
+      room,
+      o.leaseMs,
+      ctx.tenantIds,
+      dispatched,
+    );
     if (claimed.length === 0) return [];
     const tenants = [...new Set(claimed.map((c) => c.task.tenantId))];
     const candidates = await candidateAgents(tx, tenants);

@@ -29,7 +29,8 @@ import { countClaims } from './engine-metrics.js';
 import { context, trace } from '@opentelemetry/api';
 import { contextOf, failSpan } from '../tracing/tracer.js';
 import { addSource, readySources, runningSources } from '../metrics/metrics.js';
-import { countReady } from '../../graph/claim.repository.js';
+import { countReady, type DispatchedStep } from '../../graph/claim.repository.js';
+import type { StepDispatch } from './dispatch.js';
 
 export interface SchedulerOptions {
   uow: UnitOfWork;
@@ -52,6 +53,12 @@ export interface SchedulerOptions {
   globalLimit?: number;
   leaseMs?: number;
   pollMs?: number;
+  /**
+   * READY steps handed out through Redis (dispatch.ts): a tick claims those, and searches
+   * Neo4j's queue only every `queuePollMs` (for what the dispatch missed).
+   */
+  dispatch?: StepDispatch;
+  queuePollMs?: number;
   stepTimeoutMs?: number;
   backoff?: { baseMs: number; maxMs: number };
 }
@@ -84,14 +91,15 @@ interface InFlight {
  */
 export class Scheduler {
   readonly workerId: string;
-  private readonly o: Required<Omit<SchedulerOptions, 'pubsub' | 'workerId'>> &
-    Pick<SchedulerOptions, 'pubsub'>;
+  private readonly o: Required<Omit<SchedulerOptions, 'pubsub' | 'workerId' | 'dispatch'>> &
+    Pick<SchedulerOptions, 'pubsub' | 'dispatch'>;
   private readonly inFlight = new Map<string, InFlight>();
   private stopped = true;
   private loop: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
   private woken = false;
   private lastSweep = 0;
+  private lastQueuePoll = 0;
   private events: { stop(): Promise<void> } | undefined;
   /** Takes this scheduler's gauges (running, READY) off the metrics. */
   private unmeter: (() => void)[] = [];
@@ -108,6 +116,7 @@ export class Scheduler {
       globalLimit: 10_000,
       leaseMs: 30_000,
       pollMs: 250,
+      queuePollMs: 1_000,
       stepTimeoutMs: 300_000,
       backoff: { baseMs: 1_000, maxMs: 60_000 },
       tenantIds: null,
@@ -218,8 +227,15 @@ export class Scheduler {
     for (let round = 0; round < 20; round++) {
       if (!(await this.promote())) break;
     }
-    const free = this.o.concurrency - this.inFlight.size;
-    if (free > 0 && !this.stopped) await this.claim(free);
+    const free = () => (this.stopped ? 0 : this.o.concurrency - this.inFlight.size);
+    const { dispatch, tenantIds, queuePollMs } = this.o;
+    if (dispatch && free() > 0) {
+      const sent = await dispatch.take(free(), tenantIds);
+      if (sent.length > 0) await this.claim(free(), sent);
+      if (Date.now() - this.lastQueuePoll < queuePollMs) return;
+      this.lastQueuePoll = Date.now();
+    }
+    if (free() > 0) await this.claim(free());
   }
 
   /**
@@ -246,10 +262,11 @@ export class Scheduler {
     if (parentId) await this.ctx.write((tx, emit) => settle(tx, emit, parentId));
   }
 
-  private async claim(limit: number): Promise<void> {
+  /** Claims from the queue's head, or the `dispatched` steps. */
+  private async claim(limit: number, dispatched?: DispatchedStep[]): Promise<void> {
     // The lease runs from the claim's statements, not its commit: no later than this.
     const leasedAt = Date.now();
-    const started = await claimSteps(this.ctx, limit, this.o);
+    const started = await claimSteps(this.ctx, limit, this.o, dispatched);
     countClaims(started);
     for (const step of started) this.execute(step, leasedAt);
   }

@@ -5,6 +5,7 @@ import type { PubSub } from '../../subscriptions/pubsub.js';
 import type { Embedder } from '../memory/embeddings/embedder.js';
 import { echoExecutor, type Executor } from './executor.js';
 import { Scheduler } from './scheduler.js';
+import { openDispatch, type StepDispatch } from './dispatch.js';
 import { agentExecutor } from '../agents/executor.js';
 import { createAgentRuntime } from '../agents/runtime.js';
 import { budgetGuards } from '../llm/budget.js';
@@ -14,6 +15,20 @@ import { IngestionQueue } from '../memory/ingest/queue.js';
 import { EvolutionLoop } from '../evolution/loop.js';
 import { EVOLUTION_PASSES } from '../evolution/passes.js';
 import type { McpToolPool } from '../mcp-client/pool.js';
+
+/** The takers' side of step dispatch through Redis when ENGINE_DISPATCH says so (dispatch.ts). */
+export async function dispatchFromConfig(
+  config: Pick<Config, 'engine' | 'events'>,
+  logger: Logger,
+): Promise<StepDispatch | undefined> {
+  const { redisUrl, redisPrefix } = config.events;
+  if (config.engine.dispatch !== 'redis' || !redisUrl) return undefined;
+  const dispatch = await openDispatch({ url: redisUrl, prefix: redisPrefix }, logger);
+  logger.info(
+    `READY steps are dispatched through Redis; Neo4j's queue is searched every ${config.engine.queuePollMs} ms (ENGINE_QUEUE_POLL_MS)`,
+  );
+  return dispatch;
+}
 
 /** A scheduler configured from the environment (the API's, or a worker process's). */
 export function schedulerFromConfig(
@@ -30,6 +45,8 @@ export function schedulerFromConfig(
     embedder?: Embedder;
     /** Sessions to outside MCP servers (issue 16); agents get no MCP tools without it. */
     mcp?: McpToolPool;
+    /** READY steps handed out through Redis (ENGINE_DISPATCH=redis; dispatch.ts). */
+    dispatch?: StepDispatch;
   },
 ): Scheduler {
   const e = config.engine;
@@ -67,6 +84,7 @@ export function schedulerFromConfig(
     globalLimit: e.globalLimit,
     leaseMs: e.leaseMs,
     pollMs: e.pollMs,
+    queuePollMs: e.queuePollMs,
     stepTimeoutMs: e.stepTimeoutMs,
   });
 }

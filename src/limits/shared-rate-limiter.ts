@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { REDIS_CONNECTION } from '../redis-connection.js';
 import type { Logger } from '../logger.js';
 import { RateLimiter, type TakeResult } from './rate-limiter.js';
 
@@ -60,12 +61,7 @@ export async function redisRateLimit(opts: {
 }): Promise<RateLimit> {
   const prefix = `${opts.prefix ?? 'agent-platform:'}rate:`;
   const local = localRateLimit(opts.perMinute);
-  const redis = new Redis(opts.url, {
-    lazyConnect: true,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    retryStrategy: (times: number) => Math.min(times * 200, 2_000),
-  }) as Scripted;
+  const redis = new Redis(opts.url, REDIS_CONNECTION) as Scripted;
   redis.defineCommand('tokenBucket', { numberOfKeys: 1, lua: TOKEN_BUCKET });
   redis.on('error', () => {}); // reported once per outage below
   await redis.connect();
