@@ -1,4 +1,5 @@
 import type { Graph } from '../graph/graph.js';
+import type { StepDispatch } from '../src/engine/dispatch.js';
 import type { Scheduler } from '../src/engine/scheduler.js';
 import type { Services } from '../src/services/index.js';
 import type { PubSub } from '../subscriptions/pubsub.js';
@@ -8,6 +9,8 @@ import { int } from './stats.js';
 export const WORKERS = 4;
 export const CONCURRENCY = 8;
 export const POLL_MS = 10;
+/** With dispatch through Redis, how often the schedulers still search Neo4j's queue (the default). */
+export const QUEUE_POLL_MS = 1_000;
 export const LEASE_MS = 30_000;
 export const AGENTS = 8;
 export const PER_AGENT_LIMIT = 1_000;
@@ -29,6 +32,11 @@ export interface Bench {
   warnings: string[];
   /** Running schedulers, for the clean-up to stop after a failure. */
   schedulers: Scheduler[];
+  /**
+   * Step dispatch through Redis (issue 15): a connection for each scheduler, as each process
+   * has its own; unset, the schedulers search Neo4j's queue every poll.
+   */
+  dispatch?: () => Promise<StepDispatch>;
 }
 
 export const range = (n: number) => Array.from({ length: n }, (_, i) => i);

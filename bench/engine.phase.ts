@@ -8,6 +8,7 @@ import {
   LEASE_MS,
   PER_AGENT_LIMIT,
   POLL_MS,
+  QUEUE_POLL_MS,
   WORKERS,
   progress,
   range,
@@ -66,9 +67,12 @@ export async function runEngine(b: Bench, n: number, workers = WORKERS, width = 
     return result;
   };
   b.probe.reset();
+  const dispatches = b.dispatch ? await Promise.all(range(workers).map(() => b.dispatch!())) : [];
   b.schedulers = range(workers).map(
     (i) =>
       new Scheduler({
+        dispatch: dispatches[i],
+        queuePollMs: QUEUE_POLL_MS,
         uow: b.uow,
         executor,
         logger: createLogger('warn', warningSink(b.warnings)),
@@ -114,6 +118,7 @@ export async function runEngine(b: Bench, n: number, workers = WORKERS, width = 
   const cpuLine = cpu.read();
   await Promise.all(b.schedulers.map((s) => s.stop()));
   b.schedulers = [];
+  await Promise.all(dispatches.map((d) => d.close()));
 
   const before: number[] = [];
   const after: number[] = [];

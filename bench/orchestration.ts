@@ -39,6 +39,7 @@ import { AgentRole } from '../src/domain/agent.js';
 import { createServices } from '../src/services/index.js';
 import { createInProcessPubSub } from '../subscriptions/pubsub.js';
 import { commitFloor, runBaseline } from './baseline.phase.js';
+import { compareDispatch } from './dispatch.phase.js';
 import {
   AGENTS,
   CONCURRENCY,
@@ -69,7 +70,19 @@ const WARM_UP = 30;
 /** Where the Neo4j-backed queue saturates: the same DAG run by 1, 2, 4 and 8 schedulers. */
 const SATURATION = { steps: 1_000, workers: [1, 2, 4, 8] };
 
+/** BENCH_ORCHESTRATION_PARTS: which parts to run (comma-separated); all by default. */
+const PARTS = ['dags', 'chain', 'saturation', 'dispatch'];
+
 async function main(): Promise<void> {
+  const parts = new Set(
+    (process.env.BENCH_ORCHESTRATION_PARTS ?? PARTS.join(',')).split(',').map((p) => p.trim()),
+  );
+  const unknown = [...parts].filter((p) => !PARTS.includes(p));
+  if (unknown.length > 0) {
+    throw new Error(
+      `BENCH_ORCHESTRATION_PARTS: unknown part(s) ${unknown.join(', ')}; choose from ${PARTS.join(', ')}`,
+    );
+  }
   const config = loadConfig();
   const log = (line: string) => console.log(`[neo4j] ${line}`);
   const settings = await resolveGraphSettings(config, log);
@@ -116,38 +129,48 @@ async function main(): Promise<void> {
         `${int(floor.perSecond)} commits/s, median ${ms(median(floor.times))}, p99 ${ms(percentile(floor.times, 99))}`,
     );
 
-    for (const n of SIZES) {
-      console.log(`\n== ${int(n)} steps ==`);
-      console.log(`Baseline, ${int(n)} flat READY tasks...`);
-      const baseline = await runBaseline(b, n);
-      printBaseline(baseline);
-      console.log(`Engine, a ${int(n)}-step DAG...`);
-      const engine = await runEngine(b, n);
-      printEngine(engine, b.warnings.splice(0));
-      results.push({ engine, baseline });
+    if (parts.has('dags')) {
+      for (const n of SIZES) {
+        console.log(`\n== ${int(n)} steps ==`);
+        console.log(`Baseline, ${int(n)} flat READY tasks...`);
+        const baseline = await runBaseline(b, n);
+        printBaseline(baseline);
+        console.log(`Engine, a ${int(n)}-step DAG...`);
+        const engine = await runEngine(b, n);
+        printEngine(engine, b.warnings.splice(0));
+        results.push({ engine, baseline });
+      }
+      printSummary(results);
     }
-    printSummary(results);
 
-    // The target's "below saturation": one step in flight, so no step waits behind another.
-    console.log(
-      `\n== Below saturation: a chain of ${CHAIN} steps (each waits for the one before) ==`,
-    );
-    const chain = await runEngine(b, CHAIN, WORKERS, 1);
-    printEngine(chain, b.warnings.splice(0));
-    console.log(
-      `  Target: median overhead per step under 10 ms below saturation: ${median(chain.overhead) < 10 ? 'MET' : 'NOT MET'} (${ms(median(chain.overhead))})`,
-    );
-
-    console.log(
-      `\n== Saturation: a ${int(SATURATION.steps)}-step DAG by 1 to 8 schedulers (concurrency ${CONCURRENCY} each) ==`,
-    );
-    const series: EngineResult[] = [];
-    for (const workers of SATURATION.workers) {
-      console.log(`Engine, ${workers} worker(s)...`);
-      series.push(await runEngine(b, SATURATION.steps, workers));
-      b.warnings.length = 0;
+    if (parts.has('chain')) {
+      // The target's "below saturation": one step in flight, so no step waits behind another.
+      console.log(
+        `\n== Below saturation: a chain of ${CHAIN} steps (each waits for the one before) ==`,
+      );
+      const chain = await runEngine(b, CHAIN, WORKERS, 1);
+      printEngine(chain, b.warnings.splice(0));
+      console.log(
+        `  Target: median overhead per step under 10 ms below saturation: ${median(chain.overhead) < 10 ? 'MET' : 'NOT MET'} (${ms(median(chain.overhead))})`,
+      );
     }
-    printSaturation(series);
+
+    if (parts.has('saturation')) {
+      console.log(
+        `\n== Saturation: a ${int(SATURATION.steps)}-step DAG by 1 to 8 schedulers (concurrency ${CONCURRENCY} each) ==`,
+      );
+      const series: EngineResult[] = [];
+      for (const workers of SATURATION.workers) {
+        console.log(`Engine, ${workers} worker(s)...`);
+        series.push(await runEngine(b, SATURATION.steps, workers));
+        b.warnings.length = 0;
+      }
+      printSaturation(series);
+    }
+
+    if (parts.has('dispatch')) {
+      await compareDispatch(b, { ...SATURATION, chain: CHAIN, rounds: 2 });
+    }
   } finally {
     await Promise.all(b.schedulers.map((s) => s.stop({ abort: true })));
     const deleted = await deleteTenantNodes(graph, b.tenantId);
