@@ -100,6 +100,8 @@ export class Scheduler {
   private woken = false;
   private lastSweep = 0;
   private lastQueuePoll = 0;
+  /** A task event asked for a promotion (a PENDING step started or reopened). */
+  private promotionAsked = false;
   private events: { stop(): Promise<void> } | undefined;
   /** Takes this scheduler's gauges (running, READY) off the metrics. */
   private unmeter: (() => void)[] = [];
@@ -218,24 +220,31 @@ export class Scheduler {
     }
   }
 
-  /** One pass: sweep, settle, promote, claim. */
+  /**
+   * One pass: sweep, settle, promote, claim. With dispatch, the steps handed out are claimed
+   * first, and Neo4j is searched only every `queuePollMs` (promotable and claimable steps), or
+   * for promotions when a task event asked for one: a step's end promotes its own dependants.
+   */
   async tick(): Promise<void> {
     if (Date.now() - this.lastSweep > this.o.leaseMs / 3) {
       this.lastSweep = Date.now();
       await sweep(this.ctx);
-    }
-    for (let round = 0; round < 20; round++) {
-      if (!(await this.promote())) break;
     }
     const free = () => (this.stopped ? 0 : this.o.concurrency - this.inFlight.size);
     const { dispatch, tenantIds, queuePollMs } = this.o;
     if (dispatch && free() > 0) {
       const sent = await dispatch.take(free(), tenantIds);
       if (sent.length > 0) await this.claim(free(), sent);
-      if (Date.now() - this.lastQueuePoll < queuePollMs) return;
-      this.lastQueuePoll = Date.now();
     }
-    if (free() > 0) await this.claim(free());
+    const searching = !dispatch || Date.now() - this.lastQueuePoll >= queuePollMs;
+    if (searching) this.lastQueuePoll = Date.now();
+    if (searching || this.promotionAsked) {
+      this.promotionAsked = false;
+      for (let round = 0; round < 20; round++) {
+        if (!(await this.promote())) break;
+      }
+    }
+    if (searching && free() > 0) await this.claim(free());
   }
 
   /**
@@ -366,7 +375,10 @@ export class Scheduler {
       {
         filter: (payload) => {
           const event = payload as TaskUpdatedEvent;
-          if (wakes(event) && serves(event.tenantId)) this.wake();
+          if (wakes(event) && serves(event.tenantId)) {
+            if (event.task.status === TaskStatus.PENDING) this.promotionAsked = true;
+            this.wake();
+          }
           return this.inFlight.has(event.task.id);
         },
       },
