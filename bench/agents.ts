@@ -5,9 +5,10 @@
  * model (offline by default) by BENCH_AGENTS_WORKERS schedulers (2, each running
  * BENCH_AGENTS_CONCURRENCY steps at a time, 64), the same agent runtime `npm start` runs; once
  * per layout of BENCH_AGENTS_LAYOUTS (default both): `in-process` (the schedulers in the API's
- * process) and `processes` (`npm run worker` processes beside it). A simple query (one agent's
- * id and status) is sent every 50 ms, first for 5 s on the idle platform (its baseline), then
- * during the load. Prints per layout the completion time, runs per second, failures, how many
+ * process) and `processes` (`npm run worker` processes beside it); `redis` on request (those
+ * processes with events and step dispatch through a redis-server the benchmark starts). A
+ * simple query (one agent's id and status) is sent every 50 ms, first for 5 s on the idle
+ * platform (its baseline), then during the load. Prints per layout the completion time, runs per second, failures, how many
  * operators worked, how many runs went at once at the peak and how many a sweep took back
  * because their lease lapsed, and the simple query's p50 and p99 idle and under load, with the
  * layouts' ratios. LLM_OFFLINE_DELAY_MS gives each offline
@@ -26,7 +27,7 @@ import type { startServer } from '../src/server.js';
 import { now } from './probe.js';
 import { deleteTenantInBatches, runIntervals } from './queries.js';
 import { openBenchGraph, startBenchServer } from './server.js';
-import { startWorkerProcesses } from './worker-processes.js';
+import { startRedisBus, startWorkerProcesses } from './worker-processes.js';
 import { int, ms, percentile } from './stats.js';
 import {
   printStatements,
@@ -49,13 +50,15 @@ const BRIEF =
 /** No task or step finished for this long: the benchmark stops (several model calls a step). */
 const stallMs = (modelDelayMs: number) => Math.max(120_000, 10 * modelDelayMs);
 
-type Layout = 'in-process' | 'processes';
+/** `redis`: worker processes, with events and step dispatch through a Redis of the benchmark's. */
+const ALL_LAYOUTS = ['in-process', 'processes', 'redis'] as const;
+type Layout = (typeof ALL_LAYOUTS)[number];
 const LAYOUTS = (process.env.BENCH_AGENTS_LAYOUTS ?? 'in-process,processes')
   .split(',')
   .map((l) => l.trim()) as Layout[];
 for (const l of LAYOUTS) {
-  if (l !== 'in-process' && l !== 'processes') {
-    throw new Error(`BENCH_AGENTS_LAYOUTS: unknown layout "${l}" (in-process, processes)`);
+  if (!ALL_LAYOUTS.includes(l)) {
+    throw new Error(`BENCH_AGENTS_LAYOUTS: unknown layout "${l}" (${ALL_LAYOUTS.join(', ')})`);
   }
 }
 if (!Number.isInteger(SUBMIT_CONCURRENCY) || SUBMIT_CONCURRENCY < 1) {
@@ -107,10 +110,12 @@ async function runLayout(
   layout: Layout,
 ): Promise<LayoutResult> {
   const logger = createLogger('warn');
+  const redis = layout === 'redis' ? await startRedisBus(logger) : null;
   const server = await startBenchServer(graph, {
     logger,
     llm: config.llm,
     budgets: UNLIMITED_BUDGETS,
+    ...(redis ? { pubsub: redis.bus } : {}),
   });
   const tenantId = `bench-agents-${randomUUID()}`;
   const key = generateApiKey();
@@ -137,9 +142,12 @@ async function runLayout(
       return body.data!;
     }
   };
-  console.log(
-    `\n== ${layout === 'processes' ? `${WORKERS} npm run worker processes beside the API` : `${WORKERS} schedulers inside the API process`} (tenant ${tenantId}) ==`,
-  );
+  const where = {
+    'in-process': `${WORKERS} schedulers inside the API process`,
+    processes: `${WORKERS} npm run worker processes beside the API`,
+    redis: `${WORKERS} npm run worker processes beside the API, events and step dispatch through Redis`,
+  };
+  console.log(`\n== ${where[layout]} (tenant ${tenantId}) ==`);
   let stopSchedulers = async () => {};
   try {
     const agentIds = await makeAgents(server.services, tenantId);
@@ -148,7 +156,14 @@ async function runLayout(
     const idleProbe = probeLoop(simpleQuery);
     await new Promise((r) => setTimeout(r, IDLE_MS));
     const idle = (await idleProbe.stop()).latencies;
-    stopSchedulers = await startSchedulers(layout, { config, settings, server, logger, tenantId });
+    stopSchedulers = await startSchedulers(layout, {
+      config,
+      settings,
+      server,
+      logger,
+      tenantId,
+      redisEnv: redis?.env,
+    });
 
     const probe = probeLoop(simpleQuery);
     const sentBefore = await statementTotals();
@@ -176,6 +191,7 @@ async function runLayout(
   } finally {
     await stopSchedulers();
     await server.close();
+    await redis?.close();
     // A clean-up that fails is said, and does not take the layout's result with it.
     await deleteTenantInBatches(graph, tenantId).then(
       (deleted) =>
@@ -194,15 +210,17 @@ async function startSchedulers(
     server: Awaited<ReturnType<typeof startBenchServer>>;
     logger: ReturnType<typeof createLogger>;
     tenantId: string;
+    redisEnv?: Record<string, string>;
   },
 ): Promise<() => Promise<void>> {
-  if (layout === 'processes') {
+  if (layout !== 'in-process') {
     const started = now();
     const workers = await startWorkerProcesses({
       count: WORKERS,
       concurrency: CONCURRENCY,
       settings: ctx.settings,
       tenantId: ctx.tenantId,
+      env: ctx.redisEnv,
     });
     console.log(`  ${WORKERS} worker processes running after ${ms(now() - started)}`);
     return () => workers.stop();
@@ -364,7 +382,7 @@ function report(results: LayoutResult[]) {
     );
   }
   for (const r of results) {
-    const whose = r.layout === 'processes' ? 'the API alone' : 'the API and its schedulers';
+    const whose = r.layout === 'in-process' ? 'the API and its schedulers' : 'the API alone';
     console.log(`\nWhere the database time went, ${r.layout} (${whose}):`);
     printStatements(r.statements, r.runs.length);
   }

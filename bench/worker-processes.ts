@@ -1,6 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { randomUUID } from 'node:crypto';
 import type { GraphSettings } from '../graph/graph.js';
+import { offerSteps } from '../src/engine/dispatch.js';
+import type { Logger } from '../src/logger.js';
+import { createRedisPubSub } from '../subscriptions/redis-pubsub.js';
+import { startRedisServer } from '../test/utils/redis.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -22,6 +27,8 @@ export async function startWorkerProcesses(opts: {
   concurrency: number;
   settings: GraphSettings;
   tenantId: string;
+  /** More environment for the workers (the Redis of startRedisBus). */
+  env?: Record<string, string>;
 }): Promise<WorkerProcesses> {
   const env: NodeJS.ProcessEnv = { ...process.env };
   // No budget stops a step, and no worker claims a metrics port.
@@ -47,6 +54,7 @@ export async function startWorkerProcesses(opts: {
         INSTANCE_CHECK: 'off',
         EVENT_RELAY: 'off',
         LOG_LEVEL: 'info',
+        ...opts.env,
       },
     }),
   );
@@ -59,6 +67,30 @@ export async function startWorkerProcesses(opts: {
   return {
     async stop() {
       await Promise.all(children.map((c) => exit(c, 'SIGTERM')));
+    },
+  };
+}
+
+/**
+ * A redis-server of the benchmark's own (Debian's package, on a loopback port), the API's event
+ * bus on it offering READY steps to the dispatch, and the environment that gives worker
+ * processes the same bus and dispatch (ENGINE_DISPATCH defaults to redis with REDIS_URL).
+ */
+export async function startRedisBus(logger: Logger) {
+  const server = await startRedisServer();
+  const prefix = `bench:${randomUUID()}:`;
+  const bus = await createRedisPubSub({
+    url: server.url,
+    logger,
+    prefix,
+    onPublish: offerSteps(prefix),
+  });
+  return {
+    bus,
+    env: { REDIS_URL: server.url, REDIS_KEY_PREFIX: prefix },
+    async close() {
+      await bus.close?.();
+      await server.dispose();
     },
   };
 }
