@@ -100,7 +100,11 @@ describe.skipIf(!redisUrl)('step dispatch through Redis', () => {
     expect(tasks.root!.status).toBe('COMPLETED');
     await stopAll();
 
-    // A scheduler whose dispatch Redis is gone still runs every step, from Neo4j's queue.
+    // A Redis that cannot be reached at start is an error that says what for.
+    await expect(openDispatch({ url: 'redis://127.0.0.1:1', prefix }, silent)).rejects.toThrow(
+      /^Cannot reach Redis for step dispatch \(REDIS_URL\)/,
+    );
+    // A scheduler whose dispatch Redis is gone later still runs every step, from Neo4j's queue.
     const lost = await startRedisServer();
     const { logger, entries } = captureLogger('info');
     const dispatch = await openDispatch({ url: lost.url, prefix }, logger);
