@@ -100,7 +100,7 @@ export async function recordOutcome(
   const retry =
     !waits && failure !== null && isTransient(failure.error) && task.attempts < task.maxAttempts;
   const retryInMs = retry ? backoffMs(task.attempts, backoff) : null;
-  const ended = await ctx.write(async (tx, emit) => {
+  const ended = await ctx.end(async (tx, emit) => {
     const base = { taskId: task.id, runId, workerId: ctx.workerId, latencyMs };
     let ended: Awaited<ReturnType<typeof endRun>>;
     if (!('error' in outcome)) {

@@ -20,6 +20,7 @@ import type { EngineContext } from './context.js';
 import { WorkerStoppingError, type Executor } from './executor.js';
 import { PendingWrites } from './pending-writes.js';
 import { writeQuarantining } from './quarantine.js';
+import { groupCommitOf } from './group-commit.js';
 import { recordOutcome, releaseStep, type Attempt, type Outcome } from './record.js';
 import { LeaseKeeper } from './leases.js';
 import { attemptIds, stepSpan } from './step-log.js';
@@ -126,7 +127,9 @@ export class Scheduler {
     };
     const { uow, logger, tenantIds } = this.o;
     const writer = { uow, logger, workerId: this.workerId };
-    this.ctx = { ...writer, tenantIds, write: (work) => writeQuarantining(writer, work) };
+    const write: EngineContext['write'] = (work) => writeQuarantining(writer, work);
+    const ends = groupCommitOf(uow);
+    this.ctx = { ...writer, tenantIds, write, end: (work) => ends.run(work, write) };
     this.leases = new LeaseKeeper(
       Math.max(50, this.o.leaseMs / 3),
       // Ahead of step writes waiting for a slot: at 1,000 runs a renewal queued behind them

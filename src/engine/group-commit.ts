@@ -1,0 +1,94 @@
+/**
+ * Group commit of steps' ends. Ending a step is half a dozen small statements and a commit,
+ * and under load each step's end waited its turn for round trips and a commit of its own
+ * (`npm run bench:orchestration`). Ends that arrive while a group is committing now wait for
+ * it and then share one transaction, their statements sent side by side (Bolt pipelines them;
+ * Neo4j still runs them one at a time, so the group costs its statements, not their round
+ * trips).
+ *
+ * Contract: each piece of work is what it would be alone: it reads and locks its own step
+ * under its lease and returns null when the lease is lost. Pieces of one group run concurrently
+ * in one transaction, so a piece must not depend on another piece's writes (steps' ends do not:
+ * a dependant two ends unblock is promoted by whichever end reads it last, and a promotion
+ * changes a step only from the status it read). The driver may retry the whole transaction
+ * (every piece must be safe to run again, as in any write). If the group fails for any other
+ * reason, each piece runs again alone, so one step's error stays that step's. One group per
+ * process is open at a time, of at most MAX_GROUP pieces, in arrival order (two groups would
+ * lock the same agents and dependants in different orders and deadlock); the rest wait
+ * (back-pressure: a scheduler's step has not ended until its piece committed). Each piece runs
+ * in the trace context it was given in.
+ */
+import { context, type Context } from '@opentelemetry/api';
+import type { Tx } from '../../graph/cypher.js';
+import type { Emit } from '../services/unit-of-work.js';
+
+type Work<T> = (tx: Tx, emit: Emit) => Promise<T>;
+export type Writer = <T>(work: Work<T>) => Promise<T>;
+
+/** Ends one transaction takes at most: enough to keep up with 4 busy schedulers. */
+export const MAX_GROUP = 32;
+
+interface Piece {
+  work: Work<unknown>;
+  write: Writer;
+  context: Context;
+  resolve(value: unknown): void;
+  reject(err: unknown): void;
+}
+
+export class GroupCommit {
+  private readonly waiting: Piece[] = [];
+  private committing = false;
+
+  /** Runs `work` in a transaction of `write`, alone or with the ends waiting beside it. */
+  run<T>(work: Work<T>, write: Writer): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const piece = { work, write, context: context.active(), reject };
+      this.waiting.push({ ...piece, resolve: resolve as (value: unknown) => void });
+      this.next();
+    });
+  }
+
+  private next(): void {
+    if (this.committing || this.waiting.length === 0) return;
+    this.committing = true;
+    void this.commit(this.waiting.splice(0, MAX_GROUP)).finally(() => {
+      this.committing = false;
+      this.next();
+    });
+  }
+
+  private async commit(group: Piece[]): Promise<void> {
+    if (group.length === 1) return alone(group[0]!);
+    let values: unknown[];
+    try {
+      values = await group[0]!.write(async (tx, emit) => {
+        const settled = await Promise.allSettled(
+          group.map((p) => context.with(p.context, () => p.work(tx, emit))),
+        );
+        const failed = settled.find((s) => s.status === 'rejected');
+        if (failed) throw failed.reason;
+        return settled.map((s) => (s as PromiseFulfilledResult<unknown>).value);
+      });
+    } catch {
+      await Promise.all(group.map(alone));
+      return;
+    }
+    group.forEach((piece, i) => piece.resolve(values[i]));
+  }
+}
+
+function alone(piece: Piece): Promise<void> {
+  return context
+    .with(piece.context, () => piece.write(piece.work))
+    .then(piece.resolve, piece.reject);
+}
+
+const perProcess = new WeakMap<object, GroupCommit>();
+
+/** The group commit of the schedulers sharing `owner` (their UnitOfWork: one per process). */
+export function groupCommitOf(owner: object): GroupCommit {
+  let group = perProcess.get(owner);
+  if (!group) perProcess.set(owner, (group = new GroupCommit()));
+  return group;
+}
