@@ -67,16 +67,18 @@ export async function completedOnce(graph: Graph, tenantId: string, ids: string[
   return row?.n ?? 0;
 }
 
-/** Deletes the benchmark tenant's nodes and nothing else; refuses an empty tenant id. */
+/** Deletes the benchmark tenant's nodes and nothing else, counting them; refuses an empty tenant id. */
 export async function deleteTenantNodes(graph: Graph, tenantId: string): Promise<number> {
   if (!tenantId) throw new Error('deleteTenantNodes needs a tenant id');
-  const [row] = await graph.write((tx) =>
+  const [row] = await graph.read((tx) =>
     tx.run<{ n: number }>({
-      cypher: 'MATCH (n {tenantId: $tenantId}) DETACH DELETE n RETURN count(n) AS n',
+      cypher: 'MATCH (n {tenantId: $tenantId}) RETURN count(n) AS n',
       params: { tenantId },
     }),
   );
-  return row?.n ?? 0;
+  // In batches: all parts' tenant in one transaction ran over Neo4j's transaction memory.
+  await deleteTenantInBatches(graph, tenantId);
+  return Number(row?.n ?? 0);
 }
 
 /** The smallest write transaction: one property SET on a task of the tenant. */
