@@ -1,8 +1,15 @@
-import { describe, expect, it } from 'vitest';
+import { trace } from '@opentelemetry/api';
+import {
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  type ReadableSpan,
+} from '@opentelemetry/sdk-trace';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Tx } from '../graph/cypher.js';
 import { statementName } from '../graph/statement-name.js';
 import type { Executor } from '../src/engine/executor.js';
 import { GroupCommit, type Writer } from '../src/engine/group-commit.js';
+import { startTracing, type Tracing } from '../src/tracing/setup.js';
 import { allFinished, waitForWorkflow } from './utils/engine.js';
 import {
   createOperators,
@@ -18,6 +25,23 @@ import {
  * their round trips and commits one by one. Ends that arrive while a group commits now share
  * the next transaction (src/engine/group-commit.ts), each still its own step's.
  */
+// Spans recorded in memory by an SDK this file starts once, as tracing.int.test.ts does.
+const exporter = new InMemorySpanExporter();
+let tracing: Tracing;
+beforeAll(async () => {
+  tracing = (await startTracing({
+    serviceName: 'agent-platform-test',
+    spanProcessors: [new SimpleSpanProcessor({ exporter })],
+  }))!;
+});
+afterAll(() => tracing?.shutdown());
+
+/** A piece that sends one statement returning `n`. */
+const value = (n: number) => async (tx: Tx) => {
+  const [row] = await tx.run<{ n: number }>({ cypher: 'RETURN $n AS n', params: { n } });
+  return Number(row!.n);
+};
+
 describe('group commit of steps’ ends', () => {
   it('ends that arrive together share a transaction, and every step ends once', async () => {
     await inTenant(async (server) => {
@@ -79,10 +103,6 @@ describe('group commit of steps’ ends', () => {
       const seen = new Set<Tx>();
       server.graph.onStatement = (_q, tx) => void (seen.has(tx) || (seen.add(tx), transactions++));
       const gate = latch();
-      const value = (n: number) => async (tx: Tx) => {
-        const [row] = await tx.run<{ n: number }>({ cypher: 'RETURN $n AS n', params: { n } });
-        return Number(row!.n);
-      };
       try {
         // The first piece holds its transaction open until the other three are waiting.
         const first = group.run(async (tx) => {
@@ -104,6 +124,44 @@ describe('group commit of steps’ ends', () => {
       }
       // The first alone, the group of three (rolled back), then each of the three again alone.
       expect(transactions).toBe(5);
+    });
+  });
+
+  it('each end of a group is traced in the trace of its own step', async () => {
+    await inTenant(async (server) => {
+      const { uow } = server.services;
+      const group = new GroupCommit();
+      const write: Writer = (work) => uow.run(work);
+      const tracer = trace.getTracer('group-commit-test');
+      const gate = latch();
+      exporter.reset();
+      // Three steps' spans; the first end holds its transaction until the other two wait, so
+      // theirs share one transaction that the second step's end opened.
+      const inSpan = (name: string, work: (tx: Tx) => Promise<number>) =>
+        tracer.startActiveSpan(name, (span) => group.run(work, write).finally(() => span.end()));
+      const ends = [
+        inSpan('step one', async (tx) => {
+          await gate.opened;
+          return value(1)(tx);
+        }),
+        inSpan('step two', value(2)),
+        inSpan('step three', value(3)),
+      ];
+      gate.open();
+      expect(await Promise.all(ends)).toEqual([1, 2, 3]);
+      const spans = exporter.getFinishedSpans();
+      const step = (name: string) => spans.find((s) => s.name === name)!;
+      const statementsUnder = (parent: ReadableSpan) =>
+        spans.filter(
+          (s) =>
+            s.parentSpanContext?.spanId === parent.spanContext().spanId &&
+            s.attributes['db.system.name'] === 'neo4j',
+        );
+      for (const name of ['step one', 'step two', 'step three']) {
+        const own = statementsUnder(step(name));
+        expect(own, name).toHaveLength(1);
+        expect(own[0]!.spanContext().traceId).toBe(step(name).spanContext().traceId);
+      }
     });
   });
 });
