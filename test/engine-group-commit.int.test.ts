@@ -1,15 +1,11 @@
 import { trace } from '@opentelemetry/api';
-import {
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-  type ReadableSpan,
-} from '@opentelemetry/sdk-trace';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
+import { describe, expect, it } from 'vitest';
 import type { Tx } from '../graph/cypher.js';
 import { statementName } from '../graph/statement-name.js';
 import type { Executor } from '../src/engine/executor.js';
 import { GroupCommit, type Writer } from '../src/engine/group-commit.js';
-import { startTracing, type Tracing } from '../src/tracing/setup.js';
+import { captureSpans } from './utils/span-capture.js';
 import { allFinished, waitForWorkflow } from './utils/engine.js';
 import {
   createOperators,
@@ -25,16 +21,8 @@ import {
  * their round trips and commits one by one. Ends that arrive while a group commits now share
  * the next transaction (src/engine/group-commit.ts), each still its own step's.
  */
-// Spans recorded in memory by an SDK this file starts once, as tracing.int.test.ts does.
-const exporter = new InMemorySpanExporter();
-let tracing: Tracing;
-beforeAll(async () => {
-  tracing = (await startTracing({
-    serviceName: 'agent-platform-test',
-    spanProcessors: [new SimpleSpanProcessor({ exporter })],
-  }))!;
-});
-afterAll(() => tracing?.shutdown());
+// Spans of this process, recorded in memory by the SDK (setup.ts) started for this file.
+const exporter = captureSpans();
 
 /** A piece that sends one statement returning `n`. */
 const value = (n: number) => async (tx: Tx) => {

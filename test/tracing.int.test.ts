@@ -1,16 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-  type ReadableSpan,
-} from '@opentelemetry/sdk-trace';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { HumanMessage } from '@langchain/core/messages';
 import { LLMCallRecorder } from '../src/llm/accounting.js';
 import { createChatModel, describeModel } from '../src/llm/models.js';
-import { startTracing, type Tracing } from '../src/tracing/setup.js';
+import { captureSpans } from './utils/span-capture.js';
 import { graphql } from './generated/index.js';
 import { startOfflineAgents, waitForWorkflow } from './utils/engine.js';
 import { createPlan, startWorkflow } from './utils/engine-steps.js';
@@ -42,17 +38,8 @@ function ancestors(span: ReadableSpan, all: ReadableSpan[]): ReadableSpan[] {
 const sum = (spans: ReadableSpan[], key: string) =>
   spans.reduce((n, s) => n + Number(s.attributes[key] ?? 0), 0);
 
-// Spans of this process are recorded in memory by the SDK this file starts once (setup.ts, as
-// main.ts does with OTLP): the OpenTelemetry API takes one global provider per process.
-const exporter = new InMemorySpanExporter();
-let tracing: Tracing;
-beforeAll(async () => {
-  tracing = (await startTracing({
-    serviceName: 'agent-platform-test',
-    spanProcessors: [new SimpleSpanProcessor({ exporter })],
-  }))!;
-});
-afterAll(() => tracing?.shutdown());
+// Spans of this process, recorded in memory by the SDK (setup.ts) started for this file.
+const exporter = captureSpans();
 
 describe('traces of a submitted task', { timeout: 2 * WORKFLOW_MS }, () => {
   let server: TestServer;
