@@ -57,7 +57,8 @@ export interface StepResult {
  * The engine
  * - commits the queued writes in the transaction that records a successful outcome
  *   (COMPLETED, or IN_PROGRESS for a step that expanded into a plan), only if this worker
- *   still holds the lease (a transaction other steps' ends may share: group-commit.ts); events they emit are published after that commit;
+ *   still holds the lease (a transaction other steps' ends may share: group-commit.ts);
+ *   events they emit are published after that commit;
  * - commits none of them when the executor throws, when the signal aborted (even if the
  *   executor resolved anyway), or when the lease was lost;
  * - on a worker stop, releases the step (READY again, the attempt not counted) instead of
