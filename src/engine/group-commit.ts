@@ -26,7 +26,7 @@ type Work<T> = (tx: Tx, emit: Emit) => Promise<T>;
 export type Writer = <T>(work: Work<T>) => Promise<T>;
 
 /** Ends one transaction takes at most: enough to keep up with 4 busy schedulers. */
-export const MAX_GROUP = 32;
+const MAX_GROUP = 32;
 
 interface Piece {
   work: Work<unknown>;
