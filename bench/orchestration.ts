@@ -172,10 +172,14 @@ async function main(): Promise<void> {
       await compareDispatch(b, { ...SATURATION, chain: CHAIN, rounds: 2 });
     }
   } finally {
-    await Promise.all(b.schedulers.map((s) => s.stop({ abort: true })));
-    const deleted = await deleteTenantNodes(graph, b.tenantId);
-    console.log(`\nDeleted the ${int(deleted)} nodes of tenant ${b.tenantId}.`);
-    await graph.close();
+    try {
+      await Promise.all(b.schedulers.map((s) => s.stop({ abort: true })));
+      const deleted = await deleteTenantNodes(graph, b.tenantId);
+      console.log(`\nDeleted the ${int(deleted)} nodes of tenant ${b.tenantId}.`);
+    } finally {
+      // A failed clean-up left the driver open and the process running after its error.
+      await graph.close();
+    }
   }
 }
 
