@@ -8,10 +8,10 @@
  * process) and `processes` (`npm run worker` processes beside it); `redis` on request (those
  * processes with events and step dispatch through a redis-server the benchmark starts). A
  * simple query (one agent's id and status) is sent every 50 ms, first for 5 s on the idle
- * platform (its baseline), then during the load. Prints per layout the completion time, runs per second, failures, how many
- * operators worked, how many runs went at once at the peak and how many a sweep took back
- * because their lease lapsed, and the simple query's p50 and p99 idle and under load, with the
- * layouts' ratios. LLM_OFFLINE_DELAY_MS gives each offline
+ * platform (its baseline), then during the load. Prints per layout the completion time, runs
+ * per second, failures, how many operators worked, how many runs went at once at the peak and
+ * how many a sweep took back because their lease lapsed, and the simple query's p50 and p99
+ * idle and under load, with the layouts' ratios. LLM_OFFLINE_DELAY_MS gives each offline
  * model call a latency, so that many runs are under way at once as on a real model. Not a
  * test: it prints figures and exits 0 whether or not the targets are met (no error, simple
  * query p99 under 100 ms). Each layout runs in a tenant of its own (bench-agents-<uuid>),

@@ -67,7 +67,7 @@ export async function completedOnce(graph: Graph, tenantId: string, ids: string[
   return row?.n ?? 0;
 }
 
-/** Deletes the benchmark tenant's nodes and nothing else, counting them; refuses an empty tenant id. */
+/** Deletes the benchmark tenant's nodes and nothing else, counting them; refuses an empty id. */
 export async function deleteTenantNodes(graph: Graph, tenantId: string): Promise<number> {
   if (!tenantId) throw new Error('deleteTenantNodes needs a tenant id');
   const [row] = await graph.read((tx) =>
