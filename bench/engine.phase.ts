@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import type { Executor } from '../src/engine/executor.js';
-import { Scheduler } from '../src/engine/scheduler.js';
+import { Scheduler, type SchedulerOptions } from '../src/engine/scheduler.js';
 import { createLogger } from '../src/logger.js';
 import {
   CONCURRENCY,
@@ -55,7 +55,13 @@ async function createWorkflow(b: Bench, deps: number[][], width: number) {
  * no-op executor. Width 1 is a chain: one step in flight at a time, so its overhead is the
  * engine's own, without queueing.
  */
-export async function runEngine(b: Bench, n: number, workers = WORKERS, width = LAYER_WIDTH) {
+export async function runEngine(
+  b: Bench,
+  n: number,
+  workers = WORKERS,
+  width = LAYER_WIDTH,
+  options: Pick<SchedulerOptions, 'pollMs' | 'handOff'> = {},
+) {
   const deps = layeredDag(n, width);
   const { rootId, ids } = await createWorkflow(b, deps, width);
   const called = new Map<string, number>();
@@ -83,6 +89,7 @@ export async function runEngine(b: Bench, n: number, workers = WORKERS, width = 
         perAgentLimit: PER_AGENT_LIMIT,
         pollMs: POLL_MS,
         leaseMs: LEASE_MS,
+        ...options,
       }),
   );
   for (const s of b.schedulers) s.start();

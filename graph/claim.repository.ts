@@ -152,11 +152,19 @@ export async function claimReadyTasks(
  * Whether claimReadyTasks would find a step now: the same head of the queue, one row, no lock.
  * A tick looks first with this one-round-trip read, since an idle one mostly finds nothing and
  * a claim is a write transaction (a write slot, a begin and a commit) even when it takes none.
+ * `besides`: steps not to count (a hand-off asks whether anything else waits).
  */
-export async function anyClaimable(tx: Tx, tenants: TenantScope = null): Promise<boolean> {
+export async function anyClaimable(
+  tx: Tx,
+  tenants: TenantScope = null,
+  besides: readonly string[] = [],
+): Promise<boolean> {
   const rows = await tx.run({
-    cypher: `${queueHead(tenants !== null)} RETURN true AS found LIMIT 1`,
-    params: { window: neo4j.int(1), tenants, priorities: PRIORITIES },
+    cypher: `${queueHead(tenants !== null)}
+      WITH t WHERE NOT t.id IN $besides
+      RETURN true AS found LIMIT 1`,
+    // A window one longer than `besides` still holds another step if the rank has one.
+    params: { window: neo4j.int(besides.length + 1), tenants, priorities: PRIORITIES, besides },
   });
   return rows.length > 0;
 }

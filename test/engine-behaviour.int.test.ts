@@ -425,7 +425,8 @@ describe('the engine: live updates', () => {
             'first READY',
             'first IN_PROGRESS (STARTED)',
             'first COMPLETED',
-            'second READY',
+            // Handed to the slot `first` freed, in the commit that ended it (hand-off.ts): it
+            // went from PENDING to IN_PROGRESS in one commit, never READY in any.
             'second IN_PROGRESS (STARTED)',
             'second COMPLETED',
             'root COMPLETED',

@@ -23,6 +23,8 @@ import type { Task } from '../domain/task.js';
 import { publishTasks } from '../services/task-events.js';
 import { chooseAgent, needsChiefOfStaff, waitingReason } from './assignment.js';
 import type { EngineContext } from './context.js';
+import type { Tx } from '../../graph/cypher.js';
+import type { Emit } from '../services/unit-of-work.js';
 import { inputsOf } from './decisions.js';
 
 /** A step claimed and assigned: the executor runs it next. */
@@ -66,103 +68,116 @@ export async function claimSteps(
   dispatched?: readonly DispatchedStep[],
 ): Promise<StartedStep[]> {
   if (!dispatched && !(await ctx.uow.read((tx) => anyClaimable(tx, ctx.tenantIds)))) return [];
-  return ctx.write(async (tx, emit) => {
-    // Counting running steps is a scan; only a finite global limit needs it. Claims under
-    // such a limit take one shared lock first, so two workers cannot both count the same
-    // free room and each fill it.
-    let running = 0;
-    if (o.globalLimit < 10_000) {
-      await lockEngineLimit(tx);
-      running = await countRunning(tx, ctx.tenantIds);
+  return ctx.write((tx, emit) => claimIn(tx, emit, ctx, limit, o, dispatched));
+}
+
+/**
+ * The claim itself, in the caller's transaction: a scheduler's own claim, or a step's end
+ * handing the dependant it made READY to the slot it frees (hand-off.ts).
+ */
+export async function claimIn(
+  tx: Tx,
+  emit: Emit,
+  ctx: Pick<EngineContext, 'workerId' | 'tenantIds'>,
+  limit: number,
+  o: ClaimLimits,
+  dispatched?: readonly DispatchedStep[],
+): Promise<StartedStep[]> {
+  // Counting running steps is a scan; only a finite global limit needs it. Claims under
+  // such a limit take one shared lock first, so two workers cannot both count the same
+  // free room and each fill it.
+  let running = 0;
+  if (o.globalLimit < 10_000) {
+    await lockEngineLimit(tx);
+    running = await countRunning(tx, ctx.tenantIds);
+  }
+  const room = Math.min(limit, o.globalLimit - running);
+  if (room <= 0) return [];
+  const claimed = await claimReadyTasks(
+    tx,
+    ctx.workerId,
+    room,
+    o.leaseMs,
+    ctx.tenantIds,
+    dispatched,
+  );
+  if (claimed.length === 0) return [];
+  const tenants = [...new Set(claimed.map((c) => c.task.tenantId))];
+  const candidates = await candidateAgents(tx, tenants);
+  // The load read above already counts the steps this claim just took (IN_PROGRESS under this
+  // worker's lease) against the agents they were assigned to; without taking them back off,
+  // a claim of more pre-assigned steps than an agent's limit found it full, gave every step
+  // back, and did the same on every poll (ten submitTask to one Chief of Staff never planned).
+  for (const c of claimed) {
+    const assignee = candidates.find((a) => a.agent.id === c.assigneeId);
+    if (assignee) assignee.load--;
+  }
+  const picked: Omit<StartedStep, 'agent'>[] = [];
+  const starts: RunStart[] = [];
+  for (const c of claimed) {
+    const pool = candidates.filter((a) => a.agent.tenantId === c.task.tenantId);
+    const rule = { chiefOfStaff: needsChiefOfStaff(c.task) };
+    const args = [c.requirements, pool, o.perAgentLimit, c.assigneeId, rule] as const;
+    const choice = chooseAgent(...args);
+    if (!choice) {
+      const reason = waitingReason(...args);
+      await unclaim(tx, c.task.id, ctx.workerId, reason, o.pollMs * 4);
+      continue;
     }
-    const room = Math.min(limit, o.globalLimit - running);
-    if (room <= 0) return [];
-    const claimed = await claimReadyTasks(
-      tx,
-      ctx.workerId,
-      room,
-      o.leaseMs,
-      ctx.tenantIds,
-      dispatched,
-    );
-    if (claimed.length === 0) return [];
-    const tenants = [...new Set(claimed.map((c) => c.task.tenantId))];
-    const candidates = await candidateAgents(tx, tenants);
-    // The load read above already counts the steps this claim just took (IN_PROGRESS under this
-    // worker's lease) against the agents they were assigned to; without taking them back off,
-    // a claim of more pre-assigned steps than an agent's limit found it full, gave every step
-    // back, and did the same on every poll (ten submitTask to one Chief of Staff never planned).
-    for (const c of claimed) {
-      const assignee = candidates.find((a) => a.agent.id === c.assigneeId);
-      if (assignee) assignee.load--;
-    }
-    const picked: Omit<StartedStep, 'agent'>[] = [];
-    const starts: RunStart[] = [];
-    for (const c of claimed) {
-      const pool = candidates.filter((a) => a.agent.tenantId === c.task.tenantId);
-      const rule = { chiefOfStaff: needsChiefOfStaff(c.task) };
-      const args = [c.requirements, pool, o.perAgentLimit, c.assigneeId, rule] as const;
-      const choice = chooseAgent(...args);
-      if (!choice) {
-        const reason = waitingReason(...args);
-        await unclaim(tx, c.task.id, ctx.workerId, reason, o.pollMs * 4);
-        continue;
-      }
-      const runId = randomUUID();
-      const traceId = traceIdOf(c.traceparent);
-      starts.push({ id: runId, taskId: c.task.id, workerId: ctx.workerId, traceId, ...choice });
-      const chosen = pool.find((a) => a.agent.id === choice.agentId)!;
-      chosen.load++;
-      picked.push({
-        task: c.task,
-        runId,
-        inputs: inputsOf(c.dependencies),
-        rootId: c.rootId,
-        capabilities: [...chosen.capabilities].sort((x, y) => x.name.localeCompare(y.name)),
-        capability: c.requirements[0] ?? (c.task.needsPlan ? 'planning' : 'any'),
-        requirements: c.requirements,
-        waitedMs: c.waitedMs,
-        traceparent: c.traceparent,
-      });
-    }
-    // The chosen agents, read whole by the statement that starts their runs.
-    const agents = await startRuns(tx, starts);
-    // Which agent version each run uses (issue 12): the live one or, for a canary share of
-    // runs (by run id), the candidate; the executor sees the agent with that version's behaviour.
-    const versions = await useVersions(
-      tx,
-      starts.map((r, i) => ({
-        runId: r.id,
-        agentId: r.agentId,
-        tenantId: picked[i]!.task.tenantId,
-      })),
-    );
-    const runs: StartedStep[] = picked.map((p) => {
-      const agent = agents.get(p.runId);
-      // Deleted since the summaries were read: the claim rolls back and the next poll, which
-      // no longer sees the agent, claims the steps again.
-      if (!agent) throw new Error(`agent of run ${p.runId} is gone; claiming again`);
-      return { ...p, agent: withVersion(agent, versions.byRun.get(p.runId)) };
+    const runId = randomUUID();
+    const traceId = traceIdOf(c.traceparent);
+    starts.push({ id: runId, taskId: c.task.id, workerId: ctx.workerId, traceId, ...choice });
+    const chosen = pool.find((a) => a.agent.id === choice.agentId)!;
+    chosen.load++;
+    picked.push({
+      task: c.task,
+      runId,
+      inputs: inputsOf(c.dependencies),
+      rootId: c.rootId,
+      capabilities: [...chosen.capabilities].sort((x, y) => x.name.localeCompare(y.name)),
+      capability: c.requirements[0] ?? (c.task.needsPlan ? 'planning' : 'any'),
+      requirements: c.requirements,
+      waitedMs: c.waitedMs,
+      traceparent: c.traceparent,
     });
-    for (const v of versions.created) {
-      const summary = `version ${v.version} of agent ${v.agentId}: new -> LIVE (${v.reason})`;
-      emit({
-        topic: TOPICS.evolution,
-        payload: {
-          tenantId: v.tenantId,
-          kind: 'VERSION_CHANGED',
-          subjectLabel: 'AgentVersion',
-          subjectId: v.id,
-          summary,
-        },
-      });
-    }
-    await publishTasks(
-      tx,
-      emit,
-      runs.map((r) => r.task),
-      'STARTED',
-    );
-    return runs;
+  }
+  // The chosen agents, read whole by the statement that starts their runs.
+  const agents = await startRuns(tx, starts);
+  // Which agent version each run uses (issue 12): the live one or, for a canary share of
+  // runs (by run id), the candidate; the executor sees the agent with that version's behaviour.
+  const versions = await useVersions(
+    tx,
+    starts.map((r, i) => ({
+      runId: r.id,
+      agentId: r.agentId,
+      tenantId: picked[i]!.task.tenantId,
+    })),
+  );
+  const runs: StartedStep[] = picked.map((p) => {
+    const agent = agents.get(p.runId);
+    // Deleted since the summaries were read: the claim rolls back and the next poll, which
+    // no longer sees the agent, claims the steps again.
+    if (!agent) throw new Error(`agent of run ${p.runId} is gone; claiming again`);
+    return { ...p, agent: withVersion(agent, versions.byRun.get(p.runId)) };
   });
+  for (const v of versions.created) {
+    const summary = `version ${v.version} of agent ${v.agentId}: new -> LIVE (${v.reason})`;
+    emit({
+      topic: TOPICS.evolution,
+      payload: {
+        tenantId: v.tenantId,
+        kind: 'VERSION_CHANGED',
+        subjectLabel: 'AgentVersion',
+        subjectId: v.id,
+        summary,
+      },
+    });
+  }
+  await publishTasks(
+    tx,
+    emit,
+    runs.map((r) => r.task),
+    'STARTED',
+  );
+  return runs;
 }

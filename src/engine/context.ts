@@ -12,6 +12,9 @@ export interface EngineContext {
   readonly logger: Logger;
   /** Runs work in one transaction, setting aside rows the mappers refuse (quarantine.ts). */
   write<T>(work: (tx: Tx, emit: Emit) => Promise<T>): Promise<T>;
-  /** Writes a step's end: like `write`, but grouped with other ends (group-commit.ts). */
-  end<T>(work: (tx: Tx, emit: Emit) => Promise<T>): Promise<T>;
+  /**
+   * Writes a step's end: like `write`, but grouped with other ends (group-commit.ts); `grouped`
+   * says whether this attempt shares its transaction with other ends.
+   */
+  end<T>(work: (tx: Tx, emit: Emit, grouped: boolean) => Promise<T>): Promise<T>;
 }

@@ -22,8 +22,9 @@ import { context, type Context } from '@opentelemetry/api';
 import type { Tx } from '../../graph/cypher.js';
 import type { Emit } from '../services/unit-of-work.js';
 
-type Work<T> = (tx: Tx, emit: Emit) => Promise<T>;
-export type Writer = <T>(work: Work<T>) => Promise<T>;
+/** A piece of work; `grouped` says whether it shares its transaction with other pieces. */
+type Work<T> = (tx: Tx, emit: Emit, grouped: boolean) => Promise<T>;
+export type Writer = <T>(work: (tx: Tx, emit: Emit) => Promise<T>) => Promise<T>;
 
 /** Ends one transaction takes at most: enough to keep up with 4 busy schedulers. */
 const MAX_GROUP = 32;
@@ -64,7 +65,7 @@ export class GroupCommit {
     try {
       values = await group[0]!.write(async (tx, emit) => {
         const settled = await Promise.allSettled(
-          group.map((p) => context.with(p.context, () => p.work(tx, emit))),
+          group.map((p) => context.with(p.context, () => p.work(tx, emit, true))),
         );
         const failed = settled.find((s) => s.status === 'rejected');
         if (failed) throw failed.reason;
@@ -80,7 +81,7 @@ export class GroupCommit {
 
 function alone(piece: Piece): Promise<void> {
   return context
-    .with(piece.context, () => piece.write(piece.work))
+    .with(piece.context, () => piece.write((tx, emit) => piece.work(tx, emit, false)))
     .then(piece.resolve, piece.reject);
 }
 

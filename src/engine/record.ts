@@ -24,6 +24,8 @@ import { awaitingInputOf } from './awaiting-input.js';
 import { isTransient, type WorkerStoppingError } from './executor.js';
 import type { PendingWrites } from './pending-writes.js';
 import { promoteSteps } from './promote.js';
+import type { ClaimLimits, StartedStep } from './claim.js';
+import { handOffIn } from './hand-off.js';
 import { backoffMs } from './retry.js';
 import { attemptIds, describeFailure, logOutcome } from './step-log.js';
 
@@ -80,14 +82,15 @@ export async function releaseStep(
  * Writes the outcome, and for a success the step's queued writes, in one transaction while
  * this worker holds the lease, and promotes the dependants its end unblocked; null when it no
  * longer holds it (then nothing is committed). Otherwise says whether a parent may be due to
- * settle.
+ * settle, and which dependant it claimed for the freed slot (`handOff`, hand-off.ts), if any.
  */
 export async function recordOutcome(
   ctx: EngineContext,
   a: Attempt,
   outcome: Outcome,
   backoff: { baseMs: number; maxMs: number },
-): Promise<Pick<EndedRun, 'isRoot'> | null> {
+  handOff?: ClaimLimits,
+): Promise<(Pick<EndedRun, 'isRoot'> & { next: StartedStep[] }) | null> {
   const { task, runId } = a;
   const latencyMs = Date.now() - a.startedAt;
   const failure = 'error' in outcome ? describeFailure(outcome.error) : null;
@@ -100,7 +103,7 @@ export async function recordOutcome(
   const retry =
     !waits && failure !== null && isTransient(failure.error) && task.attempts < task.maxAttempts;
   const retryInMs = retry ? backoffMs(task.attempts, backoff) : null;
-  const ended = await ctx.end(async (tx, emit) => {
+  const end = await ctx.end(async (tx, emit, grouped) => {
     const base = { taskId: task.id, runId, workerId: ctx.workerId, latencyMs };
     let ended: Awaited<ReturnType<typeof endRun>>;
     if (!('error' in outcome)) {
@@ -181,11 +184,20 @@ export async function recordOutcome(
     await publishTasks(tx, emit, [ended.task], 'STATUS_CHANGED');
     // Its dependants move with its end: no state is committed in which the step has ended and
     // a dependant still waits, which every other scheduler's tick raced to promote.
+    let next: StartedStep[] = [];
     if (ended.hasDependants && isFinished(ended.task.status)) {
-      await promoteSteps(tx, emit, await promotableDependants(tx, task.id));
+      // Alone, it may start a dependant in the slot it frees (hand-off.ts).
+      const take =
+        handOff && !grouped
+          ? async (ready: Task[]) => {
+              next = await handOffIn(tx, emit, ctx, handOff, ready);
+              return new Set(next.map((s) => s.task.id));
+            }
+          : undefined;
+      await promoteSteps(tx, emit, await promotableDependants(tx, task.id), take);
     }
-    return ended;
+    return { ended, next };
   });
-  logOutcome(ctx, a, outcome, ended !== null, { retry, retryInMs, latencyMs });
-  return ended && { isRoot: ended.isRoot };
+  logOutcome(ctx, a, outcome, end !== null, { retry, retryInMs, latencyMs });
+  return end && { isRoot: end.ended.isRoot, next: end.next };
 }

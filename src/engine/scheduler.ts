@@ -8,14 +8,11 @@ import { anyPromotable, promotableTasks } from '../../graph/promotion.repository
 import { renewLeases } from '../../graph/run.repository.js';
 import { settleableParentOf } from '../../graph/settlement.repository.js';
 import type { PubSub } from '../../subscriptions/pubsub.js';
-import { keepWatching } from '../../subscriptions/watch.js';
-import { TOPICS, type TaskUpdatedEvent } from '../../subscriptions/topics.js';
 import { UnavailableError } from '../domain/errors.js';
-import { TaskStatus, type Task } from '../domain/task.js';
 import type { Logger } from '../logger.js';
-import { publishTasks } from '../services/task-events.js';
 import type { UnitOfWork } from '../services/unit-of-work.js';
 import { claimSteps, type StartedStep } from './claim.js';
+import { mayHandOff } from './hand-off.js';
 import type { EngineContext } from './context.js';
 import { WorkerStoppingError, type Executor } from './executor.js';
 import { PendingWrites } from './pending-writes.js';
@@ -24,6 +21,7 @@ import { groupCommitOf } from './group-commit.js';
 import { recordOutcome, releaseStep, type Attempt, type Outcome } from './record.js';
 import { LeaseKeeper } from './leases.js';
 import { attemptIds, stepSpan } from './step-log.js';
+import { watchTasks } from './task-watch.js';
 import { promoteSteps } from './promote.js';
 import { settle, sweep } from './sweep.js';
 import { countClaims } from './engine-metrics.js';
@@ -62,21 +60,14 @@ export interface SchedulerOptions {
   queuePollMs?: number;
   stepTimeoutMs?: number;
   backoff?: { baseMs: number; maxMs: number };
+  /** A step's end may start a dependant in the slot it frees (hand-off.ts); default true. */
+  handOff?: boolean;
 }
-
-/**
- * Whether a task event gives a scheduler something to do now: a step to claim (READY), or a
- * PENDING one to promote that was started or reopened (not merely created or edited, which
- * happens in bulk and waits for the poll).
- */
-const wakes = ({ task, change }: TaskUpdatedEvent) =>
-  task.status === TaskStatus.READY ||
-  (task.status === TaskStatus.PENDING && change !== 'CREATED' && change !== 'UPDATED');
 
 /** The longest a scheduler waits between ticks that fail (Neo4j unreachable). */
 const MAX_IDLE_BACKOFF_MS = 5_000;
 
-interface InFlight {
+export interface InFlight {
   controller: AbortController;
   done: Promise<void>;
   /** The task's version as this attempt claimed it: older events do not concern it. */
@@ -123,6 +114,7 @@ export class Scheduler {
       stepTimeoutMs: 300_000,
       backoff: { baseMs: 1_000, maxMs: 60_000 },
       tenantIds: null,
+      handOff: true,
       ...options,
     };
     const { uow, logger, tenantIds } = this.o;
@@ -151,7 +143,13 @@ export class Scheduler {
       addSource(readySources, () => uow.read((tx) => countReady(tx, tenantIds))),
     ];
     this.loop = this.run();
-    if (this.o.pubsub) this.watchTasks(this.o.pubsub);
+    if (this.o.pubsub) {
+      this.events = watchTasks(this.o.pubsub, this.o, {
+        inFlight: this.inFlight,
+        wake: () => this.wake(),
+        askPromotion: () => (this.promotionAsked = true),
+      });
+    }
   }
 
   /** Stops claiming; running steps finish (or are aborted with `abort`). */
@@ -161,11 +159,18 @@ export class Scheduler {
     this.wake();
     await this.events?.stop();
     // A stop is no failure of the step: it is released for another worker (record.ts: releaseStep).
-    if (abort)
-      for (const f of this.inFlight.values())
-        f.controller.abort(new WorkerStoppingError(this.workerId));
+    const abortAll = () => {
+      if (abort)
+        for (const f of this.inFlight.values())
+          f.controller.abort(new WorkerStoppingError(this.workerId));
+    };
+    abortAll();
     await this.loop;
-    await Promise.allSettled([...this.inFlight.values()].map((f) => f.done));
+    // Again while steps remain: an end that began before the stop may have handed one off.
+    while (this.inFlight.size > 0) {
+      abortAll();
+      await Promise.allSettled([...this.inFlight.values()].map((f) => f.done));
+    }
   }
 
   /** Runs a tick soon instead of waiting for the poll interval (another one, if mid-tick). */
@@ -352,49 +357,21 @@ export class Scheduler {
     this.inFlight.set(task.id, { controller, done, version: task.version });
   }
 
-  /** Records a step's outcome (COMPLETED, a retry after backoff, or FAILED), then what follows. */
+  /**
+   * Records a step's outcome (COMPLETED, a retry after backoff, or FAILED), then what follows:
+   * the dependant handed to its slot (hand-off.ts) runs, and its parent may settle.
+   */
   private async finish(a: Attempt, outcome: Outcome): Promise<void> {
     if ('error' in outcome && outcome.error instanceof WorkerStoppingError) {
       await releaseStep(this.ctx, a, outcome.error);
       return;
     }
-    const ended = await recordOutcome(this.ctx, a, outcome, this.o.backoff);
-    if (ended) await this.afterEnd(a.task.id, ended);
-  }
-
-  /**
-   * Task events, from every process on the bus: aborts this worker's steps as soon as their
-   * task leaves IN_PROGRESS (cancelled, reassigned), and ticks at once when a task of a tenant
-   * it serves has work for it (`wakes`), so the poll interval does not bound how soon a step
-   * starts. The wake-up happens in the filter: those events are never buffered. Internal
-   * watchers stay subscribed through a Redis outage (keepWatching resubscribes if ended), and
-   * polling goes on meanwhile.
-   */
-  private watchTasks(pubsub: PubSub): void {
-    const serves = (tenantId: string) => !this.o.tenantIds || this.o.tenantIds.includes(tenantId);
-    this.events = keepWatching(
-      pubsub,
-      TOPICS.taskUpdated,
-      {
-        filter: (payload) => {
-          const event = payload as TaskUpdatedEvent;
-          if (wakes(event) && serves(event.tenantId)) {
-            if (event.task.status === TaskStatus.PENDING) this.promotionAsked = true;
-            this.wake();
-          }
-          return this.inFlight.has(event.task.id);
-        },
-      },
-      (payload) => {
-        const { task } = payload as TaskUpdatedEvent;
-        const flight = this.inFlight.get(task.id);
-        // An event older than this attempt's claim (its version is lower: the task was claimed
-        // again since) is about the attempt before it, already aborted at the claim.
-        if (flight && task.status !== TaskStatus.IN_PROGRESS && task.version >= flight.version) {
-          flight.controller.abort(new Error(`the task became ${task.status}`));
-        }
-      },
-      this.o.logger,
-    );
+    const leasedAt = Date.now();
+    const handOff = this.o.handOff && !this.stopped && mayHandOff(this.o) ? this.o : undefined;
+    const ended = await recordOutcome(this.ctx, a, outcome, this.o.backoff, handOff);
+    if (!ended) return;
+    countClaims(ended.next);
+    for (const step of ended.next) this.execute(step, leasedAt);
+    await this.afterEnd(a.task.id, ended);
   }
 }

@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import type { Tx } from '../graph/cypher.js';
+import { statementName } from '../graph/statement-name.js';
+import { echoExecutor, type Executor } from '../src/engine/executor.js';
+import { allFinished, byKey, waitForWorkflow } from './utils/engine.js';
+import {
+  createOperators,
+  createPlan,
+  inTenant,
+  startPlan,
+  startWorkflow,
+  withScheduler,
+} from './utils/engine-steps.js';
+import type { TestServer } from './utils/server.js';
+
+/**
+ * Hand-off (src/engine/hand-off.ts, issue 15): a step's end that makes a dependant READY starts
+ * it in the same transaction, in the slot it frees, when nothing else waits in the queue. A
+ * chain then costs one commit per step instead of two; with other work waiting, the dependant
+ * is queued like any step.
+ */
+describe('hand-off of a dependant to the slot its dependency frees', () => {
+  /** The statements of each write transaction, and which task each endRun/startRuns was for. */
+  function recordTransactions(server: TestServer) {
+    const txs = new Map<Tx, { names: string[]; ended: string[]; started: string[] }>();
+    server.graph.onStatement = (q, tx) => {
+      const entry = txs.get(tx) ?? { names: [], ended: [], started: [] };
+      const name = statementName(q.cypher);
+      entry.names.push(name);
+      const params = q.params as Record<string, unknown> | undefined;
+      if (name === 'run.repository.endRun') entry.ended.push(String(params?.taskId));
+      if (name === 'run.repository.startRuns') {
+        const runs = (params?.runs ?? []) as { taskId: string }[];
+        entry.started.push(...runs.map((r) => r.taskId));
+      }
+      txs.set(tx, entry);
+    };
+    return txs;
+  }
+
+  it('starts a chain’s next step in the transaction that ends the step before it', async () => {
+    await inTenant(async (server) => {
+      await createOperators(server, { Operator: [] });
+      const txs = recordTransactions(server);
+      let ids: Record<string, string>;
+      try {
+        ids = await startPlan(server, [
+          { key: 'root', title: 'Root' },
+          { key: 'a', title: 'A', parentKey: 'root' },
+          { key: 'b', title: 'B', parentKey: 'root', dependsOnKeys: ['a'] },
+          { key: 'c', title: 'C', parentKey: 'root', dependsOnKeys: ['b'] },
+        ]);
+        await withScheduler(server, echoExecutor(), async () => {
+          const tasks = await waitForWorkflow(server, ids.root!, allFinished);
+          expect(tasks.map((t) => t.status)).toEqual(Array(4).fill('COMPLETED'));
+        });
+      } finally {
+        server.graph.onStatement = undefined;
+      }
+      const all = [...txs.values()];
+      const endOf = (id: string) => all.find((t) => t.ended.includes(id))!;
+      expect(endOf(ids.a!).started).toEqual([ids.b]);
+      expect(endOf(ids.b!).started).toEqual([ids.c]);
+      expect(endOf(ids.c!).started).toEqual([]);
+      // b and c were never claimed by a transaction of their own.
+      const claimsOf = (id: string) => all.filter((t) => t.started.includes(id));
+      expect(claimsOf(ids.b!)).toHaveLength(1);
+      expect(claimsOf(ids.c!)).toHaveLength(1);
+    });
+  });
+
+  it('queues the dependant like any step while other work waits', async () => {
+    await inTenant(async (server) => {
+      await createOperators(server, { Operator: [] });
+      const txs = recordTransactions(server);
+      const other = await createPlan(server, [
+        { key: 'root', title: 'Other root' },
+        { key: 'y', title: 'Y', parentKey: 'root' },
+      ]);
+      // While `a` runs (the scheduler's only slot), the other workflow's step becomes READY.
+      const executor: Executor = async (input) => {
+        if (input.task.title === 'A') {
+          await startWorkflow(server, other.root!);
+          await waitForWorkflow(server, other.root!, (t) => byKey(t).y?.status === 'READY');
+        }
+        return echoExecutor()(input);
+      };
+      let ids: Record<string, string>;
+      try {
+        ids = await startPlan(server, [
+          { key: 'root', title: 'Root' },
+          { key: 'a', title: 'A', parentKey: 'root' },
+          { key: 'b', title: 'B', parentKey: 'root', dependsOnKeys: ['a'] },
+        ]);
+        await withScheduler(
+          server,
+          executor,
+          async () => {
+            const tasks = await waitForWorkflow(server, ids.root!, allFinished);
+            expect(tasks.map((t) => t.status)).toEqual(Array(3).fill('COMPLETED'));
+            const others = await waitForWorkflow(server, other.root!, allFinished);
+            expect(byKey(others).y?.status).toBe('COMPLETED');
+          },
+          { concurrency: 1 },
+        );
+      } finally {
+        server.graph.onStatement = undefined;
+      }
+      const all = [...txs.values()];
+      const endOfA = all.find((t) => t.ended.includes(ids.a!))!;
+      expect(endOfA.started).toEqual([]);
+      expect(endOfA.names).toContain('promotion.repository.changeStatuses');
+    });
+  });
+});
