@@ -6,9 +6,11 @@ import { allFinished, byKey, waitForWorkflow } from './utils/engine.js';
 import {
   createOperators,
   createPlan,
+  eventually,
   inTenant,
   startPlan,
   startWorkflow,
+  untilAborted,
   withScheduler,
 } from './utils/engine-steps.js';
 import type { TestServer } from './utils/server.js';
@@ -110,6 +112,53 @@ describe('hand-off of a dependant to the slot its dependency frees', () => {
       const endOfA = all.find((t) => t.ended.includes(ids.a!))!;
       expect(endOfA.started).toEqual([]);
       expect(endOfA.names).toContain('promotion.repository.changeStatuses');
+    });
+  });
+
+  it('a scheduler stopping while an end hands off waits for the step it was handed, and gives it back', async () => {
+    await inTenant(async (server) => {
+      await createOperators(server, { Operator: [] });
+      const ids = await createPlan(server, [
+        { key: 'root', title: 'Root' },
+        { key: 'a', title: 'A', parentKey: 'root' },
+        { key: 'b', title: 'B', parentKey: 'root', dependsOnKeys: ['a'] },
+      ]);
+      let bRan = false;
+      // `b` runs until its worker stops it.
+      const executor: Executor = async (input) => {
+        if (input.task.title !== 'B') return echoExecutor()(input);
+        bRan = true;
+        return untilAborted(input.signal);
+      };
+      await withScheduler(server, executor, async (scheduler) => {
+        // The stop comes while a's end (which hands `b` to its slot) is being written.
+        let stopping: Promise<void> | undefined;
+        const ending = new Set<Tx>();
+        server.graph.onStatement = (q, tx) => {
+          const name = statementName(q.cypher);
+          if (name === 'run.repository.endRun') ending.add(tx);
+          if (name === 'claim.repository.claimReadyTasks' && ending.has(tx)) {
+            stopping ??= scheduler.stop({ abort: true });
+          }
+        };
+        try {
+          await startWorkflow(server, ids.root!);
+          await eventually('the stop during the hand-off', () => stopping !== undefined);
+          await stopping;
+        } finally {
+          server.graph.onStatement = undefined;
+        }
+        // Nothing of the stopped scheduler runs on: `b` was aborted and released for another.
+        expect(scheduler.running).toBe(0);
+        expect(bRan).toBe(true);
+        const tasks = await waitForWorkflow(
+          server,
+          ids.root!,
+          (t) => byKey(t).b?.status === 'READY',
+        );
+        expect(byKey(tasks).a?.status).toBe('COMPLETED');
+        expect(byKey(tasks).b?.runs.map((r) => r.status)).toEqual(['RELEASED']);
+      });
     });
   });
 });
