@@ -76,13 +76,16 @@ export async function assignmentsByTaskIds(
 export interface TaskLookahead {
   relations: readonly TaskRelation[];
   assignment: boolean;
+  /** Of the task and of each relation's tasks, the only properties to read (absent: all). */
+  only?: Partial<Record<'task' | TaskRelation, readonly (keyof Task)[]>>;
 }
 
 /**
  * One task with the relations its query selects, in one statement: resolved field by field,
  * a one-task read took four round trips (the task, then its assignment and relations), where
  * @neo4j/graphql makes one (issue 15). Rows are those of relatedTasks and assignmentsByTaskIds,
- * in their order. Null when the tenant has no such task.
+ * in their order, of only the properties `ahead.only` names where it names some (toTaskFields).
+ * Null when the tenant has no such task.
  */
 export async function taskWithRelations(
   tx: Tx,
@@ -95,10 +98,11 @@ export async function taskWithRelations(
   assignments: Assignment[] | null;
 } | null> {
   // Only RELATIONS' own patterns are spliced in, as in relatedTasks.
+  const only = ahead.only ?? {};
   const lists = ahead.relations.map(
     (relation) => `,
       COLLECT { MATCH ${RELATIONS[relation]} WITH m ORDER BY m.createdAt, m.id
-                RETURN ${projected('Task', 'm')} } AS ${relation}`,
+                RETURN ${projected('Task', 'm', only[relation])} } AS ${relation}`,
   );
   const assignment = ahead.assignment
     ? `, COLLECT { MATCH (n)-[r:ASSIGNED_TO]->(a:Agent) RETURN ${ASSIGNMENT} } AS assignments`
@@ -106,17 +110,19 @@ export async function taskWithRelations(
   const [row] = await tx.run<Record<string, unknown> & { n: NodeLike }>({
     cypher: `
       MATCH (n:Task {tenantId: $tenantId, id: $id}) USING INDEX SEEK n:Task(id)
-      RETURN ${projected('Task', 'n')} AS n${lists.join('')}${assignment}`,
+      RETURN ${projected('Task', 'n', only.task)} AS n${lists.join('')}${assignment}`,
     params: { tenantId, id },
   });
   if (!row) return null;
   const related: Partial<Record<TaskRelation, Task[]>> = {};
+  const reader = (fields: readonly (keyof Task)[] | undefined) =>
+    fields ? (t: NodeLike) => toTaskFields(t, fields) : toTask;
   for (const relation of ahead.relations)
-    related[relation] = (row[relation] as NodeLike[]).map(toTask);
+    related[relation] = (row[relation] as NodeLike[]).map(reader(only[relation]));
   const assignments = ahead.assignment
     ? (row.assignments as AssignmentRow[]).map((a) => toAssignment(id, a))
     : null;
-  return { task: toTask(row.n), related, assignments };
+  return { task: reader(only.task)(row.n), related, assignments };
 }
 
 export async function requirementsByTaskIds(

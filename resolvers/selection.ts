@@ -1,4 +1,4 @@
-import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
+import { Kind, type FieldNode, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
 
 /**
  * The names of the fields the query selects on this field's value (on each item of a list),
@@ -8,18 +8,28 @@ import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
  * to answer three.
  */
 export function selectedFields(info: GraphQLResolveInfo): string[] {
-  const names = new Set<string>();
+  return namesIn(fieldsIn(info, info.fieldNodes));
+}
+
+/** selectedFields one level down: what the query selects on the value of its field `name`. */
+export function selectedFieldsUnder(info: GraphQLResolveInfo, name: string): string[] {
+  const under = fieldsIn(info, info.fieldNodes).filter((f) => f.name.value === name);
+  return namesIn(fieldsIn(info, under));
+}
+
+/** The fields selected on `nodes`' values, through fragments. */
+function fieldsIn(info: GraphQLResolveInfo, nodes: readonly FieldNode[]): FieldNode[] {
+  const fields: FieldNode[] = [];
   const visit = (set: SelectionSetNode | undefined): void => {
     for (const s of set?.selections ?? []) {
-      if (s.kind === Kind.FIELD) {
-        if (s.name.value !== '__typename') names.add(s.name.value);
-      } else if (s.kind === Kind.INLINE_FRAGMENT) {
-        visit(s.selectionSet);
-      } else {
-        visit(info.fragments[s.name.value]?.selectionSet);
-      }
+      if (s.kind === Kind.FIELD) fields.push(s);
+      else if (s.kind === Kind.INLINE_FRAGMENT) visit(s.selectionSet);
+      else visit(info.fragments[s.name.value]?.selectionSet);
     }
   };
-  for (const node of info.fieldNodes) visit(node.selectionSet);
-  return [...names].sort();
+  for (const node of nodes) visit(node.selectionSet);
+  return fields;
 }
+
+const namesIn = (fields: FieldNode[]) =>
+  [...new Set(fields.map((f) => f.name.value).filter((n) => n !== '__typename'))].sort();

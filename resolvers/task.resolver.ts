@@ -26,7 +26,7 @@ import { tenantEvents } from '../subscriptions/pubsub.js';
 import { TOPICS, type TaskUpdatedEvent } from '../subscriptions/topics.js';
 import { newestOnly } from '../subscriptions/newest.js';
 import { orderToSort, RESUME_AFTER, withoutNulls } from './args.js';
-import { selectedFields } from './selection.js';
+import { selectedFields, selectedFieldsUnder } from './selection.js';
 
 @Authorized(Role.VIEWER)
 @Resolver(() => Task)
@@ -37,7 +37,9 @@ export class TaskResolver {
     @Ctx() ctx: AppContext,
     @Info() info: GraphQLResolveInfo,
   ): Promise<Task> {
-    return ctx.loaders.tasks.withRelations(id, selectedFields(info));
+    return ctx.loaders.tasks.withRelations(id, selectedFields(info), (field) =>
+      selectedFieldsUnder(info, field),
+    );
   }
 
   @Query(() => TaskConnection)
@@ -81,23 +83,23 @@ export class TaskResolver {
 
   @FieldResolver(() => Task, { nullable: true })
   async parent(@Root() task: Task, @Ctx() ctx: AppContext): Promise<Task | null> {
-    const [parent] = await ctx.loaders.tasks.parent.load(task.id);
-    return parent?.task ?? null;
+    const [parent] = await ctx.loaders.tasks.relatedTo(task, 'parent');
+    return parent ?? null;
   }
 
   @FieldResolver(() => [Task], { description: 'Direct subtasks, oldest first.' })
   async subtasks(@Root() task: Task, @Ctx() ctx: AppContext): Promise<Task[]> {
-    return (await ctx.loaders.tasks.subtasks.load(task.id)).map((r) => r.task);
+    return ctx.loaders.tasks.relatedTo(task, 'subtasks');
   }
 
   @FieldResolver(() => [Task], { description: 'Tasks this one waits for.' })
   async dependencies(@Root() task: Task, @Ctx() ctx: AppContext): Promise<Task[]> {
-    return (await ctx.loaders.tasks.dependencies.load(task.id)).map((r) => r.task);
+    return ctx.loaders.tasks.relatedTo(task, 'dependencies');
   }
 
   @FieldResolver(() => [Task], { description: 'Tasks that wait for this one.' })
   async dependents(@Root() task: Task, @Ctx() ctx: AppContext): Promise<Task[]> {
-    return (await ctx.loaders.tasks.dependents.load(task.id)).map((r) => r.task);
+    return ctx.loaders.tasks.relatedTo(task, 'dependents');
   }
 
   @FieldResolver(() => [String])

@@ -3,6 +3,7 @@ import * as relations from '../graph/task-relations.repository.js';
 import type DataLoader from 'dataloader';
 import type { Task, TaskStatus } from './domain/task.js';
 import { NotFoundError } from './domain/errors.js';
+import { taskPropertiesOnly } from '../graph/mappers.js';
 import { groupedBy } from './loaders.js';
 
 type Read = <T>(work: (tx: Tx) => Promise<T>) => Promise<T>;
@@ -53,28 +54,55 @@ export function createTaskLoaders(read: Read, tenantId: string, task: DataLoader
         (r) => r.agentId,
       ),
   };
+  const readInPart = new WeakMap<object, Partial<Record<relations.TaskRelation, Task[]>>>();
   /**
-   * One task whose query selects `fields`: with the relations among them read in the same
-   * statement and primed into their loaders, so the field resolvers make no round trip of their
-   * own (issue 15). Without such fields, the plain batched read.
+   * One task whose query selects `fields` (and `under(field)` on a field's value): with the
+   * relations among them read in the same statement and primed into their loaders, so the
+   * field resolvers make no round trip of their own (issue 15), and of the task and of each
+   * relation only the properties selected, when all that is selected of it are properties
+   * (taskPropertiesOnly). Without such fields, the plain batched read.
    */
-  const withRelations = async (id: string, fields: readonly string[]): Promise<Task> => {
+  const withRelations = async (
+    id: string,
+    fields: readonly string[],
+    under: (field: string) => string[],
+  ): Promise<Task> => {
     const wanted = new Set(fields.flatMap((f) => (AHEAD[f] ? [AHEAD[f]] : [])));
     if (wanted.size === 0) return task.load(id);
-    const ahead = {
-      assignment: wanted.has('assignment'),
-      relations: [...wanted].filter((w) => w !== 'assignment'),
-    };
+    const list = [...wanted].filter((w) => w !== 'assignment') as relations.TaskRelation[];
+    const only: NonNullable<relations.TaskLookahead['only']> = {};
+    const own = taskPropertiesOnly(fields.filter((f) => !AHEAD[f]));
+    if (own) only.task = own;
+    for (const relation of list) {
+      const selected = taskPropertiesOnly(under(relation));
+      if (selected) only[relation] = selected;
+    }
+    const ahead = { assignment: wanted.has('assignment'), relations: list, only };
     const found = await read((tx) => relations.taskWithRelations(tx, tenantId, id, ahead));
     if (!found) throw new NotFoundError('Task', id);
-    task.prime(id, found.task);
-    for (const [relation, tasks] of Object.entries(found.related))
-      loaders[relation as relations.TaskRelation].prime(
-        id,
-        tasks.map((t) => ({ ownerId: id, task: t })),
-      );
+    // A task read in part answers this field only: another that loads it must read it whole.
+    if (!own) task.prime(id, found.task);
+    const inPart: Partial<Record<relations.TaskRelation, Task[]>> = {};
+    for (const [relation, tasks] of Object.entries(found.related) as [
+      relations.TaskRelation,
+      Task[],
+    ][]) {
+      if (only[relation]) inPart[relation] = tasks;
+      else
+        loaders[relation].prime(
+          id,
+          tasks.map((t) => ({ ownerId: id, task: t })),
+        );
+    }
+    readInPart.set(found.task, inPart);
     if (found.assignments) loaders.assignment.prime(id, found.assignments);
     return found.task;
   };
-  return { ...loaders, withRelations };
+  /**
+   * A task's related tasks: those read in part with it (withRelations) for its own fields only,
+   * since another field of the request may select more of them; else its relation's loader.
+   */
+  const relatedTo = async (of: { id: string }, relation: relations.TaskRelation): Promise<Task[]> =>
+    readInPart.get(of)?.[relation] ?? (await loaders[relation].load(of.id)).map((r) => r.task);
+  return { ...loaders, withRelations, relatedTo };
 }

@@ -29,8 +29,8 @@ describe('task(id) with its relations', () => {
         { key: "d2", title: "Second dependency", parentKey: "root" },
         { key: "t", title: "The task", parentKey: "root", dependsOnKeys: ["d1", "d2"],
           assigneeId: "${agent.data!.createAgents[0]!.id}" },
-        { key: "c1", title: "Child one", parentKey: "t" },
-        { key: "c2", title: "Child two", parentKey: "t" },
+        { key: "c1", title: "Child one", description: "First child", parentKey: "t" },
+        { key: "c2", title: "Child two", description: "Second child", parentKey: "t" },
         { key: "x", title: "Waits for the task", parentKey: "root", dependsOnKeys: ["t"] }
       ]) { id key } }`,
     );
@@ -65,6 +65,38 @@ describe('task(id) with its relations', () => {
     expect(idsOf('dependencies')).toEqual([ids.d1, ids.d2].sort());
 
     expect(await statementsFor(server, () => one(ids.t!))).toBe(1);
+  });
+
+  it('reads only the properties selected, of the task and of each relation', async () => {
+    const cypher: string[] = [];
+    server.graph.onStatement = (q) => void cypher.push(q.cypher);
+    let answer: Awaited<ReturnType<typeof one>>;
+    try {
+      answer = await one(ids.t!);
+    } finally {
+      server.graph.onStatement = undefined;
+    }
+    expect(answer.errors).toBeUndefined();
+    const statement = cypher.find((c) => c.includes('COLLECT'))!;
+    // Nothing the query leaves out is read: no description or result of any task (`n` the
+    // task, `m` a related one; the assignment's agent is read whole, `a`).
+    const taskProperties = (v: string) =>
+      [...statement.matchAll(new RegExp(`\\b${v} \\{([^}]*)\\}`, 'g'))].map((m) => m[1]!);
+    const read = [...taskProperties('n'), ...taskProperties('m')];
+    expect(read).toContain('.id, .tenantId, .title'); // the task, the parent, dependencies
+    expect(read).toContain('.id, .tenantId'); // dependents { id }
+    for (const properties of read) expect(properties).not.toMatch(/\.(description|result)\b/);
+
+    // What one field read in part is its own: another field of the same request that selects
+    // more of the same tasks gets all it selects.
+    const both = await server.gql<Record<string, { subtasks: Record<string, unknown>[] }>, never>(
+      `query { a: task(id: "${ids.t}") { subtasks { id } }
+               b: task(id: "${ids.t}") { subtasks { id title description } } }`,
+    );
+    expect(both.errors).toBeUndefined();
+    const described = both.data!.b!.subtasks.map((t) => t.description).sort();
+    expect(described).toEqual(['First child', 'Second child']);
+    expect(both.data!.a!.subtasks.map((t) => Object.keys(t))).toEqual([['id'], ['id']]);
   });
 
   it('reads a task without relations, or several, in one batched statement', async () => {
