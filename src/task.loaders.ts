@@ -81,7 +81,8 @@ export function createTaskLoaders(read: Read, tenantId: string, task: DataLoader
     const found = await read((tx) => relations.taskWithRelations(tx, tenantId, id, ahead));
     if (!found) throw new NotFoundError('Task', id);
     // A task read in part answers this field only: another that loads it must read it whole.
-    if (!own) task.prime(id, found.task);
+    // Read whole, others get a copy: the relations read in part below stay this field's.
+    if (!own) task.prime(id, { ...found.task });
     const inPart: Partial<Record<relations.TaskRelation, Task[]>> = {};
     for (const [relation, tasks] of Object.entries(found.related) as [
       relations.TaskRelation,
