@@ -17,7 +17,7 @@ import {
 import { startRuns, type RunStart } from '../../graph/run.repository.js';
 import { useVersions } from '../../graph/agent-version.repository.js';
 import { withVersion } from '../domain/agent-version.js';
-import { TOPICS } from '../../subscriptions/topics.js';
+import { announce } from '../evolution/versions/lifecycle.js';
 import type { Agent } from '../domain/agent.js';
 import type { Task } from '../domain/task.js';
 import { publishTasks } from '../services/task-events.js';
@@ -160,19 +160,7 @@ export async function claimIn(
     if (!agent) throw new Error(`agent of run ${p.runId} is gone; claiming again`);
     return { ...p, agent: withVersion(agent, versions.byRun.get(p.runId)) };
   });
-  for (const v of versions.created) {
-    const summary = `version ${v.version} of agent ${v.agentId}: new -> LIVE (${v.reason})`;
-    emit({
-      topic: TOPICS.evolution,
-      payload: {
-        tenantId: v.tenantId,
-        kind: 'VERSION_CHANGED',
-        subjectLabel: 'AgentVersion',
-        subjectId: v.id,
-        summary,
-      },
-    });
-  }
+  for (const v of versions.created) announce(emit, v, null, v.reason);
   await publishTasks(
     tx,
     emit,
