@@ -7,12 +7,23 @@ import type {
   RemoteAgent,
 } from '../src/domain/agent.js';
 import type { Page, PageRequest } from '../src/domain/page.js';
-import { FINISHED_STATUSES, TaskStatus } from '../src/domain/task.js';
+import { FINISHED_STATUSES, TaskStatus, type Task } from '../src/domain/task.js';
 import type { CypherQuery, Tx } from './cypher.js';
-import { toAgent, toCapability } from './mappers.js';
-import { readPage, type NodeLike, type Sort } from './page.js';
+import {
+  taskPropertiesOnly,
+  toAgent,
+  toAgentFields,
+  toCapability,
+  type AgentProperty,
+} from './mappers.js';
+import { readPage, type ListSpec, type NodeLike, type Sort } from './page.js';
 import { projected } from './projections.js';
 import { lockAndBump } from './locks.js';
+import {
+  assignedTaskReader,
+  assignedTasksOf,
+  assignedTasksParams,
+} from './task-relations.repository.js';
 
 export interface NewAgent {
   name: string;
@@ -212,20 +223,27 @@ export async function agentsByIds(
   return rows.map((r) => toAgent(r.n));
 }
 
+/** Agent `a`'s capabilities by name, each {name, rel: the HAS_CAPABILITY's properties}. */
+const capabilitiesOf = (a: string) => `COLLECT {
+        MATCH (${a})-[r:HAS_CAPABILITY]->(c:Capability)
+        WITH c, r ORDER BY c.name
+        RETURN {name: c.name, rel: properties(r)}
+      }`;
+type CapabilityRow = { name: string; rel: Record<string, unknown> };
+
 export async function capabilitiesByAgentIds(
   tx: Tx,
   tenantId: string,
   ids: readonly string[],
 ): Promise<AgentCapability[]> {
-  const rows = await tx.run<{ agentId: string; name: string; rel: Record<string, unknown> }>({
+  const rows = await tx.run<{ agentId: string; capabilities: CapabilityRow[] }>({
     cypher: `
       UNWIND $ids AS agentId
-      MATCH (owner:Agent {tenantId: $tenantId, id: agentId})-[r:HAS_CAPABILITY]->(c:Capability) USING INDEX SEEK owner:Agent(id)
-      RETURN agentId, c.name AS name, properties(r) AS rel
-      ORDER BY name`,
+      MATCH (owner:Agent {tenantId: $tenantId, id: agentId}) USING INDEX SEEK owner:Agent(id)
+      RETURN agentId, ${capabilitiesOf('owner')} AS capabilities`,
     params: { tenantId, ids },
   });
-  return rows.map((r) => toCapability(r.agentId, r.name, r.rel));
+  return rows.flatMap((r) => r.capabilities.map((c) => toCapability(r.agentId, c.name, c.rel)));
 }
 
 /**
@@ -268,13 +286,33 @@ export async function activeChiefOfStaff(
   return row ? { chief: toAgent(row.n), unfinished: row.load } : null;
 }
 
-export function listAgents(
+/**
+ * What a page of agents reads of each in its own statement, for the fields its query selects
+ * (resolvers/agent-lookahead.ts): without it, a page with its agents' capabilities and tasks
+ * took three statements where @neo4j/graphql takes one (issue 15).
+ */
+export interface AgentListAhead {
+  /** The only properties to read of each agent (toAgentFields); absent: all of them. */
+  only?: readonly AgentProperty[];
+  capabilities?: boolean;
+  /** As tasksByAssigneeIds reads them. */
+  tasks?: { statuses: TaskStatus[] | null; limit: number; selected: readonly string[] | null };
+}
+
+/** Of one agent of a page, what its AgentListAhead read with it. */
+export interface AgentRelated {
+  capabilities?: AgentCapability[];
+  tasks?: Task[];
+}
+
+export async function listAgents(
   tx: Tx,
   tenantId: string,
   filter: AgentFilter,
   sort: Sort,
   page: PageRequest,
-): Promise<Page<Agent>> {
+  ahead: AgentListAhead = {},
+): Promise<Page<Agent> & { related: Map<string, AgentRelated> }> {
   const conditions: string[] = [];
   if (filter.role) conditions.push('n.role = $role');
   if (filter.status?.length) conditions.push('n.status IN $status');
@@ -287,15 +325,30 @@ export function listAgents(
       '(toLower(n.name) CONTAINS toLower($text) OR toLower(coalesce(n.description, "")) CONTAINS toLower($text))',
     );
   }
-  return readPage(
+  const columns: Record<string, string> = {};
+  let params: ListSpec['params'] = { tenantId, ...filter };
+  if (ahead.capabilities) columns.capabilities = capabilitiesOf('n');
+  const fields = ahead.tasks && taskPropertiesOnly(ahead.tasks.selected);
+  if (ahead.tasks) {
+    columns.tasks = assignedTasksOf('n', fields ?? null);
+    params = { ...params, ...assignedTasksParams(ahead.tasks.statuses, ahead.tasks.limit) };
+  }
+  const readTask = assignedTaskReader(fields ?? null);
+  const related = new Map<string, AgentRelated>();
+  const read = await readPage(
     tx,
-    {
-      label: 'Agent',
-      conditions,
-      params: { tenantId, ...filter },
-      sort,
-      page,
+    { label: 'Agent', conditions, params, sort, page, columns, only: ahead.only },
+    (node, row) => {
+      const agent = ahead.only ? toAgentFields(node, ahead.only) : toAgent(node);
+      const of: AgentRelated = {};
+      if (ahead.capabilities) {
+        const rows = row.capabilities as CapabilityRow[];
+        of.capabilities = rows.map((c) => toCapability(agent.id, c.name, c.rel));
+      }
+      if (ahead.tasks) of.tasks = (row.tasks as NodeLike[]).map(readTask);
+      related.set(agent.id, of);
+      return agent;
     },
-    toAgent,
   );
+  return { ...read, related };
 }

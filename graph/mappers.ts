@@ -151,35 +151,74 @@ export function toAgentSummary(
   };
 }
 
+/** An agent's properties a query can select alone (AGENT reads each; `remote` is three). */
+export type AgentProperty = Exclude<keyof Agent, 'remote' | 'versionId' | 'usedVersion'>;
+
+/** How each property of an agent is read (one place for toAgent and toAgentFields). */
+const AGENT: { [K in AgentProperty]-?: (r: Reader) => Agent[K] } = {
+  id: (r) => r.text('id'),
+  tenantId: (r) => String(r.p.tenantId),
+  name: (r) => r.text('name'),
+  description: (r) => str(r.p.description),
+  role: (r) => r.oneOf('role', AgentRole),
+  status: (r) => r.oneOf('status', AgentStatus),
+  active: (r) => Boolean(r.p.active),
+  model: (r) => str(r.p.model),
+  systemPrompt: (r) => str(r.p.systemPrompt),
+  version: (r) => num(r.p.version, 1),
+  temperature: (r) => (typeof r.p.temperature === 'number' ? r.p.temperature : null),
+  tools: (r) => (Array.isArray(r.p.tools) ? (r.p.tools as unknown[]).map(String) : []),
+  lessonBudget: (r) => (r.p.lessonBudget == null ? null : num(r.p.lessonBudget, 0)),
+  reviewPlans: (r) => Boolean(r.p.reviewPlans),
+  createdAt: (r) => r.time('createdAt'),
+  updatedAt: (r) => r.time('updatedAt'),
+};
+const AGENT_PROPERTIES = Object.keys(AGENT) as AgentProperty[];
+
 export function toAgent(node: NodeLike): Agent {
-  const r = new Reader('Agent', node);
-  const p = r.p;
-  return {
-    id: r.text('id'),
-    tenantId: String(p.tenantId),
-    name: r.text('name'),
-    description: str(p.description),
-    role: r.oneOf('role', AgentRole),
-    status: r.oneOf('status', AgentStatus),
-    active: Boolean(p.active),
-    model: str(p.model),
-    systemPrompt: str(p.systemPrompt),
-    version: num(p.version, 1),
-    temperature: typeof p.temperature === 'number' ? p.temperature : null,
-    tools: Array.isArray(p.tools) ? (p.tools as unknown[]).map(String) : [],
-    lessonBudget: p.lessonBudget == null ? null : num(p.lessonBudget, 0),
-    reviewPlans: Boolean(p.reviewPlans),
-    remote:
-      typeof p.remoteUrl === 'string'
-        ? {
-            url: p.remoteUrl,
-            headers: typeof p.remoteHeadersJson === 'string' ? JSON.parse(p.remoteHeadersJson) : [],
-            headersSealed: str(p.remoteHeadersSealed),
-          }
-        : null,
-    createdAt: r.time('createdAt'),
-    updatedAt: r.time('updatedAt'),
-  };
+  const agent = toAgentFields(node, AGENT_PROPERTIES);
+  const p = node.properties;
+  agent.remote =
+    typeof p.remoteUrl === 'string'
+      ? {
+          url: p.remoteUrl,
+          headers: typeof p.remoteHeadersJson === 'string' ? JSON.parse(p.remoteHeadersJson) : [],
+          headersSealed: str(p.remoteHeadersSealed),
+        }
+      : null;
+  return agent;
+}
+
+/** `selected` (GraphQL field names) when each is a property of an agent; null otherwise. */
+export function agentPropertiesOnly(selected: readonly string[]): AgentProperty[] | null {
+  return propertiesOnly(AGENT, selected);
+}
+
+/** An agent with only `fields` read, and its id and tenant, as toTaskFields reads a task. */
+export function toAgentFields(node: NodeLike, fields: readonly AgentProperty[]): Agent {
+  return readFields<Agent>('Agent', AGENT, node, fields);
+}
+
+type Readers = Record<string, (r: Reader) => unknown>;
+
+/** `selected` when each is one of `table`'s properties; null otherwise. */
+function propertiesOnly<K extends string>(
+  table: Record<K, unknown>,
+  selected: readonly string[] | null,
+): K[] | null {
+  return selected?.every((f) => Object.hasOwn(table, f)) ? (selected as K[]) : null;
+}
+
+/**
+ * A node with only `fields` read by `table`, and its id and tenant: for an answer that selects
+ * no more (resolvers/selection.ts), from a projection of those properties (projections.ts).
+ * The others are absent: such an object goes to the client, never to the engine.
+ */
+function readFields<T>(label: string, table: Readers, node: NodeLike, fields: readonly string[]) {
+  const r = new Reader(label, node);
+  const read: Record<string, unknown> = { id: table.id!(r), tenantId: table.tenantId!(r) };
+  for (const f of fields) read[f] = table[f]!(r);
+  return read as T;
 }
 
 export function toCapability(
@@ -239,20 +278,12 @@ export function toTask(node: NodeLike): Task {
 
 /** `selected` (GraphQL field names) when each is a property of a task; null otherwise. */
 export function taskPropertiesOnly(selected: readonly string[] | null): (keyof Task)[] | null {
-  const known = TASK_PROPERTIES as readonly string[];
-  return selected?.every((f) => known.includes(f)) ? (selected as (keyof Task)[]) : null;
+  return propertiesOnly(TASK, selected);
 }
 
-/**
- * A task with only `fields` read, and its id and tenant: for an answer that selects no more
- * (resolvers/selection.ts, taskPropertiesOnly), from a projection of those properties
- * (projections.ts). The others are absent: such a task goes to the client, never to the engine.
- */
+/** A task with only `fields` read, and its id and tenant (readFields). */
 export function toTaskFields(node: NodeLike, fields: readonly (keyof Task)[]): Task {
-  const r = new Reader('Task', node);
-  const task: Record<string, unknown> = { id: TASK.id(r), tenantId: TASK.tenantId(r) };
-  for (const f of fields) task[f] = TASK[f](r);
-  return task as unknown as Task;
+  return readFields<Task>('Task', TASK, node, fields);
 }
 
 export function toMessage(node: NodeLike): Message {

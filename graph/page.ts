@@ -49,6 +49,10 @@ export interface ListSpec {
   params: Record<string, unknown> & { tenantId: string };
   sort: Sort;
   page: PageRequest;
+  /** Of a projected label, the only properties to read (absent: all; projections.ts). */
+  only?: readonly string[];
+  /** More columns of each row: name -> fixed Cypher over `n`, read after the page's limit. */
+  columns?: Record<string, string>;
 }
 
 /** The name a cursor is signed for: a cursor is valid only for its list and order. */
@@ -90,7 +94,10 @@ export function listQuery(spec: ListSpec): CypherQuery {
       source(spec, property),
       `WHERE ${conditions.join(' AND ')}`,
       `WITH n ORDER BY n.tenantId ${dir}, n.${property} ${dir}, n.id ${dir} LIMIT $limit`,
-      `RETURN ${isProjected(spec.label) ? projected(spec.label, 'n') : 'n'} AS node, toString(n.${property}) AS sortValue`,
+      `RETURN ${isProjected(spec.label) ? projected(spec.label, 'n', spec.only) : 'n'} AS node, toString(n.${property}) AS sortValue` +
+        Object.entries(spec.columns ?? {})
+          .map(([name, cypher]) => `,\n  ${cypher} AS ${name}`)
+          .join(''),
     ].join('\n'),
     params,
   };
@@ -111,19 +118,19 @@ export function countQuery(spec: ListSpec): CypherQuery {
 
 /**
  * Runs a list, and its count when the request asks for one, in the caller's transaction, and
- * maps nodes to domain objects.
+ * maps nodes (with their row's `columns`) to domain objects.
  */
 export async function readPage<T>(
   tx: Tx,
   spec: ListSpec,
-  map: (node: NodeLike) => T,
+  map: (node: NodeLike, row: Record<string, unknown>) => T,
 ): Promise<Page<T>> {
   const rows = await tx.run<{ node: NodeLike; sortValue: string }>(listQuery(spec));
   const [count] = spec.page.total ? await tx.run<{ total: number }>(countQuery(spec)) : [];
   const list = listKey(spec);
   // A node the mappers cannot read is left out and logged, not the whole page (issue 9).
   const items = rows.slice(0, spec.page.first).flatMap((row) => {
-    const node = mapOrSkip(map, row.node);
+    const node = mapOrSkip((n) => map(n, row), row.node);
     if (node === undefined) return [];
     const cursor = encodeCursor({ value: row.sortValue, id: String(row.node.properties.id) }, list);
     return [{ node, cursor }];

@@ -155,6 +155,30 @@ export async function delegatorsByTaskIds(
 }
 
 /**
+ * Agent `a`'s assigned tasks, newest first, at most $taskLimit, of $statuses unless that is
+ * null, as projections of `fields` (all properties when null): for agent.tasks, batched here
+ * or with a page of agents (listAgents).
+ */
+export function assignedTasksOf(a: string, fields: readonly (keyof Task)[] | null): string {
+  return `COLLECT {
+        MATCH (${a})<-[:ASSIGNED_TO]-(t:Task)
+        WHERE $statuses IS NULL OR t.status IN $statuses
+        WITH t ORDER BY t.createdAt DESC, t.id DESC LIMIT $taskLimit
+        RETURN ${projected('Task', 't', fields)}
+      }`;
+}
+
+/** The parameters of assignedTasksOf. */
+export const assignedTasksParams = (statuses: TaskStatus[] | null, limit: number) => ({
+  statuses,
+  taskLimit: neo4j.int(limit),
+});
+
+/** How assignedTasksOf's projections of `fields` are read. */
+export const assignedTaskReader = (fields: readonly (keyof Task)[] | null) =>
+  fields ? (t: NodeLike) => toTaskFields(t, fields) : toTask;
+
+/**
  * For agent.tasks: each agent's assigned tasks, newest first, at most `limit` each; with
  * `selected` fields that are all properties, only those properties of each (toTaskFields).
  */
@@ -171,16 +195,10 @@ export async function tasksByAssigneeIds(
     cypher: `
       UNWIND $ids AS agentId
       MATCH (a:Agent {tenantId: $tenantId, id: agentId}) USING INDEX SEEK a:Agent(id)
-      CALL (a) {
-        MATCH (a)<-[:ASSIGNED_TO]-(t:Task)
-        WHERE $statuses IS NULL OR t.status IN $statuses
-        WITH t ORDER BY t.createdAt DESC, t.id DESC LIMIT $limit
-        RETURN collect(${projected('Task', 't', fields)}) AS tasks
-      }
-      RETURN agentId, tasks`,
-    params: { tenantId, ids, statuses, limit: neo4j.int(limit) },
+      RETURN agentId, ${assignedTasksOf('a', fields)} AS tasks`,
+    params: { tenantId, ids, ...assignedTasksParams(statuses, limit) },
   });
-  const read = fields ? (t: NodeLike) => toTaskFields(t, fields) : toTask;
+  const read = assignedTaskReader(fields);
   return rows.flatMap((r) => r.tasks.map((t) => ({ agentId: r.agentId, task: read(t) })));
 }
 

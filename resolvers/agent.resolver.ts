@@ -29,6 +29,7 @@ import { AgentOrder, AgentStatus, Role } from '../schema/enums.js';
 import { PageArgs } from '../schema/page.args.js';
 import type { AppContext } from '../src/context.js';
 import { orderToSort, RESUME_AFTER, withoutNulls } from './args.js';
+import { agentListAhead, primeAgentFields } from './agent-lookahead.js';
 
 @Authorized(Role.VIEWER)
 @Resolver(() => Agent)
@@ -47,12 +48,16 @@ export class AgentResolver {
     orderBy?: AgentOrder,
     @Args(() => PageArgs) args: PageArgs = {},
   ): Promise<AgentConnection> {
+    // The items' capabilities and tasks are read with the page when selected (issue 15).
+    const ahead = agentListAhead(info);
     const page = await ctx.services.agents.list(
       ctx.tenantId,
       withoutNulls(filter),
       orderToSort(orderBy ?? AgentOrder.CREATED_ASC),
       pageInput(args, info),
+      ahead,
     );
+    primeAgentFields(ctx, ahead, page.related);
     return toConnection(page);
   }
 

@@ -17,6 +17,25 @@ export function selectedFieldsUnder(info: GraphQLResolveInfo, name: string): str
   return namesIn(fieldsIn(info, under));
 }
 
+/**
+ * The field nodes the query selects at `path` below this field, through fragments: with
+ * ['nodes'], those on each item of a connection's nodes.
+ */
+export function fieldNodesAt(info: GraphQLResolveInfo, path: readonly string[]): FieldNode[] {
+  let level = fieldsIn(info, info.fieldNodes);
+  for (const name of path)
+    level = fieldsIn(
+      info,
+      level.filter((f) => f.name.value === name),
+    );
+  return level;
+}
+
+/** selectedFields of the field these nodes select (all of one response key). */
+export function selectedFieldsOf(info: GraphQLResolveInfo, nodes: readonly FieldNode[]): string[] {
+  return namesIn(fieldsIn(info, nodes));
+}
+
 /** The fields selected on `nodes`' values, through fragments. */
 function fieldsIn(info: GraphQLResolveInfo, nodes: readonly FieldNode[]): FieldNode[] {
   const fields: FieldNode[] = [];

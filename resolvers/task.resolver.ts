@@ -27,6 +27,7 @@ import { TOPICS, type TaskUpdatedEvent } from '../subscriptions/topics.js';
 import { newestOnly } from '../subscriptions/newest.js';
 import { orderToSort, RESUME_AFTER, withoutNulls } from './args.js';
 import { selectedFields, selectedFieldsUnder } from './selection.js';
+import { AGENT_TASKS_MAX, agentTasksLoader } from './agent-lookahead.js';
 
 @Authorized(Role.VIEWER)
 @Resolver(() => Task)
@@ -253,14 +254,12 @@ export class AgentTasksResolver {
     @Info() info?: GraphQLResolveInfo,
   ): Promise<Task[]> {
     const limit = first ?? 50;
-    if (limit < 1 || limit > 100) {
+    if (limit < 1 || limit > AGENT_TASKS_MAX) {
       throw new BadInputError(`first must be between 1 and 100, but got ${limit}`);
     }
     // Only the properties the query selects, when it selects nothing else (selection.ts).
     const fields = info ? selectedFields(info) : null;
-    const loader = ctx.loaders.keyed('agentTasks', [status ?? null, limit, fields], () =>
-      ctx.loaders.tasks.agentTasks(status ?? null, limit, fields),
-    );
+    const loader = agentTasksLoader(ctx, status ?? null, limit, fields);
     return (await loader.load(agent.id)).map((r) => r.task);
   }
 

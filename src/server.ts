@@ -277,6 +277,9 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     validationRules: limitValidationRules(limits),
     formatError: (formatted, error) =>
       formatTokenLimitError(formatted) ?? formatError(formatted, error, logger),
+    // Compact JSON: Apollo indents every response by default; a page of 50 agents with their
+    // tasks was 102 KB where 54 KB say the same (issue 15).
+    stringifyResult: (result) => JSON.stringify(result),
     plugins: [
       metricsPlugin<AppContext>(),
       tracingPlugin<AppContext>(),

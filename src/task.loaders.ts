@@ -47,7 +47,7 @@ export function createTaskLoaders(read: Read, tenantId: string, task: DataLoader
       (r) => r.agentId,
     ),
     /** agent.tasks for one set of arguments and selected fields (null: all properties). */
-    agentTasks: (statuses: TaskStatus[] | null, limit: number, fields: string[] | null) =>
+    agentTasks: (statuses: TaskStatus[] | null, limit: number, fields: readonly string[] | null) =>
       groupedBy(
         (ids) =>
           read((tx) => relations.tasksByAssigneeIds(tx, tenantId, ids, statuses, limit, fields)),

@@ -206,15 +206,19 @@ export class AgentService {
     });
   }
 
+  /** A page of agents, with what `ahead` names read of each in the same statement. */
   list(
     tenantId: string,
     filter: repo.AgentFilter,
     sort: Sort,
     input: PageInput,
-  ): Promise<Page<Agent>> {
+    ahead: repo.AgentListAhead = {},
+  ): Promise<Page<Agent> & { related: Map<string, repo.AgentRelated> }> {
     const page = pageRequest(input);
     const text = optionalText('text', filter.text, LIMITS.search) ?? undefined;
-    return this.uow.read((tx) => repo.listAgents(tx, tenantId, { ...filter, text }, sort, page));
+    return this.uow.read((tx) =>
+      repo.listAgents(tx, tenantId, { ...filter, text }, sort, page, ahead),
+    );
   }
 }
 
