@@ -77,8 +77,8 @@ export interface DispatchedStep {
  * or from `dispatched` ids when a dispatch queue handed them out (those no longer READY, not
  * yet due or outside the scheduler's tenants are skipped). Concurrent claimers that all took
  * the queue's head waited on each other's locks and found those steps gone (issue 15): a
- * claim picks at random among the `SPREAD × limit` oldest steps of the highest priority, so
- * priority order holds and age order holds within that window. The picked steps are locked in
+ * claim picks at random among the `spread × limit` oldest steps of the highest priority, so
+ * priority order holds and age order holds within that window (`spread` 1: the head itself). The picked steps are locked in
  * id order, so two claims never deadlock on each other. The SET takes each task's write lock
  * before its status is read again, so two workers never both claim one task (Neo4j reads are
  * read-committed: a plain match-then-set could).
@@ -90,6 +90,7 @@ export async function claimReadyTasks(
   leaseMs: number,
   tenants: TenantScope = null,
   dispatched?: readonly DispatchedStep[],
+  spread = SPREAD,
 ): Promise<Claimed[]> {
   const picked = dispatched
     ? `UNWIND $dispatched AS sent
@@ -130,7 +131,7 @@ export async function claimReadyTasks(
     params: {
       workerId,
       limit: neo4j.int(limit),
-      window: neo4j.int(limit * SPREAD),
+      window: neo4j.int(limit * spread),
       leaseMs: neo4j.int(leaseMs),
       tenants,
       priorities: PRIORITIES,
@@ -152,19 +153,12 @@ export async function claimReadyTasks(
  * Whether claimReadyTasks would find a step now: the same head of the queue, one row, no lock.
  * A tick looks first with this one-round-trip read, since an idle one mostly finds nothing and
  * a claim is a write transaction (a write slot, a begin and a commit) even when it takes none.
- * `besides`: steps not to count (a hand-off asks whether anything else waits).
  */
-export async function anyClaimable(
-  tx: Tx,
-  tenants: TenantScope = null,
-  besides: readonly string[] = [],
-): Promise<boolean> {
+export async function anyClaimable(tx: Tx, tenants: TenantScope = null): Promise<boolean> {
   const rows = await tx.run({
     cypher: `${queueHead(tenants !== null)}
-      WITH t WHERE NOT t.id IN $besides
       RETURN true AS found LIMIT 1`,
-    // A window one longer than `besides` still holds another step if the rank has one.
-    params: { window: neo4j.int(besides.length + 1), tenants, priorities: PRIORITIES, besides },
+    params: { window: neo4j.int(1), tenants, priorities: PRIORITIES },
   });
   return rows.length > 0;
 }

@@ -16,10 +16,10 @@ import {
 import type { TestServer } from './utils/server.js';
 
 /**
- * Hand-off (src/engine/hand-off.ts, issue 15): a step's end that makes a dependant READY starts
- * it in the same transaction, in the slot it frees, when nothing else waits in the queue. A
- * chain then costs one commit per step instead of two; with other work waiting, the dependant
- * is queued like any step.
+ * Hand-off (src/engine/hand-off.ts, issue 15): a step's end that makes a dependant READY claims
+ * the queue's head in the same transaction, for the slot it frees: in a chain, the dependant.
+ * A chain then costs one commit per step instead of two; with older work waiting, that work
+ * starts, and the dependant is queued like any step.
  */
 describe('hand-off of a dependant to the slot its dependency frees', () => {
   /** The statements of each write transaction, and which task each endRun/startRuns was for. */
@@ -71,7 +71,7 @@ describe('hand-off of a dependant to the slot its dependency frees', () => {
     });
   });
 
-  it('queues the dependant like any step while other work waits', async () => {
+  it('starts older work in the freed slot, and queues the dependant like any step', async () => {
     await inTenant(async (server) => {
       await createOperators(server, { Operator: [] });
       const txs = recordTransactions(server);
@@ -110,8 +110,12 @@ describe('hand-off of a dependant to the slot its dependency frees', () => {
       }
       const all = [...txs.values()];
       const endOfA = all.find((t) => t.ended.includes(ids.a!))!;
-      expect(endOfA.started).toEqual([]);
       expect(endOfA.names).toContain('promotion.repository.changeStatuses');
+      // The queue's head, as a claim would take it: the other workflow's step, READY first.
+      expect(endOfA.started).toEqual([other.y]);
+      const claimOfB = all.filter((t) => t.started.includes(ids.b!));
+      expect(claimOfB).toHaveLength(1);
+      expect(claimOfB[0]).not.toBe(endOfA);
     });
   });
 

@@ -73,7 +73,7 @@ export async function claimSteps(
 
 /**
  * The claim itself, in the caller's transaction: a scheduler's own claim, or a step's end
- * handing the dependant it made READY to the slot it frees (hand-off.ts).
+ * taking the queue's head for the slot it frees (hand-off.ts; `spread` as claimReadyTasks').
  */
 export async function claimIn(
   tx: Tx,
@@ -82,6 +82,7 @@ export async function claimIn(
   limit: number,
   o: ClaimLimits,
   dispatched?: readonly DispatchedStep[],
+  spread?: number,
 ): Promise<StartedStep[]> {
   // Counting running steps is a scan; only a finite global limit needs it. Claims under
   // such a limit take one shared lock first, so two workers cannot both count the same
@@ -100,6 +101,7 @@ export async function claimIn(
     o.leaseMs,
     ctx.tenantIds,
     dispatched,
+    spread,
   );
   if (claimed.length === 0) return [];
   const tenants = [...new Set(claimed.map((c) => c.task.tenantId))];

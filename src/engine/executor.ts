@@ -58,7 +58,7 @@ export interface StepResult {
  * - commits the queued writes in the transaction that records a successful outcome
  *   (COMPLETED, or IN_PROGRESS for a step that expanded into a plan), only if this worker
  *   still holds the lease (a transaction other steps' ends may share: group-commit.ts, and
- *   that may start a dependant in the slot it frees: hand-off.ts); events they emit are
+ *   that may start the queue's head in the slot it frees: hand-off.ts); events they emit are
  *   published after that commit, so a dependant never runs before its dependency's end and
  *   writes are committed;
  * - commits none of them when the executor throws, when the signal aborted (even if the

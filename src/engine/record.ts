@@ -82,7 +82,7 @@ export async function releaseStep(
  * Writes the outcome, and for a success the step's queued writes, in one transaction while
  * this worker holds the lease, and promotes the dependants its end unblocked; null when it no
  * longer holds it (then nothing is committed). Otherwise says whether a parent may be due to
- * settle, and which dependant it claimed for the freed slot (`handOff`, hand-off.ts), if any.
+ * settle, and which step it claimed for the freed slot (`handOff`, hand-off.ts), if any.
  */
 export async function recordOutcome(
   ctx: EngineContext,
@@ -186,7 +186,7 @@ export async function recordOutcome(
     // a dependant still waits, which every other scheduler's tick raced to promote.
     let next: StartedStep[] = [];
     if (ended.hasDependants && isFinished(ended.task.status)) {
-      // Alone, it may start a dependant in the slot it frees (hand-off.ts).
+      // Alone, it starts the queue's head in the slot it frees (hand-off.ts).
       const take =
         handOff && !grouped
           ? async (ready: Task[]) => {

@@ -60,7 +60,7 @@ export interface SchedulerOptions {
   queuePollMs?: number;
   stepTimeoutMs?: number;
   backoff?: { baseMs: number; maxMs: number };
-  /** A step's end may start a dependant in the slot it frees (hand-off.ts); default true. */
+  /** An end that made a dependant READY starts the queue's head in its slot (hand-off.ts). */
   handOff?: boolean;
 }
 
@@ -359,7 +359,7 @@ export class Scheduler {
 
   /**
    * Records a step's outcome (COMPLETED, a retry after backoff, or FAILED), then what follows:
-   * the dependant handed to its slot (hand-off.ts) runs, and its parent may settle.
+   * the step handed to its slot (hand-off.ts) runs, and its parent may settle.
    */
   private async finish(a: Attempt, outcome: Outcome): Promise<void> {
     if ('error' in outcome && outcome.error instanceof WorkerStoppingError) {
