@@ -39,6 +39,17 @@ describe('the server, end to end', () => {
     expect(await readyz.json()).toEqual({ status: 'ready' });
   });
 
+  it('answers in compact JSON, not indented', async () => {
+    const res = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ health { version } }' }),
+    });
+    const text = await res.text();
+    expect(text).toBe(JSON.stringify(JSON.parse(text)));
+    expect(text).toMatch(/^\{"data":\{"health":\{"version":"/);
+  });
+
   it('answers a malformed JSON body with a 400 and a typed error', async () => {
     const res = await fetch(server.url, {
       method: 'POST',
