@@ -11,6 +11,7 @@ import { FINISHED_STATUSES, TaskStatus, type Task } from '../src/domain/task.js'
 import type { CypherQuery, Tx } from './cypher.js';
 import {
   taskPropertiesOnly,
+  taskReader,
   toAgent,
   toAgentFields,
   toCapability,
@@ -19,11 +20,7 @@ import {
 import { readPage, type ListSpec, type NodeLike, type Sort } from './page.js';
 import { projected } from './projections.js';
 import { lockAndBump } from './locks.js';
-import {
-  assignedTaskReader,
-  assignedTasksOf,
-  assignedTasksParams,
-} from './task-relations.repository.js';
+import { assignedTasksOf, assignedTasksParams } from './task-relations.repository.js';
 
 export interface NewAgent {
   name: string;
@@ -333,7 +330,7 @@ export async function listAgents(
     columns.tasks = assignedTasksOf('n', fields ?? null);
     params = { ...params, ...assignedTasksParams(ahead.tasks.statuses, ahead.tasks.limit) };
   }
-  const readTask = assignedTaskReader(fields ?? null);
+  const readTask = taskReader(fields);
   const related = new Map<string, AgentRelated>();
   const read = await readPage(
     tx,

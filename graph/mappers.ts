@@ -276,6 +276,10 @@ export function toTask(node: NodeLike): Task {
   return toTaskFields(node, TASK_PROPERTIES);
 }
 
+/** How a task projected with `fields` (none: all of them) is read. */
+export const taskReader = (fields?: readonly (keyof Task)[] | null) =>
+  fields ? (node: NodeLike) => toTaskFields(node, fields) : toTask;
+
 /** `selected` (GraphQL field names) when each is a property of a task; null otherwise. */
 export function taskPropertiesOnly(selected: readonly string[] | null): (keyof Task)[] | null {
   return propertiesOnly(TASK, selected);

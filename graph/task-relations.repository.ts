@@ -2,7 +2,7 @@ import neo4j from 'neo4j-driver';
 import type { Agent } from '../src/domain/agent.js';
 import type { Task, TaskStatus } from '../src/domain/task.js';
 import type { Tx } from './cypher.js';
-import { taskPropertiesOnly, toAgent, toTask, toTaskFields } from './mappers.js';
+import { taskPropertiesOnly, taskReader, toAgent, toTask } from './mappers.js';
 import type { NodeLike } from './page.js';
 import { projected } from './projections.js';
 
@@ -115,14 +115,12 @@ export async function taskWithRelations(
   });
   if (!row) return null;
   const related: Partial<Record<TaskRelation, Task[]>> = {};
-  const reader = (fields: readonly (keyof Task)[] | undefined) =>
-    fields ? (t: NodeLike) => toTaskFields(t, fields) : toTask;
   for (const relation of ahead.relations)
-    related[relation] = (row[relation] as NodeLike[]).map(reader(only[relation]));
+    related[relation] = (row[relation] as NodeLike[]).map(taskReader(only[relation]));
   const assignments = ahead.assignment
     ? (row.assignments as AssignmentRow[]).map((a) => toAssignment(id, a))
     : null;
-  return { task: reader(only.task)(row.n), related, assignments };
+  return { task: taskReader(only.task)(row.n), related, assignments };
 }
 
 export async function requirementsByTaskIds(
@@ -174,10 +172,6 @@ export const assignedTasksParams = (statuses: TaskStatus[] | null, limit: number
   taskLimit: neo4j.int(limit),
 });
 
-/** How assignedTasksOf's projections of `fields` are read. */
-export const assignedTaskReader = (fields: readonly (keyof Task)[] | null) =>
-  fields ? (t: NodeLike) => toTaskFields(t, fields) : toTask;
-
 /**
  * For agent.tasks: each agent's assigned tasks, newest first, at most `limit` each; with
  * `selected` fields that are all properties, only those properties of each (toTaskFields).
@@ -198,7 +192,7 @@ export async function tasksByAssigneeIds(
       RETURN agentId, ${assignedTasksOf('a', fields)} AS tasks`,
     params: { tenantId, ids, ...assignedTasksParams(statuses, limit) },
   });
-  const read = assignedTaskReader(fields);
+  const read = taskReader(fields);
   return rows.flatMap((r) => r.tasks.map((t) => ({ agentId: r.agentId, task: read(t) })));
 }
 
