@@ -19,11 +19,11 @@ export function statementName(cypher: string): string {
 /** A transaction is named after its first statement: that is where the engine's units differ. */
 const TRANSACTIONS: Record<string, string> = {
   promotableTasks: 'promote', // the tick's
-  promotableDependants: 'promote', // a step end's
+  promotableDependantBatch: 'promote', // a step end's
   lockEngineLimit: 'claim',
   countRunning: 'claim',
   claimReadyTasks: 'claim',
-  endRun: 'finish',
+  endRunBatch: 'finish',
   expireLeases: 'sweep leases',
   settleableParents: 'sweep parents',
 };
@@ -89,7 +89,7 @@ export class Probe {
         }
         attempt.lastEndAt = now();
         attempt.statements.push({ name, ms: attempt.lastEndAt - start });
-        if (name === 'endRun') {
+        if (name === 'endRunBatch') {
           for (const row of rows) {
             const t = (row as { t?: NodeLike }).t;
             if (t?.properties.status === 'COMPLETED')
@@ -122,7 +122,7 @@ export class Probe {
     tally.commitMs += end - (attempt.lastEndAt ?? start);
     const names = new Set(attempt.statements.map((s) => s.name));
     if (
-      names.has('changeStatuses') ||
+      names.has('changeStatusBatch') ||
       names.has('startRuns') ||
       attempt.completed.length > 0 ||
       (kind !== 'promote' && kind !== 'claim' && kind !== 'finish')

@@ -4,6 +4,7 @@ import {
   type EvaluationSource,
   type Verdict,
 } from '../src/domain/evaluation.js';
+import { batched } from './batch.js';
 import type { Tx } from './cypher.js';
 import { iso } from './mappers.js';
 import type { NodeLike } from './page.js';
@@ -68,24 +69,41 @@ export type NewEvaluation = Omit<Evaluation, 'verdict' | 'createdAt'> & { verdic
  * is not the tenant's. Ids are stable per (subject, source[, person]), so a retried transaction
  * or a re-rating MERGEs onto the same node.
  */
-export async function writeEvaluation(tx: Tx, e: NewEvaluation): Promise<Evaluation | null> {
-  const [row] = await tx.run<{ ev: NodeLike; label: string; subjectId: string }>({
+export function writeEvaluation(tx: Tx, e: NewEvaluation): Promise<Evaluation | null> {
+  return batched(tx, writeEvaluationBatch, e, [e.id]);
+}
+
+/** Evaluations written at once on one transaction (a group commit's ends) share a statement. */
+async function writeEvaluationBatch(
+  tx: Tx,
+  evaluations: NewEvaluation[],
+): Promise<(Evaluation | null)[]> {
+  const rows = await tx.run<{ ev: NodeLike; label: string; subjectId: string }>({
     cypher: `
-      CALL () {
-        MATCH (s:Run {id: $subjectId}) WHERE $subjectLabel = 'Run' RETURN s
-        UNION MATCH (s:Task {id: $subjectId}) WHERE $subjectLabel = 'Task' RETURN s
+      UNWIND $evaluations AS e
+      CALL (e) {
+        MATCH (s:Run {id: e.subjectId}) WHERE e.subjectLabel = 'Run' RETURN s
+        UNION MATCH (s:Task {id: e.subjectId}) WHERE e.subjectLabel = 'Task' RETURN s
       }
-      WITH s WHERE s.tenantId = $tenantId
-      MERGE (ev:Evaluation {id: $id})
-        ON CREATE SET ev.tenantId = $tenantId
-      SET ev.source = $source, ev.score = $score, ev.verdict = $verdict, ev.rubric = $rubric,
-          ev.reasons = $reasons, ev.comment = $comment, ev.by = $by, ev.offline = $offline,
+      WITH e, s WHERE s.tenantId = e.tenantId
+      MERGE (ev:Evaluation {id: e.id})
+        ON CREATE SET ev.tenantId = e.tenantId
+      SET ev.source = e.source, ev.score = e.score, ev.verdict = e.verdict, ev.rubric = e.rubric,
+          ev.reasons = e.reasons, ev.comment = e.comment, ev.by = e.by, ev.offline = e.offline,
           ev.createdAt = datetime()
       MERGE (ev)-[:EVALUATES]->(s)
-      RETURN ev, $subjectLabel AS label, s.id AS subjectId`,
-    params: { ...e, verdict: e.verdict ?? verdictOf(e.score) },
+      RETURN ev, e.subjectLabel AS label, s.id AS subjectId`,
+    params: {
+      evaluations: evaluations.map((e) => ({ ...e, verdict: e.verdict ?? verdictOf(e.score) })),
+    },
   });
-  return row ? toEvaluation(row.ev, row.label as Evaluation['subjectLabel'], row.subjectId) : null;
+  const written = new Map(
+    rows.map((r) => {
+      const ev = toEvaluation(r.ev, r.label as Evaluation['subjectLabel'], r.subjectId);
+      return [ev.id, ev];
+    }),
+  );
+  return evaluations.map((e) => written.get(e.id) ?? null);
 }
 
 export function toEvaluation(

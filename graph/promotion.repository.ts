@@ -1,5 +1,6 @@
 import neo4j from 'neo4j-driver';
 import type { Task, TaskStatus } from '../src/domain/task.js';
+import { batched } from './batch.js';
 import type { Tx } from './cypher.js';
 import { FINISHED, scopedTasks, type TenantScope } from './engine-scope.js';
 import { toTask } from './mappers.js';
@@ -75,17 +76,26 @@ export async function anyPromotable(tx: Tx, tenants: TenantScope = null): Promis
  * The same, among the PENDING dependants of one task: what its ending may have unblocked. Each
  * dependant is locked (in id order) before its dependencies are read, so of two dependencies
  * ending at once in two transactions the second to lock it sees the first's end: one of them
- * promotes it.
+ * promotes it. The ends of a group commit read theirs in one statement, after all their ends.
  */
-export async function promotableDependants(tx: Tx, taskId: string): Promise<Promotable[]> {
-  const rows = await tx.run<PromotableRow>({
-    cypher: `MATCH (ended:Task {id: $taskId}) USING INDEX SEEK ended:Task(id)
-     MATCH (ended)<-[:DEPENDS_ON]-(t {status: 'PENDING', orchestrated: true})
-     WITH t ORDER BY t.id SET t:Task
-     WITH t WHERE t.status = 'PENDING' ${PROMOTABLE}`,
-    params: { taskId, limit: neo4j.int(1_000) },
+export function promotableDependants(tx: Tx, taskId: string): Promise<Promotable[]> {
+  // Reads only (and locks): the same dependant read for two ends is read the same for both.
+  return batched(tx, promotableDependantBatch, taskId, []);
+}
+
+async function promotableDependantBatch(tx: Tx, taskIds: string[]): Promise<Promotable[][]> {
+  const rows = await tx.run<PromotableRow & { endedId: string }>({
+    cypher: `UNWIND $taskIds AS endedId
+     CALL (endedId) {
+       MATCH (ended:Task {id: endedId}) USING INDEX SEEK ended:Task(id)
+       MATCH (ended)<-[:DEPENDS_ON]-(t {status: 'PENDING', orchestrated: true})
+       WITH t ORDER BY t.id SET t:Task
+       WITH t WHERE t.status = 'PENDING' ${PROMOTABLE}
+     }
+     RETURN endedId, t, hasChildren, deps`,
+    params: { taskIds, limit: neo4j.int(1_000) },
   });
-  return toPromotable(rows);
+  return taskIds.map((id) => toPromotable(rows.filter((r) => r.endedId === id)));
 }
 
 export interface StatusChange {
@@ -98,11 +108,24 @@ export interface StatusChange {
 
 /**
  * Moves tasks from one status to another, each under its write lock and only if it is still
- * in `from` (another worker may have moved it first). Returns the tasks it changed.
+ * in `from` (another worker may have moved it first). Returns the tasks it changed. Calls
+ * made at once on one transaction (a group commit's ends) share a statement.
  */
-export async function changeStatuses(tx: Tx, changes: StatusChange[]): Promise<Task[]> {
-  if (changes.length === 0) return [];
-  const rows = await tx.run<{ t: NodeLike }>({
+export function changeStatuses(tx: Tx, changes: StatusChange[]): Promise<Task[]> {
+  if (changes.length === 0) return Promise.resolve([]);
+  return batched(tx, changeStatusBatch, changes, []);
+}
+
+type NumberedChange = StatusChange & { call: number };
+
+async function changeStatusBatch(tx: Tx, calls: StatusChange[][]): Promise<Task[][]> {
+  const changes = distinctChanges(calls);
+  if (!changes) {
+    const inTurn: Task[][] = [];
+    for (const one of calls) inTurn.push((await changeStatusBatch(tx, [one]))[0]!);
+    return inTurn;
+  }
+  const rows = await tx.run<{ t: NodeLike; call: number }>({
     cypher: `
       UNWIND $changes AS c
       MATCH (t:Task {id: c.id}) USING INDEX SEEK t:Task(id)
@@ -111,14 +134,40 @@ export async function changeStatuses(tx: Tx, changes: StatusChange[]): Promise<T
       SET t.status = c.to, t.updatedAt = datetime(),
           t.error = CASE WHEN c.error IS NULL THEN t.error ELSE c.error END,
           t.result = CASE WHEN c.result IS NULL THEN t.result ELSE c.result END
-      RETURN t`,
+      RETURN t, c.call AS call`,
     // One lock order for every writer (by id): two workers promoting overlapping sets of
     // dependants otherwise deadlock on each other's locks.
     params: {
-      changes: [...changes]
-        .sort((a, b) => a.id.localeCompare(b.id))
-        .map((c) => ({ error: null, result: null, ...c })),
+      changes: changes
+        .map((c) => ({ error: null, result: null, ...c }))
+        .sort((a, b) => a.id.localeCompare(b.id)),
     },
   });
-  return rows.map((r) => toTask(r.t));
+  const out = calls.map((): Task[] => []);
+  for (const r of rows) out[Number(r.call)]!.push(toTask(r.t));
+  return out;
+}
+
+/**
+ * The calls' changes as one statement's rows. A task's change that an earlier call makes from
+ * the same status would change nothing after it (the earlier one moved the task, or found it
+ * elsewhere), so it is left out: two ends that unblock one dependant both ask to promote it.
+ * Any other repeat across calls: null, and the calls run one after another, as they would alone.
+ */
+function distinctChanges(calls: StatusChange[][]): NumberedChange[] | null {
+  const first = new Map<string, NumberedChange>();
+  const rows: NumberedChange[] = [];
+  for (const [call, changes] of calls.entries()) {
+    for (const c of changes) {
+      const earlier = first.get(c.id);
+      if (earlier && earlier.call !== call) {
+        if (earlier.from !== c.from || earlier.to === earlier.from) return null;
+        continue;
+      }
+      const row = { ...c, call };
+      if (!earlier) first.set(c.id, row);
+      rows.push(row);
+    }
+  }
+  return rows;
 }

@@ -8,6 +8,7 @@ import { iso, toAgent, toTask } from './mappers.js';
 import { projected } from './projections.js';
 import type { NodeLike } from './page.js';
 import { lockAndBump } from './locks.js';
+import { batched } from './batch.js';
 
 /**
  * Runs and leases: starting attempts as :Run nodes, the heartbeat, ending, releasing and
@@ -149,9 +150,15 @@ export interface EndedRun {
 /**
  * Ends a run, only while this worker still holds the task's lease: a worker that lost it (it
  * stalled and another took over) changes nothing. Idempotent: ending twice changes nothing.
+ * Ends sent at once on one transaction (a group commit's) share a statement (batch.ts).
  */
-export async function endRun(tx: Tx, o: RunOutcome): Promise<EndedRun | null> {
-  const [row] = await tx.run<{
+export function endRun(tx: Tx, o: RunOutcome): Promise<EndedRun | null> {
+  return batched(tx, endRunBatch, o, [o.taskId]);
+}
+
+async function endRunBatch(tx: Tx, outcomes: RunOutcome[]): Promise<(EndedRun | null)[]> {
+  const rows = await tx.run<{
+    runId: string;
     t: NodeLike;
     agentId: string | null;
     costUsd: number | null;
@@ -159,34 +166,45 @@ export async function endRun(tx: Tx, o: RunOutcome): Promise<EndedRun | null> {
     hasDependants: boolean;
   }>({
     cypher: `
-      MATCH (t:Task {id: $taskId})<-[:OF]-(r:Run {id: $runId}) USING INDEX SEEK r:Run(id)
+      UNWIND $runs AS o
+      MATCH (t:Task {id: o.taskId})<-[:OF]-(r:Run {id: o.runId}) USING INDEX SEEK r:Run(id)
       ${lockAndBump('t', 'Task')}
-      WITH t, r WHERE t.status = 'IN_PROGRESS' AND t.leaseOwner = $workerId AND r.status = 'RUNNING'
-      SET r.status = $runStatus, r.endedAt = datetime(), r.latencyMs = $latencyMs, r.error = $error,
+      WITH o, t, r WHERE t.status = 'IN_PROGRESS' AND t.leaseOwner = o.workerId AND r.status = 'RUNNING'
+      SET r.status = o.runStatus, r.endedAt = datetime(), r.latencyMs = o.latencyMs, r.error = o.error,
           r.updatedAt = datetime(),
-          t.status = $status, t.leaseOwner = null, t.leaseExpiresAt = null, t.updatedAt = datetime(),
-          t.result = coalesce($result, t.result), t.error = $error,
-          t.nextAttemptAt = CASE WHEN $retryInMs IS NULL THEN null
-                                 ELSE datetime() + duration({milliseconds: $retryInMs}) END
-      WITH t, r
+          t.status = o.status, t.leaseOwner = null, t.leaseExpiresAt = null, t.updatedAt = datetime(),
+          t.result = coalesce(o.result, t.result), t.error = o.error,
+          t.nextAttemptAt = CASE WHEN o.retryInMs IS NULL THEN null
+                                 ELSE datetime() + duration({milliseconds: o.retryInMs}) END
+      WITH o, t, r
       OPTIONAL MATCH (r)-[:BY]->(a:Agent)
       CALL (r) {
         OPTIONAL MATCH (r)-[:CALLED]->(c:LLMCall)
         RETURN sum(coalesce(c.costUsd, 0.0)) AS costUsd
       }
-      RETURN t, a.id AS agentId, costUsd, NOT EXISTS { (t)-[:SUBTASK_OF]->() } AS isRoot,
+      RETURN o.runId AS runId, t, a.id AS agentId, costUsd,
+             NOT EXISTS { (t)-[:SUBTASK_OF]->() } AS isRoot,
              EXISTS { (t)<-[:DEPENDS_ON]-() } AS hasDependants`,
+    // Locked in task id order, as every writer that locks several tasks does.
     params: {
-      result: null,
-      error: null,
-      ...o,
-      retryInMs: o.retryInMs == null ? null : neo4j.int(Math.round(o.retryInMs)),
+      runs: [...outcomes]
+        .sort((a, b) => a.taskId.localeCompare(b.taskId))
+        .map((o) => ({
+          result: null,
+          error: null,
+          ...o,
+          retryInMs: o.retryInMs == null ? null : neo4j.int(Math.round(o.retryInMs)),
+        })),
     },
   });
-  if (!row) return null;
-  const { agentId, isRoot, hasDependants } = row;
-  const costUsd = Number(row.costUsd ?? 0);
-  return { task: toTask(row.t), agentId, costUsd, isRoot, hasDependants };
+  const ended = new Map(
+    rows.map((row) => {
+      const { agentId, isRoot, hasDependants } = row;
+      const costUsd = Number(row.costUsd ?? 0);
+      return [row.runId, { task: toTask(row.t), agentId, costUsd, isRoot, hasDependants }];
+    }),
+  );
+  return outcomes.map((o) => ended.get(o.runId) ?? null);
 }
 
 /**

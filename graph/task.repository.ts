@@ -282,44 +282,6 @@ export async function openDescendantIds(tx: Tx, tenantId: string, id: string): P
   return rows.map((r) => r.id);
 }
 
-/**
- * The tasks as an event announces them, numbering the event: each task's `eventSeq` goes up by
- * one under its write lock (so numbers follow commit order) and `eventAt` is set to `now`; the
- * previous `eventAt` comes back too (subscriptions/sequence.ts). With ancestors, nearest first,
- * in one statement; unknown ids are absent.
- */
-export async function taskEvents(
-  tx: Tx,
-  tenantId: string,
-  ids: readonly string[],
-  now: number,
-): Promise<{ task: Task; ancestorIds: string[]; seq: number; previousAt: number | null }[]> {
-  const rows = await tx.run<{
-    t: NodeLike;
-    seq: number;
-    previousAt: number | null;
-    ancestors: string[];
-  }>({
-    cypher: `
-      UNWIND $ids AS id
-      MATCH (t:Task {tenantId: $tenantId, id: id}) USING INDEX SEEK t:Task(id)
-      ${lockAndBump('t', 'Task', 'eventSeq')}
-      WITH t, t.eventAt AS previousAt
-      SET t.eventAt = $now
-      WITH t, previousAt
-      OPTIONAL MATCH p = (t)-[:SUBTASK_OF*1..]->(a:Task)
-      WITH t, previousAt, a, length(p) AS depth ORDER BY depth
-      RETURN t, t.eventSeq AS seq, previousAt, [x IN collect(a.id) WHERE x IS NOT NULL] AS ancestors`,
-    params: { tenantId, ids, now },
-  });
-  return rows.map((r) => ({
-    task: toTask(r.t),
-    ancestorIds: r.ancestors,
-    seq: r.seq,
-    previousAt: r.previousAt,
-  }));
-}
-
 /** For the DataLoader: tasks by id, any order; unknown ids are simply absent. */
 export async function tasksByIds(
   tx: Tx,

@@ -49,10 +49,16 @@ describe('group commit of steps’ ends', () => {
         await release.opened;
         return { result: `done ${task.title}` };
       };
+      // Per transaction: the runs it ended, and the statements it sent by name.
       const ends = new Map<Tx, number>();
+      const sent = new Map<Tx, string[]>();
       server.graph.onStatement = (q, tx) => {
-        if (statementName(q.cypher) === 'run.repository.endRun')
-          ends.set(tx, (ends.get(tx) ?? 0) + 1);
+        const name = statementName(q.cypher);
+        sent.set(tx, [...(sent.get(tx) ?? []), name]);
+        if (name === 'run.repository.endRunBatch') {
+          const runs = (q.params?.runs ?? []) as unknown[];
+          ends.set(tx, (ends.get(tx) ?? 0) + runs.length);
+        }
       };
       try {
         await withScheduler(
@@ -79,6 +85,19 @@ describe('group commit of steps’ ends', () => {
       expect(steps).toBe(keys.length + 1); // the eight and `last` (the root settles)
       expect(Math.max(...ends.values())).toBeGreaterThan(1);
       expect(ends.size).toBeLessThan(steps);
+      // However many ends a group holds, it sends one statement of each kind for them all: Neo4j
+      // runs a transaction's statements one at a time (graph/batch.ts).
+      const groups = [...ends].filter(([, n]) => n > 1).map(([tx]) => sent.get(tx)!);
+      for (const names of groups) {
+        const count = (name: string) => names.filter((n) => n === name).length;
+        expect(count('run.repository.endRunBatch')).toBe(1);
+        expect(count('evaluation.repository.writeEvaluationBatch')).toBe(1);
+        expect(count('memory/episode.repository.mergeEpisodeBatch')).toBe(1);
+        expect(count('promotion.repository.promotableDependantBatch')).toBe(1);
+        // `last`, which all eight unblock, is promoted once, then its event and the ends' ones.
+        expect(count('promotion.repository.changeStatusBatch')).toBeLessThanOrEqual(1);
+        expect(count('task-event.repository.taskEventBatch')).toBeLessThanOrEqual(2);
+      }
     });
   });
 

@@ -30,7 +30,10 @@ describe('hand-off of a dependant to the slot its dependency frees', () => {
       const name = statementName(q.cypher);
       entry.names.push(name);
       const params = q.params as Record<string, unknown> | undefined;
-      if (name === 'run.repository.endRun') entry.ended.push(String(params?.taskId));
+      if (name === 'run.repository.endRunBatch') {
+        const runs = (params?.runs ?? []) as { taskId: string }[];
+        entry.ended.push(...runs.map((r) => r.taskId));
+      }
       if (name === 'run.repository.startRuns') {
         const runs = (params?.runs ?? []) as { taskId: string }[];
         entry.started.push(...runs.map((r) => r.taskId));
@@ -110,7 +113,7 @@ describe('hand-off of a dependant to the slot its dependency frees', () => {
       }
       const all = [...txs.values()];
       const endOfA = all.find((t) => t.ended.includes(ids.a!))!;
-      expect(endOfA.names).toContain('promotion.repository.changeStatuses');
+      expect(endOfA.names).toContain('promotion.repository.changeStatusBatch');
       // The queue's head, as a claim would take it: the other workflow's step, READY first.
       expect(endOfA.started).toEqual([other.y]);
       const claimOfB = all.filter((t) => t.started.includes(ids.b!));
@@ -140,7 +143,7 @@ describe('hand-off of a dependant to the slot its dependency frees', () => {
         const ending = new Set<Tx>();
         server.graph.onStatement = (q, tx) => {
           const name = statementName(q.cypher);
-          if (name === 'run.repository.endRun') ending.add(tx);
+          if (name === 'run.repository.endRunBatch') ending.add(tx);
           if (name === 'claim.repository.claimReadyTasks' && ending.has(tx)) {
             stopping ??= scheduler.stop({ abort: true });
           }

@@ -24,9 +24,11 @@ describe('the engine’s round trips', () => {
   it('promotes dependants only when the step has some', async () => {
     await inTenant(async (server) => {
       await createOperators(server, { Operator: [] });
-      const sent: { name: string; cypher: string }[] = [];
-      server.graph.onStatement = (q) =>
-        sent.push({ name: statementName(q.cypher), cypher: q.cypher });
+      const sent: { name: string; cypher: string; runs: number }[] = [];
+      server.graph.onStatement = (q) => {
+        const runs = ((q.params?.runs ?? []) as unknown[]).length;
+        sent.push({ name: statementName(q.cypher), cypher: q.cypher, runs });
+      };
       try {
         // Of the three steps only `a` has a dependant.
         const ids = await startPlan(server, [
@@ -42,8 +44,11 @@ describe('the engine’s round trips', () => {
       } finally {
         server.graph.onStatement = undefined;
       }
-      expect(sent.filter((s) => s.name === 'run.repository.endRun')).toHaveLength(3);
-      const promotions = sent.filter((s) => s.name === 'promotion.repository.promotableDependants');
+      const ends = sent.filter((s) => s.name === 'run.repository.endRunBatch');
+      expect(ends.reduce((n, s) => n + s.runs, 0)).toBe(3); // ends of a group share a statement
+      const promotions = sent.filter(
+        (s) => s.name === 'promotion.repository.promotableDependantBatch',
+      );
       expect(promotions).toHaveLength(1);
       // No step requires a capability: there are no capability statistics to update.
       expect(sent.filter((s) => s.name === 'run.repository.recordPerformance')).toEqual([]);
@@ -74,10 +79,10 @@ describe('the engine’s round trips', () => {
       // committed moment in which the step had ended and its dependant still waited, and
       // every other scheduler's tick raced the ending worker to promote it.
       const promotions = [...statements.values()].filter((names) =>
-        names.includes('promotion.repository.promotableDependants'),
+        names.includes('promotion.repository.promotableDependantBatch'),
       );
       expect(promotions).toHaveLength(2);
-      for (const names of promotions) expect(names).toContain('run.repository.endRun');
+      for (const names of promotions) expect(names).toContain('run.repository.endRunBatch');
     });
   });
 

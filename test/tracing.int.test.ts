@@ -147,7 +147,7 @@ describe('traces of a submitted task', { timeout: 2 * WORKFLOW_MS }, () => {
 
   it('names each Cypher statement, never its parameters', () => {
     const cypher = spans.filter((s) => s.attributes['db.system.name'] === 'neo4j');
-    expect(cypher.map((s) => s.name)).toContain('run.repository.endRun'); // in a step's span
+    expect(cypher.map((s) => s.name)).toContain('run.repository.endRunBatch'); // in a step's span
     expect(cypher.map((s) => s.name)).toContain('task.repository.createTasks'); // the request's
     const keys = new Set(cypher.flatMap((s) => Object.keys(s.attributes)));
     // A statement that failed (a deadlock, retried) says how: its error's type, nothing else.

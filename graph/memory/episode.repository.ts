@@ -8,6 +8,7 @@ import type {
   MemoryScope,
 } from '../../src/domain/memory.js';
 import type { Page, PageRequest } from '../../src/domain/page.js';
+import { batched } from '../batch.js';
 import type { Tx } from '../cypher.js';
 import { readPage, type NodeLike, type Sort } from '../page.js';
 import { toDocument, toEpisode } from './mappers.js';
@@ -36,16 +37,25 @@ export interface NewEpisode {
 /**
  * Creates the episodes that do not exist yet (by tenant and sourceKey) as PENDING, with their
  * provenance edges; an episode that exists is returned as it is. Returns them in input order.
+ * Calls made at once on one transaction (a group commit's ends) share a statement.
  */
-export async function mergeEpisodes(
+export function mergeEpisodes(
   tx: Tx,
   tenantId: string,
   episodes: NewEpisode[],
 ): Promise<Episode[]> {
-  const rows = await tx.run<{ e: NodeLike }>({
+  const keys = episodes.map((e) => `${tenantId}\u0000${e.sourceKey}`);
+  return batched(tx, mergeEpisodeBatch, { tenantId, episodes }, keys);
+}
+
+async function mergeEpisodeBatch(
+  tx: Tx,
+  calls: { tenantId: string; episodes: NewEpisode[] }[],
+): Promise<Episode[][]> {
+  const rows = await tx.run<{ e: NodeLike; call: number }>({
     cypher: `
       UNWIND $episodes AS x
-      MERGE (e:Episode {tenantId: $tenantId, sourceKey: x.sourceKey})
+      MERGE (e:Episode {tenantId: x.tenantId, sourceKey: x.sourceKey})
       ON CREATE SET e.id = x.id, e.kind = x.kind, e.source = x.source, e.content = x.content,
         e.occurredAt = coalesce(datetime(x.occurredAt), datetime()), e.status = 'PENDING',
         e.attempts = 0, e.modelCalls = 0, e.scope = x.scope, e.scopeId = x.scopeId,
@@ -56,35 +66,40 @@ export async function mergeEpisodes(
       WITH e, x, fresh
       CALL (e, x, fresh) {
         WITH e, x WHERE fresh AND x.runId IS NOT NULL
-        MATCH (r:Run {tenantId: $tenantId, id: x.runId}) CREATE (e)-[:FROM_RUN]->(r)
+        MATCH (r:Run {tenantId: x.tenantId, id: x.runId}) CREATE (e)-[:FROM_RUN]->(r)
       }
       CALL (e, x, fresh) {
         WITH e, x WHERE fresh AND x.messageId IS NOT NULL
-        MATCH (m:Message {tenantId: $tenantId, id: x.messageId}) CREATE (e)-[:FROM_MESSAGE]->(m)
+        MATCH (m:Message {tenantId: x.tenantId, id: x.messageId}) CREATE (e)-[:FROM_MESSAGE]->(m)
       }
       CALL (e, x, fresh) {
         WITH e, x WHERE fresh AND x.documentId IS NOT NULL
-        MATCH (d:Document {tenantId: $tenantId, id: x.documentId}) CREATE (e)-[:FROM_DOCUMENT]->(d)
+        MATCH (d:Document {tenantId: x.tenantId, id: x.documentId}) CREATE (e)-[:FROM_DOCUMENT]->(d)
       }
       CALL (e, x, fresh) {
         WITH e, x WHERE fresh AND x.agentId IS NOT NULL
-        MATCH (a:Agent {tenantId: $tenantId, id: x.agentId}) CREATE (e)-[:BY]->(a)
+        MATCH (a:Agent {tenantId: x.tenantId, id: x.agentId}) CREATE (e)-[:BY]->(a)
       }
-      RETURN e`,
+      RETURN e, x.call AS call`,
     params: {
-      tenantId,
-      episodes: episodes.map((e) => ({
-        runId: null,
-        messageId: null,
-        documentId: null,
-        agentId: null,
-        ...e,
-        structured: e.structured == null ? null : JSON.stringify(e.structured),
-        id: randomUUID(),
-      })),
+      episodes: calls.flatMap(({ tenantId, episodes }, call) =>
+        episodes.map((e) => ({
+          runId: null,
+          messageId: null,
+          documentId: null,
+          agentId: null,
+          ...e,
+          structured: e.structured == null ? null : JSON.stringify(e.structured),
+          id: randomUUID(),
+          tenantId,
+          call,
+        })),
+      ),
     },
   });
-  return rows.map((r) => toEpisode(r.e));
+  const out = calls.map((): Episode[] => []);
+  for (const r of rows) out[Number(r.call)]!.push(toEpisode(r.e));
+  return out;
 }
 
 export async function episodesByIds(

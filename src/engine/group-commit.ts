@@ -2,9 +2,9 @@
  * Group commit of steps' ends. Ending a step is half a dozen small statements and a commit,
  * and under load each step's end waited its turn for round trips and a commit of its own
  * (`npm run bench:orchestration`). Ends that arrive while a group is committing now wait for
- * it and then share one transaction, their statements sent side by side (Bolt pipelines them;
- * Neo4j still runs them one at a time, so the group costs its statements, not their round
- * trips).
+ * it and then share one transaction, their statements sent side by side (Bolt pipelines them),
+ * and the calls of one kind they make at once sent as one statement (graph/batch.ts: Neo4j runs
+ * a transaction's statements one at a time, so a group of thirty ends costs about what one does).
  *
  * Contract: each piece of work is what it would be alone: it reads and locks its own step
  * under its lease and returns null when the lease is lost. Pieces of one group run concurrently

@@ -1,5 +1,5 @@
 import type { Tx } from '../../graph/cypher.js';
-import * as repo from '../../graph/task.repository.js';
+import { taskEvents } from '../../graph/task-event.repository.js';
 import { TOPICS } from '../../subscriptions/topics.js';
 import type { Task } from '../domain/task.js';
 import type { Emit } from './unit-of-work.js';
@@ -19,7 +19,7 @@ export async function publishTasks(tx: Tx, emit: Emit, tasks: Task[], change: st
   }
   for (const [tenantId, ids] of byTenant) {
     const fresh = new Map(
-      (await repo.taskEvents(tx, tenantId, ids, Date.now())).map((r) => [r.task.id, r]),
+      (await taskEvents(tx, tenantId, ids, Date.now())).map((r) => [r.task.id, r]),
     );
     for (const id of ids) {
       const row = fresh.get(id);
