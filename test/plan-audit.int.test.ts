@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import neo4j from 'neo4j-driver';
+import { candidateAgents } from '../graph/claim.repository.js';
 import { describe, expect, inject, it } from 'vitest';
 import type { CypherQuery } from '../graph/cypher.js';
 import { echoExecutor, StepError, type Executor } from '../src/engine/executor.js';
@@ -105,6 +107,10 @@ describe('the engine’s statements', () => {
         await withScheduler(server, executor, () =>
           waitForWorkflows(server, [ok.root!, failing.root!], allFinished).then(() => undefined),
         );
+        // A claim's read of only the agents its steps can go to (assignment.ts: agentsWanted),
+        // which a claim makes only when none of its steps is free of requirements.
+        const wanted = { chiefs: true, capabilities: ['research'], ids: [randomUUID()] };
+        await server.graph.read((tx) => candidateAgents(tx, [server.tenantId], wanted));
       });
       expect(tries).toBe(2);
 

@@ -1,4 +1,4 @@
-import type { CandidateAgent } from '../../graph/claim.repository.js';
+import type { AgentsWanted, CandidateAgent } from '../../graph/claim.repository.js';
 import { AgentRole } from '../domain/agent.js';
 import type { Task } from '../domain/task.js';
 
@@ -53,6 +53,31 @@ export function chooseAgent(
   pool.sort((a, b) => b.total - a.total || a.agentId.localeCompare(b.agentId));
   const best = pool[0]!;
   return { agentId: best.agentId, score: best.total, reason: best.reason };
+}
+
+/**
+ * The agents chooseAgent could pick for these steps, to read no others: Chiefs of Staff for
+ * planning and synthesis; for a step with requirements, Master Operators with at least one of
+ * them (one with none is never chosen while it has requirements); each step's current assignee.
+ * Null when any other step has no requirements: then every Master Operator can take it.
+ */
+export function agentsWanted(
+  steps: {
+    task: Pick<Task, 'needsPlan' | 'key'>;
+    requirements: string[];
+    assigneeId: string | null;
+  }[],
+): AgentsWanted | null {
+  const capabilities = new Set<string>();
+  const ids = new Set<string>();
+  let chiefs = false;
+  for (const s of steps) {
+    if (s.assigneeId) ids.add(s.assigneeId);
+    if (needsChiefOfStaff(s.task)) chiefs = true;
+    else if (s.requirements.length === 0) return null;
+    else s.requirements.forEach((r) => capabilities.add(r));
+  }
+  return { chiefs, capabilities: [...capabilities], ids: [...ids] };
 }
 
 /** The agents that may run the step at all, before limits. */

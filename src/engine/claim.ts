@@ -21,7 +21,7 @@ import { announce } from '../evolution/versions/lifecycle.js';
 import type { Agent } from '../domain/agent.js';
 import type { Task } from '../domain/task.js';
 import { publishTasks } from '../services/task-events.js';
-import { chooseAgent, needsChiefOfStaff, waitingReason } from './assignment.js';
+import { agentsWanted, chooseAgent, needsChiefOfStaff, waitingReason } from './assignment.js';
 import type { EngineContext } from './context.js';
 import type { Tx } from '../../graph/cypher.js';
 import type { Emit } from '../services/unit-of-work.js';
@@ -105,7 +105,7 @@ export async function claimIn(
   );
   if (claimed.length === 0) return [];
   const tenants = [...new Set(claimed.map((c) => c.task.tenantId))];
-  const candidates = await candidateAgents(tx, tenants);
+  const candidates = await candidateAgents(tx, tenants, agentsWanted(claimed));
   // The load read above already counts the steps this claim just took (IN_PROGRESS under this
   // worker's lease) against the agents they were assigned to; without taking them back off,
   // a claim of more pre-assigned steps than an agent's limit found it full, gave every step
