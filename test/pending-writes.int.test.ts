@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Tx } from '../graph/cypher.js';
+import { statementName } from '../graph/statement-name.js';
 import { agentExecutor } from '../src/agents/executor.js';
 import { createAgentRuntime } from '../src/agents/runtime.js';
 import { loadConfig } from '../src/config.js';
@@ -130,7 +131,9 @@ describe(
       } finally {
         await scheduler.stop({ abort: true });
       }
-      const endsRun = (tx: string[]) => tx.some((c) => c.includes('SET r.status = $runStatus'));
+      // Named when it was sent (graph/statement-name.ts): the statement that ends runs.
+      const endsRun = (tx: string[]) =>
+        tx.some((c) => statementName(c) === 'run.repository.endRunBatch');
       const writes = {
         plan: (c: string) => c.includes('CREATE (t)-[:SUBTASK_OF]->(root)'),
         message: (c: string) => c.includes('MERGE (m:Message {id: $id})'),
