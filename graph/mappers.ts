@@ -12,6 +12,7 @@ import {
   type Task,
 } from '../src/domain/task.js';
 import type { NodeLike } from './page.js';
+import { projection } from './projections.js';
 
 /**
  * The one place where Neo4j records become domain objects: times become ISO strings,
@@ -276,9 +277,19 @@ export function toTask(node: NodeLike): Task {
   return toTaskFields(node, TASK_PROPERTIES);
 }
 
-/** How a task projected with `fields` (none: all of them) is read. */
-export const taskReader = (fields?: readonly (keyof Task)[] | null) =>
-  fields ? (node: NodeLike) => toTaskFields(node, fields) : toTask;
+/** How a task projected with `fields` (none: all of them; projections.ts) is read. */
+export function taskReader(fields?: readonly (keyof Task)[] | null): (value: unknown) => Task {
+  const { node } = projection('Task', fields ?? null);
+  return fields ? (value) => toTaskFields(node(value), fields) : (value) => toTask(node(value));
+}
+
+/** A whole task's projection (projection('Task')) read. */
+export const readTask = taskReader();
+
+/** A whole agent's projection (projection('Agent')) read. */
+export function readAgent(value: unknown): Agent {
+  return toAgent(projection('Agent').node(value));
+}
 
 /** `selected` (GraphQL field names) when each is a property of a task; null otherwise. */
 export function taskPropertiesOnly(selected: readonly string[] | null): (keyof Task)[] | null {

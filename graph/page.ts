@@ -9,7 +9,7 @@ import {
 } from '../src/domain/page.js';
 import type { CypherQuery, Tx } from './cypher.js';
 import { mapOrSkip } from './mappers.js';
-import { isProjected, projected } from './projections.js';
+import { isProjected, projection, type Projection } from './projections.js';
 
 /**
  * The lists, and the orders each may be read in: sort property -> stored property. Every pair
@@ -94,7 +94,7 @@ export function listQuery(spec: ListSpec): CypherQuery {
       source(spec, property),
       `WHERE ${conditions.join(' AND ')}`,
       `WITH n ORDER BY n.tenantId ${dir}, n.${property} ${dir}, n.id ${dir} LIMIT $limit`,
-      `RETURN ${isProjected(spec.label) ? projected(spec.label, 'n', spec.only) : 'n'} AS node, toString(n.${property}) AS sortValue` +
+      `RETURN ${projectionOf(spec)?.of('n') ?? 'n'} AS node, toString(n.${property}) AS sortValue` +
         Object.entries(spec.columns ?? {})
           .map(([name, cypher]) => `,\n  ${cypher} AS ${name}`)
           .join(''),
@@ -125,15 +125,26 @@ export async function readPage<T>(
   spec: ListSpec,
   map: (node: NodeLike, row: Record<string, unknown>) => T,
 ): Promise<Page<T>> {
-  const rows = await tx.run<{ node: NodeLike; sortValue: string }>(listQuery(spec));
+  const rows = await tx.run<{ node: unknown; sortValue: string }>(listQuery(spec));
   const [count] = spec.page.total ? await tx.run<{ total: number }>(countQuery(spec)) : [];
   const list = listKey(spec);
+  const projected = projectionOf(spec);
   // A node the mappers cannot read is left out and logged, not the whole page (issue 9).
   const items = rows.slice(0, spec.page.first).flatMap((row) => {
-    const node = mapOrSkip((n) => map(n, row), row.node);
+    const read = projected ? projected.node(row.node) : (row.node as NodeLike);
+    const node = mapOrSkip((n) => map(n, row), read);
     if (node === undefined) return [];
-    const cursor = encodeCursor({ value: row.sortValue, id: String(row.node.properties.id) }, list);
-    return [{ node, cursor }];
+    const at = { value: row.sortValue, id: String(read.properties.id) };
+    // Signed only when asked for (edges' cursors, pageInfo): an HMAC per row of every page
+    // was 2% of the API's CPU on a page of 50 agents that selects none.
+    return [
+      {
+        node,
+        get cursor() {
+          return encodeCursor(at, list);
+        },
+      },
+    ];
   });
   const hasNextPage = rows.length > spec.page.first;
   return spec.page.total
@@ -143,6 +154,11 @@ export async function readPage<T>(
 
 export interface NodeLike {
   properties: Record<string, unknown>;
+}
+
+/** How the list's nodes travel: projected (projections.ts) when their label has one. */
+function projectionOf(spec: ListSpec): Projection | null {
+  return isProjected(spec.label) ? projection(spec.label, spec.only ?? null) : null;
 }
 
 function source(spec: ListSpec, property: string): string {

@@ -4,8 +4,8 @@ import type { Task, TaskStatus } from '../src/domain/task.js';
 import type { Tx } from './cypher.js';
 import { FINISHED, scopedTasks, type TenantScope } from './engine-scope.js';
 import { effectiveEvaluation } from './evaluation.repository.js';
-import { iso, toAgent, toTask } from './mappers.js';
-import { projected } from './projections.js';
+import { iso, readAgent, toTask } from './mappers.js';
+import { projection } from './projections.js';
 import type { NodeLike } from './page.js';
 import { lockAndBump } from './locks.js';
 import { batched } from './batch.js';
@@ -33,7 +33,7 @@ export interface RunStart {
  */
 export async function startRuns(tx: Tx, runs: RunStart[]): Promise<Map<string, Agent>> {
   if (runs.length === 0) return new Map();
-  const rows = await tx.run<{ runId: string; a: NodeLike }>({
+  const rows = await tx.run<{ runId: string; a: unknown }>({
     cypher: `
       UNWIND $runs AS run
       MATCH (t:Task {id: run.taskId}), (a:Agent {id: run.agentId})
@@ -45,10 +45,10 @@ export async function startRuns(tx: Tx, runs: RunStart[]): Promise<Map<string, A
                      worker: run.workerId, traceId: run.traceId,
                      startedAt: datetime(), createdAt: datetime(), updatedAt: datetime()})
       CREATE (r)-[:OF]->(t), (r)-[:BY]->(a)
-      RETURN run.id AS runId, ${projected('Agent', 'a')} AS a`,
+      RETURN run.id AS runId, ${projection('Agent').of('a')} AS a`,
     params: { runs: runs.map((r) => ({ ...r, traceId: r.traceId ?? null })) },
   });
-  return new Map(rows.map((r) => [r.runId, toAgent(r.a)]));
+  return new Map(rows.map((r) => [r.runId, readAgent(r.a)]));
 }
 
 /** One run: startRuns for a single step. */

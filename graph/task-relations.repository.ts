@@ -2,9 +2,8 @@ import neo4j from 'neo4j-driver';
 import type { Agent } from '../src/domain/agent.js';
 import type { Task, TaskStatus } from '../src/domain/task.js';
 import type { Tx } from './cypher.js';
-import { taskPropertiesOnly, taskReader, toAgent, toTask } from './mappers.js';
-import type { NodeLike } from './page.js';
-import { projected } from './projections.js';
+import { readAgent, readTask, taskPropertiesOnly, taskReader } from './mappers.js';
+import { projection } from './projections.js';
 
 /** What the nested fields of a task and an agent load in batches (DataLoaders, src/task.loaders.ts). */
 
@@ -25,16 +24,16 @@ export async function relatedTasks(
   relation: TaskRelation,
 ): Promise<{ ownerId: string; task: Task }[]> {
   const pattern = RELATIONS[relation];
-  const rows = await tx.run<{ ownerId: string; m: NodeLike }>({
+  const rows = await tx.run<{ ownerId: string; m: unknown }>({
     cypher: `
       UNWIND $ids AS ownerId
       MATCH (n:Task {tenantId: $tenantId, id: ownerId}) USING INDEX SEEK n:Task(id)
       MATCH ${pattern}
       WITH ownerId, m ORDER BY m.createdAt, m.id
-      RETURN ownerId, ${projected('Task', 'm')} AS m`,
+      RETURN ownerId, ${projection('Task').of('m')} AS m`,
     params: { tenantId, ids },
   });
-  return rows.map((r) => ({ ownerId: r.ownerId, task: toTask(r.m) }));
+  return rows.map((r) => ({ ownerId: r.ownerId, task: readTask(r.m) }));
 }
 
 export interface Assignment {
@@ -46,12 +45,12 @@ export interface Assignment {
 }
 
 /** An ASSIGNED_TO relationship `r` to agent `a` as one value, read by toAssignment. */
-const ASSIGNMENT = `{a: ${projected('Agent', 'a')}, score: r.score, reason: r.reason, at: toString(r.at)}`;
-type AssignmentRow = { a: NodeLike; score: number | null; reason: string | null; at: unknown };
+const ASSIGNMENT = `{a: ${projection('Agent').of('a')}, score: r.score, reason: r.reason, at: toString(r.at)}`;
+type AssignmentRow = { a: unknown; score: number | null; reason: string | null; at: unknown };
 
 const toAssignment = (taskId: string, r: AssignmentRow): Assignment => ({
   taskId,
-  agent: toAgent(r.a),
+  agent: readAgent(r.a),
   score: r.score ?? null,
   reason: r.reason ?? null,
   assignedAt: r.at ? new Date(String(r.at)).toISOString() : null,
@@ -102,21 +101,21 @@ export async function taskWithRelations(
   const lists = ahead.relations.map(
     (relation) => `,
       COLLECT { MATCH ${RELATIONS[relation]} WITH m ORDER BY m.createdAt, m.id
-                RETURN ${projected('Task', 'm', only[relation])} } AS ${relation}`,
+                RETURN ${projection('Task', only[relation]).of('m')} } AS ${relation}`,
   );
   const assignment = ahead.assignment
     ? `, COLLECT { MATCH (n)-[r:ASSIGNED_TO]->(a:Agent) RETURN ${ASSIGNMENT} } AS assignments`
     : '';
-  const [row] = await tx.run<Record<string, unknown> & { n: NodeLike }>({
+  const [row] = await tx.run<Record<string, unknown>>({
     cypher: `
       MATCH (n:Task {tenantId: $tenantId, id: $id}) USING INDEX SEEK n:Task(id)
-      RETURN ${projected('Task', 'n', only.task)} AS n${lists.join('')}${assignment}`,
+      RETURN ${projection('Task', only.task).of('n')} AS n${lists.join('')}${assignment}`,
     params: { tenantId, id },
   });
   if (!row) return null;
   const related: Partial<Record<TaskRelation, Task[]>> = {};
   for (const relation of ahead.relations)
-    related[relation] = (row[relation] as NodeLike[]).map(taskReader(only[relation]));
+    related[relation] = (row[relation] as unknown[]).map(taskReader(only[relation]));
   const assignments = ahead.assignment
     ? (row.assignments as AssignmentRow[]).map((a) => toAssignment(id, a))
     : null;
@@ -142,14 +141,14 @@ export async function delegatorsByTaskIds(
   tenantId: string,
   ids: readonly string[],
 ): Promise<{ taskId: string; agent: Agent }[]> {
-  const rows = await tx.run<{ taskId: string; a: NodeLike }>({
+  const rows = await tx.run<{ taskId: string; a: unknown }>({
     cypher: `
       UNWIND $ids AS taskId
       MATCH (owner:Task {tenantId: $tenantId, id: taskId})-[:DELEGATED_BY]->(a:Agent) USING INDEX SEEK owner:Task(id)
-      RETURN taskId, ${projected('Agent', 'a')} AS a`,
+      RETURN taskId, ${projection('Agent').of('a')} AS a`,
     params: { tenantId, ids },
   });
-  return rows.map((r) => ({ taskId: r.taskId, agent: toAgent(r.a) }));
+  return rows.map((r) => ({ taskId: r.taskId, agent: readAgent(r.a) }));
 }
 
 /**
@@ -162,7 +161,7 @@ export function assignedTasksOf(a: string, fields: readonly (keyof Task)[] | nul
         MATCH (${a})<-[:ASSIGNED_TO]-(t:Task)
         WHERE $statuses IS NULL OR t.status IN $statuses
         WITH t ORDER BY t.createdAt DESC, t.id DESC LIMIT $taskLimit
-        RETURN ${projected('Task', 't', fields)}
+        RETURN ${projection('Task', fields).of('t')}
       }`;
 }
 
@@ -185,7 +184,7 @@ export async function tasksByAssigneeIds(
   selected: readonly string[] | null = null,
 ): Promise<{ agentId: string; task: Task }[]> {
   const fields = taskPropertiesOnly(selected);
-  const rows = await tx.run<{ agentId: string; tasks: NodeLike[] }>({
+  const rows = await tx.run<{ agentId: string; tasks: unknown[] }>({
     cypher: `
       UNWIND $ids AS agentId
       MATCH (a:Agent {tenantId: $tenantId, id: agentId}) USING INDEX SEEK a:Agent(id)

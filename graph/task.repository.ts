@@ -2,9 +2,9 @@ import neo4j from 'neo4j-driver';
 import type { Page, PageRequest, Sort } from '../src/domain/page.js';
 import type { Task, TaskPriority, TaskStatus } from '../src/domain/task.js';
 import type { Tx } from './cypher.js';
-import { toTask } from './mappers.js';
+import { readTask, toTask } from './mappers.js';
 import { readPage, type NodeLike } from './page.js';
-import { projected } from './projections.js';
+import { projection } from './projections.js';
 import { familyOf } from '../src/domain/family.js';
 import { lockAndBump } from './locks.js';
 
@@ -288,11 +288,11 @@ export async function tasksByIds(
   tenantId: string,
   ids: readonly string[],
 ): Promise<Task[]> {
-  const rows = await tx.run<{ n: NodeLike }>({
-    cypher: `UNWIND $ids AS id MATCH (n:Task {tenantId: $tenantId, id: id}) USING INDEX SEEK n:Task(id) RETURN ${projected('Task', 'n')} AS n`,
+  const rows = await tx.run<{ n: unknown }>({
+    cypher: `UNWIND $ids AS id MATCH (n:Task {tenantId: $tenantId, id: id}) USING INDEX SEEK n:Task(id) RETURN ${projection('Task').of('n')} AS n`,
     params: { tenantId, ids },
   });
-  return rows.map((r) => toTask(r.n));
+  return rows.map((r) => readTask(r.n));
 }
 
 export async function taskCounts(

@@ -82,8 +82,8 @@ describe('agents with their capabilities and tasks', () => {
       server.graph.onStatement = undefined;
     }
     expect(cypher).toHaveLength(1);
-    expect(cypher[0]).toContain('n {.id, .tenantId, .name}');
-    expect(cypher[0]).toContain('t {.id, .tenantId, .title, .status}');
+    expect(cypher[0]).toContain('[elementId(n), n.id, n.tenantId, n.name]');
+    expect(cypher[0]).toContain('[elementId(t), t.id, t.tenantId, t.title, t.status]');
     const edges = () => page(`edges { cursor node { ${FIELDS} } }`);
     const throughEdges = await edges();
     expect(throughEdges.data!.agents.edges!.map((e) => e.node)).toEqual(read.data!.agents.nodes);

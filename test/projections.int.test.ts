@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NodeLike } from '../graph/page.js';
 import { toAgent, toTask } from '../graph/mappers.js';
-import { projected, type ProjectedLabel } from '../graph/projections.js';
+import { projection, type ProjectedLabel } from '../graph/projections.js';
 import { startTestServer, type TestServer } from './utils/server.js';
 
 /**
@@ -56,12 +56,14 @@ describe('projections', () => {
     '%s: the mapper reads the same object from its projection as from the node',
     async (label) => {
       const [row] = await server.graph.read((tx) =>
-        tx.run<{ node: NodeLike; projection: NodeLike }>({
-          cypher: `MATCH (n:${label} {id: $id}) RETURN n AS node, ${projected(label, 'n')} AS projection`,
+        tx.run<{ node: NodeLike; projected: unknown }>({
+          cypher: `MATCH (n:${label} {id: $id}) RETURN n AS node, ${projection(label).of('n')} AS projected`,
           params: { id: ids[label] },
         }),
       );
-      const { node, projection } = row!;
+      const { node } = row!;
+      const projected = projection(label).node(row!.projected);
+      expect(projected.elementId).toBe((node as NodeLike & { elementId: string }).elementId);
       const read = new Set<string>();
       const watched = new Proxy(node.properties, {
         get(target, key) {
@@ -70,9 +72,9 @@ describe('projections', () => {
         },
       });
       const fromNode = MAPPERS[label]({ ...node, properties: watched });
-      expect([...read].filter((key) => !(key in projection.properties))).toEqual([]);
-      expect(MAPPERS[label](projection)).toEqual(fromNode);
-      expect(projection.properties).not.toHaveProperty('leaseOwner');
+      expect([...read].filter((key) => !(key in projected.properties))).toEqual([]);
+      expect(MAPPERS[label](projected)).toEqual(fromNode);
+      expect(projected.properties).not.toHaveProperty('leaseOwner');
     },
   );
 
@@ -98,10 +100,9 @@ describe('projections', () => {
       updatedAt: '2026-01-02T03:04:05.000Z',
     });
     expect(withResolver).toEqual([{ ...all![0], assignee: { id: ids.Agent } }]);
-    // What the narrow read asked Neo4j for: the selected properties, the id and the tenant.
-    const cypher = projected('Task', 't', ['title', 'status']);
-    expect(cypher).toBe(
-      '{elementId: elementId(t), properties: t {.id, .tenantId, .title, .status}}',
-    );
+    // What the narrow read asked Neo4j for: the selected properties, the id and the tenant,
+    // as a list (decoded several times faster than a map).
+    const cypher = projection('Task', ['title', 'status']).of('t');
+    expect(cypher).toBe('[elementId(t), t.id, t.tenantId, t.title, t.status]');
   });
 });

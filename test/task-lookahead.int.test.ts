@@ -81,10 +81,13 @@ describe('task(id) with its relations', () => {
     // Nothing the query leaves out is read: no description or result of any task (`n` the
     // task, `m` a related one; the assignment's agent is read whole, `a`).
     const taskProperties = (v: string) =>
-      [...statement.matchAll(new RegExp(`\\b${v} \\{([^}]*)\\}`, 'g'))].map((m) => m[1]!);
+      [...statement.matchAll(new RegExp(`\\[elementId\\(${v}\\), ([^\\]]*)\\]`, 'g'))].map(
+        (m) => m[1]!,
+      );
     const read = [...taskProperties('n'), ...taskProperties('m')];
-    expect(read).toContain('.id, .tenantId, .title'); // the task, the parent, dependencies
-    expect(read).toContain('.id, .tenantId'); // dependents { id }
+    expect(read).toContain('n.id, n.tenantId, n.title'); // the task
+    expect(read).toContain('m.id, m.tenantId, m.title'); // the parent, dependencies
+    expect(read).toContain('m.id, m.tenantId'); // dependents { id }
     for (const properties of read) expect(properties).not.toMatch(/\.(description|result)\b/);
 
     // What one field read in part is its own: another field of the same request that selects
