@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import neo4j, { type Driver, type QueryResult, type SessionMode } from 'neo4j-driver';
 import { AppError } from '../src/domain/errors.js';
 import { CircuitBreaker, isConnectivityError } from './breaker.js';
-import { isAuthError, isBusyPool, translateDriverError } from './errors.js';
+import { isAuthError, isBusyPool, translateDriverError, withoutStack } from './errors.js';
 import type { CypherQuery, Row, Tx } from './cypher.js';
 import { addSource, metrics, sessionSources, writeWaitSources } from '../src/metrics/metrics.js';
 import { statementName } from './statement-name.js';
@@ -135,7 +135,9 @@ export class Graph {
         let previous: Promise<unknown> = Promise.resolve();
         return work(
           this.wrap((cypher, params) => {
-            const next = previous.then(() => s.run(cypher, params, { timeout }));
+            const next = previous.then(() =>
+              withoutStack(() => s.run(cypher, params, { timeout })),
+            );
             previous = next.catch(() => undefined);
             return next;
           }),
@@ -168,15 +170,17 @@ export class Graph {
     return this.session(async (s) => {
       const tx = s.beginTransaction({ timeout: this.timeoutLeft() });
       try {
-        const result = await work(this.wrap((cypher, params) => tx.run(cypher, params)));
+        const result = await work(
+          this.wrap((cypher, params) => withoutStack(() => tx.run(cypher, params))),
+        );
         // Neo4j ends a transaction past its timeout only when its monitor next looks (every
         // 2 s): one that waited on a lock past its request's deadline ran on and committed
         // what the caller had been told timed out (test/audit-deadline). Not after it, then.
         this.timeoutLeft();
-        await tx.commit();
+        await withoutStack(() => tx.commit());
         return result;
       } catch (err) {
-        if (tx.isOpen()) await tx.rollback().catch(() => undefined);
+        if (tx.isOpen()) await withoutStack(() => tx.rollback()).catch(() => undefined);
         throw err;
       }
     }, mode);
