@@ -14,6 +14,21 @@ const MAX_LENGTH = 2_000;
  */
 export function isPublicOnly(query: unknown, maxTokens: number): boolean {
   if (typeof query !== 'string' || query.length > MAX_LENGTH) return false;
+  const key = `${maxTokens}:${query}`;
+  let answer = answers.get(key);
+  if (answer === undefined) {
+    answer = publicOnly(query, maxTokens);
+    if (answers.size >= MAX_ANSWERS) answers.clear();
+    answers.set(key, answer);
+  }
+  return answer;
+}
+
+/** Answers by query text: clients send the same few texts, and each was parsed every time. */
+const answers = new Map<string, boolean>();
+const MAX_ANSWERS = 1_000;
+
+function publicOnly(query: string, maxTokens: number): boolean {
   let document: DocumentNode;
   try {
     document = parse(query, { maxTokens, noLocation: true });

@@ -9,6 +9,7 @@ import {
   parse,
   specifiedRules,
   validate,
+  type DocumentNode,
   type ExecutionArgs,
   type GraphQLFormattedError,
   type ValidationRule,
@@ -16,6 +17,7 @@ import {
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { formatError } from '../src/format-error.js';
+import { complexityInputs, rememberedComplexity } from '../src/limits/complexity-cache.js';
 import {
   assertComplexity,
   checkOperation,
@@ -250,6 +252,51 @@ describe('complexity limit', () => {
     expect(error.message).toBe(
       'Query complexity is over the limit of 1000: it has more than 10000 selections',
     );
+  });
+
+  it('is worked out once per document and values of the variables it depends on', () => {
+    const paged = parse('query ($n: Int, $id: ID!) { agent(id: $id) { tasks(first: $n) { id } } }');
+    const skipped = parse(
+      'query ($s: Boolean!, $id: ID!) { agent(id: $id) { name @skip(if: $s) } }',
+    );
+    expect(complexityInputs(schema, paged)).toEqual(['n']);
+    expect(complexityInputs(schema, skipped)).toEqual(['s']);
+    let computed = 0;
+    const counted = (document: DocumentNode, variables: Record<string, unknown>) =>
+      rememberedComplexity(schema, document, variables, undefined, () => {
+        computed++;
+        // A copy of the document: worked out afresh, not from what is remembered.
+        return assertComplexity(schema, structuredClone(document), variables, undefined, 1000);
+      });
+    // Another id: remembered. Another page size or skip: worked out, and answered as it is.
+    expect([1, 2, 3].map((i) => counted(paged, { n: 5, id: `a${i}` }))).toEqual([11, 11, 11]);
+    expect(counted(paged, { n: 10, id: 'a1' })).toBe(21);
+    expect(counted(paged, { id: 'a1' })).toBe(41); // the default page of 20
+    expect(computed).toBe(3);
+    expect(counted(skipped, { s: false, id: 'a' })).toBe(2);
+    expect(counted(skipped, { s: true, id: 'b' })).toBe(1);
+    expect(computed).toBe(5);
+    // Through assertComplexity too: the same answers as a fresh document's.
+    for (const n of [5, 10, 100])
+      expect(complexity('query ($n: Int) { agents(first: $n) { id } }', { n })).toBe(
+        assertComplexity(
+          schema,
+          parse('query ($n: Int) { agents(first: $n) { id } }'),
+          { n },
+          undefined,
+          1000,
+        ),
+      );
+  });
+
+  it('does not remember a complexity that failed', () => {
+    const document = parse('query ($n: Int) { agents(first: $n) { id } }');
+    for (let i = 0; i < 2; i++) {
+      const error = complexityError(() =>
+        assertComplexity(schema, document, { n: 'many' }, undefined, 1000),
+      );
+      expect(error.extensions.code).toBe('BAD_USER_INPUT');
+    }
   });
 
   it('reports variables that do not coerce as BAD_USER_INPUT', () => {

@@ -10,6 +10,7 @@ import {
   type ComplexityEstimator,
 } from 'graphql-query-complexity/cjs';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../domain/page.js';
+import { rememberedComplexity } from './complexity-cache.js';
 import { LimitCode, LimitError, limitGraphQLError } from './errors.js';
 
 /** getComplexity stops walking after this many selections (its own default). */
@@ -55,14 +56,16 @@ export function assertComplexity(
 ): number {
   let complexity: number;
   try {
-    complexity = getComplexity({
-      schema,
-      query: document,
-      variables: variables ?? {},
-      operationName: operationName ?? undefined,
-      estimators: complexityEstimators(),
-      maxQueryNodes: MAX_QUERY_NODES,
-    });
+    complexity = rememberedComplexity(schema, document, variables, operationName, () =>
+      getComplexity({
+        schema,
+        query: document,
+        variables: variables ?? {},
+        operationName: operationName ?? undefined,
+        estimators: complexityEstimators(),
+        maxQueryNodes: MAX_QUERY_NODES,
+      }),
+    );
   } catch (err) {
     if (err instanceof GraphQLError && err.message.startsWith('Query exceeds the maximum')) {
       const error = new LimitError(
