@@ -8,16 +8,20 @@
  * Both GraphQL servers run in this process over HTTP (this API's startServer; @neo4j/graphql's
  * schema in Apollo's standalone server), and the requests come from a worker thread
  * (api-client.worker.ts), so the servers' thread serves only. Raw Cypher runs on this thread
- * with no HTTP at all: the floor. Before timing, each read's three answers are compared. Per
- * read and concurrency (1 and 16): a warm-up, then BENCH_API_REQUESTS requests (default 100 at
- * concurrency 1, 20 per lane at 16); p50, p99 and requests per second.
+ * with no HTTP at all: the floor, in the driver's managed read transaction (executeRead: begin,
+ * run, commit) as the goals are set against, and as one auto-commit query (one round trip, as
+ * this API reads) for comparison. Before timing, each read's three answers are compared. Per read
+ * and concurrency (1 and 16): a warm-up of each way, then BENCH_API_REQUESTS requests (default
+ * 100 at concurrency 1, 20 per lane at 16) in BENCH_API_ROUNDS rounds (default 5) that take the
+ * ways in turn, so a machine whose speed drifts during the run slows every way alike; p50, p99
+ * and requests per second over all rounds.
  */
 import { randomUUID } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { Neo4jGraphQL } from '@neo4j/graphql';
-import neo4j, { type Driver } from 'neo4j-driver';
+import neo4j, { type Driver, type Session } from 'neo4j-driver';
 import { generateApiKey } from '../src/auth/keys.js';
 import { NEO4J_GRAPHQL_TYPE_DEFS, READS, type Read, type ReadVars, type Way } from './api-reads.js';
 import { parseScales, seed, type Scale } from './api-seed.js';
@@ -28,9 +32,15 @@ import { int, ms, percentile, ratio } from './stats.js';
 const SCALES = parseScales(process.env.BENCH_API_SCALES ?? '1000x20000,10000x200000');
 const CONCURRENCIES = [1, 16];
 const requestsAt = (c: number) => Number(process.env.BENCH_API_REQUESTS ?? (c === 1 ? 100 : 320));
+const ROUNDS = Number(process.env.BENCH_API_ROUNDS ?? 5);
+/** The ways whose answers are compared. */
 const WAYS: Way[] = ['raw', 'api', 'neo4jGraphql'];
-const WAY_NAMES: Record<Way, string> = {
+/** The ways timed: raw Cypher also as one auto-commit query. */
+type Timed = Way | 'rawAutoCommit';
+const TIMED: Timed[] = ['raw', 'rawAutoCommit', 'api', 'neo4jGraphql'];
+const WAY_NAMES: Record<Timed, string> = {
   raw: 'raw Cypher',
+  rawAutoCommit: 'raw auto-commit',
   api: 'this API',
   neo4jGraphql: '@neo4j/graphql',
 };
@@ -39,7 +49,7 @@ interface Cell {
   scale: Scale;
   read: string;
   concurrency: number;
-  way: Way;
+  way: Timed;
   p50: number;
   p99: number;
   perSecond: number;
@@ -57,7 +67,8 @@ async function main(): Promise<void> {
   });
   console.log(
     `API benchmark: scales ${SCALES.map((s) => `${int(s.agents)} agents/${int(s.tasks)} tasks`).join(', ')}; ` +
-      `concurrency ${CONCURRENCIES.join(' and ')}; ways: ${WAYS.map((w) => WAY_NAMES[w]).join(', ')}`,
+      `concurrency ${CONCURRENCIES.join(' and ')}; ways: ${TIMED.map((w) => WAY_NAMES[w]).join(', ')}; ` +
+      `${ROUNDS} rounds taking the ways in turn`,
   );
   const cells: Cell[] = [];
   try {
@@ -73,9 +84,10 @@ async function main(): Promise<void> {
           tenantId,
           taskId: taskIds[Math.floor(Math.random() * taskIds.length)]!,
         }));
-      const ways = {
-        raw: (vars: ReadVars[], c: number, read: Read) =>
-          rawRequests(driver, settings.database, read, vars, c),
+      const ways: Record<Timed, (vars: ReadVars[], c: number, read: Read) => Promise<Run>> = {
+        raw: (vars, c, read) => rawRequests(driver, settings.database, read, vars, c, false),
+        rawAutoCommit: (vars, c, read) =>
+          rawRequests(driver, settings.database, read, vars, c, true),
         api: (vars: ReadVars[], c: number, read: Read) =>
           httpRequests(client, server.url, { authorization: `Bearer ${key}` }, read.api, vars, c),
         neo4jGraphql: (vars: ReadVars[], c: number, read: Read) =>
@@ -85,10 +97,18 @@ async function main(): Promise<void> {
         console.log(`\n${read.name}`);
         await sameData(read, driver, settings.database, server.url, key, other.url, varsFor(1)[0]!);
         for (const concurrency of CONCURRENCIES) {
-          for (const way of WAYS) {
-            const timed = (vars: ReadVars[]) => ways[way](vars, concurrency, read);
-            await timed(varsFor(Math.max(20, concurrency * 2))); // warm-up
-            const { latencies, wallMs } = await timed(varsFor(requestsAt(concurrency)));
+          const timed = (way: Timed, n: number) => ways[way](varsFor(n), concurrency, read);
+          for (const way of TIMED) await timed(way, Math.max(20, concurrency * 2)); // warm-up
+          const runs = new Map(TIMED.map((way) => [way, { latencies: [] as number[], wallMs: 0 }]));
+          for (let round = 0; round < ROUNDS; round++) {
+            for (const way of TIMED) {
+              const run = await timed(way, Math.ceil(requestsAt(concurrency) / ROUNDS));
+              runs.get(way)!.latencies.push(...run.latencies);
+              runs.get(way)!.wallMs += run.wallMs;
+            }
+          }
+          for (const way of TIMED) {
+            const { latencies, wallMs } = runs.get(way)!;
             const cell = {
               scale,
               read: read.name,
@@ -125,14 +145,23 @@ async function startNeo4jGraphql(driver: Driver) {
   return { url, stop: () => apollo.stop() };
 }
 
-/** Raw Cypher on this thread, `concurrency` sessions at a time. */
+interface Run {
+  latencies: number[];
+  wallMs: number;
+}
+
+/**
+ * Raw Cypher on this thread, `concurrency` sessions at a time: in a managed read transaction,
+ * or with `autoCommit` as one auto-commit query (the session stands in for the transaction).
+ */
 async function rawRequests(
   driver: Driver,
   database: string,
   read: Read,
   vars: ReadVars[],
   concurrency: number,
-) {
+  autoCommit: boolean,
+): Promise<Run> {
   const latencies: number[] = [];
   let next = 0;
   const started = performance.now();
@@ -142,7 +171,7 @@ async function rawRequests(
       const sent = performance.now();
       const session = driver.session({ database, defaultAccessMode: neo4j.session.READ });
       try {
-        await read.raw(session, v);
+        await read.raw(autoCommit ? asAutoCommit(session) : session, v);
       } finally {
         await session.close();
       }
@@ -153,6 +182,12 @@ async function rawRequests(
   return { latencies, wallMs: performance.now() - started };
 }
 
+/** `session` whose executeRead runs its work's statements as auto-commit queries. */
+const asAutoCommit = (session: Session) =>
+  ({
+    executeRead: <T>(work: (tx: Session) => Promise<T>) => work(session),
+  }) as unknown as Session;
+
 /** GraphQL over HTTP from the client thread. */
 function httpRequests(
   client: Worker,
@@ -161,7 +196,7 @@ function httpRequests(
   op: Read['api'],
   vars: ReadVars[],
   concurrency: number,
-): Promise<{ latencies: number[]; wallMs: number }> {
+): Promise<Run> {
   return new Promise((resolve, reject) => {
     client.once('message', (m: { latencies: number[]; wallMs: number; error?: string }) =>
       m.error ? reject(new Error(`${url}: ${m.error}`)) : resolve(m),
@@ -218,7 +253,7 @@ function summary(cells: Cell[]): void {
   console.log(
     'goals: p50 <= 1.0x @neo4j/graphql and <= 1.5x raw at concurrency 1; requests/s >= @neo4j/graphql at 16',
   );
-  const find = (c: Omit<Cell, 'p50' | 'p99' | 'perSecond' | 'way'>, way: Way) =>
+  const find = (c: Omit<Cell, 'p50' | 'p99' | 'perSecond' | 'way'>, way: Timed) =>
     cells.find(
       (x) =>
         x.scale === c.scale &&
@@ -228,11 +263,14 @@ function summary(cells: Cell[]): void {
     )!;
   for (const cell of cells.filter((c) => c.way === 'api')) {
     const raw = find(cell, 'raw');
+    const auto = find(cell, 'rawAutoCommit');
     const other = find(cell, 'neo4jGraphql');
     console.log(
       `${int(cell.scale.agents)}/${int(cell.scale.tasks)}, c${cell.concurrency}, ${cell.read}: ` +
-        `p50 ${ms(raw.p50)} / ${ms(cell.p50)} / ${ms(other.p50)} (raw / API / @neo4j/graphql); ` +
-        `API ${ratio(cell.p50, other.p50)} of @neo4j/graphql, ${ratio(cell.p50, raw.p50)} of raw; ` +
+        `p50 ${ms(raw.p50)} / ${ms(auto.p50)} / ${ms(cell.p50)} / ${ms(other.p50)} ` +
+        `(raw / raw auto-commit / API / @neo4j/graphql); ` +
+        `API ${ratio(cell.p50, other.p50)} of @neo4j/graphql, ${ratio(cell.p50, raw.p50)} of raw ` +
+        `(${ratio(cell.p50, auto.p50)} of raw auto-commit); ` +
         `requests/s ${cell.perSecond.toFixed(1)} vs ${other.perSecond.toFixed(1)} ` +
         `(${ratio(cell.perSecond, other.perSecond)})`,
     );
