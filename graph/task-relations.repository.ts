@@ -2,7 +2,14 @@ import neo4j from 'neo4j-driver';
 import type { Agent } from '../src/domain/agent.js';
 import type { Task, TaskStatus } from '../src/domain/task.js';
 import type { Tx } from './cypher.js';
-import { readAgent, readTask, taskPropertiesOnly, taskReader } from './mappers.js';
+import {
+  readAgent,
+  readTask,
+  taskPropertiesOnly,
+  taskReader,
+  toAgentFields,
+  type AgentProperty,
+} from './mappers.js';
 import { projection } from './projections.js';
 
 /** What the nested fields of a task and an agent load in batches (DataLoaders, src/task.loaders.ts). */
@@ -44,17 +51,27 @@ export interface Assignment {
   assignedAt: string | null;
 }
 
-/** An ASSIGNED_TO relationship `r` to agent `a` as one value, read by toAssignment. */
-const ASSIGNMENT = `{a: ${projection('Agent').of('a')}, score: r.score, reason: r.reason, at: toString(r.at)}`;
-type AssignmentRow = { a: unknown; score: number | null; reason: string | null; at: unknown };
+/**
+ * An ASSIGNED_TO relationship `r` to agent `a` as one list, read by toAssignment: with `only`,
+ * of the agent just those properties (and its id and tenant).
+ */
+const assignmentOf = (only: readonly AgentProperty[] | null = null) =>
+  `[${projection('Agent', only).of('a')}, r.score, r.reason, toString(r.at)]`;
+type AssignmentRow = [agent: unknown, score: number | null, reason: string | null, at: unknown];
 
-const toAssignment = (taskId: string, r: AssignmentRow): Assignment => ({
-  taskId,
-  agent: readAgent(r.a),
-  score: r.score ?? null,
-  reason: r.reason ?? null,
-  assignedAt: r.at ? new Date(String(r.at)).toISOString() : null,
-});
+function toAssignment(
+  taskId: string,
+  [a, score, reason, at]: AssignmentRow,
+  only: readonly AgentProperty[] | null = null,
+): Assignment {
+  return {
+    taskId,
+    agent: only ? toAgentFields(projection('Agent', only).node(a), only) : readAgent(a),
+    score: score ?? null,
+    reason: reason ?? null,
+    assignedAt: at ? new Date(String(at)).toISOString() : null,
+  };
+}
 
 export async function assignmentsByTaskIds(
   tx: Tx,
@@ -65,7 +82,7 @@ export async function assignmentsByTaskIds(
     cypher: `
       UNWIND $ids AS taskId
       MATCH (owner:Task {tenantId: $tenantId, id: taskId})-[r:ASSIGNED_TO]->(a:Agent) USING INDEX SEEK owner:Task(id)
-      RETURN taskId, ${ASSIGNMENT} AS assignment`,
+      RETURN taskId, ${assignmentOf()} AS assignment`,
     params: { tenantId, ids },
   });
   return rows.map((r) => toAssignment(r.taskId, r.assignment));
@@ -77,14 +94,16 @@ export interface TaskLookahead {
   assignment: boolean;
   /** Of the task and of each relation's tasks, the only properties to read (absent: all). */
   only?: Partial<Record<'task' | TaskRelation, readonly (keyof Task)[]>>;
+  /** Of the assigned agent, the only properties to read (absent: all; toAgentFields). */
+  assigneeOnly?: readonly AgentProperty[];
 }
 
 /**
  * One task with the relations its query selects, in one statement: resolved field by field,
  * a one-task read took four round trips (the task, then its assignment and relations), where
  * @neo4j/graphql makes one (issue 15). Rows are those of relatedTasks and assignmentsByTaskIds,
- * in their order, of only the properties `ahead.only` names where it names some (toTaskFields).
- * Null when the tenant has no such task.
+ * in their order, of only the properties `ahead.only` names where it names some (toTaskFields),
+ * and of the assigned agent those `ahead.assigneeOnly` names (toAgentFields). Null when the tenant has no such task.
  */
 export async function taskWithRelations(
   tx: Tx,
@@ -103,8 +122,9 @@ export async function taskWithRelations(
       COLLECT { MATCH ${RELATIONS[relation]} WITH m ORDER BY m.createdAt, m.id
                 RETURN ${projection('Task', only[relation]).of('m')} } AS ${relation}`,
   );
+  const assigneeOnly = ahead.assigneeOnly ?? null;
   const assignment = ahead.assignment
-    ? `, COLLECT { MATCH (n)-[r:ASSIGNED_TO]->(a:Agent) RETURN ${ASSIGNMENT} } AS assignments`
+    ? `, COLLECT { MATCH (n)-[r:ASSIGNED_TO]->(a:Agent) RETURN ${assignmentOf(assigneeOnly)} } AS assignments`
     : '';
   const [row] = await tx.run<Record<string, unknown>>({
     cypher: `
@@ -117,7 +137,7 @@ export async function taskWithRelations(
   for (const relation of ahead.relations)
     related[relation] = (row[relation] as unknown[]).map(taskReader(only[relation]));
   const assignments = ahead.assignment
-    ? (row.assignments as AssignmentRow[]).map((a) => toAssignment(id, a))
+    ? (row.assignments as AssignmentRow[]).map((a) => toAssignment(id, a, assigneeOnly))
     : null;
   return { task: taskReader(only.task)(row.n), related, assignments };
 }

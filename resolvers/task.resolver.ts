@@ -69,8 +69,7 @@ export class TaskResolver {
 
   @FieldResolver(() => Agent, { nullable: true })
   async assignee(@Root() task: Task, @Ctx() ctx: AppContext): Promise<Agent | null> {
-    const [assignment] = await ctx.loaders.tasks.assignment.load(task.id);
-    return assignment?.agent ?? null;
+    return ctx.loaders.tasks.assigneeOf(task);
   }
 
   @FieldResolver(() => Assignment, {

@@ -3,7 +3,8 @@ import * as relations from '../graph/task-relations.repository.js';
 import type DataLoader from 'dataloader';
 import type { Task, TaskStatus } from './domain/task.js';
 import { NotFoundError } from './domain/errors.js';
-import { taskPropertiesOnly } from '../graph/mappers.js';
+import { agentPropertiesOnly, taskPropertiesOnly } from '../graph/mappers.js';
+import type { Agent } from './domain/agent.js';
 import { groupedBy } from './loaders.js';
 
 type Read = <T>(work: (tx: Tx) => Promise<T>) => Promise<T>;
@@ -55,6 +56,7 @@ export function createTaskLoaders(read: Read, tenantId: string, task: DataLoader
       ),
   };
   const readInPart = new WeakMap<object, Partial<Record<relations.TaskRelation, Task[]>>>();
+  const assigneeInPart = new WeakMap<object, relations.Assignment[]>();
   /**
    * One task whose query selects `fields` (and `under(field)` on a field's value): with the
    * relations among them read in the same statement and primed into their loaders, so the
@@ -77,7 +79,16 @@ export function createTaskLoaders(read: Read, tenantId: string, task: DataLoader
       const selected = taskPropertiesOnly(under(relation));
       if (selected) only[relation] = selected;
     }
-    const ahead = { assignment: wanted.has('assignment'), relations: list, only };
+    // The assignee read in part when it is all that is selected of the assignment.
+    const assigneeOnly = fields.includes('assignment')
+      ? null
+      : agentPropertiesOnly(under('assignee'));
+    const ahead: relations.TaskLookahead = {
+      assignment: wanted.has('assignment'),
+      relations: list,
+      only,
+    };
+    if (assigneeOnly) ahead.assigneeOnly = assigneeOnly;
     const found = await read((tx) => relations.taskWithRelations(tx, tenantId, id, ahead));
     if (!found) throw new NotFoundError('Task', id);
     // A task read in part answers this field only: another that loads it must read it whole.
@@ -96,7 +107,8 @@ export function createTaskLoaders(read: Read, tenantId: string, task: DataLoader
         );
     }
     readInPart.set(found.task, inPart);
-    if (found.assignments) loaders.assignment.prime(id, found.assignments);
+    if (found.assignments && assigneeOnly) assigneeInPart.set(found.task, found.assignments);
+    else if (found.assignments) loaders.assignment.prime(id, found.assignments);
     return found.task;
   };
   /**
@@ -105,5 +117,10 @@ export function createTaskLoaders(read: Read, tenantId: string, task: DataLoader
    */
   const relatedTo = async (of: { id: string }, relation: relations.TaskRelation): Promise<Task[]> =>
     readInPart.get(of)?.[relation] ?? (await loaders[relation].load(of.id)).map((r) => r.task);
-  return { ...loaders, withRelations, relatedTo };
+  /** A task's assignee: read in part with it (withRelations) for its own field, as relatedTo. */
+  const assigneeOf = async (of: { id: string }): Promise<Agent | null> => {
+    const [assignment] = assigneeInPart.get(of) ?? (await loaders.assignment.load(of.id));
+    return assignment?.agent ?? null;
+  };
+  return { ...loaders, withRelations, relatedTo, assigneeOf };
 }

@@ -36,6 +36,7 @@ describe('task(id) with its relations', () => {
     );
     expect(made.errors).toBeUndefined();
     for (const t of made.data!.createTasks) ids[t.key] = t.id;
+    ids.agent = agent.data!.createAgents[0]!.id;
   });
   afterAll(() => Promise.all([server?.stop(), other?.stop()]));
 
@@ -65,6 +66,36 @@ describe('task(id) with its relations', () => {
     expect(idsOf('dependencies')).toEqual([ids.d1, ids.d2].sort());
 
     expect(await statementsFor(server, () => one(ids.t!))).toBe(1);
+  });
+
+  it('reads of the assignee only the properties selected, when that is all it selects', async () => {
+    const cypher: string[] = [];
+    server.graph.onStatement = (q) => void cypher.push(q.cypher);
+    type Assignee = { assignee: Record<string, unknown> };
+    let narrow: Awaited<ReturnType<typeof server.gql<{ task: Assignee }, never>>>;
+    try {
+      narrow = await server.gql<{ task: Assignee }, never>(
+        `query { task(id: "${ids.t}") { title assignee { id name } } }`,
+      );
+    } finally {
+      server.graph.onStatement = undefined;
+    }
+    expect(narrow.errors).toBeUndefined();
+    expect(narrow.data!.task.assignee).toEqual({ id: ids.agent, name: 'Looker' });
+    expect(cypher.join('\n')).toContain('[[elementId(a), a.id, a.tenantId, a.name], r.score');
+    // What one field read in part is its own: another field of the request gets all it selects.
+    const both = await server.gql<Record<'a' | 'b', Assignee>, never>(
+      `query { a: task(id: "${ids.t}") { assignee { id } }
+               b: task(id: "${ids.t}") { assignee { id name role active } } }`,
+    );
+    expect(both.errors).toBeUndefined();
+    expect(both.data!.a.assignee).toEqual({ id: ids.agent });
+    expect(both.data!.b.assignee).toEqual({
+      id: ids.agent,
+      name: 'Looker',
+      role: 'MASTER_OPERATOR',
+      active: true,
+    });
   });
 
   it('reads only the properties selected, of the task and of each relation', async () => {
