@@ -243,22 +243,43 @@ async function recordUsedVersions(
   runs: readonly { runId: string; agentId: string; tenantId: string }[],
 ): Promise<Map<string, AgentVersion>> {
   if (runs.length === 0) return new Map();
-  const rows = await tx.run<{ runId: string; v: NodeLike; parentId: string | null }>({
+  const rows = await tx.run<{ runId: string } & UsedVersionRow>({
     cypher: `
       UNWIND $runs AS run
       MATCH (r:Run {id: run.runId}) USING INDEX SEEK r:Run(id) WHERE r.tenantId = run.tenantId
       MATCH (a:Agent {id: run.agentId}) USING INDEX SEEK a:Agent(id)
       WHERE a.tenantId = run.tenantId
-      MATCH (a)-[:HAS_VERSION]->(live {status: 'LIVE'})
-      WITH r, run, live,
-           COLLECT { MATCH (a)-[:HAS_VERSION]->(c {status: 'CANDIDATE'})
-                     RETURN c LIMIT 1 }[0] AS candidate
-      WITH r, run, CASE WHEN run.point < candidate.canaryShare THEN candidate ELSE live END AS v
-      MERGE (r)-[:USED_VERSION]->(v)
+      ${useVersionOf('r', 'a', 'run.point', 'run')}
       RETURN run.runId AS runId, ${RETURN_VERSION}`,
     params: { runs: runs.map((r) => ({ ...r, point: canaryPoint(r.runId) })) },
   });
-  return new Map(rows.map((r) => [r.runId, toVersion(r.v, r.parentId)]));
+  return new Map(rows.flatMap((r) => (r.v ? [[r.runId, usedVersion(r)!]] : [])));
+}
+
+/**
+ * Cypher that chooses the version run `r` of agent `a` uses, as useVersions says, records it
+ * (USED_VERSION) and binds it to `v`: null when the agent has no LIVE version yet (useVersions
+ * makes one). `point` is the run's canaryPoint; the variables in `keep` stay in scope (with
+ * `r` and `v`). For startRuns too, which records the versions with the runs it starts.
+ */
+export function useVersionOf(r: string, a: string, point: string, keep: string): string {
+  return `OPTIONAL MATCH (${a})-[:HAS_VERSION]->(live {status: 'LIVE'})
+      WITH ${r}, ${keep}, live,
+           COLLECT { MATCH (${a})-[:HAS_VERSION]->(c {status: 'CANDIDATE'})
+                     RETURN c LIMIT 1 }[0] AS candidate
+      WITH ${r}, ${keep}, CASE WHEN live IS NULL THEN null
+                          WHEN ${point} < candidate.canaryShare THEN candidate ELSE live END AS v
+      FOREACH (used IN CASE WHEN v IS NULL THEN [] ELSE [v] END |
+               MERGE (${r})-[:USED_VERSION]->(used))`;
+}
+
+/** The columns of a version bound to `v` (useVersionOf), read by usedVersion. */
+export const USED_VERSION_COLUMNS = RETURN_VERSION;
+export type UsedVersionRow = { v: NodeLike | null; parentId: string | null };
+
+/** The version of a row of USED_VERSION_COLUMNS; null when none was recorded. */
+export function usedVersion(row: UsedVersionRow): AgentVersion | null {
+  return row.v ? toVersion(row.v, row.parentId) : null;
 }
 
 /** A version with its record: runs that used it, and their mean effective score. */

@@ -9,6 +9,13 @@ import { projection } from './projections.js';
 import type { NodeLike } from './page.js';
 import { lockAndBump } from './locks.js';
 import { batched } from './batch.js';
+import {
+  USED_VERSION_COLUMNS,
+  usedVersion,
+  useVersionOf,
+  type UsedVersionRow,
+} from './agent-version.repository.js';
+import { canaryPoint, type AgentVersion } from '../src/domain/agent-version.js';
 
 /**
  * Runs and leases: starting attempts as :Run nodes, the heartbeat, ending, releasing and
@@ -27,13 +34,20 @@ export interface RunStart {
   traceId?: string | null;
 }
 
+/** A run started: its agent, whole, and the version it uses (null: none recorded yet). */
+export interface StartedRun {
+  agent: Agent;
+  version: AgentVersion | null;
+}
+
 /**
- * Records the assignments (with why) and the attempts as :Run nodes, in one statement; returns
- * each run's agent whole (the claim chose it from summaries), by run id.
+ * Records the assignments (with why) and the attempts as :Run nodes, and the agent version each
+ * run uses (useVersionOf: one statement where a claim took two), in one statement; returns each
+ * run's agent whole (the claim chose it from summaries) and version, by run id.
  */
-export async function startRuns(tx: Tx, runs: RunStart[]): Promise<Map<string, Agent>> {
+export async function startRuns(tx: Tx, runs: RunStart[]): Promise<Map<string, StartedRun>> {
   if (runs.length === 0) return new Map();
-  const rows = await tx.run<{ runId: string; a: unknown }>({
+  const rows = await tx.run<{ runId: string; a: unknown } & UsedVersionRow>({
     cypher: `
       UNWIND $runs AS run
       MATCH (t:Task {id: run.taskId}), (a:Agent {id: run.agentId})
@@ -45,10 +59,14 @@ export async function startRuns(tx: Tx, runs: RunStart[]): Promise<Map<string, A
                      worker: run.workerId, traceId: run.traceId,
                      startedAt: datetime(), createdAt: datetime(), updatedAt: datetime()})
       CREATE (r)-[:OF]->(t), (r)-[:BY]->(a)
-      RETURN run.id AS runId, ${projection('Agent').of('a')} AS a`,
-    params: { runs: runs.map((r) => ({ ...r, traceId: r.traceId ?? null })) },
+      WITH r, run, a
+      ${useVersionOf('r', 'a', 'run.point', 'run, a')}
+      RETURN run.id AS runId, ${projection('Agent').of('a')} AS a, ${USED_VERSION_COLUMNS}`,
+    params: {
+      runs: runs.map((r) => ({ ...r, traceId: r.traceId ?? null, point: canaryPoint(r.id) })),
+    },
   });
-  return new Map(rows.map((r) => [r.runId, readAgent(r.a)]));
+  return new Map(rows.map((r) => [r.runId, { agent: readAgent(r.a), version: usedVersion(r) }]));
 }
 
 /** One run: startRuns for a single step. */

@@ -86,7 +86,7 @@ describe('the engine’s round trips', () => {
     });
   });
 
-  it('records the agent versions a claim’s runs use with one statement', async () => {
+  it('records the agent versions a claim’s runs use in the statement that starts them', async () => {
     await inTenant(async (server) => {
       await createOperators(server, { Operator: [], Other: [] });
       const names: string[] = [];
@@ -102,13 +102,50 @@ describe('the engine’s round trips', () => {
       } finally {
         server.graph.onStatement = undefined;
       }
-      // The agents have their LIVE versions from creation: nothing to make, one statement that
-      // chooses each run's version and records it (three a claim before: make, read, record).
+      // The agents have their LIVE versions from creation: nothing to make, and the statement
+      // that starts the runs chooses each run's version and records it (a claim took three
+      // statements for it once: make, read, record; then one of its own).
       const claims = names.filter((n) => n === 'run.repository.startRuns').length;
       expect(claims).toBeGreaterThan(0);
-      expect(names.filter((n) => n.startsWith('agent-version.repository.'))).toEqual(
-        Array(claims).fill('agent-version.repository.recordUsedVersions'),
+      expect(names.filter((n) => n.startsWith('agent-version.repository.'))).toEqual([]);
+      const used = await server.graph.read((tx) =>
+        tx.run<{ runs: number; used: number }>({
+          cypher: `MATCH (r:Run)-[:OF]->(:Task {tenantId: $tenantId})
+                   RETURN count(r) AS runs,
+                     sum(CASE WHEN EXISTS { (r)-[:USED_VERSION]->() } THEN 1 ELSE 0 END) AS used`,
+          params: { tenantId: server.tenantId },
+        }),
       );
+      expect(Number(used[0]!.runs)).toBeGreaterThan(0);
+      expect(Number(used[0]!.used)).toBe(Number(used[0]!.runs));
+    });
+  });
+
+  it('gives the agent of a claimed run from before versions its version 1 in the claim', async () => {
+    await inTenant(async (server) => {
+      const { Operator } = await createOperators(server, { Operator: [] });
+      // As an agent made before versions began: none of its own.
+      await server.graph.write((tx) =>
+        tx.run({
+          cypher: 'MATCH (:Agent {id: $id})-[:HAS_VERSION]->(v) DETACH DELETE v',
+          params: { id: Operator },
+        }),
+      );
+      const ids = await startPlan(server, [
+        { key: 'root', title: 'Root' },
+        { key: 'a', title: 'a', parentKey: 'root' },
+      ]);
+      await withScheduler(server, echoExecutor(), async () => {
+        await waitForWorkflow(server, ids.root!, allFinished);
+      });
+      const used = await server.graph.read((tx) =>
+        tx.run<{ version: number; status: string }>({
+          cypher: `MATCH (:Agent {id: $id})<-[:BY]-(:Run)-[:USED_VERSION]->(v:AgentVersion)
+                   RETURN v.version AS version, v.status AS status`,
+          params: { id: Operator },
+        }),
+      );
+      expect(used.map((u) => [Number(u.version), u.status])).toEqual([[1, 'LIVE']]);
     });
   });
 

@@ -143,24 +143,26 @@ export async function claimIn(
       traceparent: c.traceparent,
     });
   }
-  // The chosen agents, read whole by the statement that starts their runs.
-  const agents = await startRuns(tx, starts);
-  // Which agent version each run uses (issue 12): the live one or, for a canary share of
-  // runs (by run id), the candidate; the executor sees the agent with that version's behaviour.
+  // The chosen agents, read whole by the statement that starts their runs, and which agent
+  // version each run uses (issue 12): the live one or, for a canary share of runs (by run id),
+  // the candidate; the executor sees the agent with that version's behaviour. Agents without a
+  // live version yet (made before versions began) get one here.
+  const started = await startRuns(tx, starts);
   const versions = await useVersions(
     tx,
-    starts.map((r, i) => ({
-      runId: r.id,
-      agentId: r.agentId,
-      tenantId: picked[i]!.task.tenantId,
-    })),
+    starts.flatMap((r, i) =>
+      started.get(r.id)?.version === null
+        ? [{ runId: r.id, agentId: r.agentId, tenantId: picked[i]!.task.tenantId }]
+        : [],
+    ),
   );
   const runs: StartedStep[] = picked.map((p) => {
-    const agent = agents.get(p.runId);
+    const run = started.get(p.runId);
     // Deleted since the summaries were read: the claim rolls back and the next poll, which
     // no longer sees the agent, claims the steps again.
-    if (!agent) throw new Error(`agent of run ${p.runId} is gone; claiming again`);
-    return { ...p, agent: withVersion(agent, versions.byRun.get(p.runId)) };
+    if (!run) throw new Error(`agent of run ${p.runId} is gone; claiming again`);
+    const version = run.version ?? versions.byRun.get(p.runId);
+    return { ...p, agent: withVersion(run.agent, version) };
   });
   for (const v of versions.created) announce(emit, v, null, v.reason);
   await publishTasks(
