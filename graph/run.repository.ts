@@ -14,7 +14,7 @@ import {
   usedVersion,
   useVersionOf,
   type UsedVersionRow,
-} from './agent-version.repository.js';
+} from './used-version.repository.js';
 import { canaryPoint, type AgentVersion } from '../src/domain/agent-version.js';
 
 /**

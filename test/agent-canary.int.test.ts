@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useVersions } from '../graph/agent-version.repository.js';
+import { useVersions } from '../graph/used-version.repository.js';
 import { canaryPass, decideOne } from '../src/evolution/versions/canary.js';
 import { startTestServer, type TestServer } from './utils/server.js';
 import {

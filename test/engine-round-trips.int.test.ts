@@ -107,7 +107,7 @@ describe('the engine’s round trips', () => {
       // statements for it once: make, read, record; then one of its own).
       const claims = names.filter((n) => n === 'run.repository.startRuns').length;
       expect(claims).toBeGreaterThan(0);
-      expect(names.filter((n) => n.startsWith('agent-version.repository.'))).toEqual([]);
+      expect(names.filter((n) => /^(agent|used)-version\.repository\./.test(n))).toEqual([]);
       const used = await server.graph.read((tx) =>
         tx.run<{ runs: number; used: number }>({
           cypher: `MATCH (r:Run)-[:OF]->(:Task {tenantId: $tenantId})

@@ -15,7 +15,7 @@ import {
   type DispatchedStep,
 } from '../../graph/claim.repository.js';
 import { startRuns, type RunStart } from '../../graph/run.repository.js';
-import { useVersions } from '../../graph/agent-version.repository.js';
+import { useVersions } from '../../graph/used-version.repository.js';
 import { withVersion } from '../domain/agent-version.js';
 import { announce } from '../evolution/versions/lifecycle.js';
 import type { Agent } from '../domain/agent.js';
