@@ -79,7 +79,9 @@ export interface Projection {
   node(value: unknown): NodeLike & { elementId: string };
 }
 
+/** Projections made, by shape. Bounded: the shapes come from the queries' selections. */
 const made = new Map<string, Projection>();
+const MAX_SHAPES = 500;
 
 /**
  * The projection of `label` as its mapper reads it; with `only`, of just those properties and
@@ -107,6 +109,7 @@ export function projection(
         return { elementId: values[0] as string, properties };
       },
     };
+    if (made.size >= MAX_SHAPES) made.clear();
     made.set(key, found);
   }
   return found;

@@ -289,6 +289,23 @@ describe('complexity limit', () => {
       );
   });
 
+  it('works out again, not remembering, a complexity whose variables are long', () => {
+    const document = parse('query ($n: Int, $t: String) { agents(first: $n) { id } }');
+    const filtered = parse('query ($f: String) { agent(id: "a") { tasks(first: 5) { id } } }');
+    expect(complexityInputs(schema, filtered)).toEqual([]);
+    let computed = 0;
+    const counted = (variables: Record<string, unknown>) =>
+      rememberedComplexity(schema, document, variables, undefined, () => ++computed);
+    counted({ n: 5, t: 'x'.repeat(2_000) });
+    counted({ n: 5, t: 'x'.repeat(2_000) });
+    expect(computed).toBe(1); // $t is not an argument of a priced field: not in the key
+    const long = parse('query ($n: Int) { agents(first: $n) { id } }');
+    const huge = { n: 'x'.repeat(2_000) };
+    rememberedComplexity(schema, long, huge, undefined, () => ++computed);
+    rememberedComplexity(schema, long, huge, undefined, () => ++computed);
+    expect(computed).toBe(3);
+  });
+
   it('does not remember a complexity that failed', () => {
     const document = parse('query ($n: Int) { agents(first: $n) { id } }');
     for (let i = 0; i < 2; i++) {

@@ -16,6 +16,9 @@ interface Remembered {
 /** Complexities kept per document: past it (pages of every size), the document starts over. */
 const MAX_PER_DOCUMENT = 100;
 
+/** Longer keys (large filter values beside a page's size) are worked out, not remembered. */
+const MAX_KEY_LENGTH = 1_000;
+
 const bySchema = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, Remembered>>();
 
 /**
@@ -46,6 +49,7 @@ export function rememberedComplexity(
   const known = remembered.complexities.get(key);
   if (known !== undefined) return known;
   const complexity = compute();
+  if (key.length > MAX_KEY_LENGTH) return complexity;
   if (remembered.complexities.size >= MAX_PER_DOCUMENT) remembered.complexities.clear();
   remembered.complexities.set(key, complexity);
   return complexity;
