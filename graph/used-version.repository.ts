@@ -13,8 +13,9 @@ import type { NodeLike } from './page.js';
  * Which version each claimed run uses, recorded as (:Run)-[:USED_VERSION]->(:AgentVersion):
  * the agent's CANDIDATE when the run's canary point falls below its share, else its LIVE one
  * (made first for agents without one: `created`). One statement when every agent has its LIVE
- * version, as agents made since versions began do (test/engine-round-trips): a claim made,
- * read and recorded them in three. Choosing again for the same runs gives the same versions.
+ * version; a claim calls it only for the runs startRuns found none for (agents from before
+ * versions began), having recorded the others as it started them (test/engine-round-trips).
+ * Choosing again for the same runs gives the same versions.
  */
 export async function useVersions(
   tx: Tx,
