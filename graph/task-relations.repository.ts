@@ -103,7 +103,8 @@ export interface TaskLookahead {
  * a one-task read took four round trips (the task, then its assignment and relations), where
  * @neo4j/graphql makes one (issue 15). Rows are those of relatedTasks and assignmentsByTaskIds,
  * in their order, of only the properties `ahead.only` names where it names some (toTaskFields),
- * and of the assigned agent those `ahead.assigneeOnly` names (toAgentFields). Null when the tenant has no such task.
+ * and of the assigned agent those `ahead.assigneeOnly` names (toAgentFields). Null when the
+ * tenant has no such task.
  */
 export async function taskWithRelations(
   tx: Tx,
