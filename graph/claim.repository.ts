@@ -15,6 +15,8 @@ import { lockAndBump } from './locks.js';
 
 export interface Claimed {
   task: Task;
+  /** The worker whose lease it is under (its slot's). */
+  workerId: string;
   requirements: string[];
   assigneeId: string | null;
   dependencies: DependencyState[];
@@ -73,7 +75,9 @@ export interface DispatchedStep {
 }
 
 /**
- * Claims up to `limit` READY tasks for `workerId` under a lease: from the head of the queue,
+ * Claims up to `limit` READY tasks under a lease for `owner`, or one owner per slot (the i-th
+ * step claimed, in id order, is the i-th owner's: the ends of several schedulers in one group
+ * commit claim together, hand-off.ts): from the head of the queue,
  * or from `dispatched` ids when a dispatch queue handed them out (those no longer READY, not
  * yet due or outside the scheduler's tenants are skipped). Concurrent claimers that all took
  * the queue's head waited on each other's locks and found those steps gone (issue 15): a
@@ -85,7 +89,7 @@ export interface DispatchedStep {
  */
 export async function claimReadyTasks(
   tx: Tx,
-  workerId: string,
+  owner: string | readonly string[],
   limit: number,
   leaseMs: number,
   tenants: TenantScope = null,
@@ -103,6 +107,7 @@ export async function claimReadyTasks(
       WITH t, rank ORDER BY rank, rand() LIMIT $limit`;
   const rows = await tx.run<{
     t: NodeLike;
+    workerId: string;
     requirements: string[];
     assigneeId: string | null;
     deps: DependencyState[];
@@ -115,21 +120,24 @@ export async function claimReadyTasks(
       ${lockAndBump('t', 'Task')}
       WITH t, coalesce(t.nextAttemptAt, t.updatedAt) AS claimableSince
       WHERE t.status = 'READY' AND ${CLAIMABLE}
-      SET t.status = 'IN_PROGRESS', t.leaseOwner = $workerId,
+      WITH collect(t) AS taken, collect(claimableSince) AS since
+      UNWIND range(0, size(taken) - 1) AS slot
+      WITH taken[slot] AS t, since[slot] AS claimableSince, $owners[slot] AS workerId
+      SET t.status = 'IN_PROGRESS', t.leaseOwner = workerId,
           t.leaseExpiresAt = datetime() + duration({milliseconds: $leaseMs}),
           t.attempts = t.attempts + 1, t.updatedAt = datetime(), t.nextAttemptAt = null,
           t.waitingReason = null
-      WITH t, claimableSince
+      WITH t, claimableSince, workerId
       OPTIONAL MATCH (t)-[:ASSIGNED_TO]->(a:Agent)
       OPTIONAL MATCH (t)-[:DEPENDS_ON]->(d:Task)
-      WITH t, claimableSince, a, collect(CASE WHEN d IS NULL THEN null ELSE {key: d.key, status: d.status, result: d.result} END) AS deps
-      WITH t, claimableSince, a, deps,
+      WITH t, claimableSince, workerId, a, collect(CASE WHEN d IS NULL THEN null ELSE {key: d.key, status: d.status, result: d.result} END) AS deps
+      WITH t, claimableSince, workerId, a, deps,
            coalesce([(t)-[:SUBTASK_OF*1..]->(r) WHERE NOT (r)-[:SUBTASK_OF]->() | r][0], t) AS root
-      RETURN t, [(t)-[:REQUIRES]->(c:Capability) | c.name] AS requirements,
+      RETURN t, workerId, [(t)-[:REQUIRES]->(c:Capability) | c.name] AS requirements,
              duration.inSeconds(claimableSince, datetime()).milliseconds AS waitedMs,
              a.id AS assigneeId, deps, root.id AS rootId, root.traceparent AS traceparent`,
     params: {
-      workerId,
+      owners: typeof owner === 'string' ? Array<string>(limit).fill(owner) : owner,
       limit: neo4j.int(limit),
       window: neo4j.int(limit * spread),
       leaseMs: neo4j.int(leaseMs),
@@ -140,6 +148,7 @@ export async function claimReadyTasks(
   });
   return rows.map((r) => ({
     task: toTask(r.t),
+    workerId: r.workerId,
     requirements: r.requirements,
     assigneeId: r.assigneeId,
     dependencies: r.deps,

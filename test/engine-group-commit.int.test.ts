@@ -134,6 +134,50 @@ describe('group commit of steps’ ends', () => {
     });
   });
 
+  it('pieces share one call per key, made once every piece has asked or ended', async () => {
+    await inTenant(async (server) => {
+      const { uow } = server.services;
+      const group = new GroupCommit();
+      const write: Writer = (work) => uow.run(work);
+      const gate = latch();
+      const calls: { key: string; wants: string[] }[] = [];
+      // Each call answers every asker but the last: the key and what it wanted.
+      const take = (key: string) => async (tx: Tx, _emit: unknown, wants: string[]) => {
+        await value(wants.length)(tx);
+        calls.push({ key, wants });
+        return wants.map((w, i) => (i < 2 ? `${key}:${w}` : undefined));
+      };
+      const asking = (key: string, want: string) =>
+        group.run(async (tx, _emit, shared) => {
+          await value(0)(tx);
+          return shared ? shared.share(key, want, take(key)) : null;
+        }, write);
+      // The first piece holds its transaction until the others wait; they form one group.
+      const first = group.run(async (tx) => {
+        await gate.opened;
+        return value(1)(tx);
+      }, write);
+      const pieces = [
+        asking('a', 'x'),
+        asking('b', 'y'),
+        asking('a', 'z'),
+        asking('a', 'w'),
+        group.run(value(4), write),
+      ];
+      gate.open();
+      expect(await first).toBe(1);
+      const asked = await Promise.all(pieces.slice(0, 4) as ReturnType<typeof asking>[]);
+      const plain = await pieces[4];
+      // One call per key, in the order first asked, with what each wanted in that order.
+      expect(calls).toEqual([
+        { key: 'a', wants: ['x', 'z', 'w'] },
+        { key: 'b', wants: ['y'] },
+      ]);
+      expect([...asked.map((a) => a!.mine), plain]).toEqual(['a:x', 'b:y', 'a:z', undefined, 4]);
+      expect(asked[0]!.all).toEqual(['a:x', 'a:z', 'b:y']);
+    });
+  });
+
   it('each end of a group is traced in the trace of its own step', async () => {
     await inTenant(async (server) => {
       const { uow } = server.services;

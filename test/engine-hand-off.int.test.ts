@@ -2,12 +2,13 @@ import { describe, expect, it } from 'vitest';
 import type { Tx } from '../graph/cypher.js';
 import { statementName } from '../graph/statement-name.js';
 import { echoExecutor, type Executor } from '../src/engine/executor.js';
-import { allFinished, byKey, waitForWorkflow } from './utils/engine.js';
+import { allFinished, byKey, startScheduler, waitForWorkflow } from './utils/engine.js';
 import {
   createOperators,
   createPlan,
   eventually,
   inTenant,
+  latch,
   startPlan,
   startWorkflow,
   untilAborted,
@@ -24,9 +25,13 @@ import type { TestServer } from './utils/server.js';
 describe('hand-off of a dependant to the slot its dependency frees', () => {
   /** The statements of each write transaction, and which task each endRun/startRuns was for. */
   function recordTransactions(server: TestServer) {
-    const txs = new Map<Tx, { names: string[]; ended: string[]; started: string[] }>();
+    type Started = { taskId: string; workerId: string };
+    const txs = new Map<
+      Tx,
+      { names: string[]; ended: string[]; started: string[]; owners: Started[] }
+    >();
     server.graph.onStatement = (q, tx) => {
-      const entry = txs.get(tx) ?? { names: [], ended: [], started: [] };
+      const entry = txs.get(tx) ?? { names: [], ended: [], started: [], owners: [] };
       const name = statementName(q.cypher);
       entry.names.push(name);
       const params = q.params as Record<string, unknown> | undefined;
@@ -35,8 +40,9 @@ describe('hand-off of a dependant to the slot its dependency frees', () => {
         entry.ended.push(...runs.map((r) => r.taskId));
       }
       if (name === 'run.repository.startRuns') {
-        const runs = (params?.runs ?? []) as { taskId: string }[];
+        const runs = (params?.runs ?? []) as Started[];
         entry.started.push(...runs.map((r) => r.taskId));
+        entry.owners.push(...runs.map(({ taskId, workerId }) => ({ taskId, workerId })));
       }
       txs.set(tx, entry);
     };
@@ -119,6 +125,64 @@ describe('hand-off of a dependant to the slot its dependency frees', () => {
       const claimOfB = all.filter((t) => t.started.includes(ids.b!));
       expect(claimOfB).toHaveLength(1);
       expect(claimOfB[0]).not.toBe(endOfA);
+    });
+  });
+
+  it('ends grouped in one transaction start the waiting steps in the slots they free, in each scheduler', async () => {
+    await inTenant(async (server) => {
+      await createOperators(server, { Operator: [] });
+      const txs = recordTransactions(server);
+      const keys = 'abcdefghijklmnop'.split('');
+      // Two schedulers of one process, four slots each. The first eight steps claimed hold
+      // their slots until all eight run, then end together; the other eight wait READY.
+      const release = latch();
+      let holding = 0;
+      const ranBy = new Map<string, string>();
+      const executorOf =
+        (worker: string): Executor =>
+        async (input) => {
+          ranBy.set(input.task.id, worker);
+          if (holding < 8) {
+            holding++;
+            await release.opened;
+          }
+          return echoExecutor()(input);
+        };
+      const options = { concurrency: 4, perAgentLimit: 16 };
+      const one = startScheduler(server, executorOf('one'), { ...options, workerId: 'one' });
+      const two = startScheduler(server, executorOf('two'), { ...options, workerId: 'two' });
+      try {
+        const ids = await startPlan(server, [
+          { key: 'root', title: 'Root' },
+          ...keys.map((key) => ({ key, title: key, parentKey: 'root' })),
+        ]);
+        await eventually('eight running', () => holding === 8);
+        release.open();
+        const tasks = await waitForWorkflow(server, ids.root!, allFinished);
+        expect(tasks.map((t) => t.status)).toEqual(Array(17).fill('COMPLETED'));
+        for (const t of tasks.filter((t) => t.key !== 'root')) {
+          expect(
+            t.runs.map((r) => r.status),
+            t.key!,
+          ).toEqual(['SUCCEEDED']);
+        }
+      } finally {
+        server.graph.onStatement = undefined;
+        await Promise.all([one.stop({ abort: true }), two.stop({ abort: true })]);
+      }
+      // A group of ends claimed once for the slots it freed (none made a step READY: the steps
+      // waited already), started no more than it freed, and each step ran in the scheduler
+      // whose lease it was claimed under.
+      const groups = [...txs.values()].filter((t) => t.ended.length > 1);
+      const handing = groups.filter((t) => t.started.length > 0);
+      expect(handing.length).toBeGreaterThan(0);
+      for (const t of handing) {
+        expect(t.started.length).toBeLessThanOrEqual(t.ended.length);
+        expect(t.names.filter((n) => n === 'claim.repository.claimReadyTasks')).toHaveLength(1);
+      }
+      const owners = handing.flatMap((t) => t.owners);
+      expect(new Set(owners.map((o) => o.workerId))).toEqual(new Set(['one', 'two']));
+      for (const o of owners) expect(ranBy.get(o.taskId)).toBe(o.workerId);
     });
   });
 

@@ -30,6 +30,8 @@ import { inputsOf } from './decisions.js';
 /** A step claimed and assigned: the executor runs it next. */
 export interface StartedStep {
   task: Task;
+  /** The worker whose lease it runs under, which runs it. */
+  workerId: string;
   agent: Agent;
   runId: string;
   inputs: ReturnType<typeof inputsOf>;
@@ -68,18 +70,20 @@ export async function claimSteps(
   dispatched?: readonly DispatchedStep[],
 ): Promise<StartedStep[]> {
   if (!dispatched && !(await ctx.uow.read((tx) => anyClaimable(tx, ctx.tenantIds)))) return [];
-  return ctx.write((tx, emit) => claimIn(tx, emit, ctx, limit, o, dispatched));
+  const slots = Array<string>(limit).fill(ctx.workerId);
+  return ctx.write((tx, emit) => claimIn(tx, emit, ctx, slots, o, dispatched));
 }
 
 /**
- * The claim itself, in the caller's transaction: a scheduler's own claim, or a step's end
- * taking the queue's head for the slot it frees (hand-off.ts; `spread` as claimReadyTasks').
+ * The claim itself, in the caller's transaction: a scheduler's own claim, or steps' ends
+ * taking the queue's head for the slots they free (hand-off.ts; `spread` as claimReadyTasks').
+ * `slots` holds the worker of each free slot: a claim takes at most one step for each.
  */
 export async function claimIn(
   tx: Tx,
   emit: Emit,
-  ctx: Pick<EngineContext, 'workerId' | 'tenantIds'>,
-  limit: number,
+  ctx: Pick<EngineContext, 'tenantIds'>,
+  slots: readonly string[],
   o: ClaimLimits,
   dispatched?: readonly DispatchedStep[],
   spread?: number,
@@ -92,11 +96,11 @@ export async function claimIn(
     await lockEngineLimit(tx);
     running = await countRunning(tx, ctx.tenantIds);
   }
-  const room = Math.min(limit, o.globalLimit - running);
+  const room = Math.min(slots.length, o.globalLimit - running);
   if (room <= 0) return [];
   const claimed = await claimReadyTasks(
     tx,
-    ctx.workerId,
+    slots.slice(0, room),
     room,
     o.leaseMs,
     ctx.tenantIds,
@@ -123,16 +127,17 @@ export async function claimIn(
     const choice = chooseAgent(...args);
     if (!choice) {
       const reason = waitingReason(...args);
-      await unclaim(tx, c.task.id, ctx.workerId, reason, o.pollMs * 4);
+      await unclaim(tx, c.task.id, c.workerId, reason, o.pollMs * 4);
       continue;
     }
     const runId = randomUUID();
     const traceId = traceIdOf(c.traceparent);
-    starts.push({ id: runId, taskId: c.task.id, workerId: ctx.workerId, traceId, ...choice });
+    starts.push({ id: runId, taskId: c.task.id, workerId: c.workerId, traceId, ...choice });
     const chosen = pool.find((a) => a.agent.id === choice.agentId)!;
     chosen.load++;
     picked.push({
       task: c.task,
+      workerId: c.workerId,
       runId,
       inputs: inputsOf(c.dependencies),
       rootId: c.rootId,

@@ -3,6 +3,7 @@ import type { Tx } from '../../graph/cypher.js';
 import type { TenantScope } from '../../graph/engine-scope.js';
 import type { Logger } from '../logger.js';
 import type { Emit, UnitOfWork } from '../services/unit-of-work.js';
+import type { Group } from './group-commit.js';
 
 export interface EngineContext {
   readonly workerId: string;
@@ -13,8 +14,8 @@ export interface EngineContext {
   /** Runs work in one transaction, setting aside rows the mappers refuse (quarantine.ts). */
   write<T>(work: (tx: Tx, emit: Emit) => Promise<T>): Promise<T>;
   /**
-   * Writes a step's end: like `write`, but grouped with other ends (group-commit.ts); `grouped`
-   * says whether this attempt shares its transaction with other ends.
+   * Writes a step's end: like `write`, but grouped with other ends (group-commit.ts); `group`
+   * is the group this attempt shares its transaction with (null: alone).
    */
-  end<T>(work: (tx: Tx, emit: Emit, grouped: boolean) => Promise<T>): Promise<T>;
+  end<T>(work: (tx: Tx, emit: Emit, group: Group | null) => Promise<T>): Promise<T>;
 }

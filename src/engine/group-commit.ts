@@ -16,14 +16,15 @@
  * process is open at a time, of at most MAX_GROUP pieces, in arrival order (two groups would
  * lock the same agents and dependants in different orders and deadlock); the rest wait
  * (back-pressure: a scheduler's step has not ended until its piece committed). Each piece runs
- * in the trace context it was given in.
+ * in the trace context it was given in. Pieces may share one call (`Group.share`): the ends of
+ * one scheduler start the queue's head in the slots they free with one claim (hand-off.ts).
  */
 import { context, type Context } from '@opentelemetry/api';
 import type { Tx } from '../../graph/cypher.js';
 import type { Emit } from '../services/unit-of-work.js';
 
-/** A piece of work; `grouped` says whether it shares its transaction with other pieces. */
-type Work<T> = (tx: Tx, emit: Emit, grouped: boolean) => Promise<T>;
+/** A piece of work; `group` is the group it shares its transaction with (null: alone). */
+type Work<T> = (tx: Tx, emit: Emit, group: Group | null) => Promise<T>;
 export type Writer = <T>(work: (tx: Tx, emit: Emit) => Promise<T>) => Promise<T>;
 
 /** Ends one transaction takes at most: enough to keep up with 4 busy schedulers. */
@@ -64,8 +65,11 @@ export class GroupCommit {
     let values: unknown[];
     try {
       values = await group[0]!.write(async (tx, emit) => {
+        const shared = new Group(tx, emit, group.length);
         const settled = await Promise.allSettled(
-          group.map((p) => context.with(p.context, () => p.work(tx, emit, true))),
+          group.map((p) =>
+            context.with(p.context, () => p.work(tx, emit, shared).finally(() => shared.left())),
+          ),
         );
         const failed = settled.find((s) => s.status === 'rejected');
         if (failed) throw failed.reason;
@@ -79,9 +83,85 @@ export class GroupCommit {
   }
 }
 
+/** The pieces that share one transaction, and the calls they share (`share`). */
+export class Group {
+  private readonly asked = new Map<string, Share>();
+  private waiting = 0;
+
+  constructor(
+    private readonly tx: Tx,
+    private readonly emit: Emit,
+    /** Pieces still running their work and not waiting in `share`. */
+    private running: number,
+  ) {}
+
+  /**
+   * One call for all the pieces that ask with the same key: it waits until every other piece
+   * of the group has asked too or finished its work (so `take` reads all of the group's
+   * writes), then calls `take` once per key, keys one after another in the order first asked,
+   * with what each asker wants in the order they asked, and gives each asker the result at its
+   * place (`mine`) and every result of every key (`all`). Every piece shares calls of one
+   * type. A `take` that fails fails the pieces that asked for it.
+   */
+  share<W, R>(
+    key: string,
+    want: W,
+    take: (tx: Tx, emit: Emit, wants: W[]) => Promise<(R | undefined)[]>,
+  ): Promise<{ mine: R | undefined; all: R[] }> {
+    return new Promise((resolve, reject) => {
+      const share = this.asked.get(key) ?? { take, askers: [] };
+      share.askers.push({ want, resolve: resolve as Asker['resolve'], reject });
+      this.asked.set(key, share as Share);
+      this.waiting++;
+      this.running--;
+      void this.release();
+    });
+  }
+
+  /** A piece's work has ended (after any shares it asked for): it no longer holds the rest up. */
+  left(): void {
+    this.running--;
+    void this.release();
+  }
+
+  private async release(): Promise<void> {
+    if (this.running > 0 || this.waiting === 0) return;
+    const shares = [...this.asked.values()];
+    this.asked.clear();
+    // The askers go on with their work once their share is answered.
+    this.running += this.waiting;
+    this.waiting = 0;
+    const results: unknown[][] = [];
+    for (const share of shares) {
+      try {
+        const wants = share.askers.map((a) => a.want);
+        results.push(await share.take(this.tx, this.emit, wants));
+      } catch (err) {
+        results.push([]);
+        for (const a of share.askers) a.reject(err);
+        share.askers.length = 0;
+      }
+    }
+    const all = results.flat().filter((r) => r !== undefined);
+    shares.forEach((share, i) =>
+      share.askers.forEach((a, j) => a.resolve({ mine: results[i]![j], all })),
+    );
+  }
+}
+
+interface Asker {
+  want: unknown;
+  resolve(value: { mine: unknown; all: unknown[] }): void;
+  reject(err: unknown): void;
+}
+interface Share {
+  take(tx: Tx, emit: Emit, wants: unknown[]): Promise<unknown[]>;
+  askers: Asker[];
+}
+
 function alone(piece: Piece): Promise<void> {
   return context
-    .with(piece.context, () => piece.write((tx, emit) => piece.work(tx, emit, false)))
+    .with(piece.context, () => piece.write((tx, emit) => piece.work(tx, emit, null)))
     .then(piece.resolve, piece.reject);
 }
 

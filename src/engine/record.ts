@@ -103,7 +103,7 @@ export async function recordOutcome(
   const retry =
     !waits && failure !== null && isTransient(failure.error) && task.attempts < task.maxAttempts;
   const retryInMs = retry ? backoffMs(task.attempts, backoff) : null;
-  const end = await ctx.end(async (tx, emit, grouped) => {
+  const end = await ctx.end(async (tx, emit, group) => {
     const base = { taskId: task.id, runId, workerId: ctx.workerId, latencyMs };
     let ended: Awaited<ReturnType<typeof endRun>>;
     if (!('error' in outcome)) {
@@ -183,19 +183,19 @@ export async function recordOutcome(
     }
     await publishTasks(tx, emit, [ended.task], 'STATUS_CHANGED');
     // Its dependants move with its end: no state is committed in which the step has ended and
-    // a dependant still waits, which every other scheduler's tick raced to promote.
+    // a dependant still waits, which every other scheduler's tick raced to promote. The slot it
+    // frees starts the queue's head (hand-off.ts); what that starts is published as STARTED.
     let next: StartedStep[] = [];
+    const take = handOff
+      ? async (ready: Task[]) => {
+          const handed = await handOffIn(tx, emit, ctx, handOff, group, ready);
+          next = handed.mine;
+          return handed.started;
+        }
+      : undefined;
     if (ended.hasDependants && isFinished(ended.task.status)) {
-      // Alone, it starts the queue's head in the slot it frees (hand-off.ts).
-      const take =
-        handOff && !grouped
-          ? async (ready: Task[]) => {
-              next = await handOffIn(tx, emit, ctx, handOff, ready);
-              return new Set(next.map((s) => s.task.id));
-            }
-          : undefined;
       await promoteSteps(tx, emit, await promotableDependants(tx, task.id), take);
-    }
+    } else if (take && group) await take([]);
     return { ended, next };
   });
   logOutcome(ctx, a, outcome, end !== null, { retry, retryInMs, latencyMs });
