@@ -35,9 +35,11 @@ export interface Claimed {
  * that is ending is cancelled with its run, and a step of an ended parent is never claimed.
  * The far ends carry no label (SUBTASK_OF joins tasks only): with one, the planner may scan
  * every task's status index and expand into each candidate, a plan whose work grows with the
- * whole database (test/claim-order.int.test.ts).
+ * whole database. A CASE, not an OR: the planner split the OR into a union of two index reads,
+ * which lost their order and read every READY step of the tenant, twice, to take the head
+ * (test/claim-order.int.test.ts).
  */
-const CLAIMABLE = `(t.needsPlan = true OR NOT EXISTS { (t)<-[:SUBTASK_OF]-() })
+const CLAIMABLE = `CASE WHEN t.needsPlan = true THEN true ELSE NOT EXISTS { (t)<-[:SUBTASK_OF]-() } END
   AND NOT EXISTS { (t)-[:SUBTASK_OF]->(p) WHERE p.status <> 'IN_PROGRESS' }`;
 
 /** The claim order's priority ranks, highest first (the domain's TaskPriority values). */
