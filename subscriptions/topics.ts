@@ -123,6 +123,11 @@ export interface TaskUpdatedEvent {
   seq?: number;
   /** When the task's event before this one was written (ms since epoch), null for its first. */
   previousAt?: number | null;
+  /**
+   * A step's end that promoted its dependants in its own transaction: no scheduler needs to
+   * look for steps it unblocked (src/engine/task-watch.ts). Absent: someone may need to.
+   */
+  dependantsMoved?: boolean;
 }
 
 export interface MessageSentEvent {

@@ -159,10 +159,10 @@ describe('the engine’s round trips', () => {
         writes++;
         return write(work);
       };
-      // Every tick looks for promotable steps, after its sweep: one tick has passed (and with it
+      // Every tick looks at the queue's head, after its sweep: one tick has passed (and with it
       // the first tick's sweep, which writes) once this statement has been sent.
       graph.onStatement = (q) =>
-        void (statementName(q.cypher) === 'promotion.repository.anyPromotable' && ticks++);
+        void (statementName(q.cypher) === 'claim.repository.anyClaimable' && ticks++);
       try {
         // pollMs 20: some fifty idle ticks a second; the next sweep is leaseMs / 3 = 20 s away.
         const options = { leaseMs: 60_000 };
@@ -183,6 +183,46 @@ describe('the engine’s round trips', () => {
         graph.onStatement = undefined;
       }
       expect(writes).toBe(0); // a claim transaction per idle tick before
+    });
+  });
+
+  it('looks for promotable steps when an event asks or once a queue poll, not every tick', async () => {
+    await inTenant(async (server) => {
+      await createOperators(server, { Operator: [] });
+      const blocked = Array.from({ length: 30 }, (_, i) => `b${i}`);
+      const release = latch();
+      let running = false;
+      const executor: Executor = async (input) => {
+        if (input.task.title === 'A') {
+          running = true;
+          await Promise.race([release.opened, untilAborted(input.signal)]);
+        }
+        return echoExecutor()(input);
+      };
+      let looks = 0;
+      server.graph.onStatement = (q) =>
+        void (statementName(q.cypher) === 'promotion.repository.anyPromotable' && looks++);
+      try {
+        await withScheduler(server, executor, async () => {
+          const ids = await startPlan(server, [
+            { key: 'root', title: 'Root' },
+            { key: 'a', title: 'A', parentKey: 'root' },
+            ...blocked.map((key) => ({ key, title: key, parentKey: 'root', dependsOnKeys: ['a'] })),
+          ]);
+          await eventually('A running', () => running);
+          // Thirty PENDING steps wait for A: a look reads them all. At pollMs 20 a tick looked
+          // fifty times a second; now once a queue poll (1 s), as no event asks.
+          const before = looks;
+          await sleep(1_000);
+          expect(looks - before).toBeLessThanOrEqual(2);
+          // A's end promotes all thirty itself, and the workflow completes.
+          release.open();
+          const tasks = await waitForWorkflow(server, ids.root!, allFinished);
+          expect(tasks.map((t) => t.status)).toEqual(Array(32).fill('COMPLETED'));
+        });
+      } finally {
+        server.graph.onStatement = undefined;
+      }
     });
   });
 

@@ -181,7 +181,9 @@ export async function recordOutcome(
       const { agentId, costUsd } = ended;
       await recordPerformance(tx, agentId, task.id, success, latencyMs, runId, costUsd);
     }
-    await publishTasks(tx, emit, [ended.task], 'STATUS_CHANGED');
+    // A finished step's dependants move below, with it: nobody needs to look for them.
+    const dependantsMoved = isFinished(ended.task.status);
+    await publishTasks(tx, emit, [ended.task], 'STATUS_CHANGED', { dependantsMoved });
     // Its dependants move with its end: no state is committed in which the step has ended and
     // a dependant still waits, which every other scheduler's tick raced to promote. The slot it
     // frees starts the queue's head (hand-off.ts); what that starts is published as STARTED.

@@ -54,7 +54,8 @@ export interface SchedulerOptions {
   pollMs?: number;
   /**
    * READY steps handed out through Redis (dispatch.ts): a tick claims those, and searches
-   * Neo4j's queue only every `queuePollMs` (for what the dispatch missed).
+   * Neo4j's queue only every `queuePollMs` (for what the dispatch missed). With task events
+   * (`pubsub`), PENDING steps are looked for only when an event asks, or every `queuePollMs`.
    */
   dispatch?: StepDispatch;
   queuePollMs?: number;
@@ -92,6 +93,7 @@ export class Scheduler {
   private woken = false;
   private lastSweep = 0;
   private lastQueuePoll = 0;
+  private lastPromotionScan = 0;
   /** A task event asked for a promotion (a PENDING step started or reopened). */
   private promotionAsked = false;
   private events: { stop(): Promise<void> } | undefined;
@@ -230,8 +232,9 @@ export class Scheduler {
 
   /**
    * One pass: sweep, settle, promote, claim. With dispatch, the steps handed out are claimed
-   * first, and Neo4j is searched only every `queuePollMs` (promotable and claimable steps), or
-   * for promotions when a task event asked for one: a step's end promotes its own dependants.
+   * first, and Neo4j's queue is searched only every `queuePollMs`. Promotable steps are looked
+   * for when a task event asked for it, or every `queuePollMs`: a step's end promotes its own
+   * dependants.
    */
   async tick(): Promise<void> {
     if (Date.now() - this.lastSweep > this.o.leaseMs / 3) {
@@ -246,7 +249,12 @@ export class Scheduler {
     }
     const searching = !dispatch || Date.now() - this.lastQueuePoll >= queuePollMs;
     if (searching) this.lastQueuePoll = Date.now();
-    if (searching || this.promotionAsked) {
+    // Steps' ends promote their own dependants; the look for promotable steps (a read of every
+    // PENDING step) runs when a task event asks (task-watch.ts), or every queuePollMs for what
+    // events did not say (another process's, without Redis), or every tick without events.
+    const scanning = !this.o.pubsub || Date.now() - this.lastPromotionScan >= queuePollMs;
+    if (scanning) this.lastPromotionScan = Date.now();
+    if (scanning || this.promotionAsked) {
       this.promotionAsked = false;
       for (let round = 0; round < 20; round++) {
         if (!(await this.promote())) break;

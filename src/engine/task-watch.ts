@@ -1,18 +1,27 @@
 import type { PubSub } from '../../subscriptions/pubsub.js';
 import { keepWatching } from '../../subscriptions/watch.js';
 import { TOPICS, type TaskUpdatedEvent } from '../../subscriptions/topics.js';
-import { TaskStatus } from '../domain/task.js';
+import { TaskStatus, isFinished } from '../domain/task.js';
 import type { Logger } from '../logger.js';
 import type { InFlight } from './scheduler.js';
 
 /**
- * Whether a task event gives a scheduler something to do now: a step to claim (READY), or a
- * PENDING one to promote that was started or reopened (not merely created or edited, which
- * happens in bulk and waits for the poll).
+ * Whether a task event may have made PENDING steps promotable that nobody promoted: one
+ * started or reopened (not merely created or edited, which happens in bulk and waits for the
+ * poll); a task that finished, unless it was a step whose end moved its dependants itself;
+ * a task that began running other than by a claim (a workflow started, a plan expanded into
+ * steps). The scheduler's tick looks for promotable steps only then, or every queuePollMs:
+ * the look reads every PENDING step of its tenants (9,500 db hits at 950), and a tick that
+ * made it every poll under load spent Neo4j's time on it (issue 15).
  */
-const wakes = ({ task, change }: TaskUpdatedEvent) =>
-  task.status === TaskStatus.READY ||
-  (task.status === TaskStatus.PENDING && change !== 'CREATED' && change !== 'UPDATED');
+export const asksPromotion = ({ task, change, dependantsMoved }: TaskUpdatedEvent) =>
+  (task.status === TaskStatus.PENDING && change !== 'CREATED' && change !== 'UPDATED') ||
+  (isFinished(task.status) && dependantsMoved !== true) ||
+  (task.status === TaskStatus.IN_PROGRESS && change !== 'STARTED');
+
+/** Whether a task event gives a scheduler something to do now: a step to claim, or promotions. */
+const wakes = (event: TaskUpdatedEvent) =>
+  event.task.status === TaskStatus.READY || asksPromotion(event);
 
 /**
  * A scheduler's task events, from every process on the bus: aborts its steps as soon as their
@@ -39,7 +48,7 @@ export function watchTasks(
       filter: (payload) => {
         const event = payload as TaskUpdatedEvent;
         if (wakes(event) && serves(event.tenantId)) {
-          if (event.task.status === TaskStatus.PENDING) scheduler.askPromotion();
+          if (asksPromotion(event)) scheduler.askPromotion();
           scheduler.wake();
         }
         return scheduler.inFlight.has(event.task.id);

@@ -1,6 +1,6 @@
 import type { Tx } from '../../graph/cypher.js';
 import { taskEvents } from '../../graph/task-event.repository.js';
-import { TOPICS } from '../../subscriptions/topics.js';
+import { TOPICS, type TaskUpdatedEvent } from '../../subscriptions/topics.js';
 import type { Task } from '../domain/task.js';
 import type { Emit } from './unit-of-work.js';
 
@@ -10,7 +10,13 @@ import type { Emit } from './unit-of-work.js';
  * keeps a task's events in that order across processes: subscriptions/sequence.ts). Tasks may
  * span tenants (the engine works across them); each event keeps its task's tenant.
  */
-export async function publishTasks(tx: Tx, emit: Emit, tasks: Task[], change: string) {
+export async function publishTasks(
+  tx: Tx,
+  emit: Emit,
+  tasks: Task[],
+  change: string,
+  extra: Pick<TaskUpdatedEvent, 'dependantsMoved'> = {},
+) {
   const byTenant = new Map<string, string[]>();
   for (const t of tasks) {
     const ids = byTenant.get(t.tenantId) ?? [];
@@ -27,7 +33,7 @@ export async function publishTasks(tx: Tx, emit: Emit, tasks: Task[], change: st
       const { task, ancestorIds, seq, previousAt } = row;
       emit({
         topic: TOPICS.taskUpdated,
-        payload: { tenantId, task, change, ancestorIds, seq, previousAt },
+        payload: { tenantId, task, change, ancestorIds, seq, previousAt, ...extra },
       });
     }
   }
