@@ -17,7 +17,8 @@
  * lock the same agents and dependants in different orders and deadlock); the rest wait
  * (back-pressure: a scheduler's step has not ended until its piece committed). Each piece runs
  * in the trace context it was given in. Pieces may share one call (`Group.share`): the ends of
- * one scheduler start the queue's head in the slots they free with one claim (hand-off.ts).
+ * a group start the queue's head in the slots they free, in every scheduler of the process,
+ * with one claim (hand-off.ts).
  */
 import { context, type Context } from '@opentelemetry/api';
 import type { Tx } from '../../graph/cypher.js';

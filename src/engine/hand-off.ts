@@ -14,11 +14,11 @@
  * the group's ends are written, for the slots they free in every scheduler of the process
  * (one lease owner per slot), whether or not they made steps READY (under load the queue
  * holds older work: the claims the schedulers would make next, without transactions of
- * their own). Never under a global limit (its
- * shared lock would be taken inside a step's end). The claim is the scheduler's own (claim.ts:
- * claimIn): the same assignment, per-agent limit, lease, Run record and STARTED event; a step
- * no agent can take is given back READY as a claim would. The scheduler runs what it returns
- * in the freed slot, or releases it when stopping.
+ * their own). Never under a global limit (its shared lock would be taken inside a step's
+ * end). The claim is the scheduler's own (claim.ts: claimIn): the same assignment, per-agent
+ * limit, lease, Run record and STARTED event; a step no agent can take is given back READY as
+ * a claim would. The scheduler runs what it returns in the freed slot, or releases it when
+ * stopping.
  */
 import type { Tx } from '../../graph/cypher.js';
 import type { Task } from '../domain/task.js';
@@ -40,7 +40,7 @@ export interface HandedOff {
  * The hand-off of one end, given the steps its end made `ready`. Alone, it claims the queue's
  * head for the freed slot when the end made steps READY, else nothing (it used to read the
  * queue's head first, to hand off only when nothing besides them waited: a statement more in
- * every end). In a group, the scheduler's ends share one claim.
+ * every end). In a group, the group's ends share one claim.
  */
 export async function handOffIn(
   tx: Tx,

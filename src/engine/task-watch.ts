@@ -14,7 +14,7 @@ import type { InFlight } from './scheduler.js';
  * the look reads every PENDING step of its tenants (9,500 db hits at 950), and a tick that
  * made it every poll under load spent Neo4j's time on it (issue 15).
  */
-export const asksPromotion = ({ task, change, dependantsMoved }: TaskUpdatedEvent) =>
+const asksPromotion = ({ task, change, dependantsMoved }: TaskUpdatedEvent) =>
   (task.status === TaskStatus.PENDING && change !== 'CREATED' && change !== 'UPDATED') ||
   (isFinished(task.status) && dependantsMoved !== true) ||
   (task.status === TaskStatus.IN_PROGRESS && change !== 'STARTED');
