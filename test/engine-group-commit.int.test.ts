@@ -178,6 +178,35 @@ describe('group commit of steps’ ends', () => {
     });
   });
 
+  it('a shared call that fails fails its group; each piece then runs alone', async () => {
+    await inTenant(async (server) => {
+      const { uow } = server.services;
+      const group = new GroupCommit();
+      const write: Writer = (work) => uow.run(work);
+      const gate = latch();
+      let takes = 0;
+      const asking = () =>
+        group.run(async (tx, _emit, shared) => {
+          await value(0)(tx);
+          if (!shared) return 'alone';
+          await shared.share('k', 1, async () => {
+            takes++;
+            throw new Error('the shared call failed');
+          });
+          return 'grouped';
+        }, write);
+      const first = group.run(async (tx) => {
+        await gate.opened;
+        return value(1)(tx);
+      }, write);
+      const pieces = [asking(), asking(), asking()];
+      gate.open();
+      expect(await first).toBe(1);
+      expect(await Promise.all(pieces)).toEqual(['alone', 'alone', 'alone']);
+      expect(takes).toBe(1);
+    });
+  });
+
   it('each end of a group is traced in the trace of its own step', async () => {
     await inTenant(async (server) => {
       const { uow } = server.services;
