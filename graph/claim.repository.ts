@@ -42,6 +42,12 @@ export interface Claimed {
 const CLAIMABLE = `CASE WHEN t.needsPlan = true THEN true ELSE NOT EXISTS { (t)<-[:SUBTASK_OF]-() } END
   AND NOT EXISTS { (t)-[:SUBTASK_OF]->(p) WHERE p.status <> 'IN_PROGRESS' }`;
 
+/**
+ * Past any retry backoff. Not an OR, for the reason CLAIMABLE is not: on a database of few
+ * tasks the planner split it into two index reads and sorted their union (CI, issue 15).
+ */
+const DUE = 'coalesce(t.nextAttemptAt <= datetime(), true)';
+
 /** The claim order's priority ranks, highest first (the domain's TaskPriority values). */
 const PRIORITIES = ['URGENT', 'HIGH', 'MEDIUM', 'LOW'];
 
@@ -62,8 +68,7 @@ const queueHead = (scoped: boolean) => `
     USING INDEX SEEK t:Task(${scoped ? 'tenantId, ' : ''}status, orchestrated, priority, createdAt)
     WHERE ${scoped ? 't.tenantId = tenantId AND ' : ''}t.status = 'READY' AND t.orchestrated = true
       AND t.priority = $priorities[rank] AND t.createdAt IS NOT NULL
-      AND (t.nextAttemptAt IS NULL OR t.nextAttemptAt <= datetime())
-      AND ${CLAIMABLE}
+      AND ${DUE} AND ${CLAIMABLE}
     // All the index's properties, though all but the last are fixed here: only then does the
     // planner read the index in order and stop at the window (else it sorts every READY step).
     RETURN t ORDER BY ${scoped ? 't.tenantId, ' : ''}t.status, t.orchestrated, t.priority, t.createdAt
@@ -102,7 +107,7 @@ export async function claimReadyTasks(
     ? `UNWIND $dispatched AS sent
       MATCH (t:Task {id: sent.taskId})
       WHERE t.tenantId = sent.tenantId AND ${IN_SCOPE('t')} AND t.status = 'READY'
-        AND t.orchestrated = true AND (t.nextAttemptAt IS NULL OR t.nextAttemptAt <= datetime())
+        AND t.orchestrated = true AND ${DUE}
       WITH DISTINCT t LIMIT $limit`
     : `${queueHead(tenants !== null)}
       WITH t, rank ORDER BY rank, t.createdAt LIMIT $window
