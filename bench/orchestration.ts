@@ -29,7 +29,8 @@
  * transactions on separate nodes reach, the database's own limit on this machine.
  *
  * Every statement and transaction of both is timed by bench/probe.ts and printed by kind.
- * Runs in a tenant of its own (bench-<uuid>) whose nodes it deletes at the end.
+ * Runs in a tenant of its own (bench-<uuid>) whose nodes it deletes at the end, on a database
+ * holding a history of the engine's steps in another (history.phase.ts), made once and kept.
  */
 import { randomUUID } from 'node:crypto';
 import { connectGraph } from '../graph/graph.js';
@@ -54,6 +55,7 @@ import {
   type Bench,
 } from './context.js';
 import { runEngine, type EngineResult } from './engine.phase.js';
+import { ensureHistory } from './history.phase.js';
 import { InstrumentedUnitOfWork, Probe } from './probe.js';
 import { deleteTenantNodes } from './queries.js';
 import {
@@ -74,6 +76,12 @@ const WARM_UP = 30;
 /** Where the Neo4j-backed queue saturates: the same DAG run by 1, 2, 4 and 8 schedulers. */
 const SATURATION = { steps: 1_000, workers: [1, 2, 4, 8] };
 
+/**
+ * BENCH_ORCHESTRATION_HISTORY: completed steps the database holds besides the benchmark's own
+ * (history.phase.ts; 0: none made).
+ */
+const HISTORY_STEPS = Number(process.env.BENCH_ORCHESTRATION_HISTORY ?? 4_000);
+
 /** BENCH_ORCHESTRATION_PARTS: which parts to run (comma-separated); all by default. */
 const PARTS = ['dags', 'chain', 'saturation', 'dispatch'];
 
@@ -85,6 +93,11 @@ async function main(): Promise<void> {
   if (unknown.length > 0) {
     throw new Error(
       `BENCH_ORCHESTRATION_PARTS: unknown part(s) ${unknown.join(', ')}; choose from ${PARTS.join(', ')}`,
+    );
+  }
+  if (!Number.isInteger(HISTORY_STEPS) || HISTORY_STEPS < 0) {
+    throw new Error(
+      `BENCH_ORCHESTRATION_HISTORY: "${process.env.BENCH_ORCHESTRATION_HISTORY}" is not a whole number of steps (0 or more)`,
     );
   }
   const config = loadConfig();
@@ -123,6 +136,7 @@ async function main(): Promise<void> {
     );
     b.agentIds = agents.map((a) => a.id);
 
+    await ensureHistory(b, HISTORY_STEPS);
     console.log(`\nWarm-up (${WARM_UP} steps each, not reported)...`);
     await runBaseline(b, WARM_UP);
     await runEngine(b, WARM_UP);
