@@ -34,6 +34,10 @@ export interface CreatedKey {
 /** API keys, tenants and authentication. */
 export class AuthService {
   private readonly cache = new Map<string, { key: ApiKey; at: number }>();
+  /** Lookups under way, by hash: requests that miss the cache together share one. */
+  private readonly lookups = new Map<string, Promise<ApiKey | null>>();
+  /** Moves on each forgetKey: a lookup that began before it does not cache what it read. */
+  private forgotten = 0;
   private readonly touched = new Map<string, number>();
   /** Credentials that authenticated lately (by hash): when, and which key. */
   private readonly known = new Map<string, { at: number; id: string }>();
@@ -55,10 +59,7 @@ export class AuthService {
     const hash = hashApiKey(secret);
     const cached = this.cache.get(hash);
     let key = cached && Date.now() - cached.at < CACHE_MS ? cached.key : null;
-    if (!key) {
-      key = await this.uow.read((tx) => repo.apiKeyByHash(tx, hash));
-      if (key) this.cache.set(hash, { key, at: Date.now() });
-    }
+    key ??= await this.lookUp(hash);
     if (!key || key.revokedAt) {
       const reason = key ? 'API key revoked' : 'unknown API key';
       await this.uow.write((tx) =>
@@ -129,6 +130,8 @@ export class AuthService {
    * from the recently valid ones (its address's bad keys count against it again).
    */
   forgetKey(id: string): void {
+    this.forgotten++;
+    this.lookups.clear();
     for (const [hash, entry] of this.cache) if (entry.key.id === id) this.cache.delete(hash);
     for (const [hash, entry] of this.known) if (entry.id === id) this.known.delete(hash);
   }
@@ -166,6 +169,26 @@ export class AuthService {
         prefix: keyPrefix(secret),
       });
     });
+  }
+
+  /**
+   * The key with this hash, read once for all who ask while it is read: a burst of requests
+   * with one key missed the cache together and each sent the same lookup (issue 15).
+   */
+  private lookUp(hash: string): Promise<ApiKey | null> {
+    let lookup = this.lookups.get(hash);
+    if (!lookup) {
+      const since = this.forgotten;
+      lookup = this.uow
+        .read((tx) => repo.apiKeyByHash(tx, hash))
+        .then((key) => {
+          if (key && since === this.forgotten) this.cache.set(hash, { key, at: Date.now() });
+          return key;
+        })
+        .finally(() => this.lookups.delete(hash));
+      this.lookups.set(hash, lookup);
+    }
+    return lookup;
   }
 
   private async touch(id: string): Promise<void> {
