@@ -28,15 +28,18 @@ import { now } from './probe.js';
 import { deleteTenantInBatches, runIntervals } from './queries.js';
 import { openBenchGraph, startBenchServer } from './server.js';
 import { startRedisBus, startWorkerProcesses } from './worker-processes.js';
-import { int, ms, percentile } from './stats.js';
-import {
-  printStatements,
-  statementsBetween,
-  statementTotals,
-  type StatementTotal,
-} from './statement-totals.js';
+import { report, type LayoutResult } from './agents-report.js';
+import { int, ms } from './stats.js';
+import { statementsBetween, statementTotals } from './statement-totals.js';
 
-const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+/** A whole number from the environment, or the fallback; anything else stops with its name. */
+function env(name: string, fallback: number): number {
+  const value = Number(process.env[name] ?? fallback);
+  if (!Number.isInteger(value) || value < 0) {
+    throw new Error(`${name}: "${process.env[name]}" is not a whole number (0 or more)`);
+  }
+  return value;
+}
 const TASKS = env('BENCH_AGENTS_TASKS', 200);
 const CHIEFS = env('BENCH_AGENTS_CHIEFS', 10);
 const OPERATORS = env('BENCH_AGENTS_OPERATORS', 1_000);
@@ -71,20 +74,6 @@ const BUSY_ATTEMPTS = 10;
 
 type GqlError = { extensions?: { code?: string; retryAfterSeconds?: number } };
 
-interface LayoutResult {
-  layout: Layout;
-  elapsed: number;
-  failed: number;
-  /** Requests answered "busy" (503, nothing done) and sent again. */
-  busy: number;
-  idle: number[];
-  latencies: number[];
-  errors: number;
-  runs: { agentId: string; startedAt: number; endedAt: number | null; lapsed: boolean }[];
-  /** The statements this process sent during the load (with the schedulers, in-process). */
-  statements: StatementTotal[];
-}
-
 async function main(): Promise<void> {
   const bench = await openBenchGraph();
   console.log(
@@ -101,7 +90,7 @@ async function main(): Promise<void> {
   } finally {
     await bench.graph.close();
   }
-  report(results);
+  report(results, TASKS);
 }
 
 /** One run of the load in a tenant of its own, with the schedulers laid out as `layout` says. */
@@ -344,56 +333,6 @@ async function waitForRoots(
       throw new Error(`no task or step finished for ${stall / 1000} s`);
     }
     await new Promise((r) => setTimeout(r, 1_000));
-  }
-}
-
-/** The most runs under way at one moment. */
-function peakRuns(runs: LayoutResult['runs']): number {
-  const edges = runs.flatMap(
-    (x) =>
-      [
-        [x.startedAt, 1],
-        [x.endedAt ?? x.startedAt, -1],
-      ] as const,
-  );
-  edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  let running = 0;
-  let peak = 0;
-  for (const [, d] of edges) peak = Math.max(peak, (running += d));
-  return peak;
-}
-
-function report(results: LayoutResult[]) {
-  console.log('\n== Summary (targets: no error; simple query p99 under 100 ms during the load) ==');
-  console.log(
-    '| layout | finished in | failed | answered busy, sent again | runs/s | agents that ran | most runs at once | runs taken back, lease lapsed | simple query idle p50 / p99 | under load p50 / p99 / max | p99 ÷ idle p99 | query errors |',
-  );
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
-  for (const r of results) {
-    const idle99 = percentile(r.idle, 99);
-    const load99 = percentile(r.latencies, 99);
-    console.log(
-      `| ${r.layout} | ${(r.elapsed / 1000).toFixed(1)} s | ${int(r.failed)} of ${int(TASKS)} | ${int(r.busy)} | ` +
-        `${(r.runs.length / (r.elapsed / 1000)).toFixed(1)} | ${int(new Set(r.runs.map((x) => x.agentId)).size)} | ` +
-        `${int(peakRuns(r.runs))} | ${int(r.runs.filter((x) => x.lapsed).length)} | ` +
-        `${ms(percentile(r.idle, 50))} / ${ms(idle99)} | ` +
-        `${ms(percentile(r.latencies, 50))} / ${ms(load99)} / ${ms(Math.max(...r.latencies))} | ` +
-        `${(load99 / idle99).toFixed(1)}× | ${int(r.errors)} |`,
-    );
-  }
-  for (const r of results) {
-    const whose = r.layout === 'in-process' ? 'the API and its schedulers' : 'the API alone';
-    console.log(`\nWhere the database time went, ${r.layout} (${whose}):`);
-    printStatements(r.statements, r.runs.length);
-  }
-  const [a, b] = results;
-  if (a && b) {
-    const ratio = percentile(b.latencies, 99) / percentile(a.latencies, 99);
-    const speed = a.elapsed / b.elapsed;
-    console.log(
-      `\n${b.layout} against ${a.layout}, same run: simple query p99 ${ratio.toFixed(2)}×, ` +
-        `completion ${speed.toFixed(2)}× as fast`,
-    );
   }
 }
 
