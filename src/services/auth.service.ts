@@ -176,18 +176,20 @@ export class AuthService {
    * with one key missed the cache together and each sent the same lookup (issue 15).
    */
   private lookUp(hash: string): Promise<ApiKey | null> {
-    let lookup = this.lookups.get(hash);
-    if (!lookup) {
-      const since = this.forgotten;
-      lookup = this.uow
-        .read((tx) => repo.apiKeyByHash(tx, hash))
-        .then((key) => {
-          if (key && since === this.forgotten) this.cache.set(hash, { key, at: Date.now() });
-          return key;
-        })
-        .finally(() => this.lookups.delete(hash));
-      this.lookups.set(hash, lookup);
-    }
+    const under = this.lookups.get(hash);
+    if (under) return under;
+    const since = this.forgotten;
+    const lookup: Promise<ApiKey | null> = this.uow
+      .read((tx) => repo.apiKeyByHash(tx, hash))
+      .then((key) => {
+        if (key && since === this.forgotten) this.cache.set(hash, { key, at: Date.now() });
+        return key;
+      })
+      .finally(() => {
+        // Not a newer lookup of the same hash, begun after a forgetKey.
+        if (this.lookups.get(hash) === lookup) this.lookups.delete(hash);
+      });
+    this.lookups.set(hash, lookup);
     return lookup;
   }
 
