@@ -1,3 +1,4 @@
+import neo4j from 'neo4j-driver';
 import type { Task, TaskPriority } from '../src/domain/task.js';
 import type { Tx } from './cypher.js';
 import { toTask } from './mappers.js';
@@ -208,13 +209,15 @@ export async function replan(
 
 /**
  * Who delegates the steps a person added, and to whom: the root's Chief of Staff (its
- * assignee) and, per capability, the tenant's active Master Operators that have it.
+ * assignee) and, per capability, the `perCapability` least busy of the tenant's active Master
+ * Operators that have it (fewest steps running, then by name, as src/agents/team.ts orders).
  */
 export async function delegationTargets(
   tx: Tx,
   tenantId: string,
   rootId: string,
   capabilities: string[],
+  perCapability: number,
 ): Promise<{ chiefId: string | null; holders: Record<string, string[]> }> {
   const [row] = await tx.run<{
     chiefId: string | null;
@@ -227,8 +230,9 @@ export async function delegationTargets(
                [name IN $capabilities | {name: name, ids: COLLECT {
                  MATCH (a:Agent {tenantId: $tenantId, role: 'MASTER_OPERATOR', active: true})
                        -[:HAS_CAPABILITY]->(:Capability {tenantId: $tenantId, name: name})
-                 RETURN a.id ORDER BY a.id }}] AS holders`,
-    params: { tenantId, rootId, capabilities },
+                 WITH a, COUNT { (:Task {tenantId: $tenantId, status: 'IN_PROGRESS'})-[:ASSIGNED_TO]->(a) } AS load
+                 RETURN a.id ORDER BY load, a.name LIMIT $perCapability }}] AS holders`,
+    params: { tenantId, rootId, capabilities, perCapability: neo4j.int(perCapability) },
   });
   const holders: Record<string, string[]> = {};
   for (const h of row?.holders ?? []) holders[h.name] = h.ids;

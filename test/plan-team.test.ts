@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CandidateAgent } from '../graph/claim.repository.js';
 import { planTask } from '../src/agents/plan.js';
-import { describeTeam } from '../src/agents/team.js';
+import { delegates, describeTeam } from '../src/agents/team.js';
 import { loadConfig } from '../src/config.js';
 import { AgentRole, AgentStatus, type Agent } from '../src/domain/agent.js';
 import type { Task } from '../src/domain/task.js';
@@ -61,6 +61,13 @@ describe('the team a Chief of Staff plans with', () => {
     expect(text).toContain('- writing: 333 operators');
     expect(text).toContain('- analysis: 333 operators');
     expect(text).not.toContain('Operator 0'); // the Chief of Staff plans; it is not in the team
+  });
+
+  it('delegates a step to the operators it names: the three least busy, then by name', () => {
+    const able = team(12).filter((c) => c.capabilities[0]?.name === 'research');
+    const chosen = delegates(able).map((c) => c.agent.name);
+    expect(chosen).toEqual(['Operator 10', 'Operator 4', 'Operator 7']);
+    expect(describeTeam(able)).toContain(`(${chosen.join(', ')}, 1 more)`);
   });
 
   it('names everyone in a small team and counts operators without a capability', () => {

@@ -10,6 +10,7 @@ import { planTask } from './plan.js';
 import { sendAgentMessage } from './messages.js';
 import type { AgentRuntime } from './runtime.js';
 import { synthesize } from './synthesize.js';
+import { delegates } from './team.js';
 import { judgeStep } from '../evolution/evaluate/judge.js';
 import { answerByConsensus, consensusOf } from '../evolution/consensus/consensus.js';
 import { LIMITS } from '../domain/validate.js';
@@ -151,7 +152,9 @@ async function plan(rt: AgentRuntime, step: StepContext): Promise<string> {
       steps.map((s) => ({ taskId: ids[s.key]!, items: packages.get(s.key) ?? [] })),
     )(tx);
     for (const s of steps) {
-      const holders = operators.filter((o) => o.capabilities.some((c) => c.name === s.capability));
+      const holders = delegates(
+        operators.filter((o) => o.capabilities.some((c) => c.name === s.capability)),
+      );
       await sendAgentMessage(tx, emit, {
         // By step id: a re-plan after rejectPlan has new steps under the same keys.
         id: work.stableId(ids[s.key]!, 'delegation'),

@@ -1,8 +1,8 @@
 import type { CandidateAgent } from '../../graph/claim.repository.js';
 import { AgentRole } from '../domain/agent.js';
 
-/** Operators named per capability; the rest are counted. */
-const NAMED = 3;
+/** Operators named per capability (the rest are counted), whom a step's DELEGATION goes to. */
+export const NAMED = 3;
 /** Capabilities listed, those with the most operators first; the rest are counted. */
 const LISTED = 50;
 /** Capabilities past those named on one line, before they are only counted. */
@@ -30,10 +30,7 @@ export function describeTeam(candidates: CandidateAgent[]): string {
   const lines = ranked.slice(0, LISTED).map(([capability, group]) => {
     const label = capability || 'no listed capability';
     const load = group.reduce((n, o) => n + o.load, 0);
-    const idlest = [...group].sort(
-      (a, b) => a.load - b.load || a.agent.name.localeCompare(b.agent.name),
-    );
-    const names = idlest.slice(0, NAMED).map((o) => o.agent.name);
+    const names = delegates(group).map((o) => o.agent.name);
     if (group.length > NAMED) names.push(`${group.length - NAMED} more`);
     return `- ${label}: ${count(group.length, 'operator')} (${names.join(', ')}), ${count(load, 'step')} running`;
   });
@@ -44,6 +41,17 @@ export function describeTeam(candidates: CandidateAgent[]): string {
     lines.push(`- ${count(rest.length, 'more capability', 'more capabilities')}: ${named}${more}`);
   }
   return lines.join('\n');
+}
+
+/**
+ * Of the operators able to take a step, those its DELEGATION goes to: the few least busy, the
+ * ones the team description names (the engine assigns the step to one of the able). To every
+ * able operator, a plan wrote about 1,000 TO edges at 1,000 operators (issue 15).
+ */
+export function delegates(able: CandidateAgent[]): CandidateAgent[] {
+  return [...able]
+    .sort((a, b) => a.load - b.load || a.agent.name.localeCompare(b.agent.name))
+    .slice(0, NAMED);
 }
 
 function count(n: number, one: string, many = `${one}s`): string {

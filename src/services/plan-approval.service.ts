@@ -12,6 +12,7 @@ import { publishTasks } from './task-events.js';
 import type { Emit, UnitOfWork } from './unit-of-work.js';
 import { stableId } from '../../graph/agent-work.repository.js';
 import { sendAgentMessage } from '../agents/messages.js';
+import { NAMED } from '../agents/team.js';
 
 /**
  * A person's say on a plan that waits for approval (issue 13). The state machine:
@@ -115,8 +116,8 @@ async function waitingRoot(tx: Tx, tenantId: string, rootId: string, action: str
 
 /**
  * The steps a person added are delegated like planned ones: a DELEGATION message from the
- * Chief of Staff, in the plan's conversation, to the operators with the step's capabilities
- * (to everyone when none has them).
+ * Chief of Staff, in the plan's conversation, to the least busy few operators with each of the
+ * step's capabilities (to everyone when none has them; team.ts: delegates).
  */
 async function delegateAdded(tx: Tx, emit: Emit, root: Task, added: plans.StepWrite[]) {
   if (added.length === 0) return;
@@ -126,6 +127,7 @@ async function delegateAdded(tx: Tx, emit: Emit, root: Task, added: plans.StepWr
     root.tenantId,
     root.id,
     capabilities,
+    NAMED,
   );
   for (const s of added) {
     const to = [...new Set(s.capabilities.flatMap((c) => holders[c] ?? []))];
