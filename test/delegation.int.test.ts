@@ -1,8 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agentExecutor } from '../src/agents/executor.js';
-import { createAgentRuntime } from '../src/agents/runtime.js';
-import { loadConfig } from '../src/config.js';
-import { startScheduler, waitForWorkflow } from './utils/engine.js';
+import { startOfflineAgents, waitForWorkflow } from './utils/engine.js';
 import { startTestServer, type TestServer } from './utils/server.js';
 
 const HOLDERS = 6;
@@ -34,13 +31,7 @@ describe('delegating a plan’s steps', { timeout: 2 * WORKFLOW_MS }, () => {
   afterAll(() => server.stop());
 
   it('addresses each step to the few least busy holders of its capability', async () => {
-    const runtime = createAgentRuntime({
-      uow: server.services.uow,
-      llm: loadConfig({}).llm,
-      logger: server.logger,
-      pubsub: server.pubsub,
-    });
-    const scheduler = startScheduler(server, agentExecutor(runtime), { leaseMs: 10_000 });
+    const scheduler = startOfflineAgents(server, { leaseMs: 10_000 });
     try {
       const submitted = await server.gql(
         `mutation($input: SubmitTaskInput!) { submitTask(input: $input) { id } }`,
