@@ -21,15 +21,16 @@ export interface GraphSettings {
 }
 
 /**
- * Transactions one process runs at once when NEO4J_MAX_CONNECTIONS is unset: 8 per core, at
- * least 16. A Neo4j works on about as many transactions at once as it has cores (the embedded
+ * Transactions one process runs at once when NEO4J_MAX_CONNECTIONS is unset: 4 per core, at
+ * least 8. A Neo4j works on about as many transactions at once as it has cores (the embedded
  * one shares this machine's); more connections add no throughput, they make every transaction
- * slower together, and a burst then ran into its requests' deadlines all at once: 200
- * submitTask on a cold Neo4j, 2 cores, 100 connections: 42 to 100 failed; 16: none, the same
- * total time (README, bench:agents). Work past the pool waits its turn (see retrying).
+ * slower together: 200 submitTask on a cold Neo4j, 2 cores, 100 connections: 42 to 100 failed
+ * their deadlines; 16: none. And a read shares Neo4j's cores with every transaction in flight,
+ * so a simple query's p99 under bench:agents was 116–137 ms with 16 a process, 83–90 with 8,
+ * in the same hour and no slower a load (README). Work past the pool waits its turn here.
  */
 export function defaultMaxConnections(): number {
-  return Math.max(16, 8 * availableParallelism());
+  return Math.max(8, 4 * availableParallelism());
 }
 
 /** How long work waits for a pooled connection before the driver gives up. */

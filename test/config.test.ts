@@ -38,7 +38,7 @@ describe('loadConfig', () => {
   it('takes the connections per process from NEO4J_MAX_CONNECTIONS, else a default by cores', () => {
     expect(loadConfig({ NEO4J_MAX_CONNECTIONS: '40' }).neo4j.maxConnections).toBe(40);
     expect(loadConfig({}).neo4j.maxConnections).toBeUndefined();
-    expect(defaultMaxConnections()).toBeGreaterThanOrEqual(16);
+    expect(defaultMaxConnections()).toBeGreaterThanOrEqual(8);
   });
 
   it('requires a password with a remote Neo4j', () => {
