@@ -70,13 +70,17 @@ const LIVE_RUN = `
 
 /**
  * Stores one checkpoint (replacing one of the same key) linked to the run, only while that
- * run is RUNNING; false when it is not (nothing written by this statement).
+ * run is RUNNING; false when it is not (nothing written by this statement). In the same
+ * statement, deletes the thread's checkpoints in that namespace beyond the newest `keep` (by
+ * checkpoint id, which LangGraph makes time-ordered) with their writes, never one a fork
+ * starts from: one round trip a put, where a second statement held the run's lock longer.
  */
 export async function putCheckpoint(
   tx: Tx,
   tenantId: string,
   runId: string,
   c: CheckpointRecord,
+  keep: number,
 ): Promise<boolean> {
   const rows = await tx.run({
     cypher: `${LIVE_RUN}
@@ -87,10 +91,21 @@ export async function putCheckpoint(
           c.source = $c.source, c.next = $c.next, c.messageCount = $c.messageCount,
           c.bytes = $c.bytes, c.updatedAt = datetime()
       MERGE (r)-[:CHECKPOINTED]->(c)
+      WITH c
+      CALL () {
+        MATCH (old:Checkpoint {tenantId: $tenantId, threadId: $c.threadId, ns: $c.ns})
+        WITH old ORDER BY old.checkpointId DESC SKIP $keep
+        WITH old WHERE NOT EXISTS { ()-[:FORKED_FROM]->(old) }
+        OPTIONAL MATCH (w:CheckpointWrite)-[:FOR]->(old)
+        DETACH DELETE w
+        WITH DISTINCT old
+        DETACH DELETE old
+      }
       RETURN c.id AS id`,
     params: {
       tenantId,
       runId,
+      keep: neo4j.int(keep),
       c: {
         ...c,
         checkpoint: bytesIn(c.checkpoint),
@@ -102,31 +117,6 @@ export async function putCheckpoint(
     },
   });
   return rows.length > 0;
-}
-
-/**
- * Deletes a thread's checkpoints in one namespace beyond the newest `keep` (by checkpoint id,
- * which LangGraph makes time-ordered), with their writes; never one a fork starts from.
- */
-export async function keepNewestCheckpoints(
-  tx: Tx,
-  tenantId: string,
-  key: Omit<CheckpointKey, 'checkpointId'>,
-  keep: number,
-): Promise<number> {
-  const [row] = await tx.run<{ n: number }>({
-    cypher: `
-      MATCH (c:Checkpoint {tenantId: $tenantId, threadId: $threadId, ns: $ns})
-      WITH c ORDER BY c.checkpointId DESC SKIP $keep
-      WITH c WHERE NOT EXISTS { ()-[:FORKED_FROM]->(c) }
-      OPTIONAL MATCH (w:CheckpointWrite)-[:FOR]->(c)
-      DETACH DELETE w
-      WITH DISTINCT c
-      DETACH DELETE c
-      RETURN count(c) AS n`,
-    params: { tenantId, threadId: key.threadId, ns: key.ns, keep: neo4j.int(keep) },
-  });
-  return row?.n ?? 0;
 }
 
 /**

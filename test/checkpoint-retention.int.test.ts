@@ -95,6 +95,26 @@ describe('checkpoint retention per thread', () => {
     expect(newest?.pendingWrites).toEqual([['task', 'messages', 'w4']]);
   });
 
+  it('put writes and prunes in one statement: one round trip, with the run locked for less', async () => {
+    const { taskId, runId } = await taskWithRun(server.graph, server.tenantId);
+    const saver = new Neo4jCheckpointSaver(
+      { uow, tenantId: server.tenantId, runId },
+      { keepPerThread: 2 },
+    );
+    const ids = await putMany(saver, taskId, 2);
+    const sent: string[] = [];
+    server.graph.onStatement = (q) => void sent.push(q.cypher);
+    const cp = checkpointWith(['m2']);
+    try {
+      await saver.put(cfg(taskId, ids[1]), cp, { source: 'loop', step: 2, parents: {} }, {});
+    } finally {
+      server.graph.onStatement = undefined;
+    }
+    expect(sent).toHaveLength(1);
+    expect(await threadIds(taskId)).toEqual([ids[1], cp.id]);
+    expect(await countOnThread(server.graph, server.tenantId, 'CheckpointWrite', taskId)).toBe(1);
+  });
+
   it('put never deletes a checkpoint a fork starts from', async () => {
     const { taskId, runId } = await taskWithRun(server.graph, server.tenantId);
     const saver = new Neo4jCheckpointSaver(

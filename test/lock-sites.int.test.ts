@@ -188,9 +188,10 @@ describe('writers racing for one node', () => {
     const { rounds: got, deadlocks } = await race(rounds, async (i, w) => {
       const checkpointId = String(i).padStart(4, '0');
       // The first writer stores the round's checkpoint; the others store its pending writes.
+      // Its keep is past the rounds: the race is between puts and writes, not pruning.
       return graph.write(async (tx) =>
         w === 0
-          ? (await putCheckpoint(tx, tenantId, runId!, record(`${checkpointId}-${w}`)))
+          ? (await putCheckpoint(tx, tenantId, runId!, record(`${checkpointId}-${w}`), 1_000))
             ? 'written'
             : 'refused'
           : putCheckpointWrites(

@@ -17,7 +17,6 @@ import {
 } from '@langchain/langgraph-checkpoint';
 import {
   deleteThreadCheckpoints,
-  keepNewestCheckpoints,
   listCheckpoints,
   putCheckpoint,
   putCheckpointWrites,
@@ -186,10 +185,9 @@ export class Neo4jCheckpointSaver extends BaseCheckpointSaver {
     };
     const { uow, tenantId } = this.scope;
     const written = uow.write(async (tx) => {
-      if (!(await putCheckpoint(tx, tenantId, runId, record))) {
+      if (!(await putCheckpoint(tx, tenantId, runId, record, this.retention.keepPerThread))) {
         throw new CheckpointRefusedError(runId, 'put a checkpoint');
       }
-      await keepNewestCheckpoints(tx, tenantId, { threadId, ns }, this.retention.keepPerThread);
     });
     this.putting.set(checkpoint.id, written);
     try {
