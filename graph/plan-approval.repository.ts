@@ -8,16 +8,9 @@ import type { NodeLike } from './page.js';
  * Plan approval (issue 13): a submitted task's plan waits (the root AWAITING_APPROVAL, its
  * steps PENDING: promotion moves no step under a parent that is not IN_PROGRESS) until a person
  * approves it, with edits, or rejects it. The hold itself is written by writePlan
- * (agent-work.repository.ts) when the root has `planApproval`.
+ * (agent-work.repository.ts) when the root has `planApproval`, which submitTask sets
+ * (workflow.repository.ts: handToChief).
  */
-
-/** Marks a submitted task: its plan will wait for approvePlan. */
-export async function holdPlan(tx: Tx, tenantId: string, id: string): Promise<void> {
-  await tx.run({
-    cypher: 'MATCH (t:Task {tenantId: $tenantId, id: $id}) SET t.planApproval = true',
-    params: { tenantId, id },
-  });
-}
 
 export interface PlanStepRow {
   id: string;

@@ -50,7 +50,7 @@ const OPEN = "NOT t.status IN ['COMPLETED', 'FAILED', 'CANCELLED', 'SKIPPED']";
  * (checked by the service first); tasks of the same batch may point at each other.
  */
 export async function createTasks(tx: Tx, tenantId: string, tasks: NewTask[]): Promise<Task[]> {
-  await tx.run({
+  const created = await tx.run<{ n: unknown }>({
     cypher: `
       UNWIND $tasks AS t
       CREATE (n:Task {id: t.id, tenantId: $tenantId, key: t.key, title: t.title,
@@ -70,7 +70,8 @@ export async function createTasks(tx: Tx, tenantId: string, tasks: NewTask[]): P
       CALL (n, t) {
         MATCH (a:Agent {tenantId: $tenantId, id: t.delegatedById})
         CREATE (n)-[:DELEGATED_BY]->(a)
-      }`,
+      }
+      RETURN ${projection('Task').of('n')} AS n`,
     params: {
       tenantId,
       tasks: tasks.map((t) => ({
@@ -80,6 +81,10 @@ export async function createTasks(tx: Tx, tenantId: string, tasks: NewTask[]): P
       })),
     },
   });
+  // Tasks without edges to others (a submitted task, a root) are as this statement made them.
+  if (tasks.every((t) => t.parentId === null && t.dependsOn.length === 0)) {
+    return created.map((r) => readTask(r.n));
+  }
   // Edges between tasks go second, so a batch may refer to its own members in any order.
   await tx.run({
     cypher: `

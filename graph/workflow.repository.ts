@@ -1,7 +1,8 @@
 import type { Task } from '../src/domain/task.js';
 import type { Tx } from './cypher.js';
-import { toTask } from './mappers.js';
+import { readTask, toTask } from './mappers.js';
 import type { NodeLike } from './page.js';
+import { projection } from './projections.js';
 
 /**
  * Workflows: handing a task tree to the engine, marking a task to be planned, recording a
@@ -34,12 +35,29 @@ export async function markOrchestrated(
   return row?.n ?? 0;
 }
 
-/** Marks a submitted task as one its Chief of Staff plans before anything else runs. */
-export async function markNeedsPlan(tx: Tx, tenantId: string, id: string): Promise<void> {
-  await tx.run({
-    cypher: 'MATCH (t:Task {tenantId: $tenantId, id: $id}) SET t.needsPlan = true',
-    params: { tenantId, id },
+/**
+ * A task just submitted, handed to its Chief of Staff in one statement: assigned to it with
+ * `reason`, run by the engine under the request's trace, planned before anything else runs,
+ * its plan held for a person when `holdPlan`. Returns the task as it now is. A new task has no
+ * assignee and no steps yet, so nothing is replaced or walked (assign and markOrchestrated
+ * do both, and with the marks to plan it and a re-read they were five statements a submitTask).
+ */
+export async function handToChief(
+  tx: Tx,
+  tenantId: string,
+  id: string,
+  to: { chiefId: string; reason: string; traceparent: string | null; holdPlan: boolean },
+): Promise<Task | null> {
+  const [row] = await tx.run<{ n: unknown }>({
+    cypher: `
+      MATCH (t:Task {tenantId: $tenantId, id: $id}), (a:Agent {tenantId: $tenantId, id: $chiefId})
+      CREATE (t)-[:ASSIGNED_TO {score: 1, reason: $reason, at: datetime()}]->(a)
+      SET t.traceparent = $traceparent, t.orchestrated = true, t.needsPlan = true,
+          t.planApproval = CASE WHEN $holdPlan THEN true END, t.updatedAt = datetime()
+      RETURN ${projection('Task').of('t')} AS n`,
+    params: { tenantId, id, ...to },
   });
+  return row ? readTask(row.n) : null;
 }
 
 /** Records a person's approval decision on the task. */

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { statementName } from '../graph/statement-name.js';
 import { startTestServer, type TestServer } from './utils/server.js';
 
 /**
@@ -41,6 +42,26 @@ describe('submitTask spreads tasks over the Chiefs of Staff', () => {
     expect(counts(submitted)).toEqual([4, 4, 4]);
     expect(submitted[0]!.assignment.reason).toMatch(/the least loaded, with 0 unfinished tasks/);
     expect(submitted[11]!.assignment.reason).toMatch(/with 3 unfinished tasks/);
+  });
+
+  it('hands the task to its Chief of Staff in one statement after creating it', async () => {
+    const names: string[] = [];
+    server.graph.onStatement = (q) => void names.push(statementName(q.cypher));
+    try {
+      await submit('Counted');
+    } finally {
+      server.graph.onStatement = undefined;
+    }
+    // Choose the chief, create (no edges to add, nothing to read again), hand over (assigned,
+    // orchestrated, to be planned: four statements and a re-read before), publish; then the
+    // audit record and the answer's read of the assignment, not counted.
+    const submitting = names.filter((n) => !/^(audit|task-relations)\./.test(n));
+    expect(submitting).toEqual([
+      'agent.repository.activeChiefOfStaff',
+      'task.repository.createTasks',
+      'workflow.repository.handToChief',
+      'task-event.repository.taskEventBatch',
+    ]);
   });
 
   it('in a burst: to every Chief of Staff', async () => {

@@ -1,7 +1,7 @@
 import { currentTraceparent } from '../tracing/tracer.js';
 import { changeStatuses } from '../../graph/promotion.repository.js';
 import {
-  markNeedsPlan,
+  handToChief,
   markOrchestrated,
   recordDecision,
   workflowOf,
@@ -21,7 +21,6 @@ import {
 import { LIMITS, optionalText, requiredText } from '../domain/validate.js';
 import { givenFamily } from '../domain/family.js';
 import { setWorkflowFamily } from '../../graph/family.repository.js';
-import { holdPlan } from '../../graph/plan-approval.repository.js';
 import { publishTasks } from './task-events.js';
 import type { UnitOfWork } from './unit-of-work.js';
 
@@ -60,7 +59,7 @@ export class WorkflowService {
       }
       const { chief, unfinished } = found;
       const id = randomUUID();
-      const [created] = await tasks.createTasks(tx, tenantId, [
+      await tasks.createTasks(tx, tenantId, [
         {
           id,
           key: null,
@@ -79,22 +78,20 @@ export class WorkflowService {
           family,
         },
       ]);
-      await tasks.assign(
-        tx,
-        tenantId,
-        id,
-        chief.id,
-        1,
+      const reason =
         input.chiefOfStaffId != null
           ? `the Chief of Staff ${chief.name} plans it`
-          : `the Chief of Staff ${chief.name} plans it: the least loaded, with ${unfinished} unfinished tasks`,
-      );
-      await markOrchestrated(tx, tenantId, id, currentTraceparent());
-      await markNeedsPlan(tx, tenantId, id);
-      if (input.planApproval ?? chief.reviewPlans ?? false) await holdPlan(tx, tenantId, id);
-      await publishTasks(tx, emit, [created!], 'SUBMITTED');
-      const [fresh] = await tasks.tasksByIds(tx, tenantId, [id]);
-      return fresh!;
+          : `the Chief of Staff ${chief.name} plans it: the least loaded, with ${unfinished} unfinished tasks`;
+      const handed = await handToChief(tx, tenantId, id, {
+        chiefId: chief.id,
+        reason,
+        traceparent: currentTraceparent(),
+        holdPlan: input.planApproval ?? chief.reviewPlans ?? false,
+      });
+      // The chief was read in this transaction; gone since, its delete wins the race.
+      if (!handed) throw new NotFoundError('Active Chief of Staff', chief.id);
+      await publishTasks(tx, emit, [handed], 'SUBMITTED');
+      return handed;
     });
   }
 
