@@ -93,7 +93,10 @@ export async function putCheckpoint(
       MERGE (r)-[:CHECKPOINTED]->(c)
       WITH c
       CALL () {
+        // The hint: with few checkpoints in the statistics, the planner scanned every one.
         MATCH (old:Checkpoint {tenantId: $tenantId, threadId: $c.threadId, ns: $c.ns})
+        USING INDEX old:Checkpoint(tenantId, threadId, ns, checkpointId)
+        WHERE old.checkpointId IS NOT NULL
         WITH old ORDER BY old.checkpointId DESC SKIP $keep
         WITH old WHERE NOT EXISTS { ()-[:FORKED_FROM]->(old) }
         OPTIONAL MATCH (w:CheckpointWrite)-[:FOR]->(old)
@@ -177,14 +180,18 @@ export interface CheckpointQuery {
  * LangGraph's MemorySaver lists: by thread, namespace, then newest checkpoint first.
  */
 export function checkpointsQuery(tenantId: string, q: CheckpointQuery): CypherQuery {
-  const props = ['tenantId: $tenantId'];
-  if (q.threadId !== undefined) props.push('threadId: $threadId');
-  if (q.ns !== undefined) props.push('ns: $ns');
-  if (q.checkpointId !== undefined) props.push('checkpointId: $checkpointId');
-  const before = q.before !== undefined ? 'WHERE c.checkpointId < $before' : '';
+  // Every key property, given or not (all are always set): only then can the hint seek the
+  // key's index by its given prefix. Planned with few checkpoints in the statistics, a
+  // thread's newest was found by scanning every checkpoint of every tenant.
+  const given = { tenantId: true, threadId: q.threadId, ns: q.ns, checkpointId: q.checkpointId };
+  const where = Object.entries(given).map(([key, value]) =>
+    value === undefined ? `c.${key} IS NOT NULL` : `c.${key} = $${key}`,
+  );
+  if (q.before !== undefined) where.push('c.checkpointId < $before');
   return {
     cypher: `
-      MATCH (c:Checkpoint {${props.join(', ')}}) ${before}
+      MATCH (c:Checkpoint) USING INDEX c:Checkpoint(tenantId, threadId, ns, checkpointId)
+      WHERE ${where.join(' AND ')}
       WITH c ORDER BY c.threadId, c.ns, c.checkpointId DESC SKIP $skip LIMIT $limit
       CALL (c) {
         OPTIONAL MATCH (w:CheckpointWrite)-[:FOR]->(c)
