@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listCheckpoints, putCheckpoint } from '../graph/checkpoint.repository.js';
-import { removeTenantNodes, taskWithRun } from './utils/checkpoint-fixtures.js';
+import { checkpointRecord, removeTenantNodes, taskWithRun } from './utils/checkpoint-fixtures.js';
 import { profiler } from './utils/profile.js';
 import { startTestServer, type TestServer } from './utils/server.js';
 
@@ -25,21 +25,6 @@ describe('checkpoint reads', () => {
     await server.stop();
   });
 
-  const record = (threadId: string, checkpointId: string) => ({
-    threadId,
-    ns: '',
-    checkpointId,
-    parentCheckpointId: null,
-    type: 'json',
-    checkpoint: new Uint8Array([1]),
-    metadataType: 'json',
-    metadata: new Uint8Array([2]),
-    step: 0,
-    source: 'loop',
-    next: [],
-    messageCount: 0,
-    bytes: 2,
-  });
   /** A thread's newest checkpoint, and a put on it, as the saver sends them: their db hits. */
   const work = async (tenantId: string, runId: string, threadId: string) => {
     const read = await prof.measure((tx) =>
@@ -47,7 +32,7 @@ describe('checkpoint reads', () => {
     );
     expect(read.result).toHaveLength(1);
     const put = await prof.measure((tx) =>
-      putCheckpoint(tx, tenantId, runId, record(threadId, `${Date.now()}-x`), 20),
+      putCheckpoint(tx, tenantId, runId, checkpointRecord(threadId, `${Date.now()}-x`), 20),
     );
     return { read, put };
   };
@@ -55,7 +40,7 @@ describe('checkpoint reads', () => {
   it('reads and prunes one thread, however many checkpoints other tenants hold', async () => {
     const mine = await taskWithRun(server.graph, server.tenantId);
     await server.graph.write((tx) =>
-      putCheckpoint(tx, server.tenantId, mine.runId, record(mine.taskId, '0001'), 20),
+      putCheckpoint(tx, server.tenantId, mine.runId, checkpointRecord(mine.taskId, '0001'), 20),
     );
     await server.graph.write((tx) => tx.run({ cypher: 'CALL db.clearQueryCaches()' }));
     const before = await work(server.tenantId, mine.runId, mine.taskId);

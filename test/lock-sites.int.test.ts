@@ -10,6 +10,7 @@ import { claimOutbox } from '../graph/outbox.repository.js';
 import { claimReflection } from '../graph/reflection.repository.js';
 import { AuditOutcome } from '../src/domain/auth.js';
 import { BudgetScope } from '../src/domain/budget.js';
+import { checkpointRecord } from './utils/checkpoint-fixtures.js';
 import { deleteTenant } from './utils/server.js';
 
 /**
@@ -170,21 +171,7 @@ describe('writers racing for one node', () => {
        RETURN r.id AS id`,
     );
     const threadId = randomUUID();
-    const record = (checkpointId: string) => ({
-      threadId,
-      ns: '',
-      checkpointId,
-      parentCheckpointId: null,
-      type: 'json',
-      checkpoint: new Uint8Array([1]),
-      metadataType: 'json',
-      metadata: new Uint8Array([2]),
-      step: 0,
-      source: 'loop',
-      next: [],
-      messageCount: 0,
-      bytes: 2,
-    });
+    const record = (checkpointId: string) => checkpointRecord(threadId, checkpointId);
     const { rounds: got, deadlocks } = await race(rounds, async (i, w) => {
       const checkpointId = String(i).padStart(4, '0');
       // The first writer stores the round's checkpoint; the others store its pending writes.

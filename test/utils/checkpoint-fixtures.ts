@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { emptyCheckpoint, uuid6, type Checkpoint } from '@langchain/langgraph-checkpoint';
+import type { CheckpointRecord } from '../../graph/checkpoint.repository.js';
 import type { Graph } from '../../graph/graph.js';
 
 /** A task with one run in a tenant, written directly (the engine is not involved). */
@@ -79,4 +80,23 @@ export async function removeTenantNodes(graph: Graph, tenantId: string) {
       params: { tenantId },
     }),
   );
+}
+
+/** A small checkpoint as putCheckpoint stores it, written by repository calls of their own. */
+export function checkpointRecord(threadId: string, checkpointId: string): CheckpointRecord {
+  return {
+    threadId,
+    ns: '',
+    checkpointId,
+    parentCheckpointId: null,
+    type: 'json',
+    checkpoint: new Uint8Array([1]),
+    metadataType: 'json',
+    metadata: new Uint8Array([2]),
+    step: 0,
+    source: 'loop',
+    next: [],
+    messageCount: 0,
+    bytes: 2,
+  };
 }
