@@ -222,7 +222,11 @@ export async function listCheckpoints(
   return rows.map((r) => toStoredCheckpoint(r.c, r.writes));
 }
 
-/** Deletes every checkpoint and pending write of a thread (all namespaces) of one tenant. */
+/**
+ * Deletes every checkpoint and pending write of a thread (all namespaces) of one tenant. The
+ * thread is a prefix of each key's index: only with every key property in the predicate and a
+ * hint does Neo4j seek it rather than scan every tenant's checkpoints.
+ */
 export async function deleteThreadCheckpoints(
   tx: Tx,
   tenantId: string,
@@ -230,10 +234,15 @@ export async function deleteThreadCheckpoints(
 ): Promise<number> {
   const [row] = await tx.run<{ n: number }>({
     cypher: `
-      OPTIONAL MATCH (w:CheckpointWrite {tenantId: $tenantId, threadId: $threadId})
+      OPTIONAL MATCH (w:CheckpointWrite)
+        USING INDEX w:CheckpointWrite(tenantId, threadId, ns, checkpointId, taskId, idx)
+        WHERE w.tenantId = $tenantId AND w.threadId = $threadId AND w.ns IS NOT NULL
+          AND w.checkpointId IS NOT NULL AND w.taskId IS NOT NULL AND w.idx IS NOT NULL
       DETACH DELETE w
       WITH count(w) AS writes
-      OPTIONAL MATCH (c:Checkpoint {tenantId: $tenantId, threadId: $threadId})
+      OPTIONAL MATCH (c:Checkpoint) USING INDEX c:Checkpoint(tenantId, threadId, ns, checkpointId)
+        WHERE c.tenantId = $tenantId AND c.threadId = $threadId AND c.ns IS NOT NULL
+          AND c.checkpointId IS NOT NULL
       DETACH DELETE c
       RETURN count(c) AS n`,
     params: { tenantId, threadId },
