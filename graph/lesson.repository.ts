@@ -9,7 +9,8 @@ import { lockAndBump } from './locks.js';
 /*
  * Lessons (issue 12): `(:Knowledge {kind: 'LESSON', status, capability, family, strength,
  * normText})`, DERIVED_FROM the runs they were drawn from and APPLIED_IN the runs whose prompts
- * carried them (graph/memory/applied.repository.ts). Runs reflected on carry `reflectedAt`.
+ * carried them (graph/memory/applied.repository.ts). Runs reflected on carry `reflectedAt`;
+ * ended runs not yet reflected on carry `reflectionDueAt` (its index is how reflection finds them).
  */
 
 /** Lessons not retired with exactly this scope, for de-duplication. */
@@ -240,14 +241,15 @@ export async function driftCounts(
 
 /**
  * Lessons for the lifecycle to look at (CANDIDATE and ACTIVE), least recently reviewed first,
- * at most `limit`; each is stamped `reviewedAt` so the next tick takes the next ones.
+ * at most `limit`; each is stamped `reviewedAt` so the next tick takes the next ones. Read by
+ * hint from the (kind, status) index: without it, each tick scanned all knowledge of all tenants.
  */
 export function lessonsToReview(tx: Tx, tenants: TenantScope, limit: number): Promise<Lesson[]> {
   return tx
     .run<{ l: { properties: Record<string, unknown> } }>({
       cypher: `
-        MATCH (l:Knowledge {kind: 'LESSON'})
-        WHERE ${IN_SCOPE('l')} AND l.status IN ['CANDIDATE', 'ACTIVE']
+        MATCH (l:Knowledge) USING INDEX l:Knowledge(kind, status)
+        WHERE l.kind = 'LESSON' AND l.status IN ['CANDIDATE', 'ACTIVE'] AND ${IN_SCOPE('l')}
         WITH l ORDER BY l.reviewedAt IS NOT NULL, l.reviewedAt, l.id LIMIT $limit
         SET l.reviewedAt = datetime()
         RETURN l`,

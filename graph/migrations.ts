@@ -332,6 +332,24 @@ export const MIGRATIONS: Migration[] = [
       'CREATE INDEX a2a_task_tenant IF NOT EXISTS FOR (n:A2ATask) ON (n.tenantId)',
     ],
   },
+  {
+    id: 27,
+    name: 'background polls read what is due, not the history (issue 15)',
+    statements: [
+      // The ingestion claim's per-tenant queue (graph/memory/ingest.repository.ts).
+      'CREATE INDEX episode_tenant_status IF NOT EXISTS FOR (n:Episode) ON (n.tenantId, n.status, n.createdAt)',
+      // Ended runs not yet reflected on: an index holds no nulls, so `reflectedAt IS NULL`
+      // read every ended run; `reflectionDueAt` is set at the end and cleared by reflection.
+      'CREATE INDEX run_reflection_due IF NOT EXISTS FOR (n:Run) ON (n.reflectionDueAt)',
+      'DROP INDEX run_reflected IF EXISTS',
+      // The lifecycle's reviews of every tenant's lessons and skills, and the idle spawned agents.
+      'CREATE INDEX knowledge_review IF NOT EXISTS FOR (n:Knowledge) ON (n.kind, n.status)',
+      'CREATE INDEX agent_spawned IF NOT EXISTS FOR (n:Agent) ON (n.spawned, n.active, n.createdAt)',
+      `MATCH (r:Run) WHERE r.reflectedAt IS NULL AND r.status IN ['SUCCEEDED', 'FAILED']
+       CALL (r) { SET r.reflectionDueAt = coalesce(r.endedAt, datetime()) }
+       IN TRANSACTIONS OF 10000 ROWS`,
+    ],
+  },
 ];
 
 /**

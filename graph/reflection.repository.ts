@@ -41,6 +41,15 @@ const SUBJECT = (r: string, t: string) => `
   score, verdict, ${FEEDBACK(r)} AS feedback`;
 
 /**
+ * The ended runs no pass has reflected on yet, read from their own index whatever the
+ * statistics say: by `reflectedAt IS NULL` every ended run of every tenant was read each tick.
+ */
+const DUE = `
+  MATCH (r:Run) USING INDEX r:Run(reflectionDueAt)
+  WHERE r.reflectionDueAt IS NOT NULL AND ${IN_SCOPE('r')} AND r.reflectedAt IS NULL
+    AND r.status IN ['SUCCEEDED', 'FAILED']`;
+
+/**
  * Ended runs with an effective evaluation that no pass has reflected on yet, oldest first, at
  * most `limit`. Synthesis runs are left out: they write no step of their own.
  */
@@ -51,8 +60,7 @@ export function unreflectedRuns(
 ): Promise<ReflectionSubject[]> {
   return tx.run<ReflectionSubject & Record<string, unknown>>({
     cypher: `
-      MATCH (r:Run) WHERE ${IN_SCOPE('r')} AND r.reflectedAt IS NULL
-        AND r.status IN ['SUCCEEDED', 'FAILED']
+      ${DUE}
       WITH r ORDER BY r.endedAt, r.id LIMIT $scan
       MATCH (r)-[:OF]->(t:Task) WHERE t.tenantId = r.tenantId AND coalesce(t.key, '') <> 'synthesis'
       CALL (r) { ${effectiveEvaluation('r')} }
@@ -75,13 +83,12 @@ export async function skipUnreflectable(
 ): Promise<number> {
   const [row] = await tx.run<{ n: number }>({
     cypher: `
-      MATCH (r:Run) WHERE ${IN_SCOPE('r')} AND r.reflectedAt IS NULL
-        AND r.status IN ['SUCCEEDED', 'FAILED']
+      ${DUE}
       MATCH (r)-[:OF]->(t:Task)
       WITH r, t WHERE t.key = 'synthesis'
         OR (r.endedAt < datetime() - duration('PT1H') AND NOT EXISTS { (:Evaluation)-[:EVALUATES]->(r) })
       WITH r LIMIT $limit
-      SET r.reflectedAt = datetime(), r.reflectSkipped = true
+      SET r.reflectedAt = datetime(), r.reflectSkipped = true, r.reflectionDueAt = null
       RETURN count(r) AS n`,
     params: { tenants, limit: neo4j.int(limit) },
   });
@@ -98,7 +105,7 @@ export async function claimReflection(tx: Tx, tenantId: string, runId: string): 
       MATCH (r:Run {id: $runId}) WHERE r.tenantId = $tenantId
       ${lockAndBump('r', 'Run', 'reflectVersion')}
       WITH r WHERE r.reflectedAt IS NULL
-      SET r.reflectedAt = datetime()
+      SET r.reflectedAt = datetime(), r.reflectionDueAt = null
       RETURN r.id AS id`,
     params: { tenantId, runId },
   });
@@ -108,7 +115,8 @@ export async function claimReflection(tx: Tx, tenantId: string, runId: string): 
 /** Gives a claimed run back (its reflection failed), so a later tick tries again. */
 export async function releaseReflection(tx: Tx, tenantId: string, runId: string): Promise<void> {
   await tx.run({
-    cypher: `MATCH (r:Run {id: $runId}) WHERE r.tenantId = $tenantId REMOVE r.reflectedAt`,
+    cypher: `MATCH (r:Run {id: $runId}) WHERE r.tenantId = $tenantId
+             REMOVE r.reflectedAt SET r.reflectionDueAt = coalesce(r.endedAt, datetime())`,
     params: { tenantId, runId },
   });
 }

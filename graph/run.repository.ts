@@ -190,6 +190,7 @@ async function endRunBatch(tx: Tx, outcomes: RunOutcome[]): Promise<(EndedRun | 
       WITH o, t, r WHERE t.status = 'IN_PROGRESS' AND t.leaseOwner = o.workerId AND r.status = 'RUNNING'
       SET r.status = o.runStatus, r.endedAt = datetime(), r.latencyMs = o.latencyMs, r.error = o.error,
           r.updatedAt = datetime(),
+          r.reflectionDueAt = CASE WHEN o.runStatus IN ['SUCCEEDED', 'FAILED'] THEN datetime() END,
           t.status = o.status, t.leaseOwner = null, t.leaseExpiresAt = null, t.updatedAt = datetime(),
           t.result = coalesce(o.result, t.result), t.error = o.error,
           t.nextAttemptAt = CASE WHEN o.retryInMs IS NULL THEN null

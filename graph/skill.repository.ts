@@ -207,7 +207,8 @@ export async function skillArms(tx: Tx, tenantId: string, id: string): Promise<S
 
 /**
  * CANDIDATE and ACTIVE skills for the lifecycle, least recently reviewed first, at most
- * `limit`; each is stamped `reviewedAt` so the next tick takes the next ones.
+ * `limit`; each is stamped `reviewedAt` so the next tick takes the next ones. By hint, as
+ * `lessonsToReview`.
  */
 export async function skillsToReview(
   tx: Tx,
@@ -216,8 +217,8 @@ export async function skillsToReview(
 ): Promise<Skill[]> {
   const rows = await tx.run<{ k: NodeLike }>({
     cypher: `
-      MATCH (k:Knowledge {kind: 'SKILL'})
-      WHERE ${IN_SCOPE('k')} AND k.status IN ['CANDIDATE', 'ACTIVE']
+      MATCH (k:Knowledge) USING INDEX k:Knowledge(kind, status)
+      WHERE k.kind = 'SKILL' AND k.status IN ['CANDIDATE', 'ACTIVE'] AND ${IN_SCOPE('k')}
       WITH k ORDER BY k.reviewedAt IS NOT NULL, k.reviewedAt, k.id LIMIT $limit
       SET k.reviewedAt = datetime()
       RETURN k`,

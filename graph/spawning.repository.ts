@@ -171,7 +171,10 @@ export async function markSpawned(
   });
 }
 
-/** Active spawned agents with no run started within `idleTtlMs` (nor made within it). */
+/**
+ * Active spawned agents with no run started within `idleTtlMs` (nor made within it), from their
+ * own index: without it, each evolution tick scanned every agent of every tenant.
+ */
 export async function idleSpawned(
   tx: Tx,
   tenants: TenantScope,
@@ -180,7 +183,8 @@ export async function idleSpawned(
 ): Promise<{ tenantId: string; agentId: string }[]> {
   return tx.run({
     cypher: `
-      MATCH (a:Agent {spawned: true, active: true}) WHERE ${IN_SCOPE('a')}
+      MATCH (a:Agent) USING INDEX a:Agent(spawned, active, createdAt)
+      WHERE a.spawned = true AND a.active = true AND ${IN_SCOPE('a')}
         AND a.createdAt <= datetime() - duration({milliseconds: $idleTtlMs})
         AND NOT EXISTS { (r:Run)-[:BY]->(a)
           WHERE r.startedAt > datetime() - duration({milliseconds: $idleTtlMs}) }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { connectGraph, type Graph } from '../graph/graph.js';
 import { MIGRATIONS, migrate } from '../graph/migrations.js';
@@ -75,5 +76,40 @@ describe('migrations', () => {
         { name: 'task_text', state: 'ONLINE' },
       ]),
     );
+  });
+
+  it('mark the ended runs of an older database that reflection has not taken as due', async () => {
+    const tenantId = `migration-${randomUUID()}`;
+    const runs = [
+      { name: 'ended', status: 'SUCCEEDED', reflected: false },
+      { name: 'failed', status: 'FAILED', reflected: false },
+      { name: 'reflected', status: 'SUCCEEDED', reflected: true },
+      { name: 'running', status: 'RUNNING', reflected: false },
+    ];
+    await graph.write((tx) =>
+      tx.run({
+        cypher: `UNWIND $runs AS x
+                 CREATE (:Run {id: randomUUID(), tenantId: $tenantId, name: x.name, status: x.status,
+                   endedAt: CASE WHEN x.status <> 'RUNNING' THEN datetime() END,
+                   reflectedAt: CASE WHEN x.reflected THEN datetime() END})`,
+        params: { tenantId, runs },
+      }),
+    );
+    try {
+      const due = MIGRATIONS.find((m) => m.id === 27)!.statements.find((s) => /SET/.test(s))!;
+      await graph.schema(due);
+      const marked = await graph.read((tx) =>
+        tx.run<{ name: string }>({
+          cypher: `MATCH (r:Run {tenantId: $tenantId}) WHERE r.reflectionDueAt = r.endedAt
+                   RETURN r.name AS name ORDER BY name`,
+          params: { tenantId },
+        }),
+      );
+      expect(marked.map((r) => r.name)).toEqual(['ended', 'failed']);
+    } finally {
+      await graph.write((tx) =>
+        tx.run({ cypher: 'MATCH (r:Run {tenantId: $tenantId}) DELETE r', params: { tenantId } }),
+      );
+    }
   });
 });

@@ -62,7 +62,9 @@ function toClaimed(row: ClaimedRow): ClaimedEpisode {
  * Claims up to `limit` PENDING episodes due now (a retry waits for its `retryAt`) under a lease:
  * INGESTING, `leaseOwner`, `leaseUntil`, attempts + 1. Fair across tenants: each tenant's
  * oldest episodes are ranked 1, 2, 3..., and the claim takes rank 1 of every tenant before any
- * rank 2, so one tenant's backlog never starves another tenant's single episode.
+ * rank 2, so one tenant's backlog never starves another tenant's single episode. Both reads
+ * seek the status indexes with every key property in the predicate and a hint: the status
+ * alone is only a prefix of them, and every episode of every tenant was scanned each poll.
  */
 export async function claimEpisodes(
   tx: Tx,
@@ -73,12 +75,13 @@ export async function claimEpisodes(
 ): Promise<ClaimedEpisode[]> {
   const rows = await tx.run<ClaimedRow>({
     cypher: `
-      MATCH (p:Episode {status: 'PENDING'})
-      WHERE ${IN_SCOPE('p')}
+      MATCH (p:Episode) USING INDEX p:Episode(status, createdAt)
+      WHERE p.status = 'PENDING' AND p.createdAt IS NOT NULL AND ${IN_SCOPE('p')}
       WITH DISTINCT p.tenantId AS tenant
       CALL (tenant) {
-        MATCH (e:Episode {tenantId: tenant, status: 'PENDING'})
-        WHERE e.retryAt IS NULL OR e.retryAt <= datetime()
+        MATCH (e:Episode) USING INDEX e:Episode(tenantId, status, createdAt)
+        WHERE e.tenantId = tenant AND e.status = 'PENDING' AND e.createdAt IS NOT NULL
+          AND (e.retryAt IS NULL OR e.retryAt <= datetime())
         WITH e ORDER BY e.createdAt, e.id LIMIT $limit
         WITH collect(e) AS queue
         UNWIND range(0, size(queue) - 1) AS rank
@@ -218,7 +221,9 @@ export async function expireEpisodeLeases(
 ): Promise<ExpiredEpisode[]> {
   return tx.run<ExpiredEpisode>({
     cypher: `
-      MATCH (e:Episode {status: 'INGESTING'}) WHERE e.leaseUntil < datetime() AND ${IN_SCOPE('e')}
+      MATCH (e:Episode) USING INDEX e:Episode(status, createdAt)
+      WHERE e.status = 'INGESTING' AND e.createdAt IS NOT NULL AND e.leaseUntil < datetime()
+        AND ${IN_SCOPE('e')}
       ${lockAndBump('e', 'Episode', 'claimVersion')}
       WITH e WHERE e.status = 'INGESTING' AND e.leaseUntil < datetime()
       SET e.status = CASE WHEN e.attempts >= $maxAttempts THEN 'FAILED' ELSE 'PENDING' END,

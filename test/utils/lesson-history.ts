@@ -48,6 +48,7 @@ export async function constructRuns(
           CREATE (r:Run {id: $runId, tenantId: $tenantId, status: $status, attempt: 1,
                          startedAt: datetime() + duration({seconds: $at}),
                          endedAt: datetime() + duration({seconds: $at, milliseconds: 500}),
+                         reflectionDueAt: datetime() + duration({seconds: $at, milliseconds: 500}),
                          createdAt: datetime(), updatedAt: datetime()})-[:OF]->(t)
           WITH t
           CALL (t) {

@@ -1,0 +1,101 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { claimEpisodes, expireEpisodeLeases } from '../graph/memory/ingest.repository.js';
+import { skipUnreflectable, unreflectedRuns } from '../graph/reflection.repository.js';
+import { lessonsToReview } from '../graph/lesson.repository.js';
+import { skillsToReview } from '../graph/skill.repository.js';
+import { idleSpawned } from '../graph/spawning.repository.js';
+import type { Tx } from '../graph/cypher.js';
+import { profiler } from './utils/profile.js';
+import { startTestServer, type TestServer } from './utils/server.js';
+
+/**
+ * Issue 15: the polls every process makes in the background (memory ingestion every 500 ms,
+ * reflection every evolution tick) must cost what is due, never the whole history. Found by
+ * EXPLAINing every statement of the suite on a fresh database: the episode claims scanned
+ * every episode of every tenant (their index's prefix alone cannot be sought), and reflection
+ * read every ended run ever to find the few not yet reflected on; the lifecycle's reviews read
+ * all knowledge, the idle sweep every agent. Work is PROFILE db hits.
+ */
+describe('the background polls', () => {
+  let server: TestServer;
+  const other = `other-${randomUUID()}`;
+  const prof = profiler();
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(async () => {
+    await server.graph.write((tx) =>
+      tx.run({
+        cypher: `MATCH (n {tenantId: $other}) WHERE n:Episode OR n:Run OR n:Task OR n:Knowledge
+                   OR n:Agent DETACH DELETE n`,
+        params: { other },
+      }),
+    );
+    await prof.close();
+    await server.stop();
+  });
+
+  /** Each poll, as an all-tenant worker and as a worker of the two tenants: its db hits. */
+  const polls = async () => {
+    const hits: Record<string, number> = {};
+    const plans: Record<string, string> = {};
+    const work: Record<string, (tx: Tx) => Promise<unknown>> = {};
+    for (const [scope, tenants] of [
+      ['all', null],
+      ['two', [server.tenantId, other]],
+    ] as const) {
+      const t = tenants === null ? null : [...tenants];
+      work[`claim episodes (${scope})`] = (tx) => claimEpisodes(tx, 'poll-test', 5, 60_000, t);
+      work[`expire episode leases (${scope})`] = (tx) => expireEpisodeLeases(tx, 3, t);
+      work[`unreflected runs (${scope})`] = (tx) => unreflectedRuns(tx, t, 10);
+      work[`skip unreflectable (${scope})`] = (tx) => skipUnreflectable(tx, t, 200);
+      work[`lessons to review (${scope})`] = (tx) => lessonsToReview(tx, t, 10);
+      work[`skills to review (${scope})`] = (tx) => skillsToReview(tx, t, 10);
+      work[`idle spawned agents (${scope})`] = (tx) => idleSpawned(tx, t, 60_000, 10);
+    }
+    for (const [name, w] of Object.entries(work)) {
+      const m = await prof.measure(w);
+      hits[name] = m.dbHits;
+      plans[name] = m.plans;
+    }
+    return { hits, plans };
+  };
+
+  it('cost what is due, however much history other tenants hold', async () => {
+    await server.graph.write((tx) => tx.run({ cypher: 'CALL db.clearQueryCaches()' }));
+    const before = await polls();
+    // Another tenant's history: 500 each of ingested episodes, ended runs reflected on,
+    // retired lessons and notes, and agents made by people.
+    await server.graph.write((tx) =>
+      tx.run({
+        cypher: `
+          CREATE (t:Task {id: randomUUID(), tenantId: $other, title: 'history', status: 'COMPLETED',
+                          createdAt: datetime(), updatedAt: datetime()})
+          WITH t
+          UNWIND range(1, 500) AS i
+          CREATE (:Episode {id: randomUUID(), tenantId: $other, sourceKey: 'run:' + i,
+                            kind: 'RUN_RESULT', status: 'INGESTED', content: 'done',
+                            occurredAt: datetime(), createdAt: datetime(), updatedAt: datetime()})
+          CREATE (:Run {id: randomUUID(), tenantId: $other, status: 'SUCCEEDED', attempt: 1,
+                        startedAt: datetime(), endedAt: datetime(), reflectedAt: datetime(),
+                        createdAt: datetime(), updatedAt: datetime()})-[:OF]->(t)
+          CREATE (:Knowledge {id: randomUUID(), tenantId: $other, content: 'old',
+                              kind: CASE WHEN i % 2 = 0 THEN 'LESSON' ELSE 'NOTE' END,
+                              status: 'RETIRED', createdAt: datetime(), updatedAt: datetime()})
+          CREATE (:Agent {id: randomUUID(), tenantId: $other, name: 'agent ' + i, spawned: false,
+                          active: true, role: 'MASTER_OPERATOR', status: 'IDLE',
+                          createdAt: datetime(), updatedAt: datetime()})`,
+        params: { other },
+      }),
+    );
+    const after = await polls();
+    const grown = Object.keys(before.hits).filter(
+      (name) => after.hits[name]! >= before.hits[name]! + 250,
+    );
+    const report = grown.map(
+      (name) => `${name}: ${before.hits[name]} → ${after.hits[name]} db hits\n${after.plans[name]}`,
+    );
+    expect(grown, report.join('\n')).toEqual([]);
+  });
+});
