@@ -106,7 +106,7 @@ export async function writePlan(
   });
   await tx.run({
     cypher: `
-      MATCH (t:Task {id: $id})-[a:ASSIGNED_TO]->()
+      MATCH (t:Task {id: $id})-[a:ASSIGNED_TO]->() USING INDEX SEEK t:Task(id)
       SET a.score = coalesce(a.score, 1.0), a.reason = coalesce(a.reason, 'the Chief of Staff writes the answer'), a.at = coalesce(a.at, datetime())`,
     params: { id: ids.synthesis },
   });
@@ -226,7 +226,8 @@ export async function reportsOfPlan(
 ): Promise<{ step: string; content: string }[]> {
   return tx.run({
     cypher: `
-      MATCH (s:Task)-[:SUBTASK_OF]->(:Task {tenantId: $tenantId, id: $rootId})
+      MATCH (root:Task {tenantId: $tenantId, id: $rootId}) USING INDEX SEEK root:Task(id)
+      MATCH (s:Task)-[:SUBTASK_OF]->(root)
       MATCH (m:Message {kind: 'REPORT'})-[:ABOUT]->(s)
       RETURN s.title AS step, m.content AS content ORDER BY m.createdAt, m.seq`,
     params: { tenantId, rootId },

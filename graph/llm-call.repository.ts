@@ -63,7 +63,7 @@ export async function markCallsAbandoned(tx: Tx, runIds: string[]): Promise<void
   await tx.run({
     cypher: `
       UNWIND $runIds AS runId
-      MATCH (:Run {id: runId})-[:CALLED]->(c:LLMCall)
+      MATCH (r:Run {id: runId})-[:CALLED]->(c:LLMCall) USING INDEX SEEK r:Run(id)
       SET c.abandoned = true`,
     params: { runIds },
   });

@@ -87,7 +87,7 @@ export function taskContext(
 ): Promise<ContextItem[]> {
   return tx.run<ContextItem>({
     cypher: `
-      MATCH (t:Task {id: $taskId})-[:CONTEXT]->(n)
+      MATCH (t:Task {id: $taskId})-[:CONTEXT]->(n) USING INDEX SEEK t:Task(id)
       WHERE t.tenantId = $tenantId AND n.tenantId = $tenantId
         AND ((n:Entity AND n.mergedInto IS NULL)
           OR (n:Fact AND n.expiredAt IS NULL AND n.validUntil IS NULL))
