@@ -5,6 +5,7 @@ import {
   type Verdict,
 } from '../src/domain/evaluation.js';
 import { batched } from './batch.js';
+import { FINISHED } from './engine-scope.js';
 import type { Tx } from './cypher.js';
 import { iso } from './mappers.js';
 import type { NodeLike } from './page.js';
@@ -92,6 +93,11 @@ async function writeEvaluationBatch(
           ev.reasons = e.reasons, ev.comment = e.comment, ev.by = e.by, ev.offline = e.offline,
           ev.createdAt = datetime()
       MERGE (ev)-[:EVALUATES]->(s)
+      // A finished root was judged: its family may now be recurring, or its verdict changed.
+      // The skills pass looks at the family (graph/skill.repository.ts: skillSources).
+      FOREACH (_ IN CASE WHEN s:Task AND s.status IN ${FINISHED} AND s.family IS NOT NULL
+                          AND NOT EXISTS { (s)-[:SUBTASK_OF]->() } THEN [1] ELSE [] END |
+        SET s.skillDueAt = datetime())
       RETURN ev, e.subjectLabel AS label, s.id AS subjectId`,
     params: {
       evaluations: evaluations.map((e) => ({ ...e, verdict: e.verdict ?? verdictOf(e.score) })),

@@ -350,6 +350,20 @@ export const MIGRATIONS: Migration[] = [
        IN TRANSACTIONS OF 10000 ROWS`,
     ],
   },
+  {
+    id: 28,
+    name: 'roots due for the skills pass (issue 15)',
+    statements: [
+      // Completed roots whose family the skills pass is to look at (graph/skill.repository.ts):
+      // it read every COMPLETED task of every tenant each tick.
+      'CREATE INDEX task_skill_due IF NOT EXISTS FOR (n:Task) ON (n.skillDueAt)',
+      `MATCH (t:Task {status: 'COMPLETED'}) WHERE t.family IS NOT NULL
+         AND NOT EXISTS { (t)-[:SUBTASK_OF]->() }
+         AND NOT EXISTS { (:Knowledge {kind: 'SKILL'})-[:DERIVED_FROM]->(t) }
+       CALL (t) { SET t.skillDueAt = coalesce(t.updatedAt, datetime()) }
+       IN TRANSACTIONS OF 10000 ROWS`,
+    ],
+  },
 ];
 
 /**

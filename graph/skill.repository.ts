@@ -19,38 +19,88 @@ export interface SkillSource {
   steps: SkillStep[];
 }
 
+/** What `skillSources` found, and the due roots it looked at in full (for `settleSkillDue`). */
+export interface SkillSources {
+  sources: SkillSource[];
+  settled: DueRoot[];
+}
+
+/** A root due for the skills pass, with the `skillDueAt` it was read with. */
+export interface DueRoot {
+  id: string;
+  dueAt: unknown;
+  tenantId: string;
+  family: string | null;
+}
+
 /**
  * Root tasks (no parent) COMPLETED with an effective verdict PASS, planned in at least two steps,
  * whose family has at least `minFamilyTasks` finished roots, and that no skill is derived from
- * yet; at most `limit`, oldest first.
+ * yet. Looked for only in the families of roots due (`skillDueAt`, set when a finished root is
+ * evaluated: writeEvaluation), the oldest `limit` of them: every root of such a family is looked
+ * at, as the family may just have reached the minimum. Reading every COMPLETED task of every
+ * tenant each tick grew with the history. At most `limit` sources a family; `settled` are the
+ * due roots of the families looked at in full.
  */
 export async function skillSources(
   tx: Tx,
   tenants: TenantScope,
   minFamilyTasks: number,
   limit: number,
-): Promise<SkillSource[]> {
-  return tx.run<SkillSource & Record<string, unknown>>({
+): Promise<SkillSources> {
+  const rows = await tx.run<{
+    due: DueRoot[];
+    sources: SkillSource[];
+    full: boolean;
+  }>({
     cypher: `
-      MATCH (root:Task {status: 'COMPLETED'})
-      WHERE ${IN_SCOPE('root')} AND root.family IS NOT NULL
-        AND NOT EXISTS { (root)-[:SUBTASK_OF]->() }
-        AND NOT EXISTS { (:Knowledge {kind: 'SKILL'})-[:DERIVED_FROM]->(root) }
-        AND COUNT { (s:Task)-[:SUBTASK_OF]->(root) WHERE s.key <> 'synthesis' } >= 2
-        AND COUNT { (o:Task {tenantId: root.tenantId, family: root.family})
-                    WHERE o.status IN ${FINISHED} AND NOT EXISTS { (o)-[:SUBTASK_OF]->() } }
-            >= $minFamilyTasks
-      CALL (root) { ${effectiveEvaluation('root')} }
-      WITH root, verdict WHERE verdict = 'PASS'
-      WITH root ORDER BY root.updatedAt, root.id LIMIT $limit
-      RETURN root.tenantId AS tenantId, root.id AS rootId, root.family AS family,
-        [(s:Task)-[:SUBTASK_OF]->(root) WHERE s.key <> 'synthesis' | {
-          key: s.key, title: s.title, instructions: coalesce(s.description, s.title),
-          condition: s.condition,
-          capability: head([(s)-[:REQUIRES]->(c:Capability) | c.name]),
-          dependsOn: [(s)-[:DEPENDS_ON]->(d:Task) WHERE d.key <> 'synthesis' | d.key]
-        }] AS steps`,
+      MATCH (d:Task) USING INDEX d:Task(skillDueAt)
+      WHERE d.skillDueAt IS NOT NULL AND ${IN_SCOPE('d')}
+      WITH d ORDER BY d.skillDueAt, d.id LIMIT $limit
+      WITH d.tenantId AS tenantId, d.family AS family, collect({id: d.id, dueAt: d.skillDueAt, tenantId: d.tenantId, family: d.family}) AS due
+      CALL (tenantId, family) {
+        WITH tenantId, family WHERE family IS NOT NULL
+          AND COUNT { (o:Task {tenantId: tenantId, family: family})
+                      WHERE o.status IN ${FINISHED} AND NOT EXISTS { (o)-[:SUBTASK_OF]->() } }
+              >= $minFamilyTasks
+        MATCH (root:Task) USING INDEX root:Task(tenantId, family)
+        WHERE root.tenantId = tenantId AND root.family = family AND root.status = 'COMPLETED'
+          AND NOT EXISTS { (root)-[:SUBTASK_OF]->() }
+          AND NOT EXISTS { (:Knowledge {kind: 'SKILL'})-[:DERIVED_FROM]->(root) }
+          AND COUNT { (s:Task)-[:SUBTASK_OF]->(root) WHERE s.key <> 'synthesis' } >= 2
+        CALL (root) { ${effectiveEvaluation('root')} }
+        WITH root, verdict WHERE verdict = 'PASS'
+        WITH root ORDER BY root.updatedAt, root.id LIMIT $limit + 1
+        RETURN collect({tenantId: root.tenantId, rootId: root.id, family: root.family,
+          steps: [(s:Task)-[:SUBTASK_OF]->(root) WHERE s.key <> 'synthesis' | {
+            key: s.key, title: s.title, instructions: coalesce(s.description, s.title),
+            condition: s.condition,
+            capability: head([(s)-[:REQUIRES]->(c:Capability) | c.name]),
+            dependsOn: [(s)-[:DEPENDS_ON]->(d:Task) WHERE d.key <> 'synthesis' | d.key]
+          }]}) AS found
+      }
+      RETURN due, found[0..$limit] AS sources, size(found) <= $limit AS full`,
     params: { tenants, minFamilyTasks: neo4j.int(minFamilyTasks), limit: neo4j.int(limit) },
+  });
+  return {
+    sources: rows.flatMap((r) => r.sources),
+    settled: rows.filter((r) => r.full).flatMap((r) => r.due),
+  };
+}
+
+/**
+ * Clears `skillDueAt` of roots `skillSources` settled, unless it was set again since (a newer
+ * evaluation): that root is looked at again.
+ */
+export async function settleSkillDue(tx: Tx, settled: DueRoot[]): Promise<void> {
+  if (settled.length === 0) return;
+  await tx.run({
+    cypher: `
+      UNWIND $settled AS x
+      MATCH (t:Task {id: x.id}) USING INDEX SEEK t:Task(id)
+      WHERE t.skillDueAt = x.dueAt
+      REMOVE t.skillDueAt`,
+    params: { settled: settled.map(({ id, dueAt }) => ({ id, dueAt })) },
   });
 }
 

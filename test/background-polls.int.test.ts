@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claimEpisodes, expireEpisodeLeases } from '../graph/memory/ingest.repository.js';
 import { skipUnreflectable, unreflectedRuns } from '../graph/reflection.repository.js';
 import { lessonsToReview } from '../graph/lesson.repository.js';
-import { skillsToReview } from '../graph/skill.repository.js';
+import { skillSources, skillsToReview } from '../graph/skill.repository.js';
 import { idleSpawned } from '../graph/spawning.repository.js';
 import type { Tx } from '../graph/cypher.js';
 import { profiler } from './utils/profile.js';
@@ -15,7 +15,8 @@ import { startTestServer, type TestServer } from './utils/server.js';
  * EXPLAINing every statement of the suite on a fresh database: the episode claims scanned
  * every episode of every tenant (their index's prefix alone cannot be sought), and reflection
  * read every ended run ever to find the few not yet reflected on; the lifecycle's reviews read
- * all knowledge, the idle sweep every agent. Work is PROFILE db hits.
+ * all knowledge, the idle sweep every agent, the search for skills every completed task. Work
+ * is PROFILE db hits.
  */
 describe('the background polls', () => {
   let server: TestServer;
@@ -52,6 +53,7 @@ describe('the background polls', () => {
       work[`skip unreflectable (${scope})`] = (tx) => skipUnreflectable(tx, t, 200);
       work[`lessons to review (${scope})`] = (tx) => lessonsToReview(tx, t, 10);
       work[`skills to review (${scope})`] = (tx) => skillsToReview(tx, t, 10);
+      work[`skill sources (${scope})`] = (tx) => skillSources(tx, t, 2, 10);
       work[`idle spawned agents (${scope})`] = (tx) => idleSpawned(tx, t, 60_000, 10);
     }
     for (const [name, w] of Object.entries(work)) {
@@ -66,7 +68,7 @@ describe('the background polls', () => {
     await server.graph.write((tx) => tx.run({ cypher: 'CALL db.clearQueryCaches()' }));
     const before = await polls();
     // Another tenant's history: 500 each of ingested episodes, ended runs reflected on,
-    // retired lessons and notes, and agents made by people.
+    // retired lessons and notes, completed root tasks looked at before, and agents made by people.
     await server.graph.write((tx) =>
       tx.run({
         cypher: `
@@ -83,6 +85,8 @@ describe('the background polls', () => {
           CREATE (:Knowledge {id: randomUUID(), tenantId: $other, content: 'old',
                               kind: CASE WHEN i % 2 = 0 THEN 'LESSON' ELSE 'NOTE' END,
                               status: 'RETIRED', createdAt: datetime(), updatedAt: datetime()})
+          CREATE (:Task {id: randomUUID(), tenantId: $other, title: 'done ' + i, family: 'history',
+                         status: 'COMPLETED', createdAt: datetime(), updatedAt: datetime()})
           CREATE (:Agent {id: randomUUID(), tenantId: $other, name: 'agent ' + i, spawned: false,
                           active: true, role: 'MASTER_OPERATOR', status: 'IDLE',
                           createdAt: datetime(), updatedAt: datetime()})`,

@@ -112,4 +112,41 @@ describe('migrations', () => {
       );
     }
   });
+
+  it('mark the completed roots of an older database as due for the skills pass', async () => {
+    const tenantId = `migration-${randomUUID()}`;
+    await graph.write((tx) =>
+      tx.run({
+        cypher: `CREATE (root:Task {id: randomUUID(), tenantId: $tenantId, title: 'root',
+                   family: 'f', status: 'COMPLETED', updatedAt: datetime()})
+                 CREATE (:Task {id: randomUUID(), tenantId: $tenantId, title: 'step', family: 'f',
+                   status: 'COMPLETED', updatedAt: datetime()})-[:SUBTASK_OF]->(root)
+                 CREATE (:Task {id: randomUUID(), tenantId: $tenantId, title: 'drawn', family: 'f',
+                   status: 'COMPLETED', updatedAt: datetime()})
+                   <-[:DERIVED_FROM]-(:Knowledge {id: randomUUID(), tenantId: $tenantId, kind: 'SKILL'})
+                 CREATE (:Task {id: randomUUID(), tenantId: $tenantId, title: 'failed', family: 'f',
+                   status: 'FAILED', updatedAt: datetime()})`,
+        params: { tenantId },
+      }),
+    );
+    try {
+      const due = MIGRATIONS.find((m) => m.id === 28)!.statements.find((s) => /SET/.test(s))!;
+      await graph.schema(due);
+      const marked = await graph.read((tx) =>
+        tx.run<{ title: string }>({
+          cypher: `MATCH (t:Task {tenantId: $tenantId}) WHERE t.skillDueAt = t.updatedAt
+                   RETURN t.title AS title`,
+          params: { tenantId },
+        }),
+      );
+      expect(marked.map((r) => r.title)).toEqual(['root']);
+    } finally {
+      await graph.write((tx) =>
+        tx.run({
+          cypher: 'MATCH (n {tenantId: $tenantId}) WHERE n:Task OR n:Knowledge DETACH DELETE n',
+          params: { tenantId },
+        }),
+      );
+    }
+  });
 });

@@ -1,5 +1,10 @@
 import { stableId } from '../../../graph/agent-work.repository.js';
-import { recordSkill, skillSources, type SkillSource } from '../../../graph/skill.repository.js';
+import {
+  recordSkill,
+  settleSkillDue,
+  skillSources,
+  type SkillSource,
+} from '../../../graph/skill.repository.js';
 import { recordTransition } from '../../../graph/transition.repository.js';
 import { TOPICS } from '../../../subscriptions/topics.js';
 import { orderSteps, skillShape, skillSummary } from '../../domain/skill.js';
@@ -19,17 +24,22 @@ export const skillPass: EvolutionPass = {
   name: 'skills',
   async run(ctx, signal) {
     const { minFamilyTasks } = (ctx.config ?? DEFAULT_EVOLUTION).skills;
-    const sources = await ctx.uow.read((tx) =>
+    const { sources, settled } = await ctx.uow.read((tx) =>
       skillSources(tx, ctx.tenantIds, minFamilyTasks, SKILL_PAGE),
     );
+    // A family whose plan could not be drawn stays due: the next tick tries it again.
+    const unsettled = new Set<string>();
     for (const source of sources) {
       if (signal.aborted) return;
       try {
         await learnSkill(ctx.uow, source);
       } catch (err) {
+        unsettled.add(`${source.tenantId}\u0000${source.family}`);
         ctx.logger.warn({ err, rootId: source.rootId }, 'a plan could not become a skill');
       }
     }
+    const done = settled.filter((d) => !unsettled.has(`${d.tenantId}\u0000${d.family}`));
+    await ctx.uow.write((tx) => settleSkillDue(tx, done));
   },
 };
 
