@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claimEpisodes, expireEpisodeLeases } from '../graph/memory/ingest.repository.js';
+import { forgetEpisodes } from '../graph/memory/episode.repository.js';
+import { EpisodeKind } from '../src/domain/memory.js';
 import { skipUnreflectable, unreflectedRuns } from '../graph/reflection.repository.js';
 import { lessonsToReview } from '../graph/lesson.repository.js';
 import { skillSources, skillsToReview } from '../graph/skill.repository.js';
@@ -56,6 +58,9 @@ describe('the background polls', () => {
       work[`skill sources (${scope})`] = (tx) => skillSources(tx, t, 2, 10);
       work[`idle spawned agents (${scope})`] = (tx) => idleSpawned(tx, t, 60_000, 10);
     }
+    // A tenant's retention sweep, in batches until none is left: its own episodes only.
+    work['forget episodes'] = (tx) =>
+      forgetEpisodes(tx, server.tenantId, EpisodeKind.RUN_RESULT, new Date().toISOString(), 100);
     for (const [name, w] of Object.entries(work)) {
       const m = await prof.measure(w);
       hits[name] = m.dbHits;
