@@ -5,7 +5,9 @@ import { forgetEpisodes } from '../graph/memory/episode.repository.js';
 import { EpisodeKind } from '../src/domain/memory.js';
 import { skipUnreflectable, unreflectedRuns } from '../graph/reflection.repository.js';
 import { lessonsToReview } from '../graph/lesson.repository.js';
-import { skillSources, skillsToReview } from '../graph/skill.repository.js';
+import { settleSkillDue, skillSources, skillsToReview } from '../graph/skill.repository.js';
+import { writeEvaluation } from '../graph/evaluation.repository.js';
+import { EvaluationSource } from '../src/domain/evaluation.js';
 import { idleSpawned } from '../graph/spawning.repository.js';
 import type { Tx } from '../graph/cypher.js';
 import { profiler } from './utils/profile.js';
@@ -106,5 +108,53 @@ describe('the background polls', () => {
       (name) => `${name}: ${before.hits[name]} → ${after.hits[name]} db hits\n${after.plans[name]}`,
     );
     expect(grown, report.join('\n')).toEqual([]);
+  });
+
+  it('keeps a root due for skills when it is judged again while its family is looked at', async () => {
+    const rootId = randomUUID();
+    await server.graph.write((tx) =>
+      tx.run({
+        cypher: `CREATE (:Task {id: $rootId, tenantId: $tenantId, title: 'rejudged root',
+                   family: 'rejudged', status: 'COMPLETED', createdAt: datetime(),
+                   updatedAt: datetime()})`,
+        params: { rootId, tenantId: server.tenantId },
+      }),
+    );
+    const judge = (score: number) =>
+      server.graph.write((tx) =>
+        writeEvaluation(tx, {
+          id: randomUUID(),
+          tenantId: server.tenantId,
+          subjectLabel: 'Task',
+          subjectId: rootId,
+          source: EvaluationSource.PERSON,
+          score,
+          rubric: 'a test person',
+          reasons: [],
+          comment: null,
+          by: 'a test person',
+          offline: false,
+        }),
+      );
+    const due = async () => {
+      const [row] = await server.graph.read((tx) =>
+        tx.run<{ due: boolean }>({
+          cypher: 'MATCH (t:Task {id: $rootId}) RETURN t.skillDueAt IS NOT NULL AS due',
+          params: { rootId },
+        }),
+      );
+      return row!.due;
+    };
+    const look = () => server.graph.read((tx) => skillSources(tx, [server.tenantId], 3, 10));
+
+    await judge(0.2);
+    const first = await look();
+    expect(first.settled.map((d) => d.id)).toEqual([rootId]);
+    await judge(0.9); // a person changes the verdict while the pass works
+    await server.graph.write((tx) => settleSkillDue(tx, first.settled));
+    expect(await due()).toBe(true);
+    const second = await look();
+    await server.graph.write((tx) => settleSkillDue(tx, second.settled));
+    expect(await due()).toBe(false);
   });
 });
