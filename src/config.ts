@@ -85,6 +85,7 @@ const envSchema = z.object({
   ENGINE_DISPATCH: z.enum(['redis', 'neo4j'], { error: 'must be redis or neo4j' }).optional(),
   ENGINE_QUEUE_POLL_MS: z.coerce.number().int().min(10).default(1_000),
   ENGINE_STEP_TIMEOUT_MS: z.coerce.number().int().min(100).default(300_000),
+  WORKER_NICE: z.coerce.number().int().min(0).max(19).default(10),
   ECHO_DELAY_MS: z.coerce.number().int().min(0).default(0),
   AUDIT_RETENTION_DAYS: z.coerce
     .number({ error: 'must be a whole number of days' })
@@ -183,6 +184,8 @@ export interface Config {
     executor: 'agents' | 'echo';
     /** Delay of the echo executor. */
     echoDelayMs: number;
+    /** The CPU priority (nice, 0 to 19) `npm run worker` lowers itself to (src/cpu-priority.ts). */
+    workerNice: number;
   };
 }
 
@@ -272,6 +275,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       stepTimeoutMs: e.ENGINE_STEP_TIMEOUT_MS,
       executor: e.ENGINE_EXECUTOR,
       echoDelayMs: e.ECHO_DELAY_MS,
+      workerNice: e.WORKER_NICE,
     },
   };
 }

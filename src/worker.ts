@@ -1,6 +1,7 @@
 import { otlpEndpoint, startTracing } from './tracing/setup.js';
 import { hostname } from 'node:os';
 import { loadConfig } from './config.js';
+import { lowerCpuPriority } from './cpu-priority.js';
 import { onShutdown, runEntry } from './entry.js';
 import { openGraph } from './bootstrap.js';
 import {
@@ -29,6 +30,8 @@ import { startMetricsServer } from './metrics/endpoint.js';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
+  // First, so that the threads started below inherit it.
+  const nice = lowerCpuPriority(config.engine.workerNice, (message) => logger.warn(message));
   // OpenTelemetry traces when OTEL_EXPORTER_OTLP_ENDPOINT asks for them (issue 17).
   const tracing = await startTracing({ serviceName: 'agent-platform-worker' });
   if (tracing) logger.info(`Sending traces to ${otlpEndpoint()}`);
@@ -84,7 +87,7 @@ async function main(): Promise<void> {
   const evolution = evolutionFromConfig(config, engineDeps);
   evolution?.start();
   logger.info(
-    `Worker ${scheduler.workerId} running (${config.engine.concurrency} steps at a time)`,
+    `Worker ${scheduler.workerId} running (${config.engine.concurrency} steps at a time, CPU priority nice ${nice})`,
   );
   // A worker has no HTTP server: Prometheus scrapes it on METRICS_PORT when one is set.
   const { metrics } = config;

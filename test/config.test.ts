@@ -33,6 +33,9 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ NEO4J_MAX_CONNECTIONS: 'many' })).toThrow(
       /NEO4J_MAX_CONNECTIONS must be a number/,
     );
+    expect(() => loadConfig({ WORKER_NICE: '20' })).toThrow(/WORKER_NICE .*19.*"20"$/);
+    expect(() => loadConfig({ WORKER_NICE: '-5' })).toThrow(/WORKER_NICE .*0.*"-5"$/);
+    expect(loadConfig({}).engine.workerNice).toBe(10);
   });
 
   it('takes the connections per process from NEO4J_MAX_CONNECTIONS, else a default by cores', () => {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { echoExecutor } from '../src/engine/executor.js';
 import type { Scheduler } from '../src/engine/scheduler.js';
@@ -154,10 +155,16 @@ describe('a 200-step random DAG on four workers in two processes', () => {
     server = await startTestServer();
     // ENGINE_AGENT_LIMIT is 4 per agent: 6 agents take 24 steps at once, more than 4 workers run.
     await createAgents(server, 6);
-    // Two workers in separate processes (two each), started before the workflow so they take part.
+    // Two workers in separate processes (two each), started before the workflow so they take
+    // part; the second at the normal CPU priority.
     procs.push(
       ...(await Promise.all(
-        procIds.map((id) => startWorkerProcess(id, server.tenantId, { ENGINE_CONCURRENCY: '2' })),
+        procIds.map((id, i) =>
+          startWorkerProcess(id, server.tenantId, {
+            ENGINE_CONCURRENCY: '2',
+            ...(i === 1 ? { WORKER_NICE: '0' } : {}),
+          }),
+        ),
       )),
     );
   });
@@ -166,6 +173,20 @@ describe('a 200-step random DAG on four workers in two processes', () => {
     await Promise.allSettled(locals.map((s) => s.stop({ abort: true })));
     await Promise.allSettled(procs.map((p) => stopProcess(p)));
     await server?.stop();
+  });
+
+  it('a worker process gives the CPU to the API and Neo4j first (nice 10; WORKER_NICE=0 not)', () => {
+    // Every thread's own priority (Linux keeps one per thread): field 19 of its stat line.
+    const niceOf = (pid: number) =>
+      readdirSync(`/proc/${pid}/task`).map((tid) => {
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+      });
+    const [lowered, normal] = procs.map((p) => niceOf(p.child.pid!));
+    expect(lowered!.length).toBeGreaterThan(1);
+    expect(new Set(lowered)).toEqual(new Set([10]));
+    expect(new Set(normal)).toEqual(new Set([0]));
+    expect(procs[0]!.output()).toMatch(/running \(2 steps at a time, CPU priority nice 10\)/);
   });
 
   it('runs every step exactly once, after its dependencies, spread over the workers', async () => {
