@@ -95,7 +95,7 @@ export async function putCheckpoint(
       CALL () {
         // The hint: with few checkpoints in the statistics, the planner scanned every one.
         MATCH (old:Checkpoint {tenantId: $tenantId, threadId: $c.threadId, ns: $c.ns})
-        USING INDEX old:Checkpoint(tenantId, threadId, ns, checkpointId)
+        USING INDEX SEEK old:Checkpoint(tenantId, threadId, ns, checkpointId)
         WHERE old.checkpointId IS NOT NULL
         WITH old ORDER BY old.checkpointId DESC SKIP $keep
         WITH old WHERE NOT EXISTS { ()-[:FORKED_FROM]->(old) }
@@ -235,12 +235,12 @@ export async function deleteThreadCheckpoints(
   const [row] = await tx.run<{ n: number }>({
     cypher: `
       OPTIONAL MATCH (w:CheckpointWrite)
-        USING INDEX w:CheckpointWrite(tenantId, threadId, ns, checkpointId, taskId, idx)
+        USING INDEX SEEK w:CheckpointWrite(tenantId, threadId, ns, checkpointId, taskId, idx)
         WHERE w.tenantId = $tenantId AND w.threadId = $threadId AND w.ns IS NOT NULL
           AND w.checkpointId IS NOT NULL AND w.taskId IS NOT NULL AND w.idx IS NOT NULL
       DETACH DELETE w
       WITH count(w) AS writes
-      OPTIONAL MATCH (c:Checkpoint) USING INDEX c:Checkpoint(tenantId, threadId, ns, checkpointId)
+      OPTIONAL MATCH (c:Checkpoint) USING INDEX SEEK c:Checkpoint(tenantId, threadId, ns, checkpointId)
         WHERE c.tenantId = $tenantId AND c.threadId = $threadId AND c.ns IS NOT NULL
           AND c.checkpointId IS NOT NULL
       DETACH DELETE c

@@ -248,7 +248,7 @@ export function lessonsToReview(tx: Tx, tenants: TenantScope, limit: number): Pr
   return tx
     .run<{ l: { properties: Record<string, unknown> } }>({
       cypher: `
-        MATCH (l:Knowledge) USING INDEX l:Knowledge(kind, status)
+        MATCH (l:Knowledge) USING INDEX SEEK l:Knowledge(kind, status)
         WHERE l.kind = 'LESSON' AND l.status IN ['CANDIDATE', 'ACTIVE'] AND ${IN_SCOPE('l')}
         WITH l ORDER BY l.reviewedAt IS NOT NULL, l.reviewedAt, l.id LIMIT $limit
         SET l.reviewedAt = datetime()

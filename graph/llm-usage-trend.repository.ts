@@ -31,7 +31,7 @@ export async function usageTrendRows(
   const rows = await tx.run<UsageTrendRow>({
     cypher: `
       MATCH (c:LLMCall {tenantId: $tenantId})
-      USING INDEX c:LLMCall(tenantId, createdAt)
+      USING INDEX SEEK c:LLMCall(tenantId, createdAt)
       WHERE c.createdAt >= datetime({epochMillis: $sinceMs})
         AND c.createdAt < datetime({epochMillis: $untilMs})
       WITH (c.createdAt.epochMillis - $sinceMs) / $bucketMs AS bucket, ${key} AS key, c

@@ -63,7 +63,7 @@ export async function skillSources(
           AND COUNT { (o:Task {tenantId: tenantId, family: family})
                       WHERE o.status IN ${FINISHED} AND NOT EXISTS { (o)-[:SUBTASK_OF]->() } }
               >= $minFamilyTasks
-        MATCH (root:Task) USING INDEX root:Task(tenantId, family)
+        MATCH (root:Task) USING INDEX SEEK root:Task(tenantId, family)
         WHERE root.tenantId = tenantId AND root.family = family AND root.status = 'COMPLETED'
           AND NOT EXISTS { (root)-[:SUBTASK_OF]->() }
           AND NOT EXISTS { (:Knowledge {kind: 'SKILL'})-[:DERIVED_FROM]->(root) }
@@ -267,7 +267,7 @@ export async function skillsToReview(
 ): Promise<Skill[]> {
   const rows = await tx.run<{ k: NodeLike }>({
     cypher: `
-      MATCH (k:Knowledge) USING INDEX k:Knowledge(kind, status)
+      MATCH (k:Knowledge) USING INDEX SEEK k:Knowledge(kind, status)
       WHERE k.kind = 'SKILL' AND k.status IN ['CANDIDATE', 'ACTIVE'] AND ${IN_SCOPE('k')}
       WITH k ORDER BY k.reviewedAt IS NOT NULL, k.reviewedAt, k.id LIMIT $limit
       SET k.reviewedAt = datetime()

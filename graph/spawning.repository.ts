@@ -183,7 +183,7 @@ export async function idleSpawned(
 ): Promise<{ tenantId: string; agentId: string }[]> {
   return tx.run({
     cypher: `
-      MATCH (a:Agent) USING INDEX a:Agent(spawned, active, createdAt)
+      MATCH (a:Agent) USING INDEX SEEK a:Agent(spawned, active, createdAt)
       WHERE a.spawned = true AND a.active = true AND ${IN_SCOPE('a')}
         AND a.createdAt <= datetime() - duration({milliseconds: $idleTtlMs})
         AND NOT EXISTS { (r:Run)-[:BY]->(a)

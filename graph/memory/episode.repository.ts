@@ -226,7 +226,7 @@ export async function forgetEpisodes(
 ): Promise<number> {
   const [row] = await tx.run<{ n: number }>({
     cypher: `
-      MATCH (e:Episode) USING INDEX e:Episode(tenantId, status, createdAt)
+      MATCH (e:Episode) USING INDEX SEEK e:Episode(tenantId, status, createdAt)
       WHERE e.tenantId = $tenantId AND e.status = 'INGESTED' AND e.createdAt IS NOT NULL
         AND e.kind = $kind AND e.occurredAt < datetime($before)
       WITH e LIMIT $limit

@@ -75,11 +75,11 @@ export async function claimEpisodes(
 ): Promise<ClaimedEpisode[]> {
   const rows = await tx.run<ClaimedRow>({
     cypher: `
-      MATCH (p:Episode) USING INDEX p:Episode(status, createdAt)
+      MATCH (p:Episode) USING INDEX SEEK p:Episode(status, createdAt)
       WHERE p.status = 'PENDING' AND p.createdAt IS NOT NULL AND ${IN_SCOPE('p')}
       WITH DISTINCT p.tenantId AS tenant
       CALL (tenant) {
-        MATCH (e:Episode) USING INDEX e:Episode(tenantId, status, createdAt)
+        MATCH (e:Episode) USING INDEX SEEK e:Episode(tenantId, status, createdAt)
         WHERE e.tenantId = tenant AND e.status = 'PENDING' AND e.createdAt IS NOT NULL
           AND (e.retryAt IS NULL OR e.retryAt <= datetime())
         WITH e ORDER BY e.createdAt, e.id LIMIT $limit
@@ -221,7 +221,7 @@ export async function expireEpisodeLeases(
 ): Promise<ExpiredEpisode[]> {
   return tx.run<ExpiredEpisode>({
     cypher: `
-      MATCH (e:Episode) USING INDEX e:Episode(status, createdAt)
+      MATCH (e:Episode) USING INDEX SEEK e:Episode(status, createdAt)
       WHERE e.status = 'INGESTING' AND e.createdAt IS NOT NULL AND e.leaseUntil < datetime()
         AND ${IN_SCOPE('e')}
       ${lockAndBump('e', 'Episode', 'claimVersion')}
