@@ -11,8 +11,8 @@ function lowerIn(nice: number, startAt = 0): { main: number; threads: number[] }
     import { readdirSync, readFileSync } from 'node:fs';
     import { lowerCpuPriority } from './src/cpu-priority.ts';
     const main = lowerCpuPriority(${nice}, (m) => { throw new Error(m); });
-    // A thread started after inherits it: the thread pool's first job starts its threads.
-    await new Promise((resolve) => setImmediate(resolve));
+    // Threads started after inherit it: an async read starts the thread pool if not yet.
+    await (await import('node:fs/promises')).readFile('/proc/self/stat');
     const threads = readdirSync('/proc/self/task').map((tid) => {
       const stat = readFileSync('/proc/self/task/' + tid + '/stat', 'utf8');
       return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
