@@ -6,10 +6,9 @@ import { EpisodeKind } from '../src/domain/memory.js';
 import { skipUnreflectable, unreflectedRuns } from '../graph/reflection.repository.js';
 import { lessonsToReview } from '../graph/lesson.repository.js';
 import { settleSkillDue, skillSources, skillsToReview } from '../graph/skill.repository.js';
-import { writeEvaluation } from '../graph/evaluation.repository.js';
-import { EvaluationSource } from '../src/domain/evaluation.js';
 import { idleSpawned } from '../graph/spawning.repository.js';
 import type { Tx } from '../graph/cypher.js';
+import { ratePerson } from './utils/person-rating.js';
 import { profiler } from './utils/profile.js';
 import { startTestServer, type TestServer } from './utils/server.js';
 
@@ -119,21 +118,7 @@ describe('the background polls', () => {
       }),
     );
     const judge = (score: number) =>
-      server.graph.write((tx) =>
-        writeEvaluation(tx, {
-          id: randomUUID(),
-          tenantId: server.tenantId,
-          subjectLabel: 'Task',
-          subjectId: rootId,
-          source: EvaluationSource.PERSON,
-          score,
-          rubric: 'a test person',
-          reasons: [],
-          comment: null,
-          by: 'a test person',
-          offline: false,
-        }),
-      );
+      server.graph.write((tx) => ratePerson(tx, server.tenantId, rootId, score));
     const due = async () => {
       const [row] = await server.graph.read((tx) =>
         tx.run<{ due: boolean }>({

@@ -1,12 +1,10 @@
 import { candidateDraw } from '../src/evolution/lessons/retrieve.js';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeEvaluation } from '../graph/evaluation.repository.js';
 import { transitionsOf } from '../graph/transition.repository.js';
 import { agentExecutor } from '../src/agents/executor.js';
 import { createAgentRuntime } from '../src/agents/runtime.js';
 import { loadConfig } from '../src/config.js';
-import { EvaluationSource } from '../src/domain/evaluation.js';
 import type { Scheduler } from '../src/engine/scheduler.js';
 import { DEFAULT_EVOLUTION } from '../src/evolution/config.js';
 import type { EvolutionContext } from '../src/evolution/loop.js';
@@ -15,6 +13,7 @@ import { offeredSkill } from '../src/evolution/skills/offer.js';
 import { skillPass } from '../src/evolution/skills/pass.js';
 import { TOPICS, type EvolutionEvent } from '../subscriptions/topics.js';
 import { startScheduler, waitForWorkflow } from './utils/engine.js';
+import { ratePerson } from './utils/person-rating.js';
 import { startTestServer, type TestServer } from './utils/server.js';
 
 /** Skills (issue 12): a plan that worked for a family is offered when that family comes again. */
@@ -65,21 +64,7 @@ const completed = (server: TestServer, rootId: string) =>
 
 /** A person's rating of a root task: it outranks every other evaluation. */
 const rate = (server: TestServer, taskId: string, score: number) =>
-  server.graph.write((tx) =>
-    writeEvaluation(tx, {
-      id: randomUUID(),
-      tenantId: server.tenantId,
-      subjectLabel: 'Task',
-      subjectId: taskId,
-      source: EvaluationSource.PERSON,
-      score,
-      rubric: 'a test person',
-      reasons: [],
-      comment: null,
-      by: 'a test person',
-      offline: false,
-    }),
-  );
+  server.graph.write((tx) => ratePerson(tx, server.tenantId, taskId, score));
 
 const skills = (server: TestServer) =>
   rows<{ id: string; status: string; strength: number; steps: string; family: string }>(
@@ -279,19 +264,7 @@ describe('skills on a constructed history: efficacy, lifecycle, races, tenants',
         params: { tenantId: server.tenantId, skillId, family, roots },
       });
       for (const r of roots) {
-        await writeEvaluation(tx, {
-          id: randomUUID(),
-          tenantId: server.tenantId,
-          subjectLabel: 'Task',
-          subjectId: r.id,
-          source: EvaluationSource.PERSON,
-          score: r.pass ? 0.9 : 0.1,
-          rubric: 'constructed',
-          reasons: [],
-          comment: null,
-          by: 'a test person',
-          offline: false,
-        });
+        await ratePerson(tx, server.tenantId, r.id, r.pass ? 0.9 : 0.1, 'constructed');
       }
     });
     return skillId;
@@ -377,19 +350,7 @@ describe('skills on a constructed history: efficacy, lifecycle, races, tenants',
           CREATE (b)-[:DEPENDS_ON]->(a)`,
         params: { tenantId: server.tenantId, rootId },
       });
-      await writeEvaluation(tx, {
-        id: randomUUID(),
-        tenantId: server.tenantId,
-        subjectLabel: 'Task',
-        subjectId: rootId,
-        source: EvaluationSource.PERSON,
-        score: 0.9,
-        rubric: 'constructed',
-        reasons: [],
-        comment: null,
-        by: 'a test person',
-        offline: false,
-      });
+      await ratePerson(tx, server.tenantId, rootId, 0.9, 'constructed');
     });
     const ctx = {
       uow: server.services.uow,
