@@ -1,4 +1,4 @@
-import type { Graph } from '../graph/graph.js';
+import type { Graph, GraphSettings } from '../graph/graph.js';
 import type { StepDispatch } from '../src/engine/dispatch.js';
 import type { Scheduler } from '../src/engine/scheduler.js';
 import type { Services } from '../src/services/index.js';
@@ -20,6 +20,8 @@ export const PHASE_TIMEOUT_MS = 5 * 60_000;
 /** What every phase works with: one graph, the benchmark's tenant, its agents and the probe. */
 export interface Bench {
   graph: Graph;
+  /** How `graph` was reached: what worker processes connect with. */
+  settings: GraphSettings;
   services: Services;
   tenantId: string;
   agentIds: string[];

@@ -17,12 +17,12 @@ import {
   type Bench,
 } from './context.js';
 import { now } from './probe.js';
-import { workflowOutcome } from './queries.js';
+import { stepFigures, workflowOutcome } from './queries.js';
 import { profileOf } from './report.js';
 import { CpuMeter, int } from './stats.js';
 
 /** Dependencies by step index: layers of `width`; a step depends on two of the layer before. */
-function layeredDag(n: number, width: number): number[][] {
+export function layeredDag(n: number, width: number): number[][] {
   return range(n).map((i) => {
     const layer = Math.floor(i / width);
     if (layer === 0) return [];
@@ -33,7 +33,7 @@ function layeredDag(n: number, width: number): number[][] {
 }
 
 /** Root plus N steps as one workflow, created a layer per batch (the API takes 100 at most). */
-async function createWorkflow(b: Bench, deps: number[][], width: number) {
+export async function createWorkflow(b: Bench, deps: number[][], width: number) {
   const [root] = await b.services.tasks.createMany(b.tenantId, 'bench', [
     { title: `bench workflow of ${deps.length} steps` },
   ]);
@@ -137,9 +137,6 @@ export async function runEngine(
     after.push(b.probe.committed.get(id)! - returned.get(id)!);
   });
   const outcome = await workflowOutcome(b.graph, b.tenantId, rootId);
-  const dbGaps = outcome.steps
-    .filter((s) => s.lastDependencyEndedAt !== null && s.startedAt !== null)
-    .map((s) => s.startedAt! - s.lastDependencyEndedAt!);
   return {
     n,
     workers,
@@ -153,9 +150,7 @@ export async function runEngine(
     executorCalls: called.size,
     check: {
       rootStatus: outcome.rootStatus,
-      completed: outcome.steps.filter((s) => s.status === 'COMPLETED' && s.runs === 1).length,
-      extraRuns: outcome.steps.reduce((sum, s) => sum + Math.max(0, s.runs - 1), 0),
-      dbGaps,
+      ...stepFigures(outcome.steps),
       layers: Math.ceil(n / width),
     },
   };

@@ -21,6 +21,9 @@
  * every step COMPLETED with exactly one Run and the root COMPLETED, and recomputes the gap from
  * the last dependency's Run.endedAt to the step's Run.startedAt on the database's clock.
  *
+ * PROCESSES: the same DAG by k schedulers here against k worker processes of one scheduler each
+ * (bench/processes.phase.ts), with and without Redis dispatch, on the database's clock.
+ *
  * BASELINE: the same claim, run-record and completion statements (claimReadyTasks limit 1 +
  * startRun in one transaction, endRun in a second: one step per transaction, as the engine does)
  * called straight through Graph by 4 concurrent loops over N flat READY tasks: no Scheduler, no
@@ -57,6 +60,7 @@ import {
 import { runEngine, type EngineResult } from './engine.phase.js';
 import { ensureHistory } from './history.phase.js';
 import { InstrumentedUnitOfWork, Probe } from './probe.js';
+import { compareProcesses } from './processes.phase.js';
 import { deleteTenantNodes } from './queries.js';
 import {
   printBaseline,
@@ -83,7 +87,19 @@ const SATURATION = { steps: 1_000, workers: [1, 2, 4, 8] };
 const HISTORY_STEPS = Number(process.env.BENCH_ORCHESTRATION_HISTORY ?? 4_000);
 
 /** BENCH_ORCHESTRATION_PARTS: which parts to run (comma-separated); all by default. */
-const PARTS = ['dags', 'chain', 'saturation', 'dispatch'];
+const PARTS = ['dags', 'chain', 'saturation', 'processes', 'dispatch'];
+
+/** BENCH_ORCHESTRATION_PROCESSES: the numbers of worker processes of the `processes` part. */
+function processCounts(): number[] {
+  const text = process.env.BENCH_ORCHESTRATION_PROCESSES ?? SATURATION.workers.join(',');
+  const counts = text.split(',').map((c) => Number(c.trim()));
+  if (counts.some((c) => !Number.isInteger(c) || c < 1 || c > 32)) {
+    throw new Error(
+      `BENCH_ORCHESTRATION_PROCESSES: "${text}" is not a comma-separated list of whole numbers from 1 to 32`,
+    );
+  }
+  return counts;
+}
 
 async function main(): Promise<void> {
   const parts = new Set(
@@ -109,6 +125,7 @@ async function main(): Promise<void> {
   const probe = new Probe();
   const b: Bench = {
     graph,
+    settings,
     services: createServices(graph, pubsub),
     tenantId: `bench-${randomUUID()}`,
     agentIds: [],
@@ -199,6 +216,10 @@ async function main(): Promise<void> {
         b.warnings.length = 0;
       }
       printSaturation(series);
+    }
+
+    if (parts.has('processes')) {
+      await compareProcesses(b, { ...SATURATION, workers: processCounts() });
     }
 
     if (parts.has('dispatch')) {

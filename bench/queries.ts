@@ -52,6 +52,38 @@ export async function workflowOutcome(
   return { rootStatus: rows[0]?.rootStatus ?? null, steps: rows };
 }
 
+/** How many of the root's steps have ended (COMPLETED, FAILED, CANCELLED or SKIPPED). */
+export async function stepsEnded(graph: Graph, tenantId: string, rootId: string) {
+  const [row] = await graph.read((tx) =>
+    tx.run<{ n: number }>({
+      cypher: `
+        MATCH (:Task {tenantId: $tenantId, id: $rootId})<-[:SUBTASK_OF]-(s:Task)
+        WHERE s.status IN ['COMPLETED', 'FAILED', 'CANCELLED', 'SKIPPED']
+        RETURN count(s) AS n`,
+      params: { tenantId, rootId },
+    }),
+  );
+  return row?.n ?? 0;
+}
+
+/**
+ * What a workflow's steps say on the database's clock: each step's wait from its last
+ * dependency's end to its start (`dbGaps`), the first start to the last end (`dbSeconds`), the
+ * steps COMPLETED with one run and the runs beyond one.
+ */
+export function stepFigures(steps: StepRecord[]) {
+  const starts = steps.flatMap((s) => (s.startedAt === null ? [] : [s.startedAt]));
+  const ends = steps.flatMap((s) => (s.endedAt === null ? [] : [s.endedAt]));
+  return {
+    dbGaps: steps
+      .filter((s) => s.lastDependencyEndedAt !== null && s.startedAt !== null)
+      .map((s) => s.startedAt! - s.lastDependencyEndedAt!),
+    dbSeconds: (Math.max(...ends) - Math.min(...starts)) / 1000,
+    completed: steps.filter((s) => s.status === 'COMPLETED' && s.runs === 1).length,
+    extraRuns: steps.reduce((sum, s) => sum + Math.max(0, s.runs - 1), 0),
+  };
+}
+
 /** How many of the tasks are COMPLETED with exactly one successful run. */
 export async function completedOnce(graph: Graph, tenantId: string, ids: string[]) {
   const [row] = await graph.read((tx) =>

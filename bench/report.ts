@@ -32,6 +32,33 @@ export interface BaselineResult {
   completed: number;
 }
 
+/** A profile as JSON (a worker process's, bench/engine-worker.ts). */
+export const profileToJson = (p: Profile) =>
+  JSON.stringify({
+    transactions: [...p.transactions],
+    statements: [...p.statements],
+    errors: [...p.errors],
+  });
+
+/** The profiles of several worker processes (profileToJson) as one: their tallies added up. */
+export function mergedProfile(texts: string[]): Profile {
+  const out: Profile = { transactions: new Map(), statements: new Map(), errors: new Map() };
+  for (const text of texts) {
+    const p = JSON.parse(text) as Record<keyof Profile, [string, Record<string, number>][]>;
+    for (const key of ['transactions', 'statements', 'errors'] as const) {
+      const into = out[key] as Map<string, Record<string, number | string>>;
+      for (const [name, tally] of p[key]) {
+        const sum = { ...(into.get(name) ?? {}) };
+        for (const [field, v] of Object.entries(tally)) {
+          sum[field] = typeof v === 'number' ? Number(sum[field] ?? 0) + v : (sum[field] ?? v);
+        }
+        into.set(name, sum);
+      }
+    }
+  }
+  return out;
+}
+
 const spread = (values: number[]) =>
   `median ${ms(median(values))}, p99 ${ms(percentile(values, 99))}`;
 
@@ -75,7 +102,7 @@ export function printEngine(r: EngineResult, warnings: string[]): void {
   );
 }
 
-function profileLines(n: number, p: Profile): string {
+export function profileLines(n: number, p: Profile): string {
   const perStep = (v: number) => (v / n).toFixed(2);
   const transactions = [...p.transactions.entries()].sort((a, b) => b[1].ms - a[1].ms);
   const statements = [...p.statements.entries()].sort((a, b) => b[1].ms - a[1].ms);

@@ -21,10 +21,16 @@ export const ratio = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(2)}x`
 export class CpuMeter {
   private readonly self = process.cpuUsage();
   private readonly other: number | undefined;
+  private readonly workers: number | undefined;
   private readonly start = performance.now();
 
-  constructor(private readonly neo4jPid: number | undefined) {
+  /** `workerPids`: processes whose CPU is reported together, as "worker processes". */
+  constructor(
+    private readonly neo4jPid: number | undefined,
+    private readonly workerPids: number[] = [],
+  ) {
     this.other = neo4jPid ? processCpuMs(neo4jPid) : undefined;
+    this.workers = workerPids.length ? cpuOf(workerPids) : undefined;
   }
 
   /** "bench process 63%, Neo4j 121% of one core" */
@@ -32,12 +38,22 @@ export class CpuMeter {
     const wall = performance.now() - this.start;
     const used = process.cpuUsage(this.self);
     const parts = [`bench process ${pct((used.user + used.system) / 1000, wall)}`];
+    if (this.workers !== undefined) {
+      const now = cpuOf(this.workerPids);
+      if (now !== undefined) parts.push(`worker processes ${pct(now - this.workers, wall)}`);
+    }
     if (this.neo4jPid && this.other !== undefined) {
       const now = processCpuMs(this.neo4jPid);
       if (now !== undefined) parts.push(`Neo4j ${pct(now - this.other, wall)}`);
     }
     return `${parts.join(', ')} of one core`;
   }
+}
+
+/** The CPU of all of `pids` in ms, undefined if any cannot be read. */
+function cpuOf(pids: number[]): number | undefined {
+  const each = pids.map(processCpuMs);
+  return each.includes(undefined) ? undefined : each.reduce((a, b) => a! + b!, 0);
 }
 
 const pct = (cpuMs: number, wallMs: number) => `${Math.round((cpuMs / wallMs) * 100)}%`;

@@ -10,6 +10,8 @@ import { startRedisServer } from '../test/utils/redis.js';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 export interface WorkerProcesses {
+  /** Their process ids (for their CPU). */
+  pids: number[];
   /** Asks every worker to stop (SIGTERM: running steps finish) and waits for them to exit. */
   stop(): Promise<void>;
 }
@@ -29,6 +31,9 @@ export async function startWorkerProcesses(opts: {
   tenantId: string;
   /** More environment for the workers (the Redis of startRedisBus). */
   env?: Record<string, string>;
+  /** The script they run (default src/worker.ts) and the prefix of their WORKER_IDs. */
+  entry?: string;
+  name?: string;
 }): Promise<WorkerProcesses> {
   const env: NodeJS.ProcessEnv = { ...process.env };
   // No budget stops a step, and no worker claims a metrics port.
@@ -36,7 +41,7 @@ export async function startWorkerProcesses(opts: {
     if (name.startsWith('BUDGET_') || name === 'METRICS_PORT') delete env[name];
   }
   const children = Array.from({ length: opts.count }, (_, i) =>
-    spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts'], {
+    spawn(process.execPath, ['--import', 'tsx', opts.entry ?? 'src/worker.ts'], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: {
@@ -45,7 +50,7 @@ export async function startWorkerProcesses(opts: {
         NEO4J_USER: opts.settings.user,
         NEO4J_PASSWORD: opts.settings.password,
         NEO4J_DATABASE: opts.settings.database,
-        WORKER_ID: `bench-agents-worker-${i + 1}`,
+        WORKER_ID: `${opts.name ?? 'bench-agents-worker'}-${i + 1}`,
         WORKER_TENANTS: opts.tenantId,
         ENGINE_CONCURRENCY: String(opts.concurrency),
         MEMORY_INGESTION: 'off',
@@ -65,6 +70,7 @@ export async function startWorkerProcesses(opts: {
     throw err;
   }
   return {
+    pids: children.map((c) => c.pid!),
     async stop() {
       await Promise.all(children.map((c) => exit(c, 'SIGTERM')));
     },
