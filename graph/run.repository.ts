@@ -8,6 +8,13 @@ import { iso, readAgent, toTask } from './mappers.js';
 import { projection } from './projections.js';
 import type { NodeLike } from './page.js';
 import { lockAndBump } from './locks.js';
+import {
+  numberEvent,
+  TASK_EVENT_COLUMNS,
+  taskEventOf,
+  type TaskEvent,
+  type TaskEventRow,
+} from './task-event.repository.js';
 import { batched } from './batch.js';
 import {
   USED_VERSION_COLUMNS,
@@ -34,20 +41,26 @@ export interface RunStart {
   traceId?: string | null;
 }
 
-/** A run started: its agent, whole, and the version it uses (null: none recorded yet). */
+/**
+ * A run started: its agent, whole, the version it uses (null: none recorded yet) and its
+ * step's STARTED event, numbered (taskEvents).
+ */
 export interface StartedRun {
   agent: Agent;
   version: AgentVersion | null;
+  event: TaskEvent;
 }
 
 /**
  * Records the assignments (with why) and the attempts as :Run nodes, and the agent version each
- * run uses (useVersionOf: one statement where a claim took two), in one statement; returns each
- * run's agent whole (the claim chose it from summaries) and version, by run id.
+ * run uses (useVersionOf: one statement where a claim took two), in one statement, and numbers
+ * each step's event (numberEvent: the statement that announced it after was a round trip more
+ * while the claim held its steps' locks); returns each run's agent whole (the claim chose it
+ * from summaries), version and event, by run id. The caller holds the steps' write locks.
  */
 export async function startRuns(tx: Tx, runs: RunStart[]): Promise<Map<string, StartedRun>> {
   if (runs.length === 0) return new Map();
-  const rows = await tx.run<{ runId: string; a: unknown } & UsedVersionRow>({
+  const rows = await tx.run<{ runId: string; a: unknown } & UsedVersionRow & TaskEventRow>({
     cypher: `
       UNWIND $runs AS run
       MATCH (t:Task {id: run.taskId}), (a:Agent {id: run.agentId})
@@ -59,14 +72,22 @@ export async function startRuns(tx: Tx, runs: RunStart[]): Promise<Map<string, S
                      worker: run.workerId, traceId: run.traceId,
                      startedAt: datetime(), createdAt: datetime(), updatedAt: datetime()})
       CREATE (r)-[:OF]->(t), (r)-[:BY]->(a)
-      WITH r, run, a
-      ${useVersionOf('r', 'a', 'run.point', 'run, a')}
-      RETURN run.id AS runId, ${projection('Agent').of('a')} AS a, ${USED_VERSION_COLUMNS}`,
+      WITH r, run, a, t
+      ${useVersionOf('r', 'a', 'run.point', 'run, a, t')}
+      ${numberEvent('t', '$now', 'r, run, a, v')}
+      RETURN run.id AS runId, ${projection('Agent').of('a')} AS a, ${USED_VERSION_COLUMNS},
+             ${TASK_EVENT_COLUMNS('t')}`,
     params: {
       runs: runs.map((r) => ({ ...r, traceId: r.traceId ?? null, point: canaryPoint(r.id) })),
+      now: Date.now(),
     },
   });
-  return new Map(rows.map((r) => [r.runId, { agent: readAgent(r.a), version: usedVersion(r) }]));
+  return new Map(
+    rows.map((r) => [
+      r.runId,
+      { agent: readAgent(r.a), version: usedVersion(r), event: taskEventOf(r) },
+    ]),
+  );
 }
 
 /** One run: startRuns for a single step. */

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { Tx } from '../graph/cypher.js';
 import { statementName } from '../graph/statement-name.js';
 import { echoExecutor, type Executor } from '../src/engine/executor.js';
+import { TOPICS, type TaskUpdatedEvent } from '../subscriptions/topics.js';
 import { allFinished, byKey, sweepNow, waitForWorkflow } from './utils/engine.js';
+import { statementsByTransaction } from './utils/statements.js';
 import {
   createOperators,
   eventually,
@@ -58,10 +60,7 @@ describe('the engine’s round trips', () => {
   it('promotes a step’s dependants in the transaction that records its end', async () => {
     await inTenant(async (server) => {
       await createOperators(server, { Operator: [] });
-      const statements = new Map<Tx, string[]>();
-      server.graph.onStatement = (q, tx) =>
-        statements.set(tx, [...(statements.get(tx) ?? []), statementName(q.cypher)]);
-      try {
+      const statements = await statementsByTransaction(server, async () => {
         const ids = await startPlan(server, [
           { key: 'root', title: 'Root' },
           { key: 'a', title: 'A', parentKey: 'root' },
@@ -72,13 +71,11 @@ describe('the engine’s round trips', () => {
           const tasks = await waitForWorkflow(server, ids.root!, allFinished);
           expect(tasks.map((t) => t.status)).toEqual(Array(4).fill('COMPLETED'));
         });
-      } finally {
-        server.graph.onStatement = undefined;
-      }
+      });
       // a and b have a dependant each. In a transaction of its own, the promotion left a
       // committed moment in which the step had ended and its dependant still waited, and
       // every other scheduler's tick raced the ending worker to promote it.
-      const promotions = [...statements.values()].filter((names) =>
+      const promotions = statements.filter((names) =>
         names.includes('promotion.repository.promotableDependantBatch'),
       );
       expect(promotions).toHaveLength(2);
@@ -118,6 +115,51 @@ describe('the engine’s round trips', () => {
       );
       expect(Number(used[0]!.runs)).toBeGreaterThan(0);
       expect(Number(used[0]!.used)).toBe(Number(used[0]!.runs));
+    });
+  });
+
+  it('announces the steps a claim starts from the statement that starts their runs', async () => {
+    await inTenant(async (server) => {
+      await createOperators(server, { Operator: [] });
+      const heard: TaskUpdatedEvent[] = [];
+      const feed = server.pubsub.subscribe(TOPICS.taskUpdated, { tenantId: server.tenantId });
+      void (async () => {
+        for await (const e of feed) heard.push(e as TaskUpdatedEvent);
+      })();
+      let ids: Record<string, string> = {};
+      const statements = await statementsByTransaction(server, async () => {
+        // b starts in the end of a (its own claim) and d beside them (a scheduler’s claim).
+        ids = await startPlan(server, [
+          { key: 'root', title: 'Root' },
+          { key: 'a', title: 'A', parentKey: 'root' },
+          { key: 'b', title: 'B', parentKey: 'root', dependsOnKeys: ['a'] },
+          { key: 'd', title: 'D', parentKey: 'root' },
+        ]);
+        await withScheduler(server, echoExecutor(), async () => {
+          await waitForWorkflow(server, ids.root!, allFinished);
+        });
+        await eventually('three STARTED events', () =>
+          expect(heard.filter((e) => e.change === 'STARTED')).toHaveLength(3),
+        );
+      }).finally(() => feed.return?.());
+      // Nothing after the runs' start changes their steps; numbering the events there saves the
+      // round trip of a statement that read them again, with the steps' locks held.
+      const claims = statements.filter((n) => n.includes('run.repository.startRuns'));
+      expect(claims.length).toBeGreaterThan(0);
+      for (const names of claims) {
+        const after = names.slice(names.indexOf('run.repository.startRuns'));
+        expect(after).not.toContain('task-event.repository.taskEventBatch');
+      }
+      // Each STARTED event is the step as committed, numbered after the step's events before it.
+      for (const key of ['a', 'b', 'd']) {
+        const mine = heard.filter((e) => e.task.id === ids[key]);
+        const started = mine.find((e) => e.change === 'STARTED')!;
+        expect(started.task.status).toBe('IN_PROGRESS');
+        expect(started.ancestorIds).toEqual([ids.root]);
+        const seqs = mine.map((e) => e.seq!);
+        expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
+        expect(new Set(seqs).size).toBe(mine.length);
+      }
     });
   });
 

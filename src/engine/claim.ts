@@ -20,7 +20,7 @@ import { withVersion } from '../domain/agent-version.js';
 import { announce } from '../evolution/versions/lifecycle.js';
 import type { Agent } from '../domain/agent.js';
 import type { Task } from '../domain/task.js';
-import { publishTasks } from '../services/task-events.js';
+import { emitTaskEvents } from '../services/task-events.js';
 import { agentsWanted, chooseAgent, needsChiefOfStaff, waitingReason } from './assignment.js';
 import type { EngineContext } from './context.js';
 import type { Tx } from '../../graph/cypher.js';
@@ -170,10 +170,10 @@ export async function claimIn(
     return { ...p, agent: withVersion(run.agent, version) };
   });
   for (const v of versions.created) announce(emit, v, null, v.reason);
-  await publishTasks(
-    tx,
+  // Numbered by the statement that started the runs: nothing changes the steps after it.
+  emitTaskEvents(
     emit,
-    runs.map((r) => r.task),
+    runs.map((r) => started.get(r.runId)!.event),
     'STARTED',
   );
   return runs;

@@ -1,5 +1,5 @@
 import type { Tx } from '../../graph/cypher.js';
-import { taskEvents } from '../../graph/task-event.repository.js';
+import { taskEvents, type TaskEvent } from '../../graph/task-event.repository.js';
 import { TOPICS, type TaskUpdatedEvent } from '../../subscriptions/topics.js';
 import type { Task } from '../domain/task.js';
 import type { Emit } from './unit-of-work.js';
@@ -27,14 +27,26 @@ export async function publishTasks(
     const fresh = new Map(
       (await taskEvents(tx, tenantId, ids, Date.now())).map((r) => [r.task.id, r]),
     );
-    for (const id of ids) {
-      const row = fresh.get(id);
-      if (!row) continue;
-      const { task, ancestorIds, seq, previousAt } = row;
-      emit({
-        topic: TOPICS.taskUpdated,
-        payload: { tenantId, task, change, ancestorIds, seq, previousAt, ...extra },
-      });
-    }
+    emitTaskEvents(
+      emit,
+      ids.flatMap((id) => fresh.get(id) ?? []),
+      change,
+      extra,
+    );
+  }
+}
+
+/** Emits taskUpdated for events already numbered (taskEvents, or a statement's numberEvent). */
+export function emitTaskEvents(
+  emit: Emit,
+  events: TaskEvent[],
+  change: string,
+  extra: Pick<TaskUpdatedEvent, 'dependantsMoved'> = {},
+) {
+  for (const { task, ancestorIds, seq, previousAt } of events) {
+    emit({
+      topic: TOPICS.taskUpdated,
+      payload: { tenantId: task.tenantId, task, change, ancestorIds, seq, previousAt, ...extra },
+    });
   }
 }
