@@ -1,280 +1,34 @@
 import { TOPICS, type StepTokenEvent } from '../subscriptions/topics.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { agentExecutor } from '../src/agents/executor.js';
-import { createAgentRuntime } from '../src/agents/runtime.js';
-import { loadConfig } from '../src/config.js';
-import type { Scheduler } from '../src/engine/scheduler.js';
-import { purposeIn, type Purpose } from '../src/llm/routing.js';
-import { graphql } from './generated/index.js';
-import { startScheduler, waitForWorkflow } from './utils/engine.js';
-import {
-  startScriptedOpenAI,
-  type ChatMessage,
-  type ChatRequest,
-  type Reply,
-  type ScriptedOpenAI,
-} from './utils/openai-server.js';
+import { type ChatRequest } from './utils/openai-server.js';
 import { metricNow } from './utils/prom-text.js';
-import { startTestServer, type TestServer } from './utils/server.js';
+import {
+  USAGE,
+  usageOf,
+  costOf,
+  SYNTHESIS,
+  ANSWER,
+  QUESTION,
+  report,
+  INVALID_PLAN,
+  text,
+  purposeOf,
+  stepOf,
+  hasToolResults,
+  stopRunning,
+  setup,
+  waitsForWorkflows,
+  submit,
+  count,
+  planningRequests,
+} from './utils/agents-openai-fixtures.js';
 
 // The agent loop of test/agents.int.test.ts, but on the real @langchain/openai ChatOpenAI client
 // against the scripted loopback server: planning (json_schema structured output), execution
 // with tool calls (createAgent), the answering agent of ask_agent, extraction and synthesis.
+// (The scripted model's answers and the tenant: test/utils/agents-openai-fixtures.ts.)
 
-const Submit = graphql(`
-  mutation SubmitOpenAIBrief($input: SubmitTaskInput!) {
-    submitTask(input: $input) {
-      id
-    }
-  }
-`);
-
-const Details = graphql(`
-  query OpenAIWorkflowDetails($id: ID!) {
-    llmUsage {
-      calls
-      promptTokens
-      completionTokens
-      totalTokens
-      costUsd
-    }
-    workflow(taskId: $id) {
-      tasks {
-        id
-        key
-        status
-        result
-        error
-        llmUsage {
-          calls
-          promptTokens
-          completionTokens
-          totalTokens
-          costUsd
-        }
-        runs {
-          status
-          attempt
-          error
-          startedAt
-          endedAt
-          llmUsage {
-            calls
-            promptTokens
-            completionTokens
-            totalTokens
-            costUsd
-          }
-        }
-      }
-    }
-  }
-`);
-
-/** Every scripted answer reports this usage, so totals are exact. */
-const USAGE = { prompt_tokens: 100, completion_tokens: 10 };
-/** LLM_PRICES for gpt-4o-mini: USD per 1M tokens. */
-const PRICE = { input: 1, output: 2 };
-const usageOf = (calls: number) => ({
-  calls,
-  promptTokens: calls * USAGE.prompt_tokens,
-  completionTokens: calls * USAGE.completion_tokens,
-  totalTokens: calls * (USAGE.prompt_tokens + USAGE.completion_tokens),
-});
-const costOf = (calls: number) =>
-  (calls * (USAGE.prompt_tokens * PRICE.input + USAGE.completion_tokens * PRICE.output)) / 1e6;
-
-const SYNTHESIS = 'Final brief: the European e-bike market is large and growing fast.';
-const ANSWER = 'Growth is about 10% a year.';
-const QUESTION = 'How fast is the European e-bike market growing?';
-const report = (title: string) => `Report on "${title}": done, with sources.`;
-/** The judge's answer for every succeeded operator and synthesis step (issue 12). */
-const JUDGEMENT = {
-  score: 0.9,
-  verdict: 'PASS',
-  reasons: ['meets the expected output'],
-  feedback: 'Good.',
-};
-
-const step = (key: string, title: string, capability: string, dependsOn: string[]) => ({
-  key,
-  title,
-  instructions: `${title}, thoroughly.`,
-  capability,
-  dependsOn,
-  output: `Notes for ${key}`,
-});
-const PLAN = {
-  steps: [
-    step('research', 'Research the market', 'research', []),
-    step('write', 'Write the brief', 'writing', ['research']),
-  ],
-};
-const INVALID_PLAN = { steps: [step('write', 'Write the brief', 'writing', ['nope'])] };
-
-const text = (m: ChatMessage): string =>
-  typeof m.content === 'string' ? m.content : (m.content ?? []).map((p) => p.text ?? '').join('');
-
-const purposeOf = (req: ChatRequest): Purpose | undefined =>
-  purposeIn(
-    req.messages
-      .filter((m) => m.role === 'system' || m.role === 'developer')
-      .map(text)
-      .join('\n'),
-  );
-
-/** The step an execution request is about: the title after "Step: " in its first user message. */
-const stepOf = (req: ChatRequest): string =>
-  /^Step: (.*)$/m.exec(req.messages.filter((m) => m.role === 'user').map(text)[0] ?? '')?.[1] ?? '';
-
-const hasToolResults = (req: ChatRequest) => req.messages.some((m) => m.role === 'tool');
-
-/** Answers like a well-behaved model, by what the request is for. */
-function happy(req: ChatRequest): Reply {
-  const usage = USAGE;
-  switch (purposeOf(req)) {
-    case 'planning':
-      return { json: PLAN, usage };
-    case 'execution': {
-      const title = stepOf(req);
-      if (hasToolResults(req)) return { content: report(title), usage };
-      const calls: { name: string; args: object }[] = [
-        { name: 'search_knowledge', args: { query: title } },
-      ];
-      if (title === 'Research the market') {
-        calls.push({ name: 'ask_agent', args: { capability: 'analysis', question: QUESTION } });
-      }
-      return { toolCalls: calls, usage };
-    }
-    case 'chat':
-      return { content: ANSWER, usage };
-    case 'extraction':
-      return {
-        json: {
-          items: [
-            {
-              kind: 'FACT',
-              content: `Learned while doing "${stepOf(req) || 'a step'}": e-bikes sell well.`,
-              confidence: 0.9,
-              tags: ['ebikes'],
-            },
-          ],
-        },
-        usage,
-      };
-    case 'synthesis':
-      return { content: SYNTHESIS, usage };
-    case 'evaluation':
-      return { json: JUDGEMENT, usage };
-    default:
-      return { status: 400, error: `unexpected request: ${JSON.stringify(req.messages)}` };
-  }
-}
-
-type Intercept = (req: ChatRequest, purpose: Purpose | undefined) => Reply | undefined;
-
-interface Setup {
-  server: TestServer;
-  scripted: ScriptedOpenAI;
-  scheduler: Scheduler;
-}
-
-let running: Setup | undefined;
-afterEach(async () => {
-  if (!running) return;
-  const { server, scripted, scheduler } = running;
-  running = undefined;
-  await scheduler.stop({ abort: true });
-  await scripted.close();
-  await server.stop();
-});
-
-/** A tenant with a CoS and three MOs, the scripted server, and a scheduler on ChatOpenAI. */
-async function setup(intercept?: Intercept): Promise<Setup> {
-  const scripted = await startScriptedOpenAI(
-    (req) => intercept?.(req, purposeOf(req)) ?? happy(req),
-  );
-  const server = await startTestServer();
-  const res = await server.gql(`mutation { createAgents(inputs: [
-    { name: "Chief", role: CHIEF_OF_STAFF },
-    { name: "Researcher", role: MASTER_OPERATOR, capabilities: [{ name: "research" }] },
-    { name: "Analyst", role: MASTER_OPERATOR, capabilities: [{ name: "analysis" }] },
-    { name: "Writer", role: MASTER_OPERATOR, capabilities: [{ name: "writing" }] }
-  ]) { id } }`);
-  expect(res.errors).toBeUndefined();
-  const { llm } = loadConfig({
-    LLM_PROVIDER: 'compatible',
-    LLM_BASE_URL: scripted.baseURL,
-    LLM_MODEL: 'gpt-4o-mini',
-    LLM_PRICES: JSON.stringify({ 'gpt-4o-mini': PRICE }),
-    LLM_MAX_RETRIES: '0', // the engine retries, not the client
-  });
-  const runtime = createAgentRuntime({
-    uow: server.services.uow,
-    llm,
-    logger: server.logger,
-    pubsub: server.pubsub, // steps stream: the real client then streams from the scripted server
-  });
-  const scheduler = startScheduler(server, agentExecutor(runtime), {
-    stepTimeoutMs: 30_000,
-    // A lease a loaded machine's heartbeats keep: every step here must run exactly once.
-    leaseMs: 10_000,
-    backoff: { baseMs: 10, maxMs: 50 },
-  });
-  running = { server, scripted, scheduler };
-  return running;
-}
-
-/** The workflow's tasks and the tenant's usage; with `calls`, once the usage counts that many. */
-async function detailsOf(server: TestServer, rootId: string, calls?: number) {
-  // LLMCallRecorder writes each call in the background (accounting.ts), so the last call's
-  // record may land just after its run ended.
-  for (let deadline = Date.now() + 5_000; ; await new Promise((r) => setTimeout(r, 50))) {
-    const details = await server.gql(Details, { id: rootId });
-    expect(details.errors).toBeUndefined();
-    if (calls === undefined || details.data!.llmUsage.calls >= calls || Date.now() > deadline)
-      return details;
-  }
-}
-
-/** How long a submitted workflow may take on a loaded machine. */
-const WORKFLOW_MS = 60_000;
-// Every test waits for a workflow, then up to 5 s for its usage: far past vitest's 30 s default.
-const waitsForWorkflows = { timeout: 2 * WORKFLOW_MS };
-
-async function submit(server: TestServer, until: 'COMPLETED' | 'FAILED', calls?: number) {
-  const submitted = await server.gql(Submit, {
-    input: {
-      title: 'Electric bike market brief',
-      description: 'Research the European e-bike market, then write a one-page brief.',
-    },
-  });
-  expect(submitted.errors).toBeUndefined();
-  const rootId = submitted.data!.submitTask.id;
-  await waitForWorkflow(
-    server,
-    rootId,
-    (all) => {
-      const root = all.find((t) => t.id === rootId)?.status;
-      return root === until || root === 'FAILED' || root === 'CANCELLED';
-    },
-    WORKFLOW_MS,
-  );
-  const details = await detailsOf(server, rootId, calls);
-  const tasks = details.data!.workflow.tasks;
-  const byKey = Object.fromEntries(tasks.map((t) => [t.key ?? 'root', t]));
-  return { rootId, tasks, byKey, root: tasks.find((t) => t.id === rootId)!, details };
-}
-
-const count = async (server: TestServer, cypher: string, params: Record<string, unknown> = {}) => {
-  const [row] = await server.graph.read((tx) =>
-    tx.run<{ n: number }>({ cypher, params: { tenantId: server.tenantId, ...params } }),
-  );
-  return Number(row!.n);
-};
-
-const planningRequests = (s: ScriptedOpenAI) =>
-  s.requests.filter((r) => purposeOf(r) === 'planning');
+afterEach(stopRunning);
 
 describe('the agents, on ChatOpenAI against a scripted OpenAI server', waitsForWorkflows, () => {
   it('plans, executes with tool calls, asks, learns and synthesises, with exact totals', async () => {

@@ -19,7 +19,7 @@ describe('chat and the agent’s lock', () => {
   // Regression: the person's message and the reply were each read back twice in the
   // transaction that wrote them, and the write holds the agent's lock until the commit, so
   // concurrent chats with one agent (and its replies) queued one extra round trip each; on a
-  // loaded machine a chat request ran past the 15 s request timeout (hostile.int.test.ts).
+  // loaded machine a chat request ran past the 15 s request timeout (hostile-sweeps.int.test.ts).
   it('reads each chat message back once in the transaction that writes it', async () => {
     const turn = () =>
       statementsFor(server, async () => {

@@ -1,23 +1,31 @@
-import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { agentExecutor } from '../src/agents/executor.js';
-import { createAgentRuntime } from '../src/agents/runtime.js';
 import { loadConfig } from '../src/config.js';
-import type { Executor } from '../src/engine/executor.js';
 import type { LlmConfig } from '../src/llm/config.js';
 import { forgetStructuredModes } from '../src/llm/structured.js';
 import { DEFAULT_MCP_CLIENT } from '../src/mcp-client/config.js';
 import { McpToolPool } from '../src/mcp-client/pool.js';
-import { startScheduler } from './utils/engine.js';
-import { startMcpHttpFixture, type McpHttpFixture } from './utils/mcp-fixture-server.js';
+import { type McpHttpFixture } from './utils/mcp-fixture-server.js';
 import { startScriptedOpenAI, type ChatRequest, type Reply } from './utils/openai-server.js';
 import { type ScriptedOpenAI } from './utils/openai-server.js';
 import { isExecution, operatorScript, toolResultsOf } from './utils/operator-script.js';
-import { untilDone } from './utils/progress.js';
-import { startTestServer, type TestServer } from './utils/server.js';
+import { type TestServer } from './utils/server.js';
 import { subscribe } from './utils/ws.js';
 import { graphql } from './generated/index.js';
+import {
+  STDIO,
+  START_DELAY_MS,
+  SLOW_CALL_TIMEOUT_MS,
+  SLOW_START,
+  TOKEN,
+  RESULT_MAX,
+  startMcpToolsServers,
+  stopMcpToolsServers,
+  mcpGql,
+  ADD,
+  runStepOn,
+  stepOn,
+  type StepView,
+} from './utils/mcp-tools-fixtures.js';
 
 const Calls = graphql(`
   subscription McpToolCalls($taskId: ID) {
@@ -34,18 +42,7 @@ const Calls = graphql(`
 // every call recorded; destructive tools wait for a person; hangs, deaths and 10 MB results
 // end the call, not the step. A real MCP server (test/utils/mcp-fixture-server.ts) over stdio
 // and streamable HTTP, through the offline model and through the scripted OpenAI server.
-
-const FIXTURE = fileURLToPath(new URL('./utils/mcp-fixture-server.ts', import.meta.url));
-const STDIO = { command: process.execPath, args: ['--import', 'tsx', FIXTURE, '--stdio'] };
-/**
- * The same server, answering only after a delay longer than the call timeout of the test that
- * uses it, which a plain call keeps easily even on a loaded machine (1.5 s did not: round 30).
- */
-const START_DELAY_MS = 5_000;
-const SLOW_CALL_TIMEOUT_MS = 4_000;
-const SLOW_START = { ...STDIO, args: [...STDIO.args, `--start-delay=${START_DELAY_MS}`] };
-const TOKEN = `fixture-token-${randomBytes(8).toString('hex')}`;
-const RESULT_MAX = 2_000;
+// (mcp-tool-servers.int.test.ts: adding the servers.)
 
 let server: TestServer;
 let http: McpHttpFixture;
@@ -55,43 +52,21 @@ let pool: McpToolPool;
 let execution: (req: ChatRequest) => Reply = () => ({ content: 'ok' });
 
 beforeAll(async () => {
-  http = await startMcpHttpFixture({ token: TOKEN });
-  pool = new McpToolPool(
-    {
-      ...DEFAULT_MCP_CLIENT,
-      stdioAllow: [STDIO, SLOW_START],
-      secretKey: randomBytes(32),
-      resultMaxChars: RESULT_MAX,
-      // tsx's start on a loaded machine plus the slow server's delay stay well inside it.
-      connectTimeoutMs: 30_000,
-      // A 10 MB result fits; the largest message is still bounded.
-      maxMessageBytes: 32 * 1024 * 1024,
-    },
-    { debug: () => {} },
-  );
-  server = await startTestServer(undefined, {}, undefined, {}, { mcp: pool });
+  ({ server, http, pool } = await startMcpToolsServers());
   forgetStructuredModes();
   scripted = await startScriptedOpenAI(operatorScript((req) => execution(req)));
 });
 
 afterAll(async () => {
-  await pool?.closeAll();
   await scripted?.close();
-  await http?.close();
-  await server?.stop();
+  await stopMcpToolsServers({ server, http, pool });
 });
 
-type Gql = { data?: Record<string, unknown> | null; errors?: { extensions?: { code?: string } }[] };
-const gql = async <T = Record<string, unknown>>(
+const gql = <T = Record<string, unknown>>(
   query: string,
   variables: Record<string, unknown> = {},
   headers: Record<string, string> = {},
-) => (await server.gql(query, variables as never, headers)) as Gql & { data?: T };
-
-const ADD = `mutation($input: ToolServerInput!) { addToolServer(input: $input) {
-  id name transport enabled lastError headers { name source envVar }
-  tools { name qualifiedName description inputSchema destructive annotations { readOnlyHint destructiveHint } }
-} }`;
+) => mcpGql<T>(server, query, variables, headers);
 
 async function addServer(input: Record<string, unknown>): Promise<string> {
   const res = await gql<{ addToolServer: { id: string; lastError: string | null } }>(ADD, {
@@ -102,89 +77,13 @@ async function addServer(input: Record<string, unknown>): Promise<string> {
   return res.data!.addToolServer.id;
 }
 
-/** An operator with its own capability, and a root with one step it alone can run. */
-async function stepFor(name: string, title: string) {
-  const capability = `cap-${name.toLowerCase()}`;
-  const made = await gql<{ createAgents: { id: string }[] }>(
-    `mutation($name: String!, $cap: String!) { createAgents(inputs: [{ name: $name, role: MASTER_OPERATOR, capabilities: [{ name: $cap }] }]) { id } }`,
-    { name, cap: capability },
-  );
-  expect(made.errors).toBeUndefined();
-  const plan = await gql<{ createTasks: { id: string; key: string }[] }>(
-    `mutation($title: String!, $cap: String!) { createTasks(inputs: [
-      { key: "root", title: "MCP work" },
-      { key: "step", title: $title, parentKey: "root", requiredCapabilities: [$cap] }
-    ]) { id key } }`,
-    { title, cap: capability },
-  );
-  expect(plan.errors).toBeUndefined();
-  const ids = Object.fromEntries(plan.data!.createTasks.map((t) => [t.key, t.id]));
-  return {
-    agentId: made.data!.createAgents[0]!.id,
-    capability,
-    rootId: ids.root!,
-    stepId: ids.step!,
-  };
-}
-
-const STEP = `query($id: ID!) { task(id: $id) { status result
-  toolCallRequests { runId callId tool status }
-  runs { id status toolCalls { server tool callId args resultSummary resultChars truncated durationMs status error } } } }`;
-type StepView = {
-  status: string;
-  result: string | null;
-  toolCallRequests: { runId: string; callId: string; tool: string; status: string }[];
-  runs: {
-    id: string;
-    status: string;
-    toolCalls: {
-      server: string;
-      tool: string;
-      callId: string;
-      args: string;
-      resultSummary: string | null;
-      resultChars: number;
-      truncated: boolean;
-      durationMs: number;
-      status: string;
-      error: string | null;
-    }[];
-  }[];
-};
-const readStep = async (id: string) => (await gql<{ task: StepView }>(STEP, { id })).data!.task;
-
-async function runStep(
+const stepFor = (name: string, title: string) => stepOn(server, name, title);
+const runStep = (
   step: { rootId: string; stepId: string },
   llm: LlmConfig,
-  until: (t: StepView) => boolean = (t) => t.status === 'COMPLETED' || t.status === 'FAILED',
-  /** Start its workflow (false: it is under way, e.g. waiting for a person). */
-  start = true,
-): Promise<StepView> {
-  const runtime = createAgentRuntime({
-    uow: server.services.uow,
-    llm,
-    logger: server.logger,
-    mcp: pool,
-  });
-  const scheduler = startScheduler(server, agentExecutor(runtime) as Executor, { leaseMs: 30_000 });
-  try {
-    if (start) {
-      const started = await gql(`mutation($id: ID!) { startWorkflow(taskId: $id) { id } }`, {
-        id: step.rootId,
-      });
-      expect(started.errors).toBeUndefined();
-    }
-    return await untilDone({
-      read: () => readStep(step.stepId),
-      done: until,
-      progress: (t) => `${t.status} ${t.runs.length}`,
-      stallMs: 60_000,
-      what: 'the step did not finish',
-    });
-  } finally {
-    await scheduler.stop();
-  }
-}
+  until?: (t: StepView) => boolean,
+  start?: boolean,
+) => runStepOn(server, pool, step, llm, until, start);
 
 const offline = () => loadConfig({}).llm;
 const scriptedLlm = () =>
@@ -199,123 +98,6 @@ const scriptedLlm = () =>
 const callThenReport =
   (calls: { name: string; args: Record<string, unknown> }[]) => (req: ChatRequest) =>
     toolResultsOf(req).length === 0 ? { toolCalls: calls } : { content: 'Reported.' };
-
-describe('MCP tool servers', () => {
-  it('are added by ADMINs with their tools listed; header values are sealed and never shown', async () => {
-    const res = await gql<{
-      addToolServer: {
-        id: string;
-        headers: unknown[];
-        tools: {
-          name: string;
-          qualifiedName: string;
-          inputSchema: string;
-          destructive: boolean;
-          annotations: { readOnlyHint: boolean | null; destructiveHint: boolean | null };
-        }[];
-      };
-    }>(ADD, {
-      input: {
-        name: 'fixture',
-        transport: 'HTTP',
-        url: http.url,
-        headers: [{ name: 'Authorization', value: `Bearer ${TOKEN}` }],
-      },
-    });
-    expect(res.errors).toBeUndefined();
-    const added = res.data!.addToolServer;
-    expect(added.tools.map((t) => t.name).sort()).toEqual(
-      ['add_note', 'big', 'die', 'echo', 'fail', 'hang', 'slow'].sort(),
-    );
-    const byName = Object.fromEntries(added.tools.map((t) => [t.name, t]));
-    expect(byName.echo!.qualifiedName).toBe('fixture__echo');
-    expect(JSON.parse(byName.echo!.inputSchema).properties.text.type).toBe('string');
-    expect(byName.echo!.destructive).toBe(false);
-    expect(byName.add_note!.destructive).toBe(true);
-    expect(byName.add_note!.annotations.destructiveHint).toBe(true);
-    expect(added.headers).toEqual([{ name: 'Authorization', source: 'ENCRYPTED', envVar: null }]);
-
-    // The token is nowhere: not in answers, not in the node, not in the export.
-    const listed = JSON.stringify(
-      await gql(`{ toolServers { id name url headers { name } tools { name } } }`),
-    );
-    const [node] = await server.graph.read((tx) =>
-      tx.run<{ props: string }>({
-        cypher: `MATCH (s:ToolServer {tenantId: $tenantId, id: $id}) RETURN s {.*, createdAt: null, updatedAt: null, toolsRefreshedAt: null} AS props`,
-        params: { tenantId: server.tenantId, id: added.id },
-      }),
-    );
-    const exported = JSON.stringify(await gql(`{ exportOrganisation }`));
-    for (const seen of [JSON.stringify(res), listed, JSON.stringify(node), exported])
-      expect(seen).not.toContain(TOKEN);
-
-    // Only ADMINs manage servers; anyone may look.
-    const viewer = await server.keyFor('VIEWER' as never);
-    const refused = await gql(
-      ADD,
-      { input: { name: 'other', transport: 'HTTP', url: http.url } },
-      { authorization: `Bearer ${viewer}` },
-    );
-    expect(refused.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
-    const looked = await gql(`{ toolServers { name } }`, {}, { authorization: `Bearer ${viewer}` });
-    expect(looked.data).toEqual({ toolServers: [{ name: 'fixture' }] });
-  });
-
-  it('refuses what a deployment does not allow, with what to do instead', async () => {
-    const codeOf = async (input: Record<string, unknown>) => {
-      const res = await gql(ADD, { input });
-      return [
-        res.errors?.[0]?.extensions?.code,
-        (res.errors?.[0] as { message?: string })?.message,
-      ];
-    };
-    const [stdio, why] = await codeOf({
-      name: 'shell',
-      transport: 'STDIO',
-      command: '/bin/sh',
-      args: ['-c', 'echo hi'],
-    });
-    expect(stdio).toBe('BAD_USER_INPUT');
-    expect(why).toMatch(/MCP_STDIO_ALLOW/);
-    expect((await codeOf({ name: 'Bad Name', transport: 'HTTP', url: http.url }))[0]).toBe(
-      'BAD_USER_INPUT',
-    );
-    expect((await codeOf({ name: 'ftp', transport: 'HTTP', url: 'ftp://example.com' }))[0]).toBe(
-      'BAD_USER_INPUT',
-    );
-    const [env, envWhy] = await codeOf({
-      name: 'leaky',
-      transport: 'HTTP',
-      url: http.url,
-      headers: [{ name: 'Authorization', fromEnv: 'NEO4J_PASSWORD' }],
-    });
-    expect(env).toBe('BAD_USER_INPUT');
-    expect(envWhy).toMatch(/MCP_HEADER_/);
-    expect((await codeOf({ name: 'fixture', transport: 'HTTP', url: http.url }))[0]).toBe(
-      'CONFLICT',
-    );
-
-    // Unreachable: saved with the reason; pointed at a live server, its tools are listed.
-    const res = await gql<{ addToolServer: { id: string; lastError: string; tools: unknown[] } }>(
-      ADD,
-      { input: { name: 'later', transport: 'HTTP', url: 'http://127.0.0.1:9/mcp' } },
-    );
-    expect(res.errors).toBeUndefined();
-    expect(res.data!.addToolServer.lastError).toMatch(/could not list the tools/);
-    expect(res.data!.addToolServer.tools).toEqual([]);
-    const fixed = await gql<{ updateToolServer: { lastError: string | null; tools: unknown[] } }>(
-      `mutation($id: ID!) { updateToolServer(id: $id, input: { url: "${http.url}", headers: [{ name: "Authorization", value: "Bearer ${TOKEN}" }] }) { lastError tools { name } } }`,
-      { id: res.data!.addToolServer.id },
-    );
-    expect(fixed.errors).toBeUndefined();
-    expect(fixed.data!.updateToolServer.lastError).toBeNull();
-    expect(fixed.data!.updateToolServer.tools).toHaveLength(7);
-    const removed = await gql(`mutation($id: ID!) { removeToolServer(id: $id) }`, {
-      id: res.data!.addToolServer.id,
-    });
-    expect(removed.data).toEqual({ removeToolServer: true });
-  });
-});
 
 describe('agents using MCP tools', () => {
   let stdioId: string;

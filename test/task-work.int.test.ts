@@ -2,137 +2,29 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExecutionResult } from 'graphql';
 import { graphql } from './generated/index.js';
 import type { StatusesOfQuery } from './generated/graphql.js';
-import { startTestServer, type TestServer } from './utils/server.js';
+import { type TestServer } from './utils/server.js';
 import { subscribe } from './utils/ws.js';
+import {
+  CreateAgent,
+  CreateTask,
+  CreateTasks,
+  SetTaskStatus,
+  AssignTask,
+  StatusesOf,
+  startTaskServer,
+  createTaskOn,
+} from './utils/task-fixtures.js';
 
-const CreateAgent = graphql(`
-  mutation TaskTestCreateAgent($input: CreateAgentInput!) {
-    createAgent(input: $input) {
-      id
-      name
-    }
-  }
-`);
-
-const CreateTask = graphql(`
-  mutation CreateTask($input: CreateTaskInput!) {
-    createTask(input: $input) {
-      id
-      title
-      status
-      priority
-      attempts
-      createdBy
-    }
-  }
-`);
-
-const CreateTasks = graphql(`
-  mutation CreateTasks($inputs: [CreateTaskInput!]!) {
-    createTasks(inputs: $inputs) {
-      id
-      title
-    }
-  }
-`);
-
-const TaskTree = graphql(`
-  query TaskTree($id: ID!) {
-    task(id: $id) {
-      id
-      title
-      status
-      requiredCapabilities
-      delegatedBy {
-        name
-      }
-      assignment {
-        agent {
-          name
-        }
-        reason
-      }
-      subtasks {
-        title
-        parent {
-          id
-        }
-        dependencies {
-          title
-        }
-        dependents {
-          title
-        }
-      }
-    }
-  }
-`);
-
-const SetTaskStatus = graphql(`
-  mutation SetTaskStatus($id: ID!, $status: TaskStatus!, $result: String, $error: String) {
-    setTaskStatus(id: $id, status: $status, result: $result, error: $error) {
-      id
-      status
-      result
-      error
-    }
-  }
-`);
-
-const AssignTask = graphql(`
-  mutation AssignTask($id: ID!, $agentId: ID!) {
-    assignTask(id: $id, agentId: $agentId) {
-      id
-      assignee {
-        id
-      }
-    }
-  }
-`);
+/*
+ * Tasks cancelled by subtree, announced to subscribers, counted as an agent's work and moved,
+ * refused for inactive agents, filtered and paged (task-plans.int.test.ts: plans, transitions).
+ */
 
 const CancelTask = graphql(`
   mutation CancelTask($id: ID!) {
     cancelTask(id: $id) {
       id
       status
-    }
-  }
-`);
-
-const RetryTask = graphql(`
-  mutation RetryTask($id: ID!) {
-    retryTask(id: $id) {
-      id
-      status
-      error
-    }
-  }
-`);
-
-const AddDependency = graphql(`
-  mutation AddDependency($id: ID!, $dependsOnId: ID!) {
-    addTaskDependency(id: $id, dependsOnId: $dependsOnId) {
-      id
-      dependencies {
-        id
-      }
-    }
-  }
-`);
-
-const StatusesOf = graphql(`
-  query StatusesOf($filter: TaskFilter, $first: Int, $after: String) {
-    tasks(filter: $filter, first: $first, after: $after) {
-      totalCount
-      pageInfo {
-        hasNextPage
-        endCursor
-      }
-      nodes {
-        id
-        title
-        status
-      }
     }
   }
 `);
@@ -175,107 +67,13 @@ const TaskUpdated = graphql(`
 describe('tasks', () => {
   let server: TestServer;
   let operator: { id: string; name: string };
-  let chief: { id: string; name: string };
   beforeAll(async () => {
-    server = await startTestServer();
-    const mo = await server.gql(CreateAgent, {
-      input: { name: 'Operator', role: 'MASTER_OPERATOR' },
-    });
-    const cos = await server.gql(CreateAgent, { input: { name: 'Chief', role: 'CHIEF_OF_STAFF' } });
-    operator = mo.data!.createAgent;
-    chief = cos.data!.createAgent;
+    ({ server, operator } = await startTaskServer());
   });
   afterAll(() => server.stop());
 
-  const task = async (title: string, extra: Record<string, unknown> = {}) => {
-    const res = await server.gql(CreateTask, { input: { title, ...extra } });
-    expect(res.errors).toBeUndefined();
-    return res.data!.createTask;
-  };
-
-  it('are created PENDING with defaults and who created them', async () => {
-    expect(await task('  Write the report  ')).toMatchObject({
-      title: 'Write the report',
-      status: 'PENDING',
-      priority: 'MEDIUM',
-      attempts: 0,
-      createdBy: 'test admin',
-    });
-  });
-
-  it('form a plan in one batch: subtasks, dependencies by key, capabilities, delegation', async () => {
-    const root = await task('Launch', { delegatedById: chief.id, requiredCapabilities: ['ops'] });
-    const res = await server.gql(CreateTasks, {
-      inputs: [
-        { key: 'b', title: 'Build', parentId: root.id, dependsOnKeys: ['a'] },
-        { key: 'a', title: 'Design', parentId: root.id },
-        { key: 'c', title: 'Ship', parentId: root.id, dependsOnKeys: ['a', 'b'] },
-      ],
-    });
-    expect(res.errors).toBeUndefined();
-    await server.gql(AssignTask, { id: root.id, agentId: chief.id });
-
-    const tree = await server.gql(TaskTree, { id: root.id });
-    const t = tree.data!.task;
-    expect(t.requiredCapabilities).toEqual(['ops']);
-    expect(t.delegatedBy?.name).toBe('Chief');
-    expect(t.assignment).toEqual({ agent: { name: 'Chief' }, reason: 'assigned by test admin' });
-    const byTitle = Object.fromEntries(t.subtasks.map((s) => [s.title, s]));
-    expect(Object.keys(byTitle).sort()).toEqual(['Build', 'Design', 'Ship']);
-    expect(byTitle.Build!.parent?.id).toBe(root.id);
-    expect(byTitle.Build!.dependencies.map((d) => d.title)).toEqual(['Design']);
-    expect(byTitle.Design!.dependents.map((d) => d.title).sort()).toEqual(['Build', 'Ship']);
-    expect(byTitle.Ship!.dependencies.map((d) => d.title).sort()).toEqual(['Build', 'Design']);
-  });
-
-  it('refuse a dependency cycle within a batch, writing nothing', async () => {
-    const res = await server.gql(CreateTasks, {
-      inputs: [
-        { key: 'x', title: 'Cycle X', dependsOnKeys: ['y'] },
-        { key: 'y', title: 'Cycle Y', dependsOnKeys: ['x'] },
-      ],
-    });
-    expect(res.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
-    expect(res.errors?.[0]?.message).toContain('cycle');
-    const left = await server.gql(StatusesOf, { filter: { text: 'Cycle ' } });
-    expect(left.data?.tasks.totalCount).toBe(0);
-  });
-
-  it('refuse a dependency that closes a cycle through existing tasks', async () => {
-    const a = await task('Chain A');
-    const b = await task('Chain B', { dependsOn: [a.id] });
-    const c = await task('Chain C', { dependsOn: [b.id] });
-    const res = await server.gql(AddDependency, { id: a.id, dependsOnId: c.id });
-    expect(res.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
-    expect(res.errors?.[0]?.message).toContain('would make a cycle');
-    const self = await server.gql(AddDependency, { id: a.id, dependsOnId: a.id });
-    expect(self.errors?.[0]?.message).toBe('A task cannot depend on itself');
-    const ok = await server.gql(AddDependency, { id: c.id, dependsOnId: a.id });
-    expect(ok.data?.addTaskDependency.dependencies.map((d) => d.id).sort()).toEqual(
-      [a.id, b.id].sort(),
-    );
-  });
-
-  it('follow the transition table, record results and errors, and retry failures', async () => {
-    const t = await task('Lifecycle');
-    await server.gql(SetTaskStatus, { id: t.id, status: 'IN_PROGRESS' });
-    const failed = await server.gql(SetTaskStatus, { id: t.id, status: 'FAILED', error: 'boom' });
-    expect(failed.data?.setTaskStatus).toMatchObject({ status: 'FAILED', error: 'boom' });
-    const retried = await server.gql(RetryTask, { id: t.id });
-    expect(retried.data?.retryTask).toMatchObject({ status: 'PENDING', error: null });
-    await server.gql(SetTaskStatus, { id: t.id, status: 'IN_PROGRESS' });
-    const done = await server.gql(SetTaskStatus, { id: t.id, status: 'COMPLETED', result: '42' });
-    expect(done.data?.setTaskStatus).toMatchObject({ status: 'COMPLETED', result: '42' });
-
-    const back = await server.gql(SetTaskStatus, { id: t.id, status: 'IN_PROGRESS' });
-    expect(back.errors?.[0]?.extensions).toMatchObject({
-      code: 'BAD_USER_INPUT',
-      from: 'COMPLETED',
-      to: 'IN_PROGRESS',
-    });
-    const retryDone = await server.gql(RetryTask, { id: t.id });
-    expect(retryDone.errors?.[0]?.message).toMatch(/^Cannot retry this task: .*COMPLETED/);
-  });
+  const task = (title: string, extra: Record<string, unknown> = {}) =>
+    createTaskOn(server, title, extra);
 
   it('cancel a subtree: unfinished descendants are cancelled, finished ones stay', async () => {
     const root = await task('Cancel root');
@@ -296,7 +94,8 @@ describe('tasks', () => {
         root.id,
       ]);
       expect(events.every((e) => e.data?.taskUpdated.task.status === 'CANCELLED')).toBe(true);
-      // Nothing more of the cancel (the finished child stays as it was): the next event is the control's.
+      // Nothing more of the cancel (the finished child stays as it was): the next event is the
+      // control's.
       let control = '';
       const extra = await sub.heardBefore(
         async () =>

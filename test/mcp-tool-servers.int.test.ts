@@ -1,0 +1,147 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { McpToolPool } from '../src/mcp-client/pool.js';
+import { type McpHttpFixture } from './utils/mcp-fixture-server.js';
+import { type TestServer } from './utils/server.js';
+import {
+  TOKEN,
+  startMcpToolsServers,
+  stopMcpToolsServers,
+  mcpGql,
+  ADD,
+} from './utils/mcp-tools-fixtures.js';
+
+// Issue 16, part 1: outside MCP servers as ADMINs add them, and what a deployment refuses
+// (mcp-tools-agents.int.test.ts: agents calling their tools).
+
+let server: TestServer;
+let http: McpHttpFixture;
+let pool: McpToolPool;
+
+beforeAll(async () => {
+  ({ server, http, pool } = await startMcpToolsServers());
+});
+
+afterAll(() => stopMcpToolsServers({ server, http, pool }));
+
+const gql = <T = Record<string, unknown>>(
+  query: string,
+  variables: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+) => mcpGql<T>(server, query, variables, headers);
+
+describe('MCP tool servers', () => {
+  it('are added by ADMINs with their tools listed; header values are sealed and never shown', async () => {
+    const res = await gql<{
+      addToolServer: {
+        id: string;
+        headers: unknown[];
+        tools: {
+          name: string;
+          qualifiedName: string;
+          inputSchema: string;
+          destructive: boolean;
+          annotations: { readOnlyHint: boolean | null; destructiveHint: boolean | null };
+        }[];
+      };
+    }>(ADD, {
+      input: {
+        name: 'fixture',
+        transport: 'HTTP',
+        url: http.url,
+        headers: [{ name: 'Authorization', value: `Bearer ${TOKEN}` }],
+      },
+    });
+    expect(res.errors).toBeUndefined();
+    const added = res.data!.addToolServer;
+    expect(added.tools.map((t) => t.name).sort()).toEqual(
+      ['add_note', 'big', 'die', 'echo', 'fail', 'hang', 'slow'].sort(),
+    );
+    const byName = Object.fromEntries(added.tools.map((t) => [t.name, t]));
+    expect(byName.echo!.qualifiedName).toBe('fixture__echo');
+    expect(JSON.parse(byName.echo!.inputSchema).properties.text.type).toBe('string');
+    expect(byName.echo!.destructive).toBe(false);
+    expect(byName.add_note!.destructive).toBe(true);
+    expect(byName.add_note!.annotations.destructiveHint).toBe(true);
+    expect(added.headers).toEqual([{ name: 'Authorization', source: 'ENCRYPTED', envVar: null }]);
+
+    // The token is nowhere: not in answers, not in the node, not in the export.
+    const listed = JSON.stringify(
+      await gql(`{ toolServers { id name url headers { name } tools { name } } }`),
+    );
+    const [node] = await server.graph.read((tx) =>
+      tx.run<{ props: string }>({
+        cypher: `MATCH (s:ToolServer {tenantId: $tenantId, id: $id}) RETURN s {.*, createdAt: null, updatedAt: null, toolsRefreshedAt: null} AS props`,
+        params: { tenantId: server.tenantId, id: added.id },
+      }),
+    );
+    const exported = JSON.stringify(await gql(`{ exportOrganisation }`));
+    for (const seen of [JSON.stringify(res), listed, JSON.stringify(node), exported])
+      expect(seen).not.toContain(TOKEN);
+
+    // Only ADMINs manage servers; anyone may look.
+    const viewer = await server.keyFor('VIEWER' as never);
+    const refused = await gql(
+      ADD,
+      { input: { name: 'other', transport: 'HTTP', url: http.url } },
+      { authorization: `Bearer ${viewer}` },
+    );
+    expect(refused.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    const looked = await gql(`{ toolServers { name } }`, {}, { authorization: `Bearer ${viewer}` });
+    expect(looked.data).toEqual({ toolServers: [{ name: 'fixture' }] });
+  });
+
+  it('refuses what a deployment does not allow, with what to do instead', async () => {
+    const codeOf = async (input: Record<string, unknown>) => {
+      const res = await gql(ADD, { input });
+      return [
+        res.errors?.[0]?.extensions?.code,
+        (res.errors?.[0] as { message?: string })?.message,
+      ];
+    };
+    const [stdio, why] = await codeOf({
+      name: 'shell',
+      transport: 'STDIO',
+      command: '/bin/sh',
+      args: ['-c', 'echo hi'],
+    });
+    expect(stdio).toBe('BAD_USER_INPUT');
+    expect(why).toMatch(/MCP_STDIO_ALLOW/);
+    expect((await codeOf({ name: 'Bad Name', transport: 'HTTP', url: http.url }))[0]).toBe(
+      'BAD_USER_INPUT',
+    );
+    expect((await codeOf({ name: 'ftp', transport: 'HTTP', url: 'ftp://example.com' }))[0]).toBe(
+      'BAD_USER_INPUT',
+    );
+    const [env, envWhy] = await codeOf({
+      name: 'leaky',
+      transport: 'HTTP',
+      url: http.url,
+      headers: [{ name: 'Authorization', fromEnv: 'NEO4J_PASSWORD' }],
+    });
+    expect(env).toBe('BAD_USER_INPUT');
+    expect(envWhy).toMatch(/MCP_HEADER_/);
+    expect((await codeOf({ name: 'fixture', transport: 'HTTP', url: http.url }))[0]).toBe(
+      'CONFLICT',
+    );
+
+    // Unreachable: saved with the reason; pointed at a live server, its tools are listed.
+    const res = await gql<{ addToolServer: { id: string; lastError: string; tools: unknown[] } }>(
+      ADD,
+      { input: { name: 'later', transport: 'HTTP', url: 'http://127.0.0.1:9/mcp' } },
+    );
+    expect(res.errors).toBeUndefined();
+    expect(res.data!.addToolServer.lastError).toMatch(/could not list the tools/);
+    expect(res.data!.addToolServer.tools).toEqual([]);
+    const fixed = await gql<{ updateToolServer: { lastError: string | null; tools: unknown[] } }>(
+      `mutation($id: ID!) { updateToolServer(id: $id, input: { url: "${http.url}", headers: [{ name: "Authorization", value: "Bearer ${TOKEN}" }] }) { lastError tools { name } } }`,
+      { id: res.data!.addToolServer.id },
+    );
+    expect(fixed.errors).toBeUndefined();
+    expect(fixed.data!.updateToolServer.lastError).toBeNull();
+    expect(fixed.data!.updateToolServer.tools).toHaveLength(7);
+    const removed = await gql(`mutation($id: ID!) { removeToolServer(id: $id) }`, {
+      id: res.data!.addToolServer.id,
+    });
+    expect(removed.data).toEqual({ removeToolServer: true });
+  });
+});
