@@ -7,6 +7,11 @@ import { DEFAULT_EVOLUTION } from '../src/evolution/config.js';
 import { skillEfficacy, skillLifecyclePass } from '../src/evolution/skills/lifecycle.js';
 import { offeredSkill } from '../src/evolution/skills/offer.js';
 import { skillPass } from '../src/evolution/skills/pass.js';
+import { stableId } from '../graph/agent-work.repository.js';
+import { skillSources } from '../graph/skill.repository.js';
+import { deleteTenantBatch } from '../graph/tenant-removal.repository.js';
+import { orderSteps, skillShape } from '../src/domain/skill.js';
+import { captureLogger } from './utils/log-capture.js';
 import { ratePerson } from './utils/person-rating.js';
 import { startTestServer, type TestServer } from './utils/server.js';
 import { rows, skills } from './utils/skill-graph.js';
@@ -177,6 +182,70 @@ describe('skills on a constructed history: efficacy, lifecycle, races, tenants',
     expect(e.delta).toBeCloseTo(0.5, 10);
     expect(e.low!).toBeLessThan(0.5);
     expect(e.high!).toBeGreaterThan(0.5);
+  });
+
+  it('leaves a family due when its plan cannot become a skill, and draws it once it can', async () => {
+    // A tenant of its own: the pass reads every due root of the tenants it serves.
+    const tenantId = `skills-${randomUUID()}`;
+    const family = 'unlearnable';
+    const roots = [randomUUID(), randomUUID()];
+    await server.graph.write(async (tx) => {
+      await tx.run({
+        cypher: `
+          UNWIND $roots AS rootId
+          CREATE (root:Task {id: rootId, tenantId: $tenantId, family: $family, status: 'COMPLETED',
+                             title: 'unlearnable', createdAt: datetime(), updatedAt: datetime()})
+          WITH root
+          UNWIND ['a', 'b'] AS key
+          CREATE (:Task {id: randomUUID(), tenantId: $tenantId, key: key, title: 'step ' + key,
+                         status: 'COMPLETED', createdAt: datetime(), updatedAt: datetime()})
+                 -[:SUBTASK_OF]->(root)`,
+        params: { tenantId, family, roots },
+      });
+      for (const id of roots) await ratePerson(tx, tenantId, id, 0.9);
+    });
+    const { sources } = await server.graph.read((tx) => skillSources(tx, [tenantId], 2, 20));
+    expect(sources.map((x) => x.rootId).sort()).toEqual([...roots].sort());
+    // In the skill's place, a node no write can strengthen (as a raw write could leave one).
+    const shape = skillShape(orderSteps(sources[0]!.steps));
+    const skillId = stableId(tenantId, 'skill', family, shape);
+    const place = (strength: unknown) =>
+      server.graph.write((tx) =>
+        tx.run({
+          cypher: `MERGE (k:Knowledge {id: $skillId})
+                   SET k += {tenantId: $tenantId, kind: 'SKILL', status: 'CANDIDATE',
+                             family: $family, strength: $strength, createdAt: datetime(),
+                             updatedAt: datetime()}`,
+          params: { skillId, tenantId, family, strength },
+        }),
+      );
+    await place(true);
+    const { logger, entries } = captureLogger('warn');
+    const ctx = {
+      uow: server.services.uow,
+      logger,
+      llm: loadConfig({}).llm,
+      tenantIds: [tenantId],
+      config: { ...DEFAULT_EVOLUTION, skills: { minFamilyTasks: 2, minApplied: 5 } },
+    };
+    const learned = () =>
+      server.graph.read((tx) =>
+        tx.run<{ due: number; derived: number }>({
+          cypher: `UNWIND $roots AS id MATCH (t:Task {id: id})
+                   RETURN sum(CASE WHEN t.skillDueAt IS NULL THEN 0 ELSE 1 END) AS due,
+                          sum(COUNT { (:Knowledge {id: $skillId})-[:DERIVED_FROM]->(t) }) AS derived`,
+          params: { roots, skillId },
+        }),
+      );
+
+    await skillPass.run(ctx, new AbortController().signal);
+    expect(entries.map((e) => e.msg)).toContain('a plan could not become a skill');
+    expect(await learned()).toEqual([{ due: 2, derived: 0 }]);
+
+    await place(0); // repaired: the next tick draws both plans
+    await skillPass.run(ctx, new AbortController().signal);
+    expect(await learned()).toEqual([{ due: 0, derived: 2 }]);
+    while ((await server.graph.write((tx) => deleteTenantBatch(tx, tenantId))) > 0);
   });
 
   it('promotes a skill that helps to ACTIVE and retires one that hurts, each with its reason', async () => {
