@@ -9,7 +9,8 @@
  * a time. With redis-server (Debian's package), the processes are also run with Redis
  * dispatch (a Redis of the benchmark's own, as `npm run worker` with REDIS_URL). All are measured
  * on the database's clock (the first step's start to the last one's end), since the processes'
- * own clocks are not this one's. Each worker process prints what its probe saw, added up.
+ * own clocks are not this one's. Each worker process writes what its probe saw; the part prints
+ * those added up.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
