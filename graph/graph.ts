@@ -47,8 +47,13 @@ addSource(sessionSources, () => openSessions);
 const isConflict = (err: unknown) =>
   /Deadlock|LockClient|LockAcquisition/.test(String((err as { code?: unknown }).code ?? ''));
 
-/** The deadline of the request whose work is running (see Graph.withDeadline). */
+/** The deadline of the request whose work is running (see Graph.withDeadline), on `now`. */
 const deadlines = new AsyncLocalStorage<{ at: number; ms: number }>();
+/**
+ * Milliseconds on the monotonic clock, for deadlines and durations: the wall clock may step
+ * (NTP, a virtual machine resumed after a pause) and end a deadline whose time was not used.
+ */
+const now = () => performance.now();
 const ENTITY_NOT_FOUND = 'Neo.ClientError.Statement.EntityNotFound';
 
 /** The request's deadline passed: no new transaction starts for it. */
@@ -111,7 +116,7 @@ export class Graph {
    * its work instead of leaving it running unobserved.
    */
   withDeadline<T>(ms: number, work: () => Promise<T>): Promise<T> {
-    return deadlines.run({ at: Date.now() + ms, ms }, work);
+    return deadlines.run({ at: now() + ms, ms }, work);
   }
 
   /** Attempts retried since start: transient failures (deadlocks, mostly) and stale connections. */
@@ -194,11 +199,11 @@ export class Graph {
    * stall a worker for that second.
    */
   private async retrying<T>(attempt: () => Promise<T>): Promise<T> {
-    const deadline = Math.min(Date.now() + 30_000, deadlines.getStore()?.at ?? Infinity);
+    const deadline = Math.min(now() + 30_000, deadlines.getStore()?.at ?? Infinity);
     for (let n = 0; ; n++) {
       this.timeoutLeft(); // throws once the request's deadline has passed
       this.breaker.enter();
-      const started = Date.now();
+      const started = now();
       try {
         const result = await attempt();
         this.breaker.succeeded();
@@ -207,7 +212,7 @@ export class Graph {
         if (isConnectivityError(err)) {
           // Retried once at once (a stale pooled connection); a second failure, or one that
           // took seconds (a timeout), opens the breaker.
-          this.breaker.failed(Date.now() - started > SLOW_FAILURE_MS);
+          this.breaker.failed(now() - started > SLOW_FAILURE_MS);
           if (this.breaker.state === 'open')
             throw Object.assign(this.breaker.unavailable(), { cause: err });
           this.retryCount++;
@@ -227,7 +232,7 @@ export class Graph {
         const retryable = (cause as { retryable?: boolean }).retryable || vanished || busy;
         const pause = Math.min(500, 5 * 2 ** n) * (0.5 + Math.random());
         const needs = busy ? pause + this.acquisitionMs : 0;
-        if (!retryable || Date.now() + needs > deadline) throw err;
+        if (!retryable || now() + needs > deadline) throw err;
         this.retryCount++;
         metrics.neo4j.retries.inc({ reason: busy ? 'busy' : 'transient' });
         if (isConflict(cause)) metrics.neo4j.conflicts.inc();
@@ -244,13 +249,13 @@ export class Graph {
   /** Neo4j's version when reachable; throws otherwise. */
   async serverVersion(): Promise<string> {
     this.breaker.enter();
-    const started = Date.now();
+    const started = now();
     try {
       const info = await this.driver.getServerInfo({ database: this.database });
       this.breaker.succeeded();
       return info.agent ?? 'unknown';
     } catch (err) {
-      if (isConnectivityError(err)) this.breaker.failed(Date.now() - started > SLOW_FAILURE_MS);
+      if (isConnectivityError(err)) this.breaker.failed(now() - started > SLOW_FAILURE_MS);
       throw err;
     }
   }
@@ -259,9 +264,10 @@ export class Graph {
   private timeoutLeft(): number {
     const deadline = deadlines.getStore();
     if (!deadline) return this.txTimeoutMs;
-    const left = deadline.at - Date.now();
+    const left = deadline.at - now();
     if (left <= 0) throw new DeadlineError(deadline.ms);
-    return Math.min(this.txTimeoutMs, left);
+    // Whole milliseconds, as Neo4j's transaction timeout takes them.
+    return Math.min(this.txTimeoutMs, Math.ceil(left));
   }
 
   close(): Promise<void> {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { connectGraph, type Graph } from '../graph/graph.js';
 
 /** A statement that runs for many seconds; the marker finds it in SHOW TRANSACTIONS. */
@@ -41,12 +41,27 @@ describe('a request deadline', () => {
     expect(seen).toBe(true);
     expect(String(await outcome)).toMatch(/timed out|terminated|timeout|time limit/i);
     // Neo4j itself ended it: nothing with the marker keeps running.
-    const until = Date.now() + 10_000;
-    while ((await running(marker)) > 0 && Date.now() < until) {
+    const until = performance.now() + 10_000;
+    while ((await running(marker)) > 0 && performance.now() < until) {
       await new Promise((r) => setTimeout(r, 100));
     }
     expect(await running(marker)).toBe(0);
   }, 120_000);
+
+  it('is kept on the monotonic clock: a step of the wall clock does not end it', async () => {
+    // NTP stepping the clock, or a virtual machine resumed after a pause, moves Date.now() by
+    // seconds at once; a deadline kept on it ended work that had used none of its time.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      const rows = await graph.withDeadline(5_000, async () => {
+        vi.setSystemTime(Date.now() + 60_000);
+        return graph.read((tx) => tx.run<{ one: number }>({ cypher: 'RETURN 1 AS one' }));
+      });
+      expect(rows).toEqual([{ one: 1 }]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 
   it('starts no transaction after the deadline has passed', async () => {
     const before = graph.statementCount;
