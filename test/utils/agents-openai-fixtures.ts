@@ -228,10 +228,14 @@ export async function setup(intercept?: Intercept): Promise<Setup> {
 async function detailsOf(server: TestServer, rootId: string, calls?: number) {
   // LLMCallRecorder writes each call in the background (accounting.ts), so the last call's
   // record may land just after its run ended.
-  for (let deadline = Date.now() + 5_000; ; await new Promise((r) => setTimeout(r, 50))) {
+  for (let deadline = performance.now() + 5_000; ; await new Promise((r) => setTimeout(r, 50))) {
     const details = await server.gql(Details, { id: rootId });
     expect(details.errors).toBeUndefined();
-    if (calls === undefined || details.data!.llmUsage.calls >= calls || Date.now() > deadline)
+    if (
+      calls === undefined ||
+      details.data!.llmUsage.calls >= calls ||
+      performance.now() > deadline
+    )
       return details;
   }
 }

@@ -44,9 +44,9 @@ export const countCalls = async (server: TestServer, purpose: string) => {
 
 /** Polls `probe` until it holds (LLMCall records are written just after the call ends). */
 export async function eventually(probe: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = performance.now() + timeoutMs;
   while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`not true within ${timeoutMs} ms`);
+    if (performance.now() > deadline) throw new Error(`not true within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }

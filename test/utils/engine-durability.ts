@@ -64,11 +64,11 @@ export async function poll<T>(
   timeoutMs: number,
   what: string,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = performance.now() + timeoutMs;
   for (;;) {
     const value = await read();
     if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: gave up after ${timeoutMs} ms`);
+    if (performance.now() > deadline) throw new Error(`${what}: gave up after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }

@@ -53,14 +53,14 @@ export async function startPrometheus(target: string, token: string | null): Pro
     { stdio: 'ignore' },
   );
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
+  const deadline = performance.now() + 30_000;
   for (;;) {
     const ready = await fetch(`${url}/-/ready`).then(
       (r) => r.ok,
       () => false,
     );
     if (ready) break;
-    if (Date.now() > deadline || child.exitCode !== null) {
+    if (performance.now() > deadline || child.exitCode !== null) {
       child.kill('SIGKILL');
       throw new Error(`prometheus did not become ready on port ${port}`);
     }

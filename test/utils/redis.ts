@@ -53,9 +53,10 @@ export async function startRedisServer(
       dir,
     ];
     child = spawn(binary, args, { stdio: 'ignore' });
-    const deadline = Date.now() + 10_000;
+    const deadline = performance.now() + 10_000;
     while (!(await answers(chosen))) {
-      if (Date.now() > deadline) throw new Error(`redis-server did not answer on port ${chosen}`);
+      if (performance.now() > deadline)
+        throw new Error(`redis-server did not answer on port ${chosen}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   };

@@ -84,8 +84,8 @@ export async function post(
  * beside its own HTTP probes, on machines that run other suites too).
  */
 export async function until(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
-  for (const deadline = Date.now() + timeoutMs; !check();) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+  for (const deadline = performance.now() + timeoutMs; !check();) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
 }
