@@ -43,7 +43,8 @@ export class CircuitBreaker {
     this.maxOpenMs = options.maxOpenMs ?? 10_000;
     this.openMs = this.firstOpenMs;
     this.probeMs = options.probeMs ?? 5_000;
-    this.now = options.now ?? (() => Date.now());
+    // Monotonic: a wall clock stepped back would keep the breaker open until it caught up.
+    this.now = options.now ?? (() => performance.now());
     this.onChange = options.onChange ?? (() => {});
   }
 

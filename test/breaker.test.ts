@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { CircuitBreaker, isConnectivityError } from '../graph/breaker.js';
 import { UnavailableError } from '../src/domain/errors.js';
 
@@ -111,5 +111,21 @@ describe('the Neo4j circuit breaker', () => {
     expect(isConnectivityError(acquisition(100, 0))).toBe(false);
     expect(isConnectivityError(acquisition(0, 0))).toBe(true);
     expect(isConnectivityError(acquisition(10, 0))).toBe(false);
+  });
+  it('keeps its open period on the monotonic clock: a wall clock stepped back does not prolong it', async () => {
+    // A clock stepped back an hour (NTP, a virtual machine's clock set again) kept a breaker
+    // timed on Date.now() open, answering SERVICE_UNAVAILABLE, until the clock caught up.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      const b = new CircuitBreaker({ threshold: 1, openMs: 20 });
+      b.failed();
+      expect(b.state).toBe('open');
+      vi.setSystemTime(Date.now() - 3_600_000);
+      await new Promise((r) => setTimeout(r, 40));
+      expect(refusal(b)).toBeNull();
+      expect(b.state).toBe('half-open');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
