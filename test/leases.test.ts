@@ -21,6 +21,21 @@ function renewals() {
 
 const PERIOD = 300;
 
+/** A keeper holding step 'a' whose first renewal is in flight until `release()` answers it. */
+async function renewingOne() {
+  const r = renewals();
+  let answerFirst!: () => void;
+  r.answerWith((ids) => new Promise((done) => (answerFirst = () => done(new Set(ids)))));
+  const keeper = new LeaseKeeper(PERIOD, r.renew, createLogger('silent'));
+  keeper.hold('a', performance.now(), () => {});
+  await vi.advanceTimersByTimeAsync(PERIOD);
+  const release = () => {
+    r.answerWith((ids) => new Set(ids)); // the renewals after it answer at once
+    answerFirst();
+  };
+  return { r, keeper, release };
+}
+
 describe('the lease keeper', () => {
   beforeEach(() => void vi.useFakeTimers());
   afterEach(() => void vi.useRealTimers());
@@ -29,11 +44,11 @@ describe('the lease keeper', () => {
   it('renews every step it holds with one call, a period after the earliest lease', async () => {
     const r = renewals();
     const keeper = new LeaseKeeper(PERIOD, r.renew, logger);
-    const t0 = Date.now();
+    const t0 = performance.now();
     keeper.hold('b', t0, () => {});
     await vi.advanceTimersByTimeAsync(100);
-    keeper.hold('a', Date.now(), () => {});
-    keeper.hold('c', Date.now(), () => {});
+    keeper.hold('a', performance.now(), () => {});
+    keeper.hold('c', performance.now(), () => {});
     await vi.advanceTimersByTimeAsync(199);
     expect(r.calls).toEqual([]);
     await vi.advanceTimersByTimeAsync(1);
@@ -46,7 +61,7 @@ describe('the lease keeper', () => {
   it('renews at once a step whose claim already spent a period of its lease', async () => {
     const r = renewals();
     const keeper = new LeaseKeeper(PERIOD, r.renew, logger);
-    keeper.hold('late', Date.now() - 2 * PERIOD, () => {});
+    keeper.hold('late', performance.now() - 2 * PERIOD, () => {});
     await vi.advanceTimersByTimeAsync(0);
     expect(r.calls).toEqual([['late']]);
   });
@@ -55,7 +70,7 @@ describe('the lease keeper', () => {
     const r = renewals();
     const keeper = new LeaseKeeper(PERIOD, r.renew, logger);
     const lost: string[] = [];
-    for (const id of ['a', 'b']) keeper.hold(id, Date.now(), () => lost.push(id));
+    for (const id of ['a', 'b']) keeper.hold(id, performance.now(), () => lost.push(id));
     r.answerWith((ids) => new Set(ids.filter((id) => id !== 'a')));
     await vi.advanceTimersByTimeAsync(PERIOD * 3);
     expect(lost).toEqual(['a']);
@@ -66,11 +81,11 @@ describe('the lease keeper', () => {
   it('stops renewing a step it was told to let go, and a stale release keeps the next hold', async () => {
     const r = renewals();
     const keeper = new LeaseKeeper(PERIOD, r.renew, logger);
-    const first = keeper.hold('a', Date.now(), () => {});
-    keeper.hold('a', Date.now(), () => {}); // claimed again while the first attempt winds down
+    const first = keeper.hold('a', performance.now(), () => {});
+    keeper.hold('a', performance.now(), () => {}); // claimed again while the first attempt winds down
     first();
     expect(keeper.size).toBe(1);
-    const other = keeper.hold('b', Date.now(), () => {});
+    const other = keeper.hold('b', performance.now(), () => {});
     await vi.advanceTimersByTimeAsync(PERIOD);
     other();
     await vi.advanceTimersByTimeAsync(PERIOD);
@@ -80,22 +95,16 @@ describe('the lease keeper', () => {
   it('sends nothing while it holds nothing', async () => {
     const r = renewals();
     const keeper = new LeaseKeeper(PERIOD, r.renew, logger);
-    keeper.hold('a', Date.now(), () => {})();
+    keeper.hold('a', performance.now(), () => {})();
     await vi.advanceTimersByTimeAsync(PERIOD * 10);
     expect(r.calls).toEqual([]);
   });
 
   it('has one renewal in flight at a time, and the steps held meanwhile join the next', async () => {
-    const r = renewals();
-    let release!: () => void;
-    r.answerWith((ids) => new Promise((done) => (release = () => done(new Set(ids)))));
-    const keeper = new LeaseKeeper(PERIOD, r.renew, logger);
-    keeper.hold('a', Date.now(), () => {});
-    await vi.advanceTimersByTimeAsync(PERIOD);
-    keeper.hold('b', Date.now() - 2 * PERIOD, () => {}); // due at once, but one is in flight
+    const { r, keeper, release } = await renewingOne();
+    keeper.hold('b', performance.now() - 2 * PERIOD, () => {}); // due at once, but one is in flight
     await vi.advanceTimersByTimeAsync(PERIOD * 5);
     expect(r.calls).toEqual([['a']]);
-    r.answerWith((ids) => new Set(ids));
     release();
     await vi.advanceTimersByTimeAsync(0);
     expect(r.calls).toEqual([['a'], ['a', 'b']]);
@@ -107,7 +116,7 @@ describe('the lease keeper', () => {
     r.answerWith(() => Promise.reject(new Error('the graph is unavailable')));
     const period = 3_000;
     const keeper = new LeaseKeeper(period, r.renew, logger);
-    keeper.hold('a', Date.now(), () => lost.push('a'));
+    keeper.hold('a', performance.now(), () => lost.push('a'));
     await vi.advanceTimersByTimeAsync(period);
     expect(r.calls).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(999);
@@ -122,5 +131,16 @@ describe('the lease keeper', () => {
     expect(r.calls).toHaveLength(3);
     expect(lost).toEqual([]);
     expect(keeper.size).toBe(1);
+  });
+
+  it('keeps its period on the monotonic clock when the wall clock steps back mid-renewal', async () => {
+    const { r, keeper, release } = await renewingOne();
+    expect(r.calls).toHaveLength(1);
+    // NTP steps the clock back an hour while the renewal is in flight: on the wall clock the
+    // next renewal was due an hour and a period later, and the lease lapsed long before.
+    vi.setSystemTime(Date.now() - 3_600_000);
+    release();
+    await vi.advanceTimersByTimeAsync(PERIOD);
+    expect(r.calls).toHaveLength(2);
   });
 });

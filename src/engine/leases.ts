@@ -14,7 +14,11 @@ import type { Logger } from '../logger.js';
 export type RenewLeases = (taskIds: string[]) => Promise<Set<string>>;
 
 interface Held {
-  /** When its lease was last taken or renewed (at or before the statement that did it). */
+  /**
+   * When its lease was last taken or renewed (at or before the statement that did it), on the
+   * monotonic clock (`performance.now()`): a wall clock stepped back during a renewal put the
+   * next one off by the step, and the leases lapsed.
+   */
   since: number;
   lost: () => void;
 }
@@ -40,7 +44,10 @@ export class LeaseKeeper {
     private readonly logger: Logger,
   ) {}
 
-  /** Holds a step's lease from `leasedAt`; returns what lets it go (only this hold). */
+  /**
+   * Holds a step's lease from `leasedAt` (`performance.now()`); returns what lets it go (only
+   * this hold).
+   */
   hold(taskId: string, leasedAt: number, lost: () => void): () => void {
     const entry: Held = { since: leasedAt, lost };
     this.held.set(taskId, entry);
@@ -61,7 +68,7 @@ export class LeaseKeeper {
     if (this.renewing || at >= this.due) return;
     this.clear();
     this.due = at;
-    this.timer = setTimeout(() => void this.beat(), Math.max(0, at - Date.now()));
+    this.timer = setTimeout(() => void this.beat(), Math.max(0, at - performance.now()));
   }
 
   private clear(): void {
@@ -75,7 +82,7 @@ export class LeaseKeeper {
     const entries = [...this.held];
     if (entries.length === 0) return;
     this.renewing = true;
-    const startedAt = Date.now();
+    const startedAt = performance.now();
     let retryAt = 0;
     try {
       const renewed = await this.renew(entries.map(([id]) => id).sort());
@@ -88,7 +95,7 @@ export class LeaseKeeper {
       }
     } catch (err) {
       this.logger.warn({ err, steps: entries.length }, 'heartbeat failed; retrying');
-      retryAt = Date.now() + Math.min(1_000, this.periodMs);
+      retryAt = performance.now() + Math.min(1_000, this.periodMs);
     } finally {
       this.renewing = false;
     }

@@ -34,6 +34,7 @@ export interface Attempt {
   task: Task;
   agent: Agent;
   runId: string;
+  /** On the monotonic clock (`performance.now()`): its latency is a difference of two. */
   startedAt: number;
   signal: AbortSignal;
   writes: PendingWrites;
@@ -92,7 +93,7 @@ export async function recordOutcome(
   handOff?: ClaimLimits,
 ): Promise<(Pick<EndedRun, 'isRoot'> & { next: StartedStep[] }) | null> {
   const { task, runId } = a;
-  const latencyMs = Date.now() - a.startedAt;
+  const latencyMs = Math.round(performance.now() - a.startedAt);
   const failure = 'error' in outcome ? describeFailure(outcome.error) : null;
   // A spent budget is nobody's fault in the step: it waits for a person to raise the budget
   // or cancel (issue 10), never retried and never FAILED (src/llm/budget.ts).

@@ -20,6 +20,7 @@ import { writeQuarantining } from './quarantine.js';
 import { groupCommitOf } from './group-commit.js';
 import { recordOutcome, releaseStep, type Attempt, type Outcome } from './record.js';
 import { LeaseKeeper } from './leases.js';
+import { Cadence } from './cadence.js';
 import { attemptIds, stepSpan } from './step-log.js';
 import { watchTasks } from './task-watch.js';
 import { promoteSteps } from './promote.js';
@@ -91,9 +92,9 @@ export class Scheduler {
   private loop: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
   private woken = false;
-  private lastSweep = 0;
-  private lastQueuePoll = 0;
-  private lastPromotionScan = 0;
+  private readonly sweeps: Cadence;
+  private readonly queuePolls: Cadence;
+  private readonly promotionScans: Cadence;
   /** A task event asked for a promotion (a PENDING step started or reopened). */
   private promotionAsked = false;
   private events: { stop(): Promise<void> } | undefined;
@@ -134,6 +135,9 @@ export class Scheduler {
         }),
       logger,
     );
+    this.sweeps = new Cadence(this.o.leaseMs / 3);
+    this.queuePolls = new Cadence(this.o.queuePollMs);
+    this.promotionScans = new Cadence(this.o.queuePollMs);
   }
 
   start(): void {
@@ -237,23 +241,18 @@ export class Scheduler {
    * dependants.
    */
   async tick(): Promise<void> {
-    if (Date.now() - this.lastSweep > this.o.leaseMs / 3) {
-      this.lastSweep = Date.now();
-      await sweep(this.ctx);
-    }
+    if (this.sweeps.due()) await sweep(this.ctx);
     const free = () => (this.stopped ? 0 : this.o.concurrency - this.inFlight.size);
-    const { dispatch, tenantIds, queuePollMs } = this.o;
+    const { dispatch, tenantIds } = this.o;
     if (dispatch && free() > 0) {
       const sent = await dispatch.take(free(), tenantIds);
       if (sent.length > 0) await this.claim(free(), sent);
     }
-    const searching = !dispatch || Date.now() - this.lastQueuePoll >= queuePollMs;
-    if (searching) this.lastQueuePoll = Date.now();
+    const searching = !dispatch || this.queuePolls.due();
     // Steps' ends promote their own dependants; the look for promotable steps (a read of every
     // PENDING step) runs when a task event asks (task-watch.ts), or every queuePollMs for what
     // events did not say (another process's, without Redis), or every tick without events.
-    const scanning = !this.o.pubsub || Date.now() - this.lastPromotionScan >= queuePollMs;
-    if (scanning) this.lastPromotionScan = Date.now();
+    const scanning = !this.o.pubsub || this.promotionScans.due();
     if (scanning || this.promotionAsked) {
       this.promotionAsked = false;
       for (let round = 0; round < 20; round++) {
@@ -290,7 +289,7 @@ export class Scheduler {
   /** Claims from the queue's head, or the `dispatched` steps. */
   private async claim(limit: number, dispatched?: DispatchedStep[]): Promise<void> {
     // The lease runs from the claim's statements, not its commit: no later than this.
-    const leasedAt = Date.now();
+    const leasedAt = performance.now();
     const started = await claimSteps(this.ctx, limit, this.o, dispatched);
     countClaims(started);
     for (const step of started) this.execute(step, leasedAt);
@@ -309,7 +308,7 @@ export class Scheduler {
       memory: { rootId, capabilities },
       capability,
       requirements,
-      startedAt: Date.now(),
+      startedAt: performance.now(),
       signal: controller.signal,
       writes: new PendingWrites(controller.signal),
       timeoutMs: this.o.stepTimeoutMs,
@@ -374,7 +373,7 @@ export class Scheduler {
       await releaseStep(this.ctx, a, outcome.error);
       return;
     }
-    const leasedAt = Date.now();
+    const leasedAt = performance.now();
     const handOff = this.o.handOff && !this.stopped && mayHandOff(this.o) ? this.o : undefined;
     const ended = await recordOutcome(this.ctx, a, outcome, this.o.backoff, handOff);
     if (!ended) return;

@@ -86,8 +86,9 @@ export function describeFailure(error: unknown): {
 }
 
 /**
- * A step attempt's span, from its claim (`leasedAt`, taken before the claim's statements) to its
- * end: a child of the span that started its workflow, when there is one.
+ * A step attempt's span, from its claim (`leasedAt` on the monotonic clock, taken before the
+ * claim's statements) to its end: a child of the span that started its workflow, when there is
+ * one.
  */
 export function stepSpan(
   { task, agent, runId, capability }: StartedStep,
@@ -98,7 +99,7 @@ export function stepSpan(
   return tracer.startSpan(
     `step ${capability}`,
     {
-      startTime: leasedAt,
+      startTime: performance.timeOrigin + leasedAt,
       attributes: {
         'agent_platform.task.id': task.id,
         'agent_platform.task.key': task.key ?? '',

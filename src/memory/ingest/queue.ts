@@ -9,6 +9,7 @@ import * as repo from '../../../graph/memory/ingest.repository.js';
 import type { ClaimedEpisode } from '../../../graph/memory/ingest.repository.js';
 import { UnavailableError } from '../../domain/errors.js';
 import { backoffMs } from '../../engine/retry.js';
+import { Cadence } from '../../engine/cadence.js';
 import { ingestEpisode, publishProgress, type IngestDeps, type IngestResult } from './ingest.js';
 
 export interface IngestionQueueOptions extends IngestDeps {
@@ -44,7 +45,7 @@ export class IngestionQueue {
   private stopped = false;
   private loop: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
-  private lastSweep = 0;
+  private readonly sweeps: Cadence;
 
   constructor(options: IngestionQueueOptions) {
     this.workerId = options.workerId ?? `ingest-${randomUUID().slice(0, 8)}`;
@@ -58,6 +59,7 @@ export class IngestionQueue {
       ...options,
       workerId: this.workerId,
     };
+    this.sweeps = new Cadence(this.o.leaseMs / 3);
   }
 
   start(): void {
@@ -113,10 +115,7 @@ export class IngestionQueue {
 
   /** One pass: sweep expired leases now and then, then claim what there is room for. */
   async tick(): Promise<void> {
-    if (Date.now() - this.lastSweep > this.o.leaseMs / 3) {
-      this.lastSweep = Date.now();
-      await this.sweep();
-    }
+    if (this.sweeps.due()) await this.sweep();
     const free = this.o.concurrency - this.inFlight.size;
     if (free <= 0 || this.stopped) return;
     const claimed = await this.o.uow.run((tx) =>
