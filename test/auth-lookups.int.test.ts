@@ -1,5 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Role } from '../src/domain/auth.js';
+import { AuthService } from '../src/services/auth.service.js';
+import { UnitOfWork } from '../src/services/unit-of-work.js';
 import { startTestServer, type TestServer } from './utils/server.js';
 
 /**
@@ -47,5 +49,27 @@ describe('authenticating many requests at once', () => {
       Array.from({ length: 5 }, () => server.services.auth.authenticate('Bearer ap_nobody_1')),
     );
     expect(unknown.map((r) => r.status)).toEqual(Array(5).fill('rejected'));
+  });
+
+  describe('on another instance, which hears nothing of a revocation', () => {
+    afterEach(() => void vi.useRealTimers());
+
+    it('refuses the key once its cached lookup is 5 s old, though the wall clock stepped back', async () => {
+      const other = new AuthService(new UnitOfWork(server.graph, server.pubsub));
+      const { secret, apiKey } = await server.services.auth.createKey(
+        server.tenantId,
+        'elsewhere',
+        Role.VIEWER,
+      );
+      // Only the clocks are fake: the driver's timers run.
+      vi.useFakeTimers({ toFake: ['Date', 'performance'] });
+      await other.authenticate(`Bearer ${secret}`); // cached there
+      // NTP steps the wall clock back an hour: on it the lookup stayed fresh for an hour and 5 s.
+      vi.setSystemTime(Date.now() - 3_600_000);
+      await server.services.auth.revokeKey(server.tenantId, apiKey.id);
+      await expect(other.authenticate(`Bearer ${secret}`)).resolves.toBeDefined(); // cached
+      vi.advanceTimersByTime(5_000);
+      await expect(other.authenticate(`Bearer ${secret}`)).rejects.toThrow(/revoked/);
+    });
   });
 });

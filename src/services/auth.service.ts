@@ -16,7 +16,11 @@ import { pageRequest, type PageInput, type Page } from '../domain/page.js';
 import { LIMITS, requiredText } from '../domain/validate.js';
 import type { UnitOfWork } from './unit-of-work.js';
 
-/** How long a verified key is trusted without a new lookup (revocation in this process is immediate). */
+/**
+ * How long a verified key is trusted without a new lookup (revocation in this process is
+ * immediate). This and the other periods here are kept on the monotonic clock: on the wall
+ * clock, one stepped back an hour trusted a key revoked elsewhere for that hour.
+ */
 const CACHE_MS = 5_000;
 /** lastUsedAt is written at most this often per key. */
 const TOUCH_MS = 60_000;
@@ -58,7 +62,7 @@ export class AuthService {
     if (!secret) throw new UnauthenticatedError('Send an API key as "Authorization: Bearer <key>"');
     const hash = hashApiKey(secret);
     const cached = this.cache.get(hash);
-    let key = cached && Date.now() - cached.at < CACHE_MS ? cached.key : null;
+    let key = cached && performance.now() - cached.at < CACHE_MS ? cached.key : null;
     key ??= await this.lookUp(hash);
     if (!key || key.revokedAt) {
       const reason = key ? 'API key revoked' : 'unknown API key';
@@ -79,7 +83,7 @@ export class AuthService {
       );
     }
     this.known.delete(hash);
-    this.known.set(hash, { at: Date.now(), id: key.id });
+    this.known.set(hash, { at: performance.now(), id: key.id });
     if (this.known.size > KNOWN_MAX) this.known.delete(this.known.keys().next().value!);
     await this.touch(key.id);
     return repo.principalOf(key);
@@ -93,7 +97,7 @@ export class AuthService {
   recentlyValid(header: unknown): boolean {
     const secret = bearerKey(header);
     const at = secret ? this.known.get(hashApiKey(secret))?.at : undefined;
-    return at !== undefined && Date.now() - at < KNOWN_MS;
+    return at !== undefined && performance.now() - at < KNOWN_MS;
   }
 
   /** Creates a key of the caller's tenant; the secret is returned once. */
@@ -182,7 +186,7 @@ export class AuthService {
     const lookup: Promise<ApiKey | null> = this.uow
       .read((tx) => repo.apiKeyByHash(tx, hash))
       .then((key) => {
-        if (key && since === this.forgotten) this.cache.set(hash, { key, at: Date.now() });
+        if (key && since === this.forgotten) this.cache.set(hash, { key, at: performance.now() });
         return key;
       })
       .finally(() => {
@@ -194,9 +198,9 @@ export class AuthService {
   }
 
   private async touch(id: string): Promise<void> {
-    const last = this.touched.get(id) ?? 0;
-    if (Date.now() - last < TOUCH_MS) return;
-    this.touched.set(id, Date.now());
+    const last = this.touched.get(id) ?? -Infinity;
+    if (performance.now() - last < TOUCH_MS) return;
+    this.touched.set(id, performance.now());
     await this.uow.write((tx) => repo.touchApiKey(tx, id));
   }
 }
