@@ -60,12 +60,12 @@ export class GraphTaskStore implements TaskStore {
  * waits through a short outage instead of ending with INTERNAL_ERROR.
  */
 async function patiently<T>(work: () => Promise<T>): Promise<T> {
-  const until = Date.now() + OUTAGE_PATIENCE_MS;
+  const until = performance.now() + OUTAGE_PATIENCE_MS;
   for (;;) {
     try {
       return await work();
     } catch (err) {
-      if (!(err instanceof UnavailableError) || Date.now() > until) throw err;
+      if (!(err instanceof UnavailableError) || performance.now() > until) throw err;
       await sleep(OUTAGE_RETRY_MS);
     }
   }

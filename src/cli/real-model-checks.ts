@@ -157,7 +157,7 @@ async function workflowChecks(
   );
   const rootId = submitTask.id;
   let tasks: WorkflowTask[] = [];
-  const deadline = Date.now() + o.timeoutMs;
+  const deadline = performance.now() + o.timeoutMs;
   const finished = ['COMPLETED', 'FAILED', 'CANCELLED'];
   for (;;) {
     ({
@@ -168,7 +168,7 @@ async function workflowChecks(
     ));
     const root = tasks.find((t) => t.id === rootId);
     if (root && finished.includes(root.status)) break;
-    if (Date.now() > deadline) break;
+    if (performance.now() > deadline) break;
     await sleep(1_000);
   }
   const root = tasks.find((t) => t.id === rootId)!;

@@ -31,7 +31,7 @@ export class RateLimiter {
 
   constructor(
     private readonly perMinute: number,
-    private readonly now: () => number = () => Date.now(),
+    private readonly now: () => number = () => performance.now(),
     options: RateLimiterOptions = {},
   ) {
     if (!Number.isFinite(perMinute) || perMinute <= 0) {

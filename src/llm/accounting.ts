@@ -102,11 +102,11 @@ export class LLMCallRecorder extends BaseCallbackHandler {
   }
 
   override handleLLMStart(_llm: Serialized, _prompts: string[], runId: string): void {
-    this.started.set(runId, Date.now());
+    this.started.set(runId, performance.now());
   }
 
   override handleChatModelStart(_llm: Serialized, messages: BaseMessage[][], runId: string): void {
-    this.started.set(runId, Date.now());
+    this.started.set(runId, performance.now());
     if (captureMessageContent()) this.inputs.set(runId, messagesForSpan(messages[0] ?? []));
   }
 
@@ -171,7 +171,7 @@ export class LLMCallRecorder extends BaseCallbackHandler {
   private latency(runId: string): number {
     const start = this.started.get(runId);
     this.started.delete(runId);
-    return start === undefined ? 0 : Math.max(0, Date.now() - start);
+    return start === undefined ? 0 : Math.round(performance.now() - start);
   }
 
   private record(

@@ -122,11 +122,15 @@ export class McpToolPool {
   client(server: ToolServer): Promise<Client> {
     const open = this.sessions.get(server.id);
     if (open && open.version === server.version) {
-      open.lastUsed = Date.now();
+      open.lastUsed = performance.now();
       return open.client;
     }
     if (open) this.evict(server.id);
-    const session: Session = { version: server.version, lastUsed: Date.now(), client: null! };
+    const session: Session = {
+      version: server.version,
+      lastUsed: performance.now(),
+      client: null!,
+    };
     session.client = this.connect(server, () => {
       if (this.sessions.get(server.id) === session) this.sessions.delete(server.id);
     });
@@ -177,7 +181,7 @@ export class McpToolPool {
   }
 
   private closeIdle(): void {
-    const before = Date.now() - this.cfg.idleMs;
+    const before = performance.now() - this.cfg.idleMs;
     for (const [id, s] of this.sessions) if (s.lastUsed < before) this.evict(id);
   }
 

@@ -86,7 +86,7 @@ export async function followWorkflow(
   waitSeconds: number,
   follow: Follow,
 ): Promise<WorkflowView> {
-  const until = Date.now() + waitSeconds * 1_000;
+  const until = performance.now() + waitSeconds * 1_000;
   let reported = '';
   for (;;) {
     const view = await readWorkflow(run, taskId);
@@ -96,10 +96,10 @@ export async function followWorkflow(
       reported = state;
       await follow.report(ended, Math.max(view.steps.length, 1), `${view.title}: ${view.status}`);
     }
-    if (view.finished || Date.now() >= until || follow.signal.aborted) return view;
-    await sleep(Math.min(POLL_MS, until - Date.now()), undefined, { signal: follow.signal }).catch(
-      () => {},
-    );
+    if (view.finished || performance.now() >= until || follow.signal.aborted) return view;
+    await sleep(Math.min(POLL_MS, until - performance.now()), undefined, {
+      signal: follow.signal,
+    }).catch(() => {});
   }
 }
 
@@ -110,7 +110,7 @@ export async function waitForReply(
   waitSeconds: number,
   signal: AbortSignal,
 ): Promise<string | null> {
-  const until = Date.now() + waitSeconds * 1_000;
+  const until = performance.now() + waitSeconds * 1_000;
   for (;;) {
     try {
       const { message } = await run<{ message: { content: string } }>(DOCUMENTS.message, {
@@ -121,7 +121,9 @@ export async function waitForReply(
       // Not stored yet: the reply is still being written (its tokens stream on chatTokens).
       if (!(err instanceof OperationError) || err.code !== 'NOT_FOUND') throw err;
     }
-    if (Date.now() >= until || signal.aborted) return null;
-    await sleep(Math.min(POLL_MS, until - Date.now()), undefined, { signal }).catch(() => {});
+    if (performance.now() >= until || signal.aborted) return null;
+    await sleep(Math.min(POLL_MS, until - performance.now()), undefined, { signal }).catch(
+      () => {},
+    );
   }
 }
