@@ -364,6 +364,19 @@ export const MIGRATIONS: Migration[] = [
        IN TRANSACTIONS OF 10000 ROWS`,
     ],
   },
+  {
+    id: 29,
+    name: "an organisation's export and deletion read only its own nodes (issue 15)",
+    // They match each label by tenantId alone, which a (tenantId, …) index does not serve:
+    // exporting a tenant of 20 nodes read every Task, Run, … of every tenant.
+    statements: [
+      ...['Agent', 'Capability', 'Task', 'Conversation', 'Message', 'Knowledge', 'Run'],
+      ...['Entity', 'AgentVersion', 'Evaluation', 'Transition', 'Answer', 'Decision'],
+      ...['SpawnWatch', 'Checkpoint', 'CheckpointWrite', 'ToolCallRequest'],
+    ].map(
+      (l) => `CREATE INDEX ${l.toLowerCase()}_tenant IF NOT EXISTS FOR (n:${l}) ON (n.tenantId)`,
+    ),
+  },
 ];
 
 /**
