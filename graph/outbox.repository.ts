@@ -5,14 +5,19 @@ import { lockAndBump } from './locks.js';
 /**
  * The outbox: (:OutboxEvent) nodes written in the transaction of the change they announce,
  * so an event is as durable as its change. See subscriptions/outbox.ts for who moves them to
- * the bus and when they are deleted.
+ * the bus and when they are deleted. Times (`at`, `claimUntil`) are the database's
+ * (`timestamp()`), as leases are: processes on machines whose clocks differ compare them, and
+ * a relay an hour ahead took a living writer's events, one an hour behind left a dead one's.
  */
 export interface OutboxRow {
   id: string;
   tenantId: string | null;
   /** The event as encodeEvent() text (topic and payload). */
   event: string;
-  /** When written (ms since epoch), and its place in its transaction: the relay's order. */
+  /**
+   * When written (the database's ms since epoch), and its place in its transaction: the
+   * relay's order.
+   */
   at: number;
   seq: number;
   /** The process that wrote it. */
@@ -26,7 +31,6 @@ export interface OutboxRow {
  * never its own process's (that process's writer still holds them in its queue).
  */
 export interface RelayScope {
-  now: number;
   /** The relay's process: Outbox.owner. */
   claimant: string;
   handoffs: boolean;
@@ -34,19 +38,22 @@ export interface RelayScope {
   tenants: string[] | null;
 }
 
-const DUE = `e.claimUntil < $now AND e.owner <> $claimant AND (NOT e.handoff OR $handoffs)
+const DUE = `e.claimUntil < timestamp() AND e.owner <> $claimant AND (NOT e.handoff OR $handoffs)
   AND ($tenants IS NULL OR e.tenantId IN $tenants)`;
 
+/** A row as written: the database sets when. */
+export type NewOutboxRow = Omit<OutboxRow, 'at'>;
+
 /**
- * One statement for all of a transaction's events. The writer holds them (claimUntil) until
- * `claimUntil`, renewing while it still means to publish them; handed-off ones are due at once.
+ * One statement for all of a transaction's events. The writer holds them (claimUntil) for
+ * `holdMs`, renewing while it still means to publish them; handed-off ones are due at once.
  */
-export async function writeOutbox(tx: Tx, rows: OutboxRow[], claimUntil: number): Promise<void> {
+export async function writeOutbox(tx: Tx, rows: NewOutboxRow[], holdMs: number): Promise<void> {
   await tx.run({
     cypher: `UNWIND $rows AS row
-      CREATE (e:OutboxEvent) SET e = row,
-        e.claimUntil = CASE WHEN row.handoff THEN 0 ELSE $claimUntil END`,
-    params: { rows: rows.map((r) => ({ ...r, seq: neo4j.int(r.seq) })), claimUntil },
+      CREATE (e:OutboxEvent) SET e = row, e.at = timestamp(),
+        e.claimUntil = CASE WHEN row.handoff THEN 0 ELSE timestamp() + $holdMs END`,
+    params: { rows: rows.map((r) => ({ ...r, seq: neo4j.int(r.seq) })), holdMs },
   });
 }
 
@@ -58,11 +65,12 @@ export async function deleteOutbox(tx: Tx, ids: string[]): Promise<void> {
   });
 }
 
-/** Holds (or, with 0, releases) events until `claimUntil`. */
-export async function claimOutboxUntil(tx: Tx, ids: string[], claimUntil: number): Promise<void> {
+/** Holds events for `forMs` from now, or with 0 releases them. */
+export async function claimOutboxFor(tx: Tx, ids: string[], forMs: number): Promise<void> {
   await tx.run({
-    cypher: 'UNWIND $ids AS id MATCH (e:OutboxEvent {id: id}) SET e.claimUntil = $claimUntil',
-    params: { ids, claimUntil },
+    cypher: `UNWIND $ids AS id MATCH (e:OutboxEvent {id: id})
+      SET e.claimUntil = CASE WHEN $forMs > 0 THEN timestamp() + $forMs ELSE 0 END`,
+    params: { ids, forMs },
   });
 }
 
@@ -76,7 +84,7 @@ export async function outboxDue(tx: Tx, scope: RelayScope): Promise<boolean> {
 }
 
 /**
- * Claims up to `limit` due events for `claimant` until `now + leaseMs`, oldest first. Each
+ * Claims up to `limit` due events for `claimant` for `leaseMs`, oldest first. Each
  * node's write lock is taken (lockAndBump) before the claim is read again, so two relays never
  * both claim one event (Neo4j reads are read-committed: a plain match-then-set could).
  */
@@ -89,8 +97,8 @@ export async function claimOutbox(
       MATCH (e:OutboxEvent) WHERE ${DUE}
       WITH e ORDER BY e.at, e.seq LIMIT $limit
       ${lockAndBump('e', 'OutboxEvent', 'claims')}
-      WITH e WHERE e.claimUntil < $now
-      SET e.claimUntil = $now + $leaseMs, e.claimedBy = $claimant
+      WITH e WHERE e.claimUntil < timestamp()
+      SET e.claimUntil = timestamp() + $leaseMs, e.claimedBy = $claimant
       RETURN e {.id, .tenantId, .event, .at, .seq, .owner, .handoff} AS row
       ORDER BY row.at, row.seq`,
     params: { ...opts, limit: neo4j.int(opts.limit) },
@@ -98,12 +106,12 @@ export async function claimOutbox(
   return rows.map((r) => r.row);
 }
 
-/** Deletes events older than `before` whatever their state; returns how many. */
-export async function expireOutbox(tx: Tx, before: number, limit: number): Promise<number> {
+/** Deletes events written over `ageMs` ago whatever their state; returns how many. */
+export async function expireOutbox(tx: Tx, ageMs: number, limit: number): Promise<number> {
   const [row] = await tx.run<{ n: number }>({
-    cypher: `MATCH (e:OutboxEvent) WHERE e.at < $before
+    cypher: `MATCH (e:OutboxEvent) WHERE e.at < timestamp() - $ageMs
       WITH e LIMIT $limit DELETE e RETURN count(*) AS n`,
-    params: { before, limit: neo4j.int(limit) },
+    params: { ageMs, limit: neo4j.int(limit) },
   });
   return row?.n ?? 0;
 }

@@ -3,13 +3,14 @@ import type { Graph } from '../graph/graph.js';
 import type { Tx } from '../graph/cypher.js';
 import {
   claimOutbox,
-  claimOutboxUntil,
+  claimOutboxFor,
   deleteOutbox,
   expireOutbox,
   outboxDue,
   writeOutbox,
-  type OutboxRow,
+  type NewOutboxRow,
 } from '../graph/outbox.repository.js';
+import { Cadence } from '../src/engine/cadence.js';
 import type { Logger } from '../src/logger.js';
 import { decodeEvent, encodeEvent } from './event-json.js';
 import { tenantOf, type PubSub } from './pubsub.js';
@@ -98,34 +99,34 @@ export class Outbox {
   private queue: Queued[] = [];
   private draining: Promise<void> | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
-  private lastHold = 0;
+  /** Renews the hold on a backlog the bus refused, every third of `holdMs`. */
+  private readonly holds: Cadence;
   private pendingDeletes: string[] = [];
   private flushing: Promise<void> | null = null;
   private flushTimer: NodeJS.Timeout | null = null;
   private relayTimer: NodeJS.Timeout | null = null;
   private relaying: Promise<void> | null = null;
   private stopped = false;
-  private lastExpiry = 0;
+  private readonly expiries = new Cadence(60_000);
 
   constructor(private readonly opts: OutboxOptions) {
     this.owner = opts.owner ?? `${process.pid}-${randomUUID().slice(0, 8)}`;
     this.holdMs = opts.holdMs ?? DEFAULT_RELAY_AFTER_MS;
+    this.holds = new Cadence(this.holdMs / 3);
   }
 
   /** Writes the transaction's events in it; returns the rows to hand to published(). */
-  async write(tx: Tx, events: readonly OutboxEvent[]): Promise<OutboxRow[]> {
+  async write(tx: Tx, events: readonly OutboxEvent[]): Promise<NewOutboxRow[]> {
     if (events.length === 0) return [];
-    const at = Date.now();
     const rows = events.map((e, seq) => ({
       id: randomUUID(),
       tenantId: tenantOf(e.payload),
       event: encodeEvent(e.topic, e.payload),
-      at,
       seq,
       owner: this.owner,
       handoff: this.opts.mode === 'handoff',
     }));
-    await writeOutbox(tx, rows, at + this.holdMs);
+    await writeOutbox(tx, rows, this.holdMs);
     return rows;
   }
 
@@ -133,7 +134,7 @@ export class Outbox {
    * After the commit, in commit order. Handed-off events go to this process's own bus only
    * (its watchers); the rows stay for a relay. Otherwise they join the queue to the bus.
    */
-  published(rows: readonly OutboxRow[], events: readonly OutboxEvent[]): void {
+  published(rows: readonly NewOutboxRow[], events: readonly OutboxEvent[]): void {
     if (this.opts.mode === 'handoff') {
       for (const e of events) void this.opts.bus.publish(e.topic, e.payload);
       return;
@@ -178,12 +179,10 @@ export class Outbox {
 
   /** While the bus refuses them, keeps this process's hold on its backlog's rows. */
   private holdBacklog(): void {
-    const now = Date.now();
-    if (now - this.lastHold < this.holdMs / 3) return;
-    this.lastHold = now;
+    if (!this.holds.due()) return;
     const ids = this.queue.map((q) => q.id);
     void this.opts.graph
-      .write((tx) => claimOutboxUntil(tx, ids, now + this.holdMs))
+      .write((tx) => claimOutboxFor(tx, ids, this.holdMs))
       .catch((err: unknown) => this.opts.logger.warn({ err }, 'could not hold unpublished events'));
   }
 
@@ -209,10 +208,8 @@ export class Outbox {
    * relay). Returns how many were published.
    */
   async relayOnce(relay: Omit<RelayOptions, 'intervalMs'>): Promise<number> {
-    const now = Date.now();
-    await this.expire(now);
+    await this.expire();
     const scope = {
-      now,
       claimant: this.owner,
       handoffs: relay.handoffs,
       tenants: relay.tenantIds ?? null,
@@ -227,7 +224,7 @@ export class Outbox {
     const renew = setInterval(() => {
       const ids = claimed.slice(published).map((r) => r.id);
       renewing = this.opts.graph
-        .write((tx) => claimOutboxUntil(tx, ids, Date.now() + CLAIM_MS))
+        .write((tx) => claimOutboxFor(tx, ids, CLAIM_MS))
         .catch((err: unknown) => this.opts.logger.warn({ err }, 'could not renew a relay claim'));
     }, CLAIM_MS / 3).unref();
     try {
@@ -244,7 +241,7 @@ export class Outbox {
     const left = claimed.slice(published).map((r) => r.id);
     await this.opts.graph.write(async (tx) => {
       if (done.length) await deleteOutbox(tx, done);
-      if (left.length) await claimOutboxUntil(tx, left, 0);
+      if (left.length) await claimOutboxFor(tx, left, 0);
     });
     return published;
   }
@@ -288,10 +285,9 @@ export class Outbox {
   }
 
   /** Once a minute: drops events older than a day, which no bus took (logged). */
-  private async expire(now: number): Promise<void> {
-    if (now - this.lastExpiry < 60_000) return;
-    this.lastExpiry = now;
-    const n = await this.opts.graph.write((tx) => expireOutbox(tx, now - EXPIRE_MS, 10_000));
+  private async expire(): Promise<void> {
+    if (!this.expiries.due()) return;
+    const n = await this.opts.graph.write((tx) => expireOutbox(tx, EXPIRE_MS, 10_000));
     if (n > 0) this.opts.logger.warn(`Dropped ${n} event(s) no bus took within a day (outbox)`);
   }
 }

@@ -72,7 +72,6 @@ describe('writers racing for one node', () => {
       }
       const claimed = await graph.write((tx) =>
         claimOutbox(tx, {
-          now: Date.now(),
           claimant: `relay-${w}`,
           handoffs: false,
           tenants: [tenantId],
@@ -111,7 +110,6 @@ describe('writers racing for one node', () => {
     await isDeleted;
     const claiming = graph.write((tx) =>
       claimOutbox(tx, {
-        now: Date.now(),
         claimant: 'relay-late',
         handoffs: false,
         tenants: [tenantId],

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { connectGraph, type Graph } from '../graph/graph.js';
 import { createLogger } from '../src/logger.js';
 import { UnitOfWork } from '../src/services/unit-of-work.js';
@@ -82,6 +82,18 @@ describe('the event outbox', () => {
     }
   };
 
+  /** A writer that wrote `names` while its bus was down, then died; holds of 200 ms. */
+  const leftByDeadWriter = async (names: string[]) => {
+    const bus = flakyBus();
+    const writer = new Outbox({ graph, bus, logger, mode: 'publish', holdMs: 200 });
+    bus.up = false;
+    await new UnitOfWork(graph, bus, writer).run(async (_tx, emit) =>
+      names.forEach((n) => emit(event(n))),
+    );
+    await writer.stop(); // as good as dead: it tries no more
+    return bus;
+  };
+
   it('writes events with their change, and deletes them once the bus holds them', async () => {
     const bus = flakyBus();
     const outbox = new Outbox({ graph, bus, logger, mode: 'publish' });
@@ -127,13 +139,8 @@ describe('the event outbox', () => {
   });
 
   it('publishes through a relay what a writer that died left, once, however many relays run', async () => {
-    const bus = flakyBus();
-    const writer = new Outbox({ graph, bus, logger, mode: 'publish', holdMs: 200 });
-    const uow = new UnitOfWork(graph, bus, writer);
-    bus.up = false;
     const names = ['late-1', 'late-2', 'late-3'];
-    await uow.run(async (_tx, emit) => names.forEach((n) => emit(event(n))));
-    await writer.stop(); // as good as dead: it tries no more
+    const bus = await leftByDeadWriter(names);
     const relays = [1, 2, 3].map(() => new Outbox({ graph, bus, logger, mode: 'publish' }));
     const relayAll = () =>
       Promise.all(relays.map((r) => r.relayOnce({ handoffs: false, tenantIds: [tenantId] })));
@@ -161,11 +168,7 @@ describe('the event outbox', () => {
   });
 
   it('lets a relay hold its claim only while it lives: another takes over within seconds', async () => {
-    const bus = flakyBus();
-    const writer = new Outbox({ graph, bus, logger, mode: 'publish', holdMs: 200 });
-    bus.up = false;
-    await new UnitOfWork(graph, bus, writer).run(async (_tx, emit) => emit(event('orphan-1')));
-    await writer.stop();
+    const bus = await leftByDeadWriter(['orphan-1']);
     await new Promise((r) => setTimeout(r, 300));
 
     // A relay claims the event, its publish hangs, and it dies (its connection gone).
@@ -205,5 +208,39 @@ describe('the event outbox', () => {
     expect(api.held).toContain('handed-1');
     expect((await rowsOf(['handed-1']))[0]!.n).toBe(0);
     await worker.stop();
+  });
+
+  describe("on the database's clock, whatever the processes' clocks say", () => {
+    afterEach(() => void vi.useRealTimers());
+
+    it('leaves a living writer its events when a relay’s clock runs an hour ahead', async () => {
+      const stalled = stalledBus(); // the writer's publish hangs: it holds its event, alive
+      const writer = new Outbox({ graph, bus: stalled, logger, mode: 'publish' }); // for 10 s
+      await new UnitOfWork(graph, stalled, writer).run(async (_tx, emit) => emit(event('ahead-1')));
+      await stalled.called;
+      // Another machine, its clock an hour ahead: on it the writer's hold had long lapsed, and
+      // it published the event beside the writer (a duplicate, out of order).
+      vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });
+      vi.setSystemTime(Date.now() + 3_600_000);
+      const bus = flakyBus();
+      const relay = new Outbox({ graph, bus, logger, mode: 'publish' });
+      expect(await relay.relayOnce({ handoffs: false, tenantIds: [tenantId] })).toBe(0);
+      expect(bus.held).toEqual([]);
+      vi.useRealTimers();
+      stalled.release();
+      await waitForRows(['ahead-1'], 0);
+      await writer.stop();
+    });
+
+    it('relays a dead writer’s events when its own clock runs an hour behind', async () => {
+      const bus = await leftByDeadWriter(['behind-1']);
+      await sleep(300);
+      bus.up = true;
+      vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });
+      vi.setSystemTime(Date.now() - 3_600_000);
+      const relay = new Outbox({ graph, bus, logger, mode: 'publish' });
+      expect(await relay.relayOnce({ handoffs: false, tenantIds: [tenantId] })).toBe(1);
+      expect(bus.held).toEqual(['behind-1']);
+    });
   });
 });

@@ -7,7 +7,7 @@ import { auditScope, collectIds } from '../audit-scope.js';
 import { AuditOutcome } from '../domain/auth.js';
 import { PublishOrder } from './publish-order.js';
 import type { Outbox } from '../../subscriptions/outbox.js';
-import type { OutboxRow } from '../../graph/outbox.repository.js';
+import type { NewOutboxRow } from '../../graph/outbox.repository.js';
 
 export type Emit = (event: DomainEvent) => void;
 
@@ -32,7 +32,7 @@ export class UnitOfWork {
 
   async run<T>(work: (tx: Tx, emit: Emit) => Promise<T>): Promise<T> {
     let events: DomainEvent[] = [];
-    let rows: OutboxRow[] = [];
+    let rows: NewOutboxRow[] = [];
     let ticket: number | undefined;
     const giveUp = () => {
       if (ticket !== undefined) this.order.settle(ticket);
