@@ -2,7 +2,8 @@ import type { Tx } from './cypher.js';
 
 /**
  * (:Instance) nodes: the API and worker processes running against this database and the event
- * bus each uses, renewed by a heartbeat. Not tenant data: one per process.
+ * bus each uses, renewed by a heartbeat. Not tenant data: one per process. Times are the
+ * database's (`timestamp()`): processes on machines whose clocks differ compare them.
  */
 export interface Instance {
   id: string;
@@ -13,27 +14,30 @@ export interface Instance {
   seenAt: number;
 }
 
-export async function announceInstance(tx: Tx, instance: Instance): Promise<void> {
+export async function announceInstance(
+  tx: Tx,
+  instance: Omit<Instance, 'startedAt' | 'seenAt'>,
+): Promise<void> {
   await tx.run({
     cypher: `MERGE (i:Instance {id: $id})
-      SET i.role = $role, i.bus = $bus, i.startedAt = $startedAt, i.seenAt = $seenAt`,
+      SET i.role = $role, i.bus = $bus, i.startedAt = timestamp(), i.seenAt = timestamp()`,
     params: { ...instance },
   });
 }
 
-export async function touchInstance(tx: Tx, id: string, seenAt: number): Promise<void> {
+export async function touchInstance(tx: Tx, id: string): Promise<void> {
   await tx.run({
-    cypher: 'MATCH (i:Instance {id: $id}) SET i.seenAt = $seenAt',
-    params: { id, seenAt },
+    cypher: 'MATCH (i:Instance {id: $id}) SET i.seenAt = timestamp()',
+    params: { id },
   });
 }
 
-/** The other instances seen since `since`, oldest first. */
-export async function otherInstances(tx: Tx, id: string, since: number): Promise<Instance[]> {
+/** The other instances seen in the last `withinMs`, oldest first. */
+export async function otherInstances(tx: Tx, id: string, withinMs: number): Promise<Instance[]> {
   const rows = await tx.run<{ i: Instance }>({
-    cypher: `MATCH (i:Instance) WHERE i.id <> $id AND i.seenAt >= $since
+    cypher: `MATCH (i:Instance) WHERE i.id <> $id AND i.seenAt >= timestamp() - $withinMs
       RETURN i {.id, .role, .bus, .startedAt, .seenAt} AS i ORDER BY i.startedAt`,
-    params: { id, since },
+    params: { id, withinMs },
   });
   return rows.map((r) => r.i);
 }

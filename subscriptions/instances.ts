@@ -31,9 +31,8 @@ export async function joinInstances(opts: {
   logger: Pick<Logger, 'warn'>;
 }): Promise<{ stop(): Promise<void> }> {
   const { graph, self } = opts;
-  const startedAt = Date.now();
-  await graph.write((tx) => announceInstance(tx, { ...self, startedAt, seenAt: startedAt }));
-  const others = await graph.read((tx) => otherInstances(tx, self.id, Date.now() - GONE_MS));
+  await graph.write((tx) => announceInstance(tx, self));
+  const others = await graph.read((tx) => otherInstances(tx, self.id, GONE_MS));
   const conflict = others.find((o) => conflicts(self, o) || conflicts(o, self));
   if (conflict) {
     await graph.write((tx) => removeInstance(tx, self.id));
@@ -43,7 +42,7 @@ export async function joinInstances(opts: {
   }
   const timer = setInterval(() => {
     graph
-      .write((tx) => touchInstance(tx, self.id, Date.now()))
+      .write((tx) => touchInstance(tx, self.id))
       .catch((err: unknown) => opts.logger.warn({ err }, 'instance heartbeat failed'));
   }, HEARTBEAT_MS);
   timer.unref();

@@ -1,4 +1,7 @@
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { afterAll, afterEach, describe, expect, inject, it, vi } from 'vitest';
+import { connectGraph } from '../graph/graph.js';
+import { joinInstances } from '../subscriptions/instances.js';
 import { runEntry, runWorker, type AppProcess } from './utils/process.js';
 import { freePort } from './utils/redis.js';
 
@@ -71,4 +74,34 @@ describe('several processes on one database', () => {
     const next = await api();
     await next.waitFor(/ready at/);
   }, 120_000);
+});
+
+describe("the instance registry, on the database's clock", () => {
+  afterEach(() => void vi.useRealTimers());
+
+  it('sees a live instance from a process whose clock runs a minute ahead', async () => {
+    const graph = await connectGraph(neo4j, { log: () => {}, attempts: 3 });
+    const logger = { warn: () => {} };
+    const worker = await joinInstances({
+      graph,
+      self: { id: `worker-${randomUUID()}`, role: 'worker', bus: 'redis' },
+      logger,
+    });
+    try {
+      // On a machine a minute ahead, the worker's heartbeat looked 15 s stale: an API instance
+      // without Redis took it for gone and started, deaf to the worker's events.
+      vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });
+      vi.setSystemTime(Date.now() + 60_000);
+      const self = { id: `api-${randomUUID()}`, role: 'api' as const, bus: 'in-process' };
+      const joined = await joinInstances({ graph, self, logger }).then(
+        (api) => api.stop().then(() => 'started'),
+        (err: Error) => err.message,
+      );
+      expect(joined).toMatch(/worker .* \(with REDIS_URL\) runs against this Neo4j/);
+    } finally {
+      vi.useRealTimers();
+      await worker.stop();
+      await graph.close();
+    }
+  });
 });
