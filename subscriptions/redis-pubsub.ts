@@ -254,7 +254,8 @@ export async function createRedisPubSub(opts: RedisPubSubOptions): Promise<PubSu
 
   /** A numbered event: tried until the one before it is out, forced after ORDER_WAIT_MS. */
   const inOrder = async (stream: string, orderKey: string, json: string, order: EventOrder) => {
-    const deadline = Date.now() + ORDER_WAIT_MS;
+    // A duration, on the monotonic clock; the predecessor's age is the writers' wall clock.
+    const deadline = performance.now() + ORDER_WAIT_MS;
     for (let pause = 5; ; pause = Math.min(pause * 2, 50)) {
       const now = Date.now();
       const id = await writer.xaddInOrder(
@@ -267,7 +268,7 @@ export async function createRedisPubSub(opts: RedisPubSubOptions): Promise<PubSu
         order.seq,
         order.previousAt ?? '',
         now - RECENT_MS,
-        now >= deadline || closed ? '1' : '0',
+        performance.now() >= deadline || closed ? '1' : '0',
         Math.ceil((2 * RECENT_MS) / 1000),
       );
       if (id !== null) return id;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { describe, expect, inject, it } from 'vitest';
+import { afterEach, describe, expect, inject, it, vi } from 'vitest';
 import { createLogger } from '../src/logger.js';
 import { eventIdOf } from '../subscriptions/event-id.js';
 import { createInProcessPubSub, type PubSub } from '../subscriptions/pubsub.js';
@@ -32,6 +32,8 @@ const event = (
   previousAt,
 });
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 type Heard = { task: { id: string; status: string }; seq: number };
 
 /** The next `n` events as `task:seq status`. */
@@ -55,6 +57,8 @@ async function takeWithId(sub: AsyncIterableIterator<unknown>, n: number) {
 function orderContract(
   make: () => Promise<{ first: PubSub; second: PubSub; reader: PubSub; close(): Promise<void> }>,
 ) {
+  afterEach(() => void vi.useRealTimers());
+
   it('holds an event until the one numbered before it is out, then both go out in commit order', async () => {
     const { first, second, reader, close } = await make();
     try {
@@ -95,6 +99,25 @@ function orderContract(
       expect(await take(sub, 2)).toEqual(['y:5 IN_PROGRESS', 'z:9 READY']);
       await sub.return!();
     } finally {
+      await close();
+    }
+  });
+
+  // The wait for a predecessor is a duration: on the monotonic clock.
+  it('lets an event go out after ORDER_WAIT_MS though the wall clock stepped back meanwhile', async () => {
+    const { second, close } = await make();
+    try {
+      const start = performance.now();
+      const sent = second.publish(T, event('v', 'IN_PROGRESS', 5)); // event 4 never comes
+      await new Promise((r) => setTimeout(r, 100));
+      // NTP steps the clock back an hour: on the wall clock the wait lasted that hour more.
+      vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });
+      vi.setSystemTime(Date.now() - 3_600_000);
+      const out = await Promise.race([sent, sleep(ORDER_WAIT_MS + 3_000).then(() => 'stuck')]);
+      expect(out).toBe(true);
+      expect(performance.now() - start).toBeLessThan(ORDER_WAIT_MS + 1_500);
+    } finally {
+      vi.useRealTimers();
       await close();
     }
   });
