@@ -102,8 +102,8 @@ export async function stopLocalNeo4j(home: string, log: (line: string) => void):
   if (!pid) return false;
   log(`Stopping Neo4j (pid ${pid})...`);
   process.kill(pid, 'SIGTERM');
-  const deadline = Date.now() + 60_000;
-  while (isAlive(pid) && Date.now() < deadline) await sleep(200);
+  const deadline = performance.now() + 60_000;
+  while (isAlive(pid) && performance.now() < deadline) await sleep(200);
   if (isAlive(pid)) {
     log('Neo4j did not stop within 60 s; killing it');
     process.kill(pid, 'SIGKILL');
@@ -233,7 +233,8 @@ async function waitForBolt(
     connectionTimeout: 2_000,
     logging: { level: 'error', logger: () => {} },
   });
-  const deadline = Date.now() + timeoutMs;
+  // Waits are durations: on the monotonic clock (a paused and resumed VM steps the wall clock).
+  const deadline = performance.now() + timeoutMs;
   try {
     for (;;) {
       try {
@@ -252,7 +253,7 @@ async function waitForBolt(
             `Neo4j exited during start-up; the end of ${layout.consoleLog}:\n${tail(layout.consoleLog)}`,
           );
         }
-        if (Date.now() > deadline) {
+        if (performance.now() > deadline) {
           throw new LocalNeo4jError(
             `Neo4j did not answer on ${uri} within ${timeoutMs / 1000} s; see ${layout.logsDir}`,
           );
