@@ -58,14 +58,14 @@ describe.skipIf(!redisServerBinary())('the API while Redis goes away and comes b
     await redis.start();
     // Live again: a new subscription hears a new change.
     let heard = false;
-    const deadline = Date.now() + 20_000;
+    const deadline = performance.now() + 20_000;
     while (!heard) {
       const again = await subscribe(server, OutageWatch);
       await createTask('after Redis came back');
       const next = await again.waitForNext(2_000).catch(() => null);
       heard = next?.data?.taskUpdated.task.title === 'after Redis came back';
       await again.close();
-      if (!heard && Date.now() > deadline) throw new Error('live events did not come back');
+      if (!heard && performance.now() > deadline) throw new Error('live events did not come back');
     }
 
     // The API's revocation watcher subscribed again: revoking a key closes its socket.

@@ -133,9 +133,10 @@ describe.skipIf(!redisUrl)('live events across API and worker processes', () => 
       );
     });
     try {
-      const deadline = Date.now() + 30_000;
+      const deadline = performance.now() + 30_000;
       while ((await subscriptionsOn(0)) < 1) {
-        if (Date.now() > deadline) throw new Error('instance A never registered the subscription');
+        if (performance.now() > deadline)
+          throw new Error('instance A never registered the subscription');
         await new Promise((r) => setTimeout(r, 100));
       }
       const { createTasks } = await gql<{ createTasks: { id: string; key: string }[] }>(
@@ -215,15 +216,16 @@ describe.skipIf(!redisUrl)('live events across API and worker processes', () => 
       { query: 'subscription { taskUpdated { seq } }' },
       { next: () => {}, error: () => {}, complete: () => {} },
     );
-    const deadline = Date.now() + 30_000;
+    const deadline = performance.now() + 30_000;
     while ((await subscriptionsOn(0)) < 1) {
-      if (Date.now() > deadline) throw new Error('instance A never registered the subscription');
+      if (performance.now() > deadline)
+        throw new Error('instance A never registered the subscription');
       await new Promise((r) => setTimeout(r, 100));
     }
-    const revoked = Date.now();
+    const revoked = performance.now();
     await gql(1, `mutation($id: ID!) { revokeApiKey(id: $id) { id } }`, { id: apiKey.id });
     expect(await ended).toBe('4403');
-    expect(Date.now() - revoked).toBeLessThan(1_000);
+    expect(performance.now() - revoked).toBeLessThan(1_000);
     await client.dispose();
   }, 60_000);
 

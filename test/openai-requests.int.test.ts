@@ -170,11 +170,15 @@ describe(
 
       // Streamed calls still report their usage: every request is recorded with its tokens.
       const calls = scripted.requests.length;
-      for (let deadline = Date.now() + 5_000; ; await new Promise((r) => setTimeout(r, 50))) {
+      for (
+        let deadline = performance.now() + 5_000;
+        ;
+        await new Promise((r) => setTimeout(r, 50))
+      ) {
         const usage = await server.gql(`{ llmUsage { calls totalTokens } }`);
         const { llmUsage } = usage.data as { llmUsage: { calls: number; totalTokens: number } };
         const { calls: seen, totalTokens } = llmUsage;
-        if (seen >= calls || Date.now() > deadline) {
+        if (seen >= calls || performance.now() > deadline) {
           expect({ seen, totalTokens }).toEqual({
             seen: calls,
             totalTokens: calls * (USAGE.prompt_tokens + USAGE.completion_tokens),

@@ -31,8 +31,8 @@ const LifecycleCreateAgents = graphql(`
 
 /** Polls until `condition` holds or `timeoutMs` passes; the caller asserts afterwards. */
 async function settle(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  const deadline = performance.now() + timeoutMs;
+  while (!condition() && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));
 }
 
 /** Like settle, but a condition still false at the end is a failure naming `what`. */

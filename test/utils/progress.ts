@@ -14,11 +14,11 @@ export async function untilDone<T>(o: {
   everyMs?: number;
 }): Promise<T> {
   let last = '';
-  let changedAt = Date.now();
+  let changedAt = performance.now();
   for (;;) {
     const value = await o.read();
     if (o.done(value)) return value;
-    const now = Date.now();
+    const now = performance.now();
     const seen = o.progress(value);
     if (seen !== last) {
       last = seen;
