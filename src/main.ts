@@ -103,11 +103,8 @@ async function main(): Promise<void> {
     ? evolutionFromConfig(config, { uow: server.services.uow, logger, pubsub: server.pubsub })
     : undefined;
   evolution?.start();
-  logger.info(`Agent platform ${VERSION} ready at ${server.url} (subscriptions: ${server.wsUrl})`);
-  logger.info(`Console at ${server.url.replace(/\/graphql$/, '/console/')}`);
-  if (server.metricsUrl) logger.info(`Prometheus metrics at ${server.metricsUrl}`);
-  if (admin.source === 'file') printSandboxHelp(server.url, admin.file, admin.key);
-
+  // Before the process says it is ready: a SIGTERM that came before the handler killed it
+  // outright (no handler, no graceful stop), leaving its instance record and connections.
   onShutdown(logger, 15_000, async (signal) => {
     logger.info(`${signal} received: closing subscriptions, draining requests`);
     // Steps get 10 s of the 15 s grace, then go back to the queue for another process.
@@ -122,6 +119,10 @@ async function main(): Promise<void> {
     await tracing?.shutdown();
     logger.info('Stopped');
   });
+  logger.info(`Agent platform ${VERSION} ready at ${server.url} (subscriptions: ${server.wsUrl})`);
+  logger.info(`Console at ${server.url.replace(/\/graphql$/, '/console/')}`);
+  if (server.metricsUrl) logger.info(`Prometheus metrics at ${server.metricsUrl}`);
+  if (admin.source === 'file') printSandboxHelp(server.url, admin.file, admin.key);
 }
 
 /**

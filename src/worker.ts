@@ -78,17 +78,6 @@ async function main(): Promise<void> {
     // READY steps handed out through Redis (ENGINE_DISPATCH; issue 15).
     dispatch: await dispatchFromConfig(config, logger),
   };
-  const scheduler = schedulerFromConfig(config, engineDeps);
-  scheduler.start();
-  // Memory ingestion beside the steps (MEMORY_INGESTION=off turns it off).
-  const ingestion = ingestionFromConfig(config, engineDeps);
-  ingestion?.start();
-  // The learning loop likewise (EVOLUTION=off turns it off).
-  const evolution = evolutionFromConfig(config, engineDeps);
-  evolution?.start();
-  logger.info(
-    `Worker ${scheduler.workerId} running (${config.engine.concurrency} steps at a time, CPU priority nice ${nice})`,
-  );
   // A worker has no HTTP server: Prometheus scrapes it on METRICS_PORT when one is set.
   const { metrics } = config;
   const metricsServer =
@@ -98,6 +87,16 @@ async function main(): Promise<void> {
   if (metricsServer) {
     logger.info(`Prometheus metrics at http://${metrics.host}:${metricsServer.port}/metrics`);
   }
+  // From here to the shutdown handler nothing awaits: a SIGTERM while the metrics server
+  // started, after the scheduler had claimed steps, killed the worker without stopping them.
+  const scheduler = schedulerFromConfig(config, engineDeps);
+  scheduler.start();
+  // Memory ingestion beside the steps (MEMORY_INGESTION=off turns it off).
+  const ingestion = ingestionFromConfig(config, engineDeps);
+  ingestion?.start();
+  // The learning loop likewise (EVOLUTION=off turns it off).
+  const evolution = evolutionFromConfig(config, engineDeps);
+  evolution?.start();
 
   onShutdown(logger, 40_000, async (signal) => {
     logger.info(`${signal} received: finishing ${scheduler.running} running step(s)`);
@@ -112,6 +111,9 @@ async function main(): Promise<void> {
     await tracing?.shutdown();
     logger.info('Worker stopped');
   });
+  logger.info(
+    `Worker ${scheduler.workerId} running (${config.engine.concurrency} steps at a time, CPU priority nice ${nice})`,
+  );
 }
 
 runEntry(main);

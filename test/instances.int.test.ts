@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, describe, expect, inject, it, vi } from 'vitest';
 import { connectGraph } from '../graph/graph.js';
+import { otherInstances } from '../graph/instance.repository.js';
 import { joinInstances } from '../subscriptions/instances.js';
 import { runEntry, runWorker, type AppProcess } from './utils/process.js';
 import { freePort } from './utils/redis.js';
@@ -66,13 +67,15 @@ describe('several processes on one database', () => {
     started.push(handing);
     await handing.waitFor(/Worker .* running/);
     handing.child.kill('SIGTERM');
-    await handing.exited;
+    expect(await handing.exited).toBe(0); // stopped cleanly: its record goes with it
 
     // Once the first has stopped (its record goes with it), another may start.
     first.child.kill('SIGTERM');
     expect(await first.exited).toBe(0);
     const next = await api();
     await next.waitFor(/ready at/);
+    next.child.kill('SIGTERM');
+    expect(await next.exited).toBe(0);
   }, 120_000);
 });
 
@@ -82,9 +85,16 @@ describe("the instance registry, on the database's clock", () => {
   it('sees a live instance from a process whose clock runs a minute ahead', async () => {
     const graph = await connectGraph(neo4j, { log: () => {}, attempts: 3 });
     const logger = { warn: () => {} };
+    // No other process of this suite still counts as alive (a killed one for up to 15 s).
+    const quiet = () => graph.read((tx) => otherInstances(tx, '', 15_000));
+    for (const deadline = performance.now() + 30_000; (await quiet()).length > 0;) {
+      if (performance.now() > deadline) throw new Error('other instances stayed registered');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const workerId = `worker-${randomUUID()}`;
     const worker = await joinInstances({
       graph,
-      self: { id: `worker-${randomUUID()}`, role: 'worker', bus: 'redis' },
+      self: { id: workerId, role: 'worker', bus: 'redis' },
       logger,
     });
     try {
@@ -97,7 +107,7 @@ describe("the instance registry, on the database's clock", () => {
         (api) => api.stop().then(() => 'started'),
         (err: Error) => err.message,
       );
-      expect(joined).toMatch(/worker .* \(with REDIS_URL\) runs against this Neo4j/);
+      expect(joined).toContain(`worker ${workerId} (with REDIS_URL) runs against this Neo4j`);
     } finally {
       vi.useRealTimers();
       await worker.stop();
