@@ -87,8 +87,9 @@ async function main(): Promise<void> {
   if (metricsServer) {
     logger.info(`Prometheus metrics at http://${metrics.host}:${metricsServer.port}/metrics`);
   }
-  // From here to the shutdown handler nothing awaits: a SIGTERM while the metrics server
-  // started, after the scheduler had claimed steps, killed the worker without stopping them.
+  // No await from here to the shutdown handler, which comes before the worker says it runs: a
+  // SIGTERM before the handler (one sent on that line; or while the metrics server started,
+  // steps already claimed) killed the process outright, its steps left to their leases.
   const scheduler = schedulerFromConfig(config, engineDeps);
   scheduler.start();
   // Memory ingestion beside the steps (MEMORY_INGESTION=off turns it off).
