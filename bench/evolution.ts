@@ -24,7 +24,7 @@ import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
 import { connectGraph } from '../graph/graph.js';
-import { migrate } from '../graph/migrations.js';
+import { migrate } from '../graph/migrate.js';
 import { resolveGraphSettings } from '../src/bootstrap.js';
 import { loadConfig } from '../src/config.js';
 import { EVOLUTION_PASSES } from '../src/evolution/passes.js';

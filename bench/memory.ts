@@ -21,7 +21,7 @@ import { cpus, loadavg } from 'node:os';
 import { connectGraph } from '../graph/graph.js';
 import { localNeo4jPid } from '../graph/local/launcher.js';
 import { ensureVectorIndexes } from '../graph/memory/vector.repository.js';
-import { migrate } from '../graph/migrations.js';
+import { migrate } from '../graph/migrate.js';
 import { localNeo4jOptions, resolveGraphSettings } from '../src/bootstrap.js';
 import { loadConfig } from '../src/config.js';
 import { llmEnvSchema, llmFromEnv } from '../src/llm/config.js';

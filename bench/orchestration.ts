@@ -38,7 +38,7 @@
 import { randomUUID } from 'node:crypto';
 import { connectGraph } from '../graph/graph.js';
 import { localNeo4jPid } from '../graph/local/launcher.js';
-import { migrate } from '../graph/migrations.js';
+import { migrate } from '../graph/migrate.js';
 import { localNeo4jOptions, resolveGraphSettings } from '../src/bootstrap.js';
 import { loadConfig } from '../src/config.js';
 import { AgentRole } from '../src/domain/agent.js';

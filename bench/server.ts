@@ -1,5 +1,5 @@
 import { connectGraph, type Graph, type GraphSettings } from '../graph/graph.js';
-import { migrate } from '../graph/migrations.js';
+import { migrate } from '../graph/migrate.js';
 import { resolveGraphSettings } from '../src/bootstrap.js';
 import { loadConfig, type Config } from '../src/config.js';
 import { DEFAULT_LIMITS, type LimitsConfig } from '../src/limits/index.js';

@@ -3,7 +3,7 @@ import { loadConfig } from '../src/config.js';
 import { localNeo4jOptions, resolveGraphSettings } from '../src/bootstrap.js';
 import { connectGraph, type GraphSettings } from '../graph/graph.js';
 import { localNeo4jPid, stopLocalNeo4j } from '../graph/local/launcher.js';
-import { migrate } from '../graph/migrations.js';
+import { migrate } from '../graph/migrate.js';
 import { fetchModel } from '../src/memory/embeddings/model-fetch.js';
 import { modelPresent } from '../src/memory/embeddings/model-files.js';
 import { NO_REDIS, redisServerBinary, startRedisServer } from './utils/redis.js';

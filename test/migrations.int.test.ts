@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { connectGraph, type Graph } from '../graph/graph.js';
-import { MIGRATIONS, migrate } from '../graph/migrations.js';
+import { migrate } from '../graph/migrate.js';
+import { MIGRATIONS } from '../graph/migrations.js';
 
 describe('migrations', () => {
   let graph: Graph;
