@@ -13,7 +13,7 @@ import { ensureCursorSecret } from '../graph/secret.repository.js';
 import { reportMalformedNodes } from '../graph/mappers.js';
 import { createInProcessPubSub, type PubSub } from '../subscriptions/pubsub.js';
 import { localRateLimit, type RateLimit } from './limits/shared-rate-limiter.js';
-import { startWsServer } from '../subscriptions/ws-server.js';
+import { drainWsPlugin, startWsServer } from '../subscriptions/ws-server.js';
 import type { SharedExecutions } from '../subscriptions/per-event.js';
 import type { Config } from './config.js';
 import type { LlmConfig } from './llm/config.js';
@@ -294,15 +294,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
       production
         ? ApolloServerPluginLandingPageDisabled()
         : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
-      {
-        async serverWillStart() {
-          return {
-            async drainServer() {
-              await ws.dispose();
-            },
-          };
-        },
-      },
+      drainWsPlugin(ws),
     ],
   });
   await apollo.start();

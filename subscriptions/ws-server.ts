@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import type { ApolloServerPlugin } from '@apollo/server';
 import {
   getOperationAST,
   GraphQLError,
@@ -61,6 +62,11 @@ export const FORBIDDEN_CLOSE = 4403;
  * they treat 4500 and 1011 as fatal (client.ts, isFatalInternalCloseCode).
  */
 export const TRY_AGAIN_LATER_CLOSE = 1013;
+
+/** An Apollo Server plugin that closes the graphql-ws server `ws` when Apollo drains. */
+export function drainWsPlugin(ws: { dispose(): Promise<void> }): ApolloServerPlugin {
+  return { serverWillStart: async () => ({ drainServer: () => ws.dispose() }) };
+}
 
 /**
  * graphql-ws on the HTTP server's /graphql path. Credentials are checked in onConnect: a
