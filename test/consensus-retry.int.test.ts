@@ -5,7 +5,7 @@ import { createAgentRuntime, type AgentRuntime } from '../src/agents/runtime.js'
 import { loadConfig } from '../src/config.js';
 import type { Scheduler } from '../src/engine/scheduler.js';
 import { startScheduler } from './utils/engine.js';
-import { createPlan, eventually, startWorkflow } from './utils/engine-steps.js';
+import { createPlan, publishedEnds, startWorkflow } from './utils/engine-steps.js';
 import { startTestServer, type TestServer } from './utils/server.js';
 
 /** How long a vote of offline agents may take on a loaded 2-core machine. */
@@ -82,43 +82,40 @@ describe('a consensus step tried again, on the offline model', { timeout: 3 * ST
         maxAttempts: 3,
       } as never,
     ]);
+    const ends = publishedEnds(server);
     await startWorkflow(server, ids.root!);
-    const step = await eventually(
-      'the consensus step to end',
-      async () => {
-        const res = await server.gql(
-          `query($id: ID!) { task(id: $id) { status error attempts
-            runs { id status attempt decision { votes answers { content votes agent { name } } } } } }`,
-          { id: ids.step } as never,
-        );
-        expect(res.errors).toBeUndefined();
-        const task = (
-          res.data as {
-            task: {
-              status: string;
-              error: string | null;
-              attempts: number;
-              runs: {
-                id: string;
-                status: string;
-                attempt: number;
-                decision: {
-                  votes: number;
-                  answers: { content: string; votes: number; agent: { name: string } }[];
-                } | null;
-              }[];
-            };
-          }
-        ).task;
-        return ['COMPLETED', 'FAILED'].includes(task.status) ? task : null;
-      },
-      STEP_MS,
+    // Read once its end was published: a poll could find it COMPLETED mid-commit.
+    await ends.ended(ids.step!, STEP_MS).finally(ends.stop);
+    const res = await server.gql(
+      `query($id: ID!) { task(id: $id) { status error attempts
+        runs { id status attempt decision { votes answers { content votes agent { name } } } } } }`,
+      { id: ids.step } as never,
     );
+    expect(res.errors).toBeUndefined();
+    const step = (
+      res.data as {
+        task: {
+          status: string;
+          error: string | null;
+          attempts: number;
+          runs: {
+            id: string;
+            status: string;
+            attempt: number;
+            decision: {
+              votes: number;
+              answers: { content: string; votes: number; agent: { name: string } }[];
+            } | null;
+          }[];
+        };
+      }
+    ).task;
     expect(step.status, step.error ?? '').toBe('COMPLETED');
     expect(step.attempts).toBe(2);
     const run = step.runs.find((r) => r.status === 'SUCCEEDED')!;
     expect(run.attempt).toBe(2);
     // Each voter answered as itself: its own name and its own instructions.
+    expect(run.decision!.answers).toHaveLength(3);
     for (const a of run.decision!.answers) {
       expect(a.content).toContain(`Answered by ${a.agent.name}.`);
       const units = a.agent.name === 'Cy' ? 'imperial' : 'metric';

@@ -6,7 +6,7 @@ import { loadConfig } from '../src/config.js';
 import type { Scheduler } from '../src/engine/scheduler.js';
 import { TOPICS, type EvolutionEvent } from '../subscriptions/topics.js';
 import { startScheduler } from './utils/engine.js';
-import { createPlan, eventually, startWorkflow } from './utils/engine-steps.js';
+import { createPlan, eventually, publishedEnds, startWorkflow } from './utils/engine-steps.js';
 import { startTestServer, type TestServer } from './utils/server.js';
 
 /** How long a vote of offline agents may take on a loaded 2-core machine (over 60 s seen at load 15). */
@@ -48,6 +48,7 @@ const STEP = `query($id: ID!) { task(id: $id) { status result error attempts
 describe('collective decisions, on the offline model', { timeout: 3 * STEP_MS }, () => {
   let server: TestServer;
   let scheduler: Scheduler;
+  let ends: ReturnType<typeof publishedEnds>;
   const heard: EvolutionEvent[] = [];
   let listening = true;
 
@@ -65,6 +66,7 @@ describe('collective decisions, on the offline model', { timeout: 3 * STEP_MS },
       { name: "Solo", role: MASTER_OPERATOR, capabilities: [{ name: "rare" }] }
     ]) { id } }`);
     expect(res.errors).toBeUndefined();
+    ends = publishedEnds(server);
     const events = server.pubsub.subscribe(TOPICS.evolution, { tenantId: server.tenantId });
     void (async () => {
       for await (const e of events) {
@@ -85,27 +87,25 @@ describe('collective decisions, on the offline model', { timeout: 3 * STEP_MS },
   });
   afterAll(async () => {
     listening = false;
+    ends?.stop();
     await scheduler?.stop({ abort: true });
     await server?.stop();
   });
 
-  /** Creates a root with one step (consensus as given) and runs it to its end. */
+  /**
+   * Creates a root with one step (consensus as given), runs it to its end and reads it once its
+   * end was published: a poll could find it COMPLETED while its decision was still being applied.
+   */
   async function runStep(step: Record<string, unknown>): Promise<StepView> {
     const ids = await createPlan(server, [
       { key: 'root', title: `Bridge survey ${step.title as string}` },
       { key: 'step', parentKey: 'root', ...step } as never,
     ]);
     await startWorkflow(server, ids.root!);
-    return eventually(
-      `the step "${step.title as string}" to end`,
-      async () => {
-        const res = await server.gql(STEP, { id: ids.step } as never);
-        expect(res.errors).toBeUndefined();
-        const task = (res.data as { task: StepView }).task;
-        return ['COMPLETED', 'FAILED'].includes(task.status) ? task : null;
-      },
-      STEP_MS,
-    );
+    await ends.ended(ids.step!, STEP_MS);
+    const res = await server.gql(STEP, { id: ids.step } as never);
+    expect(res.errors).toBeUndefined();
+    return (res.data as { task: StepView }).task;
   }
 
   const count = async (cypher: string, params: Record<string, unknown>) => {

@@ -1,6 +1,8 @@
 import { expect } from 'vitest';
+import { isFinished } from '../../src/domain/task.js';
 import type { Executor } from '../../src/engine/executor.js';
 import type { Scheduler, SchedulerOptions } from '../../src/engine/scheduler.js';
+import { TOPICS, type TaskUpdatedEvent } from '../../subscriptions/topics.js';
 import { graphql } from '../generated/index.js';
 import type { CreateTaskInput } from '../generated/graphql.js';
 import { startScheduler } from './engine.js';
@@ -99,6 +101,29 @@ export async function startPlan(
   const ids = await createPlan(server, inputs);
   await startWorkflow(server, ids[inputs[0]!.key!]!);
   return ids;
+}
+
+/**
+ * The tenant's tasks' ends as published. A poll that finds a step COMPLETED may still miss what
+ * the same commit wrote (its decision, say): Neo4j applies a commit's changes while readers run
+ * (read-committed, neo4j/neo4j#12082). The event is published after the commit returned, when
+ * all of it reads back, as a subscribed client sees it. `stop` ends the subscription.
+ */
+export function publishedEnds(server: TestServer) {
+  const ended = new Set<string>();
+  const events = server.pubsub.subscribe(TOPICS.taskUpdated, { tenantId: server.tenantId });
+  void (async () => {
+    for await (const e of events) {
+      const { task } = e as TaskUpdatedEvent;
+      if (isFinished(task.status)) ended.add(task.id);
+    }
+  })();
+  return {
+    /** Resolves once the task's end was published; fails after `timeoutMs`. */
+    ended: (taskId: string, timeoutMs?: number) =>
+      eventually(`the end of task ${taskId} to be published`, () => ended.has(taskId), timeoutMs),
+    stop: () => void events.return?.(),
+  };
 }
 
 /** A gate a test opens once; executors wait on `opened`. */
