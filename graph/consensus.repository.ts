@@ -77,7 +77,8 @@ export const answerId = (runId: string, agentId: string) => stableId(runId, 'ans
 
 /**
  * Writes the answers and the decision of a run of the tenant; returns the decision's id, or
- * null when the run is not the tenant's (nothing is written then).
+ * null when the run is not the tenant's (nothing is written then). A voter deleted while the
+ * vote ran keeps its answer (and the choice, if chosen), with its agentId and no BY.
  */
 export async function writeConsensus(tx: Tx, c: NewConsensus): Promise<string | null> {
   const chosen = c.answers.find((a) => a.chosen);
@@ -87,13 +88,13 @@ export async function writeConsensus(tx: Tx, c: NewConsensus): Promise<string | 
       MATCH (r:Run {id: $runId}) WHERE r.tenantId = $tenantId
       CALL (r) {
         UNWIND $answers AS a
-        MATCH (ag:Agent {tenantId: $tenantId, id: a.agentId})
+        OPTIONAL MATCH (ag:Agent {tenantId: $tenantId, id: a.agentId})
         MERGE (n:Answer {id: a.id})
           ON CREATE SET n.tenantId = $tenantId, n.createdAt = datetime()
-        SET n.runId = r.id, n.agentId = ag.id, n.content = a.content, n.position = a.position,
-            n.votes = a.votes, n.chosen = a.chosen
+        SET n.runId = r.id, n.agentId = a.agentId, n.content = a.content,
+            n.position = a.position, n.votes = a.votes, n.chosen = a.chosen
         MERGE (n)-[:FOR]->(r)
-        MERGE (n)-[:BY]->(ag)
+        FOREACH (by IN CASE WHEN ag IS NULL THEN [] ELSE [ag] END | MERGE (n)-[:BY]->(by))
       }
       MERGE (d:Decision {id: $decisionId})
         ON CREATE SET d.tenantId = $tenantId, d.createdAt = datetime()

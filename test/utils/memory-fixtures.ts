@@ -152,7 +152,8 @@ export async function seedEvaluations(
 /**
  * A consensus step's run of one tenant as the engine leaves it (issue 12): a SUCCEEDED run of
  * `taskId` by the first agent, two answers (one per agent) that hold `label`, and the decision
- * that chose the first. Returns the ids of the run, the decision and the answers.
+ * that chose the first (or the `chosen`th). Returns the ids of the run, the decision and the
+ * answers.
  */
 export async function seedConsensus(
   graph: Graph,
@@ -160,6 +161,7 @@ export async function seedConsensus(
   label: string,
   taskId: string,
   agentIds: [string, string],
+  chosen: 0 | 1 = 0,
 ): Promise<{ run: string; decision: string; answers: string[] }> {
   const run = randomUUID();
   await graph.write(async (tx) => {
@@ -183,7 +185,7 @@ export async function seedConsensus(
         agentId,
         content: `${label} answer ${i + 1}`,
         votes: 1,
-        chosen: i === 0,
+        chosen: i === chosen,
       })),
     });
     if (!decision) throw new Error('seedConsensus: the run is not the tenant’s');
