@@ -128,6 +128,13 @@ export async function writeConsensus(tx: Tx, c: NewConsensus): Promise<string | 
   return rows[0]?.id ?? null;
 }
 
+/*
+ * A run's decision and answers are read from the run (the tenant's, by its unique id), never by
+ * their own tenantId: that index's work grows with the tenant's history, and a reader that
+ * sees the run ended may not find what its commit created there yet (Neo4j applies a commit's
+ * index entries after its records). Whatever is FOR a tenant's run is the tenant's.
+ */
+
 /** The decision of each run of the tenant that has one. */
 export async function decisionsByRunIds(
   tx: Tx,
@@ -137,7 +144,8 @@ export async function decisionsByRunIds(
   const rows = await tx.run<{ d: NodeLike }>({
     cypher: `
       UNWIND $runIds AS runId
-      MATCH (d:Decision {tenantId: $tenantId})-[:FOR]->(:Run {tenantId: $tenantId, id: runId})
+      MATCH (r:Run {id: runId}) WHERE r.tenantId = $tenantId
+      MATCH (r)<-[:FOR]-(d:Decision)
       RETURN d`,
     params: { tenantId, runIds },
   });
@@ -167,7 +175,8 @@ export async function answersByRunIds(
   const rows = await tx.run<{ n: NodeLike }>({
     cypher: `
       UNWIND $runIds AS runId
-      MATCH (n:Answer {tenantId: $tenantId})-[:FOR]->(:Run {tenantId: $tenantId, id: runId})
+      MATCH (r:Run {id: runId}) WHERE r.tenantId = $tenantId
+      MATCH (r)<-[:FOR]-(n:Answer)
       RETURN n ORDER BY runId, n.position`,
     params: { tenantId, runIds },
   });

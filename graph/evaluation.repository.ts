@@ -154,7 +154,9 @@ export async function evaluationsBySubjectIds(
       UNWIND $subjectIds AS id
       ${SUBJECT('id')}
       WITH s WHERE s.tenantId = $tenantId
-      MATCH (ev:Evaluation)-[:EVALUATES]->(s) WHERE ev.tenantId = $tenantId
+      // From the subject, as effectiveFirst is: the tenant's Evaluations index grows with its
+      // history, and may not hold yet what the commit a reader sees the subject end in wrote.
+      MATCH (ev:Evaluation)-[:EVALUATES]->(s)
       RETURN ev, s.id AS subjectId
       ORDER BY ev.createdAt DESC, ev.id`,
     params: { tenantId, label, subjectIds },

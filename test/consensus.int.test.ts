@@ -94,7 +94,7 @@ describe('collective decisions, on the offline model', { timeout: 3 * STEP_MS },
 
   /**
    * Creates a root with one step (consensus as given), runs it to its end and reads it once its
-   * end was published: a poll could find it COMPLETED while its decision was still being applied.
+   * end was published: a poll could find it COMPLETED while its commit was still being applied.
    */
   async function runStep(step: Record<string, unknown>): Promise<StepView> {
     const ids = await createPlan(server, [

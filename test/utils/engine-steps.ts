@@ -105,9 +105,9 @@ export async function startPlan(
 
 /**
  * The tenant's tasks' ends as published. A poll that finds a step COMPLETED may still miss what
- * the same commit wrote (its decision, say): Neo4j applies a commit's changes while readers run
- * (read-committed, neo4j/neo4j#12082). The event is published after the commit returned, when
- * all of it reads back, as a subscribed client sees it. `stop` ends the subscription.
+ * the same commit created (found by an index): Neo4j applies a commit's changes while readers
+ * run (read-committed, neo4j/neo4j#12082). The event is published after the commit returned,
+ * when all of it reads back, as a subscribed client sees it. `stop` ends the subscription.
  */
 export function publishedEnds(server: TestServer) {
   const ended = new Set<string>();
