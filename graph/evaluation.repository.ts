@@ -142,7 +142,11 @@ const SUBJECT = (id: string) => `
         UNION MATCH (s:Task {id: ${id}}) WHERE $label = 'Task' RETURN s
       }`;
 
-/** Every evaluation of these Runs or Tasks of the tenant, newest first. */
+/**
+ * Every evaluation of these Runs or Tasks of the tenant, newest first. Read from each subject,
+ * as effectiveFirst reads them, not by the tenant's Evaluations (consensus.repository.ts says
+ * why: work that grows with the tenant's history, an index a reader may find behind).
+ */
 export async function evaluationsBySubjectIds(
   tx: Tx,
   tenantId: string,
@@ -154,8 +158,6 @@ export async function evaluationsBySubjectIds(
       UNWIND $subjectIds AS id
       ${SUBJECT('id')}
       WITH s WHERE s.tenantId = $tenantId
-      // From the subject, as effectiveFirst is: the tenant's Evaluations index grows with its
-      // history, and may not hold yet what the commit a reader sees the subject end in wrote.
       MATCH (ev:Evaluation)-[:EVALUATES]->(s)
       RETURN ev, s.id AS subjectId
       ORDER BY ev.createdAt DESC, ev.id`,
