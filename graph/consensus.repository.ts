@@ -132,7 +132,8 @@ export async function writeConsensus(tx: Tx, c: NewConsensus): Promise<string | 
  * A run's decision and answers are read from the run (the tenant's, by its unique id), never by
  * their own tenantId: that index's work grows with the tenant's history, and a reader that
  * sees the run ended may not find what its commit created there yet (Neo4j applies a commit's
- * index entries after its records). Whatever is FOR a tenant's run is the tenant's.
+ * index entries after its records). Whatever is FOR a tenant's run is the tenant's. The seek
+ * is a hint: where runs are few per tenant the planner took Run(tenantId) and filtered by id.
  */
 
 /** The decision of each run of the tenant that has one. */
@@ -144,7 +145,7 @@ export async function decisionsByRunIds(
   const rows = await tx.run<{ d: NodeLike }>({
     cypher: `
       UNWIND $runIds AS runId
-      MATCH (r:Run {id: runId}) WHERE r.tenantId = $tenantId
+      MATCH (r:Run {id: runId}) USING INDEX SEEK r:Run(id) WHERE r.tenantId = $tenantId
       MATCH (r)<-[:FOR]-(d:Decision)
       RETURN d`,
     params: { tenantId, runIds },
@@ -175,7 +176,7 @@ export async function answersByRunIds(
   const rows = await tx.run<{ n: NodeLike }>({
     cypher: `
       UNWIND $runIds AS runId
-      MATCH (r:Run {id: runId}) WHERE r.tenantId = $tenantId
+      MATCH (r:Run {id: runId}) USING INDEX SEEK r:Run(id) WHERE r.tenantId = $tenantId
       MATCH (r)<-[:FOR]-(n:Answer)
       RETURN n ORDER BY runId, n.position`,
     params: { tenantId, runIds },
