@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import neo4j from 'neo4j-driver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Tx } from '../graph/cypher.js';
 import { answersByRunIds, decisionsByRunIds } from '../graph/consensus.repository.js';
-import { evaluationsBySubjectIds } from '../graph/evaluation.repository.js';
+import { evaluationsBySubjectIds, writeEvaluation } from '../graph/evaluation.repository.js';
+import { EvaluationSource } from '../src/domain/evaluation.js';
 import { createOperators, createPlan } from './utils/engine-steps.js';
 import { seedConsensus } from './utils/memory-fixtures.js';
 import { profiler } from './utils/profile.js';
@@ -47,16 +49,23 @@ describe("a run's records are read from the run", () => {
       agents.Bea!,
     ]);
     runId = seeded.run;
-    await server.graph.write((tx) =>
-      tx.run({
-        cypher: `
-          MATCH (r:Run {id: $runId})
-          CREATE (:Evaluation {id: randomUUID(), tenantId: $tenantId, source: 'OBJECTIVE',
-                  score: 1.0, verdict: 'PASS', reasons: ['ok'], rubric: 'r', offline: false,
-                  createdAt: datetime()})-[:EVALUATES]->(r)`,
-        params: { runId, tenantId: server.tenantId },
+    // The run's own evaluation, as the engine writes it.
+    const written = await server.graph.write((tx) =>
+      writeEvaluation(tx, {
+        id: randomUUID(),
+        tenantId: server.tenantId,
+        subjectLabel: 'Run',
+        subjectId: runId,
+        source: EvaluationSource.OBJECTIVE,
+        score: 1,
+        rubric: 'r',
+        reasons: ['ok'],
+        comment: null,
+        by: null,
+        offline: false,
       }),
     );
+    expect(written).not.toBeNull();
   });
   afterAll(async () => {
     await prof.close();
