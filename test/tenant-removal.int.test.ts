@@ -35,11 +35,15 @@ describe('deleteTenantBatch', () => {
     const size = { relationships: 100, nodes: 100 };
     const left = () =>
       graph.read(async (tx) => {
-        const [row] = await tx.run<{ nodes: number; hubDegree: number | null }>({
+        // The relationships left: the hub's, and the other tenant's agent's into this tenant
+        // (which of them a batch takes first follows Neo4j's scan order).
+        const [row] = await tx.run<{ nodes: number; relationships: number }>({
           cypher: `
             RETURN COUNT { MATCH (n {tenantId: $tenantId}) } AS nodes,
-                   COUNT { MATCH (:Agent {tenantId: $tenantId})--() } AS hubDegree`,
-          params: { tenantId },
+                   COUNT { MATCH (:Agent {tenantId: $tenantId})--() } +
+                   COUNT { MATCH (:Agent {tenantId: $other})--({tenantId: $tenantId}) }
+                     AS relationships`,
+          params: { tenantId, other },
         });
         return row!;
       });
@@ -47,12 +51,12 @@ describe('deleteTenantBatch', () => {
     const batches: number[] = [];
     for (let n = await graph.write((tx) => deleteTenantBatch(tx, tenantId, size)); n > 0;) {
       batches.push(n);
-      if (batches.length === 1) expect(await left()).toEqual({ nodes: 251, hubDegree: 150 });
+      if (batches.length === 1) expect(await left()).toEqual({ nodes: 251, relationships: 151 });
       n = await graph.write((tx) => deleteTenantBatch(tx, tenantId, size));
     }
     // 251 relationships (250 to the hub, one to the other tenant's agent), 251 nodes, the tenant.
     expect(batches).toEqual([100, 100, 51, 100, 100, 51, 1]);
-    expect(await left()).toEqual({ nodes: 0, hubDegree: 0 });
+    expect(await left()).toEqual({ nodes: 0, relationships: 0 });
     const survivors = await graph.read((tx) =>
       tx.run<{ tenants: number; kept: number }>({
         cypher: `
