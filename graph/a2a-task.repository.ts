@@ -22,7 +22,7 @@ export async function saveA2ATask(tx: Tx, row: A2ATaskRow): Promise<void> {
       SET a.contextId = $contextId, a.json = $json, a.updatedAt = datetime(),
           a.taskId = coalesce($taskId, a.taskId)
       WITH a WHERE a.taskId IS NOT NULL
-      OPTIONAL MATCH (t:Task {tenantId: $tenantId, id: a.taskId})
+      OPTIONAL MATCH (t:Task {tenantId: $tenantId, id: a.taskId}) USING INDEX SEEK t:Task(id)
       FOREACH (_ IN CASE WHEN t IS NULL THEN [] ELSE [1] END | MERGE (a)-[:FOR]->(t))`,
     params: { ...row },
   });
@@ -35,7 +35,7 @@ export async function loadA2ATask(
   id: string,
 ): Promise<A2ATaskRow | null> {
   const [row] = await tx.run<{ row: A2ATaskRow }>({
-    cypher: `MATCH (a:A2ATask {id: $id}) WHERE a.tenantId = $tenantId
+    cypher: `MATCH (a:A2ATask {id: $id}) USING INDEX SEEK a:A2ATask(id) WHERE a.tenantId = $tenantId
       RETURN a {.id, .tenantId, .contextId, .json, taskId: coalesce(a.taskId, null)} AS row`,
     params: { tenantId, id },
   });

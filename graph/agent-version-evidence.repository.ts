@@ -32,7 +32,8 @@ export async function lowScoringRuns(
 ): Promise<RunEvidence[]> {
   return tx.run<RunEvidence & Record<string, unknown>>({
     cypher: `
-      MATCH (:Agent {tenantId: $tenantId, id: $agentId})<-[:BY]-(r:Run)-[:OF]->(t:Task)
+      MATCH (a:Agent {tenantId: $tenantId, id: $agentId})<-[:BY]-(r:Run)-[:OF]->(t:Task)
+      USING INDEX SEEK a:Agent(id)
       WHERE r.status <> 'RUNNING'
       WITH r, t ORDER BY r.startedAt DESC LIMIT $window
       CALL (r) { ${effectiveEvaluation('r')} }

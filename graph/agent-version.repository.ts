@@ -45,7 +45,7 @@ export async function createVersion(
 ): Promise<AgentVersion | null> {
   const [row] = await tx.run<{ v: NodeLike; parentId: string | null }>({
     cypher: `
-      MATCH (a:Agent {tenantId: $tenantId, id: $v.agentId})
+      MATCH (a:Agent {tenantId: $tenantId, id: $v.agentId}) USING INDEX SEEK a:Agent(id)
       WITH a, COLLECT { MATCH (a)-[:HAS_VERSION]->(o:AgentVersion) RETURN max(o.version) }[0] AS top
       CREATE (v:AgentVersion {id: $id, tenantId: $tenantId, agentId: a.id,
                               version: coalesce(top, 0) + 1, systemPrompt: $v.systemPrompt,
@@ -56,6 +56,7 @@ export async function createVersion(
       CREATE (a)-[:HAS_VERSION]->(v)
       WITH v
       OPTIONAL MATCH (p:AgentVersion {tenantId: $tenantId, id: $v.parentId})
+      USING INDEX SEEK p:AgentVersion(id)
       FOREACH (_ IN CASE WHEN p IS NULL THEN [] ELSE [1] END |
         CREATE (v)-[:EVOLVED_FROM {at: datetime()}]->(p))
       RETURN ${RETURN_VERSION}`,
@@ -72,7 +73,7 @@ export async function createVersion(
 export async function mirrorLive(tx: Tx, tenantId: string, version: AgentVersion): Promise<void> {
   await tx.run({
     cypher: `
-      MATCH (a:Agent {tenantId: $tenantId, id: $agentId})
+      MATCH (a:Agent {tenantId: $tenantId, id: $agentId}) USING INDEX SEEK a:Agent(id)
       SET a.systemPrompt = $systemPrompt, a.model = $model, a.temperature = $temperature,
           a.tools = $tools, a.lessonBudget = $lessonBudget, a.version = $version,
           a.updatedAt = datetime()`,
@@ -108,6 +109,7 @@ export async function moveVersion(
   const [row] = await tx.run<{ v: NodeLike; parentId: string | null }>({
     cypher: `
       MATCH (v:AgentVersion {tenantId: $tenantId, id: $versionId})
+      USING INDEX SEEK v:AgentVersion(id)
       SET v.updatedAt = datetime()
       WITH v WHERE v.status = $from
       SET v.status = $to, v.canaryShare = CASE WHEN $to = 'CANDIDATE' THEN v.canaryShare ELSE 0.0 END
@@ -134,7 +136,8 @@ export async function versionById(
   id: string,
 ): Promise<AgentVersion | null> {
   const [row] = await tx.run<{ v: NodeLike; parentId: string | null }>({
-    cypher: `MATCH (v:AgentVersion {tenantId: $tenantId, id: $id}) RETURN ${RETURN_VERSION}`,
+    cypher: `MATCH (v:AgentVersion {tenantId: $tenantId, id: $id})
+      USING INDEX SEEK v:AgentVersion(id) RETURN ${RETURN_VERSION}`,
     params: { tenantId, id },
   });
   return row ? toVersion(row.v, row.parentId) : null;
@@ -150,7 +153,8 @@ export async function versionsOfAgents(
   const rows = await tx.run<{ v: NodeLike; parentId: string | null }>({
     cypher: `
       UNWIND $agentIds AS agentId
-      MATCH (:Agent {tenantId: $tenantId, id: agentId})-[:HAS_VERSION]->(v)
+      MATCH (a:Agent {tenantId: $tenantId, id: agentId})-[:HAS_VERSION]->(v)
+      USING INDEX SEEK a:Agent(id)
       WHERE v.status IN $statuses
       RETURN ${RETURN_VERSION}`,
     params: { tenantId, agentIds, statuses },
@@ -227,8 +231,10 @@ export async function versionRecords(
 ): Promise<VersionRecord[]> {
   const match =
     'agentId' in which
-      ? 'MATCH (:Agent {tenantId: $tenantId, id: $agentId})-[:HAS_VERSION]->(v:AgentVersion)'
-      : 'UNWIND $versionIds AS id MATCH (v:AgentVersion {tenantId: $tenantId, id: id})';
+      ? `MATCH (a:Agent {tenantId: $tenantId, id: $agentId})-[:HAS_VERSION]->(v:AgentVersion)
+         USING INDEX SEEK a:Agent(id)`
+      : `UNWIND $versionIds AS id MATCH (v:AgentVersion {tenantId: $tenantId, id: id})
+         USING INDEX SEEK v:AgentVersion(id)`;
   const rows = await tx.run<{
     v: NodeLike;
     parentId: string | null;
@@ -296,6 +302,7 @@ export async function versionScores(
   const rows = await tx.run<{ score: number }>({
     cypher: `
       MATCH (r:Run)-[:USED_VERSION]->(v:AgentVersion {tenantId: $tenantId, id: $versionId})
+      USING INDEX SEEK v:AgentVersion(id)
       WHERE $since IS NULL OR r.startedAt >= datetime($since)
       CALL (r) { ${effectiveEvaluation('r')} }
       WITH r, score WHERE score IS NOT NULL

@@ -41,7 +41,8 @@ export async function writePlan(
   // A plan written after a rejected one (rejectPlan) gets ids of its own round: the rejected
   // steps keep theirs, and a MERGE must not find them again.
   const [root] = await tx.run<{ round: number }>({
-    cypher: `MATCH (root:Task {tenantId: $tenantId, id: $rootId}) RETURN coalesce(root.planRound, 0) AS round`,
+    cypher: `MATCH (root:Task {tenantId: $tenantId, id: $rootId})
+      USING INDEX SEEK root:Task(id) RETURN coalesce(root.planRound, 0) AS round`,
     params: { tenantId, rootId },
   });
   const round = root?.round ?? 0;
@@ -71,6 +72,7 @@ export async function writePlan(
   await tx.run({
     cypher: `
       MATCH (root:Task {tenantId: $tenantId, id: $rootId}), (cos:Agent {tenantId: $tenantId, id: $chiefId})
+      USING INDEX SEEK root:Task(id) USING INDEX SEEK cos:Agent(id)
       UNWIND $rows AS s
       MERGE (t:Task {id: s.id})
         ON CREATE SET t.tenantId = $tenantId, t.key = s.key, t.title = s.title,
@@ -112,7 +114,7 @@ export async function writePlan(
   });
   await tx.run({
     cypher: `
-      MATCH (root:Task {tenantId: $tenantId, id: $rootId})
+      MATCH (root:Task {tenantId: $tenantId, id: $rootId}) USING INDEX SEEK root:Task(id)
       WHERE root.planApproval = true AND root.status = 'IN_PROGRESS'
       SET root.status = 'AWAITING_APPROVAL', root.waitingReason = $reason,
           root.version = root.version + 1, root.updatedAt = datetime()`,
@@ -164,9 +166,11 @@ export async function writeMessage(tx: Tx, m: MessageDraft): Promise<string> {
         CREATE (m)-[:IN]->(c)
         WITH m
         OPTIONAL MATCH (from:Agent {tenantId: $tenantId, id: $fromAgentId})
+        USING INDEX SEEK from:Agent(id)
         FOREACH (_ IN CASE WHEN from IS NULL THEN [] ELSE [1] END | CREATE (from)-[:SENT]->(m))
         WITH m
         OPTIONAL MATCH (about:Task {tenantId: $tenantId, id: $aboutTaskId})
+        USING INDEX SEEK about:Task(id)
         FOREACH (_ IN CASE WHEN about IS NULL THEN [] ELSE [1] END | CREATE (m)-[:ABOUT]->(about))
         WITH m
         UNWIND $toAgentIds AS toId
@@ -204,6 +208,7 @@ export async function writeKnowledge(tx: Tx, k: KnowledgeDraft): Promise<string>
   await tx.run({
     cypher: `
       MATCH (t:Task {tenantId: $tenantId, id: $taskId}), (a:Agent {tenantId: $tenantId, id: $agentId})
+      USING INDEX SEEK t:Task(id) USING INDEX SEEK a:Agent(id)
       MERGE (k:Knowledge {id: $id})
         ON CREATE SET k.tenantId = $tenantId, k.kind = $kind, k.content = $content,
                       k.confidence = $confidence, k.tags = $tags, k.tagText = $tagText,
@@ -237,7 +242,8 @@ export async function reportsOfPlan(
 /** Whether a plan was already written under the task (a repeated planning step skips it). */
 export async function hasPlan(tx: Tx, tenantId: string, rootId: string): Promise<boolean> {
   const rows = await tx.run({
-    cypher: `MATCH (:Task)-[:SUBTASK_OF]->(:Task {tenantId: $tenantId, id: $rootId}) RETURN 1 AS x LIMIT 1`,
+    cypher: `MATCH (:Task)-[:SUBTASK_OF]->(root:Task {tenantId: $tenantId, id: $rootId})
+      USING INDEX SEEK root:Task(id) RETURN 1 AS x LIMIT 1`,
     params: { tenantId, rootId },
   });
   return rows.length > 0;

@@ -46,7 +46,7 @@ export function storedBudgetsQuery(
 ): CypherQuery {
   return {
     cypher: `
-      OPTIONAL MATCH (t:Task {tenantId: $tenantId, id: $taskId})
+      OPTIONAL MATCH (t:Task {tenantId: $tenantId, id: $taskId}) USING INDEX SEEK t:Task(id)
       CALL (t) {
         OPTIONAL MATCH (t)-[:SUBTASK_OF*0..]->(r:Task)
         WHERE NOT EXISTS { (r)-[:SUBTASK_OF]->() }
@@ -75,7 +75,8 @@ const SPENT: Record<BudgetScope, string> = {
         RETURN {tokens: coalesce(sum(c.totalTokens), 0), usd: coalesce(sum(c.costUsd), 0.0)} AS AGENT
       }`,
   TASK: `CALL () {
-        OPTIONAL MATCH (s:Task {tenantId: $tenantId})-[:SUBTASK_OF*0..]->(:Task {tenantId: $tenantId, id: $rootId})
+        OPTIONAL MATCH (s:Task {tenantId: $tenantId})-[:SUBTASK_OF*0..]->(root:Task {tenantId: $tenantId, id: $rootId})
+        USING INDEX SEEK root:Task(id)
         OPTIONAL MATCH (c:LLMCall {tenantId: $tenantId, taskId: s.id})
         USING INDEX SEEK c:LLMCall(tenantId, taskId)
         RETURN {tokens: coalesce(sum(c.totalTokens), 0), usd: coalesce(sum(c.costUsd), 0.0)} AS TASK
@@ -192,7 +193,7 @@ export async function budgetTargetExists(
   if (scope === BudgetScope.TENANT) return { exists: targetId === tenantId, isRoot: true };
   const label = scope === BudgetScope.AGENT ? 'Agent' : 'Task';
   const [row] = await tx.run<{ isRoot: boolean }>({
-    cypher: `MATCH (n:${label} {tenantId: $tenantId, id: $targetId})
+    cypher: `MATCH (n:${label} {tenantId: $tenantId, id: $targetId}) USING INDEX SEEK n:${label}(id)
              RETURN NOT EXISTS { (n)-[:SUBTASK_OF]->() } AS isRoot`,
     params: { tenantId, targetId },
   });

@@ -64,7 +64,7 @@ export interface CheckpointSummary {
 // Takes the run's write lock before reading its status, so a put racing the run's end
 // (endRun locks and ends it) either commits before the end or sees it ended.
 const LIVE_RUN = `
-  MATCH (r:Run {id: $runId, tenantId: $tenantId})
+  MATCH (r:Run {id: $runId, tenantId: $tenantId}) USING INDEX SEEK r:Run(id)
   ${lockAndBump('r', 'Run', 'checkpointWrites')}
   WITH r WHERE r.status = 'RUNNING'`;
 
@@ -287,7 +287,7 @@ export async function checkpointsByRunIds(
   const rows = await tx.run<{ runId: string; c: Record<string, unknown> }>({
     cypher: `
       UNWIND $runIds AS runId
-      MATCH (r:Run {id: runId, tenantId: $tenantId})
+      MATCH (r:Run {id: runId, tenantId: $tenantId}) USING INDEX SEEK r:Run(id)
       CALL (r) {
         MATCH (r)-[:CHECKPOINTED]->(c:Checkpoint {tenantId: $tenantId})
         RETURN c ORDER BY c.checkpointId DESC LIMIT $first

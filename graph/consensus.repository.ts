@@ -26,7 +26,7 @@ export async function setConsensusSpecs(
   await tx.run({
     cypher: `
       UNWIND $specs AS s
-      MATCH (t:Task {tenantId: $tenantId, id: s.taskId})
+      MATCH (t:Task {tenantId: $tenantId, id: s.taskId}) USING INDEX SEEK t:Task(id)
       SET t.consensusVoters = s.voters, t.consensusStrategy = s.strategy`,
     params: {
       tenantId,
@@ -85,10 +85,10 @@ export async function writeConsensus(tx: Tx, c: NewConsensus): Promise<string | 
   if (!chosen) throw new Error('writeConsensus needs one chosen answer');
   const rows = await tx.run<{ id: string }>({
     cypher: `
-      MATCH (r:Run {id: $runId}) WHERE r.tenantId = $tenantId
+      MATCH (r:Run {id: $runId}) USING INDEX SEEK r:Run(id) WHERE r.tenantId = $tenantId
       CALL (r) {
         UNWIND $answers AS a
-        OPTIONAL MATCH (ag:Agent {tenantId: $tenantId, id: a.agentId})
+        OPTIONAL MATCH (ag:Agent {tenantId: $tenantId, id: a.agentId}) USING INDEX SEEK ag:Agent(id)
         MERGE (n:Answer {id: a.id})
           ON CREATE SET n.tenantId = $tenantId, n.createdAt = datetime()
         SET n.runId = r.id, n.agentId = a.agentId, n.content = a.content,
@@ -102,7 +102,7 @@ export async function writeConsensus(tx: Tx, c: NewConsensus): Promise<string | 
           d.tie = $tie, d.reason = $reason, d.answerId = $chosenId
       MERGE (d)-[:FOR]->(r)
       WITH d
-      MATCH (chosen:Answer {tenantId: $tenantId, id: $chosenId})
+      MATCH (chosen:Answer {tenantId: $tenantId, id: $chosenId}) USING INDEX SEEK chosen:Answer(id)
       MERGE (d)-[:CHOSE]->(chosen)
       RETURN d.id AS id`,
     params: {

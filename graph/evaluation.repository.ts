@@ -50,7 +50,7 @@ export async function effectiveRunScores(
   const rows = await tx.run<{ id: string; score: number | null; verdict: string; source: string }>({
     cypher: `
       UNWIND $runIds AS id
-      MATCH (r:Run {id: id}) WHERE r.tenantId = $tenantId
+      MATCH (r:Run {id: id}) USING INDEX SEEK r:Run(id) WHERE r.tenantId = $tenantId
       CALL (r) { ${effectiveEvaluation('r')} }
       RETURN id, score, verdict, source`,
     params: { tenantId, runIds },

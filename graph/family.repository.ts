@@ -14,7 +14,7 @@ export async function setWorkflowFamily(
 ): Promise<void> {
   await tx.run({
     cypher: `
-      MATCH (root:Task {tenantId: $tenantId, id: $rootId})
+      MATCH (root:Task {tenantId: $tenantId, id: $rootId}) USING INDEX SEEK root:Task(id)
       OPTIONAL MATCH (d:Task)-[:SUBTASK_OF*1..]->(root)
       WITH root, collect(DISTINCT d) AS below
       UNWIND [root] + below AS t

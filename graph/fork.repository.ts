@@ -40,6 +40,7 @@ export async function forkPointOf(
   }>({
     cypher: `
       MATCH (r:Run {tenantId: $tenantId, id: $runId})-[:CHECKPOINTED]->(c:Checkpoint {id: $checkpointId})
+      USING INDEX SEEK r:Run(id)
       WHERE c.tenantId = $tenantId
       MATCH (r)-[:OF]->(t:Task)
       OPTIONAL MATCH (r)-[:BY]->(a:Agent)
@@ -67,8 +68,9 @@ export async function createFork(
 ): Promise<Task> {
   const [row] = await tx.run<{ f: NodeLike }>({
     cypher: `
-      MATCH (s:Task {tenantId: $tenantId, id: $stepId})
-      MATCH (c:Checkpoint {id: $checkpointId}) WHERE c.tenantId = $tenantId
+      MATCH (s:Task {tenantId: $tenantId, id: $stepId}) USING INDEX SEEK s:Task(id)
+      MATCH (c:Checkpoint {id: $checkpointId})
+      USING INDEX SEEK c:Checkpoint(id) WHERE c.tenantId = $tenantId
       CREATE (f:Task {id: $id, tenantId: $tenantId, title: left('Fork of ' + s.title, 200),
                       description: s.description, priority: s.priority, status: 'READY',
                       orchestrated: true, attempts: 0, maxAttempts: s.maxAttempts, version: 1,
@@ -86,7 +88,7 @@ export async function createFork(
         MERGE (f)-[:DEPENDS_ON]->(d)
       }
       CALL (f) {
-        MATCH (a:Agent {tenantId: $tenantId, id: $agentId})
+        MATCH (a:Agent {tenantId: $tenantId, id: $agentId}) USING INDEX SEEK a:Agent(id)
         MERGE (f)-[:ASSIGNED_TO]->(a)
       }
       RETURN f`,
@@ -118,6 +120,7 @@ export async function forkSourceOf(
   }>({
     cypher: `
       MATCH (f:Task {tenantId: $tenantId, id: $taskId})-[:FORKED_FROM]->(c:Checkpoint)
+      USING INDEX SEEK f:Task(id)
       RETURN c.threadId AS threadId, c.ns AS ns, c.checkpointId AS checkpointId,
              f.forkMessage AS message`,
     params: { tenantId, taskId },

@@ -16,7 +16,7 @@ export async function unknownIds(
   const rows = await tx.run<{ id: string }>({
     cypher: `
       UNWIND $ids AS id
-      OPTIONAL MATCH (n:${label} {tenantId: $tenantId, id: id})
+      OPTIONAL MATCH (n:${label} {tenantId: $tenantId, id: id}) USING INDEX SEEK n:${label}(id)
       WITH id, n WHERE n IS NULL
       RETURN id`,
     params: { tenantId, ids: [...new Set(ids)] },

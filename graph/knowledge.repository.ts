@@ -52,15 +52,16 @@ export async function createKnowledge(
                            createdAt: datetime(), updatedAt: datetime()})
       WITH n, k
       CALL (n, k) {
-        MATCH (a:Agent {tenantId: $tenantId, id: k.agentId})
+        MATCH (a:Agent {tenantId: $tenantId, id: k.agentId}) USING INDEX SEEK a:Agent(id)
         CREATE (n)-[:CONTRIBUTED_BY]->(a)
       }
       CALL (n, k) {
-        MATCH (t:Task {tenantId: $tenantId, id: k.taskId})
+        MATCH (t:Task {tenantId: $tenantId, id: k.taskId}) USING INDEX SEEK t:Task(id)
         CREATE (n)-[:LEARNED_FROM]->(t)
       }
       CALL (n, k) {
         MATCH (old:Knowledge {tenantId: $tenantId, id: k.supersedesId})
+        USING INDEX SEEK old:Knowledge(id)
         CREATE (n)-[:SUPERSEDES]->(old)
       }
       RETURN n`,
@@ -83,7 +84,7 @@ export async function patchKnowledge(
   if (patch.tags) props.tagText = tagText(patch.tags);
   const [row] = await tx.run<{ n: NodeLike }>({
     cypher: `
-      MATCH (n:Knowledge {tenantId: $tenantId, id: $id})
+      MATCH (n:Knowledge {tenantId: $tenantId, id: $id}) USING INDEX SEEK n:Knowledge(id)
       SET n += $props, n.updatedAt = datetime()
       RETURN n`,
     params: { tenantId, id, props },
@@ -95,7 +96,7 @@ export async function patchKnowledge(
 export async function deleteKnowledge(tx: Tx, tenantId: string, id: string): Promise<boolean> {
   const [row] = await tx.run<{ deleted: number }>({
     cypher: `
-      OPTIONAL MATCH (n:Knowledge {tenantId: $tenantId, id: $id})
+      OPTIONAL MATCH (n:Knowledge {tenantId: $tenantId, id: $id}) USING INDEX SEEK n:Knowledge(id)
       DETACH DELETE n
       RETURN count(n) AS deleted`,
     params: { tenantId, id },

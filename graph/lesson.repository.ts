@@ -75,7 +75,7 @@ export async function createLesson(
       WITH k, created
       CALL (k) {
         UNWIND $runIds AS runId
-        MATCH (r:Run {id: runId}) WHERE r.tenantId = $tenantId
+        MATCH (r:Run {id: runId}) USING INDEX SEEK r:Run(id) WHERE r.tenantId = $tenantId
         MERGE (k)-[d:DERIVED_FROM]->(r) ON CREATE SET d.at = datetime()
       }
       RETURN created`,
@@ -96,10 +96,12 @@ export async function strengthenLesson(
 ): Promise<number | null> {
   const [row] = await tx.run<{ strength: number }>({
     cypher: `
-      MATCH (k:Knowledge {id: $id}) WHERE k.tenantId = $tenantId AND k.kind = 'LESSON'
+      MATCH (k:Knowledge {id: $id})
+      USING INDEX SEEK k:Knowledge(id) WHERE k.tenantId = $tenantId AND k.kind = 'LESSON'
       CALL (k) {
         UNWIND $runIds AS runId
-        MATCH (r:Run {id: runId}) WHERE r.tenantId = $tenantId AND NOT (k)-[:DERIVED_FROM]->(r)
+        MATCH (r:Run {id: runId})
+        USING INDEX SEEK r:Run(id) WHERE r.tenantId = $tenantId AND NOT (k)-[:DERIVED_FROM]->(r)
         MERGE (k)-[d:DERIVED_FROM]->(r) ON CREATE SET d.at = datetime()
         RETURN count(*) AS added
       }
@@ -133,7 +135,7 @@ export function lessonsFor(
 ): Promise<PromptLesson[]> {
   return tx.run<PromptLesson & Record<string, unknown>>({
     cypher: `
-      MATCH (t:Task {id: $taskId}) WHERE t.tenantId = $tenantId
+      MATCH (t:Task {id: $taskId}) USING INDEX SEEK t:Task(id) WHERE t.tenantId = $tenantId
       WITH t, [(t)-[:REQUIRES]->(c:Capability) | c.name] AS caps
       MATCH (l:Knowledge {tenantId: $tenantId, kind: 'LESSON'})
       WHERE l.status IN ['ACTIVE', 'CANDIDATE']
@@ -173,7 +175,7 @@ export async function efficacyCounts(
   const rows = await tx.run<ArmCounts & Record<string, unknown>>({
     cypher: `
       UNWIND $ids AS id
-      MATCH (l:Knowledge {id: id}) WHERE l.tenantId = $tenantId
+      MATCH (l:Knowledge {id: id}) USING INDEX SEEK l:Knowledge(id) WHERE l.tenantId = $tenantId
       CALL (l) {
         CALL (l) {
           MATCH (t:Task {tenantId: $tenantId, family: l.family}) WHERE l.family IS NOT NULL
@@ -225,7 +227,8 @@ export async function driftCounts(
 ): Promise<ArmCounts> {
   const [row] = await tx.run<ArmCounts & Record<string, unknown>>({
     cypher: `
-      MATCH (l:Knowledge {id: $id})-[:APPLIED_IN]->(r:Run) WHERE l.tenantId = $tenantId
+      MATCH (l:Knowledge {id: $id})-[:APPLIED_IN]->(r:Run)
+      USING INDEX SEEK l:Knowledge(id) WHERE l.tenantId = $tenantId
         AND r.tenantId = $tenantId AND r.status IN ['SUCCEEDED', 'FAILED']
       CALL (r) { ${effectiveEvaluation('r')} }
       WITH r, verdict WHERE verdict IS NOT NULL
@@ -266,7 +269,8 @@ export async function storeEfficacy(
   delta: number | null,
 ): Promise<void> {
   await tx.run({
-    cypher: `MATCH (l:Knowledge {id: $id}) WHERE l.tenantId = $tenantId SET l.efficacyDelta = $delta`,
+    cypher: `MATCH (l:Knowledge {id: $id})
+      USING INDEX SEEK l:Knowledge(id) WHERE l.tenantId = $tenantId SET l.efficacyDelta = $delta`,
     params: { tenantId, id, delta },
   });
 }
@@ -284,7 +288,8 @@ export async function moveLesson(
 ): Promise<{ lesson: Lesson; from: LessonStatus } | null> {
   const [row] = await tx.run<{ l: { properties: Record<string, unknown> }; was: LessonStatus }>({
     cypher: `
-      MATCH (l:Knowledge {id: $id}) WHERE l.tenantId = $tenantId AND l.kind = 'LESSON'
+      MATCH (l:Knowledge {id: $id})
+      USING INDEX SEEK l:Knowledge(id) WHERE l.tenantId = $tenantId AND l.kind = 'LESSON'
       ${lockAndBump('l', 'Knowledge')}
       WITH l, l.status AS was WHERE was IN $from
       SET l.status = $to, l.updatedAt = datetime()
@@ -297,7 +302,8 @@ export async function moveLesson(
 /** One lesson of the tenant, or null. */
 export async function lessonById(tx: Tx, tenantId: string, id: string): Promise<Lesson | null> {
   const [row] = await tx.run<{ l: { properties: Record<string, unknown> } }>({
-    cypher: `MATCH (l:Knowledge {id: $id}) WHERE l.tenantId = $tenantId AND l.kind = 'LESSON' RETURN l`,
+    cypher: `MATCH (l:Knowledge {id: $id})
+      USING INDEX SEEK l:Knowledge(id) WHERE l.tenantId = $tenantId AND l.kind = 'LESSON' RETURN l`,
     params: { tenantId, id },
   });
   return row ? toLesson(row.l.properties) : null;
@@ -312,7 +318,7 @@ export async function lessonLinks(
   const rows = await tx.run<{ id: string; derivedFrom: string[]; appliedRuns: number }>({
     cypher: `
       UNWIND $ids AS id
-      MATCH (l:Knowledge {id: id}) WHERE l.tenantId = $tenantId
+      MATCH (l:Knowledge {id: id}) USING INDEX SEEK l:Knowledge(id) WHERE l.tenantId = $tenantId
       RETURN id,
         [(l)-[d:DERIVED_FROM]->(r:Run) WHERE r.tenantId = $tenantId | r.id] AS derivedFrom,
         COUNT { (l)-[:APPLIED_IN]->(r:Run) WHERE r.tenantId = $tenantId } AS appliedRuns`,

@@ -19,7 +19,7 @@ export async function recordLLMCall(tx: Tx, call: LLMCallRecord): Promise<void> 
       MERGE (c:LLMCall {id: $id})
       ON CREATE SET c += $props, c.createdAt = datetime(), c.updatedAt = datetime()
       WITH c
-      OPTIONAL MATCH (r:Run {tenantId: $tenantId, id: $runId})
+      OPTIONAL MATCH (r:Run {tenantId: $tenantId, id: $runId}) USING INDEX SEEK r:Run(id)
       OPTIONAL MATCH (r)-[:OF]->(t:Task)
       OPTIONAL MATCH (r)-[:BY]->(a:Agent)
       SET c.runId = r.id, c.taskId = coalesce($taskId, t.id), c.agentId = coalesce($agentId, a.id)

@@ -39,6 +39,7 @@ export async function usageTrendRows(
            sum(c.completionTokens) AS completionTokens, sum(c.totalTokens) AS totalTokens,
            sum(c.costUsd) AS costUsd
       OPTIONAL MATCH (a:Agent {tenantId: $tenantId, id: CASE WHEN $byAgent THEN key END})
+      USING INDEX SEEK a:Agent(id)
       RETURN bucket, key, a.name AS name, calls, promptTokens, completionTokens, totalTokens,
              costUsd
       ORDER BY bucket, key`,

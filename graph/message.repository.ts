@@ -80,6 +80,7 @@ export function insertMessagesQuery(tenantId: string, messages: NewMessage[]): C
       UNWIND $messages AS m
       CALL (m) {
         MATCH (c:Conversation {tenantId: $tenantId, id: m.conversationId})
+        USING INDEX SEEK c:Conversation(id)
         ${lockAndBump('c', 'Conversation', 'messageCount')}
         SET c.updatedAt = datetime()
         CREATE (msg:Message {id: m.id, tenantId: $tenantId, kind: m.kind, content: m.content,
@@ -98,7 +99,7 @@ export function insertMessagesQuery(tenantId: string, messages: NewMessage[]): C
         CREATE (msg)-[:TO]->(a)
       }
       CALL (m, msg) {
-        MATCH (t:Task {tenantId: $tenantId, id: m.aboutTaskId})
+        MATCH (t:Task {tenantId: $tenantId, id: m.aboutTaskId}) USING INDEX SEEK t:Task(id)
         CREATE (msg)-[:ABOUT]->(t)
       }
       RETURN msg`,
@@ -258,7 +259,8 @@ export function listMessages(
     conditions.push(`(EXISTS { (:Agent {tenantId: $tenantId, id: $agentId})-[:SENT]->(n) }
       OR EXISTS { (n)-[:TO]->(:Agent {tenantId: $tenantId, id: $agentId}) }
       OR (n.broadcast AND EXISTS {
-        MATCH (a:Agent {tenantId: $tenantId, id: $agentId}) WHERE a.createdAt <= n.createdAt
+        MATCH (a:Agent {tenantId: $tenantId, id: $agentId})
+        USING INDEX SEEK a:Agent(id) WHERE a.createdAt <= n.createdAt
       }))`);
     params.agentId = filter.agentId;
   }
@@ -346,7 +348,7 @@ export async function chatContext(
 ): Promise<ChatContext | null> {
   const [row] = await tx.run<{ summary: string | null; upTo: number; lines: ChatLine[] }>({
     cypher: `
-      MATCH (c:Conversation {tenantId: $tenantId, id: $id})
+      MATCH (c:Conversation {tenantId: $tenantId, id: $id}) USING INDEX SEEK c:Conversation(id)
       WITH c, coalesce(c.summaryUpTo, 0) AS upTo
       CALL (c, upTo) {
         // Two seeks of the (tenantId, conversationId, seq) index: reads stay bounded.
@@ -389,7 +391,7 @@ export async function saveChatSummary(
 ): Promise<void> {
   await tx.run({
     cypher: `
-      MATCH (c:Conversation {tenantId: $tenantId, id: $id})
+      MATCH (c:Conversation {tenantId: $tenantId, id: $id}) USING INDEX SEEK c:Conversation(id)
       WHERE coalesce(c.summaryUpTo, 0) < $upTo
       SET c.summary = $text, c.summaryUpTo = $upTo`,
     params: { tenantId, id: conversationId, text: summary.text, upTo: neo4j.int(summary.upTo) },

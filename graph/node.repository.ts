@@ -29,7 +29,9 @@ function typed(label: NodeLabel, node: NodeLike): TypedNode {
 /** Any node of the tenant by id (each label's unique index is used), or null. */
 export async function nodeById(tx: Tx, tenantId: string, id: string): Promise<TypedNode | null> {
   const branches = Object.keys(MAPPERS).map(
-    (label) => `MATCH (n:${label} {tenantId: $tenantId, id: $id}) RETURN n, '${label}' AS label`,
+    (label) =>
+      `MATCH (n:${label} {tenantId: $tenantId, id: $id}) USING INDEX SEEK n:${label}(id)
+       RETURN n, '${label}' AS label`,
   );
   const [row] = await tx.run<{ n: NodeLike; label: NodeLabel }>({
     cypher: `CALL () { ${branches.join(' UNION ')} } RETURN n, label LIMIT 1`,

@@ -29,7 +29,8 @@ export interface PlanStepRow {
 export async function planSteps(tx: Tx, tenantId: string, rootId: string): Promise<PlanStepRow[]> {
   return tx.run<PlanStepRow & Record<string, unknown>>({
     cypher: `
-      MATCH (s:Task {tenantId: $tenantId})-[:SUBTASK_OF]->(:Task {tenantId: $tenantId, id: $rootId})
+      MATCH (s:Task {tenantId: $tenantId})-[:SUBTASK_OF]->(root:Task {tenantId: $tenantId, id: $rootId})
+      USING INDEX SEEK root:Task(id)
       RETURN s.id AS id, s.key AS key, s.title AS title, s.description AS description,
              s.priority AS priority, s.condition AS condition, s.status AS status,
              COLLECT { MATCH (s)-[:REQUIRES]->(c:Capability) RETURN c.name ORDER BY c.name } AS capabilities,
@@ -78,7 +79,7 @@ export async function writePlanEdits(
   if (w.create.length > 0) {
     await tx.run({
       cypher: `
-        MATCH (root:Task {tenantId: $tenantId, id: $rootId})
+        MATCH (root:Task {tenantId: $tenantId, id: $rootId}) USING INDEX SEEK root:Task(id)
         OPTIONAL MATCH (root)-[:ASSIGNED_TO]->(cos:Agent {tenantId: $tenantId})
         UNWIND $rows AS s
         CREATE (t:Task {id: s.id, tenantId: $tenantId, key: s.key, title: s.title,
@@ -97,7 +98,7 @@ export async function writePlanEdits(
     await tx.run({
       cypher: `
         UNWIND $rows AS s
-        MATCH (t:Task {tenantId: $tenantId, id: s.id})
+        MATCH (t:Task {tenantId: $tenantId, id: s.id}) USING INDEX SEEK t:Task(id)
         SET t.title = s.title, t.description = s.description, t.priority = s.priority,
             t.condition = s.condition, t.updatedAt = datetime()
         WITH t, s
@@ -118,7 +119,7 @@ export async function writePlanEdits(
   }
   await tx.run({
     cypher: `
-      MATCH (syn:Task {tenantId: $tenantId, id: $synthesisId})
+      MATCH (syn:Task {tenantId: $tenantId, id: $synthesisId}) USING INDEX SEEK syn:Task(id)
       CALL (syn) { MATCH (syn)-[r:DEPENDS_ON]->() DELETE r }
       WITH syn
       UNWIND $live AS depId
@@ -142,7 +143,7 @@ export async function writePlanEdits(
 export async function releasePlan(tx: Tx, tenantId: string, rootId: string): Promise<Task> {
   const [row] = await tx.run<{ t: NodeLike }>({
     cypher: `
-      MATCH (t:Task {tenantId: $tenantId, id: $rootId})
+      MATCH (t:Task {tenantId: $tenantId, id: $rootId}) USING INDEX SEEK t:Task(id)
       WHERE t.status = 'AWAITING_APPROVAL'
       SET t.status = 'IN_PROGRESS', t.waitingReason = null, t.version = t.version + 1,
           t.updatedAt = datetime()
@@ -167,7 +168,8 @@ export async function cancelPlanSteps(
 ): Promise<Task[]> {
   const rows = await tx.run<{ t: NodeLike }>({
     cypher: `
-      MATCH (t:Task {tenantId: $tenantId})-[:SUBTASK_OF]->(:Task {tenantId: $tenantId, id: $rootId})
+      MATCH (t:Task {tenantId: $tenantId})-[:SUBTASK_OF]->(root:Task {tenantId: $tenantId, id: $rootId})
+      USING INDEX SEEK root:Task(id)
       SET t.status = 'CANCELLED', t.error = $error, t.version = t.version + 1,
           t.updatedAt = datetime()
       RETURN t ORDER BY t.id`,
@@ -184,7 +186,7 @@ export async function replan(
 ): Promise<Task> {
   const [row] = await tx.run<{ root: NodeLike }>({
     cypher: `
-      MATCH (root:Task {tenantId: $tenantId, id: $rootId})
+      MATCH (root:Task {tenantId: $tenantId, id: $rootId}) USING INDEX SEEK root:Task(id)
       WHERE root.status = 'AWAITING_APPROVAL'
       CALL (root) {
         MATCH (t:Task {tenantId: $tenantId})-[r:SUBTASK_OF]->(root)
@@ -217,7 +219,7 @@ export async function delegationTargets(
     holders: { name: string; ids: string[] }[];
   }>({
     cypher: `
-        MATCH (root:Task {tenantId: $tenantId, id: $rootId})
+        MATCH (root:Task {tenantId: $tenantId, id: $rootId}) USING INDEX SEEK root:Task(id)
         OPTIONAL MATCH (root)-[:ASSIGNED_TO]->(cos:Agent {tenantId: $tenantId})
         RETURN cos.id AS chiefId,
                [name IN $capabilities | {name: name, ids: COLLECT {

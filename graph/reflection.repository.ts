@@ -102,7 +102,7 @@ export async function skipUnreflectable(
 export async function claimReflection(tx: Tx, tenantId: string, runId: string): Promise<boolean> {
   const rows = await tx.run({
     cypher: `
-      MATCH (r:Run {id: $runId}) WHERE r.tenantId = $tenantId
+      MATCH (r:Run {id: $runId}) USING INDEX SEEK r:Run(id) WHERE r.tenantId = $tenantId
       ${lockAndBump('r', 'Run', 'reflectVersion')}
       WITH r WHERE r.reflectedAt IS NULL
       SET r.reflectedAt = datetime(), r.reflectionDueAt = null
@@ -115,7 +115,7 @@ export async function claimReflection(tx: Tx, tenantId: string, runId: string): 
 /** Gives a claimed run back (its reflection failed), so a later tick tries again. */
 export async function releaseReflection(tx: Tx, tenantId: string, runId: string): Promise<void> {
   await tx.run({
-    cypher: `MATCH (r:Run {id: $runId}) WHERE r.tenantId = $tenantId
+    cypher: `MATCH (r:Run {id: $runId}) USING INDEX SEEK r:Run(id) WHERE r.tenantId = $tenantId
              REMOVE r.reflectedAt SET r.reflectionDueAt = coalesce(r.endedAt, datetime())`,
     params: { tenantId, runId },
   });
@@ -134,7 +134,7 @@ export async function earlierFailure(
 ): Promise<ReflectionSubject | null> {
   const [row] = await tx.run<ReflectionSubject & Record<string, unknown>>({
     cypher: `
-      MATCH (s:Run {id: $runId}) WHERE s.tenantId = $tenantId
+      MATCH (s:Run {id: $runId}) USING INDEX SEEK s:Run(id) WHERE s.tenantId = $tenantId
       MATCH (t:Task {tenantId: $tenantId, family: $family})<-[:OF]-(r:Run)
       WHERE r.id <> s.id AND r.endedAt <= s.startedAt AND coalesce(t.key, '') <> 'synthesis'
       CALL (r) { ${effectiveEvaluation('r')} }

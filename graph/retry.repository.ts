@@ -21,7 +21,7 @@ export type RetryScope = {
 export async function retryScope(tx: Tx, tenantId: string, id: string): Promise<RetryScope> {
   const [row] = await tx.run<RetryScope>({
     cypher: `
-      MATCH (t:Task {tenantId: $tenantId, id: $id})
+      MATCH (t:Task {tenantId: $tenantId, id: $id}) USING INDEX SEEK t:Task(id)
       OPTIONAL MATCH path = (t)-[:SUBTASK_OF*1..]->(a:Task)
       WITH t, a, length(path) AS depth ORDER BY depth
       WITH t, [x IN collect(CASE WHEN a IS NULL THEN null
@@ -58,7 +58,7 @@ export async function reopenTasks(tx: Tx, tenantId: string, reopen: Reopen[]): P
   const rows = await tx.run<{ t: NodeLike }>({
     cypher: `
       UNWIND $reopen AS r
-      MATCH (t:Task {tenantId: $tenantId, id: r.id})
+      MATCH (t:Task {tenantId: $tenantId, id: r.id}) USING INDEX SEEK t:Task(id)
       ${lockAndBump('t', 'Task')}
       WITH t, r WHERE t.status IN r.from
       SET t.status = r.to, t.attempts = 0, t.error = null, t.nextAttemptAt = null,

@@ -314,7 +314,8 @@ export async function releaseAgentWork(
 ): Promise<Task[]> {
   const rows = await tx.run<{ t: NodeLike }>({
     cypher: `
-      MATCH (:Agent {tenantId: $tenantId, id: $agentId})<-[a:ASSIGNED_TO]-(t:Task)
+      MATCH (agent:Agent {tenantId: $tenantId, id: $agentId})<-[a:ASSIGNED_TO]-(t:Task)
+      USING INDEX SEEK agent:Agent(id)
       WHERE NOT t.status IN ${FINISHED}
         AND (t.leaseOwner IS NOT NULL OR NOT EXISTS { (t)<-[:SUBTASK_OF]-() })
       ${lockAndBump('t', 'Task')}

@@ -129,7 +129,7 @@ export async function recordSkill(
 ): Promise<SkillWrite> {
   const [row] = await tx.run<{ k: NodeLike; created: boolean }>({
     cypher: `
-      MATCH (root:Task {id: $rootId}) WHERE root.tenantId = $tenantId
+      MATCH (root:Task {id: $rootId}) USING INDEX SEEK root:Task(id) WHERE root.tenantId = $tenantId
       MERGE (k:Knowledge {id: $id})
         ON CREATE SET k.tenantId = $tenantId, k.kind = 'SKILL', k.status = 'CANDIDATE',
                       k.family = $family, k.shape = $shape, k.steps = $steps, k.content = $content,
@@ -164,7 +164,8 @@ export async function bestSkillForTask(
 ): Promise<Skill | null> {
   const [row] = await tx.run<{ k: NodeLike }>({
     cypher: `
-      MATCH (t:Task {id: $taskId}) WHERE t.tenantId = $tenantId AND t.family IS NOT NULL
+      MATCH (t:Task {id: $taskId})
+      USING INDEX SEEK t:Task(id) WHERE t.tenantId = $tenantId AND t.family IS NOT NULL
       MATCH (k:Knowledge {tenantId: $tenantId, kind: 'SKILL', family: t.family})
       WHERE k.status IN ['ACTIVE', 'CANDIDATE']
       RETURN k ORDER BY CASE k.status WHEN 'ACTIVE' THEN 0 ELSE 1 END, k.strength DESC,
@@ -238,7 +239,8 @@ export interface SkillArms {
 export async function skillArms(tx: Tx, tenantId: string, id: string): Promise<SkillArms> {
   const [row] = await tx.run<SkillArms & Record<string, unknown>>({
     cypher: `
-      MATCH (k:Knowledge {id: $id}) WHERE k.tenantId = $tenantId AND k.kind = 'SKILL'
+      MATCH (k:Knowledge {id: $id})
+      USING INDEX SEEK k:Knowledge(id) WHERE k.tenantId = $tenantId AND k.kind = 'SKILL'
       OPTIONAL MATCH (root:Task {tenantId: $tenantId, family: k.family})
       WHERE root.status IN ${FINISHED} AND root.createdAt >= k.createdAt
         AND NOT EXISTS { (root)-[:SUBTASK_OF]->() }
@@ -290,7 +292,8 @@ export async function moveSkill(
 ): Promise<{ skill: Skill; from: SkillStatus } | null> {
   const [row] = await tx.run<{ k: NodeLike; was: SkillStatus }>({
     cypher: `
-      MATCH (k:Knowledge {id: $id}) WHERE k.tenantId = $tenantId AND k.kind = 'SKILL'
+      MATCH (k:Knowledge {id: $id})
+      USING INDEX SEEK k:Knowledge(id) WHERE k.tenantId = $tenantId AND k.kind = 'SKILL'
       SET k.lockedAt = datetime()
       WITH k, k.status AS was WHERE was IN $from
       SET k.status = $to, k.updatedAt = datetime()
@@ -308,7 +311,8 @@ export async function storeSkillDelta(
   delta: number | null,
 ): Promise<void> {
   await tx.run({
-    cypher: `MATCH (k:Knowledge {id: $id}) WHERE k.tenantId = $tenantId AND k.kind = 'SKILL'
+    cypher: `MATCH (k:Knowledge {id: $id})
+      USING INDEX SEEK k:Knowledge(id) WHERE k.tenantId = $tenantId AND k.kind = 'SKILL'
              SET k.efficacyDelta = $delta`,
     params: { tenantId, id, delta },
   });

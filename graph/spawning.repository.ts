@@ -162,6 +162,7 @@ export async function markSpawned(
   await tx.run({
     cypher: `
       MATCH (a:Agent {tenantId: $tenantId, id: $agentId}), (cos:Agent {tenantId: $tenantId, id: $chiefId})
+      USING INDEX SEEK a:Agent(id) USING INDEX SEEK cos:Agent(id)
       MATCH (w:SpawnWatch {tenantId: $tenantId, capability: $capability})
       SET a.spawned = true, w.lastSpawnAt = datetime(), w.since = null,
           w.spawns = coalesce(w.spawns, 0) + 1
@@ -205,6 +206,7 @@ export async function retireIdle(
   const [row] = await tx.run<{ before: NodeLike; after: NodeLike }>({
     cypher: `
       MATCH (a:Agent {tenantId: $tenantId, id: $agentId, spawned: true})
+      USING INDEX SEEK a:Agent(id)
       SET a.retireCheckedAt = datetime()
       WITH a, a {.*} AS before
       WHERE a.active = true

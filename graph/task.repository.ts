@@ -68,7 +68,7 @@ export async function createTasks(tx: Tx, tenantId: string, tasks: NewTask[]): P
         CREATE (n)-[:REQUIRES]->(c)
       }
       CALL (n, t) {
-        MATCH (a:Agent {tenantId: $tenantId, id: t.delegatedById})
+        MATCH (a:Agent {tenantId: $tenantId, id: t.delegatedById}) USING INDEX SEEK a:Agent(id)
         CREATE (n)-[:DELEGATED_BY]->(a)
       }
       RETURN ${projection('Task').of('n')} AS n`,
@@ -89,9 +89,9 @@ export async function createTasks(tx: Tx, tenantId: string, tasks: NewTask[]): P
   await tx.run({
     cypher: `
       UNWIND $tasks AS t
-      MATCH (n:Task {tenantId: $tenantId, id: t.id})
+      MATCH (n:Task {tenantId: $tenantId, id: t.id}) USING INDEX SEEK n:Task(id)
       CALL (n, t) {
-        MATCH (p:Task {tenantId: $tenantId, id: t.parentId})
+        MATCH (p:Task {tenantId: $tenantId, id: t.parentId}) USING INDEX SEEK p:Task(id)
         CREATE (n)-[:SUBTASK_OF]->(p)
       }
       CALL (n, t) {
@@ -157,7 +157,7 @@ export async function keysOfTasks(
 export async function lockTask(tx: Tx, tenantId: string, id: string): Promise<Task | null> {
   const [row] = await tx.run<{ n: NodeLike }>({
     cypher: `
-      MATCH (n:Task {tenantId: $tenantId, id: $id})
+      MATCH (n:Task {tenantId: $tenantId, id: $id}) USING INDEX SEEK n:Task(id)
       ${lockAndBump('n', 'Task')}
       RETURN n`,
     params: { tenantId, id },
@@ -173,7 +173,7 @@ export async function patchTask(
 ): Promise<Task> {
   const [row] = await tx.run<{ n: NodeLike }>({
     cypher: `
-      MATCH (n:Task {tenantId: $tenantId, id: $id})
+      MATCH (n:Task {tenantId: $tenantId, id: $id}) USING INDEX SEEK n:Task(id)
       SET n += $patch, n.updatedAt = datetime()
       RETURN n`,
     params: { tenantId, id, patch },
@@ -190,7 +190,7 @@ export async function replaceRequirements(
 ): Promise<void> {
   await tx.run({
     cypher: `
-      MATCH (n:Task {tenantId: $tenantId, id: $id})
+      MATCH (n:Task {tenantId: $tenantId, id: $id}) USING INDEX SEEK n:Task(id)
       OPTIONAL MATCH (n)-[old:REQUIRES]->()
       DELETE old
       WITH DISTINCT n
@@ -214,6 +214,7 @@ export async function assign(
   await tx.run({
     cypher: `
       MATCH (t:Task {tenantId: $tenantId, id: $taskId}), (a:Agent {tenantId: $tenantId, id: $agentId})
+      USING INDEX SEEK t:Task(id) USING INDEX SEEK a:Agent(id)
       OPTIONAL MATCH (t)-[old:ASSIGNED_TO]->()
       DELETE old
       CREATE (t)-[:ASSIGNED_TO {score: $score, reason: $reason, at: datetime()}]->(a)
@@ -225,7 +226,8 @@ export async function assign(
 export async function unassign(tx: Tx, tenantId: string, taskId: string): Promise<boolean> {
   const rows = await tx.run({
     cypher: `
-      MATCH (:Task {tenantId: $tenantId, id: $taskId})-[r:ASSIGNED_TO]->()
+      MATCH (t:Task {tenantId: $tenantId, id: $taskId})-[r:ASSIGNED_TO]->()
+      USING INDEX SEEK t:Task(id)
       DELETE r
       RETURN 1 AS removed`,
     params: { tenantId, taskId },
@@ -243,6 +245,7 @@ export async function dependencyPathExists(
   const rows = await tx.run({
     cypher: `
       MATCH (d:Task {tenantId: $tenantId, id: $dependsOnId}), (t:Task {tenantId: $tenantId, id: $taskId})
+      USING INDEX SEEK d:Task(id) USING INDEX SEEK t:Task(id)
       MATCH p = shortestPath((d)-[:DEPENDS_ON*1..]->(t))
       RETURN 1 AS found LIMIT 1`,
     params: { tenantId, taskId, dependsOnId },
@@ -254,6 +257,7 @@ export async function addDependency(tx: Tx, tenantId: string, taskId: string, de
   await tx.run({
     cypher: `
       MATCH (t:Task {tenantId: $tenantId, id: $taskId}), (d:Task {tenantId: $tenantId, id: $dependsOnId})
+      USING INDEX SEEK t:Task(id) USING INDEX SEEK d:Task(id)
       MERGE (t)-[:DEPENDS_ON]->(d)
       SET t.updatedAt = datetime()`,
     params: { tenantId, taskId, dependsOnId },
@@ -268,18 +272,26 @@ export async function removeDependency(
 ) {
   await tx.run({
     cypher: `
-      MATCH (:Task {tenantId: $tenantId, id: $taskId})-[r:DEPENDS_ON]->(:Task {tenantId: $tenantId, id: $dependsOnId})
+      MATCH (t:Task {tenantId: $tenantId, id: $taskId})-[r:DEPENDS_ON]->(d:Task {tenantId: $tenantId, id: $dependsOnId})
+      USING INDEX SEEK t:Task(id) USING INDEX SEEK d:Task(id)
       DELETE r`,
     params: { tenantId, taskId, dependsOnId },
   });
 }
 
-/** Unfinished descendants (through SUBTASK_OF), deepest first. */
+/**
+ * Unfinished descendants (through SUBTASK_OF), deepest first, walked down from the root: in one
+ * pattern, where Task statistics said few, the planner scanned every tenant's tasks by status.
+ */
 export async function openDescendantIds(tx: Tx, tenantId: string, id: string): Promise<string[]> {
   const rows = await tx.run<{ id: string }>({
     cypher: `
-      MATCH p = (t:Task)-[:SUBTASK_OF*1..]->(:Task {tenantId: $tenantId, id: $id})
-      WHERE ${OPEN}
+      MATCH (root:Task {tenantId: $tenantId, id: $id}) USING INDEX SEEK root:Task(id)
+      CALL (root) {
+        MATCH p = (root)<-[:SUBTASK_OF*1..]-(t:Task)
+        RETURN t, p
+      }
+      WITH t, p WHERE ${OPEN}
       RETURN t.id AS id, max(length(p)) AS depth
       ORDER BY depth DESC, id`,
     params: { tenantId, id },

@@ -107,6 +107,7 @@ export async function holdForInput(
   const [row] = await tx.run<{ n: number }>({
     cypher: `
       MATCH (t:Task {tenantId: $tenantId, id: $taskId}), (r:Run {tenantId: $tenantId, id: $runId})
+      USING INDEX SEEK t:Task(id) USING INDEX SEEK r:Run(id)
       SET t.attempts = CASE WHEN t.attempts > 0 THEN t.attempts - 1 ELSE 0 END
       WITH t, r
       UNWIND $calls AS c
@@ -144,7 +145,8 @@ export async function requestsOfCalls(
   const rows = await tx.run<{ q: NodeLike }>({
     cypher: `
       UNWIND $ids AS id
-      MATCH (q:ToolCallRequest {id: id}) WHERE q.tenantId = $tenantId
+      MATCH (q:ToolCallRequest {id: id})
+      USING INDEX SEEK q:ToolCallRequest(id) WHERE q.tenantId = $tenantId
       RETURN q`,
     params: { tenantId, ids: callIds.map((c) => requestId(taskId, c)) },
   });
@@ -161,6 +163,7 @@ export async function requestOfRun(
   const [row] = await tx.run<{ q: NodeLike; t: NodeLike }>({
     cypher: `
       MATCH (r:Run {tenantId: $tenantId, id: $runId})<-[:REQUESTED_IN]-(q:ToolCallRequest)-[:FOR]->(t:Task)
+      USING INDEX SEEK r:Run(id)
       WHERE q.callId = $callId
       RETURN q, t`,
     params: { tenantId, runId, callId },
@@ -208,7 +211,12 @@ export async function decideRequest(
     : null;
 }
 
-/** For Task.toolCallRequests: each task's requests, PENDING first, then newest first. */
+/**
+ * For Task.toolCallRequests: each task's requests, PENDING first, then newest first. Read from
+ * the task (FOR), not by their (tenantId, taskId) index: a reader that sees the task
+ * AWAITING_INPUT then sees the requests its commit wrote (index entries are applied after
+ * records: docs/architecture.md).
+ */
 export async function requestsByTaskIds(
   tx: Tx,
   tenantId: string,
@@ -217,7 +225,8 @@ export async function requestsByTaskIds(
   const rows = await tx.run<{ q: NodeLike }>({
     cypher: `
       UNWIND $taskIds AS taskId
-      MATCH (q:ToolCallRequest {tenantId: $tenantId, taskId: taskId})
+      MATCH (t:Task {tenantId: $tenantId, id: taskId}) USING INDEX SEEK t:Task(id)
+      MATCH (t)<-[:FOR]-(q:ToolCallRequest)
       RETURN q ORDER BY CASE q.status WHEN 'PENDING' THEN 0 ELSE 1 END, q.requestedAt DESC, q.id`,
     params: { tenantId, taskIds },
   });

@@ -197,7 +197,7 @@ export async function putGrant(
   const [row] = await tx.run<{ ok: boolean }>({
     cypher: g.agentId
       ? `MATCH (s:ToolServer {tenantId: $tenantId, id: $serverId})
-         MATCH (a:Agent {tenantId: $tenantId, id: $agentId})
+         MATCH (a:Agent {tenantId: $tenantId, id: $agentId}) USING INDEX SEEK a:Agent(id)
          MERGE (a)-[m:MAY_USE]->(s) SET m.tools = $tools RETURN true AS ok`
       : `MATCH (s:ToolServer {tenantId: $tenantId, id: $serverId})
          MERGE (c:Capability {tenantId: $tenantId, name: $capability})
@@ -218,7 +218,7 @@ export async function deleteGrant(
 ): Promise<'deleted' | 'none' | 'no-server' | 'no-agent'> {
   const [row] = await tx.run<{ server: boolean; agent: boolean; n: number }>({
     cypher: `OPTIONAL MATCH (s:ToolServer {tenantId: $tenantId, id: $serverId})
-      OPTIONAL MATCH (a:Agent {tenantId: $tenantId, id: $agentId})
+      OPTIONAL MATCH (a:Agent {tenantId: $tenantId, id: $agentId}) USING INDEX SEEK a:Agent(id)
       OPTIONAL MATCH (x)-[m:MAY_USE]->(s)
       WHERE (x:Agent AND x.id = $agentId) OR (x:Capability AND x.name = $capability)
       DELETE m
@@ -259,7 +259,7 @@ export async function grantsForAgent(
   agentId: string,
 ): Promise<ToolGrant[]> {
   const rows = await tx.run<{ s: NodeLike; grants: string[][] }>({
-    cypher: `MATCH (a:Agent {tenantId: $tenantId, id: $agentId})
+    cypher: `MATCH (a:Agent {tenantId: $tenantId, id: $agentId}) USING INDEX SEEK a:Agent(id)
       CALL (a) {
         MATCH (a)-[m:MAY_USE]->(s:ToolServer) RETURN s, m
         UNION
@@ -281,7 +281,7 @@ export async function recordToolCall(tx: Tx, c: ToolCallRecord): Promise<void> {
     cypher: `MERGE (c:ToolCall {id: $id})
       ON CREATE SET c += $props, c.startedAt = datetime($startedAt)
       WITH c
-      OPTIONAL MATCH (r:Run {tenantId: $tenantId, id: $runId})
+      OPTIONAL MATCH (r:Run {tenantId: $tenantId, id: $runId}) USING INDEX SEEK r:Run(id)
       FOREACH (_ IN CASE WHEN r IS NULL THEN [] ELSE [1] END | MERGE (r)-[:CALLED_TOOL]->(c))`,
     params: {
       id: c.id,

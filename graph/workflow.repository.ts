@@ -22,7 +22,7 @@ export async function markOrchestrated(
 ): Promise<number> {
   const [row] = await tx.run<{ n: number }>({
     cypher: `
-      MATCH (root:Task {tenantId: $tenantId, id: $rootId})
+      MATCH (root:Task {tenantId: $tenantId, id: $rootId}) USING INDEX SEEK root:Task(id)
       SET root.traceparent = $traceparent
       WITH root
       OPTIONAL MATCH (d:Task)-[:SUBTASK_OF*1..]->(root)
@@ -51,6 +51,7 @@ export async function handToChief(
   const [row] = await tx.run<{ n: unknown }>({
     cypher: `
       MATCH (t:Task {tenantId: $tenantId, id: $id}), (a:Agent {tenantId: $tenantId, id: $chiefId})
+      USING INDEX SEEK t:Task(id) USING INDEX SEEK a:Agent(id)
       CREATE (t)-[:ASSIGNED_TO {score: 1, reason: $reason, at: datetime()}]->(a)
       SET t.traceparent = $traceparent, t.orchestrated = true, t.needsPlan = true,
           t.planApproval = CASE WHEN $holdPlan THEN true END, t.updatedAt = datetime()
@@ -71,7 +72,7 @@ export async function recordDecision(
 ): Promise<void> {
   await tx.run({
     cypher: `
-      MATCH (t:Task {tenantId: $tenantId, id: $taskId})
+      MATCH (t:Task {tenantId: $tenantId, id: $taskId}) USING INDEX SEEK t:Task(id)
       SET t.decision = $decision, t.decidedBy = $actor, t.decisionComment = $comment,
           t.decidedAt = datetime()`,
     params: { tenantId, taskId, decision, actor, comment },
@@ -89,7 +90,7 @@ export async function workflowOf(
     edges: { from: string; to: string; type: string }[];
   }>({
     cypher: `
-      MATCH (root:Task {tenantId: $tenantId, id: $rootId})
+      MATCH (root:Task {tenantId: $tenantId, id: $rootId}) USING INDEX SEEK root:Task(id)
       OPTIONAL MATCH (d:Task)-[:SUBTASK_OF*1..]->(root)
       WITH root, collect(DISTINCT d) AS below
       WITH [root] + below AS tasks

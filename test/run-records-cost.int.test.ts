@@ -7,7 +7,7 @@ import { evaluationsBySubjectIds, writeEvaluation } from '../graph/evaluation.re
 import { EvaluationSource } from '../src/domain/evaluation.js';
 import { createOperators, createPlan } from './utils/engine-steps.js';
 import { seedConsensus } from './utils/memory-fixtures.js';
-import { profiler } from './utils/profile.js';
+import { measureEach, profiler } from './utils/profile.js';
 import { startTestServer, type TestServer } from './utils/server.js';
 
 /** The tenant's other runs with a decision, answers and evaluations. */
@@ -30,14 +30,6 @@ describe("a run's records are read from the run", () => {
     decision: (tx) => decisionsByRunIds(tx, server.tenantId, [runId]),
     answers: (tx) => answersByRunIds(tx, server.tenantId, [runId]),
     evaluations: (tx) => evaluationsBySubjectIds(tx, server.tenantId, 'Run', [runId]),
-  };
-  const measureAll = async () => {
-    const out: Record<string, { hits: number; result: string; plans: string }> = {};
-    for (const [name, read] of Object.entries(reads)) {
-      const { result, dbHits, plans } = await prof.measure(read);
-      out[name] = { hits: dbHits, result: JSON.stringify(result), plans };
-    }
-    return out;
   };
 
   beforeAll(async () => {
@@ -73,7 +65,7 @@ describe("a run's records are read from the run", () => {
   });
 
   it("takes the same work however many other runs the tenant's history holds", async () => {
-    const before = await measureAll();
+    const before = await measureEach(prof, reads);
     await server.graph.write((tx) =>
       tx.run({
         cypher: `
@@ -94,7 +86,7 @@ describe("a run's records are read from the run", () => {
         params: { tenantId: server.tenantId, n: neo4j.int(OTHERS) },
       }),
     );
-    const after = await measureAll();
+    const after = await measureEach(prof, reads);
     for (const name of Object.keys(reads)) {
       expect(after[name]!.result, name).toBe(before[name]!.result);
       expect(after[name]!.hits, `${name}\n${after[name]!.plans}`).toBe(before[name]!.hits);

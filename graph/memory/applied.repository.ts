@@ -30,11 +30,11 @@ export async function markApplied(
     if (ids.length === 0) continue;
     await tx.run({
       cypher: `
-        MATCH (r:Run {id: $runId}) WHERE r.tenantId = $tenantId
+        MATCH (r:Run {id: $runId}) USING INDEX SEEK r:Run(id) WHERE r.tenantId = $tenantId
         SET r.updatedAt = datetime()
         WITH r
         UNWIND $ids AS id
-        MATCH (n:${label} {id: id}) WHERE n.tenantId = $tenantId
+        MATCH (n:${label} {id: id}) USING INDEX SEEK n:${label}(id) WHERE n.tenantId = $tenantId
         WITH r, n WHERE NOT EXISTS { (n)-[:APPLIED_IN]->(r) }
         CREATE (n)-[:APPLIED_IN {at: datetime()}]->(r)`,
       params: { tenantId, runId, ids },
@@ -61,10 +61,10 @@ export async function setTaskContext(
     await tx.run({
       cypher: `
         UNWIND $rows AS x
-        MATCH (t:Task {id: x.taskId}) WHERE t.tenantId = $tenantId
+        MATCH (t:Task {id: x.taskId}) USING INDEX SEEK t:Task(id) WHERE t.tenantId = $tenantId
         SET t.updatedAt = datetime()
         WITH t, x
-        MATCH (n:${label} {id: x.id}) WHERE n.tenantId = $tenantId
+        MATCH (n:${label} {id: x.id}) USING INDEX SEEK n:${label}(id) WHERE n.tenantId = $tenantId
         WITH DISTINCT t, n WHERE NOT EXISTS { (t)-[:CONTEXT]->(n) }
         CREATE (t)-[:CONTEXT]->(n)`,
       params: { tenantId, rows },

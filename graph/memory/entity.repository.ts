@@ -49,7 +49,7 @@ export async function enrichEntities(
   await tx.run({
     cypher: `
       UNWIND $updates AS u
-      MATCH (n:Entity {tenantId: $tenantId, id: u.id})
+      MATCH (n:Entity {tenantId: $tenantId, id: u.id}) USING INDEX SEEK n:Entity(id)
       WITH n, u, [a IN u.aliases WHERE a <> n.name AND NOT a IN n.aliases] AS added
       SET n.aliases = n.aliases + added,
           n.aliasText = reduce(t = n.aliasText, a IN added | t + ' | ' + a),
@@ -69,7 +69,7 @@ export async function addMentions(
   await tx.run({
     cypher: `
       UNWIND $mentions AS m
-      MATCH (n:Entity {tenantId: $tenantId, id: m.entityId})
+      MATCH (n:Entity {tenantId: $tenantId, id: m.entityId}) USING INDEX SEEK n:Entity(id)
       MATCH (e:Episode {tenantId: $tenantId, id: m.episodeId})
       MERGE (n)-[:MENTIONED_IN]->(e)`,
     params: { tenantId, mentions },
@@ -145,6 +145,7 @@ export async function entityNeighbours(
     cypher: `
       MATCH (e:Entity {tenantId: $tenantId, id: $entityId})<-[:SUBJECT|OBJECT]-(f:Fact)
             -[:SUBJECT|OBJECT]->(n:Entity)
+      USING INDEX SEEK e:Entity(id)
       WHERE n <> e AND f.expiredAt IS NULL AND f.validUntil IS NULL
       RETURN n, count(f) AS facts ORDER BY facts DESC, n.name, n.id LIMIT $limit`,
     params: { tenantId, entityId, limit: neo4j.int(limit) },

@@ -24,7 +24,7 @@ export async function createFacts(tx: Tx, tenantId: string, facts: NewFact[]): P
   const rows = await tx.run<FactRow>({
     cypher: `
       UNWIND $facts AS x
-      MATCH (s:Entity {tenantId: $tenantId, id: x.subjectId})
+      MATCH (s:Entity {tenantId: $tenantId, id: x.subjectId}) USING INDEX SEEK s:Entity(id)
       MERGE (f:Fact {id: x.id})
       ON CREATE SET f.tenantId = $tenantId, f.predicate = x.predicate, f.value = x.value,
         f.text = x.text, f.confidence = x.confidence, f.validFrom = datetime(x.validFrom),
@@ -32,7 +32,8 @@ export async function createFacts(tx: Tx, tenantId: string, facts: NewFact[]): P
       MERGE (f)-[:SUBJECT]->(s)
       WITH f, x
       CALL (f, x) {
-        MATCH (o:Entity {tenantId: $tenantId, id: x.objectId}) MERGE (f)-[:OBJECT]->(o)
+        MATCH (o:Entity {tenantId: $tenantId, id: x.objectId})
+        USING INDEX SEEK o:Entity(id) MERGE (f)-[:OBJECT]->(o)
       }
       CALL (f, x) {
         UNWIND x.episodeIds AS eid
@@ -142,7 +143,8 @@ export async function factsOfEntity(
     : factTimeCondition(when.asOf);
   const rows = await tx.run<FactRow>({
     cypher: `
-      MATCH (:Entity {tenantId: $tenantId, id: $entityId})<-[:SUBJECT|OBJECT]-(f:Fact)
+      MATCH (e:Entity {tenantId: $tenantId, id: $entityId})<-[:SUBJECT|OBJECT]-(f:Fact)
+      USING INDEX SEEK e:Entity(id)
       WHERE ${condition}
       WITH DISTINCT f ORDER BY f.recordedAt DESC, f.id LIMIT $limit
       RETURN ${FACT_ROW}`,

@@ -273,7 +273,7 @@ export async function settleDocument(
 export async function rootTaskOf(tx: Tx, tenantId: string, taskId: string): Promise<string> {
   const [row] = await tx.run<{ id: string }>({
     cypher: `
-      MATCH (t:Task {tenantId: $tenantId, id: $taskId})
+      MATCH (t:Task {tenantId: $tenantId, id: $taskId}) USING INDEX SEEK t:Task(id)
       OPTIONAL MATCH p = (t)-[:SUBTASK_OF*1..]->(root:Task) WHERE NOT (root)-[:SUBTASK_OF]->()
       RETURN coalesce(root.id, t.id) AS id`,
     params: { tenantId, taskId },
@@ -295,7 +295,7 @@ export async function linkKnowledge(
   const [row] = await tx.run<{ n: number }>({
     cypher: `
       UNWIND $entities AS x
-      MATCH (n:Entity {tenantId: $tenantId, id: x.id})
+      MATCH (n:Entity {tenantId: $tenantId, id: x.id}) USING INDEX SEEK n:Entity(id)
       CALL (n, x) {
         MATCH (k:Knowledge {tenantId: $tenantId})-[:LEARNED_FROM]->(:Run {id: $runId})
         WHERE toLower(k.content) CONTAINS toLower(x.name)

@@ -23,8 +23,10 @@ export async function mergeEntity(
 ): Promise<MergeResult | null> {
   const [row] = await tx.run<MergeResult>({
     cypher: `
-      MATCH (from:Entity {tenantId: $tenantId, id: $fromId}) WHERE from.mergedInto IS NULL
-      MATCH (into:Entity {tenantId: $tenantId, id: $intoId}) WHERE into.mergedInto IS NULL AND into <> from
+      MATCH (from:Entity {tenantId: $tenantId, id: $fromId})
+      USING INDEX SEEK from:Entity(id) WHERE from.mergedInto IS NULL
+      MATCH (into:Entity {tenantId: $tenantId, id: $intoId})
+      USING INDEX SEEK into:Entity(id) WHERE into.mergedInto IS NULL AND into <> from
       CALL (from, into) {
         OPTIONAL MATCH (f:Fact)-[r:SUBJECT]->(from)
         DELETE r
@@ -81,6 +83,7 @@ export async function unmergeEntity(
   const [row] = await tx.run<MergeResult>({
     cypher: `
       MATCH (from:Entity {tenantId: $tenantId, id: $id})-[m:MERGED_INTO]->(into:Entity)
+      USING INDEX SEEK from:Entity(id)
       CALL (from, into, m) {
         UNWIND m.subjectFacts AS fid
         MATCH (f:Fact {id: fid})-[r:SUBJECT]->(into)

@@ -65,3 +65,23 @@ export function profiler(): {
     close: () => driver.close(),
   };
 }
+
+/** What measureEach gives of one read: its db hits, its result as JSON, and its plans. */
+export interface ReadWork {
+  hits: number;
+  result: string;
+  plans: string;
+}
+
+/** Measures each read once, in turn, by name (a bound's "before" or "after"). */
+export async function measureEach(
+  prof: ReturnType<typeof profiler>,
+  reads: Record<string, (tx: Tx) => Promise<unknown>>,
+): Promise<Record<string, ReadWork>> {
+  const out: Record<string, ReadWork> = {};
+  for (const [name, read] of Object.entries(reads)) {
+    const { result, dbHits, plans } = await prof.measure(read);
+    out[name] = { hits: dbHits, result: JSON.stringify(result), plans };
+  }
+  return out;
+}
