@@ -20,6 +20,7 @@ import {
 } from './mappers.js';
 import { readPage, type ListSpec, type NodeLike, type Sort } from './page.js';
 import { projection } from './projections.js';
+import { assignmentsOf, FINISHED } from './engine-scope.js';
 import { lockAndBump } from './locks.js';
 import { assignedTasksOf, assignedTasksParams } from './task-relations.repository.js';
 
@@ -168,19 +169,13 @@ export async function replaceCapabilities(
   });
 }
 
-/**
- * Unfinished tasks assigned to the agent, counted from the agent: in one pattern, where Task
- * statistics said few, the planner scanned every tenant's tasks by status and joined them.
- */
+/** Unfinished tasks assigned to the agent. */
 export async function countOpenAssignments(tx: Tx, tenantId: string, id: string): Promise<number> {
   const [row] = await tx.run<{ open: number }>({
     cypher: `
       MATCH (a:Agent {tenantId: $tenantId, id: $id}) USING INDEX SEEK a:Agent(id)
-      CALL (a) {
-        MATCH (a)<-[:ASSIGNED_TO]-(t:Task)
-        RETURN t
-      }
-      WITH t WHERE NOT t.status IN ['COMPLETED', 'FAILED', 'CANCELLED', 'SKIPPED']
+      ${assignmentsOf('a', 'r', 't')}
+      WITH t WHERE NOT t.status IN ${FINISHED}
       RETURN count(t) AS open`,
     params: { tenantId, id },
   });
@@ -196,9 +191,9 @@ export async function moveOpenAssignments(
 ): Promise<string[]> {
   const rows = await tx.run<{ id: string }>({
     cypher: `
-      MATCH (from:Agent {tenantId: $tenantId, id: $fromId})<-[old:ASSIGNED_TO]-(t:Task)
-      USING INDEX SEEK from:Agent(id)
-      WHERE NOT t.status IN ['COMPLETED', 'FAILED', 'CANCELLED', 'SKIPPED']
+      MATCH (from:Agent {tenantId: $tenantId, id: $fromId}) USING INDEX SEEK from:Agent(id)
+      ${assignmentsOf('from', 'old', 't')}
+      WITH from, old, t WHERE NOT t.status IN ${FINISHED}
       MATCH (to:Agent {tenantId: $tenantId, id: $toId}) USING INDEX SEEK to:Agent(id)
       DELETE old
       CREATE (t)-[:ASSIGNED_TO {score: 0.0, reason: 'reassigned when agent ' + from.name + ' was deleted', at: datetime()}]->(to)

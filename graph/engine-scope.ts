@@ -28,3 +28,15 @@ export function scopedTasks(v: string, statuses: string[], tenants: TenantScope)
       MATCH (${v}:Task) USING INDEX SEEK ${v}:Task(tenantId, status)
       WHERE ${v}.tenantId = scoped AND ${v}.status IN ${list}`;
 }
+
+/**
+ * The tasks assigned to the agent bound as `agent`, walked from it, binding the assignment as
+ * `rel` and the task as `task`; filter them after it. In one pattern with a status filter,
+ * where Task statistics said few, the planner scanned every tenant's tasks by status and
+ * joined them to the agent (test/id-lookup-cost.int.test.ts).
+ */
+export const assignmentsOf = (agent: string, rel: string, task: string) =>
+  `CALL (${agent}) {
+        MATCH (${agent})<-[${rel}:ASSIGNED_TO]-(${task}:Task)
+        RETURN ${rel}, ${task}
+      }`;

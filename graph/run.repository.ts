@@ -2,7 +2,7 @@ import neo4j from 'neo4j-driver';
 import type { Agent } from '../src/domain/agent.js';
 import type { Task, TaskStatus } from '../src/domain/task.js';
 import type { Tx } from './cypher.js';
-import { FINISHED, scopedTasks, type TenantScope } from './engine-scope.js';
+import { assignmentsOf, FINISHED, scopedTasks, type TenantScope } from './engine-scope.js';
 import { effectiveEvaluation } from './evaluation.repository.js';
 import { iso, readAgent, toTask } from './mappers.js';
 import { projection } from './projections.js';
@@ -314,9 +314,9 @@ export async function releaseAgentWork(
 ): Promise<Task[]> {
   const rows = await tx.run<{ t: NodeLike }>({
     cypher: `
-      MATCH (agent:Agent {tenantId: $tenantId, id: $agentId})<-[a:ASSIGNED_TO]-(t:Task)
-      USING INDEX SEEK agent:Agent(id)
-      WHERE NOT t.status IN ${FINISHED}
+      MATCH (agent:Agent {tenantId: $tenantId, id: $agentId}) USING INDEX SEEK agent:Agent(id)
+      ${assignmentsOf('agent', 'a', 't')}
+      WITH a, t WHERE NOT t.status IN ${FINISHED}
         AND (t.leaseOwner IS NOT NULL OR NOT EXISTS { (t)<-[:SUBTASK_OF]-() })
       ${lockAndBump('t', 'Task')}
       DELETE a

@@ -4,10 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Tx } from '../graph/cypher.js';
 import { hasPlan } from '../graph/agent-work.repository.js';
 import { versionsOfAgents } from '../graph/agent-version.repository.js';
-import { countOpenAssignments } from '../graph/agent.repository.js';
+import { countOpenAssignments, moveOpenAssignments } from '../graph/agent.repository.js';
 import { budgetTargetExists } from '../graph/budget.repository.js';
 import { unknownIds } from '../graph/ids.repository.js';
 import { nodeById } from '../graph/node.repository.js';
+import { releaseAgentWork } from '../graph/run.repository.js';
 import { lockTask, openDescendantIds } from '../graph/task.repository.js';
 import { requestsByTaskIds } from '../graph/tool-approval.repository.js';
 import { BudgetScope } from '../src/domain/budget.js';
@@ -32,6 +33,7 @@ describe('a lookup by id costs the same however many nodes the tenant holds', ()
   const prof = profiler();
   const smallPrefix = `lookup-small-${randomUUID()}-`;
   let agentId = '';
+  let otherAgentId = '';
   let rootId = '';
   let stepId = '';
   const nobody = randomUUID();
@@ -39,6 +41,9 @@ describe('a lookup by id costs the same however many nodes the tenant holds', ()
   const reads: Record<string, (tx: Tx) => Promise<unknown>> = {
     lockTask: (tx) => lockTask(tx, server.tenantId, stepId),
     countOpenAssignments: (tx) => countOpenAssignments(tx, server.tenantId, agentId),
+    moveOpenAssignments: (tx) => moveOpenAssignments(tx, server.tenantId, agentId, otherAgentId),
+    releaseAgentWork: async (tx) =>
+      (await releaseAgentWork(tx, server.tenantId, agentId, 'paused')).map((t) => t.id),
     versionsOfAgents: (tx) =>
       versionsOfAgents(tx, server.tenantId, [agentId], [VersionStatus.LIVE]),
     requestsByTaskIds: (tx) => requestsByTaskIds(tx, server.tenantId, [stepId]),
@@ -54,13 +59,20 @@ describe('a lookup by id costs the same however many nodes the tenant holds', ()
 
   beforeAll(async () => {
     server = await startTestServer();
-    agentId = (await createOperators(server, { Ada: ['survey'] })).Ada!;
+    const agents = await createOperators(server, { Ada: ['survey'], Bea: ['survey'] });
+    agentId = agents.Ada!;
+    otherAgentId = agents.Bea!;
     const ids = await createPlan(server, [
       { key: 'root', title: 'Survey the bridge' },
       { key: 'step', title: 'Measure the span', parentKey: 'root' },
     ]);
     rootId = ids.root!;
     stepId = ids.step!;
+    const assigned = await server.gql(
+      `mutation($id: ID!, $agent: ID!) { assignTask(id: $id, agentId: $agent) { id } }`,
+      { id: stepId, agent: agentId },
+    );
+    expect(assigned.errors).toBeUndefined();
     // The statistics of many small tenants: each label's (tenantId) index resampled over them,
     // and the plans made again from it.
     await create(
@@ -104,6 +116,9 @@ describe('a lookup by id costs the same however many nodes the tenant holds', ()
     }
     // The reads found what they look up, so equal work is not the work of finding nothing.
     expect(JSON.parse(before.openDescendantIds!.result)).toEqual([stepId]);
+    expect(JSON.parse(before.countOpenAssignments!.result)).toBe(1);
+    expect(JSON.parse(before.moveOpenAssignments!.result)).toEqual([stepId]);
+    expect(JSON.parse(before.releaseAgentWork!.result)).toEqual([stepId]);
     expect(JSON.parse(before.hasPlan!.result)).toBe(true);
     expect(JSON.parse(before.unknownIds!.result)).toHaveLength(1);
     expect(JSON.parse(before.nodeById!.result)).toMatchObject({ id: agentId });
