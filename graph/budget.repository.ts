@@ -38,7 +38,11 @@ const warnedOf = (stored: Stored | undefined): BudgetLimit => ({
   tokens: stored?.warnedTokens == null ? null : Number(stored.warnedTokens),
 });
 
-/** Stored budgets of a call, and its root task: the first read of budgetsForCall. */
+/**
+ * Stored budgets of a call, and its root task: the first read of budgetsForCall. Each is sought
+ * by its whole key (a tenant's budget has the tenant as target): by tenantId alone, which the
+ * unique (tenantId, scope, targetId) index cannot serve, it read every tenant's budgets.
+ */
 export function storedBudgetsQuery(
   tenantId: string,
   agentId: string | null,
@@ -53,9 +57,9 @@ export function storedBudgetsQuery(
         RETURN r AS root LIMIT 1
       }
       CALL (root) {
-        OPTIONAL MATCH (b:Budget {tenantId: $tenantId})
-        WHERE b.scope = 'TENANT' OR (b.scope = 'AGENT' AND b.targetId = $agentId)
-           OR (b.scope = 'TASK' AND b.targetId = root.id)
+        UNWIND [['TENANT', $tenantId], ['AGENT', $agentId], ['TASK', root.id]] AS key
+        OPTIONAL MATCH (b:Budget {tenantId: $tenantId, scope: key[0], targetId: key[1]})
+        USING INDEX SEEK b:Budget(tenantId, scope, targetId)
         RETURN collect(b {.*}) AS stored
       }
       RETURN root.id AS rootId, stored`,

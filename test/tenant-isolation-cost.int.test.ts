@@ -6,6 +6,8 @@ import { listKnowledge, searchKnowledge } from '../graph/knowledge.repository.js
 import { listAuditEvents } from '../graph/audit.repository.js';
 import { listApiKeys } from '../graph/auth.repository.js';
 import { toolPolicies } from '../graph/tool-approval.repository.js';
+import { toolServers } from '../graph/tool-server.repository.js';
+import { budgetsForCall } from '../graph/budget.repository.js';
 import { forkLinks } from '../graph/fork.repository.js';
 import { listConversations, listMessages } from '../graph/message.repository.js';
 import { searchAll } from '../graph/node.repository.js';
@@ -22,6 +24,12 @@ import { profiler } from './utils/profile.js';
 const BIG = 3000;
 const page = { first: 20, total: true };
 const created = { property: 'createdAt', descending: false } as const;
+const NO_DEFAULTS = {
+  tenant: { usd: null, tokens: null },
+  agent: { usd: null, tokens: null },
+  task: { usd: null, tokens: null },
+  warnShare: 0.8,
+};
 
 /**
  * Issue 9: with 200,000 tasks in one tenant, a tenant of 5 tasks took 400,000 db hits for its
@@ -65,6 +73,9 @@ describe("a small tenant's reads do not grow with a big tenant's data", () => {
     'tool policies': (tx, t) => toolPolicies(tx, t),
     'fork links of a step': (tx, t) => forkLinks(tx, t, ['small-step']),
     'audit events': (tx, t) => listAuditEvents(tx, t, {}, page),
+    'tool servers': (tx, t) => toolServers(tx, t),
+    "a model call's budgets": (tx, t) =>
+      budgetsForCall(tx, t, { agentId: chiefId, taskId: null }, NO_DEFAULTS),
   };
   /**
    * What reads the whole small tenant, however big: work that must not grow with the big one.
@@ -136,6 +147,18 @@ describe("a small tenant's reads do not grow with a big tenant's data", () => {
       `mutation { setToolPolicy(input: { tool: "search_knowledge", mode: ALWAYS }) { tool } }`,
     );
     expect(policy.errors).toBeUndefined();
+    const budget = await small.gql(
+      `mutation { setBudget(scope: TENANT, tokens: 50000) { budget { tokens } } }`,
+    );
+    expect(budget.errors).toBeUndefined();
+    await small.graph.write((tx) =>
+      tx.run({
+        cypher: `CREATE (:ToolServer {id: randomUUID(), tenantId: $t, name: 'search',
+                   transport: 'HTTP', url: 'http://127.0.0.1:1/mcp', createdAt: datetime(),
+                   updatedAt: datetime()})`,
+        params: { t: small.tenantId },
+      }),
+    );
     before = await measureAll();
     // The big tenant, written fast by raw Cypher, with the same words as the small one.
     await small.graph.write((tx) =>
@@ -165,7 +188,11 @@ describe("a small tenant's reads do not grow with a big tenant's data", () => {
                           createdAt: datetime(), updatedAt: datetime()})
                  -[:FORK_OF]->(:Task {id: randomUUID(), tenantId: $t, title: 'step ' + i,
                                       status: 'COMPLETED', createdAt: datetime(), updatedAt: datetime()})
-          CREATE (f)-[:FORKED_FROM]->(:Checkpoint {id: randomUUID(), tenantId: $t, createdAt: datetime()})`,
+          CREATE (f)-[:FORKED_FROM]->(:Checkpoint {id: randomUUID(), tenantId: $t, createdAt: datetime()})
+          CREATE (:ToolServer {id: randomUUID(), tenantId: $t, name: 'server ' + i, transport: 'HTTP',
+                               url: 'http://127.0.0.1:1/mcp', createdAt: datetime(), updatedAt: datetime()})
+          CREATE (:Budget {tenantId: $t, scope: 'AGENT', targetId: randomUUID(), tokens: 1000,
+                           createdAt: datetime(), updatedAt: datetime()})`,
         params: { t: bigTenant, n: BIG },
       }),
     );
