@@ -138,6 +138,7 @@ export async function putCheckpointWrites(
   const [row] = await tx.run<{ found: boolean }>({
     cypher: `${LIVE_RUN}
       OPTIONAL MATCH (c:Checkpoint {tenantId: $tenantId, threadId: $threadId, ns: $ns, checkpointId: $checkpointId})
+      USING INDEX SEEK c:Checkpoint(tenantId, threadId, ns, checkpointId)
       CALL (c) {
         WITH c WHERE c IS NOT NULL
         UNWIND $writes AS w
@@ -289,7 +290,7 @@ export async function checkpointsByRunIds(
       UNWIND $runIds AS runId
       MATCH (r:Run {id: runId, tenantId: $tenantId}) USING INDEX SEEK r:Run(id)
       CALL (r) {
-        MATCH (r)-[:CHECKPOINTED]->(c:Checkpoint {tenantId: $tenantId})
+        MATCH (r)-[:CHECKPOINTED]->(c)
         RETURN c ORDER BY c.checkpointId DESC LIMIT $first
       }
       RETURN runId, c {.id, .checkpointId, .step, .source, .createdAt, .next, .messageCount, .bytes} AS c`,

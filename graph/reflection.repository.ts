@@ -136,6 +136,7 @@ export async function earlierFailure(
     cypher: `
       MATCH (s:Run {id: $runId}) USING INDEX SEEK s:Run(id) WHERE s.tenantId = $tenantId
       MATCH (t:Task {tenantId: $tenantId, family: $family})<-[:OF]-(r:Run)
+      USING INDEX SEEK t:Task(tenantId, family)
       WHERE r.id <> s.id AND r.endedAt <= s.startedAt AND coalesce(t.key, '') <> 'synthesis'
       CALL (r) { ${effectiveEvaluation('r')} }
       WITH r, t, score, verdict WHERE score < $below

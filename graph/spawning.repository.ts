@@ -1,7 +1,7 @@
 import neo4j from 'neo4j-driver';
 import type { Agent } from '../src/domain/agent.js';
 import type { Tx } from './cypher.js';
-import { IN_SCOPE, type TenantScope } from './engine-scope.js';
+import { IN_SCOPE, scopedTasks, type TenantScope } from './engine-scope.js';
 import { iso, toAgent } from './mappers.js';
 import type { NodeLike } from './page.js';
 
@@ -12,9 +12,8 @@ import type { NodeLike } from './page.js';
  * tenant's own watch, locked by every spawn so the quota is counted by one process at a time.
  */
 
-/** Steps of one capability waiting for an agent (READY, given back with a waiting reason). */
-const WAITING = `(t:Task {status: 'READY', orchestrated: true})
-        WHERE t.waitingReason IS NOT NULL`;
+/** Of READY steps `t`, those waiting for an agent (given back with a waiting reason). */
+const WAITING = 't.orchestrated = true AND t.waitingReason IS NOT NULL';
 
 /** A capability of a tenant that may need an agent. */
 export interface SpawnNeed {
@@ -38,8 +37,8 @@ export async function spawnNeeds(
 ): Promise<SpawnNeed[]> {
   return tx.run<SpawnNeed & Record<string, unknown>>({
     cypher: `
-      MATCH ${WAITING} AND ${IN_SCOPE('t')}
-      MATCH (t)-[:REQUIRES]->(c:Capability) WHERE c.tenantId = t.tenantId
+      ${scopedTasks('t', ['READY'], tenants)} AND ${WAITING}
+      MATCH (t)-[:REQUIRES]->(c) WHERE c.tenantId = t.tenantId
       WITH t.tenantId AS tenantId, c, count(t) AS waiting
       WITH tenantId, c, waiting,
            NOT EXISTS { (a:Agent {tenantId: tenantId, active: true})-[:HAS_CAPABILITY]->(c) } AS missing
@@ -59,7 +58,7 @@ export async function calmWatches(tx: Tx, tenants: TenantScope, backlog: number)
   await tx.run({
     cypher: `
       MATCH (w:SpawnWatch) WHERE ${IN_SCOPE('w')} AND w.since IS NOT NULL AND w.capability <> '*'
-      WITH w, COUNT { MATCH ${WAITING} AND t.tenantId = w.tenantId
+      WITH w, COUNT { MATCH (t:Task {status: 'READY'}) WHERE ${WAITING} AND t.tenantId = w.tenantId
                       AND EXISTS { (t)-[:REQUIRES]->(:Capability {tenantId: w.tenantId, name: w.capability}) } } AS waiting
       WHERE waiting <= $backlog AND (waiting = 0 OR EXISTS {
         (:Agent {tenantId: w.tenantId, active: true})-[:HAS_CAPABILITY]->(:Capability {tenantId: w.tenantId, name: w.capability}) })
@@ -164,6 +163,7 @@ export async function markSpawned(
       MATCH (a:Agent {tenantId: $tenantId, id: $agentId}), (cos:Agent {tenantId: $tenantId, id: $chiefId})
       USING INDEX SEEK a:Agent(id) USING INDEX SEEK cos:Agent(id)
       MATCH (w:SpawnWatch {tenantId: $tenantId, capability: $capability})
+      USING INDEX SEEK w:SpawnWatch(tenantId, capability)
       SET a.spawned = true, w.lastSpawnAt = datetime(), w.since = null,
           w.spawns = coalesce(w.spawns, 0) + 1
       MERGE (a)-[s:SPAWNED_BY]->(cos)

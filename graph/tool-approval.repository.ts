@@ -189,7 +189,7 @@ export async function decideRequest(
 ): Promise<{ request: ToolCallRequest; task: Task; resumed: boolean } | null> {
   const [row] = await tx.run<{ q: NodeLike; t: NodeLike; resumed: boolean }>({
     cypher: `
-      MATCH (q:ToolCallRequest {id: $id})-[:FOR]->(t:Task)
+      MATCH (q:ToolCallRequest {id: $id})-[:FOR]->(t:Task) USING INDEX SEEK q:ToolCallRequest(id)
       WHERE q.tenantId = $tenantId
       ${lockAndBump('t', 'Task')}
       WITH q, t WHERE q.status = 'PENDING'

@@ -8,6 +8,8 @@ import { listApiKeys } from '../graph/auth.repository.js';
 import { toolPolicies } from '../graph/tool-approval.repository.js';
 import { toolServers } from '../graph/tool-server.repository.js';
 import { budgetsForCall } from '../graph/budget.repository.js';
+import { episodeCounts } from '../graph/memory/ingest.repository.js';
+import { earlierFailure } from '../graph/reflection.repository.js';
 import { forkLinks } from '../graph/fork.repository.js';
 import { listConversations, listMessages } from '../graph/message.repository.js';
 import { searchAll } from '../graph/node.repository.js';
@@ -41,6 +43,7 @@ describe("a small tenant's reads do not grow with a big tenant's data", () => {
   const bigTenant = `big-${randomUUID()}`;
   const prof = profiler();
   let chiefId = '';
+  let family = '';
 
   /** The small tenant's reads, each with the db hits it took. */
   const reads: Record<string, (tx: Tx, tenantId: string) => Promise<unknown>> = {
@@ -76,6 +79,9 @@ describe("a small tenant's reads do not grow with a big tenant's data", () => {
     'tool servers': (tx, t) => toolServers(tx, t),
     "a model call's budgets": (tx, t) =>
       budgetsForCall(tx, t, { agentId: chiefId, taskId: null }, NO_DEFAULTS),
+    "episodes' counts by status": (tx, t) => episodeCounts(tx, t),
+    "a run's earlier failure in its family": async (tx, t) =>
+      (await earlierFailure(tx, t, 'small-run', family, 0.5)) ?? 'none earlier',
   };
   /**
    * What reads the whole small tenant, however big: work that must not grow with the big one.
@@ -155,10 +161,24 @@ describe("a small tenant's reads do not grow with a big tenant's data", () => {
       tx.run({
         cypher: `CREATE (:ToolServer {id: randomUUID(), tenantId: $t, name: 'search',
                    transport: 'HTTP', url: 'http://127.0.0.1:1/mcp', createdAt: datetime(),
-                   updatedAt: datetime()})`,
+                   updatedAt: datetime()})
+                 CREATE (:Episode {id: randomUUID(), tenantId: $t, kind: 'NOTE', status: 'DONE',
+                   content: 'deploy', createdAt: datetime(), updatedAt: datetime()})`,
         params: { t: small.tenantId },
       }),
     );
+    // A failed run of one of its tasks, for the search of an earlier failure in its family.
+    const [run] = await small.graph.write((tx) =>
+      tx.run<{ family: string }>({
+        cypher: `
+          MATCH (t:Task {tenantId: $t, title: 'Deploy the cluster 0'})
+          CREATE (:Run {id: 'small-run', tenantId: $t, status: 'FAILED', attempt: 1,
+                        startedAt: datetime(), endedAt: datetime()})-[:OF]->(t)
+          RETURN t.family AS family`,
+        params: { t: small.tenantId },
+      }),
+    );
+    family = run!.family;
     before = await measureAll();
     // The big tenant, written fast by raw Cypher, with the same words as the small one.
     await small.graph.write((tx) =>
@@ -192,7 +212,11 @@ describe("a small tenant's reads do not grow with a big tenant's data", () => {
           CREATE (:ToolServer {id: randomUUID(), tenantId: $t, name: 'server ' + i, transport: 'HTTP',
                                url: 'http://127.0.0.1:1/mcp', createdAt: datetime(), updatedAt: datetime()})
           CREATE (:Budget {tenantId: $t, scope: 'AGENT', targetId: randomUUID(), tokens: 1000,
-                           createdAt: datetime(), updatedAt: datetime()})`,
+                           createdAt: datetime(), updatedAt: datetime()})
+          CREATE (:Episode {id: randomUUID(), tenantId: $t, kind: 'NOTE', status: 'DONE',
+                            content: 'deploy', createdAt: datetime(), updatedAt: datetime()})
+          CREATE (:Run {id: randomUUID(), tenantId: $t, status: 'FAILED', attempt: 1,
+                        startedAt: datetime() - duration('PT1H'), endedAt: datetime() - duration('PT1H')})`,
         params: { t: bigTenant, n: BIG },
       }),
     );

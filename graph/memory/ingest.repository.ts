@@ -297,7 +297,8 @@ export async function linkKnowledge(
       UNWIND $entities AS x
       MATCH (n:Entity {tenantId: $tenantId, id: x.id}) USING INDEX SEEK n:Entity(id)
       CALL (n, x) {
-        MATCH (k:Knowledge {tenantId: $tenantId})-[:LEARNED_FROM]->(:Run {id: $runId})
+        MATCH (k:Knowledge {tenantId: $tenantId})-[:LEARNED_FROM]->(run:Run {id: $runId})
+        USING INDEX SEEK run:Run(id)
         WHERE toLower(k.content) CONTAINS toLower(x.name)
         MERGE (k)-[:ABOUT]->(n)
         RETURN count(k) AS linked
@@ -321,7 +322,8 @@ export async function survivorsByNormNames(
   const rows = await tx.run<{ normName: string; id: string }>({
     cypher: `
       UNWIND $normNames AS norm
-      MATCH (n:Entity {tenantId: $tenantId, normName: norm}) WHERE n.mergedInto IS NOT NULL
+      MATCH (n:Entity {tenantId: $tenantId, normName: norm}) USING INDEX SEEK n:Entity(tenantId, normName)
+      WHERE n.mergedInto IS NOT NULL
       MATCH (n)-[:MERGED_INTO*1..5]->(s:Entity) WHERE s.mergedInto IS NULL
       WITH norm, s ORDER BY s.createdAt, s.id
       RETURN norm AS normName, collect(s.id)[0] AS id`,
@@ -335,6 +337,8 @@ export async function episodeCounts(tx: Tx, tenantId: string): Promise<Record<st
   const rows = await tx.run<{ status: string; n: number }>({
     cypher: `
       MATCH (e:Episode {tenantId: $tenantId})
+      USING INDEX SEEK e:Episode(tenantId, status, createdAt)
+      WHERE e.status IS NOT NULL AND e.createdAt IS NOT NULL
       RETURN e.status AS status, count(e) AS n`,
     params: { tenantId },
   });
