@@ -8,6 +8,7 @@ import {
   eventually,
   inTenant,
   latch,
+  publishedEnds,
   sleep,
   startPlan,
   startWorkflow,
@@ -85,6 +86,7 @@ describe('the engine: cancellation', () => {
         { key: 'e', title: 'E', parentKey: 'batch', dependsOnKeys: ['b', 'c'] },
         { key: 'side', title: 'Side', parentKey: 'root' },
       ]);
+      const ends = publishedEnds(server);
       const started: string[] = [];
       const sawAbort = new Map<string, boolean>();
       const executor: Executor = async ({ task, signal }) => {
@@ -109,10 +111,12 @@ describe('the engine: cancellation', () => {
         await eventually('the three aborts', () => sawAbort.size === 3);
         expect(Object.fromEntries(sawAbort)).toEqual({ a: true, b: true, c: true });
 
-        const settled = await waitForWorkflow(server, ids.root!, allFinished);
-        // The aborted attempts have recorded their ends (a retry would be READY by now), then a
-        // lease sweep with settling and promotion: nothing may run again.
+        // The root's end published (a poll may see its status before the rest of its commit:
+        // publishedEnds) and the aborted attempts' ends recorded (a retry would be READY by
+        // now), then a lease sweep with settling and promotion: nothing may run again.
+        await ends.ended(ids.root!);
         await eventually('the aborted attempts to wind down', () => scheduler.running === 0);
+        const settled = await waitForWorkflow(server, ids.root!, allFinished);
         await sweepNow(server);
         const again = await waitForWorkflow(server, ids.root!, () => true);
         expect(again).toEqual(settled);
@@ -127,6 +131,7 @@ describe('the engine: cancellation', () => {
         expect(k.side!.status).toBe('COMPLETED');
         expect(started.sort()).toEqual(['a', 'b', 'c', 'side']);
       });
+      ends.stop();
     });
   });
 });
