@@ -6,7 +6,7 @@ import { EpisodeKind } from '../src/domain/memory.js';
 import { skipUnreflectable, unreflectedRuns } from '../graph/reflection.repository.js';
 import { lessonsToReview } from '../graph/lesson.repository.js';
 import { settleSkillDue, skillSources, skillsToReview } from '../graph/skill.repository.js';
-import { idleSpawned } from '../graph/spawning.repository.js';
+import { idleSpawned, spawnNeeds } from '../graph/spawning.repository.js';
 import type { Tx } from '../graph/cypher.js';
 import { ratePerson } from './utils/person-rating.js';
 import { profiler } from './utils/profile.js';
@@ -32,7 +32,7 @@ describe('the background polls', () => {
     await server.graph.write((tx) =>
       tx.run({
         cypher: `MATCH (n {tenantId: $other}) WHERE n:Episode OR n:Run OR n:Task OR n:Knowledge
-                   OR n:Agent DETACH DELETE n`,
+                   OR n:Agent OR n:Capability DETACH DELETE n`,
         params: { other },
       }),
     );
@@ -57,6 +57,7 @@ describe('the background polls', () => {
     work['skills to review'] = (tx) => skillsToReview(tx, t, 10);
     work['skill sources'] = (tx) => skillSources(tx, t, 2, 10);
     work['idle spawned agents'] = (tx) => idleSpawned(tx, t, 60_000, 10);
+    work['capabilities short of agents'] = (tx) => spawnNeeds(tx, t, 3, 10);
     // A tenant's retention sweep, in batches until none is left: its own episodes only.
     work['forget episodes'] = (tx) =>
       forgetEpisodes(tx, server.tenantId, EpisodeKind.RUN_RESULT, new Date().toISOString(), 100);
@@ -72,13 +73,16 @@ describe('the background polls', () => {
     await server.graph.write((tx) => tx.run({ cypher: 'CALL db.clearQueryCaches()' }));
     const before = await polls();
     // Another tenant's history: 500 each of ingested episodes, ended runs reflected on,
-    // retired lessons and notes, completed root tasks looked at before, and agents made by people.
+    // retired lessons and notes, completed root tasks looked at before (each requiring a
+    // capability), and agents made by people.
     await server.graph.write((tx) =>
       tx.run({
         cypher: `
           CREATE (t:Task {id: randomUUID(), tenantId: $other, title: 'history', status: 'COMPLETED',
                           createdAt: datetime(), updatedAt: datetime()})
-          WITH t
+          CREATE (c:Capability {id: randomUUID(), tenantId: $other, name: 'history',
+                                createdAt: datetime(), updatedAt: datetime()})
+          WITH t, c
           UNWIND range(1, 500) AS i
           CREATE (:Episode {id: randomUUID(), tenantId: $other, sourceKey: 'run:' + i,
                             kind: 'RUN_RESULT', status: 'INGESTED', content: 'done',
@@ -91,6 +95,7 @@ describe('the background polls', () => {
                               status: 'RETIRED', createdAt: datetime(), updatedAt: datetime()})
           CREATE (:Task {id: randomUUID(), tenantId: $other, title: 'done ' + i, family: 'history',
                          status: 'COMPLETED', createdAt: datetime(), updatedAt: datetime()})
+                 -[:REQUIRES]->(c)
           CREATE (:Agent {id: randomUUID(), tenantId: $other, name: 'agent ' + i, spawned: false,
                           active: true, role: 'MASTER_OPERATOR', status: 'IDLE',
                           createdAt: datetime(), updatedAt: datetime()})`,
