@@ -375,4 +375,12 @@ export const MIGRATIONS: Migration[] = [
       (l) => `CREATE INDEX ${l.toLowerCase()}_tenant IF NOT EXISTS FOR (n:${l}) ON (n.tenantId)`,
     ),
   },
+  {
+    id: 30,
+    name: "an agent's page of messages reads the tenant's newest broadcasts only (issue 15)",
+    // Agent.messages read every broadcast since the agent's creation, then sorted them.
+    statements: [
+      'CREATE INDEX message_tenant_broadcast_created IF NOT EXISTS FOR (m:Message) ON (m.tenantId, m.broadcast, m.createdAt)',
+    ],
+  },
 ];

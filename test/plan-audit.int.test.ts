@@ -146,7 +146,7 @@ describe('the engine’s statements', () => {
 
 /** Reads a client makes, with nested fields, in a tenant that has run a workflow. */
 const READS = [
-  `{ agents(first: 20) { nodes { id name capabilities { name } } totalCount } }`,
+  `{ agents(first: 20) { nodes { id name capabilities { name } messages(first: 5) { id } } totalCount } }`,
   `{ tasks(first: 20) { nodes { id title status assignment { agent { name } } subtasks { id }
      dependencies { id } runs { status } } totalCount } }`,
   `{ taskCounts { status count } }`,

@@ -1,0 +1,106 @@
+import neo4j from 'neo4j-driver';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { messagesOfAgents } from '../graph/message.repository.js';
+import { createOperators } from './utils/engine-steps.js';
+import { measureEach, profiler } from './utils/profile.js';
+import { startTestServer, type TestServer } from './utils/server.js';
+
+/** Broadcasts the tenant gains between the two measures. */
+const MORE = 300;
+const PAGE = 5;
+
+/**
+ * An agent's messages (`Agent.messages(first)`, one statement for every agent of a page) read
+ * its own sent and received messages and the tenant's broadcasts since it was created. The
+ * broadcasts were read in full, then sorted: in a tenant whose agents broadcast, every agent of a
+ * page paid for every broadcast made since its creation. They are now read newest first from an
+ * index, as many as the page shows.
+ */
+describe("an agent's page of messages costs the page, not the tenant's broadcasts", () => {
+  let server: TestServer;
+  const prof = profiler();
+  let agentId = '';
+  let conversationId = '';
+
+  const page = (tx: Parameters<typeof messagesOfAgents>[0]) =>
+    messagesOfAgents(tx, server.tenantId, [agentId], PAGE, null).then((rows) =>
+      rows.map((r) => r.message.content),
+    );
+
+  /** `n` broadcasts, `minutesAgo` old, named `<prefix> <i>` (a higher i is newer). */
+  const broadcasts = (prefix: string, n: number, minutesAgo: number) =>
+    server.graph.write((tx) =>
+      tx.run({
+        cypher: `
+          UNWIND range(1, $n) AS i
+          CREATE (:Message {id: randomUUID(), tenantId: $t, kind: 'CHAT', broadcast: true,
+                            content: $prefix + ' ' + i, conversationId: $c, seq: i,
+                            createdAt: datetime() - duration({minutes: $ago}) + duration({seconds: i})})`,
+        params: {
+          t: server.tenantId,
+          c: conversationId,
+          prefix,
+          n: neo4j.int(n),
+          ago: neo4j.int(minutesAgo),
+        },
+      }),
+    );
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    const created = await server.gql<{ createConversation: { id: string } }, never>(
+      `mutation { createConversation(title: "news") { id } }`,
+    );
+    expect(created.errors).toBeUndefined();
+    conversationId = created.data!.createConversation.id;
+    // Broadcasts from before the agent existed are not its messages.
+    await broadcasts('before', 50, 600);
+    await new Promise((r) => setTimeout(r, 20));
+    agentId = (await createOperators(server, { Ada: ['survey'] })).Ada!;
+    const sent = await server.gql(
+      `mutation($to: ID!) {
+         sendMessage(input: { content: "to Ada", toAgentIds: [$to] }) { id }
+       }`,
+      { to: agentId },
+    );
+    expect(sent.errors).toBeUndefined();
+  }, 60_000);
+
+  afterAll(async () => {
+    await server.stop();
+    await prof.close();
+  });
+
+  it('reads as much with 300 more broadcasts, and the newest first', async () => {
+    await broadcasts('early', 10, -1);
+    const before = await measureEach(prof, { page });
+    await broadcasts('late', MORE, -10);
+    const after = await measureEach(prof, { page });
+
+    expect(JSON.parse(before.page!.result)).toEqual([
+      'early 10',
+      'early 9',
+      'early 8',
+      'early 7',
+      'early 6',
+    ]);
+    expect(JSON.parse(after.page!.result)).toEqual([
+      'late 300',
+      'late 299',
+      'late 298',
+      'late 297',
+      'late 296',
+    ]);
+    expect(after.page!.hits - before.page!.hits, after.page!.plans).toBeLessThan(30);
+  });
+
+  it('still finds a direct message among the newest', async () => {
+    const rows = await server.graph.read((tx) =>
+      messagesOfAgents(tx, server.tenantId, [agentId], 400, null),
+    );
+    const contents = rows.map((r) => r.message.content);
+    expect(contents).toContain('to Ada');
+    expect(contents.filter((c) => c.startsWith('before'))).toEqual([]);
+    expect(contents).toHaveLength(1 + 10 + MORE);
+  });
+});
