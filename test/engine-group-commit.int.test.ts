@@ -134,6 +134,36 @@ describe('group commit of steps’ ends', () => {
     });
   });
 
+  it('the next group sends its statements while the one before commits', async () => {
+    await inTenant(async (server) => {
+      const { uow } = server.services;
+      const group = new GroupCommit();
+      const write: Writer = (work) => uow.run(work);
+      // A writer whose commit (all it does once the work has returned) waits for the gate.
+      const committed = latch();
+      const slowCommit: Writer = async (work) => {
+        const result = await uow.run(work);
+        await committed.opened;
+        return result;
+      };
+      let secondSent = false;
+      const first = group.run(value(1), slowCommit);
+      const second = group.run(async (tx) => {
+        const n = await value(2)(tx);
+        secondSent = true;
+        return n;
+      }, write);
+      // Under one group at a time, the second waited for the first's commit, which waits here.
+      try {
+        await eventually('the second piece’s statement sent', () => secondSent, 5_000);
+        expect(await second).toBe(2);
+      } finally {
+        committed.open();
+      }
+      expect(await first).toBe(1);
+    });
+  });
+
   it('pieces share one call per key, made once every piece has asked or ended', async () => {
     await inTenant(async (server) => {
       const { uow } = server.services;

@@ -13,9 +13,14 @@
  * changes a step only from the status it read). The driver may retry the whole transaction
  * (every piece must be safe to run again, as in any write). If the group fails for any other
  * reason, each piece runs again alone, so one step's error stays that step's. One group per
- * process is open at a time, of at most MAX_GROUP pieces, in arrival order (two groups would
- * lock the same agents and dependants in different orders and deadlock); the rest wait
- * (back-pressure: a scheduler's step has not ended until its piece committed). Each piece runs
+ * process sends statements at a time, of at most MAX_GROUP pieces, in arrival order (two groups
+ * sending at once would lock the same agents and dependants in different orders and deadlock);
+ * the rest wait (back-pressure: a scheduler's step has not ended until its piece committed).
+ * The next group starts once the one before has sent its last statement, while that one
+ * commits: a committing group takes no more locks, so the next can only wait for them, and
+ * what it must read of the other's writes it reads under a lock (claims, promotions, settling).
+ * A transaction the driver runs again does send beside the next group; a deadlock that makes
+ * is detected by Neo4j and retried like any. Each piece runs
  * in the trace context it was given in. Pieces may share one call (`Group.share`): the ends of
  * a group start the queue's head in the slots they free, in every scheduler of the process,
  * with one claim (hand-off.ts).
@@ -41,7 +46,7 @@ interface Piece {
 
 export class GroupCommit {
   private readonly waiting: Piece[] = [];
-  private committing = false;
+  private sending = false;
 
   /** Runs `work` in a transaction of `write`, alone or with the ends waiting beside it. */
   run<T>(work: Work<T>, write: Writer): Promise<T> {
@@ -52,17 +57,24 @@ export class GroupCommit {
     });
   }
 
+  /** Starts the next group unless one is sending its statements. */
   private next(): void {
-    if (this.committing || this.waiting.length === 0) return;
-    this.committing = true;
-    void this.commit(this.waiting.splice(0, MAX_GROUP)).finally(() => {
-      this.committing = false;
+    if (this.sending || this.waiting.length === 0) return;
+    this.sending = true;
+    // Called when the group has sent its last statement (its commit may still be under way),
+    // or once it has settled, whichever comes first.
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      this.sending = false;
       this.next();
-    });
+    };
+    void this.commit(this.waiting.splice(0, MAX_GROUP), release).finally(release);
   }
 
-  private async commit(group: Piece[]): Promise<void> {
-    if (group.length === 1) return alone(group[0]!);
+  private async commit(group: Piece[], release: () => void): Promise<void> {
+    if (group.length === 1) return alone(group[0]!, release);
     let values: unknown[];
     try {
       values = await group[0]!.write(async (tx, emit) => {
@@ -74,10 +86,11 @@ export class GroupCommit {
         );
         const failed = settled.find((s) => s.status === 'rejected');
         if (failed) throw failed.reason;
+        release();
         return settled.map((s) => (s as PromiseFulfilledResult<unknown>).value);
       });
     } catch {
-      await Promise.all(group.map(alone));
+      await Promise.all(group.map((piece) => alone(piece)));
       return;
     }
     group.forEach((piece, i) => piece.resolve(values[i]));
@@ -160,10 +173,13 @@ interface Share {
   askers: Asker[];
 }
 
-function alone(piece: Piece): Promise<void> {
-  return context
-    .with(piece.context, () => piece.write((tx, emit) => piece.work(tx, emit, null)))
-    .then(piece.resolve, piece.reject);
+function alone(piece: Piece, release?: () => void): Promise<void> {
+  const work = (tx: Tx, emit: Emit) =>
+    piece.work(tx, emit, null).then((value) => {
+      release?.();
+      return value;
+    });
+  return context.with(piece.context, () => piece.write(work)).then(piece.resolve, piece.reject);
 }
 
 const perProcess = new WeakMap<object, GroupCommit>();
