@@ -244,6 +244,24 @@ export async function messagesOfConversations(
   return pages;
 }
 
+/**
+ * Where a list of messages starts when its filter names a task or a conversation: from it, in a
+ * subquery (the list's conditions on `n`, its tenant, let the planner scan the tenant's messages
+ * and test each). Filtered out of the tenant's, newest first, a task with fewer messages than
+ * the page read every message of the tenant (the console's task screen).
+ */
+const walkFrom = (anchor: string, edge: string) => `MATCH ${anchor}
+  CALL (from) { MATCH (from)${edge}(n:Message) RETURN n }
+  WITH n`;
+const ABOUT_TASK = walkFrom(
+  '(from:Task {tenantId: $tenantId, id: $aboutTaskId}) USING INDEX SEEK from:Task(id)',
+  '<-[:ABOUT]-',
+);
+const IN_CONVERSATION = walkFrom(
+  '(from:Conversation {tenantId: $tenantId, id: $conversationId}) USING INDEX SEEK from:Conversation(id)',
+  '<-[:IN]-',
+);
+
 export function listMessages(
   tx: Tx,
   tenantId: string,
@@ -285,7 +303,11 @@ export function listMessages(
       label: 'Message',
       match: search
         ? "CALL db.index.fulltext.queryNodes('message_text', $search) YIELD node AS n"
-        : undefined,
+        : filter.aboutTaskId
+          ? ABOUT_TASK
+          : filter.conversationId
+            ? IN_CONVERSATION
+            : undefined,
       conditions,
       params,
       sort,

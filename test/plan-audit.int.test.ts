@@ -171,7 +171,8 @@ const TASK_READ = (id: string) => `{ task(id: "${id}") { id toolCallRequests { i
   assignee { id name liveVersion { id } taskCounts { status } llmUsage { calls } }
   assignment { score } parent { id } subtasks { id } dependencies { id } dependents { id }
   requiredCapabilities delegatedBy { id } runs { id status agent { id } }
-  llmUsage(scope: SUBTREE) { calls } } }`;
+  llmUsage(scope: SUBTREE) { calls } }
+  messages(first: 5, filter: { aboutTaskId: "${id}" }) { nodes { id } totalCount } }`;
 
 describe('the API’s reads', () => {
   it('start from the tenant and the ids asked for, never from a scan across tenants', async () => {

@@ -1,7 +1,7 @@
 import neo4j from 'neo4j-driver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { messagesOfAgents } from '../graph/message.repository.js';
-import { createOperators } from './utils/engine-steps.js';
+import { listMessages, messagesOfAgents } from '../graph/message.repository.js';
+import { createOperators, createPlan } from './utils/engine-steps.js';
 import { measureEach, profiler } from './utils/profile.js';
 import { startTestServer, type TestServer } from './utils/server.js';
 
@@ -104,3 +104,79 @@ describe("an agent's page of messages costs the page, not the tenant's broadcast
     expect(contents).toHaveLength(1 + 10 + MORE);
   });
 });
+
+/**
+ * A task's or a conversation's messages (`messages(filter: { aboutTaskId | conversationId })`,
+ * the console's task screen) were the tenant's messages read newest first and filtered: a task
+ * with fewer messages than the page read every message of the tenant. They are now walked from
+ * the task or the conversation.
+ */
+describe("a task's or a conversation's messages cost theirs, not the tenant's", () => {
+  let server: TestServer;
+  const prof = profiler();
+  let taskId = '';
+  let conversationId = '';
+  const newest = { property: 'createdAt' as const, descending: true };
+  const page = { first: 20, total: true };
+
+  const reads = {
+    aboutTask: (tx: Parameters<typeof listMessages>[0]) =>
+      listMessages(tx, server.tenantId, { aboutTaskId: taskId }, newest, page).then(contents),
+    inConversation: (tx: Parameters<typeof listMessages>[0]) =>
+      listMessages(tx, server.tenantId, { conversationId }, newest, page).then(contents),
+  };
+
+  const others = (n: number) =>
+    server.graph.write((tx) =>
+      tx.run({
+        cypher: `
+          UNWIND range(1, $n) AS i
+          CREATE (:Message {id: randomUUID(), tenantId: $t, kind: 'CHAT', broadcast: false,
+                            content: 'other ' + i, conversationId: randomUUID(), seq: 1,
+                            createdAt: datetime() + duration({seconds: i})})`,
+        params: { t: server.tenantId, n: neo4j.int(n) },
+      }),
+    );
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    const ada = (await createOperators(server, { Ada: ['survey'] })).Ada!;
+    taskId = (await createPlan(server, [{ key: 'root', title: 'Survey the bridge' }])).root!;
+    const sent = await server.gql<
+      { sendMessage: { conversation: { id: string } } },
+      { to: string; about: string }
+    >(
+      `mutation($to: ID!, $about: ID!) {
+         sendMessage(input: { content: "about the bridge", toAgentIds: [$to], aboutTaskId: $about }) {
+           conversation { id }
+         }
+       }`,
+      { to: ada, about: taskId },
+    );
+    expect(sent.errors).toBeUndefined();
+    conversationId = sent.data!.sendMessage.conversation.id;
+  }, 60_000);
+
+  afterAll(async () => {
+    await server.stop();
+    await prof.close();
+  });
+
+  it('reads as much with 300 more messages in the tenant', async () => {
+    await others(10);
+    const before = await measureEach(prof, reads);
+    await others(MORE);
+    const after = await measureEach(prof, reads);
+    for (const name of Object.keys(reads)) {
+      expect(JSON.parse(after[name]!.result), name).toEqual({
+        contents: ['about the bridge'],
+        totalCount: 1,
+      });
+      expect(after[name]!.hits - before[name]!.hits, after[name]!.plans).toBeLessThan(30);
+    }
+  });
+});
+
+function contents(page: { items: { node: { content: string } }[]; totalCount?: number }) {
+  return { contents: page.items.map((i) => i.node.content), totalCount: page.totalCount };
+}
