@@ -4,7 +4,7 @@ import type { Page, PageRequest } from '../src/domain/page.js';
 import type { Tx } from './cypher.js';
 import { fulltextSearchQuery } from './fulltext.js';
 import { toKnowledge } from './mappers.js';
-import { readPage, type NodeLike, type Sort } from './page.js';
+import { readPage, walkFrom, type NodeLike, type Sort } from './page.js';
 
 export interface NewKnowledge {
   kind: KnowledgeKind;
@@ -165,6 +165,10 @@ export function listKnowledge(
     tx,
     {
       label: 'Knowledge',
+      // What one task taught, from the task (page.ts: walkFrom).
+      match: filter.taskId
+        ? walkFrom({ label: 'Task', id: 'taskId' }, '<-[:LEARNED_FROM]-', 'Knowledge')
+        : undefined,
       conditions,
       params: { tenantId, ...filter },
       sort,

@@ -10,7 +10,7 @@ import {
 import type { CypherQuery, Tx } from './cypher.js';
 import { luceneQuery, tenantLuceneQuery } from './fulltext.js';
 import { toAgent, toConversation, toMessage } from './mappers.js';
-import { readPage, type NodeLike, type Sort } from './page.js';
+import { readPage, walkFrom, type NodeLike, type Sort } from './page.js';
 import { lockAndBump } from './locks.js';
 
 /** A message ready to be written: validated, ids checked, its conversation chosen. */
@@ -244,24 +244,6 @@ export async function messagesOfConversations(
   return pages;
 }
 
-/**
- * Where a list of messages starts when its filter names a task or a conversation: from it, in a
- * subquery (the list's conditions on `n`, its tenant, let the planner scan the tenant's messages
- * and test each). Filtered out of the tenant's, newest first, a task with fewer messages than
- * the page read every message of the tenant (the console's task screen).
- */
-const walkFrom = (anchor: string, edge: string) => `MATCH ${anchor}
-  CALL (from) { MATCH (from)${edge}(n:Message) RETURN n }
-  WITH n`;
-const ABOUT_TASK = walkFrom(
-  '(from:Task {tenantId: $tenantId, id: $aboutTaskId}) USING INDEX SEEK from:Task(id)',
-  '<-[:ABOUT]-',
-);
-const IN_CONVERSATION = walkFrom(
-  '(from:Conversation {tenantId: $tenantId, id: $conversationId}) USING INDEX SEEK from:Conversation(id)',
-  '<-[:IN]-',
-);
-
 export function listMessages(
   tx: Tx,
   tenantId: string,
@@ -304,9 +286,9 @@ export function listMessages(
       match: search
         ? "CALL db.index.fulltext.queryNodes('message_text', $search) YIELD node AS n"
         : filter.aboutTaskId
-          ? ABOUT_TASK
+          ? walkFrom({ label: 'Task', id: 'aboutTaskId' }, '<-[:ABOUT]-', 'Message')
           : filter.conversationId
-            ? IN_CONVERSATION
+            ? walkFrom({ label: 'Conversation', id: 'conversationId' }, '<-[:IN]-', 'Message')
             : undefined,
       conditions,
       params,

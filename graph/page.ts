@@ -40,8 +40,9 @@ export interface ListSpec {
   /** The tenant's rows of this label are listed; `params.tenantId` names the tenant. */
   label: ListLabel;
   /**
-   * Instead of the tenant's index range: a fixed clause that binds `n` (e.g. full-text hits,
-   * already limited to the tenant); `conditions` must then check n.tenantId themselves.
+   * Instead of the tenant's index range: a fixed clause that binds `n` (full-text hits, or a
+   * walk from one node: walkFrom). Unless it keeps to the tenant (walkFrom does), `conditions`
+   * must then check n.tenantId themselves.
    */
   match?: string;
   /** Fixed condition texts over `n`; values go in params. */
@@ -53,6 +54,22 @@ export interface ListSpec {
   only?: readonly string[];
   /** More columns of each row: name -> fixed Cypher over `n`, read after the page's limit. */
   columns?: Record<string, string>;
+}
+
+/**
+ * A list's rows read from the one node its filter names (`from`: a label and the parameter
+ * holding its id, in the tenant) across `edge`, for ListSpec.match: for a filter that selects
+ * few rows, such as a task's messages or subtasks. Filtering the tenant's rows in list order
+ * instead, a node with fewer rows than the page read every row of the tenant. The tenant is
+ * checked on `from` (edges never join two tenants' nodes), and the walk is a subquery: with a
+ * condition on `n` beside it (its tenant, say), the planner may seek the tenant's rows and test
+ * each for the edge.
+ */
+export function walkFrom(from: { label: string; id: string }, edge: string, label: ListLabel) {
+  return `MATCH (from:${from.label} {tenantId: $tenantId, id: $${from.id}})
+USING INDEX SEEK from:${from.label}(id)
+CALL (from) { MATCH (from)${edge}(n:${label}) RETURN DISTINCT n }
+WITH n`;
 }
 
 /** The name a cursor is signed for: a cursor is valid only for its list and order. */

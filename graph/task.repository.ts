@@ -3,7 +3,7 @@ import type { Page, PageRequest, Sort } from '../src/domain/page.js';
 import type { Task, TaskPriority, TaskStatus } from '../src/domain/task.js';
 import type { Tx } from './cypher.js';
 import { readTask, toTask } from './mappers.js';
-import { readPage, type NodeLike } from './page.js';
+import { readPage, walkFrom, type NodeLike } from './page.js';
 import { projection } from './projections.js';
 import { familyOf } from '../src/domain/family.js';
 import { lockAndBump } from './locks.js';
@@ -354,6 +354,11 @@ export function listTasks(
     tx,
     {
       label: 'Task',
+      // A parent's steps from the parent (page.ts: walkFrom). An agent's tasks are still read in
+      // list order and filtered: an agent may hold most of the tenant's, of which a page is few.
+      match: filter.parentId
+        ? walkFrom({ label: 'Task', id: 'parentId' }, '<-[:SUBTASK_OF]-', 'Task')
+        : undefined,
       conditions,
       params: { tenantId, ...filter },
       sort,

@@ -10,7 +10,7 @@ import type {
 import type { Page, PageRequest } from '../../src/domain/page.js';
 import { batched } from '../batch.js';
 import type { Tx } from '../cypher.js';
-import { readPage, type NodeLike, type Sort } from '../page.js';
+import { readPage, walkFrom, type NodeLike, type Sort } from '../page.js';
 import { toDocument, toEpisode } from './mappers.js';
 
 export interface NewEpisode {
@@ -140,7 +140,17 @@ export function listEpisodes(
   }
   return readPage(
     tx,
-    { label: 'Episode', conditions, params: { tenantId, ...filter }, sort, page },
+    {
+      label: 'Episode',
+      // A document's chunks from the document (page.ts: walkFrom).
+      match: filter.documentId
+        ? walkFrom({ label: 'Document', id: 'documentId' }, '<-[:FROM_DOCUMENT]-', 'Episode')
+        : undefined,
+      conditions,
+      params: { tenantId, ...filter },
+      sort,
+      page,
+    },
     toEpisode,
   );
 }
