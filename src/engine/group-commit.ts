@@ -19,11 +19,11 @@
  * The next group starts once the one before has sent its last statement, while that one
  * commits: a committing group takes no more locks, so the next can only wait for them, and
  * what it must read of the other's writes it reads under a lock (claims, promotions, settling).
- * A transaction the driver runs again does send beside the next group; a deadlock that makes
- * is detected by Neo4j and retried like any. Each piece runs
- * in the trace context it was given in. Pieces may share one call (`Group.share`): the ends of
- * a group start the queue's head in the slots they free, in every scheduler of the process,
- * with one claim (hand-off.ts).
+ * A transaction the driver runs again, or a failed group's pieces run again alone, do send
+ * beside the next group; a deadlock that makes is detected by Neo4j and retried like any. Each
+ * piece runs in the trace context it was given in. Pieces may share one call (`Group.share`):
+ * the ends of a group start the queue's head in the slots they free, in every scheduler of the
+ * process, with one claim (hand-off.ts).
  */
 import { context, type Context } from '@opentelemetry/api';
 import type { Tx } from '../../graph/cypher.js';
