@@ -35,7 +35,8 @@ describe("an agent's page of messages costs the page, not the tenant's broadcast
           UNWIND range(1, $n) AS i
           CREATE (:Message {id: randomUUID(), tenantId: $t, kind: 'CHAT', broadcast: true,
                             content: $prefix + ' ' + i, conversationId: $c, seq: i,
-                            createdAt: datetime() - duration({minutes: $ago}) + duration({seconds: i})})`,
+                            createdAt: datetime() - duration({minutes: $ago})
+                                       + duration({seconds: i})})`,
         params: {
           t: server.tenantId,
           c: conversationId,
@@ -147,7 +148,9 @@ describe("a task's or a conversation's messages cost theirs, not the tenant's", 
       { to: string; about: string }
     >(
       `mutation($to: ID!, $about: ID!) {
-         sendMessage(input: { content: "about the bridge", toAgentIds: [$to], aboutTaskId: $about }) {
+         sendMessage(
+           input: { content: "about the bridge", toAgentIds: [$to], aboutTaskId: $about }
+         ) {
            conversation { id }
          }
        }`,
