@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chat, CHAT_SUMMARY_BATCH, CHAT_WINDOW } from '../src/agents/chat.js';
 import { createAgentRuntime } from '../src/agents/runtime.js';
 import * as work from '../graph/agent-work.repository.js';
-import { chatContext } from '../graph/message.repository.js';
+import { chatContext } from '../graph/chat.repository.js';
 import { startScriptedOpenAI } from './utils/openai-server.js';
 import { startTestServer, type TestServer } from './utils/server.js';
 import { profiler } from './utils/profile.js';

@@ -1,7 +1,7 @@
 import { AIMessage, HumanMessage, SystemMessage, type BaseMessage } from '@langchain/core/messages';
 import * as work from '../../graph/agent-work.repository.js';
-import { chatContext, saveChatSummary } from '../../graph/message.repository.js';
-import type { ChatLine } from '../../graph/message.repository.js';
+import { chatContext, saveChatSummary } from '../../graph/chat.repository.js';
+import type { ChatLine } from '../../graph/chat.repository.js';
 import { agentsByIds } from '../../graph/agent.repository.js';
 import { TOPICS } from '../../subscriptions/topics.js';
 import type { PubSub } from '../../subscriptions/pubsub.js';
