@@ -329,7 +329,7 @@ export async function listAgents(
   if (filter.status?.length) conditions.push('n.status IN $status');
   if (filter.active !== undefined) conditions.push('n.active = $active');
   if (filter.capability) {
-    conditions.push('EXISTS { (n)-[:HAS_CAPABILITY]->(:Capability {name: $capability}) }');
+    conditions.push('EXISTS { (n)-[:HAS_CAPABILITY]->(c) WHERE c.name = $capability }');
   }
   if (filter.text) {
     conditions.push(

@@ -152,9 +152,8 @@ export function listKnowledge(
   if (filter.kind) conditions.push('n.kind = $kind');
   if (filter.tag) conditions.push('$tag IN n.tags');
   if (filter.agentId) {
-    conditions.push('EXISTS { (n)-[:CONTRIBUTED_BY]->(:Agent {id: $agentId}) }');
+    conditions.push('EXISTS { (n)-[:CONTRIBUTED_BY]->(a) WHERE a.id = $agentId }');
   }
-  if (filter.taskId) conditions.push('EXISTS { (n)-[:LEARNED_FROM]->(:Task {id: $taskId}) }');
   if (filter.minConfidence !== undefined) conditions.push('n.confidence >= $minConfidence');
   if (filter.text) {
     conditions.push(

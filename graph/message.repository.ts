@@ -253,6 +253,10 @@ export function listMessages(
 ): Promise<Page<Message>> {
   const conditions = ['n.tenantId = $tenantId'];
   const params: Record<string, unknown> & { tenantId: string } = { tenantId };
+  const search = filter.text ? allWords(filter.text) : null;
+  // Text with no words to look for finds nothing (rather than everything).
+  if (filter.text && !search)
+    return Promise.resolve({ items: [], hasNextPage: false, totalCount: 0 });
   if (filter.kind) {
     conditions.push('n.kind = $kind');
     params.kind = filter.kind;
@@ -262,8 +266,8 @@ export function listMessages(
     params.conversationId = filter.conversationId;
   }
   if (filter.agentId) {
-    conditions.push(`(EXISTS { (:Agent {tenantId: $tenantId, id: $agentId})-[:SENT]->(n) }
-      OR EXISTS { (n)-[:TO]->(:Agent {tenantId: $tenantId, id: $agentId}) }
+    conditions.push(`(EXISTS { (a)-[:SENT]->(n) WHERE a.id = $agentId }
+      OR EXISTS { (n)-[:TO]->(a) WHERE a.id = $agentId }
       OR (n.broadcast AND EXISTS {
         MATCH (a:Agent {tenantId: $tenantId, id: $agentId})
         USING INDEX SEEK a:Agent(id) WHERE a.createdAt <= n.createdAt
@@ -271,13 +275,12 @@ export function listMessages(
     params.agentId = filter.agentId;
   }
   if (filter.aboutTaskId) {
-    conditions.push('EXISTS { (n)-[:ABOUT]->(:Task {tenantId: $tenantId, id: $aboutTaskId}) }');
+    // Without a search, the list walks from the task (below).
+    if (search) {
+      conditions.push('EXISTS { (n)-[:ABOUT]->(t) WHERE t.id = $aboutTaskId }');
+    }
     params.aboutTaskId = filter.aboutTaskId;
   }
-  const search = filter.text ? allWords(filter.text) : null;
-  // Text with no words to look for finds nothing (rather than everything).
-  if (filter.text && !search)
-    return Promise.resolve({ items: [], hasNextPage: false, totalCount: 0 });
   if (search) params.search = tenantLuceneQuery('message_text', tenantId, search);
   return readPage(
     tx,

@@ -132,11 +132,8 @@ export function listEpisodes(
   const conditions: string[] = [];
   if (filter.status) conditions.push('n.status = $status');
   if (filter.kind) conditions.push('n.kind = $kind');
-  if (filter.documentId) {
-    conditions.push('EXISTS { (n)-[:FROM_DOCUMENT]->(:Document {id: $documentId}) }');
-  }
   if (filter.entityId) {
-    conditions.push('EXISTS { (n)<-[:MENTIONED_IN]-(:Entity {id: $entityId}) }');
+    conditions.push('EXISTS { (n)<-[:MENTIONED_IN]-(e) WHERE e.id = $entityId }');
   }
   return readPage(
     tx,

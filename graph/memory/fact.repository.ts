@@ -174,9 +174,9 @@ export async function listFacts(
 ): Promise<Page<Fact>> {
   const conditions: string[] = [];
   if (!filter.includeEnded) conditions.push(factTimeCondition(filter.asOf ?? null, 'n'));
-  if (filter.subjectId) conditions.push('EXISTS { (n)-[:SUBJECT]->(:Entity {id: $subjectId}) }');
+  if (filter.subjectId) conditions.push('EXISTS { (n)-[:SUBJECT]->(e) WHERE e.id = $subjectId }');
   if (filter.entityId) {
-    conditions.push('EXISTS { (n)-[:SUBJECT|OBJECT]->(:Entity {id: $entityId}) }');
+    conditions.push('EXISTS { (n)-[:SUBJECT|OBJECT]->(e) WHERE e.id = $entityId }');
   }
   if (filter.predicate) conditions.push('n.predicate = $predicate');
   if (filter.text) conditions.push('toLower(n.text) CONTAINS toLower($text)');
