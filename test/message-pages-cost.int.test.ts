@@ -1,6 +1,7 @@
 import neo4j from 'neo4j-driver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listMessages, messagesOfAgents } from '../graph/message.repository.js';
+import { MessageKind } from '../src/domain/message.js';
 import { createOperators, createPlan } from './utils/engine-steps.js';
 import { measureEach, profiler } from './utils/profile.js';
 import { startTestServer, type TestServer } from './utils/server.js';
@@ -28,12 +29,12 @@ describe("an agent's page of messages costs the page, not the tenant's broadcast
     );
 
   /** `n` broadcasts, `minutesAgo` old, named `<prefix> <i>` (a higher i is newer). */
-  const broadcasts = (prefix: string, n: number, minutesAgo: number) =>
+  const broadcasts = (prefix: string, n: number, minutesAgo: number, kind = 'CHAT') =>
     server.graph.write((tx) =>
       tx.run({
         cypher: `
           UNWIND range(1, $n) AS i
-          CREATE (:Message {id: randomUUID(), tenantId: $t, kind: 'CHAT', broadcast: true,
+          CREATE (:Message {id: randomUUID(), tenantId: $t, kind: $kind, broadcast: true,
                             content: $prefix + ' ' + i, conversationId: $c, seq: i,
                             createdAt: datetime() - duration({minutes: $ago})
                                        + duration({seconds: i})})`,
@@ -41,6 +42,7 @@ describe("an agent's page of messages costs the page, not the tenant's broadcast
           t: server.tenantId,
           c: conversationId,
           prefix,
+          kind,
           n: neo4j.int(n),
           ago: neo4j.int(minutesAgo),
         },
@@ -56,7 +58,6 @@ describe("an agent's page of messages costs the page, not the tenant's broadcast
     conversationId = created.data!.createConversation.id;
     // Broadcasts from before the agent existed are not its messages.
     await broadcasts('before', 50, 600);
-    await new Promise((r) => setTimeout(r, 20));
     agentId = (await createOperators(server, { Ada: ['survey'] })).Ada!;
     const sent = await server.gql(
       `mutation($to: ID!) {
@@ -73,6 +74,8 @@ describe("an agent's page of messages costs the page, not the tenant's broadcast
   });
 
   it('reads as much with 300 more broadcasts, and the newest first', async () => {
+    // A report broadcast older than every chat one: a page of reports must still find it.
+    await broadcasts('report', 1, 0, 'REPORT');
     await broadcasts('early', 10, -1);
     const before = await measureEach(prof, { page });
     await broadcasts('late', MORE, -10);
@@ -93,6 +96,10 @@ describe("an agent's page of messages costs the page, not the tenant's broadcast
       'late 296',
     ]);
     expect(after.page!.hits - before.page!.hits, after.page!.plans).toBeLessThan(30);
+    const reports = await server.graph.read((tx) =>
+      messagesOfAgents(tx, server.tenantId, [agentId], PAGE, MessageKind.REPORT),
+    );
+    expect(reports.map((r) => r.message.content)).toEqual(['report 1']);
   });
 
   it('still finds a direct message among the newest', async () => {
@@ -102,7 +109,7 @@ describe("an agent's page of messages costs the page, not the tenant's broadcast
     const contents = rows.map((r) => r.message.content);
     expect(contents).toContain('to Ada');
     expect(contents.filter((c) => c.startsWith('before'))).toEqual([]);
-    expect(contents).toHaveLength(1 + 10 + MORE);
+    expect(contents).toHaveLength(1 + 1 + 10 + MORE);
   });
 });
 
