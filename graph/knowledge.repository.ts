@@ -151,9 +151,6 @@ export function listKnowledge(
   const conditions: string[] = [];
   if (filter.kind) conditions.push('n.kind = $kind');
   if (filter.tag) conditions.push('$tag IN n.tags');
-  if (filter.agentId) {
-    conditions.push('EXISTS { (n)-[:CONTRIBUTED_BY]->(a) WHERE a.id = $agentId }');
-  }
   if (filter.minConfidence !== undefined) conditions.push('n.confidence >= $minConfidence');
   if (filter.text) {
     conditions.push(
@@ -164,9 +161,17 @@ export function listKnowledge(
     tx,
     {
       label: 'Knowledge',
-      // What one task taught, from the task (page.ts: walkFrom).
+      // What one task taught, from the task (page.ts: walkFrom); an agent's from the agent
+      // when it holds few.
       match: filter.taskId
         ? walkFrom({ label: 'Task', id: 'taskId' }, '<-[:LEARNED_FROM]-', 'Knowledge')
+        : undefined,
+      linked: filter.agentId
+        ? {
+            from: { label: 'Agent', id: 'agentId' },
+            edges: ['<-[:CONTRIBUTED_BY]-'],
+            test: 'EXISTS { (n)-[:CONTRIBUTED_BY]->(a) WHERE a.id = $agentId }',
+          }
         : undefined,
       conditions,
       params: { tenantId, ...filter },

@@ -10,7 +10,7 @@ import {
 import type { CypherQuery, Tx } from './cypher.js';
 import { luceneQuery, tenantLuceneQuery } from './fulltext.js';
 import { toAgent, toConversation, toMessage } from './mappers.js';
-import { readPage, walkFrom, type NodeLike, type Sort } from './page.js';
+import { readPage, walkFrom, type Linked, type NodeLike, type Sort } from './page.js';
 import { lockAndBump } from './locks.js';
 
 /** A message ready to be written: validated, ids checked, its conversation chosen. */
@@ -244,6 +244,30 @@ export async function messagesOfConversations(
   return pages;
 }
 
+/**
+ * An agent's messages (page.ts: Linked): those it sent or received, and the broadcasts since it
+ * was created, read newest or oldest first from the (tenantId, broadcast, createdAt) index
+ * (migration 30) and only as many as the page shows. Messages are listed by creation time only.
+ */
+const AGENT_MESSAGES: Linked = {
+  from: { label: 'Agent', id: 'agentId' },
+  edges: ['-[:SENT]->', '<-[:TO]-'],
+  test: `(EXISTS { (a)-[:SENT]->(n) WHERE a.id = $agentId }
+      OR EXISTS { (n)-[:TO]->(a) WHERE a.id = $agentId }
+      OR (n.broadcast AND EXISTS {
+        MATCH (a:Agent {tenantId: $tenantId, id: $agentId})
+        USING INDEX SEEK a:Agent(id) WHERE a.createdAt <= n.createdAt
+      }))`,
+  more: ({ where, dir }) => {
+    const keys = ['tenantId', 'broadcast', 'createdAt', 'id'].map((key) => `n.${key} ${dir}`);
+    return `MATCH (n:Message {tenantId: $tenantId, broadcast: true})
+  USING INDEX SEEK n:Message(tenantId, broadcast, createdAt)
+  WHERE n.createdAt >= from.createdAt AND ${where}
+  ${dir ? `WITH n ORDER BY ${keys.join(', ')} LIMIT $limit` : ''}
+  RETURN n`;
+  },
+};
+
 export function listMessages(
   tx: Tx,
   tenantId: string,
@@ -265,15 +289,7 @@ export function listMessages(
     conditions.push('n.conversationId = $conversationId');
     params.conversationId = filter.conversationId;
   }
-  if (filter.agentId) {
-    conditions.push(`(EXISTS { (a)-[:SENT]->(n) WHERE a.id = $agentId }
-      OR EXISTS { (n)-[:TO]->(a) WHERE a.id = $agentId }
-      OR (n.broadcast AND EXISTS {
-        MATCH (a:Agent {tenantId: $tenantId, id: $agentId})
-        USING INDEX SEEK a:Agent(id) WHERE a.createdAt <= n.createdAt
-      }))`);
-    params.agentId = filter.agentId;
-  }
+  if (filter.agentId) params.agentId = filter.agentId;
   if (filter.aboutTaskId) {
     // Without a search, the list walks from the task (below).
     if (search) {
@@ -293,6 +309,7 @@ export function listMessages(
           : filter.conversationId
             ? walkFrom({ label: 'Conversation', id: 'conversationId' }, '<-[:IN]-', 'Message')
             : undefined,
+      linked: filter.agentId ? AGENT_MESSAGES : undefined,
       conditions,
       params,
       sort,

@@ -30,6 +30,9 @@ export const ORDERED_LISTS = {
   Fact: { createdAt: 'createdAt', updatedAt: 'updatedAt' },
 } as const satisfies Record<string, Partial<Record<SortProperty, string>>>;
 
+/** The most rows of one node a list walks from it (page.ts: Linked). */
+export const WALK_LIMIT = 1000;
+
 export type ListLabel = keyof typeof ORDERED_LISTS;
 
 const TEMPORAL = new Set(['createdAt', 'updatedAt']);
@@ -45,6 +48,12 @@ export interface ListSpec {
    * must then check n.tenantId themselves.
    */
   match?: string;
+  /**
+   * Rows linked to the one node a filter names (an agent's tasks): walked from it when it holds
+   * few, else the tenant's rows in list order, each tested (Linked). Ignored beside `match`
+   * but for its test.
+   */
+  linked?: Linked;
   /** Fixed condition texts over `n`; values go in params. */
   conditions: string[];
   params: Record<string, unknown> & { tenantId: string };
@@ -57,18 +66,55 @@ export interface ListSpec {
 }
 
 /**
+ * The rows linked to the one node a filter names (an agent's tasks, an entity's facts), for
+ * ListSpec.linked. Walking from the node costs all its rows whatever the page; reading the
+ * tenant's rows in list order and testing each costs the rows passed over until the page is
+ * full, which for a node holding few is every row of the tenant. So readPage first reads how many
+ * edges the node has (a count the store keeps) and walks when that is at most WALK_LIMIT; a count
+ * always walks (its scan would test every row of the tenant).
+ */
+export interface Linked {
+  /** The node: its label and the parameter holding its id (in the tenant). */
+  from: { label: string; id: string };
+  /** Edges from `from` to a row, e.g. '<-[:ASSIGNED_TO]-'; the rows of all of them, once each. */
+  edges: string[];
+  /** The same link as a condition on a row `n`, for reading the tenant's rows in list order. */
+  test: string;
+  /**
+   * Rows linked to it without an edge (broadcast messages): a subquery branch that binds `n`
+   * beside `from`, given the list's condition on `n` and, for a page, the direction to end with
+   * an ORDER BY and `LIMIT $limit` in (so that it reads an index in order and stops).
+   */
+  more?: (list: { where: string; dir: 'ASC' | 'DESC' | null }) => string;
+}
+
+/**
  * A list's rows read from the one node its filter names (`from`: a label and the parameter
- * holding its id, in the tenant) across `edge`, for ListSpec.match: for a filter that selects
+ * holding its id, in the tenant) across `edges`, for ListSpec.match: for a filter that selects
  * few rows, such as a task's messages or subtasks. Filtering the tenant's rows in list order
  * instead, a node with fewer rows than the page read every row of the tenant. The tenant is
  * checked on `from` (edges never join two tenants' nodes), and the walk is a subquery: with a
  * condition on `n` beside it (its tenant, say), the planner may seek the tenant's rows and test
- * each for the edge.
+ * each for the edge. `more`: another branch of rows (Linked.more), already shaped.
  */
-export function walkFrom(from: { label: string; id: string }, edge: string, label: ListLabel) {
+export function walkFrom(
+  from: { label: string; id: string },
+  edges: string | string[],
+  label: ListLabel,
+  more?: string,
+) {
+  const branches = [edges].flat().map((edge) => `MATCH (from)${edge}(n:${label}) RETURN n`);
+  if (more) branches.push(more);
+  // UNION keeps each row once; one branch needs DISTINCT for that (a row with two edges to it).
+  const rows =
+    branches.length === 1
+      ? branches[0]!.replace(/RETURN n$/, 'RETURN DISTINCT n')
+      : branches.join('\n  UNION\n  ');
   return `MATCH (from:${from.label} {tenantId: $tenantId, id: $${from.id}})
 USING INDEX SEEK from:${from.label}(id)
-CALL (from) { MATCH (from)${edge}(n:${label}) RETURN DISTINCT n }
+CALL (from) {
+  ${rows}
+}
 WITH n`;
 }
 
@@ -87,12 +133,12 @@ export function listKey(spec: Pick<ListSpec, 'label' | 'sort'>): string {
  * the page (PartialTop) instead of sorting every row of the tenant. Throws BAD_USER_INPUT for
  * a cursor that the API did not sign for this list and order.
  */
-export function listQuery(spec: ListSpec): CypherQuery {
+export function listQuery(spec: ListSpec, walk = true): CypherQuery {
   const property = storedProperty(spec);
   const after = spec.page.after && checkCursor(spec.page.after, listKey(spec));
   // LIMIT needs a Cypher INTEGER; a plain JS number travels as a FLOAT.
   const params: Record<string, unknown> = { ...spec.params, limit: neo4j.int(spec.page.first + 1) };
-  const conditions = [...spec.conditions];
+  const conditions = conditionsOf(spec, walk);
   if (after) {
     const op = spec.sort.descending ? '<' : '>';
     const value = TEMPORAL.has(property) ? 'datetime($afterValue)' : '$afterValue';
@@ -106,10 +152,11 @@ export function listQuery(spec: ListSpec): CypherQuery {
     conditions.unshift(`n.${property} IS NOT NULL`);
   }
   const dir = spec.sort.descending ? 'DESC' : 'ASC';
+  const where = conditions.join(' AND ');
   return {
     cypher: [
-      source(spec, property),
-      `WHERE ${conditions.join(' AND ')}`,
+      source(spec, property, walk, { where, dir }),
+      `WHERE ${where}`,
       `WITH n ORDER BY n.tenantId ${dir}, n.${property} ${dir}, n.id ${dir} LIMIT $limit`,
       `RETURN ${projectionOf(spec)?.of('n') ?? 'n'} AS node, toString(n.${property}) AS sortValue` +
         Object.entries(spec.columns ?? {})
@@ -123,10 +170,11 @@ export function listQuery(spec: ListSpec): CypherQuery {
 /** How many rows the list has in all: the same rows listQuery pages through. */
 export function countQuery(spec: ListSpec): CypherQuery {
   const property = storedProperty(spec);
+  const where = [`n.${property} IS NOT NULL`, ...conditionsOf(spec, true)].join(' AND ');
   return {
     cypher: [
-      source(spec, property),
-      `WHERE ${[`n.${property} IS NOT NULL`, ...spec.conditions].join(' AND ')}`,
+      source(spec, property, true, { where, dir: null }),
+      `WHERE ${where}`,
       'RETURN count(n) AS total',
     ].join('\n'),
     params: spec.params,
@@ -142,7 +190,14 @@ export async function readPage<T>(
   spec: ListSpec,
   map: (node: NodeLike, row: Record<string, unknown>) => T,
 ): Promise<Page<T>> {
-  const rows = await tx.run<{ node: unknown; sortValue: string }>(listQuery(spec));
+  let walk = true;
+  if (spec.linked && !spec.match) {
+    const degree = await degreeOf(tx, spec.linked, spec.params);
+    // No such node: nothing is linked to it.
+    if (degree === null) return spec.page.total ? NONE_COUNTED : NONE;
+    walk = degree <= WALK_LIMIT;
+  }
+  const rows = await tx.run<{ node: unknown; sortValue: string }>(listQuery(spec, walk));
   const [count] = spec.page.total ? await tx.run<{ total: number }>(countQuery(spec)) : [];
   const list = listKey(spec);
   const projected = projectionOf(spec);
@@ -178,8 +233,36 @@ function projectionOf(spec: ListSpec): Projection | null {
   return isProjected(spec.label) ? projection(spec.label, spec.only ?? null) : null;
 }
 
-function source(spec: ListSpec, property: string): string {
+const NONE = { items: [], hasNextPage: false };
+const NONE_COUNTED = { ...NONE, totalCount: 0 };
+
+/** How many edges Linked.edges the node has, or null when the tenant has no such node. */
+async function degreeOf(tx: Tx, linked: Linked, params: ListSpec['params']) {
+  const { label, id } = linked.from;
+  const [row] = await tx.run<{ degree: number }>({
+    cypher: `MATCH (from:${label} {tenantId: $tenantId, id: $${id}})
+USING INDEX SEEK from:${label}(id)
+RETURN ${linked.edges.map((edge) => `COUNT { (from)${edge}() }`).join(' + ')} AS degree`,
+    params: { tenantId: params.tenantId, [id]: params[id] },
+  });
+  return row ? Number(row.degree) : null;
+}
+
+/** The list's conditions, with a Linked's test when its rows are not walked from the node. */
+function conditionsOf(spec: ListSpec, walk: boolean): string[] {
+  const walked = spec.linked && walk && !spec.match;
+  return spec.linked && !walked ? [...spec.conditions, spec.linked.test] : [...spec.conditions];
+}
+
+function source(
+  spec: ListSpec,
+  property: string,
+  walk: boolean,
+  list: { where: string; dir: 'ASC' | 'DESC' | null },
+): string {
   if (spec.match) return spec.match;
+  const linked = walk ? spec.linked : undefined;
+  if (linked) return walkFrom(linked.from, linked.edges, spec.label, linked.more?.(list));
   return `MATCH (n:${spec.label} {tenantId: $tenantId})\nUSING INDEX SEEK n:${spec.label}(tenantId, ${property})`;
 }
 

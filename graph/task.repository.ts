@@ -336,9 +336,6 @@ export function listTasks(
   const conditions: string[] = [];
   if (filter.status?.length) conditions.push('n.status IN $status');
   if (filter.priority?.length) conditions.push('n.priority IN $priority');
-  if (filter.assigneeId) {
-    conditions.push('EXISTS { (n)-[:ASSIGNED_TO]->(a) WHERE a.id = $assigneeId }');
-  }
   // A step of a rejected plan (REJECTED_STEP_OF, issue 13) is no root either.
   if (filter.rootsOnly) conditions.push('NOT EXISTS { (n)-[:SUBTASK_OF|REJECTED_STEP_OF]->() }');
   if (filter.capability) {
@@ -354,10 +351,16 @@ export function listTasks(
     {
       label: 'Task',
       // A parent's steps from the parent (page.ts: walkFrom; a pattern predicate besides could
-      // be planned as a scan of every task's id). An agent's tasks are still read in list order
-      // and filtered: an agent may hold most of the tenant's, of which a page is few.
+      // be planned as a scan of every task's id); an agent's from the agent when it holds few.
       match: filter.parentId
         ? walkFrom({ label: 'Task', id: 'parentId' }, '<-[:SUBTASK_OF]-', 'Task')
+        : undefined,
+      linked: filter.assigneeId
+        ? {
+            from: { label: 'Agent', id: 'assigneeId' },
+            edges: ['<-[:ASSIGNED_TO]-'],
+            test: 'EXISTS { (n)-[:ASSIGNED_TO]->(a) WHERE a.id = $assigneeId }',
+          }
         : undefined,
       conditions,
       params: { tenantId, ...filter },

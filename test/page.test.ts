@@ -65,6 +65,26 @@ describe('list queries', () => {
     expect(cypher).toContain('USING INDEX SEEK n:Message(tenantId, createdAt)');
   });
 
+  it('of one agent’s rows walk from it, or read the tenant’s in order and test each', () => {
+    const linked = {
+      from: { label: 'Agent', id: 'assigneeId' },
+      edges: ['<-[:ASSIGNED_TO]-'],
+      test: 'EXISTS { (n)-[:ASSIGNED_TO]->(a) WHERE a.id = $assigneeId }',
+    };
+    const walked = listQuery(spec({ linked }), true).cypher;
+    expect(walked).toContain('MATCH (from:Agent {tenantId: $tenantId, id: $assigneeId})');
+    expect(walked).toContain('MATCH (from)<-[:ASSIGNED_TO]-(n:Task) RETURN DISTINCT n');
+    expect(walked).not.toContain(linked.test);
+    const scanned = listQuery(spec({ linked }), false).cypher;
+    expect(scanned).toContain('USING INDEX SEEK n:Task(tenantId, createdAt)');
+    expect(scanned).toContain(`n.status IN $status AND ${linked.test}`);
+    // A count tests every row it scans: it always walks.
+    expect(countQuery(spec({ linked })).cypher).toContain('MATCH (from)<-[:ASSIGNED_TO]-(n:Task)');
+    // Beside a walk from another node, only the test is left.
+    const match = 'MATCH (n:Task) WITH n';
+    expect(listQuery(spec({ linked, match }), true).cypher).toContain(linked.test);
+  });
+
   it('refuse an order that the list has no index for', () => {
     expect(() =>
       listQuery(spec({ label: 'Knowledge', sort: { property: 'title', descending: false } })),

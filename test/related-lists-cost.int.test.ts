@@ -5,7 +5,7 @@ import { listKnowledge } from '../graph/knowledge.repository.js';
 import { listEpisodes } from '../graph/memory/episode.repository.js';
 import { listTasks } from '../graph/task.repository.js';
 import { createPlan } from './utils/engine-steps.js';
-import { measureEach, profiler } from './utils/profile.js';
+import { measureEach, profiler, shown } from './utils/profile.js';
 import { startTestServer, type TestServer } from './utils/server.js';
 
 /** Rows of each label the tenant gains between the two measures. */
@@ -24,10 +24,6 @@ describe('a list of one node’s rows costs its rows, not the tenant’s', () =>
   let documentId = '';
   const newest = { property: 'createdAt' as const, descending: true };
   const page = { first: 20, total: true };
-  const shown = (p: { items: { node: object }[]; totalCount?: number }, key: string) => ({
-    rows: p.items.map((i) => (i.node as Record<string, unknown>)[key]),
-    totalCount: p.totalCount,
-  });
 
   const reads: Record<string, (tx: Tx) => Promise<unknown>> = {
     steps: (tx) =>

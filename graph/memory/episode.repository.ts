@@ -132,16 +132,21 @@ export function listEpisodes(
   const conditions: string[] = [];
   if (filter.status) conditions.push('n.status = $status');
   if (filter.kind) conditions.push('n.kind = $kind');
-  if (filter.entityId) {
-    conditions.push('EXISTS { (n)<-[:MENTIONED_IN]-(e) WHERE e.id = $entityId }');
-  }
   return readPage(
     tx,
     {
       label: 'Episode',
-      // A document's chunks from the document (page.ts: walkFrom).
+      // A document's chunks from the document (page.ts: walkFrom); an entity's from the entity
+      // when it has few.
       match: filter.documentId
         ? walkFrom({ label: 'Document', id: 'documentId' }, '<-[:FROM_DOCUMENT]-', 'Episode')
+        : undefined,
+      linked: filter.entityId
+        ? {
+            from: { label: 'Entity', id: 'entityId' },
+            edges: ['-[:MENTIONED_IN]->'],
+            test: 'EXISTS { (n)<-[:MENTIONED_IN]-(e) WHERE e.id = $entityId }',
+          }
         : undefined,
       conditions,
       params: { tenantId, ...filter },

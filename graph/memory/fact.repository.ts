@@ -174,16 +174,27 @@ export async function listFacts(
 ): Promise<Page<Fact>> {
   const conditions: string[] = [];
   if (!filter.includeEnded) conditions.push(factTimeCondition(filter.asOf ?? null, 'n'));
-  if (filter.subjectId) conditions.push('EXISTS { (n)-[:SUBJECT]->(e) WHERE e.id = $subjectId }');
-  if (filter.entityId) {
-    conditions.push('EXISTS { (n)-[:SUBJECT|OBJECT]->(e) WHERE e.id = $entityId }');
-  }
+  const bySubject = {
+    from: { label: 'Entity', id: 'subjectId' },
+    edges: ['<-[:SUBJECT]-'],
+    test: 'EXISTS { (n)-[:SUBJECT]->(e) WHERE e.id = $subjectId }',
+  };
+  const byEntity = {
+    from: { label: 'Entity', id: 'entityId' },
+    edges: ['<-[:SUBJECT|OBJECT]-'],
+    test: 'EXISTS { (n)-[:SUBJECT|OBJECT]->(e) WHERE e.id = $entityId }',
+  };
+  // An entity's facts from the entity when it has few (page.ts: Linked); with both filters the
+  // subject's, and each row tested for the other.
+  const linked = filter.subjectId ? bySubject : filter.entityId ? byEntity : undefined;
+  if (filter.subjectId && filter.entityId) conditions.push(byEntity.test);
   if (filter.predicate) conditions.push('n.predicate = $predicate');
   if (filter.text) conditions.push('toLower(n.text) CONTAINS toLower($text)');
   const ids = await readPage(
     tx,
     {
       label: 'Fact',
+      linked,
       conditions,
       params: { tenantId, ...filter, asOf: filter.asOf ?? null },
       sort,

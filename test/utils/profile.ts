@@ -85,3 +85,9 @@ export async function measureEach(
   }
   return out;
 }
+
+/** What a page shows of its rows (one property each) and its count, for comparing reads. */
+export const shown = (p: { items: { node: object }[]; totalCount?: number }, key: string) => ({
+  rows: p.items.map((i) => (i.node as Record<string, unknown>)[key]),
+  totalCount: p.totalCount,
+});
