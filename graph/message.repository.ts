@@ -185,14 +185,7 @@ export async function messagesOfAgents(
           UNION
           MATCH (m:Message)-[:TO]->(a) RETURN m
           UNION
-          // Newest first in the index's order (migration 30; the planner uses it when the
-          // order names its leading keys), only as many as the page shows.
-          MATCH (m:Message {tenantId: $tenantId, broadcast: true})
-          USING INDEX SEEK m:Message(tenantId, broadcast, createdAt)
-          WHERE m.createdAt >= a.createdAt AND ($kind IS NULL OR m.kind = $kind)
-          WITH m ORDER BY m.tenantId DESC, m.broadcast DESC, m.createdAt DESC, m.seq DESC,
-                          m.id DESC LIMIT $limit
-          RETURN m
+          ${broadcastsSince('m', 'a', { kind: kind !== null, dir: 'DESC', tieBreak: ['seq', 'id'] })}
         }
         WITH m WHERE $kind IS NULL OR m.kind = $kind
         RETURN m ORDER BY m.createdAt DESC, m.seq DESC, m.id DESC LIMIT $limit
@@ -245,28 +238,44 @@ export async function messagesOfConversations(
 }
 
 /**
- * An agent's messages (page.ts: Linked): those it sent or received, and the broadcasts since it
- * was created, read newest or oldest first from the (tenantId, broadcast, createdAt) index
- * (migration 30) and only as many as the page shows. Messages are listed by creation time only.
+ * The tenant's broadcasts since `agent` was created, as a subquery branch that binds `v`: in
+ * the order of an index (migration 30; for one kind, `$kind`, migration 31's, so that a page of
+ * chat does not read every report broadcast), and with `dir` only the first `$limit` in that
+ * order (the planner keeps the index's order only when ORDER BY names its leading keys).
  */
-const AGENT_MESSAGES: Linked = {
-  from: { label: 'Agent', id: 'agentId' },
-  edges: ['-[:SENT]->', '<-[:TO]-'],
-  test: `(EXISTS { (a)-[:SENT]->(n) WHERE a.id = $agentId }
+function broadcastsSince(
+  v: string,
+  agent: string,
+  o: { kind: boolean; dir: 'ASC' | 'DESC' | null; tieBreak: string[]; where?: string },
+): string {
+  const keys = ['tenantId', 'broadcast', ...(o.kind ? ['kind'] : []), 'createdAt'];
+  const order = [...keys, ...o.tieBreak].map((key) => `${v}.${key} ${o.dir}`).join(', ');
+  return `MATCH (${v}:Message {tenantId: $tenantId, broadcast: true${o.kind ? ', kind: $kind' : ''}})
+          USING INDEX SEEK ${v}:Message(${keys.join(', ')})
+          WHERE ${v}.createdAt >= ${agent}.createdAt${o.where ? ` AND ${o.where}` : ''}
+          ${o.dir ? `WITH ${v} ORDER BY ${order} LIMIT $limit` : ''}
+          RETURN ${v}`;
+}
+
+/**
+ * An agent's messages (page.ts: Linked): those it sent or received, and the broadcasts since it
+ * was created (broadcastsSince), only as many as the page shows. Messages are listed by
+ * creation time only.
+ */
+function agentMessages(kind: MessageKind | null | undefined): Linked {
+  return {
+    from: { label: 'Agent', id: 'agentId' },
+    edges: ['-[:SENT]->', '<-[:TO]-'],
+    test: `(EXISTS { (a)-[:SENT]->(n) WHERE a.id = $agentId }
       OR EXISTS { (n)-[:TO]->(a) WHERE a.id = $agentId }
       OR (n.broadcast AND EXISTS {
         MATCH (a:Agent {tenantId: $tenantId, id: $agentId})
         USING INDEX SEEK a:Agent(id) WHERE a.createdAt <= n.createdAt
       }))`,
-  more: ({ where, dir }) => {
-    const keys = ['tenantId', 'broadcast', 'createdAt', 'id'].map((key) => `n.${key} ${dir}`);
-    return `MATCH (n:Message {tenantId: $tenantId, broadcast: true})
-  USING INDEX SEEK n:Message(tenantId, broadcast, createdAt)
-  WHERE n.createdAt >= from.createdAt AND ${where}
-  ${dir ? `WITH n ORDER BY ${keys.join(', ')} LIMIT $limit` : ''}
-  RETURN n`;
-  },
-};
+    more: ({ where, dir }) =>
+      broadcastsSince('n', 'from', { kind: Boolean(kind), dir, tieBreak: ['id'], where }),
+  };
+}
 
 export function listMessages(
   tx: Tx,
@@ -309,7 +318,7 @@ export function listMessages(
           : filter.conversationId
             ? walkFrom({ label: 'Conversation', id: 'conversationId' }, '<-[:IN]-', 'Message')
             : undefined,
-      linked: filter.agentId ? AGENT_MESSAGES : undefined,
+      linked: filter.agentId ? agentMessages(filter.kind) : undefined,
       conditions,
       params,
       sort,

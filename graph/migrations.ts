@@ -383,4 +383,12 @@ export const MIGRATIONS: Migration[] = [
       'CREATE INDEX message_tenant_broadcast_created IF NOT EXISTS FOR (m:Message) ON (m.tenantId, m.broadcast, m.createdAt)',
     ],
   },
+  {
+    id: 31,
+    name: "a page of one kind of an agent's messages reads that kind's broadcasts only (issue 15)",
+    // The console's chat history (kind CHAT) read every report a chief-less plan broadcast.
+    statements: [
+      'CREATE INDEX message_tenant_broadcast_kind_created IF NOT EXISTS FOR (m:Message) ON (m.tenantId, m.broadcast, m.kind, m.createdAt)',
+    ],
+  },
 ];

@@ -111,6 +111,32 @@ describe("an agent's page of messages costs the page, not the tenant's broadcast
     expect(contents.filter((c) => c.startsWith('before'))).toEqual([]);
     expect(contents).toHaveLength(1 + 1 + 10 + MORE);
   });
+
+  it('of one kind reads as much with 300 more broadcasts of another kind', async () => {
+    // The console's chat history is such a page (kind CHAT) where steps broadcast reports.
+    const reports = {
+      page: (tx: Parameters<typeof messagesOfAgents>[0]) =>
+        messagesOfAgents(tx, server.tenantId, [agentId], PAGE, MessageKind.REPORT).then((rows) =>
+          rows.map((r) => r.message.content),
+        ),
+      list: (tx: Parameters<typeof listMessages>[0]) =>
+        listMessages(
+          tx,
+          server.tenantId,
+          { agentId, kind: MessageKind.REPORT },
+          { property: 'createdAt', descending: true },
+          { first: PAGE, total: true },
+        ).then((p) => [p.items.map((i) => i.node.content), p.totalCount]),
+    };
+    const before = await measureEach(prof, reports);
+    await broadcasts('later', MORE, -20);
+    const after = await measureEach(prof, reports);
+    expect(JSON.parse(after.page!.result)).toEqual(['report 1']);
+    expect(JSON.parse(after.list!.result)).toEqual([['report 1'], 1]);
+    for (const read of ['page', 'list']) {
+      expect.soft(after[read]!.hits - before[read]!.hits, after[read]!.plans).toBeLessThan(30);
+    }
+  });
 });
 
 /**
