@@ -30,6 +30,16 @@ export const ORDERED_LISTS = {
   Fact: { createdAt: 'createdAt', updatedAt: 'updatedAt' },
 } as const satisfies Record<string, Partial<Record<SortProperty, string>>>;
 
+/**
+ * Lists that can be read one value of a property at a time, each in list order from a
+ * (tenantId, property, order) index (graph/migrations.ts): label -> property -> the orders so
+ * indexed. A filter to a few values (ListSpec.split) then reads a page per value and merges
+ * them; in the tenant's order it read every row of the other values before the page filled.
+ */
+export const SPLIT_LISTS: Partial<Record<ListLabel, Record<string, readonly string[]>>> = {
+  Task: { status: ['createdAt'] },
+};
+
 /** The most rows of one node a list walks from it (page.ts: Linked). */
 export const WALK_LIMIT = 1000;
 
@@ -54,6 +64,11 @@ export interface ListSpec {
    * but for its test.
    */
   linked?: Linked;
+  /**
+   * Only rows whose `property` is one of the list `params[param]` (a condition says so too):
+   * read one value at a time where SPLIT_LISTS indexes the list's order.
+   */
+  split?: { property: string; param: string };
   /** Fixed condition texts over `n`; values go in params. */
   conditions: string[];
   params: Record<string, unknown> & { tenantId: string };
@@ -263,6 +278,21 @@ function source(
   if (spec.match) return spec.match;
   const linked = walk ? spec.linked : undefined;
   if (linked) return walkFrom(linked.from, linked.edges, spec.label, linked.more?.(list));
+  const split = spec.split;
+  if (split && SPLIT_LISTS[spec.label]?.[split.property]?.includes(property)) {
+    const keys = ['tenantId', split.property, property];
+    const order = [...keys, 'id'].map((key) => `n.${key} ${list.dir}`).join(', ');
+    return `UNWIND $${split.param} AS splitValue
+WITH DISTINCT splitValue
+CALL (splitValue) {
+  MATCH (n:${spec.label} {tenantId: $tenantId, ${split.property}: splitValue})
+  USING INDEX SEEK n:${spec.label}(${keys.join(', ')})
+  WHERE ${list.where}
+  ${list.dir ? `WITH n ORDER BY ${order} LIMIT $limit` : ''}
+  RETURN n
+}
+WITH n`;
+  }
   return `MATCH (n:${spec.label} {tenantId: $tenantId})\nUSING INDEX SEEK n:${spec.label}(tenantId, ${property})`;
 }
 

@@ -355,6 +355,8 @@ export function listTasks(
       match: filter.parentId
         ? walkFrom({ label: 'Task', id: 'parentId' }, '<-[:SUBTASK_OF]-', 'Task')
         : undefined,
+      // Each status from its own index range, in order (page.ts: SPLIT_LISTS).
+      split: filter.status?.length ? { property: 'status', param: 'status' } : undefined,
       linked: filter.assigneeId
         ? {
             from: { label: 'Agent', id: 'assigneeId' },

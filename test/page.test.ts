@@ -6,7 +6,7 @@ import {
   type OperationDefinitionNode,
 } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { countQuery, listQuery, ORDERED_LISTS, type ListSpec } from '../graph/page.js';
+import { countQuery, listQuery, ORDERED_LISTS, SPLIT_LISTS, type ListSpec } from '../graph/page.js';
 import { MIGRATIONS } from '../graph/migrations.js';
 import { pageInput } from '../schema/connection.type.js';
 import {
@@ -101,6 +101,31 @@ describe('list queries', () => {
         expect(statements, `${label}(tenantId, ${property})`).toMatch(index);
       }
     }
+    for (const [label, split] of Object.entries(SPLIT_LISTS)) {
+      for (const [by, orders] of Object.entries(split)) {
+        for (const property of orders) {
+          const index = new RegExp(
+            `FOR \\(\\w+:${label}\\) ON \\(\\w+\\.tenantId, \\w+\\.${by}, \\w+\\.${property}\\)`,
+          );
+          expect(statements, `${label}(tenantId, ${by}, ${property})`).toMatch(index);
+        }
+      }
+    }
+  });
+
+  it('of a few statuses read each from its index range, then merge', () => {
+    const split = { property: 'status', param: 'status' };
+    const { cypher } = listQuery(
+      spec({ split, sort: { property: 'createdAt', descending: true } }),
+    );
+    expect(cypher).toContain('UNWIND $status AS splitValue');
+    expect(cypher).toContain('USING INDEX SEEK n:Task(tenantId, status, createdAt)');
+    expect(cypher).toContain(
+      'ORDER BY n.tenantId DESC, n.status DESC, n.createdAt DESC, n.id DESC LIMIT $limit',
+    );
+    // No such index for the order: the tenant's rows in that order, filtered.
+    const byTitle = listQuery(spec({ split, sort: { property: 'title', descending: false } }));
+    expect(byTitle.cypher).toContain('USING INDEX SEEK n:Task(tenantId, title)');
   });
 });
 

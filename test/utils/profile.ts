@@ -1,5 +1,5 @@
 import neo4j, { type Driver } from 'neo4j-driver';
-import { inject } from 'vitest';
+import { expect, inject } from 'vitest';
 import type { CypherQuery, Row, Tx } from '../../graph/cypher.js';
 
 interface ProfiledPlan {
@@ -91,3 +91,25 @@ export const shown = (p: { items: { node: object }[]; totalCount?: number }, key
   rows: p.items.map((i) => (i.node as Record<string, unknown>)[key]),
   totalCount: p.totalCount,
 });
+
+/**
+ * The bound of the *-cost suites: each read gives `expected` after `grow` adds rows it must not
+ * read, and its db hits grow by fewer than `slack` (a read whose work follows the tenant's rows
+ * grows by hundreds). Soft: every read's failure is reported, with its plans.
+ */
+export async function expectWorkUnchanged(
+  prof: ReturnType<typeof profiler>,
+  reads: Record<string, (tx: Tx) => Promise<unknown>>,
+  grow: () => Promise<unknown>,
+  expected: Record<string, unknown>,
+  slack = 30,
+): Promise<void> {
+  const before = await measureEach(prof, reads);
+  await grow();
+  const after = await measureEach(prof, reads);
+  for (const [name, want] of Object.entries(expected)) {
+    expect.soft(JSON.parse(after[name]!.result), name).toEqual(want);
+    const grew = after[name]!.hits - before[name]!.hits;
+    expect.soft(grew, `${name}\n${after[name]!.plans}`).toBeLessThan(slack);
+  }
+}
