@@ -4,7 +4,8 @@ import type { Page, PageRequest } from '../src/domain/page.js';
 import type { Tx } from './cypher.js';
 import { fulltextSearchQuery } from './fulltext.js';
 import { toKnowledge } from './mappers.js';
-import { readPage, walkFrom, type NodeLike, type Sort } from './page.js';
+import { readPage, type NodeLike, type Sort } from './page.js';
+import { walkFrom } from './page-direct.js';
 
 export interface NewKnowledge {
   kind: KnowledgeKind;
@@ -161,7 +162,7 @@ export function listKnowledge(
     tx,
     {
       label: 'Knowledge',
-      // What one task taught, from the task (page.ts: walkFrom); an agent's from the agent
+      // What one task taught, from the task (page-direct.ts: walkFrom); an agent's from the agent
       // when it holds few.
       match: filter.taskId
         ? walkFrom({ label: 'Task', id: 'taskId' }, '<-[:LEARNED_FROM]-', 'Knowledge')

@@ -10,7 +10,8 @@ import {
 import type { CypherQuery, Tx } from './cypher.js';
 import { luceneQuery, tenantLuceneQuery } from './fulltext.js';
 import { toAgent, toConversation, toMessage } from './mappers.js';
-import { readPage, walkFrom, type Linked, type NodeLike, type Sort } from './page.js';
+import { readPage, type NodeLike, type Sort } from './page.js';
+import { walkFrom, type Linked } from './page-direct.js';
 import { lockAndBump } from './locks.js';
 
 /** A message ready to be written: validated, ids checked, its conversation chosen. */
@@ -258,7 +259,7 @@ function broadcastsSince(
 }
 
 /**
- * An agent's messages (page.ts: Linked): those it sent or received, and the broadcasts since it
+ * An agent's messages (page-direct.ts: Linked): those it sent or received, and the broadcasts since it
  * was created (broadcastsSince), only as many as the page shows. Messages are listed by
  * creation time only.
  */

@@ -391,12 +391,4 @@ export const MIGRATIONS: Migration[] = [
       'CREATE INDEX message_tenant_broadcast_kind_created IF NOT EXISTS FOR (m:Message) ON (m.tenantId, m.broadcast, m.kind, m.createdAt)',
     ],
   },
-  {
-    id: 32,
-    name: 'a list of tasks in some statuses reads those statuses only (issue 15)',
-    // The console's view of failed tasks read every task of the tenant in creation order.
-    statements: [
-      'CREATE INDEX task_tenant_status_created IF NOT EXISTS FOR (n:Task) ON (n.tenantId, n.status, n.createdAt)',
-    ],
-  },
 ];

@@ -9,6 +9,14 @@ import {
 } from '../src/domain/page.js';
 import type { CypherQuery, Tx } from './cypher.js';
 import { mapOrSkip } from './mappers.js';
+import {
+  directAccess,
+  directSource,
+  pageAccess,
+  type Access,
+  type Linked,
+  type OneOf,
+} from './page-direct.js';
 import { isProjected, projection, type Projection } from './projections.js';
 
 /**
@@ -30,19 +38,6 @@ export const ORDERED_LISTS = {
   Fact: { createdAt: 'createdAt', updatedAt: 'updatedAt' },
 } as const satisfies Record<string, Partial<Record<SortProperty, string>>>;
 
-/**
- * Lists that can be read one value of a property at a time, each in list order from a
- * (tenantId, property, order) index (graph/migrations.ts): label -> property -> the orders so
- * indexed. A filter to a few values (ListSpec.split) then reads a page per value and merges
- * them; in the tenant's order it read every row of the other values before the page filled.
- */
-export const SPLIT_LISTS: Partial<Record<ListLabel, Record<string, readonly string[]>>> = {
-  Task: { status: ['createdAt'] },
-};
-
-/** The most rows of one node a list walks from it (page.ts: Linked). */
-export const WALK_LIMIT = 1000;
-
 export type ListLabel = keyof typeof ORDERED_LISTS;
 
 const TEMPORAL = new Set(['createdAt', 'updatedAt']);
@@ -59,16 +54,12 @@ export interface ListSpec {
    */
   match?: string;
   /**
-   * Rows linked to the one node a filter names (an agent's tasks): walked from it when it holds
-   * few, else the tenant's rows in list order, each tested (Linked). Ignored beside `match`
-   * but for its test.
+   * Rows linked to the one node a filter names (an agent's tasks): read from it when it holds
+   * few (page-direct.ts). Beside `match`, only its test applies.
    */
   linked?: Linked;
-  /**
-   * Only rows whose `property` is one of the list `params[param]` (a condition says so too):
-   * read one value at a time where SPLIT_LISTS indexes the list's order.
-   */
-  split?: { property: string; param: string };
+  /** Rows with one of a few values of an indexed property: read by them when few (OneOf). */
+  oneOf?: OneOf;
   /** Fixed condition texts over `n`; values go in params. */
   conditions: string[];
   params: Record<string, unknown> & { tenantId: string };
@@ -78,59 +69,6 @@ export interface ListSpec {
   only?: readonly string[];
   /** More columns of each row: name -> fixed Cypher over `n`, read after the page's limit. */
   columns?: Record<string, string>;
-}
-
-/**
- * The rows linked to the one node a filter names (an agent's tasks, an entity's facts), for
- * ListSpec.linked. Walking from the node costs all its rows whatever the page; reading the
- * tenant's rows in list order and testing each costs the rows passed over until the page is
- * full, which for a node holding few is every row of the tenant. So readPage first reads how many
- * edges the node has (a count the store keeps) and walks when that is at most WALK_LIMIT; a count
- * always walks (its scan would test every row of the tenant).
- */
-export interface Linked {
-  /** The node: its label and the parameter holding its id (in the tenant). */
-  from: { label: string; id: string };
-  /** Edges from `from` to a row, e.g. '<-[:ASSIGNED_TO]-'; the rows of all of them, once each. */
-  edges: string[];
-  /** The same link as a condition on a row `n`, for reading the tenant's rows in list order. */
-  test: string;
-  /**
-   * Rows linked to it without an edge (broadcast messages): a subquery branch that binds `n`
-   * beside `from`, given the list's condition on `n` and, for a page, the direction to end with
-   * an ORDER BY and `LIMIT $limit` in (so that it reads an index in order and stops).
-   */
-  more?: (list: { where: string; dir: 'ASC' | 'DESC' | null }) => string;
-}
-
-/**
- * A list's rows read from the one node its filter names (`from`: a label and the parameter
- * holding its id, in the tenant) across `edges`, for ListSpec.match: for a filter that selects
- * few rows, such as a task's messages or subtasks. Filtering the tenant's rows in list order
- * instead, a node with fewer rows than the page read every row of the tenant. The tenant is
- * checked on `from` (edges never join two tenants' nodes), and the walk is a subquery: with a
- * condition on `n` beside it (its tenant, say), the planner may seek the tenant's rows and test
- * each for the edge. `more`: another branch of rows (Linked.more), already shaped.
- */
-export function walkFrom(
-  from: { label: string; id: string },
-  edges: string | string[],
-  label: ListLabel,
-  more?: string,
-) {
-  const branches = [edges].flat().map((edge) => `MATCH (from)${edge}(n:${label}) RETURN n`);
-  if (more) branches.push(more);
-  // UNION keeps each row once; one branch needs DISTINCT for that (a row with two edges to it).
-  const rows =
-    branches.length === 1
-      ? branches[0]!.replace(/RETURN n$/, 'RETURN DISTINCT n')
-      : branches.join('\n  UNION\n  ');
-  return `MATCH (from:${from.label} {tenantId: $tenantId, id: $${from.id}})
-USING INDEX SEEK from:${from.label}(id)
-CALL (from) {
-  ${rows}
-}
-WITH n`;
 }
 
 /** The name a cursor is signed for: a cursor is valid only for its list and order. */
@@ -148,12 +86,12 @@ export function listKey(spec: Pick<ListSpec, 'label' | 'sort'>): string {
  * the page (PartialTop) instead of sorting every row of the tenant. Throws BAD_USER_INPUT for
  * a cursor that the API did not sign for this list and order.
  */
-export function listQuery(spec: ListSpec, walk = true): CypherQuery {
+export function listQuery(spec: ListSpec, access = directAccess(spec)): CypherQuery {
   const property = storedProperty(spec);
   const after = spec.page.after && checkCursor(spec.page.after, listKey(spec));
   // LIMIT needs a Cypher INTEGER; a plain JS number travels as a FLOAT.
   const params: Record<string, unknown> = { ...spec.params, limit: neo4j.int(spec.page.first + 1) };
-  const conditions = conditionsOf(spec, walk);
+  const conditions = conditionsOf(spec, access);
   if (after) {
     const op = spec.sort.descending ? '<' : '>';
     const value = TEMPORAL.has(property) ? 'datetime($afterValue)' : '$afterValue';
@@ -170,7 +108,7 @@ export function listQuery(spec: ListSpec, walk = true): CypherQuery {
   const where = conditions.join(' AND ');
   return {
     cypher: [
-      source(spec, property, walk, { where, dir }),
+      source(spec, property, access, { where, dir }),
       `WHERE ${where}`,
       `WITH n ORDER BY n.tenantId ${dir}, n.${property} ${dir}, n.id ${dir} LIMIT $limit`,
       `RETURN ${projectionOf(spec)?.of('n') ?? 'n'} AS node, toString(n.${property}) AS sortValue` +
@@ -185,10 +123,11 @@ export function listQuery(spec: ListSpec, walk = true): CypherQuery {
 /** How many rows the list has in all: the same rows listQuery pages through. */
 export function countQuery(spec: ListSpec): CypherQuery {
   const property = storedProperty(spec);
-  const where = [`n.${property} IS NOT NULL`, ...conditionsOf(spec, true)].join(' AND ');
+  const access = directAccess(spec);
+  const where = [`n.${property} IS NOT NULL`, ...conditionsOf(spec, access)].join(' AND ');
   return {
     cypher: [
-      source(spec, property, true, { where, dir: null }),
+      source(spec, property, access, { where, dir: null }),
       `WHERE ${where}`,
       'RETURN count(n) AS total',
     ].join('\n'),
@@ -205,14 +144,10 @@ export async function readPage<T>(
   spec: ListSpec,
   map: (node: NodeLike, row: Record<string, unknown>) => T,
 ): Promise<Page<T>> {
-  let walk = true;
-  if (spec.linked && !spec.match) {
-    const degree = await degreeOf(tx, spec.linked, spec.params);
-    // No such node: nothing is linked to it.
-    if (degree === null) return spec.page.total ? NONE_COUNTED : NONE;
-    walk = degree <= WALK_LIMIT;
-  }
-  const rows = await tx.run<{ node: unknown; sortValue: string }>(listQuery(spec, walk));
+  const access = await pageAccess(tx, spec);
+  // The node a filter names does not exist: nothing is linked to it.
+  if (access === null) return spec.page.total ? NONE_COUNTED : NONE;
+  const rows = await tx.run<{ node: unknown; sortValue: string }>(listQuery(spec, access));
   const [count] = spec.page.total ? await tx.run<{ total: number }>(countQuery(spec)) : [];
   const list = listKey(spec);
   const projected = projectionOf(spec);
@@ -251,49 +186,24 @@ function projectionOf(spec: ListSpec): Projection | null {
 const NONE = { items: [], hasNextPage: false };
 const NONE_COUNTED = { ...NONE, totalCount: 0 };
 
-/** How many edges Linked.edges the node has, or null when the tenant has no such node. */
-async function degreeOf(tx: Tx, linked: Linked, params: ListSpec['params']) {
-  const { label, id } = linked.from;
-  const [row] = await tx.run<{ degree: number }>({
-    cypher: `MATCH (from:${label} {tenantId: $tenantId, id: $${id}})
-USING INDEX SEEK from:${label}(id)
-RETURN ${linked.edges.map((edge) => `COUNT { (from)${edge}() }`).join(' + ')} AS degree`,
-    params: { tenantId: params.tenantId, [id]: params[id] },
-  });
-  return row ? Number(row.degree) : null;
-}
-
 /** The list's conditions, with a Linked's test when its rows are not walked from the node. */
-function conditionsOf(spec: ListSpec, walk: boolean): string[] {
-  const walked = spec.linked && walk && !spec.match;
-  return spec.linked && !walked ? [...spec.conditions, spec.linked.test] : [...spec.conditions];
+function conditionsOf(spec: ListSpec, access: Access): string[] {
+  const walked = access === 'walk' && !spec.match;
+  const test = spec.linked && !walked ? [spec.linked.test] : [];
+  return [...spec.conditions, ...test];
 }
 
 function source(
   spec: ListSpec,
   property: string,
-  walk: boolean,
+  access: Access,
   list: { where: string; dir: 'ASC' | 'DESC' | null },
 ): string {
   if (spec.match) return spec.match;
-  const linked = walk ? spec.linked : undefined;
-  if (linked) return walkFrom(linked.from, linked.edges, spec.label, linked.more?.(list));
-  const split = spec.split;
-  if (split && SPLIT_LISTS[spec.label]?.[split.property]?.includes(property)) {
-    const keys = ['tenantId', split.property, property];
-    const order = [...keys, 'id'].map((key) => `n.${key} ${list.dir}`).join(', ');
-    return `UNWIND $${split.param} AS splitValue
-WITH DISTINCT splitValue
-CALL (splitValue) {
-  MATCH (n:${spec.label} {tenantId: $tenantId, ${split.property}: splitValue})
-  USING INDEX SEEK n:${spec.label}(${keys.join(', ')})
-  WHERE ${list.where}
-  ${list.dir ? `WITH n ORDER BY ${order} LIMIT $limit` : ''}
-  RETURN n
-}
-WITH n`;
-  }
-  return `MATCH (n:${spec.label} {tenantId: $tenantId})\nUSING INDEX SEEK n:${spec.label}(tenantId, ${property})`;
+  return (
+    directSource(spec, access, list) ??
+    `MATCH (n:${spec.label} {tenantId: $tenantId})\nUSING INDEX SEEK n:${spec.label}(tenantId, ${property})`
+  );
 }
 
 function storedProperty(spec: ListSpec): string {

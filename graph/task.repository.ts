@@ -3,7 +3,8 @@ import type { Page, PageRequest, Sort } from '../src/domain/page.js';
 import type { Task, TaskPriority, TaskStatus } from '../src/domain/task.js';
 import type { Tx } from './cypher.js';
 import { readTask, toTask } from './mappers.js';
-import { readPage, walkFrom, type NodeLike } from './page.js';
+import { readPage, type NodeLike } from './page.js';
+import { walkFrom } from './page-direct.js';
 import { projection } from './projections.js';
 import { familyOf } from '../src/domain/family.js';
 import { lockAndBump } from './locks.js';
@@ -350,13 +351,13 @@ export function listTasks(
     tx,
     {
       label: 'Task',
-      // A parent's steps from the parent (page.ts: walkFrom; a pattern predicate besides could
+      // A parent's steps from the parent (page-direct.ts: walkFrom; a pattern predicate besides could
       // be planned as a scan of every task's id); an agent's from the agent when it holds few.
       match: filter.parentId
         ? walkFrom({ label: 'Task', id: 'parentId' }, '<-[:SUBTASK_OF]-', 'Task')
         : undefined,
-      // Each status from its own index range, in order (page.ts: SPLIT_LISTS).
-      split: filter.status?.length ? { property: 'status', param: 'status' } : undefined,
+      // A few statuses' tasks from their index when they are few (page-direct.ts: OneOf).
+      oneOf: filter.status?.length ? { property: 'status', param: 'status' } : undefined,
       linked: filter.assigneeId
         ? {
             from: { label: 'Agent', id: 'assigneeId' },

@@ -5,7 +5,7 @@ import { listKnowledge } from '../graph/knowledge.repository.js';
 import { listEpisodes } from '../graph/memory/episode.repository.js';
 import { listFacts } from '../graph/memory/fact.repository.js';
 import { listMessages } from '../graph/message.repository.js';
-import { WALK_LIMIT } from '../graph/page.js';
+import { DIRECT_LIMIT } from '../graph/page-direct.js';
 import { listTasks } from '../graph/task.repository.js';
 import { MessageKind } from '../src/domain/message.js';
 import { createOperators } from './utils/engine-steps.js';
@@ -20,7 +20,7 @@ const MORE = 300;
  * A list filtered by an agent or an entity (an agent's tasks, its chat history, an entity's
  * facts) read the tenant's rows in list order and tested each for the link: an agent or an
  * entity with fewer rows than the page read every row of the tenant, twice with the count.
- * graph/page.ts now walks from the node when it holds few rows (WALK_LIMIT), and reads in
+ * graph/page-direct.ts now walks from the node when it holds few rows (DIRECT_LIMIT), and reads in
  * list order only for a node that holds many, where a page's rows come soon.
  */
 describe('a list of an agent’s or an entity’s rows', () => {
@@ -181,9 +181,9 @@ describe('a list of an agent’s or an entity’s rows', () => {
   });
 
   it('of a busy one pages in order through the tenant’s rows, not all of its own', async () => {
-    // The busy agent now holds more tasks than a walk reads (WALK_LIMIT), all but one of the
+    // The busy agent now holds more tasks than a walk reads (DIRECT_LIMIT), all but one of the
     // tenant's: a page reads the tenant's newest rows until it is full.
-    await others(WALK_LIMIT - MORE);
+    await others(DIRECT_LIMIT - MORE);
     let hits = 0;
     const tasks = await pageThrough(async (after) => {
       const read = await prof.measure((tx) =>
@@ -199,7 +199,7 @@ describe('a list of an agent’s or an entity’s rows', () => {
     const counted = await prof.measure((tx) =>
       listTasks(tx, server.tenantId, { assigneeId: busy }, newest, { first: 1, total: true }),
     );
-    expect(counted.result.totalCount).toBe(WALK_LIMIT + 10);
+    expect(counted.result.totalCount).toBe(DIRECT_LIMIT + 10);
     const newestTitles = await server.graph.read((tx) =>
       tx.run<{ title: string }>({
         cypher: `MATCH (t:Task {tenantId: $t})-[:ASSIGNED_TO]->(:Agent {id: $busy})
@@ -208,7 +208,7 @@ describe('a list of an agent’s or an entity’s rows', () => {
       }),
     );
     expect(tasks.map((t) => t.title)).toEqual(newestTitles.map((r) => r.title));
-    // Walking would read each of its WALK_LIMIT + 10 tasks and their creation times.
-    expect(hits).toBeLessThan(WALK_LIMIT);
+    // Walking would read each of its DIRECT_LIMIT + 10 tasks and their creation times.
+    expect(hits).toBeLessThan(DIRECT_LIMIT);
   });
 });

@@ -15,7 +15,7 @@ const MORE = 300;
  * A list filtered by the one node its rows hang from (a parent's steps, what a task taught, a
  * document's chunks) read the tenant's rows in list order and kept that node's: one with fewer
  * rows than the page read every row of the tenant. Each is now walked from that node
- * (graph/page.ts: walkFrom), so its work is the node's rows whatever the tenant holds.
+ * (graph/page-direct.ts: walkFrom), so its work is the node's rows whatever the tenant holds.
  */
 describe('a list of one node’s rows costs its rows, not the tenant’s', () => {
   let server: TestServer;

@@ -1,6 +1,7 @@
 import neo4j from 'neo4j-driver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Tx } from '../graph/cypher.js';
+import { DIRECT_LIMIT } from '../graph/page-direct.js';
 import { listTasks } from '../graph/task.repository.js';
 import { TaskStatus } from '../src/domain/task.js';
 import { pageThrough } from './utils/pages.js';
@@ -13,9 +14,9 @@ const MORE = 300;
 /**
  * A list of tasks in some statuses (the console's "failed" view) read the tenant's tasks in
  * list order and kept those statuses: a status few tasks are in read every task of the tenant
- * (at 20,000 tasks, 86 ms for none found), and its count counted them all. Each status is now
- * read in order from a (tenantId, status, createdAt) index and the pages merged
- * (graph/page.ts: SPLIT_LISTS), so the work is the page's, per status asked for.
+ * (at 20,000 tasks, 86 ms for none found), and its count counted them all. Tasks of statuses
+ * few are in are now read from the (tenantId, status) index and sorted (graph/page-direct.ts:
+ * OneOf); a status most are in is still read in the tenant's order, where a page fills soon.
  */
 describe('a list of tasks in some statuses', () => {
   let server: TestServer;
@@ -90,6 +91,27 @@ describe('a list of tasks in some statuses', () => {
   it('costs as much with 300 more tasks of another status in the tenant', async () => {
     await pending(10);
     await expectWorkUnchanged(prof, reads, () => pending(MORE), expected);
+  });
+
+  it('of a status most tasks are in reads the tenant’s newest, not all of that status', async () => {
+    // More PENDING tasks than a page reads directly (DIRECT_LIMIT): a page reads the tenant's
+    // newest tasks until it is full.
+    await pending(DIRECT_LIMIT - MORE);
+    const read = await prof.measure((tx) =>
+      listTasks(tx, server.tenantId, { status: [TaskStatus.PENDING] }, newest, {
+        first: 3,
+        total: false,
+      }),
+    );
+    const titles = read.result.items.map((item) => item.node.title);
+    expect(titles).toEqual([
+      `pending ${DIRECT_LIMIT - MORE}`,
+      `pending ${DIRECT_LIMIT - MORE - 1}`,
+      `pending ${DIRECT_LIMIT - MORE - 2}`,
+    ]);
+    // Asking how many there are reads up to DIRECT_LIMIT + 1 index entries; read directly, the
+    // page would then read each of the 1,010 PENDING tasks and its creation time too.
+    expect(read.dbHits, read.plans).toBeLessThan(2 * DIRECT_LIMIT);
   });
 
   it('pages through several statuses in one order, either way', async () => {

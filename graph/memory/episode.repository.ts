@@ -10,7 +10,8 @@ import type {
 import type { Page, PageRequest } from '../../src/domain/page.js';
 import { batched } from '../batch.js';
 import type { Tx } from '../cypher.js';
-import { readPage, walkFrom, type NodeLike, type Sort } from '../page.js';
+import { readPage, type NodeLike, type Sort } from '../page.js';
+import { walkFrom } from '../page-direct.js';
 import { toDocument, toEpisode } from './mappers.js';
 
 export interface NewEpisode {
@@ -136,7 +137,7 @@ export function listEpisodes(
     tx,
     {
       label: 'Episode',
-      // A document's chunks from the document (page.ts: walkFrom); an entity's from the entity
+      // A document's chunks from the document (page-direct.ts: walkFrom); an entity's from the entity
       // when it has few.
       match: filter.documentId
         ? walkFrom({ label: 'Document', id: 'documentId' }, '<-[:FROM_DOCUMENT]-', 'Episode')

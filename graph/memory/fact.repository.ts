@@ -184,7 +184,7 @@ export async function listFacts(
     edges: ['<-[:SUBJECT|OBJECT]-'],
     test: 'EXISTS { (n)-[:SUBJECT|OBJECT]->(e) WHERE e.id = $entityId }',
   };
-  // An entity's facts from the entity when it has few (page.ts: Linked); with both filters the
+  // An entity's facts from the entity when it has few (page-direct.ts: Linked); with both filters the
   // subject's, and each row tested for the other.
   const linked = filter.subjectId ? bySubject : filter.entityId ? byEntity : undefined;
   if (filter.subjectId && filter.entityId) conditions.push(byEntity.test);
