@@ -75,7 +75,7 @@ export async function createFork(
                       description: s.description, priority: s.priority, status: 'READY',
                       orchestrated: true, attempts: 0, maxAttempts: s.maxAttempts, version: 1,
                       family: s.family, expectedOutput: s.expectedOutput, createdBy: $by,
-                      forkMessage: $message, forkedFromRun: $runId,
+                      forkMessage: $message, forkedFromRun: $runId, root: true,
                       createdAt: datetime(), updatedAt: datetime()})
       CREATE (f)-[:FORK_OF]->(s), (f)-[:FORKED_FROM]->(c)
       WITH s, f

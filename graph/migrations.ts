@@ -391,4 +391,16 @@ export const MIGRATIONS: Migration[] = [
       'CREATE INDEX message_tenant_broadcast_kind_created IF NOT EXISTS FOR (m:Message) ON (m.tenantId, m.broadcast, m.kind, m.createdAt)',
     ],
   },
+  {
+    id: 32,
+    name: 'root tasks carry `root`, and the list of them reads those only (issue 15)',
+    // tasks(filter: {rootsOnly}) read every step of every plan newer than the page's last root.
+    // Set when a task is created without a parent (graph/task.repository.ts, fork, import) and
+    // never changed after: the index costs the engine nothing.
+    statements: [
+      `MATCH (t:Task) WHERE NOT EXISTS { (t)-[:SUBTASK_OF|REJECTED_STEP_OF]->() }
+       CALL (t) { SET t.root = true } IN TRANSACTIONS OF 10000 ROWS`,
+      'CREATE INDEX task_tenant_root_created IF NOT EXISTS FOR (n:Task) ON (n.tenantId, n.root, n.createdAt)',
+    ],
+  },
 ];

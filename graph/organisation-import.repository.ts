@@ -54,6 +54,21 @@ export function engineStateProblemQuery(tenantId: string, ids: string[]): Cypher
   };
 }
 
+/**
+ * Marks which of these tasks are roots (no SUBTASK_OF or REJECTED_STEP_OF parent) after an
+ * import: a document's `root` may be missing (an older export) or wrong for its edges.
+ */
+export async function markRoots(tx: Tx, tenantId: string, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await tx.run({
+    cypher: `
+      UNWIND $ids AS id
+      MATCH (t:Task {tenantId: $tenantId, id: id}) USING INDEX SEEK t:Task(id)
+      SET t.root = CASE WHEN NOT EXISTS { (t)-[:SUBTASK_OF|REJECTED_STEP_OF]->() } THEN true END`,
+    params: { tenantId, ids },
+  });
+}
+
 export async function engineStateProblem(
   tx: Tx,
   tenantId: string,

@@ -40,6 +40,16 @@ export const ORDERED_LISTS = {
 
 export type ListLabel = keyof typeof ORDERED_LISTS;
 
+/**
+ * Flags that mark a subset of a label's rows (true, or absent), with the orders a (tenantId,
+ * flag, order) index serves (graph/migrations.ts): a list of that subset (ListSpec.flag) reads
+ * only it, in order, where filtering the tenant's rows read every row outside it first.
+ */
+export const FLAGGED_LISTS: Partial<Record<ListLabel, Record<string, readonly string[]>>> = {
+  // Roots: tasks created without a parent (migration 32).
+  Task: { root: ['createdAt'] },
+};
+
 const TEMPORAL = new Set(['createdAt', 'updatedAt']);
 
 export type { Sort };
@@ -60,6 +70,8 @@ export interface ListSpec {
   linked?: Linked;
   /** Rows with one of a few values of an indexed property: read by them when few (OneOf). */
   oneOf?: OneOf;
+  /** Only the rows whose property `flag` is true (FLAGGED_LISTS). */
+  flag?: string;
   /** Fixed condition texts over `n`; values go in params. */
   conditions: string[];
   params: Record<string, unknown> & { tenantId: string };
@@ -110,7 +122,10 @@ export function listQuery(spec: ListSpec, access = directAccess(spec)): CypherQu
     cypher: [
       source(spec, property, access, { where, dir }),
       `WHERE ${where}`,
-      `WITH n ORDER BY n.tenantId ${dir}, n.${property} ${dir}, n.id ${dir} LIMIT $limit`,
+      // The scan's index keys lead, or the planner sorts every row instead of streaming them.
+      `WITH n ORDER BY ${orderKeys(spec, property)
+        .map((key) => `n.${key} ${dir}`)
+        .join(', ')} LIMIT $limit`,
       `RETURN ${projectionOf(spec)?.of('n') ?? 'n'} AS node, toString(n.${property}) AS sortValue` +
         Object.entries(spec.columns ?? {})
           .map(([name, cypher]) => `,\n  ${cypher} AS ${name}`)
@@ -190,7 +205,17 @@ const NONE_COUNTED = { ...NONE, totalCount: 0 };
 function conditionsOf(spec: ListSpec, access: Access): string[] {
   const walked = access === 'walk' && !spec.match;
   const test = spec.linked && !walked ? [spec.linked.test] : [];
-  return [...spec.conditions, ...test];
+  const flag = spec.flag ? [`n.${spec.flag} = true`] : [];
+  return [...spec.conditions, ...test, ...flag];
+}
+
+/** The keys a page is ordered by: those of the index the scan reads (source), then the id. */
+function orderKeys(spec: ListSpec, property: string): string[] {
+  return ['tenantId', ...(flagIndexed(spec, property) ? [spec.flag!] : []), property, 'id'];
+}
+
+function flagIndexed(spec: ListSpec, property: string): boolean {
+  return Boolean(spec.flag && FLAGGED_LISTS[spec.label]?.[spec.flag]?.includes(property));
 }
 
 function source(
@@ -200,9 +225,11 @@ function source(
   list: { where: string; dir: 'ASC' | 'DESC' | null },
 ): string {
   if (spec.match) return spec.match;
+  const keys = orderKeys(spec, property).slice(0, -1);
+  const flag = flagIndexed(spec, property) ? `, ${spec.flag}: true` : '';
   return (
     directSource(spec, access, list) ??
-    `MATCH (n:${spec.label} {tenantId: $tenantId})\nUSING INDEX SEEK n:${spec.label}(tenantId, ${property})`
+    `MATCH (n:${spec.label} {tenantId: $tenantId${flag}})\nUSING INDEX SEEK n:${spec.label}(${keys.join(', ')})`
   );
 }
 

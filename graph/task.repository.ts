@@ -59,7 +59,7 @@ export async function createTasks(tx: Tx, tenantId: string, tasks: NewTask[]): P
                       attempts: 0, maxAttempts: t.maxAttempts, condition: t.condition,
                       requiresApproval: t.requiresApproval, failurePolicy: t.failurePolicy,
                       orchestrated: false, createdBy: t.createdBy, family: t.family,
-                      expectedOutput: t.expectedOutput,
+                      expectedOutput: t.expectedOutput, root: CASE WHEN t.parentId IS NULL THEN true END,
                       version: 1, createdAt: datetime(), updatedAt: datetime()})
       WITH n, t
       CALL (n, t) {
@@ -337,8 +337,6 @@ export function listTasks(
   const conditions: string[] = [];
   if (filter.status?.length) conditions.push('n.status IN $status');
   if (filter.priority?.length) conditions.push('n.priority IN $priority');
-  // A step of a rejected plan (REJECTED_STEP_OF, issue 13) is no root either.
-  if (filter.rootsOnly) conditions.push('NOT EXISTS { (n)-[:SUBTASK_OF|REJECTED_STEP_OF]->() }');
   if (filter.capability) {
     conditions.push('EXISTS { (n)-[:REQUIRES]->(c) WHERE c.name = $capability }');
   }
@@ -358,6 +356,8 @@ export function listTasks(
         : undefined,
       // A few statuses' tasks from their index when they are few (page-direct.ts: OneOf).
       oneOf: filter.status?.length ? { property: 'status', param: 'status' } : undefined,
+      // Roots carry `root` from their creation (no parent; page.ts: FLAGGED_LISTS).
+      flag: filter.rootsOnly ? 'root' : undefined,
       linked: filter.assigneeId
         ? {
             from: { label: 'Agent', id: 'assigneeId' },

@@ -171,7 +171,8 @@ describe('forkRun', () => {
       expect(toolResultsOf(after[0]!)).toHaveLength(1);
       const linked = await server.graph.read((tx) =>
         tx.run<{ n: number }>({
-          cypher: `MATCH (:Task {tenantId: $tenantId, id: $fork})-[:FORKED_FROM]->(c:Checkpoint {id: $point})
+          // A fork has no parent: it is listed among the roots (rootsOnly).
+          cypher: `MATCH (:Task {tenantId: $tenantId, id: $fork, root: true})-[:FORKED_FROM]->(c:Checkpoint {id: $point})
                    <-[:CHECKPOINTED]-(:Run {id: $run}) RETURN count(c) AS n`,
           params: { tenantId: server.tenantId, fork: fork.id, point: point.id, run: run!.id },
         }),

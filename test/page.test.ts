@@ -6,7 +6,13 @@ import {
   type OperationDefinitionNode,
 } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { countQuery, listQuery, ORDERED_LISTS, type ListSpec } from '../graph/page.js';
+import {
+  countQuery,
+  FLAGGED_LISTS,
+  listQuery,
+  ORDERED_LISTS,
+  type ListSpec,
+} from '../graph/page.js';
 import { MIGRATIONS } from '../graph/migrations.js';
 import { pageInput } from '../schema/connection.type.js';
 import {
@@ -101,6 +107,23 @@ describe('list queries', () => {
         expect(statements, `${label}(tenantId, ${property})`).toMatch(index);
       }
     }
+    for (const [label, flags] of Object.entries(FLAGGED_LISTS)) {
+      for (const [flag, orders] of Object.entries(flags)) {
+        for (const property of orders) {
+          const keys = ['tenantId', flag, property].map((key) => `\\w+\\.${key}`).join(', ');
+          const index = new RegExp(`FOR \\(\\w+:${label}\\) ON \\(${keys}\\)`);
+          expect(statements, `${label}(tenantId, ${flag}, ${property})`).toMatch(index);
+        }
+      }
+    }
+  });
+
+  it('of a flagged subset read its own index in order', () => {
+    const { cypher } = listQuery(spec({ flag: 'root' }));
+    expect(cypher).toContain('MATCH (n:Task {tenantId: $tenantId, root: true})');
+    expect(cypher).toContain('USING INDEX SEEK n:Task(tenantId, root, createdAt)');
+    expect(cypher).toContain('ORDER BY n.tenantId ASC, n.root ASC, n.createdAt ASC, n.id ASC');
+    expect(cypher).toContain('n.root = true');
   });
 
   it('of a few statuses read them from their index, or the tenant’s in order', () => {

@@ -114,6 +114,12 @@ export class OrganisationService {
         );
       }
       await this.checkEngineState(tx, tenantId, parsed, doc, existing);
+      // Whether a task is a root follows its edges, whatever the document says (lists read it).
+      await checks.markRoots(
+        tx,
+        tenantId,
+        doc.nodes.filter((n) => n.label === 'Task').map((n) => n.id),
+      );
       const nodeIds = doc.nodes.map((n) => n.id);
       return { nodesCreated, nodesUpdated, relationshipsCreated, nodeIds };
     });

@@ -4,6 +4,8 @@ import type { Tx } from '../graph/cypher.js';
 import { DIRECT_LIMIT } from '../graph/page-direct.js';
 import { listTasks } from '../graph/task.repository.js';
 import { TaskStatus } from '../src/domain/task.js';
+import { createPlan } from './utils/engine-steps.js';
+import { exportOf, importInto } from './utils/organisation-fixtures.js';
 import { pageThrough } from './utils/pages.js';
 import { expectWorkUnchanged, profiler, shown } from './utils/profile.js';
 import { startTestServer, type TestServer } from './utils/server.js';
@@ -56,7 +58,7 @@ describe('a list of tasks in some statuses', () => {
           UNWIND range(1, $n) AS i
           WITH i, datetime() + duration({milliseconds: i}) AS at
           CREATE (:Task {id: randomUUID(), tenantId: $t, title: 'pending ' + i, status: 'PENDING',
-                         priority: 'MEDIUM', createdAt: at, updatedAt: at})`,
+                         priority: 'MEDIUM', root: true, createdAt: at, updatedAt: at})`,
         params: { t: server.tenantId, n: neo4j.int(n) },
       }),
     );
@@ -69,7 +71,7 @@ describe('a list of tasks in some statuses', () => {
           UNWIND $tasks AS x
           WITH x, datetime() - duration({minutes: x.ago}) AS at
           CREATE (:Task {id: randomUUID(), tenantId: $t, title: x.title, status: x.status,
-                         priority: 'MEDIUM', createdAt: at, updatedAt: at})`,
+                         priority: 'MEDIUM', root: true, createdAt: at, updatedAt: at})`,
         params: {
           t: server.tenantId,
           tasks: [
@@ -131,5 +133,79 @@ describe('a list of tasks in some statuses', () => {
       const oldestFirst = ['Failed one', 'Cancelled one', 'Failed two', 'Cancelled two'];
       expect(tasks.map((t) => t.title)).toEqual(descending ? oldestFirst.reverse() : oldestFirst);
     }
+  });
+});
+
+/**
+ * The console's task list (`tasks(filter: {rootsOnly: true})`, newest first) read the tenant's
+ * tasks newest first and kept those without a parent: a plan's steps are newer than its root,
+ * so a page read every step of every plan newer than its last root. Roots now carry `root`
+ * from their creation, and the list reads them from a (tenantId, root, createdAt) index.
+ */
+describe('a list of root tasks', () => {
+  let server: TestServer;
+  const prof = profiler();
+  let bigId = '';
+  const newest = { property: 'createdAt' as const, descending: true };
+
+  const reads: Record<string, (tx: Tx) => Promise<unknown>> = {
+    roots: (tx) =>
+      listTasks(tx, server.tenantId, { rootsOnly: true }, newest, { first: 20, total: true }).then(
+        (p) => shown(p, 'title'),
+      ),
+  };
+
+  /** `n` more steps of the big plan, through the API (batches of 100). */
+  const steps = async (n: number) => {
+    for (let done = 0; done < n; done += 100) {
+      const batch = Array.from({ length: Math.min(100, n - done) }, (_, i) => ({
+        key: `s${done + i}`,
+        title: `step ${done + i}`,
+        parentId: bigId,
+      }));
+      await createPlan(server, batch);
+    }
+  };
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    await createPlan(server, [
+      { key: 'old', title: 'Old plan' },
+      { key: 'step', title: 'Old step', parentKey: 'old' },
+    ]);
+    bigId = (await createPlan(server, [{ key: 'big', title: 'Big plan' }])).big!;
+  }, 60_000);
+
+  afterAll(async () => {
+    await server.stop();
+    await prof.close();
+  });
+
+  it('costs as much with 300 more steps under the newest root', async () => {
+    await steps(10);
+    await expectWorkUnchanged(prof, reads, () => steps(MORE), {
+      roots: { rows: ['Big plan', 'Old plan'], totalCount: 2 },
+    });
+  });
+
+  it('marks exactly the tasks without a parent as roots, an import’s too', async () => {
+    // A document of an older version has no `root`; a forged one has it on a step.
+    const doc = await exportOf(server);
+    const tasks = doc.nodes.filter((n) => n.label === 'Task');
+    for (const n of tasks) delete n.properties.root;
+    tasks.find((n) => n.properties.title === 'Old step')!.properties.root = true;
+    const imported = await importInto(server, doc, true);
+    expect(imported.errors).toBeUndefined();
+    const [row] = await server.graph.read((tx) =>
+      tx.run<{ tasks: number; wrong: number }>({
+        cypher: `
+          MATCH (t:Task {tenantId: $t})
+          RETURN count(t) AS tasks,
+            count(CASE WHEN coalesce(t.root, false) = EXISTS { (t)-[:SUBTASK_OF]->() }
+                  THEN 1 END) AS wrong`,
+        params: { t: server.tenantId },
+      }),
+    );
+    expect(row).toEqual({ tasks: 3 + 10 + MORE, wrong: 0 });
   });
 });
