@@ -167,6 +167,8 @@ export function listKnowledge(
       match: filter.taskId
         ? walkFrom({ label: 'Task', id: 'taskId' }, '<-[:LEARNED_FROM]-', 'Knowledge')
         : undefined,
+      // One kind from its (tenantId, kind) index when few (page-direct.ts: OneOf).
+      oneOf: filter.kind ? { property: 'kind', param: 'kinds' } : undefined,
       linked: filter.agentId
         ? {
             from: { label: 'Agent', id: 'agentId' },
@@ -175,7 +177,7 @@ export function listKnowledge(
           }
         : undefined,
       conditions,
-      params: { tenantId, ...filter },
+      params: { tenantId, ...filter, kinds: [filter.kind] },
       sort,
       page,
     },

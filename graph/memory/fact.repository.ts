@@ -195,8 +195,10 @@ export async function listFacts(
     {
       label: 'Fact',
       linked,
+      // One predicate from its (tenantId, predicate) index when few (page-direct.ts: OneOf).
+      oneOf: filter.predicate ? { property: 'predicate', param: 'predicates' } : undefined,
       conditions,
-      params: { tenantId, ...filter, asOf: filter.asOf ?? null },
+      params: { tenantId, ...filter, asOf: filter.asOf ?? null, predicates: [filter.predicate] },
       sort,
       page,
     },

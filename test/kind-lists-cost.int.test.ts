@@ -1,0 +1,88 @@
+import neo4j from 'neo4j-driver';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import type { Tx } from '../graph/cypher.js';
+import { listKnowledge } from '../graph/knowledge.repository.js';
+import { listFacts } from '../graph/memory/fact.repository.js';
+import { KnowledgeKind } from '../src/domain/knowledge.js';
+import { expectWorkUnchanged, profiler, shown } from './utils/profile.js';
+import { startTestServer, type TestServer } from './utils/server.js';
+
+/** Rows of another kind the tenant gains between the two measures. */
+const MORE = 300;
+
+/**
+ * Lists of one kind of a label (the skills among knowledge, the facts of one predicate) read
+ * the tenant's rows in list order and kept that kind: a kind few rows are of read every row of
+ * the tenant. They are now read from the (tenantId, kind) or (tenantId, predicate) index when
+ * they are few (graph/page-direct.ts: OneOf).
+ */
+describe('a list of one kind', () => {
+  let server: TestServer;
+  const prof = profiler();
+  const newest = { property: 'createdAt' as const, descending: true };
+  const page = { first: 20, total: true };
+
+  const reads: Record<string, (tx: Tx) => Promise<unknown>> = {
+    skills: (tx) =>
+      listKnowledge(tx, server.tenantId, { kind: KnowledgeKind.SKILL }, newest, page).then((p) =>
+        shown(p, 'content'),
+      ),
+    spans: (tx) =>
+      listFacts(tx, server.tenantId, { predicate: 'spans' }, newest, page).then((p) =>
+        shown(p, 'text'),
+      ),
+  };
+
+  /** `n` FACT knowledge items and `n` facts of another predicate, a millisecond apart. */
+  const others = (n: number) =>
+    server.graph.write((tx) =>
+      tx.run({
+        cypher: `
+          MATCH (e:Entity {tenantId: $t, name: 'Bridge'})
+          UNWIND range(1, $n) AS i
+          WITH e, i, datetime() + duration({milliseconds: i}) AS at
+          CREATE (:Knowledge {id: randomUUID(), tenantId: $t, kind: 'FACT', content: 'other ' + i,
+                              tags: [], tagText: '', confidence: 1.0, createdAt: at,
+                              updatedAt: at})
+          CREATE (:Fact {id: randomUUID(), tenantId: $t, predicate: 'is', text: 'other ' + i,
+                         confidence: 1.0, recordedAt: at, createdAt: at, updatedAt: at})
+                 -[:SUBJECT]->(e)`,
+        params: { t: server.tenantId, n: neo4j.int(n) },
+      }),
+    );
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    await server.graph.write((tx) =>
+      tx.run({
+        cypher: `
+          CREATE (e:Entity {id: randomUUID(), tenantId: $t, name: 'Bridge', normName: 'bridge',
+                            type: 'Thing', summary: '', aliases: [], aliasText: '',
+                            createdAt: datetime(), updatedAt: datetime()})
+          CREATE (:Knowledge {id: randomUUID(), tenantId: $t, kind: 'SKILL',
+                              content: 'How to survey a bridge', tags: [], tagText: '',
+                              confidence: 1.0, createdAt: datetime() - duration('PT1M'),
+                              updatedAt: datetime()})
+          CREATE (:Fact {id: randomUUID(), tenantId: $t, predicate: 'spans',
+                         text: 'Bridge spans the river', confidence: 1.0,
+                         recordedAt: datetime() - duration('PT1M'),
+                         createdAt: datetime() - duration('PT1M'), updatedAt: datetime()})
+                 -[:SUBJECT]->(e)`,
+        params: { t: server.tenantId },
+      }),
+    );
+  }, 60_000);
+
+  afterAll(async () => {
+    await server.stop();
+    await prof.close();
+  });
+
+  it('costs as much with 300 more rows of another kind in the tenant', async () => {
+    await others(10);
+    await expectWorkUnchanged(prof, reads, () => others(MORE), {
+      skills: { rows: ['How to survey a bridge'], totalCount: 1 },
+      spans: { rows: ['Bridge spans the river'], totalCount: 1 },
+    });
+  });
+});
