@@ -107,9 +107,11 @@ export function listQuery(spec: ListSpec, access = directAccess(spec)): CypherQu
   if (after) {
     const op = spec.sort.descending ? '<' : '>';
     const value = TEMPORAL.has(property) ? 'datetime($afterValue)' : '$afterValue';
-    // The first half is a range the index can seek; the second breaks ties by id.
+    // The first half is a range the index can seek; the second breaks ties by id. A CASE, not
+    // an OR: the planner split the OR into a union of two index reads, which lost their order
+    // and read every row of the range to take the page (a fresh database's statistics).
     conditions.unshift(
-      `n.${property} ${op}= ${value} AND (n.${property} ${op} ${value} OR n.id ${op} $afterId)`,
+      `n.${property} ${op}= ${value} AND CASE WHEN n.${property} = ${value} THEN n.id ${op} $afterId ELSE true END`,
     );
     params.afterValue = after.value;
     params.afterId = after.id;
