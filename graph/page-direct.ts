@@ -19,7 +19,7 @@ export const DIRECT_LIMIT = 1000;
 /** The rows linked to the one node a filter names (ListSpec.linked). */
 export interface Linked {
   /** The node: its label and the parameter holding its id (in the tenant). */
-  from: { label: string; id: string };
+  from: Named;
   /** Edges from `from` to a row, e.g. '<-[:ASSIGNED_TO]-'; the rows of all of them, once each. */
   edges: string[];
   /** The same link as a condition on a row `n`, for reading the tenant's rows in list order. */
@@ -30,6 +30,25 @@ export interface Linked {
    * an ORDER BY and `LIMIT $limit` in (so that it reads an index in order and stops).
    */
   more?: (list: { where: string; dir: 'ASC' | 'DESC' | null }) => string;
+}
+
+/**
+ * A node of the tenant named by a parameter: `id` holds its id, or with `by: 'name'` its name
+ * (a capability's; a (tenantId, name) index finds it).
+ */
+export interface Named {
+  label: string;
+  id: string;
+  by?: 'name';
+}
+
+/** The node `from` names, bound as `from`, found by an index. */
+function matchFrom({ label, id, by }: Named): string {
+  return by === 'name'
+    ? `MATCH (from:${label} {tenantId: $tenantId, name: $${id}})
+USING INDEX SEEK from:${label}(tenantId, name)`
+    : `MATCH (from:${label} {tenantId: $tenantId, id: $${id}})
+USING INDEX SEEK from:${label}(id)`;
 }
 
 /**
@@ -101,12 +120,7 @@ WITH n`;
  * condition on `n` beside it (its tenant, say), the planner may seek the tenant's rows and test
  * each for the edge. `more`: another branch of rows (Linked.more), already shaped.
  */
-export function walkFrom(
-  from: { label: string; id: string },
-  edges: string | string[],
-  label: ListLabel,
-  more?: string,
-) {
+export function walkFrom(from: Named, edges: string | string[], label: ListLabel, more?: string) {
   const branches = [edges].flat().map((edge) => `MATCH (from)${edge}(n:${label}) RETURN n`);
   if (more) branches.push(more);
   // UNION keeps each row once; one branch needs DISTINCT for that (a row with two edges to it).
@@ -114,8 +128,7 @@ export function walkFrom(
     branches.length === 1
       ? branches[0]!.replace(/RETURN n$/, 'RETURN DISTINCT n')
       : branches.join('\n  UNION\n  ');
-  return `MATCH (from:${from.label} {tenantId: $tenantId, id: $${from.id}})
-USING INDEX SEEK from:${from.label}(id)
+  return `${matchFrom(from)}
 CALL (from) {
   ${rows}
 }
@@ -124,10 +137,9 @@ WITH n`;
 
 /** How many edges Linked.edges the node has, or null when the tenant has no such node. */
 async function degreeOf(tx: Tx, linked: Linked, params: ListSpec['params']) {
-  const { label, id } = linked.from;
+  const { id } = linked.from;
   const [row] = await tx.run<{ degree: number }>({
-    cypher: `MATCH (from:${label} {tenantId: $tenantId, id: $${id}})
-USING INDEX SEEK from:${label}(id)
+    cypher: `${matchFrom(linked.from)}
 RETURN ${linked.edges.map((edge) => `COUNT { (from)${edge}() }`).join(' + ')} AS degree`,
     params: { tenantId: params.tenantId, [id]: params[id] },
   });

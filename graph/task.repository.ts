@@ -4,7 +4,7 @@ import type { Task, TaskPriority, TaskStatus } from '../src/domain/task.js';
 import type { Tx } from './cypher.js';
 import { readTask, toTask } from './mappers.js';
 import { readPage, type NodeLike } from './page.js';
-import { walkFrom } from './page-direct.js';
+import { walkFrom, type Linked } from './page-direct.js';
 import { projection } from './projections.js';
 import { familyOf } from '../src/domain/family.js';
 import { lockAndBump } from './locks.js';
@@ -327,6 +327,18 @@ export async function taskCounts(
   });
 }
 
+const BY_ASSIGNEE: Linked = {
+  from: { label: 'Agent', id: 'assigneeId' },
+  edges: ['<-[:ASSIGNED_TO]-'],
+  test: 'EXISTS { (n)-[:ASSIGNED_TO]->(a) WHERE a.id = $assigneeId }',
+};
+
+const BY_CAPABILITY: Linked = {
+  from: { label: 'Capability', id: 'capability', by: 'name' },
+  edges: ['<-[:REQUIRES]-'],
+  test: 'EXISTS { (n)-[:REQUIRES]->(c) WHERE c.name = $capability }',
+};
+
 export function listTasks(
   tx: Tx,
   tenantId: string,
@@ -337,20 +349,20 @@ export function listTasks(
   const conditions: string[] = [];
   if (filter.status?.length) conditions.push('n.status IN $status');
   if (filter.priority?.length) conditions.push('n.priority IN $priority');
-  if (filter.capability) {
-    conditions.push('EXISTS { (n)-[:REQUIRES]->(c) WHERE c.name = $capability }');
-  }
   if (filter.text) {
     conditions.push(
       '(toLower(n.title) CONTAINS toLower($text) OR toLower(coalesce(n.description, "")) CONTAINS toLower($text))',
     );
   }
+  // Read from the assignee, else the capability, when it has few (page-direct.ts: Linked);
+  // with both, each row is tested for the capability.
+  if (filter.assigneeId && filter.capability) conditions.push(BY_CAPABILITY.test);
   return readPage(
     tx,
     {
       label: 'Task',
-      // A parent's steps from the parent (page-direct.ts: walkFrom; a pattern predicate besides could
-      // be planned as a scan of every task's id); an agent's from the agent when it holds few.
+      // A parent's steps from the parent (page-direct.ts: walkFrom; a pattern predicate
+      // besides could be planned as a scan of every task's id).
       match: filter.parentId
         ? walkFrom({ label: 'Task', id: 'parentId' }, '<-[:SUBTASK_OF]-', 'Task')
         : undefined,
@@ -358,13 +370,7 @@ export function listTasks(
       oneOf: filter.status?.length ? { property: 'status', param: 'status' } : undefined,
       // Roots carry `root` from their creation (no parent; page.ts: FLAGGED_LISTS).
       flag: filter.rootsOnly ? 'root' : undefined,
-      linked: filter.assigneeId
-        ? {
-            from: { label: 'Agent', id: 'assigneeId' },
-            edges: ['<-[:ASSIGNED_TO]-'],
-            test: 'EXISTS { (n)-[:ASSIGNED_TO]->(a) WHERE a.id = $assigneeId }',
-          }
-        : undefined,
+      linked: filter.assigneeId ? BY_ASSIGNEE : filter.capability ? BY_CAPABILITY : undefined,
       conditions,
       params: { tenantId, ...filter },
       sort,

@@ -38,6 +38,11 @@ describe('a list of an agent’s or an entity’s rows', () => {
       listTasks(tx, server.tenantId, { assigneeId: quiet }, newest, page).then((p) =>
         shown(p, 'title'),
       ),
+    // A capability's tasks: the node is named by its name, not an id.
+    surveys: (tx) =>
+      listTasks(tx, server.tenantId, { capability: 'survey' }, newest, page).then((p) =>
+        shown(p, 'title'),
+      ),
     knowledge: (tx) =>
       listKnowledge(tx, server.tenantId, { agentId: quiet }, newest, page).then((p) =>
         shown(p, 'content'),
@@ -67,6 +72,7 @@ describe('a list of an agent’s or an entity’s rows', () => {
   };
   const expected = {
     tasks: { rows: ['Quiet task'], totalCount: 1 },
+    surveys: { rows: ['Quiet task'], totalCount: 1 },
     knowledge: { rows: ['Quiet lesson'], totalCount: 1 },
     messages: { rows: ['to all', 'from quiet', 'hello quiet'], totalCount: 3 },
     chat: { rows: ['hello quiet'], totalCount: 1 },
@@ -81,11 +87,12 @@ describe('a list of an agent’s or an entity’s rows', () => {
       tx.run({
         cypher: `
           MATCH (b:Agent {tenantId: $t, id: $busy}), (be:Entity {tenantId: $t, id: $busyEntity})
+          MATCH (haul:Capability {tenantId: $t, name: 'haul'})
           UNWIND range(1, $n) AS i
           // Apart in time, as rows written one by one are: a page then stops at its last row.
-          WITH b, be, i, datetime() + duration({milliseconds: i}) AS at
-          CREATE (:Task {id: randomUUID(), tenantId: $t, title: 'other ' + i, status: 'PENDING',
-                         priority: 'MEDIUM', createdAt: at, updatedAt: at})
+          WITH b, be, haul, i, datetime() + duration({milliseconds: i}) AS at
+          CREATE (haul)<-[:REQUIRES]-(:Task {id: randomUUID(), tenantId: $t, title: 'other ' + i,
+                   status: 'PENDING', priority: 'MEDIUM', createdAt: at, updatedAt: at})
                  -[:ASSIGNED_TO]->(b)
           CREATE (:Knowledge {id: randomUUID(), tenantId: $t, kind: 'FACT', content: 'other ' + i,
                               tags: [], tagText: '', confidence: 1.0, createdAt: at,
@@ -105,7 +112,7 @@ describe('a list of an agent’s or an entity’s rows', () => {
 
   beforeAll(async () => {
     server = await startTestServer();
-    const agents = await createOperators(server, { Quiet: [], Busy: [] });
+    const agents = await createOperators(server, { Quiet: ['survey'], Busy: ['haul'] });
     quiet = agents.Quiet!;
     busy = agents.Busy!;
     const [row] = await server.graph.write((tx) =>
@@ -114,9 +121,10 @@ describe('a list of an agent’s or an entity’s rows', () => {
           MATCH (q:Agent {tenantId: $t, id: $quiet}), (b:Agent {tenantId: $t, id: $busy})
           // Created before the broadcast below, which it therefore receives.
           SET q.createdAt = datetime() - duration('PT1M')
-          CREATE (:Task {id: randomUUID(), tenantId: $t, title: 'Quiet task', status: 'PENDING',
-                         priority: 'MEDIUM', createdAt: datetime(), updatedAt: datetime()})
-                 -[:ASSIGNED_TO]->(q)
+          MERGE (survey:Capability {tenantId: $t, name: 'survey'})
+          CREATE (survey)<-[:REQUIRES]-(:Task {id: randomUUID(), tenantId: $t, title: 'Quiet task',
+                   status: 'PENDING', priority: 'MEDIUM', createdAt: datetime(),
+                   updatedAt: datetime()})-[:ASSIGNED_TO]->(q)
           CREATE (:Knowledge {id: randomUUID(), tenantId: $t, kind: 'LESSON',
                               content: 'Quiet lesson', tags: [], tagText: '', confidence: 1.0,
                               createdAt: datetime(), updatedAt: datetime()})-[:CONTRIBUTED_BY]->(q)
@@ -185,6 +193,7 @@ describe('a list of an agent’s or an entity’s rows', () => {
     // tenant's: a page reads the tenant's newest rows until it is full.
     await others(DIRECT_LIMIT - MORE);
     let hits = 0;
+    let plans = '';
     const tasks = await pageThrough(async (after) => {
       const read = await prof.measure((tx) =>
         listTasks(tx, server.tenantId, { assigneeId: busy }, newest, {
@@ -193,7 +202,7 @@ describe('a list of an agent’s or an entity’s rows', () => {
           total: false,
         }),
       );
-      hits = Math.max(hits, read.dbHits);
+      if (read.dbHits > hits) [hits, plans] = [read.dbHits, read.plans];
       return read.result;
     }, 2);
     const counted = await prof.measure((tx) =>
@@ -209,6 +218,6 @@ describe('a list of an agent’s or an entity’s rows', () => {
     );
     expect(tasks.map((t) => t.title)).toEqual(newestTitles.map((r) => r.title));
     // Walking would read each of its DIRECT_LIMIT + 10 tasks and their creation times.
-    expect(hits).toBeLessThan(DIRECT_LIMIT);
+    expect(hits, plans).toBeLessThan(DIRECT_LIMIT);
   });
 });
