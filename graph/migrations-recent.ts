@@ -1,0 +1,126 @@
+import type { Migration } from './migrations.js';
+
+/** Migrations 22 on (graph/migrations.ts holds those before): append only, like them. */
+export const RECENT_MIGRATIONS: Migration[] = [
+  {
+    id: 22,
+    name: 'the READY queue in claim order (issue 15)',
+    statements: [
+      // A claim reads the oldest READY steps of each priority from these, in order, instead of
+      // sorting every READY step (graph/claim.repository.ts): for all tenants, and per tenant
+      // for a dedicated worker.
+      'CREATE INDEX task_claim_order IF NOT EXISTS FOR (n:Task) ON (n.status, n.priority, n.createdAt)',
+      'CREATE INDEX task_tenant_claim_order IF NOT EXISTS FOR (n:Task) ON (n.tenantId, n.status, n.priority, n.createdAt)',
+    ],
+  },
+  {
+    id: 23,
+    name: 'the claim order holds orchestrated steps only (issue 15)',
+    statements: [
+      // READY tasks no workflow runs (set by hand) came first in the old order, and every claim
+      // read past them: `orchestrated` before priority puts them out of the claim's way.
+      'CREATE INDEX task_claim_queue IF NOT EXISTS FOR (n:Task) ON (n.status, n.orchestrated, n.priority, n.createdAt)',
+      'CREATE INDEX task_tenant_claim_queue IF NOT EXISTS FOR (n:Task) ON (n.tenantId, n.status, n.orchestrated, n.priority, n.createdAt)',
+      'DROP INDEX task_claim_order IF EXISTS',
+      'DROP INDEX task_tenant_claim_order IF EXISTS',
+    ],
+  },
+  {
+    id: 24,
+    name: 'outside MCP servers and the calls agents make to them (issue 16)',
+    statements: [
+      'CREATE CONSTRAINT tool_server_id IF NOT EXISTS FOR (n:ToolServer) REQUIRE n.id IS UNIQUE',
+      'CREATE CONSTRAINT tool_server_name IF NOT EXISTS FOR (n:ToolServer) REQUIRE (n.tenantId, n.name) IS UNIQUE',
+      'CREATE CONSTRAINT tool_call_id IF NOT EXISTS FOR (n:ToolCall) REQUIRE n.id IS UNIQUE',
+      'CREATE INDEX tool_call_run IF NOT EXISTS FOR (n:ToolCall) ON (n.tenantId, n.runId)',
+    ],
+  },
+  {
+    id: 25,
+    name: 'tasks that outside agents sent over A2A (issue 16)',
+    statements: [
+      'CREATE CONSTRAINT a2a_task_id IF NOT EXISTS FOR (n:A2ATask) REQUIRE n.id IS UNIQUE',
+    ],
+  },
+  {
+    id: 26,
+    name: "a tenant's tool calls and A2A tasks, found for deleteOrganisation (issue 16)",
+    statements: [
+      'CREATE INDEX tool_call_tenant IF NOT EXISTS FOR (n:ToolCall) ON (n.tenantId)',
+      'CREATE INDEX a2a_task_tenant IF NOT EXISTS FOR (n:A2ATask) ON (n.tenantId)',
+    ],
+  },
+  {
+    id: 27,
+    name: 'background polls read what is due, not the history (issue 15)',
+    statements: [
+      // The ingestion claim's per-tenant queue (graph/memory/ingest.repository.ts).
+      'CREATE INDEX episode_tenant_status IF NOT EXISTS FOR (n:Episode) ON (n.tenantId, n.status, n.createdAt)',
+      // Ended runs not yet reflected on: an index holds no nulls, so `reflectedAt IS NULL`
+      // read every ended run; `reflectionDueAt` is set at the end and cleared by reflection.
+      'CREATE INDEX run_reflection_due IF NOT EXISTS FOR (n:Run) ON (n.reflectionDueAt)',
+      'DROP INDEX run_reflected IF EXISTS',
+      // The lifecycle's reviews of every tenant's lessons and skills, and the idle spawned agents.
+      'CREATE INDEX knowledge_review IF NOT EXISTS FOR (n:Knowledge) ON (n.kind, n.status)',
+      'CREATE INDEX agent_spawned IF NOT EXISTS FOR (n:Agent) ON (n.spawned, n.active, n.createdAt)',
+      `MATCH (r:Run) WHERE r.reflectedAt IS NULL AND r.status IN ['SUCCEEDED', 'FAILED']
+       CALL (r) { SET r.reflectionDueAt = coalesce(r.endedAt, datetime()) }
+       IN TRANSACTIONS OF 10000 ROWS`,
+    ],
+  },
+  {
+    id: 28,
+    name: 'roots due for the skills pass (issue 15)',
+    statements: [
+      // Completed roots whose family the skills pass is to look at (graph/skill.repository.ts):
+      // it read every COMPLETED task of every tenant each tick.
+      'CREATE INDEX task_skill_due IF NOT EXISTS FOR (n:Task) ON (n.skillDueAt)',
+      `MATCH (t:Task {status: 'COMPLETED'}) WHERE t.family IS NOT NULL
+         AND NOT EXISTS { (t)-[:SUBTASK_OF]->() }
+         AND NOT EXISTS { (:Knowledge {kind: 'SKILL'})-[:DERIVED_FROM]->(t) }
+       CALL (t) { SET t.skillDueAt = coalesce(t.updatedAt, datetime()) }
+       IN TRANSACTIONS OF 10000 ROWS`,
+    ],
+  },
+  {
+    id: 29,
+    name: "an organisation's export and deletion read only its own nodes (issue 15)",
+    // They match each label by tenantId alone, which a (tenantId, …) index does not serve:
+    // exporting a tenant of 20 nodes read every Task, Run, … of every tenant.
+    statements: [
+      ...['Agent', 'Capability', 'Task', 'Conversation', 'Message', 'Knowledge', 'Run'],
+      ...['Entity', 'AgentVersion', 'Evaluation', 'Transition', 'Answer', 'Decision'],
+      ...['SpawnWatch', 'Checkpoint', 'CheckpointWrite', 'ToolCallRequest'],
+    ].map(
+      (l) => `CREATE INDEX ${l.toLowerCase()}_tenant IF NOT EXISTS FOR (n:${l}) ON (n.tenantId)`,
+    ),
+  },
+  {
+    id: 30,
+    name: "an agent's page of messages reads the tenant's newest broadcasts only (issue 15)",
+    // Agent.messages read every broadcast since the agent's creation, then sorted them.
+    statements: [
+      'CREATE INDEX message_tenant_broadcast_created IF NOT EXISTS FOR (m:Message) ON (m.tenantId, m.broadcast, m.createdAt)',
+    ],
+  },
+  {
+    id: 31,
+    name: "a page of one kind of an agent's messages reads that kind's broadcasts only (issue 15)",
+    // The console's chat history (kind CHAT) read every report a chief-less plan broadcast.
+    statements: [
+      'CREATE INDEX message_tenant_broadcast_kind_created IF NOT EXISTS FOR (m:Message) ON (m.tenantId, m.broadcast, m.kind, m.createdAt)',
+    ],
+  },
+  {
+    id: 32,
+    name: 'root tasks carry `root`, and the list of them reads those only (issue 15)',
+    // tasks(filter: {rootsOnly}) read every step of every plan newer than the page's last root.
+    // Set when a task is created without a parent (graph/task.repository.ts, fork, import) and
+    // never changed after: the index costs the engine nothing.
+    statements: [
+      `MATCH (t:Task) WHERE NOT EXISTS { (t)-[:SUBTASK_OF|REJECTED_STEP_OF]->() }
+       CALL (t) { SET t.root = true } IN TRANSACTIONS OF 10000 ROWS`,
+      'CREATE INDEX task_tenant_root_created IF NOT EXISTS FOR (n:Task) ON (n.tenantId, n.root, n.createdAt)',
+    ],
+  },
+];
