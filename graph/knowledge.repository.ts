@@ -162,19 +162,21 @@ export function listKnowledge(
     tx,
     {
       label: 'Knowledge',
-      // What one task taught, from the task (page-direct.ts: walkFrom); an agent's from the agent
-      // when it holds few.
+      // What one task taught, from the task (page-direct.ts: walkFrom); an agent's from the
+      // agent when it holds few.
       match: filter.taskId
         ? walkFrom({ label: 'Task', id: 'taskId' }, '<-[:LEARNED_FROM]-', 'Knowledge')
         : undefined,
       // One kind from its (tenantId, kind) index when few (page-direct.ts: OneOf).
       oneOf: filter.kind ? { property: 'kind', param: 'kinds' } : undefined,
       linked: filter.agentId
-        ? {
-            from: { label: 'Agent', id: 'agentId' },
-            edges: ['<-[:CONTRIBUTED_BY]-'],
-            test: 'EXISTS { (n)-[:CONTRIBUTED_BY]->(a) WHERE a.id = $agentId }',
-          }
+        ? [
+            {
+              from: { label: 'Agent', id: 'agentId' },
+              edges: ['<-[:CONTRIBUTED_BY]-'],
+              test: 'EXISTS { (n)-[:CONTRIBUTED_BY]->(a) WHERE a.id = $agentId }',
+            },
+          ]
         : undefined,
       conditions,
       params: { tenantId, ...filter, kinds: [filter.kind] },

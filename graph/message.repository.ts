@@ -259,9 +259,9 @@ function broadcastsSince(
 }
 
 /**
- * An agent's messages (page-direct.ts: Linked): those it sent or received, and the broadcasts since it
- * was created (broadcastsSince), only as many as the page shows. Messages are listed by
- * creation time only.
+ * An agent's messages (page-direct.ts: Linked): those it sent or received, and the broadcasts
+ * since it was created (broadcastsSince), only as many as the page shows. Messages are listed
+ * by creation time only.
  */
 function agentMessages(kind: MessageKind | null | undefined): Linked {
   return {
@@ -319,7 +319,7 @@ export function listMessages(
           : filter.conversationId
             ? walkFrom({ label: 'Conversation', id: 'conversationId' }, '<-[:IN]-', 'Message')
             : undefined,
-      linked: filter.agentId ? agentMessages(filter.kind) : undefined,
+      linked: filter.agentId ? [agentMessages(filter.kind)] : undefined,
       conditions,
       params,
       sort,

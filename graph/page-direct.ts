@@ -66,7 +66,7 @@ export type Access = 'walk' | 'oneOf' | 'scan';
 /** How a count, or a page when the filter's rows are few, reads: directly where it can. */
 export function directAccess(spec: ListSpec): Access {
   if (spec.match) return 'scan';
-  return spec.linked ? 'walk' : spec.oneOf ? 'oneOf' : 'scan';
+  return spec.linked?.length ? 'walk' : spec.oneOf ? 'oneOf' : 'scan';
 }
 
 /**
@@ -76,8 +76,9 @@ export function directAccess(spec: ListSpec): Access {
  */
 export async function pageAccess(tx: Tx, spec: ListSpec): Promise<Access | null> {
   if (spec.match) return 'scan';
-  if (spec.linked) {
-    const degree = await degreeOf(tx, spec.linked, spec.params);
+  const [linked] = spec.linked ?? [];
+  if (linked) {
+    const degree = await degreeOf(tx, linked, spec.params);
     if (degree === null) return null;
     if (degree <= DIRECT_LIMIT) return 'walk';
   }
@@ -96,8 +97,9 @@ export function directSource(
   access: Access,
   list: { where: string; dir: 'ASC' | 'DESC' | null },
 ): string | null {
-  if (access === 'walk' && spec.linked) {
-    const { from, edges, more } = spec.linked;
+  const [linked] = spec.linked ?? [];
+  if (access === 'walk' && linked) {
+    const { from, edges, more } = linked;
     return walkFrom(from, edges, spec.label, more?.(list));
   }
   if (access === 'oneOf' && spec.oneOf) {

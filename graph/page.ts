@@ -64,10 +64,10 @@ export interface ListSpec {
    */
   match?: string;
   /**
-   * Rows linked to the one node a filter names (an agent's tasks): read from it when it holds
-   * few (page-direct.ts). Beside `match`, only its test applies.
+   * Rows linked to each of the nodes filters name (an agent's tasks): read from the first when
+   * it holds few (page-direct.ts); every other's test applies, and beside `match` the first's.
    */
-  linked?: Linked;
+  linked?: Linked[];
   /** Rows with one of a few values of an indexed property: read by them when few (OneOf). */
   oneOf?: OneOf;
   /** Only the rows whose property `flag` is true (FLAGGED_LISTS). */
@@ -206,9 +206,9 @@ const NONE_COUNTED = { ...NONE, totalCount: 0 };
 /** The list's conditions, with a Linked's test when its rows are not walked from the node. */
 function conditionsOf(spec: ListSpec, access: Access): string[] {
   const walked = access === 'walk' && !spec.match;
-  const test = spec.linked && !walked ? [spec.linked.test] : [];
+  const tests = (spec.linked ?? []).slice(walked ? 1 : 0).map((linked) => linked.test);
   const flag = spec.flag ? [`n.${spec.flag} = true`] : [];
-  return [...spec.conditions, ...test, ...flag];
+  return [...spec.conditions, ...tests, ...flag];
 }
 
 /** The keys a page is ordered by: those of the index the scan reads (source), then the id. */

@@ -354,9 +354,6 @@ export function listTasks(
       '(toLower(n.title) CONTAINS toLower($text) OR toLower(coalesce(n.description, "")) CONTAINS toLower($text))',
     );
   }
-  // Read from the assignee, else the capability, when it has few (page-direct.ts: Linked);
-  // with both, each row is tested for the capability.
-  if (filter.assigneeId && filter.capability) conditions.push(BY_CAPABILITY.test);
   return readPage(
     tx,
     {
@@ -370,7 +367,10 @@ export function listTasks(
       oneOf: filter.status?.length ? { property: 'status', param: 'status' } : undefined,
       // Roots carry `root` from their creation (no parent; page.ts: FLAGGED_LISTS).
       flag: filter.rootsOnly ? 'root' : undefined,
-      linked: filter.assigneeId ? BY_ASSIGNEE : filter.capability ? BY_CAPABILITY : undefined,
+      // An assignee's or a capability's tasks from it when it has few (page-direct.ts: Linked).
+      linked: [filter.assigneeId && BY_ASSIGNEE, filter.capability && BY_CAPABILITY].filter(
+        (linked) => !!linked,
+      ),
       conditions,
       params: { tenantId, ...filter },
       sort,

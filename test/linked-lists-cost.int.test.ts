@@ -43,6 +43,15 @@ describe('a list of an agent’s or an entity’s rows', () => {
       listTasks(tx, server.tenantId, { capability: 'survey' }, newest, page).then((p) =>
         shown(p, 'title'),
       ),
+    // Walked from the agent, each task tested for the capability.
+    surveysOfQuiet: (tx) =>
+      listTasks(
+        tx,
+        server.tenantId,
+        { assigneeId: quiet, capability: 'survey' },
+        newest,
+        page,
+      ).then((p) => shown(p, 'title')),
     knowledge: (tx) =>
       listKnowledge(tx, server.tenantId, { agentId: quiet }, newest, page).then((p) =>
         shown(p, 'content'),
@@ -73,6 +82,7 @@ describe('a list of an agent’s or an entity’s rows', () => {
   const expected = {
     tasks: { rows: ['Quiet task'], totalCount: 1 },
     surveys: { rows: ['Quiet task'], totalCount: 1 },
+    surveysOfQuiet: { rows: ['Quiet task'], totalCount: 1 },
     knowledge: { rows: ['Quiet lesson'], totalCount: 1 },
     messages: { rows: ['to all', 'from quiet', 'hello quiet'], totalCount: 3 },
     chat: { rows: ['hello quiet'], totalCount: 1 },

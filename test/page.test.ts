@@ -79,18 +79,25 @@ describe('list queries', () => {
       edges: ['<-[:ASSIGNED_TO]-'],
       test: 'EXISTS { (n)-[:ASSIGNED_TO]->(a) WHERE a.id = $assigneeId }',
     };
-    const walked = listQuery(spec({ linked }), 'walk').cypher;
+    const walked = listQuery(spec({ linked: [linked] }), 'walk').cypher;
     expect(walked).toContain('MATCH (from:Agent {tenantId: $tenantId, id: $assigneeId})');
     expect(walked).toContain('MATCH (from)<-[:ASSIGNED_TO]-(n:Task) RETURN DISTINCT n');
     expect(walked).not.toContain(linked.test);
-    const scanned = listQuery(spec({ linked }), 'scan').cypher;
+    const scanned = listQuery(spec({ linked: [linked] }), 'scan').cypher;
     expect(scanned).toContain('USING INDEX SEEK n:Task(tenantId, createdAt)');
     expect(scanned).toContain(`n.status IN $status AND ${linked.test}`);
     // A count tests every row it scans: it always walks.
-    expect(countQuery(spec({ linked })).cypher).toContain('MATCH (from)<-[:ASSIGNED_TO]-(n:Task)');
+    expect(countQuery(spec({ linked: [linked] })).cypher).toContain(
+      'MATCH (from)<-[:ASSIGNED_TO]-(n:Task)',
+    );
     // Beside a walk from another node, only the test is left.
     const match = 'MATCH (n:Task) WITH n';
-    expect(listQuery(spec({ linked, match }), 'walk').cypher).toContain(linked.test);
+    expect(listQuery(spec({ linked: [linked], match }), 'walk').cypher).toContain(linked.test);
+    // Walked from the first of two nodes, its rows are tested for the second.
+    const other = { ...linked, test: 'EXISTS { (n)-[:REQUIRES]->(c) WHERE c.name = $capability }' };
+    const both = listQuery(spec({ linked: [linked, other] }), 'walk').cypher;
+    expect(both).toContain(other.test);
+    expect(both).not.toContain(linked.test);
   });
 
   it('refuse an order that the list has no index for', () => {

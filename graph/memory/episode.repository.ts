@@ -137,17 +137,19 @@ export function listEpisodes(
     tx,
     {
       label: 'Episode',
-      // A document's chunks from the document (page-direct.ts: walkFrom); an entity's from the entity
-      // when it has few.
+      // A document's chunks from the document (page-direct.ts: walkFrom); an entity's from the
+      // entity when it has few.
       match: filter.documentId
         ? walkFrom({ label: 'Document', id: 'documentId' }, '<-[:FROM_DOCUMENT]-', 'Episode')
         : undefined,
       linked: filter.entityId
-        ? {
-            from: { label: 'Entity', id: 'entityId' },
-            edges: ['-[:MENTIONED_IN]->'],
-            test: 'EXISTS { (n)<-[:MENTIONED_IN]-(e) WHERE e.id = $entityId }',
-          }
+        ? [
+            {
+              from: { label: 'Entity', id: 'entityId' },
+              edges: ['-[:MENTIONED_IN]->'],
+              test: 'EXISTS { (n)<-[:MENTIONED_IN]-(e) WHERE e.id = $entityId }',
+            },
+          ]
         : undefined,
       conditions,
       params: { tenantId, ...filter },

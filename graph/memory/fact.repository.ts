@@ -184,17 +184,14 @@ export async function listFacts(
     edges: ['<-[:SUBJECT|OBJECT]-'],
     test: 'EXISTS { (n)-[:SUBJECT|OBJECT]->(e) WHERE e.id = $entityId }',
   };
-  // An entity's facts from the entity when it has few (page-direct.ts: Linked); with both filters the
-  // subject's, and each row tested for the other.
-  const linked = filter.subjectId ? bySubject : filter.entityId ? byEntity : undefined;
-  if (filter.subjectId && filter.entityId) conditions.push(byEntity.test);
   if (filter.predicate) conditions.push('n.predicate = $predicate');
   if (filter.text) conditions.push('toLower(n.text) CONTAINS toLower($text)');
   const ids = await readPage(
     tx,
     {
       label: 'Fact',
-      linked,
+      // An entity's facts from the entity when it has few (page-direct.ts: Linked).
+      linked: [filter.subjectId && bySubject, filter.entityId && byEntity].filter((l) => !!l),
       // One predicate from its (tenantId, predicate) index when few (page-direct.ts: OneOf).
       oneOf: filter.predicate ? { property: 'predicate', param: 'predicates' } : undefined,
       conditions,
