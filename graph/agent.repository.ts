@@ -19,6 +19,7 @@ import {
   type AgentProperty,
 } from './mappers.js';
 import { readPage, type ListSpec, type NodeLike, type Sort } from './page.js';
+import type { Linked } from './page-direct.js';
 import { projection } from './projections.js';
 import { assignmentsOf, FINISHED } from './engine-scope.js';
 import { lockAndBump } from './locks.js';
@@ -316,6 +317,12 @@ export interface AgentRelated {
   tasks?: Task[];
 }
 
+const BY_CAPABILITY: Linked = {
+  from: { label: 'Capability', id: 'capability', by: 'name' },
+  edges: ['<-[:HAS_CAPABILITY]-'],
+  test: 'EXISTS { (n)-[:HAS_CAPABILITY]->(c) WHERE c.name = $capability }',
+};
+
 export async function listAgents(
   tx: Tx,
   tenantId: string,
@@ -328,9 +335,6 @@ export async function listAgents(
   if (filter.role) conditions.push('n.role = $role');
   if (filter.status?.length) conditions.push('n.status IN $status');
   if (filter.active !== undefined) conditions.push('n.active = $active');
-  if (filter.capability) {
-    conditions.push('EXISTS { (n)-[:HAS_CAPABILITY]->(c) WHERE c.name = $capability }');
-  }
   if (filter.text) {
     conditions.push(
       '(toLower(n.name) CONTAINS toLower($text) OR toLower(coalesce(n.description, "")) CONTAINS toLower($text))',
@@ -348,7 +352,19 @@ export async function listAgents(
   const related = new Map<string, AgentRelated>();
   const read = await readPage(
     tx,
-    { label: 'Agent', conditions, params, sort, page, columns, only: ahead.only },
+    {
+      label: 'Agent',
+      // A role's agents from its (tenantId, role) index, a capability's from the capability,
+      // when they are few (page-direct.ts).
+      oneOf: filter.role ? { property: 'role', param: 'roles' } : undefined,
+      linked: filter.capability ? [BY_CAPABILITY] : undefined,
+      conditions,
+      params: { ...params, roles: [filter.role] },
+      sort,
+      page,
+      columns,
+      only: ahead.only,
+    },
     (node, row) => {
       const agent = ahead.only ? toAgentFields(node, ahead.only) : toAgent(node);
       const of: AgentRelated = {};

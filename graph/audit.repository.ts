@@ -124,8 +124,10 @@ export function listAuditEvents(
     tx,
     {
       label: 'AuditEvent',
+      // One operation's events from its (tenantId, operation) index when few (page-direct.ts).
+      oneOf: filter.operation ? { property: 'operation', param: 'operations' } : undefined,
       conditions,
-      params: { tenantId, ...filter },
+      params: { tenantId, ...filter, operations: [filter.operation] },
       sort: { property: 'createdAt', descending: true },
       page,
     },

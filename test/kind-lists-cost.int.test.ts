@@ -1,8 +1,11 @@
 import neo4j from 'neo4j-driver';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import type { Tx } from '../graph/cypher.js';
+import { listAgents } from '../graph/agent.repository.js';
+import { listAuditEvents } from '../graph/audit.repository.js';
 import { listKnowledge } from '../graph/knowledge.repository.js';
 import { listFacts } from '../graph/memory/fact.repository.js';
+import { AgentRole } from '../src/domain/agent.js';
 import { KnowledgeKind } from '../src/domain/knowledge.js';
 import { expectWorkUnchanged, profiler, shown } from './utils/profile.js';
 import { startTestServer, type TestServer } from './utils/server.js';
@@ -11,10 +14,11 @@ import { startTestServer, type TestServer } from './utils/server.js';
 const MORE = 300;
 
 /**
- * Lists of one kind of a label (the skills among knowledge, the facts of one predicate) read
- * the tenant's rows in list order and kept that kind: a kind few rows are of read every row of
- * the tenant. They are now read from the (tenantId, kind) or (tenantId, predicate) index when
- * they are few (graph/page-direct.ts: OneOf).
+ * Lists of one kind of a label (the skills among knowledge, the facts of one predicate, the
+ * Chiefs of Staff among agents, the audit events of one operation) read the tenant's rows in
+ * list order and kept that kind: a kind few rows are of read every row of the tenant. They are
+ * now read from the (tenantId, kind | predicate | role | operation) index when they are few
+ * (graph/page-direct.ts: OneOf).
  */
 describe('a list of one kind', () => {
   let server: TestServer;
@@ -31,6 +35,14 @@ describe('a list of one kind', () => {
       listFacts(tx, server.tenantId, { predicate: 'spans' }, newest, page).then((p) =>
         shown(p, 'text'),
       ),
+    chiefs: (tx) =>
+      listAgents(tx, server.tenantId, { role: AgentRole.CHIEF_OF_STAFF }, newest, page).then((p) =>
+        shown(p, 'name'),
+      ),
+    deletions: (tx) =>
+      listAuditEvents(tx, server.tenantId, { operation: 'deleteAgent' }, page).then((p) =>
+        shown(p, 'actor'),
+      ),
   };
 
   /** `n` FACT knowledge items and `n` facts of another predicate, a millisecond apart. */
@@ -46,7 +58,12 @@ describe('a list of one kind', () => {
                               updatedAt: at})
           CREATE (:Fact {id: randomUUID(), tenantId: $t, predicate: 'is', text: 'other ' + i,
                          confidence: 1.0, recordedAt: at, createdAt: at, updatedAt: at})
-                 -[:SUBJECT]->(e)`,
+                 -[:SUBJECT]->(e)
+          CREATE (:Agent {id: randomUUID(), tenantId: $t, name: 'operator ' + randomUUID(),
+                          role: 'MASTER_OPERATOR', status: 'IDLE', active: true, version: 1,
+                          createdAt: at, updatedAt: at})
+          CREATE (:AuditEvent {id: randomUUID(), tenantId: $t, operation: 'createTask',
+                               outcome: 'SUCCESS', actor: 'other', targetIds: [], createdAt: at})`,
         params: { t: server.tenantId, n: neo4j.int(n) },
       }),
     );
@@ -67,7 +84,13 @@ describe('a list of one kind', () => {
                          text: 'Bridge spans the river', confidence: 1.0,
                          recordedAt: datetime() - duration('PT1M'),
                          createdAt: datetime() - duration('PT1M'), updatedAt: datetime()})
-                 -[:SUBJECT]->(e)`,
+                 -[:SUBJECT]->(e)
+          CREATE (:Agent {id: randomUUID(), tenantId: $t, name: 'Chief', role: 'CHIEF_OF_STAFF',
+                          status: 'IDLE', active: true, version: 1,
+                          createdAt: datetime() - duration('PT1M'), updatedAt: datetime()})
+          CREATE (:AuditEvent {id: randomUUID(), tenantId: $t, operation: 'deleteAgent',
+                               outcome: 'SUCCESS', actor: 'ada', targetIds: [],
+                               createdAt: datetime() - duration('PT1M')})`,
         params: { t: server.tenantId },
       }),
     );
@@ -83,6 +106,8 @@ describe('a list of one kind', () => {
     await expectWorkUnchanged(prof, reads, () => others(MORE), {
       skills: { rows: ['How to survey a bridge'], totalCount: 1 },
       spans: { rows: ['Bridge spans the river'], totalCount: 1 },
+      chiefs: { rows: ['Chief'], totalCount: 1 },
+      deletions: { rows: ['ada'], totalCount: 1 },
     });
   });
 });

@@ -1,6 +1,7 @@
 import neo4j from 'neo4j-driver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Tx } from '../graph/cypher.js';
+import { listAgents } from '../graph/agent.repository.js';
 import { listKnowledge } from '../graph/knowledge.repository.js';
 import { listEpisodes } from '../graph/memory/episode.repository.js';
 import { listFacts } from '../graph/memory/fact.repository.js';
@@ -43,6 +44,10 @@ describe('a list of an agent’s or an entity’s rows', () => {
       listTasks(tx, server.tenantId, { capability: 'survey' }, newest, page).then((p) =>
         shown(p, 'title'),
       ),
+    surveyors: (tx) =>
+      listAgents(tx, server.tenantId, { capability: 'survey' }, newest, page).then((p) =>
+        shown(p, 'name'),
+      ),
     // Walked from the agent, each task tested for the capability.
     surveysOfQuiet: (tx) =>
       listTasks(
@@ -83,6 +88,7 @@ describe('a list of an agent’s or an entity’s rows', () => {
     tasks: { rows: ['Quiet task'], totalCount: 1 },
     surveys: { rows: ['Quiet task'], totalCount: 1 },
     surveysOfQuiet: { rows: ['Quiet task'], totalCount: 1 },
+    surveyors: { rows: ['Quiet'], totalCount: 1 },
     knowledge: { rows: ['Quiet lesson'], totalCount: 1 },
     messages: { rows: ['to all', 'from quiet', 'hello quiet'], totalCount: 3 },
     chat: { rows: ['hello quiet'], totalCount: 1 },
@@ -101,6 +107,10 @@ describe('a list of an agent’s or an entity’s rows', () => {
           UNWIND range(1, $n) AS i
           // Apart in time, as rows written one by one are: a page then stops at its last row.
           WITH b, be, haul, i, datetime() + duration({milliseconds: i}) AS at
+          CREATE (haul)<-[:HAS_CAPABILITY {proficiency: 1.0, runs: 0, successes: 0}]-
+                 (:Agent {id: randomUUID(), tenantId: $t, name: 'hauler ' + randomUUID(),
+                          role: 'MASTER_OPERATOR', status: 'IDLE', active: true, version: 1,
+                          createdAt: at, updatedAt: at})
           CREATE (haul)<-[:REQUIRES]-(:Task {id: randomUUID(), tenantId: $t, title: 'other ' + i,
                    status: 'PENDING', priority: 'MEDIUM', createdAt: at, updatedAt: at})
                  -[:ASSIGNED_TO]->(b)
