@@ -18,7 +18,7 @@ export const DIRECT_LIMIT = 1000;
 
 /** The rows linked to the one node a filter names (ListSpec.linked). */
 export interface Linked {
-  /** The node: its label and the parameter holding its id (in the tenant). */
+  /** The node, in the tenant. */
   from: Named;
   /** Edges from `from` to a row, e.g. '<-[:ASSIGNED_TO]-'; the rows of all of them, once each. */
   edges: string[];
@@ -33,8 +33,8 @@ export interface Linked {
 }
 
 /**
- * A node of the tenant named by a parameter: `id` holds its id, or with `by: 'name'` its name
- * (a capability's; a (tenantId, name) index finds it).
+ * A node of the tenant named by a parameter: its label, and `id`, the parameter holding its id
+ * or, with `by: 'name'`, its name (a capability's; a (tenantId, name) index finds it).
  */
 export interface Named {
   label: string;
