@@ -53,11 +53,22 @@ USING INDEX SEEK from:${label}(id)`;
 
 /**
  * The rows whose `property` is one of the values in `params[param]` (ListSpec.oneOf; a condition
- * says so too), read from the label's (tenantId, property) index.
+ * says so too), read from the label's (tenantId, property, ...then) index.
  */
 export interface OneOf {
   property: string;
   param: string;
+  /** The index's keys after `property`, if any (each row has them: they are tested present). */
+  then?: string[];
+}
+
+/** OneOf's rows, one value (`oneOfValue`) at a time, from its index: for a MATCH. */
+function oneOfRows(label: ListLabel, { property, then = [] }: OneOf): string {
+  const present = then.map((key) => `n.${key} IS NOT NULL`);
+  return `MATCH (n:${label} {tenantId: $tenantId, ${property}: oneOfValue})
+USING INDEX SEEK n:${label}(${['tenantId', property, ...then].join(', ')})${
+    present.length ? `\nWHERE ${present.join(' AND ')}` : ''
+  }`;
 }
 
 /** How a page reads: walking from Linked's node, OneOf's index, or the tenant's rows in order. */
@@ -103,11 +114,9 @@ export function directSource(
     return walkFrom(from, edges, spec.label, more?.(list));
   }
   if (access === 'oneOf' && spec.oneOf) {
-    const { property, param } = spec.oneOf;
-    return `UNWIND $${param} AS oneOfValue
+    return `UNWIND $${spec.oneOf.param} AS oneOfValue
 WITH DISTINCT oneOfValue
-MATCH (n:${spec.label} {tenantId: $tenantId, ${property}: oneOfValue})
-USING INDEX SEEK n:${spec.label}(tenantId, ${property})
+${oneOfRows(spec.label, spec.oneOf)}
 WITH n`;
   }
   return null;
@@ -154,8 +163,7 @@ async function valueRows(tx: Tx, label: ListLabel, oneOf: OneOf, params: ListSpe
     cypher: `UNWIND $values AS oneOfValue
 WITH DISTINCT oneOfValue
 CALL (oneOfValue) {
-  MATCH (n:${label} {tenantId: $tenantId, ${oneOf.property}: oneOfValue})
-  USING INDEX SEEK n:${label}(tenantId, ${oneOf.property})
+  ${oneOfRows(label, oneOf)}
   RETURN n LIMIT $few
 }
 RETURN count(n) AS rows`,

@@ -4,9 +4,12 @@ import type { Tx } from '../graph/cypher.js';
 import { listAgents } from '../graph/agent.repository.js';
 import { listAuditEvents } from '../graph/audit.repository.js';
 import { listKnowledge } from '../graph/knowledge.repository.js';
+import { listEntities } from '../graph/memory/entity.repository.js';
+import { listEpisodes } from '../graph/memory/episode.repository.js';
 import { listFacts } from '../graph/memory/fact.repository.js';
 import { AgentRole } from '../src/domain/agent.js';
 import { KnowledgeKind } from '../src/domain/knowledge.js';
+import { EpisodeKind, EpisodeStatus } from '../src/domain/memory.js';
 import { expectWorkUnchanged, profiler, shown } from './utils/profile.js';
 import { startTestServer, type TestServer } from './utils/server.js';
 
@@ -15,10 +18,10 @@ const MORE = 300;
 
 /**
  * Lists of one kind of a label (the skills among knowledge, the facts of one predicate, the
- * Chiefs of Staff among agents, the audit events of one operation) read the tenant's rows in
- * list order and kept that kind: a kind few rows are of read every row of the tenant. They are
- * now read from the (tenantId, kind | predicate | role | operation) index when they are few
- * (graph/page-direct.ts: OneOf).
+ * Chiefs of Staff among agents, the audit events of one operation, the episodes that failed
+ * or of one kind, the entities of one type) read the tenant's rows in list order and kept that
+ * kind: a kind few rows are of read every row of the tenant. They are now read from a
+ * (tenantId, that property) index when they are few (graph/page-direct.ts: OneOf).
  */
 describe('a list of one kind', () => {
   let server: TestServer;
@@ -37,6 +40,18 @@ describe('a list of one kind', () => {
       ),
     chiefs: (tx) =>
       listAgents(tx, server.tenantId, { role: AgentRole.CHIEF_OF_STAFF }, newest, page).then((p) =>
+        shown(p, 'name'),
+      ),
+    failedEpisodes: (tx) =>
+      listEpisodes(tx, server.tenantId, { status: EpisodeStatus.FAILED }, newest, page).then((p) =>
+        shown(p, 'content'),
+      ),
+    chatTurns: (tx) =>
+      listEpisodes(tx, server.tenantId, { kind: EpisodeKind.CHAT_TURN }, newest, page).then((p) =>
+        shown(p, 'content'),
+      ),
+    places: (tx) =>
+      listEntities(tx, server.tenantId, { type: 'Place' }, newest, page).then((p) =>
         shown(p, 'name'),
       ),
     deletions: (tx) =>
@@ -62,6 +77,12 @@ describe('a list of one kind', () => {
           CREATE (:Agent {id: randomUUID(), tenantId: $t, name: 'operator ' + randomUUID(),
                           role: 'MASTER_OPERATOR', status: 'IDLE', active: true, version: 1,
                           createdAt: at, updatedAt: at})
+          CREATE (:Episode {id: randomUUID(), tenantId: $t, kind: 'NOTE', status: 'INGESTED',
+                            sourceKey: randomUUID(), content: 'other ' + i, scope: 'TENANT',
+                            occurredAt: at, createdAt: at, updatedAt: at})
+          CREATE (:Entity {id: randomUUID(), tenantId: $t, name: 'thing ' + randomUUID(),
+                           normName: randomUUID(), type: 'Thing', summary: '', aliases: [],
+                           aliasText: '', createdAt: at, updatedAt: at})
           CREATE (:AuditEvent {id: randomUUID(), tenantId: $t, operation: 'createTask',
                                outcome: 'SUCCESS', actor: 'other', targetIds: [], createdAt: at})`,
         params: { t: server.tenantId, n: neo4j.int(n) },
@@ -88,6 +109,13 @@ describe('a list of one kind', () => {
           CREATE (:Agent {id: randomUUID(), tenantId: $t, name: 'Chief', role: 'CHIEF_OF_STAFF',
                           status: 'IDLE', active: true, version: 1,
                           createdAt: datetime() - duration('PT1M'), updatedAt: datetime()})
+          CREATE (:Episode {id: randomUUID(), tenantId: $t, kind: 'CHAT_TURN', status: 'FAILED',
+                            sourceKey: randomUUID(), content: 'a chat turn', scope: 'TENANT',
+                            occurredAt: datetime() - duration('PT1M'),
+                            createdAt: datetime() - duration('PT1M'), updatedAt: datetime()})
+          CREATE (:Entity {id: randomUUID(), tenantId: $t, name: 'Harbour', normName: 'harbour',
+                           type: 'Place', summary: '', aliases: [], aliasText: '',
+                           createdAt: datetime() - duration('PT1M'), updatedAt: datetime()})
           CREATE (:AuditEvent {id: randomUUID(), tenantId: $t, operation: 'deleteAgent',
                                outcome: 'SUCCESS', actor: 'ada', targetIds: [],
                                createdAt: datetime() - duration('PT1M')})`,
@@ -108,6 +136,9 @@ describe('a list of one kind', () => {
       spans: { rows: ['Bridge spans the river'], totalCount: 1 },
       chiefs: { rows: ['Chief'], totalCount: 1 },
       deletions: { rows: ['ada'], totalCount: 1 },
+      failedEpisodes: { rows: ['a chat turn'], totalCount: 1 },
+      chatTurns: { rows: ['a chat turn'], totalCount: 1 },
+      places: { rows: ['Harbour'], totalCount: 1 },
     });
   });
 });

@@ -129,7 +129,15 @@ export function listEntities(
   }
   return readPage(
     tx,
-    { label: 'Entity', conditions, params: { tenantId, ...filter }, sort, page },
+    {
+      label: 'Entity',
+      // One type's entities from its (tenantId, type) index when few (page-direct.ts: OneOf).
+      oneOf: filter.type ? { property: 'type', param: 'types' } : undefined,
+      conditions,
+      params: { tenantId, ...filter, types: [filter.type] },
+      sort,
+      page,
+    },
     toEntity,
   );
 }

@@ -151,8 +151,14 @@ export function listEpisodes(
             },
           ]
         : undefined,
+      // One status's or kind's episodes from their index when few (page-direct.ts: OneOf).
+      oneOf: filter.status
+        ? { property: 'status', param: 'statuses', then: ['createdAt'] }
+        : filter.kind
+          ? { property: 'kind', param: 'kinds' }
+          : undefined,
       conditions,
-      params: { tenantId, ...filter },
+      params: { tenantId, ...filter, statuses: [filter.status], kinds: [filter.kind] },
       sort,
       page,
     },
