@@ -53,6 +53,7 @@ import { TOPICS } from '../subscriptions/topics.js';
 import { createServices, type Services } from './services/index.js';
 import { Outbox } from '../subscriptions/outbox.js';
 import type { McpToolPool } from './mcp-client/pool.js';
+import { compiledExecution, type CompiledExecutionOptions } from './compiled-execution.js';
 
 export interface ServerDeps {
   config: Pick<Config, 'env' | 'host' | 'port' | 'limits'> & { cursorSecret?: string } & Partial<
@@ -62,6 +63,8 @@ export interface ServerDeps {
   logger: Logger;
   /** Defaults to in-process pub/sub. */
   pubsub?: PubSub;
+  /** When queries are compiled (src/compiled-execution.ts); defaults to their second run. */
+  compiledExecution?: CompiledExecutionOptions;
   /** Requests per minute per key; defaults to this process's own buckets (RATE_LIMIT_PER_MINUTE). */
   rateLimit?: RateLimit;
   /** The models for chat; defaults to the offline model. */
@@ -266,7 +269,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   });
 
   const apollo = new ApolloServer<AppContext>({
-    schema,
+    gateway: compiledExecution(schema, deps.compiledExecution),
     allowBatchedHttpRequests: false,
     csrfPrevention: true,
     includeStacktraceInErrorResponses: false,

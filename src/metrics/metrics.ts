@@ -96,6 +96,11 @@ export const metrics = {
       ['operation', 'type'],
     ),
     errors: counter('graphql_errors_total', 'GraphQL errors sent, by extensions.code', ['code']),
+    executions: counter(
+      'graphql_executions_total',
+      'GraphQL operations executed over HTTP, by how: compiled (a query run before) or interpreted',
+      ['execution'],
+    ),
     requests: counter(
       'graphql_http_requests_total',
       'Requests to /graphql, by HTTP status, refused ones included (the error rate denominator)',

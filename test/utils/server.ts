@@ -14,6 +14,7 @@ import type { LlmConfig } from '../../src/llm/config.js';
 import { DEFAULT_DOCUMENT_LIMITS, type DocumentLimits } from '../../src/memory/documents/config.js';
 import type { McpToolPool } from '../../src/mcp-client/pool.js';
 import type { MetricsConfig } from '../../src/metrics/config.js';
+import type { CompiledExecutionOptions } from '../../src/compiled-execution.js';
 
 export interface TestServer extends RunningServer {
   graph: Graph;
@@ -55,6 +56,8 @@ export async function startTestServer(
     metrics?: MetricsConfig;
     /** NODE_ENV=production's behaviour (no introspection, /metrics only with a token). */
     production?: boolean;
+    /** When queries are compiled (src/compiled-execution.ts); the server's default when unset. */
+    compiledExecution?: CompiledExecutionOptions;
   } = {},
 ): Promise<TestServer> {
   const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
@@ -86,6 +89,7 @@ export async function startTestServer(
     relayTenants: [tenantId],
     mcp: options.mcp,
     metrics: options.metrics,
+    compiledExecution: options.compiledExecution,
   });
   const adminKey = generateApiKey();
   await server.services.auth.ensureAdminKey(tenantId, adminKey, 'test admin');
