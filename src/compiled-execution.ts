@@ -6,6 +6,7 @@ import {
   GraphQLError,
   visit,
   type DocumentNode,
+  type FieldNode,
   type ExecutionResult,
   type GraphQLSchema,
 } from 'graphql';
@@ -23,20 +24,26 @@ export interface CompiledExecutionOptions {
 }
 
 /**
- * graphql-jit 0.8.9 writes a query's literal arguments into the code it compiles (as JSON),
- * then turns any `"__MAGIC_DATE__<uuid><text>"` in it into `new Date(<text>)`: a string
- * argument holding that marker would run as code in this process. A document with any of its
- * markers in a string or a name is left to graphql-js; the values are the decoded ones, so an
- * escaped marker counts too (test/compiled-execution.test.ts).
+ * Documents left to graphql-js. graphql-jit 0.8.9 writes a query's literal arguments into the
+ * code it compiles (as JSON), then turns any `"__MAGIC_DATE__<uuid><text>"` in it into
+ * `new Date(<text>)`: a string argument holding that marker would run as code in this process,
+ * so a document with any of its markers in a string or a name is never compiled (the values are
+ * the decoded ones: an escaped marker counts too). Nor is introspection (`__schema`, `__type`):
+ * tools ask it now and then, and its document took 15-23 ms to compile.
  */
-function holdsMarker(document: DocumentNode): boolean {
+function leftToGraphqlJs(document: DocumentNode): boolean {
   let found = false;
   const check = (node: { value: string }) => {
     if (!node.value.includes('__MAGIC_')) return undefined;
     found = true;
     return BREAK;
   };
-  visit(document, { StringValue: check, Name: check });
+  const introspection = (node: FieldNode) => {
+    if (node.name.value !== '__schema' && node.name.value !== '__type') return undefined;
+    found = true;
+    return BREAK;
+  };
+  visit(document, { StringValue: check, Name: check, Field: introspection });
   return found;
 }
 
@@ -63,7 +70,7 @@ interface Entry {
  * How Apollo Server executes this API's operations. A query document run `compileAfter` times
  * is compiled by graphql-jit into a function of its own: completing a 50-agent page's ~2,300
  * fields took graphql-js about 1.4 ms of the API's CPU per request (issue 15). A document's
- * first runs, mutations, and a document graphql-jit cannot compile (or must not: holdsMarker)
+ * first runs, mutations, and a document graphql-jit cannot compile (or should not: leftToGraphqlJs)
  * run on graphql-js. Compiled code calls an interface's resolveType without awaiting it, so the
  * schema's interfaces resolve synchronously (src/schema.ts).
  *
@@ -102,7 +109,7 @@ export function compiledExecution(
     if (operation.operation === 'query') {
       const entry = entryFor(`${operationName ?? ''}\n${request.queryHash}`);
       if (entry.compiled === undefined && entry.runs >= compileAfter) {
-        const compiled = holdsMarker(document)
+        const compiled = leftToGraphqlJs(document)
           ? null
           : compileQuery(schema, document, operationName ?? undefined);
         entry.compiled = compiled && isCompiledQuery(compiled) ? compiled : null;

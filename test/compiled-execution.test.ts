@@ -104,6 +104,17 @@ describe('compiled execution', () => {
     expect((globalThis as { compiledExecutionRan?: boolean }).compiledExecutionRan).toBeUndefined();
   });
 
+  it('leaves introspection to graphql-js', async () => {
+    const run = await executorOf({ compileAfter: 0 });
+    const runs = [
+      await run('{ __schema { queryType { name } } }'),
+      await run('{ __type(name: "Query") { name } }'),
+    ];
+    expect(runs.map((r) => r.compiled)).toEqual([false, false]);
+    expect(runs[1]!.result).toEqual({ data: { __type: { name: 'Query' } } });
+    expect((await run('{ __typename calls }')).compiled).toBe(true);
+  });
+
   it('runs mutations on graphql-js, once each', async () => {
     const run = await executorOf({ compileAfter: 0 });
     const before = calls;

@@ -98,7 +98,7 @@ export const metrics = {
     errors: counter('graphql_errors_total', 'GraphQL errors sent, by extensions.code', ['code']),
     executions: counter(
       'graphql_executions_total',
-      'GraphQL operations executed over HTTP, by how: compiled (a query run before) or interpreted',
+      'GraphQL operations Apollo ran (/graphql, /mcp, /a2a): compiled (a query seen before) or not',
       ['execution'],
     ),
     requests: counter(
