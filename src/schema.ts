@@ -42,7 +42,7 @@ export function simplifyPlainFields(storage = getMetadataStorage()): void {
     return parent.prototype === undefined ? [target] : [target, ...lineage(parent)];
   };
   for (const type of storage.objectTypes) {
-    if (type.simpleResolvers !== undefined) continue; // the type decided for itself
+    if (type.simpleResolvers !== undefined) continue; // set by the type, or by an earlier call
     const sources = [type.target, ...(type.interfaceClasses ?? [])].flatMap(lineage);
     if (!sources.some((s) => guarded.has(s))) type.simpleResolvers = true;
   }
