@@ -23,7 +23,12 @@ import type { Linked } from './page-direct.js';
 import { projection } from './projections.js';
 import { assignmentsOf, FINISHED } from './engine-scope.js';
 import { lockAndBump } from './locks.js';
-import { assignedTasksOf, assignedTasksParams } from './task-relations.repository.js';
+import {
+  assignedTasksOf,
+  assignedTasksParams,
+  busyAgentsTasks,
+  isBusyAgent,
+} from './task-relations.repository.js';
 
 export interface NewAgent {
   name: string;
@@ -346,10 +351,12 @@ export async function listAgents(
   const fields = ahead.tasks && taskPropertiesOnly(ahead.tasks.selected);
   if (ahead.tasks) {
     columns.tasks = assignedTasksOf('n', fields ?? null);
+    columns.busy = isBusyAgent('n');
     params = { ...params, ...assignedTasksParams(ahead.tasks.statuses, ahead.tasks.limit) };
   }
   const readTask = taskReader(fields);
   const related = new Map<string, AgentRelated>();
+  const busy: string[] = [];
   const read = await readPage(
     tx,
     {
@@ -373,9 +380,17 @@ export async function listAgents(
         of.capabilities = rows.map((c) => readCapability(agent.id, c));
       }
       if (ahead.tasks) of.tasks = (row.tasks as unknown[]).map(readTask);
+      if (row.busy) busy.push(agent.id);
       related.set(agent.id, of);
       return agent;
     },
   );
+  // A busy agent's tasks were not walked (assignedTasksOf): they are read apart.
+  if (ahead.tasks && busy.length) {
+    const { statuses, limit } = ahead.tasks;
+    const rows = await busyAgentsTasks(tx, tenantId, busy, statuses, limit, fields ?? null);
+    for (const id of busy) related.get(id)!.tasks = [];
+    for (const { agentId, task } of rows) related.get(agentId)!.tasks!.push(task);
+  }
   return { ...read, related };
 }
