@@ -294,6 +294,7 @@ export function listMessages(
   if (filter.kind) {
     conditions.push('n.kind = $kind');
     params.kind = filter.kind;
+    params.kinds = [filter.kind];
   }
   if (filter.conversationId) {
     conditions.push('n.conversationId = $conversationId');
@@ -320,6 +321,8 @@ export function listMessages(
             ? walkFrom({ label: 'Conversation', id: 'conversationId' }, '<-[:IN]-', 'Message')
             : undefined,
       linked: filter.agentId ? [agentMessages(filter.kind)] : undefined,
+      // One kind's messages from its (tenantId, kind) index when they are few (page-direct.ts).
+      oneOf: filter.kind ? { property: 'kind', param: 'kinds' } : undefined,
       conditions,
       params,
       sort,

@@ -134,4 +134,15 @@ export const RECENT_MIGRATIONS: Migration[] = [
       'CREATE INDEX entity_tenant_type IF NOT EXISTS FOR (n:Entity) ON (n.tenantId, n.type)',
     ],
   },
+  {
+    id: 34,
+    name: 'tasks of one priority and messages of one kind read those only (issue 15)',
+    // Their lists read every task or message of the tenant to find the few urgent ones or
+    // questions. A task's priority changes only when a person updates it; a message's kind
+    // never: one entry written with each, the engine's status changes untouched.
+    statements: [
+      'CREATE INDEX task_tenant_priority IF NOT EXISTS FOR (n:Task) ON (n.tenantId, n.priority)',
+      'CREATE INDEX message_tenant_kind IF NOT EXISTS FOR (n:Message) ON (n.tenantId, n.kind)',
+    ],
+  },
 ];

@@ -363,8 +363,13 @@ export function listTasks(
       match: filter.parentId
         ? walkFrom({ label: 'Task', id: 'parentId' }, '<-[:SUBTASK_OF]-', 'Task')
         : undefined,
-      // A few statuses' tasks from their index when they are few (page-direct.ts: OneOf).
-      oneOf: filter.status?.length ? { property: 'status', param: 'status' } : undefined,
+      // A few statuses' or priorities' tasks from their index when they are few (page-direct.ts:
+      // OneOf); with both, the statuses'.
+      oneOf: filter.status?.length
+        ? { property: 'status', param: 'status' }
+        : filter.priority?.length
+          ? { property: 'priority', param: 'priority' }
+          : undefined,
       // Roots carry `root` from their creation (no parent; page.ts: FLAGGED_LISTS).
       flag: filter.rootsOnly ? 'root' : undefined,
       // An assignee's or a capability's tasks from it when it has few (page-direct.ts: Linked).

@@ -7,9 +7,13 @@ import { listKnowledge } from '../graph/knowledge.repository.js';
 import { listEntities } from '../graph/memory/entity.repository.js';
 import { listEpisodes } from '../graph/memory/episode.repository.js';
 import { listFacts } from '../graph/memory/fact.repository.js';
+import { listMessages } from '../graph/message.repository.js';
+import { listTasks } from '../graph/task.repository.js';
 import { AgentRole } from '../src/domain/agent.js';
 import { KnowledgeKind } from '../src/domain/knowledge.js';
 import { EpisodeKind, EpisodeStatus } from '../src/domain/memory.js';
+import { MessageKind } from '../src/domain/message.js';
+import { TaskPriority } from '../src/domain/task.js';
 import { expectWorkUnchanged, profiler, shown } from './utils/profile.js';
 import { startTestServer, type TestServer } from './utils/server.js';
 
@@ -19,7 +23,7 @@ const MORE = 300;
 /**
  * Lists of one kind of a label (the skills among knowledge, the facts of one predicate, the
  * Chiefs of Staff among agents, the audit events of one operation, the episodes that failed
- * or of one kind, the entities of one type) read the tenant's rows in list order and kept that
+ * or of one kind, the entities of one type, the urgent tasks, the questions among messages) read the tenant's rows in list order and kept that
  * kind: a kind few rows are of read every row of the tenant. They are now read from a
  * (tenantId, that property) index when they are few (graph/page-direct.ts: OneOf).
  */
@@ -54,6 +58,14 @@ describe('a list of one kind', () => {
       listEntities(tx, server.tenantId, { type: 'Place' }, newest, page).then((p) =>
         shown(p, 'name'),
       ),
+    urgent: (tx) =>
+      listTasks(tx, server.tenantId, { priority: [TaskPriority.URGENT] }, newest, page).then((p) =>
+        shown(p, 'title'),
+      ),
+    questions: (tx) =>
+      listMessages(tx, server.tenantId, { kind: MessageKind.QUESTION }, newest, page).then((p) =>
+        shown(p, 'content'),
+      ),
     deletions: (tx) =>
       listAuditEvents(tx, server.tenantId, { operation: 'deleteAgent' }, page).then((p) =>
         shown(p, 'actor'),
@@ -84,7 +96,11 @@ describe('a list of one kind', () => {
                            normName: randomUUID(), type: 'Thing', summary: '', aliases: [],
                            aliasText: '', createdAt: at, updatedAt: at})
           CREATE (:AuditEvent {id: randomUUID(), tenantId: $t, operation: 'createTask',
-                               outcome: 'SUCCESS', actor: 'other', targetIds: [], createdAt: at})`,
+                               outcome: 'SUCCESS', actor: 'other', targetIds: [], createdAt: at})
+          CREATE (:Task {id: randomUUID(), tenantId: $t, title: 'other ' + i, status: 'PENDING',
+                         priority: 'MEDIUM', root: true, createdAt: at, updatedAt: at})
+          CREATE (:Message {id: randomUUID(), tenantId: $t, kind: 'CHAT', content: 'other ' + i,
+                            broadcast: true, createdAt: at})`,
         params: { t: server.tenantId, n: neo4j.int(n) },
       }),
     );
@@ -118,7 +134,13 @@ describe('a list of one kind', () => {
                            createdAt: datetime() - duration('PT1M'), updatedAt: datetime()})
           CREATE (:AuditEvent {id: randomUUID(), tenantId: $t, operation: 'deleteAgent',
                                outcome: 'SUCCESS', actor: 'ada', targetIds: [],
-                               createdAt: datetime() - duration('PT1M')})`,
+                               createdAt: datetime() - duration('PT1M')})
+          CREATE (:Task {id: randomUUID(), tenantId: $t, title: 'Mend the bridge',
+                         status: 'PENDING', priority: 'URGENT', root: true,
+                         createdAt: datetime() - duration('PT1M'), updatedAt: datetime()})
+          CREATE (:Message {id: randomUUID(), tenantId: $t, kind: 'QUESTION',
+                            content: 'Which bridge?', broadcast: true,
+                            createdAt: datetime() - duration('PT1M')})`,
         params: { t: server.tenantId },
       }),
     );
@@ -139,6 +161,8 @@ describe('a list of one kind', () => {
       failedEpisodes: { rows: ['a chat turn'], totalCount: 1 },
       chatTurns: { rows: ['a chat turn'], totalCount: 1 },
       places: { rows: ['Harbour'], totalCount: 1 },
+      urgent: { rows: ['Mend the bridge'], totalCount: 1 },
+      questions: { rows: ['Which bridge?'], totalCount: 1 },
     });
   });
 });
