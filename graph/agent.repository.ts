@@ -361,9 +361,13 @@ export async function listAgents(
     tx,
     {
       label: 'Agent',
-      // A role's agents from its (tenantId, role) index, a capability's from the capability,
-      // when they are few (page-direct.ts).
-      oneOf: filter.role ? { property: 'role', param: 'roles' } : undefined,
+      // A role's agents from its (tenantId, role) index (else a few statuses' from theirs), a
+      // capability's from the capability, when they are few (page-direct.ts).
+      oneOf: filter.role
+        ? { property: 'role', param: 'roles' }
+        : filter.status?.length
+          ? { property: 'status', param: 'status' }
+          : undefined,
       linked: filter.capability ? [BY_CAPABILITY] : undefined,
       conditions,
       params: { ...params, roles: [filter.role] },

@@ -145,4 +145,13 @@ export const RECENT_MIGRATIONS: Migration[] = [
       'CREATE INDEX message_tenant_kind IF NOT EXISTS FOR (n:Message) ON (n.tenantId, n.kind)',
     ],
   },
+  {
+    id: 35,
+    name: 'agents of one status read those only (issue 15)',
+    // The paused or failed agents among many read every agent of the tenant. An agent's status
+    // changes when a person pauses or resumes it, or it is retired; never by the engine's steps.
+    statements: [
+      'CREATE INDEX agent_tenant_status IF NOT EXISTS FOR (n:Agent) ON (n.tenantId, n.status)',
+    ],
+  },
 ];

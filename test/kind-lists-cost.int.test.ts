@@ -9,7 +9,7 @@ import { listEpisodes } from '../graph/memory/episode.repository.js';
 import { listFacts } from '../graph/memory/fact.repository.js';
 import { listMessages } from '../graph/message.repository.js';
 import { listTasks } from '../graph/task.repository.js';
-import { AgentRole } from '../src/domain/agent.js';
+import { AgentRole, AgentStatus } from '../src/domain/agent.js';
 import { KnowledgeKind } from '../src/domain/knowledge.js';
 import { EpisodeKind, EpisodeStatus } from '../src/domain/memory.js';
 import { MessageKind } from '../src/domain/message.js';
@@ -22,10 +22,11 @@ const MORE = 300;
 
 /**
  * Lists of one kind of a label (the skills among knowledge, the facts of one predicate, the
- * Chiefs of Staff among agents, the audit events of one operation, the episodes that failed
- * or of one kind, the entities of one type, the urgent tasks, the questions among messages) read the tenant's rows in list order and kept that
- * kind: a kind few rows are of read every row of the tenant. They are now read from a
- * (tenantId, that property) index when they are few (graph/page-direct.ts: OneOf).
+ * Chiefs of Staff or the paused among agents, the audit events of one operation, the episodes
+ * that failed or of one kind, the entities of one type, the urgent tasks, the questions among
+ * messages) read the tenant's rows in list order and kept that kind: a kind few rows are of
+ * read every row of the tenant. They are now read from a (tenantId, that property) index when
+ * they are few (graph/page-direct.ts: OneOf).
  */
 describe('a list of one kind', () => {
   let server: TestServer;
@@ -44,6 +45,10 @@ describe('a list of one kind', () => {
       ),
     chiefs: (tx) =>
       listAgents(tx, server.tenantId, { role: AgentRole.CHIEF_OF_STAFF }, newest, page).then((p) =>
+        shown(p, 'name'),
+      ),
+    paused: (tx) =>
+      listAgents(tx, server.tenantId, { status: [AgentStatus.PAUSED] }, newest, page).then((p) =>
         shown(p, 'name'),
       ),
     failedEpisodes: (tx) =>
@@ -125,6 +130,9 @@ describe('a list of one kind', () => {
           CREATE (:Agent {id: randomUUID(), tenantId: $t, name: 'Chief', role: 'CHIEF_OF_STAFF',
                           status: 'IDLE', active: true, version: 1,
                           createdAt: datetime() - duration('PT1M'), updatedAt: datetime()})
+          CREATE (:Agent {id: randomUUID(), tenantId: $t, name: 'Sleeper', role: 'MASTER_OPERATOR',
+                          status: 'PAUSED', active: true, version: 1,
+                          createdAt: datetime() - duration('PT1M'), updatedAt: datetime()})
           CREATE (:Episode {id: randomUUID(), tenantId: $t, kind: 'CHAT_TURN', status: 'FAILED',
                             sourceKey: randomUUID(), content: 'a chat turn', scope: 'TENANT',
                             occurredAt: datetime() - duration('PT1M'),
@@ -157,6 +165,7 @@ describe('a list of one kind', () => {
       skills: { rows: ['How to survey a bridge'], totalCount: 1 },
       spans: { rows: ['Bridge spans the river'], totalCount: 1 },
       chiefs: { rows: ['Chief'], totalCount: 1 },
+      paused: { rows: ['Sleeper'], totalCount: 1 },
       deletions: { rows: ['ada'], totalCount: 1 },
       failedEpisodes: { rows: ['a chat turn'], totalCount: 1 },
       chatTurns: { rows: ['a chat turn'], totalCount: 1 },
