@@ -189,7 +189,7 @@ export const isBusyAgent = (a: string) =>
  * null, as projections of `fields` (all properties when null): for agent.tasks, batched here
  * or with a page of agents (listAgents). Read from the agent and sorted, which costs all of
  * its tasks: none for an agent that isBusyAgent (a Chief of Staff is given every root task),
- * unless `busyToo`; its are read by busyAgentsTasks.
+ * unless `busyToo`: theirs are read by busyAgentsTasks.
  */
 export function assignedTasksOf(
   a: string,
@@ -212,6 +212,15 @@ export const assignedTasksParams = (statuses: TaskStatus[] | null, limit: number
 
 type AgentTasks = { agentId: string; task: Task }[];
 
+/** Rows of an agent's id and its tasks' projections (of `fields`), as AgentTasks. */
+function agentTasksOf(
+  rows: { agentId: string; tasks: unknown[] }[],
+  fields: readonly (keyof Task)[] | null,
+): AgentTasks {
+  const read = taskReader(fields);
+  return rows.flatMap((r) => r.tasks.map((t) => ({ agentId: r.agentId, task: read(t) })));
+}
+
 /**
  * For agent.tasks: each agent's assigned tasks, newest first, at most `limit` each; with
  * `selected` fields that are all properties, only those properties of each (toTaskFields).
@@ -232,14 +241,11 @@ export async function tasksByAssigneeIds(
       RETURN agentId, ${isBusyAgent('a')} AS busy, ${assignedTasksOf('a', fields)} AS tasks`,
     params: { tenantId, ids, ...assignedTasksParams(statuses, limit) },
   });
-  const read = taskReader(fields);
   const busy = rows.filter((r) => r.busy).map((r) => r.agentId);
   const tasks = busy.length
     ? await busyAgentsTasks(tx, tenantId, busy, statuses, limit, fields)
     : [];
-  return rows
-    .flatMap((r) => r.tasks.map((t) => ({ agentId: r.agentId, task: read(t) })))
-    .concat(tasks);
+  return agentTasksOf(rows, fields).concat(tasks);
 }
 
 /**
@@ -284,10 +290,7 @@ export async function busyAgentsTasks(
         params: { ...params, ids: rest },
       })
     : [];
-  const read = taskReader(fields);
-  return [...recent, ...walked].flatMap((r) =>
-    r.tasks.map((t) => ({ agentId: r.agentId, task: read(t) })),
-  );
+  return agentTasksOf([...recent, ...walked], fields);
 }
 
 /** Task counts by status, per agent (for agent.taskCounts) or over the tenant (agentId null). */
