@@ -21,7 +21,7 @@ import { randomUUID } from 'node:crypto';
 import { generateApiKey } from '../src/auth/keys.js';
 import { AgentRole } from '../src/domain/agent.js';
 import { UNLIMITED_BUDGETS } from '../src/domain/budget.js';
-import { schedulerFromConfig } from '../src/engine/start.js';
+import { openEnginePool, schedulerFromConfig } from '../src/engine/start.js';
 import { createLogger } from '../src/logger.js';
 import type { startServer } from '../src/server.js';
 import { now } from './probe.js';
@@ -219,6 +219,8 @@ async function startSchedulers(
     console.log(`  ${WORKERS} worker processes running after ${ms(now() - started)}`);
     return () => workers.stop();
   }
+  // As `npm start` runs them: on a connection pool of their own (openEnginePool).
+  const pool = await openEnginePool(ctx.settings, ctx.server.services.uow, () => {});
   const schedulers = Array.from({ length: WORKERS }, (_, i) =>
     schedulerFromConfig(
       {
@@ -227,7 +229,7 @@ async function startSchedulers(
         engine: { ...ctx.config.engine, concurrency: CONCURRENCY },
       },
       {
-        uow: ctx.server.services.uow,
+        uow: pool.uow,
         logger: ctx.logger,
         pubsub: ctx.server.pubsub,
         workerId: `bench-agents-${i + 1}`,
@@ -238,6 +240,7 @@ async function startSchedulers(
   for (const s of schedulers) s.start();
   return async () => {
     await Promise.all(schedulers.map((s) => s.stop({ abort: true })));
+    await pool.close();
   };
 }
 

@@ -49,10 +49,16 @@ export async function resolveGraphSettings(config: Config, log: Log): Promise<Gr
   };
 }
 
-/** Connects (retrying while Neo4j is unreachable) and applies pending migrations. */
-export async function openGraph(config: Config, log: Log): Promise<Graph> {
-  const settings = await resolveGraphSettings(config, log);
-  const graph = await connectGraph(settings, { log });
+/**
+ * Connects (retrying while Neo4j is unreachable) and applies pending migrations; `settings`
+ * when resolved already (resolveGraphSettings).
+ */
+export async function openGraph(
+  config: Config,
+  log: Log,
+  settings?: GraphSettings,
+): Promise<Graph> {
+  const graph = await connectGraph(settings ?? (await resolveGraphSettings(config, log)), { log });
   try {
     await migrate(graph, log);
   } catch (err) {

@@ -1,7 +1,7 @@
 import { otlpEndpoint, startTracing } from './tracing/setup.js';
 import { loadConfig } from './config.js';
 import { onShutdown, runEntry } from './entry.js';
-import { ensureBootstrapAdmin, openGraph } from './bootstrap.js';
+import { ensureBootstrapAdmin, openGraph, resolveGraphSettings } from './bootstrap.js';
 import { createLogger } from './logger.js';
 import { McpToolPool } from './mcp-client/pool.js';
 import { startServer } from './server.js';
@@ -9,6 +9,7 @@ import {
   evolutionFromConfig,
   ingestionFromConfig,
   dispatchFromConfig,
+  openEnginePool,
   schedulerFromConfig,
   stopEngine,
 } from './engine/start.js';
@@ -30,7 +31,8 @@ async function main(): Promise<void> {
   const tracing = await startTracing({ serviceName: 'agent-platform' });
   if (tracing) logger.info(`Sending traces to ${otlpEndpoint()}`);
   const log = (line: string) => logger.info(line);
-  const graph = await openGraph(config, log);
+  const settings = await resolveGraphSettings(config, log);
+  const graph = await openGraph(config, log, settings);
   // One embedder per process; the local model is fetched on first start (offline if it cannot be).
   const embedder = await createEmbedder(config.embeddings, { log: logger, fetchIfMissing: true });
   await ensureVectorIndexes(graph, embedder);
@@ -77,9 +79,14 @@ async function main(): Promise<void> {
   // An unreachable model is a warning, never a crash: offline work and the API still run.
   void checkModelReachable(config.llm, logger);
   const dispatch = config.engine.enabled ? await dispatchFromConfig(config, logger) : undefined;
+  // The engine's work on a pool of its own: requests never wait behind its steps.
+  const enginePool = config.engine.enabled
+    ? await openEnginePool(settings, server.services.uow, log)
+    : undefined;
+  const uow = enginePool?.uow ?? server.services.uow;
   const scheduler = config.engine.enabled
     ? schedulerFromConfig(config, {
-        uow: server.services.uow,
+        uow,
         logger,
         pubsub: server.pubsub,
         embedder,
@@ -91,7 +98,7 @@ async function main(): Promise<void> {
   // Memory ingestion runs wherever the engine runs (MEMORY_INGESTION=off turns it off).
   const ingestion = config.engine.enabled
     ? ingestionFromConfig(config, {
-        uow: server.services.uow,
+        uow,
         logger,
         pubsub: server.pubsub,
         embedder,
@@ -100,7 +107,7 @@ async function main(): Promise<void> {
   ingestion?.start();
   // The learning loop likewise (EVOLUTION=off turns it off).
   const evolution = config.engine.enabled
-    ? evolutionFromConfig(config, { uow: server.services.uow, logger, pubsub: server.pubsub })
+    ? evolutionFromConfig(config, { uow, logger, pubsub: server.pubsub })
     : undefined;
   evolution?.start();
   // Before the process says it is ready: a SIGTERM that came before the handler killed it
@@ -109,6 +116,7 @@ async function main(): Promise<void> {
     logger.info(`${signal} received: closing subscriptions, draining requests`);
     // Steps get 10 s of the 15 s grace, then go back to the queue for another process.
     await stopEngine(scheduler, 10_000, logger, ingestion, evolution);
+    await enginePool?.close();
     await mcp.closeAll();
     await dispatch?.close();
     await server.close();

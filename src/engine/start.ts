@@ -1,6 +1,7 @@
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { UnitOfWork } from '../services/unit-of-work.js';
+import { connectGraph, type GraphSettings } from '../../graph/graph.js';
 import type { PubSub } from '../../subscriptions/pubsub.js';
 import type { Embedder } from '../memory/embeddings/embedder.js';
 import { echoExecutor, type Executor } from './executor.js';
@@ -15,6 +16,27 @@ import { IngestionQueue } from '../memory/ingest/queue.js';
 import { EvolutionLoop } from '../evolution/loop.js';
 import { EVOLUTION_PASSES } from '../evolution/passes.js';
 import type { McpToolPool } from '../mcp-client/pool.js';
+
+/**
+ * The engine's own connection pool in the API's process (`npm start`), and its unit of work
+ * over it (the API's bus, outbox and publish order: unit-of-work.ts `over`). In one pool the
+ * engine's steps and the API's requests took connections first come, first served: 100 runs
+ * under way held them all, and a simple query waited its turn (bench:agents in-process, 100
+ * tasks: p99 248 and 251 ms; 122 and 131 with a pool each, alternated). Neo4j sees at most the
+ * engine's pool of transactions and the requests beside it, as with `npm run worker` processes.
+ *
+ * Contract: the engine's transactions never take the API's connections nor the API's the
+ * engine's; events of both are published in the order their commits were requested; close()
+ * once the engine has stopped (its last writes need the pool).
+ */
+export async function openEnginePool(
+  settings: GraphSettings,
+  api: UnitOfWork,
+  log: (line: string) => void,
+): Promise<{ uow: UnitOfWork; close(): Promise<void> }> {
+  const graph = await connectGraph(settings, { log });
+  return { uow: api.over(graph), close: () => graph.close() };
+}
 
 /** The takers' side of step dispatch through Redis when ENGINE_DISPATCH says so (dispatch.ts). */
 export async function dispatchFromConfig(

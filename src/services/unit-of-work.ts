@@ -22,13 +22,20 @@ export type Emit = (event: DomainEvent) => void;
  * between commit and publish loses none.
  */
 export class UnitOfWork {
-  private readonly order = new PublishOrder();
-
   constructor(
     private readonly graph: Graph,
     private readonly pubsub: PubSub,
     private readonly outbox: Outbox | null = null,
+    private readonly order = new PublishOrder(),
   ) {}
+
+  /**
+   * The same bus, outbox and publish order over another connection pool (the engine's in the
+   * API's process, src/engine/start.ts): events of both keep the order of their commits.
+   */
+  over(graph: Graph): UnitOfWork {
+    return new UnitOfWork(graph, this.pubsub, this.outbox, this.order);
+  }
 
   async run<T>(work: (tx: Tx, emit: Emit) => Promise<T>): Promise<T> {
     let events: DomainEvent[] = [];
