@@ -1,6 +1,6 @@
 import neo4j from 'neo4j-driver';
 import type { Agent } from '../src/domain/agent.js';
-import type { Task, TaskStatus } from '../src/domain/task.js';
+import { TaskStatus, type Task } from '../src/domain/task.js';
 import type { Tx } from './cypher.js';
 import {
   readAgent,
@@ -293,17 +293,99 @@ export async function busyAgentsTasks(
   return agentTasksOf([...recent, ...walked], fields);
 }
 
-/** Task counts by status, per agent (for agent.taskCounts) or over the tenant (agentId null). */
+type StatusCounts = { agentId: string; status: string; count: number }[];
+
+/**
+ * Task counts by status, per agent (for agent.taskCounts), from each agent's tasks: none for an
+ * agent that isBusyAgent, whose counts busyAgentsTaskCounts reads.
+ */
 export async function taskCountsByAssigneeIds(
   tx: Tx,
   tenantId: string,
   ids: readonly string[],
-): Promise<{ agentId: string; status: string; count: number }[]> {
+): Promise<StatusCounts> {
+  const rows = await tx.run<{
+    agentId: string;
+    tasks: number | null;
+    status: string | null;
+    count: number | null;
+  }>({
+    cypher: `
+      UNWIND $ids AS agentId
+      MATCH (a:Agent {tenantId: $tenantId, id: agentId}) USING INDEX SEEK a:Agent(id)
+      WITH agentId, a, ${isBusyAgent('a')} AS busy
+      OPTIONAL CALL (a, busy) {
+        WITH a WHERE NOT busy
+        MATCH (a)<-[:ASSIGNED_TO]-(t:Task)
+        RETURN t.status AS status, count(t) AS count
+      }
+      RETURN agentId, CASE WHEN busy THEN COUNT { (a)<-[:ASSIGNED_TO]-() } END AS tasks,
+             status, count`,
+    params: { tenantId, ids },
+  });
+  const busy = new Map(rows.flatMap((r) => (r.tasks === null ? [] : [[r.agentId, r.tasks]])));
+  const counted = rows.flatMap(({ agentId, status, count }) =>
+    status === null || !count ? [] : [{ agentId, status, count }],
+  );
+  const more = busy.size ? await busyAgentsTaskCounts(tx, tenantId, busy) : [];
+  return [...counted, ...more].sort((x, y) => (x.status < y.status ? -1 : +(x.status > y.status)));
+}
+
+/** Statuses busyAgentsTaskCounts reads from the tenant's index: all but COMPLETED, most tasks'. */
+const COUNTED_STATUSES = Object.values(TaskStatus).filter((s) => s !== TaskStatus.COMPLETED);
+
+/**
+ * Counts for agents that isBusyAgent (`busy`: each one's tasks): counting them costs all of
+ * them. The tenant's tasks of COUNTED_STATUSES are read once from the (tenantId, status) index
+ * instead, and each agent's COMPLETED count is what its degree (a count the store keeps; only
+ * tasks are ASSIGNED_TO an agent) leaves (a task without a status, which no API write leaves,
+ * counts as COMPLETED). Where the tenant holds more of those than the agents hold tasks, the
+ * read stops there and the agents' tasks are walked (twice the work at worst).
+ */
+async function busyAgentsTaskCounts(
+  tx: Tx,
+  tenantId: string,
+  busy: ReadonlyMap<string, number>,
+): Promise<StatusCounts> {
+  const most = [...busy.values()].reduce((sum, tasks) => sum + tasks, 0);
+  const [row] = await tx.run<{ within: boolean; counts: StatusCounts }>({
+    cypher: `
+      MATCH (t:Task) USING INDEX SEEK t:Task(tenantId, status)
+      WHERE t.tenantId = $tenantId AND t.status IN $statuses
+      WITH t LIMIT $few
+      WITH collect(t) AS others
+      RETURN size(others) <= $most AS within, COLLECT {
+        UNWIND others AS t
+        MATCH (t)-[:ASSIGNED_TO]->(a:Agent)
+        WHERE a.id IN $ids
+        WITH a.id AS agentId, t.status AS status, count(t) AS count
+        RETURN {agentId: agentId, status: status, count: count}
+      } AS counts`,
+    params: {
+      tenantId,
+      ids: [...busy.keys()],
+      statuses: COUNTED_STATUSES,
+      few: neo4j.int(most + 1),
+      most,
+    },
+  });
+  if (!row?.within) return walkedCounts(tx, tenantId, [...busy.keys()]);
+  return [...busy].flatMap(([agentId, tasks]) => {
+    const mine = row.counts.filter((c) => c.agentId === agentId);
+    const completed = tasks - mine.reduce((sum, c) => sum + c.count, 0);
+    const done = { agentId, status: TaskStatus.COMPLETED as string, count: completed };
+    return completed > 0 ? [...mine, done] : mine;
+  });
+}
+
+/** Each agent's counts from all of its tasks. */
+function walkedCounts(tx: Tx, tenantId: string, ids: readonly string[]): Promise<StatusCounts> {
   return tx.run({
     cypher: `
       UNWIND $ids AS agentId
-      MATCH (owner:Agent {tenantId: $tenantId, id: agentId})<-[:ASSIGNED_TO]-(t:Task) USING INDEX SEEK owner:Agent(id)
-      RETURN agentId, t.status AS status, count(t) AS count ORDER BY status`,
+      MATCH (a:Agent {tenantId: $tenantId, id: agentId})<-[:ASSIGNED_TO]-(t:Task)
+      USING INDEX SEEK a:Agent(id)
+      RETURN agentId, t.status AS status, count(t) AS count`,
     params: { tenantId, ids },
   });
 }

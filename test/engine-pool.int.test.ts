@@ -64,7 +64,8 @@ describe('the engine’s connection pool in the API’s process', () => {
         Array.from({ length: 8 }, () =>
           wide.uow.read((tx) =>
             tx.run({
-              cypher: `UNWIND range(1, 3000000) AS x WITH x WHERE x % 7 = 0 RETURN count(*) AS n, $marker AS m`,
+              cypher: `UNWIND range(1, 3000000) AS x WITH x WHERE x % 7 = 0
+                RETURN count(*) AS n, $marker AS m`,
               params: { marker },
             }),
           ),
