@@ -30,18 +30,61 @@ export interface PerformanceRows {
   buckets: (RunAggregate & { bucket: number })[];
 }
 
-/** Whose runs: the only text spliced into the statement. */
+/** The window's ended runs, by the (tenantId, endedAt) index: for a MATCH binding `r`. */
+const WINDOW_RUNS = `MATCH (r:Run {tenantId: $tenantId}) USING INDEX SEEK r:Run(tenantId, endedAt)
+        WHERE r.endedAt >= datetime({epochMillis: $sinceMs})
+          AND r.endedAt < datetime({epochMillis: $untilMs})`;
+
+/** The most of the tenant's runs in a window counted to choose how a subject's are read. */
+const WINDOW_RUNS_COUNTED = 10_000;
+
+/** Binds `windowRuns`: the tenant's runs in the window, counted up to WINDOW_RUNS_COUNTED. */
+const WINDOW_COUNT = `CALL () {
+        ${WINDOW_RUNS}
+        WITH r LIMIT ${WINDOW_RUNS_COUNTED + 1}
+        RETURN count(r) AS counted
+      }
+      WITH CASE WHEN counted <= ${WINDOW_RUNS_COUNTED} THEN counted END AS windowRuns`;
+
+/**
+ * Whose runs, the only text spliced into the statement: the subject `s` (tenant-scoped), its
+ * runs walked from it, the test of a run `r` of the window (both bound: each hop an expand
+ * between two nodes, from the run's side), and how many edges lead to it (a count the store
+ * keeps).
+ */
 const SUBJECTS = {
   agent: {
     subject: 'OPTIONAL MATCH (s:Agent {tenantId: $tenantId, id: key}) USING INDEX SEEK s:Agent(id)',
-    runs: 'MATCH (r:Run)-[:BY]->(s)',
+    walk: 'MATCH (r:Run)-[:BY]->(s)',
+    test: 'WHERE (r)-[:BY]->(s)',
+    degree: 'COUNT { (s)<-[:BY]-() }',
   },
   capability: {
     subject: 'OPTIONAL MATCH (s:Capability {tenantId: $tenantId, name: key})',
-    runs: 'MATCH (r:Run)-[:OF]->(:Task)-[:REQUIRES]->(s)',
+    walk: 'MATCH (r:Run)-[:OF]->(:Task)-[:REQUIRES]->(s)',
+    test: 'MATCH (r)-[:OF]->(t:Task) WHERE (t)-[:REQUIRES]->(s)',
+    degree: 'COUNT { (s)<-[:REQUIRES]-() }',
   },
 } as const;
 export type PerformanceSubject = keyof typeof SUBJECTS;
+
+/**
+ * A subject's runs, bound as `r`: walked from it, or the tenant's in the window when those are
+ * fewer than the edges to it (`windowRuns`, bound by WINDOW_COUNT; null: more than it counts).
+ * A Chief of Staff makes a run for every task, and walking all of them to find a week's cost
+ * its whole history (50,000: 80 ms); a capability's tasks likewise.
+ */
+function runsOf({ walk, test, degree }: (typeof SUBJECTS)[PerformanceSubject]): string {
+  return `CALL (s, windowRuns) {
+          WITH s WHERE windowRuns IS NULL OR ${degree} <= windowRuns
+          ${walk} RETURN r
+          UNION ALL
+          WITH s WHERE ${degree} > windowRuns
+          ${WINDOW_RUNS}
+          WITH r, s ${test} RETURN r
+        }
+        WITH r`;
+}
 
 /** Runs with an outcome; released, abandoned and aborted attempts are nobody's result. */
 const ENDED = ['SUCCEEDED', 'FAILED'];
@@ -61,7 +104,8 @@ const AGGREGATES = `count(x) AS runs, count(x.score) AS evaluated,
  * The statement: for each key, the subject (tenant-scoped), its runs that ended in
  * [since, until), each with its effective evaluation and its model calls' cost, then the totals
  * and the totals per bucket (index = whole buckets between `since` and the run's end). One row
- * per key, so a page of agents is one statement.
+ * per key, so a page of agents is one statement. `windowRuns` given (a number, or null: walk
+ * every subject's runs) stands for WINDOW_COUNT: to compare the two ways.
  */
 export function performanceQuery(
   subject: PerformanceSubject,
@@ -71,16 +115,18 @@ export function performanceQuery(
     sinceMs: number;
     untilMs: number;
     bucketMs: number;
+    windowRuns?: number | null;
   },
 ): CypherQuery {
-  const { subject: match, runs } = SUBJECTS[subject];
+  const { subject: match } = SUBJECTS[subject];
   return {
     cypher: `
+      ${o.windowRuns === undefined ? WINDOW_COUNT : 'WITH $windowRuns AS windowRuns'}
       UNWIND $keys AS key
       ${match}
-      CALL (s) {
+      CALL (s, windowRuns) {
         WITH s WHERE s IS NOT NULL
-        ${runs}
+        ${runsOf(SUBJECTS[subject])}
         WHERE r.tenantId = $tenantId AND r.status IN $ended
           AND r.endedAt >= datetime({epochMillis: $sinceMs})
           AND r.endedAt < datetime({epochMillis: $untilMs})
@@ -113,6 +159,7 @@ export function performanceQuery(
       sinceMs: neo4j.int(o.sinceMs),
       untilMs: neo4j.int(o.untilMs),
       bucketMs: neo4j.int(o.bucketMs),
+      windowRuns: o.windowRuns == null ? null : neo4j.int(o.windowRuns),
     },
   };
 }
