@@ -156,7 +156,7 @@ export const RECENT_MIGRATIONS: Migration[] = [
   },
   {
     id: 36,
-    name: 'an agent’s runs over a window from the tenant’s runs in it (issue 15)',
+    name: 'an agent’s or a capability’s runs over a window from the tenant’s in it (issue 15)',
     // A Chief of Staff's performance over 7 days walked every run it ever made (50,000: 80 ms).
     // Written once, when a run ends.
     statements: [

@@ -44,10 +44,10 @@ export async function openEnginePool(
 /**
  * Connections of the engine's pool beside an API pool of `apiPool`: half of them, at least
  * four (all of them when the API has fewer). With 200 tasks in bench:agents on two cores
- * (pools of 8), a simple query's p50 during the load went from 24 ms to 8.5 and its p99 from
- * 148–156 to 70–87 ms with 4; the load took 52–53 s instead of 45–48.
+ * (pools of 8), a simple query's p50 during the load went from 24–25 ms to 8.5–10 and its p99
+ * from 121–156 to 70–142 ms (4 of 6 runs under 100) with 4; the load took 53–57 s, not 45–50.
  */
-export function enginePoolSize(apiPool: number): number {
+function enginePoolSize(apiPool: number): number {
   return Math.max(Math.min(apiPool, 4), Math.floor(apiPool / 2));
 }
 
