@@ -25,6 +25,7 @@ import { attemptIds, stepSpan } from './step-log.js';
 import { watchTasks } from './task-watch.js';
 import { promoteSteps } from './promote.js';
 import { settle, sweep } from './sweep.js';
+import { settlingOf } from './parent-settling.js';
 import { countClaims } from './engine-metrics.js';
 import { context, trace } from '@opentelemetry/api';
 import { contextOf, failSpan } from '../tracing/tracer.js';
@@ -283,7 +284,11 @@ export class Scheduler {
   private async afterEnd(taskId: string, ended: { isRoot: boolean }): Promise<void> {
     if (ended.isRoot) return;
     const parentId = await this.o.uow.read((tx) => settleableParentOf(tx, taskId));
-    if (parentId) await this.ctx.write((tx, emit) => settle(tx, emit, parentId));
+    if (!parentId) return;
+    // Ends asking at once (a group's, at a DAG's tail) share one settle (parent-settling.ts).
+    await settlingOf(this.o.uow).settle(parentId, () =>
+      this.ctx.write((tx, emit) => settle(tx, emit, parentId)),
+    );
   }
 
   /** Claims from the queue's head, or the `dispatched` steps. */
