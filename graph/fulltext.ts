@@ -70,6 +70,22 @@ export function tenantLuceneQuery(index: FulltextIndex, tenantId: string, query:
 }
 
 /**
+ * The call that reads the full-text index `index` (a Cypher expression) for the Lucene `query`,
+ * yielding `node` and `score`: the only way statements read one. The indexes are eventually
+ * consistent (migration 37): a commit leaves their Lucene updates to a background thread
+ * instead of applying them and refreshing the index before it returns, which cost 2.5–3.3 ms
+ * of the commit of every write of a task, a message, a knowledge item or a memory episode (a
+ * step's end makes two). The statement first waits for the updates of the commits before it,
+ * so a search still sees everything committed before it (test/fulltext-consistency.int.test.ts),
+ * though not the uncommitted writes of its own transaction (no statement searches what it
+ * wrote).
+ */
+export function fulltextNodes(index: string, query: string): string {
+  return `CALL db.index.fulltext.awaitEventuallyConsistentIndexRefresh()
+      CALL db.index.fulltext.queryNodes(${index}, ${query})`;
+}
+
+/**
  * Hits of `index` for the user's `text` within one tenant, best first (ties by id), as rows
  * `{ node, score }`. Callers skip the query when luceneQuery(text) is "".
  */
@@ -83,7 +99,7 @@ export function fulltextSearchQuery(
     // The filter stays: a phrase of the tenant's tokens is exact enough to bound the work,
     // the property check makes it exact.
     cypher: `
-      CALL db.index.fulltext.queryNodes($index, $query) YIELD node, score
+      ${fulltextNodes('$index', '$query')} YIELD node, score
       WHERE node.tenantId = $tenantId
       RETURN node, score
       ORDER BY score DESC, node.id

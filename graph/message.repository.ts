@@ -8,7 +8,7 @@ import {
   type PageRequest,
 } from '../src/domain/page.js';
 import type { CypherQuery, Tx } from './cypher.js';
-import { luceneQuery, tenantLuceneQuery } from './fulltext.js';
+import { fulltextNodes, luceneQuery, tenantLuceneQuery } from './fulltext.js';
 import { toAgent, toConversation, toMessage } from './mappers.js';
 import { readPage, type NodeLike, type Sort } from './page.js';
 import { walkFrom, type Linked } from './page-direct.js';
@@ -314,7 +314,7 @@ export function listMessages(
     {
       label: 'Message',
       match: search
-        ? "CALL db.index.fulltext.queryNodes('message_text', $search) YIELD node AS n"
+        ? `${fulltextNodes("'message_text'", '$search')} YIELD node AS n`
         : filter.aboutTaskId
           ? walkFrom({ label: 'Task', id: 'aboutTaskId' }, '<-[:ABOUT]-', 'Message')
           : filter.conversationId

@@ -2,7 +2,7 @@ import neo4j from 'neo4j-driver';
 import type { Entity, Fact } from '../../src/domain/memory.js';
 import type { MemoryLabel, MemoryRef, MemoryView } from '../../src/domain/memory-search.js';
 import type { CypherQuery, Tx } from '../cypher.js';
-import { luceneQuery, tenantLuceneQuery, withoutStopWords } from '../fulltext.js';
+import { fulltextNodes, luceneQuery, tenantLuceneQuery, withoutStopWords } from '../fulltext.js';
 import type { NodeLike } from '../page.js';
 import { factTimeCondition } from './fact.repository.js';
 import { toEntity, toFact } from './mappers.js';
@@ -40,7 +40,7 @@ export function bm25Query(
 ): CypherQuery {
   return {
     cypher: `
-      CALL db.index.fulltext.queryNodes($index, $query) YIELD node, score
+      ${fulltextNodes('$index', '$query')} YIELD node, score
       WHERE node.tenantId = $tenantId
       RETURN node.id AS id, [l IN labels(node) WHERE l IN $labels][0] AS label, score
       ORDER BY score DESC, id
