@@ -172,6 +172,11 @@ export interface RunOutcome {
   error?: string | null;
   /** Retry no sooner than this long after the run ends (by the database's clock). */
   retryInMs?: number | null;
+  /**
+   * Number the task's event here (EndedRun.event) unless it is a root: for a caller that
+   * changes nothing of the task after this in its transaction (no statement reads it again).
+   */
+  announce?: boolean;
 }
 
 /** What endRun read while ending a run, so that nothing after it reads the same again. */
@@ -184,6 +189,8 @@ export interface EndedRun {
   isRoot: boolean;
   /** Some task depends on this one (its end may unblock it). */
   hasDependants: boolean;
+  /** The task's event, numbered when the outcome asked to `announce` it and it is no root. */
+  event: TaskEvent | null;
 }
 
 /**
@@ -196,14 +203,16 @@ export function endRun(tx: Tx, o: RunOutcome): Promise<EndedRun | null> {
 }
 
 async function endRunBatch(tx: Tx, outcomes: RunOutcome[]): Promise<(EndedRun | null)[]> {
-  const rows = await tx.run<{
-    runId: string;
-    t: NodeLike;
-    agentId: string | null;
-    costUsd: number | null;
-    isRoot: boolean;
-    hasDependants: boolean;
-  }>({
+  const rows = await tx.run<
+    {
+      runId: string;
+      t: NodeLike;
+      agentId: string | null;
+      costUsd: number | null;
+      isRoot: boolean;
+      hasDependants: boolean;
+    } & Partial<Omit<TaskEventRow, 't'>>
+  >({
     cypher: `
       UNWIND $runs AS o
       MATCH (t:Task {id: o.taskId})<-[:OF]-(r:Run {id: o.runId}) USING INDEX SEEK r:Run(id)
@@ -217,12 +226,17 @@ async function endRunBatch(tx: Tx, outcomes: RunOutcome[]): Promise<(EndedRun | 
           t.nextAttemptAt = CASE WHEN o.retryInMs IS NULL THEN null
                                  ELSE datetime() + duration({milliseconds: o.retryInMs}) END
       WITH o, t, r
+      OPTIONAL CALL (o, t) {
+        WITH o, t WHERE o.announce AND EXISTS { (t)-[:SUBTASK_OF]->() }
+        ${numberEvent('t', '$now', 'o')}
+        RETURN seq, previousAt, ancestors
+      }
       OPTIONAL MATCH (r)-[:BY]->(a:Agent)
       CALL (r) {
         OPTIONAL MATCH (r)-[:CALLED]->(c:LLMCall)
         RETURN sum(coalesce(c.costUsd, 0.0)) AS costUsd
       }
-      RETURN o.runId AS runId, t, a.id AS agentId, costUsd,
+      RETURN o.runId AS runId, t, a.id AS agentId, costUsd, seq, previousAt, ancestors,
              NOT EXISTS { (t)-[:SUBTASK_OF]->() } AS isRoot,
              EXISTS { (t)<-[:DEPENDS_ON]-() } AS hasDependants`,
     // Locked in task id order, as every writer that locks several tasks does.
@@ -232,16 +246,21 @@ async function endRunBatch(tx: Tx, outcomes: RunOutcome[]): Promise<(EndedRun | 
         .map((o) => ({
           result: null,
           error: null,
+          announce: false,
           ...o,
           retryInMs: o.retryInMs == null ? null : neo4j.int(Math.round(o.retryInMs)),
         })),
+      now: Date.now(),
     },
   });
   const ended = new Map(
     rows.map((row) => {
       const { agentId, isRoot, hasDependants } = row;
       const costUsd = Number(row.costUsd ?? 0);
-      return [row.runId, { task: toTask(row.t), agentId, costUsd, isRoot, hasDependants }];
+      // The event's columns are all there when it numbered one (seq), all null when not.
+      const event = row.seq == null ? null : taskEventOf(row as TaskEventRow);
+      const task = event?.task ?? toTask(row.t);
+      return [row.runId, { task, agentId, costUsd, isRoot, hasDependants, event }];
     }),
   );
   return outcomes.map((o) => ended.get(o.runId) ?? null);

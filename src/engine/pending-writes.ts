@@ -29,6 +29,11 @@ export class PendingWrites implements StepWrites {
     this.queue.push({ label, write });
   }
 
+  /** Nothing is queued. */
+  get none(): boolean {
+    return this.queue.length === 0;
+  }
+
   /** The labels queued so far, in order (for logs). */
   get labels(): string[] {
     return this.queue.map((w) => w.label);

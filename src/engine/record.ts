@@ -18,7 +18,7 @@ import { TaskStatus, isFinished, type Task } from '../domain/task.js';
 import { budgetErrorOf } from '../llm/budget.js';
 import { evaluateRootTask, evaluateRunEnd } from '../evolution/evaluate/record.js';
 import { queueRunResult } from '../memory/ingest/sources.js';
-import { publishTasks } from '../services/task-events.js';
+import { emitTaskEvents, publishTasks } from '../services/task-events.js';
 import type { EngineContext } from './context.js';
 import { awaitingInputOf } from './awaiting-input.js';
 import { isTransient, type WorkerStoppingError } from './executor.js';
@@ -104,8 +104,11 @@ export async function recordOutcome(
   const retry =
     !waits && failure !== null && isTransient(failure.error) && task.attempts < task.maxAttempts;
   const retryInMs = retry ? backoffMs(task.attempts, backoff) : null;
+  // The run's end numbers the task's event when nothing after it in the transaction changes
+  // the task: no queued writes (they may), no expansion, no held tool calls.
+  const announce = held === null && ('error' in outcome || (!outcome.expand && a.writes.none));
   const end = await ctx.end(async (tx, emit, group) => {
-    const base = { taskId: task.id, runId, workerId: ctx.workerId, latencyMs };
+    const base = { taskId: task.id, runId, workerId: ctx.workerId, latencyMs, announce };
     let ended: Awaited<ReturnType<typeof endRun>>;
     if (!('error' in outcome)) {
       ended = await endRun(tx, {
@@ -184,7 +187,8 @@ export async function recordOutcome(
     }
     // A finished step's dependants move below, with it: nobody needs to look for them.
     const dependantsMoved = isFinished(ended.task.status);
-    await publishTasks(tx, emit, [ended.task], 'STATUS_CHANGED', { dependantsMoved });
+    if (ended.event) emitTaskEvents(emit, [ended.event], 'STATUS_CHANGED', { dependantsMoved });
+    else await publishTasks(tx, emit, [ended.task], 'STATUS_CHANGED', { dependantsMoved });
     // Its dependants move with its end: no state is committed in which the step has ended and
     // a dependant still waits, which every other scheduler's tick raced to promote. The slot it
     // frees starts the queue's head (hand-off.ts); what that starts is published as STARTED.
