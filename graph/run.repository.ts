@@ -225,9 +225,9 @@ async function endRunBatch(tx: Tx, outcomes: RunOutcome[]): Promise<(EndedRun | 
           t.result = coalesce(o.result, t.result), t.error = o.error,
           t.nextAttemptAt = CASE WHEN o.retryInMs IS NULL THEN null
                                  ELSE datetime() + duration({milliseconds: o.retryInMs}) END
-      WITH o, t, r
-      OPTIONAL CALL (o, t) {
-        WITH o, t WHERE o.announce AND EXISTS { (t)-[:SUBTASK_OF]->() }
+      WITH o, t, r, NOT EXISTS { (t)-[:SUBTASK_OF]->() } AS isRoot
+      OPTIONAL CALL (o, t, isRoot) {
+        WITH o, t WHERE o.announce AND NOT isRoot
         ${numberEvent('t', '$now', 'o')}
         RETURN seq, previousAt, ancestors
       }
@@ -236,8 +236,7 @@ async function endRunBatch(tx: Tx, outcomes: RunOutcome[]): Promise<(EndedRun | 
         OPTIONAL MATCH (r)-[:CALLED]->(c:LLMCall)
         RETURN sum(coalesce(c.costUsd, 0.0)) AS costUsd
       }
-      RETURN o.runId AS runId, t, a.id AS agentId, costUsd, seq, previousAt, ancestors,
-             NOT EXISTS { (t)-[:SUBTASK_OF]->() } AS isRoot,
+      RETURN o.runId AS runId, t, a.id AS agentId, costUsd, seq, previousAt, ancestors, isRoot,
              EXISTS { (t)<-[:DEPENDS_ON]-() } AS hasDependants`,
     // Locked in task id order, as every writer that locks several tasks does.
     params: {
