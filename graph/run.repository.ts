@@ -4,7 +4,7 @@ import type { Task, TaskStatus } from '../src/domain/task.js';
 import type { Tx } from './cypher.js';
 import { assignmentsOf, FINISHED, scopedTasks, type TenantScope } from './engine-scope.js';
 import { effectiveEvaluation } from './evaluation.repository.js';
-import { iso, readAgent, toTask } from './mappers.js';
+import { readAgent, toTask } from './mappers.js';
 import { projection } from './projections.js';
 import type { NodeLike } from './page.js';
 import { lockAndBump } from './locks.js';
@@ -23,11 +23,12 @@ import {
   type UsedVersionRow,
 } from './used-version.repository.js';
 import { canaryPoint, type AgentVersion } from '../src/domain/agent-version.js';
+import { MERGE_EPISODE, type EpisodeRow } from './memory/episode.repository.js';
 
 /**
  * Runs and leases: starting attempts as :Run nodes, the heartbeat, ending, releasing and
- * abandoning a run (only under the lease), agents' running statistics, expired leases, an
- * agent's work given back, and the runs of tasks for loaders.
+ * abandoning a run (only under the lease), agents' running statistics, expired leases and an
+ * agent's work given back. The runs of tasks, for loaders: run-history.repository.ts.
  */
 
 export interface RunStart {
@@ -177,6 +178,8 @@ export interface RunOutcome {
    * changes nothing of the task after this in its transaction (no statement reads it again).
    */
   announce?: boolean;
+  /** The run's result as a memory episode (src/memory/ingest/sources.ts), made as it ends. */
+  episode?: EpisodeRow | null;
 }
 
 /** What endRun read while ending a run, so that nothing after it reads the same again. */
@@ -226,6 +229,10 @@ async function endRunBatch(tx: Tx, outcomes: RunOutcome[]): Promise<(EndedRun | 
           t.nextAttemptAt = CASE WHEN o.retryInMs IS NULL THEN null
                                  ELSE datetime() + duration({milliseconds: o.retryInMs}) END
       WITH o, t, r, NOT EXISTS { (t)-[:SUBTASK_OF]->() } AS isRoot
+      CALL (o) {
+        WITH o.episode AS x WHERE x IS NOT NULL
+        ${MERGE_EPISODE('x')}
+      }
       OPTIONAL CALL (o, t, isRoot) {
         WITH o, t WHERE o.announce AND NOT isRoot
         ${numberEvent('t', '$now', 'o')}
@@ -246,6 +253,7 @@ async function endRunBatch(tx: Tx, outcomes: RunOutcome[]): Promise<(EndedRun | 
           result: null,
           error: null,
           announce: false,
+          episode: null,
           ...o,
           retryInMs: o.retryInMs == null ? null : neo4j.int(Math.round(o.retryInMs)),
         })),
@@ -349,50 +357,4 @@ export async function releaseAgentWork(
     params: { tenantId, agentId, reason },
   });
   return rows.map((r) => toTask(r.t));
-}
-
-export interface RunRecord {
-  id: string;
-  taskId: string;
-  status: string;
-  attempt: number;
-  worker: string | null;
-  error: string | null;
-  latencyMs: number | null;
-  agentId: string | null;
-  startedAt: string;
-  endedAt: string | null;
-  traceId: string | null;
-}
-
-/** For loaders: the runs of each task, oldest first. */
-export async function runsByTaskIds(
-  tx: Tx,
-  tenantId: string,
-  ids: readonly string[],
-): Promise<RunRecord[]> {
-  const rows = await tx.run<{ taskId: string; r: NodeLike; agentId: string | null }>({
-    cypher: `
-      UNWIND $ids AS taskId
-      MATCH (owner:Task {tenantId: $tenantId, id: taskId})<-[:OF]-(r:Run) USING INDEX SEEK owner:Task(id)
-      OPTIONAL MATCH (r)-[:BY]->(a:Agent)
-      RETURN taskId, r, a.id AS agentId ORDER BY r.startedAt, r.id`,
-    params: { tenantId, ids },
-  });
-  return rows.map(({ taskId, r, agentId }) => {
-    const p = r.properties;
-    return {
-      id: String(p.id),
-      taskId,
-      status: String(p.status),
-      attempt: Number(p.attempt ?? 0),
-      worker: p.worker ? String(p.worker) : null,
-      error: p.error ? String(p.error) : null,
-      latencyMs: typeof p.latencyMs === 'number' ? p.latencyMs : null,
-      agentId,
-      startedAt: iso(p.startedAt),
-      endedAt: p.endedAt ? iso(p.endedAt) : null,
-      traceId: p.traceId ? String(p.traceId) : null,
-    };
-  });
 }

@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import * as agents from '../graph/agent.repository.js';
 import * as tasks from '../graph/task.repository.js';
-import { runsByTaskIds, type RunRecord } from '../graph/run.repository.js';
+import { runsByTaskIds, type RunRecord } from '../graph/run-history.repository.js';
 import * as knowledge from '../graph/knowledge.repository.js';
 import { requestsByTaskIds } from '../graph/tool-approval.repository.js';
 import { forkLinks, type ForkLink } from '../graph/fork.repository.js';

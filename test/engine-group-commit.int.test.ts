@@ -92,12 +92,22 @@ describe('group commit of steps’ ends', () => {
         const count = (name: string) => names.filter((n) => n === name).length;
         expect(count('run.repository.endRunBatch')).toBe(1);
         expect(count('evaluation.repository.writeEvaluationBatch')).toBe(1);
-        expect(count('memory/episode.repository.mergeEpisodeBatch')).toBe(1);
+        // Their results' episodes are made by the statement that ends their runs.
+        expect(count('memory/episode.repository.mergeEpisodeBatch')).toBe(0);
         expect(count('promotion.repository.promotableDependantBatch')).toBe(1);
         // `last`, which all eight unblock, is promoted once, then its event and the ends' ones.
         expect(count('promotion.repository.changeStatusBatch')).toBeLessThanOrEqual(1);
         expect(count('task-event.repository.taskEventBatch')).toBeLessThanOrEqual(2);
       }
+      // Each end of a group made its own run's episode, with its own result.
+      const episodes = await server.graph.read((tx) =>
+        tx.run<{ content: string }>({
+          cypher: `MATCH (e:Episode {tenantId: $tenantId})-[:FROM_RUN]->(:Run)-[:OF]->(t:Task)
+                   WHERE e.content = t.result RETURN e.content AS content ORDER BY content`,
+          params: { tenantId: server.tenantId },
+        }),
+      );
+      expect(episodes.map((e) => e.content)).toEqual([...keys.map((k) => `done ${k}`), 'last']);
     });
   });
 

@@ -56,45 +56,11 @@ async function mergeEpisodeBatch(
   const rows = await tx.run<{ e: NodeLike; call: number }>({
     cypher: `
       UNWIND $episodes AS x
-      MERGE (e:Episode {tenantId: x.tenantId, sourceKey: x.sourceKey})
-      ON CREATE SET e.id = x.id, e.kind = x.kind, e.source = x.source, e.content = x.content,
-        e.occurredAt = coalesce(datetime(x.occurredAt), datetime()), e.status = 'PENDING',
-        e.attempts = 0, e.modelCalls = 0, e.scope = x.scope, e.scopeId = x.scopeId,
-        e.structured = x.structured,
-        e.createdAt = datetime(), e.updatedAt = datetime(), e.fresh = true
-      WITH e, x, e.fresh AS fresh
-      REMOVE e.fresh
-      WITH e, x, fresh
-      CALL (e, x, fresh) {
-        WITH e, x WHERE fresh AND x.runId IS NOT NULL
-        MATCH (r:Run {tenantId: x.tenantId, id: x.runId}) CREATE (e)-[:FROM_RUN]->(r)
-      }
-      CALL (e, x, fresh) {
-        WITH e, x WHERE fresh AND x.messageId IS NOT NULL
-        MATCH (m:Message {tenantId: x.tenantId, id: x.messageId}) CREATE (e)-[:FROM_MESSAGE]->(m)
-      }
-      CALL (e, x, fresh) {
-        WITH e, x WHERE fresh AND x.documentId IS NOT NULL
-        MATCH (d:Document {tenantId: x.tenantId, id: x.documentId}) CREATE (e)-[:FROM_DOCUMENT]->(d)
-      }
-      CALL (e, x, fresh) {
-        WITH e, x WHERE fresh AND x.agentId IS NOT NULL
-        MATCH (a:Agent {tenantId: x.tenantId, id: x.agentId}) CREATE (e)-[:BY]->(a)
-      }
+      ${MERGE_EPISODE('x')}
       RETURN e, x.call AS call`,
     params: {
       episodes: calls.flatMap(({ tenantId, episodes }, call) =>
-        episodes.map((e) => ({
-          runId: null,
-          messageId: null,
-          documentId: null,
-          agentId: null,
-          ...e,
-          structured: e.structured == null ? null : JSON.stringify(e.structured),
-          id: randomUUID(),
-          tenantId,
-          call,
-        })),
+        episodes.map((e) => ({ ...episodeRow(tenantId, e), call })),
       ),
     },
   });
@@ -102,6 +68,53 @@ async function mergeEpisodeBatch(
   for (const r of rows) out[Number(r.call)]!.push(toEpisode(r.e));
   return out;
 }
+
+/** An episode as the parameter row MERGE_EPISODE reads. */
+export type EpisodeRow = ReturnType<typeof episodeRow>;
+
+export function episodeRow(tenantId: string, e: NewEpisode) {
+  return {
+    runId: null,
+    messageId: null,
+    documentId: null,
+    agentId: null,
+    ...e,
+    structured: e.structured == null ? null : JSON.stringify(e.structured),
+    id: randomUUID(),
+    tenantId,
+  };
+}
+
+/** An episode's provenance: the row's key, the label of what it names, the edge to it. */
+const PROVENANCE = [
+  ['runId', 'Run', 'FROM_RUN'],
+  ['messageId', 'Message', 'FROM_MESSAGE'],
+  ['documentId', 'Document', 'FROM_DOCUMENT'],
+  ['agentId', 'Agent', 'BY'],
+] as const;
+
+/**
+ * Cypher that binds `e` to the episode of the row `x` (an EpisodeRow): made PENDING with its
+ * provenance edges if the tenant has none with its sourceKey yet, else the one it has. Also run
+ * by the statement that ends a run, for the run's result (graph/run.repository.ts).
+ */
+export const MERGE_EPISODE = (x: string) => `
+      MERGE (e:Episode {tenantId: ${x}.tenantId, sourceKey: ${x}.sourceKey})
+      ON CREATE SET e.id = ${x}.id, e.kind = ${x}.kind, e.source = ${x}.source,
+        e.content = ${x}.content, e.occurredAt = coalesce(datetime(${x}.occurredAt), datetime()),
+        e.status = 'PENDING', e.attempts = 0, e.modelCalls = 0, e.scope = ${x}.scope,
+        e.scopeId = ${x}.scopeId, e.structured = ${x}.structured,
+        e.createdAt = datetime(), e.updatedAt = datetime(), e.fresh = true
+      WITH *, e.fresh AS fresh
+      REMOVE e.fresh
+      WITH *
+      ${PROVENANCE.map(
+        ([key, label, edge]) => `
+      CALL (e, ${x}, fresh) {
+        WITH e, ${x} WHERE fresh AND ${x}.${key} IS NOT NULL
+        MATCH (p:${label} {tenantId: ${x}.tenantId, id: ${x}.${key}}) CREATE (e)-[:${edge}]->(p)
+      }`,
+      ).join('')}`;
 
 export async function episodesByIds(
   tx: Tx,

@@ -17,7 +17,7 @@ import type { Agent } from '../domain/agent.js';
 import { TaskStatus, isFinished, type Task } from '../domain/task.js';
 import { budgetErrorOf } from '../llm/budget.js';
 import { evaluateRootTask, evaluateRunEnd } from '../evolution/evaluate/record.js';
-import { queueRunResult } from '../memory/ingest/sources.js';
+import { runResultEpisode } from '../memory/ingest/sources.js';
 import { emitTaskEvents, publishTasks } from '../services/task-events.js';
 import type { EngineContext } from './context.js';
 import { awaitingInputOf } from './awaiting-input.js';
@@ -111,18 +111,18 @@ export async function recordOutcome(
     const base = { taskId: task.id, runId, workerId: ctx.workerId, latencyMs, announce };
     let ended: Awaited<ReturnType<typeof endRun>>;
     if (!('error' in outcome)) {
+      // The result becomes an episode of memory, ingested later in the background (issue 11).
+      const step = { task, agent: a.agent, runId, ...a.memory };
+      const episode = outcome.expand ? null : await runResultEpisode(tx, step, outcome.result);
       ended = await endRun(tx, {
         ...base,
         status: outcome.expand ? TaskStatus.IN_PROGRESS : TaskStatus.COMPLETED,
         runStatus: 'SUCCEEDED',
         result: outcome.result,
+        episode,
       });
       // The step's effects commit with its outcome, under its lease, or not at all.
       if (ended) await a.writes.apply(tx, emit);
-      // The result becomes an episode of memory, ingested later in the background (issue 11).
-      if (ended && !outcome.expand) {
-        await queueRunResult(tx, { task, agent: a.agent, runId, ...a.memory }, outcome.result);
-      }
     } else {
       ended = await endRun(tx, {
         ...base,

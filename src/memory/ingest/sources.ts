@@ -4,7 +4,12 @@
  * committed, and the ingestion queue picks it up later: nobody waits for memory.
  */
 import type { Tx } from '../../../graph/cypher.js';
-import { mergeEpisodes, type NewEpisode } from '../../../graph/memory/episode.repository.js';
+import {
+  episodeRow,
+  mergeEpisodes,
+  type EpisodeRow,
+  type NewEpisode,
+} from '../../../graph/memory/episode.repository.js';
 import { rootTaskOf } from '../../../graph/memory/ingest.repository.js';
 import type { NewMessage } from '../../../graph/message.repository.js';
 import { EpisodeKind, MemoryScope } from '../../domain/memory.js';
@@ -16,9 +21,11 @@ import { joinStructured, numbersAsFacts, stepFacts } from './structured.js';
 /**
  * A completed step's result as a RUN_RESULT episode (scope TASK: its root task), FROM_RUN its
  * run and BY its agent. Structured facts go with it, written with no model call: numbers in a
- * JSON result, the task's priority and agent, the agent's capabilities.
+ * JSON result, the task's priority and agent, the agent's capabilities. Null for an empty
+ * result. The statement that ends the run makes it (graph/run.repository.ts: endRun's
+ * `episode`): it exists exactly when the run ended so, and costs the end no statement of its own.
  */
-export async function queueRunResult(
+export async function runResultEpisode(
   tx: Tx,
   step: {
     task: Task;
@@ -29,9 +36,9 @@ export async function queueRunResult(
     capabilities?: { name: string; proficiency: number }[];
   },
   result: string,
-): Promise<void> {
+): Promise<EpisodeRow | null> {
   const { task } = step;
-  if (!result.trim()) return;
+  if (!result.trim()) return null;
   const root = step.rootId ?? (await rootTaskOf(tx, task.tenantId, task.id));
   const summary = task.description ?? task.title;
   const subject = { name: task.title, type: 'Task', summary };
@@ -42,20 +49,18 @@ export async function queueRunResult(
     { name: task.title, summary, priority: task.priority },
     step.agent && { name: step.agent.name, capabilities },
   );
-  await mergeEpisodes(tx, task.tenantId, [
-    {
-      kind: EpisodeKind.RUN_RESULT,
-      sourceKey: `run:${step.runId}`,
-      source: `result of step "${task.title}"`,
-      content: result,
-      occurredAt: null,
-      scope: MemoryScope.TASK,
-      scopeId: root,
-      runId: step.runId,
-      agentId: step.agent?.id ?? null,
-      structured: joinStructured(numbersAsFacts(outputOf(result), subject), known),
-    },
-  ]);
+  return episodeRow(task.tenantId, {
+    kind: EpisodeKind.RUN_RESULT,
+    sourceKey: `run:${step.runId}`,
+    source: `result of step "${task.title}"`,
+    content: result,
+    occurredAt: null,
+    scope: MemoryScope.TASK,
+    scopeId: root,
+    runId: step.runId,
+    agentId: step.agent?.id ?? null,
+    structured: joinStructured(numbersAsFacts(outputOf(result), subject), known),
+  });
 }
 
 /**
