@@ -8,7 +8,7 @@ import { createOperators, inTenant, startPlan, withScheduler } from './utils/eng
  * A completed step's result becomes a memory episode in the statement that ends its run: the
  * statement that created it after was one of about eight in a chain step's end
  * (bench:orchestration). The episode is the same: PENDING, scoped to the root, FROM_RUN the run
- * that ended and BY its agent; a step that expands into children records none.
+ * that ended and BY its agent.
  */
 describe('a step’s result as an episode', () => {
   it('is written by the statement that ends its run, with its provenance', async () => {
