@@ -31,7 +31,8 @@
  * commit acknowledged. A "commit floor" line shows what 4 loops of one-statement write
  * transactions on separate nodes reach, the database's own limit on this machine.
  *
- * Every statement and transaction of both is timed by bench/probe.ts and printed by kind.
+ * Every statement and transaction of both is timed by bench/probe.ts and printed by kind; a
+ * transaction's time also split into before its first statement, between them and its commit.
  * Runs in a tenant of its own (bench-<uuid>) whose nodes it deletes at the end, on a database
  * holding a history of the engine's steps in another (history.phase.ts), made once and kept.
  */

@@ -29,7 +29,7 @@ const TRANSACTIONS: Record<string, string> = {
 };
 
 interface Attempt {
-  statements: { name: string; ms: number }[];
+  statements: { name: string; ms: number; at: number }[];
   firstAt?: number;
   lastEndAt?: number;
   /** Tasks an endRun in this attempt moved to COMPLETED. */
@@ -50,6 +50,10 @@ export interface TxTally extends Tally {
   failed: number;
   /** From the work returning to the commit being acknowledged. */
   commitMs: number;
+  /** From the transaction asked for to its first statement sent: the pool, BEGIN, the work's JS. */
+  beforeFirstMs: number;
+  /** Between its statements: the work's JS from one statement's answer to the next sent. */
+  betweenMs: number;
 }
 
 /** What the instrumented unit of work saw: statements and transactions, and step commits. */
@@ -88,7 +92,7 @@ export class Probe {
           throw err;
         }
         attempt.lastEndAt = now();
-        attempt.statements.push({ name, ms: attempt.lastEndAt - start });
+        attempt.statements.push({ name, ms: attempt.lastEndAt - start, at: start });
         if (name === 'endRunBatch') {
           for (const row of rows) {
             const t = (row as { t?: NodeLike }).t;
@@ -113,6 +117,8 @@ export class Probe {
       retries: 0,
       failed: 0,
       commitMs: 0,
+      beforeFirstMs: 0,
+      betweenMs: 0,
     };
     tally.count++;
     tally.ms += end - start;
@@ -120,6 +126,8 @@ export class Probe {
     tally.retries += attempts - 1;
     if (!ok) tally.failed++;
     tally.commitMs += end - (attempt.lastEndAt ?? start);
+    tally.beforeFirstMs += (attempt.firstAt ?? start) - start;
+    tally.betweenMs += idleBetween(attempt.statements);
     const names = new Set(attempt.statements.map((s) => s.name));
     if (
       names.has('changeStatusBatch') ||
@@ -137,6 +145,17 @@ export class Probe {
       }
     }
   }
+}
+
+/** Time in which none of the statements was in flight, from the first sent to the last answered. */
+function idleBetween(statements: { ms: number; at: number }[]): number {
+  let idle = 0;
+  let answeredAt: number | null = null;
+  for (const s of [...statements].sort((a, b) => a.at - b.at)) {
+    if (answeredAt !== null && s.at > answeredAt) idle += s.at - answeredAt;
+    answeredAt = Math.max(answeredAt ?? 0, s.at + s.ms);
+  }
+  return idle;
 }
 
 function add(map: Map<string, Tally>, key: string, ms: number) {

@@ -110,7 +110,8 @@ export function profileLines(n: number, p: Profile): string {
   const errors = [...p.errors.entries()].map(([what, e]) => `${e.count}x ${what}`);
   const example = [...p.errors.values()][0]?.example.replace(/\s+/g, ' ').slice(0, 500);
   return [
-    `  transactions by kind (mean ms includes lock waits and the driver's retry delays):`,
+    `  transactions by kind (mean ms includes lock waits and the driver's retry delays; of it, ` +
+      `before the first statement, between statements (a retry's pause too) and the commit):`,
     table(
       [
         'kind',
@@ -119,6 +120,8 @@ export function profileLines(n: number, p: Profile): string {
         'changed something',
         'statements/tx',
         'mean ms',
+        'before 1st ms',
+        'between ms',
         'commit ms',
         'retried',
       ],
@@ -129,6 +132,8 @@ export function profileLines(n: number, p: Profile): string {
         `${Math.round((100 * t.productive) / t.count)}%`,
         (t.statements / t.count).toFixed(1),
         (t.ms / t.count).toFixed(2),
+        (t.beforeFirstMs / t.count).toFixed(2),
+        (t.betweenMs / t.count).toFixed(2),
         (t.commitMs / t.count).toFixed(2),
         int(t.retries),
       ]),
