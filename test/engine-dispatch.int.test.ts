@@ -134,6 +134,10 @@ describe.skipIf(!redisUrl)('step dispatch through Redis', () => {
         status: TaskStatus.READY,
       }) as Task;
     const send = (t: Task) => offer(redis, TOPICS.taskUpdated, { tenantId: t.tenantId, task: t });
+    // Offers are sent and not awaited (the bus's hook); the taker reads on a connection of its
+    // own, so a take could reach Redis first. One connection's commands run in order: a PING
+    // answered after them means they ran.
+    const sent = () => redis.ping();
     for (const t of [
       task('a', 'a-low-old', TaskPriority.LOW, 1),
       task('a', 'a-urgent-new', TaskPriority.URGENT, 9),
@@ -147,12 +151,14 @@ describe.skipIf(!redisUrl)('step dispatch through Redis', () => {
     send(task('a', 'a-medium-2', TaskPriority.MEDIUM, 3));
     // Claimed meanwhile (any status but READY): taken out.
     send({ ...task('c', 'c-started', TaskPriority.URGENT, 0), status: TaskStatus.IN_PROGRESS });
+    await sent();
     const dispatch = await openDispatch({ url: redisUrl!, prefix: p }, silent);
     dispatches.push(dispatch);
     const ids = async (n: number, tenants: string[] | null) =>
       (await dispatch.take(n, tenants)).map((s) => s.taskId);
     expect(await ids(3, ['b'])).toEqual(['b-high', 'b-low']);
     send(task('b', 'b-later', TaskPriority.LOW, 8));
+    await sent();
     // Tenant a was not served yet, so it goes first; then one each in turn.
     expect(await ids(3, null)).toEqual(['a-urgent-new', 'b-later', 'a-medium-1']);
     // Two takers at once never get the same step.
