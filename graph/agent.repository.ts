@@ -15,13 +15,18 @@ import {
   taskReader,
   toAgent,
   toAgentFields,
-  toCapability,
   type AgentProperty,
 } from './mappers.js';
 import { readPage, type ListSpec, type NodeLike, type Sort } from './page.js';
 import type { Linked } from './page-direct.js';
 import { projection } from './projections.js';
 import { assignmentsOf, FINISHED } from './engine-scope.js';
+import {
+  capabilitiesOf,
+  readCapability,
+  type CapabilityCounter,
+  type CapabilityRow,
+} from './capability.repository.js';
 import { lockAndBump } from './locks.js';
 import {
   assignedTasksOf,
@@ -151,30 +156,6 @@ export async function patchAgent(
   return toAgent(row!.n);
 }
 
-/** Replaces the agent's capabilities; the statistics of capabilities it keeps are kept. */
-export async function replaceCapabilities(
-  tx: Tx,
-  tenantId: string,
-  agentId: string,
-  capabilities: { name: string; proficiency: number }[],
-): Promise<void> {
-  await tx.run({
-    cypher: `
-      MATCH (n:Agent {tenantId: $tenantId, id: $agentId}) USING INDEX SEEK n:Agent(id)
-      OPTIONAL MATCH (n)-[old:HAS_CAPABILITY]->(c:Capability)
-      WHERE NOT c.name IN $names
-      DELETE old
-      WITH DISTINCT n
-      UNWIND $capabilities AS cap
-      MERGE (c:Capability {tenantId: $tenantId, name: cap.name})
-        ON CREATE SET c.id = randomUUID(), c.createdAt = datetime(), c.updatedAt = datetime()
-      MERGE (n)-[r:HAS_CAPABILITY]->(c)
-        ON CREATE SET r.runs = 0, r.successes = 0, r.avgLatencyMs = 0.0, r.avgCostUsd = 0.0
-      SET r.proficiency = cap.proficiency`,
-    params: { tenantId, agentId, capabilities, names: capabilities.map((c) => c.name) },
-  });
-}
-
 /** Unfinished tasks assigned to the agent. */
 export async function countOpenAssignments(tx: Tx, tenantId: string, id: string): Promise<number> {
   const [row] = await tx.run<{ open: number }>({
@@ -231,38 +212,6 @@ export async function agentsByIds(
   return rows.map((r) => readAgent(r.n));
 }
 
-/** What toCapability reads of a HAS_CAPABILITY relationship. */
-const COUNTERS = ['proficiency', 'runs', 'successes', 'avgLatencyMs', 'avgCostUsd'] as const;
-
-/**
- * Agent `a`'s capabilities by name, each [name, ...its COUNTERS]: a list, which the driver
- * decodes several times faster than a map (projections.ts).
- */
-const capabilitiesOf = (a: string) => `COLLECT {
-        MATCH (${a})-[r:HAS_CAPABILITY]->(c:Capability)
-        WITH c, r ORDER BY c.name
-        RETURN [c.name, ${COUNTERS.map((k) => `r.${k}`).join(', ')}]
-      }`;
-type CapabilityRow = [string, ...unknown[]];
-
-const readCapability = (agentId: string, [name, ...counters]: CapabilityRow) =>
-  toCapability(agentId, name, Object.fromEntries(COUNTERS.map((k, i) => [k, counters[i]])));
-
-export async function capabilitiesByAgentIds(
-  tx: Tx,
-  tenantId: string,
-  ids: readonly string[],
-): Promise<AgentCapability[]> {
-  const rows = await tx.run<{ agentId: string; capabilities: CapabilityRow[] }>({
-    cypher: `
-      UNWIND $ids AS agentId
-      MATCH (owner:Agent {tenantId: $tenantId, id: agentId}) USING INDEX SEEK owner:Agent(id)
-      RETURN agentId, ${capabilitiesOf('owner')} AS capabilities`,
-    params: { tenantId, ids },
-  });
-  return rows.flatMap((r) => r.capabilities.map((c) => readCapability(r.agentId, c)));
-}
-
 /**
  * The active Chief of Staff to hand a task to: the one with `id` when given, otherwise the one
  * with the fewest unfinished tasks, ties drawn at random (so a burst of concurrent submits, which
@@ -311,7 +260,8 @@ export async function activeChiefOfStaff(
 export interface AgentListAhead {
   /** The only properties to read of each agent (toAgentFields); absent: all of them. */
   only?: readonly AgentProperty[];
-  capabilities?: boolean;
+  /** Their capabilities, with these counters (capabilitiesByAgentIds). */
+  capabilities?: readonly CapabilityCounter[];
   /** As tasksByAssigneeIds reads them. */
   tasks?: { statuses: TaskStatus[] | null; limit: number; selected: readonly string[] | null };
 }
@@ -347,7 +297,7 @@ export async function listAgents(
   }
   const columns: Record<string, string> = {};
   let params: ListSpec['params'] = { tenantId, ...filter };
-  if (ahead.capabilities) columns.capabilities = capabilitiesOf('n');
+  if (ahead.capabilities) columns.capabilities = capabilitiesOf('n', ahead.capabilities);
   const fields = ahead.tasks && taskPropertiesOnly(ahead.tasks.selected);
   if (ahead.tasks) {
     columns.tasks = assignedTasksOf('n', fields ?? null);
@@ -379,9 +329,10 @@ export async function listAgents(
     (node, row) => {
       const agent = ahead.only ? toAgentFields(node, ahead.only) : toAgent(node);
       const of: AgentRelated = {};
-      if (ahead.capabilities) {
+      const counters = ahead.capabilities;
+      if (counters) {
         const rows = row.capabilities as CapabilityRow[];
-        of.capabilities = rows.map((c) => readCapability(agent.id, c));
+        of.capabilities = rows.map((c) => readCapability(agent.id, c, counters));
       }
       if (ahead.tasks) of.tasks = (row.tasks as unknown[]).map(readTask);
       if (row.busy) busy.push(agent.id);

@@ -195,7 +195,7 @@ export function agentPropertiesOnly(selected: readonly string[]): AgentProperty[
   return propertiesOnly(AGENT, selected);
 }
 
-/** An agent with only `fields` read, and its id and tenant, as toTaskFields reads a task. */
+/** An agent with only `fields` read, and its id, as toTaskFields reads a task. */
 export function toAgentFields(node: NodeLike, fields: readonly AgentProperty[]): Agent {
   return readFields<Agent>('Agent', AGENT, node, fields);
 }
@@ -211,13 +211,13 @@ function propertiesOnly<K extends string>(
 }
 
 /**
- * A node with only `fields` read by `table`, and its id and tenant: for an answer that selects
- * no more (resolvers/selection.ts), from a projection of those properties (projections.ts).
- * The others are absent: such an object goes to the client, never to the engine.
+ * A node with only `fields` read by `table`, and its id: for an answer that selects no more
+ * (resolvers/selection.ts), from a projection of those properties (projections.ts). The others
+ * are absent: such an object goes to the client, never to the engine.
  */
 function readFields<T>(label: string, table: Readers, node: NodeLike, fields: readonly string[]) {
   const r = new Reader(label, node);
-  const read: Record<string, unknown> = { id: table.id!(r), tenantId: table.tenantId!(r) };
+  const read: Record<string, unknown> = { id: table.id!(r) };
   for (const f of fields) read[f] = table[f]!(r);
   return read as T;
 }
@@ -296,7 +296,7 @@ export function taskPropertiesOnly(selected: readonly string[] | null): (keyof T
   return propertiesOnly(TASK, selected);
 }
 
-/** A task with only `fields` read, and its id and tenant (readFields). */
+/** A task with only `fields` read, and its id (readFields). */
 export function toTaskFields(node: NodeLike, fields: readonly (keyof Task)[]): Task {
   return readFields<Task>('Task', TASK, node, fields);
 }

@@ -54,7 +54,7 @@ export interface Assignment {
 
 /**
  * An ASSIGNED_TO relationship `r` to agent `a` as one list, read by toAssignment: with `only`,
- * of the agent just those properties (and its id and tenant).
+ * of the agent just those properties (and its id).
  */
 const assignmentOf = (only: readonly AgentProperty[] | null = null) =>
   `[${projection('Agent', only).of('a')}, r.score, r.reason, toString(r.at)]`;

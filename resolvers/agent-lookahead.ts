@@ -1,5 +1,6 @@
 import { getArgumentValues, isObjectType, type FieldNode, type GraphQLResolveInfo } from 'graphql';
 import type { AgentListAhead, AgentRelated } from '../graph/agent.repository.js';
+import { CAPABILITY_COUNTERS, type CapabilityCounter } from '../graph/capability.repository.js';
 import { agentPropertiesOnly } from '../graph/mappers.js';
 import type { AppContext } from '../src/context.js';
 import type { TaskStatus } from '../src/domain/task.js';
@@ -20,31 +21,48 @@ export function agentTasksLoader(
 /** Agent.tasks' `first` bounds: outside them the field answers BAD_USER_INPUT itself. */
 export const AGENT_TASKS_MAX = 100;
 
+/** The counters of a capability among the fields an answer selects of it. */
+export const selectedCounters = (selected: readonly string[]): CapabilityCounter[] =>
+  CAPABILITY_COUNTERS.filter((c) => selected.includes(c));
+
+/** A page's AgentListAhead, and the counters each response key's Agent.capabilities asks. */
+export interface AgentsAhead extends AgentListAhead {
+  capabilitiesFor?: CapabilityCounter[][];
+}
+
 /**
  * What `agents` reads with its page for the fields its items select (issue 15): their
- * capabilities, their tasks when every `tasks` field of the items asks for the same arguments
- * and fields (else Agent.tasks loads them, one statement per distinct set), and of the agents
- * only the properties selected when nothing else is (as @neo4j/graphql does).
+ * capabilities with the counters any of their `capabilities` fields selects, their tasks when
+ * every `tasks` field of the items asks for the same arguments and fields (else Agent.tasks
+ * loads them, one statement per distinct set), and of the agents only the properties selected
+ * when nothing else is (as @neo4j/graphql does).
  */
-export function agentListAhead(info: GraphQLResolveInfo): AgentListAhead {
-  const ahead: AgentListAhead = {};
-  // Each response key's field nodes, as Agent.tasks' info.fieldNodes will hold them.
-  const byKey = new Map<string, FieldNode[]>();
+export function agentListAhead(info: GraphQLResolveInfo): AgentsAhead {
+  // Each response key's field nodes, as Agent.tasks' (or .capabilities') info.fieldNodes will
+  // hold them.
+  const byKey = {
+    tasks: new Map<string, FieldNode[]>(),
+    capabilities: new Map<string, FieldNode[]>(),
+  };
   const properties = new Set<string>();
   for (const path of [['nodes'], ['edges', 'node']]) {
     for (const f of fieldNodesAt(info, path)) {
       const name = f.name.value;
-      if (name === 'tasks') {
+      if (name === 'tasks' || name === 'capabilities') {
         const key = `${path.join('.')}.${f.alias?.value ?? name}`;
-        byKey.set(key, [...(byKey.get(key) ?? []), f]);
-      } else if (name === 'capabilities') ahead.capabilities = true;
-      else if (name !== '__typename') properties.add(name);
+        byKey[name].set(key, [...(byKey[name].get(key) ?? []), f]);
+      } else if (name !== '__typename') properties.add(name);
     }
   }
   // Those two read with the page use only the agent's id: the rest may be properties alone.
   const only = agentPropertiesOnly([...properties].sort());
-  if (only) ahead.only = only;
-  const wanted = [...byKey.values()].map((nodes) => tasksArguments(info, nodes));
+  const ahead: AgentsAhead = only ? { only } : {};
+  if (byKey.capabilities.size) {
+    const keys = [...byKey.capabilities.values()];
+    ahead.capabilitiesFor = keys.map((nodes) => selectedCounters(selectedFieldsOf(info, nodes)));
+    ahead.capabilities = selectedCounters(ahead.capabilitiesFor.flat());
+  }
+  const wanted = [...byKey.tasks.values()].map((nodes) => tasksArguments(info, nodes));
   const first = wanted[0];
   if (first && wanted.every((w) => w && JSON.stringify(w) === JSON.stringify(first))) {
     ahead.tasks = first;
@@ -75,13 +93,16 @@ function tasksArguments(
 /** Primes the loaders of the fields `ahead` read for them (a loader's own read never runs). */
 export function primeAgentFields(
   ctx: AppContext,
-  ahead: AgentListAhead,
+  ahead: AgentsAhead,
   related: Map<string, AgentRelated>,
 ): void {
   const tasks = ahead.tasks;
   const loader = tasks && agentTasksLoader(ctx, tasks.statuses, tasks.limit, tasks.selected);
+  // Each key's loader takes what the page read: its counters and maybe others' (a superset).
+  const capabilityLoaders = (ahead.capabilitiesFor ?? []).map((c) => ctx.loaders.capabilities(c));
   for (const [agentId, of] of related) {
-    if (of.capabilities) ctx.loaders.capabilities.prime(agentId, of.capabilities);
+    const capabilities = of.capabilities;
+    if (capabilities) for (const l of capabilityLoaders) l.prime(agentId, capabilities);
     if (loader && of.tasks) {
       loader.prime(
         agentId,

@@ -29,7 +29,8 @@ import { AgentOrder, AgentStatus, Role } from '../schema/enums.js';
 import { PageArgs } from '../schema/page.args.js';
 import type { AppContext } from '../src/context.js';
 import { orderToSort, RESUME_AFTER, withoutNulls } from './args.js';
-import { agentListAhead, primeAgentFields } from './agent-lookahead.js';
+import { agentListAhead, primeAgentFields, selectedCounters } from './agent-lookahead.js';
+import { selectedFields } from './selection.js';
 
 @Authorized(Role.VIEWER)
 @Resolver(() => Agent)
@@ -62,8 +63,12 @@ export class AgentResolver {
   }
 
   @FieldResolver(() => [AgentCapability])
-  capabilities(@Root() agent: Agent, @Ctx() ctx: AppContext): Promise<AgentCapability[]> {
-    return ctx.loaders.capabilities.load(agent.id);
+  capabilities(
+    @Root() agent: Agent,
+    @Ctx() ctx: AppContext,
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<AgentCapability[]> {
+    return ctx.loaders.capabilities(selectedCounters(selectedFields(info))).load(agent.id);
   }
 
   @Authorized(Role.OPERATOR)

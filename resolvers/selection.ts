@@ -7,9 +7,21 @@ import { Kind, type FieldNode, type GraphQLResolveInfo, type SelectionSetNode } 
  * @neo4j/graphql does (issue 15): a nested read decoded every property of hundreds of nodes
  * to answer three.
  */
-export function selectedFields(info: GraphQLResolveInfo): string[] {
-  return namesIn(fieldsIn(info, info.fieldNodes));
+export function selectedFields(info: GraphQLResolveInfo): readonly string[] {
+  let names = selectedByNodes.get(info.fieldNodes);
+  if (!names) {
+    names = namesIn(fieldsIn(info, info.fieldNodes));
+    selectedByNodes.set(info.fieldNodes, names);
+  }
+  return names;
 }
+
+/**
+ * selectedFields by field nodes: a list's items share theirs (as graphql-js and graphql-jit
+ * hand them to each item's resolvers), and they depend on nothing but the document, so a page
+ * of 50 agents works out its items' selection once (issue 15).
+ */
+const selectedByNodes = new WeakMap<readonly FieldNode[], readonly string[]>();
 
 /** selectedFields one level down: what the query selects on the value of its field `name`. */
 export function selectedFieldsUnder(info: GraphQLResolveInfo, name: string): string[] {

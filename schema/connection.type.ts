@@ -81,11 +81,16 @@ export function toConnection<T>(page: Page<T>): ConnectionShape<T> {
     edges: page.items,
     nodes: page.items.map((e) => e.node),
     totalCount: page.totalCount,
+    // Signed only when asked for, as the edges' cursors are (graph/page.ts).
     pageInfo: {
       hasNextPage: page.hasNextPage,
       hasPreviousPage: false,
-      startCursor: page.items[0]?.cursor ?? null,
-      endCursor: page.items.at(-1)?.cursor ?? null,
+      get startCursor() {
+        return page.items[0]?.cursor ?? null;
+      },
+      get endCursor() {
+        return page.items.at(-1)?.cursor ?? null;
+      },
     },
   };
 }

@@ -3,6 +3,11 @@ import * as agents from '../graph/agent.repository.js';
 import * as tasks from '../graph/task.repository.js';
 import { runsByTaskIds, type RunRecord } from '../graph/run-history.repository.js';
 import * as knowledge from '../graph/knowledge.repository.js';
+import {
+  CAPABILITY_COUNTERS,
+  capabilitiesByAgentIds,
+  type CapabilityCounter,
+} from '../graph/capability.repository.js';
 import { requestsByTaskIds } from '../graph/tool-approval.repository.js';
 import { forkLinks, type ForkLink } from '../graph/fork.repository.js';
 import {
@@ -30,13 +35,18 @@ export function createLoaders(graph: Graph, tenantId: string) {
   // One round trip per batch: a loader's statement needs no transaction of its own.
   const read = <T>(work: (tx: Tx) => Promise<T>) => graph.readAutoCommit(work);
   const task = byId('Task', (ids) => read((tx) => tasks.tasksByIds(tx, tenantId, ids)));
+  const keyed = keyedLoaders();
   return {
     agent: byId('Agent', (ids) => read((tx) => agents.agentsByIds(tx, tenantId, ids))),
     task,
-    capabilities: groupedBy(
-      (ids) => read((tx) => agents.capabilitiesByAgentIds(tx, tenantId, ids)),
-      (c: AgentCapability) => c.agentId,
-    ),
+    /** Agent.capabilities with these counters (those an answer selects; default all). */
+    capabilities: (counters: readonly CapabilityCounter[] = CAPABILITY_COUNTERS) =>
+      keyed('capabilities', counters, () =>
+        groupedBy(
+          (ids) => read((tx) => capabilitiesByAgentIds(tx, tenantId, ids, counters)),
+          (c: AgentCapability) => c.agentId,
+        ),
+      ),
     tasks: createTaskLoaders(read, tenantId, task),
     runs: groupedBy(
       (ids) => read((tx) => runsByTaskIds(tx, tenantId, ids)),
@@ -75,7 +85,7 @@ export function createLoaders(graph: Graph, tenantId: string) {
       return ids.map((id) => grants.get(id) ?? []);
     }),
     /** Loaders whose batch depends on field arguments, made once per distinct arguments. */
-    keyed: keyedLoaders(),
+    keyed,
   };
 }
 

@@ -82,12 +82,31 @@ describe('agents with their capabilities and tasks', () => {
       server.graph.onStatement = undefined;
     }
     expect(cypher).toHaveLength(1);
-    expect(cypher[0]).toContain('[elementId(n), n.id, n.tenantId, n.name]');
-    expect(cypher[0]).toContain('[elementId(t), t.id, t.tenantId, t.title, t.status]');
+    expect(cypher[0]).toMatch(/, n\.id, n\.name\] AS node/);
+    expect(cypher[0]).toMatch(/, t\.id, t\.title, t\.status\]/);
+    expect(cypher[0]).toContain('RETURN [c.name, r.proficiency]');
     const edges = () => page(`edges { cursor node { ${FIELDS} } }`);
     const throughEdges = await edges();
     expect(throughEdges.data!.agents.edges!.map((e) => e.node)).toEqual(read.data!.agents.nodes);
     expect(await statementsFor(server, edges)).toBe(1);
+  });
+
+  it('reads the counters of capabilities selected anywhere, and answers each field its own', async () => {
+    const [a] = agentIds;
+    const fields = `x: capabilities { name } y: capabilities { runs }`;
+    const query = `query { agents(first: 10, orderBy: NAME_ASC, filter: { text: "Ahead" }) {
+        nodes { ${fields} } }
+      agent(id: "${a}") { capabilities { name proficiency avgCostUsd } } }`;
+    const read = await server.gql<{ agents: { nodes: Answer[] }; agent: Answer }, never>(query);
+    expect(read.errors).toBeUndefined();
+    expect(read.data!.agents.nodes).toEqual(await viaLoaders(fields));
+    // The page read the runs for y; agent(id) was not served x's or y's (with defaults).
+    expect(read.data!.agent.capabilities).toEqual([
+      { name: 'analysis', proficiency: 0.5, avgCostUsd: 0 },
+      { name: 'writing', proficiency: 0.9, avgCostUsd: 0 },
+    ]);
+    // The page; agent(id), then its capabilities.
+    expect(await statementsFor(server, () => server.gql(query))).toBe(3);
   });
 
   it('reads tasks in their loaders when the items ask for them differently', async () => {

@@ -100,9 +100,29 @@ describe('projections', () => {
       updatedAt: '2026-01-02T03:04:05.000Z',
     });
     expect(withResolver).toEqual([{ ...all![0], assignee: { id: ids.Agent } }]);
-    // What the narrow read asked Neo4j for: the selected properties, the id and the tenant,
-    // as a list (decoded several times faster than a map).
+    // What the narrow read asked Neo4j for: the selected properties and the id, as a list
+    // (decoded several times faster than a map).
     const cypher = projection('Task', ['title', 'status']).of('t');
-    expect(cypher).toBe('[elementId(t), t.id, t.tenantId, t.title, t.status]');
+    expect(cypher).toMatch(/, t\.id, t\.title, t\.status\]$/);
+  });
+
+  it('a narrow projection carries the element id only for a node its id cannot name', async () => {
+    const narrow = projection('Task', ['title']);
+    const [good, bad] = await server.graph.write((tx) =>
+      tx.run<{ projected: unknown; elementId: string }>({
+        cypher: `
+          MATCH (good:Task {id: $id})
+          CREATE (bad:Task {id: 42, title: 'No id as text'})
+          WITH [good, bad] AS both UNWIND both AS n
+          RETURN ${narrow.of('n')} AS projected, elementId(n) AS elementId`,
+        params: { id: ids.Task },
+      }),
+    );
+    await server.graph.write((tx) => tx.run({ cypher: 'MATCH (n:Task {id: 42}) DELETE n' }));
+    expect(narrow.node(good!.projected)).toEqual({
+      elementId: null,
+      properties: { id: ids.Task, title: 'Projected' },
+    });
+    expect(narrow.node(bad!.projected).elementId).toBe(bad!.elementId);
   });
 });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { capabilitiesByAgentIds } from '../graph/agent.repository.js';
+import { capabilitiesByAgentIds } from '../graph/capability.repository.js';
 import { DeadlineError, type Graph } from '../graph/graph.js';
 import { createLoaders } from '../src/loaders.js';
 import { neo4jThroughProxy, type TcpProxy } from './utils/tcp-proxy.js';
@@ -44,11 +44,11 @@ describe('round trips to Neo4j', () => {
   it('a loader batch takes one', async () => {
     const loaders = createLoaders(graph, tenantId);
     const spent = await exchangesOf(() =>
-      Promise.all(['a', 'b', 'c'].map((id) => loaders.capabilities.load(id))),
+      Promise.all(['a', 'b', 'c'].map((id) => loaders.capabilities().load(id))),
     );
     expect(spent).toBe(1);
     // The same rows as through a transaction.
-    expect(await loaders.capabilities.load('a')).toEqual(
+    expect(await loaders.capabilities().load('a')).toEqual(
       (await graph.read((tx) => capabilitiesByAgentIds(tx, tenantId, ['a']))).filter(
         (c) => c.agentId === 'a',
       ),

@@ -1,4 +1,5 @@
 import * as repo from '../../graph/agent.repository.js';
+import { replaceCapabilities } from '../../graph/capability.repository.js';
 import { releaseAgentWork } from '../../graph/run.repository.js';
 import { publishTasks } from './task-events.js';
 import { TOPICS } from '../../subscriptions/topics.js';
@@ -142,7 +143,7 @@ export class AgentService {
     return this.uow.run(async (tx, emit) => {
       await lockOrThrow(tx, tenantId, id);
       if (patch.name) await assertNamesFree(tx, tenantId, [patch.name], id);
-      if (caps) await repo.replaceCapabilities(tx, tenantId, id, caps);
+      if (caps) await replaceCapabilities(tx, tenantId, id, caps);
       await changeBehaviour(tx, emit, tenantId, id, behaviour, actor);
       return repo.patchAgent(tx, tenantId, id, patch);
     });

@@ -15,7 +15,7 @@ import type { NewMessage } from '../../../graph/message.repository.js';
 import { EpisodeKind, MemoryScope } from '../../domain/memory.js';
 import type { Task } from '../../domain/task.js';
 import { outputOf } from '../../engine/executor.js';
-import { capabilitiesByAgentIds } from '../../../graph/agent.repository.js';
+import { capabilitiesByAgentIds } from '../../../graph/capability.repository.js';
 import { joinStructured, numbersAsFacts, stepFacts } from './structured.js';
 
 /**
