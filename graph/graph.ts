@@ -4,7 +4,7 @@ import neo4j, { type Driver, type QueryResult, type SessionMode } from 'neo4j-dr
 import { AppError } from '../src/domain/errors.js';
 import { CircuitBreaker, isConnectivityError } from './breaker.js';
 import { isAuthError, isBusyPool, translateDriverError, withoutStack } from './errors.js';
-import type { CypherQuery, Row, Tx } from './cypher.js';
+import { rowOf, type CypherQuery, type Row, type Tx } from './cypher.js';
 import { addSource, metrics, sessionSources, writeWaitSources } from '../src/metrics/metrics.js';
 import { statementName } from './statement-name.js';
 import { WriteSlots, writeSlotsFor } from './write-slots.js';
@@ -319,7 +319,7 @@ export class Graph {
           : undefined;
         try {
           const result = await send(q.cypher, q.params ?? {});
-          return result.records.map((r) => r.toObject() as T);
+          return result.records.map((r) => rowOf(r) as T);
         } catch (err) {
           // The error's code only: Neo4j's messages can quote the statement's values.
           const e = err as { code?: unknown; name?: unknown };
