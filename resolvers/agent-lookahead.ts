@@ -1,9 +1,11 @@
 import { getArgumentValues, isObjectType, type FieldNode, type GraphQLResolveInfo } from 'graphql';
 import type { AgentListAhead, AgentRelated } from '../graph/agent.repository.js';
 import { CAPABILITY_COUNTERS, type CapabilityCounter } from '../graph/capability.repository.js';
+import type { Agent } from '../src/domain/agent.js';
 import { agentPropertiesOnly } from '../graph/mappers.js';
 import type { AppContext } from '../src/context.js';
 import type { TaskStatus } from '../src/domain/task.js';
+import { answerAhead } from './read-ahead.js';
 import { fieldNodesAt, selectedFieldsOf } from './selection.js';
 
 /** Agent.tasks' loader for one set of arguments and selected fields, made once a request. */
@@ -25,11 +27,6 @@ export const AGENT_TASKS_MAX = 100;
 export const selectedCounters = (selected: readonly string[]): CapabilityCounter[] =>
   CAPABILITY_COUNTERS.filter((c) => selected.includes(c));
 
-/** A page's AgentListAhead, and the counters each response key's Agent.capabilities asks. */
-export interface AgentsAhead extends AgentListAhead {
-  capabilitiesFor?: CapabilityCounter[][];
-}
-
 /**
  * What `agents` reads with its page for the fields its items select (issue 15): their
  * capabilities with the counters any of their `capabilities` fields selects, their tasks when
@@ -37,32 +34,28 @@ export interface AgentsAhead extends AgentListAhead {
  * loads them, one statement per distinct set), and of the agents only the properties selected
  * when nothing else is (as @neo4j/graphql does).
  */
-export function agentListAhead(info: GraphQLResolveInfo): AgentsAhead {
-  // Each response key's field nodes, as Agent.tasks' (or .capabilities') info.fieldNodes will
-  // hold them.
-  const byKey = {
-    tasks: new Map<string, FieldNode[]>(),
-    capabilities: new Map<string, FieldNode[]>(),
-  };
+export function agentListAhead(info: GraphQLResolveInfo): AgentListAhead {
+  // Each response key's field nodes, as Agent.tasks' info.fieldNodes will hold them.
+  const byKey = new Map<string, FieldNode[]>();
+  const capabilities: FieldNode[] = [];
   const properties = new Set<string>();
   for (const path of [['nodes'], ['edges', 'node']]) {
     for (const f of fieldNodesAt(info, path)) {
       const name = f.name.value;
-      if (name === 'tasks' || name === 'capabilities') {
+      if (name === 'tasks') {
         const key = `${path.join('.')}.${f.alias?.value ?? name}`;
-        byKey[name].set(key, [...(byKey[name].get(key) ?? []), f]);
-      } else if (name !== '__typename') properties.add(name);
+        byKey.set(key, [...(byKey.get(key) ?? []), f]);
+      } else if (name === 'capabilities') capabilities.push(f);
+      else if (name !== '__typename') properties.add(name);
     }
   }
   // Those two read with the page use only the agent's id: the rest may be properties alone.
   const only = agentPropertiesOnly([...properties].sort());
-  const ahead: AgentsAhead = only ? { only } : {};
-  if (byKey.capabilities.size) {
-    const keys = [...byKey.capabilities.values()];
-    ahead.capabilitiesFor = keys.map((nodes) => selectedCounters(selectedFieldsOf(info, nodes)));
-    ahead.capabilities = selectedCounters(ahead.capabilitiesFor.flat());
+  const ahead: AgentListAhead = only ? { only } : {};
+  if (capabilities.length) {
+    ahead.capabilities = selectedCounters(selectedFieldsOf(info, capabilities));
   }
-  const wanted = [...byKey.tasks.values()].map((nodes) => tasksArguments(info, nodes));
+  const wanted = [...byKey.values()].map((nodes) => tasksArguments(info, nodes));
   const first = wanted[0];
   if (first && wanted.every((w) => w && JSON.stringify(w) === JSON.stringify(first))) {
     ahead.tasks = first;
@@ -90,24 +83,15 @@ function tasksArguments(
   return { statuses, limit, selected: selectedFieldsOf(info, nodes) };
 }
 
-/** Primes the loaders of the fields `ahead` read for them (a loader's own read never runs). */
-export function primeAgentFields(
-  ctx: AppContext,
-  ahead: AgentsAhead,
-  related: Map<string, AgentRelated>,
-): void {
-  const tasks = ahead.tasks;
-  const loader = tasks && agentTasksLoader(ctx, tasks.statuses, tasks.limit, tasks.selected);
-  // Each key's loader takes what the page read: its counters and maybe others' (a superset).
-  const capabilityLoaders = (ahead.capabilitiesFor ?? []).map((c) => ctx.loaders.capabilities(c));
-  for (const [agentId, of] of related) {
-    const capabilities = of.capabilities;
-    if (capabilities) for (const l of capabilityLoaders) l.prime(agentId, capabilities);
-    if (loader && of.tasks) {
-      loader.prime(
-        agentId,
-        of.tasks.map((task) => ({ agentId, task })),
-      );
-    }
+/**
+ * Answers the fields the page read for its agents (read-ahead.ts): no resolver of theirs runs.
+ * Their tasks are read only when every `tasks` field asks the same (agentListAhead); their
+ * capabilities with every counter any `capabilities` field selects (more is never shown).
+ */
+export function answerAgentFields(agents: readonly Agent[], related: Map<string, AgentRelated>) {
+  for (const agent of agents) {
+    const of = related.get(agent.id);
+    if (of?.capabilities) answerAhead(agent, 'capabilities', of.capabilities);
+    if (of?.tasks) answerAhead(agent, 'tasks', of.tasks);
   }
 }

@@ -29,7 +29,7 @@ import { AgentOrder, AgentStatus, Role } from '../schema/enums.js';
 import { PageArgs } from '../schema/page.args.js';
 import type { AppContext } from '../src/context.js';
 import { orderToSort, RESUME_AFTER, withoutNulls } from './args.js';
-import { agentListAhead, primeAgentFields, selectedCounters } from './agent-lookahead.js';
+import { agentListAhead, answerAgentFields, selectedCounters } from './agent-lookahead.js';
 import { selectedFields } from './selection.js';
 
 @Authorized(Role.VIEWER)
@@ -58,7 +58,10 @@ export class AgentResolver {
       pageInput(args, info),
       ahead,
     );
-    primeAgentFields(ctx, ahead, page.related);
+    answerAgentFields(
+      page.items.map((e) => e.node),
+      page.related,
+    );
     return toConnection(page);
   }
 

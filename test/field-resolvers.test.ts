@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { isObjectType } from 'graphql';
 import { buildAppSchema } from '../src/schema.js';
 import { TASK_PROPERTIES } from '../graph/mappers.js';
+import { answerAhead, answerReadAhead } from '../resolvers/read-ahead.js';
 
 /**
  * A plain field of an answer (an agent's name, a task's title) must resolve synchronously: a
@@ -56,5 +57,37 @@ describe('field resolvers', () => {
       return field.resolve ? field.resolve(root, {}, {}, info) : root[p];
     });
     expect(reads).toEqual(named.map((p) => `value of ${p}`));
+  });
+
+  it('answer what a page read ahead for an agent at once, and check roles otherwise', async () => {
+    const schema = await buildAppSchema();
+    const agent = schema.getType('Agent');
+    if (!isObjectType(agent)) throw new Error('Agent is not an object type');
+    const { tasks, capabilities } = agent.getFields();
+    const info = { parentType: agent, fieldName: 'tasks' } as never;
+    const read = { id: 'a' };
+    const value = [{ id: 't' }];
+    answerAhead(read, 'tasks', value);
+    expect(tasks!.resolve!(read, { first: 10 }, {}, info)).toBe(value);
+    // Not read ahead: its resolver runs, role check first (no key here: UNAUTHENTICATED).
+    const unread = capabilities!.resolve!(read, {}, {}, info);
+    expect(unread).toBeInstanceOf(Promise);
+    await expect(unread).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+  });
+
+  it('refuse to answer ahead a field that needs a stronger role than its list', async () => {
+    const schema = await buildAppSchema();
+    class Agent {}
+    const storage = {
+      queries: [{ schemaName: 'agents', roles: ['VIEWER'] }],
+      fieldResolvers: [
+        { schemaName: 'tasks', roles: ['OPERATOR'], getObjectType: () => Agent },
+        { schemaName: 'capabilities', roles: ['VIEWER'], getObjectType: () => Agent },
+      ],
+      objectTypes: [{ target: Agent, name: 'Agent' }],
+    };
+    expect(() => answerReadAhead(schema, storage as never)).toThrow(
+      'Agent.tasks needs a stronger role than Query.agents',
+    );
   });
 });
