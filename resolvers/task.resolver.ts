@@ -28,19 +28,24 @@ import { newestOnly } from '../subscriptions/newest.js';
 import { orderToSort, RESUME_AFTER, withoutNulls } from './args.js';
 import { selectedFields, selectedFieldsUnder } from './selection.js';
 import { AGENT_TASKS_MAX, agentTasksLoader } from './agent-lookahead.js';
+import { answerAhead } from './read-ahead.js';
 
 @Authorized(Role.VIEWER)
 @Resolver(() => Task)
 export class TaskResolver {
   @Query(() => Task, { description: 'One task; NOT_FOUND when unknown.' })
-  task(
+  async task(
     @Arg('id', () => ID) id: string,
     @Ctx() ctx: AppContext,
     @Info() info: GraphQLResolveInfo,
   ): Promise<Task> {
-    return ctx.loaders.tasks.withRelations(id, selectedFields(info), (field) =>
-      selectedFieldsUnder(info, field),
+    const { task, answers } = await ctx.loaders.tasks.withRelations(
+      id,
+      selectedFields(info),
+      (field) => selectedFieldsUnder(info, field),
     );
+    for (const [field, value] of Object.entries(answers)) answerAhead(task, field, value);
+    return task;
   }
 
   @Query(() => TaskConnection)

@@ -55,22 +55,21 @@ export function createTaskLoaders(read: Read, tenantId: string, task: DataLoader
         (r) => r.agentId,
       ),
   };
-  const readInPart = new WeakMap<object, Partial<Record<relations.TaskRelation, Task[]>>>();
-  const assigneeInPart = new WeakMap<object, relations.Assignment[]>();
   /**
    * One task whose query selects `fields` (and `under(field)` on a field's value): with the
-   * relations among them read in the same statement and primed into their loaders, so the
-   * field resolvers make no round trip of their own (issue 15), and of the task and of each
-   * relation only the properties selected, when all that is selected of it are properties
+   * relations among them read in the same statement, as `answers` (the values of the task's
+   * own fields: resolvers/read-ahead.ts) and primed into their loaders when read whole, so no
+   * field makes a round trip of its own (issue 15), and of the task and of each relation only
+   * the properties selected, when all that is selected of it are properties
    * (taskPropertiesOnly). Without such fields, the plain batched read.
    */
   const withRelations = async (
     id: string,
     fields: readonly string[],
     under: (field: string) => string[],
-  ): Promise<Task> => {
+  ): Promise<{ task: Task; answers: Record<string, unknown> }> => {
     const wanted = new Set(fields.flatMap((f) => (AHEAD[f] ? [AHEAD[f]] : [])));
-    if (wanted.size === 0) return task.load(id);
+    if (wanted.size === 0) return { task: await task.load(id), answers: {} };
     const list = [...wanted].filter((w) => w !== 'assignment') as relations.TaskRelation[];
     const only: NonNullable<relations.TaskLookahead['only']> = {};
     const own = taskPropertiesOnly(fields.filter((f) => !AHEAD[f]));
@@ -92,34 +91,37 @@ export function createTaskLoaders(read: Read, tenantId: string, task: DataLoader
     const found = await read((tx) => relations.taskWithRelations(tx, tenantId, id, ahead));
     if (!found) throw new NotFoundError('Task', id);
     // A task read in part answers this field only: another that loads it must read it whole.
-    // Read whole, others get a copy: the relations read in part below stay this field's.
+    // Read whole, others get a copy: the answers below stay this field's.
     if (!own) task.prime(id, { ...found.task });
-    const inPart: Partial<Record<relations.TaskRelation, Task[]>> = {};
+    // Read in part, a relation answers this field only; read whole, other fields too.
+    const answers: Record<string, unknown> = {};
     for (const [relation, tasks] of Object.entries(found.related) as [
       relations.TaskRelation,
       Task[],
     ][]) {
-      if (only[relation]) inPart[relation] = tasks;
-      else
+      answers[relation] = relation === 'parent' ? (tasks[0] ?? null) : tasks;
+      if (!only[relation]) {
         loaders[relation].prime(
           id,
           tasks.map((t) => ({ ownerId: id, task: t })),
         );
+      }
     }
-    readInPart.set(found.task, inPart);
-    if (found.assignments && assigneeOnly) assigneeInPart.set(found.task, found.assignments);
-    else if (found.assignments) loaders.assignment.prime(id, found.assignments);
-    return found.task;
+    if (found.assignments) {
+      answers.assignee = found.assignments[0]?.agent ?? null;
+      if (!assigneeOnly) {
+        answers.assignment = found.assignments[0] ?? null;
+        loaders.assignment.prime(id, found.assignments);
+      }
+    }
+    return { task: found.task, answers };
   };
-  /**
-   * A task's related tasks: those read in part with it (withRelations) for its own fields only,
-   * since another field of the request may select more of them; else its relation's loader.
-   */
+  /** A task's related tasks (those read with it by withRelations are answered before). */
   const relatedTo = async (of: { id: string }, relation: relations.TaskRelation): Promise<Task[]> =>
-    readInPart.get(of)?.[relation] ?? (await loaders[relation].load(of.id)).map((r) => r.task);
-  /** A task's assignee: read in part with it (withRelations) for its own field, as relatedTo. */
+    (await loaders[relation].load(of.id)).map((r) => r.task);
+  /** A task's assignee, as relatedTo. */
   const assigneeOf = async (of: { id: string }): Promise<Agent | null> => {
-    const [assignment] = assigneeInPart.get(of) ?? (await loaders.assignment.load(of.id));
+    const [assignment] = await loaders.assignment.load(of.id);
     return assignment?.agent ?? null;
   };
   return { ...loaders, withRelations, relatedTo, assigneeOf };
