@@ -103,9 +103,13 @@ export function projection(
     const wanted = (p: string) => only === null || p === 'id' || only.includes(p);
     const names = [...plain.filter(wanted), ...times.filter(wanted)];
     const timeNames = new Set<string>(times);
+    const element = (v: string) =>
+      only === null
+        ? `elementId(${v})`
+        : `CASE WHEN ${v}.id IS :: STRING NOT NULL THEN null ELSE elementId(${v}) END`;
     found = {
       of: (v) =>
-        `[${only === null ? `elementId(${v})` : `CASE WHEN ${v}.id IS :: STRING NOT NULL THEN null ELSE elementId(${v}) END`}, ${names.map((p) => (timeNames.has(p) ? `toString(${v}.${p})` : `${v}.${p}`)).join(', ')}]`,
+        `[${element(v)}, ${names.map((p) => (timeNames.has(p) ? `toString(${v}.${p})` : `${v}.${p}`)).join(', ')}]`,
       node: (value) => {
         const values = value as unknown[];
         const properties: Record<string, unknown> = {};

@@ -10,10 +10,11 @@ import { roleAllows, type Role } from '../src/domain/auth.js';
 /**
  * Fields a list's resolver may answer for its items (issue 15), with the list (or the one
  * object's field) that reads them ahead: the `agents` page reads its items' capabilities and
- * tasks in its own statement (agent-lookahead.ts), `task(id)` the relations it selects. Through type-graphql, each of those fields of each item still sorted
- * its parameters, awaited the role check and a loader: for 50 agents, 100 resolvers, a third
- * of what the API allocated a request (2.1 MB against 1.45) and 0.8 ms of its 3.7 ms of CPU.
- * Answered ahead, a field's value is returned as it is, at once.
+ * tasks in its own statement (agent-lookahead.ts), `task(id)` the relations it selects.
+ * Through type-graphql, each of those fields of each item still sorted its parameters, awaited
+ * the role check and a loader: for 50 agents, 100 resolvers, a third of what the API allocated
+ * a request (2.1 MB against 1.45) and 0.8 ms of its 3.7 ms of CPU. Answered ahead, a field's
+ * value is returned as it is, at once.
  */
 const READ_AHEAD = [
   {
