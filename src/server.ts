@@ -342,7 +342,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
         }),
         '/console/*': consoleRoute(deps.consoleDir),
         '/mcp': mcpRoute({ ...jsonRpc, maxWaitSeconds: MCP_MAX_WAIT_SECONDS }),
-        ...a2aRoutes({ ...jsonRpc, uow: services.uow }),
+        ...a2aRoutes({ ...jsonRpc, uow: services.uow, pubsub }),
         ...(metricsOnApiPort ? { '/metrics': metricsRoute(metricsConfig.token, logger) } : {}),
       },
     }),

@@ -6,7 +6,7 @@ import { agentExecutor } from '../src/agents/executor.js';
 import { createAgentRuntime } from '../src/agents/runtime.js';
 import { loadConfig } from '../src/config.js';
 import { Role } from '../src/domain/auth.js';
-import { startScheduler } from './utils/engine.js';
+import { createOfflineOrganisation, startScheduler } from './utils/engine.js';
 import { startTestServer, type TestServer } from './utils/server.js';
 
 // Issue 16, part 3: the platform as an A2A agent, driven by the SDK's own client: the card,
@@ -31,13 +31,7 @@ describe('the platform as an A2A agent', { timeout: 2 * WORKFLOW_MS }, () => {
   beforeAll(async () => {
     server = await startTestServer();
     other = await startTestServer();
-    const res = await server.gql(`mutation { createAgents(inputs: [
-      { name: "Chief", role: CHIEF_OF_STAFF },
-      { name: "Researcher", role: MASTER_OPERATOR, capabilities: [{ name: "research" }] },
-      { name: "Writer", role: MASTER_OPERATOR, capabilities: [{ name: "writing" }] },
-      { name: "Generalist", role: MASTER_OPERATOR, capabilities: [{ name: "general" }] }
-    ]) { id } }`);
-    expect(res.errors).toBeUndefined();
+    await createOfflineOrganisation(server);
     const runtime = createAgentRuntime({
       uow: server.services.uow,
       llm: loadConfig({}).llm,

@@ -10,8 +10,10 @@ import {
 import { DOCUMENTS, OperationError } from '../mcp/operations.js';
 import { readWorkflow, type WorkflowView } from '../mcp/waiting.js';
 import { callerOf } from './caller.js';
+import { workflowEvents, type RootStatus } from './workflow-events.js';
+import type { PubSub } from '../../subscriptions/pubsub.js';
 
-/** How often a followed task's workflow is read again. */
+/** How often a followed task's workflow is read again when none of its events came. */
 const POLL_MS = 500;
 const TITLE_CHARS = 200;
 /**
@@ -120,7 +122,9 @@ const resultArtifact = (result: string) => ({
  * A2A's agent executor for the platform: a message becomes a submitted task (first line the
  * title, the whole text its description), run by the organisation like any other; its
  * workflow is followed and told as status updates, and its result is the task's artifact. A
- * message to a task that exists gets that task back: one message is one task here.
+ * message to a task that exists gets that task back: one message is one task here. The
+ * workflow is read again at its task events (or every `pollMs` without any): every state its
+ * root went through is told, WORKING included when its steps all ran between two reads.
  *
  * Contract (the SDK's): the first event is the task; events of one task are in order; a
  * refusal of GraphQL (a VIEWER key, bad input) is a REJECTED task saying why. cancelTask stops
@@ -130,8 +134,14 @@ const resultArtifact = (result: string) => ({
 export class PlatformExecutor implements AgentExecutor {
   private readonly following = new Map<string, { abort: AbortController; contextId: string }>();
 
+  constructor(
+    private readonly pubsub: PubSub,
+    /** How long the follower waits for an event of the workflow before reading it anyway. */
+    private readonly pollMs = POLL_MS,
+  ) {}
+
   async execute(rc: RequestContext, bus: ExecutionEventBus): Promise<void> {
-    const { run } = callerOf(rc.context);
+    const { run, tenantId } = callerOf(rc.context);
     const ids = { taskId: rc.taskId, contextId: rc.contextId };
     const task: Task = {
       id: rc.taskId,
@@ -179,9 +189,25 @@ export class PlatformExecutor implements AgentExecutor {
     bus.publish(AgentEvent.task({ ...task, metadata: { platformTaskId: rootId } }));
     const abort = new AbortController();
     this.following.set(rc.taskId, { abort, contextId: rc.contextId });
+    const events = workflowEvents(this.pubsub, tenantId, rootId);
     try {
       let told = '';
+      let state = TaskState.TASK_STATE_SUBMITTED;
+      const tell = (now: TaskState, text: string) => {
+        if (text === told) return;
+        told = text;
+        state = now;
+        bus.publish(
+          AgentEvent.statusUpdate({
+            ...ids,
+            status: status(now, agentMessage(ids, text)),
+            metadata: undefined,
+          }),
+        );
+      };
       let failures = 0;
+      let heard: RootStatus[] = [];
+      let toldVersion = 0;
       for (;;) {
         // A read that fails (Neo4j busy, a request limit) is tried again: the task goes on.
         const view = await readWorkflow(run, rootId).catch((err: unknown) => {
@@ -194,6 +220,18 @@ export class PlatformExecutor implements AgentExecutor {
           continue;
         }
         failures = 0;
+        // The states the root went through up to this read are told first, in order: a
+        // workflow that ran its steps within one wait was still WORKING on them. Later ones
+        // (committed after the read) wait for the read that sees them.
+        heard.push(...events.rootStatuses());
+        for (const passed of heard.filter(
+          (h) => h.version > toldVersion && h.version < view.version,
+        )) {
+          const was = stateOf(passed.status);
+          if (was !== state && !TERMINAL.has(was)) tell(was, passed.status);
+        }
+        heard = heard.filter((h) => h.version > view.version);
+        toldVersion = view.version;
         if (view.finished) {
           if (view.result) {
             bus.publish(
@@ -212,22 +250,13 @@ export class PlatformExecutor implements AgentExecutor {
           );
           break;
         }
-        const now = progress(view);
-        if (now !== told) {
-          told = now;
-          bus.publish(
-            AgentEvent.statusUpdate({
-              ...ids,
-              status: status(stateOf(view.status), agentMessage(ids, now)),
-              metadata: undefined,
-            }),
-          );
-        }
-        await sleep(POLL_MS, undefined, { signal: abort.signal }).catch(() => {});
+        tell(stateOf(view.status), progress(view));
+        await events.wait(this.pollMs, abort.signal);
       }
       bus.finished();
     } finally {
       this.following.delete(rc.taskId);
+      await events.close();
     }
   }
 

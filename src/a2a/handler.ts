@@ -6,6 +6,7 @@ import { callerOf } from './caller.js';
 import { PlatformExecutor, platformTaskOf } from './executor.js';
 import { GraphTaskStore } from './store.js';
 import type { UnitOfWork } from '../services/unit-of-work.js';
+import type { PubSub } from '../../subscriptions/pubsub.js';
 
 /**
  * The SDK's request handler with the platform's parts: tasks in the graph, the executor that
@@ -15,12 +16,12 @@ import type { UnitOfWork } from '../services/unit-of-work.js';
 export class PlatformRequestHandler extends DefaultRequestHandler {
   private readonly tasks: GraphTaskStore;
 
-  constructor(uow: UnitOfWork, baseUrl: string) {
+  constructor(uow: UnitOfWork, pubsub: PubSub, baseUrl: string) {
     const tasks = new GraphTaskStore(uow);
     super(
       agentCard(baseUrl),
       tasks,
-      new PlatformExecutor(),
+      new PlatformExecutor(pubsub),
       undefined,
       undefined,
       undefined,

@@ -55,7 +55,7 @@ export const DOCUMENTS = {
   }`,
   workflow: `query McpWorkflow($taskId: ID!) {
     workflow(taskId: $taskId) {
-      root { id title status result error }
+      root { id title status result error version }
       tasks { id title status result error waitingReason parent { id } dependencies { id }
         toolCallRequests { callId tool args status } }
     }

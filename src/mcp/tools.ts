@@ -38,6 +38,7 @@ const WORKFLOW = {
   result: z.string().nullable(),
   error: z.string().nullable(),
   finished: z.boolean().describe('The task ended (COMPLETED, FAILED, CANCELLED or SKIPPED)'),
+  version: z.number().int().describe("The task's writes so far: a later view has a higher one"),
   steps: z.array(STEP).describe('Every task below the submitted one, in the order planned'),
 };
 

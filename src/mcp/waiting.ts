@@ -42,13 +42,18 @@ export interface WorkflowView {
   result: string | null;
   error: string | null;
   finished: boolean;
+  /** The task's writes so far: a later view of it has a higher one. */
+  version: number;
   steps: StepView[];
 }
 
 export async function readWorkflow(run: Operation, taskId: string): Promise<WorkflowView> {
-  const { workflow } = await run<{ workflow: { root: Step; tasks: Step[] } }>(DOCUMENTS.workflow, {
-    taskId,
-  });
+  const { workflow } = await run<{ workflow: { root: Step & { version: number }; tasks: Step[] } }>(
+    DOCUMENTS.workflow,
+    {
+      taskId,
+    },
+  );
   const { root } = workflow;
   return {
     taskId: root.id,
@@ -57,6 +62,7 @@ export async function readWorkflow(run: Operation, taskId: string): Promise<Work
     result: root.result,
     error: root.error,
     finished: ENDED.has(root.status),
+    version: root.version,
     steps: workflow.tasks
       .filter((t) => t.id !== root.id)
       .map((t) => ({

@@ -140,3 +140,17 @@ export const allFinished = (tasks: WorkflowTask[]) =>
   tasks.every((t) => FINISHED.includes(t.status));
 export const byKey = (tasks: WorkflowTask[]) =>
   Object.fromEntries(tasks.map((t) => [t.key ?? t.title, t]));
+
+/**
+ * A Chief of Staff and operators for every capability the offline model plans with (research,
+ * writing, general): a submitted task on the offline model runs to its end.
+ */
+export async function createOfflineOrganisation(server: TestServer): Promise<void> {
+  const res = await server.gql(`mutation { createAgents(inputs: [
+    { name: "Chief", role: CHIEF_OF_STAFF },
+    { name: "Researcher", role: MASTER_OPERATOR, capabilities: [{ name: "research" }] },
+    { name: "Writer", role: MASTER_OPERATOR, capabilities: [{ name: "writing" }] },
+    { name: "Generalist", role: MASTER_OPERATOR, capabilities: [{ name: "general" }] }
+  ]) { id } }`);
+  expect(res.errors).toBeUndefined();
+}
