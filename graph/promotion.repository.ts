@@ -38,11 +38,23 @@ const PROMOTABLE = `${READY_TO_MOVE}
   WITH t, collect(CASE WHEN d IS NULL THEN null ELSE {key: d.key, status: d.status, result: d.result} END) AS deps
   RETURN t, EXISTS { (t)<-[:SUBTASK_OF]-() } AS hasChildren, deps`;
 
-type PromotableRow = { t: NodeLike; hasChildren: boolean; deps: DependencyState[] };
+export type PromotableRow = { t: NodeLike; hasChildren: boolean; deps: DependencyState[] };
+
+/**
+ * The PENDING dependants of `ended` that may move now, as rows of `t, hasChildren, deps`: each
+ * is locked (in id order) before its dependencies are read. For a CALL (ended) { ... }.
+ */
+export const DEPENDANTS_TO_PROMOTE = (ended: string) => `
+  MATCH (${ended})<-[:DEPENDS_ON]-(t {status: 'PENDING', orchestrated: true})
+  WITH t ORDER BY t.id SET t:Task
+  WITH t WHERE t.status = 'PENDING' ${PROMOTABLE}`;
+
+/** The `limit` DEPENDANTS_TO_PROMOTE takes: every dependant a step may have. */
+export const DEPENDANTS_LIMIT = neo4j.int(1_000);
 
 // Each reader sends its own statement, so metrics and traces tell the tick's scan from a step
 // end's promotion (graph/statement-name.ts names a statement after the function that sent it).
-const toPromotable = (rows: PromotableRow[]): Promotable[] =>
+export const toPromotable = (rows: PromotableRow[]): Promotable[] =>
   rows.map((r) => ({ task: toTask(r.t), hasChildren: r.hasChildren, dependencies: r.deps }));
 
 /** PENDING orchestrated tasks whose parent runs (or that have none) and whose dependencies all ended. */
@@ -88,12 +100,10 @@ async function promotableDependantBatch(tx: Tx, taskIds: string[]): Promise<Prom
     cypher: `UNWIND $taskIds AS endedId
      CALL (endedId) {
        MATCH (ended:Task {id: endedId}) USING INDEX SEEK ended:Task(id)
-       MATCH (ended)<-[:DEPENDS_ON]-(t {status: 'PENDING', orchestrated: true})
-       WITH t ORDER BY t.id SET t:Task
-       WITH t WHERE t.status = 'PENDING' ${PROMOTABLE}
+       ${DEPENDANTS_TO_PROMOTE('ended')}
      }
      RETURN endedId, t, hasChildren, deps`,
-    params: { taskIds, limit: neo4j.int(1_000) },
+    params: { taskIds, limit: DEPENDANTS_LIMIT },
   });
   return taskIds.map((id) => toPromotable(rows.filter((r) => r.endedId === id)));
 }

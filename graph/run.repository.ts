@@ -17,6 +17,13 @@ import {
 } from './task-event.repository.js';
 import { batched } from './batch.js';
 import {
+  DEPENDANTS_LIMIT,
+  DEPENDANTS_TO_PROMOTE,
+  toPromotable,
+  type Promotable,
+  type PromotableRow,
+} from './promotion.repository.js';
+import {
   USED_VERSION_COLUMNS,
   usedVersion,
   useVersionOf,
@@ -180,6 +187,12 @@ export interface RunOutcome {
   announce?: boolean;
   /** The run's result as a memory episode (src/memory/ingest/sources.ts), made as it ends. */
   episode?: EpisodeRow | null;
+  /**
+   * Read here the dependants its end may move (EndedRun.promotable), when it finishes the
+   * task: for a caller that changes no task after this in its transaction. Ends sent together
+   * (a group commit's) read theirs after all of them, with promotableDependants.
+   */
+  promote?: boolean;
 }
 
 /** What endRun read while ending a run, so that nothing after it reads the same again. */
@@ -194,6 +207,8 @@ export interface EndedRun {
   hasDependants: boolean;
   /** The task's event, numbered when the outcome asked to `announce` it and it is no root. */
   event: TaskEvent | null;
+  /** The dependants its end may move, when asked to `promote` and read here; else null. */
+  promotable: Promotable[] | null;
 }
 
 /**
@@ -214,6 +229,7 @@ async function endRunBatch(tx: Tx, outcomes: RunOutcome[]): Promise<(EndedRun | 
       costUsd: number | null;
       isRoot: boolean;
       hasDependants: boolean;
+      promotable: PromotableRow[] | null;
     } & Partial<Omit<TaskEventRow, 't'>>
   >({
     cypher: `
@@ -238,13 +254,22 @@ async function endRunBatch(tx: Tx, outcomes: RunOutcome[]): Promise<(EndedRun | 
         ${numberEvent('t', '$now', 'o')}
         RETURN seq, previousAt, ancestors
       }
+      // Grouped by the ended task: none read (null) unless asked to and the task finished.
+      OPTIONAL CALL (o) {
+        WITH o WHERE o.promote
+        MATCH (ended:Task {id: o.taskId}) USING INDEX SEEK ended:Task(id)
+        WHERE ended.status IN ${FINISHED}
+        OPTIONAL CALL (ended) { ${DEPENDANTS_TO_PROMOTE('ended')} }
+        RETURN ended, collect(CASE WHEN t IS NULL THEN null
+                                   ELSE {t: t, hasChildren: hasChildren, deps: deps} END) AS promotable
+      }
       OPTIONAL MATCH (r)-[:BY]->(a:Agent)
       CALL (r) {
         OPTIONAL MATCH (r)-[:CALLED]->(c:LLMCall)
         RETURN sum(coalesce(c.costUsd, 0.0)) AS costUsd
       }
       RETURN o.runId AS runId, t, a.id AS agentId, costUsd, seq, previousAt, ancestors, isRoot,
-             EXISTS { (t)<-[:DEPENDS_ON]-() } AS hasDependants`,
+             EXISTS { (t)<-[:DEPENDS_ON]-() } AS hasDependants, promotable`,
     // Locked in task id order, as every writer that locks several tasks does.
     params: {
       runs: [...outcomes]
@@ -255,9 +280,12 @@ async function endRunBatch(tx: Tx, outcomes: RunOutcome[]): Promise<(EndedRun | 
           announce: false,
           episode: null,
           ...o,
+          // Rows of one statement do not reliably see each other's ends (batch.ts).
+          promote: outcomes.length === 1 && o.promote === true,
           retryInMs: o.retryInMs == null ? null : neo4j.int(Math.round(o.retryInMs)),
         })),
       now: Date.now(),
+      limit: DEPENDANTS_LIMIT,
     },
   });
   const ended = new Map(
@@ -267,7 +295,8 @@ async function endRunBatch(tx: Tx, outcomes: RunOutcome[]): Promise<(EndedRun | 
       // The event's columns are all there when it numbered one (seq), all null when not.
       const event = row.seq == null ? null : taskEventOf(row as TaskEventRow);
       const task = event?.task ?? toTask(row.t);
-      return [row.runId, { task, agentId, costUsd, isRoot, hasDependants, event }];
+      const promotable = row.promotable && toPromotable(row.promotable);
+      return [row.runId, { task, agentId, costUsd, isRoot, hasDependants, event, promotable }];
     }),
   );
   return outcomes.map((o) => ended.get(o.runId) ?? null);

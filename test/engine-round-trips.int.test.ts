@@ -26,14 +26,20 @@ describe('the engine’s round trips', () => {
   it('promotes dependants only when the step has some', async () => {
     await inTenant(async (server) => {
       await createOperators(server, { Operator: [] });
-      const sent: { name: string; cypher: string; runs: number }[] = [];
+      const sent: {
+        name: string;
+        runs: { taskId: string; promote: boolean }[];
+        read: string[];
+      }[] = [];
+      let ids: Record<string, string> = {};
       server.graph.onStatement = (q) => {
-        const runs = ((q.params?.runs ?? []) as unknown[]).length;
-        sent.push({ name: statementName(q.cypher), cypher: q.cypher, runs });
+        const runs = (q.params?.runs ?? []) as { taskId: string; promote: boolean }[];
+        const read = (q.params?.taskIds ?? []) as string[];
+        sent.push({ name: statementName(q.cypher), runs, read });
       };
       try {
         // Of the three steps only `a` has a dependant.
-        const ids = await startPlan(server, [
+        ids = await startPlan(server, [
           { key: 'root', title: 'Root' },
           { key: 'a', title: 'A', parentKey: 'root' },
           { key: 'b', title: 'B', parentKey: 'root', dependsOnKeys: ['a'] },
@@ -47,11 +53,12 @@ describe('the engine’s round trips', () => {
         server.graph.onStatement = undefined;
       }
       const ends = sent.filter((s) => s.name === 'run.repository.endRunBatch');
-      expect(ends.reduce((n, s) => n + s.runs, 0)).toBe(3); // ends of a group share a statement
-      const promotions = sent.filter(
-        (s) => s.name === 'promotion.repository.promotableDependantBatch',
-      );
-      expect(promotions).toHaveLength(1);
+      expect(ends.flatMap((s) => s.runs)).toHaveLength(3); // ends of a group share a statement
+      // `a`'s dependants are read once: by the statement that ends its run when it ended alone,
+      // else (its end grouped with another) by a statement of their own; nobody else's are.
+      const reads = sent.filter((s) => s.name === 'promotion.repository.promotableDependantBatch');
+      const aloneEnd = ends.some((s) => s.runs.length === 1 && s.runs[0]!.taskId === ids.a);
+      expect(reads.flatMap((s) => s.read)).toEqual(aloneEnd ? [] : [ids.a]);
       // No step requires a capability: there are no capability statistics to update.
       expect(sent.filter((s) => s.name === 'run.repository.recordPerformance')).toEqual([]);
     });
@@ -75,11 +82,16 @@ describe('the engine’s round trips', () => {
       // a and b have a dependant each. In a transaction of its own, the promotion left a
       // committed moment in which the step had ended and its dependant still waited, and
       // every other scheduler's tick raced the ending worker to promote it.
-      const promotions = statements.filter((names) =>
-        names.includes('promotion.repository.promotableDependantBatch'),
+      const promotions = statements.filter(
+        (names) =>
+          names.includes('run.repository.endRunBatch') &&
+          names.includes('promotion.repository.changeStatusBatch'),
       );
       expect(promotions).toHaveLength(2);
       for (const names of promotions) expect(names).toContain('run.repository.endRunBatch');
+      // Ending alone and changing nothing else, each end read its dependants itself: no round
+      // trip of its own for them (issue 15).
+      expect(statements.flat()).not.toContain('promotion.repository.promotableDependantBatch');
     });
   });
 

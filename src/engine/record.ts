@@ -104,11 +104,13 @@ export async function recordOutcome(
   const retry =
     !waits && failure !== null && isTransient(failure.error) && task.attempts < task.maxAttempts;
   const retryInMs = retry ? backoffMs(task.attempts, backoff) : null;
-  // The run's end numbers the task's event when nothing after it in the transaction changes
-  // the task: no queued writes (they may), no expansion, no held tool calls.
+  // The run's end numbers the task's event, and reads the dependants it may move (a round trip
+  // less), when nothing after it in the transaction changes a task: no queued writes (they
+  // may), no expansion, no held tool calls.
   const announce = held === null && ('error' in outcome || (!outcome.expand && a.writes.none));
   const end = await ctx.end(async (tx, emit, group) => {
-    const base = { taskId: task.id, runId, workerId: ctx.workerId, latencyMs, announce };
+    const { workerId } = ctx;
+    const base = { taskId: task.id, runId, workerId, latencyMs, announce, promote: announce };
     let ended: Awaited<ReturnType<typeof endRun>>;
     if (!('error' in outcome)) {
       // The result becomes an episode of memory, ingested later in the background (issue 11).
@@ -201,7 +203,8 @@ export async function recordOutcome(
         }
       : undefined;
     if (ended.hasDependants && isFinished(ended.task.status)) {
-      await promoteSteps(tx, emit, await promotableDependants(tx, task.id), take);
+      const dependants = ended.promotable ?? (await promotableDependants(tx, task.id));
+      await promoteSteps(tx, emit, dependants, take);
     } else if (take && group) await take([]);
     return { ended, next };
   });
