@@ -6,6 +6,8 @@ import type { AppContext } from './context.js';
 import { readBody } from './http-handler.js';
 import { bodyTimeoutError, requestTimeoutError, withTimeout } from './limits/index.js';
 import { operationsFor, type Operation } from './mcp/operations.js';
+import { workflowEvents, type WorkflowEvents } from './mcp/workflow-events.js';
+import type { PubSub } from '../subscriptions/pubsub.js';
 
 /** What a JSON-RPC route over the API's HTTP server needs (/mcp, /a2a). */
 export interface JsonRpcRouteOptions {
@@ -17,6 +19,8 @@ export interface JsonRpcRouteOptions {
   bodyTimeoutMs: number;
   /** Each GraphQL operation the route runs is held to this, as a request to /graphql is. */
   requestTimeoutMs: number;
+  /** Where the workflows a route follows are heard changing. */
+  pubsub: PubSub;
 }
 
 /** An authenticated JSON-RPC request: its context, its parsed body, and its operations. */
@@ -26,6 +30,8 @@ export interface JsonRpcRequest {
   message: unknown;
   /** GraphQL operations with the caller's key, each held to the request limits. */
   run: Operation;
+  /** The events of a workflow of the caller's tenant, for following it (close it after). */
+  events: (rootId: string) => WorkflowEvents;
 }
 
 /**
@@ -86,7 +92,8 @@ export async function openJsonRpc(
       opts.requestTimeoutMs,
       () => requestTimeoutError(opts.requestTimeoutMs),
     );
-  return { context, principal, message, run };
+  const events = (rootId: string) => workflowEvents(opts.pubsub, principal.tenantId, rootId);
+  return { context, principal, message, run, events };
 }
 
 /** A refusal before JSON-RPC starts: the HTTP status GraphQL would give, as a JSON-RPC error. */

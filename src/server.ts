@@ -320,6 +320,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     maxBodyBytes: limits.maxBodyBytes,
     bodyTimeoutMs: limits.bodyTimeoutMs,
     requestTimeoutMs: limits.requestTimeoutMs,
+    pubsub,
   };
   httpServer.on(
     'request',
@@ -342,7 +343,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
         }),
         '/console/*': consoleRoute(deps.consoleDir),
         '/mcp': mcpRoute({ ...jsonRpc, maxWaitSeconds: MCP_MAX_WAIT_SECONDS }),
-        ...a2aRoutes({ ...jsonRpc, uow: services.uow, pubsub }),
+        ...a2aRoutes({ ...jsonRpc, uow: services.uow }),
         ...(metricsOnApiPort ? { '/metrics': metricsRoute(metricsConfig.token, logger) } : {}),
       },
     }),

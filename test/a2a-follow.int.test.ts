@@ -12,6 +12,7 @@ import { withCaller } from '../src/a2a/caller.js';
 import { PlatformExecutor } from '../src/a2a/executor.js';
 import { textRequest } from '../src/a2a/remote.js';
 import { OperationError, type Operation } from '../src/mcp/operations.js';
+import { workflowEvents } from '../src/mcp/workflow-events.js';
 import { createOfflineOrganisation, startOfflineAgents } from './utils/engine.js';
 import { startTestServer, type TestServer } from './utils/server.js';
 
@@ -49,7 +50,12 @@ describe('an A2A task followed by its workflow’s events', { timeout: 30_000 },
     };
     const context = withCaller(
       new ServerCallContext({ user: { isAuthenticated: true, userName: 'test' } }),
-      { tenantId: server.tenantId, run, baseUrl: '' },
+      {
+        tenantId: server.tenantId,
+        run,
+        events: (rootId) => workflowEvents(server.pubsub, server.tenantId, rootId),
+        baseUrl: '',
+      },
     );
     const request = textRequest('Quarterly note\nWrite a short note on the quarter.');
     const bus = new DefaultExecutionEventBus();
@@ -59,7 +65,7 @@ describe('an A2A task followed by its workflow’s events', { timeout: 30_000 },
     });
     const watchers = server.pubsub.subscriberCount('TASK_UPDATED');
     const started = performance.now();
-    await new PlatformExecutor(server.pubsub, NEVER_MS).execute(
+    await new PlatformExecutor(NEVER_MS).execute(
       new RequestContext(request, randomUUID(), randomUUID(), context),
       bus,
     );

@@ -96,6 +96,7 @@ describe('the platform as an MCP server', { timeout: 2 * WORKFLOW_MS }, () => {
 
   it('submits a task, follows it to completion with progress, and reads its result', async () => {
     const progress: { progress: number; total?: number; message?: string }[] = [];
+    const watchers = server.pubsub.subscriberCount('TASK_UPDATED');
     const res = (await admin.callTool(
       {
         name: 'submit_task',
@@ -125,6 +126,8 @@ describe('the platform as an MCP server', { timeout: 2 * WORKFLOW_MS }, () => {
     });
     const counts = progress.map((p) => p.progress);
     expect(counts).toEqual([...counts].sort((a, b) => a - b));
+    // It followed the workflow's events; none is heard once the call answered.
+    expect(server.pubsub.subscriberCount('TASK_UPDATED')).toBe(watchers);
     expect(JSON.parse(text(res))).toEqual(out);
 
     // The same workflow through task_status and the resources.

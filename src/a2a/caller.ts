@@ -1,10 +1,13 @@
 import type { ServerCallContext } from '@a2a-js/sdk/server';
 import type { Operation } from '../mcp/operations.js';
+import type { WorkflowEvents } from '../mcp/workflow-events.js';
 
 /** Who sent an A2A request: its tenant, and GraphQL operations run with its API key. */
 export interface A2ACaller {
   tenantId: string;
   run: Operation;
+  /** The events of a workflow of its tenant, for following it. */
+  events: (rootId: string) => WorkflowEvents;
   /** This server's base URL as the caller reached it (for the cards). */
   baseUrl: string;
 }

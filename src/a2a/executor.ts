@@ -10,8 +10,7 @@ import {
 import { DOCUMENTS, OperationError } from '../mcp/operations.js';
 import { readWorkflow, type WorkflowView } from '../mcp/waiting.js';
 import { callerOf } from './caller.js';
-import { workflowEvents, type RootStatus } from './workflow-events.js';
-import type { PubSub } from '../../subscriptions/pubsub.js';
+import type { RootStatus } from '../mcp/workflow-events.js';
 
 /** How often a followed task's workflow is read again when none of its events came. */
 const POLL_MS = 500;
@@ -135,13 +134,12 @@ export class PlatformExecutor implements AgentExecutor {
   private readonly following = new Map<string, { abort: AbortController; contextId: string }>();
 
   constructor(
-    private readonly pubsub: PubSub,
     /** How long the follower waits for an event of the workflow before reading it anyway. */
     private readonly pollMs = POLL_MS,
   ) {}
 
   async execute(rc: RequestContext, bus: ExecutionEventBus): Promise<void> {
-    const { run, tenantId } = callerOf(rc.context);
+    const { run, events: eventsOf } = callerOf(rc.context);
     const ids = { taskId: rc.taskId, contextId: rc.contextId };
     const task: Task = {
       id: rc.taskId,
@@ -189,7 +187,7 @@ export class PlatformExecutor implements AgentExecutor {
     bus.publish(AgentEvent.task({ ...task, metadata: { platformTaskId: rootId } }));
     const abort = new AbortController();
     this.following.set(rc.taskId, { abort, contextId: rc.contextId });
-    const events = workflowEvents(this.pubsub, tenantId, rootId);
+    const events = eventsOf(rootId);
     try {
       let told = '';
       let state = TaskState.TASK_STATE_SUBMITTED;

@@ -6,7 +6,6 @@ import { callerOf } from './caller.js';
 import { PlatformExecutor, platformTaskOf } from './executor.js';
 import { GraphTaskStore } from './store.js';
 import type { UnitOfWork } from '../services/unit-of-work.js';
-import type { PubSub } from '../../subscriptions/pubsub.js';
 
 /**
  * The SDK's request handler with the platform's parts: tasks in the graph, the executor that
@@ -16,12 +15,12 @@ import type { PubSub } from '../../subscriptions/pubsub.js';
 export class PlatformRequestHandler extends DefaultRequestHandler {
   private readonly tasks: GraphTaskStore;
 
-  constructor(uow: UnitOfWork, pubsub: PubSub, baseUrl: string) {
+  constructor(uow: UnitOfWork, baseUrl: string) {
     const tasks = new GraphTaskStore(uow);
     super(
       agentCard(baseUrl),
       tasks,
-      new PlatformExecutor(pubsub),
+      new PlatformExecutor(),
       undefined,
       undefined,
       undefined,

@@ -10,15 +10,12 @@ import { JsonRpcTransportHandler, ServerCallContext, validateVersion } from '@a2
 import { AuditOutcome } from '../domain/auth.js';
 import { openJsonRpc, refuse, type JsonRpcRouteOptions } from '../json-rpc-route.js';
 import type { UnitOfWork } from '../services/unit-of-work.js';
-import type { PubSub } from '../../subscriptions/pubsub.js';
 import { A2A_PATH, CARD_PATH, agentCard } from './card.js';
 import { withCaller } from './caller.js';
 import { PlatformRequestHandler } from './handler.js';
 
 export interface A2ARouteOptions extends JsonRpcRouteOptions {
   uow: UnitOfWork;
-  /** Where followed tasks' events are heard. */
-  pubsub: PubSub;
 }
 
 /** The base URL a request reached this server by (the cards' URLs). */
@@ -36,7 +33,7 @@ const baseUrlOf = (req: IncomingMessage) =>
 export function a2aRoutes(opts: A2ARouteOptions) {
   // One handler: its event buses (running tasks) are shared by every request. Its own card's
   // URL only serves version checks; the cards callers get are built from the URL they used.
-  const handler = new PlatformRequestHandler(opts.uow, opts.pubsub, 'http://127.0.0.1');
+  const handler = new PlatformRequestHandler(opts.uow, 'http://127.0.0.1');
 
   const card = async (req: IncomingMessage, res: ServerResponse) => {
     if (req.method !== 'GET') return refuse(res, 405, 'METHOD_NOT_ALLOWED', 'Use GET');
@@ -47,7 +44,7 @@ export function a2aRoutes(opts: A2ARouteOptions) {
   const rpc = async (req: IncomingMessage, res: ServerResponse) => {
     const opened = await openJsonRpc(req, res, opts, 'A2A JSON-RPC takes POST');
     if (!opened) return;
-    const { context, principal, run } = opened;
+    const { context, principal, run, events } = opened;
     const message = (opened.message ?? {}) as { method?: unknown; id?: unknown };
     const baseUrl = baseUrlOf(req);
     const user = { isAuthenticated: true, userName: principal.keyId };
@@ -58,7 +55,7 @@ export function a2aRoutes(opts: A2ARouteOptions) {
         tenant: principal.tenantId,
         requestedVersion: typeof version === 'string' ? version : undefined,
       }),
-      { tenantId: principal.tenantId, run, baseUrl },
+      { tenantId: principal.tenantId, run, events, baseUrl },
     );
     const method = typeof message.method === 'string' ? message.method : 'unknown';
     const audit = (outcome: AuditOutcome, code: string | null) =>

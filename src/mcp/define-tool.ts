@@ -4,10 +4,13 @@ import { z } from 'zod';
 import { AppError } from '../domain/errors.js';
 import { OperationError, type Operation } from './operations.js';
 import type { Follow } from './waiting.js';
+import type { WorkflowEvents } from './workflow-events.js';
 
 /** What a tool needs besides its input: the request's operations, audit and progress. */
 export interface ToolContext {
   run: Operation;
+  /** The events of a workflow of the caller's tenant: a waiting tool reads it when it changes. */
+  events: (rootId: string) => WorkflowEvents;
   /** Records the call in the tenant's audit trail (operation `mcp.<tool>`). */
   audit(tool: string, outcome: 'SUCCESS' | 'FAILURE', code: string | null, ids: string[]): void;
   /** Longest wait a tool may be asked for (`waitSeconds`), in seconds. */

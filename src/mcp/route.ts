@@ -28,13 +28,14 @@ export function mcpRoute(opts: McpRouteOptions) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const opened = await openJsonRpc(req, res, opts, 'This MCP endpoint is stateless: use POST');
     if (!opened) return;
-    const { context, principal, message, run } = opened;
+    const { context, principal, message, run, events } = opened;
     const server = new McpServer(
       { name: 'agent-platform', version: VERSION },
       { capabilities: { tools: {}, resources: {} }, instructions: INSTRUCTIONS },
     );
     registerTools(server, {
       run,
+      events,
       maxWaitSeconds: opts.maxWaitSeconds,
       onUnexpected: (err, tool) => context.logger.error({ err, tool }, 'an MCP tool call failed'),
       audit: (tool, outcome, code, ids) => {

@@ -67,7 +67,7 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
       const { submitTask } = await ctx.run<{ submitTask: { id: string } }>(DOCUMENTS.submitTask, {
         input,
       });
-      const view = await followWorkflow(ctx.run, submitTask.id, waitSeconds ?? 0, follow);
+      const view = await followWorkflow(ctx, submitTask.id, waitSeconds ?? 0, follow);
       return { value: view, ids: [submitTask.id] };
     },
   );
@@ -83,7 +83,7 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
       readOnly: true,
     },
     async ({ taskId, waitSeconds }, follow) => ({
-      value: await followWorkflow(ctx.run, taskId, waitSeconds ?? 0, follow),
+      value: await followWorkflow(ctx, taskId, waitSeconds ?? 0, follow),
       ids: [taskId],
     }),
   );

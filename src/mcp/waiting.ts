@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DOCUMENTS, OperationError, type Operation } from './operations.js';
+import type { WorkflowEvents } from './workflow-events.js';
 
 /** Reports progress to the client (steps ended of all steps), or does nothing. */
 export type Progress = (progress: number, total?: number, message?: string) => Promise<void>;
@@ -83,29 +84,36 @@ export async function readWorkflow(run: Operation, taskId: string): Promise<Work
 
 /**
  * The task's workflow now, or, with `waitSeconds`, once it ended or the time is up (whichever
- * comes first), reporting steps ended of all steps (and the task's status) whenever that changes. Reads are short
- * operations of their own, each held to the request limits; the wait itself is not one.
+ * comes first), reporting steps ended of all steps (and the task's status) whenever that
+ * changes. It is read again when the workflow's events say it changed (every POLL_MS without
+ * any). Reads are short operations of their own, each held to the request limits; the wait
+ * itself is not one.
  */
 export async function followWorkflow(
-  run: Operation,
+  o: { run: Operation; events: (rootId: string) => WorkflowEvents },
   taskId: string,
   waitSeconds: number,
   follow: Follow,
 ): Promise<WorkflowView> {
   const until = performance.now() + waitSeconds * 1_000;
+  const events = waitSeconds > 0 ? o.events(taskId) : null;
   let reported = '';
-  for (;;) {
-    const view = await readWorkflow(run, taskId);
-    const ended = view.steps.filter((s) => ENDED.has(s.status)).length;
-    const state = `${ended}/${view.steps.length} ${view.status}`;
-    if (waitSeconds > 0 && state !== reported) {
-      reported = state;
-      await follow.report(ended, Math.max(view.steps.length, 1), `${view.title}: ${view.status}`);
+  try {
+    for (;;) {
+      const view = await readWorkflow(o.run, taskId);
+      const ended = view.steps.filter((s) => ENDED.has(s.status)).length;
+      const state = `${ended}/${view.steps.length} ${view.status}`;
+      if (events && state !== reported) {
+        reported = state;
+        await follow.report(ended, Math.max(view.steps.length, 1), `${view.title}: ${view.status}`);
+      }
+      if (!events || view.finished || performance.now() >= until || follow.signal.aborted) {
+        return view;
+      }
+      await events.wait(Math.min(POLL_MS, until - performance.now()), follow.signal);
     }
-    if (view.finished || performance.now() >= until || follow.signal.aborted) return view;
-    await sleep(Math.min(POLL_MS, until - performance.now()), undefined, {
-      signal: follow.signal,
-    }).catch(() => {});
+  } finally {
+    await events?.close();
   }
 }
 
