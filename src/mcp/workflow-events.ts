@@ -64,8 +64,11 @@ export function workflowEvents(pubsub: PubSub, tenantId: string, rootId: string)
   return {
     async wait(ms, signal) {
       if (!heard) {
-        const woken = new Promise<void>((resolve) => (wake = resolve));
-        await Promise.race([woken, sleep(ms, undefined, { signal }).catch(() => {})]);
+        // An event ends the sleep (and its timer) as the caller's abort does.
+        const woken = new AbortController();
+        wake = () => woken.abort();
+        const either = AbortSignal.any([signal, woken.signal]);
+        await sleep(ms, undefined, { signal: either }).catch(() => {});
         wake = null;
       }
       heard = false;
