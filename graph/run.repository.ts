@@ -2,7 +2,7 @@ import neo4j from 'neo4j-driver';
 import type { Agent } from '../src/domain/agent.js';
 import type { Task, TaskStatus } from '../src/domain/task.js';
 import type { Tx } from './cypher.js';
-import { assignmentsOf, FINISHED, scopedTasks, type TenantScope } from './engine-scope.js';
+import { assignmentsOf, FINISHED } from './engine-scope.js';
 import { effectiveEvaluation } from './evaluation.repository.js';
 import { readAgent, toTask } from './mappers.js';
 import { projection } from './projections.js';
@@ -33,9 +33,9 @@ import { canaryPoint, type AgentVersion } from '../src/domain/agent-version.js';
 import { MERGE_EPISODE, type EpisodeRow } from './memory/episode.repository.js';
 
 /**
- * Runs and leases: starting attempts as :Run nodes, the heartbeat, ending, releasing and
- * abandoning a run (only under the lease), agents' running statistics, expired leases and an
- * agent's work given back. The runs of tasks, for loaders: run-history.repository.ts.
+ * Runs: starting attempts as :Run nodes, ending, releasing and abandoning a run (only under the
+ * lease), agents' running statistics and an agent's work given back. Leases' heartbeat and
+ * expiry: lease.repository.ts. The runs of tasks, for loaders: run-history.repository.ts.
  */
 
 export interface RunStart {
@@ -101,33 +101,6 @@ export async function startRuns(tx: Tx, runs: RunStart[]): Promise<Map<string, S
 /** One run: startRuns for a single step. */
 export async function startRun(tx: Tx, run: RunStart): Promise<void> {
   await startRuns(tx, [run]);
-}
-
-/**
- * Extends the leases of a worker's running steps, all in one statement; returns the ids it
- * extended (a step missing is no longer this worker's). Locks in id order, like every writer
- * that locks several tasks.
- */
-export async function renewLeases(
-  tx: Tx,
-  taskIds: string[],
-  workerId: string,
-  leaseMs: number,
-): Promise<Set<string>> {
-  const rows = await tx.run<{ id: string }>({
-    cypher: `
-      UNWIND $taskIds AS id
-      MATCH (t:Task {id: id}) USING INDEX SEEK t:Task(id)
-      WHERE t.status = 'IN_PROGRESS' AND t.leaseOwner = $workerId
-      ${lockAndBump('t', 'Task')}
-      // Checked again under the lock: a heartbeat that matched just before the step's end
-      // committed must not give a lease back to the task (it then "expired" and ran again).
-      WITH t WHERE t.status = 'IN_PROGRESS' AND t.leaseOwner = $workerId
-      SET t.leaseExpiresAt = datetime() + duration({milliseconds: $leaseMs})
-      RETURN t.id AS id`,
-    params: { taskIds: [...taskIds].sort(), workerId, leaseMs: neo4j.int(leaseMs) },
-  });
-  return new Set(rows.map((r) => r.id));
 }
 
 /**
@@ -331,27 +304,6 @@ export async function recordPerformance(
           h.scoreSum = coalesce(h.scoreSum, 0.0) + coalesce(score, 0.0)`,
     params: { agentId, taskId, success, latencyMs, runId, runCostUsd },
   });
-}
-
-/** Tasks whose lease ran out (their worker died or stalled): back to READY, or FAILED when out of attempts. */
-export async function expireLeases(tx: Tx, tenants: TenantScope = null): Promise<Task[]> {
-  const rows = await tx.run<{ t: NodeLike }>({
-    cypher: `
-      ${scopedTasks('t', ['IN_PROGRESS'], tenants)} AND t.leaseExpiresAt < datetime()
-      ${lockAndBump('t', 'Task')}
-      WITH t WHERE t.status = 'IN_PROGRESS' AND t.leaseExpiresAt < datetime()
-      // Unlabeled, or the planner may start from every RUNNING run (engine-scope.ts): of what
-      // points OF at a task, only runs have a status.
-      OPTIONAL MATCH (t)<-[:OF]-(r {status: 'RUNNING'})
-      SET r.status = 'ABANDONED', r.endedAt = datetime(), r.error = 'lease expired: worker ' + t.leaseOwner + ' stopped answering'
-      WITH DISTINCT t
-      SET t.status = CASE WHEN t.attempts >= t.maxAttempts THEN 'FAILED' ELSE 'READY' END,
-          t.error = 'lease expired: worker ' + t.leaseOwner + ' stopped answering',
-          t.leaseOwner = null, t.leaseExpiresAt = null, t.updatedAt = datetime()
-      RETURN t`,
-    params: { tenants },
-  });
-  return rows.map((r) => toTask(r.t));
 }
 
 /**

@@ -289,7 +289,7 @@ describe('the engine’s round trips', () => {
       const heartbeats: string[][] = [];
       server.graph.onStatement = (q) => {
         const name = statementName(q.cypher);
-        if (name === 'run.repository.renewLeases' || name === 'run.repository.heartbeat') {
+        if (name === 'lease.repository.renewLeases' || name === 'run.repository.heartbeat') {
           const p = q.params as { taskIds?: string[]; taskId?: string };
           heartbeats.push([...(p.taskIds ?? [p.taskId!])].sort());
         }

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { anyPromotable, promotableTasks } from '../../graph/promotion.repository.js';
-import { renewLeases } from '../../graph/run.repository.js';
+import { renewLeases } from '../../graph/lease.repository.js';
 import { settleableParentOf } from '../../graph/settlement.repository.js';
 import type { PubSub } from '../../subscriptions/pubsub.js';
 import { UnavailableError } from '../domain/errors.js';

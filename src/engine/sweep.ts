@@ -6,7 +6,7 @@
 import type { Tx } from '../../graph/cypher.js';
 import { readyOutsideClaimOrder } from '../../graph/claim.repository.js';
 import { changeStatuses } from '../../graph/promotion.repository.js';
-import { expireLeases } from '../../graph/run.repository.js';
+import { expireLeases } from '../../graph/lease.repository.js';
 import {
   cancelSubtrees,
   orphanedSteps,
