@@ -74,6 +74,25 @@ export function writeEvaluation(tx: Tx, e: NewEvaluation): Promise<Evaluation | 
   return batched(tx, writeEvaluationBatch, e, [e.id]);
 }
 
+/**
+ * Writes (or replaces) the evaluation `e` (an `evaluationParam`) of the subject bound to `s`,
+ * the tenant's, as `ev`: for writeEvaluationBatch, and for the statement that ends a run
+ * (run.repository.ts: endRun's `evaluation`).
+ */
+export const WRITE_EVALUATION = (e: string, s: string) => `
+      MERGE (ev:Evaluation {id: ${e}.id})
+        ON CREATE SET ev.tenantId = ${e}.tenantId
+      SET ev.source = ${e}.source, ev.score = ${e}.score, ev.verdict = ${e}.verdict,
+          ev.rubric = ${e}.rubric, ev.reasons = ${e}.reasons, ev.comment = ${e}.comment,
+          ev.by = ${e}.by, ev.offline = ${e}.offline, ev.createdAt = datetime()
+      MERGE (ev)-[:EVALUATES]->(${s})`;
+
+/** An evaluation as WRITE_EVALUATION takes it: its verdict follows from the score unless given. */
+export const evaluationParam = (e: NewEvaluation) => ({
+  ...e,
+  verdict: e.verdict ?? verdictOf(e.score),
+});
+
 /** Evaluations written at once on one transaction (a group commit's ends) share a statement. */
 async function writeEvaluationBatch(
   tx: Tx,
@@ -87,21 +106,14 @@ async function writeEvaluationBatch(
         UNION MATCH (s:Task {id: e.subjectId}) WHERE e.subjectLabel = 'Task' RETURN s
       }
       WITH e, s WHERE s.tenantId = e.tenantId
-      MERGE (ev:Evaluation {id: e.id})
-        ON CREATE SET ev.tenantId = e.tenantId
-      SET ev.source = e.source, ev.score = e.score, ev.verdict = e.verdict, ev.rubric = e.rubric,
-          ev.reasons = e.reasons, ev.comment = e.comment, ev.by = e.by, ev.offline = e.offline,
-          ev.createdAt = datetime()
-      MERGE (ev)-[:EVALUATES]->(s)
+      ${WRITE_EVALUATION('e', 's')}
       // A finished root was judged: its family may now be recurring, or its verdict changed.
       // The skills pass looks at the family (graph/skill.repository.ts: skillSources).
       FOREACH (_ IN CASE WHEN s:Task AND s.status IN ${FINISHED} AND s.family IS NOT NULL
                           AND NOT EXISTS { (s)-[:SUBTASK_OF]->() } THEN [1] ELSE [] END |
         SET s.skillDueAt = datetime())
       RETURN ev, e.subjectLabel AS label, s.id AS subjectId`,
-    params: {
-      evaluations: evaluations.map((e) => ({ ...e, verdict: e.verdict ?? verdictOf(e.score) })),
-    },
+    params: { evaluations: evaluations.map(evaluationParam) },
   });
   const written = new Map(
     rows.map((r) => {

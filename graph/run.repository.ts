@@ -3,7 +3,12 @@ import type { Agent } from '../src/domain/agent.js';
 import type { Task, TaskStatus } from '../src/domain/task.js';
 import type { Tx } from './cypher.js';
 import { assignmentsOf, FINISHED } from './engine-scope.js';
-import { effectiveEvaluation } from './evaluation.repository.js';
+import {
+  effectiveEvaluation,
+  evaluationParam,
+  WRITE_EVALUATION,
+  type NewEvaluation,
+} from './evaluation.repository.js';
 import { readAgent, toTask } from './mappers.js';
 import { projection } from './projections.js';
 import type { NodeLike } from './page.js';
@@ -166,6 +171,12 @@ export interface RunOutcome {
    * (a group commit's) read theirs after all of them, with promotableDependants.
    */
   promote?: boolean;
+  /**
+   * Its objective evaluation, scored for the cost its executor booked (`bookedUsd`): written
+   * here when the run's recorded model calls cost that (EndedRun.evaluated); else the caller
+   * writes one scored for the cost read (EndedRun.costUsd), as the graph's record counts.
+   */
+  evaluation?: { bookedUsd: number; evaluation: NewEvaluation } | null;
 }
 
 /** What endRun read while ending a run, so that nothing after it reads the same again. */
@@ -182,6 +193,8 @@ export interface EndedRun {
   event: TaskEvent | null;
   /** The dependants its end may move, when asked to `promote` and read here; else null. */
   promotable: Promotable[] | null;
+  /** The outcome's `evaluation` was written. */
+  evaluated: boolean;
 }
 
 /**
@@ -203,6 +216,7 @@ async function endRunBatch(tx: Tx, outcomes: RunOutcome[]): Promise<(EndedRun | 
       isRoot: boolean;
       hasDependants: boolean;
       promotable: PromotableRow[] | null;
+      evaluated: boolean;
     } & Partial<Omit<TaskEventRow, 't'>>
   >({
     cypher: `
@@ -241,8 +255,14 @@ async function endRunBatch(tx: Tx, outcomes: RunOutcome[]): Promise<(EndedRun | 
         OPTIONAL MATCH (r)-[:CALLED]->(c:LLMCall)
         RETURN sum(coalesce(c.costUsd, 0.0)) AS costUsd
       }
+      WITH *, o.evaluation IS NOT NULL AND abs(costUsd - o.evaluation.bookedUsd) < 1e-9
+              AND r.tenantId = o.evaluation.tenantId AS evaluated
+      CALL (o, r, evaluated) {
+        WITH o.evaluation AS e, r WHERE evaluated
+        ${WRITE_EVALUATION('e', 'r')}
+      }
       RETURN o.runId AS runId, t, a.id AS agentId, costUsd, seq, previousAt, ancestors, isRoot,
-             EXISTS { (t)<-[:DEPENDS_ON]-() } AS hasDependants, promotable`,
+             EXISTS { (t)<-[:DEPENDS_ON]-() } AS hasDependants, promotable, evaluated`,
     // Locked in task id order, as every writer that locks several tasks does.
     params: {
       runs: [...outcomes]
@@ -253,6 +273,9 @@ async function endRunBatch(tx: Tx, outcomes: RunOutcome[]): Promise<(EndedRun | 
           announce: false,
           episode: null,
           ...o,
+          evaluation: o.evaluation
+            ? { ...evaluationParam(o.evaluation.evaluation), bookedUsd: o.evaluation.bookedUsd }
+            : null,
           // Rows of one statement do not reliably see each other's ends (batch.ts).
           promote: outcomes.length === 1 && o.promote === true,
           retryInMs: o.retryInMs == null ? null : neo4j.int(Math.round(o.retryInMs)),
@@ -263,13 +286,14 @@ async function endRunBatch(tx: Tx, outcomes: RunOutcome[]): Promise<(EndedRun | 
   });
   const ended = new Map(
     rows.map((row) => {
-      const { agentId, isRoot, hasDependants } = row;
+      const { agentId, isRoot, hasDependants, evaluated } = row;
       const costUsd = Number(row.costUsd ?? 0);
       // The event's columns are all there when it numbered one (seq), all null when not.
       const event = row.seq == null ? null : taskEventOf(row as TaskEventRow);
       const task = event?.task ?? toTask(row.t);
       const promotable = row.promotable && toPromotable(row.promotable);
-      return [row.runId, { task, agentId, costUsd, isRoot, hasDependants, event, promotable }];
+      const ended = { task, agentId, costUsd, isRoot, hasDependants, event, promotable, evaluated };
+      return [row.runId, ended];
     }),
   );
   return outcomes.map((o) => ended.get(o.runId) ?? null);

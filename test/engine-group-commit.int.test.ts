@@ -91,8 +91,9 @@ describe('group commit of steps’ ends', () => {
       for (const names of groups) {
         const count = (name: string) => names.filter((n) => n === name).length;
         expect(count('run.repository.endRunBatch')).toBe(1);
-        expect(count('evaluation.repository.writeEvaluationBatch')).toBe(1);
-        // Their results' episodes are made by the statement that ends their runs.
+        // Their results' episodes, and their runs' evaluations (their calls cost what was
+        // booked: nothing), are made by the statement that ends their runs.
+        expect(count('evaluation.repository.writeEvaluationBatch')).toBe(0);
         expect(count('memory/episode.repository.mergeEpisodeBatch')).toBe(0);
         expect(count('promotion.repository.promotableDependantBatch')).toBe(1);
         // `last`, which all eight unblock, is promoted once, then its event and the ends' ones.
@@ -108,6 +109,16 @@ describe('group commit of steps’ ends', () => {
         }),
       );
       expect(episodes.map((e) => e.content)).toEqual([...keys.map((k) => `done ${k}`), 'last']);
+      // And each its own run's evaluation.
+      const judged = await server.graph.read((tx) =>
+        tx.run<{ runs: number; judged: number }>({
+          cypher: `MATCH (r:Run)-[:OF]->(:Task {tenantId: $tenantId})
+                   RETURN count(r) AS runs,
+                          sum(count { (r)<-[:EVALUATES]-(:Evaluation {source: 'OBJECTIVE'}) }) AS judged`,
+          params: { tenantId: server.tenantId },
+        }),
+      );
+      expect(judged).toEqual([{ runs: keys.length + 1, judged: keys.length + 1 }]);
     });
   });
 

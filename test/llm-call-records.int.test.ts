@@ -122,7 +122,7 @@ describe('model call records', () => {
     step = {
       task: { id: taskId, tenantId: server.tenantId },
       agent,
-      run: { id: runId, attempt: 1 },
+      run: { id: runId, attempt: 1, spent: { usd: 0 } },
       inputs: {},
       signal: new AbortController().signal,
     } as unknown as StepContext;
@@ -158,6 +158,8 @@ describe('model call records', () => {
       runId: step.run.id,
       agentId: step.agent.id,
     });
+    // Booked on the step's run as it was recorded: its end judges the run without reading it.
+    expect(step.run.spent!.usd).toBe(call!.c.costUsd);
   });
 
   it("records the tokens of an answer that OpenAI's client itself refuses to parse", async () => {

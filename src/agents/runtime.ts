@@ -80,6 +80,7 @@ export function createAgentRuntime(deps: {
         runId: step.run.id,
         taskId: step.task.id,
         agentId: step.agent.id,
+        spent: step.run.spent,
         prices: deps.llm.prices,
         describe: describeModel(request, deps.llm),
         log: deps.logger,

@@ -16,7 +16,17 @@ export interface StepInput {
 export interface StepContext {
   task: Task;
   agent: Agent;
-  run: { id: string; attempt: number };
+  run: {
+    id: string;
+    attempt: number;
+    /**
+     * Where the model calls of this attempt book their cost (USD) as they are made: the
+     * platform's recorder does (src/llm/accounting.ts). The run's objective evaluation is
+     * written with its end when the recorded calls cost this much, else in a statement after it
+     * for what they cost: booking saves a round trip, it never decides the cost.
+     */
+    spent?: { usd: number };
+  };
   /** The dependencies' results, by their step key (or id when they have none). */
   inputs: Record<string, StepInput>;
   /**

@@ -16,7 +16,12 @@ import { holdForInput } from '../../graph/tool-approval.repository.js';
 import type { Agent } from '../domain/agent.js';
 import { TaskStatus, isFinished, type Task } from '../domain/task.js';
 import { budgetErrorOf } from '../llm/budget.js';
-import { evaluateRootTask, evaluateRunEnd } from '../evolution/evaluate/record.js';
+import {
+  evaluateRootTask,
+  evaluatedEvent,
+  recordEvaluation,
+  runEvaluation,
+} from '../evolution/evaluate/record.js';
 import { runResultEpisode } from '../memory/ingest/sources.js';
 import { emitTaskEvents, publishTasks } from '../services/task-events.js';
 import type { EngineContext } from './context.js';
@@ -38,6 +43,8 @@ export interface Attempt {
   startedAt: number;
   signal: AbortSignal;
   writes: PendingWrites;
+  /** What its model calls cost as its executor books them (StepContext's `run.spent`). */
+  spent: { usd: number };
   /** The step timeout it runs under (scores the objective evaluation); unknown when absent. */
   timeoutMs?: number;
   /** The workflow's root and the agent's capabilities, read when claimed, for its episode. */
@@ -108,9 +115,34 @@ export async function recordOutcome(
   // less), when nothing after it in the transaction changes a task: no queued writes (they
   // may), no expansion, no held tool calls.
   const announce = held === null && ('error' in outcome || (!outcome.expand && a.writes.none));
+  // Every ended run is judged on objective signals with its outcome (issue 12), except one that
+  // waits (a spent budget is nobody's fault in the step, like its performance below). Its end
+  // writes the judgement when the graph's calls cost what the executor booked (a round trip
+  // less); else it is written after it, for the cost the end read.
+  const signals = {
+    status: 'error' in outcome ? ('FAILED' as const) : ('SUCCEEDED' as const),
+    attempt: Math.max(1, task.attempts),
+    maxAttempts: task.maxAttempts,
+    willRetry: retry,
+    timedOut: failure?.timedOut ?? false,
+    latencyMs,
+    timeoutMs: a.timeoutMs ?? null,
+  };
+  const run = { tenantId: task.tenantId, runId };
+  const bookedUsd = a.spent.usd;
+  const judged = waits ? null : runEvaluation(run, { ...signals, costUsd: bookedUsd });
   const end = await ctx.end(async (tx, emit, group) => {
     const { workerId } = ctx;
-    const base = { taskId: task.id, runId, workerId, latencyMs, announce, promote: announce };
+    const evaluation = judged && { bookedUsd, evaluation: judged };
+    const base = {
+      taskId: task.id,
+      runId,
+      workerId,
+      latencyMs,
+      evaluation,
+      announce,
+      promote: announce,
+    };
     let ended: Awaited<ReturnType<typeof endRun>>;
     if (!('error' in outcome)) {
       // The result becomes an episode of memory, ingested later in the background (issue 11).
@@ -158,26 +190,12 @@ export async function recordOutcome(
     }
     // A held attempt's calls are not waste: its checkpoint keeps their answers for the resume.
     if ('error' in outcome && !held) await markCallsAbandoned(tx, [runId]);
-    // Every ended run is judged on objective signals with its outcome (issue 12), except one
-    // stopped by a spent budget (nobody's fault in the step, like its performance below); a root
-    // task that ended here (its planning failed, or it ran alone) is judged too.
-    if (!waits) {
-      await evaluateRunEnd(
-        tx,
-        emit,
-        { tenantId: task.tenantId, runId },
-        {
-          status: 'error' in outcome ? 'FAILED' : 'SUCCEEDED',
-          attempt: Math.max(1, task.attempts),
-          maxAttempts: task.maxAttempts,
-          willRetry: retry,
-          timedOut: failure?.timedOut ?? false,
-          latencyMs,
-          timeoutMs: a.timeoutMs ?? null,
-          costUsd: ended.costUsd,
-        },
-      );
+    if (judged && ended.evaluated) emit(evaluatedEvent(judged));
+    else if (judged) {
+      const costUsd = ended.costUsd;
+      await recordEvaluation(tx, emit, runEvaluation(run, { ...signals, costUsd }));
     }
+    // A root task that ended here (its planning failed, or it ran alone) is judged too.
     const finished = [TaskStatus.COMPLETED, TaskStatus.FAILED].includes(ended.task.status);
     if (finished && ended.isRoot) await evaluateRootTask(tx, emit, task.id);
     // Statistics are kept per required capability: a step that requires none has none to keep.

@@ -316,6 +316,7 @@ export class Scheduler {
       startedAt: performance.now(),
       signal: controller.signal,
       writes: new PendingWrites(controller.signal),
+      spent: { usd: 0 },
       timeoutMs: this.o.stepTimeoutMs,
     };
     const stopBeating = this.leases.hold(task.id, leasedAt, () =>
@@ -339,7 +340,7 @@ export class Scheduler {
         const { result, expand } = await this.o.executor({
           task,
           agent,
-          run: { id: runId, attempt: task.attempts },
+          run: { id: runId, attempt: task.attempts, spent: attempt.spent },
           inputs,
           signal: controller.signal,
           writes: attempt.writes,

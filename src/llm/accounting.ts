@@ -29,6 +29,8 @@ export interface LLMCallRecorderOptions {
   log?: CallLog;
   /** How a refused write is retried (call-writer.ts). */
   writeRetry?: WriteRetry;
+  /** Where each call's cost is added as it is recorded: its step's `run.spent` (executor.ts). */
+  spent?: { usd: number };
 }
 
 /** Tokens and the reporting model of one answer. */
@@ -207,6 +209,7 @@ export class LLMCallRecorder extends BaseCallbackHandler {
       taskId: o.taskId ?? null,
       agentId: o.agentId ?? null,
     };
+    if (o.spent) o.spent.usd += call.costUsd;
     countModelCall(call, cause);
     spanModelCall(call, this.traceParent, cause, content);
     const done = writeCall(this.write, call, o.log, o.writeRetry);

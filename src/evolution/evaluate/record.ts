@@ -34,7 +34,7 @@ export async function recordEvaluation(
 }
 
 /** The EVALUATED event of an evaluation. */
-export function evaluatedEvent(e: Evaluation) {
+export function evaluatedEvent(e: Omit<Evaluation, 'createdAt'>) {
   return {
     topic: TOPICS.evolution,
     payload: {
@@ -47,15 +47,17 @@ export function evaluatedEvent(e: Evaluation) {
   };
 }
 
-/** The objective evaluation of an attempt that just ended (its cost as endRun read it). */
-export async function evaluateRunEnd(
-  tx: Tx,
-  emit: Emit,
+/**
+ * The objective evaluation of an attempt that just ended, for the cost its model calls had:
+ * written by the statement that ends the run when the graph's calls cost that (endRun's
+ * `evaluation`), else by `recordEvaluation` with the cost endRun read (src/engine/record.ts).
+ */
+export function runEvaluation(
   run: { tenantId: string; runId: string },
   signals: Omit<RunSignals, 'costReferenceUsd'>,
-): Promise<Evaluation | null> {
+): Omit<Evaluation, 'createdAt'> {
   const scored = objectiveOfRun({ ...signals, costReferenceUsd: COST_REFERENCE_USD });
-  return recordEvaluation(tx, emit, {
+  return {
     id: evaluationId(run.runId, EvaluationSource.OBJECTIVE),
     tenantId: run.tenantId,
     subjectLabel: 'Run',
@@ -64,7 +66,7 @@ export async function evaluateRunEnd(
     comment: null,
     by: null,
     offline: false,
-  });
+  };
 }
 
 /**
