@@ -255,6 +255,7 @@ async function endRunBatch(tx: Tx, outcomes: RunOutcome[]): Promise<(EndedRun | 
         OPTIONAL MATCH (r)-[:CALLED]->(c:LLMCall)
         RETURN sum(coalesce(c.costUsd, 0.0)) AS costUsd
       }
+      // Within 1e-9: the booking and this sum add the same costs in different orders.
       WITH *, o.evaluation IS NOT NULL AND abs(costUsd - o.evaluation.bookedUsd) < 1e-9
               AND r.tenantId = o.evaluation.tenantId AS evaluated
       CALL (o, r, evaluated) {
