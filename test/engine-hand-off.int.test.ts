@@ -14,7 +14,7 @@ import {
   untilAborted,
   withScheduler,
 } from './utils/engine-steps.js';
-import type { TestServer } from './utils/server.js';
+import { recordTransactions } from './utils/statements.js';
 
 /**
  * Hand-off (src/engine/hand-off.ts, issue 15): a step's end that makes a dependant READY claims
@@ -23,32 +23,6 @@ import type { TestServer } from './utils/server.js';
  * starts, and the dependant is queued like any step.
  */
 describe('hand-off of a dependant to the slot its dependency frees', () => {
-  /** The statements of each write transaction, and which task each endRun/startRuns was for. */
-  function recordTransactions(server: TestServer) {
-    type Started = { taskId: string; workerId: string };
-    const txs = new Map<
-      Tx,
-      { names: string[]; ended: string[]; started: string[]; owners: Started[] }
-    >();
-    server.graph.onStatement = (q, tx) => {
-      const entry = txs.get(tx) ?? { names: [], ended: [], started: [], owners: [] };
-      const name = statementName(q.cypher);
-      entry.names.push(name);
-      const params = q.params as Record<string, unknown> | undefined;
-      if (name === 'run.repository.endRunBatch') {
-        const runs = (params?.runs ?? []) as { taskId: string }[];
-        entry.ended.push(...runs.map((r) => r.taskId));
-      }
-      if (name === 'run.repository.startRuns') {
-        const runs = (params?.runs ?? []) as Started[];
-        entry.started.push(...runs.map((r) => r.taskId));
-        entry.owners.push(...runs.map(({ taskId, workerId }) => ({ taskId, workerId })));
-      }
-      txs.set(tx, entry);
-    };
-    return txs;
-  }
-
   it('starts a chain’s next step in the transaction that ends the step before it', async () => {
     await inTenant(async (server) => {
       await createOperators(server, { Operator: [] });

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { Tx } from '../graph/cypher.js';
 import { recordLLMCall } from '../graph/llm-call.repository.js';
-import { statementName } from '../graph/statement-name.js';
 import type { Executor } from '../src/engine/executor.js';
 import { allFinished, waitForWorkflow } from './utils/engine.js';
 import { createOperators, inTenant, startPlan, withScheduler } from './utils/engine-steps.js';
+import { recordTransactions } from './utils/statements.js';
 
 /** Over the objective evaluation's reference of $0.05: a success scores 1 - 0.04. */
 const COST = 0.07;
@@ -49,15 +48,7 @@ describe('a run’s objective evaluation and its cost', () => {
         return { result: 'done' };
       };
       // Each ends in a transaction of its own: one waits for the one before.
-      const written = new Map<Tx, { names: string[]; taskIds: string[] }>();
-      server.graph.onStatement = (q, tx) => {
-        const seen = written.get(tx) ?? { names: [], taskIds: [] };
-        const name = statementName(q.cypher);
-        seen.names.push(name);
-        const ended = name === 'run.repository.endRunBatch' ? q.params!.runs : [];
-        seen.taskIds.push(...(ended as { taskId: string }[]).map((r) => r.taskId));
-        written.set(tx, seen);
-      };
+      const written = recordTransactions(server);
       let ids: Record<string, string>;
       try {
         ids = await startPlan(server, [
@@ -84,7 +75,7 @@ describe('a run’s objective evaluation and its cost', () => {
       );
       const of = (key: string) => evaluations.filter((e) => e.taskId === ids[key]);
       const endOf = (key: string) =>
-        [...written.values()].find((s) => s.taskIds.includes(ids[key]!))!.names;
+        [...written.values()].find((s) => s.ended.includes(ids[key]!))!.names;
       const separately = 'evaluation.repository.writeEvaluationBatch';
       // Booked and recorded: judged with the cost, by the statement that ended the run.
       expect(of('a')).toEqual([

@@ -34,3 +34,29 @@ export async function statementsByTransaction(
   }
   return [...byTx.values()];
 }
+
+/** The statements of each write transaction, and which task each endRun/startRuns was for. */
+export function recordTransactions(server: { graph: Graph }) {
+  type Started = { taskId: string; workerId: string };
+  const txs = new Map<
+    Tx,
+    { names: string[]; ended: string[]; started: string[]; owners: Started[] }
+  >();
+  server.graph.onStatement = (q, tx) => {
+    const entry = txs.get(tx) ?? { names: [], ended: [], started: [], owners: [] };
+    const name = statementName(q.cypher);
+    entry.names.push(name);
+    const params = q.params as Record<string, unknown> | undefined;
+    if (name === 'run.repository.endRunBatch') {
+      const runs = (params?.runs ?? []) as { taskId: string }[];
+      entry.ended.push(...runs.map((r) => r.taskId));
+    }
+    if (name === 'run.repository.startRuns') {
+      const runs = (params?.runs ?? []) as Started[];
+      entry.started.push(...runs.map((r) => r.taskId));
+      entry.owners.push(...runs.map(({ taskId, workerId }) => ({ taskId, workerId })));
+    }
+    txs.set(tx, entry);
+  };
+  return txs;
+}
