@@ -114,8 +114,10 @@ describe('compiled queries answer as graphql-js does', () => {
       ],
     ],
     [
+      // Without its score: Lucene scores by the whole index's statistics, which other suites'
+      // tasks change between the two sends (CI: 5.77 then 7.20). Floats: the proficiencies above.
       'a search hit list',
-      () => [`{ search(query: "alpha", first: 5) { score node { __typename id } } }`],
+      () => [`{ search(query: "alpha", first: 5) { node { __typename id } } }`],
     ],
     [
       'an unknown task: NOT_FOUND, and the whole answer null',
