@@ -70,7 +70,7 @@ export function storedBudgetsQuery(
 /** The sum of each limited scope; the only text spliced in is this fixed allow-list. */
 const SPENT: Record<BudgetScope, string> = {
   TENANT: `CALL () {
-        OPTIONAL MATCH (c:LLMCall {tenantId: $tenantId})
+        OPTIONAL MATCH (c:LLMCall {tenantId: $tenantId}) USING INDEX SEEK c:LLMCall(tenantId)
         RETURN {tokens: coalesce(sum(c.totalTokens), 0), usd: coalesce(sum(c.costUsd), 0.0)} AS TENANT
       }`,
   AGENT: `CALL () {
