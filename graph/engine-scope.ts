@@ -30,6 +30,22 @@ export function scopedTasks(v: string, statuses: string[], tenants: TenantScope)
 }
 
 /**
+ * Starts a statement at the scope's nodes of `label` whose `due` property is set (reflection's
+ * ended runs, the skills pass's roots), from their `(tenantId, due)` index whatever the
+ * statistics say: a dedicated worker seeks its tenants' entries, so a tenant nobody reflects on
+ * (its runs stay due) costs it nothing; one serving all tenants scans the index, which holds
+ * only what is due. Ends in a WHERE the caller continues with `AND …`.
+ */
+export function scopedDue(v: string, label: string, due: string, tenants: TenantScope): string {
+  return tenants === null
+    ? `MATCH (${v}:${label}) USING INDEX ${v}:${label}(tenantId, ${due})
+      WHERE ${v}.tenantId IS NOT NULL AND ${v}.${due} IS NOT NULL`
+    : `UNWIND $tenants AS scoped WITH DISTINCT scoped
+      MATCH (${v}:${label}) USING INDEX SEEK ${v}:${label}(tenantId, ${due})
+      WHERE ${v}.tenantId = scoped AND ${v}.${due} IS NOT NULL`;
+}
+
+/**
  * The tasks assigned to the agent bound as `agent`, walked from it, binding the assignment as
  * `rel` and the task as `task`; filter them after it. In one pattern with a status filter,
  * where Task statistics said few, the planner scanned every tenant's tasks by status and

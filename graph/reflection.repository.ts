@@ -1,6 +1,6 @@
 import neo4j from 'neo4j-driver';
 import type { Tx } from './cypher.js';
-import { IN_SCOPE, type TenantScope } from './engine-scope.js';
+import { scopedDue, type TenantScope } from './engine-scope.js';
 import { effectiveEvaluation } from './evaluation.repository.js';
 import { lockAndBump } from './locks.js';
 
@@ -41,13 +41,12 @@ const SUBJECT = (r: string, t: string) => `
   score, verdict, ${FEEDBACK(r)} AS feedback`;
 
 /**
- * The ended runs no pass has reflected on yet, read from their own index whatever the
+ * The scope's ended runs no pass has reflected on yet, read from their own index whatever the
  * statistics say: by `reflectedAt IS NULL` every ended run of every tenant was read each tick.
  */
-const DUE = `
-  MATCH (r:Run) USING INDEX r:Run(reflectionDueAt)
-  WHERE r.reflectionDueAt IS NOT NULL AND ${IN_SCOPE('r')} AND r.reflectedAt IS NULL
-    AND r.status IN ['SUCCEEDED', 'FAILED']`;
+const DUE = (tenants: TenantScope) => `
+  ${scopedDue('r', 'Run', 'reflectionDueAt', tenants)}
+    AND r.reflectedAt IS NULL AND r.status IN ['SUCCEEDED', 'FAILED']`;
 
 /**
  * Ended runs with an effective evaluation that no pass has reflected on yet, oldest first, at
@@ -60,7 +59,7 @@ export function unreflectedRuns(
 ): Promise<ReflectionSubject[]> {
   return tx.run<ReflectionSubject & Record<string, unknown>>({
     cypher: `
-      ${DUE}
+      ${DUE(tenants)}
       WITH r ORDER BY r.endedAt, r.id LIMIT $scan
       MATCH (r)-[:OF]->(t:Task) WHERE t.tenantId = r.tenantId AND coalesce(t.key, '') <> 'synthesis'
       CALL (r) { ${effectiveEvaluation('r')} }
@@ -83,7 +82,7 @@ export async function skipUnreflectable(
 ): Promise<number> {
   const [row] = await tx.run<{ n: number }>({
     cypher: `
-      ${DUE}
+      ${DUE(tenants)}
       MATCH (r)-[:OF]->(t:Task)
       WITH r, t WHERE t.key = 'synthesis'
         OR (r.endedAt < datetime() - duration('PT1H') AND NOT EXISTS { (:Evaluation)-[:EVALUATES]->(r) })

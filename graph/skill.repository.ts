@@ -1,7 +1,7 @@
 import neo4j from 'neo4j-driver';
 import type { Skill, SkillStatus, SkillStep } from '../src/domain/skill.js';
 import type { Tx } from './cypher.js';
-import { FINISHED, IN_SCOPE, type TenantScope } from './engine-scope.js';
+import { FINISHED, IN_SCOPE, scopedDue, type TenantScope } from './engine-scope.js';
 import { effectiveEvaluation } from './evaluation.repository.js';
 import { iso } from './mappers.js';
 import type { NodeLike } from './page.js';
@@ -54,8 +54,7 @@ export async function skillSources(
     full: boolean;
   }>({
     cypher: `
-      MATCH (d:Task) USING INDEX d:Task(skillDueAt)
-      WHERE d.skillDueAt IS NOT NULL AND ${IN_SCOPE('d')}
+      ${scopedDue('d', 'Task', 'skillDueAt', tenants)}
       WITH d ORDER BY d.skillDueAt, d.id LIMIT $limit
       WITH d.tenantId AS tenantId, d.family AS family, collect({id: d.id, dueAt: d.skillDueAt, tenantId: d.tenantId, family: d.family}) AS due
       CALL (tenantId, family) {

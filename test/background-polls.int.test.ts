@@ -24,6 +24,9 @@ import { startTestServer, type TestServer } from './utils/server.js';
 describe('the background polls', () => {
   let server: TestServer;
   const other = `other-${randomUUID()}`;
+  // A tenant no worker of the polls serves: its runs and roots stay due (nothing reflects on
+  // them or looks for their skills), and must not cost the served tenants' polls anything.
+  const unserved = `unserved-${randomUUID()}`;
   const prof = profiler();
   beforeAll(async () => {
     server = await startTestServer();
@@ -31,9 +34,9 @@ describe('the background polls', () => {
   afterAll(async () => {
     await server.graph.write((tx) =>
       tx.run({
-        cypher: `MATCH (n {tenantId: $other}) WHERE n:Episode OR n:Run OR n:Task OR n:Knowledge
-                   OR n:Agent OR n:Capability DETACH DELETE n`,
-        params: { other },
+        cypher: `MATCH (n) WHERE n.tenantId IN [$other, $unserved] AND (n:Episode OR n:Run OR n:Task
+                   OR n:Knowledge OR n:Agent OR n:Capability) DETACH DELETE n`,
+        params: { other, unserved },
       }),
     );
     await prof.close();
@@ -74,7 +77,8 @@ describe('the background polls', () => {
     const before = await polls();
     // Another tenant's history: 500 each of ingested episodes, ended runs reflected on,
     // retired lessons and notes, completed root tasks looked at before (each requiring a
-    // capability), and agents made by people.
+    // capability), and agents made by people; and the unserved tenant's 500 ended runs and
+    // 500 completed roots, all still due.
     await server.graph.write((tx) =>
       tx.run({
         cypher: `
@@ -98,8 +102,14 @@ describe('the background polls', () => {
                  -[:REQUIRES]->(c)
           CREATE (:Agent {id: randomUUID(), tenantId: $other, name: 'agent ' + i, spawned: false,
                           active: true, role: 'MASTER_OPERATOR', status: 'IDLE',
-                          createdAt: datetime(), updatedAt: datetime()})`,
-        params: { other },
+                          createdAt: datetime(), updatedAt: datetime()})
+          CREATE (:Run {id: randomUUID(), tenantId: $unserved, status: 'SUCCEEDED', attempt: 1,
+                        startedAt: datetime(), endedAt: datetime(), reflectionDueAt: datetime(),
+                        createdAt: datetime(), updatedAt: datetime()})
+          CREATE (:Task {id: randomUUID(), tenantId: $unserved, title: 'due ' + i, family: 'due',
+                         status: 'COMPLETED', skillDueAt: datetime(), createdAt: datetime(),
+                         updatedAt: datetime()})`,
+        params: { other, unserved },
       }),
     );
     const after = await polls();
