@@ -1,6 +1,6 @@
 import neo4j from 'neo4j-driver';
 import type { Tx } from './cypher.js';
-import { scopedDue, type TenantScope } from './engine-scope.js';
+import { byTurns, scopedDue, type TenantScope } from './engine-scope.js';
 import { effectiveEvaluation } from './evaluation.repository.js';
 import { lockAndBump } from './locks.js';
 
@@ -49,8 +49,10 @@ const DUE = (tenants: TenantScope) => `
     AND r.reflectedAt IS NULL AND r.status IN ['SUCCEEDED', 'FAILED']`;
 
 /**
- * Ended runs with an effective evaluation that no pass has reflected on yet, oldest first, at
- * most `limit`. Synthesis runs are left out: they write no step of their own.
+ * Ended runs with an effective evaluation that no pass has reflected on yet, at most `limit`:
+ * each tenant's oldest first, by turns between tenants (a run may cost a model call, and one
+ * tenant's backlog must not hold another's runs back). Synthesis runs are left out: they
+ * write no step of their own.
  */
 export function unreflectedRuns(
   tx: Tx,
@@ -60,11 +62,11 @@ export function unreflectedRuns(
   return tx.run<ReflectionSubject & Record<string, unknown>>({
     cypher: `
       ${DUE(tenants)}
-      WITH r ORDER BY r.endedAt, r.id LIMIT $scan
+      ${byTurns('r', 'r.endedAt, r.id', '$scan')}
       MATCH (r)-[:OF]->(t:Task) WHERE t.tenantId = r.tenantId AND coalesce(t.key, '') <> 'synthesis'
       CALL (r) { ${effectiveEvaluation('r')} }
-      WITH r, t, score, verdict WHERE score IS NOT NULL
-      WITH r, t, score, verdict ORDER BY r.endedAt, r.id LIMIT $limit
+      WITH r, t, score, verdict, turn WHERE score IS NOT NULL
+      WITH r, t, score, verdict, turn ORDER BY turn, r.endedAt, r.id LIMIT $limit
       RETURN ${SUBJECT('r', 't')}`,
     params: { tenants, limit: neo4j.int(limit), scan: neo4j.int(limit * 20) },
   });

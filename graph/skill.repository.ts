@@ -1,7 +1,7 @@
 import neo4j from 'neo4j-driver';
 import type { Skill, SkillStatus, SkillStep } from '../src/domain/skill.js';
 import type { Tx } from './cypher.js';
-import { FINISHED, IN_SCOPE, scopedDue, type TenantScope } from './engine-scope.js';
+import { byTurns, FINISHED, IN_SCOPE, scopedDue, type TenantScope } from './engine-scope.js';
 import { effectiveEvaluation } from './evaluation.repository.js';
 import { iso } from './mappers.js';
 import type { NodeLike } from './page.js';
@@ -37,9 +37,10 @@ export interface DueRoot {
  * Root tasks (no parent) COMPLETED with an effective verdict PASS, planned in at least two steps,
  * whose family has at least `minFamilyTasks` finished roots, and that no skill is derived from
  * yet. Looked for only in the families of roots due (`skillDueAt`, set when a finished root is
- * evaluated: writeEvaluation), the oldest `limit` of them: every root of such a family is looked
- * at, as the family may just have reached the minimum. Reading every COMPLETED task of every
- * tenant each tick grew with the history. At most `limit` sources a family; `settled` are the
+ * evaluated: writeEvaluation), `limit` of them, each tenant's oldest first by turns between
+ * tenants (engine-scope.ts: byTurns): every root of such a family is looked at, as the family
+ * may just have reached the minimum. Reading every COMPLETED task of every tenant each tick
+ * grew with the history. At most `limit` sources a family; `settled` are the
  * due roots of the families looked at in full.
  */
 export async function skillSources(
@@ -55,7 +56,7 @@ export async function skillSources(
   }>({
     cypher: `
       ${scopedDue('d', 'Task', 'skillDueAt', tenants)}
-      WITH d ORDER BY d.skillDueAt, d.id LIMIT $limit
+      ${byTurns('d', 'd.skillDueAt, d.id', '$limit')}
       WITH d.tenantId AS tenantId, d.family AS family, collect({id: d.id, dueAt: d.skillDueAt, tenantId: d.tenantId, family: d.family}) AS due
       CALL (tenantId, family) {
         WITH tenantId, family WHERE family IS NOT NULL
