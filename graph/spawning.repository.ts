@@ -1,7 +1,7 @@
 import neo4j from 'neo4j-driver';
 import type { Agent } from '../src/domain/agent.js';
 import type { Tx } from './cypher.js';
-import { IN_SCOPE, scopedTasks, type TenantScope } from './engine-scope.js';
+import { byTurns, IN_SCOPE, scopedTasks, type TenantScope } from './engine-scope.js';
 import { iso, toAgent } from './mappers.js';
 import type { NodeLike } from './page.js';
 
@@ -27,7 +27,8 @@ export interface SpawnNeed {
 
 /**
  * Capabilities whose waiting steps are more than `backlog`, or that no active agent has while
- * a step waits for it; at most `limit`, most waiting first.
+ * a step waits for it; at most `limit`, each tenant's most waiting first, by turns between
+ * tenants (a tenant at its quota keeps its backlogs: they must not fill every page).
  */
 export async function spawnNeeds(
   tx: Tx,
@@ -43,9 +44,11 @@ export async function spawnNeeds(
       WITH tenantId, c, waiting,
            NOT EXISTS { (a:Agent {tenantId: tenantId, active: true})-[:HAS_CAPABILITY]->(c) } AS missing
       WHERE missing OR waiting > $backlog
-      RETURN tenantId, c.name AS capability, waiting, missing
-      ORDER BY waiting DESC, tenantId, capability
-      LIMIT $limit`,
+      WITH {tenantId: tenantId, capability: c.name, waiting: waiting, missing: missing} AS need
+      ${byTurns('need', 'need.waiting DESC, need.capability', '$limit')}
+      RETURN need.tenantId AS tenantId, need.capability AS capability, need.waiting AS waiting,
+             need.missing AS missing
+      ORDER BY turn, waiting DESC, capability`,
     params: { tenants, backlog: neo4j.int(backlog), limit: neo4j.int(limit) },
   });
 }

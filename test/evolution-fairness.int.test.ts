@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unreflectedRuns } from '../graph/reflection.repository.js';
 import { skillSources } from '../graph/skill.repository.js';
+import { spawnNeeds } from '../graph/spawning.repository.js';
 import { startTestServer, type TestServer } from './utils/server.js';
 
 /**
@@ -9,6 +10,8 @@ import { startTestServer, type TestServer } from './utils/server.js';
  * page of what is due each tick. Oldest first across tenants, a tenant with a backlog of 30
  * ended runs (or due roots) held a quieter tenant's one back until the backlog was through:
  * 30 model calls of another tenant's. Each tenant's oldest now comes before anyone's second.
+ * Spawning took the biggest backlogs first: a tenant with more of them than a page (at its
+ * quota of spawned agents, so they never shrink) kept another tenant's backlog off every page.
  */
 describe('the evolution passes share each tick between tenants', () => {
   let server: TestServer;
@@ -21,7 +24,7 @@ describe('the evolution passes share each tick between tenants', () => {
     await server.graph.write((tx) =>
       tx.run({
         cypher: `MATCH (n) WHERE n.tenantId IN [$busy, $quiet]
-                   AND (n:Run OR n:Task OR n:Evaluation) DETACH DELETE n`,
+                   AND (n:Run OR n:Task OR n:Evaluation OR n:Capability) DETACH DELETE n`,
         params: { busy, quiet },
       }),
     );
@@ -57,6 +60,23 @@ describe('the evolution passes share each tick between tenants', () => {
                     skillDueAt: at, createdAt: at, updatedAt: at})
     WITH i, t.id AS id`);
 
+  /** `n` capabilities of the tenant, each with `waiting` READY steps no agent could take. */
+  const backlogs = (tenantId: string, n: number, waiting: number) =>
+    server.graph.write((tx) =>
+      tx.run({
+        cypher: `
+          UNWIND range(1, $n) AS i
+          CREATE (c:Capability {id: randomUUID(), tenantId: $tenantId, name: 'skill ' + i,
+                                createdAt: datetime(), updatedAt: datetime()})
+          WITH c UNWIND range(1, $waiting) AS j
+          CREATE (:Task {id: randomUUID(), tenantId: $tenantId, title: 'waits ' + j,
+                         status: 'READY', orchestrated: true, priority: 'MEDIUM',
+                         waitingReason: 'no agent', createdAt: datetime(),
+                         updatedAt: datetime()})-[:REQUIRES]->(c)`,
+        params: { tenantId, n, waiting },
+      }),
+    );
+
   it('reflects on a quiet tenant’s run before a busy tenant’s backlog', async () => {
     const backlog = await endedRuns(busy, 30, 100);
     const [late] = await endedRuns(quiet, 1, 10);
@@ -75,5 +95,17 @@ describe('the evolution passes share each tick between tenants', () => {
     const { settled } = await server.graph.read((tx) => skillSources(tx, [busy, quiet], 2, 10));
     expect(settled.filter((d) => d.tenantId === quiet).map((d) => d.id)).toEqual([late!.id]);
     expect(settled.filter((d) => d.tenantId === busy)).toHaveLength(9);
+  });
+
+  it('looks at a quiet tenant’s backlog of steps beside a busy tenant’s bigger ones', async () => {
+    await backlogs(busy, 12, 5);
+    await backlogs(quiet, 1, 4);
+    const needs = await server.graph.read((tx) => spawnNeeds(tx, [busy, quiet], 3, 10));
+    // Each tenant's biggest first, then the busy tenant's next ones.
+    expect(needs.map((n) => [n.tenantId, n.waiting])).toEqual([
+      [busy, 5],
+      [quiet, 4],
+      ...Array(8).fill([busy, 5]),
+    ]);
   });
 });
