@@ -7,6 +7,17 @@ import { toAgentSummary, toTask } from './mappers.js';
 import type { NodeLike } from './page.js';
 import type { DependencyState } from './promotion.repository.js';
 import { lockAndBump } from './locks.js';
+import {
+  CLAIMABLE,
+  DUE,
+  fairHead,
+  PRIORITIES,
+  queueHead,
+  SPREAD,
+  type QueueCursor,
+} from './queue-head.js';
+
+export type { QueueCursor } from './queue-head.js';
 
 /**
  * Claiming: READY steps taken under a lease (one statement, atomic across processes), the
@@ -28,53 +39,6 @@ export interface Claimed {
   traceparent: string | null;
 }
 
-/**
- * What a claim may take, checked again under the task's lock: a leaf step (a running parent is
- * not a step; a task that needs a plan is, until its plan has run) whose parent, if any, still
- * runs. Settling locks the children before it reads them, so a step claimed under a parent
- * that is ending is cancelled with its run, and a step of an ended parent is never claimed.
- * The far ends carry no label (SUBTASK_OF joins tasks only): with one, the planner may scan
- * every task's status index and expand into each candidate, a plan whose work grows with the
- * whole database. A CASE, not an OR: the planner split the OR into a union of two index reads,
- * which lost their order and read every READY step of the tenant, twice, to take the head
- * (test/claim-order.int.test.ts).
- */
-const CLAIMABLE = `CASE WHEN t.needsPlan = true THEN true ELSE NOT EXISTS { (t)<-[:SUBTASK_OF]-() } END
-  AND NOT EXISTS { (t)-[:SUBTASK_OF]->(p) WHERE p.status <> 'IN_PROGRESS' }`;
-
-/**
- * Past any retry backoff. Not an OR, for the reason CLAIMABLE is not: on a database of few
- * tasks the planner split it into two index reads and sorted their union (CI, issue 15).
- */
-const DUE = 'coalesce(t.nextAttemptAt <= datetime(), true)';
-
-/** The claim order's priority ranks, highest first (the domain's TaskPriority values). */
-const PRIORITIES = ['URGENT', 'HIGH', 'MEDIUM', 'LOW'];
-
-/** How many times `limit` the head window holds that a claim picks from at random. */
-const SPREAD = 4;
-
-/**
- * The head of the READY queue: per priority rank (and per tenant when the scheduler is
- * dedicated), the oldest claimable steps by an index in claim order (migration 23), so a claim
- * reads about `window` rows per rank instead of sorting every READY step in the database. A
- * SEEK hint: a plain one let the planner scan the whole index (every task) and filter it.
- */
-const queueHead = (scoped: boolean) => `
-  UNWIND range(0, size($priorities) - 1) AS rank
-  ${scoped ? 'UNWIND $tenants AS tenantId' : ''}
-  CALL (rank${scoped ? ', tenantId' : ''}) {
-    MATCH (t:Task)
-    USING INDEX SEEK t:Task(${scoped ? 'tenantId, ' : ''}status, orchestrated, priority, createdAt)
-    WHERE ${scoped ? 't.tenantId = tenantId AND ' : ''}t.status = 'READY' AND t.orchestrated = true
-      AND t.priority = $priorities[rank] AND t.createdAt IS NOT NULL
-      AND ${DUE} AND ${CLAIMABLE}
-    // All the index's properties, though all but the last are fixed here: only then does the
-    // planner read the index in order and stop at the window (else it sorts every READY step).
-    RETURN t ORDER BY ${scoped ? 't.tenantId, ' : ''}t.status, t.orchestrated, t.priority, t.createdAt
-    LIMIT $window
-  }`;
-
 /** Dispatched steps (src/engine/dispatch.ts): by id, each still READY, due and claimable. */
 export interface DispatchedStep {
   tenantId: string;
@@ -84,15 +48,16 @@ export interface DispatchedStep {
 /**
  * Claims up to `limit` READY tasks under a lease for `owner`, or one owner per slot (the i-th
  * step claimed, in id order, is the i-th owner's: the ends of several schedulers in one group
- * commit claim together, hand-off.ts): from the head of the queue,
- * or from `dispatched` ids when a dispatch queue handed them out (those no longer READY, not
- * yet due or outside the scheduler's tenants are skipped). Concurrent claimers that all took
- * the queue's head waited on each other's locks and found those steps gone (issue 15): a
- * claim picks at random among the `spread × limit` oldest steps of the highest priority, so
- * priority order holds and age order holds within that window (`spread` 1: the head itself). The picked steps are locked in
- * id order, so two claims never deadlock on each other. The SET takes each task's write lock
- * before its status is read again, so two workers never both claim one task (Neo4j reads are
- * read-committed: a plain match-then-set could).
+ * commit claim together, hand-off.ts): from the head of the queue, by turns between tenants
+ * (fairHead; `cursor` is the claimer's place in the round robin, moved on by the claim), or
+ * from `dispatched` ids when a dispatch queue handed them out (those no longer READY, not yet
+ * due or outside the scheduler's tenants are skipped). Concurrent claimers that all took the
+ * queue's head waited on each other's locks and found those steps gone (issue 15): a claim
+ * picks at random among a tenant's `spread × limit` oldest steps of the highest priority, so
+ * priority order holds and age order within that window (`spread` 1: each tenant's head
+ * itself). The picked steps are locked in id order, so two claims never deadlock on each
+ * other. The SET takes each task's write lock before its status is read again, so two workers
+ * never both claim one task (Neo4j reads are read-committed: a plain match-then-set could).
  */
 export async function claimReadyTasks(
   tx: Tx,
@@ -102,16 +67,15 @@ export async function claimReadyTasks(
   tenants: TenantScope = null,
   dispatched?: readonly DispatchedStep[],
   spread = SPREAD,
+  cursor: QueueCursor = { after: '' },
 ): Promise<Claimed[]> {
   const picked = dispatched
     ? `UNWIND $dispatched AS sent
       MATCH (t:Task {id: sent.taskId})
       WHERE t.tenantId = sent.tenantId AND ${IN_SCOPE('t')} AND t.status = 'READY'
         AND t.orchestrated = true AND ${DUE}
-      WITH DISTINCT t LIMIT $limit`
-    : `${queueHead(tenants !== null)}
-      WITH t, rank ORDER BY rank, t.createdAt LIMIT $window
-      WITH t, rank ORDER BY rank, rand() LIMIT $limit`;
+      WITH DISTINCT t, null AS next LIMIT $limit`
+    : fairHead(tenants !== null);
   const rows = await tx.run<{
     t: NodeLike;
     workerId: string;
@@ -121,28 +85,29 @@ export async function claimReadyTasks(
     rootId: string;
     waitedMs: number | null;
     traceparent: string | null;
+    next: string | null;
   }>({
     cypher: `${picked}
-      WITH t ORDER BY t.id
+      WITH t, next ORDER BY t.id
       ${lockAndBump('t', 'Task')}
-      WITH t, coalesce(t.nextAttemptAt, t.updatedAt) AS claimableSince
+      WITH t, next, coalesce(t.nextAttemptAt, t.updatedAt) AS claimableSince
       WHERE t.status = 'READY' AND ${CLAIMABLE}
-      WITH collect(t) AS taken, collect(claimableSince) AS since
+      WITH next, collect(t) AS taken, collect(claimableSince) AS since
       UNWIND range(0, size(taken) - 1) AS slot
-      WITH taken[slot] AS t, since[slot] AS claimableSince, $owners[slot] AS workerId
+      WITH next, taken[slot] AS t, since[slot] AS claimableSince, $owners[slot] AS workerId
       SET t.status = 'IN_PROGRESS', t.leaseOwner = workerId,
           t.leaseExpiresAt = datetime() + duration({milliseconds: $leaseMs}),
           t.attempts = t.attempts + 1, t.updatedAt = datetime(), t.nextAttemptAt = null,
           t.waitingReason = null
-      WITH t, claimableSince, workerId
+      WITH t, claimableSince, workerId, next
       OPTIONAL MATCH (t)-[:ASSIGNED_TO]->(a:Agent)
       OPTIONAL MATCH (t)-[:DEPENDS_ON]->(d:Task)
-      WITH t, claimableSince, workerId, a, collect(CASE WHEN d IS NULL THEN null ELSE {key: d.key, status: d.status, result: d.result} END) AS deps
-      WITH t, claimableSince, workerId, a, deps,
+      WITH t, claimableSince, workerId, next, a, collect(CASE WHEN d IS NULL THEN null ELSE {key: d.key, status: d.status, result: d.result} END) AS deps
+      WITH t, claimableSince, workerId, next, a, deps,
            coalesce([(t)-[:SUBTASK_OF*1..]->(r) WHERE NOT (r)-[:SUBTASK_OF]->() | r][0], t) AS root
       RETURN t, workerId, [(t)-[:REQUIRES]->(c:Capability) | c.name] AS requirements,
              duration.inSeconds(claimableSince, datetime()).milliseconds AS waitedMs,
-             a.id AS assigneeId, deps, root.id AS rootId, root.traceparent AS traceparent`,
+             a.id AS assigneeId, deps, root.id AS rootId, root.traceparent AS traceparent, next`,
     params: {
       owners: typeof owner === 'string' ? Array<string>(limit).fill(owner) : owner,
       limit: neo4j.int(limit),
@@ -151,8 +116,10 @@ export async function claimReadyTasks(
       tenants,
       priorities: PRIORITIES,
       dispatched: dispatched ?? [],
+      after: cursor.after,
     },
   });
+  if (rows[0]?.next) cursor.after = rows[0].next;
   return rows.map((r) => ({
     task: toTask(r.t),
     workerId: r.workerId,

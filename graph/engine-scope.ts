@@ -48,14 +48,18 @@ export function scopedDue(v: string, label: string, due: string, tenants: Tenant
 /**
  * Orders the rows bound as `v` by `order` within each tenant and deals them out a turn at a
  * time, every tenant's first before anyone's second, at most `limit`: oldest first across
- * tenants, one tenant's backlog held back every other tenant's work behind it (the evolution
- * passes' pages). Binds `v` and its `turn`; order by `turn` and `order` again after filtering.
+ * tenants, one tenant's backlog held back every other tenant's work behind it. `within` (say
+ * `rank`) deals each of its values' rows apart, in its order. Binds `v`, `within` and `turn`;
+ * order by `turn` and `order` again after filtering.
  */
-export const byTurns = (v: string, order: string, limit: string) => `
-  WITH ${v} ORDER BY ${order}
-  WITH ${v}.tenantId AS tenant, collect(${v})[0..${limit}] AS queue
+export function byTurns(v: string, order: string, limit: string, within?: string): string {
+  const w = within ? `${within}, ` : '';
+  return `
+  WITH ${w}${v} ORDER BY ${order}
+  WITH ${w}${v}.tenantId AS tenant, collect(${v})[0..${limit}] AS queue
   UNWIND range(0, size(queue) - 1) AS turn
-  WITH queue[turn] AS ${v}, turn ORDER BY turn, ${order} LIMIT ${limit}`;
+  WITH ${w}queue[turn] AS ${v}, turn ORDER BY ${w}turn, ${order} LIMIT ${limit}`;
+}
 
 /**
  * The tasks assigned to the agent bound as `agent`, walked from it, binding the assignment as

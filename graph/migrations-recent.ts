@@ -199,4 +199,13 @@ export const RECENT_MIGRATIONS: Migration[] = [
       'DROP INDEX task_skill_due IF EXISTS',
     ],
   },
+  {
+    id: 39,
+    name: 'claims take turns between tenants (issue 15)',
+    // A claim for all tenants reads, beside the oldest steps, the queue of the next tenant with
+    // READY steps after its cursor: one seek here (graph/claim.repository.ts: fairHead).
+    statements: [
+      'CREATE INDEX task_ready_tenant IF NOT EXISTS FOR (n:Task) ON (n.status, n.orchestrated, n.tenantId)',
+    ],
+  },
 ];

@@ -82,7 +82,7 @@ export async function claimSteps(
 export async function claimIn(
   tx: Tx,
   emit: Emit,
-  ctx: Pick<EngineContext, 'tenantIds'>,
+  ctx: Pick<EngineContext, 'tenantIds' | 'queue'>,
   slots: readonly string[],
   o: ClaimLimits,
   dispatched?: readonly DispatchedStep[],
@@ -106,6 +106,7 @@ export async function claimIn(
     ctx.tenantIds,
     dispatched,
     spread,
+    ctx.queue,
   );
   if (claimed.length === 0) return [];
   const tenants = [...new Set(claimed.map((c) => c.task.tenantId))];

@@ -1,5 +1,6 @@
 /** What the scheduler's parts share: the worker's identity, its tenants, and how it writes. */
 import type { Tx } from '../../graph/cypher.js';
+import type { QueueCursor } from '../../graph/claim.repository.js';
 import type { TenantScope } from '../../graph/engine-scope.js';
 import type { Logger } from '../logger.js';
 import type { Emit, UnitOfWork } from '../services/unit-of-work.js';
@@ -9,6 +10,8 @@ export interface EngineContext {
   readonly workerId: string;
   /** The tenants this scheduler serves; null serves all. */
   readonly tenantIds: TenantScope;
+  /** Its place in the claims' round robin over tenants (graph/queue-head.ts: fairHead). */
+  readonly queue: QueueCursor;
   readonly uow: UnitOfWork;
   readonly logger: Logger;
   /** Runs work in one transaction, setting aside rows the mappers refuse (quarantine.ts). */

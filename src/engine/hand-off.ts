@@ -5,20 +5,19 @@
  * end, then a claim once the READY event woke a scheduler), and no READY event sends every
  * scheduler racing to claim the one step.
  *
- * Contract: it never jumps the queue. It takes the queue's head itself (no spread: the oldest
- * step of the highest priority in the scheduler's tenants), as the claim of a scheduler with
- * one free slot would; with older work waiting, that work is what starts, and the dependants
+ * Contract: it never jumps the queue. It takes the queue's head itself (no spread: of the highest
+ * priority, each tenant's oldest step, dealt by turns between tenants), as the claim of a scheduler
+ * with one free slot would; with older work waiting, that work is what starts, and the dependants
  * go READY and are claimed in queue order like any step. Ends grouped in one transaction
- * (group-commit.ts) must not read each other's writes, and two hand-offs counting an agent's
- * load would: the ends of a group share one claim instead (`Group.share`), made once all
- * the group's ends are written, for the slots they free in every scheduler of the process
- * (one lease owner per slot), whether or not they made steps READY (under load the queue
- * holds older work: the claims the schedulers would make next, without transactions of
- * their own). Never under a global limit (its shared lock would be taken inside a step's
- * end). The claim is the scheduler's own (claim.ts: claimIn): the same assignment, per-agent
- * limit, lease, Run record and STARTED event; a step no agent can take is given back READY as
- * a claim would. The scheduler runs what it returns in the freed slot, or releases it when
- * stopping.
+ * (group-commit.ts) must not read each other's writes, and two hand-offs counting an agent's load
+ * would: the ends of a group share one claim instead (`Group.share`), made once all the group's
+ * ends are written, for the slots they free in every scheduler of the process (one lease owner per
+ * slot), whether or not they made steps READY (under load the queue holds older work: the claims
+ * the schedulers would make next, without transactions of their own). Never under a global limit
+ * (its shared lock would be taken inside a step's end). The claim is the scheduler's own (claim.ts:
+ * claimIn): the same assignment, per-agent limit, lease, Run record and STARTED event; a step no
+ * agent can take is given back READY as a claim would. The scheduler runs what it returns in the
+ * freed slot, or releases it when stopping.
  */
 import type { Tx } from '../../graph/cypher.js';
 import type { Task } from '../domain/task.js';
@@ -45,7 +44,7 @@ export interface HandedOff {
 export async function handOffIn(
   tx: Tx,
   emit: Emit,
-  ctx: Pick<EngineContext, 'workerId' | 'tenantIds'>,
+  ctx: Pick<EngineContext, 'workerId' | 'tenantIds' | 'queue'>,
   limits: ClaimLimits,
   group: Group | null,
   ready: Task[],

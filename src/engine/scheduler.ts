@@ -125,7 +125,13 @@ export class Scheduler {
     const writer = { uow, logger, workerId: this.workerId };
     const write: EngineContext['write'] = (work) => writeQuarantining(writer, work);
     const ends = groupCommitOf(uow);
-    this.ctx = { ...writer, tenantIds, write, end: (work) => ends.run(work, write) };
+    this.ctx = {
+      ...writer,
+      tenantIds,
+      queue: { after: '' },
+      write,
+      end: (work) => ends.run(work, write),
+    };
     this.leases = new LeaseKeeper(
       Math.max(50, this.o.leaseMs / 3),
       // Ahead of step writes waiting for a slot: at 1,000 runs a renewal queued behind them
