@@ -7,7 +7,7 @@ import {
   type Behaviour,
 } from '../src/domain/agent-version.js';
 import type { Tx } from './cypher.js';
-import { IN_SCOPE, type TenantScope } from './engine-scope.js';
+import { byTurns, IN_SCOPE, type TenantScope } from './engine-scope.js';
 import { effectiveEvaluation } from './evaluation.repository.js';
 import { iso } from './mappers.js';
 import type { NodeLike } from './page.js';
@@ -271,7 +271,11 @@ export async function versionRecords(
   }));
 }
 
-/** CANDIDATE versions to decide, oldest first, in the tenants a process serves. */
+/**
+ * CANDIDATE versions to decide in the tenants a process serves: each tenant's oldest first, by
+ * turns between tenants (a canary waits for evidence, so one tenant's page of undecided ones
+ * kept every other tenant's off every page).
+ */
 export async function candidatesToDecide(
   tx: Tx,
   tenants: TenantScope,
@@ -281,7 +285,7 @@ export async function candidatesToDecide(
     cypher: `
       MATCH (v:AgentVersion {status: 'CANDIDATE'})
       WHERE ${IN_SCOPE('v')}
-      WITH v ORDER BY v.createdAt, v.id LIMIT $limit
+      ${byTurns('v', 'v.createdAt, v.id', '$limit')}
       RETURN ${RETURN_VERSION}`,
     params: { tenants, limit: neo4j.int(limit) },
   });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { candidatesToDecide } from '../graph/agent-version.repository.js';
 import { unreflectedRuns } from '../graph/reflection.repository.js';
 import { skillSources } from '../graph/skill.repository.js';
 import { spawnNeeds } from '../graph/spawning.repository.js';
@@ -24,7 +25,7 @@ describe('the evolution passes share each tick between tenants', () => {
     await server.graph.write((tx) =>
       tx.run({
         cypher: `MATCH (n) WHERE n.tenantId IN [$busy, $quiet]
-                   AND (n:Run OR n:Task OR n:Evaluation OR n:Capability) DETACH DELETE n`,
+                   AND (n:Run OR n:Task OR n:Evaluation OR n:Capability OR n:AgentVersion) DETACH DELETE n`,
         params: { busy, quiet },
       }),
     );
@@ -53,6 +54,12 @@ describe('the evolution passes share each tick between tenants', () => {
     CREATE (:Evaluation {id: randomUUID(), tenantId: $tenantId, source: 'PERSON',
                          score: 0.1, verdict: 'FAIL', createdAt: at})-[:EVALUATES]->(r)
     WITH i, r.id AS id`);
+  /** Candidate versions (a canary each) waiting for their decision. */
+  const candidates = seed(`
+    CREATE (v:AgentVersion {id: randomUUID(), tenantId: $tenantId, agentId: randomUUID(),
+                            version: 2, status: 'CANDIDATE', origin: 'PLATFORM',
+                            reason: 'a canary', canaryShare: 0.2, createdAt: at})
+    WITH i, v.id AS id`);
   /** Completed roots of one family, due for the skills pass. */
   const dueRoots = seed(`
     CREATE (t:Task {id: randomUUID(), tenantId: $tenantId, title: 'root ' + i,
@@ -107,5 +114,14 @@ describe('the evolution passes share each tick between tenants', () => {
       [quiet, 4],
       ...Array(8).fill([busy, 5]),
     ]);
+  });
+
+  it('decides a quiet tenant’s canary beside a busy tenant’s page of undecided ones', async () => {
+    // Canaries wait for evidence: a busy tenant's 60 oldest filled every page of 50.
+    await candidates(busy, 60, 100);
+    const [late] = await candidates(quiet, 1, 10);
+    const page = await server.graph.read((tx) => candidatesToDecide(tx, [busy, quiet], 50));
+    expect(page.filter((v) => v.tenantId === quiet).map((v) => v.id)).toEqual([late!.id]);
+    expect(page).toHaveLength(50);
   });
 });
