@@ -12,7 +12,8 @@ import { startTestServer, type TestServer } from './utils/server.js';
  * ended runs (or due roots) held a quieter tenant's one back until the backlog was through:
  * 30 model calls of another tenant's. Each tenant's oldest now comes before anyone's second.
  * Spawning took the biggest backlogs first: a tenant with more of them than a page (at its
- * quota of spawned agents, so they never shrink) kept another tenant's backlog off every page.
+ * quota of spawned agents, so they never shrink) kept another tenant's backlog off every page,
+ * as a tenant's page of canaries still waiting for evidence kept another's from being decided.
  */
 describe('the evolution passes share each tick between tenants', () => {
   let server: TestServer;
