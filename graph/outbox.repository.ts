@@ -1,5 +1,6 @@
 import neo4j from 'neo4j-driver';
 import type { Tx } from './cypher.js';
+import { byTurns } from './engine-scope.js';
 import { lockAndBump } from './locks.js';
 
 /**
@@ -84,7 +85,9 @@ export async function outboxDue(tx: Tx, scope: RelayScope): Promise<boolean> {
 }
 
 /**
- * Claims up to `limit` due events for `claimant` for `leaseMs`, oldest first. Each
+ * Claims up to `limit` due events for `claimant` for `leaseMs`: each tenant's oldest first, by
+ * turns between tenants (oldest first overall, one tenant's flood of events held every other
+ * tenant's back by whole batches); a tenant's in order, as the relay publishes them. Each
  * node's write lock is taken (lockAndBump) before the claim is read again, so two relays never
  * both claim one event (Neo4j reads are read-committed: a plain match-then-set could).
  */
@@ -95,7 +98,7 @@ export async function claimOutbox(
   const rows = await tx.run<{ row: OutboxRow }>({
     cypher: `
       MATCH (e:OutboxEvent) WHERE ${DUE}
-      WITH e ORDER BY e.at, e.seq LIMIT $limit
+      ${byTurns('e', 'e.at, e.seq', '$limit')}
       ${lockAndBump('e', 'OutboxEvent', 'claims')}
       WITH e WHERE e.claimUntil < timestamp()
       SET e.claimUntil = timestamp() + $leaseMs, e.claimedBy = $claimant

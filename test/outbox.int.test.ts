@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { connectGraph, type Graph } from '../graph/graph.js';
+import { claimOutbox, writeOutbox } from '../graph/outbox.repository.js';
 import { createLogger } from '../src/logger.js';
 import { UnitOfWork } from '../src/services/unit-of-work.js';
 import { Outbox } from '../subscriptions/outbox.js';
@@ -210,6 +211,39 @@ describe('the event outbox', () => {
     expect(api.held).toContain('handed-1');
     expect((await rowsOf(['handed-1']))[0]!.n).toBe(0);
     await worker.stop();
+  });
+
+  it('relays a quiet tenant’s event beside a busy tenant’s backlog, each tenant in order', async () => {
+    // One tenant can never slow another: oldest first across tenants, a busy tenant's 600
+    // handed-off events filled the relay's batch of 500 and the quiet tenant's waited behind.
+    const [busy, quiet] = [`busy-${randomUUID()}`, `quiet-${randomUUID()}`];
+    const rows = (tenant: string, n: number) =>
+      Array.from({ length: n }, (_, seq) => ({
+        id: randomUUID(),
+        tenantId: tenant,
+        event: `${tenant} ${seq}`,
+        seq,
+        owner: 'a worker',
+        handoff: true,
+      }));
+    try {
+      await graph.write((tx) => writeOutbox(tx, rows(busy, 600), 0));
+      await graph.write((tx) => writeOutbox(tx, rows(quiet, 1), 0));
+      const claim = { claimant: 'a relay', handoffs: true, tenants: [busy, quiet] };
+      const batch = await graph.write((tx) =>
+        claimOutbox(tx, { ...claim, leaseMs: 5_000, limit: 500 }),
+      );
+      expect(batch.filter((r) => r.tenantId === quiet)).toHaveLength(1);
+      const ofBusy = batch.filter((r) => r.tenantId === busy).map((r) => r.seq);
+      expect(ofBusy).toEqual(Array.from({ length: 499 }, (_, i) => i));
+    } finally {
+      await graph.write((tx) =>
+        tx.run({
+          cypher: 'MATCH (e:OutboxEvent) WHERE e.tenantId IN $tenants DELETE e',
+          params: { tenants: [busy, quiet] },
+        }),
+      );
+    }
   });
 
   describe("on the database's clock, whatever the processes' clocks say", () => {
