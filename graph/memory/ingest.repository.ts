@@ -7,7 +7,7 @@
 import neo4j from 'neo4j-driver';
 import type { Episode } from '../../src/domain/memory.js';
 import type { Tx } from '../cypher.js';
-import { IN_SCOPE, type TenantScope } from '../engine-scope.js';
+import { byTurns, IN_SCOPE, type TenantScope } from '../engine-scope.js';
 import type { NodeLike } from '../page.js';
 import { toEpisode } from './mappers.js';
 import { lockAndBump } from '../locks.js';
@@ -61,10 +61,11 @@ function toClaimed(row: ClaimedRow): ClaimedEpisode {
 /**
  * Claims up to `limit` PENDING episodes due now (a retry waits for its `retryAt`) under a lease:
  * INGESTING, `leaseOwner`, `leaseUntil`, attempts + 1. Fair across tenants: each tenant's
- * oldest episodes are ranked 1, 2, 3..., and the claim takes rank 1 of every tenant before any
- * rank 2, so one tenant's backlog never starves another tenant's single episode. Both reads
- * seek the status indexes with every key property in the predicate and a hint: the status
- * alone is only a prefix of them, and every episode of every tenant was scanned each poll.
+ * oldest episodes are dealt by turns (engine-scope.ts: byTurns), every tenant's first before
+ * anyone's second, so one tenant's backlog never starves another tenant's single episode. Both
+ * reads seek the status indexes with every key property in the predicate and a hint: the
+ * status alone is only a prefix of them, and every episode of every tenant was scanned each
+ * poll.
  */
 export async function claimEpisodes(
   tx: Tx,
@@ -82,12 +83,9 @@ export async function claimEpisodes(
         MATCH (e:Episode) USING INDEX SEEK e:Episode(tenantId, status, createdAt)
         WHERE e.tenantId = tenant AND e.status = 'PENDING' AND e.createdAt IS NOT NULL
           AND (e.retryAt IS NULL OR e.retryAt <= datetime())
-        WITH e ORDER BY e.createdAt, e.id LIMIT $limit
-        WITH collect(e) AS queue
-        UNWIND range(0, size(queue) - 1) AS rank
-        RETURN queue[rank] AS e, rank
+        RETURN e ORDER BY e.createdAt, e.id LIMIT $limit
       }
-      WITH e, rank ORDER BY rank, e.createdAt, e.id LIMIT $limit
+      ${byTurns('e', 'e.createdAt, e.id', '$limit')}
       ${lockAndBump('e', 'Episode', 'claimVersion')}
       // Checked again under the lock: another worker may have claimed it meanwhile.
       WITH e WHERE e.status = 'PENDING'
