@@ -17,8 +17,6 @@ import {
   type QueueCursor,
 } from './queue-head.js';
 
-export type { QueueCursor } from './queue-head.js';
-
 /**
  * Claiming: READY steps taken under a lease (one statement, atomic across processes), the
  * global limit's lock and count, the agents that may take them, and giving a claim back.

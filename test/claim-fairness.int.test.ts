@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { claimReadyTasks, type QueueCursor } from '../graph/claim.repository.js';
+import { claimReadyTasks } from '../graph/claim.repository.js';
+import type { QueueCursor } from '../graph/queue-head.js';
 import { profiler } from './utils/profile.js';
 import { deleteTenant, startTestServer, type TestServer } from './utils/server.js';
 

@@ -1,6 +1,6 @@
 /** What the scheduler's parts share: the worker's identity, its tenants, and how it writes. */
 import type { Tx } from '../../graph/cypher.js';
-import type { QueueCursor } from '../../graph/claim.repository.js';
+import type { QueueCursor } from '../../graph/queue-head.js';
 import type { TenantScope } from '../../graph/engine-scope.js';
 import type { Logger } from '../logger.js';
 import type { Emit, UnitOfWork } from '../services/unit-of-work.js';
