@@ -22,6 +22,7 @@ import {
   describeSlot,
   interleaved,
   eachLimited,
+  sweepSlots,
 } from './utils/hostile-operations.js';
 import { startHostileServers, stopHostileServers } from './utils/hostile-servers.js';
 
@@ -67,27 +68,14 @@ describe('Cypher injection in every string argument', () => {
     // The other tenant's agents, tasks, message, knowledge, keys...: something to lose.
     expect((JSON.parse(otherBefore) as unknown[]).length).toBeGreaterThanOrEqual(8);
 
-    const cases = interleaved(
-      slots.flatMap((slot) => INJECTION_PAYLOADS.map((payload) => ({ slot, payload }))),
-      ({ slot }) => `${slot.operation}.${slot.field.name}`,
-    );
-    const problems: string[] = [];
-    let stored = 0;
+    const cases = slots.flatMap((slot) => INJECTION_PAYLOADS.map((value) => ({ slot, value })));
     // A 503 REQUEST_TIMEOUT counts as a problem, though it is typed: no operation here may run
     // past the request limit (60 s for test servers). Chat ran past 15 s on a loaded 2-core
     // machine while the sweep sent each operation's cases in a burst: its writes queued on the
     // seed agent's lock behind each other and behind the replies of earlier chats. Chat now
-    // holds that lock for fewer round trips (chat-locks.int.test.ts), and interleaved() keeps
-    // the sweep from load-testing one node.
-    await eachLimited(cases, 4, async ({ slot, payload }) => {
-      const { query, variables } = operationFor(slot, payload, ids);
-      const res = await post(server, query, variables);
-      const problem = untypedProblem(res);
-      if (problem) problems.push(`${describeSlot(slot)} <- ${preview(payload)}: ${problem}`);
-      if (codesOf(res).length === 0) stored++;
-      const data = res.json?.data as { createTenant?: { tenant: { id: string } } } | null;
-      if (data?.createTenant) createdTenants.push(data.createTenant.tenant.id);
-    });
+    // holds that lock for fewer round trips (chat-locks.int.test.ts), and the sweep's
+    // interleaving keeps it from load-testing one node.
+    const { problems, accepted: stored } = await sweepSlots(server, ids, cases, createdTenants);
 
     expect(problems).toEqual([]);
     // Not everything was refused: many payloads were plain text that got stored.

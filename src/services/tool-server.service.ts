@@ -199,7 +199,9 @@ export class ToolServerService {
     const problem = connectProblem(next, this.pool.cfg);
     if (problem) throw new BadInputError(problem);
     if (next.timeoutMs < 100 || next.timeoutMs > MAX_TIMEOUT_MS)
-      throw new BadInputError(`timeoutMs must be between 100 and ${MAX_TIMEOUT_MS}`);
+      throw new BadInputError(
+        `timeoutMs must be between 100 and ${MAX_TIMEOUT_MS}, but got ${next.timeoutMs}`,
+      );
     if (input.headers) {
       if (input.headers.length > 0 && next.transport !== ToolServerTransport.HTTP)
         throw new BadInputError('headers apply to HTTP servers only');

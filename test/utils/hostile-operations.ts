@@ -10,13 +10,14 @@ import {
   isInterfaceType,
   type GraphQLField,
   type GraphQLInputType,
+  type GraphQLNamedType,
   type GraphQLOutputType,
   type GraphQLSchema,
   type IntrospectionQuery,
 } from 'graphql';
 import { expect } from 'vitest';
 import type { TestServer } from './server.js';
-import { post, type OwnIds } from './hostile.js';
+import { codesOf, post, preview, untypedProblem, type OwnIds } from './hostile.js';
 
 /*
  * The hostile-input suites' operations, generated from the schema: every place that takes a
@@ -41,16 +42,18 @@ export interface Slot {
   path: (string | 0)[];
   /** The slot may be left out (an optional argument or input field on the way). */
   optional: boolean;
+  /** The scalar or enum it takes. */
+  type: GraphQLNamedType;
 }
 
 /**
- * Every place of Query and Mutation that takes a `scalar`: arguments, and fields of input
- * objects (recursively, through lists).
+ * Every place of Query and Mutation that takes the scalar or enum type named `named` (or any
+ * enum, for 'enum'): arguments, and fields of input objects (recursively, through lists).
  */
-export function slotsOf(schema: GraphQLSchema, scalar: 'String' | 'ID'): Slot[] {
+export function slotsOf(schema: GraphQLSchema, named: string): Slot[] {
   const slots: Slot[] = [];
   const walk = (
-    base: Omit<Slot, 'path' | 'optional'>,
+    base: Omit<Slot, 'path' | 'optional' | 'type'>,
     type: GraphQLInputType,
     path: (string | 0)[],
     optional: boolean,
@@ -72,8 +75,8 @@ export function slotsOf(schema: GraphQLSchema, scalar: 'String' | 'ID'): Slot[] 
           new Set([...seen, inner.name]),
         );
       }
-    } else if (getNamedType(inner).name === scalar) {
-      slots.push({ ...base, path, optional: optional || nullable });
+    } else if (named === 'enum' ? isEnumType(inner) : getNamedType(inner).name === named) {
+      slots.push({ ...base, path, optional: optional || nullable, type: getNamedType(inner) });
     }
   };
   for (const operation of ['query', 'mutation'] as const) {
@@ -110,11 +113,18 @@ function idFor(ids: OwnIds, fieldName: string, name: string): string {
  * What an input object needs beyond its schema-required fields for the service to get as far
  * as storing the value under test.
  */
+let fillCounter = 0;
+
 const EXTRA_INPUT_FIELDS: Record<string, (ids: OwnIds) => Record<string, unknown>> = {
   SendMessageInput: (ids) => ({ toAgentIds: [ids.agent] }),
+  // Names the service accepts (a fill's spaces are not), unique so none meets a CONFLICT.
+  ToolPolicyInput: () => ({ tool: 'record_knowledge', mode: 'WHEN', roles: ['MASTER_OPERATOR'] }),
+  ToolServerInput: () => ({
+    name: `hostile-${++fillCounter}`,
+    transport: 'HTTP',
+    url: 'http://127.0.0.1:9/mcp',
+  }),
 };
-
-let fillCounter = 0;
 
 /** A valid value of `type`: required fields filled, ids of the tester's own tenant. */
 function validValue(type: GraphQLInputType, ids: OwnIds, fieldName: string, name: string): unknown {
@@ -160,7 +170,7 @@ function requiredFields(
 function valueAt(
   type: GraphQLInputType,
   path: (string | 0)[],
-  payload: string,
+  payload: unknown,
   ids: OwnIds,
   fieldName: string,
 ): unknown {
@@ -195,7 +205,7 @@ function selectionFor(type: GraphQLOutputType): string {
 /** The operation that puts `payload` into `slot`, every other required argument valid. */
 export function operationFor(
   slot: Slot,
-  payload: string,
+  payload: unknown,
   ids: OwnIds,
 ): { query: string; variables: Record<string, unknown> } {
   const { field } = slot;
@@ -260,4 +270,30 @@ export async function eachLimited<T>(
     while (next < items.length) await work(items[next++]!);
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+}
+
+/**
+ * Sends each value to its slot, operations interleaved, four at a time, and collects every
+ * answer that is neither a success nor a typed refusal (`problems`), how many were accepted,
+ * and the tenants createTenant made (`created`: the caller's to delete).
+ */
+export async function sweepSlots(
+  server: TestServer,
+  ids: OwnIds,
+  cases: readonly { slot: Slot; value: unknown }[],
+  created: string[],
+): Promise<{ problems: string[]; accepted: number }> {
+  const problems: string[] = [];
+  let accepted = 0;
+  const ordered = interleaved(cases, ({ slot }) => `${slot.operation}.${slot.field.name}`);
+  await eachLimited(ordered, 4, async ({ slot, value }) => {
+    const { query, variables } = operationFor(slot, value, ids);
+    const res = await post(server, query, variables);
+    const problem = untypedProblem(res);
+    if (problem) problems.push(`${describeSlot(slot)} <- ${preview(value)}: ${problem}`);
+    if (codesOf(res).length === 0) accepted++;
+    const data = res.json?.data as { createTenant?: { tenant: { id: string } } } | null;
+    if (data?.createTenant) created.push(data.createTenant.tenant.id);
+  });
+  return { problems, accepted };
 }

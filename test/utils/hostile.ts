@@ -222,7 +222,7 @@ export interface OwnIds {
 }
 
 /** A payload short enough for a failure message. */
-export function preview(value: string): string {
-  const text = JSON.stringify(value);
+export function preview(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
   return text.length > 40 ? `${text.slice(0, 37)}...` : text;
 }
