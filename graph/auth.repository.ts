@@ -4,12 +4,15 @@ import type { Tx } from './cypher.js';
 import { toApiKey, toTenant } from './mappers.js';
 import { readPage, type NodeLike } from './page.js';
 
+/** The tenant `$id` as `t`, made (named `$name`) if it does not exist yet. */
+export const MERGE_TENANT = `
+      MERGE (t:Tenant {id: $id})
+        ON CREATE SET t.name = $name, t.tenantId = $id, t.createdAt = datetime()`;
+
 /** Creates the tenant if it does not exist yet (idempotent). */
 export async function ensureTenant(tx: Tx, id: string, name: string): Promise<Tenant> {
   const [row] = await tx.run<{ t: NodeLike }>({
-    cypher: `
-      MERGE (t:Tenant {id: $id})
-        ON CREATE SET t.name = $name, t.tenantId = $id, t.createdAt = datetime()
+    cypher: `${MERGE_TENANT}
       RETURN t`,
     params: { id, name },
   });

@@ -236,24 +236,6 @@ export async function unassign(tx: Tx, tenantId: string, taskId: string): Promis
   return rows.length > 0;
 }
 
-/** True when `dependsOnId` already (transitively) depends on `taskId`: a new edge would close a cycle. */
-export async function dependencyPathExists(
-  tx: Tx,
-  tenantId: string,
-  taskId: string,
-  dependsOnId: string,
-): Promise<boolean> {
-  const rows = await tx.run({
-    cypher: `
-      MATCH (d:Task {tenantId: $tenantId, id: $dependsOnId}), (t:Task {tenantId: $tenantId, id: $taskId})
-      USING INDEX SEEK d:Task(id) USING INDEX SEEK t:Task(id)
-      MATCH p = shortestPath((d)-[:DEPENDS_ON*1..]->(t))
-      RETURN 1 AS found LIMIT 1`,
-    params: { tenantId, taskId, dependsOnId },
-  });
-  return rows.length > 0;
-}
-
 export async function addDependency(tx: Tx, tenantId: string, taskId: string, dependsOnId: string) {
   await tx.run({
     cypher: `

@@ -6,6 +6,7 @@ import type { CandidateAgent } from '../../graph/claim.repository.js';
 import type { PlannedStep } from '../../graph/agent-work.repository.js';
 import type { Agent } from '../domain/agent.js';
 import type { Task } from '../domain/task.js';
+import { blockedByCycle } from '../domain/cycles.js';
 import { StepError } from '../engine/executor.js';
 import { checkCondition } from '../engine/conditions.js';
 import { describeTask, systemPrompt } from './prompts.js';
@@ -190,19 +191,8 @@ export function planProblem(plan: Plan): PlanProblem | null {
         };
     }
   }
-  // Kahn: repeatedly remove steps whose dependencies are all removed.
-  const left = new Map(plan.steps.map((s) => [s.key, s.dependsOn]));
-  for (let changed = true; changed;) {
-    changed = false;
-    for (const [k, deps] of left) {
-      if (deps.every((d) => !left.has(d))) {
-        left.delete(k);
-        changed = true;
-      }
-    }
-  }
-  if (left.size > 0) {
-    const cycle = [...left.keys()];
+  const cycle = blockedByCycle(new Map(plan.steps.map((s) => [s.key, s.dependsOn])));
+  if (cycle.length > 0) {
     return {
       message: `steps ${cycle.join(', ')} depend on each other in a cycle`,
       step: cycle[0]!,

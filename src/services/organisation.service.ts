@@ -19,6 +19,8 @@ import {
   ID_PROPERTIES,
 } from '../domain/organisation-rules.js';
 import type { UnitOfWork } from './unit-of-work.js';
+import { edgesToCheck, refuseGraphCycles } from './import-cycles.js';
+import { lockTaskEdges } from '../../graph/task-cycles.repository.js';
 
 export interface ImportResult {
   nodesCreated: number;
@@ -83,6 +85,9 @@ export class OrganisationService {
       doc.relationships.forEach((r, i) =>
         checkRelationshipRule(i, r, labelOf.get(r.from)!, labelOf.get(r.to)!),
       );
+      const cyclesToCheck = edgesToCheck(parsed, doc, existing);
+      // Before the writes' locks: it is taken first, whoever else takes it.
+      if (cyclesToCheck.length > 0) await lockTaskEdges(tx, tenantId);
 
       let nodesCreated = 0;
       let nodesUpdated = 0;
@@ -113,6 +118,7 @@ export class OrganisationService {
           merge,
         );
       }
+      await refuseGraphCycles(tx, tenantId, parsed, cyclesToCheck);
       await this.checkEngineState(tx, tenantId, parsed, doc, existing);
       // Whether a task is a root follows its edges, whatever the document says (lists read it).
       await checks.markRoots(

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import * as plans from '../../graph/plan-approval.repository.js';
 import { relatedTasks } from '../../graph/task-relations.repository.js';
+import { lockTaskEdges } from '../../graph/task-cycles.repository.js';
 import * as tasks from '../../graph/task.repository.js';
 import { recordDecision } from '../../graph/workflow.repository.js';
 import type { Tx } from '../../graph/cypher.js';
@@ -30,6 +31,9 @@ export class PlanApprovalService {
   /** Approves the waiting plan of `rootId`, with `edits` if given; returns the root. */
   approve(tenantId: string, rootId: string, actor: string, edits?: PlanEdits | null) {
     return this.uow.run(async (tx, emit) => {
+      // The edits' dependencies are checked against the steps' edges as read here: no other
+      // writer adds one until this commits (graph/task-cycles.repository.ts).
+      await lockTaskEdges(tx, tenantId);
       const root = await waitingRoot(tx, tenantId, rootId, 'approvePlan');
       const all = await plans.planSteps(tx, tenantId, rootId);
       const synthesis = all.find((s) => s.key === 'synthesis')!;

@@ -34,6 +34,8 @@ import { reopenForRetry } from './task-retry.js';
 import { auditScope } from '../audit-scope.js';
 import { evaluateRootTask } from '../evolution/evaluate/record.js';
 import type { UnitOfWork } from './unit-of-work.js';
+import { blockedByCycle } from '../domain/cycles.js';
+import { edgeClosingCycle, lockTaskEdges } from '../../graph/task-cycles.repository.js';
 
 export interface CreateTaskData {
   /** A name for this task within a batch, so other tasks of the batch can refer to it. */
@@ -301,9 +303,11 @@ export class TaskService {
   addDependency(tenantId: string, taskId: string, dependsOnId: string): Promise<Task> {
     if (taskId === dependsOnId) throw new BadInputError('A task cannot depend on itself');
     return this.uow.run(async (tx, emit) => {
+      await lockTaskEdges(tx, tenantId);
       const task = await lockOrThrow(tx, tenantId, taskId);
       await lockOrThrow(tx, tenantId, dependsOnId);
-      if (await repo.dependencyPathExists(tx, tenantId, taskId, dependsOnId)) {
+      const edge = { from: taskId, to: dependsOnId };
+      if ((await edgeClosingCycle(tx, tenantId, 'DEPENDS_ON', [edge])) !== null) {
         throw new BadInputError(
           `This dependency would make a cycle: task ${dependsOnId} already depends on task ${taskId}`,
           { taskId, dependsOnId },
@@ -353,22 +357,11 @@ function inactive(name: string) {
   return new ConflictError(`Agent "${name}" is inactive: activate it before assigning work to it`);
 }
 
-/** Refuses dependency cycles among the tasks of one batch (Kahn's algorithm). */
+/** Refuses dependency cycles among the tasks of one batch. */
 function assertAcyclic(tasks: { id: string; title: string; dependsOn: string[] }[]) {
-  const inBatch = new Set(tasks.map((t) => t.id));
-  const pending = new Map(tasks.map((t) => [t.id, t.dependsOn.filter((d) => inBatch.has(d))]));
-  let progressed = true;
-  while (progressed) {
-    progressed = false;
-    for (const [id, deps] of pending) {
-      if (deps.every((d) => !pending.has(d))) {
-        pending.delete(id);
-        progressed = true;
-      }
-    }
-  }
-  if (pending.size > 0) {
-    const titles = tasks.filter((t) => pending.has(t.id)).map((t) => `"${t.title}"`);
+  const blocked = new Set(blockedByCycle(new Map(tasks.map((t) => [t.id, t.dependsOn]))));
+  if (blocked.size > 0) {
+    const titles = tasks.filter((t) => blocked.has(t.id)).map((t) => `"${t.title}"`);
     throw new BadInputError(`These tasks depend on each other in a cycle: ${titles.join(', ')}`);
   }
 }

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { blockedByCycle, oneCycle } from '../src/domain/cycles.js';
+
+/** Each id of `cycle` depends on the next, and the last on the first. */
+function isCycle(deps: Map<string, string[]>, cycle: string[]): boolean {
+  return cycle.every((id, i) => deps.get(id)!.includes(cycle[(i + 1) % cycle.length]!));
+}
+
+describe('cycles', () => {
+  it('finds none in a diamond, and ignores ids outside the set', () => {
+    const deps = new Map([
+      ['d', ['b', 'c']],
+      ['b', ['a', 'elsewhere']],
+      ['c', ['a']],
+      ['a', []],
+    ]);
+    expect(blockedByCycle(deps)).toEqual([]);
+    expect(oneCycle(deps)).toBeNull();
+  });
+
+  it('blocks a cycle and what depends on it, and names one cycle', () => {
+    const deps = new Map([
+      ['after', ['x']],
+      ['x', ['y']],
+      ['y', ['z', 'free']],
+      ['z', ['x']],
+      ['free', []],
+    ]);
+    expect(blockedByCycle(deps)).toEqual(['after', 'x', 'y', 'z']);
+    const cycle = oneCycle(deps)!;
+    expect([...cycle].sort()).toEqual(['x', 'y', 'z']);
+    expect(isCycle(deps, cycle)).toBe(true);
+  });
+
+  it('sees a task that depends on itself', () => {
+    const deps = new Map([['self', ['self']]]);
+    expect(oneCycle(deps)).toEqual(['self']);
+  });
+
+  it('walks a chain of 100,000 (each id once: a quadratic walk would time out)', () => {
+    const n = 100_000;
+    const deps = new Map(Array.from({ length: n }, (_, i) => [`t${i}`, i ? [`t${i - 1}`] : []]));
+    expect(blockedByCycle(deps)).toEqual([]);
+    deps.set('t0', [`t${n - 1}`]);
+    expect(oneCycle(deps)).toHaveLength(n);
+  });
+
+  it('walks a star of 100,000 dependants of one id', () => {
+    const n = 100_000;
+    const deps = new Map(Array.from({ length: n }, (_, i) => [`t${i}`, i ? ['t0'] : []]));
+    expect(blockedByCycle(deps)).toEqual([]);
+  });
+});

@@ -1,0 +1,111 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from './utils/server.js';
+import { documentOf, importInto, task } from './utils/import-documents.js';
+
+/*
+ * No cycle of DEPENDS_ON or SUBTASK_OF edges, however the edges arrive (task-plans.int.test.ts:
+ * one addTaskDependency at a time). Tasks on a cycle of dependencies never become READY, and
+ * a workflow that holds them waits for good; a task that is its own ancestor has no root.
+ */
+
+const ADD = `mutation($id: ID!, $on: ID!) { addTaskDependency(id: $id, dependsOnId: $on) { id } }`;
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(() => server.stop());
+
+type Four = Record<'a' | 'b' | 'c' | 'd', string>;
+
+/** Tasks a -> b and c -> d (a depends on b, c on d), by key. */
+async function twoPairs(round: number): Promise<Four> {
+  const res = await server.gql(
+    `mutation($inputs: [CreateTaskInput!]!) { createTasks(inputs: $inputs) { id key } }`,
+    {
+      inputs: [
+        { key: 'b', title: `b ${round}` },
+        { key: 'a', title: `a ${round}`, dependsOnKeys: ['b'] },
+        { key: 'd', title: `d ${round}` },
+        { key: 'c', title: `c ${round}`, dependsOnKeys: ['d'] },
+      ],
+    } as never,
+  );
+  expect(res.errors).toBeUndefined();
+  const tasks = (res.data as { createTasks: { id: string; key: string }[] }).createTasks;
+  return Object.fromEntries(tasks.map((t) => [t.key, t.id])) as Four;
+}
+
+/** Tasks of the tenant that are their own dependency or ancestor, through any path. */
+async function tasksOnCycles(): Promise<number> {
+  const [row] = await server.graph.read((tx) =>
+    tx.run<{ n: number }>({
+      cypher: `MATCH (t:Task {tenantId: $tenantId})
+               WHERE EXISTS { (t)-[:DEPENDS_ON*1..]->(t) } OR EXISTS { (t)-[:SUBTASK_OF*1..]->(t) }
+               RETURN count(t) AS n`,
+      params: { tenantId: server.tenantId },
+    }),
+  );
+  return row!.n;
+}
+
+describe('dependencies added at once', () => {
+  it('never close a cycle between them: one of two halves is refused', async () => {
+    const rounds = await Promise.all(Array.from({ length: 12 }, (_, i) => twoPairs(i)));
+    // b -> c and d -> a together make a -> b -> c -> d -> a; either alone is fine.
+    const answers = await Promise.all(
+      rounds.map(({ a, b, c, d }) =>
+        Promise.all([
+          server.gql(ADD, { id: b, on: c } as never),
+          server.gql(ADD, { id: d, on: a } as never),
+        ]),
+      ),
+    );
+    for (const pair of answers) {
+      const codes = pair.map((res) => res.errors?.[0]?.extensions?.code ?? 'OK').sort();
+      expect(codes).toEqual(['BAD_USER_INPUT', 'OK']);
+      expect(pair.find((res) => res.errors)!.errors![0]!.message).toMatch(/would make a cycle/);
+    }
+    expect(await tasksOnCycles()).toBe(0);
+  });
+});
+
+describe('importOrganisation', () => {
+  const edge = (type: string, from: string, to: string) => ({ type, from, to, properties: {} });
+
+  it.each([
+    [
+      'DEPENDS_ON',
+      (a: string, b: string, c: string) => [
+        edge('DEPENDS_ON', a, b),
+        edge('DEPENDS_ON', b, c),
+        edge('DEPENDS_ON', c, a),
+      ],
+    ],
+    ['SUBTASK_OF', (a: string, b: string) => [edge('SUBTASK_OF', a, b), edge('SUBTASK_OF', b, a)]],
+    ['DEPENDS_ON', (a: string) => [edge('DEPENDS_ON', a, a)]],
+  ])('refuses a document whose %s edges make a cycle, naming an edge of it', async (type, rels) => {
+    const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];
+    const before = await server.gql(`query { tasks(first: 100) { totalCount } }`);
+    const res = await importInto(server, documentOf([task(a), task(b), task(c)], rels(a, b, c)));
+    expect(res.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(res.errors?.[0]?.message).toMatch(
+      new RegExp(
+        `^relationships\\[\\d\\] \\(${type} from Task "[^"]+" to Task "[^"]+"\\) closes a cycle with the edges of the document`,
+      ),
+    );
+    expect(await server.gql(`query { tasks(first: 100) { totalCount } }`)).toEqual(before);
+  });
+
+  it('refuses an edge that closes a cycle with the edges the organisation already has', async () => {
+    const { a: x, b: y } = await twoPairs(99);
+    // x already depends on y: y -> x closes the cycle, though the document alone has none.
+    const res = await importInto(server, documentOf([], [edge('DEPENDS_ON', y, x)]));
+    expect(res.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(res.errors?.[0]?.message).toBe(
+      `relationships[0] (DEPENDS_ON from Task "${y}" to Task "${x}") closes a cycle with the edges this organisation has: a task cannot depend on itself, directly or through others; remove one edge of the cycle`,
+    );
+    expect(await tasksOnCycles()).toBe(0);
+  });
+});
