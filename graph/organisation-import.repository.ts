@@ -1,58 +1,10 @@
-import type { CypherQuery, Tx } from './cypher.js';
+import type { Tx } from './cypher.js';
 import { ensureSecret } from './secret.repository.js';
 
-/** What an import checks in the graph besides ids: the signing secret and the engine's state. */
+/** What an import reads and marks besides its nodes: the signing secret and the roots. */
 
 /** The secret that signs exported documents (see organisationSignature). */
 export const organisationSecret = (tx: Tx) => ensureSecret(tx, 'organisation');
-
-const FINISHED = "['COMPLETED', 'FAILED', 'CANCELLED', 'SKIPPED']";
-
-/**
- * The engine's view of the tasks an import wrote or linked (and of the tasks right below or
- * depending on them): the first unfinished orchestrated task the engine could not run
- * consistently, with why, or null. Run inside the import's transaction, so a refusal writes
- * nothing. The rules are those the engine keeps itself (graph/claim.repository.ts and its neighbours):
- * - a step has at most one parent, and the parent of an orchestrated task is orchestrated;
- * - a READY step's parent runs (IN_PROGRESS), its dependencies ended, and it has no steps;
- * - a step IN_PROGRESS holds a lease the sweep can expire, ending within the hour.
- */
-export function engineStateProblemQuery(tenantId: string, ids: string[]): CypherQuery {
-  return {
-    cypher: `
-      UNWIND $ids AS id
-      MATCH (x:Task {tenantId: $tenantId, id: id}) USING INDEX SEEK x:Task(id)
-      CALL (x) {
-        RETURN x AS t
-        UNION
-        MATCH (t:Task)-[:SUBTASK_OF|DEPENDS_ON]->(x) RETURN t
-      }
-      WITH DISTINCT t WHERE t.orchestrated = true AND NOT t.status IN ${FINISHED}
-      WITH t, [(t)-[:SUBTASK_OF]->(p:Task) | p] AS parents,
-           [(t)-[:DEPENDS_ON]->(d:Task) | d.status] AS deps,
-           EXISTS { (t)<-[:SUBTASK_OF]-() } AS hasSteps
-      WITH t, CASE
-        WHEN size(parents) > 1 THEN 'has ' + toString(size(parents)) + ' SUBTASK_OF parents, but a step has one'
-        WHEN size(parents) = 1 AND coalesce(parents[0].orchestrated, false) <> true
-          THEN 'is orchestrated, but its parent is not (startWorkflow marks a whole workflow)'
-        WHEN t.status = 'READY' AND size(parents) = 1 AND coalesce(parents[0].status, '') <> 'IN_PROGRESS'
-          THEN 'is READY, but its parent is ' + CASE WHEN parents[0].status IS :: STRING THEN parents[0].status ELSE 'without a status' END + ', not IN_PROGRESS'
-        WHEN t.status = 'READY' AND any(s IN deps WHERE NOT s IN ${FINISHED})
-          THEN 'is READY, but a task it DEPENDS_ON has not ended'
-        WHEN t.status = 'READY' AND hasSteps
-          THEN 'is READY, but has steps of its own (a parent that runs is IN_PROGRESS)'
-        WHEN t.status = 'IN_PROGRESS' AND NOT hasSteps
-             AND (t.leaseOwner IS NULL OR t.leaseExpiresAt IS NULL)
-          THEN 'is an IN_PROGRESS step without a lease (leaseOwner, leaseExpiresAt), so no worker would finish or reclaim it'
-        WHEN t.status = 'IN_PROGRESS' AND NOT hasSteps
-             AND t.leaseExpiresAt > datetime() + duration({hours: 1})
-          THEN 'holds a lease that ends more than an hour from now'
-        ELSE null END AS problem
-      WHERE problem IS NOT NULL
-      RETURN t.id AS id, problem ORDER BY t.id LIMIT 1`,
-    params: { tenantId, ids },
-  };
-}
 
 /**
  * Marks which of these tasks are roots (no SUBTASK_OF or REJECTED_STEP_OF parent) after an
@@ -67,16 +19,4 @@ export async function markRoots(tx: Tx, tenantId: string, ids: string[]): Promis
       SET t.root = CASE WHEN NOT EXISTS { (t)-[:SUBTASK_OF|REJECTED_STEP_OF]->() } THEN true END`,
     params: { tenantId, ids },
   });
-}
-
-export async function engineStateProblem(
-  tx: Tx,
-  tenantId: string,
-  ids: string[],
-): Promise<{ id: string; problem: string } | null> {
-  if (ids.length === 0) return null;
-  const [row] = await tx.run<{ id: string; problem: string }>(
-    engineStateProblemQuery(tenantId, ids),
-  );
-  return row ?? null;
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import * as checks from '../../graph/organisation-import.repository.js';
+import { engineStateProblem } from '../../graph/engine-state.repository.js';
 import { translateDriverError } from '../../graph/errors.js';
 import * as repo from '../../graph/organisation.repository.js';
 import type { Tx } from '../../graph/cypher.js';
@@ -252,7 +253,7 @@ export class OrganisationService {
       if (r.type !== 'SUBTASK_OF' && r.type !== 'DEPENDS_ON') continue;
       for (const end of [r.from, r.to]) if (!plain.has(end)) ids.add(end);
     }
-    const found = await checks.engineStateProblem(tx, tenantId, [...ids]);
+    const found = await engineStateProblem(tx, tenantId, [...ids]);
     if (!found) return;
     // Stored ids follow document order, so the position names the node as the caller sent it.
     const index = doc.nodes.findIndex((n) => n.id === found.id);

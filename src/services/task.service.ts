@@ -35,6 +35,7 @@ import { auditScope } from '../audit-scope.js';
 import { evaluateRootTask } from '../evolution/evaluate/record.js';
 import type { UnitOfWork } from './unit-of-work.js';
 import { blockedByCycle } from '../domain/cycles.js';
+import { refuseUnrunnable } from './workflow-guard.js';
 import { edgeClosingCycle, lockTaskEdges } from '../../graph/task-cycles.repository.js';
 
 export interface CreateTaskData {
@@ -170,6 +171,15 @@ export class TaskService {
         if (t.assigneeId)
           await repo.assign(tx, tenantId, t.id, t.assigneeId, null, `assigned by ${actor}`);
       }
+      // A task under a parent of before may join a workflow the engine runs.
+      const joining = tasks.filter((t) => t.parentId !== null && !batch.has(t.parentId));
+      await refuseUnrunnable(
+        tx,
+        tenantId,
+        joining.map((t) => t.id),
+        'createTask',
+        "the engine runs a workflow's steps from its plan: create the task without parentId, or add it to the plan before startWorkflow",
+      );
       await publishTasks(tx, emit, created, 'CREATED');
       return created;
     });
@@ -252,6 +262,15 @@ export class TaskService {
       if (result !== undefined) patch.result = result;
       if (error !== undefined) patch.error = error;
       const task = await repo.patchTask(tx, tenantId, id, patch);
+      if (before.orchestrated) {
+        await refuseUnrunnable(
+          tx,
+          tenantId,
+          [id],
+          'setTaskStatus',
+          "the engine moves a workflow's steps: cancelTask, retryTask, approveTask and rejectTask change them by hand",
+        );
+      }
       await publishTasks(tx, emit, [task], 'STATUS_CHANGED');
       return task;
     });
@@ -314,6 +333,15 @@ export class TaskService {
         );
       }
       await repo.addDependency(tx, tenantId, taskId, dependsOnId);
+      if (task.orchestrated) {
+        await refuseUnrunnable(
+          tx,
+          tenantId,
+          [taskId],
+          'addTaskDependency',
+          'a step of a running workflow takes new dependencies only while it is PENDING',
+        );
+      }
       await publishTasks(tx, emit, [task], 'UPDATED');
       return task;
     });
