@@ -1,4 +1,5 @@
 import type { Tx } from '../cypher.js';
+import { lockAndBump } from '../locks.js';
 
 /** What a merge moved, kept on its MERGED_INTO edge so that unmergeEntity can move it back. */
 export type MergeResult = {
@@ -6,6 +7,23 @@ export type MergeResult = {
   intoId: string;
   moved: number;
 };
+
+/**
+ * Takes the write locks of these entities, in id order, held until the commit. A merge needs
+ * both entities unmerged, and two merges that read them so before either wrote (a into b and
+ * b into a, or a into b and b into c) both went through: locked first, the second reads the
+ * first's commit. Id order, so two lockers never wait on each other in a circle.
+ */
+export async function lockEntities(tx: Tx, tenantId: string, ids: string[]): Promise<void> {
+  await tx.run({
+    cypher: `
+      UNWIND $ids AS id
+      MATCH (e:Entity {tenantId: $tenantId, id: id}) USING INDEX SEEK e:Entity(id)
+      WITH e ORDER BY e.id
+      ${lockAndBump('e', 'Entity', 'mergeVersion')}`,
+    params: { tenantId, ids: [...new Set(ids)].sort() },
+  });
+}
 
 /**
  * Merges `fromId` into `intoId`: facts, mentions and knowledge links move to the survivor,

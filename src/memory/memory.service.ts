@@ -184,6 +184,7 @@ export class MemoryService {
       throw new BadInputError(`ids may name at most ${LIMITS.batch} entities`, { field: 'ids' });
     }
     return this.uow.run(async (tx) => {
+      await merges.lockEntities(tx, tenantId, [intoId, ...from]);
       await this.standing(tx, tenantId, [intoId, ...from]);
       for (const id of from) {
         await merges.mergeEntity(tx, tenantId, id, intoId, why, by);
@@ -196,7 +197,11 @@ export class MemoryService {
   /** Undoes a merge; NOT_FOUND for an unknown entity, CONFLICT for one that is not merged. */
   async unmerge(tenantId: string, id: string): Promise<Entity> {
     return this.uow.run(async (tx) => {
-      const [entity] = isId(id) ? await entities.entitiesByIds(tx, tenantId, [id]) : [];
+      const [seen] = isId(id) ? await entities.entitiesByIds(tx, tenantId, [id]) : [];
+      if (!seen) throw new NotFoundError('Entity', id);
+      // Both ends of the merge, as a merge locks them; then read again under the locks.
+      await merges.lockEntities(tx, tenantId, [id, ...(seen.mergedInto ? [seen.mergedInto] : [])]);
+      const [entity] = await entities.entitiesByIds(tx, tenantId, [id]);
       if (!entity) throw new NotFoundError('Entity', id);
       if (entity.mergedInto === null) {
         throw new ConflictError(`Entity "${entity.name}" (${id}) is not merged into another`);
