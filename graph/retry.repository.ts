@@ -11,9 +11,9 @@ export type RetryScope = {
   /** Whether it has steps of its own. */
   hasChildren: boolean;
   /**
-   * Below it: every FAILED or CANCELLED task, and every SKIPPED one that was skipped because
+   * Below it: every FAILED or CANCELLED step, and every SKIPPED one that was skipped because
    * of them (it depends on one, directly or through other skipped steps; a rejected approval
-   * stays skipped).
+   * stays skipped). Steps the engine runs only: a person's own task there stays as it is.
    */
   below: string[];
 };
@@ -28,10 +28,10 @@ export async function retryScope(tx: Tx, tenantId: string, id: string): Promise<
                                  ELSE {id: a.id, title: a.title, status: a.status} END)
                WHERE x IS NOT NULL] AS ancestors
       OPTIONAL MATCH (d:Task)-[:SUBTASK_OF*1..]->(t)
-      WHERE d.status IN ['FAILED', 'CANCELLED']
+      WHERE d.status IN ['FAILED', 'CANCELLED'] AND d.orchestrated = true
       WITH t, ancestors, collect(DISTINCT d) AS broken
       OPTIONAL MATCH (s:Task {status: 'SKIPPED'})-[:SUBTASK_OF*1..]->(t)
-      WHERE coalesce(s.decision, '') <> 'REJECTED'
+      WHERE s.orchestrated = true AND coalesce(s.decision, '') <> 'REJECTED'
         AND EXISTS { (s)-[:DEPENDS_ON*1..]->(x:Task) WHERE x IN broken }
       WITH t, ancestors, broken, collect(DISTINCT s) AS skipped
       RETURN ancestors, EXISTS { (t)<-[:SUBTASK_OF]-() } AS hasChildren,

@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import type { Executor } from '../src/engine/executor.js';
+import { StepError, type Executor } from '../src/engine/executor.js';
 import { waitForWorkflow } from './utils/engine.js';
 import {
   createOperators,
@@ -108,6 +108,51 @@ it('refuses what would leave a running workflow unable to finish, and the workfl
         b: 'COMPLETED',
         r: 'COMPLETED',
       });
+    });
+  });
+}, 120_000);
+
+it('refuses to retry a workflow that a task the engine never runs would hold open', async () => {
+  await inTenant(async (server) => {
+    await createOperators(server, { Op: ['x'] });
+    let fail = true;
+    const executor: Executor = async ({ task }) => {
+      if (fail) throw new StepError('the input is wrong', false);
+      return { result: `done ${task.title}` };
+    };
+    await withScheduler(server, executor, async () => {
+      const ids = await startPlan(server, [
+        { key: 'root', title: 'root' },
+        { key: 'a', title: 'a', parentKey: 'root', requiredCapabilities: ['x'] },
+      ]);
+      await waitForWorkflow(server, ids.root!, (all) =>
+        all.some((t) => t.key === 'root' && t.status === 'FAILED'),
+      );
+      // Under a workflow that has ended, a task of a person's own is allowed...
+      const late = await server.gql(
+        `mutation($p: ID!) { createTask(input: { title: "late", parentId: $p }) { id } }`,
+        { p: ids.root } as never,
+      );
+      expect(late.errors).toBeUndefined();
+      const lateId = (late.data as { createTask: { id: string } }).createTask.id;
+      // ...but a retry would reopen the workflow with it: its root would wait for it for good.
+      const RETRY = `mutation($id: ID!) { retryTask(id: $id) { status } }`;
+      const refused = await server.gql(RETRY, { id: ids.root } as never);
+      expect(refused.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+      expect(refused.errors?.[0]?.message).toContain(`Task "${lateId}", not orchestrated`);
+      expect(await statusOf(server, ids.root!)).toBe('FAILED');
+
+      fail = false;
+      // Finished by hand, it no longer holds the workflow open (a cancelled one would cancel it).
+      for (const status of ['IN_PROGRESS', 'COMPLETED']) {
+        const SET = `mutation($id: ID!, $s: TaskStatus!) { setTaskStatus(id: $id, status: $s) { id } }`;
+        await server.gql(SET, { id: lateId, s: status } as never);
+      }
+      expect((await server.gql(RETRY, { id: ids.root } as never)).errors).toBeUndefined();
+      const tasks = await waitForWorkflow(server, ids.root!, (all) =>
+        all.some((t) => t.key === 'root' && t.status === 'COMPLETED'),
+      );
+      expect(tasks.find((t) => t.key === 'a')?.status).toBe('COMPLETED');
     });
   });
 }, 120_000);

@@ -313,6 +313,13 @@ export class TaskService {
     return this.uow.run(async (tx, emit) => {
       const before = await lockOrThrow(tx, tenantId, id);
       const changed = await reopenForRetry(tx, before);
+      await refuseUnrunnable(
+        tx,
+        tenantId,
+        changed.map((t) => t.id),
+        'retryTask',
+        'finish (or cancel) the tasks of your own under the workflow first',
+      );
       await publishTasks(tx, emit, changed, 'STATUS_CHANGED');
       return changed.find((t) => t.id === id)!;
     });
