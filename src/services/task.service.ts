@@ -287,7 +287,10 @@ export class TaskService {
       const error = actor ? `cancelled by ${actor}` : 'cancelled';
       const cancelled: Task[] = [];
       for (const childId of descendants) {
-        await repo.lockTask(tx, tenantId, childId);
+        // Read unfinished before its lock: one that ended meanwhile (its run's end, a person)
+        // keeps its end.
+        const locked = await repo.lockTask(tx, tenantId, childId);
+        if (!locked || isFinished(locked.status)) continue;
         cancelled.push(
           await repo.patchTask(tx, tenantId, childId, {
             status: TaskStatus.CANCELLED,
@@ -297,7 +300,7 @@ export class TaskService {
       }
       const task = await repo.patchTask(tx, tenantId, id, { status: TaskStatus.CANCELLED, error });
       // Running steps lose their run; their workers notice at the next heartbeat and abort.
-      await cancelRuns(tx, [...descendants, id], 'cancelled');
+      await cancelRuns(tx, [...cancelled.map((t) => t.id), id], 'cancelled');
       // A workflow's root that a person cancelled is judged like one that settled (issue 12).
       if (task.orchestrated) await evaluateRootTask(tx, emit, id);
       await publishTasks(tx, emit, [...cancelled, task], 'STATUS_CHANGED');
