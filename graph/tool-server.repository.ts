@@ -10,6 +10,7 @@ import {
   type ToolServerHeader,
 } from '../src/domain/tool-server.js';
 import type { Tx } from './cypher.js';
+import { lockAndBump } from './locks.js';
 import { Reader, num, str } from './mappers.js';
 import type { NodeLike } from './page.js';
 
@@ -138,6 +139,24 @@ export async function deleteToolServer(tx: Tx, tenantId: string, id: string): Pr
     params: { tenantId, id },
   });
   return (row?.n ?? 0) > 0;
+}
+
+/**
+ * The server by id under its write lock, held until the commit: an update writes every setting
+ * from what it read, so it reads under the lock, or another update's change is written back.
+ */
+export async function lockToolServer(
+  tx: Tx,
+  tenantId: string,
+  id: string,
+): Promise<ToolServer | null> {
+  const [row] = await tx.run<{ s: NodeLike }>({
+    cypher: `MATCH (s:ToolServer {tenantId: $tenantId, id: $id})
+      ${lockAndBump('s', 'ToolServer')}
+      RETURN s`,
+    params: { tenantId, id },
+  });
+  return row ? toToolServer(row.s) : null;
 }
 
 export async function toolServerById(

@@ -85,17 +85,17 @@ export class ToolServerService {
     patch: ToolServerPatch,
     actor: string,
   ): Promise<ToolServer> {
-    const current = await this.get(tenantId, id);
-    if (!current) throw new NotFoundError('ToolServer', id);
-    const { name, transport, url, command, args, enabled, timeoutMs, headers, headersSealed } =
-      current;
-    const props = this.check(
-      { name, transport, url, command, args, enabled, timeoutMs, headers, headersSealed },
-      patch,
-    );
-    const updated = await this.uow.run((tx) =>
-      repo.updateToolServer(tx, tenantId, id, props, actor),
-    );
+    const updated = await this.uow.run(async (tx) => {
+      const current = await repo.lockToolServer(tx, tenantId, id);
+      if (!current) throw new NotFoundError('ToolServer', id);
+      const { name, transport, url, command, args, enabled, timeoutMs, headers, headersSealed } =
+        current;
+      const props = this.check(
+        { name, transport, url, command, args, enabled, timeoutMs, headers, headersSealed },
+        patch,
+      );
+      return repo.updateToolServer(tx, tenantId, id, props, actor);
+    });
     if (!updated) throw new NotFoundError('ToolServer', id);
     this.pool.evict(id);
     return patch.url != null || patch.command != null || patch.args != null || patch.headers

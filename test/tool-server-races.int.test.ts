@@ -1,0 +1,48 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { updateToolServer } from '../graph/tool-server.repository.js';
+import { eventually } from './utils/engine-steps.js';
+import { startTestServer, type TestServer } from './utils/server.js';
+
+/*
+ * Two updates of one tool server at once (mcp suites: one at a time). An update writes every
+ * setting from what it read: one that read before another committed wrote the other's change
+ * back, and a server an admin switched off was on again.
+ */
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(() => server.stop());
+
+it("keeps an update that committed while another waited for the server's lock", async () => {
+  const added = await server.gql(`mutation { addToolServer(input: {
+    name: "races", transport: HTTP, url: "http://127.0.0.1:9/mcp" }) { id enabled } }`);
+  expect(added.errors).toBeUndefined();
+  const { id } = (added.data as { addToolServer: { id: string } }).addToolServer;
+
+  let timeout: Promise<unknown> | undefined;
+  // An admin switches the server off; before that commits, another changes its timeout.
+  await server.graph.write(async (tx) => {
+    await updateToolServer(tx, server.tenantId, id, { enabled: false }, 'first admin');
+    timeout = server.gql(
+      `mutation($id: ID!) { updateToolServer(id: $id, input: { timeoutMs: 5000 }) { id } }`,
+      { id } as never,
+    );
+    await eventually('the second update to wait for the server', async () => {
+      const rows = await server.graph.read((t) =>
+        t.run<{ status: string }>({
+          cypher: `SHOW TRANSACTIONS YIELD parameters, status WHERE parameters.id = $id
+                   RETURN status`,
+          params: { id },
+        }),
+      );
+      return rows.some((r) => r.status.startsWith('Blocked'));
+    });
+  });
+  expect(await timeout).toMatchObject({ data: { updateToolServer: { id } } });
+  const read = await server.gql(`query { toolServers { id enabled timeoutMs } }`);
+  expect((read.data as { toolServers: unknown[] }).toolServers).toEqual([
+    { id, enabled: false, timeoutMs: 5000 },
+  ]);
+});
