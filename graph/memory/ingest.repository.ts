@@ -307,6 +307,31 @@ export async function linkKnowledge(
   return Number(row?.n ?? 0);
 }
 
+/** From a merged entity `n` to `s`, the standing one it was merged into (merges of merges). */
+const SURVIVOR = `MATCH (n)-[:MERGED_INTO*1..5]->(s:Entity) WHERE s.mergedInto IS NULL
+      WITH *, s ORDER BY s.createdAt, s.id`;
+
+/**
+ * For entities merged away: the standing entity each was merged into, by id. Ingestion writes
+ * to those instead when a person's merge moved an entity it had read (src/memory/ingest).
+ */
+export async function survivorsOf(
+  tx: Tx,
+  tenantId: string,
+  ids: readonly string[],
+): Promise<Map<string, string>> {
+  const rows = await tx.run<{ id: string; survivor: string }>({
+    cypher: `
+      UNWIND $ids AS id
+      MATCH (n:Entity {tenantId: $tenantId, id: id}) USING INDEX SEEK n:Entity(id)
+      WHERE n.mergedInto IS NOT NULL
+      ${SURVIVOR}
+      RETURN id, collect(s.id)[0] AS survivor`,
+    params: { tenantId, ids },
+  });
+  return new Map(rows.map((r) => [r.id, r.survivor]));
+}
+
 /**
  * For names that belong to entities merged away: the standing entity each was merged into
  * (following merges of merges), keyed by normalised name, so a merged name resolves to its
@@ -322,8 +347,7 @@ export async function survivorsByNormNames(
       UNWIND $normNames AS norm
       MATCH (n:Entity {tenantId: $tenantId, normName: norm}) USING INDEX SEEK n:Entity(tenantId, normName)
       WHERE n.mergedInto IS NOT NULL
-      MATCH (n)-[:MERGED_INTO*1..5]->(s:Entity) WHERE s.mergedInto IS NULL
-      WITH norm, s ORDER BY s.createdAt, s.id
+      ${SURVIVOR}
       RETURN norm AS normName, collect(s.id)[0] AS id`,
     params: { tenantId, normNames },
   });

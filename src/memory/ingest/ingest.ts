@@ -9,7 +9,7 @@ import * as entities from '../../../graph/memory/entity.repository.js';
 import * as factsRepo from '../../../graph/memory/fact.repository.js';
 import * as ingestRepo from '../../../graph/memory/ingest.repository.js';
 import { documentProgress } from '../../../graph/memory/episode.repository.js';
-import { mergeEntity } from '../../../graph/memory/merge.repository.js';
+import { lockEntities, mergeEntity } from '../../../graph/memory/merge.repository.js';
 import { setVectors, vectorSearch } from '../../../graph/memory/vector.repository.js';
 import { TOPICS } from '../../../subscriptions/topics.js';
 import { normalisePredicate } from '../../domain/memory.js';
@@ -255,11 +255,25 @@ async function run(
       created.filter((c) => taken.has(c.normName)).map((c) => [c.id, taken.get(c.normName)!]),
     );
     const fresh = created.filter((c) => !taken.has(c.normName));
+    // A person's merge may have moved an entity read above into another since: the entities
+    // are locked as mergeEntities locks them, and each merged one's survivor stands in for it.
+    const read = [...idOf.values(), ...merges.flatMap((m) => [m.fromId, m.intoId])];
+    const touched = [...new Set([...read, ...remap.values()])];
+    await lockEntities(tx, tenantId, touched);
+    const survivors = await ingestRepo.survivorsOf(tx, tenantId, touched);
+    const standing = (id: string) => {
+      const own = remap.get(id) ?? id;
+      return survivors.get(own) ?? own;
+    };
     await entities.createEntities(tx, tenantId, fresh);
-    await entities.enrichEntities(tx, tenantId, aliases);
+    await entities.enrichEntities(
+      tx,
+      tenantId,
+      aliases.map((a) => ({ ...a, id: standing(a.id) })),
+    );
     for (const m of merges)
       await mergeEntity(tx, tenantId, m.fromId, m.intoId, m.reason, 'ingestion');
-    const entityIds = [...new Set([...idOf.values()].map((id) => remap.get(id) ?? id))];
+    const entityIds = [...new Set([...idOf.values()].map(standing))];
     await entities.addMentions(
       tx,
       tenantId,
@@ -277,8 +291,8 @@ async function run(
       .filter((f) => !again.has(f.id))
       .map((f) => ({
         ...f,
-        subjectId: remap.get(f.subjectId) ?? f.subjectId,
-        objectId: f.objectId ? (remap.get(f.objectId) ?? f.objectId) : null,
+        subjectId: standing(f.subjectId),
+        objectId: f.objectId ? standing(f.objectId) : null,
       }));
     await factsRepo.createFacts(tx, tenantId, facts);
     await factsRepo.confirmFacts(tx, tenantId, confirms);
