@@ -246,7 +246,8 @@ export async function releaseEpisode(tx: Tx, episodeId: string, workerId: string
 
 /**
  * Sets a document's status once none of its chunks is left to ingest: FAILED when any chunk
- * failed, else INGESTED. Returns the status it has now.
+ * failed, else INGESTED. Returns the status it has now. Counts under the document's lock: the
+ * ends of its last two chunks at once each counted the other open, and it stayed INGESTING.
  */
 export async function settleDocument(
   tx: Tx,
@@ -256,6 +257,7 @@ export async function settleDocument(
   const [row] = await tx.run<{ status: string }>({
     cypher: `
       MATCH (d:Document {tenantId: $tenantId, id: $documentId})
+      ${lockAndBump('d', 'Document', 'settleVersion')}
       WITH d,
         COUNT { (e:Episode)-[:FROM_DOCUMENT]->(d) WHERE e.status IN ['PENDING', 'INGESTING'] } AS open,
         COUNT { (e:Episode {status: 'FAILED'})-[:FROM_DOCUMENT]->(d) } AS failed
