@@ -11,6 +11,7 @@ import type { CypherQuery, Tx } from './cypher.js';
 import { toTask } from './mappers.js';
 import type { NodeLike } from './page.js';
 import { lockAndBump } from './locks.js';
+import { MERGE_TENANT } from './auth.repository.js';
 
 /**
  * Budgets are (:Budget {tenantId, scope, targetId}) nodes, unique on the three (migration 10).
@@ -21,6 +22,43 @@ import { lockAndBump } from './locks.js';
 
 /** The error prefix that marks a step waiting for a budget (re-queued by raising one). */
 export const BUDGET_WAIT_PREFIX = 'BUDGET_EXCEEDED:';
+
+/**
+ * A call's budgets, and the version of the tenant's budgets they were read at: every setBudget
+ * moves it on (lockBudgets), so a step refused at one version and waiting at a later one knows
+ * that a raise came between, and re-queues itself as that raise re-queued the steps waiting.
+ */
+export interface CallBudgets {
+  states: BudgetState[];
+  version: number;
+}
+
+/**
+ * Takes the tenant's lock for budgets and moves their version on: setBudget's, held until it
+ * commits, so that a step's end that parks it for a budget (budgetVersion) is either waiting
+ * when the raise re-queues the waiting steps, or sees the new version.
+ */
+export async function lockBudgets(tx: Tx, tenantId: string): Promise<void> {
+  await tx.run({
+    cypher: `${MERGE_TENANT}
+      ${lockAndBump('t', 'Tenant', 'budgetVersion')}`,
+    params: { id: tenantId, name: tenantId },
+  });
+}
+
+/**
+ * The version of the tenant's budgets under their lock (lockBudgets), not moving it: a step's
+ * end that parks the step for a budget takes it before it locks the step, as setBudget does.
+ */
+export async function budgetVersion(tx: Tx, tenantId: string): Promise<number> {
+  const [row] = await tx.run<{ version: number }>({
+    cypher: `${MERGE_TENANT}
+      SET t:Tenant
+      RETURN coalesce(t.budgetVersion, 0) AS version`,
+    params: { id: tenantId, name: tenantId },
+  });
+  return row?.version ?? 0;
+}
 
 type Stored = { scope: BudgetScope; targetId: string } & Record<string, number | string | null>;
 
@@ -62,7 +100,8 @@ export function storedBudgetsQuery(
         USING INDEX SEEK b:Budget(tenantId, scope, targetId)
         RETURN collect(b {.*}) AS stored
       }
-      RETURN root.id AS rootId, stored`,
+      OPTIONAL MATCH (tenant:Tenant {id: $tenantId})
+      RETURN root.id AS rootId, stored, coalesce(tenant.budgetVersion, 0) AS version`,
     params: { tenantId, agentId, taskId },
   };
 }
@@ -111,10 +150,11 @@ export async function budgetsForCall(
   defaults: BudgetDefaults,
   /** Sum every scope's spending, limited or not (to show a budget). */
   sumAll = false,
-): Promise<BudgetState[]> {
-  const [row] = await tx.run<{ rootId: string | null; stored: Stored[] }>(
+): Promise<CallBudgets> {
+  const [row] = await tx.run<{ rootId: string | null; stored: Stored[]; version: number }>(
     storedBudgetsQuery(tenantId, call.agentId, call.taskId),
   );
+  const version = row?.version ?? 0;
   const rootId = row?.rootId ?? null;
   const stored = row?.stored ?? [];
   const find = (scope: BudgetScope, id: string) =>
@@ -132,7 +172,7 @@ export async function budgetsForCall(
     states.push({ scope, targetId: id, limit, warned, spent: { usd: 0, tokens: 0 } });
   }
   const limited = states.filter((s) => sumAll || s.limit.usd !== null || s.limit.tokens !== null);
-  if (limited.length === 0) return states;
+  if (limited.length === 0) return { states, version };
   const [spent] = await tx.run<Record<string, { tokens: number; usd: number }>>(
     spentQuery(
       tenantId,
@@ -144,7 +184,7 @@ export async function budgetsForCall(
     const sum = spent?.[s.scope];
     s.spent = { tokens: Number(sum?.tokens ?? 0), usd: Number(sum?.usd ?? 0) };
   }
-  return states;
+  return { states, version };
 }
 
 /**
@@ -183,7 +223,7 @@ export async function budgetOf(
     agentId: scope === BudgetScope.AGENT ? targetId : null,
     taskId: scope === BudgetScope.TASK ? targetId : null,
   };
-  const states = await budgetsForCall(tx, tenantId, call, defaults, true);
+  const { states } = await budgetsForCall(tx, tenantId, call, defaults, true);
   return states.find((s) => s.scope === scope && s.targetId === targetId)!;
 }
 
@@ -242,17 +282,22 @@ export async function claimWarning(
  * go back to READY, the refused attempt not counted; each checks its budgets again at its first
  * model call. Returns them.
  */
-export async function requeueBudgetWaits(tx: Tx, tenantId: string): Promise<Task[]> {
+export async function requeueBudgetWaits(
+  tx: Tx,
+  tenantId: string,
+  /** Only this task (a step that was parked after a raise), not every waiting one. */
+  taskId: string | null = null,
+): Promise<Task[]> {
   const rows = await tx.run<{ t: NodeLike }>({
     cypher: `
       MATCH (t:Task {tenantId: $tenantId, status: 'AWAITING_APPROVAL'})
-      WHERE t.error STARTS WITH $prefix
+      WHERE t.error STARTS WITH $prefix AND ($taskId IS NULL OR t.id = $taskId)
       ${lockAndBump('t', 'Task')}
       WITH t WHERE t.status = 'AWAITING_APPROVAL' AND t.error STARTS WITH $prefix
       SET t.status = 'READY', t.error = null, t.updatedAt = datetime(),
           t.attempts = CASE WHEN t.attempts > 0 THEN t.attempts - 1 ELSE 0 END
       RETURN t`,
-    params: { tenantId, prefix: BUDGET_WAIT_PREFIX },
+    params: { tenantId, prefix: BUDGET_WAIT_PREFIX, taskId },
   });
   return rows.map((r) => toTask(r.t));
 }

@@ -77,8 +77,8 @@ describe("a small tenant's reads do not grow with a big tenant's data", () => {
     'fork links of a step': (tx, t) => forkLinks(tx, t, ['small-step']),
     'audit events': (tx, t) => listAuditEvents(tx, t, {}, page),
     'tool servers': (tx, t) => toolServers(tx, t),
-    "a model call's budgets": (tx, t) =>
-      budgetsForCall(tx, t, { agentId: chiefId, taskId: null }, NO_DEFAULTS),
+    "a model call's budgets": async (tx, t) =>
+      (await budgetsForCall(tx, t, { agentId: chiefId, taskId: null }, NO_DEFAULTS)).states,
     "episodes' counts by status": (tx, t) => episodeCounts(tx, t),
     "a run's earlier failure in its family": async (tx, t) =>
       (await earlierFailure(tx, t, 'small-run', family, 0.5)) ?? 'none earlier',

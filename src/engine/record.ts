@@ -16,6 +16,7 @@ import { holdForInput } from '../../graph/tool-approval.repository.js';
 import type { Agent } from '../domain/agent.js';
 import { TaskStatus, isFinished, type Task } from '../domain/task.js';
 import { budgetErrorOf } from '../llm/budget.js';
+import { budgetVersion, requeueBudgetWaits } from '../../graph/budget.repository.js';
 import {
   evaluateRootTask,
   evaluatedEvent,
@@ -133,6 +134,8 @@ export async function recordOutcome(
   const judged = waits ? null : runEvaluation(run, { ...signals, costUsd: bookedUsd });
   const end = await ctx.end(async (tx, emit, group) => {
     const { workerId } = ctx;
+    // The budgets' lock before the step's (as setBudget takes them), and their version now.
+    const budgets = budget ? await budgetVersion(tx, task.tenantId) : null;
     const evaluation = judged && { bookedUsd, evaluation: judged };
     const base = {
       taskId: task.id,
@@ -209,6 +212,12 @@ export async function recordOutcome(
     const dependantsMoved = isFinished(ended.task.status);
     if (ended.event) emitTaskEvents(emit, [ended.event], 'STATUS_CHANGED', { dependantsMoved });
     else await publishTasks(tx, emit, [ended.task], 'STATUS_CHANGED', { dependantsMoved });
+    // A budget set between the call's refusal and now re-queued the steps waiting then, not
+    // this one: it goes back to the queue as they did, and checks again at its first call.
+    if (budget && budgets !== budget.version) {
+      const requeued = await requeueBudgetWaits(tx, task.tenantId, task.id);
+      await publishTasks(tx, emit, requeued, 'STATUS_CHANGED');
+    }
     // Its dependants move with its end: no state is committed in which the step has ended and
     // a dependant still waits, which every other scheduler's tick raced to promote. The slot it
     // frees starts the queue's head (hand-off.ts); what that starts is published as STARTED.

@@ -18,6 +18,8 @@ export class BudgetExceededError extends StepError {
   constructor(
     readonly budget: Pick<BudgetState, 'scope' | 'targetId' | 'limit' | 'spent'>,
     unit: 'usd' | 'tokens',
+    /** The version of the tenant's budgets it was judged at (CallBudgets). */
+    readonly version = 0,
   ) {
     const limit = budget.limit[unit]!;
     const spent =
@@ -90,14 +92,16 @@ export async function checkBudgets(
   subject: BudgetSubject,
   estimatedTokens: number,
 ): Promise<void> {
-  const states = await deps.uow.read((tx) =>
+  const { states, version } = await deps.uow.read((tx) =>
     budgetsForCall(tx, subject.tenantId, subject, deps.defaults),
   );
   let refused: BudgetExceededError | null = null;
   for (const state of states) {
     const verdict = judgeBudget(state, estimatedTokens, deps.defaults.warnShare);
     if (verdict.warn.length > 0) await warn(deps, subject, state, verdict.warn);
-    if (verdict.exceeded && !refused) refused = new BudgetExceededError(state, verdict.exceeded);
+    if (verdict.exceeded && !refused) {
+      refused = new BudgetExceededError(state, verdict.exceeded, version);
+    }
   }
   if (refused) {
     deps.logger?.warn(

@@ -54,6 +54,8 @@ export class BudgetService {
     if (limit.usd === undefined && limit.tokens === undefined)
       throw new BadInputError('setBudget needs usd or tokens (a limit, or null for none)');
     return this.uow.run(async (tx, emit) => {
+      // Before any step's lock, as a step's end that parks it takes it (record.ts).
+      await repo.lockBudgets(tx, tenantId);
       await this.assertTarget(tx, tenantId, scope, id);
       await repo.upsertBudget(tx, tenantId, scope, id, limit);
       const requeued = await repo.requeueBudgetWaits(tx, tenantId);
