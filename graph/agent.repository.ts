@@ -140,6 +140,21 @@ export async function lockAgent(tx: Tx, tenantId: string, id: string): Promise<A
   return row ? toAgent(row.n) : null;
 }
 
+/** The agents of these ids, each under its write lock, taken in id order; unknown ids skipped. */
+export async function lockAgents(tx: Tx, tenantId: string, ids: string[]): Promise<Agent[]> {
+  if (ids.length === 0) return [];
+  const rows = await tx.run<{ n: NodeLike }>({
+    cypher: `
+      UNWIND $ids AS id
+      MATCH (n:Agent {tenantId: $tenantId, id: id}) USING INDEX SEEK n:Agent(id)
+      WITH n ORDER BY n.id
+      ${lockAndBump('n', 'Agent', 'writeLock')}
+      RETURN n`,
+    params: { tenantId, ids },
+  });
+  return rows.map((r) => toAgent(r.n));
+}
+
 export async function patchAgent(
   tx: Tx,
   tenantId: string,

@@ -153,7 +153,8 @@ export class TaskService {
         ),
       );
       const agentIds = external(tasks.flatMap((t) => [t.assigneeId, t.delegatedById]));
-      const agents = await agentRepo.agentsByIds(tx, tenantId, agentIds);
+      // Under their locks (in id order): an agent deactivated or deleted meanwhile is seen so.
+      const agents = await agentRepo.lockAgents(tx, tenantId, agentIds);
       const missingAgent = agentIds.find((id) => !agents.some((a) => a.id === id));
       if (missingAgent !== undefined) throw new NotFoundError('Agent', missingAgent);
       for (const t of tasks) {
@@ -218,13 +219,15 @@ export class TaskService {
   assign(tenantId: string, taskId: string, agentId: string, actor: string, reason?: string | null) {
     const why = optionalText('reason', reason, LIMITS.description) ?? `assigned by ${actor}`;
     return this.uow.run(async (tx, emit) => {
+      // The agent's lock before the task's, as deactivating or deleting an agent takes them:
+      // an agent deactivated or deleted meanwhile is seen so, not given work.
+      const agent = await agentRepo.lockAgent(tx, tenantId, agentId);
       const task = await lockOrThrow(tx, tenantId, taskId);
       if (isFinished(task.status)) {
         throw new BadInputError(`A ${task.status} task cannot be assigned`, {
           status: task.status,
         });
       }
-      const [agent] = await agentRepo.agentsByIds(tx, tenantId, [agentId]);
       if (!agent) throw new NotFoundError('Agent', agentId);
       if (!agent.active) throw inactive(agent.name);
       await repo.assign(tx, tenantId, taskId, agentId, null, why);
