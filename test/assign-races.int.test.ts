@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { lockAgent } from '../graph/agent.repository.js';
-import { eventually } from './utils/engine-steps.js';
+import { untilBlocked } from './utils/blocked.js';
 import { startTestServer, type TestServer } from './utils/server.js';
 
 /*
@@ -25,15 +25,9 @@ async function deactivatingMeanwhile(agentId: string, request: () => Promise<unk
       params: { agentId },
     });
     answer = request();
-    await eventually('the request to wait for the agent', async () => {
-      const rows = await server.graph.read((t) =>
-        t.run<{ status: string }>({
-          cypher: `SHOW TRANSACTIONS YIELD parameters, status
-                   WHERE parameters.tenantId = $tenantId RETURN status`,
-          params: { tenantId: server.tenantId },
-        }),
-      );
-      return rows.some((r) => r.status.startsWith('Blocked'));
+    await untilBlocked(server.graph, 'the request to wait for the agent', {
+      name: 'tenantId',
+      value: server.tenantId,
     });
   });
   return (await answer) as { errors?: { message: string; extensions?: { code?: string } }[] };

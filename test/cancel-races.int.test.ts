@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { lockTask, patchTask } from '../graph/task.repository.js';
 import { TaskStatus } from '../src/domain/task.js';
-import { eventually } from './utils/engine-steps.js';
+import { untilBlocked } from './utils/blocked.js';
 import { startTestServer, type TestServer } from './utils/server.js';
 
 /*
@@ -43,15 +43,9 @@ it('leaves a task below that completed while the cancel waited for it COMPLETED'
     cancel = server.gql(`mutation($id: ID!) { cancelTask(id: $id) { status } }`, {
       id: parent,
     } as never);
-    await eventually('the cancel to wait for the child', async () => {
-      const rows = await server.graph.read((t) =>
-        t.run<{ status: string }>({
-          cypher: `SHOW TRANSACTIONS YIELD parameters, status
-                   WHERE parameters.id = $child RETURN status`,
-          params: { child },
-        }),
-      );
-      return rows.some((r) => r.status.startsWith('Blocked'));
+    await untilBlocked(server.graph, 'the cancel to wait for the child', {
+      name: 'id',
+      value: child,
     });
   });
   expect(await cancel).toMatchObject({ data: { cancelTask: { status: 'CANCELLED' } } });

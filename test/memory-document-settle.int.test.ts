@@ -3,7 +3,7 @@ import { createDocument, mergeEpisodes } from '../graph/memory/episode.repositor
 import { settleDocument } from '../graph/memory/ingest.repository.js';
 import type { Tx } from '../graph/cypher.js';
 import { EpisodeKind, MemoryScope } from '../src/domain/memory.js';
-import { eventually } from './utils/engine-steps.js';
+import { untilBlocked } from './utils/blocked.js';
 import { startTestServer, type TestServer } from './utils/server.js';
 
 /*
@@ -58,15 +58,9 @@ it('settles a document whose last two chunks end at once', async () => {
       await setStatus(tx2, chunks[1]!, 'FAILED');
       return settleDocument(tx2, tenantId, document);
     });
-    await eventually('the second end to wait for the document', async () => {
-      const rows = await server.graph.read((t) =>
-        t.run<{ status: string }>({
-          cypher: `SHOW TRANSACTIONS YIELD parameters, status
-                   WHERE parameters.documentId = $document RETURN status`,
-          params: { document },
-        }),
-      );
-      return rows.some((r) => r.status.startsWith('Blocked'));
+    await untilBlocked(server.graph, 'the second end to wait for the document', {
+      name: 'documentId',
+      value: document,
     });
   });
   expect(await second).toBe('FAILED');

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { lockEntities, mergeEntity } from '../graph/memory/merge.repository.js';
 import { OfflineEmbedder } from '../src/memory/embeddings/offline.embedder.js';
-import { eventually } from './utils/engine-steps.js';
+import { untilBlocked } from './utils/blocked.js';
 import { ingestHelpers, startIngestServer } from './utils/memory-ingest-fixtures.js';
 import type { TestServer } from './utils/server.js';
 
@@ -46,15 +46,9 @@ it("writes an episode's mention and facts to the survivor of a merge made meanwh
     await lockEntities(tx, server.tenantId, [zorblax, quuxly]);
     await mergeEntity(tx, server.tenantId, zorblax, quuxly, 'the same firm', 'a person');
     ingesting = ingestPending();
-    await eventually('the ingestion to wait for the entities', async () => {
-      const waiting = await server.graph.read((t) =>
-        t.run<{ status: string }>({
-          cypher: `SHOW TRANSACTIONS YIELD parameters, status
-                   WHERE parameters.tenantId = $tenantId RETURN status`,
-          params: { tenantId: server.tenantId },
-        }),
-      );
-      return waiting.some((r) => r.status.startsWith('Blocked'));
+    await untilBlocked(server.graph, 'the ingestion to wait for the entities', {
+      name: 'tenantId',
+      value: server.tenantId,
     });
   });
   await ingesting;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { updateToolServer } from '../graph/tool-server.repository.js';
-import { eventually } from './utils/engine-steps.js';
+import { untilBlocked } from './utils/blocked.js';
 import { startTestServer, type TestServer } from './utils/server.js';
 
 /*
@@ -29,15 +29,9 @@ it("keeps an update that committed while another waited for the server's lock", 
       `mutation($id: ID!) { updateToolServer(id: $id, input: { timeoutMs: 5000 }) { id } }`,
       { id } as never,
     );
-    await eventually('the second update to wait for the server', async () => {
-      const rows = await server.graph.read((t) =>
-        t.run<{ status: string }>({
-          cypher: `SHOW TRANSACTIONS YIELD parameters, status WHERE parameters.id = $id
-                   RETURN status`,
-          params: { id },
-        }),
-      );
-      return rows.some((r) => r.status.startsWith('Blocked'));
+    await untilBlocked(server.graph, 'the second update to wait for the server', {
+      name: 'id',
+      value: id,
     });
   });
   expect(await timeout).toMatchObject({ data: { updateToolServer: { id } } });
