@@ -34,7 +34,7 @@ export async function planSteps(tx: Tx, tenantId: string, rootId: string): Promi
       RETURN s.id AS id, s.key AS key, s.title AS title, s.description AS description,
              s.priority AS priority, s.condition AS condition, s.status AS status,
              COLLECT { MATCH (s)-[:REQUIRES]->(c:Capability) RETURN c.name ORDER BY c.name } AS capabilities,
-             COLLECT { MATCH (s)-[:DEPENDS_ON]->(d:Task) RETURN d.key ORDER BY d.key } AS dependsOn
+             COLLECT { MATCH (s)-[:DEPENDS_ON]->(d:Task)-[:SUBTASK_OF]->(root) RETURN d.key ORDER BY d.key } AS dependsOn
       ORDER BY key`,
     params: { tenantId, rootId },
   });
@@ -67,8 +67,15 @@ export interface PlanEditsWrite {
 }
 
 /**
- * Writes a person's edits to a waiting plan, all in the caller's transaction. Dependencies of
- * changed and new steps, and the synthesis's, are replaced whole.
+ * A step `t`'s dependencies on steps of the plan under `$rootId`, as `r`: the plan's own. A
+ * dependency on a task outside it (a person's sign-off, addTaskDependency) is not the plan's,
+ * and an edit of the plan keeps it.
+ */
+const PLAN_DEPENDENCIES = `MATCH (t)-[r:DEPENDS_ON]->(:Task)-[:SUBTASK_OF]->(:Task {id: $rootId})`;
+
+/**
+ * Writes a person's edits to a waiting plan, all in the caller's transaction. The plan's own
+ * dependencies of changed and new steps, and the synthesis's, are replaced whole.
  */
 export async function writePlanEdits(
   tx: Tx,
@@ -102,7 +109,8 @@ export async function writePlanEdits(
         SET t.title = s.title, t.description = s.description, t.priority = s.priority,
             t.condition = s.condition, t.updatedAt = datetime()
         WITH t, s
-        CALL (t) { MATCH (t)-[r:REQUIRES|DEPENDS_ON]->() DELETE r }
+        CALL (t) { MATCH (t)-[r:REQUIRES]->() DELETE r }
+        CALL (t) { ${PLAN_DEPENDENCIES} DELETE r }
         CALL (t, s) {
           UNWIND s.capabilities AS name
           MERGE (c:Capability {tenantId: $tenantId, name: name})
@@ -114,18 +122,18 @@ export async function writePlanEdits(
           MATCH (d:Task {tenantId: $tenantId, id: depId}) USING INDEX SEEK d:Task(id)
           MERGE (t)-[:DEPENDS_ON]->(d)
         }`,
-      params: { tenantId, rows },
+      params: { tenantId, rootId, rows },
     });
   }
   await tx.run({
     cypher: `
       MATCH (syn:Task {tenantId: $tenantId, id: $synthesisId}) USING INDEX SEEK syn:Task(id)
-      CALL (syn) { MATCH (syn)-[r:DEPENDS_ON]->() DELETE r }
+      CALL (syn) { WITH syn AS t ${PLAN_DEPENDENCIES} DELETE r }
       WITH syn
       UNWIND $live AS depId
       MATCH (d:Task {tenantId: $tenantId, id: depId}) USING INDEX SEEK d:Task(id)
       MERGE (syn)-[:DEPENDS_ON]->(d)`,
-    params: { tenantId, synthesisId: w.synthesisId, live: w.liveStepIds },
+    params: { tenantId, rootId, synthesisId: w.synthesisId, live: w.liveStepIds },
   });
   if (w.remove.length > 0) {
     await tx.run({

@@ -181,4 +181,41 @@ describe('plan approval, on the offline model', { timeout: 3 * WORKFLOW_MS }, ()
       await events.close();
     }
   });
+
+  it("keeps a person's sign-off on a step, which is not a step of the plan, through the approval", async () => {
+    const submitted = await server.gql(SubmitForReview, {
+      input: {
+        title: 'Scooter brief',
+        description: 'Research the market for scooters. Then write a one-page brief.',
+        planApproval: true,
+      },
+    });
+    const rootId = submitted.data!.submitTask.id;
+    await waitForWorkflow(server, rootId, waiting(rootId), WORKFLOW_MS);
+    const steps = (await plan(rootId)).tasks.filter((t) => t.id !== rootId);
+    const first = steps.find((t) => t.key === 'step-1')!;
+    const synthesis = steps.find((t) => t.key === 'synthesis')!;
+    // A task of a person's own that the first step and the synthesis wait for.
+    const gate = await server.gql(
+      `mutation { createTask(input: { title: "legal sign-off" }) { id } }`,
+    );
+    const gateId = (gate.data as { createTask: { id: string } }).createTask.id;
+    for (const id of [first.id, synthesis.id]) {
+      const DEPEND = `mutation($id: ID!, $on: ID!) { addTaskDependency(id: $id, dependsOnId: $on) { id } }`;
+      expect((await server.gql(DEPEND, { id, on: gateId } as never)).errors).toBeUndefined();
+    }
+    const approved = await server.gql(ApprovePlan, {
+      taskId: rootId,
+      edits: { change: [{ key: 'step-1', title: 'Research the scooter market in Europe' }] },
+    });
+    expect(approved.errors).toBeUndefined();
+    const gated = await server.graph.read((tx) =>
+      tx.run<{ id: string }>({
+        cypher: `MATCH (t:Task)-[:DEPENDS_ON]->(:Task {id: $gateId}) RETURN t.id AS id ORDER BY id`,
+        params: { gateId },
+      }),
+    );
+    expect(gated.map((r) => r.id)).toEqual([first.id, synthesis.id].sort());
+    await server.gql(`mutation($id: ID!) { cancelTask(id: $id) { id } }`, { id: rootId } as never);
+  });
 });

@@ -164,9 +164,18 @@ export function editPlan(
   };
   const shape = PlanSchema.safeParse(plan);
   if (!shape.success) {
-    const max = 20;
+    // The number of steps, or a step's field (a step of the plan without a key, say).
+    const issue = shape.error.issues[0]!;
+    const [, index, field] = issue.path;
+    const step = typeof index === 'number' ? steps[index] : undefined;
+    if (step) {
+      throw new BadInputError(`edits: step "${step.key}" (${String(field)}): ${issue.message}`, {
+        step: step.key,
+        field: String(field),
+      });
+    }
     throw new BadInputError(
-      `edits: a plan has 1 to ${max} steps, but the edited plan has ${steps.length}`,
+      `edits: a plan has 1 to 20 steps, but the edited plan has ${steps.length}`,
       { field: 'steps', count: steps.length },
     );
   }
