@@ -87,7 +87,7 @@ export class OrganisationService {
         checkRelationshipRule(i, r, labelOf.get(r.from)!, labelOf.get(r.to)!),
       );
       const cyclesToCheck = edgesToCheck(parsed, doc, existing);
-      // Before the writes' locks: it is taken first, whoever else takes it.
+      // Before the writes lock any task, as everyone who takes this lock takes it.
       if (cyclesToCheck.length > 0) await lockTaskEdges(tx, tenantId);
 
       let nodesCreated = 0;

@@ -177,9 +177,8 @@ export class TaskService {
       await refuseUnrunnable(
         tx,
         tenantId,
-        joining.map((t) => t.id),
         'createTask',
-        "the engine runs a workflow's steps from its plan: create the task without parentId, or add it to the plan before startWorkflow",
+        joining.map((t) => t.id),
       );
       await publishTasks(tx, emit, created, 'CREATED');
       return created;
@@ -266,13 +265,7 @@ export class TaskService {
       if (error !== undefined) patch.error = error;
       const task = await repo.patchTask(tx, tenantId, id, patch);
       if (before.orchestrated) {
-        await refuseUnrunnable(
-          tx,
-          tenantId,
-          [id],
-          'setTaskStatus',
-          "the engine moves a workflow's steps: cancelTask, retryTask, approveTask and rejectTask change them by hand",
-        );
+        await refuseUnrunnable(tx, tenantId, 'setTaskStatus', [id]);
       }
       await publishTasks(tx, emit, [task], 'STATUS_CHANGED');
       return task;
@@ -322,9 +315,8 @@ export class TaskService {
       await refuseUnrunnable(
         tx,
         tenantId,
-        changed.map((t) => t.id),
         'retryTask',
-        'finish (or cancel) the tasks of your own under the workflow first',
+        changed.map((t) => t.id),
       );
       await publishTasks(tx, emit, changed, 'STATUS_CHANGED');
       return changed.find((t) => t.id === id)!;
@@ -347,13 +339,7 @@ export class TaskService {
       }
       await repo.addDependency(tx, tenantId, taskId, dependsOnId);
       if (task.orchestrated) {
-        await refuseUnrunnable(
-          tx,
-          tenantId,
-          [taskId],
-          'addTaskDependency',
-          'a step of a running workflow takes new dependencies only while it is PENDING',
-        );
+        await refuseUnrunnable(tx, tenantId, 'addTaskDependency', [taskId]);
       }
       await publishTasks(tx, emit, [task], 'UPDATED');
       return task;

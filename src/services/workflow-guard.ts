@@ -2,24 +2,33 @@ import type { Tx } from '../../graph/cypher.js';
 import { engineStateProblem } from '../../graph/engine-state.repository.js';
 import { BadInputError } from '../domain/errors.js';
 
+/** What to do instead, by the mutation that would have left the workflow unrunnable. */
+const INSTEAD = {
+  createTask:
+    "the engine runs a workflow's steps from its plan: create the task without parentId, or add it to the plan before startWorkflow",
+  setTaskStatus:
+    "the engine moves a workflow's steps: cancelTask, retryTask, approveTask and rejectTask change them by hand",
+  retryTask: 'finish (or cancel) the tasks of your own under the workflow first',
+  addTaskDependency: 'a step of a running workflow takes new dependencies only while it is PENDING',
+} as const;
+
 /**
  * Refuses (BAD_USER_INPUT, the write rolled back) a change by hand to the tasks `ids` that would
  * leave a workflow the engine cannot run: a step READY before its dependencies ended, running
  * without a lease, or a parent waiting for a task the engine never runs. The rules are the
- * engine's own, which an import is held to too (graph/engine-state.repository.ts). `hint`
- * says what to do instead.
+ * engine's own, which an import is held to too (graph/engine-state.repository.ts). The message
+ * names the task, the rule and what to do instead.
  */
 export async function refuseUnrunnable(
   tx: Tx,
   tenantId: string,
+  operation: keyof typeof INSTEAD,
   ids: string[],
-  operation: string,
-  hint: string,
 ): Promise<void> {
   const found = await engineStateProblem(tx, tenantId, ids);
   if (!found) return;
   throw new BadInputError(
-    `${operation} would leave a workflow the engine cannot run: Task "${found.id}" ${found.problem}; ${hint}`,
+    `${operation} would leave a workflow the engine cannot run: Task "${found.id}" ${found.problem}; ${INSTEAD[operation]}`,
     { id: found.id },
   );
 }
