@@ -3,6 +3,7 @@ import type { Task, TaskPriority } from '../src/domain/task.js';
 import type { Tx } from './cypher.js';
 import { toTask } from './mappers.js';
 import type { NodeLike } from './page.js';
+import { lockAndBump } from './locks.js';
 
 /**
  * Plan approval (issue 13): a submitted task's plan waits (the root AWAITING_APPROVAL, its
@@ -25,12 +26,18 @@ export interface PlanStepRow {
   dependsOn: string[];
 }
 
-/** The steps under a root (its plan), the synthesis step included, in key order. */
+/**
+ * The steps under a root (its plan), the synthesis step included, in key order, each read under
+ * its lock (taken in id order): the edits are written from this read, so a person's change to a
+ * step committed meanwhile (updateTask) is read, not written over.
+ */
 export async function planSteps(tx: Tx, tenantId: string, rootId: string): Promise<PlanStepRow[]> {
   return tx.run<PlanStepRow & Record<string, unknown>>({
     cypher: `
       MATCH (s:Task {tenantId: $tenantId})-[:SUBTASK_OF]->(root:Task {tenantId: $tenantId, id: $rootId})
       USING INDEX SEEK root:Task(id)
+      WITH s, root ORDER BY s.id
+      ${lockAndBump('s', 'Task')}
       RETURN s.id AS id, s.key AS key, s.title AS title, s.description AS description,
              s.priority AS priority, s.condition AS condition, s.status AS status,
              COLLECT { MATCH (s)-[:REQUIRES]->(c:Capability) RETURN c.name ORDER BY c.name } AS capabilities,

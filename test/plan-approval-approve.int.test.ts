@@ -3,6 +3,8 @@ import type { Scheduler } from '../src/engine/scheduler.js';
 import { graphql } from './generated/index.js';
 import { byKey, sweepNow, waitForWorkflow } from './utils/engine.js';
 import { type TestServer } from './utils/server.js';
+import { untilBlocked } from './utils/blocked.js';
+import { lockTask, patchTask } from '../graph/task.repository.js';
 import { subscribe } from './utils/ws.js';
 import {
   SubmitForReview,
@@ -180,6 +182,38 @@ describe('plan approval, on the offline model', { timeout: 3 * WORKFLOW_MS }, ()
     } finally {
       await events.close();
     }
+  });
+
+  it("keeps a step's edit that committed while the approval waited for the step", async () => {
+    const submitted = await server.gql(SubmitForReview, {
+      input: {
+        title: 'Tram brief',
+        description: 'Research the market for trams. Then write a one-page brief.',
+        planApproval: true,
+      },
+    });
+    const rootId = submitted.data!.submitTask.id;
+    await waitForWorkflow(server, rootId, waiting(rootId), WORKFLOW_MS);
+    const first = (await plan(rootId)).tasks.find((t) => t.key === 'step-1')!;
+    let approved: Promise<unknown> | undefined;
+    // A person's updateTask of the step holds its lock until it commits; the approval, which
+    // changes the step's priority, starts meanwhile.
+    await server.graph.write(async (tx) => {
+      await lockTask(tx, server.tenantId, first.id);
+      await patchTask(tx, server.tenantId, first.id, { title: 'Research trams in Europe' });
+      approved = server.gql(ApprovePlan, {
+        taskId: rootId,
+        edits: { change: [{ key: 'step-1', priority: 'HIGH' }] },
+      });
+      await untilBlocked(server.graph, 'the approval to wait for the step', {
+        name: 'rootId',
+        value: rootId,
+      });
+    });
+    expect((await approved) as object).not.toHaveProperty('errors');
+    const step = (await plan(rootId)).tasks.find((t) => t.key === 'step-1')!;
+    expect(step.title).toBe('Research trams in Europe');
+    await server.gql(`mutation($id: ID!) { cancelTask(id: $id) { id } }`, { id: rootId } as never);
   });
 
   it("keeps a person's sign-off on a step, which is not a step of the plan, through the approval", async () => {
