@@ -18,6 +18,7 @@ import {
   planOf,
   waiting,
   finished,
+  heldPlan,
 } from './utils/plan-approval-fixtures.js';
 
 /*
@@ -185,15 +186,11 @@ describe('plan approval, on the offline model', { timeout: 3 * WORKFLOW_MS }, ()
   });
 
   it("keeps a step's edit that committed while the approval waited for the step", async () => {
-    const submitted = await server.gql(SubmitForReview, {
-      input: {
-        title: 'Tram brief',
-        description: 'Research the market for trams. Then write a one-page brief.',
-        planApproval: true,
-      },
-    });
-    const rootId = submitted.data!.submitTask.id;
-    await waitForWorkflow(server, rootId, waiting(rootId), WORKFLOW_MS);
+    const rootId = await heldPlan(
+      server,
+      'Tram brief',
+      'Research the market for trams. Then write a one-page brief.',
+    );
     const first = (await plan(rootId)).tasks.find((t) => t.key === 'step-1')!;
     let approved: Promise<unknown> | undefined;
     // A person's updateTask of the step holds its lock until it commits; the approval, which
@@ -217,15 +214,11 @@ describe('plan approval, on the offline model', { timeout: 3 * WORKFLOW_MS }, ()
   });
 
   it("keeps a person's sign-off on a step, which is not a step of the plan, through the approval", async () => {
-    const submitted = await server.gql(SubmitForReview, {
-      input: {
-        title: 'Scooter brief',
-        description: 'Research the market for scooters. Then write a one-page brief.',
-        planApproval: true,
-      },
-    });
-    const rootId = submitted.data!.submitTask.id;
-    await waitForWorkflow(server, rootId, waiting(rootId), WORKFLOW_MS);
+    const rootId = await heldPlan(
+      server,
+      'Scooter brief',
+      'Research the market for scooters. Then write a one-page brief.',
+    );
     const steps = (await plan(rootId)).tasks.filter((t) => t.id !== rootId);
     const first = steps.find((t) => t.key === 'step-1')!;
     const synthesis = steps.find((t) => t.key === 'synthesis')!;

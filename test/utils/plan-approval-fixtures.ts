@@ -4,7 +4,7 @@ import { createAgentRuntime } from '../../src/agents/runtime.js';
 import { loadConfig } from '../../src/config.js';
 import type { Scheduler } from '../../src/engine/scheduler.js';
 import { graphql } from '../generated/index.js';
-import { startScheduler } from './engine.js';
+import { startScheduler, waitForWorkflow } from './engine.js';
 import { startTestServer, type TestServer } from './server.js';
 import { type Subscription } from './ws.js';
 
@@ -139,3 +139,14 @@ export const waiting = (rootId: string) => (all: { id: string; status: string }[
 /** Whether the root has ended, over a workflow's tasks. */
 export const finished = (rootId: string) => (all: { id: string; status: string }[]) =>
   ['COMPLETED', 'FAILED', 'CANCELLED'].includes(all.find((t) => t.id === rootId)!.status);
+
+/** Submits a task whose plan waits for approval and returns its root once the plan waits. */
+export async function heldPlan(server: TestServer, title: string, description: string) {
+  const submitted = await server.gql(SubmitForReview, {
+    input: { title, description, planApproval: true },
+  });
+  expect(submitted.errors).toBeUndefined();
+  const rootId = submitted.data!.submitTask.id;
+  await waitForWorkflow(server, rootId, waiting(rootId), WORKFLOW_MS);
+  return rootId;
+}
