@@ -41,7 +41,8 @@ export interface DueRoot {
  * tenants (engine-scope.ts: byTurns): every root of such a family is looked at, as the family
  * may just have reached the minimum. Reading every COMPLETED task of every tenant each tick
  * grew with the history. At most `limit` sources a family; `settled` are the
- * due roots of the families looked at in full.
+ * due roots of the families looked at in full. A step's dependencies are its own plan's steps:
+ * not a person's sign-off nor a step of another workflow it was made to wait on.
  */
 export async function skillSources(
   tx: Tx,
@@ -76,7 +77,8 @@ export async function skillSources(
             key: s.key, title: s.title, instructions: coalesce(s.description, s.title),
             condition: s.condition,
             capability: head([(s)-[:REQUIRES]->(c:Capability) | c.name]),
-            dependsOn: [(s)-[:DEPENDS_ON]->(d:Task) WHERE d.key <> 'synthesis' | d.key]
+            dependsOn: [(s)-[:DEPENDS_ON]->(d:Task)-[:SUBTASK_OF]->(root)
+                        WHERE d.key <> 'synthesis' | d.key]
           }]}) AS found
       }
       RETURN due, found[0..$limit] AS sources, size(found) <= $limit AS full`,

@@ -248,6 +248,41 @@ describe('skills on a constructed history: efficacy, lifecycle, races, tenants',
     while ((await server.graph.write((tx) => deleteTenantBatch(tx, tenantId))) > 0);
   });
 
+  it('draws a step’s dependencies on its own plan’s steps only, not on a task elsewhere', async () => {
+    // A step may also wait on a person's sign-off or on a step of another workflow (both may
+    // carry a key); neither is a step of the skill.
+    const tenantId = `skills-${randomUUID()}`;
+    const rootId = randomUUID();
+    await server.graph.write(async (tx) => {
+      await tx.run({
+        cypher: `
+          CREATE (root:Task {id: $rootId, tenantId: $tenantId, family: 'outside', status: 'COMPLETED',
+                             title: 'outside', createdAt: datetime(), updatedAt: datetime()})
+          CREATE (a:Task {id: randomUUID(), tenantId: $tenantId, key: 'a', title: 'Gather',
+                          status: 'COMPLETED'})-[:SUBTASK_OF]->(root)
+          CREATE (b:Task {id: randomUUID(), tenantId: $tenantId, key: 'b', title: 'Write',
+                          status: 'COMPLETED'})-[:SUBTASK_OF]->(root)
+          CREATE (other:Task {id: randomUUID(), tenantId: $tenantId, title: 'other',
+                              status: 'COMPLETED'})
+          CREATE (elsewhere:Task {id: randomUUID(), tenantId: $tenantId, key: 'a', title: 'Theirs',
+                                  status: 'COMPLETED'})-[:SUBTASK_OF]->(other)
+          CREATE (signOff:Task {id: randomUUID(), tenantId: $tenantId, key: 'sign-off',
+                                title: 'Sign off', status: 'COMPLETED'})
+          CREATE (b)-[:DEPENDS_ON]->(a), (b)-[:DEPENDS_ON]->(elsewhere),
+                 (b)-[:DEPENDS_ON]->(signOff), (a)-[:DEPENDS_ON]->(signOff)`,
+        params: { tenantId, rootId },
+      });
+      await ratePerson(tx, tenantId, rootId, 0.9);
+    });
+    const { sources } = await server.graph.read((tx) => skillSources(tx, [tenantId], 1, 20));
+    const steps = sources.find((x) => x.rootId === rootId)!.steps;
+    expect(Object.fromEntries(steps.map((s) => [s.key, s.dependsOn]))).toEqual({
+      a: [],
+      b: ['a'],
+    });
+    while ((await server.graph.write((tx) => deleteTenantBatch(tx, tenantId))) > 0);
+  });
+
   it('promotes a skill that helps to ACTIVE and retires one that hurts, each with its reason', async () => {
     const helps = await history('helps', n(8, true), n(8, false));
     const hurts = await history('hurts', n(8, false), n(8, true));
