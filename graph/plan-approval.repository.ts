@@ -3,6 +3,7 @@ import type { Task, TaskPriority } from '../src/domain/task.js';
 import type { Tx } from './cypher.js';
 import { toTask } from './mappers.js';
 import type { NodeLike } from './page.js';
+import { FINISHED } from './engine-scope.js';
 import { lockAndBump } from './locks.js';
 
 /**
@@ -65,7 +66,7 @@ export interface PlanEditsWrite {
   update: StepWrite[];
   /** New steps, PENDING, created by `actor`. */
   create: StepWrite[];
-  /** Steps removed from the plan: SKIPPED with the reason, never run. */
+  /** Steps removed from the plan: SKIPPED with the reason, never run (one ended stays so). */
   remove: string[];
   /** The synthesis step, which then waits for exactly these steps. */
   synthesisId: string;
@@ -147,6 +148,7 @@ export async function writePlanEdits(
       cypher: `
         UNWIND $ids AS id
         MATCH (t:Task {tenantId: $tenantId, id: id}) USING INDEX SEEK t:Task(id)
+        WHERE NOT t.status IN ${FINISHED}
         SET t.status = 'SKIPPED', t.error = $reason, t.version = t.version + 1,
             t.updatedAt = datetime()`,
       params: { tenantId, ids: w.remove, reason: `removed from the plan by ${w.actor}` },

@@ -245,4 +245,24 @@ describe('plan approval, on the offline model', { timeout: 3 * WORKFLOW_MS }, ()
     expect(gated.map((r) => r.id)).toEqual([first.id, synthesis.id].sort());
     await server.gql(`mutation($id: ID!) { cancelTask(id: $id) { id } }`, { id: rootId } as never);
   });
+  it('leaves a step a person cancelled CANCELLED when the approval then removes it', async () => {
+    const rootId = await heldPlan(
+      server,
+      'Ferry brief',
+      'Research the market for ferries. Then write a one-page brief.',
+    );
+    const last = (await plan(rootId)).tasks.find((t) => t.key === 'step-2')!;
+    const CANCEL = `mutation($id: ID!) { cancelTask(id: $id) { status error } }`;
+    const cancelled = await server.gql(CANCEL, { id: last.id } as never);
+    expect(cancelled.errors).toBeUndefined();
+    const { error } = (cancelled.data as { cancelTask: { error: string | null } }).cancelTask;
+    const approved = await server.gql(ApprovePlan, {
+      taskId: rootId,
+      edits: { remove: ['step-2'] },
+    });
+    expect(approved.errors).toBeUndefined();
+    const step = (await plan(rootId)).tasks.find((t) => t.id === last.id)!;
+    expect({ status: step.status, error: step.error }).toEqual({ status: 'CANCELLED', error });
+    await server.gql(CANCEL, { id: rootId } as never);
+  });
 });
