@@ -18,7 +18,19 @@ export type RetryScope = {
   below: string[];
 };
 
+/**
+ * Read under the locks of the task's ancestors (taken root first, as cancelTask takes them from
+ * the top): a cancel of the workflow that committed meanwhile is seen, and its root reopened,
+ * rather than the step reopened under a root that stays CANCELLED.
+ */
 export async function retryScope(tx: Tx, tenantId: string, id: string): Promise<RetryScope> {
+  await tx.run({
+    cypher: `
+      MATCH path = (:Task {tenantId: $tenantId, id: $id})-[:SUBTASK_OF*1..]->(a:Task)
+      WITH a ORDER BY length(path) DESC
+      ${lockAndBump('a', 'Task')}`,
+    params: { tenantId, id },
+  });
   const [row] = await tx.run<RetryScope>({
     cypher: `
       MATCH (t:Task {tenantId: $tenantId, id: $id}) USING INDEX SEEK t:Task(id)
