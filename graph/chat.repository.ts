@@ -70,7 +70,8 @@ export async function chatContext(
 
 /**
  * Keeps a newer running summary: a turn that summarised less (a slower concurrent turn)
- * never overwrites one that covers more.
+ * never overwrites one that covers more. Compared under the conversation's lock (the label SET
+ * takes it), so a turn that saved meanwhile is seen.
  */
 export async function saveChatSummary(
   tx: Tx,
@@ -81,7 +82,8 @@ export async function saveChatSummary(
   await tx.run({
     cypher: `
       MATCH (c:Conversation {tenantId: $tenantId, id: $id}) USING INDEX SEEK c:Conversation(id)
-      WHERE coalesce(c.summaryUpTo, 0) < $upTo
+      SET c:Conversation
+      WITH c WHERE coalesce(c.summaryUpTo, 0) < $upTo
       SET c.summary = $text, c.summaryUpTo = $upTo`,
     params: { tenantId, id: conversationId, text: summary.text, upTo: neo4j.int(summary.upTo) },
   });

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chat, CHAT_SUMMARY_BATCH, CHAT_WINDOW } from '../src/agents/chat.js';
 import { createAgentRuntime } from '../src/agents/runtime.js';
 import * as work from '../graph/agent-work.repository.js';
-import { chatContext } from '../graph/chat.repository.js';
+import { chatContext, saveChatSummary } from '../graph/chat.repository.js';
+import { untilBlocked } from './utils/blocked.js';
 import { startScriptedOpenAI } from './utils/openai-server.js';
 import { startTestServer, type TestServer } from './utils/server.js';
 import { profiler } from './utils/profile.js';
@@ -132,5 +133,41 @@ describe('chat with an agent', () => {
     }
     const empty = await server.gql(Chat, { agentId, message: '   ' });
     expect(empty.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+  });
+  it('keeps the newer summary when a turn that summarised less commits after it', async () => {
+    const conversationId = `summaries-${server.tenantId}`;
+    await server.graph.write((tx) =>
+      work.writeMessage(tx, {
+        id: `${conversationId}-1`,
+        tenantId: server.tenantId,
+        conversationId,
+        conversationTitle: 'Two turns',
+        kind: 'CHAT',
+        content: 'Line 1',
+        fromAgentId: null,
+        senderUser: 'test admin',
+        toAgentIds: [agentId],
+        broadcast: false,
+        aboutTaskId: null,
+      }),
+    );
+    let older: Promise<unknown> | undefined;
+    // The faster turn's summary holds the conversation's lock until it commits; the slower
+    // turn, which summarised less, saves meanwhile.
+    await server.graph.write(async (tx) => {
+      await saveChatSummary(tx, server.tenantId, conversationId, { text: 'newer', upTo: 20 });
+      older = server.graph.write((t) =>
+        saveChatSummary(t, server.tenantId, conversationId, { text: 'older', upTo: 10 }),
+      );
+      await untilBlocked(server.graph, 'the slower turn to wait', { name: 'text', value: 'older' });
+    });
+    await older;
+    const read = await server.graph.read((tx) =>
+      chatContext(tx, server.tenantId, conversationId, { window: 1, catchUp: 1 }),
+    );
+    expect({ summary: read!.summary, upTo: read!.summaryUpTo }).toEqual({
+      summary: 'newer',
+      upTo: 20,
+    });
   });
 });
