@@ -98,6 +98,8 @@ export async function putCheckpoint(
         USING INDEX SEEK old:Checkpoint(tenantId, threadId, ns, checkpointId)
         WHERE old.checkpointId IS NOT NULL
         WITH old ORDER BY old.checkpointId DESC SKIP $keep
+        // Under its lock: a fork that started from it meanwhile is seen.
+        SET old:Checkpoint
         WITH old WHERE NOT EXISTS { ()-[:FORKED_FROM]->(old) }
         OPTIONAL MATCH (w:CheckpointWrite)-[:FOR]->(old)
         DETACH DELETE w
@@ -256,7 +258,8 @@ export async function deleteThreadCheckpoints(
  * Deletes up to `batch` checkpoints older than `olderThanHours` (with their writes) whose
  * threads are done: no run that wrote them belongs to a task still open (a task that is not
  * COMPLETED, FAILED, CANCELLED or SKIPPED). A checkpoint a fork starts from (FORKED_FROM) is
- * kept. Returns how many were deleted.
+ * kept, checked again under its lock: a fork made while this waited for it keeps its source.
+ * Returns how many were deleted.
  */
 export async function pruneFinishedCheckpoints(
   tx: Tx,
@@ -269,6 +272,8 @@ export async function pruneFinishedCheckpoints(
         AND NOT EXISTS { ()-[:FORKED_FROM]->(c) }
         AND NOT EXISTS { (c)<-[:CHECKPOINTED]-(:Run)-[:OF]->(t:Task) WHERE NOT t.status IN ${FINISHED} }
       WITH c LIMIT $batch
+      SET c:Checkpoint
+      WITH c WHERE NOT EXISTS { ()-[:FORKED_FROM]->(c) }
       OPTIONAL MATCH (w:CheckpointWrite)-[:FOR]->(c)
       DETACH DELETE w
       WITH DISTINCT c

@@ -24,6 +24,11 @@ export interface ForkPoint {
   next: string[];
 }
 
+/**
+ * Read under the checkpoint's lock, held until the fork commits: a trim or prune deleting it
+ * waits and then sees the fork (graph/checkpoint.repository.ts), or has deleted it (null). The
+ * relationship's own lock, taken at commit, deadlocked with a delete that held the node's.
+ */
 export async function forkPointOf(
   tx: Tx,
   tenantId: string,
@@ -42,6 +47,8 @@ export async function forkPointOf(
       MATCH (r:Run {tenantId: $tenantId, id: $runId})-[:CHECKPOINTED]->(c:Checkpoint {id: $checkpointId})
       USING INDEX SEEK r:Run(id)
       WHERE c.tenantId = $tenantId
+      SET c:Checkpoint
+      WITH r, c
       MATCH (r)-[:OF]->(t:Task)
       OPTIONAL MATCH (r)-[:BY]->(a:Agent)
       RETURN c.threadId AS threadId, c.ns AS ns, c.checkpointId AS graphCheckpointId, t,

@@ -11,6 +11,8 @@ import {
   taskWithRun,
 } from './utils/checkpoint-fixtures.js';
 import { startTestServer, type TestServer } from './utils/server.js';
+import { untilBlocked } from './utils/blocked.js';
+import { createFork, forkPointOf } from '../graph/fork.repository.js';
 
 // Issue 13: checkpoints do not grow without bound (langgraphjs#1138). `put` keeps the newest
 // CHECKPOINT_KEEP_PER_THREAD per thread and namespace; pruneCheckpoints deletes finished
@@ -65,6 +67,37 @@ const forkFrom = (checkpointId: string) =>
       params: { tenantId: server.tenantId, checkpointId },
     }),
   );
+
+/**
+ * Runs `write` while a fork of `checkpointId` is being made (as forkRun makes it): the fork's
+ * transaction holds the checkpoint's lock until `write` waits for it (a transaction whose
+ * `name` parameter is `value`), then commits.
+ */
+async function whileForking(
+  checkpointId: string,
+  write: () => Promise<unknown>,
+  blocked: { name: string; value: string | number },
+) {
+  const [source] = await server.graph.read((tx) =>
+    tx.run<{ id: string; runId: string }>({
+      cypher: `MATCH (r:Run)-[:CHECKPOINTED]->(c:Checkpoint {tenantId: $tenantId, checkpointId: $checkpointId})
+               RETURN c.id AS id, r.id AS runId`,
+      params: { tenantId: server.tenantId, checkpointId },
+    }),
+  );
+  let done: Promise<unknown> | undefined;
+  await server.graph.write(async (tx) => {
+    const { id, runId } = source!;
+    const point = await forkPointOf(tx, server.tenantId, runId, id);
+    await createFork(tx, {
+      ...{ tenantId: server.tenantId, id: randomUUID(), point: point!, runId },
+      ...{ message: null, by: 'test admin' },
+    });
+    done = write();
+    await untilBlocked(server.graph, 'the delete to wait for the fork', blocked);
+  });
+  return done;
+}
 
 /** Makes a thread's checkpoints `hours` old. */
 const age = (threadId: string, hours: number) =>
@@ -126,6 +159,22 @@ describe('checkpoint retention per thread', () => {
     const later = await putMany(saver, taskId, 3);
     expect(await threadIds(taskId)).toEqual([source, ...later.slice(1)]);
   });
+
+  it('put keeps a checkpoint a fork starts from while the put waited for it', async () => {
+    const { taskId, runId } = await taskWithRun(server.graph, server.tenantId);
+    const saver = new Neo4jCheckpointSaver(
+      { uow, tenantId: server.tenantId, runId },
+      { keepPerThread: 2 },
+    );
+    const [source, second] = await putMany(saver, taskId, 2);
+    const third = checkpointWith(['m2']);
+    await whileForking(
+      source!,
+      () => saver.put(cfg(taskId, second, ''), third, { source: 'loop', step: 2, parents: {} }, {}),
+      { name: 'runId', value: runId },
+    );
+    expect(await threadIds(taskId)).toEqual([source, second, third.id]);
+  });
 });
 
 describe('pruneCheckpoints', () => {
@@ -165,6 +214,29 @@ describe('pruneCheckpoints', () => {
       await pruneCheckpoints(uow, { olderThanHours: 168, tenantIds: [`test-${randomUUID()}`] }),
     ).toBe(0);
     expect(await threadIds(open.taskId)).toEqual(openIds);
+  });
+
+  it('keeps a checkpoint a fork starts from while the prune waited for it', async () => {
+    const finished = await taskWithRun(server.graph, server.tenantId);
+    const saver = new Neo4jCheckpointSaver({
+      uow,
+      tenantId: server.tenantId,
+      runId: finished.runId,
+    });
+    const [source] = await putMany(saver, finished.taskId, 1);
+    await age(finished.taskId, 200);
+    await setRunStatus(server.graph, finished.runId, 'SUCCEEDED');
+    await server.graph.write((tx) =>
+      tx.run({
+        cypher: `MATCH (t:Task {id: $id}) SET t.status = 'COMPLETED'`,
+        params: { id: finished.taskId },
+      }),
+    );
+    // A batch size of its own tells this prune's transaction apart.
+    const prune = () =>
+      pruneCheckpoints(uow, { olderThanHours: 168, batch: 4_321, tenantIds: [server.tenantId] });
+    expect(await whileForking(source!, prune, { name: 'batch', value: 4_321 })).toBe(0);
+    expect(await threadIds(finished.taskId)).toEqual([source]);
   });
 });
 

@@ -9,7 +9,7 @@ import { eventually } from './engine-steps.js';
 export async function untilBlocked(
   graph: Graph,
   what: string,
-  parameter: { name: string; value: string },
+  parameter: { name: string; value: string | number },
 ): Promise<void> {
   await eventually(what, async () => {
     const rows = await graph.read((tx) =>

@@ -15,7 +15,8 @@ export async function taskWithRun(
     tx.run({
       cypher: `
         MERGE (t:Task {id: $taskId})
-        ON CREATE SET t.tenantId = $tenantId, t.title = 'checkpointed step', t.createdAt = datetime()
+        ON CREATE SET t.tenantId = $tenantId, t.title = 'checkpointed step', t.priority = 'MEDIUM',
+                      t.attempts = 1, t.version = 0, t.orchestrated = true, t.createdAt = datetime()
         SET t.status = $taskStatus, t.updatedAt = datetime()
         CREATE (r:Run {id: $runId, tenantId: $tenantId, status: $runStatus, attempt: 1,
                        startedAt: datetime(), createdAt: datetime(), updatedAt: datetime()})-[:OF]->(t)`,
