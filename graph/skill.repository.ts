@@ -92,15 +92,18 @@ export async function skillSources(
 
 /**
  * Clears `skillDueAt` of roots `skillSources` settled, unless it was set again since (a newer
- * evaluation): that root is looked at again.
+ * evaluation): that root is looked at again. Compared under the root's lock (id order), so an
+ * evaluation committing meanwhile is seen.
  */
 export async function settleSkillDue(tx: Tx, settled: DueRoot[]): Promise<void> {
   if (settled.length === 0) return;
   await tx.run({
     cypher: `
       UNWIND $settled AS x
+      WITH x ORDER BY x.id
       MATCH (t:Task {id: x.id}) USING INDEX SEEK t:Task(id)
-      WHERE t.skillDueAt = x.dueAt
+      SET t:Task
+      WITH t, x WHERE t.skillDueAt = x.dueAt
       REMOVE t.skillDueAt`,
     params: { settled: settled.map(({ id, dueAt }) => ({ id, dueAt })) },
   });

@@ -8,7 +8,8 @@ import { skillEfficacy, skillLifecyclePass } from '../src/evolution/skills/lifec
 import { offeredSkill } from '../src/evolution/skills/offer.js';
 import { skillPass } from '../src/evolution/skills/pass.js';
 import { stableId } from '../graph/agent-work.repository.js';
-import { skillSources } from '../graph/skill.repository.js';
+import { settleSkillDue, skillSources } from '../graph/skill.repository.js';
+import { untilBlocked } from './utils/blocked.js';
 import { deleteTenantBatch } from '../graph/tenant-removal.repository.js';
 import { orderSteps, skillShape } from '../src/domain/skill.js';
 import { captureLogger } from './utils/log-capture.js';
@@ -280,6 +281,40 @@ describe('skills on a constructed history: efficacy, lifecycle, races, tenants',
       a: [],
       b: ['a'],
     });
+    while ((await server.graph.write((tx) => deleteTenantBatch(tx, tenantId))) > 0);
+  });
+
+  it('keeps a root due when a new evaluation committed while the pass settled it', async () => {
+    const tenantId = `skills-${randomUUID()}`;
+    const rootId = randomUUID();
+    await server.graph.write(async (tx) => {
+      await tx.run({
+        cypher: `
+          CREATE (root:Task {id: $rootId, tenantId: $tenantId, family: 'resettled',
+                             status: 'COMPLETED', title: 'resettled', createdAt: datetime(),
+                             updatedAt: datetime()})`,
+        params: { tenantId, rootId },
+      });
+      await ratePerson(tx, tenantId, rootId, 0.2);
+    });
+    const { settled } = await server.graph.read((tx) => skillSources(tx, [tenantId], 1, 20));
+    expect(settled.map((r) => r.id)).toEqual([rootId]);
+    let settling: Promise<unknown> | undefined;
+    // A person's new rating of the root holds its lock until it commits (and makes it due
+    // again); the pass settles the root as it read it meanwhile.
+    await server.graph.write(async (tx) => {
+      await ratePerson(tx, tenantId, rootId, 0.9, 'better on a second look');
+      settling = server.graph.write((t) => settleSkillDue(t, settled));
+      await untilBlocked(server.graph, 'the settle to wait', { query: 'REMOVE t.skillDueAt' });
+    });
+    await settling;
+    const [row] = await server.graph.read((tx) =>
+      tx.run<{ due: boolean }>({
+        cypher: `MATCH (t:Task {id: $rootId}) RETURN t.skillDueAt IS NOT NULL AS due`,
+        params: { rootId },
+      }),
+    );
+    expect(row!.due).toBe(true);
     while ((await server.graph.write((tx) => deleteTenantBatch(tx, tenantId))) > 0);
   });
 

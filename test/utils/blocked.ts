@@ -2,21 +2,25 @@ import type { Graph } from '../../graph/graph.js';
 import { eventually } from './engine-steps.js';
 
 /**
- * Resolves once a transaction whose parameters hold `name: value` waits for a lock (Neo4j's
- * SHOW TRANSACTIONS): the race suites hold one writer's transaction open until the other
- * waits for it, then commit, so the interleaving they test happens every time.
+ * Resolves once a transaction whose parameters hold `name: value` (or whose statement contains
+ * `query`) waits for a lock (Neo4j's SHOW TRANSACTIONS): the race suites hold one writer's
+ * transaction open until the other waits for it, then commit, so the interleaving they test
+ * happens every time.
  */
 export async function untilBlocked(
   graph: Graph,
   what: string,
-  parameter: { name: string; value: string | number },
+  waiting: { name: string; value: string | number } | { query: string },
 ): Promise<void> {
+  const { name = null, value = null, query = null } = waiting as Record<string, unknown>;
   await eventually(what, async () => {
     const rows = await graph.read((tx) =>
       tx.run<{ status: string }>({
-        cypher: `SHOW TRANSACTIONS YIELD parameters, status
-                 WHERE parameters[$name] = $value RETURN status`,
-        params: parameter,
+        cypher: `SHOW TRANSACTIONS YIELD parameters, currentQuery, status
+                 WHERE ($name IS NOT NULL AND parameters[$name] = $value)
+                    OR ($query IS NOT NULL AND currentQuery CONTAINS $query)
+                 RETURN status`,
+        params: { name, value, query },
       }),
     );
     return rows.some((r) => r.status.startsWith('Blocked'));
