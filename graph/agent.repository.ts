@@ -184,7 +184,10 @@ export async function countOpenAssignments(tx: Tx, tenantId: string, id: string)
   return row?.open ?? 0;
 }
 
-/** Moves the agent's unfinished tasks to another agent; returns the ids of the tasks moved. */
+/**
+ * Moves the agent's unfinished tasks to another agent; returns the ids of the tasks moved.
+ * Unfinished as read under each task's lock (id order): one that ended meanwhile stays put.
+ */
 export async function moveOpenAssignments(
   tx: Tx,
   tenantId: string,
@@ -195,11 +198,15 @@ export async function moveOpenAssignments(
     cypher: `
       MATCH (from:Agent {tenantId: $tenantId, id: $fromId}) USING INDEX SEEK from:Agent(id)
       ${assignmentsOf('from', 'old', 't')}
-      WITH from, old, t WHERE NOT t.status IN ${FINISHED}
+      WITH from, t WHERE NOT t.status IN ${FINISHED}
       MATCH (to:Agent {tenantId: $tenantId, id: $toId}) USING INDEX SEEK to:Agent(id)
+      WITH from, to, t ORDER BY t.id
+      ${lockAndBump('t', 'Task')}
+      WITH from, to, t WHERE NOT t.status IN ${FINISHED}
+      MATCH (t)-[old:ASSIGNED_TO]->(from)
       DELETE old
       CREATE (t)-[:ASSIGNED_TO {score: 0.0, reason: 'reassigned when agent ' + from.name + ' was deleted', at: datetime()}]->(to)
-      SET t.updatedAt = datetime(), t.version = t.version + 1
+      SET t.updatedAt = datetime()
       RETURN t.id AS id`,
     params: { tenantId, fromId, toId },
   });

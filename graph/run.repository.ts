@@ -336,7 +336,9 @@ export async function recordPerformance(
  * assignment and its running ones go back to READY (the attempt not counted), their runs
  * ABORTED; their workers see the lease is gone and abort the step. Only leaf steps (and a task
  * still to be planned) are released: a parent is not the agent's work, and turning a running
- * parent back into READY made it run as a step while its children still ran (issue 10).
+ * parent back into READY made it run as a step while its children still ran (issue 10). Which
+ * ones is decided under their locks (id order): a step that ended or became a plan while this
+ * waited for it stays as it is.
  */
 export async function releaseAgentWork(
   tx: Tx,
@@ -348,11 +350,14 @@ export async function releaseAgentWork(
     cypher: `
       MATCH (agent:Agent {tenantId: $tenantId, id: $agentId}) USING INDEX SEEK agent:Agent(id)
       ${assignmentsOf('agent', 'a', 't')}
-      WITH a, t WHERE NOT t.status IN ${FINISHED}
-        AND (t.leaseOwner IS NOT NULL OR NOT EXISTS { (t)<-[:SUBTASK_OF]-() })
+      WITH agent, t WHERE NOT t.status IN ${FINISHED}
+      WITH agent, t ORDER BY t.id
       ${lockAndBump('t', 'Task')}
+      WITH agent, t WHERE NOT t.status IN ${FINISHED}
+        AND (t.leaseOwner IS NOT NULL OR NOT EXISTS { (t)<-[:SUBTASK_OF]-() })
+      MATCH (t)-[a:ASSIGNED_TO]->(agent)
       DELETE a
-      WITH t
+      WITH DISTINCT t
       OPTIONAL MATCH (t)<-[:OF]-(r:Run {status: 'RUNNING'})
       SET r.status = 'ABORTED', r.endedAt = datetime(), r.error = $reason
       WITH DISTINCT t

@@ -1,12 +1,17 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { lockAgent } from '../graph/agent.repository.js';
+import { lockTask, patchTask } from '../graph/task.repository.js';
+import { TaskStatus } from '../src/domain/task.js';
 import { untilBlocked } from './utils/blocked.js';
 import { startTestServer, type TestServer } from './utils/server.js';
 
 /*
  * Giving a task to an agent that is being deactivated (task-plans: assigning at rest). An
  * inactive agent takes no new work; assignTask and createTask read the agent without its lock,
- * so an agent deactivated before they wrote was given the task anyway.
+ * so an agent deactivated before they wrote was given the task anyway. A deactivation gives back
+ * the agent's running steps, read under their locks: a step that became a plan meanwhile is not;
+ * a deletion hands on its open tasks so too.
  */
 
 let server: TestServer;
@@ -58,6 +63,95 @@ it('refuses to give a task to an agent deactivated while the request waited for 
     } as never),
   );
   expect(createdFor.errors?.[0]?.extensions?.code).toBe('CONFLICT');
+  const read = await server.gql(
+    `query($id: ID!) { task(id: $id) { assignment { agent { id } } } }`,
+    {
+      id: taskId,
+    } as never,
+  );
+  expect(read.data).toEqual({ task: { assignment: null } });
+});
+
+it('leaves a task whose step expanded into a plan while the agent was being deactivated running', async () => {
+  const created = await server.gql(
+    `mutation { createAgent(input: { name: "Planner", role: CHIEF_OF_STAFF }) { id } }`,
+  );
+  const agentId = (created.data as { createAgent: { id: string } }).createAgent.id;
+  const [taskId, stepId] = [randomUUID(), randomUUID()];
+  await server.graph.write((tx) =>
+    tx.run({
+      cypher: `
+        MATCH (a:Agent {id: $agentId})
+        CREATE (t:Task {id: $taskId, tenantId: $tenantId, title: 'plan me', status: 'IN_PROGRESS',
+                        orchestrated: true, attempts: 1, version: 0, priority: 'MEDIUM',
+                        leaseOwner: 'worker-1', leaseExpiresAt: datetime() + duration('PT1M'),
+                        createdAt: datetime(), updatedAt: datetime()})
+               -[:ASSIGNED_TO {score: 1, reason: 'chief', at: datetime()}]->(a)
+        CREATE (:Run {id: randomUUID(), tenantId: $tenantId, status: 'RUNNING',
+                      startedAt: datetime()})-[:OF]->(t)`,
+      params: { tenantId: server.tenantId, agentId, taskId },
+    }),
+  );
+  let deactivated: Promise<unknown> | undefined;
+  // The planning step's end (as endRun writes a plan) holds the task's lock until it commits:
+  // the task is a running parent now, no longer the agent's step. The deactivation starts
+  // meanwhile.
+  await server.graph.write(async (tx) => {
+    await lockTask(tx, server.tenantId, taskId);
+    await tx.run({
+      cypher: `
+        MATCH (t:Task {id: $taskId})<-[:OF]-(r:Run)
+        SET t.leaseOwner = null, t.leaseExpiresAt = null, r.status = 'SUCCEEDED',
+            r.endedAt = datetime()
+        CREATE (:Task {id: $stepId, tenantId: $tenantId, key: 'step-1', title: 'step',
+                       status: 'READY', orchestrated: true, attempts: 0, version: 0,
+                       priority: 'MEDIUM', createdAt: datetime(), updatedAt: datetime()})
+               -[:SUBTASK_OF]->(t)`,
+      params: { tenantId: server.tenantId, taskId, stepId },
+    });
+    deactivated = server.gql(`mutation($id: ID!) { deactivateAgent(id: $id) { active } }`, {
+      id: agentId,
+    } as never);
+    await untilBlocked(server.graph, 'the deactivation to wait for the task', {
+      name: 'agentId',
+      value: agentId,
+    });
+  });
+  expect(await deactivated).toMatchObject({ data: { deactivateAgent: { active: false } } });
+  const read = await server.gql(`query($id: ID!) { task(id: $id) { status attempts } }`, {
+    id: taskId,
+  } as never);
+  expect(read.data).toEqual({ task: { status: 'IN_PROGRESS', attempts: 1 } });
+});
+
+it('hands a deleted agent’s task that completed meanwhile to nobody', async () => {
+  const created = await server.gql(`mutation { createAgents(inputs: [
+    { name: "Departing", role: MASTER_OPERATOR }, { name: "Successor", role: MASTER_OPERATOR }])
+    { id } }`);
+  const [departing, successor] = (
+    created.data as { createAgents: { id: string }[] }
+  ).createAgents.map((a) => a.id) as [string, string];
+  const task = await server.gql(
+    `mutation($a: ID) { createTask(input: { title: "finishing", assigneeId: $a }) { id } }`,
+    { a: departing } as never,
+  );
+  const taskId = (task.data as { createTask: { id: string } }).createTask.id;
+  let deleted: Promise<unknown> | undefined;
+  // The task's end holds its lock until it commits; the deletion, which read it as open,
+  // starts meanwhile.
+  await server.graph.write(async (tx) => {
+    await lockTask(tx, server.tenantId, taskId);
+    await patchTask(tx, server.tenantId, taskId, { status: TaskStatus.COMPLETED, result: 'done' });
+    deleted = server.gql(
+      `mutation($id: ID!, $to: ID) { deleteAgent(id: $id, reassignTo: $to) { reassignedTaskIds } }`,
+      { id: departing, to: successor } as never,
+    );
+    await untilBlocked(server.graph, 'the deletion to wait for the task', {
+      name: 'toId',
+      value: successor,
+    });
+  });
+  expect(await deleted).toMatchObject({ data: { deleteAgent: { reassignedTaskIds: [] } } });
   const read = await server.gql(
     `query($id: ID!) { task(id: $id) { assignment { agent { id } } } }`,
     {
