@@ -147,7 +147,8 @@ export function createNodesQuery(
 
 /**
  * Replaces all properties of existing nodes of the tenant, except that a task's event number
- * never goes down: subscribers leave out events numbered below one they heard.
+ * never goes down: subscribers leave out events numbered below one they heard. The number is
+ * read under the node's lock (id order), so an event numbered meanwhile is seen.
  */
 export function replaceNodesQuery(
   tenantId: string,
@@ -159,6 +160,8 @@ export function replaceNodesQuery(
       UNWIND $rows AS row
       MATCH (n:${label(nodeLabel)} {id: row.id})
       WHERE n.tenantId = $tenantId
+      WITH n, row ORDER BY n.id
+      SET n:${label(nodeLabel)}
       WITH n, row, n.eventSeq AS eventSeq
       SET n = row.properties, n.id = row.id, n.tenantId = $tenantId
       SET n.eventSeq = CASE WHEN coalesce(eventSeq, 0) > coalesce(n.eventSeq, 0)

@@ -3,6 +3,8 @@ import { randomUUID } from 'node:crypto';
 import neo4j from 'neo4j-driver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './utils/server.js';
+import { untilBlocked } from './utils/blocked.js';
+import { taskEvents } from '../graph/task-event.repository.js';
 import {
   ImportOrganisation,
   buildOrganisation,
@@ -87,6 +89,42 @@ describe('organisation export and import', () => {
       expect(await seqOf()).toBe(before! + 5);
     } finally {
       await setSeq(before!);
+    }
+    expect(await exportOf(server)).toEqual(original);
+  });
+
+  it('keeps the number of an event announced while the merge waited for the task', async () => {
+    const task = original.nodes.find((n) => n.label === 'Task')!;
+    const seqOf = async () => {
+      const [row] = await server.graph.read((tx) =>
+        tx.run<{ seq: number }>({
+          cypher: 'MATCH (t:Task {id: $id}) RETURN t.eventSeq AS seq',
+          params: { id: task.id },
+        }),
+      );
+      return row!.seq;
+    };
+    const before = await seqOf();
+    let merged: Promise<unknown> | undefined;
+    // An event of the task, numbered under its lock (as a run's end numbers it), commits after
+    // the merge started.
+    await server.graph.write(async (tx) => {
+      await taskEvents(tx, server.tenantId, [task.id], Date.now());
+      merged = importInto(server, original, true);
+      await untilBlocked(server.graph, 'the merge to wait for the task', {
+        query: 'n.eventSeq AS eventSeq',
+      });
+    });
+    try {
+      expect(((await merged) as { errors?: unknown }).errors).toBeUndefined();
+      expect(await seqOf()).toBe(before + 1);
+    } finally {
+      await server.graph.write((tx) =>
+        tx.run({
+          cypher: 'MATCH (t:Task {id: $id}) SET t.eventSeq = $seq',
+          params: { id: task.id, seq: neo4j.int(before) },
+        }),
+      );
     }
     expect(await exportOf(server)).toEqual(original);
   });
