@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createDocument, mergeEpisodes } from '../graph/memory/episode.repository.js';
-import { settleDocument } from '../graph/memory/ingest.repository.js';
+import {
+  expireEpisodeLeases,
+  releaseEpisode,
+  settleDocument,
+} from '../graph/memory/ingest.repository.js';
 import type { Tx } from '../graph/cypher.js';
 import { EpisodeKind, MemoryScope } from '../src/domain/memory.js';
 import { untilBlocked } from './utils/blocked.js';
@@ -9,7 +13,8 @@ import { startTestServer, type TestServer } from './utils/server.js';
 /*
  * A document's last two chunks ending at once (memory-ingest-queue: one after another). Each
  * end counts the document's chunks still open and settles it when none is; two that each
- * counted the other as open left the document INGESTING for good.
+ * counted the other as open left the document INGESTING for good. And a worker giving back an
+ * episode whose lease another process expired meanwhile.
  */
 
 let server: TestServer;
@@ -64,4 +69,49 @@ it('settles a document whose last two chunks end at once', async () => {
     });
   });
   expect(await second).toBe('FAILED');
+});
+
+it('keeps the end of an episode whose lease expired while its worker was giving it back', async () => {
+  const tenantId = server.tenantId;
+  const [episode] = await server.graph.write((tx) =>
+    mergeEpisodes(tx, tenantId, [
+      {
+        kind: EpisodeKind.MESSAGE,
+        sourceKey: `release-${tenantId}`,
+        source: 'a message',
+        content: 'a message to ingest',
+        occurredAt: null,
+        scope: MemoryScope.TENANT,
+        scopeId: null,
+        documentId: null,
+      },
+    ]),
+  );
+  await server.graph.write((tx) =>
+    tx.run({
+      cypher: `MATCH (e:Episode {id: $id})
+               SET e.status = 'INGESTING', e.leaseOwner = 'worker-a', e.attempts = 3,
+                   e.leaseUntil = datetime() - duration('PT1S')`,
+      params: { id: episode!.id },
+    }),
+  );
+  let released: Promise<unknown> | undefined;
+  // Another process expires the lease (its last attempt: FAILED) and holds the episode until it
+  // commits; the worker, stopping, gives the episode back meanwhile.
+  await server.graph.write(async (tx) => {
+    expect(await expireEpisodeLeases(tx, 3, [tenantId])).toMatchObject([{ failed: true }]);
+    released = server.graph.write((tx2) => releaseEpisode(tx2, episode!.id, 'worker-a'));
+    await untilBlocked(server.graph, 'the release to wait for the episode', {
+      name: 'episodeId',
+      value: episode!.id,
+    });
+  });
+  await released;
+  const [row] = await server.graph.read((tx) =>
+    tx.run<{ status: string; attempts: number }>({
+      cypher: 'MATCH (e:Episode {id: $id}) RETURN e.status AS status, e.attempts AS attempts',
+      params: { id: episode!.id },
+    }),
+  );
+  expect(row).toEqual({ status: 'FAILED', attempts: 3 });
 });

@@ -233,11 +233,17 @@ export async function expireEpisodeLeases(
   });
 }
 
-/** Gives an episode back at once (this worker stops): PENDING, the attempt not counted. */
+/**
+ * Gives an episode back at once (this worker stops): PENDING, the attempt not counted. Only
+ * while it still holds the lease, read under the episode's lock: one that expired meanwhile
+ * keeps what the expiry made of it.
+ */
 export async function releaseEpisode(tx: Tx, episodeId: string, workerId: string): Promise<void> {
   await tx.run({
     cypher: `
-      MATCH (e:Episode {id: $episodeId, status: 'INGESTING', leaseOwner: $workerId})
+      MATCH (e:Episode {id: $episodeId})
+      ${lockAndBump('e', 'Episode', 'claimVersion')}
+      WITH e WHERE e.status = 'INGESTING' AND e.leaseOwner = $workerId
       SET e.status = 'PENDING', e.attempts = e.attempts - 1, e.leaseOwner = null,
           e.leaseUntil = null, e.updatedAt = datetime()`,
     params: { episodeId, workerId },
