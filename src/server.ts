@@ -29,7 +29,7 @@ import { consoleRoute } from './console/route.js';
 import { documentUploadRoute } from './memory/documents/upload.route.js';
 import { mcpRoute } from './mcp/route.js';
 import { a2aRoutes } from './a2a/route.js';
-import { serviceUnavailablePlugin } from './outage.js';
+import { errorStatusPlugin } from './error-status.js';
 import { isPublicOnly } from './public-operation.js';
 import {
   checkOperation,
@@ -227,6 +227,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
       const retryAfter = err.details.retryAfterSeconds;
       const headers = new HeaderMap();
       if (retryAfter !== undefined) headers.set('retry-after', String(retryAfter));
+      if (status === 401) headers.set('www-authenticate', 'Bearer');
       throw new GraphQLError(err.message, {
         extensions: { ...err.details, code: err.code, http: { status, headers } },
       });
@@ -289,7 +290,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
       metricsPlugin<AppContext>(),
       tracingPlugin<AppContext>(),
       complexityPlugin<AppContext>(schema, limits.maxComplexity),
-      serviceUnavailablePlugin<AppContext>(),
+      errorStatusPlugin<AppContext>(),
       ApolloServerPluginDrainHttpServer({ httpServer }),
       // No cache hints are set; the default cache-control plugin would still wrap every
       // field's resolver to look for them (issue 15: per-field cost on nested lists).

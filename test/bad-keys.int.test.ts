@@ -136,6 +136,23 @@ describe('bad API keys', () => {
     expect(res.body.errors).toBeUndefined();
   });
 
+  it('no key at all is refused with 401 as a bad one is, while health needs none', async () => {
+    const post = (query: string) =>
+      fetch(server.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query }),
+      });
+    const refused = await post('{ agents { totalCount } }');
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('www-authenticate')).toBe('Bearer');
+    const body = (await refused.json()) as { errors: { extensions: { code: string } }[] };
+    expect(body.errors.map((e) => e.extensions.code)).toEqual(['UNAUTHENTICATED']);
+    const health = await post('{ health { version } }');
+    expect(health.status).toBe(200);
+    expect(await health.json()).not.toHaveProperty('errors');
+  });
+
   it('do not hold back a valid key from another address', async () => {
     const res = await postFrom(server.url, ownLoopback(), server.adminKey);
     expect(res.status).toBe(200);

@@ -1,0 +1,30 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+
+/**
+ * Gives an operation's HTTP status from its errors, as clients and load balancers read it:
+ * - SERVICE_UNAVAILABLE (Neo4j unreachable: the circuit breaker in graph/breaker.ts): 503 with
+ *   a Retry-After header, an outage rather than a 200 with errors;
+ * - UNAUTHENTICATED (no key, on a field that needs one; a bad key is refused before execution
+ *   with the same answer): 401 with `WWW-Authenticate: Bearer`, as a bad key gets.
+ */
+export function errorStatusPlugin<C extends object>(): ApolloServerPlugin<C> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ response }) {
+          if (response.body.kind !== 'single') return;
+          const errors = response.body.singleResult.errors ?? [];
+          const unavailable = errors.find((e) => e.extensions?.code === 'SERVICE_UNAVAILABLE');
+          if (unavailable) {
+            const retryAfter = Number(unavailable.extensions?.retryAfterSeconds ?? 1);
+            response.http.status = 503;
+            response.http.headers.set('retry-after', String(Math.max(1, Math.ceil(retryAfter))));
+          } else if (errors.some((e) => e.extensions?.code === 'UNAUTHENTICATED')) {
+            response.http.status = 401;
+            response.http.headers.set('www-authenticate', 'Bearer');
+          }
+        },
+      };
+    },
+  };
+}
