@@ -40,6 +40,34 @@ describe('an A2A task followed by its workflow’s events', { timeout: 30_000 },
     await server?.stop();
   });
 
+  /** An A2A request of `text` whose GraphQL operations `run` answers. */
+  const requestOf = (run: Operation, text: string) =>
+    new RequestContext(
+      textRequest(text),
+      randomUUID(),
+      randomUUID(),
+      withCaller(new ServerCallContext({ user: { isAuthenticated: true, userName: 'test' } }), {
+        tenantId: server.tenantId,
+        run,
+        events: (rootId) => workflowEvents(server.pubsub, server.tenantId, rootId),
+        baseUrl: '',
+      }),
+    );
+
+  /** A bus and the states (with their messages) told on it. */
+  const told = () => {
+    const bus = new DefaultExecutionEventBus();
+    const states: TaskState[] = [];
+    const messages: string[] = [];
+    bus.on('event', (event: AgentExecutionEvent) => {
+      if (event.kind !== 'statusUpdate' || !event.data.status) return;
+      states.push(event.data.status.state);
+      const part = event.data.status.message?.parts[0]?.content;
+      messages.push(part?.$case === 'text' ? part.value : '');
+    });
+    return { bus, states, messages };
+  };
+
   it('tells every state its root went through, in order, though its reads lag behind it', async () => {
     const run: Operation = async (query, variables) => {
       const res = await server.gql(query, variables as never);
@@ -48,25 +76,11 @@ describe('an A2A task followed by its workflow’s events', { timeout: 30_000 },
       if (query.includes('McpWorkflow')) await sleep(READ_LAG_MS);
       return res.data as never;
     };
-    const context = withCaller(
-      new ServerCallContext({ user: { isAuthenticated: true, userName: 'test' } }),
-      {
-        tenantId: server.tenantId,
-        run,
-        events: (rootId) => workflowEvents(server.pubsub, server.tenantId, rootId),
-        baseUrl: '',
-      },
-    );
-    const request = textRequest('Quarterly note\nWrite a short note on the quarter.');
-    const bus = new DefaultExecutionEventBus();
-    const states: TaskState[] = [];
-    bus.on('event', (event: AgentExecutionEvent) => {
-      if (event.kind === 'statusUpdate' && event.data.status) states.push(event.data.status.state);
-    });
+    const { bus, states } = told();
     const watchers = server.pubsub.subscriberCount('TASK_UPDATED');
     const started = performance.now();
     await new PlatformExecutor(NEVER_MS).execute(
-      new RequestContext(request, randomUUID(), randomUUID(), context),
+      requestOf(run, 'Quarterly note\nWrite a short note on the quarter.'),
       bus,
     );
     expect(performance.now() - started).toBeLessThan(NEVER_MS);
@@ -80,5 +94,68 @@ describe('an A2A task followed by its workflow’s events', { timeout: 30_000 },
     expect(states.indexOf(TaskState.TASK_STATE_COMPLETED)).toBe(states.length - 1);
     // No subscriber left behind once the task is told ended.
     expect(server.pubsub.subscriberCount('TASK_UPDATED')).toBe(watchers);
+  });
+
+  it('says INPUT_REQUIRED while a step holds a tool call for a person, and goes on once it is decided', async () => {
+    const policy = await server.gql(
+      `mutation { setToolPolicy(input: { tool: "ask_agent", mode: ALWAYS }) { mode } }`,
+    );
+    expect(policy.errors).toBeUndefined();
+    const analyst = await server.gql(`mutation { createAgent(input: { name: "Analyst",
+      role: MASTER_OPERATOR, capabilities: [{ name: "analysis" }] }) { id } }`);
+    expect(analyst.errors).toBeUndefined();
+    const run: Operation = async (query, variables) => {
+      const res = await server.gql(query, variables as never);
+      const first = res.errors?.[0];
+      if (first) throw new OperationError(String(first.extensions?.code), first.message);
+      return res.data as never;
+    };
+    const { bus, states, messages } = told();
+    let ended = false;
+    const following = new PlatformExecutor(100)
+      .execute(
+        requestOf(
+          run,
+          'Bike brief\nResearch the market size for electric bikes in Europe. Then check the growth figures with the analyst. Then write a one-page brief.',
+        ),
+        bus,
+      )
+      .finally(() => (ended = true));
+    try {
+      // Each call the offline model makes to ask a colleague waits; it is approved once the
+      // A2A task has said so.
+      let heldSince: number | null = null;
+      while (!ended) {
+        const held = await server.graph.read((tx) =>
+          tx.run<{ runId: string; callId: string }>({
+            cypher: `MATCH (q:ToolCallRequest {tenantId: $tenantId, status: 'PENDING'})
+                     RETURN q.runId AS runId, q.callId AS callId`,
+            params: { tenantId: server.tenantId },
+          }),
+        );
+        heldSince = held.length === 0 ? null : (heldSince ?? performance.now());
+        if (heldSince !== null && performance.now() - heldSince > 10_000) {
+          throw new Error(`a call was held for 10 s, but the A2A task said ${states.at(-1)}`);
+        }
+        if (held.length > 0 && states.at(-1) === TaskState.TASK_STATE_INPUT_REQUIRED) {
+          expect(messages.at(-1)).toMatch(/ask_agent/);
+          for (const { runId, callId } of held) {
+            const RESOLVE = `mutation($runId: ID!, $callId: String!) {
+              resolveToolCall(runId: $runId, callId: $callId, decision: APPROVE) { status } }`;
+            expect((await server.gql(RESOLVE, { runId, callId } as never)).errors).toBeUndefined();
+          }
+        }
+        await sleep(100);
+      }
+      await following;
+    } finally {
+      await server.gql(
+        `mutation { setToolPolicy(input: { tool: "ask_agent", mode: NEVER }) { mode } }`,
+      );
+    }
+    const input = states.indexOf(TaskState.TASK_STATE_INPUT_REQUIRED);
+    expect(input).toBeGreaterThan(0);
+    expect(states.slice(input)).toContain(TaskState.TASK_STATE_WORKING);
+    expect(states.at(-1)).toBe(TaskState.TASK_STATE_COMPLETED);
   });
 });

@@ -82,12 +82,29 @@ const status = (state: TaskState, message?: Message): TaskStatus => ({
   timestamp: new Date().toISOString(),
 });
 
-/** What a workflow's state says in a status message. */
+/** A step that waits for a person: a sign-off, an approval, or a tool call to decide. */
+const waitsForPerson = (s: WorkflowView['steps'][number]) =>
+  STATES[s.status] === TaskState.TASK_STATE_INPUT_REQUIRED || s.heldToolCalls.length > 0;
+
+/**
+ * A running workflow's A2A state: INPUT_REQUIRED while any of its steps waits for a person
+ * (the root itself stays IN_PROGRESS then), else its root's.
+ */
+export function workflowState(view: WorkflowView): TaskState {
+  if (!view.finished && view.steps.some(waitsForPerson)) return TaskState.TASK_STATE_INPUT_REQUIRED;
+  return stateOf(view.status);
+}
+
+/** What a workflow's state says in a status message, naming what a person is to decide. */
 function progress(view: WorkflowView): string {
   const ended = view.steps.filter((s) =>
     ['COMPLETED', 'FAILED', 'CANCELLED', 'SKIPPED'].includes(s.status),
   ).length;
-  const waiting = view.steps.find((s) => s.waitingReason)?.waitingReason;
+  const step = view.steps.find((s) => s.waitingReason || waitsForPerson(s));
+  const call = step?.heldToolCalls[0];
+  const waiting = call
+    ? `"${step!.title}" holds a call of ${call.tool} for a person to decide (resolveToolCall)`
+    : step && (step.waitingReason ?? `"${step.title}" is ${step.status}`);
   return `${view.status}: ${ended} of ${view.steps.length} steps ended${waiting ? `; waiting: ${waiting}` : ''}`;
 }
 
@@ -248,7 +265,7 @@ export class PlatformExecutor implements AgentExecutor {
           );
           break;
         }
-        tell(stateOf(view.status), progress(view));
+        tell(workflowState(view), progress(view));
         await events.wait(this.pollMs, abort.signal);
       }
       bus.finished();
