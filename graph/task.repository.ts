@@ -137,6 +137,17 @@ export async function parentOf(tx: Tx, tenantId: string, id: string): Promise<st
   return row?.id ?? null;
 }
 
+/** The ids of the tasks above the task, nearest first. */
+export async function ancestorIds(tx: Tx, tenantId: string, id: string): Promise<string[]> {
+  const [row] = await tx.run<{ ids: string[] }>({
+    cypher: `MATCH (t:Task {tenantId: $tenantId, id: $id}) USING INDEX SEEK t:Task(id)
+             RETURN COLLECT { MATCH up = (t)-[:SUBTASK_OF*1..]->(a:Task)
+                              RETURN a.id ORDER BY length(up) } AS ids`,
+    params: { tenantId, id },
+  });
+  return row?.ids ?? [];
+}
+
 /** The step keys of the given tasks (tasks without a key are left out). */
 export async function keysOfTasks(
   tx: Tx,

@@ -59,7 +59,7 @@ export class ChatResolver {
       tenantEvents<StepTokenEvent>(
         (context as AppContext).tenantId,
         (e) =>
-          (!args.taskId || e.taskId === args.taskId) &&
+          (!args.taskId || e.taskId === args.taskId || e.ancestorIds?.includes(args.taskId)) &&
           (!args.agentId || e.agentId === args.agentId),
         (args as { after?: string | null }).after,
       ),
@@ -67,7 +67,11 @@ export class ChatResolver {
   })
   stepTokens(
     @Root() event: StepTokenEvent,
-    @Arg('taskId', () => ID, { nullable: true }) _taskId?: string | null,
+    @Arg('taskId', () => ID, {
+      nullable: true,
+      description: "A step's id, or a task's above its steps (the id submitTask gave).",
+    })
+    _taskId?: string | null,
     @Arg('agentId', () => ID, { nullable: true }) _agentId?: string | null,
     @Arg('after', () => ID, { nullable: true, description: RESUME_AFTER }) _after?: string | null,
   ): StepToken {

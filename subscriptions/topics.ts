@@ -82,6 +82,8 @@ export interface NodeQuarantinedEvent {
 export interface StepTokenEvent {
   tenantId: string;
   taskId: string;
+  /** The tasks above the step, nearest first: stepTokens(taskId) of a root hears its steps. */
+  ancestorIds: string[];
   runId: string;
   agentId: string;
   purpose: string;

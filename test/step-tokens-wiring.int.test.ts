@@ -14,8 +14,8 @@ const SubmitForTokens = graphql(`
 `);
 
 const CosTokens = graphql(`
-  subscription CosStepTokens($agentId: ID) {
-    stepTokens(agentId: $agentId) {
+  subscription CosStepTokens($agentId: ID, $taskId: ID) {
+    stepTokens(agentId: $agentId, taskId: $taskId) {
       taskId
       agentId
       purpose
@@ -53,13 +53,18 @@ describe('step tokens through npm start’s own wiring', { timeout: 90_000 }, ()
       pubsub: server.pubsub,
       tenantIds: [server.tenantId],
     });
+    const submitted = await server.gql(SubmitForTokens, {
+      input: { title: 'Token brief', description: 'Research the market for electric bikes.' },
+    });
+    expect(submitted.errors).toBeUndefined();
+    const rootId = submitted.data!.submitTask.id;
+    // By the id submitTask gave, as the README's first task watches: its steps' tokens.
+    const workflowTokens = await subscribe(server, CosTokens, { taskId: rootId });
     scheduler.start();
     try {
-      const submitted = await server.gql(SubmitForTokens, {
-        input: { title: 'Token brief', description: 'Research the market for electric bikes.' },
-      });
-      expect(submitted.errors).toBeUndefined();
-      const rootId = submitted.data!.submitTask.id;
+      const fromStep = (await workflowTokens.waitForNext(60_000)).data!.stepTokens;
+      expect(fromStep.token.length).toBeGreaterThan(0);
+      expect(fromStep.taskId).not.toBe(rootId);
       // The offline planner answers with a tool call (no text), so the Chief of Staff's first
       // tokens are its synthesis of the plan's reports, in the synthesis step under the root.
       const first = (await tokens.waitForNext(60_000)).data!.stepTokens;
@@ -72,7 +77,15 @@ describe('step tokens through npm start’s own wiring', { timeout: 90_000 }, ()
         }),
       );
       expect(step?.parentId).toBe(rootId);
+      const [under] = await server.graph.read((tx) =>
+        tx.run<{ parentId: string }>({
+          cypher: 'MATCH (:Task {id: $id})-[:SUBTASK_OF]->(p:Task) RETURN p.id AS parentId',
+          params: { id: fromStep.taskId },
+        }),
+      );
+      expect(under?.parentId).toBe(rootId);
     } finally {
+      await workflowTokens.close();
       await tokens.close();
       await scheduler.stop({ abort: true });
     }

@@ -7,6 +7,7 @@ import type { LlmConfig } from '../llm/config.js';
 import { LLMCallRecorder } from '../llm/accounting.js';
 import type { PubSub } from '../../subscriptions/pubsub.js';
 import { StepTokenPublisher } from './streaming.js';
+import { ancestorIds } from '../../graph/task.repository.js';
 import type { CheckpointRetention } from './checkpoint/config.js';
 import { Neo4jCheckpointSaver } from './checkpoint/neo4j-saver.js';
 import { createChatModel, describeModel } from '../llm/models.js';
@@ -87,13 +88,17 @@ export function createAgentRuntime(deps: {
       }),
       ...(deps.pubsub && step.run.id
         ? [
-            new StepTokenPublisher(deps.pubsub, {
-              tenantId: step.task.tenantId,
-              taskId: step.task.id,
-              runId: step.run.id,
-              agentId: step.agent.id,
-              purpose,
-            }),
+            new StepTokenPublisher(
+              deps.pubsub,
+              {
+                tenantId: step.task.tenantId,
+                taskId: step.task.id,
+                runId: step.run.id,
+                agentId: step.agent.id,
+                purpose,
+              },
+              () => deps.uow.read((tx) => ancestorIds(tx, step.task.tenantId, step.task.id)),
+            ),
           ]
         : []),
     ]);
