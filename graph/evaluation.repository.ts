@@ -112,6 +112,12 @@ async function writeEvaluationBatch(
       FOREACH (_ IN CASE WHEN s:Task AND s.status IN ${FINISHED} AND s.family IS NOT NULL
                           AND NOT EXISTS { (s)-[:SUBTASK_OF]->() } THEN [1] ELSE [] END |
         SET s.skillDueAt = datetime())
+      // A person's rating of an ended run is feedback reflection has not read: the run is due
+      // again, though reflected on already (graph/reflection.repository.ts).
+      FOREACH (_ IN CASE WHEN s:Run AND e.source = 'PERSON' AND s.status IN ['SUCCEEDED', 'FAILED']
+                    THEN [1] ELSE [] END |
+        REMOVE s.reflectedAt, s.reflectSkipped
+        SET s.reflectionDueAt = datetime())
       RETURN ev, e.subjectLabel AS label, s.id AS subjectId`,
     params: { evaluations: evaluations.map(evaluationParam) },
   });

@@ -225,6 +225,36 @@ describe('lessons', { timeout: 120_000 }, () => {
     expect(left.filter((r) => [first, second, later].includes(r.runId))).toEqual([]);
   });
 
+  it('reflect again on a run a person rates after it was reflected on, with the person’s comment', async () => {
+    const family = 'late-parcels';
+    const [runId] = await constructRuns(server, family, 'shipping', [{ pass: true }], 20);
+    const ctx = evolutionContext(server);
+    const pending = () => server.graph.read((tx) => unreflectedRuns(tx, [server.tenantId], 100));
+    const reflectAll = async () => {
+      for (let i = 0; i < 50 && (await pending()).length > 0; i++) {
+        await reflectionPass.run(ctx, new AbortController().signal);
+      }
+    };
+    const lessons = () =>
+      server.graph.read((tx) =>
+        tx.run<{ content: string }>({
+          cypher: `MATCH (l:Knowledge {tenantId: $tenantId, kind: 'LESSON', family: $family})
+                   RETURN l.content AS content`,
+          params: { tenantId: server.tenantId, family },
+        }),
+      );
+    await reflectAll(); // a pass with no failure before it: nothing to learn
+    expect(await lessons()).toEqual([]);
+    const rated = await server.gql(
+      `mutation($runId: ID!) { rateRun(runId: $runId, score: 0.1,
+        comment: "The answer must give weights in kg") { verdict } }`,
+      { runId } as never,
+    );
+    expect(rated.errors).toBeUndefined();
+    await reflectAll();
+    expect(await lessons()).toEqual([{ content: 'Give weights in kg.' }]);
+  });
+
   it('retire a lesson that a failed run followed when its feedback asks for a rule that replaces it (the world changed)', async () => {
     const family = 'parcel-weights';
     const stale = await constructLesson(server, 'Give weights in kg.', {
