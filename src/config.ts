@@ -43,7 +43,7 @@ const memory = (fallback: string) =>
     .regex(/^\d+[kmg]$/i, 'must be a size such as 512m or 1g')
     .default(fallback);
 
-const envSchema = z.object({
+export const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: port(4000),
