@@ -198,7 +198,7 @@ export async function moveOpenAssignments(
     cypher: `
       MATCH (from:Agent {tenantId: $tenantId, id: $fromId}) USING INDEX SEEK from:Agent(id)
       ${assignmentsOf('from', 'old', 't')}
-      WITH from, t WHERE NOT t.status IN ${FINISHED}
+      WITH DISTINCT from, t WHERE NOT t.status IN ${FINISHED}
       MATCH (to:Agent {tenantId: $tenantId, id: $toId}) USING INDEX SEEK to:Agent(id)
       WITH from, to, t ORDER BY t.id
       ${lockAndBump('t', 'Task')}

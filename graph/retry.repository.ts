@@ -26,7 +26,8 @@ export type RetryScope = {
 export async function retryScope(tx: Tx, tenantId: string, id: string): Promise<RetryScope> {
   await tx.run({
     cypher: `
-      MATCH path = (:Task {tenantId: $tenantId, id: $id})-[:SUBTASK_OF*1..]->(a:Task)
+      MATCH path = (t:Task {tenantId: $tenantId, id: $id})-[:SUBTASK_OF*1..]->(a:Task)
+      USING INDEX SEEK t:Task(id)
       WITH a ORDER BY length(path) DESC
       ${lockAndBump('a', 'Task')}`,
     params: { tenantId, id },

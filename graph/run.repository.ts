@@ -350,7 +350,7 @@ export async function releaseAgentWork(
     cypher: `
       MATCH (agent:Agent {tenantId: $tenantId, id: $agentId}) USING INDEX SEEK agent:Agent(id)
       ${assignmentsOf('agent', 'a', 't')}
-      WITH agent, t WHERE NOT t.status IN ${FINISHED}
+      WITH DISTINCT agent, t WHERE NOT t.status IN ${FINISHED}
       WITH agent, t ORDER BY t.id
       ${lockAndBump('t', 'Task')}
       WITH agent, t WHERE NOT t.status IN ${FINISHED}

@@ -90,7 +90,7 @@ const waitsForPerson = (s: WorkflowView['steps'][number]) =>
  * A running workflow's A2A state: INPUT_REQUIRED while any of its steps waits for a person
  * (the root itself stays IN_PROGRESS then), else its root's.
  */
-export function workflowState(view: WorkflowView): TaskState {
+function workflowState(view: WorkflowView): TaskState {
   if (!view.finished && view.steps.some(waitsForPerson)) return TaskState.TASK_STATE_INPUT_REQUIRED;
   return stateOf(view.status);
 }
@@ -100,7 +100,7 @@ function progress(view: WorkflowView): string {
   const ended = view.steps.filter((s) =>
     ['COMPLETED', 'FAILED', 'CANCELLED', 'SKIPPED'].includes(s.status),
   ).length;
-  const step = view.steps.find((s) => s.waitingReason || waitsForPerson(s));
+  const step = view.steps.find(waitsForPerson) ?? view.steps.find((s) => s.waitingReason);
   const call = step?.heldToolCalls[0];
   const waiting = call
     ? `"${step!.title}" holds a call of ${call.tool} for a person to decide (resolveToolCall)`
