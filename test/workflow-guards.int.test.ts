@@ -72,6 +72,11 @@ it('refuses what would leave a running workflow unable to finish, and the workfl
           `mutation($id: ID!, $on: ID!) { addTaskDependency(id: $id, dependsOnId: $on) { id } }`,
           { id: ids.r, on: ids.b } as never,
         ),
+        // A running step, past its dependencies: the engine would never wait for this one.
+        await server.gql(
+          `mutation($id: ID!, $on: ID!) { addTaskDependency(id: $id, dependsOnId: $on) { id } }`,
+          { id: ids.a, on: ids.r } as never,
+        ),
       ];
       for (const res of refusals) {
         expect(res.errors?.[0]?.extensions?.code, JSON.stringify(res)).toBe('BAD_USER_INPUT');

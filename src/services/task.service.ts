@@ -35,7 +35,7 @@ import { auditScope } from '../audit-scope.js';
 import { evaluateRootTask } from '../evolution/evaluate/record.js';
 import type { UnitOfWork } from './unit-of-work.js';
 import { blockedByCycle } from '../domain/cycles.js';
-import { refuseUnrunnable } from './workflow-guard.js';
+import { refuseNewDependency, refuseUnrunnable } from './workflow-guard.js';
 import { edgeClosingCycle, lockTaskEdges } from '../../graph/task-cycles.repository.js';
 
 export interface CreateTaskData {
@@ -337,6 +337,7 @@ export class TaskService {
           { taskId, dependsOnId },
         );
       }
+      if (task.orchestrated) refuseNewDependency(task);
       await repo.addDependency(tx, tenantId, taskId, dependsOnId);
       if (task.orchestrated) {
         await refuseUnrunnable(tx, tenantId, 'addTaskDependency', [taskId]);

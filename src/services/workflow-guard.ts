@@ -1,6 +1,7 @@
 import type { Tx } from '../../graph/cypher.js';
 import { engineStateProblem } from '../../graph/engine-state.repository.js';
 import { BadInputError } from '../domain/errors.js';
+import { TaskStatus, type Task } from '../domain/task.js';
 
 /** What to do instead, by the mutation that would have left the workflow unrunnable. */
 const INSTEAD = {
@@ -30,5 +31,18 @@ export async function refuseUnrunnable(
   throw new BadInputError(
     `${operation} would leave a workflow the engine cannot run: Task "${found.id}" ${found.problem}; ${INSTEAD[operation]}`,
     { id: found.id },
+  );
+}
+
+/**
+ * Refuses a new dependency of an engine's step that is past PENDING: the engine waits for a
+ * step's dependencies only before it is READY, so one added later (to a step waiting for
+ * approval, running or ended) would never be waited for.
+ */
+export function refuseNewDependency(step: Task): void {
+  if (step.status === TaskStatus.PENDING) return;
+  throw new BadInputError(
+    `addTaskDependency would leave a workflow the engine cannot run: Task "${step.id}" is ${step.status}, past waiting for its dependencies; ${INSTEAD.addTaskDependency}`,
+    { id: step.id, status: step.status },
   );
 }
