@@ -252,6 +252,17 @@ describe('the offline model’s memory extraction (a heuristic, labelled)', () =
     expect(judgeMemory('Judge: x\nCurrent: a is 1\nNew: a is 2').contradicts).toBe(true);
   });
 
+  it('reads "X has revenue: N" as the revenue of X, however X is spelt, so a new number replaces the old', () => {
+    const read = (text: string) =>
+      extractMemory(`Text:\n${text}`).facts.map((f) => [f.title, f.predicate, f.value]);
+    expect(read('Acme Corp. has revenue: 120 million')).toEqual([
+      ['Acme Corp', 'revenue', '120 million'],
+    ]);
+    expect(read('ACME Corporation has revenue: 150 million')).toEqual([
+      ['ACME Corporation', 'revenue', '150 million'],
+    ]);
+  });
+
   it('sends extraction and judge schemas that OpenAI strict structured outputs accept', () => {
     expect(openAIStrictSchemaProblems(toStrictJsonSchema(ExtractionSchema))).toEqual([]);
     expect(openAIStrictSchemaProblems(toStrictJsonSchema(JudgeSchema))).toEqual([]);

@@ -38,8 +38,11 @@ const PERSON_BEFORE =
 const FACT_VERB =
   /^(.*?)\s+(is|are|was|were|has|have|had|reported|reports|posted|costs|cost|earns|earned|employs|employed|owns|owned|acquired|hired|raised|launched|opened|closed|became|remains)\s+(.+?)[.!]?$/i;
 const REPORTING = /^(?:reported|reports|posted)$/i;
+const LEADING_VERB = /^\s*(?:is|are|was|were|has|have|had)\s+/i;
 const METRIC =
   /([\p{L}][\p{L} ]{1,40}?)\s*:\s*([-+]?[$€£]?\d[\d.,]*\s*(?:%|bn|[kmb]|million|billion)?)(?=[\s,;.]|$)/giu;
+/** A value that is itself "metric: number". */
+const METRIC_VALUE = new RegExp(`^${METRIC.source}`, 'iu');
 const NAME = /(?<![\p{L}\p{N}])\p{Lu}[\p{L}\p{N}&'’-]*\.?(?:\s+\p{Lu}[\p{L}\p{N}&'’-]*\.?)*/gu;
 const ABBREVIATION = /\b(Corp|Inc|Ltd|Co|Mr|Mrs|Ms|Dr|St|Jr|Sr|No|vs|etc)\./g;
 const HELD_DOT = '\u2024';
@@ -154,14 +157,20 @@ export function extractMemory(input: string): { entities: OfflineEntity[]; facts
         predicate = normalisePredicate(of[1]!);
         value = of[2]!;
       }
+      // "X has revenue: 15M" is a metric of X (read below), not X "has" "revenue: 15M".
+      const metric = !predicate && METRIC_VALUE.test(value);
       if (!predicate) predicate = normalisePredicate(m[2]!);
       const objectNorm = normaliseName(value.replace(/^(?:a|an|the)\s+/i, ''));
       const object = names[i]!.find((n) => normaliseName(n) === objectNorm) ?? null;
-      facts.push({ title: subject, predicate, object, value, validfrom, confidence: 0.6 });
+      if (!metric)
+        facts.push({ title: subject, predicate, object, value, validfrom, confidence: 0.6 });
     }
     for (const metric of sentence.matchAll(METRIC)) {
       const owner = names[i]![0] ?? firstEntity;
-      const predicate = normalisePredicate(metric[1]!);
+      // The label without its owner's name and verb: "ACME Corporation has revenue" is revenue.
+      const label =
+        owner && startsWithName(metric[1]!, owner) ? restAfterName(metric[1]!, owner) : metric[1]!;
+      const predicate = normalisePredicate(label.replace(LEADING_VERB, ''));
       if (!owner || !predicate) continue;
       if (facts.some((f) => f.title === owner && f.predicate === predicate)) continue;
       const value = metric[2]!.trim().replace(/[.,]+$/, '');
