@@ -49,6 +49,12 @@ const isConflict = (err: unknown) =>
 
 /** The deadline of the request whose work is running (see Graph.withDeadline), on `now`. */
 const deadlines = new AsyncLocalStorage<{ at: number; ms: number }>();
+
+/**
+ * Runs `work`, started by a request, as work of its own: its transactions are not bound by
+ * the request's deadline (a chat reply that outlives the HTTP request it was asked in).
+ */
+export const withoutDeadline = <T>(work: () => T): T => deadlines.exit(work);
 /**
  * Milliseconds on the monotonic clock, for deadlines and durations: the wall clock may step
  * (NTP, a virtual machine resumed after a pause) and end a deadline whose time was not used.

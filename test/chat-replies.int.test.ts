@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { MAX_REPLIES_PER_TENANT } from '../src/services/chat.service.js';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -137,10 +138,16 @@ describe('chat with an agent', () => {
     }
   });
 
-  it('answers the HTTP request before a slow model finishes; the reply arrives later on chatTokens and in the graph', async () => {
+  it('answers the HTTP request before a slow model finishes; the reply, later than the request’s time limit, arrives on chatTokens and in the graph', async () => {
     const scripted = await startScriptedOpenAI(() => ({ content: 'Slow but sure.' }));
     const slow = await gate(scripted.baseURL.replace(/\/v1$/, ''));
-    const other = await startTestServer(undefined, {}, scriptedLlm(slow));
+    // The reply outlives the request: the request's time limit is not the reply's.
+    const limitMs = 2_000;
+    const other = await startTestServer(
+      undefined,
+      { requestTimeoutMs: limitMs },
+      scriptedLlm(slow),
+    );
     try {
       const created = await other.gql(
         `mutation { createAgent(input: { name: "Slowpoke", role: MASTER_OPERATOR }) { id } }`,
@@ -157,15 +164,19 @@ describe('chat with an agent', () => {
         expect(await storedMessage(other, replyId)).toBeUndefined();
 
         await eventually(async () => slow.held() === 1);
+        await sleep(limitMs + 500);
         slow.release();
         const pieces: string[] = [];
         for (;;) {
           const e = (await tokens.waitForNext(30_000)).data!.chatTokens;
-          if (e.done) break;
+          if (e.done) {
+            expect(e.error).toBeNull();
+            break;
+          }
           pieces.push(e.token);
         }
         expect(pieces.join('')).toBe('Slow but sure.');
-        await other.services.chat.idle();
+        // The closing token says the reply is stored: it comes after the reply's commit.
         expect(await storedMessage(other, replyId)).toMatchObject({
           content: 'Slow but sure.',
           seq: 2,

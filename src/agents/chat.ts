@@ -1,5 +1,7 @@
 import { AIMessage, HumanMessage, SystemMessage, type BaseMessage } from '@langchain/core/messages';
 import * as work from '../../graph/agent-work.repository.js';
+import { withoutDeadline } from '../../graph/graph.js';
+import { auditScope } from '../audit-scope.js';
 import { chatContext, saveChatSummary } from '../../graph/chat.repository.js';
 import type { ChatLine } from '../../graph/chat.repository.js';
 import { agentsByIds } from '../../graph/agent.repository.js';
@@ -87,14 +89,9 @@ export async function chat(
   );
   const replyId = work.stableId(message.id, 'reply');
 
-  const reply = (async () => {
-    const answer = await streamReply(
-      rt,
-      pubsub,
-      { ...input, agent, conversationId, replyId },
-      signal,
-    );
-    return rt.uow.run(async (tx, emit) => {
+  const event = { tenantId, conversationId, agentId: agent.id, replyId };
+  const storeReply = (answer: string) =>
+    rt.uow.run(async (tx, emit) => {
       const stored = await sendAgentMessage(tx, emit, {
         ...base,
         id: replyId,
@@ -115,14 +112,26 @@ export async function chat(
       });
       return stored!;
     });
-  })();
+  // The reply is work of its own: the request's time limit and audit record are not its (a
+  // real model's reply outlives the request it was asked in).
+  const reply = withoutDeadline(() =>
+    auditScope.exit(async () => {
+      const turn = { ...input, agent, conversationId, replyId };
+      const answer = await streamReply(rt, pubsub, turn, signal);
+      const stored = await storeReply(answer.text);
+      // The closing token says the reply is stored: it follows the commit.
+      const closing = { token: '', index: answer.tokens, done: true, error: null };
+      pubsub.publish(TOPICS.chatToken, { ...event, ...closing });
+      return stored;
+    }),
+  );
   reply.catch((error: unknown) => {
     rt.logger.warn(
       { err: error, tenantId, conversationId, agentId: agent.id, replyId },
       'chat reply failed',
     );
     pubsub.publish(TOPICS.chatToken, {
-      ...{ tenantId, conversationId, agentId: agent.id, replyId, token: '', index: -1 },
+      ...{ ...event, token: '', index: -1 },
       done: true,
       error: error instanceof Error ? error.message : String(error),
     });
@@ -132,13 +141,16 @@ export async function chat(
 
 type Turn = ChatInput & { agent: Agent; conversationId: string; replyId: string };
 
-/** Summarises what is due, then streams the reply on CHAT_TOKEN; returns its text. */
+/**
+ * Summarises what is due, then streams the reply's tokens on CHAT_TOKEN (the closing token is
+ * the caller's, once the reply is stored); returns its text and how many tokens it streamed.
+ */
 async function streamReply(
   rt: AgentRuntime,
   pubsub: PubSub,
   turn: Turn,
   signal?: AbortSignal,
-): Promise<string> {
+): Promise<{ text: string; tokens: number }> {
   const { tenantId, agent, conversationId, replyId } = turn;
   // A step-like context, so calls are recorded (an :LLMCall per call, no run).
   const step = {
@@ -182,8 +194,7 @@ async function streamReply(
     answer += token;
     pubsub.publish(TOPICS.chatToken, { ...event, token, index: index++, done: false });
   }
-  pubsub.publish(TOPICS.chatToken, { ...event, token: '', index, done: true });
-  return answer;
+  return { text: answer, tokens: index };
 }
 
 /**
