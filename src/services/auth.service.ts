@@ -1,3 +1,4 @@
+import type { Tx } from '../../graph/cypher.js';
 import { randomUUID } from 'node:crypto';
 import * as audit from '../../graph/audit.repository.js';
 import * as repo from '../../graph/auth.repository.js';
@@ -103,18 +104,7 @@ export class AuthService {
   /** Creates a key of the caller's tenant; the secret is returned once. */
   createKey(tenantId: string, name: string, role: Role): Promise<CreatedKey> {
     const keyName = requiredText('name', name, LIMITS.name);
-    const secret = generateApiKey();
-    return this.uow.run(async (tx) => {
-      const apiKey = await repo.createApiKey(tx, {
-        id: randomUUID(),
-        tenantId,
-        name: keyName,
-        role,
-        hash: hashApiKey(secret),
-        prefix: keyPrefix(secret),
-      });
-      return { apiKey, secret };
-    });
+    return this.uow.run((tx) => writeKey(tx, tenantId, keyName, role));
   }
 
   /** Revokes a key of the tenant. Its open subscriptions are ended (API_KEY_REVOKED). */
@@ -145,12 +135,15 @@ export class AuthService {
     return this.uow.read((tx) => repo.listApiKeys(tx, tenantId, page));
   }
 
-  /** A new tenant with its first ADMIN key. */
-  async createTenant(name: string): Promise<{ tenant: Tenant } & CreatedKey> {
+  /** A new tenant with its first ADMIN key, in one transaction: never a tenant without a key. */
+  createTenant(name: string): Promise<{ tenant: Tenant } & CreatedKey> {
     const tenantName = requiredText('name', name, LIMITS.name);
-    const tenant = await this.uow.run((tx) => repo.ensureTenant(tx, randomUUID(), tenantName));
-    const created = await this.createKey(tenant.id, `${tenantName} admin`, Role.ADMIN);
-    return { tenant, ...created };
+    // The key's name within the limit whatever the tenant's: "<name> admin", the name cut.
+    const keyName = `${tenantName.slice(0, LIMITS.name - ' admin'.length)} admin`;
+    return this.uow.run(async (tx) => {
+      const tenant = await repo.ensureTenant(tx, randomUUID(), tenantName);
+      return { tenant, ...(await writeKey(tx, tenant.id, keyName, Role.ADMIN)) };
+    });
   }
 
   tenant(id: string): Promise<Tenant | null> {
@@ -203,4 +196,18 @@ export class AuthService {
     this.touched.set(id, performance.now());
     await this.uow.write((tx) => repo.touchApiKey(tx, id));
   }
+}
+
+/** Writes a new key of the tenant; its secret is returned once, and only its hash stored. */
+async function writeKey(tx: Tx, tenantId: string, name: string, role: Role): Promise<CreatedKey> {
+  const secret = generateApiKey();
+  const apiKey = await repo.createApiKey(tx, {
+    id: randomUUID(),
+    tenantId,
+    name,
+    role,
+    hash: hashApiKey(secret),
+    prefix: keyPrefix(secret),
+  });
+  return { apiKey, secret };
 }
