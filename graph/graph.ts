@@ -55,6 +55,12 @@ const deadlines = new AsyncLocalStorage<{ at: number; ms: number }>();
  * the request's deadline (a chat reply that outlives the HTTP request it was asked in).
  */
 export const withoutDeadline = <T>(work: () => T): T => deadlines.exit(work);
+
+/** Milliseconds left before the running request's deadline; null outside a request. */
+export function requestTimeLeft(): number | null {
+  const deadline = deadlines.getStore();
+  return deadline ? deadline.at - now() : null;
+}
 /**
  * Milliseconds on the monotonic clock, for deadlines and durations: the wall clock may step
  * (NTP, a virtual machine resumed after a pause) and end a deadline whose time was not used.

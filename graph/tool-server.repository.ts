@@ -110,21 +110,32 @@ export async function updateToolServer(
   return row ? toToolServer(row.s) : null;
 }
 
-/** Keeps what listing the server's tools gave: the tools, or why it failed (tools stay). */
+/**
+ * Keeps what listing the server's tools gave (the tools, or why it failed; the tools stay),
+ * if the server is still at `version`, the settings they were listed with. Returns the server.
+ */
 export async function setToolServerTools(
   tx: Tx,
   tenantId: string,
   id: string,
+  version: number,
   listed: { tools: McpToolInfo[] } | { error: string },
 ): Promise<ToolServer | null> {
   const [row] = await tx.run<{ s: NodeLike }>({
+    // Only for the settings they were listed with: an update since lists its own.
     cypher: `MATCH (s:ToolServer {tenantId: $tenantId, id: $id})
-      SET s.toolsJson = coalesce($toolsJson, s.toolsJson), s.lastError = $error,
-          s.toolsRefreshedAt = CASE WHEN $toolsJson IS NULL THEN s.toolsRefreshedAt ELSE datetime() END
+      SET s:ToolServer
+      WITH s
+      CALL (s) {
+        WITH s WHERE coalesce(s.version, 1) = $version
+        SET s.toolsJson = coalesce($toolsJson, s.toolsJson), s.lastError = $error,
+            s.toolsRefreshedAt = CASE WHEN $toolsJson IS NULL THEN s.toolsRefreshedAt ELSE datetime() END
+      }
       RETURN s`,
     params: {
       id,
       tenantId,
+      version: neo4j.int(version),
       toolsJson: 'tools' in listed ? JSON.stringify(listed.tools) : null,
       error: 'error' in listed ? listed.error : null,
     },

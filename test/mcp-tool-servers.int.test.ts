@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { McpToolPool } from '../src/mcp-client/pool.js';
 import { type McpHttpFixture } from './utils/mcp-fixture-server.js';
-import { type TestServer } from './utils/server.js';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { startTestServer, type TestServer } from './utils/server.js';
 import {
   TOKEN,
   startMcpToolsServers,
@@ -143,5 +145,34 @@ describe('MCP tool servers', () => {
       id: res.data!.addToolServer.id,
     });
     expect(removed.data).toEqual({ removeToolServer: true });
+  });
+
+  it('saves a server whose listing outlasts the request, with the reason, inside the request’s time', async () => {
+    // An endpoint that takes the connection and never answers, and an API whose requests
+    // have 2 s: the listing would wait for the 30 s connect timeout.
+    const silent = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/mcp`;
+    const quick = await startTestServer(
+      undefined,
+      { requestTimeoutMs: 2_000 },
+      undefined,
+      {},
+      { mcp: pool },
+    );
+    try {
+      const res = await mcpGql<{
+        addToolServer: { id: string; lastError: string; tools: unknown[] };
+      }>(quick, ADD, { input: { name: 'silent', transport: 'HTTP', url } });
+      expect(res.errors).toBeUndefined();
+      expect(res.data!.addToolServer.lastError).toMatch(
+        /could not list the tools: .*refreshToolServer/,
+      );
+      expect(res.data!.addToolServer.tools).toEqual([]);
+    } finally {
+      await quick.stop();
+      silent.closeAllConnections();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 });

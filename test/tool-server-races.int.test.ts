@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { updateToolServer } from '../graph/tool-server.repository.js';
+import { setToolServerTools, updateToolServer } from '../graph/tool-server.repository.js';
 import { untilBlocked } from './utils/blocked.js';
 import { startTestServer, type TestServer } from './utils/server.js';
 
 /*
  * Two updates of one tool server at once (mcp suites: one at a time). An update writes every
  * setting from what it read: one that read before another committed wrote the other's change
- * back, and a server an admin switched off was on again.
+ * back, and a server an admin switched off was on again. And a listing of the tools that ends
+ * after an update: it is for settings the server no longer has.
  */
 
 let server: TestServer;
@@ -39,4 +40,25 @@ it("keeps an update that committed while another waited for the server's lock", 
   expect((read.data as { toolServers: unknown[] }).toolServers).toEqual([
     { id, enabled: false, timeoutMs: 5000 },
   ]);
+});
+
+it('keeps the tools of the settings a server has, not of a listing made before an update', async () => {
+  const added = await server.gql(`mutation { addToolServer(input: {
+    name: "relisted", transport: HTTP, url: "http://127.0.0.1:9/mcp" }) { id lastError } }`);
+  expect(added.errors).toBeUndefined();
+  const { id } = (added.data as { addToolServer: { id: string } }).addToolServer;
+  const [before] = await server.graph.read((tx) =>
+    tx.run<{ version: number }>({
+      cypher: 'MATCH (s:ToolServer {id: $id}) RETURN s.version AS version',
+      params: { id },
+    }),
+  );
+  // An update moves the server on while a listing of its old settings is still under way.
+  await server.graph.write((tx) =>
+    updateToolServer(tx, server.tenantId, id, { timeoutMs: 5000 }, 'admin'),
+  );
+  const kept = await server.graph.write((tx) =>
+    setToolServerTools(tx, server.tenantId, id, before!.version, { error: 'from the old url' }),
+  );
+  expect(kept?.lastError).not.toBe('from the old url');
 });

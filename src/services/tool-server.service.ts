@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { requestTimeLeft } from '../../graph/graph.js';
 import * as repo from '../../graph/tool-server.repository.js';
 import { BadInputError, ConflictError, NotFoundError } from '../domain/errors.js';
 import { SERVER_NAME, ToolServerTransport, type ToolServer } from '../domain/tool-server.js';
@@ -21,6 +22,29 @@ export interface ToolServerInput {
 export type ToolServerPatch = Partial<Omit<ToolServerInput, 'name' | 'transport'>>;
 
 const MAX_TIMEOUT_MS = 600_000;
+/** What a request keeps, of the time it has left, to write what listing tools found. */
+const LISTING_MARGIN_MS = 500;
+
+/** `listing`, or a refusal once the running request has only LISTING_MARGIN_MS left. */
+function withinRequest<T>(listing: Promise<T>): Promise<T> {
+  const left = requestTimeLeft();
+  if (left === null) return listing;
+  listing.catch(() => {}); // given up on below: its own failure is nobody's
+  const ms = Math.max(0, Math.floor(left - LISTING_MARGIN_MS));
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new Error(
+            `no answer within the ${ms} ms this request had left; refreshToolServer tries again`,
+          ),
+        ),
+      ms,
+    );
+  });
+  return Promise.race([listing, late]).finally(() => clearTimeout(timer));
+}
 
 /**
  * Outside MCP servers for a tenant's agents (issue 16), managed by ADMINs. A server is saved
@@ -111,11 +135,15 @@ export class ToolServerService {
     return true;
   }
 
-  /** Lists the server's tools again and keeps them; a failure is kept in lastError. */
+  /**
+   * Lists the server's tools again and keeps them; a failure is kept in lastError. Within a
+   * request, the listing gets the time the request has left but LISTING_MARGIN_MS to keep what
+   * it found: a server that is slow to answer is saved with that reason, not a timed-out request.
+   */
   async refresh(tenantId: string, id: string): Promise<ToolServer> {
     const server = await this.get(tenantId, id);
     if (!server) throw new NotFoundError('ToolServer', id);
-    const listed = await this.pool.list(server).then(
+    const listed = await withinRequest(this.pool.list(server)).then(
       (tools) => ({ tools }),
       (err: unknown) => ({
         error:
@@ -125,7 +153,9 @@ export class ToolServerService {
           ),
       }),
     );
-    const saved = await this.uow.run((tx) => repo.setToolServerTools(tx, tenantId, id, listed));
+    const saved = await this.uow.run((tx) =>
+      repo.setToolServerTools(tx, tenantId, id, server.version, listed),
+    );
     if (!saved) throw new NotFoundError('ToolServer', id);
     return saved;
   }
