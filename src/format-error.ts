@@ -1,6 +1,7 @@
 import type { GraphQLFormattedError } from 'graphql';
 import { GraphQLError } from 'graphql';
 import { AppError } from './domain/errors.js';
+import { BudgetExceededError } from './llm/budget.js';
 import type { Logger } from './logger.js';
 
 /** Codes that GraphQL and Apollo raise themselves for bad requests: passed through as they are. */
@@ -44,6 +45,17 @@ export function formatError(
   logger: Logger,
 ): GraphQLFormattedError {
   const original = error instanceof GraphQLError ? error.originalError : error;
+  if (original instanceof BudgetExceededError) {
+    // A model call a mutation makes itself (proposeAgentVersion) was refused by a budget: the
+    // message names it and how to raise it. (A step's refusal parks the step instead.)
+    const { scope, targetId } = original.budget;
+    return {
+      message: original.message,
+      path: formatted.path,
+      locations: formatted.locations,
+      extensions: { code: original.code, scope, targetId },
+    };
+  }
   if (original instanceof AppError) {
     return {
       message: original.message,

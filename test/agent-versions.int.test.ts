@@ -263,6 +263,59 @@ describe('agent versions', () => {
     expect(again.errors?.[0]?.message).toContain('already has a candidate version');
   });
 
+  it('answers BUDGET_EXCEEDED for a proposal over a budget, and audits one that warned of one once', async () => {
+    const agent = await createAgent(server, 'Budgeted', { systemPrompt: 'Answer briefly.' });
+    const v1 = await live(server, agent.id);
+    await runsWith(server, agent.id, v1.id, [0.2], { comment: 'Always give the currency.' });
+    await server.graph.write((tx) =>
+      tx.run({
+        cypher: `CREATE (:LLMCall {id: randomUUID(), tenantId: $tenantId, totalTokens: 20000,
+                                   costUsd: 0.0, purpose: 'execution', createdAt: datetime()})`,
+        params: { tenantId: server.tenantId },
+      }),
+    );
+    const [{ spent }] = (await server.graph.read((tx) =>
+      tx.run<{ spent: number }>({
+        cypher: `MATCH (c:LLMCall {tenantId: $tenantId}) RETURN sum(c.totalTokens) AS spent`,
+        params: { tenantId: server.tenantId },
+      }),
+    )) as [{ spent: number }];
+    const limit = (tokens: number | null) =>
+      ok(
+        server,
+        `mutation($id: ID, $tokens: Int) { setBudget(scope: TENANT, id: $id, tokens: $tokens) { budget { scope } } }`,
+        { id: server.tenantId, tokens },
+      );
+    const PROPOSE = `mutation($id: ID!) { proposeAgentVersion(agentId: $id) { id } }`;
+    try {
+      // Spent: the model is not asked, and the refusal says which budget.
+      await limit(spent);
+      const refused = await server.gql(PROPOSE, { id: agent.id });
+      expect(refused.errors?.[0]?.extensions).toMatchObject({
+        code: 'BUDGET_EXCEEDED',
+        scope: 'TENANT',
+        targetId: server.tenantId,
+      });
+      // 85% spent: the proposal's model call claims the budget's warning on its way.
+      await limit(Math.ceil(spent / 0.85));
+      const proposed = await ok<{ proposeAgentVersion: { id: string } }>(server, PROPOSE, {
+        id: agent.id,
+      });
+      const events = await server.graph.read((tx) =>
+        tx.run<{ outcome: string; targetIds: string[] }>({
+          cypher: `MATCH (e:AuditEvent {tenantId: $tenantId})
+                   WHERE e.operation CONTAINS 'proposeAgentVersion' AND $agentId IN e.targetIds
+                   RETURN e.outcome AS outcome, e.targetIds AS targetIds ORDER BY e.createdAt`,
+          params: { tenantId: server.tenantId, agentId: agent.id },
+        }),
+      );
+      expect(events.map((e) => e.outcome)).toEqual(['FAILURE', 'SUCCESS']);
+      expect(events[1]!.targetIds).toContain(proposed.proposeAgentVersion.id);
+    } finally {
+      await limit(null);
+    }
+  });
+
   it('answers NOT_FOUND alike for unknown ids and for ids of another tenant', async () => {
     const theirs = await createAgent(other, 'Theirs', { systemPrompt: 'secret' });
     const theirVersion = await live(other, theirs.id);

@@ -2,6 +2,7 @@ import { BaseCallbackHandler } from '@langchain/core/callbacks/base';
 import type { Serialized } from '@langchain/core/load/serializable';
 import type { BaseMessage } from '@langchain/core/messages';
 import { BUDGET_WAIT_PREFIX, budgetsForCall, claimWarning } from '../../graph/budget.repository.js';
+import { auditScope } from '../audit-scope.js';
 import { TOPICS } from '../../subscriptions/topics.js';
 import { judgeBudget, type BudgetDefaults, type BudgetState } from '../domain/budget.js';
 import { StepError, type StepContext } from '../engine/executor.js';
@@ -133,11 +134,15 @@ async function warn(
       share: limit > 0 ? spent / limit : 1,
     };
   };
-  const claimed = await deps.uow.run(async (tx, emit) => {
-    const won = await claimWarning(tx, subject.tenantId, state, units);
-    for (const unit of won) emit({ topic: TOPICS.budgetWarning, payload: warningOf(unit) });
-    return won;
-  });
+  // Bookkeeping, not the operation that made the call: outside its audit record, which the
+  // operation's own write keeps (this one wrote it, without the operation's ids).
+  const claimed = await auditScope.exit(() =>
+    deps.uow.run(async (tx, emit) => {
+      const won = await claimWarning(tx, subject.tenantId, state, units);
+      for (const unit of won) emit({ topic: TOPICS.budgetWarning, payload: warningOf(unit) });
+      return won;
+    }),
+  );
   for (const unit of claimed) {
     const limit = state.limit[unit]!;
     const spent = state.spent[unit];
