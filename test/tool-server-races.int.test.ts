@@ -62,3 +62,30 @@ it('keeps the tools of the settings a server has, not of a listing made before a
   );
   expect(kept?.lastError).not.toBe('from the old url');
 });
+
+it('audits a refused removal, grant or revocation once, as a failure', async () => {
+  const unknown = '00000000-0000-4000-8000-00000000beef';
+  const added = await server.gql(`mutation { addToolServer(input: {
+    name: "audited", transport: HTTP, url: "http://127.0.0.1:9/mcp" }) { id } }`);
+  const { id } = (added.data as { addToolServer: { id: string } }).addToolServer;
+  const calls = [
+    ['removeToolServer', `mutation { removeToolServer(id: "${unknown}") }`],
+    ['grantTools', `mutation { grantTools(serverId: "${id}", agentId: "${unknown}") { id } }`],
+    ['revokeTools', `mutation { revokeTools(serverId: "${unknown}", agentId: "${unknown}") }`],
+  ] as const;
+  for (const [operation, query] of calls) {
+    const res = await server.gql(query);
+    expect(res.errors?.[0]?.extensions?.code, operation).toBe('NOT_FOUND');
+    const events = await server.graph.read((tx) =>
+      tx.run<{ outcome: string }>({
+        cypher: `MATCH (e:AuditEvent {tenantId: $tenantId})
+                 WHERE e.operation CONTAINS $operation RETURN e.outcome AS outcome`,
+        params: { tenantId: server.tenantId, operation },
+      }),
+    );
+    expect(
+      events.map((e) => e.outcome),
+      operation,
+    ).toEqual(['FAILURE']);
+  }
+});

@@ -129,8 +129,11 @@ export class ToolServerService {
 
   /** Removes a server and its grants; NOT_FOUND when the tenant has none by that id. */
   async remove(tenantId: string, id: string): Promise<boolean> {
-    const removed = await this.uow.run((tx) => repo.deleteToolServer(tx, tenantId, id));
-    if (!removed) throw new NotFoundError('ToolServer', id);
+    // Refused inside the transaction: nothing, not even the audit's SUCCESS, is committed.
+    await this.uow.run(async (tx) => {
+      if (!(await repo.deleteToolServer(tx, tenantId, id)))
+        throw new NotFoundError('ToolServer', id);
+    });
     this.pool.evict(id);
     return true;
   }
@@ -180,10 +183,10 @@ export class ToolServerService {
         `${server.name} has no tool named ${unknown.join(', ')}; its tools are ${server.tools.map((t) => t.name).join(', ') || 'not listed yet (refreshToolServer)'}`,
         { tools: unknown },
       );
-    const ok = await this.uow.run((tx) =>
-      repo.putGrant(tx, { tenantId, serverId: g.serverId, ...target, tools }),
-    );
-    if (!ok) throw new NotFoundError('Agent', target.agentId ?? '');
+    await this.uow.run(async (tx) => {
+      const ok = await repo.putGrant(tx, { tenantId, serverId: g.serverId, ...target, tools });
+      if (!ok) throw new NotFoundError('Agent', target.agentId ?? '');
+    });
     return server;
   }
 
@@ -192,11 +195,12 @@ export class ToolServerService {
     g: { serverId: string; agentId?: string | null; capability?: string | null },
   ): Promise<boolean> {
     const target = this.target(g);
-    const outcome = await this.uow.run((tx) =>
-      repo.deleteGrant(tx, { tenantId, serverId: g.serverId, ...target }),
-    );
-    if (outcome === 'no-server') throw new NotFoundError('ToolServer', g.serverId);
-    if (outcome === 'no-agent') throw new NotFoundError('Agent', target.agentId ?? '');
+    const outcome = await this.uow.run(async (tx) => {
+      const done = await repo.deleteGrant(tx, { tenantId, serverId: g.serverId, ...target });
+      if (done === 'no-server') throw new NotFoundError('ToolServer', g.serverId);
+      if (done === 'no-agent') throw new NotFoundError('Agent', target.agentId ?? '');
+      return done;
+    });
     return outcome === 'deleted';
   }
 
