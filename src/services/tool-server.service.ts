@@ -156,11 +156,11 @@ export class ToolServerService {
           ),
       }),
     );
-    const saved = await this.uow.run((tx) =>
-      repo.setToolServerTools(tx, tenantId, id, server.version, listed),
-    );
-    if (!saved) throw new NotFoundError('ToolServer', id);
-    return saved;
+    return this.uow.run(async (tx) => {
+      const saved = await repo.setToolServerTools(tx, tenantId, id, server.version, listed);
+      if (!saved) throw new NotFoundError('ToolServer', id); // removed meanwhile
+      return saved;
+    });
   }
 
   /** Grants an agent, or every agent with a capability, some (`tools`) or all of a server's tools. */
