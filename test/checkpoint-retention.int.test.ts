@@ -99,6 +99,17 @@ async function whileForking(
   return done;
 }
 
+/** Ends a checkpointed step: its run SUCCEEDED, its task COMPLETED. */
+async function finish({ taskId, runId }: { taskId: string; runId: string }) {
+  await setRunStatus(server.graph, runId, 'SUCCEEDED');
+  await server.graph.write((tx) =>
+    tx.run({
+      cypher: `MATCH (t:Task {id: $id}) SET t.status = 'COMPLETED'`,
+      params: { id: taskId },
+    }),
+  );
+}
+
 /** Makes a thread's checkpoints `hours` old. */
 const age = (threadId: string, hours: number) =>
   server.graph.write((tx) =>
@@ -189,13 +200,7 @@ describe('pruneCheckpoints', () => {
     const recent = await putMany(writer(finished.runId), finished.taskId, 1);
     const openIds = await putMany(writer(open.runId), open.taskId, 2);
     await age(open.taskId, 200);
-    await setRunStatus(server.graph, finished.runId, 'SUCCEEDED');
-    await server.graph.write((tx) =>
-      tx.run({
-        cypher: `MATCH (t:Task {id: $id}) SET t.status = 'COMPLETED'`,
-        params: { id: finished.taskId },
-      }),
-    );
+    await finish(finished);
 
     const deleted = await pruneCheckpoints(uow, {
       olderThanHours: 168,
@@ -225,13 +230,7 @@ describe('pruneCheckpoints', () => {
     });
     const [source] = await putMany(saver, finished.taskId, 1);
     await age(finished.taskId, 200);
-    await setRunStatus(server.graph, finished.runId, 'SUCCEEDED');
-    await server.graph.write((tx) =>
-      tx.run({
-        cypher: `MATCH (t:Task {id: $id}) SET t.status = 'COMPLETED'`,
-        params: { id: finished.taskId },
-      }),
-    );
+    await finish(finished);
     // A batch size of its own tells this prune's transaction apart.
     const prune = () =>
       pruneCheckpoints(uow, { olderThanHours: 168, batch: 4_321, tenantIds: [server.tenantId] });
