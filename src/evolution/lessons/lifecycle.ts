@@ -1,6 +1,7 @@
 import {
   driftCounts,
   efficacyCounts,
+  lessonById,
   lessonsToReview,
   moveLesson,
   storeEfficacy,
@@ -84,7 +85,8 @@ export async function review(
 
 /**
  * Moves a lesson and records why, in one transaction, announced after the commit. `from` limits
- * the statuses it may leave (a conditional write: null when it was no longer in one of them).
+ * the statuses it may leave (a conditional write: null when it was no longer in one of them, or
+ * `stale`'s error, thrown inside the transaction so that nothing of it is committed).
  */
 export async function moveLessonTo(
   uow: UnitOfWork,
@@ -94,9 +96,11 @@ export async function moveLessonTo(
   reason: string,
   actor: string,
   from: readonly LessonStatus[],
+  stale?: (now: Lesson | null) => Error,
 ): Promise<Lesson | null> {
   return uow.run(async (tx, emit) => {
     const moved = await moveLesson(tx, tenantId, id, from, to);
+    if (!moved && stale) throw stale(await lessonById(tx, tenantId, id));
     if (!moved) return null;
     await recordTransition(tx, {
       tenantId,
@@ -152,13 +156,10 @@ export async function moveLessonByPerson(
       { from: lesson.status, to },
     );
   }
-  const moved = await moveLessonTo(uow, tenantId, id, to, reason, actor, from);
-  if (!moved) {
-    // It moved between the read and the write: say what it is now.
-    const now = await read(id);
-    throw new BadInputError(
+  // It may move between the read and the write: then say what it is now.
+  const stale = (now: Lesson | null) =>
+    new BadInputError(
       `The lesson changed meanwhile and is now ${now?.status ?? 'gone'}; read it and try again`,
     );
-  }
-  return moved;
+  return (await moveLessonTo(uow, tenantId, id, to, reason, actor, from, stale))!;
 }
