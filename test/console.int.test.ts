@@ -150,6 +150,9 @@ describe.skipIf(!CHROMIUM)('the console', () => {
     // Every step on the table reached its end, live, with who ran it.
     const steps = page.getByRole('table').filter({ hasText: 'Researcher' });
     await expect.poll(() => steps.textContent()).toContain('COMPLETED');
+    // The steps' streamed tokens, each once: one subscription hears the whole task.
+    const output = page.getByRole('region', { name: 'Live output' });
+    expect(await output.textContent()).toContain('[execution] Execution report (offline model)');
     await page.getByRole('figure', { name: 'Task plan' }).waitFor();
     await expectAccessible(page);
     await shot(page, 'task');

@@ -259,7 +259,7 @@ function TaskDetailView({ id }: { id: string }) {
         </section>
       </div>
 
-      <LiveOutput steps={steps} />
+      <LiveOutput rootId={root.id} live={!FINISHED.has(rootStatus)} steps={steps} />
       <TaskMessages rootId={root.id} stepId={plannedStep?.id} />
 
       <section className="panel" aria-label="Result">
@@ -333,29 +333,20 @@ const StepTokensSubscription = graphql(`
 /** Keeps the tail of a stream: enough to read, bounded in memory. */
 const STREAM_KEEP = 20_000;
 
-/** Subscribes to one step's tokens while it may still produce some; renders nothing. */
-function TokenFeed(props: {
-  taskId: string;
-  enabled: boolean;
-  onToken: (taskId: string, runId: string, purpose: string, token: string) => void;
-}) {
-  useSubscription(
-    StepTokensSubscription,
-    { taskId: props.taskId },
-    ({ stepTokens: t }) => props.onToken(t.taskId, t.runId, t.purpose, t.token),
-    props.enabled,
-  );
-  return null;
-}
-
 /**
- * The models' tokens as agents work, one stream per step. stepTokens filters by one task id
- * only, so each step that runs or is about to has a subscription of its own (all on the one
- * socket, which allows 100: a plan's PENDING steps wait until they are READY).
+ * The models' tokens as agents work, one stream per step, from one subscription: stepTokens of
+ * the task hears its own tokens and every step's below it (by the step's id), while the task
+ * has not ended.
  */
-const STREAMING: ReadonlySet<string> = new Set(['READY', 'IN_PROGRESS']);
-
-function LiveOutput({ steps }: { steps: { id: string; title: string; status: string }[] }) {
+function LiveOutput({
+  rootId,
+  live,
+  steps,
+}: {
+  rootId: string;
+  live: boolean;
+  steps: { id: string; title: string; status: string }[];
+}) {
   const [streams, setStreams] = useState<Record<string, { runId: string; text: string }>>({});
   const onToken = useCallback((taskId: string, runId: string, purpose: string, token: string) => {
     setStreams((all) => {
@@ -369,13 +360,16 @@ function LiveOutput({ steps }: { steps: { id: string; title: string; status: str
       return { ...all, [taskId]: { runId, text: (head + token).slice(-STREAM_KEEP) } };
     });
   }, []);
+  useSubscription(
+    StepTokensSubscription,
+    { taskId: rootId },
+    ({ stepTokens: t }) => onToken(t.taskId, t.runId, t.purpose, t.token),
+    live,
+  );
   const shown = steps.filter((s) => streams[s.id]);
   return (
     <section aria-label="Live output" className="panel">
       <h2>Live output</h2>
-      {steps.map((s) => (
-        <TokenFeed key={s.id} taskId={s.id} enabled={STREAMING.has(s.status)} onToken={onToken} />
-      ))}
       {shown.length === 0 && (
         <p className="muted">No output yet: tokens appear here while agents work.</p>
       )}
