@@ -269,6 +269,28 @@ describe.skipIf(!CHROMIUM)('the console', () => {
     await page.close();
   });
 
+  it('says why it signed out when its key is revoked, and leaves no error behind', async () => {
+    const made = await server.gql(
+      `mutation { createApiKey(name: "revoked in use", role: OPERATOR) { apiKey { id } secret } }`,
+    );
+    const { apiKey, secret } = (
+      made.data as { createApiKey: { apiKey: { id: string }; secret: string } }
+    ).createApiKey;
+    const page = await signedIn(secret);
+    await goTo(page, 'Tasks');
+    await page.getByRole('heading', { name: 'Tasks', level: 1 }).waitFor();
+    const revoked = await server.gql(`mutation($id: ID!) { revokeApiKey(id: $id) { id } }`, {
+      id: apiKey.id,
+    } as never);
+    expect(revoked.errors).toBeUndefined();
+    await page.getByLabel('Title').fill('After the revocation');
+    await page.getByRole('button', { name: 'Submit task' }).click();
+    await page.getByLabel('API key').waitFor();
+    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/revoked/i);
+    await page.waitForTimeout(500); // the live socket's refusal, if it were to throw
+    await page.close();
+  });
+
   it('logged no error in the browser', () => {
     expect(errors).toEqual([]);
   });

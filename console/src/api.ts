@@ -25,7 +25,7 @@ const ADVICE: Record<string, string> = {
   BAD_USER_INPUT: 'Correct the fields named in the message and try again.',
   GRAPHQL_VALIDATION_FAILED: 'The console and the API disagree: reload the page.',
   NOT_FOUND: 'It may have been deleted: reload the list.',
-  CONFLICT: 'Someone changed it meanwhile: reload and try again.',
+  CONFLICT: 'It clashes with what is there now: reload to see it, then try again.',
   RATE_LIMITED: 'Too many requests from this key: wait a minute and try again.',
   BUDGET_EXCEEDED: 'The budget is spent: an ADMIN can raise it under setBudget.',
   REQUEST_TIMEOUT: 'The API took too long: try again in a moment.',
@@ -59,7 +59,8 @@ export interface Api {
   close(): void;
 }
 
-export function createApi(apiKey: string, onUnauthenticated: () => void): Api {
+/** `onUnauthenticated` hears the refusal of a key that stopped working (revoked, expired). */
+export function createApi(apiKey: string, onUnauthenticated: (error: ApiError) => void): Api {
   const authorization = `Bearer ${apiKey}`;
   let ws: Client | null = null;
   const socket = () =>
@@ -67,12 +68,14 @@ export function createApi(apiKey: string, onUnauthenticated: () => void): Api {
       url: `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/graphql`,
       connectionParams: { authorization },
       retryAttempts: 20,
-      shouldRetry: () => true,
+      // A refused key (4403) stays refused: asking again 20 times only hides why.
+      shouldRetry: (e) => (e as { code?: number } | null)?.code !== 4403,
     }));
 
   const fail = (message: string, code: string): never => {
-    if (code === 'UNAUTHENTICATED') onUnauthenticated();
-    throw new ApiError(message, code, adviceFor(code));
+    const error = new ApiError(message, code, adviceFor(code));
+    if (code === 'UNAUTHENTICATED') onUnauthenticated(error);
+    throw error;
   };
 
   return {
@@ -143,7 +146,8 @@ export function createApi(apiKey: string, onUnauthenticated: () => void): Api {
       });
     },
     close() {
-      void ws?.dispose();
+      // A socket whose connection was refused rejects its disposal: nothing is left to close.
+      void Promise.resolve(ws?.dispose()).catch(() => {});
       ws = null;
     },
   };

@@ -50,7 +50,12 @@ export function SignedIn({ children }: { children: ReactNode }) {
     setKey(null);
     setViewer(undefined);
   };
-  const api = useMemo(() => (key ? createApi(key, signOut) : null), [key]);
+  // A key refused while in use (revoked): back to the sign-in form, saying why.
+  const refused = (err: ApiError) => {
+    signOut();
+    setError(err);
+  };
+  const api = useMemo(() => (key ? createApi(key, refused) : null), [key]);
   useEffect(() => () => api?.close(), [api]);
   useEffect(() => {
     if (!api || !key) return;
