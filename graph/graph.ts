@@ -1,7 +1,6 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { availableParallelism } from 'node:os';
 import neo4j, { type Driver, type QueryResult, type SessionMode } from 'neo4j-driver';
-import { AppError } from '../src/domain/errors.js';
+import { DeadlineError, deadlines, now } from './deadline.js';
 import { CircuitBreaker, isConnectivityError } from './breaker.js';
 import { isAuthError, isBusyPool, translateDriverError, withoutStack } from './errors.js';
 import { rowOf, type CypherQuery, type Row, type Tx } from './cypher.js';
@@ -47,34 +46,7 @@ addSource(sessionSources, () => openSessions);
 const isConflict = (err: unknown) =>
   /Deadlock|LockClient|LockAcquisition/.test(String((err as { code?: unknown }).code ?? ''));
 
-/** The deadline of the request whose work is running (see Graph.withDeadline), on `now`. */
-const deadlines = new AsyncLocalStorage<{ at: number; ms: number }>();
-
-/**
- * Runs `work`, started by a request, as work of its own: its transactions are not bound by
- * the request's deadline (a chat reply that outlives the HTTP request it was asked in).
- */
-export const withoutDeadline = <T>(work: () => T): T => deadlines.exit(work);
-
-/** Milliseconds left before the running request's deadline; null outside a request. */
-export function requestTimeLeft(): number | null {
-  const deadline = deadlines.getStore();
-  return deadline ? deadline.at - now() : null;
-}
-/**
- * Milliseconds on the monotonic clock, for deadlines and durations: the wall clock may step
- * (NTP, a virtual machine resumed after a pause) and end a deadline whose time was not used.
- */
-const now = () => performance.now();
 const ENTITY_NOT_FOUND = 'Neo.ClientError.Statement.EntityNotFound';
-
-/** The request's deadline passed: no new transaction starts for it. */
-export class DeadlineError extends AppError {
-  constructor(ms: number) {
-    // The same code and details as the HTTP handler's REQUEST_TIMEOUT (src/limits).
-    super('REQUEST_TIMEOUT', `Request ran over the time limit of ${ms} ms`, { limit: ms });
-  }
-}
 
 /**
  * The app's handle on Neo4j. Work runs in managed transactions, retried here on transient

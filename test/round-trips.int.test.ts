@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { capabilitiesByAgentIds } from '../graph/capability.repository.js';
-import { DeadlineError, type Graph } from '../graph/graph.js';
+import { DeadlineError } from '../graph/deadline.js';
+import type { Graph } from '../graph/graph.js';
 import { createLoaders } from '../src/loaders.js';
 import { neo4jThroughProxy, type TcpProxy } from './utils/tcp-proxy.js';
 

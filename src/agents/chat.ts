@@ -1,6 +1,6 @@
 import { AIMessage, HumanMessage, SystemMessage, type BaseMessage } from '@langchain/core/messages';
 import * as work from '../../graph/agent-work.repository.js';
-import { withoutDeadline } from '../../graph/graph.js';
+import { withoutDeadline } from '../../graph/deadline.js';
 import { auditScope } from '../audit-scope.js';
 import { chatContext, saveChatSummary } from '../../graph/chat.repository.js';
 import type { ChatLine } from '../../graph/chat.repository.js';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { requestTimeLeft } from '../../graph/graph.js';
+import { requestTimeLeft } from '../../graph/deadline.js';
 import * as repo from '../../graph/tool-server.repository.js';
 import { BadInputError, ConflictError, NotFoundError } from '../domain/errors.js';
 import { SERVER_NAME, ToolServerTransport, type ToolServer } from '../domain/tool-server.js';
