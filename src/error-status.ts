@@ -1,4 +1,6 @@
-import type { ApolloServerPlugin } from '@apollo/server';
+import { HeaderMap, type ApolloServerPlugin } from '@apollo/server';
+import { GraphQLError } from 'graphql';
+import { UnauthenticatedError, type AppError } from './domain/errors.js';
 
 /**
  * Gives an operation's HTTP status from its errors, as clients and load balancers read it:
@@ -27,4 +29,20 @@ export function errorStatusPlugin<C extends object>(): ApolloServerPlugin<C> {
       };
     },
   };
+}
+
+/**
+ * A key refused before any operation runs (unknown or revoked: 401; its address over the rate
+ * of failed keys: 429; the key store unreachable: 503), as the error Apollo answers with.
+ */
+export function keyRefusal(err: AppError): GraphQLError {
+  const status =
+    err instanceof UnauthenticatedError ? 401 : err.code === 'RATE_LIMITED' ? 429 : 503;
+  const retryAfter = err.details.retryAfterSeconds;
+  const headers = new HeaderMap();
+  if (retryAfter !== undefined) headers.set('retry-after', String(retryAfter));
+  if (status === 401) headers.set('www-authenticate', 'Bearer');
+  return new GraphQLError(err.message, {
+    extensions: { ...err.details, code: err.code, http: { status, headers } },
+  });
 }

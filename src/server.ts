@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApolloServer, HeaderMap } from '@apollo/server';
+import { ApolloServer } from '@apollo/server';
 import {
   ApolloServerPluginCacheControlDisabled,
   ApolloServerPluginLandingPageDisabled,
@@ -29,7 +29,7 @@ import { consoleRoute } from './console/route.js';
 import { documentUploadRoute } from './memory/documents/upload.route.js';
 import { mcpRoute } from './mcp/route.js';
 import { a2aRoutes } from './a2a/route.js';
-import { errorStatusPlugin } from './error-status.js';
+import { errorStatusPlugin, keyRefusal } from './error-status.js';
 import { isPublicOnly } from './public-operation.js';
 import {
   checkOperation,
@@ -221,16 +221,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     try {
       principal = await authenticate(header, 'http', address);
     } catch (err) {
-      if (!(err instanceof AppError)) throw err;
-      const status =
-        err instanceof UnauthenticatedError ? 401 : err.code === 'RATE_LIMITED' ? 429 : 503;
-      const retryAfter = err.details.retryAfterSeconds;
-      const headers = new HeaderMap();
-      if (retryAfter !== undefined) headers.set('retry-after', String(retryAfter));
-      if (status === 401) headers.set('www-authenticate', 'Bearer');
-      throw new GraphQLError(err.message, {
-        extensions: { ...err.details, code: err.code, http: { status, headers } },
-      });
+      throw err instanceof AppError ? keyRefusal(err) : err;
     }
     await takeRate(`key:${principal.keyId}`, 429);
     return contextFor(principal);
