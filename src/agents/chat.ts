@@ -130,10 +130,13 @@ export async function chat(
       { err: error, tenantId, conversationId, agentId: agent.id, replyId },
       'chat reply failed',
     );
+    const message = error instanceof Error ? error.message : String(error);
     pubsub.publish(TOPICS.chatToken, {
-      ...{ ...event, token: '', index: -1 },
+      ...event,
+      token: '',
+      index: -1,
       done: true,
-      error: error instanceof Error ? error.message : String(error),
+      error: message,
     });
   });
   return { conversationId, message, replyId, reply };
