@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import { randomUUID } from 'node:crypto';
+import type { Browser, Page, WebSocketRoute } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildConsole } from '../src/console/build.js';
 import { Role } from '../src/domain/auth.js';
@@ -59,9 +60,11 @@ describe.skipIf(!CHROMIUM)('the console', () => {
     await server?.stop();
   });
 
-  async function signedIn(key: string): Promise<Page> {
+  /** A page signed in with `key`; `prepare` runs before the console loads (routes). */
+  async function signedIn(key: string, prepare?: (page: Page) => Promise<void>): Promise<Page> {
     const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
     errors.push(...collectPageErrors(page));
+    await prepare?.(page);
     await page.goto(base);
     // Keyboard only: the key field has focus; Enter submits.
     await expect.poll(() => page.evaluate('document.activeElement?.id')).toBe('api-key');
@@ -180,6 +183,47 @@ describe.skipIf(!CHROMIUM)('the console', () => {
     await expect.poll(() => log.locator('[aria-busy=true]').count(), { timeout: LIVE_MS }).toBe(0);
     await expectAccessible(page);
     await shot(page, 'chat');
+    await page.close();
+  });
+
+  it('says so when a chat link names no agent, and offers no message box', async () => {
+    const page = await signedIn(server.adminKey);
+    await page.goto(`${base}#/chat/${randomUUID()}`);
+    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/does not exist/);
+    expect(await page.getByLabel('Message').count()).toBe(0);
+    expect(await page.getByRole('region', { name: 'Conversation' }).count()).toBe(0);
+    await page.close();
+  });
+
+  it('says when the live connection drops, and catches up once it is back', async () => {
+    // The API "goes away" for the page: its socket closes (1001, as a stopping server's does)
+    // and new ones are refused until `down` is false again.
+    let down = false;
+    const open: WebSocketRoute[] = [];
+    const page = await signedIn(server.adminKey, (p) =>
+      p.routeWebSocket(/\/graphql$/, (ws) => {
+        if (down) return ws.close({ code: 1001, reason: 'Going away' });
+        ws.connectToServer();
+        open.push(ws);
+      }),
+    );
+    await goTo(page, 'Tasks');
+    await page.getByRole('heading', { name: 'Tasks', level: 1 }).waitFor();
+    await expect.poll(() => open.length, { timeout: LIVE_MS }).toBeGreaterThan(0);
+    down = true;
+    for (const ws of open.splice(0)) await ws.close({ code: 1001, reason: 'Going away' });
+    const paused = page.getByText(/Live updates paused/);
+    await paused.waitFor({ timeout: LIVE_MS });
+    // Submitted while the page hears nothing: its event is lost to it.
+    const made = await server.gql(
+      `mutation { createTask(input: { title: "Made while the page was offline" }) { id } }`,
+    );
+    expect(made.errors).toBeUndefined();
+    down = false;
+    await paused.waitFor({ state: 'detached', timeout: LIVE_MS });
+    await page
+      .getByRole('link', { name: 'Made while the page was offline' })
+      .waitFor({ timeout: LIVE_MS });
     await page.close();
   });
 

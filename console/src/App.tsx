@@ -60,6 +60,12 @@ function Shell() {
           Sign out
         </button>
       </header>
+      {!session.liveUp && (
+        <p role="status" className="live-down">
+          Live updates paused: the API cannot be reached. Reconnecting… (what you see may be out of
+          date until then)
+        </p>
+      )}
       <main>
         {screen === 'organisation' && <Organisation />}
         {screen === 'tasks' && (id ? <TaskDetail id={id} /> : <Tasks />)}

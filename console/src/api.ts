@@ -59,22 +59,47 @@ export interface Api {
   close(): void;
 }
 
-/** `onUnauthenticated` hears the refusal of a key that stopped working (revoked, expired). */
-export function createApi(apiKey: string, onUnauthenticated: (error: ApiError) => void): Api {
+export interface ApiEvents {
+  /** The refusal of a key that stopped working (revoked, expired). */
+  onUnauthenticated(error: ApiError): void;
+  /**
+   * The live connection dropped (false; the client keeps reconnecting) or is up again (true).
+   * Events published while it was down are lost to this page: what it shows may be stale.
+   */
+  onLive(up: boolean): void;
+}
+
+/** Reconnection waits: doubling from 1 s, at most 10 s, with jitter (not graphql-ws's 2^n s). */
+const RETRY_CAP_MS = 10_000;
+
+export function createApi(apiKey: string, events: ApiEvents): Api {
   const authorization = `Bearer ${apiKey}`;
   let ws: Client | null = null;
   const socket = () =>
     (ws ??= createClient({
       url: `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/graphql`,
       connectionParams: { authorization },
-      retryAttempts: 20,
-      // A refused key (4403) stays refused: asking again 20 times only hides why.
+      // An API that restarts comes back: the console waits for it as long as it is open.
+      retryAttempts: Infinity,
+      retryWait: (retries) =>
+        new Promise((resolve) =>
+          setTimeout(resolve, Math.min(1000 * 2 ** retries, RETRY_CAP_MS) + Math.random() * 500),
+        ),
+      // A refused key (4403) stays refused: asking again only hides why.
       shouldRetry: (e) => (e as { code?: number } | null)?.code !== 4403,
+      on: {
+        connected: () => events.onLive(true),
+        // 1000: closed on purpose (no subscription left, or signed out); 4403: the key.
+        closed: (e) => {
+          const code = (e as { code?: number } | null)?.code;
+          if (code !== 1000 && code !== 4403) events.onLive(false);
+        },
+      },
     }));
 
   const fail = (message: string, code: string): never => {
     const error = new ApiError(message, code, adviceFor(code));
-    if (code === 'UNAUTHENTICATED') onUnauthenticated(error);
+    if (code === 'UNAUTHENTICATED') events.onUnauthenticated(error);
     throw error;
   };
 

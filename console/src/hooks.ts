@@ -7,7 +7,7 @@ export function useQuery<TResult, TVars>(
   doc: TypedDocumentString<TResult, TVars>,
   variables?: TVars,
 ) {
-  const { api } = useSession();
+  const { api, reconnects } = useSession();
   const [state, setState] = useState<{ data?: TResult; error?: unknown; loading: boolean }>({
     loading: true,
   });
@@ -21,8 +21,8 @@ export function useQuery<TResult, TVars>(
       (error: unknown) =>
         call === latest.current && setState((s) => ({ ...s, error, loading: false })),
     );
-    // Variables count by value (their JSON), not by identity.
-  }, [api, doc, key]);
+    // Variables count by value (their JSON), not by identity; a reconnection asks again.
+  }, [api, doc, key, reconnects]);
   useEffect(reload, [reload]);
   return { ...state, reload };
 }

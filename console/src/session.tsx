@@ -29,6 +29,10 @@ export interface Session {
   canOperate: boolean;
   /** ADMIN: may create and change agents. */
   canAdmin: boolean;
+  /** Whether the live connection is up (false while it reconnects). */
+  liveUp: boolean;
+  /** Times the live connection came back: queries ask again then (events were missed). */
+  reconnects: number;
   signOut(): void;
 }
 
@@ -55,7 +59,13 @@ export function SignedIn({ children }: { children: ReactNode }) {
     signOut();
     setError(err);
   };
-  const api = useMemo(() => (key ? createApi(key, refused) : null), [key]);
+  const [live, setLive] = useState({ up: true, reconnects: 0 });
+  const onLive = (up: boolean) =>
+    setLive((prev) => (prev.up === up ? prev : { up, reconnects: prev.reconnects + (up ? 1 : 0) }));
+  const api = useMemo(
+    () => (key ? createApi(key, { onUnauthenticated: refused, onLive }) : null),
+    [key],
+  );
   useEffect(() => () => api?.close(), [api]);
   useEffect(() => {
     if (!api || !key) return;
@@ -79,6 +89,8 @@ export function SignedIn({ children }: { children: ReactNode }) {
     ...viewer,
     canOperate: viewer.role !== 'VIEWER',
     canAdmin: viewer.role === 'ADMIN',
+    liveUp: live.up,
+    reconnects: live.reconnects,
     signOut,
   };
   return <SessionContext.Provider value={session}>{children}</SessionContext.Provider>;

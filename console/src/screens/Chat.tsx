@@ -16,6 +16,16 @@ const AgentsQuery = graphql(`
   }
 `);
 
+// The chosen agent by id: a link may name one outside the first 100, or none at all.
+const AgentQuery = graphql(`
+  query ChatAgent($id: ID!) {
+    agent(id: $id) {
+      id
+      name
+    }
+  }
+`);
+
 graphql(`
   fragment ChatLine on Message {
     id
@@ -145,9 +155,23 @@ export function Chat({ agentId }: { agentId?: string }) {
         {!agentId && <p className="muted">Choose an agent to talk to.</p>}
       </div>
       {/* Keyed: another agent starts with a fresh log, stream and conversation. */}
-      {agentId && <AgentChat key={agentId} agentId={agentId} agentName={agent?.name ?? 'Agent'} />}
+      {agentId && <ChosenAgent key={agentId} agentId={agentId} />}
     </>
   );
+}
+
+/** The conversation once the agent is known to exist; otherwise why not, and no message box. */
+function ChosenAgent({ agentId }: { agentId: string }) {
+  const chosen = useQuery(AgentQuery, { id: agentId });
+  if (chosen.error !== undefined) {
+    return (
+      <div className="panel">
+        <ErrorNote error={chosen.error} />
+      </div>
+    );
+  }
+  if (!chosen.data) return <p className="muted">Loading…</p>;
+  return <AgentChat agentId={agentId} agentName={chosen.data.agent.name} />;
 }
 
 function AgentChat({ agentId, agentName }: { agentId: string; agentName: string }) {
