@@ -8,13 +8,36 @@ import { AppError } from '../src/domain/errors.js';
 export type EventId = string;
 
 const EVENT_ID = Symbol('eventId');
+const PUBLISHED_AT = Symbol('publishedAt');
 
-/** The payload as delivered: a shallow copy carrying its id (not enumerable: never serialised). */
-export function withEventId<T>(payload: T, id: EventId): T {
+/**
+ * The payload as delivered: a shallow copy carrying its id and the epoch milliseconds of its
+ * publication (not enumerable: never serialised). A Redis stream id begins with them; an
+ * in-process id begins with the bus's start instead, so that bus passes them.
+ */
+export function withEventId<T>(
+  payload: T,
+  id: EventId,
+  publishedAt = parseEventId(id)?.[0] ?? Date.now(),
+): T {
   if (typeof payload !== 'object' || payload === null) return payload;
   const copy = Array.isArray(payload) ? [...payload] : { ...payload };
   Object.defineProperty(copy, EVENT_ID, { value: id, enumerable: false });
+  markPublishedAt(copy, publishedAt);
   return copy as T;
+}
+
+/** When the event a payload or a result came from was published (epoch ms), if known. */
+export function publishedAtOf(value: unknown): number | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  return (value as { [PUBLISHED_AT]?: number })[PUBLISHED_AT];
+}
+
+/** Stamps a result with its event's publication time, for the delivery-lag metric. */
+export function markPublishedAt(value: object, publishedAt: number | undefined): void {
+  if (publishedAt !== undefined) {
+    Object.defineProperty(value, PUBLISHED_AT, { value: publishedAt, enumerable: false });
+  }
 }
 
 export function eventIdOf(payload: unknown): EventId | undefined {

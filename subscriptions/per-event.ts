@@ -5,7 +5,7 @@ import {
   type ExecutionArgs,
   type ExecutionResult,
 } from 'graphql';
-import { eventIdOf } from './event-id.js';
+import { eventIdOf, markPublishedAt, publishedAtOf } from './event-id.js';
 
 const DONE: IteratorResult<ExecutionResult> = { done: true, value: undefined };
 
@@ -53,7 +53,10 @@ export async function subscribeWithFreshContext<C>(
         // The id a client passes as `after` to resume from here (event-id.ts); made once per
         // execution, so subscribers that share one also share the result object.
         const eventId = eventIdOf(step.value);
-        return eventId ? { ...result, extensions: { ...result.extensions, eventId } } : result;
+        if (!eventId) return result;
+        const sent = { ...result, extensions: { ...result.extensions, eventId } };
+        markPublishedAt(sent, publishedAtOf(step.value));
+        return sent;
       };
       const value = sharing ? await sharing.executions.run(step.value, key, run) : await run();
       if (closed) return DONE;

@@ -174,7 +174,8 @@ export function createInProcessPubSub(
 
   /** Takes its id and ring place now; reaches subscribers once the publisher's turn ends. */
   function send(topic: string, payload: unknown): Promise<boolean> {
-    const event = withEventId(payload, `${epoch}-${seq++}`);
+    // The id begins with the bus's start (a resume from another run is refused by it).
+    const event = withEventId(payload, `${epoch}-${seq++}`, Date.now());
     const tenant = tenantOf(payload);
     if (tenant !== null && keep > 0) {
       const key = `${streamOf(topic)}:${tenant}`;

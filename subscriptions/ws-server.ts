@@ -18,7 +18,7 @@ import { SharedExecutions, subscribeWithFreshContext } from './per-event.js';
 import type { PubSub } from './pubsub.js';
 import { TOPICS, type ApiKeyRevokedEvent } from './topics.js';
 import { keepWatching } from './watch.js';
-import { parseEventId } from './event-id.js';
+import { publishedAtOf } from './event-id.js';
 import { metrics } from '../src/metrics/metrics.js';
 
 export interface WsServerOptions<C> {
@@ -191,12 +191,11 @@ export function startWsServer<C>(opts: WsServerOptions<C>): {
 const fieldOf = new WeakMap<DocumentNode, string>();
 
 /**
- * Delivery lag: an event's id starts with the milliseconds at which it was published
- * (event-id.ts), so the time from then to the result's sending, by subscription field.
+ * Delivery lag: from the event's publication (stamped on the result, event-id.ts) to the
+ * result's sending, by subscription field.
  */
-function observeLag(args: ExecutionArgs, result: { extensions?: Record<string, unknown> }): void {
-  const id = result.extensions?.eventId;
-  const published = typeof id === 'string' ? parseEventId(id)?.[0] : undefined;
+function observeLag(args: ExecutionArgs, result: object): void {
+  const published = publishedAtOf(result);
   if (published === undefined) return;
   let field = fieldOf.get(args.document);
   if (field === undefined) {
