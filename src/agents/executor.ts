@@ -109,6 +109,7 @@ async function plan(rt: AgentRuntime, step: StepContext): Promise<string> {
     rt,
     { tenantId, agentId: chief.id, taskIds: [task.id] },
     `${task.title} ${task.description ?? ''}`.slice(0, LIMITS.search),
+    step.signal,
   );
   // The best skill of the task's family (issue 12): a workflow that worked before.
   const skill = await offeredSkill(rt.uow, tenantId, task.id, {

@@ -98,7 +98,7 @@ export function operatorTools(
         rt,
         { tenantId, agentId: agent.id, taskIds: rootId ? [task.id, rootId] : [task.id] },
         query,
-        { first: 5 },
+        { first: 5, signal: step.signal },
       );
       if (hits.length === 0) return ['Memory holds nothing about that yet.', NO_EFFECTS];
       // What the model reads is recorded as used by this run, with the step's outcome.

@@ -43,13 +43,14 @@ export function memoryLine(hit: Pick<MemoryHit, 'kind' | 'text'>): string {
 
 /**
  * An agent's own search: the tenant's memories, its own and its tasks'. The search itself
- * never fails a step: a broken search is logged and answers nothing.
+ * never fails a step: a broken search is logged and answers nothing. Its step's `signal`
+ * ends it (rejecting with the signal's reason): an aborted step does not wait on an embedder.
  */
 export async function searchAsAgent(
   deps: MemoryDeps,
   who: { tenantId: string; agentId: string; taskIds: string[] },
   query: string,
-  options: { first: number; kinds?: MemoryHitKind[] },
+  options: { first: number; kinds?: MemoryHitKind[]; signal?: AbortSignal },
 ): Promise<MemoryHit[]> {
   try {
     return await new MemorySearch(deps).search(who.tenantId, {
@@ -57,8 +58,10 @@ export async function searchAsAgent(
       view: agentView(who.agentId, who.taskIds),
       first: options.first,
       kinds: options.kinds,
+      signal: options.signal,
     });
   } catch (err) {
+    if (options.signal?.aborted) throw err;
     deps.logger?.warn(
       { err, agentId: who.agentId },
       'memory search failed; the prompt goes without it',
@@ -72,10 +75,12 @@ export function planningMemory(
   deps: MemoryDeps,
   who: { tenantId: string; agentId: string; taskIds: string[] },
   query: string,
+  signal?: AbortSignal,
 ): Promise<MemoryHit[]> {
   return searchAsAgent(deps, who, query, {
     first: PLANNING_MEMORIES,
     kinds: [MemoryHitKind.ENTITY, MemoryHitKind.FACT],
+    signal,
   });
 }
 

@@ -29,6 +29,8 @@ export interface MemorySearchRequest {
   mmr?: boolean | null;
   /** The kinds of hit wanted; all when unset. */
   kinds?: readonly MemoryHitKind[] | null;
+  /** Ends the embedder's calls (a cancelled step's); the search then rejects with its reason. */
+  signal?: AbortSignal;
 }
 
 export const DEFAULT_HITS = 10;
@@ -84,7 +86,7 @@ export class MemorySearch {
       this.deps.uow.read((tx) =>
         search.bm25Memory(tx, tenantId, query, pool * 2, kinds.has(MemoryHitKind.KNOWLEDGE)),
       ),
-      this.vectorCandidates(tenantId, query, kinds, pool),
+      this.vectorCandidates(tenantId, query, kinds, pool, request.signal),
       focus ? this.walk(tenantId, focus) : Promise.resolve([]),
     ]);
     const wanted = (f: Found) => kinds.has(KIND_OF_LABEL[f.label]);
@@ -126,7 +128,7 @@ export class MemorySearch {
       .map((f) => (items.get(f.id)!.superseded ? { ...f, score: f.score * SUPERSEDED_WEIGHT } : f))
       .sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1));
     if (request.mmr) {
-      const vectors = await this.vectorsFor(fused.slice(0, pool), items);
+      const vectors = await this.vectorsFor(fused.slice(0, pool), items, request.signal);
       fused = maximalMarginalRelevance(
         fused.slice(0, pool).map((f) => ({ ...f, vector: vectors.get(f.id) ?? null })),
         first,
@@ -193,12 +195,13 @@ export class MemorySearch {
     query: string,
     kinds: Set<MemoryHitKind>,
     pool: number,
+    signal?: AbortSignal,
   ): Promise<Found[]> {
     const embedder = this.deps.embedder;
     const labels = VECTOR_KINDS.filter((k) => kinds.has(k)).map((k) => LABEL_OF_KIND[k]);
     if (!embedder || labels.length === 0) return [];
     try {
-      const [vector] = await embedder.embed([query]);
+      const [vector] = await embedder.embed([query], signal);
       const hits = await this.deps.uow.read(async (tx) => {
         const out: Found[] = [];
         for (const label of labels) {
@@ -209,6 +212,7 @@ export class MemorySearch {
       });
       return hits.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1));
     } catch (err) {
+      if (signal?.aborted) throw err;
       // The other retrievers still answer: a search without vectors beats no search.
       this.deps.logger?.warn(
         { err, embedder: embedder.id },
@@ -222,6 +226,7 @@ export class MemorySearch {
   private async vectorsFor(
     candidates: { id: string }[],
     items: Map<string, search.VisibleItem>,
+    signal?: AbortSignal,
   ): Promise<Map<string, number[]>> {
     const out = new Map<string, number[]>();
     const missing: search.VisibleItem[] = [];
@@ -233,9 +238,13 @@ export class MemorySearch {
     const embedder = this.deps.embedder;
     if (!embedder || missing.length === 0) return out;
     try {
-      const vectors = await embedder.embed(missing.map((m) => m.text.slice(0, 2_000)));
+      const vectors = await embedder.embed(
+        missing.map((m) => m.text.slice(0, 2_000)),
+        signal,
+      );
       missing.forEach((m, i) => out.set(m.id, vectors[i]!));
     } catch (err) {
+      if (signal?.aborted) throw err;
       this.deps.logger?.warn({ err }, 'memory search: MMR without vectors for some candidates');
     }
     return out;
