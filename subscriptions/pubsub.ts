@@ -11,13 +11,14 @@ import { createFanout } from './fanout.js';
 import { createSequencer, orderOf } from './sequence.js';
 import { TOPICS } from './topics.js';
 
-/** What one subscriber receives, decided when an event is published (before it is buffered). */
+/** What one subscriber receives, decided when an event fans out (before it is buffered). */
 export interface SubscribeOptions {
   /** Only events whose payload has this `tenantId`. Unset: every tenant (internal watchers). */
   tenantId?: string;
   /**
-   * Runs inside publish(), before the event is buffered, so an event this subscriber would
-   * not send costs it no memory. Keep it cheap; if it throws, that subscriber ends with the
+   * Runs when the event fans out to subscribers (fanout.ts: the turn after publish() on the
+   * in-process bus, as a Redis read returns on the other), before the event enters this
+   * subscriber's buffer, so an event it would not send costs it no memory. Keep it cheap; if it throws, that subscriber ends with the
    * error and nobody else notices. It sees the subscriber's events in the order the subscriber
    * gets them, so it may keep state: a resumed one's history first, then the live events that
    * arrived while the history loaded (these wait for it unfiltered, within `maxBuffered`).
@@ -53,8 +54,9 @@ export interface SubscribeOptions {
  *   connected reaches it unless the subscriber is ended (overflow, outage); a resumed one gets
  *   what it missed. publish() answers whether the bus holds the event: the outbox (outbox.ts)
  *   keeps committed events until it does, which makes them at-least-once across crashes.
- * - **Filtering first**: `tenantId` and `filter` run in publish(); refused events are never
- *   buffered, so one tenant's traffic costs another tenant's subscribers nothing (a resume's
+ * - **Filtering first**: `tenantId` (an index) and `filter` run as an event fans out, before
+ *   any subscriber buffers it; refused events are never buffered, so one tenant's traffic
+ *   costs another tenant's subscribers nothing (a resume's
  *   live events wait for its history before `filter` sees them; `tenantId` still runs first).
  * - **No back-pressure on publishers**: publish() never waits and never throws because of a
  *   subscriber. Each subscriber buffers at most `maxBuffered` undelivered events; the event

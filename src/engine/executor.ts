@@ -61,8 +61,12 @@ export interface StepResult {
  * - is idempotent per attempt: ids derive from the task, and from the run where two attempts
  *   must not collide (a REPORT is per run), so a write repeated by a retried transaction
  *   MERGEs onto itself.
- * Model calls are the exception: each is recorded as an :LLMCall at once (money was spent),
- * and marked `abandoned` when its attempt does not succeed.
+ * The exceptions are written at once by the runtime, whatever becomes of the attempt: records
+ * of what already happened outside the graph (each model call as an :LLMCall, since money was
+ * spent, marked `abandoned` when its attempt does not succeed; each call to an outside MCP
+ * server or A2A agent as a :ToolCall, its id from the run and the call; a budget's warning),
+ * and checkpoints (src/agents/checkpoint), fenced by the run being RUNNING, from which a later
+ * attempt resumes.
  *
  * The engine
  * - commits the queued writes in the transaction that records a successful outcome
