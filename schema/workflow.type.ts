@@ -58,7 +58,10 @@ export class Workflow {
   @Field(() => Task)
   root!: Task;
 
-  @Field(() => [Task], { description: 'The root first, then every task below it.' })
+  @Field(() => [Task], {
+    description:
+      'The root first, then every task below it in plan order: a parent before its subtasks and a dependency before its dependants, else the oldest first (then by key and id). The same order on every read.',
+  })
   tasks!: Task[];
 
   @Field(() => [WorkflowEdge])

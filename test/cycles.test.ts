@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { blockedByCycle, oneCycle } from '../src/domain/cycles.js';
+import { blockedByCycle, dependencyOrder, oneCycle } from '../src/domain/cycles.js';
 
 /** Each id of `cycle` depends on the next, and the last on the first. */
 function isCycle(deps: Map<string, string[]>, cycle: string[]): boolean {
@@ -49,5 +49,21 @@ describe('cycles', () => {
     const n = 100_000;
     const deps = new Map(Array.from({ length: n }, (_, i) => [`t${i}`, i ? ['t0'] : []]));
     expect(blockedByCycle(deps)).toEqual([]);
+  });
+
+  it('orders by dependencies, the smallest free id first, and puts a cycle’s ids last', () => {
+    const deps = new Map([
+      ['d', ['b', 'c']],
+      ['c', ['a']],
+      ['b', ['a']],
+      ['a', []],
+      ['x', ['y']],
+      ['y', ['x']],
+      ['e', []],
+    ]);
+    const byName = (p: string, q: string) => p.localeCompare(q);
+    expect(dependencyOrder(deps, byName)).toEqual(['a', 'b', 'c', 'd', 'e', 'x', 'y']);
+    const reverse = (p: string, q: string) => q.localeCompare(p);
+    expect(dependencyOrder(deps, reverse)).toEqual(['e', 'a', 'c', 'b', 'd', 'x', 'y']);
   });
 });

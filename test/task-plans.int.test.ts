@@ -68,6 +68,16 @@ const AddDependency = graphql(`
   }
 `);
 
+const WorkflowOrder = graphql(`
+  query WorkflowOrder($id: ID!) {
+    workflow(taskId: $id) {
+      tasks {
+        title
+      }
+    }
+  }
+`);
+
 describe('tasks', () => {
   let server: TestServer;
   let chief: { id: string; name: string };
@@ -112,6 +122,36 @@ describe('tasks', () => {
     expect(byTitle.Build!.dependencies.map((d) => d.title)).toEqual(['Design']);
     expect(byTitle.Design!.dependents.map((d) => d.title).sort()).toEqual(['Build', 'Ship']);
     expect(byTitle.Ship!.dependencies.map((d) => d.title).sort()).toEqual(['Build', 'Design']);
+  });
+
+  it('are listed in a workflow in plan order: parents and dependencies first, then by age', async () => {
+    const root = await task('Release');
+    const plan = await server.gql(CreateTasks, {
+      inputs: [
+        { key: 'ship', title: 'Ship', parentId: root.id, dependsOnKeys: ['test', 'build'] },
+        { key: 'test', title: 'Test', parentId: root.id, dependsOnKeys: ['build'] },
+        { key: 'build', title: 'Build', parentId: root.id },
+      ],
+    });
+    expect(plan.errors).toBeUndefined();
+    const test = plan.data!.createTasks.find((t) => t.title === 'Test')!;
+    // Added later, one at a time: a sub-plan of Test, and a note beside the plan.
+    await task('Write the notes', { parentId: root.id });
+    await task('Unit tests', { parentId: test.id });
+    await task('Integration tests', { parentId: test.id });
+    const titles = async () =>
+      (await server.gql(WorkflowOrder, { id: root.id })).data!.workflow.tasks.map((t) => t.title);
+    const expected = [
+      'Release',
+      'Build',
+      'Test',
+      'Ship',
+      'Write the notes',
+      'Unit tests',
+      'Integration tests',
+    ];
+    expect(await titles()).toEqual(expected);
+    expect(await titles()).toEqual(expected);
   });
 
   it('refuse a dependency cycle within a batch, writing nothing', async () => {

@@ -9,6 +9,29 @@
  * and those that depend on one, in the map's order. Empty when there is no cycle.
  */
 export function blockedByCycle(dependsOn: ReadonlyMap<string, readonly string[]>): string[] {
+  const freed = new Set(freeOrder(dependsOn));
+  return [...dependsOn.keys()].filter((id) => !freed.has(id));
+}
+
+/**
+ * Every id after the ids it depends on; of those free at once, the first by `compare` goes
+ * first (a scan of the free ones: for plans and workflows, not for huge graphs). Ids blocked by
+ * a cycle come last, in the map's order.
+ */
+export function dependencyOrder(
+  dependsOn: ReadonlyMap<string, readonly string[]>,
+  compare: (a: string, b: string) => number,
+): string[] {
+  const order = freeOrder(dependsOn, compare);
+  const freed = new Set(order);
+  return [...order, ...[...dependsOn.keys()].filter((id) => !freed.has(id))];
+}
+
+/** The ids in the order Kahn's algorithm frees them: the smallest by `compare`, or any. */
+function freeOrder(
+  dependsOn: ReadonlyMap<string, readonly string[]>,
+  compare?: (a: string, b: string) => number,
+): string[] {
   const waitingFor = new Map<string, number>();
   const dependants = new Map<string, string[]>();
   for (const [id, deps] of dependsOn) {
@@ -21,15 +44,22 @@ export function blockedByCycle(dependsOn: ReadonlyMap<string, readonly string[]>
     }
   }
   const free = [...waitingFor].filter(([, n]) => n === 0).map(([id]) => id);
-  for (let id = free.pop(); id !== undefined; id = free.pop()) {
-    waitingFor.delete(id);
+  const take = (): string | undefined => {
+    if (!compare || free.length < 2) return free.pop();
+    let best = 0;
+    for (let i = 1; i < free.length; i++) if (compare(free[i]!, free[best]!) < 0) best = i;
+    return free.splice(best, 1)[0];
+  };
+  const order: string[] = [];
+  for (let id = take(); id !== undefined; id = take()) {
+    order.push(id);
     for (const next of dependants.get(id) ?? []) {
       const n = waitingFor.get(next)! - 1;
       waitingFor.set(next, n);
       if (n === 0) free.push(next);
     }
   }
-  return [...waitingFor.keys()];
+  return order;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { currentTraceparent } from '../tracing/tracer.js';
 import { changeStatuses } from '../../graph/promotion.repository.js';
+import { dependencyOrder } from '../domain/cycles.js';
 import {
   handToChief,
   markOrchestrated,
@@ -170,10 +171,26 @@ export class WorkflowService {
     });
   }
 
-  /** The task and everything below it, with edges, for a client to draw. */
+  /**
+   * The task and everything below it, with edges, for a client to draw; the tasks in plan
+   * order (a parent before its subtasks, a dependency before its dependants, else the oldest
+   * first, then by key and id), the same on every read.
+   */
   async workflow(tenantId: string, rootId: string) {
     const found = await this.uow.read((tx) => workflowOf(tx, tenantId, rootId));
     if (!found) throw new NotFoundError('Task', rootId);
-    return { root: found.tasks[0]!, ...found };
+    const byId = new Map(found.tasks.map((t) => [t.id, t]));
+    const dependsOn = new Map(found.tasks.map((t) => [t.id, [] as string[]]));
+    for (const e of found.edges) dependsOn.get(e.from)?.push(e.to);
+    const order = dependencyOrder(dependsOn, (a, b) => {
+      const [x, y] = [byId.get(a)!, byId.get(b)!];
+      return (
+        x.createdAt.localeCompare(y.createdAt) ||
+        (x.key ?? '').localeCompare(y.key ?? '') ||
+        x.id.localeCompare(y.id)
+      );
+    });
+    const tasks = order.map((id) => byId.get(id)!);
+    return { root: byId.get(rootId)!, tasks, edges: found.edges };
   }
 }
