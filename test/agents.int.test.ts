@@ -105,6 +105,10 @@ describe('the agents, on the offline model', { timeout: 2 * WORKFLOW_MS }, () =>
       expect(steps.every((t) => t.status === 'COMPLETED')).toBe(true);
       const synthesis = steps.find((t) => t.key === 'synthesis')!;
       expect(root.result).toBe(synthesis.result);
+      // The answer is drawn from every operator's report (each names its step's title).
+      const operated = steps.filter((t) => t.key !== 'synthesis');
+      expect(root.result).toContain(`of ${operated.length} report(s)`);
+      for (const s of operated) expect(root.result).toContain(s.title);
       expect(synthesis.assignment?.agent.name).toBe('Chief');
       for (const s of steps.filter((t) => t.key !== 'synthesis')) {
         expect(['Researcher', 'Analyst', 'Writer']).toContain(s.assignment?.agent.name);

@@ -205,6 +205,8 @@ describe('every run is judged', { timeout: 3 * WORKFLOW_MS }, () => {
     }
     expect(root.evaluations.map((e) => e.source).sort()).toEqual(['JUDGE', 'OBJECTIVE']);
     expect(root.evaluation!.source).toBe('JUDGE');
+    // The offline answer is drawn from the operators' reports, which cover the description.
+    expect(root.evaluation, root.evaluation!.reasons.join('; ')).toMatchObject({ verdict: 'PASS' });
     expect(root.evaluations.find((e) => e.source === 'OBJECTIVE')!.score).toBe(1);
     written += root.evaluations.length;
 

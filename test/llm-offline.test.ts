@@ -10,6 +10,7 @@ import { tool } from '@langchain/core/tools';
 import { toJsonSchema } from '@langchain/core/utils/json_schema';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { reportsSection } from '../src/agents/synthesize.js';
 import { createChatModel } from '../src/llm/models.js';
 import { fillSchema, type JsonSchema } from '../src/llm/offline-fill.js';
 import { OFFLINE_MODEL_NAME, OfflineChatModel } from '../src/llm/offline-model.js';
@@ -103,7 +104,12 @@ describe('the offline model', () => {
   it('streams several chunks that add up to the invoked response', async () => {
     const messages = [
       system('synthesis'),
-      new HumanMessage('First report: done.\n\nSecond report: also done.'),
+      new HumanMessage(
+        `Title: Ship it\n\n${reportsSection([
+          { step: 'build', content: 'Built.\n- compile: ok' },
+          { step: 'test', content: 'Tested: all green.' },
+        ])}`,
+      ),
     ];
     const chunks: AIMessageChunk[] = [];
     for await (const chunk of await model.stream(messages)) chunks.push(chunk);
@@ -111,7 +117,9 @@ describe('the offline model', () => {
     const whole = chunks.reduce((acc, c) => acc.concat(c));
     const invoked = await model.invoke(messages);
     expect(whole.text).toBe(invoked.text);
-    expect(whole.text).toMatch(/^Summary \(offline model\) of 2 report\(s\): First report: done\./);
+    expect(whole.text).toBe(
+      'Summary (offline model) of 2 report(s) for "Ship it":\n- build: Built. - compile: ok\n- test: Tested: all green.',
+    );
     expect(whole.usage_metadata).toMatchObject(invoked.usage_metadata!);
     expect(whole.response_metadata).toMatchObject({
       provider: 'offline',

@@ -18,11 +18,22 @@ export async function synthesize(rt: AgentRuntime, step: StepContext, root: Task
           'Write the final answer to the task from the reports of your operators.',
         ),
       ),
-      new HumanMessage(
-        `${describeTask(root)}\n\nReports:\n${reports.map((r) => `- ${r.step}: ${r.content}`).join('\n') || '- no reports'}`,
-      ),
+      new HumanMessage(`${describeTask(root)}\n\n${reportsSection(reports)}`),
     ],
     { signal: step.signal },
   );
   return typeof reply.content === 'string' ? reply.content : JSON.stringify(reply.content);
 }
+
+/**
+ * The reports, one block each under a `### <step key>` heading: a report's own lines (tool
+ * results are `- …` lines too) cannot be taken for the start of another report.
+ */
+export function reportsSection(reports: { step: string; content: string }[]): string {
+  if (reports.length === 0) return `${REPORTS_HEADING} (0):\nNo reports.`;
+  const blocks = reports.map((r) => `${REPORT_MARK}${r.step}\n${r.content.trim()}`);
+  return `${REPORTS_HEADING} (${reports.length}):\n\n${blocks.join('\n\n')}`;
+}
+
+export const REPORTS_HEADING = 'Reports of the steps';
+export const REPORT_MARK = '### ';

@@ -15,6 +15,7 @@ import { isLessonReflection, offlineRule, rulesFollowedLine } from './offline-le
 import { isRunJudging, judgeOffline } from './offline-judge.js';
 import { isVersionProposal, proposeVersion } from './offline-reflection-version.js';
 import type { Purpose } from './routing.js';
+import { REPORT_MARK, REPORTS_HEADING } from '../agents/synthesize.js';
 
 /**
  * What the offline model says for each purpose: the text reply (`fields.summary`) and the
@@ -79,9 +80,11 @@ export function hintsFor(
       return { ...base, records: items, fields: { summary } };
     }
     case 'synthesis': {
-      const parts = input.split(/\n\s*\n/).length > 1 ? input.split(/\n\s*\n/) : input.split('\n');
-      const firsts = parts.map((p) => sentences(p)[0]).filter((s): s is string => !!s);
-      const summary = `Summary (offline model) of ${firsts.length} report(s): ${firsts.join(' ')}`;
+      const reports = reportsIn(input);
+      const summary = [
+        `Summary (offline model) of ${reports.length} report(s) for "${title}":`,
+        ...reports.map((r) => `- ${r.step}: ${clip(r.content.replace(/\s*\n\s*/g, ' '), 400)}`),
+      ].join('\n');
       return { ...base, fields: { summary, title: headline(input) } };
     }
     case 'memory': {
@@ -134,3 +137,17 @@ function toolName(result: BaseMessage, messages: BaseMessage[]): string {
 }
 
 const clip = (text: string, n: number) => (text.length > n ? `${text.slice(0, n - 1)}…` : text);
+
+/** The reports a synthesis request carries (src/agents/synthesize.ts, `reportsSection`). */
+function reportsIn(input: string): { step: string; content: string }[] {
+  const at = input.indexOf(`\n${REPORTS_HEADING}`);
+  if (at < 0) return [];
+  return input
+    .slice(at)
+    .split(`\n${REPORT_MARK}`)
+    .slice(1)
+    .map((block) => {
+      const [step = '', ...lines] = block.split('\n');
+      return { step: step.trim(), content: lines.join('\n').trim() };
+    });
+}
