@@ -12,6 +12,7 @@ import {
 import { AgentRole, AgentStatus, type Agent } from '../src/domain/agent.js';
 import { operatorTools } from '../src/agents/tools.js';
 import { evolutionEnvSchema, evolutionFromEnv } from '../src/evolution/config.js';
+import { reflectionPrompt } from '../src/evolution/versions/propose.js';
 import { checkNodeRules, checkRelationshipRule } from '../src/domain/organisation-rules.js';
 import {
   decideCanary,
@@ -205,6 +206,26 @@ describe("the offline model's version proposal", () => {
       'Answer briefly.\n- Always state the unit of every number.\n- Cite the source of each figure.',
     );
     expect(rationale).toContain('added 2 rule(s)');
+  });
+
+  it('writes only the rules for an agent that had no instructions, from the real prompt', () => {
+    const agent = { name: 'Ada', role: AgentRole.MASTER_OPERATOR } as Agent;
+    const evidence = {
+      runId: 'r1',
+      status: 'SUCCEEDED',
+      error: null,
+      title: 'Weigh the bikes',
+      description: null,
+      expectedOutput: null,
+      result: '12',
+      score: 0.2,
+      verdict: 'FAIL',
+      evaluations: [
+        { source: 'PERSON', score: 0.2, reasons: [], comment: 'Always give the weights in kg.' },
+      ],
+    };
+    const { instructions } = proposeVersion(reflectionPrompt(agent, '', [evidence]));
+    expect(instructions).toBe('- Always give the weights in kg.');
   });
 
   it('finds no rule in statements that are not imperative', () => {

@@ -168,10 +168,10 @@ export function reflectionPrompt(agent: Agent, current: string, evidence: RunEvi
   );
   return [
     `${PROPOSE_MARKER} revised instructions for agent ${agent.name} (${agent.role}).`,
-    'Current instructions:',
-    '<<<',
-    current || '(none)',
-    '>>>',
+    // No placeholder between the marks: a model (the offline one too) would keep it.
+    ...(current.trim()
+      ? ['Current instructions:', '<<<', current, '>>>']
+      : ['Current instructions: none yet (write them from the runs below).']),
     '',
     `Its ${evidence.length} recent low-scoring run(s):`,
     runs.join('\n\n'),
