@@ -1,5 +1,5 @@
 import neo4j from 'neo4j-driver';
-import type { Task, TaskPriority } from '../src/domain/task.js';
+import { SKIPPED_BECAUSE, type Task, type TaskPriority } from '../src/domain/task.js';
 import type { Tx } from './cypher.js';
 import { toTask } from './mappers.js';
 import type { NodeLike } from './page.js';
@@ -151,7 +151,7 @@ export async function writePlanEdits(
         WHERE NOT t.status IN ${FINISHED}
         SET t.status = 'SKIPPED', t.error = $reason, t.version = t.version + 1,
             t.updatedAt = datetime()`,
-      params: { tenantId, ids: w.remove, reason: `removed from the plan by ${w.actor}` },
+      params: { tenantId, ids: w.remove, reason: `${SKIPPED_BECAUSE.removedFromPlan}${w.actor}` },
     });
   }
 }

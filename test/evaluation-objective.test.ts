@@ -95,6 +95,21 @@ describe('the objective evaluation of a root task', () => {
     expect(broken.score).toBe(0.9);
   });
 
+  it('does not count a step a person rejected or removed, nor one after skipped steps only', () => {
+    const decided = objectiveOfTask({
+      status: 'COMPLETED',
+      steps: [
+        step('COMPLETED'),
+        step('SKIPPED', 0, 'rejected by alice: not needed'),
+        step('SKIPPED', 0, 'removed from the plan by bob'),
+        step('SKIPPED', 0, 'every dependency was skipped'),
+      ],
+    });
+    expect(decided.score).toBe(1);
+    expect(decided.reasons.join('\n')).not.toMatch(/dependency failed/);
+    expect(decided.reasons).toContain('2 step(s) skipped by a person (rejected or removed)');
+  });
+
   it('scores a failed or cancelled task 0 and names the first failed step', () => {
     const failed = objectiveOfTask({
       status: 'FAILED',

@@ -20,6 +20,18 @@ export enum TaskStatus {
   SKIPPED = 'SKIPPED',
 }
 
+/**
+ * How a SKIPPED step's `error` begins, by cause: a task's objective evaluation tells a failure's
+ * consequence from a design's (a false condition) and a person's decision.
+ */
+export const SKIPPED_BECAUSE = {
+  brokenDependency: 'dependency ',
+  skippedDependencies: 'every dependency was skipped',
+  falseCondition: 'condition was false',
+  rejected: 'rejected by ',
+  removedFromPlan: 'removed from the plan by ',
+} as const;
+
 /** What a parent does when one of its steps fails. */
 export enum FailurePolicy {
   /** Cancel the other unfinished steps and fail the parent at once (the default). */

@@ -1,6 +1,12 @@
 import type { DependencyState, Promotable } from '../../graph/promotion.repository.js';
 import type { ParentState } from '../../graph/settlement.repository.js';
-import { ApprovalDecision, FailurePolicy, TaskStatus, isFinished } from '../domain/task.js';
+import {
+  ApprovalDecision,
+  FailurePolicy,
+  SKIPPED_BECAUSE,
+  TaskStatus,
+  isFinished,
+} from '../domain/task.js';
 import { evaluateCondition, parseCondition } from './conditions.js';
 import { outputOf, type StepInput } from './executor.js';
 
@@ -39,16 +45,23 @@ export function promotion(p: Promotable): Promotion {
   if (broken) {
     return {
       to: TaskStatus.SKIPPED,
-      error: `dependency ${broken.key ?? ''} ended ${broken.status}`.replace('  ', ' '),
+      error:
+        `${SKIPPED_BECAUSE.brokenDependency}${broken.key ?? ''} ended ${broken.status}`.replace(
+          '  ',
+          ' ',
+        ),
     };
   }
   if (deps.length > 0 && deps.every((d) => d.status === TaskStatus.SKIPPED)) {
-    return { to: TaskStatus.SKIPPED, error: 'every dependency was skipped' };
+    return { to: TaskStatus.SKIPPED, error: SKIPPED_BECAUSE.skippedDependencies };
   }
   if (p.task.condition) {
     const steps = inputsOf(deps);
     if (!evaluateCondition(parseCondition(p.task.condition), { steps })) {
-      return { to: TaskStatus.SKIPPED, error: `condition was false: ${p.task.condition}` };
+      return {
+        to: TaskStatus.SKIPPED,
+        error: `${SKIPPED_BECAUSE.falseCondition}: ${p.task.condition}`,
+      };
     }
   }
   if (p.task.requiresApproval && p.task.decision !== ApprovalDecision.APPROVED) {

@@ -15,6 +15,7 @@ import { BadInputError, ConflictError, NotFoundError } from '../domain/errors.js
 import {
   ApprovalDecision,
   FailurePolicy,
+  SKIPPED_BECAUSE,
   TaskPriority,
   TaskStatus,
   type Task,
@@ -161,7 +162,7 @@ export class WorkflowService {
             : TaskStatus.READY;
       const error =
         decision === ApprovalDecision.REJECTED
-          ? `rejected by ${actor}${comment ? `: ${comment}` : ''}`
+          ? `${SKIPPED_BECAUSE.rejected}${actor}${comment ? `: ${comment}` : ''}`
           : null;
       const [changed] = await changeStatuses(tx, [
         { id, from: TaskStatus.AWAITING_APPROVAL, to, error },

@@ -3,6 +3,7 @@
  * involved. Pure functions, so the rubric can be read and tested alone.
  */
 import { EvaluationSource, verdictOf, type Verdict } from '../../domain/evaluation.js';
+import { SKIPPED_BECAUSE } from '../../domain/task.js';
 
 /** What the engine knows of an attempt when it records its end. */
 export interface RunSignals {
@@ -114,7 +115,8 @@ const BROKEN_SKIP_PENALTY = 0.1;
 /**
  * The objective evaluation of a finished root task from its steps: a task that did not complete
  * scores 0; a completed one loses a little for each retry and each step skipped because of a
- * failed dependency. A step skipped by a false condition went as designed and costs nothing.
+ * failed dependency. A step skipped by a false condition went as designed, and one a person
+ * rejected or removed from the plan as decided: neither costs anything.
  */
 export function objectiveOfTask(s: TaskSignals): ObjectiveScore {
   const count = (status: string) => s.steps.filter((x) => x.status === status).length;
@@ -122,8 +124,12 @@ export function objectiveOfTask(s: TaskSignals): ObjectiveScore {
   const failed = count('FAILED');
   const cancelled = count('CANCELLED');
   const skipped = s.steps.filter((x) => x.status === 'SKIPPED');
-  const byCondition = skipped.filter((x) => x.error?.startsWith('condition was false')).length;
-  const broken = skipped.length - byCondition;
+  const skippedBy = (...causes: string[]) =>
+    skipped.filter((x) => causes.some((c) => x.error?.startsWith(c))).length;
+  const byCondition = skippedBy(SKIPPED_BECAUSE.falseCondition);
+  const byPerson = skippedBy(SKIPPED_BECAUSE.rejected, SKIPPED_BECAUSE.removedFromPlan);
+  // Only a failure's consequence costs: a step after skipped steps counts where they do.
+  const broken = skippedBy(SKIPPED_BECAUSE.brokenDependency);
   const retries = s.steps.reduce((n, x) => n + Math.max(0, x.attempts - 1), 0);
   const retryPenalty = Math.min(MAX_STEP_RETRY_PENALTY, retries * STEP_RETRY_PENALTY);
   const brokenPenalty = Math.min(0.3, broken * BROKEN_SKIP_PENALTY);
@@ -135,6 +141,7 @@ export function objectiveOfTask(s: TaskSignals): ObjectiveScore {
   ];
   if (byCondition > 0)
     reasons.push(`${byCondition} step(s) skipped by a false condition (as designed)`);
+  if (byPerson > 0) reasons.push(`${byPerson} step(s) skipped by a person (rejected or removed)`);
   if (broken > 0)
     reasons.push(
       `${broken} step(s) skipped because a dependency failed${done ? minus(brokenPenalty) : ''}`,
