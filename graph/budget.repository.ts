@@ -6,7 +6,7 @@ import {
   type BudgetState,
   type BudgetUnit,
 } from '../src/domain/budget.js';
-import type { Task } from '../src/domain/task.js';
+import { TaskStatus, type Task } from '../src/domain/task.js';
 import type { CypherQuery, Tx } from './cypher.js';
 import { toTask } from './mappers.js';
 import type { NodeLike } from './page.js';
@@ -22,6 +22,10 @@ import { MERGE_TENANT } from './auth.repository.js';
 
 /** The error prefix that marks a step waiting for a budget (re-queued by raising one). */
 export const BUDGET_WAIT_PREFIX = 'BUDGET_EXCEEDED:';
+
+/** A step waiting for a budget (AWAITING_APPROVAL with the refusal as its error). */
+export const isBudgetWait = (t: Pick<Task, 'status' | 'error'>): boolean =>
+  t.status === TaskStatus.AWAITING_APPROVAL && !!t.error?.startsWith(BUDGET_WAIT_PREFIX);
 
 /**
  * A call's budgets, and the version of the tenant's budgets they were read at: every setBudget

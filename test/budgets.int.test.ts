@@ -132,7 +132,7 @@ describe('budgets', { timeout: 120_000 }, () => {
       expect(step.error).toMatch(/^BUDGET_EXCEEDED: the task budget of 2500 tokens/);
       expect(step.error).toContain('spent 3000 tokens');
       expect(step.runs).toHaveLength(1); // not retried
-      expect(step.runs[0]!.status).toBe('FAILED');
+      expect(step.runs[0]!.status).toBe('INTERRUPTED');
       // A spent budget is nobody's fault in the step: the run is not judged, so no score of 0
       // reaches the agent's record, its lessons or its version's canary (issue 12).
       const runIds = await server.graph.read(async (tx) =>

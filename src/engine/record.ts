@@ -170,7 +170,8 @@ export async function recordOutcome(
             : retry
               ? TaskStatus.READY
               : TaskStatus.FAILED,
-        runStatus: held ? 'INTERRUPTED' : 'FAILED',
+        // A wait (a person's decision, a budget) interrupted the attempt: it did not fail.
+        runStatus: waits ? 'INTERRUPTED' : 'FAILED',
         error: held
           ? held.message
           : budget

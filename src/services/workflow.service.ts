@@ -1,5 +1,6 @@
 import { currentTraceparent } from '../tracing/tracer.js';
 import { changeStatuses } from '../../graph/promotion.repository.js';
+import { isBudgetWait, requeueBudgetWaits } from '../../graph/budget.repository.js';
 import { dependencyOrder } from '../domain/cycles.js';
 import {
   handToChief,
@@ -153,6 +154,12 @@ export class WorkflowService {
         );
       }
       await recordDecision(tx, tenantId, id, decision, actor, comment);
+      // A spent budget's wait tried again: the refused attempt is given back, as setBudget does.
+      if (decision === ApprovalDecision.APPROVED && isBudgetWait(task)) {
+        const [requeued] = await requeueBudgetWaits(tx, tenantId, id);
+        await publishTasks(tx, emit, [requeued!], decision);
+        return requeued!;
+      }
       const hasChildren = (await relatedTasks(tx, tenantId, [id], 'subtasks')).length > 0;
       const to =
         decision === ApprovalDecision.REJECTED

@@ -1,0 +1,132 @@
+import { HumanMessage } from '@langchain/core/messages';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createAgentRuntime } from '../src/agents/runtime.js';
+import { loadConfig } from '../src/config.js';
+import type { Executor } from '../src/engine/executor.js';
+import { budgetGuards } from '../src/llm/budget.js';
+import { byKey, startScheduler, waitForWorkflow } from './utils/engine.js';
+import { startScriptedOpenAI, type ScriptedOpenAI } from './utils/openai-server.js';
+import { startTestServer, type TestServer } from './utils/server.js';
+
+/**
+ * A step a spent budget stops waits: nobody's fault in the step. However often a person tries
+ * it again with approveTask before raising the budget, the refused attempts are not counted
+ * (no "attempt 4 of 3", no retries held against the task) and their runs are not the agent's
+ * failures (agentPerformance), as setBudget's re-queue already did.
+ */
+let server: TestServer;
+let scripted: ScriptedOpenAI;
+let agentId: string;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  scripted = await startScriptedOpenAI(() => ({
+    content: 'spent',
+    usage: { prompt_tokens: 90, completion_tokens: 10 },
+  }));
+  const res = await server.gql(`mutation { createAgents(inputs: [
+    { name: "Spender", role: MASTER_OPERATOR, capabilities: [{ name: "research" }] }
+  ]) { id } }`);
+  expect(res.errors).toBeUndefined();
+  agentId = (res.data as { createAgents: { id: string }[] }).createAgents[0]!.id;
+});
+
+afterAll(async () => {
+  await server?.stop();
+  await scripted?.close();
+});
+
+const gql = async <T>(query: string, variables: Record<string, unknown> = {}): Promise<T> => {
+  const res = await server.gql(query, variables as never);
+  expect(res.errors).toBeUndefined();
+  return res.data as T;
+};
+
+type Evaluated = { evaluations: { source: string; reasons: string[] }[] };
+
+it('does not count the attempts a spent budget refused, whoever tries the step again', async () => {
+  const runtime = createAgentRuntime({
+    uow: server.services.uow,
+    llm: loadConfig({
+      LLM_PROVIDER: 'compatible',
+      LLM_BASE_URL: scripted.baseURL,
+      LLM_MODEL: 'gpt-4o-mini',
+    }).llm,
+    logger: server.logger,
+    observe: budgetGuards({
+      uow: server.services.uow,
+      defaults: loadConfig({}).budgets,
+      logger: server.logger,
+    }),
+  });
+  const spend: Executor = async (step) => {
+    const model = runtime.model({ purpose: 'execution' }, step, 'execution');
+    await model.invoke([new HumanMessage('spend')], { signal: step.signal });
+    return { result: 'spent' };
+  };
+  const plan = await gql<{ createTasks: { id: string }[] }>(`mutation { createTasks(inputs: [
+      { key: "root", title: "Held by its budget" },
+      { key: "spend", title: "Spend", parentKey: "root", requiredCapabilities: ["research"] }
+    ]) { id key } }`);
+  const rootId = plan.createTasks[0]!.id;
+  await gql(
+    `mutation($id: ID) { setBudget(scope: AGENT, id: $id, tokens: 0) { budget { tokens } } }`,
+    {
+      id: agentId,
+    },
+  );
+  await gql(`mutation($id: ID!) { startWorkflow(taskId: $id) { id } }`, { id: rootId });
+  const scheduler = startScheduler(server, spend);
+  let stepId: string;
+  try {
+    const refusedRuns = (n: number) =>
+      waitForWorkflow(server, rootId, (tasks) => {
+        const step = byKey(tasks).spend!;
+        return step.status === 'AWAITING_APPROVAL' && step.runs.length === n;
+      });
+    let step = byKey(await refusedRuns(1)).spend!;
+    // Three times a person says "try again" while the budget is still spent.
+    for (let n = 2; n <= 4; n++) {
+      await gql(`mutation($id: ID!) { approveTask(id: $id) { id } }`, { id: step.id });
+      step = byKey(await refusedRuns(n)).spend!;
+      expect(step.error).toMatch(/^BUDGET_EXCEEDED/);
+    }
+    stepId = step.id;
+    expect(step.attempts).toBe(1);
+    expect(step.runs.map((r) => r.status)).toEqual(Array(4).fill('INTERRUPTED'));
+
+    await gql(
+      `mutation($id: ID) { setBudget(scope: AGENT, id: $id, tokens: null) { budget { tokens } } }`,
+      {
+        id: agentId,
+      },
+    );
+    const done = await waitForWorkflow(server, rootId, (tasks) =>
+      ['COMPLETED', 'FAILED'].includes(byKey(tasks).root!.status),
+    );
+    expect(byKey(done).root!.status).toBe('COMPLETED');
+    expect(byKey(done).spend!.attempts).toBe(1);
+  } finally {
+    await scheduler.stop({ abort: true });
+  }
+  const { task: root } = await gql<{ task: Evaluated }>(
+    `query($id: ID!) { task(id: $id) { evaluations { source reasons } } }`,
+    { id: rootId },
+  );
+  expect(root.evaluations.find((e) => e.source === 'OBJECTIVE')!.reasons).toContain(
+    '0 retried attempt(s) across the steps',
+  );
+  const { task: spent } = await gql<{ task: { runs: ({ status: string } & Evaluated)[] } }>(
+    `query($id: ID!) { task(id: $id) { runs { status evaluations { source reasons } } } }`,
+    { id: stepId },
+  );
+  const succeeded = spent.runs.find((r) => r.status === 'SUCCEEDED')!;
+  const objective = succeeded.evaluations.find((e) => e.source === 'OBJECTIVE')!;
+  expect(objective.reasons.join('\n')).toMatch(/attempt 1 of 3/);
+  // The agent's record holds its one real run, not the four the budget stopped.
+  const perf = await gql<{ agentPerformance: { runs: number } }>(
+    `query($id: ID!) { agentPerformance(agentId: $id) { runs } }`,
+    { id: agentId },
+  );
+  expect(perf.agentPerformance).toEqual({ runs: 1 });
+});
