@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BudgetScope, judgeBudget, type BudgetState } from '../src/domain/budget.js';
 import { loadConfig } from '../src/config.js';
+import { BudgetExceededError } from '../src/llm/budget.js';
 
 const state = (over: Partial<BudgetState> = {}): BudgetState => ({
   scope: BudgetScope.TASK,
@@ -16,6 +17,17 @@ describe('the budget verdict before a model call', () => {
     expect(judgeBudget(state({ spent: { usd: 0, tokens: 700 } }), 300, 0.8).exceeded).toBeNull();
     expect(judgeBudget(state({ spent: { usd: 0, tokens: 700 } }), 301, 0.8).exceeded).toBe(
       'tokens',
+    );
+  });
+
+  it('says whether the limit is reached or only the call’s prompt would pass it', () => {
+    const under = state({ spent: { usd: 0, tokens: 700 } });
+    expect(new BudgetExceededError(under, 'tokens', 0, 400).message).toContain(
+      'the task budget of 1000 tokens for t would be passed by this call (spent 700 tokens, and about 400 for its prompt)',
+    );
+    const at = state({ spent: { usd: 0, tokens: 1000 } });
+    expect(new BudgetExceededError(at, 'tokens', 0, 400).message).toContain(
+      'the task budget of 1000 tokens for t is reached (spent 1000 tokens)',
     );
   });
 

@@ -21,13 +21,20 @@ export class BudgetExceededError extends StepError {
     unit: 'usd' | 'tokens',
     /** The version of the tenant's budgets it was judged at (CallBudgets). */
     readonly version = 0,
+    /** The refused call's estimated prompt tokens (a token limit counts them). */
+    estimatedTokens = 0,
   ) {
     const limit = budget.limit[unit]!;
     const spent =
       unit === 'usd' ? `${budget.spent.usd.toFixed(6)} USD` : `${budget.spent.tokens} tokens`;
+    // Under a token limit, the call's prompt alone may be what would pass it.
+    const state =
+      unit === 'tokens' && budget.spent.tokens < limit
+        ? `would be passed by this call (spent ${spent}, and about ${estimatedTokens} for its prompt)`
+        : `is reached (spent ${spent})`;
     super(
       `${BUDGET_WAIT_PREFIX} the ${budget.scope.toLowerCase()} budget of ${limit} ${unit === 'usd' ? 'USD' : 'tokens'} ` +
-        `for ${budget.targetId} is reached (spent ${spent}); raise it with setBudget(scope: ${budget.scope}, ` +
+        `for ${budget.targetId} ${state}; raise it with setBudget(scope: ${budget.scope}, ` +
         `id: "${budget.targetId}", ${unit}: ...) to go on, or cancel the work`,
       false,
     );
@@ -101,7 +108,7 @@ export async function checkBudgets(
     const verdict = judgeBudget(state, estimatedTokens, deps.defaults.warnShare);
     if (verdict.warn.length > 0) await warn(deps, subject, state, verdict.warn);
     if (verdict.exceeded && !refused) {
-      refused = new BudgetExceededError(state, verdict.exceeded, version);
+      refused = new BudgetExceededError(state, verdict.exceeded, version, estimatedTokens);
     }
   }
   if (refused) {
