@@ -1,9 +1,5 @@
-import { HumanMessage } from '@langchain/core/messages';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createAgentRuntime } from '../src/agents/runtime.js';
-import { loadConfig } from '../src/config.js';
-import type { Executor } from '../src/engine/executor.js';
-import { budgetGuards } from '../src/llm/budget.js';
+import { budgetedSpender } from './utils/budget-fixtures.js';
 import { byKey, startScheduler, waitForWorkflow } from './utils/engine.js';
 import { startScriptedOpenAI, type ScriptedOpenAI } from './utils/openai-server.js';
 import { startTestServer, type TestServer } from './utils/server.js';
@@ -45,25 +41,7 @@ const gql = async <T>(query: string, variables: Record<string, unknown> = {}): P
 type Evaluated = { evaluations: { source: string; reasons: string[] }[] };
 
 it('does not count the attempts a spent budget refused, whoever tries the step again', async () => {
-  const runtime = createAgentRuntime({
-    uow: server.services.uow,
-    llm: loadConfig({
-      LLM_PROVIDER: 'compatible',
-      LLM_BASE_URL: scripted.baseURL,
-      LLM_MODEL: 'gpt-4o-mini',
-    }).llm,
-    logger: server.logger,
-    observe: budgetGuards({
-      uow: server.services.uow,
-      defaults: loadConfig({}).budgets,
-      logger: server.logger,
-    }),
-  });
-  const spend: Executor = async (step) => {
-    const model = runtime.model({ purpose: 'execution' }, step, 'execution');
-    await model.invoke([new HumanMessage('spend')], { signal: step.signal });
-    return { result: 'spent' };
-  };
+  const spend = budgetedSpender(server, scripted.baseURL, 1);
   const plan = await gql<{ createTasks: { id: string }[] }>(`mutation { createTasks(inputs: [
       { key: "root", title: "Held by its budget" },
       { key: "spend", title: "Spend", parentKey: "root", requiredCapabilities: ["research"] }

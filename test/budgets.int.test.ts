@@ -1,12 +1,9 @@
-import { HumanMessage } from '@langchain/core/messages';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { effectiveRunScores } from '../graph/evaluation.repository.js';
-import { createAgentRuntime } from '../src/agents/runtime.js';
 import { loadConfig } from '../src/config.js';
 import { schedulerFromConfig } from '../src/engine/start.js';
-import type { Executor } from '../src/engine/executor.js';
-import { budgetGuards } from '../src/llm/budget.js';
 import { graphql } from './generated/index.js';
+import { budgetedSpender } from './utils/budget-fixtures.js';
 import { byKey, startScheduler, waitForWorkflow } from './utils/engine.js';
 import { startScriptedOpenAI, type ScriptedOpenAI } from './utils/openai-server.js';
 import { startTestServer, type TestServer } from './utils/server.js';
@@ -76,28 +73,8 @@ describe('budgets', { timeout: 120_000 }, () => {
   });
 
   it('stops a step at the model call that would pass its task’s token budget, with BUDGET_EXCEEDED and no retry; raising the budget lets the workflow go on; the warning fires once at 80%', async () => {
-    const runtime = createAgentRuntime({
-      uow: server.services.uow,
-      llm: loadConfig({
-        LLM_PROVIDER: 'compatible',
-        LLM_BASE_URL: scripted.baseURL,
-        LLM_MODEL: 'gpt-4o-mini',
-      }).llm,
-      logger: server.logger,
-      // As schedulerFromConfig wires it (src/engine/start.ts).
-      observe: budgetGuards({
-        uow: server.services.uow,
-        defaults: loadConfig({}).budgets,
-        logger: server.logger,
-      }),
-    });
     // Four calls of 1000 tokens each; each prompt is a few characters (estimate: 2 tokens).
-    const spend: Executor = async (step) => {
-      const model = runtime.model({ purpose: 'execution' }, step, 'execution');
-      for (let i = 1; i <= CALLS; i++)
-        await model.invoke([new HumanMessage(`call ${i}`)], { signal: step.signal });
-      return { result: 'spent' };
-    };
+    const spend = budgetedSpender(server, scripted.baseURL, CALLS);
     const plan = await server.gql(`mutation { createTasks(inputs: [
         { key: "root", title: "Costly brief" },
         { key: "spend", title: "Spend", parentKey: "root", requiredCapabilities: ["research"] }
