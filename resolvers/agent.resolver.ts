@@ -141,7 +141,7 @@ export class AgentResolver {
 
   @Subscription(() => AgentStatusChange, {
     topics: TOPICS.agentStatusChanged,
-    // type-graphql hands topicId to PubSub.subscribe: filtered in publish(), before buffering.
+    // type-graphql hands topicId to PubSub.subscribe: filtered as events fan out, unbuffered.
     topicId: ({ args, context }) =>
       tenantEvents<AgentStatusChangedEvent>(
         (context as AppContext).tenantId,

@@ -32,7 +32,7 @@ export class ChatResolver {
 
   @Subscription(() => ChatToken, {
     topics: TOPICS.chatToken,
-    // type-graphql hands topicId to PubSub.subscribe: filtered in publish(), before buffering.
+    // type-graphql hands topicId to PubSub.subscribe: filtered as events fan out, unbuffered.
     topicId: ({ args, context }) =>
       tenantEvents<ChatTokenEvent>(
         (context as AppContext).tenantId,

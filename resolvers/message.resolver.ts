@@ -106,7 +106,7 @@ export class MessageResolver {
 
   @Subscription(() => Message, {
     topics: TOPICS.messageSent,
-    // type-graphql hands topicId to PubSub.subscribe: filtered in publish(), before buffering.
+    // type-graphql hands topicId to PubSub.subscribe: filtered as events fan out, unbuffered.
     topicId: ({ args, context }) => {
       const { agentId, conversationId } = args as { agentId?: string; conversationId?: string };
       return tenantEvents<MessageSentEvent>(

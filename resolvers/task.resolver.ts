@@ -214,7 +214,7 @@ export class TaskResolver {
 
   @Subscription(() => TaskUpdate, {
     topics: TOPICS.taskUpdated,
-    // type-graphql hands topicId to PubSub.subscribe: filtered in publish(), before buffering.
+    // type-graphql hands topicId to PubSub.subscribe: filtered as events fan out, unbuffered.
     topicId: ({ args, context }) => {
       const isNewest = newestOnly();
       return tenantEvents<TaskUpdatedEvent>(

@@ -97,7 +97,7 @@ export class DocumentResolver {
 
   @Subscription(() => DocumentProgress, {
     topics: TOPICS.documentProgress,
-    // type-graphql hands topicId to PubSub.subscribe: filtered in publish(), before buffering.
+    // type-graphql hands topicId to PubSub.subscribe: filtered as events fan out, unbuffered.
     topicId: ({ args, context }) =>
       tenantEvents<DocumentProgressEvent>(
         (context as AppContext).tenantId,
