@@ -40,8 +40,7 @@ export class BudgetResolver {
     @Ctx() ctx: AppContext,
     @Arg('id', () => ID, { nullable: true }) id?: string | null,
   ): Promise<Budget> {
-    const target = scope === BudgetScope.TENANT ? (id ?? ctx.tenantId) : (id ?? '');
-    return toBudget(await ctx.services.budgets.get(ctx.tenantId, scope, target));
+    return toBudget(await ctx.services.budgets.get(ctx.tenantId, scope, id));
   }
 
   @Authorized(Role.ADMIN)

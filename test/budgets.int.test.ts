@@ -317,5 +317,16 @@ describe('budgets', { timeout: 120_000 }, () => {
     const negative = await server.gql(SetBudget, { scope: 'TENANT', usd: -1 });
     expect(negative.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(negative.errors?.[0]?.message).toContain('usd must be a number >= 0');
+    // An agent's or a task's budget named without its id: what is missing, not an empty id.
+    for (const [scope, what] of [
+      ['AGENT', 'the agent'],
+      ['TASK', 'the root task'],
+    ] as const) {
+      const unnamed = await server.gql(`{ budget(scope: ${scope}) { tokens } }`);
+      expect(unnamed.errors?.[0]).toMatchObject({
+        message: `budget with scope ${scope} needs the id of ${what}`,
+        extensions: { code: 'BAD_USER_INPUT' },
+      });
+    }
   });
 });

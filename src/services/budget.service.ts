@@ -25,10 +25,15 @@ export class BudgetService {
   ) {}
 
   /** One budget as it stands. NOT_FOUND for an agent or root task that is not the tenant's. */
-  async get(tenantId: string, scope: BudgetScope, targetId: string): Promise<BudgetState> {
+  async get(
+    tenantId: string,
+    scope: BudgetScope,
+    targetId: string | null | undefined,
+  ): Promise<BudgetState> {
+    const id = targetOf('budget', tenantId, scope, targetId);
     return this.uow.read(async (tx) => {
-      await this.assertTarget(tx, tenantId, scope, targetId);
-      return repo.budgetOf(tx, tenantId, scope, targetId, this.defaults);
+      await this.assertTarget(tx, tenantId, scope, id);
+      return repo.budgetOf(tx, tenantId, scope, id, this.defaults);
     });
   }
 
@@ -42,11 +47,7 @@ export class BudgetService {
     targetId: string | null | undefined,
     limit: { usd?: number | null; tokens?: number | null },
   ): Promise<{ budget: BudgetState; requeued: Task[] }> {
-    const id = scope === BudgetScope.TENANT ? (targetId ?? tenantId) : targetId;
-    if (!id)
-      throw new BadInputError(
-        `setBudget with scope ${scope} needs the id of the ${scope === BudgetScope.AGENT ? 'agent' : 'root task'}`,
-      );
+    const id = targetOf('setBudget', tenantId, scope, targetId);
     for (const [name, value] of Object.entries(limit)) {
       const problem = value === undefined ? null : checkLimit(name, value);
       if (problem) throw new BadInputError(problem, { [name]: value });
@@ -80,4 +81,21 @@ export class BudgetService {
         { id: targetId },
       );
   }
+}
+
+/** The budget's target: the tenant itself for TENANT, else the id given (BAD_USER_INPUT if none). */
+function targetOf(
+  operation: string,
+  tenantId: string,
+  scope: BudgetScope,
+  targetId: string | null | undefined,
+): string {
+  const id = scope === BudgetScope.TENANT ? (targetId ?? tenantId) : targetId;
+  if (!id) {
+    throw new BadInputError(
+      `${operation} with scope ${scope} needs the id of ${scope === BudgetScope.AGENT ? 'the agent' : 'the root task'}`,
+      { field: 'id' },
+    );
+  }
+  return id;
 }
