@@ -19,9 +19,13 @@ export class BadInputError extends AppError {
   }
 }
 
+/** How much of an id an error repeats: a 200 KB "id" is not sent back twice. */
+const ID_ECHO = 100;
+
 export class NotFoundError extends AppError {
   constructor(what: string, id: string) {
-    super('NOT_FOUND', `${what} "${id}" does not exist`, { id });
+    const shown = id.length > ID_ECHO ? `${id.slice(0, ID_ECHO)}… (${id.length} characters)` : id;
+    super('NOT_FOUND', `${what} "${shown}" does not exist`, { id: shown });
   }
 }
 
