@@ -35,9 +35,22 @@ export async function renewLeases(
   return new Set(rows.map((r) => r.id));
 }
 
+/** A step whose lease ran out, with what to log it by: its worker, run and agent. */
+export interface ExpiredLease {
+  task: Task;
+  worker: string | null;
+  runId: string | null;
+  agentId: string | null;
+}
+
 /** Tasks whose lease ran out (their worker died or stalled): back to READY, or FAILED when out of attempts. */
-export async function expireLeases(tx: Tx, tenants: TenantScope = null): Promise<Task[]> {
-  const rows = await tx.run<{ t: NodeLike }>({
+export async function expireLeases(tx: Tx, tenants: TenantScope = null): Promise<ExpiredLease[]> {
+  const rows = await tx.run<{
+    t: NodeLike;
+    worker: string | null;
+    runIds: string[];
+    agentId: string | null;
+  }>({
     cypher: `
       ${scopedTasks('t', ['IN_PROGRESS'], tenants)} AND t.leaseExpiresAt < datetime()
       ${lockAndBump('t', 'Task')}
@@ -46,12 +59,17 @@ export async function expireLeases(tx: Tx, tenants: TenantScope = null): Promise
       // points OF at a task, only runs have a status.
       OPTIONAL MATCH (t)<-[:OF]-(r {status: 'RUNNING'})
       SET r.status = 'ABANDONED', r.endedAt = datetime(), r.error = 'lease expired: worker ' + t.leaseOwner + ' stopped answering'
-      WITH DISTINCT t
+      WITH t, t.leaseOwner AS worker, collect(r.id) AS runIds
       SET t.status = CASE WHEN t.attempts >= t.maxAttempts THEN 'FAILED' ELSE 'READY' END,
-          t.error = 'lease expired: worker ' + t.leaseOwner + ' stopped answering',
+          t.error = 'lease expired: worker ' + worker + ' stopped answering',
           t.leaseOwner = null, t.leaseExpiresAt = null, t.updatedAt = datetime()
-      RETURN t`,
+      RETURN t, worker, runIds, [(t)-[:ASSIGNED_TO]->(a:Agent) | a.id][0] AS agentId`,
     params: { tenants },
   });
-  return rows.map((r) => toTask(r.t));
+  return rows.map((r) => ({
+    task: toTask(r.t),
+    worker: r.worker,
+    runId: r.runIds[0] ?? null,
+    agentId: r.agentId,
+  }));
 }

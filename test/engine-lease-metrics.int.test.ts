@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sweepNow } from './utils/engine.js';
+import { captureLogger } from './utils/log-capture.js';
 import { startPlan } from './utils/engine-steps.js';
 import { metricNow } from './utils/prom-text.js';
 import { startTestServer, type TestServer } from './utils/server.js';
 
-// Issue 17: a lease that expires is counted where the sweep puts its step back.
+// Issue 17: a lease that expires is counted, and logged, where the sweep puts its step back.
 
 describe('engine_lease_expiries_total', () => {
   let server: TestServer;
@@ -13,7 +14,7 @@ describe('engine_lease_expiries_total', () => {
   });
   afterAll(() => server?.stop());
 
-  it('counts each step a sweep puts back because its worker stopped renewing the lease', async () => {
+  it('counts and logs each step a sweep puts back because its worker stopped renewing the lease', async () => {
     const ids = await startPlan(server, [
       { key: 'root', title: 'Lease survey' },
       { key: 'a', parentKey: 'root', title: 'Held by a worker that died' },
@@ -28,9 +29,32 @@ describe('engine_lease_expiries_total', () => {
         params: { tenantId: server.tenantId, ids: [ids.a, ids.b] },
       }),
     );
+    // Step a's attempt, as the claim recorded it: its run and its agent.
+    const made = await server.gql(
+      `mutation { createAgent(input: { name: "Lost", role: MASTER_OPERATOR }) { id } }`,
+    );
+    const agentId = (made.data as { createAgent: { id: string } }).createAgent.id;
+    await server.graph.write((tx) =>
+      tx.run({
+        cypher: `MATCH (t:Task {id: $taskId}), (a:Agent {id: $agentId})
+                 CREATE (t)-[:ASSIGNED_TO]->(a),
+                        (:Run {id: 'lost-run-a', tenantId: $tenantId, status: 'RUNNING'})-[:OF]->(t)`,
+        params: { tenantId: server.tenantId, taskId: ids.a, agentId },
+      }),
+    );
     const before = await metricNow('engine_lease_expiries_total');
-    await sweepNow(server);
+    const { logger, entries } = captureLogger();
+    await sweepNow(server, logger);
     expect((await metricNow('engine_lease_expiries_total')) - before).toBe(2);
+    // As a failure, a retry or a timeout: logged with its task, run and agent ids.
+    const logged = entries.filter((e) => /lease expired/.test(e.msg));
+    expect(logged).toHaveLength(2);
+    expect(logged.find((e) => e.taskId === ids.a)).toMatchObject({
+      level: 40,
+      runId: 'lost-run-a',
+      agentId,
+      worker: 'killed-worker',
+    });
     const rows = await server.graph.read((tx) =>
       tx.run<{ status: string; error: string }>({
         cypher: `MATCH (t:Task {tenantId: $tenantId}) WHERE t.id IN $ids

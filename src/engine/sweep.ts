@@ -29,15 +29,22 @@ import { countLeaseExpiries } from './engine-metrics.js';
 export async function sweep(ctx: EngineContext): Promise<void> {
   const expired = await ctx.write(async (tx, emit) => {
     const expired = await expireLeases(tx, ctx.tenantIds);
-    await publishTasks(tx, emit, expired, 'LEASE_EXPIRED');
-    for (const t of expired) {
+    const tasks = expired.map((e) => e.task);
+    await publishTasks(tx, emit, tasks, 'LEASE_EXPIRED');
+    for (const t of tasks) {
       // A root whose last attempt's worker died ends FAILED here: judged like any ended root.
       if (t.status === TaskStatus.FAILED) await evaluateRootTask(tx, emit, t.id);
       await settleUpwards(tx, emit, t);
     }
-    return expired.length;
+    return expired;
   });
-  countLeaseExpiries(expired);
+  countLeaseExpiries(expired.length);
+  for (const { task, worker, runId, agentId } of expired) {
+    ctx.logger.warn(
+      { taskId: task.id, runId, agentId, worker, tenantId: task.tenantId, sweeper: ctx.workerId },
+      `lease expired: worker ${worker} stopped answering; the step is ${task.status === TaskStatus.FAILED ? `FAILED (attempt ${task.attempts} of ${task.maxAttempts})` : 'READY again'}`,
+    );
+  }
   await ctx.write(async (tx, emit) => {
     for (const id of await settleableParents(tx, 100, ctx.tenantIds)) await settle(tx, emit, id);
   });

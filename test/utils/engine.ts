@@ -51,10 +51,10 @@ export function startOfflineAgents(
  * started scheduler claims). A running scheduler sweeps only every leaseMs/3, while a new one
  * sweeps on its first tick: tests call this instead of sleeping through a sweep they cannot see.
  */
-export async function sweepNow(server: TestServer): Promise<void> {
+export async function sweepNow(server: TestServer, logger = server.logger): Promise<void> {
   const sweeper = new Scheduler({
     uow: server.services.uow,
-    logger: server.logger,
+    logger,
     executor: () => Promise.reject(new Error('a sweep runs no steps')),
     workerId: 'test-sweeper',
     tenantIds: [server.tenantId],
