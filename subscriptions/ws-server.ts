@@ -20,6 +20,7 @@ import { TOPICS, type ApiKeyRevokedEvent } from './topics.js';
 import { keepWatching } from './watch.js';
 import { publishedAtOf } from './event-id.js';
 import { metrics } from '../src/metrics/metrics.js';
+import { countGraphqlErrors } from '../src/metrics/graphql-plugin.js';
 
 export interface WsServerOptions<C> {
   httpServer: Server;
@@ -120,6 +121,8 @@ export function startWsServer<C>(opts: WsServerOptions<C>): {
           metrics.subscriptions.sockets.inc();
           return true;
         } catch (err) {
+          // Refused before any operation, counted as over HTTP (by the code it would have had).
+          countGraphqlErrors([err instanceof AppError ? { extensions: { code: err.code } } : {}]);
           if (err instanceof UnauthenticatedError) return false; // graphql-ws closes with 4403
           // Not the client's fault (issue 9: an outage closed with 4403, which ends retries).
           if (!(err instanceof AppError)) opts.onError(err);
@@ -156,8 +159,14 @@ export function startWsServer<C>(opts: WsServerOptions<C>): {
           executions,
           audience: opts.audience?.(args.contextValue as C) ?? null,
         }),
-      onError: (_ctx, _id, _payload, errors) => opts.onError(errors),
-      onNext: (_ctx, _id, _payload, args, result) => observeLag(args, result),
+      onError: (_ctx, _id, _payload, errors) => {
+        countGraphqlErrors(errors);
+        opts.onError(errors);
+      },
+      onNext: (_ctx, _id, _payload, args, result) => {
+        if (result.errors) countGraphqlErrors(result.errors);
+        observeLag(args, result);
+      },
     },
     wsServer,
   );

@@ -1,3 +1,5 @@
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphql } from './generated/index.js';
 import { parseExposition, total } from './utils/prom-text.js';
@@ -18,12 +20,12 @@ const TOKEN = 'lag-scrape-token';
 const LAG = 'agent_platform_subscription_delivery_lag_seconds';
 
 /**
- * `subscription_delivery_lag_seconds` on the default (in-process) event bus: the time from an
+ * The metrics of live events. `subscription_delivery_lag_seconds` on the default (in-process) event bus: the time from an
  * event's publication to its result's sending. It once counted from the bus's creation (an
  * in-process event id begins with the process's start, not its publication), so every event
  * of a server up for an hour showed an hour's lag.
  */
-describe('the delivery lag of live events', () => {
+describe('the metrics of live events', () => {
   let server: TestServer;
 
   beforeAll(async () => {
@@ -40,9 +42,13 @@ describe('the delivery lag of live events', () => {
     await server?.stop();
   });
 
-  async function lag(): Promise<{ count: number; sum: number }> {
+  async function scrape() {
     const res = await fetch(server.metricsUrl!, { headers: { authorization: `Bearer ${TOKEN}` } });
-    const samples = parseExposition(await res.text());
+    return parseExposition(await res.text());
+  }
+
+  async function lag(): Promise<{ count: number; sum: number }> {
+    const samples = await scrape();
     const field = { subscription: 'taskUpdated' };
     return {
       count: total(samples, `${LAG}_count`, field),
@@ -70,5 +76,47 @@ describe('the delivery lag of live events', () => {
     } finally {
       await events.close();
     }
+  });
+
+  /** One subscription over its own socket, until the server ends it or refuses it. */
+  function refusedOverWs(query: string, variables: Record<string, unknown>, key: string) {
+    const client = createClient({
+      url: server.wsUrl,
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${key}` },
+      retryAttempts: 0,
+    });
+    return new Promise<void>((resolve) => {
+      client.subscribe(
+        { query, variables },
+        { next: () => {}, error: () => resolve(), complete: resolve },
+      );
+    }).finally(() => client.dispose());
+  }
+
+  it('counts the errors sent over WebSocket by code, as over HTTP', async () => {
+    const errors = async () => {
+      const samples = await scrape();
+      const of = (code: string) => total(samples, 'agent_platform_graphql_errors_total', { code });
+      return {
+        invalid: of('GRAPHQL_VALIDATION_FAILED'),
+        bad: of('BAD_USER_INPUT'),
+        key: of('UNAUTHENTICATED'),
+      };
+    };
+    const before = await errors();
+    await refusedOverWs('subscription { nope }', {}, server.adminKey);
+    await refusedOverWs(
+      'subscription($a: ID) { taskUpdated(after: $a) { seq } }',
+      { a: 'garbage' },
+      server.adminKey,
+    );
+    await refusedOverWs('subscription { taskUpdated { seq } }', {}, 'ap_not-a-key');
+    const after = await errors();
+    expect({
+      invalid: after.invalid - before.invalid,
+      bad: after.bad - before.bad,
+      key: after.key - before.key,
+    }).toEqual({ invalid: 1, bad: 1, key: 1 });
   });
 });
