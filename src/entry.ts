@@ -1,14 +1,17 @@
 import { LocalNeo4jError } from '../graph/local/launcher.js';
 import { ConfigError } from './config.js';
+import { StartupError } from './startup-error.js';
 import type { Logger } from './logger.js';
 
 /**
  * Runs a process entry point. Known start-up failures (configuration, the local Neo4j, Neo4j
- * refusing or unreachable) end in one clear line; anything else is a bug worth its stack.
+ * refusing or unreachable, Redis away, a port taken) end in one clear line; anything else is a
+ * bug worth its stack.
  */
 export function runEntry(main: () => Promise<void>): void {
   main().catch((err: unknown) => {
-    const known = err instanceof ConfigError || err instanceof LocalNeo4jError;
+    const known =
+      err instanceof ConfigError || err instanceof LocalNeo4jError || err instanceof StartupError;
     const message = err instanceof Error ? err.message : String(err);
     console.error(
       `Cannot start: ${known || message.startsWith('Neo4j') ? message : (err as Error).stack}`,

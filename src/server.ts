@@ -54,6 +54,7 @@ import { createServices, type Services } from './services/index.js';
 import { Outbox } from '../subscriptions/outbox.js';
 import type { McpToolPool } from './mcp-client/pool.js';
 import { compiledExecution, type CompiledExecutionOptions } from './compiled-execution.js';
+import { listenOn } from './startup-error.js';
 
 export interface ServerDeps {
   config: Pick<Config, 'env' | 'host' | 'port' | 'limits'> & { cursorSecret?: string } & Partial<
@@ -341,10 +342,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     }),
   );
 
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen(config.port, config.host, () => resolve());
-  });
+  await listenOn(httpServer, config.port, config.host, 'PORT');
   const { port } = httpServer.address() as AddressInfo;
   const metricsPort =
     metricsConfig.enabled && metricsConfig.port !== null

@@ -11,6 +11,7 @@ import {
 import { decodeEvent, encodeEvent } from './event-json.js';
 import { createFanout } from './fanout.js';
 import { ORDER_WAIT_MS, orderOf, RECENT_MS, type EventOrder } from './sequence.js';
+import { StartupError } from '../src/startup-error.js';
 import {
   DEFAULT_MAX_BUFFERED_EVENTS,
   DEFAULT_REPLAY_EVENTS,
@@ -138,7 +139,9 @@ export async function createRedisPubSub(opts: RedisPubSubOptions): Promise<PubSu
   await Promise.all([writer.connect(), reader.connect()]).catch((err: unknown) => {
     writer.disconnect();
     reader.disconnect();
-    throw new Error(`Cannot reach Redis at ${redact(opts.url)} (REDIS_URL): ${message(err)}`);
+    throw new StartupError(
+      `Cannot reach Redis at ${redact(opts.url)} (REDIS_URL): ${message(err)}`,
+    );
   });
 
   let down: Error | null = null;

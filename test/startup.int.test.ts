@@ -1,5 +1,8 @@
 import { execFileSync } from 'node:child_process';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { ROOT, runEntry, type AppProcess } from './utils/process.js';
 
@@ -100,4 +103,36 @@ describe('npm start', () => {
       expect(app.output()).not.toMatch(/\n\s+at /); // no stack trace
     },
   );
+
+  it('stops with one line naming the variable when Redis is away or a port is taken', async () => {
+    const taken = createServer().listen(0, '127.0.0.1');
+    await once(taken, 'listening');
+    const port = String((taken.address() as AddressInfo).port);
+    const db = { NEO4J_URI: neo4j.uri, NEO4J_PASSWORD: neo4j.password };
+    try {
+      for (const [env, line] of [
+        [
+          { PORT: '0', REDIS_URL: 'redis://127.0.0.1:1' },
+          /^Cannot start: Cannot reach Redis at redis:\/\/127\.0\.0\.1:1 \(REDIS_URL\)/,
+        ],
+        [
+          { PORT: port },
+          new RegExp(`^Cannot start: PORT ${port}: 127\\.0\\.0\\.1:${port} is in use`),
+        ],
+        [
+          { PORT: '0', METRICS_PORT: port },
+          new RegExp(`^Cannot start: METRICS_PORT ${port}: 127\\.0\\.0\\.1:${port} is in use`),
+        ],
+      ] as const) {
+        const app = runEntry('src/main.ts', { ...db, HOST: '127.0.0.1', ...env });
+        started.push(app);
+        expect(await app.exited).toBe(1);
+        const refusal = app.output().slice(app.output().indexOf('Cannot start'));
+        expect(refusal, app.output()).toMatch(line);
+        expect(refusal).not.toMatch(/\n\s+at /); // no stack trace
+      }
+    } finally {
+      taken.close();
+    }
+  }, 90_000);
 });

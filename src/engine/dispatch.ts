@@ -5,6 +5,7 @@ import type { TenantScope } from '../../graph/engine-scope.js';
 import type { Logger } from '../logger.js';
 import { TaskPriority, TaskStatus, type Task } from '../domain/task.js';
 import { TOPICS, type TaskUpdatedEvent } from '../../subscriptions/topics.js';
+import { StartupError } from '../startup-error.js';
 
 /**
  * Dispatch through Redis (issue 15, ENGINE_DISPATCH=redis, the default with REDIS_URL): a step
@@ -161,7 +162,7 @@ export async function openDispatch(
   redis.defineCommand('takeSteps', { numberOfKeys: 2, lua: TAKE });
   await redis.connect().catch((err: unknown) => {
     redis.disconnect();
-    throw new Error(
+    throw new StartupError(
       `Cannot reach Redis for step dispatch (REDIS_URL): ${err instanceof Error ? err.message : String(err)}`,
     );
   });

@@ -4,6 +4,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Logger } from '../logger.js';
 import type { MetricsConfig } from './config.js';
 import { registry } from './metrics.js';
+import { listenOn } from '../startup-error.js';
 
 /** The token's comparison takes as long whatever the guess. */
 function tokenMatches(header: string | undefined, token: string): boolean {
@@ -52,10 +53,7 @@ export async function startMetricsServer(
     if (path === '/metrics') return void route(req, res);
     res.writeHead(404, { 'content-type': 'text/plain' }).end('Metrics are at /metrics\n');
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => resolve());
-  });
+  await listenOn(server, config.port, config.host, 'METRICS_PORT');
   const { port } = server.address() as AddressInfo;
   return {
     port,
