@@ -8,7 +8,8 @@ export class Run {
   id!: string;
 
   @Field(() => String, {
-    description: 'RUNNING, SUCCEEDED, FAILED, CANCELLED, ABORTED or ABANDONED.',
+    description:
+      'RUNNING, SUCCEEDED, FAILED, CANCELLED, ABORTED (its agent became inactive), ABANDONED (its lease was lost), RELEASED (its worker stopped and gave the step back) or INTERRUPTED (it waits for a person: held tool calls, a spent budget).',
   })
   status!: string;
 
