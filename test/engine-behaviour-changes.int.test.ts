@@ -126,6 +126,14 @@ describe('the engine: cancellation', () => {
         for (const key of ['a', 'b', 'c']) {
           expect(k[key]!.runs.map((r) => r.status)).toEqual(['CANCELLED']);
         }
+        // Each cancelled run says who cancelled it, as its task does.
+        const runErrors = await server.graph.read((tx) =>
+          tx.run<{ error: string }>({
+            cypher: `MATCH (t:Task)<-[:OF]-(r:Run) WHERE t.id IN $ids RETURN r.error AS error`,
+            params: { ids: [ids.a, ids.b, ids.c] },
+          }),
+        );
+        expect(runErrors.map((r) => r.error)).toEqual(Array(3).fill('cancelled by test admin'));
         expect(k.d!.runs).toEqual([]);
         expect(k.e!.runs).toEqual([]);
         expect(k.side!.status).toBe('COMPLETED');

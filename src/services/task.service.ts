@@ -296,7 +296,7 @@ export class TaskService {
       }
       const task = await repo.patchTask(tx, tenantId, id, { status: TaskStatus.CANCELLED, error });
       // Running steps lose their run; their workers notice at the next heartbeat and abort.
-      await cancelRuns(tx, [...cancelled.map((t) => t.id), id], 'cancelled');
+      await cancelRuns(tx, [...cancelled.map((t) => t.id), id], error);
       // A workflow's root that a person cancelled is judged like one that settled (issue 12).
       if (task.orchestrated) await evaluateRootTask(tx, emit, id);
       await publishTasks(tx, emit, [...cancelled, task], 'STATUS_CHANGED');
