@@ -75,10 +75,18 @@ const RETRY_CAP_MS = 10_000;
 export function createApi(apiKey: string, events: ApiEvents): Api {
   const authorization = `Bearer ${apiKey}`;
   let ws: Client | null = null;
+  // A closed Api's socket (signed out) says nothing more about the live connection.
+  let closed = false;
+  const live = (up: boolean) => !closed && events.onLive(up);
   const socket = () =>
     (ws ??= createClient({
       url: `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/graphql`,
       connectionParams: { authorization },
+      // Once opened, kept open and reconnected whatever screen is shown: a lazy socket stops
+      // reconnecting silently when the last subscription ends, and the banner would stay.
+      lazy: false,
+      // Its errors reach the subscriptions themselves (a refused key signs out there).
+      onNonLazyError: () => {},
       // An API that restarts comes back: the console waits for it as long as it is open.
       retryAttempts: Infinity,
       retryWait: (retries) =>
@@ -88,11 +96,11 @@ export function createApi(apiKey: string, events: ApiEvents): Api {
       // A refused key (4403) stays refused: asking again only hides why.
       shouldRetry: (e) => (e as { code?: number } | null)?.code !== 4403,
       on: {
-        connected: () => events.onLive(true),
-        // 1000: closed on purpose (no subscription left, or signed out); 4403: the key.
+        connected: () => live(true),
+        // 1000: closed on purpose (signed out); 4403: the key, which signs out.
         closed: (e) => {
           const code = (e as { code?: number } | null)?.code;
-          if (code !== 1000 && code !== 4403) events.onLive(false);
+          if (code !== 1000 && code !== 4403) live(false);
         },
       },
     }));
@@ -171,6 +179,7 @@ export function createApi(apiKey: string, events: ApiEvents): Api {
       });
     },
     close() {
+      closed = true;
       // A socket whose connection was refused rejects its disposal: nothing is left to close.
       void Promise.resolve(ws?.dispose()).catch(() => {});
       ws = null;

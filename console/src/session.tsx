@@ -49,17 +49,18 @@ export function SignedIn({ children }: { children: ReactNode }) {
   const [key, setKey] = useState(() => sessionStorage.getItem(KEY_ITEM));
   const [viewer, setViewer] = useState<{ role: Role; keyName: string; tenantName: string }>();
   const [error, setError] = useState<ApiError>();
+  const [live, setLive] = useState({ up: true, reconnects: 0 });
   const signOut = () => {
     sessionStorage.removeItem(KEY_ITEM);
     setKey(null);
     setViewer(undefined);
+    setLive({ up: true, reconnects: 0 });
   };
   // A key refused while in use (revoked): back to the sign-in form, saying why.
   const refused = (err: ApiError) => {
     signOut();
     setError(err);
   };
-  const [live, setLive] = useState({ up: true, reconnects: 0 });
   const onLive = (up: boolean) =>
     setLive((prev) => (prev.up === up ? prev : { up, reconnects: prev.reconnects + (up ? 1 : 0) }));
   const api = useMemo(
