@@ -106,7 +106,7 @@ describe('the offline model', () => {
       system('synthesis'),
       new HumanMessage(
         `Title: Ship it\n\n${reportsSection([
-          { step: 'build', content: 'Built.\n- compile: ok' },
+          { step: 'build', content: 'Built.\n### Checks\n- compile: ok' },
           { step: 'test', content: 'Tested: all green.' },
         ])}`,
       ),
@@ -118,13 +118,25 @@ describe('the offline model', () => {
     const invoked = await model.invoke(messages);
     expect(whole.text).toBe(invoked.text);
     expect(whole.text).toBe(
-      'Summary (offline model) of 2 report(s) for "Ship it":\n- build: Built. - compile: ok\n- test: Tested: all green.',
+      'Summary (offline model) of 2 report(s) for "Ship it":\n- build: Built. ### Checks - compile: ok\n- test: Tested: all green.',
     );
     expect(whole.usage_metadata).toMatchObject(invoked.usage_metadata!);
     expect(whole.response_metadata).toMatchObject({
       provider: 'offline',
       model: OFFLINE_MODEL_NAME,
     });
+  });
+
+  it('summarises a conversation, as a chat’s running summary asks, from each of its lines', async () => {
+    const reply = await model.invoke([
+      system('synthesis'),
+      new HumanMessage(
+        'Earlier, the person asked about Acme.\ntest admin: What is our revenue? Be brief.\nChief: 12M in 2024.',
+      ),
+    ]);
+    expect(reply.text).toBe(
+      'Summary (offline model): Earlier, the person asked about Acme. test admin: What is our revenue? Chief: 12M in 2024.',
+    );
   });
 
   it('plans with a caller-given zod schema: a valid object drawn from the task text', async () => {

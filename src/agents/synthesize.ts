@@ -26,8 +26,8 @@ export async function synthesize(rt: AgentRuntime, step: StepContext, root: Task
 }
 
 /**
- * The reports, one block each under a `### <step key>` heading: a report's own lines (tool
- * results are `- …` lines too) cannot be taken for the start of another report.
+ * The reports, one block each under a `### Report of step <key>` heading: a report's own lines
+ * (`- …` tool results, a model's own `###` headings) are not taken for another report's start.
  */
 export function reportsSection(reports: { step: string; content: string }[]): string {
   if (reports.length === 0) return `${REPORTS_HEADING} (0):\nNo reports.`;
@@ -36,4 +36,4 @@ export function reportsSection(reports: { step: string; content: string }[]): st
 }
 
 export const REPORTS_HEADING = 'Reports of the steps';
-export const REPORT_MARK = '### ';
+export const REPORT_MARK = '### Report of step ';

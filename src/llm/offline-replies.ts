@@ -81,6 +81,12 @@ export function hintsFor(
     }
     case 'synthesis': {
       const reports = reportsIn(input);
+      // A chat's running summary (src/agents/chat.ts) sends lines, not reports.
+      if (!reports) {
+        const firsts = input.split('\n').map((line) => sentences(line)[0]);
+        const summary = `Summary (offline model): ${firsts.filter(Boolean).join(' ')}`;
+        return { ...base, fields: { summary, title: headline(input) } };
+      }
       const summary = [
         `Summary (offline model) of ${reports.length} report(s) for "${title}":`,
         ...reports.map((r) => `- ${r.step}: ${clip(r.content.replace(/\s*\n\s*/g, ' '), 400)}`),
@@ -139,9 +145,9 @@ function toolName(result: BaseMessage, messages: BaseMessage[]): string {
 const clip = (text: string, n: number) => (text.length > n ? `${text.slice(0, n - 1)}…` : text);
 
 /** The reports a synthesis request carries (src/agents/synthesize.ts, `reportsSection`). */
-function reportsIn(input: string): { step: string; content: string }[] {
+function reportsIn(input: string): { step: string; content: string }[] | null {
   const at = input.indexOf(`\n${REPORTS_HEADING}`);
-  if (at < 0) return [];
+  if (at < 0) return null;
   return input
     .slice(at)
     .split(`\n${REPORT_MARK}`)
