@@ -1,6 +1,7 @@
 import neo4j from 'neo4j-driver';
 import { NO_USAGE, type LLMCallRecord, type LLMUsage } from '../src/domain/llm-call.js';
 import type { CypherQuery, Tx } from './cypher.js';
+import { BUDGET_WAIT_PREFIX } from './budget.repository.js';
 
 /**
  * Records one model call. With a runId of this tenant it is linked (:Run)-[:CALLED]->(:LLMCall),
@@ -25,11 +26,14 @@ export async function recordLLMCall(tx: Tx, call: LLMCallRecord): Promise<void> 
       SET c.runId = r.id, c.taskId = coalesce($taskId, t.id), c.agentId = coalesce($agentId, a.id)
       FOREACH (_ IN CASE WHEN r IS NULL THEN [] ELSE [1] END | MERGE (r)-[:CALLED]->(c))
       // Read after the MERGE locked the run, so it sees its committed end: a call recorded
-      // after its attempt ended without success is abandoned too (markCallsAbandoned ran first).
+      // after its attempt ended without success is abandoned too (markCallsAbandoned ran first;
+      // of interrupted attempts, those a budget stopped: a held one resumes with its calls).
       WITH c, r
       SET c.abandoned = CASE WHEN r.status IN ['FAILED', 'CANCELLED', 'ABANDONED', 'ABORTED', 'RELEASED']
+                               OR (r.status = 'INTERRUPTED' AND r.error STARTS WITH $budgetWait)
                              THEN true ELSE c.abandoned END`,
     params: {
+      budgetWait: BUDGET_WAIT_PREFIX,
       id: call.id,
       tenantId: call.tenantId,
       runId: call.runId,

@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { recordLLMCall } from '../graph/llm-call.repository.js';
 import { budgetedSpender } from './utils/budget-fixtures.js';
 import { byKey, startScheduler, waitForWorkflow } from './utils/engine.js';
 import { startScriptedOpenAI, type ScriptedOpenAI } from './utils/openai-server.js';
@@ -107,4 +109,52 @@ it('does not count the attempts a spent budget refused, whoever tries the step a
     { id: agentId },
   );
   expect(perf.agentPerformance).toEqual({ runs: 1 });
+});
+
+it('marks a call recorded after a budget stopped its attempt abandoned, as the calls before it', async () => {
+  const [budgetRun, heldRun] = [randomUUID(), randomUUID()];
+  await server.graph.write((tx) =>
+    tx.run({
+      cypher: `CREATE (:Run {id: $budgetRun, tenantId: $tenantId, status: 'INTERRUPTED',
+                             error: 'BUDGET_EXCEEDED: the task budget of 1 tokens …'}),
+                      (:Run {id: $heldRun, tenantId: $tenantId, status: 'INTERRUPTED',
+                             error: 'waiting for a person to decide 1 tool call(s)'})`,
+      params: { budgetRun, heldRun, tenantId: server.tenantId },
+    }),
+  );
+  // A parallel call (ask_agent's, say) that answered after the attempt had ended.
+  for (const runId of [budgetRun, heldRun]) {
+    await server.graph.write((tx) =>
+      recordLLMCall(tx, {
+        id: `late-${runId}`,
+        tenantId: server.tenantId,
+        provider: 'openai',
+        model: 'gpt-4o-mini',
+        responseModel: null,
+        purpose: 'execution',
+        promptTokens: 10,
+        cachedPromptTokens: 0,
+        completionTokens: 1,
+        totalTokens: 11,
+        costUsd: 0,
+        priced: true,
+        latencyMs: 5,
+        error: null,
+        runId,
+        taskId: null,
+        agentId: null,
+      }),
+    );
+  }
+  const abandoned = await server.graph.read((tx) =>
+    tx.run<{ runId: string; abandoned: boolean | null }>({
+      cypher: `MATCH (c:LLMCall) WHERE c.id IN $ids RETURN c.runId AS runId, c.abandoned AS abandoned`,
+      params: { ids: [`late-${budgetRun}`, `late-${heldRun}`] },
+    }),
+  );
+  // A held attempt's calls are kept by its checkpoint for the resume: not waste.
+  expect(Object.fromEntries(abandoned.map((r) => [r.runId, r.abandoned]))).toEqual({
+    [budgetRun]: true,
+    [heldRun]: null,
+  });
 });
