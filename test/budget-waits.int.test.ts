@@ -152,6 +152,13 @@ it('marks a call recorded after a budget stopped its attempt abandoned, as the c
       params: { ids: [`late-${budgetRun}`, `late-${heldRun}`] },
     }),
   );
+  // Nor is an interrupted attempt rated: it has no outcome, and the message says which have.
+  const rated = await server.gql(`mutation($id: ID!) { rateRun(runId: $id, score: 0.1) { id } }`, {
+    id: budgetRun,
+  } as never);
+  expect(rated.errors?.[0]?.message).toBe(
+    'A run can be rated once it has ended with an outcome (SUCCEEDED, FAILED, CANCELLED, ABORTED or ABANDONED), but this one is INTERRUPTED',
+  );
   // A held attempt's calls are kept by its checkpoint for the resume: not waste.
   expect(Object.fromEntries(abandoned.map((r) => [r.runId, r.abandoned]))).toEqual({
     [budgetRun]: true,

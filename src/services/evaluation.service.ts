@@ -38,7 +38,10 @@ export class EvaluationService {
       const subject = await subjectStatus(tx, tenantId, label, id);
       if (!subject) throw new NotFoundError(label, id);
       if (!RATABLE[label].includes(subject.status)) {
-        const when = label === 'Task' ? 'has finished' : 'has ended';
+        const ok = RATABLE[label];
+        const list = `${ok.slice(0, -1).join(', ')} or ${ok.at(-1)}`;
+        // An interrupted or released run has ended too, but with no outcome to rate.
+        const when = label === 'Task' ? 'has finished' : `has ended with an outcome (${list})`;
         throw new BadInputError(
           `A ${label.toLowerCase()} can be rated once it ${when}, but this one is ${subject.status}`,
           { status: subject.status },
