@@ -15,22 +15,23 @@ export function blockedByCycle(dependsOn: ReadonlyMap<string, readonly string[]>
 
 /**
  * Every id after the ids it depends on; of those free at once, the first by `compare` goes
- * first (a scan of the free ones: for plans and workflows, not for huge graphs). Ids blocked by
- * a cycle come last, in the map's order.
+ * first (n log n: the ids ranked once, the free ones in a heap). Ids blocked by a cycle come
+ * last, in the map's order.
  */
 export function dependencyOrder(
   dependsOn: ReadonlyMap<string, readonly string[]>,
   compare: (a: string, b: string) => number,
 ): string[] {
-  const order = freeOrder(dependsOn, compare);
+  const ranked = [...dependsOn.keys()].sort(compare);
+  const order = freeOrder(dependsOn, new Map(ranked.map((id, i) => [id, i])));
   const freed = new Set(order);
   return [...order, ...[...dependsOn.keys()].filter((id) => !freed.has(id))];
 }
 
-/** The ids in the order Kahn's algorithm frees them: the smallest by `compare`, or any. */
+/** The ids in the order Kahn's algorithm frees them: the lowest `rank` first, or any. */
 function freeOrder(
   dependsOn: ReadonlyMap<string, readonly string[]>,
-  compare?: (a: string, b: string) => number,
+  rank?: ReadonlyMap<string, number>,
 ): string[] {
   const waitingFor = new Map<string, number>();
   const dependants = new Map<string, string[]>();
@@ -43,15 +44,10 @@ function freeOrder(
       else dependants.set(d, [id]);
     }
   }
-  const free = [...waitingFor].filter(([, n]) => n === 0).map(([id]) => id);
-  const take = (): string | undefined => {
-    if (!compare || free.length < 2) return free.pop();
-    let best = 0;
-    for (let i = 1; i < free.length; i++) if (compare(free[i]!, free[best]!) < 0) best = i;
-    return free.splice(best, 1)[0];
-  };
+  const free = freeIds(rank);
+  for (const [id, n] of waitingFor) if (n === 0) free.push(id);
   const order: string[] = [];
-  for (let id = take(); id !== undefined; id = take()) {
+  for (let id = free.take(); id !== undefined; id = free.take()) {
     order.push(id);
     for (const next of dependants.get(id) ?? []) {
       const n = waitingFor.get(next)! - 1;
@@ -60,6 +56,35 @@ function freeOrder(
     }
   }
   return order;
+}
+
+/** The ids free to go: a binary heap by `rank` (lowest first), or a stack without ranks. */
+function freeIds(rank?: ReadonlyMap<string, number>) {
+  const heap: string[] = [];
+  const below = (i: number, j: number) => rank!.get(heap[i]!)! < rank!.get(heap[j]!)!;
+  const swap = (i: number, j: number) => ([heap[i], heap[j]] = [heap[j]!, heap[i]!]);
+  return {
+    push(id: string) {
+      heap.push(id);
+      for (let i = heap.length - 1; rank && i > 0 && below(i, (i - 1) >> 1); i = (i - 1) >> 1) {
+        swap(i, (i - 1) >> 1);
+      }
+    },
+    take(): string | undefined {
+      if (!rank || heap.length < 2) return heap.pop();
+      const top = heap[0];
+      heap[0] = heap.pop()!;
+      for (let i = 0; ;) {
+        const [l, r] = [2 * i + 1, 2 * i + 2];
+        let m = i;
+        if (l < heap.length && below(l, m)) m = l;
+        if (r < heap.length && below(r, m)) m = r;
+        if (m === i) return top;
+        swap(i, m);
+        i = m;
+      }
+    },
+  };
 }
 
 /**
