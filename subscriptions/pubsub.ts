@@ -18,8 +18,8 @@ export interface SubscribeOptions {
   /**
    * Runs when the event fans out to subscribers (fanout.ts: the turn after publish() on the
    * in-process bus, as a Redis read returns on the other), before the event enters this
-   * subscriber's buffer, so an event it would not send costs it no memory. Keep it cheap; if it throws, that subscriber ends with the
-   * error and nobody else notices. It sees the subscriber's events in the order the subscriber
+   * subscriber's buffer, so an event it would not send costs it no memory. Keep it cheap; if
+   * it throws, that subscriber ends with the error and nobody else notices. It sees the subscriber's events in the order the subscriber
    * gets them, so it may keep state: a resumed one's history first, then the live events that
    * arrived while the history loaded (these wait for it unfiltered, within `maxBuffered`).
    */

@@ -20,8 +20,8 @@ const TOKEN = 'lag-scrape-token';
 const LAG = 'agent_platform_subscription_delivery_lag_seconds';
 
 /**
- * The metrics of live events. `subscription_delivery_lag_seconds` on the default (in-process) event bus: the time from an
- * event's publication to its result's sending. It once counted from the bus's creation (an
+ * The metrics of live events. `subscription_delivery_lag_seconds` on the default (in-process)
+ * event bus: the time from an event's publication to its result's sending. It once counted from the bus's creation (an
  * in-process event id begins with the process's start, not its publication), so every event
  * of a server up for an hour showed an hour's lag.
  */

@@ -83,7 +83,7 @@ export class BudgetService {
   }
 }
 
-/** The budget's target: the tenant itself for TENANT, else the id given (BAD_USER_INPUT if none). */
+/** A budget's target: the tenant for TENANT, else the id given (BAD_USER_INPUT if none). */
 function targetOf(
   operation: string,
   tenantId: string,
