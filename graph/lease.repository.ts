@@ -59,11 +59,14 @@ export async function expireLeases(tx: Tx, tenants: TenantScope = null): Promise
       // points OF at a task, only runs have a status.
       OPTIONAL MATCH (t)<-[:OF]-(r {status: 'RUNNING'})
       SET r.status = 'ABANDONED', r.endedAt = datetime(), r.error = 'lease expired: worker ' + t.leaseOwner + ' stopped answering'
-      WITH t, t.leaseOwner AS worker, collect(r.id) AS runIds
+      WITH t, t.leaseOwner AS worker, collect(r.id) AS runIds,
+           collect([(r)-[:BY]->(a:Agent) | a.id][0]) AS runAgents
       SET t.status = CASE WHEN t.attempts >= t.maxAttempts THEN 'FAILED' ELSE 'READY' END,
           t.error = 'lease expired: worker ' + worker + ' stopped answering',
           t.leaseOwner = null, t.leaseExpiresAt = null, t.updatedAt = datetime()
-      RETURN t, worker, runIds, [(t)-[:ASSIGNED_TO]->(a:Agent) | a.id][0] AS agentId`,
+      // The agent the lost attempt ran with (the task's may have been reassigned since).
+      RETURN t, worker, runIds,
+             coalesce(runAgents[0], [(t)-[:ASSIGNED_TO]->(a:Agent) | a.id][0]) AS agentId`,
     params: { tenants },
   });
   return rows.map((r) => ({

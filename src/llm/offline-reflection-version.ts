@@ -41,7 +41,7 @@ export function imperativeRules(text: string): string[] {
 
 /** The current instructions, between the prompt's `<<<` and `>>>` lines. */
 function currentInstructions(input: string): string {
-  const m = /<<<\n([\s\S]*?)\n?>>>/.exec(input);
+  const m = /^Current instructions:\n<<<\n([\s\S]*?)\n?>>>/m.exec(input);
   return (m?.[1] ?? '').trim();
 }
 

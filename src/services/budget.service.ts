@@ -90,7 +90,7 @@ function targetOf(
   scope: BudgetScope,
   targetId: string | null | undefined,
 ): string {
-  const id = scope === BudgetScope.TENANT ? (targetId ?? tenantId) : targetId;
+  const id = scope === BudgetScope.TENANT ? targetId || tenantId : targetId;
   if (!id) {
     throw new BadInputError(
       `${operation} with scope ${scope} needs the id of ${scope === BudgetScope.AGENT ? 'the agent' : 'the root task'}`,
