@@ -49,12 +49,13 @@ const STOP_WORDS = new Set(
 /**
  * The text without stop words, for indexes whose analyzer keeps them (standard-no-stop-words):
  * "what is the revenue of Acme" -> "revenue Acme", so a question's small words do not make
- * every document of the tenant a hit. Text with nothing but stop words stays as it is.
+ * every document of the tenant a hit. Text with no other word (`to be`, `the "`) stays as it
+ * is: punctuation alone would make an empty query.
  */
 export function withoutStopWords(text: string): string {
   const words = text.split(/\s+/).filter(Boolean);
   const kept = words.filter((w) => !STOP_WORDS.has(w.toLowerCase().replace(/[^\p{L}\p{N}]/gu, '')));
-  return kept.length > 0 ? kept.join(' ') : text;
+  return kept.some((w) => /[\p{L}\p{N}]/u.test(w)) ? kept.join(' ') : text;
 }
 
 /**

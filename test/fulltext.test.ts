@@ -83,5 +83,9 @@ describe('withoutStopWords', () => {
 
   it('keeps text made of nothing but stop words, so there is still something to search for', () => {
     expect(withoutStopWords('to be or not to be')).toBe('to be or not to be');
+    // Stop words and punctuation only: what is left has no word, so the words stay.
+    for (const text of ['the "', 'is \\', 'of ?!']) {
+      expect(luceneQuery(withoutStopWords(text)), text).not.toBe('');
+    }
   });
 });

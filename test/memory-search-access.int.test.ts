@@ -130,6 +130,10 @@ describe('searchMemory', () => {
       { authorization: `Bearer ${viewer}` },
     );
     expect(res.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    // Stop words and a lone quote or backslash: searched as written, never a 500.
+    for (const query of ['the "', 'of \\']) {
+      await expect(memory.search(newTenant(), { query, view: adminView() })).resolves.toEqual([]);
+    }
   });
 
   it('answers over GraphQL with score parts and provenance', async () => {
