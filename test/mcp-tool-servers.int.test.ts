@@ -114,6 +114,24 @@ describe('MCP tool servers', () => {
     expect((await codeOf({ name: 'ftp', transport: 'HTTP', url: 'ftp://example.com' }))[0]).toBe(
       'BAD_USER_INPUT',
     );
+    // Credentials in the URL would be shown to every key that reads toolServers.
+    const withCredentials = http.url.replace('://', '://user:secret@');
+    const [creds, credsWhy] = await codeOf({
+      name: 'creds',
+      transport: 'HTTP',
+      url: withCredentials,
+    });
+    expect(creds).toBe('BAD_USER_INPUT');
+    expect(credsWhy).toMatch(/user name or password.*header/);
+    // A field of the other transport is a mistake to say, not to store.
+    const [mixed, mixedWhy] = await codeOf({
+      name: 'mixed',
+      transport: 'HTTP',
+      url: http.url,
+      command: 'npx',
+    });
+    expect(mixed).toBe('BAD_USER_INPUT');
+    expect(mixedWhy).toMatch(/command and args apply to STDIO servers only/);
     const [env, envWhy] = await codeOf({
       name: 'leaky',
       transport: 'HTTP',

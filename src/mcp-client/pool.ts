@@ -33,6 +33,9 @@ export function connectProblem(
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
     return 'url must be an http:// or https:// URL, e.g. https://mcp.example.com/mcp';
+  // Every key that reads toolServers sees the url; fetch refuses such a URL anyway.
+  if (url.username || url.password)
+    return 'url must not carry a user name or password: send them as a header instead, e.g. headers: [{ name: "Authorization", value: "Basic …" }] (sealed, never shown)';
   const host = url.hostname.toLowerCase();
   if (cfg.httpAllowHosts) {
     return cfg.httpAllowHosts.includes(host)

@@ -230,6 +230,10 @@ export class ToolServerService {
       );
     if (next.transport === ToolServerTransport.HTTP && !next.url)
       throw new BadInputError('an HTTP server needs url, e.g. https://mcp.example.com/mcp');
+    const http = next.transport === ToolServerTransport.HTTP;
+    if (http && (input.command != null || (input.args?.length ?? 0) > 0))
+      throw new BadInputError('command and args apply to STDIO servers only');
+    if (!http && input.url != null) throw new BadInputError('url applies to HTTP servers only');
     const problem = connectProblem(next, this.pool.cfg);
     if (problem) throw new BadInputError(problem);
     if (next.timeoutMs < 100 || next.timeoutMs > MAX_TIMEOUT_MS)
