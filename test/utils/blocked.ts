@@ -3,14 +3,15 @@ import { eventually } from './engine-steps.js';
 
 /**
  * Resolves once a transaction whose parameters hold `name: value` (or whose statement contains
- * `query`) waits for a lock (Neo4j's SHOW TRANSACTIONS): the race suites hold one writer's
- * transaction open until the other waits for it, then commit, so the interleaving they test
- * happens every time.
+ * `query`) waits for a lock (Neo4j's SHOW TRANSACTIONS), or `count` of them do: the race suites
+ * hold one writer's transaction open until the others wait for it, then commit, so the
+ * interleaving they test happens every time.
  */
 export async function untilBlocked(
   graph: Graph,
   what: string,
   waiting: { name: string; value: string | number } | { query: string },
+  count = 1,
 ): Promise<void> {
   const { name = null, value = null, query = null } = waiting as Record<string, unknown>;
   await eventually(what, async () => {
@@ -23,6 +24,6 @@ export async function untilBlocked(
         params: { name, value, query },
       }),
     );
-    return rows.some((r) => r.status.startsWith('Blocked'));
+    return rows.filter((r) => r.status.startsWith('Blocked')).length >= count;
   });
 }

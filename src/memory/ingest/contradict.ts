@@ -92,3 +92,37 @@ export function decide(fact: Incoming, current: readonly Fact[]): Verdict {
   if (isSingleValued(fact.predicate, fact.value)) return { kind: 'new', ends: candidates, ask: [] };
   return { kind: 'new', ends: [], ask: candidates };
 }
+
+/** A fact ended by a newer one: valid until `validUntil`, REPLACED_BY `replacedById`. */
+export interface Ending {
+  id: string;
+  replacedById: string;
+  validUntil: string | null;
+}
+
+/**
+ * New facts decided again, at commit and under their subjects' locks, against the current facts
+ * another episode committed since they were decided: a value said again is confirmed instead of
+ * written twice, and a single value ends the one it replaces. A free-text contradiction would
+ * need the judge, a model call, which has no place inside the commit: the next episode's.
+ */
+export function redecide<F extends Incoming & { id: string; validFrom: string | null }>(
+  facts: readonly F[],
+  committedSince: readonly Fact[],
+): { kept: F[]; confirmed: string[]; ends: Ending[] } {
+  const kept: F[] = [];
+  const confirmed: string[] = [];
+  const ends: Ending[] = [];
+  for (const fact of facts) {
+    const verdict = decide(fact, committedSince);
+    if (verdict.kind === 'confirm') {
+      confirmed.push(verdict.factId);
+      continue;
+    }
+    kept.push(fact);
+    for (const old of verdict.ends) {
+      ends.push({ id: old.id, replacedById: fact.id, validUntil: fact.validFrom });
+    }
+  }
+  return { kept, confirmed, ends };
+}

@@ -17,7 +17,7 @@ import type { Emit } from '../../services/unit-of-work.js';
 import type { Tx } from '../../../graph/cypher.js';
 import type { Embedder } from '../embeddings/embedder.js';
 import { normaliseName } from '../normalise.js';
-import { decide } from './contradict.js';
+import { decide, redecide } from './contradict.js';
 import { extract, judge, type Extraction } from './extract.js';
 import { ingestionModel, type IngestionModelDeps } from './model.js';
 import { mentionsOf, neighbourhood } from './mentions.js';
@@ -287,16 +287,28 @@ async function run(
       newFacts.map((f) => f.id),
     );
     const again = new Set(known.map((f) => f.id));
-    const facts = newFacts
+    const decided = newFacts
       .filter((f) => !again.has(f.id))
       .map((f) => ({
         ...f,
         subjectId: standing(f.subjectId),
         objectId: f.objectId ? standing(f.objectId) : null,
       }));
+    // Episodes about the same subjects are ingested at once: one may have committed since
+    // step 4 read their facts. Decided again here, under the subjects' locks taken above.
+    const readBefore = new Set(current.map((f) => f.id));
+    const subjects = [...new Set(decided.map((f) => f.subjectId))];
+    const since = (await factsRepo.currentFactsOf(tx, tenantId, subjects)).filter(
+      (f) => !readBefore.has(f.id),
+    );
+    const { kept: facts, confirmed, ends: replaced } = redecide(decided, since);
     await factsRepo.createFacts(tx, tenantId, facts);
-    await factsRepo.confirmFacts(tx, tenantId, confirms);
-    const ending = ends.filter((e) => !again.has(e.replacedById));
+    await factsRepo.confirmFacts(tx, tenantId, [
+      ...confirms,
+      ...confirmed.map((factId) => ({ factId, episodeId: episode.id })),
+    ]);
+    const written = new Set(facts.map((f) => f.id));
+    const ending = [...ends.filter((e) => written.has(e.replacedById)), ...replaced];
     const factsEnded = ending.length > 0 ? await factsRepo.endFacts(tx, tenantId, ending) : 0;
     if (embedder) {
       const rows = <T extends { id: string; vector: number[] | null }>(xs: T[]) =>
