@@ -109,6 +109,16 @@ describe.skipIf(!CHROMIUM)('the console', () => {
     await page.close();
   });
 
+  it('says a key with characters no key has is not valid, not that the API is away', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+    errors.push(...collectPageErrors(page));
+    await page.goto(base);
+    await page.getByLabel('API key').fill('ap_😀');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/not valid/);
+    await page.close();
+  });
+
   it('creates a team with the wizard, runs a task whose plan a person approves, and shows its DAG complete live', async () => {
     const page = await signedIn(server.adminKey);
     // A refused input is explained in words, with what to do, and the wizard keeps its place.
@@ -326,15 +336,15 @@ describe.skipIf(!CHROMIUM)('the console', () => {
     const page = await signedIn(secret);
     await goTo(page, 'Tasks');
     await page.getByRole('heading', { name: 'Tasks', level: 1 }).waitFor();
+    await page.waitForTimeout(500); // its subscriptions open
     const revoked = await server.gql(`mutation($id: ID!) { revokeApiKey(id: $id) { id } }`, {
       id: apiKey.id,
     } as never);
     expect(revoked.errors).toBeUndefined();
-    await page.getByLabel('Title').fill('After the revocation');
-    await page.getByRole('button', { name: 'Submit task' }).click();
-    await page.getByLabel('API key').waitFor();
+    // No request of the page's own: the live socket's refusal (4403) alone signs it out.
+    await page.getByLabel('API key').waitFor({ timeout: LIVE_MS });
     await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/revoked/i);
-    await page.waitForTimeout(500); // the live socket's refusal, if it were to throw
+    await page.waitForTimeout(500); // the socket's disposal, if it were to throw
     await page.close();
   });
 

@@ -97,10 +97,15 @@ export function createApi(apiKey: string, events: ApiEvents): Api {
       shouldRetry: (e) => (e as { code?: number } | null)?.code !== 4403,
       on: {
         connected: () => live(true),
-        // 1000: closed on purpose (signed out); 4403: the key, which signs out.
+        // 1000: closed on purpose (signed out); 4403: the key was refused, which signs out.
         closed: (e) => {
           const code = (e as { code?: number } | null)?.code;
-          if (code !== 1000 && code !== 4403) live(false);
+          if (code === 4403 && !closed) {
+            const message = 'The API refused this key: it has been revoked or has expired';
+            events.onUnauthenticated(
+              new ApiError(message, 'UNAUTHENTICATED', adviceFor('UNAUTHENTICATED')),
+            );
+          } else if (code !== 1000) live(false);
         },
       },
     }));
@@ -113,6 +118,9 @@ export function createApi(apiKey: string, events: ApiEvents): Api {
 
   return {
     async request(doc, variables) {
+      // A header carries printable ASCII only (fetch throws otherwise): no key has anything else.
+      if (!/^[\x21-\x7e]+$/.test(apiKey))
+        return fail('This API key is not valid', 'UNAUTHENTICATED');
       let res: Response;
       try {
         res = await fetch('/graphql', {
