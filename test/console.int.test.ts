@@ -297,6 +297,23 @@ describe.skipIf(!CHROMIUM)('the console', () => {
     await page.close();
   });
 
+  it('fits every screen in the window, a phone’s too: nothing to scroll sideways', async () => {
+    const page = await signedIn(server.adminKey);
+    for (const width of [1280, 400]) {
+      await page.setViewportSize({ width, height: 860 });
+      for (const screen of ['Organisation', 'Tasks', 'Chat', 'Knowledge', 'Performance']) {
+        await goTo(page, screen);
+        await page.getByRole('heading', { name: screen, level: 1 }).waitFor();
+        await expect.poll(() => page.getByText('Loading…').count(), { timeout: LIVE_MS }).toBe(0);
+        const overflow = await page.evaluate(
+          () => document.documentElement.scrollWidth - window.innerWidth,
+        );
+        expect(overflow, `${screen} at ${width} px`).toBeLessThanOrEqual(0);
+      }
+    }
+    await page.close();
+  });
+
   it('shows a VIEWER every screen but no button that would be refused', async () => {
     const page = await signedIn(await server.keyFor(Role.VIEWER));
     // Every control that runs a mutation (or opens a form for one), by its accessible name.
