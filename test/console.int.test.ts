@@ -257,6 +257,20 @@ describe.skipIf(!CHROMIUM)('the console', () => {
       .toContainEqual(expect.stringContaining('Ingested Acme notes'));
     await page.getByLabel('Search knowledge').fill('report');
     await page.getByRole('button', { name: 'Search', exact: true }).click();
+    // The provenance of the last hit opens where it is seen, in a short window too.
+    await page.getByLabel('Search knowledge').fill('Acme rockets Denver Coyote');
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    await page.setViewportSize({ width: 1280, height: 420 });
+    const open = page.getByRole('button', { name: 'Provenance' });
+    await open.first().waitFor({ timeout: LIVE_MS });
+    await open.last().click();
+    const panel = page.getByRole('region', { name: 'Provenance' });
+    await expect
+      .poll(() => panel.evaluate((el) => el.getBoundingClientRect().top))
+      .toBeGreaterThanOrEqual(0);
+    expect(await panel.evaluate((el) => el.getBoundingClientRect().top)).toBeLessThan(420);
+    await page.getByRole('button', { name: 'Close' }).click();
+    await page.setViewportSize({ width: 1280, height: 860 });
     await expectAccessible(page);
     await shot(page, 'knowledge');
     await goTo(page, 'Performance');

@@ -74,10 +74,19 @@ const KnowledgeDetailQuery = graphql(`
 
 export function ProvenancePanel(props: { selection: Selection; onClose(): void }) {
   const { selection } = props;
+  // Opened from a hit far down the list: brought into view, its heading focused.
+  const panel = useRef<HTMLElement>(null);
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    panel.current?.scrollIntoView({ block: 'start' });
+    heading.current?.focus({ preventScroll: true });
+  }, [selection]);
   return (
-    <section aria-label="Provenance" className="panel">
+    <section aria-label="Provenance" className="panel" ref={panel}>
       <div className="row">
-        <h2 className="grow">Provenance</h2>
+        <h2 className="grow" ref={heading} tabIndex={-1}>
+          Provenance
+        </h2>
         <button type="button" className="secondary" onClick={props.onClose}>
           Close
         </button>

@@ -371,7 +371,10 @@ function LiveOutput({
     <section aria-label="Live output" className="panel">
       <h2>Live output</h2>
       {shown.length === 0 && (
-        <p className="muted">No output yet: tokens appear here while agents work.</p>
+        <p className="muted">
+          Nothing streamed since this page opened: tokens appear here as agents write them. What a
+          step wrote before is its result.
+        </p>
       )}
       {shown.map((s) => (
         <div key={s.id}>
