@@ -121,12 +121,12 @@ describe.skipIf(!CHROMIUM)('the console', () => {
 
   it('creates a team with the wizard, runs a task whose plan a person approves, and shows its DAG complete live', async () => {
     const page = await signedIn(server.adminKey);
-    // A refused input is explained in words, with what to do, and the wizard keeps its place.
+    // A name left empty is refused on its own step, not two steps later by the API.
     await page.getByRole('button', { name: 'New agent' }).click();
     await page.getByRole('button', { name: 'Next' }).click();
-    await page.getByRole('button', { name: 'Next' }).click();
-    await page.getByRole('button', { name: 'Create agent' }).click();
-    await expect.poll(() => page.getByRole('alert').textContent()).toContain('Correct the fields');
+    expect(await page.getByText('Step 1 of 3').count()).toBe(1);
+    const missing = (el: unknown) => (el as { validity: { valid: boolean } }).validity.valid;
+    expect(await page.getByLabel('Name').evaluate(missing)).toBe(false);
     await page.getByRole('button', { name: 'Cancel' }).click();
     for (const [name, role, capabilities] of [
       ['Chief', 'Chief of Staff', ''],
@@ -148,6 +148,14 @@ describe.skipIf(!CHROMIUM)('the console', () => {
         .first()
         .waitFor();
     }
+    // What the API refuses is explained in words, with what to do; the wizard keeps its place.
+    await page.getByRole('button', { name: 'New agent' }).click();
+    await page.getByLabel('Name').fill('Chief');
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByRole('button', { name: 'Create agent' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('already exists');
+    await page.getByRole('button', { name: 'Cancel' }).click();
     await expectAccessible(page);
     await shot(page, 'organisation');
 

@@ -80,6 +80,9 @@ export function AgentWizard(props: {
             <input
               id="new-agent-name"
               autoFocus
+              required
+              // Spaces alone are no name: refused here, on its own step.
+              pattern=".*\S.*"
               maxLength={100}
               value={name}
               onChange={(e) => setName(e.target.value)}
