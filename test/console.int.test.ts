@@ -327,8 +327,9 @@ describe.skipIf(!CHROMIUM)('the console', () => {
         await goTo(page, screen);
         await page.getByRole('heading', { name: screen, level: 1 }).waitFor();
         await expect.poll(() => page.getByText('Loading…').count(), { timeout: LIVE_MS }).toBe(0);
+        // Plain JavaScript, run in the page (the test's TypeScript has no DOM types).
         const overflow = await page.evaluate(
-          () => document.documentElement.scrollWidth - window.innerWidth,
+          'document.documentElement.scrollWidth - window.innerWidth',
         );
         expect(overflow, `${screen} at ${width} px`).toBeLessThanOrEqual(0);
       }
