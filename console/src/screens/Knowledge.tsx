@@ -7,12 +7,12 @@ import { ErrorNote } from '../components/ErrorNote';
 import { GraphView, type GraphNode, type GraphRel } from '../components/GraphView';
 import {
   ProvenancePanel,
-  UploadDocument,
   fmtDate,
   pct,
   type MemoryProvenanceView,
   type Selection,
 } from './KnowledgeParts';
+import { UploadDocument } from './UploadDocument';
 
 // What a list shows of an item: its content and its provenance (agent, task).
 graphql(`
