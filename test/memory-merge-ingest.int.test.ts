@@ -6,10 +6,12 @@ import { ingestHelpers, startIngestServer } from './utils/memory-ingest-fixtures
 import type { TestServer } from './utils/server.js';
 
 /*
- * A person's merge while an episode about the merged entity is ingested (memory-api: merges at
- * rest; entity-merge-races: merges at once). Ingestion resolves names to entities, then commits;
- * an entity merged away in between must not take the episode's mention and facts, where
- * memory no longer looks: its survivor does.
+ * What changes while an episode is ingested (it reads, asks its models, then commits). A
+ * person's merge of the entity it is about (memory-api: merges at rest; entity-merge-races:
+ * merges at once): an entity merged away in between must not take the episode's mention and
+ * facts, where memory no longer looks: its survivor does. And other episodes about the same
+ * subject (MEMORY_INGESTION_CONCURRENCY): read before another's commit, two left two current
+ * revenues, or the same one twice; each now decides again at commit, under the subject's lock.
  */
 
 const embedder = new OfflineEmbedder();
@@ -64,4 +66,44 @@ it("writes an episode's mention and facts to the survivor of a merge made meanwh
     { id: second.id },
   );
   expect(subjects).toEqual([{ id: quuxly }]);
+});
+
+it('keeps one current value of a single-valued fact when its episodes commit at once', async () => {
+  await note('Initrode Corp revenue is 1M.');
+  await ingestPending();
+  const [subject] = await rows<{ id: string }>(
+    `MATCH (f:Fact {tenantId: $tenantId, predicate: 'revenue'})-[:SUBJECT]->(n)
+     WHERE f.text STARTS WITH 'Initrode' RETURN n.id AS id`,
+  );
+  const initrode = subject!.id;
+  for (const value of ['5M', '5M', '7M']) await note(`Initrode Corp revenue is ${value}.`);
+
+  // Each of the three has read the facts (1M current) and waits to commit behind this lock.
+  let ingesting: Promise<void> | undefined;
+  await server.graph.write(async (tx) => {
+    await lockEntities(tx, server.tenantId, [initrode]);
+    ingesting = ingestPending();
+    await untilBlocked(
+      server.graph,
+      'the three ingestions to wait for the subject',
+      { name: 'tenantId', value: server.tenantId },
+      3,
+    );
+  });
+  await ingesting;
+
+  const current = await rows<{ text: string }>(
+    `MATCH (:Entity {id: $id})<-[:SUBJECT]-(f:Fact {predicate: 'revenue'})
+     WHERE f.expiredAt IS NULL AND f.validUntil IS NULL
+     RETURN f.text AS text`,
+    { id: initrode },
+  );
+  expect(current).toHaveLength(1);
+  // What was replaced stays, ended: the first revenue, and any value the last one replaced.
+  const ended = await rows<{ text: string }>(
+    `MATCH (:Entity {id: $id})<-[:SUBJECT]-(f:Fact {predicate: 'revenue'})
+     WHERE f.validUntil IS NOT NULL RETURN f.text AS text`,
+    { id: initrode },
+  );
+  expect(ended.map((f) => f.text)).toContain('Initrode Corp revenue: 1M');
 });
