@@ -256,6 +256,28 @@ describe('model call records', () => {
     expect(failed.responseModel).toBeUndefined();
   });
 
+  it("records a streamed answer's model as the server names it", async () => {
+    const rt = createAgentRuntime({ uow: server.services.uow, llm: local, logger: server.logger });
+    const model = () => rt.model({ purpose: 'synthesis' }, step, 'synthesis');
+    answers.push({ model: WEIGHTS, content: 'Streamed', prompt: 40, completion: 4 });
+    let text = '';
+    for await (const chunk of await model().stream('Hi')) text += String(chunk.content);
+    // invoke() streams too when a callback prefers it, as a step's token publisher does.
+    answers.push({ model: WEIGHTS, content: 'Invoked', prompt: 30, completion: 3 });
+    const tokens: string[] = [];
+    const preferStreaming = {
+      lc_prefer_streaming: true,
+      handleLLMNewToken: (t: string) => void tokens.push(t),
+    };
+    const invoked = await model().invoke('Hi', { callbacks: [preferStreaming] });
+    expect([text, invoked.content, tokens.join('')]).toEqual(['Streamed', 'Invoked', 'Invoked']);
+    const rows = (await calls('synthesis')).map((r) => r.c);
+    expect(rows.map((c) => [c.promptTokens, c.model, c.responseModel])).toEqual([
+      [40, 'qwen2.5:0.5b', WEIGHTS],
+      [30, 'qwen2.5:0.5b', WEIGHTS],
+    ]);
+  });
+
   it('prices cached prompt tokens at the cached-input price', async () => {
     const prices = {
       'qwen2.5:0.5b': PRICE,

@@ -279,11 +279,17 @@ export function usageOf(output: LLMResult): { prompt: number; completion: number
   };
 }
 
-/** The model the response names (response_metadata.model_name), if any. */
+/**
+ * The model the response names, if any: response_metadata.model_name, or for an answer that
+ * invoke() streamed (a callback preferring streaming) its generation's generationInfo, where
+ * @langchain/openai puts the last chunk's model.
+ */
 export function modelOf(output: LLMResult): string | undefined {
-  for (const m of answers(output)) {
-    const name = m.response_metadata?.model_name;
-    if (typeof name === 'string' && name.trim() !== '') return name;
+  for (const g of output.generations.flat()) {
+    const message = (g as Partial<ChatGeneration>).message as Answer | undefined;
+    for (const name of [message?.response_metadata?.model_name, g.generationInfo?.model_name]) {
+      if (typeof name === 'string' && name.trim() !== '') return name;
+    }
   }
   return undefined;
 }
