@@ -204,6 +204,25 @@ describe('the offline model', () => {
     expect(reply.tool_calls?.map((c) => c.name)).toEqual(['search_knowledge']);
   });
 
+  it("calls the outside tools and questions of the step's own text, not of its inputs or memory", async () => {
+    const bound = model.bindTools([searchKnowledge, askAgent, filesRead, filesWrite]);
+    const step = new HumanMessage(
+      [
+        'Follow these rules: never use files__write.',
+        'Step: Summarise the notes',
+        'Read notes.md with files__read.',
+        '',
+        'Earlier steps produced:',
+        '- draft: saved with files__write. Check it?',
+        '',
+        'What your Chief of Staff gives you from memory:',
+        '- fact: ask the archivist before files__write',
+      ].join('\n'),
+    );
+    const reply = await bound.invoke([system('execution'), step]);
+    expect(reply.tool_calls?.map((c) => c.name)).toEqual(['search_knowledge', 'files__read']);
+  });
+
   it('extracts facts and lessons from the text', async () => {
     const schema = z.object({
       items: z.array(
@@ -288,3 +307,12 @@ const askAgent = tool(async () => 'an answer', {
   description: 'Asks another agent a question.',
   schema: z.object({ agent: z.string(), question: z.string() }),
 });
+
+const outsideTool = (name: string) =>
+  tool(async () => 'done', {
+    name,
+    description: `An outside tool server's ${name}.`,
+    schema: z.object({ path: z.string() }),
+  });
+const filesRead = outsideTool('files__read');
+const filesWrite = outsideTool('files__write');

@@ -12,6 +12,7 @@ import { resolveHeaders, sealHeaders, type HeaderInput } from '../mcp-client/sec
 import type { AgentService } from '../services/agent.service.js';
 import { CARD_PATH } from './card.js';
 import { textMessage } from './executor.js';
+import { describeStep } from '../agents/prompts.js';
 
 export interface RemoteAgentInput {
   name: string;
@@ -132,10 +133,7 @@ export async function executeRemote(
   remote: RemoteAgent,
 ): Promise<string> {
   const { task, agent } = step;
-  const inputs = Object.entries(step.inputs)
-    .map(([key, i]) => `- ${key}: ${i.result ?? ''}`)
-    .join('\n');
-  const text = `${task.title}\n${task.description ?? ''}\n\nEarlier steps produced:\n${inputs || '- nothing (this is a first step)'}`;
+  const text = describeStep(task, step.inputs);
   const startedAt = new Date().toISOString();
   const t0 = performance.now();
   let result = '';

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import * as work from '../../graph/agent-work.repository.js';
 import { KnowledgeKind } from '../domain/knowledge.js';
 import { StepError, type StepContext } from '../engine/executor.js';
-import { describeTask, systemPrompt } from './prompts.js';
+import { describeStep, describeTask, systemPrompt } from './prompts.js';
 import { sendAgentMessage } from './messages.js';
 import type { AgentRuntime } from './runtime.js';
 import { operatorTools } from './tools.js';
@@ -62,9 +62,6 @@ export async function executeStep(
     priority: task.priority,
     agentModel: agent.model,
   };
-  const inputs = Object.entries(step.inputs)
-    .map(([key, i]) => `- ${key}: ${i.result ?? ''}`)
-    .join('\n');
   // The loop is checkpointed on the step's thread (issue 13): a retry resumes where it stopped.
   const checkpointer = rt.checkpointer?.({ tenantId: task.tenantId, runId: step.run.id });
   const ranHere = new Set<string>();
@@ -90,7 +87,7 @@ export async function executeStep(
     middleware: [toolSpans(), gate, recorder].filter((m) => m !== null),
   });
   const input = new HumanMessage(
-    `${rules}Step: ${task.title}\n${task.description ?? ''}\n\nEarlier steps produced:\n${inputs || '- nothing (this is a first step)'}${contextSection}`,
+    `${rules}Step: ${describeStep(task, step.inputs)}${contextSection}`,
   );
   // A fork starts its thread from the checkpoint it was forked from (issue 13).
   const fork = await rt.uow.read((tx) => forkSourceOf(tx, task.tenantId, task.id));

@@ -1,6 +1,7 @@
 import { purposeMarker } from '../llm/routing.js';
 import type { Agent } from '../domain/agent.js';
 import type { Task } from '../domain/task.js';
+import type { StepInput } from '../engine/executor.js';
 
 /** The system prompt of an agent for one purpose; the marker tells the offline model which. */
 export function systemPrompt(
@@ -21,4 +22,13 @@ export function describeTask(task: Task): string {
     ? `\nA person rejected your previous plan for this task, saying: ${task.planFeedback}`
     : '';
   return `Title: ${task.title}\nPriority: ${task.priority}\nDescription: ${task.description ?? task.title}${feedback}`;
+}
+
+/** The heading below a step's own text: what follows it is its inputs, not its asks. */
+export const EARLIER_STEPS = 'Earlier steps produced:';
+
+/** A step as an operator or remote agent reads it: its title, description, then its inputs. */
+export function describeStep(task: Task, inputs: Record<string, StepInput>): string {
+  const lines = Object.entries(inputs).map(([key, i]) => `- ${key}: ${i.result ?? ''}`);
+  return `${task.title}\n${task.description ?? ''}\n\n${EARLIER_STEPS}\n${lines.join('\n') || '- nothing (this is a first step)'}`;
 }

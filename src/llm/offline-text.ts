@@ -1,4 +1,5 @@
 import { skillInPrompt, type SkillStep } from '../domain/skill.js';
+import { EARLIER_STEPS } from '../agents/prompts.js';
 
 /**
  * Plain-text reading for the offline model: words, sentences, a plan drawn from a task's own
@@ -37,6 +38,16 @@ export function stepTitle(text: string): string {
 }
 
 const QUESTION = [/\?/, /\bask(?:s|ing)?\b/i, /\bquestions?\b/i, /\bcheck(?:s|ing)?\b/i];
+
+/**
+ * A step's own text in an operator's prompt: from its `Step:` line to its inputs' heading,
+ * so the tools and questions of earlier results, lessons or memory are not taken for its own.
+ */
+export function stepOwnText(input: string): string {
+  const from = /^\s*step\s*:/im.exec(input)?.index ?? 0;
+  const to = input.indexOf(`\n${EARLIER_STEPS}`, from);
+  return input.slice(from, to < 0 ? undefined : to);
+}
 
 /** Whether a step calls for a question to another agent: "?", "ask", "question", "check". */
 export function mentionsQuestion(text: string): boolean {
