@@ -165,6 +165,19 @@ describe('MCP tool servers', () => {
     expect(removed.data).toEqual({ removeToolServer: true });
   });
 
+  it('refuses a name with "__" (or a trailing "_"), the separator of its tools\' names', async () => {
+    // "a__b" with tool "c" and "a" with tool "b__c" would both be offered as a__b__c.
+    for (const name of ['team__docs', 'docs__', 'docs_']) {
+      const res = await gql(ADD, { input: { name, transport: 'HTTP', url: http.url } });
+      expect(res.errors?.[0]?.extensions?.code, name).toBe('BAD_USER_INPUT');
+      expect((res.errors?.[0] as { message?: string })?.message, name).toMatch(
+        /must not contain "__".*separates .*server__tool/,
+      );
+    }
+    const listed = await gql<{ toolServers: { name: string }[] }>(`{ toolServers { name } }`);
+    expect(listed.data!.toolServers.map((s) => s.name)).not.toContain('team__docs');
+  });
+
   it('saves a server whose listing outlasts the request, with the reason, inside the request’s time', async () => {
     // An endpoint that takes the connection and never answers, and an API whose requests
     // have 2 s: the listing would wait for the 30 s connect timeout.

@@ -100,7 +100,20 @@ export function isDestructive(a: McpToolAnnotations | undefined | null): boolean
 }
 
 /** A server's name: what prefixes its tools' names for the model (`fixture__echo`). */
-export const SERVER_NAME = /^[a-z][a-z0-9_-]{0,29}$/;
+const SERVER_NAME = /^[a-z][a-z0-9_-]{0,29}$/;
+
+/**
+ * Why a server's name cannot prefix its tools' names, or null. "__" separates the two, so a name
+ * holding it (or ending in "_") makes names that clash: "a__b" with tool "c" and "a" with tool
+ * "b__c" would both be a__b__c, sharing policies and held calls.
+ */
+export function serverNameProblem(name: string): string | null {
+  if (!SERVER_NAME.test(name))
+    return 'name must be 1 to 30 lower-case letters, digits, "_" or "-", starting with a letter (e.g. github); it prefixes the tools\' names';
+  if (name.includes('__') || name.endsWith('_'))
+    return `name must not contain "__" or end with "_", but got ${JSON.stringify(name)}: "__" separates a server's name from its tools' names (server__tool, e.g. docs__search)`;
+  return null;
+}
 
 /** The name a model calls a server's tool by; OpenAI allows [A-Za-z0-9_-]{1,64}. */
 export function mcpToolName(server: string, tool: string): string {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { requestTimeLeft } from '../../graph/deadline.js';
 import * as repo from '../../graph/tool-server.repository.js';
 import { BadInputError, ConflictError, NotFoundError } from '../domain/errors.js';
-import { SERVER_NAME, ToolServerTransport, type ToolServer } from '../domain/tool-server.js';
+import { ToolServerTransport, serverNameProblem, type ToolServer } from '../domain/tool-server.js';
 import type { McpToolPool } from '../mcp-client/pool.js';
 import { connectProblem } from '../mcp-client/pool.js';
 import { sealHeaders, type HeaderInput } from '../mcp-client/secrets.js';
@@ -73,11 +73,8 @@ export class ToolServerService {
   }
 
   async add(tenantId: string, input: ToolServerInput, actor: string): Promise<ToolServer> {
-    if (!SERVER_NAME.test(input.name))
-      throw new BadInputError(
-        'name must be 1 to 30 lower-case letters, digits, "_" or "-", starting with a letter (e.g. github); it prefixes the tools\' names',
-        { name: input.name },
-      );
+    const nameProblem = serverNameProblem(input.name);
+    if (nameProblem) throw new BadInputError(nameProblem, { name: input.name });
     const props = this.check(
       {
         name: input.name,
