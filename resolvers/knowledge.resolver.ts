@@ -25,6 +25,7 @@ import { Knowledge, KnowledgeConnection, KnowledgeHit } from '../schema/knowledg
 import { Task } from '../schema/task.type.js';
 import { PageArgs } from '../schema/page.args.js';
 import type { AppContext } from '../src/context.js';
+import { LIMITS } from '../src/domain/validate.js';
 import { orderToSort, withoutNulls } from './args.js';
 
 @Authorized(Role.VIEWER)
@@ -54,8 +55,7 @@ export class KnowledgeResolver {
   }
 
   @Query(() => [KnowledgeHit], {
-    description:
-      'Full-text search over content and tags, best first. The query is taken literally (no Lucene syntax); 1 to 500 characters.',
+    description: `Full-text search over content and tags, best first. The query is taken literally (no Lucene syntax); 1 to ${LIMITS.search} characters.`,
   })
   searchKnowledge(
     @Arg('query', () => String) query: string,

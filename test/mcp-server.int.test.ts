@@ -5,6 +5,7 @@ import { agentExecutor } from '../src/agents/executor.js';
 import { createAgentRuntime } from '../src/agents/runtime.js';
 import { loadConfig } from '../src/config.js';
 import { Role } from '../src/domain/auth.js';
+import { LIMITS } from '../src/domain/validate.js';
 import { DEFAULT_LIMITS } from '../src/limits/index.js';
 import { startScheduler } from './utils/engine.js';
 import { call, connect, text } from './utils/mcp-client.js';
@@ -193,6 +194,20 @@ describe('the platform as an MCP server', { timeout: 2 * WORKFLOW_MS }, () => {
     const reply = chat.structuredContent as { reply: string | null; conversationId: string };
     expect(reply.reply?.length).toBeGreaterThan(0);
     expect(reply.conversationId).toBeTruthy();
+  });
+
+  it("takes search queries as long as GraphQL's (LIMITS.search), and refuses longer ones itself", async () => {
+    const { tools } = await admin.listTools();
+    for (const name of ['search_knowledge', 'search_memory']) {
+      const query = tools.find((t) => t.name === name)!.inputSchema.properties!.query;
+      expect(query, name).toMatchObject({ maxLength: LIMITS.search });
+      const longest = 'cargo e-bikes '.repeat(LIMITS.search).slice(0, LIMITS.search);
+      const fits = await call(admin, name, { query: longest });
+      expect(fits.isError, text(fits)).toBeFalsy();
+      const over = await call(admin, name, { query: `${longest}x` });
+      expect(over.isError).toBe(true);
+      expect(text(over)).toMatch(/query/);
+    }
   });
 
   it('approves and rejects a plan held for approval', async () => {

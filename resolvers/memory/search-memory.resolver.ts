@@ -6,14 +6,14 @@ import { MemoryHit } from '../../schema/memory/search-memory.type.js';
 import { roleAllows } from '../../src/domain/auth.js';
 import { ForbiddenError } from '../../src/domain/errors.js';
 import type { AppContext } from '../../src/context.js';
+import { LIMITS } from '../../src/domain/validate.js';
 import { adminView, DEFAULT_HITS, MAX_HITS } from '../../src/memory/retrieval/search.js';
 
 @Authorized(Role.VIEWER)
 @Resolver(() => MemoryHit)
 export class SearchMemoryResolver {
   @Query(() => [MemoryHit], {
-    description:
-      "Hybrid search over memory (entities, facts, episodes, knowledge items): full-text (BM25), vector similarity and graph distance from `focusId`, fused by reciprocal rank (k = 60), best first, ties by id. Facts are the current ones, or those valid and known at `asOf`. Agent- and task-private memories need an ADMIN key; other keys see the tenant's shared memory. The query is taken literally, 1 to 500 characters. NOT_FOUND when focusId is not an agent, task or entity.",
+    description: `Hybrid search over memory (entities, facts, episodes, knowledge items): full-text (BM25), vector similarity and graph distance from \`focusId\`, fused by reciprocal rank (k = 60), best first, ties by id. Facts are the current ones, or those valid and known at \`asOf\`. Agent- and task-private memories need an ADMIN key; other keys see the tenant's shared memory. The query is taken literally, 1 to ${LIMITS.search} characters. NOT_FOUND when focusId is not an agent, task or entity.`,
   })
   searchMemory(
     @Arg('query', () => String) query: string,

@@ -1,5 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
+import { LIMITS } from '../domain/validate.js';
 import { registerApprovalTools } from './approvals.js';
 import { STATUS, toolDefiner, type Structured, type ToolContext } from './define-tool.js';
 import { DOCUMENTS } from './operations.js';
@@ -96,7 +97,7 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
       title: 'Search knowledge',
       description: "Searches the organisation's recorded knowledge and lessons, best first.",
       input: {
-        query: z.string().min(1).max(1_000),
+        query: z.string().min(1).max(LIMITS.search),
         first: z.number().int().min(1).max(100).optional().describe('Default 10'),
       },
       output: {
@@ -131,7 +132,7 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
       description:
         "Searches the organisation's memory (entities, facts, episodes and knowledge) by words, meaning and graph distance, fused, best first; asOf reads it as it was then.",
       input: {
-        query: z.string().min(1).max(1_000),
+        query: z.string().min(1).max(LIMITS.search),
         first: z.number().int().min(1).max(50).optional().describe('Default 10'),
         asOf: z.string().datetime().optional().describe('An ISO date-time; now when left out'),
       },
