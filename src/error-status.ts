@@ -2,12 +2,17 @@ import { HeaderMap, type ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError } from 'graphql';
 import { UnauthenticatedError, type AppError } from './domain/errors.js';
 
+/** RFC 6750's challenge when no key was sent: no error code (section 3.1). */
+export const KEY_CHALLENGE = 'Bearer';
+/** RFC 6750's challenge when the key sent is no key (unknown or revoked). */
+export const BAD_KEY_CHALLENGE = 'Bearer error="invalid_token"';
+
 /**
  * Gives an operation's HTTP status from its errors, as clients and load balancers read it:
  * - SERVICE_UNAVAILABLE (Neo4j unreachable: the circuit breaker in graph/breaker.ts): 503 with
  *   a Retry-After header, an outage rather than a 200 with errors;
  * - UNAUTHENTICATED (no key, on a field that needs one; a bad key is refused before execution
- *   with the same answer): 401 with `WWW-Authenticate: Bearer`, as a bad key gets.
+ *   with the same answer): 401 with `WWW-Authenticate: Bearer` (KEY_CHALLENGE).
  */
 export function errorStatusPlugin<C extends object>(): ApolloServerPlugin<C> {
   return {
@@ -23,7 +28,7 @@ export function errorStatusPlugin<C extends object>(): ApolloServerPlugin<C> {
             response.http.headers.set('retry-after', String(Math.max(1, Math.ceil(retryAfter))));
           } else if (errors.some((e) => e.extensions?.code === 'UNAUTHENTICATED')) {
             response.http.status = 401;
-            response.http.headers.set('www-authenticate', 'Bearer');
+            response.http.headers.set('www-authenticate', KEY_CHALLENGE);
           }
         },
       };
@@ -32,8 +37,9 @@ export function errorStatusPlugin<C extends object>(): ApolloServerPlugin<C> {
 }
 
 /**
- * A key refused before any operation runs (unknown or revoked: 401; its address over the rate
- * of failed keys: 429; the key store unreachable: 503), as the error Apollo answers with.
+ * A key refused before any operation runs (unknown or revoked: 401 with BAD_KEY_CHALLENGE; its
+ * address over the rate of failed keys: 429; the key store unreachable: 503), as the error
+ * Apollo answers with; its headers are in extensions.http, which /mcp and /a2a copy too.
  */
 export function keyRefusal(err: AppError): GraphQLError {
   const status =
@@ -41,7 +47,7 @@ export function keyRefusal(err: AppError): GraphQLError {
   const retryAfter = err.details.retryAfterSeconds;
   const headers = new HeaderMap();
   if (retryAfter !== undefined) headers.set('retry-after', String(retryAfter));
-  if (status === 401) headers.set('www-authenticate', 'Bearer');
+  if (status === 401) headers.set('www-authenticate', BAD_KEY_CHALLENGE);
   return new GraphQLError(err.message, {
     extensions: { ...err.details, code: err.code, http: { status, headers } },
   });

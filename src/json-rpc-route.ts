@@ -3,6 +3,7 @@ import type { ApolloServer } from '@apollo/server';
 import { GraphQLError } from 'graphql';
 import type { Graph } from '../graph/graph.js';
 import type { AppContext } from './context.js';
+import { KEY_CHALLENGE } from './error-status.js';
 import { readBody } from './http-handler.js';
 import { bodyTimeoutError, requestTimeoutError, withTimeout } from './limits/index.js';
 import { operationsFor, type Operation } from './mcp/operations.js';
@@ -56,13 +57,16 @@ export async function openJsonRpc(
     context = await opts.context(req, null);
   } catch (err) {
     if (!(err instanceof GraphQLError)) throw err;
-    const http = err.extensions.http as { status?: number } | undefined;
+    const http = err.extensions.http as
+      { status?: number; headers?: Map<string, string> } | undefined;
+    // What GraphQL would send with it: WWW-Authenticate for a bad key, Retry-After for a limit.
+    for (const [name, value] of http?.headers ?? []) res.setHeader(name, value);
     refuse(res, http?.status ?? 401, String(err.extensions.code), err.message);
     return null;
   }
   const principal = context.principal;
   if (!principal) {
-    res.setHeader('www-authenticate', 'Bearer');
+    res.setHeader('www-authenticate', KEY_CHALLENGE);
     refuse(res, 401, 'UNAUTHENTICATED', 'Send an API key as "Authorization: Bearer <key>"');
     return null;
   }

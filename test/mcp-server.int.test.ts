@@ -302,6 +302,26 @@ describe('the platform as an MCP server', { timeout: 2 * WORKFLOW_MS }, () => {
     expect(text(badScore)).toMatch(/score/);
   });
 
+  it('challenges a missing key and a bad key with WWW-Authenticate: Bearer (RFC 6750), as /graphql does', async () => {
+    const mcp = server.url.replace(/\/graphql$/, '/mcp');
+    const post = (url: string, headers: Record<string, string>) =>
+      fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ query: '{ agents { totalCount } }' }),
+      });
+    const keyless = await post(mcp, {});
+    expect(keyless.status).toBe(401);
+    expect(keyless.headers.get('www-authenticate')).toBe('Bearer');
+    // A key was sent and is no key: RFC 6750 names the error.
+    const bad = { authorization: 'Bearer ap_not_a_key' };
+    for (const url of [mcp, server.url]) {
+      const refused = await post(url, bad);
+      expect(refused.status, url).toBe(401);
+      expect(refused.headers.get('www-authenticate'), url).toBe('Bearer error="invalid_token"');
+    }
+  });
+
   it('answers GET with 405 and a body that is not JSON with 400, as JSON-RPC errors', async () => {
     const url = server.url.replace(/\/graphql$/, '/mcp');
     const auth = { authorization: `Bearer ${server.adminKey}` };
