@@ -4,7 +4,7 @@ import type { LlmConfig } from '../src/llm/config.js';
 import { forgetStructuredModes } from '../src/llm/structured.js';
 import { DEFAULT_MCP_CLIENT } from '../src/mcp-client/config.js';
 import { McpToolPool } from '../src/mcp-client/pool.js';
-import { type McpHttpFixture } from './utils/mcp-fixture-server.js';
+import { startMcpHttpFixture, type McpHttpFixture } from './utils/mcp-fixture-server.js';
 import { startScriptedOpenAI, type ChatRequest, type Reply } from './utils/openai-server.js';
 import { type ScriptedOpenAI } from './utils/openai-server.js';
 import { isExecution, operatorScript, toolResultsOf } from './utils/operator-script.js';
@@ -102,8 +102,12 @@ const callThenReport =
 describe('agents using MCP tools', () => {
   let stdioId: string;
   let httpId: string;
+  let streamedId: string;
+  let streamed: McpHttpFixture;
   beforeAll(async () => {
     stdioId = await addServer({ name: 'local', transport: 'STDIO', ...STDIO });
+    streamed = await startMcpHttpFixture({ sse: true });
+    streamedId = await addServer({ name: 'streamed', transport: 'HTTP', url: streamed.url });
     const [existing] = (
       await gql<{ toolServers: { id: string; name: string }[] }>(`{ toolServers { id name } }`)
     ).data!.toolServers.filter((s) => s.name === 'fixture');
@@ -116,6 +120,7 @@ describe('agents using MCP tools', () => {
         headers: [{ name: 'Authorization', value: `Bearer ${TOKEN}` }],
       }));
   });
+  afterAll(() => streamed?.close());
   const grant = async (serverId: string, target: Record<string, unknown>, tools?: string[]) => {
     const res = await gql(
       `mutation($serverId: ID!, $agentId: ID, $capability: String, $tools: [String!]) {
@@ -321,6 +326,41 @@ describe('agents using MCP tools', () => {
       const seen = String(toolResultsOf(heard)[0]!.content);
       expect(seen.length).toBeLessThan(RESULT_MAX + 100);
       expect(seen).toMatch(/\[cut: the first 2000 of 10485760 characters\]$/);
+    },
+    120_000,
+  );
+
+  it.each([
+    ['stdio', 'local'],
+    ['streamed (SSE) HTTP', 'streamed'],
+    ['JSON HTTP', 'fixture'],
+  ])(
+    'fails a %s reply larger than MCP_MAX_MESSAGE_BYTES at once, naming the limit, not as TIMEOUT',
+    async (_t, name) => {
+      // A streamed reply past the limit used to wait for the call timeout (recorded TIMEOUT).
+      const limit = 64 * 1024;
+      const small = new McpToolPool(
+        { ...pool.cfg, maxMessageBytes: limit, callTimeoutMs: 20_000 },
+        { debug: () => {} },
+      );
+      onTestFinished(() => small.closeAll());
+      const ids: Record<string, string> = { local: stdioId, streamed: streamedId, fixture: httpId };
+      const step = await stepFor(`Over${name}`, 'Fetch the oversized file');
+      await grant(ids[name]!, { agentId: step.agentId }, ['big']);
+      execution = callThenReport([{ name: `${name}__big`, args: { bytes: 4 * limit } }]);
+      const before = scripted.requests.length;
+      const done = await runStepOn(server, small, step, scriptedLlm());
+      expect(done.status).toBe('COMPLETED');
+      const [call] = done.runs.flatMap((r) => r.toolCalls);
+      const says = new RegExp(`larger than ${limit} bytes \\(MCP_MAX_MESSAGE_BYTES\\)`);
+      expect(call).toMatchObject({
+        tool: 'big',
+        status: 'ERROR',
+        error: expect.stringMatching(says),
+      });
+      expect(call!.durationMs).toBeLessThan(small.cfg.callTimeoutMs);
+      const heard = scripted.requests.slice(before).filter(isExecution)[1]!;
+      expect(String(toolResultsOf(heard)[0]!.content)).toMatch(says);
     },
     120_000,
   );

@@ -24,7 +24,7 @@ export interface McpClientConfig {
   connectTimeoutMs: number;
   /** What the model (and the checkpoint) sees of a result at most; the rest is cut and said so. */
   resultMaxChars: number;
-  /** The largest message read from a server; past it the call fails and the session is renewed. */
+  /** The largest message read from a server; past it the call fails at once, saying so. */
   maxMessageBytes: number;
   /** Sessions unused this long are closed. */
   idleMs: number;

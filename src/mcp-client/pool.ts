@@ -3,6 +3,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { ErrorCode, type RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { ToolServerTransport, type McpToolInfo, type ToolServer } from '../domain/tool-server.js';
 import type { Logger } from '../logger.js';
 import { VERSION } from '../version.js';
@@ -88,6 +89,14 @@ export function isPrivateHost(host: string): boolean {
   return false;
 }
 
+/** What a call whose reply is past maxMessageBytes fails with. */
+export function tooLargeMessage(max: number): string {
+  return `the MCP server's reply is larger than ${max} bytes (MCP_MAX_MESSAGE_BYTES): ask the tool for less, or raise the limit`;
+}
+
+/** The SDK's stdio transport says so when a message outgrows its buffer (maxBufferSize). */
+const STDIO_OVERFLOW = /ReadBuffer exceeded maximum size/;
+
 interface Session {
   version: number;
   client: Promise<Client>;
@@ -106,11 +115,14 @@ interface Session {
  * - **Versions**: a server changed in the graph (its version) gets a new session on next use;
  *   the old one is closed.
  * - **Limits**: connecting and listing give up after connectTimeoutMs; a message larger than
- *   maxMessageBytes fails its call and renews the session.
+ *   maxMessageBytes fails its call at once with tooLargeMessage (not at its timeout); a stdio
+ *   session, whose stream it broke, is renewed.
  * - **Idle**: sessions unused for idleMs are closed; closeAll() ends them all (process stop).
  */
 export class McpToolPool {
   private readonly sessions = new Map<string, Session>();
+  /** Clients whose transport closed on a message past the limit: their calls fail saying so. */
+  private readonly overflowed = new WeakSet<Client>();
   private readonly idleTimer: NodeJS.Timeout;
 
   constructor(
@@ -142,6 +154,24 @@ export class McpToolPool {
     });
     this.sessions.set(server.id, session);
     return session.client;
+  }
+
+  /**
+   * Calls a tool on the server's session. A reply past maxMessageBytes fails the call at once
+   * with tooLargeMessage (not at its timeout); on stdio it also renews the session.
+   */
+  async callTool(
+    server: ToolServer,
+    ...[params, schema, options]: Parameters<Client['callTool']>
+  ): ReturnType<Client['callTool']> {
+    const client = await this.client(server);
+    try {
+      return await client.callTool(params, schema, options);
+    } catch (err) {
+      // The SDK fails every call of a closed stdio session with "Connection closed".
+      if (this.overflowed.has(client)) throw new Error(tooLargeMessage(this.cfg.maxMessageBytes));
+      throw err;
+    }
   }
 
   /** Lists the server's tools on a session of its own (adding or refreshing a server). */
@@ -194,6 +224,9 @@ export class McpToolPool {
     const transport = this.transport(server);
     const client = new Client({ name: 'agent-platform', version: VERSION });
     client.onclose = onClose;
+    client.onerror = (err) => {
+      if (STDIO_OVERFLOW.test(err.message)) this.overflowed.add(client);
+    };
     try {
       await client.connect(transport, { timeout: this.cfg.connectTimeoutMs });
     } catch (err) {
@@ -221,38 +254,57 @@ export class McpToolPool {
       );
       return t;
     }
-    return new StreamableHTTPClientTransport(new URL(server.url!), {
-      requestInit: { headers: resolveHeaders(server, this.cfg) },
-      fetch: limitedFetch(this.cfg.maxMessageBytes),
-      reconnectionOptions: {
-        maxRetries: 0,
-        initialReconnectionDelay: 1_000,
-        maxReconnectionDelay: 1_000,
-        reconnectionDelayGrowFactor: 1,
+    const max = this.cfg.maxMessageBytes;
+    const t: StreamableHTTPClientTransport = new StreamableHTTPClientTransport(
+      new URL(server.url!),
+      {
+        requestInit: { headers: resolveHeaders(server, this.cfg) },
+        // A streamed reply's error only reaches onerror, leaving its call to time out: answer
+        // the call with the error instead.
+        fetch: limitedFetch(max, (id) =>
+          t.onmessage?.({
+            jsonrpc: '2.0',
+            id,
+            error: { code: ErrorCode.InternalError, message: tooLargeMessage(max) },
+          }),
+        ),
+        reconnectionOptions: {
+          maxRetries: 0,
+          initialReconnectionDelay: 1_000,
+          maxReconnectionDelay: 1_000,
+          reconnectionDelayGrowFactor: 1,
+        },
       },
-    });
+    );
+    return t;
   }
 }
 
-/** fetch that fails a response larger than `max` bytes instead of reading it all into memory. */
-function limitedFetch(max: number): typeof fetch {
+/**
+ * fetch that fails a response larger than `max` bytes instead of reading it all into memory.
+ * A JSON reply fails the request's send (and so its call); for an event stream, which the SDK
+ * reads apart from the send, `onStreamTooLarge` gets the id of the request it answered.
+ */
+function limitedFetch(max: number, onStreamTooLarge: (id: RequestId) => void): typeof fetch {
   return async (input, init) => {
     const res = await fetch(input, init);
     const declared = Number(res.headers.get('content-length') ?? 0);
-    const tooLarge = () =>
-      new Error(`the MCP server's reply is larger than ${max} bytes (MCP_MAX_MESSAGE_BYTES)`);
+    const tooLarge = () => new Error(tooLargeMessage(max));
     if (declared > max) {
       await res.body?.cancel().catch(() => {});
       throw tooLarge();
     }
     if (!res.body) return res;
+    const streamed = res.headers.get('content-type')?.startsWith('text/event-stream') ?? false;
     let seen = 0;
     const counted = res.body.pipeThrough(
       new TransformStream<Uint8Array, Uint8Array>({
         transform(chunk, controller) {
           seen += chunk.byteLength;
-          if (seen > max) controller.error(tooLarge());
-          else controller.enqueue(chunk);
+          if (seen <= max) return controller.enqueue(chunk);
+          const id = streamed ? requestIdOf(init?.body) : undefined;
+          if (id !== undefined) onStreamTooLarge(id);
+          controller.error(tooLarge());
         },
       }),
     );
@@ -262,4 +314,15 @@ function limitedFetch(max: number): typeof fetch {
       headers: res.headers,
     });
   };
+}
+
+/** The id of the JSON-RPC request a POST body holds; undefined for a notification or a batch. */
+function requestIdOf(body: unknown): RequestId | undefined {
+  if (typeof body !== 'string') return undefined;
+  try {
+    const id = (JSON.parse(body) as { id?: unknown }).id;
+    return typeof id === 'string' || typeof id === 'number' ? id : undefined;
+  } catch {
+    return undefined;
+  }
 }

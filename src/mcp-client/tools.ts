@@ -51,7 +51,7 @@ export async function mcpToolsFor(rt: AgentRuntime, step: StepContext): Promise<
     const lazy = {
       listTools: async () => ({ tools: listed }),
       callTool: async (...[params, schema, options]: Parameters<Client['callTool']>) =>
-        (await pool.client(server)).callTool(params, schema, { ...options, timeout }),
+        pool.callTool(server, params, schema, { ...options, timeout }),
       readResource: async (...args: Parameters<Client['readResource']>) =>
         (await pool.client(server)).readResource(...args),
     } as unknown as Client;

@@ -108,11 +108,12 @@ function recordedHeaders(req: IncomingMessage): Record<string, string> {
 }
 
 /**
- * A stateless Streamable HTTP MCP server on loopback (POST /mcp, JSON responses). With
- * `token`, requests without `Authorization: Bearer <token>` get 401.
+ * A stateless Streamable HTTP MCP server on loopback (POST /mcp, JSON responses; with `sse`,
+ * an event stream per request, the SDK's default). With `token`, requests without
+ * `Authorization: Bearer <token>` get 401.
  */
 export async function startMcpHttpFixture(
-  opts: { token?: string; extraTool?: string } = {},
+  opts: { token?: string; extraTool?: string; sse?: boolean } = {},
 ): Promise<McpHttpFixture> {
   const calls: FixtureCall[] = [];
   const http = createServer(async (req, res) => {
@@ -138,7 +139,7 @@ export async function startMcpHttpFixture(
     });
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: undefined,
-      enableJsonResponse: true,
+      enableJsonResponse: !opts.sse,
     });
     // Closing the server aborts its handlers' signals: a `hang` ends when its socket does.
     res.on('close', () => {
