@@ -7,6 +7,7 @@ import { ConfigError, loadConfig } from '../src/config.js';
 import { HeaderSource, ToolServerTransport, isDestructive } from '../src/domain/tool-server.js';
 import { OfflineChatModel } from '../src/llm/offline-model.js';
 import { purposeMarker } from '../src/llm/routing.js';
+import { argsProblem, withoutStack } from '../src/mcp-client/args.js';
 import { DEFAULT_MCP_CLIENT } from '../src/mcp-client/config.js';
 import { connectProblem } from '../src/mcp-client/pool.js';
 import { redactArgs } from '../src/mcp-client/record.js';
@@ -68,6 +69,32 @@ describe('recorded tool arguments', () => {
       nested: { password: '[redacted]', list: [{ token: '[redacted]' }] },
     });
     expect(redactArgs({ text: 'x'.repeat(10_000) }).length).toBeLessThanOrEqual(4_001);
+  });
+});
+
+describe('outside tool arguments', () => {
+  const schema = {
+    type: 'object',
+    properties: { text: { type: 'string' }, n: { type: 'integer', minimum: 1 } },
+    required: ['text'],
+    additionalProperties: false,
+  };
+  it('say which argument does not fit and what the schema wants', () => {
+    expect(argsProblem(schema, { text: 'a', n: 2 })).toBeNull();
+    expect(argsProblem(schema, { text: 42 })).toBe(
+      'text: Instance type "number" is invalid. Expected "string".',
+    );
+    expect(argsProblem(schema, { text: 'a', n: 0 })).toBe('n: 0 is less than 1.');
+    expect(argsProblem(schema, {})).toMatch(/^\(the object\): .*required property "text"/);
+    expect(argsProblem(schema, { text: 'a', x: 1 })).toBe('x: the tool takes no such argument');
+  });
+
+  it('lose the stack frames a library put into an error message, and nothing else', () => {
+    const err = new Error('Received tool input did not match expected schema');
+    expect(withoutStack(`failed: ${err.stack}\n Please fix it.`)).toBe(
+      'failed: Error: Received tool input did not match expected schema\n Please fix it.',
+    );
+    expect(withoutStack('needs\n  at least one word')).toBe('needs\n  at least one word');
   });
 });
 

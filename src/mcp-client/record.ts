@@ -1,5 +1,5 @@
 import { ToolMessage } from '@langchain/core/messages';
-import { createMiddleware } from 'langchain';
+import { ToolInvocationError, createMiddleware } from 'langchain';
 import { stableId } from '../../graph/agent-work.repository.js';
 import { recordToolCall } from '../../graph/tool-server.repository.js';
 import { ToolCallStatus, type ToolCallRecord } from '../domain/tool-server.js';
@@ -7,6 +7,7 @@ import { TOPICS } from '../../subscriptions/topics.js';
 import { awaitingInputOf } from '../engine/awaiting-input.js';
 import type { StepContext } from '../engine/executor.js';
 import type { AgentRuntime } from '../agents/runtime.js';
+import { argsProblem, withoutStack } from './args.js';
 import type { McpToolRef } from './tools.js';
 
 /** Argument names whose values never reach the graph or the logs. */
@@ -24,6 +25,20 @@ export function redactArgs(args: unknown): string {
 
 const textOf = (content: unknown) =>
   typeof content === 'string' ? content : JSON.stringify(content);
+
+/**
+ * What a failed call says, for the model and the record: its message, never a stack. LangChain
+ * refuses arguments that do not fit the tool with its stack in the message and no detail, so
+ * those get the argument and what the schema wants instead.
+ */
+function errorText(err: unknown, ref: McpToolRef, args: unknown): string {
+  if (ToolInvocationError.isInstance(err)) {
+    const schema = ref.server.tools.find((t) => t.name === ref.tool)?.inputSchema;
+    const problem = schema ? argsProblem(schema, args) : null;
+    return `the arguments do not fit the tool's input schema: ${problem ?? withoutStack(err.toolError.message)}`;
+  }
+  return withoutStack(err instanceof Error ? err.message : String(err));
+}
 
 /**
  * Records every MCP tool call of a step as (:Run)-[:CALLED_TOOL]->(:ToolCall) when it ends
@@ -55,12 +70,12 @@ export function mcpCallRecorder(
         message = out;
         if (out.status === 'error') {
           status = ToolCallStatus.ERROR;
-          error = textOf(out.content).slice(0, SUMMARY_CHARS);
+          error = withoutStack(textOf(out.content)).slice(0, SUMMARY_CHARS);
         }
       } catch (err) {
         const bubbles = (err as { is_bubble_up?: boolean })?.is_bubble_up === true;
         if (step.signal.aborted || awaitingInputOf(err) || bubbles) throw err;
-        error = (err instanceof Error ? err.message : String(err)).slice(0, SUMMARY_CHARS);
+        error = errorText(err, ref, request.toolCall.args).slice(0, SUMMARY_CHARS);
         status = /-32001|timed out|timeout|aborted/i.test(error)
           ? ToolCallStatus.TIMEOUT
           : ToolCallStatus.ERROR;
@@ -140,7 +155,7 @@ export async function writeToolCall(
     truncated: c.truncated,
     durationMs: c.durationMs,
     status: c.status,
-    error: c.error,
+    error: c.error === null ? null : withoutStack(c.error),
     startedAt: c.startedAt,
   };
   await rt.uow

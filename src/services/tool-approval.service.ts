@@ -1,5 +1,9 @@
 import * as repo from '../../graph/tool-approval.repository.js';
+import type { Tx } from '../../graph/cypher.js';
+import { toolServers } from '../../graph/tool-server.repository.js';
 import { TOOL_ARGS } from '../agents/tools.js';
+import { mcpToolName } from '../domain/tool-server.js';
+import { argsProblem } from '../mcp-client/args.js';
 import type { AgentRole } from '../domain/agent.js';
 import { BadInputError, ConflictError, NotFoundError } from '../domain/errors.js';
 import type { TaskPriority } from '../domain/task.js';
@@ -95,7 +99,8 @@ export class ToolApprovalService {
       if (!found)
         // The task's toolCallRequests give both ids.
         throw new NotFoundError('Tool call', `${d.callId} of run ${d.runId}`);
-      const editedArgs = checkArgs(found.request.tool, d.decision, d.args);
+      const outside = await outsideToolSchema(tx, tenantId, found.request.tool);
+      const editedArgs = checkArgs(found.request.tool, d.decision, d.args, outside);
       const decided = await repo.decideRequest(tx, {
         tenantId,
         id: found.request.id,
@@ -122,8 +127,29 @@ export class ToolApprovalService {
   }
 }
 
-/** The edited arguments as JSON, checked against the tool's arguments when it is a built-in. */
-function checkArgs(tool: string, decision: ToolCallDecision, args?: string | null): string | null {
+/** The input schema of the tenant's outside tool the model calls `tool` (server__tool), if any. */
+async function outsideToolSchema(
+  tx: Tx,
+  tenantId: string,
+  tool: string,
+): Promise<Record<string, unknown> | null> {
+  if (!tool.includes('__')) return null;
+  for (const server of await toolServers(tx, tenantId))
+    for (const t of server.tools)
+      if (mcpToolName(server.name, t.name) === tool) return t.inputSchema;
+  return null;
+}
+
+/**
+ * The edited arguments as JSON, checked against the tool's arguments: a built-in's, or the input
+ * schema an outside tool's server listed (`outside`).
+ */
+function checkArgs(
+  tool: string,
+  decision: ToolCallDecision,
+  args?: string | null,
+  outside?: Record<string, unknown> | null,
+): string | null {
   if (decision !== ToolCallDecision.EDIT) {
     if (args != null) throw new BadInputError(`args go with decision EDIT only, not ${decision}`);
     return null;
@@ -151,5 +177,7 @@ function checkArgs(tool: string, decision: ToolCallDecision, args?: string | nul
       { tool },
     );
   }
+  const problem = outside ? argsProblem(outside, parsed) : null;
+  if (problem) throw new BadInputError(`args do not fit ${tool}: ${problem}`, { tool });
   return JSON.stringify(checked?.success ? checked.data : parsed);
 }
