@@ -15,7 +15,7 @@ import {
 } from './engine/start.js';
 import { checkModelReachable } from './llm/models.js';
 import { VERSION } from './version.js';
-import { ensureConsoleBuilt } from './console/build.js';
+import { announceConsole, ensureConsoleBuilt } from './console/build.js';
 import { hostname } from 'node:os';
 import { openEventBus } from '../subscriptions/bus.js';
 import { joinInstances } from '../subscriptions/instances.js';
@@ -37,7 +37,7 @@ async function main(): Promise<void> {
   const embedder = await createEmbedder(config.embeddings, { log: logger, fetchIfMissing: true });
   await ensureVectorIndexes(graph, embedder);
   // The console at /console: built on the first start (src/console/build.ts).
-  await ensureConsoleBuilt(log);
+  const consoleBuild = await ensureConsoleBuilt(log);
   const pubsub = await openEventBus(config, logger);
   const instances = config.events.instanceCheck
     ? await joinInstances({
@@ -128,7 +128,7 @@ async function main(): Promise<void> {
     logger.info('Stopped');
   });
   logger.info(`Agent platform ${VERSION} ready at ${server.url} (subscriptions: ${server.wsUrl})`);
-  logger.info(`Console at ${server.url.replace(/\/graphql$/, '/console/')}`);
+  announceConsole(logger, server.url.replace(/\/graphql$/, '/console/'), consoleBuild);
   if (server.metricsUrl) logger.info(`Prometheus metrics at ${server.metricsUrl}`);
   if (admin.source === 'file') printSandboxHelp(server.url, admin.file, admin.key);
 }
