@@ -166,8 +166,15 @@ describe.skipIf(!CHROMIUM)('the console', () => {
     await page.getByRole('button', { name: 'Submit task' }).click();
     await page.waitForURL(/#\/tasks\/[^/]+$/);
     const status = page.getByLabel('Task status');
-    await page.getByRole('button', { name: 'Approve plan' }).click({ timeout: LIVE_MS });
+    const approve = page.getByRole('button', { name: 'Approve plan' });
+    await approve.waitFor({ timeout: LIVE_MS });
+    // The planner's summary ("Planned 2 step(s)…") is not the task's result.
+    const result = page.getByRole('region', { name: 'Result' });
+    expect(await result.textContent()).not.toContain('Planned');
+    expect(await result.textContent()).toContain('No result yet');
+    await approve.click();
     await expect.poll(() => status.textContent(), { timeout: LIVE_MS }).toContain('COMPLETED');
+    await expect.poll(() => result.textContent()).not.toContain('No result');
     // Every step on the table reached its end, live, with who ran it.
     const steps = page.getByRole('table').filter({ hasText: 'Researcher' });
     await expect.poll(() => steps.textContent()).toContain('COMPLETED');

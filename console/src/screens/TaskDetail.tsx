@@ -264,10 +264,12 @@ function TaskDetailView({ id }: { id: string }) {
 
       <section className="panel" aria-label="Result">
         <h2>Result</h2>
-        {root.result ? (
+        {/* The planner writes its summary ("Planned 2 step(s)…") there too: only a COMPLETED
+            task's result is its answer. The loaded status, as read with the result. */}
+        {root.status === 'COMPLETED' && root.result ? (
           <div style={{ whiteSpace: 'pre-wrap' }}>{root.result}</div>
         ) : (
-          <p className="muted">{FINISHED.has(rootStatus) ? 'No result.' : 'No result yet.'}</p>
+          <p className="muted">{FINISHED.has(root.status) ? 'No result.' : 'No result yet.'}</p>
         )}
         <h2>Cost</h2>
         <dl>
