@@ -12,8 +12,8 @@ import {
   TaskMessages,
   formatTime,
   useCoalesced,
-  type Step,
 } from './TaskParts';
+import { StepsTable, errorNote, waitNote } from './TaskSteps';
 
 /** The graph's colour for a status (the same meaning as the badges). */
 function statusColor(status: string): string {
@@ -184,6 +184,8 @@ function TaskDetailView({ id }: { id: string }) {
 
   const root = workflow.root;
   const rootStatus = statusOf(root);
+  const rootWaits = waitNote({ ...root, status: rootStatus });
+  const rootError = errorNote({ ...root, status: rootStatus });
   const planner = root.assignee;
   const firstStep = steps.find((s) => s.id !== root.id);
   // Delegations are about the planned steps (not the synthesis): one of them finds the plan's talk.
@@ -225,10 +227,10 @@ function TaskDetailView({ id }: { id: string }) {
             </>
           )}
         </p>
-        {root.waitingReason && <p className="muted">Waiting: {root.waitingReason}</p>}
+        {rootWaits && <p className="muted">{rootWaits}</p>}
         {root.description ? <p style={{ whiteSpace: 'pre-wrap' }}>{root.description}</p> : null}
         {root.planFeedback && <p className="muted">Last plan feedback: {root.planFeedback}</p>}
-        {root.error && <p className="error">{root.error}</p>}
+        {rootError && <p className="error">{rootError}</p>}
       </section>
 
       {canOperate && (
@@ -282,42 +284,6 @@ function TaskDetailView({ id }: { id: string }) {
         </dl>
       </section>
     </>
-  );
-}
-
-function StepsTable({ steps, rootId }: { steps: Step[]; rootId: string }) {
-  return (
-    <table>
-      <thead>
-        <tr>
-          <th scope="col">Step</th>
-          <th scope="col">Status</th>
-          <th scope="col">Assignee</th>
-          <th scope="col">Why chosen</th>
-          <th scope="col">Score</th>
-        </tr>
-      </thead>
-      <tbody>
-        {steps.map((s) => (
-          <tr key={s.id} id={`step-${s.id}`}>
-            <td>
-              {s.title}
-              {s.id === rootId && <span className="muted"> (the task)</span>}
-              {s.waitingReason && <div className="muted">{s.waitingReason}</div>}
-              {s.error && <div className="muted">Error: {s.error}</div>}
-            </td>
-            <td>
-              <StatusBadge status={s.status} />
-            </td>
-            <td>
-              {(s.assignment?.agent ?? s.assignee)?.name ?? <span className="muted">none</span>}
-            </td>
-            <td>{s.assignment?.reason ?? ''}</td>
-            <td>{s.assignment?.score != null ? s.assignment.score.toFixed(2) : ''}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
   );
 }
 
