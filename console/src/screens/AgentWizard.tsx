@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useLayoutEffect, useRef, useState } from 'react';
 import { graphql } from '../gql';
 import type { AgentRole, OrganisationAgentRowFragment } from '../gql/graphql';
 import { useMutation } from '../hooks';
@@ -17,6 +17,22 @@ const CreateAgent = graphql(`
     }
   }
 `);
+
+/**
+ * The longest capability name createAgent accepts: the API's LIMITS.name (src/domain/validate.ts).
+ * Repeated, since the console imports only the printed schema (its image builds without src/);
+ * test/console-dialogs.int.test.ts types that limit and one more, so the two cannot drift.
+ */
+export const CAPABILITY_MAX = 100;
+
+/** What is wrong with the capabilities typed, in words, or '' when nothing is. */
+function capabilityProblem(names: string[]): string {
+  const long = names.find((n) => n.length > CAPABILITY_MAX);
+  if (!long) return '';
+  const shown = long.length > 30 ? `${long.slice(0, 30)}…` : long;
+  const rule = `a capability has at most ${CAPABILITY_MAX} characters`;
+  return `“${shown}” has ${long.length} characters: ${rule}.`;
+}
 
 /** "a, b,,c " -> ["a", "b", "c"], without repeats. */
 function capabilityNames(text: string): string[] {
@@ -46,6 +62,10 @@ export function AgentWizard(props: {
   const [instructions, setInstructions] = useState('');
   const create = useMutation(CreateAgent);
   const caps = capabilityNames(capabilities);
+  const capsProblem = capabilityProblem(caps);
+  // Refused on its own step (the form's validation stops Next), not by the API two steps later.
+  const capsField = useRef<HTMLInputElement>(null);
+  useLayoutEffect(() => capsField.current?.setCustomValidity(capsProblem), [capsProblem, step]);
 
   async function submit() {
     const result = await create.run({
@@ -106,12 +126,21 @@ export function AgentWizard(props: {
             <label htmlFor="new-agent-capabilities">Capabilities</label>
             <input
               id="new-agent-capabilities"
+              ref={capsField}
               autoFocus
-              aria-describedby="new-agent-capabilities-hint"
+              aria-describedby={
+                'new-agent-capabilities-hint' + (capsProblem ? ' new-agent-capabilities-error' : '')
+              }
+              aria-invalid={capsProblem ? true : undefined}
               value={capabilities}
               onChange={(e) => setCapabilities(e.target.value)}
               placeholder="research, writing"
             />
+            {capsProblem && (
+              <p className="error" id="new-agent-capabilities-error">
+                {capsProblem}
+              </p>
+            )}
             <p className="hint" id="new-agent-capabilities-hint">
               Names separated by commas; tasks that require a capability go to agents that have it.
             </p>
