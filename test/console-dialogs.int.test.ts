@@ -1,7 +1,8 @@
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LIMITS } from '../src/domain/validate.js';
 import { CHROMIUM, NO_CHROMIUM } from './utils/browser.js';
-import { startConsole, type ConsoleWorld } from './utils/console-page.js';
+import { FOCUSED_NAME, startConsole, type ConsoleWorld } from './utils/console-page.js';
 
 /** The console's dialogs and the wizard's fields, in chromium against the real API. */
 describe.skipIf(!CHROMIUM)('the console’s dialogs', () => {
@@ -11,6 +12,42 @@ describe.skipIf(!CHROMIUM)('the console’s dialogs', () => {
     world = await startConsole();
   }, 180_000);
   afterAll(() => world?.stop());
+
+  const focused = (page: Page) => page.evaluate(FOCUSED_NAME);
+
+  it('closes the new-agent wizard on Escape and gives focus back to the button that opened it', async () => {
+    const page = await world.signedIn(world.server.adminKey);
+    const wizard = page.getByRole('region', { name: 'New agent' });
+    await page.getByRole('button', { name: 'New agent' }).click();
+    await wizard.waitFor();
+    await page.keyboard.press('Escape');
+    await wizard.waitFor({ state: 'detached' });
+    expect(await focused(page)).toBe('New agent');
+    // From a later step too, with focus in its field.
+    await page.keyboard.press('Enter');
+    await page.getByLabel('Name').fill('Escaped');
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByLabel('Capabilities').waitFor();
+    await page.keyboard.press('Escape');
+    await wizard.waitFor({ state: 'detached' });
+    expect(await focused(page)).toBe('New agent');
+    await page.close();
+  });
+
+  it('closes a provenance panel on Escape and gives focus back to its Provenance button', async () => {
+    const made = await world.server.gql(
+      `mutation { recordKnowledge(input: { content: "Escape closes panels." }) { id } }`,
+    );
+    expect(made.errors).toBeUndefined();
+    const page = await world.signedIn(world.server.adminKey, '#/knowledge');
+    await page.getByRole('button', { name: 'Provenance' }).first().click();
+    const panel = page.getByRole('region', { name: 'Provenance' });
+    await panel.waitFor();
+    await page.keyboard.press('Escape');
+    await panel.waitFor({ state: 'detached' });
+    expect(await focused(page)).toBe('Provenance');
+    await page.close();
+  });
 
   it('refuses a capability longer than the API allows on the step where it is typed', async () => {
     const page = await world.signedIn(world.server.adminKey);

@@ -3,6 +3,7 @@ import { graphql } from '../gql';
 import type { AgentRole, OrganisationAgentRowFragment } from '../gql/graphql';
 import { useMutation } from '../hooks';
 import { ErrorNote } from '../components/ErrorNote';
+import { useDialog } from '../components/dialog';
 
 export const ROLE_NAMES: Record<AgentRole, string> = {
   CHIEF_OF_STAFF: 'Chief of Staff',
@@ -61,6 +62,8 @@ export function AgentWizard(props: {
   const [model, setModel] = useState('');
   const [instructions, setInstructions] = useState('');
   const create = useMutation(CreateAgent);
+  // Escape cancels, as the Cancel button does (not while the agent is being created).
+  const dialog = useDialog(() => !create.busy && props.onCancel());
   const caps = capabilityNames(capabilities);
   const capsProblem = capabilityProblem(caps);
   // Refused on its own step (the form's validation stops Next), not by the API two steps later.
@@ -82,7 +85,7 @@ export function AgentWizard(props: {
   }
 
   return (
-    <section aria-label="New agent" className="panel">
+    <section aria-label="New agent" className="panel" {...dialog}>
       <h2>New agent</h2>
       <p className="muted">Step {step} of 3</p>
       {/* A form, so Enter in a field moves on (Next) or creates (last step). */}

@@ -2,6 +2,7 @@ import { useEffect, useRef } from 'react';
 import { graphql } from '../gql';
 import { useQuery } from '../hooks';
 import { ErrorNote } from '../components/ErrorNote';
+import { useDialog } from '../components/dialog';
 
 /** DateTimeISO arrives as ISO text (typed unknown by codegen). */
 export const fmtDate = (iso: unknown) =>
@@ -75,12 +76,13 @@ export function ProvenancePanel(props: { selection: Selection; onClose(): void }
   // Opened from a hit far down the list: brought into view, its heading focused.
   const panel = useRef<HTMLElement>(null);
   const heading = useRef<HTMLHeadingElement>(null);
+  const dialog = useDialog(props.onClose, selection);
   useEffect(() => {
     panel.current?.scrollIntoView({ block: 'start' });
     heading.current?.focus({ preventScroll: true });
   }, [selection]);
   return (
-    <section aria-label="Provenance" className="panel" ref={panel}>
+    <section aria-label="Provenance" className="panel" ref={panel} {...dialog}>
       <div className="row">
         <h2 className="grow" ref={heading} tabIndex={-1}>
           Provenance
