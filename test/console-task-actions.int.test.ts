@@ -1,6 +1,8 @@
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, NO_CHROMIUM } from './utils/browser.js';
-import { startConsole, type ConsoleWorld } from './utils/console-page.js';
+import { Role } from '../src/domain/auth.js';
+import { a11yProblems, CHROMIUM, NO_CHROMIUM } from './utils/browser.js';
+import { FOCUSED_NAME, startConsole, type ConsoleWorld } from './utils/console-page.js';
 
 /** A task's screen: what a person may do to the task, and how waits are shown. */
 describe.skipIf(!CHROMIUM)('the console’s task screen', () => {
@@ -30,6 +32,70 @@ describe.skipIf(!CHROMIUM)('the console’s task screen', () => {
     }
     return id;
   }
+
+  const statusOf = (page: Page) => page.getByLabel('Task status').textContent();
+
+  it('cancels an open task after a confirmation, retries it, and follows it live', async () => {
+    const id = await task('Cancel me');
+    const page = await world.signedIn(world.server.adminKey, `#/tasks/${id}`);
+    await expect.poll(() => statusOf(page)).toBe('PENDING');
+    expect(await page.getByRole('button', { name: 'Retry' }).count()).toBe(0);
+    const cancel = page.getByRole('button', { name: 'Cancel task' });
+    const confirm = page.getByRole('alertdialog', { name: 'Cancel this task?' });
+    // Escape keeps the task and gives focus back.
+    await cancel.click();
+    await confirm.waitFor();
+    expect(await a11yProblems(page)).toEqual([]);
+    await page.keyboard.press('Escape');
+    await confirm.waitFor({ state: 'detached' });
+    expect(await page.evaluate(FOCUSED_NAME)).toBe('Cancel task');
+    expect(await statusOf(page)).toBe('PENDING');
+    await cancel.click();
+    await confirm.getByRole('button', { name: 'Yes, cancel it' }).click();
+    await expect.poll(() => statusOf(page)).toBe('CANCELLED');
+    expect(await cancel.count()).toBe(0);
+    await page.getByRole('button', { name: 'Retry' }).click();
+    await expect.poll(() => statusOf(page)).toBe('PENDING');
+    await cancel.waitFor();
+    // A change made elsewhere reaches the screen by its live event, buttons and all.
+    expect((await world.server.gql(`mutation { cancelTask(id: "${id}") { id } }`)).errors).toBe(
+      undefined,
+    );
+    await expect.poll(() => statusOf(page)).toBe('CANCELLED');
+    await page.getByRole('button', { name: 'Retry' }).waitFor();
+    await page.close();
+  });
+
+  it('shows the API’s refusal when the task ended while the cancel was being confirmed', async () => {
+    const id = await task('Cancelled meanwhile');
+    const page = await world.signedIn(world.server.adminKey, `#/tasks/${id}`);
+    await page.getByRole('button', { name: 'Cancel task' }).click();
+    expect((await world.server.gql(`mutation { cancelTask(id: "${id}") { id } }`)).errors).toBe(
+      undefined,
+    );
+    await page.getByRole('button', { name: 'Yes, cancel it' }).click();
+    await expect
+      .poll(() => page.getByRole('alert').allTextContents())
+      .toContainEqual(expect.stringContaining('Cannot cancel this task'));
+    await page.close();
+  });
+
+  it('offers a VIEWER neither Cancel nor Retry', async () => {
+    const open = await task('Open, seen by a viewer');
+    const failed = await task(
+      'Failed, seen by a viewer',
+      { status: 'IN_PROGRESS' },
+      { status: 'FAILED', error: 'it broke' },
+    );
+    const page = await world.signedIn(await world.server.keyFor(Role.VIEWER), `#/tasks/${open}`);
+    for (const id of [open, failed]) {
+      await page.goto(`${world.base}#/tasks/${id}`);
+      await page.getByLabel('Task status').waitFor();
+      await page.waitForTimeout(300);
+      expect(await page.getByRole('button', { name: /cancel|retry/i }).count()).toBe(0);
+    }
+    await page.close();
+  });
 
   it('shows a task waiting for a budget or for a person as waiting, with why, not as an error', async () => {
     const budget =

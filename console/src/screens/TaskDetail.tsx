@@ -14,6 +14,7 @@ import {
   useCoalesced,
 } from './TaskParts';
 import { StepsTable, errorNote, waitNote } from './TaskSteps';
+import { TaskActions } from './TaskActions';
 
 /** The graph's colour for a status (the same meaning as the badges). */
 function statusColor(status: string): string {
@@ -231,6 +232,12 @@ function TaskDetailView({ id }: { id: string }) {
         {root.description ? <p style={{ whiteSpace: 'pre-wrap' }}>{root.description}</p> : null}
         {root.planFeedback && <p className="muted">Last plan feedback: {root.planFeedback}</p>}
         {rootError && <p className="error">{rootError}</p>}
+        {canOperate && (
+          <TaskActions
+            task={{ id: root.id, title: root.title, status: rootStatus }}
+            onDone={reload}
+          />
+        )}
       </section>
 
       {canOperate && (
