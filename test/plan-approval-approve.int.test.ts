@@ -71,7 +71,12 @@ describe('plan approval, on the offline model', { timeout: 3 * WORKFLOW_MS }, ()
       await sweepNow(server);
       const held = await plan(rootId);
       const root = held.tasks.find((t) => t.id === rootId)!;
-      expect(root).toMatchObject({ status: 'AWAITING_APPROVAL', waitingReason: PLAN_WAITS });
+      // The planner's own summary is no answer: the task has a result once it completes.
+      expect(root).toMatchObject({
+        status: 'AWAITING_APPROVAL',
+        waitingReason: PLAN_WAITS,
+        result: null,
+      });
       const steps = held.tasks.filter((t) => t.id !== rootId);
       expect(steps.map((s) => s.key).sort()).toEqual(['step-1', 'step-2', 'step-3', 'synthesis']);
       expect(steps.every((s) => s.status === 'PENDING' && s.runs.length === 0)).toBe(true);

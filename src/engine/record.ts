@@ -155,7 +155,8 @@ export async function recordOutcome(
         ...base,
         status: outcome.expand ? TaskStatus.IN_PROGRESS : TaskStatus.COMPLETED,
         runStatus: 'SUCCEEDED',
-        result: outcome.result,
+        // A plan's summary is no answer: the parent's result comes when its steps settle it.
+        result: outcome.expand ? null : outcome.result,
         episode,
       });
       // The step's effects commit with its outcome, under its lease, or not at all.

@@ -45,6 +45,7 @@ export const PlanDetails = graphql(`
         title
         description
         status
+        result
         error
         waitingReason
         planApproval
