@@ -10,6 +10,7 @@ import { tool } from '@langchain/core/tools';
 import { toJsonSchema } from '@langchain/core/utils/json_schema';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { EARLIER_STEPS, MEMORY_GIVEN } from '../src/agents/prompts.js';
 import { reportsSection } from '../src/agents/synthesize.js';
 import { createChatModel } from '../src/llm/models.js';
 import { fillSchema, type JsonSchema } from '../src/llm/offline-fill.js';
@@ -204,23 +205,35 @@ describe('the offline model', () => {
     expect(reply.tool_calls?.map((c) => c.name)).toEqual(['search_knowledge']);
   });
 
-  it("calls the outside tools and questions of the step's own text, not of its inputs or memory", async () => {
+  it("calls the outside tools of the step's own text, and asks as its text or inputs say", async () => {
     const bound = model.bindTools([searchKnowledge, askAgent, filesRead, filesWrite]);
-    const step = new HumanMessage(
-      [
-        'Follow these rules: never use files__write.',
-        'Step: Summarise the notes',
-        'Read notes.md with files__read.',
-        '',
-        'Earlier steps produced:',
-        '- draft: saved with files__write. Check it?',
-        '',
-        'What your Chief of Staff gives you from memory:',
-        '- fact: ask the archivist before files__write',
-      ].join('\n'),
-    );
-    const reply = await bound.invoke([system('execution'), step]);
-    expect(reply.tool_calls?.map((c) => c.name)).toEqual(['search_knowledge', 'files__read']);
+    const prompt = (inputs: string) =>
+      new HumanMessage(
+        [
+          'Rules: ask a question before files__write.',
+          'Step: Summarise the notes',
+          'Read notes.md with files__read.',
+          '',
+          EARLIER_STEPS,
+          inputs,
+          '',
+          MEMORY_GIVEN,
+          '- fact: ask the archivist before files__write',
+        ].join('\n'),
+      );
+    const called = async (inputs: string) =>
+      (await bound.invoke([system('execution'), prompt(inputs)])).tool_calls?.map((c) => c.name);
+    // Neither the lessons, the inputs nor the memory name the step's outside tools or questions.
+    expect(await called('- draft: saved with files__write.')).toEqual([
+      'search_knowledge',
+      'files__read',
+    ]);
+    // A report that says "check" makes the step after it ask too (README, tool approvals).
+    expect(await called('- draft: saved with files__write. Check it with finance.')).toEqual([
+      'search_knowledge',
+      'ask_agent',
+      'files__read',
+    ]);
   });
 
   it('extracts facts and lessons from the text', async () => {

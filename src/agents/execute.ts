@@ -5,7 +5,7 @@ import { z } from 'zod';
 import * as work from '../../graph/agent-work.repository.js';
 import { KnowledgeKind } from '../domain/knowledge.js';
 import { StepError, type StepContext } from '../engine/executor.js';
-import { describeStep, describeTask, systemPrompt } from './prompts.js';
+import { MEMORY_GIVEN, describeStep, describeTask, systemPrompt } from './prompts.js';
 import { sendAgentMessage } from './messages.js';
 import type { AgentRuntime } from './runtime.js';
 import { operatorTools } from './tools.js';
@@ -53,7 +53,7 @@ export async function executeStep(
     step.writes.add('context package applied', appliedWrite(task.tenantId, step.run.id, context));
   }
   const contextSection = context.length
-    ? `\n\nWhat your Chief of Staff gives you from memory:\n${context.map((c) => `- ${memoryLine({ kind: c.label === 'Entity' ? MemoryHitKind.ENTITY : MemoryHitKind.FACT, text: c.text })}`).join('\n')}`
+    ? `\n\n${MEMORY_GIVEN}\n${context.map((c) => `- ${memoryLine({ kind: c.label === 'Entity' ? MemoryHitKind.ENTITY : MemoryHitKind.FACT, text: c.text })}`).join('\n')}`
     : '';
   // The lessons of its capability and family, as rules (issue 12); APPLIED_IN queued.
   const rules = lessonSection(await lessonsForStep(rt, step, false));

@@ -27,6 +27,9 @@ export function describeTask(task: Task): string {
 /** The heading below a step's own text: what follows it is its inputs, not its asks. */
 export const EARLIER_STEPS = 'Earlier steps produced:';
 
+/** The heading of the memory its Chief of Staff gives a step, after its inputs. */
+export const MEMORY_GIVEN = 'What your Chief of Staff gives you from memory:';
+
 /** A step as an operator or remote agent reads it: its title, description, then its inputs. */
 export function describeStep(task: Task, inputs: Record<string, StepInput>): string {
   const lines = Object.entries(inputs).map(([key, i]) => `- ${key}: ${i.result ?? ''}`);

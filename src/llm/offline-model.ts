@@ -26,7 +26,7 @@ import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fillSchema, type FillHints, type JsonSchema } from './offline-fill.js';
 import { hintsFor } from './offline-replies.js';
-import { countWords, mentionsQuestion, stepOwnText } from './offline-text.js';
+import { countWords, mentionsQuestion, stepText } from './offline-text.js';
 import { purposeIn } from './routing.js';
 
 export const OFFLINE_MODEL_NAME = 'offline/deterministic-v1';
@@ -203,11 +203,11 @@ export class OfflineChatModel extends BaseChatModel<OfflineChatModelCallOptions>
       );
       const ask = tools.find((t) => /ask.*agent/i.test(t.function.name));
       if (search) calls.push({ name: search.function.name, args: fillArgs(search, hints) });
-      const own = stepOwnText(input);
-      if (ask && mentionsQuestion(own)) {
+      if (ask && mentionsQuestion(stepText(input, { inputs: true }))) {
         calls.push({ name: ask.function.name, args: fillArgs(ask, hints) });
       }
       // Outside (MCP) tools are named server__tool: the step names the ones it wants.
+      const own = stepText(input, { inputs: false });
       for (const t of tools) {
         if (t.function.name.includes('__') && own.includes(t.function.name))
           calls.push({ name: t.function.name, args: fillArgs(t, hints) });

@@ -1,5 +1,5 @@
 import { skillInPrompt, type SkillStep } from '../domain/skill.js';
-import { EARLIER_STEPS } from '../agents/prompts.js';
+import { EARLIER_STEPS, MEMORY_GIVEN } from '../agents/prompts.js';
 
 /**
  * Plain-text reading for the offline model: words, sentences, a plan drawn from a task's own
@@ -40,12 +40,13 @@ export function stepTitle(text: string): string {
 const QUESTION = [/\?/, /\bask(?:s|ing)?\b/i, /\bquestions?\b/i, /\bcheck(?:s|ing)?\b/i];
 
 /**
- * A step's own text in an operator's prompt: from its `Step:` line to its inputs' heading,
- * so the tools and questions of earlier results, lessons or memory are not taken for its own.
+ * What of an operator's prompt a step asks for, from its `Step:` line: its own text (for the
+ * outside tools it names), or with its inputs (its questions: a report that says "check" makes
+ * the step after it ask too); never the lessons before it or the memory after it.
  */
-export function stepOwnText(input: string): string {
+export function stepText(input: string, o: { inputs: boolean }): string {
   const from = /^\s*step\s*:/im.exec(input)?.index ?? 0;
-  const to = input.indexOf(`\n${EARLIER_STEPS}`, from);
+  const to = input.indexOf(`\n${o.inputs ? MEMORY_GIVEN : EARLIER_STEPS}`, from);
   return input.slice(from, to < 0 ? undefined : to);
 }
 
