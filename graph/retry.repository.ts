@@ -59,12 +59,14 @@ export interface Reopen {
   /** It is reopened only if it is still in one of these (checked under its lock). */
   from: TaskStatus[];
   to: TaskStatus;
+  /** Why it waits in `to`, if it does (a plan that waits for approval); else none. */
+  waitingReason?: string | null;
 }
 
 /**
  * Reopens tasks for another go, each under its lock (taken in id order) and only if it is
- * still in `from`: the new status, attempts back to 0, error, lease, backoff and waiting reason
- * cleared. Returns the tasks it changed.
+ * still in `from`: the new status, attempts back to 0, error, lease and backoff cleared, the
+ * waiting reason given or none. Returns the tasks it changed.
  */
 export async function reopenTasks(tx: Tx, tenantId: string, reopen: Reopen[]): Promise<Task[]> {
   if (reopen.length === 0) return [];
@@ -75,10 +77,15 @@ export async function reopenTasks(tx: Tx, tenantId: string, reopen: Reopen[]): P
       ${lockAndBump('t', 'Task')}
       WITH t, r WHERE t.status IN r.from
       SET t.status = r.to, t.attempts = 0, t.error = null, t.nextAttemptAt = null,
-          t.leaseOwner = null, t.leaseExpiresAt = null, t.waitingReason = null,
+          t.leaseOwner = null, t.leaseExpiresAt = null, t.waitingReason = r.waitingReason,
           t.updatedAt = datetime()
       RETURN t`,
-    params: { tenantId, reopen: [...reopen].sort((a, b) => a.id.localeCompare(b.id)) },
+    params: {
+      tenantId,
+      reopen: reopen
+        .map((r) => ({ waitingReason: null, ...r }))
+        .sort((a, b) => a.id.localeCompare(b.id)),
+    },
   });
   return rows.map((r) => toTask(r.t));
 }

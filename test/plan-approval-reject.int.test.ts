@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Scheduler } from '../src/engine/scheduler.js';
 import { graphql } from './generated/index.js';
-import { waitForWorkflow } from './utils/engine.js';
+import { sweepNow, waitForWorkflow } from './utils/engine.js';
 import { startTestServer, type TestServer } from './utils/server.js';
 import { subscribe } from './utils/ws.js';
 import {
@@ -146,11 +146,29 @@ describe('plan approval, on the offline model', { timeout: 3 * WORKFLOW_MS }, ()
         status: 'AWAITING_APPROVAL',
         waitingReason: PLAN_WAITS,
       });
+      // rejectTask skips a step; a plan is rejected with rejectPlan, which plans again.
+      const skipped = await server.gql(`mutation { rejectTask(id: "${heldId}") { status } }`);
+      expect(skipped.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+      expect(skipped.errors?.[0]?.message).toMatch(/plan waits for approval: rejectPlan/);
       // A held plan can be cancelled whole, as any workflow.
-      const cancelled = await server.gql(`mutation { cancelTask(id: "${heldId}") { status } }`);
-      expect(cancelled.errors).toBeUndefined();
+      const cancel = () => server.gql(`mutation { cancelTask(id: "${heldId}") { status } }`);
+      expect((await cancel()).errors).toBeUndefined();
       const after = await plan(heldId);
       expect([...new Set(after.tasks.map((t) => t.status))]).toEqual(['CANCELLED']);
+      // Retried, the plan nobody approved waits for approval again: no step runs before.
+      const retried = await server.gql(
+        `mutation { retryTask(id: "${heldId}") { status waitingReason } }`,
+      );
+      expect(retried.data).toEqual({
+        retryTask: { status: 'AWAITING_APPROVAL', waitingReason: PLAN_WAITS },
+      });
+      await sweepNow(server);
+      const again = await plan(heldId);
+      const steps = again.tasks.filter((t) => t.id !== heldId);
+      expect(steps.every((t) => t.status === 'PENDING' && t.runs.length === 0)).toBe(true);
+      expect((await server.gql(ApprovePlan, { taskId: heldId })).errors).toBeUndefined();
+      const done = await waitForWorkflow(server, heldId, finished(heldId), WORKFLOW_MS);
+      expect(done.find((t) => t.id === heldId)!.status).toBe('COMPLETED');
     } finally {
       await server.gql(SetReviewPlans, { id: chiefId, on: false });
     }

@@ -1,7 +1,8 @@
 import { reopenTasks, retryScope, type Reopen } from '../../graph/retry.repository.js';
 import type { Tx } from '../../graph/cypher.js';
 import { BadInputError } from '../domain/errors.js';
-import { TaskStatus, type Task } from '../domain/task.js';
+import { ApprovalDecision, TaskStatus, type Task } from '../domain/task.js';
+import { PLAN_WAITS } from '../../graph/agent-work.repository.js';
 
 const RETRYABLE = [TaskStatus.FAILED, TaskStatus.CANCELLED];
 
@@ -12,7 +13,7 @@ const RETRYABLE = [TaskStatus.FAILED, TaskStatus.CANCELLED];
  *   the engine runs the step and settles them anew (with their other steps as they are);
  * - a task with steps (a subtree): its FAILED and CANCELLED steps, at any depth, and the steps
  *   SKIPPED because of them, are PENDING again; it is PENDING, or IN_PROGRESS for a root, whose
- *   steps then run at once.
+ *   steps then run at once (a root whose plan nobody approved waits for approval again).
  * Throws BAD_USER_INPUT naming the status for anything else, and for a task under a COMPLETED
  * or SKIPPED parent (a finished workflow is not reopened).
  */
@@ -37,8 +38,13 @@ export async function reopenForRetry(tx: Tx, task: Task): Promise<Task[]> {
     );
   }
   const isRoot = scope.ancestors.length === 0;
+  // A plan nobody approved waits for approval again: a retry is no approval.
+  const planWaits =
+    isRoot && scope.hasChildren && task.planApproval && task.decision !== ApprovalDecision.APPROVED;
   const reopen: Reopen[] = [
-    self(isRoot && scope.hasChildren ? TaskStatus.IN_PROGRESS : TaskStatus.PENDING),
+    planWaits
+      ? { ...self(TaskStatus.AWAITING_APPROVAL), waitingReason: PLAN_WAITS }
+      : self(isRoot && scope.hasChildren ? TaskStatus.IN_PROGRESS : TaskStatus.PENDING),
     ...scope.ancestors
       .filter((a) => RETRYABLE.includes(a.status))
       .map((a) => ({ id: a.id, from: RETRYABLE, to: TaskStatus.IN_PROGRESS })),

@@ -1,6 +1,7 @@
 import { currentTraceparent } from '../tracing/tracer.js';
 import { changeStatuses } from '../../graph/promotion.repository.js';
 import { isBudgetWait, requeueBudgetWaits } from '../../graph/budget.repository.js';
+import { PLAN_WAITS } from '../../graph/agent-work.repository.js';
 import { dependencyOrder } from '../domain/cycles.js';
 import {
   handToChief,
@@ -150,6 +151,14 @@ export class WorkflowService {
       if (task.status !== TaskStatus.AWAITING_APPROVAL) {
         throw new BadInputError(
           `Only a task AWAITING_APPROVAL can be approved or rejected, but this one is ${task.status}`,
+          { status: task.status },
+        );
+      }
+      // Skipping the root of a plan that waits would end its task for good (SKIPPED is not
+      // retried): a plan is rejected to be planned again.
+      if (decision === ApprovalDecision.REJECTED && task.waitingReason === PLAN_WAITS) {
+        throw new BadInputError(
+          "This task's plan waits for approval: rejectPlan(taskId, reason) has it planned again, and cancelTask ends the task (rejectTask skips a step)",
           { status: task.status },
         );
       }
