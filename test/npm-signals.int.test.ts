@@ -22,43 +22,50 @@ afterEach(() => {
   }
 });
 
-it('stops the worker when `npm run worker` is sent SIGTERM, as a supervisor does', async () => {
-  const neo4j = inject('neo4j');
-  // The npm on PATH, as a person or a supervisor would run it (preflight picks the Node).
-  const npm = spawn('npm', ['run', '--silent', 'worker'], {
-    cwd: ROOT,
-    detached: true,
-    env: {
-      ...process.env,
-      NEO4J_URI: neo4j.uri,
-      NEO4J_USER: neo4j.user,
-      NEO4J_PASSWORD: neo4j.password,
-      NEO4J_DATABASE: neo4j.database,
-      ENGINE_EXECUTOR: 'echo',
-      // A worker of no tenant's: it must not take other suites' steps meanwhile.
-      WORKER_TENANTS: 'npm-signals-none',
-      MEMORY_INGESTION: 'off',
-      EVOLUTION: 'off',
-      EMBEDDINGS_PROVIDER: 'offline',
-      INSTANCE_CHECK: 'off',
-      LOG_LEVEL: 'info',
-    },
-  });
-  group = npm.pid;
-  let output = '';
-  npm.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  npm.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  // Every process of the tree writes to these pipes: they close when the last one has exited.
-  const closed = new Promise<void>((resolve) => npm.stdout.on('close', resolve));
-  await expect.poll(() => output, { timeout: 60_000, interval: 200 }).toMatch(/Worker \S+ running/);
+// SIGINT too: a script or supervisor without a terminal sends it to npm alone (no Ctrl-C).
+it.each(['SIGTERM', 'SIGINT'] as const)(
+  'stops the worker when `npm run worker` is sent %s, as a supervisor does',
+  async (signal) => {
+    const neo4j = inject('neo4j');
+    // The npm on PATH, as a person or a supervisor would run it (preflight picks the Node).
+    const npm = spawn('npm', ['run', '--silent', 'worker'], {
+      cwd: ROOT,
+      detached: true,
+      env: {
+        ...process.env,
+        NEO4J_URI: neo4j.uri,
+        NEO4J_USER: neo4j.user,
+        NEO4J_PASSWORD: neo4j.password,
+        NEO4J_DATABASE: neo4j.database,
+        ENGINE_EXECUTOR: 'echo',
+        // A worker of no tenant's: it must not take other suites' steps meanwhile.
+        WORKER_TENANTS: 'npm-signals-none',
+        MEMORY_INGESTION: 'off',
+        EVOLUTION: 'off',
+        EMBEDDINGS_PROVIDER: 'offline',
+        INSTANCE_CHECK: 'off',
+        LOG_LEVEL: 'info',
+      },
+    });
+    group = npm.pid;
+    let output = '';
+    npm.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    npm.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    // Every process of the tree writes to these pipes: they close when the last one has exited.
+    const closed = new Promise<void>((resolve) => npm.stdout.on('close', resolve));
+    await expect
+      .poll(() => output, { timeout: 60_000, interval: 200 })
+      .toMatch(/Worker \S+ running/);
 
-  npm.kill('SIGTERM');
-  const outcome = await Promise.race([
-    closed.then(() => 'every process exited'),
-    new Promise((r) => setTimeout(() => r('a process was left running'), 20_000)),
-  ]);
-  expect(outcome, output).toBe('every process exited');
-  expect(output).toMatch(/SIGTERM received/);
-  expect(output).toMatch(/Worker stopped/);
-  group = undefined;
-}, 90_000);
+    npm.kill(signal);
+    const outcome = await Promise.race([
+      closed.then(() => 'every process exited'),
+      new Promise((r) => setTimeout(() => r('a process was left running'), 20_000)),
+    ]);
+    expect(outcome, output).toBe('every process exited');
+    expect(output).toMatch(`${signal} received`);
+    expect(output).toMatch(/Worker stopped/);
+    group = undefined;
+  },
+  90_000,
+);

@@ -125,9 +125,10 @@ function removeDir(dir) {
 /** Runs the command with the terminal, passes signals on, and exits as it exits. */
 function run(argv, env) {
   const child = childProcess.spawn(argv[0], argv.slice(1), { stdio: 'inherit', env: env });
-  // Ctrl-C reaches the child from the terminal itself; SIGTERM and SIGHUP are sent to us.
+  // Ctrl-C reaches the child from the terminal itself (not passed on: twice would be two);
+  // without a terminal, a SIGINT was sent to us alone (a script, a supervisor): passed on.
   const forward = (signal) => () => child.kill(signal);
-  process.on('SIGINT', () => {});
+  process.on('SIGINT', process.stdin.isTTY ? () => {} : forward('SIGINT'));
   process.on('SIGTERM', forward('SIGTERM'));
   process.on('SIGHUP', forward('SIGHUP'));
   child.on('error', (err) => fail('could not run ' + argv[0] + ': ' + err.message));
