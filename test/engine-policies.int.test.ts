@@ -388,8 +388,10 @@ describe('the engine: approval', () => {
           { operation: 'approveTask', outcome: 'SUCCESS', actor: 'test admin' },
         ]);
 
+        // Decided already (or ended): a conflict with the task's state, as approvePlan's and
+        // resolveToolCall's are, not a bad input.
         const late = await server.gql(Approve, { id: ids.gate! });
-        expect(late.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+        expect(late.errors?.[0]?.extensions?.code).toBe('CONFLICT');
         expect(late.errors?.[0]?.message).toBe(
           'Only a task AWAITING_APPROVAL can be approved or rejected, but this one is COMPLETED',
         );

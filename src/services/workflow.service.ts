@@ -149,7 +149,7 @@ export class WorkflowService {
       const task = await tasks.lockTask(tx, tenantId, id);
       if (!task) throw new NotFoundError('Task', id);
       if (task.status !== TaskStatus.AWAITING_APPROVAL) {
-        throw new BadInputError(
+        throw new ConflictError(
           `Only a task AWAITING_APPROVAL can be approved or rejected, but this one is ${task.status}`,
           { status: task.status },
         );
