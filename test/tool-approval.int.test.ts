@@ -378,5 +378,9 @@ describe('tool-call approval', () => {
     expect(always.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     const name = await server.gql(SetPolicy, { input: { tool: 'rm -rf', mode: 'ALWAYS' } });
     expect(name.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    // A typo would hold nothing, silently: a policy names a built-in tool or a server__tool.
+    const typo = await server.gql(SetPolicy, { input: { tool: 'ask-agent', mode: 'ALWAYS' } });
+    expect(typo.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(typo.errors?.[0]?.message).toMatch(/no tool is called ask-agent: .*ask_agent/);
   });
 });

@@ -49,6 +49,13 @@ export class ToolApprovalService {
         'tool must be a tool name of 1 to 100 letters, digits, "_", "." or "-" (e.g. record_knowledge)',
         { tool: p.tool },
       );
+    // An outside tool may be added later, so any server__tool name is taken; a typo of a
+    // built-in would hold nothing.
+    if (!p.tool.includes('__') && !Object.hasOwn(TOOL_ARGS, p.tool))
+      throw new BadInputError(
+        `no tool is called ${p.tool}: the built-in tools are ${Object.keys(TOOL_ARGS).join(', ')}, and an outside tool is named server__tool (e.g. docs__search)`,
+        { tool: p.tool },
+      );
     const roles = [...new Set(p.roles ?? [])];
     const minPriority = p.minPriority ?? null;
     if (p.mode === ToolApprovalMode.WHEN && roles.length === 0 && minPriority === null)
