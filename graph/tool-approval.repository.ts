@@ -172,9 +172,10 @@ export async function requestOfRun(
 }
 
 /**
- * Records a person's decision on a PENDING request (under the task's lock), and when none of
- * the task's requests is PENDING any more, makes the task READY to resume. Returns the request
- * and the task as they are after it, or null when the request was no longer PENDING.
+ * Records a person's decision on a PENDING request of a task AWAITING_INPUT (under the task's
+ * lock), and when none of the task's requests is PENDING any more, makes the task READY to
+ * resume. Returns the request and the task as they are after it (`decided` false: nothing was
+ * written, they are as read under the lock), or null when there is no such request.
  */
 export async function decideRequest(
   tx: Tx,
@@ -186,28 +187,35 @@ export async function decideRequest(
     reason: string | null;
     by: string;
   },
-): Promise<{ request: ToolCallRequest; task: Task; resumed: boolean } | null> {
-  const [row] = await tx.run<{ q: NodeLike; t: NodeLike; resumed: boolean }>({
+): Promise<{ request: ToolCallRequest; task: Task; decided: boolean; resumed: boolean } | null> {
+  const [row] = await tx.run<{ q: NodeLike; t: NodeLike; decided: boolean; resumed: boolean }>({
     cypher: `
       MATCH (q:ToolCallRequest {id: $id})-[:FOR]->(t:Task) USING INDEX SEEK q:ToolCallRequest(id)
       WHERE q.tenantId = $tenantId
       ${lockAndBump('t', 'Task')}
-      WITH q, t WHERE q.status = 'PENDING'
-      SET q.status = $status, q.editedArgs = $editedArgs, q.reason = $reason,
-          q.decidedBy = $by, q.decidedAt = datetime()
-      WITH q, t
+      // A step that no longer waits (cancelled, ended) has no run to apply the decision to.
+      WITH q, t, q.status = 'PENDING' AND t.status = 'AWAITING_INPUT' AS decided
+      FOREACH (_ IN CASE WHEN decided THEN [1] ELSE [] END |
+        SET q.status = $status, q.editedArgs = $editedArgs, q.reason = $reason,
+            q.decidedBy = $by, q.decidedAt = datetime())
+      WITH q, t, decided
       CALL (t) {
         OPTIONAL MATCH (p:ToolCallRequest {status: 'PENDING'})-[:FOR]->(t)
         RETURN count(p) = 0 AS none
       }
-      WITH q, t, none AND t.status = 'AWAITING_INPUT' AS resumed
+      WITH q, t, decided, decided AND none AS resumed
       FOREACH (_ IN CASE WHEN resumed THEN [1] ELSE [] END |
         SET t.status = 'READY', t.waitingReason = null, t.error = null, t.updatedAt = datetime())
-      RETURN q, t, resumed`,
+      RETURN q, t, decided, resumed`,
     params: { ...o },
   });
   return row
-    ? { request: toToolCallRequest(row.q), task: toTask(row.t), resumed: row.resumed }
+    ? {
+        request: toToolCallRequest(row.q),
+        task: toTask(row.t),
+        decided: row.decided,
+        resumed: row.resumed,
+      }
     : null;
 }
 

@@ -6,11 +6,12 @@ import { mcpToolName } from '../domain/tool-server.js';
 import { argsProblem } from '../mcp-client/args.js';
 import type { AgentRole } from '../domain/agent.js';
 import { BadInputError, ConflictError, NotFoundError } from '../domain/errors.js';
-import type { TaskPriority } from '../domain/task.js';
+import { isFinished, type Task, type TaskPriority } from '../domain/task.js';
 import {
   DECIDED,
   ToolApprovalMode,
   ToolCallDecision,
+  ToolCallRequestStatus,
   type ToolCallRequest,
   type ToolPolicy,
 } from '../domain/tool-approval.js';
@@ -86,7 +87,7 @@ export class ToolApprovalService {
   /**
    * Decides one waiting call. EDIT needs `args` (a JSON object valid for the tool); APPROVE and
    * REJECT take none. NOT_FOUND when the run has no such call for the tenant; CONFLICT when
-   * it was decided already.
+   * it was decided already or its step no longer waits for it (cancelled, ended).
    */
   async resolve(
     tenantId: string,
@@ -116,8 +117,11 @@ export class ToolApprovalService {
         reason: d.reason ?? null,
         by: actor,
       });
-      if (!decided) {
+      if (!decided) throw new NotFoundError('Tool call', `${d.callId} of run ${d.runId}`);
+      if (!decided.decided) {
         const r = found.request;
+        if (decided.request.status === ToolCallRequestStatus.PENDING)
+          throw stepNotWaiting(d.callId, decided.task);
         throw new ConflictError(
           `Tool call ${d.callId} was already decided: ${r.status}${r.decidedBy ? ` by ${r.decidedBy}` : ''}${r.decidedAt ? ` at ${r.decidedAt}` : ''}`,
           { status: r.status },
@@ -132,6 +136,17 @@ export class ToolApprovalService {
       return decided.request;
     });
   }
+}
+
+/** A PENDING call of a step that no longer waits for it: nothing would apply the decision. */
+function stepNotWaiting(callId: string, step: Task): ConflictError {
+  const why = isFinished(step.status)
+    ? `its step has ended (${step.status}), so no run waits for it`
+    : `its step is ${step.status}, not AWAITING_INPUT; decide it once the step waits for it`;
+  return new ConflictError(`Tool call ${callId} cannot be decided: ${why}`, {
+    status: ToolCallRequestStatus.PENDING,
+    taskStatus: step.status,
+  });
 }
 
 /** The input schema of the tenant's outside tool the model calls `tool` (server__tool), if any. */
