@@ -1,11 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { holdForInput } from '../graph/tool-approval.repository.js';
+import { decideRequest, holdForInput, requestId } from '../graph/tool-approval.repository.js';
+import { ToolCallRequestStatus } from '../src/domain/tool-approval.js';
+import { untilBlocked } from './utils/blocked.js';
 import { startTestServer, type TestServer } from './utils/server.js';
 
 /*
  * Deciding a held tool call (issue 13) when the moment has passed: a step that no longer waits
- * (cancelled, completed) takes no decision (tool-approval.int.test.ts: the flow).
+ * (cancelled, completed) takes no decision, and of decisions made at once the losers are told
+ * the decision that won, read under the step's lock (tool-approval.int.test.ts: the flow).
  */
 
 type Answer = {
@@ -99,5 +102,50 @@ describe('deciding a held tool call', () => {
     expect(answer.errors?.[0]?.extensions?.code).toBe('CONFLICT');
     expect(answer.errors?.[0]?.message).toContain('its step has ended (COMPLETED)');
     expect(await requestOf(taskId)).toEqual({ status: 'PENDING', decidedBy: null });
+  });
+
+  it('tells the decisions that lost a race the decision that won, not PENDING', async () => {
+    const { taskId, runId, callId } = await heldTask();
+    const id = requestId(taskId, callId);
+    let answers: Promise<Answer[]> | undefined;
+    // The winner holds the step's lock until it commits; three more decisions start meanwhile,
+    // read the call as PENDING and wait for the lock.
+    await server.graph.write(async (tx) => {
+      const won = await decideRequest(tx, {
+        tenantId: server.tenantId,
+        id,
+        status: ToolCallRequestStatus.APPROVED,
+        editedArgs: null,
+        reason: null,
+        by: 'the winner',
+      });
+      expect(won?.request.status).toBe('APPROVED');
+      answers = Promise.all(
+        [
+          { decision: 'EDIT', args: '{"note":"checked draft"}' },
+          { decision: 'APPROVE' },
+          { decision: 'REJECT' },
+        ].map((d) => server.gql(RESOLVE, { runId, callId, ...d } as never) as Promise<Answer>),
+      );
+      await untilBlocked(
+        server.graph,
+        'the three decisions to wait for the step',
+        {
+          name: 'id',
+          value: id,
+        },
+        3,
+      );
+    });
+    for (const answer of await answers!) {
+      expect(answer.errors?.[0]?.extensions).toMatchObject({
+        code: 'CONFLICT',
+        status: 'APPROVED',
+      });
+      expect(answer.errors?.[0]?.message).toContain(
+        `Tool call ${callId} was already decided: APPROVED by the winner`,
+      );
+    }
+    expect(await requestOf(taskId)).toEqual({ status: 'APPROVED', decidedBy: 'the winner' });
   });
 });

@@ -119,8 +119,9 @@ export class ToolApprovalService {
       });
       if (!decided) throw new NotFoundError('Tool call', `${d.callId} of run ${d.runId}`);
       if (!decided.decided) {
-        const r = found.request;
-        if (decided.request.status === ToolCallRequestStatus.PENDING)
+        // As read under the lock: the decision that won, not the PENDING read before it.
+        const r = decided.request;
+        if (r.status === ToolCallRequestStatus.PENDING)
           throw stepNotWaiting(d.callId, decided.task);
         throw new ConflictError(
           `Tool call ${d.callId} was already decided: ${r.status}${r.decidedBy ? ` by ${r.decidedBy}` : ''}${r.decidedAt ? ` at ${r.decidedAt}` : ''}`,
