@@ -138,6 +138,23 @@ describe('forkRun', () => {
       });
       expect(misplaced.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
       expect(misplaced.errors?.[0]?.message).toContain('model runs next');
+      // At the run's start no tool call waits: the advice names the checkpoint after it, where
+      // the model runs next with the run's input (it once spoke of "those tool calls").
+      const start = run!.checkpoints.find((c) => c.next.includes('__start__'));
+      const afterStart = run!.checkpoints.find(
+        (c) => c.next.length === 1 && c.next[0] === 'model_request' && c.messageCount === 1,
+      );
+      expect(afterStart).toBeDefined();
+      const atStart = await server.gql(Fork, {
+        runId: run!.id,
+        checkpointId: start!.id,
+        message: WHAT_IF,
+      });
+      expect(atStart.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+      expect(atStart.errors?.[0]?.message).toContain(
+        "this checkpoint is the run's start, before its input is read; fork from the checkpoint after it",
+      );
+      expect(atStart.errors?.[0]?.message).not.toContain('tool calls');
       const unknown = await server.gql(Fork, {
         runId: run!.id,
         checkpointId: '00000000-0000-4000-8000-000000000000',

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import * as repo from '../../graph/fork.repository.js';
-import { MODEL_NODE } from '../agents/checkpoint/fork.js';
+import { MODEL_NODE, START_NODE, TOOLS_NODE } from '../agents/checkpoint/fork.js';
 import { BadInputError, NotFoundError } from '../domain/errors.js';
 import type { Task } from '../domain/task.js';
 import { publishTasks } from './task-events.js';
@@ -35,7 +35,7 @@ export class ForkService {
       const modelNext = point.next.length === 0 || point.next.every((n) => n === MODEL_NODE);
       if (message && !modelNext)
         throw new BadInputError(
-          `a message can be added only where the model runs next, but this checkpoint runs ${point.next.join(', ')} next; fork from the checkpoint after those tool calls, or without a message`,
+          `a message can be added only where the model runs next, but ${whereToFork(point.next)}, or without a message`,
           { next: point.next },
         );
       const fork = await repo.createFork(tx, {
@@ -50,4 +50,14 @@ export class ForkService {
       return fork;
     });
   }
+}
+
+/** Why a checkpoint that runs `next` takes no message, and the checkpoint that would. */
+function whereToFork(next: readonly string[]): string {
+  if (next.includes(START_NODE))
+    return "this checkpoint is the run's start, before its input is read; fork from the checkpoint after it (the model runs next)";
+  const runs = `this checkpoint runs ${next.join(', ')} next`;
+  return next.includes(TOOLS_NODE)
+    ? `${runs}; fork from the checkpoint after those tool calls`
+    : `${runs}; fork from a later checkpoint where the model runs next`;
 }

@@ -7,6 +7,10 @@ type Agent = ReturnType<typeof createAgent>;
 
 /** The loop's model node: a fork may add a person's message only where the model runs next. */
 export const MODEL_NODE = 'model_request';
+/** The node that runs the model's tool calls; a fork's message is written as if by it. */
+export const TOOLS_NODE = 'tools';
+/** What a run's first checkpoint runs next: the loop has not read its input yet. */
+export const START_NODE = '__start__';
 
 /**
  * Starts a fork's thread (issue 13) from a copy of the checkpoint it was forked from, with the
@@ -44,7 +48,7 @@ export async function seedFork(
     await agent.graph.updateState(
       config,
       { messages: [new HumanMessage(source.message)] },
-      'tools',
+      TOOLS_NODE,
     );
   }
   return true;
