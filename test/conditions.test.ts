@@ -251,6 +251,18 @@ describe('conditions: syntax errors name what and where', () => {
     ['a # b', 'Unexpected character "#" at position 2', 2],
     ['', 'Unexpected end of input at position 0: expected a value', 0],
     ['1 - 2', 'Unexpected "-" at position 2: expected an operator or end of input', 2],
+    ['steps.x - 1', 'Unexpected "-" at position 8: expected an operator or end of input', 8],
+    // The planner's keys are step-1, step-2...: the dot form reads as a subtraction.
+    [
+      'steps.step-1.output.score > 0.5',
+      'Unexpected "-" at position 10: expected an operator or end of input; write steps["step-1"] for a key with "-"',
+      10,
+    ],
+    [
+      '[steps.a.my-step-2]',
+      'Unexpected "-" at position 11: expected an operator or end of input; write steps.a["my-step-2"] for a key with "-"',
+      11,
+    ],
     ['a and', 'Unexpected end of input at position 5: expected a value', 5],
     ['a == and', 'Unexpected "and" at position 5: expected a value', 5],
   ] as const)('%s', (text, message, position) => {
@@ -269,6 +281,7 @@ describe('conditions: syntax errors name what and where', () => {
 
   it('checkCondition returns null for valid conditions', () => {
     expect(checkCondition('steps.a.status == "DONE"')).toBeNull();
+    expect(checkCondition('steps["step-1"].output.score > 0.5')).toBeNull();
   });
 });
 

@@ -19,6 +19,7 @@
  *   number     = digits [ "." digits ]            (negative numbers via unary "-")
  *   string     = '"' … '"' | "'" … "'"            (escapes: \" \' \\ \n)
  *   name       = [A-Za-z_][A-Za-z0-9_]*           (after "." any name, keywords included)
+ *   A key with "-" (the planner's step-1) is read by [ ]: steps["step-1"].output.score
  *
  * Semantics:
  * - A missing path is null. `__proto__`, `constructor`, `prototype`, inherited properties,
@@ -232,9 +233,28 @@ export function parseCondition(text: string): ConditionAst {
       } else if (is(open, '(')) {
         fail(open, 'function calls are not supported');
       } else {
+        if (is(open, '-')) hyphenated(path, open);
         return { kind: 'path', path };
       }
     }
+  }
+
+  // "steps.step-1" (the planner's keys): no "-" follows a path, so say how to write the key
+  // rather than read a subtraction the grammar does not have.
+  function hyphenated(path: string[], dash: Token): void {
+    const last = tokens[at - 1]!;
+    if (last.kind !== 'name' || path.length < 2 || last.pos + last.text.length !== dash.pos) return;
+    const key = /[\w-]+/y;
+    key.lastIndex = last.pos;
+    const written = key.exec(text)![0].replace(/-+$/, '');
+    const prefix = path
+      .slice(0, -1)
+      .map((p, i) => (i === 0 ? p : /^[A-Za-z_]\w*$/.test(p) ? `.${p}` : `[${JSON.stringify(p)}]`))
+      .join('');
+    fail(
+      dash,
+      `expected an operator or end of input; write ${prefix}[${JSON.stringify(written)}] for a key with "-"`,
+    );
   }
 
   const ast = binary(0);
