@@ -10,8 +10,9 @@ import { tool } from '@langchain/core/tools';
 import { toJsonSchema } from '@langchain/core/utils/json_schema';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { EARLIER_STEPS, MEMORY_GIVEN } from '../src/agents/prompts.js';
+import { EARLIER_STEPS, MEMORY_GIVEN, describeTask } from '../src/agents/prompts.js';
 import { reportsSection } from '../src/agents/synthesize.js';
+import type { Task } from '../src/domain/task.js';
 import { createChatModel } from '../src/llm/models.js';
 import { fillSchema, type JsonSchema } from '../src/llm/offline-fill.js';
 import { OFFLINE_MODEL_NAME, OfflineChatModel } from '../src/llm/offline-model.js';
@@ -306,6 +307,24 @@ describe('fillSchema', () => {
       'Summarise the outcome of: Summarise the incident report',
     ]);
     expect(planSteps('A. B. C. D. E. F.').length).toBe(4);
+  });
+
+  it("plans a rejected plan's reason as a step of its own, never the line that frames it", () => {
+    const task = {
+      title: 'Bike prices',
+      priority: 'MEDIUM',
+      description: 'Research the prices of electric bikes. Then write a short note.',
+      planFeedback: 'Compare the three biggest brands too',
+    } as Task;
+    const steps = planSteps(
+      `Your Master Operators, by capability:\n- none yet\n\n${describeTask(task)}`,
+    );
+    expect(steps.map((s) => s.title)).toEqual([
+      'Research the prices of electric bikes',
+      'Write a short note',
+      'Compare the three biggest brands too',
+    ]);
+    expect(JSON.stringify(steps)).not.toContain('rejected your previous plan');
   });
 });
 

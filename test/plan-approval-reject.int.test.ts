@@ -103,6 +103,8 @@ describe('plan approval, on the offline model', { timeout: 3 * WORKFLOW_MS }, ()
       expect(steps.every((s) => s.status === 'PENDING')).toBe(true);
       expect(steps.map((s) => s.id).filter((id) => first.some((f) => f.id === id))).toEqual([]);
       expect(steps.some((s) => s.description?.includes('three biggest brands'))).toBe(true);
+      // The reason is planned, not the line that frames it in the prompt.
+      expect(steps.filter((s) => /rejected your previous plan/.test(s.title))).toEqual([]);
       const [old] = await server.graph.read((tx) =>
         tx.run<{ n: number; statuses: string[] }>({
           cypher: `MATCH (s:Task)-[:REJECTED_STEP_OF]->(:Task {id: $rootId})

@@ -13,14 +13,15 @@ export function systemPrompt(
   return `You are ${agent.name}, a ${agent.role === 'CHIEF_OF_STAFF' ? 'Chief of Staff' : 'Master Operator'} of an organisation of AI agents. ${duty}${own}\n${purposeMarker(purpose)}`;
 }
 
+/** Frames a person's reason for rejecting a plan (rejectPlan, issue 13) in describeTask. */
+export const PLAN_REJECTED = 'A person rejected your previous plan for this task, saying:';
+
 /**
  * The task as the chains show it: `Title:` and `Description:` lines the offline model reads;
- * after a rejected plan (rejectPlan, issue 13), the person's reason as a last line.
+ * after a rejected plan, the person's reason as a last line, after PLAN_REJECTED.
  */
 export function describeTask(task: Task): string {
-  const feedback = task.planFeedback
-    ? `\nA person rejected your previous plan for this task, saying: ${task.planFeedback}`
-    : '';
+  const feedback = task.planFeedback ? `\n${PLAN_REJECTED} ${task.planFeedback}` : '';
   return `Title: ${task.title}\nPriority: ${task.priority}\nDescription: ${task.description ?? task.title}${feedback}`;
 }
 

@@ -1,5 +1,5 @@
 import { skillInPrompt, type SkillStep } from '../domain/skill.js';
-import { EARLIER_STEPS, MEMORY_GIVEN } from '../agents/prompts.js';
+import { EARLIER_STEPS, MEMORY_GIVEN, PLAN_REJECTED } from '../agents/prompts.js';
 
 /**
  * Plain-text reading for the offline model: words, sentences, a plan drawn from a task's own
@@ -112,13 +112,17 @@ export type StepDraft = {
 /**
  * 2 to 4 steps drawn from a task's text: split on sentences and "then"; when that gives one
  * piece, on "and"; a single piece gets a second step that summarises it; past four, the rest
- * joins the fourth. A "Description:" line, when present, is the text that is split.
+ * joins the fourth. A "Description:" line, when present, is the text that is split; a rejected
+ * plan's reason after it is planned as a sentence of its own, without the line's framing.
  */
 export function planSteps(task: string): StepDraft[] {
   // A skill offered in the prompt (issue 12) is followed as it is.
   const skill = skillInPrompt(task);
   if (skill) return skillSteps(skill);
-  const description = /^\s*description\s*:\s*([\s\S]+)$/im.exec(task)?.[1] ?? task;
+  const description = (/^\s*description\s*:\s*([\s\S]+)$/im.exec(task)?.[1] ?? task).replaceAll(
+    PLAN_REJECTED,
+    '',
+  );
   const split = (s: string, on: RegExp) =>
     s
       .split(on)
