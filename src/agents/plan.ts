@@ -27,7 +27,9 @@ export const PlanSchema = z.object({
         condition: z
           .string()
           .nullish()
-          .describe('Run only if this holds on earlier outputs; null to always run'),
+          .describe(
+            'Run only if this holds on earlier outputs, e.g. steps["step-1"].output.score > 0.5 (a key with "-" in brackets); null to always run',
+          ),
         output: z.string().describe('What the step should produce'),
       }),
     )
