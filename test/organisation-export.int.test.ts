@@ -274,7 +274,7 @@ describe('organisation export and import', () => {
       nodeIds: original.nodes.map((n) => n.id),
     });
     // Batched: one lookup, one UNWIND per label and per (type, from label, to label), one to
-    // mark the roots among the tasks, and the mutation's audit event.
+    // settle the tasks (roots, steps held for tool calls), and the mutation's audit event.
     const labelOf = new Map(original.nodes.map((n) => [n.id, n.label]));
     const groups = new Set(
       original.relationships.map((r) => `${r.type} ${labelOf.get(r.from)} ${labelOf.get(r.to)}`),

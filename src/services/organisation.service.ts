@@ -76,6 +76,8 @@ export class OrganisationService {
    *   (organisation-rules.ts), the tasks would leave the engine an inconsistent workflow, or a
    *   relationship names an id that is neither in the document nor a node of this organisation.
    * With `merge`, relationships are MERGEd on (type, from, to) and get the document's properties.
+   * A step AWAITING_INPUT with no PENDING tool-call request comes back READY (the export leaves
+   * held calls out): it runs its attempt again instead of waiting for good.
    */
   async import(tenantId: string, input: unknown, merge: boolean): Promise<ImportResult> {
     const parsed = parseOrganisationDocument(input);
@@ -120,13 +122,11 @@ export class OrganisationService {
         );
       }
       await refuseGraphCycles(tx, tenantId, parsed, cyclesToCheck);
+      // Roots follow the edges, whatever the document says (lists read it), and a step waiting
+      // for held calls the graph lacks comes back READY: before the engine's rules are checked.
+      const taskIds = doc.nodes.filter((n) => n.label === 'Task').map((n) => n.id);
+      await checks.settleImportedTasks(tx, tenantId, taskIds);
       await this.checkEngineState(tx, tenantId, parsed, doc, existing);
-      // Whether a task is a root follows its edges, whatever the document says (lists read it).
-      await checks.markRoots(
-        tx,
-        tenantId,
-        doc.nodes.filter((n) => n.label === 'Task').map((n) => n.id),
-      );
       const nodeIds = doc.nodes.map((n) => n.id);
       return { nodesCreated, nodesUpdated, relationshipsCreated, nodeIds };
     });

@@ -1,0 +1,101 @@
+import { expect, it } from 'vitest';
+import { AwaitingInputError } from '../src/engine/awaiting-input.js';
+import type { Executor } from '../src/engine/executor.js';
+import {
+  createOperators,
+  eventually,
+  inTenant,
+  startPlan,
+  withScheduler,
+} from './utils/engine-steps.js';
+import { importInto, type ImportData } from './utils/import-documents.js';
+import type { Doc } from './utils/organisation-fixtures.js';
+import type { TestServer } from './utils/server.js';
+
+/*
+ * Imports of workflows that waited: the export leaves out held tool calls and checkpoints, so
+ * an import must not hand back a step waiting for requests that are not there.
+ */
+
+interface TaskView {
+  status: string;
+  error: string | null;
+  waitingReason: string | null;
+  attempts: number;
+  toolCallRequests: { status: string }[];
+}
+
+const taskOf = async (server: TestServer, id: string): Promise<TaskView> => {
+  const res = await server.gql(
+    `query($id: ID!) { task(id: $id) {
+      status error waitingReason attempts toolCallRequests { status } } }`,
+    { id } as never,
+  );
+  expect(res.errors).toBeUndefined();
+  return (res.data as { task: TaskView }).task;
+};
+
+const exportOf = async (server: TestServer): Promise<Doc> => {
+  const res = await server.gql(`query { exportOrganisation }`);
+  expect(res.errors).toBeUndefined();
+  return (res.data as { exportOrganisation: Doc }).exportOrganisation;
+};
+
+/** An executor that holds each step for a tool call once, then answers. */
+function holdingOnce(): Executor {
+  const held = new Set<string>();
+  return async ({ task }) => {
+    if (held.has(task.id)) return { result: `done ${task.title}` };
+    held.add(task.id);
+    throw new AwaitingInputError([{ callId: 'call-1', tool: 'send_message', args: '{}' }]);
+  };
+}
+
+it('imports a step AWAITING_INPUT back READY, its wait cleared, and the engine runs it (another tenant, and the same after deleteOrganisation)', async () => {
+  await inTenant(async (server) => {
+    await createOperators(server, { Op: ['x'] });
+    await withScheduler(server, holdingOnce(), async () => {
+      const ids = await startPlan(server, [
+        { key: 'root', title: 'root' },
+        { key: 'ask', title: 'ask', parentKey: 'root', requiredCapabilities: ['x'] },
+      ]);
+      const held = await eventually('the step to wait for its tool call', async () => {
+        const t = await taskOf(server, ids.ask!);
+        return t.status === 'AWAITING_INPUT' ? t : null;
+      });
+      expect(held.toolCallRequests).toEqual([{ status: 'PENDING' }]);
+      const doc = await exportOf(server);
+
+      // Into another tenant: its ids are re-minted, nodeIds says where the step went.
+      const position = doc.nodes.findIndex((n) => n.id === ids.ask);
+      await inTenant(async (other) => {
+        const res = await importInto(other, doc);
+        expect(res.errors).toBeUndefined();
+        const stored = (res.data as ImportData).importOrganisation.nodeIds[position]!;
+        expect(await taskOf(other, stored)).toEqual({
+          status: 'READY',
+          error: null,
+          waitingReason: null,
+          attempts: held.attempts,
+          toolCallRequests: [],
+        });
+      });
+
+      // The same tenant after deleteOrganisation: the ids are kept, and the step runs again.
+      const deleted = await server.gql(
+        `mutation($c: String!) { deleteOrganisation(confirm: $c) {
+        nodesDeleted } }`,
+        { c: server.tenantId } as never,
+      );
+      expect(deleted.errors).toBeUndefined();
+      const res = await importInto(server, doc);
+      expect(res.errors).toBeUndefined();
+      expect((await taskOf(server, ids.ask!)).toolCallRequests).toEqual([]);
+      await eventually(
+        'the imported step to run again and its workflow to end',
+        async () => (await taskOf(server, ids.root!)).status === 'COMPLETED',
+      );
+      expect(await taskOf(server, ids.ask!)).toMatchObject({ status: 'COMPLETED', error: null });
+    });
+  });
+});
