@@ -99,3 +99,56 @@ it('imports a step AWAITING_INPUT back READY, its wait cleared, and the engine r
     });
   });
 });
+
+it('merges an older export over a finished task into a step the engine runs, not a wait for a call already decided', async () => {
+  await inTenant(async (server) => {
+    await createOperators(server, { Op: ['x'] });
+    await withScheduler(server, holdingOnce(), async () => {
+      const ids = await startPlan(server, [
+        { key: 'root', title: 'root' },
+        { key: 'ask', title: 'ask', parentKey: 'root', requiredCapabilities: ['x'] },
+      ]);
+      await eventually(
+        'the step to wait for its tool call',
+        async () => (await taskOf(server, ids.ask!)).status === 'AWAITING_INPUT',
+      );
+      const older = await exportOf(server);
+
+      // Its call is still PENDING in the graph: a merge keeps the step waiting for it.
+      expect((await importInto(server, older, true)).errors).toBeUndefined();
+      expect(await taskOf(server, ids.ask!)).toMatchObject({
+        status: 'AWAITING_INPUT',
+        toolCallRequests: [{ status: 'PENDING' }],
+      });
+
+      const run = await server.gql(
+        `query($id: ID!) { task(id: $id) { toolCallRequests { runId callId } } }`,
+        { id: ids.ask } as never,
+      );
+      const [request] = (run.data as { task: { toolCallRequests: object[] } }).task
+        .toolCallRequests as { runId: string; callId: string }[];
+      const decided = await server.gql(
+        `mutation($runId: ID!, $callId: String!) {
+          resolveToolCall(runId: $runId, callId: $callId, decision: APPROVE) { status } }`,
+        request as never,
+      );
+      expect(decided.errors).toBeUndefined();
+      await eventually(
+        'the workflow to finish',
+        async () => (await taskOf(server, ids.root!)).status === 'COMPLETED',
+      );
+
+      // The older export held the finished step AWAITING_INPUT; its only call is APPROVED.
+      const merged = await importInto(server, older, true);
+      expect(merged.errors).toBeUndefined();
+      const after = await taskOf(server, ids.ask!);
+      expect(after.toolCallRequests).toEqual([{ status: 'APPROVED' }]);
+      expect(after.status).not.toBe('AWAITING_INPUT');
+      await eventually(
+        'the merged workflow to run to its end again',
+        async () => (await taskOf(server, ids.root!)).status === 'COMPLETED',
+      );
+      expect(await taskOf(server, ids.ask!)).toMatchObject({ status: 'COMPLETED', error: null });
+    });
+  });
+});
