@@ -139,10 +139,14 @@ export interface ForkLink {
   forkId: string;
   stepId: string;
   runId: string | null;
-  checkpointId: string;
+  /** Null when the checkpoint is gone: an imported fork (checkpoints are not exported). */
+  checkpointId: string | null;
 }
 
-/** For Task.forkOf / Task.forks: the (fork)-[:FORK_OF]->(step) links these tasks are in. */
+/**
+ * For Task.forkOf / Task.forks: the (fork)-[:FORK_OF]->(step) links these tasks are in. FORK_OF
+ * alone makes a fork: the export keeps it but leaves the FORKED_FROM checkpoint out.
+ */
 export async function forkLinks(
   tx: Tx,
   tenantId: string,
@@ -164,8 +168,9 @@ export async function forkLinks(
         WHERE f.tenantId = $tenantId AND s.tenantId = $tenantId
         RETURN f, s
       }
-      MATCH (f)-[:FORKED_FROM]->(c)
-      RETURN DISTINCT f.id AS forkId, s.id AS stepId, f.forkedFromRun AS runId, c.id AS checkpointId`,
+      WITH DISTINCT f, s
+      RETURN f.id AS forkId, s.id AS stepId, f.forkedFromRun AS runId,
+             COLLECT { MATCH (f)-[:FORKED_FROM]->(c) RETURN c.id LIMIT 1 }[0] AS checkpointId`,
     params: { tenantId, ids },
   });
 }
