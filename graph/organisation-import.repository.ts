@@ -29,3 +29,40 @@ export async function settleImportedTasks(tx: Tx, tenantId: string, ids: string[
     params: { tenantId, ids },
   });
 }
+
+/** A named node of a document (Agent and Capability names are unique per organisation). */
+export interface NamedRow {
+  index: number;
+  label: 'Agent' | 'Capability';
+  name: string;
+}
+
+/**
+ * The index of the first row whose name a node of its label in the tenant holds, other than
+ * the nodes `except` (the document's own); null when none does. Read after a refused import,
+ * to name the node whose name was taken.
+ */
+export async function firstNameTaken(
+  tx: Tx,
+  tenantId: string,
+  rows: NamedRow[],
+  except: string[],
+): Promise<number | null> {
+  if (rows.length === 0) return null;
+  const [row] = await tx.run<{ index: number }>({
+    cypher: `
+      UNWIND $rows AS row
+      CALL (row) {
+        WITH row WHERE row.label = 'Agent'
+        MATCH (n:Agent {tenantId: $tenantId, name: row.name}) WHERE NOT n.id IN $except
+        RETURN n
+        UNION
+        WITH row WHERE row.label = 'Capability'
+        MATCH (n:Capability {tenantId: $tenantId, name: row.name}) WHERE NOT n.id IN $except
+        RETURN n
+      }
+      RETURN row.index AS index ORDER BY index LIMIT 1`,
+    params: { tenantId, rows, except },
+  });
+  return row ? Number(row.index) : null;
+}

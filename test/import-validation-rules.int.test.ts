@@ -187,7 +187,7 @@ describe('importOrganisation keeps the domain rules', () => {
     expect(await taskIds(server)).toEqual(before);
   });
 
-  it('refuses a name taken in the organisation without repeating it', async () => {
+  it('refuses a name taken in the organisation, naming the node but not the name, and says merge cannot help', async () => {
     const copy = {
       label: 'Agent',
       id: randomUUID(),
@@ -201,11 +201,39 @@ describe('importOrganisation keeps the domain rules', () => {
         updatedAt: at,
       },
     };
-    const res = await importInto(server, documentOf([copy]));
-    expect(codeOf(res)).toBe('CONFLICT');
-    expect(messageOf(res)).toContain('names are unique per organisation');
-    expect(messageOf(res)).not.toContain('Operator');
-    expect(messageOf(res)).not.toContain(server.tenantId);
+    // Merge matches nodes by id: the same answer with it as without.
+    for (const merge of [false, true]) {
+      const res = await importInto(server, documentOf([copy]), merge);
+      expect(codeOf(res)).toBe('CONFLICT');
+      expect(messageOf(res)).toContain(
+        `nodes[0].properties.name (Agent "${copy.id}") is a name another Agent of this organisation already has`,
+      );
+      expect(messageOf(res)).toContain('merge matches nodes by id, not by name');
+      // Names are never repeated: the tenancy sweep imports another tenant's export.
+      expect(JSON.stringify(res.errors)).not.toContain('Operator');
+      expect(messageOf(res)).not.toContain(server.tenantId);
+      expect(res.errors?.[0]?.extensions).toMatchObject({
+        label: 'Agent',
+        index: 0,
+        id: copy.id,
+        field: 'nodes[0].properties.name',
+      });
+    }
+
+    // Two nodes of the document with one name: the second is named, with the first.
+    const capability = (id: string) => ({
+      label: 'Capability',
+      id,
+      properties: { name: 'twice', createdAt: at, updatedAt: at },
+    });
+    const [first, second] = [randomUUID(), randomUUID()];
+    const twice = await importInto(server, documentOf([capability(first), capability(second)]));
+    expect(codeOf(twice)).toBe('CONFLICT');
+    expect(messageOf(twice)).toContain(
+      `nodes[1].properties.name (Capability "${second}") is the name of nodes[0] (Capability "${first}") too`,
+    );
+    expect(JSON.stringify(twice.errors)).not.toContain('twice');
+    expect(twice.errors?.[0]?.extensions).toMatchObject({ index: 1, id: second });
   });
 
   it('imports a consistent workflow: a running parent with a READY step', async () => {

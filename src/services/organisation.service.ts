@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import * as checks from '../../graph/organisation-import.repository.js';
 import { engineStateProblem } from '../../graph/engine-state.repository.js';
-import { translateDriverError } from '../../graph/errors.js';
 import * as repo from '../../graph/organisation.repository.js';
 import type { Tx } from '../../graph/cypher.js';
 import { BadInputError, ConflictError } from '../domain/errors.js';
@@ -21,6 +20,7 @@ import {
 } from '../domain/organisation-rules.js';
 import type { UnitOfWork } from './unit-of-work.js';
 import { edgesToCheck, refuseGraphCycles } from './import-cycles.js';
+import { namesUnique, NameTakenError, refuseSameNames, takenNameConflict } from './import-names.js';
 import { lockTaskEdges } from '../../graph/task-cycles.repository.js';
 
 export interface ImportResult {
@@ -75,6 +75,8 @@ export class OrganisationService {
    * - BAD_USER_INPUT: the document is malformed, a node or relationship breaks a domain rule
    *   (organisation-rules.ts), the tasks would leave the engine an inconsistent workflow, or a
    *   relationship names an id that is neither in the document nor a node of this organisation.
+   * - CONFLICT: an Agent or Capability name that another of the organisation or of the document
+   *   has (import-names.ts), naming the document's node and the name.
    * With `merge`, relationships are MERGEd on (type, from, to) and get the document's properties.
    * A step AWAITING_INPUT with no PENDING tool-call request comes back READY (the export leaves
    * held calls out): it runs its attempt again instead of waiting for good.
@@ -82,8 +84,9 @@ export class OrganisationService {
   async import(tenantId: string, input: unknown, merge: boolean): Promise<ImportResult> {
     const parsed = parseOrganisationDocument(input);
     checkNodeRules(parsed.nodes);
+    refuseSameNames(parsed);
     const signed = isSignedBy(await this.signingSecret(), tenantId, parsed);
-    return this.uow.run(async (tx) => {
+    const written = this.uow.run(async (tx) => {
       const { doc, labelOf, existing } = await this.resolveIds(tx, tenantId, parsed, merge, signed);
       doc.relationships.forEach((r, i) =>
         checkRelationshipRule(i, r, labelOf.get(r.from)!, labelOf.get(r.to)!),
@@ -129,6 +132,11 @@ export class OrganisationService {
       await this.checkEngineState(tx, tenantId, parsed, doc, existing);
       const nodeIds = doc.nodes.map((n) => n.id);
       return { nodesCreated, nodesUpdated, relationshipsCreated, nodeIds };
+    });
+    // The transaction that met a taken name is gone: a read names the node.
+    return written.catch(async (err: unknown) => {
+      if (!(err instanceof NameTakenError)) throw err;
+      throw await this.uow.read((tx) => takenNameConflict(tx, tenantId, parsed, err));
     });
   }
 
@@ -262,23 +270,6 @@ export class OrganisationService {
     throw new BadInputError(
       `The organisation document would give the engine an inconsistent workflow at ${where}: it ${found.problem}. Import such a task PENDING (or not orchestrated) and start it with startWorkflow`,
       { field: index >= 0 ? `nodes[${index}]` : 'nodes', id: documentId },
-    );
-  }
-}
-
-/**
- * Agent and Capability names are unique per organisation (a constraint). The driver's message
- * would repeat the name, the tenant and an internal node id; this one names the rule instead.
- */
-async function namesUnique(label: ExportLabel, write: () => Promise<void>): Promise<void> {
-  try {
-    await write();
-  } catch (err) {
-    // Inside the transaction the driver's error is not translated yet.
-    if (!(translateDriverError(err) instanceof ConflictError)) throw err;
-    throw new ConflictError(
-      `A ${label} of the document has a name that another ${label} of this organisation (or of the document) already has; names are unique per organisation: rename it, or import with merge onto the existing node`,
-      { label },
     );
   }
 }
