@@ -230,6 +230,9 @@ const ORGANISATION_RECORDS = [
   // Outside tools' calls and A2A tasks (issue 16); tool servers stay, like policies.
   'ToolCall',
   'A2ATask',
+  // Memory's facts join the entities deleted with the organisation: one without its subject
+  // cannot be read. Episodes and documents (what was seen) stay.
+  'Fact',
 ];
 
 export function deleteNodesQuery(tenantId: string, nodeLabel: string, limit: number): CypherQuery {
