@@ -208,4 +208,14 @@ export const RECENT_MIGRATIONS: Migration[] = [
       'CREATE INDEX task_ready_tenant IF NOT EXISTS FOR (n:Task) ON (n.status, n.orchestrated, n.tenantId)',
     ],
   },
+  {
+    id: 40,
+    name: 'no fact without its subject (deleteOrganisation left some)',
+    // deleteOrganisation deleted the entities and left their facts, which then failed every
+    // read of the tenant's facts; it deletes them now (graph/organisation.repository.ts).
+    statements: [
+      `MATCH (f:Fact) WHERE NOT EXISTS { (f)-[:SUBJECT]->(:Entity) }
+       CALL (f) { DETACH DELETE f } IN TRANSACTIONS OF 10000 ROWS`,
+    ],
+  },
 ];

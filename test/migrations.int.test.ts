@@ -114,6 +114,35 @@ describe('migrations', () => {
     }
   });
 
+  it('delete the facts that deleteOrganisation left without their subject', async () => {
+    const tenantId = `migration-${randomUUID()}`;
+    await graph.write((tx) =>
+      tx.run({
+        cypher: `CREATE (:Fact {id: randomUUID(), tenantId: $tenantId, predicate: 'left'})
+                 CREATE (:Fact {id: randomUUID(), tenantId: $tenantId, predicate: 'kept'})
+                        -[:SUBJECT]->(:Entity {id: randomUUID(), tenantId: $tenantId})`,
+        params: { tenantId },
+      }),
+    );
+    try {
+      await graph.schema(MIGRATIONS.find((m) => m.id === 40)!.statements[0]!);
+      const facts = await graph.read((tx) =>
+        tx.run<{ predicate: string }>({
+          cypher: 'MATCH (f:Fact {tenantId: $tenantId}) RETURN f.predicate AS predicate',
+          params: { tenantId },
+        }),
+      );
+      expect(facts.map((f) => f.predicate)).toEqual(['kept']);
+    } finally {
+      await graph.write((tx) =>
+        tx.run({
+          cypher: 'MATCH (n {tenantId: $tenantId}) WHERE n:Fact OR n:Entity DETACH DELETE n',
+          params: { tenantId },
+        }),
+      );
+    }
+  });
+
   it('mark the completed roots of an older database as due for the skills pass', async () => {
     const tenantId = `migration-${randomUUID()}`;
     await graph.write((tx) =>
