@@ -69,9 +69,7 @@ export interface StartedRun {
  * run uses (useVersionOf: one statement where a claim took two), in one statement, and numbers
  * each step's event (numberEvent: the statement that announced it after was a round trip more
  * while the claim held its steps' locks); returns each run's agent whole (the claim chose it
- * from summaries), version and event, by run id. The caller holds the steps' write locks. A run
- * whose agent is no longer active and available (or gone), read under its lock, is not started
- * and not in the map: the caller gives its step back.
+ * from summaries), version and event, by run id. The caller holds the steps' write locks.
  */
 export async function startRuns(tx: Tx, runs: RunStart[]): Promise<Map<string, StartedRun>> {
   if (runs.length === 0) return new Map();
@@ -79,10 +77,6 @@ export async function startRuns(tx: Tx, runs: RunStart[]): Promise<Map<string, S
     cypher: `
       UNWIND $runs AS run
       MATCH (t:Task {id: run.taskId}), (a:Agent {id: run.agentId})
-      // The claim chose from agents read without their locks: one deactivated, paused or
-      // deleted since (its work given back under this lock) starts nothing.
-      SET a:Agent
-      WITH t, a, run WHERE a.active = true AND a.status IN ['IDLE', 'BUSY']
       OPTIONAL MATCH (t)-[old:ASSIGNED_TO]->()
       DELETE old
       WITH DISTINCT t, a, run
@@ -97,10 +91,7 @@ export async function startRuns(tx: Tx, runs: RunStart[]): Promise<Map<string, S
       RETURN run.id AS runId, ${projection('Agent').of('a')} AS a, ${USED_VERSION_COLUMNS},
              ${TASK_EVENT_COLUMNS('t')}`,
     params: {
-      // Agents locked in one order by every claim: two claims cannot wait for each other.
-      runs: runs
-        .map((r) => ({ ...r, traceId: r.traceId ?? null, point: canaryPoint(r.id) }))
-        .sort((x, y) => x.agentId.localeCompare(y.agentId)),
+      runs: runs.map((r) => ({ ...r, traceId: r.traceId ?? null, point: canaryPoint(r.id) })),
       now: Date.now(),
     },
   });

@@ -121,7 +121,6 @@ export async function claimIn(
   }
   const picked: Omit<StartedStep, 'agent'>[] = [];
   const starts: RunStart[] = [];
-  const chosenNames: string[] = [];
   for (const c of claimed) {
     const pool = candidates.filter((a) => a.agent.tenantId === c.task.tenantId);
     const rule = { chiefOfStaff: needsChiefOfStaff(c.task) };
@@ -137,7 +136,6 @@ export async function claimIn(
     starts.push({ id: runId, taskId: c.task.id, workerId: c.workerId, traceId, ...choice });
     const chosen = pool.find((a) => a.agent.id === choice.agentId)!;
     chosen.load++;
-    chosenNames.push(chosen.agent.name);
     picked.push({
       task: c.task,
       workerId: c.workerId,
@@ -164,19 +162,14 @@ export async function claimIn(
         : [],
     ),
   );
-  const runs: StartedStep[] = [];
-  for (const [i, p] of picked.entries()) {
+  const runs: StartedStep[] = picked.map((p) => {
     const run = started.get(p.runId);
-    if (!run) {
-      // Its agent was deactivated, paused or deleted since the claim read it: the next poll
-      // chooses among the agents then available.
-      const reason = `agent ${chosenNames[i]} became unavailable as the step was given to it`;
-      await unclaim(tx, p.task.id, p.workerId, reason, o.pollMs);
-      continue;
-    }
+    // Deleted since the summaries were read: the claim rolls back and the next poll, which
+    // no longer sees the agent, claims the steps again.
+    if (!run) throw new Error(`agent of run ${p.runId} is gone; claiming again`);
     const version = run.version ?? versions.byRun.get(p.runId);
-    runs.push({ ...p, agent: withVersion(run.agent, version) });
-  }
+    return { ...p, agent: withVersion(run.agent, version) };
+  });
   for (const v of versions.created) announce(emit, v, null, v.reason);
   // Numbered by the statement that started the runs: nothing changes the steps after it.
   emitTaskEvents(
