@@ -56,7 +56,8 @@ export class WorkflowResolver {
 
   @Authorized(Role.OPERATOR)
   @Mutation(() => Task, {
-    description: 'Lets a step AWAITING_APPROVAL run; the decision is recorded.',
+    description:
+      'Lets a step AWAITING_APPROVAL run; the decision is recorded. CONFLICT once it no longer waits; a plan that waits is approved with approvePlan.',
   })
   approveTask(
     @Arg('id', () => ID) id: string,
@@ -68,7 +69,8 @@ export class WorkflowResolver {
 
   @Authorized(Role.OPERATOR)
   @Mutation(() => Task, {
-    description: 'Skips a step AWAITING_APPROVAL; the decision is recorded.',
+    description:
+      'Skips a step AWAITING_APPROVAL; the decision is recorded. CONFLICT once it no longer waits; a plan that waits is rejected with rejectPlan.',
   })
   rejectTask(
     @Arg('id', () => ID) id: string,

@@ -148,10 +148,13 @@ describe('plan approval, on the offline model', { timeout: 3 * WORKFLOW_MS }, ()
         status: 'AWAITING_APPROVAL',
         waitingReason: PLAN_WAITS,
       });
-      // rejectTask skips a step; a plan is rejected with rejectPlan, which plans again.
-      const skipped = await server.gql(`mutation { rejectTask(id: "${heldId}") { status } }`);
-      expect(skipped.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
-      expect(skipped.errors?.[0]?.message).toMatch(/plan waits for approval: rejectPlan/);
+      // approveTask and rejectTask decide a step; a plan is decided with approvePlan (its
+      // edits checked) or rejectPlan (planned again).
+      for (const decide of ['approveTask', 'rejectTask']) {
+        const refused = await server.gql(`mutation { ${decide}(id: "${heldId}") { status } }`);
+        expect(refused.errors?.[0]?.extensions?.code, decide).toBe('BAD_USER_INPUT');
+        expect(refused.errors?.[0]?.message).toMatch(/plan waits for approval: approvePlan/);
+      }
       // A held plan can be cancelled whole, as any workflow.
       const cancel = () => server.gql(`mutation { cancelTask(id: "${heldId}") { status } }`);
       expect((await cancel()).errors).toBeUndefined();

@@ -154,11 +154,11 @@ export class WorkflowService {
           { status: task.status },
         );
       }
-      // Skipping the root of a plan that waits would end its task for good (SKIPPED is not
-      // retried): a plan is rejected to be planned again.
-      if (decision === ApprovalDecision.REJECTED && task.waitingReason === PLAN_WAITS) {
+      // A plan is decided as a plan: approving it here skipped approvePlan's checks and event,
+      // and skipping its root ended the task for good (SKIPPED is not retried).
+      if (task.waitingReason === PLAN_WAITS) {
         throw new BadInputError(
-          "This task's plan waits for approval: rejectPlan(taskId, reason) has it planned again, and cancelTask ends the task (rejectTask skips a step)",
+          "This task's plan waits for approval: approvePlan(taskId, edits) runs it, rejectPlan(taskId, reason) has it planned again, and cancelTask ends the task (approveTask and rejectTask decide a step)",
           { status: task.status },
         );
       }
