@@ -55,7 +55,13 @@ export function agentExecutor(rt: AgentRuntime): Executor {
 function runAgent(rt: AgentRuntime): Executor {
   return async (step) => {
     const { task } = step;
-    if (task.needsPlan) return { result: await plan(rt, step), expand: true };
+    if (task.needsPlan) {
+      // The summary (flagging capabilities no agent has) is logged: the task's result is its
+      // answer, written when its steps settle it.
+      const summary = await plan(rt, step);
+      rt.logger.info({ taskId: task.id, runId: step.run.id }, summary);
+      return { result: summary, expand: true };
+    }
     const rootId = await rt.uow.read((tx) => tasks.parentOf(tx, task.tenantId, task.id));
     const conversationId = work.stableId(rootId ?? task.id, 'plan-conversation');
     if (task.key === 'synthesis' && rootId) {

@@ -1,3 +1,4 @@
+import { EARLIER_STEPS, PLAN_REJECTED } from '../llm/prompt-markers.js';
 import { purposeMarker } from '../llm/routing.js';
 import type { Agent } from '../domain/agent.js';
 import type { Task } from '../domain/task.js';
@@ -13,9 +14,6 @@ export function systemPrompt(
   return `You are ${agent.name}, a ${agent.role === 'CHIEF_OF_STAFF' ? 'Chief of Staff' : 'Master Operator'} of an organisation of AI agents. ${duty}${own}\n${purposeMarker(purpose)}`;
 }
 
-/** Frames a person's reason for rejecting a plan (rejectPlan, issue 13) in describeTask. */
-export const PLAN_REJECTED = 'A person rejected your previous plan for this task, saying:';
-
 /**
  * The task as the chains show it: `Title:` and `Description:` lines the offline model reads;
  * after a rejected plan, the person's reason as a last line, after PLAN_REJECTED.
@@ -24,12 +22,6 @@ export function describeTask(task: Task): string {
   const feedback = task.planFeedback ? `\n${PLAN_REJECTED} ${task.planFeedback}` : '';
   return `Title: ${task.title}\nPriority: ${task.priority}\nDescription: ${task.description ?? task.title}${feedback}`;
 }
-
-/** The heading below a step's own text: what follows it is its inputs, not its asks. */
-export const EARLIER_STEPS = 'Earlier steps produced:';
-
-/** The heading of the memory its Chief of Staff gives a step, after its inputs. */
-export const MEMORY_GIVEN = 'What your Chief of Staff gives you from memory:';
 
 /** A step as an operator or remote agent reads it: its title, description, then its inputs. */
 export function describeStep(task: Task, inputs: Record<string, StepInput>): string {

@@ -43,8 +43,8 @@ export interface StepResult {
   result: string;
   /**
    * The step planned subtasks under itself (a Chief of Staff's planning): it becomes their
-   * running parent instead of COMPLETED, and settles when they end. Its `result` (the plan's summary) is
-   * not kept: the task's result is the answer its steps settle it with.
+   * running parent instead of COMPLETED, and settles when they end. Its `result` (the plan's
+   * summary) is not kept: the task's result is the answer its steps settle it with.
    */
   expand?: boolean;
 }

@@ -1,5 +1,5 @@
 import { skillInPrompt, type SkillStep } from '../domain/skill.js';
-import { EARLIER_STEPS, MEMORY_GIVEN, PLAN_REJECTED } from '../agents/prompts.js';
+import { EARLIER_STEPS, MEMORY_GIVEN, PLAN_REJECTED } from './prompt-markers.js';
 
 /**
  * Plain-text reading for the offline model: words, sentences, a plan drawn from a task's own
