@@ -107,7 +107,11 @@ export class ToolApprovalService {
       if (!found)
         // The task's toolCallRequests give both ids.
         throw new NotFoundError('Tool call', `${d.callId} of run ${d.runId}`);
-      const outside = await outsideToolSchema(tx, tenantId, found.request.tool);
+      // Only an edit's args are checked against an outside tool's schema.
+      const outside =
+        d.decision === ToolCallDecision.EDIT
+          ? await outsideToolSchema(tx, tenantId, found.request.tool)
+          : null;
       const editedArgs = checkArgs(found.request.tool, d.decision, d.args, outside);
       const decided = await repo.decideRequest(tx, {
         tenantId,
