@@ -1,11 +1,18 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { announceConsole, ensureConsoleBuilt } from '../src/console/build.js';
 import { captureLogger } from './utils/log-capture.js';
 
 const URL = 'http://127.0.0.1:4000/console/';
+
+/** A folder of its own for the test, removed when it ends. */
+function scratch(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
 
 /** What `npm start` logs about the console, given how its build went. */
 async function startLog(dist: string, build: () => Promise<void>) {
@@ -17,14 +24,14 @@ async function startLog(dist: string, build: () => Promise<void>) {
 
 describe('the console at start', () => {
   it('names its address when it is built', async () => {
-    const dist = mkdtempSync(join(tmpdir(), 'console-built-'));
+    const dist = scratch('console-built-');
     writeFileSync(join(dist, 'index.html'), '<!doctype html>');
     const entries = await startLog(dist, () => Promise.reject(new Error('not called')));
     expect(entries.map((e) => e.msg)).toEqual([`Console at ${URL}`]);
   });
 
   it('does not claim a console whose build failed: it says it is not available, and why', async () => {
-    const dist = join(mkdtempSync(join(tmpdir(), 'console-failed-')), 'dist');
+    const dist = join(scratch('console-failed-'), 'dist');
     const entries = await startLog(dist, () =>
       Promise.reject(new Error('Cannot find package vite\n    at somewhere')),
     );
@@ -38,7 +45,7 @@ describe('the console at start', () => {
   });
 
   it('does not claim a console whose build wrote no index.html', async () => {
-    const dist = join(mkdtempSync(join(tmpdir(), 'console-empty-')), 'dist');
+    const dist = join(scratch('console-empty-'), 'dist');
     const entries = await startLog(dist, async () => void mkdirSync(dist, { recursive: true }));
     const last = entries.at(-1)!;
     expect(last.level).toBe(40);

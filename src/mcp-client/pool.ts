@@ -116,7 +116,7 @@ interface Session {
  *   the old one is closed.
  * - **Limits**: connecting and listing give up after connectTimeoutMs; a message larger than
  *   maxMessageBytes fails its call at once with tooLargeMessage (not at its timeout); a stdio
- *   session, whose stream it broke, is renewed.
+ *   session, whose stream it broke, is renewed, and its other calls in flight fail so too.
  * - **Idle**: sessions unused for idleMs are closed; closeAll() ends them all (process stop).
  */
 export class McpToolPool {
