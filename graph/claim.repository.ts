@@ -341,3 +341,30 @@ export async function unclaim(
   });
   return rows.map((r) => toTask(r.t));
 }
+
+/**
+ * Takes back runs a claim started on an agent that was deactivated, paused or deleted before
+ * the claim's commit (StartedRun.available): each run and its assignment deleted, its step
+ * READY again as unclaim leaves it (the attempt not counted), retried after `retryMs`.
+ */
+export async function undoStarts(
+  tx: Tx,
+  starts: { runId: string; taskId: string; workerId: string; reason: string }[],
+  retryMs: number,
+): Promise<void> {
+  if (starts.length === 0) return;
+  await tx.run({
+    cypher: `
+      UNWIND $starts AS s
+      MATCH (r:Run {id: s.runId}) USING INDEX SEEK r:Run(id)
+      MATCH (r)-[:OF]->(t:Task {id: s.taskId})
+      OPTIONAL MATCH (t)-[assigned:ASSIGNED_TO]->()
+      DELETE assigned
+      DETACH DELETE r
+      WITH DISTINCT t, s WHERE t.status = 'IN_PROGRESS' AND t.leaseOwner = s.workerId
+      SET t.status = 'READY', t.leaseOwner = null, t.leaseExpiresAt = null,
+          t.attempts = t.attempts - 1, t.waitingReason = s.reason,
+          t.nextAttemptAt = datetime() + duration({milliseconds: $retryMs})`,
+    params: { starts, retryMs: neo4j.int(retryMs) },
+  });
+}

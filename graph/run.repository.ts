@@ -62,6 +62,8 @@ export interface StartedRun {
   agent: Agent;
   version: AgentVersion | null;
   event: TaskEvent;
+  /** The agent is active and available, read after the run's BY edge took its lock. */
+  available: boolean;
 }
 
 /**
@@ -70,10 +72,15 @@ export interface StartedRun {
  * each step's event (numberEvent: the statement that announced it after was a round trip more
  * while the claim held its steps' locks); returns each run's agent whole (the claim chose it
  * from summaries), version and event, by run id. The caller holds the steps' write locks.
+ * Whether the agent is still `available` is read after the BY edge, which waits for a
+ * deactivation's lock: one the claim's read of the agents missed is seen (claim.repository.ts:
+ * undoStarts).
  */
 export async function startRuns(tx: Tx, runs: RunStart[]): Promise<Map<string, StartedRun>> {
   if (runs.length === 0) return new Map();
-  const rows = await tx.run<{ runId: string; a: unknown } & UsedVersionRow & TaskEventRow>({
+  const rows = await tx.run<
+    { runId: string; a: unknown; available: boolean } & UsedVersionRow & TaskEventRow
+  >({
     cypher: `
       UNWIND $runs AS run
       MATCH (t:Task {id: run.taskId}), (a:Agent {id: run.agentId})
@@ -89,7 +96,8 @@ export async function startRuns(tx: Tx, runs: RunStart[]): Promise<Map<string, S
       ${useVersionOf('r', 'a', 'run.point', 'run, a, t')}
       ${numberEvent('t', '$now', 'r, run, a, v')}
       RETURN run.id AS runId, ${projection('Agent').of('a')} AS a, ${USED_VERSION_COLUMNS},
-             ${TASK_EVENT_COLUMNS('t')}`,
+             ${TASK_EVENT_COLUMNS('t')},
+             a.active = true AND a.status IN ['IDLE', 'BUSY'] AS available`,
     params: {
       runs: runs.map((r) => ({ ...r, traceId: r.traceId ?? null, point: canaryPoint(r.id) })),
       now: Date.now(),
@@ -98,7 +106,12 @@ export async function startRuns(tx: Tx, runs: RunStart[]): Promise<Map<string, S
   return new Map(
     rows.map((r) => [
       r.runId,
-      { agent: readAgent(r.a), version: usedVersion(r), event: taskEventOf(r) },
+      {
+        agent: readAgent(r.a),
+        version: usedVersion(r),
+        event: taskEventOf(r),
+        available: r.available,
+      },
     ]),
   );
 }

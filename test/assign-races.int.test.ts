@@ -3,7 +3,9 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { lockAgent } from '../graph/agent.repository.js';
 import { lockTask, patchTask } from '../graph/task.repository.js';
 import { TaskStatus } from '../src/domain/task.js';
+import type { Executor } from '../src/engine/executor.js';
 import { untilBlocked } from './utils/blocked.js';
+import { createOperators, eventually, startPlan, withScheduler } from './utils/engine-steps.js';
 import { startTestServer, type TestServer } from './utils/server.js';
 
 /*
@@ -11,7 +13,8 @@ import { startTestServer, type TestServer } from './utils/server.js';
  * inactive agent takes no new work; assignTask and createTask read the agent without its lock,
  * so an agent deactivated before they wrote was given the task anyway. A deactivation gives back
  * the agent's running steps, read under their locks: a step that became a plan meanwhile is not;
- * a deletion hands on its open tasks so too.
+ * a deletion hands on its open tasks so too. The engine's claim reads the agents without their
+ * locks too: it starts no step on one deactivated before its runs were written.
  */
 
 let server: TestServer;
@@ -159,4 +162,46 @@ it('hands a deleted agent’s task that completed meanwhile to nobody', async ()
     } as never,
   );
   expect(read.data).toEqual({ task: { assignment: null } });
+});
+
+it('starts no step on an agent deactivated while the engine claimed the step for it', async () => {
+  const { Claimed: agentId } = await createOperators(server, { Claimed: ['race-work'] });
+  // Earlier tests left steps of their own READY: what matters is who ran this one.
+  const ran: string[] = [];
+  const executor: Executor = async ({ task, agent }) => {
+    ran.push(`${task.key} by ${agent.name}`);
+    return { result: 'done' };
+  };
+  await withScheduler(server, executor, async () => {
+    let ids: Record<string, string> = {};
+    // The deactivation holds the agent's lock until it commits; the claim reads the agent as
+    // active meanwhile, then waits for it to start the run.
+    await server.graph.write(async (tx) => {
+      await lockAgent(tx, server.tenantId, agentId!);
+      await tx.run({
+        cypher: "MATCH (a:Agent {id: $agentId}) SET a.active = false, a.status = 'OFFLINE'",
+        params: { agentId },
+      });
+      ids = await startPlan(server, [
+        { key: 'root', title: 'Race' },
+        { key: 'step', title: 'Work', parentKey: 'root', requiredCapabilities: ['race-work'] },
+      ]);
+      await untilBlocked(server.graph, 'the claim to wait for the agent', {
+        query: 'CREATE (r:Run',
+      });
+    });
+    const step = await eventually('the step to wait for another agent', async () => {
+      const read = await server.gql(
+        `query($id: ID!) { task(id: $id) { status waitingReason runs { status } } }`,
+        { id: ids.step } as never,
+      );
+      const task = (read.data as { task: { status: string; waitingReason: string | null } }).task;
+      // READY with a reason: it waits; ended: it ran on the inactive agent.
+      return (task.status === 'READY' && task.waitingReason) || task.status === 'COMPLETED'
+        ? task
+        : null;
+    });
+    expect(step).toMatchObject({ status: 'READY', runs: [] });
+  });
+  expect(ran).not.toContain('step by Claimed');
 });

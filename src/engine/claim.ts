@@ -12,6 +12,7 @@ import {
   countRunning,
   lockEngineLimit,
   unclaim,
+  undoStarts,
   type DispatchedStep,
 } from '../../graph/claim.repository.js';
 import { startRuns, type RunStart } from '../../graph/run.repository.js';
@@ -154,22 +155,39 @@ export async function claimIn(
   // the candidate; the executor sees the agent with that version's behaviour. Agents without a
   // live version yet (made before versions began) get one here.
   const started = await startRuns(tx, starts);
+  // Deleted since the summaries were read: the claim rolls back and the next poll, which no
+  // longer sees the agent, claims the steps again.
+  const gone = picked.find((p) => !started.has(p.runId));
+  if (gone) throw new Error(`agent of run ${gone.runId} is gone; claiming again`);
+  // Deactivated or paused since (its work given back before this run began): the step is
+  // given back too, for the next poll to choose among the agents then available.
+  const unavailable = picked.filter((p) => !started.get(p.runId)!.available);
+  await undoStarts(
+    tx,
+    unavailable.map((p) => ({
+      runId: p.runId,
+      taskId: p.task.id,
+      workerId: p.workerId,
+      reason: `agent ${started.get(p.runId)!.agent.name} became unavailable as the step was given to it`,
+    })),
+    o.pollMs,
+  );
+  const begun = new Set(picked.filter((p) => !unavailable.includes(p)).map((p) => p.runId));
   const versions = await useVersions(
     tx,
     starts.flatMap((r, i) =>
-      started.get(r.id)?.version === null
+      begun.has(r.id) && started.get(r.id)!.version === null
         ? [{ runId: r.id, agentId: r.agentId, tenantId: picked[i]!.task.tenantId }]
         : [],
     ),
   );
-  const runs: StartedStep[] = picked.map((p) => {
-    const run = started.get(p.runId);
-    // Deleted since the summaries were read: the claim rolls back and the next poll, which
-    // no longer sees the agent, claims the steps again.
-    if (!run) throw new Error(`agent of run ${p.runId} is gone; claiming again`);
-    const version = run.version ?? versions.byRun.get(p.runId);
-    return { ...p, agent: withVersion(run.agent, version) };
-  });
+  const runs: StartedStep[] = picked
+    .filter((p) => begun.has(p.runId))
+    .map((p) => {
+      const run = started.get(p.runId)!;
+      const version = run.version ?? versions.byRun.get(p.runId);
+      return { ...p, agent: withVersion(run.agent, version) };
+    });
   for (const v of versions.created) announce(emit, v, null, v.reason);
   // Numbered by the statement that started the runs: nothing changes the steps after it.
   emitTaskEvents(
