@@ -10,6 +10,7 @@ import {
   stopMcpToolsServers,
   mcpGql,
   ADD,
+  fixtureServerInput,
 } from './utils/mcp-tools-fixtures.js';
 
 // Issue 16, part 1: outside MCP servers as ADMINs add them, and what a deployment refuses
@@ -46,12 +47,7 @@ describe('MCP tool servers', () => {
         }[];
       };
     }>(ADD, {
-      input: {
-        name: 'fixture',
-        transport: 'HTTP',
-        url: http.url,
-        headers: [{ name: 'Authorization', value: `Bearer ${TOKEN}` }],
-      },
+      input: fixtureServerInput(http.url),
     });
     expect(res.errors).toBeUndefined();
     const added = res.data!.addToolServer;

@@ -22,6 +22,7 @@ import {
   stopMcpToolsServers,
   mcpGql,
   ADD,
+  fixtureServerInput,
   runStepOn,
   stepOn,
   type StepView,
@@ -111,14 +112,7 @@ describe('agents using MCP tools', () => {
     const [existing] = (
       await gql<{ toolServers: { id: string; name: string }[] }>(`{ toolServers { id name } }`)
     ).data!.toolServers.filter((s) => s.name === 'fixture');
-    httpId =
-      existing?.id ??
-      (await addServer({
-        name: 'fixture',
-        transport: 'HTTP',
-        url: http.url,
-        headers: [{ name: 'Authorization', value: `Bearer ${TOKEN}` }],
-      }));
+    httpId = existing?.id ?? (await addServer(fixtureServerInput(http.url)));
   });
   afterAll(() => streamed?.close());
   const grant = async (serverId: string, target: Record<string, unknown>, tools?: string[]) => {

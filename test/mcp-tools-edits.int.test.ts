@@ -9,7 +9,7 @@ import { isExecution, operatorScript, toolResultsOf } from './utils/operator-scr
 import type { TestServer } from './utils/server.js';
 import {
   ADD,
-  TOKEN,
+  fixtureServerInput,
   mcpGql,
   runStepOn,
   startMcpToolsServers,
@@ -51,12 +51,7 @@ describe('outside tool arguments that do not fit the tool', { timeout: 240_000 }
   let serverId = '';
   beforeAll(async () => {
     const res = await mcpGql<{ addToolServer: { id: string } }>(server, ADD, {
-      input: {
-        name: 'fixture',
-        transport: 'HTTP',
-        url: http.url,
-        headers: [{ name: 'Authorization', value: `Bearer ${TOKEN}` }],
-      },
+      input: fixtureServerInput(http.url),
     });
     expect(res.errors).toBeUndefined();
     serverId = res.data!.addToolServer.id;

@@ -77,6 +77,14 @@ export const ADD = `mutation($input: ToolServerInput!) { addToolServer(input: $i
   tools { name qualifiedName description inputSchema destructive annotations { readOnlyHint destructiveHint } }
 } }`;
 
+/** The HTTP fixture server as addToolServer takes it, named `fixture`, with its token. */
+export const fixtureServerInput = (url: string) => ({
+  name: 'fixture',
+  transport: 'HTTP',
+  url,
+  headers: [{ name: 'Authorization', value: `Bearer ${TOKEN}` }],
+});
+
 /** An operator with its own capability, and a root with one step it alone can run. */
 export async function stepOn(server: TestServer, name: string, title: string) {
   const capability = `cap-${name.toLowerCase()}`;
