@@ -232,14 +232,16 @@ export interface AgentsWanted {
   ids: string[];
 }
 
+/** An agent `a` that may take work: active, and not PAUSED, ERROR or OFFLINE. */
+export const AVAILABLE = (a: string) => `${a}.active = true AND ${a}.status IN ['IDLE', 'BUSY']`;
+
 /**
  * Every active agent of the tenant. The hint: planned on a near-empty database, a label scan of
  * every tenant's agents looks as cheap as the index, and the cached plan then grows with all.
  */
 const ALL_AGENTS = `
-        MATCH (a:Agent {tenantId: tenantId, active: true})
-        USING INDEX SEEK a:Agent(tenantId, role)
-        WHERE a.role IS NOT NULL AND a.status IN ['IDLE', 'BUSY']`;
+        MATCH (a:Agent {tenantId: tenantId}) USING INDEX SEEK a:Agent(tenantId, role)
+        WHERE a.role IS NOT NULL AND ${AVAILABLE('a')}`;
 
 /**
  * Only the agents `wanted`: each part starts from an index (role, capability, id), by hint for
@@ -261,7 +263,7 @@ const WANTED_AGENTS = `
           WHERE a.id IN $wanted.ids AND a.tenantId = tenantId
           RETURN a
         }
-        WITH a WHERE a.active = true AND a.role IS NOT NULL AND a.status IN ['IDLE', 'BUSY']`;
+        WITH a WHERE a.role IS NOT NULL AND ${AVAILABLE('a')}`;
 
 /**
  * Agents of the tenants that may take work (active, not PAUSED, ERROR or OFFLINE), with their

@@ -1,4 +1,5 @@
 import neo4j from 'neo4j-driver';
+import { AVAILABLE } from './claim.repository.js';
 import type { Agent } from '../src/domain/agent.js';
 import type { Task, TaskStatus } from '../src/domain/task.js';
 import type { Tx } from './cypher.js';
@@ -97,7 +98,7 @@ export async function startRuns(tx: Tx, runs: RunStart[]): Promise<Map<string, S
       ${numberEvent('t', '$now', 'r, run, a, v')}
       RETURN run.id AS runId, ${projection('Agent').of('a')} AS a, ${USED_VERSION_COLUMNS},
              ${TASK_EVENT_COLUMNS('t')},
-             a.active = true AND a.status IN ['IDLE', 'BUSY'] AS available`,
+             ${AVAILABLE('a')} AS available`,
     params: {
       runs: runs.map((r) => ({ ...r, traceId: r.traceId ?? null, point: canaryPoint(r.id) })),
       now: Date.now(),
