@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { holdForInput } from '../graph/tool-approval.repository.js';
 import { Role } from '../src/domain/auth.js';
 import { a11yProblems, CHROMIUM, NO_CHROMIUM } from './utils/browser.js';
 import { FOCUSED_NAME, startConsole, type ConsoleWorld } from './utils/console-page.js';
@@ -126,6 +128,33 @@ describe.skipIf(!CHROMIUM)('the console’s task screen', () => {
         expect(await part.locator('.error').count()).toBe(0);
       }
     }
+    await page.close();
+  });
+
+  it('offers no decision on a held call whose step has ended', async () => {
+    const id = await task('Held then cancelled', { status: 'IN_PROGRESS' });
+    await world.server.graph.write(async (tx) => {
+      const runId = randomUUID();
+      await tx.run({
+        cypher: `MATCH (t:Task {tenantId: $tenantId, id: $id}) SET t.status = 'AWAITING_INPUT'
+                 CREATE (:Run {id: $runId, tenantId: $tenantId, status: 'INTERRUPTED', attempt: 1,
+                               startedAt: datetime(), endedAt: datetime()})-[:OF]->(t)`,
+        params: { tenantId: world.server.tenantId, id, runId },
+      });
+      const calls = [{ callId: 'call_1', tool: 'report_progress', args: '{"note":"draft"}' }];
+      await holdForInput(tx, { tenantId: world.server.tenantId, taskId: id, runId, calls });
+    });
+    const page = await world.signedIn(world.server.adminKey);
+    await page.goto(`${world.base}#/tasks/${id}`);
+    const approve = page.getByRole('button', { name: 'Approve call' });
+    await approve.waitFor();
+    // Cancelled: the API refuses a decision (CONFLICT), so none is offered.
+    expect((await world.server.gql(`mutation { cancelTask(id: "${id}") { id } }`)).errors).toBe(
+      undefined,
+    );
+    await page.reload();
+    await expect.poll(() => statusOf(page)).toContain('CANCELLED');
+    expect(await approve.count()).toBe(0);
     await page.close();
   });
 

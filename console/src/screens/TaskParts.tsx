@@ -119,9 +119,14 @@ export function Approvals(props: {
   const waitingSteps = props.steps.filter(
     (s) => s.status === 'AWAITING_APPROVAL' && !(props.planWaits && s.id === props.root.id),
   );
-  const calls = props.steps.flatMap((s) =>
-    s.toolCallRequests.filter((c) => c.status === 'PENDING').map((c) => ({ ...c, step: s.title })),
-  );
+  // A call is decided while its step waits for it: one of an ended step is refused (CONFLICT).
+  const calls = props.steps
+    .filter((s) => s.status === 'AWAITING_INPUT')
+    .flatMap((s) =>
+      s.toolCallRequests
+        .filter((c) => c.status === 'PENDING')
+        .map((c) => ({ ...c, step: s.title })),
+    );
   if (!props.planWaits && waitingSteps.length === 0 && calls.length === 0) return null;
   const errors = [approvePlan, rejectPlan, approveTask, rejectTask, resolve].map((m) => m.error);
 
