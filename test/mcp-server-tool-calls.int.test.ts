@@ -150,4 +150,22 @@ describe('held tool calls, decided over MCP', { timeout: 3 * WORKFLOW_MS }, () =
     });
     expect(text(noCall)).toBe('BAD_USER_INPUT: what: TOOL_CALL needs callId');
   });
+
+  it('lists no held call of a step that has ended: it can no longer be decided', async () => {
+    const submitted = await call(admin, 'submit_task', { title: 'Summarise the memo' });
+    const taskId = (submitted.structuredContent as unknown as WorkflowOut).taskId;
+    await untilDone({
+      read: () => status(taskId),
+      done: (now) => now.steps.some((s) => s.heldToolCalls.length > 0),
+      progress: (now) => now.steps.map((s) => s.status).join(),
+      stallMs: 60_000,
+      everyMs: 250,
+      what: 'a step to hold a call',
+    });
+    const cancelled = await server.gql(`mutation { cancelTask(id: "${taskId}") { id } }`);
+    expect(cancelled.errors).toBeUndefined();
+    const now = await status(taskId);
+    expect(now.steps.filter((s) => s.status === 'CANCELLED').length).toBeGreaterThan(0);
+    expect(now.steps.flatMap((s) => s.heldToolCalls)).toEqual([]);
+  });
 });

@@ -75,8 +75,9 @@ export async function readWorkflow(run: Operation, taskId: string): Promise<Work
         waitingReason: t.waitingReason,
         parentId: t.parent?.id ?? null,
         dependsOn: t.dependencies.map((d) => d.id),
+        // Decided only while the step waits for them: an ended step's are refused (CONFLICT).
         heldToolCalls: t.toolCallRequests
-          .filter((r) => r.status === 'PENDING')
+          .filter((r) => r.status === 'PENDING' && t.status === 'AWAITING_INPUT')
           .map(({ callId, tool, args }) => ({ callId, tool, args })),
       })),
   };
