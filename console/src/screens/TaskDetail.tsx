@@ -5,14 +5,8 @@ import { useQuery, useSubscription } from '../hooks';
 import { useSession } from '../session';
 import { ErrorNote } from '../components/ErrorNote';
 import { GraphView, type GraphNode, type GraphRel } from '../components/GraphView';
-import {
-  Approvals,
-  FINISHED,
-  StatusBadge,
-  TaskMessages,
-  formatTime,
-  useCoalesced,
-} from './TaskParts';
+import { Approvals } from './Approvals';
+import { FINISHED, StatusBadge, TaskMessages, formatTime, useCoalesced } from './TaskParts';
 import { StepsTable, errorNote, waitNote } from './TaskSteps';
 import { TaskActions } from './TaskActions';
 
