@@ -16,7 +16,10 @@ export type RunAggregate = {
   successes: number;
   /** Mean effective score over the evaluated runs; null when none is. */
   meanScore: number | null;
-  /** The runs' model calls, in USD. */
+  /**
+   * The model calls, in USD, of every attempt that ended in the period, counted or not: an
+   * interrupted, released or abandoned attempt is no run of the figures, but it was paid for.
+   */
   costUsd: number;
   latencyP50Ms: number | null;
   latencyP95Ms: number | null;
@@ -86,26 +89,31 @@ function runsOf({ walk, test, degree }: (typeof SUBJECTS)[PerformanceSubject]): 
         WITH r`;
 }
 
-/** Runs with an outcome; released, abandoned and aborted attempts are nobody's result. */
+/**
+ * Runs with an outcome, the runs of the figures; interrupted, released, abandoned and aborted
+ * attempts are nobody's result, and count only in the cost (their model calls were paid for).
+ */
 const ENDED = ['SUCCEEDED', 'FAILED'];
 
 /**
- * The aggregates of one statement over a bounded list of per-run maps (the window's runs).
- * Percentiles are interpolated by percentileCont in Cypher, so the reply is one row whatever
- * the number of runs: no per-run list crosses the wire.
+ * The aggregates of one statement over a bounded list of per-attempt maps (the window's ended
+ * attempts; one without an outcome has `counted` false and no score nor latency, so it adds its
+ * cost only). Percentiles are interpolated by percentileCont in Cypher, so the reply is one row
+ * whatever the number of runs: no per-run list crosses the wire.
  */
-const AGGREGATES = `count(x) AS runs, count(x.score) AS evaluated,
+const AGGREGATES = `sum(CASE WHEN x.counted THEN 1 ELSE 0 END) AS runs, count(x.score) AS evaluated,
     sum(CASE WHEN x.verdict = 'PASS' THEN 1 ELSE 0 END) AS successes,
     avg(x.score) AS meanScore, sum(x.cost) AS costUsd,
     percentileCont(x.latencyMs, 0.5) AS latencyP50Ms,
     percentileCont(x.latencyMs, 0.95) AS latencyP95Ms`;
 
 /**
- * The statement: for each key, the subject (tenant-scoped), its runs that ended in
- * [since, until), each with its effective evaluation and its model calls' cost, then the totals
- * and the totals per bucket (index = whole buckets between `since` and the run's end). One row
- * per key, so a page of agents is one statement. `windowRuns` given (a number, or null: walk
- * every subject's runs) stands for WINDOW_COUNT: to compare the two ways.
+ * The statement: for each key, the subject (tenant-scoped), its attempts that ended in
+ * [since, until), each with its model calls' cost and (a run with an outcome) its effective
+ * evaluation, then the totals and the totals per bucket (index = whole buckets between `since`
+ * and the attempt's end). One row per key, so a page of agents is one statement. `windowRuns`
+ * given (a number, or null: walk every subject's runs) stands for WINDOW_COUNT: to compare the
+ * two ways.
  */
 export function performanceQuery(
   subject: PerformanceSubject,
@@ -127,16 +135,19 @@ export function performanceQuery(
       CALL (s, windowRuns) {
         WITH s WHERE s IS NOT NULL
         ${runsOf(SUBJECTS[subject])}
-        WHERE r.tenantId = $tenantId AND r.status IN $ended
+        WHERE r.tenantId = $tenantId
           AND r.endedAt >= datetime({epochMillis: $sinceMs})
           AND r.endedAt < datetime({epochMillis: $untilMs})
+        WITH r, r.status IN $ended AS counted
         CALL (r) { ${effectiveEvaluation('r')} }
         CALL (r) {
           OPTIONAL MATCH (r)-[:CALLED]->(c:LLMCall)
           RETURN coalesce(sum(c.costUsd), 0.0) AS cost
         }
-        RETURN collect({bucket: (r.endedAt.epochMillis - $sinceMs) / $bucketMs,
-                        latencyMs: r.latencyMs, score: score, verdict: verdict, cost: cost}) AS list
+        RETURN collect({bucket: (r.endedAt.epochMillis - $sinceMs) / $bucketMs, counted: counted,
+                        latencyMs: CASE WHEN counted THEN r.latencyMs END,
+                        score: CASE WHEN counted THEN score END,
+                        verdict: CASE WHEN counted THEN verdict END, cost: cost}) AS list
       }
       CALL (list) {
         UNWIND list AS x

@@ -19,7 +19,7 @@ const BUCKET = {
   description: 'The size of the trend’s buckets; the window holds at most 366 of them.',
 } as const;
 const RULES =
-  'Runs count by when they ended (SUCCEEDED or FAILED); every run counts in runs, cost and latency, only evaluated runs in successRate and meanScore (effective evaluation: a person over the judge over the objective signals); success = verdict PASS. BAD_USER_INPUT when since is not before until or the window holds more than 366 buckets.';
+  'Runs count by when they ended (SUCCEEDED or FAILED); every run counts in runs, cost and latency, only evaluated runs in successRate and meanScore, and the cost also holds the model calls of attempts that ended without an outcome (INTERRUPTED, RELEASED, ABANDONED, ABORTED, CANCELLED) (effective evaluation: a person over the judge over the objective signals); success = verdict PASS. BAD_USER_INPUT when since is not before until or the window holds more than 366 buckets.';
 
 @Authorized(Role.VIEWER)
 @Resolver()

@@ -30,7 +30,7 @@ export class PerformanceWindowInput {
 
 @ObjectType({
   description:
-    "Figures over the runs that ended (SUCCEEDED or FAILED) in a period. Every such run counts in runs, cost and latency; only runs with an evaluation count in successRate and meanScore (their denominator is `evaluated`), using each run's effective evaluation (a person's over the judge's over the objective one).",
+    "Figures over the runs that ended (SUCCEEDED or FAILED) in a period. Every such run counts in runs, cost and latency; only runs with an evaluation count in successRate and meanScore (their denominator is `evaluated`), using each run's effective evaluation (a person's over the judge's over the objective one). The cost also holds the model calls of attempts that ended without an outcome (INTERRUPTED, RELEASED, ABANDONED, ABORTED, CANCELLED): they were paid for.",
 })
 export class PerformanceFigures {
   @Field(() => Int, { description: 'Runs that ended in the period, evaluated or not.' })
@@ -54,12 +54,16 @@ export class PerformanceFigures {
   })
   meanScore!: number | null;
 
-  @Field(() => Float, { description: "USD of every counted run's model calls." })
+  @Field(() => Float, {
+    description:
+      "USD of the model calls of every attempt that ended in the period: the counted runs' and those of attempts without an outcome (interrupted by a person's decision or a budget, released, abandoned, aborted, cancelled).",
+  })
   costUsd!: number;
 
   @Field(() => Float, {
     nullable: true,
-    description: 'costUsd / successes (failed runs cost too); null when there is no success.',
+    description:
+      'costUsd / successes (failed runs and attempts without an outcome cost too); null when there is no success.',
   })
   costPerSuccessUsd!: number | null;
 

@@ -109,8 +109,9 @@ describe('performance analytics', () => {
     successes: 2,
     successRate: r(2 / 3),
     meanScore: r((0.9 + 0.8 + 0.2) / 3),
-    costUsd: 0.35,
-    costPerSuccessUsd: 0.175,
+    // The released attempt's 5 too: paid for, though no run of the figures.
+    costUsd: 5.35,
+    costPerSuccessUsd: 2.675,
     latencyP50Ms: 200,
     latencyP95Ms: 290, // 200 + 0.9 * (300 - 200)
   };
@@ -130,8 +131,8 @@ describe('performance analytics', () => {
       successes: 2,
       successRate: 0.5,
       meanScore: r((0.9 + 0.8 + 0.2 + 0.6) / 4),
-      costUsd: 0.65,
-      costPerSuccessUsd: 0.325,
+      costUsd: 5.65,
+      costPerSuccessUsd: 2.825,
       latencyP50Ms: 300,
       latencyP95Ms: 480, // 400 + 0.8 * (500 - 400)
       trend: [
@@ -169,8 +170,8 @@ describe('performance analytics', () => {
       successes: 3,
       successRate: 0.75,
       meanScore: r((0.9 + 0.8 + 0.2 + 1) / 4),
-      costUsd: 0.75,
-      costPerSuccessUsd: 0.25,
+      costUsd: 5.75,
+      costPerSuccessUsd: r(5.75 / 3),
       latencyP50Ms: 250,
       latencyP95Ms: 895, // 300 + 0.85 * (1000 - 300)
       trend: [
@@ -205,12 +206,13 @@ describe('performance analytics', () => {
     );
     expect(res.errors).toBeUndefined();
     const p = res.data!.agentPerformance;
-    expect(p.trend.map((t) => [t.start, t.end, t.runs])).toEqual([
-      ['2025-03-01T09:30:00.000Z', '2025-03-01T10:30:00.000Z', 1],
-      ['2025-03-01T10:30:00.000Z', '2025-03-01T11:30:00.000Z', 0],
-      ['2025-03-01T11:30:00.000Z', '2025-03-01T12:15:00.000Z', 1],
+    // The middle hour has the released attempt only: no run, but what it cost.
+    expect(p.trend.map((t) => [t.start, t.end, t.runs, t.costUsd])).toEqual([
+      ['2025-03-01T09:30:00.000Z', '2025-03-01T10:30:00.000Z', 1, 0.1],
+      ['2025-03-01T10:30:00.000Z', '2025-03-01T11:30:00.000Z', 0, 5],
+      ['2025-03-01T11:30:00.000Z', '2025-03-01T12:15:00.000Z', 1, 0.2],
     ]);
-    expect(p).toMatchObject({ runs: 2, successes: 2, costPerSuccessUsd: 0.15, latencyP50Ms: 150 });
+    expect(p).toMatchObject({ runs: 2, successes: 2, costPerSuccessUsd: 2.65, latencyP50Ms: 150 });
   });
 
   it('takes the 7 days before now in daily buckets when no window is given', async () => {

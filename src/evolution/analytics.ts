@@ -86,7 +86,7 @@ export interface PerformanceFigures {
   successRate: number | null;
   /** The mean effective score of the evaluated runs; null when none is. */
   meanScore: number | null;
-  /** The model calls of every run counted, evaluated or not. */
+  /** The model calls of every attempt that ended, counted or not (an interrupted one too). */
   costUsd: number;
   /** costUsd / successes; null when there is no success. */
   costPerSuccessUsd: number | null;

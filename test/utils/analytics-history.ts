@@ -89,8 +89,8 @@ export async function seedAnalyticsHistory(server: TestServer): Promise<Record<s
       latencyMs: 500,
       evaluations: { OBJECTIVE: 0.6 },
     },
-    // Outside the window: just before it, exactly at its end (excluded), and a released
-    // attempt inside it (no outcome: not counted).
+    // Outside the window: just before it, exactly at its end (excluded); and a released
+    // attempt inside it (no outcome: no run of the figures, but its calls count in the cost).
     {
       taskId: tasks.a!,
       agentId: X,

@@ -8,9 +8,14 @@ import type { TestServer } from './server.js';
 /**
  * An executor that makes `calls` model calls per attempt to the scripted OpenAI server at
  * `baseURL`, each through the budgets' guard as schedulerFromConfig wires it
- * (src/engine/start.ts).
+ * (src/engine/start.ts); call i sends `prompt(i)` ("call i" by default).
  */
-export function budgetedSpender(server: TestServer, baseURL: string, calls: number): Executor {
+export function budgetedSpender(
+  server: TestServer,
+  baseURL: string,
+  calls: number,
+  prompt: (i: number) => string = (i) => `call ${i}`,
+): Executor {
   const runtime = createAgentRuntime({
     uow: server.services.uow,
     llm: loadConfig({ LLM_PROVIDER: 'compatible', LLM_BASE_URL: baseURL, LLM_MODEL: 'gpt-4o-mini' })
@@ -25,7 +30,7 @@ export function budgetedSpender(server: TestServer, baseURL: string, calls: numb
   return async (step) => {
     const model = runtime.model({ purpose: 'execution' }, step, 'execution');
     for (let i = 1; i <= calls; i++)
-      await model.invoke([new HumanMessage(`call ${i}`)], { signal: step.signal });
+      await model.invoke([new HumanMessage(prompt(i))], { signal: step.signal });
     return { result: 'spent' };
   };
 }
