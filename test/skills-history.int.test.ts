@@ -318,6 +318,24 @@ describe('skills on a constructed history: efficacy, lifecycle, races, tenants',
     while ((await server.graph.write((tx) => deleteTenantBatch(tx, tenantId))) > 0);
   });
 
+  it('finds a family’s skills by the family as a person gives it on submitTask, normalised the same way', async () => {
+    const id = await history('quarterly-report', [], []);
+    const list = (family: string) =>
+      server.gql(`query($family: String) { skills(family: $family) { id family } }`, {
+        family,
+      } as never);
+    for (const given of ['quarterly-report', 'Quarterly Report', ' QUARTERLY_report ']) {
+      const res = await list(given);
+      expect(res.errors).toBeUndefined();
+      expect(res.data).toEqual({ skills: [{ id, family: 'quarterly-report' }] });
+    }
+    const bad = await list('--');
+    expect(bad.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(bad.errors?.[0]?.message).toBe(
+      'family must hold letters or digits (e.g. "weekly-report"), but got "--"',
+    );
+  });
+
   it('promotes a skill that helps to ACTIVE and retires one that hurts, each with its reason', async () => {
     const helps = await history('helps', n(8, true), n(8, false));
     const hurts = await history('hurts', n(8, false), n(8, true));

@@ -1,5 +1,6 @@
 import { listSkills } from '../../../graph/skill.repository.js';
 import { BadInputError } from '../../domain/errors.js';
+import { givenFamily } from '../../domain/family.js';
 import type { Skill, SkillStatus } from '../../domain/skill.js';
 import { optionalText } from '../../domain/validate.js';
 import type { UnitOfWork } from '../../services/unit-of-work.js';
@@ -19,7 +20,8 @@ export function skillsOf(
     throw new BadInputError(
       `status must be one of ${STATUSES.join(', ')}, but got "${filter.status}"`,
     );
-  const family = optionalText('family', filter.family, 80) ?? null;
+  // As submitTask stores it: "Weekly Report" finds the skills of weekly-report.
+  const family = givenFamily(filter.family);
   const capability = optionalText('capability', filter.capability, 200) ?? null;
   return uow.read((tx) =>
     listSkills(
