@@ -78,9 +78,10 @@ export class AgentVersionService {
   promote(tenantId: string, versionId: string, reason: string, actor: string) {
     const why = requiredText('reason', reason, REASON_MAX);
     return this.deps.uow.run(async (tx, emit) => {
-      const v = await candidateOrThrow(tx, tenantId, versionId, 'promoted');
+      const v = await lockedVersion(tx, tenantId, versionId);
+      if (v.status !== VersionStatus.CANDIDATE) throw notCandidate(v, 'promoted');
       const done = await promote(tx, emit, v, `by hand: ${why}`, actor);
-      if (!done) throw notCandidate(v, 'promoted');
+      if (!done) throw notCandidate(await versionOrThrow(tx, tenantId, versionId), 'promoted');
       return done;
     });
   }
@@ -92,11 +93,11 @@ export class AgentVersionService {
   rollback(tenantId: string, versionId: string, reason: string, actor: string) {
     const why = `by hand: ${requiredText('reason', reason, REASON_MAX)}`;
     return this.deps.uow.run(async (tx, emit) => {
-      const v = await versionOrThrow(tx, tenantId, versionId);
+      const v = await lockedVersion(tx, tenantId, versionId);
       if (v.status === VersionStatus.LIVE) return rollBackLive(tx, emit, v, why, actor);
       if (v.status !== VersionStatus.CANDIDATE) throw notCandidate(v, 'rolled back');
       const done = await rollBack(tx, emit, v, why, actor);
-      if (!done) throw notCandidate(v, 'rolled back');
+      if (!done) throw notCandidate(await versionOrThrow(tx, tenantId, versionId), 'rolled back');
       return done;
     });
   }
@@ -108,11 +109,14 @@ export class AgentVersionService {
   }
 }
 
-async function candidateOrThrow(tx: Tx, tenantId: string, id: string, what: string) {
-  const v = await versionOrThrow(tx, tenantId, id);
-  if (v.status !== VersionStatus.CANDIDATE) throw notCandidate(v, what);
-  await lockAgent(tx, tenantId, v.agentId);
-  return v;
+/**
+ * The version as it is once its agent's lock is held: a promotion or rollback that committed
+ * while this one waited is seen, so a refusal names the status the version has now.
+ */
+async function lockedVersion(tx: Tx, tenantId: string, id: string) {
+  const seen = await versionOrThrow(tx, tenantId, id);
+  await lockAgent(tx, tenantId, seen.agentId);
+  return versionOrThrow(tx, tenantId, id);
 }
 
 function notCandidate(v: AgentVersion, what: string) {

@@ -1,0 +1,56 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { moveVersion } from '../graph/agent-version.repository.js';
+import { lockAgent } from '../graph/agent.repository.js';
+import { VersionStatus } from '../src/domain/agent-version.js';
+import { candidateOf, createAgent, versions } from './utils/agent-versions.js';
+import { untilBlocked } from './utils/blocked.js';
+import { startTestServer, type TestServer } from './utils/server.js';
+
+/*
+ * A person promotes or rolls back a candidate that the canary (or another person) decides
+ * meanwhile. The move is checked under the locks and refused, but the refusal named the status
+ * the version had before it waited: "Version 2 is CANDIDATE; only a CANDIDATE can be promoted".
+ * It now names the status it has.
+ */
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(() => server?.stop());
+
+type Answer = { errors?: { message: string; extensions: { code: string } }[] };
+
+for (const op of ['promoteAgentVersion', 'rollbackAgentVersion'] as const) {
+  it(`${op} of a candidate rolled back while it waited says it is ROLLED_BACK now`, async () => {
+    const agent = await createAgent(server, `Raced ${op}`, { systemPrompt: 'first' });
+    const candidate = await candidateOf(server, agent.id, 'second');
+    let answer: Promise<unknown> | undefined;
+    // The canary rolls the candidate back under the agent's lock and holds it until it commits;
+    // the person's request, which may have read it as CANDIDATE, starts meanwhile.
+    await server.graph.write(async (tx) => {
+      await lockAgent(tx, server.tenantId, agent.id);
+      const moved = await moveVersion(tx, {
+        tenantId: server.tenantId,
+        versionId: candidate!.id,
+        from: VersionStatus.CANDIDATE,
+        to: VersionStatus.ROLLED_BACK,
+        reason: 'the canary: worse',
+        actor: 'PLATFORM',
+      });
+      expect(moved?.status).toBe('ROLLED_BACK');
+      answer = server.gql(`mutation($id: ID!) { ${op}(versionId: $id, reason: "mine") { id } }`, {
+        id: candidate!.id,
+      } as never);
+      await untilBlocked(server.graph, `${op} to wait for the canary`, {
+        name: 'tenantId',
+        value: server.tenantId,
+      });
+    });
+    const res = (await answer) as Answer;
+    expect(res.errors?.[0]?.extensions.code).toBe('CONFLICT');
+    expect(res.errors?.[0]?.message).toMatch(/^Version 2 \(.+\) is ROLLED_BACK; only a CANDIDATE/);
+    const [second, first] = await versions(server, agent.id);
+    expect([second?.status, first?.status]).toEqual(['ROLLED_BACK', 'LIVE']);
+  });
+}
