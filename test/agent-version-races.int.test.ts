@@ -2,6 +2,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { moveVersion } from '../graph/agent-version.repository.js';
 import { lockAgent } from '../graph/agent.repository.js';
 import { VersionStatus } from '../src/domain/agent-version.js';
+import { promote, versionOrThrow } from '../src/evolution/versions/lifecycle.js';
 import { candidateOf, createAgent, versions } from './utils/agent-versions.js';
 import { untilBlocked } from './utils/blocked.js';
 import { startTestServer, type TestServer } from './utils/server.js';
@@ -54,3 +55,33 @@ for (const op of ['promoteAgentVersion', 'rollbackAgentVersion'] as const) {
     expect([second?.status, first?.status]).toEqual(['ROLLED_BACK', 'LIVE']);
   });
 }
+
+it('rollbackAgentVersion of a candidate the canary promoted while it waited leaves it LIVE', async () => {
+  // Rolling back a LIVE version goes back to its parent: a stronger act than dropping a
+  // candidate, which the person did not ask for. They are told, and may ask for it again.
+  const agent = await createAgent(server, 'Raced promotion', { systemPrompt: 'first' });
+  const candidate = await candidateOf(server, agent.id, 'second');
+  let answer: Promise<unknown> | undefined;
+  await server.graph.write(async (tx) => {
+    await lockAgent(tx, server.tenantId, agent.id);
+    const v = await versionOrThrow(tx, server.tenantId, candidate!.id);
+    expect((await promote(tx, () => undefined, v, 'the canary: better', 'PLATFORM'))?.status).toBe(
+      'LIVE',
+    );
+    answer = server.gql(
+      `mutation($id: ID!) { rollbackAgentVersion(versionId: $id, reason: "no") { id } }`,
+      {
+        id: candidate!.id,
+      } as never,
+    );
+    await untilBlocked(server.graph, 'the rollback to wait for the canary', {
+      name: 'tenantId',
+      value: server.tenantId,
+    });
+  });
+  const res = (await answer) as Answer;
+  expect(res.errors?.[0]?.extensions.code).toBe('CONFLICT');
+  expect(res.errors?.[0]?.message).toMatch(/^Version 2 \(.+\) became LIVE while this waited/);
+  const [second, first] = await versions(server, agent.id);
+  expect([second?.status, first?.status]).toEqual(['LIVE', 'RETIRED']);
+});

@@ -78,7 +78,7 @@ export class AgentVersionService {
   promote(tenantId: string, versionId: string, reason: string, actor: string) {
     const why = requiredText('reason', reason, REASON_MAX);
     return this.deps.uow.run(async (tx, emit) => {
-      const v = await lockedVersion(tx, tenantId, versionId);
+      const { v } = await lockedVersion(tx, tenantId, versionId);
       if (v.status !== VersionStatus.CANDIDATE) throw notCandidate(v, 'promoted');
       const done = await promote(tx, emit, v, `by hand: ${why}`, actor);
       if (!done) throw notCandidate(await versionOrThrow(tx, tenantId, versionId), 'promoted');
@@ -93,7 +93,14 @@ export class AgentVersionService {
   rollback(tenantId: string, versionId: string, reason: string, actor: string) {
     const why = `by hand: ${requiredText('reason', reason, REASON_MAX)}`;
     return this.deps.uow.run(async (tx, emit) => {
-      const v = await lockedVersion(tx, tenantId, versionId);
+      const { seen, v } = await lockedVersion(tx, tenantId, versionId);
+      // A candidate promoted meanwhile: rolling back a LIVE version is not what was asked.
+      if (seen.status === VersionStatus.CANDIDATE && v.status === VersionStatus.LIVE) {
+        throw new ConflictError(
+          `Version ${v.version} (${v.id}) became LIVE while this waited; to go back to its parent, roll it back again`,
+          { status: v.status },
+        );
+      }
       if (v.status === VersionStatus.LIVE) return rollBackLive(tx, emit, v, why, actor);
       if (v.status !== VersionStatus.CANDIDATE) throw notCandidate(v, 'rolled back');
       const done = await rollBack(tx, emit, v, why, actor);
@@ -116,7 +123,7 @@ export class AgentVersionService {
 async function lockedVersion(tx: Tx, tenantId: string, id: string) {
   const seen = await versionOrThrow(tx, tenantId, id);
   await lockAgent(tx, tenantId, seen.agentId);
-  return versionOrThrow(tx, tenantId, id);
+  return { seen, v: await versionOrThrow(tx, tenantId, id) };
 }
 
 function notCandidate(v: AgentVersion, what: string) {
