@@ -1,39 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { StepError, type Executor } from '../src/engine/executor.js';
-import { allFinished, byKey, waitForWorkflow } from './utils/engine.js';
+import { byKey, waitForWorkflow } from './utils/engine.js';
 import { createOperators, inTenant, startPlan, withScheduler } from './utils/engine-steps.js';
-import type { TestServer } from './utils/server.js';
+import { ended, failingOnce, retried, retry } from './utils/retry.js';
 
 /** retryTask on work the engine runs (issue 10): a step, a subtree, a whole workflow. */
-
-/** Fails the first attempt of each step named, for good; every other attempt succeeds. */
-function failingOnce(...keys: string[]): Executor {
-  const failed = new Set<string>();
-  return async ({ task }) => {
-    const key = task.key ?? task.id;
-    if (keys.includes(key) && !failed.has(key)) {
-      failed.add(key);
-      throw new StepError(`${key} broke`, false);
-    }
-    return { result: JSON.stringify({ step: key }) };
-  };
-}
-
-const retry = (server: TestServer, id: string) =>
-  server.gql(`mutation($id: ID!) { retryTask(id: $id) { id status attempts error } }`, {
-    id,
-  } as never);
-
-const retried = async (server: TestServer, id: string) => {
-  const res = await retry(server, id);
-  expect(res.errors).toBeUndefined();
-  return (res.data as { retryTask: { status: string; attempts: number; error: string | null } })
-    .retryTask;
-};
-
-const ended = (rootId: string) => (tasks: { id: string; status: string }[]) =>
-  ['COMPLETED', 'FAILED', 'CANCELLED'].includes(tasks.find((t) => t.id === rootId)!.status) &&
-  allFinished(tasks as never);
 
 describe('retryTask on orchestrated work', () => {
   it('a step of a finished workflow runs again, with its attempts reset, and the workflow settles anew', async () => {
