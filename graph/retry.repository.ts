@@ -4,60 +4,30 @@ import { toTask } from './mappers.js';
 import type { NodeLike } from './page.js';
 import { lockAndBump } from './locks.js';
 
-/** What retrying a task would reopen (src/services/task-retry.ts decides with it). */
-export type RetryScope = {
-  /** Its ancestors, nearest first. */
-  ancestors: { id: string; title: string; status: TaskStatus }[];
-  /** Whether it has steps of its own. */
-  hasChildren: boolean;
-  /**
-   * Below it: every FAILED or CANCELLED step, and every SKIPPED one that was skipped because
-   * of them (it depends on one, directly or through other skipped steps; a rejected approval
-   * stays skipped). Steps the engine runs only: a person's own task there stays as it is.
-   */
-  below: string[];
-};
-
 /**
- * Read under the locks of the task's ancestors (taken root first, as cancelTask takes them from
- * the top): a cancel of the workflow that committed meanwhile is seen, and its root reopened,
+ * Locks the task's ancestors, root first (as cancelTask takes them from the top), and returns
+ * its root's id (its own when it has no parent). A retry then reads the workflow under these
+ * locks: a cancel of the workflow that committed meanwhile is seen, and its root reopened,
  * rather than the step reopened under a root that stays CANCELLED.
  */
-export async function retryScope(tx: Tx, tenantId: string, id: string): Promise<RetryScope> {
-  await tx.run({
+export async function lockAncestors(tx: Tx, tenantId: string, id: string): Promise<string> {
+  const [root] = await tx.run<{ id: string }>({
     cypher: `
       MATCH path = (t:Task {tenantId: $tenantId, id: $id})-[:SUBTASK_OF*1..]->(a:Task)
       USING INDEX SEEK t:Task(id)
       WITH a ORDER BY length(path) DESC
-      ${lockAndBump('a', 'Task')}`,
+      ${lockAndBump('a', 'Task')}
+      WITH a WHERE NOT EXISTS { (a)-[:SUBTASK_OF]->() }
+      RETURN a.id AS id`,
     params: { tenantId, id },
   });
-  const [row] = await tx.run<RetryScope>({
-    cypher: `
-      MATCH (t:Task {tenantId: $tenantId, id: $id}) USING INDEX SEEK t:Task(id)
-      OPTIONAL MATCH path = (t)-[:SUBTASK_OF*1..]->(a:Task)
-      WITH t, a, length(path) AS depth ORDER BY depth
-      WITH t, [x IN collect(CASE WHEN a IS NULL THEN null
-                                 ELSE {id: a.id, title: a.title, status: a.status} END)
-               WHERE x IS NOT NULL] AS ancestors
-      OPTIONAL MATCH (d:Task)-[:SUBTASK_OF*1..]->(t)
-      WHERE d.status IN ['FAILED', 'CANCELLED'] AND d.orchestrated = true
-      WITH t, ancestors, collect(DISTINCT d) AS broken
-      OPTIONAL MATCH (s:Task {status: 'SKIPPED'})-[:SUBTASK_OF*1..]->(t)
-      WHERE s.orchestrated = true AND coalesce(s.decision, '') <> 'REJECTED'
-        AND EXISTS { (s)-[:DEPENDS_ON*1..]->(x:Task) WHERE x IN broken }
-      WITH t, ancestors, broken, collect(DISTINCT s) AS skipped
-      RETURN ancestors, EXISTS { (t)<-[:SUBTASK_OF]-() } AS hasChildren,
-             [x IN broken + skipped | x.id] AS below`,
-    params: { tenantId, id },
-  });
-  return row ?? { ancestors: [], hasChildren: false, below: [] };
+  return root?.id ?? id;
 }
 
 export interface Reopen {
   id: string;
   /** It is reopened only if it is still in one of these (checked under its lock). */
-  from: TaskStatus[];
+  from: readonly TaskStatus[];
   to: TaskStatus;
   /** Why it waits in `to`, if it does (a plan that waits for approval); else none. */
   waitingReason?: string | null;

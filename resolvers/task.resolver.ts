@@ -189,7 +189,7 @@ export class TaskResolver {
   @Authorized(Role.OPERATOR)
   @Mutation(() => Task, {
     description:
-      'Takes a FAILED or CANCELLED task back for another go, attempts from 0: PENDING, or for a workflow root IN_PROGRESS with its failed and cancelled steps (AWAITING_APPROVAL when its plan was never approved). BAD_USER_INPUT for any other status.',
+      'Takes a FAILED or CANCELLED task back for another go, attempts from 0: PENDING, or for a workflow root IN_PROGRESS with its failed and cancelled steps (AWAITING_APPROVAL when its plan was never approved); the steps its end skipped, or its failing parent cancelled, come back with it. BAD_USER_INPUT for any other status.',
   })
   retryTask(@Arg('id', () => ID) id: string, @Ctx() ctx: AppContext): Promise<Task> {
     return ctx.services.tasks.retry(ctx.tenantId, id);

@@ -1,19 +1,21 @@
-import { reopenTasks, retryScope, type Reopen } from '../../graph/retry.repository.js';
+import { lockAncestors, reopenTasks, type Reopen } from '../../graph/retry.repository.js';
 import type { Tx } from '../../graph/cypher.js';
+import { workflowOf } from '../../graph/workflow.repository.js';
 import { BadInputError } from '../domain/errors.js';
 import { ApprovalDecision, TaskStatus, type Task } from '../domain/task.js';
 import { PLAN_WAITS } from '../../graph/agent-work.repository.js';
-
-const RETRYABLE = [TaskStatus.FAILED, TaskStatus.CANCELLED];
+import { RETRYABLE, retryScope } from './retry-scope.js';
 
 /**
  * Reopens a FAILED or CANCELLED task (locked by the caller) for another go; returns every task
  * it changed, the task itself included. Attempts start again from 0. For work the engine runs:
  * - a step: PENDING again; ancestors that ended FAILED or CANCELLED are IN_PROGRESS again, so
- *   the engine runs the step and settles them anew (with their other steps as they are);
- * - a task with steps (a subtree): its FAILED and CANCELLED steps, at any depth, and the steps
- *   SKIPPED because of them, are PENDING again; it is PENDING, or IN_PROGRESS for a root, whose
- *   steps then run at once (a root whose plan nobody approved waits for approval again).
+ *   the engine runs the step and settles them anew;
+ * - a task with steps (a subtree): the same, and its FAILED and CANCELLED steps, at any depth,
+ *   are PENDING again; a root is IN_PROGRESS, its steps then run at once (a root whose plan
+ *   nobody approved waits for approval again);
+ * - with either, the work its end held back is PENDING again (retry-scope.ts): the steps
+ *   SKIPPED because of it or of the ancestors it reopens, and those their fail-fast cancelled.
  * Throws BAD_USER_INPUT naming the status for anything else, and for a task under a COMPLETED
  * or SKIPPED parent (a finished workflow is not reopened).
  */
@@ -27,7 +29,8 @@ export async function reopenForRetry(tx: Tx, task: Task): Promise<Task[]> {
   const self = (to: TaskStatus): Reopen => ({ id: task.id, from: RETRYABLE, to });
   if (!task.orchestrated) return reopenTasks(tx, task.tenantId, [self(TaskStatus.PENDING)]);
 
-  const scope = await retryScope(tx, task.tenantId, task.id);
+  const rootId = await lockAncestors(tx, task.tenantId, task.id);
+  const scope = retryScope((await workflowOf(tx, task.tenantId, rootId))!, task.id);
   const finished = scope.ancestors.find(
     (a) => a.status === TaskStatus.COMPLETED || a.status === TaskStatus.SKIPPED,
   );
@@ -48,7 +51,7 @@ export async function reopenForRetry(tx: Tx, task: Task): Promise<Task[]> {
     ...scope.ancestors
       .filter((a) => RETRYABLE.includes(a.status))
       .map((a) => ({ id: a.id, from: RETRYABLE, to: TaskStatus.IN_PROGRESS })),
-    ...scope.below.map((id) => ({
+    ...scope.back.map((id) => ({
       id,
       from: [...RETRYABLE, TaskStatus.SKIPPED],
       to: TaskStatus.PENDING,

@@ -1,5 +1,6 @@
 import { expect } from 'vitest';
 import { StepError, type Executor } from '../../src/engine/executor.js';
+import { TOPICS, type TaskUpdatedEvent } from '../../subscriptions/topics.js';
 import { allFinished } from './engine.js';
 import type { TestServer } from './server.js';
 
@@ -34,3 +35,24 @@ export const retried = async (server: TestServer, id: string) => {
 export const ended = (rootId: string) => (tasks: { id: string; status: string }[]) =>
   ['COMPLETED', 'FAILED', 'CANCELLED'].includes(tasks.find((t) => t.id === rootId)!.status) &&
   allFinished(tasks as never);
+
+/** The tenant's STATUS_CHANGED events, as [task id, status], heard until stop(). */
+export function statusChanges(server: TestServer) {
+  const heard: [string, string][] = [];
+  const feed = server.pubsub.subscribe(TOPICS.taskUpdated, { tenantId: server.tenantId });
+  const done = (async () => {
+    for await (const e of feed) {
+      const { task, change } = e as TaskUpdatedEvent;
+      if (change === 'STATUS_CHANGED') heard.push([task.id, task.status]);
+    }
+  })();
+  return {
+    heard,
+    stop: async () => {
+      // In-process events reach subscribers a macrotask after their publish.
+      await new Promise((r) => setImmediate(r));
+      await feed.return?.();
+      await done;
+    },
+  };
+}

@@ -1,0 +1,118 @@
+import { SKIPPED_BECAUSE, TaskStatus, type Task } from '../domain/task.js';
+
+/** A workflow as workflowOf reads it: its tasks, with the SUBTASK_OF and DEPENDS_ON among them. */
+export interface WorkflowGraph {
+  tasks: Task[];
+  edges: { from: string; to: string; type: string }[];
+}
+
+export interface RetryScope {
+  /** The task's ancestors, nearest first. */
+  ancestors: Task[];
+  /** Whether it has steps of its own. */
+  hasChildren: boolean;
+  /** The tasks that go back to PENDING with it (retryScope says which). */
+  back: string[];
+}
+
+/** The ends a retry takes back (and the ends that hold a dependant back). */
+export const RETRYABLE: readonly TaskStatus[] = [TaskStatus.FAILED, TaskStatus.CANCELLED];
+
+/** Skips its dependencies decided (ended broken, all skipped, or a condition on them false). */
+const BY_DEPENDENCIES = [
+  SKIPPED_BECAUSE.brokenDependency,
+  SKIPPED_BECAUSE.skippedDependencies,
+  SKIPPED_BECAUSE.falseCondition,
+];
+
+const skippedByDependencies = (t: Task) =>
+  t.orchestrated &&
+  t.status === TaskStatus.SKIPPED &&
+  BY_DEPENDENCIES.some((why) => t.error?.startsWith(why));
+
+const broken = (t: Task) => t.orchestrated && RETRYABLE.includes(t.status);
+
+/**
+ * What retrying the task `id` of a workflow touches: its ancestors (those FAILED or CANCELLED
+ * reopen) and the engine's steps that go back to PENDING with it, the work its end held back:
+ * - below it (a subtree), every FAILED or CANCELLED step;
+ * - under an ancestor that reopens from FAILED, the steps that ancestor cancelled as it failed
+ *   fast (their error is "cancelled: " and the ancestor's error);
+ * - every step SKIPPED because of its dependencies (one ended broken, all were skipped, or a
+ *   condition on them was false: promotion decides it anew) that depends on the task, on an
+ *   ancestor that reopens or on a step that comes back, and, below such a step, its FAILED and
+ *   CANCELLED steps (the sweep cancels the steps waiting under a skipped parent). A step
+ *   another dependency would skip again (one that stays FAILED or CANCELLED) stays SKIPPED.
+ * A person's decision stands: a step rejected or removed from the plan stays SKIPPED.
+ */
+export function retryScope(workflow: WorkflowGraph, id: string): RetryScope {
+  const byId = new Map(workflow.tasks.map((t) => [t.id, t]));
+  const parentOf = new Map<string, string>();
+  const children = new Map<string, string[]>();
+  const dependsOn = new Map<string, string[]>();
+  const dependants = new Map<string, string[]>();
+  const add = (m: Map<string, string[]>, k: string, v: string) =>
+    m.set(k, [...(m.get(k) ?? []), v]);
+  for (const e of workflow.edges) {
+    if (e.type === 'SUBTASK_OF') {
+      parentOf.set(e.from, e.to);
+      add(children, e.to, e.from);
+    } else if (e.type === 'DEPENDS_ON') {
+      add(dependsOn, e.from, e.to);
+      add(dependants, e.to, e.from);
+    }
+  }
+  const task = (tid: string) => byId.get(tid)!;
+  const below = (root: string): Task[] =>
+    (children.get(root) ?? []).flatMap((c) => [task(c), ...below(c)]);
+
+  const ancestors: Task[] = [];
+  for (let p = parentOf.get(id); p !== undefined; p = parentOf.get(p)) ancestors.push(task(p));
+  const reopened = ancestors.filter((a) => RETRYABLE.includes(a.status));
+  const fixed = new Set([id, ...reopened.map((a) => a.id)]);
+  const first = [
+    ...below(id).filter(broken),
+    ...reopened.flatMap((a) =>
+      a.status === TaskStatus.FAILED && a.error
+        ? below(a.id).filter(
+            (t) =>
+              broken(t) && t.status === TaskStatus.CANCELLED && t.error === `cancelled: ${a.error}`,
+          )
+        : [],
+    ),
+  ];
+
+  /** What comes back when the skipped steps in `held` stay skipped. */
+  const gather = (held: Set<string>): Set<string> => {
+    const back = new Set<string>();
+    const queue = [...fixed];
+    const bring = (t: Task) => {
+      if (fixed.has(t.id) || back.has(t.id)) return;
+      back.add(t.id);
+      queue.push(t.id);
+    };
+    first.forEach(bring);
+    for (let x = queue.pop(); x !== undefined; x = queue.pop()) {
+      for (const s of dependants.get(x) ?? []) {
+        if (back.has(s) || held.has(s) || !skippedByDependencies(task(s))) continue;
+        bring(task(s));
+        below(s).filter(broken).forEach(bring);
+      }
+    }
+    return back;
+  };
+  // Held grows each round, so this ends: a step held back may have brought others with it.
+  const held = new Set<string>();
+  for (;;) {
+    const back = gather(held);
+    const staysBroken = (d: string) =>
+      !fixed.has(d) && !back.has(d) && RETRYABLE.includes(task(d).status);
+    const stuck = [...back].filter(
+      (s) => task(s).status === TaskStatus.SKIPPED && (dependsOn.get(s) ?? []).some(staysBroken),
+    );
+    if (stuck.length === 0) {
+      return { ancestors, hasChildren: children.has(id), back: [...back] };
+    }
+    stuck.forEach((s) => held.add(s));
+  }
+}
