@@ -27,7 +27,9 @@ export class PlanApprovalResolver {
   })
   rejectPlan(
     @Arg('taskId', () => ID) taskId: string,
-    @Arg('reason', () => String, { description: 'Why: the Chief of Staff reads it.' })
+    @Arg('reason', () => String, {
+      description: 'Why, 1 to 2000 characters: the Chief of Staff reads it.',
+    })
     reason: string,
     @Ctx() ctx: AppContext,
   ): Promise<Task> {

@@ -48,7 +48,7 @@ export class ToolApprovalResolver {
   @Authorized(Role.OPERATOR)
   @Mutation(() => ToolCallRequest, {
     description:
-      "Decides one tool call a step waits for, by its run and call id: APPROVE, EDIT (args: a JSON object for the tool) or REJECT (reason: what the agent reads). Once none of the step's calls waits, it resumes from its checkpoint.",
+      "Decides one tool call a step waits for, by its run and call id: APPROVE, EDIT (args: a JSON object for the tool) or REJECT (reason, optional: what the agent reads as the call's answer). Once none of the step's calls waits, it resumes from its checkpoint.",
   })
   resolveToolCall(
     @Arg('runId', () => ID) runId: string,
@@ -56,7 +56,11 @@ export class ToolApprovalResolver {
     @Arg('decision', () => ToolCallDecision) decision: ToolCallDecision,
     @Ctx() ctx: AppContext,
     @Arg('args', () => String, { nullable: true }) args?: string | null,
-    @Arg('reason', () => String, { nullable: true }) reason?: string | null,
+    @Arg('reason', () => String, {
+      nullable: true,
+      description: 'REJECT only: why, 1 to 2000 characters; the agent reads it.',
+    })
+    reason?: string | null,
   ): Promise<ToolCallRequest> {
     return ctx.services.toolApproval.resolve(
       ctx.tenantId,

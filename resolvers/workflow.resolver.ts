@@ -75,7 +75,11 @@ export class WorkflowResolver {
   rejectTask(
     @Arg('id', () => ID) id: string,
     @Ctx() ctx: AppContext,
-    @Arg('reason', () => String, { nullable: true }) reason?: string | null,
+    @Arg('reason', () => String, {
+      nullable: true,
+      description: "Why, 1 to 2000 characters; kept in the skipped step's error.",
+    })
+    reason?: string | null,
   ): Promise<Task> {
     return ctx.services.workflows.reject(ctx.tenantId, id, ctx.actor, reason);
   }

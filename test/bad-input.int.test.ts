@@ -15,6 +15,8 @@ interface Ids {
   agent: string;
   task: string;
   done: string;
+  /** A step AWAITING_APPROVAL: approveTask and rejectTask would decide it. */
+  waiting: string;
 }
 
 /** Each user mistake, the code it must get, and what the message must say. */
@@ -175,6 +177,39 @@ const CASES: Case[] = [
     message: /format/,
   },
   {
+    name: 'rejecting a step with a blank reason',
+    query: `mutation($id: ID!) { rejectTask(id: $id, reason: "  ") { id } }`,
+    variables: (ids) => ({ id: ids.waiting }),
+    code: 'BAD_USER_INPUT',
+    message: /^reason must be 1 to 2000 characters, but got 0: say why, or leave reason out$/,
+  },
+  {
+    name: 'rejecting a step with an over-long reason',
+    query: `mutation($id: ID!, $r: String!) { rejectTask(id: $id, reason: $r) { id } }`,
+    variables: (ids) => ({ id: ids.waiting, r: 'r'.repeat(2001) }),
+    code: 'BAD_USER_INPUT',
+    message: /^reason must be 1 to 2000 characters, but got 2001/,
+  },
+  {
+    name: 'rejecting a plan with a blank reason',
+    query: `mutation($id: ID!) { rejectPlan(taskId: $id, reason: "") { id } }`,
+    variables: (ids) => ({ id: ids.waiting }),
+    code: 'BAD_USER_INPUT',
+    message: /^reason must be 1 to 2000 characters, but got 0: say why$/,
+  },
+  {
+    name: 'rejecting a tool call with a blank reason',
+    query: `mutation { resolveToolCall(runId: "${UNKNOWN}", callId: "call_1", decision: REJECT, reason: " ") { id } }`,
+    code: 'BAD_USER_INPUT',
+    message: /^reason must be 1 to 2000 characters, but got 0: say why, or leave reason out$/,
+  },
+  {
+    name: 'a reason given with a decision that is not REJECT',
+    query: `mutation { resolveToolCall(runId: "${UNKNOWN}", callId: "call_1", decision: APPROVE, reason: "fine") { id } }`,
+    code: 'BAD_USER_INPUT',
+    message: /reason goes with decision REJECT only/,
+  },
+  {
     name: 'a field that does not exist',
     query: `query { agents { nodes { salary } } }`,
     code: 'GRAPHQL_VALIDATION_FAILED',
@@ -201,9 +236,10 @@ describe('bad input', () => {
       taken: createAgent(input: { name: "Taken", role: MASTER_OPERATOR }) { id }
       open: createTask(input: { title: "Open" }) { id }
       done: createTask(input: { title: "Done" }) { id }
+      waiting: createTask(input: { title: "Waiting" }) { id }
     }`);
     const d = seed.data as Record<string, { id: string }>;
-    ids = { agent: d.paused!.id, task: d.open!.id, done: d.done!.id };
+    ids = { agent: d.paused!.id, task: d.open!.id, done: d.done!.id, waiting: d.waiting!.id };
     busyAgent = d.busy!.id;
     const setup = await server.gql(`mutation {
       p: setAgentStatus(id: "${ids.agent}", status: PAUSED) { id }
@@ -211,6 +247,7 @@ describe('bad input', () => {
       s: setTaskStatus(id: "${ids.done}", status: IN_PROGRESS) { id }
       c: setTaskStatus(id: "${ids.done}", status: COMPLETED) { id }
       a: createTask(input: { title: "Held", assigneeId: "${busyAgent}" }) { id }
+      w: setTaskStatus(id: "${ids.waiting}", status: AWAITING_APPROVAL) { id }
     }`);
     expect(setup.errors).toBeUndefined();
   });

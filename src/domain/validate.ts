@@ -16,6 +16,8 @@ export const LIMITS = {
   dependencies: 100,
   batch: 100,
   search: 500,
+  /** A rejection's reason: a model reads it in its prompt. */
+  reason: 2_000,
 } as const;
 
 /**
@@ -46,6 +48,30 @@ export function optionalText(
     });
   }
   return text.length === 0 ? null : text;
+}
+
+/**
+ * The reason of a rejection (rejectPlan, rejectTask, resolveToolCall's REJECT), trimmed: 1 to
+ * LIMITS.reason characters, since someone reads it (the Chief of Staff, the step's agent). An
+ * optional one may be left out (null), never blank. Throws BAD_USER_INPUT saying what to fix.
+ */
+export function rejectionReason(value: string, required: true): string;
+export function rejectionReason(value: string | null | undefined, required: false): string | null;
+export function rejectionReason(
+  value: string | null | undefined,
+  required: boolean,
+): string | null {
+  if (value == null && !required) return null;
+  const text = (value ?? '').trim();
+  if (text.length === 0 || text.length > LIMITS.reason) {
+    const fix =
+      text.length > 0 ? 'shorten it' : required ? 'say why' : 'say why, or leave reason out';
+    throw new BadInputError(
+      `reason must be 1 to ${LIMITS.reason} characters, but got ${text.length}: ${fix}`,
+      { field: 'reason' },
+    );
+  }
+  return text;
 }
 
 export function numberInRange(field: string, value: number, min: number, max: number): number {

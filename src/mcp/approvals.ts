@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LIMITS } from '../domain/validate.js';
 import { DOCUMENTS, OperationError } from './operations.js';
 import { STATUS, type DefineTool, type Structured, type ToolContext } from './define-tool.js';
 
@@ -119,7 +120,8 @@ export function registerApprovalTools(tool: DefineTool, ctx: ToolContext): void 
           .describe('The step (STEP, TOOL_CALL) or the submitted task (PLAN)'),
         what: WHAT,
         callId: CALL_ID,
-        reason: z.string().min(1).max(2_000),
+        // Required here, though optional in GraphQL for STEP and TOOL_CALL: a reason helps.
+        reason: z.string().min(1).max(LIMITS.reason),
       },
       output: decision,
       readOnly: false,

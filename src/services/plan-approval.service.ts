@@ -7,7 +7,7 @@ import { recordDecision } from '../../graph/workflow.repository.js';
 import type { Tx } from '../../graph/cypher.js';
 import { ConflictError, NotFoundError } from '../domain/errors.js';
 import { ApprovalDecision, TaskStatus, type Task } from '../domain/task.js';
-import { LIMITS, requiredText } from '../domain/validate.js';
+import { rejectionReason } from '../domain/validate.js';
 import { editPlan, type PlanEdits } from './plan-edits.js';
 import { publishTasks } from './task-events.js';
 import type { Emit, UnitOfWork } from './unit-of-work.js';
@@ -81,7 +81,7 @@ export class PlanApprovalService {
    * the task again with `reason` as feedback. Returns the root (READY).
    */
   reject(tenantId: string, rootId: string, actor: string, reasonInput: string): Promise<Task> {
-    const reason = requiredText('reason', reasonInput, LIMITS.description);
+    const reason = rejectionReason(reasonInput, true);
     return this.uow.run(async (tx, emit) => {
       await waitingRoot(tx, tenantId, rootId, 'rejectPlan');
       await recordDecision(tx, tenantId, rootId, ApprovalDecision.REJECTED, actor, reason);

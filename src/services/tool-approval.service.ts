@@ -7,6 +7,7 @@ import { argsProblem } from '../mcp-client/args.js';
 import type { AgentRole } from '../domain/agent.js';
 import { BadInputError, ConflictError, NotFoundError } from '../domain/errors.js';
 import { isFinished, type Task, type TaskPriority } from '../domain/task.js';
+import { rejectionReason } from '../domain/validate.js';
 import {
   DECIDED,
   ToolApprovalMode,
@@ -20,7 +21,6 @@ import type { UnitOfWork } from './unit-of-work.js';
 
 const TOOL_NAME = /^[A-Za-z0-9_.-]{1,100}$/;
 const MAX_ARGS_CHARS = 20_000;
-const MAX_REASON_CHARS = 2_000;
 
 /**
  * Tool-call approval for people (issue 13): a tenant's policies per tool (ADMIN), and the
@@ -86,8 +86,10 @@ export class ToolApprovalService {
 
   /**
    * Decides one waiting call. EDIT needs `args` (a JSON object valid for the tool); APPROVE and
-   * REJECT take none. NOT_FOUND when the run has no such call for the tenant; CONFLICT when
-   * it was decided already or its step no longer waits for it (cancelled, ended).
+   * REJECT take none. REJECT may give a `reason` (the rule of every rejection's, rejectionReason),
+   * which the step's agent reads as the call's result; the other decisions take none.
+   * NOT_FOUND when the run has no such call for the tenant; CONFLICT when it was decided
+   * already or its step no longer waits for it (cancelled, ended).
    */
   async resolve(
     tenantId: string,
@@ -100,8 +102,12 @@ export class ToolApprovalService {
     },
     actor: string,
   ): Promise<ToolCallRequest> {
-    if ((d.reason?.length ?? 0) > MAX_REASON_CHARS)
-      throw new BadInputError(`reason must be at most ${MAX_REASON_CHARS} characters`);
+    if (d.decision !== ToolCallDecision.REJECT && d.reason != null)
+      // Nobody would read it: only a refusal reaches the agent with words of a person's.
+      throw new BadInputError(
+        `reason goes with decision REJECT only (the agent reads it), not ${d.decision}`,
+      );
+    const reason = rejectionReason(d.reason, false);
     return this.uow.run(async (tx, emit) => {
       const found = await repo.requestOfRun(tx, tenantId, d.runId, d.callId);
       if (!found)
@@ -118,7 +124,7 @@ export class ToolApprovalService {
         id: found.request.id,
         status: DECIDED[d.decision],
         editedArgs,
-        reason: d.reason ?? null,
+        reason,
         by: actor,
       });
       if (!decided) throw new NotFoundError('Tool call', `${d.callId} of run ${d.runId}`);

@@ -22,7 +22,7 @@ import {
   TaskStatus,
   type Task,
 } from '../domain/task.js';
-import { LIMITS, optionalText, requiredText } from '../domain/validate.js';
+import { LIMITS, optionalText, rejectionReason, requiredText } from '../domain/validate.js';
 import { givenFamily } from '../domain/family.js';
 import { setWorkflowFamily } from '../../graph/family.repository.js';
 import { publishTasks } from './task-events.js';
@@ -129,12 +129,15 @@ export class WorkflowService {
 
   /** Approves a step waiting for approval: it becomes READY (a parent: IN_PROGRESS). */
   approve(tenantId: string, id: string, actor: string, comment?: string | null): Promise<Task> {
-    return this.decide(tenantId, id, actor, ApprovalDecision.APPROVED, comment);
+    const note = optionalText('comment', comment, LIMITS.description) ?? null;
+    return this.decide(tenantId, id, actor, ApprovalDecision.APPROVED, note);
   }
 
   /** Rejects a step waiting for approval: it is SKIPPED, and its dependants follow the skip rule. */
   reject(tenantId: string, id: string, actor: string, reason?: string | null): Promise<Task> {
-    return this.decide(tenantId, id, actor, ApprovalDecision.REJECTED, reason);
+    // The rule of every rejection's reason (rejectPlan's, resolveToolCall's): optional here.
+    const why = rejectionReason(reason, false);
+    return this.decide(tenantId, id, actor, ApprovalDecision.REJECTED, why);
   }
 
   private decide(
@@ -142,9 +145,8 @@ export class WorkflowService {
     id: string,
     actor: string,
     decision: ApprovalDecision,
-    note?: string | null,
+    comment: string | null,
   ): Promise<Task> {
-    const comment = optionalText('comment', note, LIMITS.description) ?? null;
     return this.uow.run(async (tx, emit) => {
       const task = await tasks.lockTask(tx, tenantId, id);
       if (!task) throw new NotFoundError('Task', id);
