@@ -131,8 +131,9 @@ describe.skipIf(!CHROMIUM)('the console’s task screen', () => {
     await page.close();
   });
 
-  it('offers no decision on a held call whose step has ended', async () => {
-    const id = await task('Held then cancelled', { status: 'IN_PROGRESS' });
+  /** A step AWAITING_INPUT for one held call (`call_1`), as a run that stopped for it leaves it. */
+  async function heldCall(title: string) {
+    const id = await task(title, { status: 'IN_PROGRESS' });
     await world.server.graph.write(async (tx) => {
       const runId = randomUUID();
       await tx.run({
@@ -144,6 +145,39 @@ describe.skipIf(!CHROMIUM)('the console’s task screen', () => {
       const calls = [{ callId: 'call_1', tool: 'report_progress', args: '{"note":"draft"}' }];
       await holdForInput(tx, { tenantId: world.server.tenantId, taskId: id, runId, calls });
     });
+    return id;
+  }
+
+  it('rejects a held call with the reason typed for the agent, and with none when left empty', async () => {
+    const page = await world.signedIn(world.server.adminKey);
+    for (const [typed, kept] of [
+      ['  Use the figures in the brief ', 'Use the figures in the brief'],
+      ['', null],
+    ] as const) {
+      const id = await heldCall(`Held, rejected with "${typed}"`);
+      await page.goto(`${world.base}#/tasks/${id}`);
+      const reason = page.getByLabel('Reason for the agent (optional)');
+      await reason.waitFor();
+      expect(await a11yProblems(page)).toEqual([]);
+      await reason.fill(typed);
+      await page.getByRole('button', { name: 'Reject call' }).click();
+      const requests = async () =>
+        (
+          await world.server.gql<
+            { task: { toolCallRequests: { status: string; reason: string | null }[] } },
+            never
+          >(`query($id: ID!) { task(id: $id) { toolCallRequests { status reason } } }`, {
+            id,
+          } as never)
+        ).data?.task.toolCallRequests;
+      await expect.poll(requests).toEqual([{ status: 'REJECTED', reason: kept }]);
+      await expect.poll(() => statusOf(page)).not.toBe('AWAITING_INPUT');
+    }
+    await page.close();
+  });
+
+  it('offers no decision on a held call whose step has ended', async () => {
+    const id = await heldCall('Held then cancelled');
     const page = await world.signedIn(world.server.adminKey);
     await page.goto(`${world.base}#/tasks/${id}`);
     const approve = page.getByRole('button', { name: 'Approve call' });

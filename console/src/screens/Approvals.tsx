@@ -68,6 +68,8 @@ export function Approvals(props: {
   const resolve = useMutation(ResolveToolCallMutation);
   const [reason, setReason] = useState('');
   const [needReason, setNeedReason] = useState(false);
+  // A held call's reason for the agent, by request id; optional, as the API takes it.
+  const [callReasons, setCallReasons] = useState<Record<string, string>>({});
   const busy =
     approvePlan.busy || rejectPlan.busy || approveTask.busy || rejectTask.busy || resolve.busy;
   const after = (done: unknown) => done !== undefined && props.onDecided();
@@ -184,6 +186,13 @@ export function Approvals(props: {
               >
                 Approve call
               </button>{' '}
+              <label htmlFor={`call-reason-${c.id}`}>Reason for the agent (optional)</label>{' '}
+              <input
+                id={`call-reason-${c.id}`}
+                value={callReasons[c.id] ?? ''}
+                onChange={(e) => setCallReasons({ ...callReasons, [c.id]: e.target.value })}
+                size={40}
+              />{' '}
               <button
                 type="button"
                 className="danger"
@@ -194,7 +203,8 @@ export function Approvals(props: {
                       runId: c.runId,
                       callId: c.callId,
                       decision: 'REJECT',
-                      reason: 'A person rejected this call in the console.',
+                      // The agent reads it as the call's answer; blank is none (the API refuses "").
+                      reason: callReasons[c.id]?.trim() || null,
                     })
                     .then(after)
                 }
