@@ -131,6 +131,28 @@ describe.skipIf(!CHROMIUM)('the console’s task screen', () => {
     await page.close();
   });
 
+  it('shows a step waiting for a budget as a budget wait, with how to raise it, not Approve or Reject', async () => {
+    const budget =
+      'BUDGET_EXCEEDED: the task budget of 100 tokens for t1 is reached (spent 120 tokens); ' +
+      'raise it with setBudget(scope: TASK, id: "t1", tokens: ...) to go on, or cancel the work';
+    const spent = await task('Over its budget', { status: 'AWAITING_APPROVAL', error: budget });
+    const held = await task('Needs a sign-off', { status: 'AWAITING_APPROVAL' });
+    const page = await world.signedIn(world.server.adminKey);
+    await page.goto(`${world.base}#/tasks/${spent}`);
+    const panel = page.getByRole('region', { name: 'Approvals' });
+    await expect
+      .poll(() => panel.textContent())
+      .toMatch(/“Over its budget” waits for a budget: the task budget of 100 tokens .* raise it/);
+    expect(await panel.textContent()).toContain('goes on by itself once the budget is raised');
+    expect(await panel.getByRole('button').count()).toBe(0);
+    expect(await a11yProblems(page)).toEqual([]);
+    // A step that waits for a person still offers the decision.
+    await page.goto(`${world.base}#/tasks/${held}`);
+    await panel.getByRole('button', { name: 'Approve Needs a sign-off' }).waitFor();
+    expect(await panel.textContent()).not.toContain('budget');
+    await page.close();
+  });
+
   /** A step AWAITING_INPUT for one held call (`call_1`), as a run that stopped for it leaves it. */
   async function heldCall(title: string) {
     const id = await task(title, { status: 'IN_PROGRESS' });

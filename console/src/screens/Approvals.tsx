@@ -3,6 +3,7 @@ import { graphql } from '../gql';
 import { useMutation } from '../hooks';
 import { ErrorNote } from '../components/ErrorNote';
 import type { Step } from './TaskParts';
+import { budgetWait } from './TaskSteps';
 
 const ApprovePlanMutation = graphql(`
   mutation TaskDetailApprovePlan($taskId: ID!) {
@@ -54,7 +55,10 @@ const ResolveToolCallMutation = graphql(`
   }
 `);
 
-/** What waits for a person: the plan, steps AWAITING_APPROVAL, tool calls. Operators only. */
+/**
+ * What waits for a person: the plan, steps AWAITING_APPROVAL, tool calls, and steps waiting for
+ * a budget (said, not decided: raising the budget sends them on). Operators only.
+ */
 export function Approvals(props: {
   root: { id: string; title: string };
   planWaits: boolean;
@@ -75,9 +79,15 @@ export function Approvals(props: {
   const after = (done: unknown) => done !== undefined && props.onDecided();
 
   // The root's own approval is the plan's when a plan waits; else it is a step like the others.
-  const waitingSteps = props.steps.filter(
+  const awaiting = props.steps.filter(
     (s) => s.status === 'AWAITING_APPROVAL' && !(props.planWaits && s.id === props.root.id),
   );
+  // A spent budget is raised with setBudget (ADMIN), which sends the step on: no decision here.
+  const budgetWaits = awaiting.flatMap((s) => {
+    const why = budgetWait(s);
+    return why === null ? [] : [{ ...s, why }];
+  });
+  const waitingSteps = awaiting.filter((s) => budgetWait(s) === null);
   // A call is decided while its step waits for it: one of an ended step is refused (CONFLICT).
   const calls = props.steps
     .filter((s) => s.status === 'AWAITING_INPUT')
@@ -86,7 +96,7 @@ export function Approvals(props: {
         .filter((c) => c.status === 'PENDING')
         .map((c) => ({ ...c, step: s.title })),
     );
-  if (!props.planWaits && waitingSteps.length === 0 && calls.length === 0) return null;
+  if (!props.planWaits && awaiting.length === 0 && calls.length === 0) return null;
   const errors = [approvePlan, rejectPlan, approveTask, rejectTask, resolve].map((m) => m.error);
 
   return (
@@ -141,6 +151,16 @@ export function Approvals(props: {
             </p>
           )}
         </form>
+      )}
+      {budgetWaits.length > 0 && (
+        <ul>
+          {budgetWaits.map((s) => (
+            <li key={s.id}>
+              Step “{s.title}” waits for a budget: {s.why}. It goes on by itself once the budget is
+              raised (setBudget, by an ADMIN).
+            </li>
+          ))}
+        </ul>
       )}
       {waitingSteps.length > 0 && (
         <ul>

@@ -6,6 +6,15 @@ const WAITING = new Set<string>(['AWAITING_APPROVAL', 'AWAITING_INPUT']);
 /** The engine's mark on a step waiting for a budget (graph/budget.repository.ts). */
 const BUDGET_WAIT = /^BUDGET_EXCEEDED:\s*/;
 
+/**
+ * What a step waiting for a budget says of it (the budget, and how to raise it), or null for
+ * any other wait: as the API's isBudgetWait, AWAITING_APPROVAL with the budget's mark.
+ */
+export function budgetWait(t: Pick<Waits, 'status' | 'error'>): string | null {
+  if (t.status !== 'AWAITING_APPROVAL' || !t.error || !BUDGET_WAIT.test(t.error)) return null;
+  return t.error.replace(BUDGET_WAIT, '');
+}
+
 interface Waits {
   status: string;
   waitingReason?: string | null;
