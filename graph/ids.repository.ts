@@ -1,7 +1,7 @@
 import type { Tx } from './cypher.js';
 
 /** Labels whose ids `unknownIds` may check: the only names spliced into its Cypher. */
-const CHECKABLE = ['Agent', 'Task', 'Conversation', 'Knowledge'] as const;
+const CHECKABLE = ['Agent', 'Task', 'Conversation', 'Knowledge', 'Document'] as const;
 export type CheckableLabel = (typeof CHECKABLE)[number];
 
 /** The ids among `ids` that name no node of `label` in the tenant, in the order given. */

@@ -3,12 +3,14 @@ import { isAbstractType, type GraphQLSchema } from 'graphql';
 import { buildSchema, getMetadataStorage } from 'type-graphql';
 import { RESOLVERS } from '../resolvers/index.js';
 import { answerReadAhead } from '../resolvers/read-ahead.js';
+import { checkSubscriptionIds } from '../resolvers/subscription-ids.js';
 import { createInProcessPubSub, type PubSub } from '../subscriptions/pubsub.js';
 import { auditEveryMutation, authChecker } from './auth/authorization.js';
 
 /**
  * Builds the executable schema: roles through authChecker, every mutation audited, fields a
- * list reads ahead answered from it (resolvers/read-ahead.ts).
+ * list reads ahead answered from it (resolvers/read-ahead.ts), subscriptions' ids checked when
+ * they are made (resolvers/subscription-ids.ts).
  */
 export async function buildAppSchema(
   pubSub: PubSub = createInProcessPubSub(),
@@ -18,6 +20,7 @@ export async function buildAppSchema(
   const schema = await buildSchema({ resolvers: RESOLVERS, validate: false, pubSub, authChecker });
   auditEveryMutation(schema);
   answerReadAhead(schema);
+  checkSubscriptionIds(schema);
   // Interfaces and unions resolve by `__typename` (schema/node.type.ts), synchronously, as
   // compiled queries need: graphql's default resolver for them, not type-graphql's async one.
   for (const type of Object.values(schema.getTypeMap())) {

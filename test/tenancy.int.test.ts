@@ -13,6 +13,7 @@ import {
   WALK_LIMITS,
   stringsIn,
   watch,
+  wsErrors,
   type Fixtures,
   type Watch,
 } from './utils/tenancy-probes.js';
@@ -253,6 +254,22 @@ describe('cross-tenant isolation', () => {
     expect(after.audit).toBe(before.audit);
     expect(after.links).toBe(before.links);
     expect(after.foreignLinks).toBe(0);
+  });
+
+  it('refuses the attacker’s subscriptions on victim ids with NOT_FOUND, as for unknown ids', () => {
+    const codes = Object.fromEntries(
+      Object.entries(attackerWatches).map(([name, w]) => [
+        name,
+        wsErrors(w.refused).map((e) => e.extensions?.code),
+      ]),
+    );
+    expect(codes).toEqual({
+      agent: ['NOT_FOUND'],
+      root: ['NOT_FOUND'],
+      task: ['NOT_FOUND'],
+      conversation: ['NOT_FOUND'],
+      recipient: ['NOT_FOUND'],
+    });
   });
 
   it("announces nothing of the attacker's walk to the victim, nor anything to subscriptions on victim ids", () => {

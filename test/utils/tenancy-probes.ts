@@ -92,14 +92,17 @@ export async function until(what: string, check: () => boolean, timeoutMs = 20_0
 
 /**
  * An attacker's subscription on victim ids (the probe) and, on the same socket, the same
- * subscription on the attacker's own ids (the control). The probe can never legitimately hear
- * anything, so its silence is measured against the control: the attacker's own change, published
- * after the events under test through the same pub/sub to the same socket, must have reached the
- * control before the probe's silence counts. No quiet window.
+ * subscription on the attacker's own ids (the control). The probe is refused when it is made
+ * (NOT_FOUND: a subscription checks its ids), and must hear nothing after; its silence is
+ * measured against the control: the attacker's own change, published after the events under
+ * test through the same pub/sub to the same socket, must have reached the control before the
+ * probe's silence counts. No quiet window.
  */
 export interface Watch {
   probe: unknown[];
   control: unknown[];
+  /** The errors the probe was answered with instead of events. */
+  refused: unknown[];
   close(): Promise<void>;
 }
 
@@ -111,6 +114,7 @@ export async function watch(
   control: Record<string, unknown>,
 ): Promise<Watch> {
   const heard = { probe: [] as unknown[], control: [] as unknown[] };
+  const refused: unknown[] = [];
   const made = server.pubsub.subscriptionsMade();
   const client = createClient({
     url: server.wsUrl,
@@ -124,19 +128,27 @@ export async function watch(
     ['control', control],
   ] as const) {
     const into = heard[name];
+    // A refusal when the subscription is made: one result holding only errors.
+    const isRefusal = (e: { errors?: unknown; data?: unknown }) =>
+      name === 'probe' && !!e.errors && !e.data;
     client.subscribe(
       { query, variables },
-      { next: (e) => void into.push(e), error: (e) => void into.push({ error: e }), complete() {} },
+      {
+        next: (e) => void (isRefusal(e) ? refused.push(e.errors) : into.push(e)),
+        error: (e) => void into.push({ error: e }),
+        complete() {},
+      },
     );
   }
   await until(
-    'both operations of a watch to be made',
+    'both operations of a watch to be answered',
     () =>
-      server.pubsub.subscriptionsMade() >= made + 2 ||
+      server.pubsub.subscriptionsMade() + refused.length >= made + 2 ||
       heard.probe.length + heard.control.length > 0,
   );
   return {
     ...heard,
+    refused,
     async close() {
       await client.dispose();
     },
