@@ -204,10 +204,10 @@ const CASES: Case[] = [
     message: /^reason must be 1 to 2000 characters, but got 0: say why, or leave reason out$/,
   },
   {
-    name: 'a reason given with a decision that is not REJECT',
-    query: `mutation { resolveToolCall(runId: "${UNKNOWN}", callId: "call_1", decision: APPROVE, reason: "fine") { id } }`,
+    name: 'approving a tool call with a blank reason',
+    query: `mutation { resolveToolCall(runId: "${UNKNOWN}", callId: "call_1", decision: APPROVE, reason: "") { id } }`,
     code: 'BAD_USER_INPUT',
-    message: /reason goes with decision REJECT only/,
+    message: /^reason must be 1 to 2000 characters, but got 0: say why, or leave reason out$/,
   },
   {
     name: 'a field that does not exist',

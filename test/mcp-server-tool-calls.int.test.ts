@@ -82,6 +82,7 @@ describe('held tool calls, decided over MCP', { timeout: 3 * WORKFLOW_MS }, () =
                 taskId: step.id,
                 what: 'TOOL_CALL',
                 callId: held.callId,
+                comment: 'Checked against the brief',
               })
             : await call(admin, 'reject', {
                 taskId: step.id,
@@ -132,7 +133,10 @@ describe('held tool calls, decided over MCP', { timeout: 3 * WORKFLOW_MS }, () =
       });
       const request = res.data!.task.toolCallRequests.find((r) => r.callId === d.callId);
       expect(request).toMatchObject({ status: d.decision });
-      if (d.decision === 'REJECTED') expect(request!.reason).toBe('Use what the brief says');
+      // The agent reads a rejection's reason; an approval's comment is kept as its note.
+      expect(request!.reason).toBe(
+        d.decision === 'REJECTED' ? 'Use what the brief says' : 'Checked against the brief',
+      );
     }
 
     // A call that waits no more, or never did, is NOT_FOUND, saying where to look.

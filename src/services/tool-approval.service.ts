@@ -86,8 +86,8 @@ export class ToolApprovalService {
 
   /**
    * Decides one waiting call. EDIT needs `args` (a JSON object valid for the tool); APPROVE and
-   * REJECT take none. REJECT may give a `reason` (the rule of every rejection's, rejectionReason),
-   * which the step's agent reads as the call's result; the other decisions take none.
+   * REJECT take none. Any may give a `reason` (the rule of every rejection's, rejectionReason),
+   * kept on the request; a REJECT's is what the step's agent reads as the call's result.
    * NOT_FOUND when the run has no such call for the tenant; CONFLICT when it was decided
    * already or its step no longer waits for it (cancelled, ended).
    */
@@ -102,11 +102,8 @@ export class ToolApprovalService {
     },
     actor: string,
   ): Promise<ToolCallRequest> {
-    if (d.decision !== ToolCallDecision.REJECT && d.reason != null)
-      // Nobody would read it: only a refusal reaches the agent with words of a person's.
-      throw new BadInputError(
-        `reason goes with decision REJECT only (the agent reads it), not ${d.decision}`,
-      );
+    // One rule for every decision's reason; only REJECT's reaches the agent (MCP's approve
+    // records its comment here).
     const reason = rejectionReason(d.reason, false);
     return this.uow.run(async (tx, emit) => {
       const found = await repo.requestOfRun(tx, tenantId, d.runId, d.callId);
