@@ -223,7 +223,7 @@ export function Approvals(props: {
                       runId: c.runId,
                       callId: c.callId,
                       decision: 'REJECT',
-                      // The agent reads it as the call's answer; blank is none (the API refuses "").
+                      // The agent reads it as the call's answer; blank sends none.
                       reason: callReasons[c.id]?.trim() || null,
                     })
                     .then(after)
