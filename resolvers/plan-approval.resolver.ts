@@ -28,7 +28,7 @@ export class PlanApprovalResolver {
   rejectPlan(
     @Arg('taskId', () => ID) taskId: string,
     @Arg('reason', () => String, {
-      description: 'Why, 1 to 2000 characters: the Chief of Staff reads it.',
+      description: 'Why, 1 to 10000 characters: the Chief of Staff reads it.',
     })
     reason: string,
     @Ctx() ctx: AppContext,

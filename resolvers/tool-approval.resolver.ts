@@ -58,7 +58,7 @@ export class ToolApprovalResolver {
     @Arg('args', () => String, { nullable: true }) args?: string | null,
     @Arg('reason', () => String, {
       nullable: true,
-      description: "Why, 1 to 2000 characters: a REJECT's is what the agent reads.",
+      description: "Why, 1 to 10000 characters: a REJECT's is what the agent reads.",
     })
     reason?: string | null,
   ): Promise<ToolCallRequest> {

@@ -77,7 +77,7 @@ export class WorkflowResolver {
     @Ctx() ctx: AppContext,
     @Arg('reason', () => String, {
       nullable: true,
-      description: "Why, 1 to 2000 characters; kept in the skipped step's error.",
+      description: "Why, 1 to 10000 characters; kept in the skipped step's error.",
     })
     reason?: string | null,
   ): Promise<Task> {

@@ -17,7 +17,7 @@ export const LIMITS = {
   batch: 100,
   search: 500,
   /** A rejection's reason: a model reads it in its prompt. */
-  reason: 2_000,
+  reason: 10_000,
 } as const;
 
 /**
