@@ -127,6 +127,26 @@ describe('entity resolution', () => {
     expect(resolutions[1]).toEqual({ kind: 'new' });
   });
 
+  it('keeps names that differ in a number apart, however close the vectors ("Zorg2 Ltd" joined "Zorg1 Ltd")', () => {
+    const zorg1 = entity('z1', 'Zorg1 Ltd', 'Organisation', 1);
+    const windows10 = entity('w10', 'Windows 10', 'Product', 1);
+    const { resolutions, merges } = resolveMentions({
+      mentions: [mention('Zorg2 Ltd'), mention('Windows 11', 'Product'), mention('Zorg-1 Ltd')],
+      exact: [],
+      similar: [
+        [{ entity: zorg1, cosine: 0.99 }],
+        [{ entity: windows10, cosine: 0.99 }],
+        [{ entity: zorg1, cosine: 0.99 }],
+      ],
+      neighbours: new Map(),
+      threshold: 0.85,
+    });
+    expect(merges).toEqual([]);
+    expect(resolutions.slice(0, 2)).toEqual([{ kind: 'new' }, { kind: 'new' }]);
+    // The same number, spelt otherwise, still resolves.
+    expect(resolutions[2]).toMatchObject({ kind: 'existing', entityId: 'z1' });
+  });
+
   it('merges two existing entities the episode shows to be one, the younger into the older', () => {
     const older = entity('old', 'IBM', 'Organisation', 1);
     const younger = entity('young', 'I.B.M. Corporation', 'Organisation', 2);

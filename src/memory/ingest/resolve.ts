@@ -71,15 +71,17 @@ export function addsWords(a: string, b: string): boolean {
 }
 
 /**
- * Whether two normalised names could name one thing at all: the same letters once spaces go
- * ("ibm" and "i b m"), one inside the other, a shared word of 3+ letters, or close spelling
- * (letter-trigram overlap). Vectors alone never join names that share nothing: names said in
- * one sentence get close vectors from their shared context ("Ana Ruiz" and "Kite Meadow Farms").
+ * Whether two normalised names could name one thing at all: the same numbers, and the same
+ * letters once spaces go ("ibm" and "i b m"), one inside the other, a shared word of 3+ letters,
+ * or close spelling (letter-trigram overlap). Vectors alone never join names that share nothing:
+ * names said in one sentence get close vectors from their shared context ("Ana Ruiz" and "Kite
+ * Meadow Farms"), and names that differ in a number are two things ("Windows 10", "Windows 11").
  */
 export function namesAlike(a: string, b: string): boolean {
   const x = a.replace(/ /g, '');
   const y = b.replace(/ /g, '');
   if (x === '' || y === '') return false;
+  if (numbersIn(a) !== numbersIn(b)) return false;
   if (x.includes(y) || y.includes(x)) return true;
   const words = new Set(a.split(' ').filter((w) => w.length >= 3));
   if (b.split(' ').some((w) => words.has(w))) return true;
@@ -90,6 +92,9 @@ export function namesAlike(a: string, b: string): boolean {
   const shared = [...gx].filter((g) => gy.has(g)).length;
   return shared / (gx.size + gy.size - shared || 1) >= NAME_TRIGRAM_OVERLAP;
 }
+
+/** The numbers of a name, in order ("zorg1 ltd": "1"). */
+const numbersIn = (name: string) => (name.match(/\p{N}+/gu) ?? []).join(' ');
 
 /** The letter-trigram Jaccard from which two names count as alike ("Globex" ~ "Globecs"). */
 const NAME_TRIGRAM_OVERLAP = 0.4;
