@@ -174,4 +174,19 @@ describe('memory ingestion', () => {
     const values = (await factsOf('vandelay industries')).map((f) => f.value);
     expect(values).toContain('2 interns');
   });
+
+  it('keeps the newer fact current when an older episode is ingested after it (a retry, a race)', async () => {
+    const march = '2026-03-01T00:00:00.000Z';
+    await note('Pendant Publishing revenue is 20M.', { occurredAt: march });
+    await ingestPending();
+    await note('Pendant Publishing revenue is 10M.', { occurredAt: '2026-01-01T00:00:00.000Z' });
+    await ingestPending();
+    const facts = await factsOf('pendant publishing');
+    const byValue = new Map(facts.map((f) => [f.value, f]));
+    const [now, then] = [byValue.get('20M')!, byValue.get('10M')!];
+    // March's revenue still holds; January's held until March, and March's fact ended it.
+    expect(now).toMatchObject({ validUntil: null, expiredAt: null, replacedBy: null });
+    expect(then.validUntil && new Date(then.validUntil).toISOString()).toBe(march);
+    expect(then.replacedBy).toBe(now.id);
+  });
 });

@@ -6,7 +6,7 @@ import { loadConfig } from '../src/config.js';
 import { ingestionFromConfig } from '../src/engine/start.js';
 import { createLogger } from '../src/logger.js';
 import type { UnitOfWork } from '../src/services/unit-of-work.js';
-import { decide, isSingleValued } from '../src/memory/ingest/contradict.js';
+import { decide, isSingleValued, redecide } from '../src/memory/ingest/contradict.js';
 import { ExtractionSchema, JudgeSchema } from '../src/memory/ingest/extract.js';
 import { mentionsOf, nameGrams } from '../src/memory/ingest/mentions.js';
 import { addsWords, resolveMentions, type Mention } from '../src/memory/ingest/resolve.js';
@@ -173,7 +173,10 @@ describe('contradiction', () => {
 
   it('confirms the same value (case and end punctuation aside) instead of adding a fact', () => {
     expect(
-      decide({ subjectId: 's', predicate: 'revenue', objectId: null, value: '12m.' }, current),
+      decide(
+        { subjectId: 's', predicate: 'revenue', objectId: null, value: '12m.', validFrom: null },
+        current,
+      ),
     ).toEqual({
       kind: 'confirm',
       factId: 'f1',
@@ -182,7 +185,7 @@ describe('contradiction', () => {
 
   it('ends a single-valued fact at once, with no judge', () => {
     const v = decide(
-      { subjectId: 's', predicate: 'revenue', objectId: null, value: '15M' },
+      { subjectId: 's', predicate: 'revenue', objectId: null, value: '15M', validFrom: null },
       current,
     );
     expect(v).toMatchObject({ kind: 'new', ask: [] });
@@ -191,15 +194,27 @@ describe('contradiction', () => {
 
   it('asks the judge only for a candidate of a predicate that may hold several values', () => {
     const asked = decide(
-      { subjectId: 's', predicate: 'office_in', objectId: null, value: 'Berlin' },
+      { subjectId: 's', predicate: 'office_in', objectId: null, value: 'Berlin', validFrom: null },
       current,
     );
     expect(asked.kind === 'new' && asked.ask.map((f) => f.id)).toEqual(['f2']);
     const none = decide(
-      { subjectId: 's', predicate: 'founded_by', objectId: null, value: 'Jo' },
+      { subjectId: 's', predicate: 'founded_by', objectId: null, value: 'Jo', validFrom: null },
       current,
     );
-    expect(none).toEqual({ kind: 'new', ends: [], ask: [] });
+    expect(none).toEqual({ kind: 'new', ends: [], ask: [], endedBy: null });
+  });
+
+  it('lets a fact that began later end an older newcomer instead of being ended by it', () => {
+    const march = { ...fact('f3', 's', 'revenue', '20M'), validFrom: at(60) };
+    const older = { subjectId: 's', predicate: 'revenue', objectId: null, value: '10M' };
+    const v = decide({ ...older, validFrom: at(1) }, [march]);
+    expect(v).toEqual({ kind: 'new', ends: [], ask: [], endedBy: march });
+    const newer = decide({ ...older, validFrom: at(90) }, [march]);
+    expect(newer).toEqual({ kind: 'new', ends: [march], ask: [], endedBy: null });
+    // The same at commit, against a fact another episode committed meanwhile (a race).
+    const raced = redecide([{ ...older, id: 'jan', validFrom: at(1) }], [march]);
+    expect(raced.ends).toEqual([{ id: 'jan', replacedById: 'f3', validUntil: at(60) }]);
   });
 
   it('takes numbers, dates and listed predicates as single-valued', () => {

@@ -17,7 +17,7 @@ import type { Emit } from '../../services/unit-of-work.js';
 import type { Tx } from '../../../graph/cypher.js';
 import type { Embedder } from '../embeddings/embedder.js';
 import { normaliseName } from '../normalise.js';
-import { decide, redecide } from './contradict.js';
+import { byTime, decide, ending, redecide, type Ending } from './contradict.js';
 import { extract, judge, type Extraction } from './extract.js';
 import { ingestionModel, type IngestionModelDeps } from './model.js';
 import { mentionsOf, neighbourhood } from './mentions.js';
@@ -199,13 +199,15 @@ async function run(
   );
   const newFacts: (factsRepo.NewFact & { vector: number[] | null })[] = [];
   const confirms: { factId: string; episodeId: string }[] = [];
-  const ends: { id: string; replacedById: string; validUntil: string | null }[] = [];
+  const ends: Ending[] = [];
   let judged = 0;
   for (const [i, f] of factDrafts.entries()) {
     const subjectId = idOf.get(normaliseName(f.subject))!;
     const objectId = f.object ? (idOf.get(normaliseName(f.object)) ?? null) : null;
     const value = f.object ?? f.value;
-    const incoming = { subjectId, predicate: f.predicate, objectId, value };
+    // Undated, a fact holds from when its episode happened (Graphiti's reference time).
+    const validFrom = isoOrNull(f.validFrom) ?? episode.occurredAt;
+    const incoming = { subjectId, predicate: f.predicate, objectId, value, validFrom };
     const verdict = decide(incoming, current);
     if (verdict.kind === 'confirm') {
       confirms.push({ factId: verdict.factId, episodeId: episode.id });
@@ -213,16 +215,18 @@ async function run(
     }
     const id = stableId(episode.id, 'fact', subjectId, f.predicate, value.toLowerCase());
     if (newFacts.some((n) => n.id === id)) continue;
-    // Undated, a fact holds from when its episode happened (Graphiti's reference time).
-    const validFrom = isoOrNull(f.validFrom) ?? episode.occurredAt;
-    const ended = [...verdict.ends];
+    const contradicted: typeof current = [];
     for (const old of verdict.ask) {
       if (judged >= MAX_JUDGED) break;
       judged++;
       const answer = await judge(llm.model, f.subject, old.text, f.text, signal);
-      if (answer.contradicts) ended.push(old);
+      if (answer.contradicts) contradicted.push(old);
     }
-    for (const old of ended) ends.push({ id: old.id, replacedById: id, validUntil: validFrom });
+    const judgedByTime = byTime(incoming, contradicted);
+    for (const old of [...verdict.ends, ...judgedByTime.ends])
+      ends.push(ending(old, { id, validFrom }));
+    const endedBy = verdict.endedBy ?? judgedByTime.endedBy;
+    if (endedBy) ends.push(ending({ id }, endedBy));
     newFacts.push({
       id,
       subjectId,
@@ -308,8 +312,11 @@ async function run(
       ...confirmed.map((factId) => ({ factId, episodeId: episode.id })),
     ]);
     const written = new Set(facts.map((f) => f.id));
-    const ending = [...ends.filter((e) => written.has(e.replacedById)), ...replaced];
-    const factsEnded = ending.length > 0 ? await factsRepo.endFacts(tx, tenantId, ending) : 0;
+    const ended = firstEndings([
+      ...ends.filter((e) => written.has(e.replacedById) || written.has(e.id)),
+      ...replaced,
+    ]);
+    const factsEnded = ended.length > 0 ? await factsRepo.endFacts(tx, tenantId, ended) : 0;
     if (embedder) {
       const rows = <T extends { id: string; vector: number[] | null }>(xs: T[]) =>
         xs.flatMap((x) => (x.vector ? [{ id: x.id, vector: x.vector }] : []));
@@ -343,6 +350,17 @@ async function run(
       merges: merges.length,
     };
   });
+}
+
+/** One ending per fact: the earliest (a fact ends when the first later fact began). */
+function firstEndings(ends: Ending[]): Ending[] {
+  const first = new Map<string, Ending>();
+  const at = (e: Ending) => (e.validUntil ? Date.parse(e.validUntil) : Infinity);
+  for (const e of ends) {
+    const seen = first.get(e.id);
+    if (!seen || at(e) < at(seen)) first.set(e.id, e);
+  }
+  return [...first.values()];
 }
 
 function isoOrNull(value: string | null): string | null {
