@@ -33,11 +33,28 @@ function progressPrinter(tty: boolean) {
  * configured embedder's vector where it is missing (after switching models, or for nodes
  * written while no model was available). Stop it any time; run it again to resume.
  */
+/** The arguments: `--tenant <id>` or none. Anything else exits 2, before any database work. */
+function parseArgs(args: string[]): { tenantId: string | undefined } {
+  const usage = 'usage: npm run memory:reembed [-- --tenant <id>]';
+  const refuse = (why: string): never => {
+    console.error(`${why}\n${usage}`);
+    process.exit(2);
+  };
+  let tenantId: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] !== '--tenant') refuse(`unknown argument "${args[i]}"`);
+    const id = args[++i];
+    // Without an id the old CLI re-embedded every tenant's memory.
+    if (!id || id.startsWith('--')) refuse('--tenant needs a tenant id');
+    tenantId = id;
+  }
+  return { tenantId };
+}
+
 async function main(): Promise<void> {
+  const { tenantId } = parseArgs(process.argv.slice(2));
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
-  const at = process.argv.indexOf('--tenant');
-  const tenantId = at > 0 ? process.argv[at + 1] : undefined;
   const graph = await openGraph(config, (line) => logger.info(line));
   try {
     const embedder = await createEmbedder(config.embeddings, { log: logger, fetchIfMissing: true });
