@@ -270,4 +270,14 @@ describe('memory API: entities, facts in time, merges', () => {
     expect(facts.data.facts.totalCount).toBe(1);
     expect(facts.data.facts.nodes[0].episodes).toEqual([]);
   });
+
+  it('names olderThanDays, the argument sent, when forgetEpisodes refuses it', async () => {
+    const r = await server.gql<any, any>(
+      'mutation { forgetEpisodes(kind: NOTE, olderThanDays: -1) }',
+    );
+    expect(r.errors?.[0]).toMatchObject({
+      message: 'olderThanDays must be a whole number 0 to 36500, but got -1',
+      extensions: { code: 'BAD_USER_INPUT', field: 'olderThanDays' },
+    });
+  });
 });

@@ -88,11 +88,11 @@ export async function queueEpisode(
 const MAX_REASON = 500;
 const FORGET_BATCH = 500;
 
-/** Retention periods are whole days, up to a century. */
-function checkDays(days: number): number {
+/** Retention periods are whole days, up to a century; `field` names the argument sent. */
+function checkDays(days: number, field = 'days'): number {
   if (!Number.isInteger(days) || days < 0 || days > 36_500) {
-    throw new BadInputError(`days must be a whole number 0 to 36500, but got ${days}`, {
-      field: 'days',
+    throw new BadInputError(`${field} must be a whole number 0 to 36500, but got ${days}`, {
+      field,
     });
   }
   return days;
@@ -217,7 +217,7 @@ export class MemoryService {
    * entities and facts learned from them stay. Returns how many it deleted.
    */
   async forgetEpisodes(tenantId: string, kind: EpisodeKind, days: number): Promise<number> {
-    return this.forget(tenantId, kind, checkDays(days), Infinity);
+    return this.forget(tenantId, kind, checkDays(days, 'olderThanDays'), Infinity);
   }
 
   /** Sets (or, with null days, removes) the tenant's retention rule for episodes of `kind`. */
