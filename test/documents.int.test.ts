@@ -173,6 +173,21 @@ describe('documents', () => {
     expect(first!.content.startsWith('# Acme')).toBe(true);
   });
 
+  it('titles a document sent with no title by its file name, as sent in UTF-8', async () => {
+    const name = 'Übersicht 报告 \u{1F4C8}.md';
+    const { status, body } = await upload({ data: 'Some text.', type: 'text/markdown', name });
+    expect(status).toBe(201);
+    expect(body.document!.title).toBe(name);
+  });
+
+  it('cuts a long file name at 300 characters for the title, never inside one', async () => {
+    const name = `${'n'.repeat(299)}\u{1F4C8}${'x'.repeat(100)}.md`;
+    const { status, body } = await upload({ data: 'Some text.', type: 'text/markdown', name });
+    expect(status).toBe(201);
+    // The emoji would straddle the limit: it goes whole.
+    expect(body.document!.title).toBe('n'.repeat(299));
+  });
+
   it('extracts the text of an uploaded PDF into episodes', async () => {
     const pdf = tinyPdf(['Globex Inc hired 40 engineers in 2026.', 'Its CEO is Hank Scorpio.']);
     const { status, body } = await upload({

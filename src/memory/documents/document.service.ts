@@ -70,6 +70,19 @@ export class DocumentService {
   }
 }
 
+/**
+ * The title of an upload sent without one: its file name, cut at the title's limit (never
+ * inside a character), so a long file name is no reason to refuse a title nobody sent.
+ */
+export function titleFromFilename(filename: string): string {
+  let title = '';
+  for (const char of filename.trim()) {
+    if (title.length + char.length > MAX_TITLE_CHARS) break;
+    title += char;
+  }
+  return title;
+}
+
 function checkTitle(raw: string): string {
   const title = raw.trim();
   if (title.length === 0 || title.length > MAX_TITLE_CHARS) {

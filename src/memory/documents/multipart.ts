@@ -56,6 +56,8 @@ export function readUpload(
     try {
       parser = busboy({
         headers: req.headers,
+        // Browsers and curl send file names as raw UTF-8; busboy's latin1 default garbled them.
+        defParamCharset: 'utf8',
         limits: {
           files: 1,
           fileSize: opts.maxFileBytes,

@@ -12,7 +12,7 @@ import {
   requestTimeoutError,
   withTimeout,
 } from '../../limits/index.js';
-import type { DocumentService } from './document.service.js';
+import { titleFromFilename, type DocumentService } from './document.service.js';
 import { readUpload } from './multipart.js';
 
 export interface UploadRouteOptions {
@@ -113,7 +113,7 @@ export function documentUploadRoute(opts: UploadRouteOptions) {
         opts.graph.withDeadline(opts.requestTimeoutMs, () =>
           auditScope.run(scope, () =>
             opts.documents.ingest(principal.tenantId, {
-              title: upload.title?.trim() || upload.filename,
+              title: upload.title?.trim() || titleFromFilename(upload.filename),
               mime: upload.mimeType,
               filename: upload.filename,
               data: upload.data,
