@@ -4,6 +4,7 @@ import { createDocument, queueEpisode } from '../src/memory/memory.service.js';
 import * as ingestRepo from '../graph/memory/ingest.repository.js';
 import { TOPICS, type DocumentProgressEvent } from '../subscriptions/topics.js';
 import { EpisodeKind, MemoryScope } from '../src/domain/memory.js';
+import { UNLIMITED_BUDGETS, type BudgetDefaults } from '../src/domain/budget.js';
 import { OfflineEmbedder } from '../src/memory/embeddings/offline.embedder.js';
 import { ingestEpisode } from '../src/memory/ingest/ingest.js';
 import { IngestionQueue } from '../src/memory/ingest/queue.js';
@@ -74,6 +75,32 @@ describe('memory ingestion', () => {
       await sweeper.sweep();
       return (await episode(e.id)).status === 'FAILED';
     });
+  });
+
+  it('waits, PENDING, while a budget refuses its model call, and goes on once it is raised', async () => {
+    const e = await note('Budgetless Ltd revenue is 1M.');
+    const queue = (budgets: BudgetDefaults) =>
+      new IngestionQueue({ ...deps(), budgets, tenantIds: [tenant], maxAttempts: 1 });
+    const over = queue({ ...UNLIMITED_BUDGETS, tenant: { usd: null, tokens: 1 } });
+    await over.tick();
+    await over.idle();
+    // Not an attempt and not a model call (none was made); it was FAILED for good before.
+    expect(await episode(e.id)).toMatchObject({
+      status: 'PENDING',
+      attempts: 0,
+      modelCalls: 0,
+      error: expect.stringMatching(/^BUDGET_EXCEEDED: the tenant budget of 1 tokens/),
+    });
+    await server.graph.write((tx) =>
+      tx.run({
+        cypher: 'MATCH (e:Episode {id: $id}) SET e.retryAt = datetime()',
+        params: { id: e.id },
+      }),
+    );
+    const raised = queue(UNLIMITED_BUDGETS);
+    await raised.tick();
+    await raised.idle();
+    expect(await episode(e.id)).toMatchObject({ status: 'INGESTED', attempts: 1, modelCalls: 1 });
   });
 
   it('claims fairly across tenants: one tenant’s backlog does not starve another’s episode', async () => {

@@ -168,7 +168,8 @@ export async function markIngested(
 
 /**
  * Ends a failed attempt while this worker holds the lease: PENDING again after `retryInMs`, or
- * FAILED (retryInMs null) with the error. Model calls made are added to the episode's count.
+ * FAILED (retryInMs null) with the error. Model calls made are added to the episode's count;
+ * with `counted: false` (a budget's refusal) the attempt is given back too.
  * Returns the episode, or null when the lease was lost (nothing written).
  */
 export async function markAttemptFailed(
@@ -178,6 +179,7 @@ export async function markAttemptFailed(
   error: string,
   retryInMs: number | null,
   modelCalls: number,
+  { counted = true }: { counted?: boolean } = {},
 ): Promise<Episode | null> {
   const [row] = await tx.run<{ e: NodeLike }>({
     cypher: `
@@ -188,6 +190,7 @@ export async function markAttemptFailed(
           e.retryAt = CASE WHEN $retryInMs IS NULL THEN null
                            ELSE datetime() + duration({milliseconds: $retryInMs}) END,
           e.error = $error, e.modelCalls = coalesce(e.modelCalls, 0) + $modelCalls,
+          e.attempts = CASE WHEN $counted THEN e.attempts ELSE e.attempts - 1 END,
           e.leaseOwner = null, e.leaseUntil = null, e.updatedAt = datetime()
       RETURN e`,
     params: {
@@ -196,6 +199,7 @@ export async function markAttemptFailed(
       error,
       retryInMs: retryInMs === null ? null : neo4j.int(retryInMs),
       modelCalls: neo4j.int(modelCalls),
+      counted,
     },
   });
   return row ? toEpisode(row.e) : null;

@@ -161,3 +161,14 @@ export function redecide<F extends Incoming & { id: string }>(
   }
   return { kept, confirmed, ends };
 }
+
+/** One ending per fact: the earliest (a fact ends when the first later fact began). */
+export function firstEndings(ends: Ending[]): Ending[] {
+  const first = new Map<string, Ending>();
+  const at = (e: Ending) => (e.validUntil ? Date.parse(e.validUntil) : Infinity);
+  for (const e of ends) {
+    const seen = first.get(e.id);
+    if (!seen || at(e) < at(seen)) first.set(e.id, e);
+  }
+  return [...first.values()];
+}

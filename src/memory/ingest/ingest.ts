@@ -13,11 +13,12 @@ import { lockEntities, mergeEntity } from '../../../graph/memory/merge.repositor
 import { setVectors, vectorSearch } from '../../../graph/memory/vector.repository.js';
 import { TOPICS } from '../../../subscriptions/topics.js';
 import { normalisePredicate } from '../../domain/memory.js';
+import { BudgetExceededError } from '../../llm/budget.js';
 import type { Emit } from '../../services/unit-of-work.js';
 import type { Tx } from '../../../graph/cypher.js';
 import type { Embedder } from '../embeddings/embedder.js';
 import { normaliseName } from '../normalise.js';
-import { byTime, decide, ending, redecide, type Ending } from './contradict.js';
+import { byTime, decide, ending, firstEndings, redecide, type Ending } from './contradict.js';
 import { extract, judge, type Extraction } from './extract.js';
 import { ingestionModel, type IngestionModelDeps } from './model.js';
 import { mentionsOf, neighbourhood } from './mentions.js';
@@ -61,8 +62,10 @@ export async function ingestEpisode(
   try {
     return await run(deps, claimed, workerId, llm, signal);
   } catch (err) {
+    // A budget's refusal stops the call it was counted for before it is made.
+    const refused = err instanceof BudgetExceededError ? 1 : 0;
     throw Object.assign(err instanceof Error ? err : new Error(String(err)), {
-      modelCalls: llm.calls(),
+      modelCalls: llm.calls() - refused,
     });
   } finally {
     await llm.flush();
@@ -350,17 +353,6 @@ async function run(
       merges: merges.length,
     };
   });
-}
-
-/** One ending per fact: the earliest (a fact ends when the first later fact began). */
-function firstEndings(ends: Ending[]): Ending[] {
-  const first = new Map<string, Ending>();
-  const at = (e: Ending) => (e.validUntil ? Date.parse(e.validUntil) : Infinity);
-  for (const e of ends) {
-    const seen = first.get(e.id);
-    if (!seen || at(e) < at(seen)) first.set(e.id, e);
-  }
-  return [...first.values()];
 }
 
 function isoOrNull(value: string | null): string | null {

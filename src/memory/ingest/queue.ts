@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import * as repo from '../../../graph/memory/ingest.repository.js';
 import type { ClaimedEpisode } from '../../../graph/memory/ingest.repository.js';
 import { UnavailableError } from '../../domain/errors.js';
+import { BudgetExceededError } from '../../llm/budget.js';
 import { backoffMs } from '../../engine/retry.js';
 import { Cadence } from '../../engine/cadence.js';
 import { ingestEpisode, publishProgress, type IngestDeps, type IngestResult } from './ingest.js';
@@ -196,8 +197,14 @@ export class IngestionQueue {
     }
     const message = err instanceof Error ? err.message : String(err);
     const calls = Number((err as { modelCalls?: number })?.modelCalls ?? 0);
-    const last = episode.attempts >= this.o.maxAttempts;
-    const retryInMs = last ? null : backoffMs(episode.attempts, this.o.backoff);
+    // A budget's refusal is no attempt (as for steps): the episode waits until it is raised.
+    const waits = err instanceof BudgetExceededError;
+    const last = !waits && episode.attempts >= this.o.maxAttempts;
+    const retryInMs = waits
+      ? this.o.backoff.maxMs
+      : last
+        ? null
+        : backoffMs(episode.attempts, this.o.backoff);
     const ended = await this.o.uow.run(async (tx, emit) => {
       const e = await repo.markAttemptFailed(
         tx,
@@ -206,6 +213,7 @@ export class IngestionQueue {
         message,
         retryInMs,
         calls,
+        { counted: !waits },
       );
       if (e && last && c.documentId) await publishProgress(tx, emit, e.tenantId, c.documentId);
       return e;
@@ -218,9 +226,11 @@ export class IngestionQueue {
         attempt: episode.attempts,
         recorded: ended !== null,
       },
-      last
-        ? `episode ingestion failed after ${episode.attempts} attempt(s)`
-        : `episode ingestion failed; retrying in ${retryInMs} ms`,
+      waits
+        ? `episode ingestion waits for a budget; trying again in ${retryInMs} ms`
+        : last
+          ? `episode ingestion failed after ${episode.attempts} attempt(s)`
+          : `episode ingestion failed; retrying in ${retryInMs} ms`,
     );
   }
 }
