@@ -103,7 +103,11 @@ export function readUpload(
       }
       const parts: Buffer[] = [];
       let size = 0;
-      fileDone = new Promise((done) => stream.on('end', done));
+      fileDone = new Promise((done) => stream.on('end', done).on('error', done));
+      // A form that ends inside the file errors its stream too: unheard, it crashed the process.
+      stream.on('error', (err: Error) =>
+        finish(new BadInputError(`Malformed multipart request: ${err.message}`)),
+      );
       stream.on('data', (chunk: Buffer) => {
         size += chunk.length;
         parts.push(chunk);

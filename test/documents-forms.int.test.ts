@@ -1,0 +1,53 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from './utils/server.js';
+
+// POST /documents with forms that end early: a client that drops mid-upload, or a hand-made
+// body. Each is a 400 of its own; the process goes on serving (it crashed on the first one:
+// busboy's "Unexpected end of form" reached a file stream nobody listened to).
+
+let server: TestServer;
+/** What would have ended an API process (vitest only reports it). */
+const uncaught: unknown[] = [];
+const record = (err: unknown) => uncaught.push(err);
+
+beforeAll(async () => {
+  server = await startTestServer();
+  process.on('uncaughtException', record);
+});
+afterAll(async () => {
+  process.off('uncaughtException', record);
+  await server.stop();
+});
+
+const post = async (body: string) => {
+  const res = await fetch(`http://127.0.0.1:${server.port}/documents`, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${server.adminKey}`,
+      'content-type': 'multipart/form-data; boundary=xyz',
+    },
+    body,
+  });
+  return { status: res.status, body: (await res.json()) as { errors: { extensions: object }[] } };
+};
+
+const part = (name: string, extra = '') =>
+  `--xyz\r\nContent-Disposition: form-data; name="${name}"${extra}\r\n` +
+  'Content-Type: text/plain\r\n\r\n';
+
+describe('POST /documents with a form that ends early', () => {
+  it('answers 400 for a file part with no closing boundary, and serves the next request', async () => {
+    for (const body of [
+      `${part('file', '; filename="a.txt"')}Acme is big.`,
+      `${part('title')}Notes\r\n${part('file', '; filename="a.txt"')}Acme`,
+      `${part('file', '; filename="a.txt"')}`,
+    ]) {
+      const answer = await post(body);
+      expect(answer.status).toBe(400);
+      expect(answer.body.errors[0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT' });
+    }
+    const health = await fetch(`http://127.0.0.1:${server.port}/healthz`);
+    expect(health.status).toBe(200);
+    expect(uncaught).toEqual([]);
+  });
+});
