@@ -1,11 +1,15 @@
 import { GraphQLError, getNamedType, type GraphQLSchema } from 'graphql';
 import type { AppContext } from '../src/context.js';
 import { formatError } from '../src/format-error.js';
+import type { BudgetScope } from '../src/domain/budget.js';
 import type { IdRef } from '../src/services/search.service.js';
 
 type Args = Record<string, unknown>;
-/** What one id argument names: a label, or the labels and noun its other arguments make it. */
-type IdArg = IdRef['labels'][number] | ((args: Args, tenantId: string) => Omit<IdRef, 'id'> | null);
+/**
+ * What one id argument names: a label, or a check of its own (a budget's target, which its
+ * scope names and which must be what setBudget takes).
+ */
+type IdArg = IdRef['labels'][number] | ((id: string, args: Args, ctx: AppContext) => Promise<void>);
 
 /**
  * Every subscription argument that takes an id (`after` aside: an event id, checked by the
@@ -20,31 +24,22 @@ export const SUBSCRIPTION_IDS: Record<string, Record<string, IdArg>> = {
   messageSent: { agentId: 'Agent', conversationId: 'Conversation' },
   chatTokens: { conversationId: 'Conversation', agentId: 'Agent' },
   documentProgress: { id: 'Document' },
-  budgetWarning: { id: budgetTarget },
+  budgetWarning: {
+    id: (id, args, ctx) =>
+      ctx.services.budgets.assertWatchable(ctx.tenantId, (args.scope as BudgetScope) ?? null, id),
+  },
 };
 
-/** A budget's target: by its scope, or, with none, an agent, a root task or the tenant. */
-function budgetTarget(args: Args, tenantId: string): Omit<IdRef, 'id'> | null {
-  switch (args.scope) {
-    case 'TENANT':
-      return args.id === tenantId ? null : { labels: [], what: 'Tenant' };
-    case 'AGENT':
-      return { labels: ['Agent'], what: 'Agent' };
-    case 'TASK':
-      return { labels: ['Task'], what: 'Task' };
-    default:
-      return args.id === tenantId ? null : { labels: ['Agent', 'Task'], what: 'Agent or task' };
-  }
-}
-
-/** The ids a subscription's arguments name, in argument order. */
-function refsOf(spec: Record<string, IdArg>, args: Args, tenantId: string): IdRef[] {
-  return Object.entries(spec).flatMap(([name, kind]) => {
+/** Checks the ids a subscription's arguments name, in argument order. */
+async function checkIds(spec: Record<string, IdArg>, args: Args, ctx: AppContext) {
+  const refs: IdRef[] = [];
+  for (const [name, kind] of Object.entries(spec)) {
     const id = args[name];
-    if (typeof id !== 'string') return [];
-    const named = typeof kind === 'string' ? { labels: [kind], what: kind } : kind(args, tenantId);
-    return named ? [{ id, ...named }] : [];
-  });
+    if (typeof id !== 'string') continue;
+    if (typeof kind === 'string') refs.push({ id, labels: [kind], what: kind });
+    else await kind(id, args, ctx);
+  }
+  await ctx.services.search.assertKnown(ctx.tenantId, refs);
 }
 
 /**
@@ -65,9 +60,10 @@ export function checkSubscriptionIds(schema: GraphQLSchema): void {
     const subscribe = field.subscribe;
     if (!subscribe || !SUBSCRIPTION_IDS[field.name]) continue;
     field.subscribe = async (source, args: Args, context: AppContext, info) => {
-      const refs = refsOf(spec, args, context.tenantId);
       try {
-        await context.services.search.assertKnown(context.tenantId, refs);
+        // Resuming, the client first hears what it missed, a deletion of the id among it:
+        // the event id it gives is checked by the pub/sub.
+        if (args.after == null) await checkIds(spec, args, context);
       } catch (err) {
         // graphql-ws answers without Apollo's formatError: the code rides in the extensions,
         // and anything but an AppError is not shown (nor a database outage's details).

@@ -215,3 +215,60 @@ describe('subscriptions on an id', () => {
     expect(foreign.errors?.[0]?.message).toBe(`Tenant "${server.tenantId}" does not exist`);
   });
 });
+
+describe('subscriptions on an id, the edges', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(() => server?.stop());
+
+  it('refuses a budget watch on a step, as setBudget does: its budget is the root’s', async () => {
+    const made = await server.gql<{ root: { id: string } }, never>(
+      'mutation { root: createTask(input: { title: "Budgeted root" }) { id } }',
+    );
+    const step = await server.gql<{ createTask: { id: string } }, never>(
+      'mutation($p: ID) { createTask(input: { title: "A step", parentId: $p }) { id } }',
+      { p: made.data!.root.id } as never,
+    );
+    for (const query of [
+      'subscription($id: ID) { budgetWarning(scope: TASK, id: $id) { unit } }',
+      'subscription($id: ID) { budgetWarning(id: $id) { unit } }',
+    ]) {
+      const sub = await subscribe(server, parse(query) as Doc, { id: step.data!.createTask.id });
+      const refused = await sub.waitForNext(10_000).finally(() => sub.close());
+      expect(refused.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+      expect(refused.errors?.[0]?.message).toMatch(/give the root task's id, not the step/);
+    }
+  });
+
+  it('resumes with `after` on an agent deleted since: the events missed come first', async () => {
+    // A client that lost its socket resumes from the last event it had; what happened since
+    // (here: the agent's deletion) is what it must hear, not NOT_FOUND for the id.
+    const made = await server.gql<{ createAgent: { id: string } }, never>(
+      'mutation { createAgent(input: { name: "Resumed", role: MASTER_OPERATOR }) { id } }',
+    );
+    const id = made.data!.createAgent.id;
+    const doc = parse(
+      'subscription($id: ID, $after: ID) { agentStatusChanged(agentId: $id, after: $after) { previousStatus agent { status } } }',
+    ) as Doc;
+    const first = await subscribe(server, doc, { id });
+    const setStatus = (status: string) =>
+      server.gql(`mutation($id: ID!) { setAgentStatus(id: $id, status: ${status}) { id } }`, {
+        id,
+      } as never);
+    expect((await setStatus('PAUSED')).errors).toBeUndefined();
+    const heard = await first.waitForNext(10_000).finally(() => first.close());
+    const after = (heard.extensions as { eventId?: string } | undefined)?.eventId;
+    expect(after).toBeTruthy();
+    expect((await setStatus('IDLE')).errors).toBeUndefined();
+    const gone = await server.gql(`mutation($id: ID!) { deleteAgent(id: $id) { __typename } }`, {
+      id,
+    } as never);
+    expect(gone.errors).toBeUndefined();
+    const resumed = await subscribe(server, doc, { id, after });
+    const missed = await resumed.waitForNext(10_000).finally(() => resumed.close());
+    expect(missed.errors).toBeUndefined();
+    expect(missed.data).toMatchObject({ agentStatusChanged: { previousStatus: 'PAUSED' } });
+  });
+});

@@ -66,6 +66,23 @@ export class BudgetService {
     });
   }
 
+  /**
+   * A budgetWarning subscription's id: a target setBudget takes (its scope's, or with no scope
+   * the tenant, an agent or a root task). NOT_FOUND or BAD_USER_INPUT as setBudget answers.
+   */
+  async assertWatchable(tenantId: string, scope: BudgetScope | null, id: string): Promise<void> {
+    if (scope) return this.uow.read((tx) => this.assertTarget(tx, tenantId, scope, id));
+    if (id === tenantId) return;
+    await this.uow.read(async (tx) => {
+      const agent = await repo.budgetTargetExists(tx, tenantId, BudgetScope.AGENT, id);
+      const task = agent.exists
+        ? null
+        : await repo.budgetTargetExists(tx, tenantId, BudgetScope.TASK, id);
+      if (task && !task.exists) throw new NotFoundError('Agent or task', id);
+      if (task) await this.assertTarget(tx, tenantId, BudgetScope.TASK, id);
+    });
+  }
+
   private async assertTarget(
     tx: Parameters<typeof repo.budgetTargetExists>[0],
     tenantId: string,
