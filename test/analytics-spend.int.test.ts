@@ -38,8 +38,6 @@ const gql = async <T>(query: string, variables: Record<string, unknown> = {}): P
   return res.data as T;
 };
 
-const FIGURES = 'runs successes costUsd costPerSuccessUsd trend { runs costUsd }';
-
 it('counts the spend of an attempt a budget interrupted in costUsd, not as a run', async () => {
   // Two calls an attempt: the first is paid for; the second's prompt alone (about 2,500
   // tokens) would pass the agent's 2,000, so it is refused whatever is booked by then.
@@ -89,8 +87,12 @@ it('counts the spend of an attempt a budget interrupted in costUsd, not as a run
     capabilityPerformance: Record<string, unknown>;
   }>(
     `query($id: ID!) {
-      agentPerformance(agentId: $id) { ${FIGURES} }
-      capabilityPerformance(name: "sourcing") { ${FIGURES} }
+      agentPerformance(agentId: $id) {
+        runs successes costUsd costPerSuccessUsd trend { runs costUsd }
+      }
+      capabilityPerformance(name: "sourcing") {
+        runs successes costUsd costPerSuccessUsd trend { runs costUsd }
+      }
     }`,
     { id: agentId },
   );
