@@ -15,7 +15,8 @@ import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { bm25Memory } from '../graph/memory/search.repository.js';
 import { EpisodeKind, MemoryScope } from '../src/domain/memory.js';
-import { adminView, MemorySearch } from '../src/memory/retrieval/search.js';
+import { MemorySearch } from '../src/memory/retrieval/search.js';
+import { adminView } from '../src/memory/view.js';
 import {
   ingestOne,
   progressBar,

@@ -3,6 +3,8 @@ import { fulltextSearchQuery, type FulltextIndex } from './fulltext.js';
 import { toAgent, toConversation, toKnowledge, toMessage, toTask } from './mappers.js';
 import type { NodeLike } from './page.js';
 import { toEntity, toEpisode } from './memory/mappers.js';
+import { viewCondition, viewParams } from './memory/view.js';
+import type { MemoryView } from '../src/domain/memory-search.js';
 
 /** Labels that node(id) and search can return, each with its mapper. */
 const MAPPERS = {
@@ -26,16 +28,24 @@ function typed(label: NodeLabel, node: NodeLike): TypedNode {
   return { __typename: label, ...MAPPERS[label](node) };
 }
 
-/** Any node of the tenant by id (each label's unique index is used), or null. */
-export async function nodeById(tx: Tx, tenantId: string, id: string): Promise<TypedNode | null> {
-  const branches = Object.keys(MAPPERS).map(
-    (label) =>
-      `MATCH (n:${label} {tenantId: $tenantId, id: $id}) USING INDEX SEEK n:${label}(id)
-       RETURN n, '${label}' AS label`,
-  );
+/**
+ * Any node of the tenant by id (each label's unique index is used), or null; an entity or an
+ * episode only when `view` may see it.
+ */
+export async function nodeById(
+  tx: Tx,
+  tenantId: string,
+  id: string,
+  view?: MemoryView,
+): Promise<TypedNode | null> {
+  const branches = Object.keys(MAPPERS).map((label) => {
+    const seen = label === 'Entity' || label === 'Episode' ? viewCondition(view, label, 'n') : null;
+    return `MATCH (n:${label} {tenantId: $tenantId, id: $id}) USING INDEX SEEK n:${label}(id)
+       ${seen ? `WHERE ${seen}` : ''} RETURN n, '${label}' AS label`;
+  });
   const [row] = await tx.run<{ n: NodeLike; label: NodeLabel }>({
     cypher: `CALL () { ${branches.join(' UNION ')} } RETURN n, label LIMIT 1`,
-    params: { tenantId, id },
+    params: { tenantId, id, ...viewParams(view) },
   });
   return row ? typed(row.label, row.n) : null;
 }

@@ -3,13 +3,17 @@ import { Node } from '../schema/node.type.js';
 import { SearchHit } from '../schema/search.type.js';
 import { Role } from '../schema/enums.js';
 import type { AppContext } from '../src/context.js';
+import { keyView } from '../src/memory/view.js';
 
 @Authorized(Role.VIEWER)
 @Resolver()
 export class NodeResolver {
-  @Query(() => Node, { description: 'Any agent, task, message, conversation or knowledge by id.' })
+  @Query(() => Node, {
+    description:
+      'Any agent, task, message, conversation, knowledge item, entity or episode by id; NOT_FOUND when unknown, and for agent- or task-private memory unless the key is ADMIN.',
+  })
   node(@Arg('id', () => ID) id: string, @Ctx() ctx: AppContext): Promise<Node> {
-    return ctx.services.search.node(ctx.tenantId, id);
+    return ctx.services.search.node(ctx.tenantId, id, keyView(ctx.principal));
   }
 
   @Query(() => [SearchHit], {

@@ -25,13 +25,15 @@ import { createTaskLoaders } from './task.loaders.js';
 import { createMessageLoaders } from './message.loaders.js';
 import { createLLMUsageLoaders } from './llm-usage.loaders.js';
 import { createMemoryLoaders } from './memory/memory.loaders.js';
+import type { MemoryView } from './domain/memory-search.js';
 import { createEvaluationLoaders } from './evaluation.loaders.js';
 
 /**
  * DataLoaders for one request and one tenant: one Cypher round trip per field level
  * (UNWIND $ids), never one per parent. Never share them across requests or tenants.
+ * `memoryView` is what the caller may see of memory (keyView of its key).
  */
-export function createLoaders(graph: Graph, tenantId: string) {
+export function createLoaders(graph: Graph, tenantId: string, memoryView: MemoryView) {
   // One round trip per batch: a loader's statement needs no transaction of its own.
   const read = <T>(work: (tx: Tx) => Promise<T>) => graph.readAutoCommit(work);
   const task = byId('Task', (ids) => read((tx) => tasks.tasksByIds(tx, tenantId, ids)));
@@ -61,7 +63,7 @@ export function createLoaders(graph: Graph, tenantId: string) {
       (l: knowledge.KnowledgeLinks) => l.knowledgeId,
     ),
     llmUsage: createLLMUsageLoaders(read, tenantId),
-    memory: createMemoryLoaders(read, tenantId),
+    memory: createMemoryLoaders(read, tenantId, memoryView),
     /** Run/Task evaluations and the effective one (issue 12). */
     evaluations: createEvaluationLoaders(read, tenantId),
     /** Task.toolCallRequests (issue 13). */
@@ -103,6 +105,16 @@ export function byId<T extends { id: string }>(
     const found = new Map((await fetch(ids)).map((item) => [item.id, item]));
     return ids.map((id) => found.get(id) ?? new NotFoundError(what, id));
   });
+}
+
+/** A loader's item, or null where it answers NOT_FOUND: an optional link to a hidden node. */
+export async function loadOrNull<T>(loader: DataLoader<string, T>, id: string): Promise<T | null> {
+  try {
+    return await loader.load(id);
+  } catch (err) {
+    if (err instanceof NotFoundError) return null;
+    throw err;
+  }
 }
 
 /** A loader of lists by parent id: one list per key, in key order, empty where none. */

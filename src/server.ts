@@ -55,6 +55,7 @@ import { Outbox } from '../subscriptions/outbox.js';
 import type { McpToolPool } from './mcp-client/pool.js';
 import { compiledExecution, type CompiledExecutionOptions } from './compiled-execution.js';
 import { listenOn } from './startup-error.js';
+import { keyView } from './memory/view.js';
 
 export interface ServerDeps {
   config: Pick<Config, 'env' | 'host' | 'port' | 'limits'> & { cursorSecret?: string } & Partial<
@@ -173,7 +174,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     principal,
     tenantId: principal?.tenantId ?? '',
     actor: principal?.keyName ?? 'anonymous',
-    loaders: createLoaders(graph, principal?.tenantId ?? ''),
+    loaders: createLoaders(graph, principal?.tenantId ?? '', keyView(principal)),
   });
 
   /** Refuses with a typed error once the key (or, without one, the address) is over its rate. */
@@ -234,7 +235,10 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     pubsub,
     authenticate: (credential, address) => authenticate(credential, 'websocket', address ?? '?'),
     context: contextFor,
-    perEvent: (ctx) => ({ ...ctx, loaders: createLoaders(graph, ctx.tenantId) }),
+    perEvent: (ctx) => ({
+      ...ctx,
+      loaders: createLoaders(graph, ctx.tenantId, keyView(ctx.principal)),
+    }),
     // Resolvers read the tenant and the role (auth checks) of the context, nothing else of the key.
     audience:
       (deps.shareEventExecution ?? true)

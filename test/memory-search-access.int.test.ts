@@ -11,7 +11,8 @@ import { MemoryHitKind } from '../src/domain/memory-search.js';
 import type { Task } from '../src/domain/task.js';
 import { PendingWrites } from '../src/engine/pending-writes.js';
 import { llmEnvSchema, llmFromEnv } from '../src/llm/config.js';
-import { adminView, agentView, MemorySearch } from '../src/memory/retrieval/search.js';
+import { MemorySearch } from '../src/memory/retrieval/search.js';
+import { adminView, agentView } from '../src/memory/view.js';
 import { type TestServer } from './utils/server.js';
 import {
   unit,

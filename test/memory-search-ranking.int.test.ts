@@ -6,7 +6,8 @@ import * as facts from '../graph/memory/fact.repository.js';
 import { EpisodeKind, MemoryScope } from '../src/domain/memory.js';
 import { MemoryHitKind } from '../src/domain/memory-search.js';
 import { normaliseName } from '../src/memory/normalise.js';
-import { adminView, MemorySearch } from '../src/memory/retrieval/search.js';
+import { MemorySearch } from '../src/memory/retrieval/search.js';
+import { adminView } from '../src/memory/view.js';
 import { type TestServer } from './utils/server.js';
 import {
   unit,

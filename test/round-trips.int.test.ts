@@ -3,6 +3,7 @@ import { capabilitiesByAgentIds } from '../graph/capability.repository.js';
 import { DeadlineError } from '../graph/deadline.js';
 import type { Graph } from '../graph/graph.js';
 import { createLoaders } from '../src/loaders.js';
+import { adminView } from '../src/memory/view.js';
 import { neo4jThroughProxy, type TcpProxy } from './utils/tcp-proxy.js';
 
 /**
@@ -43,7 +44,7 @@ describe('round trips to Neo4j', () => {
   });
 
   it('a loader batch takes one', async () => {
-    const loaders = createLoaders(graph, tenantId);
+    const loaders = createLoaders(graph, tenantId, adminView());
     const spent = await exchangesOf(() =>
       Promise.all(['a', 'b', 'c'].map((id) => loaders.capabilities().load(id))),
     );

@@ -1,9 +1,11 @@
 import neo4j from 'neo4j-driver';
 import type { Entity } from '../../src/domain/memory.js';
+import type { MemoryView } from '../../src/domain/memory-search.js';
 import type { Page, PageRequest } from '../../src/domain/page.js';
 import type { Tx } from '../cypher.js';
 import { readPage, type NodeLike, type Sort } from '../page.js';
 import { toEntity } from './mappers.js';
+import { viewCondition, viewParams } from './view.js';
 
 export interface NewEntity {
   id: string;
@@ -76,15 +78,20 @@ export async function addMentions(
   });
 }
 
+/** The entities by id that `view` may see (without one: all of them). */
 export async function entitiesByIds(
   tx: Tx,
   tenantId: string,
   ids: readonly string[],
+  view?: MemoryView,
 ): Promise<Entity[]> {
+  const seen = viewCondition(view, 'Entity', 'n');
   const rows = await tx.run<{ n: NodeLike }>({
-    cypher:
-      'UNWIND $ids AS id MATCH (n:Entity {tenantId: $tenantId, id: id}) USING INDEX SEEK n:Entity(id) RETURN n',
-    params: { tenantId, ids },
+    cypher: `
+      UNWIND $ids AS id MATCH (n:Entity {tenantId: $tenantId, id: id})
+      USING INDEX SEEK n:Entity(id)
+      ${seen ? `WHERE ${seen}` : ''} RETURN n`,
+    params: { tenantId, ids, ...viewParams(view) },
   });
   return rows.map((r) => toEntity(r.n));
 }
@@ -112,14 +119,18 @@ export interface EntityFilter {
   includeMerged?: boolean;
 }
 
+/** The tenant's entities that `view` may see, as a page. */
 export function listEntities(
   tx: Tx,
   tenantId: string,
   filter: EntityFilter,
   sort: Sort,
   page: PageRequest,
+  view?: MemoryView,
 ): Promise<Page<Entity>> {
   const conditions: string[] = [];
+  const seen = viewCondition(view, 'Entity', 'n');
+  if (seen) conditions.push(seen);
   if (!filter.includeMerged) conditions.push('n.mergedInto IS NULL');
   if (filter.type) conditions.push('n.type = $type');
   if (filter.text) {
@@ -134,7 +145,7 @@ export function listEntities(
       // One type's entities from its (tenantId, type) index when few (page-direct.ts: OneOf).
       oneOf: filter.type ? { property: 'type', param: 'types' } : undefined,
       conditions,
-      params: { tenantId, ...filter, types: [filter.type] },
+      params: { tenantId, ...filter, types: [filter.type], ...viewParams(view) },
       sort,
       page,
     },
@@ -142,21 +153,27 @@ export function listEntities(
   );
 }
 
-/** Entities one current fact away, by how many current facts join them (most first). */
+/**
+ * Entities one current fact away, by how many current facts join them (most first): those
+ * `view` may see, over facts it may see.
+ */
 export async function entityNeighbours(
   tx: Tx,
   tenantId: string,
   entityId: string,
   limit: number,
+  view?: MemoryView,
 ): Promise<{ entity: Entity; facts: number }[]> {
+  const seen = [viewCondition(view, 'Fact', 'f'), viewCondition(view, 'Entity', 'n')];
   const rows = await tx.run<{ n: NodeLike; facts: number }>({
     cypher: `
       MATCH (e:Entity {tenantId: $tenantId, id: $entityId})<-[:SUBJECT|OBJECT]-(f:Fact)
             -[:SUBJECT|OBJECT]->(n:Entity)
       USING INDEX SEEK e:Entity(id)
       WHERE n <> e AND f.expiredAt IS NULL AND f.validUntil IS NULL
+        ${seen.map((c) => (c ? `AND ${c}` : '')).join(' ')}
       RETURN n, count(f) AS facts ORDER BY facts DESC, n.name, n.id LIMIT $limit`,
-    params: { tenantId, entityId, limit: neo4j.int(limit) },
+    params: { tenantId, entityId, limit: neo4j.int(limit), ...viewParams(view) },
   });
   return rows.map((r) => ({ entity: toEntity(r.n), facts: r.facts }));
 }
@@ -183,18 +200,21 @@ export async function neighbourNames(
   return new Map(rows.map((r) => [r.id, r.neighbours]));
 }
 
-/** For a DataLoader: the entities each episode mentions (MENTIONED_IN), by name. */
+/** For a DataLoader: the entities each episode mentions (MENTIONED_IN) that `view` may see. */
 export async function entitiesOfEpisodes(
   tx: Tx,
   tenantId: string,
   episodeIds: readonly string[],
+  view?: MemoryView,
 ): Promise<{ episodeId: string; entity: Entity }[]> {
+  const seen = viewCondition(view, 'Entity', 'n');
   const rows = await tx.run<{ episodeId: string; n: NodeLike }>({
     cypher: `
       UNWIND $episodeIds AS episodeId
       MATCH (n:Entity)-[:MENTIONED_IN]->(:Episode {tenantId: $tenantId, id: episodeId})
+      ${seen ? `WHERE ${seen}` : ''}
       RETURN episodeId, n ORDER BY n.name, n.id`,
-    params: { tenantId, episodeIds },
+    params: { tenantId, episodeIds, ...viewParams(view) },
   });
   return rows.map((r) => ({ episodeId: r.episodeId, entity: toEntity(r.n) }));
 }

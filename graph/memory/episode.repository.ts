@@ -7,12 +7,14 @@ import type {
   MemoryDocument,
   MemoryScope,
 } from '../../src/domain/memory.js';
+import type { MemoryView } from '../../src/domain/memory-search.js';
 import type { Page, PageRequest } from '../../src/domain/page.js';
 import { batched } from '../batch.js';
 import type { Tx } from '../cypher.js';
 import { readPage, type NodeLike, type Sort } from '../page.js';
 import { walkFrom } from '../page-direct.js';
 import { toDocument, toEpisode } from './mappers.js';
+import { viewCondition, viewParams } from './view.js';
 
 export interface NewEpisode {
   kind: EpisodeKind;
@@ -116,15 +118,20 @@ export const MERGE_EPISODE = (x: string) => `
       }`,
       ).join('')}`;
 
+/** The episodes by id that `view` may see (without one: all of them). */
 export async function episodesByIds(
   tx: Tx,
   tenantId: string,
   ids: readonly string[],
+  view?: MemoryView,
 ): Promise<Episode[]> {
+  const seen = viewCondition(view, 'Episode', 'e');
   const rows = await tx.run<{ e: NodeLike }>({
-    cypher:
-      'UNWIND $ids AS id MATCH (e:Episode {tenantId: $tenantId, id: id}) USING INDEX SEEK e:Episode(id) RETURN e',
-    params: { tenantId, ids },
+    cypher: `
+      UNWIND $ids AS id MATCH (e:Episode {tenantId: $tenantId, id: id})
+      USING INDEX SEEK e:Episode(id)
+      ${seen ? `WHERE ${seen}` : ''} RETURN e`,
+    params: { tenantId, ids, ...viewParams(view) },
   });
   return rows.map((r) => toEpisode(r.e));
 }
@@ -136,14 +143,18 @@ export interface EpisodeFilter {
   entityId?: string;
 }
 
+/** The tenant's episodes that `view` may see, as a page. */
 export function listEpisodes(
   tx: Tx,
   tenantId: string,
   filter: EpisodeFilter,
   sort: Sort,
   page: PageRequest,
+  view?: MemoryView,
 ): Promise<Page<Episode>> {
   const conditions: string[] = [];
+  const seen = viewCondition(view, 'Episode', 'n');
+  if (seen) conditions.push(seen);
   if (filter.status) conditions.push('n.status = $status');
   if (filter.kind) conditions.push('n.kind = $kind');
   return readPage(
@@ -171,7 +182,13 @@ export function listEpisodes(
           ? { property: 'kind', param: 'kinds' }
           : undefined,
       conditions,
-      params: { tenantId, ...filter, statuses: [filter.status], kinds: [filter.kind] },
+      params: {
+        tenantId,
+        ...filter,
+        statuses: [filter.status],
+        kinds: [filter.kind],
+        ...viewParams(view),
+      },
       sort,
       page,
     },
@@ -275,18 +292,24 @@ export async function forgetEpisodes(
   return Number(row?.n ?? 0);
 }
 
-/** For a DataLoader: the episodes each fact came from (FROM_EPISODE), oldest first. */
+/**
+ * For a DataLoader: the episodes each fact came from (FROM_EPISODE) that `view` may see,
+ * oldest first.
+ */
 export async function episodesOfFacts(
   tx: Tx,
   tenantId: string,
   factIds: readonly string[],
+  view?: MemoryView,
 ): Promise<{ factId: string; episode: Episode }[]> {
+  const seen = viewCondition(view, 'Episode', 'e');
   const rows = await tx.run<{ factId: string; e: NodeLike }>({
     cypher: `
       UNWIND $factIds AS factId
       MATCH (owner:Fact {tenantId: $tenantId, id: factId})-[:FROM_EPISODE]->(e:Episode) USING INDEX SEEK owner:Fact(id)
+      ${seen ? `WHERE ${seen}` : ''}
       RETURN factId, e ORDER BY e.occurredAt, e.id`,
-    params: { tenantId, factIds },
+    params: { tenantId, factIds, ...viewParams(view) },
   });
   return rows.map((r) => ({ factId: r.factId, episode: toEpisode(r.e) }));
 }

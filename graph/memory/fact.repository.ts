@@ -1,9 +1,11 @@
 import neo4j from 'neo4j-driver';
 import type { Fact } from '../../src/domain/memory.js';
+import type { MemoryView } from '../../src/domain/memory-search.js';
 import type { Page, PageRequest } from '../../src/domain/page.js';
 import type { Tx } from '../cypher.js';
 import { readPage, type Sort } from '../page.js';
 import { FACT_ROW, toFact, type FactRow } from './mappers.js';
+import { viewCondition, viewParams } from './view.js';
 
 export interface NewFact {
   id: string;
@@ -115,21 +117,27 @@ export function factTimeCondition(asOf: string | null, f = 'f'): string {
     AND (${f}.validUntil IS NULL OR ${f}.validUntil > datetime($asOf))`;
 }
 
+/** The facts by id that `view` may see (without one: all of them). */
 export async function factsByIds(
   tx: Tx,
   tenantId: string,
   ids: readonly string[],
+  view?: MemoryView,
 ): Promise<Fact[]> {
+  const seen = viewCondition(view, 'Fact', 'f');
   const rows = await tx.run<FactRow>({
-    cypher: `UNWIND $ids AS id MATCH (f:Fact {tenantId: $tenantId, id: id}) USING INDEX SEEK f:Fact(id) RETURN ${FACT_ROW}`,
-    params: { tenantId, ids },
+    cypher: `
+      UNWIND $ids AS id MATCH (f:Fact {tenantId: $tenantId, id: id})
+      USING INDEX SEEK f:Fact(id)
+      ${seen ? `WHERE ${seen}` : ''} RETURN ${FACT_ROW}`,
+    params: { tenantId, ids, ...viewParams(view) },
   });
   return rows.map(toFact);
 }
 
 /**
- * The facts about one entity (as subject or object): `current` ones, or the ended ones
- * (`past`), or those valid and known at `asOf`. Newest first.
+ * The facts about one entity (as subject or object) that `view` may see: `current` ones, or
+ * the ended ones (`past`), or those valid and known at `asOf`. Newest first.
  */
 export async function factsOfEntity(
   tx: Tx,
@@ -137,10 +145,13 @@ export async function factsOfEntity(
   entityId: string,
   when: { asOf: string | null; past: boolean },
   limit: number,
+  view?: MemoryView,
 ): Promise<Fact[]> {
-  const condition = when.past
+  const time = when.past
     ? 'NOT (f.expiredAt IS NULL AND f.validUntil IS NULL)'
     : factTimeCondition(when.asOf);
+  const seen = viewCondition(view, 'Fact', 'f');
+  const condition = seen ? `${time} AND ${seen}` : time;
   const rows = await tx.run<FactRow>({
     cypher: `
       MATCH (e:Entity {tenantId: $tenantId, id: $entityId})<-[:SUBJECT|OBJECT]-(f:Fact)
@@ -148,7 +159,13 @@ export async function factsOfEntity(
       WHERE ${condition}
       WITH DISTINCT f ORDER BY f.recordedAt DESC, f.id LIMIT $limit
       RETURN ${FACT_ROW}`,
-    params: { tenantId, entityId, asOf: when.asOf, limit: neo4j.int(limit) },
+    params: {
+      tenantId,
+      entityId,
+      asOf: when.asOf,
+      limit: neo4j.int(limit),
+      ...viewParams(view),
+    },
   });
   return rows.map(toFact);
 }
@@ -164,15 +181,18 @@ export interface FactFilter {
   includeEnded?: boolean;
 }
 
-/** The tenant's facts as a page (readPage binds each as `n`). */
+/** The tenant's facts that `view` may see, as a page (readPage binds each as `n`). */
 export async function listFacts(
   tx: Tx,
   tenantId: string,
   filter: FactFilter,
   sort: Sort,
   page: PageRequest,
+  view?: MemoryView,
 ): Promise<Page<Fact>> {
   const conditions: string[] = [];
+  const seen = viewCondition(view, 'Fact', 'n');
+  if (seen) conditions.push(seen);
   if (!filter.includeEnded) conditions.push(factTimeCondition(filter.asOf ?? null, 'n'));
   const bySubject = {
     from: { label: 'Entity', id: 'subjectId' },
@@ -195,7 +215,13 @@ export async function listFacts(
       // One predicate from its (tenantId, predicate) index when few (page-direct.ts: OneOf).
       oneOf: filter.predicate ? { property: 'predicate', param: 'predicates' } : undefined,
       conditions,
-      params: { tenantId, ...filter, asOf: filter.asOf ?? null, predicates: [filter.predicate] },
+      params: {
+        tenantId,
+        ...filter,
+        asOf: filter.asOf ?? null,
+        predicates: [filter.predicate],
+        ...viewParams(view),
+      },
       sort,
       page,
     },

@@ -6,6 +6,7 @@ import { fulltextNodes, luceneQuery, tenantLuceneQuery, withoutStopWords } from 
 import type { NodeLike } from '../page.js';
 import { factTimeCondition } from './fact.repository.js';
 import { toEntity, toFact } from './mappers.js';
+import { episodeVisible, memoryVisible, viewParams } from './view.js';
 
 /*
  * The Cypher of memory retrieval (issue 11): BM25 candidates, the neighbourhood of a focus
@@ -130,26 +131,6 @@ export function walkHop(
   });
 }
 
-/** Who sees an episode `e`: the view's scopes, narrowed to its agent and tasks when set. */
-export function episodeVisible(e: string): string {
-  return `(
-    (coalesce(${e}.scope, 'TENANT') = 'TENANT' AND 'TENANT' IN $scopes)
-    OR (${e}.scope = 'AGENT' AND 'AGENT' IN $scopes AND ($agentId IS NULL OR ${e}.scopeId = $agentId))
-    OR (${e}.scope = 'TASK' AND 'TASK' IN $scopes AND ($taskIds IS NULL OR ${e}.scopeId IN $taskIds))
-  )`;
-}
-
-/** Visible when one of its source episodes (over `edge`) is visible, or when it has none. */
-function sourcesVisible(n: string, edge: string): string {
-  return `(NOT EXISTS { (${n})-[:${edge}]->(:Episode) }
-    OR EXISTS { MATCH (${n})-[:${edge}]->(src:Episode) WHERE ${episodeVisible('src')} })`;
-}
-
-/** Parameters the visibility conditions read. */
-export function viewParams(view: MemoryView, asOf: string | null) {
-  return { scopes: view.scopes, agentId: view.agentId, taskIds: view.taskIds, asOf };
-}
-
 /** A candidate the viewer may see, with what a hit shows of it. */
 export interface VisibleItem extends MemoryRef {
   text: string;
@@ -203,9 +184,9 @@ export async function visibleItems(
       WITH ref, n WHERE n.tenantId = $tenantId
         AND ($asOf IS NULL OR n.createdAt <= datetime($asOf))
         AND CASE ref.label
-          WHEN 'Entity' THEN n.mergedInto IS NULL AND ${sourcesVisible('n', 'MENTIONED_IN')}
-          WHEN 'Fact' THEN ${factTimeCondition(asOf, 'n')} AND ${sourcesVisible('n', 'FROM_EPISODE')}
-          WHEN 'Episode' THEN ${episodeVisible('n')}
+          WHEN 'Entity' THEN n.mergedInto IS NULL AND ${memoryVisible('Entity', 'n')}
+          WHEN 'Fact' THEN ${factTimeCondition(asOf, 'n')} AND ${memoryVisible('Fact', 'n')}
+          WHEN 'Episode' THEN ${memoryVisible('Episode', 'n')}
           ELSE 'TENANT' IN $scopes
         END
       WITH DISTINCT ref.label AS label, n
@@ -238,7 +219,8 @@ export async function visibleItems(
     params: {
       tenantId,
       refs: refs.map((r) => ({ label: r.label, id: r.id })),
-      ...viewParams(view, asOf),
+      ...viewParams(view),
+      asOf,
       vectorProperty,
       provenance: neo4j.int(PROVENANCE_LIMIT),
     },

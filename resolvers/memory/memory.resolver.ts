@@ -32,7 +32,13 @@ import { PageArgs } from '../../schema/page.args.js';
 import { isCurrent } from '../../src/domain/memory.js';
 import { pageSize } from '../../src/domain/page.js';
 import type { AppContext } from '../../src/context.js';
+import { loadOrNull } from '../../src/loaders.js';
+import { keyView } from '../../src/memory/view.js';
 import { orderToSort, withoutNulls } from '../args.js';
+
+/** What every memory read says of private memory (keyView: searchMemory's rule). */
+const PRIVATE =
+  "agent- and task-private memory, and what was learned only from it, needs an ADMIN key; other keys see the tenant's shared memory";
 
 const asIso = (d: Date | string | null | undefined) =>
   d === null || d === undefined ? null : new Date(d).toISOString();
@@ -40,12 +46,16 @@ const asIso = (d: Date | string | null | undefined) =>
 @Authorized(Role.VIEWER)
 @Resolver(() => Entity)
 export class EntityResolver {
-  @Query(() => Entity, { description: 'One entity of memory; NOT_FOUND when unknown.' })
+  @Query(() => Entity, {
+    description: `One entity of memory; NOT_FOUND when unknown or not shared (${PRIVATE}).`,
+  })
   entity(@Arg('id', () => ID) id: string, @Ctx() ctx: AppContext): Promise<Entity> {
     return ctx.loaders.memory.entity.load(id);
   }
 
-  @Query(() => EntityConnection, { description: 'Entities, without merged ones by default.' })
+  @Query(() => EntityConnection, {
+    description: `Entities, without merged ones by default (${PRIVATE}).`,
+  })
   async entities(
     @Ctx() ctx: AppContext,
     @Info() info: GraphQLResolveInfo,
@@ -59,13 +69,14 @@ export class EntityResolver {
       withoutNulls(filter),
       orderToSort(orderBy ?? EntityOrder.CREATED_ASC),
       pageInput(args, info),
+      keyView(ctx.principal),
     );
     return toConnection(page);
   }
 
   @FieldResolver(() => [Fact], {
     description:
-      'Facts with this entity at either end, newest first: the current ones; with `past`, the ended ones; with `asOf`, those valid and known then.',
+      'Facts with this entity at either end that the key may see, newest first: the current ones; with `past`, the ended ones; with `asOf`, those valid and known then.',
   })
   facts(
     @Root() entity: Entity,
@@ -79,19 +90,25 @@ export class EntityResolver {
       entity.id,
       { asOf: asIso(asOf), past: past ?? false },
       pageSize(first),
+      keyView(ctx.principal),
     );
   }
 
-  @FieldResolver(() => [EntityNeighbour], { description: 'Entities one current fact away.' })
+  @FieldResolver(() => [EntityNeighbour], {
+    description: 'Entities one current fact away (those the key may see, over facts it may see).',
+  })
   neighbours(
     @Root() entity: Entity,
     @Ctx() ctx: AppContext,
     @Arg('first', () => Int, { defaultValue: 20, description: '1 to 100.' }) first?: number,
   ): Promise<EntityNeighbour[]> {
-    return ctx.services.memory.neighbours(ctx.tenantId, entity.id, pageSize(first));
+    const view = keyView(ctx.principal);
+    return ctx.services.memory.neighbours(ctx.tenantId, entity.id, pageSize(first), view);
   }
 
-  @FieldResolver(() => EpisodeConnection, { description: 'The episodes that mention it.' })
+  @FieldResolver(() => EpisodeConnection, {
+    description: 'The episodes that mention it (those the key may see).',
+  })
   async episodes(
     @Root() entity: Entity,
     @Ctx() ctx: AppContext,
@@ -103,6 +120,7 @@ export class EntityResolver {
       { entityId: entity.id },
       orderToSort(ListOrder.CREATED_ASC),
       pageInput(args, info),
+      keyView(ctx.principal),
     );
     return toConnection(page);
   }
@@ -132,8 +150,7 @@ export class EntityResolver {
 @Resolver(() => Fact)
 export class FactResolver {
   @Query(() => FactConnection, {
-    description:
-      'Facts: the current ones, or with `asOf` those valid in the world and known to the platform at that time.',
+    description: `Facts: the current ones, or with \`asOf\` those valid in the world and known to the platform at that time (${PRIVATE}).`,
   })
   async facts(
     @Ctx() ctx: AppContext,
@@ -148,6 +165,7 @@ export class FactResolver {
       { ...withoutNulls(filter), asOf: asIso(asOf) },
       orderToSort(orderBy ?? ListOrder.CREATED_ASC),
       pageInput(args, info),
+      keyView(ctx.principal),
     );
     return toConnection(page);
   }
@@ -162,17 +180,25 @@ export class FactResolver {
     return ctx.loaders.memory.entity.load(fact.subjectId);
   }
 
-  @FieldResolver(() => Entity, { nullable: true, description: 'Null when the value is a literal.' })
-  object(@Root() fact: Fact, @Ctx() ctx: AppContext): Promise<Entity> | null {
-    return fact.objectId ? ctx.loaders.memory.entity.load(fact.objectId) : null;
+  @FieldResolver(() => Entity, {
+    nullable: true,
+    description: 'Null when the value is a literal (or names an entity the key may not see).',
+  })
+  object(@Root() fact: Fact, @Ctx() ctx: AppContext): Promise<Entity | null> | null {
+    return fact.objectId ? loadOrNull(ctx.loaders.memory.entity, fact.objectId) : null;
   }
 
-  @FieldResolver(() => Fact, { nullable: true, description: 'The fact that ended this one.' })
-  replacedBy(@Root() fact: Fact, @Ctx() ctx: AppContext): Promise<Fact> | null {
-    return fact.replacedById ? ctx.loaders.memory.fact.load(fact.replacedById) : null;
+  @FieldResolver(() => Fact, {
+    nullable: true,
+    description: 'The fact that ended this one (null when the key may not see it).',
+  })
+  replacedBy(@Root() fact: Fact, @Ctx() ctx: AppContext): Promise<Fact | null> | null {
+    return fact.replacedById ? loadOrNull(ctx.loaders.memory.fact, fact.replacedById) : null;
   }
 
-  @FieldResolver(() => [Episode], { description: 'The episodes it was learned from.' })
+  @FieldResolver(() => [Episode], {
+    description: 'The episodes it was learned from (those the key may see).',
+  })
   async episodes(@Root() fact: Fact, @Ctx() ctx: AppContext): Promise<Episode[]> {
     const rows = await ctx.loaders.memory.factEpisodes.load(fact.id);
     return rows.map((r) => r.episode);
@@ -182,12 +208,14 @@ export class FactResolver {
 @Authorized(Role.VIEWER)
 @Resolver(() => Episode)
 export class EpisodeResolver {
-  @Query(() => Episode, { description: 'One episode; NOT_FOUND when unknown.' })
+  @Query(() => Episode, {
+    description: `One episode; NOT_FOUND when unknown or not shared (${PRIVATE}).`,
+  })
   episode(@Arg('id', () => ID) id: string, @Ctx() ctx: AppContext): Promise<Episode> {
     return ctx.loaders.memory.episode.load(id);
   }
 
-  @Query(() => EpisodeConnection)
+  @Query(() => EpisodeConnection, { description: `Episodes (${PRIVATE}).` })
   async episodes(
     @Ctx() ctx: AppContext,
     @Info() info: GraphQLResolveInfo,
@@ -200,11 +228,14 @@ export class EpisodeResolver {
       withoutNulls(filter),
       orderToSort(orderBy ?? ListOrder.CREATED_ASC),
       pageInput(args, info),
+      keyView(ctx.principal),
     );
     return toConnection(page);
   }
 
-  @FieldResolver(() => [Entity], { description: 'The entities it mentions.' })
+  @FieldResolver(() => [Entity], {
+    description: 'The entities it mentions (those the key may see).',
+  })
   async entities(@Root() episode: Episode, @Ctx() ctx: AppContext): Promise<Entity[]> {
     const rows = await ctx.loaders.memory.episodeEntities.load(episode.id);
     return rows.map((r) => r.entity);

@@ -3,11 +3,11 @@ import { Arg, Authorized, Ctx, ID, Int, Query, Resolver } from 'type-graphql';
 import { Role } from '../../schema/enums.js';
 import { MemoryScope } from '../../schema/memory/enums.js';
 import { MemoryHit } from '../../schema/memory/search-memory.type.js';
-import { roleAllows } from '../../src/domain/auth.js';
 import { ForbiddenError } from '../../src/domain/errors.js';
 import type { AppContext } from '../../src/context.js';
 import { LIMITS } from '../../src/domain/validate.js';
-import { adminView, DEFAULT_HITS, MAX_HITS } from '../../src/memory/retrieval/search.js';
+import { DEFAULT_HITS, MAX_HITS } from '../../src/memory/retrieval/search.js';
+import { adminView, keyView } from '../../src/memory/view.js';
 
 @Authorized(Role.VIEWER)
 @Resolver(() => MemoryHit)
@@ -42,8 +42,8 @@ export class SearchMemoryResolver {
     })
     mmr?: boolean,
   ): Promise<MemoryHit[]> {
-    const admin = ctx.principal !== null && roleAllows(ctx.principal.role, Role.ADMIN);
-    if (!admin && scopes?.some((s) => s !== MemoryScope.TENANT)) {
+    const view = keyView(ctx.principal);
+    if (scopes?.some((s) => !view.scopes.includes(s))) {
       throw new ForbiddenError(
         'scopes AGENT and TASK (agent- and task-private memory) need an ADMIN key; leave scopes out or pass [TENANT]',
       );
@@ -52,7 +52,7 @@ export class SearchMemoryResolver {
       query,
       focusId: focusId ?? null,
       asOf: asOf ? new Date(asOf).toISOString() : null,
-      view: adminView(scopes ?? (admin ? null : [MemoryScope.TENANT])),
+      view: scopes ? adminView(scopes) : view,
       first: first ?? DEFAULT_HITS,
       mmr: mmr ?? false,
     });

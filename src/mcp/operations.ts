@@ -1,6 +1,7 @@
 import type { ApolloServer } from '@apollo/server';
 import type { AppContext } from '../context.js';
 import { createLoaders } from '../loaders.js';
+import { keyView } from '../memory/view.js';
 
 /**
  * MCP tools and resources run GraphQL operations, not services: the same role checks, input
@@ -30,7 +31,8 @@ export class OperationError extends Error {
  */
 export function operationsFor(apollo: ApolloServer<AppContext>, context: AppContext): Operation {
   return async <T>(query: string, variables: Record<string, unknown> = {}) => {
-    const contextValue = { ...context, loaders: createLoaders(context.graph, context.tenantId) };
+    const loaders = createLoaders(context.graph, context.tenantId, keyView(context.principal));
+    const contextValue = { ...context, loaders };
     const response = await apollo.executeOperation<Record<string, unknown>>(
       { query, variables },
       { contextValue },

@@ -14,6 +14,7 @@ import {
   type Fact,
   type MemoryDocument,
 } from '../domain/memory.js';
+import type { MemoryView } from '../domain/memory-search.js';
 import { pageRequest, type PageInput, type Page, type Sort } from '../domain/page.js';
 import { isId, LIMITS, optionalText, requiredText } from '../domain/validate.js';
 import type { UnitOfWork } from '../services/unit-of-work.js';
@@ -98,7 +99,10 @@ function checkDays(days: number, field = 'days'): number {
   return days;
 }
 
-/** The API's use cases over memory: reads, merges and retention. */
+/**
+ * The API's use cases over memory: reads, merges and retention. A read takes the caller's
+ * view (keyView) and returns only what it may see.
+ */
 export class MemoryService {
   constructor(private readonly uow: UnitOfWork) {}
 
@@ -107,11 +111,13 @@ export class MemoryService {
     filter: entities.EntityFilter,
     sort: Sort,
     input: PageInput,
+    view: MemoryView,
   ): Promise<Page<Entity>> {
     const text = optionalText('filter.text', filter.text, LIMITS.search) ?? undefined;
     const type = optionalText('filter.type', filter.type, LIMITS.name) ?? undefined;
+    const page = pageRequest(input);
     return this.uow.read((tx) =>
-      entities.listEntities(tx, tenantId, { ...filter, text, type }, sort, pageRequest(input)),
+      entities.listEntities(tx, tenantId, { ...filter, text, type }, sort, page, view),
     );
   }
 
@@ -131,12 +137,13 @@ export class MemoryService {
     entityId: string,
     when: { asOf: string | null; past: boolean },
     first: number,
+    view: MemoryView,
   ): Promise<Fact[]> {
-    return this.uow.read((tx) => facts.factsOfEntity(tx, tenantId, entityId, when, first));
+    return this.uow.read((tx) => facts.factsOfEntity(tx, tenantId, entityId, when, first, view));
   }
 
-  neighbours(tenantId: string, entityId: string, first: number) {
-    return this.uow.read((tx) => entities.entityNeighbours(tx, tenantId, entityId, first));
+  neighbours(tenantId: string, entityId: string, first: number, view: MemoryView) {
+    return this.uow.read((tx) => entities.entityNeighbours(tx, tenantId, entityId, first, view));
   }
 
   episodes(
@@ -144,9 +151,10 @@ export class MemoryService {
     filter: episodes.EpisodeFilter,
     sort: Sort,
     input: PageInput,
+    view: MemoryView,
   ): Promise<Page<Episode>> {
     return this.uow.read((tx) =>
-      episodes.listEpisodes(tx, tenantId, filter, sort, pageRequest(input)),
+      episodes.listEpisodes(tx, tenantId, filter, sort, pageRequest(input), view),
     );
   }
 
@@ -155,10 +163,11 @@ export class MemoryService {
     filter: facts.FactFilter,
     sort: Sort,
     input: PageInput,
+    view: MemoryView,
   ): Promise<Page<Fact>> {
     const text = optionalText('filter.text', filter.text, LIMITS.search) ?? undefined;
     return this.uow.read((tx) =>
-      facts.listFacts(tx, tenantId, { ...filter, text }, sort, pageRequest(input)),
+      facts.listFacts(tx, tenantId, { ...filter, text }, sort, pageRequest(input), view),
     );
   }
 

@@ -2,6 +2,7 @@ import { luceneQuery } from '../../graph/fulltext.js';
 import { unknownIds, type CheckableLabel } from '../../graph/ids.repository.js';
 import * as repo from '../../graph/node.repository.js';
 import { NotFoundError } from '../domain/errors.js';
+import type { MemoryView } from '../domain/memory-search.js';
 import { pageSize } from '../domain/page.js';
 import { LIMITS, requiredText } from '../domain/validate.js';
 import type { UnitOfWork } from './unit-of-work.js';
@@ -18,8 +19,9 @@ export interface IdRef {
 export class SearchService {
   constructor(private readonly uow: UnitOfWork) {}
 
-  async node(tenantId: string, id: string): Promise<repo.TypedNode> {
-    const node = await this.uow.read((tx) => repo.nodeById(tx, tenantId, id));
+  /** NOT_FOUND for an unknown id, and for an entity or episode that `view` may not see. */
+  async node(tenantId: string, id: string, view: MemoryView): Promise<repo.TypedNode> {
+    const node = await this.uow.read((tx) => repo.nodeById(tx, tenantId, id, view));
     if (!node) throw new NotFoundError('Node', id);
     return node;
   }

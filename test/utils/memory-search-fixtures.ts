@@ -35,7 +35,14 @@ export class ScriptedEmbedder implements Embedder {
 export type Seed = {
   entities?: { name: string; summary?: string }[];
   episodes?: { key: string; content: string; scope?: MemoryScope; scopeId?: string }[];
-  facts?: { text: string; subject: string; episodes?: string[]; vector?: number[] }[];
+  facts?: {
+    text: string;
+    subject: string;
+    /** An entity named in `entities`: the fact's OBJECT. */
+    object?: string;
+    episodes?: string[];
+    vector?: number[];
+  }[];
 };
 
 /** Writes a small corpus with the lead's repositories; returns ids by name, key and text. */
@@ -86,7 +93,7 @@ export async function seedCorpus(
         id: ids[f.text]!,
         subjectId: ids[f.subject]!,
         predicate: 'says',
-        objectId: null,
+        objectId: f.object ? ids[f.object]! : null,
         value: f.text,
         text: f.text,
         confidence: 1,

@@ -9,7 +9,8 @@ import {
 import type { Logger } from '../../logger.js';
 import type { UnitOfWork } from '../../services/unit-of-work.js';
 import type { Embedder } from '../embeddings/embedder.js';
-import { agentView, MemorySearch } from './search.js';
+import { MemorySearch } from './search.js';
+import { agentView } from '../view.js';
 
 /*
  * Memory in the agents' prompts (issue 11): what a Chief of Staff's planning prompt and an

@@ -14,6 +14,7 @@ import { isId, LIMITS, requiredText } from '../../domain/validate.js';
 import type { Logger } from '../../logger.js';
 import type { UnitOfWork } from '../../services/unit-of-work.js';
 import type { Embedder } from '../embeddings/embedder.js';
+import { ALL_SCOPES } from '../view.js';
 import { maximalMarginalRelevance, MMR_LAMBDA, ranks, reciprocalRankFusion } from './fuse.js';
 
 export interface MemorySearchRequest {
@@ -49,7 +50,6 @@ const KIND_OF_LABEL: Record<MemoryLabel, MemoryHitKind> = {
   Knowledge: MemoryHitKind.KNOWLEDGE,
 };
 const VECTOR_KINDS = [MemoryHitKind.ENTITY, MemoryHitKind.FACT, MemoryHitKind.EPISODE];
-const ALL_SCOPES = [MemoryScope.AGENT, MemoryScope.TASK, MemoryScope.TENANT];
 
 /** A candidate of one retriever: its ref and its own score (bm25, cosine or -distance). */
 type Found = search.ScoredRef;
@@ -269,14 +269,4 @@ function checkView(view: MemoryView): MemoryView {
     );
   }
   return { ...view, scopes };
-}
-
-/** The view of the API's admin: every scope, or those named, of every agent and task. */
-export function adminView(scopes?: readonly MemoryScope[] | null): MemoryView {
-  return { scopes: scopes ? [...scopes] : ALL_SCOPES, agentId: null, taskIds: null };
-}
-
-/** An agent at work on a task: the tenant's memories, its own, and those of its tasks. */
-export function agentView(agentId: string, taskIds: readonly string[]): MemoryView {
-  return { scopes: ALL_SCOPES, agentId, taskIds: [...new Set(taskIds)] };
 }

@@ -1,0 +1,168 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Role } from '../src/domain/auth.js';
+import { MemoryScope } from '../src/domain/memory.js';
+import { ScriptedEmbedder, seedCorpus } from './utils/memory-search-fixtures.js';
+import { startTestServer, type TestServer } from './utils/server.js';
+
+/*
+ * The memory reads (episodes, entities, facts, node and their sub-fields) keep agent- and
+ * task-private memory to ADMIN keys, as searchMemory does (memory-search-access.int.test.ts).
+ */
+
+const READS = `
+  query Reads($zebra: ID!, $okapi: ID!) {
+    episodes { totalCount nodes { id entities { name } } }
+    entities { totalCount nodes { name } }
+    facts { totalCount nodes { text subject { name } object { name } episodes { id } } }
+    okapi: entity(id: $okapi) {
+      facts { text }
+      neighbours { entity { name } }
+      episodes { totalCount nodes { id } }
+    }
+    zebraFacts: facts(filter: { subjectId: $zebra }) { totalCount }
+    mentions: episodes(filter: { entityId: $zebra }) { totalCount }
+  }`;
+/** The private nodes by id, one query each (a NOT_FOUND root field nulls the whole answer). */
+const BY_ID: Record<string, [doc: string, seeded: string]> = {
+  zebra: ['query($id: ID!) { entity(id: $id) { name } }', 'Zebra Project'],
+  private: ['query($id: ID!) { episode(id: $id) { id } }', 'private'],
+  task: ['query($id: ID!) { episode(id: $id) { id } }', 'task'],
+  node: ['query($id: ID!) { node(id: $id) { id } }', 'private'],
+};
+
+type Reads = {
+  episodes: { totalCount: number; nodes: { id: string; entities: { name: string }[] }[] };
+  entities: { totalCount: number; nodes: { name: string }[] };
+  facts: {
+    totalCount: number;
+    nodes: {
+      text: string;
+      subject: { name: string };
+      object: { name: string } | null;
+      episodes: { id: string }[];
+    }[];
+  };
+  okapi: {
+    facts: { text: string }[];
+    neighbours: { entity: { name: string } }[];
+    episodes: { totalCount: number; nodes: { id: string }[] };
+  };
+  zebraFacts: { totalCount: number };
+  mentions: { totalCount: number };
+};
+
+describe('memory reads and private memory', () => {
+  let server: TestServer;
+  let ids: Record<string, string>;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    ids = await seedCorpus(server, new ScriptedEmbedder(), server.tenantId, {
+      episodes: [
+        {
+          key: 'private',
+          content: 'Zebra budget',
+          scope: MemoryScope.AGENT,
+          scopeId: randomUUID(),
+        },
+        { key: 'task', content: 'Okapi task note', scope: MemoryScope.TASK, scopeId: randomUUID() },
+        { key: 'shared', content: 'Okapi is shared' },
+      ],
+      entities: [{ name: 'Zebra Project' }, { name: 'Okapi Shared' }],
+      facts: [
+        { text: 'Zebra Project budget is 5M', subject: 'Zebra Project', episodes: ['private'] },
+        {
+          text: 'Zebra Project partners Okapi',
+          subject: 'Zebra Project',
+          object: 'Okapi Shared',
+          episodes: ['private'],
+        },
+        { text: 'Okapi Shared is public', subject: 'Okapi Shared', episodes: ['shared'] },
+        { text: 'Okapi Shared grew', subject: 'Okapi Shared', episodes: ['shared', 'task'] },
+      ],
+    });
+  });
+
+  afterAll(() => server?.stop());
+
+  const read = (key: string) =>
+    server.gql<Reads, Record<string, string>>(
+      READS,
+      { zebra: ids['Zebra Project']!, okapi: ids['Okapi Shared']! },
+      { authorization: `Bearer ${key}` },
+    );
+  /** Each private node by id: its data, or its error code. */
+  const byId = async (key: string) => {
+    const out: Record<string, unknown> = {};
+    for (const [name, [doc, seeded]] of Object.entries(BY_ID)) {
+      const id = ids[seeded]!;
+      const res = await server.gql<Record<string, unknown>, { id: string }>(
+        doc,
+        { id },
+        { authorization: `Bearer ${key}` },
+      );
+      out[name] = res.errors?.[0]?.extensions?.code ?? Object.values(res.data!)[0];
+    }
+    return out;
+  };
+  const sorted = (xs: string[]) => [...xs].sort();
+
+  it('shows VIEWER and OPERATOR keys only shared memory; a private id is NOT_FOUND', async () => {
+    for (const role of [Role.VIEWER, Role.OPERATOR]) {
+      const key = await server.keyFor(role);
+      const res = await read(key);
+      expect(res.errors).toBeUndefined();
+      const d = res.data!;
+      expect(d.episodes.totalCount).toBe(1);
+      expect(d.episodes.nodes).toEqual([{ id: ids.shared, entities: [{ name: 'Okapi Shared' }] }]);
+      expect(d.entities.nodes.map((n) => n.name)).toEqual(['Okapi Shared']);
+      expect(d.facts.totalCount).toBe(2);
+      expect(sorted(d.facts.nodes.map((f) => f.text))).toEqual([
+        'Okapi Shared grew',
+        'Okapi Shared is public',
+      ]);
+      // A shared fact names only its shared episodes.
+      expect(d.facts.nodes.flatMap((f) => f.episodes.map((e) => e.id))).toEqual([
+        ids.shared,
+        ids.shared,
+      ]);
+      expect(sorted(d.okapi.facts.map((f) => f.text))).toEqual([
+        'Okapi Shared grew',
+        'Okapi Shared is public',
+      ]);
+      expect(d.okapi.neighbours).toEqual([]);
+      expect(d.okapi.episodes).toEqual({ totalCount: 1, nodes: [{ id: ids.shared }] });
+      expect(d.zebraFacts.totalCount).toBe(0);
+      expect(d.mentions.totalCount).toBe(0);
+      expect(await byId(key)).toEqual({
+        zebra: 'NOT_FOUND',
+        private: 'NOT_FOUND',
+        task: 'NOT_FOUND',
+        node: 'NOT_FOUND',
+      });
+    }
+  });
+
+  it('shows an ADMIN key all of it', async () => {
+    const res = await read(server.adminKey);
+    expect(res.errors).toBeUndefined();
+    const d = res.data!;
+    expect(d.episodes.totalCount).toBe(3);
+    expect(sorted(d.entities.nodes.map((n) => n.name))).toEqual(['Okapi Shared', 'Zebra Project']);
+    expect(d.facts.totalCount).toBe(4);
+    const grew = d.facts.nodes.find((f) => f.text === 'Okapi Shared grew')!;
+    expect(sorted(grew.episodes.map((e) => e.id))).toEqual(sorted([ids.shared!, ids.task!]));
+    expect(d.okapi.facts).toHaveLength(3);
+    expect(d.okapi.neighbours).toEqual([{ entity: { name: 'Zebra Project' } }]);
+    expect(d.okapi.episodes.totalCount).toBe(2);
+    expect(d.zebraFacts.totalCount).toBe(2);
+    expect(d.mentions.totalCount).toBe(1);
+    expect(await byId(server.adminKey)).toEqual({
+      zebra: { name: 'Zebra Project' },
+      private: { id: ids.private },
+      task: { id: ids.task },
+      node: { id: ids.private },
+    });
+  });
+});
