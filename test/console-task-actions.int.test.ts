@@ -153,6 +153,30 @@ describe.skipIf(!CHROMIUM)('the console’s task screen', () => {
     await page.close();
   });
 
+  it('rejects a step with the reason typed, and with none when left empty', async () => {
+    const page = await world.signedIn(world.server.adminKey);
+    for (const [typed, error] of [
+      ['  Not this quarter ', /^rejected by .+: Not this quarter$/],
+      ['', /^rejected by [^:]+$/],
+    ] as const) {
+      const title = `Sign-off, rejected with "${typed}"`;
+      const id = await task(title, { status: 'AWAITING_APPROVAL' });
+      await page.goto(`${world.base}#/tasks/${id}`);
+      const reason = page.getByLabel(`Reason (optional) for rejecting ${title}`);
+      await reason.waitFor();
+      expect(await a11yProblems(page)).toEqual([]);
+      await reason.fill(typed);
+      await page.getByRole('button', { name: `Reject ${title}` }).click();
+      await expect.poll(() => statusOf(page)).toBe('SKIPPED');
+      const read = await world.server.gql<{ task: { error: string } }, never>(
+        `query($id: ID!) { task(id: $id) { error } }`,
+        { id } as never,
+      );
+      expect(read.data?.task.error).toMatch(error);
+    }
+    await page.close();
+  });
+
   /** A step AWAITING_INPUT for one held call (`call_1`), as a run that stopped for it leaves it. */
   async function heldCall(title: string) {
     const id = await task(title, { status: 'IN_PROGRESS' });

@@ -72,8 +72,8 @@ export function Approvals(props: {
   const resolve = useMutation(ResolveToolCallMutation);
   const [reason, setReason] = useState('');
   const [needReason, setNeedReason] = useState(false);
-  // A held call's reason for the agent, by request id; optional, as the API takes it.
-  const [callReasons, setCallReasons] = useState<Record<string, string>>({});
+  // Optional reasons typed for a step's or a held call's rejection, by field id.
+  const [reasons, setReasons] = useState<Record<string, string>>({});
   const busy =
     approvePlan.busy || rejectPlan.busy || approveTask.busy || rejectTask.busy || resolve.busy;
   const after = (done: unknown) => done !== undefined && props.onDecided();
@@ -175,13 +175,21 @@ export function Approvals(props: {
               >
                 Approve
               </button>{' '}
+              <ReasonField
+                id={`step-reason-${s.id}`}
+                label="Reason (optional)"
+                name={`Reason (optional) for rejecting ${s.title}`}
+                reasons={[reasons, setReasons]}
+              />{' '}
               <button
                 type="button"
                 className="danger"
                 aria-label={`Reject ${s.title}`}
                 disabled={busy}
                 onClick={() =>
-                  void rejectTask.run({ id: s.id, reason: 'Rejected in the console' }).then(after)
+                  void rejectTask
+                    .run({ id: s.id, reason: typedReason(reasons, `step-reason-${s.id}`) })
+                    .then(after)
                 }
               >
                 Reject
@@ -206,12 +214,10 @@ export function Approvals(props: {
               >
                 Approve call
               </button>{' '}
-              <label htmlFor={`call-reason-${c.id}`}>Reason for the agent (optional)</label>{' '}
-              <input
+              <ReasonField
                 id={`call-reason-${c.id}`}
-                value={callReasons[c.id] ?? ''}
-                onChange={(e) => setCallReasons({ ...callReasons, [c.id]: e.target.value })}
-                size={40}
+                label="Reason for the agent (optional)"
+                reasons={[reasons, setReasons]}
               />{' '}
               <button
                 type="button"
@@ -223,8 +229,8 @@ export function Approvals(props: {
                       runId: c.runId,
                       callId: c.callId,
                       decision: 'REJECT',
-                      // The agent reads it as the call's answer; blank sends none.
-                      reason: callReasons[c.id]?.trim() || null,
+                      // The agent reads it as the call's answer.
+                      reason: typedReason(reasons, `call-reason-${c.id}`),
                     })
                     .then(after)
                 }
@@ -236,5 +242,29 @@ export function Approvals(props: {
         </ul>
       )}
     </section>
+  );
+}
+
+type Reasons = [Record<string, string>, (next: Record<string, string>) => void];
+
+/** What was typed in a reason field, trimmed; blank sends none (the API takes it optional). */
+function typedReason(reasons: Record<string, string>, id: string): string | null {
+  return reasons[id]?.trim() || null;
+}
+
+/** An optional reason for a rejection; `name` tells one field from the others on the panel. */
+function ReasonField(props: { id: string; label: string; name?: string; reasons: Reasons }) {
+  const [reasons, setReasons] = props.reasons;
+  return (
+    <>
+      <label htmlFor={props.id}>{props.label}</label>{' '}
+      <input
+        id={props.id}
+        aria-label={props.name}
+        value={reasons[props.id] ?? ''}
+        onChange={(e) => setReasons({ ...reasons, [props.id]: e.target.value })}
+        size={40}
+      />
+    </>
   );
 }
