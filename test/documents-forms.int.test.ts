@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect } from 'node:net';
+import { captureLogger } from './utils/log-capture.js';
 import { startTestServer, type TestServer } from './utils/server.js';
 
 // POST /documents with forms that end early: a client that drops mid-upload, or a hand-made
@@ -9,9 +11,10 @@ let server: TestServer;
 /** What would have ended an API process (vitest only reports it). */
 const uncaught: unknown[] = [];
 const record = (err: unknown) => uncaught.push(err);
+const log = captureLogger('info');
 
 beforeAll(async () => {
-  server = await startTestServer();
+  server = await startTestServer(undefined, {}, undefined, {}, { logger: log.logger });
   process.on('uncaughtException', record);
 });
 afterAll(async () => {
@@ -49,5 +52,32 @@ describe('POST /documents with a form that ends early', () => {
     const health = await fetch(`http://127.0.0.1:${server.port}/healthz`);
     expect(health.status).toBe(200);
     expect(uncaught).toEqual([]);
+  });
+});
+
+describe('POST /documents from a client that goes away', () => {
+  it('logs a client that drops mid-upload as a warning naming it, not as a server error', async () => {
+    const seen = log.entries.length;
+    const body = `${part('file', '; filename="a.txt"')}Acme is big. `;
+    const socket = connect(server.port, '127.0.0.1');
+    await new Promise((done) => socket.once('connect', done));
+    socket.write(
+      'POST /documents HTTP/1.1\r\nHost: 127.0.0.1\r\n' +
+        `Authorization: Bearer ${server.adminKey}\r\n` +
+        'Content-Type: multipart/form-data; boundary=xyz\r\nContent-Length: 100000\r\n\r\n' +
+        body,
+    );
+    // The server reads the key before the body: leave it time to start on the file.
+    await new Promise((done) => setTimeout(done, 500));
+    socket.destroy();
+    await expect
+      .poll(() => log.entries.slice(seen).filter((e) => e.level >= 40).length, { timeout: 5000 })
+      .toBeGreaterThan(0);
+    const lines = log.entries.slice(seen).filter((e) => e.level >= 40);
+    expect(lines.filter((e) => e.level >= 50)).toEqual([]);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]!.msg).toMatch(/client went away/);
+    expect(JSON.stringify(lines[0])).not.toContain('stack');
+    expect((await fetch(`http://127.0.0.1:${server.port}/healthz`)).status).toBe(200);
   });
 });

@@ -58,9 +58,11 @@ export async function startTestServer(
     production?: boolean;
     /** When queries are compiled (src/compiled-execution.ts); the server's default when unset. */
     compiledExecution?: CompiledExecutionOptions;
+    /** The server's logger (a test reading its lines: captureLogger); silent when unset. */
+    logger?: Logger;
   } = {},
 ): Promise<TestServer> {
-  const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
+  const logger = options.logger ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
   const graph = await connectGraph(inject('neo4j'), { log: () => {}, attempts: 3 });
   const server = await startServer({
     config: {

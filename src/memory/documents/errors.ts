@@ -18,3 +18,13 @@ export class TooLargeError extends AppError {
     );
   }
 }
+
+/**
+ * The client closed the connection before its upload arrived: no one is left to answer, and
+ * nothing failed on the server's side (logged as a warning, audited with this code).
+ */
+export class ClientGoneError extends AppError {
+  constructor() {
+    super('CLIENT_CLOSED_REQUEST', 'The client closed the connection before the upload ended');
+  }
+}

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import busboy from 'busboy';
 import { BadInputError } from '../../domain/errors.js';
-import { TooLargeError, UnsupportedTypeError } from './errors.js';
+import { ClientGoneError, TooLargeError, UnsupportedTypeError } from './errors.js';
 
 /** The one file of an upload, with the form's optional title. */
 export interface Upload {
@@ -28,8 +28,9 @@ const MAX_TITLE_BYTES = 4096;
  * `title`. Nothing past the limit is kept: a Content-Length over it is refused before any byte
  * is read, and the stream is counted as it arrives (busboy's fileSize limit for the file, a
  * counter for the whole body), so an oversize upload never sits in memory. Throws
- * TooLargeError, BadInputError (no file, a second file, a malformed form) or
- * UnsupportedTypeError (not multipart); resolves 'too-slow' when the body trickles in.
+ * TooLargeError, BadInputError (no file, a second file, a malformed form),
+ * UnsupportedTypeError (not multipart) or ClientGoneError (the connection closed mid-body);
+ * resolves 'too-slow' when the body trickles in.
  */
 export function readUpload(
   req: IncomingMessage,
@@ -145,7 +146,10 @@ export function readUpload(
       }
       void fileDone.then(() => finish({ ...(file as Upload), title }));
     });
-    req.on('error', (err) => finish(err));
+    // Node's "aborted" (ECONNRESET): the client hung up; not a failure of the server's.
+    req.on('error', (err: NodeJS.ErrnoException) =>
+      finish(err.code === 'ECONNRESET' ? new ClientGoneError() : err),
+    );
     req.pipe(parser);
   });
 }

@@ -13,6 +13,7 @@ import {
   withTimeout,
 } from '../../limits/index.js';
 import { titleFromFilename, type DocumentService } from './document.service.js';
+import { ClientGoneError } from './errors.js';
 import { readUpload } from './multipart.js';
 
 export interface UploadRouteOptions {
@@ -153,6 +154,11 @@ function codeOf(err: unknown): string {
 
 /** Answers an error; a body still arriving is read and dropped (readUpload never keeps it). */
 function refuse(req: IncomingMessage, res: ServerResponse, err: unknown, ctx?: AppContext): void {
+  // Nobody is left to answer, and the server did not fail: a warning, no stack.
+  if (err instanceof ClientGoneError) {
+    ctx?.logger.warn('document upload ended: the client went away before the file arrived');
+    return;
+  }
   if (!req.complete) {
     res.setHeader('connection', 'close');
     req.resume();
