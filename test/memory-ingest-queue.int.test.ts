@@ -91,6 +91,11 @@ describe('memory ingestion', () => {
       modelCalls: 0,
       error: expect.stringMatching(/^BUDGET_EXCEEDED: the tenant budget of 1 tokens/),
     });
+    // What applies to an episode: no one cancels it; it is tried again by itself.
+    const { error } = await episode(e.id);
+    expect(error).toMatch(/raise it with setBudget\(scope: TENANT, id: ".+", tokens: \.\.\.\)/);
+    expect(error).toMatch(/; the episode is tried again every minute$/);
+    expect(error).not.toContain('cancel');
     await server.graph.write((tx) =>
       tx.run({
         cypher: 'MATCH (e:Episode {id: $id}) SET e.retryAt = datetime()',

@@ -16,6 +16,8 @@ import type { UnitOfWork } from '../services/unit-of-work.js';
  */
 export class BudgetExceededError extends StepError {
   readonly code = 'BUDGET_EXCEEDED';
+  /** The message without a step's way on (memory ingestion says its own). */
+  readonly refusal: string;
   constructor(
     readonly budget: Pick<BudgetState, 'scope' | 'targetId' | 'limit' | 'spent'>,
     unit: 'usd' | 'tokens',
@@ -32,12 +34,12 @@ export class BudgetExceededError extends StepError {
       unit === 'tokens' && budget.spent.tokens < limit
         ? `would be passed by this call (spent ${spent}, and about ${estimatedTokens} for its prompt)`
         : `is reached (spent ${spent})`;
-    super(
+    const refusal =
       `${BUDGET_WAIT_PREFIX} the ${budget.scope.toLowerCase()} budget of ${limit} ${unit === 'usd' ? 'USD' : 'tokens'} ` +
-        `for ${budget.targetId} ${state}; raise it with setBudget(scope: ${budget.scope}, ` +
-        `id: "${budget.targetId}", ${unit}: ...) to go on, or cancel the work`,
-      false,
-    );
+      `for ${budget.targetId} ${state}; raise it with setBudget(scope: ${budget.scope}, ` +
+      `id: "${budget.targetId}", ${unit}: ...)`;
+    super(`${refusal} to go on, or cancel the work`, false);
+    this.refusal = refusal;
     this.name = 'BudgetExceededError';
   }
 }

@@ -195,7 +195,6 @@ export class IngestionQueue {
       await this.o.uow.run((tx) => repo.releaseEpisode(tx, episode.id, this.workerId));
       return;
     }
-    const message = err instanceof Error ? err.message : String(err);
     const calls = Number((err as { modelCalls?: number })?.modelCalls ?? 0);
     // A budget's refusal is no attempt (as for steps): the episode waits until it is raised.
     const waits = err instanceof BudgetExceededError;
@@ -205,6 +204,12 @@ export class IngestionQueue {
       : last
         ? null
         : backoffMs(episode.attempts, this.o.backoff);
+    // A step's "or cancel the work" does not apply: nobody cancels an episode; it is retried.
+    const message = waits
+      ? `${err.refusal}; the episode is tried again every ${every(this.o.backoff.maxMs)}`
+      : err instanceof Error
+        ? err.message
+        : String(err);
     const ended = await this.o.uow.run(async (tx, emit) => {
       const e = await repo.markAttemptFailed(
         tx,
@@ -233,4 +238,10 @@ export class IngestionQueue {
           : `episode ingestion failed; retrying in ${retryInMs} ms`,
     );
   }
+}
+
+/** An interval as a person says it: "minute", "5 minutes", "30 s". */
+function every(ms: number): string {
+  if (ms === 60_000) return 'minute';
+  return ms % 60_000 === 0 ? `${ms / 60_000} minutes` : `${Math.round(ms / 1000)} s`;
 }
