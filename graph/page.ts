@@ -81,11 +81,17 @@ export interface ListSpec {
   only?: readonly string[];
   /** More columns of each row: name -> fixed Cypher over `n`, read after the page's limit. */
   columns?: Record<string, string>;
+  /**
+   * The node whose list this is (e.g. `Entity:<id>` for an entity's episodes): its cursors are
+   * signed for it too, so another node's list refuses them.
+   */
+  of?: string;
 }
 
 /** The name a cursor is signed for: a cursor is valid only for its list and order. */
-export function listKey(spec: Pick<ListSpec, 'label' | 'sort'>): string {
-  return `${spec.label}.${spec.sort.property}.${spec.sort.descending ? 'DESC' : 'ASC'}`;
+export function listKey(spec: Pick<ListSpec, 'label' | 'sort' | 'of'>): string {
+  const key = `${spec.label}.${spec.sort.property}.${spec.sort.descending ? 'DESC' : 'ASC'}`;
+  return spec.of ? `${key}@${spec.of}` : key;
 }
 
 /**

@@ -147,6 +147,26 @@ describe('memory API: entities, facts in time, merges', () => {
     expect(e.episodes.nodes.map((n: any) => n.id)).toEqual([episodeId]);
   });
 
+  it("refuses a cursor of one entity's episodes on another entity's episodes", async () => {
+    const EPISODES = `query($id: ID!, $after: String) {
+      entity(id: $id) { episodes(first: 1, after: $after) { nodes { id } pageInfo { endCursor } } }
+    }`;
+    type Answer = { entity: { episodes: { pageInfo: { endCursor: string } } } };
+    const page = (id: string, after: string | null = null) =>
+      server.gql<Answer, { id: string; after: string | null }>(EPISODES, { id, after });
+    const acme = await page(ids.acme);
+    expect(acme.errors).toBeUndefined();
+    const cursor = acme.data!.entity.episodes.pageInfo.endCursor;
+    // Its own list goes on from it; another entity's refuses it.
+    expect((await page(ids.acme, cursor)).errors).toBeUndefined();
+    const foreign = await page(ids.bank, cursor);
+    expect(foreign.errors).toHaveLength(1);
+    expect(foreign.errors![0]).toMatchObject({
+      message: expect.stringMatching(/^after is not a cursor of this list/),
+      extensions: { code: 'BAD_USER_INPUT', field: 'after' },
+    });
+  });
+
   it('answers facts(asOf) before and after a change, and nothing before anything was known', async () => {
     const filter = { subjectId: ids.acme };
     const now = await server.gql<any, any>(FACTS, { filter });
