@@ -131,7 +131,7 @@ describe.skipIf(!CHROMIUM)('the console’s task screen', () => {
     await page.close();
   });
 
-  it('shows a step waiting for a budget as a budget wait, with how to raise it, not Approve or Reject', async () => {
+  it('shows a step waiting for a budget as a budget wait, with how to raise it, to try again or skip', async () => {
     const budget =
       'BUDGET_EXCEEDED: the task budget of 100 tokens for t1 is reached (spent 120 tokens); ' +
       'raise it with setBudget(scope: TASK, id: "t1", tokens: ...) to go on, or cancel the work';
@@ -144,8 +144,12 @@ describe.skipIf(!CHROMIUM)('the console’s task screen', () => {
       .poll(() => panel.textContent())
       .toMatch(/“Over its budget” waits for a budget: the task budget of 100 tokens .* raise it/);
     expect(await panel.textContent()).toContain('goes on by itself once the budget is raised');
-    expect(await panel.getByRole('button').count()).toBe(0);
+    // approveTask tries it again, rejectTask skips it (README, Budgets): both stay on offer.
+    const names = await panel.getByRole('button').evaluateAll((bs) => bs.map((b) => b.ariaLabel));
+    expect(names).toEqual(['Try Over its budget again', 'Skip Over its budget']);
     expect(await a11yProblems(page)).toEqual([]);
+    await panel.getByRole('button', { name: 'Skip Over its budget' }).click();
+    await expect.poll(() => statusOf(page)).toBe('SKIPPED');
     // A step that waits for a person still offers the decision.
     await page.goto(`${world.base}#/tasks/${held}`);
     await panel.getByRole('button', { name: 'Approve Needs a sign-off' }).waitFor();

@@ -57,7 +57,8 @@ const ResolveToolCallMutation = graphql(`
 
 /**
  * What waits for a person: the plan, steps AWAITING_APPROVAL, tool calls, and steps waiting for
- * a budget (said, not decided: raising the budget sends them on). Operators only.
+ * a budget (raising it sends them on; approveTask tries one again, rejectTask skips it).
+ * Operators only.
  */
 export function Approvals(props: {
   root: { id: string; title: string };
@@ -82,7 +83,7 @@ export function Approvals(props: {
   const awaiting = props.steps.filter(
     (s) => s.status === 'AWAITING_APPROVAL' && !(props.planWaits && s.id === props.root.id),
   );
-  // A spent budget is raised with setBudget (ADMIN), which sends the step on: no decision here.
+  // A spent budget is raised with setBudget (ADMIN), which sends the step on by itself.
   const budgetWaits = awaiting.flatMap((s) => {
     const why = budgetWait(s);
     return why === null ? [] : [{ ...s, why }];
@@ -157,7 +158,24 @@ export function Approvals(props: {
           {budgetWaits.map((s) => (
             <li key={s.id}>
               Step “{s.title}” waits for a budget: {s.why}. It goes on by itself once the budget is
-              raised (setBudget, by an ADMIN).
+              raised (setBudget, by an ADMIN).{' '}
+              <button
+                type="button"
+                aria-label={`Try ${s.title} again`}
+                disabled={busy}
+                onClick={() => void approveTask.run({ id: s.id }).then(after)}
+              >
+                Try again
+              </button>{' '}
+              <button
+                type="button"
+                className="danger"
+                aria-label={`Skip ${s.title}`}
+                disabled={busy}
+                onClick={() => void rejectTask.run({ id: s.id, reason: null }).then(after)}
+              >
+                Skip
+              </button>
             </li>
           ))}
         </ul>
