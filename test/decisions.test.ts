@@ -3,7 +3,7 @@ import type { Promotable } from '../graph/promotion.repository.js';
 import type { ParentState } from '../graph/settlement.repository.js';
 import { promotion, settlement } from '../src/engine/decisions.js';
 import { backoffMs } from '../src/engine/retry.js';
-import { FailurePolicy, TaskStatus, type Task } from '../src/domain/task.js';
+import { FailurePolicy, skipCause, TaskStatus, type Task } from '../src/domain/task.js';
 
 const task = (over: Partial<Task> = {}) =>
   ({
@@ -52,6 +52,19 @@ describe('promotion rules', () => {
     expect(
       promote({ task: conditional, dependencies: [dep(TaskStatus.COMPLETED, '{"n": 3}')] }).to,
     ).toBe(TaskStatus.READY);
+  });
+
+  it('writes each skip with a reason skipCause reads back (evaluation and retry go by it)', () => {
+    const cause = (p: Partial<Promotable>) => skipCause(promote(p).error);
+    expect(cause({ dependencies: [dep(TaskStatus.FAILED)] })).toBe('brokenDependency');
+    expect(cause({ dependencies: [dep(TaskStatus.CANCELLED)] })).toBe('brokenDependency');
+    expect(cause({ dependencies: [dep(TaskStatus.SKIPPED)] })).toBe('skippedDependencies');
+    const conditional = task({ condition: 'steps.a.output.n > 2' });
+    expect(
+      cause({ task: conditional, dependencies: [dep(TaskStatus.COMPLETED, '{"n": 1}')] }),
+    ).toBe('falseCondition');
+    expect(skipCause('cancelled by alice')).toBeNull();
+    expect(skipCause(null)).toBeNull();
   });
 });
 

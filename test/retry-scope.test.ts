@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TaskStatus, type Task } from '../src/domain/task.js';
+import { failFastCancelError, TaskStatus, type Task } from '../src/domain/task.js';
 import { retryScope, type WorkflowGraph } from '../src/services/retry-scope.js';
 
 /** Which tasks a retry brings back with it (the rules; retry-dependants.int runs them live). */
@@ -84,8 +84,8 @@ describe('retryScope', () => {
       [
         ['root', 'FAILED', 'step "A" failed'],
         ['a', 'FAILED'],
-        ['x', 'CANCELLED', 'cancelled: step "A" failed'],
-        ['x1', 'CANCELLED', 'cancelled: step "A" failed'],
+        ['x', 'CANCELLED', failFastCancelError('step "A" failed')],
+        ['x1', 'CANCELLED', failFastCancelError('step "A" failed')],
         ['y', 'CANCELLED', 'cancelled by alice'],
         ['z', 'FAILED', 'z broke'],
       ],

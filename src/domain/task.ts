@@ -22,7 +22,8 @@ export enum TaskStatus {
 
 /**
  * How a SKIPPED step's `error` begins, by cause: a task's objective evaluation tells a failure's
- * consequence from a design's (a false condition) and a person's decision.
+ * consequence from a design's (a false condition) and a person's decision, and a retry brings
+ * back what a failure skipped. Read it with skipCause.
  */
 export const SKIPPED_BECAUSE = {
   brokenDependency: 'dependency ',
@@ -31,6 +32,21 @@ export const SKIPPED_BECAUSE = {
   rejected: 'rejected by ',
   removedFromPlan: 'removed from the plan by ',
 } as const;
+
+export type SkipCause = keyof typeof SKIPPED_BECAUSE;
+
+/** The cause a SKIPPED step's `error` names (SKIPPED_BECAUSE), or null if it names none. */
+export function skipCause(error: string | null | undefined): SkipCause | null {
+  if (!error) return null;
+  const causes = Object.keys(SKIPPED_BECAUSE) as SkipCause[];
+  return causes.find((c) => error.startsWith(SKIPPED_BECAUSE[c])) ?? null;
+}
+
+/**
+ * The `error` of a step its parent cancelled as it failed fast: a retry that reopens the parent
+ * knows by it which of its cancelled steps to bring back.
+ */
+export const failFastCancelError = (parentError: string): string => `cancelled: ${parentError}`;
 
 /** What a parent does when one of its steps fails. */
 export enum FailurePolicy {

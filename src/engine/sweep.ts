@@ -14,7 +14,7 @@ import {
   settleableParents,
 } from '../../graph/settlement.repository.js';
 import { parentOf } from '../../graph/task.repository.js';
-import { TaskStatus, type Task } from '../domain/task.js';
+import { failFastCancelError, TaskStatus, type Task } from '../domain/task.js';
 import { publishTasks } from '../services/task-events.js';
 import type { Emit } from '../services/unit-of-work.js';
 import type { EngineContext } from './context.js';
@@ -93,7 +93,11 @@ export async function settle(tx: Tx, emit: Emit, parentId: string): Promise<void
   if (!decision) return;
   // runningParent locked the children before reading them: what it saw open is still open
   // (or was claimed since, and is cancelled with its run all the same).
-  const cancelled = await cancelSubtrees(tx, decision.cancel, `cancelled: ${decision.error}`);
+  const cancelled = await cancelSubtrees(
+    tx,
+    decision.cancel,
+    failFastCancelError(decision.error ?? ''),
+  );
   const [parent] = await changeStatuses(tx, [
     {
       id: parentId,

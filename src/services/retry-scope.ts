@@ -1,4 +1,10 @@
-import { SKIPPED_BECAUSE, TaskStatus, type Task } from '../domain/task.js';
+import {
+  failFastCancelError,
+  skipCause,
+  TaskStatus,
+  type SkipCause,
+  type Task,
+} from '../domain/task.js';
 
 /** A workflow as workflowOf reads it: its tasks, with the SUBTASK_OF and DEPENDS_ON among them. */
 export interface WorkflowGraph {
@@ -19,16 +25,21 @@ export interface RetryScope {
 export const RETRYABLE: readonly TaskStatus[] = [TaskStatus.FAILED, TaskStatus.CANCELLED];
 
 /** Skips its dependencies decided (ended broken, all skipped, or a condition on them false). */
-const BY_DEPENDENCIES = [
-  SKIPPED_BECAUSE.brokenDependency,
-  SKIPPED_BECAUSE.skippedDependencies,
-  SKIPPED_BECAUSE.falseCondition,
+const BY_DEPENDENCIES: readonly SkipCause[] = [
+  'brokenDependency',
+  'skippedDependencies',
+  'falseCondition',
 ];
 
-const skippedByDependencies = (t: Task) =>
-  t.orchestrated &&
-  t.status === TaskStatus.SKIPPED &&
-  BY_DEPENDENCIES.some((why) => t.error?.startsWith(why));
+const skippedByDependencies = (t: Task) => {
+  const cause = skipCause(t.error);
+  return (
+    t.orchestrated &&
+    t.status === TaskStatus.SKIPPED &&
+    cause !== null &&
+    BY_DEPENDENCIES.includes(cause)
+  );
+};
 
 const broken = (t: Task) => t.orchestrated && RETRYABLE.includes(t.status);
 
@@ -72,14 +83,13 @@ export function retryScope(workflow: WorkflowGraph, id: string): RetryScope {
   const fixed = new Set([id, ...reopened.map((a) => a.id)]);
   const first = [
     ...below(id).filter(broken),
-    ...reopened.flatMap((a) =>
-      a.status === TaskStatus.FAILED && a.error
-        ? below(a.id).filter(
-            (t) =>
-              broken(t) && t.status === TaskStatus.CANCELLED && t.error === `cancelled: ${a.error}`,
-          )
-        : [],
-    ),
+    ...reopened.flatMap((a) => {
+      if (a.status !== TaskStatus.FAILED || !a.error) return [];
+      const error = failFastCancelError(a.error);
+      return below(a.id).filter(
+        (t) => broken(t) && t.status === TaskStatus.CANCELLED && t.error === error,
+      );
+    }),
   ];
 
   /** What comes back when the skipped steps in `held` stay skipped. */

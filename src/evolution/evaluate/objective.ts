@@ -3,7 +3,7 @@
  * involved. Pure functions, so the rubric can be read and tested alone.
  */
 import { EvaluationSource, verdictOf, type Verdict } from '../../domain/evaluation.js';
-import { SKIPPED_BECAUSE } from '../../domain/task.js';
+import { skipCause, type SkipCause } from '../../domain/task.js';
 
 /** What the engine knows of an attempt when it records its end. */
 export interface RunSignals {
@@ -124,12 +124,12 @@ export function objectiveOfTask(s: TaskSignals): ObjectiveScore {
   const failed = count('FAILED');
   const cancelled = count('CANCELLED');
   const skipped = s.steps.filter((x) => x.status === 'SKIPPED');
-  const skippedBy = (...causes: string[]) =>
-    skipped.filter((x) => causes.some((c) => x.error?.startsWith(c))).length;
-  const byCondition = skippedBy(SKIPPED_BECAUSE.falseCondition);
-  const byPerson = skippedBy(SKIPPED_BECAUSE.rejected, SKIPPED_BECAUSE.removedFromPlan);
+  const skippedBy = (...causes: SkipCause[]) =>
+    skipped.filter((x) => causes.some((c) => skipCause(x.error) === c)).length;
+  const byCondition = skippedBy('falseCondition');
+  const byPerson = skippedBy('rejected', 'removedFromPlan');
   // Only a failure's consequence costs: a step after skipped steps counts where they do.
-  const broken = skippedBy(SKIPPED_BECAUSE.brokenDependency);
+  const broken = skippedBy('brokenDependency');
   const retries = s.steps.reduce((n, x) => n + Math.max(0, x.attempts - 1), 0);
   const retryPenalty = Math.min(MAX_STEP_RETRY_PENALTY, retries * STEP_RETRY_PENALTY);
   const brokenPenalty = Math.min(0.3, broken * BROKEN_SKIP_PENALTY);
