@@ -1,12 +1,12 @@
 import type { Task } from '../src/domain/task.js';
 import type { Tx } from './cypher.js';
-import { readTask, toTask } from './mappers.js';
+import { readTask, taskReader, toTask } from './mappers.js';
 import type { NodeLike } from './page.js';
 import { projection } from './projections.js';
 
 /**
  * Workflows: handing a task tree to the engine, marking a task to be planned, recording a
- * person's decision, and reading a workflow to draw.
+ * person's decision, and reading a workflow to draw or to retry.
  */
 
 /**
@@ -79,17 +79,15 @@ export async function recordDecision(
   });
 }
 
-/** A task and everything below it, with the edges between them: the workflow to draw. */
-export async function workflowOf(
-  tx: Tx,
-  tenantId: string,
-  rootId: string,
-): Promise<{ tasks: Task[]; edges: { from: string; to: string; type: string }[] } | null> {
-  const [row] = await tx.run<{
-    tasks: NodeLike[];
-    edges: { from: string; to: string; type: string }[];
-  }>({
-    cypher: `
+/** An edge of a workflow: `from` SUBTASK_OF or DEPENDS_ON `to`, both in the workflow. */
+export interface WorkflowEdge {
+  from: string;
+  to: string;
+  type: string;
+}
+
+/** Binds `tasks` (the root `$rootId` and every task below it) and `edges` among them. */
+const WORKFLOW = `
       MATCH (root:Task {tenantId: $tenantId, id: $rootId}) USING INDEX SEEK root:Task(id)
       OPTIONAL MATCH (d:Task)-[:SUBTASK_OF*1..]->(root)
       WITH root, collect(DISTINCT d) AS below
@@ -97,9 +95,48 @@ export async function workflowOf(
       UNWIND tasks AS t
       OPTIONAL MATCH (t)-[e:SUBTASK_OF|DEPENDS_ON]->(o:Task)
       WHERE o IN tasks
-      WITH tasks, collect(CASE WHEN e IS NULL THEN null ELSE {from: t.id, to: o.id, type: type(e)} END) AS edges
+      WITH tasks, collect(CASE WHEN e IS NULL THEN null
+                               ELSE {from: t.id, to: o.id, type: type(e)} END) AS edges`;
+
+/** A task and everything below it, with the edges between them: the workflow to draw. */
+export async function workflowOf(
+  tx: Tx,
+  tenantId: string,
+  rootId: string,
+): Promise<{ tasks: Task[]; edges: WorkflowEdge[] } | null> {
+  const [row] = await tx.run<{ tasks: NodeLike[]; edges: WorkflowEdge[] }>({
+    cypher: `${WORKFLOW}
       RETURN tasks, edges`,
     params: { tenantId, rootId },
   });
   return row ? { tasks: row.tasks.map(toTask), edges: row.edges } : null;
+}
+
+/** What a retry decides by of each task (src/services/retry-scope.ts). */
+const OUTLINE_FIELDS = ['id', 'title', 'status', 'error', 'orchestrated'] as const;
+export type OutlineTask = Pick<Task, (typeof OUTLINE_FIELDS)[number]>;
+
+/** A workflow's outline: each task's id, title, status, error, and whether the engine runs it. */
+export interface WorkflowOutline {
+  tasks: OutlineTask[];
+  edges: WorkflowEdge[];
+}
+
+/**
+ * workflowOf with only what a retry decides by: read under the ancestors' locks, it leaves out
+ * the results (up to 100,000 characters each), descriptions and times of every task.
+ */
+export async function workflowOutline(
+  tx: Tx,
+  tenantId: string,
+  rootId: string,
+): Promise<WorkflowOutline | null> {
+  const outline = projection('Task', OUTLINE_FIELDS);
+  const [row] = await tx.run<{ tasks: unknown[]; edges: WorkflowEdge[] }>({
+    cypher: `${WORKFLOW}
+      RETURN [t IN tasks | ${outline.of('t')}] AS tasks, edges`,
+    params: { tenantId, rootId },
+  });
+  const read = taskReader(OUTLINE_FIELDS);
+  return row ? { tasks: row.tasks.map(read), edges: row.edges } : null;
 }

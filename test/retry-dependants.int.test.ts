@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { workflowOf, workflowOutline } from '../graph/workflow.repository.js';
 import type { Executor } from '../src/engine/executor.js';
 import { byKey, sweepNow, waitForWorkflow } from './utils/engine.js';
 import {
@@ -72,6 +73,21 @@ describe('retryTask on a step brings back what its end skipped', () => {
         c: 'SKIPPED',
         x: 'COMPLETED',
       });
+      // The retry decides by the outline: the workflow less results, descriptions and times.
+      const [whole, outline] = await server.graph.read(
+        async (tx) =>
+          [
+            await workflowOf(tx, server.tenantId, ids.root!),
+            await workflowOutline(tx, server.tenantId, ids.root!),
+          ] as const,
+      );
+      expect(outline).toStrictEqual({
+        tasks: whole!.tasks.map(({ id, title, status, error, orchestrated }) => {
+          return { id, title, status, error, orchestrated };
+        }),
+        edges: whole!.edges,
+      });
+      expect(whole!.tasks.find((t) => t.id === ids.x)!.result).toBeTruthy();
 
       expect(await retriedAll(server, ids.root!, ids.a!)).toEqual({
         root: 'IN_PROGRESS',

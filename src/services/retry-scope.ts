@@ -1,20 +1,12 @@
-import {
-  failFastCancelError,
-  skipCause,
-  TaskStatus,
-  type SkipCause,
-  type Task,
-} from '../domain/task.js';
+import { failFastCancelError, skipCause, TaskStatus, type SkipCause } from '../domain/task.js';
+import type { OutlineTask, WorkflowOutline } from '../../graph/workflow.repository.js';
 
-/** A workflow as workflowOf reads it: its tasks, with the SUBTASK_OF and DEPENDS_ON among them. */
-export interface WorkflowGraph {
-  tasks: Task[];
-  edges: { from: string; to: string; type: string }[];
-}
+/** A workflow as workflowOutline reads it: tasks, and the SUBTASK_OF and DEPENDS_ON among them. */
+export type WorkflowGraph = WorkflowOutline;
 
 export interface RetryScope {
   /** The task's ancestors, nearest first. */
-  ancestors: Task[];
+  ancestors: OutlineTask[];
   /** Whether it has steps of its own. */
   hasChildren: boolean;
   /** The tasks that go back to PENDING with it (retryScope says which). */
@@ -31,7 +23,7 @@ const BY_DEPENDENCIES: readonly SkipCause[] = [
   'falseCondition',
 ];
 
-const skippedByDependencies = (t: Task) => {
+const skippedByDependencies = (t: OutlineTask) => {
   const cause = skipCause(t.error);
   return (
     t.orchestrated &&
@@ -41,7 +33,7 @@ const skippedByDependencies = (t: Task) => {
   );
 };
 
-const broken = (t: Task) => t.orchestrated && RETRYABLE.includes(t.status);
+const broken = (t: OutlineTask) => t.orchestrated && RETRYABLE.includes(t.status);
 
 /**
  * What retrying the task `id` of a workflow touches: its ancestors (those FAILED or CANCELLED
@@ -74,10 +66,10 @@ export function retryScope(workflow: WorkflowGraph, id: string): RetryScope {
     }
   }
   const task = (tid: string) => byId.get(tid)!;
-  const below = (root: string): Task[] =>
+  const below = (root: string): OutlineTask[] =>
     (children.get(root) ?? []).flatMap((c) => [task(c), ...below(c)]);
 
-  const ancestors: Task[] = [];
+  const ancestors: OutlineTask[] = [];
   for (let p = parentOf.get(id); p !== undefined; p = parentOf.get(p)) ancestors.push(task(p));
   const reopened = ancestors.filter((a) => RETRYABLE.includes(a.status));
   const fixed = new Set([id, ...reopened.map((a) => a.id)]);
@@ -96,7 +88,7 @@ export function retryScope(workflow: WorkflowGraph, id: string): RetryScope {
   const gather = (held: Set<string>): Set<string> => {
     const back = new Set<string>();
     const queue = [...fixed];
-    const bring = (t: Task) => {
+    const bring = (t: OutlineTask) => {
       if (fixed.has(t.id) || back.has(t.id)) return;
       back.add(t.id);
       queue.push(t.id);

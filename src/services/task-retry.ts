@@ -1,7 +1,7 @@
 import { lockAncestors, reopenTasks, type Reopen } from '../../graph/retry.repository.js';
 import type { Tx } from '../../graph/cypher.js';
-import { workflowOf } from '../../graph/workflow.repository.js';
-import { BadInputError } from '../domain/errors.js';
+import { workflowOutline } from '../../graph/workflow.repository.js';
+import { BadInputError, NotFoundError } from '../domain/errors.js';
 import { ApprovalDecision, TaskStatus, type Task } from '../domain/task.js';
 import { PLAN_WAITS } from '../../graph/agent-work.repository.js';
 import { RETRYABLE, retryScope } from './retry-scope.js';
@@ -30,7 +30,10 @@ export async function reopenForRetry(tx: Tx, task: Task): Promise<Task[]> {
   if (!task.orchestrated) return reopenTasks(tx, task.tenantId, [self(TaskStatus.PENDING)]);
 
   const rootId = await lockAncestors(tx, task.tenantId, task.id);
-  const scope = retryScope((await workflowOf(tx, task.tenantId, rootId))!, task.id);
+  const workflow = await workflowOutline(tx, task.tenantId, rootId);
+  // Under the locks it cannot vanish; should it have, the answer is that, not an internal error.
+  if (!workflow) throw new NotFoundError('Task', rootId);
+  const scope = retryScope(workflow, task.id);
   const finished = scope.ancestors.find(
     (a) => a.status === TaskStatus.COMPLETED || a.status === TaskStatus.SKIPPED,
   );
