@@ -54,8 +54,11 @@ export function retryScope(workflow: WorkflowGraph, id: string): RetryScope {
   const children = new Map<string, string[]>();
   const dependsOn = new Map<string, string[]>();
   const dependants = new Map<string, string[]>();
-  const add = (m: Map<string, string[]>, k: string, v: string) =>
-    m.set(k, [...(m.get(k) ?? []), v]);
+  const add = (m: Map<string, string[]>, k: string, v: string) => {
+    const list = m.get(k);
+    if (list) list.push(v);
+    else m.set(k, [v]);
+  };
   for (const e of workflow.edges) {
     if (e.type === 'SUBTASK_OF') {
       parentOf.set(e.from, e.to);
@@ -66,8 +69,20 @@ export function retryScope(workflow: WorkflowGraph, id: string): RetryScope {
     }
   }
   const task = (tid: string) => byId.get(tid)!;
-  const below = (root: string): OutlineTask[] =>
-    (children.get(root) ?? []).flatMap((c) => [task(c), ...below(c)]);
+  // Asked for each dependant in every round below: each subtree is walked once.
+  const subtrees = new Map<string, OutlineTask[]>();
+  const below = (root: string): OutlineTask[] => {
+    let found = subtrees.get(root);
+    if (!found) {
+      found = [];
+      for (const c of children.get(root) ?? []) {
+        found.push(task(c));
+        for (const t of below(c)) found.push(t);
+      }
+      subtrees.set(root, found);
+    }
+    return found;
+  };
 
   const ancestors: OutlineTask[] = [];
   for (let p = parentOf.get(id); p !== undefined; p = parentOf.get(p)) ancestors.push(task(p));
