@@ -22,15 +22,24 @@ afterAll(() => server?.stop());
 
 type Answer = { errors?: { message: string; extensions: { code: string } }[] };
 
-for (const op of ['promoteAgentVersion', 'rollbackAgentVersion'] as const) {
-  it(`${op} of a candidate rolled back while it waited says it is ROLLED_BACK now`, async () => {
-    const agent = await createAgent(server, `Raced ${op}`, { systemPrompt: 'first' });
+// The canary rolls a candidate back under the version's lock alone (the request then waits at
+// its move, having read CANDIDATE); a person's rollback, under the agent's lock too (the request
+// waits before it reads).
+const RACES = [
+  ['promoteAgentVersion', 'version'],
+  ['rollbackAgentVersion', 'version'],
+  ['promoteAgentVersion', 'agent'],
+  ['rollbackAgentVersion', 'agent'],
+] as const;
+
+for (const [op, lock] of RACES) {
+  it(`${op} of a candidate rolled back while it waited (${lock} lock) says it is ROLLED_BACK now`, async () => {
+    const agent = await createAgent(server, `Raced ${op} ${lock}`, { systemPrompt: 'first' });
     const candidate = await candidateOf(server, agent.id, 'second');
     let answer: Promise<unknown> | undefined;
-    // The canary rolls the candidate back under the agent's lock and holds it until it commits;
-    // the person's request, which may have read it as CANDIDATE, starts meanwhile.
+    // The rollback holds its locks until it commits; the person's request starts meanwhile.
     await server.graph.write(async (tx) => {
-      await lockAgent(tx, server.tenantId, agent.id);
+      if (lock === 'agent') await lockAgent(tx, server.tenantId, agent.id);
       const moved = await moveVersion(tx, {
         tenantId: server.tenantId,
         versionId: candidate!.id,
