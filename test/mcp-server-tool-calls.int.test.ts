@@ -76,6 +76,17 @@ describe('held tool calls, decided over MCP', { timeout: 3 * WORKFLOW_MS }, () =
             });
             expect(refused.isError).toBe(true);
             expect(text(refused)).toMatch(/^FORBIDDEN: /);
+            // A blank comment is no comment (as for a step), not a blank reason refused: what
+            // is refused here is the arguments, and the call still waits.
+            const unfit = await call(admin, 'approve', {
+              taskId: step.id,
+              what: 'TOOL_CALL',
+              callId: held.callId,
+              args: 'not JSON',
+              comment: ' ',
+            });
+            expect(unfit.isError).toBe(true);
+            expect(text(unfit)).toMatch(/^BAD_USER_INPUT: args /);
           }
           const res = approve
             ? await call(admin, 'approve', {

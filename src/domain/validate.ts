@@ -16,7 +16,7 @@ export const LIMITS = {
   dependencies: 100,
   batch: 100,
   search: 500,
-  /** A rejection's reason: a model reads it in its prompt. */
+  /** A decision's reason or note: a model reads a rejection's in its prompt. */
   reason: 10_000,
 } as const;
 

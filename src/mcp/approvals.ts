@@ -77,19 +77,24 @@ export function registerApprovalTools(tool: DefineTool, ctx: ToolContext): void 
           .max(100_000)
           .optional()
           .describe('TOOL_CALL: run the call with these arguments instead (a JSON object)'),
-        comment: z.string().max(2_000).optional().describe('Recorded with the decision (STEP)'),
+        comment: z
+          .string()
+          .max(LIMITS.reason)
+          .optional()
+          .describe('Recorded with the decision (STEP, TOOL_CALL); a blank one is none'),
       },
       output: decision,
       readOnly: false,
     },
-    async ({ taskId, what, callId, args, comment }) => {
+    async ({ taskId, what, callId, args, comment: typed }) => {
+      const comment = typed?.trim() || null;
       if (what === 'TOOL_CALL') {
         const decided = await decideCall(
           taskId,
           callId,
           args ? 'EDIT' : 'APPROVE',
           args ?? null,
-          comment ?? null,
+          comment,
         );
         return { value: decided, ids: [taskId] };
       }
@@ -100,7 +105,7 @@ export function registerApprovalTools(tool: DefineTool, ctx: ToolContext): void 
           : (
               await ctx.run<{ approveTask: Structured }>(DOCUMENTS.approveTask, {
                 id: taskId,
-                comment: comment ?? null,
+                comment,
               })
             ).approveTask;
       return { value: data, ids: [taskId] };
