@@ -139,15 +139,18 @@ export function performanceQuery(
           AND r.endedAt >= datetime({epochMillis: $sinceMs})
           AND r.endedAt < datetime({epochMillis: $untilMs})
         WITH r, r.status IN $ended AS counted
-        CALL (r) { ${effectiveEvaluation('r')} }
+        // Only a run with an outcome is judged in the figures: the others' is not read.
+        OPTIONAL CALL (r, counted) {
+          WITH r WHERE counted
+          ${effectiveEvaluation('r')}
+        }
         CALL (r) {
           OPTIONAL MATCH (r)-[:CALLED]->(c:LLMCall)
           RETURN coalesce(sum(c.costUsd), 0.0) AS cost
         }
         RETURN collect({bucket: (r.endedAt.epochMillis - $sinceMs) / $bucketMs, counted: counted,
                         latencyMs: CASE WHEN counted THEN r.latencyMs END,
-                        score: CASE WHEN counted THEN score END,
-                        verdict: CASE WHEN counted THEN verdict END, cost: cost}) AS list
+                        score: score, verdict: verdict, cost: cost}) AS list
       }
       CALL (list) {
         UNWIND list AS x
