@@ -1,12 +1,13 @@
 import neo4j from 'neo4j-driver';
 import type { Agent } from '../src/domain/agent.js';
-import type { Conversation, Message, MessageKind, MessageLinks } from '../src/domain/message.js';
 import {
-  CONVERSATION_MESSAGES,
-  encodeCursor,
-  type Page,
-  type PageRequest,
-} from '../src/domain/page.js';
+  conversationMessages,
+  type Conversation,
+  type Message,
+  type MessageKind,
+  type MessageLinks,
+} from '../src/domain/message.js';
+import { encodeCursor, type Page, type PageRequest } from '../src/domain/page.js';
 import type { CypherQuery, Tx } from './cypher.js';
 import { fulltextNodes, luceneQuery, tenantLuceneQuery } from './fulltext.js';
 import { toAgent, toConversation, toMessage } from './mappers.js';
@@ -230,7 +231,10 @@ export async function messagesOfConversations(
     pages.set(row.conversationId, {
       items: messages.slice(0, page.first).map((node) => ({
         node,
-        cursor: encodeCursor({ value: String(node.seq), id: node.id }, CONVERSATION_MESSAGES),
+        cursor: encodeCursor(
+          { value: String(node.seq), id: node.id },
+          conversationMessages(row.conversationId),
+        ),
       })),
       hasNextPage: messages.length > page.first,
     });

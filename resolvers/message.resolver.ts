@@ -160,7 +160,7 @@ export class ConversationResolver {
     @Ctx() ctx: AppContext,
     @Args(() => PageArgs) { first, after }: PageArgs = {},
   ): Promise<MessageConnection> {
-    const page = seqPageRequest(first, after);
+    const page = seqPageRequest(conversation.id, first, after);
     const loader = ctx.loaders.keyed('conversationMessages', page, () =>
       ctx.loaders.messages.conversationPages(page),
     );

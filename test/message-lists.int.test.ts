@@ -98,6 +98,38 @@ describe('messages', () => {
     expect(newest.data?.messages.nodes.map((m) => m.id)).toEqual([sent[6], sent[5]]);
   });
 
+  it('refuses a cursor of one conversation’s messages on another’s', async () => {
+    // Both lists order by seq: a cursor taken across would quietly skip the other's first ones.
+    const [one, two] = [await newConversation('Cursor one'), await newConversation('Cursor two')];
+    for (const conversationId of [one, two, two, two])
+      await send({ content: 'hello', toAgentIds: [cy], conversationId });
+    const Page = graphql(`
+      query MsgConversationPage($id: ID!, $after: String) {
+        conversation(id: $id) {
+          messages(first: 1, after: $after) {
+            nodes {
+              id
+            }
+            pageInfo {
+              endCursor
+            }
+          }
+        }
+      }
+    `);
+    const first = await server.gql(Page, { id: one });
+    const cursor = first.data!.conversation.messages.pageInfo.endCursor!;
+    const own = await server.gql(Page, { id: two });
+    const next = await server.gql(Page, {
+      id: two,
+      after: own.data!.conversation.messages.pageInfo.endCursor,
+    });
+    expect(next.errors).toBeUndefined();
+    const across = await server.gql(Page, { id: two, after: cursor });
+    expect(across.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(across.errors?.[0]?.message).toMatch(/^after is not a cursor of this list/);
+  });
+
   it('filters by kind, agent, conversation, task and text', async () => {
     const conversationId = await newConversation('Filters');
     const question = await send({

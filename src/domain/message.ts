@@ -73,13 +73,21 @@ export interface SeqPageRequest {
   afterSeq: number;
 }
 
+/** What a conversation's message cursors are signed for: its list, of that conversation. */
+export const conversationMessages = (conversationId: string) =>
+  `${CONVERSATION_MESSAGES}@${conversationId}`;
+
 /**
  * Validates first/after for a conversation's messages. Its cursors carry the seq; a cursor of
- * another list is refused with BAD_USER_INPUT.
+ * another list, another conversation's too, is refused with BAD_USER_INPUT.
  */
-export function seqPageRequest(first?: number | null, after?: string | null): SeqPageRequest {
+export function seqPageRequest(
+  conversationId: string,
+  first?: number | null,
+  after?: string | null,
+): SeqPageRequest {
   const page = pageRequest({ first, after });
-  const cursor = page.after && checkCursor(page.after, CONVERSATION_MESSAGES);
+  const cursor = page.after && checkCursor(page.after, conversationMessages(conversationId));
   const afterSeq = cursor ? Number(cursor.value) : 0;
   if (!Number.isSafeInteger(afterSeq) || afterSeq < 0) {
     throw new BadInputError(
