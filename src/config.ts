@@ -196,14 +196,19 @@ export class ConfigError extends Error {}
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // Empty strings count as unset, as in most .env tooling.
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
-  const parsed = envSchema.safeParse(present);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const name = String(issue.path[0]);
+  const refuse = (name: string, contract: string): never => {
     const secret = /KEY|PASSWORD|SECRET|REDIS_URL/.test(name); // a URL may hold a password
     const got =
       present[name] === undefined ? 'nothing' : secret ? 'a value' : JSON.stringify(present[name]);
-    throw new ConfigError(`Invalid environment: ${name} ${issue.message}, but got ${got}`);
+    throw new ConfigError(`Invalid environment: ${name} ${contract}, but got ${got}`);
+  };
+  // Spaces coerce to the number 0: BUDGET_TENANT_USD=" " was a budget that refused every call.
+  const blank = Object.keys(envSchema.shape).find((name) => present[name]?.trim() === '');
+  if (blank) refuse(blank, 'must not be only spaces (unset it for the default)');
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    return refuse(String(issue.path[0]), issue.message);
   }
   const e = parsed.data;
   if (e.NODE_ENV === 'production' && !e.ADMIN_API_KEY) {

@@ -71,4 +71,17 @@ describe('loadConfig', () => {
   it('treats empty variables as unset', () => {
     expect(loadConfig({ PORT: '', NEO4J_URI: '' }).port).toBe(4000);
   });
+
+  it('refuses a value of only spaces rather than reading it as 0 (a budget of nothing)', () => {
+    expect(() => loadConfig({ BUDGET_TENANT_USD: '  ' })).toThrow(
+      /^Invalid environment: BUDGET_TENANT_USD must not be only spaces \(unset it for the default\), but got "  "$/,
+    );
+    expect(() => loadConfig({ BUDGET_TASK_TOKENS: ' ' })).toThrow(/BUDGET_TASK_TOKENS must not/);
+    expect(() => loadConfig({ LLM_MAX_RETRIES: '\t' })).toThrow(/LLM_MAX_RETRIES must not/);
+    expect(() => loadConfig({ OPENAI_API_KEY: ' ' })).toThrow(
+      /^Invalid environment: OPENAI_API_KEY must not be only spaces .*, but got a value$/,
+    );
+    // Variables the platform does not read are none of its business.
+    expect(loadConfig({ SOME_OTHER_TOOL: ' ' }).port).toBe(4000);
+  });
 });

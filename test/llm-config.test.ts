@@ -155,6 +155,23 @@ describe('LLM configuration', () => {
     expect(() => loadConfig({ LLM_PRICES: '{"m": {"input": 1}}' })).toThrow(
       /"m" needs non-negative/,
     );
+    for (const cached of ['-1', '"x"', 'null']) {
+      const bad = `{"m": {"input": 1, "output": 2, "cachedInput": ${cached}}}`;
+      expect(() => loadConfig({ LLM_PRICES: bad })).toThrow(/"m" needs .*"cachedInput"/);
+    }
+    const good = '{"m": {"input": 1, "output": 2, "cachedInput": 0.25}}';
+    expect(loadConfig({ LLM_PRICES: good }).llm.prices.m).toEqual({
+      input: 1,
+      output: 2,
+      cachedInput: 0.25,
+    });
+  });
+
+  it('refuses an LLM_TIMEOUT_MS no timer holds, which timed every call out at once', () => {
+    expect(() => loadConfig({ LLM_TIMEOUT_MS: '3000000000' })).toThrow(
+      /^Invalid environment: LLM_TIMEOUT_MS must be a whole number of milliseconds from 1000 to 2147483647, but got "3000000000"$/,
+    );
+    expect(loadConfig({ LLM_TIMEOUT_MS: '2147483647' }).llm.timeoutMs).toBe(2_147_483_647);
   });
 
   it('names the missing or bad variable and never echoes a key', () => {

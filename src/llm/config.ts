@@ -91,17 +91,25 @@ const prices = z
     const price = (n: unknown) => typeof n === 'number' && Number.isFinite(n) && n >= 0;
     for (const [model, entry] of Object.entries(value)) {
       const ok =
-        typeof entry === 'object' && entry !== null && price(entry.input) && price(entry.output);
+        typeof entry === 'object' &&
+        entry !== null &&
+        price(entry.input) &&
+        price(entry.output) &&
+        (!('cachedInput' in entry) || price(entry.cachedInput));
       if (!ok) {
         ctx.addIssue({
           code: 'custom',
-          message: `${PRICES_CONTRACT}; ${JSON.stringify(model)} needs non-negative numbers "input" and "output"`,
+          message: `${PRICES_CONTRACT}; ${JSON.stringify(model)} needs non-negative numbers "input" and "output" (and "cachedInput", if given)`,
         });
         return z.NEVER;
       }
     }
     return value as Record<string, { input: number; output: number }>;
   });
+
+/** The longest delay a Node.js timer holds (about 24.8 days). */
+const MAX_TIMER_MS = 2_147_483_647;
+const TIMEOUT_CONTRACT = `must be a whole number of milliseconds from 1000 to ${MAX_TIMER_MS}`;
 
 const modelName = z.string().trim().min(1, 'must be a model name').optional();
 
@@ -155,10 +163,12 @@ export const llmEnvSchema = z.object({
       error: 'must be one of auto, json_schema, function_calling, json_mode, prompt',
     })
     .default('auto'),
+  // Above 2^31 - 1 ms a timer fires at once: every call would time out.
   LLM_TIMEOUT_MS: z.coerce
-    .number({ error: 'must be a whole number of milliseconds, at least 1000' })
-    .int('must be a whole number of milliseconds, at least 1000')
-    .min(1000, 'must be a whole number of milliseconds, at least 1000')
+    .number({ error: TIMEOUT_CONTRACT })
+    .int(TIMEOUT_CONTRACT)
+    .min(1000, TIMEOUT_CONTRACT)
+    .max(MAX_TIMER_MS, TIMEOUT_CONTRACT)
     .optional(),
   LLM_MAX_RETRIES: z.coerce
     .number({ error: 'must be a whole number from 0 to 10' })
