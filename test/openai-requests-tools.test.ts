@@ -33,6 +33,12 @@ afterEach(async () => {
 
 const llmOf = (env?: Record<string, string>) => llmOn(scripted, env);
 
+/** Makes invoke() stream, as a step's token publisher does. */
+class Streams extends BaseCallbackHandler {
+  name = 'streams';
+  readonly lc_prefer_streaming = true;
+}
+
 describe('a tool call written as text', () => {
   const searched: string[] = [];
   const search = tool(
@@ -47,12 +53,6 @@ describe('a tool call written as text', () => {
     },
   );
   const written = '```json\n{"name": "search_knowledge", "arguments": {"query": "e-bikes"}}\n```';
-
-  /** Makes invoke() stream, as a step's token publisher does. */
-  class Streams extends BaseCallbackHandler {
-    name = 'streams';
-    readonly lc_prefer_streaming = true;
-  }
 
   it.each([
     ['streaming', true],
@@ -149,6 +149,25 @@ describe('a server without tool calling', () => {
     // The next step of the same model goes straight to the prompt.
     await run();
     expect(scripted.requests.slice(3).map((r) => !!r.tools)).toEqual([false, false]);
+  });
+  it.each([
+    ['streaming', true],
+    ['not streaming', false],
+  ])('gets its text call back once, not twice (%s)', async (_label, streaming) => {
+    replies = (req) => {
+      if (req.tools) return { status: 400, error: 'tools are not supported by this model' };
+      const done = req.messages.some((m) => text(m).startsWith('Result of search_knowledge'));
+      if (done) return { content: 'Sales grew 10%.' };
+      return { content: '```json\n{"name": "search_knowledge", "arguments": {"query": "x"}}\n```' };
+    };
+    const callbacks = streaming ? [new Streams()] : [];
+    await createAgent({
+      model: createChatModel({ purpose: 'execution' }, llmOf()),
+      tools: [search],
+    }).invoke({ messages: [new HumanMessage('How are e-bikes selling?')] }, { callbacks });
+    const said = scripted.requests.at(-1)!.messages.filter((m) => m.role === 'assistant');
+    expect(said).toHaveLength(1);
+    expect(text(said[0]).match(/search_knowledge/g)).toHaveLength(1);
   });
 });
 

@@ -6,12 +6,11 @@ import { ChatGenerationChunk, type ChatResult } from '@langchain/core/outputs';
 import { RunnableLambda, type Runnable } from '@langchain/core/runnables';
 import { isInteropZodSchema, type InteropZodType } from '@langchain/core/utils/types';
 import { ChatOpenAI, type ChatOpenAIFields } from '@langchain/openai';
-import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import type { StructuredOutputSetting } from './config.js';
 import { learnPromptedTools, promptsTools, refusesTools, toolsInPrompt } from './prompted-tools.js';
 import { invokeStructured } from './structured.js';
-import { textToolCalls, type TextToolCall } from './text-tool-calls.js';
+import { textCallId, textToolCalls, type TextToolCall } from './text-tool-calls.js';
 
 type Log = { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
 
@@ -82,7 +81,7 @@ export class PlatformChatOpenAI extends ChatOpenAI {
     if (calls.length === 0) return result;
     generation.message = new AIMessage({
       content: '',
-      tool_calls: calls.map((c) => ({ ...c, id: callId(), type: 'tool_call' as const })),
+      tool_calls: calls.map((c) => ({ ...c, id: textCallId(), type: 'tool_call' as const })),
       response_metadata: message.response_metadata,
       usage_metadata: message.usage_metadata,
       id: message.id,
@@ -124,7 +123,7 @@ export class PlatformChatOpenAI extends ChatOpenAI {
           type: 'tool_call_chunk' as const,
           name: c.name,
           args: JSON.stringify(c.args),
-          id: callId(),
+          id: textCallId(),
           index,
         })),
       }),
@@ -223,5 +222,3 @@ export class PlatformChatOpenAI extends ChatOpenAI {
     return explained;
   }
 }
-
-const callId = () => `call_text_${randomUUID().slice(0, 12)}`;

@@ -6,6 +6,8 @@ import {
   type BaseMessage,
 } from '@langchain/core/messages';
 
+import { isTextCall } from './text-tool-calls.js';
+
 type Log = { warn(obj: object, msg: string): void };
 
 /** Models (by `model at server`) found to refuse `tools`: their tools travel in the prompt. */
@@ -62,9 +64,10 @@ export function toolsInPrompt(messages: BaseMessage[], tools: readonly unknown[]
     }
     if (AIMessage.isInstance(m) && m.tool_calls?.length) {
       for (const c of m.tool_calls) if (c.id) names.set(c.id, c.name);
-      const calls = m.tool_calls.map(
-        (c) => `\`\`\`json\n${JSON.stringify({ name: c.name, arguments: c.args })}\n\`\`\``,
-      );
+      // A streamed text call is in m.text already: written again, the model saw two calls.
+      const calls = m.tool_calls
+        .filter((c) => !(m.text && isTextCall(c.id)))
+        .map((c) => `\`\`\`json\n${JSON.stringify({ name: c.name, arguments: c.args })}\n\`\`\``);
       return new AIMessage([m.text, ...calls].filter(Boolean).join('\n'));
     }
     if (ToolMessage.isInstance(m)) {

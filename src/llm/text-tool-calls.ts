@@ -1,3 +1,13 @@
+import { randomUUID } from 'node:crypto';
+
+const TEXT_CALL_ID = 'call_text_';
+
+/** The id of a tool call read from a model's text. */
+export const textCallId = (): string => `${TEXT_CALL_ID}${randomUUID().slice(0, 12)}`;
+
+/** True for a tool call read from a model's text (textCallId). */
+export const isTextCall = (id: string | undefined): boolean => !!id?.startsWith(TEXT_CALL_ID);
+
 /** A tool call a model wrote as text instead of sending it as a tool call. */
 export interface TextToolCall {
   name: string;
