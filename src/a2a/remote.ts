@@ -1,5 +1,14 @@
 import { AgentCard, Role, TaskState, type Message, type Task } from '@a2a-js/sdk';
-import { ClientFactory } from '@a2a-js/sdk/client';
+import {
+  ClientFactory,
+  ClientFactoryOptions,
+  JsonRpcTransportFactory,
+  RestTransportFactory,
+} from '@a2a-js/sdk/client';
+import {
+  fetchWithinOrigin,
+  unfollowedRedirect,
+} from '@modelcontextprotocol/sdk/shared/transport.js';
 import { AgentRole, type Agent, type RemoteAgent } from '../domain/agent.js';
 import { BadInputError } from '../domain/errors.js';
 import { ToolCallStatus, ToolServerTransport } from '../domain/tool-server.js';
@@ -80,10 +89,40 @@ export class RemoteAgentService {
   }
 }
 
+/** A redirect off the agent's origin: fixed by adding the agent at its new address. */
+class StrayRedirectError extends Error {}
+
+const followWithinOrigin = fetchWithinOrigin();
+/**
+ * fetch that follows a redirect only within the request's origin, as the MCP SDK does for MCP
+ * servers, and fails any other, naming its target: fetch would follow it with the body and
+ * every header but Authorization, to a host that neither the ADMIN nor the allow-list chose.
+ */
+const originFetch: typeof fetch = async (input, init) => {
+  const url = input instanceof Request ? input.url : input;
+  const res = await followWithinOrigin(url, init);
+  const stray = unfollowedRedirect(res, url);
+  if (!stray) return res;
+  await res.body?.cancel().catch(() => {});
+  throw new StrayRedirectError(
+    `${stray}: requests go only to the origin the agent was added with (add it again at its new address)`,
+  );
+};
+
+/** A2A clients whose requests never leave the agent's origin by a redirect. */
+const clients = new ClientFactory(
+  ClientFactoryOptions.createFrom(ClientFactoryOptions.default, {
+    transports: [
+      new JsonRpcTransportFactory({ fetchImpl: originFetch }),
+      new RestTransportFactory({ fetchImpl: originFetch }),
+    ],
+  }),
+);
+
 /** The agent card at `url`, or an error naming where it was looked for and why it failed. */
 async function readCard(url: string, signal?: AbortSignal): Promise<AgentCard> {
   const timeout = AbortSignal.timeout(CARD_TIMEOUT_MS);
-  return fetch(`${url}${CARD_PATH}`, {
+  return originFetch(`${url}${CARD_PATH}`, {
     signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
   })
     .then(async (res) => {
@@ -93,6 +132,7 @@ async function readCard(url: string, signal?: AbortSignal): Promise<AgentCard> {
     .catch((err: unknown) => {
       throw new Error(
         `could not read an A2A agent card at ${url}${CARD_PATH}: ${err instanceof Error ? err.message : String(err)}`,
+        { cause: err },
       );
     });
 }
@@ -156,7 +196,7 @@ export async function executeRemote(
       transient = false;
       throw new Error(strayCard(card, remote.url));
     }
-    const client = await new ClientFactory().createFromAgentCard({
+    const client = await clients.createFromAgentCard({
       ...card,
       supportedInterfaces: endpoints,
     });
@@ -179,6 +219,8 @@ export async function executeRemote(
   } catch (err) {
     if (step.signal.aborted) throw step.signal.reason;
     error = err instanceof Error ? err.message : String(err);
+    if (err instanceof StrayRedirectError || (err as Error).cause instanceof StrayRedirectError)
+      transient = false;
   }
   const truncated = result.length > RESULT_MAX_CHARS;
   await writeToolCall(rt, step, {
