@@ -133,6 +133,32 @@ describe('the platform as an A2A agent', { timeout: 2 * WORKFLOW_MS }, () => {
     expect(mine.data).toEqual({ task: { status: 'CANCELLED' } });
   });
 
+  it('refuses a VIEWER cancelling a task as GraphQL does, not as an internal error', async () => {
+    const sent = (await client.sendMessage(
+      send('A slow survey\nSurvey every tram maker.', true),
+      as(server.adminKey),
+    )) as Task;
+    const viewer = await server.keyFor(Role.VIEWER);
+    const res = await fetch(`${base}/a2a`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${viewer}`, 'a2a-version': '1.0' },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 7,
+        method: 'CancelTask',
+        params: { id: sent.id },
+      }),
+    });
+    const body = (await res.json()) as { error?: { code: number; message: string } };
+    expect(body.error).toMatchObject({
+      code: -32000,
+      message: 'FORBIDDEN: Mutation.cancelTask needs the OPERATOR role; this key has VIEWER',
+    });
+    const still = await client.getTask({ tenant: '', id: sent.id, historyLength: 0 }, as(viewer));
+    expect(still.status?.state).not.toBe(TaskState.TASK_STATE_CANCELED);
+    await client.cancelTask({ tenant: '', id: sent.id, metadata: undefined }, as(server.adminKey));
+  });
+
   it('refuses as GraphQL does: no key, a VIEWER sending a task', async () => {
     await expect(client.sendMessage(send('No key'))).rejects.toThrow(/401|UNAUTHENTICATED/);
     const viewer = await server.keyFor(Role.VIEWER);

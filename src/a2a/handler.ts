@@ -1,5 +1,6 @@
 import type { CancelTaskRequest, Task } from '@a2a-js/sdk';
 import { DefaultRequestHandler, type ServerCallContext } from '@a2a-js/sdk/server';
+import { JsonRpcTransportError } from '@a2a-js/sdk/errors';
 import { DOCUMENTS, OperationError } from '../mcp/operations.js';
 import { agentCard, skillsOf } from './card.js';
 import { callerOf } from './caller.js';
@@ -29,7 +30,7 @@ export class PlatformRequestHandler extends DefaultRequestHandler {
         const { agents } = await run<{ agents: { nodes: { capabilities: { name: string }[] }[] } }>(
           DOCUMENTS.agents,
           { first: 100 },
-        );
+        ).catch(asRefusal);
         return agentCard(
           reached,
           skillsOf(agents.nodes.flatMap((a) => a.capabilities.map((c) => c.name))),
@@ -47,9 +48,23 @@ export class PlatformRequestHandler extends DefaultRequestHandler {
         await callerOf(context).run(DOCUMENTS.cancelTask, { id: rootId });
       } catch (err) {
         // Ended meanwhile: the SDK says the task is not cancelable; a refusal is the caller's.
-        if (!(err instanceof OperationError) || err.code !== 'BAD_USER_INPUT') throw err;
+        if (!(err instanceof OperationError) || err.code !== 'BAD_USER_INPUT') asRefusal(err);
       }
     }
     return super.cancelTask(params, context);
   }
+}
+
+/**
+ * A GraphQL refusal (FORBIDDEN, LIMIT_EXCEEDED...) as the JSON-RPC error /a2a gives before
+ * JSON-RPC starts (json-rpc-route.ts): -32000 and `CODE: message`. The SDK would call it an
+ * internal error (-32603), as if the platform had failed rather than the caller been refused.
+ */
+function asRefusal(err: unknown): never {
+  if (!(err instanceof OperationError)) throw err;
+  throw new JsonRpcTransportError({
+    jsonrpc: '2.0',
+    id: null,
+    error: { code: -32000, message: `${err.code}: ${err.message}` },
+  });
 }
