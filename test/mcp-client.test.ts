@@ -11,7 +11,7 @@ import { argsProblem, withoutStack } from '../src/mcp-client/args.js';
 import { DEFAULT_MCP_CLIENT } from '../src/mcp-client/config.js';
 import { connectProblem } from '../src/mcp-client/pool.js';
 import { redactArgs } from '../src/mcp-client/record.js';
-import { resolveHeaders, seal, unseal } from '../src/mcp-client/secrets.js';
+import { resolveHeaders, seal, sealHeaders, unseal } from '../src/mcp-client/secrets.js';
 
 // Issue 16: the rules of outside MCP tools that need no server: annotations' defaults, sealed
 // headers, redaction, the allow-lists, configuration, and the offline model's choice of tools.
@@ -55,6 +55,39 @@ describe('sealed header values', () => {
     expect(() => resolveHeaders(server, { secretKey: null }, { MCP_HEADER_TEAM: 'red' })).toThrow(
       /MCP_SECRET_KEY/,
     );
+  });
+});
+
+describe('header values HTTP cannot send', () => {
+  // A value with a line break inside (or a character past U+00FF) was stored, and fetch's
+  // refusal quoted the value in lastError, which every key that reads toolServers sees.
+  const key = randomBytes(32);
+  const token = 'Bearer s3cret-token';
+  it('are refused when given, naming the header and not the value', () => {
+    for (const value of [`${token}\r\nX-Injected: 1`, `${token}\0`, `${token} ✓`]) {
+      expect(() => sealHeaders([{ name: 'Authorization', value }], key)).toThrow(
+        /^header Authorization: its value must be one line of visible characters/,
+      );
+      try {
+        sealHeaders([{ name: 'Authorization', value }], key);
+      } catch (err) {
+        expect((err as Error).message).not.toContain('s3cret');
+      }
+    }
+    // Around the value, spaces and line breaks are trimmed by fetch as it sends it: kept.
+    const around = sealHeaders([{ name: 'Authorization', value: ` ${token}\n` }], key);
+    expect(around.headers).toHaveLength(1);
+  });
+
+  it('fail when read from the environment, naming the variable and not the value', () => {
+    const server = {
+      headers: [{ name: 'X-Team', source: HeaderSource.ENV, envVar: 'MCP_HEADER_TEAM' }],
+      headersSealed: null,
+    };
+    const read = () =>
+      resolveHeaders(server, { secretKey: key }, { MCP_HEADER_TEAM: `${token}\nX: 1` });
+    expect(read).toThrow(/^header X-Team: the variable MCP_HEADER_TEAM holds a value HTTP cannot/);
+    expect(read).not.toThrow(/s3cret/);
   });
 });
 

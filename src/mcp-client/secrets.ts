@@ -41,9 +41,23 @@ export function resolveHeaders(
           ? `header ${h.name}: the variable ${h.envVar} is not set in this process`
           : `header ${h.name}: its sealed value cannot be opened (is MCP_SECRET_KEY the one it was stored with?)`,
       );
+    if (!sendable(value))
+      throw new Error(
+        `header ${h.name}: the variable ${h.envVar} holds a value HTTP cannot send (${UNSENDABLE})`,
+      );
     out[h.name] = value;
   }
   return out;
+}
+
+const UNSENDABLE = 'a line break or NUL inside it, or a character past U+00FF';
+
+/**
+ * Whether fetch can send `value` as a header: it trims spaces and line breaks around it, and
+ * refuses the rest of UNSENDABLE, quoting the value (a secret) in its error.
+ */
+function sendable(value: string): boolean {
+  return !/[\r\n\0]|[^\u0000-\u00ff]/.test(value.replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, ''));
 }
 
 /** A header as an ADMIN gives it: exactly one of a value (sealed) or a variable to read. */
@@ -79,6 +93,10 @@ export function sealHeaders(
         );
       headers.push({ name: h.name, source: HeaderSource.ENV, envVar: h.fromEnv });
     } else {
+      if (!sendable(h.value!))
+        throw new BadInputError(
+          `header ${h.name}: its value must be one line of visible characters, without ${UNSENDABLE}`,
+        );
       headers.push({ name: h.name, source: HeaderSource.ENCRYPTED, envVar: null });
       values[h.name] = h.value!;
     }
