@@ -1,8 +1,6 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { budgetedSpender } from './utils/budget-fixtures.js';
+import { expect, it } from 'vitest';
+import { budgetedSpender, spenderSuite } from './utils/budget-fixtures.js';
 import { byKey, startScheduler, waitForWorkflow } from './utils/engine.js';
-import { startScriptedOpenAI, type ScriptedOpenAI } from './utils/openai-server.js';
-import { startTestServer, type TestServer } from './utils/server.js';
 
 /**
  * agentPerformance and capabilityPerformance left out the model calls of every attempt that
@@ -10,38 +8,13 @@ import { startTestServer, type TestServer } from './utils/server.js';
  * INTERRUPTED, yet its calls were paid for. Such attempts are still no runs of the figures
  * (runs, success, latency), but their spend is now in costUsd and costPerSuccessUsd.
  */
-let server: TestServer;
-let scripted: ScriptedOpenAI;
-let agentId: string;
-
-beforeAll(async () => {
-  server = await startTestServer();
-  scripted = await startScriptedOpenAI(() => ({
-    content: 'spent',
-    usage: { prompt_tokens: 900, completion_tokens: 100 },
-  }));
-  const res = await server.gql(`mutation { createAgents(inputs: [
-    { name: "Payer", role: MASTER_OPERATOR, capabilities: [{ name: "sourcing" }] }
-  ]) { id } }`);
-  expect(res.errors).toBeUndefined();
-  agentId = (res.data as { createAgents: { id: string }[] }).createAgents[0]!.id;
-});
-
-afterAll(async () => {
-  await server?.stop();
-  await scripted?.close();
-});
-
-const gql = async <T>(query: string, variables: Record<string, unknown> = {}): Promise<T> => {
-  const res = await server.gql(query, variables as never);
-  expect(res.errors).toBeUndefined();
-  return res.data as T;
-};
+const suite = spenderSuite('Payer', 'sourcing', { prompt_tokens: 900, completion_tokens: 100 });
+const { gql } = suite;
 
 it('counts the spend of an attempt a budget interrupted in costUsd, not as a run', async () => {
   // Two calls an attempt: the first is paid for; the second's prompt alone (about 2,500
   // tokens) would pass the agent's 2,000, so it is refused whatever is booked by then.
-  const spend = budgetedSpender(server, scripted.baseURL, 2, (i) =>
+  const spend = budgetedSpender(suite.server, suite.scripted.baseURL, 2, (i) =>
     i === 1 ? 'call 1' : 'x'.repeat(10_000),
   );
   const plan = await gql<{ createTasks: { id: string }[] }>(`mutation { createTasks(inputs: [
@@ -52,18 +25,18 @@ it('counts the spend of an attempt a budget interrupted in costUsd, not as a run
   const rootId = plan.createTasks[0]!.id;
   const budget = `mutation($id: ID, $tokens: Int) {
     setBudget(scope: AGENT, id: $id, tokens: $tokens) { budget { tokens } } }`;
-  await gql(budget, { id: agentId, tokens: 2000 });
+  await gql(budget, { id: suite.agentId, tokens: 2000 });
   await gql(`mutation($id: ID!) { startWorkflow(taskId: $id) { id } }`, { id: rootId });
-  const scheduler = startScheduler(server, spend);
+  const scheduler = startScheduler(suite.server, spend);
   let stepId: string;
   try {
-    const waiting = await waitForWorkflow(server, rootId, (tasks) => {
+    const waiting = await waitForWorkflow(suite.server, rootId, (tasks) => {
       const step = byKey(tasks).spend!;
       return step.status === 'AWAITING_APPROVAL' && step.runs.length === 1;
     });
     expect(byKey(waiting).spend!.runs.map((r) => r.status)).toEqual(['INTERRUPTED']);
-    await gql(budget, { id: agentId, tokens: null });
-    const done = await waitForWorkflow(server, rootId, (tasks) =>
+    await gql(budget, { id: suite.agentId, tokens: null });
+    const done = await waitForWorkflow(suite.server, rootId, (tasks) =>
       ['COMPLETED', 'FAILED'].includes(byKey(tasks).root!.status),
     );
     expect(byKey(done).root!.status).toBe('COMPLETED');
@@ -94,7 +67,7 @@ it('counts the spend of an attempt a budget interrupted in costUsd, not as a run
         runs successes costUsd costPerSuccessUsd trend { runs costUsd }
       }
     }`,
-    { id: agentId },
+    { id: suite.agentId },
   );
   const r = (v: number) => Math.round(v * 1e10) / 1e10;
   expect(agentPerformance).toMatchObject({

@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { recordLLMCall } from '../graph/llm-call.repository.js';
-import { budgetedSpender } from './utils/budget-fixtures.js';
+import { budgetedSpender, spenderSuite } from './utils/budget-fixtures.js';
 import { byKey, startScheduler, waitForWorkflow } from './utils/engine.js';
-import { startScriptedOpenAI, type ScriptedOpenAI } from './utils/openai-server.js';
-import { startTestServer, type TestServer } from './utils/server.js';
 
 /**
  * A step a spent budget stops waits: nobody's fault in the step. However often a person tries
@@ -12,38 +10,13 @@ import { startTestServer, type TestServer } from './utils/server.js';
  * (no "attempt 4 of 3", no retries held against the task) and their runs are not the agent's
  * failures (agentPerformance), as setBudget's re-queue already did.
  */
-let server: TestServer;
-let scripted: ScriptedOpenAI;
-let agentId: string;
-
-beforeAll(async () => {
-  server = await startTestServer();
-  scripted = await startScriptedOpenAI(() => ({
-    content: 'spent',
-    usage: { prompt_tokens: 90, completion_tokens: 10 },
-  }));
-  const res = await server.gql(`mutation { createAgents(inputs: [
-    { name: "Spender", role: MASTER_OPERATOR, capabilities: [{ name: "research" }] }
-  ]) { id } }`);
-  expect(res.errors).toBeUndefined();
-  agentId = (res.data as { createAgents: { id: string }[] }).createAgents[0]!.id;
-});
-
-afterAll(async () => {
-  await server?.stop();
-  await scripted?.close();
-});
-
-const gql = async <T>(query: string, variables: Record<string, unknown> = {}): Promise<T> => {
-  const res = await server.gql(query, variables as never);
-  expect(res.errors).toBeUndefined();
-  return res.data as T;
-};
+const suite = spenderSuite('Spender', 'research', { prompt_tokens: 90, completion_tokens: 10 });
+const { gql } = suite;
 
 type Evaluated = { evaluations: { source: string; reasons: string[] }[] };
 
 it('does not count the attempts a spent budget refused, whoever tries the step again', async () => {
-  const spend = budgetedSpender(server, scripted.baseURL, 1);
+  const spend = budgetedSpender(suite.server, suite.scripted.baseURL, 1);
   const plan = await gql<{ createTasks: { id: string }[] }>(`mutation { createTasks(inputs: [
       { key: "root", title: "Held by its budget" },
       { key: "spend", title: "Spend", parentKey: "root", requiredCapabilities: ["research"] }
@@ -52,15 +25,15 @@ it('does not count the attempts a spent budget refused, whoever tries the step a
   await gql(
     `mutation($id: ID) { setBudget(scope: AGENT, id: $id, tokens: 0) { budget { tokens } } }`,
     {
-      id: agentId,
+      id: suite.agentId,
     },
   );
   await gql(`mutation($id: ID!) { startWorkflow(taskId: $id) { id } }`, { id: rootId });
-  const scheduler = startScheduler(server, spend);
+  const scheduler = startScheduler(suite.server, spend);
   let stepId: string;
   try {
     const refusedRuns = (n: number) =>
-      waitForWorkflow(server, rootId, (tasks) => {
+      waitForWorkflow(suite.server, rootId, (tasks) => {
         const step = byKey(tasks).spend!;
         return step.status === 'AWAITING_APPROVAL' && step.runs.length === n;
       });
@@ -78,10 +51,10 @@ it('does not count the attempts a spent budget refused, whoever tries the step a
     await gql(
       `mutation($id: ID) { setBudget(scope: AGENT, id: $id, tokens: null) { budget { tokens } } }`,
       {
-        id: agentId,
+        id: suite.agentId,
       },
     );
-    const done = await waitForWorkflow(server, rootId, (tasks) =>
+    const done = await waitForWorkflow(suite.server, rootId, (tasks) =>
       ['COMPLETED', 'FAILED'].includes(byKey(tasks).root!.status),
     );
     expect(byKey(done).root!.status).toBe('COMPLETED');
@@ -106,28 +79,28 @@ it('does not count the attempts a spent budget refused, whoever tries the step a
   // The agent's record holds its one real run, not the four the budget stopped.
   const perf = await gql<{ agentPerformance: { runs: number } }>(
     `query($id: ID!) { agentPerformance(agentId: $id) { runs } }`,
-    { id: agentId },
+    { id: suite.agentId },
   );
   expect(perf.agentPerformance).toEqual({ runs: 1 });
 });
 
 it('marks a call recorded after a budget stopped its attempt abandoned, as the calls before it', async () => {
   const [budgetRun, heldRun] = [randomUUID(), randomUUID()];
-  await server.graph.write((tx) =>
+  await suite.server.graph.write((tx) =>
     tx.run({
       cypher: `CREATE (:Run {id: $budgetRun, tenantId: $tenantId, status: 'INTERRUPTED',
                              error: 'BUDGET_EXCEEDED: the task budget of 1 tokens …'}),
                       (:Run {id: $heldRun, tenantId: $tenantId, status: 'INTERRUPTED',
                              error: 'waiting for a person to decide 1 tool call(s)'})`,
-      params: { budgetRun, heldRun, tenantId: server.tenantId },
+      params: { budgetRun, heldRun, tenantId: suite.server.tenantId },
     }),
   );
   // A parallel call (ask_agent's, say) that answered after the attempt had ended.
   for (const runId of [budgetRun, heldRun]) {
-    await server.graph.write((tx) =>
+    await suite.server.graph.write((tx) =>
       recordLLMCall(tx, {
         id: `late-${runId}`,
-        tenantId: server.tenantId,
+        tenantId: suite.server.tenantId,
         provider: 'openai',
         model: 'gpt-4o-mini',
         responseModel: null,
@@ -146,16 +119,19 @@ it('marks a call recorded after a budget stopped its attempt abandoned, as the c
       }),
     );
   }
-  const abandoned = await server.graph.read((tx) =>
+  const abandoned = await suite.server.graph.read((tx) =>
     tx.run<{ runId: string; abandoned: boolean | null }>({
       cypher: `MATCH (c:LLMCall) WHERE c.id IN $ids RETURN c.runId AS runId, c.abandoned AS abandoned`,
       params: { ids: [`late-${budgetRun}`, `late-${heldRun}`] },
     }),
   );
   // Nor is an interrupted attempt rated: it has no outcome, and the message says which have.
-  const rated = await server.gql(`mutation($id: ID!) { rateRun(runId: $id, score: 0.1) { id } }`, {
-    id: budgetRun,
-  } as never);
+  const rated = await suite.server.gql(
+    `mutation($id: ID!) { rateRun(runId: $id, score: 0.1) { id } }`,
+    {
+      id: budgetRun,
+    } as never,
+  );
   expect(rated.errors?.[0]?.message).toBe(
     'A run can be rated once it has ended with an outcome (SUCCEEDED, FAILED, CANCELLED, ABORTED or ABANDONED), but this one is INTERRUPTED',
   );
