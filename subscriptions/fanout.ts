@@ -165,6 +165,10 @@ function subscriber(
   replay(history: () => unknown[] | Promise<unknown[]>): void;
 } {
   const buffer: unknown[] = [];
+  // The replayed events at the buffer's head: bounded by what the bus keeps (its replay size),
+  // so they do not count against `max`, which bounds the live events a slow client lets pile
+  // up; counted, a resume that missed more than `max` ended at once, and again each retry.
+  let replayLeft = 0;
   let waiting: Waiter | null = null;
   let failure: unknown = null;
   let done = false;
@@ -184,6 +188,7 @@ function subscriber(
     done = true;
     registry.remove(sub);
     buffer.length = 0;
+    replayLeft = 0;
     held = null;
     waiting?.resolve({ value: undefined, done: true });
     waiting = null;
@@ -196,14 +201,15 @@ function subscriber(
     if (waiter) waiter.reject(err);
     else failure = err;
   };
-  const push = (event: unknown) => {
+  const push = (event: unknown, replay = false) => {
     if (waiting) {
       waiting.resolve({ value: event, done: false });
       waiting = null;
-    } else if (buffer.length >= max) {
+    } else if (!replay && buffer.length - replayLeft >= max) {
       fail(subscriberOverflow(max));
     } else {
       buffer.push(event);
+      if (replay) replayLeft += 1;
     }
   };
   const accepts = (event: unknown) => {
@@ -238,7 +244,7 @@ function subscriber(
         held = null;
         for (const event of events) {
           replayedUpTo = eventIdOf(event) ?? replayedUpTo;
-          if (!done && accepts(event)) push(event);
+          if (!done && accepts(event)) push(event, true);
         }
         for (const event of live) if (!done && !replayed(event) && accepts(event)) push(event);
       };
@@ -251,7 +257,10 @@ function subscriber(
       }
     },
     next(): Promise<IteratorResult<unknown>> {
-      if (buffer.length > 0) return Promise.resolve({ value: buffer.shift(), done: false });
+      if (buffer.length > 0) {
+        if (replayLeft > 0) replayLeft -= 1;
+        return Promise.resolve({ value: buffer.shift(), done: false });
+      }
       if (failure !== null) {
         const err = failure;
         failure = null;

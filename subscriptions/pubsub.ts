@@ -28,7 +28,8 @@ export interface SubscribeOptions {
   maxBuffered?: number;
   /**
    * Resume: first the events of this topic (and tenant, and filter) published after this id,
-   * then live ones. Needs `tenantId`. The replay counts against `maxBuffered`.
+   * then live ones. Needs `tenantId`. The replay (at most what the bus keeps) does not count
+   * against `maxBuffered`; live events that arrive meanwhile do.
    */
   after?: EventId | null;
 }

@@ -124,7 +124,7 @@ describe('in-process pub/sub', () => {
 });
 
 describe('in-process pub/sub: resuming', () => {
-  resumeContract(async ({ replayEvents }) => createInProcessPubSub({ replayEvents }));
+  resumeContract(async (opts) => createInProcessPubSub(opts));
 
   it('cannot replay from before it started: EVENT_TOO_OLD', async () => {
     const before = createInProcessPubSub();

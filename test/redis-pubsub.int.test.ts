@@ -17,8 +17,8 @@ const T = TOPICS.taskUpdated;
 
 describe.skipIf(!url)('Redis pub/sub (a real redis-server)', () => {
   describe('resuming', () => {
-    resumeContract(({ replayEvents }) =>
-      createRedisPubSub({ url: url!, logger, replayEvents, prefix: `test:${randomUUID()}:` }),
+    resumeContract((opts) =>
+      createRedisPubSub({ url: url!, logger, ...opts, prefix: `test:${randomUUID()}:` }),
     );
   });
 

@@ -3,8 +3,14 @@ import { eventIdOf } from '../../subscriptions/event-id.js';
 import type { PubSub, SubscribeOptions } from '../../subscriptions/pubsub.js';
 import { TOPICS } from '../../subscriptions/topics.js';
 
-/** Makes a pub/sub that keeps `replayEvents` per tenant stream; several share one bus. */
-export type MakePubSub = (opts: { replayEvents: number }) => Promise<PubSub>;
+/**
+ * Makes a pub/sub that keeps `replayEvents` per tenant stream and buffers `maxBufferedEvents`
+ * per subscriber (its default when absent); several share one bus.
+ */
+export type MakePubSub = (opts: {
+  replayEvents: number;
+  maxBufferedEvents?: number;
+}) => Promise<PubSub>;
 
 interface Note {
   tenantId: string;
@@ -17,8 +23,8 @@ interface Note {
  */
 export function resumeContract(make: MakePubSub): void {
   const made: PubSub[] = [];
-  const pubsub = async (replayEvents = 100) => {
-    const p = await make({ replayEvents });
+  const pubsub = async (replayEvents = 100, maxBufferedEvents?: number) => {
+    const p = await make({ replayEvents, maxBufferedEvents });
     made.push(p);
     return p;
   };
@@ -85,6 +91,43 @@ export function resumeContract(make: MakePubSub): void {
     expect(got.map((e) => e.n)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
   });
 
+  // A walk of 2026-12-06: with EVENT_REPLAY_EVENTS above WS_MAX_BUFFERED_EVENTS (or Redis's
+  // approximate trimming keeping a few more), resuming ended at once with LIMIT_EXCEEDED, and
+  // "subscribe again" gave the same answer: the replay filled the live events' buffer.
+  it('replays every kept event it missed, more than its buffer holds of live ones', async () => {
+    const p = await pubsub(50, 5);
+    const first = watch(p);
+    p.publish(T, { tenantId: 'a', n: 0 });
+    const [start] = await take(first, 1);
+    await first.return!();
+    for (let n = 1; n <= 20; n++) p.publish(T, { tenantId: 'a', n });
+    const resumed = watch(p, { after: eventIdOf(start)! });
+    expect((await take(resumed, 20)).map((e) => e.n)).toEqual(range(1, 20));
+    p.publish(T, { tenantId: 'a', n: 21 });
+    expect((await take(resumed, 1)).map((e) => e.n)).toEqual([21]);
+  });
+
+  it('still ends a resumed subscriber whose live events pass its buffer', async () => {
+    const p = await pubsub(50, 5);
+    const first = watch(p);
+    p.publish(T, { tenantId: 'a', n: 0 });
+    const [start] = await take(first, 1);
+    await first.return!();
+    for (let n = 1; n <= 20; n++) p.publish(T, { tenantId: 'a', n });
+    const resumed = watch(p, { after: eventIdOf(start)! });
+    await take(resumed, 1); // the replay has loaded; its other 19 wait unread
+    for (let n = 21; n <= 30; n++) p.publish(T, { tenantId: 'a', n });
+    await new Promise((r) => setTimeout(r, 200));
+    const got: number[] = [];
+    const ended = await (async () => {
+      for (;;) got.push(((await resumed.next()).value as Note).n);
+    })().catch((err: unknown) => err);
+    expect(ended).toMatchObject({
+      extensions: { code: 'LIMIT_EXCEEDED', limit: 'bufferedEvents' },
+    });
+    expect(got).toEqual([]); // its buffer is dropped with it
+  });
+
   it('refuses an id whose successors are no longer kept with EVENT_TOO_OLD', async () => {
     const p = await pubsub(10);
     const first = watch(p);
@@ -119,6 +162,9 @@ export function resumeContract(make: MakePubSub): void {
     expect(p.subscriberCount(T)).toBe(0);
   });
 }
+
+const range = (from: number, to: number) =>
+  Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 const byId = (a: string, b: string) => {
   const [am, as] = a.split('-').map(Number) as [number, number];
