@@ -1,4 +1,4 @@
-import { AppError } from '../src/domain/errors.js';
+import { AppError, echoedId } from '../src/domain/errors.js';
 
 /**
  * Every published event has an id, `<ms>-<seq>`: the shape of a Redis stream id. Ids of one
@@ -81,10 +81,11 @@ export class BadEventIdError extends AppError {
   readonly extensions: Record<string, unknown>;
 
   constructor(after: string) {
+    const shown = echoedId(after);
     super(
       'BAD_USER_INPUT',
-      `"${after}" is not an event id: pass the extensions.eventId of a result this server sent`,
-      { after },
+      `"${shown}" is not an event id: pass the extensions.eventId of a result this server sent`,
+      { after: shown },
     );
     this.extensions = { ...this.details, code: this.code };
   }

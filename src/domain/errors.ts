@@ -22,9 +22,14 @@ export class BadInputError extends AppError {
 /** How much of an id an error repeats: a 200 KB "id" is not sent back twice. */
 const ID_ECHO = 100;
 
+/** An id as an error repeats it: its start and its length when it is longer than ID_ECHO. */
+export function echoedId(id: string): string {
+  return id.length > ID_ECHO ? `${id.slice(0, ID_ECHO)}… (${id.length} characters)` : id;
+}
+
 export class NotFoundError extends AppError {
   constructor(what: string, id: string) {
-    const shown = id.length > ID_ECHO ? `${id.slice(0, ID_ECHO)}… (${id.length} characters)` : id;
+    const shown = echoedId(id);
     super('NOT_FOUND', `${what} "${shown}" does not exist`, { id: shown });
   }
 }

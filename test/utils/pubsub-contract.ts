@@ -161,6 +161,19 @@ export function resumeContract(make: MakePubSub): void {
     );
     expect(p.subscriberCount(T)).toBe(0);
   });
+
+  // A walk of 2026-12-06: a 100 KB `after` came back twice (message and extensions), 200 KB.
+  it('repeats only the start of a huge `after` in its refusal', async () => {
+    const p = await pubsub();
+    let refusal: { message: string; extensions: Record<string, unknown> } | undefined;
+    try {
+      watch(p, { after: 'x'.repeat(100_000) });
+    } catch (err) {
+      refusal = err as typeof refusal;
+    }
+    expect(refusal?.message).toContain('… (100000 characters)');
+    expect(JSON.stringify(refusal).length).toBeLessThan(1000);
+  });
 }
 
 const range = (from: number, to: number) =>
