@@ -1,4 +1,5 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { ApolloServerPlugin } from '@apollo/server';
 import {
   getOperationAST,
@@ -78,7 +79,13 @@ export function startWsServer<C>(opts: WsServerOptions<C>): {
   executions: SharedExecutions;
   dispose(): Promise<void>;
 } {
-  const wsServer = new WebSocketServer({ server: opts.httpServer, path: '/graphql' });
+  // Upgrades handed over by hand, not with `server`: ws re-emits the HTTP server's own errors (a
+  // taken PORT) on the WebSocket server, where graphql-ws printed them with their stack before
+  // start-up could say it in one line (startup-error.ts).
+  const wsServer = new WebSocketServer({ noServer: true, path: '/graphql' });
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+    wsServer.handleUpgrade(req, socket, head, (ws) => wsServer.emit('connection', ws, req));
+  opts.httpServer.on('upgrade', onUpgrade);
   const executions = new SharedExecutions();
   const principals = new WeakMap<WebSocket, Principal>();
   const socketsByKey = new Map<string, Set<WebSocket>>();
@@ -190,6 +197,7 @@ export function startWsServer<C>(opts: WsServerOptions<C>): {
   return {
     executions,
     async dispose() {
+      opts.httpServer.off('upgrade', onUpgrade);
       await revocations.stop();
       await cleanup.dispose();
     },
