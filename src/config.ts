@@ -1,6 +1,7 @@
 import { mcpClientEnvSchema, mcpClientFromEnv, type McpClientConfig } from './mcp-client/config.js';
 import path from 'node:path';
 import { metricsEnvSchema, metricsFromEnv, type MetricsConfig } from './metrics/config.js';
+import { tracingEnvSchema } from './tracing/config.js';
 import { z } from 'zod';
 import { limitsEnvSchema, limitsFromEnv, type LimitsConfig } from './limits/config.js';
 import {
@@ -105,6 +106,7 @@ export const envSchema = z.object({
   ...checkpointEnvSchema.shape,
   ...mcpClientEnvSchema.shape,
   ...metricsEnvSchema.shape,
+  ...tracingEnvSchema.shape,
 });
 
 export type Env = z.infer<typeof envSchema>;

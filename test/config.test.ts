@@ -68,6 +68,23 @@ describe('loadConfig', () => {
     );
   });
 
+  // A walk of 2026-12-06: "127.0.0.1:4318" (no scheme) or a mistyped protocol started, logged
+  // "Sending traces to 127.0.0.1:4318/v1/traces", and the SDK sent them to its default instead.
+  it('refuses an OTLP endpoint that is not an http(s) URL, and an unknown OTLP protocol', () => {
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: '127.0.0.1:4318' })).toThrow(
+      /^Invalid environment: OTEL_EXPORTER_OTLP_ENDPOINT must be an http:\/\/ or https:\/\/ URL.*"127\.0\.0\.1:4318"$/,
+    );
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'collector/v1' })).toThrow(
+      /OTEL_EXPORTER_OTLP_TRACES_ENDPOINT must be an http:\/\/ or https:\/\/ URL/,
+    );
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/xml' })).toThrow(
+      /OTEL_EXPORTER_OTLP_PROTOCOL must be http\/protobuf, http\/json or grpc.*"http\/xml"$/,
+    );
+    for (const endpoint of ['http://localhost:4318', 'https://cloud.langfuse.com/api/public/otel'])
+      expect(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint })).not.toThrow();
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' })).not.toThrow();
+  });
+
   it('treats empty variables as unset', () => {
     expect(loadConfig({ PORT: '', NEO4J_URI: '' }).port).toBe(4000);
   });

@@ -1,10 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { captureLogger } from './utils/log-capture.js';
-import { startTracing, tracesWanted } from '../src/tracing/setup.js';
+import { otlpEndpoint, startTracing, tracesWanted } from '../src/tracing/setup.js';
 import { contextOf, currentTraceparent, inSpan, traceIdOf } from '../src/tracing/tracer.js';
 import { trace } from '@opentelemetry/api';
 
 // This file's process starts no SDK: what every process does without OTEL_* variables.
+describe('the start-up line', () => {
+  it('names the URL the exporter posts to, a trailing slash or not', () => {
+    for (const base of ['http://127.0.0.1:4318', 'http://127.0.0.1:4318/'])
+      expect(otlpEndpoint({ OTEL_EXPORTER_OTLP_ENDPOINT: base })).toBe(
+        'http://127.0.0.1:4318/v1/traces',
+      );
+  });
+});
+
 describe('tracing, off', () => {
   it('is asked for by the standard OTLP variables only', () => {
     expect(tracesWanted({})).toBe(false);

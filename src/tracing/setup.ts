@@ -20,7 +20,9 @@ export function tracesWanted(env: NodeJS.ProcessEnv = process.env): boolean {
 
 /** Where traces go, for the start-up line. */
 export function otlpEndpoint(env: NodeJS.ProcessEnv = process.env): string {
-  return env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? `${env.OTEL_EXPORTER_OTLP_ENDPOINT}/v1/traces`;
+  // The exporter adds the path after one slash, however the base ends.
+  const base = env.OTEL_EXPORTER_OTLP_ENDPOINT?.replace(/\/+$/, '');
+  return env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? `${base}/v1/traces`;
 }
 
 /**
