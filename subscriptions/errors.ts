@@ -38,6 +38,6 @@ export function subscriberOverflow(max: number): SubscriptionLimitError {
   return new SubscriptionLimitError(
     'bufferedEvents',
     max,
-    `Subscription ended: more than ${max} events were waiting to be sent to this client; read events faster or narrow the subscription's arguments, then subscribe again`,
+    `Subscription ended: more than ${max} events were waiting to be sent to this client; read events faster or narrow the subscription's arguments, and subscribe again with "after" set to the last eventId you received to get what you missed`,
   );
 }

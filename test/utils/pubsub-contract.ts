@@ -107,6 +107,22 @@ export function resumeContract(make: MakePubSub): void {
     expect((await take(resumed, 1)).map((e) => e.n)).toEqual([21]);
   });
 
+  it('gives a subscriber ended for falling behind what it missed when it resumes', async () => {
+    const p = await pubsub(50, 3);
+    const slow = watch(p);
+    p.publish(T, { tenantId: 'a', n: 0 });
+    const [last] = await take(slow, 1);
+    for (let n = 1; n <= 10; n++) p.publish(T, { tenantId: 'a', n });
+    await new Promise((r) => setTimeout(r, 200)); // delivered, unread
+    const ended = await slow.next().then(
+      () => null,
+      (err: unknown) => err as Error,
+    );
+    expect(ended?.message).toMatch(/subscribe again with "after" set to the last eventId/);
+    const resumed = watch(p, { after: eventIdOf(last)! });
+    expect((await take(resumed, 10)).map((e) => e.n)).toEqual(range(1, 10));
+  });
+
   it('still ends a resumed subscriber whose live events pass its buffer', async () => {
     const p = await pubsub(50, 5);
     const first = watch(p);
