@@ -218,6 +218,27 @@ describe('a request that carries a traceparent', () => {
   });
 });
 
+// A walk of 2026-12-06: a 5,000-character operation name went whole into the span's name and
+// attribute of every such request, to whatever backend (metrics cut it at 64 characters).
+describe('a request with a huge operation name', () => {
+  it('names its span after the start of it, with its length', async () => {
+    const server = await startTestServer();
+    try {
+      const name = `Huge${'x'.repeat(5000)}`;
+      exporter.reset();
+      const res = await server.gql(`query ${name} { tasks(first: 1) { totalCount } }`);
+      expect(res.errors).toBeUndefined();
+      const operation = exporter
+        .getFinishedSpans()
+        .find((s) => s.attributes['graphql.operation.type'] === 'query')!;
+      expect(operation.name).toBe(`query Huge${'x'.repeat(96)}… (5004 characters)`);
+      expect(operation.attributes['graphql.operation.name']).toBe(operation.name.slice(6));
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
 describe('message content in GenAI spans', () => {
   it('is traced only when OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true', async () => {
     const llm = loadConfig({}).llm;

@@ -1,5 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { trace } from '@opentelemetry/api';
+import { echoedId } from '../domain/errors.js';
 
 /**
  * Names the request's span after its GraphQL operation, as the semantic conventions for
@@ -14,9 +15,11 @@ export function tracingPlugin<C extends object>(): ApolloServerPlugin<C> {
       return {
         async didResolveOperation({ operation, operationName }) {
           const type = operation?.operation ?? 'query';
-          span.updateName(operationName ? `${type} ${operationName}` : type);
+          // The client chooses the name: its start and length, not 100 KB in every span.
+          const name = operationName ? echoedId(operationName) : null;
+          span.updateName(name ? `${type} ${name}` : type);
           span.setAttribute('graphql.operation.type', type);
-          if (operationName) span.setAttribute('graphql.operation.name', operationName);
+          if (name) span.setAttribute('graphql.operation.name', name);
         },
       };
     },
