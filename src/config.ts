@@ -3,6 +3,7 @@ import path from 'node:path';
 import { metricsEnvSchema, metricsFromEnv, type MetricsConfig } from './metrics/config.js';
 import { tracingEnvSchema } from './tracing/config.js';
 import { z } from 'zod';
+import { timerMs } from './timer-ms.js';
 import { limitsEnvSchema, limitsFromEnv, type LimitsConfig } from './limits/config.js';
 import {
   checkpointEnvSchema,
@@ -76,18 +77,18 @@ export const envSchema = z.object({
   EVENT_REPLAY_EVENTS: z.coerce.number().int().min(0).max(1_000_000).default(1000),
   INSTANCE_CHECK: z.enum(['on', 'off']).default('on'),
   EVENT_RELAY: z.enum(['on', 'off']).default('on'),
-  EVENT_RELAY_AFTER_MS: z.coerce.number().int().min(100).max(3_600_000).default(10_000),
+  EVENT_RELAY_AFTER_MS: timerMs(100, 3_600_000).default(10_000),
   ENGINE: z.enum(['on', 'off']).default('on'),
   ENGINE_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
   ENGINE_AGENT_LIMIT: z.coerce.number().int().min(1).max(256).default(4),
   ENGINE_GLOBAL_LIMIT: z.coerce.number().int().min(1).default(10_000),
-  ENGINE_LEASE_MS: z.coerce.number().int().min(100).default(30_000),
-  ENGINE_POLL_MS: z.coerce.number().int().min(10).default(250),
+  ENGINE_LEASE_MS: timerMs(100).default(30_000),
+  ENGINE_POLL_MS: timerMs(10).default(250),
   ENGINE_DISPATCH: z.enum(['redis', 'neo4j'], { error: 'must be redis or neo4j' }).optional(),
-  ENGINE_QUEUE_POLL_MS: z.coerce.number().int().min(10).default(1_000),
-  ENGINE_STEP_TIMEOUT_MS: z.coerce.number().int().min(100).default(300_000),
+  ENGINE_QUEUE_POLL_MS: timerMs(10).default(1_000),
+  ENGINE_STEP_TIMEOUT_MS: timerMs(100).default(300_000),
   WORKER_NICE: z.coerce.number().int().min(0).max(19).default(10),
-  ECHO_DELAY_MS: z.coerce.number().int().min(0).default(0),
+  ECHO_DELAY_MS: timerMs(0).default(0),
   AUDIT_RETENTION_DAYS: z.coerce
     .number({ error: 'must be a whole number of days' })
     .int('must be a whole number of days')

@@ -102,3 +102,44 @@ describe('loadConfig', () => {
     expect(loadConfig({ SOME_OTHER_TOOL: ' ' }).port).toBe(4000);
   });
 });
+
+describe('millisecond variables', () => {
+  // Above 2^31 - 1 ms a Node.js timer fires at once: a step or request "timed out" at its start.
+  const timers: Array<[name: string, min: number]> = [
+    ['ENGINE_LEASE_MS', 100],
+    ['ENGINE_POLL_MS', 10],
+    ['ENGINE_QUEUE_POLL_MS', 10],
+    ['ENGINE_STEP_TIMEOUT_MS', 100],
+    ['ECHO_DELAY_MS', 0],
+    ['REQUEST_TIMEOUT_MS', 1],
+    ['REQUEST_HEADERS_TIMEOUT_MS', 1],
+    ['REQUEST_BODY_TIMEOUT_MS', 1],
+    ['MCP_CALL_TIMEOUT_MS', 100],
+    ['MCP_CONNECT_TIMEOUT_MS', 100],
+    ['EMBEDDINGS_TIMEOUT_MS', 1000],
+    ['LLM_TIMEOUT_MS', 1000],
+  ];
+
+  it.each(timers)('refuses a %s no timer holds, naming the limit', (name, min) => {
+    const contract = `must be a whole number of milliseconds from ${min} to 2147483647`;
+    expect(() => loadConfig({ [name]: '3000000000' })).toThrow(
+      `Invalid environment: ${name} ${contract}, but got "3000000000"`,
+    );
+    expect(() => loadConfig({ [name]: String(min - 1) })).toThrow(`${name} ${contract}`);
+    expect(() => loadConfig({ [name]: '2147483647' })).not.toThrow();
+  });
+
+  it('keeps the tighter limits some timers have, in the same words', () => {
+    for (const [name, min, max] of [
+      ['EVENT_RELAY_AFTER_MS', 100, 3_600_000],
+      ['EVOLUTION_INTERVAL_MS', 100, 86_400_000],
+      ['LLM_OFFLINE_DELAY_MS', 0, 600_000],
+      ['MEMORY_INGESTION_LEASE_MS', 1000, 1_000_000_000],
+    ] as const) {
+      expect(() => loadConfig({ [name]: String(max + 1) })).toThrow(
+        `Invalid environment: ${name} must be a whole number of milliseconds from ${min} to ${max}, but got "${max + 1}"`,
+      );
+      expect(() => loadConfig({ [name]: String(max) })).not.toThrow();
+    }
+  });
+});

@@ -220,7 +220,7 @@ describe('MCP client configuration', () => {
     for (const [name, value, says] of [
       ['MCP_STDIO_ALLOW', 'npx server', /JSON array/],
       ['MCP_SECRET_KEY', 'short', /32 random bytes/],
-      ['MCP_CALL_TIMEOUT_MS', '10', /at least 100/],
+      ['MCP_CALL_TIMEOUT_MS', '10', /from 100 to 2147483647/],
     ] as const) {
       let err: unknown;
       try {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { timerMs } from '../timer-ms.js';
 
 /** The learning loop's settings (issue 12); each part's own knobs sit beside it in this file. */
 export interface EvolutionConfig {
@@ -111,12 +112,7 @@ const share = (fallback: number) =>
 /** Spread into src/config.ts's env schema. */
 export const evolutionEnvSchema = z.object({
   EVOLUTION: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
-  EVOLUTION_INTERVAL_MS: z.coerce
-    .number({ error: 'must be a whole number of at least 100' })
-    .int('must be a whole number of at least 100')
-    .min(100, 'must be a whole number of at least 100')
-    .max(86_400_000, 'must be at most 86400000')
-    .default(DEFAULT_EVOLUTION.intervalMs),
+  EVOLUTION_INTERVAL_MS: timerMs(100, 86_400_000).default(DEFAULT_EVOLUTION.intervalMs),
   EVOLUTION_SKILL_MIN_TASKS: count(1, 1000, DEFAULT_EVOLUTION.skills.minFamilyTasks),
   EVOLUTION_SKILL_MIN_APPLIED: count(1, 10_000, DEFAULT_EVOLUTION.skills.minApplied),
   EVOLUTION_SPAWNING: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { timerMs } from '../timer-ms.js';
 
 /** The limits against abuse: every request (HTTP or graphql-ws) is held to these. */
 export interface LimitsConfig {
@@ -66,13 +67,13 @@ export const limitsEnvSchema = z.object({
   MAX_QUERY_ALIASES: positiveInt(DEFAULT_LIMITS.maxAliases),
   MAX_QUERY_TOKENS: positiveInt(DEFAULT_LIMITS.maxTokens),
   RATE_LIMIT_PER_MINUTE: positiveInt(DEFAULT_LIMITS.rateLimitPerMinute),
-  REQUEST_TIMEOUT_MS: positiveInt(DEFAULT_LIMITS.requestTimeoutMs),
+  REQUEST_TIMEOUT_MS: timerMs(1).default(DEFAULT_LIMITS.requestTimeoutMs),
   MAX_BODY_BYTES: positiveInt(DEFAULT_LIMITS.maxBodyBytes),
   WS_MAX_SUBSCRIPTIONS_PER_SOCKET: positiveInt(DEFAULT_LIMITS.maxSubscriptionsPerSocket),
   WS_MAX_SUBSCRIPTIONS_PER_KEY: positiveInt(DEFAULT_LIMITS.maxSubscriptionsPerKey),
   WS_MAX_BUFFERED_EVENTS: positiveInt(DEFAULT_LIMITS.maxBufferedEvents),
-  REQUEST_HEADERS_TIMEOUT_MS: positiveInt(DEFAULT_LIMITS.headersTimeoutMs),
-  REQUEST_BODY_TIMEOUT_MS: positiveInt(DEFAULT_LIMITS.bodyTimeoutMs),
+  REQUEST_HEADERS_TIMEOUT_MS: timerMs(1).default(DEFAULT_LIMITS.headersTimeoutMs),
+  REQUEST_BODY_TIMEOUT_MS: timerMs(1).default(DEFAULT_LIMITS.bodyTimeoutMs),
 });
 
 export type LimitsEnv = z.infer<typeof limitsEnvSchema>;

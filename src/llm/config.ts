@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { timerMs } from '../timer-ms.js';
 import { DEFAULT_PRICES, type PriceTable } from './pricing.js';
 import type { ModelRouting, Purpose } from './routing.js';
 
@@ -107,10 +108,6 @@ const prices = z
     return value as Record<string, { input: number; output: number }>;
   });
 
-/** The longest delay a Node.js timer holds (about 24.8 days). */
-const MAX_TIMER_MS = 2_147_483_647;
-const TIMEOUT_CONTRACT = `must be a whole number of milliseconds from 1000 to ${MAX_TIMER_MS}`;
-
 const modelName = z.string().trim().min(1, 'must be a model name').optional();
 
 const maxTokens = z.coerce
@@ -163,25 +160,14 @@ export const llmEnvSchema = z.object({
       error: 'must be one of auto, json_schema, function_calling, json_mode, prompt',
     })
     .default('auto'),
-  // Above 2^31 - 1 ms a timer fires at once: every call would time out.
-  LLM_TIMEOUT_MS: z.coerce
-    .number({ error: TIMEOUT_CONTRACT })
-    .int(TIMEOUT_CONTRACT)
-    .min(1000, TIMEOUT_CONTRACT)
-    .max(MAX_TIMER_MS, TIMEOUT_CONTRACT)
-    .optional(),
+  LLM_TIMEOUT_MS: timerMs(1000).optional(),
   LLM_MAX_RETRIES: z.coerce
     .number({ error: 'must be a whole number from 0 to 10' })
     .int('must be a whole number from 0 to 10')
     .min(0, 'must be a whole number from 0 to 10')
     .max(10, 'must be a whole number from 0 to 10')
     .default(0),
-  LLM_OFFLINE_DELAY_MS: z.coerce
-    .number({ error: 'must be a whole number of milliseconds from 0 to 600000' })
-    .int('must be a whole number of milliseconds from 0 to 600000')
-    .min(0, 'must be a whole number of milliseconds from 0 to 600000')
-    .max(600_000, 'must be a whole number of milliseconds from 0 to 600000')
-    .default(0),
+  LLM_OFFLINE_DELAY_MS: timerMs(0, 600_000).default(0),
   LLM_PRICES: prices.optional(),
 });
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { timerMs } from '../timer-ms.js';
 
 /** How agents reach outside MCP servers (issue 16): what may run, for how long, how much. */
 export interface McpClientConfig {
@@ -46,13 +47,6 @@ const StdioAllow = z.array(
   z.object({ command: z.string().min(1), args: z.array(z.string()).default([]) }),
 );
 
-const ms = (fallback: number) =>
-  z.coerce
-    .number({ error: 'must be a number of milliseconds' })
-    .int('must be a whole number of milliseconds')
-    .min(100, 'must be at least 100')
-    .default(fallback);
-
 export const mcpClientEnvSchema = z.object({
   MCP_STDIO_ALLOW: z
     .string()
@@ -73,8 +67,8 @@ export const mcpClientEnvSchema = z.object({
       'must be 32 random bytes in base64 (openssl rand -base64 32)',
     )
     .optional(),
-  MCP_CALL_TIMEOUT_MS: ms(DEFAULT_MCP_CLIENT.callTimeoutMs),
-  MCP_CONNECT_TIMEOUT_MS: ms(DEFAULT_MCP_CLIENT.connectTimeoutMs),
+  MCP_CALL_TIMEOUT_MS: timerMs(100).default(DEFAULT_MCP_CLIENT.callTimeoutMs),
+  MCP_CONNECT_TIMEOUT_MS: timerMs(100).default(DEFAULT_MCP_CLIENT.connectTimeoutMs),
   MCP_RESULT_MAX_CHARS: z.coerce
     .number({ error: 'must be a number of characters' })
     .int('must be a whole number of characters')

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { timerMs } from '../../timer-ms.js';
 import { defaultModelDir, LOCAL_MODEL_DIMENSIONS, LOCAL_MODEL_NAME } from './model-files.js';
 
 export type EmbeddingsProvider = 'local' | 'openai' | 'offline';
@@ -59,11 +60,7 @@ export const embeddingsEnvSchema = z.object({
     .max(4096, 'must be a whole number from 1 to 4096')
     .optional(),
   EMBEDDINGS_MODEL_DIR: z.string().min(1).optional(),
-  EMBEDDINGS_TIMEOUT_MS: z.coerce
-    .number({ error: 'must be a whole number of milliseconds, at least 1000' })
-    .int('must be a whole number of milliseconds, at least 1000')
-    .min(1000, 'must be a whole number of milliseconds, at least 1000')
-    .default(60_000),
+  EMBEDDINGS_TIMEOUT_MS: timerMs(1000).default(60_000),
 });
 
 export type EmbeddingsEnv = z.infer<typeof embeddingsEnvSchema>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { timerMs } from '../../timer-ms.js';
 
 /** The memory ingestion queue's settings (issue 11). */
 export interface IngestionConfig {
@@ -36,7 +37,7 @@ export const ingestionEnvSchema = z.object({
   MEMORY_INGESTION: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
   MEMORY_INGESTION_CONCURRENCY: positiveInt(DEFAULT_INGESTION.concurrency),
   MEMORY_INGESTION_MAX_ATTEMPTS: positiveInt(DEFAULT_INGESTION.maxAttempts),
-  MEMORY_INGESTION_LEASE_MS: positiveInt(DEFAULT_INGESTION.leaseMs, 1000),
+  MEMORY_INGESTION_LEASE_MS: timerMs(1000, 1_000_000_000).default(DEFAULT_INGESTION.leaseMs),
   MEMORY_ENTITY_SIMILARITY: z.coerce
     .number({ error: 'must be a number from 0 to 1' })
     .min(0, 'must be a number from 0 to 1')
