@@ -4,7 +4,9 @@ import { tool } from '@langchain/core/tools';
 import { createAgent } from 'langchain';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { runAgentLoop } from '../src/agents/checkpoint/resume.js';
 import { loadConfig } from '../src/config.js';
+import { isTransient, StepError } from '../src/engine/executor.js';
 import { createChatModel } from '../src/llm/models.js';
 import { type ChatRequest, type Reply, type ScriptedOpenAI } from './utils/openai-server.js';
 import {
@@ -207,5 +209,41 @@ describe('an aborted structured call', () => {
     controller.abort();
     expect(await call).toBe('AbortError');
     expect(scripted.requests).toHaveLength(1);
+  });
+});
+
+describe('a model that keeps calling tools', () => {
+  it("fails its step in the platform's words, not LangGraph's recursionLimit, as before", async () => {
+    let runs = 0;
+    const lookup = tool(
+      async () => {
+        runs++;
+        return 'Nothing new.';
+      },
+      { name: 'lookup', description: 'Look it up.', schema: z.object({ q: z.string() }) },
+    );
+    replies = () => ({ toolCalls: [{ name: 'lookup', args: { q: 'again' } }] });
+    const agent = createAgent({
+      model: createChatModel({ purpose: 'execution' }, llmOf()),
+      tools: [lookup],
+    });
+    const signal = new AbortController().signal;
+    const err = await runAgentLoop(
+      agent,
+      undefined,
+      { messages: [new HumanMessage('Find it.')] },
+      { signal, recursionLimit: 12, threadId: 'loop' },
+    ).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(runs).toBeGreaterThan(1);
+    expect(err).toBeInstanceOf(StepError);
+    expect((err as Error).message).toBe(
+      `the agent made ${runs} tool calls without giving an answer, and its loop was stopped ` +
+        'at its limit of 12 steps (model calls and rounds of tool calls)',
+    );
+    // Permanent, as LangGraph's own error was: the same model would loop again.
+    expect(isTransient(err)).toBe(false);
   });
 });
