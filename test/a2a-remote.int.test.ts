@@ -7,6 +7,7 @@ import { createAgentRuntime } from '../src/agents/runtime.js';
 import { loadConfig } from '../src/config.js';
 import { DEFAULT_MCP_CLIENT } from '../src/mcp-client/config.js';
 import { McpToolPool } from '../src/mcp-client/pool.js';
+import { startOversizedA2AAgent, type OversizedA2AAgent } from './utils/a2a-oversized-agent.js';
 import { startRemoteA2AAgent, type RemoteA2AAgent } from './utils/a2a-remote-agent.js';
 import { startScheduler } from './utils/engine.js';
 import { untilDone } from './utils/progress.js';
@@ -17,16 +18,20 @@ import { startTestServer, type TestServer } from './utils/server.js';
 // result, and the call is recorded on the run like a tool call.
 
 const TOKEN = `remote-${randomBytes(8).toString('hex')}`;
+/** MCP_MAX_MESSAGE_BYTES here: above the 300 kB answer, far below the oversized agent's. */
+const CAP = 1_048_576;
 
 describe('remote A2A agents', { timeout: 120_000 }, () => {
   let server: TestServer;
   let remote: RemoteA2AAgent;
+  let hoarder: OversizedA2AAgent;
   let pool: McpToolPool;
 
   beforeAll(async () => {
     remote = await startRemoteA2AAgent({ token: TOKEN });
+    hoarder = await startOversizedA2AAgent(32 * CAP);
     pool = new McpToolPool(
-      { ...DEFAULT_MCP_CLIENT, secretKey: randomBytes(32) },
+      { ...DEFAULT_MCP_CLIENT, secretKey: randomBytes(32), maxMessageBytes: CAP },
       { debug: () => {} },
     );
     server = await startTestServer(undefined, {}, undefined, {}, { mcp: pool });
@@ -35,6 +40,7 @@ describe('remote A2A agents', { timeout: 120_000 }, () => {
     await pool?.closeAll();
     await server?.stop();
     await remote?.close();
+    await hoarder?.close();
   });
 
   const ADD = `mutation($input: RemoteAgentInput!) { addRemoteAgent(input: $input) {
@@ -283,6 +289,41 @@ describe('remote A2A agents', { timeout: 120_000 }, () => {
       { tool: 'SendMessage', status: 'OK' },
     ]);
   });
+
+  it('refuse a card larger than MCP_MAX_MESSAGE_BYTES, reading no further than the limit', async () => {
+    hoarder.bigCard(true);
+    try {
+      const added = await server.gql(ADD, {
+        input: { name: 'BigCard', url: hoarder.url },
+      } as never);
+      expect(added.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+      expect(added.errors?.[0]?.message).toContain(
+        `larger than ${CAP} bytes (MCP_MAX_MESSAGE_BYTES`,
+      );
+      await expectCutShort();
+    } finally {
+      hoarder.bigCard(false);
+    }
+  });
+
+  it('fail a step at once when its reply is larger than MCP_MAX_MESSAGE_BYTES', async () => {
+    const added = await server.gql(ADD, { input: { name: 'Hoarder', url: hoarder.url } } as never);
+    expect(added.errors).toBeUndefined();
+    const done = await runStep('Hoard the archive', 'hoarding');
+    expect(done.status).toBe('FAILED');
+    expect(done.error).toContain(`larger than ${CAP} bytes (MCP_MAX_MESSAGE_BYTES`);
+    expect(done.runs).toHaveLength(1); // not retried: the same reply would come again
+    expect(done.runs[0]!.toolCalls).toMatchObject([{ tool: 'SendMessage', status: 'ERROR' }]);
+    await expectCutShort();
+  });
+
+  /** The oversized answer was dropped near the limit, not read to its end. */
+  async function expectCutShort() {
+    await expect.poll(() => hoarder.sent.length).toBe(1);
+    expect(hoarder.sent[0]!.finished).toBe(false);
+    expect(hoarder.sent[0]!.bytes).toBeLessThan(16 * CAP);
+    hoarder.sent.length = 0;
+  }
 
   it('fail a step they refuse, at once, saying why', async () => {
     const done = await runStep('Refuse this one');

@@ -15,6 +15,7 @@ import { ToolCallStatus, ToolServerTransport } from '../domain/tool-server.js';
 import { StepError, type StepContext } from '../engine/executor.js';
 import type { AgentRuntime } from '../agents/runtime.js';
 import { DEFAULT_MCP_CLIENT, type McpClientConfig } from '../mcp-client/config.js';
+import { capBody, causeOf, tooLargeMessage, TooLargeError } from '../mcp-client/limit.js';
 import { connectProblem } from '../mcp-client/pool.js';
 import { writeToolCall } from '../mcp-client/record.js';
 import { resolveHeaders, sealHeaders, type HeaderInput } from '../mcp-client/secrets.js';
@@ -60,7 +61,7 @@ export class RemoteAgentService {
     );
     if (problem) throw new BadInputError(problem);
     const sealed = sealHeaders(input.headers ?? [], this.cfg.secretKey);
-    const card = await readCard(url).catch((err: unknown) => {
+    const card = await readCard(url, this.cfg.maxMessageBytes).catch((err: unknown) => {
       throw new BadInputError((err as Error).message);
     });
     if (!sameOriginInterfaces(card, url).length) throw new BadInputError(strayCard(card, url));
@@ -109,20 +110,41 @@ const originFetch: typeof fetch = async (input, init) => {
   );
 };
 
-/** A2A clients whose requests never leave the agent's origin by a redirect. */
-const clients = new ClientFactory(
-  ClientFactoryOptions.createFrom(ClientFactoryOptions.default, {
-    transports: [
-      new JsonRpcTransportFactory({ fetchImpl: originFetch }),
-      new RestTransportFactory({ fetchImpl: originFetch }),
-    ],
-  }),
-);
+/**
+ * originFetch whose replies are cut off at `max` bytes (MCP_MAX_MESSAGE_BYTES, as for MCP
+ * servers): the SDK reads a reply whole, and a card or answer of any size would be held.
+ */
+const cappedFetch =
+  (max: number): typeof fetch =>
+  async (input, init) =>
+    capBody(
+      await originFetch(input, init),
+      max,
+      () =>
+        new TooLargeError(
+          tooLargeMessage(
+            max,
+            "the remote agent's reply",
+            'raise the limit if its answers are meant to be that large',
+          ),
+        ),
+    );
+
+/** A2A clients whose requests never leave the agent's origin by a redirect, nor read past max. */
+const clientsFor = (max: number) =>
+  new ClientFactory(
+    ClientFactoryOptions.createFrom(ClientFactoryOptions.default, {
+      transports: [
+        new JsonRpcTransportFactory({ fetchImpl: cappedFetch(max) }),
+        new RestTransportFactory({ fetchImpl: cappedFetch(max) }),
+      ],
+    }),
+  );
 
 /** The agent card at `url`, or an error naming where it was looked for and why it failed. */
-async function readCard(url: string, signal?: AbortSignal): Promise<AgentCard> {
+async function readCard(url: string, max: number, signal?: AbortSignal): Promise<AgentCard> {
   const timeout = AbortSignal.timeout(CARD_TIMEOUT_MS);
-  return originFetch(`${url}${CARD_PATH}`, {
+  return cappedFetch(max)(`${url}${CARD_PATH}`, {
     signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
   })
     .then(async (res) => {
@@ -165,7 +187,7 @@ const textOfParts = (parts: Message['parts']) =>
  * the step and its inputs, ended by the step's own signal (timeout, cancel). The result is the
  * task's artifacts' text (or the message's). Recorded like a tool call on the run. A task the
  * remote agent did not complete fails the step, retryably when it failed and not when it
- * refused.
+ * refused; a card or reply past MCP_MAX_MESSAGE_BYTES fails it at once, not retryably.
  */
 export async function executeRemote(
   rt: AgentRuntime,
@@ -190,13 +212,13 @@ export async function executeRemote(
       transient = false;
       throw new Error(problem);
     }
-    const card = await readCard(remote.url, step.signal);
+    const card = await readCard(remote.url, cfg.maxMessageBytes, step.signal);
     const endpoints = sameOriginInterfaces(card, remote.url);
     if (endpoints.length === 0) {
       transient = false;
       throw new Error(strayCard(card, remote.url));
     }
-    const client = await clients.createFromAgentCard({
+    const client = await clientsFor(cfg.maxMessageBytes).createFromAgentCard({
       ...card,
       supportedInterfaces: endpoints,
     });
@@ -219,8 +241,11 @@ export async function executeRemote(
   } catch (err) {
     if (step.signal.aborted) throw step.signal.reason;
     error = err instanceof Error ? err.message : String(err);
-    if (err instanceof StrayRedirectError || (err as Error).cause instanceof StrayRedirectError)
-      transient = false;
+    if (causeOf(err, StrayRedirectError)) transient = false;
+    // The SDK wraps a failed error reply's body ("HTTP error ..."): say why it failed.
+    const tooLarge = causeOf(err, TooLargeError);
+    if (tooLarge) transient = false;
+    if (tooLarge && !error.includes(tooLarge.message)) error += ` (${tooLarge.message})`;
   }
   const truncated = result.length > RESULT_MAX_CHARS;
   await writeToolCall(rt, step, {

@@ -8,6 +8,7 @@ import { ToolServerTransport, type McpToolInfo, type ToolServer } from '../domai
 import type { Logger } from '../logger.js';
 import { VERSION } from '../version.js';
 import type { McpClientConfig } from './config.js';
+import { capBody, tooLargeMessage, TooLargeError } from './limit.js';
 import { resolveHeaders } from './secrets.js';
 
 /** Why this deployment may not connect to the server; null when it may. */
@@ -87,11 +88,6 @@ export function isPrivateHost(host: string): boolean {
   if (family === 4) return PRIVATE.check(bare, 'ipv4');
   if (family === 6) return PRIVATE.check(bare, 'ipv6');
   return false;
-}
-
-/** What a call whose reply is past maxMessageBytes fails with. */
-export function tooLargeMessage(max: number): string {
-  return `the MCP server's reply is larger than ${max} bytes (MCP_MAX_MESSAGE_BYTES): ask the tool for less, or raise the limit`;
 }
 
 /** The SDK's stdio transport says so when a message outgrows its buffer (maxBufferSize). */
@@ -288,31 +284,16 @@ export class McpToolPool {
 function limitedFetch(max: number, onStreamTooLarge: (id: RequestId) => void): typeof fetch {
   return async (input, init) => {
     const res = await fetch(input, init);
-    const declared = Number(res.headers.get('content-length') ?? 0);
-    const tooLarge = () => new Error(tooLargeMessage(max));
-    if (declared > max) {
-      await res.body?.cancel().catch(() => {});
-      throw tooLarge();
-    }
-    if (!res.body) return res;
     const streamed = res.headers.get('content-type')?.startsWith('text/event-stream') ?? false;
-    let seen = 0;
-    const counted = res.body.pipeThrough(
-      new TransformStream<Uint8Array, Uint8Array>({
-        transform(chunk, controller) {
-          seen += chunk.byteLength;
-          if (seen <= max) return controller.enqueue(chunk);
-          const id = streamed ? requestIdOf(init?.body) : undefined;
-          if (id !== undefined) onStreamTooLarge(id);
-          controller.error(tooLarge());
-        },
-      }),
+    return capBody(
+      res,
+      max,
+      () => new TooLargeError(tooLargeMessage(max)),
+      () => {
+        const id = streamed ? requestIdOf(init?.body) : undefined;
+        if (id !== undefined) onStreamTooLarge(id);
+      },
     );
-    return new Response(counted, {
-      status: res.status,
-      statusText: res.statusText,
-      headers: res.headers,
-    });
   };
 }
 
