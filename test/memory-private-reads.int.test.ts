@@ -165,4 +165,33 @@ describe('memory reads and private memory', () => {
       node: { id: ids.private },
     });
   });
+  it('answers a merge or unmerge of a private entity by an OPERATOR key NOT_FOUND, as a read', async () => {
+    const key = await server.keyFor(Role.OPERATOR);
+    const as = { authorization: `Bearer ${key}` };
+    const [zebra, okapi] = [ids['Zebra Project']!, ids['Okapi Shared']!];
+    const merge = await server.gql<unknown, { into: string; ids: string[] }>(
+      'mutation($into: ID!, $ids: [ID!]!) { mergeEntities(intoId: $into, ids: $ids) { name } }',
+      { into: okapi, ids: [zebra] },
+      as,
+    );
+    expect(merge.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    expect(merge.errors?.[0]?.message).toBe(`Entity "${zebra}" does not exist`);
+    const unmerge = await server.gql<unknown, { id: string }>(
+      'mutation($id: ID!) { unmergeEntity(id: $id) { name } }',
+      { id: zebra },
+      as,
+    );
+    expect(unmerge.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    // Nothing moved: the ADMIN key still sees both, standing alone.
+    type Both = { entities: { nodes: { name: string; mergedInto: unknown }[] } };
+    const both = await server.gql<Both, never>(
+      '{ entities(filter: { includeMerged: true }) { nodes { name mergedInto } } }',
+    );
+    expect(both.data!.entities.nodes).toEqual(
+      expect.arrayContaining([
+        { name: 'Zebra Project', mergedInto: null },
+        { name: 'Okapi Shared', mergedInto: null },
+      ]),
+    );
+  });
 });

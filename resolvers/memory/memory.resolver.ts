@@ -136,13 +136,14 @@ export class EntityResolver {
     @Ctx() ctx: AppContext,
     @Arg('reason', () => String, { nullable: true }) reason?: string | null,
   ): Promise<Entity> {
-    return ctx.services.memory.merge(ctx.tenantId, intoId, ids, reason, ctx.actor);
+    const view = keyView(ctx.principal);
+    return ctx.services.memory.merge(ctx.tenantId, intoId, ids, reason, ctx.actor, view);
   }
 
   @Authorized(Role.OPERATOR)
   @Mutation(() => Entity, { description: 'Undoes a merge: the entity stands alone again.' })
   unmergeEntity(@Arg('id', () => ID) id: string, @Ctx() ctx: AppContext): Promise<Entity> {
-    return ctx.services.memory.unmerge(ctx.tenantId, id);
+    return ctx.services.memory.unmerge(ctx.tenantId, id, keyView(ctx.principal));
   }
 }
 

@@ -173,7 +173,8 @@ export class MemoryService {
 
   /**
    * Merges each of `ids` into `intoId` (one transaction, all or nothing). Throws NOT_FOUND for
-   * an unknown entity and CONFLICT for one that is merged already.
+   * an unknown entity, or one the caller's `view` does not see, and CONFLICT for one that is
+   * merged already.
    */
   async merge(
     tenantId: string,
@@ -181,6 +182,7 @@ export class MemoryService {
     ids: string[],
     reason: string | null | undefined,
     by: string,
+    view?: MemoryView,
   ): Promise<Entity> {
     const why = optionalText('reason', reason, MAX_REASON) ?? 'merged by hand';
     const from = [...new Set(ids)].filter((id) => id !== intoId);
@@ -194,7 +196,7 @@ export class MemoryService {
     }
     return this.uow.run(async (tx) => {
       await merges.lockEntities(tx, tenantId, [intoId, ...from]);
-      await this.standing(tx, tenantId, [intoId, ...from]);
+      await this.standing(tx, tenantId, [intoId, ...from], view);
       for (const id of from) {
         await merges.mergeEntity(tx, tenantId, id, intoId, why, by);
       }
@@ -203,10 +205,13 @@ export class MemoryService {
     });
   }
 
-  /** Undoes a merge; NOT_FOUND for an unknown entity, CONFLICT for one that is not merged. */
-  async unmerge(tenantId: string, id: string): Promise<Entity> {
+  /**
+   * Undoes a merge; NOT_FOUND for an unknown entity (or one the caller's `view` does not see),
+   * CONFLICT for one that is not merged.
+   */
+  async unmerge(tenantId: string, id: string, view?: MemoryView): Promise<Entity> {
     return this.uow.run(async (tx) => {
-      const [seen] = isId(id) ? await entities.entitiesByIds(tx, tenantId, [id]) : [];
+      const [seen] = isId(id) ? await entities.entitiesByIds(tx, tenantId, [id], view) : [];
       if (!seen) throw new NotFoundError('Entity', id);
       // Both ends of the merge, as a merge locks them; then read again under the locks.
       await merges.lockEntities(tx, tenantId, [id, ...(seen.mergedInto ? [seen.mergedInto] : [])]);
@@ -280,10 +285,11 @@ export class MemoryService {
   }
 
   /** Throws NOT_FOUND for an unknown id and CONFLICT for a merged entity. */
-  private async standing(tx: Tx, tenantId: string, ids: string[]): Promise<void> {
+  private async standing(tx: Tx, tenantId: string, ids: string[], view?: MemoryView) {
     const bad = ids.filter((id) => !isId(id));
     if (bad.length > 0) throw new NotFoundError('Entity', bad[0]!);
-    const found = new Map((await entities.entitiesByIds(tx, tenantId, ids)).map((e) => [e.id, e]));
+    const seen = await entities.entitiesByIds(tx, tenantId, ids, view);
+    const found = new Map(seen.map((e) => [e.id, e]));
     for (const id of ids) {
       const entity = found.get(id);
       if (!entity) throw new NotFoundError('Entity', id);
