@@ -165,6 +165,7 @@ describe('memory reads and private memory', () => {
       node: { id: ids.private },
     });
   });
+
   it('answers a merge or unmerge of a private entity by an OPERATOR key NOT_FOUND, as a read', async () => {
     const key = await server.keyFor(Role.OPERATOR);
     const as = { authorization: `Bearer ${key}` };
@@ -193,5 +194,62 @@ describe('memory reads and private memory', () => {
         { name: 'Okapi Shared', mergedInto: null },
       ]),
     );
+  });
+
+  // Runs last: it forgets the private episodes the tests above read.
+  it('keeps what only private episodes taught private once they are forgotten', async () => {
+    const more = await seedCorpus(server, new ScriptedEmbedder(), server.tenantId, {
+      episodes: [
+        { key: 'oldShared', content: 'Gnu is shared' },
+        { key: 'oldPrivate', content: 'Gnu note', scope: MemoryScope.AGENT, scopeId: randomUUID() },
+      ],
+      entities: [{ name: 'Gnu Shared' }],
+      facts: [
+        {
+          text: 'Gnu Shared was founded',
+          subject: 'Gnu Shared',
+          episodes: ['oldShared', 'oldPrivate'],
+        },
+      ],
+    });
+    const old = [ids.private!, ids.task!, more.oldShared!, more.oldPrivate!];
+    await server.graph.write((tx) =>
+      tx.run({
+        cypher: `UNWIND $old AS id MATCH (e:Episode {id: id})
+          SET e.status = 'INGESTED', e.occurredAt = datetime('2020-01-01T00:00:00Z')`,
+        params: { old },
+      }),
+    );
+    const forgot = await server.gql<{ forgetEpisodes: number }, never>(
+      'mutation { forgetEpisodes(kind: NOTE, olderThanDays: 365) }',
+    );
+    expect(forgot.data?.forgetEpisodes).toBe(4);
+
+    const viewer = await read(await server.keyFor(Role.VIEWER));
+    expect(viewer.errors).toBeUndefined();
+    const v = viewer.data!;
+    expect(sorted(v.entities.nodes.map((n) => n.name))).toEqual(['Gnu Shared', 'Okapi Shared']);
+    expect(sorted(v.facts.nodes.map((f) => f.text))).toEqual([
+      'Gnu Shared was founded',
+      'Okapi Shared grew',
+      'Okapi Shared is public',
+    ]);
+    expect(v.okapi.neighbours).toEqual([]);
+    expect(v.zebraFacts.totalCount).toBe(0);
+    const zebra = await server.gql<unknown, { id: string }>(
+      BY_ID.zebra![0],
+      { id: ids['Zebra Project']! },
+      { authorization: `Bearer ${await server.keyFor(Role.VIEWER)}` },
+    );
+    expect(zebra.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+
+    const admin = (await read(server.adminKey)).data!;
+    expect(sorted(admin.entities.nodes.map((n) => n.name))).toEqual([
+      'Gnu Shared',
+      'Okapi Shared',
+      'Zebra Project',
+    ]);
+    expect(admin.facts.totalCount).toBe(5);
+    expect(admin.zebraFacts.totalCount).toBe(2);
   });
 });

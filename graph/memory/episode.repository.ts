@@ -14,7 +14,7 @@ import type { Tx } from '../cypher.js';
 import { readPage, type NodeLike, type Sort } from '../page.js';
 import { walkFrom } from '../page-direct.js';
 import { toDocument, toEpisode } from './mappers.js';
-import { viewCondition, viewParams } from './view.js';
+import { markForgottenSource, viewCondition, viewParams } from './view.js';
 
 export interface NewEpisode {
   kind: EpisodeKind;
@@ -273,8 +273,9 @@ export async function documentProgress(
 /**
  * Retention: deletes up to `limit` of the tenant's ingested episodes of `kind` that happened
  * before `before`, with their edges; what was learned from them (entities, facts) stays, with
- * `sourcesForgotten` counting the episodes it lost. Returns how many it deleted. From the
- * tenant's status index by hint: planned on few episodes, each batch scanned every tenant's.
+ * `sourcesForgotten` counting the episodes it lost and `privateOnly` keeping what only private
+ * ones taught private (markForgottenSource). Returns how many it deleted. From the tenant's
+ * status index by hint: planned on few episodes, each batch scanned every tenant's.
  */
 export async function forgetEpisodes(
   tx: Tx,
@@ -291,7 +292,12 @@ export async function forgetEpisodes(
       WITH e LIMIT $limit
       CALL (e) {
         MATCH (f:Fact)-[:FROM_EPISODE]->(e)
-        SET f.sourcesForgotten = coalesce(f.sourcesForgotten, 0) + 1
+        SET f.sourcesForgotten = coalesce(f.sourcesForgotten, 0) + 1,
+          ${markForgottenSource('f', 'e')}
+      }
+      CALL (e) {
+        MATCH (n:Entity)-[:MENTIONED_IN]->(e)
+        SET ${markForgottenSource('n', 'e')}
       }
       DETACH DELETE e
       RETURN count(*) AS n`,

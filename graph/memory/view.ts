@@ -19,15 +19,27 @@ export function episodeVisible(e: string): string {
   )`;
 }
 
-/** Visible when one of its source episodes (over `edge`) is visible, or when it has none. */
+/**
+ * SET items for an entity or fact `n` losing its source episode `e` to retention: `privateOnly`
+ * stays true while every source forgotten was agent- or task-private, false once one was shared.
+ */
+export function markForgottenSource(n: string, e: string): string {
+  return `${n}.privateOnly = CASE WHEN coalesce(${e}.scope, 'TENANT') = 'TENANT' THEN false
+    ELSE coalesce(${n}.privateOnly, true) END`;
+}
+
+/**
+ * Visible when one of its source episodes (over `edge`) is visible, or when it has none and was
+ * not learned only from private ones that retention forgot (those stay with views that see all).
+ */
 function sourcesVisible(n: string, edge: string): string {
-  return `(NOT EXISTS { (${n})-[:${edge}]->(:Episode) }
+  return `((NOT EXISTS { (${n})-[:${edge}]->(:Episode) } AND NOT coalesce(${n}.privateOnly, false))
     OR EXISTS { MATCH (${n})-[:${edge}]->(src:Episode) WHERE ${episodeVisible('src')} })`;
 }
 
 /**
  * Who sees the node `n` of `label`: an episode in the view; an entity or a fact with a visible
- * source episode (MENTIONED_IN, FROM_EPISODE) or none.
+ * source episode (MENTIONED_IN, FROM_EPISODE), or with none unless all it had were private.
  */
 export function memoryVisible(label: ViewedLabel, n: string): string {
   switch (label) {

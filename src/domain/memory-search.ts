@@ -60,7 +60,7 @@ export interface MemoryHit {
  * Whose memories a search may see. `scopes` names the episode scopes at all; `agentId` and
  * `taskIds` narrow AGENT and TASK to one agent's and some tasks' own (null: all of them, the
  * API's admin view). Entities and facts are visible when one of their source episodes is, or
- * when they have none.
+ * when they have none and were not learned only from private ones (graph/memory/view.ts).
  */
 export interface MemoryView {
   scopes: MemoryScope[];
