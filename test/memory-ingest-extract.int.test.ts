@@ -1,7 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mergeEntity } from '../graph/memory/merge.repository.js';
 import { vectorProperty } from '../graph/memory/vector.repository.js';
-import { type Episode } from '../src/domain/memory.js';
+import { MemoryScope, type Episode } from '../src/domain/memory.js';
 import { OfflineEmbedder } from '../src/memory/embeddings/offline.embedder.js';
 import { numbersAsFacts } from '../src/memory/ingest/structured.js';
 import { type TestServer } from './utils/server.js';
@@ -188,5 +189,28 @@ describe('memory ingestion', () => {
     expect(now).toMatchObject({ validUntil: null, expiredAt: null, replacedBy: null });
     expect(then.validUntil && new Date(then.validUntil).toISOString()).toBe(march);
     expect(then.replacedBy).toBe(now.id);
+  });
+
+  it('writes no summary or alias of a private episode onto a shared entity', async () => {
+    await note('Globex Corp. revenue is 5M.');
+    await ingestPending();
+    const globex = () =>
+      rows<{ summary: string; aliases: string[] }>(
+        `MATCH (n:Entity {tenantId: $tenantId, normName: 'globex'})
+         RETURN n.summary AS summary, n.aliases AS aliases`,
+      );
+    const before = await globex();
+    expect(before).toHaveLength(1);
+    for (const scope of [MemoryScope.AGENT, MemoryScope.TASK]) {
+      await note(
+        `GLOBEX Corporation revenue is 9M after the secret ${scope} merger with Initech.`,
+        {
+          scope,
+          scopeId: randomUUID(),
+        },
+      );
+    }
+    await ingestPending();
+    expect(await globex()).toEqual(before);
   });
 });

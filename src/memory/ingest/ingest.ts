@@ -12,7 +12,7 @@ import { documentProgress } from '../../../graph/memory/episode.repository.js';
 import { lockEntities, mergeEntity } from '../../../graph/memory/merge.repository.js';
 import { setVectors, vectorSearch } from '../../../graph/memory/vector.repository.js';
 import { TOPICS } from '../../../subscriptions/topics.js';
-import { normalisePredicate } from '../../domain/memory.js';
+import { MemoryScope, normalisePredicate } from '../../domain/memory.js';
 import { BudgetExceededError } from '../../llm/budget.js';
 import type { Emit } from '../../services/unit-of-work.js';
 import type { Tx } from '../../../graph/cypher.js';
@@ -172,10 +172,14 @@ async function run(
   const idOf = new Map<string, string>();
   const created: (entities.NewEntity & { vector: number[] | null })[] = [];
   const aliases: { id: string; aliases: string[]; summary: string | null }[] = [];
+  // Only a shared episode's words enrich an existing entity: keys that may not read a private
+  // episode still read the entity's summary and aliases.
+  const enriches = episode.scope === MemoryScope.TENANT;
   mentions.forEach((m, i) => {
     const r = resolutions[i]!;
     if (r.kind === 'existing') {
       idOf.set(m.normName, r.entityId);
+      if (!enriches) return;
       aliases.push({
         id: r.entityId,
         aliases: r.alias ? [r.alias] : [],
