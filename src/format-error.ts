@@ -5,7 +5,7 @@ import { BudgetExceededError } from './llm/budget.js';
 import type { Logger } from './logger.js';
 
 /** Codes that GraphQL and Apollo raise themselves for bad requests: passed through as they are. */
-const REQUEST_ERROR_CODES = new Set([
+export const REQUEST_ERROR_CODES = new Set([
   'GRAPHQL_PARSE_FAILED',
   'GRAPHQL_VALIDATION_FAILED',
   'BAD_USER_INPUT',

@@ -1,10 +1,10 @@
 import type { CancelTaskRequest, Task } from '@a2a-js/sdk';
 import { DefaultRequestHandler, type ServerCallContext } from '@a2a-js/sdk/server';
-import { JsonRpcTransportError } from '@a2a-js/sdk/errors';
 import { DOCUMENTS, OperationError } from '../mcp/operations.js';
 import { agentCard, skillsOf } from './card.js';
 import { callerOf } from './caller.js';
 import { PlatformExecutor, platformTaskOf } from './executor.js';
+import { asRefusal } from './refusal.js';
 import { GraphTaskStore } from './store.js';
 import type { UnitOfWork } from '../services/unit-of-work.js';
 
@@ -53,18 +53,4 @@ export class PlatformRequestHandler extends DefaultRequestHandler {
     }
     return super.cancelTask(params, context);
   }
-}
-
-/**
- * A GraphQL refusal (FORBIDDEN, LIMIT_EXCEEDED...) as the JSON-RPC error /a2a gives before
- * JSON-RPC starts (json-rpc-route.ts): -32000 and `CODE: message`. The SDK would call it an
- * internal error (-32603), as if the platform had failed rather than the caller been refused.
- */
-function asRefusal(err: unknown): never {
-  if (!(err instanceof OperationError)) throw err;
-  throw new JsonRpcTransportError({
-    jsonrpc: '2.0',
-    id: null,
-    error: { code: -32000, message: `${err.code}: ${err.message}` },
-  });
 }
