@@ -1,7 +1,8 @@
 import { mcpClientEnvSchema, mcpClientFromEnv, type McpClientConfig } from './mcp-client/config.js';
 import path from 'node:path';
 import { metricsEnvSchema, metricsFromEnv, type MetricsConfig } from './metrics/config.js';
-import { tracingEnvSchema } from './tracing/config.js';
+import { tracingEnvSchema, tracingEnvToCheck } from './tracing/config.js';
+import { withoutUserinfo } from './userinfo.js';
 import { z } from 'zod';
 import { timerMs } from './timer-ms.js';
 import { limitsEnvSchema, limitsFromEnv, type LimitsConfig } from './limits/config.js';
@@ -198,11 +199,16 @@ export class ConfigError extends Error {}
 /** Reads and validates the environment. Throws ConfigError naming the first bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // Empty strings count as unset, as in most .env tooling.
-  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
+  const present = tracingEnvToCheck(
+    Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')),
+  );
   const refuse = (name: string, contract: string): never => {
-    const secret = /KEY|PASSWORD|SECRET|REDIS_URL/.test(name); // a URL may hold a password
-    const got =
-      present[name] === undefined ? 'nothing' : secret ? 'a value' : JSON.stringify(present[name]);
+    const secret = /KEY|PASSWORD|SECRET|_HEADERS$|REDIS_URL/.test(name); // REDIS_URL: its password
+    const value = present[name];
+    // Other URLs are shown without the `user:token@` they may carry (an OTLP endpoint's).
+    const shown =
+      value !== undefined && /URL|URI|ENDPOINT/.test(name) ? withoutUserinfo(value) : value;
+    const got = shown === undefined ? 'nothing' : secret ? 'a value' : JSON.stringify(shown);
     throw new ConfigError(`Invalid environment: ${name} ${contract}, but got ${got}`);
   };
   // Spaces coerce to the number 0: BUDGET_TENANT_USD=" " was a budget that refused every call.

@@ -77,12 +77,35 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'collector/v1' })).toThrow(
       /OTEL_EXPORTER_OTLP_TRACES_ENDPOINT must be an http:\/\/ or https:\/\/ URL/,
     );
-    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/xml' })).toThrow(
+    const endpoint = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://localhost:4318' };
+    expect(() => loadConfig({ ...endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/xml' })).toThrow(
       /OTEL_EXPORTER_OTLP_PROTOCOL must be http\/protobuf, http\/json or grpc.*"http\/xml"$/,
     );
     for (const endpoint of ['http://localhost:4318', 'https://cloud.langfuse.com/api/public/otel'])
       expect(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint })).not.toThrow();
     expect(() => loadConfig({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' })).not.toThrow();
+  });
+
+  it('does not check the OTLP variables when tracing is off', () => {
+    const bad = { OTEL_EXPORTER_OTLP_ENDPOINT: '127.0.0.1:4318', OTEL_EXPORTER_OTLP_PROTOCOL: 'x' };
+    expect(() => loadConfig({ ...bad, OTEL_SDK_DISABLED: 'true' })).not.toThrow();
+    expect(() => loadConfig({ ...bad, OTEL_TRACES_EXPORTER: 'none' })).not.toThrow();
+    expect(() =>
+      loadConfig({ ...bad, OTEL_SDK_DISABLED: 'true', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: ' ' }),
+    ).not.toThrow();
+  });
+
+  it('never repeats the credentials an endpoint it refuses carries', () => {
+    for (const [endpoint, shown] of [
+      ['https//user:s3cret@collector:4318', '"https//***@collector:4318"'],
+      ['ftp://user:s3cret@collector:4318', '"ftp://***@collector:4318"'],
+      ['user:s3cret@collector:4318', '"***@collector:4318"'],
+    ] as const) {
+      const refused = () => loadConfig({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: endpoint });
+      expect(refused).toThrow(ConfigError);
+      expect(refused).toThrow(new RegExp(`but got ${shown.replace(/[/*]/g, '\\$&')}$`));
+      expect(refused).not.toThrow(/s3cret/);
+    }
   });
 
   it('treats empty variables as unset', () => {

@@ -12,6 +12,13 @@ describe('the start-up line', () => {
         'http://127.0.0.1:4318/v1/traces',
       );
   });
+
+  it('does not name the credentials an endpoint carries', () => {
+    const env = { OTEL_EXPORTER_OTLP_ENDPOINT: 'https://user:s3cret@collector:4318' };
+    expect(otlpEndpoint(env)).toBe('https://***@collector:4318/v1/traces');
+    const traces = { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://s3cret@collector/v1/traces' };
+    expect(otlpEndpoint(traces)).toBe('https://***@collector/v1/traces');
+  });
 });
 
 describe('tracing, off', () => {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { tracesWanted } from './setup.js';
 
 /**
  * The OTLP variables the platform checks at start (the SDK reads them itself): a mistyped one
@@ -23,3 +24,13 @@ export const tracingEnvSchema = z.object({
   OTEL_EXPORTER_OTLP_PROTOCOL: otlpProtocol,
   OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: otlpProtocol,
 });
+
+/**
+ * The environment to check: without the OTLP variables when tracing is off (OTEL_SDK_DISABLED,
+ * OTEL_TRACES_EXPORTER=none, no endpoint), as nothing reads them then.
+ */
+export function tracingEnvToCheck<E extends Record<string, string | undefined>>(env: E): E {
+  if (tracesWanted(env)) return env;
+  const names = new Set(Object.keys(tracingEnvSchema.shape));
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !names.has(name))) as E;
+}

@@ -6,6 +6,7 @@
  * own metric and log exporters stay off unless their variables say otherwise.
  */
 import type { SpanProcessor } from '@opentelemetry/sdk-trace';
+import { withoutUserinfo } from '../userinfo.js';
 
 export interface Tracing {
   /** Sends the spans still buffered, then stops. */
@@ -18,11 +19,11 @@ export function tracesWanted(env: NodeJS.ProcessEnv = process.env): boolean {
   return !!(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
 }
 
-/** Where traces go, for the start-up line. */
+/** Where traces go, for the start-up line: without the credentials the URL may carry. */
 export function otlpEndpoint(env: NodeJS.ProcessEnv = process.env): string {
   // The exporter adds the path after one slash, however the base ends.
   const base = env.OTEL_EXPORTER_OTLP_ENDPOINT?.replace(/\/+$/, '');
-  return env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? `${base}/v1/traces`;
+  return withoutUserinfo(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? `${base}/v1/traces`);
 }
 
 /**
