@@ -89,6 +89,18 @@ describe('header values HTTP cannot send', () => {
     expect(read).toThrow(/^header X-Team: the variable MCP_HEADER_TEAM holds a value HTTP cannot/);
     expect(read).not.toThrow(/s3cret/);
   });
+
+  // Stored before such values were refused when given: the message read "the variable null".
+  it('fail when sealed before they were refused, naming the header and not the value', () => {
+    const server = {
+      headers: [{ name: 'Authorization', source: HeaderSource.ENCRYPTED, envVar: null }],
+      headersSealed: seal(key, { Authorization: `${token}\r\nX-Injected: 1` }),
+    };
+    const read = () => resolveHeaders(server, { secretKey: key }, {});
+    expect(read).toThrow(/^header Authorization: its stored value is one HTTP cannot send \(/);
+    expect(read).toThrow(/set the header again/);
+    expect(read).not.toThrow(/null|s3cret/);
+  });
 });
 
 describe('recorded tool arguments', () => {

@@ -43,7 +43,10 @@ export function resolveHeaders(
       );
     if (!sendable(value))
       throw new Error(
-        `header ${h.name}: the variable ${h.envVar} holds a value HTTP cannot send (${UNSENDABLE})`,
+        h.source === HeaderSource.ENV
+          ? `header ${h.name}: the variable ${h.envVar} holds a value HTTP cannot send (${UNSENDABLE})`
+          : // Sealed before sealHeaders refused such values.
+            `header ${h.name}: its stored value is one HTTP cannot send (${UNSENDABLE}); set the header again with one line of visible characters`,
       );
     out[h.name] = value;
   }
