@@ -40,6 +40,15 @@ export function resumeContract(make: MakePubSub): void {
   };
   const watch = (p: PubSub, options: SubscribeOptions = {}) =>
     p.subscribe(T, { tenantId: 'a', ...options });
+  /** A subscriber that heard event 0, left, and resumes after it once 1..`missed` were sent. */
+  const resumedAfterMissing = async (p: PubSub, missed: number) => {
+    const first = watch(p);
+    p.publish(T, { tenantId: 'a', n: 0 });
+    const [start] = await take(first, 1);
+    await first.return!();
+    for (let n = 1; n <= missed; n++) p.publish(T, { tenantId: 'a', n });
+    return watch(p, { after: eventIdOf(start)! });
+  };
 
   it('gives every event an id that grows within a tenant’s stream', async () => {
     const p = await pubsub();
@@ -96,12 +105,7 @@ export function resumeContract(make: MakePubSub): void {
   // "subscribe again" gave the same answer: the replay filled the live events' buffer.
   it('replays every kept event it missed, more than its buffer holds of live ones', async () => {
     const p = await pubsub(50, 5);
-    const first = watch(p);
-    p.publish(T, { tenantId: 'a', n: 0 });
-    const [start] = await take(first, 1);
-    await first.return!();
-    for (let n = 1; n <= 20; n++) p.publish(T, { tenantId: 'a', n });
-    const resumed = watch(p, { after: eventIdOf(start)! });
+    const resumed = await resumedAfterMissing(p, 20);
     expect((await take(resumed, 20)).map((e) => e.n)).toEqual(range(1, 20));
     p.publish(T, { tenantId: 'a', n: 21 });
     expect((await take(resumed, 1)).map((e) => e.n)).toEqual([21]);
@@ -125,12 +129,7 @@ export function resumeContract(make: MakePubSub): void {
 
   it('still ends a resumed subscriber whose live events pass its buffer', async () => {
     const p = await pubsub(50, 5);
-    const first = watch(p);
-    p.publish(T, { tenantId: 'a', n: 0 });
-    const [start] = await take(first, 1);
-    await first.return!();
-    for (let n = 1; n <= 20; n++) p.publish(T, { tenantId: 'a', n });
-    const resumed = watch(p, { after: eventIdOf(start)! });
+    const resumed = await resumedAfterMissing(p, 20);
     await take(resumed, 1); // the replay has loaded; its other 19 wait unread
     for (let n = 21; n <= 30; n++) p.publish(T, { tenantId: 'a', n });
     await new Promise((r) => setTimeout(r, 200));
