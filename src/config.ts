@@ -5,6 +5,7 @@ import { tracingEnvSchema, tracingEnvToCheck } from './tracing/config.js';
 import { withoutUserinfo } from './userinfo.js';
 import { z } from 'zod';
 import { timerMs } from './timer-ms.js';
+import { wholeNumber } from './whole-number.js';
 import { limitsEnvSchema, limitsFromEnv, type LimitsConfig } from './limits/config.js';
 import {
   checkpointEnvSchema,
@@ -46,11 +47,21 @@ const memory = (fallback: string) =>
     .regex(/^\d+[kmg]$/i, 'must be a size such as 512m or 1g')
     .default(fallback);
 
+const onOff = () => z.enum(['on', 'off'], { error: 'must be on or off' }).default('on');
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
 export const envSchema = z.object({
-  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  NODE_ENV: z
+    .enum(['development', 'test', 'production'], {
+      error: 'must be development, test or production',
+    })
+    .default('development'),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: port(4000),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_LEVEL: z
+    .enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` })
+    .default('info'),
   DATA_DIR: z.string().min(1).default('.data'),
   NEO4J_URI: z
     .string()
@@ -75,20 +86,29 @@ export const envSchema = z.object({
     .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
     .optional(),
   REDIS_KEY_PREFIX: z.string().max(100).default('agent-platform:'),
-  EVENT_REPLAY_EVENTS: z.coerce.number().int().min(0).max(1_000_000).default(1000),
-  INSTANCE_CHECK: z.enum(['on', 'off']).default('on'),
-  EVENT_RELAY: z.enum(['on', 'off']).default('on'),
+  EVENT_REPLAY_EVENTS: wholeNumber(0, 1_000_000).default(1000),
+  INSTANCE_CHECK: onOff(),
+  EVENT_RELAY: onOff(),
   EVENT_RELAY_AFTER_MS: timerMs(100, 3_600_000).default(10_000),
-  ENGINE: z.enum(['on', 'off']).default('on'),
-  ENGINE_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
-  ENGINE_AGENT_LIMIT: z.coerce.number().int().min(1).max(256).default(4),
-  ENGINE_GLOBAL_LIMIT: z.coerce.number().int().min(1).default(10_000),
+  ENGINE: onOff(),
+  ENGINE_CONCURRENCY: wholeNumber(1, 256).default(4),
+  ENGINE_AGENT_LIMIT: wholeNumber(1, 256).default(4),
+  ENGINE_GLOBAL_LIMIT: wholeNumber(1).default(10_000),
   ENGINE_LEASE_MS: timerMs(100).default(30_000),
   ENGINE_POLL_MS: timerMs(10).default(250),
   ENGINE_DISPATCH: z.enum(['redis', 'neo4j'], { error: 'must be redis or neo4j' }).optional(),
   ENGINE_QUEUE_POLL_MS: timerMs(10).default(1_000),
   ENGINE_STEP_TIMEOUT_MS: timerMs(100).default(300_000),
-  WORKER_NICE: z.coerce.number().int().min(0).max(19).default(10),
+  WORKER_NICE: wholeNumber(0, 19).default(10),
+  // `npm run worker`: its name on runs, and the tenants it serves.
+  WORKER_ID: z.string().optional(),
+  WORKER_TENANTS: z
+    .string()
+    .transform((list) => list.split(',').map((id) => id.trim()))
+    .refine((ids) => ids.every((id) => id !== ''), {
+      error: 'must be tenant ids separated by commas, with none empty',
+    })
+    .optional(),
   ECHO_DELAY_MS: timerMs(0).default(0),
   AUDIT_RETENTION_DAYS: z.coerce
     .number({ error: 'must be a whole number of days' })
@@ -190,6 +210,10 @@ export interface Config {
     echoDelayMs: number;
     /** The CPU priority (nice, 0 to 19) `npm run worker` lowers itself to (src/cpu-priority.ts). */
     workerNice: number;
+    /** `npm run worker`'s name on its runs; unset: host-pid. */
+    workerId?: string;
+    /** The tenants `npm run worker` serves; null: all. */
+    workerTenants: string[] | null;
   };
 }
 
@@ -203,7 +227,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')),
   );
   const refuse = (name: string, contract: string): never => {
-    const secret = /KEY|PASSWORD|SECRET|_HEADERS$|REDIS_URL/.test(name); // REDIS_URL: its password
+    // REDIS_URL: its password. Not every KEY is one (WS_MAX_SUBSCRIPTIONS_PER_KEY).
+    const secret = /API_KEY$|PASSWORD|SECRET|TOKEN$|_HEADERS$|REDIS_URL/.test(name);
     const value = present[name];
     // Other URLs are shown without the `user:token@` they may carry (an OTLP endpoint's).
     const shown =
@@ -290,6 +315,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       executor: e.ENGINE_EXECUTOR,
       echoDelayMs: e.ECHO_DELAY_MS,
       workerNice: e.WORKER_NICE,
+      workerId: e.WORKER_ID,
+      workerTenants: e.WORKER_TENANTS ?? null,
     },
   };
 }

@@ -39,7 +39,7 @@ async function main(): Promise<void> {
   const embedder = await createEmbedder(config.embeddings, { log: logger, fetchIfMissing: true });
   await ensureVectorIndexes(graph, embedder);
   const pubsub = await openEventBus(config, logger, { process: 'worker' });
-  const workerId = process.env.WORKER_ID || `${hostname()}-${process.pid}`;
+  const workerId = config.engine.workerId ?? `${hostname()}-${process.pid}`;
   const instances = config.events.instanceCheck
     ? await joinInstances({
         graph,
@@ -55,8 +55,8 @@ async function main(): Promise<void> {
     mode: pubsub.shared ? 'publish' : 'handoff',
     holdMs: config.events.relayAfterMs,
   });
-  // A dedicated worker serves only these tenants (comma-separated); default all.
-  const tenantIds = process.env.WORKER_TENANTS ? process.env.WORKER_TENANTS.split(',') : null;
+  // A dedicated worker serves only these tenants (WORKER_TENANTS); default all.
+  const tenantIds = config.engine.workerTenants;
   if (pubsub.shared && config.events.relay) {
     // What a crashed process left unpublished; handed-off events are the API's to publish.
     outbox.startRelay({ handoffs: false, intervalMs: 2_000, tenantIds });

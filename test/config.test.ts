@@ -166,3 +166,76 @@ describe('millisecond variables', () => {
     }
   });
 });
+
+describe('the words of a refusal', () => {
+  // A walk of 2026-12-08: ENGINE_CONCURRENCY=abc said "Invalid input: expected number, received
+  // NaN", 99999999999999999999 "expected int to be <=9007199254740991" (the limit is 256), and
+  // LOG_LEVEL=loud 'Invalid option: expected one of "fatal"|…': a parser's words, not the contract.
+  it.each([
+    ['ENGINE_CONCURRENCY', ['abc', '0', '1.5', '257', '99999999999999999999'], 'from 1 to 256'],
+    ['ENGINE_AGENT_LIMIT', ['abc', '-1', '300'], 'from 1 to 256'],
+    ['ENGINE_GLOBAL_LIMIT', ['abc', '0', '99999999999999999999'], 'of at least 1'],
+    ['EVENT_REPLAY_EVENTS', ['abc', '-1', '1000001'], 'from 0 to 1000000'],
+    ['WORKER_NICE', ['abc', '-1', '20', 'Infinity'], 'from 0 to 19'],
+  ])('says %s takes a whole number %s', (name, values, range) => {
+    for (const value of values) {
+      expect(() => loadConfig({ [name]: value })).toThrow(
+        `Invalid environment: ${name} must be a whole number ${range}, but got "${value}"`,
+      );
+    }
+  });
+
+  it.each([
+    ['ENGINE', 'must be on or off'],
+    ['EVENT_RELAY', 'must be on or off'],
+    ['INSTANCE_CHECK', 'must be on or off'],
+    ['NODE_ENV', 'must be development, test or production'],
+    ['LOG_LEVEL', 'must be one of fatal, error, warn, info, debug, trace, silent'],
+  ])('says what %s takes', (name, contract) => {
+    expect(() => loadConfig({ [name]: 'loud' })).toThrow(
+      `Invalid environment: ${name} ${contract}, but got "loud"`,
+    );
+  });
+
+  // METRICS_TOKEN=short-token was repeated in the log line; WS_MAX_SUBSCRIPTIONS_PER_KEY=abc
+  // was hidden as "a value", as if it were a key.
+  it('hides the values of secrets only', () => {
+    expect(() => loadConfig({ METRICS_TOKEN: 'sh0rt-t0ken' })).toThrow(
+      /^Invalid environment: METRICS_TOKEN must be at least 16 characters, but got a value$/,
+    );
+    expect(() => loadConfig({ WS_MAX_SUBSCRIPTIONS_PER_KEY: 'abc' })).toThrow(
+      /WS_MAX_SUBSCRIPTIONS_PER_KEY must be a whole number greater than 0, but got "abc"$/,
+    );
+    for (const name of ['ADMIN_API_KEY', 'CURSOR_SECRET', 'NEO4J_PASSWORD', 'MCP_SECRET_KEY']) {
+      expect(() => loadConfig({ [name]: 'sh0rt' })).toThrow(/, but got a value$/);
+    }
+  });
+});
+
+describe('WORKER_TENANTS and WORKER_ID', () => {
+  it('reads the tenants a worker serves, trimmed, and no list when unset', () => {
+    expect(loadConfig({}).engine.workerTenants).toBeNull();
+    expect(loadConfig({ WORKER_TENANTS: 'default, acme ' }).engine.workerTenants).toEqual([
+      'default',
+      'acme',
+    ]);
+  });
+
+  // "acme, beta" served "acme" and " beta" (no such tenant); "acme," also served "": a worker
+  // that silently ran nobody's steps.
+  it('refuses an empty entry rather than serving a tenant of that name', () => {
+    for (const value of ['acme,', ',', 'acme,,beta', 'acme, ,beta']) {
+      expect(() => loadConfig({ WORKER_TENANTS: value })).toThrow(
+        `Invalid environment: WORKER_TENANTS must be tenant ids separated by commas, with none empty, but got "${value}"`,
+      );
+    }
+  });
+
+  it('takes WORKER_ID as the name on runs, and refuses one of only spaces', () => {
+    expect(loadConfig({ WORKER_ID: 'w-1' }).engine.workerId).toBe('w-1');
+    expect(loadConfig({}).engine.workerId).toBeUndefined();
+    expect(() => loadConfig({ WORKER_ID: '  ' })).toThrow(
+      /^Invalid environment: WORKER_ID must not/,
+    );
+  });
+});

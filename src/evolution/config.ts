@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { timerMs } from '../timer-ms.js';
+import { wholeNumber } from '../whole-number.js';
 
 /** The learning loop's settings (issue 12); each part's own knobs sit beside it in this file. */
 export interface EvolutionConfig {
@@ -95,12 +96,7 @@ const wholeMs = (_name: string, fallback: number) =>
     .max(2_592_000_000, 'must be at most 2592000000 (30 days)')
     .default(fallback);
 const count = (min: number, max: number, fallback: number) =>
-  z.coerce
-    .number({ error: `must be a whole number from ${min} to ${max}` })
-    .int(`must be a whole number from ${min} to ${max}`)
-    .min(min, `must be a whole number from ${min} to ${max}`)
-    .max(max, `must be a whole number from ${min} to ${max}`)
-    .default(fallback);
+  wholeNumber(min, max).default(fallback);
 
 const share = (fallback: number) =>
   z.coerce
