@@ -253,6 +253,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.NEO4J_URI && !e.NEO4J_PASSWORD) {
     throw new ConfigError('Invalid environment: NEO4J_PASSWORD is required when NEO4J_URI is set');
   }
+  // The local Neo4j is Community, started for the neo4j user: another was silently ignored.
+  for (const name of ['NEO4J_USER', 'NEO4J_DATABASE'] as const) {
+    if (!e.NEO4J_URI && e[name] !== 'neo4j') {
+      refuse(
+        name,
+        'other than neo4j needs NEO4J_URI (the local Neo4j has one user and one database, both neo4j)',
+      );
+    }
+  }
   if (e.ENGINE_DISPATCH === 'redis' && !e.REDIS_URL) {
     throw new ConfigError(
       'Invalid environment: ENGINE_DISPATCH=redis needs REDIS_URL (or unset ENGINE_DISPATCH: steps are then found in Neo4j)',

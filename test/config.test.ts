@@ -55,6 +55,22 @@ describe('loadConfig', () => {
     expect(config.neo4j).toMatchObject({ uri: 'neo4j+s://db.example.com', password: 'secret-pw' });
   });
 
+  // A walk of 2026-12-08: NEO4J_DATABASE=nope with the local Neo4j started and used `neo4j`,
+  // the value silently ignored; NEO4J_USER=alice blamed the password.
+  it('refuses a user or database the local Neo4j does not have, naming NEO4J_URI', () => {
+    for (const [name, value] of [
+      ['NEO4J_DATABASE', 'nope'],
+      ['NEO4J_USER', 'alice'],
+    ] as const) {
+      expect(() => loadConfig({ [name]: value })).toThrow(
+        `Invalid environment: ${name} other than neo4j needs NEO4J_URI (the local Neo4j has one user and one database, both neo4j), but got "${value}"`,
+      );
+      const remote = { NEO4J_URI: 'bolt://db:7687', NEO4J_PASSWORD: 'a-password' };
+      expect(() => loadConfig({ ...remote, [name]: value })).not.toThrow();
+    }
+    expect(() => loadConfig({ NEO4J_DATABASE: 'neo4j', NEO4J_USER: 'neo4j' })).not.toThrow();
+  });
+
   it('dispatches steps through Redis by default with REDIS_URL, and only with it', () => {
     expect(loadConfig({}).engine).toMatchObject({ dispatch: 'neo4j', queuePollMs: 1_000 });
     const redis = { REDIS_URL: 'redis://127.0.0.1:6379' };
