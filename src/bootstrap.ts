@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { connectGraph, type Graph, type GraphSettings } from '../graph/graph.js';
 import { startLocalNeo4j, type LocalNeo4jOptions } from '../graph/local/launcher.js';
@@ -6,8 +6,25 @@ import { migrate } from '../graph/migrate.js';
 import { generateApiKey } from './auth/keys.js';
 import type { Config } from './config.js';
 import type { AuthService } from './services/auth.service.js';
+import { StartupError } from './startup-error.js';
 
 export type Log = (line: string) => void;
+
+/**
+ * Makes `dir` (in DATA_DIR) and checks this user can write it: a DATA_DIR naming a file or a
+ * folder of another user was a stack from deep in the launcher, naming no variable.
+ */
+function writableDataDir(config: Config, dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? String(err);
+    throw new StartupError(
+      `DATA_DIR ${config.dataDir}: cannot create or write ${dir} (${code}); set DATA_DIR to a folder this user can write`,
+    );
+  }
+}
 
 /** The local Neo4j launcher's options, from the config. */
 export function localNeo4jOptions(config: Config, log: Log): LocalNeo4jOptions {
@@ -34,7 +51,9 @@ export async function resolveGraphSettings(config: Config, log: Log): Promise<Gr
       maxConnections: config.neo4j.maxConnections,
     };
   }
-  const local = await startLocalNeo4j(localNeo4jOptions(config, log));
+  const options = localNeo4jOptions(config, log);
+  writableDataDir(config, options.home);
+  const local = await startLocalNeo4j(options);
   if (!local.startedNow) log(`Using the local Neo4j already running at ${local.boltUri}`);
   log(
     `Neo4j Browser: ${local.browserUrl} (user ${local.user}, password in ${path.join(config.dataDir, 'neo4j', 'password')})`,
@@ -92,7 +111,7 @@ export async function ensureBootstrapAdmin(
   let key = existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
   if (!key) {
     key = generateApiKey();
-    mkdirSync(config.dataDir, { recursive: true });
+    writableDataDir(config, config.dataDir);
     writeFileSync(file, `${key}\n`, { mode: 0o600 });
   }
   await auth.ensureAdminKey(DEFAULT_TENANT, key, 'local admin');

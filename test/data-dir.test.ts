@@ -1,0 +1,23 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { resolveGraphSettings } from '../src/bootstrap.js';
+import { loadConfig } from '../src/config.js';
+import { StartupError } from '../src/startup-error.js';
+
+describe('DATA_DIR', () => {
+  // A walk of 2026-12-08: DATA_DIR naming a file stopped start-up with "Error: ENOTDIR: not a
+  // directory, mkdir '…/neo4j/conf'" and its stack, naming no variable.
+  it('names DATA_DIR when it cannot hold the local Neo4j, before starting anything', async () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'data-dir-')), 'a-file');
+    writeFileSync(file, '');
+    // The shared test Neo4j's port: were anything started, it would be refused, not started.
+    const config = loadConfig({ DATA_DIR: file, LOCAL_NEO4J_BOLT_PORT: '7687' });
+    const resolving = resolveGraphSettings(config, () => {});
+    await expect(resolving).rejects.toThrow(StartupError);
+    await expect(resolving).rejects.toThrow(
+      `DATA_DIR ${file}: cannot create or write ${path.join(file, 'neo4j')} (ENOTDIR); set DATA_DIR to a folder this user can write`,
+    );
+  });
+});
