@@ -27,6 +27,8 @@ COPY resolvers ./resolvers
 COPY graph ./graph
 COPY subscriptions ./subscriptions
 COPY --from=console /app/console/dist ./console/dist
+# DATA_DIR (.data): without ADMIN_API_KEY the API keeps its local admin key there.
+RUN mkdir -p /app/.data && chown node:node /app/.data
 USER node
 EXPOSE 4000
 HEALTHCHECK --interval=10s --timeout=3s CMD node -e "fetch('http://127.0.0.1:4000/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"

@@ -94,4 +94,21 @@ describe('docker-compose.yml', () => {
       );
     }
   });
+
+  // A reading of 2026-12-08: the image runs as `node` in /app, owned by root; with no
+  // ADMIN_API_KEY (the README's command) the API writes DATA_DIR/admin-key there, EACCES.
+  it('lets the user of the image write DATA_DIR, where the local admin key is kept', () => {
+    const runtime = readFileSync('Dockerfile', 'utf8')
+      .split(/^FROM /m)
+      .at(-1)!;
+    const user = /^USER (\S+)/m.exec(runtime)?.[1];
+    const dataDir = loadConfig(envOf(compose.services.api)).dataDir;
+    expect(dataDir.endsWith('/.data')).toBe(true);
+    expect(runtime).toMatch(
+      new RegExp(`^RUN mkdir -p /app/\\.data && chown ${user}:${user} /app/\\.data$`, 'm'),
+    );
+    expect(runtime.indexOf('RUN mkdir -p /app/.data')).toBeLessThan(
+      runtime.indexOf(`USER ${user}`),
+    );
+  });
 });
