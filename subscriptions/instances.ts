@@ -37,7 +37,7 @@ export async function joinInstances(opts: {
   if (conflict) {
     await graph.write((tx) => removeInstance(tx, self.id));
     throw new ConfigError(
-      `${describe(conflict)} runs against this Neo4j and this ${describe({ role: self.role, bus: self.bus })}: live events would not reach every subscriber; give every API instance and worker the same REDIS_URL (a worker may also run without it)`,
+      `${describe(conflict)} runs against this Neo4j and this ${describe({ role: self.role, bus: self.bus })}: live events would not reach every subscriber; give every API instance and worker the same REDIS_URL (a worker may also run without it). A process that stopped without saying so lapses ${GONE_MS / 1000} s after its last heartbeat; INSTANCE_CHECK=off starts anyway, its subscribers missing the other's events`,
     );
   }
   const timer = setInterval(() => {
