@@ -14,7 +14,7 @@ export type Log = (line: string) => void;
  * Makes `dir` (in DATA_DIR) and checks this user can write it: a DATA_DIR naming a file or a
  * folder of another user was a stack from deep in the launcher, naming no variable.
  */
-function writableDataDir(config: Config, dir: string): void {
+export function writableDataDir(config: Config, dir: string): void {
   try {
     mkdirSync(dir, { recursive: true });
     accessSync(dir, constants.W_OK);

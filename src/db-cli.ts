@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { ConfigError, loadConfig } from './config.js';
-import { localNeo4jOptions } from './bootstrap.js';
+import { localNeo4jOptions, writableDataDir } from './bootstrap.js';
+import { StartupError } from './startup-error.js';
 import {
   LocalNeo4jError,
   localNeo4jPid,
@@ -15,6 +16,7 @@ async function main(command: string | undefined): Promise<void> {
   const options = localNeo4jOptions(config, log);
   switch (command) {
     case 'start': {
+      writableDataDir(config, options.home);
       const db = await startLocalNeo4j(options);
       if (!db.startedNow) log(`Neo4j is already running (pid ${db.pid})`);
       log(`Bolt:           ${db.boltUri}`);
@@ -41,7 +43,8 @@ async function main(command: string | undefined): Promise<void> {
 }
 
 main(process.argv[2]).catch((err: unknown) => {
-  const known = err instanceof ConfigError || err instanceof LocalNeo4jError;
+  const known =
+    err instanceof ConfigError || err instanceof LocalNeo4jError || err instanceof StartupError;
   console.error(known ? (err as Error).message : err);
   process.exit(1);
 });
