@@ -33,12 +33,13 @@ import {
   type EmbeddingsConfig,
 } from './memory/embeddings/config.js';
 
-const port = (fallback: number) =>
+/** A port; `min` 1 where something must connect to it (0: the system chooses one). */
+const port = (fallback: number, min = 0) =>
   z.coerce
     .number({ error: 'must be a port number' })
     .int('must be a whole number')
-    .min(0, 'must be from 0 to 65535')
-    .max(65535, 'must be from 0 to 65535')
+    .min(min, `must be from ${min} to 65535`)
+    .max(65535, `must be from ${min} to 65535`)
     .default(fallback);
 
 const memory = (fallback: string) =>
@@ -75,8 +76,9 @@ export const envSchema = z.object({
     .int('must be a whole number')
     .min(1, 'must be at least 1')
     .optional(),
-  LOCAL_NEO4J_BOLT_PORT: port(7687),
-  LOCAL_NEO4J_HTTP_PORT: port(7474),
+  // The launcher waits for these ports: one the system chose it would never find.
+  LOCAL_NEO4J_BOLT_PORT: port(7687, 1),
+  LOCAL_NEO4J_HTTP_PORT: port(7474, 1),
   LOCAL_NEO4J_HEAP: memory('512m'),
   LOCAL_NEO4J_PAGECACHE: memory('128m'),
   ADMIN_API_KEY: z.string().min(32, 'must be at least 32 characters').optional(),

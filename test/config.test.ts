@@ -22,6 +22,10 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(ConfigError);
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/^Invalid environment: PORT .*"eighty"$/);
     expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT must be from 0 to 65535/);
+    // Port 0 lets the system choose: the API says where it listens, but the local Neo4j's
+    // launcher must know its ports to wait for them (it waited forever).
+    for (const name of ['LOCAL_NEO4J_BOLT_PORT', 'LOCAL_NEO4J_HTTP_PORT'])
+      expect(() => loadConfig({ [name]: '0' })).toThrow(`${name} must be from 1 to 65535`);
     expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
     expect(() => loadConfig({ LOCAL_NEO4J_HEAP: 'lots' })).toThrow(
       /LOCAL_NEO4J_HEAP must be a size/,
