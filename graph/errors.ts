@@ -1,4 +1,4 @@
-import { ConflictError, UnavailableError } from '../src/domain/errors.js';
+import { alreadyExists, ConflictError, UnavailableError } from '../src/domain/errors.js';
 import { isUnreachablePool } from './breaker.js';
 
 /** Translates Neo4j driver errors into the app's hierarchy; the one place that knows codes. */
@@ -15,7 +15,10 @@ export function translateDriverError(err: unknown): unknown {
     });
   }
   if (code === 'Neo.ClientError.Schema.ConstraintValidationFailed') {
-    return new ConflictError('That value is already taken: ' + firstLine(err));
+    return (
+      takenValue(String((err as Error).message ?? '')) ??
+      new ConflictError('That value is already taken')
+    );
   }
   if (code === 'ServiceUnavailable' || code === 'SessionExpired') {
     return new UnavailableError('The graph database is not reachable right now; try again shortly');
@@ -38,8 +41,22 @@ export function isAuthError(err: unknown): boolean {
   return code.startsWith('Neo.ClientError.Security');
 }
 
-function firstLine(err: unknown): string {
-  return String((err as Error).message ?? err).split('\n')[0] ?? '';
+/**
+ * The CONFLICT a unique constraint's violation means, from Neo4j's text: "Node(1221) already
+ * exists with label `Agent` and properties `tenantId` = 'default', `name` = 'Ada'". The loser
+ * of a race gets what a later caller gets from the service's own check, never the node's
+ * internal id; the tenant, which every such key holds, goes unsaid. Null for another text.
+ */
+function takenValue(message: string): ConflictError | null {
+  const m = /already exists with label `(\w+)` and propert(?:y|ies) (`.*)$/s.exec(message);
+  if (!m) return null;
+  const values: Record<string, string> = {};
+  for (const part of m[2]!.split(/, (?=`\w+` = )/)) {
+    const p = /^`(\w+)` = (.*)$/s.exec(part);
+    if (!p) return null;
+    if (p[1] !== 'tenantId') values[p[1]!] = p[2]!.replace(/^'(.*)'$/s, '$1');
+  }
+  return Object.keys(values).length ? alreadyExists(m[1]!, values) : null;
 }
 
 /**

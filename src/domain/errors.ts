@@ -40,6 +40,30 @@ export class ConflictError extends AppError {
   }
 }
 
+/**
+ * CONFLICT for a value that must be unique and is taken, e.g. 'An agent named "Ada" already
+ * exists: choose another name'. `label` is the node's label; `values` the properties taken.
+ */
+export function alreadyExists(label: string, values: Record<string, string>): ConflictError {
+  const what = label.replace(/(?<=[a-z])(?=[A-Z])/g, ' ').toLowerCase();
+  const a = /^[aeiou]/.test(what) ? 'An' : 'A';
+  const fields = Object.keys(values);
+  const shown = (k: string) => `"${echoedId(values[k] ?? '')}"`;
+  if (fields.length === 1 && fields[0] === 'name')
+    return new ConflictError(
+      `${a} ${what} named ${shown('name')} already exists: choose another name`,
+      {
+        field: 'name',
+      },
+    );
+  const props = fields.map((k) => `${k} ${shown(k)}`).join(', ');
+  const fix = fields.length === 1 ? `choose another ${fields[0]}` : `choose other values`;
+  return new ConflictError(
+    `${a} ${what} with ${props} already exists: ${fix}`,
+    fields.length === 1 ? { field: fields[0] } : {},
+  );
+}
+
 export class ForbiddenError extends AppError {
   constructor(message: string) {
     super('FORBIDDEN', message);

@@ -10,7 +10,7 @@ import {
   type AgentRole,
   type RemoteAgent,
 } from '../domain/agent.js';
-import { BadInputError, ConflictError, NotFoundError } from '../domain/errors.js';
+import { alreadyExists, BadInputError, ConflictError, NotFoundError } from '../domain/errors.js';
 import { pageRequest, type PageInput, type Page, type Sort } from '../domain/page.js';
 import {
   atPosition,
@@ -263,9 +263,7 @@ const UNAVAILABLE: readonly AgentStatus[] = [
 async function assertNamesFree(tx: Tx, tenantId: string, names: string[], exceptId?: string) {
   const [taken] = await repo.takenAgentNames(tx, tenantId, names, exceptId);
   if (taken) {
-    throw new ConflictError(`An agent named "${taken}" already exists: choose another name`, {
-      field: 'name',
-    });
+    throw alreadyExists('Agent', { name: taken });
   }
 }
 
