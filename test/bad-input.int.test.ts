@@ -210,6 +210,14 @@ const CASES: Case[] = [
     message: /^reason must be 1 to 10000 characters, but got 0: say why, or leave reason out$/,
   },
   {
+    // README walk (2026-12-06): it said "at most 4000 characters" without what it got.
+    name: 'forking with an over-long message',
+    query: `mutation($m: String!) { forkRun(runId: "${UNKNOWN}", checkpointId: "${UNKNOWN}", message: $m) { id } }`,
+    variables: () => ({ m: 'm'.repeat(4_001) }),
+    code: 'BAD_USER_INPUT',
+    message: /^message must be at most 4000 characters, but got 4001$/,
+  },
+  {
     name: 'a field that does not exist',
     query: `query { agents { nodes { salary } } }`,
     code: 'GRAPHQL_VALIDATION_FAILED',

@@ -3,6 +3,7 @@ import * as repo from '../../graph/fork.repository.js';
 import { MODEL_NODE, START_NODE, TOOLS_NODE } from '../agents/checkpoint/fork.js';
 import { BadInputError, NotFoundError } from '../domain/errors.js';
 import type { Task } from '../domain/task.js';
+import { optionalText } from '../domain/validate.js';
 import { publishTasks } from './task-events.js';
 import type { UnitOfWork } from './unit-of-work.js';
 
@@ -25,9 +26,7 @@ export class ForkService {
     o: { runId: string; checkpointId: string; message?: string | null },
     actor: string,
   ): Promise<Task> {
-    const message = o.message?.trim() || null;
-    if (message && message.length > MAX_MESSAGE_CHARS)
-      throw new BadInputError(`message must be at most ${MAX_MESSAGE_CHARS} characters`);
+    const message = optionalText('message', o.message, MAX_MESSAGE_CHARS) ?? null;
     return this.uow.run(async (tx, emit) => {
       const point = await repo.forkPointOf(tx, tenantId, o.runId, o.checkpointId);
       // Run.checkpoints lists the ids a run can be forked at.
