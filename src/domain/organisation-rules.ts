@@ -12,7 +12,7 @@ import {
   type ExportLabel,
 } from './organisation-export.js';
 import { ApprovalDecision, FailurePolicy, TaskPriority, TaskStatus } from './task.js';
-import { LIMITS, numberInRange, requiredText } from './validate.js';
+import { LIMITS, numberInRange, plainName, requiredText } from './validate.js';
 
 /**
  * The domain rules an imported document must keep, label by label: the properties the API
@@ -30,6 +30,8 @@ interface Rule {
   oneOf?: readonly string[];
   /** Strings: 1 to max characters (the API's LIMITS). */
   max?: number;
+  /** Strings: a name, without the characters plainName refuses. */
+  name?: boolean;
   /** Numbers: inclusive bounds. */
   min?: number;
   upTo?: number;
@@ -48,7 +50,7 @@ const STAMPS = { createdAt: req('datetime'), updatedAt: req('datetime') };
 /** Per label: the rules of the properties the platform owns. */
 export const NODE_RULES: Record<ExportLabel, Record<string, Rule>> = {
   Agent: {
-    name: req('string', { max: LIMITS.name }),
+    name: req('string', { max: LIMITS.name, name: true }),
     role: req('string', { oneOf: values(AgentRole) }),
     status: req('string', { oneOf: values(AgentStatus) }),
     active: req('boolean'),
@@ -258,6 +260,7 @@ function checkValue(field: string, rule: Rule, value: EncodedValue | undefined):
   if (typeof value === 'string') {
     if (rule.oneOf && !rule.oneOf.includes(value)) refuse(`must be ${noun(rule)}${got}`);
     if (rule.max !== undefined) requiredText(field, value, rule.max);
+    if (rule.name) plainName(field, value);
   }
   if (rule.min !== undefined || rule.upTo !== undefined) {
     const x = typeof value === 'number' ? value : ((value as { $int?: number }).$int ?? Number.NaN);

@@ -34,6 +34,45 @@ export function requiredText(field: string, value: string, max: number): string 
   return text;
 }
 
+/**
+ * C0 and C1 controls (NUL, newline, ESC...), DEL, and the bidi embeddings, overrides and
+ * isolates (U+202A-U+202E, U+2066-U+2069): in a name they let one pass for another in Apollo
+ * Sandbox, the console or Neo4j Browser ("Trojan Source", CVE-2021-42574).
+ */
+export const NOT_IN_NAMES = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+
+/**
+ * Throws BAD_USER_INPUT when a name (something people read in lists: an agent's, a title, a
+ * tag) holds a character of NOT_IN_NAMES, naming its code point and index. Free text (content,
+ * descriptions, results) keeps them.
+ */
+export function plainName(field: string, name: string): string {
+  const found = NOT_IN_NAMES.exec(name);
+  if (found) {
+    const code = found[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
+    throw new BadInputError(
+      `${field} must not contain control or text-direction characters, but has U+${code} at ${found.index}`,
+      { field },
+    );
+  }
+  return name;
+}
+
+/** requiredText for a name: also refuses what plainName refuses. */
+export function requiredName(field: string, value: string, max: number): string {
+  return plainName(field, requiredText(field, value, max));
+}
+
+/** optionalText for a name: also refuses what plainName refuses. */
+export function optionalName(
+  field: string,
+  value: string | null | undefined,
+  max: number,
+): string | null | undefined {
+  const text = optionalText(field, value, max);
+  return text ? plainName(field, text) : text;
+}
+
 /** Like requiredText, for an optional field: null/undefined stay as they are, "" becomes null. */
 export function optionalText(
   field: string,
@@ -101,7 +140,7 @@ export function isId(value: string): boolean {
 
 /** Names of capabilities and tags: trimmed, case kept, no duplicates. */
 export function distinctNames(field: string, values: readonly string[], max: number, each: number) {
-  const names = [...new Set(values.map((v) => requiredText(field, v, each)))];
+  const names = [...new Set(values.map((v) => requiredName(field, v, each)))];
   return listOfAtMost(field, names, max);
 }
 

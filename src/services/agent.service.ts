@@ -19,6 +19,7 @@ import {
   listOfAtMost,
   numberInRange,
   optionalText,
+  requiredName,
   requiredText,
 } from '../domain/validate.js';
 import type { Emit, UnitOfWork } from './unit-of-work.js';
@@ -73,7 +74,7 @@ export class AgentService {
     listOfAtMost('agents', inputs, LIMITS.batch);
     const agents = inputs.map((input, i) =>
       atPosition(inputs.length > 1 ? `agents[${i}].` : '', () => ({
-        name: requiredText('name', input.name, LIMITS.name),
+        name: requiredName('name', input.name, LIMITS.name),
         description: optionalText('description', input.description, LIMITS.description) ?? null,
         role: input.role,
         model: optionalText('model', input.model, LIMITS.model) ?? null,
@@ -118,7 +119,7 @@ export class AgentService {
   ): Promise<Agent> {
     const patch: repo.AgentPatch = {};
     if (input.name !== undefined && input.name !== null) {
-      patch.name = requiredText('name', input.name, LIMITS.name);
+      patch.name = requiredName('name', input.name, LIMITS.name);
     }
     if (input.role) patch.role = input.role;
     // Not a behaviour of the model: the agent's own setting, no new version (null: unchanged).

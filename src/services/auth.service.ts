@@ -14,7 +14,7 @@ import {
 } from '../domain/auth.js';
 import { NotFoundError, UnauthenticatedError } from '../domain/errors.js';
 import { pageRequest, type PageInput, type Page } from '../domain/page.js';
-import { LIMITS, requiredText } from '../domain/validate.js';
+import { LIMITS, requiredName } from '../domain/validate.js';
 import type { UnitOfWork } from './unit-of-work.js';
 
 /**
@@ -103,7 +103,7 @@ export class AuthService {
 
   /** Creates a key of the caller's tenant; the secret is returned once. */
   createKey(tenantId: string, name: string, role: Role): Promise<CreatedKey> {
-    const keyName = requiredText('name', name, LIMITS.name);
+    const keyName = requiredName('name', name, LIMITS.name);
     return this.uow.run((tx) => writeKey(tx, tenantId, keyName, role));
   }
 
@@ -137,7 +137,7 @@ export class AuthService {
 
   /** A new tenant with its first ADMIN key, in one transaction: never a tenant without a key. */
   createTenant(name: string): Promise<{ tenant: Tenant } & CreatedKey> {
-    const tenantName = requiredText('name', name, LIMITS.name);
+    const tenantName = requiredName('name', name, LIMITS.name);
     // The key's name within the limit whatever the tenant's: "<name> admin", the name cut.
     const keyName = `${tenantName.slice(0, LIMITS.name - ' admin'.length)} admin`;
     return this.uow.run(async (tx) => {

@@ -14,6 +14,7 @@ import {
   atPosition,
   LIMITS,
   listOfAtMost,
+  optionalName,
   optionalText,
   requiredText,
 } from '../domain/validate.js';
@@ -82,7 +83,7 @@ export class MessageService {
   createConversation(tenantId: string, title?: string | null): Promise<Conversation> {
     const conversation = {
       id: randomUUID(),
-      title: optionalText('title', title, LIMITS.title) ?? null,
+      title: optionalName('title', title, LIMITS.title) ?? null,
     };
     return this.uow.run(async (tx) => {
       const [created] = await repo.createConversations(tx, tenantId, [conversation]);
@@ -116,7 +117,7 @@ interface Draft {
 function draft(actor: string, input: SendMessageData): Draft {
   const content = requiredText('content', input.content, LIMITS.content);
   const toAgentIds = checkRecipients(input.toAgentIds ?? [], input.broadcast ?? false);
-  const title = optionalText('conversationTitle', input.conversationTitle, LIMITS.title) ?? null;
+  const title = optionalName('conversationTitle', input.conversationTitle, LIMITS.title) ?? null;
   // `!= null`, not truthiness: an empty id is an id of nothing (NOT_FOUND), not "none". With
   // truthiness, conversationId "" started a new conversation yet wrote the message to "",
   // committing an empty conversation and answering 500.

@@ -13,6 +13,7 @@ import {
   LIMITS,
   listOfAtMost,
   optionalText,
+  requiredName,
   requiredText,
 } from '../domain/validate.js';
 
@@ -116,7 +117,7 @@ export function editPlan(
         field: 'key',
       });
     atPosition(`${at}.`, () => {
-      if (c.title != null) step.title = requiredText('title', c.title, LIMITS.title);
+      if (c.title != null) step.title = requiredName('title', c.title, LIMITS.title);
       if (c.description != null)
         step.description = optionalText('description', c.description, LIMITS.description) ?? null;
       if (c.capabilities != null) step.capabilities = names(c.capabilities);
@@ -138,7 +139,7 @@ export function editPlan(
     const step = atPosition(`${at}.`, (): EditedStep => ({
       id: null,
       key: a.key,
-      title: requiredText('title', a.title, LIMITS.title),
+      title: requiredName('title', a.title, LIMITS.title),
       description: optionalText('description', a.description, LIMITS.description) ?? null,
       priority: a.priority ?? rootPriority,
       condition: a.condition?.trim() || null,

@@ -20,6 +20,7 @@ import {
   LIMITS,
   listOfAtMost,
   optionalText,
+  requiredName,
   requiredText,
 } from '../domain/validate.js';
 import {
@@ -95,7 +96,7 @@ export class TaskService {
       (input, i) =>
         atPosition(inputs.length > 1 ? `tasks[${i}].` : '', () => ({
           id: newIds[i]!,
-          title: requiredText('title', input.title, LIMITS.title),
+          title: requiredName('title', input.title, LIMITS.title),
           description: optionalText('description', input.description, LIMITS.description) ?? null,
           priority: input.priority ?? TaskPriority.MEDIUM,
           createdBy: actor,
@@ -188,7 +189,7 @@ export class TaskService {
   async update(tenantId: string, id: string, input: UpdateTaskData): Promise<Task> {
     const patch: repo.TaskPatch = {};
     if (input.title !== undefined && input.title !== null) {
-      patch.title = requiredText('title', input.title, LIMITS.title);
+      patch.title = requiredName('title', input.title, LIMITS.title);
     }
     const description = optionalText('description', input.description, LIMITS.description);
     if (description !== undefined) patch.description = description;

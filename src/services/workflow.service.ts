@@ -22,7 +22,7 @@ import {
   TaskStatus,
   type Task,
 } from '../domain/task.js';
-import { LIMITS, optionalText, rejectionReason, requiredText } from '../domain/validate.js';
+import { LIMITS, optionalText, rejectionReason, requiredName } from '../domain/validate.js';
 import { givenFamily } from '../domain/family.js';
 import { setWorkflowFamily } from '../../graph/family.repository.js';
 import { publishTasks } from './task-events.js';
@@ -49,7 +49,7 @@ export class WorkflowService {
    * plans it.
    */
   submit(tenantId: string, actor: string, input: SubmitTaskData): Promise<Task> {
-    const title = requiredText('title', input.title, LIMITS.title);
+    const title = requiredName('title', input.title, LIMITS.title);
     const description = optionalText('description', input.description, LIMITS.description) ?? null;
     const family = givenFamily(input.family);
     return this.uow.run(async (tx, emit) => {

@@ -1,5 +1,6 @@
 import type { UnitOfWork } from '../../services/unit-of-work.js';
 import { BadInputError, LimitExceededError } from '../../domain/errors.js';
+import { plainName } from '../../domain/validate.js';
 import type { MemoryDocument } from '../../domain/memory.js';
 import {
   documentProgress,
@@ -90,5 +91,5 @@ function checkTitle(raw: string): string {
       `title must have 1 to ${MAX_TITLE_CHARS} characters, but got ${title.length}`,
     );
   }
-  return title;
+  return plainName('title', title);
 }
