@@ -5,6 +5,7 @@ import { ToolCallRequestStatus, needsApproval } from '../domain/tool-approval.js
 import { StepError, type StepContext } from '../engine/executor.js';
 import { AwaitingInputError } from '../engine/awaiting-input.js';
 import type { AgentRuntime } from './runtime.js';
+import { APPROVAL_GATE } from './checkpoint/fork.js';
 
 const REJECTED = (reason: string | null) =>
   `A person rejected this call${reason ? `: ${reason}` : ''}. Do not make it again; carry on without it, or answer.`;
@@ -35,7 +36,7 @@ export async function approvalGate(
   ]);
   if (held.size === 0) return null;
   return createMiddleware({
-    name: 'ToolApproval',
+    name: APPROVAL_GATE,
     afterModel: {
       canJumpTo: ['model'],
       hook: async (state: { messages: BaseMessage[] }) => {

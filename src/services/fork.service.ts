@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import * as repo from '../../graph/fork.repository.js';
-import { MODEL_NODE, START_NODE, TOOLS_NODE } from '../agents/checkpoint/fork.js';
+import { APPROVAL_NODE, MODEL_NODE, START_NODE, TOOLS_NODE } from '../agents/checkpoint/fork.js';
 import { BadInputError, NotFoundError } from '../domain/errors.js';
 import type { Task } from '../domain/task.js';
 import { optionalText } from '../domain/validate.js';
@@ -34,7 +34,7 @@ export class ForkService {
       const modelNext = point.next.length === 0 || point.next.every((n) => n === MODEL_NODE);
       if (message && !modelNext)
         throw new BadInputError(
-          `a message can be added only where the model runs next, but ${whereToFork(point.next)}, or without a message`,
+          `a message can be added only where the model runs next, but ${whereToFork(point.next)}`,
           { next: point.next },
         );
       const fork = await repo.createFork(tx, {
@@ -51,12 +51,15 @@ export class ForkService {
   }
 }
 
-/** Why a checkpoint that runs `next` takes no message, and the checkpoint that would. */
+/** Why a checkpoint that runs `next` takes no message, and where to fork instead. */
 function whereToFork(next: readonly string[]): string {
   if (next.includes(START_NODE))
-    return "this checkpoint is the run's start, before its input is read; fork from the checkpoint after it (the model runs next)";
+    return "this checkpoint is the run's start, before its input is read; fork from the checkpoint after it (the model runs next), or without a message";
+  // A run held for approval has no checkpoint after its calls' results until they are decided.
+  if (next.includes(APPROVAL_NODE))
+    return "at this checkpoint the model's tool calls wait for a person's approval; fork from the checkpoint before it (the model answers again, reading your message), or decide the calls (resolveToolCall) and fork from the checkpoint after their results, or fork here without a message";
   const runs = `this checkpoint runs ${next.join(', ')} next`;
   return next.includes(TOOLS_NODE)
-    ? `${runs}; fork from the checkpoint after those tool calls`
-    : `${runs}; fork from a later checkpoint where the model runs next`;
+    ? `${runs}; fork from the checkpoint after those tool calls, or without a message`
+    : `${runs}; fork from a later checkpoint where the model runs next, or without a message`;
 }

@@ -11,6 +11,10 @@ export const MODEL_NODE = 'model_request';
 export const TOOLS_NODE = 'tools';
 /** What a run's first checkpoint runs next: the loop has not read its input yet. */
 export const START_NODE = '__start__';
+/** The tool-approval gate's name (src/agents/approval.ts). */
+export const APPROVAL_GATE = 'ToolApproval';
+/** What a run held for a tool call's approval runs next: the gate, after the model's answer. */
+export const APPROVAL_NODE = `${APPROVAL_GATE}.after_model`;
 
 /**
  * Starts a fork's thread (issue 13) from a copy of the checkpoint it was forked from, with the
