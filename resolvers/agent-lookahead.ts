@@ -4,6 +4,7 @@ import { CAPABILITY_COUNTERS, type CapabilityCounter } from '../graph/capability
 import type { Agent } from '../src/domain/agent.js';
 import { agentPropertiesOnly } from '../graph/mappers.js';
 import type { AppContext } from '../src/context.js';
+import { MAX_PAGE_SIZE } from '../src/domain/page.js';
 import type { TaskStatus } from '../src/domain/task.js';
 import { answerAhead } from './read-ahead.js';
 import { fieldNodesAt, selectedFieldsOf } from './selection.js';
@@ -21,7 +22,7 @@ export function agentTasksLoader(
 }
 
 /** Agent.tasks' `first` bounds: outside them the field answers BAD_USER_INPUT itself. */
-export const AGENT_TASKS_MAX = 100;
+export const AGENT_TASKS_MAX = MAX_PAGE_SIZE;
 
 /** The counters of a capability among the fields an answer selects of it. */
 export const selectedCounters = (selected: readonly string[]): CapabilityCounter[] =>

@@ -21,13 +21,13 @@ import { CreateTaskInput, TaskFilter, UpdateTaskInput } from '../schema/task.inp
 import { Assignment, Task, TaskConnection, TaskUpdate } from '../schema/task.type.js';
 import { PageArgs } from '../schema/page.args.js';
 import type { AppContext } from '../src/context.js';
-import { BadInputError } from '../src/domain/errors.js';
+import { pageSize } from '../src/domain/page.js';
 import { tenantEvents } from '../subscriptions/pubsub.js';
 import { TOPICS, type TaskUpdatedEvent } from '../subscriptions/topics.js';
 import { newestOnly } from '../subscriptions/newest.js';
 import { orderToSort, RESUME_AFTER, withoutNulls } from './args.js';
 import { selectedFields, selectedFieldsUnder } from './selection.js';
-import { AGENT_TASKS_MAX, agentTasksLoader } from './agent-lookahead.js';
+import { agentTasksLoader } from './agent-lookahead.js';
 import { answerAhead } from './read-ahead.js';
 
 @Authorized(Role.VIEWER)
@@ -260,10 +260,8 @@ export class AgentTasksResolver {
     @Arg('first', () => Int, { defaultValue: 50, description: '1 to 100.' }) first?: number,
     @Info() info?: GraphQLResolveInfo,
   ): Promise<Task[]> {
-    const limit = first ?? 50;
-    if (limit < 1 || limit > AGENT_TASKS_MAX) {
-      throw new BadInputError(`first must be between 1 and 100, but got ${limit}`);
-    }
+    // pageSize, as every list: its refusal names the field (extensions.field).
+    const limit = pageSize(first ?? 50);
     // Only the properties the query selects, when it selects nothing else (selection.ts).
     const fields = info ? selectedFields(info) : null;
     const loader = agentTasksLoader(ctx, status ?? null, limit, fields);

@@ -1,6 +1,7 @@
 import { listSkills } from '../../../graph/skill.repository.js';
 import { BadInputError } from '../../domain/errors.js';
 import { givenFamily } from '../../domain/family.js';
+import { pageSize } from '../../domain/page.js';
 import type { Skill, SkillStatus } from '../../domain/skill.js';
 import { optionalText } from '../../domain/validate.js';
 import type { UnitOfWork } from '../../services/unit-of-work.js';
@@ -14,8 +15,7 @@ export function skillsOf(
   filter: { family?: string | null; status?: string | null; capability?: string | null },
   first: number,
 ): Promise<Skill[]> {
-  if (!Number.isInteger(first) || first < 1 || first > 100)
-    throw new BadInputError(`first must be between 1 and 100, but got ${first}`);
+  pageSize(first);
   if (filter.status && !STATUSES.includes(filter.status as SkillStatus))
     throw new BadInputError(
       `status must be one of ${STATUSES.join(', ')}, but got "${filter.status}"`,
