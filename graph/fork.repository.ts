@@ -113,26 +113,39 @@ export async function createFork(
   return toTask(row!.f);
 }
 
-/** Where a fork task's agent loop starts: the checkpoint it was forked from, and the edit. */
+/** A fork's checkpoint (null when it was imported: exports leave checkpoints out). */
+export interface ForkSource {
+  checkpoint: { threadId: string; ns: string; checkpointId: string } | null;
+  /** The person's message, read next by the model. */
+  message: string | null;
+}
+
+/** Where a fork task's agent loop starts, and the edit; null for a task that is no fork. */
 export async function forkSourceOf(
   tx: Tx,
   tenantId: string,
   taskId: string,
-): Promise<{ threadId: string; ns: string; checkpointId: string; message: string | null } | null> {
+): Promise<ForkSource | null> {
   const [row] = await tx.run<{
-    threadId: string;
-    ns: string;
-    checkpointId: string;
+    threadId: string | null;
+    ns: string | null;
+    checkpointId: string | null;
     message: string | null;
   }>({
     cypher: `
-      MATCH (f:Task {tenantId: $tenantId, id: $taskId})-[:FORKED_FROM]->(c:Checkpoint)
+      MATCH (f:Task {tenantId: $tenantId, id: $taskId})
       USING INDEX SEEK f:Task(id)
+      OPTIONAL MATCH (f)-[:FORKED_FROM]->(c:Checkpoint)
+      WITH f, c WHERE c IS NOT NULL OR f.forkMessage IS NOT NULL
       RETURN c.threadId AS threadId, c.ns AS ns, c.checkpointId AS checkpointId,
              f.forkMessage AS message`,
     params: { tenantId, taskId },
   });
-  return row ?? null;
+  if (!row) return null;
+  const { threadId, ns, checkpointId, message } = row;
+  const checkpoint =
+    threadId !== null && checkpointId !== null ? { threadId, ns: ns ?? '', checkpointId } : null;
+  return { checkpoint, message };
 }
 
 export interface ForkLink {

@@ -1,6 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { documentOf, importInto, task, type ImportData } from './utils/import-documents.js';
+import { agentExecutor } from '../src/agents/executor.js';
+import { createAgentRuntime } from '../src/agents/runtime.js';
+import { loadConfig } from '../src/config.js';
+import { startScheduler } from './utils/engine.js';
+import {
+  at,
+  documentOf,
+  importInto,
+  int,
+  task,
+  type ImportData,
+} from './utils/import-documents.js';
+import { startScriptedOpenAI } from './utils/openai-server.js';
+import { operatorScript } from './utils/operator-script.js';
+import { untilDone } from './utils/progress.js';
 import { startTestServer, type TestServer } from './utils/server.js';
 
 /*
@@ -49,3 +63,88 @@ it('keeps forkOf and forks of an imported fork, whose checkpoint the export leav
   expect(await linksOf(forkId!)).toEqual({ forkOf: { id: stepId }, forks: [] });
   expect(await linksOf(stepId!)).toEqual({ forkOf: null, forks: [{ id: forkId }] });
 });
+
+it('runs an imported fork that had not run from the start, with its message (its checkpoint is not exported)', async () => {
+  const WHAT_IF = 'What if nickel doubled?';
+  const scripted = await startScriptedOpenAI(
+    operatorScript((req) => ({
+      content: JSON.stringify(req.messages).includes(WHAT_IF) ? 'Read the message.' : 'No message.',
+    })),
+  );
+  const [agent, capability, step, fork] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+  const res = await importInto(
+    server,
+    documentOf(
+      [
+        {
+          label: 'Agent',
+          id: agent,
+          properties: {
+            name: 'Nickel clerk',
+            role: 'MASTER_OPERATOR',
+            status: 'IDLE',
+            active: true,
+            version: int(1),
+            createdAt: at,
+            updatedAt: at,
+          },
+        },
+        {
+          label: 'Capability',
+          id: capability,
+          properties: { name: 'nickel', createdAt: at, updatedAt: at },
+        },
+        task(step, { status: 'COMPLETED', title: 'Price nickel', result: 'Original answer' }),
+        task(fork, {
+          status: 'READY',
+          orchestrated: true,
+          title: 'Fork of Price nickel',
+          forkMessage: WHAT_IF,
+          forkedFromRun: randomUUID(),
+        }),
+      ],
+      [
+        { type: 'FORK_OF', from: fork, to: step, properties: {} },
+        { type: 'ASSIGNED_TO', from: fork, to: agent, properties: {} },
+        { type: 'REQUIRES', from: fork, to: capability, properties: {} },
+        {
+          type: 'HAS_CAPABILITY',
+          from: agent,
+          to: capability,
+          properties: { runs: int(0), successes: int(0) },
+        },
+      ],
+    ),
+  );
+  expect(res.errors).toBeUndefined();
+  const forkId = (res.data as ImportData).importOrganisation.nodeIds[3]!;
+  const runtime = createAgentRuntime({
+    uow: server.services.uow,
+    llm: loadConfig({
+      LLM_PROVIDER: 'compatible',
+      LLM_BASE_URL: scripted.baseURL,
+      LLM_MODEL: 'scripted-1',
+      LLM_MAX_RETRIES: '0',
+    }).llm,
+    logger: server.logger,
+  });
+  const scheduler = startScheduler(server, agentExecutor(runtime), { leaseMs: 10_000 });
+  try {
+    const done = await untilDone({
+      read: async () => {
+        const read = await server.gql(`query($id: ID!) { task(id: $id) { status result } }`, {
+          id: forkId,
+        } as never);
+        return (read.data as { task: { status: string; result: string | null } }).task;
+      },
+      done: (t) => t.status === 'COMPLETED' || t.status === 'FAILED',
+      progress: (t) => t.status,
+      stallMs: 60_000,
+      what: 'the imported fork did not run',
+    });
+    expect(done).toEqual({ status: 'COMPLETED', result: 'Read the message.' });
+  } finally {
+    await scheduler.stop({ abort: true });
+    await scripted.close();
+  }
+}, 240_000);

@@ -92,13 +92,17 @@ export async function executeStep(
   );
   // A fork starts its thread from the checkpoint it was forked from (issue 13).
   const fork = await rt.uow.read((tx) => forkSourceOf(tx, task.tenantId, task.id));
-  if (fork && !checkpointer)
+  if (fork?.checkpoint && !checkpointer)
     throw new StepError('a fork needs agent-loop checkpoints, which are off here', false);
-  if (fork && checkpointer) await seedFork(operator, checkpointer, fork, task.id);
+  if (fork?.checkpoint && checkpointer)
+    await seedFork(operator, checkpointer, { ...fork.checkpoint, message: fork.message }, task.id);
+  // An imported fork has no checkpoint (exports leave them out): it starts from the step's
+  // input, and the person's message comes right after it, so it is not lost.
+  const asked = !fork?.checkpoint && fork?.message ? [new HumanMessage(fork.message)] : [];
   const loop = await runAgentLoop(
     operator,
     checkpointer,
-    { messages: [input] },
+    { messages: [input, ...asked] },
     { signal: step.signal, recursionLimit: 12, threadId },
   );
   // Calls an earlier attempt ran before the checkpoint: their effects commit with this outcome.
