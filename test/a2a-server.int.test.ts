@@ -114,6 +114,22 @@ describe('the platform as an A2A agent', { timeout: 2 * WORKFLOW_MS }, () => {
     expect(audit.data).toEqual({ auditEvents: { nodes: [{ outcome: 'SUCCESS' }] } });
   });
 
+  // Names refuse control and text-direction characters (validate.ts): the title A2A makes of
+  // a message's first line must not carry them, or a tab in it refuses the whole task.
+  it('makes a title of a first line with tabs and control characters', async () => {
+    const sent = (await client.sendMessage(
+      send('Tabbed\tbrief\u0007 on \u202Ebikes\r\nThe details.', true),
+      as(server.adminKey),
+    )) as Task;
+    expect(sent.status?.state).not.toBe(TaskState.TASK_STATE_REJECTED);
+    const platformId = sent.metadata?.platformTaskId as string;
+    const mine = await server.gql(`query($id: ID!) { task(id: $id) { title } }`, {
+      id: platformId,
+    } as never);
+    expect(mine.data).toEqual({ task: { title: 'Tabbed brief on bikes' } });
+    await client.cancelTask({ tenant: '', id: sent.id, metadata: undefined }, as(server.adminKey));
+  });
+
   it('cancels a task, in A2A and in the platform', async () => {
     const sent = await client.sendMessage(
       send('A long survey\nSurvey every e-bike maker.', true),

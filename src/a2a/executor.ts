@@ -11,6 +11,7 @@ import { DOCUMENTS, OperationError } from '../mcp/operations.js';
 import { readWorkflow, type WorkflowView } from '../mcp/waiting.js';
 import { callerOf } from './caller.js';
 import type { RootStatus } from '../mcp/workflow-events.js';
+import { NOT_IN_NAMES } from '../domain/validate.js';
 
 /** How often a followed task's workflow is read again when none of its events came. */
 const POLL_MS = 500;
@@ -188,7 +189,12 @@ export class PlatformExecutor implements AgentExecutor {
       return reject('Send the task as text: its first line is the title, the rest the details.');
     let rootId: string;
     try {
-      const firstLine = text.split('\n')[0]!.trim();
+      // A name refuses control and text-direction characters: a tab in a message is no error.
+      const firstLine = text
+        .split('\n')[0]!
+        .replace(new RegExp(NOT_IN_NAMES.source, 'g'), ' ')
+        .replace(/\s+/g, ' ')
+        .trim();
       const { submitTask } = await run<{ submitTask: { id: string } }>(DOCUMENTS.submitTask, {
         input: {
           title:
