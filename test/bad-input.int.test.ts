@@ -101,6 +101,12 @@ const CASES: Case[] = [
     message: /cycle/,
   },
   {
+    name: 'a cycle of parents in one batch',
+    query: `mutation { createTasks(inputs: [{ key: "a", title: "A", parentKey: "b" }, { key: "b", title: "B", parentKey: "a" }]) { id } }`,
+    code: 'BAD_USER_INPUT',
+    message: /ancestors: "A", "B"; one of them needs no parentKey/,
+  },
+  {
     name: 'a task depending on itself',
     query: `mutation($id: ID!) { addTaskDependency(id: $id, dependsOnId: $id) { id } }`,
     variables: (ids) => ({ id: ids.task }),

@@ -35,7 +35,7 @@ import { reopenForRetry } from './task-retry.js';
 import { auditScope } from '../audit-scope.js';
 import { evaluateRootTask } from '../evolution/evaluate/record.js';
 import type { UnitOfWork } from './unit-of-work.js';
-import { blockedByCycle } from '../domain/cycles.js';
+import { assertAcyclic, assertNoParentCycle } from './batch-cycles.js';
 import { refuseNewDependency, refuseUnrunnable } from './workflow-guard.js';
 import { edgeClosingCycle, lockTaskEdges } from '../../graph/task-cycles.repository.js';
 
@@ -124,6 +124,7 @@ export class TaskService {
       if (t.parentId === t.id) throw new BadInputError('A task cannot be its own parent');
     }
     assertAcyclic(tasks);
+    assertNoParentCycle(tasks);
 
     return this.uow.run(async (tx, emit) => {
       const batch = new Set(newIds);
@@ -384,13 +385,4 @@ async function lockOrThrow(tx: Tx, tenantId: string, id: string): Promise<Task> 
 
 function inactive(name: string) {
   return new ConflictError(`Agent "${name}" is inactive: activate it before assigning work to it`);
-}
-
-/** Refuses dependency cycles among the tasks of one batch. */
-function assertAcyclic(tasks: { id: string; title: string; dependsOn: string[] }[]) {
-  const blocked = new Set(blockedByCycle(new Map(tasks.map((t) => [t.id, t.dependsOn]))));
-  if (blocked.size > 0) {
-    const titles = tasks.filter((t) => blocked.has(t.id)).map((t) => `"${t.title}"`);
-    throw new BadInputError(`These tasks depend on each other in a cycle: ${titles.join(', ')}`);
-  }
 }
