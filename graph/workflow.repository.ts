@@ -112,6 +112,19 @@ export async function workflowOf(
   return row ? { tasks: row.tasks.map(toTask), edges: row.edges } : null;
 }
 
+/** The id of the task's root: its topmost ancestor, or its own id without a parent. */
+export async function rootIdOf(tx: Tx, tenantId: string, id: string): Promise<string> {
+  const [row] = await tx.run<{ id: string }>({
+    cypher: `
+      MATCH (t:Task {tenantId: $tenantId, id: $id})-[:SUBTASK_OF*1..]->(r:Task)
+      USING INDEX SEEK t:Task(id)
+      WHERE NOT EXISTS { (r)-[:SUBTASK_OF]->() }
+      RETURN r.id AS id LIMIT 1`,
+    params: { tenantId, id },
+  });
+  return row?.id ?? id;
+}
+
 /** What a retry decides by of each task (src/services/retry-scope.ts). */
 const OUTLINE_FIELDS = ['id', 'title', 'status', 'error', 'orchestrated'] as const;
 export type OutlineTask = Pick<Task, (typeof OUTLINE_FIELDS)[number]>;

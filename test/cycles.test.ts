@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { blockedByCycle, dependencyOrder, oneCycle } from '../src/domain/cycles.js';
+import {
+  blockedByCycle,
+  dependencyOrder,
+  oneCycle,
+  selfWaitingDependency,
+} from '../src/domain/cycles.js';
 
 /** Each id of `cycle` depends on the next, and the last on the first. */
 function isCycle(deps: Map<string, string[]>, cycle: string[]): boolean {
@@ -65,5 +70,37 @@ describe('cycles', () => {
     expect(dependencyOrder(deps, byName)).toEqual(['a', 'b', 'c', 'd', 'e', 'x', 'y']);
     const reverse = (p: string, q: string) => q.localeCompare(p);
     expect(dependencyOrder(deps, reverse)).toEqual(['e', 'a', 'c', 'b', 'd', 'x', 'y']);
+  });
+});
+
+describe('selfWaitingDependency', () => {
+  const t = (id: string, parentId: string | null, dependsOn: string[] = []) => ({
+    id,
+    parentId,
+    dependsOn,
+  });
+
+  it('finds none in a plan whose steps depend on siblings and on tasks outside it', () => {
+    const plan = [t('r', null), t('a', 'r', ['elsewhere']), t('b', 'r', ['a']), t('c', 'b')];
+    expect(selfWaitingDependency(plan)).toBeNull();
+  });
+
+  it('names a step that depends on its parent, and a root on its step', () => {
+    expect(selfWaitingDependency([t('r', null), t('s', 'r', ['r'])])).toEqual({
+      from: 's',
+      to: 'r',
+    });
+    const down = [t('r', null, ['s']), t('m', 'r'), t('s', 'm')];
+    expect(selfWaitingDependency(down)).toEqual({ from: 'r', to: 's' });
+  });
+
+  it('names a dependency on a cousin that waits for the step', () => {
+    const plan = [t('r', null), t('m', 'r', ['s']), t('x', 'm'), t('s', 'r', ['x'])];
+    // Either dependency of the cycle s -> x -> m -> s may be named.
+    const either = [
+      { from: 's', to: 'x' },
+      { from: 'm', to: 's' },
+    ];
+    expect(either).toContainEqual(selfWaitingDependency(plan));
   });
 });

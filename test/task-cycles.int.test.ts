@@ -109,3 +109,72 @@ describe('importOrganisation', () => {
     expect(await tasksOnCycles()).toBe(0);
   });
 });
+
+/*
+ * A step starts after its parent starts, and a parent ends after its steps end: a step that
+ * depends on a task above or below it in its own tree waits for itself, and its workflow stalls
+ * IN_PROGRESS (or PENDING) for good. Walked by hand: both were accepted and never moved.
+ */
+describe('a dependency between a step and its own ancestor or descendant', () => {
+  const CREATE = `mutation($inputs: [CreateTaskInput!]!) { createTasks(inputs: $inputs) { id key } }`;
+  const START = `mutation($id: ID!) { startWorkflow(taskId: $id) { id status } }`;
+  const STATUS = `query($id: ID!) { task(id: $id) { status } }`;
+  const ids = async (inputs: object[]) => {
+    const res = await server.gql(CREATE, { inputs } as never);
+    expect(res.errors).toBeUndefined();
+    const tasks = (res.data as { createTasks: { id: string; key: string }[] }).createTasks;
+    return Object.fromEntries(tasks.map((t) => [t.key, t.id])) as Record<string, string>;
+  };
+
+  it.each([
+    ['a step on its parent', [{ key: 's', title: 'Step', parentKey: 'r', dependsOnKeys: ['r'] }]],
+    [
+      'a root on a step two levels down',
+      [
+        { key: 'm', title: 'Middle', parentKey: 'r' },
+        { key: 's', title: 'Step', parentKey: 'm' },
+      ],
+      ['s'],
+    ],
+    [
+      'a step on a sibling that waits for the parent',
+      [
+        { key: 'm', title: 'Middle', parentKey: 'r', dependsOnKeys: ['s'] },
+        { key: 'x', title: 'Inner', parentKey: 'm' },
+        { key: 's', title: 'Step', parentKey: 'r', dependsOnKeys: ['x'] },
+      ],
+    ],
+  ])('startWorkflow refuses %s, and nothing starts', async (_, steps, rootDeps = []) => {
+    const t = await ids([{ key: 'r', title: 'Root', dependsOnKeys: rootDeps }, ...steps]);
+    const res = await server.gql(START, { id: t.r } as never);
+    expect(res.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(res.errors?.[0]?.message).toMatch(
+      /^startWorkflow would leave a workflow the engine cannot run: Task "[^"]+" depends on Task "[^"]+", which cannot end before it starts \(.*\); removeTaskDependency/,
+    );
+    const after = await server.gql(`query($id: ID!) { task(id: $id) { orchestrated } }`, {
+      id: t.r,
+    } as never);
+    expect(after.data).toEqual({ task: { orchestrated: false } });
+  });
+
+  it('addTaskDependency refuses a waiting step of a running workflow on its parent', async () => {
+    const t = await ids([
+      { key: 'r', title: 'Root' },
+      { key: 'gate', title: 'Gate', parentKey: 'r', requiresApproval: true },
+      { key: 's', title: 'Step', parentKey: 'r', dependsOnKeys: ['gate'] },
+    ]);
+    expect((await server.gql(START, { id: t.r } as never)).errors).toBeUndefined();
+    const res = await server.gql(ADD, { id: t.s, on: t.r } as never);
+    expect(res.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(res.errors?.[0]?.message).toContain(
+      `addTaskDependency would leave a workflow the engine cannot run: Task "${t.s}" depends on Task "${t.r}", which cannot end before it starts`,
+    );
+    const deps = await server.gql(`query($id: ID!) { task(id: $id) { dependencies { id } } }`, {
+      id: t.s,
+    } as never);
+    expect(deps.data).toEqual({ task: { dependencies: [{ id: t.gate }] } });
+    expect((await server.gql(STATUS, { id: t.s } as never)).data).toEqual({
+      task: { status: 'PENDING' },
+    });
+  });
+});

@@ -105,3 +105,44 @@ export function oneCycle(dependsOn: ReadonlyMap<string, readonly string[]>): str
   }
   return path.slice(seen.get(id));
 }
+
+/** A task of a workflow as the engine orders it: its parent and what it depends on. */
+export interface WaitingTask {
+  id: string;
+  parentId: string | null;
+  dependsOn: readonly string[];
+}
+
+/**
+ * A dependency that makes its workflow wait for itself, or null. A task starts after its
+ * dependencies end and its parent starts, and ends after it starts and its steps end; a cycle
+ * of those waits always holds a dependency (parents alone are a tree), and that one is
+ * returned. Ids outside `tasks` are ignored: a person may end them.
+ */
+export function selfWaitingDependency(
+  tasks: readonly WaitingTask[],
+): { from: string; to: string } | null {
+  const inside = new Set(tasks.map((t) => t.id));
+  const waits = new Map<string, string[]>();
+  for (const t of tasks) {
+    const start = [...t.dependsOn.filter((d) => inside.has(d)).map((d) => `end ${d}`)];
+    if (t.parentId !== null && inside.has(t.parentId)) start.push(`start ${t.parentId}`);
+    waits.set(`start ${t.id}`, start);
+    if (!waits.has(`end ${t.id}`)) waits.set(`end ${t.id}`, []);
+    waits.get(`end ${t.id}`)!.push(`start ${t.id}`);
+    if (t.parentId !== null && inside.has(t.parentId)) {
+      const parentEnd = waits.get(`end ${t.parentId}`);
+      if (parentEnd) parentEnd.push(`end ${t.id}`);
+      else waits.set(`end ${t.parentId}`, [`end ${t.id}`]);
+    }
+  }
+  const cycle = oneCycle(waits);
+  if (!cycle) return null;
+  for (const [i, node] of cycle.entries()) {
+    const next = cycle[(i + 1) % cycle.length]!;
+    if (node.startsWith('start ') && next.startsWith('end ')) {
+      return { from: node.slice('start '.length), to: next.slice('end '.length) };
+    }
+  }
+  return null; // unreachable: a cycle of parents alone is refused where parents are written
+}

@@ -36,7 +36,8 @@ import { auditScope } from '../audit-scope.js';
 import { evaluateRootTask } from '../evolution/evaluate/record.js';
 import type { UnitOfWork } from './unit-of-work.js';
 import { assertAcyclic, assertNoParentCycle } from './batch-cycles.js';
-import { refuseNewDependency, refuseUnrunnable } from './workflow-guard.js';
+import { refuseNewDependency, refuseSelfWaiting, refuseUnrunnable } from './workflow-guard.js';
+import { rootIdOf } from '../../graph/workflow.repository.js';
 import { edgeClosingCycle, lockTaskEdges } from '../../graph/task-cycles.repository.js';
 
 export interface CreateTaskData {
@@ -343,6 +344,8 @@ export class TaskService {
       await repo.addDependency(tx, tenantId, taskId, dependsOnId);
       if (task.orchestrated) {
         await refuseUnrunnable(tx, tenantId, 'addTaskDependency', [taskId]);
+        const rootId = await rootIdOf(tx, tenantId, taskId);
+        await refuseSelfWaiting(tx, tenantId, 'addTaskDependency', rootId);
       }
       await publishTasks(tx, emit, [task], 'UPDATED');
       return task;

@@ -1,5 +1,7 @@
 import type { Tx } from '../../graph/cypher.js';
 import { engineStateProblem } from '../../graph/engine-state.repository.js';
+import { workflowOutline } from '../../graph/workflow.repository.js';
+import { selfWaitingDependency } from '../domain/cycles.js';
 import { BadInputError } from '../domain/errors.js';
 import { TaskStatus, type Task } from '../domain/task.js';
 
@@ -44,5 +46,42 @@ export function refuseNewDependency(step: Task): void {
   throw new BadInputError(
     `addTaskDependency would leave a workflow the engine cannot run: Task "${step.id}" is ${step.status}, past waiting for its dependencies; ${INSTEAD.addTaskDependency}`,
     { id: step.id, status: step.status },
+  );
+}
+
+/** What to do about a dependency that makes its workflow wait for itself. */
+const SELF_WAITING = {
+  startWorkflow: 'removeTaskDependency(id, dependsOnId) takes it away',
+  addTaskDependency: 'the dependency was not added',
+} as const;
+
+/**
+ * Refuses (BAD_USER_INPUT, the write rolled back) a workflow with a dependency the engine could
+ * never let run: on a task above or below the step in its tree, or through others on one.
+ */
+export async function refuseSelfWaiting(
+  tx: Tx,
+  tenantId: string,
+  operation: keyof typeof SELF_WAITING,
+  rootId: string,
+): Promise<void> {
+  const outline = await workflowOutline(tx, tenantId, rootId);
+  if (!outline) return;
+  const tasks = new Map(
+    outline.tasks.map((t) => [
+      t.id,
+      { id: t.id, parentId: null as string | null, dependsOn: [] as string[] },
+    ]),
+  );
+  for (const e of outline.edges) {
+    const from = tasks.get(e.from)!;
+    if (e.type === 'SUBTASK_OF') from.parentId = e.to;
+    else from.dependsOn.push(e.to);
+  }
+  const found = selfWaitingDependency([...tasks.values()]);
+  if (!found) return;
+  throw new BadInputError(
+    `${operation} would leave a workflow the engine cannot run: Task "${found.from}" depends on Task "${found.to}", which cannot end before it starts (a step starts after its parent starts, and a parent ends after its steps end); ${SELF_WAITING[operation]}`,
+    { id: found.from, dependsOnId: found.to },
   );
 }
