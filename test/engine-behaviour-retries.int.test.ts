@@ -195,4 +195,36 @@ describe('the engine: conditions', () => {
       expect(malformed.errors?.[0]?.message).toContain('Unknown operator ">>" at position 25');
     });
   });
+
+  // Walked by hand: the dependency went, the condition stayed, and the engine skipped the step
+  // as "condition was false" though nothing it reads had happened.
+  it('refuses to remove a dependency that the condition reads, and keeps it', async () => {
+    await inTenant(async (server) => {
+      const made = await server.gql(
+        `mutation { createTasks(inputs: [{ key: "check", title: "Check" }, { key: "x", title: "X" },
+          { key: "next", title: "Next", dependsOnKeys: ["check", "x"],
+            condition: "steps.check.status == \\"COMPLETED\\"" }]) { id key } }`,
+      );
+      expect(made.errors).toBeUndefined();
+      const ids = Object.fromEntries(
+        (made.data as { createTasks: { id: string; key: string }[] }).createTasks.map((t) => [
+          t.key,
+          t.id,
+        ]),
+      );
+      const remove = `mutation($id: ID!, $on: ID!) { removeTaskDependency(id: $id, dependsOnId: $on) { id } }`;
+      const refused = await server.gql(remove, { id: ids.next, on: ids.check } as never);
+      expect(refused.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+      expect(refused.errors?.[0]?.message).toBe(
+        `removeTaskDependency would leave the condition of Task "${ids.next}" reading a step it no longer depends on: condition refers to step "check", which is not one of this task's dependencies (their keys: x); keep the dependency`,
+      );
+      expect(
+        (await server.gql(remove, { id: ids.next, on: ids.x } as never)).errors,
+      ).toBeUndefined();
+      const deps = await server.gql(`query($id: ID!) { task(id: $id) { dependencies { key } } }`, {
+        id: ids.next,
+      } as never);
+      expect(deps.data).toEqual({ task: { dependencies: [{ key: 'check' }] } });
+    });
+  });
 });

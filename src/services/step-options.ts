@@ -82,3 +82,27 @@ export function assertConditionKeys(condition: string | null, dependencyKeys: st
     }
   }
 }
+
+/**
+ * Refuses removing the dependency `dependsOnId` of `task` when its condition reads the key it
+ * takes away (`keysLeft`: the keys of the dependencies left): the key would read null, and the
+ * engine would skip the step on a check nobody made.
+ */
+export function assertConditionKeepsKeys(
+  task: { id: string; condition: string | null },
+  dependsOnId: string,
+  keysLeft: (string | null)[],
+): void {
+  try {
+    assertConditionKeys(
+      task.condition,
+      keysLeft.filter((k): k is string => !!k),
+    );
+  } catch (err) {
+    if (!(err instanceof BadInputError)) throw err;
+    throw new BadInputError(
+      `removeTaskDependency would leave the condition of Task "${task.id}" reading a step it no longer depends on: ${err.message}; keep the dependency`,
+      { id: task.id, dependsOnId },
+    );
+  }
+}

@@ -24,6 +24,7 @@ import {
   requiredText,
 } from '../domain/validate.js';
 import {
+  assertConditionKeepsKeys,
   assertConditionKeys,
   stepOptions,
   type StepOptions,
@@ -38,6 +39,7 @@ import type { UnitOfWork } from './unit-of-work.js';
 import { assertAcyclic, assertNoParentCycle } from './batch-cycles.js';
 import { refuseNewDependency, refuseSelfWaiting, refuseUnrunnable } from './workflow-guard.js';
 import { rootIdOf } from '../../graph/workflow.repository.js';
+import { relatedTasks } from '../../graph/task-relations.repository.js';
 import { edgeClosingCycle, lockTaskEdges } from '../../graph/task-cycles.repository.js';
 
 export interface CreateTaskData {
@@ -359,6 +361,12 @@ export class TaskService {
       const [missing] = await unknownIds(tx, tenantId, 'Task', [dependsOnId]);
       if (missing !== undefined) throw new NotFoundError('Task', missing);
       await repo.removeDependency(tx, tenantId, taskId, dependsOnId);
+      const left = await relatedTasks(tx, tenantId, [taskId], 'dependencies');
+      assertConditionKeepsKeys(
+        task,
+        dependsOnId,
+        left.map((d) => d.task.key),
+      );
       await publishTasks(tx, emit, [task], 'UPDATED');
       return task;
     });
