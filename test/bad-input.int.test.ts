@@ -107,6 +107,20 @@ const CASES: Case[] = [
     message: /ancestors: "A", "B"; one of them needs no parentKey/,
   },
   {
+    name: 'a parent named both by id and by key',
+    query: `mutation($id: ID!) { createTasks(inputs: [{ key: "p", title: "P" }, { title: "C", parentKey: "p", parentId: $id }]) { id } }`,
+    variables: (ids) => ({ id: ids.task }),
+    code: 'BAD_USER_INPUT',
+    message: /^tasks\[1\]\.parentId and parentKey both name a parent: give one of them$/,
+  },
+  {
+    name: 'over 100 dependencies by key',
+    query: `mutation($keys: [String!]!) { createTasks(inputs: [{ key: "a", title: "A" }, { title: "C", dependsOnKeys: $keys }]) { id } }`,
+    variables: () => ({ keys: Array.from({ length: 101 }, () => 'a') }),
+    code: 'BAD_USER_INPUT',
+    message: /^tasks\[1\]\.dependsOnKeys may hold at most 100 items, but got 101$/,
+  },
+  {
     name: 'a task depending on itself',
     query: `mutation($id: ID!) { addTaskDependency(id: $id, dependsOnId: $id) { id } }`,
     variables: (ids) => ({ id: ids.task }),
@@ -269,6 +283,21 @@ describe('bad input', () => {
 
   it('covers at least 20 mistakes', () => {
     expect(CASES.length).toBeGreaterThanOrEqual(20);
+  });
+
+  // Walked by hand: dependsOnKeys ["a", "a"] wrote two DEPENDS_ON edges, listed twice.
+  it('writes a dependency named twice, by id and by key, once', async () => {
+    const res = await server.gql(
+      `mutation($id: ID!) { createTasks(inputs: [{ key: "a", title: "A" },
+        { title: "C", dependsOn: [$id, $id], dependsOnKeys: ["a", "a"] }]) {
+          dependencies { id } } }`,
+      { id: ids.task } as never,
+    );
+    expect(res.errors).toBeUndefined();
+    const [a, c] = (res.data as { createTasks: { dependencies: { id: string }[] }[] }).createTasks;
+    expect(a!.dependencies).toEqual([]);
+    expect(c!.dependencies).toHaveLength(2);
+    expect(c!.dependencies.map((d) => d.id)).toContain(ids.task);
   });
 
   it.each(CASES)('answers $name with $code and a message that says what to fix', async (c) => {

@@ -36,7 +36,7 @@ import { reopenForRetry } from './task-retry.js';
 import { auditScope } from '../audit-scope.js';
 import { evaluateRootTask } from '../evolution/evaluate/record.js';
 import type { UnitOfWork } from './unit-of-work.js';
-import { assertAcyclic, assertNoParentCycle } from './batch-cycles.js';
+import { assertAcyclic, assertNoParentCycle, keyResolver, parentOf } from './batch-shape.js';
 import { refuseNewDependency, refuseSelfWaiting, refuseUnrunnable } from './workflow-guard.js';
 import { rootIdOf } from '../../graph/workflow.repository.js';
 import { relatedTasks } from '../../graph/task-relations.repository.js';
@@ -78,23 +78,8 @@ export class TaskService {
    */
   async createMany(tenantId: string, actor: string, inputs: CreateStepData[]): Promise<Task[]> {
     listOfAtMost('tasks', inputs, LIMITS.batch);
-    const ids = new Map<string, string>();
-    inputs.forEach((input, i) => {
-      if (!input.key) return;
-      if (ids.has(input.key))
-        throw new BadInputError(`The key "${input.key}" appears twice in this batch`);
-      ids.set(input.key, `${i}`);
-    });
     const newIds: string[] = inputs.map(() => randomUUID());
-    const byKey = (key: string, field: string) => {
-      const index = ids.get(key);
-      if (index === undefined) {
-        throw new BadInputError(
-          `${field} names the key "${key}", but no task in this batch has it`,
-        );
-      }
-      return newIds[Number(index)]!;
-    };
+    const byKey = keyResolver(inputs, newIds);
     const tasks: (repo.NewTask & StepOptions & { assigneeId: string | null })[] = inputs.map(
       (input, i) =>
         atPosition(inputs.length > 1 ? `tasks[${i}].` : '', () => ({
@@ -103,12 +88,15 @@ export class TaskService {
           description: optionalText('description', input.description, LIMITS.description) ?? null,
           priority: input.priority ?? TaskPriority.MEDIUM,
           createdBy: actor,
-          parentId: input.parentKey
-            ? byKey(input.parentKey, 'parentKey')
-            : (input.parentId ?? null),
+          parentId: parentOf(input, byKey),
+          // A task named twice is one dependency: two edges listed it twice.
           dependsOn: [
-            ...listOfAtMost('dependsOn', input.dependsOn ?? [], LIMITS.dependencies),
-            ...(input.dependsOnKeys ?? []).map((k) => byKey(k, 'dependsOnKeys')),
+            ...new Set([
+              ...listOfAtMost('dependsOn', input.dependsOn ?? [], LIMITS.dependencies),
+              ...listOfAtMost('dependsOnKeys', input.dependsOnKeys ?? [], LIMITS.dependencies).map(
+                (k) => byKey(k, 'dependsOnKeys'),
+              ),
+            ]),
           ],
           capabilities: distinctNames(
             'requiredCapabilities',

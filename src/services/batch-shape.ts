@@ -1,0 +1,60 @@
+import { blockedByCycle, oneCycle } from '../domain/cycles.js';
+import { BadInputError } from '../domain/errors.js';
+
+/* How a createTasks batch refers to itself, and the shapes it may not take. */
+
+/**
+ * Maps each key of the batch to the new id at its position: refuses a key given twice, and
+ * on lookup a key no task of the batch has.
+ */
+export function keyResolver(
+  inputs: readonly { key?: string | null }[],
+  newIds: readonly string[],
+): (key: string, field: string) => string {
+  const ids = new Map<string, string>();
+  inputs.forEach((input, i) => {
+    if (!input.key) return;
+    if (ids.has(input.key))
+      throw new BadInputError(`The key "${input.key}" appears twice in this batch`);
+    ids.set(input.key, newIds[i]!);
+  });
+  return (key, field) => {
+    const id = ids.get(key);
+    if (id === undefined) {
+      throw new BadInputError(`${field} names the key "${key}", but no task in this batch has it`);
+    }
+    return id;
+  };
+}
+
+/** The parent by key or by id; both is refused (the key used to win, the id was dropped). */
+export function parentOf(
+  input: { parentId?: string | null; parentKey?: string | null },
+  byKey: (key: string, field: string) => string,
+): string | null {
+  if (input.parentKey && input.parentId != null) {
+    throw new BadInputError('parentId and parentKey both name a parent: give one of them');
+  }
+  return input.parentKey ? byKey(input.parentKey, 'parentKey') : (input.parentId ?? null);
+}
+
+/** Refuses a batch whose tasks are each other's ancestors (a tree with no root). */
+export function assertNoParentCycle(
+  tasks: { id: string; title: string; parentId: string | null }[],
+) {
+  const cycle = oneCycle(new Map(tasks.map((t) => [t.id, t.parentId ? [t.parentId] : []])));
+  if (!cycle) return;
+  const titles = cycle.map((id) => `"${tasks.find((t) => t.id === id)!.title}"`);
+  throw new BadInputError(
+    `These tasks are each other's ancestors: ${titles.join(', ')}; one of them needs no parentKey`,
+  );
+}
+
+/** Refuses dependency cycles among the tasks of one batch. */
+export function assertAcyclic(tasks: { id: string; title: string; dependsOn: string[] }[]) {
+  const blocked = new Set(blockedByCycle(new Map(tasks.map((t) => [t.id, t.dependsOn]))));
+  if (blocked.size > 0) {
+    const titles = tasks.filter((t) => blocked.has(t.id)).map((t) => `"${t.title}"`);
+    throw new BadInputError(`These tasks depend on each other in a cycle: ${titles.join(', ')}`);
+  }
+}
