@@ -143,8 +143,10 @@ async function changeStatusBatch(tx: Tx, calls: StatusChange[][]): Promise<Task[
       WITH t, c WHERE t.status = c.from
       SET t.status = c.to, t.updatedAt = datetime(),
           t.error = CASE WHEN c.error IS NULL THEN t.error ELSE c.error END,
-          t.result = CASE WHEN c.result IS NULL THEN t.result ELSE c.result END
+          t.result = CASE WHEN c.result IS NULL THEN t.result ELSE c.result END,
+          t.waitingReason = CASE WHEN c.to IN ${FINISHED} THEN null ELSE t.waitingReason END
       RETURN t, c.call AS call`,
+    // A task it ends waits for nothing (a budget-waiting step rejected kept its reason).
     // One lock order for every writer (by id): two workers promoting overlapping sets of
     // dependants otherwise deadlock on each other's locks.
     params: {

@@ -91,7 +91,8 @@ export async function runningParent(tx: Tx, parentId: string): Promise<ParentSta
 
 /**
  * Cancels these tasks and every unfinished task below them, each under its lock (taken in id
- * order) and only while it is still unfinished, with their RUNNING runs: a step claimed after
+ * order) and only while it is still unfinished, with their RUNNING runs and what they waited
+ * for (a CANCELLED task waits for nothing): a step claimed after
  * the parent read its children is cancelled too, and its worker aborts at its next heartbeat.
  * Returns the tasks it changed.
  */
@@ -108,7 +109,8 @@ export async function cancelSubtrees(tx: Tx, ids: string[], error: string): Prom
       ${lockAndBump('t', 'Task')}
       WITH t WHERE NOT t.status IN ${FINISHED}
       SET t.status = 'CANCELLED', t.error = $error, t.updatedAt = datetime(),
-          t.leaseOwner = null, t.leaseExpiresAt = null, t.nextAttemptAt = null
+          t.leaseOwner = null, t.leaseExpiresAt = null, t.nextAttemptAt = null,
+          t.waitingReason = null
       WITH t
       OPTIONAL MATCH (t)<-[:OF]-(r:Run {status: 'RUNNING'})
       SET r.status = 'CANCELLED', r.endedAt = datetime(), r.error = $error

@@ -8,6 +8,7 @@ import { walkFrom, type Linked } from './page-direct.js';
 import { projection } from './projections.js';
 import { familyOf } from '../src/domain/family.js';
 import { lockAndBump } from './locks.js';
+import { FINISHED } from './engine-scope.js';
 
 export interface NewTask {
   id: string;
@@ -177,6 +178,7 @@ export async function lockTask(tx: Tx, tenantId: string, id: string): Promise<Ta
   return row ? toTask(row.n) : null;
 }
 
+/** Sets the patch's fields; a task it ends waits for nothing, so its waitingReason goes. */
 export async function patchTask(
   tx: Tx,
   tenantId: string,
@@ -187,6 +189,7 @@ export async function patchTask(
     cypher: `
       MATCH (n:Task {tenantId: $tenantId, id: $id}) USING INDEX SEEK n:Task(id)
       SET n += $patch, n.updatedAt = datetime()
+      SET n.waitingReason = CASE WHEN n.status IN ${FINISHED} THEN null ELSE n.waitingReason END
       RETURN n`,
     params: { tenantId, id, patch },
   });
