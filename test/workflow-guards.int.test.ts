@@ -161,3 +161,48 @@ it('refuses to retry a workflow that a task the engine never runs would hold ope
     });
   });
 }, 120_000);
+
+// Walked by hand: a step set READY before startWorkflow ran before its dependency ended, and
+// one set IN_PROGRESS held no lease, so its workflow stayed IN_PROGRESS for good.
+it('refuses to start a workflow with a step set READY, running or waiting for input by hand', async () => {
+  await inTenant(async (server) => {
+    const create = async (round: string) => {
+      const res = await server.gql(
+        `mutation($inputs: [CreateTaskInput!]!) { createTasks(inputs: $inputs) { id key } }`,
+        {
+          inputs: [
+            { key: 'root', title: `root ${round}` },
+            { key: 'a', title: 'a', parentKey: 'root', requiresApproval: true },
+            { key: 'b', title: 'b', parentKey: 'root', dependsOnKeys: ['a'] },
+          ],
+        } as never,
+      );
+      const made = (res.data as { createTasks: { id: string; key: string }[] }).createTasks;
+      return Object.fromEntries(made.map((t) => [t.key, t.id])) as Record<string, string>;
+    };
+    const set = (id: string, status: string) =>
+      server.gql(
+        `mutation($id: ID!, $s: TaskStatus!) { setTaskStatus(id: $id, status: $s) { id } }`,
+        {
+          id,
+          s: status,
+        } as never,
+      );
+    const start = (id: string) =>
+      server.gql(`mutation($id: ID!) { startWorkflow(taskId: $id) { id } }`, { id } as never);
+    for (const path of [['READY'], ['IN_PROGRESS'], ['IN_PROGRESS', 'AWAITING_INPUT']]) {
+      const ids = await create(path.join('-'));
+      for (const status of path) expect((await set(ids.b!, status)).errors).toBeUndefined();
+      const res = await start(ids.root!);
+      expect(res.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+      expect(res.errors?.[0]?.message).toBe(
+        `startWorkflow needs a workflow's steps PENDING (or ended, or AWAITING_APPROVAL), but Task "${ids.b}" is ${path.at(-1)}: the engine moves them from PENDING; set it back to PENDING (or end it) first`,
+      );
+      expect(await statusOf(server, ids.root!)).toBe('PENDING');
+      const orchestrated = await server.gql(`query($id: ID!) { task(id: $id) { orchestrated } }`, {
+        id: ids.b,
+      } as never);
+      expect(orchestrated.data).toEqual({ task: { orchestrated: false } });
+    }
+  });
+});

@@ -1,9 +1,9 @@
 import type { Tx } from '../../graph/cypher.js';
 import { engineStateProblem } from '../../graph/engine-state.repository.js';
-import { workflowOutline } from '../../graph/workflow.repository.js';
+import { workflowOutline, type WorkflowOutline } from '../../graph/workflow.repository.js';
 import { selfWaitingDependency } from '../domain/cycles.js';
 import { BadInputError } from '../domain/errors.js';
-import { TaskStatus, type Task } from '../domain/task.js';
+import { isFinished, TaskStatus, type Task } from '../domain/task.js';
 
 /** What to do instead, by the mutation that would have left the workflow unrunnable. */
 const INSTEAD = {
@@ -66,7 +66,33 @@ export async function refuseSelfWaiting(
   rootId: string,
 ): Promise<void> {
   const outline = await workflowOutline(tx, tenantId, rootId);
+  if (outline) refuseSelfWaitingIn(outline, operation);
+}
+
+/** The statuses a step may have when its workflow starts: the engine moves it from there. */
+const STARTABLE: readonly TaskStatus[] = [TaskStatus.PENDING, TaskStatus.AWAITING_APPROVAL];
+
+/**
+ * Refuses starting a workflow that the engine could not run: a step set READY, IN_PROGRESS or
+ * AWAITING_INPUT by hand before (it would run before its dependencies ended, or wait for good
+ * with no lease), or a step that waits for itself (refuseSelfWaiting).
+ */
+export async function refuseUnstartable(tx: Tx, tenantId: string, rootId: string): Promise<void> {
+  const outline = await workflowOutline(tx, tenantId, rootId);
   if (!outline) return;
+  const step = outline.tasks.find(
+    (t) => t.id !== rootId && !isFinished(t.status) && !STARTABLE.includes(t.status),
+  );
+  if (step) {
+    throw new BadInputError(
+      `startWorkflow needs a workflow's steps PENDING (or ended, or AWAITING_APPROVAL), but Task "${step.id}" is ${step.status}: the engine moves them from PENDING; set it back to PENDING (or end it) first`,
+      { id: step.id, status: step.status },
+    );
+  }
+  refuseSelfWaitingIn(outline, 'startWorkflow');
+}
+
+function refuseSelfWaitingIn(outline: WorkflowOutline, operation: keyof typeof SELF_WAITING) {
   const tasks = new Map(
     outline.tasks.map((t) => [
       t.id,

@@ -27,7 +27,7 @@ import { givenFamily } from '../domain/family.js';
 import { setWorkflowFamily } from '../../graph/family.repository.js';
 import { publishTasks } from './task-events.js';
 import type { UnitOfWork } from './unit-of-work.js';
-import { refuseSelfWaiting } from './workflow-guard.js';
+import { refuseUnstartable } from './workflow-guard.js';
 
 export interface SubmitTaskData {
   title: string;
@@ -120,7 +120,7 @@ export class WorkflowService {
       if (await tasks.parentOf(tx, tenantId, rootId)) {
         throw new BadInputError('Start the workflow from its root task, not from one of its steps');
       }
-      await refuseSelfWaiting(tx, tenantId, 'startWorkflow', rootId);
+      await refuseUnstartable(tx, tenantId, rootId);
       await markOrchestrated(tx, tenantId, rootId, currentTraceparent());
       if (family) await setWorkflowFamily(tx, tenantId, rootId, family);
       const [started] = await tasks.tasksByIds(tx, tenantId, [rootId]);
