@@ -128,7 +128,8 @@ export class TaskUpdate {
   task!: Task;
 
   @Field(() => String, {
-    description: 'CREATED, UPDATED, ASSIGNED, UNASSIGNED or STATUS_CHANGED.',
+    description:
+      'What happened: CREATED, UPDATED, ASSIGNED, UNASSIGNED; SUBMITTED (submitTask), WORKFLOW_STARTED (startWorkflow), STARTED (a worker took the step), APPROVED or REJECTED (approveTask, rejectTask), PLAN_APPROVED or PLAN_REJECTED, TOOL_CALL_DECIDED, REASSIGNING (its agent stopped taking work), LEASE_EXPIRED (its worker was lost); STATUS_CHANGED for any other change of status.',
   })
   change!: string;
 

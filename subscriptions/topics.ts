@@ -114,7 +114,7 @@ export interface AgentStatusChangedEvent {
 export interface TaskUpdatedEvent {
   tenantId: string;
   task: Task;
-  /** What happened, e.g. CREATED, UPDATED, ASSIGNED, STATUS_CHANGED, DELETED. */
+  /** What happened, e.g. CREATED, WORKFLOW_STARTED, STARTED, STATUS_CHANGED (TaskUpdate.change). */
   change: string;
   /** Parent, grandparent, ...: lets a subscriber watch a whole subtree. */
   ancestorIds: string[];

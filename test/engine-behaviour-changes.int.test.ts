@@ -230,12 +230,14 @@ describe('the engine: live updates', () => {
       const updates = await subscribe(server, WorkflowUpdates, { rootId: ids.root! });
       try {
         const seen: string[] = [];
+        const changes = new Set<string>();
         await withScheduler(server, echoExecutor(), async () => {
           await startWorkflow(server, ids.root!);
           while (seen.at(-1) !== 'root COMPLETED' && seen.length < 20) {
             const event = await updates.waitForNext();
             expect(event.errors).toBeUndefined();
             const { change, task } = event.data!.taskUpdated;
+            changes.add(change);
             seen.push(
               change === 'STATUS_CHANGED'
                 ? `${task.key} ${task.status}`
@@ -255,6 +257,14 @@ describe('the engine: live updates', () => {
             'root COMPLETED',
           ]);
         });
+        // The schema says what `change` may be: it listed five, none of them WORKFLOW_STARTED.
+        const doc = await server.gql(
+          `{ __type(name: "TaskUpdate") { fields { name description } } }`,
+        );
+        const fields = (doc.data as { __type: { fields: { name: string; description: string }[] } })
+          .__type.fields;
+        const described = fields.find((f) => f.name === 'change')!.description;
+        for (const change of changes) expect(described).toContain(change);
         // The scheduler has stopped, so all it announced came before this control step's creation.
         const extra = await updates.heardBefore(
           () => createPlan(server, [{ key: 'control', title: 'Control', parentId: ids.root! }]),
