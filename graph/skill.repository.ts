@@ -237,9 +237,11 @@ export interface SkillArms {
 }
 
 /**
- * The evidence on a skill: the family's finished roots since the skill was made (not those it
- * was drawn from), each counted by its effective verdict (PASS or not; roots with no evaluation
- * are left out), split by whether the skill was APPLIED_IN one of its runs (its planning).
+ * The evidence on a skill: the family's finished roots since the skill was made (the roots it
+ * was first drawn from are older), each counted by its effective verdict (PASS or not; roots
+ * with no evaluation are left out), split by whether the skill was APPLIED_IN one of its runs
+ * (its planning). A later root that strengthened it still counts: only PASSes are drawn, so
+ * leaving those out would keep each arm's failures alone.
  */
 export async function skillArms(tx: Tx, tenantId: string, id: string): Promise<SkillArms> {
   const [row] = await tx.run<SkillArms & Record<string, unknown>>({
@@ -249,7 +251,6 @@ export async function skillArms(tx: Tx, tenantId: string, id: string): Promise<S
       OPTIONAL MATCH (root:Task {tenantId: $tenantId, family: k.family})
       WHERE root.status IN ${FINISHED} AND root.createdAt >= k.createdAt
         AND NOT EXISTS { (root)-[:SUBTASK_OF]->() }
-        AND NOT EXISTS { (k)-[:DERIVED_FROM]->(root) }
       CALL (root) { ${effectiveEvaluation('root')} }
       WITH k, verdict, EXISTS { (k)-[:APPLIED_IN]->(:Run)-[:OF]->(root) } AS applied
       WHERE verdict IS NOT NULL

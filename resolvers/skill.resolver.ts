@@ -28,7 +28,7 @@ export class SkillResolver {
 
   @FieldResolver(() => KnowledgeEfficacy, {
     description:
-      "The PASS rate of its family's root tasks planned with it offered against those planned without it (since it was made; the roots it was drawn from left out), with a 95% interval (Newcombe). Its lifecycle decides on this.",
+      "The PASS rate of its family's root tasks planned with it offered against those planned without it (the roots finished since it was made, those that strengthened it included), with a 95% interval (Newcombe). Its lifecycle decides on this.",
   })
   efficacy(@Root() skill: Skill, @Ctx() ctx: AppContext): Promise<KnowledgeEfficacy> {
     return ctx.loaders

@@ -185,6 +185,27 @@ describe('skills on a constructed history: efficacy, lifecycle, races, tenants',
     expect(e.high!).toBeGreaterThan(0.5);
   });
 
+  it('counts the roots that strengthened the skill after it was made: only PASSes are drawn, leaving them out would keep the failures', async () => {
+    const id = await history('drawn-later', [true, false], [true, false]);
+    // The skill pass draws every later PASS root of the same shape, with the skill or without.
+    await server.graph.write((tx) =>
+      tx.run({
+        cypher: `
+          MATCH (k:Knowledge {id: $id}), (t:Task {tenantId: $tenantId, family: 'drawn-later'})
+          WHERE EXISTS { (:Evaluation {verdict: 'PASS'})-[:EVALUATES]->(t) }
+          MERGE (k)-[:DERIVED_FROM]->(t)`,
+        params: { id, tenantId: server.tenantId },
+      }),
+    );
+    const e = await skillEfficacy(server.services.uow, server.tenantId, id);
+    expect(e).toMatchObject({
+      applied: 2,
+      appliedSuccesses: 1,
+      notApplied: 2,
+      notAppliedSuccesses: 1,
+    });
+  });
+
   it('leaves a family due when its plan cannot become a skill, and draws it once it can', async () => {
     // A tenant of its own: the pass reads every due root of the tenants it serves.
     const tenantId = `skills-${randomUUID()}`;

@@ -186,9 +186,9 @@ describe('skills, on the offline model', { timeout: 4 * WORKFLOW_MS }, () => {
     ).skills;
     expect(shown).toMatchObject({ id: skill!.id, strength: 3 });
     expect(shown!.steps).toHaveLength(2);
-    // The roots it was drawn from are not its evidence: none is left yet.
+    // The roots it was first drawn from are older than it; the plan it shaped counts.
     expect((shown as unknown as { efficacy: unknown }).efficacy).toEqual({
-      applied: 0,
+      applied: 1,
       notApplied: 0,
       delta: null,
     });
