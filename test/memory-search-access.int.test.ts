@@ -114,6 +114,39 @@ describe('searchMemory', () => {
     ).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 
+  it('neither starts nor walks through private memory for a view that may not see it', async () => {
+    const tenantId = newTenant();
+    const ids = await seed(tenantId, {
+      episodes: [
+        { key: 'secret', content: 'lab notes', scope: MemoryScope.AGENT, scopeId: randomUUID() },
+        { key: 'hub', content: 'hub notes' },
+        { key: 'far', content: 'far notes' },
+      ],
+      entities: [{ name: 'Hidden Lab' }, { name: 'Open Hub' }, { name: 'Far Side' }],
+      facts: [
+        { text: 'Hidden Lab studies quokkas', subject: 'Hidden Lab', episodes: ['secret'] },
+        { text: 'Open Hub hosts visitors', subject: 'Open Hub', episodes: ['hub'] },
+        { text: 'Far Side sells maps', subject: 'Far Side', episodes: ['far'] },
+        // Only a private fact links the hub to the far side.
+        { text: 'Open Hub funds', subject: 'Open Hub', object: 'Far Side', episodes: ['secret'] },
+      ],
+    });
+    const shared = adminView([MemoryScope.TENANT]);
+    // A private entity is unknown to such a view, as entity(id) says.
+    await expect(
+      memory.search(tenantId, { query: 'quokkas', view: shared, focusId: ids['Hidden Lab'] }),
+    ).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(
+      memory.search(tenantId, { query: 'quokkas', view: adminView(), focusId: ids['Hidden Lab'] }),
+    ).resolves.not.toHaveLength(0);
+    const distance = async (view: typeof shared) =>
+      (
+        await memory.search(tenantId, { query: 'Far Side maps', view, focusId: ids['Open Hub'] })
+      ).find((h) => h.id === ids['Far Side'])?.parts.graphDistance;
+    expect(await distance(adminView())).toBe(2);
+    expect(await distance(shared)).toBeNull();
+  });
+
   it('refuses bad input with what to fix, and private scopes to keys that are not ADMIN', async () => {
     await expect(memory.search(newTenant(), { query: ' ', view: adminView() })).rejects.toThrow(
       /query must be 1 to 500 characters, but got 0/,

@@ -6,7 +6,7 @@ import { fulltextNodes, luceneQuery, tenantLuceneQuery, withoutStopWords } from 
 import type { NodeLike } from '../page.js';
 import { factTimeCondition } from './fact.repository.js';
 import { toEntity, toFact } from './mappers.js';
-import { episodeVisible, memoryVisible, viewParams } from './view.js';
+import { episodeVisible, memoryVisible, viewCondition, viewParams } from './view.js';
 
 /*
  * The Cypher of memory retrieval (issue 11): BM25 candidates, the neighbourhood of a focus
@@ -80,8 +80,17 @@ export type WalkRef = {
   label: (typeof WALK_LABELS)[number];
 };
 
-/** The tenant's Agent, Task or Entity with this id: where a graph walk may start. */
-export async function focusNode(tx: Tx, tenantId: string, id: string): Promise<WalkRef | null> {
+/**
+ * The tenant's Agent, Task or Entity with this id: where a graph walk may start. An entity the
+ * view may not see is not found, as entity(id) says.
+ */
+export async function focusNode(
+  tx: Tx,
+  tenantId: string,
+  id: string,
+  view: MemoryView,
+): Promise<WalkRef | null> {
+  const entitySeen = viewCondition(view, 'Entity', 'n');
   const [row] = await tx.run<{ id: string; label: WalkRef['label'] }>({
     cypher: `
       CALL () {
@@ -89,12 +98,22 @@ export async function focusNode(tx: Tx, tenantId: string, id: string): Promise<W
         UNION MATCH (n:Task {id: $id}) RETURN n
         UNION MATCH (n:Entity {id: $id}) RETURN n
       }
-      WITH n WHERE n.tenantId = $tenantId
+      WITH n WHERE n.tenantId = $tenantId ${entitySeen ? `AND (NOT n:Entity OR ${entitySeen})` : ''}
       RETURN n.id AS id, [l IN labels(n) WHERE l IN ['Agent', 'Task', 'Entity']][0] AS label
       ORDER BY id LIMIT 1`,
-    params: { tenantId, id },
+    params: { tenantId, id, ...viewParams(view) },
   });
   return row ?? null;
+}
+
+/** Memory the view may not see is no step of a walk: it would tell what private memory links. */
+function walkVisible(view: MemoryView, n: string): string {
+  const [episode, entity, fact] = (['Episode', 'Entity', 'Fact'] as const).map((l) =>
+    viewCondition(view, l, n),
+  );
+  if (!episode) return '';
+  return `AND CASE WHEN ${n}:Episode THEN ${episode} WHEN ${n}:Entity THEN ${entity}
+    WHEN ${n}:Fact THEN ${fact} ELSE true END`;
 }
 
 /**
@@ -107,6 +126,7 @@ export function walkHop(
   frontier: readonly WalkRef[],
   seen: readonly string[],
   limit: number,
+  view: MemoryView,
 ): Promise<WalkRef[]> {
   if (frontier.length === 0 || limit < 1) return Promise.resolve([]);
   return tx.run<WalkRef>({
@@ -117,7 +137,7 @@ export function walkHop(
       }
       WITH a WHERE a.tenantId = $tenantId
       MATCH (a)-[:${WALK_EDGES}]-(b)
-      WHERE b.tenantId = $tenantId AND NOT b.id IN $seen
+      WHERE b.tenantId = $tenantId AND NOT b.id IN $seen ${walkVisible(view, 'b')}
       WITH DISTINCT b.id AS id, [l IN labels(b) WHERE l IN $labels][0] AS label
       WHERE label IS NOT NULL
       RETURN id, label ORDER BY id LIMIT $limit`,
@@ -127,6 +147,7 @@ export function walkHop(
       seen,
       labels: [...WALK_LABELS],
       limit: neo4j.int(limit),
+      ...viewParams(view),
     },
   });
 }

@@ -13,7 +13,7 @@ import { adminView, keyView } from '../../src/memory/view.js';
 @Resolver(() => MemoryHit)
 export class SearchMemoryResolver {
   @Query(() => [MemoryHit], {
-    description: `Hybrid search over memory (entities, facts, episodes, knowledge items): full-text (BM25), vector similarity and graph distance from \`focusId\`, fused by reciprocal rank (k = 60), best first, ties by id. Facts are the current ones, or those valid and known at \`asOf\`. Agent- and task-private memories need an ADMIN key; other keys see the tenant's shared memory. The query is taken literally, 1 to ${LIMITS.search} characters. NOT_FOUND when focusId is not an agent, task or entity.`,
+    description: `Hybrid search over memory (entities, facts, episodes, knowledge items): full-text (BM25), vector similarity and graph distance from \`focusId\`, fused by reciprocal rank (k = 60), best first, ties by id. Facts are the current ones, or those valid and known at \`asOf\`. Agent- and task-private memories need an ADMIN key; other keys see the tenant's shared memory. The query is taken literally, 1 to ${LIMITS.search} characters. NOT_FOUND when focusId is not an agent, task or entity the key may see.`,
   })
   searchMemory(
     @Arg('query', () => String) query: string,

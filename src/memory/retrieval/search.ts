@@ -81,13 +81,13 @@ export class MemorySearch {
     if (!view.scopes.includes(MemoryScope.TENANT)) kinds.delete(MemoryHitKind.KNOWLEDGE);
     const pool = Math.min(100, Math.max(30, first * 3));
 
-    const focus = await this.focus(tenantId, request.focusId ?? null);
+    const focus = await this.focus(tenantId, request.focusId ?? null, view);
     const [bm25, vector, graph] = await Promise.all([
       this.deps.uow.read((tx) =>
         search.bm25Memory(tx, tenantId, query, pool * 2, kinds.has(MemoryHitKind.KNOWLEDGE)),
       ),
       this.vectorCandidates(tenantId, query, kinds, pool, request.signal),
-      focus ? this.walk(tenantId, focus) : Promise.resolve([]),
+      focus ? this.walk(tenantId, focus, view) : Promise.resolve([]),
     ]);
     const wanted = (f: Found) => kinds.has(KIND_OF_LABEL[f.label]);
     const lists = { bm25: bm25.filter(wanted), vector: vector.filter(wanted), graph };
@@ -158,25 +158,26 @@ export class MemorySearch {
     });
   }
 
-  private async focus(tenantId: string, focusId: string | null) {
+  private async focus(tenantId: string, focusId: string | null, view: MemoryView) {
     if (focusId === null) return null;
-    // Another tenant's id and an unknown one get the same answer.
+    // Another tenant's id, a private entity the view may not see and an unknown id: one answer.
     const node = isId(focusId)
-      ? await this.deps.uow.read((tx) => search.focusNode(tx, tenantId, focusId))
+      ? await this.deps.uow.read((tx) => search.focusNode(tx, tenantId, focusId, view))
       : null;
     if (!node) throw new NotFoundError('The focus node (an agent, task or entity)', focusId);
     return node;
   }
 
   /** Memory items within MAX_HOPS of the focus, nearest first (ties by id); score = distance. */
-  private async walk(tenantId: string, focus: search.WalkRef): Promise<Found[]> {
+  private async walk(tenantId: string, focus: search.WalkRef, view: MemoryView): Promise<Found[]> {
     return this.deps.uow.read(async (tx) => {
       const found: Found[] = [];
       if (focus.label === 'Entity') found.push({ label: 'Entity', id: focus.id, score: 0 });
       const seen = [focus.id];
       let frontier = [focus];
       for (let hop = 1; hop <= MAX_HOPS && frontier.length > 0; hop++) {
-        const next = await search.walkHop(tx, tenantId, frontier, seen, WALK_BUDGET - seen.length);
+        const budget = WALK_BUDGET - seen.length;
+        const next = await search.walkHop(tx, tenantId, frontier, seen, budget, view);
         for (const n of next) {
           seen.push(n.id);
           if (n.label in KIND_OF_LABEL) {
