@@ -266,6 +266,39 @@ describe('spawning', { timeout: 240_000 }, () => {
     expect(statuses).toEqual([{ status: 'OFFLINE' }]);
   });
 
+  it('names a spawned agent as a person must: a long capability leaves no trailing space nor half a character', async () => {
+    const loose = { ...QUIET, cooldownMs: 0, max: 10 };
+    const names: string[] = [];
+    // Each capability twice: the second name is taken and gets a suffix.
+    for (const capability of ['Ω'.repeat(99), '🚀'.repeat(49) + 'x', '🚀'.repeat(50)]) {
+      for (let i = 0; i < 2; i++) {
+        const id = await spawnFor(
+          a.services.uow,
+          {
+            tenantId: a.tenantId,
+            capability,
+            waiting: 1,
+            missing: true,
+          },
+          loose,
+        );
+        const [row] = await rows<{ name: string }>(
+          a,
+          'MATCH (x:Agent {id: $id}) RETURN x.name AS name',
+          { id },
+        );
+        names.push(row!.name);
+      }
+    }
+    for (const name of names) {
+      expect(name).toBe(name.trim());
+      expect(name.length).toBeLessThanOrEqual(100);
+      // Half a surrogate pair would be stored as U+FFFD.
+      expect(name).not.toMatch(/\uFFFD|[\uD800-\uDBFF](?![\uDC00-\uDFFF])/);
+    }
+    expect(new Set(names).size).toBe(names.length);
+  });
+
   it('EVOLUTION_SPAWNING=off spawns nothing', async () => {
     await backlog(b, 'astronomy', 1);
     const before = (await spawned(b)).length;

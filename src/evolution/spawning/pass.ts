@@ -57,6 +57,14 @@ export const spawningPass: EvolutionPass = {
   },
 };
 
+/** At most `max` UTF-16 units, as createAgent would take it: no half a surrogate pair, trimmed. */
+function clipName(text: string, max: number): string {
+  return text
+    .slice(0, max)
+    .replace(/[\uD800-\uDBFF]$/, '')
+    .trimEnd();
+}
+
 /**
  * Spawns one Master Operator for the need if, under the tenant's spawn lock, it is still due
  * (lasted long enough, not cooling down, within quota) and a Chief of Staff is there to do it.
@@ -83,9 +91,9 @@ export function spawnFor(
       ? `no active agent has ${capability}; ${waiting} step(s) wait for it`
       : `${waiting} step(s) needing ${capability} waited for an agent (more than ${config.backlog} for ${config.backlogMs} ms)`;
     const seeds = await repo.seedsFor(tx, tenantId, capability, SEEDS);
-    let name = `${capability} specialist ${watch.spawns + 1}`.slice(0, LIMITS.name);
+    let name = clipName(`${capability} specialist ${watch.spawns + 1}`, LIMITS.name);
     if ((await takenAgentNames(tx, tenantId, [name])).length > 0)
-      name = `${name.slice(0, LIMITS.name - 9)} ${randomUUID().slice(0, 8)}`;
+      name = `${clipName(name, LIMITS.name - 9)} ${randomUUID().slice(0, 8)}`;
     const [agent] = await createAgents(tx, tenantId, [
       {
         name,
