@@ -122,6 +122,15 @@ describe('an OpenAI-compatible endpoint', () => {
     );
   });
 
+  it('says which endpoint and model failed, so an episode’s error tells what to fix', async () => {
+    const gone = await startLoopbackEmbeddings({ dimensions: 64 });
+    await gone.close();
+    const embedder = new OpenAIEmbedder({ ...config(), baseUrl: gone.baseURL });
+    await expect(embedder.embed(['x'])).rejects.toThrow(
+      `embeddings request to ${gone.baseURL} (model nomic-embed-text) failed: Connection error.`,
+    );
+  });
+
   it('rejects when the endpoint fails, never making vectors up', async () => {
     const failing = await startLoopbackEmbeddings({ dimensions: 64, status: 400 });
     try {
@@ -217,6 +226,24 @@ describe('choosing the embedder', () => {
     } finally {
       await rm(empty, { recursive: true, force: true });
     }
+  });
+
+  it('never logs nor returns credentials written into EMBEDDINGS_BASE_URL', async () => {
+    const lines: string[] = [];
+    const config = embeddingsFromEnv(
+      embeddingsEnvSchema.parse({
+        EMBEDDINGS_PROVIDER: 'openai',
+        EMBEDDINGS_BASE_URL: 'http://user:s3cret-token@127.0.0.1:1/v1',
+        EMBEDDINGS_MODEL: 'nomic-embed-text',
+      }),
+    );
+    const embedder = await createEmbedder(config, {
+      log: { info: (l) => lines.push(l), warn: (l) => lines.push(l) },
+    });
+    expect(lines.join('\n')).toContain('embeddings: openai:nomic-embed-text:768 at http://***@');
+    const failure = await embedder.embed(['x']).catch((err: Error) => err.message);
+    expect(failure).toContain('http://***@127.0.0.1:1/v1');
+    expect([...lines, failure].join('\n')).not.toContain('s3cret');
   });
 
   it('reads EMBEDDINGS_* and names the variable of a bad value', () => {

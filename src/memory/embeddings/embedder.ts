@@ -60,7 +60,7 @@ export async function createEmbedder(
   const log = options.log ?? { info: () => {}, warn: () => {} };
   if (config.provider === 'openai') {
     const embedder = new OpenAIEmbedder(config);
-    log.info(`embeddings: ${embedder.id} at ${config.baseUrl}`);
+    log.info(`embeddings: ${embedder.id} at ${embedder.endpoint}`);
     return embedder;
   }
   if (config.provider === 'offline') {

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { OpenAIEmbeddings } from '@langchain/openai';
+import { withoutUserinfo } from '../../userinfo.js';
 import type { Embedder } from './embedder.js';
 import type { EmbeddingsConfig } from './config.js';
 import { BatchQueue } from './batch-queue.js';
@@ -19,6 +20,8 @@ export class OpenAIEmbedder implements Embedder {
   readonly id: string;
   readonly model: string;
   readonly dimensions: number;
+  /** Where the requests go, for logs and errors: credentials in the URL as `***@`. */
+  readonly endpoint: string;
   private readonly client: OpenAIEmbeddings;
   private readonly queue: BatchQueue;
   /** The signal of the batch being sent: LangChain's embedDocuments takes none. */
@@ -32,6 +35,7 @@ export class OpenAIEmbedder implements Embedder {
   ) {
     this.model = config.model;
     this.dimensions = config.dimensions;
+    this.endpoint = config.baseUrl ? withoutUserinfo(config.baseUrl) : "OpenAI's API";
     this.id = embedderId('openai', config.model, config.dimensions);
     const signals = this.signals;
     const fetchWithSignal: typeof fetch = (input, init) => {
@@ -60,7 +64,17 @@ export class OpenAIEmbedder implements Embedder {
   }
 
   private async run(texts: string[], signal?: AbortSignal): Promise<number[][]> {
-    const raw = await this.signals.run(signal, () => this.client.embedDocuments(texts));
+    let raw: number[][];
+    try {
+      raw = await this.signals.run(signal, () => this.client.embedDocuments(texts));
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      // The client says only "Connection error.": an episode's error must say whose.
+      throw new Error(
+        `embeddings request to ${this.endpoint} (model ${this.model}) failed: ${err instanceof Error ? err.message : String(err)}`,
+        { cause: err },
+      );
+    }
     return raw.map((vector, i) => {
       if (vector.length !== this.dimensions) {
         throw new Error(
