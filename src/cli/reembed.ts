@@ -2,6 +2,7 @@ import { openGraph } from '../bootstrap.js';
 import { loadConfig } from '../config.js';
 import { runEntry } from '../entry.js';
 import { createLogger } from '../logger.js';
+import { tenantById } from '../../graph/auth.repository.js';
 import { ensureVectorIndexes } from '../../graph/memory/vector.repository.js';
 import { createEmbedder } from '../memory/embeddings/embedder.js';
 import { reembed, type ReembedProgress } from '../memory/embeddings/reembed.js';
@@ -57,6 +58,12 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   const graph = await openGraph(config, (line) => logger.info(line));
   try {
+    // A mistyped id would otherwise report "Done: 0 ... embedded", as if all were done.
+    if (tenantId && !(await graph.read((tx) => tenantById(tx, tenantId)))) {
+      console.error(`no tenant "${tenantId}": give the id of an existing tenant, or no --tenant`);
+      process.exitCode = 2;
+      return;
+    }
     const embedder = await createEmbedder(config.embeddings, { log: logger, fetchIfMissing: true });
     await ensureVectorIndexes(graph, embedder);
     console.log(`Embedding with ${embedder.id}${embedder.offline ? ' (offline)' : ''}`);
