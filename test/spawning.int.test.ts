@@ -299,6 +299,24 @@ describe('spawning', { timeout: 240_000 }, () => {
     expect(new Set(names).size).toBe(names.length);
   });
 
+  // A capability a model wrote (or an import brought) may hold them; importOrganisation
+  // refuses an agent's name with control or text-direction characters.
+  it('names a spawned agent without the control and text-direction characters of its capability', async () => {
+    const id = await spawnFor(
+      a.services.uow,
+      { tenantId: a.tenantId, capability: 'data\u202Eops\tx\n', waiting: 1, missing: true },
+      { ...QUIET, cooldownMs: 0, max: 10 },
+    );
+    const [row] = await rows<{ name: string }>(
+      a,
+      'MATCH (x:Agent {id: $id}) RETURN x.name AS name',
+      {
+        id,
+      },
+    );
+    expect(row!.name).toBe('data ops x specialist 1');
+  });
+
   it('EVOLUTION_SPAWNING=off spawns nothing', async () => {
     await backlog(b, 'astronomy', 1);
     const before = (await spawned(b)).length;

@@ -11,7 +11,7 @@ import { DOCUMENTS, OperationError } from '../mcp/operations.js';
 import { readWorkflow, type WorkflowView } from '../mcp/waiting.js';
 import { callerOf } from './caller.js';
 import type { RootStatus } from '../mcp/workflow-events.js';
-import { NOT_IN_NAMES } from '../domain/validate.js';
+import { cleanName } from '../domain/validate.js';
 
 /** How often a followed task's workflow is read again when none of its events came. */
 const POLL_MS = 500;
@@ -190,11 +190,7 @@ export class PlatformExecutor implements AgentExecutor {
     let rootId: string;
     try {
       // A name refuses control and text-direction characters: a tab in a message is no error.
-      const firstLine = text
-        .split('\n')[0]!
-        .replace(new RegExp(NOT_IN_NAMES.source, 'g'), ' ')
-        .replace(/\s+/g, ' ')
-        .trim();
+      const firstLine = cleanName(text.split('\n')[0]!);
       const { submitTask } = await run<{ submitTask: { id: string } }>(DOCUMENTS.submitTask, {
         input: {
           title:

@@ -10,6 +10,7 @@ import { blockedByCycle } from '../domain/cycles.js';
 import { StepError } from '../engine/executor.js';
 import { checkCondition } from '../engine/conditions.js';
 import { describeTask, systemPrompt } from './prompts.js';
+import { cleanName } from '../domain/validate.js';
 import { describeTeam } from './team.js';
 
 /** What a Chief of Staff's plan must look like (the structured output schema). */
@@ -103,11 +104,12 @@ export async function planTask(
       problem = validatePlan(plan);
       if (!problem) {
         const known = new Set(operators.flatMap((o) => o.capabilities.map((c) => c.name)));
+        // Names refuse control and text-direction characters (validate.ts); a model's too.
         const steps = plan.steps.map((s) => ({
           key: s.key,
-          title: s.title,
+          title: cleanName(s.title),
           instructions: `${s.instructions}\nExpected output: ${s.output}`,
-          capability: s.capability || null,
+          capability: cleanName(s.capability) || null,
           dependsOn: s.dependsOn,
           condition: s.condition?.trim() || null,
           output: s.output,

@@ -58,6 +58,14 @@ export function plainName(field: string, name: string): string {
   return name;
 }
 
+/**
+ * A name made of text nobody typed for it (a model's plan, a message's first line): what
+ * plainName refuses becomes a space, runs of white space one, ends trimmed.
+ */
+export function cleanName(text: string): string {
+  return text.replace(new RegExp(NOT_IN_NAMES.source, 'g'), ' ').replace(/\s+/g, ' ').trim();
+}
+
 /** requiredText for a name: also refuses what plainName refuses. */
 export function requiredName(field: string, value: string, max: number): string {
   return plainName(field, requiredText(field, value, max));

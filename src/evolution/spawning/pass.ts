@@ -4,7 +4,7 @@ import { releaseAgentWork } from '../../../graph/run.repository.js';
 import * as repo from '../../../graph/spawning.repository.js';
 import { TOPICS } from '../../../subscriptions/topics.js';
 import { AgentRole } from '../../domain/agent.js';
-import { LIMITS } from '../../domain/validate.js';
+import { cleanName, LIMITS } from '../../domain/validate.js';
 import { publishTasks } from '../../services/task-events.js';
 import type { UnitOfWork } from '../../services/unit-of-work.js';
 import { DEFAULT_EVOLUTION, type SpawningConfig } from '../config.js';
@@ -57,9 +57,12 @@ export const spawningPass: EvolutionPass = {
   },
 };
 
-/** At most `max` UTF-16 units, as createAgent would take it: no half a surrogate pair, trimmed. */
+/**
+ * At most `max` UTF-16 units, as createAgent would take it: no half a surrogate pair, trimmed,
+ * and none of the characters names refuse (a capability a model wrote may hold them).
+ */
 function clipName(text: string, max: number): string {
-  return text
+  return cleanName(text)
     .slice(0, max)
     .replace(/[\uD800-\uDBFF]$/, '')
     .trimEnd();
