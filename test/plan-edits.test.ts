@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../src/domain/errors.js';
 import { TaskPriority } from '../src/domain/task.js';
+import { validatePlan } from '../src/agents/plan.js';
 import { editPlan, type PlanEdits, type PlanStepState } from '../src/services/plan-edits.js';
 
 const step = (key: string, dependsOn: string[] = []): PlanStepState => ({
@@ -91,6 +92,34 @@ describe('editing a plan before approving it', () => {
     expect(refusal({ change: [{ key: 'a', title: '  ' }] }).message).toBe(
       'edits.change[0].title must be 1 to 200 characters, but got 0',
     );
+  });
+
+  // The engine gives a condition only its step's dependencies: one it no longer depends on
+  // reads null, and the step was skipped as 'condition was false' on a check nobody made.
+  it('refuses a condition reading a step it does not depend on, as removeTaskDependency does', () => {
+    const gated = [
+      step('a'),
+      step('b', ['a']),
+      { ...step('c', ['a', 'b']), condition: 'steps.b.output.ok' },
+    ];
+    expect(() =>
+      editPlan(gated, { change: [{ key: 'c', dependsOn: ['a'] }] }, TaskPriority.HIGH),
+    ).toThrow(
+      'edits.change[0].condition: the condition of step "c" reads a step it does not depend on: condition refers to step "b", which is not one of this task\'s dependencies (their keys: a)',
+    );
+    expect(
+      validatePlan({
+        steps: gated.map((s) => ({
+          key: s.key,
+          title: s.title,
+          instructions: 'x',
+          capability: 'research',
+          dependsOn: s.key === 'c' ? ['a'] : s.dependsOn,
+          condition: s.condition,
+          output: 'x',
+        })),
+      }),
+    ).toMatch(/^the condition of step "c" reads a step it does not depend on/);
   });
 
   it('refuses a plan left without steps or with more than a model may write', () => {

@@ -8,7 +8,7 @@ import type { Agent } from '../domain/agent.js';
 import type { Task } from '../domain/task.js';
 import { blockedByCycle } from '../domain/cycles.js';
 import { StepError } from '../engine/executor.js';
-import { checkCondition } from '../engine/conditions.js';
+import { checkCondition, conditionKeysProblem } from '../engine/conditions.js';
 import { describeTask, systemPrompt } from './prompts.js';
 import { cleanName } from '../domain/validate.js';
 import { describeTeam } from './team.js';
@@ -190,6 +190,14 @@ export function planProblem(plan: Plan): PlanProblem | null {
       if (error)
         return {
           message: `the condition of step "${s.key}" is not valid: ${error}`,
+          step: s.key,
+          field: 'condition',
+        };
+      // The engine gives a condition its step's dependencies only: another step reads null.
+      const outside = conditionKeysProblem(s.condition, s.dependsOn);
+      if (outside)
+        return {
+          message: `the condition of step "${s.key}" reads a step it does not depend on: ${outside}`,
           step: s.key,
           field: 'condition',
         };

@@ -273,6 +273,23 @@ export function checkCondition(text: string): string | null {
   }
 }
 
+/**
+ * Null when a valid condition reads only `steps.<key>` of these dependency keys (the data the
+ * engine gives it), else what it reads that is not one, for input checks.
+ */
+export function conditionKeysProblem(condition: string, dependencyKeys: string[]): string | null {
+  for (const path of pathsOf(parseCondition(condition))) {
+    if (path[0] !== 'steps')
+      return `condition may only read steps.<key>..., but reads "${path.join('.')}"`;
+    const key = path[1];
+    if (key === undefined || !dependencyKeys.includes(key)) {
+      const known = dependencyKeys.length ? dependencyKeys.join(', ') : 'none';
+      return `condition refers to step "${key ?? ''}", which is not one of this task's dependencies (their keys: ${known})`;
+    }
+  }
+  return null;
+}
+
 /** Every distinct path the condition reads, in order of appearance, e.g. [['steps', 'a']]. */
 export function pathsOf(ast: ConditionAst): string[][] {
   const seen = new Map<string, string[]>();

@@ -1,4 +1,4 @@
-import { parseCondition, pathsOf, ConditionError } from '../engine/conditions.js';
+import { parseCondition, ConditionError, conditionKeysProblem } from '../engine/conditions.js';
 import { BadInputError } from '../domain/errors.js';
 import { FailurePolicy } from '../domain/task.js';
 import { LIMITS, numberInRange, optionalText } from '../domain/validate.js';
@@ -64,23 +64,8 @@ export function stepOptions(input: StepOptionsInput): StepOptions {
  * engine has when it evaluates it. Throws BAD_USER_INPUT naming a key that is not one.
  */
 export function assertConditionKeys(condition: string | null, dependencyKeys: string[]): void {
-  if (!condition) return;
-  for (const path of pathsOf(parseCondition(condition))) {
-    if (path[0] !== 'steps') {
-      throw new BadInputError(
-        `condition may only read steps.<key>..., but reads "${path.join('.')}"`,
-        { field: 'condition' },
-      );
-    }
-    const key = path[1];
-    if (key === undefined || !dependencyKeys.includes(key)) {
-      const known = dependencyKeys.length ? dependencyKeys.join(', ') : 'none';
-      throw new BadInputError(
-        `condition refers to step "${key ?? ''}", which is not one of this task's dependencies (their keys: ${known})`,
-        { field: 'condition' },
-      );
-    }
-  }
+  const problem = condition ? conditionKeysProblem(condition, dependencyKeys) : null;
+  if (problem) throw new BadInputError(problem, { field: 'condition' });
 }
 
 /**
