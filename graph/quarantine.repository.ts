@@ -12,9 +12,10 @@ export interface QuarantinedNode {
 /**
  * Takes a node the mappers cannot read out of every engine loop, keeping its data for a person
  * to inspect: it gains the :Quarantined label, `quarantinedAt` and `quarantineReason`. A task
- * becomes FAILED (its previous status kept in `quarantinedFrom`, its lease dropped), so no claim,
- * promotion or lease sweep picks it again and its workflow settles; an agent becomes inactive,
- * so it is never a candidate. Found by element id: the bad property may be the id itself.
+ * becomes FAILED (its previous status kept in `quarantinedFrom`, its lease and waitingReason
+ * dropped), so no claim, promotion or lease sweep picks it again and its workflow settles; an
+ * agent becomes inactive, so it is never a candidate. Found by element id: the bad property may
+ * be the id itself.
  */
 export async function quarantineNode(
   tx: Tx,
@@ -26,7 +27,7 @@ export async function quarantineNode(
     label === 'Task'
       ? `n.quarantinedFrom = coalesce(n.quarantinedFrom, CASE WHEN n.status IS :: STRING THEN n.status END), n.status = 'FAILED',
          n.error = 'quarantined: ' + $reason, n.leaseOwner = null, n.leaseExpiresAt = null,
-         n.nextAttemptAt = null`
+         n.nextAttemptAt = null, n.waitingReason = null`
       : 'n.active = false';
   const [row] = await tx.run<{ tenantId: unknown; id: unknown; first: boolean }>({
     cypher: `

@@ -33,6 +33,7 @@ type Quarantined = {
   active: unknown;
   quarantinedFrom: unknown;
   quarantineReason: unknown;
+  waitingReason: unknown;
 };
 
 async function stateOf(server: TestServer, label: 'Task' | 'Agent', id: string) {
@@ -40,7 +41,7 @@ async function stateOf(server: TestServer, label: 'Task' | 'Agent', id: string) 
     tx.run<Quarantined>({
       cypher: `MATCH (n:${label} {id: $id}) RETURN labels(n) AS labels, n.status AS status,
                  n.active AS active, n.quarantinedFrom AS quarantinedFrom,
-                 n.quarantineReason AS quarantineReason`,
+                 n.quarantineReason AS quarantineReason, n.waitingReason AS waitingReason`,
       params: { id },
     }),
   );
@@ -65,7 +66,7 @@ describe('a row the engine cannot read', () => {
         cypher: `
           CREATE (:Task {id: $badTask, tenantId: $tenantId, title: 'poison', status: 'READY',
                          orchestrated: true, priority: 'URGENT', attempts: 0, maxAttempts: 3,
-                         version: 1})
+                         version: 1, waitingReason: 'no agent has room'})
           CREATE (:Task {id: $badPending, tenantId: $tenantId, title: 'poison too',
                          status: 'PENDING', orchestrated: true, priority: 'SOON', attempts: 0,
                          maxAttempts: 3, version: 1, createdAt: datetime(), updatedAt: datetime()})
@@ -111,6 +112,8 @@ describe('a row the engine cannot read', () => {
     const task = await stateOf(poisoned, 'Task', badTask);
     expect(task.labels).toContain('Quarantined');
     expect(task).toMatchObject({ status: 'FAILED', quarantinedFrom: 'READY' });
+    // A FAILED task waits for nothing: the reason it waited with goes.
+    expect(task.waitingReason).toBeNull();
     expect(String(task.quarantineReason)).toContain('createdAt must be a date-time');
     const pending = await stateOf(poisoned, 'Task', badPending);
     expect(pending.labels).toContain('Quarantined');
