@@ -153,3 +153,31 @@ export async function workflowOutline(
   const read = taskReader(OUTLINE_FIELDS);
   return row ? { tasks: row.tasks.map(read), edges: row.edges } : null;
 }
+
+/** A dependency of a task of `taskIds` on a task outside them, and the root of that task. */
+export type OutsideDependency = {
+  from: string;
+  to: string;
+  rootId: string;
+  /** The root was handed to the engine (startWorkflow): it will wait for its steps. */
+  orchestrated: boolean;
+};
+
+/** The dependencies of these tasks on tasks outside them, each with its task's root. */
+export async function dependenciesOutside(
+  tx: Tx,
+  tenantId: string,
+  taskIds: string[],
+): Promise<OutsideDependency[]> {
+  return tx.run<OutsideDependency>({
+    cypher: `
+      UNWIND $taskIds AS id
+      MATCH (t:Task {id: id})-[:DEPENDS_ON]->(o:Task) USING INDEX SEEK t:Task(id)
+      WHERE t.tenantId = $tenantId AND NOT o.id IN $taskIds
+      WITH t, o, coalesce([(o)-[:SUBTASK_OF*1..]->(r) WHERE NOT (r)-[:SUBTASK_OF]->() | r][0], o)
+           AS root
+      RETURN t.id AS from, o.id AS to, root.id AS rootId,
+             coalesce(root.orchestrated, false) AS orchestrated`,
+    params: { tenantId, taskIds },
+  });
+}

@@ -157,6 +157,29 @@ describe('a dependency between a step and its own ancestor or descendant', () =>
     expect(after.data).toEqual({ task: { orchestrated: false } });
   });
 
+  // A review of 2026-12-06: the check read the started workflow alone, so a wait through a
+  // step of another running workflow got past it, and both stalled for good.
+  it('startWorkflow refuses a wait through another running workflow', async () => {
+    const one = await ids([
+      { key: 'r', title: 'Root one' },
+      { key: 's', title: 'Step one', parentKey: 'r' },
+    ]);
+    const two = await ids([
+      { key: 'r', title: 'Root two' },
+      { key: 's', title: 'Step two', parentKey: 'r' },
+    ]);
+    // Step one waits for step two, which waits for workflow one to end.
+    expect((await server.gql(ADD, { id: one.s, on: two.s } as never)).errors).toBeUndefined();
+    expect((await server.gql(ADD, { id: two.s, on: one.r } as never)).errors).toBeUndefined();
+    // Alone, workflow one may start: a person may still end workflow two's tasks by hand.
+    expect((await server.gql(START, { id: one.r } as never)).errors).toBeUndefined();
+    const res = await server.gql(START, { id: two.r } as never);
+    expect(res.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(res.errors?.[0]?.message).toMatch(
+      /^startWorkflow would leave a workflow the engine cannot run: Task "[^"]+" depends on Task "[^"]+"/,
+    );
+  });
+
   it('addTaskDependency refuses a waiting step of a running workflow on its parent', async () => {
     const t = await ids([
       { key: 'r', title: 'Root' },

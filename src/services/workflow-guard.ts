@@ -1,6 +1,10 @@
 import type { Tx } from '../../graph/cypher.js';
 import { engineStateProblem } from '../../graph/engine-state.repository.js';
-import { workflowOutline, type WorkflowOutline } from '../../graph/workflow.repository.js';
+import {
+  dependenciesOutside,
+  workflowOutline,
+  type WorkflowOutline,
+} from '../../graph/workflow.repository.js';
 import { selfWaitingDependency } from '../domain/cycles.js';
 import { BadInputError } from '../domain/errors.js';
 import { isFinished, TaskStatus, type Task } from '../domain/task.js';
@@ -66,7 +70,43 @@ export async function refuseSelfWaiting(
   rootId: string,
 ): Promise<void> {
   const outline = await workflowOutline(tx, tenantId, rootId);
-  if (outline) refuseSelfWaitingIn(outline, operation);
+  if (outline) await refuseSelfWaitingIn(tx, tenantId, outline, operation);
+}
+
+/** How many other workflows a check follows dependencies into. */
+const MAX_WORKFLOWS = 20;
+
+/**
+ * The workflow and the running workflows its steps depend on, theirs in turn (up to
+ * MAX_WORKFLOWS), with the dependencies between them: a wait can close through another one. A
+ * workflow nobody started is left out: a person may still end its tasks by hand.
+ */
+async function withWorkflowsWaitedFor(
+  tx: Tx,
+  tenantId: string,
+  outline: WorkflowOutline,
+): Promise<WorkflowOutline> {
+  const tasks = [...outline.tasks];
+  const edges = [...outline.edges];
+  const inside = new Set(tasks.map((t) => t.id));
+  let frontier = [...inside];
+  for (let added = 0; frontier.length > 0 && added < MAX_WORKFLOWS;) {
+    const outside = await dependenciesOutside(tx, tenantId, frontier);
+    frontier = [];
+    for (const d of outside) {
+      if (!inside.has(d.to) && !d.orchestrated) continue;
+      edges.push({ from: d.from, to: d.to, type: 'DEPENDS_ON' });
+      if (inside.has(d.rootId) || added >= MAX_WORKFLOWS) continue;
+      const other = await workflowOutline(tx, tenantId, d.rootId);
+      if (!other) continue;
+      added++;
+      tasks.push(...other.tasks);
+      edges.push(...other.edges);
+      for (const t of other.tasks) inside.add(t.id);
+      frontier.push(...other.tasks.map((t) => t.id));
+    }
+  }
+  return { tasks, edges };
 }
 
 /** The statuses a step may have when its workflow starts: the engine moves it from there. */
@@ -89,10 +129,16 @@ export async function refuseUnstartable(tx: Tx, tenantId: string, rootId: string
       { id: step.id, status: step.status },
     );
   }
-  refuseSelfWaitingIn(outline, 'startWorkflow');
+  await refuseSelfWaitingIn(tx, tenantId, outline, 'startWorkflow');
 }
 
-function refuseSelfWaitingIn(outline: WorkflowOutline, operation: keyof typeof SELF_WAITING) {
+async function refuseSelfWaitingIn(
+  tx: Tx,
+  tenantId: string,
+  own: WorkflowOutline,
+  operation: keyof typeof SELF_WAITING,
+) {
+  const outline = await withWorkflowsWaitedFor(tx, tenantId, own);
   const tasks = new Map(
     outline.tasks.map((t) => [
       t.id,
