@@ -121,6 +121,27 @@ const CASES: Case[] = [
     message: /^tasks\[1\]\.dependsOnKeys may hold at most 100 items, but got 101$/,
   },
   {
+    // A review of 2026-12-06: each list had its own limit, so a task could have 200.
+    name: 'over 100 dependencies by id and key together',
+    query: `mutation($inputs: [CreateTaskInput!]!) { createTasks(inputs: $inputs) { id } }`,
+    variables: () => {
+      const keys = Array.from({ length: 41 }, (_, i) => `k${i}`);
+      const ids = Array.from(
+        { length: 60 },
+        (_, i) => `00000000-0000-4000-8000-${`${i}`.padStart(12, '0')}`,
+      );
+      return {
+        inputs: [
+          ...keys.map((key) => ({ key, title: key })),
+          { title: 'C', dependsOn: ids, dependsOnKeys: keys },
+        ],
+      };
+    },
+    code: 'BAD_USER_INPUT',
+    message:
+      /^tasks\[41\]\.dependsOn and dependsOnKeys may name at most 100 tasks together, but name 101$/,
+  },
+  {
     name: 'a task depending on itself',
     query: `mutation($id: ID!) { addTaskDependency(id: $id, dependsOnId: $id) { id } }`,
     variables: (ids) => ({ id: ids.task }),

@@ -1,5 +1,6 @@
 import { blockedByCycle, oneCycle } from '../domain/cycles.js';
 import { BadInputError } from '../domain/errors.js';
+import { LIMITS, listOfAtMost } from '../domain/validate.js';
 
 /* How a createTasks batch refers to itself, and the shapes it may not take. */
 
@@ -57,4 +58,23 @@ export function assertAcyclic(tasks: { id: string; title: string; dependsOn: str
     const titles = tasks.filter((t) => blocked.has(t.id)).map((t) => `"${t.title}"`);
     throw new BadInputError(`These tasks depend on each other in a cycle: ${titles.join(', ')}`);
   }
+}
+
+/**
+ * The tasks an input depends on, by id and by key: a task named twice is one dependency (two
+ * edges listed it twice), and both lists together hold at most LIMITS.dependencies.
+ */
+export function dependencies(
+  input: { dependsOn?: string[] | null; dependsOnKeys?: string[] | null },
+  byKey: (key: string, field: string) => string,
+): string[] {
+  const ids = listOfAtMost('dependsOn', input.dependsOn ?? [], LIMITS.dependencies);
+  const keys = listOfAtMost('dependsOnKeys', input.dependsOnKeys ?? [], LIMITS.dependencies);
+  const all = [...new Set([...ids, ...keys.map((k) => byKey(k, 'dependsOnKeys'))])];
+  if (all.length > LIMITS.dependencies)
+    throw new BadInputError(
+      `dependsOn and dependsOnKeys may name at most ${LIMITS.dependencies} tasks together, but name ${all.length}`,
+      { field: 'dependsOn' },
+    );
+  return all;
 }

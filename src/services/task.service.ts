@@ -36,7 +36,13 @@ import { reopenForRetry } from './task-retry.js';
 import { auditScope } from '../audit-scope.js';
 import { evaluateRootTask } from '../evolution/evaluate/record.js';
 import type { UnitOfWork } from './unit-of-work.js';
-import { assertAcyclic, assertNoParentCycle, keyResolver, parentOf } from './batch-shape.js';
+import {
+  assertAcyclic,
+  assertNoParentCycle,
+  dependencies,
+  keyResolver,
+  parentOf,
+} from './batch-shape.js';
 import { refuseNewDependency, refuseSelfWaiting, refuseUnrunnable } from './workflow-guard.js';
 import { rootIdOf } from '../../graph/workflow.repository.js';
 import { relatedTasks } from '../../graph/task-relations.repository.js';
@@ -89,15 +95,7 @@ export class TaskService {
           priority: input.priority ?? TaskPriority.MEDIUM,
           createdBy: actor,
           parentId: parentOf(input, byKey),
-          // A task named twice is one dependency: two edges listed it twice.
-          dependsOn: [
-            ...new Set([
-              ...listOfAtMost('dependsOn', input.dependsOn ?? [], LIMITS.dependencies),
-              ...listOfAtMost('dependsOnKeys', input.dependsOnKeys ?? [], LIMITS.dependencies).map(
-                (k) => byKey(k, 'dependsOnKeys'),
-              ),
-            ]),
-          ],
+          dependsOn: dependencies(input, byKey),
           capabilities: distinctNames(
             'requiredCapabilities',
             input.requiredCapabilities ?? [],
