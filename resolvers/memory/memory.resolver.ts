@@ -34,6 +34,8 @@ import { pageSize } from '../../src/domain/page.js';
 import type { AppContext } from '../../src/context.js';
 import { loadOrNull } from '../../src/loaders.js';
 import { keyView } from '../../src/memory/view.js';
+import { RETRY_ALL_MOST } from '../../src/memory/memory.service.js';
+import { LIMITS } from '../../src/domain/validate.js';
 import { orderToSort, withoutNulls } from '../args.js';
 
 /** What every memory read says of private memory (keyView: searchMemory's rule). */
@@ -240,6 +242,23 @@ export class EpisodeResolver {
   async entities(@Root() episode: Episode, @Ctx() ctx: AppContext): Promise<Entity[]> {
     const rows = await ctx.loaders.memory.episodeEntities.load(episode.id);
     return rows.map((r) => r.entity);
+  }
+
+  @Authorized(Role.OPERATOR)
+  @Mutation(() => [Episode], {
+    description:
+      'Takes FAILED episodes back to PENDING for ingestion, attempts from 0 (after an outage of ' +
+      'the model or the embeddings endpoint); their documents are INGESTING again. `ids`: 1 to ' +
+      `${LIMITS.batch} episodes, all or nothing (NOT_FOUND for one unknown or not shared, ` +
+      'BAD_USER_INPUT for one not FAILED); without ids, the oldest ' +
+      `${RETRY_ALL_MOST} FAILED episodes the key may see (${PRIVATE}). ` +
+      'Returns the episodes taken back, oldest first.',
+  })
+  retryEpisodes(
+    @Ctx() ctx: AppContext,
+    @Arg('ids', () => [ID], { nullable: true }) ids?: string[] | null,
+  ): Promise<Episode[]> {
+    return ctx.services.memory.retryEpisodes(ctx.tenantId, ids ?? null, keyView(ctx.principal));
   }
 
   @Authorized(Role.ADMIN)

@@ -4,10 +4,12 @@ import * as entities from '../../graph/memory/entity.repository.js';
 import * as facts from '../../graph/memory/fact.repository.js';
 import * as merges from '../../graph/memory/merge.repository.js';
 import * as retention from '../../graph/memory/retention.repository.js';
+import { lockEpisodes, requeueFailedEpisodes } from '../../graph/memory/retry.repository.js';
 import type { RetentionRule } from '../../graph/memory/retention.repository.js';
 import { BadInputError, ConflictError, NotFoundError } from '../domain/errors.js';
 import {
   EpisodeKind,
+  EpisodeStatus,
   MemoryScope,
   type Entity,
   type Episode,
@@ -18,6 +20,7 @@ import type { MemoryView } from '../domain/memory-search.js';
 import { pageRequest, type PageInput, type Page, type Sort } from '../domain/page.js';
 import { isId, LIMITS, optionalText, requiredText } from '../domain/validate.js';
 import type { UnitOfWork } from '../services/unit-of-work.js';
+import { publishProgress } from './ingest/ingest.js';
 
 export interface NewDocumentData {
   title: string;
@@ -88,6 +91,8 @@ export async function queueEpisode(
 
 const MAX_REASON = 500;
 const FORGET_BATCH = 500;
+/** FAILED episodes one retryEpisodes without ids takes back (one transaction). */
+export const RETRY_ALL_MOST = 1_000;
 
 /** Retention periods are whole days, up to a century; `field` names the argument sent. */
 function checkDays(days: number, field = 'days'): number {
@@ -232,6 +237,58 @@ export class MemoryService {
    */
   async forgetEpisodes(tenantId: string, kind: EpisodeKind, days: number): Promise<number> {
     return this.forget(tenantId, kind, checkDays(days, 'olderThanDays'), Infinity);
+  }
+
+  /**
+   * Takes FAILED episodes back for the ingestion queue: PENDING, attempts from 0 (an outage of
+   * the model or the embeddings endpoint spent them). `ids` (1 to LIMITS.batch) all or nothing:
+   * NOT_FOUND for one unknown or not in `view`, BAD_USER_INPUT for one not FAILED. Without ids,
+   * the oldest RETRY_ALL_MOST FAILED episodes `view` sees. Their documents are INGESTING again.
+   */
+  async retryEpisodes(
+    tenantId: string,
+    ids: readonly string[] | null,
+    view: MemoryView,
+  ): Promise<Episode[]> {
+    const wanted = ids === null ? null : [...new Set(ids)];
+    if (wanted && wanted.length === 0) {
+      throw new BadInputError(
+        'ids must name at least one episode, or be left out to retry every FAILED episode',
+        { field: 'ids' },
+      );
+    }
+    if (wanted && wanted.length > LIMITS.batch) {
+      throw new BadInputError(
+        `ids may name at most ${LIMITS.batch} episodes, but got ${wanted.length}`,
+        { field: 'ids' },
+      );
+    }
+    return this.uow.run(async (tx, emit) => {
+      if (wanted) {
+        const found = new Map(
+          (await lockEpisodes(tx, tenantId, wanted.filter(isId), view)).map((e) => [e.id, e]),
+        );
+        for (const id of wanted) {
+          const episode = found.get(id);
+          if (!episode) throw new NotFoundError('Episode', id);
+          if (episode.status !== EpisodeStatus.FAILED) {
+            throw new BadInputError(
+              `episode ${id} is ${episode.status}: only FAILED episodes are retried`,
+              { field: 'ids' },
+            );
+          }
+        }
+      }
+      const { episodes: retried, documentIds } = await requeueFailedEpisodes(
+        tx,
+        tenantId,
+        wanted,
+        wanted?.length ?? RETRY_ALL_MOST,
+        view,
+      );
+      for (const documentId of documentIds) await publishProgress(tx, emit, tenantId, documentId);
+      return retried;
+    });
   }
 
   /** Sets (or, with null days, removes) the tenant's retention rule for episodes of `kind`. */

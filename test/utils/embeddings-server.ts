@@ -19,6 +19,8 @@ export interface LoopbackEmbeddings {
   authorizations: (string | undefined)[];
   /** The most requests that were being answered at the same time. */
   maxConcurrent: number;
+  /** From now on answer every request with this status (an outage), or normally (undefined). */
+  setStatus(status: number | undefined): void;
   close(): Promise<void>;
 }
 
@@ -45,6 +47,7 @@ export async function startLoopbackEmbeddings(
   options: LoopbackEmbeddingsOptions,
 ): Promise<LoopbackEmbeddings> {
   let inFlight = 0;
+  let status = options.status;
   const state = {
     requests: [] as EmbeddingsRequest[],
     authorizations: [] as (string | undefined)[],
@@ -63,8 +66,8 @@ export async function startLoopbackEmbeddings(
       state.requests.push(parsed);
       state.authorizations.push(req.headers.authorization);
       if (options.delayMs) await new Promise((r) => setTimeout(r, options.delayMs));
-      if (options.status) {
-        res.writeHead(options.status, { 'content-type': 'application/json' });
+      if (status) {
+        res.writeHead(status, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ error: { message: 'scripted failure', type: 'server_error' } }));
         return;
       }
@@ -99,6 +102,9 @@ export async function startLoopbackEmbeddings(
     },
     get maxConcurrent() {
       return state.maxConcurrent;
+    },
+    setStatus: (next) => {
+      status = next;
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -5,7 +5,7 @@ import * as ingestRepo from '../../graph/memory/ingest.repository.js';
 import { ensureVectorIndexes } from '../../graph/memory/vector.repository.js';
 import { EpisodeKind, MemoryScope, type Episode } from '../../src/domain/memory.js';
 import { llmEnvSchema, llmFromEnv } from '../../src/llm/config.js';
-import { OfflineEmbedder } from '../../src/memory/embeddings/offline.embedder.js';
+import type { Embedder } from '../../src/memory/embeddings/embedder.js';
 import { type IngestDeps } from '../../src/memory/ingest/ingest.js';
 import { IngestionQueue } from '../../src/memory/ingest/queue.js';
 import { startTestServer, type TestServer } from './server.js';
@@ -14,14 +14,14 @@ import { startTestServer, type TestServer } from './server.js';
 // tenant with the offline model and embedder, and what the graph then holds.
 
 /** The server of the memory ingestion suites, with the embedder's vector indexes. */
-export async function startIngestServer(embedder: OfflineEmbedder): Promise<TestServer> {
+export async function startIngestServer(embedder: Embedder): Promise<TestServer> {
   const server = await startTestServer();
   await ensureVectorIndexes(server.graph, embedder);
   return server;
 }
 
 /** The suites' calls on the server that `serverOf` gives (once beforeAll has started it). */
-export function ingestHelpers(serverOf: () => TestServer, embedder: OfflineEmbedder) {
+export function ingestHelpers(serverOf: () => TestServer, embedder: Embedder) {
   const deps = (): IngestDeps => {
     const server = serverOf();
     return {
