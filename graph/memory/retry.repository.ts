@@ -84,3 +84,18 @@ export async function requeueFailedEpisodes(
   }
   return { episodes: rows.map((r) => toEpisode(r.e)), documentIds };
 }
+
+/** How many episodes are FAILED: the tenant's, or every tenant's (memory:reembed's hint). */
+export async function countFailedEpisodes(tx: Tx, tenantId?: string): Promise<number> {
+  const [row] = await tx.run<{ n: number }>({
+    cypher: tenantId
+      ? `MATCH (e:Episode) USING INDEX SEEK e:Episode(tenantId, status, createdAt)
+         WHERE e.tenantId = $tenantId AND e.status = 'FAILED' AND e.createdAt IS NOT NULL
+         RETURN count(e) AS n`
+      : `MATCH (e:Episode) USING INDEX SEEK e:Episode(status, createdAt)
+         WHERE e.status = 'FAILED' AND e.createdAt IS NOT NULL
+         RETURN count(e) AS n`,
+    params: { tenantId: tenantId ?? null },
+  });
+  return Number(row?.n ?? 0);
+}

@@ -3,6 +3,7 @@ import { loadConfig } from '../config.js';
 import { runEntry } from '../entry.js';
 import { createLogger } from '../logger.js';
 import { tenantById } from '../../graph/auth.repository.js';
+import { countFailedEpisodes } from '../../graph/memory/retry.repository.js';
 import { ensureVectorIndexes } from '../../graph/memory/vector.repository.js';
 import { createEmbedder } from '../memory/embeddings/embedder.js';
 import { reembed, type ReembedProgress } from '../memory/embeddings/reembed.js';
@@ -32,7 +33,8 @@ function progressPrinter(tty: boolean) {
 /**
  * `npm run memory:reembed [-- --tenant <id>]`: gives every Entity, Fact and Episode the
  * configured embedder's vector where it is missing (after switching models, or for nodes
- * written while no model was available). Stop it any time; run it again to resume.
+ * written while no model was available). Stop it any time; run it again to resume. It ends
+ * by counting FAILED episodes: vectors do not give them the facts their ingestion missed.
  */
 /** The arguments: `--tenant <id>` or none. Anything else exits 2, before any database work. */
 function parseArgs(args: string[]): { tenantId: string | undefined } {
@@ -85,6 +87,15 @@ async function main(): Promise<void> {
     console.log(
       `Done: ${counts.Entity} entities, ${counts.Fact} facts, ${counts.Episode} episodes embedded`,
     );
+    // Vectors are all this adds: an episode FAILED by an outage still has no facts.
+    const failed = await graph.read((tx) => countFailedEpisodes(tx, tenantId));
+    if (failed > 0) {
+      const [n, them] = failed === 1 ? ['1 episode', 'it'] : [`${failed} episodes`, 'them'];
+      console.log(
+        `${n} FAILED ingestion, so nothing was learnt from ${them}: take ${them} back with the ` +
+          'retryEpisodes mutation (README, Memory ingestion)',
+      );
+    }
   } finally {
     await graph.close();
   }
