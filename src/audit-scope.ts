@@ -14,8 +14,8 @@ export interface AuditScope {
 export const auditScope = new AsyncLocalStorage<AuditScope>();
 
 /**
- * Ids a mutation touches: every string under a key named id, ...Id or ...Ids, at any depth, in
- * document order. Walks with its own stack: a deeply nested argument (an import document
+ * Ids a mutation touches: every string under a key named id, ids, ...Id or ...Ids, at any
+ * depth, in document order. Walks with its own stack: a deeply nested argument (an import document
  * thousands of levels deep) overflowed the call stack and turned into a 500.
  */
 export function collectIds(value: unknown, into: Set<string> = new Set(), key = ''): Set<string> {
@@ -24,7 +24,8 @@ export function collectIds(value: unknown, into: Set<string> = new Set(), key = 
     const [item, at] = stack.pop()!;
     if (typeof item === 'string') {
       if (at === 'tenantId') continue;
-      if (at === 'id' || at.endsWith('Id') || at.endsWith('Ids')) into.add(item);
+      // `ids` too: a refused mergeEntities or retryEpisodes was audited with no target.
+      if (at === 'id' || at === 'ids' || at.endsWith('Id') || at.endsWith('Ids')) into.add(item);
     } else if (Array.isArray(item)) {
       // Pushed in reverse so they pop in order.
       for (let i = item.length - 1; i >= 0; i--) stack.push([item[i], at]);

@@ -128,6 +128,12 @@ describe('retrying episodes that failed ingestion', () => {
       `episode ${b.id} is PENDING: only FAILED episodes are retried`,
     );
     expect((await episode(a.id)).status).toBe('FAILED'); // all or nothing
+    const refusals = await rows<{ targetIds: string[] }>(
+      `MATCH (a:AuditEvent {tenantId: $tenantId, operation: 'retryEpisodes', outcome: 'FAILURE'})
+       WHERE $id IN a.targetIds RETURN a.targetIds AS targetIds`,
+      { id: b.id },
+    );
+    expect(refusals.map((r) => r.targetIds)).toEqual([[a.id, b.id]]);
     expect(code(await server.gql(RETRY, { ids: [a.id, 'no-such-episode'] }))).toBe('NOT_FOUND');
     const empty = await server.gql(RETRY, { ids: [] });
     expect(code(empty)).toBe('BAD_USER_INPUT');
