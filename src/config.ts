@@ -2,7 +2,7 @@ import { mcpClientEnvSchema, mcpClientFromEnv, type McpClientConfig } from './mc
 import path from 'node:path';
 import { metricsEnvSchema, metricsFromEnv, type MetricsConfig } from './metrics/config.js';
 import { tracingEnvSchema, tracingEnvToCheck } from './tracing/config.js';
-import { withoutUserinfo } from './userinfo.js';
+import { withoutCredentials } from './url-credentials.js';
 import { z } from 'zod';
 import { timerMs } from './timer-ms.js';
 import { wholeNumber } from './whole-number.js';
@@ -234,7 +234,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const value = present[name];
     // Other URLs are shown without the `user:token@` they may carry (an OTLP endpoint's).
     const shown =
-      value !== undefined && /URL|URI|ENDPOINT/.test(name) ? withoutUserinfo(value) : value;
+      value !== undefined && /URL|URI|ENDPOINT/.test(name) ? withoutCredentials(value) : value;
     const got = shown === undefined ? 'nothing' : secret ? 'a value' : JSON.stringify(shown);
     throw new ConfigError(`Invalid environment: ${name} ${contract}, but got ${got}`);
   };

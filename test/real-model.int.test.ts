@@ -12,6 +12,7 @@ import {
   type Reply,
   type ScriptedOpenAI,
 } from './utils/openai-server.js';
+import { runEntry } from './utils/process.js';
 
 // `npm run test:real-model` (src/cli/real-model.ts) against the scripted OpenAI server: a model
 // that plans, calls a tool, answers, streams and reports usage passes every check; the same
@@ -127,6 +128,28 @@ describe('npm run test:real-model', { timeout: 120_000 }, () => {
       ok: false,
       detail: expect.stringContaining(`LLM_PRICES='{"smoke-model"`),
     });
+    expect(await smokeNodes()).toBe(0);
+  });
+
+  it('names the model it checks without the credentials its base URL carries', async () => {
+    const neo4j = inject('neo4j');
+    const cli = runEntry('src/cli/real-model.ts', {
+      NEO4J_URI: neo4j.uri,
+      NEO4J_USER: neo4j.user,
+      NEO4J_PASSWORD: neo4j.password,
+      NEO4J_DATABASE: neo4j.database,
+      LLM_PROVIDER: 'compatible',
+      LLM_BASE_URL: scripted.baseURL.replace('//', '//smoke:s3cret@'),
+      LLM_MODEL: 'smoke-model',
+      LLM_MAX_RETRIES: '0',
+      REAL_MODEL_TIMEOUT_MS: '20000',
+      LOG_LEVEL: 'silent',
+    });
+    const [heading] = await cli.waitFor(/^Checking .*$/m);
+    // Its whole run: the throwaway tenant is gone by the time it exits.
+    await cli.exited;
+    expect(heading).toContain(`at ${scripted.baseURL.replace('//', '//***@')}`);
+    expect(cli.output()).not.toContain('s3cret');
     expect(await smokeNodes()).toBe(0);
   });
 });

@@ -2,6 +2,7 @@ import { openGraph } from '../bootstrap.js';
 import { loadConfig } from '../config.js';
 import { runEntry } from '../entry.js';
 import { createLogger } from '../logger.js';
+import { withoutCredentials } from '../url-credentials.js';
 import { runSmoke, type SmokeCheck } from './real-model-checks.js';
 
 /**
@@ -31,7 +32,7 @@ async function main(): Promise<void> {
   const logger = createLogger(process.env.LOG_LEVEL ?? 'silent');
   const graph = await openGraph(config, () => {});
   console.log(
-    `Checking ${config.llm.provider} model ${config.llm.model}${config.llm.baseUrl ? ` at ${config.llm.baseUrl}` : ''} (each step may take minutes on a CPU)`,
+    `Checking ${config.llm.provider} model ${config.llm.model}${config.llm.baseUrl ? ` at ${withoutCredentials(config.llm.baseUrl)}` : ''} (each step may take minutes on a CPU)`,
   );
   const line = (c: SmokeCheck) =>
     console.log(`${c.ok ? 'ok  ' : 'FAIL'}  ${c.name.padEnd(22)} ${c.detail}`);

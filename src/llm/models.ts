@@ -4,6 +4,7 @@ import { PlatformChatOpenAI } from './chat-openai.js';
 import type { LlmConfig, LlmProvider } from './config.js';
 import { OFFLINE_MODEL_NAME, OfflineChatModel } from './offline-model.js';
 import { modelFor, type ModelRequest } from './routing.js';
+import { withoutCredentials } from '../url-credentials.js';
 
 /** OpenRouter's optional attribution headers (https://openrouter.ai/docs). */
 export const OPENROUTER_HEADERS = Object.freeze({
@@ -118,15 +119,9 @@ export async function checkModelReachable(
   }
 }
 
-/** The URL without credentials, query or fragment, for logs. */
+/** Where the model's requests go, for logs and errors. */
 function safeUrl(url: string | undefined): string {
-  if (!url) return '(no URL)';
-  try {
-    const u = new URL(url);
-    return `${u.protocol}//${u.host}${u.pathname}`;
-  } catch {
-    return '(invalid URL)';
-  }
+  return url ? withoutCredentials(url) : '(no URL)';
 }
 
 function describeError(error: unknown): string {

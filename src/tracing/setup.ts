@@ -6,7 +6,7 @@
  * own metric and log exporters stay off unless their variables say otherwise.
  */
 import type { SpanProcessor } from '@opentelemetry/sdk-trace';
-import { withoutUserinfo } from '../userinfo.js';
+import { withoutCredentials } from '../url-credentials.js';
 
 export interface Tracing {
   /** Sends the spans still buffered, then stops. */
@@ -23,7 +23,7 @@ export function tracesWanted(env: NodeJS.ProcessEnv = process.env): boolean {
 export function otlpEndpoint(env: NodeJS.ProcessEnv = process.env): string {
   // The exporter adds the path after one slash, however the base ends.
   const base = env.OTEL_EXPORTER_OTLP_ENDPOINT?.replace(/\/+$/, '');
-  return withoutUserinfo(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? `${base}/v1/traces`);
+  return withoutCredentials(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? `${base}/v1/traces`);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { OpenAIEmbeddings } from '@langchain/openai';
-import { withoutUserinfo } from '../../userinfo.js';
+import { withoutCredentials } from '../../url-credentials.js';
 import type { Embedder } from './embedder.js';
 import type { EmbeddingsConfig } from './config.js';
 import { BatchQueue } from './batch-queue.js';
@@ -35,7 +35,7 @@ export class OpenAIEmbedder implements Embedder {
   ) {
     this.model = config.model;
     this.dimensions = config.dimensions;
-    this.endpoint = config.baseUrl ? withoutUserinfo(config.baseUrl) : "OpenAI's API";
+    this.endpoint = config.baseUrl ? withoutCredentials(config.baseUrl) : "OpenAI's API";
     this.id = embedderId('openai', config.model, config.dimensions);
     const signals = this.signals;
     const fetchWithSignal: typeof fetch = (input, init) => {
