@@ -14,7 +14,7 @@ import { spawnOriginLoader } from '../src/evolution/spawning/query.js';
 export class SkillResolver {
   @Query(() => [Skill], {
     description:
-      'Skills (workflows that worked, issue 12), ACTIVE first then the strongest; of one task family (normalised as submitTask does: "Weekly Report" is weekly-report), status or capability when given. first: 1 to 100, default 20.',
+      'Skills (workflows that worked, issue 12), ACTIVE first then the strongest; of one task family (normalised as submitTask does: "Weekly Report" is weekly-report), status (CANDIDATE, ACTIVE or RETIRED) or capability when given. first: 1 to 100, default 20.',
   })
   skills(
     @Ctx() ctx: AppContext,

@@ -8,7 +8,10 @@ import type { UnitOfWork } from '../../services/unit-of-work.js';
 
 const STATUSES: readonly SkillStatus[] = ['CANDIDATE', 'ACTIVE', 'RETIRED'];
 
-/** The tenant's skills for the `skills` query: of one family, status or capability when given. */
+/**
+ * The tenant's skills for the `skills` query: of one family, status or capability when given.
+ * Throws BAD_USER_INPUT naming the field, e.g. for a status not CANDIDATE, ACTIVE or RETIRED.
+ */
 export function skillsOf(
   uow: UnitOfWork,
   tenantId: string,
@@ -16,19 +19,18 @@ export function skillsOf(
   first: number,
 ): Promise<Skill[]> {
   pageSize(first);
-  if (filter.status && !STATUSES.includes(filter.status as SkillStatus))
-    throw new BadInputError(
-      `status must be one of ${STATUSES.join(', ')}, but got "${filter.status}"`,
-    );
+  // Only null or left out lists every status: "" is no status, as an enum argument refuses it.
+  const status = filter.status ?? null;
+  if (status !== null && !STATUSES.includes(status as SkillStatus)) {
+    const got = JSON.stringify(status.slice(0, 40));
+    throw new BadInputError(`status must be one of ${STATUSES.join(', ')}, but got ${got}`, {
+      field: 'status',
+    });
+  }
   // As submitTask stores it: "Weekly Report" finds the skills of weekly-report.
   const family = givenFamily(filter.family);
   const capability = optionalText('capability', filter.capability, 200) ?? null;
   return uow.read((tx) =>
-    listSkills(
-      tx,
-      tenantId,
-      { family, capability, status: (filter.status as SkillStatus) ?? null },
-      first,
-    ),
+    listSkills(tx, tenantId, { family, capability, status: status as SkillStatus | null }, first),
   );
 }
