@@ -25,7 +25,7 @@ describe('skills and spawning settings', () => {
       EVOLUTION_SPAWN_BACKLOG_MS: '1000',
       EVOLUTION_SPAWN_COOLDOWN_MS: '2000',
       EVOLUTION_SPAWN_MAX: '0',
-      EVOLUTION_SPAWN_IDLE_TTL_MS: '3000',
+      EVOLUTION_SPAWN_IDLE_TTL_MS: '60000',
     });
     expect(evolution.skills).toEqual({ minFamilyTasks: 2, minApplied: 7 });
     expect(evolution.spawning).toEqual({
@@ -34,7 +34,7 @@ describe('skills and spawning settings', () => {
       backlogMs: 1000,
       cooldownMs: 2000,
       max: 0,
-      idleTtlMs: 3000,
+      idleTtlMs: 60_000,
     });
   });
 
@@ -45,8 +45,18 @@ describe('skills and spawning settings', () => {
     expect(() => loadConfig({ EVOLUTION_SPAWNING: 'yes' })).toThrow(
       'EVOLUTION_SPAWNING must be on or off, but got "yes"',
     );
-    expect(() => loadConfig({ EVOLUTION_SPAWN_IDLE_TTL_MS: '1.5' })).toThrow(
-      'EVOLUTION_SPAWN_IDLE_TTL_MS must be a whole number of ms, at least 0, but got "1.5"',
+    expect(() => loadConfig({ EVOLUTION_SPAWN_BACKLOG_MS: '1.5' })).toThrow(
+      'EVOLUTION_SPAWN_BACKLOG_MS must be a whole number of ms, at least 0, but got "1.5"',
     );
+  });
+
+  // README walk: 0 was taken, and a spawned agent retired on the pass after its first step.
+  it('refuse an idle time under a minute, which would retire an agent between two steps', () => {
+    for (const ms of ['0', '59999'])
+      expect(() => loadConfig({ EVOLUTION_SPAWN_IDLE_TTL_MS: ms })).toThrow(
+        `EVOLUTION_SPAWN_IDLE_TTL_MS must be a whole number of ms from 60000 (a minute) to 2592000000 (30 days), but got "${ms}"`,
+      );
+    const { evolution } = loadConfig({ EVOLUTION_SPAWN_IDLE_TTL_MS: '60000' });
+    expect(evolution.spawning.idleTtlMs).toBe(60_000);
   });
 });

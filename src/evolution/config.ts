@@ -87,14 +87,22 @@ export const DEFAULT_EVOLUTION: Readonly<EvolutionConfig> = Object.freeze({
   }),
 });
 
-// loadConfig puts the variable's name before the message.
-const wholeMs = (_name: string, fallback: number) =>
-  z.coerce
-    .number({ error: 'must be a whole number of ms, at least 0' })
-    .int('must be a whole number of ms, at least 0')
-    .min(0, 'must be a whole number of ms, at least 0')
-    .max(2_592_000_000, 'must be at most 2592000000 (30 days)')
+const MONTH_MS = 2_592_000_000;
+/**
+ * Whole ms up to 30 days, from 0 or from `least` (named in words in the message). loadConfig
+ * puts the variable's name before the message.
+ */
+const wholeMs = (fallback: number, least?: { ms: number; words: string }) => {
+  const contract = least
+    ? `must be a whole number of ms from ${least.ms} (${least.words}) to ${MONTH_MS} (30 days)`
+    : 'must be a whole number of ms, at least 0';
+  return z.coerce
+    .number({ error: contract })
+    .int(contract)
+    .min(least?.ms ?? 0, contract)
+    .max(MONTH_MS, least ? contract : `must be at most ${MONTH_MS} (30 days)`)
     .default(fallback);
+};
 const count = (min: number, max: number, fallback: number) =>
   wholeNumber(min, max).default(fallback);
 
@@ -113,19 +121,15 @@ export const evolutionEnvSchema = z.object({
   EVOLUTION_SKILL_MIN_APPLIED: count(1, 10_000, DEFAULT_EVOLUTION.skills.minApplied),
   EVOLUTION_SPAWNING: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
   EVOLUTION_SPAWN_BACKLOG: count(0, 100_000, DEFAULT_EVOLUTION.spawning.backlog),
-  EVOLUTION_SPAWN_BACKLOG_MS: wholeMs(
-    'EVOLUTION_SPAWN_BACKLOG_MS',
-    DEFAULT_EVOLUTION.spawning.backlogMs,
-  ),
-  EVOLUTION_SPAWN_COOLDOWN_MS: wholeMs(
-    'EVOLUTION_SPAWN_COOLDOWN_MS',
-    DEFAULT_EVOLUTION.spawning.cooldownMs,
-  ),
+  EVOLUTION_SPAWN_BACKLOG_MS: wholeMs(DEFAULT_EVOLUTION.spawning.backlogMs),
+  EVOLUTION_SPAWN_COOLDOWN_MS: wholeMs(DEFAULT_EVOLUTION.spawning.cooldownMs),
   EVOLUTION_SPAWN_MAX: count(0, 100, DEFAULT_EVOLUTION.spawning.max),
-  EVOLUTION_SPAWN_IDLE_TTL_MS: wholeMs(
-    'EVOLUTION_SPAWN_IDLE_TTL_MS',
-    DEFAULT_EVOLUTION.spawning.idleTtlMs,
-  ),
+  // Idleness counts from a run's start: 0 retired a spawned agent on the next pass, before or
+  // just after its first step; under a minute, before the next step of its backlog was claimed.
+  EVOLUTION_SPAWN_IDLE_TTL_MS: wholeMs(DEFAULT_EVOLUTION.spawning.idleTtlMs, {
+    ms: 60_000,
+    words: 'a minute',
+  }),
   EVOLUTION_CANARY_SHARE: z.coerce
     .number({ error: 'must be a number from 0.01 to 0.5' })
     .min(0.01, 'must be a number from 0.01 to 0.5')
