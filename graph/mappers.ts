@@ -256,6 +256,7 @@ const TASK: { [K in keyof Task]-?: (r: Reader) => Task[K] } = {
   requiresApproval: (r) => Boolean(r.p.requiresApproval),
   failurePolicy: (r) => r.oneOf('failurePolicy', FailurePolicy, FailurePolicy.FAIL_FAST),
   orchestrated: (r) => Boolean(r.p.orchestrated),
+  orchestratedAt: (r) => (r.p.orchestratedAt == null ? null : r.time('orchestratedAt')),
   needsPlan: (r) => Boolean(r.p.needsPlan),
   expectedOutput: (r) => str(r.p.expectedOutput),
   decision: (r) => (r.p.decision == null ? null : r.oneOf('decision', ApprovalDecision)),

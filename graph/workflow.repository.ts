@@ -23,7 +23,7 @@ export async function markOrchestrated(
   const [row] = await tx.run<{ n: number }>({
     cypher: `
       MATCH (root:Task {tenantId: $tenantId, id: $rootId}) USING INDEX SEEK root:Task(id)
-      SET root.traceparent = $traceparent
+      SET root.traceparent = $traceparent, root.orchestratedAt = datetime()
       WITH root
       OPTIONAL MATCH (d:Task)-[:SUBTASK_OF*1..]->(root)
       WITH root, collect(DISTINCT d) AS below
@@ -53,8 +53,9 @@ export async function handToChief(
       MATCH (t:Task {tenantId: $tenantId, id: $id}), (a:Agent {tenantId: $tenantId, id: $chiefId})
       USING INDEX SEEK t:Task(id) USING INDEX SEEK a:Agent(id)
       CREATE (t)-[:ASSIGNED_TO {score: 1, reason: $reason, at: datetime()}]->(a)
-      SET t.traceparent = $traceparent, t.orchestrated = true, t.needsPlan = true,
-          t.planApproval = CASE WHEN $holdPlan THEN true END, t.updatedAt = datetime()
+      SET t.traceparent = $traceparent, t.orchestrated = true, t.orchestratedAt = datetime(),
+          t.needsPlan = true, t.planApproval = CASE WHEN $holdPlan THEN true END,
+          t.updatedAt = datetime()
       RETURN ${projection('Task').of('t')} AS n`,
     params: { tenantId, id, ...to },
   });

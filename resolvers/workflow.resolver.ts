@@ -40,7 +40,8 @@ export class WorkflowResolver {
 
   @Authorized(Role.OPERATOR)
   @Mutation(() => Task, {
-    description: 'Hands a PENDING task and its subtasks to the orchestration engine.',
+    description:
+      'Hands a PENDING task and its subtasks to the orchestration engine. CONFLICT when it was handed to it already (startWorkflow, submitTask), saying when.',
   })
   startWorkflow(
     @Arg('taskId', () => ID) taskId: string,

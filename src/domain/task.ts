@@ -135,6 +135,11 @@ export interface Task {
   failurePolicy: FailurePolicy;
   /** Run by the orchestration engine (set by startWorkflow). */
   orchestrated: boolean;
+  /**
+   * When a root was handed to the engine (startWorkflow, submitTask); null for steps, for tasks
+   * not run by it, and for roots handed to it before this was recorded.
+   */
+  orchestratedAt?: string | null;
   /** Submitted for a Chief of Staff to plan: its first run writes the plan (submitTask). */
   needsPlan: boolean;
   /** What kind of task it is (issue 12): given, or derived from its root's title (family.ts). */

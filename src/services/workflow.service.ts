@@ -120,6 +120,15 @@ export class WorkflowService {
       if (await tasks.parentOf(tx, tenantId, rootId)) {
         throw new BadInputError('Start the workflow from its root task, not from one of its steps');
       }
+      // A second start published a second WORKFLOW_STARTED: the engine has it (it moves a
+      // started root from PENDING on its own), so there is nothing to start.
+      if (root.orchestrated) {
+        const at = root.orchestratedAt ? `, at ${root.orchestratedAt}` : '';
+        throw new ConflictError(
+          `Task ${rootId} was started already${at} (startWorkflow or submitTask): the engine moves it from PENDING; follow it with taskUpdated(rootId: "${rootId}")`,
+          { orchestratedAt: root.orchestratedAt ?? null },
+        );
+      }
       await refuseUnstartable(tx, tenantId, rootId);
       await markOrchestrated(tx, tenantId, rootId, currentTraceparent());
       if (family) await setWorkflowFamily(tx, tenantId, rootId, family);
