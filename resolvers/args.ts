@@ -24,4 +24,4 @@ export function withoutNulls<T extends object>(input: T | null | undefined): NoN
 
 /** The `after` argument of every subscription (resuming; subscriptions/event-id.ts). */
 export const RESUME_AFTER =
-  'Resume: first the events you missed after this one (the extensions.eventId of the last result you received), then live ones, with none missing or repeated. EVENT_TOO_OLD when they are no longer kept: query the state again and subscribe without it.';
+  'Resume: first the events you missed after this one (the extensions.eventId of the last result you received), then live ones, with none missing or repeated. EVENT_TOO_OLD when they are no longer kept: query the state again and subscribe without it. BAD_USER_INPUT for an id ahead of the newest event.';

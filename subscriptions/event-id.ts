@@ -76,6 +76,32 @@ export class EventTooOldError extends AppError {
   }
 }
 
+/**
+ * `after` is ahead of the newest event of its stream: no result carried it (made up, or from
+ * another bus). It was refused as no longer kept, or taken as if nothing had been missed.
+ */
+export class EventAheadError extends AppError {
+  readonly extensions: Record<string, unknown>;
+
+  constructor(after: EventId) {
+    super(
+      'BAD_USER_INPUT',
+      `Cannot resume after event "${after}": it is ahead of the newest event, so no result of this server carried it. Pass the extensions.eventId of the last result you received, or subscribe without "after"`,
+      { after },
+    );
+    this.extensions = { ...this.details, code: this.code };
+  }
+}
+
+/**
+ * Whether an id names a moment past now on any clock in reach (a minute of skew allowed), for a
+ * bus that cannot tell its newest id (no stream yet).
+ */
+export function isFutureEventId(id: EventId, now = Date.now()): boolean {
+  const parsed = parseEventId(id);
+  return parsed !== null && parsed[0] > now + 60_000;
+}
+
 /** `after` is not an event id at all. */
 export class BadEventIdError extends AppError {
   readonly extensions: Record<string, unknown>;

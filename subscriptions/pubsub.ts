@@ -1,6 +1,6 @@
 import {
-  BadEventIdError,
   compareEventIds,
+  EventAheadError,
   eventIdOf,
   EventTooOldError,
   parseEventId,
@@ -49,8 +49,9 @@ export interface SubscribeOptions {
  *   commit order.
  * - **Resume**: `after` replays what the subscriber missed, then continues live with no gap and
  *   no duplicate. An id whose successors are no longer held ends the subscriber with
- *   EventTooOldError (EVENT_TOO_OLD); subscribe() throws BadEventIdError (BAD_USER_INPUT) for
- *   one that is not an id at all.
+ *   EventTooOldError (EVENT_TOO_OLD), one ahead of the stream's newest with EventAheadError
+ *   (BAD_USER_INPUT); subscribe() throws BadEventIdError (BAD_USER_INPUT) for one that is not
+ *   an id at all.
  * - **Delivery**: each publish() at most once. An event published while a subscriber is
  *   connected reaches it unless the subscriber is ended (overflow, outage); a resumed one gets
  *   what it missed. publish() answers whether the bus holds the event: the outbox (outbox.ts)
@@ -166,8 +167,9 @@ export function createInProcessPubSub(
     subscribe(topic, options = {}) {
       return fanout.subscribe(topic, options, (after) => {
         const [ms, n] = parseEventId(after)!;
+        // Every id of this bus begins with its start: a later one was never sent.
+        if (ms > epoch || (ms === epoch && n >= seq)) throw new EventAheadError(after);
         if (ms !== epoch || keep === 0) throw new EventTooOldError(after);
-        if (n >= seq) throw new BadEventIdError(after);
         return rings.get(`${streamOf(topic)}:${options.tenantId}`)?.since(topic, after) ?? [];
       });
     },

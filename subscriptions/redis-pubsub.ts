@@ -3,8 +3,10 @@ import { REDIS_CONNECTION } from '../src/redis-connection.js';
 import type { Logger } from '../src/logger.js';
 import {
   compareEventIds,
+  EventAheadError,
   EventBusUnavailableError,
   EventTooOldError,
+  isFutureEventId,
   withEventId,
   type EventId,
 } from './event-id.js';
@@ -230,13 +232,18 @@ export async function createRedisPubSub(opts: RedisPubSubOptions): Promise<PubSu
     try {
       info = (await writer.call('XINFO', 'STREAM', key)) as unknown[];
     } catch (err) {
-      if (/no such key/i.test(message(err))) throw new EventTooOldError(after);
+      if (/no such key/i.test(message(err)))
+        throw isFutureEventId(after) ? new EventAheadError(after) : new EventTooOldError(after);
       throw new EventBusUnavailableError('the event bus (Redis) cannot be reached');
     }
     // Trimming (MAXLEN) does not move max-deleted-entry-id on Redis 7.0, so compare with the
     // oldest entry kept: an `after` before it may have lost successors (refused, to be safe).
     const first = info[info.indexOf('first-entry') + 1] as Entry | null | undefined;
     if (first && compareEventIds(after, first[0]) < 0) throw new EventTooOldError(after);
+    // Taken, it resumed as if nothing had been missed: no result of this stream carried it.
+    const last = info[info.indexOf('last-generated-id') + 1];
+    if (typeof last === 'string' && compareEventIds(after, last) > 0)
+      throw new EventAheadError(after);
     const events: unknown[] = [];
     let from = `(${after}`;
     for (;;) {

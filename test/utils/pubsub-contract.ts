@@ -156,6 +156,29 @@ export function resumeContract(make: MakePubSub): void {
     });
   });
 
+  // README walk: an id from the future was answered "the events after it are no longer kept".
+  it('refuses an id ahead of the newest event with BAD_USER_INPUT saying so', async () => {
+    const p = await pubsub();
+    const first = watch(p);
+    p.publish(T, { tenantId: 'a', n: 0 });
+    const [newest] = await take(first, 1);
+    const [ms, seq] = eventIdOf(newest)!.split('-');
+    for (const after of ['99999999999999-1', `${ms}-${Number(seq) + 1}`]) {
+      const refused = (async () => watch(p, { after }).next())();
+      await expect(refused, after).rejects.toMatchObject({
+        message: expect.stringMatching(
+          `^Cannot resume after event "${after}": it is ahead of the newest event`,
+        ),
+        extensions: { code: 'BAD_USER_INPUT', after },
+      });
+    }
+    // A tenant with no event yet: the bus cannot compare, but an id from the future is none.
+    const fresh = p.subscribe(T, { tenantId: 'fresh', after: '99999999999999-1' });
+    await expect((async () => fresh.next())()).rejects.toMatchObject({
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
+  });
+
   it('keeps tokens in a stream of their own, so they never push events out', async () => {
     const p = await pubsub(10);
     const first = watch(p);
