@@ -1,5 +1,6 @@
 import type { Task } from '../src/domain/task.js';
 import type { Tx } from './cypher.js';
+import { FINISHED } from './engine-scope.js';
 import { readTask, taskReader, toTask } from './mappers.js';
 import type { NodeLike } from './page.js';
 import { projection } from './projections.js';
@@ -124,6 +125,25 @@ export async function rootIdOf(tx: Tx, tenantId: string, id: string): Promise<st
     params: { tenantId, id },
   });
   return row?.id ?? id;
+}
+
+/**
+ * The roots of the workflows the engine runs that hold any of `ids` (a task without a parent
+ * is its own root), unfinished ones only, in id order.
+ */
+export async function runningRootIds(tx: Tx, tenantId: string, ids: string[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const rows = await tx.run<{ id: string }>({
+    cypher: `
+      UNWIND $ids AS id
+      MATCH (t:Task {tenantId: $tenantId, id: id}) USING INDEX SEEK t:Task(id)
+      OPTIONAL MATCH (t)-[:SUBTASK_OF*1..]->(r:Task) WHERE NOT EXISTS { (r)-[:SUBTASK_OF]->() }
+      WITH DISTINCT coalesce(r, t) AS root
+      WHERE root.orchestrated = true AND NOT root.status IN ${FINISHED}
+      RETURN root.id AS id ORDER BY id`,
+    params: { tenantId, ids },
+  });
+  return rows.map((r) => r.id);
 }
 
 /** What a retry decides by of each task (src/services/retry-scope.ts). */

@@ -20,6 +20,7 @@ import {
 } from '../domain/organisation-rules.js';
 import type { UnitOfWork } from './unit-of-work.js';
 import { edgesToCheck, refuseGraphCycles } from './import-cycles.js';
+import { refuseSelfWaitingAmong } from './workflow-guard.js';
 import { namesUnique, NameTakenError, refuseSameNames, takenNameConflict } from './import-names.js';
 import { lockTaskEdges } from '../../graph/task-cycles.repository.js';
 
@@ -238,7 +239,9 @@ export class OrganisationService {
    * Refuses (BAD_USER_INPUT, rolling the import back) tasks the engine could not run
    * consistently: an import never hands the shared engine a step it cannot claim safely.
    * Looks only where the import can have changed a workflow: orchestrated tasks of the
-   * document, tasks that existed before, and the ends of SUBTASK_OF and DEPENDS_ON edges.
+   * document, tasks that existed before, and the ends of SUBTASK_OF and DEPENDS_ON edges; then
+   * at the unfinished workflows these are in, for a step that waits for itself
+   * (refuseSelfWaitingAmong).
    */
   private async checkEngineState(
     tx: Tx,
@@ -261,16 +264,23 @@ export class OrganisationService {
       if (r.type !== 'SUBTASK_OF' && r.type !== 'DEPENDS_ON') continue;
       for (const end of [r.from, r.to]) if (!plain.has(end)) ids.add(end);
     }
-    const found = await engineStateProblem(tx, tenantId, [...ids]);
-    if (!found) return;
     // Stored ids follow document order, so the position names the node as the caller sent it.
-    const index = doc.nodes.findIndex((n) => n.id === found.id);
-    const documentId = index >= 0 ? original.nodes[index]!.id : found.id;
-    const where = index >= 0 ? `nodes[${index}] (Task "${documentId}")` : `Task "${documentId}"`;
-    throw new BadInputError(
-      `The organisation document would give the engine an inconsistent workflow at ${where}: it ${found.problem}. Import such a task PENDING (or not orchestrated) and start it with startWorkflow`,
-      { field: index >= 0 ? `nodes[${index}]` : 'nodes', id: documentId },
-    );
+    const documentIdOf = (id: string) => {
+      const index = doc.nodes.findIndex((n) => n.id === id);
+      return index >= 0 ? original.nodes[index]!.id : id;
+    };
+    const found = await engineStateProblem(tx, tenantId, [...ids]);
+    if (found) {
+      const index = doc.nodes.findIndex((n) => n.id === found.id);
+      const documentId = documentIdOf(found.id);
+      const where = index >= 0 ? `nodes[${index}] (Task "${documentId}")` : `Task "${documentId}"`;
+      throw new BadInputError(
+        `The organisation document would give the engine an inconsistent workflow at ${where}: it ${found.problem}. Import such a task PENDING (or not orchestrated) and start it with startWorkflow`,
+        { field: index >= 0 ? `nodes[${index}]` : 'nodes', id: documentId },
+      );
+    }
+    // As startWorkflow and addTaskDependency: no step the engine runs may wait for itself.
+    await refuseSelfWaitingAmong(tx, tenantId, 'importOrganisation', [...ids], documentIdOf);
   }
 }
 

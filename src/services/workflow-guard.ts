@@ -2,6 +2,7 @@ import type { Tx } from '../../graph/cypher.js';
 import { engineStateProblem } from '../../graph/engine-state.repository.js';
 import {
   dependenciesOutside,
+  runningRootIds,
   workflowOutline,
   type WorkflowOutline,
 } from '../../graph/workflow.repository.js';
@@ -57,6 +58,8 @@ export function refuseNewDependency(step: Task): void {
 const SELF_WAITING = {
   startWorkflow: 'removeTaskDependency(id, dependsOnId) takes it away',
   addTaskDependency: 'the dependency was not added',
+  importOrganisation:
+    'leave the DEPENDS_ON out of the document, or import the workflow not orchestrated',
 } as const;
 
 /**
@@ -109,6 +112,23 @@ async function withWorkflowsWaitedFor(
   return { tasks, edges };
 }
 
+/**
+ * refuseSelfWaiting for the workflows the engine runs that hold any of `ids` (an import's
+ * tasks): `idOf` gives the id the caller knows a task by (the document's, for an import).
+ */
+export async function refuseSelfWaitingAmong(
+  tx: Tx,
+  tenantId: string,
+  operation: keyof typeof SELF_WAITING,
+  ids: string[],
+  idOf?: (id: string) => string,
+): Promise<void> {
+  for (const rootId of await runningRootIds(tx, tenantId, ids)) {
+    const outline = await workflowOutline(tx, tenantId, rootId);
+    if (outline) await refuseSelfWaitingIn(tx, tenantId, outline, operation, idOf);
+  }
+}
+
 /** The statuses a step may have when its workflow starts: the engine moves it from there. */
 const STARTABLE: readonly TaskStatus[] = [TaskStatus.PENDING, TaskStatus.AWAITING_APPROVAL];
 
@@ -137,6 +157,7 @@ async function refuseSelfWaitingIn(
   tenantId: string,
   own: WorkflowOutline,
   operation: keyof typeof SELF_WAITING,
+  idOf = (id: string) => id,
 ) {
   const outline = await withWorkflowsWaitedFor(tx, tenantId, own);
   const tasks = new Map(
@@ -153,7 +174,7 @@ async function refuseSelfWaitingIn(
   const found = selfWaitingDependency([...tasks.values()]);
   if (!found) return;
   throw new BadInputError(
-    `${operation} would leave a workflow the engine cannot run: Task "${found.from}" depends on Task "${found.to}", which cannot end before it starts (a step starts after its parent starts, and a parent ends after its steps end); ${SELF_WAITING[operation]}`,
-    { id: found.from, dependsOnId: found.to },
+    `${operation} would leave a workflow the engine cannot run: Task "${idOf(found.from)}" depends on Task "${idOf(found.to)}", which cannot end before it starts (a step starts after its parent starts, and a parent ends after its steps end); ${SELF_WAITING[operation]}`,
+    { id: idOf(found.from), dependsOnId: idOf(found.to) },
   );
 }
