@@ -176,7 +176,15 @@ export async function markSpawned(
 }
 
 /**
- * Active spawned agents with no run started within `idleTtlMs` (nor made within it), from their
+ * Agent `a` ran nothing for `$idleTtlMs`: no run of it still RUNNING (a step longer than the
+ * idle time was retired in its middle) and none started or ended since.
+ */
+const IDLE = (a: string) => `NOT EXISTS { (r:Run)-[:BY]->(${a})
+          WHERE r.status = 'RUNNING'
+             OR coalesce(r.endedAt, r.startedAt) > datetime() - duration({milliseconds: $idleTtlMs}) }`;
+
+/**
+ * Active spawned agents IDLE for `idleTtlMs` (nor made within it), from their
  * own index: without it, each evolution tick scanned every agent of every tenant.
  */
 export async function idleSpawned(
@@ -190,8 +198,7 @@ export async function idleSpawned(
       MATCH (a:Agent) USING INDEX SEEK a:Agent(spawned, active, createdAt)
       WHERE a.spawned = true AND a.active = true AND ${IN_SCOPE('a')}
         AND a.createdAt <= datetime() - duration({milliseconds: $idleTtlMs})
-        AND NOT EXISTS { (r:Run)-[:BY]->(a)
-          WHERE r.startedAt > datetime() - duration({milliseconds: $idleTtlMs}) }
+        AND ${IDLE('a')}
       RETURN a.tenantId AS tenantId, a.id AS agentId
       ORDER BY a.createdAt, a.id LIMIT $limit`,
     params: { tenants, idleTtlMs: neo4j.int(idleTtlMs), limit: neo4j.int(limit) },
@@ -214,8 +221,7 @@ export async function retireIdle(
       WITH a, a {.*} AS before
       WHERE a.active = true
         AND a.createdAt <= datetime() - duration({milliseconds: $idleTtlMs})
-        AND NOT EXISTS { (r:Run)-[:BY]->(a)
-          WHERE r.startedAt > datetime() - duration({milliseconds: $idleTtlMs}) }
+        AND ${IDLE('a')}
       SET a.active = false, a.status = 'OFFLINE', a.retiredReason = $reason,
           a.retiredAt = datetime(), a.updatedAt = datetime()
       RETURN {properties: before} AS before, a AS after`,

@@ -250,6 +250,27 @@ describe('spawning', { timeout: 240_000 }, () => {
     await run([a], { idleTtlMs: 3_600_000 }); // made moments ago: not idle for an hour
     expect((await spawned(a)).filter((s) => s.active)).toHaveLength(active.length);
 
+    // A walk of 2026-12-06: idleness counted from a run's start, so an agent whose step ran
+    // longer than the idle time was retired in the middle of it.
+    const busy = active[0]!.id;
+    await a.graph.write((tx) =>
+      tx.run({
+        cypher: `MATCH (x:Agent {id: $busy})
+                 CREATE (:Run {id: randomUUID(), tenantId: x.tenantId, status: 'RUNNING',
+                               startedAt: datetime() - duration('PT2H')})-[:BY]->(x)`,
+        params: { busy },
+      }),
+    );
+    await run([a], { idleTtlMs: 0, enabled: true, backlog: 1_000, max: 0 });
+    expect((await spawned(a)).filter((s) => s.active).map((s) => s.id)).toEqual([busy]);
+    // Its run ends: idle from then on.
+    await a.graph.write((tx) =>
+      tx.run({
+        cypher: `MATCH (r:Run {status: 'RUNNING'})-[:BY]->(:Agent {id: $busy})
+                 SET r.status = 'SUCCEEDED', r.endedAt = datetime() - duration('PT1H')`,
+        params: { busy },
+      }),
+    );
     await run([a], { idleTtlMs: 0, enabled: true, backlog: 1_000, max: 0 });
     const after = await spawned(a);
     expect(after.filter((s) => s.active)).toEqual([]);
