@@ -65,7 +65,7 @@ const FIELDS = {
       'createdBy',
       'version',
     ],
-    times: ['createdAt', 'updatedAt'],
+    times: ['createdAt', 'updatedAt', 'orchestratedAt'],
   },
 } as const;
 
