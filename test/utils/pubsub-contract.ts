@@ -47,6 +47,10 @@ export function resumeContract(make: MakePubSub): void {
     const [start] = await take(first, 1);
     await first.return!();
     for (let n = 1; n <= missed; n++) p.publish(T, { tenantId: 'a', n });
+    // Redis hands published events to live subscribers later: let them pass first, so that
+    // they reach the resumed subscriber through its replay, not live (a loaded suite caught
+    // up to `missed` of them arriving live, past a buffer of 5).
+    await new Promise((r) => setTimeout(r, 200));
     return watch(p, { after: eventIdOf(start)! });
   };
 
