@@ -49,17 +49,32 @@ export function scopedDue(v: string, label: string, due: string, tenants: Tenant
  * Orders the rows bound as `v` by `order` within each tenant and deals them out a turn at a
  * time, every tenant's first before anyone's second, at most `limit`: oldest first across
  * tenants, one tenant's backlog held back every other tenant's work behind it. `within` (say
- * `rank`) deals each of its values' rows apart, in its order. Binds `v`, `within` and `turn`;
- * order by `turn` and `order` again after filtering.
+ * `rank`) deals each of its values' rows apart, in its order. `across` orders the tenants
+ * within a turn (default `order`). Binds `v`, `within` and `turn`; order by `turn` and `order`
+ * again after filtering.
  */
-export function byTurns(v: string, order: string, limit: string, within?: string): string {
+export function byTurns(
+  v: string,
+  order: string,
+  limit: string,
+  within?: string,
+  across = order,
+): string {
   const w = within ? `${within}, ` : '';
   return `
   WITH ${w}${v} ORDER BY ${order}
   WITH ${w}${v}.tenantId AS tenant, collect(${v})[0..${limit}] AS queue
   UNWIND range(0, size(queue) - 1) AS turn
-  WITH ${w}queue[turn] AS ${v}, turn ORDER BY ${w}turn, ${order} LIMIT ${limit}`;
+  WITH ${w}queue[turn] AS ${v}, turn ORDER BY ${w}turn, ${across} LIMIT ${limit}`;
 }
+
+/**
+ * For byTurns' `across`: tenants after `after` (a parameter: the tenant the last claim ended
+ * on, or null) first, in id order, then the rest: a round robin across claims. Oldest first,
+ * a claim of one slot always went to the tenant with the older backlog.
+ */
+export const afterCursor = (v: string, after: string) =>
+  `coalesce(${v}.tenantId <= ${after}, false), ${v}.tenantId`;
 
 /**
  * The tasks assigned to the agent bound as `agent`, walked from it, binding the assignment as

@@ -137,6 +137,43 @@ describe('memory ingestion', () => {
     }
   });
 
+  it('claims one at a time by turns: a tenant’s older backlog does not hold back another’s episode', async () => {
+    // The queue claims as a slot frees, one episode a claim: oldest first within a turn, the
+    // tenant with the older backlog won every claim (a walk: 18,000 chunks, a day's wait).
+    const busy = `test-busy-${randomUUID()}`;
+    const quiet = `test-quiet-${randomUUID()}`;
+    const queue = (t: string, n: number) =>
+      server.services.uow.run((tx) =>
+        queueEpisode(tx, t, {
+          kind: EpisodeKind.NOTE,
+          sourceKey: `note:${n}`,
+          source: 'fairness',
+          content: `note ${n}`,
+          occurredAt: null,
+          scope: MemoryScope.TENANT,
+          scopeId: null,
+        }),
+      );
+    try {
+      for (let n = 0; n < 6; n++) await queue(busy, n);
+      await queue(quiet, 0);
+      await queue(quiet, 1);
+      const order: string[] = [];
+      let after: string | null = null;
+      for (let n = 0; n < 4; n++) {
+        const [c] = await server.services.uow.run((tx) =>
+          ingestRepo.claimEpisodes(tx, 'turn-worker', 1, 60_000, [busy, quiet], after),
+        );
+        order.push(c!.episode.tenantId);
+        after = c!.episode.tenantId;
+      }
+      expect(order).toEqual([busy, quiet, busy, quiet]);
+    } finally {
+      await deleteTenant(server.graph, busy);
+      await deleteTenant(server.graph, quiet);
+    }
+  });
+
   it('ingests a document’s chunks in the background, publishing progress and ending the document', async () => {
     const events: DocumentProgressEvent[] = [];
     const sub = server.pubsub.subscribe(TOPICS.documentProgress, {

@@ -7,7 +7,7 @@
 import neo4j from 'neo4j-driver';
 import type { Episode } from '../../src/domain/memory.js';
 import type { Tx } from '../cypher.js';
-import { byTurns, IN_SCOPE, type TenantScope } from '../engine-scope.js';
+import { afterCursor, byTurns, IN_SCOPE, type TenantScope } from '../engine-scope.js';
 import type { NodeLike } from '../page.js';
 import { toEpisode } from './mappers.js';
 import { lockAndBump } from '../locks.js';
@@ -65,7 +65,8 @@ function toClaimed(row: ClaimedRow): ClaimedEpisode {
  * anyone's second, so one tenant's backlog never starves another tenant's single episode. Both
  * reads seek the status indexes with every key property in the predicate and a hint: the
  * status alone is only a prefix of them, and every episode of every tenant was scanned each
- * poll.
+ * poll. Within a turn the tenants after `after` (the tenant of the caller's last claim) go
+ * first, so claims of one slot at a time take turns too.
  */
 export async function claimEpisodes(
   tx: Tx,
@@ -73,6 +74,7 @@ export async function claimEpisodes(
   limit: number,
   leaseMs: number,
   tenants: TenantScope = null,
+  after: string | null = null,
 ): Promise<ClaimedEpisode[]> {
   const rows = await tx.run<ClaimedRow>({
     cypher: `
@@ -85,7 +87,7 @@ export async function claimEpisodes(
           AND (e.retryAt IS NULL OR e.retryAt <= datetime())
         RETURN e ORDER BY e.createdAt, e.id LIMIT $limit
       }
-      ${byTurns('e', 'e.createdAt, e.id', '$limit')}
+      ${byTurns('e', 'e.createdAt, e.id', '$limit', undefined, afterCursor('e', '$after'))}
       ${lockAndBump('e', 'Episode', 'claimVersion')}
       // Checked again under the lock: another worker may have claimed it meanwhile.
       WITH e WHERE e.status = 'PENDING'
@@ -93,7 +95,7 @@ export async function claimEpisodes(
           e.leaseUntil = datetime() + duration({milliseconds: $leaseMs}),
           e.attempts = coalesce(e.attempts, 0) + 1, e.retryAt = null, e.updatedAt = datetime()
       RETURN ${CLAIMED}`,
-    params: { workerId, limit: neo4j.int(limit), leaseMs: neo4j.int(leaseMs), tenants },
+    params: { workerId, limit: neo4j.int(limit), leaseMs: neo4j.int(leaseMs), tenants, after },
   });
   return rows.map(toClaimed);
 }

@@ -46,6 +46,8 @@ export class IngestionQueue {
   private stopped = false;
   private loop: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
+  /** The tenant of the last claim: the next one starts after it. */
+  private turn: string | null = null;
   private readonly sweeps: Cadence;
 
   constructor(options: IngestionQueueOptions) {
@@ -120,8 +122,10 @@ export class IngestionQueue {
     const free = this.o.concurrency - this.inFlight.size;
     if (free <= 0 || this.stopped) return;
     const claimed = await this.o.uow.run((tx) =>
-      repo.claimEpisodes(tx, this.workerId, free, this.o.leaseMs, this.o.tenantIds),
+      repo.claimEpisodes(tx, this.workerId, free, this.o.leaseMs, this.o.tenantIds, this.turn),
     );
+    // The next claim starts after this tenant: slots free one at a time (a round robin).
+    if (claimed.length > 0) this.turn = claimed.at(-1)!.episode.tenantId;
     for (const c of claimed) this.execute(c);
   }
 
