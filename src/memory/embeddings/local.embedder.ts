@@ -1,26 +1,11 @@
+import { Worker } from 'node:worker_threads';
 import type { Embedder } from './embedder.js';
 import { BatchQueue } from './batch-queue.js';
 import { LOCAL_MODEL_DIMENSIONS, LOCAL_MODEL_NAME, MODEL_ID, modelPresent } from './model-files.js';
 import { embedderId, normalise } from './vectors.js';
 
-/** The parts of transformers.js's Tensor used here. */
-interface Tensor {
-  dims: number[];
-  data: ArrayLike<number>;
-  normalize(p: number, dim: number): Tensor;
-}
-
-/** The parts of transformers.js's feature-extraction pipeline used here. */
-interface Extractor {
-  tokenizer(
-    texts: string[],
-    options: { padding: boolean; truncation: boolean; max_length: number },
-  ): { attention_mask: Tensor } & Record<string, Tensor>;
-  model(inputs: Record<string, Tensor>): Promise<{ last_hidden_state: Tensor }>;
-  dispose(): Promise<void>;
-}
-
-type MeanPooling = (hidden: Tensor, mask: Tensor) => Tensor;
+/** A reply of local.worker.mjs: the batch's vectors, flat, or why it failed. */
+type WorkerReply = { id: number; data?: Float32Array; error?: string };
 
 /** Texts per inference: large enough to use both cores, small enough to abort between. */
 const BATCH_SIZE = 32;
@@ -32,8 +17,9 @@ const BATCH_SIZE = 32;
 export const MAX_TOKENS = 256;
 
 /**
- * all-MiniLM-L6-v2 (int8 ONNX) in-process through transformers.js on onnxruntime-node: no
- * network, ever (remote models are off; the files come from `npm run models:fetch`).
+ * all-MiniLM-L6-v2 (int8 ONNX) through transformers.js on onnxruntime-node, in a worker thread
+ * (local.worker.mjs) so that inference never holds the event loop: no network, ever (remote
+ * models are off; the files come from `npm run models:fetch`).
  */
 export class LocalEmbedder implements Embedder {
   readonly provider = 'local' as const;
@@ -42,17 +28,30 @@ export class LocalEmbedder implements Embedder {
   readonly offline = false;
   readonly id = embedderId('local', LOCAL_MODEL_NAME, LOCAL_MODEL_DIMENSIONS);
   private readonly queue: BatchQueue;
+  private readonly pending = new Map<number, (reply: WorkerReply) => void>();
+  private nextId = 0;
+  private stopped: Error | undefined;
 
-  private constructor(
-    private readonly extractor: Extractor,
-    private readonly meanPooling: MeanPooling,
-  ) {
+  private constructor(private readonly worker: Worker) {
     this.queue = new BatchQueue(BATCH_SIZE, (texts) => this.run(texts));
+    worker.on('message', (reply: WorkerReply) => {
+      this.pending.get(reply.id)?.(reply);
+      this.pending.delete(reply.id);
+    });
+    const stop = (err: Error) => {
+      this.stopped ??= err;
+      for (const settle of this.pending.values()) settle({ id: -1, error: err.message });
+      this.pending.clear();
+    };
+    worker.on('error', stop);
+    worker.on('exit', (code) => stop(new Error(`the local embedding worker exited (${code})`)));
+    // Idle, it keeps no process alive; a batch in flight holds a pending promise instead.
+    worker.unref();
   }
 
   /**
-   * Loads the model from `<modelDir>/model/`. Throws when the files are missing (with the
-   * command that fetches them) or cannot be loaded.
+   * Loads the model from `<modelDir>/model/` in a worker thread. Throws when the files are
+   * missing (with the command that fetches them) or cannot be loaded.
    */
   static async load(modelDir: string): Promise<LocalEmbedder> {
     if (!modelPresent(modelDir)) {
@@ -60,15 +59,20 @@ export class LocalEmbedder implements Embedder {
         `the local embedding model is not in ${modelDir}: run npm run models:fetch (or set EMBEDDINGS_MODEL_DIR)`,
       );
     }
-    // Imported here, so processes that never embed locally never load onnxruntime.
-    const { env, mean_pooling, pipeline } = await import('@huggingface/transformers');
-    env.allowRemoteModels = false;
-    env.allowLocalModels = true;
-    env.localModelPath = modelDir;
-    const extractor = (await pipeline('feature-extraction', MODEL_ID, {
-      dtype: 'q8',
-    })) as unknown as Extractor;
-    return new LocalEmbedder(extractor, mean_pooling as unknown as MeanPooling);
+    const worker = new Worker(new URL('./local.worker.mjs', import.meta.url), {
+      workerData: { modelDir, modelId: MODEL_ID },
+    });
+    const ready = await new Promise<{ ready: boolean; error?: string }>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    if (!ready.ready) {
+      await worker.terminate();
+      throw new Error(
+        `the local embedding model in ${modelDir} could not be loaded: ${ready.error}`,
+      );
+    }
+    return new LocalEmbedder(worker);
   }
 
   /** Texts of like length share batches (less padding to compute); results in input order. */
@@ -83,25 +87,30 @@ export class LocalEmbedder implements Embedder {
     return out;
   }
 
-  /** Frees the ONNX session. */
-  dispose(): Promise<void> {
-    return this.extractor.dispose();
+  /** Frees the ONNX session and ends the worker. */
+  async dispose(): Promise<void> {
+    if (this.stopped) return;
+    const exited = new Promise((resolve) => this.worker.once('exit', resolve));
+    this.worker.postMessage({ dispose: true });
+    await exited;
   }
 
   private async run(texts: string[]): Promise<number[][]> {
-    // The pipeline's own call, with the tokenizer's length cut to MAX_TOKENS.
-    const inputs = this.extractor.tokenizer(texts, {
-      padding: true,
-      truncation: true,
-      max_length: MAX_TOKENS,
+    if (this.stopped) throw this.stopped;
+    const id = this.nextId++;
+    this.worker.ref();
+    const reply = await new Promise<WorkerReply>((resolve) => {
+      this.pending.set(id, resolve);
+      this.worker.postMessage({ id, texts, maxTokens: MAX_TOKENS });
+    }).finally(() => {
+      if (this.pending.size === 0) this.worker.unref();
     });
-    const { last_hidden_state } = await this.extractor.model(inputs);
-    const out = this.meanPooling(last_hidden_state, inputs.attention_mask).normalize(2, -1);
+    if (!reply.data) throw new Error(`the local embedding model failed: ${reply.error}`);
     const dims = this.dimensions;
     const vectors: number[][] = [];
     // Normalised again in float64: the model's float32 norm is 1 only to ~1e-7.
     for (let i = 0; i < texts.length; i++) {
-      vectors.push(normalise(Array.prototype.slice.call(out.data, i * dims, (i + 1) * dims)));
+      vectors.push(normalise(Array.prototype.slice.call(reply.data, i * dims, (i + 1) * dims)));
     }
     return vectors;
   }
