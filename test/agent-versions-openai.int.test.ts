@@ -9,7 +9,8 @@ import { proposeAgentVersion } from '../src/evolution/versions/propose.js';
 import { forgetStructuredModes } from '../src/llm/structured.js';
 import { startScriptedOpenAI, type ScriptedOpenAI } from './utils/openai-server.js';
 import { startTestServer, type TestServer } from './utils/server.js';
-import { assertOpenAIStrictRequest } from './utils/strict-schema.js';
+import { assertProviderRequest } from './utils/strict-schema.js';
+import { DEFAULT_MAX_TOKENS } from '../src/llm/config.js';
 
 // proposeAgentVersion's reflection on the real ChatOpenAI client against the scripted loopback
 // server (issue 12): one request, purpose reflection, strict-schema valid, showing the evidence.
@@ -98,7 +99,7 @@ describe('proposeAgentVersion against an OpenAI-compatible server', () => {
     expect(scripted.requests).toHaveLength(1);
     const request = scripted.requests[0]!;
     expect(request.model).toBe('reflector-1');
-    expect(assertOpenAIStrictRequest(request)).toBe(1);
+    expect(assertProviderRequest(request, DEFAULT_MAX_TOKENS.reflection)).toBe(1);
     const asked = JSON.stringify(request.messages);
     expect(asked).toContain('Always state the unit of every number.');
     expect(asked).toContain('Price of copper');

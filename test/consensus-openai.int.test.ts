@@ -11,7 +11,8 @@ import { judgeAnswers } from '../src/evolution/consensus/judge.js';
 import { forgetStructuredModes } from '../src/llm/structured.js';
 import { startScriptedOpenAI, type ScriptedOpenAI } from './utils/openai-server.js';
 import { startTestServer, type TestServer } from './utils/server.js';
-import { assertOpenAIStrictRequest } from './utils/strict-schema.js';
+import { assertProviderRequest } from './utils/strict-schema.js';
+import { DEFAULT_MAX_TOKENS } from '../src/llm/config.js';
 
 /* The consensus judge (JUDGE strategy) on the real OpenAI client against the loopback server. */
 
@@ -66,7 +67,7 @@ describe('the consensus judge on an OpenAI-compatible server', () => {
     expect(pick).toEqual({ index: 1, reason: 'It gives the span in feet, as asked.' });
     const [request] = scripted.requests.slice(before);
     expect(request!.model).toBe('judge-model');
-    expect(assertOpenAIStrictRequest(request!)).toBe(1);
+    expect(assertProviderRequest(request!, DEFAULT_MAX_TOKENS.evaluation)).toBe(1);
     expect(request!.response_format?.json_schema?.name).toBe('consensus_pick');
     const human = JSON.stringify(request!.messages.at(-1)!.content);
     expect(human).toContain('Answer 1:');

@@ -11,7 +11,8 @@ import { judgeStep } from '../src/evolution/evaluate/judge.js';
 import { forgetStructuredModes } from '../src/llm/structured.js';
 import { startScriptedOpenAI, type ScriptedOpenAI } from './utils/openai-server.js';
 import { startTestServer, type TestServer } from './utils/server.js';
-import { assertOpenAIStrictRequest } from './utils/strict-schema.js';
+import { assertProviderRequest } from './utils/strict-schema.js';
+import { DEFAULT_MAX_TOKENS } from '../src/llm/config.js';
 
 /* The judge chain on the real OpenAI client against the scripted loopback server (issue 12). */
 
@@ -94,7 +95,7 @@ describe('the judge on an OpenAI-compatible server', () => {
     await judgeStep(runtime, ctx, 'About 5 million bikes were sold.');
     const [request] = scripted.requests.slice(before);
     expect(request!.model).toBe('judge-model');
-    expect(assertOpenAIStrictRequest(request!)).toBe(1);
+    expect(assertProviderRequest(request!, DEFAULT_MAX_TOKENS.evaluation)).toBe(1);
     expect(request!.response_format?.json_schema?.name).toBe('judgement');
     const human = JSON.stringify(request!.messages.at(-1)!.content);
     expect(human).toContain('the number of bikes');

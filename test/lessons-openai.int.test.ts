@@ -6,7 +6,8 @@ import { forgetStructuredModes } from '../src/llm/structured.js';
 import { constructRuns, ensureCapability, evolutionContext } from './utils/lesson-history.js';
 import { startScriptedOpenAI, type ScriptedOpenAI } from './utils/openai-server.js';
 import { startTestServer, type TestServer } from './utils/server.js';
-import { assertOpenAIStrictRequest } from './utils/strict-schema.js';
+import { assertProviderRequest } from './utils/strict-schema.js';
+import { DEFAULT_MAX_TOKENS } from '../src/llm/config.js';
 
 // Reflection on the real ChatOpenAI client against the scripted loopback server (issue 12):
 // one request on the reflection model, strict-schema valid, carrying the run and its feedback.
@@ -57,7 +58,7 @@ describe('reflection against an OpenAI-compatible server', () => {
     expect(scripted.requests).toHaveLength(1);
     const request = scripted.requests[0]!;
     expect(request.model).toBe('reflector-1');
-    expect(assertOpenAIStrictRequest(request)).toBe(1);
+    expect(assertProviderRequest(request, DEFAULT_MAX_TOKENS.reflection)).toBe(1);
     const asked = JSON.stringify(request.messages);
     expect(asked).toContain('Weights came in pounds; we need kilograms.');
     expect(asked).toContain('Ship crates to Oslo');

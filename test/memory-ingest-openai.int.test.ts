@@ -13,7 +13,8 @@ import {
   type ScriptedOpenAI,
 } from './utils/openai-server.js';
 import { startTestServer, type TestServer } from './utils/server.js';
-import { assertOpenAIStrictRequest } from './utils/strict-schema.js';
+import { assertProviderRequest } from './utils/strict-schema.js';
+import { DEFAULT_MAX_TOKENS } from '../src/llm/config.js';
 
 // Memory ingestion's model calls on the real ChatOpenAI client against the scripted loopback
 // server (issue 11): the extraction request passes OpenAI's strict structured-output rules and
@@ -100,7 +101,7 @@ describe('memory ingestion against an OpenAI-compatible server', () => {
     await q.idle();
     expect(await episode(first.id)).toMatchObject({ status: 'INGESTED', modelCalls: 1 });
     expect(scripted.requests).toHaveLength(1);
-    expect(assertOpenAIStrictRequest(scripted.requests[0]!)).toBe(1);
+    expect(assertProviderRequest(scripted.requests[0]!, DEFAULT_MAX_TOKENS.memory)).toBe(1);
 
     reply = () => ({ json: { entities: [], facts: [] } });
     const second = await note('Umbrella Corporation opened a lab.');

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_MAX_TOKENS } from '../src/llm/config.js';
 import { createChatModel } from '../src/llm/models.js';
 import { type ChatRequest, type Reply, type ScriptedOpenAI } from './utils/openai-server.js';
-import { assertOpenAIStrictRequest } from './utils/strict-schema.js';
+import { assertProviderRequest } from './utils/strict-schema.js';
 import {
   NO_REPLY,
   startScripted,
@@ -44,7 +44,7 @@ describe('the plan request', () => {
     const [request] = scripted.requests;
     expect(request!.response_format?.type).toBe('json_schema');
     expect(request!.response_format?.json_schema).toMatchObject({ name: 'plan', strict: true });
-    expect(assertOpenAIStrictRequest(request!)).toBe(1);
+    expect(assertProviderRequest(request!, DEFAULT_MAX_TOKENS.planning)).toBe(1);
   });
 
   it('sends a max_tokens budget on every call, per purpose and configurable', async () => {
@@ -64,6 +64,8 @@ describe('the plan request', () => {
     replies = () => ({ json: n++ === 0 ? INVALID_PLAN : PLAN });
     await plan();
     expect(scripted.requests).toHaveLength(2);
+    // The repair is asked for as strictly as the plan.
+    expect(assertProviderRequest(scripted.requests[1]!, DEFAULT_MAX_TOKENS.planning)).toBe(1);
     const repair = lastText(scripted.requests[1]!);
     expect(repair).toContain('Your plan cannot be used');
     expect(repair).toContain('depends on "nope"');
@@ -136,7 +138,7 @@ describe('a server without strict structured output', () => {
     expect(kinds).toEqual(['json_schema', 'tools', 'tools']);
     const forced = scripted.requests[1]!;
     expect(forced.tool_choice).toEqual({ type: 'function', function: { name: 'plan' } });
-    expect(assertOpenAIStrictRequest(forced)).toBe(1);
+    expect(assertProviderRequest(forced, DEFAULT_MAX_TOKENS.planning)).toBe(1);
     expect(lines).toContain(
       `structured output: qwen2.5-3b-instruct at ${scripted.baseURL} refused json_schema; trying function_calling`,
     );

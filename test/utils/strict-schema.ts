@@ -170,3 +170,22 @@ export function assertOpenAIStrictRequest(body: ChatRequest): number {
   }
   return checked;
 }
+
+/**
+ * Checks a body as a real provider takes it: its strict schemas and names (as
+ * assertOpenAIStrictRequest), exactly one token limit of `maxTokens` (`max_tokens`, or
+ * `max_completion_tokens`, which OpenAI's reasoning models take instead), and, when it streams,
+ * `stream_options.include_usage` (else the stream carries no usage and nothing is booked).
+ * Returns how many strict schemas it checked.
+ */
+export function assertProviderRequest(body: ChatRequest, maxTokens: number): number {
+  const limits = (['max_tokens', 'max_completion_tokens'] as const).filter((k) => k in body);
+  if (limits.length !== 1 || body[limits[0]!] !== maxTokens) {
+    const sent = limits.map((k) => `${k}: ${String(body[k])}`).join(', ') || 'none';
+    throw new Error(`the request must carry one token limit of ${maxTokens}, but sent ${sent}`);
+  }
+  if (body.stream === true && body.stream_options?.include_usage !== true) {
+    throw new Error('a streamed request must ask for its usage (stream_options.include_usage)');
+  }
+  return assertOpenAIStrictRequest(body);
+}
