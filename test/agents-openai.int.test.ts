@@ -2,6 +2,8 @@ import { TOPICS, type StepTokenEvent } from '../subscriptions/topics.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ChatRequest } from './utils/openai-server.js';
 import { metricNow } from './utils/prom-text.js';
+import { assertOpenAIStrictSchema, assertProviderRequest } from './utils/strict-schema.js';
+import { DEFAULT_MAX_TOKENS } from '../src/llm/config.js';
 import {
   USAGE,
   usageOf,
@@ -87,6 +89,15 @@ describe('the agents, on ChatOpenAI against a scripted OpenAI server', waitsForW
     expect(planningRequests(scripted)[0]!.response_format?.type).toBe('json_schema');
     const extraction = scripted.requests.filter((r) => purposeOf(r) === 'extraction');
     expect(extraction.map((r) => r.response_format?.type)).toEqual(['json_schema', 'json_schema']);
+    // Every body as a real provider takes it: strict schemas, the purpose's token limit, usage
+    // asked for when streamed; the operator's own tools strict-valid too, so a model that
+    // sends null for an argument it leaves out (as strict models do) is not refused.
+    for (const req of scripted.requests) {
+      assertProviderRequest(req, DEFAULT_MAX_TOKENS[purposeOf(req)!]);
+      for (const { function: fn } of req.tools ?? []) {
+        assertOpenAIStrictSchema(fn.parameters, `tool ${fn.name}`);
+      }
+    }
 
     // The question and its answer, between the Researcher and the Analyst.
     expect(

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { PlanSchema } from '../src/agents/plan.js';
+import { TOOL_ARGS } from '../src/agents/tools.js';
 import { toStrictJsonSchema } from '../src/llm/strict-schema.js';
 import { textToolCalls } from '../src/llm/text-tool-calls.js';
 import { assertOpenAIStrictSchema, openAIStrictSchemaProblems } from './utils/strict-schema.js';
@@ -86,6 +87,19 @@ describe('toStrictJsonSchema', () => {
     expect(() => toStrictJsonSchema(z.object({ a: z.string().optional() }))).toThrow(
       /\.a is optional but not nullable: declare it \.nullish\(\)/,
     );
+  });
+});
+
+describe("the operator's own tools", () => {
+  it('take the null a strict model sends for an argument it leaves out', () => {
+    const args = { content: 'Tin is cheap', kind: null, tags: null };
+    expect(TOOL_ARGS.record_knowledge.parse(args)).toEqual(args);
+    expect(TOOL_ARGS.record_knowledge.parse({ content: 'Tin is cheap' })).toEqual({
+      content: 'Tin is cheap',
+    });
+    for (const [name, schema] of Object.entries(TOOL_ARGS)) {
+      assertOpenAIStrictSchema(toStrictJsonSchema(schema), `tool ${name}`);
+    }
   });
 });
 

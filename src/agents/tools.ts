@@ -23,8 +23,9 @@ export const TOOL_ARGS = {
   search_memory: z.object({ query: z.string().describe('What to recall, in a few words') }),
   record_knowledge: z.object({
     content: z.string(),
-    kind: z.enum([KnowledgeKind.FACT, KnowledgeKind.LESSON, KnowledgeKind.SKILL]).optional(),
-    tags: z.array(z.string()).optional(),
+    // Nullish: strict models send null for an argument they leave out.
+    kind: z.enum([KnowledgeKind.FACT, KnowledgeKind.LESSON, KnowledgeKind.SKILL]).nullish(),
+    tags: z.array(z.string()).nullish(),
   }),
   read_dependency_outputs: z.object({}),
   ask_agent: z.object({

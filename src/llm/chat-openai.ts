@@ -5,10 +5,11 @@ import { AIMessage, AIMessageChunk, type BaseMessage } from '@langchain/core/mes
 import { ChatGenerationChunk, type ChatResult } from '@langchain/core/outputs';
 import { RunnableLambda, type Runnable } from '@langchain/core/runnables';
 import { isInteropZodSchema, type InteropZodType } from '@langchain/core/utils/types';
-import { ChatOpenAI, type ChatOpenAIFields } from '@langchain/openai';
+import { ChatOpenAI, type ChatOpenAIFields, type OpenAIClient } from '@langchain/openai';
 import type { z } from 'zod';
 import type { StructuredOutputSetting } from './config.js';
 import { learnPromptedTools, promptsTools, refusesTools, toolsInPrompt } from './prompted-tools.js';
+import { toStrictJsonSchema, type JsonSchema } from './strict-schema.js';
 import { invokeStructured } from './structured.js';
 import { textCallId, textToolCalls, type TextToolCall } from './text-tool-calls.js';
 
@@ -28,6 +29,7 @@ export interface PlatformModelOptions {
 }
 
 type CallOptions = ChatOpenAI['ParsedCallOptions'];
+type BoundTool = Parameters<ChatOpenAI['bindTools']>[0][number];
 
 /**
  * ChatOpenAI as the platform uses it against any OpenAI-compatible server (issue 10):
@@ -159,6 +161,28 @@ export class PlatformChatOpenAI extends ChatOpenAI {
     return RunnableLambda.from((input: BaseLanguageModelInput, runConfig) =>
       invokeStructured(target, outputSchema as z.ZodType<RunOutput>, name, input, runConfig),
     ).withConfig({ runName: 'StructuredOutput' });
+  }
+
+  /**
+   * A tool with a zod schema (the platform's own) goes out in OpenAI's strict form: every
+   * argument required, optional ones nullable (declared .nullish()), objects closed, no $schema.
+   * A model that sends null for an argument it leaves out is then not refused, and the tool may
+   * be marked strict. Outside (MCP) tools bring JSON Schema and keep it as they gave it.
+   */
+  protected override _convertChatOpenAIToolToCompletionsTool(
+    tool: BoundTool,
+    fields?: { strict?: boolean },
+  ): OpenAIClient.ChatCompletionTool {
+    const converted = super._convertChatOpenAIToolToCompletionsTool(tool, fields);
+    const schema = (tool as { schema?: unknown }).schema;
+    if (converted.type !== 'function' || !isInteropZodSchema(schema)) return converted;
+    let parameters: JsonSchema;
+    try {
+      parameters = toStrictJsonSchema(schema as z.ZodType);
+    } catch {
+      return converted; // an optional argument not declared nullish: sent as LangChain has it
+    }
+    return { ...converted, function: { ...converted.function, parameters } };
   }
 
   /**
