@@ -59,6 +59,28 @@ describe('the plan request', () => {
     }
   });
 
+  it("sends OpenAI's reasoning models max_completion_tokens and no temperature they refuse", async () => {
+    // As OpenAI answers o-series and gpt-5 models sent what only other models take.
+    replies = (req) => {
+      if ('max_tokens' in req)
+        return { status: 400, error: "Unsupported parameter: 'max_tokens' is not supported" };
+      if ('temperature' in req && req.temperature !== 1)
+        return { status: 400, error: "Unsupported value: 'temperature' does not support 0.2" };
+      return { content: 'An answer.' };
+    };
+    for (const model of ['gpt-5-mini', 'o4-mini']) {
+      const llm = llmOf({ LLM_MODEL: model });
+      // An agent version's temperature (issue 12), which these models cannot take.
+      const reply = await createChatModel({ purpose: 'chat', temperature: 0.2 }, llm).invoke('Hi');
+      expect(reply.text, model).toBe('An answer.');
+      expect(assertProviderRequest(scripted.requests.at(-1)!, DEFAULT_MAX_TOKENS.chat)).toBe(0);
+    }
+    // Other models keep the temperature they were given.
+    replies = () => ({ content: 'An answer.' });
+    await createChatModel({ purpose: 'chat', temperature: 0.2 }, llmOf()).invoke('Hi');
+    expect(scripted.requests.at(-1)).toMatchObject({ temperature: 0.2, max_tokens: 2048 });
+  });
+
   it('repair prompt shows the model the plan it rejected', async () => {
     let n = 0;
     replies = () => ({ json: n++ === 0 ? INVALID_PLAN : PLAN });

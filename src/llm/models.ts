@@ -12,6 +12,13 @@ export const OPENROUTER_HEADERS = Object.freeze({
   'X-Title': 'agent-platform',
 });
 
+/**
+ * OpenAI's reasoning models (o1, o3, o4-mini, gpt-5 but not gpt-5-chat), which refuse a
+ * temperature (HTTP 400): an agent version's temperature is not sent to them. The names
+ * @langchain/openai sends max_completion_tokens for instead of max_tokens.
+ */
+const REASONING = /^(o\d|gpt-[56](?!-chat))/;
+
 /** Sent to servers that need no key (Ollama, vLLM, LM Studio), which ChatOpenAI requires. */
 const NO_KEY = 'not-needed';
 
@@ -60,7 +67,9 @@ export function createChatModel(
       timeout: llm.timeoutMs,
       maxRetries: llm.maxRetries,
       maxTokens: llm.maxTokens[request.purpose],
-      ...(request.temperature == null ? {} : { temperature: request.temperature }),
+      ...(request.temperature == null || REASONING.test(model)
+        ? {}
+        : { temperature: request.temperature }),
       streamUsage: true,
       callbacks,
     },
