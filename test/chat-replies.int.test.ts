@@ -7,6 +7,8 @@ import { chat, CHAT_WINDOW } from '../src/agents/chat.js';
 import { createAgentRuntime } from '../src/agents/runtime.js';
 import { graphql } from './generated/index.js';
 import { startScriptedOpenAI } from './utils/openai-server.js';
+import { assertProviderRequest } from './utils/strict-schema.js';
+import { DEFAULT_MAX_TOKENS } from '../src/llm/config.js';
 import { startTestServer, type TestServer } from './utils/server.js';
 import { subscribe } from './utils/ws.js';
 import {
@@ -292,6 +294,12 @@ describe('chat with an agent', () => {
           ['user', `Message number ${j + 2}`],
         ]).flat(),
       );
+      // As a real provider takes them: the chat's token limit on both, the streamed reply
+      // asking for its usage (the summary is not streamed: its usage comes with the answer).
+      expect(replying!.stream).toBe(true);
+      for (const req of [summarising!, replying!]) {
+        expect(assertProviderRequest(req, DEFAULT_MAX_TOKENS.chat)).toBe(0);
+      }
       // Every call of the chat, summaries included, is booked under purpose chat.
       await eventually(
         async () => (await countCalls(server, 'chat')) >= callsBefore + scripted.requests.length,

@@ -132,6 +132,36 @@ describe('memory ingestion against an OpenAI-compatible server', () => {
     expect(calls.map((c) => c.purpose)).toEqual(['memory', 'memory']);
   });
 
+  it('asks the contradiction judge in a request a real provider takes', async () => {
+    const fact = (value: string) => ({
+      entities: [{ name: 'Acme Labs', type: 'Organisation', summary: 'A lab.' }],
+      facts: [
+        { subject: 'Acme Labs', predicate: 'works_with', object: null, value, validFrom: null },
+      ].map((f) => ({ ...f, confidence: 0.9 })),
+    });
+    let value = 'Globex';
+    reply = (req) =>
+      req.response_format?.json_schema?.name === 'memory_judge'
+        ? { json: { contradicts: false, reason: 'A lab can work with both.' } }
+        : { json: fact(value) };
+    const q = queue();
+    await note('Acme Labs works with Globex.');
+    await q.tick();
+    await q.idle();
+    const before = scripted.requests.length;
+    value = 'Initech';
+    const second = await note('Acme Labs works with Initech.');
+    await q.tick();
+    await q.idle();
+    expect(await episode(second.id)).toMatchObject({ status: 'INGESTED', modelCalls: 2 });
+    const judged = scripted.requests
+      .slice(before)
+      .filter((r) => r.response_format?.json_schema?.name === 'memory_judge');
+    expect(judged).toHaveLength(1);
+    expect(assertProviderRequest(judged[0]!, DEFAULT_MAX_TOKENS.memory)).toBe(1);
+    expect(JSON.stringify(judged[0]!.messages)).toContain('Current: ');
+  });
+
   it('retries a failing extraction with backoff, then marks the episode FAILED with the error', async () => {
     reply = () => ({ status: 500, error: 'the model server fell over' });
     const e = await note('Cyberdyne Systems built Skynet.');
