@@ -35,6 +35,14 @@ export function isBusyPool(err: unknown): boolean {
   return message.startsWith('Connection acquisition timed out') && !isUnreachablePool(err);
 }
 
+/** Neo4j ended a transaction that ran past the timeout it was begun with. */
+export function isTransactionTimeout(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return (
+    typeof code === 'string' && code.startsWith('Neo.ClientError.Transaction.TransactionTimedOut')
+  );
+}
+
 /** True when the credentials were refused: retrying cannot help. */
 export function isAuthError(err: unknown): boolean {
   const code = (err as { code?: string }).code ?? '';

@@ -2,7 +2,13 @@ import { availableParallelism } from 'node:os';
 import neo4j, { type Driver, type QueryResult, type SessionMode } from 'neo4j-driver';
 import { DeadlineError, deadlines, now } from './deadline.js';
 import { CircuitBreaker, isConnectivityError } from './breaker.js';
-import { isAuthError, isBusyPool, translateDriverError, withoutStack } from './errors.js';
+import {
+  isAuthError,
+  isBusyPool,
+  isTransactionTimeout,
+  translateDriverError,
+  withoutStack,
+} from './errors.js';
 import { rowOf, type CypherQuery, type Row, type Tx } from './cypher.js';
 import { addSource, metrics, sessionSources, writeWaitSources } from '../src/metrics/metrics.js';
 import { statementName } from './statement-name.js';
@@ -268,7 +274,13 @@ export class Graph {
     try {
       return await work(session);
     } catch (err) {
-      const translated = translateDriverError(err);
+      // Neo4j ended the transaction at the timeout the request's deadline gave it: the
+      // request's own REQUEST_TIMEOUT (Neo4j's error was logged as an internal one).
+      const deadline = deadlines.getStore();
+      const translated =
+        deadline && isTransactionTimeout(err)
+          ? new DeadlineError(deadline.ms)
+          : translateDriverError(err);
       // Keep the driver's error reachable, so retrying() can tell a transient one.
       if (translated !== err && translated instanceof Error)
         Object.assign(translated, { cause: err });
