@@ -1,3 +1,4 @@
+import type { Worker } from 'node:worker_threads';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -194,6 +195,22 @@ describe('the local model under load', () => {
       await embedder.dispose();
     }
     expect(longestGap).toBeLessThan(250);
+  }, 120_000);
+});
+
+describe('the local model when its worker dies', () => {
+  it('starts the worker again for the next batch, instead of failing every later one', async () => {
+    const embedder = await LocalEmbedder.load(defaultModelDir());
+    try {
+      const [before] = await embedder.embed(['a sentence to embed']);
+      // Out of memory, say: the thread is gone. (Its field: no public way to reach it.)
+      const worker = await (embedder as unknown as { worker: Worker | Promise<Worker> }).worker;
+      await worker.terminate();
+      const [after] = await embedder.embed(['a sentence to embed']);
+      expect(after).toEqual(before);
+    } finally {
+      await embedder.dispose();
+    }
   }, 120_000);
 });
 

@@ -30,23 +30,16 @@ export class LocalEmbedder implements Embedder {
   private readonly queue: BatchQueue;
   private readonly pending = new Map<number, (reply: WorkerReply) => void>();
   private nextId = 0;
-  private stopped: Error | undefined;
+  /** The worker in use; none after it died, until the next batch starts another. */
+  private worker: Promise<Worker> | undefined;
+  private disposed = false;
 
-  private constructor(private readonly worker: Worker) {
+  private constructor(
+    private readonly modelDir: string,
+    first: Worker,
+  ) {
     this.queue = new BatchQueue(BATCH_SIZE, (texts) => this.run(texts));
-    worker.on('message', (reply: WorkerReply) => {
-      this.pending.get(reply.id)?.(reply);
-      this.pending.delete(reply.id);
-    });
-    const stop = (err: Error) => {
-      this.stopped ??= err;
-      for (const settle of this.pending.values()) settle({ id: -1, error: err.message });
-      this.pending.clear();
-    };
-    worker.on('error', stop);
-    worker.on('exit', (code) => stop(new Error(`the local embedding worker exited (${code})`)));
-    // Idle, it keeps no process alive; a batch in flight holds a pending promise instead.
-    worker.unref();
+    this.worker = Promise.resolve(this.watch(first));
   }
 
   /**
@@ -59,20 +52,31 @@ export class LocalEmbedder implements Embedder {
         `the local embedding model is not in ${modelDir}: run npm run models:fetch (or set EMBEDDINGS_MODEL_DIR)`,
       );
     }
-    const worker = new Worker(new URL('./local.worker.mjs', import.meta.url), {
-      workerData: { modelDir, modelId: MODEL_ID },
+    return new LocalEmbedder(modelDir, await startWorker(modelDir));
+  }
+
+  /**
+   * Routes the worker's replies. When it dies (out of memory, say), the batches it held fail and
+   * the next batch starts a new one: one crash no longer failed every later embedding.
+   */
+  private watch(worker: Worker): Worker {
+    worker.on('message', (reply: WorkerReply) => {
+      this.pending.get(reply.id)?.(reply);
+      this.pending.delete(reply.id);
     });
-    const ready = await new Promise<{ ready: boolean; error?: string }>((resolve, reject) => {
-      worker.once('message', resolve);
-      worker.once('error', reject);
-    });
-    if (!ready.ready) {
-      await worker.terminate();
-      throw new Error(
-        `the local embedding model in ${modelDir} could not be loaded: ${ready.error}`,
-      );
-    }
-    return new LocalEmbedder(worker);
+    let gone = false;
+    const end = (err: Error) => {
+      if (gone) return;
+      gone = true;
+      for (const settle of this.pending.values()) settle({ id: -1, error: err.message });
+      this.pending.clear();
+      this.worker = undefined;
+    };
+    worker.on('error', end);
+    worker.on('exit', (code) => end(new Error(`the local embedding worker exited (${code})`)));
+    // Idle, it keeps no process alive; a batch in flight holds a pending promise instead.
+    worker.unref();
+    return worker;
   }
 
   /** Texts of like length share batches (less padding to compute); results in input order. */
@@ -87,23 +91,30 @@ export class LocalEmbedder implements Embedder {
     return out;
   }
 
-  /** Frees the ONNX session and ends the worker. */
+  /** Frees the ONNX session and ends the worker; later batches fail. */
   async dispose(): Promise<void> {
-    if (this.stopped) return;
-    const exited = new Promise((resolve) => this.worker.once('exit', resolve));
-    this.worker.postMessage({ dispose: true });
+    this.disposed = true;
+    const worker = await this.worker?.catch(() => undefined);
+    if (!worker || !this.worker) return;
+    const exited = new Promise((resolve) => worker.once('exit', resolve));
+    worker.postMessage({ dispose: true });
     await exited;
   }
 
   private async run(texts: string[]): Promise<number[][]> {
-    if (this.stopped) throw this.stopped;
+    if (this.disposed) throw new Error('the local embedding model was disposed');
+    this.worker ??= startWorker(this.modelDir).then((w) => this.watch(w));
+    const worker = await this.worker.catch((err: unknown) => {
+      this.worker = undefined; // the next batch tries again
+      throw err;
+    });
     const id = this.nextId++;
-    this.worker.ref();
+    worker.ref();
     const reply = await new Promise<WorkerReply>((resolve) => {
       this.pending.set(id, resolve);
-      this.worker.postMessage({ id, texts, maxTokens: MAX_TOKENS });
+      worker.postMessage({ id, texts, maxTokens: MAX_TOKENS });
     }).finally(() => {
-      if (this.pending.size === 0) this.worker.unref();
+      if (this.pending.size === 0) worker.unref();
     });
     if (!reply.data) throw new Error(`the local embedding model failed: ${reply.error}`);
     const dims = this.dimensions;
@@ -114,4 +125,20 @@ export class LocalEmbedder implements Embedder {
     }
     return vectors;
   }
+}
+
+/** A worker with the model loaded (local.worker.mjs); throws when it cannot load it. */
+async function startWorker(modelDir: string): Promise<Worker> {
+  const worker = new Worker(new URL('./local.worker.mjs', import.meta.url), {
+    workerData: { modelDir, modelId: MODEL_ID },
+  });
+  const ready = await new Promise<{ ready: boolean; error?: string }>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+  if (!ready.ready) {
+    await worker.terminate();
+    throw new Error(`the local embedding model in ${modelDir} could not be loaded: ${ready.error}`);
+  }
+  return worker;
 }
