@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Tx } from './cypher.js';
 import { lockAndBump } from './locks.js';
+import { cleanName } from '../src/domain/validate.js';
 
 /**
  * What the agent chains write. Every write is a MERGE on an id derived from what it is about,
@@ -205,6 +206,8 @@ export interface KnowledgeDraft {
 /** Writes a piece of knowledge once per task and content, with where it came from. */
 export async function writeKnowledge(tx: Tx, k: KnowledgeDraft): Promise<string> {
   const id = stableId(k.taskId, 'knowledge', k.content);
+  // A model's tags are names people read: what names refuse becomes a space (validate.ts).
+  const tags = [...new Set(k.tags.map(cleanName).filter((t) => t !== ''))];
   await tx.run({
     cypher: `
       MATCH (t:Task {tenantId: $tenantId, id: $taskId}), (a:Agent {tenantId: $tenantId, id: $agentId})
@@ -218,7 +221,7 @@ export async function writeKnowledge(tx: Tx, k: KnowledgeDraft): Promise<string>
       WITH k
       OPTIONAL MATCH (r:Run {id: $runId})
       FOREACH (_ IN CASE WHEN r IS NULL THEN [] ELSE [1] END | MERGE (k)-[:LEARNED_FROM]->(r))`,
-    params: { ...k, id, tagText: k.tags.join(' ') },
+    params: { ...k, id, tags, tagText: tags.join(' ') },
   });
   return id;
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './utils/server.js';
 import { at, documentOf, importInto, int } from './utils/import-documents.js';
+import { writeKnowledge } from '../graph/agent-work.repository.js';
 
 /**
  * README walk: names people read in lists (agents, capabilities, tenants, keys, titles, tags)
@@ -126,6 +127,31 @@ describe('names refuse control and text-direction characters', () => {
     expect(res.errors?.[0]?.message).toBe(
       'name must not contain control or text-direction characters, but has U+202E at 3',
     );
+  });
+
+  // A review: a model's tags (record_knowledge, extraction after a step) went in as sent.
+  it('turns them into spaces in the tags of knowledge a model records', async () => {
+    const task = await server.gql(`mutation { createTask(input: { title: "Tagged" }) { id } }`);
+    const taskId = (task.data as { createTask: { id: string } }).createTask.id;
+    await server.graph.write((tx) =>
+      writeKnowledge(tx, {
+        tenantId: server.tenantId,
+        kind: 'FACT',
+        content: `tagged ${randomUUID()}`,
+        confidence: 0.5,
+        tags: ['market\u202Esize', '\t', 'plain'],
+        runId: randomUUID(),
+        taskId,
+        agentId,
+      }),
+    );
+    const rows = await server.graph.read((tx) =>
+      tx.run<{ tags: string[] }>({
+        cypher: `MATCH (k:Knowledge)-[:LEARNED_FROM]->(:Task {id: $taskId}) RETURN k.tags AS tags`,
+        params: { taskId },
+      }),
+    );
+    expect(rows).toEqual([{ tags: ['market size', 'plain'] }]);
   });
 
   it('keeps them in free text: descriptions and content are stored as sent', async () => {
