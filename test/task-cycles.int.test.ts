@@ -180,6 +180,41 @@ describe('a dependency between a step and its own ancestor or descendant', () =>
     );
   });
 
+  // A review of 2026-12-06: two workflows reached in the same round were read without the
+  // dependencies between them, so a wait that closed through both got past the check.
+  it('startWorkflow refuses a wait through two running workflows it depends on at once', async () => {
+    const a = await ids([
+      { key: 'r', title: 'Root A' },
+      { key: 's', title: 'Step A', parentKey: 'r' },
+    ]);
+    const b = await ids([
+      { key: 'r', title: 'Root B' },
+      { key: 's', title: 'Step B', parentKey: 'r' },
+      { key: 't', title: 'Other step B', parentKey: 'r' },
+    ]);
+    const w = await ids([
+      { key: 'r', title: 'Root W' },
+      { key: 'x', title: 'Step W x', parentKey: 'r' },
+      { key: 'z', title: 'Step W z', parentKey: 'r' },
+    ]);
+    // x waits for A's step, which waits for B's step, which waits for W to end; z reaches B.
+    for (const [id, on] of [
+      [a.s, b.s],
+      [b.s, w.r],
+      [w.x, a.s],
+      [w.z, b.t],
+    ]) {
+      expect((await server.gql(ADD, { id, on } as never)).errors).toBeUndefined();
+    }
+    expect((await server.gql(START, { id: b.r } as never)).errors).toBeUndefined();
+    expect((await server.gql(START, { id: a.r } as never)).errors).toBeUndefined();
+    const res = await server.gql(START, { id: w.r } as never);
+    expect(res.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(res.errors?.[0]?.message).toMatch(
+      /^startWorkflow would leave a workflow the engine cannot run: Task "[^"]+" depends on Task "[^"]+"/,
+    );
+  });
+
   it('addTaskDependency refuses a waiting step of a running workflow on its parent', async () => {
     const t = await ids([
       { key: 'r', title: 'Root' },

@@ -82,7 +82,8 @@ const MAX_WORKFLOWS = 20;
 /**
  * The workflow and the running workflows its steps depend on, theirs in turn (up to
  * MAX_WORKFLOWS), with the dependencies between them: a wait can close through another one. A
- * workflow nobody started is left out: a person may still end its tasks by hand.
+ * workflow nobody started is left out: a person may still end its tasks by hand. Each
+ * workflow's dependencies are read apart: two reached at once may depend on each other.
  */
 async function withWorkflowsWaitedFor(
   tx: Tx,
@@ -92,11 +93,9 @@ async function withWorkflowsWaitedFor(
   const tasks = [...outline.tasks];
   const edges = [...outline.edges];
   const inside = new Set(tasks.map((t) => t.id));
-  let frontier = [...inside];
-  for (let added = 0; frontier.length > 0 && added < MAX_WORKFLOWS;) {
-    const outside = await dependenciesOutside(tx, tenantId, frontier);
-    frontier = [];
-    for (const d of outside) {
+  const toRead = [outline.tasks.map((t) => t.id)];
+  for (let added = 0, ids = toRead.shift(); ids; ids = toRead.shift()) {
+    for (const d of await dependenciesOutside(tx, tenantId, ids)) {
       if (!inside.has(d.to) && !d.orchestrated) continue;
       edges.push({ from: d.from, to: d.to, type: 'DEPENDS_ON' });
       if (inside.has(d.rootId) || added >= MAX_WORKFLOWS) continue;
@@ -106,7 +105,7 @@ async function withWorkflowsWaitedFor(
       tasks.push(...other.tasks);
       edges.push(...other.edges);
       for (const t of other.tasks) inside.add(t.id);
-      frontier.push(...other.tasks.map((t) => t.id));
+      toRead.push(other.tasks.map((t) => t.id));
     }
   }
   return { tasks, edges };
