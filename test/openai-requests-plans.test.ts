@@ -81,6 +81,21 @@ describe('the plan request', () => {
     expect(scripted.requests.at(-1)).toMatchObject({ temperature: 0.2, max_tokens: 2048 });
   });
 
+  // A review of 2026-12-06: names with a vendor prefix (OpenRouter's openai/o4-mini, a
+  // gateway's openai/gpt-5) were sent the temperature their model refuses.
+  it('sends no temperature to a reasoning model named with its vendor', async () => {
+    replies = (req) =>
+      'temperature' in req && req.temperature !== 1
+        ? { status: 400, error: "Unsupported value: 'temperature' does not support 0.2" }
+        : { content: 'An answer.' };
+    for (const model of ['openai/o4-mini', 'openai/gpt-5', 'openai/gpt-5-chat']) {
+      const llm = llmOf({ LLM_MODEL: model });
+      const call = createChatModel({ purpose: 'chat', temperature: 0.2 }, llm).invoke('Hi');
+      if (model.endsWith('-chat')) await expect(call, model).rejects.toThrow(/temperature/);
+      else expect((await call).text, model).toBe('An answer.');
+    }
+  });
+
   it('repair prompt shows the model the plan it rejected', async () => {
     let n = 0;
     replies = () => ({ json: n++ === 0 ? INVALID_PLAN : PLAN });

@@ -15,9 +15,10 @@ export const OPENROUTER_HEADERS = Object.freeze({
 /**
  * OpenAI's reasoning models (o1, o3, o4-mini, gpt-5 but not gpt-5-chat), which refuse a
  * temperature (HTTP 400): an agent version's temperature is not sent to them. The names
- * @langchain/openai sends max_completion_tokens for instead of max_tokens.
+ * @langchain/openai sends max_completion_tokens for instead of max_tokens, here also behind a
+ * vendor (OpenRouter's openai/o4-mini).
  */
-const REASONING = /^(o\d|gpt-[56](?!-chat))/;
+const REASONING = /^(?:[\w.-]+\/)?(o\d|gpt-[56](?!-chat))/;
 
 /** Sent to servers that need no key (Ollama, vLLM, LM Studio), which ChatOpenAI requires. */
 const NO_KEY = 'not-needed';
