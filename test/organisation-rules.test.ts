@@ -107,3 +107,32 @@ describe('the signature of an exported organisation', () => {
     expect(isSignedBy('secret', 'acme', { nodes })).toBe(false);
   });
 });
+
+describe('the times the platform reads from an imported Task', () => {
+  // A review of 2026-12-06: startWorkflow's CONFLICT reads a root's orchestratedAt, and the rules
+  // left it to the document, so an import of one that is not a time broke every read of it.
+  it('refuses an orchestratedAt that is not a date-time', () => {
+    const task: ExportedNode = {
+      label: 'Task',
+      id: 't1',
+      properties: {
+        title: 'Root',
+        priority: 'MEDIUM',
+        status: 'PENDING',
+        attempts: { $int: 0 },
+        maxAttempts: { $int: 3 },
+        orchestrated: true,
+        version: { $int: 1 },
+        createdAt: at,
+        updatedAt: at,
+      },
+    };
+    expect(() =>
+      checkNodeRules([{ ...task, properties: { ...task.properties, orchestratedAt: at } }]),
+    ).not.toThrow();
+    const bad = { ...task, properties: { ...task.properties, orchestratedAt: 'yesterday' } };
+    expect(refusal(() => checkNodeRules([bad])).message).toContain(
+      'nodes[0].properties.orchestratedAt must be',
+    );
+  });
+});

@@ -103,6 +103,7 @@ export const NODE_RULES: Record<ExportLabel, Record<string, Rule>> = {
     leaseExpiresAt: opt('datetime'),
     nextAttemptAt: opt('datetime'),
     decidedAt: opt('datetime'),
+    orchestratedAt: opt('datetime'),
     ...STAMPS,
   },
   Capability: { name: req('string', { max: LIMITS.name }), ...STAMPS },
