@@ -13,6 +13,9 @@ describe('a URL without credentials', () => {
   it('keeps nothing of a password that holds a ? or a #', () => {
     expect(withoutCredentials('http://user:pa?ss@host/v1')).toBe('http://***@host/v1');
     expect(withoutCredentials('http://user:pa#ss@host/v1')).toBe('http://***@host/v1');
+    // A review of 2026-12-06: a / in a password (base64 keeps them) kept what came before it.
+    expect(withoutCredentials('http://user:pa/ss@host/v1')).toBe('http://***@host/v1');
+    expect(withoutCredentials('user:a/b+c@host:4318')).toBe('***@host:4318');
   });
 
   it('hides a query or fragment, where a key may ride', () => {
