@@ -180,8 +180,11 @@ export type OutsideDependency = {
   from: string;
   to: string;
   rootId: string;
-  /** The root was handed to the engine (startWorkflow): it will wait for its steps. */
-  orchestrated: boolean;
+  /**
+   * The root was handed to the engine (startWorkflow) and has not ended: it will wait for its
+   * steps. One that ended (a cancelled workflow) waits for nothing.
+   */
+  running: boolean;
 };
 
 /** The dependencies of these tasks on tasks outside them, each with its task's root. */
@@ -198,7 +201,7 @@ export async function dependenciesOutside(
       WITH t, o, coalesce([(o)-[:SUBTASK_OF*1..]->(r) WHERE NOT (r)-[:SUBTASK_OF]->() | r][0], o)
            AS root
       RETURN t.id AS from, o.id AS to, root.id AS rootId,
-             coalesce(root.orchestrated, false) AS orchestrated`,
+             coalesce(root.orchestrated, false) AND NOT root.status IN ${FINISHED} AS running`,
     params: { tenantId, taskIds },
   });
 }

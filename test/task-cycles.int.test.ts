@@ -215,6 +215,27 @@ describe('a dependency between a step and its own ancestor or descendant', () =>
     );
   });
 
+  // A review of 2026-12-06: a cancelled workflow's steps were read as waits too, so a start that
+  // depended on one was refused for a cycle the engine never waits on.
+  it('startWorkflow reads no wait through a workflow that has ended', async () => {
+    const f = await ids([
+      { key: 'r', title: 'Root F' },
+      { key: 'y', title: 'Step F y', parentKey: 'r' },
+      { key: 'x', title: 'Step F x', parentKey: 'r', dependsOnKeys: ['y'] },
+    ]);
+    const w = await ids([
+      { key: 'r', title: 'Root W' },
+      { key: 's', title: 'Step W s', parentKey: 'r' },
+    ]);
+    expect((await server.gql(ADD, { id: f.y, on: w.r } as never)).errors).toBeUndefined();
+    expect((await server.gql(ADD, { id: w.s, on: f.x } as never)).errors).toBeUndefined();
+    expect((await server.gql(START, { id: f.r } as never)).errors).toBeUndefined();
+    const cancel = `mutation($id: ID!) { cancelTask(id: $id) { status } }`;
+    expect((await server.gql(cancel, { id: f.r } as never)).errors).toBeUndefined();
+    const res = await server.gql(START, { id: w.r } as never);
+    expect(res.errors).toBeUndefined();
+  });
+
   it('addTaskDependency refuses a waiting step of a running workflow on its parent', async () => {
     const t = await ids([
       { key: 'r', title: 'Root' },

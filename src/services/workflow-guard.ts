@@ -82,8 +82,9 @@ const MAX_WORKFLOWS = 20;
 /**
  * The workflow and the running workflows its steps depend on, theirs in turn (up to
  * MAX_WORKFLOWS), with the dependencies between them: a wait can close through another one. A
- * workflow nobody started is left out: a person may still end its tasks by hand. Each
- * workflow's dependencies are read apart: two reached at once may depend on each other.
+ * workflow nobody started is left out (a person may still end its tasks by hand), as is one
+ * that ended. Each workflow's dependencies are read apart: two reached at once may depend on
+ * each other.
  */
 async function withWorkflowsWaitedFor(
   tx: Tx,
@@ -96,7 +97,7 @@ async function withWorkflowsWaitedFor(
   const toRead = [outline.tasks.map((t) => t.id)];
   for (let added = 0, ids = toRead.shift(); ids; ids = toRead.shift()) {
     for (const d of await dependenciesOutside(tx, tenantId, ids)) {
-      if (!inside.has(d.to) && !d.orchestrated) continue;
+      if (!inside.has(d.to) && !d.running) continue;
       edges.push({ from: d.from, to: d.to, type: 'DEPENDS_ON' });
       if (inside.has(d.rootId) || added >= MAX_WORKFLOWS) continue;
       const other = await workflowOutline(tx, tenantId, d.rootId);
