@@ -124,7 +124,7 @@ export const evolutionEnvSchema = z.object({
   EVOLUTION_SPAWN_BACKLOG_MS: wholeMs(DEFAULT_EVOLUTION.spawning.backlogMs),
   EVOLUTION_SPAWN_COOLDOWN_MS: wholeMs(DEFAULT_EVOLUTION.spawning.cooldownMs),
   EVOLUTION_SPAWN_MAX: count(0, 100, DEFAULT_EVOLUTION.spawning.max),
-  // Idleness counts from a run's start: 0 retired a spawned agent on the next pass, before or
+  // Idleness counts from a run's end: 0 retired a spawned agent on the next pass, before or
   // just after its first step; under a minute, before the next step of its backlog was claimed.
   EVOLUTION_SPAWN_IDLE_TTL_MS: wholeMs(DEFAULT_EVOLUTION.spawning.idleTtlMs, {
     ms: 60_000,
