@@ -135,6 +135,8 @@ async function startWorker(modelDir: string): Promise<Worker> {
   const ready = await new Promise<{ ready: boolean; error?: string }>((resolve, reject) => {
     worker.once('message', resolve);
     worker.once('error', reject);
+    // Ended before a word (out of memory, say): without it, the start waited for good.
+    worker.once('exit', (code) => reject(new Error(`the worker exited (${code}) while loading`)));
   });
   if (!ready.ready) {
     await worker.terminate();
