@@ -120,6 +120,8 @@ async function main(): Promise<void> {
     await mcp.closeAll();
     await dispatch?.close();
     await server.close();
+    // After all that embeds (ingestion, requests): exiting in a local model's batch aborts.
+    await embedder.dispose?.();
     await instances?.stop();
     await pubsub.close?.();
     await rateLimit?.close?.();

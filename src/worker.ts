@@ -102,6 +102,8 @@ async function main(): Promise<void> {
   onShutdown(logger, 40_000, async (signal) => {
     logger.info(`${signal} received: finishing ${scheduler.running} running step(s)`);
     await stopEngine(scheduler, 30_000, logger, ingestion, evolution);
+    // After what embeds has stopped: exiting during a local model's batch aborts the process.
+    await embedder.dispose?.();
     await engineDeps.mcp.closeAll();
     await engineDeps.dispatch?.close();
     await metricsServer?.close();

@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { ROOT } from './utils/process.js';
 import type { Worker } from 'node:worker_threads';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -212,6 +214,22 @@ describe('the local model when its worker dies', () => {
       await embedder.dispose();
     }
   }, 120_000);
+});
+
+describe('the local model when its process stops', () => {
+  // A review: a process that exited while the worker was inferring aborted (exit 134,
+  // "terminate called after throwing an instance of 'Napi::Error'"), and disposing of the
+  // embedder first never ended (exit 13: the dispose waited for good).
+  it('lets the batch in flight finish on dispose, and the process exit cleanly', () => {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'test/utils/embed-then-exit.ts'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    expect(run.stderr).not.toMatch(/terminate called/);
+    expect(run.status).toBe(0);
+    expect(run.stdout.trim()).toBe('batch finished');
+  }, 150_000);
 });
 
 describe('the local model on long texts', () => {

@@ -24,6 +24,8 @@ import { OpenAIEmbedder } from './openai.embedder.js';
  * - **Unit length**: every vector has `dimensions` entries and length 1 (cosine = dot product).
  * - **Backend down**: `embed` rejects (it never returns made-up vectors); the offline embedder
  *   has no backend and never fails.
+ * - **Dispose**: `dispose()`, where there is one, lets the batch in flight finish, then frees
+ *   the model; later calls reject. A process calls it before it exits.
  */
 export interface Embedder {
   /** provider:model:dimensions, e.g. "local:all-MiniLM-L6-v2:384". */
@@ -34,6 +36,8 @@ export interface Embedder {
   /** True only for the deterministic hashed n-gram embedder (no real model). */
   readonly offline: boolean;
   embed(texts: string[], signal?: AbortSignal): Promise<number[][]>;
+  /** Frees a model held in this process (the local one); see the contract above. */
+  dispose?(): Promise<void>;
 }
 
 /** Where createEmbedder reports what it chose (a pino logger fits). */

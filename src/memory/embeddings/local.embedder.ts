@@ -91,12 +91,17 @@ export class LocalEmbedder implements Embedder {
     return out;
   }
 
-  /** Frees the ONNX session and ends the worker; later batches fail. */
+  /**
+   * Lets the batch in flight finish, then frees the ONNX session and ends the worker; later
+   * batches fail. A process should call it before it exits: exiting during an inference aborts.
+   */
   async dispose(): Promise<void> {
     this.disposed = true;
     const worker = await this.worker?.catch(() => undefined);
     if (!worker || !this.worker) return;
     const exited = new Promise((resolve) => worker.once('exit', resolve));
+    // Held until it ends: unreferenced, an idle process exited with the dispose unsettled.
+    worker.ref();
     worker.postMessage({ dispose: true });
     await exited;
   }
@@ -114,7 +119,7 @@ export class LocalEmbedder implements Embedder {
       this.pending.set(id, resolve);
       worker.postMessage({ id, texts, maxTokens: MAX_TOKENS });
     }).finally(() => {
-      if (this.pending.size === 0) worker.unref();
+      if (this.pending.size === 0 && !this.disposed) worker.unref();
     });
     if (!reply.data) throw new Error(`the local embedding model failed: ${reply.error}`);
     const dims = this.dimensions;

@@ -16,7 +16,14 @@ try {
   parentPort.postMessage({ ready: false, error: String(err?.message ?? err) });
 }
 
-parentPort.on('message', async (msg) => {
+// One message at a time: a dispose that came during a batch freed the session under it, and
+// the process aborted ("terminate called after throwing an instance of 'Napi::Error'").
+let turn = Promise.resolve();
+parentPort.on('message', (msg) => {
+  turn = turn.then(() => handle(msg));
+});
+
+async function handle(msg) {
   if (msg.dispose) {
     await extractor?.dispose();
     parentPort.close();
@@ -36,4 +43,4 @@ parentPort.on('message', async (msg) => {
   } catch (err) {
     parentPort.postMessage({ id: msg.id, error: String(err?.message ?? err) });
   }
-});
+}
