@@ -196,7 +196,9 @@ describe('the local model under load', () => {
       clearInterval(ticking);
       await embedder.dispose();
     }
-    expect(longestGap).toBeLessThan(250);
+    // On the event loop a batch held it 10-13 s; a loaded 2-core machine delays a timer by
+    // a few hundred ms on its own (340 ms measured at load 5), which is not what this checks.
+    expect(longestGap).toBeLessThan(1_500);
   }, 120_000);
 });
 
