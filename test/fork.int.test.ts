@@ -1,10 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agentExecutor } from '../src/agents/executor.js';
-import { createAgentRuntime } from '../src/agents/runtime.js';
-import { loadConfig } from '../src/config.js';
 import { forgetStructuredModes } from '../src/llm/structured.js';
 import { graphql } from './generated/index.js';
-import { startScheduler } from './utils/engine.js';
+import { startScriptedAgents } from './utils/engine.js';
 import { startScriptedOpenAI, type ScriptedOpenAI } from './utils/openai-server.js';
 import { isExecution, operatorScript, toolResultsOf } from './utils/operator-script.js';
 import { untilDone } from './utils/progress.js';
@@ -98,17 +95,7 @@ describe('forkRun', () => {
     );
     expect(plan.errors).toBeUndefined();
     const ids = Object.fromEntries(plan.data!.createTasks.map((t) => [t.key, t.id]));
-    const runtime = createAgentRuntime({
-      uow: server.services.uow,
-      llm: loadConfig({
-        LLM_PROVIDER: 'compatible',
-        LLM_BASE_URL: scripted.baseURL,
-        LLM_MODEL: 'scripted-1',
-        LLM_MAX_RETRIES: '0',
-      }).llm,
-      logger: server.logger,
-    });
-    const scheduler = startScheduler(server, agentExecutor(runtime), { leaseMs: 10_000 });
+    const scheduler = startScriptedAgents(server, scripted.baseURL);
     try {
       await server.gql(`mutation { startWorkflow(taskId: "${ids.root}") { id } }`);
       const read = async (id: string) => (await server.gql(Checkpoints, { id })).data!.task!;

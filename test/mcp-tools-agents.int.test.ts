@@ -11,6 +11,7 @@ import { isExecution, operatorScript, toolResultsOf } from './utils/operator-scr
 import { type TestServer } from './utils/server.js';
 import { subscribe } from './utils/ws.js';
 import { graphql } from './generated/index.js';
+import { scriptedLlm as scriptedLlmOf } from './utils/engine.js';
 import {
   STDIO,
   START_DELAY_MS,
@@ -87,13 +88,7 @@ const runStep = (
 ) => runStepOn(server, pool, step, llm, until, start);
 
 const offline = () => loadConfig({}).llm;
-const scriptedLlm = () =>
-  loadConfig({
-    LLM_PROVIDER: 'compatible',
-    LLM_BASE_URL: scripted.baseURL,
-    LLM_MODEL: 'scripted-1',
-    LLM_MAX_RETRIES: '0',
-  }).llm;
+const scriptedLlm = () => scriptedLlmOf(scripted.baseURL);
 
 /** The scripted model calls `calls` first, then reports what the tools said. */
 const callThenReport =

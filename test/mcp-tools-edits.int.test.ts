@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.js';
 import { forgetStructuredModes } from '../src/llm/structured.js';
 import type { McpToolPool } from '../src/mcp-client/pool.js';
 import type { McpHttpFixture } from './utils/mcp-fixture-server.js';
@@ -7,6 +6,7 @@ import { startScriptedOpenAI, type ChatRequest, type Reply } from './utils/opena
 import type { ScriptedOpenAI } from './utils/openai-server.js';
 import { isExecution, operatorScript, toolResultsOf } from './utils/operator-script.js';
 import type { TestServer } from './utils/server.js';
+import { scriptedLlm as scriptedLlmOf } from './utils/engine.js';
 import {
   ADD,
   fixtureServerInput,
@@ -36,13 +36,7 @@ afterAll(async () => {
   await stopMcpToolsServers({ server, http, pool });
 });
 
-const llm = () =>
-  loadConfig({
-    LLM_PROVIDER: 'compatible',
-    LLM_BASE_URL: scripted.baseURL,
-    LLM_MODEL: 'scripted-1',
-    LLM_MAX_RETRIES: '0',
-  }).llm;
+const llm = () => scriptedLlmOf(scripted.baseURL);
 const callThenReport = (name: string, args: Record<string, unknown>) => (req: ChatRequest) =>
   toolResultsOf(req).length === 0 ? { toolCalls: [{ name, args }] } : { content: 'Reported.' };
 const STACK_FRAME = /\n\s+at .+:\d+:\d+/;

@@ -1,9 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { agentExecutor } from '../src/agents/executor.js';
-import { createAgentRuntime } from '../src/agents/runtime.js';
-import { loadConfig } from '../src/config.js';
-import { startScheduler } from './utils/engine.js';
+import { startScriptedAgents } from './utils/engine.js';
 import {
   at,
   documentOf,
@@ -118,17 +115,7 @@ it('runs an imported fork that had not run from the start, with its message (its
   );
   expect(res.errors).toBeUndefined();
   const forkId = (res.data as ImportData).importOrganisation.nodeIds[3]!;
-  const runtime = createAgentRuntime({
-    uow: server.services.uow,
-    llm: loadConfig({
-      LLM_PROVIDER: 'compatible',
-      LLM_BASE_URL: scripted.baseURL,
-      LLM_MODEL: 'scripted-1',
-      LLM_MAX_RETRIES: '0',
-    }).llm,
-    logger: server.logger,
-  });
-  const scheduler = startScheduler(server, agentExecutor(runtime), { leaseMs: 10_000 });
+  const scheduler = startScriptedAgents(server, scripted.baseURL);
   try {
     const done = await untilDone({
       read: async () => {

@@ -6,7 +6,7 @@ import { createAgentRuntime } from '../src/agents/runtime.js';
 import { loadConfig } from '../src/config.js';
 import { forgetStructuredModes } from '../src/llm/structured.js';
 import { graphql } from './generated/index.js';
-import { startScheduler } from './utils/engine.js';
+import { startScheduler, startScriptedAgents } from './utils/engine.js';
 import { startScriptedOpenAI, type ScriptedOpenAI } from './utils/openai-server.js';
 import { isExecution, operatorScript, toolResultsOf } from './utils/operator-script.js';
 import { untilDone } from './utils/progress.js';
@@ -136,17 +136,7 @@ describe('tool-call approval', () => {
     const ids = Object.fromEntries(plan.data!.createTasks.map((t) => [t.key, t.id]));
     const watch = await subscribe(server, Watch, { taskId: ids.step! });
 
-    const runtime = createAgentRuntime({
-      uow: server.services.uow,
-      llm: loadConfig({
-        LLM_PROVIDER: 'compatible',
-        LLM_BASE_URL: scripted.baseURL,
-        LLM_MODEL: 'scripted-1',
-        LLM_MAX_RETRIES: '0',
-      }).llm,
-      logger: server.logger,
-    });
-    const scheduler = startScheduler(server, agentExecutor(runtime), { leaseMs: 10_000 });
+    const scheduler = startScriptedAgents(server, scripted.baseURL);
     try {
       await server.gql(`mutation { startWorkflow(taskId: "${ids.root}") { id } }`);
       const read = async () => (await server.gql(Requests, { id: ids.step! })).data!.task!;

@@ -45,6 +45,28 @@ export function startOfflineAgents(
   return startScheduler(server, agentExecutor(runtime), options);
 }
 
+/** The model settings for the scripted OpenAI-compatible server at `baseURL`: one try each. */
+export const scriptedLlm = (baseURL: string) =>
+  loadConfig({
+    LLM_PROVIDER: 'compatible',
+    LLM_BASE_URL: baseURL,
+    LLM_MODEL: 'scripted-1',
+    LLM_MAX_RETRIES: '0',
+  }).llm;
+
+/**
+ * The agents on the scripted server at `baseURL` at work on the test tenant's steps (no pubsub:
+ * nothing streams), a lease of 10 s; stopped by the caller.
+ */
+export function startScriptedAgents(server: TestServer, baseURL: string): Scheduler {
+  const runtime = createAgentRuntime({
+    uow: server.services.uow,
+    llm: scriptedLlm(baseURL),
+    logger: server.logger,
+  });
+  return startScheduler(server, agentExecutor(runtime), { leaseMs: 10_000 });
+}
+
 /**
  * One pass of a fresh, never-started scheduler over the test tenant, now: it sweeps expired
  * leases, settles the parents it can settle and promotes what is due, but claims nothing (only a
