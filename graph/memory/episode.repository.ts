@@ -10,6 +10,7 @@ import type {
 import type { MemoryView } from '../../src/domain/memory-search.js';
 import type { Page, PageRequest } from '../../src/domain/page.js';
 import { batched } from '../batch.js';
+import { lockAndBump } from '../locks.js';
 import type { Tx } from '../cypher.js';
 import { readPage, type NodeLike, type Sort } from '../page.js';
 import { walkFrom } from '../page-direct.js';
@@ -118,19 +119,26 @@ export const MERGE_EPISODE = (x: string) => `
       }`,
       ).join('')}`;
 
-/** The episodes by id that `view` may see (without one: all of them). */
+/**
+ * The episodes by id that `view` may see (without one: all of them). `locked`: each read under
+ * its claim lock, which a claim or a retry takes too, so neither changes it before the
+ * transaction ends (retryEpisodes).
+ */
 export async function episodesByIds(
   tx: Tx,
   tenantId: string,
   ids: readonly string[],
   view?: MemoryView,
+  locked = false,
 ): Promise<Episode[]> {
   const seen = viewCondition(view, 'Episode', 'e');
   const rows = await tx.run<{ e: NodeLike }>({
     cypher: `
       UNWIND $ids AS id MATCH (e:Episode {tenantId: $tenantId, id: id})
       USING INDEX SEEK e:Episode(id)
-      ${seen ? `WHERE ${seen}` : ''} RETURN e`,
+      ${seen ? `WHERE ${seen}` : ''}
+      ${locked ? lockAndBump('e', 'Episode', 'claimVersion') : ''}
+      RETURN e`,
     params: { tenantId, ids, ...viewParams(view) },
   });
   return rows.map((r) => toEpisode(r.e));

@@ -13,29 +13,6 @@ import { toEpisode } from './mappers.js';
 import { viewCondition, viewParams } from './view.js';
 
 /**
- * Locks the tenant's episodes `ids` that `view` may see and returns them, read under the lock
- * (a claim or another retry cannot change them before the transaction ends).
- */
-export async function lockEpisodes(
-  tx: Tx,
-  tenantId: string,
-  ids: readonly string[],
-  view?: MemoryView,
-): Promise<Episode[]> {
-  const seen = viewCondition(view, 'Episode', 'e');
-  const rows = await tx.run<{ e: NodeLike }>({
-    cypher: `
-      UNWIND $ids AS id MATCH (e:Episode {tenantId: $tenantId, id: id})
-      USING INDEX SEEK e:Episode(id)
-      ${seen ? `WHERE ${seen}` : ''}
-      ${lockAndBump('e', 'Episode', 'claimVersion')}
-      RETURN e`,
-    params: { tenantId, ids, ...viewParams(view) },
-  });
-  return rows.map((r) => toEpisode(r.e));
-}
-
-/**
  * Puts FAILED episodes back to PENDING, attempts from 0 and the error cleared (their model
  * calls stay counted): those of `ids`, or with null the oldest `limit` FAILED ones that `view`
  * may see. The documents they are chunks of are INGESTING again. Returns the episodes, oldest

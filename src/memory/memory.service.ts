@@ -4,7 +4,7 @@ import * as entities from '../../graph/memory/entity.repository.js';
 import * as facts from '../../graph/memory/fact.repository.js';
 import * as merges from '../../graph/memory/merge.repository.js';
 import * as retention from '../../graph/memory/retention.repository.js';
-import { lockEpisodes, requeueFailedEpisodes } from '../../graph/memory/retry.repository.js';
+import { requeueFailedEpisodes } from '../../graph/memory/retry.repository.js';
 import type { RetentionRule } from '../../graph/memory/retention.repository.js';
 import { BadInputError, ConflictError, NotFoundError } from '../domain/errors.js';
 import {
@@ -266,7 +266,10 @@ export class MemoryService {
     return this.uow.run(async (tx, emit) => {
       if (wanted) {
         const found = new Map(
-          (await lockEpisodes(tx, tenantId, wanted.filter(isId), view)).map((e) => [e.id, e]),
+          (await episodes.episodesByIds(tx, tenantId, wanted.filter(isId), view, true)).map((e) => [
+            e.id,
+            e,
+          ]),
         );
         for (const id of wanted) {
           const episode = found.get(id);
