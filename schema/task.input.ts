@@ -25,10 +25,16 @@ export class CreateTaskInput {
   @Field(() => String, { nullable: true, description: 'The key of a parent in the same batch.' })
   parentKey?: string | null;
 
-  @Field(() => [ID], { nullable: true, description: 'Tasks that must complete first.' })
+  @Field(() => [ID], {
+    nullable: true,
+    description: 'Tasks that must complete first; with dependsOnKeys, at most 100 tasks in all.',
+  })
   dependsOn?: string[] | null;
 
-  @Field(() => [String], { nullable: true, description: 'Keys of tasks in the same batch.' })
+  @Field(() => [String], {
+    nullable: true,
+    description: 'Keys of tasks in the same batch; with dependsOn, at most 100 tasks in all.',
+  })
   dependsOnKeys?: string[] | null;
 
   @Field(() => [String], { nullable: true })
