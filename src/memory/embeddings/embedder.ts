@@ -83,7 +83,7 @@ export async function createEmbedder(
   }
   try {
     const embedder = await LocalEmbedder.load(config.modelDir);
-    log.info(`embeddings: ${embedder.id} (in-process, from ${config.modelDir})`);
+    log.info(`embeddings: ${embedder.id} (in a worker thread, from ${config.modelDir})`);
     return embedder;
   } catch (err) {
     const embedder = new OfflineEmbedder();
