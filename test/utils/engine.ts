@@ -134,7 +134,7 @@ export async function waitForWorkflows(
          runs { status attempt worker agent { name } } } } }`,
       { id } as never,
     );
-    expect(res.errors).toBeUndefined();
+    expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
     return (res.data as { workflow: { tasks: WorkflowTask[] } }).workflow.tasks;
   };
   const read = async () => (seen = await Promise.all(rootIds.map(workflow)));
