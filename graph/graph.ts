@@ -275,10 +275,11 @@ export class Graph {
       return await work(session);
     } catch (err) {
       // Neo4j ended the transaction at the timeout the request's deadline gave it: the
-      // request's own REQUEST_TIMEOUT (Neo4j's error was logged as an internal one).
+      // request's own REQUEST_TIMEOUT (Neo4j's error was logged as an internal one). Not for
+      // a shorter transaction limit (txTimeoutMs) that ended it first.
       const deadline = deadlines.getStore();
       const translated =
-        deadline && isTransactionTimeout(err)
+        deadline && deadline.at - now() <= 50 && isTransactionTimeout(err)
           ? new DeadlineError(deadline.ms)
           : translateDriverError(err);
       // Keep the driver's error reachable, so retrying() can tell a transient one.
