@@ -108,24 +108,26 @@ describe('memory ingestion', () => {
     expect(await episode(e.id)).toMatchObject({ status: 'INGESTED', attempts: 1, modelCalls: 1 });
   });
 
+  /** A tenant-wide note queued for tenant `t`: the fairness tests' backlog. */
+  const queueNote = (t: string, n: number) =>
+    server.services.uow.run((tx) =>
+      queueEpisode(tx, t, {
+        kind: EpisodeKind.NOTE,
+        sourceKey: `note:${n}`,
+        source: 'fairness',
+        content: `note ${n}`,
+        occurredAt: null,
+        scope: MemoryScope.TENANT,
+        scopeId: null,
+      }),
+    );
+
   it('claims fairly across tenants: one tenant’s backlog does not starve another’s episode', async () => {
     const busy = `test-busy-${randomUUID()}`;
     const quiet = `test-quiet-${randomUUID()}`;
-    const queue = (t: string, n: number) =>
-      server.services.uow.run((tx) =>
-        queueEpisode(tx, t, {
-          kind: EpisodeKind.NOTE,
-          sourceKey: `note:${n}`,
-          source: 'fairness',
-          content: `note ${n}`,
-          occurredAt: null,
-          scope: MemoryScope.TENANT,
-          scopeId: null,
-        }),
-      );
     try {
-      for (let n = 0; n < 12; n++) await queue(busy, n);
-      const lone = await queue(quiet, 0);
+      for (let n = 0; n < 12; n++) await queueNote(busy, n);
+      const lone = await queueNote(quiet, 0);
       const claimed = await server.services.uow.run((tx) =>
         ingestRepo.claimEpisodes(tx, 'fair-worker', 3, 60_000, [busy, quiet]),
       );
@@ -142,22 +144,10 @@ describe('memory ingestion', () => {
     // tenant with the older backlog won every claim (a walk: 18,000 chunks, a day's wait).
     const busy = `test-busy-${randomUUID()}`;
     const quiet = `test-quiet-${randomUUID()}`;
-    const queue = (t: string, n: number) =>
-      server.services.uow.run((tx) =>
-        queueEpisode(tx, t, {
-          kind: EpisodeKind.NOTE,
-          sourceKey: `note:${n}`,
-          source: 'fairness',
-          content: `note ${n}`,
-          occurredAt: null,
-          scope: MemoryScope.TENANT,
-          scopeId: null,
-        }),
-      );
     try {
-      for (let n = 0; n < 6; n++) await queue(busy, n);
-      await queue(quiet, 0);
-      await queue(quiet, 1);
+      for (let n = 0; n < 6; n++) await queueNote(busy, n);
+      await queueNote(quiet, 0);
+      await queueNote(quiet, 1);
       const order: string[] = [];
       let after: string | null = null;
       for (let n = 0; n < 4; n++) {
