@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './utils/server.js';
-import { at, documentOf, importInto, int } from './utils/import-documents.js';
+import { at, documentOf, importInto, int, task } from './utils/import-documents.js';
 import { writeKnowledge } from '../graph/agent-work.repository.js';
 
 /**
@@ -164,27 +164,41 @@ describe('names refuse control and text-direction characters', () => {
     expect(res.data).toEqual({ createAgent: { description: text } });
   });
 
-  it('refuses an imported agent whose name has one', async () => {
-    const agent = {
-      label: 'Agent',
-      id: randomUUID(),
-      properties: {
-        name: RLO,
-        role: 'MASTER_OPERATOR',
-        status: 'IDLE',
-        active: true,
-        version: int(1),
-        createdAt: at,
-        updatedAt: at,
-      },
-    };
-    const res = await importInto(server, documentOf([agent]), true);
-    expect(res.errors?.[0]?.extensions).toMatchObject({
-      code: 'BAD_USER_INPUT',
-      field: 'nodes[0].properties.name',
-    });
+  // Every name the API holds to the rule, as an import brings it: the agent's name and tools,
+  // a task's title, a capability's name, a conversation's title, a knowledge item's tags.
+  const imported: [string, string, Record<string, unknown>][] = [
+    ['an agent', 'name', agentNode({ name: RLO })],
+    ['an agent', 'tools[1]', agentNode({ tools: ['search', RLO] })],
+    ['a task', 'title', task(randomUUID(), { title: RLO })],
+    ['a capability', 'name', node('Capability', { name: RLO })],
+    ['a conversation', 'title', conversation({ title: RLO })],
+    ['a knowledge item', 'tags[1]', knowledge({ tags: ['plain', RLO] })],
+  ];
+  it.each(imported)('refuses %s whose %s has one on import', async (_what, key, n) => {
+    const res = await importInto(server, documentOf([n]), true);
+    const field = `nodes[0].properties.${key}`;
+    expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
     expect(res.errors?.[0]?.message).toContain(
-      'nodes[0].properties.name must not contain control or text-direction characters, but has U+202E at 3',
+      `${field} must not contain control or text-direction characters, but has U+202E at 3`,
     );
   });
 });
+
+const node = (label: string, props: Record<string, unknown>) => ({
+  label,
+  id: randomUUID(),
+  properties: { createdAt: at, updatedAt: at, ...props },
+});
+const agentNode = (props: Record<string, unknown>) =>
+  node('Agent', {
+    name: 'Imported',
+    role: 'MASTER_OPERATOR',
+    status: 'IDLE',
+    active: true,
+    version: int(1),
+    ...props,
+  });
+const conversation = (props: Record<string, unknown>) =>
+  node('Conversation', { messageCount: int(0), ...props });
+const knowledge = (props: Record<string, unknown>) =>
+  node('Knowledge', { kind: 'FACT', content: 'A fact', ...props });

@@ -30,7 +30,7 @@ interface Rule {
   oneOf?: readonly string[];
   /** Strings: 1 to max characters (the API's LIMITS). */
   max?: number;
-  /** Strings: a name, without the characters plainName refuses. */
+  /** Strings (each string of a list): a name, without the characters plainName refuses. */
   name?: boolean;
   /** Numbers: inclusive bounds. */
   min?: number;
@@ -59,7 +59,7 @@ export const NODE_RULES: Record<ExportLabel, Record<string, Rule>> = {
     model: opt('string'),
     systemPrompt: opt('string'),
     temperature: opt('number', { min: 0, upTo: 2 }),
-    tools: opt('strings'),
+    tools: opt('strings', { name: true }),
     lessonBudget: opt('integer', { min: 0, upTo: 50 }),
     // Spawned by a Chief of Staff (issue 12), and why it retired.
     spawned: opt('boolean'),
@@ -69,7 +69,7 @@ export const NODE_RULES: Record<ExportLabel, Record<string, Rule>> = {
     ...STAMPS,
   },
   Task: {
-    title: req('string', { max: LIMITS.title }),
+    title: req('string', { max: LIMITS.title, name: true }),
     priority: req('string', { oneOf: values(TaskPriority) }),
     status: req('string', { oneOf: values(TaskStatus) }),
     attempts: req('integer', { min: 0 }),
@@ -106,10 +106,10 @@ export const NODE_RULES: Record<ExportLabel, Record<string, Rule>> = {
     orchestratedAt: opt('datetime'),
     ...STAMPS,
   },
-  Capability: { name: req('string', { max: LIMITS.name }), ...STAMPS },
+  Capability: { name: req('string', { max: LIMITS.name, name: true }), ...STAMPS },
   Conversation: {
     messageCount: req('integer', { min: 0 }),
-    title: opt('string'),
+    title: opt('string', { name: true }),
     summary: opt('string'),
     summaryUpTo: opt('integer', { min: 0 }),
     ...STAMPS,
@@ -127,7 +127,7 @@ export const NODE_RULES: Record<ExportLabel, Record<string, Rule>> = {
     kind: req('string', { oneOf: values(KnowledgeKind) }),
     content: req('string'),
     confidence: opt('number', { min: 0, upTo: 1 }),
-    tags: opt('strings'),
+    tags: opt('strings', { name: true }),
     tagText: opt('string'),
     // Lessons (issue 12): their lifecycle and scope.
     status: opt('string', { oneOf: ['CANDIDATE', 'ACTIVE', 'RETIRED'] }),
@@ -252,8 +252,9 @@ function checkValue(field: string, rule: Rule, value: EncodedValue | undefined):
   const got = `, but got ${preview(value)}`;
   const kind = Array.isArray(value) ? 'list' : scalarKind(value);
   if (rule.kind === 'strings') {
-    if (!Array.isArray(value) || !value.every((v) => typeof v === 'string'))
-      refuse(`must be ${noun(rule)}${got}`);
+    const strings = Array.isArray(value) && value.every((v) => typeof v === 'string');
+    if (!strings) refuse(`must be ${noun(rule)}${got}`);
+    else if (rule.name) value.forEach((v, i) => plainName(`${field}[${i}]`, v as string));
     return;
   }
   const ok = rule.kind === 'number' ? kind === 'integer' || kind === 'float' : kind === rule.kind;
