@@ -7,7 +7,7 @@ import { ingestionFromConfig } from '../src/engine/start.js';
 import { createLogger } from '../src/logger.js';
 import type { UnitOfWork } from '../src/services/unit-of-work.js';
 import { decide, isSingleValued, redecide } from '../src/memory/ingest/contradict.js';
-import { ExtractionSchema, JudgeSchema } from '../src/memory/ingest/extract.js';
+import { ExtractionSchema, JudgeSchema, plainNames } from '../src/memory/ingest/extract.js';
 import { mentionsOf, nameGrams } from '../src/memory/ingest/mentions.js';
 import { addsWords, resolveMentions, type Mention } from '../src/memory/ingest/resolve.js';
 import { freeText, numbersAsFacts, structuredExtraction } from '../src/memory/ingest/structured.js';
@@ -260,6 +260,26 @@ describe('structured facts', () => {
       ['Jane Doe', 'jane doe'],
     ]);
     expect(nameGrams('Acme Corp. and Jane Doe')).toContain('jane doe');
+  });
+
+  it('turns control and text-direction characters in extracted names into spaces, and bounds them', () => {
+    // A model's names are shown in lists like people's: one must not pass for another. A fact
+    // names its subject as the entity it is about: both are cleaned alike, so they still meet.
+    const long = 'Acme '.repeat(100);
+    const fact = { predicate: 'ceo', value: 'x', validFrom: null, confidence: 1 };
+    const x = plainNames({
+      entities: [
+        { name: 'Ali\u202Ecila\n', type: 'Per\u0000son', summary: 'a person' },
+        { name: long, type: 'Organisation', summary: '' },
+      ],
+      facts: [{ ...fact, subject: long, object: 'Ali\u202Ecila' }],
+    });
+    const bounded = long.slice(0, 200).trim();
+    expect(mentionsOf(x).map((m) => [m.name, m.type])).toEqual([
+      ['Ali cila', 'Per son'],
+      [bounded, 'Organisation'],
+    ]);
+    expect(x.facts.map((f) => [f.subject, f.object])).toEqual([[bounded, 'Ali cila']]);
   });
 });
 

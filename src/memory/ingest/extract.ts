@@ -8,6 +8,7 @@ import type { BaseChatModel } from '@langchain/core/language_models/chat_models'
 import { z } from 'zod';
 import type { Entity, Episode } from '../../domain/memory.js';
 import { purposeMarker } from '../../llm/routing.js';
+import { cleanName, LIMITS } from '../../domain/validate.js';
 
 export const ExtractionSchema = z.object({
   entities: z
@@ -80,9 +81,26 @@ export async function extract(
   signal?: AbortSignal,
 ): Promise<Extraction> {
   const structured = model.withStructuredOutput(ExtractionSchema, { name: 'memory_extraction' });
-  return ExtractionSchema.parse(
-    await structured.invoke(extractionMessages(episode, known), { signal }),
+  return plainNames(
+    ExtractionSchema.parse(await structured.invoke(extractionMessages(episode, known), { signal })),
   );
+}
+
+/**
+ * A model's names as people read them in lists, like the names they type: what plainName
+ * refuses becomes a space (cleanName), and at most a title's length (the schema bounds no
+ * string). Facts' subjects and objects alike, so they still meet their entities by name.
+ */
+export function plainNames(x: Extraction): Extraction {
+  const name = (text: string) => cleanName(text).slice(0, LIMITS.title).trim();
+  return {
+    entities: x.entities.map((e) => ({ ...e, name: name(e.name), type: name(e.type) })),
+    facts: x.facts.map((f) => ({
+      ...f,
+      subject: name(f.subject),
+      object: f.object === null ? null : name(f.object),
+    })),
+  };
 }
 
 /** Asks whether a new statement ends a current one (same subject and predicate). */
