@@ -10,6 +10,11 @@ import type { z } from 'zod';
 import type { StructuredOutputSetting } from './config.js';
 import { learnPromptedTools, promptsTools, refusesTools, toolsInPrompt } from './prompted-tools.js';
 import { toStrictJsonSchema, type JsonSchema } from './strict-schema.js';
+import {
+  learnStreamsWithoutUsage,
+  refusesStreamOptions,
+  streamsWithoutUsage,
+} from './stream-usage.js';
 import { invokeStructured } from './structured.js';
 import { textCallId, textToolCalls, type TextToolCall } from './text-tool-calls.js';
 
@@ -41,7 +46,9 @@ type BoundTool = Parameters<ChatOpenAI['bindTools']>[0][number];
  *   json_mode/prompt) gets the tools described in the prompt instead (prompted-tools.ts);
  * - withStructuredOutput (zod) sends a strict-valid schema, falls back to weaker modes on
  *   servers that refuse it, and reports a cut-off or malformed answer with its text
- *   (src/llm/structured.ts).
+ *   (src/llm/structured.ts);
+ * - a streamed call refused for its `stream_options` (usage) is sent again without them, and
+ *   so are the model's later ones (stream-usage.ts).
  * withConfig and bindTools keep the class, so every derived model behaves the same.
  */
 export class PlatformChatOpenAI extends ChatOpenAI {
@@ -49,7 +56,7 @@ export class PlatformChatOpenAI extends ChatOpenAI {
     fields: ChatOpenAIFields,
     readonly platform: PlatformModelOptions,
   ) {
-    super(fields);
+    super(streamsWithoutUsage(platform.where) ? { ...fields, streamUsage: false } : fields);
   }
 
   override withConfig(config: Partial<CallOptions>) {
@@ -109,7 +116,11 @@ export class PlatformChatOpenAI extends ChatOpenAI {
         yield chunk;
       }
     } catch (err) {
-      if (text || called || !this.learnsToolsRefused(err, sentOptions)) throw this.explain(err);
+      const again =
+        !text &&
+        !called &&
+        (this.learnsStreamUsageRefused(err) || this.learnsToolsRefused(err, sentOptions));
+      if (!again) throw this.explain(err);
       yield* this._streamResponseChunks(messages, options, runManager);
       return;
     }
@@ -207,6 +218,14 @@ export class PlatformChatOpenAI extends ChatOpenAI {
     if (typeof sent.tool_choice === 'object') return false;
     if (!refusesTools(err)) return false;
     learnPromptedTools(this.platform.where, err, this.platform.log);
+    return true;
+  }
+
+  /** True when `err` is a server refusing `stream_options` (now remembered, and not sent). */
+  private learnsStreamUsageRefused(err: unknown): boolean {
+    if (!this.streamUsage || !refusesStreamOptions(err)) return false;
+    learnStreamsWithoutUsage(this.platform.where, err, this.platform.log);
+    this.streamUsage = this.completions.streamUsage = false;
     return true;
   }
 
