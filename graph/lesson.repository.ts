@@ -291,7 +291,8 @@ export async function moveLesson(
       MATCH (l:Knowledge {id: $id})
       USING INDEX SEEK l:Knowledge(id) WHERE l.tenantId = $tenantId AND l.kind = 'LESSON'
       ${lockAndBump('l', 'Knowledge')}
-      WITH l, l.status AS was WHERE was IN $from
+      // A lesson recorded by hand (recordKnowledge) has no status: a CANDIDATE, as toLesson reads.
+      WITH l, coalesce(l.status, 'CANDIDATE') AS was WHERE was IN $from
       SET l.status = $to, l.updatedAt = datetime()
       RETURN l, was`,
     params: { tenantId, id, from, to },

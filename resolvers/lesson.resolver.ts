@@ -11,6 +11,7 @@ import {
   Root,
 } from 'type-graphql';
 import { Role } from '../schema/enums.js';
+import { KnowledgeKind } from '../src/domain/knowledge.js';
 import { Knowledge } from '../schema/knowledge.type.js';
 import { KnowledgeEfficacy, KnowledgeTransition } from '../schema/lesson.type.js';
 import { LessonStatus } from '../src/domain/lesson.js';
@@ -28,7 +29,11 @@ export class LessonResolver {
     description: 'Lessons and skills: CANDIDATE, ACTIVE or RETIRED; null for other kinds.',
   })
   status(@Root() k: Knowledge & { status?: string | null }): LessonStatus | null {
-    return (k.status as LessonStatus | null | undefined) ?? null;
+    const status = k.status as LessonStatus | null | undefined;
+    if (status) return status;
+    // One recorded by hand (recordKnowledge) has none: a CANDIDATE, as the lifecycle reads it.
+    const learned = k.kind === KnowledgeKind.LESSON || k.kind === KnowledgeKind.SKILL;
+    return learned ? LessonStatus.CANDIDATE : null;
   }
 
   @FieldResolver(() => String, {

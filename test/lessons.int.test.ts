@@ -337,6 +337,26 @@ describe('lessons', { timeout: 120_000 }, () => {
     expect(lesson.transitions[0]!.actor).not.toBe('PLATFORM');
   });
 
+  it('let a person retire and activate a lesson recorded by hand, which reads CANDIDATE', async () => {
+    // recordKnowledge writes no status: the moves said "changed meanwhile", again and again.
+    const recorded = await server.gql<{ recordKnowledge: { id: string; status: string } }, object>(
+      `mutation { recordKnowledge(input: { kind: LESSON, content: "Always cite sources." }) {
+        id status } }`,
+    );
+    expect(recorded.errors).toBeUndefined();
+    const { id, status } = recorded.data!.recordKnowledge;
+    expect(status).toBe('CANDIDATE');
+    const retired = await server.gql<{ retireLesson: { status: string } }, object>(
+      `mutation ($id: ID!) { retireLesson(id: $id, reason: "we link sources now") { status } }`,
+      { id },
+    );
+    expect(retired.errors).toBeUndefined();
+    expect(retired.data?.retireLesson.status).toBe('RETIRED');
+    expect((await read(id)).transitions.map((t) => [t.from, t.to])).toEqual([
+      ['CANDIDATE', 'RETIRED'],
+    ]);
+  });
+
   it('count nothing for a lesson of another tenant', async () => {
     const other = await startTestServer();
     try {
