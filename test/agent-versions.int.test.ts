@@ -263,6 +263,20 @@ describe('agent versions', () => {
     expect(again.errors?.[0]?.message).toContain('already has a candidate version');
   });
 
+  it('proposes no version for an agent without instructions when the evaluations name no rule', async () => {
+    // The offline model answered "(no instructions)": a sham CANDIDATE with that as its prompt.
+    const agent = await createAgent(server, 'Blank');
+    const v1 = await live(server, agent.id);
+    await runsWith(server, agent.id, v1.id, [0.2], { comment: 'The figures were wrong.' });
+    const res = await server.gql(
+      `mutation($id: ID!) { proposeAgentVersion(agentId: $id) { systemPrompt } }`,
+      { id: agent.id },
+    );
+    expect(res.errors?.[0]?.extensions?.code, JSON.stringify(res.data)).toBe('CONFLICT');
+    expect(res.errors?.[0]?.message).toContain('proposed no change to its instructions');
+    expect((await versions(server, agent.id)).map((v) => v.status)).toEqual(['LIVE']);
+  });
+
   it('answers BUDGET_EXCEEDED for a proposal over a budget, and audits one that warned of one once', async () => {
     const agent = await createAgent(server, 'Budgeted', { systemPrompt: 'Answer briefly.' });
     const v1 = await live(server, agent.id);

@@ -186,6 +186,8 @@ class Filler {
 
   private fillString(s: JsonSchema, hint: unknown): string {
     if (typeof s.format === 'string' && s.format in FORMATS) return FORMATS[s.format]!;
+    // A hint of '' is meant (a version proposal that changes nothing): kept where it validates.
+    if (hint === '' && !((s.minLength as number) > 0) && typeof s.pattern !== 'string') return '';
     const text =
       typeof hint === 'string'
         ? hint

@@ -70,5 +70,6 @@ export function proposeVersion(input: string): { instructions: string; rationale
     added.length > 0
       ? `Offline reflection: added ${added.length} rule(s) that the low-scoring runs' evaluations ask for: ${added.join(' ')}`
       : 'Offline reflection: the evaluations name no imperative rule; the instructions are kept as they are.';
-  return { instructions: instructions || '(no instructions)', rationale };
+  // Empty when there were none and nothing is added: no change, which proposeAgentVersion refuses.
+  return { instructions, rationale };
 }

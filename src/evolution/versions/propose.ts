@@ -78,15 +78,15 @@ export async function proposeAgentVersion(
   const current = live?.systemPrompt ?? agent.systemPrompt ?? '';
   const proposal = await reflect(deps, agent, current, evidence);
   const instructions = proposal.instructions.trim();
-  if (!instructions || instructions.length > LIMITS.systemPrompt) {
-    throw new ConflictError(
-      `The reflection proposed instructions of ${instructions.length} characters; they must be 1 to ${LIMITS.systemPrompt}: try again`,
-    );
-  }
   if (instructions === current.trim()) {
     throw new ConflictError(
       `The reflection on ${evidence.length} low-scoring run(s) of agent ${agent.name} proposed no change to its instructions: nothing to try`,
       { agentId },
+    );
+  }
+  if (!instructions || instructions.length > LIMITS.systemPrompt) {
+    throw new ConflictError(
+      `The reflection proposed instructions of ${instructions.length} characters; they must be 1 to ${LIMITS.systemPrompt}: try again`,
     );
   }
   return deps.uow.run(async (tx, emit) => {
