@@ -20,6 +20,7 @@ import {
   type DocumentLimits,
 } from './memory/documents/config.js';
 import type { BudgetDefaults } from './domain/budget.js';
+import { DEFAULT_BACKLOG_LIMITS, type BacklogLimits } from './domain/backlog.js';
 import { evolutionEnvSchema, evolutionFromEnv, type EvolutionConfig } from './evolution/config.js';
 import {
   ingestionEnvSchema,
@@ -112,6 +113,13 @@ export const envSchema = z.object({
     })
     .optional(),
   ECHO_DELAY_MS: timerMs(0).default(0),
+  // A tenant's backlogs (src/domain/backlog.ts); each check counts up to the cap.
+  TENANT_MAX_QUEUED_STEPS: wholeNumber(1, 10_000_000).default(
+    DEFAULT_BACKLOG_LIMITS.maxQueuedSteps,
+  ),
+  TENANT_MAX_PENDING_EPISODES: wholeNumber(1, 10_000_000).default(
+    DEFAULT_BACKLOG_LIMITS.maxPendingEpisodes,
+  ),
   AUDIT_RETENTION_DAYS: z.coerce
     .number({ error: 'must be a whole number of days' })
     .int('must be a whole number of days')
@@ -168,6 +176,8 @@ export interface Config {
   documents: DocumentLimits;
   /** Memory ingestion: on/off, concurrency, attempts, lease (src/memory/ingest/config.ts). */
   ingestion: IngestionConfig;
+  /** What one tenant may have waiting: queued steps, episodes to ingest (src/domain/backlog.ts). */
+  backlog: BacklogLimits;
   /** The learning loop: on/off and its interval (src/evolution/config.ts). */
   evolution: EvolutionConfig;
   /** Agent-loop checkpoints kept per thread and their age limit (src/agents/checkpoint/config.ts). */
@@ -301,6 +311,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     budgets: budgetsFromEnv(e),
     documents: documentsFromEnv(e),
     ingestion: ingestionFromEnv(e),
+    backlog: {
+      maxQueuedSteps: e.TENANT_MAX_QUEUED_STEPS,
+      maxPendingEpisodes: e.TENANT_MAX_PENDING_EPISODES,
+    },
     evolution: evolutionFromEnv(e),
     checkpoints: checkpointRetentionFromEnv(e),
     mcpClient: mcpClientFromEnv(e, e.NODE_ENV === 'production'),

@@ -59,7 +59,7 @@ import { keyView } from './memory/view.js';
 
 export interface ServerDeps {
   config: Pick<Config, 'env' | 'host' | 'port' | 'limits'> & { cursorSecret?: string } & Partial<
-      Pick<Config, 'auditRetentionDays' | 'documents' | 'evolution' | 'checkpoints'>
+      Pick<Config, 'auditRetentionDays' | 'documents' | 'evolution' | 'checkpoints' | 'backlog'>
     >;
   graph: Graph;
   logger: Logger;
@@ -152,6 +152,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     budgets: deps.budgets,
     embedder: deps.embedder,
     documents: config.documents,
+    backlog: config.backlog,
     evolution: config.evolution,
     mcp: deps.mcp,
   });

@@ -30,9 +30,9 @@ describe('chat and the agent’s lock', () => {
         expect(res.errors).toBeUndefined();
         await server.services.chat.idle();
       });
-    // The request: the agent; the message, its read-back, the audit event. The reply: the
-    // conversation, the budgets, the model call's record; the reply, its read-back, the
-    // chat turn's episode.
-    expect(await turn()).toBe(10);
+    // The request: the agent; the episodes waiting (TENANT_MAX_PENDING_EPISODES), the message,
+    // its read-back, the audit event. The reply: the conversation, the budgets, the model
+    // call's record; the reply, its read-back, the chat turn's episode.
+    expect(await turn()).toBe(11);
   });
 });

@@ -16,6 +16,12 @@ describe('loadConfig', () => {
       pageCache: '128m',
     });
     expect(config.dataDir).toBe(path.resolve('.data'));
+    expect(config.backlog).toEqual({ maxQueuedSteps: 10_000, maxPendingEpisodes: 20_000 });
+  });
+
+  it('reads the backlog caps of a tenant', () => {
+    const config = loadConfig({ TENANT_MAX_QUEUED_STEPS: '50', TENANT_MAX_PENDING_EPISODES: '7' });
+    expect(config.backlog).toEqual({ maxQueuedSteps: 50, maxPendingEpisodes: 7 });
   });
 
   it('names the variable, the contract and the value in one line', () => {
@@ -197,6 +203,8 @@ describe('the words of a refusal', () => {
     ['ENGINE_GLOBAL_LIMIT', ['abc', '0', '99999999999999999999'], 'of at least 1'],
     ['EVENT_REPLAY_EVENTS', ['abc', '-1', '1000001'], 'from 0 to 1000000'],
     ['WORKER_NICE', ['abc', '-1', '20', 'Infinity'], 'from 0 to 19'],
+    ['TENANT_MAX_QUEUED_STEPS', ['abc', '0', '1.5', '10000001'], 'from 1 to 10000000'],
+    ['TENANT_MAX_PENDING_EPISODES', ['abc', '0', '10000001'], 'from 1 to 10000000'],
   ])('says %s takes a whole number %s', (name, values, range) => {
     for (const value of values) {
       expect(() => loadConfig({ [name]: value })).toThrow(

@@ -52,11 +52,13 @@ describe('submitTask spreads tasks over the Chiefs of Staff', () => {
     } finally {
       server.graph.onStatement = undefined;
     }
-    // Choose the chief, create (no edges to add, nothing to read again), hand over (assigned,
-    // orchestrated, to be planned: four statements and a re-read before), publish; then the
-    // audit record and the answer's read of the assignment, not counted.
+    // Count the queued steps (TENANT_MAX_QUEUED_STEPS), choose the chief, create (no edges to
+    // add, nothing to read again), hand over (assigned, orchestrated, to be planned: four
+    // statements and a re-read before), publish; then the audit record and the answer's read
+    // of the assignment, not counted.
     const submitting = names.filter((n) => !/^(audit|task-relations)\./.test(n));
     expect(submitting).toEqual([
+      'backlog.repository.queuedSteps',
       'agent.repository.activeChiefOfStaff',
       'task.repository.createTasks',
       'workflow.repository.handToChief',

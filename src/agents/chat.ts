@@ -15,6 +15,7 @@ import type { StepContext } from '../engine/executor.js';
 import { systemPrompt } from './prompts.js';
 import { sendAgentMessage } from './messages.js';
 import { queueChatTurn } from '../memory/ingest/sources.js';
+import { refuseOverPendingEpisodes } from '../services/backlog.js';
 import type { AgentRuntime } from './runtime.js';
 
 /** Messages of a conversation that go into the prompt as they are; older ones are summarised. */
@@ -75,18 +76,20 @@ export async function chat(
     aboutTaskId: null,
   };
   // sendAgentMessage's read-back is the answer: no second read while the agent is locked.
-  const message = await rt.uow.run(
-    async (tx, emit) =>
-      (await sendAgentMessage(tx, emit, {
-        ...base,
-        id: work.stableId(conversationId, 'user', String(Date.now()), text),
-        kind: 'CHAT',
-        content: text,
-        fromAgentId: null,
-        senderUser: input.actor,
-        toAgentIds: [agent.id],
-      }))!,
-  );
+  // The turn becomes an episode once the reply is stored, whatever the count then (its model
+  // call is spent): refused here, before the person's message is, at the cap.
+  const message = await rt.uow.run(async (tx, emit) => {
+    await refuseOverPendingEpisodes(tx, tenantId, rt.backlog, 'This chat turn', 1);
+    return (await sendAgentMessage(tx, emit, {
+      ...base,
+      id: work.stableId(conversationId, 'user', String(Date.now()), text),
+      kind: 'CHAT',
+      content: text,
+      fromAgentId: null,
+      senderUser: input.actor,
+      toAgentIds: [agent.id],
+    }))!;
+  });
   const replyId = work.stableId(message.id, 'reply');
 
   const event = { tenantId, conversationId, agentId: agent.id, replyId };

@@ -4,7 +4,9 @@ import { searchKnowledge } from '../../graph/knowledge.repository.js';
 import { luceneQuery } from '../../graph/fulltext.js';
 import { delegatorsByTaskIds } from '../../graph/task-relations.repository.js';
 import * as tasks from '../../graph/task.repository.js';
-import type { Executor, StepContext } from '../engine/executor.js';
+import { StepError, type Executor, type StepContext } from '../engine/executor.js';
+import { LimitExceededError } from '../domain/errors.js';
+import { refuseOverQueuedSteps } from '../services/backlog.js';
 import { executeStep } from './execute.js';
 import { planTask } from './plan.js';
 import { sendAgentMessage } from './messages.js';
@@ -92,6 +94,27 @@ function runAgent(rt: AgentRuntime): Executor {
   };
 }
 
+/**
+ * Fails the planning step for good (retryTask plans again) when `adding` steps would take the
+ * tenant's queued steps past TENANT_MAX_QUEUED_STEPS: waiting would re-plan, a model call each
+ * time, and a plan written anyway would grow the backlog the cap bounds. Read apart from the
+ * end's transaction, which other steps' ends may share (a refusal there would undo theirs), so
+ * plans ending at once may overshoot the cap by their own steps.
+ */
+async function refuseOverQueue(
+  rt: AgentRuntime,
+  tenantId: string,
+  operation: string,
+  adding: number,
+): Promise<void> {
+  try {
+    await rt.uow.read((tx) => refuseOverQueuedSteps(tx, tenantId, rt.backlog, operation, adding));
+  } catch (err) {
+    if (!(err instanceof LimitExceededError)) throw err;
+    throw new StepError(`LIMIT_EXCEEDED: ${err.message}; then retryTask plans it again`, false);
+  }
+}
+
 async function plan(rt: AgentRuntime, step: StepContext): Promise<string> {
   const { task, agent: chief } = step;
   const tenantId = task.tenantId;
@@ -99,6 +122,8 @@ async function plan(rt: AgentRuntime, step: StepContext): Promise<string> {
   // committed by an earlier attempt (the task was retried since): keep it.
   if (await rt.uow.read((tx) => work.hasPlan(tx, tenantId, task.id)))
     return 'planned (kept the plan written before)';
+  // At the cap already: no planning call is spent on a plan that could not be queued.
+  await refuseOverQueue(rt, tenantId, 'A plan (a step and its synthesis at least)', 2);
   const [operators, knowledge] = await rt.uow.read(
     async (tx) =>
       [
@@ -137,6 +162,12 @@ async function plan(rt: AgentRuntime, step: StepContext): Promise<string> {
     memories.map(memoryLine),
     skill?.block ?? '',
     lessonSection(lessons),
+  );
+  await refuseOverQueue(
+    rt,
+    tenantId,
+    `A plan of ${steps.length} steps and a synthesis`,
+    steps.length + 1,
   );
   const conversationId = work.stableId(task.id, 'plan-conversation');
   // What the planning prompt showed is recorded as used by this run (the lessons too).

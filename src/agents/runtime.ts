@@ -18,6 +18,7 @@ import type { UnitOfWork } from '../services/unit-of-work.js';
 import type { Embedder } from '../memory/embeddings/embedder.js';
 import type { LessonsConfig } from '../evolution/config.js';
 import type { McpToolPool } from '../mcp-client/pool.js';
+import type { BacklogLimits } from '../domain/backlog.js';
 
 /** What the agent chains need: the graph, the model configuration, and call accounting. */
 export interface AgentRuntime {
@@ -34,6 +35,8 @@ export interface AgentRuntime {
   checkpointer?: CheckpointerFactory;
   /** Sessions to outside MCP servers (issue 16); none: agents get no MCP tools. */
   mcp?: McpToolPool;
+  /** A plan's steps and a chat turn count against these; DEFAULT_BACKLOG_LIMITS without. */
+  backlog?: BacklogLimits;
 }
 
 /** The checkpoint saver of one attempt: writes for `runId`, reads the tenant's threads. */
@@ -68,6 +71,7 @@ export function createAgentRuntime(deps: {
   checkpointer?: CheckpointerFactory;
   checkpoints?: CheckpointRetention;
   mcp?: McpToolPool;
+  backlog?: BacklogLimits;
 }): AgentRuntime {
   const configured = describeModel({ purpose: 'execution' }, deps.llm);
   zeroModelErrors(configured.provider, configured.model);

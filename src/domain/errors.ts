@@ -71,8 +71,8 @@ export class ForbiddenError extends AppError {
 }
 
 export class LimitExceededError extends AppError {
-  constructor(limit: string, message: string) {
-    super('LIMIT_EXCEEDED', message, { limit });
+  constructor(limit: string, message: string, details: Record<string, unknown> = {}) {
+    super('LIMIT_EXCEEDED', message, { ...details, limit });
   }
 }
 

@@ -68,7 +68,7 @@ export async function dispatchFromConfig(
 /** A scheduler configured from the environment (the API's, or a worker process's). */
 export function schedulerFromConfig(
   config: Pick<Config, 'engine' | 'llm'> &
-    Partial<Pick<Config, 'budgets' | 'evolution' | 'checkpoints'>>,
+    Partial<Pick<Config, 'budgets' | 'evolution' | 'checkpoints' | 'backlog'>>,
   deps: {
     uow: UnitOfWork;
     logger: Logger;
@@ -106,6 +106,8 @@ export function schedulerFromConfig(
               checkpoints: config.checkpoints,
               // Granted MCP tools, through the process's pooled sessions (issue 16).
               mcp: deps.mcp,
+              // A plan that would queue past TENANT_MAX_QUEUED_STEPS fails its planning step.
+              backlog: config.backlog,
               // Every model call checks the budgets first (BUDGET_*, setBudget).
               observe: budgetGuards({
                 uow: deps.uow,

@@ -21,6 +21,8 @@ import { pageRequest, type PageInput, type Page, type Sort } from '../domain/pag
 import { isId, LIMITS, optionalText, requiredText } from '../domain/validate.js';
 import type { UnitOfWork } from '../services/unit-of-work.js';
 import { publishProgress } from './ingest/ingest.js';
+import { refuseOverPendingEpisodes } from '../services/backlog.js';
+import type { BacklogLimits } from '../domain/backlog.js';
 
 export interface NewDocumentData {
   title: string;
@@ -33,13 +35,16 @@ export interface NewDocumentData {
 /**
  * Creates a (:Document) and one PENDING DOCUMENT_CHUNK episode per chunk, FROM_DOCUMENT it, in
  * one transaction: a document is either wholly queued for ingestion or not there at all.
+ * LIMIT_EXCEEDED when its chunks would take the tenant past TENANT_MAX_PENDING_EPISODES.
  */
 export function createDocument(
   uow: UnitOfWork,
   tenantId: string,
   data: NewDocumentData,
+  backlog?: BacklogLimits,
 ): Promise<MemoryDocument> {
   return uow.run(async (tx) => {
+    await refuseOverPendingEpisodes(tx, tenantId, backlog, 'This document', data.chunks.length);
     const doc = await episodes.createDocument(tx, tenantId, {
       title: data.title,
       mime: data.mime,

@@ -31,6 +31,7 @@ import { DocumentService } from '../memory/documents/document.service.js';
 import { MemoryService } from '../memory/memory.service.js';
 import { MemorySearch } from '../memory/retrieval/search.js';
 import type { DocumentLimits } from '../memory/documents/config.js';
+import type { BacklogLimits } from '../domain/backlog.js';
 import type { Outbox } from '../../subscriptions/outbox.js';
 import { McpToolPool } from '../mcp-client/pool.js';
 import { DEFAULT_MCP_CLIENT } from '../mcp-client/config.js';
@@ -49,6 +50,8 @@ export function createServices(
     embedder?: Embedder;
     /** Document size and chunk limits; DEFAULT_DOCUMENT_LIMITS when unset. */
     documents?: DocumentLimits;
+    /** What one tenant may have waiting (TENANT_MAX_*); DEFAULT_BACKLOG_LIMITS when unset. */
+    backlog?: BacklogLimits;
     /** The learning loop's settings (the canary share of proposed versions); defaults when unset. */
     evolution?: Pick<EvolutionConfig, 'canary'>;
     /** Writes events in their transactions (a shared bus); none when unset. */
@@ -67,6 +70,8 @@ export function createServices(
     logger,
     // Chat spends too: its calls count against the tenant's and the agent's budgets.
     observe: budgetGuards({ uow, defaults: budgets.defaults, logger }),
+    // A chat turn is an episode: people's turns count against TENANT_MAX_PENDING_EPISODES.
+    backlog: options.backlog,
   });
   const agents = new AgentService(uow);
   const mcp = options.mcp ?? new McpToolPool(DEFAULT_MCP_CLIENT, logger);
@@ -74,13 +79,13 @@ export function createServices(
     uow,
     agents,
     tasks: new TaskService(uow),
-    messages: new MessageService(uow),
+    messages: new MessageService(uow, options.backlog),
     knowledge: new KnowledgeService(uow),
     search: new SearchService(uow),
-    organisation: new OrganisationService(uow),
+    organisation: new OrganisationService(uow, options.backlog),
     auth: new AuthService(uow),
     audit: new AuditService(uow),
-    workflows: new WorkflowService(uow),
+    workflows: new WorkflowService(uow, options.backlog),
     /** forkRun: what-if attempts from a run's checkpoint (issue 13). */
     forks: new ForkService(uow),
     /** Tool policies and decisions on held tool calls (issue 13). */
@@ -96,7 +101,7 @@ export function createServices(
     embedder,
     /** searchMemory: BM25, vectors and graph distance, fused (src/memory/retrieval). */
     memorySearch: new MemorySearch({ uow, embedder, logger }),
-    documents: new DocumentService(uow, options.documents),
+    documents: new DocumentService(uow, options.documents, options.backlog),
     /** People's ratings of tasks and runs (issue 12). */
     evaluations: new EvaluationService(uow),
     /** Agent versions: history, proposals, promotion and rollback (issue 12). */

@@ -20,6 +20,8 @@ import {
 } from '../domain/validate.js';
 import type { UnitOfWork } from './unit-of-work.js';
 import { queueMessages } from '../memory/ingest/sources.js';
+import { refuseOverPendingEpisodes } from './backlog.js';
+import type { BacklogLimits } from '../domain/backlog.js';
 
 export interface SendMessageData {
   content: string;
@@ -37,12 +39,16 @@ export interface SendMessageData {
 
 /** Messaging between users and agents; every method that writes is one transaction. */
 export class MessageService {
-  constructor(private readonly uow: UnitOfWork) {}
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly backlog?: BacklogLimits,
+  ) {}
 
   /**
    * Sends up to 100 messages in one transaction, all or nothing, in the order given. Each is
    * numbered in its conversation (`seq`) and announced on messageSent after the commit.
-   * Throws BAD_USER_INPUT for invalid input and NOT_FOUND naming an unknown id.
+   * Throws BAD_USER_INPUT for invalid input, NOT_FOUND naming an unknown id, and LIMIT_EXCEEDED
+   * when their episodes would take the tenant past TENANT_MAX_PENDING_EPISODES.
    */
   async sendMany(tenantId: string, actor: string, inputs: SendMessageData[]): Promise<Message[]> {
     listOfAtMost('inputs', inputs, LIMITS.batch);
@@ -52,6 +58,8 @@ export class MessageService {
     );
 
     return this.uow.run(async (tx, emit) => {
+      const operation = drafts.length > 1 ? 'These messages' : 'This message';
+      await refuseOverPendingEpisodes(tx, tenantId, this.backlog, operation, drafts.length);
       await assertAllExist(tx, tenantId, drafts);
       await repo.createConversations(
         tx,

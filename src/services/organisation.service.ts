@@ -23,6 +23,8 @@ import { edgesToCheck, refuseGraphCycles } from './import-cycles.js';
 import { refuseSelfWaitingAmong } from './workflow-guard.js';
 import { namesUnique, NameTakenError, refuseSameNames, takenNameConflict } from './import-names.js';
 import { lockTaskEdges } from '../../graph/task-cycles.repository.js';
+import { refuseOverQueuedSteps } from './backlog.js';
+import type { BacklogLimits } from '../domain/backlog.js';
 
 export interface ImportResult {
   nodesCreated: number;
@@ -42,7 +44,10 @@ export class OrganisationService {
   /** Tenants with an export, import or deletion running in this process. */
   private readonly busy = new Set<string>();
 
-  constructor(private readonly uow: UnitOfWork) {}
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly backlog?: BacklogLimits,
+  ) {}
 
   /**
    * Runs one whole-organisation operation of a tenant at a time, else LIMIT_EXCEEDED: each reads
@@ -104,6 +109,8 @@ export class OrganisationService {
    *   relationship names an id that is neither in the document nor a node of this organisation.
    * - CONFLICT: an Agent or Capability name that another of the organisation or of the document
    *   has (import-names.ts), naming the document's node and the name.
+   * - LIMIT_EXCEEDED: its orchestrated PENDING or READY tasks would take the tenant's queued
+   *   steps past TENANT_MAX_QUEUED_STEPS (one merged onto a queued task counts again).
    * With `merge`, relationships are MERGEd on (type, from, to) and get the document's properties.
    * A step AWAITING_INPUT with no PENDING tool-call request comes back READY (the export leaves
    * held calls out): it runs its attempt again instead of waiting for good.
@@ -125,6 +132,7 @@ export class OrganisationService {
         doc.relationships.forEach((r, i) =>
           checkRelationshipRule(i, r, labelOf.get(r.from)!, labelOf.get(r.to)!),
         );
+        await refuseOverQueuedSteps(tx, tenantId, this.backlog, 'importOrganisation', queued(doc));
         const cyclesToCheck = edgesToCheck(parsed, doc, existing);
         // Before the writes lock any task, as everyone who takes this lock takes it.
         if (cyclesToCheck.length > 0) await lockTaskEdges(tx, tenantId);
@@ -318,6 +326,16 @@ export class OrganisationService {
     // As startWorkflow and addTaskDependency: no step the engine runs may wait for itself.
     await refuseSelfWaitingAmong(tx, tenantId, 'importOrganisation', [...ids], documentIdOf);
   }
+}
+
+/** The document's tasks the engine would have waiting: orchestrated, PENDING or READY. */
+function queued(doc: OrganisationDocument): number {
+  return doc.nodes.filter(
+    (n) =>
+      n.label === 'Task' &&
+      n.properties.orchestrated === true &&
+      ['PENDING', 'READY'].includes(String(n.properties.status)),
+  ).length;
 }
 
 function groupBy<T, K>(items: readonly T[], key: (item: T) => K): Map<K, T[]> {

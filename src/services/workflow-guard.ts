@@ -135,11 +135,15 @@ const STARTABLE: readonly TaskStatus[] = [TaskStatus.PENDING, TaskStatus.AWAITIN
 /**
  * Refuses starting a workflow that the engine could not run: a step set READY, IN_PROGRESS or
  * AWAITING_INPUT by hand before (it would run before its dependencies ended, or wait for good
- * with no lease), or a step that waits for itself (refuseSelfWaiting).
+ * with no lease), or a step that waits for itself (refuseSelfWaiting). Returns the outline read.
  */
-export async function refuseUnstartable(tx: Tx, tenantId: string, rootId: string): Promise<void> {
+export async function refuseUnstartable(
+  tx: Tx,
+  tenantId: string,
+  rootId: string,
+): Promise<WorkflowOutline | null> {
   const outline = await workflowOutline(tx, tenantId, rootId);
-  if (!outline) return;
+  if (!outline) return null;
   const step = outline.tasks.find(
     (t) => t.id !== rootId && !isFinished(t.status) && !STARTABLE.includes(t.status),
   );
@@ -150,6 +154,7 @@ export async function refuseUnstartable(tx: Tx, tenantId: string, rootId: string
     );
   }
   await refuseSelfWaitingIn(tx, tenantId, outline, 'startWorkflow');
+  return outline;
 }
 
 async function refuseSelfWaitingIn(

@@ -28,6 +28,8 @@ import { setWorkflowFamily } from '../../graph/family.repository.js';
 import { publishTasks } from './task-events.js';
 import type { UnitOfWork } from './unit-of-work.js';
 import { refuseUnstartable } from './workflow-guard.js';
+import { refuseOverQueuedSteps } from './backlog.js';
+import type { BacklogLimits } from '../domain/backlog.js';
 
 export interface SubmitTaskData {
   title: string;
@@ -42,18 +44,22 @@ export interface SubmitTaskData {
 
 /** What people do to workflows: submit or start them, approve or reject steps, look at them. */
 export class WorkflowService {
-  constructor(private readonly uow: UnitOfWork) {}
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly backlog?: BacklogLimits,
+  ) {}
 
   /**
    * Hands a task to a Chief of Staff: it is created orchestrated and assigned to the Chief of
    * Staff (the one named, or the active one with the fewest unfinished tasks), whose first run
-   * plans it.
+   * plans it. LIMIT_EXCEEDED when the tenant has TENANT_MAX_QUEUED_STEPS steps queued.
    */
   submit(tenantId: string, actor: string, input: SubmitTaskData): Promise<Task> {
     const title = requiredName('title', input.title, LIMITS.title);
     const description = optionalText('description', input.description, LIMITS.description) ?? null;
     const family = givenFamily(input.family);
     return this.uow.run(async (tx, emit) => {
+      await refuseOverQueuedSteps(tx, tenantId, this.backlog, 'submitTask', 1);
       const found = await agents.activeChiefOfStaff(tx, tenantId, input.chiefOfStaffId ?? null);
       if (!found) {
         if (input.chiefOfStaffId != null)
@@ -102,7 +108,8 @@ export class WorkflowService {
 
   /**
    * Hands a PENDING task and everything below it to the orchestration engine; a `family` given
-   * here becomes the family of the task and of every task below it.
+   * here becomes the family of the task and of every task below it. LIMIT_EXCEEDED when its
+   * PENDING tasks would take the tenant's queued steps past TENANT_MAX_QUEUED_STEPS.
    */
   start(tenantId: string, rootId: string, familyInput?: string | null): Promise<Task> {
     const family = givenFamily(familyInput);
@@ -129,7 +136,10 @@ export class WorkflowService {
           { orchestratedAt: root.orchestratedAt ?? null },
         );
       }
-      await refuseUnstartable(tx, tenantId, rootId);
+      const outline = await refuseUnstartable(tx, tenantId, rootId);
+      // The tasks that join the queue: the root and its steps waiting to run (not ended ones).
+      const queued = outline?.tasks.filter((t) => t.status === TaskStatus.PENDING).length ?? 1;
+      await refuseOverQueuedSteps(tx, tenantId, this.backlog, 'startWorkflow', queued);
       await markOrchestrated(tx, tenantId, rootId, currentTraceparent());
       if (family) await setWorkflowFamily(tx, tenantId, rootId, family);
       const [started] = await tasks.tasksByIds(tx, tenantId, [rootId]);

@@ -6,6 +6,7 @@ import { agentExecutor } from '../../src/agents/executor.js';
 import { createAgentRuntime } from '../../src/agents/runtime.js';
 import { loadConfig } from '../../src/config.js';
 import type { TestServer } from './server.js';
+import type { BacklogLimits } from '../../src/domain/backlog.js';
 
 /** A scheduler in this test process against the test server's graph, stopped by the caller. */
 export function startScheduler(
@@ -35,12 +36,15 @@ export function startScheduler(
 export function startOfflineAgents(
   server: TestServer,
   options: Partial<SchedulerOptions> = {},
+  /** The caps a plan is held to (TENANT_MAX_QUEUED_STEPS); the defaults when unset. */
+  backlog?: BacklogLimits,
 ): Scheduler {
   const runtime = createAgentRuntime({
     uow: server.services.uow,
     llm: loadConfig({}).llm,
     logger: server.logger,
     pubsub: server.pubsub,
+    backlog,
   });
   return startScheduler(server, agentExecutor(runtime), options);
 }

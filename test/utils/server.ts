@@ -13,6 +13,7 @@ import { DEFAULT_LIMITS, type LimitsConfig } from '../../src/limits/index.js';
 import type { LlmConfig } from '../../src/llm/config.js';
 import { DEFAULT_DOCUMENT_LIMITS, type DocumentLimits } from '../../src/memory/documents/config.js';
 import type { McpToolPool } from '../../src/mcp-client/pool.js';
+import { DEFAULT_BACKLOG_LIMITS, type BacklogLimits } from '../../src/domain/backlog.js';
 import type { MetricsConfig } from '../../src/metrics/config.js';
 import type { CompiledExecutionOptions } from '../../src/compiled-execution.js';
 
@@ -60,6 +61,8 @@ export async function startTestServer(
     compiledExecution?: CompiledExecutionOptions;
     /** The server's logger (a test reading its lines: captureLogger); silent when unset. */
     logger?: Logger;
+    /** A tenant's backlog caps (TENANT_MAX_*) over the defaults. */
+    backlog?: Partial<BacklogLimits>;
   } = {},
 ): Promise<TestServer> {
   const logger = options.logger ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
@@ -79,6 +82,7 @@ export async function startTestServer(
         ...limits,
       },
       documents: { ...DEFAULT_DOCUMENT_LIMITS, ...documents },
+      backlog: { ...DEFAULT_BACKLOG_LIMITS, ...options.backlog },
     },
     graph,
     logger,

@@ -9,6 +9,7 @@ import {
 import { createDocument, documentById } from '../memory.service.js';
 import { chunkText } from './chunk.js';
 import { DEFAULT_DOCUMENT_LIMITS, type DocumentLimits } from './config.js';
+import type { BacklogLimits } from '../../domain/backlog.js';
 import { TooLargeError } from './errors.js';
 import { documentText, documentType } from './parse.js';
 
@@ -31,11 +32,13 @@ export class DocumentService {
   constructor(
     private readonly uow: UnitOfWork,
     readonly limits: DocumentLimits = DEFAULT_DOCUMENT_LIMITS,
+    private readonly backlog?: BacklogLimits,
   ) {}
 
   /**
    * Throws TooLargeError (over DOCUMENT_MAX_BYTES), UnsupportedTypeError, BadInputError
-   * (empty, unreadable, bad title) or LimitExceededError (over DOCUMENT_MAX_CHUNKS).
+   * (empty, unreadable, bad title) or LimitExceededError (over DOCUMENT_MAX_CHUNKS, or its
+   * chunks past the tenant's TENANT_MAX_PENDING_EPISODES).
    */
   async ingest(tenantId: string, upload: DocumentUpload): Promise<MemoryDocument> {
     const title = checkTitle(upload.title);
@@ -51,13 +54,18 @@ export class DocumentService {
         `A document may make at most ${this.limits.maxChunks} chunks of about ${this.limits.chunkChars} characters (DOCUMENT_MAX_CHUNKS), but this one makes ${chunks.length}: split it`,
       );
     }
-    return createDocument(this.uow, tenantId, {
-      title,
-      mime: type,
-      bytes: upload.data.length,
-      chunks,
-      actorAgentId: null,
-    });
+    return createDocument(
+      this.uow,
+      tenantId,
+      {
+        title,
+        mime: type,
+        bytes: upload.data.length,
+        chunks,
+        actorAgentId: null,
+      },
+      this.backlog,
+    );
   }
 
   /** The tenant's document, or null (another tenant's id is simply absent). */

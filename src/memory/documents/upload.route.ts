@@ -48,7 +48,8 @@ const STATUS: Record<string, number> = {
  * an optional `title` (else the file name). Authenticated and rate-limited like /graphql, with
  * the OPERATOR role as for every write, and audited as `uploadDocument`. The key is checked
  * before the body is read. Answers 201 `{ document }`, or `{ errors: [{ message, extensions:
- * { code } }] }` with 400, 401, 403, 405, 408, 413, 415, 429 or 503.
+ * { code } }] }` with 400, 401, 403, 405, 408, 413, 415, 429 (also LIMIT_EXCEEDED for a
+ * tenant at TENANT_MAX_PENDING_EPISODES) or 503.
  */
 export function documentUploadRoute(opts: UploadRouteOptions) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -181,7 +182,9 @@ function refuse(req: IncomingMessage, res: ServerResponse, err: unknown, ctx?: A
       if (typeof retry === 'number')
         res.setHeader('retry-after', String(Math.max(1, Math.ceil(retry))));
     }
-    return send(res, STATUS[err.code] ?? 500, errorBody(err.message, err.code, err.details));
+    // A full backlog is no fault of the file: the same upload is taken once ingestion catches up.
+    const status = err.details.limit === 'TENANT_MAX_PENDING_EPISODES' ? 429 : STATUS[err.code];
+    return send(res, status ?? 500, errorBody(err.message, err.code, err.details));
   }
   ctx?.logger.error({ err }, 'document upload failed');
   send(res, 500, errorBody('Internal server error', 'INTERNAL_SERVER_ERROR'));
