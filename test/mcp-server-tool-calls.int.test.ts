@@ -87,6 +87,33 @@ describe('held tool calls, decided over MCP', { timeout: 3 * WORKFLOW_MS }, () =
             });
             expect(unfit.isError).toBe(true);
             expect(text(unfit)).toMatch(/^BAD_USER_INPUT: args /);
+            // Empty args are unfit args, not an APPROVE that GraphQL refuses for its args.
+            const empty = await call(admin, 'approve', {
+              taskId: step.id,
+              what: 'TOOL_CALL',
+              callId: held.callId,
+              args: '',
+            });
+            expect(text(empty)).toMatch(/^BAD_USER_INPUT: args must be a JSON object/);
+            // A callId without what: TOOL_CALL says so, not that the step is not a STEP's.
+            for (const name of ['approve', 'reject']) {
+              const stepWise = await call(admin, name, {
+                taskId: step.id,
+                callId: held.callId,
+                reason: 'no',
+              });
+              expect(text(stepWise)).toMatch(/^BAD_USER_INPUT: callId .*what: TOOL_CALL/);
+            }
+            // reject's reason is required here: a blank one is not told to be left out.
+            const blank = await call(admin, 'reject', {
+              taskId: step.id,
+              what: 'TOOL_CALL',
+              callId: held.callId,
+              reason: '  ',
+            });
+            expect(blank.isError).toBe(true);
+            expect(text(blank)).toMatch(/reason/);
+            expect(text(blank)).not.toMatch(/leave reason out/);
           }
           const res = approve
             ? await call(admin, 'approve', {
@@ -150,14 +177,24 @@ describe('held tool calls, decided over MCP', { timeout: 3 * WORKFLOW_MS }, () =
       );
     }
 
-    // A call that waits no more, or never did, is NOT_FOUND, saying where to look.
-    const again = await call(admin, 'approve', {
+    // A decided call is CONFLICT naming the decision that stands, as in GraphQL.
+    for (const name of ['approve', 'reject']) {
+      const again = await call(admin, name, {
+        taskId: decided[0]!.step,
+        what: 'TOOL_CALL',
+        callId: decided[0]!.callId,
+        reason: 'twice',
+      });
+      expect(again.isError).toBe(true);
+      expect(text(again)).toMatch(/^CONFLICT: .*already decided: APPROVED by /);
+    }
+    // One the step never held is NOT_FOUND, saying where to look.
+    const never = await call(admin, 'approve', {
       taskId: decided[0]!.step,
       what: 'TOOL_CALL',
-      callId: decided[0]!.callId,
+      callId: 'call_never_made',
     });
-    expect(again.isError).toBe(true);
-    expect(text(again)).toMatch(/^NOT_FOUND: .*heldToolCalls/);
+    expect(text(never)).toMatch(/^NOT_FOUND: .*heldToolCalls/);
     const noCall = await call(admin, 'reject', {
       taskId: decided[0]!.step,
       what: 'TOOL_CALL',

@@ -21,19 +21,36 @@ const CALL_ID = z
  * approvePlan/rejectPlan and resolveToolCall decide it, with the same roles and checks.
  */
 export function registerApprovalTools(tool: DefineTool, ctx: ToolContext): void {
-  /** The run that holds the step's PENDING call `callId`, or NOT_FOUND saying what to do. */
+  /**
+   * The run of the step's call `callId` (its PENDING request first), or NOT_FOUND saying what
+   * to do. A decided one is returned too, so resolveToolCall answers CONFLICT naming the
+   * decision that stands, as GraphQL does.
+   */
   async function heldCall(taskId: string, callId: string | undefined): Promise<string> {
     if (!callId) throw new OperationError('BAD_USER_INPUT', 'what: TOOL_CALL needs callId');
     const { task } = await ctx.run<{
       task: { toolCallRequests: { runId: string; callId: string; status: string }[] } | null;
     }>(DOCUMENTS.heldToolCalls, { id: taskId });
-    const held = task?.toolCallRequests.find((r) => r.callId === callId && r.status === 'PENDING');
+    const made = task?.toolCallRequests.filter((r) => r.callId === callId) ?? [];
+    const held = made.find((r) => r.status === 'PENDING') ?? made[0];
     if (!held)
       throw new OperationError(
         'NOT_FOUND',
-        `step "${taskId}" holds no tool call "${callId}" waiting for a person; task_status lists its heldToolCalls`,
+        `step "${taskId}" holds no tool call "${callId}"; task_status lists its heldToolCalls`,
       );
     return held.runId;
+  }
+
+  /** callId and args decide a held call: with a step or plan they are a forgotten `what`. */
+  function onlyForCalls(what: string | undefined, given: { callId?: string; args?: string }) {
+    const stray = (['callId', 'args'] as const).filter((k) => given[k] !== undefined);
+    if (what === 'TOOL_CALL' || stray.length === 0) return;
+    const names = stray.join(' and ');
+    throw new OperationError(
+      'BAD_USER_INPUT',
+      `${names} go with what: TOOL_CALL, but what is ${what ?? 'STEP (the default)'}: ` +
+        `add what: TOOL_CALL to decide a held call, or leave ${names} out`,
+    );
   }
 
   async function decideCall(
@@ -87,12 +104,14 @@ export function registerApprovalTools(tool: DefineTool, ctx: ToolContext): void 
       readOnly: false,
     },
     async ({ taskId, what, callId, args, comment: typed }) => {
+      onlyForCalls(what, { callId, args });
       const comment = typed?.trim() || null;
       if (what === 'TOOL_CALL') {
         const decided = await decideCall(
           taskId,
           callId,
-          args ? 'EDIT' : 'APPROVE',
+          // Empty args are args GraphQL refuses as such, not an APPROVE refused for having them.
+          args !== undefined ? 'EDIT' : 'APPROVE',
           args ?? null,
           comment,
         );
@@ -126,13 +145,15 @@ export function registerApprovalTools(tool: DefineTool, ctx: ToolContext): void 
         what: WHAT,
         callId: CALL_ID,
         // Required here, though optional in GraphQL for STEP and TOOL_CALL: a reason helps.
-        reason: z.string().min(1).max(LIMITS.reason),
+        // Trimmed first, so a blank one is refused as missing, not told to be left out.
+        reason: z.string().trim().min(1).max(LIMITS.reason),
       },
       output: decision,
       readOnly: false,
       destructive: true,
     },
     async ({ taskId, what, callId, reason }) => {
+      onlyForCalls(what, { callId });
       if (what === 'TOOL_CALL') {
         return { value: await decideCall(taskId, callId, 'REJECT', null, reason), ids: [taskId] };
       }
