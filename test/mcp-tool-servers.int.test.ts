@@ -3,6 +3,7 @@ import { McpToolPool } from '../src/mcp-client/pool.js';
 import { type McpHttpFixture } from './utils/mcp-fixture-server.js';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { startEndlessListing } from './utils/mcp-paging-server.js';
 import { startTestServer, type TestServer } from './utils/server.js';
 import {
   TOKEN,
@@ -200,6 +201,32 @@ describe('MCP tool servers', () => {
       await quick.stop();
       silent.closeAllConnections();
       await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
+  it('stops asking a server whose tool pages never end once the request gives up on it', async () => {
+    const endless = await startEndlessListing();
+    const quick = await startTestServer(
+      undefined,
+      { requestTimeoutMs: 2_000 },
+      undefined,
+      {},
+      { mcp: pool },
+    );
+    try {
+      const res = await mcpGql<{ addToolServer: { lastError: string; tools: unknown[] } }>(
+        quick,
+        ADD,
+        { input: { name: 'endless', transport: 'HTTP', url: endless.url } },
+      );
+      expect(res.data!.addToolServer.lastError).toMatch(/could not list the tools: /);
+      expect(res.data!.addToolServer.tools).toEqual([]);
+      const pages = endless.pages();
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect(endless.pages() - pages).toBeLessThanOrEqual(1); // one in flight at most
+    } finally {
+      await quick.stop();
+      await endless.close();
     }
   });
 });

@@ -170,15 +170,29 @@ export class McpToolPool {
     }
   }
 
-  /** Lists the server's tools on a session of its own (adding or refreshing a server). */
-  async list(server: ToolServer): Promise<McpToolInfo[]> {
+  /**
+   * Lists the server's tools on a session of its own (adding or refreshing a server). All its
+   * pages together get connectTimeoutMs, and `signal` (the caller gave up) ends it too: a
+   * server whose cursor never ends would otherwise be asked for pages forever.
+   */
+  async list(server: ToolServer, signal?: AbortSignal): Promise<McpToolInfo[]> {
+    const ms = this.cfg.connectTimeoutMs;
+    const deadline = new AbortController();
+    const timer = setTimeout(
+      () =>
+        deadline.abort(new Error(`listing the tools took over ${ms} ms (MCP_CONNECT_TIMEOUT_MS)`)),
+      ms,
+    );
+    const stop = signal ? AbortSignal.any([signal, deadline.signal]) : deadline.signal;
     const client = await this.connect(server, () => {});
     try {
       const tools: McpToolInfo[] = [];
       let cursor: string | undefined;
       do {
+        stop.throwIfAborted();
         const page = await client.listTools(cursor ? { cursor } : {}, {
-          timeout: this.cfg.connectTimeoutMs,
+          timeout: ms,
+          signal: stop,
         });
         for (const t of page.tools)
           tools.push({
@@ -191,6 +205,7 @@ export class McpToolPool {
       } while (cursor);
       return tools;
     } finally {
+      clearTimeout(timer);
       await client.close().catch(() => {});
     }
   }

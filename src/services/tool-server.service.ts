@@ -25,25 +25,31 @@ const MAX_TIMEOUT_MS = 600_000;
 /** What a request keeps, of the time it has left, to write what listing tools found. */
 const LISTING_MARGIN_MS = 500;
 
-/** `listing`, or a refusal once the running request has only LISTING_MARGIN_MS left. */
-function withinRequest<T>(listing: Promise<T>): Promise<T> {
+/**
+ * `listing`, or a refusal once the running request has only LISTING_MARGIN_MS left; the
+ * listing is then told to stop (its signal), so nothing goes on asking the server.
+ */
+function withinRequest<T>(listing: (signal?: AbortSignal) => Promise<T>): Promise<T> {
   const left = requestTimeLeft();
-  if (left === null) return listing;
-  listing.catch(() => {}); // given up on below: its own failure is nobody's
+  if (left === null) return listing();
   const ms = Math.max(0, Math.floor(left - LISTING_MARGIN_MS));
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new Error(
-            `no answer within the ${ms} ms this request had left; refreshToolServer tries again`,
-          ),
+  const late = new AbortController();
+  const timer = setTimeout(
+    () =>
+      late.abort(
+        new Error(
+          `no answer within the ${ms} ms this request had left; refreshToolServer tries again`,
         ),
-      ms,
-    );
-  });
-  return Promise.race([listing, late]).finally(() => clearTimeout(timer));
+      ),
+    ms,
+  );
+  const running = listing(late.signal);
+  running.catch(() => {}); // given up on below: its own failure is nobody's
+  // Answered at once, though the listing may notice only once connected.
+  const given = new Promise<never>((_, reject) =>
+    late.signal.addEventListener('abort', () => reject(late.signal.reason as Error)),
+  );
+  return Promise.race([running, given]).finally(() => clearTimeout(timer));
 }
 
 /**
@@ -143,7 +149,7 @@ export class ToolServerService {
   async refresh(tenantId: string, id: string): Promise<ToolServer> {
     const server = await this.get(tenantId, id);
     if (!server) throw new NotFoundError('ToolServer', id);
-    const listed = await withinRequest(this.pool.list(server)).then(
+    const listed = await withinRequest((signal) => this.pool.list(server, signal)).then(
       (tools) => ({ tools }),
       (err: unknown) => ({
         error:

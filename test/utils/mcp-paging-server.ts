@@ -1,0 +1,57 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+
+export interface PagingServer {
+  url: string;
+  /** tools/list requests answered so far. */
+  pages(): number;
+  close(): Promise<void>;
+}
+
+/**
+ * A stateless MCP server on loopback whose tools/list never ends: every page lists one tool
+ * and gives a next cursor (a broken or hostile server).
+ */
+export async function startEndlessListing(): Promise<PagingServer> {
+  let pages = 0;
+  const http = createServer(async (req, res) => {
+    if (req.method !== 'POST') return void res.writeHead(405).end();
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const server = new Server(
+      { name: 'endless', version: '1.0.0' },
+      { capabilities: { tools: {} } },
+    );
+    server.setRequestHandler(ListToolsRequestSchema, () => {
+      pages += 1;
+      return {
+        tools: [{ name: `t${pages}`, inputSchema: { type: 'object' } }],
+        nextCursor: 'more',
+      };
+    });
+    const transport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: undefined,
+      enableJsonResponse: true,
+    });
+    res.on('close', () => {
+      void transport.close();
+      void server.close();
+    });
+    await server.connect(transport);
+    await transport.handleRequest(req, res, JSON.parse(Buffer.concat(chunks).toString('utf8')));
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const { port } = http.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/mcp`,
+    pages: () => pages,
+    close: () =>
+      new Promise<void>((resolve) => {
+        http.closeAllConnections();
+        http.close(() => resolve());
+      }),
+  };
+}
