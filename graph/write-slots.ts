@@ -1,24 +1,21 @@
 /**
- * How many write transactions of this process hold a pooled connection at once. The pool is
- * shared by reads and writes, and the driver hands out connections first come, first served:
- * a burst of mutations (200 submitTask at once) or a busy engine took every connection, and a
- * simple query waited behind all of them (bench:agents: p99 199 ms, 3.5 s with the engine in
- * the API's process). Writes past the slots wait here, in order, so some connections always
- * remain for reads.
+ * Slots taken in order: at most `size` holders at once, the others wait their turn (FIFO).
  *
- * Contract: slots are granted in the order they were asked for, urgent ones (heartbeats: a
- * lease that lapses behind a queue of step writes loses its step) before all others; a wait
- * longer than `waitMs` fails with the same "busy" error as the driver's own acquisition timeout
- * (Graph retries it until the request's deadline, then answers 503); a slot is released
- * exactly once.
+ * Contract: slots are granted in the order they were asked for, urgent ones before all
+ * others; a wait longer than `waitMs` fails with `timedOut(waitMs)`; a slot is released
+ * exactly once. Used for write transactions (WriteSlots) and a tenant's requests in flight
+ * (src/limits/tenant-slots.ts).
  */
-export class WriteSlots {
+export class Slots {
   private used = 0;
   /** Urgent waiters first (the first `urgentWaiting`), then the others, each in order. */
   private readonly waiting: (() => void)[] = [];
   private urgentWaiting = 0;
 
-  constructor(readonly size: number) {}
+  constructor(
+    readonly size: number,
+    private readonly timedOut: (waitMs: number) => Error,
+  ) {}
 
   /** Resolves with the slot's release once one is free; rejects after `waitMs`. */
   acquire(waitMs: number, { urgent = false } = {}): Promise<() => void> {
@@ -36,21 +33,19 @@ export class WriteSlots {
         if (at < 0) return; // granted meanwhile
         this.waiting.splice(at, 1);
         if (at < this.urgentWaiting) this.urgentWaiting--;
-        const message = `Connection acquisition timed out in ${waitMs} ms: all ${this.size} write slots of this process are in use`;
-        // The driver's code for errors of its own, so it is translated like the driver's.
-        reject(Object.assign(new Error(message), { code: 'N/A' }));
+        reject(this.timedOut(waitMs));
       }, waitMs);
       if (urgent) this.waiting.splice(this.urgentWaiting++, 0, grant);
       else this.waiting.push(grant);
     });
   }
 
-  /** Write transactions holding a slot now. */
+  /** Holders of a slot now. */
   get inUse(): number {
     return this.used;
   }
 
-  /** Write transactions waiting for a slot (the metrics' gauge). */
+  /** Waiting for a slot (for write slots: the metrics' gauge). */
   get queued(): number {
     return this.waiting.length;
   }
@@ -66,6 +61,27 @@ export class WriteSlots {
       if (next) next();
       else this.used--;
     };
+  }
+}
+
+/**
+ * How many write transactions of this process hold a pooled connection at once. The pool is
+ * shared by reads and writes, and the driver hands out connections first come, first served:
+ * a burst of mutations (200 submitTask at once) or a busy engine took every connection, and a
+ * simple query waited behind all of them (bench:agents: p99 199 ms, 3.5 s with the engine in
+ * the API's process). Writes past the slots wait here, in order, so some connections always
+ * remain for reads. Urgent ones (heartbeats: a lease that lapses behind a queue of step writes
+ * loses its step) go first; a wait past `waitMs` fails with the same "busy" error as the
+ * driver's own acquisition timeout (Graph retries it until the request's deadline, then
+ * answers 503).
+ */
+export class WriteSlots extends Slots {
+  constructor(size: number) {
+    super(size, (waitMs) => {
+      const message = `Connection acquisition timed out in ${waitMs} ms: all ${size} write slots of this process are in use`;
+      // The driver's code for errors of its own, so it is translated like the driver's.
+      return Object.assign(new Error(message), { code: 'N/A' });
+    });
   }
 }
 
