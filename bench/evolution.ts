@@ -56,7 +56,11 @@ async function main(): Promise<void> {
       host: '127.0.0.1',
       port: 0,
       // The bench sends a few thousand requests a minute through one key.
-      limits: { ...config.limits, rateLimitPerMinute: 1_000_000 },
+      limits: {
+        ...config.limits,
+        rateLimitPerMinute: 1_000_000,
+        tenantRateLimitPerMinute: 1_000_000,
+      },
     },
     graph,
     logger,

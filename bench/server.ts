@@ -34,7 +34,12 @@ export function startBenchServer(
       env: 'development',
       host: '127.0.0.1',
       port: 0,
-      limits: { ...DEFAULT_LIMITS, rateLimitPerMinute: 1_000_000_000, ...limits },
+      limits: {
+        ...DEFAULT_LIMITS,
+        rateLimitPerMinute: 1_000_000_000,
+        tenantRateLimitPerMinute: 1_000_000_000,
+        ...limits,
+      },
     },
     graph,
     logger: createLogger('silent'),

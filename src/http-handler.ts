@@ -16,8 +16,15 @@ export interface HttpHandlerOptions {
   apollo: ApolloServer<AppContext>;
   graph: Graph;
   logger: Logger;
-  /** The context for a request; `query` is its document text, when it has one. */
-  context: (req: IncomingMessage, query: unknown) => Promise<AppContext>;
+  /**
+   * The context for a request; `query` is its document text, when it has one. What it hands
+   * `onHold` (its tenant's slot) is released when the request's work ends.
+   */
+  context: (
+    req: IncomingMessage,
+    query: unknown,
+    onHold?: (release: () => void) => void,
+  ) => Promise<AppContext>;
   /** Request bodies over this are refused with 413 before parsing. */
   maxBodyBytes: number;
   /**
@@ -142,22 +149,25 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: HttpHandl
     return sendJson(res, 400, limitBody(err));
   }
 
+  const held: (() => void)[] = [];
+  const work = opts.graph.withDeadline(opts.requestTimeoutMs, () =>
+    opts.apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: {
+        method: req.method ?? 'GET',
+        headers,
+        search: url.search,
+        body: parsed,
+      },
+      context: () => opts.context(req, query, (release) => held.push(release)),
+    }),
+  );
+  // The tenant's slot is held while the work runs, even past a timeout's answer.
+  const release = () => held.splice(0).forEach((r) => r());
+  work.then(release, release);
   let response: HTTPGraphQLResponse;
   try {
-    response = await withTimeout(
-      opts.graph.withDeadline(opts.requestTimeoutMs, () =>
-        opts.apollo.executeHTTPGraphQLRequest({
-          httpGraphQLRequest: {
-            method: req.method ?? 'GET',
-            headers,
-            search: url.search,
-            body: parsed,
-          },
-          context: () => opts.context(req, query),
-        }),
-      ),
-      opts.requestTimeoutMs,
-      () => requestTimeoutError(opts.requestTimeoutMs),
+    response = await withTimeout(work, opts.requestTimeoutMs, () =>
+      requestTimeoutError(opts.requestTimeoutMs),
     );
   } catch (err) {
     if (!(err instanceof LimitError)) throw err;

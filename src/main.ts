@@ -50,15 +50,18 @@ async function main(): Promise<void> {
         },
       })
     : null;
-  // With Redis, every instance spends from the same bucket per key.
-  const rateLimit = config.events.redisUrl
-    ? await redisRateLimit({
-        url: config.events.redisUrl,
-        prefix: config.events.redisPrefix,
-        perMinute: config.limits.rateLimitPerMinute,
-        logger,
-      })
-    : undefined;
+  // With Redis, every instance spends from the same bucket per key, and per tenant.
+  const sharedRate = (perMinute: number) =>
+    config.events.redisUrl
+      ? redisRateLimit({
+          url: config.events.redisUrl,
+          prefix: config.events.redisPrefix,
+          perMinute,
+          logger,
+        })
+      : undefined;
+  const rateLimit = await sharedRate(config.limits.rateLimitPerMinute);
+  const tenantRateLimit = await sharedRate(config.limits.tenantRateLimitPerMinute);
   // One pool of MCP sessions for the API's listings and the engine's steps (issue 16).
   const mcp = new McpToolPool(config.mcpClient, logger);
   const server = await startServer({
@@ -68,6 +71,7 @@ async function main(): Promise<void> {
     logger,
     pubsub,
     rateLimit,
+    tenantRateLimit,
     llm: config.llm,
     budgets: config.budgets,
     embedder,
@@ -125,6 +129,7 @@ async function main(): Promise<void> {
     await instances?.stop();
     await pubsub.close?.();
     await rateLimit?.close?.();
+    await tenantRateLimit?.close?.();
     await graph.close();
     await tracing?.shutdown();
     logger.info('Stopped');

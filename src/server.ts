@@ -7,7 +7,7 @@ import {
 } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
-import { GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
+import { NoSchemaIntrospectionCustomRule } from 'graphql';
 import type { Graph } from '../graph/graph.js';
 import { ensureCursorSecret } from '../graph/secret.repository.js';
 import { reportMalformedNodes } from '../graph/mappers.js';
@@ -21,7 +21,7 @@ import type { BudgetDefaults } from './domain/budget.js';
 import type { Embedder } from './memory/embeddings/embedder.js';
 import type { AppContext } from './context.js';
 import type { Principal } from './domain/auth.js';
-import { AppError, UnauthenticatedError } from './domain/errors.js';
+import { AppError } from './domain/errors.js';
 import { useCursorSecret } from './domain/page.js';
 import { formatError, withoutSuggestions } from './format-error.js';
 import { createHttpHandler } from './http-handler.js';
@@ -35,12 +35,12 @@ import {
   checkOperation,
   complexityPlugin,
   formatTokenLimitError,
-  limitGraphQLError,
   limitValidationRules,
-  rateLimitedError,
   tokenLimitParseOptions,
 } from './limits/index.js';
 import { createLoaders } from './loaders.js';
+import { requestBudgets } from './request-budgets.js';
+import type { TenantSlots } from './limits/tenant-slots.js';
 import type { Logger } from './logger.js';
 import { buildAppSchema } from './schema.js';
 import { startMaintenance } from './maintenance.js';
@@ -48,7 +48,7 @@ import type { MetricsConfig } from './metrics/config.js';
 import { metricsRoute, startMetricsServer } from './metrics/endpoint.js';
 import { metricsPlugin } from './metrics/graphql-plugin.js';
 import { tracingPlugin } from './tracing/graphql-plugin.js';
-import { addSource, metrics, subscriberSources } from './metrics/metrics.js';
+import { addSource, subscriberSources } from './metrics/metrics.js';
 import { TOPICS } from '../subscriptions/topics.js';
 import { createServices, type Services } from './services/index.js';
 import { Outbox } from '../subscriptions/outbox.js';
@@ -69,6 +69,8 @@ export interface ServerDeps {
   compiledExecution?: CompiledExecutionOptions;
   /** Requests per minute per key; defaults to this process's own buckets (RATE_LIMIT_PER_MINUTE). */
   rateLimit?: RateLimit;
+  /** Requests per minute per tenant; this process's own by default (TENANT_RATE_LIMIT_PER_MINUTE). */
+  tenantRateLimit?: RateLimit;
   /** The models for chat; defaults to the offline model. */
   llm?: LlmConfig;
   /** Default spending limits (BUDGET_*); none when unset. */
@@ -119,6 +121,8 @@ export interface RunningServer {
   pubsub: PubSub;
   /** Executions of events for subscribers (shared by equal subscriptions). */
   eventExecutions: SharedExecutions;
+  /** Each tenant's requests running and waiting for a turn on this instance. */
+  tenantSlots: Pick<TenantSlots, 'inFlight' | 'waiting'>;
   /** Where Prometheus scrapes this process; null when /metrics is not served. */
   metricsUrl: string | null;
   /** Closes subscriptions, drains HTTP requests; the graph stays open (its owner closes it). */
@@ -127,7 +131,8 @@ export interface RunningServer {
 
 /**
  * Starts Apollo Server and graphql-ws on one HTTP server, both at /graphql. Every operation
- * is authenticated by API key, rate-limited per key and held to the query limits.
+ * is authenticated by API key, rate-limited per key and per tenant, waits for one of its
+ * tenant's slots (request-budgets.ts) and is held to the query limits.
  */
 export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   const { config, graph, logger } = deps;
@@ -159,7 +164,12 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   reportMalformedNodes((err) => logger.warn({ err }, 'left an unreadable node out of a list'));
   // Cursors signed here are accepted by every instance that shares the secret (README).
   useCursorSecret(config.cursorSecret ?? (await graph.write(ensureCursorSecret)));
-  const limiter = deps.rateLimit ?? localRateLimit(limits.rateLimitPerMinute);
+  const budgets = requestBudgets({
+    limits,
+    auth: services.auth,
+    keyRate: deps.rateLimit ?? localRateLimit(limits.rateLimitPerMinute),
+    tenantRate: deps.tenantRateLimit ?? localRateLimit(limits.tenantRateLimitPerMinute),
+  });
   const httpServer: Server = createServer({
     // Slow clients (slowloris): Node answers 408 to headers or a whole request that arrive
     // too slowly; the handler's own body timer answers sooner for a trickling body.
@@ -178,55 +188,30 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     loaders: createLoaders(graph, principal?.tenantId ?? '', keyView(principal)),
   });
 
-  /** Refuses with a typed error once the key (or, without one, the address) is over its rate. */
-  const takeRate = async (key: string, status: number) => {
-    const { allowed, retryAfterSeconds } = await limiter.take(key);
-    if (allowed) return;
-    metrics.limits.rateLimited.inc({ scope: key.slice(0, key.indexOf(':')) });
-    const err = rateLimitedError(limits.rateLimitPerMinute, retryAfterSeconds);
-    throw new GraphQLError(err.message, {
-      extensions: { ...err.details, code: err.code, http: { status } },
-    });
-  };
-
   /**
-   * Failed authentications spend a bucket of their address's own: once it is empty, an unknown
-   * key from that address is refused before it is looked up (issue 9: 400 bad keys were 400
-   * lookups, no 429). Keys that authenticated recently and keyless requests are not counted
-   * against it, so one client's bad keys do not lock out others behind the same NAT.
+   * The context of an HTTP request. With `onHold` (/graphql), the request also waits for one
+   * of its tenant's slots, whose release `onHold` gets to call when the request's work ends.
    */
-  const authenticate = async (credential: unknown, operation: string, address: string) => {
-    const bucket = `bad-keys:${address}`;
-    if (!services.auth.recentlyValid(credential)) {
-      const { allowed, retryAfterSeconds } = await limiter.peek(bucket);
-      if (!allowed) {
-        metrics.limits.rateLimited.inc({ scope: 'bad_keys' });
-        throw rateLimitedError(limits.rateLimitPerMinute, retryAfterSeconds);
-      }
-    }
-    try {
-      return await services.auth.authenticate(credential, operation, address);
-    } catch (err) {
-      if (err instanceof UnauthenticatedError) await limiter.take(bucket);
-      throw err;
-    }
-  };
-
-  const httpContext = async (req: IncomingMessage, query: unknown): Promise<AppContext> => {
+  const httpContext = async (
+    req: IncomingMessage,
+    query: unknown,
+    onHold?: (release: () => void) => void,
+  ): Promise<AppContext> => {
     const header = req.headers.authorization;
     const address = req.socket.remoteAddress ?? '?';
     // Public fields need no key, so none is looked up: health answers during an outage.
     if (!header || isPublicOnly(query, limits.maxTokens)) {
-      await takeRate(`address:${address}`, 429);
+      await budgets.takeRate(`address:${address}`, 429);
       return contextFor(null);
     }
     let principal: Principal;
     try {
-      principal = await authenticate(header, 'http', address);
+      principal = await budgets.authenticate(header, 'http', address);
     } catch (err) {
       throw err instanceof AppError ? keyRefusal(err) : err;
     }
-    await takeRate(`key:${principal.keyId}`, 429);
+    await budgets.spend(principal);
+    if (onHold) onHold(await budgets.hold(principal.tenantId));
     return contextFor(principal);
   };
 
@@ -234,7 +219,8 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     httpServer,
     schema,
     pubsub,
-    authenticate: (credential, address) => authenticate(credential, 'websocket', address ?? '?'),
+    authenticate: (credential, address) =>
+      budgets.authenticate(credential, 'websocket', address ?? '?'),
     context: contextFor,
     perEvent: (ctx) => ({
       ...ctx,
@@ -246,11 +232,8 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
         ? (ctx) => `${ctx.tenantId}\n${ctx.principal?.role ?? ''}`
         : undefined,
     checkOperation: async (principal, payload) => {
-      const { allowed, retryAfterSeconds } = await limiter.take(`key:${principal.keyId}`);
-      if (!allowed) {
-        metrics.limits.rateLimited.inc({ scope: 'websocket' });
-        return [limitGraphQLError(rateLimitedError(limits.rateLimitPerMinute, retryAfterSeconds))];
-      }
+      const refused = await budgets.spendOnSocket(principal);
+      if (refused) return [refused];
       const checked = checkOperation(
         schema,
         payload,
@@ -259,6 +242,8 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
       );
       return production && Array.isArray(checked) ? checked.map(withoutSuggestions) : checked;
     },
+    // Queries and mutations over a socket wait for their tenant's turn as over HTTP.
+    runOperation: (ctx, work) => budgets.run(ctx.tenantId, work),
     onError: (errors) => logger.debug({ errors }, 'subscription operation failed'),
     logger,
     // With the Redis bus this hears revocations made on every instance.
@@ -377,6 +362,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     services,
     pubsub,
     eventExecutions: ws.executions,
+    tenantSlots: budgets.slots,
     metricsUrl: metricsPort
       ? `http://${metricsConfig.host.includes(':') ? `[${metricsConfig.host}]` : metricsConfig.host}:${metricsPort.port}/metrics`
       : metricsOnApiPort

@@ -1,7 +1,8 @@
 import { LimitExceededError } from '../src/domain/errors.js';
 
 /** Which subscription limit was hit: the `limit` a client sees in `extensions`. */
-export type SubscriptionLimit = 'subscriptionsPerSocket' | 'subscriptionsPerKey' | 'bufferedEvents';
+export type SubscriptionLimit =
+  'subscriptionsPerSocket' | 'subscriptionsPerKey' | 'subscriptionsPerTenant' | 'bufferedEvents';
 
 /**
  * A subscription limit (extensions.code LIMIT_EXCEEDED, with `limit` and `max`). It carries
@@ -18,8 +19,18 @@ export class SubscriptionLimitError extends LimitExceededError {
   }
 }
 
-/** Refuses one more subscription on a connection or for a key. */
-export function tooManySubscriptions(scope: 'socket' | 'key', max: number): SubscriptionLimitError {
+/** Refuses one more subscription on a connection, for a key or for a tenant. */
+export function tooManySubscriptions(
+  scope: 'socket' | 'key' | 'tenant',
+  max: number,
+): SubscriptionLimitError {
+  if (scope === 'tenant') {
+    return new SubscriptionLimitError(
+      'subscriptionsPerTenant',
+      max,
+      `Too many subscriptions for this tenant: the limit is ${max} across its API keys and connections on this server (TENANT_MAX_SUBSCRIPTIONS raises it); complete one before starting another`,
+    );
+  }
   return scope === 'socket'
     ? new SubscriptionLimitError(
         'subscriptionsPerSocket',

@@ -2,9 +2,11 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ApolloServerPlugin } from '@apollo/server';
 import {
+  execute,
   getOperationAST,
   GraphQLError,
   type DocumentNode,
+  type ExecutionResult,
   type ExecutionArgs,
   type GraphQLSchema,
 } from 'graphql';
@@ -47,12 +49,18 @@ export interface WsServerOptions<C> {
     principal: Principal,
     payload: SubscribePayload,
   ): Promise<ExecutionArgs | readonly GraphQLError[]>;
+  /** Runs a query or mutation (not a subscription): where it may wait its turn. */
+  runOperation?(context: C, work: () => Promise<ExecutionResult>): Promise<ExecutionResult>;
   onError(err: unknown): void;
   logger: Pick<Logger, 'warn' | 'info'>;
   /** A key was revoked on some instance (after its sockets here are closed): forget it here. */
   onKeyRevoked?(keyId: string): void;
-  /** Live subscriptions per socket and per key (on this instance); one more is refused. */
-  limits: { maxSubscriptionsPerSocket: number; maxSubscriptionsPerKey: number };
+  /** Live subscriptions per socket, key and tenant (on this instance); one more is refused. */
+  limits: {
+    maxSubscriptionsPerSocket: number;
+    maxSubscriptionsPerKey: number;
+    maxSubscriptionsPerTenant: number;
+  };
 }
 
 /** graphql-ws's close code for a refused or revoked credential. */
@@ -89,20 +97,31 @@ export function startWsServer<C>(opts: WsServerOptions<C>): {
   const executions = new SharedExecutions();
   const principals = new WeakMap<WebSocket, Principal>();
   const socketsByKey = new Map<string, Set<WebSocket>>();
+  const socketsByTenant = new Map<string, Set<WebSocket>>();
   // Ids of each socket's live subscriptions: a closed socket takes its count with it.
   const live = new WeakMap<WebSocket, Set<string>>();
-  const liveOfKey = (keyId: string) =>
-    [...(socketsByKey.get(keyId) ?? [])].reduce((n, s) => n + (live.get(s)?.size ?? 0), 0);
+  const liveOf = (sockets: Set<WebSocket> | undefined) =>
+    [...(sockets ?? [])].reduce((n, s) => n + (live.get(s)?.size ?? 0), 0);
+  const join = (map: Map<string, Set<WebSocket>>, id: string, socket: WebSocket) =>
+    map.set(id, (map.get(id) ?? new Set()).add(socket));
+  const leave = (map: Map<string, Set<WebSocket>>, id: string, socket: WebSocket) => {
+    const sockets = map.get(id);
+    sockets?.delete(socket);
+    if (sockets?.size === 0) map.delete(id);
+  };
 
   /** Counts a subscription in, or the error that refuses it. */
   const reserve = (socket: WebSocket, principal: Principal, id: string) => {
-    const { maxSubscriptionsPerSocket, maxSubscriptionsPerKey } = opts.limits;
+    const { maxSubscriptionsPerSocket, maxSubscriptionsPerKey, maxSubscriptionsPerTenant } =
+      opts.limits;
     const ids = live.get(socket) ?? new Set<string>();
     let refused;
     if (ids.size >= maxSubscriptionsPerSocket) {
       refused = tooManySubscriptions('socket', maxSubscriptionsPerSocket);
-    } else if (liveOfKey(principal.keyId) >= maxSubscriptionsPerKey) {
+    } else if (liveOf(socketsByKey.get(principal.keyId)) >= maxSubscriptionsPerKey) {
       refused = tooManySubscriptions('key', maxSubscriptionsPerKey);
+    } else if (liveOf(socketsByTenant.get(principal.tenantId)) >= maxSubscriptionsPerTenant) {
+      refused = tooManySubscriptions('tenant', maxSubscriptionsPerTenant);
     }
     if (refused) {
       return new GraphQLError(refused.message, {
@@ -123,8 +142,8 @@ export function startWsServer<C>(opts: WsServerOptions<C>): {
           const address = extra.request.socket.remoteAddress;
           const principal = await opts.authenticate(credential, address);
           principals.set(extra.socket, principal);
-          const sockets = socketsByKey.get(principal.keyId) ?? new Set();
-          socketsByKey.set(principal.keyId, sockets.add(extra.socket));
+          join(socketsByKey, principal.keyId, extra.socket);
+          join(socketsByTenant, principal.tenantId, extra.socket);
           metrics.subscriptions.sockets.inc();
           return true;
         } catch (err) {
@@ -141,7 +160,8 @@ export function startWsServer<C>(opts: WsServerOptions<C>): {
       onClose: ({ extra }) => {
         const principal = principals.get(extra.socket);
         if (principal) {
-          socketsByKey.get(principal.keyId)?.delete(extra.socket);
+          leave(socketsByKey, principal.keyId, extra.socket);
+          leave(socketsByTenant, principal.tenantId, extra.socket);
           metrics.subscriptions.sockets.dec();
         }
         live.delete(extra.socket);
@@ -161,6 +181,10 @@ export function startWsServer<C>(opts: WsServerOptions<C>): {
         live.get(extra.socket)?.delete(id);
       },
       context: ({ extra }) => opts.context(principals.get(extra.socket)!) as never,
+      execute: (args) =>
+        opts.runOperation
+          ? opts.runOperation(args.contextValue as C, async () => execute(args))
+          : execute(args),
       subscribe: (args) =>
         subscribeWithFreshContext<C>(args, opts.perEvent, {
           executions,

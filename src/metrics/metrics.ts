@@ -233,5 +233,5 @@ for (const code of [
   metrics.graphql.errors.inc({ code }, 0);
 for (const reason of ['connectivity', 'busy', 'transient'])
   metrics.neo4j.retries.inc({ reason }, 0);
-for (const scope of ['address', 'key', 'bad_keys', 'websocket'])
+for (const scope of ['address', 'key', 'tenant', 'tenant_in_flight', 'bad_keys', 'websocket'])
   metrics.limits.rateLimited.inc({ scope }, 0);

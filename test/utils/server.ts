@@ -50,6 +50,7 @@ export async function startTestServer(
   options: {
     pubsub?: PubSub;
     rateLimit?: RateLimit;
+    tenantRateLimit?: RateLimit;
     relay?: { afterMs: number };
     /** Sessions to outside MCP servers, with the suite's allow-list and key (issue 16). */
     mcp?: McpToolPool;
@@ -72,12 +73,13 @@ export async function startTestServer(
       env: options.production ? 'production' : 'test',
       host: '127.0.0.1',
       port: 0,
-      // Suites send hundreds of requests a minute; the limits suite sets its own rate. They test
+      // Suites send hundreds of requests a minute; limits suites set their own rates. They test
       // behaviour, not latency (the benches measure that): two suite copies on 2 cores had a
       // submitTask run past the 15 s request limit, so suites get 60 s unless they set one.
       limits: {
         ...DEFAULT_LIMITS,
         rateLimitPerMinute: 1_000_000,
+        tenantRateLimitPerMinute: 1_000_000,
         requestTimeoutMs: 60_000,
         ...limits,
       },
@@ -89,6 +91,7 @@ export async function startTestServer(
     llm,
     pubsub: options.pubsub,
     rateLimit: options.rateLimit,
+    tenantRateLimit: options.tenantRateLimit,
     retentionSweep: false,
     relay: options.relay !== undefined,
     relayAfterMs: options.relay?.afterMs,
