@@ -207,6 +207,14 @@ describe('a tenant’s requests in flight', () => {
         max: 2,
       });
       expect(refused.errors?.[0]?.message).toMatch(/TENANT_MAX_CONCURRENT_REQUESTS raises it/);
+      // A query over a WebSocket takes a turn too.
+      const overSocket = await subscribe(server, parse(VIEWER), undefined, t.keys[1]!);
+      const socketAnswer = await overSocket.waitForNext();
+      await overSocket.close();
+      expect(socketAnswer.errors?.[0]?.extensions).toMatchObject({
+        code: 'LIMIT_EXCEEDED',
+        limit: 'concurrentRequestsPerTenant',
+      });
 
       // Another tenant neither waits nor is refused.
       const other = await t.ask(t.otherKey);
@@ -217,6 +225,11 @@ describe('a tenant’s requests in flight', () => {
     }
     expect((await Promise.all(pending)).map((r) => r.status)).toEqual([200, 200, 200, 200]);
     expect(server.tenantSlots.inFlight(server.tenantId)).toBe(0);
+    const overSocket = await subscribe(server, parse(VIEWER), undefined, t.keys[1]!);
+    const answer = await overSocket.waitForNext();
+    await overSocket.close();
+    expect(answer.errors).toBeUndefined();
+    expect(answer.data).toEqual({ viewer: { keyId: expect.any(String) } });
   });
 });
 
