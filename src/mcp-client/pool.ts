@@ -171,11 +171,13 @@ export class McpToolPool {
   }
 
   /**
-   * Lists the server's tools on a session of its own (adding or refreshing a server). All its
-   * pages together get connectTimeoutMs, and `signal` (the caller gave up) ends it too: a
-   * server whose cursor never ends would otherwise be asked for pages forever.
+   * Lists the server's tools on a session of its own (adding or refreshing a server). Once
+   * connected (connecting has a timeout of its own), all its pages together get
+   * connectTimeoutMs, and `signal` (the caller gave up) ends it too: a server whose cursor never
+   * ends would otherwise be asked for pages forever.
    */
   async list(server: ToolServer, signal?: AbortSignal): Promise<McpToolInfo[]> {
+    const client = await this.connect(server, () => {});
     const ms = this.cfg.connectTimeoutMs;
     const deadline = new AbortController();
     const timer = setTimeout(
@@ -184,7 +186,6 @@ export class McpToolPool {
       ms,
     );
     const stop = signal ? AbortSignal.any([signal, deadline.signal]) : deadline.signal;
-    const client = await this.connect(server, () => {});
     try {
       const tools: McpToolInfo[] = [];
       let cursor: string | undefined;
