@@ -21,8 +21,9 @@ export async function openBenchGraph(): Promise<{
 }
 
 /**
- * An API server for a benchmark, on a free loopback port: no rate limit (the benchmark is the
- * load), no relay or retention sweep, silent. `deps` and `limits` add to that.
+ * An API server for a benchmark, on a free loopback port: no rate limit and no tenant budget
+ * of requests in flight or subscriptions (the benchmark is the load, from one tenant), no relay
+ * or retention sweep, silent. `deps` and `limits` add to that (bench:tenant-noise sets them).
  */
 export function startBenchServer(
   graph: Graph,
@@ -38,6 +39,8 @@ export function startBenchServer(
         ...DEFAULT_LIMITS,
         rateLimitPerMinute: 1_000_000_000,
         tenantRateLimitPerMinute: 1_000_000_000,
+        tenantMaxConcurrentRequests: 1_000_000,
+        maxSubscriptionsPerTenant: 1_000_000,
         ...limits,
       },
     },
