@@ -90,6 +90,14 @@ export function isPrivateHost(host: string): boolean {
   return false;
 }
 
+/**
+ * What one server's listing may hold: more tools than a model can choose among (OpenAI takes
+ * 128 in a request), or a cursor that never ends, whose pages answered at once kept the event
+ * loop busy until the listing's time ran out.
+ */
+const MAX_TOOLS = 1000;
+const MAX_PAGES = 100;
+
 /** The SDK's stdio transport says so when a message outgrows its buffer (maxBufferSize). */
 const STDIO_OVERFLOW = /ReadBuffer exceeded maximum size/;
 
@@ -110,7 +118,8 @@ interface Session {
  *   is dropped at once and the next call opens a new one.
  * - **Versions**: a server changed in the graph (its version) gets a new session on next use;
  *   the old one is closed.
- * - **Limits**: connecting and listing give up after connectTimeoutMs; a message larger than
+ * - **Limits**: connecting, and listing all pages, give up after connectTimeoutMs each; a
+ *   listing past MAX_PAGES pages or MAX_TOOLS tools fails saying so; a message larger than
  *   maxMessageBytes fails its call at once with tooLargeMessage (not at its timeout); a stdio
  *   session, whose stream it broke, is renewed, and its other calls in flight fail so too.
  * - **Idle**: sessions unused for idleMs are closed; closeAll() ends them all (process stop).
@@ -189,6 +198,7 @@ export class McpToolPool {
     try {
       const tools: McpToolInfo[] = [];
       let cursor: string | undefined;
+      let pages = 0;
       do {
         stop.throwIfAborted();
         const page = await client.listTools(cursor ? { cursor } : {}, {
@@ -203,6 +213,13 @@ export class McpToolPool {
             annotations: t.annotations,
           });
         cursor = page.nextCursor;
+        pages++;
+        if (tools.length > MAX_TOOLS || (cursor && pages >= MAX_PAGES)) {
+          const over = tools.length > MAX_TOOLS ? `${MAX_TOOLS} tools` : `${MAX_PAGES} pages`;
+          throw new Error(
+            `the server lists more than ${over}; the platform takes at most ${MAX_TOOLS} tools in ${MAX_PAGES} pages from one server`,
+          );
+        }
       } while (cursor);
       return tools;
     } finally {

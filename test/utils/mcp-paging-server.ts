@@ -12,10 +12,14 @@ export interface PagingServer {
 }
 
 /**
- * A stateless MCP server on loopback whose tools/list never ends: every page lists one tool
- * and gives a next cursor (a broken or hostile server).
+ * A stateless MCP server on loopback whose tools/list never ends: every page lists
+ * `toolsPerPage` tools and gives a next cursor (a broken or hostile server), after
+ * `pageDelayMs` (a slow one).
  */
-export async function startEndlessListing(): Promise<PagingServer> {
+export async function startEndlessListing(
+  pageDelayMs = 0,
+  toolsPerPage = 1,
+): Promise<PagingServer> {
   let pages = 0;
   const http = createServer(async (req, res) => {
     if (req.method !== 'POST') return void res.writeHead(405).end();
@@ -25,12 +29,14 @@ export async function startEndlessListing(): Promise<PagingServer> {
       { name: 'endless', version: '1.0.0' },
       { capabilities: { tools: {} } },
     );
-    server.setRequestHandler(ListToolsRequestSchema, () => {
+    server.setRequestHandler(ListToolsRequestSchema, async () => {
+      if (pageDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, pageDelayMs));
       pages += 1;
-      return {
-        tools: [{ name: `t${pages}`, inputSchema: { type: 'object' } }],
-        nextCursor: 'more',
-      };
+      const tools = Array.from({ length: toolsPerPage }, (_, i) => ({
+        name: `t${pages}_${i}`,
+        inputSchema: { type: 'object' as const },
+      }));
+      return { tools, nextCursor: 'more' };
     });
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: undefined,
