@@ -175,28 +175,32 @@ describe('MCP tool servers', () => {
     expect(listed.data!.toolServers.map((s) => s.name)).not.toContain('team__docs');
   });
 
+  /** An API whose requests have 2 s, on the suite's pool. */
+  const quickServer = () =>
+    startTestServer(undefined, { requestTimeoutMs: 2_000 }, undefined, {}, { mcp: pool });
+
+  /** addToolServer on `quick`: answered in time, saved without tools. */
+  async function addedWithin(quick: TestServer, name: string, url: string) {
+    const res = await mcpGql<{ addToolServer: { lastError: string; tools: unknown[] } }>(
+      quick,
+      ADD,
+      { input: { name, transport: 'HTTP', url } },
+    );
+    expect(res.errors).toBeUndefined();
+    expect(res.data!.addToolServer.tools).toEqual([]);
+    return res.data!.addToolServer;
+  }
+
   it('saves a server whose listing outlasts the request, with the reason, inside the request’s time', async () => {
     // An endpoint that takes the connection and never answers, and an API whose requests
     // have 2 s: the listing would wait for the 30 s connect timeout.
     const silent = createServer(() => {});
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/mcp`;
-    const quick = await startTestServer(
-      undefined,
-      { requestTimeoutMs: 2_000 },
-      undefined,
-      {},
-      { mcp: pool },
-    );
+    const quick = await quickServer();
     try {
-      const res = await mcpGql<{
-        addToolServer: { id: string; lastError: string; tools: unknown[] };
-      }>(quick, ADD, { input: { name: 'silent', transport: 'HTTP', url } });
-      expect(res.errors).toBeUndefined();
-      expect(res.data!.addToolServer.lastError).toMatch(
-        /could not list the tools: .*refreshToolServer/,
-      );
-      expect(res.data!.addToolServer.tools).toEqual([]);
+      const added = await addedWithin(quick, 'silent', url);
+      expect(added.lastError).toMatch(/could not list the tools: .*refreshToolServer/);
     } finally {
       await quick.stop();
       silent.closeAllConnections();
@@ -207,22 +211,10 @@ describe('MCP tool servers', () => {
   it('stops asking a server whose tool pages never end once the request gives up on it', async () => {
     // A slow server (100 pages take 5 s): the request's deadline ends the listing, not its cap.
     const endless = await startEndlessListing(50);
-    const quick = await startTestServer(
-      undefined,
-      { requestTimeoutMs: 2_000 },
-      undefined,
-      {},
-      { mcp: pool },
-    );
+    const quick = await quickServer();
     try {
-      const res = await mcpGql<{ addToolServer: { lastError: string; tools: unknown[] } }>(
-        quick,
-        ADD,
-        { input: { name: 'endless', transport: 'HTTP', url: endless.url } },
-      );
-      expect(res.errors).toBeUndefined();
-      expect(res.data!.addToolServer.lastError).toMatch(/could not list the tools: /);
-      expect(res.data!.addToolServer.tools).toEqual([]);
+      const added = await addedWithin(quick, 'endless', endless.url);
+      expect(added.lastError).toMatch(/could not list the tools: /);
       const pages = endless.pages();
       await new Promise((resolve) => setTimeout(resolve, 1_000));
       expect(endless.pages() - pages).toBeLessThanOrEqual(1); // one in flight at most

@@ -21,7 +21,8 @@ import {
 // What the platform's model layer sends to an OpenAI-compatible server and how it takes the
 // answers of weak local models (issue 10, "Real models"), on the real ChatOpenAI client against
 // the scripted loopback server. No database. Here: tool calls written as text or refused,
-// timeouts, withConfig and aborts (openai-requests-plans.test.ts: the plan request).
+// timeouts, withConfig, aborts and a refused stream_options (openai-requests-plans.test.ts: the
+// plan request).
 
 let scripted: ScriptedOpenAI;
 let replies: (req: ChatRequest, n: number) => Reply;
@@ -245,5 +246,49 @@ describe('a model that keeps calling tools', () => {
     );
     // Permanent, as LangGraph's own error was: the same model would loop again.
     expect(isTransient(err)).toBe(false);
+  });
+});
+
+// A streamed call asks for its usage with `stream_options`, as OpenAI documents; some
+// OpenAI-compatible servers (older Azure API versions, some local servers) refuse the field.
+const REFUSAL = 'Unrecognized request argument supplied: stream_options';
+
+async function streamed(log?: ReturnType<typeof recordingLog>['log']): Promise<string> {
+  const model = createChatModel({ purpose: 'execution' }, llmOf(), undefined, log);
+  let text = '';
+  for await (const chunk of await model.stream([new HumanMessage('Say hello.')])) {
+    text += chunk.text;
+  }
+  return text;
+}
+
+describe('a server that refuses stream_options', () => {
+  it('gets the streamed call again without it, says so once, and is remembered', async () => {
+    replies = (req) => (req.stream_options ? { status: 400, error: REFUSAL } : { content: 'Hi.' });
+    const { log, lines } = recordingLog();
+    expect(await streamed(log)).toBe('Hi.');
+    expect(scripted.requests.map((r) => [r.stream, r.stream_options ?? null])).toEqual([
+      [true, { include_usage: true }],
+      [true, null],
+    ]);
+    expect(lines).toEqual([
+      `qwen2.5-3b-instruct at ${scripted.baseURL} refused stream_options; its streamed answers are asked for without usage, and their calls record the tokens it reports (none)`,
+    ]);
+    // The next call of the same model and server goes without it at once.
+    expect(await streamed(log)).toBe('Hi.');
+    expect(scripted.requests.slice(2).map((r) => r.stream_options ?? null)).toEqual([null]);
+    expect(lines).toHaveLength(1);
+  });
+
+  it('still fails with other 400s as they are', async () => {
+    replies = () => ({ status: 400, error: 'messages must not be empty' });
+    await expect(streamed()).rejects.toThrow(/messages must not be empty/);
+    expect(scripted.requests).toHaveLength(1);
+  });
+
+  it('keeps asking a server that takes it for usage', async () => {
+    replies = () => ({ content: 'Hi.', usage: { prompt_tokens: 7, completion_tokens: 2 } });
+    expect(await streamed()).toBe('Hi.');
+    expect(scripted.requests.map((r) => r.stream_options)).toEqual([{ include_usage: true }]);
   });
 });
