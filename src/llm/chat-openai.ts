@@ -8,13 +8,9 @@ import { isInteropZodSchema, type InteropZodType } from '@langchain/core/utils/t
 import { ChatOpenAI, type ChatOpenAIFields, type OpenAIClient } from '@langchain/openai';
 import type { z } from 'zod';
 import type { StructuredOutputSetting } from './config.js';
-import { learnPromptedTools, promptsTools, refusesTools, toolsInPrompt } from './prompted-tools.js';
+import { promptedTools, refusesTools, toolsInPrompt } from './prompted-tools.js';
 import { toStrictJsonSchema, type JsonSchema } from './strict-schema.js';
-import {
-  learnStreamsWithoutUsage,
-  refusesStreamOptions,
-  streamsWithoutUsage,
-} from './stream-usage.js';
+import { refusesStreamOptions, streamsWithoutUsage } from './stream-usage.js';
 import { invokeStructured } from './structured.js';
 import { textCallId, textToolCalls, type TextToolCall } from './text-tool-calls.js';
 
@@ -56,7 +52,7 @@ export class PlatformChatOpenAI extends ChatOpenAI {
     fields: ChatOpenAIFields,
     readonly platform: PlatformModelOptions,
   ) {
-    super(streamsWithoutUsage(platform.where) ? { ...fields, streamUsage: false } : fields);
+    super(streamsWithoutUsage.has(platform.where) ? { ...fields, streamUsage: false } : fields);
   }
 
   override withConfig(config: Partial<CallOptions>) {
@@ -205,7 +201,7 @@ export class PlatformChatOpenAI extends ChatOpenAI {
     const inPrompt =
       setting === 'json_mode' ||
       setting === 'prompt' ||
-      (setting === 'auto' && promptsTools(this.platform.where));
+      (setting === 'auto' && promptedTools.has(this.platform.where));
     if (!options.tools?.length || !inPrompt) return [messages, options];
     const rest = { ...options, tools: undefined, tool_choice: undefined };
     return [toolsInPrompt(messages, options.tools), rest];
@@ -217,14 +213,14 @@ export class PlatformChatOpenAI extends ChatOpenAI {
     // A forced tool is structured output: structured.ts steps down to JSON mode itself.
     if (typeof sent.tool_choice === 'object') return false;
     if (!refusesTools(err)) return false;
-    learnPromptedTools(this.platform.where, err, this.platform.log);
+    promptedTools.learn(this.platform.where, err, this.platform.log);
     return true;
   }
 
   /** True when `err` is a server refusing `stream_options` (now remembered, and not sent). */
   private learnsStreamUsageRefused(err: unknown): boolean {
     if (!this.streamUsage || !refusesStreamOptions(err)) return false;
-    learnStreamsWithoutUsage(this.platform.where, err, this.platform.log);
+    streamsWithoutUsage.learn(this.platform.where, err, this.platform.log);
     this.streamUsage = this.completions.streamUsage = false;
     return true;
   }

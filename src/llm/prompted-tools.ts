@@ -6,31 +6,14 @@ import {
   type BaseMessage,
 } from '@langchain/core/messages';
 
+import { LearnedRefusals } from './learned-refusals.js';
 import { isTextCall } from './text-tool-calls.js';
 
-type Log = { warn(obj: object, msg: string): void };
-
 /** Models (by `model at server`) found to refuse `tools`: their tools travel in the prompt. */
-const prompted = new Set<string>();
-
-/** Forgets what was learned (tests). */
-export function forgetPromptedTools(): void {
-  prompted.clear();
-}
-
-export function promptsTools(where: string): boolean {
-  return prompted.has(where);
-}
-
-/** Remembers (and logs once) that `where` refuses tool calling. */
-export function learnPromptedTools(where: string, err: unknown, log?: Log): void {
-  if (prompted.has(where)) return;
-  prompted.add(where);
-  log?.warn(
-    { model: where, err: (err as Error)?.message },
+export const promptedTools = new LearnedRefusals(
+  (where) =>
     `${where} refused tools; its tools are described in the prompt and text tool calls are read`,
-  );
-}
+);
 
 /** A 400 (or 422/501) about tools: a server without tool calling. */
 export function refusesTools(err: unknown): boolean {

@@ -1,25 +1,14 @@
-type Log = { warn(obj: object, msg: string): void };
+import { LearnedRefusals } from './learned-refusals.js';
 
 /**
  * Models (by `model at server`) found to refuse `stream_options`, the field by which a streamed
  * call asks for its usage (older Azure API versions, some local servers): they stream without
  * it, and their calls record the usage the server reports, which is then none.
  */
-const refused = new Set<string>();
-
-export function streamsWithoutUsage(where: string): boolean {
-  return refused.has(where);
-}
-
-/** Remembers (and logs once) that `where` refuses `stream_options`. */
-export function learnStreamsWithoutUsage(where: string, err: unknown, log?: Log): void {
-  if (refused.has(where)) return;
-  refused.add(where);
-  log?.warn(
-    { model: where, err: (err as Error)?.message },
+export const streamsWithoutUsage = new LearnedRefusals(
+  (where) =>
     `${where} refused stream_options; its streamed answers are asked for without usage, and their calls record the tokens it reports (none)`,
-  );
-}
+);
 
 /** A 400 (or 422) naming `stream_options`: a server that does not take the field. */
 export function refusesStreamOptions(err: unknown): boolean {

@@ -8,7 +8,8 @@ import type { BaseLanguageModelInput } from '@langchain/core/language_models/bas
 import type { RunnableConfig } from '@langchain/core/runnables';
 import type { z } from 'zod';
 import type { StructuredMode, StructuredOutputSetting } from './config.js';
-import { forgetPromptedTools } from './prompted-tools.js';
+import { promptedTools } from './prompted-tools.js';
+import { streamsWithoutUsage } from './stream-usage.js';
 import { toStrictJsonSchema, type JsonSchema } from './strict-schema.js';
 
 /**
@@ -49,11 +50,12 @@ const ORDER: readonly StructuredMode[] = ['json_schema', 'function_calling', 'js
 const remembered = new Map<string, StructuredMode>();
 const announced = new Set<string>();
 
-/** Forgets the modes learned under `auto`, tools in the prompt included (tests). */
+/** Forgets the modes learned under `auto`, and every refusal learned (tests). */
 export function forgetStructuredModes(): void {
   remembered.clear();
   announced.clear();
-  forgetPromptedTools();
+  promptedTools.forget();
+  streamsWithoutUsage.forget();
 }
 
 /** The mode a model uses now: the setting, or under auto what it was last found to accept. */
