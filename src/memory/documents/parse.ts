@@ -1,6 +1,7 @@
-import { extractText, getDocumentProxy } from 'unpdf';
 import { BadInputError } from '../../domain/errors.js';
+import { DEFAULT_DOCUMENT_LIMITS } from './config.js';
 import { UnsupportedTypeError } from './errors.js';
+import { readPdfText } from './pdf-text.js';
 
 /** The types a document may have. */
 export const DOCUMENT_TYPES = ['text/plain', 'text/markdown', 'application/pdf'] as const;
@@ -36,13 +37,24 @@ export function documentType(declared: string | null | undefined, filename?: str
 }
 
 /**
+ * Memory a PDF may take while its text is read: 40 times the largest document
+ * (DOCUMENT_MAX_BYTES), at least 256 MB.
+ */
+export const pdfMemoryLimit = (maxBytes: number) => Math.max(256 * 2 ** 20, 40 * maxBytes);
+
+/**
  * The document's text: UTF-8 text as it is (Markdown keeps its marks, which read well), a
  * PDF's text layer page by page. Throws BadInputError for an empty file, text that is not
- * UTF-8, and a PDF that cannot be read or has no text (a scan needs OCR first).
+ * UTF-8, and a PDF that cannot be read, has no text (a scan needs OCR first) or needs more
+ * than pdfMemoryLimit(maxBytes) to read.
  */
-export async function documentText(bytes: Uint8Array, type: DocumentType): Promise<string> {
+export async function documentText(
+  bytes: Uint8Array,
+  type: DocumentType,
+  maxBytes: number = DEFAULT_DOCUMENT_LIMITS.maxBytes,
+): Promise<string> {
   if (bytes.length === 0) throw new BadInputError('The document is empty: send a file with text');
-  const text = type === 'application/pdf' ? await pdfText(bytes) : utf8Text(bytes);
+  const text = type === 'application/pdf' ? await pdfText(bytes, maxBytes) : utf8Text(bytes);
   if (text.trim() === '') {
     throw new BadInputError(
       type === 'application/pdf'
@@ -66,24 +78,11 @@ function utf8Text(bytes: Uint8Array): string {
   return text;
 }
 
-async function pdfText(bytes: Uint8Array): Promise<string> {
+async function pdfText(bytes: Uint8Array, maxBytes: number): Promise<string> {
   if (!Buffer.from(bytes.subarray(0, 1024)).includes('%PDF-')) {
     throw new BadInputError(
       'The file is not a PDF (no %PDF- header): send a real PDF or fix its type',
     );
   }
-  // pdf.js may detach the buffer it is given: hand it a copy, never the caller's bytes.
-  const data = new Uint8Array(bytes);
-  let pdf: Awaited<ReturnType<typeof getDocumentProxy>> | undefined;
-  try {
-    pdf = await getDocumentProxy(data, { verbosity: 0 });
-    const { text } = await extractText(pdf, { mergePages: false });
-    return text.map((page) => page.trim()).join('\n\n');
-  } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
-    throw new BadInputError(`The PDF cannot be read (${reason}): it may be corrupt or encrypted`);
-  } finally {
-    // Frees the document's pages and fonts (pdf.js keeps them for re-rendering otherwise).
-    await pdf?.loadingTask.destroy().catch(() => undefined);
-  }
+  return readPdfText(bytes, { maxMemoryBytes: pdfMemoryLimit(maxBytes) });
 }

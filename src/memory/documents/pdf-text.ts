@@ -1,0 +1,82 @@
+import { Worker } from 'node:worker_threads';
+import { requestTimeLeft } from '../../../graph/deadline.js';
+import { BadInputError } from '../../domain/errors.js';
+
+export interface PdfReadLimits {
+  /** Heap and buffers the reading may use; past it the PDF is refused. */
+  maxMemoryBytes: number;
+  /** How long reading may take when no request deadline bounds it. */
+  timeMs?: number;
+}
+
+/** Without a request's deadline (a caller outside HTTP), reading stops after this. */
+const DEFAULT_TIME_MS = 60_000;
+/** How often the worker's memory is read (V8 answers between any two instructions). */
+const WATCH_MS = 50;
+
+type Reply = { text: string } | { error: string };
+
+/**
+ * The text layer of a PDF, read by pdf.js (unpdf) in a worker thread of its own, ended when
+ * its heap plus buffers pass `maxMemoryBytes` (a small file whose streams inflate to
+ * gigabytes took the API process to 2.6 GB and went on reading after its request ended) or
+ * when the request's time is up. Throws BadInputError for an unreadable, corrupt or encrypted
+ * PDF and for one that needs too much memory or time.
+ */
+export function readPdfText(bytes: Uint8Array, limits: PdfReadLimits): Promise<string> {
+  // A copy, handed over (not cloned): the caller keeps its bytes, and the thread owns these.
+  const data = new Uint8Array(bytes);
+  const timeMs = Math.max(0, requestTimeLeft() ?? limits.timeMs ?? DEFAULT_TIME_MS);
+  const mb = Math.round(limits.maxMemoryBytes / 2 ** 20);
+  const tooBig = () =>
+    new BadInputError(
+      `The PDF needs more than ${mb} MB of memory to read (its streams inflate too far, as a ` +
+        'decompression bomb does): send a smaller PDF or its text',
+    );
+  const worker = new Worker(new URL('./pdf.worker.mjs', import.meta.url), {
+    workerData: { data },
+    transferList: [data.buffer],
+    // The heap's own limit; buffers are outside it and are watched below.
+    resourceLimits: { maxOldGenerationSizeMb: mb },
+  });
+  return new Promise<string>((resolve, reject) => {
+    let settled = false;
+    const end = (outcome: string | Error) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      clearInterval(watch);
+      void worker.terminate();
+      if (outcome instanceof Error) reject(outcome);
+      else resolve(outcome);
+    };
+    const timer = setTimeout(
+      () => end(new BadInputError(`The PDF took longer than ${timeMs} ms to read`)),
+      timeMs,
+    );
+    let reading = false;
+    const watch = setInterval(() => {
+      if (reading) return;
+      reading = true;
+      worker
+        .getHeapStatistics()
+        .then((heap) => {
+          if (heap.used_heap_size + heap.external_memory > limits.maxMemoryBytes) end(tooBig());
+        })
+        .catch(() => undefined) // the thread ended meanwhile: its exit settles the promise
+        .finally(() => (reading = false));
+    }, WATCH_MS);
+    worker.on('message', (reply: Reply) => {
+      if ('text' in reply) return end(reply.text);
+      end(
+        new BadInputError(
+          `The PDF cannot be read (${reply.error}): it may be corrupt or encrypted`,
+        ),
+      );
+    });
+    worker.on('error', (err: Error & { code?: string }) =>
+      end(err.code === 'ERR_WORKER_OUT_OF_MEMORY' ? tooBig() : err),
+    );
+    worker.on('exit', (code) => end(new Error(`the PDF reader exited (${code}) without a word`)));
+  });
+}

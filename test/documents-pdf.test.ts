@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { BadInputError } from '../src/domain/errors.js';
+import { documentText } from '../src/memory/documents/parse.js';
+import { bombPdf, tinyPdf } from './utils/pdf.js';
+
+describe('reading a PDF', () => {
+  it('reads the text of a plain PDF', async () => {
+    const text = await documentText(tinyPdf(['Initech moved to Austin.']), 'application/pdf');
+    expect(text).toContain('Initech moved to Austin.');
+  });
+
+  // A 520 KB upload that inflates to 512 MiB took the API's own memory to 2.6 GB and kept
+  // reading for a minute after its request had timed out; 10 MB of it would end the process.
+  it('refuses a decompression bomb at once, outside the API process memory', async () => {
+    const bomb = bombPdf(512);
+    const before = process.memoryUsage().arrayBuffers;
+    let peak = before;
+    const watch = setInterval(() => {
+      peak = Math.max(peak, process.memoryUsage().arrayBuffers);
+    }, 10);
+    const started = performance.now();
+    const err = await documentText(bomb, 'application/pdf').catch((e: unknown) => e);
+    clearInterval(watch);
+    expect(err).toBeInstanceOf(BadInputError);
+    expect((err as Error).message).toMatch(/more than \d+ MB of memory to read/);
+    expect(performance.now() - started).toBeLessThan(15_000);
+    expect(peak - before).toBeLessThan(64 * 2 ** 20);
+  }, 60_000);
+});
