@@ -188,6 +188,15 @@ describe('documents', () => {
     expect(body.document!.title).toBe('n'.repeat(299));
   });
 
+  // A title nobody typed: a file name with a text-direction mark was refused as a bad "title".
+  it('cleans a file name used as the title of control and text-direction characters', async () => {
+    const sent = async (name: string) =>
+      (await upload({ data: 'Some text.', type: 'text/plain', name })).body.document?.title;
+    expect(await sent('invoice\u202Etxt.exe.txt')).toBe('invoice txt.exe.txt');
+    expect(await sent('tab\there.txt')).toBe('tab here.txt');
+    expect(await sent('   ')).toBe('document');
+  });
+
   it('extracts the text of an uploaded PDF into episodes', async () => {
     const pdf = tinyPdf(['Globex Inc hired 40 engineers in 2026.', 'Its CEO is Hank Scorpio.']);
     const { status, body } = await upload({

@@ -1,6 +1,6 @@
 import type { UnitOfWork } from '../../services/unit-of-work.js';
 import { BadInputError, LimitExceededError } from '../../domain/errors.js';
-import { plainName } from '../../domain/validate.js';
+import { cleanName, plainName } from '../../domain/validate.js';
 import type { MemoryDocument } from '../../domain/memory.js';
 import {
   documentProgress,
@@ -80,12 +80,13 @@ export class DocumentService {
 }
 
 /**
- * The title of an upload sent without one: its file name, cut at the title's limit (never
- * inside a character), so a long file name is no reason to refuse a title nobody sent.
+ * The title of an upload sent without one: its file name, control and text-direction
+ * characters made spaces (cleanName) and cut at the title's limit (never inside a character),
+ * so a file name is no reason to refuse a title nobody sent; "document" for a blank one.
  */
 export function titleFromFilename(filename: string): string {
   let title = '';
-  for (const char of filename.trim()) {
+  for (const char of cleanName(filename) || 'document') {
     if (title.length + char.length > MAX_TITLE_CHARS) break;
     title += char;
   }
