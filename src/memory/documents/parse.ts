@@ -40,7 +40,7 @@ export function documentType(declared: string | null | undefined, filename?: str
  * Memory a PDF may take while its text is read: 40 times the largest document
  * (DOCUMENT_MAX_BYTES), at least 256 MB.
  */
-export const pdfMemoryLimit = (maxBytes: number) => Math.max(256 * 2 ** 20, 40 * maxBytes);
+export const pdfMemoryLimit = (maxBytes: number) => Math.max(256_000_000, 40 * maxBytes);
 
 /**
  * The document's text: UTF-8 text as it is (Markdown keeps its marks, which read well), a

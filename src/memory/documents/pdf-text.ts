@@ -27,7 +27,7 @@ export function readPdfText(bytes: Uint8Array, limits: PdfReadLimits): Promise<s
   // A copy, handed over (not cloned): the caller keeps its bytes, and the thread owns these.
   const data = new Uint8Array(bytes);
   const timeMs = Math.max(0, requestTimeLeft() ?? limits.timeMs ?? DEFAULT_TIME_MS);
-  const mb = Math.round(limits.maxMemoryBytes / 2 ** 20);
+  const mb = Math.round(limits.maxMemoryBytes / 1e6);
   const tooBig = () =>
     new BadInputError(
       `The PDF needs more than ${mb} MB of memory to read (its streams inflate too far, as a ` +
@@ -37,7 +37,7 @@ export function readPdfText(bytes: Uint8Array, limits: PdfReadLimits): Promise<s
     workerData: { data },
     transferList: [data.buffer],
     // The heap's own limit; buffers are outside it and are watched below.
-    resourceLimits: { maxOldGenerationSizeMb: mb },
+    resourceLimits: { maxOldGenerationSizeMb: Math.ceil(limits.maxMemoryBytes / 2 ** 20) },
   });
   return new Promise<string>((resolve, reject) => {
     let settled = false;
