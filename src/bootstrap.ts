@@ -90,30 +90,43 @@ export async function openGraph(
 /** The tenant that the configured and the local admin keys belong to. */
 export const DEFAULT_TENANT = 'default';
 
+/** Where the admin key came from; `revoked`/`replacedRevoked` say what start-up found. */
+export type BootstrapAdmin =
+  | { source: 'ADMIN_API_KEY'; revoked: boolean }
+  | { source: 'file'; file: string; key: string; replacedRevoked: boolean };
+
 /**
  * Makes sure an admin can get in: ADMIN_API_KEY when configured (required in production),
- * otherwise a local admin key created once and kept in DATA_DIR/admin-key (mode 600).
- * Returns where the key comes from, for the start-up banner; never logs the key.
+ * otherwise a local admin key created once and kept in DATA_DIR/admin-key (mode 600). A local
+ * key that was revoked is replaced by a new one in the file (only who can read DATA_DIR gets
+ * it); a revoked ADMIN_API_KEY stays revoked, and start-up says so. Returns where the key
+ * comes from, for the start-up banner; never logs the key.
  */
 export async function ensureBootstrapAdmin(
   config: Config,
   auth: AuthService,
-): Promise<{ source: 'ADMIN_API_KEY' } | { source: 'file'; file: string; key: string }> {
+  tenantId = DEFAULT_TENANT,
+): Promise<BootstrapAdmin> {
   if (config.adminApiKey) {
-    await auth.ensureAdminKey(
-      DEFAULT_TENANT,
+    const key = await auth.ensureAdminKey(
+      tenantId,
       config.adminApiKey,
       'configured admin (ADMIN_API_KEY)',
     );
-    return { source: 'ADMIN_API_KEY' };
+    return { source: 'ADMIN_API_KEY', revoked: Boolean(key.revokedAt) };
   }
   const file = path.join(config.dataDir, 'admin-key');
   let key = existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
+  let replacedRevoked = false;
+  if (key && (await auth.ensureAdminKey(tenantId, key, 'local admin')).revokedAt) {
+    key = '';
+    replacedRevoked = true;
+  }
   if (!key) {
     key = generateApiKey();
     writableDataDir(config, config.dataDir);
     writeFileSync(file, `${key}\n`, { mode: 0o600 });
+    await auth.ensureAdminKey(tenantId, key, 'local admin');
   }
-  await auth.ensureAdminKey(DEFAULT_TENANT, key, 'local admin');
-  return { source: 'file', file, key };
+  return { source: 'file', file, key, replacedRevoked };
 }

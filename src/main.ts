@@ -137,6 +137,12 @@ async function main(): Promise<void> {
   logger.info(`Agent platform ${VERSION} ready at ${server.url} (subscriptions: ${server.wsUrl})`);
   announceConsole(logger, server.url.replace(/\/graphql$/, '/console/'), consoleBuild);
   if (server.metricsUrl) logger.info(`Prometheus metrics at ${server.metricsUrl}`);
+  if (admin.source === 'ADMIN_API_KEY' && admin.revoked) {
+    logger.warn('ADMIN_API_KEY is a revoked key: set ADMIN_API_KEY to a new secret to administer');
+  }
+  if (admin.source === 'file' && admin.replacedRevoked) {
+    logger.warn(`The local admin key was revoked: a new one is in ${admin.file}`);
+  }
   if (admin.source === 'file') printSandboxHelp(server.url, admin.file, admin.key);
 }
 
