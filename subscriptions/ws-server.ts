@@ -137,7 +137,7 @@ export function startWsServer<C>(opts: WsServerOptions<C>): {
     {
       schema: opts.schema,
       onConnect: async ({ connectionParams, extra }) => {
-        const credential = connectionParams?.authorization ?? connectionParams?.apiKey;
+        const credential = credentialOf(connectionParams);
         try {
           const address = extra.request.socket.remoteAddress;
           const principal = await opts.authenticate(credential, address);
@@ -248,4 +248,14 @@ function observeLag(args: ExecutionArgs, result: object): void {
     { subscription: field },
     Math.max(0, Date.now() - published) / 1000,
   );
+}
+
+/**
+ * The key of a connection_init payload: `authorization` in any letter case, as an HTTP header
+ * is (Sandbox and people write "Authorization"), else `apiKey`.
+ */
+function credentialOf(params: Readonly<Record<string, unknown>> | undefined): unknown {
+  if (!params) return undefined;
+  const name = Object.keys(params).find((k) => k.toLowerCase() === 'authorization');
+  return (name === undefined ? undefined : params[name]) ?? params.apiKey;
 }

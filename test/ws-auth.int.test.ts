@@ -64,6 +64,14 @@ describe('WebSocket authentication', () => {
     );
   });
 
+  // Written as the HTTP header is ("Authorization", as Sandbox's headers are), it was refused.
+  it('reads the key from connection_init in any letter case of "authorization"', async () => {
+    const bearer = `Bearer ${server.adminKey}`;
+    expect(await connectOutcome(server.wsUrl, { Authorization: bearer })).toBe('connected');
+    expect(await connectOutcome(server.wsUrl, { AUTHORIZATION: bearer })).toBe('connected');
+    expect(await connectOutcome(server.wsUrl, { Authorization: 'Bearer ap_nope' })).toBe(4403);
+  });
+
   it('lets a VIEWER key subscribe, and ends the subscription when that key is revoked', async () => {
     const viewerKey = await server.keyFor(Role.VIEWER);
     const sub = await subscribe(server, Watch, undefined, viewerKey);
