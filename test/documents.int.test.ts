@@ -246,6 +246,19 @@ describe('documents', () => {
     expect(await nodeCount()).toBe(before);
   });
 
+  // "at most 20000 bytes, but got 100191" named the whole form's length as the file's.
+  it('refuses a request longer than the limit by its Content-Length, naming it as such', async () => {
+    const { status, body } = await upload({
+      data: 'x'.repeat(100_000),
+      type: 'text/plain',
+      name: 'long.txt',
+    });
+    expect(status).toBe(413);
+    expect(body.errors![0]!.message).toMatch(
+      /^A document may have at most 20000 bytes \(DOCUMENT_MAX_BYTES\), but this request's body has 100\d{3} bytes$/,
+    );
+  });
+
   it('refuses a streamed upload over the limit while it arrives (no Content-Length)', async () => {
     const before = await nodeCount();
     const boundary = 'xyzBOUNDARY';

@@ -7,13 +7,20 @@ export class UnsupportedTypeError extends AppError {
   }
 }
 
-/** The file or text is over DOCUMENT_MAX_BYTES (HTTP 413). */
+/**
+ * The file or text is over DOCUMENT_MAX_BYTES (HTTP 413): `got` is its length, or with
+ * `ofRequest` the whole request body's (its Content-Length: the form around the file too).
+ */
 export class TooLargeError extends AppError {
-  constructor(limitBytes: number, got?: number) {
+  constructor(limitBytes: number, got?: number, { ofRequest = false } = {}) {
     super(
       'PAYLOAD_TOO_LARGE',
       `A document may have at most ${limitBytes} bytes (DOCUMENT_MAX_BYTES)` +
-        (got === undefined ? '; this one is larger' : `, but got ${got}`),
+        (got === undefined
+          ? '; this one is larger'
+          : ofRequest
+            ? `, but this request's body has ${got} bytes`
+            : `, but got ${got}`),
       { limitBytes },
     );
   }

@@ -48,7 +48,7 @@ export function readUpload(
   const maxBody = opts.maxFileBytes + FORM_OVERHEAD_BYTES;
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > maxBody) {
-    return Promise.reject(new TooLargeError(opts.maxFileBytes, declared));
+    return Promise.reject(new TooLargeError(opts.maxFileBytes, declared, { ofRequest: true }));
   }
 
   return new Promise((resolve, reject) => {
