@@ -23,7 +23,7 @@ registerEnumType(KnowledgeKind, { name: 'KnowledgeKind' });
 registerEnumType(Role, {
   name: 'Role',
   description:
-    'VIEWER reads and subscribes; OPERATOR also manages agents, tasks, messages and knowledge; ADMIN also keys, tenants, audit and organisation export/import.',
+    'VIEWER reads and subscribes; OPERATOR also manages agents, tasks, messages, knowledge and documents; ADMIN also keys, tenants, audit and organisation export, import and deletion.',
 });
 registerEnumType(AuditOutcome, { name: 'AuditOutcome' });
 
