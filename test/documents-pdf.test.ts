@@ -26,4 +26,22 @@ describe('reading a PDF', () => {
     expect(performance.now() - started).toBeLessThan(15_000);
     expect(peak - before).toBeLessThan(64 * 2 ** 20);
   }, 60_000);
+
+  // Six bombs at once held six readers of 400 MB each: one OPERATOR key could take gigabytes.
+  it('reads two PDFs at a time, so bombs sent together cost two readers of memory', async () => {
+    const bomb = bombPdf(512);
+    const before = process.memoryUsage.rss();
+    let peak = before;
+    const watch = setInterval(() => {
+      peak = Math.max(peak, process.memoryUsage.rss());
+    }, 10);
+    const errors = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        documentText(bomb, 'application/pdf').catch((e: unknown) => e),
+      ),
+    );
+    clearInterval(watch);
+    for (const err of errors) expect((err as Error).message).toMatch(/MB of memory to read/);
+    expect(peak - before).toBeLessThan(1.3e9);
+  }, 120_000);
 });

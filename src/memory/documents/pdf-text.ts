@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { requestTimeLeft } from '../../../graph/deadline.js';
-import { BadInputError } from '../../domain/errors.js';
+import { WriteSlots } from '../../../graph/write-slots.js';
+import { BadInputError, UnavailableError } from '../../domain/errors.js';
 
 export interface PdfReadLimits {
   /** Heap and buffers the reading may use; past it the PDF is refused. */
@@ -17,16 +18,39 @@ const WATCH_MS = 50;
 type Reply = { text: string } | { error: string };
 
 /**
+ * PDFs one process reads at once, each in its own thread and memory; the others wait their
+ * turn, in order, within their time (six bombs sent together took six times the memory).
+ * The slots are WriteSlots' FIFO, which serves any count of things done at once.
+ */
+const readers = new WriteSlots(2);
+
+/**
  * The text layer of a PDF, read by pdf.js (unpdf) in a worker thread of its own, ended when
  * its heap plus buffers pass `maxMemoryBytes` (a small file whose streams inflate to
  * gigabytes took the API process to 2.6 GB and went on reading after its request ended) or
- * when the request's time is up. Throws BadInputError for an unreadable, corrupt or encrypted
- * PDF and for one that needs too much memory or time.
+ * when the request's time is up; two at most are read at once. Throws BadInputError for an
+ * unreadable, corrupt or encrypted PDF and for one that needs too much memory or time, and
+ * UnavailableError when its turn did not come in time.
  */
-export function readPdfText(bytes: Uint8Array, limits: PdfReadLimits): Promise<string> {
+export async function readPdfText(bytes: Uint8Array, limits: PdfReadLimits): Promise<string> {
+  const timeMs = Math.max(0, requestTimeLeft() ?? limits.timeMs ?? DEFAULT_TIME_MS);
+  const until = performance.now() + timeMs;
+  const release = await readers.acquire(timeMs).catch(() => {
+    throw new UnavailableError(
+      `The PDF could not be read within ${timeMs} ms: other PDFs were being read; send it again`,
+      { retryAfterSeconds: 5 },
+    );
+  });
+  try {
+    return await readInWorker(bytes, limits, Math.max(0, until - performance.now()));
+  } finally {
+    release();
+  }
+}
+
+function readInWorker(bytes: Uint8Array, limits: PdfReadLimits, timeMs: number): Promise<string> {
   // A copy, handed over (not cloned): the caller keeps its bytes, and the thread owns these.
   const data = new Uint8Array(bytes);
-  const timeMs = Math.max(0, requestTimeLeft() ?? limits.timeMs ?? DEFAULT_TIME_MS);
   const mb = Math.round(limits.maxMemoryBytes / 1e6);
   const tooBig = () =>
     new BadInputError(
@@ -46,9 +70,10 @@ export function readPdfText(bytes: Uint8Array, limits: PdfReadLimits): Promise<s
       settled = true;
       clearTimeout(timer);
       clearInterval(watch);
-      void worker.terminate();
-      if (outcome instanceof Error) reject(outcome);
-      else resolve(outcome);
+      // Settled once the thread is gone: its memory is free before the next reader starts.
+      void worker
+        .terminate()
+        .finally(() => (outcome instanceof Error ? reject(outcome) : resolve(outcome)));
     };
     const timer = setTimeout(
       () => end(new BadInputError(`The PDF took longer than ${timeMs} ms to read`)),
