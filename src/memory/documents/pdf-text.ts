@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { requestTimeLeft } from '../../../graph/deadline.js';
-import { WriteSlots } from '../../../graph/write-slots.js';
+import { Slots } from '../../../graph/write-slots.js';
 import { BadInputError, UnavailableError } from '../../domain/errors.js';
 
 export interface PdfReadLimits {
@@ -20,9 +20,15 @@ type Reply = { text: string } | { error: string };
 /**
  * PDFs one process reads at once, each in its own thread and memory; the others wait their
  * turn, in order, within their time (six bombs sent together took six times the memory).
- * The slots are WriteSlots' FIFO, which serves any count of things done at once.
  */
-const readers = new WriteSlots(2);
+const readers = new Slots(
+  2,
+  (waitMs) =>
+    new UnavailableError(
+      `The PDF could not be read within ${waitMs} ms: other PDFs were being read; send it again`,
+      { retryAfterSeconds: 5 },
+    ),
+);
 
 /**
  * The text layer of a PDF, read by pdf.js (unpdf) in a worker thread of its own, ended when
@@ -35,12 +41,7 @@ const readers = new WriteSlots(2);
 export async function readPdfText(bytes: Uint8Array, limits: PdfReadLimits): Promise<string> {
   const timeMs = Math.max(0, requestTimeLeft() ?? limits.timeMs ?? DEFAULT_TIME_MS);
   const until = performance.now() + timeMs;
-  const release = await readers.acquire(timeMs).catch(() => {
-    throw new UnavailableError(
-      `The PDF could not be read within ${timeMs} ms: other PDFs were being read; send it again`,
-      { retryAfterSeconds: 5 },
-    );
-  });
+  const release = await readers.acquire(timeMs);
   try {
     return await readInWorker(bytes, limits, Math.max(0, until - performance.now()));
   } finally {
