@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { HumanMessage, SystemMessage } from '@langchain/core/messages';
 import { describe, expect, it } from 'vitest';
 import {
   canaryPoint,
@@ -12,7 +13,9 @@ import {
 import { AgentRole, AgentStatus, type Agent } from '../src/domain/agent.js';
 import { operatorTools } from '../src/agents/tools.js';
 import { evolutionEnvSchema, evolutionFromEnv } from '../src/evolution/config.js';
-import { reflectionPrompt } from '../src/evolution/versions/propose.js';
+import { ProposalSchema, reflectionPrompt } from '../src/evolution/versions/propose.js';
+import { OfflineChatModel } from '../src/llm/offline-model.js';
+import { purposeMarker } from '../src/llm/routing.js';
 import { checkNodeRules, checkRelationshipRule } from '../src/domain/organisation-rules.js';
 import {
   decideCanary,
@@ -21,11 +24,8 @@ import {
   summarise,
   welch,
 } from '../src/evolution/versions/stats.js';
-import {
-  imperativeRules,
-  isVersionProposal,
-  proposeVersion,
-} from '../src/llm/offline-reflection-version.js';
+import { isVersionProposal, proposeVersion } from '../src/llm/offline-reflection-version.js';
+import { imperativeRules } from '../src/llm/offline-rules.js';
 
 // Agent versions' pure parts (issue 12): the canary's hash share, the Welch test that decides
 // it, and the offline model's reflection.
@@ -208,18 +208,22 @@ describe("the offline model's version proposal", () => {
     expect(rationale).toContain('added 2 rule(s)');
   });
 
+  const runEvidence = {
+    runId: 'r1',
+    status: 'SUCCEEDED',
+    error: null,
+    title: 'Weigh the bikes',
+    description: null,
+    expectedOutput: null,
+    result: '12',
+    score: 0.2,
+    verdict: 'FAIL',
+  };
+
   it('writes only the rules for an agent that had no instructions, from the real prompt', () => {
     const agent = { name: 'Ada', role: AgentRole.MASTER_OPERATOR } as Agent;
     const evidence = {
-      runId: 'r1',
-      status: 'SUCCEEDED',
-      error: null,
-      title: 'Weigh the bikes',
-      description: null,
-      expectedOutput: null,
-      result: '12',
-      score: 0.2,
-      verdict: 'FAIL',
+      ...runEvidence,
       evaluations: [
         { source: 'PERSON', score: 0.2, reasons: [], comment: 'Always give the weights in kg.' },
       ],
@@ -228,10 +232,40 @@ describe("the offline model's version proposal", () => {
     expect(instructions).toBe('- Always give the weights in kg.');
   });
 
+  it('turns a comment that says what the answer must do into a rule, as lessons do', async () => {
+    // Regression: only sentences that began with an imperative verb became rules, while lessons
+    // read "The answer must give weights in kg" as "Give weights in kg." (offline-rules.ts).
+    const agent = { name: 'Ada', role: AgentRole.MASTER_OPERATOR } as Agent;
+    const evaluations = [
+      { source: 'PERSON', score: 0.2, reasons: [], comment: 'The answer must give weights in kg' },
+      {
+        source: 'JUDGE',
+        score: 0.3,
+        reasons: ['The report should not cite Wikipedia.', 'The delivery date is missing.'],
+        comment: null,
+      },
+    ];
+    const evidence = { ...runEvidence, evaluations };
+    const proposal = await new OfflineChatModel()
+      .withStructuredOutput(ProposalSchema, { name: 'proposal' })
+      .invoke([
+        new SystemMessage(purposeMarker('reflection')),
+        new HumanMessage(reflectionPrompt(agent, 'Answer briefly.', [evidence])),
+      ]);
+    expect(proposal.instructions).toBe(
+      [
+        'Answer briefly.',
+        '- Give weights in kg.',
+        '- Never cite Wikipedia.',
+        '- Always include delivery date.',
+      ].join('\n'),
+    );
+  });
+
   it('finds no rule in statements that are not imperative', () => {
     expect(imperativeRules('The result was wrong. It missed the point.')).toEqual([]);
     expect(imperativeRules('Never guess a figure! Use the 2024 data.')).toEqual([
-      'Never guess a figure!',
+      'Never guess a figure.',
       'Use the 2024 data.',
     ]);
   });

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { candidateDraw, lessonSection, pickLessons } from '../src/evolution/lessons/retrieve.js';
 import { decide, efficacyOf, newcombe, wilson } from '../src/evolution/lessons/stats.js';
 import { nearCopy, ruleSimilarity, tidyRule } from '../src/evolution/lessons/text.js';
-import { imperative, offlineRule, rulesFollowedLine } from '../src/llm/offline-lessons.js';
+import { offlineRule, rulesFollowedLine } from '../src/llm/offline-lessons.js';
+import { imperative } from '../src/llm/offline-rules.js';
 
 describe('lesson statistics', () => {
   it('give the Wilson score interval of a proportion', () => {

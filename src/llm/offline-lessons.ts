@@ -1,13 +1,16 @@
 /*
  * The offline model's side of lessons (issue 12), deterministic:
  * - reflection: a prompt that starts with "Reflect:" gets the feedback turned into one
- *   imperative rule ("The answer must give weights in kg" -> "Give weights in kg.");
+ *   imperative rule ("The answer must give weights in kg" -> "Give weights in kg.", read as
+ *   offline-rules.ts reads it for agent versions too);
  * - execution: a prompt's "Rules to follow:" list is echoed as "Rules followed: ..." in the
  *   report, as a model that follows the instructions in its prompt would.
  */
 
 import { FOLLOWED } from '../evolution/lessons/reflect.js';
 import { NEAR_COPY, ruleSimilarity, ruleTokens } from '../evolution/lessons/text.js';
+import { imperative } from './offline-rules.js';
+import { sentences } from './offline-text.js';
 
 /** A reflection prompt of src/evolution/lessons/reflect.ts. */
 export function isLessonReflection(input: string): boolean {
@@ -26,7 +29,7 @@ export function offlineRule(input: string): {
 } {
   const feedback = section(input, 'Feedback');
   for (const line of feedback) {
-    for (const sentence of line.split(/(?<=[.!?])\s+/)) {
+    for (const sentence of sentences(line)) {
       const rule = imperative(sentence);
       if (rule) {
         const replaces = followedIn(input)
@@ -81,29 +84,6 @@ export function section(input: string, name: string): string[] {
   return out;
 }
 
-const SUBJECT = '(?:the\\s+)?(?:answer|result|report|output|response|reply|step|agent|it|you|they)';
-const MODAL = '(must|should|needs?\\s+to|has\\s+to|have\\s+to|ought\\s+to)';
-
-/**
- * A feedback sentence as an imperative rule: "The answer must give X" -> "Give X.", "... must
- * not / should never X" -> "Never X.", "X is missing" -> "Always include X.", an imperative as
- * it is. Null when the sentence asks for nothing.
- */
-export function imperative(sentence: string): string | null {
-  const s = sentence.trim().replace(/[.!?]+$/, '');
-  if (!s) return null;
-  const modal = new RegExp(`^${SUBJECT}\\s+${MODAL}\\s+(not\\s+|never\\s+)?(.+)$`, 'i').exec(s);
-  if (modal) return modal[2] ? `Never ${modal[3]}.` : `${cap(modal[3]!)}.`;
-  const never = new RegExp(`^${SUBJECT}\\s+(?:must|should)\\s*n[o']t\\s+(.+)$`, 'i').exec(s);
-  if (never) return `Never ${never[1]}.`;
-  const missing = /^(.+?)\s+(?:is|are|was|were)\s+missing$/i.exec(s);
-  if (missing) return `Always include ${missing[1]!.replace(/^the\s+/i, '')}.`;
-  const imperativeStart =
-    /^(always|never|do not|don't|avoid|use|give|include|state|list|add|check|cite|write|keep|put|report|answer|convert|name|mention)\b/i;
-  if (imperativeStart.test(s)) return `${cap(s)}.`;
-  return null;
-}
-
 /** The rules an execution prompt carries, one per line after "Rules to follow:". */
 export function rulesIn(input: string): string[] {
   return section(input, 'Rules to follow');
@@ -114,5 +94,3 @@ export function rulesFollowedLine(input: string): string {
   const rules = rulesIn(input);
   return rules.length ? `Rules followed: ${rules.join(' ')}` : '';
 }
-
-const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);

@@ -1,42 +1,18 @@
 /*
  * The offline model's answer to proposeAgentVersion's reflection (issue 12), deterministic: it
- * keeps the current instructions and appends the imperative rules it finds in the low-scoring
- * runs' evaluations (a person's comment "Always state the unit.", a judge's reason "Cite the
- * source."), each once. The prompt is src/evolution/versions/propose.ts's; its first line is
- * `Propose:`.
+ * keeps the current instructions and appends the rules it reads in the low-scoring runs'
+ * evaluations (a person's comment "Always state the unit.", a judge's reason "The answer must
+ * cite the source."), each once, as a lesson's reflection reads them (offline-rules.ts). The
+ * prompt is src/evolution/versions/propose.ts's; its first line is `Propose:`.
  */
+
+import { imperativeRules } from './offline-rules.js';
 
 /** The marker line that starts proposeAgentVersion's prompt. */
 export const PROPOSE_MARKER = 'Propose:';
 
 export function isVersionProposal(input: string): boolean {
   return input.trimStart().startsWith(PROPOSE_MARKER);
-}
-
-/** Words an imperative rule starts with (lower case). */
-const IMPERATIVE = new Set(
-  (
-    "always never do dont don't avoid use include state cite check give keep make add prefer " +
-    'mention ensure write answer report list name show quote verify explain start end put ' +
-    'return respond follow provide remove skip stop never double-check confirm convert round ' +
-    'express spell sort order summarise summarize'
-  ).split(/\s+/),
-);
-
-/** Sentences of `text` that read as imperative rules. */
-export function imperativeRules(text: string): string[] {
-  return text
-    .split(/(?<=[.!?])\s+|\n+/)
-    .map((s) => s.trim().replace(/^[-*•]\s*/, ''))
-    .filter((s) => {
-      const first =
-        s
-          .split(/\s+/)[0]
-          ?.toLowerCase()
-          .replace(/[^a-z'-]/g, '') ?? '';
-      return s.length >= 8 && s.length <= 300 && IMPERATIVE.has(first);
-    })
-    .map((s) => (/[.!?]$/.test(s) ? s : `${s}.`));
 }
 
 /** The current instructions, between the prompt's `<<<` and `>>>` lines. */
