@@ -38,7 +38,8 @@ it('refuses a retirement of a lesson that moved while it waited, audited once as
     });
   });
   const res = (await retired) as { errors?: { message: string; extensions: { code: string } }[] };
-  expect(res.errors?.[0]?.extensions.code).toBe('BAD_USER_INPUT');
+  // A race, not bad input: CONFLICT, as for agent versions (versions/lifecycle.ts).
+  expect(res.errors?.[0]?.extensions.code).toBe('CONFLICT');
   expect(res.errors?.[0]?.message).toMatch(/changed meanwhile and is now RETIRED/);
   const events = await server.graph.read((tx) =>
     tx.run<{ outcome: string }>({

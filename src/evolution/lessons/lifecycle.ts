@@ -9,7 +9,7 @@ import {
 } from '../../../graph/lesson.repository.js';
 import { recordTransition } from '../../../graph/transition.repository.js';
 import { TOPICS } from '../../../subscriptions/topics.js';
-import { BadInputError, NotFoundError } from '../../domain/errors.js';
+import { BadInputError, ConflictError, NotFoundError } from '../../domain/errors.js';
 import { LESSON_MOVES, LessonStatus, type Lesson } from '../../domain/lesson.js';
 import type { UnitOfWork } from '../../services/unit-of-work.js';
 import { DEFAULT_EVOLUTION } from '../config.js';
@@ -156,9 +156,10 @@ export async function moveLessonByPerson(
       { from: lesson.status, to },
     );
   }
-  // It may move between the read and the write: then say what it is now.
+  // It may move between the read and the write: a race (CONFLICT, as for agent versions), so
+  // say what it is now.
   const stale = (now: Lesson | null) =>
-    new BadInputError(
+    new ConflictError(
       `The lesson changed meanwhile and is now ${now?.status ?? 'gone'}; read it and try again`,
     );
   return (await moveLessonTo(uow, tenantId, id, to, reason, actor, from, stale))!;
