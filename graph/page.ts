@@ -81,17 +81,20 @@ export interface ListSpec {
   only?: readonly string[];
   /** More columns of each row: name -> fixed Cypher over `n`, read after the page's limit. */
   columns?: Record<string, string>;
-  /**
-   * The node whose list this is (e.g. `Entity:<id>` for an entity's episodes): its cursors are
-   * signed for it too, so another node's list refuses them.
-   */
-  of?: string;
 }
 
-/** The name a cursor is signed for: a cursor is valid only for its list and order. */
-export function listKey(spec: Pick<ListSpec, 'label' | 'sort' | 'of'>): string {
+/**
+ * The name a cursor is signed for: its label and order, and which rows the list selects (its
+ * match, conditions and the values of the parameters they name: a filter, the node whose list
+ * it is). So a cursor is valid only for its list, filter and order; what a page shows of each
+ * row (columns) is not part of it.
+ */
+export function listKey(spec: ListSpec): string {
   const key = `${spec.label}.${spec.sort.property}.${spec.sort.descending ? 'DESC' : 'ASC'}`;
-  return spec.of ? `${key}@${spec.of}` : key;
+  const texts = [spec.match ?? '', ...conditionsOf(spec, 'scan')];
+  const named = [...new Set(texts.join('\n').match(/\$\w+/g) ?? [])].sort();
+  const values = named.map((name) => [name, spec.params[name.slice(1)] ?? null]);
+  return texts.some(Boolean) ? `${key}?${JSON.stringify([texts, values])}` : key;
 }
 
 /**

@@ -109,4 +109,43 @@ describe('page cursors', () => {
     );
     await expectRefused(messages);
   });
+
+  it('refuse a cursor of the same list under another filter', async () => {
+    // Regression: a cursor of the LESSON list was taken on the FACT list, and any filter's on
+    // any other's: it was signed for the label and order only.
+    for (const kind of ['LESSON', 'LESSON', 'FACT', 'FACT']) {
+      const res = await server.gql(
+        'mutation($kind: KnowledgeKind) { recordKnowledge(input: { content: "A rule.", kind: $kind }) { id } }',
+        { kind } as never,
+      );
+      expect(res.errors).toBeUndefined();
+    }
+    const KNOWLEDGE = `query($filter: KnowledgeFilter, $after: String) {
+      knowledgeItems(filter: $filter, first: 1, after: $after) { pageInfo { endCursor } }
+    }`;
+    type Answer = { knowledgeItems: { pageInfo: { endCursor: string } } };
+    const knowledge = (kind: string | null, after: string | null = null) =>
+      server.gql<Answer, Record<string, unknown>>(KNOWLEDGE, {
+        filter: kind ? { kind } : null,
+        after,
+      });
+    const lessons = (await knowledge('LESSON')).data!.knowledgeItems.pageInfo.endCursor;
+    expect((await knowledge('LESSON', lessons)).errors).toBeUndefined();
+    await expectRefused(await knowledge('FACT', lessons));
+    await expectRefused(await knowledge(null, lessons));
+    const all = (await knowledge(null)).data!.knowledgeItems.pageInfo.endCursor;
+    await expectRefused(await knowledge('LESSON', all));
+    const FILTERED = `query($after: String, $status: [TaskStatus!]) {
+      tasks(first: 2, after: $after, filter: { status: $status }) { pageInfo { endCursor } }
+    }`;
+    const pending = await server.gql<{ tasks: Connection }, Record<string, unknown>>(FILTERED, {
+      status: ['PENDING'],
+    });
+    const cursor = pending.data!.tasks.pageInfo.endCursor!;
+    await expectRefused(await tasks(cursor));
+    const other = { after: cursor, status: ['COMPLETED'] };
+    await expectRefused(await server.gql(FILTERED, other as never));
+    const same = { after: cursor, status: ['PENDING'] };
+    expect((await server.gql(FILTERED, same as never)).errors).toBeUndefined();
+  });
 });

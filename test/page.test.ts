@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import {
   countQuery,
   FLAGGED_LISTS,
+  listKey,
   listQuery,
   ORDERED_LISTS,
   type ListSpec,
@@ -49,21 +50,38 @@ describe('list queries', () => {
   });
 
   it('start after a cursor with a range the index can seek', () => {
+    const sort = { property: 'createdAt' as const, descending: true };
     const after = decodeCursor(
-      encodeCursor({ value: '2026-01-01T00:00:00Z', id: 'x' }, 'Task.createdAt.DESC'),
+      encodeCursor({ value: '2026-01-01T00:00:00Z', id: 'x' }, listKey(spec({ sort }))),
     );
-    const q = listQuery(
-      spec({
-        sort: { property: 'createdAt', descending: true },
-        page: { first: 5, after, total: true },
-      }),
-    );
+    const q = listQuery(spec({ sort, page: { first: 5, after, total: true } }));
     expect(q.cypher).toContain(
       'n.createdAt <= datetime($afterValue) AND CASE WHEN n.createdAt = datetime($afterValue) THEN n.id < $afterId ELSE true END',
     );
     // No OR for the planner to split into two index reads that lose the order.
     expect(q.cypher).not.toMatch(/\bOR\b/);
     expect(q.params).toMatchObject({ afterValue: '2026-01-01T00:00:00Z', afterId: 'x' });
+  });
+
+  it('sign cursors for the rows a list selects: its filter values, not what it shows of them', () => {
+    const key = listKey(spec());
+    expect(listKey(spec({ params: { tenantId: 't1', status: ['READY'] } }))).toBe(key);
+    // What a page shows of each row (a column and its parameters) is not the list's.
+    const shown = { columns: { busy: 'size($statuses)' } };
+    expect(listKey(spec({ ...shown, params: { tenantId: 't1', status: ['READY'], x: 1 } }))).toBe(
+      key,
+    );
+    expect(listKey(spec({ params: { tenantId: 't1', status: ['DONE'] } }))).not.toBe(key);
+    expect(listKey(spec({ conditions: [] }))).toBe('Task.createdAt.ASC');
+    expect(listKey(spec({ flag: 'root' }))).not.toBe(key);
+    const linked = (agentId: string) =>
+      listKey(
+        spec({
+          linked: [{ from: { label: 'Agent', id: 'agentId' }, edges: [], test: 't($agentId)' }],
+          params: { tenantId: 't1', status: ['READY'], agentId },
+        }),
+      );
+    expect(linked('a1')).not.toBe(linked('a2'));
   });
 
   it('sort messages by update time as by creation time (messages never change)', () => {

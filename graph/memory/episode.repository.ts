@@ -199,14 +199,6 @@ export function listEpisodes(
       },
       sort,
       page,
-      // An entity's or a document's episodes: a cursor of another one's is refused.
-      of:
-        [
-          filter.entityId && `Entity:${filter.entityId}`,
-          filter.documentId && `Document:${filter.documentId}`,
-        ]
-          .filter(Boolean)
-          .join(',') || undefined,
     },
     toEpisode,
   );

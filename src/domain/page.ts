@@ -53,8 +53,9 @@ function mac(list: string, value: string, id: string): string {
 }
 
 /**
- * An opaque cursor for the row (value, id) of `list` (e.g. "Task.createdAt.ASC"): signed, so
- * it is valid only for that list and order, and only as the API wrote it.
+ * An opaque cursor for the row (value, id) of `list` (e.g. "Task.createdAt.ASC", with its
+ * filter: graph/page.ts listKey): signed, so it is valid only for that list, filter and order,
+ * and only as the API wrote it.
  */
 export function encodeCursor(cursor: Cursor, list: string): string {
   const sig = mac(list, cursor.value, cursor.id);
@@ -65,7 +66,7 @@ export function encodeCursor(cursor: Cursor, list: string): string {
 export const CONVERSATION_MESSAGES = 'Conversation.messages';
 
 const NOT_OURS =
-  'after is not a cursor of this list in this order (forged, altered, or from another list); pass pageInfo.endCursor of a previous page of the same list';
+  'after is not a cursor of this list with this filter and order (forged, altered, or from another list or filter); pass pageInfo.endCursor of a previous page of the same list, filter and order';
 
 /** Reads a cursor's shape (not yet its signature: see checkCursor). Throws BAD_USER_INPUT. */
 export function decodeCursor(text: string): Cursor {
