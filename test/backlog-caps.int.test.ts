@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { uuid6 } from '@langchain/langgraph-checkpoint';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { putCheckpoint } from '../graph/checkpoint.repository.js';
 import { generateApiKey } from '../src/auth/keys.js';
 import { echoExecutor } from '../src/engine/executor.js';
+import { checkpointRecord, taskWithRun } from './utils/checkpoint-fixtures.js';
 import { startOfflineAgents, startScheduler, waitForWorkflow } from './utils/engine.js';
 import { documentOf, task } from './utils/import-documents.js';
 import { deleteTenant, startTestServer, type TestServer } from './utils/server.js';
@@ -142,6 +145,95 @@ describe('backlog caps of a tenant', { timeout: 120_000 }, () => {
       expect(error.message).toContain('importOrganisation would add 3 steps');
       expect(await t.count('MATCH (n:Task {tenantId: $tenantId}) RETURN count(n) AS n')).toBe(0);
       expect((await t.gql(IMPORT, { document: documentOf(tasks(2)) })).errors).toBeUndefined();
+    });
+
+    const RETRY = `mutation($id: ID!) { retryTask(id: $id) { status } }`;
+    const CANCEL = `mutation($id: ID!) { cancelTask(id: $id) { status } }`;
+    const submitted = async (t: Tenant, title: string) => {
+      const res = await t.gql(SUBMIT, { title });
+      expect(res.errors).toBeUndefined();
+      return (res.data!.submitTask as { id: string }).id;
+    };
+    const statusOf = async (t: Tenant, id: string) =>
+      ((await t.gql(`query($id: ID!) { task(id: $id) { status } }`, { id })).data!.task as Task)
+        .status;
+    type Task = { status: string };
+
+    it('refuses a retryTask that would reopen steps past the cap, writing nothing', async () => {
+      const t = await withChief(await tenant());
+      const retried = await submitted(t, 'One');
+      expect((await t.gql(CANCEL, { id: retried })).errors).toBeUndefined();
+      const [two] = [await submitted(t, 'Two'), await submitted(t, 'Three')];
+      const error = refusal(await t.gql(RETRY, { id: retried }));
+      expect(error.extensions).toMatchObject({ code: 'LIMIT_EXCEEDED', count: 2, adding: 1 });
+      expect(error.message).toContain('retryTask would add 1 steps to the 2 of this');
+      expect(await statusOf(t, retried)).toBe('CANCELLED');
+      expect((await t.gql(CANCEL, { id: two })).errors).toBeUndefined();
+      expect((await t.gql(RETRY, { id: retried })).data).toEqual({
+        retryTask: { status: 'PENDING' },
+      });
+    });
+
+    it('refuses a forkRun past the cap, writing nothing', async () => {
+      const t = await withChief(await tenant());
+      const { runId } = await taskWithRun(server.graph, t.id, { taskStatus: 'COMPLETED' });
+      const record = checkpointRecord(runId, uuid6(-1));
+      await server.graph.write((tx) => putCheckpoint(tx, t.id, runId, record, 10));
+      const [point] = await server.graph.read((tx) =>
+        tx.run<{ id: string }>({
+          cypher: 'MATCH (:Run {id: $runId})-[:CHECKPOINTED]->(c:Checkpoint) RETURN c.id AS id',
+          params: { runId },
+        }),
+      );
+      const one = await submitted(t, 'One');
+      await submitted(t, 'Two');
+      const FORK = `mutation($runId: ID!, $id: ID!) { forkRun(runId: $runId, checkpointId: $id) { status } }`;
+      const fork = () => t.gql(FORK, { runId, id: point!.id });
+      const error = refusal(await fork());
+      expect(error.extensions).toMatchObject({ code: 'LIMIT_EXCEEDED', count: 2, adding: 1 });
+      expect(error.message).toContain('forkRun would add 1 steps to the 2 of this');
+      const forks = 'MATCH (n:Task {tenantId: $tenantId})-[:FORK_OF]->() RETURN count(n) AS n';
+      expect(await t.count(forks)).toBe(0);
+      expect((await t.gql(CANCEL, { id: one })).errors).toBeUndefined();
+      expect((await fork()).data).toEqual({ forkRun: { status: 'READY' } });
+    });
+
+    it('refuses an approvePlan whose edits add steps past the cap; a swap of a step passes', async () => {
+      const t = await tenant();
+      const [root, step, synthesis] = [randomUUID(), randomUUID(), randomUUID()];
+      const IMPORT = `mutation($document: JSONObject!) { importOrganisation(document: $document) { nodeIds } }`;
+      const imported = await t.gql(IMPORT, {
+        document: documentOf(
+          [
+            task(root, {
+              title: 'Brief',
+              status: 'AWAITING_APPROVAL',
+              waitingReason: 'the plan waits for approval',
+              orchestrated: true,
+              needsPlan: true,
+              planApproval: true,
+            }),
+            task(step, { key: 'a', title: 'Research', orchestrated: true }),
+            task(synthesis, { key: 'synthesis', title: 'Synthesis', orchestrated: true }),
+          ],
+          [
+            { type: 'SUBTASK_OF', from: step, to: root, properties: {} },
+            { type: 'SUBTASK_OF', from: synthesis, to: root, properties: {} },
+            { type: 'DEPENDS_ON', from: synthesis, to: step, properties: {} },
+          ],
+        ),
+      });
+      expect(imported.errors).toBeUndefined();
+      const rootId = (imported.data!.importOrganisation as { nodeIds: string[] }).nodeIds[0]!;
+      const APPROVE = `mutation($id: ID!, $edits: PlanEditsInput) { approvePlan(taskId: $id, edits: $edits) { status } }`;
+      const add = [{ key: 'b', title: 'Write it' }];
+      const error = refusal(await t.gql(APPROVE, { id: rootId, edits: { add } }));
+      expect(error.extensions).toMatchObject({ code: 'LIMIT_EXCEEDED', count: 2, adding: 1 });
+      expect(error.message).toContain('approvePlan would add 1 steps to the 2 of this');
+      expect(await statusOf(t, rootId)).toBe('AWAITING_APPROVAL');
+      expect(await t.count('MATCH (n:Task {tenantId: $tenantId}) RETURN count(n) AS n')).toBe(3);
+      const swap = await t.gql(APPROVE, { id: rootId, edits: { add, remove: ['a'] } });
+      expect(swap.data).toEqual({ approvePlan: { status: 'IN_PROGRESS' } });
     });
 
     it('fails a planning step whose plan would pass the cap, writing no step of it', async () => {

@@ -1,4 +1,5 @@
 import { LimitExceededError } from './errors.js';
+import { TaskStatus } from './task.js';
 
 /**
  * How much work one tenant may have waiting (one tenant can never slow or stop another): its
@@ -11,6 +12,9 @@ export interface BacklogLimits {
   /** Episodes PENDING or INGESTING; TENANT_MAX_PENDING_EPISODES. */
   maxPendingEpisodes: number;
 }
+
+/** The statuses of a queued step (with `orchestrated`: a step the engine runs). */
+export const QUEUED_STATUSES: readonly string[] = [TaskStatus.PENDING, TaskStatus.READY];
 
 export const DEFAULT_BACKLOG_LIMITS: Readonly<BacklogLimits> = Object.freeze({
   // Far past the benchmarks (a 1,000-step DAG, 200 submitted tasks) and a busy organisation.

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import * as repo from '../../graph/fork.repository.js';
 import { APPROVAL_NODE, MODEL_NODE, START_NODE, TOOLS_NODE } from '../agents/checkpoint/fork.js';
+import type { BacklogLimits } from '../domain/backlog.js';
 import { BadInputError, NotFoundError } from '../domain/errors.js';
 import type { Task } from '../domain/task.js';
 import { optionalText } from '../domain/validate.js';
+import { refuseOverQueuedSteps } from './backlog.js';
 import { publishTasks } from './task-events.js';
 import type { UnitOfWork } from './unit-of-work.js';
 
@@ -14,12 +16,16 @@ const MAX_MESSAGE_CHARS = 4_000;
  * task of its own outside the workflow, so a person can ask "what if" and compare the two.
  */
 export class ForkService {
-  constructor(private readonly uow: UnitOfWork) {}
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly backlog?: BacklogLimits,
+  ) {}
 
   /**
    * Creates the fork, READY for the engine. `message`, when given, is what the model reads next
    * (only where the loop's next step is a model call or it had ended). NOT_FOUND for a run or
-   * checkpoint that is not the tenant's, or a checkpoint of another run.
+   * checkpoint that is not the tenant's, or a checkpoint of another run; LIMIT_EXCEEDED when
+   * the tenant has TENANT_MAX_QUEUED_STEPS steps queued (the fork is one).
    */
   fork(
     tenantId: string,
@@ -37,6 +43,7 @@ export class ForkService {
           `a message can be added only where the model runs next, but ${whereToFork(point.next)}`,
           { next: point.next },
         );
+      await refuseOverQueuedSteps(tx, tenantId, this.backlog, 'forkRun', 1);
       const fork = await repo.createFork(tx, {
         tenantId,
         id: randomUUID(),

@@ -78,7 +78,7 @@ export function createServices(
   return {
     uow,
     agents,
-    tasks: new TaskService(uow),
+    tasks: new TaskService(uow, options.backlog),
     messages: new MessageService(uow, options.backlog),
     knowledge: new KnowledgeService(uow),
     search: new SearchService(uow),
@@ -87,11 +87,11 @@ export function createServices(
     audit: new AuditService(uow),
     workflows: new WorkflowService(uow, options.backlog),
     /** forkRun: what-if attempts from a run's checkpoint (issue 13). */
-    forks: new ForkService(uow),
+    forks: new ForkService(uow, options.backlog),
     /** Tool policies and decisions on held tool calls (issue 13). */
     toolApproval: new ToolApprovalService(uow),
     /** approvePlan and rejectPlan (issue 13). */
-    plans: new PlanApprovalService(uow),
+    plans: new PlanApprovalService(uow, options.backlog),
     chat: new ChatService(runtime, pubsub),
     budgets,
     memory: new MemoryService(uow),

@@ -24,7 +24,7 @@ import { refuseSelfWaitingAmong } from './workflow-guard.js';
 import { namesUnique, NameTakenError, refuseSameNames, takenNameConflict } from './import-names.js';
 import { lockTaskEdges } from '../../graph/task-cycles.repository.js';
 import { refuseOverQueuedSteps } from './backlog.js';
-import type { BacklogLimits } from '../domain/backlog.js';
+import { QUEUED_STATUSES, type BacklogLimits } from '../domain/backlog.js';
 
 export interface ImportResult {
   nodesCreated: number;
@@ -334,7 +334,7 @@ function queued(doc: OrganisationDocument): number {
     (n) =>
       n.label === 'Task' &&
       n.properties.orchestrated === true &&
-      ['PENDING', 'READY'].includes(String(n.properties.status)),
+      QUEUED_STATUSES.includes(String(n.properties.status)),
   ).length;
 }
 

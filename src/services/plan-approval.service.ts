@@ -5,10 +5,12 @@ import { lockTaskEdges } from '../../graph/task-cycles.repository.js';
 import * as tasks from '../../graph/task.repository.js';
 import { recordDecision } from '../../graph/workflow.repository.js';
 import type { Tx } from '../../graph/cypher.js';
+import { QUEUED_STATUSES, type BacklogLimits } from '../domain/backlog.js';
 import { ConflictError, NotFoundError } from '../domain/errors.js';
 import { ApprovalDecision, TaskStatus, type Task } from '../domain/task.js';
 import { rejectionReason } from '../domain/validate.js';
 import { editPlan, type PlanEdits } from './plan-edits.js';
+import { refuseOverQueuedSteps } from './backlog.js';
 import { publishTasks } from './task-events.js';
 import type { Emit, UnitOfWork } from './unit-of-work.js';
 import { stableId } from '../../graph/agent-work.repository.js';
@@ -26,9 +28,16 @@ import { NAMED } from '../agents/team.js';
  *   feedback for the Chief of Staff, who plans again (and that plan waits again).
  */
 export class PlanApprovalService {
-  constructor(private readonly uow: UnitOfWork) {}
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly backlog?: BacklogLimits,
+  ) {}
 
-  /** Approves the waiting plan of `rootId`, with `edits` if given; returns the root. */
+  /**
+   * Approves the waiting plan of `rootId`, with `edits` if given; returns the root.
+   * LIMIT_EXCEEDED when the steps the edits add, less the queued ones they remove, would take
+   * the tenant's queued steps past TENANT_MAX_QUEUED_STEPS.
+   */
   approve(tenantId: string, rootId: string, actor: string, edits?: PlanEdits | null) {
     return this.uow.run(async (tx, emit) => {
       // The edits' dependencies are checked against the steps' edges as read here: no other
@@ -52,6 +61,12 @@ export class PlanApprovalService {
         dependsOn: s.dependsOn.map((k) => idOf.get(k)!),
       });
       const touched = edited.steps.filter((s) => s.changed);
+      const queued = new Set(
+        current.filter((s) => QUEUED_STATUSES.includes(s.status)).map((s) => s.id),
+      );
+      const adding =
+        touched.filter((s) => !s.id).length - edited.removed.filter((s) => queued.has(s.id)).length;
+      await refuseOverQueuedSteps(tx, tenantId, this.backlog, 'approvePlan', adding);
       await plans.writePlanEdits(tx, tenantId, rootId, {
         update: touched.filter((s) => s.id).map(row),
         create: touched.filter((s) => !s.id).map(row),

@@ -1,9 +1,11 @@
 import { lockAncestors, reopenTasks, type Reopen } from '../../graph/retry.repository.js';
 import type { Tx } from '../../graph/cypher.js';
 import { workflowOutline } from '../../graph/workflow.repository.js';
+import { QUEUED_STATUSES, type BacklogLimits } from '../domain/backlog.js';
 import { BadInputError, NotFoundError } from '../domain/errors.js';
 import { ApprovalDecision, TaskStatus, type Task } from '../domain/task.js';
 import { PLAN_WAITS } from '../../graph/agent-work.repository.js';
+import { refuseOverQueuedSteps } from './backlog.js';
 import { RETRYABLE, retryScope } from './retry-scope.js';
 
 /**
@@ -17,9 +19,10 @@ import { RETRYABLE, retryScope } from './retry-scope.js';
  * - with either, the work its end held back is PENDING again (retry-scope.ts): the steps
  *   SKIPPED because of it or of the ancestors it reopens, and those their fail-fast cancelled.
  * Throws BAD_USER_INPUT naming the status for anything else, and for a task under a COMPLETED
- * or SKIPPED parent (a finished workflow is not reopened).
+ * or SKIPPED parent (a finished workflow is not reopened); LIMIT_EXCEEDED, before it writes,
+ * when the steps it queues again would take the tenant past TENANT_MAX_QUEUED_STEPS.
  */
-export async function reopenForRetry(tx: Tx, task: Task): Promise<Task[]> {
+export async function reopenForRetry(tx: Tx, task: Task, backlog?: BacklogLimits): Promise<Task[]> {
   if (!RETRYABLE.includes(task.status)) {
     throw new BadInputError(
       `Cannot retry this task: it is ${task.status}, and only a FAILED or CANCELLED task can be retried`,
@@ -60,5 +63,7 @@ export async function reopenForRetry(tx: Tx, task: Task): Promise<Task[]> {
       to: TaskStatus.PENDING,
     })),
   ];
+  const queued = reopen.filter((r) => QUEUED_STATUSES.includes(r.to)).length;
+  await refuseOverQueuedSteps(tx, task.tenantId, backlog, 'retryTask', queued);
   return reopenTasks(tx, task.tenantId, reopen);
 }

@@ -33,6 +33,7 @@ import {
 import { setConsensusSpecs } from '../../graph/consensus.repository.js';
 import { publishTasks } from './task-events.js';
 import { reopenForRetry } from './task-retry.js';
+import type { BacklogLimits } from '../domain/backlog.js';
 import { auditScope } from '../audit-scope.js';
 import { evaluateRootTask } from '../evolution/evaluate/record.js';
 import type { UnitOfWork } from './unit-of-work.js';
@@ -76,7 +77,10 @@ export interface UpdateTaskData {
 
 /** Task lifecycle rules; every method that writes is one transaction. */
 export class TaskService {
-  constructor(private readonly uow: UnitOfWork) {}
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly backlog?: BacklogLimits,
+  ) {}
 
   /**
    * Creates tasks in one transaction. Within a batch, `key`/`parentKey`/`dependsOnKeys` let
@@ -302,7 +306,7 @@ export class TaskService {
   retry(tenantId: string, id: string): Promise<Task> {
     return this.uow.run(async (tx, emit) => {
       const before = await lockOrThrow(tx, tenantId, id);
-      const changed = await reopenForRetry(tx, before);
+      const changed = await reopenForRetry(tx, before, this.backlog);
       await refuseUnrunnable(
         tx,
         tenantId,
