@@ -287,9 +287,9 @@ describe('the platform as an MCP server', { timeout: 2 * WORKFLOW_MS }, () => {
       expect(text(foreign)).toMatch(/^NOT_FOUND: /);
       // The same answer as for an id that exists nowhere: nothing reveals the other tenant.
       expect(text(foreign).replace(taskId, 'ID')).toBe(text(unknown).replace('no-such-task', 'ID'));
-      await expect(stranger.readResource({ uri: `task://${taskId}/result` })).rejects.toThrow(
-        /NOT_FOUND/,
-      );
+      // The SDK's client prefixes "MCP error <code>: " once; the server's message had it too.
+      const read = stranger.readResource({ uri: `task://${taskId}/result` });
+      await expect(read).rejects.toThrow(/^MCP error -32602: NOT_FOUND: Task ".*" does not exist/);
     } finally {
       await stranger.close();
     }

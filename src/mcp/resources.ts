@@ -1,9 +1,23 @@
 import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import { DOCUMENTS, OperationError, type Operation } from './operations.js';
 import { readWorkflow } from './waiting.js';
 
 const JSON_MIME = 'application/json';
+
+/**
+ * A JSON-RPC error sent with its message as is. McpError's own message starts
+ * "MCP error <code>: ", which the SDK's server sends and its client adds again.
+ */
+class RpcError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly data: unknown,
+  ) {
+    super(message);
+  }
+}
 
 /** A GraphQL refusal as a JSON-RPC error an MCP client shows (its code in the message). */
 async function reading<T>(read: () => Promise<T>): Promise<T> {
@@ -12,7 +26,7 @@ async function reading<T>(read: () => Promise<T>): Promise<T> {
   } catch (err) {
     if (err instanceof OperationError) {
       const code = err.code === 'NOT_FOUND' ? ErrorCode.InvalidParams : ErrorCode.InternalError;
-      throw new McpError(code, `${err.code}: ${err.message}`);
+      throw new RpcError(code, `${err.code}: ${err.message}`, { code: err.code });
     }
     throw err;
   }
