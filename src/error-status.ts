@@ -2,7 +2,10 @@ import { HeaderMap, type ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError } from 'graphql';
 import { UnauthenticatedError, type AppError } from './domain/errors.js';
 
-/** RFC 6750's challenge when no key was sent: no error code (section 3.1). */
+/**
+ * RFC 6750's challenge when no key was sent, or credentials of another scheme (Basic): no
+ * error code (section 3.1).
+ */
 export const KEY_CHALLENGE = 'Bearer';
 /** RFC 6750's challenge when the key sent is no key (unknown or revoked). */
 export const BAD_KEY_CHALLENGE = 'Bearer error="invalid_token"';
@@ -37,9 +40,10 @@ export function errorStatusPlugin<C extends object>(): ApolloServerPlugin<C> {
 }
 
 /**
- * A key refused before any operation runs (unknown or revoked: 401 with BAD_KEY_CHALLENGE; its
- * address over the rate of failed keys: 429; the key store unreachable: 503), as the error
- * Apollo answers with; its headers are in extensions.http, which /mcp and /a2a copy too.
+ * A key refused before any operation runs (unknown or revoked: 401 with BAD_KEY_CHALLENGE; a
+ * header with no Bearer key, as Basic's: 401 with KEY_CHALLENGE; its address over the rate of
+ * failed keys: 429; the key store unreachable: 503), as the error Apollo answers with; its
+ * headers are in extensions.http, which /mcp and /a2a copy too.
  */
 export function keyRefusal(err: AppError): GraphQLError {
   const status =
@@ -47,7 +51,8 @@ export function keyRefusal(err: AppError): GraphQLError {
   const retryAfter = err.details.retryAfterSeconds;
   const headers = new HeaderMap();
   if (retryAfter !== undefined) headers.set('retry-after', String(retryAfter));
-  if (status === 401) headers.set('www-authenticate', BAD_KEY_CHALLENGE);
+  if (err instanceof UnauthenticatedError)
+    headers.set('www-authenticate', err.keySent ? BAD_KEY_CHALLENGE : KEY_CHALLENGE);
   return new GraphQLError(err.message, {
     extensions: { ...err.details, code: err.code, http: { status, headers } },
   });

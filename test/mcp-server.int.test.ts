@@ -302,7 +302,7 @@ describe('the platform as an MCP server', { timeout: 2 * WORKFLOW_MS }, () => {
     expect(text(badScore)).toMatch(/score/);
   });
 
-  it('challenges a missing key and a bad key with WWW-Authenticate: Bearer (RFC 6750), as /graphql does', async () => {
+  it('challenges a missing key, another scheme and a bad key with WWW-Authenticate: Bearer (RFC 6750), as /graphql does', async () => {
     const mcp = server.url.replace(/\/graphql$/, '/mcp');
     const post = (url: string, headers: Record<string, string>) =>
       fetch(url, {
@@ -319,6 +319,10 @@ describe('the platform as an MCP server', { timeout: 2 * WORKFLOW_MS }, () => {
       const refused = await post(url, bad);
       expect(refused.status, url).toBe(401);
       expect(refused.headers.get('www-authenticate'), url).toBe('Bearer error="invalid_token"');
+      // Another scheme sends no Bearer key: RFC 6750 (3.1) names no error for it.
+      const basic = await post(url, { authorization: 'Basic dXNlcjpwYXNz' });
+      expect(basic.status, url).toBe(401);
+      expect(basic.headers.get('www-authenticate'), url).toBe('Bearer');
     }
   });
 

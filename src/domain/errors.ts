@@ -85,7 +85,11 @@ export class UnavailableError extends AppError {
 
 /** No valid credentials: missing, unknown or revoked API key. */
 export class UnauthenticatedError extends AppError {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** Whether a Bearer key was sent (and is no key); false: none, or another scheme's. */
+    readonly keySent = true,
+  ) {
     super('UNAUTHENTICATED', message);
   }
 }

@@ -60,7 +60,8 @@ export class AuthService {
     address: string | null = null,
   ): Promise<Principal> {
     const secret = bearerKey(header);
-    if (!secret) throw new UnauthenticatedError('Send an API key as "Authorization: Bearer <key>"');
+    if (!secret)
+      throw new UnauthenticatedError('Send an API key as "Authorization: Bearer <key>"', false);
     const hash = hashApiKey(secret);
     const cached = this.cache.get(hash);
     let key = cached && performance.now() - cached.at < CACHE_MS ? cached.key : null;
