@@ -26,7 +26,7 @@ import { Run } from '../schema/workflow.type.js';
 import type { AppContext } from '../src/context.js';
 import {
   isDestructive,
-  mcpToolName,
+  listedTools,
   type ToolCallRecord,
   type ToolServer as Served,
 } from '../src/domain/tool-server.js';
@@ -117,9 +117,10 @@ export class ToolServerResolver {
 
   @FieldResolver(() => [McpTool])
   tools(@Root() server: Served): McpTool[] {
-    return server.tools.map((t) => ({
+    return listedTools(server).map(({ tool: t, qualifiedName, unusable }) => ({
       name: t.name,
-      qualifiedName: mcpToolName(server.name, t.name),
+      qualifiedName,
+      unusable,
       description: t.description ?? null,
       inputSchema: JSON.stringify(t.inputSchema ?? {}),
       annotations: {

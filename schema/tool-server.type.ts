@@ -32,6 +32,12 @@ export class McpTool {
   name!: string;
   @Field(() => String, { description: 'The name agents call it by: server__tool.' })
   qualifiedName!: string;
+  @Field(() => String, {
+    nullable: true,
+    description:
+      "Why no agent can use it, granted or not (null: agents can): it has no name, its qualifiedName breaks the rule of model function names (^[a-zA-Z0-9_-]{1,64}$, OpenAI's), or the server lists its name twice. grantTools refuses it.",
+  })
+  unusable!: string | null;
   @Field(() => String, { nullable: true })
   description!: string | null;
   @Field(() => String, { description: 'Its input JSON Schema, as JSON.' })

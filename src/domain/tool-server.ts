@@ -1,3 +1,5 @@
+import { echoedId } from './errors.js';
+
 /** Outside MCP servers whose tools agents may use (issue 16): the graph's records of them. */
 
 export enum ToolServerTransport {
@@ -115,9 +117,76 @@ export function serverNameProblem(name: string): string | null {
   return null;
 }
 
-/** The name a model calls a server's tool by; OpenAI allows [A-Za-z0-9_-]{1,64}. */
+/** The name a model calls a server's tool by (its qualified name): `server__tool`. */
 export function mcpToolName(server: string, tool: string): string {
   return `${server}__${tool}`;
 }
 
-export const MODEL_TOOL_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+/** OpenAI's rule for the names of functions a model may call. */
+const MODEL_TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
+
+/** A tool as its server listed it, with the name a model calls it by. */
+export interface ListedTool {
+  tool: McpToolInfo;
+  qualifiedName: string;
+  /** Why no model is offered it (no agent can use it, whatever it is granted); null: one is. */
+  unusable: string | null;
+}
+
+/**
+ * A server's tools as it lists them, each with why no model can be offered it: no name, a
+ * qualified name that breaks OpenAI's rule for function names, or a name listed twice (a
+ * call names the tool, so which of them runs would be the server's guess). Servers list what
+ * they like; this is the one place that decides which of their tools agents can use.
+ */
+export function listedTools(server: Pick<ToolServer, 'name' | 'tools'>): ListedTool[] {
+  const times = new Map<string, number>();
+  for (const t of server.tools) times.set(t.name, (times.get(t.name) ?? 0) + 1);
+  return server.tools.map((tool) => {
+    const qualifiedName = mcpToolName(server.name, tool.name);
+    const listed = times.get(tool.name)!;
+    let unusable: string | null = null;
+    // "docs__" would do for OpenAI, but MCP's tool names have 1 to 128 characters.
+    if (tool.name === '') unusable = `${server.name} lists a tool with no name`;
+    else if (!MODEL_TOOL_NAME.test(qualifiedName))
+      unusable =
+        `a model would call it ${JSON.stringify(echoedId(qualifiedName))}, but a model's ` +
+        `tools are named by ${MODEL_TOOL_NAME.source} (OpenAI's rule for function names)`;
+    else if (listed > 1)
+      unusable =
+        `${server.name} lists ${listed} tools named ${JSON.stringify(tool.name)}, ` +
+        'and a model calls a tool by its name';
+    return { tool, qualifiedName, unusable };
+  });
+}
+
+/**
+ * Why `names` cannot be granted or given a policy on `server` (a name it does not list, or a
+ * tool no model is offered), or null. What to give instead is in the message.
+ */
+export function toolNamesProblem(
+  server: Pick<ToolServer, 'name' | 'tools'>,
+  names: string[],
+): { message: string; tools: string[] } | null {
+  const listed = listedTools(server);
+  const usable = listed.filter((t) => t.unusable === null).map((t) => t.tool.name);
+  const choose = usable.length
+    ? `its tools agents can use are ${usable.join(', ')}`
+    : server.tools.length
+      ? 'none of its tools can be used by agents'
+      : 'its tools are not listed yet (refreshToolServer)';
+  const unknown = names.filter((n) => !listed.some((t) => t.tool.name === n));
+  if (unknown.length > 0)
+    return {
+      message: `${server.name} has no tool named ${unknown.join(', ')}; ${choose}`,
+      tools: unknown,
+    };
+  const refused = listed.filter((t) => t.unusable !== null && names.includes(t.tool.name));
+  if (refused.length === 0) return null;
+  const why = [...new Set(refused.map((t) => t.unusable))].join('; ');
+  const these = refused.length > 1 ? 'these tools' : 'this tool';
+  return {
+    message: `no agent can use ${these} of ${server.name}: ${why}; ${choose}`,
+    tools: [...new Set(refused.map((t) => t.tool.name))],
+  };
+}

@@ -2,12 +2,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { DynamicStructuredTool } from '@langchain/core/tools';
 import { loadMcpTools } from '@langchain/mcp-adapters';
 import { grantsForAgent } from '../../graph/tool-server.repository.js';
-import {
-  MODEL_TOOL_NAME,
-  isDestructive,
-  mcpToolName,
-  type ToolServer,
-} from '../domain/tool-server.js';
+import { isDestructive, listedTools, type ToolServer } from '../domain/tool-server.js';
 import type { StepContext } from '../engine/executor.js';
 import type { AgentRuntime } from '../agents/runtime.js';
 
@@ -38,11 +33,10 @@ export async function mcpToolsFor(rt: AgentRuntime, step: StepContext): Promise<
   if (grants.length === 0) return NO_MCP_TOOLS;
   const out: StepMcpTools = { tools: [], destructive: new Set(), byName: new Map() };
   for (const { server, tools: granted } of grants) {
-    const listed = server.tools.filter(
-      (t) =>
-        (granted === null || granted.includes(t.name)) &&
-        MODEL_TOOL_NAME.test(mcpToolName(server.name, t.name)),
-    );
+    // A tool no model can call (listedTools says why, as GraphQL shows) is never offered.
+    const listed = listedTools(server)
+      .filter((t) => t.unusable === null && (granted === null || granted.includes(t.tool.name)))
+      .map((t) => t.tool);
     if (listed.length === 0) continue;
     // Duck-typed as the adapter needs: tools from the snapshot, calls through the pool. The
     // call's timeout starts once the session is open: a stdio server starting cold (its own

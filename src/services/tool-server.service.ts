@@ -2,7 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { requestTimeLeft } from '../../graph/deadline.js';
 import * as repo from '../../graph/tool-server.repository.js';
 import { BadInputError, ConflictError, NotFoundError } from '../domain/errors.js';
-import { ToolServerTransport, serverNameProblem, type ToolServer } from '../domain/tool-server.js';
+import {
+  ToolServerTransport,
+  serverNameProblem,
+  toolNamesProblem,
+  type ToolServer,
+} from '../domain/tool-server.js';
 import type { McpToolPool } from '../mcp-client/pool.js';
 import { connectProblem } from '../mcp-client/pool.js';
 import { sealHeaders, type HeaderInput } from '../mcp-client/secrets.js';
@@ -180,12 +185,8 @@ export class ToolServerService {
     const server = await this.get(tenantId, g.serverId);
     if (!server) throw new NotFoundError('ToolServer', g.serverId);
     const tools = [...new Set(g.tools ?? [])];
-    const unknown = tools.filter((t) => !server.tools.some((s) => s.name === t));
-    if (unknown.length > 0)
-      throw new BadInputError(
-        `${server.name} has no tool named ${unknown.join(', ')}; its tools are ${server.tools.map((t) => t.name).join(', ') || 'not listed yet (refreshToolServer)'}`,
-        { tools: unknown },
-      );
+    const problem = toolNamesProblem(server, tools);
+    if (problem) throw new BadInputError(problem.message, { tools: problem.tools });
     await this.uow.run(async (tx) => {
       const ok = await repo.putGrant(tx, { tenantId, serverId: g.serverId, ...target, tools });
       if (!ok) throw new NotFoundError('Agent', target.agentId ?? '');

@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { ListToolsRequestSchema, type ListToolsResult } from '@modelcontextprotocol/sdk/types.js';
 
 export interface PagingServer {
   url: string;
@@ -12,13 +12,13 @@ export interface PagingServer {
 }
 
 /**
- * A stateless MCP server on loopback whose tools/list never ends: every page lists
- * `toolsPerPage` tools and gives a next cursor (a broken or hostile server), after
- * `pageDelayMs` (a slow one).
+ * A stateless MCP server on loopback that answers its `n`th tools/list (from 1) with
+ * `page(n)`, after `pageDelayMs`. Nothing checks what it lists, as nothing checks an outside
+ * server's listing: names no model can call, the same name twice.
  */
-export async function startEndlessListing(
+export async function startListingServer(
+  page: (n: number) => ListToolsResult,
   pageDelayMs = 0,
-  toolsPerPage = 1,
 ): Promise<PagingServer> {
   let pages = 0;
   const http = createServer(async (req, res) => {
@@ -26,17 +26,13 @@ export async function startEndlessListing(
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const server = new Server(
-      { name: 'endless', version: '1.0.0' },
+      { name: 'listing', version: '1.0.0' },
       { capabilities: { tools: {} } },
     );
     server.setRequestHandler(ListToolsRequestSchema, async () => {
       if (pageDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, pageDelayMs));
       pages += 1;
-      const tools = Array.from({ length: toolsPerPage }, (_, i) => ({
-        name: `t${pages}_${i}`,
-        inputSchema: { type: 'object' as const },
-      }));
-      return { tools, nextCursor: 'more' };
+      return page(pages);
     });
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: undefined,
@@ -61,3 +57,19 @@ export async function startEndlessListing(
       }),
   };
 }
+
+/**
+ * A server whose tools/list never ends: every page lists `toolsPerPage` tools and gives a next
+ * cursor (a broken or hostile server), after `pageDelayMs` (a slow one).
+ */
+export const startEndlessListing = (pageDelayMs = 0, toolsPerPage = 1): Promise<PagingServer> =>
+  startListingServer(
+    (n) => ({
+      tools: Array.from({ length: toolsPerPage }, (_, i) => ({
+        name: `t${n}_${i}`,
+        inputSchema: { type: 'object' as const },
+      })),
+      nextCursor: 'more',
+    }),
+    pageDelayMs,
+  );

@@ -1,0 +1,114 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAgentRuntime } from '../src/agents/runtime.js';
+import { loadConfig } from '../src/config.js';
+import type { StepContext } from '../src/engine/executor.js';
+import { mcpToolsFor } from '../src/mcp-client/tools.js';
+import type { McpToolPool } from '../src/mcp-client/pool.js';
+import type { McpHttpFixture } from './utils/mcp-fixture-server.js';
+import { startListingServer, type PagingServer } from './utils/mcp-paging-server.js';
+import { mcpGql, startMcpToolsServers, stopMcpToolsServers } from './utils/mcp-tools-fixtures.js';
+import type { TestServer } from './utils/server.js';
+
+// An outside server may list any names, but a model calls its tools as server__tool, which
+// OpenAI holds to ^[a-zA-Z0-9_-]{1,64}$: such tools were shown and granted, then silently never
+// offered. And names that grants and policies give must be tools the server lists.
+
+let server: TestServer;
+let http: McpHttpFixture;
+let pool: McpToolPool;
+let odd: PagingServer;
+let serverId = '';
+let agentId = '';
+
+/** As listed, in order: five tools no model can call, then one it can. */
+const NAMES = ['', 'with space', 'x'.repeat(200), 'dup', 'dup', 'fine'];
+
+const gql = <T = Record<string, unknown>>(query: string, variables: Record<string, unknown> = {}) =>
+  mcpGql<T>(server, query, variables);
+const codeAndMessage = (res: { errors?: { extensions?: { code?: string } }[] }) => [
+  res.errors?.[0]?.extensions?.code,
+  (res.errors?.[0] as { message?: string } | undefined)?.message ?? '',
+];
+
+beforeAll(async () => {
+  ({ server, http, pool } = await startMcpToolsServers());
+  odd = await startListingServer(() => ({
+    tools: NAMES.map((name) => ({ name, inputSchema: { type: 'object' as const } })),
+  }));
+  const added = await gql<{ addToolServer: { id: string; lastError: string | null } }>(
+    `mutation($url: String!) { addToolServer(input: { name: "odd", transport: HTTP, url: $url }) {
+      id lastError } }`,
+    { url: odd.url },
+  );
+  expect(added.errors).toBeUndefined();
+  expect(added.data!.addToolServer.lastError).toBeNull();
+  serverId = added.data!.addToolServer.id;
+  const made = await gql<{ createAgents: { id: string }[] }>(
+    `mutation { createAgents(inputs: [{ name: "Odd user", role: MASTER_OPERATOR }]) { id } }`,
+  );
+  expect(made.errors).toBeUndefined();
+  agentId = made.data!.createAgents[0]!.id;
+});
+
+afterAll(async () => {
+  await stopMcpToolsServers({ server, http, pool });
+  await odd?.close();
+});
+
+const grant = (tools?: string[]) =>
+  gql(
+    `mutation($serverId: ID!, $agentId: ID!, $tools: [String!]) {
+      grantTools(serverId: $serverId, agentId: $agentId, tools: $tools) { id } }`,
+    { serverId, agentId, tools },
+  );
+
+describe('tools whose names a model cannot call', () => {
+  it('are refused by grantTools, naming the rule, and never offered to a model', async () => {
+    for (const name of ['with space', 'x'.repeat(200)]) {
+      const [code, message] = codeAndMessage(await grant([name]));
+      expect(code, name).toBe('BAD_USER_INPUT');
+      expect(message, name).toContain('^[a-zA-Z0-9_-]{1,64}$');
+    }
+    // "odd__" would pass OpenAI's rule, but MCP's tools have names.
+    expect(codeAndMessage(await grant(['']))).toEqual([
+      'BAD_USER_INPUT',
+      'no agent can use this tool of odd: odd lists a tool with no name; ' +
+        'its tools agents can use are fine',
+    ]);
+    const [code, message] = codeAndMessage(await grant(['dup']));
+    expect(code).toBe('BAD_USER_INPUT');
+    expect(message).toMatch(/lists 2 tools named "dup"/);
+
+    // All its tools granted: the model is offered the one it can call, once.
+    expect((await grant()).errors).toBeUndefined();
+    const runtime = createAgentRuntime({
+      uow: server.services.uow,
+      llm: loadConfig({}).llm,
+      logger: server.logger,
+      mcp: pool,
+    });
+    const step = { task: { tenantId: server.tenantId }, agent: { id: agentId } } as StepContext;
+    const offered = await mcpToolsFor(runtime, step);
+    expect(offered.tools.map((t) => t.name)).toEqual(['odd__fine']);
+  });
+
+  it('are listed as the server lists them, each with why no agent can use it', async () => {
+    const res = await gql<{
+      toolServer: { tools: { name: string; qualifiedName: string; unusable: string | null }[] };
+    }>(`query($id: ID!) { toolServer(id: $id) { tools { name qualifiedName unusable } } }`, {
+      id: serverId,
+    });
+    expect(res.errors).toBeUndefined();
+    const tools = res.data!.toolServer.tools;
+    expect(tools.map((t) => t.name)).toEqual(NAMES);
+    const [empty, spaced, long, dup1, dup2, fine] = tools.map((t) => t.unusable);
+    expect(empty).toBe('odd lists a tool with no name');
+    expect(spaced).toMatch(
+      /^a model would call it "odd__with space", .*\^\[a-zA-Z0-9_-\]\{1,64\}\$/,
+    );
+    expect(long).toMatch(/\(205 characters\)/);
+    expect(dup1).toMatch(/lists 2 tools named "dup"/);
+    expect(dup2).toBe(dup1);
+    expect(fine).toBeNull();
+  });
+});
