@@ -49,7 +49,10 @@ export class ToolPolicy {
 
 @InputType()
 export class ToolPolicyInput {
-  @Field(() => String, { description: '1 to 100 letters, digits, "_", "." or "-".' })
+  @Field(() => String, {
+    description:
+      'A built-in tool (e.g. record_knowledge), or an outside one as server__tool that a tool server of the tenant lists and agents can use (McpTool.unusable is null).',
+  })
   tool!: string;
 
   @Field(() => ToolApprovalMode)

@@ -35,7 +35,7 @@ export class McpTool {
   @Field(() => String, {
     nullable: true,
     description:
-      "Why no agent can use it, granted or not (null: agents can): it has no name, its qualifiedName breaks the rule of model function names (^[a-zA-Z0-9_-]{1,64}$, OpenAI's), or the server lists its name twice. grantTools refuses it.",
+      "Why no agent can use it, granted or not (null: agents can): it has no name, its qualifiedName breaks the rule of model function names (^[a-zA-Z0-9_-]{1,64}$, OpenAI's), or the server lists its name twice. grantTools and setToolPolicy refuse it.",
   })
   unusable!: string | null;
   @Field(() => String, { nullable: true })

@@ -112,3 +112,31 @@ describe('tools whose names a model cannot call', () => {
     expect(fine).toBeNull();
   });
 });
+
+describe('tool policies of outside tools', () => {
+  const setPolicy = (tool: string) =>
+    gql(
+      `mutation($tool: String!) { setToolPolicy(input: { tool: $tool, mode: NEVER }) { tool } }`,
+      {
+        tool,
+      },
+    );
+
+  it('name a tool a server of the tenant lists and agents can use, or are refused', async () => {
+    // A typo'd NEVER would never apply, silently.
+    expect(codeAndMessage(await setPolicy('zzz__echo'))).toEqual([
+      'BAD_USER_INPUT',
+      'no tool server is called zzz; the tool servers are odd (addToolServer adds one)',
+    ]);
+    expect(codeAndMessage(await setPolicy('odd__nope'))).toEqual([
+      'BAD_USER_INPUT',
+      'odd has no tool named nope; its tools agents can use are fine',
+    ]);
+    const [code, message] = codeAndMessage(await setPolicy('odd__dup'));
+    expect(code).toBe('BAD_USER_INPUT');
+    expect(message).toMatch(/lists 2 tools named "dup"/);
+    const set = await setPolicy('odd__fine');
+    expect(set.errors).toBeUndefined();
+    expect(set.data).toEqual({ setToolPolicy: { tool: 'odd__fine' } });
+  });
+});

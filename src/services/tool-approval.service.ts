@@ -1,8 +1,8 @@
 import * as repo from '../../graph/tool-approval.repository.js';
 import type { Tx } from '../../graph/cypher.js';
-import { toolServers } from '../../graph/tool-server.repository.js';
+import { toolServerByName, toolServers } from '../../graph/tool-server.repository.js';
 import { TOOL_ARGS } from '../agents/tools.js';
-import { mcpToolName } from '../domain/tool-server.js';
+import { mcpToolName, toolNamesProblem } from '../domain/tool-server.js';
 import { argsProblem } from '../mcp-client/args.js';
 import type { AgentRole } from '../domain/agent.js';
 import { BadInputError, ConflictError, NotFoundError } from '../domain/errors.js';
@@ -50,8 +50,7 @@ export class ToolApprovalService {
         'tool must be a tool name of 1 to 100 letters, digits, "_", "." or "-" (e.g. record_knowledge)',
         { tool: p.tool },
       );
-    // An outside tool may be added later, so any server__tool name is taken; a typo of a
-    // built-in would hold nothing.
+    // A typo would hold nothing, silently: a policy names a built-in or a listed outside tool.
     if (!p.tool.includes('__') && !Object.hasOwn(TOOL_ARGS, p.tool))
       throw new BadInputError(
         `no tool is called ${p.tool}: the built-in tools are ${Object.keys(TOOL_ARGS).join(', ')}, and an outside tool is named server__tool (e.g. docs__search)`,
@@ -67,16 +66,17 @@ export class ToolApprovalService {
       throw new BadInputError(
         `roles and minPriority apply to mode WHEN only; mode ${p.mode} ${p.mode === ToolApprovalMode.ALWAYS ? 'holds every call' : 'holds none'}`,
       );
-    return this.uow.run((tx) =>
-      repo.putToolPolicy(tx, {
+    return this.uow.run(async (tx) => {
+      if (p.tool.includes('__')) await checkOutsideTool(tx, tenantId, p.tool);
+      return repo.putToolPolicy(tx, {
         tenantId,
         tool: p.tool,
         mode: p.mode,
         roles,
         minPriority,
         updatedBy: actor,
-      }),
-    );
+      });
+    });
   }
 
   /** Removes a tool's policy (its calls no longer wait); false when it had none. */
@@ -155,6 +155,27 @@ function stepNotWaiting(callId: string, step: Task): ConflictError {
     status: ToolCallRequestStatus.PENDING,
     taskStatus: step.status,
   });
+}
+
+/**
+ * Refuses a policy for `tool` (server__tool) unless a server of the tenant lists it and agents
+ * can use it: a policy set ahead of its server, or for a tool not listed, would match nothing.
+ * A server's name holds no "__", so the first one ends it.
+ */
+async function checkOutsideTool(tx: Tx, tenantId: string, tool: string): Promise<void> {
+  const at = tool.indexOf('__');
+  const name = tool.slice(0, at);
+  const server = await toolServerByName(tx, tenantId, name);
+  if (!server) {
+    const names = (await toolServers(tx, tenantId)).map((s) => s.name).join(', ');
+    throw new BadInputError(
+      `no tool server is called ${name}; the tool servers are ${names || 'none yet'} ` +
+        '(addToolServer adds one)',
+      { tool },
+    );
+  }
+  const problem = toolNamesProblem(server, [tool.slice(at + 2)]);
+  if (problem) throw new BadInputError(problem.message, { tool });
 }
 
 /** The input schema of the tenant's outside tool the model calls `tool` (server__tool), if any. */
