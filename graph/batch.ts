@@ -12,9 +12,7 @@
  * other's writes, so such a batch runs in rounds, one after another, each round's keys
  * distinct, and every caller sees what it would have seen with its own statements sent in call
  * order. A failed statement fails every caller in it (a group commit then runs each piece again
- * alone). Nothing is batched across transactions. On a transaction marked `alone` (one caller's,
- * whose calls follow one another) nobody would join a batch: each call is sent at once, without
- * the tick's wait that every statement of a chain's step otherwise paid.
+ * alone). Nothing is batched across transactions.
  */
 import type { Tx } from './cypher.js';
 
@@ -28,13 +26,6 @@ interface Call<I, O> {
 }
 
 const pending = new WeakMap<Tx, Map<RunAll<never, unknown>, Call<never, unknown>[]>>();
-const solo = new WeakSet<Tx>();
-
-/** Marks `tx` as one caller's, which makes one call at a time: its calls are sent at once. */
-export function alone(tx: Tx): Tx {
-  solo.add(tx);
-  return tx;
-}
 
 /** Runs `item` with the calls of the same `runAll` made on `tx` in the same tick. */
 export function batched<I, O>(
@@ -43,7 +34,6 @@ export function batched<I, O>(
   item: I,
   keys: readonly string[],
 ): Promise<O> {
-  if (solo.has(tx)) return runAll(tx, [item]).then((results) => results[0]!);
   return new Promise<O>((resolve, reject) => {
     let kinds = pending.get(tx);
     if (!kinds) pending.set(tx, (kinds = new Map()));

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { alone, batched } from '../graph/batch.js';
+import { batched } from '../graph/batch.js';
 import type { Tx } from '../graph/cypher.js';
 import { changeStatuses } from '../graph/promotion.repository.js';
 import { taskEvents } from '../graph/task-event.repository.js';
@@ -52,18 +52,6 @@ describe('statements batched on a transaction', () => {
     );
     expect(answers).toEqual([1, 2, 3]);
     expect(sent).toHaveLength(1);
-  });
-
-  it('on a transaction of one caller (alone), each call is sent at once, without a tick', async () => {
-    const answers = await write(async (tx) => {
-      const one = alone(tx);
-      const calls = [1, 2].map((x) => batched(one, echo, x, [String(x)]));
-      // Sent before any promise job ran: the first a step's chain used to wait a tick for.
-      expect(sent).toHaveLength(2);
-      return Promise.all(calls);
-    });
-    expect(answers).toEqual([1, 2]);
-    expect(sent).toHaveLength(2);
   });
 
   it('calls whose keys meet run in rounds, in call order; a call after an await goes alone', async () => {

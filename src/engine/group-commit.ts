@@ -23,11 +23,9 @@
  * beside the next group; a deadlock that makes is detected by Neo4j and retried like any. Each
  * piece runs in the trace context it was given in. Pieces may share one call (`Group.share`):
  * the ends of a group start the queue's head in the slots they free, in every scheduler of the
- * process, with one claim (hand-off.ts). A piece alone gets its transaction marked so (batch.ts:
- * `alone`): nobody joins its statements, so they go without waiting a tick to be joined.
+ * process, with one claim (hand-off.ts).
  */
 import { context, type Context } from '@opentelemetry/api';
-import { alone as sentAtOnce } from '../../graph/batch.js';
 import type { Tx } from '../../graph/cypher.js';
 import type { Emit } from '../services/unit-of-work.js';
 
@@ -177,7 +175,7 @@ interface Share {
 
 function alone(piece: Piece, release?: () => void): Promise<void> {
   const work = (tx: Tx, emit: Emit) =>
-    piece.work(sentAtOnce(tx), emit, null).then((value) => {
+    piece.work(tx, emit, null).then((value) => {
       release?.();
       return value;
     });
