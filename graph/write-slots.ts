@@ -17,8 +17,15 @@ export class Slots {
     private readonly timedOut: (waitMs: number) => Error,
   ) {}
 
-  /** Resolves with the slot's release once one is free; rejects after `waitMs`. */
-  acquire(waitMs: number, { urgent = false } = {}): Promise<() => void> {
+  /**
+   * Resolves with the slot's release once one is free; rejects after `waitMs`, or with
+   * `signal`'s reason once it aborts (the waiter gave up: its place goes to the next).
+   */
+  acquire(
+    waitMs: number,
+    { urgent = false, signal }: { urgent?: boolean; signal?: AbortSignal } = {},
+  ): Promise<() => void> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.used < this.size) {
       this.used++;
       return Promise.resolve(this.releaser());
@@ -26,15 +33,21 @@ export class Slots {
     return new Promise((resolve, reject) => {
       const grant = () => {
         clearTimeout(timer);
+        signal?.removeEventListener('abort', giveUp);
         resolve(this.releaser());
       };
-      const timer = setTimeout(() => {
+      const leave = (err: unknown) => {
         const at = this.waiting.indexOf(grant);
         if (at < 0) return; // granted meanwhile
         this.waiting.splice(at, 1);
         if (at < this.urgentWaiting) this.urgentWaiting--;
-        reject(this.timedOut(waitMs));
-      }, waitMs);
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', giveUp);
+        reject(err);
+      };
+      const giveUp = () => leave(signal!.reason);
+      const timer = setTimeout(() => leave(this.timedOut(waitMs)), waitMs);
+      signal?.addEventListener('abort', giveUp, { once: true });
       if (urgent) this.waiting.splice(this.urgentWaiting++, 0, grant);
       else this.waiting.push(grant);
     });

@@ -47,10 +47,10 @@ export function requestBudgets(opts: RequestBudgetsOptions) {
     });
   };
 
-  const acquire = async (tenantId: string) => {
+  const acquire = async (tenantId: string, signal?: AbortSignal) => {
     const left = requestTimeLeft() ?? limits.requestTimeoutMs;
     try {
-      return await slots.acquire(tenantId, left - DEADLINE_MARGIN_MS);
+      return await slots.acquire(tenantId, left - DEADLINE_MARGIN_MS, signal);
     } catch (err) {
       if (err instanceof AppError) metrics.limits.rateLimited.inc({ scope: 'tenant_in_flight' });
       throw err;
@@ -118,13 +118,22 @@ export function requestBudgets(opts: RequestBudgetsOptions) {
       }
     },
 
-    /** Runs a graphql-ws query or mutation in one of its tenant's slots, or answers the refusal. */
-    async run(tenantId: string, work: () => Promise<ExecutionResult>): Promise<ExecutionResult> {
+    /**
+     * Runs a graphql-ws query or mutation in one of its tenant's slots, or answers the refusal.
+     * Once `signal` aborts (its socket closed) it stops waiting, and its place goes to the next.
+     */
+    async run(
+      tenantId: string,
+      work: () => Promise<ExecutionResult>,
+      signal?: AbortSignal,
+    ): Promise<ExecutionResult> {
       let release: () => void;
       try {
-        release = await acquire(tenantId);
+        release = await acquire(tenantId, signal);
       } catch (err) {
         if (err instanceof AppError) return { errors: [limitGraphQLError(err)] };
+        // Nobody hears this answer: the socket is gone.
+        if (signal?.aborted) return { data: null };
         throw err;
       }
       try {

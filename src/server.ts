@@ -243,7 +243,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
       return production && Array.isArray(checked) ? checked.map(withoutSuggestions) : checked;
     },
     // Queries and mutations over a socket wait for their tenant's turn as over HTTP.
-    runOperation: (ctx, work) => budgets.run(ctx.tenantId, work),
+    runOperation: (ctx, work, signal) => budgets.run(ctx.tenantId, work, signal),
     onError: (errors) => logger.debug({ errors }, 'subscription operation failed'),
     logger,
     // With the Redis bus this hears revocations made on every instance.

@@ -49,8 +49,15 @@ export interface WsServerOptions<C> {
     principal: Principal,
     payload: SubscribePayload,
   ): Promise<ExecutionArgs | readonly GraphQLError[]>;
-  /** Runs a query or mutation (not a subscription): where it may wait its turn. */
-  runOperation?(context: C, work: () => Promise<ExecutionResult>): Promise<ExecutionResult>;
+  /**
+   * Runs a query or mutation (not a subscription): where it may wait its turn. `signal` aborts
+   * when its socket closes; `work` then runs nothing, as it does once the client completed it.
+   */
+  runOperation?(
+    context: C,
+    work: () => Promise<ExecutionResult>,
+    signal: AbortSignal,
+  ): Promise<ExecutionResult>;
   onError(err: unknown): void;
   logger: Pick<Logger, 'warn' | 'info'>;
   /** A key was revoked on some instance (after its sockets here are closed): forget it here. */
@@ -100,6 +107,10 @@ export function startWsServer<C>(opts: WsServerOptions<C>): {
   const socketsByTenant = new Map<string, Set<WebSocket>>();
   // Ids of each socket's live subscriptions: a closed socket takes its count with it.
   const live = new WeakMap<WebSocket, Set<string>>();
+  // Aborted when the socket closes: its operations waiting for a turn give up their places.
+  const closed = new WeakMap<WebSocket, AbortController>();
+  // Each operation's context: whether the client still wants its answer, and its socket's end.
+  const asked = new WeakMap<object, { wanted: () => boolean; signal: AbortSignal }>();
   const liveOf = (sockets: Set<WebSocket> | undefined) =>
     [...(sockets ?? [])].reduce((n, s) => n + (live.get(s)?.size ?? 0), 0);
   const join = (map: Map<string, Set<WebSocket>>, id: string, socket: WebSocket) =>
@@ -142,6 +153,7 @@ export function startWsServer<C>(opts: WsServerOptions<C>): {
           const address = extra.request.socket.remoteAddress;
           const principal = await opts.authenticate(credential, address);
           principals.set(extra.socket, principal);
+          closed.set(extra.socket, new AbortController());
           join(socketsByKey, principal.keyId, extra.socket);
           join(socketsByTenant, principal.tenantId, extra.socket);
           metrics.subscriptions.sockets.inc();
@@ -165,6 +177,7 @@ export function startWsServer<C>(opts: WsServerOptions<C>): {
           metrics.subscriptions.sockets.dec();
         }
         live.delete(extra.socket);
+        closed.get(extra.socket)?.abort(new Error('the socket closed'));
       },
       onSubscribe: async ({ extra }, id, payload) => {
         const principal = principals.get(extra.socket)!;
@@ -180,11 +193,20 @@ export function startWsServer<C>(opts: WsServerOptions<C>): {
       onComplete: ({ extra }, id) => {
         live.get(extra.socket)?.delete(id);
       },
-      context: ({ extra }) => opts.context(principals.get(extra.socket)!) as never,
-      execute: (args) =>
-        opts.runOperation
-          ? opts.runOperation(args.contextValue as C, async () => execute(args))
-          : execute(args),
+      context: (ctx, id) => {
+        const value = opts.context(principals.get(ctx.extra.socket)!) as object;
+        const signal = closed.get(ctx.extra.socket)?.signal ?? AbortSignal.abort();
+        // graphql-ws forgets an id the client completed, and all of them once the socket closed.
+        asked.set(value, { wanted: () => id in ctx.subscriptions, signal });
+        return value as never;
+      },
+      execute: (args) => {
+        const op = asked.get(args.contextValue as object);
+        if (!opts.runOperation || !op) return execute(args);
+        // An answer nobody waits for any more is not worked out when its turn comes.
+        const work = async () => (op.wanted() ? execute(args) : { data: null });
+        return opts.runOperation(args.contextValue as C, work, op.signal);
+      },
       subscribe: (args) =>
         subscribeWithFreshContext<C>(args, opts.perEvent, {
           executions,

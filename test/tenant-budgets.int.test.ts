@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { parse } from 'graphql';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { connectGraph, type Graph } from '../graph/graph.js';
@@ -309,5 +311,61 @@ describe('a tenant’s live subscriptions', () => {
     } finally {
       for (const sub of subs) await sub.close();
     }
+  });
+});
+
+describe('a WebSocket operation that waits for a turn', () => {
+  let t: Awaited<ReturnType<typeof twoTenants>>;
+  let locker: Graph;
+  beforeAll(async () => {
+    t = await twoTenants({ tenantMaxConcurrentRequests: 1, tenantMaxQueuedRequests: 1 });
+    locker = await connectGraph(inject('neo4j'), { log: () => {}, attempts: 3 });
+  });
+  afterAll(async () => {
+    await locker?.close();
+    await t?.stop();
+  });
+
+  it('gives up its place and runs nothing once its socket closes', async () => {
+    const { server } = t;
+    const created = await server.gql<{ createAgent: { id: string } }, never>(
+      'mutation { createAgent(input: { name: "Held", role: MASTER_OPERATOR }) { id } }',
+    );
+    const id = created.data!.createAgent.id;
+    const rename = (name: string) =>
+      `mutation { updateAgent(id: "${id}", input: { name: "${name}" }) { name } }`;
+    const unlock = await lockAgent(locker, server.tenantId, id);
+    let held: Promise<{ status: number }> | undefined;
+    try {
+      held = t.ask(t.keys[0]!, rename('By HTTP'));
+      await until(() => server.tenantSlots.inFlight(server.tenantId) === 1, 'one to run');
+      const client = createClient({
+        url: server.wsUrl,
+        webSocketImpl: WebSocket,
+        connectionParams: { authorization: `Bearer ${t.keys[0]}` },
+        retryAttempts: 0,
+      });
+      client.subscribe(
+        { query: rename('By a closed socket') },
+        {
+          next: () => {},
+          error: () => {},
+          complete: () => {},
+        },
+      );
+      await until(() => server.tenantSlots.waiting(server.tenantId) === 1, 'the socket’s to wait');
+      await client.dispose();
+      // Its place in the queue is free for the tenant's next request at once.
+      await until(() => server.tenantSlots.waiting(server.tenantId) === 0, 'its place to free');
+    } finally {
+      await unlock();
+    }
+    expect((await held)?.status).toBe(200);
+    await until(() => server.tenantSlots.inFlight(server.tenantId) === 0, 'all to end');
+    const agent = await server.gql<{ agent: { name: string } }, never>(
+      `{ agent(id: "${id}") { name } }`,
+    );
+    // Nobody was left to hear the mutation's answer: it never ran.
+    expect(agent.data?.agent.name).toBe('By HTTP');
   });
 });

@@ -11,7 +11,8 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  *
  * Contract: `acquire` resolves with the slot's release (call it once the request's work has
  * ended; calling it again does nothing), or rejects with LIMIT_EXCEEDED (tenantBusyError) when
- * the queue is full or no slot came free within `waitMs`. Tenants with nothing running or
+ * the queue is full or no slot came free within `waitMs`, or with `signal`'s reason once the
+ * caller gives up its wait (its place goes to the next). Tenants with nothing running or
  * waiting are forgotten, so memory follows the tenants active now.
  */
 export class TenantSlots {
@@ -22,7 +23,7 @@ export class TenantSlots {
     readonly maxQueued: number,
   ) {}
 
-  async acquire(tenantId: string, waitMs: number): Promise<() => void> {
+  async acquire(tenantId: string, waitMs: number, signal?: AbortSignal): Promise<() => void> {
     let slots = this.byTenant.get(tenantId);
     if (!slots) {
       slots = new Slots(this.maxConcurrent, (waited) =>
@@ -37,7 +38,7 @@ export class TenantSlots {
     let release: () => void;
     try {
       // A timer of 0 still lets a slot released in this tick go to an earlier waiter first.
-      release = await held.acquire(Math.min(MAX_TIMER_MS, Math.max(0, waitMs)));
+      release = await held.acquire(Math.min(MAX_TIMER_MS, Math.max(0, waitMs)), { signal });
     } catch (err) {
       this.forgetIdle(tenantId, held);
       throw err;
