@@ -368,4 +368,41 @@ describe('a WebSocket operation that waits for a turn', () => {
     // Nobody was left to hear the mutation's answer: it never ran.
     expect(agent.data?.agent.name).toBe('By HTTP');
   });
+
+  it('runs nothing when its turn comes after the client completed it', async () => {
+    const { server } = t;
+    const created = await server.gql<{ createAgent: { id: string } }, never>(
+      'mutation { createAgent(input: { name: "Held 2", role: MASTER_OPERATOR }) { id } }',
+    );
+    const id = created.data!.createAgent.id;
+    const rename = (name: string) =>
+      `mutation { updateAgent(id: "${id}", input: { name: "${name}" }) { name } }`;
+    const client = createClient({
+      url: server.wsUrl,
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${t.keys[0]}` },
+      retryAttempts: 0,
+    });
+    const unlock = await lockAgent(locker, server.tenantId, id);
+    let held: Promise<{ status: number }> | undefined;
+    try {
+      held = t.ask(t.keys[0]!, rename('By HTTP 2'));
+      await until(() => server.tenantSlots.inFlight(server.tenantId) === 1, 'one to run');
+      const complete = client.subscribe(
+        { query: rename('Completed by its client') },
+        { next: () => {}, error: () => {}, complete: () => {} },
+      );
+      await until(() => server.tenantSlots.waiting(server.tenantId) === 1, 'the socket’s to wait');
+      complete();
+    } finally {
+      await unlock();
+    }
+    expect((await held)?.status).toBe(200);
+    await until(() => server.tenantSlots.inFlight(server.tenantId) === 0, 'all to end');
+    await client.dispose();
+    const agent = await server.gql<{ agent: { name: string } }, never>(
+      `{ agent(id: "${id}") { name } }`,
+    );
+    expect(agent.data?.agent.name).toBe('By HTTP 2');
+  });
 });
