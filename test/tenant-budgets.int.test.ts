@@ -326,57 +326,18 @@ describe('a WebSocket operation that waits for a turn', () => {
     await t?.stop();
   });
 
-  it('gives up its place and runs nothing once its socket closes', async () => {
+  /**
+   * Renames an agent over HTTP while a socket's rename waits behind it for the tenant's one
+   * turn, which `how` ends (after a close, its place is checked free): the name it ends with.
+   */
+  async function renamedWhileWaiting(name: string, how: 'close' | 'complete') {
     const { server } = t;
     const created = await server.gql<{ createAgent: { id: string } }, never>(
-      'mutation { createAgent(input: { name: "Held", role: MASTER_OPERATOR }) { id } }',
+      `mutation { createAgent(input: { name: "${name}", role: MASTER_OPERATOR }) { id } }`,
     );
     const id = created.data!.createAgent.id;
-    const rename = (name: string) =>
-      `mutation { updateAgent(id: "${id}", input: { name: "${name}" }) { name } }`;
-    const unlock = await lockAgent(locker, server.tenantId, id);
-    let held: Promise<{ status: number }> | undefined;
-    try {
-      held = t.ask(t.keys[0]!, rename('By HTTP'));
-      await until(() => server.tenantSlots.inFlight(server.tenantId) === 1, 'one to run');
-      const client = createClient({
-        url: server.wsUrl,
-        webSocketImpl: WebSocket,
-        connectionParams: { authorization: `Bearer ${t.keys[0]}` },
-        retryAttempts: 0,
-      });
-      client.subscribe(
-        { query: rename('By a closed socket') },
-        {
-          next: () => {},
-          error: () => {},
-          complete: () => {},
-        },
-      );
-      await until(() => server.tenantSlots.waiting(server.tenantId) === 1, 'the socket’s to wait');
-      await client.dispose();
-      // Its place in the queue is free for the tenant's next request at once.
-      await until(() => server.tenantSlots.waiting(server.tenantId) === 0, 'its place to free');
-    } finally {
-      await unlock();
-    }
-    expect((await held)?.status).toBe(200);
-    await until(() => server.tenantSlots.inFlight(server.tenantId) === 0, 'all to end');
-    const agent = await server.gql<{ agent: { name: string } }, never>(
-      `{ agent(id: "${id}") { name } }`,
-    );
-    // Nobody was left to hear the mutation's answer: it never ran.
-    expect(agent.data?.agent.name).toBe('By HTTP');
-  });
-
-  it('runs nothing when its turn comes after the client completed it', async () => {
-    const { server } = t;
-    const created = await server.gql<{ createAgent: { id: string } }, never>(
-      'mutation { createAgent(input: { name: "Held 2", role: MASTER_OPERATOR }) { id } }',
-    );
-    const id = created.data!.createAgent.id;
-    const rename = (name: string) =>
-      `mutation { updateAgent(id: "${id}", input: { name: "${name}" }) { name } }`;
+    const rename = (to: string) =>
+      `mutation { updateAgent(id: "${id}", input: { name: "${to}" }) { name } }`;
     const client = createClient({
       url: server.wsUrl,
       webSocketImpl: WebSocket,
@@ -386,14 +347,19 @@ describe('a WebSocket operation that waits for a turn', () => {
     const unlock = await lockAgent(locker, server.tenantId, id);
     let held: Promise<{ status: number }> | undefined;
     try {
-      held = t.ask(t.keys[0]!, rename('By HTTP 2'));
+      held = t.ask(t.keys[0]!, rename(`${name} by HTTP`));
       await until(() => server.tenantSlots.inFlight(server.tenantId) === 1, 'one to run');
       const complete = client.subscribe(
-        { query: rename('Completed by its client') },
+        { query: rename(`${name} by the socket`) },
         { next: () => {}, error: () => {}, complete: () => {} },
       );
       await until(() => server.tenantSlots.waiting(server.tenantId) === 1, 'the socket’s to wait');
-      complete();
+      if (how === 'complete') complete();
+      else {
+        await client.dispose();
+        // Its place in the queue is free for the tenant's next request at once.
+        await until(() => server.tenantSlots.waiting(server.tenantId) === 0, 'its place to free');
+      }
     } finally {
       await unlock();
     }
@@ -403,6 +369,14 @@ describe('a WebSocket operation that waits for a turn', () => {
     const agent = await server.gql<{ agent: { name: string } }, never>(
       `{ agent(id: "${id}") { name } }`,
     );
-    expect(agent.data?.agent.name).toBe('By HTTP 2');
+    return agent.data?.agent.name;
+  }
+
+  it('gives up its place and runs nothing once its socket closes', async () => {
+    expect(await renamedWhileWaiting('Closed', 'close')).toBe('Closed by HTTP');
+  });
+
+  it('runs nothing when its turn comes after the client completed it', async () => {
+    expect(await renamedWhileWaiting('Completed', 'complete')).toBe('Completed by HTTP');
   });
 });
