@@ -63,4 +63,18 @@ describe('TenantSlots', () => {
     again();
     expect((slots as unknown as { byTenant: Map<string, unknown> }).byTenant.size).toBe(0);
   });
+
+  it('gives a place up when its waiter aborts, and the next waiter gets the slot', async () => {
+    const slots = new TenantSlots(1, 5);
+    const busy = await slots.acquire('a', 1_000);
+    const gone = new AbortController();
+    const abandoned = slots.acquire('a', 1_000, gone.signal);
+    const next = slots.acquire('a', 1_000);
+    gone.abort(new Error('the socket closed'));
+    await expect(abandoned).rejects.toThrow('the socket closed');
+    expect(slots.waiting('a')).toBe(1);
+    busy();
+    (await next)();
+    expect([slots.inFlight('a'), slots.waiting('a')]).toEqual([0, 0]);
+  });
 });
