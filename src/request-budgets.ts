@@ -108,11 +108,12 @@ export function requestBudgets(opts: RequestBudgetsOptions) {
     /**
      * Waits for one of the tenant's slots, at most until just before the running request's
      * deadline (Graph.withDeadline; `requestTimeoutMs` outside one); hand its release to the
-     * end of the request's work. Refused: 503 with Retry-After, LIMIT_EXCEEDED.
+     * end of the request's work. Refused: 503 with Retry-After, LIMIT_EXCEEDED. Once `signal`
+     * aborts (the client went away) it stops waiting, and its place goes to the next.
      */
-    async hold(tenantId: string): Promise<() => void> {
+    async hold(tenantId: string, signal?: AbortSignal): Promise<() => void> {
       try {
-        return await acquire(tenantId);
+        return await acquire(tenantId, signal);
       } catch (err) {
         throw err instanceof AppError ? keyRefusal(err) : err;
       }

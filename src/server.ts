@@ -21,7 +21,7 @@ import type { BudgetDefaults } from './domain/budget.js';
 import type { Embedder } from './memory/embeddings/embedder.js';
 import type { AppContext } from './context.js';
 import type { Principal } from './domain/auth.js';
-import { AppError } from './domain/errors.js';
+import { AppError, UnavailableError } from './domain/errors.js';
 import { useCursorSecret } from './domain/page.js';
 import { formatError, withoutSuggestions } from './format-error.js';
 import { createHttpHandler } from './http-handler.js';
@@ -192,6 +192,18 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
    * The context of an HTTP request. With `onHold` (/graphql), the request also waits for one
    * of its tenant's slots, whose release `onHold` gets to call when the request's work ends.
    */
+  /** A turn of the tenant's, given up if the client's connection closes while it waits. */
+  const holdWhileConnected = async (req: IncomingMessage, tenantId: string) => {
+    const gone = new AbortController();
+    const giveUp = () => gone.abort(new UnavailableError('the client went away while waiting'));
+    req.socket.once('close', giveUp);
+    try {
+      return await budgets.hold(tenantId, gone.signal);
+    } finally {
+      req.socket.off('close', giveUp);
+    }
+  };
+
   const httpContext = async (
     req: IncomingMessage,
     query: unknown,
@@ -211,7 +223,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
       throw err instanceof AppError ? keyRefusal(err) : err;
     }
     await budgets.spend(principal);
-    if (onHold) onHold(await budgets.hold(principal.tenantId));
+    if (onHold) onHold(await holdWhileConnected(req, principal.tenantId));
     return contextFor(principal);
   };
 

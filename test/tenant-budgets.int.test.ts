@@ -34,8 +34,9 @@ async function twoTenants(limits: Partial<LimitsConfig>, keys = 1) {
     keys: own,
     otherKey,
     /** Runs `query` as `key`: its status, Retry-After and body. */
-    async ask(key: string, query = VIEWER) {
+    async ask(key: string, query = VIEWER, signal?: AbortSignal) {
       const res = await fetch(server.url, {
+        signal,
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
         body: JSON.stringify({ query }),
@@ -232,6 +233,24 @@ describe('a tenant’s requests in flight', () => {
     await overSocket.close();
     expect(answer.errors).toBeUndefined();
     expect(answer.data).toEqual({ viewer: { keyId: expect.any(String) } });
+  });
+  it('gives a waiting request’s place up once its client goes away', async () => {
+    const { server } = t;
+    const unlock = await lockAgent(locker, server.tenantId, agentId);
+    const gone = new AbortController();
+    try {
+      const running = [0, 1].map((i) => t.ask(t.keys[0]!, rename(`Run ${i}`)));
+      await until(() => server.tenantSlots.inFlight(server.tenantId) === 2, 'two requests to run');
+      const left = t.ask(t.keys[0]!, rename('Gone'), gone.signal).catch(() => 'aborted');
+      await until(() => server.tenantSlots.waiting(server.tenantId) === 1, 'one to wait');
+      gone.abort();
+      expect(await left).toBe('aborted');
+      await until(() => server.tenantSlots.waiting(server.tenantId) === 0, 'its place to go');
+      await unlock();
+      expect((await Promise.all(running)).map((r) => r.status)).toEqual([200, 200]);
+    } finally {
+      await unlock();
+    }
   });
 });
 
