@@ -44,4 +44,18 @@ describe('reading a PDF', () => {
     for (const err of errors) expect((err as Error).message).toMatch(/MB of memory to read/);
     expect(peak - before).toBeLessThan(1.3e9);
   }, 120_000);
+
+  // Two readers for every tenant: five bombs of one OPERATOR held another tenant's PDF for 8 s.
+  it('gives each tenant its turn: one tenant’s PDFs wait for each other, not another’s', async () => {
+    const bomb = bombPdf(512);
+    const ended: string[] = [];
+    const read = (bytes: Uint8Array, tenant: string, name: string) =>
+      documentText(bytes, 'application/pdf', undefined, tenant)
+        .catch(() => undefined)
+        .then(() => void ended.push(name));
+    const bombs = [0, 1, 2].map((i) => read(bomb, 'noisy', `bomb ${i}`));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await Promise.all([...bombs, read(tinyPdf(['Initech moved to Austin.']), 'quiet', 'quiet')]);
+    expect(ended.indexOf('quiet')).toBeLessThan(2);
+  }, 120_000);
 });

@@ -10,7 +10,8 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * tenant's burst cannot hold the event loop and the Neo4j pool while other tenants wait.
  *
  * Contract: `acquire` resolves with the slot's release (call it once the request's work has
- * ended; calling it again does nothing), or rejects with LIMIT_EXCEEDED (tenantBusyError) when
+ * ended; calling it again does nothing), or rejects with `busy` (by default LIMIT_EXCEEDED,
+ * tenantBusyError; PDF reading has its own, src/memory/documents/pdf-text.ts) when
  * the queue is full or no slot came free within `waitMs`, or with `signal`'s reason once the
  * caller gives up its wait (its place goes to the next). Tenants with nothing running or
  * waiting are forgotten, so memory follows the tenants active now.
@@ -21,18 +22,19 @@ export class TenantSlots {
   constructor(
     readonly maxConcurrent: number,
     readonly maxQueued: number,
+    /** The refusal of a full queue or a wait past its time (a tenant's requests by default). */
+    private readonly busy: (why: { queued: number } | { waitedMs: number }) => Error = (why) =>
+      tenantBusyError(maxConcurrent, why),
   ) {}
 
   async acquire(tenantId: string, waitMs: number, signal?: AbortSignal): Promise<() => void> {
     let slots = this.byTenant.get(tenantId);
     if (!slots) {
-      slots = new Slots(this.maxConcurrent, (waited) =>
-        tenantBusyError(this.maxConcurrent, { waitedMs: waited }),
-      );
+      slots = new Slots(this.maxConcurrent, (waited) => this.busy({ waitedMs: waited }));
       this.byTenant.set(tenantId, slots);
     }
     if (slots.inUse >= slots.size && slots.queued >= this.maxQueued) {
-      throw tenantBusyError(this.maxConcurrent, { queued: slots.queued });
+      throw this.busy({ queued: slots.queued });
     }
     const held = slots;
     let release: () => void;

@@ -46,7 +46,7 @@ export class DocumentService {
       throw new TooLargeError(this.limits.maxBytes, upload.data.length);
     }
     const type = documentType(upload.mime, upload.filename);
-    const text = await documentText(upload.data, type, this.limits.maxBytes);
+    const text = await documentText(upload.data, type, this.limits.maxBytes, tenantId);
     const chunks = chunkText(text, { size: this.limits.chunkChars });
     if (chunks.length > this.limits.maxChunks) {
       throw new LimitExceededError(

@@ -52,9 +52,11 @@ export async function documentText(
   bytes: Uint8Array,
   type: DocumentType,
   maxBytes: number = DEFAULT_DOCUMENT_LIMITS.maxBytes,
+  tenantId = '',
 ): Promise<string> {
   if (bytes.length === 0) throw new BadInputError('The document is empty: send a file with text');
-  const text = type === 'application/pdf' ? await pdfText(bytes, maxBytes) : utf8Text(bytes);
+  const text =
+    type === 'application/pdf' ? await pdfText(bytes, maxBytes, tenantId) : utf8Text(bytes);
   if (text.trim() === '') {
     throw new BadInputError(
       type === 'application/pdf'
@@ -78,11 +80,11 @@ function utf8Text(bytes: Uint8Array): string {
   return text;
 }
 
-async function pdfText(bytes: Uint8Array, maxBytes: number): Promise<string> {
+async function pdfText(bytes: Uint8Array, maxBytes: number, tenantId: string): Promise<string> {
   if (!Buffer.from(bytes.subarray(0, 1024)).includes('%PDF-')) {
     throw new BadInputError(
       'The file is not a PDF (no %PDF- header): send a real PDF or fix its type',
     );
   }
-  return readPdfText(bytes, { maxMemoryBytes: pdfMemoryLimit(maxBytes) });
+  return readPdfText(bytes, { maxMemoryBytes: pdfMemoryLimit(maxBytes) }, tenantId);
 }

@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { requestTimeLeft } from '../../../graph/deadline.js';
 import { Slots } from '../../../graph/write-slots.js';
+import { TenantSlots } from '../../limits/tenant-slots.js';
 import { BadInputError, UnavailableError } from '../../domain/errors.js';
 
 export interface PdfReadLimits {
@@ -17,35 +18,53 @@ const WATCH_MS = 50;
 
 type Reply = { text: string } | { error: string };
 
+/** PDFs one tenant may have waiting to be read on this process; one more is refused. */
+const MAX_WAITING_PER_TENANT = 20;
+
+const busy = (waitMs?: number) =>
+  new UnavailableError(
+    waitMs === undefined
+      ? `${MAX_WAITING_PER_TENANT} PDFs of this organisation are waiting to be read already: send it once they are done`
+      : `The PDF could not be read within ${waitMs} ms: other PDFs were being read; send it again`,
+    { retryAfterSeconds: 5 },
+  );
+
 /**
  * PDFs one process reads at once, each in its own thread and memory; the others wait their
- * turn, in order, within their time (six bombs sent together took six times the memory).
+ * turn, in order, within their time (six bombs sent together took six times the memory). One
+ * tenant's are read one at a time (five bombs of one tenant held another's PDF for 8 s).
  */
-const readers = new Slots(
-  2,
-  (waitMs) =>
-    new UnavailableError(
-      `The PDF could not be read within ${waitMs} ms: other PDFs were being read; send it again`,
-      { retryAfterSeconds: 5 },
-    ),
+const readers = new Slots(2, busy);
+const turns = new TenantSlots(1, MAX_WAITING_PER_TENANT, (why) =>
+  busy('waitedMs' in why ? why.waitedMs : undefined),
 );
 
 /**
  * The text layer of a PDF, read by pdf.js (unpdf) in a worker thread of its own, ended when
  * its heap plus buffers pass `maxMemoryBytes` (a small file whose streams inflate to
  * gigabytes took the API process to 2.6 GB and went on reading after its request ended) or
- * when the request's time is up; two at most are read at once. Throws BadInputError for an
- * unreadable, corrupt or encrypted PDF and for one that needs too much memory or time, and
- * UnavailableError when its turn did not come in time.
+ * when the request's time is up; two at most are read at once, one of a tenant's. Throws
+ * BadInputError for an unreadable, corrupt or encrypted PDF and for one that needs too much
+ * memory or time, and UnavailableError when its turn did not come in time.
  */
-export async function readPdfText(bytes: Uint8Array, limits: PdfReadLimits): Promise<string> {
+export async function readPdfText(
+  bytes: Uint8Array,
+  limits: PdfReadLimits,
+  tenantId = '',
+): Promise<string> {
   const timeMs = Math.max(0, requestTimeLeft() ?? limits.timeMs ?? DEFAULT_TIME_MS);
   const until = performance.now() + timeMs;
-  const release = await readers.acquire(timeMs);
+  const left = () => Math.max(0, until - performance.now());
+  const turn = await turns.acquire(tenantId, timeMs);
   try {
-    return await readInWorker(bytes, limits, Math.max(0, until - performance.now()));
+    const release = await readers.acquire(left());
+    try {
+      return await readInWorker(bytes, limits, left());
+    } finally {
+      release();
+    }
   } finally {
-    release();
+    turn();
   }
 }
 
