@@ -82,6 +82,16 @@ describe('page cursors', () => {
     await expectRefused(await tasks('not base64 at all!'));
   });
 
+  // A client that sends `endCursor ?? ""` got the first page again, and paged for ever.
+  it('refuse an empty cursor, saying to leave it out for the first page', async () => {
+    const res = await tasks('');
+    expect(res.errors?.[0]).toMatchObject({
+      message:
+        'after is empty: leave it out (or null) for the first page, or pass pageInfo.endCursor of the page before',
+      extensions: { code: 'BAD_USER_INPUT', field: 'after' },
+    });
+  });
+
   it('refuse a cursor whose position was altered', async () => {
     const first = await tasks(null);
     const [value, id, mac] = parts(first.data!.tasks.pageInfo.endCursor!);

@@ -107,9 +107,18 @@ export function pageSize(first: number | null | undefined, fallback = DEFAULT_PA
   return size;
 }
 
-/** Validates first/after for a connection. */
+/**
+ * Validates first/after for a connection. An empty `after` is refused: read as no cursor, a
+ * client sending `endCursor ?? ""` got the first page again and paged for ever.
+ */
 export function pageRequest({ first, after, total = true }: PageInput = {}): PageRequest {
-  return { first: pageSize(first), after: after ? decodeCursor(after) : undefined, total };
+  if (after === '') {
+    throw new BadInputError(
+      'after is empty: leave it out (or null) for the first page, or pass pageInfo.endCursor of the page before',
+      { field: 'after' },
+    );
+  }
+  return { first: pageSize(first), after: after == null ? undefined : decodeCursor(after), total };
 }
 
 /** Properties a list may sort on. */
