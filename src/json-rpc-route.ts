@@ -6,7 +6,7 @@ import type { AppContext } from './context.js';
 import { KEY_CHALLENGE } from './error-status.js';
 import { readBody } from './http-handler.js';
 import { bodyTimeoutError, requestTimeoutError, withTimeout } from './limits/index.js';
-import { operationsFor, type Operation } from './mcp/operations.js';
+import { OperationError, operationsFor, type Operation } from './mcp/operations.js';
 import { workflowEvents, type WorkflowEvents } from './mcp/workflow-events.js';
 import type { PubSub } from '../subscriptions/pubsub.js';
 
@@ -20,6 +20,12 @@ export interface JsonRpcRouteOptions {
   bodyTimeoutMs: number;
   /** Each GraphQL operation the route runs is held to this, as a request to /graphql is. */
   requestTimeoutMs: number;
+  /**
+   * Waits for one of the tenant's turns (request-budgets.ts `hold`, given up if the client goes
+   * away): each operation takes one, as a request to /graphql does, and gives it back when it
+   * ends, so a stream or a tool that waits for a task holds none between its operations.
+   */
+  turn: (req: IncomingMessage, tenantId: string) => Promise<() => void>;
   /** Where the workflows a route follows are heard changing. */
   pubsub: PubSub;
 }
@@ -92,12 +98,25 @@ export async function openJsonRpc(
   const base = operationsFor(opts.apollo, context);
   const run: Operation = (query, variables) =>
     withTimeout(
-      opts.graph.withDeadline(opts.requestTimeoutMs, () => base(query, variables)),
+      opts.graph.withDeadline(opts.requestTimeoutMs, async () => {
+        const release = await opts.turn(req, principal.tenantId).catch(asOperationError);
+        try {
+          return await base(query, variables);
+        } finally {
+          release();
+        }
+      }),
       opts.requestTimeoutMs,
       () => requestTimeoutError(opts.requestTimeoutMs),
     );
   const events = (rootId: string) => workflowEvents(opts.pubsub, principal.tenantId, rootId);
   return { context, principal, message, run, events };
+}
+
+/** A refused turn (LIMIT_EXCEEDED, ...) as the operation's own refusal, as tools report them. */
+function asOperationError(err: unknown): never {
+  if (!(err instanceof GraphQLError)) throw err;
+  throw new OperationError(String(err.extensions.code), err.message);
 }
 
 /** A refusal before JSON-RPC starts: the HTTP status GraphQL would give, as a JSON-RPC error. */

@@ -315,6 +315,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     maxBodyBytes: limits.maxBodyBytes,
     bodyTimeoutMs: limits.bodyTimeoutMs,
     requestTimeoutMs: limits.requestTimeoutMs,
+    turn: holdWhileConnected,
     pubsub,
   };
   httpServer.on(
@@ -335,6 +336,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
           documents: services.documents,
           bodyTimeoutMs: limits.bodyTimeoutMs,
           requestTimeoutMs: limits.requestTimeoutMs,
+          turn: holdWhileConnected,
         }),
         '/console/*': consoleRoute(deps.consoleDir),
         '/mcp': mcpRoute({ ...jsonRpc, maxWaitSeconds: MCP_MAX_WAIT_SECONDS }),

@@ -23,6 +23,8 @@ export interface UploadRouteOptions {
   documents: DocumentService;
   bodyTimeoutMs: number;
   requestTimeoutMs: number;
+  /** Waits for one of the tenant's turns, as /graphql does (json-rpc-route.ts `turn`). */
+  turn: (req: IncomingMessage, tenantId: string) => Promise<() => void>;
 }
 
 /** The operation's name in the audit trail and in role refusals. */
@@ -112,16 +114,21 @@ export function documentUploadRoute(opts: UploadRouteOptions) {
       }
       // Parsing and writing are held to the request timeout, as a GraphQL operation is.
       document = await withTimeout(
-        opts.graph.withDeadline(opts.requestTimeoutMs, () =>
-          auditScope.run(scope, () =>
-            opts.documents.ingest(principal.tenantId, {
-              title: upload.title?.trim() || titleFromFilename(upload.filename),
-              mime: upload.mimeType,
-              filename: upload.filename,
-              data: upload.data,
-            }),
-          ),
-        ),
+        opts.graph.withDeadline(opts.requestTimeoutMs, async () => {
+          const release = await opts.turn(req, principal.tenantId);
+          try {
+            return await auditScope.run(scope, () =>
+              opts.documents.ingest(principal.tenantId, {
+                title: upload.title?.trim() || titleFromFilename(upload.filename),
+                mime: upload.mimeType,
+                filename: upload.filename,
+                data: upload.data,
+              }),
+            );
+          } finally {
+            release();
+          }
+        }),
         opts.requestTimeoutMs,
         () => requestTimeoutError(opts.requestTimeoutMs),
       );
