@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LIMITS } from '../src/domain/validate.js';
+import { CHROMIUM, NO_CHROMIUM } from './utils/browser.js';
+import { startConsole, type ConsoleWorld } from './utils/console-page.js';
+
+/** The console's lists past one page, and long names in them, in chromium against the real API. */
+describe.skipIf(!CHROMIUM)('the console’s lists', () => {
+  let world: ConsoleWorld;
+
+  beforeAll(async () => {
+    world = await startConsole();
+    // One more agent than a page holds (the API's largest page is 100), the last a planner.
+    const inputs = Array.from({ length: 100 }, (_, i) => ({
+      name: `Operator ${String(i).padStart(3, '0')}`,
+      role: 'MASTER_OPERATOR',
+    }));
+    const made = await world.server.gql(
+      `mutation ($inputs: [CreateAgentInput!]!) { createAgents(inputs: $inputs) { id } }`,
+      { inputs },
+    );
+    expect(made.errors).toBeUndefined();
+    const last = await world.server.gql(
+      `mutation { createAgent(input: { name: "Late planner", role: CHIEF_OF_STAFF }) { id } }`,
+    );
+    expect(last.errors).toBeUndefined();
+  }, 180_000);
+  afterAll(() => world?.stop());
+
+  // A 100-character name without spaces squeezed its row's buttons to "Paus / e".
+  it('keeps each button on one line beside the longest name the API allows', async () => {
+    const name = 'N'.repeat(LIMITS.name);
+    const agents = await world.server.gql<{ agents: { nodes: { id: string }[] } }, unknown>(
+      `{ agents(first: 1) { nodes { id } } }`,
+    );
+    const renamed = await world.server.gql(
+      `mutation ($id: ID!, $name: String!) { updateAgent(id: $id, input: { name: $name }) { id } }`,
+      { id: agents.data!.agents.nodes[0]!.id, name },
+    );
+    expect(renamed.errors).toBeUndefined();
+    const page = await world.signedIn(world.server.adminKey);
+    const pause = page.getByRole('button', { name: `Pause ${name}` });
+    await pause.waitFor();
+    // Lines of the button's text: more than one when a word was broken.
+    const lines = await page.evaluate(LINES_OF(`Pause ${name}`));
+    expect(lines).toBe(1);
+    await page.close();
+  });
+
+  it('logged no error in the browser', () => {
+    expect(world.errors).toEqual([]);
+  });
+});
+
+/** Lines of the text of the button so named, in the page (plain JS: no DOM types here). */
+const LINES_OF = (label: string) => `(() => {
+  const range = document.createRange();
+  range.selectNodeContents(document.querySelector('button[aria-label="${label}"]'));
+  return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size;
+})()`;
+
+if (!CHROMIUM) console.warn(`[console] skipped: ${NO_CHROMIUM}`);
