@@ -26,6 +26,20 @@ describe.skipIf(!CHROMIUM)('the console’s lists', () => {
   }, 180_000);
   afterAll(() => world?.stop());
 
+  // The README promises "every agent": the 101st was silently left out (walk of 2026-12-07).
+  it('shows every agent of an organisation larger than one page', async () => {
+    const page = await world.signedIn(world.server.adminKey);
+    const late = page.getByRole('link', { name: 'Late planner', exact: true });
+    await page.getByRole('link', { name: 'Operator 000', exact: true }).waitFor();
+    expect(await late.count()).toBe(0);
+    await page.getByRole('button', { name: 'Show more agents' }).click();
+    await late.waitFor();
+    expect(await page.getByRole('link', { name: /^Operator \d{3}$/ }).count()).toBe(100);
+    expect(await page.getByRole('button', { name: 'Show more agents' }).count()).toBe(0);
+    await page.getByRole('heading', { name: 'Agents (101)' }).waitFor();
+    await page.close();
+  });
+
   // A 100-character name without spaces squeezed its row's buttons to "Paus / e".
   it('keeps each button on one line beside the longest name the API allows', async () => {
     const name = 'N'.repeat(LIMITS.name);

@@ -26,10 +26,10 @@ graphql(`
 `);
 
 // Recent success comes with the list only: a status event does not change it, and reading it
-// for every event would cost a statement each.
+// for every event would cost a statement each. Pages of the API's largest size, on demand.
 const AgentsQuery = graphql(`
-  query OrganisationAgents {
-    agents(first: 100) {
+  query OrganisationAgents($after: String) {
+    agents(first: 100, after: $after) {
       nodes {
         ...OrganisationAgentRow
         performance {
@@ -37,6 +37,10 @@ const AgentsQuery = graphql(`
           evaluated
           successes
         }
+      }
+      pageInfo {
+        hasNextPage
+        endCursor
       }
     }
   }
@@ -117,6 +121,10 @@ export function Organisation() {
   const { canOperate } = useSession();
   const { data, error, loading, reload } = useQuery(AgentsQuery, {});
   const [rows, setRows] = useState<Row[]>([]);
+  const [recent, setRecent] = useState(new Map<string, Recent>());
+  // The cursor of the next page, or null once every agent is shown.
+  const [next, setNext] = useState<string | null>(null);
+  const more = useMutation(AgentsQuery);
   const [notice, setNotice] = useState('');
   const [wizardOpen, setWizardOpen] = useState(false);
   const [busyId, setBusyId] = useState<string>();
@@ -124,9 +132,11 @@ export function Organisation() {
   const activate = useMutation(Activate);
 
   useEffect(() => {
-    if (data) setRows(data.agents.nodes);
+    if (!data) return;
+    setRows(data.agents.nodes);
+    setRecent(new Map(data.agents.nodes.map((a) => [a.id, a.performance])));
+    setNext(data.agents.pageInfo.hasNextPage ? data.agents.pageInfo.endCursor : null);
   }, [data]);
-  const recent = new Map((data?.agents.nodes ?? []).map((a) => [a.id, a.performance]));
 
   // Replace the row in place, or add a new agent at the end (the query's creation order).
   const upsert = useCallback((agent: Row) => {
@@ -140,6 +150,17 @@ export function Organisation() {
   }, []);
 
   const liveError = useSubscription(StatusChanged, {}, (d) => upsert(d.agentStatusChanged.agent));
+
+  async function showMore() {
+    const page = (await more.run({ after: next }))?.agents;
+    if (!page) return;
+    // An agent already shown (it came by a live event) keeps its place, with the page's data.
+    page.nodes.forEach(upsert);
+    setRecent(
+      (prev) => new Map([...prev, ...page.nodes.map((a) => [a.id, a.performance] as const)]),
+    );
+    setNext(page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null);
+  }
 
   async function pause(agent: Row) {
     setBusyId(agent.id);
@@ -168,7 +189,7 @@ export function Organisation() {
     }
   }
 
-  const actionError = setStatus.error ?? activate.error;
+  const actionError = setStatus.error ?? activate.error ?? more.error;
 
   return (
     <>
@@ -201,7 +222,7 @@ export function Organisation() {
       <section className="panel" aria-labelledby="organisation-agents">
         <div className="row">
           <h2 id="organisation-agents" className="grow">
-            Agents{data ? ` (${rows.length})` : ''}
+            Agents{data ? ` (${rows.length}${next ? '+' : ''})` : ''}
           </h2>
           <button type="button" className="secondary" onClick={reload} disabled={loading}>
             {loading ? 'Loading…' : 'Reload'}
@@ -284,6 +305,18 @@ export function Organisation() {
               ))}
             </tbody>
           </table>
+        )}
+        {next && (
+          <p>
+            <button
+              type="button"
+              className="secondary"
+              onClick={() => void showMore()}
+              disabled={more.busy}
+            >
+              {more.busy ? 'Loading…' : 'Show more agents'}
+            </button>
+          </p>
         )}
       </section>
     </>
