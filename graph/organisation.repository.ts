@@ -21,11 +21,13 @@ import {
 export const IMPORT_CHUNK = 10_000;
 export const DELETE_CHUNK = 10_000;
 
-/** A node found by id, in any tenant, with its labels. */
+/** A node found by id, in any tenant, with its labels (and a task's status). */
 export interface ExistingNode {
   id: string;
   tenantId: string | null;
   labels: string[];
+  status: string | null;
+  orchestrated: boolean;
 }
 
 /** Rows of one statement: nodes of one label, or relationships of one type between two labels. */
@@ -125,7 +127,8 @@ export function nodesByIdsQuery(ids: string[]): CypherQuery {
       CALL (id) {
         ${branches}
       }
-      RETURN id, n.tenantId AS tenantId, labels(n) AS labels`,
+      RETURN id, n.tenantId AS tenantId, labels(n) AS labels, n.status AS status,
+        n.orchestrated AS orchestrated`,
     params: { ids },
   };
 }
@@ -150,10 +153,15 @@ export function createNodesQuery(
  * never goes down: subscribers leave out events numbered below one they heard. The number is
  * read under the node's lock (id order), so an event numbered meanwhile is seen.
  */
+/**
+ * Replaces the properties of existing nodes, but leaves as it is a node whose `status`, read
+ * under its lock, is one of `keep` (a finished task). Returns `count` (replaced) and `kept` ids.
+ */
 export function replaceNodesQuery(
   tenantId: string,
   nodeLabel: string,
   rows: NodeRow[],
+  keep: readonly string[] = [],
 ): CypherQuery {
   return {
     cypher: `
@@ -162,12 +170,16 @@ export function replaceNodesQuery(
       WHERE n.tenantId = $tenantId
       WITH n, row ORDER BY n.id
       SET n:${label(nodeLabel)}
-      WITH n, row, n.eventSeq AS eventSeq
-      SET n = row.properties, n.id = row.id, n.tenantId = $tenantId
-      SET n.eventSeq = CASE WHEN coalesce(eventSeq, 0) > coalesce(n.eventSeq, 0)
-        THEN eventSeq ELSE n.eventSeq END
-      RETURN count(n) AS count`,
-    params: { tenantId, rows: rows.map(driverRow) },
+      WITH n, row, coalesce(n.status IN $keep, false) AS kept
+      CALL (n, row, kept) {
+        WITH n, row, n.eventSeq AS eventSeq WHERE NOT kept
+        SET n = row.properties, n.id = row.id, n.tenantId = $tenantId
+        SET n.eventSeq = CASE WHEN coalesce(eventSeq, 0) > coalesce(n.eventSeq, 0)
+          THEN eventSeq ELSE n.eventSeq END
+      }
+      RETURN count(CASE WHEN NOT kept THEN 1 END) AS count,
+        collect(CASE WHEN kept THEN n.id END) AS kept`,
+    params: { tenantId, rows: rows.map(driverRow), keep: [...keep] },
   };
 }
 
@@ -287,7 +299,8 @@ export async function exportRelationships(
 export async function nodesByIds(tx: Tx, ids: string[]): Promise<ExistingNode[]> {
   const found: ExistingNode[] = [];
   for (let i = 0; i < ids.length; i += IMPORT_CHUNK) {
-    const rows = await tx.run<{ id: string; tenantId: unknown; labels: string[] }>(
+    type Row = { id: string; labels: string[] } & Record<'tenantId' | 'status', unknown>;
+    const rows = await tx.run<Row & { orchestrated: unknown }>(
       nodesByIdsQuery(ids.slice(i, i + IMPORT_CHUNK)),
     );
     for (const r of rows) {
@@ -295,6 +308,8 @@ export async function nodesByIds(tx: Tx, ids: string[]): Promise<ExistingNode[]>
         id: r.id,
         tenantId: typeof r.tenantId === 'string' ? r.tenantId : null,
         labels: r.labels,
+        status: typeof r.status === 'string' ? r.status : null,
+        orchestrated: r.orchestrated === true,
       });
     }
   }
@@ -311,14 +326,26 @@ export async function createNodes(
   return sumChunks(rows, (chunk) => tx.run(createNodesQuery(tenantId, nodeLabel, chunk)));
 }
 
-/** Replaces the properties of existing nodes of one label; returns how many. */
+/**
+ * Replaces the properties of existing nodes of one label, but not of those whose status is one
+ * of `keep`; returns how many it replaced and the ids it kept.
+ */
 export async function replaceNodes(
   tx: Tx,
   tenantId: string,
   nodeLabel: ExportLabel,
   rows: NodeRow[],
-): Promise<number> {
-  return sumChunks(rows, (chunk) => tx.run(replaceNodesQuery(tenantId, nodeLabel, chunk)));
+  keep: readonly string[] = [],
+): Promise<{ replaced: number; kept: string[] }> {
+  const kept: string[] = [];
+  const replaced = await sumChunks(rows, async (chunk) => {
+    const found = await tx.run<{ count: number; kept: string[] }>(
+      replaceNodesQuery(tenantId, nodeLabel, chunk, keep),
+    );
+    kept.push(...(found[0]?.kept ?? []));
+    return found;
+  });
+  return { replaced, kept };
 }
 
 /** Writes relationships of one type between two labels; returns how many were created. */

@@ -19,7 +19,7 @@ export class OrganisationResolver {
 
   @Mutation(() => ImportResult, {
     description:
-      "Imports a document from exportOrganisation, all or nothing. Every node and relationship must keep the domain's rules (types, enums, required properties such as createdAt, and workflows the engine can run), else BAD_USER_INPUT naming the first one. Ids of this organisation are a CONFLICT without merge and are updated with merge; other ids are re-minted (see nodeIds) unless the document is this organisation's own signed export.",
+      "Imports a document from exportOrganisation, all or nothing. Every node and relationship must keep the domain's rules (types, enums, required properties such as createdAt, and workflows the engine can run), else BAD_USER_INPUT naming the first one. Ids of this organisation are a CONFLICT without merge and are updated with merge (but a task that finished is kept as it is: see finishedTasksKept); other ids are re-minted (see nodeIds) unless the document is this organisation's own signed export.",
   })
   importOrganisation(
     @Arg('document', () => JSONObjectResolver) document: Record<string, unknown>,

@@ -100,7 +100,7 @@ it('imports a step AWAITING_INPUT back READY, its wait cleared, and the engine r
   });
 });
 
-it('merges an older export over a finished task into a step the engine runs, not a wait for a call already decided', async () => {
+it('keeps a finished step as it is when an older export that held it waiting is merged', async () => {
   await inTenant(async (server) => {
     await createOperators(server, { Op: ['x'] });
     await withScheduler(server, holdingOnce(), async () => {
@@ -138,17 +138,17 @@ it('merges an older export over a finished task into a step the engine runs, not
         async () => (await taskOf(server, ids.root!)).status === 'COMPLETED',
       );
 
-      // The older export held the finished step AWAITING_INPUT; its only call is APPROVED.
+      // The older export held the finished step AWAITING_INPUT: a merge does not reopen it (nor
+      // its root), and says it kept them.
+      const finished = await taskOf(server, ids.ask!);
       const merged = await importInto(server, older, true);
       expect(merged.errors).toBeUndefined();
-      const after = await taskOf(server, ids.ask!);
-      expect(after.toolCallRequests).toEqual([{ status: 'APPROVED' }]);
-      expect(after.status).not.toBe('AWAITING_INPUT');
-      await eventually(
-        'the merged workflow to run to its end again',
-        async () => (await taskOf(server, ids.root!)).status === 'COMPLETED',
-      );
-      expect(await taskOf(server, ids.ask!)).toMatchObject({ status: 'COMPLETED', error: null });
+      const kept = (merged.data as ImportData).importOrganisation.finishedTasksKept;
+      expect(kept.map((i) => older.nodes[i]!.id).sort()).toEqual([ids.ask, ids.root].sort());
+      expect(await taskOf(server, ids.ask!)).toEqual(finished);
+      expect(finished).toMatchObject({ status: 'COMPLETED', error: null });
+      expect(finished.toolCallRequests).toEqual([{ status: 'APPROVED' }]);
+      expect((await taskOf(server, ids.root!)).status).toBe('COMPLETED');
     });
   });
 });

@@ -25,6 +25,8 @@ import { namesUnique, NameTakenError, refuseSameNames, takenNameConflict } from 
 import { lockTaskEdges } from '../../graph/task-cycles.repository.js';
 import { refuseOverQueuedSteps } from './backlog.js';
 import { QUEUED_STATUSES, type BacklogLimits } from '../domain/backlog.js';
+import { FINISHED_STATUSES, type TaskStatus } from '../domain/task.js';
+import type { ExistingNode } from '../../graph/organisation.repository.js';
 
 export interface ImportResult {
   nodesCreated: number;
@@ -35,6 +37,11 @@ export interface ImportResult {
    * not pairs: the answer never repeats the document's ids back (issue 9's tenancy sweep).
    */
   nodeIds: string[];
+  /**
+   * Positions in the document of tasks that had finished in this organisation (merge only): a
+   * merge keeps them as they are, the document's properties for them unapplied.
+   */
+  finishedTasksKept: number[];
 }
 
 /** Export, import and deletion of a whole organisation (one tenant). */
@@ -109,9 +116,11 @@ export class OrganisationService {
    *   relationship names an id that is neither in the document nor a node of this organisation.
    * - CONFLICT: an Agent or Capability name that another of the organisation or of the document
    *   has (import-names.ts), naming the document's node and the name.
-   * - LIMIT_EXCEEDED: its orchestrated PENDING or READY tasks would take the tenant's queued
-   *   steps past TENANT_MAX_QUEUED_STEPS (one merged onto a queued task counts again).
-   * With `merge`, relationships are MERGEd on (type, from, to) and get the document's properties.
+   * - LIMIT_EXCEEDED: its orchestrated PENDING or READY tasks not queued already would take the
+   *   tenant's queued steps past TENANT_MAX_QUEUED_STEPS (queuedAdded).
+   * With `merge`, relationships are MERGEd on (type, from, to) and get the document's properties;
+   * a task that finished (COMPLETED, FAILED, CANCELLED, SKIPPED) keeps its own: a merge never
+   * rewrites a finished task's history (finishedTasksKept names them).
    * A step AWAITING_INPUT with no PENDING tool-call request comes back READY (the export leaves
    * held calls out): it runs its attempt again instead of waiting for good.
    */
@@ -122,29 +131,30 @@ export class OrganisationService {
       refuseSameNames(parsed);
       const signed = isSignedBy(await this.signingSecret(), tenantId, parsed);
       const written = this.uow.run(async (tx) => {
-        const { doc, labelOf, existing } = await this.resolveIds(
-          tx,
-          tenantId,
-          parsed,
-          merge,
-          signed,
-        );
+        const { doc, labelOf, stored } = await this.resolveIds(tx, tenantId, parsed, merge, signed);
         doc.relationships.forEach((r, i) =>
           checkRelationshipRule(i, r, labelOf.get(r.from)!, labelOf.get(r.to)!),
         );
-        await refuseOverQueuedSteps(tx, tenantId, this.backlog, 'importOrganisation', queued(doc));
+        const adding = queuedAdded(doc, stored);
+        await refuseOverQueuedSteps(tx, tenantId, this.backlog, 'importOrganisation', adding);
+        const existing = new Set(stored.keys());
         const cyclesToCheck = edgesToCheck(parsed, doc, existing);
         // Before the writes lock any task, as everyone who takes this lock takes it.
         if (cyclesToCheck.length > 0) await lockTaskEdges(tx, tenantId);
 
         let nodesCreated = 0;
         let nodesUpdated = 0;
+        const kept = new Set<string>();
         for (const [label, nodes] of groupBy(doc.nodes, (n) => n.label)) {
           const fresh = nodes.filter((n) => !existing.has(n.id));
           const known = nodes.filter((n) => existing.has(n.id));
           await namesUnique(label, async () => {
             if (fresh.length) nodesCreated += await repo.createNodes(tx, tenantId, label, fresh);
-            if (known.length) nodesUpdated += await repo.replaceNodes(tx, tenantId, label, known);
+            if (!known.length) return;
+            const keep = label === 'Task' ? FINISHED_STATUSES : [];
+            const replaced = await repo.replaceNodes(tx, tenantId, label, known, keep);
+            nodesUpdated += replaced.replaced;
+            for (const id of replaced.kept) kept.add(id);
           });
         }
 
@@ -173,7 +183,8 @@ export class OrganisationService {
         await checks.settleImportedTasks(tx, tenantId, taskIds);
         await this.checkEngineState(tx, tenantId, parsed, doc, existing);
         const nodeIds = doc.nodes.map((n) => n.id);
-        return { nodesCreated, nodesUpdated, relationshipsCreated, nodeIds };
+        const finishedTasksKept = nodeIds.flatMap((id, i) => (kept.has(id) ? [i] : []));
+        return { nodesCreated, nodesUpdated, relationshipsCreated, nodeIds, finishedTasksKept };
       });
       // The transaction that met a taken name is gone: a read names the node.
       return written.catch(async (err: unknown) => {
@@ -203,7 +214,7 @@ export class OrganisationService {
    * Decides the stored id of every node (kept, updated or re-minted), refuses this
    * organisation's ids where they may not be reused (CONFLICT) and dangling relationship ends
    * (BAD_USER_INPUT). Returns the document with its ids rewritten, the label of every id the
-   * relationships use, and the ids that exist already.
+   * relationships use, and the nodes of the document that exist already, by id.
    */
   private async resolveIds(
     tx: Tx,
@@ -272,11 +283,10 @@ export class OrganisationService {
         to: idOf.get(r.to) ?? r.to,
       })),
     };
-    return {
-      doc: rewritten,
-      labelOf,
-      existing: new Set(doc.nodes.filter((n) => ours(n.id)).map((n) => n.id)),
-    };
+    const stored = new Map(
+      doc.nodes.filter((n) => ours(n.id)).map((n) => [n.id, byId.get(n.id)!] as const),
+    );
+    return { doc: rewritten, labelOf, stored };
   }
 
   /**
@@ -328,14 +338,23 @@ export class OrganisationService {
   }
 }
 
-/** The document's tasks the engine would have waiting: orchestrated, PENDING or READY. */
-function queued(doc: OrganisationDocument): number {
-  return doc.nodes.filter(
-    (n) =>
-      n.label === 'Task' &&
-      n.properties.orchestrated === true &&
-      QUEUED_STATUSES.includes(String(n.properties.status)),
-  ).length;
+/**
+ * The queued steps (orchestrated, PENDING or READY) the document adds to the tenant's, net: a
+ * task queued already is counted once (it is in the tenant's count), one it takes out of the
+ * queue counts less, and a finished one, kept as it is, neither.
+ */
+function queuedAdded(doc: OrganisationDocument, stored: ReadonlyMap<string, ExistingNode>) {
+  const queued = (orchestrated: unknown, status: unknown) =>
+    orchestrated === true && QUEUED_STATUSES.includes(String(status));
+  let adding = 0;
+  for (const n of doc.nodes) {
+    if (n.label !== 'Task') continue;
+    const before = stored.get(n.id);
+    if (before && FINISHED_STATUSES.includes(before.status as TaskStatus)) continue;
+    const was = before ? queued(before.orchestrated, before.status) : false;
+    adding += Number(queued(n.properties.orchestrated, n.properties.status)) - Number(was);
+  }
+  return adding;
 }
 
 function groupBy<T, K>(items: readonly T[], key: (item: T) => K): Map<K, T[]> {

@@ -7,7 +7,7 @@ import { type TestServer } from './server.js';
 
 export const IMPORT = `mutation($document: JSONObject!, $merge: Boolean) {
   importOrganisation(document: $document, merge: $merge) {
-    nodesCreated nodesUpdated relationshipsCreated nodeIds
+    nodesCreated nodesUpdated relationshipsCreated nodeIds finishedTasksKept
   }
 }`;
 
@@ -17,6 +17,7 @@ export interface ImportData {
     nodesUpdated: number;
     relationshipsCreated: number;
     nodeIds: string[];
+    finishedTasksKept: number[];
   };
 }
 
