@@ -12,6 +12,40 @@ import type { NodeLike } from '../page.js';
 import { toEpisode } from './mappers.js';
 import { viewCondition, viewParams } from './view.js';
 
+/** The FAILED episodes, as `e`, of `ids`, or of the tenant with null, that `view` may see. */
+function failedEpisodes(ids: readonly string[] | null, view?: MemoryView): string {
+  const seen = viewCondition(view, 'Episode', 'e');
+  return `
+      ${
+        ids
+          ? `UNWIND $ids AS id MATCH (e:Episode {tenantId: $tenantId, id: id})
+             USING INDEX SEEK e:Episode(id) WHERE e.status = 'FAILED'`
+          : `MATCH (e:Episode) USING INDEX SEEK e:Episode(tenantId, status, createdAt)
+             WHERE e.tenantId = $tenantId AND e.status = 'FAILED' AND e.createdAt IS NOT NULL`
+      }
+      ${seen ? `AND ${seen}` : ''}
+      WITH e ORDER BY e.createdAt, e.id LIMIT $limit`;
+}
+
+/**
+ * How many FAILED episodes requeueFailedEpisodes would take back with these arguments (read
+ * without their locks: what the backlog cap counts before the write).
+ */
+export async function countRetryableEpisodes(
+  tx: Tx,
+  tenantId: string,
+  ids: readonly string[] | null,
+  limit: number,
+  view?: MemoryView,
+): Promise<number> {
+  const [row] = await tx.run<{ n: number }>({
+    cypher: `${failedEpisodes(ids, view)}
+      RETURN count(e) AS n`,
+    params: { tenantId, ids, limit: neo4j.int(limit), ...viewParams(view) },
+  });
+  return Number(row?.n ?? 0);
+}
+
 /**
  * Puts FAILED episodes back to PENDING, attempts from 0 and the error cleared (their model
  * calls stay counted): those of `ids`, or with null the oldest `limit` FAILED ones that `view`
@@ -25,18 +59,8 @@ export async function requeueFailedEpisodes(
   limit: number,
   view?: MemoryView,
 ): Promise<{ episodes: Episode[]; documentIds: string[] }> {
-  const seen = viewCondition(view, 'Episode', 'e');
   const rows = await tx.run<{ e: NodeLike; documentId: string | null }>({
-    cypher: `
-      ${
-        ids
-          ? `UNWIND $ids AS id MATCH (e:Episode {tenantId: $tenantId, id: id})
-             USING INDEX SEEK e:Episode(id) WHERE e.status = 'FAILED'`
-          : `MATCH (e:Episode) USING INDEX SEEK e:Episode(tenantId, status, createdAt)
-             WHERE e.tenantId = $tenantId AND e.status = 'FAILED' AND e.createdAt IS NOT NULL`
-      }
-      ${seen ? `AND ${seen}` : ''}
-      WITH e ORDER BY e.createdAt, e.id LIMIT $limit
+    cypher: `${failedEpisodes(ids, view)}
       ${lockAndBump('e', 'Episode', 'claimVersion')}
       // Checked again under the lock: another retry may have taken it back meanwhile.
       WITH e WHERE e.status = 'FAILED'

@@ -252,6 +252,7 @@ export class EpisodeResolver {
       `${LIMITS.batch} episodes, all or nothing (NOT_FOUND for one unknown or not shared, ` +
       'BAD_USER_INPUT for one not FAILED); without ids, the oldest ' +
       `${RETRY_ALL_MOST} FAILED episodes the key may see (${PRIVATE}). ` +
+      'LIMIT_EXCEEDED, nothing taken back, when they would pass TENANT_MAX_PENDING_EPISODES. ' +
       'Returns the episodes taken back, oldest first.',
   })
   retryEpisodes(

@@ -4,7 +4,10 @@ import * as entities from '../../graph/memory/entity.repository.js';
 import * as facts from '../../graph/memory/fact.repository.js';
 import * as merges from '../../graph/memory/merge.repository.js';
 import * as retention from '../../graph/memory/retention.repository.js';
-import { requeueFailedEpisodes } from '../../graph/memory/retry.repository.js';
+import {
+  countRetryableEpisodes,
+  requeueFailedEpisodes,
+} from '../../graph/memory/retry.repository.js';
 import type { RetentionRule } from '../../graph/memory/retention.repository.js';
 import { BadInputError, ConflictError, NotFoundError } from '../domain/errors.js';
 import {
@@ -114,7 +117,10 @@ function checkDays(days: number, field = 'days'): number {
  * view (keyView) and returns only what it may see.
  */
 export class MemoryService {
-  constructor(private readonly uow: UnitOfWork) {}
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly backlog?: BacklogLimits,
+  ) {}
 
   entities(
     tenantId: string,
@@ -249,6 +255,8 @@ export class MemoryService {
    * the model or the embeddings endpoint spent them). `ids` (1 to LIMITS.batch) all or nothing:
    * NOT_FOUND for one unknown or not in `view`, BAD_USER_INPUT for one not FAILED. Without ids,
    * the oldest RETRY_ALL_MOST FAILED episodes `view` sees. Their documents are INGESTING again.
+   * LIMIT_EXCEEDED, nothing taken back, when they would take the tenant past
+   * TENANT_MAX_PENDING_EPISODES (as what people feed memory).
    */
   async retryEpisodes(
     tenantId: string,
@@ -287,11 +295,16 @@ export class MemoryService {
           }
         }
       }
+      const limit = wanted?.length ?? RETRY_ALL_MOST;
+      const adding = wanted
+        ? wanted.length
+        : await countRetryableEpisodes(tx, tenantId, null, limit, view);
+      await refuseOverPendingEpisodes(tx, tenantId, this.backlog, 'retryEpisodes', adding);
       const { episodes: retried, documentIds } = await requeueFailedEpisodes(
         tx,
         tenantId,
         wanted,
-        wanted?.length ?? RETRY_ALL_MOST,
+        limit,
         view,
       );
       for (const documentId of documentIds) await publishProgress(tx, emit, tenantId, documentId);

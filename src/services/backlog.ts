@@ -38,8 +38,8 @@ async function refuseOver(backlog: Backlog, ...[tx, tenantId, limits, operation,
 export const refuseOverQueuedSteps = (...args: Refusal) => refuseOver('steps', ...args);
 
 /**
- * refuseOver for episodes people feed memory (documents, messages, chat turns) and
- * TENANT_MAX_PENDING_EPISODES. A step's result is never refused: it is written with the step's
+ * refuseOver for episodes people feed memory (documents, messages, chat turns) or take back
+ * (retryEpisodes) and TENANT_MAX_PENDING_EPISODES. A step's result is never refused: it is written with the step's
  * end (graph/run.repository.ts), and queues whatever the count.
  */
 export const refuseOverPendingEpisodes = (...args: Refusal) => refuseOver('episodes', ...args);

@@ -94,7 +94,7 @@ export function createServices(
     plans: new PlanApprovalService(uow, options.backlog),
     chat: new ChatService(runtime, pubsub),
     budgets,
-    memory: new MemoryService(uow),
+    memory: new MemoryService(uow, options.backlog),
     /** Lessons' evidence and lifecycle for people (issue 12). */
     lessons: new LessonService(uow),
     /** Embeds memory (ingestion, retrieval): one per process, the offline one when not given. */
