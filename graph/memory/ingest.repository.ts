@@ -151,6 +151,22 @@ export async function holdEpisodeLease(
   return true;
 }
 
+/**
+ * Whether the episode is still there, locked until the transaction ends: the removal of its
+ * tenant deletes it (tenant-removal.repository.ts), and then nothing of its ingestion is written.
+ */
+export async function lockEpisodeIfThere(
+  tx: Tx,
+  tenantId: string,
+  episodeId: string,
+): Promise<boolean> {
+  const rows = await tx.run({
+    cypher: `MATCH (e:Episode {id: $episodeId, tenantId: $tenantId}) SET e:Episode RETURN 1 AS ok`,
+    params: { tenantId, episodeId },
+  });
+  return rows.length > 0;
+}
+
 /** Ends an ingestion that committed: INGESTED, with its model calls; the lease released. */
 export async function markIngested(
   tx: Tx,

@@ -58,7 +58,7 @@ export async function ingestEpisode(
 ): Promise<IngestResult> {
   const { episode } = claimed;
   const tenantId = episode.tenantId;
-  const llm = ingestionModel(deps, { tenantId, ...claimed });
+  const llm = ingestionModel(deps, { tenantId, episodeId: episode.id, ...claimed });
   try {
     return await run(deps, claimed, workerId, llm, signal);
   } catch (err) {

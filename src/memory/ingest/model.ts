@@ -2,7 +2,9 @@ import { BaseCallbackHandler } from '@langchain/core/callbacks/base';
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
 import type { PubSub } from '../../../subscriptions/pubsub.js';
 import type { BudgetDefaults } from '../../domain/budget.js';
+import { lockEpisodeIfThere } from '../../../graph/memory/ingest.repository.js';
 import { LLMCallRecorder } from '../../llm/accounting.js';
+import type { Write } from '../../llm/call-writer.js';
 import { BudgetGuard } from '../../llm/budget.js';
 import type { LlmConfig } from '../../llm/config.js';
 import { createChatModel, describeModel } from '../../llm/models.js';
@@ -12,6 +14,8 @@ import type { UnitOfWork } from '../../services/unit-of-work.js';
 /** Who an ingestion's model calls are booked to: the episode's provenance, when it has one. */
 export interface CallSubject {
   tenantId: string;
+  /** The episode ingested: its calls are recorded only while it is there. */
+  episodeId: string;
   runId: string | null;
   taskId: string | null;
   agentId: string | null;
@@ -49,12 +53,25 @@ export interface IngestionModelDeps {
 
 /**
  * A `memory`-purpose model for one episode: every call an :LLMCall (runId and taskId from the
- * episode's provenance, null otherwise), checked against the budgets first, and counted.
+ * episode's provenance, null otherwise), checked against the budgets first, and counted. A call
+ * whose episode is gone when it is recorded (its tenant was removed meanwhile) is only logged:
+ * its record would write the removed tenant back.
  */
 export function ingestionModel(deps: IngestionModelDeps, subject: CallSubject): IngestionModel {
   const request = { purpose: 'memory' as const };
+  const { tenantId, episodeId } = subject;
+  const store: Write = (work) =>
+    deps.uow.write(async (tx) => {
+      if (await lockEpisodeIfThere(tx, tenantId, episodeId)) return work(tx);
+      deps.logger.warn(
+        { tenantId, episodeId },
+        'a model call of an episode removed with its tenant is not recorded',
+      );
+      // The recorder's writes return nothing (call-writer.ts: writeCall).
+      return undefined as Awaited<ReturnType<typeof work>>;
+    });
   const recorder = new LLMCallRecorder({
-    store: deps.uow,
+    store,
     tenantId: subject.tenantId,
     purpose: 'memory',
     runId: subject.runId,
