@@ -151,11 +151,9 @@ export function createNodesQuery(
 /**
  * Replaces all properties of existing nodes of the tenant, except that a task's event number
  * never goes down: subscribers leave out events numbered below one they heard. The number is
- * read under the node's lock (id order), so an event numbered meanwhile is seen.
- */
-/**
- * Replaces the properties of existing nodes, but leaves as it is a node whose `status`, read
- * under its lock, is one of `keep` (a finished task). Returns `count` (replaced) and `kept` ids.
+ * read under the node's lock (id order), so an event numbered meanwhile is seen. A node whose
+ * `status`, read under that lock, is one of `keep` (a finished task) is left as it is.
+ * Returns `count` (replaced) and the `kept` ids.
  */
 export function replaceNodesQuery(
   tenantId: string,

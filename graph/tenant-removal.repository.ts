@@ -14,11 +14,11 @@ const BATCH: TenantBatchSize = { relationships: 10_000, nodes: 1_000 };
  * ingestion (PENDING or INGESTING), so the ingestion queue takes none of them once the removal
  * has begun (it would spend model calls and write them back); then, while any is left, up to
  * `relationships` of the relationships its nodes have; then up to `nodes` of its nodes (every
- * label); once none is left, its :Tenant node. Returns how many relationships or nodes it deleted (0: the tenant is gone). The
- * relationships go first so that a batch stays bounded: 1,000 nodes with all of theirs (agents
- * with ~4,000 each after bench:agents at 1,000 runs at once) ran over Neo4j's transaction
- * memory. For throwaway tenants such as the real-model smoke test's and the benchmarks'.
- * Refuses an empty id: never an unscoped delete.
+ * label); once none is left, its :Tenant node. Returns how many relationships or nodes it
+ * deleted (0: the tenant is gone). The relationships go first so that a batch stays bounded:
+ * 1,000 nodes with all of theirs (agents with ~4,000 each after bench:agents at 1,000 runs at
+ * once) ran over Neo4j's transaction memory. For throwaway tenants such as the real-model smoke
+ * test's and the benchmarks'. Refuses an empty id: never an unscoped delete.
  */
 export async function deleteTenantBatch(
   tx: Tx,

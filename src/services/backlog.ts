@@ -39,7 +39,7 @@ export const refuseOverQueuedSteps = (...args: Refusal) => refuseOver('steps', .
 
 /**
  * refuseOver for episodes people feed memory (documents, messages, chat turns) or take back
- * (retryEpisodes) and TENANT_MAX_PENDING_EPISODES. A step's result is never refused: it is written with the step's
- * end (graph/run.repository.ts), and queues whatever the count.
+ * (retryEpisodes) and TENANT_MAX_PENDING_EPISODES. A step's result is never refused: it is
+ * written with the step's end (graph/run.repository.ts), and queues whatever the count.
  */
 export const refuseOverPendingEpisodes = (...args: Refusal) => refuseOver('episodes', ...args);
