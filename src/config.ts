@@ -5,7 +5,7 @@ import { tracingEnvSchema, tracingEnvToCheck } from './tracing/config.js';
 import { withoutCredentials } from './url-credentials.js';
 import { z } from 'zod';
 import { timerMs } from './timer-ms.js';
-import { wholeNumber } from './whole-number.js';
+import { portNumber, wholeNumber } from './env-number.js';
 import { limitsEnvSchema, limitsFromEnv, type LimitsConfig } from './limits/config.js';
 import {
   checkpointEnvSchema,
@@ -34,14 +34,7 @@ import {
   type EmbeddingsConfig,
 } from './memory/embeddings/config.js';
 
-/** A port; `min` 1 where something must connect to it (0: the system chooses one). */
-const port = (fallback: number, min = 0) =>
-  z.coerce
-    .number({ error: 'must be a port number' })
-    .int('must be a whole number')
-    .min(min, `must be from ${min} to 65535`)
-    .max(65535, `must be from ${min} to 65535`)
-    .default(fallback);
+const port = (fallback: number, min = 0) => portNumber(min).default(fallback);
 
 const memory = (fallback: string) =>
   z
@@ -72,11 +65,7 @@ export const envSchema = z.object({
   NEO4J_USER: z.string().min(1).default('neo4j'),
   NEO4J_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
   NEO4J_DATABASE: z.string().min(1).default('neo4j'),
-  NEO4J_MAX_CONNECTIONS: z.coerce
-    .number({ error: 'must be a number' })
-    .int('must be a whole number')
-    .min(1, 'must be at least 1')
-    .optional(),
+  NEO4J_MAX_CONNECTIONS: wholeNumber(1).optional(),
   // The launcher waits for these ports: one the system chose it would never find.
   LOCAL_NEO4J_BOLT_PORT: port(7687, 1),
   LOCAL_NEO4J_HTTP_PORT: port(7474, 1),
@@ -120,11 +109,11 @@ export const envSchema = z.object({
   TENANT_MAX_PENDING_EPISODES: wholeNumber(1, 10_000_000).default(
     DEFAULT_BACKLOG_LIMITS.maxPendingEpisodes,
   ),
-  AUDIT_RETENTION_DAYS: z.coerce
-    .number({ error: 'must be a whole number of days' })
-    .int('must be a whole number of days')
-    .min(1, 'must be at least 1')
-    .default(90),
+  AUDIT_RETENTION_DAYS: wholeNumber(
+    1,
+    undefined,
+    'must be a whole number of days, at least 1',
+  ).default(90),
   ENGINE_EXECUTOR: z
     .enum(['agents', 'echo'], { error: 'must be agents or echo' })
     .default('agents'),

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { wholeNumber } from './env-number.js';
 
 /** The longest delay a Node.js timer holds (about 24.8 days); a longer one fires at once. */
 export const MAX_TIMER_MS = 2_147_483_647;
@@ -11,6 +11,5 @@ export const MAX_TIMER_MS = 2_147_483_647;
  */
 export function timerMs(min: number, max = MAX_TIMER_MS) {
   if (max > MAX_TIMER_MS) throw new RangeError(`a timer holds at most ${MAX_TIMER_MS} ms`);
-  const contract = `must be a whole number of milliseconds from ${min} to ${max}`;
-  return z.coerce.number({ error: contract }).int(contract).min(min, contract).max(max, contract);
+  return wholeNumber(min, max, `must be a whole number of milliseconds from ${min} to ${max}`);
 }

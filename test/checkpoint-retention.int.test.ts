@@ -247,7 +247,7 @@ describe('checkpoint retention settings', () => {
     ).toEqual({ keepPerThread: 5, retentionHours: 24 });
     expect(() => loadConfig({ CHECKPOINT_KEEP_PER_THREAD: '0' })).toThrow(ConfigError);
     expect(() => loadConfig({ CHECKPOINT_KEEP_PER_THREAD: '0' })).toThrow(
-      /CHECKPOINT_KEEP_PER_THREAD must be at least 1/,
+      /CHECKPOINT_KEEP_PER_THREAD must be a whole number of checkpoints, at least 1/,
     );
     expect(() => loadConfig({ CHECKPOINT_RETENTION_HOURS: 'soon' })).toThrow(
       /CHECKPOINT_RETENTION_HOURS must be a number of hours, but got "soon"/,

@@ -27,21 +27,25 @@ describe('loadConfig', () => {
   it('names the variable, the contract and the value in one line', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(ConfigError);
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/^Invalid environment: PORT .*"eighty"$/);
-    expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT must be from 0 to 65535/);
+    expect(() => loadConfig({ PORT: '70000' })).toThrow(
+      /PORT must be a port number from 0 to 65535/,
+    );
     // Port 0 lets the system choose: the API says where it listens, but the local Neo4j's
     // launcher must know its ports to wait for them (it waited forever).
     for (const name of ['LOCAL_NEO4J_BOLT_PORT', 'LOCAL_NEO4J_HTTP_PORT'])
-      expect(() => loadConfig({ [name]: '0' })).toThrow(`${name} must be from 1 to 65535`);
+      expect(() => loadConfig({ [name]: '0' })).toThrow(
+        `${name} must be a port number from 1 to 65535`,
+      );
     expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
     expect(() => loadConfig({ LOCAL_NEO4J_HEAP: 'lots' })).toThrow(
       /LOCAL_NEO4J_HEAP must be a size/,
     );
     expect(() => loadConfig({ NEO4J_URI: 'http://x' })).toThrow(/NEO4J_URI must be a neo4j:\/\//);
     expect(() => loadConfig({ NEO4J_MAX_CONNECTIONS: '0' })).toThrow(
-      /NEO4J_MAX_CONNECTIONS must be at least 1/,
+      /NEO4J_MAX_CONNECTIONS must be a whole number of at least 1/,
     );
     expect(() => loadConfig({ NEO4J_MAX_CONNECTIONS: 'many' })).toThrow(
-      /NEO4J_MAX_CONNECTIONS must be a number/,
+      /NEO4J_MAX_CONNECTIONS must be a whole number of at least 1, but got "many"/,
     );
     expect(() => loadConfig({ WORKER_NICE: '20' })).toThrow(/WORKER_NICE .*19.*"20"$/);
     expect(() => loadConfig({ WORKER_NICE: '-5' })).toThrow(/WORKER_NICE .*0.*"-5"$/);

@@ -76,7 +76,7 @@ describe('npm start', () => {
     started.push(app);
     expect(await app.exited).toBe(1);
     expect(app.output().trim()).toBe(
-      'Cannot start: Invalid environment: PORT must be a port number, but got "eighty"',
+      'Cannot start: Invalid environment: PORT must be a port number from 0 to 65535, but got "eighty"',
     );
   });
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { timerMs } from '../timer-ms.js';
-import { wholeNumber } from '../whole-number.js';
+import { decimal, plainNumber, wholeNumber } from '../env-number.js';
 
 /** The learning loop's settings (issue 12); each part's own knobs sit beside it in this file. */
 export interface EvolutionConfig {
@@ -96,22 +96,18 @@ const wholeMs = (fallback: number, least?: { ms: number; words: string }) => {
   const contract = least
     ? `must be a whole number of ms from ${least.ms} (${least.words}) to ${MONTH_MS} (30 days)`
     : 'must be a whole number of ms, at least 0';
-  return z.coerce
-    .number({ error: contract })
+  const most = least ? contract : `must be at most ${MONTH_MS} (30 days)`;
+  const ms = z
+    .number()
     .int(contract)
     .min(least?.ms ?? 0, contract)
-    .max(MONTH_MS, least ? contract : `must be at most ${MONTH_MS} (30 days)`)
-    .default(fallback);
+    .max(MONTH_MS, most);
+  return plainNumber(contract, ms, true).default(fallback);
 };
 const count = (min: number, max: number, fallback: number) =>
   wholeNumber(min, max).default(fallback);
 
-const share = (fallback: number) =>
-  z.coerce
-    .number({ error: 'must be a number from 0 to 1' })
-    .min(0, 'must be a number from 0 to 1')
-    .max(1, 'must be a number from 0 to 1')
-    .default(fallback);
+const share = (fallback: number) => decimal(0, 1).default(fallback);
 
 /** Spread into src/config.ts's env schema. */
 export const evolutionEnvSchema = z.object({
@@ -130,11 +126,7 @@ export const evolutionEnvSchema = z.object({
     ms: 60_000,
     words: 'a minute',
   }),
-  EVOLUTION_CANARY_SHARE: z.coerce
-    .number({ error: 'must be a number from 0.01 to 0.5' })
-    .min(0.01, 'must be a number from 0.01 to 0.5')
-    .max(0.5, 'must be a number from 0.01 to 0.5')
-    .default(DEFAULT_EVOLUTION.canary.share),
+  EVOLUTION_CANARY_SHARE: decimal(0.01, 0.5).default(DEFAULT_EVOLUTION.canary.share),
   EVOLUTION_CANARY_MIN_RUNS: count(2, 10_000, DEFAULT_EVOLUTION.canary.minRuns),
   EVOLUTION_LESSON_CANDIDATE_SHARE: share(DEFAULT_EVOLUTION.lessons.candidateShare),
   EVOLUTION_LESSON_BUDGET: count(0, 50, DEFAULT_EVOLUTION.lessons.budget),
@@ -142,11 +134,7 @@ export const evolutionEnvSchema = z.object({
   EVOLUTION_LESSON_REFLECT_BELOW: share(DEFAULT_EVOLUTION.lessons.reflectBelow),
   EVOLUTION_LESSON_MIN_APPLIED: count(1, 10_000, DEFAULT_EVOLUTION.lessons.minApplied),
   EVOLUTION_LESSON_RECENT_RUNS: count(2, 1_000, DEFAULT_EVOLUTION.lessons.recentRuns),
-  EVOLUTION_CANARY_ALPHA: z.coerce
-    .number({ error: 'must be a number from 0.001 to 0.2' })
-    .min(0.001, 'must be a number from 0.001 to 0.2')
-    .max(0.2, 'must be a number from 0.001 to 0.2')
-    .default(DEFAULT_EVOLUTION.canary.alpha),
+  EVOLUTION_CANARY_ALPHA: decimal(0.001, 0.2).default(DEFAULT_EVOLUTION.canary.alpha),
 });
 
 export function evolutionFromEnv(parsed: z.infer<typeof evolutionEnvSchema>): EvolutionConfig {

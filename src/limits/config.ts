@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defaultMaxConnections } from '../../graph/graph.js';
+import { wholeNumber } from '../env-number.js';
 import { timerMs } from '../timer-ms.js';
 
 /** The limits against abuse: every request (HTTP or graphql-ws) is held to these. */
@@ -67,12 +68,7 @@ export const DEFAULT_LIMITS: Readonly<LimitsConfig> = Object.freeze({
 });
 
 const positiveInt = (fallback: number) =>
-  z.coerce
-    .number({ error: 'must be a whole number greater than 0' })
-    .int('must be a whole number greater than 0')
-    .positive('must be a whole number greater than 0')
-    .max(Number.MAX_SAFE_INTEGER, `must be at most ${Number.MAX_SAFE_INTEGER}`)
-    .default(fallback);
+  wholeNumber(1, undefined, 'must be a whole number greater than 0').default(fallback);
 
 /**
  * The environment variables for the limits, each optional with its default from

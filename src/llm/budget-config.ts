@@ -1,15 +1,12 @@
 import { z } from 'zod';
+import { plainNumber, wholeNumber } from '../env-number.js';
 import type { BudgetDefaults, BudgetLimit } from '../domain/budget.js';
 
-const usd = z.coerce
-  .number({ error: 'must be an amount in USD' })
-  .min(0, 'must be 0 or more')
-  .optional();
-const tokens = z.coerce
-  .number({ error: 'must be a whole number of tokens' })
-  .int('must be a whole number of tokens')
-  .min(0, 'must be 0 or more')
-  .optional();
+const usd = plainNumber(
+  'must be an amount in USD',
+  z.number().min(0, 'must be 0 or more'),
+).optional();
+const tokens = wholeNumber(0, undefined, 'must be a whole number of tokens').optional();
 
 /** BUDGET_<SCOPE>_USD / _TOKENS: default limits (unset: none); BUDGET_WARN_SHARE: 0.8. */
 export const budgetEnvSchema = z.object({
@@ -19,11 +16,10 @@ export const budgetEnvSchema = z.object({
   BUDGET_AGENT_TOKENS: tokens,
   BUDGET_TASK_USD: usd,
   BUDGET_TASK_TOKENS: tokens,
-  BUDGET_WARN_SHARE: z.coerce
-    .number({ error: 'must be a share such as 0.8' })
-    .gt(0, 'must be above 0')
-    .max(1, 'must be at most 1')
-    .default(0.8),
+  BUDGET_WARN_SHARE: plainNumber(
+    'must be a share such as 0.8',
+    z.number().gt(0, 'must be above 0').max(1, 'must be at most 1'),
+  ).default(0.8),
 });
 
 export function budgetsFromEnv(e: z.infer<typeof budgetEnvSchema>): BudgetDefaults {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { wholeNumber } from '../env-number.js';
 import { timerMs } from '../timer-ms.js';
 import { DEFAULT_PRICES, type PriceTable } from './pricing.js';
 import type { ModelRouting, Purpose } from './routing.js';
@@ -110,12 +111,11 @@ const prices = z
 
 const modelName = z.string().trim().min(1, 'must be a model name').optional();
 
-const maxTokens = z.coerce
-  .number({ error: 'must be a whole number of tokens from 16 to 200000' })
-  .int('must be a whole number of tokens from 16 to 200000')
-  .min(16, 'must be a whole number of tokens from 16 to 200000')
-  .max(200_000, 'must be a whole number of tokens from 16 to 200000')
-  .optional();
+const maxTokens = wholeNumber(
+  16,
+  200_000,
+  'must be a whole number of tokens from 16 to 200000',
+).optional();
 
 /**
  * The environment variables of the model layer, meant to be spread into src/config.ts's env
@@ -161,12 +161,7 @@ export const llmEnvSchema = z.object({
     })
     .default('auto'),
   LLM_TIMEOUT_MS: timerMs(1000).optional(),
-  LLM_MAX_RETRIES: z.coerce
-    .number({ error: 'must be a whole number from 0 to 10' })
-    .int('must be a whole number from 0 to 10')
-    .min(0, 'must be a whole number from 0 to 10')
-    .max(10, 'must be a whole number from 0 to 10')
-    .default(0),
+  LLM_MAX_RETRIES: wholeNumber(0, 10).default(0),
   LLM_OFFLINE_DELAY_MS: timerMs(0, 600_000).default(0),
   LLM_PRICES: prices.optional(),
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { wholeNumber } from '../env-number.js';
 import { timerMs } from '../timer-ms.js';
 
 /** How agents reach outside MCP servers (issue 16): what may run, for how long, how much. */
@@ -69,16 +70,16 @@ export const mcpClientEnvSchema = z.object({
     .optional(),
   MCP_CALL_TIMEOUT_MS: timerMs(100).default(DEFAULT_MCP_CLIENT.callTimeoutMs),
   MCP_CONNECT_TIMEOUT_MS: timerMs(100).default(DEFAULT_MCP_CLIENT.connectTimeoutMs),
-  MCP_RESULT_MAX_CHARS: z.coerce
-    .number({ error: 'must be a number of characters' })
-    .int('must be a whole number of characters')
-    .min(100, 'must be at least 100')
-    .default(DEFAULT_MCP_CLIENT.resultMaxChars),
-  MCP_MAX_MESSAGE_BYTES: z.coerce
-    .number({ error: 'must be a number of bytes' })
-    .int('must be a whole number of bytes')
-    .min(1024, 'must be at least 1024')
-    .default(DEFAULT_MCP_CLIENT.maxMessageBytes),
+  MCP_RESULT_MAX_CHARS: wholeNumber(
+    100,
+    undefined,
+    'must be a whole number of characters, at least 100',
+  ).default(DEFAULT_MCP_CLIENT.resultMaxChars),
+  MCP_MAX_MESSAGE_BYTES: wholeNumber(
+    1024,
+    undefined,
+    'must be a whole number of bytes, at least 1024',
+  ).default(DEFAULT_MCP_CLIENT.maxMessageBytes),
 });
 
 export function mcpClientFromEnv(

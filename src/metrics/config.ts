@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { portNumber } from '../env-number.js';
 
 /** Where /metrics is served (issue 17). */
 export interface MetricsConfig {
@@ -18,12 +19,7 @@ export interface MetricsConfig {
 export const metricsEnvSchema = z.object({
   METRICS: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
-  METRICS_PORT: z.coerce
-    .number({ error: 'must be a port number' })
-    .int('must be a whole number')
-    .min(0, 'must be from 0 to 65535')
-    .max(65535, 'must be from 0 to 65535')
-    .optional(),
+  METRICS_PORT: portNumber().optional(),
   METRICS_HOST: z.string().min(1).optional(),
 });
 

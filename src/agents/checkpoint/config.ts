@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { plainNumber, wholeNumber } from '../../env-number.js';
 
 /** How many agent-loop checkpoints are kept (issue 13; LangGraph's grow without bound, langgraphjs#1138). */
 export interface CheckpointRetention {
@@ -14,15 +15,15 @@ export const DEFAULT_CHECKPOINT_RETENTION: CheckpointRetention = {
 };
 
 export const checkpointEnvSchema = z.object({
-  CHECKPOINT_KEEP_PER_THREAD: z.coerce
-    .number({ error: 'must be a whole number of checkpoints' })
-    .int('must be a whole number of checkpoints')
-    .min(1, 'must be at least 1 (a resumed step needs its last checkpoint)')
-    .default(DEFAULT_CHECKPOINT_RETENTION.keepPerThread),
-  CHECKPOINT_RETENTION_HOURS: z.coerce
-    .number({ error: 'must be a number of hours' })
-    .positive('must be more than 0')
-    .default(DEFAULT_CHECKPOINT_RETENTION.retentionHours),
+  CHECKPOINT_KEEP_PER_THREAD: wholeNumber(
+    1,
+    undefined,
+    'must be a whole number of checkpoints, at least 1 (a resumed step needs its last checkpoint)',
+  ).default(DEFAULT_CHECKPOINT_RETENTION.keepPerThread),
+  CHECKPOINT_RETENTION_HOURS: plainNumber(
+    'must be a number of hours',
+    z.number().positive('must be more than 0'),
+  ).default(DEFAULT_CHECKPOINT_RETENTION.retentionHours),
 });
 
 export function checkpointRetentionFromEnv(

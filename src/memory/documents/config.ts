@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { wholeNumber } from '../../env-number.js';
 
 /** What an uploaded or ingested document may be (issue 11). */
 export interface DocumentLimits {
@@ -17,13 +18,7 @@ export const DEFAULT_DOCUMENT_LIMITS: Readonly<DocumentLimits> = Object.freeze({
   chunkChars: 1500,
 });
 
-const positiveInt = (fallback: number, min = 1) =>
-  z.coerce
-    .number({ error: `must be a whole number of at least ${min}` })
-    .int(`must be a whole number of at least ${min}`)
-    .min(min, `must be a whole number of at least ${min}`)
-    .max(Number.MAX_SAFE_INTEGER, `must be at most ${Number.MAX_SAFE_INTEGER}`)
-    .default(fallback);
+const positiveInt = (fallback: number, min = 1) => wholeNumber(min).default(fallback);
 
 /** Spread into src/config.ts's env schema, as limitsEnvSchema is. */
 export const documentsEnvSchema = z.object({

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { wholeNumber } from '../../env-number.js';
 import { timerMs } from '../../timer-ms.js';
 import { defaultModelDir, LOCAL_MODEL_DIMENSIONS, LOCAL_MODEL_NAME } from './model-files.js';
 
@@ -53,12 +54,7 @@ export const embeddingsEnvSchema = z.object({
     .transform((url) => url.replace(/\/+$/, ''))
     .optional(),
   EMBEDDINGS_API_KEY: z.string().optional(),
-  EMBEDDINGS_DIMENSIONS: z.coerce
-    .number({ error: 'must be a whole number from 1 to 4096' })
-    .int('must be a whole number from 1 to 4096')
-    .min(1, 'must be a whole number from 1 to 4096')
-    .max(4096, 'must be a whole number from 1 to 4096')
-    .optional(),
+  EMBEDDINGS_DIMENSIONS: wholeNumber(1, 4096).optional(),
   EMBEDDINGS_MODEL_DIR: z.string().min(1).optional(),
   EMBEDDINGS_TIMEOUT_MS: timerMs(1000).default(60_000),
 });

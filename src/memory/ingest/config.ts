@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { decimal, wholeNumber } from '../../env-number.js';
 import { timerMs } from '../../timer-ms.js';
 
 /** The memory ingestion queue's settings (issue 11). */
@@ -25,12 +26,7 @@ export const DEFAULT_INGESTION: Readonly<IngestionConfig> = Object.freeze({
 });
 
 const positiveInt = (fallback: number, min = 1) =>
-  z.coerce
-    .number({ error: `must be a whole number of at least ${min}` })
-    .int(`must be a whole number of at least ${min}`)
-    .min(min, `must be a whole number of at least ${min}`)
-    .max(1_000_000_000, 'must be at most 1000000000')
-    .default(fallback);
+  wholeNumber(min, 1_000_000_000).default(fallback);
 
 /** Spread into src/config.ts's env schema. */
 export const ingestionEnvSchema = z.object({
@@ -38,11 +34,7 @@ export const ingestionEnvSchema = z.object({
   MEMORY_INGESTION_CONCURRENCY: positiveInt(DEFAULT_INGESTION.concurrency),
   MEMORY_INGESTION_MAX_ATTEMPTS: positiveInt(DEFAULT_INGESTION.maxAttempts),
   MEMORY_INGESTION_LEASE_MS: timerMs(1000, 1_000_000_000).default(DEFAULT_INGESTION.leaseMs),
-  MEMORY_ENTITY_SIMILARITY: z.coerce
-    .number({ error: 'must be a number from 0 to 1' })
-    .min(0, 'must be a number from 0 to 1')
-    .max(1, 'must be a number from 0 to 1')
-    .default(DEFAULT_INGESTION.similarity),
+  MEMORY_ENTITY_SIMILARITY: decimal(0, 1).default(DEFAULT_INGESTION.similarity),
 });
 
 export function ingestionFromEnv(parsed: z.infer<typeof ingestionEnvSchema>): IngestionConfig {
