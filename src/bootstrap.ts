@@ -1,4 +1,4 @@
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { connectGraph, type Graph, type GraphSettings } from '../graph/graph.js';
 import { startLocalNeo4j, type LocalNeo4jOptions } from '../graph/local/launcher.js';
@@ -6,24 +6,31 @@ import { migrate } from '../graph/migrate.js';
 import { generateApiKey } from './auth/keys.js';
 import type { Config } from './config.js';
 import type { AuthService } from './services/auth.service.js';
+import { makeDir } from './make-dir.js';
 import { StartupError } from './startup-error.js';
 
 export type Log = (line: string) => void;
 
 /**
  * Makes `dir` (in DATA_DIR) and checks this user can write it: a DATA_DIR naming a file or a
- * folder of another user was a stack from deep in the launcher, naming no variable.
+ * folder of another user was a stack from deep in the launcher, naming no variable, and one
+ * under /proc hung start-up (src/make-dir.ts).
  */
 export function writableDataDir(config: Config, dir: string): void {
   try {
-    mkdirSync(dir, { recursive: true });
+    makeDir(dir);
     accessSync(dir, constants.W_OK);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? String(err);
-    throw new StartupError(
-      `DATA_DIR ${config.dataDir}: cannot create or write ${dir} (${code}); set DATA_DIR to a folder this user can write`,
-    );
+    throw dataDirError(config, dir, err);
   }
+}
+
+/** A StartupError naming DATA_DIR for `target` (in it) that could not be made or written. */
+function dataDirError(config: Config, target: string, err: unknown): StartupError {
+  const code = (err as NodeJS.ErrnoException).code ?? String(err);
+  return new StartupError(
+    `DATA_DIR ${config.dataDir}: cannot create or write ${target} (${code}); set DATA_DIR to a folder this user can write`,
+  );
 }
 
 /** The local Neo4j launcher's options, from the config. */
@@ -125,7 +132,12 @@ export async function ensureBootstrapAdmin(
   if (!key) {
     key = generateApiKey();
     writableDataDir(config, config.dataDir);
-    writeFileSync(file, `${key}\n`, { mode: 0o600 });
+    // Root may "write" /proc by its mode, and still create nothing there.
+    try {
+      writeFileSync(file, `${key}\n`, { mode: 0o600 });
+    } catch (err) {
+      throw dataDirError(config, file, err);
+    }
     await auth.ensureAdminKey(tenantId, key, 'local admin');
   }
   return { source: 'file', file, key, replacedRevoked };

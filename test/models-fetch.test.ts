@@ -92,4 +92,13 @@ describe('models:fetch', () => {
     expect(await model()).toBe(GOOD);
     expect(await readdir(root)).toEqual(['all-MiniLM-L6-v2']);
   });
+
+  // EMBEDDINGS_MODEL_DIR=/proc/x/model spun for ever in Node's recursive mkdir (src/make-dir.ts).
+  it('fails at once for a folder under /proc, naming why', async () => {
+    const good = source('good', GOOD);
+    await expect(
+      fetchModel({ dir: '/proc/agent-platform/model', files: FILES, sources: [good] }),
+    ).rejects.toThrow(/ENOENT.*\/proc\/agent-platform/);
+    expect(good.calls).toBe(0);
+  }, 10_000);
 });

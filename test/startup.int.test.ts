@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { readFileSync, symlinkSync, unlinkSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, inject, it } from 'vitest';
@@ -79,6 +79,37 @@ describe('npm start', () => {
       'Cannot start: Invalid environment: PORT must be a port number from 0 to 65535, but got "eighty"',
     );
   });
+
+  // DATA_DIR=/proc/… hung start-up with no word: Node's recursive mkdir loops for ever where
+  // mkdir says ENOENT under a parent that exists (procfs; a dangling symlink likewise).
+  it('stops at once, naming DATA_DIR, when it is a special or dangling folder', async () => {
+    const dangling = `${ROOT}.data/dangling-${process.pid}`;
+    symlinkSync(`${ROOT}.data/nothing-${process.pid}`, dangling);
+    const ports = { LOCAL_NEO4J_BOLT_PORT: '7703', LOCAL_NEO4J_HTTP_PORT: '7483' };
+    const local = { NEO4J_URI: '', NEO4J_PASSWORD: '', ...ports };
+    const remote = { NEO4J_URI: neo4j.uri, NEO4J_PASSWORD: neo4j.password };
+    try {
+      for (const env of [
+        { ...local, DATA_DIR: '/proc/agent-platform' },
+        { ...local, DATA_DIR: '/proc' },
+        { ...local, DATA_DIR: `${dangling}/data` },
+        // With NEO4J_URI only the admin key is kept there.
+        { ...remote, DATA_DIR: '/proc', ADMIN_API_KEY: '' },
+      ]) {
+        const app = runEntry('src/main.ts', { PORT: '0', ...env });
+        started.push(app);
+        const hung = new Promise<'hung'>((r) => setTimeout(() => r('hung'), 30_000).unref());
+        expect(await Promise.race([app.exited, hung]), env.DATA_DIR).toBe(1);
+        const refusal = app.output().slice(app.output().indexOf('Cannot start'));
+        expect(refusal, app.output()).toMatch(
+          /^Cannot start: DATA_DIR \S+: cannot create or write \S+ \([A-Z]+\); set DATA_DIR to a folder this user can write\n$/,
+        );
+        expect(app.output()).not.toMatch(/\n\s+at /);
+      }
+    } finally {
+      unlinkSync(dangling);
+    }
+  }, 150_000);
 
   it('stops with one clear line when Neo4j refuses the password', async () => {
     const app = runEntry('src/main.ts', {

