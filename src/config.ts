@@ -6,6 +6,7 @@ import { withoutCredentials } from './url-credentials.js';
 import { z } from 'zod';
 import { timerMs } from './timer-ms.js';
 import { portNumber, wholeNumber } from './env-number.js';
+import { corsOriginsSchema } from './cors.js';
 import { limitsEnvSchema, limitsFromEnv, type LimitsConfig } from './limits/config.js';
 import {
   checkpointEnvSchema,
@@ -53,6 +54,7 @@ export const envSchema = z.object({
     })
     .default('development'),
   HOST: z.string().min(1).default('127.0.0.1'),
+  CORS_ORIGINS: corsOriginsSchema,
   PORT: port(4000),
   LOG_LEVEL: z
     .enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` })
@@ -136,6 +138,8 @@ export interface Config {
   env: Env['NODE_ENV'];
   host: string;
   port: number;
+  /** Origins whose pages may call the API across origins (CORS_ORIGINS); empty: none. */
+  corsOrigins: string[];
   logLevel: Env['LOG_LEVEL'];
   dataDir: string;
   neo4j: {
@@ -276,6 +280,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     env: e.NODE_ENV,
     host: e.HOST,
     port: e.PORT,
+    corsOrigins: e.CORS_ORIGINS ?? [],
     logLevel: e.LOG_LEVEL,
     dataDir: path.resolve(e.DATA_DIR),
     neo4j: {

@@ -9,6 +9,7 @@ import { propagation, ROOT_CONTEXT } from '@opentelemetry/api';
 import { inSpan, SpanKind } from './tracing/tracer.js';
 import { countGraphqlErrors } from './metrics/graphql-plugin.js';
 import { metrics } from './metrics/metrics.js';
+import { applyCors } from './cors.js';
 
 type Route = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
@@ -41,6 +42,8 @@ export interface HttpHandlerOptions {
    * (`/console/*` serves /console and everything under it); each reads its own body.
    */
   routes?: Record<string, Route>;
+  /** Origins whose pages may call the API (CORS_ORIGINS, src/cors.ts); none when unset. */
+  corsOrigins?: ReadonlySet<string>;
 }
 
 /**
@@ -97,6 +100,7 @@ const UNTRACED = new Set(['/healthz', '/readyz', '/metrics']);
 
 async function handle(req: IncomingMessage, res: ServerResponse, opts: HttpHandlerOptions) {
   const url = new URL(req.url ?? '/', 'http://localhost');
+  if (opts.corsOrigins && applyCors(req, res, url.pathname, opts.corsOrigins)) return;
   if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
   if (url.pathname === '/readyz') {
     const version = await opts.graph.serverVersion().catch(() => null);
@@ -173,7 +177,11 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: HttpHandl
     if (!(err instanceof LimitError)) throw err;
     return sendJson(res, 503, limitBody(err));
   }
-  for (const [key, value] of response.headers) res.setHeader(key, value);
+  for (const [key, value] of response.headers) {
+    // Apollo's Vary joins the one CORS set (Origin), rather than replacing it.
+    if (key === 'vary' && res.hasHeader('vary')) res.appendHeader('vary', value);
+    else res.setHeader(key, value);
+  }
   res.statusCode = response.status ?? 200;
   if (response.body.kind === 'complete') {
     res.end(response.body.string);

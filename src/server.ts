@@ -59,7 +59,10 @@ import { keyView } from './memory/view.js';
 
 export interface ServerDeps {
   config: Pick<Config, 'env' | 'host' | 'port' | 'limits'> & { cursorSecret?: string } & Partial<
-      Pick<Config, 'auditRetentionDays' | 'documents' | 'evolution' | 'checkpoints' | 'backlog'>
+      Pick<
+        Config,
+        'auditRetentionDays' | 'documents' | 'evolution' | 'checkpoints' | 'backlog' | 'corsOrigins'
+      >
     >;
   graph: Graph;
   logger: Logger;
@@ -329,6 +332,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
       requestTimeoutMs: limits.requestTimeoutMs,
       bodyTimeoutMs: limits.bodyTimeoutMs,
       maxDepth: limits.maxDepth,
+      corsOrigins: new Set(config.corsOrigins ?? []),
       routes: {
         '/documents': documentUploadRoute({
           context: httpContext,

@@ -271,3 +271,32 @@ describe('WORKER_TENANTS and WORKER_ID', () => {
     );
   });
 });
+
+describe('CORS_ORIGINS', () => {
+  it('is no origin when unset, and exact origins separated by commas when set', () => {
+    expect(loadConfig({}).corsOrigins).toEqual([]);
+    expect(
+      loadConfig({ CORS_ORIGINS: 'https://studio.apollographql.com, http://localhost:3000' })
+        .corsOrigins,
+    ).toEqual(['https://studio.apollographql.com', 'http://localhost:3000']);
+  });
+
+  it('refuses anything but http(s) origins, and *, naming the variable', () => {
+    expect(() => loadConfig({ CORS_ORIGINS: '*' })).toThrow(
+      /^Invalid environment: CORS_ORIGINS must name each origin; \* \(any site\) is not accepted/,
+    );
+    for (const value of [
+      'https://app.example/',
+      'https://app.example/path',
+      'ftp://app.example',
+      'app.example',
+      'https://app.example,,http://b.example',
+      'https://user:pw@app.example',
+      'https://app.example:443',
+    ]) {
+      expect(() => loadConfig({ CORS_ORIGINS: value }), value).toThrow(
+        /^Invalid environment: CORS_ORIGINS must be origins such as https:\/\/app\.example\.com/,
+      );
+    }
+  });
+});

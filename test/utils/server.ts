@@ -64,6 +64,8 @@ export async function startTestServer(
     logger?: Logger;
     /** A tenant's backlog caps (TENANT_MAX_*) over the defaults. */
     backlog?: Partial<BacklogLimits>;
+    /** Origins whose pages may call the API (CORS_ORIGINS). */
+    corsOrigins?: string[];
   } = {},
 ): Promise<TestServer> {
   const logger = options.logger ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
@@ -85,6 +87,7 @@ export async function startTestServer(
       },
       documents: { ...DEFAULT_DOCUMENT_LIMITS, ...documents },
       backlog: { ...DEFAULT_BACKLOG_LIMITS, ...options.backlog },
+      corsOrigins: options.corsOrigins,
     },
     graph,
     logger,
