@@ -279,6 +279,38 @@ describe('remote A2A agents', { timeout: 120_000 }, () => {
     }
   });
 
+  it('refuse a same-origin 301/302/303 to their POST, naming the address the card should give', async () => {
+    // fetch answers such a redirect by sending a GET, without the step: the call would be lost.
+    const seen: string[] = [];
+    const mover = createServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      if (req.method === 'GET' && req.url!.startsWith('/.well-known')) {
+        res.setHeader('content-type', 'application/json');
+        return res.end(JSON.stringify(redirectorCard(moverUrl)));
+      }
+      res.writeHead(302, { location: '/v2/a2a' }).end();
+    });
+    await listen(mover);
+    const moverUrl = `http://127.0.0.1:${(mover.address() as AddressInfo).port}`;
+    try {
+      const added = await server.gql(ADD, {
+        input: { name: 'Mover', url: moverUrl, capabilities: ['relocation'] },
+      } as never);
+      expect(added.errors).toBeUndefined();
+      const done = await runStep('Translate the relocated memo', 'relocation');
+      expect(done.status).toBe('FAILED');
+      expect(done.error).toContain(
+        `${moverUrl}/a2a answered 302 to a POST, redirecting to ${moverUrl}/v2/a2a: not followed`,
+      );
+      expect(done.error).toContain(`its card should name ${moverUrl}/v2/a2a`);
+      expect(done.runs).toHaveLength(1); // not retried: the card must change
+      expect(seen.filter((r) => r.includes('/v2/'))).toEqual([]);
+    } finally {
+      mover.closeAllConnections();
+      await new Promise<void>((resolve) => mover.close(() => resolve()));
+    }
+  });
+
   it("keep the first 100,000 characters of an answer as the step's result, saying it was cut", async () => {
     const done = await runStep('Translate the charter at length');
     expect(done.status).toBe('COMPLETED');

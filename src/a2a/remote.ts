@@ -7,6 +7,7 @@ import {
 } from '@a2a-js/sdk/client';
 import {
   fetchWithinOrigin,
+  isWithinOrigin,
   unfollowedRedirect,
 } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { AgentRole, type Agent, type RemoteAgent } from '../domain/agent.js';
@@ -102,6 +103,11 @@ const followWithinOrigin = fetchWithinOrigin();
 const originFetch: typeof fetch = async (input, init) => {
   const url = input instanceof Request ? input.url : input;
   const res = await followWithinOrigin(url, init);
+  const moved = bodylessRedirect(res, url, init?.method);
+  if (moved) {
+    await res.body?.cancel().catch(() => {});
+    throw new StrayRedirectError(moved);
+  }
   const stray = unfollowedRedirect(res, url);
   if (!stray) return res;
   await res.body?.cancel().catch(() => {});
@@ -109,6 +115,25 @@ const originFetch: typeof fetch = async (input, init) => {
     `${stray}: requests go only to the origin the agent was added with (add it again at its new address)`,
   );
 };
+
+/**
+ * A 301, 302 or 303 to a POST within the origin, which the SDK leaves unfollowed: fetch would
+ * resend it as a GET without the step. Says where the card should point instead.
+ */
+function bodylessRedirect(res: Response, url: string | URL, method = 'GET'): string | undefined {
+  if (![301, 302, 303].includes(res.status) || /^(GET|HEAD)$/i.test(method)) return undefined;
+  const location = res.headers.get('location');
+  if (!location) return undefined;
+  const from = new URL(url);
+  const target = new URL(location, from);
+  if (!isWithinOrigin(from, target)) return undefined; // unfollowedRedirect names it
+  target.username = target.password = target.search = target.hash = '';
+  return (
+    `${from.origin}${from.pathname} answered ${res.status} to a ${method.toUpperCase()}, ` +
+    `redirecting to ${target.href}: not followed, since it would be resent as a GET without ` +
+    `the step; its card should name ${target.href} as its endpoint`
+  );
+}
 
 /**
  * originFetch whose replies are cut off at `max` bytes (MCP_MAX_MESSAGE_BYTES, as for MCP
