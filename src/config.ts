@@ -298,7 +298,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     adminApiKey: e.ADMIN_API_KEY,
     cursorSecret: e.CURSOR_SECRET,
-    limits: limitsFromEnv(e),
+    limits: limitsFromEnv(e, e.NEO4J_MAX_CONNECTIONS),
     auditRetentionDays: e.AUDIT_RETENTION_DAYS,
     embeddings: embeddingsFromEnv(e, env),
     llm: llmFromEnv(e),

@@ -58,6 +58,16 @@ describe('loadConfig', () => {
     expect(defaultMaxConnections()).toBeGreaterThanOrEqual(8);
   });
 
+  it('gives a tenant half the pool NEO4J_MAX_CONNECTIONS sets, unless set itself', () => {
+    const base = { NEO4J_URI: 'bolt://db:7687', NEO4J_PASSWORD: 'password1' };
+    const turns = (env: Record<string, string>) =>
+      loadConfig({ ...base, ...env }).limits.tenantMaxConcurrentRequests;
+    expect(turns({})).toBe(Math.floor(defaultMaxConnections() / 2));
+    expect(turns({ NEO4J_MAX_CONNECTIONS: '100' })).toBe(50);
+    expect(turns({ NEO4J_MAX_CONNECTIONS: '1' })).toBe(1);
+    expect(turns({ NEO4J_MAX_CONNECTIONS: '100', TENANT_MAX_CONCURRENT_REQUESTS: '7' })).toBe(7);
+  });
+
   it('requires a password with a remote Neo4j', () => {
     expect(() => loadConfig({ NEO4J_URI: 'neo4j+s://db.example.com' })).toThrow(
       /NEO4J_PASSWORD is required when NEO4J_URI is set/,

@@ -67,8 +67,8 @@ export const DEFAULT_LIMITS: Readonly<LimitsConfig> = Object.freeze({
   bodyTimeoutMs: 10_000,
 });
 
-const positiveInt = (fallback: number) =>
-  wholeNumber(1, undefined, 'must be a whole number greater than 0').default(fallback);
+const count = () => wholeNumber(1, undefined, 'must be a whole number greater than 0');
+const positiveInt = (fallback: number) => count().default(fallback);
 
 /**
  * The environment variables for the limits, each optional with its default from
@@ -83,7 +83,8 @@ export const limitsEnvSchema = z.object({
   MAX_QUERY_TOKENS: positiveInt(DEFAULT_LIMITS.maxTokens),
   RATE_LIMIT_PER_MINUTE: positiveInt(DEFAULT_LIMITS.rateLimitPerMinute),
   TENANT_RATE_LIMIT_PER_MINUTE: positiveInt(DEFAULT_LIMITS.tenantRateLimitPerMinute),
-  TENANT_MAX_CONCURRENT_REQUESTS: positiveInt(DEFAULT_LIMITS.tenantMaxConcurrentRequests),
+  // Unset: half the pool, NEO4J_MAX_CONNECTIONS's when that is set (limitsFromEnv).
+  TENANT_MAX_CONCURRENT_REQUESTS: count().optional(),
   TENANT_MAX_QUEUED_REQUESTS: positiveInt(DEFAULT_LIMITS.tenantMaxQueuedRequests),
   REQUEST_TIMEOUT_MS: timerMs(1).default(DEFAULT_LIMITS.requestTimeoutMs),
   MAX_BODY_BYTES: positiveInt(DEFAULT_LIMITS.maxBodyBytes),
@@ -97,8 +98,13 @@ export const limitsEnvSchema = z.object({
 
 export type LimitsEnv = z.infer<typeof limitsEnvSchema>;
 
-/** Maps parsed environment variables (limitsEnvSchema's output) to a LimitsConfig. */
-export function limitsFromEnv(parsed: LimitsEnv): LimitsConfig {
+/**
+ * Maps parsed environment variables (limitsEnvSchema's output) to a LimitsConfig; a tenant's
+ * turns default to half of `maxConnections` (NEO4J_MAX_CONNECTIONS) when it is given.
+ */
+export function limitsFromEnv(parsed: LimitsEnv, maxConnections?: number): LimitsConfig {
+  const halfPool =
+    maxConnections === undefined ? null : Math.max(1, Math.floor(maxConnections / 2));
   return {
     maxDepth: parsed.MAX_QUERY_DEPTH,
     maxComplexity: parsed.MAX_QUERY_COMPLEXITY,
@@ -106,7 +112,10 @@ export function limitsFromEnv(parsed: LimitsEnv): LimitsConfig {
     maxTokens: parsed.MAX_QUERY_TOKENS,
     rateLimitPerMinute: parsed.RATE_LIMIT_PER_MINUTE,
     tenantRateLimitPerMinute: parsed.TENANT_RATE_LIMIT_PER_MINUTE,
-    tenantMaxConcurrentRequests: parsed.TENANT_MAX_CONCURRENT_REQUESTS,
+    tenantMaxConcurrentRequests:
+      parsed.TENANT_MAX_CONCURRENT_REQUESTS ??
+      halfPool ??
+      DEFAULT_LIMITS.tenantMaxConcurrentRequests,
     tenantMaxQueuedRequests: parsed.TENANT_MAX_QUEUED_REQUESTS,
     requestTimeoutMs: parsed.REQUEST_TIMEOUT_MS,
     maxBodyBytes: parsed.MAX_BODY_BYTES,
