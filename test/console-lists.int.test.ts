@@ -9,7 +9,8 @@ describe.skipIf(!CHROMIUM)('the console’s lists', () => {
 
   beforeAll(async () => {
     world = await startConsole();
-    // One more agent than a page holds (the API's largest page is 100), the last a planner.
+    // One more agent than a page holds (the API's largest page is 100), the last a planner
+    // whose name also sorts last (Chat and Performance list agents by name).
     const inputs = Array.from({ length: 100 }, (_, i) => ({
       name: `Operator ${String(i).padStart(3, '0')}`,
       role: 'MASTER_OPERATOR',
@@ -20,7 +21,7 @@ describe.skipIf(!CHROMIUM)('the console’s lists', () => {
     );
     expect(made.errors).toBeUndefined();
     const last = await world.server.gql(
-      `mutation { createAgent(input: { name: "Late planner", role: CHIEF_OF_STAFF }) { id } }`,
+      `mutation { createAgent(input: { name: "Zoe, late planner", role: CHIEF_OF_STAFF }) { id } }`,
     );
     expect(last.errors).toBeUndefined();
   }, 180_000);
@@ -29,7 +30,7 @@ describe.skipIf(!CHROMIUM)('the console’s lists', () => {
   // The README promises "every agent": the 101st was silently left out (walk of 2026-12-07).
   it('shows every agent of an organisation larger than one page', async () => {
     const page = await world.signedIn(world.server.adminKey);
-    const late = page.getByRole('link', { name: 'Late planner', exact: true });
+    const late = page.getByRole('link', { name: LATE, exact: true });
     await page.getByRole('link', { name: 'Operator 000', exact: true }).waitFor();
     expect(await late.count()).toBe(0);
     await page.getByRole('button', { name: 'Show more agents' }).click();
@@ -37,6 +38,36 @@ describe.skipIf(!CHROMIUM)('the console’s lists', () => {
     expect(await page.getByRole('link', { name: /^Operator \d{3}$/ }).count()).toBe(100);
     expect(await page.getByRole('button', { name: 'Show more agents' }).count()).toBe(0);
     await page.getByRole('heading', { name: 'Agents (101)' }).waitFor();
+    await page.close();
+  });
+
+  // Chat's agent list read the first 100 agents by name: the 101st could not be chosen.
+  it('lets Chat choose an agent past the first page', async () => {
+    const page = await world.signedIn(world.server.adminKey, '#/chat');
+    const late = page.getByRole('option', { name: LATE, exact: true });
+    await page.getByRole('option', { name: 'Operator 099', exact: true }).waitFor({
+      state: 'attached',
+    });
+    expect(await late.count()).toBe(0);
+    await page.getByRole('button', { name: 'Show more agents' }).click();
+    await late.waitFor({ state: 'attached' });
+    expect(await page.getByRole('button', { name: 'Show more agents' }).count()).toBe(0);
+    await page.getByLabel('Agent', { exact: true }).selectOption({ label: LATE });
+    await page.getByRole('heading', { name: `Conversation with ${LATE}` }).waitFor();
+    await page.close();
+  });
+
+  // Performance's agents were the first 100 by name, with no way to the others.
+  it('shows the figures of agents past the first page on Performance', async () => {
+    const page = await world.signedIn(world.server.adminKey, '#/performance');
+    const agents = page.getByRole('region', { name: 'Agents' });
+    const late = agents.getByRole('cell', { name: LATE, exact: true });
+    await agents.getByRole('cell', { name: 'Operator 099', exact: true }).waitFor();
+    expect(await late.count()).toBe(0);
+    await agents.getByRole('button', { name: 'Show more agents' }).click();
+    await late.waitFor();
+    expect(await agents.getByRole('button', { name: 'Show more agents' }).count()).toBe(0);
+    await agents.getByRole('heading', { name: 'Agents (101)' }).waitFor();
     await page.close();
   });
 
@@ -64,6 +95,8 @@ describe.skipIf(!CHROMIUM)('the console’s lists', () => {
     expect(world.errors).toEqual([]);
   });
 });
+
+const LATE = 'Zoe, late planner';
 
 /** Lines of the text of the button so named, in the page (plain JS: no DOM types here). */
 const LINES_OF = (label: string) => `(() => {

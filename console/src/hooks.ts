@@ -2,24 +2,34 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import type { TypedDocumentString } from './gql/graphql';
 import { useSession } from './session';
 
-/** A query's data, error and loading state; reload() asks again. */
+/**
+ * A query's data, error and loading state; reload() asks again. While other variables are
+ * asked for, the data of the last ones stays (no flicker); once that fails, it goes: data never
+ * stands for variables it was not read with. `dataKey` names the variables of `data`.
+ */
 export function useQuery<TResult, TVars>(
   doc: TypedDocumentString<TResult, TVars>,
   variables?: TVars,
 ) {
   const { api, reconnects } = useSession();
-  const [state, setState] = useState<{ data?: TResult; error?: unknown; loading: boolean }>({
-    loading: true,
-  });
+  const [state, setState] = useState<{
+    data?: TResult;
+    dataKey?: string;
+    error?: unknown;
+    loading: boolean;
+  }>({ loading: true });
   const key = JSON.stringify(variables ?? {});
   const latest = useRef(0);
   const reload = useCallback(() => {
     const call = ++latest.current;
     setState((s) => ({ ...s, loading: true }));
     api.request(doc, variables).then(
-      (data) => call === latest.current && setState({ data, loading: false }),
+      (data) => call === latest.current && setState({ data, dataKey: key, loading: false }),
       (error: unknown) =>
-        call === latest.current && setState((s) => ({ ...s, error, loading: false })),
+        call === latest.current &&
+        setState((s) =>
+          s.dataKey === key ? { ...s, error, loading: false } : { error, loading: false },
+        ),
     );
     // Variables count by value (their JSON), not by identity; a reconnection asks again.
   }, [api, doc, key, reconnects]);

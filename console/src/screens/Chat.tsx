@@ -2,21 +2,28 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { graphql } from '../gql';
 import type { ChatLineFragment } from '../gql/graphql';
 import { useMutation, useQuery, useSubscription } from '../hooks';
+import { usePagedQuery } from '../paged';
 import { useSession } from '../session';
 import { ErrorNote } from '../components/ErrorNote';
+import { ShowMore } from '../components/ShowMore';
 
+// By name, a page at a time: "Show more agents" beside the list adds the next.
 const AgentsQuery = graphql(`
-  query ChatAgents {
-    agents(first: 100, orderBy: NAME_ASC) {
+  query ChatAgents($after: String) {
+    agents(first: 100, after: $after, orderBy: NAME_ASC) {
       nodes {
         id
         name
+      }
+      pageInfo {
+        hasNextPage
+        endCursor
       }
     }
   }
 `);
 
-// The chosen agent by id: a link may name one outside the first 100, or none at all.
+// The chosen agent by id: a link may name one outside the pages read, or none at all.
 const AgentQuery = graphql(`
   query ChatAgent($id: ID!) {
     agent(id: $id) {
@@ -126,8 +133,8 @@ function merge(history: Line[], live: Line[]): Line[] {
 }
 
 export function Chat({ agentId }: { agentId?: string }) {
-  const agents = useQuery(AgentsQuery, {});
-  const list = agents.data?.agents.nodes ?? [];
+  const agents = usePagedQuery(AgentsQuery, {}, (d) => d.agents);
+  const list = agents.rows;
   const agent = list.find((a) => a.id === agentId);
   return (
     <>
@@ -149,9 +156,11 @@ export function Chat({ agentId }: { agentId?: string }) {
               {a.name}
             </option>
           ))}
-          {agentId && agents.data && !agent && <option value={agentId}>{agentId}</option>}
+          {agentId && agents.loaded && !agent && <option value={agentId}>{agentId}</option>}
         </select>
+        <ShowMore list={agents} what="agents" />
         {agents.error !== undefined && <ErrorNote error={agents.error} />}
+        {agents.moreError !== undefined && <ErrorNote error={agents.moreError} />}
         {!agentId && <p className="muted">Choose an agent to talk to.</p>}
       </div>
       {/* Keyed: another agent starts with a fresh log, stream and conversation. */}

@@ -1,9 +1,11 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useState } from 'react';
 import { graphql } from '../gql';
 import type { OrganisationAgentRowFragment } from '../gql/graphql';
-import { useMutation, useQuery, useSubscription } from '../hooks';
+import { useMutation, useSubscription } from '../hooks';
+import { usePagedQuery, type Connection } from '../paged';
 import { useSession } from '../session';
 import { ErrorNote } from '../components/ErrorNote';
+import { ShowMore } from '../components/ShowMore';
 import { AgentWizard, ROLE_NAMES } from './AgentWizard';
 
 /** One table row; the query, the live events and every mutation select the same fields. */
@@ -75,6 +77,8 @@ const Activate = graphql(`
 `);
 
 type Row = OrganisationAgentRowFragment;
+/** A row read with the list has its recent success; one that came by an event has none. */
+type ListedRow = Row & { performance?: Recent };
 
 /** Working and able to take work: the only state "Pause" makes sense from. */
 function isRunning(a: Row): boolean {
@@ -119,48 +123,16 @@ function Success({ recent }: { recent?: Recent }) {
 
 export function Organisation() {
   const { canOperate } = useSession();
-  const { data, error, loading, reload } = useQuery(AgentsQuery, {});
-  const [rows, setRows] = useState<Row[]>([]);
-  const [recent, setRecent] = useState(new Map<string, Recent>());
-  // The cursor of the next page, or null once every agent is shown.
-  const [next, setNext] = useState<string | null>(null);
-  const more = useMutation(AgentsQuery);
+  const list = usePagedQuery(AgentsQuery, {}, (d): Connection<ListedRow> => d.agents);
+  const { rows, upsert, loading, reload } = list;
   const [notice, setNotice] = useState('');
   const [wizardOpen, setWizardOpen] = useState(false);
   const [busyId, setBusyId] = useState<string>();
   const setStatus = useMutation(SetStatus);
   const activate = useMutation(Activate);
 
-  useEffect(() => {
-    if (!data) return;
-    setRows(data.agents.nodes);
-    setRecent(new Map(data.agents.nodes.map((a) => [a.id, a.performance])));
-    setNext(data.agents.pageInfo.hasNextPage ? data.agents.pageInfo.endCursor : null);
-  }, [data]);
-
-  // Replace the row in place, or add a new agent at the end (the query's creation order).
-  const upsert = useCallback((agent: Row) => {
-    setRows((prev) => {
-      const i = prev.findIndex((r) => r.id === agent.id);
-      if (i < 0) return [...prev, agent];
-      const next = prev.slice();
-      next[i] = agent;
-      return next;
-    });
-  }, []);
-
+  // A new agent goes at the end (the query's creation order), or a shown one changes in place.
   const liveError = useSubscription(StatusChanged, {}, (d) => upsert(d.agentStatusChanged.agent));
-
-  async function showMore() {
-    const page = (await more.run({ after: next }))?.agents;
-    if (!page) return;
-    // An agent already shown (it came by a live event) keeps its place, with the page's data.
-    page.nodes.forEach(upsert);
-    setRecent(
-      (prev) => new Map([...prev, ...page.nodes.map((a) => [a.id, a.performance] as const)]),
-    );
-    setNext(page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null);
-  }
 
   async function pause(agent: Row) {
     setBusyId(agent.id);
@@ -189,7 +161,7 @@ export function Organisation() {
     }
   }
 
-  const actionError = setStatus.error ?? activate.error ?? more.error;
+  const actionError = setStatus.error ?? activate.error ?? list.moreError;
 
   return (
     <>
@@ -216,19 +188,19 @@ export function Organisation() {
           }}
         />
       )}
-      {error !== undefined && <ErrorNote error={error} />}
+      {list.error !== undefined && <ErrorNote error={list.error} />}
       {liveError !== undefined && <ErrorNote error={liveError} />}
       {actionError !== undefined && <ErrorNote error={actionError} />}
       <section className="panel" aria-labelledby="organisation-agents">
         <div className="row">
           <h2 id="organisation-agents" className="grow">
-            Agents{data ? ` (${rows.length}${next ? '+' : ''})` : ''}
+            Agents{list.loaded ? ` (${rows.length}${list.hasMore ? '+' : ''})` : ''}
           </h2>
           <button type="button" className="secondary" onClick={reload} disabled={loading}>
             {loading ? 'Loading…' : 'Reload'}
           </button>
         </div>
-        {data && rows.length === 0 && (
+        {list.loaded && rows.length === 0 && (
           <p className="muted">
             No agents yet.{canOperate ? ' Create the first with “New agent”.' : ''}
           </p>
@@ -273,7 +245,7 @@ export function Organisation() {
                     <Load agent={a} />
                   </td>
                   <td>
-                    <Success recent={recent.get(a.id)} />
+                    <Success recent={a.performance} />
                   </td>
                   <td>{a.model ?? <span className="muted">platform default</span>}</td>
                   {canOperate && (
@@ -306,18 +278,7 @@ export function Organisation() {
             </tbody>
           </table>
         )}
-        {next && (
-          <p>
-            <button
-              type="button"
-              className="secondary"
-              onClick={() => void showMore()}
-              disabled={more.busy}
-            >
-              {more.busy ? 'Loading…' : 'Show more agents'}
-            </button>
-          </p>
-        )}
+        <ShowMore list={list} what="agents" />
       </section>
     </>
   );

@@ -2,8 +2,10 @@ import { useEffect, useMemo, useState } from 'react';
 import { graphql } from '../gql';
 import type { PerformanceBucket, PerformanceFiguresFragment as Perf } from '../gql/graphql';
 import { useQuery } from '../hooks';
+import { usePagedQuery } from '../paged';
 import { useSession } from '../session';
 import { ErrorNote } from '../components/ErrorNote';
+import { ShowMore } from '../components/ShowMore';
 import { BucketTable, PerfTable, StatusTable, money, num } from './PerformanceParts';
 import { UsageTrendTable } from './UsageTrend';
 
@@ -23,22 +25,6 @@ const OverviewQuery = graphql(`
       totalTokens
       costUsd
       unpricedCalls
-    }
-    agents(first: 100, orderBy: NAME_ASC) {
-      nodes {
-        id
-        name
-        model
-        capabilities {
-          name
-          runs
-        }
-        llmUsage {
-          calls
-          totalTokens
-          costUsd
-        }
-      }
     }
     taskCounts {
       status
@@ -92,15 +78,35 @@ const UsageTrendQuery = graphql(`
   }
 `);
 
-// Every agent's figures in one request (Agent.performance: one statement for the page).
+// A page of agents with their figures in one request (Agent.performance: one statement for
+// the page); "Show more agents" adds the next, by name.
 const AgentsQuery = graphql(`
-  query PerformanceAgents($bucket: PerformanceBucket!, $window: PerformanceWindowInput) {
-    agents(first: 100, orderBy: NAME_ASC) {
+  query PerformanceAgents(
+    $bucket: PerformanceBucket!
+    $window: PerformanceWindowInput
+    $after: String
+  ) {
+    agents(first: 100, after: $after, orderBy: NAME_ASC) {
       nodes {
         id
+        name
+        model
+        capabilities {
+          name
+          runs
+        }
+        llmUsage {
+          calls
+          totalTokens
+          costUsd
+        }
         performance(bucket: $bucket, window: $window) {
           ...PerformanceFigures
         }
+      }
+      pageInfo {
+        hasNextPage
+        endCursor
       }
     }
   }
@@ -125,8 +131,6 @@ const PERIODS: { label: string; bucket: PerformanceBucket; hours: number }[] = [
 ];
 /** Each capability is one request: the 20 most used keep a refresh near 20 requests. */
 const MAX_ROWS = 20;
-/** Agents come in one request, a page of this many. */
-const MAX_AGENTS = 100;
 
 function useMany(keys: string[], load: (key: string) => Promise<Perf>, stamp: string) {
   const [state, setState] = useState<{
@@ -175,15 +179,18 @@ export function Performance() {
     [asked, period],
   );
 
-  const agents = overview.data?.agents.nodes ?? [];
-  const figures = useQuery(AgentsQuery, { bucket: period.bucket, window: span });
+  // Another period starts the list again from its first page.
+  const figures = usePagedQuery(
+    AgentsQuery,
+    { bucket: period.bucket, window: span },
+    (d) => d.agents,
+  );
+  const agents = figures.rows;
   const agentPerf = useMemo(() => {
     const results = new Map<string, Perf>();
-    const errors = new Map<string, unknown>();
-    for (const a of figures.data?.agents.nodes ?? []) results.set(a.id, a.performance);
-    if (figures.error !== undefined) for (const a of agents) errors.set(a.id, figures.error);
-    return { results, errors };
-  }, [figures.data, figures.error, agents]);
+    for (const a of agents) results.set(a.id, a.performance);
+    return { results, errors: new Map<string, unknown>() };
+  }, [agents]);
   const busiest = [...agents]
     .map((a) => ({ ...a, runs: agentPerf.results.get(a.id)?.runs ?? 0 }))
     .sort(
@@ -242,7 +249,7 @@ export function Performance() {
 
   const loading = overview.loading || usageTrend.loading || figures.loading || capPerf.loading;
   const usage = overview.data?.llmUsage;
-  const capped = agents.length >= MAX_AGENTS;
+  const capped = figures.hasMore;
 
   return (
     <>
@@ -336,15 +343,25 @@ export function Performance() {
         />
       </section>
 
-      <section className="panel">
-        <h2>Agents</h2>
-        {capped && <p className="muted">The first {MAX_AGENTS} agents by name.</p>}
-        <PerfTable
-          what="Agent"
-          rows={busiest.map((a) => ({ key: a.id, name: a.name }))}
-          state={agentPerf}
-          bucket={period.bucket}
-        />
+      <section className="panel" aria-labelledby="performance-agents">
+        <h2 id="performance-agents">
+          Agents{figures.loaded ? ` (${agents.length}${capped ? '+' : ''})` : ''}
+        </h2>
+        {capped && (
+          <p className="muted">The first {agents.length} agents by name, busiest first.</p>
+        )}
+        {figures.error !== undefined && <ErrorNote error={figures.error} />}
+        {figures.moreError !== undefined && <ErrorNote error={figures.moreError} />}
+        {figures.loading && !figures.loaded && <p className="muted">Loading…</p>}
+        {figures.loaded && (
+          <PerfTable
+            what="Agent"
+            rows={busiest.map((a) => ({ key: a.id, name: a.name }))}
+            state={agentPerf}
+            bucket={period.bucket}
+          />
+        )}
+        <ShowMore list={figures} what="agents" />
       </section>
 
       <section className="panel">
@@ -368,7 +385,7 @@ export function Performance() {
         {overview.data && <StatusTable counts={overview.data.taskCounts} />}
         <h3>Throughput</h3>
         <BucketTable
-          caption={`Runs that ended per bucket (of them passed), across the agents above${capped ? ` (the first ${MAX_AGENTS} by name)` : ''}`}
+          caption={`Runs that ended per bucket (of them passed), across the agents above${capped ? ` (the first ${agents.length} by name)` : ''}`}
           bucket={period.bucket}
           rows={buckets.map((b) => ({
             start: b.start,

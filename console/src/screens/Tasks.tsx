@@ -1,9 +1,11 @@
 import { useEffect, useState } from 'react';
 import { graphql } from '../gql';
 import type { TaskPriority, TaskStatus } from '../gql/graphql';
-import { useMutation, useQuery, useSubscription } from '../hooks';
+import { useMutation, useSubscription } from '../hooks';
+import { usePagedQuery } from '../paged';
 import { useSession } from '../session';
 import { ErrorNote } from '../components/ErrorNote';
+import { ShowMore } from '../components/ShowMore';
 import { StatusBadge, formatTime, useCoalesced } from './TaskParts';
 
 /** Every status, in the order a task goes through them; a Record so a new one fails the typecheck. */
@@ -28,19 +30,30 @@ const PRIORITY_SET: Record<TaskPriority, true> = {
 };
 const TASK_PRIORITIES = Object.keys(PRIORITY_SET) as TaskPriority[];
 
+/** One row of the list; the pages and the live events select the same fields. */
+graphql(`
+  fragment TasksListRow on Task {
+    id
+    title
+    status
+    priority
+    createdAt
+    assignee {
+      id
+      name
+    }
+  }
+`);
+
 const TasksQuery = graphql(`
-  query TasksList($filter: TaskFilter) {
-    tasks(first: 50, orderBy: CREATED_DESC, filter: $filter) {
+  query TasksList($filter: TaskFilter, $after: String) {
+    tasks(first: 50, after: $after, orderBy: CREATED_DESC, filter: $filter) {
       nodes {
-        id
-        title
-        status
-        priority
-        createdAt
-        assignee {
-          id
-          name
-        }
+        ...TasksListRow
+      }
+      pageInfo {
+        hasNextPage
+        endCursor
       }
     }
   }
@@ -51,7 +64,7 @@ const TaskUpdatedSubscription = graphql(`
     taskUpdated {
       change
       task {
-        id
+        ...TasksListRow
         parent {
           id
         }
@@ -166,23 +179,27 @@ function TaskList() {
     const timer = setTimeout(() => setText(search.trim()), 400);
     return () => clearTimeout(timer);
   }, [search]);
-  const { data, error, loading, reload } = useQuery(TasksQuery, {
-    filter: {
-      rootsOnly: true,
-      ...(status ? { status: [status] } : {}),
-      ...(text ? { text } : {}),
-    },
+  const filter = {
+    rootsOnly: true,
+    ...(status ? { status: [status] } : {}),
+    ...(text ? { text } : {}),
+  };
+  // A new filter or search starts from its first page.
+  const list = usePagedQuery(TasksQuery, { filter }, (d) => d.tasks);
+  const reloadSoon = useCoalesced(list.reload, 500);
+  // Only top-level tasks are listed: a step's change does not alter the list. A task shown
+  // changes in place (on any page); the first page is read again for new and moved tasks.
+  const liveError = useSubscription(TaskUpdatedSubscription, {}, ({ taskUpdated: { task } }) => {
+    if (task.parent) return;
+    list.update(task.id, (row) => (status && task.status !== status ? null : { ...row, ...task }));
+    reloadSoon();
   });
-  const reloadSoon = useCoalesced(reload, 500);
-  // Only top-level tasks are listed: a step's change does not alter the list.
-  const liveError = useSubscription(TaskUpdatedSubscription, {}, ({ taskUpdated }) => {
-    if (!taskUpdated.task.parent) reloadSoon();
-  });
-  const tasks = data?.tasks.nodes ?? [];
+  const tasks = list.rows;
+  const filtered = !!(status || text);
 
   return (
     <section aria-label="Task list" className="panel">
-      <h2>Submitted tasks</h2>
+      <h2>Submitted tasks{list.loaded ? ` (${tasks.length}${list.hasMore ? '+' : ''})` : ''}</h2>
       <div className="row">
         <div>
           <label htmlFor="tasks-status">Status</label>
@@ -210,14 +227,15 @@ function TaskList() {
           />
         </div>
       </div>
-      {error !== undefined && <ErrorNote error={error} />}
+      {list.error !== undefined && <ErrorNote error={list.error} />}
+      {list.moreError !== undefined && <ErrorNote error={list.moreError} />}
       {liveError !== undefined && <ErrorNote error={liveError} />}
-      {loading && !data && <p className="muted">Loading…</p>}
-      {data && tasks.length === 0 && <p className="muted">No tasks match.</p>}
+      {list.loading && !list.loaded && <p className="muted">Loading…</p>}
+      {list.loaded && tasks.length === 0 && <p className="muted">No tasks match.</p>}
       {tasks.length > 0 && (
         <table>
           <caption className="muted">
-            The newest 50 top-level tasks{status || text ? ' that match' : ''}.
+            Top-level tasks{filtered ? ' that match' : ''}, newest first, 50 at a time.
           </caption>
           <thead>
             <tr>
@@ -245,6 +263,7 @@ function TaskList() {
           </tbody>
         </table>
       )}
+      <ShowMore list={list} what="tasks" />
     </section>
   );
 }
