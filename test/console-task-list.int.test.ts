@@ -80,6 +80,14 @@ describe.skipIf(!CHROMIUM)('the console’s task list', () => {
     await page.close();
   });
 
+  // The box took any length; the API refuses a search over LIMITS.search characters.
+  it('takes no more search text than the API accepts', async () => {
+    const page = await world.signedIn(world.server.adminKey, '#/tasks');
+    const search = page.getByLabel('Search');
+    expect(await search.getAttribute('maxlength')).toBe(String(LIMITS.search));
+    await page.close();
+  });
+
   // A failed search left the previous search's tasks under the error, as if they matched.
   it('shows no tasks of an earlier search under the error of a failed one', async () => {
     const page = await world.signedIn(world.server.adminKey, '#/tasks');

@@ -30,6 +30,12 @@ const PRIORITY_SET: Record<TaskPriority, true> = {
 };
 const TASK_PRIORITIES = Object.keys(PRIORITY_SET) as TaskPriority[];
 
+/**
+ * The longest search the API takes: its LIMITS.search (src/domain/validate.ts). Repeated, since
+ * the console imports only the printed schema; test/console-task-list.int.test.ts checks the two.
+ */
+export const SEARCH_MAX = 500;
+
 /** One row of the list; the pages and the live events select the same fields. */
 graphql(`
   fragment TasksListRow on Task {
@@ -222,6 +228,7 @@ function TaskList() {
             id="tasks-search"
             type="search"
             value={search}
+            maxLength={SEARCH_MAX}
             onChange={(e) => setSearch(e.target.value)}
             placeholder="In the title or description"
           />
