@@ -107,6 +107,17 @@ describe.skipIf(!CHROMIUM)('the console’s task list', () => {
     await page.close();
   });
 
+  // "reload to see it, then try again" read wrongly under a message that says what to do.
+  it('gives no generic advice after a refusal that says what to do', async () => {
+    const page = await world.signedIn(world.server.adminKey, '#/tasks');
+    await page.getByLabel('Title').fill('Nobody plans this');
+    await page.getByRole('button', { name: 'Submit task' }).click();
+    const alert = page.getByRole('region', { name: 'Submit a task' }).getByRole('alert');
+    await expect.poll(() => alert.textContent()).toContain('create or activate one first');
+    expect(await alert.textContent()).not.toContain('reload to see it');
+    await page.close();
+  });
+
   it('logged no error in the browser', () => {
     expect(world.errors).toEqual([]);
   });

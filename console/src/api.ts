@@ -1,5 +1,6 @@
 import { createClient, type Client } from 'graphql-ws';
 import type { TypedDocumentString } from './gql/graphql';
+import { adviceFor } from './advice';
 
 /**
  * The console's only way to the platform: GraphQL over HTTP for queries and mutations, and
@@ -16,25 +17,6 @@ export class ApiError extends Error {
   ) {
     super(message);
   }
-}
-
-/** What to do, by the API's extensions.code; the message itself says what went wrong. */
-const ADVICE: Record<string, string> = {
-  UNAUTHENTICATED: 'Sign in again with a valid API key.',
-  FORBIDDEN: 'Your key’s role may not do this: ask an ADMIN for an OPERATOR or ADMIN key.',
-  BAD_USER_INPUT: 'Correct the fields named in the message and try again.',
-  GRAPHQL_VALIDATION_FAILED: 'The console and the API disagree: reload the page.',
-  NOT_FOUND: 'It may have been deleted: reload the list.',
-  CONFLICT: 'It clashes with what is there now: reload to see it, then try again.',
-  RATE_LIMITED: 'Too many requests from this key: wait a minute and try again.',
-  BUDGET_EXCEEDED: 'The budget is spent: an ADMIN can raise it under setBudget.',
-  REQUEST_TIMEOUT: 'The API took too long: try again in a moment.',
-  SERVICE_UNAVAILABLE: 'The database is not answering: try again in a moment.',
-  NETWORK: 'The API cannot be reached: check that it is running.',
-};
-
-export function adviceFor(code: string): string {
-  return ADVICE[code] ?? 'Try again; if it keeps failing, the API’s log says why.';
 }
 
 interface GraphQLResponse<T> {
@@ -111,7 +93,7 @@ export function createApi(apiKey: string, events: ApiEvents): Api {
     }));
 
   const fail = (message: string, code: string): never => {
-    const error = new ApiError(message, code, adviceFor(code));
+    const error = new ApiError(message, code, adviceFor(code, message));
     if (code === 'UNAUTHENTICATED') events.onUnauthenticated(error);
     throw error;
   };
@@ -145,7 +127,7 @@ export function createApi(apiKey: string, events: ApiEvents): Api {
             const first = result.errors?.[0];
             if (first) {
               const code = String(first.extensions?.code ?? 'INTERNAL_SERVER_ERROR');
-              onError?.(new ApiError(first.message, code, adviceFor(code)));
+              onError?.(new ApiError(first.message, code, adviceFor(code, first.message)));
             } else if (result.data) onData(result.data);
           },
           error: (err) => {
@@ -178,7 +160,8 @@ export function createApi(apiKey: string, events: ApiEvents): Api {
           const first = body.errors?.[0];
           if (xhr.status >= 400 || first) {
             const code = first?.extensions?.code ?? 'BAD_USER_INPUT';
-            return reject(new ApiError(first?.message ?? xhr.statusText, code, adviceFor(code)));
+            const message = first?.message ?? xhr.statusText;
+            return reject(new ApiError(message, code, adviceFor(code, message)));
           }
           onProgress(1);
           resolve(body.document?.id ?? '');

@@ -6,7 +6,7 @@ export function ErrorNote({ error }: { error: unknown }) {
   return (
     <div role="alert" className="error">
       <strong>{error instanceof Error ? error.message : String(error)}</strong>
-      {apiError && <span> {apiError.advice}</span>}
+      {apiError?.advice && <span> {apiError.advice}</span>}
     </div>
   );
 }
