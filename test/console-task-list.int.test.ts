@@ -118,6 +118,18 @@ describe.skipIf(!CHROMIUM)('the console’s task list', () => {
     await page.close();
   });
 
+  // An unknown screen had no h1 (every screen has one).
+  it('names an unknown screen in a heading, with a way back', async () => {
+    const page = await world.signedIn(world.server.adminKey, '#/nope');
+    await page.getByRole('heading', { name: 'Not found', level: 1 }).waitFor();
+    await page.getByRole('link', { name: 'Go to the organisation' }).click();
+    await page.getByRole('heading', { name: 'Organisation', level: 1 }).waitFor();
+    await page.goto(`${world.base}#/nope`);
+    await page.getByRole('heading', { name: 'Not found', level: 1 }).waitFor();
+    expect(await a11yProblems(page)).toEqual([]);
+    await page.close();
+  });
+
   it('logged no error in the browser', () => {
     expect(world.errors).toEqual([]);
   });

@@ -73,9 +73,12 @@ function Shell() {
         {screen === 'knowledge' && <Knowledge />}
         {screen === 'performance' && <Performance />}
         {!SCREENS.some((s) => s.path === screen) && (
-          <p>
-            No screen called “{screen}”. <a href="#/organisation">Go to the organisation.</a>
-          </p>
+          <>
+            <h1>Not found</h1>
+            <p>
+              No screen called “{screen}”. <a href="#/organisation">Go to the organisation.</a>
+            </p>
+          </>
         )}
       </main>
     </div>
