@@ -203,6 +203,14 @@ describe('messages', () => {
     expect(invalid.errors?.[0]?.message).toBe(
       'inputs[1].content must be 1 to 20000 characters, but got 0',
     );
+    // Regression (the fuzz): a sentence got the position glued to its first word,
+    // "inputs[1].A message needs recipients".
+    const noRecipients = await server.gql(MsgSendMany, {
+      inputs: [{ content: 'fine', toAgentIds: [ada] }, { content: 'to nobody' }],
+    });
+    expect(noRecipients.errors?.[0]?.message).toBe(
+      'inputs[1]: A message needs recipients: give toAgentIds (1 to 100 agents) or broadcast: true',
+    );
     const tooMany = await server.gql(MsgSendMany, {
       inputs: Array.from({ length: 101 }, () => ({ content: 'x', toAgentIds: [ada] })),
     });

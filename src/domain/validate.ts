@@ -152,13 +152,18 @@ export function distinctNames(field: string, values: readonly string[], max: num
   return listOfAtMost(field, names, max);
 }
 
-/** Runs a batch item's validation, prefixing its messages with the position, e.g. "agents[2].". */
+/**
+ * Runs a batch item's validation, prefixing its messages with the position, e.g. "agents[2].":
+ * "agents[2].name must be ..." for a field's message, "agents[2]: A ..." for a sentence.
+ */
 export function atPosition<T>(prefix: string, build: () => T): T {
   if (!prefix) return build();
   try {
     return build();
   } catch (err) {
-    if (err instanceof BadInputError) throw new BadInputError(prefix + err.message, err.details);
-    throw err;
+    if (!(err instanceof BadInputError)) throw err;
+    // A sentence starts upper-case: glued to the prefix it read "inputs[1].A message needs ...".
+    const at = /^[A-Z]/.test(err.message) ? `${prefix.replace(/\.$/, '')}: ` : prefix;
+    throw new BadInputError(at + err.message, err.details);
   }
 }
