@@ -91,7 +91,7 @@ export function slotsOf(schema: GraphQLSchema, named: string): Slot[] {
 }
 
 /** Which of the own ids an ID argument wants, by the field's and the argument's names. */
-function idFor(ids: OwnIds, fieldName: string, name: string): string {
+export function idFor(ids: OwnIds, fieldName: string, name: string): string {
   const arg = name.toLowerCase();
   const field = fieldName.toLowerCase();
   if (arg === 'reassignto') return ids.otherAgent;

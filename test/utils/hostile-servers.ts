@@ -15,6 +15,8 @@ export interface HostileServers {
   /** Another tenant on its own server (a 100 KB body limit): hostile input must not reach it. */
   other: TestServer;
   ids: OwnIds;
+  /** The other tenant's seeded ids: hostile input may name them, never reach them. */
+  otherIds: OwnIds;
   schema: GraphQLSchema;
 }
 
@@ -25,9 +27,9 @@ export async function startHostileServers(): Promise<HostileServers> {
     startTestServer(undefined, { maxBodyBytes: 100_000 }),
   ]);
   const ids = await seed(server);
-  await seed(other);
+  const otherIds = await seed(other);
   const schema = await introspectSchema(server);
-  return { server, other, ids, schema };
+  return { server, other, ids, otherIds, schema };
 }
 
 /** Deletes the tenants that createTenant made (`createdTenants`), then stops both servers. */

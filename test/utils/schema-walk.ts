@@ -84,6 +84,8 @@ export function selectionSet(
   type: GraphQLOutputType,
   maxDepth = 2,
   depth = 1,
+  /** Arguments for a selected field that takes some, e.g. `(first: $n0)`; none when unset. */
+  argsOf?: (field: GraphQLField<unknown, unknown>) => string,
 ): string {
   const named = getNamedType(type);
   if (isLeafType(named)) return '';
@@ -102,7 +104,7 @@ export function selectionSet(
     const conflicting = new Set([...typesOf].filter(([, types]) => types.size > 1).map(([n]) => n));
     const fragments = possible.map((t) => {
       const alias = (name: string) => (conflicting.has(name) ? `${t.name}_${name}: ${name}` : name);
-      return `... on ${t.name} ${objectSelection(schema, t, maxDepth, depth, alias)}`;
+      return `... on ${t.name} ${objectSelection(schema, t, maxDepth, depth, alias, argsOf)}`;
     });
     const id = hasIdField(named) ? ' id' : '';
     return `{ __typename${id} ${fragments.join(' ')} }`;
@@ -110,9 +112,10 @@ export function selectionSet(
   if (!isObjectType(named)) return '';
   const nodes = connectionNodes(named);
   if (nodes) {
-    return `{ totalCount nodes ${selectionSet(schema, nodes as GraphQLOutputType, maxDepth, depth)} }`;
+    const inner = selectionSet(schema, nodes as GraphQLOutputType, maxDepth, depth, argsOf);
+    return `{ totalCount nodes ${inner} }`;
   }
-  return objectSelection(schema, named, maxDepth, depth, (name) => name);
+  return objectSelection(schema, named, maxDepth, depth, (name) => name, argsOf);
 }
 
 function objectSelection(
@@ -121,16 +124,18 @@ function objectSelection(
   maxDepth: number,
   depth: number,
   alias: (name: string) => string,
+  argsOf?: (field: GraphQLField<unknown, unknown>) => string,
 ): string {
   const parts: string[] = [];
   for (const field of Object.values(named.getFields())) {
     if (!selectable(field)) continue;
+    const call = () => (field.args.length && argsOf ? argsOf(field) : '');
     if (isLeafType(getNamedType(field.type))) {
-      parts.push(alias(field.name));
+      parts.push(alias(field.name) + call());
       continue;
     }
-    const sub = selectionSet(schema, field.type, maxDepth, depth + 1);
-    if (sub) parts.push(`${alias(field.name)} ${sub}`);
+    const sub = selectionSet(schema, field.type, maxDepth, depth + 1, argsOf);
+    if (sub) parts.push(`${alias(field.name)}${call()} ${sub}`);
   }
   return parts.length ? `{ ${parts.join(' ')} }` : '';
 }
