@@ -4,6 +4,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { AuditOutcome } from '../domain/auth.js';
 import { openJsonRpc, type JsonRpcRouteOptions } from '../json-rpc-route.js';
 import { VERSION } from '../version.js';
+import { invalidParams } from './params.js';
 import { registerResources } from './resources.js';
 import { registerTools } from './tools.js';
 
@@ -29,6 +30,19 @@ export function mcpRoute(opts: McpRouteOptions) {
     const opened = await openJsonRpc(req, res, opts, 'This MCP endpoint is stateless: use POST');
     if (!opened) return;
     const { context, principal, message, run, events } = opened;
+    const invalid = invalidParams(message);
+    if (invalid) {
+      const { id } = message as { id?: unknown };
+      res.setHeader('content-type', 'application/json; charset=utf-8');
+      res.end(
+        JSON.stringify({
+          jsonrpc: '2.0',
+          id: id ?? null,
+          error: { code: -32602, message: invalid },
+        }),
+      );
+      return;
+    }
     const server = new McpServer(
       { name: 'agent-platform', version: VERSION },
       { capabilities: { tools: {}, resources: {} }, instructions: INSTRUCTIONS },

@@ -1,0 +1,53 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from './utils/server.js';
+
+/*
+ * Regression (the routes fuzz, test/fuzz-routes.int.test.ts): MCP requests whose params break
+ * the protocol's schema (a uri that is not a URL or not a string, arguments that are not an
+ * object) were answered -32603, JSON-RPC's internal error, with "Invalid URL" or a dump of zod
+ * issues. They are the client's mistake: -32602 (invalid params), naming the param to fix.
+ */
+
+let server: TestServer;
+
+beforeAll(async () => {
+  server = await startTestServer();
+});
+
+afterAll(() => server?.stop());
+
+/** One JSON-RPC request to /mcp; the answer's JSON-RPC error (from JSON or an SSE event). */
+async function rpcError(method: string, params: unknown) {
+  const res = await fetch(server.url.replace(/\/graphql$/, '/mcp'), {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${server.adminKey}`,
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+    },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 7, method, params }),
+  });
+  const text = await res.text();
+  const json = text.startsWith('event:') ? text.split('data: ')[1]!.trim() : text;
+  expect(res.status, text).toBeLessThan(500);
+  return (JSON.parse(json) as { id: unknown; error?: { code: number; message: string } }).error;
+}
+
+describe('MCP params that break the protocol', () => {
+  it('refuses a resource uri that is not a URL with -32602 naming params.uri', async () => {
+    for (const uri of ['', 'not a url', 'task://\u0000/result']) {
+      const error = await rpcError('resources/read', { uri });
+      expect(error?.code, JSON.stringify(error)).toBe(-32602);
+      expect(error?.message).toMatch(/params\.uri must be a URL/);
+    }
+  });
+
+  it('refuses params of the wrong type with -32602 naming the param', async () => {
+    const uri = await rpcError('resources/read', { uri: 42 });
+    expect(uri).toMatchObject({ code: -32602 });
+    expect(uri?.message).toMatch(/params\.uri/);
+    const args = await rpcError('tools/call', { name: 'task_status', arguments: 'text' });
+    expect(args).toMatchObject({ code: -32602 });
+    expect(args?.message).toMatch(/params\.arguments/);
+  });
+});
