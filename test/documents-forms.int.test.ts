@@ -55,6 +55,25 @@ describe('POST /documents with a form that ends early', () => {
   });
 });
 
+describe('POST /documents with a file in the wrong place', () => {
+  // Regression (the routes fuzz): a file part with no field name was 'got a file in
+  // "undefined"', and a second file 'got a file in "file"', the field the message asks for.
+  it('says where the file was: a field with no name, another field, or a second file', async () => {
+    const file = (name: string) => `${part(name, '; filename="a.txt"')}Acme\r\n`;
+    const cases: [string, string][] = [
+      [file(''), 'got a file in a field with no name'],
+      [file('files'), 'got a file in "files"'],
+      [file('file') + file('file'), 'got a second file'],
+    ];
+    for (const [body, said] of cases) {
+      const answer = await post(`${body}--xyz--\r\n`);
+      expect(answer.status).toBe(400);
+      const [error] = answer.body.errors as { message: string; extensions: object }[];
+      expect(error!.message).toBe(`Send exactly one file, in the field "file"; ${said}`);
+    }
+  });
+});
+
 describe('POST /documents from a client that goes away', () => {
   it('logs a client that drops mid-upload as a warning naming it, not as a server error', async () => {
     const seen = log.entries.length;

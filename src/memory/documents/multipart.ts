@@ -97,9 +97,14 @@ export function readUpload(
     parser.on('file', (field, stream, info) => {
       if (field !== 'file' || file) {
         stream.resume();
-        finish(
-          new BadInputError(`Send exactly one file, in the field "file"; got a file in "${field}"`),
-        );
+        // busboy names a part with no field name undefined: it read 'got a file in "undefined"'.
+        const got =
+          field === 'file'
+            ? 'a second file'
+            : field
+              ? `a file in ${JSON.stringify(field)}`
+              : 'a file in a field with no name';
+        finish(new BadInputError(`Send exactly one file, in the field "file"; got ${got}`));
         return;
       }
       const parts: Buffer[] = [];
@@ -132,7 +137,7 @@ export function readUpload(
       title = value;
     });
     parser.on('filesLimit', () =>
-      finish(new BadInputError('Send exactly one file, in the field "file"')),
+      finish(new BadInputError('Send exactly one file, in the field "file"; got a second file')),
     );
     parser.on('partsLimit', () => finish(new BadInputError('The form has too many parts')));
     parser.on('fieldsLimit', () => finish(new BadInputError('The form has too many fields')));
