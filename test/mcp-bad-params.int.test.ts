@@ -50,4 +50,35 @@ describe('MCP params that break the protocol', () => {
     expect(args).toMatchObject({ code: -32602 });
     expect(args?.message).toMatch(/params\.arguments/);
   });
+
+  it('refuses them in a batch too', async () => {
+    const call = { jsonrpc: '2.0', method: 'tools/call', params: { name: 'task_status' } };
+    const res = await fetch(server.url.replace(/\/graphql$/, '/mcp'), {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${server.adminKey}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+      },
+      body: JSON.stringify([
+        { ...call, id: 1, params: { ...call.params, arguments: {} } },
+        { ...call, id: 2, params: { ...call.params, arguments: null } },
+      ]),
+    });
+    const text = await res.text();
+    expect(res.status, text).toBeLessThan(500);
+    expect(text).not.toContain('-32603');
+    expect(text).toContain('-32602');
+    // Only a batch's own requests are looked at: 100,000 nested lists ran the check out of stack.
+    const deep = await fetch(server.url.replace(/\/graphql$/, '/mcp'), {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${server.adminKey}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+      },
+      body: '['.repeat(100_000) + ']'.repeat(100_000),
+    });
+    expect(deep.status, await deep.text()).toBeLessThan(500);
+  });
 });

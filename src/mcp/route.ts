@@ -32,7 +32,7 @@ export function mcpRoute(opts: McpRouteOptions) {
     const { context, principal, message, run, events } = opened;
     const invalid = invalidParams(message);
     if (invalid) {
-      const { id } = message as { id?: unknown };
+      const { id } = (Array.isArray(message) ? {} : message) as { id?: unknown };
       res.setHeader('content-type', 'application/json; charset=utf-8');
       res.end(
         JSON.stringify({
