@@ -13,6 +13,7 @@ import type { UnitOfWork } from '../services/unit-of-work.js';
 import { A2A_PATH, CARD_PATH, agentCard } from './card.js';
 import { withCaller } from './caller.js';
 import { PlatformRequestHandler } from './handler.js';
+import { badRequest } from './params.js';
 
 export interface A2ARouteOptions extends JsonRpcRouteOptions {
   uow: UnitOfWork;
@@ -74,6 +75,13 @@ export function a2aRoutes(opts: A2ARouteOptions) {
         );
     try {
       validateVersion(call.requestedVersion, await handler.getAgentCard(), 'JSONRPC');
+      const error = badRequest(opened.message);
+      if (error) {
+        void audit(AuditOutcome.FAILURE, 'BAD_USER_INPUT');
+        res.setHeader('content-type', 'application/json; charset=utf-8');
+        res.end(JSON.stringify({ jsonrpc: '2.0', id: message.id ?? null, error }));
+        return;
+      }
       const out = await new JsonRpcTransportHandler(handler).handle(
         message as Record<string, unknown>,
         call,
