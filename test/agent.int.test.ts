@@ -234,6 +234,15 @@ describe('agents', () => {
     expect(bad.errors?.[0]?.extensions?.code).toBe('CONFLICT');
     const list = await server.gql(ListAgents, { filter: { text: 'Batch C' } });
     expect(list.data?.agents.totalCount).toBe(0);
+
+    // A refusal names the item by the argument's own name (it said "agents[1].").
+    const blank = await server.gql(CreateAgents, {
+      inputs: [
+        { name: 'Batch D', role: 'MASTER_OPERATOR' },
+        { name: ' ', role: 'MASTER_OPERATOR' },
+      ],
+    });
+    expect(blank.errors?.[0]?.message).toMatch(/^inputs\[1\]\.name /);
   });
 
   it('filter by role, status, capability and text', async () => {

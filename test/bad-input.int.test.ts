@@ -111,14 +111,14 @@ const CASES: Case[] = [
     query: `mutation($id: ID!) { createTasks(inputs: [{ key: "p", title: "P" }, { title: "C", parentKey: "p", parentId: $id }]) { id } }`,
     variables: (ids) => ({ id: ids.task }),
     code: 'BAD_USER_INPUT',
-    message: /^tasks\[1\]\.parentId and parentKey both name a parent: give one of them$/,
+    message: /^inputs\[1\]\.parentId and parentKey both name a parent: give one of them$/,
   },
   {
     name: 'over 100 dependencies by key',
     query: `mutation($keys: [String!]!) { createTasks(inputs: [{ key: "a", title: "A" }, { title: "C", dependsOnKeys: $keys }]) { id } }`,
     variables: () => ({ keys: Array.from({ length: 101 }, () => 'a') }),
     code: 'BAD_USER_INPUT',
-    message: /^tasks\[1\]\.dependsOnKeys may hold at most 100 items, but got 101$/,
+    message: /^inputs\[1\]\.dependsOnKeys may hold at most 100 items, but got 101$/,
   },
   {
     // A review of 2026-12-06: each list had its own limit, so a task could have 200.
@@ -139,7 +139,7 @@ const CASES: Case[] = [
     },
     code: 'BAD_USER_INPUT',
     message:
-      /^tasks\[41\]\.dependsOn and dependsOnKeys may name at most 100 tasks together, but name 101$/,
+      /^inputs\[41\]\.dependsOn and dependsOnKeys may name at most 100 tasks together, but name 101$/,
   },
   {
     name: 'a task depending on itself',

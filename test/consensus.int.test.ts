@@ -224,7 +224,7 @@ describe('collective decisions, on the offline model', { timeout: 3 * STEP_MS },
     );
     expect(batch.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(batch.errors?.[0]?.message).toBe(
-      'tasks[1].consensus.voters must be a whole number between 2 and 7, but got 1',
+      'inputs[1].consensus.voters must be a whole number between 2 and 7, but got 1',
     );
     const crowd = await server.gql(
       `mutation { createTask(input: { title: "crowd", consensus: { voters: 8, strategy: JUDGE } }) { id } }`,

@@ -71,9 +71,9 @@ export class AgentService {
     /** The outside A2A agent each stands for (RemoteAgentService only). */
     remote: RemoteAgent | null = null,
   ): Promise<Agent[]> {
-    listOfAtMost('agents', inputs, LIMITS.batch);
+    listOfAtMost('inputs', inputs, LIMITS.batch);
     const agents = inputs.map((input, i) =>
-      atPosition(inputs.length > 1 ? `agents[${i}].` : '', () => ({
+      atPosition(inputs.length > 1 ? `inputs[${i}].` : '', () => ({
         name: requiredName('name', input.name, LIMITS.name),
         description: optionalText('description', input.description, LIMITS.description) ?? null,
         role: input.role,

@@ -87,12 +87,12 @@ export class TaskService {
    * tasks refer to each other; dependencies among them must not form a cycle.
    */
   async createMany(tenantId: string, actor: string, inputs: CreateStepData[]): Promise<Task[]> {
-    listOfAtMost('tasks', inputs, LIMITS.batch);
+    listOfAtMost('inputs', inputs, LIMITS.batch);
     const newIds: string[] = inputs.map(() => randomUUID());
     const byKey = keyResolver(inputs, newIds);
     const tasks: (repo.NewTask & StepOptions & { assigneeId: string | null })[] = inputs.map(
       (input, i) =>
-        atPosition(inputs.length > 1 ? `tasks[${i}].` : '', () => ({
+        atPosition(inputs.length > 1 ? `inputs[${i}].` : '', () => ({
           id: newIds[i]!,
           title: requiredName('title', input.title, LIMITS.title),
           description: optionalText('description', input.description, LIMITS.description) ?? null,
@@ -140,7 +140,7 @@ export class TaskService {
       );
       const keyOf = new Map([...storedKeys, ...tasks.map((t) => [t.id, t.key] as const)]);
       tasks.forEach((t, i) =>
-        atPosition(tasks.length > 1 ? `tasks[${i}].` : '', () =>
+        atPosition(tasks.length > 1 ? `inputs[${i}].` : '', () =>
           assertConditionKeys(
             t.condition,
             t.dependsOn.map((d) => keyOf.get(d)).filter((k): k is string => !!k),
