@@ -41,6 +41,44 @@ describe.skipIf(!CHROMIUM)('the console’s lists', () => {
     await page.close();
   });
 
+  // A live event of an agent on a page not read yet put it after the first page, out of order,
+  // and its page then came after it.
+  it('shows an agent changed on a later page only with its page', async () => {
+    const page = await world.signedIn(world.server.adminKey);
+    await page.getByRole('link', { name: 'Operator 000', exact: true }).waitFor();
+    const idOf = async (text: string) => {
+      const found = await world.server.gql<{ agents: { nodes: { id: string }[] } }, unknown>(
+        `query ($text: String) { agents(first: 1, filter: { text: $text }) { nodes { id } } }`,
+        { text },
+      );
+      return found.data!.agents.nodes[0]!.id;
+    };
+    const setStatus = async (id: string, status: string) => {
+      const set = await world.server.gql(
+        `mutation ($id: ID!, $status: AgentStatus!) {
+          setAgentStatus(id: $id, status: $status) { id }
+        }`,
+        { id, status },
+      );
+      expect(set.errors).toBeUndefined();
+    };
+    const late = await idOf(LATE);
+    const first = await idOf('Operator 001');
+    await setStatus(late, 'PAUSED');
+    // Events come in order: once the first page's change shows, the late one's was heard.
+    await setStatus(first, 'PAUSED');
+    await page.getByRole('button', { name: 'Activate Operator 001' }).waitFor();
+    expect(await page.getByRole('link', { name: LATE, exact: true }).count()).toBe(0);
+    await page.getByRole('button', { name: 'Show more agents' }).click();
+    await page.getByRole('button', { name: `Activate ${LATE}` }).waitFor();
+    const names = await page.getByRole('table').getByRole('link').allTextContents();
+    expect(names.at(-1)).toBe(LATE);
+    expect(names.filter((n) => n === LATE)).toHaveLength(1);
+    await setStatus(late, 'IDLE');
+    await setStatus(first, 'IDLE');
+    await page.close();
+  });
+
   // Chat's agent list read the first 100 agents by name: the 101st could not be chosen.
   it('lets Chat choose an agent past the first page', async () => {
     const page = await world.signedIn(world.server.adminKey, '#/chat');

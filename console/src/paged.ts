@@ -50,7 +50,8 @@ function withFirst<T extends { id: string }>(s: Rows<T>, key: string, page: Conn
  * A list the API serves a page at a time (`doc` takes `after`; `select` finds its connection),
  * shown from its first page with "Show more" for the next, by the API's cursor. New variables
  * (a filter) start from the first page; until it comes, or when it fails, no rows are shown,
- * never those of other variables. upsert() puts a row of a live event in place, or at the end.
+ * never those of other variables. upsert() puts a row of a live event in place, or at the end
+ * once every page is shown (before, its own page brings it, in its place).
  */
 export function usePagedQuery<
   TResult,
@@ -77,7 +78,11 @@ export function usePagedQuery<
   keyNow.current = key;
 
   const upsert = useCallback((row: T) => {
-    setState((s) => ({ ...s, rows: upserted(s.rows, row) }));
+    setState((s) => {
+      // A row not shown while pages remain belongs to one of them: it comes with its page.
+      if (s.next !== null && !s.rows.some((r) => r.id === row.id)) return s;
+      return { ...s, rows: upserted(s.rows, row) };
+    });
   }, []);
   /** Changes a row already shown; adds none. */
   const update = useCallback((id: string, change: (row: T) => T | null) => {

@@ -131,7 +131,8 @@ export function Organisation() {
   const setStatus = useMutation(SetStatus);
   const activate = useMutation(Activate);
 
-  // A new agent goes at the end (the query's creation order), or a shown one changes in place.
+  // A shown agent changes in place; a new one goes at the end (the query's creation order)
+  // once every page is shown, else with the last page.
   const liveError = useSubscription(StatusChanged, {}, (d) => upsert(d.agentStatusChanged.agent));
 
   async function pause(agent: Row) {
