@@ -191,10 +191,6 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     loaders: createLoaders(graph, principal?.tenantId ?? '', keyView(principal)),
   });
 
-  /**
-   * The context of an HTTP request. With `onHold` (/graphql), the request also waits for one
-   * of its tenant's slots, whose release `onHold` gets to call when the request's work ends.
-   */
   /** A turn of the tenant's, given up if the client's connection closes while it waits. */
   const holdWhileConnected = async (req: IncomingMessage, tenantId: string) => {
     const gone = new AbortController();
@@ -207,6 +203,10 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     }
   };
 
+  /**
+   * The context of an HTTP request. With `onHold` (/graphql), the request also waits for one
+   * of its tenant's slots, whose release `onHold` gets to call when the request's work ends.
+   */
   const httpContext = async (
     req: IncomingMessage,
     query: unknown,
