@@ -95,6 +95,43 @@ describe('CORS', () => {
     }
   });
 
+  // A refusal the page cannot read is an opaque network error: it must carry the headers too.
+  it('lets a listed origin read refusals: a bad key, a rate limit, its Retry-After', async () => {
+    const limited = await startTestServer(
+      undefined,
+      { rateLimitPerMinute: 1 },
+      undefined,
+      {},
+      { corsOrigins: [APP] },
+    );
+    try {
+      const root = limited.url.replace(/\/graphql$/, '');
+      const post = (path: string, key: string) =>
+        fetch(`${root}${path}`, {
+          method: 'POST',
+          headers: {
+            origin: APP,
+            'content-type': 'application/json',
+            authorization: `Bearer ${key}`,
+          },
+          body: JSON.stringify({ query: '{ viewer { role } }' }),
+        });
+      const bad = await post('/graphql', 'not-a-key');
+      expect(bad.status).toBe(401);
+      expect(bad.headers.get('access-control-allow-origin')).toBe(APP);
+      await post('/graphql', limited.adminKey); // the minute's one request, if still unspent
+      for (const path of ['/graphql', '/documents', '/mcp', '/a2a']) {
+        const res = await post(path, limited.adminKey);
+        expect(res.status, path).toBe(429);
+        expect(res.headers.get('access-control-allow-origin'), path).toBe(APP);
+        expect(res.headers.get('access-control-expose-headers'), path).toBe('retry-after');
+        expect(Number(res.headers.get('retry-after')), path).toBeGreaterThan(0);
+      }
+    } finally {
+      await limited.stop();
+    }
+  });
+
   it('sends no CORS header at all without CORS_ORIGINS', async () => {
     const pre = await preflight(plain.url, APP);
     expect(pre.headers.get('access-control-allow-origin')).toBeNull();
