@@ -5,10 +5,11 @@ import type { Graph } from '../graph/graph.js';
 import type { AppContext } from './context.js';
 import { KEY_CHALLENGE } from './error-status.js';
 import { readBody } from './http-handler.js';
-import { bodyTimeoutError, requestTimeoutError, withTimeout } from './limits/index.js';
+import { bodyTimeoutError } from './limits/index.js';
 import { OperationError, operationsFor, type Operation } from './mcp/operations.js';
 import { workflowEvents, type WorkflowEvents } from './mcp/workflow-events.js';
 import type { PubSub } from '../subscriptions/pubsub.js';
+import { inTurn, type Turn } from './limits/turn.js';
 
 /** What a JSON-RPC route over the API's HTTP server needs (/mcp, /a2a). */
 export interface JsonRpcRouteOptions {
@@ -21,11 +22,10 @@ export interface JsonRpcRouteOptions {
   /** Each GraphQL operation the route runs is held to this, as a request to /graphql is. */
   requestTimeoutMs: number;
   /**
-   * Waits for one of the tenant's turns (request-budgets.ts `hold`, given up if the client goes
-   * away): each operation takes one, as a request to /graphql does, and gives it back when it
-   * ends, so a stream or a tool that waits for a task holds none between its operations.
+   * Each operation takes one of the tenant's turns, as a request to /graphql does, and gives
+   * it back when it ends, so a stream or a tool that waits for a task holds none between them.
    */
-  turn: (req: IncomingMessage, tenantId: string) => Promise<() => void>;
+  turn: Turn;
   /** Where the workflows a route follows are heard changing. */
   pubsub: PubSub;
 }
@@ -96,19 +96,9 @@ export async function openJsonRpc(
     return null;
   }
   const base = operationsFor(opts.apollo, context);
+  const turn: Turn = (...args) => opts.turn(...args).catch(asOperationError);
   const run: Operation = (query, variables) =>
-    withTimeout(
-      opts.graph.withDeadline(opts.requestTimeoutMs, async () => {
-        const release = await opts.turn(req, principal.tenantId).catch(asOperationError);
-        try {
-          return await base(query, variables);
-        } finally {
-          release();
-        }
-      }),
-      opts.requestTimeoutMs,
-      () => requestTimeoutError(opts.requestTimeoutMs),
-    );
+    inTurn({ ...opts, turn }, req, principal.tenantId, () => base(query, variables));
   const events = (rootId: string) => workflowEvents(opts.pubsub, principal.tenantId, rootId);
   return { context, principal, message, run, events };
 }

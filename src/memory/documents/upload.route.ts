@@ -6,12 +6,8 @@ import type { AppContext } from '../../context.js';
 import { AuditOutcome, Role, roleAllows } from '../../domain/auth.js';
 import { AppError } from '../../domain/errors.js';
 import type { MemoryDocument } from '../../domain/memory.js';
-import {
-  bodyTimeoutError,
-  LimitError,
-  requestTimeoutError,
-  withTimeout,
-} from '../../limits/index.js';
+import { bodyTimeoutError, LimitError } from '../../limits/index.js';
+import { inTurn, type Turn } from '../../limits/turn.js';
 import { titleFromFilename, type DocumentService } from './document.service.js';
 import { ClientGoneError } from './errors.js';
 import { readUpload } from './multipart.js';
@@ -23,8 +19,8 @@ export interface UploadRouteOptions {
   documents: DocumentService;
   bodyTimeoutMs: number;
   requestTimeoutMs: number;
-  /** Waits for one of the tenant's turns, as /graphql does (json-rpc-route.ts `turn`). */
-  turn: (req: IncomingMessage, tenantId: string) => Promise<() => void>;
+  /** The ingest takes one of the tenant's turns, as a request to /graphql does. */
+  turn: Turn;
 }
 
 /** The operation's name in the audit trail and in role refusals. */
@@ -113,24 +109,15 @@ export function documentUploadRoute(opts: UploadRouteOptions) {
         return send(res, 408, errorBody(err.message, err.code, err.details));
       }
       // Parsing and writing are held to the request timeout, as a GraphQL operation is.
-      document = await withTimeout(
-        opts.graph.withDeadline(opts.requestTimeoutMs, async () => {
-          const release = await opts.turn(req, principal.tenantId);
-          try {
-            return await auditScope.run(scope, () =>
-              opts.documents.ingest(principal.tenantId, {
-                title: upload.title?.trim() || titleFromFilename(upload.filename),
-                mime: upload.mimeType,
-                filename: upload.filename,
-                data: upload.data,
-              }),
-            );
-          } finally {
-            release();
-          }
-        }),
-        opts.requestTimeoutMs,
-        () => requestTimeoutError(opts.requestTimeoutMs),
+      document = await inTurn(opts, req, principal.tenantId, () =>
+        auditScope.run(scope, () =>
+          opts.documents.ingest(principal.tenantId, {
+            title: upload.title?.trim() || titleFromFilename(upload.filename),
+            mime: upload.mimeType,
+            filename: upload.filename,
+            data: upload.data,
+          }),
+        ),
       );
     } catch (err) {
       if (!scope.written) await audit(AuditOutcome.FAILURE, codeOf(err));
