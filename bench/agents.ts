@@ -23,7 +23,7 @@ import { AgentRole } from '../src/domain/agent.js';
 import { UNLIMITED_BUDGETS } from '../src/domain/budget.js';
 import { openEnginePool, schedulerFromConfig } from '../src/engine/start.js';
 import { createLogger } from '../src/logger.js';
-import type { startServer } from '../src/server.js';
+import type { startServer } from '../src/server/server.js';
 import { now } from './probe.js';
 import { deleteTenantInBatches, runIntervals } from './queries.js';
 import { openBenchGraph, startBenchServer } from './server.js';

@@ -1,9 +1,9 @@
 import { print, type DocumentNode } from 'graphql';
 import type { Graph } from '../graph/graph.js';
-import type { Config } from '../src/config.js';
+import type { Config } from '../src/config/config.js';
 import type { LlmConfig } from '../src/llm/config.js';
 import type { Logger } from '../src/logger.js';
-import type { RunningServer } from '../src/server.js';
+import type { RunningServer } from '../src/server/server.js';
 
 /** The benchmark's knobs (environment variables), each with its default. */
 export interface EvolutionBenchOptions {

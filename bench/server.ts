@@ -1,10 +1,10 @@
 import { connectGraph, type Graph, type GraphSettings } from '../graph/graph.js';
 import { migrate } from '../graph/migrate.js';
-import { resolveGraphSettings } from '../src/bootstrap.js';
-import { loadConfig, type Config } from '../src/config.js';
+import { resolveGraphSettings } from '../src/cli/bootstrap.js';
+import { loadConfig, type Config } from '../src/config/config.js';
 import { DEFAULT_LIMITS, type LimitsConfig } from '../src/limits/index.js';
 import { createLogger } from '../src/logger.js';
-import { startServer, type ServerDeps } from '../src/server.js';
+import { startServer, type ServerDeps } from '../src/server/server.js';
 
 /** The benchmarks' graph (the local Neo4j unless NEO4J_URI says otherwise), migrated. */
 export async function openBenchGraph(): Promise<{

@@ -27,7 +27,7 @@ import { Worker } from 'node:worker_threads';
 import { generateApiKey } from '../src/auth/keys.js';
 import { AgentRole } from '../src/domain/agent.js';
 import { createLogger } from '../src/logger.js';
-import type { startServer } from '../src/server.js';
+import type { startServer } from '../src/server/server.js';
 import { createInProcessPubSub, type PubSub } from '../subscriptions/pubsub.js';
 import { createRedisPubSub } from '../subscriptions/redis-pubsub.js';
 import { TOPICS } from '../subscriptions/topics.js';

@@ -17,7 +17,7 @@ export interface WorkerProcesses {
 }
 
 /**
- * Starts `count` `npm run worker` processes (src/worker.ts, the same entry) against `settings`,
+ * Starts `count` `npm run worker` processes (src/cli/worker.ts, the same entry) against `settings`,
  * serving only `tenantId`, each running `concurrency` steps at a time, and resolves once every
  * one says it is running. The steps then run on event loops of their own, off the API's: what
  * a deployment with `npm run worker` processes does. Memory ingestion and the learning loop are
@@ -31,7 +31,7 @@ export async function startWorkerProcesses(opts: {
   tenantId: string;
   /** More environment for the workers (the Redis of startRedisBus). */
   env?: Record<string, string>;
-  /** The script they run (default src/worker.ts) and the prefix of their WORKER_IDs. */
+  /** The script they run (default src/cli/worker.ts) and the prefix of their WORKER_IDs. */
   entry?: string;
   name?: string;
 }): Promise<WorkerProcesses> {
@@ -41,7 +41,7 @@ export async function startWorkerProcesses(opts: {
     if (name.startsWith('BUDGET_') || name === 'METRICS_PORT') delete env[name];
   }
   const children = Array.from({ length: opts.count }, (_, i) =>
-    spawn(process.execPath, ['--import', 'tsx', opts.entry ?? 'src/worker.ts'], {
+    spawn(process.execPath, ['--import', 'tsx', opts.entry ?? 'src/cli/worker.ts'], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: {

@@ -13,7 +13,10 @@ import {
 import { DIRECT_LIMIT } from './page-direct.js';
 import { projection } from './projections.js';
 
-/** What the nested fields of a task and an agent load in batches (DataLoaders, src/task.loaders.ts). */
+/**
+ * What the nested fields of a task and an agent load in batches (DataLoaders,
+ * src/loaders/task.loaders.ts).
+ */
 
 /** Task-to-task relations a field may load; the only patterns spliced into relatedTasks. */
 const RELATIONS = {

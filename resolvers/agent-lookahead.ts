@@ -3,7 +3,7 @@ import type { AgentListAhead, AgentRelated } from '../graph/agent.repository.js'
 import { CAPABILITY_COUNTERS, type CapabilityCounter } from '../graph/capability.repository.js';
 import type { Agent } from '../src/domain/agent.js';
 import { agentPropertiesOnly } from '../graph/mappers.js';
-import type { AppContext } from '../src/context.js';
+import type { AppContext } from '../src/server/context.js';
 import { MAX_PAGE_SIZE } from '../src/domain/page.js';
 import type { TaskStatus } from '../src/domain/task.js';
 import { answerAhead } from './read-ahead.js';

@@ -16,7 +16,7 @@ import { Role } from '../schema/enums.js';
 import type { AgentVersion as DomainVersion, VersionStatus } from '../src/domain/agent-version.js';
 import { NotFoundError } from '../src/domain/errors.js';
 import type { VersionRecord } from '../src/evolution/versions/versions.service.js';
-import type { AppContext } from '../src/context.js';
+import type { AppContext } from '../src/server/context.js';
 
 /** One live-version loader per request (keyed by the request's own loaders object). */
 const liveLoaders = new WeakMap<object, DataLoader<string, AgentVersion | null>>();

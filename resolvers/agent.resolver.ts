@@ -27,7 +27,7 @@ import { AgentFilter, CreateAgentInput, UpdateAgentInput } from '../schema/agent
 import { pageInput, toConnection } from '../schema/connection.type.js';
 import { AgentOrder, AgentStatus, Role } from '../schema/enums.js';
 import { PageArgs } from '../schema/page.args.js';
-import type { AppContext } from '../src/context.js';
+import type { AppContext } from '../src/server/context.js';
 import { orderToSort, RESUME_AFTER, withoutNulls } from './args.js';
 import { agentListAhead, answerAgentFields, selectedCounters } from './agent-lookahead.js';
 import { selectedFields } from './selection.js';

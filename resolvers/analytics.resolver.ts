@@ -8,7 +8,7 @@ import {
 } from '../schema/analytics.type.js';
 import { Role } from '../schema/enums.js';
 import { LLMUsageGroup, LLMUsageTrend } from '../schema/llm-usage.type.js';
-import type { AppContext } from '../src/context.js';
+import type { AppContext } from '../src/server/context.js';
 
 const WINDOW = {
   nullable: true,

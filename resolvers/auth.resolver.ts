@@ -12,7 +12,7 @@ import {
 import { pageInput, toConnection } from '../schema/connection.type.js';
 import { Role } from '../schema/enums.js';
 import { PageArgs } from '../schema/page.args.js';
-import type { AppContext } from '../src/context.js';
+import type { AppContext } from '../src/server/context.js';
 import { NotFoundError } from '../src/domain/errors.js';
 import { withoutNulls } from './args.js';
 

@@ -14,7 +14,7 @@ import {
 } from 'type-graphql';
 import { Budget, BudgetChange, BudgetScope, BudgetWarning } from '../schema/budget.type.js';
 import { Role } from '../schema/enums.js';
-import type { AppContext } from '../src/context.js';
+import type { AppContext } from '../src/server/context.js';
 import type { BudgetState } from '../src/domain/budget.js';
 import { tenantEvents } from '../subscriptions/pubsub.js';
 import { TOPICS, type BudgetWarningEvent } from '../subscriptions/topics.js';

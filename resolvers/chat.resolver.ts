@@ -2,7 +2,7 @@ import { RESUME_AFTER } from './args.js';
 import { Arg, Authorized, Ctx, ID, Mutation, Resolver, Root, Subscription } from 'type-graphql';
 import { ChatReply, ChatToken, StepToken } from '../schema/chat.type.js';
 import { Role } from '../schema/enums.js';
-import type { AppContext } from '../src/context.js';
+import type { AppContext } from '../src/server/context.js';
 import { tenantEvents } from '../subscriptions/pubsub.js';
 import { TOPICS, type ChatTokenEvent, type StepTokenEvent } from '../subscriptions/topics.js';
 

@@ -3,7 +3,7 @@ import { Checkpoint } from '../schema/checkpoint.type.js';
 import { Role } from '../schema/enums.js';
 import { Run } from '../schema/workflow.type.js';
 import { runCheckpointsLoader } from '../src/agents/checkpoint/loaders.js';
-import type { AppContext } from '../src/context.js';
+import type { AppContext } from '../src/server/context.js';
 import { pageSize } from '../src/domain/page.js';
 
 /** A run's agent-loop checkpoints (issue 13), read only. */

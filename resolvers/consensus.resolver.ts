@@ -4,7 +4,7 @@ import { Answer, ConsensusSpec, Decision } from '../schema/consensus.type.js';
 import { Role } from '../schema/enums.js';
 import { Task } from '../schema/task.type.js';
 import { Run } from '../schema/workflow.type.js';
-import type { AppContext } from '../src/context.js';
+import type { AppContext } from '../src/server/context.js';
 import { consensusLoaders } from '../src/evolution/consensus/loaders.js';
 
 /** Collective decisions (issue 12): a step's consensus spec, a run's decision and answers. */

@@ -15,7 +15,7 @@ import { Role } from '../schema/enums.js';
 import { Evaluation, EvolutionEvent, EvolutionEventKind } from '../schema/evaluation.type.js';
 import { Task } from '../schema/task.type.js';
 import { Run } from '../schema/workflow.type.js';
-import type { AppContext } from '../src/context.js';
+import type { AppContext } from '../src/server/context.js';
 import { tenantEvents } from '../subscriptions/pubsub.js';
 import { TOPICS, type EvolutionEvent as EvolutionPayload } from '../subscriptions/topics.js';
 

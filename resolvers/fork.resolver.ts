@@ -1,7 +1,7 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Resolver, Root } from 'type-graphql';
 import { Role } from '../schema/enums.js';
 import { Task } from '../schema/task.type.js';
-import type { AppContext } from '../src/context.js';
+import type { AppContext } from '../src/server/context.js';
 
 /** Forks (issue 13): a new attempt of a step from a checkpoint of one of its runs. */
 @Authorized(Role.VIEWER)

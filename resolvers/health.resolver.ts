@@ -1,6 +1,6 @@
 import { Ctx, Query, Resolver } from 'type-graphql';
 import { Health } from '../schema/health.type.js';
-import type { AppContext } from '../src/context.js';
+import type { AppContext } from '../src/server/context.js';
 import { VERSION } from '../src/version.js';
 
 @Resolver()

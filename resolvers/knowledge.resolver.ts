@@ -24,7 +24,7 @@ import {
 import { Knowledge, KnowledgeConnection, KnowledgeHit } from '../schema/knowledge.type.js';
 import { Task } from '../schema/task.type.js';
 import { PageArgs } from '../schema/page.args.js';
-import type { AppContext } from '../src/context.js';
+import type { AppContext } from '../src/server/context.js';
 import { LIMITS } from '../src/domain/validate.js';
 import { orderToSort, withoutNulls } from './args.js';
 

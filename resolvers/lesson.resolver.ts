@@ -15,7 +15,7 @@ import { KnowledgeKind } from '../src/domain/knowledge.js';
 import { Knowledge } from '../schema/knowledge.type.js';
 import { KnowledgeEfficacy, KnowledgeTransition } from '../schema/lesson.type.js';
 import { LessonStatus } from '../src/domain/lesson.js';
-import type { AppContext } from '../src/context.js';
+import type { AppContext } from '../src/server/context.js';
 
 /**
  * Lessons (issue 12) on the Knowledge type: their lifecycle, scope and evidence, and the

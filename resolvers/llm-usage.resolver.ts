@@ -4,7 +4,7 @@ import { Role } from '../schema/enums.js';
 import { LLMUsage, LLMUsageScope } from '../schema/llm-usage.type.js';
 import { Task } from '../schema/task.type.js';
 import { Run } from '../schema/workflow.type.js';
-import type { AppContext } from '../src/context.js';
+import type { AppContext } from '../src/server/context.js';
 
 @Authorized(Role.VIEWER)
 @Resolver(() => LLMUsage)

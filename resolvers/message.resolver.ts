@@ -28,7 +28,7 @@ import {
 } from '../schema/message.type.js';
 import { Task } from '../schema/task.type.js';
 import { PageArgs } from '../schema/page.args.js';
-import type { AppContext } from '../src/context.js';
+import type { AppContext } from '../src/server/context.js';
 import { seqPageRequest } from '../src/domain/message.js';
 import { pageSize } from '../src/domain/page.js';
 import { orderToSort, RESUME_AFTER, withoutNulls } from './args.js';

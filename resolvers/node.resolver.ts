@@ -2,7 +2,7 @@ import { Arg, Authorized, Ctx, ID, Int, Query, Resolver } from 'type-graphql';
 import { Node } from '../schema/node.type.js';
 import { SearchHit } from '../schema/search.type.js';
 import { Role } from '../schema/enums.js';
-import type { AppContext } from '../src/context.js';
+import type { AppContext } from '../src/server/context.js';
 import { keyView } from '../src/memory/view.js';
 
 @Authorized(Role.VIEWER)

@@ -2,7 +2,7 @@ import { JSONObjectResolver } from 'graphql-scalars';
 import { Arg, Authorized, Ctx, Mutation, Query, Resolver } from 'type-graphql';
 import { DeleteOrganisationResult, ImportResult } from '../schema/organisation.type.js';
 import { Role } from '../schema/enums.js';
-import type { AppContext } from '../src/context.js';
+import type { AppContext } from '../src/server/context.js';
 
 const FORMAT_NOTE =
   '{ format: "agent-platform/organisation", version: 1, nodes: [{ label, id, properties }], relationships: [{ type, from, to, properties }], signature }; integers as {"$int": n}, date-times as {"$datetime": "<ISO text>"}.';

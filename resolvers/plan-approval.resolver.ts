@@ -2,7 +2,7 @@ import { Arg, Authorized, Ctx, ID, Mutation, Resolver } from 'type-graphql';
 import { Role } from '../schema/enums.js';
 import { PlanEditsInput } from '../schema/plan.input.js';
 import { Task } from '../schema/task.type.js';
-import type { AppContext } from '../src/context.js';
+import type { AppContext } from '../src/server/context.js';
 
 /** approvePlan and rejectPlan: a person's say on a plan before any of its steps runs (issue 13). */
 @Resolver(() => Task)

@@ -12,7 +12,7 @@ import {
 import { Agent } from '../schema/agent.type.js';
 import { Role } from '../schema/enums.js';
 import { ToolServerHeaderInput } from '../schema/tool-server.type.js';
-import type { AppContext } from '../src/context.js';
+import type { AppContext } from '../src/server/context.js';
 import type { Agent as AgentRecord } from '../src/domain/agent.js';
 
 @InputType({ description: 'An outside A2A agent to add to the organisation as a Master Operator.' })

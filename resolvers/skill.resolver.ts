@@ -4,7 +4,7 @@ import { Agent } from '../schema/agent.type.js';
 import { Role } from '../schema/enums.js';
 import { KnowledgeEfficacy } from '../schema/lesson.type.js';
 import { Skill, SpawnOrigin } from '../schema/skill.type.js';
-import type { AppContext } from '../src/context.js';
+import type { AppContext } from '../src/server/context.js';
 import { skillEfficacy } from '../src/evolution/skills/lifecycle.js';
 import { skillsOf } from '../src/evolution/skills/query.js';
 import { spawnOriginLoader } from '../src/evolution/spawning/query.js';

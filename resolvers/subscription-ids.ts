@@ -1,6 +1,6 @@
 import { GraphQLError, getNamedType, type GraphQLSchema } from 'graphql';
-import type { AppContext } from '../src/context.js';
-import { formatError } from '../src/format-error.js';
+import type { AppContext } from '../src/server/context.js';
+import { formatError } from '../src/server/format-error.js';
 import type { BudgetScope } from '../src/domain/budget.js';
 import type { IdRef } from '../src/services/search.service.js';
 

@@ -20,7 +20,7 @@ import { Role, TaskOrder, TaskStatus } from '../schema/enums.js';
 import { CreateTaskInput, TaskFilter, UpdateTaskInput } from '../schema/task.input.js';
 import { Assignment, Task, TaskConnection, TaskUpdate } from '../schema/task.type.js';
 import { PageArgs } from '../schema/page.args.js';
-import type { AppContext } from '../src/context.js';
+import type { AppContext } from '../src/server/context.js';
 import { pageSize } from '../src/domain/page.js';
 import { tenantEvents } from '../subscriptions/pubsub.js';
 import { TOPICS, type TaskUpdatedEvent } from '../subscriptions/topics.js';

@@ -12,7 +12,7 @@ import {
 import { Role } from '../schema/enums.js';
 import { Task } from '../schema/task.type.js';
 import { ToolCallRequest, ToolPolicy, ToolPolicyInput } from '../schema/tool-approval.type.js';
-import type { AppContext } from '../src/context.js';
+import type { AppContext } from '../src/server/context.js';
 import { ToolCallDecision } from '../src/domain/tool-approval.js';
 
 /** Tool-call approval (issue 13): policies per tool, and people's decisions on held calls. */

@@ -23,7 +23,7 @@ import {
   ToolServerPatch,
 } from '../schema/tool-server.type.js';
 import { Run } from '../schema/workflow.type.js';
-import type { AppContext } from '../src/context.js';
+import type { AppContext } from '../src/server/context.js';
 import {
   isDestructive,
   listedTools,

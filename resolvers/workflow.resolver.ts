@@ -14,7 +14,7 @@ import { Role } from '../schema/enums.js';
 import { Task } from '../schema/task.type.js';
 import { SubmitTaskInput } from '../schema/task.input.js';
 import { Run, Workflow } from '../schema/workflow.type.js';
-import type { AppContext } from '../src/context.js';
+import type { AppContext } from '../src/server/context.js';
 
 @Authorized(Role.VIEWER)
 @Resolver(() => Task)

@@ -1,4 +1,4 @@
-import type { Config } from '../src/config.js';
+import type { Config } from '../src/config/config.js';
 import type { Logger } from '../src/logger.js';
 import { createInProcessPubSub, type PubSub } from './pubsub.js';
 import { createRedisPubSub } from './redis-pubsub.js';

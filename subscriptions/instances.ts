@@ -6,7 +6,7 @@ import {
   touchInstance,
   type Instance,
 } from '../graph/instance.repository.js';
-import { ConfigError } from '../src/config.js';
+import { ConfigError } from '../src/config/config.js';
 import type { Logger } from '../src/logger.js';
 
 /** How often a process says it is alive, and after how long without it counts as gone. */

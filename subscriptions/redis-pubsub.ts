@@ -13,7 +13,7 @@ import {
 import { decodeEvent, encodeEvent } from './event-json.js';
 import { createFanout } from './fanout.js';
 import { ORDER_WAIT_MS, orderOf, RECENT_MS, type EventOrder } from './sequence.js';
-import { StartupError } from '../src/startup-error.js';
+import { StartupError } from '../src/cli/startup-error.js';
 import {
   DEFAULT_MAX_BUFFERED_EVENTS,
   DEFAULT_REPLAY_EVENTS,

@@ -9,7 +9,7 @@ import { echoExecutor } from '../src/engine/executor.js';
 import { Scheduler } from '../src/engine/scheduler.js';
 import { DEFAULT_LIMITS } from '../src/limits/index.js';
 import { createLogger } from '../src/logger.js';
-import { startServer, type RunningServer } from '../src/server.js';
+import { startServer, type RunningServer } from '../src/server/server.js';
 import { deleteTenant } from './utils/server.js';
 import { neo4jThroughProxy, type TcpProxy } from './utils/tcp-proxy.js';
 

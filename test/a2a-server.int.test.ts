@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { textRequest } from '../src/a2a/remote.js';
 import { agentExecutor } from '../src/agents/executor.js';
 import { createAgentRuntime } from '../src/agents/runtime.js';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/config.js';
 import { Role } from '../src/domain/auth.js';
 import { createOfflineOrganisation, startScheduler } from './utils/engine.js';
 import { startTestServer, type TestServer } from './utils/server.js';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { versionsOfAgents } from '../graph/agent-version.repository.js';
 import { writeEvaluation } from '../graph/evaluation.repository.js';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/config.js';
 import { VersionStatus } from '../src/domain/agent-version.js';
 import { EvaluationSource } from '../src/domain/evaluation.js';
 import { proposeAgentVersion } from '../src/evolution/versions/propose.js';

@@ -6,7 +6,7 @@ import { versionsOfAgents } from '../graph/agent-version.repository.js';
 import { useVersions } from '../graph/used-version.repository.js';
 import { agentExecutor } from '../src/agents/executor.js';
 import { createAgentRuntime } from '../src/agents/runtime.js';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/config.js';
 import { VersionStatus } from '../src/domain/agent-version.js';
 import { addCandidate } from '../src/evolution/versions/lifecycle.js';
 import { startScheduler, waitForWorkflow } from './utils/engine.js';

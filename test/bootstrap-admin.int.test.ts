@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBootstrapAdmin } from '../src/bootstrap.js';
-import type { Config } from '../src/config.js';
+import { ensureBootstrapAdmin } from '../src/cli/bootstrap.js';
+import type { Config } from '../src/config/config.js';
 import { deleteTenant, startTestServer, type TestServer } from './utils/server.js';
 
 /*

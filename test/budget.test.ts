@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BudgetScope, judgeBudget, type BudgetState } from '../src/domain/budget.js';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/config.js';
 import { BudgetExceededError } from '../src/llm/budget.js';
 
 const state = (over: Partial<BudgetState> = {}): BudgetState => ({

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { effectiveRunScores } from '../graph/evaluation.repository.js';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/config.js';
 import { schedulerFromConfig } from '../src/engine/start.js';
 import { graphql } from './generated/index.js';
 import { budgetedSpender } from './utils/budget-fixtures.js';
@@ -252,7 +252,7 @@ describe('budgets', { timeout: 120_000 }, () => {
         { name: "Writer", role: MASTER_OPERATOR, capabilities: [{ name: "writing" }] }
       ]) { id } }`);
       expect(agents.errors).toBeUndefined();
-      // The offline model and the agents, as src/main.ts builds them, with a 1-token default.
+      // The offline model and the agents, as src/cli/main.ts builds them, with a 1-token default.
       const config = loadConfig({ ENGINE_POLL_MS: '20', BUDGET_TASK_TOKENS: '1' });
       const scheduler = schedulerFromConfig(config, {
         uow: other.services.uow,

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { agentExecutor } from '../src/agents/executor.js';
 import { createAgentRuntime } from '../src/agents/runtime.js';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/config.js';
 import { forgetStructuredModes } from '../src/llm/structured.js';
 import { FINISHED, startScheduler } from './utils/engine.js';
 import { startScriptedOpenAI, type ScriptedOpenAI } from './utils/openai-server.js';
@@ -83,7 +83,7 @@ describe('a checkpointed agent loop killed mid-step', () => {
 
     // Worker 1, its own process on the scripted server, runs the step until its third call.
     const neo4j = inject('neo4j');
-    worker = runEntry('src/worker.ts', {
+    worker = runEntry('src/cli/worker.ts', {
       NEO4J_URI: neo4j.uri,
       NEO4J_USER: neo4j.user,
       NEO4J_PASSWORD: neo4j.password,

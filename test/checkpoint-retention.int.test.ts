@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Neo4jCheckpointSaver } from '../src/agents/checkpoint/neo4j-saver.js';
 import { pruneCheckpoints } from '../src/agents/checkpoint/retention.js';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { ConfigError, loadConfig } from '../src/config/config.js';
 import type { UnitOfWork } from '../src/services/unit-of-work.js';
 import {
   checkpointWith,

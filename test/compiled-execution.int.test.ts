@@ -3,7 +3,7 @@ import { parseExposition, total } from './utils/prom-text.js';
 import { startTestServer, type TestServer } from './utils/server.js';
 
 /*
- * Queries are compiled by graphql-jit from their second run (src/compiled-execution.ts): the
+ * Queries are compiled by graphql-jit from their second run (src/server/compiled-execution.ts): the
  * first answer comes from graphql-js, every later one from the compiled function. Each read
  * below is sent twice and both answers (status, data, errors with codes and paths) must be the
  * same; /metrics says which way each ran.

@@ -9,7 +9,10 @@ import {
   type GraphQLError,
   type OperationDefinitionNode,
 } from 'graphql';
-import { compiledExecution, type CompiledExecutionOptions } from '../src/compiled-execution.js';
+import {
+  compiledExecution,
+  type CompiledExecutionOptions,
+} from '../src/server/compiled-execution.js';
 import { metrics } from '../src/metrics/metrics.js';
 
 /* The executor's own rules, on a schema of two fields: when it compiles, and what it forgets. */

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/config.js';
 
 interface Compose {
   services: Record<
@@ -38,7 +38,7 @@ describe('docker-compose.yml', () => {
     expect(compose.services.neo4j?.image).toBe('neo4j:5.26-community');
     expect(compose.services.redis?.image).toMatch(/^redis:7/);
     for (const name of ['api', 'api-2', 'worker']) expect(compose.services[name]).toBeDefined();
-    expect(compose.services.worker?.command).toContain('src/worker.ts');
+    expect(compose.services.worker?.command).toContain('src/cli/worker.ts');
   });
 
   it('gives every app service a valid configuration on the same Neo4j and Redis', () => {

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defaultMaxConnections } from '../graph/graph.js';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { ConfigError, loadConfig } from '../src/config/config.js';
 
 describe('loadConfig', () => {
   it('runs on embedded defaults when nothing is set', () => {

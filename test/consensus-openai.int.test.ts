@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tasksByIds } from '../graph/task.repository.js';
 import { createAgentRuntime, type AgentRuntime } from '../src/agents/runtime.js';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/config.js';
 import type { Agent } from '../src/domain/agent.js';
 import type { Task } from '../src/domain/task.js';
 import type { StepContext } from '../src/engine/executor.js';

@@ -2,7 +2,7 @@ import type { BaseChatModel } from '@langchain/core/language_models/chat_models'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentExecutor } from '../src/agents/executor.js';
 import { createAgentRuntime, type AgentRuntime } from '../src/agents/runtime.js';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/config.js';
 import type { Scheduler } from '../src/engine/scheduler.js';
 import { startScheduler } from './utils/engine.js';
 import { createPlan, publishedEnds, startWorkflow } from './utils/engine-steps.js';

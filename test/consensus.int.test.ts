@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { answersByRunIds, decisionsByRunIds } from '../graph/consensus.repository.js';
 import { agentExecutor } from '../src/agents/executor.js';
 import { createAgentRuntime } from '../src/agents/runtime.js';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/config.js';
 import type { Scheduler } from '../src/engine/scheduler.js';
 import { TOPICS, type EvolutionEvent } from '../subscriptions/topics.js';
 import { startScheduler } from './utils/engine.js';

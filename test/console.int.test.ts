@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildConsole } from '../src/console/build.js';
 import { Role } from '../src/domain/auth.js';
 import { CONSOLE_DIST } from '../src/console/route.js';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/config.js';
 import { ingestionFromConfig } from '../src/engine/start.js';
 import type { Scheduler } from '../src/engine/scheduler.js';
 import type { IngestionQueue } from '../src/memory/ingest/queue.js';

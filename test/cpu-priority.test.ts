@@ -9,7 +9,7 @@ import { ROOT } from './utils/process.js';
 function lowerIn(nice: number, startAt = 0): { main: number; threads: number[] } {
   const script = `
     import { readdirSync, readFileSync } from 'node:fs';
-    import { lowerCpuPriority } from './src/cpu-priority.ts';
+    import { lowerCpuPriority } from './src/cli/cpu-priority.ts';
     const main = lowerCpuPriority(${nice}, (m) => { throw new Error(m); });
     // Threads started after inherit it: an async read starts the thread pool if not yet.
     await (await import('node:fs/promises')).readFile('/proc/self/stat');

@@ -5,9 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { freePort } from './utils/redis.js';
 import { ROOT } from './utils/process.js';
-import { resolveGraphSettings } from '../src/bootstrap.js';
-import { loadConfig } from '../src/config.js';
-import { StartupError } from '../src/startup-error.js';
+import { resolveGraphSettings } from '../src/cli/bootstrap.js';
+import { loadConfig } from '../src/config/config.js';
+import { StartupError } from '../src/cli/startup-error.js';
 
 describe('DATA_DIR', () => {
   // A walk of 2026-12-06: DATA_DIR naming a file stopped start-up with "Error: ENOTDIR: not a
@@ -37,7 +37,7 @@ describe('DATA_DIR', () => {
       LOCAL_NEO4J_BOLT_PORT: `${bolt}`,
       LOCAL_NEO4J_HTTP_PORT: `${http}`,
     };
-    const args = ['--import', 'tsx', 'src/db-cli.ts', 'start'];
+    const args = ['--import', 'tsx', 'src/cli/db-cli.ts', 'start'];
     const db = spawnSync(process.execPath, args, { cwd: ROOT, env, encoding: 'utf8' });
     expect(db.status).toBe(1);
     expect(db.stdout).toBe('');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { ConfigError, loadConfig } from '../src/config/config.js';
 import { chunkText } from '../src/memory/documents/chunk.js';
 import { documentText, documentType } from '../src/memory/documents/parse.js';
 import { tinyPdf } from './utils/pdf.js';

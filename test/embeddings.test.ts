@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { ConfigError, loadConfig } from '../src/config/config.js';
 import { createEmbedder, type Embedder } from '../src/memory/embeddings/embedder.js';
 import { embeddingsEnvSchema, embeddingsFromEnv } from '../src/memory/embeddings/config.js';
 import { LocalEmbedder } from '../src/memory/embeddings/local.embedder.js';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { claimReadyTasks } from '../graph/claim.repository.js';
 import { agentExecutor } from '../src/agents/executor.js';
 import { createAgentRuntime } from '../src/agents/runtime.js';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/config.js';
 import { echoExecutor } from '../src/engine/executor.js';
 import { allFinished, byKey, sweepNow, waitForWorkflow, waitForWorkflows } from './utils/engine.js';
 import {

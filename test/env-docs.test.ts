@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { envSchema } from '../src/config.js';
+import { envSchema } from '../src/config/config.js';
 
 /*
  * The README's "Environment variables" table names every variable the configuration reads:

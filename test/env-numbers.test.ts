@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { envSchema, loadConfig } from '../src/config.js';
+import { envSchema, loadConfig } from '../src/config/config.js';
 
 /*
  * Numeric variables were read with Number(): ENGINE_CONCURRENCY=1e3 ran 1000 steps at once,

@@ -3,7 +3,7 @@ import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentExecutor } from '../src/agents/executor.js';
 import { createAgentRuntime } from '../src/agents/runtime.js';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/config.js';
 import { StepError, type Executor } from '../src/engine/executor.js';
 import { allFinished, startScheduler, waitForWorkflow } from './utils/engine.js';
 import { createOperators, startPlan, withScheduler } from './utils/engine-steps.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isObjectType } from 'graphql';
-import { buildAppSchema } from '../src/schema.js';
+import { buildAppSchema } from '../src/server/schema.js';
 import { TASK_PROPERTIES } from '../graph/mappers.js';
 import { answerAhead, answerReadAhead } from '../resolvers/read-ahead.js';
 

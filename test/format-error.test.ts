@@ -1,7 +1,7 @@
 import neo4j from 'neo4j-driver';
 import { GraphQLError } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { formatError } from '../src/format-error.js';
+import { formatError } from '../src/server/format-error.js';
 import { createLogger } from '../src/logger.js';
 
 const logger = createLogger('silent');

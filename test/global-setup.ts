@@ -1,6 +1,6 @@
 import type { TestProject } from 'vitest/node';
-import { loadConfig } from '../src/config.js';
-import { localNeo4jOptions, resolveGraphSettings } from '../src/bootstrap.js';
+import { loadConfig } from '../src/config/config.js';
+import { localNeo4jOptions, resolveGraphSettings } from '../src/cli/bootstrap.js';
 import { connectGraph, type GraphSettings } from '../graph/graph.js';
 import { localNeo4jPid, stopLocalNeo4j } from '../graph/local/launcher.js';
 import { migrate } from '../graph/migrate.js';

@@ -22,7 +22,7 @@ describe('several processes on one database', () => {
   });
 
   const api = async (env: Record<string, string> = {}) => {
-    const app = runEntry('src/main.ts', {
+    const app = runEntry('src/cli/main.ts', {
       PORT: String(await freePort()),
       NEO4J_URI: neo4j.uri,
       NEO4J_USER: neo4j.user,

@@ -3,7 +3,7 @@ import { writeEvaluation } from '../graph/evaluation.repository.js';
 import { stableId } from '../graph/agent-work.repository.js';
 import { agentExecutor } from '../src/agents/executor.js';
 import { createAgentRuntime } from '../src/agents/runtime.js';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/config.js';
 import { EvaluationSource } from '../src/domain/evaluation.js';
 import { DEFAULT_EVOLUTION } from '../src/evolution/config.js';
 import { reflectionPass } from '../src/evolution/lessons/learn.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { unreflectedRuns } from '../graph/reflection.repository.js';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/config.js';
 import { learnFrom } from '../src/evolution/lessons/learn.js';
 import { forgetStructuredModes } from '../src/llm/structured.js';
 import { constructRuns, ensureCapability, evolutionContext } from './utils/lesson-history.js';

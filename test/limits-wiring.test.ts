@@ -2,7 +2,7 @@ import { ApolloServer } from '@apollo/server';
 import { GraphQLError, type ExecutionArgs, type GraphQLFormattedError } from 'graphql';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { formatError } from '../src/format-error.js';
+import { formatError } from '../src/server/format-error.js';
 import {
   checkOperation,
   complexityPlugin,

@@ -8,12 +8,12 @@ import { freePort, NO_REDIS } from './utils/redis.js';
 import { startTestServer, type TestServer } from './utils/server.js';
 
 // Issue 14: two API instances and two workers, each a process of its own (`npm start`'s
-// src/main.ts and `npm run worker`'s src/worker.ts), one Redis, one Neo4j. Revoking a key on B
-// closes its sockets on A within a second, and a key's rate holds across both. A subscriber of
-// instance A hears every task of a workflow started on instance B and run by the workers go
-// through its lifecycle, in order, to COMPLETED, counted against workflow(taskId) on A: each
-// task's events are numbered in commit order (seq), and the subscriber, there before the tasks
-// were created, hears every number from 1, in order, none twice.
+// src/cli/main.ts and `npm run worker`'s src/cli/worker.ts), one Redis, one Neo4j. Revoking a
+// key on B closes its sockets on A within a second, and a key's rate holds across both. A
+// subscriber of instance A hears every task of a workflow started on instance B and run by the
+// workers go through its lifecycle, in order, to COMPLETED, counted against workflow(taskId) on
+// A: each task's events are numbered in commit order (seq), and the subscriber, there before
+// the tasks were created, hears every number from 1, in order, none twice.
 
 const neo4j = inject('neo4j');
 const redisUrl = inject('redisUrl');
@@ -34,7 +34,7 @@ describe.skipIf(!redisUrl)('live events across API and worker processes', () => 
   beforeAll(async () => {
     tenant = await startTestServer();
     for (let i = 0; i < 2; i++) {
-      const api = runEntry('src/main.ts', {
+      const api = runEntry('src/cli/main.ts', {
         PORT: String(await freePort()),
         NEO4J_URI: neo4j.uri,
         NEO4J_USER: neo4j.user,

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ChatOpenAI } from '@langchain/openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { ConfigError, loadConfig } from '../src/config/config.js';
 import { TaskPriority } from '../src/domain/task.js';
 import { checkModelReachable, createChatModel, describeModel } from '../src/llm/models.js';
 import { OFFLINE_MODEL_NAME, OfflineChatModel } from '../src/llm/offline-model.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { NotFoundError } from '../src/domain/errors.js';
-import { byId, groupedBy } from '../src/loaders.js';
+import { byId, groupedBy } from '../src/loaders/loaders.js';
 
 describe('loaders', () => {
   it('batch every load of a tick into one fetch, answering in key order with NotFound in gaps', async () => {

@@ -3,7 +3,7 @@ import { tool } from '@langchain/core/tools';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { ConfigError, loadConfig } from '../src/config/config.js';
 import { HeaderSource, ToolServerTransport, isDestructive } from '../src/domain/tool-server.js';
 import { OfflineChatModel } from '../src/llm/offline-model.js';
 import { purposeMarker } from '../src/llm/routing.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgentRuntime } from '../src/agents/runtime.js';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/config.js';
 import type { StepContext } from '../src/engine/executor.js';
 import { mcpToolsFor } from '../src/mcp-client/tools.js';
 import type { McpToolPool } from '../src/mcp-client/pool.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/config.js';
 import type { LlmConfig } from '../src/llm/config.js';
 import { forgetStructuredModes } from '../src/llm/structured.js';
 import { DEFAULT_MCP_CLIENT } from '../src/mcp-client/config.js';

@@ -4,7 +4,7 @@ import * as entities from '../graph/memory/entity.repository.js';
 import * as facts from '../graph/memory/fact.repository.js';
 import { agentExecutor } from '../src/agents/executor.js';
 import { createAgentRuntime } from '../src/agents/runtime.js';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/config.js';
 import { normaliseName } from '../src/memory/normalise.js';
 import { startScheduler, waitForWorkflow } from './utils/engine.js';
 import { startTestServer, type TestServer } from './utils/server.js';

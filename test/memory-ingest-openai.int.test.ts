@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import * as ingestRepo from '../graph/memory/ingest.repository.js';
 import { EpisodeKind, MemoryScope } from '../src/domain/memory.js';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/config.js';
 import { forgetStructuredModes } from '../src/llm/structured.js';
 import { IngestionQueue } from '../src/memory/ingest/queue.js';
 import { queueEpisode } from '../src/memory/memory.service.js';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deleteTenantBatch } from '../graph/tenant-removal.repository.js';
 import { generateApiKey } from '../src/auth/keys.js';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/config.js';
 import { forgetStructuredModes } from '../src/llm/structured.js';
 import { IngestionQueue } from '../src/memory/ingest/queue.js';
 import { createDocument } from '../src/memory/memory.service.js';

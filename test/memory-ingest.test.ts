@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Entity, Fact } from '../src/domain/memory.js';
 import { extractMemory, judgeMemory } from '../src/llm/offline-memory.js';
 import { toStrictJsonSchema } from '../src/llm/strict-schema.js';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/config.js';
 import { ingestionFromConfig } from '../src/engine/start.js';
 import { createLogger } from '../src/logger.js';
 import type { UnitOfWork } from '../src/services/unit-of-work.js';

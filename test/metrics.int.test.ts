@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphql } from './generated/index.js';
 import { agentExecutor } from '../src/agents/executor.js';
 import { createAgentRuntime } from '../src/agents/runtime.js';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/config.js';
 import { startScheduler, waitForWorkflow } from './utils/engine.js';
 import { declaredNames, parseExposition, total, type Sample } from './utils/prom-text.js';
 import { NO_PROMETHEUS, prometheusBinary, startPrometheus } from './utils/prometheus.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { statementName } from '../graph/statement-name.js';
-import { loadConfig, ConfigError } from '../src/config.js';
+import { loadConfig, ConfigError } from '../src/config/config.js';
 import { errorClass } from '../src/llm/call-metrics.js';
 import { bounded } from '../src/metrics/metrics.js';
 

@@ -5,7 +5,7 @@ import { createAgent } from 'langchain';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { runAgentLoop } from '../src/agents/checkpoint/resume.js';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/config.js';
 import { isTransient, StepError } from '../src/engine/executor.js';
 import { createChatModel } from '../src/llm/models.js';
 import { type ChatRequest, type Reply, type ScriptedOpenAI } from './utils/openai-server.js';

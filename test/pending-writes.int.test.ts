@@ -3,7 +3,7 @@ import type { Tx } from '../graph/cypher.js';
 import { statementName } from '../graph/statement-name.js';
 import { agentExecutor } from '../src/agents/executor.js';
 import { createAgentRuntime } from '../src/agents/runtime.js';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/config.js';
 import type { Executor, StepContext } from '../src/engine/executor.js';
 import { type Emit, UnitOfWork } from '../src/services/unit-of-work.js';
 import { startScheduler, sweepNow, waitForWorkflow } from './utils/engine.js';

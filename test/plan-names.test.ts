@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planTask } from '../src/agents/plan.js';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/config.js';
 import { AgentRole, AgentStatus, type Agent } from '../src/domain/agent.js';
 import { NOT_IN_NAMES } from '../src/domain/validate.js';
 import type { Task } from '../src/domain/task.js';

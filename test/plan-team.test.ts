@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CandidateAgent } from '../graph/claim.repository.js';
 import { planTask } from '../src/agents/plan.js';
 import { delegates, describeTeam } from '../src/agents/team.js';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/config.js';
 import { AgentRole, AgentStatus, type Agent } from '../src/domain/agent.js';
 import type { Task } from '../src/domain/task.js';
 import { createChatModel } from '../src/llm/models.js';

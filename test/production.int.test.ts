@@ -6,7 +6,7 @@ import { generateApiKey } from '../src/auth/keys.js';
 import { connectGraph, type Graph } from '../graph/graph.js';
 import { DEFAULT_LIMITS } from '../src/limits/index.js';
 import { createLogger } from '../src/logger.js';
-import { startServer, type RunningServer } from '../src/server.js';
+import { startServer, type RunningServer } from '../src/server/server.js';
 import { deleteTenant } from './utils/server.js';
 
 describe('a production server', () => {

@@ -2,7 +2,7 @@ import { inject } from 'vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectGraph, type Graph } from '../graph/graph.js';
 import { runSmoke, type SmokeCheck } from '../src/cli/real-model-checks.js';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/config.js';
 import { purposeIn } from '../src/llm/routing.js';
 import { createLogger } from '../src/logger.js';
 import {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { capabilitiesByAgentIds } from '../graph/capability.repository.js';
 import { DeadlineError } from '../graph/deadline.js';
 import type { Graph } from '../graph/graph.js';
-import { createLoaders } from '../src/loaders.js';
+import { createLoaders } from '../src/loaders/loaders.js';
 import { adminView } from '../src/memory/view.js';
 import { neo4jThroughProxy, type TcpProxy } from './utils/tcp-proxy.js';
 

@@ -2,11 +2,12 @@ import 'reflect-metadata';
 import { describe, expect, it } from 'vitest';
 import { graphql, type GraphQLObjectType } from 'graphql';
 import { Authorized, buildSchema, Field, ObjectType, Query, Resolver } from 'type-graphql';
-import { buildAppSchema, simplifyPlainFields } from '../src/schema.js';
+import { buildAppSchema, simplifyPlainFields } from '../src/server/schema.js';
 
 /*
- * Plain fields resolve with graphql's default resolver (src/schema.ts simplifyPlainFields), which
- * skips roles and middlewares: a type with a field that has either keeps type-graphql's wrappers.
+ * Plain fields resolve with graphql's default resolver (src/server/schema.ts simplifyPlainFields),
+ * which skips roles and middlewares: a type with a field that has either keeps type-graphql's
+ * wrappers.
  */
 
 @ObjectType()

@@ -16,7 +16,7 @@ const MCP_TOKEN = 'mcp-header-secret-0123456789abcdef';
 
 /** Runs the real server process and returns everything it printed. */
 async function fullRun(): Promise<{ output: string; secrets: string[] }> {
-  const app: AppProcess = runEntry('src/main.ts', {
+  const app: AppProcess = runEntry('src/cli/main.ts', {
     PORT: '0',
     LOG_LEVEL: 'trace',
     DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'secrets-')),
@@ -101,7 +101,7 @@ describe('secrets', () => {
   }, 120_000);
 
   it('never appear in a configuration error', async () => {
-    const app = runEntry('src/main.ts', { ADMIN_API_KEY: 'too-short-secret' });
+    const app = runEntry('src/cli/main.ts', { ADMIN_API_KEY: 'too-short-secret' });
     expect(await app.exited).toBe(1);
     expect(app.output().trim()).toBe(
       'Cannot start: Invalid environment: ADMIN_API_KEY must be at least 32 characters, but got a value',
@@ -111,7 +111,7 @@ describe('secrets', () => {
 
 describe('production', () => {
   it('refuses to start without configured credentials', async () => {
-    const app = runEntry('src/main.ts', { NODE_ENV: 'production', ADMIN_API_KEY: '' });
+    const app = runEntry('src/cli/main.ts', { NODE_ENV: 'production', ADMIN_API_KEY: '' });
     expect(await app.exited).toBe(1);
     expect(app.output().trim()).toMatch(
       /^Cannot start: Invalid environment: ADMIN_API_KEY is required in production/,

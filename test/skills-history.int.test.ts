@@ -2,7 +2,7 @@ import { candidateDraw } from '../src/evolution/lessons/retrieve.js';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { transitionsOf } from '../graph/transition.repository.js';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/config.js';
 import { DEFAULT_EVOLUTION } from '../src/evolution/config.js';
 import { skillEfficacy, skillLifecyclePass } from '../src/evolution/skills/lifecycle.js';
 import { offeredSkill } from '../src/evolution/skills/offer.js';

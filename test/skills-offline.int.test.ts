@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { transitionsOf } from '../graph/transition.repository.js';
 import { agentExecutor } from '../src/agents/executor.js';
 import { createAgentRuntime } from '../src/agents/runtime.js';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/config.js';
 import type { Scheduler } from '../src/engine/scheduler.js';
 import { DEFAULT_EVOLUTION } from '../src/evolution/config.js';
 import type { EvolutionContext } from '../src/evolution/loop.js';

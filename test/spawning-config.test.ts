@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/config.js';
 import { DEFAULT_EVOLUTION } from '../src/evolution/config.js';
 
 describe('skills and spawning settings', () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/config.js';
 import { echoExecutor } from '../src/engine/executor.js';
 import { DEFAULT_EVOLUTION, type SpawningConfig } from '../src/evolution/config.js';
 import type { EvolutionContext } from '../src/evolution/loop.js';

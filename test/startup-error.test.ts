@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { listenOn, StartupError } from '../src/startup-error.js';
+import { listenOn, StartupError } from '../src/cli/startup-error.js';
 
 describe('listenOn', () => {
   // A walk of 2026-12-08: HOST=192.0.2.1 (no interface of this machine) or a mistyped name

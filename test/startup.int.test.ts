@@ -29,8 +29,8 @@ describe('npm start', () => {
     async () => {
       // NODE_ENV as a person's `npm start` has it, not vitest's "test": Apollo Server stops on
       // signals itself unless told not to, and raced the API's own shutdown (15 s, then exit 1).
-      const first = runEntry('src/main.ts', { PORT: '0', NODE_ENV: '' });
-      const second = runEntry('src/main.ts', { PORT: '0', NODE_ENV: 'development' });
+      const first = runEntry('src/cli/main.ts', { PORT: '0', NODE_ENV: '' });
+      const second = runEntry('src/cli/main.ts', { PORT: '0', NODE_ENV: 'development' });
       started.push(first, second);
       const [, url1] = await first.waitFor(/ready at (http:\/\/\S+\/graphql)/);
       const [, url2] = await second.waitFor(/ready at (http:\/\/\S+\/graphql)/);
@@ -72,7 +72,7 @@ describe('npm start', () => {
   );
 
   it('stops with one line naming the variable when the environment is wrong', async () => {
-    const app = runEntry('src/main.ts', { PORT: 'eighty' });
+    const app = runEntry('src/cli/main.ts', { PORT: 'eighty' });
     started.push(app);
     expect(await app.exited).toBe(1);
     expect(app.output().trim()).toBe(
@@ -96,7 +96,7 @@ describe('npm start', () => {
         // With NEO4J_URI only the admin key is kept there.
         { ...remote, DATA_DIR: '/proc', ADMIN_API_KEY: '' },
       ]) {
-        const app = runEntry('src/main.ts', { PORT: '0', ...env });
+        const app = runEntry('src/cli/main.ts', { PORT: '0', ...env });
         started.push(app);
         const hung = new Promise<'hung'>((r) => setTimeout(() => r('hung'), 30_000).unref());
         expect(await Promise.race([app.exited, hung]), env.DATA_DIR).toBe(1);
@@ -112,7 +112,7 @@ describe('npm start', () => {
   }, 150_000);
 
   it('stops with one clear line when Neo4j refuses the password', async () => {
-    const app = runEntry('src/main.ts', {
+    const app = runEntry('src/cli/main.ts', {
       PORT: '0',
       NEO4J_URI: neo4j.uri,
       NEO4J_PASSWORD: 'not-the-password',
@@ -127,7 +127,7 @@ describe('npm start', () => {
   it.skipIf(!local)(
     'stops with one clear line when the local Neo4j refuses the password',
     async () => {
-      const app = runEntry('src/main.ts', { PORT: '0', NEO4J_PASSWORD: 'not-the-password' });
+      const app = runEntry('src/cli/main.ts', { PORT: '0', NEO4J_PASSWORD: 'not-the-password' });
       started.push(app);
       expect(await app.exited).toBe(1);
       expect(app.output()).toMatch(/Cannot start: The local Neo4j refused the password/);
@@ -155,7 +155,7 @@ describe('npm start', () => {
           new RegExp(`^Cannot start: METRICS_PORT ${port}: 127\\.0\\.0\\.1:${port} is in use`),
         ],
       ] as const) {
-        const app = runEntry('src/main.ts', { ...db, HOST: '127.0.0.1', ...env });
+        const app = runEntry('src/cli/main.ts', { ...db, HOST: '127.0.0.1', ...env });
         started.push(app);
         expect(await app.exited).toBe(1);
         const refusal = app.output().slice(app.output().indexOf('Cannot start'));

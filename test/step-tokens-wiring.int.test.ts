@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/config.js';
 import { schedulerFromConfig } from '../src/engine/start.js';
 import { graphql } from './generated/index.js';
 import { startTestServer, type TestServer } from './utils/server.js';
@@ -44,7 +44,7 @@ describe('step tokens through npm start’s own wiring', { timeout: 90_000 }, ()
   afterAll(() => server.stop());
 
   it('streams the Chief of Staff’s tokens on stepTokens from a scheduler built by schedulerFromConfig', async () => {
-    // As src/main.ts does it (the offline model, the agents executor), limited to this tenant.
+    // As src/cli/main.ts does it (the offline model, the agents executor), limited to this tenant.
     const config = loadConfig({ ENGINE_POLL_MS: '20', ENGINE_STEP_TIMEOUT_MS: '30000' });
     const tokens = await subscribe(server, CosTokens, { agentId: cosId });
     const scheduler = schedulerFromConfig(config, {

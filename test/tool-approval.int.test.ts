@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { holdForInput } from '../graph/tool-approval.repository.js';
 import { agentExecutor } from '../src/agents/executor.js';
 import { createAgentRuntime } from '../src/agents/runtime.js';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/config.js';
 import { forgetStructuredModes } from '../src/llm/structured.js';
 import { graphql } from './generated/index.js';
 import { startScheduler, startScriptedAgents } from './utils/engine.js';

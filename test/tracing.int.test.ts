@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/config.js';
 import { HumanMessage } from '@langchain/core/messages';
 import { LLMCallRecorder } from '../src/llm/accounting.js';
 import { createChatModel, describeModel } from '../src/llm/models.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { withoutCredentials } from '../src/url-credentials.js';
+import { withoutCredentials } from '../src/config/url-credentials.js';
 
 // One helper for every URL a message or a log line shows (a model's, an embedder's, an OTLP
 // endpoint's, a refused variable's): the CLI once printed LLM_BASE_URL with its password.

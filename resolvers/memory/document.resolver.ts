@@ -13,7 +13,7 @@ import {
 } from 'type-graphql';
 import { Role } from '../../schema/enums.js';
 import { Document, DocumentProgress, DocumentStatus } from '../../schema/memory/document.type.js';
-import type { AppContext } from '../../src/context.js';
+import type { AppContext } from '../../src/server/context.js';
 import type { MemoryDocument } from '../../src/domain/memory.js';
 import { NotFoundError } from '../../src/domain/errors.js';
 import { UnsupportedTypeError } from '../../src/memory/documents/errors.js';

@@ -31,8 +31,8 @@ import {
 import { PageArgs } from '../../schema/page.args.js';
 import { isCurrent } from '../../src/domain/memory.js';
 import { pageSize } from '../../src/domain/page.js';
-import type { AppContext } from '../../src/context.js';
-import { loadOrNull } from '../../src/loaders.js';
+import type { AppContext } from '../../src/server/context.js';
+import { loadOrNull } from '../../src/loaders/loaders.js';
 import { keyView } from '../../src/memory/view.js';
 import { RETRY_ALL_MOST } from '../../src/memory/memory.service.js';
 import { LIMITS } from '../../src/domain/validate.js';

@@ -4,7 +4,7 @@ import { Role } from '../../schema/enums.js';
 import { MemoryScope } from '../../schema/memory/enums.js';
 import { MemoryHit } from '../../schema/memory/search-memory.type.js';
 import { ForbiddenError } from '../../src/domain/errors.js';
-import type { AppContext } from '../../src/context.js';
+import type { AppContext } from '../../src/server/context.js';
 import { LIMITS } from '../../src/domain/validate.js';
 import { DEFAULT_HITS, MAX_HITS } from '../../src/memory/retrieval/search.js';
 import { adminView, keyView } from '../../src/memory/view.js';

@@ -1,5 +1,5 @@
 import { JsonRpcTransportError } from '@a2a-js/sdk/errors';
-import { REQUEST_ERROR_CODES } from '../format-error.js';
+import { REQUEST_ERROR_CODES } from '../server/format-error.js';
 import { LimitCode } from '../limits/errors.js';
 import { OperationError } from '../mcp/operations.js';
 

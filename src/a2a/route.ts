@@ -8,7 +8,7 @@ import {
 } from '@a2a-js/sdk';
 import { JsonRpcTransportHandler, ServerCallContext, validateVersion } from '@a2a-js/sdk/server';
 import { AuditOutcome } from '../domain/auth.js';
-import { openJsonRpc, refuse, type JsonRpcRouteOptions } from '../json-rpc-route.js';
+import { openJsonRpc, refuse, type JsonRpcRouteOptions } from '../server/json-rpc-route.js';
 import type { UnitOfWork } from '../services/unit-of-work.js';
 import { A2A_PATH, CARD_PATH, agentCard } from './card.js';
 import { withCaller } from './caller.js';

@@ -1,7 +1,7 @@
 import { defaultFieldResolver, type GraphQLFieldResolver, type GraphQLSchema } from 'graphql';
 import type { AuthChecker } from 'type-graphql';
 import { auditScope, collectIds, type AuditScope } from '../audit-scope.js';
-import type { AppContext } from '../context.js';
+import type { AppContext } from '../server/context.js';
 import { AuditOutcome, Role, roleAllows } from '../domain/auth.js';
 import { AppError, ForbiddenError, UnauthenticatedError } from '../domain/errors.js';
 

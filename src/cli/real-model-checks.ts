@@ -8,10 +8,10 @@ import { TOPICS, type ChatTokenEvent } from '../../subscriptions/topics.js';
 import { agentExecutor } from '../agents/executor.js';
 import { createAgentRuntime } from '../agents/runtime.js';
 import { generateApiKey } from '../auth/keys.js';
-import type { Config } from '../config.js';
+import type { Config } from '../config/config.js';
 import { schedulerFromConfig } from '../engine/start.js';
 import type { Logger } from '../logger.js';
-import { startServer } from '../server.js';
+import { startServer } from '../server/server.js';
 
 /** One line of the report: what was tried, whether it worked, what was seen. */
 export interface SmokeCheck {

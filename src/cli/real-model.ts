@@ -1,8 +1,8 @@
-import { openGraph } from '../bootstrap.js';
-import { loadConfig } from '../config.js';
-import { runEntry } from '../entry.js';
+import { openGraph } from './bootstrap.js';
+import { loadConfig } from '../config/config.js';
+import { runEntry } from './entry.js';
 import { createLogger } from '../logger.js';
-import { withoutCredentials } from '../url-credentials.js';
+import { withoutCredentials } from '../config/url-credentials.js';
 import { runSmoke, type SmokeCheck } from './real-model-checks.js';
 
 /**

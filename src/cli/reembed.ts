@@ -1,6 +1,6 @@
-import { openGraph } from '../bootstrap.js';
-import { loadConfig } from '../config.js';
-import { runEntry } from '../entry.js';
+import { openGraph } from './bootstrap.js';
+import { loadConfig } from '../config/config.js';
+import { runEntry } from './entry.js';
 import { createLogger } from '../logger.js';
 import { tenantById } from '../../graph/auth.repository.js';
 import { countFailedEpisodes } from '../../graph/memory/retry.repository.js';

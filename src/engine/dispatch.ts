@@ -5,7 +5,7 @@ import type { TenantScope } from '../../graph/engine-scope.js';
 import type { Logger } from '../logger.js';
 import { TaskPriority, TaskStatus, type Task } from '../domain/task.js';
 import { TOPICS, type TaskUpdatedEvent } from '../../subscriptions/topics.js';
-import { StartupError } from '../startup-error.js';
+import { StartupError } from '../cli/startup-error.js';
 
 /**
  * Dispatch through Redis (issue 15, ENGINE_DISPATCH=redis, the default with REDIS_URL): a step

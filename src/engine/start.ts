@@ -1,4 +1,4 @@
-import type { Config } from '../config.js';
+import type { Config } from '../config/config.js';
 import type { Logger } from '../logger.js';
 import type { UnitOfWork } from '../services/unit-of-work.js';
 import { connectGraph, defaultMaxConnections, type GraphSettings } from '../../graph/graph.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { timerMs } from '../timer-ms.js';
-import { decimal, plainNumber, wholeNumber } from '../env-number.js';
+import { timerMs } from '../config/timer-ms.js';
+import { decimal, plainNumber, wholeNumber } from '../config/env-number.js';
 
 /** The learning loop's settings (issue 12); each part's own knobs sit beside it in this file. */
 export interface EvolutionConfig {
@@ -109,7 +109,7 @@ const count = (min: number, max: number, fallback: number) =>
 
 const share = (fallback: number) => decimal(0, 1).default(fallback);
 
-/** Spread into src/config.ts's env schema. */
+/** Spread into src/config/config.ts's env schema. */
 export const evolutionEnvSchema = z.object({
   EVOLUTION: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
   EVOLUTION_INTERVAL_MS: timerMs(100, 86_400_000).default(DEFAULT_EVOLUTION.intervalMs),

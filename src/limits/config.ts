@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defaultMaxConnections } from '../../graph/graph.js';
-import { wholeNumber } from '../env-number.js';
-import { timerMs } from '../timer-ms.js';
+import { wholeNumber } from '../config/env-number.js';
+import { timerMs } from '../config/timer-ms.js';
 
 /** The limits against abuse: every request (HTTP or graphql-ws) is held to these. */
 export interface LimitsConfig {
@@ -72,7 +72,7 @@ const positiveInt = (fallback: number) => count().default(fallback);
 
 /**
  * The environment variables for the limits, each optional with its default from
- * DEFAULT_LIMITS. Meant to be spread into src/config.ts's env schema
+ * DEFAULT_LIMITS. Meant to be spread into src/config/config.ts's env schema
  * (`z.object({ ...existing, ...limitsEnvSchema.shape })`); messages read after the
  * variable's name, e.g. "MAX_QUERY_DEPTH must be a whole number greater than 0".
  */

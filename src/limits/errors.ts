@@ -14,7 +14,7 @@ export const LimitCode = {
 export type LimitCode = (typeof LimitCode)[keyof typeof LimitCode];
 
 /**
- * A request went over one of the limits. An AppError, so src/format-error.ts passes its code
+ * A request went over one of the limits. An AppError, so src/server/format-error.ts passes its code
  * and details (`limit`, `received`) to the client unchanged.
  */
 export class LimitError extends AppError {

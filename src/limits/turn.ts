@@ -4,8 +4,8 @@ import { requestTimeoutError } from './errors.js';
 import { withTimeout } from './timeout.js';
 
 /**
- * Waits for one of the tenant's turns (src/request-budgets.ts `hold`, given up if the client goes
- * away); resolves with its release.
+ * Waits for one of the tenant's turns (src/server/request-budgets.ts `hold`, given up if the
+ * client goes away); resolves with its release.
  */
 export type Turn = (req: IncomingMessage, tenantId: string) => Promise<() => void>;
 

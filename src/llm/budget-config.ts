@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { plainNumber, wholeNumber } from '../env-number.js';
+import { plainNumber, wholeNumber } from '../config/env-number.js';
 import type { BudgetDefaults, BudgetLimit } from '../domain/budget.js';
 
 const usd = plainNumber(

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { wholeNumber } from '../env-number.js';
-import { timerMs } from '../timer-ms.js';
+import { wholeNumber } from '../config/env-number.js';
+import { timerMs } from '../config/timer-ms.js';
 import { DEFAULT_PRICES, type PriceTable } from './pricing.js';
 import type { ModelRouting, Purpose } from './routing.js';
 
@@ -118,7 +118,7 @@ const maxTokens = wholeNumber(
 ).optional();
 
 /**
- * The environment variables of the model layer, meant to be spread into src/config.ts's env
+ * The environment variables of the model layer, meant to be spread into src/config/config.ts's env
  * schema. Messages read after the variable's name.
  */
 export const llmEnvSchema = z.object({

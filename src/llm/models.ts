@@ -4,7 +4,7 @@ import { PlatformChatOpenAI } from './chat-openai.js';
 import type { LlmConfig, LlmProvider } from './config.js';
 import { OFFLINE_MODEL_NAME, OfflineChatModel } from './offline-model.js';
 import { modelFor, type ModelRequest } from './routing.js';
-import { withoutCredentials } from '../url-credentials.js';
+import { withoutCredentials } from '../config/url-credentials.js';
 
 /** OpenRouter's optional attribution headers (https://openrouter.ai/docs). */
 export const OPENROUTER_HEADERS = Object.freeze({

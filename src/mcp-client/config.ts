@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { wholeNumber } from '../env-number.js';
-import { timerMs } from '../timer-ms.js';
+import { wholeNumber } from '../config/env-number.js';
+import { timerMs } from '../config/timer-ms.js';
 
 /** How agents reach outside MCP servers (issue 16): what may run, for how long, how much. */
 export interface McpClientConfig {

@@ -1,6 +1,6 @@
 import type { ApolloServer } from '@apollo/server';
-import type { AppContext } from '../context.js';
-import { createLoaders } from '../loaders.js';
+import type { AppContext } from '../server/context.js';
+import { createLoaders } from '../loaders/loaders.js';
 import { keyView } from '../memory/view.js';
 
 /**

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { AuditOutcome } from '../domain/auth.js';
-import { openJsonRpc, type JsonRpcRouteOptions } from '../json-rpc-route.js';
+import { openJsonRpc, type JsonRpcRouteOptions } from '../server/json-rpc-route.js';
 import { VERSION } from '../version.js';
 import { invalidParams } from './params.js';
 import { registerResources } from './resources.js';

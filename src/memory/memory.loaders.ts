@@ -3,7 +3,7 @@ import * as episodes from '../../graph/memory/episode.repository.js';
 import * as entities from '../../graph/memory/entity.repository.js';
 import * as facts from '../../graph/memory/fact.repository.js';
 import type { MemoryView } from '../domain/memory-search.js';
-import { byId, groupedBy } from '../loaders.js';
+import { byId, groupedBy } from '../loaders/loaders.js';
 
 type Read = <T>(work: (tx: Tx) => Promise<T>) => Promise<T>;
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { portNumber } from '../env-number.js';
+import { portNumber } from '../config/env-number.js';
 
 /** Where /metrics is served (issue 17). */
 export interface MetricsConfig {

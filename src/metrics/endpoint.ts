@@ -4,7 +4,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Logger } from '../logger.js';
 import type { MetricsConfig } from './config.js';
 import { registry } from './metrics.js';
-import { listenOn } from '../startup-error.js';
+import { listenOn } from '../cli/startup-error.js';
 
 /** The token's comparison takes as long whatever the guess. */
 function tokenMatches(header: string | undefined, token: string): boolean {

@@ -6,7 +6,7 @@
  * own metric and log exporters stay off unless their variables say otherwise.
  */
 import type { SpanProcessor } from '@opentelemetry/sdk-trace';
-import { withoutCredentials } from '../url-credentials.js';
+import { withoutCredentials } from '../config/url-credentials.js';
 
 export interface Tracing {
   /** Sends the spans still buffered, then stops. */

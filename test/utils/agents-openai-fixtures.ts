@@ -1,7 +1,7 @@
 import { expect } from 'vitest';
 import { agentExecutor } from '../../src/agents/executor.js';
 import { createAgentRuntime } from '../../src/agents/runtime.js';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config/config.js';
 import type { Scheduler } from '../../src/engine/scheduler.js';
 import { purposeIn, type Purpose } from '../../src/llm/routing.js';
 import { graphql } from '../generated/index.js';

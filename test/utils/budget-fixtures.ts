@@ -1,6 +1,6 @@
 import { HumanMessage } from '@langchain/core/messages';
 import { createAgentRuntime } from '../../src/agents/runtime.js';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config/config.js';
 import type { Executor } from '../../src/engine/executor.js';
 import { budgetGuards } from '../../src/llm/budget.js';
 import { afterAll, beforeAll, expect } from 'vitest';

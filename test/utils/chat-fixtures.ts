@@ -1,4 +1,4 @@
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config/config.js';
 import { graphql } from '../generated/index.js';
 import { type ChatMessage, type ScriptedOpenAI } from './openai-server.js';
 import { startTestServer, type TestServer } from './server.js';

@@ -17,7 +17,7 @@ export async function startWorkerProcess(
   tenantId: string,
   env: Record<string, string>,
 ) {
-  const proc = runEntry('src/worker.ts', {
+  const proc = runEntry('src/cli/worker.ts', {
     NEO4J_URI: neo4j.uri,
     NEO4J_USER: neo4j.user,
     NEO4J_PASSWORD: neo4j.password,

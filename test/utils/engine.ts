@@ -4,7 +4,7 @@ import { Scheduler, type SchedulerOptions } from '../../src/engine/scheduler.js'
 import { untilDone } from './progress.js';
 import { agentExecutor } from '../../src/agents/executor.js';
 import { createAgentRuntime } from '../../src/agents/runtime.js';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config/config.js';
 import type { TestServer } from './server.js';
 import type { BacklogLimits } from '../../src/domain/backlog.js';
 

@@ -6,7 +6,7 @@ import { stableId } from '../../graph/agent-work.repository.js';
 import { EvaluationSource } from '../../src/domain/evaluation.js';
 import { DEFAULT_EVOLUTION, type EvolutionConfig } from '../../src/evolution/config.js';
 import type { EvolutionContext } from '../../src/evolution/loop.js';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config/config.js';
 import type { TestServer } from './server.js';
 
 /** Constructed histories for the lesson suites (issue 12): runs, their outcomes, lessons. */

@@ -1,4 +1,4 @@
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config/config.js';
 import type { LlmConfig } from '../../src/llm/config.js';
 
 /** The model settings that `env` configures (loadConfig's llm). */

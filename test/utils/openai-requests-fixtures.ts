@@ -1,6 +1,6 @@
 import type { CandidateAgent } from '../../graph/claim.repository.js';
 import { planTask } from '../../src/agents/plan.js';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config/config.js';
 import type { Agent } from '../../src/domain/agent.js';
 import type { Task } from '../../src/domain/task.js';
 import { createChatModel } from '../../src/llm/models.js';

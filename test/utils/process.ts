@@ -12,7 +12,7 @@ export interface AppProcess {
   exited: Promise<number | null>;
 }
 
-/** Runs a TypeScript entry point of the project (e.g. src/main.ts) as its own process. */
+/** Runs a TypeScript entry point of the project (e.g. src/cli/main.ts) as its own process. */
 export function runEntry(entry: string, env: Record<string, string>): AppProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: ROOT,
@@ -81,7 +81,7 @@ export function runEntry(entry: string, env: Record<string, string>): AppProcess
 /** A worker process (`npm run worker`) on the test Neo4j, with `env` over its settings. */
 export function runWorker(env: Record<string, string>): AppProcess {
   const neo4j = inject('neo4j');
-  return runEntry('src/worker.ts', {
+  return runEntry('src/cli/worker.ts', {
     NEO4J_URI: neo4j.uri,
     NEO4J_USER: neo4j.user,
     NEO4J_PASSWORD: neo4j.password,

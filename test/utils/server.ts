@@ -6,7 +6,7 @@ import { print, type ExecutionResult } from 'graphql';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { connectGraph, type Graph } from '../../graph/graph.js';
 import { createLogger, type Logger } from '../../src/logger.js';
-import { startServer, type RunningServer } from '../../src/server.js';
+import { startServer, type RunningServer } from '../../src/server/server.js';
 import { generateApiKey } from '../../src/auth/keys.js';
 import type { Role } from '../../src/domain/auth.js';
 import { DEFAULT_LIMITS, type LimitsConfig } from '../../src/limits/index.js';
@@ -15,7 +15,7 @@ import { DEFAULT_DOCUMENT_LIMITS, type DocumentLimits } from '../../src/memory/d
 import type { McpToolPool } from '../../src/mcp-client/pool.js';
 import { DEFAULT_BACKLOG_LIMITS, type BacklogLimits } from '../../src/domain/backlog.js';
 import type { MetricsConfig } from '../../src/metrics/config.js';
-import type { CompiledExecutionOptions } from '../../src/compiled-execution.js';
+import type { CompiledExecutionOptions } from '../../src/server/compiled-execution.js';
 
 export interface TestServer extends RunningServer {
   graph: Graph;
@@ -58,7 +58,10 @@ export async function startTestServer(
     metrics?: MetricsConfig;
     /** NODE_ENV=production's behaviour (no introspection, /metrics only with a token). */
     production?: boolean;
-    /** When queries are compiled (src/compiled-execution.ts); the server's default when unset. */
+    /**
+     * When queries are compiled (src/server/compiled-execution.ts); the server's default when
+     * unset.
+     */
     compiledExecution?: CompiledExecutionOptions;
     /** The server's logger (a test reading its lines: captureLogger); silent when unset. */
     logger?: Logger;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { plainNumber, wholeNumber } from '../../env-number.js';
+import { plainNumber, wholeNumber } from '../../config/env-number.js';
 
 /** How many agent-loop checkpoints are kept (issue 13; LangGraph's grow without bound, langgraphjs#1138). */
 export interface CheckpointRetention {

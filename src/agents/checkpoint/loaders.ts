@@ -3,7 +3,7 @@ import {
   type CheckpointSummary,
 } from '../../../graph/checkpoint.repository.js';
 import type { Graph } from '../../../graph/graph.js';
-import { groupedBy, type Loaders } from '../../loaders.js';
+import { groupedBy, type Loaders } from '../../loaders/loaders.js';
 
 /**
  * Each run's newest `first` checkpoints, batched per request in the request's own loader cache

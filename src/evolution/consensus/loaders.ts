@@ -6,7 +6,7 @@ import {
 } from '../../../graph/consensus.repository.js';
 import type { Graph } from '../../../graph/graph.js';
 import type { Answer, ConsensusSpec, Decision } from '../../domain/consensus.js';
-import { groupedBy, type Loaders } from '../../loaders.js';
+import { groupedBy, type Loaders } from '../../loaders/loaders.js';
 
 /**
  * Per-request loaders for collective decisions (issue 12), kept in the request's own loader

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { wholeNumber } from '../../env-number.js';
+import { wholeNumber } from '../../config/env-number.js';
 
 /** What an uploaded or ingested document may be (issue 11). */
 export interface DocumentLimits {
@@ -20,7 +20,7 @@ export const DEFAULT_DOCUMENT_LIMITS: Readonly<DocumentLimits> = Object.freeze({
 
 const positiveInt = (fallback: number, min = 1) => wholeNumber(min).default(fallback);
 
-/** Spread into src/config.ts's env schema, as limitsEnvSchema is. */
+/** Spread into src/config/config.ts's env schema, as limitsEnvSchema is. */
 export const documentsEnvSchema = z.object({
   DOCUMENT_MAX_BYTES: positiveInt(DEFAULT_DOCUMENT_LIMITS.maxBytes),
   DOCUMENT_MAX_CHUNKS: positiveInt(DEFAULT_DOCUMENT_LIMITS.maxChunks),

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GraphQLError } from 'graphql';
 import type { Graph } from '../../../graph/graph.js';
 import { auditScope, type AuditScope } from '../../audit-scope.js';
-import type { AppContext } from '../../context.js';
+import type { AppContext } from '../../server/context.js';
 import { AuditOutcome, Role, roleAllows } from '../../domain/auth.js';
 import { AppError } from '../../domain/errors.js';
 import type { MemoryDocument } from '../../domain/memory.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { wholeNumber } from '../../env-number.js';
-import { timerMs } from '../../timer-ms.js';
+import { wholeNumber } from '../../config/env-number.js';
+import { timerMs } from '../../config/timer-ms.js';
 import { defaultModelDir, LOCAL_MODEL_DIMENSIONS, LOCAL_MODEL_NAME } from './model-files.js';
 
 export type EmbeddingsProvider = 'local' | 'openai' | 'offline';
@@ -38,8 +38,8 @@ export const KNOWN_DIMENSIONS: Readonly<Record<string, number>> = Object.freeze(
 });
 
 /**
- * The embeddings' environment variables, spread into src/config.ts's env schema. Messages read
- * after the variable's name.
+ * The embeddings' environment variables, spread into src/config/config.ts's env schema. Messages
+ * read after the variable's name.
  */
 export const embeddingsEnvSchema = z.object({
   EMBEDDINGS_PROVIDER: z

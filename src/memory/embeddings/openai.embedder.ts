@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { OpenAIEmbeddings } from '@langchain/openai';
-import { withoutCredentials } from '../../url-credentials.js';
+import { withoutCredentials } from '../../config/url-credentials.js';
 import type { Embedder } from './embedder.js';
 import type { EmbeddingsConfig } from './config.js';
 import { BatchQueue } from './batch-queue.js';

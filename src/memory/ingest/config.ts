@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { decimal, wholeNumber } from '../../env-number.js';
-import { timerMs } from '../../timer-ms.js';
+import { decimal, wholeNumber } from '../../config/env-number.js';
+import { timerMs } from '../../config/timer-ms.js';
 
 /** The memory ingestion queue's settings (issue 11). */
 export interface IngestionConfig {
@@ -28,7 +28,7 @@ export const DEFAULT_INGESTION: Readonly<IngestionConfig> = Object.freeze({
 const positiveInt = (fallback: number, min = 1) =>
   wholeNumber(min, 1_000_000_000).default(fallback);
 
-/** Spread into src/config.ts's env schema. */
+/** Spread into src/config/config.ts's env schema. */
 export const ingestionEnvSchema = z.object({
   MEMORY_INGESTION: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
   MEMORY_INGESTION_CONCURRENCY: positiveInt(DEFAULT_INGESTION.concurrency),

@@ -1,31 +1,31 @@
 import DataLoader from 'dataloader';
-import * as agents from '../graph/agent.repository.js';
-import * as tasks from '../graph/task.repository.js';
-import { runsByTaskIds, type RunRecord } from '../graph/run-history.repository.js';
-import * as knowledge from '../graph/knowledge.repository.js';
+import * as agents from '../../graph/agent.repository.js';
+import * as tasks from '../../graph/task.repository.js';
+import { runsByTaskIds, type RunRecord } from '../../graph/run-history.repository.js';
+import * as knowledge from '../../graph/knowledge.repository.js';
 import {
   CAPABILITY_COUNTERS,
   capabilitiesByAgentIds,
   type CapabilityCounter,
-} from '../graph/capability.repository.js';
-import { requestsByTaskIds } from '../graph/tool-approval.repository.js';
-import { forkLinks, type ForkLink } from '../graph/fork.repository.js';
+} from '../../graph/capability.repository.js';
+import { requestsByTaskIds } from '../../graph/tool-approval.repository.js';
+import { forkLinks, type ForkLink } from '../../graph/fork.repository.js';
 import {
   grantsOfServers,
   toolCallsByRunIds,
   type ToolGrantRow,
-} from '../graph/tool-server.repository.js';
-import type { ToolCallRecord } from './domain/tool-server.js';
-import type { ToolCallRequest } from './domain/tool-approval.js';
-import type { Tx } from '../graph/cypher.js';
-import type { Graph } from '../graph/graph.js';
-import type { Agent, AgentCapability } from './domain/agent.js';
-import { NotFoundError } from './domain/errors.js';
+} from '../../graph/tool-server.repository.js';
+import type { ToolCallRecord } from '../domain/tool-server.js';
+import type { ToolCallRequest } from '../domain/tool-approval.js';
+import type { Tx } from '../../graph/cypher.js';
+import type { Graph } from '../../graph/graph.js';
+import type { Agent, AgentCapability } from '../domain/agent.js';
+import { NotFoundError } from '../domain/errors.js';
 import { createTaskLoaders } from './task.loaders.js';
 import { createMessageLoaders } from './message.loaders.js';
 import { createLLMUsageLoaders } from './llm-usage.loaders.js';
-import { createMemoryLoaders } from './memory/memory.loaders.js';
-import type { MemoryView } from './domain/memory-search.js';
+import { createMemoryLoaders } from '../memory/memory.loaders.js';
+import type { MemoryView } from '../domain/memory-search.js';
 import { createEvaluationLoaders } from './evaluation.loaders.js';
 
 /**

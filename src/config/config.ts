@@ -1,39 +1,43 @@
-import { mcpClientEnvSchema, mcpClientFromEnv, type McpClientConfig } from './mcp-client/config.js';
+import {
+  mcpClientEnvSchema,
+  mcpClientFromEnv,
+  type McpClientConfig,
+} from '../mcp-client/config.js';
 import path from 'node:path';
-import { metricsEnvSchema, metricsFromEnv, type MetricsConfig } from './metrics/config.js';
-import { tracingEnvSchema, tracingEnvToCheck } from './tracing/config.js';
+import { metricsEnvSchema, metricsFromEnv, type MetricsConfig } from '../metrics/config.js';
+import { tracingEnvSchema, tracingEnvToCheck } from '../tracing/config.js';
 import { withoutCredentials } from './url-credentials.js';
 import { z } from 'zod';
 import { timerMs } from './timer-ms.js';
 import { portNumber, wholeNumber } from './env-number.js';
-import { corsOriginsSchema } from './cors.js';
-import { limitsEnvSchema, limitsFromEnv, type LimitsConfig } from './limits/config.js';
+import { corsOriginsSchema } from '../server/cors.js';
+import { limitsEnvSchema, limitsFromEnv, type LimitsConfig } from '../limits/config.js';
 import {
   checkpointEnvSchema,
   checkpointRetentionFromEnv,
   type CheckpointRetention,
-} from './agents/checkpoint/config.js';
-import { llmEnvProblem, llmEnvSchema, llmFromEnv, type LlmConfig } from './llm/config.js';
-import { budgetEnvSchema, budgetsFromEnv } from './llm/budget-config.js';
+} from '../agents/checkpoint/config.js';
+import { llmEnvProblem, llmEnvSchema, llmFromEnv, type LlmConfig } from '../llm/config.js';
+import { budgetEnvSchema, budgetsFromEnv } from '../llm/budget-config.js';
 import {
   documentsEnvSchema,
   documentsFromEnv,
   type DocumentLimits,
-} from './memory/documents/config.js';
-import type { BudgetDefaults } from './domain/budget.js';
-import { DEFAULT_BACKLOG_LIMITS, type BacklogLimits } from './domain/backlog.js';
-import { evolutionEnvSchema, evolutionFromEnv, type EvolutionConfig } from './evolution/config.js';
+} from '../memory/documents/config.js';
+import type { BudgetDefaults } from '../domain/budget.js';
+import { DEFAULT_BACKLOG_LIMITS, type BacklogLimits } from '../domain/backlog.js';
+import { evolutionEnvSchema, evolutionFromEnv, type EvolutionConfig } from '../evolution/config.js';
 import {
   ingestionEnvSchema,
   ingestionFromEnv,
   type IngestionConfig,
-} from './memory/ingest/config.js';
+} from '../memory/ingest/config.js';
 import {
   embeddingsEnvProblem,
   embeddingsEnvSchema,
   embeddingsFromEnv,
   type EmbeddingsConfig,
-} from './memory/embeddings/config.js';
+} from '../memory/embeddings/config.js';
 
 const port = (fallback: number, min = 0) => portNumber(min).default(fallback);
 

@@ -1,6 +1,6 @@
-import { startCheckpointPruning } from './agents/checkpoint/retention.js';
-import type { Logger } from './logger.js';
-import type { Services } from './services/index.js';
+import { startCheckpointPruning } from '../agents/checkpoint/retention.js';
+import type { Logger } from '../logger.js';
+import type { Services } from '../services/index.js';
 
 /** How often the API deletes audit events past their retention. */
 const AUDIT_SWEEP_MS = 60 * 60_000;

@@ -1,11 +1,11 @@
 import 'reflect-metadata';
 import { isAbstractType, type GraphQLSchema } from 'graphql';
 import { buildSchema, getMetadataStorage } from 'type-graphql';
-import { RESOLVERS } from '../resolvers/index.js';
-import { answerReadAhead } from '../resolvers/read-ahead.js';
-import { checkSubscriptionIds } from '../resolvers/subscription-ids.js';
-import { createInProcessPubSub, type PubSub } from '../subscriptions/pubsub.js';
-import { auditEveryMutation, authChecker } from './auth/authorization.js';
+import { RESOLVERS } from '../../resolvers/index.js';
+import { answerReadAhead } from '../../resolvers/read-ahead.js';
+import { checkSubscriptionIds } from '../../resolvers/subscription-ids.js';
+import { createInProcessPubSub, type PubSub } from '../../subscriptions/pubsub.js';
+import { auditEveryMutation, authChecker } from '../auth/authorization.js';
 
 /**
  * Builds the executable schema: roles through authChecker, every mutation audited, fields a

@@ -1,6 +1,6 @@
 import { HeaderMap, type ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError } from 'graphql';
-import { UnauthenticatedError, type AppError } from './domain/errors.js';
+import { UnauthenticatedError, type AppError } from '../domain/errors.js';
 
 /**
  * RFC 6750's challenge when no key was sent, or credentials of another scheme (Basic): no

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig } from '../config/config.js';
 import { localNeo4jOptions, writableDataDir } from './bootstrap.js';
 import { StartupError } from './startup-error.js';
 import {
@@ -7,7 +7,7 @@ import {
   localNeo4jPid,
   startLocalNeo4j,
   stopLocalNeo4j,
-} from '../graph/local/launcher.js';
+} from '../../graph/local/launcher.js';
 
 /** `npm run db:start | db:stop | db:status`: the project's local Neo4j by hand. */
 async function main(command: string | undefined): Promise<void> {

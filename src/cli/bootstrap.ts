@@ -1,12 +1,12 @@
 import { accessSync, constants, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { connectGraph, type Graph, type GraphSettings } from '../graph/graph.js';
-import { startLocalNeo4j, type LocalNeo4jOptions } from '../graph/local/launcher.js';
-import { migrate } from '../graph/migrate.js';
-import { generateApiKey } from './auth/keys.js';
-import type { Config } from './config.js';
-import type { AuthService } from './services/auth.service.js';
-import { makeDir } from './make-dir.js';
+import { connectGraph, type Graph, type GraphSettings } from '../../graph/graph.js';
+import { startLocalNeo4j, type LocalNeo4jOptions } from '../../graph/local/launcher.js';
+import { migrate } from '../../graph/migrate.js';
+import { generateApiKey } from '../auth/keys.js';
+import type { Config } from '../config/config.js';
+import type { AuthService } from '../services/auth.service.js';
+import { makeDir } from '../make-dir.js';
 import { StartupError } from './startup-error.js';
 
 export type Log = (line: string) => void;

@@ -1,13 +1,13 @@
 import { GraphQLError, type ExecutionResult } from 'graphql';
-import { requestTimeLeft } from '../graph/deadline.js';
-import type { Principal } from './domain/auth.js';
-import { AppError, UnauthenticatedError } from './domain/errors.js';
+import { requestTimeLeft } from '../../graph/deadline.js';
+import type { Principal } from '../domain/auth.js';
+import { AppError, UnauthenticatedError } from '../domain/errors.js';
 import { keyRefusal } from './error-status.js';
-import { limitGraphQLError, rateLimitedError, type LimitsConfig } from './limits/index.js';
-import type { RateLimit } from './limits/shared-rate-limiter.js';
-import { TenantSlots } from './limits/tenant-slots.js';
-import { metrics } from './metrics/metrics.js';
-import type { Services } from './services/index.js';
+import { limitGraphQLError, rateLimitedError, type LimitsConfig } from '../limits/index.js';
+import type { RateLimit } from '../limits/shared-rate-limiter.js';
+import { TenantSlots } from '../limits/tenant-slots.js';
+import { metrics } from '../metrics/metrics.js';
+import type { Services } from '../services/index.js';
 
 /**
  * A queued request gives up its wait this long before its deadline, so the client hears that

@@ -1,6 +1,6 @@
-import { otlpEndpoint, startTracing } from './tracing/setup.js';
+import { otlpEndpoint, startTracing } from '../tracing/setup.js';
 import { hostname } from 'node:os';
-import { loadConfig } from './config.js';
+import { loadConfig } from '../config/config.js';
 import { lowerCpuPriority } from './cpu-priority.js';
 import { onShutdown, runEntry } from './entry.js';
 import { openGraph } from './bootstrap.js';
@@ -10,16 +10,16 @@ import {
   dispatchFromConfig,
   schedulerFromConfig,
   stopEngine,
-} from './engine/start.js';
-import { createLogger } from './logger.js';
-import { UnitOfWork } from './services/unit-of-work.js';
-import { openEventBus } from '../subscriptions/bus.js';
-import { Outbox } from '../subscriptions/outbox.js';
-import { joinInstances } from '../subscriptions/instances.js';
-import { createEmbedder } from './memory/embeddings/embedder.js';
-import { ensureVectorIndexes } from '../graph/memory/vector.repository.js';
-import { McpToolPool } from './mcp-client/pool.js';
-import { startMetricsServer } from './metrics/endpoint.js';
+} from '../engine/start.js';
+import { createLogger } from '../logger.js';
+import { UnitOfWork } from '../services/unit-of-work.js';
+import { openEventBus } from '../../subscriptions/bus.js';
+import { Outbox } from '../../subscriptions/outbox.js';
+import { joinInstances } from '../../subscriptions/instances.js';
+import { createEmbedder } from '../memory/embeddings/embedder.js';
+import { ensureVectorIndexes } from '../../graph/memory/vector.repository.js';
+import { McpToolPool } from '../mcp-client/pool.js';
+import { startMetricsServer } from '../metrics/endpoint.js';
 
 /**
  * `npm run worker`: an orchestration worker without the API, against the same Neo4j. Run as

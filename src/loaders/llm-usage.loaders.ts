@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
-import type { Tx } from '../graph/cypher.js';
-import * as calls from '../graph/llm-call.repository.js';
-import { NO_USAGE, type LLMUsage } from './domain/llm-call.js';
+import type { Tx } from '../../graph/cypher.js';
+import * as calls from '../../graph/llm-call.repository.js';
+import { NO_USAGE, type LLMUsage } from '../domain/llm-call.js';
 
 type Read = <T>(work: (tx: Tx) => Promise<T>) => Promise<T>;
 type Fetch = (

@@ -1,8 +1,8 @@
 import type { GraphQLFormattedError } from 'graphql';
 import { GraphQLError } from 'graphql';
-import { AppError } from './domain/errors.js';
-import { BudgetExceededError } from './llm/budget.js';
-import type { Logger } from './logger.js';
+import { AppError } from '../domain/errors.js';
+import { BudgetExceededError } from '../llm/budget.js';
+import type { Logger } from '../logger.js';
 
 /** Codes that GraphQL and Apollo raise themselves for bad requests: passed through as they are. */
 export const REQUEST_ERROR_CODES = new Set([

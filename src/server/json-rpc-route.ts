@@ -1,15 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApolloServer } from '@apollo/server';
 import { GraphQLError } from 'graphql';
-import type { Graph } from '../graph/graph.js';
+import type { Graph } from '../../graph/graph.js';
 import type { AppContext } from './context.js';
 import { KEY_CHALLENGE } from './error-status.js';
 import { readBody } from './http-handler.js';
-import { bodyTimeoutError } from './limits/index.js';
-import { OperationError, operationsFor, type Operation } from './mcp/operations.js';
-import { workflowEvents, type WorkflowEvents } from './mcp/workflow-events.js';
-import type { PubSub } from '../subscriptions/pubsub.js';
-import { inTurn, type Turn } from './limits/turn.js';
+import { bodyTimeoutError } from '../limits/index.js';
+import { OperationError, operationsFor, type Operation } from '../mcp/operations.js';
+import { workflowEvents, type WorkflowEvents } from '../mcp/workflow-events.js';
+import type { PubSub } from '../../subscriptions/pubsub.js';
+import { inTurn, type Turn } from '../limits/turn.js';
 
 /** What a JSON-RPC route over the API's HTTP server needs (/mcp, /a2a). */
 export interface JsonRpcRouteOptions {

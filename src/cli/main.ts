@@ -1,10 +1,10 @@
-import { otlpEndpoint, startTracing } from './tracing/setup.js';
-import { loadConfig } from './config.js';
+import { otlpEndpoint, startTracing } from '../tracing/setup.js';
+import { loadConfig } from '../config/config.js';
 import { onShutdown, runEntry } from './entry.js';
 import { ensureBootstrapAdmin, openGraph, resolveGraphSettings } from './bootstrap.js';
-import { createLogger } from './logger.js';
-import { McpToolPool } from './mcp-client/pool.js';
-import { startServer } from './server.js';
+import { createLogger } from '../logger.js';
+import { McpToolPool } from '../mcp-client/pool.js';
+import { startServer } from '../server/server.js';
 import {
   evolutionFromConfig,
   ingestionFromConfig,
@@ -12,16 +12,16 @@ import {
   openEnginePool,
   schedulerFromConfig,
   stopEngine,
-} from './engine/start.js';
-import { checkModelReachable } from './llm/models.js';
-import { VERSION } from './version.js';
-import { announceConsole, ensureConsoleBuilt } from './console/build.js';
+} from '../engine/start.js';
+import { checkModelReachable } from '../llm/models.js';
+import { VERSION } from '../version.js';
+import { announceConsole, ensureConsoleBuilt } from '../console/build.js';
 import { hostname } from 'node:os';
-import { openEventBus } from '../subscriptions/bus.js';
-import { joinInstances } from '../subscriptions/instances.js';
-import { redisRateLimit } from './limits/shared-rate-limiter.js';
-import { createEmbedder } from './memory/embeddings/embedder.js';
-import { ensureVectorIndexes } from '../graph/memory/vector.repository.js';
+import { openEventBus } from '../../subscriptions/bus.js';
+import { joinInstances } from '../../subscriptions/instances.js';
+import { redisRateLimit } from '../limits/shared-rate-limiter.js';
+import { createEmbedder } from '../memory/embeddings/embedder.js';
+import { ensureVectorIndexes } from '../../graph/memory/vector.repository.js';
 
 /** `npm start`: the local Neo4j if needed, migrations, then the API. */
 async function main(): Promise<void> {

@@ -1,9 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { printSchema } from 'graphql';
-import { buildAppSchema } from './schema.js';
+import { buildAppSchema } from '../server/schema.js';
 
-export const SCHEMA_FILE = fileURLToPath(new URL('../schema/schema.graphql', import.meta.url));
+export const SCHEMA_FILE = fileURLToPath(new URL('../../schema/schema.graphql', import.meta.url));
 
 /** The SDL as committed in schema/schema.graphql. */
 export async function printAppSchema(): Promise<string> {

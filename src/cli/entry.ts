@@ -1,7 +1,7 @@
-import { LocalNeo4jError } from '../graph/local/launcher.js';
-import { ConfigError } from './config.js';
+import { LocalNeo4jError } from '../../graph/local/launcher.js';
+import { ConfigError } from '../config/config.js';
 import { StartupError } from './startup-error.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../logger.js';
 
 /**
  * Runs a process entry point. Known start-up failures (configuration, the local Neo4j, Neo4j

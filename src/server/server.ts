@@ -8,27 +8,27 @@ import {
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { NoSchemaIntrospectionCustomRule } from 'graphql';
-import type { Graph } from '../graph/graph.js';
-import { ensureCursorSecret } from '../graph/secret.repository.js';
-import { reportMalformedNodes } from '../graph/mappers.js';
-import { createInProcessPubSub, type PubSub } from '../subscriptions/pubsub.js';
-import { localRateLimit, type RateLimit } from './limits/shared-rate-limiter.js';
-import { drainWsPlugin, startWsServer } from '../subscriptions/ws-server.js';
-import type { SharedExecutions } from '../subscriptions/per-event.js';
-import type { Config } from './config.js';
-import type { LlmConfig } from './llm/config.js';
-import type { BudgetDefaults } from './domain/budget.js';
-import type { Embedder } from './memory/embeddings/embedder.js';
+import type { Graph } from '../../graph/graph.js';
+import { ensureCursorSecret } from '../../graph/secret.repository.js';
+import { reportMalformedNodes } from '../../graph/mappers.js';
+import { createInProcessPubSub, type PubSub } from '../../subscriptions/pubsub.js';
+import { localRateLimit, type RateLimit } from '../limits/shared-rate-limiter.js';
+import { drainWsPlugin, startWsServer } from '../../subscriptions/ws-server.js';
+import type { SharedExecutions } from '../../subscriptions/per-event.js';
+import type { Config } from '../config/config.js';
+import type { LlmConfig } from '../llm/config.js';
+import type { BudgetDefaults } from '../domain/budget.js';
+import type { Embedder } from '../memory/embeddings/embedder.js';
 import type { AppContext } from './context.js';
-import type { Principal } from './domain/auth.js';
-import { AppError, UnavailableError } from './domain/errors.js';
-import { useCursorSecret } from './domain/page.js';
+import type { Principal } from '../domain/auth.js';
+import { AppError, UnavailableError } from '../domain/errors.js';
+import { useCursorSecret } from '../domain/page.js';
 import { formatError, withoutSuggestions } from './format-error.js';
 import { createHttpHandler } from './http-handler.js';
-import { consoleRoute } from './console/route.js';
-import { documentUploadRoute } from './memory/documents/upload.route.js';
-import { mcpRoute } from './mcp/route.js';
-import { a2aRoutes } from './a2a/route.js';
+import { consoleRoute } from '../console/route.js';
+import { documentUploadRoute } from '../memory/documents/upload.route.js';
+import { mcpRoute } from '../mcp/route.js';
+import { a2aRoutes } from '../a2a/route.js';
 import { errorStatusPlugin, keyRefusal } from './error-status.js';
 import { isPublicOnly } from './public-operation.js';
 import {
@@ -37,25 +37,25 @@ import {
   formatTokenLimitError,
   limitValidationRules,
   tokenLimitParseOptions,
-} from './limits/index.js';
-import { createLoaders } from './loaders.js';
+} from '../limits/index.js';
+import { createLoaders } from '../loaders/loaders.js';
 import { requestBudgets } from './request-budgets.js';
-import type { TenantSlots } from './limits/tenant-slots.js';
-import type { Logger } from './logger.js';
+import type { TenantSlots } from '../limits/tenant-slots.js';
+import type { Logger } from '../logger.js';
 import { buildAppSchema } from './schema.js';
 import { startMaintenance } from './maintenance.js';
-import type { MetricsConfig } from './metrics/config.js';
-import { metricsRoute, startMetricsServer } from './metrics/endpoint.js';
-import { metricsPlugin } from './metrics/graphql-plugin.js';
-import { tracingPlugin } from './tracing/graphql-plugin.js';
-import { addSource, subscriberSources } from './metrics/metrics.js';
-import { TOPICS } from '../subscriptions/topics.js';
-import { createServices, type Services } from './services/index.js';
-import { Outbox } from '../subscriptions/outbox.js';
-import type { McpToolPool } from './mcp-client/pool.js';
+import type { MetricsConfig } from '../metrics/config.js';
+import { metricsRoute, startMetricsServer } from '../metrics/endpoint.js';
+import { metricsPlugin } from '../metrics/graphql-plugin.js';
+import { tracingPlugin } from '../tracing/graphql-plugin.js';
+import { addSource, subscriberSources } from '../metrics/metrics.js';
+import { TOPICS } from '../../subscriptions/topics.js';
+import { createServices, type Services } from '../services/index.js';
+import { Outbox } from '../../subscriptions/outbox.js';
+import type { McpToolPool } from '../mcp-client/pool.js';
 import { compiledExecution, type CompiledExecutionOptions } from './compiled-execution.js';
-import { listenOn } from './startup-error.js';
-import { keyView } from './memory/view.js';
+import { listenOn } from '../cli/startup-error.js';
+import { keyView } from '../memory/view.js';
 
 export interface ServerDeps {
   config: Pick<Config, 'env' | 'host' | 'port' | 'limits'> & { cursorSecret?: string } & Partial<

@@ -1,14 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer, type HTTPGraphQLResponse } from '@apollo/server';
-import { bodyTimeoutError, LimitError, requestTimeoutError, withTimeout } from './limits/index.js';
-import { assertParseableNesting } from './limits/nesting.js';
-import type { Graph } from '../graph/graph.js';
+import { bodyTimeoutError, LimitError, requestTimeoutError, withTimeout } from '../limits/index.js';
+import { assertParseableNesting } from '../limits/nesting.js';
+import type { Graph } from '../../graph/graph.js';
 import type { AppContext } from './context.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../logger.js';
 import { propagation, ROOT_CONTEXT } from '@opentelemetry/api';
-import { inSpan, SpanKind } from './tracing/tracer.js';
-import { countGraphqlErrors } from './metrics/graphql-plugin.js';
-import { metrics } from './metrics/metrics.js';
+import { inSpan, SpanKind } from '../tracing/tracer.js';
+import { countGraphqlErrors } from '../metrics/graphql-plugin.js';
+import { metrics } from '../metrics/metrics.js';
 import { applyCors } from './cors.js';
 
 type Route = (req: IncomingMessage, res: ServerResponse) => Promise<void>;

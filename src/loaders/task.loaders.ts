@@ -1,10 +1,10 @@
-import type { Tx } from '../graph/cypher.js';
-import * as relations from '../graph/task-relations.repository.js';
+import type { Tx } from '../../graph/cypher.js';
+import * as relations from '../../graph/task-relations.repository.js';
 import type DataLoader from 'dataloader';
-import type { Task, TaskStatus } from './domain/task.js';
-import { NotFoundError } from './domain/errors.js';
-import { agentPropertiesOnly, taskPropertiesOnly } from '../graph/mappers.js';
-import type { Agent } from './domain/agent.js';
+import type { Task, TaskStatus } from '../domain/task.js';
+import { NotFoundError } from '../domain/errors.js';
+import { agentPropertiesOnly, taskPropertiesOnly } from '../../graph/mappers.js';
+import type { Agent } from '../domain/agent.js';
 import { groupedBy } from './loaders.js';
 
 type Read = <T>(work: (tx: Tx) => Promise<T>) => Promise<T>;

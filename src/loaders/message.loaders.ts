@@ -1,8 +1,8 @@
 import DataLoader from 'dataloader';
-import type { Tx } from '../graph/cypher.js';
-import * as messages from '../graph/message.repository.js';
-import type { Message, MessageKind, SeqPageRequest } from './domain/message.js';
-import type { Page } from './domain/page.js';
+import type { Tx } from '../../graph/cypher.js';
+import * as messages from '../../graph/message.repository.js';
+import type { Message, MessageKind, SeqPageRequest } from '../domain/message.js';
+import type { Page } from '../domain/page.js';
 import { byId, groupedBy } from './loaders.js';
 
 type Read = <T>(work: (tx: Tx) => Promise<T>) => Promise<T>;

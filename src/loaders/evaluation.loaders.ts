@@ -1,6 +1,9 @@
-import type { Tx } from '../graph/cypher.js';
-import { effectiveBySubjectIds, evaluationsBySubjectIds } from '../graph/evaluation.repository.js';
-import type { Evaluation } from './domain/evaluation.js';
+import type { Tx } from '../../graph/cypher.js';
+import {
+  effectiveBySubjectIds,
+  evaluationsBySubjectIds,
+} from '../../graph/evaluation.repository.js';
+import type { Evaluation } from '../domain/evaluation.js';
 import { groupedBy } from './loaders.js';
 
 type Read = <T>(work: (tx: Tx) => Promise<T>) => Promise<T>;

@@ -1,8 +1,8 @@
-import type { Graph } from '../graph/graph.js';
-import type { Principal } from './domain/auth.js';
-import type { Loaders } from './loaders.js';
-import type { Logger } from './logger.js';
-import type { Services } from './services/index.js';
+import type { Graph } from '../../graph/graph.js';
+import type { Principal } from '../domain/auth.js';
+import type { Loaders } from '../loaders/loaders.js';
+import type { Logger } from '../logger.js';
+import type { Services } from '../services/index.js';
 
 /** What every resolver receives; built fresh for each request or subscription event. */
 export interface AppContext {

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
-import { A2A_PATH, CARD_PATH } from './a2a/card.js';
+import { A2A_PATH, CARD_PATH } from '../a2a/card.js';
 
 /**
  * The paths a browser app on a listed origin may call, and their methods. Not /console (served
