@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { withoutDeadline } from '../graph/deadline.js';
 import type { Graph } from '../graph/graph.js';
 import type { Tx } from '../graph/cypher.js';
 import {
@@ -140,7 +141,9 @@ export class Outbox {
       return;
     }
     events.forEach((event, i) => this.queue.push({ id: rows[i]!.id, event }));
-    void this.drain();
+    // The publishes, retries, holds and deletes outlive the request that committed: under its
+    // deadline, once passed, they failed, and a relay published the backlog a second time.
+    withoutDeadline(() => void this.drain());
   }
 
   /** Events committed and not yet held by the bus (for tests and shutdown). */

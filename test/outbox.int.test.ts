@@ -140,6 +140,25 @@ describe('the event outbox', () => {
     await writer.stop();
   });
 
+  it('holds and deletes a backlog a request left, after the request’s deadline passed', async () => {
+    // Redis away longer than a request's deadline: the writer's hold and its deletes ran in
+    // the request's (expired) deadline, failed, and a relay published the events twice.
+    const bus = flakyBus();
+    const writer = new Outbox({ graph, bus, logger, mode: 'publish', holdMs: 300 });
+    bus.up = false;
+    const uow = new UnitOfWork(graph, bus, writer);
+    await graph.withDeadline(2_000, () => uow.run(async (_tx, emit) => emit(event('request-1'))));
+    await sleep(2_600); // the deadline passed and the writer's first hold lapsed
+    const other = flakyBus();
+    const relay = new Outbox({ graph, bus: other, logger, mode: 'publish' });
+    expect(await relay.relayOnce({ handoffs: false, tenantIds: [tenantId] })).toBe(0);
+    expect(other.held).toEqual([]);
+    bus.up = true;
+    await waitForRows(['request-1'], 0);
+    expect(bus.held).toEqual(['request-1']);
+    await writer.stop();
+  });
+
   it('publishes through a relay what a writer that died left, once, however many relays run', async () => {
     const names = ['late-1', 'late-2', 'late-3'];
     const bus = await leftByDeadWriter(names);
