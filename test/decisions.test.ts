@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Promotable } from '../graph/promotion.repository.js';
 import type { ParentState } from '../graph/settlement.repository.js';
 import { promotion, settlement } from '../src/engine/decisions.js';
-import { backoffMs } from '../src/engine/retry.js';
+import { backoffMs, retryAfterMs } from '../src/engine/retry.js';
 import { FailurePolicy, skipCause, TaskStatus, type Task } from '../src/domain/task.js';
 
 const task = (over: Partial<Task> = {}) =>
@@ -114,5 +114,21 @@ describe('retry backoff', () => {
       backoffMs(attempt, { baseMs: 100, maxMs: 1_000, random: () => random });
     expect([1, 2, 3, 4, 5].map((n) => at(n, 0.999999))).toEqual([100, 200, 400, 800, 1_000]);
     expect([1, 2, 3].map((n) => at(n, 0))).toEqual([50, 100, 200]);
+  });
+
+  it('reads a refusal’s Retry-After, in seconds, ms or a date, on the error or its cause', () => {
+    const refused = (status: number, h: Record<string, string>) =>
+      Object.assign(new Error('refused'), { status, headers: new Headers(h) });
+    expect(retryAfterMs(refused(429, { 'retry-after': '3' }), 60_000)).toBe(3_000);
+    expect(retryAfterMs(refused(429, { 'retry-after-ms': '250' }), 60_000)).toBe(250);
+    const at = new Date(Date.UTC(2026, 0, 1, 0, 0, 30)).toUTCString();
+    const now = Date.UTC(2026, 0, 1);
+    expect(retryAfterMs(refused(503, { 'retry-after': at }), 60_000, now)).toBe(30_000);
+    expect(retryAfterMs(refused(429, { 'retry-after': '3600' }), 60_000)).toBe(60_000);
+    expect(retryAfterMs({ cause: refused(429, { 'retry-after': '2' }) }, 60_000)).toBe(2_000);
+    // Only a refusal says when to come back; a plain object of headers counts too.
+    expect(retryAfterMs(refused(500, { 'retry-after': '3' }), 60_000)).toBe(0);
+    expect(retryAfterMs({ status: 429, headers: { 'retry-after': 'soon' } }, 60_000)).toBe(0);
+    expect(retryAfterMs(new Error('no'), 60_000)).toBe(0);
   });
 });

@@ -32,7 +32,7 @@ import type { PendingWrites } from './pending-writes.js';
 import { promoteSteps } from './promote.js';
 import type { ClaimLimits, StartedStep } from './claim.js';
 import { handOffIn } from './hand-off.js';
-import { backoffMs } from './retry.js';
+import { backoffMs, retryAfterMs } from './retry.js';
 import { attemptIds, describeFailure, logOutcome } from './step-log.js';
 
 /** One attempt of a step, as this worker runs it. */
@@ -111,7 +111,10 @@ export async function recordOutcome(
   const waits = budget !== null || held !== null;
   const retry =
     !waits && failure !== null && isTransient(failure.error) && task.attempts < task.maxAttempts;
-  const retryInMs = retry ? backoffMs(task.attempts, backoff) : null;
+  // A server that said when it takes calls again (429 Retry-After) is not asked before then.
+  const retryInMs = retry
+    ? Math.max(backoffMs(task.attempts, backoff), retryAfterMs(failure.error, backoff.maxMs))
+    : null;
   // The run's end numbers the task's event, and reads the dependants it may move (a round trip
   // less), when nothing after it in the transaction changes a task: no queued writes (they
   // may), no expansion, no held tool calls.
