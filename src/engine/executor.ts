@@ -118,10 +118,20 @@ export function isTransient(err: unknown): boolean {
   if (typeof e?.retriable === 'boolean') return e.retriable;
   if (e?.name === 'AbortError' || e?.name === 'TimeoutError') return true;
   if (typeof e?.status === 'number') return e.status === 429 || e.status >= 500;
-  return ['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'ServiceUnavailable'].includes(
-    e?.code ?? '',
-  );
+  if (CONNECTION_CODES.includes(e?.code ?? '')) return true;
+  // A connection dropped mid-answer: fetch's TypeError "terminated", its socket's code inside.
+  const cause = (err as { cause?: unknown } | null)?.cause;
+  return cause !== undefined && cause !== err && isTransient(cause);
 }
+
+const CONNECTION_CODES = [
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ServiceUnavailable',
+  'UND_ERR_SOCKET',
+];
 
 /** Parses a result as JSON when it is JSON. */
 export function outputOf(result: string | null): unknown {

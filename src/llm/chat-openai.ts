@@ -249,9 +249,19 @@ export class PlatformChatOpenAI extends ChatOpenAI {
     );
   }
 
-  /** A timeout that names the model, the server and the setting to raise. */
+  /**
+   * A timeout that names the model, the server and the setting to raise; a connection the
+   * server dropped mid-answer (undici's bare "terminated") that says so.
+   */
   private explain(err: unknown): unknown {
     const e = err as { name?: string; message?: string };
+    const dropped = droppedConnection(err);
+    if (dropped !== null) {
+      return new Error(
+        `The model server ${this.platform.where} closed the connection before its answer was complete (${dropped})`,
+        { cause: err }, // its code keeps it transient: the engine retries it
+      );
+    }
     if (e?.name !== 'TimeoutError' && !/request timed out/i.test(e?.message ?? '')) return err;
     const explained = new Error(
       `The model ${this.platform.where} did not answer within ${this.platform.timeoutMs} ms (LLM_TIMEOUT_MS); a local model on a CPU may need more: raise LLM_TIMEOUT_MS`,
@@ -260,4 +270,12 @@ export class PlatformChatOpenAI extends ChatOpenAI {
     explained.name = 'TimeoutError'; // still transient: the engine retries it
     return explained;
   }
+}
+
+/** What a connection dropped mid-answer says ("terminated: other side closed"), else null. */
+function droppedConnection(err: unknown): string | null {
+  const e = err as { message?: unknown; cause?: { message?: unknown; code?: unknown } };
+  if (!(err instanceof TypeError) || e.message !== 'terminated') return null;
+  const why = typeof e.cause?.message === 'string' ? `: ${e.cause.message}` : '';
+  return `terminated${why}`;
 }

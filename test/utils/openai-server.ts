@@ -26,7 +26,9 @@ export type Reply =
   | AnswerReply
   | { status: number; error?: string; retryAfter?: number }
   | { delayMs: number; then: Reply }
-  | { raw: string };
+  | { raw: string }
+  /** `cut` bytes sent with status 200, then the connection dropped (a server that died). */
+  | { cut: string };
 
 export interface ChatMessage {
   role: string;
@@ -180,6 +182,11 @@ export async function startScriptedOpenAI(
       }, reply.delayMs);
       timers.add(timer);
       res.on('close', () => clearTimeout(timer));
+    } else if ('cut' in reply) {
+      res.writeHead(200, {
+        'content-type': req.stream ? 'text/event-stream' : 'application/json',
+      });
+      res.write(reply.cut, () => setTimeout(() => res.destroy(), 50));
     } else if ('raw' in reply) {
       res.writeHead(200, {
         'content-type': req.stream ? 'text/event-stream' : 'application/json',

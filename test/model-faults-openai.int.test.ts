@@ -1,0 +1,116 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { agentExecutor } from '../src/agents/executor.js';
+import { createAgentRuntime } from '../src/agents/runtime.js';
+import type { Scheduler } from '../src/engine/scheduler.js';
+import { purposeIn } from '../src/llm/routing.js';
+import { scriptedLlm, startScheduler, waitForWorkflow } from './utils/engine.js';
+import {
+  startScriptedOpenAI,
+  type ChatRequest,
+  type Reply,
+  type ScriptedOpenAI,
+} from './utils/openai-server.js';
+import { startTestServer, type TestServer } from './utils/server.js';
+
+// A model server that misbehaves while planning: what the step does and what its run says.
+
+const PLAN = {
+  steps: [
+    {
+      key: 'research',
+      title: 'Research the market',
+      instructions: 'Research the market.',
+      capability: 'research',
+      dependsOn: [],
+      output: 'Notes',
+    },
+  ],
+};
+
+const isPlanning = (req: ChatRequest) =>
+  purposeIn(JSON.stringify(req.messages[0]?.content ?? '')) === 'planning';
+
+let running: { server: TestServer; scripted: ScriptedOpenAI; scheduler: Scheduler } | undefined;
+afterEach(async () => {
+  const r = running;
+  running = undefined;
+  await r?.scheduler.stop({ abort: true });
+  await r?.scripted.close();
+  await r?.server.stop();
+});
+
+/** Agents on a scripted server whose planning calls `planning` answers; the rest say done. */
+async function setup(planning: (n: number) => Reply) {
+  let n = 0;
+  const scripted = await startScriptedOpenAI((req) =>
+    isPlanning(req) ? planning(n++) : { content: 'Done.' },
+  );
+  const server = await startTestServer();
+  const res = await server.gql(`mutation { createAgents(inputs: [
+    { name: "Chief", role: CHIEF_OF_STAFF },
+    { name: "Researcher", role: MASTER_OPERATOR, capabilities: [{ name: "research" }] }
+  ]) { id } }`);
+  expect(res.errors).toBeUndefined();
+  const runtime = createAgentRuntime({
+    uow: server.services.uow,
+    llm: scriptedLlm(scripted.baseURL),
+    logger: server.logger,
+  });
+  // The engine's own backoff is short: only a server's Retry-After can hold a retry.
+  const scheduler = startScheduler(server, agentExecutor(runtime), {
+    backoff: { baseMs: 10, maxMs: 10_000 },
+  });
+  running = { server, scripted, scheduler };
+  const submitted = await server.gql(
+    `mutation($input: SubmitTaskInput!) { submitTask(input: $input) { id } }`,
+    { input: { title: 'E-bike brief', description: 'Research the market.' } } as never,
+  );
+  expect(submitted.errors).toBeUndefined();
+  const rootId = (submitted.data as { submitTask: { id: string } }).submitTask.id;
+  return { server, rootId };
+}
+
+describe('a model server that misbehaves', { timeout: 90_000 }, () => {
+  it('waits out the Retry-After of a 429 before trying the step again', async () => {
+    // The engine retried after its own backoff, before the server took calls again, and a
+    // workflow failed within seconds of a rate limit, its three attempts spent on a closed door.
+    const planningAt: number[] = [];
+    const { server, rootId } = await setup((n) => {
+      planningAt.push(performance.now());
+      return n < 2 ? { status: 429, retryAfter: 2 } : { json: PLAN };
+    });
+    await waitForWorkflow(
+      server,
+      rootId,
+      (ts) => planningAt.length >= 3 || ts.find((t) => t.id === rootId)!.status === 'FAILED',
+      60_000,
+    );
+    // Each retry came after the 2 s the server asked for (less a little for timer slack).
+    for (let i = 1; i < planningAt.length; i++)
+      expect(planningAt[i]! - planningAt[i - 1]!).toBeGreaterThanOrEqual(1_900);
+  });
+
+  it('retries a step whose answer stream the server cut off, saying so on the run', async () => {
+    // A connection dropped mid-stream failed the workflow at once, its run saying "terminated".
+    const half =
+      'data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":' +
+      '[{"index":0,"delta":{"role":"assistant","content":"{\\"steps\\": ["},"finish_reason":null}]}\n\n';
+    const { server, rootId } = await setup((n) => (n === 0 ? { cut: half } : { json: PLAN }));
+    const tasks = await waitForWorkflow(
+      server,
+      rootId,
+      (ts) => ['COMPLETED', 'FAILED'].includes(ts.find((t) => t.id === rootId)!.status),
+      60_000,
+    );
+    expect(tasks.find((t) => t.id === rootId)!.status).toBe('COMPLETED');
+    const runs = await server.graph.read((tx) =>
+      tx.run<{ status: string; error: string | null }>({
+        cypher: `MATCH (r:Run)-[:OF]->(:Task {id: $rootId, tenantId: $tenantId})
+          RETURN r.status AS status, r.error AS error ORDER BY r.attempt`,
+        params: { rootId, tenantId: server.tenantId },
+      }),
+    );
+    expect(runs.map((r) => r.status)).toEqual(['FAILED', 'SUCCEEDED']);
+    expect(runs[0]!.error).toMatch(/will retry.*closed the connection/);
+  });
+});
