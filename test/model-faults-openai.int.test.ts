@@ -70,6 +70,16 @@ async function setup(planning: (n: number) => Reply) {
   return { server, rootId };
 }
 
+/** The runs of a task, oldest attempt first. */
+const runsOf = (server: TestServer, taskId: string) =>
+  server.graph.read((tx) =>
+    tx.run<{ status: string; error: string | null }>({
+      cypher: `MATCH (r:Run)-[:OF]->(:Task {id: $taskId, tenantId: $tenantId})
+        RETURN r.status AS status, r.error AS error ORDER BY r.attempt`,
+      params: { taskId, tenantId: server.tenantId },
+    }),
+  );
+
 describe('a model server that misbehaves', { timeout: 90_000 }, () => {
   it('waits out the Retry-After of a 429 before trying the step again', async () => {
     // The engine retried after its own backoff, before the server took calls again, and a
@@ -103,14 +113,26 @@ describe('a model server that misbehaves', { timeout: 90_000 }, () => {
       60_000,
     );
     expect(tasks.find((t) => t.id === rootId)!.status).toBe('COMPLETED');
-    const runs = await server.graph.read((tx) =>
-      tx.run<{ status: string; error: string | null }>({
-        cypher: `MATCH (r:Run)-[:OF]->(:Task {id: $rootId, tenantId: $tenantId})
-          RETURN r.status AS status, r.error AS error ORDER BY r.attempt`,
-        params: { rootId, tenantId: server.tenantId },
-      }),
-    );
+    const runs = await runsOf(server, rootId);
     expect(runs.map((r) => r.status)).toEqual(['FAILED', 'SUCCEEDED']);
     expect(runs[0]!.error).toMatch(/will retry.*closed the connection/);
+  });
+
+  it('retries a step whose answer the server garbled, without telling the model its plan was wrong', async () => {
+    // Malformed server-sent events were taken for an invalid plan: the model was asked to
+    // repair it, and a server that kept garbling failed the workflow at once, blaming the plan.
+    const garbled = 'data: {"id":"c1","choices":[{"delta":{"content":"hi"\n\n';
+    const { server, rootId } = await setup((n) => (n < 2 ? { raw: garbled } : { json: PLAN }));
+    await waitForWorkflow(
+      server,
+      rootId,
+      (ts) => ['COMPLETED', 'FAILED'].includes(ts.find((t) => t.id === rootId)!.status),
+      60_000,
+    );
+    const runs = await runsOf(server, rootId);
+    expect(runs.map((r) => r.status)).toEqual(['FAILED', 'FAILED', 'SUCCEEDED']);
+    expect(runs[0]!.error).toMatch(/will retry.*could not be read/);
+    const asked = running!.scripted.requests.filter(isPlanning).map((r) => JSON.stringify(r));
+    expect(asked.filter((r) => r.includes('Your plan cannot be used'))).toEqual([]);
   });
 });

@@ -251,7 +251,8 @@ export class PlatformChatOpenAI extends ChatOpenAI {
 
   /**
    * A timeout that names the model, the server and the setting to raise; a connection the
-   * server dropped mid-answer (undici's bare "terminated") that says so.
+   * server dropped mid-answer (undici's bare "terminated") or an answer the client could not
+   * read that say so.
    */
   private explain(err: unknown): unknown {
     const e = err as { name?: string; message?: string };
@@ -260,6 +261,20 @@ export class PlatformChatOpenAI extends ChatOpenAI {
       return new Error(
         `The model server ${this.platform.where} closed the connection before its answer was complete (${dropped})`,
         { cause: err }, // its code keeps it transient: the engine retries it
+      );
+    }
+    // The client could not read the server's bytes: the server's fault, not the model's
+    // answer (a SyntaxError would be taken for one), so a 502, retried like a 5xx.
+    if (err instanceof SyntaxError && /^Error reading response/.test(err.message)) {
+      const message = err.message.replace(/^Error reading response: /, '');
+      return Object.assign(
+        new Error(
+          `The model server ${this.platform.where} sent a response that could not be read (${message})`,
+          {
+            cause: err,
+          },
+        ),
+        { status: 502 },
       );
     }
     if (e?.name !== 'TimeoutError' && !/request timed out/i.test(e?.message ?? '')) return err;
