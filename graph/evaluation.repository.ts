@@ -116,7 +116,7 @@ async function writeEvaluationBatch(
       // again, though reflected on already (graph/reflection.repository.ts).
       FOREACH (_ IN CASE WHEN s:Run AND e.source = 'PERSON' AND s.status IN ['SUCCEEDED', 'FAILED']
                     THEN [1] ELSE [] END |
-        REMOVE s.reflectedAt, s.reflectSkipped
+        REMOVE s.reflectedAt, s.reflectSkipped, s.reflectFailures
         SET s.reflectionDueAt = datetime())
       RETURN ev, e.subjectLabel AS label, s.id AS subjectId`,
     params: { evaluations: evaluations.map(evaluationParam) },

@@ -46,7 +46,11 @@ const SUBJECT = (r: string, t: string) => `
  */
 const DUE = (tenants: TenantScope) => `
   ${scopedDue('r', 'Run', 'reflectionDueAt', tenants)}
+    AND r.reflectionDueAt <= datetime()
     AND r.reflectedAt IS NULL AND r.status IN ['SUCCEEDED', 'FAILED']`;
+
+/** Failed reflections of one run before it is given up (marked skipped, like a synthesis). */
+export const MAX_REFLECTION_FAILURES = 3;
 
 /**
  * Ended runs with an effective evaluation that no pass has reflected on yet, at most `limit`:
@@ -113,12 +117,21 @@ export async function claimReflection(tx: Tx, tenantId: string, runId: string): 
   return rows.length > 0;
 }
 
-/** Gives a claimed run back (its reflection failed), so a later tick tries again. */
+/**
+ * Gives a claimed run back (its reflection failed): a later tick tries again after 1, then 2
+ * minutes; the third failure gives it up. Each try is a model call: a run whose reflection a
+ * model kept failing was asked again every tick, forever.
+ */
 export async function releaseReflection(tx: Tx, tenantId: string, runId: string): Promise<void> {
   await tx.run({
     cypher: `MATCH (r:Run {id: $runId}) USING INDEX SEEK r:Run(id) WHERE r.tenantId = $tenantId
-             REMOVE r.reflectedAt SET r.reflectionDueAt = coalesce(r.endedAt, datetime())`,
-    params: { tenantId, runId },
+             SET r.reflectFailures = coalesce(r.reflectFailures, 0) + 1
+             WITH r, r.reflectFailures >= $max AS givenUp
+             SET r.reflectedAt = CASE WHEN givenUp THEN r.reflectedAt END,
+                 r.reflectSkipped = CASE WHEN givenUp THEN true ELSE r.reflectSkipped END,
+                 r.reflectionDueAt = CASE WHEN givenUp THEN null
+                   ELSE datetime() + duration({minutes: 2 ^ (r.reflectFailures - 1)}) END`,
+    params: { tenantId, runId, max: neo4j.int(MAX_REFLECTION_FAILURES) },
   });
 }
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { unreflectedRuns } from '../graph/reflection.repository.js';
 import { loadConfig } from '../src/config/config.js';
-import { learnFrom } from '../src/evolution/lessons/learn.js';
+import { learnFrom, reflectionPass } from '../src/evolution/lessons/learn.js';
 import { forgetStructuredModes } from '../src/llm/structured.js';
 import { constructRuns, ensureCapability, evolutionContext } from './utils/lesson-history.js';
 import { startScriptedOpenAI, type ScriptedOpenAI } from './utils/openai-server.js';
@@ -71,5 +71,50 @@ describe('reflection against an OpenAI-compatible server', () => {
       }),
     );
     expect(calls).toHaveLength(1);
+  });
+
+  it('backs off a run whose reflection keeps failing, and gives it up after 3 tries', async () => {
+    // A model that failed a run's reflection was asked again on every tick (5 s), forever:
+    // 84 calls for one run in seven minutes against a broken server.
+    const broken = await startScriptedOpenAI(() => ({ status: 500, error: 'down' }));
+    try {
+      await ensureCapability(server, 'shipping');
+      const [runId] = await constructRuns(server, 'ship-pallets', 'shipping', [
+        { pass: false, comment: 'Wrong port.', title: 'Ship pallets to Bergen' },
+      ]);
+      const llm = loadConfig({
+        LLM_PROVIDER: 'compatible',
+        LLM_BASE_URL: broken.baseURL,
+        LLM_MODEL: 'broken-1',
+        LLM_MAX_RETRIES: '0',
+      }).llm;
+      const ctx = { ...evolutionContext(server), llm };
+      const tick = () => reflectionPass.run(ctx, new AbortController().signal);
+      for (let i = 0; i < 3; i++) await tick();
+      expect(broken.requests).toHaveLength(1); // not again before its backoff
+      const state = () =>
+        server.graph.read((tx) =>
+          tx.run<{ skipped: boolean | null; due: boolean }>({
+            cypher: `MATCH (r:Run {id: $runId, tenantId: $tenantId})
+              RETURN r.reflectSkipped AS skipped, r.reflectionDueAt IS NOT NULL AS due`,
+            params: { runId, tenantId: server.tenantId },
+          }),
+        );
+      for (let i = 0; i < 4; i++) {
+        // Its backoff passed.
+        await server.graph.write((tx) =>
+          tx.run({
+            cypher: `MATCH (r:Run {id: $runId, tenantId: $tenantId}) WHERE r.reflectionDueAt IS NOT NULL
+              SET r.reflectionDueAt = datetime() - duration('PT1S')`,
+            params: { runId, tenantId: server.tenantId },
+          }),
+        );
+        await tick();
+      }
+      expect(broken.requests).toHaveLength(3);
+      expect(await state()).toEqual([{ skipped: true, due: false }]);
+    } finally {
+      await broken.close();
+    }
   });
 });
