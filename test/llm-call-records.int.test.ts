@@ -72,7 +72,7 @@ describe('model call records', () => {
   let openai: ScriptedOpenAI;
   let local: LlmConfig;
   let step: StepContext;
-  const answers: (Answer | { status: number; error: string })[] = [];
+  const answers: (Answer | { status: number; error: string } | { raw: string })[] = [];
 
   const calls = (purpose: string) =>
     server.graph.read((tx) =>
@@ -88,7 +88,7 @@ describe('model call records', () => {
     openai = await startScriptedOpenAI((req) => {
       const next = answers.shift();
       return next
-        ? 'status' in next
+        ? 'status' in next || 'raw' in next
           ? next
           : reply(req, next)
         : { status: 400, error: 'no answer' };
@@ -276,6 +276,19 @@ describe('model call records', () => {
       [40, 'qwen2.5:0.5b', WEIGHTS],
       [30, 'qwen2.5:0.5b', WEIGHTS],
     ]);
+  });
+
+  it('records a streamed call whose server sent no answer at all (a page, not events)', async () => {
+    // A proxy's HTML page instead of server-sent events: LangChain ends the call with an empty
+    // generation, and the recorder threw reading it: the call went unrecorded, with a warning.
+    const rt = createAgentRuntime({ uow: server.services.uow, llm: local, logger: server.logger });
+    answers.push({ raw: '<html><body>Bad gateway</body></html>' });
+    let text = '';
+    for await (const chunk of await rt.model({ purpose: 'memory' }, step, 'memory').stream('Hi'))
+      text += String(chunk.content);
+    expect(text).toBe('');
+    const rows = (await calls('memory')).map((r) => r.c);
+    expect(rows.map((c) => [c.promptTokens, c.model])).toEqual([[0, 'qwen2.5:0.5b']]);
   });
 
   it('prices cached prompt tokens at the cached-input price', async () => {

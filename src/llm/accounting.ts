@@ -251,9 +251,15 @@ type Answer = {
   response_metadata?: Record<string, unknown>;
 };
 
+/**
+ * The generations a call ended with: a stream with no event in it (a proxy's HTML page) ends
+ * with an undefined one, which threw here and left the call unrecorded.
+ */
+const generationsOf = (output: LLMResult) =>
+  (output.generations ?? []).flat().filter((g) => g !== undefined && g !== null);
+
 const answers = (output: LLMResult): Answer[] =>
-  output.generations
-    .flat()
+  generationsOf(output)
     .map((g) => (g as Partial<ChatGeneration>).message as Answer | undefined)
     .filter((m): m is Answer => m !== undefined);
 
@@ -285,7 +291,7 @@ export function usageOf(output: LLMResult): { prompt: number; completion: number
  * @langchain/openai puts the last chunk's model.
  */
 export function modelOf(output: LLMResult): string | undefined {
-  for (const g of output.generations.flat()) {
+  for (const g of generationsOf(output)) {
     const message = (g as Partial<ChatGeneration>).message as Answer | undefined;
     for (const name of [message?.response_metadata?.model_name, g.generationInfo?.model_name]) {
       if (typeof name === 'string' && name.trim() !== '') return name;
@@ -310,8 +316,10 @@ function messagesForSpan(messages: BaseMessage[]): unknown {
 
 /** The answer's text as `gen_ai.output.messages`. */
 function outputForSpan(output: LLMResult): unknown {
-  return (output.generations[0] ?? []).map((g) => ({
-    role: 'assistant',
-    parts: [{ type: 'text', content: g.text }],
-  }));
+  return (output.generations?.[0] ?? [])
+    .filter((g) => g !== undefined)
+    .map((g) => ({
+      role: 'assistant',
+      parts: [{ type: 'text', content: g.text }],
+    }));
 }
