@@ -147,7 +147,9 @@ export async function createRedisPubSub(opts: RedisPubSubOptions): Promise<PubSu
   });
 
   let down: Error | null = null;
+  /** Events lost to the outage (none an outbox keeps), and whether it was said once. */
   let dropped = 0;
+  let warned = false;
   // Tenant streams that lost an event while Redis was unreachable: each gets a `gap` marker
   // before its next event, so resuming across the loss is refused (EVENT_TOO_OLD).
   const gaps = new Set<string>();
@@ -170,6 +172,7 @@ export async function createRedisPubSub(opts: RedisPubSubOptions): Promise<PubSu
     down = null;
     log.info(`Redis event bus reachable again (${dropped} event(s) could not be published)`);
     dropped = 0;
+    warned = false;
     markGaps();
   };
 
@@ -302,9 +305,11 @@ export async function createRedisPubSub(opts: RedisPubSubOptions): Promise<PubSu
         () => true,
         (err: unknown) => {
           if (closed) return false;
-          dropped += 1;
+          // A kept event is the outbox's: it retries it every 500 ms and publishes it later.
+          if (!options.kept) dropped += 1;
           if (tenant && !options.kept) gaps.add(streamKey(topic, tenant));
-          if (dropped === 1) log.warn(`Events not published: Redis unreachable (${message(err)})`);
+          if (!warned) log.warn(`Events not published: Redis unreachable (${message(err)})`);
+          warned = true;
           return false;
         },
       );

@@ -8,6 +8,7 @@ import type { PubSub } from '../subscriptions/pubsub.js';
 import { createRedisPubSub } from '../subscriptions/redis-pubsub.js';
 import { TOPICS } from '../subscriptions/topics.js';
 import { resumeContract } from './utils/pubsub-contract.js';
+import { captureLogger } from './utils/log-capture.js';
 import { NO_REDIS, redisServerBinary, startRedisServer, type RedisServer } from './utils/redis.js';
 
 const url = inject('redisUrl');
@@ -140,5 +141,36 @@ describe.skipIf(!redisServerBinary())('Redis pub/sub when Redis goes away and co
     await expect(pubsub.subscribe(T, { tenantId: 't', after: last }).next()).rejects.toMatchObject({
       extensions: { code: 'EVENT_TOO_OLD' },
     });
+  });
+
+  it('counts as not published only the events no outbox keeps, not each retry of a kept one', async () => {
+    // The outbox retries its backlog every 500 ms: a 25 s outage with ~50 events committed was
+    // reported as "3817 event(s) could not be published", as if those were lost.
+    const own = await startRedisServer();
+    const { logger: capture, entries } = captureLogger('info');
+    const bus = await createRedisPubSub({ url: own.url, logger: capture, prefix: 'counted:' });
+    try {
+      await own.stop(true);
+      const down = () => entries.some((e) => /event bus unreachable/.test(e.msg));
+      for (const end = performance.now() + 15_000; !down() && performance.now() < end;)
+        await new Promise((r) => setTimeout(r, 100));
+      for (let i = 0; i < 5; i++) {
+        expect(await bus.publish(T, { tenantId: 't', n: 1 }, { kept: true })).toBe(false);
+      }
+      expect(await bus.publish(T, { tenantId: 't', n: 2 })).toBe(false);
+      await own.start();
+      const back = () => entries.find((e) => /reachable again/.test(e.msg));
+      const deadline = performance.now() + 15_000;
+      while (!back() && performance.now() < deadline) {
+        await bus.publish(T, { tenantId: 't', n: 3 }, { kept: true });
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(back()?.msg, JSON.stringify(entries.map((e) => e.msg))).toMatch(
+        /\(1 event\(s\) could not be published\)/,
+      );
+    } finally {
+      await bus.close?.();
+      await own.dispose();
+    }
   });
 });
