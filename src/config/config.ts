@@ -217,7 +217,7 @@ export interface Config {
     executor: 'agents' | 'echo';
     /** Delay of the echo executor. */
     echoDelayMs: number;
-    /** The CPU priority (nice, 0 to 19) `npm run worker` lowers itself to (src/cpu-priority.ts). */
+    /** The CPU priority (nice, 0 to 19) `npm run worker` lowers itself to (cli/cpu-priority.ts). */
     workerNice: number;
     /** `npm run worker`'s name on its runs; unset: host-pid. */
     workerId?: string;

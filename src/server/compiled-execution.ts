@@ -72,7 +72,7 @@ interface Entry {
  * fields took graphql-js about 1.4 ms of the API's CPU per request (issue 15). A document's
  * first runs, mutations, and a document graphql-jit cannot compile (or should not: leftToGraphqlJs)
  * run on graphql-js. Compiled code calls an interface's resolveType without awaiting it, so the
- * schema's interfaces resolve synchronously (src/schema.ts).
+ * schema's interfaces resolve synchronously (src/server/schema.ts).
  *
  * Contract: the result is the one graphql-js's `execute` gives for the same schema, document,
  * variables and context (data, errors with their codes and paths, nulls where a resolver

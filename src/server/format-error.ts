@@ -81,7 +81,7 @@ export function formatError(
   }
   if ((original as { retriable?: unknown } | undefined)?.retriable === true) {
     // Neo4j refused for a reason that passes (a deadlock, its memory pool full) until the
-    // request's deadline, retries included: the client may retry (HTTP 503, src/error-status.ts).
+    // request's deadline, retries included: the client may retry (HTTP 503, error-status.ts).
     logger.warn({ err: original, path: formatted.path }, 'the database stayed busy');
     return {
       message: 'The database is busy; retry in a moment',

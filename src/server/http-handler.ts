@@ -42,7 +42,7 @@ export interface HttpHandlerOptions {
    * (`/console/*` serves /console and everything under it); each reads its own body.
    */
   routes?: Record<string, Route>;
-  /** Origins whose pages may call the API (CORS_ORIGINS, src/cors.ts); none when unset. */
+  /** Origins whose pages may call the API (CORS_ORIGINS, src/server/cors.ts); none when unset. */
   corsOrigins?: ReadonlySet<string>;
 }
 

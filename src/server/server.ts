@@ -68,7 +68,7 @@ export interface ServerDeps {
   logger: Logger;
   /** Defaults to in-process pub/sub. */
   pubsub?: PubSub;
-  /** When queries are compiled (src/compiled-execution.ts); defaults to their second run. */
+  /** When queries are compiled (src/server/compiled-execution.ts); defaults to their second run. */
   compiledExecution?: CompiledExecutionOptions;
   /** Requests per minute per key; defaults to this process's own buckets (RATE_LIMIT_PER_MINUTE). */
   rateLimit?: RateLimit;
@@ -279,7 +279,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     formatError: (formatted, error) =>
       formatTokenLimitError(formatted) ?? formatError(formatted, error, logger),
     stringifyResult: JSON.stringify, // Apollo's default indents: twice the bytes (issue 15)
-    // The process's shutdown (src/entry.ts onShutdown) stops Apollo in its order. Apollo's own
+    // The process's shutdown (src/cli/entry.ts onShutdown) stops Apollo in its order. Apollo's own
     // signal handlers (on unless NODE_ENV=test) stopped it first, and the second stop() waited
     // for good on Apollo's barrier: `npm start` took the 15 s grace and exited 1 on SIGTERM.
     stopOnTerminationSignals: false,
@@ -310,7 +310,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
       'No /metrics: in production set METRICS_TOKEN, or METRICS_PORT for a port of its own',
     );
   }
-  // /mcp and /a2a: JSON-RPC with the API's keys and limits (src/json-rpc-route.ts).
+  // /mcp and /a2a: JSON-RPC with the API's keys and limits (src/server/json-rpc-route.ts).
   const jsonRpc = {
     apollo,
     context: httpContext,
