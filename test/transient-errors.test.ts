@@ -53,4 +53,13 @@ describe('isTransient', () => {
     expect((gone as Error).message).toMatch(/not reachable/);
     expect(isTransient(gone)).toBe(true);
   });
+
+  it('reads a dropped connection through its causes, and ends on causes that loop', () => {
+    const socket = Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' });
+    expect(isTransient(new TypeError('terminated', { cause: socket }))).toBe(true);
+    const a: Error & { cause?: unknown } = new Error('a');
+    const b = new Error('b', { cause: a });
+    a.cause = b;
+    expect(isTransient(a)).toBe(false);
+  });
 });

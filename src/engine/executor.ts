@@ -110,7 +110,7 @@ export class StepError extends Error {
  * otherwise rate limits, server errors, timeouts, connection resets and a busy or unreachable
  * graph database are transient, and anything else (a bug, a bad input) is permanent.
  */
-export function isTransient(err: unknown): boolean {
+export function isTransient(err: unknown, depth = 0): boolean {
   if (err instanceof StepError) return err.transient;
   if (err instanceof UnavailableError) return true;
   const e = err as { status?: number; code?: string; name?: string; retriable?: boolean };
@@ -121,7 +121,8 @@ export function isTransient(err: unknown): boolean {
   if (CONNECTION_CODES.includes(e?.code ?? '')) return true;
   // A connection dropped mid-answer: fetch's TypeError "terminated", its socket's code inside.
   const cause = (err as { cause?: unknown } | null)?.cause;
-  return cause !== undefined && cause !== err && isTransient(cause);
+  // (Four causes deep at most: a chain of causes may loop.)
+  return cause !== undefined && depth < 4 && isTransient(cause, depth + 1);
 }
 
 const CONNECTION_CODES = [
