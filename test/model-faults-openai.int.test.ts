@@ -136,3 +136,51 @@ describe('a model server that misbehaves', { timeout: 90_000 }, () => {
     expect(asked.filter((r) => r.includes('Your plan cannot be used'))).toEqual([]);
   });
 });
+
+describe(
+  'a model server that answers with something other than the model',
+  { timeout: 90_000 },
+  () => {
+    it('retries a step whose streamed answer was a web page, naming the server and the page', async () => {
+      // A proxy's login page (HTTP 200, text/html) was read as an empty answer: the model was
+      // asked to repair its plan, then the task failed for good, "the answer was not JSON".
+      const page =
+        '<!DOCTYPE html><html><head><title>Sign in</title></head><body>Proxy</body></html>';
+      const { server, rootId } = await setup((n) =>
+        n === 0 ? { raw: page, contentType: 'text/html; charset=utf-8' } : { json: PLAN },
+      );
+      const tasks = await waitForWorkflow(
+        server,
+        rootId,
+        (ts) => ['COMPLETED', 'FAILED'].includes(ts.find((t) => t.id === rootId)!.status),
+        60_000,
+      );
+      expect(tasks.find((t) => t.id === rootId)!.status).toBe('COMPLETED');
+      const runs = await runsOf(server, rootId);
+      expect(runs.map((r) => r.status)).toEqual(['FAILED', 'SUCCEEDED']);
+      const error = runs[0]!.error!;
+      expect(error).toMatch(/^attempt 1 failed \(will retry\): The model server /);
+      expect(error).toContain(running!.scripted.baseURL);
+      expect(error).toContain('text/html; charset=utf-8');
+      expect(error).toContain('<!DOCTYPE html><html><head><title>Sign in');
+      expect(error).not.toMatch(/\n\s+at /); // no stack
+      const asked = running!.scripted.requests.filter(isPlanning).map((r) => JSON.stringify(r));
+      expect(asked.filter((r) => r.includes('Your plan cannot be used'))).toEqual([]);
+    });
+
+    it('still asks the model to repair an empty answer that came as well-formed events', async () => {
+      // The model itself said nothing: its plan is the model's to repair, not a server fault.
+      const { server, rootId } = await setup((n) => (n === 0 ? { content: '' } : { json: PLAN }));
+      const tasks = await waitForWorkflow(
+        server,
+        rootId,
+        (ts) => ['COMPLETED', 'FAILED'].includes(ts.find((t) => t.id === rootId)!.status),
+        60_000,
+      );
+      expect(tasks.find((t) => t.id === rootId)!.status).toBe('COMPLETED');
+      expect((await runsOf(server, rootId)).map((r) => r.status)).toEqual(['SUCCEEDED']);
+      const asked = running!.scripted.requests.filter(isPlanning).map((r) => JSON.stringify(r));
+      expect(asked.filter((r) => r.includes('Your plan cannot be used'))).toHaveLength(1);
+    });
+  },
+);

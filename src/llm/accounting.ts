@@ -61,8 +61,6 @@ export class LLMCallRecorder extends BaseCallbackHandler {
   /** Answers read off the wire and not yet matched to a LangChain call, oldest first. */
   private readonly answers: ServerAnswer[] = [];
   private readonly write: Write;
-  /** The fetch `attach` gives a ChatOpenAI: every JSON answer's usage reaches this recorder. */
-  readonly fetch: typeof fetch = answerReadingFetch((a) => void this.answers.push(a));
 
   /** Where its calls' spans go: the context it was made in (the step's span), issue 17. */
   private readonly traceParent = context.active();
@@ -80,27 +78,39 @@ export class LLMCallRecorder extends BaseCallbackHandler {
   /**
    * Lets this recorder read the usage of every answer `model` receives (see the class comment).
    * For ChatOpenAI (its delegates, and the models withConfig builds from its `fields`) before
-   * its first call: its client is built lazily from `clientConfig`, so the fetch is set there
-   * (verified against @langchain/openai 1.6; test/llm-call-records.int.test.ts fails if that
+   * its first call: its client is built lazily from `clientConfig`, so the fetch is set there,
+   * around the model's own (which checks streamed answers: event-stream.ts) (verified against @langchain/openai 1.6; test/llm-call-records.int.test.ts fails if that
    * changes). Any other model is returned unchanged.
    */
   attach<M>(model: M): M {
-    type Configurable = { clientConfig?: object; client?: unknown };
+    type Configurable = { clientConfig?: { fetch?: typeof fetch }; client?: unknown };
     const m = model as Configurable & {
       completions?: Configurable;
       responses?: Configurable;
-      fields?: { configuration?: object };
+      fields?: { configuration?: { fetch?: typeof fetch } };
     };
     for (const target of [m, m.completions, m.responses]) {
       if (target && typeof target.clientConfig === 'object' && !target.client) {
-        target.clientConfig = { ...target.clientConfig, fetch: this.fetch };
+        target.clientConfig = {
+          ...target.clientConfig,
+          fetch: this.fetchOver(target.clientConfig),
+        };
       }
     }
     // ChatOpenAI.withConfig (and so withStructuredOutput) builds a new model from `fields`.
     if (m.fields && typeof m.fields === 'object') {
-      m.fields = { ...m.fields, configuration: { ...m.fields.configuration, fetch: this.fetch } };
+      const configuration = m.fields.configuration ?? {};
+      m.fields = {
+        ...m.fields,
+        configuration: { ...configuration, fetch: this.fetchOver(configuration) },
+      };
     }
     return model;
+  }
+
+  /** A fetch handing this recorder every JSON answer's usage, around the one `config` had. */
+  private fetchOver(config: { fetch?: typeof fetch }): typeof fetch {
+    return answerReadingFetch((a) => void this.answers.push(a), config.fetch);
   }
 
   override handleLLMStart(_llm: Serialized, _prompts: string[], runId: string): void {

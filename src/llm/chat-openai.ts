@@ -10,6 +10,7 @@ import type { z } from 'zod';
 import type { StructuredOutputSetting } from './config.js';
 import { promptedTools, refusesTools, toolsInPrompt } from './prompted-tools.js';
 import { toStrictJsonSchema, type JsonSchema } from './strict-schema.js';
+import { NotEventStreamError, eventStreamChecking } from './event-stream.js';
 import { refusesStreamOptions, streamsWithoutUsage } from './stream-usage.js';
 import { invokeStructured } from './structured.js';
 import { textCallId, textToolCalls, type TextToolCall } from './text-tool-calls.js';
@@ -44,7 +45,9 @@ type BoundTool = Parameters<ChatOpenAI['bindTools']>[0][number];
  *   servers that refuse it, and reports a cut-off or malformed answer with its text
  *   (src/llm/structured.ts);
  * - a streamed call refused for its `stream_options` (usage) is sent again without them, and
- *   so are the model's later ones (stream-usage.ts).
+ *   so are the model's later ones (stream-usage.ts);
+ * - a streamed call answered with something other than server-sent events (a proxy's page)
+ *   fails as the server's fault, a 502, instead of reading as an empty answer (event-stream.ts).
  * withConfig and bindTools keep the class, so every derived model behaves the same.
  */
 export class PlatformChatOpenAI extends ChatOpenAI {
@@ -52,7 +55,9 @@ export class PlatformChatOpenAI extends ChatOpenAI {
     fields: ChatOpenAIFields,
     readonly platform: PlatformModelOptions,
   ) {
-    super(streamsWithoutUsage.has(platform.where) ? { ...fields, streamUsage: false } : fields);
+    const fetch = eventStreamChecking(fields.configuration?.fetch);
+    const checked = { ...fields, configuration: { ...fields.configuration, fetch } };
+    super(streamsWithoutUsage.has(platform.where) ? { ...checked, streamUsage: false } : checked);
   }
 
   override withConfig(config: Partial<CallOptions>) {
@@ -250,9 +255,9 @@ export class PlatformChatOpenAI extends ChatOpenAI {
   }
 
   /**
-   * A timeout that names the model, the server and the setting to raise; a connection the
-   * server dropped mid-answer (undici's bare "terminated") or an answer the client could not
-   * read that say so.
+   * The one place model errors are worded: a timeout that names the model, the server and the
+   * setting to raise; a connection the server dropped mid-answer (undici's bare "terminated"),
+   * an answer the client could not read, or one that was no event stream, that say so.
    */
   private explain(err: unknown): unknown {
     const e = err as { name?: string; message?: string };
@@ -275,6 +280,16 @@ export class PlatformChatOpenAI extends ChatOpenAI {
           },
         ),
         { status: 502 },
+      );
+    }
+    if (err instanceof NotEventStreamError) {
+      const sent = err.head ? `, starting: ${err.head}` : ', with no body';
+      return Object.assign(
+        new Error(
+          `The model server ${this.platform.where} answered with ${err.contentType || 'no content-type'} instead of server-sent events${sent}`,
+          { cause: err },
+        ),
+        { status: 502 }, // the server's fault, not the model's: retried like a 5xx
       );
     }
     if (e?.name !== 'TimeoutError' && !/request timed out/i.test(e?.message ?? '')) return err;

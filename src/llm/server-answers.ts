@@ -1,3 +1,5 @@
+import { wrapsChecking } from './event-stream.js';
+
 /**
  * What one HTTP answer of an OpenAI-compatible server reported, read off the wire: the client
  * may still throw (OpenAI's `chat.completions.parse` throws on JSON it cannot parse, before
@@ -43,13 +45,14 @@ export function serverAnswerOf(body: unknown): ServerAnswer | undefined {
  * A fetch for the OpenAI client that hands every successful JSON answer's usage to `onAnswer`
  * before the client reads it (a copy of the body is read; the client gets the response
  * untouched). Streams are left alone: their usage reaches LangChain in the last chunk, and a
- * structured answer is parsed only after the stream ended.
+ * structured answer is parsed only after the stream ended. It wraps `base` (the model's own
+ * fetch, which checks streamed answers: event-stream.ts).
  */
 export function answerReadingFetch(
   onAnswer: (answer: ServerAnswer) => void,
   base: typeof fetch = globalThis.fetch,
 ): typeof fetch {
-  return async (input, init) => {
+  return wrapsChecking(async (input, init) => {
     const response = await base(input, init);
     if (response.ok && (response.headers.get('content-type') ?? '').includes('application/json')) {
       try {
@@ -60,5 +63,5 @@ export function answerReadingFetch(
       }
     }
     return response;
-  };
+  }, base);
 }

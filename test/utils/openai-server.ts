@@ -20,13 +20,14 @@ export type AnswerReply = (
 /**
  * One scripted reply: an answer; an OpenAI-style error (`retryAfter` seconds sets the
  * retry-after header); an answer after `delayMs`; or `raw` bytes sent with status 200
- * (in streaming mode they are the whole SSE body, so frame them as `data: ...\n\n`).
+ * (in streaming mode they are the whole SSE body, so frame them as `data: ...\n\n`), as
+ * `contentType` when set (a proxy's `text/html` page), else as the mode's usual type.
  */
 export type Reply =
   | AnswerReply
   | { status: number; error?: string; retryAfter?: number }
   | { delayMs: number; then: Reply }
-  | { raw: string }
+  | { raw: string; contentType?: string }
   /** `cut` bytes sent with status 200, then the connection dropped (a server that died). */
   | { cut: string };
 
@@ -189,7 +190,8 @@ export async function startScriptedOpenAI(
       res.write(reply.cut, () => setTimeout(() => res.destroy(), 50));
     } else if ('raw' in reply) {
       res.writeHead(200, {
-        'content-type': req.stream ? 'text/event-stream' : 'application/json',
+        'content-type':
+          reply.contentType ?? (req.stream ? 'text/event-stream' : 'application/json'),
       });
       res.end(reply.raw);
     } else if ('status' in reply) {
