@@ -182,5 +182,21 @@ describe(
       const asked = running!.scripted.requests.filter(isPlanning).map((r) => JSON.stringify(r));
       expect(asked.filter((r) => r.includes('Your plan cannot be used'))).toHaveLength(1);
     });
+
+    it('words a rate limit on the run without LangChain troubleshooting links', async () => {
+      // The run said "429 Rate limit reached...\n\nTroubleshooting URL: https://docs.langchain...".
+      const { server, rootId } = await setup((n) => (n === 0 ? { status: 429 } : { json: PLAN }));
+      await waitForWorkflow(
+        server,
+        rootId,
+        (ts) => ['COMPLETED', 'FAILED'].includes(ts.find((t) => t.id === rootId)!.status),
+        60_000,
+      );
+      const runs = await runsOf(server, rootId);
+      expect(runs.map((r) => r.status)).toEqual(['FAILED', 'SUCCEEDED']);
+      expect(runs[0]!.error).toBe(
+        'attempt 1 failed (will retry): 429 Rate limit reached for requests.',
+      );
+    });
   },
 );

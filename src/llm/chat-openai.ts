@@ -257,9 +257,11 @@ export class PlatformChatOpenAI extends ChatOpenAI {
   /**
    * The one place model errors are worded: a timeout that names the model, the server and the
    * setting to raise; a connection the server dropped mid-answer (undici's bare "terminated"),
-   * an answer the client could not read, or one that was no event stream, that say so.
+   * an answer the client could not read, or one that was no event stream, that say so; and
+   * no LangChain "Troubleshooting URL" on any message.
    */
   private explain(err: unknown): unknown {
+    withoutTroubleshooting(err);
     const e = err as { name?: string; message?: string };
     const dropped = droppedConnection(err);
     if (dropped !== null) {
@@ -308,4 +310,14 @@ function droppedConnection(err: unknown): string | null {
   if (!(err instanceof TypeError) || e.message !== 'terminated') return null;
   const why = typeof e.cause?.message === 'string' ? `: ${e.cause.message}` : '';
   return `terminated${why}`;
+}
+
+/**
+ * Drops the "Troubleshooting URL: ..." LangChain appends to a model error's message (a 429,
+ * a 401): runs and call records show what the server said. The error keeps its class,
+ * status and headers (a 429's Retry-After), so its message is changed in place.
+ */
+function withoutTroubleshooting(err: unknown): void {
+  if (!(err instanceof Error)) return;
+  err.message = err.message.replace(/\s*Troubleshooting URL: \S+\s*$/, '');
 }
