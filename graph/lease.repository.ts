@@ -1,5 +1,6 @@
 import neo4j from 'neo4j-driver';
 import type { Task } from '../src/domain/task.js';
+import { LEASE_EXPIRED } from '../src/domain/lease.js';
 import type { Tx } from './cypher.js';
 import { scopedTasks, type TenantScope } from './engine-scope.js';
 import { lockAndBump } from './locks.js';
@@ -43,7 +44,10 @@ export interface ExpiredLease {
   agentId: string | null;
 }
 
-/** Tasks whose lease ran out (their worker died or stalled): back to READY, or FAILED when out of attempts. */
+/**
+ * Tasks whose lease ran out (their worker died, stalled or lost the database): back to READY,
+ * or FAILED when out of attempts.
+ */
 export async function expireLeases(tx: Tx, tenants: TenantScope = null): Promise<ExpiredLease[]> {
   const rows = await tx.run<{
     t: NodeLike;
@@ -58,16 +62,16 @@ export async function expireLeases(tx: Tx, tenants: TenantScope = null): Promise
       // Unlabeled, or the planner may start from every RUNNING run (engine-scope.ts): of what
       // points OF at a task, only runs have a status.
       OPTIONAL MATCH (t)<-[:OF]-(r {status: 'RUNNING'})
-      SET r.status = 'ABANDONED', r.endedAt = datetime(), r.error = 'lease expired: worker ' + t.leaseOwner + ' stopped answering'
+      SET r.status = 'ABANDONED', r.endedAt = datetime(), r.error = $expired.before + t.leaseOwner + $expired.after
       WITH t, t.leaseOwner AS worker, collect(r.id) AS runIds,
            collect([(r)-[:BY]->(a:Agent) | a.id][0]) AS runAgents
       SET t.status = CASE WHEN t.attempts >= t.maxAttempts THEN 'FAILED' ELSE 'READY' END,
-          t.error = 'lease expired: worker ' + worker + ' stopped answering',
+          t.error = $expired.before + worker + $expired.after,
           t.leaseOwner = null, t.leaseExpiresAt = null, t.updatedAt = datetime()
       // The agent the lost attempt ran with (the task's may have been reassigned since).
       RETURN t, worker, runIds,
              coalesce(runAgents[0], [(t)-[:ASSIGNED_TO]->(a:Agent) | a.id][0]) AS agentId`,
-    params: { tenants },
+    params: { tenants, expired: LEASE_EXPIRED },
   });
   return rows.map((r) => ({
     task: toTask(r.t),

@@ -49,6 +49,13 @@ describe('engine_lease_expiries_total', () => {
     // As a failure, a retry or a timeout: logged with its task, run and agent ids.
     const logged = entries.filter((e) => /lease expired/.test(e.msg));
     expect(logged).toHaveLength(2);
+    // The worker may be alive and cut off from the database: it said "stopped answering".
+    const lapsed =
+      'lease expired: worker killed-worker did not renew it (stopped, or could not reach the database)';
+    expect(logged.map((e) => e.msg)).toEqual([
+      `${lapsed}; the step is READY again`,
+      `${lapsed}; the step is READY again`,
+    ]);
     expect(logged.find((e) => e.taskId === ids.a)).toMatchObject({
       level: 40,
       runId: 'lost-run-a',
@@ -63,9 +70,17 @@ describe('engine_lease_expiries_total', () => {
       }),
     );
     expect(rows).toEqual([
-      { status: 'READY', error: 'lease expired: worker killed-worker stopped answering' },
-      { status: 'READY', error: 'lease expired: worker killed-worker stopped answering' },
+      { status: 'READY', error: lapsed },
+      { status: 'READY', error: lapsed },
     ]);
+    const run = await server.graph.read((tx) =>
+      tx.run<{ status: string; error: string }>({
+        cypher: `MATCH (r:Run {id: 'lost-run-a', tenantId: $tenantId})
+                 RETURN r.status AS status, r.error AS error`,
+        params: { tenantId: server.tenantId },
+      }),
+    );
+    expect(run).toEqual([{ status: 'ABANDONED', error: lapsed }]);
     // A second sweep finds nothing more to put back.
     await sweepNow(server);
     expect((await metricNow('engine_lease_expiries_total')) - before).toBe(2);

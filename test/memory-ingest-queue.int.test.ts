@@ -69,7 +69,9 @@ describe('memory ingestion', () => {
       await sweeper.sweep();
       return (await episode(e.id)).status === 'PENDING';
     });
-    expect((await episode(e.id)).error).toMatch(/lease expired: worker dead-worker/);
+    expect((await episode(e.id)).error).toBe(
+      'lease expired: worker dead-worker did not renew it (stopped, or could not reach the database)',
+    );
     expect((await claim()).map((c) => c.episode.attempts)).toEqual([2]);
     await eventually('the second expiry fails it', async () => {
       await sweeper.sweep();

@@ -6,6 +6,7 @@
  */
 import neo4j from 'neo4j-driver';
 import type { Episode } from '../../src/domain/memory.js';
+import { LEASE_EXPIRED } from '../../src/domain/lease.js';
 import type { Tx } from '../cypher.js';
 import { afterCursor, byTurns, IN_SCOPE, type TenantScope } from '../engine-scope.js';
 import type { NodeLike } from '../page.js';
@@ -231,7 +232,7 @@ export type ExpiredEpisode = {
 };
 
 /**
- * Gives back episodes whose worker stopped answering (lease expired): PENDING again, or FAILED
+ * Gives back episodes whose worker did not renew the lease: PENDING again, or FAILED
  * once `maxAttempts` were spent (a FAILED chunk may end its document).
  */
 export async function expireEpisodeLeases(
@@ -247,11 +248,11 @@ export async function expireEpisodeLeases(
       ${lockAndBump('e', 'Episode', 'claimVersion')}
       WITH e WHERE e.status = 'INGESTING' AND e.leaseUntil < datetime()
       SET e.status = CASE WHEN e.attempts >= $maxAttempts THEN 'FAILED' ELSE 'PENDING' END,
-          e.error = 'lease expired: worker ' + e.leaseOwner + ' stopped answering',
+          e.error = $expired.before + e.leaseOwner + $expired.after,
           e.leaseOwner = null, e.leaseUntil = null, e.updatedAt = datetime()
       RETURN e.id AS id, e.tenantId AS tenantId, e.status = 'FAILED' AS failed,
         COLLECT { MATCH (e)-[:FROM_DOCUMENT]->(d:Document) RETURN d.id LIMIT 1 }[0] AS documentId`,
-    params: { maxAttempts: neo4j.int(maxAttempts), tenants },
+    params: { maxAttempts: neo4j.int(maxAttempts), tenants, expired: LEASE_EXPIRED },
   });
 }
 

@@ -15,6 +15,7 @@ import {
 } from '../../graph/settlement.repository.js';
 import { parentOf } from '../../graph/task.repository.js';
 import { failFastCancelError, TaskStatus, type Task } from '../domain/task.js';
+import { leaseExpired } from '../domain/lease.js';
 import { publishTasks } from '../services/task-events.js';
 import type { Emit } from '../services/unit-of-work.js';
 import type { EngineContext } from './context.js';
@@ -42,7 +43,7 @@ export async function sweep(ctx: EngineContext): Promise<void> {
   for (const { task, worker, runId, agentId } of expired) {
     ctx.logger.warn(
       { taskId: task.id, runId, agentId, worker, tenantId: task.tenantId, sweeper: ctx.workerId },
-      `lease expired: worker ${worker} stopped answering; the step is ${task.status === TaskStatus.FAILED ? `FAILED (attempt ${task.attempts} of ${task.maxAttempts})` : 'READY again'}`,
+      `${leaseExpired(worker)}; the step is ${task.status === TaskStatus.FAILED ? `FAILED (attempt ${task.attempts} of ${task.maxAttempts})` : 'READY again'}`,
     );
   }
   await ctx.write(async (tx, emit) => {
