@@ -16,17 +16,21 @@ beforeAll(async () => {
 
 afterAll(() => server?.stop());
 
-/** One JSON-RPC request to /mcp; the answer's JSON-RPC error (from JSON or an SSE event). */
-async function rpcError(method: string, params: unknown) {
-  const res = await fetch(server.url.replace(/\/graphql$/, '/mcp'), {
+/** A body POSTed to /mcp with the admin key: as JSON, or a string as it is. */
+const post = (body: unknown) =>
+  fetch(server.url.replace(/\/graphql$/, '/mcp'), {
     method: 'POST',
     headers: {
       authorization: `Bearer ${server.adminKey}`,
       'content-type': 'application/json',
       accept: 'application/json, text/event-stream',
     },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 7, method, params }),
+    body: typeof body === 'string' ? body : JSON.stringify(body),
   });
+
+/** One JSON-RPC request to /mcp; the answer's JSON-RPC error (from JSON or an SSE event). */
+async function rpcError(method: string, params: unknown) {
+  const res = await post({ jsonrpc: '2.0', id: 7, method, params });
   const text = await res.text();
   const json = text.startsWith('event:') ? text.split('data: ')[1]!.trim() : text;
   expect(res.status, text).toBeLessThan(500);
@@ -53,32 +57,16 @@ describe('MCP params that break the protocol', () => {
 
   it('refuses them in a batch too', async () => {
     const call = { jsonrpc: '2.0', method: 'tools/call', params: { name: 'task_status' } };
-    const res = await fetch(server.url.replace(/\/graphql$/, '/mcp'), {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${server.adminKey}`,
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-      },
-      body: JSON.stringify([
-        { ...call, id: 1, params: { ...call.params, arguments: {} } },
-        { ...call, id: 2, params: { ...call.params, arguments: null } },
-      ]),
-    });
+    const res = await post([
+      { ...call, id: 1, params: { ...call.params, arguments: {} } },
+      { ...call, id: 2, params: { ...call.params, arguments: null } },
+    ]);
     const text = await res.text();
     expect(res.status, text).toBeLessThan(500);
     expect(text).not.toContain('-32603');
     expect(text).toContain('-32602');
     // Only a batch's own requests are looked at: 100,000 nested lists ran the check out of stack.
-    const deep = await fetch(server.url.replace(/\/graphql$/, '/mcp'), {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${server.adminKey}`,
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-      },
-      body: '['.repeat(100_000) + ']'.repeat(100_000),
-    });
+    const deep = await post('['.repeat(100_000) + ']'.repeat(100_000));
     expect(deep.status, await deep.text()).toBeLessThan(500);
   });
 });

@@ -80,6 +80,14 @@ const runsOf = (server: TestServer, taskId: string) =>
     }),
   );
 
+/** The workflow's tasks once its root has ended, COMPLETED or FAILED (60 s at most). */
+const rootEnded = (server: Parameters<typeof waitForWorkflow>[0], rootId: string) =>
+  waitForWorkflow(
+    server,
+    rootId,
+    (ts) => ['COMPLETED', 'FAILED'].includes(ts.find((t) => t.id === rootId)!.status),
+    60_000,
+  );
 describe('a model server that misbehaves', { timeout: 90_000 }, () => {
   it('waits out the Retry-After of a 429 before trying the step again', async () => {
     // The engine retried after its own backoff, before the server took calls again, and a
@@ -106,12 +114,7 @@ describe('a model server that misbehaves', { timeout: 90_000 }, () => {
       'data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":' +
       '[{"index":0,"delta":{"role":"assistant","content":"{\\"steps\\": ["},"finish_reason":null}]}\n\n';
     const { server, rootId } = await setup((n) => (n === 0 ? { cut: half } : { json: PLAN }));
-    const tasks = await waitForWorkflow(
-      server,
-      rootId,
-      (ts) => ['COMPLETED', 'FAILED'].includes(ts.find((t) => t.id === rootId)!.status),
-      60_000,
-    );
+    const tasks = await rootEnded(server, rootId);
     expect(tasks.find((t) => t.id === rootId)!.status).toBe('COMPLETED');
     const runs = await runsOf(server, rootId);
     expect(runs.map((r) => r.status)).toEqual(['FAILED', 'SUCCEEDED']);
@@ -123,12 +126,7 @@ describe('a model server that misbehaves', { timeout: 90_000 }, () => {
     // repair it, and a server that kept garbling failed the workflow at once, blaming the plan.
     const garbled = 'data: {"id":"c1","choices":[{"delta":{"content":"hi"\n\n';
     const { server, rootId } = await setup((n) => (n < 2 ? { raw: garbled } : { json: PLAN }));
-    await waitForWorkflow(
-      server,
-      rootId,
-      (ts) => ['COMPLETED', 'FAILED'].includes(ts.find((t) => t.id === rootId)!.status),
-      60_000,
-    );
+    await rootEnded(server, rootId);
     const runs = await runsOf(server, rootId);
     expect(runs.map((r) => r.status)).toEqual(['FAILED', 'FAILED', 'SUCCEEDED']);
     expect(runs[0]!.error).toMatch(/will retry.*could not be read/);
@@ -149,12 +147,7 @@ describe(
       const { server, rootId } = await setup((n) =>
         n === 0 ? { raw: page, contentType: 'text/html; charset=utf-8' } : { json: PLAN },
       );
-      const tasks = await waitForWorkflow(
-        server,
-        rootId,
-        (ts) => ['COMPLETED', 'FAILED'].includes(ts.find((t) => t.id === rootId)!.status),
-        60_000,
-      );
+      const tasks = await rootEnded(server, rootId);
       expect(tasks.find((t) => t.id === rootId)!.status).toBe('COMPLETED');
       const runs = await runsOf(server, rootId);
       expect(runs.map((r) => r.status)).toEqual(['FAILED', 'SUCCEEDED']);
@@ -171,12 +164,7 @@ describe(
     it('still asks the model to repair an empty answer that came as well-formed events', async () => {
       // The model itself said nothing: its plan is the model's to repair, not a server fault.
       const { server, rootId } = await setup((n) => (n === 0 ? { content: '' } : { json: PLAN }));
-      const tasks = await waitForWorkflow(
-        server,
-        rootId,
-        (ts) => ['COMPLETED', 'FAILED'].includes(ts.find((t) => t.id === rootId)!.status),
-        60_000,
-      );
+      const tasks = await rootEnded(server, rootId);
       expect(tasks.find((t) => t.id === rootId)!.status).toBe('COMPLETED');
       expect((await runsOf(server, rootId)).map((r) => r.status)).toEqual(['SUCCEEDED']);
       const asked = running!.scripted.requests.filter(isPlanning).map((r) => JSON.stringify(r));
@@ -186,12 +174,7 @@ describe(
     it('words a rate limit on the run without LangChain troubleshooting links', async () => {
       // The run said "429 Rate limit reached...\n\nTroubleshooting URL: https://docs.langchain...".
       const { server, rootId } = await setup((n) => (n === 0 ? { status: 429 } : { json: PLAN }));
-      await waitForWorkflow(
-        server,
-        rootId,
-        (ts) => ['COMPLETED', 'FAILED'].includes(ts.find((t) => t.id === rootId)!.status),
-        60_000,
-      );
+      await rootEnded(server, rootId);
       const runs = await runsOf(server, rootId);
       expect(runs.map((r) => r.status)).toEqual(['FAILED', 'SUCCEEDED']);
       expect(runs[0]!.error).toBe(
