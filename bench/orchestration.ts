@@ -68,6 +68,7 @@ import {
   printEngine,
   printSaturation,
   printSummary,
+  finishSplit,
   type BaselineResult,
 } from './report.js';
 import { int, median, ms, percentile } from './stats.js';
@@ -201,6 +202,7 @@ async function main(): Promise<void> {
         `  Hand-off (a step's end starts its dependant in its own commit): median overhead ` +
           `${ms(on)} against ${ms(off)} without (${(off / on).toFixed(2)}x), both runs of each`,
       );
+      console.log(finishSplit(runs.filter((r) => r.handOff).map((r) => r.result)));
       console.log(
         `  Target: median overhead per step under 10 ms below saturation: ${on < 10 ? 'MET' : 'NOT MET'} (${ms(on)})`,
       );

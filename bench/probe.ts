@@ -30,6 +30,8 @@ const TRANSACTIONS: Record<string, string> = {
 
 interface Attempt {
   statements: { name: string; ms: number; at: number }[];
+  /** What Neo4j reported its statements took (Graph.onServerTime). */
+  serverMs: number;
   firstAt?: number;
   lastEndAt?: number;
   /** Tasks an endRun in this attempt moved to COMPLETED. */
@@ -39,6 +41,8 @@ interface Attempt {
 export interface Tally {
   count: number;
   ms: number;
+  /** Of `ms`, the time Neo4j reported executing the statements (whole ms each). */
+  serverMs: number;
 }
 
 export interface TxTally extends Tally {
@@ -64,6 +68,8 @@ export class Probe {
   readonly committed = new Map<string, number>();
   /** "statement: error code" -> how many times that statement failed (the driver then retries). */
   readonly errors = new Map<string, { count: number; example: string }>();
+  /** The attempt each transaction the probe wrapped belongs to, for Neo4j's own timings. */
+  private readonly attempts = new WeakMap<Tx, Attempt>();
   /** Called with each task id as its completion commits. */
   onCommitted: (taskId: string) => void = () => {};
 
@@ -75,7 +81,20 @@ export class Probe {
     this.onCommitted = () => {};
   }
 
+  /** Adds what Neo4j reported a statement of one of the probe's transactions took. */
+  serverTime(statement: string, ms: number, tx: Tx): void {
+    const attempt = this.attempts.get(tx);
+    if (!attempt) return;
+    attempt.serverMs += ms;
+    // Named by the graph as the metrics name it (`claim.repository.claimReadyTasks`).
+    const name = statement.split('.').pop()!;
+    const t = this.statements.get(name) ?? { count: 0, ms: 0, serverMs: 0 };
+    t.serverMs += ms;
+    this.statements.set(name, t);
+  }
+
   wrap(tx: Tx, attempt: Attempt): Tx {
+    this.attempts.set(tx, attempt);
     return {
       run: async <T extends Row>(q: CypherQuery) => {
         const name = statementName(q.cypher);
@@ -112,6 +131,7 @@ export class Probe {
     const tally = this.transactions.get(kind) ?? {
       count: 0,
       ms: 0,
+      serverMs: 0,
       statements: 0,
       productive: 0,
       retries: 0,
@@ -122,6 +142,7 @@ export class Probe {
     };
     tally.count++;
     tally.ms += end - start;
+    tally.serverMs += attempt.serverMs;
     tally.statements += attempt.statements.length;
     tally.retries += attempts - 1;
     if (!ok) tally.failed++;
@@ -159,7 +180,7 @@ function idleBetween(statements: { ms: number; at: number }[]): number {
 }
 
 function add(map: Map<string, Tally>, key: string, ms: number) {
-  const t = map.get(key) ?? { count: 0, ms: 0 };
+  const t = map.get(key) ?? { count: 0, ms: 0, serverMs: 0 };
   t.count++;
   t.ms += ms;
   map.set(key, t);
@@ -177,6 +198,7 @@ export class InstrumentedUnitOfWork extends UnitOfWork {
     private readonly probe: Probe,
   ) {
     super(graph, pubsub);
+    graph.onServerTime = (statement, ms, tx) => probe.serverTime(statement, ms, tx);
   }
 
   override run<T>(work: (tx: Tx, emit: Emit) => Promise<T>): Promise<T> {
@@ -197,7 +219,7 @@ async function probed<T>(
   const start = now();
   let attempts = 0;
   // Statements of attempts the driver retried still count; completions only of the last one.
-  const attempt: Attempt = { statements: [], completed: [] };
+  const attempt: Attempt = { statements: [], serverMs: 0, completed: [] };
   try {
     const value = await run((tx, emit) => {
       attempts++;

@@ -111,7 +111,8 @@ export function profileLines(n: number, p: Profile): string {
   const example = [...p.errors.values()][0]?.example.replace(/\s+/g, ' ').slice(0, 500);
   return [
     `  transactions by kind (mean ms includes lock waits and the driver's retry delays; of it, ` +
-      `before the first statement, between statements (a retry's pause too) and the commit):`,
+      `Neo4j's own time for the statements, before the first statement, between statements ` +
+      `(a retry's pause too) and the commit):`,
     table(
       [
         'kind',
@@ -120,6 +121,7 @@ export function profileLines(n: number, p: Profile): string {
         'changed something',
         'statements/tx',
         'mean ms',
+        'Neo4j ms',
         'before 1st ms',
         'between ms',
         'commit ms',
@@ -132,20 +134,23 @@ export function profileLines(n: number, p: Profile): string {
         `${Math.round((100 * t.productive) / t.count)}%`,
         (t.statements / t.count).toFixed(1),
         (t.ms / t.count).toFixed(2),
+        (t.serverMs / t.count).toFixed(2),
         (t.beforeFirstMs / t.count).toFixed(2),
         (t.betweenMs / t.count).toFixed(2),
         (t.commitMs / t.count).toFixed(2),
         int(t.retries),
       ]),
     ),
-    `  statements by total time (round trip as awaited, lock waits included):`,
+    `  statements by total time (round trip as awaited, lock waits included; Neo4j ms: the time ` +
+      `Neo4j reported executing it, whole ms each (rounded down: the mean is low by up to 1 ms)):`,
     table(
-      ['statement', 'count', 'per step', 'mean ms', 'total s', 'share'],
+      ['statement', 'count', 'per step', 'mean ms', 'Neo4j ms', 'total s', 'share'],
       statements.map(([name, t]) => [
         name,
         int(t.count),
         perStep(t.count),
         (t.ms / t.count).toFixed(2),
+        (t.serverMs / t.count).toFixed(2),
         (t.ms / 1000).toFixed(2),
         `${Math.round((100 * t.ms) / statementMs)}%`,
       ]),
@@ -235,5 +240,27 @@ export function printSaturation(series: EngineResult[]): void {
       ],
       rows,
     ),
+  );
+}
+
+/**
+ * Where a chain step's end goes: the finish transaction (the end and, with the hand-off, the
+ * dependant's start), split into what Neo4j reported executing, the commit, and the rest (round
+ * trips, the driver and the engine's JS), means over the given runs.
+ */
+export function finishSplit(runs: EngineResult[]): string {
+  const sum = { count: 0, ms: 0, serverMs: 0, commitMs: 0, statements: 0 };
+  for (const r of runs) {
+    const t = r.profile.transactions.get('finish');
+    if (!t) continue;
+    for (const k of Object.keys(sum) as (keyof typeof sum)[]) sum[k] += t[k];
+  }
+  if (sum.count === 0) return '  (no finish transaction was seen)';
+  const mean = (v: number) => ms(v / sum.count);
+  const rest = sum.ms - sum.serverMs - sum.commitMs;
+  return (
+    `  Its finish transaction (${(sum.statements / sum.count).toFixed(1)} statements), mean ` +
+    `${mean(sum.ms)}: Neo4j executing the statements ${mean(sum.serverMs)}, the commit ` +
+    `${mean(sum.commitMs)}, round trips, driver and engine JS ${mean(rest)}`
   );
 }

@@ -68,6 +68,13 @@ export class Graph {
    * a retried transaction is a new one). Called synchronously; it must not throw.
    */
   onStatement?: (q: CypherQuery, tx: Tx) => void;
+  /**
+   * Sees the time Neo4j itself reports for each statement that succeeded (until its first row,
+   * plus until its last), whole milliseconds: bench:orchestration's split of a step's overhead
+   * between the database and the round trips, with the transaction it ran in (as onStatement).
+   * Called synchronously; it must not throw.
+   */
+  onServerTime?: (statement: string, ms: number, tx: Tx) => void;
 
   /** Neo4j ends a transaction running longer than this: no runaway query outlives its use. */
   private readonly txTimeoutMs: number;
@@ -316,6 +323,8 @@ export class Graph {
           : undefined;
         try {
           const result = await send(q.cypher, q.params ?? {});
+          const { resultAvailableAfter, resultConsumedAfter } = result.summary;
+          this.onServerTime?.(name, Number(resultAvailableAfter) + Number(resultConsumedAfter), tx);
           return result.records.map((r) => rowOf(r) as T);
         } catch (err) {
           // The error's code only: Neo4j's messages can quote the statement's values.
