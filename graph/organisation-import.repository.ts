@@ -6,6 +6,30 @@ import { ensureSecret } from './secret.repository.js';
 /** The secret that signs exported documents (see organisationSignature). */
 export const organisationSecret = (tx: Tx) => ensureSecret(tx, 'organisation');
 
+/** The task `t` waits for a tool-call request still PENDING. */
+const HOLDS_CALLS = `EXISTS { (t)<-[:FOR]-(:ToolCallRequest {status: 'PENDING'}) }`;
+
+/**
+ * Which of these tasks of the tenant wait for a PENDING tool-call request: before an import's
+ * writes, the steps AWAITING_INPUT it keeps waiting rather than bring back READY (below).
+ */
+export async function tasksHoldingCalls(
+  tx: Tx,
+  tenantId: string,
+  ids: string[],
+): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await tx.run<{ id: string }>({
+    cypher: `
+      UNWIND $ids AS id
+      MATCH (t:Task {tenantId: $tenantId, id: id}) USING INDEX SEEK t:Task(id)
+      WITH t WHERE ${HOLDS_CALLS}
+      RETURN t.id AS id`,
+    params: { tenantId, ids },
+  });
+  return new Set(rows.map((r) => r.id));
+}
+
 /**
  * After an import, in one statement over these tasks:
  * - marks which are roots (no SUBTASK_OF or REJECTED_STEP_OF parent): a document's `root` may
@@ -22,8 +46,7 @@ export async function settleImportedTasks(tx: Tx, tenantId: string, ids: string[
       UNWIND $ids AS id
       MATCH (t:Task {tenantId: $tenantId, id: id}) USING INDEX SEEK t:Task(id)
       SET t.root = CASE WHEN NOT EXISTS { (t)-[:SUBTASK_OF|REJECTED_STEP_OF]->() } THEN true END
-      WITH t WHERE t.status = 'AWAITING_INPUT' AND t.orchestrated = true
-        AND NOT EXISTS { (t)<-[:FOR]-(:ToolCallRequest {status: 'PENDING'}) }
+      WITH t WHERE t.status = 'AWAITING_INPUT' AND t.orchestrated = true AND NOT ${HOLDS_CALLS}
       SET t.status = 'READY', t.waitingReason = null, t.error = null, t.leaseOwner = null,
           t.leaseExpiresAt = null, t.updatedAt = datetime()`,
     params: { tenantId, ids },

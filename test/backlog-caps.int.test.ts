@@ -147,6 +147,19 @@ describe('backlog caps of a tenant', { timeout: 120_000 }, () => {
       expect((await t.gql(IMPORT, { document: documentOf(tasks(2)) })).errors).toBeUndefined();
     });
 
+    it('counts imported steps AWAITING_INPUT, which come back READY, against the cap', async () => {
+      const t = await tenant();
+      const IMPORT = `mutation($document: JSONObject!) { importOrganisation(document: $document) { nodesCreated } }`;
+      const held = { orchestrated: true, status: 'AWAITING_INPUT', waitingReason: 'a tool call' };
+      const tasks = (n: number) => Array.from({ length: n }, () => task(randomUUID(), held));
+      const error = refusal(await t.gql(IMPORT, { document: documentOf(tasks(3)) }));
+      expect(error.extensions).toMatchObject({ code: 'LIMIT_EXCEEDED', adding: 3, cap: 2 });
+      expect(await t.count('MATCH (n:Task {tenantId: $tenantId}) RETURN count(n) AS n')).toBe(0);
+      expect((await t.gql(IMPORT, { document: documentOf(tasks(2)) })).errors).toBeUndefined();
+      const ready = `MATCH (n:Task {tenantId: $tenantId, status: 'READY'}) RETURN count(n) AS n`;
+      expect(await t.count(ready)).toBe(2);
+    });
+
     const RETRY = `mutation($id: ID!) { retryTask(id: $id) { status } }`;
     const CANCEL = `mutation($id: ID!) { cancelTask(id: $id) { status } }`;
     const submitted = async (t: Tenant, title: string) => {

@@ -24,9 +24,9 @@ import { refuseSelfWaitingAmong } from './workflow-guard.js';
 import { namesUnique, NameTakenError, refuseSameNames, takenNameConflict } from './import-names.js';
 import { lockTaskEdges } from '../../graph/task-cycles.repository.js';
 import { refuseOverQueuedSteps } from './backlog.js';
-import { QUEUED_STATUSES, type BacklogLimits } from '../domain/backlog.js';
-import { FINISHED_STATUSES, type TaskStatus } from '../domain/task.js';
-import type { ExistingNode } from '../../graph/organisation.repository.js';
+import type { BacklogLimits } from '../domain/backlog.js';
+import { FINISHED_STATUSES } from '../domain/task.js';
+import { queuedStepsAdded } from './import-backlog.js';
 
 export interface ImportResult {
   nodesCreated: number;
@@ -135,7 +135,7 @@ export class OrganisationService {
         doc.relationships.forEach((r, i) =>
           checkRelationshipRule(i, r, labelOf.get(r.from)!, labelOf.get(r.to)!),
         );
-        const adding = queuedAdded(doc, stored);
+        const adding = await queuedStepsAdded(tx, tenantId, doc, stored);
         await refuseOverQueuedSteps(tx, tenantId, this.backlog, 'importOrganisation', adding);
         const existing = new Set(stored.keys());
         const cyclesToCheck = edgesToCheck(parsed, doc, existing);
@@ -336,25 +336,6 @@ export class OrganisationService {
     // As startWorkflow and addTaskDependency: no step the engine runs may wait for itself.
     await refuseSelfWaitingAmong(tx, tenantId, 'importOrganisation', [...ids], documentIdOf);
   }
-}
-
-/**
- * The queued steps (orchestrated, PENDING or READY) the document adds to the tenant's, net: a
- * task queued already is counted once (it is in the tenant's count), one it takes out of the
- * queue counts less, and a finished one, kept as it is, neither.
- */
-function queuedAdded(doc: OrganisationDocument, stored: ReadonlyMap<string, ExistingNode>) {
-  const queued = (orchestrated: unknown, status: unknown) =>
-    orchestrated === true && QUEUED_STATUSES.includes(String(status));
-  let adding = 0;
-  for (const n of doc.nodes) {
-    if (n.label !== 'Task') continue;
-    const before = stored.get(n.id);
-    if (before && FINISHED_STATUSES.includes(before.status as TaskStatus)) continue;
-    const was = before ? queued(before.orchestrated, before.status) : false;
-    adding += Number(queued(n.properties.orchestrated, n.properties.status)) - Number(was);
-  }
-  return adding;
 }
 
 function groupBy<T, K>(items: readonly T[], key: (item: T) => K): Map<K, T[]> {
