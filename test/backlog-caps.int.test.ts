@@ -31,6 +31,8 @@ interface Tenant {
 }
 
 const SUBMIT = `mutation($title: String!) { submitTask(input: { title: $title }) { id } }`;
+const IMPORT = `mutation($document: JSONObject!) {
+  importOrganisation(document: $document) { nodesCreated } }`;
 const INGEST = `mutation($text: String!) { ingestDocument(title: "Notes", text: $text) { id } }`;
 
 describe('backlog caps of a tenant', { timeout: 120_000 }, () => {
@@ -137,7 +139,6 @@ describe('backlog caps of a tenant', { timeout: 120_000 }, () => {
 
     it('refuses an importOrganisation of orchestrated waiting tasks past the cap', async () => {
       const t = await tenant();
-      const IMPORT = `mutation($document: JSONObject!) { importOrganisation(document: $document) { nodesCreated } }`;
       const tasks = (n: number) =>
         Array.from({ length: n }, () => task(randomUUID(), { orchestrated: true }));
       const error = refusal(await t.gql(IMPORT, { document: documentOf(tasks(3)) }));
@@ -149,7 +150,6 @@ describe('backlog caps of a tenant', { timeout: 120_000 }, () => {
 
     it('counts imported steps AWAITING_INPUT, which come back READY, against the cap', async () => {
       const t = await tenant();
-      const IMPORT = `mutation($document: JSONObject!) { importOrganisation(document: $document) { nodesCreated } }`;
       const held = { orchestrated: true, status: 'AWAITING_INPUT', waitingReason: 'a tool call' };
       const tasks = (n: number) => Array.from({ length: n }, () => task(randomUUID(), held));
       const error = refusal(await t.gql(IMPORT, { document: documentOf(tasks(3)) }));
