@@ -109,6 +109,29 @@ describe.skipIf(!CHROMIUM)('the console’s lists', () => {
     await page.close();
   });
 
+  // Refresh emptied Performance's agents until the new figures came (review of 2026-12-06).
+  it('keeps the agents shown on Performance while Refresh reads their figures again', async () => {
+    const page = await world.signedIn(world.server.adminKey, '#/performance');
+    const agents = page.getByRole('region', { name: 'Agents' });
+    await agents.getByRole('cell', { name: 'Operator 000', exact: true }).waitFor();
+    const refresh = page.getByRole('button', { name: 'Refresh' });
+    await page.waitForFunction(() => !document.body.textContent!.includes('Loading…'));
+    // Counts, from here on, every moment the region shows no agent row.
+    await page.evaluate(`(() => {
+      const region = [...document.querySelectorAll('section')]
+        .find((s) => s.querySelector('h2')?.textContent?.startsWith('Agents'));
+      window.blanks = 0;
+      new MutationObserver(() => {
+        if (!region.querySelector('tbody tr')) window.blanks++;
+      }).observe(region, { childList: true, subtree: true });
+    })()`);
+    await refresh.click();
+    await page.waitForFunction(() => !document.body.textContent!.includes('Loading…'));
+    await agents.getByRole('cell', { name: 'Operator 000', exact: true }).waitFor();
+    expect(await page.evaluate('window.blanks')).toBe(0);
+    await page.close();
+  });
+
   // A 100-character name without spaces squeezed its row's buttons to "Paus / e".
   it('keeps each button on one line beside the longest name the API allows', async () => {
     const name = 'N'.repeat(LIMITS.name);

@@ -11,6 +11,8 @@ export interface Connection<T> {
 interface Rows<T> {
   /** The variables (JSON) the rows were read with. */
   key: string;
+  /** The list they belong to (`same`), for a refresh to keep them until its first page. */
+  list?: string;
   rows: T[];
   /** The cursor of the next page, or null once every row is shown. */
   next: string | null;
@@ -35,8 +37,13 @@ function upserted<T extends { id: string }>(rows: T[], row: T): T[] {
  * the rows it covers, up to its last; the later pages already shown stay after it. When its
  * last row is not among those shown (the list changed beyond one page), the list starts again.
  */
-function withFirst<T extends { id: string }>(s: Rows<T>, key: string, page: Connection<T>) {
-  const fresh = { key, rows: page.nodes, next: cursorOf(page), more: false };
+function withFirst<T extends { id: string }>(
+  s: Rows<T>,
+  key: string,
+  list: string | undefined,
+  page: Connection<T>,
+) {
+  const fresh = { key, list, rows: page.nodes, next: cursorOf(page), more: false };
   const last = page.nodes.at(-1);
   if (s.key !== key || !s.more || !fresh.next || !last) return fresh;
   const at = s.rows.findIndex((r) => r.id === last.id);
@@ -50,8 +57,10 @@ function withFirst<T extends { id: string }>(s: Rows<T>, key: string, page: Conn
  * A list the API serves a page at a time (`doc` takes `after`; `select` finds its connection),
  * shown from its first page with "Show more" for the next, by the API's cursor. New variables
  * (a filter) start from the first page; until it comes, or when it fails, no rows are shown,
- * never those of other variables. upsert() puts a row of a live event in place, or at the end
- * once every page is shown (before, its own page brings it, in its place).
+ * never those of other variables, except with `same`: variables of the same list (a refresh of
+ * a later window) keep its rows shown until their first page comes (`showing`), none once it
+ * fails. upsert() puts a row of a live event in place, or at the end once every page is shown
+ * (before, its own page brings it, in its place).
  */
 export function usePagedQuery<
   TResult,
@@ -61,6 +70,7 @@ export function usePagedQuery<
   doc: TypedDocumentString<TResult, TVars>,
   variables: Omit<TVars, 'after'>,
   select: (data: TResult) => Connection<T>,
+  same?: string,
 ) {
   const asked = { ...variables, after: null } as TVars;
   const key = JSON.stringify(asked);
@@ -70,7 +80,11 @@ export function usePagedQuery<
   const [state, setState] = useState<Rows<T>>({ key, rows: [], next: null, more: false });
   useEffect(() => {
     setState((s) =>
-      first ? withFirst(s, key, first) : { key, rows: [], next: null, more: false },
+      first
+        ? withFirst(s, key, same, first)
+        : s.list !== undefined && s.list === same && query.error === undefined
+          ? s
+          : { key, rows: [], next: null, more: false },
     );
     // `first` changes with the query's data, which `select` only reads into.
   }, [key, query.data]);
@@ -107,16 +121,20 @@ export function usePagedQuery<
     setState((s) =>
       s.key !== key
         ? s
-        : { key, rows: page.nodes.reduce(upserted, s.rows), next: cursorOf(page), more: true },
+        : { ...s, rows: page.nodes.reduce(upserted, s.rows), next: cursorOf(page), more: true },
     );
   }
 
-  // For one render after new variables, the state still holds the old ones' rows.
+  // For one render after new variables, the state still holds the old ones' rows: shown only
+  // for a refresh of the same list, until its first page comes or fails.
   const current = state.key === key;
+  const kept = !current && same !== undefined && state.list === same && query.error === undefined;
   return {
-    rows: current ? state.rows : [],
+    rows: current || kept ? state.rows : [],
     /** Whether the first page for the variables asked now is in. */
     loaded: first !== undefined,
+    /** Whether rows are shown: that page's, or the list's before a refresh while it comes. */
+    showing: first !== undefined || kept,
     /** Whether more rows than those shown exist. */
     hasMore: current && state.next !== null,
     showMore,

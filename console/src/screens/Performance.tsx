@@ -179,11 +179,12 @@ export function Performance() {
     [asked, period],
   );
 
-  // Another period starts the list again from its first page.
+  // Another period starts the list again; Refresh keeps its rows until the new figures come.
   const figures = usePagedQuery(
     AgentsQuery,
     { bucket: period.bucket, window: span },
     (d) => d.agents,
+    period.bucket,
   );
   const agents = figures.rows;
   const agentPerf = useMemo(() => {
@@ -345,15 +346,15 @@ export function Performance() {
 
       <section className="panel" aria-labelledby="performance-agents">
         <h2 id="performance-agents">
-          Agents{figures.loaded ? ` (${agents.length}${capped ? '+' : ''})` : ''}
+          Agents{figures.showing ? ` (${agents.length}${capped ? '+' : ''})` : ''}
         </h2>
         {capped && (
           <p className="muted">The first {agents.length} agents by name, busiest first.</p>
         )}
         {figures.error !== undefined && <ErrorNote error={figures.error} />}
         {figures.moreError !== undefined && <ErrorNote error={figures.moreError} />}
-        {figures.loading && !figures.loaded && <p className="muted">Loading…</p>}
-        {figures.loaded && (
+        {figures.loading && !figures.showing && <p className="muted">Loading…</p>}
+        {figures.showing && (
           <PerfTable
             what="Agent"
             rows={busiest.map((a) => ({ key: a.id, name: a.name }))}
