@@ -1,9 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { NotEventStreamError, eventStreamChecking } from '../src/llm/event-stream.js';
+import { NotAnAnswerError, eventStreamChecking } from '../src/llm/event-stream.js';
 
-// The check a platform model's fetch makes on streamed answers (src/llm/event-stream.ts).
+// The check a platform model's fetch makes on its answers (src/llm/event-stream.ts).
 
 let server: Server | undefined;
 afterEach(
@@ -27,27 +27,56 @@ async function answering(type: string, chunks: string[]): Promise<string> {
 const ask = (url: string, stream = true) =>
   eventStreamChecking()(url, { method: 'POST', body: JSON.stringify({ stream }) });
 
-describe('a streamed answer that is not server-sent events', () => {
+const again = () => new Promise<void>((resolve) => server!.close(() => resolve()));
+
+describe('a streamed answer with no server-sent event in it', () => {
   it('fails at its end with its content-type and first characters', async () => {
     const url = await answering('text/html', ['<html>\n  <body>Sign', ' in</body></html>']);
     const err = await (await ask(url)).text().catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(NotEventStreamError);
+    expect(err).toBeInstanceOf(NotAnAnswerError);
     expect(err).toMatchObject({
       contentType: 'text/html',
       head: '<html> <body>Sign in</body></html>',
     });
   });
 
-  it('passes events through under another content-type, even split across writes', async () => {
-    const url = await answering('text/plain', ['da', 'ta: {"a":1}\n\ndata: [DONE]\n\n']);
-    expect(await (await ask(url)).text()).toBe('data: {"a":1}\n\ndata: [DONE]\n\n');
+  it('fails typed as events too, when empty or holding only comments', async () => {
+    // It read as an empty answer: the model's, asked to repair a plan it never sent.
+    for (const chunks of [[], [': keep-alive\n\n', ': keep-alive\n\n\n'], ['\n\n']]) {
+      const url = await answering('text/event-stream', chunks);
+      const err = await (await ask(url)).text().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(NotAnAnswerError);
+      expect(err).toMatchObject({ contentType: 'text/event-stream' });
+      expect((err as Error).message).toMatch(/no server-sent event/);
+      await again();
+    }
   });
 
-  it('leaves an answer typed as events, and a call not streamed, alone', async () => {
-    const events = await answering('text/event-stream', ['<html></html>']);
-    expect(await (await ask(events)).text()).toBe('<html></html>');
-    server!.close();
-    const json = await answering('text/html', ['<html></html>']);
-    expect(await (await ask(json, false)).text()).toBe('<html></html>');
+  it('passes events through under any content-type, even split across writes', async () => {
+    for (const type of ['text/event-stream', 'text/plain']) {
+      const url = await answering(type, [': hi\n\nda', 'ta: {"a":1}\n\ndata: [DONE]\n\n']);
+      expect(await (await ask(url)).text()).toBe(': hi\n\ndata: {"a":1}\n\ndata: [DONE]\n\n');
+      await again();
+    }
+  });
+});
+
+describe('an answer not streamed that is not JSON', () => {
+  it('fails at its end with its content-type and first characters, not all of them', async () => {
+    // OpenAI's client handed the page to LangChain as text: "Cannot read properties of
+    // undefined (reading 'message')", a permanent failure naming nothing.
+    const page = `<!DOCTYPE html>\n<html><body>Bad gateway${' padding'.repeat(1000)}</body></html>`;
+    const url = await answering('text/html; charset=utf-8', [page]);
+    const err = await (await ask(url, false)).text().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NotAnAnswerError);
+    expect(err).toMatchObject({ contentType: 'text/html; charset=utf-8' });
+    expect((err as { head: string }).head).toMatch(/^<!DOCTYPE html> <html><body>Bad gateway/);
+    expect((err as { head: string }).head.length).toBeLessThanOrEqual(120);
+    expect((err as Error).message).toMatch(/instead of JSON/);
+  });
+
+  it('leaves a JSON answer alone', async () => {
+    const url = await answering('application/json', ['{"id":"c1"}']);
+    expect(await (await ask(url, false)).text()).toBe('{"id":"c1"}');
   });
 });

@@ -279,16 +279,18 @@ describe('model call records', () => {
   });
 
   it('records a streamed call whose server sent no answer at all (a page, not events)', async () => {
-    // A proxy's HTML page instead of server-sent events: LangChain ends the call with an empty
-    // generation, and the recorder threw reading it: the call went unrecorded, with a warning.
+    // A proxy's HTML page typed as events: LangChain ended the call with an empty generation,
+    // and the recorder threw reading it: the call went unrecorded, with a warning. Then it was
+    // an empty answer; now it is the server's fault (event-stream.ts), recorded as such.
     const rt = createAgentRuntime({ uow: server.services.uow, llm: local, logger: server.logger });
     answers.push({ raw: '<html><body>Bad gateway</body></html>' });
-    let text = '';
-    for await (const chunk of await rt.model({ purpose: 'memory' }, step, 'memory').stream('Hi'))
-      text += String(chunk.content);
-    expect(text).toBe('');
+    const streamed = async () => {
+      for await (const _ of await rt.model({ purpose: 'memory' }, step, 'memory').stream('Hi'));
+    };
+    await expect(streamed()).rejects.toThrow(/text\/event-stream but no server-sent event/);
     const rows = (await calls('memory')).map((r) => r.c);
     expect(rows.map((c) => [c.promptTokens, c.model])).toEqual([[0, 'qwen2.5:0.5b']]);
+    expect(rows[0]!.error).toMatch(/starting: <html><body>Bad gateway/);
   });
 
   it('prices cached prompt tokens at the cached-input price', async () => {

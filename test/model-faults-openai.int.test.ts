@@ -39,11 +39,18 @@ afterEach(async () => {
   await r?.server.stop();
 });
 
-/** Agents on a scripted server whose planning calls `planning` answers; the rest say done. */
-async function setup(planning: (n: number) => Reply) {
+/**
+ * Agents on a scripted server whose planning calls `planning` answers, the calls not streamed
+ * (no pubsub: a step's own calls) `unstreamed`; the rest say done.
+ */
+async function setup(
+  planning: (n: number) => Reply,
+  unstreamed: (n: number) => Reply = () => ({ content: 'Done.' }),
+) {
   let n = 0;
+  let u = 0;
   const scripted = await startScriptedOpenAI((req) =>
-    isPlanning(req) ? planning(n++) : { content: 'Done.' },
+    isPlanning(req) ? planning(n++) : req.stream ? { content: 'Done.' } : unstreamed(u++),
   );
   const server = await startTestServer();
   const res = await server.gql(`mutation { createAgents(inputs: [
@@ -79,6 +86,19 @@ const runsOf = (server: TestServer, taskId: string) =>
       params: { taskId, tenantId: server.tenantId },
     }),
   );
+
+/** The errors of the model calls made by a task's runs, oldest attempt first. */
+const callErrorsOf = async (server: TestServer, taskId: string) =>
+  (
+    await server.graph.read((tx) =>
+      tx.run<{ error: string | null }>({
+        cypher: `MATCH (r:Run)-[:OF]->(:Task {id: $taskId, tenantId: $tenantId})
+          MATCH (r)-[:CALLED]->(c:LLMCall)
+          RETURN c.error AS error ORDER BY r.attempt, c.createdAt`,
+        params: { taskId, tenantId: server.tenantId },
+      }),
+    )
+  ).map((c) => c.error);
 
 /** The workflow's tasks once its root has ended, COMPLETED or FAILED (60 s at most). */
 const rootEnded = (server: Parameters<typeof waitForWorkflow>[0], rootId: string) =>
@@ -159,6 +179,50 @@ describe(
       expect(error).not.toMatch(/\n\s+at /); // no stack
       const asked = running!.scripted.requests.filter(isPlanning).map((r) => JSON.stringify(r));
       expect(asked.filter((r) => r.includes('Your plan cannot be used'))).toEqual([]);
+    });
+
+    it.each([
+      ['an empty body', ''],
+      ['only keep-alive comments', ': keep-alive\n\n: keep-alive\n\n'],
+    ])(
+      'retries a step whose answer came as an event stream with no event in it (%s)',
+      async (_, body) => {
+        // A server that typed its answer as events but sent none was read as an empty answer:
+        // the model was asked to repair a plan it never sent, its call recorded as a success.
+        const { server, rootId } = await setup((n) => (n === 0 ? { raw: body } : { json: PLAN }));
+        const tasks = await rootEnded(server, rootId);
+        expect(tasks.find((t) => t.id === rootId)!.status).toBe('COMPLETED');
+        const runs = await runsOf(server, rootId);
+        expect(runs.map((r) => r.status)).toEqual(['FAILED', 'SUCCEEDED']);
+        expect(runs[0]!.error).toMatch(/^attempt 1 failed \(will retry\): The model server /);
+        expect(runs[0]!.error).toMatch(/text\/event-stream but no server-sent event/);
+        const errors = await callErrorsOf(server, rootId);
+        expect(errors[0]).toMatch(/text\/event-stream.*no server-sent event/);
+        const asked = running!.scripted.requests.filter(isPlanning).map((r) => JSON.stringify(r));
+        expect(asked.filter((r) => r.includes('Your plan cannot be used'))).toEqual([]);
+      },
+    );
+
+    it('retries a step whose answer not streamed was a web page, naming the page', async () => {
+      // A proxy's page (HTTP 200, text/html) answering a step's call that does not stream was
+      // handed to LangChain as text: "Cannot read properties of undefined", and the task failed
+      // for good at its first attempt.
+      const page = `<!DOCTYPE html><html><head><title>Sign in</title></head>${'x'.repeat(5000)}`;
+      const { server, rootId } = await setup(
+        () => ({ json: PLAN }),
+        (n) => (n === 0 ? { raw: page, contentType: 'text/html' } : { content: 'Done.' }),
+      );
+      const tasks = await rootEnded(server, rootId);
+      expect(tasks.find((t) => t.id === rootId)!.status).toBe('COMPLETED');
+      const step = tasks.find((t) => t.id !== rootId)!;
+      const runs = await runsOf(server, step.id);
+      expect(runs.map((r) => r.status)).toEqual(['FAILED', 'SUCCEEDED']);
+      const error = runs[0]!.error!;
+      expect(error).toMatch(/^attempt 1 failed \(will retry\): The model server /);
+      expect(error).toContain(running!.scripted.baseURL);
+      expect(error).toMatch(/text\/html instead of JSON, starting: <!DOCTYPE html><html><head>/);
+      expect(error.length).toBeLessThan(400); // the start of the page, not all of it
+      expect((await callErrorsOf(server, step.id))[0]).toMatch(/text\/html instead of JSON/);
     });
 
     it('still asks the model to repair an empty answer that came as well-formed events', async () => {

@@ -10,7 +10,7 @@ import type { z } from 'zod';
 import type { StructuredOutputSetting } from './config.js';
 import { promptedTools, refusesTools, toolsInPrompt } from './prompted-tools.js';
 import { toStrictJsonSchema, type JsonSchema } from './strict-schema.js';
-import { NotEventStreamError, eventStreamChecking } from './event-stream.js';
+import { NotAnAnswerError, eventStreamChecking } from './event-stream.js';
 import { refusesStreamOptions, streamsWithoutUsage } from './stream-usage.js';
 import { invokeStructured } from './structured.js';
 import { textCallId, textToolCalls, type TextToolCall } from './text-tool-calls.js';
@@ -46,8 +46,10 @@ type BoundTool = Parameters<ChatOpenAI['bindTools']>[0][number];
  *   (src/llm/structured.ts);
  * - a streamed call refused for its `stream_options` (usage) is sent again without them, and
  *   so are the model's later ones (stream-usage.ts);
- * - a streamed call answered with something other than server-sent events (a proxy's page)
- *   fails as the server's fault, a 502, instead of reading as an empty answer (event-stream.ts).
+ * - a 200 that holds no answer fails as the server's fault, a 502 (event-stream.ts): a streamed
+ *   call's body with no server-sent event in it (a proxy's page, nothing, keep-alive comments)
+ *   instead of reading as an empty answer, and a call not streamed answered with other than
+ *   JSON instead of the text LangChain cannot read.
  * withConfig and bindTools keep the class, so every derived model behaves the same.
  */
 export class PlatformChatOpenAI extends ChatOpenAI {
@@ -257,7 +259,7 @@ export class PlatformChatOpenAI extends ChatOpenAI {
   /**
    * The one place model errors are worded: a timeout that names the model, the server and the
    * setting to raise; a connection the server dropped mid-answer (undici's bare "terminated"),
-   * an answer the client could not read, or one that was no event stream, that say so; and
+   * an answer the client could not read, or a 200 that held no answer, that say so; and
    * no LangChain "Troubleshooting URL" on any message.
    */
   private explain(err: unknown): unknown {
@@ -284,13 +286,9 @@ export class PlatformChatOpenAI extends ChatOpenAI {
         { status: 502 },
       );
     }
-    if (err instanceof NotEventStreamError) {
-      const sent = err.head ? `, starting: ${err.head}` : ', with no body';
+    if (err instanceof NotAnAnswerError) {
       return Object.assign(
-        new Error(
-          `The model server ${this.platform.where} answered with ${err.contentType || 'no content-type'} instead of server-sent events${sent}`,
-          { cause: err },
-        ),
+        new Error(`The model server ${this.platform.where} ${err.message}`, { cause: err }),
         { status: 502 }, // the server's fault, not the model's: retried like a 5xx
       );
     }

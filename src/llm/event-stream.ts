@@ -1,42 +1,53 @@
 /**
- * A streamed call's HTTP 200 answer that was not server-sent events (a proxy's login page, a
- * wrong base URL): no event arrived and it was not typed as events. OpenAI's client reads
- * such a body as a stream with no event in it, an empty answer the model would be blamed for.
+ * An HTTP 200 answer that held no model answer: a streamed call's body in which no server-sent
+ * event arrived (a proxy's login page, a wrong base URL, a server that sent nothing or only
+ * keep-alive comments), which OpenAI's client reads as an empty answer the model would be
+ * blamed for; or a call not streamed answered with something other than JSON, which it hands
+ * LangChain as text ("Cannot read properties of undefined").
  */
-export class NotEventStreamError extends Error {
+export class NotAnAnswerError extends Error {
   constructor(
     /** The answer's content-type header, '' when it had none. */
     readonly contentType: string,
     /** Its first characters, whitespace collapsed. */
     readonly head: string,
+    /** What the call waited for: server-sent events (it streamed) or JSON. */
+    readonly expected: 'events' | 'JSON',
   ) {
-    super(`a streamed answer of ${contentType || 'no content-type'} with no server-sent event`);
-    this.name = 'NotEventStreamError';
+    const type = contentType || 'no content-type';
+    const missing =
+      expected === 'JSON'
+        ? 'instead of JSON'
+        : isEventStream(contentType)
+          ? 'but no server-sent event'
+          : 'instead of server-sent events';
+    super(`answered with ${type} ${missing}${head ? `, starting: ${head}` : ', with no body'}`);
+    this.name = 'NotAnAnswerError';
   }
 }
 
 /** How much of such an answer a message quotes. */
 const HEAD_CHARS = 120;
 
-/** Fetches that check streamed answers, themselves or through the fetch they wrap. */
+/** Fetches that check answers, themselves or through the fetch they wrap. */
 const checking = new WeakSet<typeof fetch>();
 
 /**
- * A fetch for the OpenAI client whose streamed calls fail with a NotEventStreamError, when
- * their body ends, if the answer was a 200 not typed `text/event-stream` in which no event
- * (a `data:` line) arrived. The bytes pass through as they come; an answer typed as events is
- * left alone, so an empty answer a model streamed stays the model's. Returns `base` when it
- * checks already.
+ * A fetch for the OpenAI client whose calls fail with a NotAnAnswerError, when the body of
+ * their HTTP 200 answer ends, if no event (a `data:` line) arrived in an answer typed
+ * `text/event-stream` or in any answer to a streamed call, or if a call not streamed was
+ * answered with something other than JSON. The bytes pass through as they come. An empty
+ * answer a model streamed as events stays the model's. Returns `base` when it checks already.
  */
 export function eventStreamChecking(base: typeof fetch = globalThis.fetch): typeof fetch {
   if (checking.has(base)) return base;
   const checked: typeof fetch = async (input, init) => {
     const response = await base(input, init);
+    if (!response.ok || !response.body) return response;
     const type = response.headers.get('content-type') ?? '';
-    if (!response.ok || !response.body || !streamed(init) || /text\/event-stream/i.test(type)) {
-      return response;
-    }
-    const body = response.body.pipeThrough(eventWatch(type));
+    const expected = expectedOf(type, init);
+    if (expected === null) return response;
+    const body = response.body.pipeThrough(answerWatch(type, expected));
     const { status, statusText, headers } = response;
     return new Response(body, { status, statusText, headers });
   };
@@ -44,10 +55,30 @@ export function eventStreamChecking(base: typeof fetch = globalThis.fetch): type
   return checked;
 }
 
-/** `wrapper`, a fetch that calls `base`, checks streamed answers when `base` does. */
+/** `wrapper`, a fetch that calls `base`, checks answers when `base` does. */
 export function wrapsChecking(wrapper: typeof fetch, base: typeof fetch): typeof fetch {
   if (checking.has(base)) checking.add(wrapper);
   return wrapper;
+}
+
+const mediaType = (contentType: string) => contentType.split(';')[0]!.trim().toLowerCase();
+
+function isEventStream(contentType: string): boolean {
+  return mediaType(contentType) === 'text/event-stream';
+}
+
+/** JSON as OpenAI's client takes it (and so parses it). */
+function isJson(contentType: string): boolean {
+  const media = mediaType(contentType);
+  return media.includes('application/json') || media.endsWith('+json');
+}
+
+/** What an answer of `contentType` must hold, null when it needs no check. */
+function expectedOf(contentType: string, init: RequestInit | undefined): 'events' | 'JSON' | null {
+  const isStreamed = streamed(init);
+  if (isEventStream(contentType)) return 'events';
+  if (isJson(contentType)) return isStreamed ? 'events' : null;
+  return isStreamed ? 'events' : 'JSON';
 }
 
 /** True for a request whose JSON body asks for a stream. */
@@ -60,8 +91,14 @@ function streamed(init: RequestInit | undefined): boolean {
   }
 }
 
-/** Passes the bytes on; errors the stream at its end when no `data:` line was among them. */
-function eventWatch(contentType: string): TransformStream<Uint8Array, Uint8Array> {
+/**
+ * Passes the bytes on; errors the stream at its end when it expected events and no `data:`
+ * line was among them, or expected JSON (a body that is not: see expectedOf).
+ */
+function answerWatch(
+  contentType: string,
+  expected: 'events' | 'JSON',
+): TransformStream<Uint8Array, Uint8Array> {
   const decoder = new TextDecoder();
   let head = '';
   // The start of the line not yet ended: only whether it starts with "data:" matters.
@@ -70,17 +107,18 @@ function eventWatch(contentType: string): TransformStream<Uint8Array, Uint8Array
   return new TransformStream({
     transform(chunk, controller) {
       controller.enqueue(chunk);
-      if (seen) return;
+      if (seen || (expected === 'JSON' && head.length >= HEAD_CHARS * 4)) return;
       const text = decoder.decode(chunk, { stream: true });
       if (head.length < HEAD_CHARS * 4) head += text.slice(0, HEAD_CHARS * 4);
+      if (expected === 'JSON') return;
       const lines = (line + text).split(/\r\n|\r|\n/);
       line = lines.pop()!.slice(0, 5);
       seen = lines.some((l) => l.startsWith('data:'));
     },
     flush(controller) {
-      if (seen || line.startsWith('data:')) return;
+      if (expected === 'events' && (seen || line.startsWith('data:'))) return;
       const quoted = head.replace(/\s+/g, ' ').trim().slice(0, HEAD_CHARS);
-      controller.error(new NotEventStreamError(contentType, quoted));
+      controller.error(new NotAnAnswerError(contentType, quoted, expected));
     },
   });
 }
