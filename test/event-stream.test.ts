@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { NotAnAnswerError, eventStreamChecking } from '../src/llm/event-stream.js';
 
 // The check a platform model's fetch makes on its answers (src/llm/event-stream.ts).
@@ -52,6 +52,14 @@ describe('a streamed answer with no server-sent event in it', () => {
     }
   });
 
+  it('fails a JSON answer to a streamed call, its body parsed only then', async () => {
+    // A server that ignored `stream`: OpenAI's client found no event in it, an empty answer.
+    const url = await answering('application/json', ['{"choices":[]}']);
+    const err = await (await ask(url)).text().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NotAnAnswerError);
+    expect((err as Error).message).toMatch(/application\/json instead of server-sent events/);
+  });
+
   it('passes events through under any content-type, even split across writes', async () => {
     for (const type of ['text/event-stream', 'text/plain']) {
       const url = await answering(type, [': hi\n\nda', 'ta: {"a":1}\n\ndata: [DONE]\n\n']);
@@ -78,5 +86,28 @@ describe('an answer not streamed that is not JSON', () => {
   it('leaves a JSON answer alone', async () => {
     const url = await answering('application/json', ['{"id":"c1"}']);
     expect(await (await ask(url, false)).text()).toBe('{"id":"c1"}');
+  });
+});
+
+describe('which answers the check reads the request for', () => {
+  it('parses no request body for an event stream, nor for a JSON answer not streamed', async () => {
+    // Every streamed request's body was parsed again to learn whether it streamed.
+    const body = JSON.stringify({ stream: true, messages: [{ content: '"stream": false' }] });
+    const events = await answering('text/event-stream', ['data: {}\n\n']);
+    const parse = vi.spyOn(JSON, 'parse');
+    try {
+      const res = await eventStreamChecking()(events, { method: 'POST', body });
+      await res.text();
+      await again();
+      const json = await answering('application/json', ['{}']);
+      const unstreamed = JSON.stringify({ stream: false, messages: [] });
+      await (await eventStreamChecking()(json, { method: 'POST', body: unstreamed })).text();
+      // (undici parses its own settings.)
+      const parsed = parse.mock.calls.map(([text]) => text);
+      expect(parsed).not.toContain(body);
+      expect(parsed).not.toContain(unstreamed);
+    } finally {
+      parse.mockRestore();
+    }
   });
 });

@@ -73,19 +73,26 @@ function isJson(contentType: string): boolean {
   return media.includes('application/json') || media.endsWith('+json');
 }
 
-/** What an answer of `contentType` must hold, null when it needs no check. */
+/**
+ * What an answer of `contentType` must hold, null when it needs no check. The content-type
+ * answers for the common cases, events (streamed) and JSON (not): only a JSON answer and one of
+ * any other type need to know whether their call streamed.
+ */
 function expectedOf(contentType: string, init: RequestInit | undefined): 'events' | 'JSON' | null {
-  const isStreamed = streamed(init);
   if (isEventStream(contentType)) return 'events';
-  if (isJson(contentType)) return isStreamed ? 'events' : null;
-  return isStreamed ? 'events' : 'JSON';
+  if (isJson(contentType)) return streamed(init) ? 'events' : null;
+  return streamed(init) ? 'events' : 'JSON';
 }
 
-/** True for a request whose JSON body asks for a stream. */
+/**
+ * True for a request whose JSON body asks for a stream. OpenAI's client sends JSON.stringify's
+ * text, so a body without `"stream":true` in it is not parsed.
+ */
 function streamed(init: RequestInit | undefined): boolean {
-  if (typeof init?.body !== 'string') return false;
+  const body = init?.body;
+  if (typeof body !== 'string' || !/"stream"\s*:\s*true/.test(body)) return false;
   try {
-    return (JSON.parse(init.body) as { stream?: unknown }).stream === true;
+    return (JSON.parse(body) as { stream?: unknown }).stream === true;
   } catch {
     return false;
   }
