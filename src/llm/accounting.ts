@@ -79,7 +79,7 @@ export class LLMCallRecorder extends BaseCallbackHandler {
    * Lets this recorder read the usage of every answer `model` receives (see the class comment).
    * For ChatOpenAI (its delegates, and the models withConfig builds from its `fields`) before
    * its first call: its client is built lazily from `clientConfig`, so the fetch is set there,
-   * around the model's own, which checks streamed answers (event-stream.ts). Verified against
+   * around the model's own, which checks its answers (event-stream.ts). Verified against
    * @langchain/openai 1.6; test/llm-call-records.int.test.ts fails if that changes. Any other
    * model is returned unchanged.
    */

@@ -46,7 +46,7 @@ export function serverAnswerOf(body: unknown): ServerAnswer | undefined {
  * before the client reads it (a copy of the body is read; the client gets the response
  * untouched). Streams are left alone: their usage reaches LangChain in the last chunk, and a
  * structured answer is parsed only after the stream ended. It wraps `base` (the model's own
- * fetch, which checks streamed answers: event-stream.ts).
+ * fetch, which checks that a 200 holds an answer: event-stream.ts).
  */
 export function answerReadingFetch(
   onAnswer: (answer: ServerAnswer) => void,
