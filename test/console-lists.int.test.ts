@@ -115,7 +115,7 @@ describe.skipIf(!CHROMIUM)('the console’s lists', () => {
     const agents = page.getByRole('region', { name: 'Agents' });
     await agents.getByRole('cell', { name: 'Operator 000', exact: true }).waitFor();
     const refresh = page.getByRole('button', { name: 'Refresh' });
-    await page.waitForFunction(() => !document.body.textContent!.includes('Loading…'));
+    await page.waitForFunction(LOADED);
     // Counts, from here on, every moment the region shows no agent row.
     await page.evaluate(`(() => {
       const region = [...document.querySelectorAll('section')]
@@ -126,7 +126,7 @@ describe.skipIf(!CHROMIUM)('the console’s lists', () => {
       }).observe(region, { childList: true, subtree: true });
     })()`);
     await refresh.click();
-    await page.waitForFunction(() => !document.body.textContent!.includes('Loading…'));
+    await page.waitForFunction(LOADED);
     await agents.getByRole('cell', { name: 'Operator 000', exact: true }).waitFor();
     expect(await page.evaluate('window.blanks')).toBe(0);
     await page.close();
@@ -158,6 +158,12 @@ describe.skipIf(!CHROMIUM)('the console’s lists', () => {
 });
 
 const LATE = 'Zoe, late planner';
+
+/** No "Loading…" left on the page (a function: the console's CSP refuses strings to eval). */
+const LOADED = () =>
+  !(
+    globalThis as unknown as { document: { body: { textContent: string } } }
+  ).document.body.textContent.includes('Loading…');
 
 /** Lines of the text of the button so named, in the page (plain JS: no DOM types here). */
 const LINES_OF = (label: string) => `(() => {
