@@ -1,6 +1,10 @@
+import { escapeControls } from './controls.js';
+
 /**
  * The one error hierarchy. Each class carries the stable `extensions.code` that clients
  * branch on; anything that is not an AppError reaches clients as "Internal server error".
+ * The message is one line of plain text: control characters in it, wherever a value a client
+ * sent is repeated, are escaped here, once for every transport (GraphQL, MCP, A2A, logs).
  */
 export class AppError extends Error {
   constructor(
@@ -8,7 +12,7 @@ export class AppError extends Error {
     message: string,
     readonly details: Record<string, unknown> = {},
   ) {
-    super(message);
+    super(escapeControls(message));
     this.name = new.target.name;
   }
 }
@@ -22,9 +26,13 @@ export class BadInputError extends AppError {
 /** How much of an id an error repeats: a 200 KB "id" is not sent back twice. */
 const ID_ECHO = 100;
 
-/** An id as an error repeats it: its start and its length when it is longer than ID_ECHO. */
+/**
+ * An id (or any value a client sent) as an error repeats it: its start and its length when it
+ * is longer than ID_ECHO, control characters escaped (for `details` and span names too).
+ */
 export function echoedId(id: string): string {
-  return id.length > ID_ECHO ? `${id.slice(0, ID_ECHO)}… (${id.length} characters)` : id;
+  const shown = escapeControls(id.length > ID_ECHO ? id.slice(0, ID_ECHO) : id);
+  return id.length > ID_ECHO ? `${shown}… (${id.length} characters)` : shown;
 }
 
 export class NotFoundError extends AppError {

@@ -1,3 +1,4 @@
+import { NOT_IN_NAMES } from './controls.js';
 import { BadInputError } from './errors.js';
 
 /** Input size limits: large enough for real use, small enough that no field can flood the graph. */
@@ -34,12 +35,7 @@ export function requiredText(field: string, value: string, max: number): string 
   return text;
 }
 
-/**
- * C0 and C1 controls (NUL, newline, ESC...), DEL, and the bidi embeddings, overrides and
- * isolates (U+202A-U+202E, U+2066-U+2069): in a name they let one pass for another in Apollo
- * Sandbox, the console or Neo4j Browser ("Trojan Source", CVE-2021-42574).
- */
-export const NOT_IN_NAMES = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+export { NOT_IN_NAMES } from './controls.js';
 
 /**
  * Throws BAD_USER_INPUT when a name (something people read in lists: an agent's, a title, a

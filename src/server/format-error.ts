@@ -1,5 +1,6 @@
 import type { GraphQLFormattedError } from 'graphql';
 import { GraphQLError } from 'graphql';
+import { escapeControls } from '../domain/controls.js';
 import { AppError } from '../domain/errors.js';
 import { BudgetExceededError } from '../llm/budget.js';
 import type { Logger } from '../logger.js';
@@ -66,14 +67,16 @@ export function formatError(
   }
   const code = formatted.extensions?.code;
   if (!original && typeof code === 'string' && REQUEST_ERROR_CODES.has(code)) {
-    return { message: formatted.message, locations: formatted.locations, extensions: { code } };
+    // graphql-js quotes a value it could not coerce with JSON.stringify: C1 and bidi stay raw.
+    const message = escapeControls(formatted.message);
+    return { message, locations: formatted.locations, extensions: { code } };
   }
   if (original instanceof GraphQLError || (!original && error instanceof GraphQLError)) {
     // Coercion errors (bad enum, wrong type) and the server's own refusals (authentication,
     // rate limit) are GraphQLErrors without an AppError inside: keep their details.
     const { http: _http, stacktrace: _stack, ...details } = formatted.extensions ?? {};
     return {
-      message: formatted.message,
+      message: escapeControls(formatted.message),
       path: formatted.path,
       locations: formatted.locations,
       extensions: { ...details, code: typeof code === 'string' ? code : 'BAD_USER_INPUT' },
