@@ -87,6 +87,28 @@ export async function deleteToolPolicy(tx: Tx, tenantId: string, tool: string): 
   return Number(row?.n ?? 0) > 0;
 }
 
+/**
+ * Deletes the policies of a server's tools (`server__tool`): removed with their server, so that
+ * none applies to a later server given its name. A server's name holds no "__", so the prefix
+ * names its tools only. Returns the tools whose policies went, by name.
+ */
+export async function deleteToolPoliciesOfServer(
+  tx: Tx,
+  tenantId: string,
+  server: string,
+): Promise<string[]> {
+  const rows = await tx.run<{ tool: string }>({
+    cypher: `
+      MATCH (p:ToolPolicy) USING INDEX SEEK p:ToolPolicy(tenantId, tool)
+      WHERE p.tenantId = $tenantId AND p.tool STARTS WITH $prefix
+      WITH p, p.tool AS tool
+      DETACH DELETE p
+      RETURN tool ORDER BY tool`,
+    params: { tenantId, prefix: `${server}__` },
+  });
+  return rows.map((r) => r.tool);
+}
+
 export const requestId = (taskId: string, callId: string) => stableId(taskId, 'tool-call', callId);
 
 /**

@@ -170,6 +170,24 @@ export async function lockToolServer(
   return row ? toToolServer(row.s) : null;
 }
 
+/**
+ * The server by name under its write lock, its version unchanged (pooled sessions stay open):
+ * for a write that must not outlive the server, as a tool policy (removeToolServer locks it).
+ */
+export async function holdToolServerByName(
+  tx: Tx,
+  tenantId: string,
+  name: string,
+): Promise<ToolServer | null> {
+  const [row] = await tx.run<{ s: NodeLike }>({
+    cypher: `MATCH (s:ToolServer {tenantId: $tenantId, name: $name})
+      ${lockAndBump('s', 'ToolServer', 'writeLock')}
+      RETURN s`,
+    params: { tenantId, name },
+  });
+  return row ? toToolServer(row.s) : null;
+}
+
 export async function toolServerById(
   tx: Tx,
   tenantId: string,

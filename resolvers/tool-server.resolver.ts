@@ -70,7 +70,11 @@ export class ToolServerResolver {
   }
 
   @Authorized(Role.ADMIN)
-  @Mutation(() => Boolean, { description: 'Removes a server and its grants.' })
+  @Mutation(() => Boolean, {
+    description:
+      "Removes a server, its grants and its tools' policies (a later server of its name " +
+      'starts with none).',
+  })
   removeToolServer(@Arg('id', () => ID) id: string, @Ctx() ctx: AppContext): Promise<boolean> {
     return ctx.services.toolServers.remove(ctx.tenantId, id);
   }

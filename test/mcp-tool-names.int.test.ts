@@ -3,6 +3,8 @@ import { createAgentRuntime } from '../src/agents/runtime.js';
 import { loadConfig } from '../src/config/config.js';
 import type { StepContext } from '../src/engine/executor.js';
 import { mcpToolsFor } from '../src/mcp-client/tools.js';
+import { deleteToolServer, lockToolServer } from '../graph/tool-server.repository.js';
+import { untilBlocked } from './utils/blocked.js';
 import type { McpToolPool } from '../src/mcp-client/pool.js';
 import type { McpHttpFixture } from './utils/mcp-fixture-server.js';
 import { startListingServer, type PagingServer } from './utils/mcp-paging-server.js';
@@ -138,5 +140,71 @@ describe('tool policies of outside tools', () => {
     const set = await setPolicy('odd__fine');
     expect(set.errors).toBeUndefined();
     expect(set.data).toEqual({ setToolPolicy: { tool: 'odd__fine' } });
+  });
+
+  // Review: a policy outlived its server, and a different server given the name later had its
+  // tool of that name held (or let through: NEVER) by a rule nobody set for it.
+  it('go with their server when it is removed, and never apply to a later one of its name', async () => {
+    const listing = await startListingServer(() => ({
+      tools: [{ name: 'drop', inputSchema: { type: 'object' as const } }],
+    }));
+    try {
+      const add = async () => {
+        const res = await gql<{ addToolServer: { id: string } }>(
+          `mutation($url: String!) { addToolServer(input: { name: "gone", transport: HTTP,
+            url: $url }) { id } }`,
+          { url: listing.url },
+        );
+        expect(res.errors).toBeUndefined();
+        return res.data!.addToolServer.id;
+      };
+      const policies = async () => {
+        const res = await gql<{ toolPolicies: { tool: string }[] }>(`{ toolPolicies { tool } }`);
+        return res.data!.toolPolicies.map((p) => p.tool);
+      };
+      const first = await add();
+      expect((await setPolicy('gone__drop')).errors).toBeUndefined();
+      expect((await setPolicy('ask_agent')).errors).toBeUndefined();
+      expect(await policies()).toEqual(expect.arrayContaining(['gone__drop', 'ask_agent']));
+      const removed = await gql(`mutation($id: ID!) { removeToolServer(id: $id) }`, { id: first });
+      expect(removed.data).toEqual({ removeToolServer: true });
+      const left = await policies();
+      expect(left).not.toContain('gone__drop');
+      expect(left).toEqual(expect.arrayContaining(['ask_agent', 'odd__fine']));
+      await add(); // another server, the same name and tool: the old rule is not its
+      expect(await policies()).not.toContain('gone__drop');
+    } finally {
+      await listing.close();
+    }
+  });
+
+  it('is refused for a server whose removal commits while it waits', async () => {
+    const listing = await startListingServer(() => ({
+      tools: [{ name: 'drop', inputSchema: { type: 'object' as const } }],
+    }));
+    try {
+      const res = await gql<{ addToolServer: { id: string } }>(
+        `mutation($url: String!) { addToolServer(input: { name: "going", transport: HTTP,
+          url: $url }) { id } }`,
+        { url: listing.url },
+      );
+      const id = res.data!.addToolServer.id;
+      let set: ReturnType<typeof setPolicy> | undefined;
+      // The server's removal holds its lock; a policy for its tool is set before that commits.
+      await server.graph.write(async (tx) => {
+        expect(await lockToolServer(tx, server.tenantId, id)).not.toBeNull();
+        await deleteToolServer(tx, server.tenantId, id);
+        set = setPolicy('going__drop');
+        await untilBlocked(server.graph, 'the policy to wait for the server', {
+          name: 'name',
+          value: 'going',
+        });
+      });
+      expect((await set!).errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+      const left = await gql<{ toolPolicies: { tool: string }[] }>(`{ toolPolicies { tool } }`);
+      expect(left.data!.toolPolicies.map((p) => p.tool)).not.toContain('going__drop');
+    } finally {
+      await listing.close();
+    }
   });
 });

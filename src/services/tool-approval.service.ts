@@ -1,6 +1,6 @@
 import * as repo from '../../graph/tool-approval.repository.js';
 import type { Tx } from '../../graph/cypher.js';
-import { toolServerByName, toolServers } from '../../graph/tool-server.repository.js';
+import { holdToolServerByName, toolServers } from '../../graph/tool-server.repository.js';
 import { TOOL_ARGS } from '../agents/tools.js';
 import { mcpToolName, toolNamesProblem } from '../domain/tool-server.js';
 import { argsProblem } from '../mcp-client/args.js';
@@ -165,7 +165,8 @@ function stepNotWaiting(callId: string, step: Task): ConflictError {
 async function checkOutsideTool(tx: Tx, tenantId: string, tool: string): Promise<void> {
   const at = tool.indexOf('__');
   const name = tool.slice(0, at);
-  const server = await toolServerByName(tx, tenantId, name);
+  // Under its lock, which removeToolServer takes: a policy never outlives its server.
+  const server = await holdToolServerByName(tx, tenantId, name);
   if (!server) {
     const names = (await toolServers(tx, tenantId)).map((s) => s.name).join(', ');
     throw new BadInputError(

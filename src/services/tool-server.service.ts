@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { requestTimeLeft } from '../../graph/deadline.js';
+import { deleteToolPoliciesOfServer } from '../../graph/tool-approval.repository.js';
 import * as repo from '../../graph/tool-server.repository.js';
 import { BadInputError, ConflictError, NotFoundError } from '../domain/errors.js';
 import {
@@ -135,12 +136,20 @@ export class ToolServerService {
       : updated;
   }
 
-  /** Removes a server and its grants; NOT_FOUND when the tenant has none by that id. */
+  /**
+   * Removes a server, its grants and the policies of its tools (server__tool), in one
+   * transaction: a policy left behind would apply to a later server given the same name.
+   * Requests already made for its tools stay, as records. NOT_FOUND when the tenant has none
+   * by that id.
+   */
   async remove(tenantId: string, id: string): Promise<boolean> {
     // Refused inside the transaction: nothing, not even the audit's SUCCESS, is committed.
     await this.uow.run(async (tx) => {
-      if (!(await repo.deleteToolServer(tx, tenantId, id)))
-        throw new NotFoundError('ToolServer', id);
+      // Under its lock: setToolPolicy takes it too, so no policy is set as the server goes.
+      const server = await repo.lockToolServer(tx, tenantId, id);
+      if (!server) throw new NotFoundError('ToolServer', id);
+      await deleteToolPoliciesOfServer(tx, tenantId, server.name);
+      await repo.deleteToolServer(tx, tenantId, id);
     });
     this.pool.evict(id);
     return true;
