@@ -7,7 +7,7 @@ import { ConfigError, loadConfig } from '../src/config/config.js';
 import { HeaderSource, ToolServerTransport, isDestructive } from '../src/domain/tool-server.js';
 import { OfflineChatModel } from '../src/llm/offline-model.js';
 import { purposeMarker } from '../src/llm/routing.js';
-import { argsProblem, withoutStack } from '../src/mcp-client/args.js';
+import { argsProblem, mcpErrorText, withoutStack } from '../src/mcp-client/args.js';
 import { DEFAULT_MCP_CLIENT } from '../src/mcp-client/config.js';
 import { connectProblem } from '../src/mcp-client/pool.js';
 import { redactArgs } from '../src/mcp-client/record.js';
@@ -140,6 +140,19 @@ describe('outside tool arguments', () => {
       'failed: Error: Received tool input did not match expected schema\n Please fix it.',
     );
     expect(withoutStack('needs\n  at least one word')).toBe('needs\n  at least one word');
+  });
+
+  it("give an SDK server's JSON-RPC error its code once, without the class name", () => {
+    expect(
+      mcpErrorText('Error calling tool x: McpError: MCP error -32602: MCP error -32602: bad'),
+    ).toBe('Error calling tool x: MCP error -32602: bad');
+    expect(mcpErrorText('McpError: MCP error -32001: Request timed out')).toBe(
+      'MCP error -32001: Request timed out',
+    );
+    // Another code after the first is another error's: kept.
+    expect(mcpErrorText('MCP error -32603: MCP error -32602: bad')).toBe(
+      'MCP error -32603: MCP error -32602: bad',
+    );
   });
 });
 

@@ -1,3 +1,4 @@
+import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgentRuntime } from '../src/agents/runtime.js';
 import { loadConfig } from '../src/config/config.js';
@@ -205,6 +206,27 @@ describe('tool policies of outside tools', () => {
       expect(left.data!.toolPolicies.map((p) => p.tool)).not.toContain('going__drop');
     } finally {
       await listing.close();
+    }
+  });
+});
+
+describe('a server that refuses to list its tools', () => {
+  it('keeps its JSON-RPC error in lastError with the code once', async () => {
+    const refusing = await startListingServer(() => {
+      throw new McpError(ErrorCode.InvalidRequest, 'listing needs a tenant header');
+    });
+    try {
+      const res = await gql<{ addToolServer: { lastError: string | null } }>(
+        `mutation($url: String!) { addToolServer(input: { name: "refusing", transport: HTTP,
+          url: $url }) { lastError } }`,
+        { url: refusing.url },
+      );
+      expect(res.errors).toBeUndefined();
+      expect(res.data!.addToolServer.lastError).toBe(
+        'could not list the tools: MCP error -32600: listing needs a tenant header',
+      );
+    } finally {
+      await refusing.close();
     }
   });
 });

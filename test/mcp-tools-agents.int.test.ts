@@ -4,7 +4,9 @@ import type { LlmConfig } from '../src/llm/config.js';
 import { forgetStructuredModes } from '../src/llm/structured.js';
 import { DEFAULT_MCP_CLIENT } from '../src/mcp-client/config.js';
 import { McpToolPool } from '../src/mcp-client/pool.js';
+import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { startMcpHttpFixture, type McpHttpFixture } from './utils/mcp-fixture-server.js';
+import { startListingServer } from './utils/mcp-paging-server.js';
 import { startScriptedOpenAI, type ChatRequest, type Reply } from './utils/openai-server.js';
 import { type ScriptedOpenAI } from './utils/openai-server.js';
 import { isExecution, operatorScript, toolResultsOf } from './utils/operator-script.js';
@@ -353,4 +355,39 @@ describe('agents using MCP tools', () => {
     },
     120_000,
   );
+
+  // Review: an SDK server's JSON-RPC error reached the model as "MCP error -32602: MCP error
+  // -32602: ...": the server sends McpError's message, prefix and all, and the client adds it.
+  it("passes on a server's JSON-RPC error with its code once", async () => {
+    const strict = await startListingServer(
+      () => ({
+        tools: [
+          {
+            name: 'lookup',
+            inputSchema: { type: 'object' as const },
+            annotations: { readOnlyHint: true },
+          },
+        ],
+      }),
+      0,
+      () => {
+        throw new McpError(ErrorCode.InvalidParams, 'id must be a number');
+      },
+    );
+    onTestFinished(() => strict.close());
+    const strictId = await addServer({ name: 'strict', transport: 'HTTP', url: strict.url });
+    const step = await stepFor('Strict', 'Look the order up');
+    await grant(strictId, { agentId: step.agentId }, ['lookup']);
+    execution = callThenReport([{ name: 'strict__lookup', args: { id: 'x' } }]);
+    const before = scripted.requests.length;
+    const done = await runStep(step, scriptedLlm());
+    const [call] = done.runs.flatMap((r) => r.toolCalls);
+    expect(call).toMatchObject({ tool: 'lookup', status: 'ERROR' });
+    expect(call!.error).toMatch(/MCP error -32602: id must be a number$/);
+    expect(call!.error!.match(/MCP error/g)).toHaveLength(1);
+    const heard = scripted.requests.slice(before).filter(isExecution)[1]!;
+    const seen = String(toolResultsOf(heard)[0]!.content);
+    expect(seen).toMatch(/MCP error -32602: id must be a number$/);
+    expect(seen.match(/MCP error/g)).toHaveLength(1);
+  });
 });

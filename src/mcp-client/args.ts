@@ -31,3 +31,15 @@ const FRAME = /\n[ \t]+at [^\n]*(?::\d+:\d+\)?|\((?:<anonymous>|native|index \d+
 export function withoutStack(text: string): string {
   return text.replace(FRAME, '');
 }
+
+/**
+ * An SDK server sends McpError's message, "MCP error <code>: " and all, and the SDK's client
+ * adds that prefix again (as `String(err)` adds the class name "McpError: ").
+ */
+const SDK_PREFIX =
+  /(?:McpError: )?(MCP error (-?\d+): )(?:MCP error \2: )+|McpError: (?=MCP error )/g;
+
+/** An outside server's error as the model and the records show it: no stack, its code once. */
+export function mcpErrorText(text: string): string {
+  return withoutStack(text).replace(SDK_PREFIX, (_, once: string | undefined) => once ?? '');
+}

@@ -7,7 +7,7 @@ import { TOPICS } from '../../subscriptions/topics.js';
 import { awaitingInputOf } from '../engine/awaiting-input.js';
 import type { StepContext } from '../engine/executor.js';
 import type { AgentRuntime } from '../agents/runtime.js';
-import { argsProblem, withoutStack } from './args.js';
+import { argsProblem, mcpErrorText } from './args.js';
 import type { McpToolRef } from './tools.js';
 
 /** Argument names whose values never reach the graph or the logs. */
@@ -35,9 +35,9 @@ function errorText(err: unknown, ref: McpToolRef, args: unknown): string {
   if (ToolInvocationError.isInstance(err)) {
     const schema = ref.server.tools.find((t) => t.name === ref.tool)?.inputSchema;
     const problem = schema ? argsProblem(schema, args) : null;
-    return `the arguments do not fit the tool's input schema: ${problem ?? withoutStack(err.toolError.message)}`;
+    return `the arguments do not fit the tool's input schema: ${problem ?? mcpErrorText(err.toolError.message)}`;
   }
-  return withoutStack(err instanceof Error ? err.message : String(err));
+  return mcpErrorText(err instanceof Error ? err.message : String(err));
 }
 
 /**
@@ -70,7 +70,7 @@ export function mcpCallRecorder(
         message = out;
         if (out.status === 'error') {
           status = ToolCallStatus.ERROR;
-          error = withoutStack(textOf(out.content)).slice(0, SUMMARY_CHARS);
+          error = mcpErrorText(textOf(out.content)).slice(0, SUMMARY_CHARS);
         }
       } catch (err) {
         const bubbles = (err as { is_bubble_up?: boolean })?.is_bubble_up === true;
@@ -155,7 +155,7 @@ export async function writeToolCall(
     truncated: c.truncated,
     durationMs: c.durationMs,
     status: c.status,
-    error: c.error === null ? null : withoutStack(c.error),
+    error: c.error === null ? null : mcpErrorText(c.error),
     startedAt: c.startedAt,
   };
   await rt.uow

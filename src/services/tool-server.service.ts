@@ -9,6 +9,7 @@ import {
   toolNamesProblem,
   type ToolServer,
 } from '../domain/tool-server.js';
+import { mcpErrorText } from '../mcp-client/args.js';
 import type { McpToolPool } from '../mcp-client/pool.js';
 import { connectProblem } from '../mcp-client/pool.js';
 import { sealHeaders, type HeaderInput } from '../mcp-client/secrets.js';
@@ -167,7 +168,7 @@ export class ToolServerService {
       (tools) => ({ tools }),
       (err: unknown) => ({
         error:
-          `could not list the tools: ${err instanceof Error ? err.message : String(err)}`.slice(
+          `could not list the tools: ${mcpErrorText(err instanceof Error ? err.message : String(err))}`.slice(
             0,
             1_000,
           ),

@@ -2,7 +2,13 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { ListToolsRequestSchema, type ListToolsResult } from '@modelcontextprotocol/sdk/types.js';
+import {
+  CallToolRequestSchema,
+  ListToolsRequestSchema,
+  type CallToolRequest,
+  type CallToolResult,
+  type ListToolsResult,
+} from '@modelcontextprotocol/sdk/types.js';
 
 export interface PagingServer {
   url: string;
@@ -14,11 +20,13 @@ export interface PagingServer {
 /**
  * A stateless MCP server on loopback that answers its `n`th tools/list (from 1) with
  * `page(n)`, after `pageDelayMs`. Nothing checks what it lists, as nothing checks an outside
- * server's listing: names no model can call, the same name twice.
+ * server's listing: names no model can call, the same name twice. With `call`, it answers
+ * tools/call with it (a low-level SDK server: what `call` throws is a JSON-RPC error).
  */
 export async function startListingServer(
   page: (n: number) => ListToolsResult,
   pageDelayMs = 0,
+  call?: (req: CallToolRequest) => CallToolResult | Promise<CallToolResult>,
 ): Promise<PagingServer> {
   let pages = 0;
   const http = createServer(async (req, res) => {
@@ -34,6 +42,7 @@ export async function startListingServer(
       pages += 1;
       return page(pages);
     });
+    if (call) server.setRequestHandler(CallToolRequestSchema, (req) => call(req));
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: undefined,
       enableJsonResponse: true,
