@@ -191,8 +191,12 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     loaders: createLoaders(graph, principal?.tenantId ?? '', keyView(principal)),
   });
 
-  /** A turn of the tenant's, given up if the client's connection closes while it waits. */
-  const holdWhileConnected = async (req: IncomingMessage, tenantId: string) => {
+  /**
+   * A turn of the tenant's, given up if the client's connection closes while it waits; without
+   * a request (work of the call's own, src/limits/turn.ts), waited for either way.
+   */
+  const holdWhileConnected = async (req: IncomingMessage | null, tenantId: string) => {
+    if (!req) return budgets.hold(tenantId);
     const gone = new AbortController();
     const giveUp = () => gone.abort(new UnavailableError('the client went away while waiting'));
     req.socket.once('close', giveUp);
