@@ -51,7 +51,8 @@ export interface WsServerOptions<C> {
   ): Promise<ExecutionArgs | readonly GraphQLError[]>;
   /**
    * Runs a query or mutation (not a subscription): where it may wait its turn. `signal` aborts
-   * when its socket closes; `work` then runs nothing, as it does once the client completed it.
+   * when its socket closes or the client completes it (its wait is then given up); `work` runs
+   * nothing once the client completed it.
    */
   runOperation?(
     context: C,
@@ -110,7 +111,25 @@ export function startWsServer<C>(opts: WsServerOptions<C>): {
   // Aborted when the socket closes: its operations waiting for a turn give up their places.
   const closed = new WeakMap<WebSocket, AbortController>();
   // Each operation's context: whether the client still wants its answer, and its socket's end.
-  const asked = new WeakMap<object, { wanted: () => boolean; signal: AbortSignal }>();
+  const asked = new WeakMap<
+    object,
+    { id: string; socket: WebSocket; wanted: () => boolean; signal: AbortSignal }
+  >();
+  // Queries and mutations of each socket that wait for (or hold) a turn, by id: a `complete`
+  // ends the wait, as a closed socket does (graphql-ws tells of no `complete` of a query).
+  const pending = new WeakMap<WebSocket, Map<string, AbortController>>();
+  const onMessage = (socket: WebSocket, data: unknown) => {
+    const waiting = pending.get(socket);
+    if (!waiting?.size) return; // only then is a message parsed a second time
+    let message: { type?: unknown; id?: unknown };
+    try {
+      message = JSON.parse(String(data)) as typeof message;
+    } catch {
+      return; // graphql-ws closes the socket for it
+    }
+    if (message?.type !== 'complete' || typeof message.id !== 'string') return;
+    waiting.get(message.id)?.abort(new Error('the client completed the operation'));
+  };
   const liveOf = (sockets: Set<WebSocket> | undefined) =>
     [...(sockets ?? [])].reduce((n, s) => n + (live.get(s)?.size ?? 0), 0);
   const join = (map: Map<string, Set<WebSocket>>, id: string, socket: WebSocket) =>
@@ -154,6 +173,8 @@ export function startWsServer<C>(opts: WsServerOptions<C>): {
           const principal = await opts.authenticate(credential, address);
           principals.set(extra.socket, principal);
           closed.set(extra.socket, new AbortController());
+          pending.set(extra.socket, new Map());
+          extra.socket.on('message', (data) => onMessage(extra.socket, data));
           join(socketsByKey, principal.keyId, extra.socket);
           join(socketsByTenant, principal.tenantId, extra.socket);
           metrics.subscriptions.sockets.inc();
@@ -197,15 +218,26 @@ export function startWsServer<C>(opts: WsServerOptions<C>): {
         const value = opts.context(principals.get(ctx.extra.socket)!) as object;
         const signal = closed.get(ctx.extra.socket)?.signal ?? AbortSignal.abort();
         // graphql-ws forgets an id the client completed, and all of them once the socket closed.
-        asked.set(value, { wanted: () => id in ctx.subscriptions, signal });
+        const wanted = () => id in ctx.subscriptions;
+        asked.set(value, { id, socket: ctx.extra.socket, wanted, signal });
         return value as never;
       },
-      execute: (args) => {
+      execute: async (args) => {
         const op = asked.get(args.contextValue as object);
         if (!opts.runOperation || !op) return execute(args);
         // An answer nobody waits for any more is not worked out when its turn comes.
+        if (!op.wanted()) return { data: null };
         const work = async () => (op.wanted() ? execute(args) : { data: null });
-        return opts.runOperation(args.contextValue as C, work, op.signal);
+        const completed = new AbortController();
+        const waiting = pending.get(op.socket);
+        waiting?.set(op.id, completed);
+        try {
+          const signal = AbortSignal.any([op.signal, completed.signal]);
+          return await opts.runOperation(args.contextValue as C, work, signal);
+        } finally {
+          // The id may be the client's next operation's already (ids are free once completed).
+          if (waiting?.get(op.id) === completed) waiting.delete(op.id);
+        }
       },
       subscribe: (args) =>
         subscribeWithFreshContext<C>(args, opts.perEvent, {
