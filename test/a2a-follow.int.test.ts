@@ -49,6 +49,8 @@ describe('an A2A task followed by its workflow’s events', { timeout: 30_000 },
       withCaller(new ServerCallContext({ user: { isAuthenticated: true, userName: 'test' } }), {
         tenantId: server.tenantId,
         run,
+        // The executor alone: no task store, nothing of its own to run in a turn.
+        inTurn: (work) => work(),
         events: (rootId) => workflowEvents(server.pubsub, server.tenantId, rootId),
         baseUrl: '',
       }),

@@ -1,4 +1,5 @@
 import type { ServerCallContext } from '@a2a-js/sdk/server';
+import type { InTurn } from '../limits/turn.js';
 import type { Operation } from '../mcp/operations.js';
 import type { WorkflowEvents } from '../mcp/workflow-events.js';
 
@@ -6,6 +7,8 @@ import type { WorkflowEvents } from '../mcp/workflow-events.js';
 export interface A2ACaller {
   tenantId: string;
   run: Operation;
+  /** Its own work besides operations (the task store) in one of its tenant's turns. */
+  inTurn: InTurn;
   /** The events of a workflow of its tenant, for following it. */
   events: (rootId: string) => WorkflowEvents;
   /** This server's base URL as the caller reached it (for the cards). */

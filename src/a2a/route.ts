@@ -45,7 +45,7 @@ export function a2aRoutes(opts: A2ARouteOptions) {
   const rpc = async (req: IncomingMessage, res: ServerResponse) => {
     const opened = await openJsonRpc(req, res, opts, 'A2A JSON-RPC takes POST');
     if (!opened) return;
-    const { context, principal, run, events } = opened;
+    const { context, principal, run, events, inTurn } = opened;
     const message = (opened.message ?? {}) as { method?: unknown; id?: unknown };
     const baseUrl = baseUrlOf(req);
     const user = { isAuthenticated: true, userName: principal.keyId };
@@ -56,23 +56,11 @@ export function a2aRoutes(opts: A2ARouteOptions) {
         tenant: principal.tenantId,
         requestedVersion: typeof version === 'string' ? version : undefined,
       }),
-      { tenantId: principal.tenantId, run, events, baseUrl },
+      { tenantId: principal.tenantId, run, inTurn, events, baseUrl },
     );
     const method = typeof message.method === 'string' ? message.method : 'unknown';
     const audit = (outcome: AuditOutcome, code: string | null) =>
-      context.services.audit
-        .record({
-          tenantId: principal.tenantId,
-          operation: `a2a.${method}`,
-          actor: principal.keyName,
-          actorKeyId: principal.keyId,
-          targetIds: [],
-          outcome,
-          code,
-        })
-        .catch((err: unknown) =>
-          context.logger.error({ err, method }, 'could not audit an A2A call'),
-        );
+      opened.audit({ operation: `a2a.${method}`, outcome, code });
     try {
       validateVersion(call.requestedVersion, await handler.getAgentCard(), 'JSONRPC');
       const error = badRequest(opened.message);

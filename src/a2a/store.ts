@@ -5,6 +5,7 @@ import { loadA2ATask, saveA2ATask } from '../../graph/a2a-task.repository.js';
 import { readWorkflow } from '../mcp/waiting.js';
 import type { UnitOfWork } from '../services/unit-of-work.js';
 import { callerOf } from './caller.js';
+import { asRefusal } from './refusal.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UnavailableError } from '../domain/errors.js';
 import {
@@ -18,13 +19,14 @@ import {
 /**
  * A2A tasks kept in the graph, per tenant (the caller's), so any instance answers GetTask and
  * a restart loses none. A task not ended here whose workflow has ended (its follower died with
- * its process) is read as the workflow says.
+ * its process) is read as the workflow says. Each read and write takes one of the tenant's
+ * turns, as its operations do; one refused is the caller's refusal (asRefusal).
  */
 export class GraphTaskStore implements TaskStore {
   constructor(private readonly uow: UnitOfWork) {}
 
   async save(task: Task, context: ServerCallContext): Promise<void> {
-    const { tenantId } = callerOf(context);
+    const { tenantId, inTurn } = callerOf(context);
     const row = {
       id: task.id,
       tenantId,
@@ -32,14 +34,16 @@ export class GraphTaskStore implements TaskStore {
       taskId: platformTaskOf(task),
       json: JSON.stringify(Task.toJSON(task)),
     };
-    await patiently(() => this.uow.write((tx) => saveA2ATask(tx, row)));
+    await patiently(() => inTurn(() => this.uow.write((tx) => saveA2ATask(tx, row)))).catch(
+      asRefusal,
+    );
   }
 
   async load(taskId: string, context: ServerCallContext): Promise<Task | undefined> {
     const caller = callerOf(context);
     const row = await patiently(() =>
-      this.uow.read((tx) => loadA2ATask(tx, caller.tenantId, taskId)),
-    );
+      caller.inTurn(() => this.uow.read((tx) => loadA2ATask(tx, caller.tenantId, taskId))),
+    ).catch(asRefusal);
     if (!row) return undefined;
     const task = Task.fromJSON(JSON.parse(row.json));
     const state = task.status?.state;

@@ -29,7 +29,7 @@ export function mcpRoute(opts: McpRouteOptions) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const opened = await openJsonRpc(req, res, opts, 'This MCP endpoint is stateless: use POST');
     if (!opened) return;
-    const { context, principal, message, run, events } = opened;
+    const { context, message, run, events } = opened;
     const invalid = invalidParams(message);
     if (invalid) {
       const { id } = (Array.isArray(message) ? {} : message) as { id?: unknown };
@@ -53,19 +53,12 @@ export function mcpRoute(opts: McpRouteOptions) {
       maxWaitSeconds: opts.maxWaitSeconds,
       onUnexpected: (err, tool) => context.logger.error({ err, tool }, 'an MCP tool call failed'),
       audit: (tool, outcome, code, ids) => {
-        context.services.audit
-          .record({
-            tenantId: principal.tenantId,
-            operation: `mcp.${tool}`,
-            actor: principal.keyName,
-            actorKeyId: principal.keyId,
-            targetIds: ids,
-            outcome: outcome === 'SUCCESS' ? AuditOutcome.SUCCESS : AuditOutcome.FAILURE,
-            code,
-          })
-          .catch((err: unknown) =>
-            context.logger.error({ err, tool }, 'could not audit an MCP tool call'),
-          );
+        void opened.audit({
+          operation: `mcp.${tool}`,
+          outcome: outcome === 'SUCCESS' ? AuditOutcome.SUCCESS : AuditOutcome.FAILURE,
+          code,
+          targetIds: ids,
+        });
       },
     });
     registerResources(server, run);

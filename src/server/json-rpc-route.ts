@@ -9,7 +9,8 @@ import { bodyTimeoutError } from '../limits/index.js';
 import { OperationError, operationsFor, type Operation } from '../mcp/operations.js';
 import { workflowEvents, type WorkflowEvents } from '../mcp/workflow-events.js';
 import type { PubSub } from '../../subscriptions/pubsub.js';
-import { inTurn, type Turn } from '../limits/turn.js';
+import { inTurn, type InTurn, type Turn } from '../limits/turn.js';
+import { auditCall, type CallAudit } from './call-audit.js';
 
 /** What a JSON-RPC route over the API's HTTP server needs (/mcp, /a2a). */
 export interface JsonRpcRouteOptions {
@@ -39,6 +40,13 @@ export interface JsonRpcRequest {
   run: Operation;
   /** The events of a workflow of the caller's tenant, for following it (close it after). */
   events: (rootId: string) => WorkflowEvents;
+  /**
+   * Work of the call's own besides its operations (the A2A task store), in one of its tenant's
+   * turns as they are: waited for even after the client left; refused as an OperationError.
+   */
+  inTurn: InTurn;
+  /** Writes the call's audit event in one of its tenant's turns (call-audit.ts); never throws. */
+  audit: (call: CallAudit) => Promise<void>;
 }
 
 /**
@@ -99,8 +107,10 @@ export async function openJsonRpc(
   const turn: Turn = (...args) => opts.turn(...args).catch(asOperationError);
   const run: Operation = (query, variables) =>
     inTurn({ ...opts, turn }, req, principal.tenantId, () => base(query, variables));
+  const own: InTurn = (work) => inTurn({ ...opts, turn }, null, principal.tenantId, work);
   const events = (rootId: string) => workflowEvents(opts.pubsub, principal.tenantId, rootId);
-  return { context, principal, message, run, events };
+  const audit = (call: CallAudit) => auditCall(context, own, call);
+  return { context, principal, message, run, events, inTurn: own, audit };
 }
 
 /** A refused turn (LIMIT_EXCEEDED, ...) as the operation's own refusal, as tools report them. */

@@ -1,4 +1,6 @@
+import { expect } from 'vitest';
 import type { Graph } from '../../graph/graph.js';
+import type { TestServer } from './server.js';
 
 /** Polls until `condition` holds; fails naming `what` after `timeoutMs`. */
 export async function until(condition: () => boolean, what: string, timeoutMs = 10_000) {
@@ -32,3 +34,32 @@ export async function lockAgent(graph: Graph, tenantId: string, id: string) {
     await held;
   };
 }
+
+/**
+ * Runs `check` while the tenant's one turn (TENANT_MAX_CONCURRENT_REQUESTS=1) is held by a
+ * rename of `agentId` waiting on a lock, then gives the turn back and sees the rename end.
+ */
+export async function whileTurnHeld<T>(
+  server: TestServer,
+  locker: Graph,
+  agentId: string,
+  check: () => Promise<T>,
+): Promise<T> {
+  await until(() => idle(server), 'the tenant’s turns to be free');
+  const unlock = await lockAgent(locker, server.tenantId, agentId);
+  const held = server.gql(
+    `mutation { updateAgent(id: "${agentId}", input: { name: "Renamed" }) { name } }`,
+  );
+  try {
+    await until(() => server.tenantSlots.inFlight(server.tenantId) === 1, 'the held request');
+    return await check();
+  } finally {
+    await unlock();
+    expect((await held).errors).toBeUndefined();
+  }
+}
+
+/** Nothing of the server's tenant runs or waits for a turn. */
+export const idle = (server: TestServer) =>
+  server.tenantSlots.inFlight(server.tenantId) === 0 &&
+  server.tenantSlots.waiting(server.tenantId) === 0;

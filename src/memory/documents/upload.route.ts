@@ -7,7 +7,8 @@ import { AuditOutcome, Role, roleAllows } from '../../domain/auth.js';
 import { AppError } from '../../domain/errors.js';
 import type { MemoryDocument } from '../../domain/memory.js';
 import { bodyTimeoutError, LimitError } from '../../limits/index.js';
-import { inTurn, type Turn } from '../../limits/turn.js';
+import { inTurn, type InTurn, type Turn } from '../../limits/turn.js';
+import { auditCall } from '../../server/call-audit.js';
 import { titleFromFilename, type DocumentService } from './document.service.js';
 import { ClientGoneError } from './errors.js';
 import { readUpload } from './multipart.js';
@@ -19,7 +20,7 @@ export interface UploadRouteOptions {
   documents: DocumentService;
   bodyTimeoutMs: number;
   requestTimeoutMs: number;
-  /** The ingest takes one of the tenant's turns, as a request to /graphql does. */
+  /** The ingest and the audit event take one of the tenant's turns each, as /graphql's do. */
   turn: Turn;
 }
 
@@ -77,12 +78,10 @@ export function documentUploadRoute(opts: UploadRouteOptions) {
       targetIds: new Set(),
       written: false,
     };
+    // In a turn of the tenant's too, waited for even if the client leaves (call-audit.ts).
+    const own: InTurn = (work) => inTurn(opts, null, principal.tenantId, work);
     const audit = (outcome: AuditOutcome, code: string | null) =>
-      ctx.services.audit
-        .record({ ...scope, targetIds: [...scope.targetIds], outcome, code })
-        .catch((err: unknown) =>
-          ctx.logger.error({ err }, 'could not write an upload audit event'),
-        );
+      auditCall(ctx, own, { operation: OPERATION, outcome, code, targetIds: [...scope.targetIds] });
     if (!roleAllows(principal.role, Role.OPERATOR)) {
       await audit(AuditOutcome.FORBIDDEN, 'FORBIDDEN');
       return refuse(
