@@ -220,4 +220,12 @@ export const RECENT_MIGRATIONS: Migration[] = [
       'CREATE INDEX fact_tenant IF NOT EXISTS FOR (n:Fact) ON (n.tenantId)',
     ],
   },
+  {
+    id: 41,
+    name: 'the documents of one status read those only',
+    // The documents list (graph/memory/document.repository.ts: listDocuments) by status.
+    statements: [
+      'CREATE INDEX document_tenant_status IF NOT EXISTS FOR (n:Document) ON (n.tenantId, n.status, n.createdAt)',
+    ],
+  },
 ];

@@ -36,6 +36,7 @@ export const ORDERED_LISTS = {
   Episode: { createdAt: 'createdAt', updatedAt: 'updatedAt' },
   Entity: { createdAt: 'createdAt', updatedAt: 'updatedAt', name: 'name' },
   Fact: { createdAt: 'createdAt', updatedAt: 'updatedAt' },
+  Document: { createdAt: 'createdAt' },
 } as const satisfies Record<string, Partial<Record<SortProperty, string>>>;
 
 export type ListLabel = keyof typeof ORDERED_LISTS;

@@ -76,10 +76,21 @@ export function pageInput({ first, after }: PageArgs, info: GraphQLResolveInfo):
   return { first, after, total: info.fieldNodes.some((node) => selects(node.selectionSet)) };
 }
 
-export function toConnection<T>(page: Page<T>): ConnectionShape<T> {
+/** A page as a connection; `map` turns each node into the GraphQL type (cursors stay lazy). */
+export function toConnection<T>(page: Page<T>): ConnectionShape<T>;
+export function toConnection<T, U>(page: Page<T>, map: (node: T) => U): ConnectionShape<U>;
+export function toConnection<T, U>(page: Page<T>, map?: (node: T) => U): ConnectionShape<T | U> {
+  const edges = map
+    ? page.items.map((item) => ({
+        node: map(item.node),
+        get cursor() {
+          return item.cursor;
+        },
+      }))
+    : page.items;
   return {
-    edges: page.items,
-    nodes: page.items.map((e) => e.node),
+    edges,
+    nodes: edges.map((e) => e.node),
     totalCount: page.totalCount,
     // Signed only when asked for, as the edges' cursors are (graph/page.ts).
     pageInfo: {

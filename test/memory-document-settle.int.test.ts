@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createDocument, mergeEpisodes } from '../graph/memory/episode.repository.js';
+import { createDocument } from '../graph/memory/document.repository.js';
+import { mergeEpisodes } from '../graph/memory/episode.repository.js';
 import {
   expireEpisodeLeases,
   releaseEpisode,

@@ -1,12 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import neo4j from 'neo4j-driver';
-import type {
-  Episode,
-  EpisodeKind,
-  EpisodeStatus,
-  MemoryDocument,
-  MemoryScope,
-} from '../../src/domain/memory.js';
+import type { Episode, EpisodeKind, EpisodeStatus, MemoryScope } from '../../src/domain/memory.js';
 import type { MemoryView } from '../../src/domain/memory-search.js';
 import type { Page, PageRequest } from '../../src/domain/page.js';
 import { batched } from '../batch.js';
@@ -14,7 +8,7 @@ import { lockAndBump } from '../locks.js';
 import type { Tx } from '../cypher.js';
 import { readPage, type NodeLike, type Sort } from '../page.js';
 import { walkFrom } from '../page-direct.js';
-import { toDocument, toEpisode } from './mappers.js';
+import { toEpisode } from './mappers.js';
 import { markForgottenSource, viewCondition, viewParams } from './view.js';
 
 export interface NewEpisode {
@@ -202,72 +196,6 @@ export function listEpisodes(
     },
     toEpisode,
   );
-}
-
-export interface NewDocument {
-  title: string;
-  mime: string;
-  bytes: number;
-  chunks: number;
-}
-
-export async function createDocument(
-  tx: Tx,
-  tenantId: string,
-  doc: NewDocument,
-): Promise<MemoryDocument> {
-  const [row] = await tx.run<{ d: NodeLike }>({
-    cypher: `
-      CREATE (d:Document {id: $id, tenantId: $tenantId, title: $title, mime: $mime,
-        bytes: $bytes, chunks: $chunks, status: 'INGESTING',
-        createdAt: datetime(), updatedAt: datetime()})
-      RETURN d`,
-    params: {
-      tenantId,
-      id: randomUUID(),
-      ...doc,
-      bytes: neo4j.int(doc.bytes),
-      chunks: neo4j.int(doc.chunks),
-    },
-  });
-  return toDocument(row!.d);
-}
-
-export async function documentsByIds(
-  tx: Tx,
-  tenantId: string,
-  ids: readonly string[],
-): Promise<MemoryDocument[]> {
-  const rows = await tx.run<{ d: NodeLike }>({
-    cypher:
-      'UNWIND $ids AS id MATCH (d:Document {tenantId: $tenantId, id: id}) USING INDEX SEEK d:Document(id) RETURN d',
-    params: { tenantId, ids },
-  });
-  return rows.map((r) => toDocument(r.d));
-}
-
-/** How far a document's ingestion got: its chunks by status. */
-export type DocumentProgressCounts = {
-  documentId: string;
-  chunks: number;
-  ingested: number;
-  failed: number;
-};
-
-export async function documentProgress(
-  tx: Tx,
-  tenantId: string,
-  documentId: string,
-): Promise<DocumentProgressCounts | null> {
-  const [row] = await tx.run<DocumentProgressCounts>({
-    cypher: `
-      MATCH (d:Document {tenantId: $tenantId, id: $documentId})
-      RETURN d.id AS documentId, d.chunks AS chunks,
-        COUNT { (e:Episode {status: 'INGESTED'})-[:FROM_DOCUMENT]->(d) } AS ingested,
-        COUNT { (e:Episode {status: 'FAILED'})-[:FROM_DOCUMENT]->(d) } AS failed`,
-    params: { tenantId, documentId },
-  });
-  return row ?? null;
 }
 
 /**

@@ -1,18 +1,30 @@
-import { RESUME_AFTER } from '../args.js';
+import type { GraphQLResolveInfo } from 'graphql';
+import { RESUME_AFTER, withoutNulls } from '../args.js';
 import {
   Arg,
+  Args,
   Authorized,
   Ctx,
   FieldResolver,
   ID,
+  Info,
   Mutation,
   Query,
   Resolver,
   Root,
   Subscription,
 } from 'type-graphql';
+import { pageInput, toConnection } from '../../schema/connection.type.js';
 import { Role } from '../../schema/enums.js';
-import { Document, DocumentProgress, DocumentStatus } from '../../schema/memory/document.type.js';
+import { DocumentFilter } from '../../schema/memory/document.input.js';
+import {
+  Document,
+  DocumentConnection,
+  DocumentProgress,
+  DocumentStatus,
+} from '../../schema/memory/document.type.js';
+import { PageArgs } from '../../schema/page.args.js';
+import { EpisodeStatus } from '../../src/domain/memory.js';
 import type { AppContext } from '../../src/server/context.js';
 import type { MemoryDocument } from '../../src/domain/memory.js';
 import { NotFoundError } from '../../src/domain/errors.js';
@@ -47,6 +59,24 @@ export class DocumentResolver {
     const doc = await ctx.services.documents.byId(ctx.tenantId, id);
     if (!doc) throw new NotFoundError('Document', id);
     return toDocument(doc);
+  }
+
+  @Query(() => DocumentConnection, {
+    description: 'The tenant’s documents (POST /documents, ingestDocument), newest first.',
+  })
+  async documents(
+    @Ctx() ctx: AppContext,
+    @Info() info: GraphQLResolveInfo,
+    @Arg('filter', () => DocumentFilter, { nullable: true }) filter?: DocumentFilter | null,
+    @Args(() => PageArgs) args: PageArgs = {},
+  ): Promise<DocumentConnection> {
+    const { status } = withoutNulls(filter);
+    const page = await ctx.services.documents.list(
+      ctx.tenantId,
+      { status: status && EpisodeStatus[status] },
+      pageInput(args, info),
+    );
+    return toConnection(page, toDocument);
   }
 
   @FieldResolver(() => DocumentProgress, {

@@ -1,5 +1,6 @@
 import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { DateTimeISOResolver } from 'graphql-scalars';
+import { Connection } from '../connection.type.js';
 
 /** Where a document's ingestion stands (the lowest state of its chunk episodes). */
 export enum DocumentStatus {
@@ -39,6 +40,9 @@ export class Document {
   @Field(() => DateTimeISOResolver)
   createdAt!: string;
 }
+
+@ObjectType()
+export class DocumentConnection extends Connection(Document) {}
 
 @ObjectType({ description: 'How far a document’s ingestion got, after each chunk commits.' })
 export class DocumentProgress {

@@ -1,4 +1,5 @@
 import type { Tx } from '../../graph/cypher.js';
+import * as documents from '../../graph/memory/document.repository.js';
 import * as episodes from '../../graph/memory/episode.repository.js';
 import * as entities from '../../graph/memory/entity.repository.js';
 import * as facts from '../../graph/memory/fact.repository.js';
@@ -48,7 +49,7 @@ export function createDocument(
 ): Promise<MemoryDocument> {
   return uow.run(async (tx) => {
     await refuseOverPendingEpisodes(tx, tenantId, backlog, 'This document', data.chunks.length);
-    const doc = await episodes.createDocument(tx, tenantId, {
+    const doc = await documents.createDocument(tx, tenantId, {
       title: data.title,
       mime: data.mime,
       bytes: data.bytes,
@@ -79,7 +80,7 @@ export async function documentById(
   id: string,
 ): Promise<MemoryDocument | null> {
   if (!isId(id)) return null;
-  const [doc] = await uow.read((tx) => episodes.documentsByIds(tx, tenantId, [id]));
+  const [doc] = await uow.read((tx) => documents.documentsByIds(tx, tenantId, [id]));
   return doc ?? null;
 }
 

@@ -4,7 +4,8 @@ import { answerId, decisionId, writeConsensus } from '../../graph/consensus.repo
 import { ConsensusStrategy } from '../../src/domain/consensus.js';
 import { writeEvaluation } from '../../graph/evaluation.repository.js';
 import { EvaluationSource } from '../../src/domain/evaluation.js';
-import { createDocument, mergeEpisodes } from '../../graph/memory/episode.repository.js';
+import { createDocument } from '../../graph/memory/document.repository.js';
+import { mergeEpisodes } from '../../graph/memory/episode.repository.js';
 import { addMentions, createEntities } from '../../graph/memory/entity.repository.js';
 import { createFacts } from '../../graph/memory/fact.repository.js';
 import { EpisodeKind, MemoryScope } from '../../src/domain/memory.js';

@@ -4,8 +4,11 @@ import { cleanName, plainName } from '../../domain/validate.js';
 import type { MemoryDocument } from '../../domain/memory.js';
 import {
   documentProgress,
+  listDocuments,
+  type DocumentFilter,
   type DocumentProgressCounts,
-} from '../../../graph/memory/episode.repository.js';
+} from '../../../graph/memory/document.repository.js';
+import { pageRequest, type Page, type PageInput } from '../../domain/page.js';
 import { createDocument, documentById } from '../memory.service.js';
 import { chunkText } from './chunk.js';
 import { DEFAULT_DOCUMENT_LIMITS, type DocumentLimits } from './config.js';
@@ -71,6 +74,12 @@ export class DocumentService {
   /** The tenant's document, or null (another tenant's id is simply absent). */
   byId(tenantId: string, id: string): Promise<MemoryDocument | null> {
     return documentById(this.uow, tenantId, id);
+  }
+
+  /** The tenant's documents, newest first. BAD_USER_INPUT for a bad `first` or `after`. */
+  list(tenantId: string, filter: DocumentFilter, input: PageInput): Promise<Page<MemoryDocument>> {
+    const page = pageRequest(input);
+    return this.uow.read((tx) => listDocuments(tx, tenantId, filter, page));
   }
 
   /** How many of its chunks are ingested or failed; null for no such document of the tenant. */

@@ -8,7 +8,7 @@ import { stableId } from '../../../graph/agent-work.repository.js';
 import * as entities from '../../../graph/memory/entity.repository.js';
 import * as factsRepo from '../../../graph/memory/fact.repository.js';
 import * as ingestRepo from '../../../graph/memory/ingest.repository.js';
-import { documentProgress } from '../../../graph/memory/episode.repository.js';
+import { documentProgress } from '../../../graph/memory/document.repository.js';
 import { lockEntities, mergeEntity } from '../../../graph/memory/merge.repository.js';
 import { setVectors, vectorSearch } from '../../../graph/memory/vector.repository.js';
 import { TOPICS } from '../../../subscriptions/topics.js';
