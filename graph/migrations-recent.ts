@@ -228,4 +228,14 @@ export const RECENT_MIGRATIONS: Migration[] = [
       'CREATE INDEX document_tenant_status IF NOT EXISTS FOR (n:Document) ON (n.tenantId, n.status, n.createdAt)',
     ],
   },
+  {
+    id: 42,
+    name: 'one document per text of a tenant',
+    // The same file uploaded twice made a second document and queued its chunks again; a MERGE
+    // on this constraint finds the first (graph/memory/document.repository.ts: mergeDocument).
+    // Documents made before it have no contentHash: the constraint leaves them be.
+    statements: [
+      'CREATE CONSTRAINT document_content IF NOT EXISTS FOR (n:Document) REQUIRE (n.tenantId, n.contentHash) IS UNIQUE',
+    ],
+  },
 ];

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config/config.js';
-import { chunkText } from '../src/memory/documents/chunk.js';
+import { chunkText, normalisedText } from '../src/memory/documents/chunk.js';
+import { contentHash } from '../src/memory/documents/document.service.js';
 import { documentText, documentType } from '../src/memory/documents/parse.js';
 import { tinyPdf } from './utils/pdf.js';
 
@@ -115,5 +116,19 @@ describe('document limits from the environment', () => {
     expect(() => loadConfig({ DOCUMENT_CHUNK_CHARS: '50' })).toThrow(
       /^Invalid environment: DOCUMENT_CHUNK_CHARS must be a whole number of at least 200, but got "50"$/,
     );
+  });
+});
+
+describe('a document text’s identity', () => {
+  it('is the same for texts that chunk the same, at any chunk size, and differs otherwise', () => {
+    const text = `# Acme\n\n${words(120, 'a')}\n\n${words(80, 'b')}`;
+    const messy = `${text.replace(/\n/g, '  \r\n').replace('\r\n\r\n', '\r\n\r\n\r\n')}\n\n`;
+    expect(normalisedText(messy)).toBe(normalisedText(text));
+    expect(contentHash(messy)).toBe(contentHash(text));
+    for (const size of [200, 700]) {
+      expect(chunkText(messy, { size })).toEqual(chunkText(text, { size }));
+    }
+    expect(contentHash(`${text}.`)).not.toBe(contentHash(text));
+    expect(contentHash(text)).toMatch(/^[0-9a-f]{64}$/);
   });
 });

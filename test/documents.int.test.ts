@@ -175,14 +175,14 @@ describe('documents', () => {
 
   it('titles a document sent with no title by its file name, as sent in UTF-8', async () => {
     const name = 'Übersicht 报告 \u{1F4C8}.md';
-    const { status, body } = await upload({ data: 'Some text.', type: 'text/markdown', name });
+    const { status, body } = await upload({ data: `About ${name}`, type: 'text/markdown', name });
     expect(status).toBe(201);
     expect(body.document!.title).toBe(name);
   });
 
   it('cuts a long file name at 300 characters for the title, never inside one', async () => {
     const name = `${'n'.repeat(299)}\u{1F4C8}${'x'.repeat(100)}.md`;
-    const { status, body } = await upload({ data: 'Some text.', type: 'text/markdown', name });
+    const { status, body } = await upload({ data: `About ${name}`, type: 'text/markdown', name });
     expect(status).toBe(201);
     // The emoji would straddle the limit: it goes whole.
     expect(body.document!.title).toBe('n'.repeat(299));
@@ -191,7 +191,7 @@ describe('documents', () => {
   // A title nobody typed: a file name with a text-direction mark was refused as a bad "title".
   it('cleans a file name used as the title of control and text-direction characters', async () => {
     const sent = async (name: string) =>
-      (await upload({ data: 'Some text.', type: 'text/plain', name })).body.document?.title;
+      (await upload({ data: `About ${name}`, type: 'text/plain', name })).body.document?.title;
     expect(await sent('invoice\u202Etxt.exe.txt')).toBe('invoice txt.exe.txt');
     expect(await sent('tab\there.txt')).toBe('tab here.txt');
     expect(await sent('   ')).toBe('document');

@@ -1,5 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createDocument } from '../graph/memory/document.repository.js';
+import { mergeDocument } from '../graph/memory/document.repository.js';
 import { mergeEpisodes } from '../graph/memory/episode.repository.js';
 import {
   expireEpisodeLeases,
@@ -30,10 +31,11 @@ const setStatus = (tx: Tx, id: string, status: string) =>
 it('settles a document whose last two chunks end at once', async () => {
   const tenantId = server.tenantId;
   const { document, chunks } = await server.graph.write(async (tx) => {
-    const doc = await createDocument(tx, tenantId, {
+    const doc = await mergeDocument(tx, tenantId, {
       title: 'two parts',
       mime: 'text/plain',
       bytes: 20,
+      contentHash: randomUUID(),
       chunks: 2,
     });
     const episodes = await mergeEpisodes(

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDocument, queueEpisode } from '../src/memory/memory.service.js';
+import { mergeDocument, queueEpisode } from '../src/memory/memory.service.js';
 import * as ingestRepo from '../graph/memory/ingest.repository.js';
 import { TOPICS, type DocumentProgressEvent } from '../subscriptions/topics.js';
 import { EpisodeKind, MemoryScope } from '../src/domain/memory.js';
@@ -177,10 +177,11 @@ describe('memory ingestion', () => {
         if ((p as DocumentProgressEvent).status !== 'INGESTING') break;
       }
     })();
-    const doc = await createDocument(server.services.uow, tenant, {
+    const doc = await mergeDocument(server.services.uow, tenant, {
       title: 'Q3',
       mime: 'text/plain',
       bytes: 60,
+      contentHash: randomUUID(),
       chunks: ['Hooli revenue is 4M.', 'Hooli has 40 engineers.'],
     });
     const queue = new IngestionQueue({ ...deps(), tenantIds: [tenant], pollMs: 20 });

@@ -5,7 +5,7 @@ import { generateApiKey } from '../src/auth/keys.js';
 import { loadConfig } from '../src/config/config.js';
 import { forgetStructuredModes } from '../src/llm/structured.js';
 import { IngestionQueue } from '../src/memory/ingest/queue.js';
-import { createDocument } from '../src/memory/memory.service.js';
+import { mergeDocument } from '../src/memory/memory.service.js';
 import { eventually } from './utils/engine-steps.js';
 import { startScriptedOpenAI, type Reply, type ScriptedOpenAI } from './utils/openai-server.js';
 import { deleteTenant, startTestServer, type TestServer } from './utils/server.js';
@@ -44,10 +44,11 @@ async function tenantWithPendingChunks() {
   removed.push(tenantId);
   await server.services.auth.ensureAdminKey(tenantId, generateApiKey(), 'removed tenant');
   const chunks = ['Acme Corp is a company.', 'Acme Corp sells anvils.', 'Acme Corp has 9 staff.'];
-  await createDocument(server.services.uow, tenantId, {
+  await mergeDocument(server.services.uow, tenantId, {
     title: 'Acme',
     mime: 'text/plain',
     bytes: chunks.join('\n').length,
+    contentHash: randomUUID(),
     chunks,
   });
   const queue = new IngestionQueue({

@@ -1,9 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { vectorProperty } from '../graph/memory/vector.repository.js';
 import { Role } from '../src/domain/auth.js';
 import { MemoryScope } from '../src/domain/memory.js';
 import { OpenAIEmbedder } from '../src/memory/embeddings/openai.embedder.js';
-import { createDocument } from '../src/memory/memory.service.js';
+import { mergeDocument } from '../src/memory/memory.service.js';
 import { startLoopbackEmbeddings, type LoopbackEmbeddings } from './utils/embeddings-server.js';
 import { ingestHelpers, startIngestServer } from './utils/memory-ingest-fixtures.js';
 import type { TestServer } from './utils/server.js';
@@ -150,10 +151,11 @@ describe('retrying episodes that failed ingestion', () => {
 
   it('takes a FAILED document back to INGESTING with its chunk; it ends INGESTED', async () => {
     endpoint.setStatus(503);
-    const doc = await createDocument(server.services.uow, server.tenantId, {
+    const doc = await mergeDocument(server.services.uow, server.tenantId, {
       title: 'Outage notes',
       mime: 'text/plain',
       bytes: 40,
+      contentHash: randomUUID(),
       chunks: ['Brindle Works revenue is 3M.'],
     });
     await ingestOnce();

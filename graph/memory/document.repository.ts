@@ -4,6 +4,7 @@ import neo4j from 'neo4j-driver';
 import type { EpisodeStatus, MemoryDocument } from '../../src/domain/memory.js';
 import type { Page, PageRequest } from '../../src/domain/page.js';
 import type { Tx } from '../cypher.js';
+import { lockAndBump } from '../locks.js';
 import { readPage, type NodeLike } from '../page.js';
 import { toDocument } from './mappers.js';
 
@@ -11,20 +12,26 @@ export interface NewDocument {
   title: string;
   mime: string;
   bytes: number;
+  /** Unique per tenant (migration 42): the same hash again is the same document. */
+  contentHash: string;
   chunks: number;
 }
 
-export async function createDocument(
+/**
+ * Creates the tenant's document of `contentHash` (uploads 1), or finds it and raises its
+ * uploads under its lock. MERGE on the (tenantId, contentHash) constraint: a second
+ * transaction waits for the first one's commit and then finds its node, never making two.
+ */
+export async function mergeDocument(
   tx: Tx,
   tenantId: string,
   doc: NewDocument,
 ): Promise<MemoryDocument> {
-  const [row] = await tx.run<{ d: NodeLike }>({
+  await tx.run({
     cypher: `
-      CREATE (d:Document {id: $id, tenantId: $tenantId, title: $title, mime: $mime,
-        bytes: $bytes, chunks: $chunks, status: 'INGESTING',
-        createdAt: datetime(), updatedAt: datetime()})
-      RETURN d`,
+      MERGE (d:Document {tenantId: $tenantId, contentHash: $contentHash})
+      ON CREATE SET d.id = $id, d.title = $title, d.mime = $mime, d.bytes = $bytes,
+        d.chunks = $chunks, d.status = 'INGESTING', d.createdAt = datetime()`,
     params: {
       tenantId,
       id: randomUUID(),
@@ -32,6 +39,15 @@ export async function createDocument(
       bytes: neo4j.int(doc.bytes),
       chunks: neo4j.int(doc.chunks),
     },
+  });
+  // A statement of its own: bumped in the MERGE's, four uploads at once all read 1 and
+  // answered 2 (test/documents-duplicates.int.test.ts).
+  const [row] = await tx.run<{ d: NodeLike }>({
+    cypher: `
+      MATCH (d:Document {tenantId: $tenantId, contentHash: $contentHash})
+      ${lockAndBump('d', 'Document', 'uploads')}, d.updatedAt = datetime()
+      RETURN d`,
+    params: { tenantId, contentHash: doc.contentHash },
   });
   return toDocument(row!.d);
 }

@@ -93,6 +93,8 @@ export function toDocument(node: NodeLike): MemoryDocument {
     bytes: num(p.bytes),
     chunks: num(p.chunks),
     status: r.oneOf('status', EpisodeStatus),
+    // Documents made before uploads were counted stood for one.
+    uploads: num(p.uploads, 1),
     createdAt: r.time('createdAt'),
     updatedAt: r.time('updatedAt'),
   };

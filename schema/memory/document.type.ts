@@ -37,6 +37,12 @@ export class Document {
   @Field(() => DocumentStatus)
   status!: DocumentStatus;
 
+  @Field(() => Int, {
+    description:
+      'How many uploads of its text it stands for. The same text sent again (after line endings, trailing spaces and blank lines are evened out) returns this document with uploads raised by one, queueing nothing: an upload that answers more than 1 found it already there.',
+  })
+  uploads!: number;
+
   @Field(() => DateTimeISOResolver)
   createdAt!: string;
 }

@@ -94,6 +94,11 @@ export interface MemoryDocument {
   bytes: number;
   chunks: number;
   status: EpisodeStatus;
+  /**
+   * How many uploads of its text it stands for: 1 for the upload that made it, each later one
+   * raises it (under the node's lock, so only the first sees 1).
+   */
+  uploads: number;
   createdAt: string;
   updatedAt: string;
 }

@@ -32,29 +32,37 @@ export interface NewDocumentData {
   title: string;
   mime: string;
   bytes: number;
+  /** What makes two uploads one document (document.service.ts: contentHash). */
+  contentHash: string;
   chunks: string[];
   actorAgentId?: string | null;
 }
 
 /**
  * Creates a (:Document) and one PENDING DOCUMENT_CHUNK episode per chunk, FROM_DOCUMENT it, in
- * one transaction: a document is either wholly queued for ingestion or not there at all.
- * LIMIT_EXCEEDED when its chunks would take the tenant past TENANT_MAX_PENDING_EPISODES.
+ * one transaction: a document is either wholly queued for ingestion or not there at all. The
+ * tenant's document of the same contentHash instead, with `uploads` raised and nothing queued:
+ * a uniqueness constraint makes two uploads at once wait for each other, not make two.
+ * LIMIT_EXCEEDED when a new document's chunks would take the tenant past
+ * TENANT_MAX_PENDING_EPISODES (a known one queues nothing, so it is never refused).
  */
-export function createDocument(
+export function mergeDocument(
   uow: UnitOfWork,
   tenantId: string,
   data: NewDocumentData,
   backlog?: BacklogLimits,
 ): Promise<MemoryDocument> {
   return uow.run(async (tx) => {
-    await refuseOverPendingEpisodes(tx, tenantId, backlog, 'This document', data.chunks.length);
-    const doc = await documents.createDocument(tx, tenantId, {
+    const doc = await documents.mergeDocument(tx, tenantId, {
       title: data.title,
       mime: data.mime,
       bytes: data.bytes,
+      contentHash: data.contentHash,
       chunks: data.chunks.length,
     });
+    // The same text again: its chunks were queued with the first upload.
+    if (doc.uploads > 1) return doc;
+    await refuseOverPendingEpisodes(tx, tenantId, backlog, 'This document', data.chunks.length);
     await episodes.mergeEpisodes(
       tx,
       tenantId,

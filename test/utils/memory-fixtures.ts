@@ -4,7 +4,7 @@ import { answerId, decisionId, writeConsensus } from '../../graph/consensus.repo
 import { ConsensusStrategy } from '../../src/domain/consensus.js';
 import { writeEvaluation } from '../../graph/evaluation.repository.js';
 import { EvaluationSource } from '../../src/domain/evaluation.js';
-import { createDocument } from '../../graph/memory/document.repository.js';
+import { mergeDocument } from '../../graph/memory/document.repository.js';
 import { mergeEpisodes } from '../../graph/memory/episode.repository.js';
 import { addMentions, createEntities } from '../../graph/memory/entity.repository.js';
 import { createFacts } from '../../graph/memory/fact.repository.js';
@@ -26,16 +26,18 @@ export async function seedMemory(
 ): Promise<{ ids: MemoryIds; alternates: MemoryIds }> {
   return graph.write(async (tx) => {
     const docs = [
-      await createDocument(tx, tenantId, {
+      await mergeDocument(tx, tenantId, {
         title: `${label} report`,
         mime: 'text/plain',
         bytes: 40,
+        contentHash: randomUUID(),
         chunks: 1,
       }),
-      await createDocument(tx, tenantId, {
+      await mergeDocument(tx, tenantId, {
         title: `${label} memo`,
         mime: 'text/plain',
         bytes: 40,
+        contentHash: randomUUID(),
         chunks: 1,
       }),
     ];

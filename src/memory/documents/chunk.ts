@@ -53,6 +53,15 @@ export function chunkText(text: string, options: ChunkOptions): string[] {
   return chunks;
 }
 
+/**
+ * The text as chunkText reads it: its paragraphs and headings, trimmed, one blank line between
+ * them (line endings, trailing spaces and extra blank lines evened out). Two texts with the same
+ * normalised text make the same chunks, whatever the chunk size: a document's identity.
+ */
+export function normalisedText(text: string): string {
+  return blocks(text).join(SEPARATOR);
+}
+
 /** Paragraphs and headings, trimmed, in order; a heading line always starts a block. */
 function blocks(text: string): string[] {
   const lines = text.replace(/\r\n?/g, '\n').split('\n');

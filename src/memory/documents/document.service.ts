@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { UnitOfWork } from '../../services/unit-of-work.js';
 import { BadInputError, LimitExceededError } from '../../domain/errors.js';
 import { cleanName, plainName } from '../../domain/validate.js';
@@ -9,8 +10,8 @@ import {
   type DocumentProgressCounts,
 } from '../../../graph/memory/document.repository.js';
 import { pageRequest, type Page, type PageInput } from '../../domain/page.js';
-import { createDocument, documentById } from '../memory.service.js';
-import { chunkText } from './chunk.js';
+import { documentById, mergeDocument } from '../memory.service.js';
+import { chunkText, normalisedText } from './chunk.js';
 import { DEFAULT_DOCUMENT_LIMITS, type DocumentLimits } from './config.js';
 import type { BacklogLimits } from '../../domain/backlog.js';
 import { TooLargeError } from './errors.js';
@@ -29,7 +30,8 @@ const MAX_TITLE_CHARS = 300;
 /**
  * Documents (issue 11): parse, chunk, and hand the chunks to memory as PENDING episodes, in
  * one transaction with the (:Document) node. Every check (type, size, readable, chunk count)
- * runs before anything is written, so a refused document leaves nothing behind.
+ * runs before anything is written, so a refused document leaves nothing behind. The same text
+ * again (contentHash) is the same document: POST /documents and ingestDocument both come here.
  */
 export class DocumentService {
   constructor(
@@ -39,9 +41,11 @@ export class DocumentService {
   ) {}
 
   /**
+   * The new document, or the tenant's document of the same normalised text with `uploads`
+   * raised (its chunks are not queued again; its title and type stay the first upload's).
    * Throws TooLargeError (over DOCUMENT_MAX_BYTES), UnsupportedTypeError, BadInputError
-   * (empty, unreadable, bad title) or LimitExceededError (over DOCUMENT_MAX_CHUNKS, or its
-   * chunks past the tenant's TENANT_MAX_PENDING_EPISODES).
+   * (empty, unreadable, bad title) or LimitExceededError (over DOCUMENT_MAX_CHUNKS, or a new
+   * document's chunks past the tenant's TENANT_MAX_PENDING_EPISODES).
    */
   async ingest(tenantId: string, upload: DocumentUpload): Promise<MemoryDocument> {
     const title = checkTitle(upload.title);
@@ -57,13 +61,14 @@ export class DocumentService {
         `A document may make at most ${this.limits.maxChunks} chunks of about ${this.limits.chunkChars} characters (DOCUMENT_MAX_CHUNKS), but this one makes ${chunks.length}: split it`,
       );
     }
-    return createDocument(
+    return mergeDocument(
       this.uow,
       tenantId,
       {
         title,
         mime: type,
         bytes: upload.data.length,
+        contentHash: contentHash(text),
         chunks,
         actorAgentId: null,
       },
@@ -86,6 +91,11 @@ export class DocumentService {
   progress(tenantId: string, id: string): Promise<DocumentProgressCounts | null> {
     return this.uow.read((tx) => documentProgress(tx, tenantId, id));
   }
+}
+
+/** What makes two uploads one document: the SHA-256 of the text as it is chunked. */
+export function contentHash(text: string): string {
+  return createHash('sha256').update(normalisedText(text), 'utf8').digest('hex');
 }
 
 /**

@@ -46,9 +46,10 @@ const STATUS: Record<string, number> = {
  * `POST /documents`: multipart/form-data with the file in `file` (text, Markdown or PDF) and
  * an optional `title` (else the file name). Authenticated and rate-limited like /graphql, with
  * the OPERATOR role as for every write, and audited as `uploadDocument`. The key is checked
- * before the body is read. Answers 201 `{ document }`, or `{ errors: [{ message, extensions:
- * { code } }] }` with 400, 401, 403, 405, 408, 413, 415, 429 (also LIMIT_EXCEEDED for a
- * tenant at TENANT_MAX_PENDING_EPISODES) or 503.
+ * before the body is read. Answers 201 `{ document, created: true }`, 200 `{ document, created:
+ * false }` when the tenant already has a document of the same text (DocumentService.ingest), or
+ * `{ errors: [{ message, extensions: { code } }] }` with 400, 401, 403, 405, 408, 413, 415, 429
+ * (also LIMIT_EXCEEDED for a tenant at TENANT_MAX_PENDING_EPISODES) or 503.
  */
 export function documentUploadRoute(opts: UploadRouteOptions) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -123,7 +124,9 @@ export function documentUploadRoute(opts: UploadRouteOptions) {
       return refuse(req, res, err, ctx);
     }
     if (!scope.written) await audit(AuditOutcome.SUCCESS, null);
-    send(res, 201, { document: toJson(document) });
+    // Only the upload that made the document sees uploads 1 (MemoryDocument.uploads).
+    const created = document.uploads === 1;
+    send(res, created ? 201 : 200, { document: toJson(document), created });
   };
 }
 
@@ -135,6 +138,7 @@ function toJson(d: MemoryDocument) {
     bytes: d.bytes,
     chunks: d.chunks,
     status: d.status,
+    uploads: d.uploads,
     createdAt: d.createdAt,
   };
 }
