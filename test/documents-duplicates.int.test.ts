@@ -106,6 +106,37 @@ describe('the same document uploaded again', () => {
     });
   });
 
+  // The console says "upload it again" of a document whose ingestion failed: with one document
+  // per text, that returned the FAILED document and queued nothing (review of 2026-12-07).
+  it('takes the failed chunks of a FAILED document back when its text is uploaded again', async () => {
+    const text = paragraphs('Failed');
+    const first = await ingest('Failed once', text);
+    // As an outage of the embeddings endpoint leaves it: every chunk FAILED, the document too.
+    await server.graph.write((tx) =>
+      tx.run({
+        cypher: `
+          MATCH (d:Document {tenantId: $tenantId, id: $id})<-[:FROM_DOCUMENT]-(e:Episode)
+          SET d.status = 'FAILED', e.status = 'FAILED', e.attempts = 3, e.error = 'endpoint down'`,
+        params: { tenantId: server.tenantId, id: first.id },
+      }),
+    );
+    const again = await upload(text, 'Failed again.txt');
+    expect(again).toMatchObject({ status: 200, created: false });
+    expect(again.document).toMatchObject({ id: first.id, uploads: 2 });
+    const [row] = await server.graph.read((tx) =>
+      tx.run<{ status: string; failed: number; attempts: number }>({
+        cypher: `
+          MATCH (d:Document {tenantId: $tenantId, id: $id})<-[:FROM_DOCUMENT]-(e:Episode)
+          RETURN d.status AS status, count(CASE WHEN e.status = 'FAILED' THEN 1 END) AS failed,
+                 max(e.attempts) AS attempts`,
+        params: { tenantId: server.tenantId, id: first.id },
+      }),
+    );
+    expect(row).toMatchObject({ failed: 0 });
+    expect(row!.status).not.toBe('FAILED');
+    expect((await stored('Failed')).episodes).toBe(first.chunks);
+  });
+
   it('makes one document of the same text uploaded several times at once', async () => {
     const text = paragraphs('Racing');
     const answers = await Promise.all([

@@ -27,6 +27,22 @@ function failedEpisodes(ids: readonly string[] | null, view?: MemoryView): strin
       WITH e ORDER BY e.createdAt, e.id LIMIT $limit`;
 }
 
+/** The ids of a document's FAILED chunks, oldest first: its text uploaded again retries them. */
+export async function failedChunksOf(
+  tx: Tx,
+  tenantId: string,
+  documentId: string,
+): Promise<string[]> {
+  const rows = await tx.run<{ id: string }>({
+    cypher: `
+      MATCH (d:Document {tenantId: $tenantId, id: $documentId})
+      MATCH (d)<-[:FROM_DOCUMENT]-(e:Episode {status: 'FAILED'})
+      RETURN e.id AS id ORDER BY e.createdAt, e.id`,
+    params: { tenantId, documentId },
+  });
+  return rows.map((r) => r.id);
+}
+
 /**
  * How many FAILED episodes requeueFailedEpisodes would take back with these arguments (read
  * without their locks: what the backlog cap counts before the write).

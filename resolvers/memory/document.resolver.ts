@@ -98,7 +98,7 @@ export class DocumentResolver {
   @Authorized(Role.OPERATOR)
   @Mutation(() => Document, {
     description:
-      'Stores a text or Markdown document and queues its chunks for memory (same limits as POST /documents: DOCUMENT_MAX_BYTES, DOCUMENT_MAX_CHUNKS). Watch it with documentProgress. Text the tenant already sent returns its document, uploads raised, and queues nothing.',
+      'Stores a text or Markdown document and queues its chunks for memory (same limits as POST /documents: DOCUMENT_MAX_BYTES, DOCUMENT_MAX_CHUNKS). Watch it with documentProgress. Text the tenant already sent returns its document, uploads raised, and queues only its FAILED chunks again.',
   })
   async ingestDocument(
     @Arg('title', () => String) title: string,

@@ -39,7 +39,7 @@ export class Document {
 
   @Field(() => Int, {
     description:
-      'How many uploads of its text it stands for. The same text sent again (after line endings, trailing spaces and blank lines are evened out) returns this document with uploads raised by one, queueing nothing: an upload that answers more than 1 found it already there.',
+      'How many uploads of its text it stands for. The same text sent again (after line endings, trailing spaces and blank lines are evened out) returns this document with uploads raised by one, queueing nothing but its FAILED chunks (taken back as retryEpisodes does): an upload that answers more than 1 found it already there.',
   })
   uploads!: number;
 

@@ -7,6 +7,7 @@ import * as merges from '../../graph/memory/merge.repository.js';
 import * as retention from '../../graph/memory/retention.repository.js';
 import {
   countRetryableEpisodes,
+  failedChunksOf,
   requeueFailedEpisodes,
 } from '../../graph/memory/retry.repository.js';
 import type { RetentionRule } from '../../graph/memory/retention.repository.js';
@@ -41,10 +42,10 @@ export interface NewDocumentData {
 /**
  * Creates a (:Document) and one PENDING DOCUMENT_CHUNK episode per chunk, FROM_DOCUMENT it, in
  * one transaction: a document is either wholly queued for ingestion or not there at all. The
- * tenant's document of the same contentHash instead, with `uploads` raised and nothing queued:
- * a uniqueness constraint makes two uploads at once wait for each other, not make two.
- * LIMIT_EXCEEDED when a new document's chunks would take the tenant past
- * TENANT_MAX_PENDING_EPISODES (a known one queues nothing, so it is never refused).
+ * tenant's document of the same contentHash instead, with `uploads` raised and only its FAILED
+ * chunks queued again: a uniqueness constraint makes two uploads at once wait for each other,
+ * not make two. LIMIT_EXCEEDED when the chunks it queues would take the tenant past
+ * TENANT_MAX_PENDING_EPISODES.
  */
 export function mergeDocument(
   uow: UnitOfWork,
@@ -52,7 +53,7 @@ export function mergeDocument(
   data: NewDocumentData,
   backlog?: BacklogLimits,
 ): Promise<MemoryDocument> {
-  return uow.run(async (tx) => {
+  return uow.run(async (tx, emit) => {
     const doc = await documents.mergeDocument(tx, tenantId, {
       title: data.title,
       mime: data.mime,
@@ -60,8 +61,16 @@ export function mergeDocument(
       contentHash: data.contentHash,
       chunks: data.chunks.length,
     });
-    // The same text again: its chunks were queued with the first upload.
-    if (doc.uploads > 1) return doc;
+    // The same text again: its chunks were queued with the first upload; those that FAILED
+    // (an outage spent their attempts) are taken back, as retryEpisodes would.
+    if (doc.uploads > 1) {
+      const failed = await failedChunksOf(tx, tenantId, doc.id);
+      if (failed.length === 0) return doc;
+      await refuseOverPendingEpisodes(tx, tenantId, backlog, 'This document', failed.length);
+      await requeueFailedEpisodes(tx, tenantId, failed, failed.length);
+      await publishProgress(tx, emit, tenantId, doc.id);
+      return { ...doc, status: EpisodeStatus.INGESTING };
+    }
     await refuseOverPendingEpisodes(tx, tenantId, backlog, 'This document', data.chunks.length);
     await episodes.mergeEpisodes(
       tx,
