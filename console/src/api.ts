@@ -36,8 +36,15 @@ export interface Api {
     onData: (data: TResult) => void,
     onError?: (error: ApiError) => void,
   ): () => void;
-  /** POST /documents (multipart), with upload progress from 0 to 1. */
-  upload(file: File, title: string, onProgress: (share: number) => void): Promise<string>;
+  /**
+   * POST /documents (multipart), with upload progress from 0 to 1: the document's id, and
+   * whether the upload made it (false: the tenant had sent the same text before).
+   */
+  upload(
+    file: File,
+    title: string,
+    onProgress: (share: number) => void,
+  ): Promise<{ id: string; created: boolean }>;
   close(): void;
 }
 
@@ -151,7 +158,7 @@ export function createApi(apiKey: string, events: ApiEvents): Api {
         xhr.onerror = () =>
           reject(new ApiError('The upload failed.', 'NETWORK', adviceFor('NETWORK')));
         xhr.onload = () => {
-          let body: GraphQLResponse<never> & { document?: { id: string } } = {};
+          let body: GraphQLResponse<never> & { document?: { id: string }; created?: boolean } = {};
           try {
             body = JSON.parse(xhr.responseText || '{}') as typeof body;
           } catch {
@@ -164,7 +171,7 @@ export function createApi(apiKey: string, events: ApiEvents): Api {
             return reject(new ApiError(message, code, adviceFor(code, message)));
           }
           onProgress(1);
-          resolve(body.document?.id ?? '');
+          resolve({ id: body.document?.id ?? '', created: body.created !== false });
         };
         xhr.send(form);
       });

@@ -60,7 +60,8 @@ export function UploadDocument({ onIngested }: { onIngested(): void }) {
   const [file, setFile] = useState<File | null>(null);
   const [title, setTitle] = useState('');
   const [sent, setSent] = useState<number | null>(null);
-  const [doc, setDoc] = useState<{ id: string; title: string } | null>(null);
+  // `known`: the tenant had sent the same text before (the API answers that document).
+  const [doc, setDoc] = useState<{ id: string; title: string; known: boolean } | null>(null);
   const [progress, setProgress] = useState<Progress | null>(null);
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
@@ -107,8 +108,9 @@ export function UploadDocument({ onIngested }: { onIngested(): void }) {
     setProgress(null);
     setSent(0);
     try {
-      const id = await api.upload(file, title.trim(), setSent);
-      setDoc({ id, title: title.trim() || file.name });
+      const { id, created } = await api.upload(file, title.trim(), setSent);
+      const known = !created;
+      setDoc({ id, title: title.trim() || file.name, known });
       // Subscribe first, then read once: the document may have finished already.
       unsubscribe.current = api.subscribe(
         ProgressSubscription,
@@ -117,7 +119,7 @@ export function UploadDocument({ onIngested }: { onIngested(): void }) {
         setError,
       );
       const { document } = await api.request(DocumentQuery, { id });
-      setDoc({ id, title: document.title });
+      setDoc({ id, title: document.title, known });
       merge({ ...document.progress, status: document.status });
     } catch (err) {
       setError(explain(err));
@@ -170,6 +172,12 @@ export function UploadDocument({ onIngested }: { onIngested(): void }) {
           />
           {progress.ingested} of {progress.chunks} chunks
           {progress.failed > 0 && `, ${progress.failed} failed`}
+        </p>
+      )}
+      {doc?.known && (
+        <p className="muted">
+          {doc.title} was uploaded before: memory holds its text already (only chunks that failed
+          are read again).
         </p>
       )}
       {doc && !progress && !error && <p className="muted">Waiting for ingestion to start…</p>}
