@@ -5,6 +5,7 @@ import type { BaseCheckpointSaver } from '@langchain/langgraph-checkpoint';
 import type { StepContext } from '../engine/executor.js';
 import type { LlmConfig } from '../llm/config.js';
 import { LLMCallRecorder } from '../llm/accounting.js';
+import type { CallGuard } from '../llm/call-guard.js';
 import type { PubSub } from '../../subscriptions/pubsub.js';
 import { StepTokenPublisher } from './streaming.js';
 import { ancestorIds } from '../../graph/task.repository.js';
@@ -67,6 +68,8 @@ export function createAgentRuntime(deps: {
   pubsub?: PubSub;
   /** More callbacks for every model call, after the recorders (the real-model smoke test's). */
   observe?: (step: StepContext, purpose: Purpose) => BaseCallbackHandler[];
+  /** Asked before every model call of a step, before anything is sent: the budgets. */
+  guard?: (step: StepContext) => CallGuard;
   /** Where agent loops save checkpoints; default: Neo4j, with `checkpoints` retention. */
   checkpointer?: CheckpointerFactory;
   checkpoints?: CheckpointRetention;
@@ -119,7 +122,13 @@ export function createAgentRuntime(deps: {
         extra.length === 0 ? recorded : [...(Array.isArray(recorded) ? recorded : []), ...extra];
       // The version the step's run uses sets the temperature (the claim applied it to the agent).
       const temperature = request.temperature ?? step.agent.temperature ?? null;
-      const model = createChatModel({ ...request, temperature }, deps.llm, callbacks, deps.logger);
+      const model = createChatModel(
+        { ...request, temperature },
+        deps.llm,
+        callbacks,
+        deps.logger,
+        deps.guard?.(step),
+      );
       // The recorder reads each answer's usage off the wire: a structured answer that fails
       // parsing in the client still has its tokens recorded (accounting.ts).
       for (const cb of Array.isArray(callbacks) ? callbacks : []) {

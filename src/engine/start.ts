@@ -9,7 +9,7 @@ import { Scheduler } from './scheduler.js';
 import { openDispatch, type StepDispatch } from './dispatch.js';
 import { agentExecutor } from '../agents/executor.js';
 import { createAgentRuntime } from '../agents/runtime.js';
-import { budgetGuards } from '../llm/budget.js';
+import { budgetGuard } from '../llm/budget.js';
 import { UNLIMITED_BUDGETS } from '../domain/budget.js';
 import { retryUnwrittenCalls, unwrittenCallCount } from '../llm/call-writer.js';
 import { IngestionQueue } from '../memory/ingest/queue.js';
@@ -109,7 +109,7 @@ export function schedulerFromConfig(
               // A plan that would queue past TENANT_MAX_QUEUED_STEPS fails its planning step.
               backlog: config.backlog,
               // Every model call checks the budgets first (BUDGET_*, setBudget).
-              observe: budgetGuards({
+              guard: budgetGuard({
                 uow: deps.uow,
                 defaults: config.budgets ?? UNLIMITED_BUDGETS,
                 logger: deps.logger,

@@ -1,5 +1,3 @@
-import { BaseCallbackHandler } from '@langchain/core/callbacks/base';
-import type { Serialized } from '@langchain/core/load/serializable';
 import type { BaseMessage } from '@langchain/core/messages';
 import { BUDGET_WAIT_PREFIX, budgetsForCall, claimWarning } from '../../graph/budget.repository.js';
 import { auditScope } from '../audit-scope.js';
@@ -8,6 +6,7 @@ import { judgeBudget, type BudgetDefaults, type BudgetState } from '../domain/bu
 import { StepError, type StepContext } from '../engine/executor.js';
 import type { Logger } from '../logger.js';
 import type { UnitOfWork } from '../services/unit-of-work.js';
+import type { CallGuard } from './call-guard.js';
 
 /**
  * A model call refused because a budget is spent: a permanent StepError (never retried). The
@@ -75,24 +74,18 @@ export interface BudgetSubject {
 }
 
 /**
- * Checks the budgets before each model call (LangChain runs it before the request, awaited,
- * and a throw from it aborts the call): refuses with BudgetExceededError, and publishes
+ * Checks the budgets before each call of the model it guards (createChatModel's `guard`, asked
+ * before anything is sent: call-guard.ts): refuses with BudgetExceededError, and publishes
  * budgetWarning once per budget and limit when spending passes the warning share.
  */
-export class BudgetGuard extends BaseCallbackHandler {
-  name = 'budget-guard';
-  override raiseError = true;
-  override awaitHandlers = true;
-
+export class BudgetGuard implements CallGuard {
   constructor(
     private readonly deps: BudgetGuardDeps,
     private readonly subject: BudgetSubject,
-  ) {
-    super();
-  }
+  ) {}
 
-  override async handleChatModelStart(_llm: Serialized, messages: BaseMessage[][]): Promise<void> {
-    await checkBudgets(this.deps, this.subject, estimatePromptTokens(messages));
+  admit(messages: BaseMessage[][]): Promise<void> {
+    return checkBudgets(this.deps, this.subject, estimatePromptTokens(messages));
   }
 }
 
@@ -170,15 +163,14 @@ async function warn(
 }
 
 /**
- * The `observe` hook of createAgentRuntime: a BudgetGuard on every model call of a step (or a
+ * The `guard` hook of createAgentRuntime: a BudgetGuard on every model call of a step (or a
  * chat, which has no task), for the step's tenant, agent and task.
  */
-export function budgetGuards(deps: BudgetGuardDeps) {
-  return (step: StepContext): BaseCallbackHandler[] => [
+export function budgetGuard(deps: BudgetGuardDeps) {
+  return (step: StepContext): BudgetGuard =>
     new BudgetGuard(deps, {
       tenantId: step.task.tenantId,
       agentId: step.agent?.id ?? null,
       taskId: step.task.id ?? null,
-    }),
-  ];
+    });
 }

@@ -7,6 +7,7 @@ import { RunnableLambda, type Runnable } from '@langchain/core/runnables';
 import { isInteropZodSchema, type InteropZodType } from '@langchain/core/utils/types';
 import { ChatOpenAI, type ChatOpenAIFields, type OpenAIClient } from '@langchain/openai';
 import type { z } from 'zod';
+import { guardedModel, type CallGuard } from './call-guard.js';
 import type { StructuredOutputSetting } from './config.js';
 import { promptedTools, refusesTools, toolsInPrompt } from './prompted-tools.js';
 import { toStrictJsonSchema, type JsonSchema } from './strict-schema.js';
@@ -28,6 +29,8 @@ export interface PlatformModelOptions {
   maxTokens: number;
   structuredOutput: StructuredOutputSetting;
   log?: Log;
+  /** Asked before each call (the budgets); kept by every model withConfig makes. */
+  guard?: CallGuard;
 }
 
 type CallOptions = ChatOpenAI['ParsedCallOptions'];
@@ -50,9 +53,10 @@ type BoundTool = Parameters<ChatOpenAI['bindTools']>[0][number];
  *   call's body with no server-sent event in it (a proxy's page, nothing, keep-alive comments)
  *   instead of reading as an empty answer, and a call not streamed answered with other than
  *   JSON instead of the text LangChain cannot read.
+ * - a call its `guard` refuses is not sent (call-guard.ts).
  * withConfig and bindTools keep the class, so every derived model behaves the same.
  */
-export class PlatformChatOpenAI extends ChatOpenAI {
+export class PlatformChatOpenAI extends guardedModel(ChatOpenAI) {
   constructor(
     fields: ChatOpenAIFields,
     readonly platform: PlatformModelOptions,
@@ -60,6 +64,7 @@ export class PlatformChatOpenAI extends ChatOpenAI {
     const fetch = eventStreamChecking(fields.configuration?.fetch);
     const checked = { ...fields, configuration: { ...fields.configuration, fetch } };
     super(streamsWithoutUsage.has(platform.where) ? { ...checked, streamUsage: false } : checked);
+    this.guard = platform.guard;
   }
 
   override withConfig(config: Partial<CallOptions>) {

@@ -1,5 +1,6 @@
 import type { Callbacks } from '@langchain/core/callbacks/manager';
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
+import type { CallGuard } from './call-guard.js';
 import { PlatformChatOpenAI } from './chat-openai.js';
 import type { LlmConfig, LlmProvider } from './config.js';
 import { OFFLINE_MODEL_NAME, OfflineChatModel } from './offline-model.js';
@@ -45,16 +46,18 @@ type ObjectLog = { info(obj: object, msg: string): void; warn(obj: object, msg: 
  * fallbacks) against the provider's OpenAI-compatible endpoint, with the purpose's max_tokens
  * (LLM_MAX_TOKENS_<PURPOSE>). The key and base URL are always passed explicitly, so
  * OPENAI_API_KEY/OPENAI_BASE_URL from the environment never reach another provider.
- * Creating a model makes no request.
+ * `guard` is asked before each call, that of the model and of those derived from it, and may
+ * refuse it (the budgets: call-guard.ts). Creating a model makes no request.
  */
 export function createChatModel(
   request: ModelRequest,
   llm: LlmConfig,
   callbacks?: Callbacks,
   log?: ObjectLog,
+  guard?: CallGuard,
 ): BaseChatModel {
   if (llm.provider === 'offline') {
-    return new OfflineChatModel({ callbacks, delayMs: llm.offlineDelayMs });
+    return new OfflineChatModel({ callbacks, delayMs: llm.offlineDelayMs, guard });
   }
   const model = modelFor(request, llm);
   return new PlatformChatOpenAI(
@@ -81,6 +84,7 @@ export function createChatModel(
       maxTokens: llm.maxTokens[request.purpose],
       structuredOutput: llm.structuredOutput,
       log,
+      guard,
     },
   );
 }

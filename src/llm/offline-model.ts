@@ -24,6 +24,7 @@ import type { SerializableSchema } from '@langchain/core/utils/standard_schema';
 import type { InteropZodType } from '@langchain/core/utils/types';
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { guardedModel, type CallGuard } from './call-guard.js';
 import { fillSchema, type FillHints, type JsonSchema } from './offline-fill.js';
 import { hintsFor } from './offline-replies.js';
 import { countWords, mentionsQuestion, stepText } from './offline-text.js';
@@ -42,6 +43,8 @@ export interface OfflineChatModelCallOptions extends BaseChatModelCallOptions {
 export interface OfflineChatModelParams extends BaseChatModelParams {
   /** How long each call takes before it answers (0: at once); an abort ends the wait. */
   delayMs?: number;
+  /** Asked before each call (the budgets): call-guard.ts. */
+  guard?: CallGuard;
 }
 
 type ToolCallOut = { name: string; args: Record<string, unknown>; id: string; type: 'tool_call' };
@@ -68,13 +71,14 @@ type ToolCallOut = { name: string; args: Record<string, unknown>; id: string; ty
  * A forced tool_choice (as withStructuredOutput sets) always gets that tool called with
  * arguments filled from its JSON schema (offline-fill.ts).
  */
-export class OfflineChatModel extends BaseChatModel<OfflineChatModelCallOptions> {
+export class OfflineChatModel extends guardedModel(BaseChatModel<OfflineChatModelCallOptions>) {
   readonly model = OFFLINE_MODEL_NAME;
   private readonly delayMs: number;
 
-  constructor(fields: OfflineChatModelParams = {}) {
+  constructor({ guard, ...fields }: OfflineChatModelParams = {}) {
     super(fields);
     this.delayMs = fields.delayMs ?? 0;
+    this.guard = guard;
   }
 
   static override lc_name(): string {

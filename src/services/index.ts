@@ -23,7 +23,7 @@ import { AgentVersionService } from '../evolution/versions/versions.service.js';
 import type { EvolutionConfig } from '../evolution/config.js';
 import { AnalyticsService } from '../evolution/analytics.js';
 import { BudgetService } from './budget.service.js';
-import { budgetGuards } from '../llm/budget.js';
+import { budgetGuard } from '../llm/budget.js';
 import type { BudgetDefaults } from '../domain/budget.js';
 import type { Embedder } from '../memory/embeddings/embedder.js';
 import { OfflineEmbedder } from '../memory/embeddings/offline.embedder.js';
@@ -69,7 +69,7 @@ export function createServices(
     llm: options.llm ?? llmFromEnv(llmEnvSchema.parse({})),
     logger,
     // Chat spends too: its calls count against the tenant's and the agent's budgets.
-    observe: budgetGuards({ uow, defaults: budgets.defaults, logger }),
+    guard: budgetGuard({ uow, defaults: budgets.defaults, logger }),
     // A chat turn is an episode: people's turns count against TENANT_MAX_PENDING_EPISODES.
     backlog: options.backlog,
   });

@@ -1,8 +1,9 @@
 import { HumanMessage } from '@langchain/core/messages';
-import { createAgentRuntime } from '../../src/agents/runtime.js';
+import { createAgentRuntime, type AgentRuntime } from '../../src/agents/runtime.js';
 import { loadConfig } from '../../src/config/config.js';
 import type { Executor } from '../../src/engine/executor.js';
-import { budgetGuards } from '../../src/llm/budget.js';
+import type { LlmConfig } from '../../src/llm/config.js';
+import { budgetGuard } from '../../src/llm/budget.js';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { startScriptedOpenAI, type ScriptedOpenAI } from './openai-server.js';
 import { startTestServer, type TestServer } from './server.js';
@@ -18,23 +19,31 @@ export function budgetedSpender(
   calls: number,
   prompt: (i: number) => string = (i) => `call ${i}`,
 ): Executor {
-  const runtime = createAgentRuntime({
-    uow: server.services.uow,
-    llm: loadConfig({ LLM_PROVIDER: 'compatible', LLM_BASE_URL: baseURL, LLM_MODEL: 'gpt-4o-mini' })
-      .llm,
-    logger: server.logger,
-    observe: budgetGuards({
-      uow: server.services.uow,
-      defaults: loadConfig({}).budgets,
-      logger: server.logger,
-    }),
-  });
+  const runtime = budgetedRuntime(server, compatibleLlm(baseURL));
   return async (step) => {
     const model = runtime.model({ purpose: 'execution' }, step, 'execution');
     for (let i = 1; i <= calls; i++)
       await model.invoke([new HumanMessage(prompt(i))], { signal: step.signal });
     return { result: 'spent' };
   };
+}
+
+/** The configuration of a model on the scripted OpenAI server at `baseURL`. */
+export const compatibleLlm = (baseURL: string): LlmConfig =>
+  loadConfig({ LLM_PROVIDER: 'compatible', LLM_BASE_URL: baseURL, LLM_MODEL: 'gpt-4o-mini' }).llm;
+
+/** An agent runtime whose models check the budgets, as schedulerFromConfig wires it. */
+export function budgetedRuntime(server: TestServer, llm: LlmConfig): AgentRuntime {
+  return createAgentRuntime({
+    uow: server.services.uow,
+    llm,
+    logger: server.logger,
+    guard: budgetGuard({
+      uow: server.services.uow,
+      defaults: loadConfig({}).budgets,
+      logger: server.logger,
+    }),
+  });
 }
 
 /** What spenderSuite gives a suite once its beforeAll ran. */

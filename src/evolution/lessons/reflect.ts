@@ -114,15 +114,13 @@ export function reflectionModel(
     describe: describeModel(request, ctx.llm),
     log: ctx.logger,
   });
-  const guards = ctx.budgets
-    ? [
-        new BudgetGuard(
-          { uow: ctx.uow, defaults: ctx.budgets, logger: ctx.logger },
-          { tenantId, agentId: null, taskId: null },
-        ),
-      ]
-    : [];
-  const model = createChatModel(request, ctx.llm, [recorder, ...guards], ctx.logger);
+  const guard = ctx.budgets
+    ? new BudgetGuard(
+        { uow: ctx.uow, defaults: ctx.budgets, logger: ctx.logger },
+        { tenantId, agentId: null, taskId: null },
+      )
+    : undefined;
+  const model = createChatModel(request, ctx.llm, [recorder], ctx.logger, guard);
   recorder.attach(model);
   return { model, flush: () => recorder.flush() };
 }

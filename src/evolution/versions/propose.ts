@@ -123,15 +123,13 @@ async function reflect(
     describe: describeModel(request, deps.llm),
     log: deps.logger,
   });
-  const guards = deps.budgets
-    ? [
-        new BudgetGuard(
-          { uow: deps.uow, defaults: deps.budgets, logger: deps.logger },
-          { tenantId: agent.tenantId, agentId: agent.id, taskId: null },
-        ),
-      ]
-    : [];
-  const model = createChatModel(request, deps.llm, [recorder, ...guards], deps.logger);
+  const guard = deps.budgets
+    ? new BudgetGuard(
+        { uow: deps.uow, defaults: deps.budgets, logger: deps.logger },
+        { tenantId: agent.tenantId, agentId: agent.id, taskId: null },
+      )
+    : undefined;
+  const model = createChatModel(request, deps.llm, [recorder], deps.logger, guard);
   recorder.attach(model);
   try {
     return await model

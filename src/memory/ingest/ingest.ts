@@ -13,7 +13,6 @@ import { lockEntities, mergeEntity } from '../../../graph/memory/merge.repositor
 import { setVectors, vectorSearch } from '../../../graph/memory/vector.repository.js';
 import { TOPICS } from '../../../subscriptions/topics.js';
 import { MemoryScope, normalisePredicate } from '../../domain/memory.js';
-import { BudgetExceededError } from '../../llm/budget.js';
 import type { Emit } from '../../services/unit-of-work.js';
 import type { Tx } from '../../../graph/cypher.js';
 import type { Embedder } from '../embeddings/embedder.js';
@@ -62,10 +61,9 @@ export async function ingestEpisode(
   try {
     return await run(deps, claimed, workerId, llm, signal);
   } catch (err) {
-    // A budget's refusal stops the call it was counted for before it is made.
-    const refused = err instanceof BudgetExceededError ? 1 : 0;
+    // A call a budget refused is not counted: it was refused before it started.
     throw Object.assign(err instanceof Error ? err : new Error(String(err)), {
-      modelCalls: llm.calls() - refused,
+      modelCalls: llm.calls(),
     });
   } finally {
     await llm.flush();

@@ -82,15 +82,13 @@ export function ingestionModel(deps: IngestionModelDeps, subject: CallSubject): 
     log: deps.logger,
   });
   const counter = new CallCounter();
-  const guards = deps.budgets
-    ? [
-        new BudgetGuard(
-          { uow: deps.uow, defaults: deps.budgets, logger: deps.logger },
-          { tenantId: subject.tenantId, agentId: subject.agentId, taskId: subject.taskId },
-        ),
-      ]
-    : [];
-  const model = createChatModel(request, deps.llm, [recorder, counter, ...guards], deps.logger);
+  const guard = deps.budgets
+    ? new BudgetGuard(
+        { uow: deps.uow, defaults: deps.budgets, logger: deps.logger },
+        { tenantId: subject.tenantId, agentId: subject.agentId, taskId: subject.taskId },
+      )
+    : undefined;
+  const model = createChatModel(request, deps.llm, [recorder, counter], deps.logger, guard);
   recorder.attach(model);
   return { model, calls: () => counter.count, flush: () => recorder.flush() };
 }
