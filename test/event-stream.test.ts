@@ -40,9 +40,17 @@ describe('a streamed answer with no server-sent event in it', () => {
     });
   });
 
-  it('fails typed as events too, when empty or holding only comments', async () => {
-    // It read as an empty answer: the model's, asked to repair a plan it never sent.
-    for (const chunks of [[], [': keep-alive\n\n', ': keep-alive\n\n\n'], ['\n\n']]) {
+  it('fails typed as events too, when empty, holding only comments or only the end', async () => {
+    // It read as an empty answer: the model's, asked to repair a plan it never sent. `[DONE]`
+    // only ends a stream: OpenAI's client reads no chunk in it.
+    for (const chunks of [
+      [],
+      [': keep-alive\n\n', ': keep-alive\n\n\n'],
+      ['\n\n'],
+      ['data: [DONE]\n\n'],
+      ['data:[DONE]'],
+      [': hi\n\nda', 'ta: [DO', 'NE]\n\n'],
+    ]) {
       const url = await answering('text/event-stream', chunks);
       const err = await (await ask(url)).text().catch((e: unknown) => e);
       expect(err).toBeInstanceOf(NotAnAnswerError);
@@ -66,6 +74,9 @@ describe('a streamed answer with no server-sent event in it', () => {
       expect(await (await ask(url)).text()).toBe(': hi\n\ndata: {"a":1}\n\ndata: [DONE]\n\n');
       await again();
     }
+    // A chunk whose line the end of the body cuts (no newline after it) is one too.
+    const url = await answering('text/event-stream', [': hi\n\ndata: {"a"', ':1}']);
+    expect(await (await ask(url)).text()).toBe(': hi\n\ndata: {"a":1}');
   });
 });
 

@@ -184,6 +184,7 @@ describe(
     it.each([
       ['an empty body', ''],
       ['only keep-alive comments', ': keep-alive\n\n: keep-alive\n\n'],
+      ['only the end of the stream', 'data: [DONE]\n\n'],
     ])(
       'retries a step whose answer came as an event stream with no event in it (%s)',
       async (_, body) => {

@@ -1,9 +1,10 @@
 /**
  * An HTTP 200 answer that held no model answer: a streamed call's body in which no server-sent
- * event arrived (a proxy's login page, a wrong base URL, a server that sent nothing or only
- * keep-alive comments), which OpenAI's client reads as an empty answer the model would be
- * blamed for; or a call not streamed answered with something other than JSON, which it hands
- * LangChain as text ("Cannot read properties of undefined").
+ * event with a chunk arrived (a proxy's login page, a wrong base URL, a server that sent
+ * nothing, only keep-alive comments or only the `[DONE]` that ends a stream), which OpenAI's
+ * client reads as an empty answer the model would be blamed for; or a call not streamed
+ * answered with something other than JSON, which it hands LangChain as text ("Cannot read
+ * properties of undefined").
  */
 export class NotAnAnswerError extends Error {
   constructor(
@@ -34,8 +35,8 @@ const checking = new WeakSet<typeof fetch>();
 
 /**
  * A fetch for the OpenAI client whose calls fail with a NotAnAnswerError, when the body of
- * their HTTP 200 answer ends, if no event (a `data:` line) arrived in an answer typed
- * `text/event-stream` or in any answer to a streamed call, or if a call not streamed was
+ * their HTTP 200 answer ends, if no chunk (a `data:` line but `[DONE]`) arrived in an answer
+ * typed `text/event-stream` or in any answer to a streamed call, or if a call not streamed was
  * answered with something other than JSON. The bytes pass through as they come. An empty
  * answer a model streamed as events stays the model's. Returns `base` when it checks already.
  */
@@ -98,9 +99,22 @@ function streamed(init: RequestInit | undefined): boolean {
   }
 }
 
+/** The event that ends a stream, as OpenAI's client reads it (one space or none). */
+const DONE = /^data: ?\[DONE\]$/;
+/** How much of a line not yet ended tells chunk from [DONE]. */
+const LINE_HEAD = 'data: [DONE]'.length + 1;
+
+/** A line of an event stream: a chunk's, the [DONE] that ends the stream, or neither (null). */
+function kindOf(line: string): 'chunk' | 'done' | null {
+  if (!line.startsWith('data:')) return null;
+  return DONE.test(line) ? 'done' : 'chunk';
+}
+
 /**
- * Passes the bytes on; errors the stream at its end when it expected events and no `data:`
- * line was among them, or expected JSON (a body that is not: see expectedOf).
+ * Passes the bytes on; errors the stream when it expected events and the [DONE] that ends
+ * them came before any chunk (OpenAI's client stops reading there: an empty answer), or at
+ * its end when no chunk came; or at its end when it expected JSON (a body that is not: see
+ * expectedOf).
  */
 function answerWatch(
   contentType: string,
@@ -108,24 +122,33 @@ function answerWatch(
 ): TransformStream<Uint8Array, Uint8Array> {
   const decoder = new TextDecoder();
   let head = '';
-  // The start of the line not yet ended: only whether it starts with "data:" matters.
+  // The start of the line not yet ended: only whether it is a chunk's (kindOf) matters.
   let line = '';
   let seen = false;
+  const notAnAnswer = () => {
+    const quoted = head.replace(/\s+/g, ' ').trim().slice(0, HEAD_CHARS);
+    return new NotAnAnswerError(contentType, quoted, expected);
+  };
   return new TransformStream({
     transform(chunk, controller) {
-      controller.enqueue(chunk);
-      if (seen || (expected === 'JSON' && head.length >= HEAD_CHARS * 4)) return;
+      if (seen || (expected === 'JSON' && head.length >= HEAD_CHARS * 4)) {
+        return controller.enqueue(chunk);
+      }
       const text = decoder.decode(chunk, { stream: true });
       if (head.length < HEAD_CHARS * 4) head += text.slice(0, HEAD_CHARS * 4);
-      if (expected === 'JSON') return;
-      const lines = (line + text).split(/\r\n|\r|\n/);
-      line = lines.pop()!.slice(0, 5);
-      seen = lines.some((l) => l.startsWith('data:'));
+      if (expected === 'events') {
+        const lines = (line + text).split(/\r\n|\r|\n/);
+        line = lines.pop()!.slice(0, LINE_HEAD);
+        const first = lines.map(kindOf).find((kind) => kind !== null);
+        // Not passed on: the client would end the answer there, empty.
+        if (first === 'done') return controller.error(notAnAnswer());
+        seen = first === 'chunk';
+      }
+      controller.enqueue(chunk);
     },
     flush(controller) {
-      if (expected === 'events' && (seen || line.startsWith('data:'))) return;
-      const quoted = head.replace(/\s+/g, ' ').trim().slice(0, HEAD_CHARS);
-      controller.error(new NotAnAnswerError(contentType, quoted, expected));
+      if (expected === 'events' && (seen || kindOf(line) === 'chunk')) return;
+      controller.error(notAnAnswer());
     },
   });
 }
