@@ -94,9 +94,38 @@ describe('an answer not streamed that is not JSON', () => {
     expect((err as Error).message).toMatch(/instead of JSON/);
   });
 
-  it('leaves a JSON answer alone', async () => {
-    const url = await answering('application/json', ['{"id":"c1"}']);
-    expect(await (await ask(url, false)).text()).toBe('{"id":"c1"}');
+  it('leaves a JSON answer with a choice alone, and one that does not parse', async () => {
+    const completion = '{"id":"c1","choices":[{"index":0,"message":{"content":""}}]}';
+    for (const body of [completion, '{"id":"c1","choi']) {
+      const url = await answering('application/json', [body.slice(0, 9), body.slice(9)]);
+      expect(await (await ask(url, false)).text()).toBe(body);
+      await again();
+    }
+  });
+});
+
+describe('an answer not streamed that is JSON with no choice in it', () => {
+  it.each([
+    ['nothing', '', ''],
+    ['null', 'null', 'null'],
+    ['an object without choices', '{"id": "c1",\n "object": "chat.completion"}', '{"id": "c1",'],
+    ['no choice', '{"id":"c1","choices":[]}', '{"id":"c1","choices":[]}'],
+    ['an error in a 200', '{"error":{"message":"upstream down"}}', '{"error":{"message":"up'],
+  ])('fails at its end, quoting it (%s)', async (_, body, head) => {
+    // OpenAI's client handed it to LangChain as it was: "Cannot read properties of undefined",
+    // a permanent failure naming nothing.
+    const url = await answering('application/json', [body]);
+    const err = await (await ask(url, false)).text().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NotAnAnswerError);
+    expect(err).toMatchObject({ contentType: 'application/json', expected: 'choices' });
+    expect((err as { head: string }).head.startsWith(head.replace(/\s+/g, ' '))).toBe(true);
+    expect((err as Error).message).toMatch(/^answered with application\/json but no choices, /);
+  });
+
+  it('is left alone from other endpoints than chat completions', async () => {
+    const url = await answering('application/json', ['null']);
+    const other = url.replace('/chat/completions', '/responses');
+    expect(await (await ask(other, false)).text()).toBe('null');
   });
 });
 
@@ -110,7 +139,7 @@ describe('which answers the check reads the request for', () => {
       const res = await eventStreamChecking()(events, { method: 'POST', body });
       await res.text();
       await again();
-      const json = await answering('application/json', ['{}']);
+      const json = await answering('application/json', ['{"choices":[{}]}']);
       const unstreamed = JSON.stringify({ stream: false, messages: [] });
       await (await eventStreamChecking()(json, { method: 'POST', body: unstreamed })).text();
       // (undici parses its own settings.)

@@ -226,6 +226,37 @@ describe(
       expect((await callErrorsOf(server, step.id))[0]).toMatch(/text\/html instead of JSON/);
     });
 
+    it.each([
+      ['an empty body', '', /application\/json but no choices, with no body/],
+      ['null', 'null', /application\/json but no choices, starting: null/],
+      [
+        'JSON without choices',
+        '{"id":"c1","object":"chat.completion"}',
+        /application\/json but no choices, starting: \{"id":"c1","object":"chat.completion"\}/,
+      ],
+      ['no choice', '{"id":"c1","choices":[]}', /but no choices, starting: \{"id":"c1"/],
+    ])(
+      'retries a step whose answer not streamed was JSON with no completion in it (%s)',
+      async (_, body, said) => {
+        // OpenAI's client handed LangChain nothing (undefined, null, no choices): a TypeError,
+        // "Cannot read properties of undefined", that failed the task at its first attempt.
+        const { server, rootId } = await setup(
+          () => ({ json: PLAN }),
+          (n) => (n === 0 ? { raw: body } : { content: 'Done.' }),
+        );
+        const tasks = await rootEnded(server, rootId);
+        expect(tasks.find((t) => t.id === rootId)!.status).toBe('COMPLETED');
+        const step = tasks.find((t) => t.id !== rootId)!;
+        const runs = await runsOf(server, step.id);
+        expect(runs.map((r) => r.status)).toEqual(['FAILED', 'SUCCEEDED']);
+        const error = runs[0]!.error!;
+        expect(error).toMatch(/^attempt 1 failed \(will retry\): The model server /);
+        expect(error).toContain(running!.scripted.baseURL);
+        expect(error).toMatch(said);
+        expect((await callErrorsOf(server, step.id))[0]).toMatch(said);
+      },
+    );
+
     it('still asks the model to repair an empty answer that came as well-formed events', async () => {
       // The model itself said nothing: its plan is the model's to repair, not a server fault.
       const { server, rootId } = await setup((n) => (n === 0 ? { content: '' } : { json: PLAN }));

@@ -52,7 +52,7 @@ type BoundTool = Parameters<ChatOpenAI['bindTools']>[0][number];
  * - a 200 that holds no answer fails as the server's fault, a 502 (event-stream.ts): a streamed
  *   call's body with no server-sent event in it (a proxy's page, nothing, keep-alive comments)
  *   instead of reading as an empty answer, and a call not streamed answered with other than
- *   JSON instead of the text LangChain cannot read.
+ *   JSON, or with JSON without choices (nothing, `null`), instead of what LangChain cannot read.
  * - a call its `guard` refuses is not sent (call-guard.ts).
  * withConfig and bindTools keep the class, so every derived model behaves the same.
  */

@@ -3,8 +3,9 @@
  * event with a chunk arrived (a proxy's login page, a wrong base URL, a server that sent
  * nothing, only keep-alive comments or only the `[DONE]` that ends a stream), which OpenAI's
  * client reads as an empty answer the model would be blamed for; or a call not streamed
- * answered with something other than JSON, which it hands LangChain as text ("Cannot read
- * properties of undefined").
+ * answered with something other than JSON, which it hands LangChain as text, or with JSON that
+ * holds no choice (nothing, `null`, an object without `choices`), which it hands on as it is:
+ * both failed in LangChain ("Cannot read properties of undefined") as if permanent.
  */
 export class NotAnAnswerError extends Error {
   constructor(
@@ -12,20 +13,25 @@ export class NotAnAnswerError extends Error {
     readonly contentType: string,
     /** Its first characters, whitespace collapsed. */
     readonly head: string,
-    /** What the call waited for: server-sent events (it streamed) or JSON. */
-    readonly expected: 'events' | 'JSON',
+    /** What the call waited for: server-sent events (it streamed), JSON, or a completion's. */
+    readonly expected: Expected,
   ) {
     const type = contentType || 'no content-type';
     const missing =
       expected === 'JSON'
         ? 'instead of JSON'
-        : isEventStream(contentType)
-          ? 'but no server-sent event'
-          : 'instead of server-sent events';
+        : expected === 'choices'
+          ? 'but no choices'
+          : isEventStream(contentType)
+            ? 'but no server-sent event'
+            : 'instead of server-sent events';
     super(`answered with ${type} ${missing}${head ? `, starting: ${head}` : ', with no body'}`);
     this.name = 'NotAnAnswerError';
   }
 }
+
+/** What an answer must hold: a chunk's event, JSON, or a completion with its `choices`. */
+type Expected = 'events' | 'JSON' | 'choices';
 
 /** How much of such an answer a message quotes. */
 const HEAD_CHARS = 120;
@@ -37,8 +43,10 @@ const checking = new WeakSet<typeof fetch>();
  * A fetch for the OpenAI client whose calls fail with a NotAnAnswerError, when the body of
  * their HTTP 200 answer ends, if no chunk (a `data:` line but `[DONE]`) arrived in an answer
  * typed `text/event-stream` or in any answer to a streamed call, or if a call not streamed was
- * answered with something other than JSON. The bytes pass through as they come. An empty
- * answer a model streamed as events stays the model's. Returns `base` when it checks already.
+ * answered with something other than JSON, or (a chat completion) with JSON without a choice.
+ * The bytes pass through as they come. An empty answer a model streamed as events, or gave as
+ * a choice, stays the model's; JSON that does not parse is the client's to report. Returns
+ * `base` when it checks already.
  */
 export function eventStreamChecking(base: typeof fetch = globalThis.fetch): typeof fetch {
   if (checking.has(base)) return base;
@@ -46,7 +54,7 @@ export function eventStreamChecking(base: typeof fetch = globalThis.fetch): type
     const response = await base(input, init);
     if (!response.ok || !response.body) return response;
     const type = response.headers.get('content-type') ?? '';
-    const expected = expectedOf(type, init);
+    const expected = expectedOf(type, input, init);
     if (expected === null) return response;
     const body = response.body.pipeThrough(answerWatch(type, expected));
     const { status, statusText, headers } = response;
@@ -77,12 +85,37 @@ function isJson(contentType: string): boolean {
 /**
  * What an answer of `contentType` must hold, null when it needs no check. The content-type
  * answers for the common cases, events (streamed) and JSON (not): only a JSON answer and one of
- * any other type need to know whether their call streamed.
+ * any other type need to know whether their call streamed, and a JSON one to which endpoint.
  */
-function expectedOf(contentType: string, init: RequestInit | undefined): 'events' | 'JSON' | null {
+function expectedOf(
+  contentType: string,
+  input: Parameters<typeof fetch>[0],
+  init: RequestInit | undefined,
+): Expected | null {
   if (isEventStream(contentType)) return 'events';
-  if (isJson(contentType)) return streamed(init) ? 'events' : null;
+  if (isJson(contentType)) {
+    if (streamed(init)) return 'events';
+    return isChatCompletion(input) ? 'choices' : null;
+  }
   return streamed(init) ? 'events' : 'JSON';
+}
+
+/** True for a request to Chat Completions, whose answer has `choices` (Responses' has not). */
+function isChatCompletion(input: Parameters<typeof fetch>[0]): boolean {
+  const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+  return /\/chat\/completions(?:[?#]|$)/.test(url);
+}
+
+/** False for JSON with no choice in it (`null`, `{}`, `{"choices": []}`) or for no body. */
+function holdsChoices(body: string): boolean {
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch {
+    return body.trim() !== ''; // not JSON: the client says it could not read it
+  }
+  const choices = (value as { choices?: unknown } | null)?.choices;
+  return Array.isArray(choices) && choices.length > 0;
 }
 
 /**
@@ -113,15 +146,17 @@ function kindOf(line: string): 'chunk' | 'done' | null {
 /**
  * Passes the bytes on; errors the stream when it expected events and the [DONE] that ends
  * them came before any chunk (OpenAI's client stops reading there: an empty answer), or at
- * its end when no chunk came; or at its end when it expected JSON (a body that is not: see
- * expectedOf).
+ * its end when no chunk came; at its end when it expected JSON (a body that is not: see
+ * expectedOf); or at its end when it expected choices and the body held none.
  */
 function answerWatch(
   contentType: string,
-  expected: 'events' | 'JSON',
+  expected: Expected,
 ): TransformStream<Uint8Array, Uint8Array> {
   const decoder = new TextDecoder();
   let head = '';
+  // The whole body, when it must hold choices: JSON is read whole (the client does so too).
+  let body = '';
   // The start of the line not yet ended: only whether it is a chunk's (kindOf) matters.
   let line = '';
   let seen = false;
@@ -136,6 +171,7 @@ function answerWatch(
       }
       const text = decoder.decode(chunk, { stream: true });
       if (head.length < HEAD_CHARS * 4) head += text.slice(0, HEAD_CHARS * 4);
+      if (expected === 'choices') body += text;
       if (expected === 'events') {
         const lines = (line + text).split(/\r\n|\r|\n/);
         line = lines.pop()!.slice(0, LINE_HEAD);
@@ -148,6 +184,7 @@ function answerWatch(
     },
     flush(controller) {
       if (expected === 'events' && (seen || kindOf(line) === 'chunk')) return;
+      if (expected === 'choices' && holdsChoices(body + decoder.decode())) return;
       controller.error(notAnAnswer());
     },
   });
