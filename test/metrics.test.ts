@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { statementName } from '../graph/statement-name.js';
 import { loadConfig, ConfigError } from '../src/config/config.js';
 import { errorClass } from '../src/llm/call-metrics.js';
-import { bounded } from '../src/metrics/metrics.js';
+import { addSource, bounded, readySources, registry } from '../src/metrics/metrics.js';
 
 describe('metric labels', () => {
   it('keeps the first values a client chooses and calls the rest other', () => {
@@ -48,5 +48,25 @@ describe('METRICS_* settings', () => {
     expect(() => loadConfig({ METRICS_TOKEN: 'short' })).toThrow(ConfigError);
     expect(() => loadConfig({ METRICS_TOKEN: 'short' })).toThrow(/METRICS_TOKEN.*16 characters/);
     expect(() => loadConfig({ METRICS_PORT: 'x' })).toThrow(/METRICS_PORT/);
+  });
+});
+
+describe('a scrape while Neo4j is down', () => {
+  it('still serves every metric, the ready-steps gauge keeping its last count', async () => {
+    let down = false;
+    const remove = addSource(readySources, async () => {
+      if (down) throw new Error('The graph database is not reachable right now');
+      return 7;
+    });
+    try {
+      expect(await registry.metrics()).toMatch(/^agent_platform_engine_ready_steps 7$/m);
+      down = true;
+      // The outage is when the other metrics matter most (503s, retries): no 500 for them all.
+      const text = await registry.metrics();
+      expect(text).toMatch(/^agent_platform_engine_ready_steps 7$/m);
+      expect(text).toMatch(/^process_cpu_seconds_total /m);
+    } finally {
+      remove();
+    }
   });
 });

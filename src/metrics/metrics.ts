@@ -32,7 +32,11 @@ const histogram = (name: string, help: string, labelNames: string[] = []) =>
     registers: [registry],
   });
 
-/** A gauge read when Prometheus scrapes: `read` sets it (and may be async). */
+/**
+ * A gauge read when Prometheus scrapes: `read` sets it (and may be async). A read that fails
+ * (Neo4j down) keeps the last value: a throw failed the whole scrape with a 500, so an outage
+ * hid every other metric, the 503s and retries included.
+ */
 const gaugeOnScrape = (
   name: string,
   help: string,
@@ -45,7 +49,11 @@ const gaugeOnScrape = (
     labelNames,
     registers: [registry],
     async collect() {
-      await read(this);
+      try {
+        await read(this);
+      } catch {
+        // The last value stands (see above).
+      }
     },
   });
 
