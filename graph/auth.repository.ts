@@ -65,16 +65,33 @@ export async function touchApiKey(tx: Tx, id: string): Promise<void> {
   });
 }
 
-/** Revokes a key of the tenant; null when there is no such key. Revoking twice is harmless. */
-export async function revokeApiKey(tx: Tx, tenantId: string, id: string): Promise<ApiKey | null> {
-  const [row] = await tx.run<{ k: NodeLike }>({
+/**
+ * Revokes a key of the tenant; null when there is no such key. Revoking twice is harmless.
+ * The tenant's last active ADMIN key is left as it is (`lastAdmin`): with it gone nobody could
+ * administer the tenant again. The active ADMIN keys are locked in id order before they are
+ * counted, so two revocations at once cannot each leave the other to be the last.
+ */
+export async function revokeApiKey(
+  tx: Tx,
+  tenantId: string,
+  id: string,
+): Promise<{ key: ApiKey; lastAdmin: boolean } | null> {
+  const [row] = await tx.run<{ k: NodeLike; lastAdmin: boolean }>({
     cypher: `
       MATCH (k:ApiKey {tenantId: $tenantId, id: $id})
-      SET k.revokedAt = coalesce(k.revokedAt, datetime())
-      RETURN k`,
+      OPTIONAL MATCH (a:ApiKey {tenantId: $tenantId})
+        WHERE a.role = 'ADMIN' AND (a.revokedAt IS NULL OR a = k)
+      WITH k, a ORDER BY a.id
+      FOREACH (locked IN CASE WHEN a IS NULL THEN [] ELSE [a] END | SET locked:ApiKey)
+      WITH k, collect(a) AS admins
+      WITH k, k.role = 'ADMIN' AND k.revokedAt IS NULL
+        AND none(a IN admins WHERE a <> k AND a.revokedAt IS NULL) AS lastAdmin
+      FOREACH (_ IN CASE WHEN lastAdmin THEN [] ELSE [1] END |
+        SET k.revokedAt = coalesce(k.revokedAt, datetime()))
+      RETURN k, lastAdmin`,
     params: { tenantId, id },
   });
-  return row ? toApiKey(row.k) : null;
+  return row ? { key: toApiKey(row.k), lastAdmin: row.lastAdmin } : null;
 }
 
 export function listApiKeys(tx: Tx, tenantId: string, page: PageRequest): Promise<Page<ApiKey>> {

@@ -51,7 +51,9 @@ export class AuthResolver {
   }
 
   @Mutation(() => ApiKey, {
-    description: 'Revokes a key at once; WebSocket connections made with it are closed.',
+    description:
+      'Revokes a key at once; WebSocket connections made with it are closed. The tenant’s ' +
+      'last active ADMIN key is refused (CONFLICT): create another ADMIN key first.',
   })
   revokeApiKey(@Arg('id', () => ID) id: string, @Ctx() ctx: AppContext): Promise<ApiKey> {
     return ctx.services.auth.revokeKey(ctx.tenantId, id);

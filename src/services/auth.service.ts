@@ -12,7 +12,7 @@ import {
   type Principal,
   type Tenant,
 } from '../domain/auth.js';
-import { NotFoundError, UnauthenticatedError } from '../domain/errors.js';
+import { ConflictError, NotFoundError, UnauthenticatedError } from '../domain/errors.js';
 import { pageRequest, type PageInput, type Page } from '../domain/page.js';
 import { LIMITS, requiredName } from '../domain/validate.js';
 import type { UnitOfWork } from './unit-of-work.js';
@@ -108,13 +108,23 @@ export class AuthService {
     return this.uow.run((tx) => writeKey(tx, tenantId, keyName, role));
   }
 
-  /** Revokes a key of the tenant. Its open subscriptions are ended (API_KEY_REVOKED). */
+  /**
+   * Revokes a key of the tenant. Its open subscriptions are ended (API_KEY_REVOKED). The
+   * tenant's last active ADMIN key is refused (CONFLICT): nothing could make another.
+   */
   async revokeKey(tenantId: string, id: string): Promise<ApiKey> {
     const key = await this.uow.run(async (tx, emit) => {
       const revoked = await repo.revokeApiKey(tx, tenantId, id);
       if (!revoked) throw new NotFoundError('ApiKey', id);
+      if (revoked.lastAdmin) {
+        throw new ConflictError(
+          `ApiKey "${id}" is the tenant's last active ADMIN key: create another with ` +
+            'createApiKey(role: ADMIN) first, then revoke this one',
+          { id },
+        );
+      }
       emit({ topic: TOPICS.apiKeyRevoked, payload: { tenantId, keyId: id } });
-      return revoked;
+      return revoked.key;
     });
     this.forgetKey(id);
     return key;
