@@ -12,3 +12,20 @@ export function withoutCredentials(url: string): string {
   const shown = at >= start ? `${url.slice(0, start)}***@${url.slice(at + 1)}` : url;
   return shown.replace(/([?#]).*$/s, '$1***');
 }
+
+/**
+ * Whether a URL carries `user:password@`. fetch refuses such a URL, and its refusal repeats
+ * the URL whole, password and all, in every failure it logs.
+ */
+export function hasCredentials(url: string): boolean {
+  const parsed = URL.parse(url);
+  return parsed !== null && (parsed.username !== '' || parsed.password !== '');
+}
+
+/** The refusal of a base URL with credentials: what to do instead (names no secret). */
+export function credentialsRefusal(variable: string, keyVariable: string): string {
+  return (
+    `${variable} must not carry user:password@ (HTTP clients refuse such a URL, so every ` +
+    `call failed): put the key in ${keyVariable}`
+  );
+}

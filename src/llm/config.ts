@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { wholeNumber } from '../config/env-number.js';
 import { timerMs } from '../config/timer-ms.js';
+import { credentialsRefusal, hasCredentials } from '../config/url-credentials.js';
 import { DEFAULT_PRICES, type PriceTable } from './pricing.js';
 import type { ModelRouting, Purpose } from './routing.js';
 
@@ -185,6 +186,9 @@ export function llmEnvProblem(e: LlmEnv): string | undefined {
   // A key must never be sent to a URL by accident: say which provider the URL belongs to.
   if (!e.LLM_PROVIDER && e.LLM_BASE_URL && (e.OPENAI_API_KEY || e.OPENROUTER_API_KEY)) {
     return 'LLM_BASE_URL and a provider key are both set: set LLM_PROVIDER to compatible (the URL is your own server) or to openai/openrouter (the URL is a proxy that gets that key)';
+  }
+  if (e.LLM_BASE_URL && hasCredentials(e.LLM_BASE_URL)) {
+    return credentialsRefusal('LLM_BASE_URL', 'LLM_API_KEY');
   }
   const provider = llmProvider(e);
   if (provider === 'openai' && !e.OPENAI_API_KEY) {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { wholeNumber } from '../../config/env-number.js';
 import { timerMs } from '../../config/timer-ms.js';
+import { credentialsRefusal, hasCredentials } from '../../config/url-credentials.js';
 import { defaultModelDir, LOCAL_MODEL_DIMENSIONS, LOCAL_MODEL_NAME } from './model-files.js';
 
 export type EmbeddingsProvider = 'local' | 'openai' | 'offline';
@@ -63,6 +64,9 @@ export type EmbeddingsEnv = z.infer<typeof embeddingsEnvSchema>;
 
 /** A one-line problem with the combination of EMBEDDINGS_* variables, or undefined. */
 export function embeddingsEnvProblem(e: EmbeddingsEnv): string | undefined {
+  if (e.EMBEDDINGS_BASE_URL && hasCredentials(e.EMBEDDINGS_BASE_URL)) {
+    return credentialsRefusal('EMBEDDINGS_BASE_URL', 'EMBEDDINGS_API_KEY');
+  }
   if (e.EMBEDDINGS_PROVIDER !== 'openai') {
     if (e.EMBEDDINGS_BASE_URL) {
       return 'EMBEDDINGS_BASE_URL is set but EMBEDDINGS_PROVIDER is not openai: set EMBEDDINGS_PROVIDER=openai to use that endpoint';
