@@ -148,6 +148,14 @@ describe('loadConfig', () => {
     }
   });
 
+  // A walk set LOG_LEVEL to a pasted file: the "one line" naming it was 5 KB.
+  it('cuts a long refused value to its first 100 characters and says how long it was', () => {
+    const value = 'x'.repeat(5_000);
+    const refused = () => loadConfig({ LOG_LEVEL: value });
+    expect(refused).toThrow(`, but got "${'x'.repeat(100)}"… (5000 characters)`);
+    expect(() => loadConfig({ LOG_LEVEL: 'x'.repeat(100) })).toThrow(/x"$/);
+  });
+
   it('treats empty variables as unset', () => {
     expect(loadConfig({ PORT: '', NEO4J_URI: '' }).port).toBe(4000);
   });

@@ -226,6 +226,14 @@ export interface Config {
   };
 }
 
+/** Refused values longer than this are cut in the message: a pasted file made it 5 KB. */
+const SHOWN_CHARS = 100;
+
+const quoted = (value: string) =>
+  value.length > SHOWN_CHARS
+    ? `${JSON.stringify(value.slice(0, SHOWN_CHARS))}… (${value.length} characters)`
+    : JSON.stringify(value);
+
 /** Thrown for a bad environment; its message is one line naming the variable. */
 export class ConfigError extends Error {}
 
@@ -242,7 +250,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // Other URLs are shown without the `user:token@` they may carry (an OTLP endpoint's).
     const shown =
       value !== undefined && /URL|URI|ENDPOINT/.test(name) ? withoutCredentials(value) : value;
-    const got = shown === undefined ? 'nothing' : secret ? 'a value' : JSON.stringify(shown);
+    const got = shown === undefined ? 'nothing' : secret ? 'a value' : quoted(shown);
     throw new ConfigError(`Invalid environment: ${name} ${contract}, but got ${got}`);
   };
   // Spaces coerce to the number 0: BUDGET_TENANT_USD=" " was a budget that refused every call.
