@@ -9,6 +9,10 @@ import { createLogger } from '../src/logger.js';
 import { startServer, type RunningServer } from '../src/server/server.js';
 import { deleteTenant } from './utils/server.js';
 
+const INTROSPECTION_OFF =
+  'Introspection is off on a production server (NODE_ENV=production): ' +
+  'the schema is schema/schema.graphql of the release it runs';
+
 describe('a production server', () => {
   let graph: Graph;
   let server: RunningServer;
@@ -36,6 +40,8 @@ describe('a production server', () => {
     };
     expect(body.errors[0]?.extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
     expect(body.errors[0]?.message).toMatch(/introspection/i);
+    // Apollo's own words told the client to "pass introspection: true to ApolloServer".
+    expect(body.errors[0]?.message).toBe(INTROSPECTION_OFF);
   });
 
   it('serves no Sandbox landing page', async () => {

@@ -16,6 +16,15 @@ export const REQUEST_ERROR_CODES = new Set([
   'PERSISTED_QUERY_NOT_SUPPORTED',
 ]);
 
+const APOLLO_INTROSPECTION = /^GraphQL introspection is not allowed by Apollo Server/;
+const INTROSPECTION_OFF =
+  'Introspection is off on a production server (NODE_ENV=production): ' +
+  'the schema is schema/schema.graphql of the release it runs';
+
+/** A message as a client sees it (Apollo's introspection refusal said how to configure Apollo). */
+const shownMessage = (message: string) =>
+  APOLLO_INTROSPECTION.test(message) ? INTROSPECTION_OFF : escapeControls(message);
+
 /**
  * graphql-js's "Did you mean ...?" hints name fields and types of the schema: with
  * introspection off (production) they would enumerate it anyway (issue 9). Apollo strips them
@@ -68,7 +77,7 @@ export function formatError(
   const code = formatted.extensions?.code;
   if (!original && typeof code === 'string' && REQUEST_ERROR_CODES.has(code)) {
     // graphql-js quotes a value it could not coerce with JSON.stringify: C1 and bidi stay raw.
-    const message = escapeControls(formatted.message);
+    const message = shownMessage(formatted.message);
     return { message, locations: formatted.locations, extensions: { code } };
   }
   if (original instanceof GraphQLError || (!original && error instanceof GraphQLError)) {
@@ -76,7 +85,7 @@ export function formatError(
     // rate limit) are GraphQLErrors without an AppError inside: keep their details.
     const { http: _http, stacktrace: _stack, ...details } = formatted.extensions ?? {};
     return {
-      message: escapeControls(formatted.message),
+      message: shownMessage(formatted.message),
       path: formatted.path,
       locations: formatted.locations,
       extensions: { ...details, code: typeof code === 'string' ? code : 'BAD_USER_INPUT' },
