@@ -69,7 +69,18 @@ describe('editing a plan before approving it', () => {
   it('refuses a cycle made by the edits, naming the edit', () => {
     const r = refusal({ change: [{ key: 'a', dependsOn: ['c'] }] });
     expect(r.message).toMatch(
-      /^edits\.change\[0\]\.dependsOn: steps a, b, c depend on each other in a cycle/,
+      /^edits\.change\[0\]\.dependsOn: steps a, c, b depend on each other in a cycle/,
+    );
+  });
+
+  // A step on itself was reported as "steps a, b, c depend on each other in a cycle": b and c
+  // only wait for a, so the message sent the person looking for edges that are not there.
+  it('names only the steps of the cycle, not those that merely wait for it', () => {
+    expect(refusal({ change: [{ key: 'a', dependsOn: ['a'] }] }).message).toBe(
+      'edits.change[0].dependsOn: step "a" depends on itself',
+    );
+    expect(refusal({ change: [{ key: 'b', dependsOn: ['c'] }] }).message).toMatch(
+      /^edits\.change\[0\]\.dependsOn: steps b, c depend on each other in a cycle/,
     );
   });
 

@@ -6,7 +6,7 @@ import type { CandidateAgent } from '../../graph/claim.repository.js';
 import type { PlannedStep } from '../../graph/agent-work.repository.js';
 import type { Agent } from '../domain/agent.js';
 import type { Task } from '../domain/task.js';
-import { blockedByCycle } from '../domain/cycles.js';
+import { oneCycle } from '../domain/cycles.js';
 import { StepError } from '../engine/executor.js';
 import { checkCondition, conditionKeysProblem } from '../engine/conditions.js';
 import { describeTask, systemPrompt } from './prompts.js';
@@ -203,10 +203,14 @@ export function planProblem(plan: Plan): PlanProblem | null {
         };
     }
   }
-  const cycle = blockedByCycle(new Map(plan.steps.map((s) => [s.key, s.dependsOn])));
-  if (cycle.length > 0) {
+  // The cycle alone: steps that merely wait for it are not on it.
+  const cycle = oneCycle(new Map(plan.steps.map((s) => [s.key, s.dependsOn])));
+  if (cycle) {
     return {
-      message: `steps ${cycle.join(', ')} depend on each other in a cycle`,
+      message:
+        cycle.length === 1
+          ? `step "${cycle[0]}" depends on itself`
+          : `steps ${cycle.join(', ')} depend on each other in a cycle`,
       step: cycle[0]!,
       field: 'dependsOn',
     };

@@ -1,4 +1,4 @@
-import { blockedByCycle, oneCycle } from '../domain/cycles.js';
+import { oneCycle } from '../domain/cycles.js';
 import { BadInputError } from '../domain/errors.js';
 import { LIMITS, listOfAtMost } from '../domain/validate.js';
 
@@ -53,11 +53,15 @@ export function assertNoParentCycle(
 
 /** Refuses dependency cycles among the tasks of one batch. */
 export function assertAcyclic(tasks: { id: string; title: string; dependsOn: string[] }[]) {
-  const blocked = new Set(blockedByCycle(new Map(tasks.map((t) => [t.id, t.dependsOn]))));
-  if (blocked.size > 0) {
-    const titles = tasks.filter((t) => blocked.has(t.id)).map((t) => `"${t.title}"`);
-    throw new BadInputError(`These tasks depend on each other in a cycle: ${titles.join(', ')}`);
-  }
+  // The cycle alone: tasks that merely wait for it are not on it.
+  const cycle = oneCycle(new Map(tasks.map((t) => [t.id, t.dependsOn])));
+  if (!cycle) return;
+  const titles = cycle.map((id) => `"${tasks.find((t) => t.id === id)!.title}"`);
+  throw new BadInputError(
+    cycle.length === 1
+      ? `This task depends on itself: ${titles[0]}`
+      : `These tasks depend on each other in a cycle: ${titles.join(', ')}`,
+  );
 }
 
 /**
