@@ -66,7 +66,10 @@ export interface PlanEditsWrite {
   update: StepWrite[];
   /** New steps, PENDING, created by `actor`. */
   create: StepWrite[];
-  /** Steps removed from the plan: SKIPPED with the reason, never run (one ended stays so). */
+  /**
+   * Steps removed from the plan: SKIPPED with the reason, never run (one ended stays so), and
+   * marked removedFromPlan, so a CANCELLED one no longer settles the root (settlement).
+   */
   remove: string[];
   /** The synthesis step, which then waits for exactly these steps. */
   synthesisId: string;
@@ -148,7 +151,8 @@ export async function writePlanEdits(
       cypher: `
         UNWIND $ids AS id
         MATCH (t:Task {tenantId: $tenantId, id: id}) USING INDEX SEEK t:Task(id)
-        WHERE NOT t.status IN ${FINISHED}
+        SET t.removedFromPlan = true
+        WITH t WHERE NOT t.status IN ${FINISHED}
         SET t.status = 'SKIPPED', t.error = $reason, t.version = t.version + 1,
             t.updatedAt = datetime()`,
       params: { tenantId, ids: w.remove, reason: `${SKIPPED_BECAUSE.removedFromPlan}${w.actor}` },

@@ -45,6 +45,8 @@ export interface ParentState {
     title: string;
     status: TaskStatus;
     result: string | null;
+    /** Removed from its plan by approvePlan (a step a person had cancelled stays CANCELLED). */
+    removed: boolean;
   }[];
 }
 
@@ -83,7 +85,8 @@ export async function runningParent(tx: Tx, parentId: string): Promise<ParentSta
       ${lockAndBump('c', 'Task')}
       WITH p, collect(c) AS locked
       UNWIND locked AS c
-      RETURN p, collect({id: c.id, key: c.key, title: c.title, status: c.status, result: c.result}) AS children`,
+      RETURN p, collect({id: c.id, key: c.key, title: c.title, status: c.status, result: c.result,
+                         removed: coalesce(c.removedFromPlan, false)}) AS children`,
     params: { parentId },
   });
   return row ? { parent: toTask(row.p), children: row.children } : null;

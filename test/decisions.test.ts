@@ -21,6 +21,7 @@ const child = (key: string, status: TaskStatus, result: string | null = null) =>
   title: key,
   status,
   result,
+  removed: false,
 });
 
 const promote = (over: Partial<Promotable>) =>
@@ -105,6 +106,14 @@ describe('settling a parent', () => {
     const s = settlement(state(FailurePolicy.FAIL_FAST, done));
     expect(s?.to).toBe(TaskStatus.COMPLETED);
     expect(JSON.parse(s!.result!)).toEqual({ a: { x: 1 } });
+  });
+
+  it('leaves out a step removed from the plan, even one a person had cancelled', () => {
+    const removed = { ...child('a', TaskStatus.CANCELLED), removed: true };
+    const s = settlement(
+      state(FailurePolicy.FAIL_FAST, [removed, child('b', TaskStatus.COMPLETED)]),
+    );
+    expect(s?.to).toBe(TaskStatus.COMPLETED);
   });
 });
 

@@ -84,6 +84,7 @@ export const NODE_RULES: Record<ExportLabel, Record<string, Rule>> = {
     planApproval: opt('boolean'),
     planFeedback: opt('string'),
     planRound: opt('integer', { min: 0 }),
+    removedFromPlan: opt('boolean'),
     // A fork (issue 13): the person's message, and the run it was forked from.
     forkMessage: opt('string'),
     forkedFromRun: opt('string'),

@@ -83,7 +83,9 @@ export interface Settlement {
  * unfinished steps cancelled), otherwise once every step has ended: FAILED if any failed,
  * CANCELLED if any was cancelled, else COMPLETED with the steps' results by key.
  */
-export function settlement({ parent, children }: ParentState): Settlement | null {
+export function settlement({ parent, children: all }: ParentState): Settlement | null {
+  // A step removed from the plan is not the plan's, even one a person had cancelled first.
+  const children = all.filter((c) => !c.removed);
   const failed = children.filter((c) => c.status === TaskStatus.FAILED);
   const open = children.filter((c) => !isFinished(c.status));
   if (failed.length > 0 && parent.failurePolicy === FailurePolicy.FAIL_FAST) {
