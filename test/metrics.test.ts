@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { statementName } from '../graph/statement-name.js';
 import { loadConfig, ConfigError } from '../src/config/config.js';
+import { isTransient } from '../src/engine/executor.js';
 import { errorClass } from '../src/llm/call-metrics.js';
 import { addSource, bounded, readySources, registry } from '../src/metrics/metrics.js';
 
@@ -24,6 +25,32 @@ describe('metric labels', () => {
     const refused = Object.assign(new Error('fetch failed'), { cause: { code: 'ECONNREFUSED' } });
     expect(errorClass(refused)).toBe('connection');
     expect(errorClass(new Error('Failed to parse JSON'))).toBe('bad_answer');
+  });
+
+  // Shapes the loopback cannot produce, as the OpenAI client wraps them (Connection error. <-
+  // fetch failed <- undici's or Node's error): model-error-classes.test.ts has the real ones.
+  it.each([
+    ['an unknown host', 'connection', { code: 'ENOTFOUND', syscall: 'getaddrinfo' }, false],
+    ['a DNS server that did not answer', 'connection', { code: 'EAI_AGAIN' }, true],
+    ['an unreachable network', 'connection', { code: 'ENETUNREACH' }, false],
+    ['a certificate not trusted', 'connection', { code: 'SELF_SIGNED_CERT_IN_CHAIN' }, false],
+    ['a connect timeout', 'timeout', { code: 'UND_ERR_CONNECT_TIMEOUT' }, true],
+    ['headers that never came', 'timeout', { code: 'UND_ERR_HEADERS_TIMEOUT' }, true],
+  ])('classes %s behind the client as %s', (_, expected, fields, transient) => {
+    const cause = Object.assign(new Error('x'), fields);
+    const fetchFailed = new TypeError('fetch failed', { cause });
+    // OpenAI's APIConnectionError: its own code and status are undefined.
+    const err = Object.assign(new Error('Connection error.', { cause: fetchFailed }), {
+      code: undefined,
+      status: undefined,
+    });
+    expect(errorClass(err)).toBe(expected);
+    expect(isTransient(err)).toBe(transient);
+  });
+
+  it('does not take a bad answer that says "timed out" for a timeout', () => {
+    const err = new Error('Failed to parse. Text: "The job timed out at 3pm."');
+    expect(errorClass(err)).toBe('bad_answer');
   });
 });
 

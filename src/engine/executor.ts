@@ -1,4 +1,5 @@
 import type { Agent } from '../domain/agent.js';
+import { causeChain, networkCode, type ErrorLike } from '../domain/error-causes.js';
 import { UnavailableError } from '../domain/errors.js';
 import type { Task, TaskStatus } from '../domain/task.js';
 import type { StepWrites } from './pending-writes.js';
@@ -107,32 +108,32 @@ export class StepError extends Error {
 
 /**
  * Transient errors are retried; permanent ones fail the task at once. A StepError says which;
- * otherwise rate limits, server errors, timeouts, connection resets and a busy or unreachable
- * graph database are transient, and anything else (a bug, a bad input) is permanent.
+ * otherwise rate limits, server errors, timeouts, connections refused, reset or dropped, a DNS
+ * server that did not answer and a busy or unreachable graph database are transient, and
+ * anything else (a bug, a bad input, an unknown host) is permanent. The first error of the
+ * chain (the error, then its causes) that says either decides.
  */
-export function isTransient(err: unknown, depth = 0): boolean {
-  if (err instanceof StepError) return err.transient;
-  if (err instanceof UnavailableError) return true;
-  const e = err as { status?: number; code?: string; name?: string; retriable?: boolean };
-  // Neo4j's transient errors (a deadlock, a lock timeout) that its retries did not get past.
-  if (typeof e?.retriable === 'boolean') return e.retriable;
-  if (e?.name === 'AbortError' || e?.name === 'TimeoutError') return true;
-  if (typeof e?.status === 'number') return e.status === 429 || e.status >= 500;
-  if (CONNECTION_CODES.includes(e?.code ?? '')) return true;
-  // A connection dropped mid-answer: fetch's TypeError "terminated", its socket's code inside.
-  const cause = (err as { cause?: unknown } | null)?.cause;
-  // (Four causes deep at most: a chain of causes may loop.)
-  return cause !== undefined && depth < 4 && isTransient(cause, depth + 1);
+export function isTransient(err: unknown): boolean {
+  for (const e of causeChain(err)) {
+    const verdict = transientVerdict(e);
+    if (verdict !== null) return verdict;
+  }
+  return false;
 }
 
-const CONNECTION_CODES = [
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ServiceUnavailable',
-  'UND_ERR_SOCKET',
-];
+/** What one error of a chain (not its causes) says of another try, or null when nothing. */
+function transientVerdict(e: ErrorLike): boolean | null {
+  if (e instanceof StepError) return e.transient;
+  if (e instanceof UnavailableError) return true;
+  // Neo4j's transient errors (a deadlock, a lock timeout) that its retries did not get past.
+  const { retriable } = e as { retriable?: unknown };
+  if (typeof retriable === 'boolean') return retriable;
+  if (e.name === 'AbortError' || e.name === 'TimeoutError') return true;
+  if (typeof e.status === 'number') return e.status === 429 || e.status >= 500;
+  if (e.code === 'ServiceUnavailable') return true; // the graph database's driver
+  const network = networkCode(e.code);
+  return network === 'timeout' || network === 'dropped' ? true : null;
+}
 
 /** Parses a result as JSON when it is JSON. */
 export function outputOf(result: string | null): unknown {

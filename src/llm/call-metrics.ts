@@ -3,6 +3,7 @@
  * by class. Counted once per :LLMCall record, from the same figures, so the metrics and the
  * graph's totals agree.
  */
+import { causeChain, isFetchNetworkError, networkCode } from '../domain/error-causes.js';
 import type { LLMCallRecord } from '../domain/llm-call.js';
 import { bounded, metrics } from '../metrics/metrics.js';
 
@@ -55,21 +56,24 @@ export function zeroModelErrors(provider: string, model: string): void {
 
 /**
  * A failure's class: what an operator acts on differently. `rate_limit` (429), `server` (5xx),
- * `client` (other 4xx: a request the provider refused), `timeout`, `connection`, `aborted`,
- * and `bad_answer` (the model answered, but not usably: invalid JSON, a schema it breaks).
+ * `client` (other 4xx: a request the provider refused), `timeout`, `aborted`, `connection`
+ * (the server could not be reached or heard out: refused, reset, dropped mid-answer, an
+ * unknown host, TLS, a reply that is not HTTP), and `bad_answer` (the model answered, but not
+ * usably: invalid JSON, a schema it breaks). Read through the error's causes, as the engine
+ * reads them to decide on a retry (domain/error-causes.ts): the first that says decides.
  */
 export function errorClass(err: unknown): string {
-  const e = err as { status?: unknown; name?: unknown; code?: unknown; cause?: unknown } | null;
-  const status = typeof e?.status === 'number' ? e.status : null;
-  if (status === 429) return 'rate_limit';
-  if (status !== null && status >= 500) return 'server';
-  if (status !== null && status >= 400) return 'client';
-  const name = String(e?.name ?? '');
-  if (name === 'TimeoutError' || /timed? ?out/i.test(String((err as Error)?.message)))
-    return 'timeout';
-  if (name === 'AbortError') return 'aborted';
-  const code = String(e?.code ?? (e?.cause as { code?: unknown })?.code ?? '');
-  if (/^(ECONN|ENOTFOUND|EAI_AGAIN|EPIPE|UND_ERR)/.test(code) || name === 'APIConnectionError')
-    return 'connection';
-  return 'bad_answer';
+  const chain = causeChain(err);
+  for (const e of chain) {
+    const status = typeof e.status === 'number' ? e.status : null;
+    if (status === 429) return 'rate_limit';
+    if (status !== null && status >= 500) return 'server';
+    if (status !== null && status >= 400) return 'client';
+    const network = networkCode(e.code);
+    if (e.name === 'TimeoutError' || network === 'timeout') return 'timeout';
+    if (e.name === 'AbortError') return 'aborted';
+    if (network !== null) return 'connection';
+  }
+  // fetch's network error with no code beneath it (a bad port, TLS, a reply that is not HTTP).
+  return chain.some(isFetchNetworkError) ? 'connection' : 'bad_answer';
 }
