@@ -6,6 +6,9 @@
 /** The statuses in which a task has ended, as a Cypher list. */
 export const FINISHED = "['COMPLETED', 'FAILED', 'CANCELLED', 'SKIPPED']";
 
+/** Whether approvePlan removed task `v` from its plan (inPlan in src/domain/task.ts reads it). */
+export const REMOVED_FROM_PLAN = (v: string) => `coalesce(${v}.removedFromPlan, false)`;
+
 /** Which tenants a scheduler serves: null means all (the default); a list dedicates it. */
 export type TenantScope = string[] | null;
 

@@ -1,7 +1,7 @@
 import neo4j from 'neo4j-driver';
-import type { Task, TaskStatus } from '../src/domain/task.js';
+import type { PlanMember, Task, TaskStatus } from '../src/domain/task.js';
 import type { Tx } from './cypher.js';
-import { FINISHED, scopedTasks, type TenantScope } from './engine-scope.js';
+import { FINISHED, REMOVED_FROM_PLAN, scopedTasks, type TenantScope } from './engine-scope.js';
 import { toTask } from './mappers.js';
 import type { NodeLike } from './page.js';
 import { lockAndBump } from './locks.js';
@@ -39,15 +39,14 @@ export async function settleableParentOf(tx: Tx, taskId: string): Promise<string
 
 export interface ParentState {
   parent: Task;
-  children: {
+  /** Each `removed` from its plan by approvePlan or not (inPlan). */
+  children: (PlanMember & {
     id: string;
     key: string | null;
     title: string;
     status: TaskStatus;
     result: string | null;
-    /** Removed from its plan by approvePlan (a step a person had cancelled stays CANCELLED). */
-    removed: boolean;
-  }[];
+  })[];
 }
 
 /**
@@ -86,7 +85,7 @@ export async function runningParent(tx: Tx, parentId: string): Promise<ParentSta
       WITH p, collect(c) AS locked
       UNWIND locked AS c
       RETURN p, collect({id: c.id, key: c.key, title: c.title, status: c.status, result: c.result,
-                         removed: coalesce(c.removedFromPlan, false)}) AS children`,
+                         removed: ${REMOVED_FROM_PLAN('c')}}) AS children`,
     params: { parentId },
   });
   return row ? { parent: toTask(row.p), children: row.children } : null;

@@ -1,6 +1,6 @@
-import type { Task } from '../src/domain/task.js';
+import type { PlanMember, Task } from '../src/domain/task.js';
 import type { Tx } from './cypher.js';
-import { FINISHED } from './engine-scope.js';
+import { FINISHED, REMOVED_FROM_PLAN } from './engine-scope.js';
 import { readTask, taskReader, toTask } from './mappers.js';
 import type { NodeLike } from './page.js';
 import { projection } from './projections.js';
@@ -148,9 +148,13 @@ export async function runningRootIds(tx: Tx, tenantId: string, ids: string[]): P
 
 /** What a retry decides by of each task (src/services/retry-scope.ts). */
 const OUTLINE_FIELDS = ['id', 'title', 'status', 'error', 'orchestrated'] as const;
-export type OutlineTask = Pick<Task, (typeof OUTLINE_FIELDS)[number]>;
+/** And whether approvePlan removed it from its plan (inPlan): a retry never reopens it. */
+export type OutlineTask = Pick<Task, (typeof OUTLINE_FIELDS)[number]> & PlanMember;
 
-/** A workflow's outline: each task's id, title, status, error, and whether the engine runs it. */
+/**
+ * A workflow's outline: each task's id, title, status, error, whether the engine runs it and
+ * whether it was removed from its plan.
+ */
 export interface WorkflowOutline {
   tasks: OutlineTask[];
   edges: WorkflowEdge[];
@@ -166,13 +170,14 @@ export async function workflowOutline(
   rootId: string,
 ): Promise<WorkflowOutline | null> {
   const outline = projection('Task', OUTLINE_FIELDS);
-  const [row] = await tx.run<{ tasks: unknown[]; edges: WorkflowEdge[] }>({
+  const [row] = await tx.run<{ tasks: [unknown, boolean][]; edges: WorkflowEdge[] }>({
     cypher: `${WORKFLOW}
-      RETURN [t IN tasks | ${outline.of('t')}] AS tasks, edges`,
+      RETURN [t IN tasks | [${outline.of('t')}, ${REMOVED_FROM_PLAN('t')}]] AS tasks, edges`,
     params: { tenantId, rootId },
   });
+  if (!row) return null;
   const read = taskReader(OUTLINE_FIELDS);
-  return row ? { tasks: row.tasks.map(read), edges: row.edges } : null;
+  return { tasks: row.tasks.map(([t, removed]) => ({ ...read(t), removed })), edges: row.edges };
 }
 
 /** A dependency of a task of `taskIds` on a task outside them, and the root of that task. */

@@ -73,7 +73,8 @@ describe('retryTask on a step brings back what its end skipped', () => {
         c: 'SKIPPED',
         x: 'COMPLETED',
       });
-      // The retry decides by the outline: the workflow less results, descriptions and times.
+      // The retry decides by the outline: the workflow less results, descriptions and times,
+      // and whether approvePlan removed each from its plan.
       const [whole, outline] = await server.graph.read(
         async (tx) =>
           [
@@ -83,7 +84,7 @@ describe('retryTask on a step brings back what its end skipped', () => {
       );
       expect(outline).toStrictEqual({
         tasks: whole!.tasks.map(({ id, title, status, error, orchestrated }) => {
-          return { id, title, status, error, orchestrated };
+          return { id, title, status, error, orchestrated, removed: false };
         }),
         edges: whole!.edges,
       });

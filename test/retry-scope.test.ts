@@ -1,21 +1,30 @@
 import { describe, expect, it } from 'vitest';
-import { failFastCancelError, TaskStatus, type Task } from '../src/domain/task.js';
+import { failFastCancelError, TaskStatus } from '../src/domain/task.js';
+import type { OutlineTask } from '../graph/workflow.repository.js';
 import { retryScope, type WorkflowGraph } from '../src/services/retry-scope.js';
 
 /** Which tasks a retry brings back with it (the rules; retry-dependants.int runs them live). */
 
 type Row = [id: string, status: keyof typeof TaskStatus, error?: string | null, own?: boolean];
 
-/** A workflow from rows, `parent` edges (child -> parent) and `deps` (dependant -> dependency). */
+/**
+ * A workflow from rows, `parent` edges (child -> parent), `deps` (dependant -> dependency) and
+ * the steps approvePlan `removed` from the plan.
+ */
 function workflow(
   rows: Row[],
   parent: Record<string, string>,
   deps: Record<string, string[]> = {},
+  removed: string[] = [],
 ): WorkflowGraph {
-  const tasks = rows.map(
-    ([id, status, error = null, own = false]) =>
-      ({ id, title: id, status: TaskStatus[status], error, orchestrated: !own }) as Task,
-  );
+  const tasks = rows.map(([id, status, error = null, own = false]): OutlineTask => ({
+    id,
+    title: id,
+    status: TaskStatus[status],
+    error,
+    orchestrated: !own,
+    removed: removed.includes(id),
+  }));
   const edges = [
     ...Object.entries(parent).map(([from, to]) => ({ from, to, type: 'SUBTASK_OF' })),
     ...Object.entries(deps).flatMap(([from, tos]) =>
@@ -125,5 +134,27 @@ describe('retryScope', () => {
     );
     expect(back(wf, 'sub')).toEqual(['after', 's1', 's2']);
     expect(retryScope(wf, 'sub').hasChildren).toBe(true);
+  });
+
+  // A step a person cancelled, then removed from the plan, came back PENDING and ran again.
+  it('never brings back a step removed from the plan, nor what is under it, even CANCELLED', () => {
+    const wf = workflow(
+      [
+        ['root', 'CANCELLED', '1 of 2 steps were cancelled'],
+        ['a', 'CANCELLED', 'cancelled by alice'],
+        ['synthesis', 'SKIPPED', 'dependency a ended CANCELLED'],
+        ['r', 'CANCELLED', 'cancelled by alice'],
+        ['r1', 'CANCELLED', 'cancelled: its parent is CANCELLED'],
+        ['k', 'SKIPPED', 'dependency a ended CANCELLED'],
+      ],
+      { a: 'root', synthesis: 'root', r: 'root', r1: 'r', k: 'root' },
+      { synthesis: ['a'], k: ['a'] },
+      ['r', 'k'],
+    );
+    expect(back(wf, 'root')).toEqual(['a', 'synthesis']);
+    expect(back(wf, 'a')).toEqual(['synthesis']);
+    expect(retryScope(wf, 'root').removed).toBeNull();
+    expect(retryScope(wf, 'r').removed?.id).toBe('r');
+    expect(retryScope(wf, 'r1').removed?.id).toBe('r');
   });
 });

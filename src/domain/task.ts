@@ -42,6 +42,17 @@ export function skipCause(error: string | null | undefined): SkipCause | null {
   return causes.find((c) => error.startsWith(SKIPPED_BECAUSE[c])) ?? null;
 }
 
+/** A step as settlement and retryTask see it; `removed`: approvePlan took it out of its plan. */
+export interface PlanMember {
+  removed: boolean;
+}
+
+/**
+ * Whether a step is its plan's: one approvePlan removed is not, even one a person had cancelled
+ * before (it stays CANCELLED): its parent settles without it and retryTask never reopens it.
+ */
+export const inPlan = (step: PlanMember): boolean => !step.removed;
+
 /**
  * The `error` of a step its parent cancelled as it failed fast: a retry that reopens the parent
  * knows by it which of its cancelled steps to bring back.

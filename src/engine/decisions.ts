@@ -5,6 +5,7 @@ import {
   FailurePolicy,
   SKIPPED_BECAUSE,
   TaskStatus,
+  inPlan,
   isFinished,
 } from '../domain/task.js';
 import { evaluateCondition, parseCondition } from './conditions.js';
@@ -85,7 +86,7 @@ export interface Settlement {
  */
 export function settlement({ parent, children: all }: ParentState): Settlement | null {
   // A step removed from the plan is not the plan's, even one a person had cancelled first.
-  const children = all.filter((c) => !c.removed);
+  const children = all.filter(inPlan);
   const failed = children.filter((c) => c.status === TaskStatus.FAILED);
   const open = children.filter((c) => !isFinished(c.status));
   if (failed.length > 0 && parent.failurePolicy === FailurePolicy.FAIL_FAST) {

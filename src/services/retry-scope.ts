@@ -1,4 +1,10 @@
-import { failFastCancelError, skipCause, TaskStatus, type SkipCause } from '../domain/task.js';
+import {
+  failFastCancelError,
+  inPlan,
+  skipCause,
+  TaskStatus,
+  type SkipCause,
+} from '../domain/task.js';
 import type { OutlineTask, WorkflowOutline } from '../../graph/workflow.repository.js';
 
 /** A workflow as workflowOutline reads it: tasks, and the SUBTASK_OF and DEPENDS_ON among them. */
@@ -11,6 +17,8 @@ export interface RetryScope {
   hasChildren: boolean;
   /** The tasks that go back to PENDING with it (retryScope says which). */
   back: string[];
+  /** The task, or its nearest ancestor, when approvePlan removed it from its plan (inPlan). */
+  removed: OutlineTask | null;
 }
 
 /** The ends a retry takes back (and the ends that hold a dependant back). */
@@ -46,7 +54,8 @@ const broken = (t: OutlineTask) => t.orchestrated && RETRYABLE.includes(t.status
  *   ancestor that reopens or on a step that comes back, and, below such a step, its FAILED and
  *   CANCELLED steps (the sweep cancels the steps waiting under a skipped parent). A step
  *   another dependency would skip again (one that stays FAILED or CANCELLED) stays SKIPPED.
- * A person's decision stands: a step rejected or removed from the plan stays SKIPPED.
+ * A person's decision stands: a step rejected or removed from the plan stays SKIPPED, and one
+ * removed from the plan (inPlan) never comes back, nor anything below it, even CANCELLED.
  */
 export function retryScope(workflow: WorkflowGraph, id: string): RetryScope {
   const byId = new Map(workflow.tasks.map((t) => [t.id, t]));
@@ -76,10 +85,23 @@ export function retryScope(workflow: WorkflowGraph, id: string): RetryScope {
     if (!found) {
       found = [];
       for (const c of children.get(root) ?? []) {
+        if (!inPlan(task(c))) continue;
         found.push(task(c));
         for (const t of below(c)) found.push(t);
       }
       subtrees.set(root, found);
+    }
+    return found;
+  };
+
+  // A step removed from its plan, or one under it, is not the plan's: nothing brings it back.
+  const outside = new Map<string, boolean>();
+  const outOfPlan = (tid: string): boolean => {
+    let found = outside.get(tid);
+    if (found === undefined) {
+      const p = parentOf.get(tid);
+      found = !inPlan(task(tid)) || (p !== undefined && outOfPlan(p));
+      outside.set(tid, found);
     }
     return found;
   };
@@ -111,7 +133,7 @@ export function retryScope(workflow: WorkflowGraph, id: string): RetryScope {
     first.forEach(bring);
     for (let x = queue.pop(); x !== undefined; x = queue.pop()) {
       for (const s of dependants.get(x) ?? []) {
-        if (back.has(s) || held.has(s) || !skippedByDependencies(task(s))) continue;
+        if (back.has(s) || held.has(s) || !skippedByDependencies(task(s)) || outOfPlan(s)) continue;
         bring(task(s));
         below(s).filter(broken).forEach(bring);
       }
@@ -128,7 +150,8 @@ export function retryScope(workflow: WorkflowGraph, id: string): RetryScope {
       (s) => task(s).status === TaskStatus.SKIPPED && (dependsOn.get(s) ?? []).some(staysBroken),
     );
     if (stuck.length === 0) {
-      return { ancestors, hasChildren: children.has(id), back: [...back] };
+      const removed = [task(id), ...ancestors].find((t) => !inPlan(t)) ?? null;
+      return { ancestors, hasChildren: children.has(id), back: [...back], removed };
     }
     stuck.forEach((s) => held.add(s));
   }

@@ -18,9 +18,11 @@ import { RETRYABLE, retryScope } from './retry-scope.js';
  *   nobody approved waits for approval again);
  * - with either, the work its end held back is PENDING again (retry-scope.ts): the steps
  *   SKIPPED because of it or of the ancestors it reopens, and those their fail-fast cancelled.
- * Throws BAD_USER_INPUT naming the status for anything else, and for a task under a COMPLETED
- * or SKIPPED parent (a finished workflow is not reopened); LIMIT_EXCEEDED, before it writes,
- * when the steps it queues again would take the tenant past TENANT_MAX_QUEUED_STEPS.
+ * A step removed from its plan (approvePlan) never comes back, nor anything below it.
+ * Throws BAD_USER_INPUT naming the status for anything else, for a task under a COMPLETED or
+ * SKIPPED parent (a finished workflow is not reopened) and for a removed step or one under it;
+ * LIMIT_EXCEEDED, before it writes, when the steps it queues again would take the tenant past
+ * TENANT_MAX_QUEUED_STEPS.
  */
 export async function reopenForRetry(tx: Tx, task: Task, backlog?: BacklogLimits): Promise<Task[]> {
   if (!RETRYABLE.includes(task.status)) {
@@ -37,6 +39,14 @@ export async function reopenForRetry(tx: Tx, task: Task, backlog?: BacklogLimits
   // Under the locks it cannot vanish; should it have, the answer is that, not an internal error.
   if (!workflow) throw new NotFoundError('Task', rootId);
   const scope = retryScope(workflow, task.id);
+  if (scope.removed) {
+    const which =
+      scope.removed.id === task.id ? 'it' : `the task "${scope.removed.title}" above it`;
+    throw new BadInputError(
+      `Cannot retry this task: approvePlan removed ${which} from its plan, and a removed step never runs again`,
+      { status: task.status, removedId: scope.removed.id },
+    );
+  }
   const finished = scope.ancestors.find(
     (a) => a.status === TaskStatus.COMPLETED || a.status === TaskStatus.SKIPPED,
   );
