@@ -103,6 +103,38 @@ describe('header values HTTP cannot send', () => {
   });
 });
 
+describe('headers that would break every request', () => {
+  // Walk: Content-Length or Transfer-Encoding was stored and every listing and call then failed
+  // with a bare "fetch failed"; a repeated name was sent joined ("a, b"); a 100 kB value was
+  // stored and answered with an empty 431.
+  const key = randomBytes(32);
+  const refused = (headers: { name: string; value: string }[]) => {
+    try {
+      sealHeaders(headers, key);
+    } catch (err) {
+      return (err as Error).message;
+    }
+    return null;
+  };
+  it('are refused, naming the header and what to do, never the value', () => {
+    for (const name of ['Content-Length', 'transfer-encoding', 'Host', 'Connection', 'Expect']) {
+      const why = refused([{ name, value: 's3cret' }]);
+      expect(why, name).toMatch(new RegExp(`^header ${name}: .*set by the HTTP client`));
+      expect(why).not.toContain('s3cret');
+    }
+    expect(
+      refused([
+        { name: 'X-Team', value: 's3cret-a' },
+        { name: 'x-team', value: 's3cret-b' },
+      ]),
+    ).toMatch(/^header x-team: given twice/);
+    const big = refused([{ name: 'X-Big', value: 's3cret'.repeat(2_000) }]);
+    expect(big).toMatch(/^header X-Big: its value must be at most 8192 characters, but got 12000/);
+    expect(big).not.toContain('s3cret');
+    expect(refused([{ name: 'X-Fine', value: 'x'.repeat(8_192) }])).toBeNull();
+  });
+});
+
 describe('recorded tool arguments', () => {
   it('hide values under secret-looking names at any depth, and are clipped', () => {
     const args = JSON.parse(

@@ -71,6 +71,21 @@ export interface HeaderInput {
 }
 
 const HEADER_NAME = /^[A-Za-z0-9-]{1,100}$/;
+/** Headers the HTTP client sets to frame the request: given, every request fails or goes astray. */
+const CLIENT_HEADERS = new Set([
+  'connection',
+  'content-length',
+  'expect',
+  'host',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
+/** Servers refuse header blocks past 8-16 kB (Node: 16 kB) with a bare 431. */
+const HEADER_VALUE_MAX = 8_192;
 
 /**
  * Checks headers and seals their values with `key`: what a ToolServer or a remote agent keeps
@@ -82,11 +97,22 @@ export function sealHeaders(
 ): { headers: ToolServerHeader[]; headersSealed: string | null } {
   const headers: ToolServerHeader[] = [];
   const values: Record<string, string> = {};
+  const seen = new Set<string>();
   for (const h of input) {
     if (!HEADER_NAME.test(h.name))
       throw new BadInputError(
         `header name ${JSON.stringify(h.name)} must be letters, digits and "-"`,
       );
+    const lower = h.name.toLowerCase();
+    if (CLIENT_HEADERS.has(lower))
+      throw new BadInputError(
+        `header ${h.name}: it is set by the HTTP client for each request; leave it out`,
+      );
+    if (seen.has(lower))
+      throw new BadInputError(
+        `header ${h.name}: given twice (names are case-insensitive); give each header once`,
+      );
+    seen.add(lower);
     if ((h.value == null) === (h.fromEnv == null))
       throw new BadInputError(`header ${h.name}: give exactly one of value or fromEnv`);
     if (h.fromEnv != null) {
@@ -96,6 +122,10 @@ export function sealHeaders(
         );
       headers.push({ name: h.name, source: HeaderSource.ENV, envVar: h.fromEnv });
     } else {
+      if (h.value!.length > HEADER_VALUE_MAX)
+        throw new BadInputError(
+          `header ${h.name}: its value must be at most ${HEADER_VALUE_MAX} characters, but got ${h.value!.length}`,
+        );
       if (!sendable(h.value!))
         throw new BadInputError(
           `header ${h.name}: its value must be one line of visible characters, without ${UNSENDABLE}`,
