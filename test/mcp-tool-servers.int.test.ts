@@ -175,6 +175,42 @@ describe('MCP tool servers', () => {
     expect(listed.data!.toolServers.map((s) => s.name)).not.toContain('team__docs');
   });
 
+  it('says why a listing failed: the reason under "fetch failed", the HTTP status', async () => {
+    // Walk: lastError read "fetch failed" for a refused connection, and "Error POSTing to
+    // endpoint: " (nothing more) for a 431 without a body.
+    const bare = createServer((_req, res) => res.writeHead(431).end());
+    await new Promise<void>((resolve) => bare.listen(0, '127.0.0.1', resolve));
+    try {
+      const why = async (name: string, url: string) => {
+        const res = await gql<{ addToolServer: { id: string; lastError: string } }>(ADD, {
+          input: { name, transport: 'HTTP', url },
+        });
+        expect(res.errors).toBeUndefined();
+        await gql(`mutation($id: ID!) { removeToolServer(id: $id) }`, {
+          id: res.data!.addToolServer.id,
+        });
+        return res.data!.addToolServer.lastError;
+      };
+      // A port nobody listens on (fetch refuses port 9 itself, as a "bad port").
+      const gone = createServer();
+      await new Promise<void>((resolve) => gone.listen(0, '127.0.0.1', resolve));
+      const free = (gone.address() as AddressInfo).port;
+      await new Promise((resolve) => gone.close(resolve));
+      expect(await why('closed', `http://127.0.0.1:${free}/mcp`)).toBe(
+        `could not list the tools: fetch failed (connect ECONNREFUSED 127.0.0.1:${free})`,
+      );
+      expect(await why('port9', 'http://127.0.0.1:9/mcp')).toBe(
+        'could not list the tools: fetch failed (bad port)',
+      );
+      const port = (bare.address() as AddressInfo).port;
+      expect(await why('bare', `http://127.0.0.1:${port}/mcp`)).toMatch(
+        /^could not list the tools: HTTP 431 from the server: Error POSTing to endpoint$/,
+      );
+    } finally {
+      await new Promise((resolve) => bare.close(resolve));
+    }
+  });
+
   /** An API whose requests have 2 s, on the suite's pool. */
   const quickServer = () =>
     startTestServer(undefined, { requestTimeoutMs: 2_000 }, undefined, {}, { mcp: pool });

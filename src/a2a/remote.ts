@@ -17,6 +17,7 @@ import { StepError, type StepContext } from '../engine/executor.js';
 import type { AgentRuntime } from '../agents/runtime.js';
 import { DEFAULT_MCP_CLIENT, type McpClientConfig } from '../mcp-client/config.js';
 import { capBody, causeOf, tooLargeMessage, TooLargeError } from '../mcp-client/limit.js';
+import { failureText } from '../mcp-client/args.js';
 import { connectProblem } from '../mcp-client/pool.js';
 import { writeToolCall } from '../mcp-client/record.js';
 import { resolveHeaders, sealHeaders, type HeaderInput } from '../mcp-client/secrets.js';
@@ -178,7 +179,7 @@ async function readCard(url: string, max: number, signal?: AbortSignal): Promise
     })
     .catch((err: unknown) => {
       throw new Error(
-        `could not read an A2A agent card at ${url}${CARD_PATH}: ${err instanceof Error ? err.message : String(err)}`,
+        `could not read an A2A agent card at ${url}${CARD_PATH}: ${failureText(err)}`,
         { cause: err },
       );
     });

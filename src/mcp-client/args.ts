@@ -1,4 +1,5 @@
 import { Validator } from '@langchain/core/utils/json_schema';
+import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 
 /**
  * Why `args` do not fit a tool's JSON Schema input: the argument and what the schema wants
@@ -42,4 +43,23 @@ const SDK_PREFIX =
 /** An outside server's error as the model and the records show it: no stack, its code once. */
 export function mcpErrorText(text: string): string {
   return withoutStack(text).replace(SDK_PREFIX, (_, once: string | undefined) => once ?? '');
+}
+
+/**
+ * A failure reaching an outside server (MCP or A2A) as the records show it: fetch's bare
+ * "fetch failed" with its reason (`connect ECONNREFUSED ...`), the transport's error with the
+ * HTTP status it hides; then as mcpErrorText.
+ */
+export function failureText(err: unknown): string {
+  if (!(err instanceof Error)) return mcpErrorText(String(err));
+  let text = err.message;
+  if (err instanceof StreamableHTTPError && (err.code ?? 0) > 0) {
+    const said = text.replace(/^Streamable HTTP error: /, '').replace(/[:\s]+$/, '');
+    text = `HTTP ${err.code} from the server: ${said}`;
+  } else if (text === 'fetch failed' && err.cause instanceof Error) {
+    const cause = err.cause as Error & { code?: string };
+    const why = cause.message || cause.code;
+    if (why) text = `fetch failed (${why})`;
+  }
+  return mcpErrorText(text);
 }

@@ -7,7 +7,7 @@ import { TOPICS } from '../../subscriptions/topics.js';
 import { awaitingInputOf } from '../engine/awaiting-input.js';
 import type { StepContext } from '../engine/executor.js';
 import type { AgentRuntime } from '../agents/runtime.js';
-import { argsProblem, mcpErrorText } from './args.js';
+import { argsProblem, failureText, mcpErrorText } from './args.js';
 import type { McpToolRef } from './tools.js';
 
 /** Argument names whose values never reach the graph or the logs. */
@@ -37,7 +37,7 @@ function errorText(err: unknown, ref: McpToolRef, args: unknown): string {
     const problem = schema ? argsProblem(schema, args) : null;
     return `the arguments do not fit the tool's input schema: ${problem ?? mcpErrorText(err.toolError.message)}`;
   }
-  return mcpErrorText(err instanceof Error ? err.message : String(err));
+  return failureText(err);
 }
 
 /**

@@ -9,7 +9,7 @@ import {
   toolNamesProblem,
   type ToolServer,
 } from '../domain/tool-server.js';
-import { mcpErrorText } from '../mcp-client/args.js';
+import { failureText } from '../mcp-client/args.js';
 import type { McpToolPool } from '../mcp-client/pool.js';
 import { connectProblem } from '../mcp-client/pool.js';
 import { sealHeaders, type HeaderInput } from '../mcp-client/secrets.js';
@@ -167,11 +167,7 @@ export class ToolServerService {
     const listed = await withinRequest((signal) => this.pool.list(server, signal)).then(
       (tools) => ({ tools }),
       (err: unknown) => ({
-        error:
-          `could not list the tools: ${mcpErrorText(err instanceof Error ? err.message : String(err))}`.slice(
-            0,
-            1_000,
-          ),
+        error: `could not list the tools: ${failureText(err)}`.slice(0, 1_000),
       }),
     );
     return this.uow.run(async (tx) => {
