@@ -121,7 +121,8 @@ export function requestBudgets(opts: RequestBudgetsOptions) {
 
     /**
      * Runs a graphql-ws query or mutation in one of its tenant's slots, or answers the refusal.
-     * Once `signal` aborts (its socket closed) it stops waiting, and its place goes to the next.
+     * Once `signal` aborts (its socket closed, or its client completed it) it stops waiting, and
+     * its place goes to the next.
      */
     async run(
       tenantId: string,

@@ -42,10 +42,10 @@ export class DocumentService {
 
   /**
    * The new document, or the tenant's document of the same normalised text with `uploads`
-   * raised (its chunks are not queued again; its title and type stay the first upload's).
-   * Throws TooLargeError (over DOCUMENT_MAX_BYTES), UnsupportedTypeError, BadInputError
-   * (empty, unreadable, bad title) or LimitExceededError (over DOCUMENT_MAX_CHUNKS, or a new
-   * document's chunks past the tenant's TENANT_MAX_PENDING_EPISODES).
+   * raised (only its FAILED chunks are queued again; its title and type stay the first
+   * upload's). Throws TooLargeError (over DOCUMENT_MAX_BYTES), UnsupportedTypeError,
+   * BadInputError (empty, unreadable, bad title) or LimitExceededError (over
+   * DOCUMENT_MAX_CHUNKS, or the chunks it queues past the tenant's TENANT_MAX_PENDING_EPISODES).
    */
   async ingest(tenantId: string, upload: DocumentUpload): Promise<MemoryDocument> {
     const title = checkTitle(upload.title);
