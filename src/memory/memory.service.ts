@@ -5,11 +5,7 @@ import * as entities from '../../graph/memory/entity.repository.js';
 import * as facts from '../../graph/memory/fact.repository.js';
 import * as merges from '../../graph/memory/merge.repository.js';
 import * as retention from '../../graph/memory/retention.repository.js';
-import {
-  countRetryableEpisodes,
-  failedChunksOf,
-  requeueFailedEpisodes,
-} from '../../graph/memory/retry.repository.js';
+import { countRetryableEpisodes, failedChunksOf } from '../../graph/memory/retry.repository.js';
 import type { RetentionRule } from '../../graph/memory/retention.repository.js';
 import { BadInputError, ConflictError, NotFoundError } from '../domain/errors.js';
 import {
@@ -23,9 +19,9 @@ import {
 } from '../domain/memory.js';
 import type { MemoryView } from '../domain/memory-search.js';
 import { pageRequest, type PageInput, type Page, type Sort } from '../domain/page.js';
-import { isId, LIMITS, optionalText, requiredText } from '../domain/validate.js';
+import { isId, LIMITS, optionalText } from '../domain/validate.js';
 import type { UnitOfWork } from '../services/unit-of-work.js';
-import { publishProgress } from './ingest/ingest.js';
+import { takeBackFailed } from './episode-retry.js';
 import { refuseOverPendingEpisodes } from '../services/backlog.js';
 import type { BacklogLimits } from '../domain/backlog.js';
 
@@ -66,9 +62,8 @@ export function mergeDocument(
     if (doc.uploads > 1) {
       const failed = await failedChunksOf(tx, tenantId, doc.id);
       if (failed.length === 0) return doc;
-      await refuseOverPendingEpisodes(tx, tenantId, backlog, 'This document', failed.length);
-      await requeueFailedEpisodes(tx, tenantId, failed, failed.length);
-      await publishProgress(tx, emit, tenantId, doc.id);
+      const ask = { operation: 'This document', ids: failed, adding: failed.length };
+      await takeBackFailed(tx, emit, tenantId, backlog, { ...ask, limit: failed.length });
       return { ...doc, status: EpisodeStatus.INGESTING };
     }
     await refuseOverPendingEpisodes(tx, tenantId, backlog, 'This document', data.chunks.length);
@@ -317,16 +312,8 @@ export class MemoryService {
       const adding = wanted
         ? wanted.length
         : await countRetryableEpisodes(tx, tenantId, null, limit, view);
-      await refuseOverPendingEpisodes(tx, tenantId, this.backlog, 'retryEpisodes', adding);
-      const { episodes: retried, documentIds } = await requeueFailedEpisodes(
-        tx,
-        tenantId,
-        wanted,
-        limit,
-        view,
-      );
-      for (const documentId of documentIds) await publishProgress(tx, emit, tenantId, documentId);
-      return retried;
+      const ask = { operation: 'retryEpisodes', ids: wanted, adding, limit, view };
+      return takeBackFailed(tx, emit, tenantId, this.backlog, ask);
     });
   }
 
