@@ -1,3 +1,4 @@
+import { causeChain } from '../src/domain/error-causes.js';
 import { UnavailableError } from '../src/domain/errors.js';
 
 export interface BreakerOptions {
@@ -108,15 +109,12 @@ export class CircuitBreaker {
  * pool acquisition timeout is one only when the pool had no connection at all, in use or idle:
  * it spent the whole time failing to make one (a connect that hangs after TCP, e.g. behind a
  * proxy during a partition). With connections in use it means busy; the breaker would not help.
+ * Read through the causes: the graph's own refusal wraps the session's, which wraps the driver's.
  */
 export function isConnectivityError(err: unknown): boolean {
-  const cause = (err as { cause?: unknown }).cause ?? err;
-  for (const e of [err, cause]) {
-    const code = (e as { code?: string }).code;
-    if (code === 'ServiceUnavailable' || code === 'SessionExpired') return true;
-    if (isUnreachablePool(e)) return true;
-  }
-  return false;
+  return causeChain(err).some(
+    (e) => e.code === 'ServiceUnavailable' || e.code === 'SessionExpired' || isUnreachablePool(e),
+  );
 }
 
 /** The driver's acquisition timeout while the pool holds no connection at all. */

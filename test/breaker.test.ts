@@ -112,6 +112,15 @@ describe('the Neo4j circuit breaker', () => {
     expect(isConnectivityError(acquisition(0, 0))).toBe(true);
     expect(isConnectivityError(acquisition(10, 0))).toBe(false);
   });
+  it("counts a connection failure wrapped two deep (the graph's own refusal over the driver's)", () => {
+    // graph.ts: the breaker's refusal, over the session's translation, over the driver's error.
+    const driver = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ServiceUnavailable' });
+    const translated = Object.assign(new UnavailableError('x'), { cause: driver });
+    const refused = Object.assign(new UnavailableError('y'), { cause: translated });
+    expect(isConnectivityError(refused)).toBe(true);
+    expect(isConnectivityError(new Error('z', { cause: refused }))).toBe(true);
+  });
+
   it('keeps its open period on the monotonic clock: a wall clock stepped back does not prolong it', async () => {
     // A clock stepped back an hour (NTP, a virtual machine's clock set again) kept a breaker
     // timed on Date.now() open, answering SERVICE_UNAVAILABLE, until the clock caught up.
