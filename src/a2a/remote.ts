@@ -11,12 +11,13 @@ import {
   unfollowedRedirect,
 } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { AgentRole, type Agent, type RemoteAgent } from '../domain/agent.js';
+import { causeOf } from '../domain/error-causes.js';
 import { BadInputError } from '../domain/errors.js';
 import { ToolCallStatus, ToolServerTransport } from '../domain/tool-server.js';
 import { StepError, type StepContext } from '../engine/executor.js';
 import type { AgentRuntime } from '../agents/runtime.js';
 import { DEFAULT_MCP_CLIENT, type McpClientConfig } from '../mcp-client/config.js';
-import { capBody, causeOf, tooLargeMessage, TooLargeError } from '../mcp-client/limit.js';
+import { capBody, tooLargeMessage, TooLargeError } from '../mcp-client/limit.js';
 import { failureText } from '../mcp-client/args.js';
 import { connectProblem } from '../mcp-client/pool.js';
 import { writeToolCall } from '../mcp-client/record.js';

@@ -24,6 +24,11 @@ export function causeChain(err: unknown): ErrorLike[] {
   return chain;
 }
 
+/** The first error of `err`'s chain (itself, then its causes) that is a `type`, or null. */
+export function causeOf<T>(err: unknown, type: abstract new (...args: never[]) => T): T | null {
+  return (causeChain(err).find((e) => e instanceof type) as T | undefined) ?? null;
+}
+
 /** Codes of a request that ran out of time below its client: the socket's, undici's. */
 const TIMEOUT_CODES = [
   'ETIMEDOUT',

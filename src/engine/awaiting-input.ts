@@ -1,3 +1,5 @@
+import { causeOf } from '../domain/error-causes.js';
+
 /**
  * The executor's way to say a step waits for people (issue 13), as the engine's contract:
  * thrown out of an executor, it ends the attempt AWAITING_INPUT instead of failing it.
@@ -29,6 +31,5 @@ export class AwaitingInputError extends Error {
 
 /** The AwaitingInputError inside `err` (middleware errors wrap it), if any. */
 export function awaitingInputOf(err: unknown): AwaitingInputError | null {
-  for (let e = err; e instanceof Error; e = e.cause) if (e instanceof AwaitingInputError) return e;
-  return null;
+  return causeOf(err, AwaitingInputError);
 }

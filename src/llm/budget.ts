@@ -2,6 +2,7 @@ import type { BaseMessage } from '@langchain/core/messages';
 import { BUDGET_WAIT_PREFIX, budgetsForCall, claimWarning } from '../../graph/budget.repository.js';
 import { auditScope } from '../audit-scope.js';
 import { TOPICS } from '../../subscriptions/topics.js';
+import { causeOf } from '../domain/error-causes.js';
 import { judgeBudget, type BudgetDefaults, type BudgetState } from '../domain/budget.js';
 import { StepError, type StepContext } from '../engine/executor.js';
 import type { Logger } from '../logger.js';
@@ -45,10 +46,7 @@ export class BudgetExceededError extends StepError {
 
 /** The BudgetExceededError in `err`, also when wrapped (as `cause`) by a chain or an agent. */
 export function budgetErrorOf(err: unknown): BudgetExceededError | null {
-  for (let e = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    if (e instanceof BudgetExceededError) return e;
-  }
-  return null;
+  return causeOf(err, BudgetExceededError);
 }
 
 /** A rough prompt size before the call: 4 characters a token, as OpenAI's rule of thumb. */

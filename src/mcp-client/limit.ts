@@ -48,13 +48,3 @@ export async function capBody(
     headers: res.headers,
   });
 }
-
-/** The first error in `err`'s cause chain that is a `type`. */
-export function causeOf<T extends Error>(
-  err: unknown,
-  type: abstract new (...args: never[]) => T,
-): T | undefined {
-  for (let e = err, depth = 0; e && depth < 10; e = (e as Error).cause, depth++)
-    if (e instanceof type) return e;
-  return undefined;
-}
