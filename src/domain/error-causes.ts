@@ -24,6 +24,18 @@ export function causeChain(err: unknown): ErrorLike[] {
   return chain;
 }
 
+/**
+ * What the innermost of `err`'s causes says, its code (ECONNREFUSED) or else its message
+ * (fetch's "bad port"): the why under a bare "fetch failed". Null when `err` has no cause.
+ */
+export function innermostReason(err: unknown): string | null {
+  const chain = causeChain(err);
+  if (chain.length < 2) return null;
+  const root = chain[chain.length - 1]!;
+  const said = typeof root.code === 'string' ? root.code : root.message;
+  return typeof said === 'string' && said !== '' ? said : null;
+}
+
 /** The first error of `err`'s chain (itself, then its causes) that is a `type`, or null. */
 export function causeOf<T>(err: unknown, type: abstract new (...args: never[]) => T): T | null {
   return (causeChain(err).find((e) => e instanceof type) as T | undefined) ?? null;

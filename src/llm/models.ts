@@ -6,6 +6,7 @@ import type { LlmConfig, LlmProvider } from './config.js';
 import { OFFLINE_MODEL_NAME, OfflineChatModel } from './offline-model.js';
 import { modelFor, type ModelRequest } from './routing.js';
 import { withoutCredentials } from '../config/url-credentials.js';
+import { innermostReason } from '../domain/error-causes.js';
 
 /** OpenRouter's optional attribution headers (https://openrouter.ai/docs). */
 export const OPENROUTER_HEADERS = Object.freeze({
@@ -140,6 +141,5 @@ function safeUrl(url: string | undefined): string {
 
 function describeError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
-  const cause = error.cause as { code?: string; message?: string } | undefined;
-  return cause?.code ?? cause?.message ?? error.message;
+  return innermostReason(error) ?? error.message;
 }

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
+import { innermostReason } from '../../domain/error-causes.js';
 import { makeDir } from '../../make-dir.js';
 import os from 'node:os';
 import path from 'node:path';
@@ -160,8 +161,8 @@ export async function fetchModel(options: FetchModelOptions): Promise<'present' 
       log(`Embedding model ready in ${dir}`);
       return 'fetched';
     } catch (err) {
-      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      const detail = cause ? ` (${cause.code ?? cause.message})` : '';
+      const reason = innermostReason(err);
+      const detail = reason ? ` (${reason})` : '';
       const why = `${(err as Error | ChecksumError).message}${detail}`;
       problems.push(`${source.name}: ${why}`);
       log(`  ${source.name} failed: ${why}`);
