@@ -1,7 +1,8 @@
 /**
  * Reading a failure through its causes, for the engine (is another try worth it? engine/
  * executor.ts) and the model metrics (which class of failure? llm/call-metrics.ts), so that
- * the two agree. Clients wrap what went wrong on the wire: OpenAI's says "Connection error.",
+ * the two agree; every other reader of a chain (the graph's breaker, waits, budgets) uses
+ * causeChain too, so none stops short or loops. Clients wrap what went wrong on the wire: OpenAI's says "Connection error.",
  * its cause fetch's "fetch failed", whose cause holds the socket's code (or none: a bad port).
  */
 
