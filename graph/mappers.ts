@@ -261,6 +261,7 @@ const TASK: { [K in keyof Task]-?: (r: Reader) => Task[K] } = {
   expectedOutput: (r) => str(r.p.expectedOutput),
   decision: (r) => (r.p.decision == null ? null : r.oneOf('decision', ApprovalDecision)),
   planApproval: (r) => Boolean(r.p.planApproval),
+  removedFromPlan: (r) => Boolean(r.p.removedFromPlan),
   planFeedback: (r) => str(r.p.planFeedback),
   decidedBy: (r) => str(r.p.decidedBy),
   decisionComment: (r) => str(r.p.decisionComment),

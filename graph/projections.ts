@@ -58,6 +58,7 @@ const FIELDS = {
       'expectedOutput',
       'decision',
       'planApproval',
+      'removedFromPlan',
       'planFeedback',
       'decidedBy',
       'decisionComment',

@@ -76,6 +76,12 @@ export class Task extends Node {
   })
   planApproval!: boolean;
 
+  @Field(() => Boolean, {
+    description:
+      'approvePlan removed this step from its plan: it never runs, its parent settles without it and retryTask leaves it alone. A step a person had cancelled before stays CANCELLED, and this tells why it does not count.',
+  })
+  removedFromPlan!: boolean;
+
   @Field(() => String, {
     nullable: true,
     description: 'Why the last plan was rejected (rejectPlan): the Chief of Staff plans with it.',

@@ -242,6 +242,39 @@ describe.skipIf(!CHROMIUM)('the console’s task screen', () => {
     await page.close();
   });
 
+  it('says beside a CANCELLED step that approvePlan removed it from the plan, so it does not count', async () => {
+    const root = await task('Plan with a removed step');
+    const step = async (title: string) => {
+      const made = await world.server.gql<{ createTask: { id: string } }, never>(
+        `mutation($title: String!, $parentId: ID!) {
+          createTask(input: { title: $title, parentId: $parentId }) { id }
+        }`,
+        { title, parentId: root } as never,
+      );
+      const id = made.data!.createTask.id;
+      expect((await world.server.gql(`mutation { cancelTask(id: "${id}") { id } }`)).errors).toBe(
+        undefined,
+      );
+      return id;
+    };
+    const removed = await step('Cancelled, then removed');
+    const kept = await step('Cancelled, still the plan’s');
+    // As approvePlan(edits: { remove }) leaves a step a person had cancelled.
+    await world.server.graph.write((tx) =>
+      tx.run({
+        cypher: `MATCH (t:Task {tenantId: $tenantId, id: $id}) SET t.removedFromPlan = true`,
+        params: { tenantId: world.server.tenantId, id: removed },
+      }),
+    );
+    const page = await world.signedIn(world.server.adminKey, `#/tasks/${root}`);
+    const row = (id: string) => page.locator(`#step-${id}`);
+    await expect.poll(() => row(removed).textContent()).toContain('removed from the plan');
+    expect(await row(removed).locator('.status').textContent()).toBe('CANCELLED');
+    expect(await row(kept).textContent()).not.toContain('removed from the plan');
+    expect(await a11yProblems(page)).toEqual([]);
+    await page.close();
+  });
+
   it('logged no error in the browser', () => {
     expect(world.errors).toEqual([]);
   });

@@ -278,5 +278,20 @@ describe('plan approval, on the offline model', { timeout: 3 * WORKFLOW_MS }, ()
     });
     expect(root.result).toBe(byKey(done)['synthesis']!.result);
     expect(done.find((t) => t.id === last.id)!.status).toBe('CANCELLED');
+    // A client could not tell why that CANCELLED step did not count: the Task had no
+    // removedFromPlan.
+    const read = await server.gql(REMOVED, { step: last.id, root: rootId } as never);
+    expect(read.errors).toBeUndefined();
+    const { step: removed, root: judged } = read.data as {
+      step: { status: string; removedFromPlan: boolean };
+      root: { removedFromPlan: boolean };
+    };
+    expect(removed).toEqual({ status: 'CANCELLED', removedFromPlan: true });
+    expect(judged.removedFromPlan).toBe(false);
   });
 });
+
+const REMOVED = `query($step: ID!, $root: ID!) {
+  step: task(id: $step) { status removedFromPlan }
+  root: task(id: $root) { removedFromPlan }
+}`;

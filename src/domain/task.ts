@@ -160,6 +160,8 @@ export interface Task {
   decision: ApprovalDecision | null;
   /** A submitted task whose plan waits for approvePlan before any step runs (issue 13). */
   planApproval: boolean;
+  /** approvePlan took this step out of its plan (PlanMember's `removed`: inPlan). */
+  removedFromPlan: boolean;
   /** Why a person rejected the previous plan (rejectPlan): the Chief of Staff plans again with it. */
   planFeedback: string | null;
   decidedBy: string | null;

@@ -70,6 +70,7 @@ const WorkflowQuery = graphql(`
         version
         error
         waitingReason
+        removedFromPlan
         assignee {
           id
           name

@@ -67,6 +67,10 @@ export function StepsTable({ steps, rootId }: { steps: Step[]; rootId: string })
               </td>
               <td>
                 <StatusBadge status={s.status} />
+                {/* A removed SKIPPED step's error says so; a CANCELLED one's does not. */}
+                {s.removedFromPlan && s.status === 'CANCELLED' && (
+                  <div className="muted">removed from the plan</div>
+                )}
               </td>
               <td>
                 {(s.assignment?.agent ?? s.assignee)?.name ?? <span className="muted">none</span>}
