@@ -1,4 +1,5 @@
 import type { Tx } from './cypher.js';
+import { REMOVED_FROM_PLAN } from './engine-scope.js';
 
 /*
  * What evaluations are scored from (issue 12): a root task's steps, and whether a
@@ -10,7 +11,14 @@ export type RootTaskState = {
   tenantId: string;
   title: string;
   status: string;
-  steps: { title: string; status: string; attempts: number; error: string | null }[];
+  /** Each `removed` from its plan by approvePlan or not (inPlan). */
+  steps: {
+    title: string;
+    status: string;
+    attempts: number;
+    error: string | null;
+    removed: boolean;
+  }[];
 };
 
 /** A task with its direct steps, when it is a root (no parent); null for a step or an unknown id. */
@@ -22,7 +30,7 @@ export async function rootTaskState(tx: Tx, taskId: string): Promise<RootTaskSta
       WITH t, c ORDER BY c.createdAt, c.id
       RETURN t.id AS id, t.tenantId AS tenantId, t.title AS title, t.status AS status,
              [x IN collect(c) | {title: x.title, status: x.status, attempts: toFloat(coalesce(x.attempts, 0)),
-                                 error: x.error}] AS steps`,
+                                 error: x.error, removed: ${REMOVED_FROM_PLAN('x')}}] AS steps`,
     params: { taskId },
   });
   if (!row) return null;

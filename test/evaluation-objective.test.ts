@@ -64,11 +64,12 @@ describe('the objective evaluation of a run', () => {
 });
 
 describe('the objective evaluation of a root task', () => {
-  const step = (status: string, attempts = 1, error: string | null = null) => ({
+  const step = (status: string, attempts = 1, error: string | null = null, removed = false) => ({
     title: `step ${status}`,
     status,
     attempts,
     error,
+    removed,
   });
 
   it('scores a completed task 1, less 0.05 per retried attempt of its steps', () => {
@@ -108,6 +109,24 @@ describe('the objective evaluation of a root task', () => {
     expect(decided.score).toBe(1);
     expect(decided.reasons.join('\n')).not.toMatch(/dependency failed/);
     expect(decided.reasons).toContain('2 step(s) skipped by a person (rejected or removed)');
+  });
+
+  // A step a person cancelled, then removed from the plan (approvePlan), stayed CANCELLED: the
+  // task completed without it, yet its reasons said "1 cancelled" as if it had counted.
+  it('leaves a step removed from the plan out of its counts, even one a person cancelled', () => {
+    const removed = objectiveOfTask({
+      status: 'COMPLETED',
+      steps: [
+        step('COMPLETED'),
+        step('CANCELLED', 2, 'cancelled by alice', true),
+        step('SKIPPED', 0, 'removed from the plan by alice', true),
+      ],
+    });
+    expect(removed.score).toBe(1);
+    expect(removed.reasons).toContain('1 step(s): 1 completed, 0 failed, 0 cancelled, 0 skipped');
+    expect(removed.reasons).toContain('0 retried attempt(s) across the steps');
+    expect(removed.reasons).toContain('2 step(s) removed from the plan by a person (not counted)');
+    expect(removed.reasons.join('\n')).not.toMatch(/skipped by a person/);
   });
 
   it('scores a failed or cancelled task 0 and names the first failed step', () => {

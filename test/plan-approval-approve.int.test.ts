@@ -278,20 +278,25 @@ describe('plan approval, on the offline model', { timeout: 3 * WORKFLOW_MS }, ()
     });
     expect(root.result).toBe(byKey(done)['synthesis']!.result);
     expect(done.find((t) => t.id === last.id)!.status).toBe('CANCELLED');
-    // A client could not tell why that CANCELLED step did not count: the Task had no
-    // removedFromPlan.
+    // Neither a client nor the task's evaluation could tell why that CANCELLED step did not
+    // count: the Task had no removedFromPlan, and the reasons said "1 cancelled".
     const read = await server.gql(REMOVED, { step: last.id, root: rootId } as never);
     expect(read.errors).toBeUndefined();
     const { step: removed, root: judged } = read.data as {
       step: { status: string; removedFromPlan: boolean };
-      root: { removedFromPlan: boolean };
+      root: { removedFromPlan: boolean; evaluations: { source: string; reasons: string[] }[] };
     };
     expect(removed).toEqual({ status: 'CANCELLED', removedFromPlan: true });
     expect(judged.removedFromPlan).toBe(false);
+    const objective = judged.evaluations.find((e) => e.source === 'OBJECTIVE')!;
+    expect(objective.reasons).toContain(
+      '1 step(s) removed from the plan by a person (not counted)',
+    );
+    expect(objective.reasons.join('\n')).toMatch(/0 cancelled/);
   });
 });
 
 const REMOVED = `query($step: ID!, $root: ID!) {
   step: task(id: $step) { status removedFromPlan }
-  root: task(id: $root) { removedFromPlan }
+  root: task(id: $root) { removedFromPlan evaluations { source reasons } }
 }`;

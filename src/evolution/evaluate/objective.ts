@@ -3,7 +3,7 @@
  * involved. Pure functions, so the rubric can be read and tested alone.
  */
 import { EvaluationSource, verdictOf, type Verdict } from '../../domain/evaluation.js';
-import { skipCause, type SkipCause } from '../../domain/task.js';
+import { inPlan, skipCause, type PlanMember, type SkipCause } from '../../domain/task.js';
 
 /** What the engine knows of an attempt when it records its end. */
 export interface RunSignals {
@@ -97,14 +97,15 @@ export function objectiveOfRun(s: RunSignals): ObjectiveScore {
 /** What a finished root task's steps left. */
 export interface TaskSignals {
   status: 'COMPLETED' | 'FAILED' | 'CANCELLED';
-  steps: {
+  /** Each `removed` from its plan by approvePlan or not (inPlan). */
+  steps: (PlanMember & {
     title: string;
     status: string;
     /** Runs started for the step. */
     attempts: number;
     /** Why it failed, was skipped or cancelled. */
     error: string | null;
-  }[];
+  })[];
 }
 
 /** Most a completed task loses for retried steps and for steps skipped by a broken dependency. */
@@ -116,37 +117,43 @@ const BROKEN_SKIP_PENALTY = 0.1;
  * The objective evaluation of a finished root task from its steps: a task that did not complete
  * scores 0; a completed one loses a little for each retry and each step skipped because of a
  * failed dependency. A step skipped by a false condition went as designed, and one a person
- * rejected or removed from the plan as decided: neither costs anything.
+ * rejected as decided: neither costs anything. A step removed from the plan is not the plan's
+ * (inPlan): it is left out, even one a person had cancelled (it stays CANCELLED).
  */
 export function objectiveOfTask(s: TaskSignals): ObjectiveScore {
-  const count = (status: string) => s.steps.filter((x) => x.status === status).length;
+  const steps = s.steps.filter(inPlan);
+  const removed = s.steps.length - steps.length;
+  const count = (status: string) => steps.filter((x) => x.status === status).length;
   const completed = count('COMPLETED');
   const failed = count('FAILED');
   const cancelled = count('CANCELLED');
-  const skipped = s.steps.filter((x) => x.status === 'SKIPPED');
+  const skipped = steps.filter((x) => x.status === 'SKIPPED');
   const skippedBy = (...causes: SkipCause[]) =>
     skipped.filter((x) => causes.some((c) => skipCause(x.error) === c)).length;
   const byCondition = skippedBy('falseCondition');
+  // A step removed before approvePlan marked removedFromPlan is known by its error alone.
   const byPerson = skippedBy('rejected', 'removedFromPlan');
   // Only a failure's consequence costs: a step after skipped steps counts where they do.
   const broken = skippedBy('brokenDependency');
-  const retries = s.steps.reduce((n, x) => n + Math.max(0, x.attempts - 1), 0);
+  const retries = steps.reduce((n, x) => n + Math.max(0, x.attempts - 1), 0);
   const retryPenalty = Math.min(MAX_STEP_RETRY_PENALTY, retries * STEP_RETRY_PENALTY);
   const brokenPenalty = Math.min(0.3, broken * BROKEN_SKIP_PENALTY);
   const done = s.status === 'COMPLETED';
   const reasons = [
     done ? 'status COMPLETED' : `status ${s.status}: the task did not complete, so it scores 0`,
-    `${s.steps.length} step(s): ${completed} completed, ${failed} failed, ${cancelled} cancelled, ${skipped.length} skipped`,
+    `${steps.length} step(s): ${completed} completed, ${failed} failed, ${cancelled} cancelled, ${skipped.length} skipped`,
     `${retries} retried attempt(s) across the steps${done ? minus(retryPenalty) : ''}`,
   ];
   if (byCondition > 0)
     reasons.push(`${byCondition} step(s) skipped by a false condition (as designed)`);
   if (byPerson > 0) reasons.push(`${byPerson} step(s) skipped by a person (rejected or removed)`);
+  if (removed > 0)
+    reasons.push(`${removed} step(s) removed from the plan by a person (not counted)`);
   if (broken > 0)
     reasons.push(
       `${broken} step(s) skipped because a dependency failed${done ? minus(brokenPenalty) : ''}`,
     );
-  const firstFailure = s.steps.find((x) => x.status === 'FAILED');
+  const firstFailure = steps.find((x) => x.status === 'FAILED');
   if (firstFailure)
     reasons.push(
       `first failed step "${firstFailure.title}": ${firstFailure.error ?? 'no error recorded'}`,
