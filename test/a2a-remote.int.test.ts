@@ -121,6 +121,14 @@ describe('remote A2A agents', { timeout: 120_000 }, () => {
     } as never);
     expect(bad.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(bad.errors?.[0]?.message).toMatch(/could not read an A2A agent card/);
+    // Walk: a 100 kB url was taken (and its trailing "/" trimmed in quadratic time) unchecked.
+    const started = performance.now();
+    const long = await server.gql(ADD, {
+      input: { name: 'Long', url: `${remote.url}/${'/'.repeat(100_000)}x` },
+    } as never);
+    expect(long.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(long.errors?.[0]?.message).toMatch(/^url must be at most 2048 characters/);
+    expect(performance.now() - started).toBeLessThan(1_000);
   });
 
   it('run the steps given to them: the answer is the result, the call is on the run', async () => {

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ConfigError, loadConfig } from '../src/config/config.js';
+import { LIMITS } from '../src/domain/validate.js';
 import { HeaderSource, ToolServerTransport, isDestructive } from '../src/domain/tool-server.js';
 import { OfflineChatModel } from '../src/llm/offline-model.js';
 import { purposeMarker } from '../src/llm/routing.js';
@@ -217,6 +218,15 @@ describe('which servers a deployment may reach', () => {
       /MCP_HTTP_ALLOW_HOSTS/,
     );
     expect(http('https://MCP.example.com/mcp', ['mcp.example.com'])).toBeNull();
+  });
+
+  it('takes a url of up to LIMITS.url characters', () => {
+    const at = (n: number) => `https://mcp.example.com/${'a'.repeat(n - 24)}`;
+    expect(at(LIMITS.url)).toHaveLength(LIMITS.url);
+    expect(http(at(LIMITS.url))).toBeNull();
+    expect(http(at(LIMITS.url + 1))).toBe(
+      `url must be at most ${LIMITS.url} characters, but got ${LIMITS.url + 1}`,
+    );
   });
 
   it('keeps off loopback, private and link-local addresses where told to (production)', () => {

@@ -162,6 +162,18 @@ describe('MCP tool servers', () => {
     expect(removed.data).toEqual({ removeToolServer: true });
   });
 
+  it('refuses a url longer than LIMITS.url, naming the field, and stores nothing', async () => {
+    // Walk: a 100 kB url was accepted and stored, shown to every key that reads toolServers.
+    const url = `${http.url}?${'a'.repeat(100_000)}`;
+    const res = await gql(ADD, { input: { name: 'longurl', transport: 'HTTP', url } });
+    expect(res.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect((res.errors?.[0] as { message?: string })?.message).toMatch(
+      /^url must be at most 2048 characters, but got 100\d{3}/,
+    );
+    const listed = await gql<{ toolServers: { name: string }[] }>(`{ toolServers { name } }`);
+    expect(listed.data!.toolServers.map((s) => s.name)).not.toContain('longurl');
+  });
+
   it('refuses a name with "__" (or a trailing "_"), the separator of its tools\' names', async () => {
     // "a__b" with tool "c" and "a" with tool "b__c" would both be offered as a__b__c.
     for (const name of ['team__docs', 'docs__', 'docs_']) {

@@ -57,12 +57,13 @@ export class RemoteAgentService {
   ) {}
 
   async add(tenantId: string, input: RemoteAgentInput, actor: string): Promise<Agent> {
-    const url = input.url.replace(/\/+$/, '');
+    // Checked before trimming: the length limit keeps the trim's regex from a long run.
     const problem = connectProblem(
-      { transport: ToolServerTransport.HTTP, url, command: null, args: [] },
+      { transport: ToolServerTransport.HTTP, url: input.url, command: null, args: [] },
       this.cfg,
     );
     if (problem) throw new BadInputError(problem);
+    const url = input.url.replace(/\/+$/, '');
     const sealed = sealHeaders(input.headers ?? [], this.cfg.secretKey);
     const card = await readCard(url, this.cfg.maxMessageBytes).catch((err: unknown) => {
       throw new BadInputError((err as Error).message);

@@ -19,6 +19,8 @@ export const LIMITS = {
   search: 500,
   /** A decision's reason or note: a model reads a rejection's in its prompt. */
   reason: 10_000,
+  /** An outside server's or agent's URL: what browsers and most servers take. */
+  url: 2_048,
 } as const;
 
 /**

@@ -5,6 +5,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ErrorCode, type RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { ToolServerTransport, type McpToolInfo, type ToolServer } from '../domain/tool-server.js';
+import { LIMITS } from '../domain/validate.js';
 import type { Logger } from '../logger.js';
 import { VERSION } from '../version.js';
 import type { McpClientConfig } from './config.js';
@@ -27,9 +28,12 @@ export function connectProblem(
       ? null
       : 'this command and its args are not on the deployment\'s allow-list of stdio servers (MCP_STDIO_ALLOW); an operator of the deployment adds them there, e.g. [{"command":"npx","args":["-y","@modelcontextprotocol/server-everything"]}]';
   }
+  const text = s.url ?? '';
+  if (text.length > LIMITS.url)
+    return `url must be at most ${LIMITS.url} characters, but got ${text.length}`;
   let url: URL;
   try {
-    url = new URL(s.url ?? '');
+    url = new URL(text);
   } catch {
     return 'url must be an http:// or https:// URL, e.g. https://mcp.example.com/mcp';
   }
