@@ -8,6 +8,7 @@ import { awaitingInputOf } from '../engine/awaiting-input.js';
 import type { StepContext } from '../engine/executor.js';
 import type { AgentRuntime } from '../agents/runtime.js';
 import { argsProblem, failureText, mcpErrorText } from './args.js';
+import { withoutHeaderValues } from './secrets.js';
 import type { McpToolRef } from './tools.js';
 
 /** Argument names whose values never reach the graph or the logs. */
@@ -58,6 +59,9 @@ export function mcpCallRecorder(
     wrapToolCall: async (request, handler) => {
       const ref = byName.get(request.toolCall.name);
       if (!ref) return handler(request);
+      // Before any cut: half a secret is still one.
+      const hide = (text: string) =>
+        withoutHeaderValues(text, ref.server, { secretKey: rt.mcp?.cfg.secretKey ?? null });
       const callId = request.toolCall.id ?? '';
       const startedAt = new Date().toISOString();
       const t0 = performance.now();
@@ -70,12 +74,20 @@ export function mcpCallRecorder(
         message = out;
         if (out.status === 'error') {
           status = ToolCallStatus.ERROR;
-          error = mcpErrorText(textOf(out.content)).slice(0, SUMMARY_CHARS);
+          const said = hide(mcpErrorText(textOf(out.content)));
+          error = said.slice(0, SUMMARY_CHARS);
+          message = new ToolMessage({
+            tool_call_id: out.tool_call_id,
+            name: out.name,
+            status: out.status,
+            artifact: out.artifact,
+            content: said,
+          });
         }
       } catch (err) {
         const bubbles = (err as { is_bubble_up?: boolean })?.is_bubble_up === true;
         if (step.signal.aborted || awaitingInputOf(err) || bubbles) throw err;
-        error = errorText(err, ref, request.toolCall.args).slice(0, SUMMARY_CHARS);
+        error = hide(errorText(err, ref, request.toolCall.args)).slice(0, SUMMARY_CHARS);
         status = /-32001|timed out|timeout|aborted/i.test(error)
           ? ToolCallStatus.TIMEOUT
           : ToolCallStatus.ERROR;

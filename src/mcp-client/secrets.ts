@@ -53,6 +53,41 @@ export function resolveHeaders(
   return out;
 }
 
+/** Shorter values ("1", "on") would garble the text and hide no secret. */
+const HIDDEN_MIN = 4;
+
+/**
+ * `text` (an error of the server, to be stored or shown) with the server's own header values,
+ * sealed or from the environment, as [redacted]: a server may repeat the headers it got, and
+ * every key that reads toolServers or a run reads its errors. The credential after a scheme
+ * ("Bearer <token>") is hidden on its own too. Values that cannot be read are skipped.
+ */
+export function withoutHeaderValues(
+  text: string,
+  server: Pick<ToolServer, 'headers' | 'headersSealed'>,
+  cfg: Pick<McpClientConfig, 'secretKey'>,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
+  let sealed: Record<string, string> = {};
+  try {
+    if (server.headersSealed && cfg.secretKey) sealed = unseal(cfg.secretKey, server.headersSealed);
+  } catch {
+    // Another key: the server was never sent these values.
+  }
+  const values = new Set<string>();
+  for (const h of server.headers) {
+    const value = (h.source === HeaderSource.ENV ? env[h.envVar ?? ''] : sealed[h.name])?.trim();
+    if (!value) continue;
+    values.add(value);
+    values.add(value.split(/\s+/).pop()!);
+  }
+  const hidden = [...values].filter((v) => v.length >= HIDDEN_MIN);
+  // Longest first: a value that holds another is hidden whole.
+  for (const v of hidden.sort((a, b) => b.length - a.length))
+    text = text.split(v).join('[redacted]');
+  return text;
+}
+
 const UNSENDABLE = 'a line break or NUL inside it, or a character past U+00FF';
 
 /**

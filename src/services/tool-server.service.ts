@@ -12,7 +12,7 @@ import {
 import { failureText } from '../mcp-client/args.js';
 import type { McpToolPool } from '../mcp-client/pool.js';
 import { connectProblem } from '../mcp-client/pool.js';
-import { sealHeaders, type HeaderInput } from '../mcp-client/secrets.js';
+import { sealHeaders, withoutHeaderValues, type HeaderInput } from '../mcp-client/secrets.js';
 import type { UnitOfWork } from './unit-of-work.js';
 
 export interface ToolServerInput {
@@ -167,7 +167,11 @@ export class ToolServerService {
     const listed = await withinRequest((signal) => this.pool.list(server, signal)).then(
       (tools) => ({ tools }),
       (err: unknown) => ({
-        error: `could not list the tools: ${failureText(err)}`.slice(0, 1_000),
+        error: withoutHeaderValues(
+          `could not list the tools: ${failureText(err)}`,
+          server,
+          this.pool.cfg,
+        ).slice(0, 1_000),
       }),
     );
     return this.uow.run(async (tx) => {
