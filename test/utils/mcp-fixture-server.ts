@@ -124,7 +124,11 @@ export async function startMcpHttpFixture(
       return refuse(res, 401, 'Unauthorized.');
     }
     const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
+    try {
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+    } catch {
+      return; // the client reset the connection mid-body ('aborted'): nobody to answer
+    }
     let body: unknown;
     try {
       body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
