@@ -279,9 +279,8 @@ describe('model call records', () => {
   });
 
   it('records a streamed call whose server sent no answer at all (a page, not events)', async () => {
-    // A proxy's HTML page typed as events: LangChain ended the call with an empty generation,
-    // and the recorder threw reading it: the call went unrecorded, with a warning. Then it was
-    // an empty answer; now it is the server's fault (event-stream.ts), recorded as such.
+    // A proxy's HTML page typed as events went unrecorded (the recorder threw on the empty
+    // generation), then read as an empty answer: now it is the server's fault, recorded.
     const rt = createAgentRuntime({ uow: server.services.uow, llm: local, logger: server.logger });
     answers.push({ raw: '<html><body>Bad gateway</body></html>' });
     const streamed = async () => {

@@ -191,10 +191,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     loaders: createLoaders(graph, principal?.tenantId ?? '', keyView(principal)),
   });
 
-  /**
-   * A turn of the tenant's, given up if the client's connection closes while it waits; without
-   * a request (work of the call's own, src/limits/turn.ts), waited for either way.
-   */
+  /** A turn of the tenant's, given up if the client leaves while it waits (no request: never). */
   const holdWhileConnected = async (req: IncomingMessage | null, tenantId: string) => {
     if (!req) return budgets.hold(tenantId);
     const gone = new AbortController();
