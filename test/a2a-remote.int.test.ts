@@ -9,6 +9,7 @@ import { DEFAULT_MCP_CLIENT } from '../src/mcp-client/config.js';
 import { McpToolPool } from '../src/mcp-client/pool.js';
 import { startOversizedA2AAgent, type OversizedA2AAgent } from './utils/a2a-oversized-agent.js';
 import { startRemoteA2AAgent, type RemoteA2AAgent } from './utils/a2a-remote-agent.js';
+import { runRemoteStep } from './utils/a2a-remote-steps.js';
 import { startScheduler } from './utils/engine.js';
 import { untilDone } from './utils/progress.js';
 import { startTestServer, type TestServer } from './utils/server.js';
@@ -46,52 +47,8 @@ describe('remote A2A agents', { timeout: 120_000 }, () => {
   const ADD = `mutation($input: RemoteAgentInput!) { addRemoteAgent(input: $input) {
     id name role remoteUrl capabilities { name } } }`;
 
-  async function runStep(title: string, capability = 'translation') {
-    const plan = await server.gql<{ createTasks: { id: string; key: string }[] }, object>(
-      `mutation($title: String!, $cap: String!) { createTasks(inputs: [
-        { key: "root", title: "Localise the brief" },
-        { key: "step", title: $title, parentKey: "root", requiredCapabilities: [$cap] }
-      ]) { id key } }`,
-      { title, cap: capability },
-    );
-    expect(plan.errors).toBeUndefined();
-    const ids = Object.fromEntries(plan.data!.createTasks.map((t) => [t.key, t.id]));
-    const runtime = createAgentRuntime({
-      uow: server.services.uow,
-      llm: loadConfig({}).llm,
-      logger: server.logger,
-      mcp: pool,
-    });
-    const scheduler = startScheduler(server, agentExecutor(runtime));
-    try {
-      await server.gql(`mutation($id: ID!) { startWorkflow(taskId: $id) { id } }`, {
-        id: ids.root,
-      } as never);
-      type View = {
-        status: string;
-        result: string | null;
-        error: string | null;
-        runs: {
-          toolCalls: { server: string; tool: string; status: string; error: string | null }[];
-        }[];
-      };
-      return await untilDone({
-        read: async () =>
-          (
-            await server.gql<{ task: View }, object>(
-              `query($id: ID!) { task(id: $id) { status result error runs { toolCalls { server tool status error } } } }`,
-              { id: ids.step },
-            )
-          ).data!.task,
-        done: (t) => ['COMPLETED', 'FAILED'].includes(t.status),
-        progress: (t) => `${t.status} ${t.runs.length}`,
-        stallMs: 60_000,
-        what: 'the remote step did not end',
-      });
-    } finally {
-      await scheduler.stop();
-    }
-  }
+  const runStep = (title: string, capability = 'translation') =>
+    runRemoteStep(server, pool, title, capability);
 
   it('are added from their card, with their skills as capabilities and a sealed header', async () => {
     const res = await server.gql<{ addRemoteAgent: Record<string, unknown> }, object>(ADD, {
@@ -316,6 +273,32 @@ describe('remote A2A agents', { timeout: 120_000 }, () => {
     } finally {
       mover.closeAllConnections();
       await new Promise<void>((resolve) => mover.close(() => resolve()));
+    }
+  });
+
+  // A server that repeats the credentials it was sent in its error put them in the step's error
+  // and its recorded call, which every key that reads the task sees (a walk of outside servers).
+  it('hide the credentials a failing agent repeats in its error', async () => {
+    const echoer = createServer((req, res) => {
+      if (req.method === 'GET' && req.url!.startsWith('/.well-known')) {
+        res.setHeader('content-type', 'application/json');
+        return res.end(JSON.stringify(redirectorCard(echoerUrl)));
+      }
+      res.writeHead(401).end(`not a key we know: ${req.headers.authorization}`);
+    });
+    await listen(echoer);
+    const echoerUrl = `http://127.0.0.1:${(echoer.address() as AddressInfo).port}`;
+    try {
+      const headers = [{ name: 'Authorization', value: `Bearer ${TOKEN}` }];
+      const added = await server.gql(ADD, { input: { name: 'Echoer', url: echoerUrl, headers } });
+      expect(added.errors).toBeUndefined();
+      const done = await runStep('Translate the echoed memo', 'redirected');
+      expect(done.status).toBe('FAILED');
+      expect(done.error).toContain('[redacted]');
+      expect(JSON.stringify(done)).not.toContain(TOKEN);
+    } finally {
+      echoer.closeAllConnections();
+      await new Promise<void>((resolve) => echoer.close(() => resolve()));
     }
   });
 

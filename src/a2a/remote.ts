@@ -21,7 +21,12 @@ import { capBody, tooLargeMessage, TooLargeError } from '../mcp-client/limit.js'
 import { failureText } from '../mcp-client/args.js';
 import { connectProblem } from '../mcp-client/pool.js';
 import { writeToolCall } from '../mcp-client/record.js';
-import { resolveHeaders, sealHeaders, type HeaderInput } from '../mcp-client/secrets.js';
+import {
+  resolveHeaders,
+  sealHeaders,
+  withoutHeaderValues,
+  type HeaderInput,
+} from '../mcp-client/secrets.js';
 import type { AgentService } from '../services/agent.service.js';
 import { CARD_PATH } from './card.js';
 import { textMessage } from './executor.js';
@@ -229,8 +234,8 @@ export async function executeRemote(
   let result = '';
   let error: string | null = null;
   let transient = true;
+  const cfg = rt.mcp?.cfg ?? DEFAULT_MCP_CLIENT;
   try {
-    const cfg = rt.mcp?.cfg ?? DEFAULT_MCP_CLIENT;
     // Checked at each call: the allow-list may have changed, and imports bring URLs too.
     const problem = connectProblem(
       { transport: ToolServerTransport.HTTP, url: remote.url, command: null, args: [] },
@@ -275,6 +280,8 @@ export async function executeRemote(
     if (tooLarge) transient = false;
     if (tooLarge && !error.includes(tooLarge.message)) error += ` (${tooLarge.message})`;
   }
+  // An agent may repeat the credentials it was sent: every key that reads the task sees this.
+  if (error) error = withoutHeaderValues(error, remote, cfg);
   const truncated = result.length > RESULT_MAX_CHARS;
   await writeToolCall(rt, step, {
     serverId: agent.id,
