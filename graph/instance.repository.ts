@@ -10,6 +10,11 @@ export interface Instance {
   role: 'api' | 'worker';
   /** 'redis' (REDIS_URL) or 'in-process'. */
   bus: string;
+  /**
+   * Which Redis bus, without credentials (`busIdentity`): null in-process, and in a record a
+   * version before it left (any Redis then passes).
+   */
+  redis: string | null;
   startedAt: number;
   seenAt: number;
 }
@@ -20,7 +25,8 @@ export async function announceInstance(
 ): Promise<void> {
   await tx.run({
     cypher: `MERGE (i:Instance {id: $id})
-      SET i.role = $role, i.bus = $bus, i.startedAt = timestamp(), i.seenAt = timestamp()`,
+      SET i.role = $role, i.bus = $bus, i.redis = $redis,
+        i.startedAt = timestamp(), i.seenAt = timestamp()`,
     params: { ...instance },
   });
 }
@@ -36,7 +42,7 @@ export async function touchInstance(tx: Tx, id: string): Promise<void> {
 export async function otherInstances(tx: Tx, id: string, withinMs: number): Promise<Instance[]> {
   const rows = await tx.run<{ i: Instance }>({
     cypher: `MATCH (i:Instance) WHERE i.id <> $id AND i.seenAt >= timestamp() - $withinMs
-      RETURN i {.id, .role, .bus, .startedAt, .seenAt} AS i ORDER BY i.startedAt`,
+      RETURN i {.id, .role, .bus, .redis, .startedAt, .seenAt} AS i ORDER BY i.startedAt`,
     params: { id, withinMs },
   });
   return rows.map((r) => r.i);

@@ -4,7 +4,7 @@ import { connectGraph } from '../graph/graph.js';
 import { otherInstances } from '../graph/instance.repository.js';
 import { joinInstances } from '../subscriptions/instances.js';
 import { runEntry, runWorker, type AppProcess } from './utils/process.js';
-import { freePort } from './utils/redis.js';
+import { freePort, startRedisServer } from './utils/redis.js';
 
 const neo4j = inject('neo4j');
 const redisUrl = inject('redisUrl');
@@ -79,7 +79,54 @@ describe('several processes on one database', () => {
     next.child.kill('SIGTERM');
     expect(await next.exited).toBe(0);
   }, 120_000);
+  // Streams are keys per server, database and prefix: two buses on one Neo4j never hear each
+  // other, yet both said only "with REDIS_URL" and passed.
+  it.runIf(redisUrl)(
+    'refuses a process on another Redis server, database number or key prefix, naming both',
+    async () => {
+      const prefix = `instances-${randomUUID()}:`;
+      const other = await startRedisServer();
+      const shown = (url: string, p = prefix) => `${url}/0, REDIS_KEY_PREFIX "${p}"`;
+      const worker = (env: Record<string, string>) => {
+        const w = runWorker({ INSTANCE_CHECK: 'on', WORKER_TENANTS: 'nobody', ...env });
+        started.push(w);
+        return w;
+      };
+      try {
+        const first = await api({ REDIS_URL: redisUrl!, REDIS_KEY_PREFIX: prefix });
+        await first.waitFor(/ready at/);
+        const firstIs = `API instance .* \\(with REDIS_URL ${escape(shown(redisUrl!))}\\)`;
+        const refused = async (env: Record<string, string>, self: string) => {
+          const line = await refusal(worker(env));
+          expect(line).toMatch(new RegExp(`^Cannot start: ${firstIs} runs against this Neo4j`));
+          expect(line).toContain(`this worker is with REDIS_URL ${self}:`);
+          expect(line).toContain('the same REDIS_URL and REDIS_KEY_PREFIX');
+        };
+        await refused({ REDIS_URL: other.url, REDIS_KEY_PREFIX: prefix }, shown(other.url));
+        await refused(
+          { REDIS_URL: `${redisUrl}/5`, REDIS_KEY_PREFIX: prefix },
+          `${redisUrl}/5, REDIS_KEY_PREFIX "${prefix}"`,
+        );
+        await refused(
+          { REDIS_URL: redisUrl!, REDIS_KEY_PREFIX: `${prefix}b:` },
+          shown(redisUrl!, `${prefix}b:`),
+        );
+        // The same bus written another way (database 0 spelled out) is the same bus: welcome.
+        const same = worker({ REDIS_URL: `${redisUrl}/0`, REDIS_KEY_PREFIX: prefix });
+        await same.waitFor(/Worker .* running/);
+        same.child.kill('SIGTERM');
+        expect(await same.exited).toBe(0);
+        first.child.kill('SIGTERM');
+        expect(await first.exited).toBe(0);
+      } finally {
+        await other.dispose();
+      }
+    },
+    120_000,
+  );
 });
+
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 describe("the instance registry, on the database's clock", () => {
   afterEach(() => void vi.useRealTimers());
@@ -96,7 +143,7 @@ describe("the instance registry, on the database's clock", () => {
     const workerId = `worker-${randomUUID()}`;
     const worker = await joinInstances({
       graph,
-      self: { id: workerId, role: 'worker', bus: 'redis' },
+      self: { id: workerId, role: 'worker', bus: 'redis', redis: null },
       logger,
     });
     try {
@@ -104,7 +151,12 @@ describe("the instance registry, on the database's clock", () => {
       // without Redis took it for gone and started, deaf to the worker's events.
       vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });
       vi.setSystemTime(Date.now() + 60_000);
-      const self = { id: `api-${randomUUID()}`, role: 'api' as const, bus: 'in-process' };
+      const self = {
+        id: `api-${randomUUID()}`,
+        role: 'api' as const,
+        bus: 'in-process',
+        redis: null,
+      };
       const joined = await joinInstances({ graph, self, logger }).then(
         (api) => api.stop().then(() => 'started'),
         (err: Error) => err.message,

@@ -17,7 +17,7 @@ import { checkModelReachable } from '../llm/models.js';
 import { VERSION } from '../version.js';
 import { announceConsole, ensureConsoleBuilt } from '../console/build.js';
 import { hostname } from 'node:os';
-import { openEventBus } from '../../subscriptions/bus.js';
+import { busIdentity, openEventBus } from '../../subscriptions/bus.js';
 import { joinInstances } from '../../subscriptions/instances.js';
 import { redisRateLimit } from '../limits/shared-rate-limiter.js';
 import { createEmbedder } from '../memory/embeddings/embedder.js';
@@ -47,6 +47,7 @@ async function main(): Promise<void> {
           id: `${hostname()}:${config.port || process.pid}`,
           role: 'api',
           bus: pubsub.shared ? 'redis' : 'in-process',
+          redis: busIdentity(config.events),
         },
       })
     : null;

@@ -13,7 +13,7 @@ import {
 } from '../engine/start.js';
 import { createLogger } from '../logger.js';
 import { UnitOfWork } from '../services/unit-of-work.js';
-import { openEventBus } from '../../subscriptions/bus.js';
+import { busIdentity, openEventBus } from '../../subscriptions/bus.js';
 import { Outbox } from '../../subscriptions/outbox.js';
 import { joinInstances } from '../../subscriptions/instances.js';
 import { createEmbedder } from '../memory/embeddings/embedder.js';
@@ -44,7 +44,12 @@ async function main(): Promise<void> {
     ? await joinInstances({
         graph,
         logger,
-        self: { id: workerId, role: 'worker', bus: pubsub.shared ? 'redis' : 'in-process' },
+        self: {
+          id: workerId,
+          role: 'worker',
+          bus: pubsub.shared ? 'redis' : 'in-process',
+          redis: busIdentity(config.events),
+        },
       })
     : null;
   // Events are written with their steps. Without a shared bus, the API's relay publishes them.
