@@ -2,11 +2,10 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { forgetStructuredModes } from '../src/llm/structured.js';
 import type { McpToolPool } from '../src/mcp-client/pool.js';
 import type { McpHttpFixture } from './utils/mcp-fixture-server.js';
-import { startListingServer } from './utils/mcp-paging-server.js';
+import { startFailingLookupServer } from './utils/mcp-paging-server.js';
 import {
   startScriptedOpenAI,
   type ChatRequest,
@@ -78,21 +77,7 @@ describe("an MCP server's error that repeats its headers", () => {
   });
 
   it('keeps their values out of the recorded call and what the model hears', async () => {
-    const leaky = await startListingServer(
-      () => ({
-        tools: [
-          {
-            name: 'lookup',
-            inputSchema: { type: 'object' as const },
-            annotations: { readOnlyHint: true },
-          },
-        ],
-      }),
-      0,
-      () => {
-        throw new McpError(ErrorCode.InvalidParams, `no access for ${SEALED} and ${FROM_ENV}`);
-      },
-    );
+    const leaky = await startFailingLookupServer(`no access for ${SEALED} and ${FROM_ENV}`);
     onTestFinished(() => leaky.close());
     const added = await gql<{ addToolServer: { id: string; lastError: string | null } }>(ADD, {
       input: { name: 'leaky', transport: 'HTTP', url: leaky.url, headers: HEADERS },

@@ -4,9 +4,8 @@ import type { LlmConfig } from '../src/llm/config.js';
 import { forgetStructuredModes } from '../src/llm/structured.js';
 import { DEFAULT_MCP_CLIENT } from '../src/mcp-client/config.js';
 import { McpToolPool } from '../src/mcp-client/pool.js';
-import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { startMcpHttpFixture, type McpHttpFixture } from './utils/mcp-fixture-server.js';
-import { startListingServer } from './utils/mcp-paging-server.js';
+import { startFailingLookupServer } from './utils/mcp-paging-server.js';
 import { startScriptedOpenAI, type ChatRequest, type Reply } from './utils/openai-server.js';
 import { type ScriptedOpenAI } from './utils/openai-server.js';
 import { isExecution, operatorScript, toolResultsOf } from './utils/operator-script.js';
@@ -359,21 +358,7 @@ describe('agents using MCP tools', () => {
   // Review: an SDK server's JSON-RPC error reached the model as "MCP error -32602: MCP error
   // -32602: ...": the server sends McpError's message, prefix and all, and the client adds it.
   it("passes on a server's JSON-RPC error with its code once", async () => {
-    const strict = await startListingServer(
-      () => ({
-        tools: [
-          {
-            name: 'lookup',
-            inputSchema: { type: 'object' as const },
-            annotations: { readOnlyHint: true },
-          },
-        ],
-      }),
-      0,
-      () => {
-        throw new McpError(ErrorCode.InvalidParams, 'id must be a number');
-      },
-    );
+    const strict = await startFailingLookupServer('id must be a number');
     onTestFinished(() => strict.close());
     const strictId = await addServer({ name: 'strict', transport: 'HTTP', url: strict.url });
     const step = await stepFor('Strict', 'Look the order up');

@@ -108,6 +108,22 @@ const rootEnded = (server: Parameters<typeof waitForWorkflow>[0], rootId: string
     (ts) => ['COMPLETED', 'FAILED'].includes(ts.find((t) => t.id === rootId)!.status),
     60_000,
   );
+
+/**
+ * Once the workflow's root COMPLETED: the error of the first of the two runs (FAILED, then
+ * SUCCEEDED) of the root or of its step, which names the model server, and that task's id.
+ */
+async function retriedOnce(server: TestServer, rootId: string, of: 'root' | 'step') {
+  const tasks = await rootEnded(server, rootId);
+  expect(tasks.find((t) => t.id === rootId)!.status).toBe('COMPLETED');
+  const id = of === 'root' ? rootId : tasks.find((t) => t.id !== rootId)!.id;
+  const runs = await runsOf(server, id);
+  expect(runs.map((r) => r.status)).toEqual(['FAILED', 'SUCCEEDED']);
+  const error = runs[0]!.error!;
+  expect(error).toMatch(/^attempt 1 failed \(will retry\): The model server /);
+  return { error, id };
+}
+
 describe('a model server that misbehaves', { timeout: 90_000 }, () => {
   it('waits out the Retry-After of a 429 before trying the step again', async () => {
     // The engine retried after its own backoff, before the server took calls again, and a
@@ -167,12 +183,7 @@ describe(
       const { server, rootId } = await setup((n) =>
         n === 0 ? { raw: page, contentType: 'text/html; charset=utf-8' } : { json: PLAN },
       );
-      const tasks = await rootEnded(server, rootId);
-      expect(tasks.find((t) => t.id === rootId)!.status).toBe('COMPLETED');
-      const runs = await runsOf(server, rootId);
-      expect(runs.map((r) => r.status)).toEqual(['FAILED', 'SUCCEEDED']);
-      const error = runs[0]!.error!;
-      expect(error).toMatch(/^attempt 1 failed \(will retry\): The model server /);
+      const { error } = await retriedOnce(server, rootId, 'root');
       expect(error).toContain(running!.scripted.baseURL);
       expect(error).toContain('text/html; charset=utf-8');
       expect(error).toContain('<!DOCTYPE html><html><head><title>Sign in');
@@ -191,12 +202,8 @@ describe(
         // A server that typed its answer as events but sent none was read as an empty answer:
         // the model was asked to repair a plan it never sent, its call recorded as a success.
         const { server, rootId } = await setup((n) => (n === 0 ? { raw: body } : { json: PLAN }));
-        const tasks = await rootEnded(server, rootId);
-        expect(tasks.find((t) => t.id === rootId)!.status).toBe('COMPLETED');
-        const runs = await runsOf(server, rootId);
-        expect(runs.map((r) => r.status)).toEqual(['FAILED', 'SUCCEEDED']);
-        expect(runs[0]!.error).toMatch(/^attempt 1 failed \(will retry\): The model server /);
-        expect(runs[0]!.error).toMatch(/text\/event-stream but no server-sent event/);
+        const { error } = await retriedOnce(server, rootId, 'root');
+        expect(error).toMatch(/text\/event-stream but no server-sent event/);
         const errors = await callErrorsOf(server, rootId);
         expect(errors[0]).toMatch(/text\/event-stream.*no server-sent event/);
         const asked = running!.scripted.requests.filter(isPlanning).map((r) => JSON.stringify(r));
@@ -213,17 +220,11 @@ describe(
         () => ({ json: PLAN }),
         (n) => (n === 0 ? { raw: page, contentType: 'text/html' } : { content: 'Done.' }),
       );
-      const tasks = await rootEnded(server, rootId);
-      expect(tasks.find((t) => t.id === rootId)!.status).toBe('COMPLETED');
-      const step = tasks.find((t) => t.id !== rootId)!;
-      const runs = await runsOf(server, step.id);
-      expect(runs.map((r) => r.status)).toEqual(['FAILED', 'SUCCEEDED']);
-      const error = runs[0]!.error!;
-      expect(error).toMatch(/^attempt 1 failed \(will retry\): The model server /);
+      const { error, id } = await retriedOnce(server, rootId, 'step');
       expect(error).toContain(running!.scripted.baseURL);
       expect(error).toMatch(/text\/html instead of JSON, starting: <!DOCTYPE html><html><head>/);
       expect(error.length).toBeLessThan(400); // the start of the page, not all of it
-      expect((await callErrorsOf(server, step.id))[0]).toMatch(/text\/html instead of JSON/);
+      expect((await callErrorsOf(server, id))[0]).toMatch(/text\/html instead of JSON/);
     });
 
     it.each([
@@ -244,16 +245,10 @@ describe(
           () => ({ json: PLAN }),
           (n) => (n === 0 ? { raw: body } : { content: 'Done.' }),
         );
-        const tasks = await rootEnded(server, rootId);
-        expect(tasks.find((t) => t.id === rootId)!.status).toBe('COMPLETED');
-        const step = tasks.find((t) => t.id !== rootId)!;
-        const runs = await runsOf(server, step.id);
-        expect(runs.map((r) => r.status)).toEqual(['FAILED', 'SUCCEEDED']);
-        const error = runs[0]!.error!;
-        expect(error).toMatch(/^attempt 1 failed \(will retry\): The model server /);
+        const { error, id } = await retriedOnce(server, rootId, 'step');
         expect(error).toContain(running!.scripted.baseURL);
         expect(error).toMatch(said);
-        expect((await callErrorsOf(server, step.id))[0]).toMatch(said);
+        expect((await callErrorsOf(server, id))[0]).toMatch(said);
       },
     );
 

@@ -4,7 +4,9 @@ import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import {
   CallToolRequestSchema,
+  ErrorCode,
   ListToolsRequestSchema,
+  McpError,
   type CallToolRequest,
   type CallToolResult,
   type ListToolsResult,
@@ -82,3 +84,21 @@ export const startEndlessListing = (pageDelayMs = 0, toolsPerPage = 1): Promise<
     }),
     pageDelayMs,
   );
+
+/** A server of one read-only tool, `lookup`, whose every call fails with `message` (-32602). */
+export function startFailingLookupServer(message: string): Promise<PagingServer> {
+  const tools = [
+    {
+      name: 'lookup',
+      inputSchema: { type: 'object' as const },
+      annotations: { readOnlyHint: true },
+    },
+  ];
+  return startListingServer(
+    () => ({ tools }),
+    0,
+    () => {
+      throw new McpError(ErrorCode.InvalidParams, message);
+    },
+  );
+}
